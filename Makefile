@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# bwenforce - one Makefile for BPF objects, skeletons, lib/, ctl/, tests.
+# Generated files go to build/; header dependencies come from -MMD -MP.
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wstrict-prototypes \
+	    -Wmissing-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
+	    -Wformat=2 -D_GNU_SOURCE -Ilib -I$(BUILD) -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Ilib \
+	    -idirafter $(ARCH_INC) -MMD -MP
+
+PKGS     := libbpf libxdp json-c libcyaml libnl-3.0 libnl-route-3.0 libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lelf -lz -lm
+
+BPF_SRCS := $(wildcard xdp/*.bpf.c)
+BPF_OBJS := $(patsubst xdp/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst xdp/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIBBWE   := $(BUILD)/libbwe.a
+
+CTL_PROGS := $(patsubst ctl/%/main.c,$(BUILD)/%,$(wildcard ctl/*/main.c))
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
+
+.PHONY: all deps test unit e2e clean demo bench fuzz install
+.DEFAULT_GOAL := all
+
+all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS)
+
+# Install Debian packages when something the build needs is missing.
+deps:
+	scripts/setup-deps.sh
+
+.PHONY: deps-check
+deps-check:
+	@for t in $(CLANG) $(BPFTOOL) pkg-config; do \
+		command -v $$t >/dev/null 2>&1 || { scripts/setup-deps.sh; break; }; \
+	done; \
+	pkg-config --exists $(PKGS) cmocka || scripts/setup-deps.sh
+
+$(BUILD)/%.bpf.o: xdp/%.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -MF $(BUILD)/$*.bpf.d -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/%.o: lib/%.c | $(SKELS) $(BUILD)/lib
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBBWE): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+# ctl/<prog>/*.c -> build/<prog>
+.SECONDEXPANSION:
+$(CTL_PROGS): $(BUILD)/%: $$(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$$(wildcard ctl/$$*/*.c)) $(LIBBWE)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ctl/%.o: ctl/%.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS) -lcmocka
+
+$(BUILD) $(BUILD)/lib $(BUILD)/tests:
+	mkdir -p $@
+
+# The one test command. Unit tests (cmocka) then shell suites; every runner
+# prints its closing line; the target fails when any runner failed.
+test: all
+	@scripts/run-tests.sh $(TEST_BINS) -- $(TEST_SH)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* blocklist.c - see blocklist.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "blocklist.h"
+
+#define TBL24_SLOTS   (1u << 24)
+#define PENDING_MIN   1024
+#define HOST_EXPLICIT 0x00ffu	/* amap value: ref of an explicit /32 or /128 */
+#define HOST_LONG_SH  8		/* amap value: ref of the covering /25../31 */
+#define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
+
+static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : PENDING_MIN;
+		struct bwe_addr *keys = reallocarray(q->keys, cap, sizeof(*keys));
+		struct bwe_bl_val *vals;
+
+		if (!keys)
+			return -ENOMEM;
+		q->keys = keys;
+		vals = reallocarray(q->vals, cap, sizeof(*vals));
+		if (!vals)
+			return -ENOMEM;
+		q->vals = vals;
+		q->cap = cap;
+	}
+	q->keys[q->n++] = *k;
+	return 0;
+}
+
+int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
+{
+	memset(bl, 0, sizeof(*bl));
+	bl->dp = dp;
+	bl->host_fd = bwe_dp_map_fd(dp, BWE_MAP_BL_HOST);
+	bl->net6_fd = bwe_dp_map_fd(dp, BWE_MAP_BL_NET6);
+	bl->t24_len = calloc(TBL24_SLOTS, 1);
+	return bl->t24_len ? 0 : -ENOMEM;
+}
+
+void bwe_bl_free(struct bwe_bl *bl)
+{
+	size_t i;
+
+	free(bl->t24_len);
+	for (i = 0; i < sizeof(bl->pfx_ref) / sizeof(bl->pfx_ref[0]); i++)
+		free(bl->pfx_ref[i]);
+	bwe_amap_free(&bl->hosts);
+	for (i = 0; i < V4_LONG_N; i++)
+		bwe_amap_free(&bl->v4long[i]);
+	for (i = 0; i <= BWE_ADDR_BITS; i++)
+		bwe_amap_free(&bl->net6[i]);
+	free(bl->upd.keys);
+	free(bl->upd.vals);
+	free(bl->del.keys);
+	free(bl->del.vals);
+	memset(bl, 0, sizeof(*bl));
+}
+
+static __u8 *lane(const struct bwe_bl *bl, __u32 n24)
+{
+	return &bl->dp->tbl24[n24 / BWE_TBL24_LANES].ref[n24 % BWE_TBL24_LANES];
+}
+
+/* IPv4 /8../24: paint the DIR-24 table. */
+static int bl_table_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
+{
+	int len = bwe_prefix_family_len(p);
+	__u32 n24 = ntohl(bwe_addr_v4(&p->addr)) >> 8;
+	__u32 span = 1u << (24 - len), first = n24 & ~(span - 1), s;
+	__u8 cov_ref = 0, cov_len = 0, was;
+	int l2;
+
+	if (len < 24) {
+		__u32 idx = n24 >> (24 - len);
+
+		if (!bl->pfx_ref[len]) {
+			if (!ref)
+				return 0;
+			bl->pfx_ref[len] = calloc(1u << len, 1);
+			if (!bl->pfx_ref[len])
+				return -ENOMEM;
+		}
+		was = bl->pfx_ref[len][idx];
+		bl->pfx_ref[len][idx] = ref;
+	} else {
+		was = bl->t24_len[first] == 24 ? *lane(bl, first) : 0;
+	}
+
+	if (ref) {
+		if (!was)
+			bl->n_v4pfx++;
+		for (s = first; s < first + span; s++) {
+			if (bl->t24_len[s] <= len) {
+				bl->t24_len[s] = (__u8)len;
+				*lane(bl, s) = ref;
+			}
+		}
+		return 0;
+	}
+	if (!was)
+		return 0;
+	bl->n_v4pfx--;
+	/* What the slots fall back to: the longest shorter prefix covering them. */
+	for (l2 = len - 1; l2 >= BWE_BL_V4_MIN_PLEN; l2--) {
+		if (bl->pfx_ref[l2] && bl->pfx_ref[l2][n24 >> (24 - l2)]) {
+			cov_ref = bl->pfx_ref[l2][n24 >> (24 - l2)];
+			cov_len = (__u8)l2;
+			break;
+		}
+	}
+	for (s = first; s < first + span; s++) {
+		if (bl->t24_len[s] == len) {
+			bl->t24_len[s] = cov_len;
+			*lane(bl, s) = cov_ref;
+		}
+	}
+	return 0;
+}
+
+static __u8 host_effective(__u32 v)
+{
+	__u8 explicit = v & HOST_EXPLICIT;
+
+	return explicit ? explicit : (__u8)(v >> HOST_LONG_SH);
+}
+
+/* Store a host's new amap value and queue the kernel change if its ref changed. */
+static int host_store(struct bwe_bl *bl, const struct bwe_addr *a, __u32 v)
+{
+	__u32 *old = bwe_amap_get(&bl->hosts, a);
+	__u8 before = old ? host_effective(*old) : 0, after = host_effective(v);
+	int err;
+
+	if (v)
+		err = bwe_amap_set(&bl->hosts, a, v);
+	else
+		err = old ? bwe_amap_del(&bl->hosts, a) : 0;
+	if (err || before == after)
+		return err;
+	return after ? pending_add(&bl->upd, a) : pending_add(&bl->del, a);
+}
+
+static void v4_mask(struct bwe_addr *a, int len)
+{
+	__u32 v = ntohl(a->w[3]);
+
+	v = len ? v & ~((1u << (BWE_V4_BITS - len)) - 1) : 0;
+	if (len == BWE_V4_BITS)
+		v = ntohl(a->w[3]);
+	a->w[3] = htonl(v);
+}
+
+/* Longest /25../31 prefix covering host a, or 0. */
+static __u8 v4long_cover(const struct bwe_bl *bl, const struct bwe_addr *a)
+{
+	int len;
+
+	for (len = BWE_V4_BITS - 1; len >= BWE_BL_V4_LONG_MIN; len--) {
+		struct bwe_addr net = *a;
+		__u32 *r;
+
+		v4_mask(&net, len);
+		r = bwe_amap_get(&bl->v4long[len - BWE_BL_V4_LONG_MIN], &net);
+		if (r)
+			return (__u8)*r;
+	}
+	return 0;
+}
+
+/* IPv4 /25../31: keep the prefix, then re-derive every host it spans. */
+static int bl_v4long_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
+{
+	int len = bwe_prefix_family_len(p), err;
+	struct bwe_amap *m = &bl->v4long[len - BWE_BL_V4_LONG_MIN];
+	__u32 base = ntohl(bwe_addr_v4(&p->addr)), n = 1u << (BWE_V4_BITS - len), i;
+
+	err = ref ? bwe_amap_set(m, &p->addr, ref) : bwe_amap_del(m, &p->addr);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		struct bwe_addr h = p->addr;
+		__u32 *old, v;
+
+		h.w[3] = htonl(base + i);
+		old = bwe_amap_get(&bl->hosts, &h);
+		v = (old ? *old & HOST_EXPLICIT : 0) | (__u32)v4long_cover(bl, &h) << HOST_LONG_SH;
+		err = host_store(bl, &h, v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
+{
+	__u32 *old = bwe_amap_get(&bl->hosts, a);
+	__u32 v = old ? *old & ~HOST_EXPLICIT : 0;
+
+	if (!old && bwe_addr_is_v4(a))
+		v = (__u32)v4long_cover(bl, a) << HOST_LONG_SH;
+	return host_store(bl, a, v | ref);
+}
+
+static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
+{
+	struct bwe_lpm_key key = { .prefixlen = p->plen, .addr = p->addr };
+	struct bwe_bl_val val = { .ref = ref };
+	struct bwe_amap *m = &bl->net6[p->plen];
+	bool had = bwe_amap_get(m, &p->addr) != NULL;
+	int err;
+
+	if (ref) {
+		err = bwe_amap_set(m, &p->addr, ref);
+		if (err)
+			return err;
+		if (bpf_map_update_elem(bl->net6_fd, &key, &val, BPF_ANY))
+			return -errno;
+		bl->n_v6pfx += !had;
+		return 0;
+	}
+	if (!had)
+		return 0;
+	bwe_amap_del(m, &p->addr);
+	bl->n_v6pfx--;
+	if (bpf_map_delete_elem(bl->net6_fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *in, __u8 ref)
+{
+	struct bwe_prefix p = *in;
+	int len;
+
+	if (p.plen > BWE_ADDR_BITS)
+		return -EINVAL;
+	bwe_prefix_mask(&p);
+	len = bwe_prefix_family_len(&p);
+	if (bwe_addr_is_v4(&p.addr) && p.plen >= BWE_V4_MAPPED_PLEN) {
+		if (len < BWE_BL_V4_MIN_PLEN)
+			return -ERANGE;
+		if (len <= 24)
+			return bl_table_set(bl, &p, ref);
+		if (len < BWE_V4_BITS)
+			return bl_v4long_set(bl, &p, ref);
+		return bl_host_set(bl, &p.addr, ref);
+	}
+	if (len < BWE_BL_V6_MIN_PLEN)
+		return -ERANGE;
+	if (len == BWE_ADDR_BITS)
+		return bl_host_set(bl, &p.addr, ref);
+	return bl_net6_set(bl, &p, ref);
+}
+
+static int flush_updates(struct bwe_bl *bl)
+{
+	struct bwe_bl_pending *q = &bl->upd;
+	size_t i, w = 0;
+
+	/* Values come from the mirror's final state; keys gone since are skipped. */
+	for (i = 0; i < q->n; i++) {
+		__u32 *v = bwe_amap_get(&bl->hosts, &q->keys[i]);
+
+		if (!v)
+			continue;
+		q->keys[w] = q->keys[i];
+		memset(&q->vals[w], 0, sizeof(q->vals[w]));
+		q->vals[w].ref = host_effective(*v);
+		w++;
+	}
+	for (i = 0; i < w;) {
+		__u32 count = (__u32)(w - i);
+		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+
+		if (bpf_map_update_batch(bl->host_fd, &q->keys[i], &q->vals[i], &count, &opts)) {
+			q->n = 0;
+			return -errno;
+		}
+		i += count;
+	}
+	q->n = 0;
+	return 0;
+}
+
+static int flush_deletes(struct bwe_bl *bl)
+{
+	struct bwe_bl_pending *q = &bl->del;
+	size_t i, w = 0;
+
+	for (i = 0; i < q->n; i++)
+		if (!bwe_amap_get(&bl->hosts, &q->keys[i]))
+			q->keys[w++] = q->keys[i];
+	for (i = 0; i < w;) {
+		__u32 count = (__u32)(w - i);
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (bpf_map_delete_batch(bl->host_fd, &q->keys[i], &count, &opts)) {
+			if (errno != ENOENT) {
+				q->n = 0;
+				return -errno;
+			}
+			count++;	/* already gone (queued twice): skip it */
+		}
+		i += count;
+	}
+	q->n = 0;
+	return 0;
+}
+
+int bwe_bl_flush(struct bwe_bl *bl)
+{
+	int err = flush_updates(bl);
+
+	return err ?: flush_deletes(bl);
+}
+
+int bwe_bl_sweep(struct bwe_bl *bl)
+{
+	struct bwe_lpm_key lk, lnext;
+	struct bwe_addr k, next;
+	void *prev = NULL;
+	__u32 s;
+	int err;
+
+	for (s = 0; s < TBL24_SLOTS; s++)
+		if (!bl->t24_len[s] && *lane(bl, s))
+			*lane(bl, s) = 0;
+
+	while (!bpf_map_get_next_key(bl->host_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bwe_amap_get(&bl->hosts, &k)) {
+			err = pending_add(&bl->del, &k);
+			if (err)
+				return err;
+		}
+	}
+	err = flush_deletes(bl);
+	if (err)
+		return err;
+
+	prev = NULL;
+	while (!bpf_map_get_next_key(bl->net6_fd, prev, &lnext)) {
+		lk = lnext;
+		prev = &lk;
+		if (lk.prefixlen > BWE_ADDR_BITS || !bwe_amap_get(&bl->net6[lk.prefixlen], &lk.addr)) {
+			if (bpf_map_delete_elem(bl->net6_fd, &lk) && errno != ENOENT)
+				return -errno;
+			prev = NULL;	/* restart: the deleted key cannot be a cursor */
+		}
+	}
+	return 0;
+}
+
+__u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a)
+{
+	struct bwe_bl_val v;
+	__u8 ref = 0, pref = 0;
+
+	if (!bpf_map_lookup_elem(bl->host_fd, a, &v))
+		ref = v.ref;
+	if (ref && !(ref & BWE_REF_MONITOR))
+		return ref;
+	if (bwe_addr_is_v4(a)) {
+		pref = *lane(bl, ntohl(bwe_addr_v4(a)) >> 8);
+	} else {
+		struct bwe_lpm_key key = { .prefixlen = BWE_ADDR_BITS, .addr = *a };
+
+		if (!bpf_map_lookup_elem(bl->net6_fd, &key, &v))
+			pref = v.ref;
+	}
+	if (pref && (!ref || !(pref & BWE_REF_MONITOR)))
+		ref = pref;
+	return ref;
+}

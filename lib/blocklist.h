@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * blocklist.h - the user-space side of the blocklist maps.
+ *
+ * Callers state the effective blocklist one prefix at a time ("this prefix
+ * now has ref R", R = 0 removes it); this file decides where it goes:
+ *   IPv4 /8../24   painted into the DIR-24 table (bwe_bl_tbl24, written
+ *                  through mmap), longest prefix winning per /24;
+ *   IPv4 /25../31  expanded to hosts in bwe_bl_host (an explicit /32 keeps
+ *                  its own ref; removing the prefix restores what is left);
+ *   IPv4 /32, IPv6 /128   bwe_bl_host;
+ *   IPv6 /16../127 bwe_bl_net6 (LPM trie).
+ * Host changes are queued and written with the kernel's batch operations in
+ * bwe_bl_flush(); table paints are visible at once. To never open a gap,
+ * apply additions, flush, then removals, flush (feeds do this).
+ *
+ * Memory is proportional to use: the shadow tables are calloc'ed, so only
+ * pages that hold entries are ever touched. Functions return 0 or -errno.
+ */
+#ifndef BWE_BLOCKLIST_H
+#define BWE_BLOCKLIST_H
+
+#include <stddef.h>
+#include "addr.h"
+#include "addrmap.h"
+#include "dataplane.h"
+
+#define BWE_BL_V4_MIN_PLEN BWE_TBL24_MIN_PLEN	/* IPv4 prefixes broader are refused */
+#define BWE_BL_V6_MIN_PLEN 16			/* IPv6 prefixes broader are refused */
+#define BWE_BL_V4_LONG_MIN 25			/* first IPv4 length expanded to hosts */
+
+struct bwe_bl_pending {
+	struct bwe_addr *keys;
+	struct bwe_bl_val *vals;
+	size_t n, cap;
+};
+
+struct bwe_bl {
+	const struct bwe_dp *dp;
+	int host_fd, net6_fd;
+	__u8 *t24_len;			/* per /24: length of the prefix painted there, 0 none */
+	__u8 *pfx_ref[24];		/* [L] for L in 8..23: ref of the /L with that number */
+	struct bwe_amap hosts;		/* host -> explicit ref | long-prefix ref << 8 */
+	struct bwe_amap v4long[8];	/* [L-25]: /L network (as address) -> ref */
+	struct bwe_amap net6[129];	/* [L]: /L network -> ref (mirror of the trie) */
+	struct bwe_bl_pending upd, del;
+	size_t n_v4pfx, n_v6pfx;	/* prefixes held in table / trie */
+};
+
+int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp);
+void bwe_bl_free(struct bwe_bl *bl);
+/* Set (ref != 0) or remove (ref == 0) one prefix. -ERANGE: broader than allowed. */
+int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
+/* Write queued host changes with batch operations. */
+int bwe_bl_flush(struct bwe_bl *bl);
+/* Remove from the kernel maps everything this mirror does not hold (after a restart). */
+int bwe_bl_sweep(struct bwe_bl *bl);
+/* The kernel's answer for one address, read from the maps as the program would. */
+__u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a);
+
+#endif /* BWE_BLOCKLIST_H */

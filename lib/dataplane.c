@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* dataplane.c - see dataplane.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+/* The generated skeleton casts away const; that is bpftool's code, not ours. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "bwe.skel.h"
+#pragma GCC diagnostic pop
+
+struct dp_map {
+	const char *name;
+	size_t off;		/* offsetof the map pointer in skel->maps */
+};
+
+#define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) }
+/* Every map another process may open; bwe_scratch is private. */
+static const struct dp_map dp_maps[] = {
+	DP_MAP(bwe_netclass, BWE_MAP_NETCLASS),
+	DP_MAP(bwe_bl_host, BWE_MAP_BL_HOST),
+	DP_MAP(bwe_bl_tbl24, BWE_MAP_BL_TBL24),
+	DP_MAP(bwe_bl_net6, BWE_MAP_BL_NET6),
+	DP_MAP(bwe_throttle, BWE_MAP_THROTTLE),
+	DP_MAP(bwe_hosts, BWE_MAP_HOSTS),
+	DP_MAP(bwe_stats, BWE_MAP_STATS),
+	DP_MAP(bwe_config, BWE_MAP_CONFIG),
+	DP_MAP(bwe_std_ports, BWE_MAP_PORTS),
+	DP_MAP(bwe_events, BWE_MAP_EVENTS),
+	DP_MAP(bwe_ev_dedup, BWE_MAP_EVDEDUP),
+};
+#define DP_NMAPS (sizeof(dp_maps) / sizeof(dp_maps[0]))
+
+static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
+{
+	return *(struct bpf_map **)((char *)dp->skel + dp_maps[i].off);
+}
+
+int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < DP_NMAPS; i++)
+		if (!strcmp(dp_maps[i].name, name))
+			return bpf_map__fd(dp_map(dp, i));
+	return -ENOENT;
+}
+
+static int set_max(struct bpf_map *map, __u32 n)
+{
+	return n ? bpf_map__set_max_entries(map, n) : 0;
+}
+
+int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
+{
+	struct bwe_dp *dp;
+	char path[PATH_MAX];
+	struct bwe_config cfg = { 0 };
+	size_t i;
+	int err;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0) {
+		err = dp->ncpus ? dp->ncpus : -EINVAL;
+		goto cleanup;
+	}
+	dp->skel = bwe_bpf__open();
+	if (!dp->skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = set_max(dp->skel->maps.bwe_bl_host, opts->bl_host_max);
+	err = err ?: set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
+	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
+	err = err ?: set_max(dp->skel->maps.bwe_throttle, opts->throttle_max);
+	err = err ?: set_max(dp->skel->maps.bwe_hosts, opts->hosts_max);
+	if (err)
+		goto cleanup;
+	if (opts->pin_dir) {
+		for (i = 0; i < DP_NMAPS; i++) {
+			if (snprintf(path, sizeof(path), "%s/%s", opts->pin_dir,
+				     dp_maps[i].name) >= (int)sizeof(path)) {
+				err = -ENAMETOOLONG;
+				goto cleanup;
+			}
+			err = bpf_map__set_pin_path(dp_map(dp, i), path);
+			if (err)
+				goto cleanup;
+		}
+	}
+	err = bwe_bpf__load(dp->skel);
+	if (err)
+		goto cleanup;
+
+	dp->tbl24_len = (size_t)BWE_TBL24_ENTRIES * sizeof(struct bwe_tbl24_val);
+	dp->tbl24 = mmap(NULL, dp->tbl24_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(dp->skel->maps.bwe_bl_tbl24), 0);
+	if (dp->tbl24 == MAP_FAILED) {
+		err = -errno;
+		dp->tbl24 = NULL;
+		goto cleanup;
+	}
+
+	/* A freshly created config map is all zero; keep a reused one as it is. */
+	err = bwe_dp_config_get(dp, &cfg);
+	if (err)
+		goto cleanup;
+	*out = dp;
+	return 0;
+
+cleanup:
+	bwe_dp_close(dp);
+	return err;
+}
+
+void bwe_dp_close(struct bwe_dp *dp)
+{
+	if (!dp)
+		return;
+	if (dp->tbl24)
+		munmap(dp->tbl24, dp->tbl24_len);
+	bwe_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+int bwe_dp_prog_fd(const struct bwe_dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.bwe_xdp);
+}
+
+int bwe_dp_unpin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < DP_NMAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, dp_maps[i].name);
+		if (unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+	}
+	return err;
+}
+
+int bwe_dp_config_get(const struct bwe_dp *dp, struct bwe_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_config), &zero, cfg))
+		return -errno;
+	return 0;
+}
+
+int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bwe_config), &zero, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_std_ports);
+	__u64 words[BWE_PORT_WORDS] = { 0 };
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		words[ports[i] >> 6] |= 1ULL << (ports[i] & 63);
+	/* Words that gain bits are written before words that lose them. */
+	for (i = 0; i < BWE_PORT_WORDS; i++)
+		if (bpf_map_update_elem(fd, &i, &words[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_stats);
+	struct bwe_counter *percpu;
+	__u32 slot;
+	int c;
+
+	percpu = calloc(dp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (slot = 0; slot < BWE_STATS_MAX; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, percpu)) {
+			int err = -errno;
+
+			free(percpu);
+			return err;
+		}
+		out[slot].packets = out[slot].bytes = 0;
+		for (c = 0; c < dp->ncpus; c++) {
+			out[slot].packets += percpu[c].packets;
+			out[slot].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return 0;
+}
+
+void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stats *cpu)
+{
+	int i;
+
+	acc->tx_bytes += cpu->tx_bytes;
+	acc->tx_packets += cpu->tx_packets;
+	acc->rx_bytes += cpu->rx_bytes;
+	acc->rx_packets += cpu->rx_packets;
+	for (i = 0; i < BWE_HD_MAX; i++) {
+		acc->drop_bytes[i] += cpu->drop_bytes[i];
+		acc->drop_packets[i] += cpu->drop_packets[i];
+	}
+	acc->nonstd_tx_bytes += cpu->nonstd_tx_bytes;
+	acc->bl_hits += cpu->bl_hits;
+	if (cpu->first_seen_ns && (!acc->first_seen_ns || cpu->first_seen_ns < acc->first_seen_ns))
+		acc->first_seen_ns = cpu->first_seen_ns;
+	if (cpu->last_seen_ns > acc->last_seen_ns)
+		acc->last_seen_ns = cpu->last_seen_ns;
+	/* Registers of an older fan-out window do not count. */
+	if (cpu->hll_epoch > acc->hll_epoch) {
+		acc->hll_epoch = cpu->hll_epoch;
+		memcpy(acc->hll_dst, cpu->hll_dst, sizeof(acc->hll_dst));
+		memcpy(acc->hll_port, cpu->hll_port, sizeof(acc->hll_port));
+		return;
+	}
+	if (cpu->hll_epoch < acc->hll_epoch)
+		return;
+	for (i = 0; i < BWE_HLL_REGS; i++) {
+		if (cpu->hll_dst[i] > acc->hll_dst[i])
+			acc->hll_dst[i] = cpu->hll_dst[i];
+		if (cpu->hll_port[i] > acc->hll_port[i])
+			acc->hll_port[i] = cpu->hll_port[i];
+	}
+}
+
+int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
+		     struct bwe_host_stats *out)
+{
+	struct bwe_host_stats *percpu;
+	int c, err = 0;
+
+	percpu = calloc(dp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hosts), host, percpu)) {
+		err = -errno;
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	out->hll_epoch = percpu[0].hll_epoch;
+	for (c = 0; c < dp->ncpus; c++)
+		bwe_host_stats_merge(out, &percpu[c]);
+out:
+	free(percpu);
+	return err;
+}
+
+int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host,
+			__u64 rate_bps, __u64 burst)
+{
+	struct bwe_throttle t = {
+		.rate_bps = rate_bps,
+		.burst = burst,
+		.tx = { .tokens = burst },
+		.rx = { .tokens = burst },
+	};
+
+	if (!rate_bps || !burst)
+		return -EINVAL;
+	if (rate_bps > BWE_RATE_MAX)
+		return -ERANGE;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bwe_throttle), host, &t, BPF_F_LOCK))
+		return -errno;
+	return 0;
+}
+
+int bwe_dp_throttle_del(const struct bwe_dp *dp, const struct bwe_addr *host)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.bwe_throttle), host))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * dataplane.h - load the enforcer object and reach its maps (user space).
+ *
+ * The daemon, the tests and the benchmarks open the data plane through this
+ * one door: bwe_dp_open() loads build/bwe.bpf.o through its skeleton, sizes
+ * the maps, and (with a pin_dir) reuses or pins every map named in
+ * bwe_abi.h, so a restarted daemon finds every entry and counter. Attaching
+ * to interfaces is the daemon's business (ctl/bwctld/attach.c), not this
+ * file's. Functions return 0 or -errno.
+ */
+#ifndef BWE_DATAPLANE_H
+#define BWE_DATAPLANE_H
+
+#include <stddef.h>
+#include "bwe_abi.h"
+
+struct bwe_bpf;
+
+struct bwe_dp_opts {
+	const char *pin_dir;	/* NULL: private maps, nothing pinned (tests) */
+	__u32 bl_host_max;	/* 0: ABI default */
+	__u32 bl_net6_max;
+	__u32 netclass_max;
+	__u32 throttle_max;
+	__u32 hosts_max;
+};
+
+struct bwe_dp {
+	struct bwe_bpf *skel;
+	struct bwe_tbl24_val *tbl24;	/* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
+	size_t tbl24_len;		/* bytes mapped */
+	int ncpus;			/* possible CPUs: per-CPU value count */
+};
+
+int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
+void bwe_dp_close(struct bwe_dp *dp);
+int bwe_dp_prog_fd(const struct bwe_dp *dp);
+/* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */
+int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
+/* Remove every BWE_MAP_* pin under pin_dir (maps live on while in use). */
+int bwe_dp_unpin(const char *pin_dir);
+
+int bwe_dp_config_get(const struct bwe_dp *dp, struct bwe_config *cfg);
+int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
+/* Replace the standard-port set (host-order ports). */
+int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n);
+
+/* Global counters summed over CPUs, BWE_STATS_MAX slots. */
+int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out);
+/* One host's accounting merged over CPUs; -ENOENT when not tracked. */
+int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
+		     struct bwe_host_stats *out);
+/* Merge one CPU's copy into acc: sums, min first_seen, max last_seen, max registers. */
+void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stats *cpu);
+
+/* Token bucket for an internal host, bytes/s and bytes; starts full. */
+int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host,
+			__u64 rate_bps, __u64 burst);
+int bwe_dp_throttle_del(const struct bwe_dp *dp, const struct bwe_addr *host);
+
+#endif /* BWE_DATAPLANE_H */

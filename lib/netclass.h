@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * netclass.h - the operator's address classes (internal, exempt, allow,
+ * quarantine, throttle) as one set of prefixes, and its closure into the
+ * bwe_netclass LPM map.
+ *
+ * The XDP program does a single longest-prefix lookup per address, so every
+ * prefix written to the map must carry the flags of every configured prefix
+ * that contains it (a quarantined /32 inside an internal /24 is also
+ * internal). bwe_ncset_closure() computes that in O(n log n): sorted by
+ * address then length, containing prefixes come first and form a stack.
+ */
+#ifndef BWE_NETCLASS_H
+#define BWE_NETCLASS_H
+
+#include <stddef.h>
+#include "addr.h"
+#include "dataplane.h"
+
+struct bwe_nc_entry {
+	struct bwe_prefix pfx;	/* host bits clear */
+	__u32 flags;		/* enum bwe_netclass_flag */
+};
+
+struct bwe_ncset {
+	struct bwe_nc_entry *v;
+	size_t n, cap;
+};
+
+void bwe_ncset_init(struct bwe_ncset *s);
+void bwe_ncset_free(struct bwe_ncset *s);
+/* Add flags to a prefix (host bits are cleared); the same prefix twice ORs. */
+int bwe_ncset_add(struct bwe_ncset *s, const struct bwe_prefix *p, __u32 flags);
+/* Sort, merge duplicates and propagate every prefix's flags to the prefixes it contains. */
+int bwe_ncset_closure(struct bwe_ncset *s);
+/* Flags of the longest prefix containing a, from a closed set (0 if none). */
+__u32 bwe_ncset_lookup(const struct bwe_ncset *s, const struct bwe_addr *a);
+
+/* Make the bwe_netclass map equal to the closure of s: write all, then delete stale. */
+int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s);
+
+#endif /* BWE_NETCLASS_H */

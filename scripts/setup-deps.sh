@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Install every Debian 12 package that building, testing, benchmarking and the
+# demo need, and make sure a bpffs is mounted. Idempotent: a second run only
+# checks. Must run as root (apt-get, mount).
+set -eu
+
+PKGS="make gcc clang llvm pkg-config libc6-dev linux-libc-dev \
+libbpf-dev libxdp-dev xdp-tools bpftool \
+libnl-3-dev libnl-route-3-dev libjson-c-dev libcyaml-dev \
+libcurl4-openssl-dev libcmocka-dev \
+iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
+python3 procps psmisc util-linux"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup-deps.sh: must run as root (try: sudo $0)" >&2
+	exit 1
+fi
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	echo "setup-deps.sh: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "setup-deps.sh: all packages present"
+fi
+
+if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
+	mkdir -p /sys/fs/bpf
+	mount -t bpf bpf /sys/fs/bpf
+	echo "setup-deps.sh: mounted bpffs on /sys/fs/bpf"
+fi

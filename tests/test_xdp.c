@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_xdp.c - the enforcer's verdicts, driven through bpf_prog_test_run_opts
+ * on frames from lib/pktbuild.c. Loads the real object (private maps, nothing
+ * pinned, nothing attached, no packet leaves the process).
+ *
+ * The fixture world (test address ranges only):
+ *   internal   198.18.0.0/24, 2001:db8:1::/64
+ *   exempt     203.0.113.5 (mgmt), 203.0.113.53 (DNS), 2001:db8:3::5
+ *   allow      198.51.100.200, 2001:db8:3::200
+ *   quarantine 198.18.0.66, 2001:db8:1::66, 198.18.0.67 (events only)
+ *   throttle   198.18.0.77, 2001:db8:1::77
+ *   blocklist  203.0.113.66 drop (feed 2), 198.19.0.0/16 drop (feed 3),
+ *              203.0.113.128/25 monitor (feed 4), 203.0.113.53 and
+ *              198.51.100.200 drop (feed 2, must stay reachable),
+ *              2001:db8:3::66 drop, 2001:db8:bad::/48 drop (feed 3),
+ *              2001:db8:3::80 monitor (feed 4)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+
+#include "addr.h"
+#include "blocklist.h"
+#include "dataplane.h"
+#include "netclass.h"
+#include "pktbuild.h"
+
+#define FEED_A 2
+#define FEED_B 3
+#define FEED_MON 4
+#define FEED_L3 5
+#define ETH_P_LLDP_ 0x88cc
+#define DEDUP_NS (60ULL * 1000000000ULL)
+#define FIREHOL_L3 "../shared/feeds/firehol_level3.netset"
+#define MISS_SAMPLES 2000
+
+static struct bwe_dp *dp;
+static struct bwe_bl bl;
+static struct ring_buffer *rb;
+static int nevents;
+static struct bwe_event last_ev;
+
+static struct bwe_prefix pfx(const char *s)
+{
+	struct bwe_prefix p;
+
+	assert_int_equal(bwe_prefix_parse(s, &p, 0), 0);
+	return p;
+}
+
+static struct bwe_addr addr(const char *s)
+{
+	struct bwe_addr a;
+
+	assert_int_equal(bwe_addr_parse(s, &a), 0);
+	return a;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	assert_int_equal(len, sizeof(struct bwe_event));
+	memcpy(&last_ev, data, sizeof(last_ev));
+	nevents++;
+	return 0;
+}
+
+static int drain_events(void)
+{
+	nevents = 0;
+	ring_buffer__consume(rb);
+	return nevents;
+}
+
+static void netclass_world(__u32 extra_flags_q)
+{
+	struct bwe_ncset s;
+	static const char *internal[] = { "198.18.0.0/24", "2001:db8:1::/64" };
+	static const char *exempt[] = { "203.0.113.5", "203.0.113.53", "2001:db8:3::5" };
+	static const char *allow[] = { "198.51.100.200", "2001:db8:3::200" };
+	static const char *quar[] = { "198.18.0.66", "2001:db8:1::66", "198.18.0.67" };
+	static const char *thr[] = { "198.18.0.77", "2001:db8:1::77" };
+	size_t i;
+
+	bwe_ncset_init(&s);
+	for (i = 0; i < 2; i++) {
+		struct bwe_prefix p = pfx(internal[i]);
+
+		assert_int_equal(bwe_ncset_add(&s, &p, BWE_NC_INTERNAL), 0);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(exempt[i]), .plen = 128 },
+					       BWE_NC_EXEMPT), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(allow[i]), .plen = 128 },
+					       BWE_NC_ALLOW), 0);
+		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(thr[i]), .plen = 128 },
+					       BWE_NC_THROTTLE), 0);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(quar[i]), .plen = 128 },
+					       BWE_NC_QUARANTINE | extra_flags_q), 0);
+	assert_int_equal(bwe_dp_netclass_apply(dp, &s), 0);
+	bwe_ncset_free(&s);
+}
+
+static void block(const char *p, __u8 feed, int monitor)
+{
+	struct bwe_prefix x = pfx(p);
+
+	assert_int_equal(bwe_bl_set(&bl, &x, bwe_ref(feed, monitor)), 0);
+}
+
+static int setup(void **state)
+{
+	struct bwe_dp_opts opts = { 0 };
+	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS };
+	static const __u16 std_ports[] = { 53, 80, 443 };
+	int err;
+
+	(void)state;
+	libbpf_set_print(NULL);
+	err = bwe_dp_open(&dp, &opts);
+	if (err) {
+		fprintf(stderr, "bwe_dp_open: %s (are you root?)\n", strerror(-err));
+		return -1;
+	}
+	assert_int_equal(bwe_bl_init(&bl, dp), 0);
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+	assert_int_equal(bwe_dp_std_ports_set(dp, std_ports, 3), 0);
+	netclass_world(0);
+	block("203.0.113.66", FEED_A, 0);
+	block("198.19.0.0/16", FEED_B, 0);
+	block("203.0.113.128/25", FEED_MON, 1);
+	block("203.0.113.53", FEED_A, 0);
+	block("198.51.100.200", FEED_A, 0);
+	block("2001:db8:3::66", FEED_A, 0);
+	block("2001:db8:bad::/48", FEED_B, 0);
+	block("2001:db8:3::80", FEED_MON, 1);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	rb = ring_buffer__new(bwe_dp_map_fd(dp, BWE_MAP_EVENTS), on_event, NULL, NULL);
+	assert_non_null(rb);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(rb);
+	bwe_bl_free(&bl);
+	bwe_dp_close(dp);
+	return 0;
+}
+
+/* Run one frame; returns the XDP action, stores the frame length. */
+static int run_frame(const __u8 *frame, __u32 len)
+{
+	__u8 out[BWE_PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, topts,
+		    .data_in = frame, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out),
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &topts), 0);
+	return (int)topts.retval;
+}
+
+static int run_spec(const struct pb_spec *s, __u32 *lenp)
+{
+	__u8 frame[BWE_PKT_MAX];
+	int len = pb_build(s, frame, sizeof(frame));
+
+	assert_true(len > 0);
+	if (lenp)
+		*lenp = (__u32)len;
+	return run_frame(frame, (__u32)len);
+}
+
+struct verdict_case {
+	const char *name;
+	struct pb_spec spec;
+	int action;		/* XDP_PASS / XDP_DROP */
+	__u32 reason;		/* enum bwe_reason counted once */
+	__u32 anomaly;		/* enum bwe_anomaly also counted, 0 none */
+};
+
+#define TCP(s, d, dp_) .src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = dp_, .payload = 64
+#define UDP(s, d, dp_) .src = s, .dst = d, .proto = IPPROTO_UDP, .sport = 40000, .dport = dp_, .payload = 32
+
+static const struct verdict_case cases[] = {
+	/* direction and the plain paths, both families */
+	{ "v4 out pass", { TCP("198.18.0.10", "203.0.113.10", 443) }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 in pass", { TCP("203.0.113.10", "198.18.0.10", 40000) }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v6 out pass", { TCP("2001:db8:1::10", "2001:db8:3::10", 443) }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v6 in pass", { UDP("2001:db8:3::10", "2001:db8:1::10", 5000) }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 icmp out", { .src = "198.18.0.10", .dst = "203.0.113.10" }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 transit ext-ext", { TCP("203.0.113.10", "203.0.113.11", 80) }, XDP_PASS, BWE_R_TRANSIT, 0 },
+	{ "v4 transit int-int", { TCP("198.18.0.10", "198.18.0.11", 80) }, XDP_PASS, BWE_R_TRANSIT, 0 },
+	{ "v6 transit", { UDP("2001:db8:3::10", "2001:db8:3::11", 53) }, XDP_PASS, BWE_R_TRANSIT, 0 },
+	{ "transit to blocked", { TCP("203.0.113.10", "203.0.113.66", 80) }, XDP_PASS, BWE_R_TRANSIT, 0 },
+	{ "arp", { .ethertype = ETH_P_ARP, .payload = 28 }, XDP_PASS, BWE_R_NON_IP, 0 },
+	{ "lldp", { .ethertype = ETH_P_LLDP_, .payload = 40 }, XDP_PASS, BWE_R_NON_IP, 0 },
+	{ "arp in vlan", { .ethertype = ETH_P_ARP, .payload = 28, .nvlan = 1 }, XDP_PASS, BWE_R_NON_IP, 0 },
+	/* blocklist: exact host, DIR-24 prefix, v6 prefix, both directions */
+	{ "v4 out block host", { TCP("198.18.0.10", "203.0.113.66", 443) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 in block host", { TCP("203.0.113.66", "198.18.0.10", 40000) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 out block /16", { UDP("198.18.0.10", "198.19.200.7", 53) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 in block /16", { UDP("198.19.0.1", "198.18.0.10", 53) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 out block host", { TCP("2001:db8:1::10", "2001:db8:3::66", 443) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 in block host", { TCP("2001:db8:3::66", "2001:db8:1::10", 40000) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 out block /48", { TCP("2001:db8:1::10", "2001:db8:bad:1::9", 80) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 in block /48", { UDP("2001:db8:bad::1", "2001:db8:1::10", 80) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 neighbour of blocked", { TCP("198.18.0.10", "203.0.113.67", 443) }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 next to /16", { TCP("198.18.0.10", "198.20.0.1", 443) }, XDP_PASS, BWE_R_PASS, 0 },
+	/* per-entry monitor action */
+	{ "v4 monitor /25", { TCP("198.18.0.10", "203.0.113.200", 443) }, XDP_PASS, BWE_R_MONITOR, 0 },
+	{ "v6 monitor host", { TCP("2001:db8:3::80", "2001:db8:1::10", 5) }, XDP_PASS, BWE_R_MONITOR, 0 },
+	/* holes: allowlisted and exempt peers stay reachable although listed */
+	{ "allow beats block", { TCP("198.18.0.10", "198.51.100.200", 443) }, XDP_PASS, BWE_R_ALLOW, 0 },
+	{ "allow beats quarantine", { TCP("198.18.0.66", "198.51.100.200", 443) }, XDP_PASS, BWE_R_ALLOW, 0 },
+	{ "exempt beats block", { UDP("198.18.0.10", "203.0.113.53", 53) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	/* quarantine, with exempt traffic in both directions */
+	{ "v4 quarantine out", { TCP("198.18.0.66", "203.0.113.10", 443) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
+	{ "v4 quarantine in", { TCP("203.0.113.10", "198.18.0.66", 40000) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
+	{ "v4 quarantine to mgmt", { TCP("198.18.0.66", "203.0.113.5", 443) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	{ "v4 quarantine from mgmt", { TCP("203.0.113.5", "198.18.0.66", 40000) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	{ "v4 quarantine dns", { UDP("198.18.0.66", "203.0.113.53", 53) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	{ "v6 quarantine out", { TCP("2001:db8:1::66", "2001:db8:3::10", 443) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
+	{ "v6 quarantine in", { TCP("2001:db8:3::10", "2001:db8:1::66", 1) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
+	{ "v6 quarantine to mgmt", { TCP("2001:db8:1::66", "2001:db8:3::5", 443) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	{ "v6 quarantine from mgmt", { TCP("2001:db8:3::5", "2001:db8:1::66", 4) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	{ "v4 quarantine vlan", { TCP("198.18.0.66", "203.0.113.10", 443), .nvlan = 1, .vlan_id = { 7 } },
+	  XDP_DROP, BWE_R_QUARANTINE, 0 },
+	/* VLAN and QinQ */
+	{ "v4 1 vlan pass", { TCP("198.18.0.10", "203.0.113.10", 443), .nvlan = 1, .vlan_id = { 10 } },
+	  XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 1 vlan block", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 1, .vlan_id = { 10 } },
+	  XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 qinq block", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .vlan_id = { 100, 10 } },
+	  XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 qinq block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .nvlan = 2, .vlan_id = { 100, 10 } },
+	  XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 two 802.1Q tags", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2,
+	  .vlan_tpid = { 0x8100, 0x8100 }, .vlan_id = { 1, 2 } }, XDP_DROP, BWE_R_BLOCK, 0 },
+	/* IPv4 options */
+	{ "v4 options block", { TCP("198.18.0.10", "203.0.113.66", 443), .ipv4_optlen = 40 },
+	  XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 options pass", { UDP("198.18.0.10", "203.0.113.10", 53), .ipv4_optlen = 8 },
+	  XDP_PASS, BWE_R_PASS, 0 },
+	/* IPv6 extension header chains */
+	{ "v6 hop+rt+dst block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .nv6ext = 3,
+	  .v6ext = { PB_EXT_HOP, PB_EXT_ROUTING, PB_EXT_DSTOPT }, .v6ext_len = { 8, 24, 16 } },
+	  XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 ah+dst pass", { UDP("2001:db8:1::10", "2001:db8:3::10", 53), .nv6ext = 2,
+	  .v6ext = { PB_EXT_AH, PB_EXT_DSTOPT } }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v6 8 ext pass", { UDP("2001:db8:1::10", "2001:db8:3::10", 53), .nv6ext = 8,
+	  .v6ext = { 0, 60, 60, 60, 60, 60, 60, 60 } }, XDP_PASS, BWE_R_PASS, BWE_A_EXTHDR_LIMIT },
+	{ "v6 long chain blocked", { UDP("2001:db8:1::10", "2001:db8:3::66", 53), .nv6ext = 8,
+	  .v6ext = { 0, 60, 60, 60, 60, 60, 60, 60 } }, XDP_DROP, BWE_R_BLOCK, BWE_A_EXTHDR_LIMIT },
+	/* fragments: the first carries ports, later ones are judged by address */
+	{ "v4 first frag pass", { TCP("198.18.0.10", "203.0.113.10", 443), .more_fragments = 1 },
+	  XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 later frag block", { TCP("198.18.0.10", "203.0.113.66", 443), .frag_offset = 185 },
+	  XDP_DROP, BWE_R_BLOCK, BWE_A_FRAGMENT },
+	{ "v4 later frag pass", { UDP("198.18.0.10", "203.0.113.10", 53), .frag_offset = 185 },
+	  XDP_PASS, BWE_R_PASS, BWE_A_FRAGMENT },
+	{ "v6 first frag block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .more_fragments = 1 },
+	  XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v6 later frag block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .frag_offset = 100 },
+	  XDP_DROP, BWE_R_BLOCK, BWE_A_FRAGMENT },
+	{ "v6 later frag quarantine", { UDP("2001:db8:3::10", "2001:db8:1::66", 53), .frag_offset = 100 },
+	  XDP_DROP, BWE_R_QUARANTINE, BWE_A_FRAGMENT },
+};
+
+static void read_stats(struct bwe_counter *c)
+{
+	assert_int_equal(bwe_dp_stats_read(dp, c), 0);
+}
+
+static void expect_delta(const struct bwe_counter *before, const struct bwe_counter *after,
+			 __u32 reason, __u32 anomaly, __u32 len, const char *name)
+{
+	__u32 i;
+
+	for (i = 0; i < BWE_STATS_MAX; i++) {
+		__u64 want = (i == reason || (anomaly && i == anomaly)) ? 1 : 0;
+
+		if (after[i].packets - before[i].packets != want ||
+		    after[i].bytes - before[i].bytes != want * len)
+			fail_msg("%s: slot %u counted %llu packets / %llu bytes, want %llu / %llu",
+				 name, i, (unsigned long long)(after[i].packets - before[i].packets),
+				 (unsigned long long)(after[i].bytes - before[i].bytes),
+				 (unsigned long long)want, (unsigned long long)(want * len));
+	}
+}
+
+static void test_verdicts(void **state)
+{
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct verdict_case *c = &cases[i];
+		__u32 len;
+		int act;
+
+		read_stats(before);
+		act = run_spec(&c->spec, &len);
+		read_stats(after);
+		if (act != c->action)
+			fail_msg("%s: action %d, want %d", c->name, act, c->action);
+		expect_delta(before, after, c->reason, c->anomaly, len, c->name);
+	}
+	drain_events();
+}
+
+/* Cut a frame at every header boundary and one byte before it. */
+static void test_truncation(void **state)
+{
+	static const struct {
+		const char *name;
+		struct pb_spec spec;
+	} specs[] = {
+		{ "v4 tcp qinq", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .ipv4_optlen = 8 } },
+		{ "v6 udp ext", { UDP("2001:db8:1::10", "2001:db8:3::66", 53), .nv6ext = 3,
+		  .v6ext = { PB_EXT_HOP, PB_EXT_FRAG, PB_EXT_DSTOPT } } },
+	};
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	__u8 frame[BWE_PKT_MAX];
+	size_t offs[PB_BOUNDARIES_MAX];
+	size_t i;
+	int n, b, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		const struct pb_spec *s = &specs[i].spec;
+		int l3_end;
+
+		len = pb_build(s, frame, sizeof(frame));
+		assert_true(len > 0);
+		n = pb_boundaries(s, offs, PB_BOUNDARIES_MAX);
+		assert_true(n >= 3);
+		l3_end = (int)offs[1];
+		for (b = 0; b < n; b++) {
+			int cut;
+
+			for (cut = (int)offs[b] - 1; cut <= (int)offs[b]; cut++) {
+				__u32 want, anomaly = 0;
+				int act;
+
+				if (cut < ETH_HLEN)
+					continue;	/* test_run refuses frames shorter than Ethernet */
+				if (cut < l3_end) {
+					want = BWE_R_MALFORMED;
+				} else {
+					want = BWE_R_BLOCK; /* addresses readable: judged by them */
+					/* ports are the first 4 bytes of L4 */
+					if (cut < (int)offs[n - 2] + 4)
+						anomaly = BWE_A_L4_TRUNCATED;
+				}
+				read_stats(before);
+				act = run_frame(frame, (__u32)cut);
+				read_stats(after);
+				if (act != XDP_DROP)
+					fail_msg("%s cut at %d: action %d", specs[i].name, cut, act);
+				expect_delta(before, after, want, anomaly, (__u32)cut, specs[i].name);
+			}
+		}
+	}
+	drain_events();
+}
+
+static void test_malformed_headers(void **state)
+{
+	struct pb_spec s = { TCP("198.18.0.10", "203.0.113.10", 443) };
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	__u8 frame[BWE_PKT_MAX];
+	int len;
+
+	(void)state;
+	len = pb_build(&s, frame, sizeof(frame));
+	assert_true(len > 0);
+	frame[ETH_HLEN] = 0x43;	/* version 4, ihl 3: shorter than the header */
+	read_stats(before);
+	assert_int_equal(run_frame(frame, (__u32)len), XDP_DROP);
+	read_stats(after);
+	expect_delta(before, after, BWE_R_MALFORMED, 0, (__u32)len, "ihl 3");
+
+	frame[ETH_HLEN] = 0x65;	/* IPv6 version under an IPv4 EtherType */
+	read_stats(before);
+	assert_int_equal(run_frame(frame, (__u32)len), XDP_DROP);
+	read_stats(after);
+	expect_delta(before, after, BWE_R_MALFORMED, 0, (__u32)len, "version 6 in v4");
+}
+
+static void set_dryrun(int on)
+{
+	struct bwe_config cfg;
+
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.flags = on ? cfg.flags | BWE_CFG_DRYRUN : cfg.flags & ~BWE_CFG_DRYRUN;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+}
+
+static void test_dryrun(void **state)
+{
+	static const struct verdict_case dry[] = {
+		{ "dry block", { TCP("198.18.0.10", "203.0.113.66", 443) }, XDP_PASS, BWE_R_BLOCK_DRYRUN, 0 },
+		{ "dry quarantine", { TCP("198.18.0.66", "203.0.113.10", 443) }, XDP_PASS,
+		  BWE_R_QUARANTINE_DRYRUN, 0 },
+		{ "dry v6 block", { TCP("2001:db8:3::66", "2001:db8:1::10", 4) }, XDP_PASS, BWE_R_BLOCK_DRYRUN, 0 },
+		{ "dry pass", { TCP("198.18.0.10", "203.0.113.10", 443) }, XDP_PASS, BWE_R_PASS, 0 },
+		{ "dry exempt", { TCP("198.18.0.66", "203.0.113.5", 443) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	};
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	size_t i;
+	__u32 len;
+
+	(void)state;
+	set_dryrun(1);
+	for (i = 0; i < sizeof(dry) / sizeof(dry[0]); i++) {
+		read_stats(before);
+		assert_int_equal(run_spec(&dry[i].spec, &len), dry[i].action);
+		read_stats(after);
+		expect_delta(before, after, dry[i].reason, 0, len, dry[i].name);
+	}
+	set_dryrun(0);
+	/* and off again: the same frame drops */
+	assert_int_equal(run_spec(&dry[0].spec, NULL), XDP_DROP);
+	drain_events();
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void throttle_case(const char *host, const char *peer)
+{
+	struct bwe_addr h = addr(host);
+	struct pb_spec out = { .src = host, .dst = peer, .proto = IPPROTO_UDP, .sport = 1,
+			       .dport = 9, .payload = 900 };
+	struct pb_spec in = { .src = peer, .dst = host, .proto = IPPROTO_UDP, .sport = 9,
+			      .dport = 1, .payload = 900 };
+	struct bwe_throttle t;
+	__u32 len;
+	int i;
+
+	/* burst 3 frames of ~950 bytes, 2000 B/s */
+	assert_int_equal(bwe_dp_throttle_set(dp, &h, 2000, 3000), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(run_spec(&out, &len), XDP_PASS);
+	assert_int_equal(run_spec(&out, NULL), XDP_DROP);	/* bucket empty */
+	assert_int_equal(run_spec(&in, NULL), XDP_PASS);	/* inbound has its own bucket */
+
+	/* Refill: pretend the last refill was 500 ms ago: 1000 bytes come back. */
+	assert_int_equal(bpf_map_lookup_elem_flags(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t,
+						   BPF_F_LOCK), 0);
+	t.tx.tokens = 0;
+	t.tx.last_ns = mono_ns() - 500000000ULL;
+	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(run_spec(&out, NULL), XDP_PASS);
+	assert_int_equal(run_spec(&out, NULL), XDP_DROP);
+
+	/* A full second restores the whole burst. */
+	t.tx.tokens = 0;
+	t.tx.last_ns = mono_ns() - 2000000000ULL;
+	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t, BPF_F_LOCK), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(run_spec(&out, NULL), XDP_PASS);
+	assert_int_equal(run_spec(&out, NULL), XDP_DROP);
+	assert_int_equal(bwe_dp_throttle_del(dp, &h), 0);
+	assert_int_equal(run_spec(&out, NULL), XDP_PASS);	/* flag set, no bucket: pass */
+}
+
+static void test_throttle(void **state)
+{
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	struct bwe_host_stats hs;
+	struct bwe_addr h = addr("198.18.0.77");
+
+	(void)state;
+	read_stats(before);
+	throttle_case("198.18.0.77", "203.0.113.10");
+	throttle_case("2001:db8:1::77", "2001:db8:3::10");
+	read_stats(after);
+	assert_int_equal(after[BWE_R_THROTTLE].packets - before[BWE_R_THROTTLE].packets, 6);
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_int_equal(hs.drop_packets[BWE_HD_THROTTLE], 3);
+}
+
+static void test_accounting(void **state)
+{
+	struct bwe_addr h = addr("198.18.0.20"), h6 = addr("2001:db8:1::20");
+	struct pb_spec out_std = { TCP("198.18.0.20", "203.0.113.10", 443) };
+	struct pb_spec out_odd = { UDP("198.18.0.20", "203.0.113.11", 8080) };
+	struct pb_spec in = { TCP("203.0.113.10", "198.18.0.20", 40000) };
+	struct pb_spec blk = { TCP("198.18.0.20", "203.0.113.66", 443) };
+	struct pb_spec frag = { UDP("198.18.0.20", "203.0.113.12", 8080), .frag_offset = 10 };
+	struct pb_spec out6 = { .src = "2001:db8:1::20", .dst = "2001:db8:3::10", .proto = IPPROTO_UDP,
+				.sport = 1, .dport = 7777, .payload = 1200, .nvlan = 1 };
+	__u32 l_std, l_odd, l_in, l_blk, l_frag, l6;
+	struct bwe_host_stats hs;
+	int i;
+
+	(void)state;
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), -ENOENT);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(run_spec(&out_std, &l_std), XDP_PASS);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(run_spec(&out_odd, &l_odd), XDP_PASS);
+	for (i = 0; i < 7; i++)
+		assert_int_equal(run_spec(&in, &l_in), XDP_PASS);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(run_spec(&blk, &l_blk), XDP_DROP);
+	assert_int_equal(run_spec(&frag, &l_frag), XDP_PASS);
+
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_int_equal(hs.tx_packets, 5 + 3 + 1);
+	assert_int_equal(hs.tx_bytes, 5 * l_std + 3 * l_odd + l_frag);
+	assert_int_equal(hs.rx_packets, 7);
+	assert_int_equal(hs.rx_bytes, 7 * l_in);
+	assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 2);
+	assert_int_equal(hs.drop_bytes[BWE_HD_BLOCK], 2 * l_blk);
+	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 0);
+	/* a later fragment has no port: not counted as non-standard */
+	assert_int_equal(hs.nonstd_tx_bytes, 3 * l_odd);
+	assert_int_equal(hs.bl_hits, 2);
+	assert_true(hs.first_seen_ns > 0 && hs.last_seen_ns >= hs.first_seen_ns);
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(run_spec(&out6, &l6), XDP_PASS);
+	assert_int_equal(bwe_dp_host_read(dp, &h6, &hs), 0);
+	assert_int_equal(hs.tx_packets, 4);
+	assert_int_equal(hs.tx_bytes, 4 * l6);
+	assert_int_equal(hs.nonstd_tx_bytes, 4 * l6);
+	assert_int_equal(hs.rx_bytes, 0);
+	drain_events();
+}
+
+/* Fan-out sketch: many distinct peers light many registers; one peer lights one. */
+static void test_fanout_sketch(void **state)
+{
+	struct bwe_addr h = addr("198.18.0.30"), h1 = addr("198.18.0.31");
+	struct bwe_host_stats hs;
+	char dst[INET_ADDRSTRLEN];
+	int i, lit = 0;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		struct pb_spec s = { UDP("198.18.0.30", dst, 53) };
+
+		snprintf(dst, sizeof(dst), "198.51.100.%d", 1 + (i % 190));
+		s.dport = (__u16)(1000 + i);
+		assert_int_equal(run_spec(&s, NULL), XDP_PASS);
+	}
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	for (i = 0; i < BWE_HLL_REGS; i++)
+		lit += hs.hll_dst[i] > 0;
+	assert_true(lit >= BWE_HLL_REGS * 3 / 4);
+	for (i = 0; i < 50; i++) {
+		struct pb_spec s = { UDP("198.18.0.31", "203.0.113.10", 53) };
+
+		assert_int_equal(run_spec(&s, NULL), XDP_PASS);
+	}
+	assert_int_equal(bwe_dp_host_read(dp, &h1, &hs), 0);
+	lit = 0;
+	for (i = 0; i < BWE_HLL_REGS; i++)
+		lit += hs.hll_dst[i] > 0;
+	assert_int_equal(lit, 1);
+	drain_events();
+}
+
+static void test_events_dedup(void **state)
+{
+	struct pb_spec hit = { TCP("198.18.0.40", "203.0.113.66", 443) };
+	struct pb_spec hit2 = { TCP("198.18.0.40", "198.19.1.1", 443) };
+	struct pb_spec mon = { TCP("198.18.0.40", "203.0.113.129", 443) };
+	struct pb_spec q = { TCP("198.18.0.67", "203.0.113.10", 443) };
+	struct pb_spec q2 = { TCP("198.18.0.67", "203.0.113.11", 80) };
+	struct bwe_addr host = addr("198.18.0.40"), peer = addr("203.0.113.66");
+	struct bwe_config cfg;
+	int i;
+
+	(void)state;
+	drain_events();
+	for (i = 0; i < 100; i++)
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 1);
+	assert_int_equal(last_ev.type, BWE_EV_BLOCK_HIT);
+	assert_int_equal(last_ev.reason, BWE_R_BLOCK);
+	assert_int_equal(last_ev.dir, BWE_DIR_OUT);
+	assert_int_equal(last_ev.ref, bwe_ref(FEED_A, 0));
+	assert_int_equal(ntohs(last_ev.dport), 443);
+	assert_memory_equal(&last_ev.host, &host, sizeof(host));
+	assert_memory_equal(&last_ev.peer, &peer, sizeof(peer));
+
+	/* another peer is another event; a monitor hit is an event too */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(run_spec(&hit2, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 1);
+	assert_int_equal(run_spec(&mon, NULL), XDP_PASS);
+	assert_int_equal(drain_events(), 1);
+	assert_int_equal(last_ev.reason, BWE_R_MONITOR);
+
+	/* quarantine drops: one event per host, whatever the peer */
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(run_spec(&q, NULL), XDP_DROP);
+		assert_int_equal(run_spec(&q2, NULL), XDP_DROP);
+	}
+	assert_int_equal(drain_events(), 1);
+	assert_int_equal(last_ev.type, BWE_EV_QUARANTINE_DROP);
+
+	/* a zero window emits every time: the dedup window is what held them */
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.event_dedup_ns = 0;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 5);
+	cfg.event_dedup_ns = DEDUP_NS;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+}
+
+/* Blocklist mirror: overlapping prefixes, removal restores what is left. */
+static void test_blocklist_overlap(void **state)
+{
+	struct bwe_addr a = addr("198.19.7.9"), b = addr("203.0.113.140"), c = addr("203.0.113.141");
+
+	(void)state;
+	block("198.19.7.0/24", FEED_L3, 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_L3, 0));
+	block("198.19.7.9", FEED_MON, 1);	/* monitor host under a drop /24: drop wins */
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_L3, 0));
+	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("198.19.7.0/24").addr,
+			 .plen = 96 + 24 }, 0), 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_B, 0));	/* the /16 again */
+	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("198.19.0.0/16").addr,
+			 .plen = 96 + 16 }, 0), 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_MON, 1));	/* only the host left */
+
+	/* explicit host inside a /25 expansion survives the /25's removal */
+	block("203.0.113.140", FEED_A, 0);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("203.0.113.128/25").addr,
+			 .plen = 96 + 25 }, 0), 0);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &b), bwe_ref(FEED_A, 0));
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &c), 0);
+	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = b, .plen = 128 }, 0), 0);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &b), 0);
+
+	/* broader than the table allows */
+	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("10.0.0.0/8").addr,
+			 .plen = 96 + 7 }, bwe_ref(FEED_A, 0)), -ERANGE);
+	/* restore the fixture */
+	block("198.19.0.0/16", FEED_B, 0);
+	block("203.0.113.128/25", FEED_MON, 1);
+	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = a, .plen = 128 }, 0), 0);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+}
+
+/* A real list: every entry hits, addresses outside every entry miss. */
+static void test_firehol_level3(void **state)
+{
+	struct bwe_prefix *ents = NULL;
+	size_t n = 0, cap = 0, i, j, hits = 0, misses = 0;
+	char line[256];
+	FILE *f;
+	unsigned int seed = 12345;
+
+	(void)state;
+	f = fopen(FIREHOL_L3, "r");
+	if (!f)
+		fail_msg("%s: %s", FIREHOL_L3, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		struct bwe_prefix p;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || !line[0])
+			continue;
+		assert_int_equal(bwe_prefix_parse(line, &p, 0), 0);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			ents = reallocarray(ents, cap, sizeof(*ents));
+			assert_non_null(ents);
+		}
+		ents[n++] = p;
+		assert_int_equal(bwe_bl_set(&bl, &p, bwe_ref(FEED_L3, 0)), 0);
+	}
+	fclose(f);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	assert_true(n > 20000);
+
+	for (i = 0; i < n; i++) {
+		/* the last address of each entry, from inside the LAN */
+		struct bwe_addr a = ents[i].addr;
+		char dst[BWE_ADDR_STRLEN];
+		int flen = bwe_prefix_family_len(&ents[i]);
+		struct pb_spec s = { TCP("198.18.0.50", dst, 443) };
+
+		a.w[3] = htonl(ntohl(a.w[3]) | (flen == 32 ? 0 : ((1u << (32 - flen)) - 1)));
+		assert_int_equal(bwe_addr_fmt(&a, dst, sizeof(dst)), 0);
+		if (run_spec(&s, NULL) != XDP_DROP)
+			fail_msg("firehol_level3 entry %zu (%s) not dropped", i, dst);
+		hits++;
+	}
+	while (misses < MISS_SAMPLES) {
+		struct bwe_addr a;
+		char dst[BWE_ADDR_STRLEN];
+		struct pb_spec s = { TCP("198.18.0.50", dst, 443) };
+		bool listed = false;
+
+		bwe_addr_from_v4(htonl(((__u32)rand_r(&seed) << 16) ^ (__u32)rand_r(&seed)), &a);
+		for (j = 0; j < n && !listed; j++)
+			listed = bwe_prefix_contains(&ents[j], &a);
+		/* skip what the fixture itself lists or classifies */
+		if (listed || (ntohl(a.w[3]) >> 24) == 198 || (ntohl(a.w[3]) >> 24) == 203)
+			continue;
+		assert_int_equal(bwe_addr_fmt(&a, dst, sizeof(dst)), 0);
+		if (run_spec(&s, NULL) != XDP_PASS)
+			fail_msg("%s is in no entry of firehol_level3 but was dropped", dst);
+		misses++;
+	}
+	print_message("firehol_level3: %zu entries hit, %zu unlisted addresses passed\n", hits, misses);
+	/* unload it again and prove the mirror leaves no residue */
+	for (i = 0; i < n; i++)
+		assert_int_equal(bwe_bl_set(&bl, &ents[i], 0), 0);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	for (i = 0; i < n; i++) {
+		__u8 r = bwe_bl_kernel_ref(&bl, &ents[i].addr);
+
+		assert_true(r != bwe_ref(FEED_L3, 0));
+	}
+	free(ents);
+	drain_events();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_malformed_headers),
+		cmocka_unit_test(test_dryrun),
+		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_fanout_sketch),
+		cmocka_unit_test(test_events_dedup),
+		cmocka_unit_test(test_blocklist_overlap),
+		cmocka_unit_test(test_firehol_level3),
+	};
+
+	return cmocka_run_group_tests_name("xdp enforcer", tests, setup, teardown);
+}

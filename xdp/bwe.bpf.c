@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bwe.bpf.c - the bwenforce XDP program: parse -> classify -> decide ->
+ * account. One program per interface; the same object serves an inline
+ * two-port gateway and a one-port router-on-a-stick, because direction comes
+ * from addresses (bwe_netclass), not from the interface.
+ *
+ * Decision order (docs/architecture.md): allow -> quarantine (exempt peers
+ * pass) -> exempt -> blocklist (drop or monitor) -> throttle -> pass.
+ * Monitor-only mode (BWE_CFG_DRYRUN) turns every would-drop into a counted
+ * pass. Malformed L2/L3 headers are dropped (BWE_R_MALFORMED): the kernel
+ * stack would discard them anyway, and a frame we cannot read could hide a
+ * quarantined or blocked address.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
+#include "bwe_abi.h"
+#include "parse.bpf.h"
+#include "maps.bpf.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+#define BWE_RUN_PRIO 10		/* early in a libxdp dispatcher chain: drops first */
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Run configuration for libxdp's dispatcher: continue the chain on XDP_PASS. */
+struct {
+	__uint(priority, BWE_RUN_PRIO);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(bwe_xdp);
+
+static __always_inline void count(__u32 slot, __u64 len)
+{
+	struct bwe_counter *c = bpf_map_lookup_elem(&bwe_stats, &slot);
+
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+static __always_inline __u32 netclass_of(const struct bwe_addr *a)
+{
+	struct bwe_lpm_key key = { .prefixlen = 128, .addr = *a };
+	struct bwe_netclass *nc = bpf_map_lookup_elem(&bwe_netclass, &key);
+
+	return nc ? nc->flags : 0;
+}
+
+static __always_inline int addr_is_v4(const struct bwe_addr *a)
+{
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(V4MAPPED_PREFIX);
+}
+
+/* One blocklist decision for the external peer: exact host, then prefix. */
+static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
+{
+	struct bwe_bl_val *hv = bpf_map_lookup_elem(&bwe_bl_host, peer);
+	__u8 ref = hv ? hv->ref : BWE_REF_NONE;
+
+	/* A drop entry decides; a monitor host entry still yields to a drop prefix. */
+	if (ref && !(ref & BWE_REF_MONITOR))
+		return ref;
+
+	if (addr_is_v4(peer)) {
+		__u32 n24 = bpf_ntohl(peer->w[3]) >> 8;
+		__u32 idx = n24 / BWE_TBL24_LANES;
+		struct bwe_tbl24_val *t = bpf_map_lookup_elem(&bwe_bl_tbl24, &idx);
+		__u8 pref;
+
+		if (!t)
+			return ref;
+		pref = t->ref[n24 & (BWE_TBL24_LANES - 1)];
+		if (pref && (!ref || !(pref & BWE_REF_MONITOR)))
+			ref = pref;
+	} else {
+		struct bwe_lpm_key key = { .prefixlen = 128, .addr = *peer };
+		struct bwe_bl_val *nv = bpf_map_lookup_elem(&bwe_bl_net6, &key);
+
+		if (nv && nv->ref && (!ref || !(nv->ref & BWE_REF_MONITOR)))
+			ref = nv->ref;
+	}
+	return ref;
+}
+
+static __always_inline __u64 min_u64(__u64 a, __u64 b)
+{
+	return a < b ? a : b;
+}
+
+/* Token bucket: returns 1 when the frame fits, 0 when it is over the rate. */
+static __always_inline int bucket_take(struct bwe_throttle *t, int out, __u64 len, __u64 now)
+{
+	struct bwe_bucket *b = out ? &t->tx : &t->rx;
+	int ok = 0;
+	__u64 elapsed, add;
+
+	bpf_spin_lock(&t->lock);
+	elapsed = now - b->last_ns;
+	if (elapsed >= NSEC_PER_SEC) {
+		b->tokens = t->burst;
+		b->last_ns = now;
+	} else {
+		/* elapsed < 1e9 and rate <= BWE_RATE_MAX keep this within 64 bits */
+		add = elapsed * t->rate_bps / NSEC_PER_SEC;
+		if (add) {
+			b->tokens = min_u64(t->burst, b->tokens + add);
+			b->last_ns = now;
+		}
+	}
+	if (b->tokens >= len) {
+		b->tokens -= len;
+		ok = 1;
+	}
+	bpf_spin_unlock(&t->lock);
+	return ok;
+}
+
+/* 32-bit mix of four words (murmur3 finaliser style). */
+static __always_inline __u32 mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+static __always_inline __u32 hash_addr(const struct bwe_addr *a)
+{
+	return mix32(a->w[0] ^ mix32(a->w[1] ^ mix32(a->w[2] ^ mix32(a->w[3]))));
+}
+
+/* HyperLogLog: low bits pick the register, trailing zeros of the rest give the rank. */
+static __always_inline void hll_add(__u8 *regs, __u32 h)
+{
+	__u32 idx = h & (BWE_HLL_REGS - 1);
+	__u32 rest = (h >> BWE_HLL_BITS) | (1U << (32 - BWE_HLL_BITS));
+	__u8 rank = 1;
+
+	if (!(rest & 0xffff)) { rank += 16; rest >>= 16; }
+	if (!(rest & 0xff)) { rank += 8; rest >>= 8; }
+	if (!(rest & 0xf)) { rank += 4; rest >>= 4; }
+	if (!(rest & 0x3)) { rank += 2; rest >>= 2; }
+	if (!(rest & 0x1)) { rank += 1; }
+	if (regs[idx] < rank)
+		regs[idx] = rank;
+}
+
+static __always_inline int port_is_standard(__be16 port)
+{
+	__u32 p = bpf_ntohs(port);
+	__u32 word = p >> 6;
+	__u64 *bits = bpf_map_lookup_elem(&bwe_std_ports, &word);
+
+	return bits && (*bits & (1ULL << (p & 63)));
+}
+
+static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *host, __u64 now)
+{
+	struct bwe_host_stats *hs = bpf_map_lookup_elem(&bwe_hosts, host);
+	__u32 zero = 0;
+
+	if (hs)
+		return hs;
+	hs = bpf_map_lookup_elem(&bwe_scratch, &zero);
+	if (!hs)
+		return NULL;
+	__builtin_memset(hs, 0, sizeof(*hs));
+	hs->first_seen_ns = now;
+	bpf_map_update_elem(&bwe_hosts, host, hs, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&bwe_hosts, host);
+}
+
+/* Emit an event unless the same (type, host, peer) was emitted within the window. */
+static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
+{
+	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
+	__u64 *last;
+
+	if (ev->type == BWE_EV_BLOCK_HIT)
+		key.peer = ev->peer;
+	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
+	if (last && ev->ts_ns - *last < dedup_ns)
+		return 0;
+	if (last)
+		*last = ev->ts_ns;
+	else
+		bpf_map_update_elem(&bwe_ev_dedup, &key, &ev->ts_ns, BPF_ANY);
+	if (bpf_ringbuf_output(&bwe_events, ev, sizeof(*ev), 0))
+		count(BWE_A_EVENT_LOST, ev->len);
+	return 0;
+}
+
+static __always_inline __u32 dryrun_reason(__u32 reason)
+{
+	switch (reason) {
+	case BWE_R_QUARANTINE:
+		return BWE_R_QUARANTINE_DRYRUN;
+	case BWE_R_BLOCK:
+		return BWE_R_BLOCK_DRYRUN;
+	case BWE_R_THROTTLE:
+		return BWE_R_THROTTLE_DRYRUN;
+	}
+	return reason;
+}
+
+static __always_inline int reason_drops(__u32 reason)
+{
+	return reason == BWE_R_QUARANTINE || reason == BWE_R_BLOCK ||
+	       reason == BWE_R_THROTTLE || reason == BWE_R_MALFORMED;
+}
+
+SEC("xdp")
+int bwe_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 len = data_end - data;
+	struct bwe_pkt p = {};
+	struct bwe_event ev = {};
+	struct bwe_config *cfg;
+	struct bwe_host_stats *hs;
+	const struct bwe_addr *host, *peer;
+	__u32 zero = 0, hf, pf, sf, df, reason, hd = BWE_HD_MAX;
+	__u64 now;
+	__u8 ref = 0;
+	int rc, out;
+
+	rc = bwe_parse(data, data_end, &p);
+	if (rc == BWE_P_NON_IP) {
+		count(BWE_R_NON_IP, len);
+		return XDP_PASS;
+	}
+	if (rc != BWE_P_IP) {
+		count(BWE_R_MALFORMED, len);
+		return XDP_DROP;
+	}
+	if (p.flags & BWE_PF_FRAGMENT)
+		count(BWE_A_FRAGMENT, len);
+	if (p.flags & BWE_PF_L4_TRUNC)
+		count(BWE_A_L4_TRUNCATED, len);
+	if (p.flags & BWE_PF_EXT_LIMIT)
+		count(BWE_A_EXTHDR_LIMIT, len);
+
+	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
+	if (!cfg) {
+		count(BWE_R_ABORTED, len);
+		return XDP_ABORTED;
+	}
+
+	/* Classify by address: outbound when the source is inside. */
+	sf = netclass_of(&p.src);
+	df = netclass_of(&p.dst);
+	if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
+		count(BWE_R_TRANSIT, len);
+		return XDP_PASS;
+	}
+	out = !!(sf & BWE_NC_INTERNAL);
+	host = out ? &p.src : &p.dst;
+	peer = out ? &p.dst : &p.src;
+	hf = out ? sf : df;
+	pf = out ? df : sf;
+	now = bpf_ktime_get_ns();
+
+	/* Decide. */
+	if ((hf | pf) & BWE_NC_ALLOW) {
+		reason = BWE_R_ALLOW;
+	} else if (hf & BWE_NC_QUARANTINE) {
+		reason = (pf & BWE_NC_EXEMPT) ? BWE_R_EXEMPT : BWE_R_QUARANTINE;
+		hd = BWE_HD_QUARANTINE;
+	} else if (pf & BWE_NC_EXEMPT) {
+		reason = BWE_R_EXEMPT;
+	} else {
+		reason = BWE_R_PASS;
+		ref = blocklist_ref(peer);
+		if (ref & BWE_REF_MONITOR) {
+			reason = BWE_R_MONITOR;
+		} else if (ref) {
+			reason = BWE_R_BLOCK;
+			hd = BWE_HD_BLOCK;
+		}
+		if (reason != BWE_R_BLOCK && (hf & BWE_NC_THROTTLE)) {
+			struct bwe_throttle *t = bpf_map_lookup_elem(&bwe_throttle, host);
+
+			if (t && !bucket_take(t, out, len, now)) {
+				reason = BWE_R_THROTTLE;
+				hd = BWE_HD_THROTTLE;
+			}
+		}
+	}
+	if (cfg->flags & BWE_CFG_DRYRUN)
+		reason = dryrun_reason(reason);
+
+	/* Account the internal host. */
+	hs = host_stats(host, now);
+	if (hs) {
+		hs->last_seen_ns = now;
+		if (ref)
+			hs->bl_hits++;
+		if (reason_drops(reason) && hd < BWE_HD_MAX) {
+			hs->drop_bytes[hd] += len;
+			hs->drop_packets[hd]++;
+		} else if (out) {
+			hs->tx_bytes += len;
+			hs->tx_packets++;
+			if ((p.flags & BWE_PF_PORTS) && !port_is_standard(p.dport))
+				hs->nonstd_tx_bytes += len;
+		} else {
+			hs->rx_bytes += len;
+			hs->rx_packets++;
+		}
+		if (out) {
+			if (hs->hll_epoch != cfg->hll_epoch) {
+				__builtin_memset(hs->hll_dst, 0, sizeof(hs->hll_dst));
+				__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
+				hs->hll_epoch = cfg->hll_epoch;
+			}
+			hll_add(hs->hll_dst, hash_addr(peer));
+			if (p.flags & BWE_PF_PORTS)
+				hll_add(hs->hll_port, mix32(bpf_ntohs(p.dport) + 1));
+		}
+	}
+
+	/* Events: blocklist hits and the start of quarantine drops, deduplicated. */
+	if (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN) {
+		ev.ts_ns = now;
+		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
+		ev.reason = reason;
+		ev.host = *host;
+		ev.peer = *peer;
+		ev.sport = p.sport;
+		ev.dport = p.dport;
+		ev.proto = p.proto;
+		ev.dir = out ? BWE_DIR_OUT : BWE_DIR_IN;
+		ev.ref = ref;
+		ev.ifindex = ctx->ingress_ifindex;
+		ev.len = len;
+		emit_event(&ev, cfg->event_dedup_ns);
+	}
+
+	count(reason, len);
+	return reason_drops(reason) ? XDP_DROP : XDP_PASS;
+}

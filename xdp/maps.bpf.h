@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * maps.bpf.h - every map of the enforcer, defined once (BPF only).
+ *
+ * Names match the BWE_MAP_* pin names of bwe_abi.h; sizes are the ABI
+ * defaults, which the daemon may change with bpf_map__set_max_entries()
+ * before load. Operator state (netclass, blocklist, throttle, config,
+ * ports) lives in maps traffic cannot evict; only per-host accounting and
+ * event deduplication are LRU.
+ */
+#ifndef BWE_MAPS_BPF_H
+#define BWE_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "bwe_abi.h"
+
+/* address -> what the operator says about it (closure of all covering prefixes) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BWE_NETCLASS_MAX);
+	__type(key, struct bwe_lpm_key);
+	__type(value, struct bwe_netclass);
+} bwe_netclass SEC(".maps");
+
+/* exact blocklisted hosts, both families */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BWE_BL_HOST_MAX);
+	__type(key, struct bwe_addr);
+	__type(value, struct bwe_bl_val);
+} bwe_bl_host SEC(".maps");
+
+/* IPv4 /8../24 blocklist prefixes, one ref byte per /24 (DIR-24) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_TBL24_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct bwe_tbl24_val);
+} bwe_bl_tbl24 SEC(".maps");
+
+/* IPv6 blocklist prefixes shorter than /128 */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BWE_BL_NET6_MAX);
+	__type(key, struct bwe_lpm_key);
+	__type(value, struct bwe_bl_val);
+} bwe_bl_net6 SEC(".maps");
+
+/* internal host -> token buckets */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BWE_THROTTLE_MAX);
+	__type(key, struct bwe_addr);
+	__type(value, struct bwe_throttle);
+} bwe_throttle SEC(".maps");
+
+/* internal host -> per-CPU accounting; the least recently seen host goes first */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, BWE_HOSTS_MAX);
+	__type(key, struct bwe_addr);
+	__type(value, struct bwe_host_stats);
+} bwe_hosts SEC(".maps");
+
+/* verdict reason and anomaly -> per-CPU packets/bytes */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BWE_STATS_MAX);
+	__type(key, __u32);
+	__type(value, struct bwe_counter);
+} bwe_stats SEC(".maps");
+
+/* runtime switches, slot 0 */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bwe_config);
+} bwe_config SEC(".maps");
+
+/* standard destination ports, a 65536-bit bitmap */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BWE_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_std_ports SEC(".maps");
+
+/* events to the daemon */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BWE_EVENTS_BYTES);
+} bwe_events SEC(".maps");
+
+/* (type, host, peer) -> time the last event was emitted */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BWE_EVDEDUP_MAX);
+	__type(key, struct bwe_dedup_key);
+	__type(value, __u64);
+} bwe_ev_dedup SEC(".maps");
+
+/* zeroed template for a new host, kept off the 512-byte stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bwe_host_stats);
+} bwe_scratch SEC(".maps");
+
+#endif /* BWE_MAPS_BPF_H */
