@@ -29,7 +29,9 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBBWE   := $(BUILD)/libbwe.a
 
-CTL_PROGS := $(patsubst ctl/%/main.c,$(BUILD)/%,$(wildcard ctl/*/main.c))
+BWCTLD_OBJS := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(wildcard ctl/bwctld/*.c))
+BWCTL_OBJS  := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(wildcard ctl/bwctl/*.c))
+CTL_PROGS := $(BUILD)/bwctld $(BUILD)/bwctl
 
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -64,8 +66,10 @@ $(LIBBWE): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 # ctl/<prog>/*.c -> build/<prog>
-.SECONDEXPANSION:
-$(CTL_PROGS): $(BUILD)/%: $$(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$$(wildcard ctl/$$*/*.c)) $(LIBBWE)
+$(BUILD)/bwctld: $(BWCTLD_OBJS) $(LIBBWE)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bwctl: $(BWCTL_OBJS) $(LIBBWE)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/ctl/%.o: ctl/%.c | $(SKELS)

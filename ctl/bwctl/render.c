@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * render.c - text renderers of bwctld's results; shapes in render.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "output.h"
+#include "render.h"
+
+#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
+#define CELL_LEN      512	/* one table cell */
+#define SUB_INDENT    2		/* extra fields under a summary line */
+
+/* "host" or "cidr" of an entry; an entry may also be a bare string. */
+static const char *entry_key(struct json_object *e)
+{
+	const char *k;
+
+	if (json_object_is_type(e, json_type_string))
+		return json_object_get_string(e);
+	k = out_get_str(e, "host");
+	return k ? k : out_get_str(e, "cidr");
+}
+
+/* Print o's members other than skip[] as generic text at indent. */
+static void generic_rest(FILE *f, struct json_object *o, int indent,
+			 const char *const *skip, size_t nskip)
+{
+	struct json_object *rest = json_object_new_object();
+
+	if (!rest || !json_object_is_type(o, json_type_object)) {
+		json_object_put(rest);
+		return;
+	}
+	json_object_object_foreach(o, k, v) {
+		size_t i;
+
+		for (i = 0; i < nskip; i++)
+			if (!strcmp(k, skip[i]))
+				break;
+		if (i == nskip)
+			json_object_object_add(rest, k, json_object_get(v));
+	}
+	if (json_object_object_length(rest))
+		out_generic(f, rest, indent);
+	json_object_put(rest);
+}
+
+/* ---- changed ---------------------------------------------------------------- */
+
+/*
+ * The daemon acted on what was asked: the entry is the prefix asked for or
+ * lies inside it (releasing a network may end several host entries).
+ */
+static bool acted_on(const char *asked, const char *entry)
+{
+	struct bwe_prefix pa, pe;
+	const unsigned int fl = BWE_PFX_HOSTBITS | BWE_PFX_ZERO;
+
+	if (!asked || !entry)
+		return false;
+	if (bwe_prefix_parse(asked, &pa, fl) || bwe_prefix_parse(entry, &pe, fl))
+		return !strcmp(asked, entry);
+	return bwe_prefix_covers(&pa, &pe);
+}
+
+static void changed_line(FILE *f, struct json_object *e,
+			 const struct render_changed *r)
+{
+	char num[OUT_NUM_LEN];
+	const char *expires;
+	__u64 v;
+
+	fprintf(f, "%s ", r->verb);
+	out_puts(f, entry_key(e));
+	if (r->after)
+		fputs(r->after, f);
+	if (r->show_rate && out_get_u64(e, "rate", &v)) {
+		out_fmt_rate_exact(v, num, sizeof(num));
+		fprintf(f, " to %s", num);
+		if (out_get_u64(e, "burst", &v)) {
+			out_fmt_size(v, num, sizeof(num));
+			fprintf(f, ", burst %s", num);
+		}
+	}
+	if (r->show_expiry && json_object_is_type(e, json_type_object)) {
+		expires = out_get_str(e, "expires");
+		if (expires) {
+			fputs(" (expires ", f);
+			out_puts(f, expires);
+			fputc(')', f);
+		} else {
+			fputs(" (no expiry)", f);
+		}
+	}
+	fputc('\n', f);
+}
+
+void render_changed(FILE *f, struct json_object *result, const void *ctx)
+{
+	const struct render_changed *r = ctx;
+	struct json_object *changed = out_get(result, "changed");
+	size_t n, nsent;
+
+	if (!json_object_is_type(changed, json_type_array)) {
+		out_generic(f, result, 0);
+		return;
+	}
+	n = json_object_array_length(changed);
+	for (size_t i = 0; i < n; i++)
+		changed_line(f, json_object_array_get_idx(changed, i), r);
+
+	/* what was asked for and not acted on */
+	nsent = r->sent ? json_object_array_length(r->sent) : 0;
+	for (size_t s = 0; s < nsent; s++) {
+		const char *want = json_object_get_string(json_object_array_get_idx(r->sent, s));
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (acted_on(want, entry_key(json_object_array_get_idx(changed, i))))
+				break;
+		if (i == n) {
+			out_puts(f, want);
+			fprintf(f, ": %s\n", r->unchanged);
+		}
+	}
+}
+
+/* ---- list -------------------------------------------------------------------- */
+
+/*
+ * Who, for the ACTOR column: the user name. The daemon's actor reads
+ * "uid=0(root) pid=4242: bwctl quarantine ..."; the whole text is in
+ * --json. An object with "user" or "uid", or any other text, also works.
+ */
+static void actor_text(struct json_object *a, char *buf, size_t len)
+{
+	const char *user = out_get_str(a, "user"), *s, *open, *close;
+	char name[CELL_LEN], *cut;
+	__u64 uid;
+
+	if (json_object_is_type(a, json_type_object)) {
+		if (user)
+			out_safe(user, buf, len);
+		else if (out_get_u64(a, "uid", &uid))
+			snprintf(buf, len, "uid %llu", (unsigned long long)uid);
+		else
+			out_scalar(a, buf, len);
+		return;
+	}
+	out_scalar(a, buf, len);
+	if (!json_object_is_type(a, json_type_string))
+		return;
+	s = json_object_get_string(a);
+	open = strchr(s, '(');
+	close = open ? strchr(open, ')') : NULL;
+	if (!strncmp(s, "uid=", 4) && open && close && close > open + 1 &&
+	    strncmp(open, "(?)", 3) && (size_t)(close - open) < sizeof(name)) {
+		memcpy(name, open + 1, (size_t)(close - open - 1));
+		name[close - open - 1] = '\0';
+		out_safe(name, buf, len);
+	} else if ((cut = strstr(buf, ": "))) {
+		*cut = '\0';	/* the command line is in --json */
+	}
+}
+
+enum list_col { LC_KEY, LC_RATE, LC_BURST, LC_ACTOR, LC_SINCE, LC_EXPIRES, LC_REASON, LC_MAX };
+
+static const struct list_kind {
+	const char *kind;
+	const char *key_head;
+	bool rate;
+	const char *none;
+} list_kinds[] = {
+	{ "quarantine", "HOST", false, "no quarantined hosts" },
+	{ "throttle", "HOST", true, "no throttled hosts" },
+	{ "blocks", "CIDR", false, "no blocks" },
+	{ "exempt", "CIDR", false, "no exempt networks" },
+	{ "allow", "CIDR", false, "no allowlist entries" },
+};
+
+void render_list(FILE *f, struct json_object *result, const void *ctx)
+{
+	const struct list_kind *k = &list_kinds[0];
+	struct out_col cols[LC_MAX];
+	struct out_table *t;
+	size_t n, nc = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(list_kinds); i++)
+		if (ctx && !strcmp(ctx, list_kinds[i].kind))
+			k = &list_kinds[i];
+	if (!json_object_is_type(result, json_type_array)) {
+		out_generic(f, result, 0);
+		return;
+	}
+	n = json_object_array_length(result);
+	if (!n) {
+		fprintf(f, "%s\n", k->none);
+		return;
+	}
+
+	/* the free text goes last, so long reasons do not break the columns */
+	cols[nc++] = (struct out_col){ k->key_head, false };
+	if (k->rate) {
+		cols[nc++] = (struct out_col){ "RATE", true };
+		cols[nc++] = (struct out_col){ "BURST", true };
+	}
+	cols[nc++] = (struct out_col){ "ACTOR", false };
+	cols[nc++] = (struct out_col){ "SINCE", false };
+	cols[nc++] = (struct out_col){ "EXPIRES", false };
+	cols[nc++] = (struct out_col){ "REASON", false };
+	t = out_table_new(cols, nc);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(result, i);
+		char cell[LC_MAX][CELL_LEN];
+		const char *row[LC_MAX];
+		const char *s;
+		size_t c = 0;
+		__u64 v;
+
+		s = entry_key(e);
+		row[c++] = s ? s : OUT_NONE;
+		if (k->rate) {
+			if (out_get_u64(e, "rate", &v))
+				out_fmt_rate_exact(v, cell[LC_RATE], CELL_LEN);
+			else
+				strcpy(cell[LC_RATE], OUT_NONE);
+			row[c++] = cell[LC_RATE];
+			if (out_get_u64(e, "burst", &v))
+				out_fmt_size(v, cell[LC_BURST], CELL_LEN);
+			else
+				strcpy(cell[LC_BURST], OUT_NONE);
+			row[c++] = cell[LC_BURST];
+		}
+		actor_text(out_get(e, "actor"), cell[LC_ACTOR], CELL_LEN);
+		row[c++] = cell[LC_ACTOR];
+		s = out_get_str(e, "since");
+		row[c++] = s ? s : OUT_NONE;
+		s = out_get_str(e, "expires");
+		row[c++] = s ? s : "never";
+		s = out_get_str(e, "reason");
+		row[c++] = s && *s ? s : OUT_NONE;
+		out_table_add(t, row);
+	}
+	out_table_print(f, t);
+	out_table_free(t);
+}
+
+/* ---- stats ------------------------------------------------------------------ */
+
+/* {"packets": n, "bytes": n} */
+static bool is_counter(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_object) &&
+	       (out_get(v, "packets") || out_get(v, "bytes"));
+}
+
+/* An object whose every member is a counter: name -> counter. */
+static bool is_counter_set(struct json_object *o)
+{
+	if (!json_object_is_type(o, json_type_object) || !json_object_object_length(o))
+		return false;
+	json_object_object_foreach(o, k, v) {
+		(void)k;
+		if (!is_counter(v))
+			return false;
+	}
+	return true;
+}
+
+/* Column head for a group: "reasons" -> "REASON", "anomalies" -> "ANOMALY". */
+static void group_head(const char *group, char *buf, size_t len)
+{
+	size_t n;
+
+	out_safe(group, buf, len);
+	n = strlen(buf);
+	if (n > 3 && !strcmp(buf + n - 3, "ies"))
+		strcpy(buf + n - 3, "y");
+	else if (n > 1 && buf[n - 1] == 's')
+		buf[n - 1] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+}
+
+static void counter_table(FILE *f, struct json_object *set, const char *head)
+{
+	const struct out_col cols[] = {
+		{ head, false }, { "PACKETS", true }, { "BYTES", true },
+	};
+	struct out_table *t = out_table_new(cols, ARRAY_SIZE(cols));
+
+	json_object_object_foreach(set, k, v) {
+		char pk[OUT_NUM_LEN] = OUT_NONE, by[OUT_NUM_LEN] = OUT_NONE;
+		const char *row[ARRAY_SIZE(cols)] = { k, pk, by };
+		__u64 x;
+
+		if (out_get_u64(v, "packets", &x))
+			snprintf(pk, sizeof(pk), "%llu", (unsigned long long)x);
+		if (out_get_u64(v, "bytes", &x))
+			out_fmt_bytes(x, by, sizeof(by));
+		out_table_add(t, row);
+	}
+	out_table_print(f, t);
+	out_table_free(t);
+}
+
+/*
+ * Either name -> counter, or groups of them ({"reasons": {...},
+ * "anomalies": {...}}): one table per group, separated by a blank line.
+ */
+void render_stats(FILE *f, struct json_object *result, const void *ctx)
+{
+	bool first = true;
+
+	(void)ctx;
+	if (is_counter_set(result)) {
+		counter_table(f, result, "REASON");
+		return;
+	}
+	if (!json_object_is_type(result, json_type_object)) {
+		out_generic(f, result, 0);
+		return;
+	}
+	json_object_object_foreach(result, k, v) {
+		(void)k;
+		if (!is_counter_set(v)) {
+			out_generic(f, result, 0);
+			return;
+		}
+	}
+	json_object_object_foreach(result, group, set) {
+		char head[OUT_NUM_LEN];
+
+		group_head(group, head, sizeof(head));
+		if (!first)
+			fputc('\n', f);
+		counter_table(f, set, head);
+		first = false;
+	}
+	if (first)
+		fputs("no counters\n", f);
+}
+
+/* ---- lookup ------------------------------------------------------------------ */
+
+void render_lookup(FILE *f, struct json_object *result, const void *ctx)
+{
+	static const char *const shown[] = { "address", "verdict", "reason", "entry", "feed" };
+	const char *addr = out_get_str(result, "address");
+	const char *verdict = out_get_str(result, "verdict");
+	const char *s;
+
+	if (!verdict) {
+		out_generic(f, result, 0);
+		return;
+	}
+	/* 203.0.113.66: drop (blocklist) entry 203.0.113.0/24 from feed spamhaus_drop */
+	out_puts(f, addr ? addr : ctx);
+	fputs(": ", f);
+	out_puts(f, verdict);
+	if ((s = out_get_str(result, "reason"))) {
+		fputs(" (", f);
+		out_puts(f, s);
+		fputc(')', f);
+	}
+	if ((s = out_get_str(result, "entry"))) {
+		fputs(" entry ", f);
+		out_puts(f, s);
+	}
+	if ((s = out_get_str(result, "feed"))) {
+		fputs(" from feed ", f);
+		out_puts(f, s);
+	}
+	fputc('\n', f);
+	generic_rest(f, result, SUB_INDENT, shown, ARRAY_SIZE(shown));
+}
+
+/* ---- attach, detach, feeds refresh ----------------------------------------------- */
+
+void render_attach(FILE *f, struct json_object *result, const void *ctx)
+{
+	static const char *const shown[] = { "iface", "name" };
+	const char *name = out_get_str(result, "iface");
+
+	if (!name)
+		name = out_get_str(result, "name");
+	fputs("attached ", f);
+	out_puts(f, name ? name : ctx);
+	fputc('\n', f);
+	generic_rest(f, result, SUB_INDENT, shown, ARRAY_SIZE(shown));
+}
+
+void render_names(FILE *f, struct json_object *result, const void *ctx)
+{
+	const struct render_names *r = ctx;
+	struct json_object *a = out_get(result, r->key);
+	size_t n;
+
+	if (!json_object_is_type(a, json_type_array)) {
+		out_generic(f, result, 0);
+		return;
+	}
+	n = json_object_array_length(a);
+	if (!n)
+		fprintf(f, "%s\n", r->none);
+	for (size_t i = 0; i < n; i++) {
+		char buf[CELL_LEN];
+
+		out_scalar(json_object_array_get_idx(a, i), buf, sizeof(buf));
+		fprintf(f, "%s %s\n", r->verb, buf);
+	}
+}

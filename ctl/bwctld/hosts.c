@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hosts.c - sample per-host accounting with batch map reads (one syscall per
+ * batch, not per host), merge the per-CPU copies, and derive rates from the
+ * previous sample. bwctl top, lookup and detection read the sample.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "bwctld.h"
+#include "log.h"
+
+#define SAMPLE_BATCH 4096	/* hosts per batch lookup */
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+int hosts_sample(struct daemon *d)
+{
+	int fd = bwe_dp_map_fd(d->dp, BWE_MAP_HOSTS), ncpu = d->dp->ncpus;
+	struct bwe_addr *keys = NULL;
+	struct bwe_host_stats *vals = NULL;
+	struct host_sample *out = NULL;
+	struct bwe_amap idx;
+	struct timespec now;
+	size_t n = 0, cap = 0, i;
+	__u32 in_batch = 0, out_batch = 0;
+	bool first = true, done = false;
+	double dt;
+	int err = 0;
+
+	bwe_amap_init(&idx);
+	keys = calloc(SAMPLE_BATCH, sizeof(*keys));
+	vals = calloc((size_t)SAMPLE_BATCH * ncpu, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	while (!done) {
+		__u32 count = SAMPLE_BATCH;
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					 &count, &opts)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				goto out;
+			}
+			done = true;
+		}
+		first = false;
+		in_batch = out_batch;
+		if (n + count > cap) {
+			struct host_sample *t;
+
+			cap = (n + count) * 2;
+			t = reallocarray(out, cap, sizeof(*t));
+			if (!t) {
+				err = -ENOMEM;
+				goto out;
+			}
+			out = t;
+		}
+		for (i = 0; i < count; i++) {
+			struct host_sample *h = &out[n++];
+			int c;
+
+			memset(h, 0, sizeof(*h));
+			h->addr = keys[i];
+			h->st.hll_epoch = vals[i * ncpu].hll_epoch;
+			for (c = 0; c < ncpu; c++)
+				bwe_host_stats_merge(&h->st, &vals[i * ncpu + c]);
+		}
+	}
+
+	dt = ts_diff(&now, &d->sampled_at);
+	err = bwe_amap_reserve(&idx, n);
+	for (i = 0; i < n && !err; i++) {
+		const struct host_sample *prev = hosts_get(d, &out[i].addr);
+
+		if (prev && dt > 0) {
+			if (out[i].st.tx_bytes >= prev->st.tx_bytes)
+				out[i].tx_bps = (double)(out[i].st.tx_bytes - prev->st.tx_bytes) / dt;
+			if (out[i].st.rx_bytes >= prev->st.rx_bytes)
+				out[i].rx_bps = (double)(out[i].st.rx_bytes - prev->st.rx_bytes) / dt;
+		}
+		err = bwe_amap_set(&idx, &out[i].addr, (__u32)i);
+	}
+	if (err)
+		goto out;
+	free(d->hosts);
+	bwe_amap_free(&d->host_idx);
+	d->hosts = out;
+	d->n_hosts = n;
+	d->host_idx = idx;
+	d->sampled_at = now;
+	out = NULL;
+	bwe_amap_init(&idx);
+out:
+	if (err)
+		log_warnx("host sample: %s", strerror(-err));
+	bwe_amap_free(&idx);
+	free(out);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+const struct host_sample *hosts_get(const struct daemon *d, const struct bwe_addr *a)
+{
+	__u32 *i = bwe_amap_get(&d->host_idx, a);
+
+	return i ? &d->hosts[*i] : NULL;
+}

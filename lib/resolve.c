@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * resolve.c - HOST argument resolution; the contract is in resolve.h.
+ *
+ * Order matters: literal addresses and CIDRs first (no I/O), then MAC
+ * addresses through the neighbour table (rtnetlink via libnl-route-3), then
+ * host names through getaddrinfo(). A token that looks like a mistyped
+ * address is refused before it could reach a name server, so "10.0.0.300"
+ * is an error rather than a DNS query that happens to fail (or succeed).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/neighbour.h>
+#include <linux/neighbour.h>
+
+#include "resolve.h"
+
+#define QUOTE_MAX      64	/* bytes of an argument quoted in a reason */
+#define MAC_SHAPE_LEN  17	/* "aa:bb:cc:dd:ee:ff" */
+#define MAC_SEP_STRIDE 3	/* a separator every third character */
+#define QUAD_LABELS    4	/* a.b.c.d */
+#define PLIST_MIN_CAP  4
+
+/* ---- reasons ------------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4)))
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The argument in double quotes for a message: control characters and
+ * quotes shown as '?', long text cut with "...". The message may reach a
+ * terminal, and the argument is untrusted text.
+ */
+static void quote_arg(const char *arg, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	if (len < sizeof("\"...\""))
+		return;
+	buf[o++] = '"';
+	for (i = 0; arg[i] && o + sizeof("...\"") < len && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)arg[i];
+
+		buf[o++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+	}
+	if (arg[i]) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+}
+
+/* What an argument may be, for "... is not <kinds>". */
+static const char *kinds_text(unsigned int flags)
+{
+	switch (flags & (BWE_RES_CIDR_OK | BWE_RES_NAMES)) {
+	case BWE_RES_CIDR_OK | BWE_RES_NAMES:
+		return "an IPv4/IPv6 address, CIDR, MAC address or resolvable hostname";
+	case BWE_RES_NAMES:
+		return "an IPv4/IPv6 address, MAC address or resolvable hostname";
+	case BWE_RES_CIDR_OK:
+		return "an IPv4/IPv6 address or CIDR";
+	default:
+		return "an IPv4/IPv6 address";
+	}
+}
+
+/* ---- result list ----------------------------------------------------------- */
+
+struct plist {
+	struct bwe_prefix *v;
+	size_t n, cap;
+};
+
+static int plist_add(struct plist *l, const struct bwe_prefix *p)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : PLIST_MIN_CAP;
+		struct bwe_prefix *v = reallocarray(l->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *p;
+	return 0;
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct bwe_prefix *x = a, *y = b;
+	bool x4 = bwe_addr_is_v4(&x->addr), y4 = bwe_addr_is_v4(&y->addr);
+	int c;
+
+	if (x4 != y4)
+		return x4 ? -1 : 1;
+	c = memcmp(x->addr.a, y->addr.a, sizeof(x->addr.a));
+	return c ? c : (int)x->plen - (int)y->plen;
+}
+
+/* Sort, drop duplicates, hand over. Returns the count. */
+static int plist_finish(struct plist *l, struct bwe_prefix **out)
+{
+	size_t i, n = 0;
+
+	qsort(l->v, l->n, sizeof(*l->v), prefix_cmp);
+	for (i = 0; i < l->n; i++)
+		if (!n || prefix_cmp(&l->v[n - 1], &l->v[i]))
+			l->v[n++] = l->v[i];
+	*out = l->v;
+	l->v = NULL;
+	return (int)n;
+}
+
+static void host_prefix(const struct bwe_addr *a, struct bwe_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr = *a;
+	p->plen = BWE_ADDR_BITS;
+}
+
+/* ---- token shapes ---------------------------------------------------------- */
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* "aa-bb-cc-dd-ee-fg": six groups and one separator kind, any content. */
+static bool mac_shaped(const char *s)
+{
+	char sep;
+
+	if (strlen(s) != MAC_SHAPE_LEN)
+		return false;
+	sep = s[2];
+	if (sep != ':' && sep != '-')
+		return false;
+	for (size_t i = 2; i < MAC_SHAPE_LEN; i += MAC_SEP_STRIDE)
+		if (s[i] != sep)
+			return false;
+	return true;
+}
+
+/* Text that a person meant as an address, not a name. */
+static bool looks_like_address(const char *s)
+{
+	size_t labels = 0, numeric = 0;
+	const char *p = s;
+
+	if (strpbrk(s, ":/") || mac_shaped(s))
+		return true;
+	if (strspn(s, "0123456789.") == strlen(s))
+		return true;
+	/* a dotted quad with one bad part: "10.0.0.x1", "0x7f.0.0.1" */
+	for (;;) {
+		size_t n = strcspn(p, ".");
+
+		labels++;
+		numeric += all_digits(p, n);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	return labels == QUAD_LABELS && numeric >= QUAD_LABELS - 1;
+}
+
+bool bwe_looks_like_hostname(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+	const char *last = s;
+
+	if (len && s[len - 1] == '.')
+		len--;		/* fully qualified: "host.example." */
+	if (!len || len > BWE_HOSTNAME_MAX)
+		return false;
+	while (i < len) {
+		size_t n = 0;
+
+		last = s + i;
+		while (i + n < len && s[i + n] != '.') {
+			unsigned char c = (unsigned char)s[i + n];
+
+			if (!isalnum(c) && c != '-')
+				return false;
+			n++;
+		}
+		if (!n || n > BWE_LABEL_MAX || last[0] == '-' || last[n - 1] == '-')
+			return false;
+		i += n;
+		if (i < len) {
+			i++;	/* the dot */
+			if (i == len)
+				return false;	/* "a..": empty label */
+		}
+	}
+	/* RFC 3696 2: a top-level label is never all digits */
+	return !all_digits(last, (size_t)(s + len - last));
+}
+
+/* ---- literal addresses and CIDRs --------------------------------------------- */
+
+/* "refusing /0: ..." for a /0 of either family. */
+static void why_zero(char *why, size_t whylen, const char *q,
+		     const struct bwe_prefix *p)
+{
+	bool v4 = bwe_addr_is_v4(&p->addr) && p->plen >= BWE_V4_MAPPED_PLEN;
+
+	why_set(why, whylen, "refusing /0: %s would cover every IPv%c address",
+		q, v4 ? '4' : '6');
+}
+
+/* The address before the '/' parses, so the length is what is wrong. */
+static bool bad_length_only(const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	char head[BWE_ADDR_STRLEN];
+	struct bwe_addr a;
+	size_t n;
+
+	if (!slash)
+		return false;
+	n = (size_t)(slash - arg);
+	if (n >= sizeof(head))
+		return false;
+	memcpy(head, arg, n);
+	head[n] = '\0';
+	return bwe_addr_parse(head, &a) == 0;
+}
+
+static int resolve_literal(const char *arg, unsigned int flags, struct plist *l,
+			   char *why, size_t whylen)
+{
+	char q[QUOTE_MAX + 8], net[BWE_PREFIX_STRLEN];
+	struct bwe_prefix p, loose;
+
+	quote_arg(arg, q, sizeof(q));
+	if (bwe_prefix_parse(arg, &p, BWE_PFX_ZERO)) {
+		if (!bwe_prefix_parse(arg, &loose, BWE_PFX_HOSTBITS | BWE_PFX_ZERO)) {
+			/* well formed, but bits are set past the length */
+			if (!bwe_prefix_family_len(&loose) && !(flags & BWE_RES_ZERO_OK)) {
+				why_zero(why, whylen, q, &loose);
+			} else {
+				bwe_prefix_fmt(&loose, net, sizeof(net));
+				why_set(why, whylen,
+					"%s has host bits set (did you mean %s?)", q, net);
+			}
+		} else if (bad_length_only(arg)) {
+			why_set(why, whylen,
+				"%s has a bad prefix length (0..32 for IPv4, 0..128 for IPv6, or a netmask)",
+				q);
+		} else {
+			why_set(why, whylen, "%s is not %s", q, kinds_text(flags));
+		}
+		return -EINVAL;
+	}
+	if (!bwe_prefix_family_len(&p) && !(flags & BWE_RES_ZERO_OK)) {
+		why_zero(why, whylen, q, &p);
+		return -EINVAL;
+	}
+	if (p.plen < BWE_ADDR_BITS && !(flags & BWE_RES_CIDR_OK)) {
+		why_set(why, whylen, "%s is a network; give a single address", q);
+		return -EINVAL;
+	}
+	return plist_add(l, &p);
+}
+
+/* ---- MAC addresses: the neighbour table --------------------------------------- */
+
+static int nl_errno(int nlerr)
+{
+	switch (nlerr < 0 ? -nlerr : nlerr) {
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
+	default:
+		return -EIO;
+	}
+}
+
+static bool is_v6_link_local(const struct bwe_addr *a)
+{
+	return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80;	/* fe80::/10 */
+}
+
+/* nl_addr (AF_INET or AF_INET6) -> bwe_addr; false for anything else. */
+static bool nl_to_bwe_addr(struct nl_addr *na, struct bwe_addr *a)
+{
+	const void *bin;
+	__u32 v4;
+
+	if (!na)
+		return false;
+	bin = nl_addr_get_binary_addr(na);
+	switch (nl_addr_get_family(na)) {
+	case AF_INET:
+		if (nl_addr_get_len(na) != sizeof(v4))
+			return false;
+		memcpy(&v4, bin, sizeof(v4));
+		bwe_addr_from_v4(v4, a);
+		return true;
+	case AF_INET6:
+		if (nl_addr_get_len(na) != sizeof(a->a))
+			return false;
+		memcpy(a->a, bin, sizeof(a->a));
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int resolve_mac(const __u8 mac[BWE_MAC_LEN], struct plist *l,
+		       char *why, size_t whylen)
+{
+	char mtext[BWE_MAC_STRLEN];
+	struct nl_cache *cache = NULL;
+	struct nl_sock *sk;
+	struct nl_object *o;
+	size_t link_local = 0;
+	int err;
+
+	bwe_mac_fmt(mac, mtext, sizeof(mtext));
+	sk = nl_socket_alloc();
+	if (!sk) {
+		why_set(why, whylen, "cannot read the neighbour table: out of memory");
+		return -ENOMEM;
+	}
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (!err)
+		err = rtnl_neigh_alloc_cache(sk, &cache);
+	if (err) {
+		why_set(why, whylen, "cannot read the neighbour table for %s: %s",
+			mtext, nl_geterror(err));
+		err = nl_errno(err);
+		goto out;
+	}
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_neigh *n = (struct rtnl_neigh *)o;
+		struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
+		int state = rtnl_neigh_get_state(n);
+		struct bwe_prefix p;
+		struct bwe_addr a;
+
+		if (!ll || nl_addr_get_len(ll) != BWE_MAC_LEN ||
+		    memcmp(nl_addr_get_binary_addr(ll), mac, BWE_MAC_LEN))
+			continue;
+		if (state >= 0 && (state & (NUD_FAILED | NUD_INCOMPLETE)))
+			continue;
+		if (!nl_to_bwe_addr(rtnl_neigh_get_dst(n), &a))
+			continue;
+		if (is_v6_link_local(&a)) {
+			link_local++;
+			continue;
+		}
+		host_prefix(&a, &p);
+		err = plist_add(l, &p);
+		if (err) {
+			why_set(why, whylen, "out of memory");
+			goto out;
+		}
+	}
+	if (!l->n) {
+		if (link_local)
+			why_set(why, whylen,
+				"MAC address %s has only IPv6 link-local entries in the neighbour table",
+				mtext);
+		else
+			why_set(why, whylen,
+				"MAC address %s is not in the neighbour table (has the host sent traffic recently?)",
+				mtext);
+		err = -ENOENT;
+	}
+out:
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return err;
+}
+
+/* ---- host names ------------------------------------------------------------- */
+
+static int gai_errno(int rc)
+{
+	switch (rc) {
+	case EAI_NONAME:
+	case EAI_NODATA:
+	case EAI_ADDRFAMILY:
+		return -ENOENT;
+	case EAI_AGAIN:
+		return -EAGAIN;
+	case EAI_MEMORY:
+		return -ENOMEM;
+	case EAI_SYSTEM:
+		return errno ? -errno : -EIO;
+	default:
+		return -EIO;
+	}
+}
+
+static int resolve_name(const char *arg, struct plist *l, char *why,
+			size_t whylen)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,	/* one answer per address */
+	};
+	struct addrinfo *res = NULL, *ai;
+	char q[QUOTE_MAX + 8];
+	int rc, err = 0;
+
+	quote_arg(arg, q, sizeof(q));
+	errno = 0;
+	rc = getaddrinfo(arg, NULL, &hints, &res);
+	if (rc) {
+		err = gai_errno(rc);
+		if (err == -ENOENT)
+			why_set(why, whylen, "%s does not resolve (%s)", q, gai_strerror(rc));
+		else
+			why_set(why, whylen, "cannot resolve %s: %s", q,
+				rc == EAI_SYSTEM ? strerror(-err) : gai_strerror(rc));
+		return err;
+	}
+	for (ai = res; ai && !err; ai = ai->ai_next) {
+		struct bwe_prefix p;
+		struct bwe_addr a;
+
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
+
+			bwe_addr_from_v4(sin->sin_addr.s_addr, &a);
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
+
+			memcpy(a.a, &sin6->sin6_addr, sizeof(a.a));
+		} else {
+			continue;
+		}
+		host_prefix(&a, &p);
+		err = plist_add(l, &p);
+	}
+	freeaddrinfo(res);
+	if (err) {
+		why_set(why, whylen, "out of memory");
+		return err;
+	}
+	if (!l->n) {
+		why_set(why, whylen, "%s has no IPv4 or IPv6 address", q);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- entry point ------------------------------------------------------------ */
+
+int bwe_resolve_host(const char *arg, unsigned int flags,
+		     struct bwe_prefix **out, char *why, size_t whylen)
+{
+	struct plist l = { 0 };
+	char q[QUOTE_MAX + 8];
+	__u8 mac[BWE_MAC_LEN];
+	struct bwe_addr a;
+	int err;
+
+	*out = NULL;
+	why_set(why, whylen, "%s", "");
+	if (!arg) {
+		why_set(why, whylen, "no address given");
+		return -EINVAL;
+	}
+	quote_arg(arg, q, sizeof(q));
+
+	if (strchr(arg, '/') || !bwe_addr_parse(arg, &a)) {
+		err = resolve_literal(arg, flags, &l, why, whylen);
+	} else if (!bwe_mac_parse(arg, mac)) {
+		if (!(flags & BWE_RES_NAMES)) {
+			why_set(why, whylen, "%s is a MAC address, not %s", q,
+				kinds_text(flags));
+			return -EINVAL;
+		}
+		err = resolve_mac(mac, &l, why, whylen);
+	} else if ((flags & BWE_RES_NAMES) && !looks_like_address(arg) &&
+		   bwe_looks_like_hostname(arg)) {
+		err = resolve_name(arg, &l, why, whylen);
+	} else {
+		why_set(why, whylen, "%s is not %s", q, kinds_text(flags));
+		err = -EINVAL;
+	}
+	if (err) {
+		if (err == -ENOMEM && why && whylen && !why[0])
+			why_set(why, whylen, "out of memory");
+		free(l.v);
+		return err;
+	}
+	return plist_finish(&l, out);
+}

@@ -1,0 +1,404 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# e2e_ctl.sh - bwctld and bwctl on the gateway testbed, with real traffic:
+# every command, the maps and the packets they change, kill -9 and restart,
+# interface re-attachment, SIGHUP, and bad input that must change nothing.
+# Everything lives in namespaces, a bpffs and a directory of this run.
+. "$(dirname "$0")/lib.sh"
+t_require_root
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BWCTLD=$ROOT/build/bwctld
+BWCTL_BIN=$ROOT/build/bwctl
+RUN="ctl$$"
+T_TIMEOUT=${T_TIMEOUT:-60}
+
+t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
+if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
+	t_begin "testbed up"; t_fail "scripts/testbed.sh up failed"; t_summary; exit 1
+fi
+. "/run/bwenforce-testbed/$RUN.env"
+t_tmpdir DIR
+t_bpffs "$DIR/bpf"
+# the socket's directory is world-searchable, so an unprivileged peer can reach it
+SOCKDIR=$(mktemp -d /tmp/bwe-sock.XXXXXX) && chmod 0755 "$SOCKDIR"
+t_atexit "rm -rf $SOCKDIR"
+SOCK=$SOCKDIR/bwctld.sock
+CFG=$DIR/bwenforce.yaml
+LOG=$DIR/events.json
+PIDF=$DIR/bwctld.pid
+
+write_config() { # [extra yaml]
+	cat >"$CFG" <<EOC
+interfaces:
+  - { name: lan0, mode: native }
+  - { name: wan0, mode: native }
+internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
+exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128 ]
+allowlist: [ 198.51.100.200/32 ]
+paths:
+  pin_dir: $DIR/bpf/bwe
+  state_dir: $DIR/state
+  socket: $SOCK
+  event_log: $LOG
+event_dedup: 5s
+${1:-}
+EOC
+}
+
+gw() { ip netns exec "$BWE_NS_GW" "$@"; }
+lan() { ip netns exec "$BWE_NS_LAN" "$@"; }
+lan2() { ip netns exec "$BWE_NS_LAN2" "$@"; }
+bwctl() { gw "$BWCTL_BIN" --socket "$SOCK" "$@"; }
+reach() { # NS-FUNC ADDR: one ping, 1 s
+	"$1" ping -c1 -W1 -q "$2" >/dev/null 2>&1
+}
+unreach() { ! reach "$@"; }
+
+start_daemon() {
+	rm -f "$PIDF"
+	setsid bash -c "echo \$\$ >'$PIDF'; exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG' 2>>'$DIR/bwctld.log'" &
+	disown
+	local i
+	for i in $(seq 1 50); do
+		[ -S "$SOCK" ] && bwctl status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "bwctld did not come up:"; tail -20 "$DIR/bwctld.log"
+	return 1
+}
+daemon_pid() { cat "$PIDF" 2>/dev/null; }
+stop_daemon() { # [signal]
+	local pid; pid=$(daemon_pid)
+	[ -n "$pid" ] || return 0
+	kill -"${1:-TERM}" "$pid" 2>/dev/null
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$PIDF"
+}
+t_atexit 'stop_daemon TERM; ip netns exec "$BWE_NS_GW" ip link set dev lan0 xdp off 2>/dev/null; ip netns exec "$BWE_NS_GW" ip link set dev wan0 xdp off 2>/dev/null'
+
+write_config
+t_begin "bwctld -n accepts the test configuration"
+out=$("$BWCTLD" -n -c "$CFG" 2>&1)
+assert_eq "$out" "configuration OK" "bwctld -n" && t_pass
+
+t_begin "bwctld starts and attaches to lan0 and wan0"
+if start_daemon; then
+	st=$(bwctl --json status)
+	assert_eq "$(jq -r '[.interfaces[] | select(.state == "attached")] | length' <<<"$st")" 2 \
+		"attached interfaces" && \
+	assert_ok gw ip link show dev lan0 && \
+	assert_eq "$(gw ip -j link show dev lan0 | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty' | head -1 | grep -c .)" 1 "xdp on lan0" && t_pass
+else
+	t_fail "daemon did not start"; t_summary; exit 1
+fi
+
+t_test_traffic_baseline() {
+	assert_ok reach lan "$BWE_SITE_V4"
+	assert_ok reach lan "$BWE_SITE_V6"
+	assert_ok reach lan "$BWE_C2_V4"
+}
+t_run "traffic flows before any rule" t_test_traffic_baseline
+
+t_test_block() {
+	assert_ok bwctl block "$BWE_C2_V4" "$BWE_C2_V6" --reason "test c2"
+	assert_ok unreach lan "$BWE_C2_V4"
+	assert_ok unreach lan "$BWE_C2_V6"
+	assert_ok unreach lan2 "$BWE_C2_V4"
+	assert_ok reach lan "$BWE_SITE_V4"
+	local l; l=$(bwctl --json lookup "$BWE_C2_V4")
+	assert_eq "$(jq -r .verdict <<<"$l")" drop "lookup verdict"
+	assert_eq "$(jq -r .feed <<<"$l")" manual "lookup feed"
+	assert_eq "$(jq -r .entry <<<"$l")" "$BWE_C2_V4" "lookup entry"
+	assert_eq "$(bwctl --json list blocks | jq -r '.[0].reason')" "test c2" "list reason"
+	assert_ok bwctl unblock "$BWE_C2_V4" "$BWE_C2_V6"
+	assert_ok reach lan "$BWE_C2_V4"
+	assert_ok reach lan "$BWE_C2_V6"
+	assert_eq "$(bwctl --json list blocks | jq length)" 0 "blocks left"
+}
+t_run "block and unblock drop and restore traffic in both families" t_test_block
+
+t_test_inbound_block() {
+	assert_ok bwctl block "$BWE_C2_V4"
+	assert_fail ip netns exec "$BWE_NS_NET" ping -c1 -W1 -I "$BWE_C2_V4" "$BWE_LAN_V4"
+	assert_ok ip netns exec "$BWE_NS_NET" ping -c1 -W1 -I "$BWE_SITE_V4" "$BWE_LAN_V4"
+	assert_ok bwctl unblock "$BWE_C2_V4"
+	assert_ok ip netns exec "$BWE_NS_NET" ping -c1 -W1 -I "$BWE_C2_V4" "$BWE_LAN_V4"
+}
+t_run "a blocked address cannot reach in either" t_test_inbound_block
+
+t_test_quarantine() {
+	assert_ok bwctl quarantine "$BWE_LAN_V4" "$BWE_LAN_V6" --reason "proxyware suspected"
+	assert_ok unreach lan "$BWE_SITE_V4"
+	assert_ok unreach lan "$BWE_SITE_V6"
+	assert_ok reach lan "$BWE_MGMT_V4"
+	assert_ok reach lan "$BWE_MGMT_V6"
+	assert_ok reach lan "$BWE_DNS_V4"
+	assert_ok reach lan2 "$BWE_SITE_V4"
+	local q; q=$(bwctl --json list quarantine)
+	assert_eq "$(jq -r 'map(.host) | sort | join(",")' <<<"$q")" "$BWE_LAN_V4,$BWE_LAN_V6" "list hosts"
+	assert_eq "$(jq -r '.[0].reason' <<<"$q")" "proxyware suspected" "reason"
+	assert_eq "$(jq -r '.[0].expires' <<<"$q")" null "expires"
+	jq -e '.[0].actor | test("uid=0")' <<<"$q" >/dev/null || t_fail "actor: $(jq -r '.[0].actor' <<<"$q")"
+	jq -e '.[0].since | test("^[0-9]{4}-")' <<<"$q" >/dev/null || t_fail "since"
+	grep -q '"action":"quarantine"' "$LOG" || t_fail "no quarantine event in $LOG"
+	grep -q '"technique":{"id":"T1496.002"' "$LOG" || t_fail "no technique id in $LOG"
+	assert_ok bwctl release "$BWE_LAN_V4" "$BWE_LAN_V6" --reason "cleaned"
+	assert_ok reach lan "$BWE_SITE_V4"
+	assert_ok reach lan "$BWE_SITE_V6"
+	grep -q '"action":"release"' "$LOG" || t_fail "no release event"
+}
+t_run "quarantine isolates a host except exempt servers; release restores it" t_test_quarantine
+
+t_test_quarantine_events() {
+	assert_ok bwctl quarantine "$BWE_LAN2_V4"
+	reach lan2 "$BWE_SITE_V4"
+	sleep 0.5
+	grep '"action":"quarantine-drop"' "$LOG" | grep -q "\"$BWE_LAN2_V4\"" || t_fail "no quarantine-drop event"
+	assert_ok bwctl release "$BWE_LAN2_V4"
+}
+t_run "a quarantine drop becomes an ECS event" t_test_quarantine_events
+
+t_test_ttl() {
+	assert_ok bwctl quarantine "$BWE_LAN2_V4" --ttl 2s
+	assert_ok unreach lan2 "$BWE_SITE_V4"
+	local i
+	for i in $(seq 1 40); do
+		[ "$(bwctl --json list quarantine | jq length)" = 0 ] && break
+		sleep 0.25
+	done
+	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "entry expired"
+	assert_ok reach lan2 "$BWE_SITE_V4"
+	grep '"action":"expire"' "$LOG" | grep -q "$BWE_LAN2_V4" || t_fail "no expire event"
+}
+t_run "a quarantine with a TTL ends by itself, as an event" t_test_ttl
+
+t_test_refusals() {
+	assert_fail bwctl quarantine 198.51.100.200
+	assert_fail bwctl quarantine "$BWE_SITE_V4"            # not internal
+	assert_fail bwctl quarantine "$BWE_GW_LAN_V4"          # the gateway itself
+	assert_ok bwctl quarantine "$BWE_GW_LAN_V4" --force
+	assert_ok bwctl release "$BWE_GW_LAN_V4"
+	assert_fail bwctl block "$BWE_LAN_V4"                  # internal
+	assert_fail bwctl block "$BWE_MGMT_V4"                 # exempt
+}
+t_run "quarantine and block refuse what they must not touch" t_test_refusals
+
+t_test_throttle() {
+	assert_ok bwctl throttle "$BWE_LAN_V4" 10mbit --burst 64k
+	local t; t=$(bwctl --json list throttle)
+	assert_eq "$(jq -r '.[0].rate' <<<"$t")" 1250000 "rate in bytes/s"
+	assert_eq "$(jq -r '.[0].burst' <<<"$t")" 65536 "burst"
+	assert_eq "$(bpftool -j map dump pinned "$DIR/bpf/bwe/bwe_throttle" | jq length)" 1 "bucket in the map"
+	assert_eq "$(bwctl --json lookup "$BWE_LAN_V4" | jq -r .verdict)" throttle "lookup"
+	assert_ok reach lan "$BWE_SITE_V4"
+	assert_ok bwctl unthrottle "$BWE_LAN_V4"
+	assert_eq "$(bpftool -j map dump pinned "$DIR/bpf/bwe/bwe_throttle" | jq length)" 0 "bucket removed"
+}
+t_run "throttle sets a token bucket, unthrottle removes it" t_test_throttle
+
+t_test_exempt_allow() {
+	assert_ok bwctl exempt "$BWE_SITE_V4"
+	assert_ok bwctl quarantine "$BWE_LAN_V4"
+	assert_ok reach lan "$BWE_SITE_V4"
+	assert_ok unreach lan "$BWE_C2_V4"
+	assert_ok bwctl unexempt "$BWE_SITE_V4"
+	assert_ok unreach lan "$BWE_SITE_V4"
+	assert_ok bwctl release "$BWE_LAN_V4"
+	assert_ok bwctl block "$BWE_RELAY_V4"
+	assert_ok bwctl allow "$BWE_RELAY_V4"
+	assert_ok reach lan "$BWE_RELAY_V4"
+	assert_eq "$(bwctl --json lookup "$BWE_RELAY_V4" | jq -r .reason)" allow "allow wins"
+	assert_ok bwctl unallow "$BWE_RELAY_V4"
+	assert_ok unreach lan "$BWE_RELAY_V4"
+	assert_ok bwctl unblock "$BWE_RELAY_V4"
+}
+t_run "exempt and allow entries open exactly what they name" t_test_exempt_allow
+
+t_test_top_stats() {
+	lan ping -c 5 -i 0.2 -q "$BWE_SITE_V4" >/dev/null
+	local top; top=$(bwctl --json top --once -n 10)
+	local tx; tx=$(jq -r --arg h "$BWE_LAN_V4" '.[] | select(.host == $h) | .tx_packets' <<<"$top")
+	[ -n "$tx" ] && [ "$tx" -ge 5 ] || t_fail "top: lan host tx_packets '$tx' < 5: $top"
+	jq -e '.[0] | has("tx_bytes") and has("rx_bytes") and has("drop_bytes") and has("tx_bps")' \
+		<<<"$top" >/dev/null || t_fail "top fields"
+	local s; s=$(bwctl --json stats)
+	[ "$(jq -r .reasons.pass.packets <<<"$s")" -gt 0 ] || t_fail "stats pass"
+	[ "$(jq -r .reasons.quarantine.packets <<<"$s")" -gt 0 ] || t_fail "stats quarantine"
+}
+t_run "top and stats show accounting" t_test_top_stats
+
+# ---- bad input: nothing may change -----------------------------------------
+snapshot() { bwctl --json list quarantine; bwctl --json list blocks; bwctl --json list throttle; \
+	bwctl --json list exempt; bwctl --json list allow; cat "$DIR/state/state.json" 2>/dev/null; }
+
+t_test_bad_input() {
+	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason keep
+	local before after rc
+	before=$(snapshot)
+	local cmd
+	while IFS= read -r cmd; do
+		[ -n "$cmd" ] || continue
+		eval "bwctl $cmd" >/dev/null 2>&1
+		rc=$?
+		[ $rc -eq 2 ] || t_fail "bwctl $cmd: exit $rc, want 2"
+	done <<'EOC'
+quarantine 198.18.0.300
+quarantine not_a_host!
+quarantine 0.0.0.0/0
+block 0.0.0.0/0
+block ::/0
+block 10.0.0.0/4
+quarantine 198.18.0.12 --ttl 99999d
+quarantine 198.18.0.12 --ttl -5s
+quarantine 198.18.0.12 --reason "$(head -c 2000 /dev/zero | tr '\0' x)"
+quarantine 198.18.0.12 --bogus-flag
+throttle 198.18.0.12 fastest
+throttle 198.18.0.12 0kbit
+throttle 198.18.0.12 10mbit --burst lots
+list everything
+top --sort sideways --once
+lookup 1.2.3.4.5
+frobnicate
+attach ""
+EOC
+	after=$(snapshot)
+	assert_eq "$after" "$before" "state after bad input"
+	assert_ok bwctl release "$BWE_LAN2_V4"
+}
+t_run "bad input is refused with exit 2 and changes nothing" t_test_bad_input
+
+t_test_socket_garbage() {
+	python3 - "$SOCK" <<'EOP' || t_fail "raw socket client failed"
+import json, socket, struct, sys
+path = sys.argv[1]
+def call(payload, hdr=None):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(struct.pack(">I", len(payload) if hdr is None else hdr) + payload)
+    h = s.recv(4)
+    if len(h) < 4:
+        return None
+    n = struct.unpack(">I", h)[0]
+    buf = b""
+    while len(buf) < n:
+        c = s.recv(n - len(buf))
+        if not c: break
+        buf += c
+    return json.loads(buf)
+r = call(b"this is not json")
+assert r and not r["ok"] and r["status"] == 2, r
+r = call(b"{}", hdr=100 * 1024 * 1024)
+assert r and not r["ok"] and r["status"] == 2, r
+r = call(b'{"cmd": 42}')
+assert r and not r["ok"], r
+r = call(json.dumps({"cmd": "quarantine", "hosts": "198.18.0.12"}).encode())
+assert r and not r["ok"] and r["status"] == 2, r
+r = call(json.dumps({"cmd": "quarantine", "hosts": [1, 2]}).encode())
+assert r and not r["ok"] and r["status"] == 2, r
+r = call(json.dumps({"cmd": "status"}).encode())
+assert r and r["ok"], r
+EOP
+	assert_ok bwctl status
+}
+t_run "malformed and oversized requests get an error, never a crash" t_test_socket_garbage
+
+t_test_unprivileged() {
+	local before; before=$(snapshot)
+	chmod 0666 "$SOCK"
+	local out rc
+	out=$(ip netns exec "$BWE_NS_GW" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BWCTL_BIN" --socket "$SOCK" quarantine "$BWE_LAN2_V4" 2>&1)
+	rc=$?
+	chmod 0600 "$SOCK"
+	[ $rc -ne 0 ] || t_fail "unprivileged quarantine succeeded"
+	grep -q "permission denied" <<<"$out" || t_fail "no permission error: $out"
+	assert_eq "$(snapshot)" "$before" "state after refused peer"
+	grep -q "refused control request from uid=65534" "$DIR/bwctld.log" || t_fail "refusal not logged"
+}
+t_run "a socket peer without rights is refused and logged" t_test_unprivileged
+
+# ---- restart, kill -9, interfaces, reload: top level (the daemon outlives tests)
+t_begin "kill -9: enforcement continues; restart restores state and counters"
+bwctl quarantine "$BWE_LAN_V4" --reason "survives" >/dev/null
+bwctl block "$BWE_C2_V4" >/dev/null
+reach lan "$BWE_SITE_V4"
+before_q=$(bwctl --json stats | jq .reasons.quarantine.packets)
+stop_daemon KILL
+if reach lan "$BWE_SITE_V4" || ! reach lan2 "$BWE_SITE_V4" || reach lan2 "$BWE_C2_V4"; then
+	t_fail "enforcement changed while the daemon was dead"
+elif ! start_daemon; then
+	t_fail "restart failed"
+else
+	after_q=$(bwctl --json stats | jq .reasons.quarantine.packets)
+	q=$(bwctl --json list quarantine | jq -r '.[0].reason')
+	if [ "$q" != survives ]; then t_fail "quarantine lost: $q"
+	elif [ "$(bwctl --json list blocks | jq length)" != 1 ]; then t_fail "block lost"
+	elif [ "$after_q" -le "$before_q" ]; then t_fail "counters reset: $before_q -> $after_q"
+	elif reach lan "$BWE_SITE_V4" || reach lan2 "$BWE_C2_V4"; then t_fail "not enforced after restart"
+	else t_pass; fi
+fi
+bwctl release "$BWE_LAN_V4" >/dev/null 2>&1
+bwctl unblock "$BWE_C2_V4" >/dev/null 2>&1
+
+t_begin "an interface deleted and recreated is re-attached"
+gw ip link del lan0
+sleep 0.3
+[ "$(bwctl --json status | jq -r '.interfaces[] | select(.name=="lan0") | .state')" = missing ] || \
+	t_fail "lan0 not reported missing"
+ip link add lan0 netns "$BWE_NS_GW" address "$BWE_GW_LAN_MAC" type veth peer name p-gw netns "$BWE_NS_SW"
+ip -n "$BWE_NS_SW" link set p-gw master br-lan up
+gw ip addr add "$BWE_GW_LAN_V4/24" dev lan0
+gw ip addr add "$BWE_GW_LAN_V6/64" dev lan0 nodad
+gw ip link set lan0 up
+ok=0
+for _ in $(seq 1 30); do
+	[ "$(bwctl --json status | jq -r '.interfaces[] | select(.name=="lan0") | .state')" = attached ] && { ok=1; break; }
+	sleep 0.1
+done
+if [ $ok = 1 ] && gw ip link show dev lan0 | grep -q xdp; then
+	bwctl block "$BWE_C2_V4" >/dev/null
+	sleep 1
+	if ! reach lan "$BWE_SITE_V4"; then t_fail "no traffic through the recreated lan0"
+	elif reach lan "$BWE_C2_V4"; then t_fail "re-attached program does not enforce"
+	else t_pass; fi
+	bwctl unblock "$BWE_C2_V4" >/dev/null
+else
+	t_fail "lan0 not re-attached"
+fi
+
+t_begin "SIGHUP: a bad file is refused, a good one applied"
+cp "$CFG" "$DIR/good.yaml"
+echo "internal_networks: [ 198.18.0.0/33 ]" >>"$CFG"
+kill -HUP "$(pgrep -f "$BWCTLD -f -c $CFG" | head -1)"
+sleep 0.5
+if ! bwctl status >/dev/null; then t_fail "daemon died on a bad reload"
+elif ! grep -q "reload refused" "$DIR/bwctld.log"; then t_fail "bad reload not reported"
+else
+	write_config "monitor_only: true"
+	kill -HUP "$(pgrep -f "$BWCTLD -f -c $CFG" | head -1)"
+	sleep 0.5
+	bwctl block "$BWE_C2_V4" >/dev/null
+	if [ "$(bwctl --json status | jq -r .monitor_only)" != true ]; then t_fail "reload not applied"
+	elif ! reach lan "$BWE_C2_V4"; then t_fail "monitor_only did not pass the would-drop"
+	else t_pass; fi
+	bwctl unblock "$BWE_C2_V4" >/dev/null
+	write_config
+	kill -HUP "$(pgrep -f "$BWCTLD -f -c $CFG" | head -1)"
+	sleep 0.3
+fi
+
+t_begin "SIGTERM leaves the data plane enforcing; bwctl detach removes it"
+bwctl block "$BWE_C2_V4" >/dev/null
+stop_daemon TERM
+if ! gw ip link show dev wan0 | grep -q xdp; then t_fail "program gone after SIGTERM"
+elif [ ! -e "$DIR/bpf/bwe/bwe_bl_host" ]; then t_fail "maps not pinned"
+elif reach lan "$BWE_C2_V4"; then t_fail "not enforcing after SIGTERM"
+elif ! start_daemon; then t_fail "restart"
+elif ! bwctl detach >/dev/null; then t_fail "detach"
+elif gw ip link show dev wan0 | grep -q xdp || gw ip link show dev lan0 | grep -q xdp; then t_fail "xdp still attached"
+elif ! reach lan "$BWE_C2_V4"; then t_fail "still dropping after detach"
+else t_pass; fi
+
+t_summary
