@@ -51,6 +51,7 @@
 #define ITERS_FULL       (1u << 20)	/* lookups per cell per round */
 #define ITERS_QUICK      (1u << 18)
 #define MIX_NET_PERCENT  10		/* "mix": share of /16../24 networks */
+#define SPIN_BATCH       100000		/* warm-up additions between clock reads */
 #define TEST_PKT_LEN     64		/* XDP test frame: any bytes, >= ETH_HLEN */
 #define RATIO_MIN_NS     0.5		/* below this a hash cost is noise: no ratio */
 #define DEFAULT_SEED     0x5eed2026u
@@ -62,6 +63,14 @@
 static const size_t sizes_full[] = { 1000, 10000, 100000, 1000000 };
 static const size_t sizes_quick[] = { 1000, 10000, 100000 };
 static const char *const feeds[] = { "firehol_level3.netset", "firehol_level1.netset" };
+/* Synthetic entry sets: name, percent of entries that are networks. */
+static const struct {
+	const char *name;
+	unsigned int net_percent;
+} synth[] = {
+	{ "hosts", 0 },
+	{ "mix", MIX_NET_PERCENT },
+};
 
 /* Programs in the order a round runs them. */
 enum variant {
@@ -88,7 +97,7 @@ struct opts {
 	bool verbose;
 };
 
-/* An entry set and its key pool, both masked/normalised. */
+/* An entry set, prefixes masked. */
 struct entries {
 	char name[64];
 	struct bwe_prefix *p;
@@ -103,14 +112,21 @@ struct cell {
 };
 
 struct result {
-	bool measured;
 	double base[BENCH_KEYS_MAX];		/* median ns per key draw */
 	struct cell net[BENCH_KEYS_MAX][V_MAX];	/* V_BASE unused */
 	double hit[BENCH_KEYS_MAX][V_MAX];	/* share of lookups that matched, last run */
-	size_t host_max;			/* bwe_bl_host max_entries used */
 };
 
 static bool verbose;
+
+/* libbpf's own codes and errno values alike; err is -errno or a libbpf code. */
+static const char *errstr(int err)
+{
+	static char buf[128];
+
+	libbpf_strerror(err, buf, sizeof(buf));
+	return buf;
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -513,7 +529,6 @@ static int measure(struct lookup_bpf *skel, const struct opts *o, struct result 
 			res->net[k][v] = summarise(round_val[k][v], o->rounds);
 		res->base[k] = summarise(round_val[k][V_BASE], o->rounds).med;
 	}
-	res->measured = true;
 	return 0;
 }
 
@@ -533,10 +548,9 @@ static int run_set(const struct opts *o, struct entries *e, struct result *res)
 
 		dpo.bl_host_max = (__u32)(slots ? slots : 1);
 	}
-	res->host_max = dpo.bl_host_max ? dpo.bl_host_max : BWE_BL_HOST_MAX;
 	err = bwe_dp_open(&dp, &dpo);
 	if (err) {
-		fprintf(stderr, "map_scale: loading the enforcer: %s\n", strerror(-err));
+		fprintf(stderr, "map_scale: loading the enforcer: %s\n", errstr(err));
 		goto cleanup;
 	}
 	err = bwe_bl_init(&bl, dp);
@@ -546,27 +560,28 @@ static int run_set(const struct opts *o, struct entries *e, struct result *res)
 	err = fill_ours(&bl, e, ref);
 	if (err) {
 		fprintf(stderr, "map_scale: %s: filling the blocklist: %s\n", e->name,
-			strerror(-err));
+			errstr(err));
 		goto cleanup;
 	}
 	if (!e->n) {
+		fprintf(stderr, "map_scale: %s: no entries\n", e->name);
 		err = -ENODATA;
 		goto cleanup;
 	}
 	err = open_bench(&skel, dp, e->n, BENCH_LOOP_ITERS);
 	if (err) {
-		fprintf(stderr, "map_scale: loading lookup.bpf.o: %s\n", strerror(-err));
+		fprintf(stderr, "map_scale: loading lookup.bpf.o: %s\n", errstr(err));
 		goto cleanup;
 	}
 	err = fill_plain(skel, e, ref, o->seed);
 	if (err) {
 		fprintf(stderr, "map_scale: %s: filling trie/hash/pool: %s\n", e->name,
-			strerror(-err));
+			errstr(err));
 		goto cleanup;
 	}
 	err = measure(skel, o, res);
 	if (err)
-		fprintf(stderr, "map_scale: %s: bpf_prog_test_run: %s\n", e->name, strerror(-err));
+		fprintf(stderr, "map_scale: %s: bpf_prog_test_run: %s\n", e->name, errstr(err));
 cleanup:
 	lookup_bpf__destroy(skel);
 	if (bl_ok)
@@ -873,7 +888,7 @@ static void warm_up_cpu(double secs)
 	double end = now_s() + secs;
 
 	while (now_s() < end)
-		for (int i = 0; i < 100000; i++)
+		for (int i = 0; i < SPIN_BATCH; i++)
 			sink += (__u64)i;
 }
 
@@ -901,13 +916,13 @@ int main(int argc, char **argv)
 	print_machine(&o, cpu);
 
 	/* Synthetic sets: hosts only, then the 90/10 mix; smallest first. */
-	for (m = 0; m < 2; m++) {
+	for (m = 0; m < sizeof(synth) / sizeof(synth[0]); m++) {
 		for (i = 0; i < o.nsizes; i++) {
 			struct entries e = { 0 };
 			struct result res = { 0 };
-			size_t nnet = m ? o.sizes[i] * MIX_NET_PERCENT / 100 : 0;
+			size_t nnet = o.sizes[i] * synth[m].net_percent / 100;
 
-			snprintf(e.name, sizeof(e.name), "%s", m ? "mix" : "hosts");
+			snprintf(e.name, sizeof(e.name), "%s", synth[m].name);
 			fprintf(stderr, "map_scale: %s N=%zu ...\n", e.name, o.sizes[i]);
 			err = entries_synth(&e, o.sizes[i], nnet, o.seed + (__u32)m);
 			err = err ?: run_set(&o, &e, &res);

@@ -77,6 +77,11 @@ stop_daemon() { # [signal]
 }
 t_atexit 'stop_daemon TERM; ip netns exec "$BWE_NS_GW" ip link set dev lan0 xdp off 2>/dev/null; ip netns exec "$BWE_NS_GW" ip link set dev wan0 xdp off 2>/dev/null'
 
+BWE_NAME=lan2-$RUN.test
+mkdir -p "/etc/netns/$BWE_NS_GW"
+t_atexit "rm -rf /etc/netns/$BWE_NS_GW"
+printf '127.0.0.1 localhost\n%s %s\n' "$BWE_LAN2_V4" "$BWE_NAME" >"/etc/netns/$BWE_NS_GW/hosts"
+
 write_config
 t_begin "bwctld -n accepts the test configuration"
 out=$("$BWCTLD" -n -c "$CFG" 2>&1)
@@ -227,6 +232,40 @@ t_test_top_stats() {
 	[ "$(jq -r .reasons.quarantine.packets <<<"$s")" -gt 0 ] || t_fail "stats quarantine"
 }
 t_run "top and stats show accounting" t_test_top_stats
+
+t_test_mac_and_name() {
+	# the gateway's neighbour table knows lan2 after traffic; its MAC names all its IPs
+	reach lan2 "$BWE_SITE_V4"; reach lan2 "$BWE_SITE_V6"
+	gw ping -c1 -W1 "$BWE_LAN2_V6" >/dev/null 2>&1
+	assert_ok bwctl quarantine "$BWE_LAN2_MAC" --reason "by mac"
+	local hosts; hosts=$(bwctl --json list quarantine | jq -r 'map(.host) | sort | join(",")')
+	assert_eq "$hosts" "$(printf '%s\n' "$BWE_LAN2_V4" "$BWE_LAN2_V6" | sort | paste -sd,)" "hosts of the MAC"
+	assert_ok unreach lan2 "$BWE_SITE_V4"
+	assert_ok bwctl release "$BWE_LAN2_MAC"
+	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "released by MAC"
+	assert_eq "$(bwctl quarantine 02:00:00:00:99:99 >/dev/null 2>&1; echo $?)" 2 "unknown MAC"
+	# a hostname resolves to all its addresses (the namespace's own /etc/hosts)
+	assert_ok bwctl quarantine "$BWE_NAME" --ttl 1h
+	assert_eq "$(bwctl --json list quarantine | jq -r '.[0].host')" "$BWE_LAN2_V4" "host by name"
+	assert_ok bwctl release "$BWE_NAME"
+}
+t_run "quarantine and release by MAC address and by hostname" t_test_mac_and_name
+
+t_test_attach_modes() {
+	assert_ok bwctl detach lan0
+	assert_fail gw sh -c 'ip link show dev lan0 | grep -q xdp'
+	assert_eq "$(bwctl --json status | jq -r '.interfaces[] | select(.name=="lan0") | .state')" detached "state"
+	assert_ok bwctl attach lan0 --mode generic
+	assert_eq "$(bwctl --json status | jq -r '.interfaces[] | select(.name=="lan0") | .attached_mode')" generic "mode"
+	assert_ok gw sh -c 'ip link show dev lan0 | grep -q xdpgeneric'
+	assert_ok bwctl block "$BWE_C2_V4"
+	assert_ok unreach lan "$BWE_C2_V4"
+	assert_ok bwctl unblock "$BWE_C2_V4"
+	assert_ok bwctl attach lan0 --mode native
+	assert_eq "$(bwctl --json status | jq -r '.interfaces[] | select(.name=="lan0") | .attached_mode')" native "mode back"
+	assert_eq "$(bwctl attach nosuch0 >/dev/null 2>&1; echo $?)" 1 "missing interface"
+}
+t_run "detach and attach an interface, in generic and native mode" t_test_attach_modes
 
 # ---- bad input: nothing may change -----------------------------------------
 snapshot() { bwctl --json list quarantine; bwctl --json list blocks; bwctl --json list throttle; \
