@@ -90,4 +90,25 @@ test: all
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d)
+# ---- benchmarks (bench/): build/bench/, run as root from the repo root ----
+BENCH_DIR  := $(BUILD)/bench
+BENCH_ARGS ?=
+
+$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c | $(BENCH_DIR)
+	$(CLANG) $(BPF_CFLAGS) -Ixdp -Ibench -MF $(BENCH_DIR)/$*.bpf.d -c $< -o $@
+
+$(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BENCH_DIR)/map_scale: bench/map_scale.c $(LIBBWE) | $(BENCH_DIR)/lookup.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $< $(LIBBWE) $(LDLIBS)
+
+.PRECIOUS: $(BUILD)/%.bpf.o $(BENCH_DIR)/%.bpf.o
+
+$(BENCH_DIR):
+	mkdir -p $@
+
+bench: all $(BENCH_DIR)/map_scale
+	$(BENCH_DIR)/map_scale $(BENCH_ARGS)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d $(BENCH_DIR)/*.d)

@@ -20,6 +20,7 @@
 #include "bwe_abi.h"
 #include "parse.bpf.h"	/* V4MAPPED_PREFIX */
 #include "maps.bpf.h"
+#include "blocklist.bpf.h"	/* the enforcer's decision, not a copy */
 #include "map_scale.h"
 
 #define LOOKUP_PLEN 128	/* an LPM lookup key is a whole address */
@@ -66,43 +67,6 @@ struct bench_loop {
 	__u64 hits;
 };
 
-static __always_inline int addr_is_v4(const struct bwe_addr *a)
-{
-	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(V4MAPPED_PREFIX);
-}
-
-/*
- * A copy of blocklist_ref() in xdp/bwe.bpf.c, which is static there; keep
- * the two identical (moving it into an xdp/ header would end the copy).
- */
-static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
-{
-	struct bwe_bl_val *hv = bpf_map_lookup_elem(&bwe_bl_host, peer);
-	__u8 ref = hv ? hv->ref : BWE_REF_NONE;
-
-	if (ref && !(ref & BWE_REF_MONITOR))
-		return ref;
-
-	if (addr_is_v4(peer)) {
-		__u32 n24 = bpf_ntohl(peer->w[3]) >> 8;
-		__u32 idx = n24 / BWE_TBL24_LANES;
-		struct bwe_tbl24_val *t = bpf_map_lookup_elem(&bwe_bl_tbl24, &idx);
-		__u8 pref;
-
-		if (!t)
-			return ref;
-		pref = t->ref[n24 & (BWE_TBL24_LANES - 1)];
-		if (pref && (!ref || !(pref & BWE_REF_MONITOR)))
-			ref = pref;
-	} else {
-		struct bwe_lpm_key key = { .prefixlen = 128, .addr = *peer };
-		struct bwe_bl_val *nv = bpf_map_lookup_elem(&bwe_bl_net6, &key);
-
-		if (nv && nv->ref && (!ref || !(nv->ref & BWE_REF_MONITOR)))
-			ref = nv->ref;
-	}
-	return ref;
-}
 
 /* One random key; 0, or -1 when the pool lookup fails (cannot happen). */
 static __always_inline int draw_key(const struct bench_loop *c, struct bwe_addr *k)

@@ -773,10 +773,11 @@ static void usage(FILE *f)
 		"                 [--seed S] [-v]\n"
 		"  --quick      N = 1k, 10k, 100k only, %u rounds, %u lookups per cell\n"
 		"  --rounds R   interleaved rounds (default %u)\n"
-		"  --iters K    lookups per cell per round, rounded up to %u (default %u)\n"
+		"  --iters K    lookups per cell per round, rounded up to a multiple of %u (default %u)\n"
 		"  --feeds DIR  directory of the firehol netsets (default %s)\n"
 		"  --fit        size bwe_bl_host to the entries instead of the ABI default\n"
-		"  --seed S     seed of the entry sets and key pools\n",
+		"  --seed S     seed of the entry sets and key pools\n"
+		"  -v           libbpf info and debug output\n",
 		ROUNDS_QUICK, ITERS_QUICK, ROUNDS_FULL, BENCH_LOOP_ITERS, ITERS_FULL,
 		DEFAULT_FEEDS);
 }

@@ -19,6 +19,7 @@
 #include "bwe_abi.h"
 #include "parse.bpf.h"
 #include "maps.bpf.h"
+#include "blocklist.bpf.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define BWE_RUN_PRIO 10		/* early in a libxdp dispatcher chain: drops first */
@@ -47,42 +48,6 @@ static __always_inline __u32 netclass_of(const struct bwe_addr *a)
 	struct bwe_netclass *nc = bpf_map_lookup_elem(&bwe_netclass, &key);
 
 	return nc ? nc->flags : 0;
-}
-
-static __always_inline int addr_is_v4(const struct bwe_addr *a)
-{
-	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(V4MAPPED_PREFIX);
-}
-
-/* One blocklist decision for the external peer: exact host, then prefix. */
-static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
-{
-	struct bwe_bl_val *hv = bpf_map_lookup_elem(&bwe_bl_host, peer);
-	__u8 ref = hv ? hv->ref : BWE_REF_NONE;
-
-	/* A drop entry decides; a monitor host entry still yields to a drop prefix. */
-	if (ref && !(ref & BWE_REF_MONITOR))
-		return ref;
-
-	if (addr_is_v4(peer)) {
-		__u32 n24 = bpf_ntohl(peer->w[3]) >> 8;
-		__u32 idx = n24 / BWE_TBL24_LANES;
-		struct bwe_tbl24_val *t = bpf_map_lookup_elem(&bwe_bl_tbl24, &idx);
-		__u8 pref;
-
-		if (!t)
-			return ref;
-		pref = t->ref[n24 & (BWE_TBL24_LANES - 1)];
-		if (pref && (!ref || !(pref & BWE_REF_MONITOR)))
-			ref = pref;
-	} else {
-		struct bwe_lpm_key key = { .prefixlen = 128, .addr = *peer };
-		struct bwe_bl_val *nv = bpf_map_lookup_elem(&bwe_bl_net6, &key);
-
-		if (nv && nv->ref && (!ref || !(nv->ref & BWE_REF_MONITOR)))
-			ref = nv->ref;
-	}
-	return ref;
 }
 
 static __always_inline __u64 min_u64(__u64 a, __u64 b)
