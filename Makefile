@@ -19,7 +19,7 @@ PKGS     := libbpf libxdp json-c libcyaml libnl-3.0 libnl-route-3.0 libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lelf -lz -lm
+LDLIBS   += $(PKG_LIBS) -lelf -lz -lm -lresolv -lpthread
 
 BPF_SRCS := $(wildcard xdp/*.bpf.c)
 BPF_OBJS := $(patsubst xdp/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))

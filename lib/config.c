@@ -118,6 +118,61 @@ struct raw_paths {
 	char *pin_dir, *state_dir, *socket, *event_log;
 };
 
+/* policy */
+struct raw_spike {
+	char *window, *z, *min_rate, *sustain, *min_sd_share, *min_sd_rate;
+};
+
+struct raw_blocklist {
+	char *min_hits, *window;
+};
+
+struct raw_nonstd {
+	char *share, *min_bytes, *window;
+};
+
+struct raw_upload {
+	char *ratio, *min_bytes, *window;
+};
+
+struct raw_fanout {
+	char *peers, *ports, *window;
+};
+
+struct raw_new_host {
+	char *bytes, *window;
+};
+
+struct raw_signals {
+	struct raw_spike *spike;
+	struct raw_blocklist *blocklist;
+	struct raw_nonstd *nonstd_ports;
+	struct raw_upload *upload_ratio;
+	struct raw_fanout *fanout;
+	struct raw_new_host *new_host;
+};
+
+struct raw_rule {
+	char *name;
+	char **signals;
+	unsigned int signals_count;
+	char *min_signals, *action, *rate, *ttl, *cooldown, *repeat_window;
+	char **escalation;
+	unsigned int escalation_count;
+};
+
+struct raw_policy {
+	char *monitor_only, *interval, *learning_period, *hour_of_week;
+	char **windows;
+	unsigned int windows_count;
+	char **never_quarantine;
+	unsigned int never_quarantine_count;
+	char *max_quarantines_per_hour;
+	struct raw_signals *signals;
+	struct raw_rule *rules;
+	unsigned int rules_count;
+};
+
 struct raw_cfg {
 	struct raw_iface *interfaces;
 	unsigned int interfaces_count;
@@ -135,6 +190,7 @@ struct raw_cfg {
 	char *monitor_only, *event_dedup, *max_ttl, *default_burst;
 	struct raw_feed *feeds;
 	unsigned int feeds_count;
+	struct raw_policy *policy;
 };
 
 #define OPT		(CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
@@ -198,6 +254,103 @@ static const cyaml_schema_field_t schema_paths_fields[] = {
 	CYAML_FIELD_END
 };
 
+/* ---- policy schema ---- */
+
+static const cyaml_schema_field_t schema_spike_fields[] = {
+	STR("window", struct raw_spike, window),
+	STR("z", struct raw_spike, z),
+	STR("min_rate", struct raw_spike, min_rate),
+	STR("sustain", struct raw_spike, sustain),
+	STR("min_sd_share", struct raw_spike, min_sd_share),
+	STR("min_sd_rate", struct raw_spike, min_sd_rate),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_blocklist_fields[] = {
+	STR("min_hits", struct raw_blocklist, min_hits),
+	STR("window", struct raw_blocklist, window),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_nonstd_fields[] = {
+	STR("share", struct raw_nonstd, share),
+	STR("min_bytes", struct raw_nonstd, min_bytes),
+	STR("window", struct raw_nonstd, window),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_upload_fields[] = {
+	STR("ratio", struct raw_upload, ratio),
+	STR("min_bytes", struct raw_upload, min_bytes),
+	STR("window", struct raw_upload, window),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_fanout_fields[] = {
+	STR("peers", struct raw_fanout, peers),
+	STR("ports", struct raw_fanout, ports),
+	STR("window", struct raw_fanout, window),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_new_host_fields[] = {
+	STR("bytes", struct raw_new_host, bytes),
+	STR("window", struct raw_new_host, window),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_signals_fields[] = {
+	CYAML_FIELD_MAPPING_PTR("spike", OPT_NULL, struct raw_signals, spike,
+				schema_spike_fields),
+	CYAML_FIELD_MAPPING_PTR("blocklist", OPT_NULL, struct raw_signals, blocklist,
+				schema_blocklist_fields),
+	CYAML_FIELD_MAPPING_PTR("nonstd_ports", OPT_NULL, struct raw_signals, nonstd_ports,
+				schema_nonstd_fields),
+	CYAML_FIELD_MAPPING_PTR("upload_ratio", OPT_NULL, struct raw_signals, upload_ratio,
+				schema_upload_fields),
+	CYAML_FIELD_MAPPING_PTR("fanout", OPT_NULL, struct raw_signals, fanout,
+				schema_fanout_fields),
+	CYAML_FIELD_MAPPING_PTR("new_host", OPT_NULL, struct raw_signals, new_host,
+				schema_new_host_fields),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t schema_rule_fields[] = {
+	STR("name", struct raw_rule, name),
+	CYAML_FIELD_SEQUENCE("signals", OPT, struct raw_rule, signals, &schema_string,
+			     0, CYAML_UNLIMITED),
+	STR("min_signals", struct raw_rule, min_signals),
+	STR("action", struct raw_rule, action),
+	STR("rate", struct raw_rule, rate),
+	STR("ttl", struct raw_rule, ttl),
+	STR("cooldown", struct raw_rule, cooldown),
+	STR("repeat_window", struct raw_rule, repeat_window),
+	CYAML_FIELD_SEQUENCE("escalation", OPT, struct raw_rule, escalation, &schema_string,
+			     0, CYAML_UNLIMITED),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t schema_rule = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_rule, schema_rule_fields),
+};
+
+static const cyaml_schema_field_t schema_policy_fields[] = {
+	STR("monitor_only", struct raw_policy, monitor_only),
+	STR("interval", struct raw_policy, interval),
+	STR("learning_period", struct raw_policy, learning_period),
+	STR("hour_of_week", struct raw_policy, hour_of_week),
+	CYAML_FIELD_SEQUENCE("windows", OPT, struct raw_policy, windows, &schema_string,
+			     0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("never_quarantine", OPT_NULL, struct raw_policy,
+			     never_quarantine, &schema_string, 0, CYAML_UNLIMITED),
+	STR("max_quarantines_per_hour", struct raw_policy, max_quarantines_per_hour),
+	CYAML_FIELD_MAPPING_PTR("signals", OPT_NULL, struct raw_policy, signals,
+				schema_signals_fields),
+	CYAML_FIELD_SEQUENCE("rules", OPT_NULL, struct raw_policy, rules, &schema_rule,
+			     0, CYAML_UNLIMITED),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t schema_top_fields[] = {
 	CYAML_FIELD_SEQUENCE("interfaces", OPT, struct raw_cfg, interfaces,
 			     &schema_iface, 0, CYAML_UNLIMITED),
@@ -219,6 +372,8 @@ static const cyaml_schema_field_t schema_top_fields[] = {
 	STR("default_burst", struct raw_cfg, default_burst),
 	CYAML_FIELD_SEQUENCE("feeds", OPT_NULL, struct raw_cfg, feeds,
 			     &schema_feed, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_MAPPING_PTR("policy", OPT_NULL, struct raw_cfg, policy,
+				schema_policy_fields),
 	CYAML_FIELD_END
 };
 
@@ -1504,6 +1659,438 @@ static int load_feeds(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfg
 	return 0;
 }
 
+/* ---- policy ----------------------------------------------------------------- */
+
+/* A decimal above 0 ("4", "4.0", ".5"), at most max; no sign, no exponent. */
+static int conv_positive(struct cfg_ctx *c, const char *path, const char *s, double max,
+			 double *out)
+{
+	char *end;
+	double v;
+
+	if (!*s || strspn(s, "0123456789.") != strlen(s) || strchr(s, '.') != strrchr(s, '.'))
+		return err_at(c, path, "\"%s\" is not a number (a decimal such as 4 or 2.5)", s);
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno || !isfinite(v))
+		return err_at(c, path, "\"%s\" is not a number (a decimal such as 4 or 2.5)", s);
+	if (!(v > 0))
+		return err_at(c, path, "%s must be above 0", s);
+	if (v > max)
+		return err_at(c, path, "%s is above the maximum of %g", s, max);
+	*out = v;
+	return 0;
+}
+
+static int conv_rate(struct cfg_ctx *c, const char *path, const char *s, __u64 *out)
+{
+	char lo[BWE_RATE_STRLEN], hi[BWE_RATE_STRLEN];
+	__u64 v = 0;
+	int r = bwe_rate_parse(s, &v);
+
+	if (r == -EINVAL)
+		return err_at(c, path,
+			      "\"%s\" is not a rate (bits/s with kbit, mbit or gbit, or bytes/s with B/s: \"5mbit\", \"500kbit\", \"2MB/s\")",
+			      s);
+	if (r) {
+		bwe_rate_fmt(BWE_RATE_MIN_BPS, lo, sizeof(lo));
+		bwe_rate_fmt(BWE_RATE_MAX_BPS, hi, sizeof(hi));
+		return err_at(c, path, "%s is outside %s..%s", s, lo, hi);
+	}
+	*out = v;
+	return 0;
+}
+
+/* A window of a signal or a baseline: one interval at least. */
+static int conv_window(struct cfg_ctx *c, const char *path, const char *s,
+		       const struct bwe_policy *p, __u64 *out)
+{
+	return conv_duration(c, path, s, p->interval_s, BWE_CFG_WINDOW_MAX_S, out);
+}
+
+/* "1m, 5m, 15m" */
+static const char *fmt_windows(const struct bwe_policy *p, char *buf, size_t len)
+{
+	char d[BWE_DURATION_STRLEN];
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->n_windows && used < len; i++) {
+		bwe_duration_fmt(p->windows_s[i], d, sizeof(d));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", d);
+	}
+	return buf;
+}
+
+static int load_windows(struct cfg_ctx *c, const struct raw_policy *rp, struct bwe_policy *p)
+{
+	static const char key[] = "policy.windows";
+	char path[KEYPATH_MAX], other[KEYPATH_MAX];
+	size_t i, j;
+	int err;
+
+	if (!present(c, key))
+		return 0;
+	if (!rp->windows_count)
+		return err_at(c, key, "at least one window is required");
+	if (rp->windows_count > BWE_POLICY_WINDOWS_MAX)
+		return err_at(c, path_idx(path, key, BWE_POLICY_WINDOWS_MAX),
+			      "at most %d windows", BWE_POLICY_WINDOWS_MAX);
+	p->n_windows = 0;
+	for (i = 0; i < rp->windows_count; i++) {
+		err = conv_window(c, path_idx(path, key, i), rp->windows[i], p, &p->windows_s[i]);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++)
+			if (p->windows_s[j] == p->windows_s[i])
+				return err_at(c, path, "%s is listed twice (also %s)",
+					      rp->windows[i], path_idx(other, key, j));
+		p->n_windows++;
+	}
+	return 0;
+}
+
+static int load_spike(struct cfg_ctx *c, const struct raw_spike *r, struct bwe_policy *p)
+{
+	static const char base[] = "policy.signals.spike";
+	struct bwe_policy_spike *o = &p->spike;
+	char path[KEYPATH_MAX], list[CY_LINE_MAX], d[BWE_DURATION_STRLEN];
+	int err = 0;
+
+	if (r && r->window)
+		err = conv_window(c, path_key(path, base, "window"), r->window, p, &o->window_s);
+	if (!err && r && r->z)
+		err = conv_positive(c, path_key(path, base, "z"), r->z, BWE_CFG_Z_MAX, &o->z);
+	if (!err && r && r->min_rate)
+		err = conv_rate(c, path_key(path, base, "min_rate"), r->min_rate, &o->min_rate);
+	if (!err && r && r->sustain)
+		err = conv_u32(c, path_key(path, base, "sustain"), r->sustain, 1,
+			       BWE_CFG_SUSTAIN_MAX, &o->sustain);
+	if (!err && r && r->min_sd_share)
+		err = conv_share(c, path_key(path, base, "min_sd_share"), r->min_sd_share,
+				 &o->min_sd_share);
+	if (!err && r && r->min_sd_rate)
+		err = conv_rate(c, path_key(path, base, "min_sd_rate"), r->min_sd_rate,
+				&o->min_sd_rate);
+	if (err || bwe_policy_window_index(p, o->window_s) >= 0)
+		return err;
+	/* also when only policy.windows changed: the default 5m may be gone */
+	bwe_duration_fmt(o->window_s, d, sizeof(d));
+	return err_at(c, path_key(path, base, "window"),
+		      "%s%s is not one of policy.windows (%s)", d,
+		      r && r->window ? "" : " (the default)", fmt_windows(p, list, sizeof(list)));
+}
+
+static int load_signals(struct cfg_ctx *c, const struct raw_signals *rs, struct bwe_policy *p)
+{
+	static const char base[] = "policy.signals";
+	const struct raw_blocklist *bl = rs ? rs->blocklist : NULL;
+	const struct raw_nonstd *ns = rs ? rs->nonstd_ports : NULL;
+	const struct raw_upload *up = rs ? rs->upload_ratio : NULL;
+	const struct raw_fanout *fo = rs ? rs->fanout : NULL;
+	const struct raw_new_host *nh = rs ? rs->new_host : NULL;
+	char sig[KEYPATH_MAX], path[KEYPATH_MAX];
+	int err;
+
+	err = load_spike(c, rs ? rs->spike : NULL, p);
+
+	path_key(sig, base, "blocklist");
+	if (!err && bl && bl->min_hits)
+		err = conv_uint(c, path_key(path, sig, "min_hits"), bl->min_hits, 1,
+				BWE_CFG_HITS_MAX, &p->blocklist.min_hits);
+	if (!err && bl && bl->window)
+		err = conv_window(c, path_key(path, sig, "window"), bl->window, p,
+				  &p->blocklist.window_s);
+
+	path_key(sig, base, "nonstd_ports");
+	if (!err && ns && ns->share)
+		err = conv_share(c, path_key(path, sig, "share"), ns->share, &p->nonstd_ports.share);
+	if (!err && ns && ns->min_bytes)
+		err = conv_size(c, path_key(path, sig, "min_bytes"), ns->min_bytes, 0,
+				BWE_CFG_VOLUME_MAX, &p->nonstd_ports.min_bytes);
+	if (!err && ns && ns->window)
+		err = conv_window(c, path_key(path, sig, "window"), ns->window, p,
+				  &p->nonstd_ports.window_s);
+
+	path_key(sig, base, "upload_ratio");
+	if (!err && up && up->ratio)
+		err = conv_positive(c, path_key(path, sig, "ratio"), up->ratio, BWE_CFG_RATIO_MAX,
+				    &p->upload_ratio.ratio);
+	if (!err && up && up->min_bytes)
+		err = conv_size(c, path_key(path, sig, "min_bytes"), up->min_bytes, 0,
+				BWE_CFG_VOLUME_MAX, &p->upload_ratio.min_bytes);
+	if (!err && up && up->window)
+		err = conv_window(c, path_key(path, sig, "window"), up->window, p,
+				  &p->upload_ratio.window_s);
+
+	path_key(sig, base, "fanout");
+	if (!err && fo && fo->peers)
+		err = conv_u32(c, path_key(path, sig, "peers"), fo->peers, 1, BWE_CFG_PEERS_MAX,
+			       &p->fanout.peers);
+	if (!err && fo && fo->ports)
+		err = conv_u32(c, path_key(path, sig, "ports"), fo->ports, 1, BWE_CFG_PORTS_MAX,
+			       &p->fanout.ports);
+	if (!err && fo && fo->window)
+		err = conv_window(c, path_key(path, sig, "window"), fo->window, p,
+				  &p->fanout.window_s);
+
+	path_key(sig, base, "new_host");
+	if (!err && nh && nh->bytes)
+		err = conv_size(c, path_key(path, sig, "bytes"), nh->bytes, 1, BWE_CFG_VOLUME_MAX,
+				&p->new_host.bytes);
+	if (!err && nh && nh->window)
+		err = conv_window(c, path_key(path, sig, "window"), nh->window, p,
+				  &p->new_host.window_s);
+	return err;
+}
+
+static int conv_rule_name(struct cfg_ctx *c, const char *path, const char *s, char *out)
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	size_t n = strlen(s);
+
+	if (!n || n >= BWE_RULE_NAME_MAX || strspn(s, chars) != n)
+		return err_at(c, path, "\"%s\" is not a rule name (1..%d of A-Z a-z 0-9 _ . -)",
+			      s, BWE_RULE_NAME_MAX - 1);
+	snprintf(out, BWE_RULE_NAME_MAX, "%s", s);
+	return 0;
+}
+
+static int load_rule_signals(struct cfg_ctx *c, const char *rpath, const struct raw_rule *rr,
+			     struct bwe_rule *r)
+{
+	const char *names[BWE_SIG_MAX];
+	char key[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
+	unsigned int v, i, j;
+	int err;
+
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		names[i] = bwe_signal_name((enum bwe_signal_id)i);
+	path_key(key, rpath, "signals");
+	if (!present(c, key))
+		return err_at(c, key, "required key missing");
+	if (!rr->signals_count)
+		return err_at(c, key, "at least one signal is required");
+	for (i = 0; i < rr->signals_count; i++) {
+		err = conv_enum(c, path_idx(path, key, i), rr->signals[i], names, BWE_SIG_MAX, &v);
+		if (err)
+			return err;
+		if (r->signals & (1U << v)) {
+			for (j = 0; strcmp(rr->signals[j], rr->signals[i]); j++)
+				;
+			return err_at(c, path, "\"%s\" is listed twice (also %s)", rr->signals[i],
+				      path_idx(other, key, j));
+		}
+		r->signals |= 1U << v;
+	}
+	return 0;
+}
+
+static int load_rule_ttls(struct cfg_ctx *c, const char *rpath, const struct raw_rule *rr,
+			  __u64 max_ttl, struct bwe_rule *r)
+{
+	char key[KEYPATH_MAX], path[KEYPATH_MAX], a[BWE_DURATION_STRLEN], b[BWE_DURATION_STRLEN];
+	bool esc;
+	size_t i;
+	int err;
+
+	path_key(key, rpath, "escalation");
+	esc = present(c, key);
+	if (r->action == BWE_RESP_ALERT) {
+		if (rr->ttl)
+			return err_at(c, path_key(path, rpath, "ttl"),
+				      "applies only to throttle and quarantine rules");
+		if (esc)
+			return err_at(c, key, "applies only to throttle and quarantine rules");
+		return 0;
+	}
+	if (!rr->ttl && !esc)
+		return err_at(c, path_key(path, rpath, "ttl"),
+			      "required for a %s rule (or an escalation list)",
+			      bwe_response_name(r->action));
+	bwe_duration_fmt(max_ttl, b, sizeof(b));
+	if (rr->ttl) {
+		err = conv_duration(c, path_key(path, rpath, "ttl"), rr->ttl, 1,
+				    BWE_DURATION_MAX_S, &r->ttl_s);
+		if (err)
+			return err;
+		if (r->ttl_s > max_ttl)
+			return err_at(c, path, "%s is above max_ttl (%s)", rr->ttl, b);
+	}
+	if (!esc)
+		return 0;
+	if (!rr->escalation_count)
+		return err_at(c, key, "at least one step is required");
+	if (rr->escalation_count > BWE_ESCALATION_MAX)
+		return err_at(c, path_idx(path, key, BWE_ESCALATION_MAX), "at most %d steps",
+			      BWE_ESCALATION_MAX);
+	for (i = 0; i < rr->escalation_count; i++) {
+		__u64 *v = &r->escalation_s[i];
+
+		err = conv_duration(c, path_idx(path, key, i), rr->escalation[i], 1,
+				    BWE_DURATION_MAX_S, v);
+		if (err)
+			return err;
+		if (*v > max_ttl)
+			return err_at(c, path, "%s is above max_ttl (%s)", rr->escalation[i], b);
+		if (i && *v < v[-1]) {
+			bwe_duration_fmt(v[-1], a, sizeof(a));
+			return err_at(c, path, "%s is shorter than the step before (%s)",
+				      rr->escalation[i], a);
+		}
+		r->n_escalation++;
+	}
+	if (rr->ttl && r->escalation_s[0] != r->ttl_s)
+		return err_at(c, path_idx(path, key, 0),
+			      "%s differs from ttl (%s): the first step is the first TTL",
+			      rr->escalation[0], rr->ttl);
+	r->ttl_s = r->escalation_s[0];
+	return 0;
+}
+
+static int load_rule(struct cfg_ctx *c, const char *rpath, const struct raw_rule *rr,
+		     __u64 max_ttl, struct bwe_rule *r)
+{
+	static const char *const actions[] = { "alert", "throttle", "quarantine" };
+	char path[KEYPATH_MAX];
+	unsigned int v, n = 0, i;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->min_signals = 1;
+	r->cooldown_s = BWE_RULE_COOLDOWN_S;
+	r->repeat_window_s = BWE_RULE_REPEAT_WINDOW_S;
+
+	path_key(path, rpath, "name");
+	if (!rr->name)
+		return err_at(c, path, "required key missing");
+	err = conv_rule_name(c, path, rr->name, r->name);
+	if (!err)
+		err = load_rule_signals(c, rpath, rr, r);
+	if (err)
+		return err;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		n += !!(r->signals & (1U << i));
+	if (rr->min_signals) {
+		err = conv_u32(c, path_key(path, rpath, "min_signals"), rr->min_signals, 1,
+			       BWE_SIG_MAX, &r->min_signals);
+		if (err)
+			return err;
+		if (r->min_signals > n)
+			return err_at(c, path, "%u is more than the %u signal%s listed",
+				      r->min_signals, n, n == 1 ? "" : "s");
+	}
+	path_key(path, rpath, "action");
+	if (!rr->action)
+		return err_at(c, path, "required key missing");
+	err = conv_enum(c, path, rr->action, actions, ARRAY_SIZE(actions), &v);
+	if (err)
+		return err;
+	r->action = (enum bwe_response)(BWE_RESP_ALERT + v);
+
+	path_key(path, rpath, "rate");
+	if (r->action == BWE_RESP_THROTTLE && !rr->rate)
+		return err_at(c, path, "required for a throttle rule");
+	if (r->action != BWE_RESP_THROTTLE && rr->rate)
+		return err_at(c, path, "applies only to throttle rules");
+	if (rr->rate) {
+		err = conv_rate(c, path, rr->rate, &r->rate);
+		if (err)
+			return err;
+	}
+	err = load_rule_ttls(c, rpath, rr, max_ttl, r);
+	if (!err && rr->cooldown)
+		err = conv_duration(c, path_key(path, rpath, "cooldown"), rr->cooldown, 1,
+				    BWE_CFG_COOLDOWN_MAX_S, &r->cooldown_s);
+	if (!err && rr->repeat_window)
+		err = conv_duration(c, path_key(path, rpath, "repeat_window"), rr->repeat_window,
+				    1, BWE_DURATION_MAX_S, &r->repeat_window_s);
+	return err;
+}
+
+static int load_rules(struct cfg_ctx *c, const struct raw_policy *rp, __u64 max_ttl,
+		      struct bwe_policy *p)
+{
+	static const char key[] = "policy.rules";
+	char rpath[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
+	size_t i, j;
+	int err;
+
+	if (!rp || !present(c, key)) {
+		/* the default rules, their TTLs cut to max_ttl */
+		for (i = 0; i < p->n_rules; i++) {
+			if (p->rules[i].ttl_s > max_ttl)
+				p->rules[i].ttl_s = max_ttl;
+			for (j = 0; j < p->rules[i].n_escalation; j++)
+				if (p->rules[i].escalation_s[j] > max_ttl)
+					p->rules[i].escalation_s[j] = max_ttl;
+		}
+		return 0;
+	}
+	p->n_rules = 0;
+	if (rp->rules_count > BWE_POLICY_RULES_MAX)
+		return err_at(c, path_idx(path, key, BWE_POLICY_RULES_MAX), "at most %d rules",
+			      BWE_POLICY_RULES_MAX);
+	for (i = 0; i < rp->rules_count; i++) {
+		path_idx(rpath, key, i);
+		err = load_rule(c, rpath, &rp->rules[i], max_ttl, &p->rules[i]);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++)
+			if (!strcmp(p->rules[j].name, p->rules[i].name))
+				return err_at(c, path_key(path, rpath, "name"),
+					      "duplicate rule name \"%s\" (also %s)",
+					      p->rules[i].name, path_idx(other, key, j));
+		p->n_rules++;
+	}
+	return 0;
+}
+
+static int load_policy(struct cfg_ctx *c, const struct raw_policy *rp, struct bwe_cfgfile *cfg)
+{
+	struct bwe_policy *p = &cfg->policy;
+	struct bwe_cfg_prefixes never = { 0 };
+	char a[BWE_DURATION_STRLEN], b[BWE_DURATION_STRLEN];
+	int err = 0;
+
+	bwe_policy_default(p);
+	if (!rp)
+		return load_rules(c, NULL, cfg->max_ttl_s, p);
+	if (rp->monitor_only)
+		err = conv_bool(c, "policy.monitor_only", rp->monitor_only, &p->monitor_only);
+	if (!err && rp->interval)
+		err = conv_duration(c, "policy.interval", rp->interval, 1, BWE_CFG_INTERVAL_MAX_S,
+				    &p->interval_s);
+	if (!err && rp->learning_period)
+		err = conv_duration(c, "policy.learning_period", rp->learning_period, 1,
+				    BWE_CFG_LEARNING_MAX_S, &p->learning_s);
+	if (!err && p->learning_s < p->interval_s) {
+		bwe_duration_fmt(p->learning_s, a, sizeof(a));
+		bwe_duration_fmt(p->interval_s, b, sizeof(b));
+		err = err_at(c, "policy.learning_period", "%s is shorter than the interval (%s)",
+			     a, b);
+	}
+	if (!err && rp->hour_of_week)
+		err = conv_bool(c, "policy.hour_of_week", rp->hour_of_week, &p->hour_of_week);
+	if (!err)
+		err = load_windows(c, rp, p);
+	if (!err) {
+		err = conv_prefixes(c, "policy.never_quarantine", rp->never_quarantine,
+				    rp->never_quarantine_count, NULL, 0, &never);
+		p->never_quarantine.v = never.v;	/* freed with cfg, also on error */
+		p->never_quarantine.n = never.n;
+	}
+	if (!err && rp->max_quarantines_per_hour)
+		err = conv_u32(c, "policy.max_quarantines_per_hour", rp->max_quarantines_per_hour,
+			       0, BWE_QUARANTINES_PER_HOUR_MAX, &p->max_quarantines_per_hour);
+	if (!err)
+		err = load_signals(c, rp->signals, p);
+	if (!err)
+		err = load_rules(c, rp, cfg->max_ttl_s, p);
+	return err;
+}
+
 static int load_all(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfile *cfg)
 {
 	int err;
@@ -1535,6 +2122,8 @@ static int load_all(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfi
 		err = load_globals(c, r, cfg);
 	if (!err)
 		err = load_feeds(c, r, cfg);
+	if (!err)
+		err = load_policy(c, r->policy, cfg);
 	return err;
 }
 
@@ -1619,6 +2208,7 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 		free(cfg->feeds[i].format);
 	}
 	free(cfg->feeds);
+	free(cfg->policy.never_quarantine.v);
 	free(cfg);
 }
 

@@ -34,6 +34,7 @@
 
 #include "addr.h"
 #include "bwe_abi.h"
+#include "detect.h"
 #include "units.h"
 
 #define BWE_CFG_PATH_DEFAULT	"/etc/bwenforce/bwenforce.yaml"
@@ -86,6 +87,19 @@
 #define BWE_FEED_MAX_BYTES_MAX	(16ULL * 1024 * 1024 * 1024) /* bytes */
 #define BWE_FEED_TIMEOUT_S	60ULL		/* seconds */
 #define BWE_FEED_TIMEOUT_MAX_S	BWE_SECS_PER_HOUR /* seconds */
+
+/* ---- policy (defaults: BWE_POLICY_* etc. in detect.h) --------------------- */
+#define BWE_CFG_INTERVAL_MAX_S	BWE_SECS_PER_HOUR	/* seconds; min 1s */
+#define BWE_CFG_LEARNING_MAX_S	(30 * BWE_SECS_PER_DAY)	/* seconds; min: interval */
+#define BWE_CFG_WINDOW_MAX_S	BWE_SECS_PER_DAY	/* seconds; min: interval */
+#define BWE_CFG_Z_MAX		100.0		/* spike.z, above 0 */
+#define BWE_CFG_SUSTAIN_MAX	1000U		/* intervals */
+#define BWE_CFG_HITS_MAX	1000000000ULL	/* blocklist.min_hits */
+#define BWE_CFG_PEERS_MAX	10000000U	/* fanout.peers */
+#define BWE_CFG_PORTS_MAX	65535U		/* fanout.ports */
+#define BWE_CFG_RATIO_MAX	1000000.0	/* upload_ratio.ratio, above 0 */
+#define BWE_CFG_VOLUME_MAX	(1ULL << 40)	/* bytes (1 TiB): min_bytes, new_host.bytes */
+#define BWE_CFG_COOLDOWN_MAX_S	(30 * BWE_SECS_PER_DAY)	/* seconds */
 
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
@@ -149,6 +163,14 @@ struct bwe_cfgfile {
 	__u64 default_burst;	/* bytes; 0: see BWE_CFG_BURST_AUTO_MIN */
 	struct bwe_cfg_feed *feeds;	/* feeds[i] has blocklist id BWE_FEED_FIRST + i */
 	size_t n_feeds;
+	/*
+	 * policy: detection and automatic response (detect.h); absent keys
+	 * hold bwe_policy_default()'s values, an absent "rules" the default
+	 * rules (their TTLs and escalation steps cut to max_ttl_s; a written
+	 * rule above max_ttl_s is an error). never_quarantine.v is owned by
+	 * the struct.
+	 */
+	struct bwe_policy policy;
 };
 
 /*

@@ -7,75 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 t_require_root
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BWCTLD=$ROOT/build/bwctld
-BWCTL_BIN=$ROOT/build/bwctl
-RUN="ctl$$"
+. "$(dirname "$0")/lib_bwe.sh"
 T_TIMEOUT=${T_TIMEOUT:-60}
-
-t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
-if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
-	t_begin "testbed up"; t_fail "scripts/testbed.sh up failed"; t_summary; exit 1
-fi
-. "/run/bwenforce-testbed/$RUN.env"
-t_tmpdir DIR
-t_bpffs "$DIR/bpf"
-# the socket's directory is world-searchable, so an unprivileged peer can reach it
-SOCKDIR=$(mktemp -d /tmp/bwe-sock.XXXXXX) && chmod 0755 "$SOCKDIR"
-t_atexit "rm -rf $SOCKDIR"
-SOCK=$SOCKDIR/bwctld.sock
-CFG=$DIR/bwenforce.yaml
-LOG=$DIR/events.json
-PIDF=$DIR/bwctld.pid
-
-write_config() { # [extra yaml]
-	cat >"$CFG" <<EOC
-interfaces:
-  - { name: lan0, mode: native }
-  - { name: wan0, mode: native }
-internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128 ]
-allowlist: [ 198.51.100.200/32 ]
-paths:
-  pin_dir: $DIR/bpf/bwe
-  state_dir: $DIR/state
-  socket: $SOCK
-  event_log: $LOG
-event_dedup: 5s
-${1:-}
-EOC
-}
-
-gw() { ip netns exec "$BWE_NS_GW" "$@"; }
-lan() { ip netns exec "$BWE_NS_LAN" "$@"; }
-lan2() { ip netns exec "$BWE_NS_LAN2" "$@"; }
-bwctl() { gw "$BWCTL_BIN" --socket "$SOCK" "$@"; }
-reach() { # NS-FUNC ADDR: one ping, 1 s
-	"$1" ping -c1 -W1 -q "$2" >/dev/null 2>&1
-}
-unreach() { ! reach "$@"; }
-
-start_daemon() {
-	rm -f "$PIDF"
-	setsid bash -c "echo \$\$ >'$PIDF'; exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG' 2>>'$DIR/bwctld.log'" &
-	disown
-	local i
-	for i in $(seq 1 50); do
-		[ -S "$SOCK" ] && bwctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "bwctld did not come up:"; tail -20 "$DIR/bwctld.log"
-	return 1
-}
-daemon_pid() { cat "$PIDF" 2>/dev/null; }
-stop_daemon() { # [signal]
-	local pid; pid=$(daemon_pid)
-	[ -n "$pid" ] || return 0
-	kill -"${1:-TERM}" "$pid" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	rm -f "$PIDF"
-}
-t_atexit 'stop_daemon TERM; ip netns exec "$BWE_NS_GW" ip link set dev lan0 xdp off 2>/dev/null; ip netns exec "$BWE_NS_GW" ip link set dev wan0 xdp off 2>/dev/null'
+bwe_testbed_up ctl
 
 BWE_NAME=lan2-$RUN.test
 mkdir -p "/etc/netns/$BWE_NS_GW"
@@ -410,22 +344,19 @@ fi
 t_begin "SIGHUP: a bad file is refused, a good one applied"
 cp "$CFG" "$DIR/good.yaml"
 echo "internal_networks: [ 198.18.0.0/33 ]" >>"$CFG"
-kill -HUP "$(pgrep -f "$BWCTLD -f -c $CFG" | head -1)"
-sleep 0.5
+hup_daemon
 if ! bwctl status >/dev/null; then t_fail "daemon died on a bad reload"
 elif ! grep -q "reload refused" "$DIR/bwctld.log"; then t_fail "bad reload not reported"
 else
 	write_config "monitor_only: true"
-	kill -HUP "$(pgrep -f "$BWCTLD -f -c $CFG" | head -1)"
-	sleep 0.5
+	hup_daemon
 	bwctl block "$BWE_C2_V4" >/dev/null
 	if [ "$(bwctl --json status | jq -r .monitor_only)" != true ]; then t_fail "reload not applied"
 	elif ! reach lan "$BWE_C2_V4"; then t_fail "monitor_only did not pass the would-drop"
 	else t_pass; fi
 	bwctl unblock "$BWE_C2_V4" >/dev/null
 	write_config
-	kill -HUP "$(pgrep -f "$BWCTLD -f -c $CFG" | head -1)"
-	sleep 0.3
+	hup_daemon
 fi
 
 t_begin "SIGTERM leaves the data plane enforcing; bwctl detach removes it"

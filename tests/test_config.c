@@ -9,10 +9,12 @@
  * the message must start with "FILE:LINE: " ("FILE: " for line 0) and
  * contain the expected text. A failing row is named in the failure message.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -707,6 +709,500 @@ static void test_names(void **state)
 	assert_string_equal(bwe_feed_action_name(BWE_ACT_MONITOR), "monitor");
 }
 
+/* ---- policy -------------------------------------------------------------- */
+
+#define POLICIES	"policies"
+#define EXAMPLES	"policies/examples"
+/* "policy:" on line 3, its keys from line 4 */
+#define POL		IF "policy:\n"
+/* "rules:" on line 4, the first rule on line 5 */
+#define RULES		POL "  rules:\n"
+
+/* Every field of the default policy (detect.h), as loaded. */
+static void assert_policy_default(const struct bwe_policy *p)
+{
+	struct bwe_policy want;
+	const struct bwe_rule *r;
+
+	bwe_policy_default(&want);
+	assert_int_equal(p->monitor_only, 0);
+	assert_int_equal(p->interval_s, 10);
+	assert_int_equal(p->learning_s, 3600);
+	assert_int_equal(p->hour_of_week, 0);
+	assert_int_equal(p->n_windows, 3);
+	assert_int_equal(p->windows_s[0], 60);
+	assert_int_equal(p->windows_s[1], 300);
+	assert_int_equal(p->windows_s[2], 900);
+	assert_int_equal(p->never_quarantine.n, 0);
+	assert_null(p->never_quarantine.v);
+	assert_int_equal(p->max_quarantines_per_hour, 5);
+	assert_int_equal(p->spike.window_s, 300);
+	assert_true(p->spike.z == 4.0);
+	assert_int_equal(p->spike.min_rate, 125000);
+	assert_int_equal(p->spike.sustain, 3);
+	assert_true(p->spike.min_sd_share == 0.1);
+	assert_int_equal(p->spike.min_sd_rate, 12500);
+	assert_int_equal(p->blocklist.min_hits, 1);
+	assert_int_equal(p->blocklist.window_s, 900);
+	assert_true(p->nonstd_ports.share == 0.5);
+	assert_int_equal(p->nonstd_ports.min_bytes, 10 << 20);
+	assert_true(p->upload_ratio.ratio == 4.0);
+	assert_int_equal(p->upload_ratio.min_bytes, 50 << 20);
+	assert_int_equal(p->fanout.peers, 200);
+	assert_int_equal(p->fanout.ports, 100);
+	assert_int_equal(p->fanout.window_s, 300);
+	assert_int_equal(p->new_host.bytes, 100 << 20);
+	assert_int_equal(p->n_rules, 3);
+	r = &p->rules[0];
+	assert_string_equal(r->name, "spike-throttle");
+	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE);
+	assert_int_equal(r->action, BWE_RESP_THROTTLE);
+	assert_int_equal(r->rate, 625000);
+	assert_int_equal(r->ttl_s, 1800);
+	assert_int_equal(r->cooldown_s, 600);
+	assert_int_equal(r->n_escalation, 3);
+	assert_int_equal(r->escalation_s[2], 86400);
+	r = &p->rules[1];
+	assert_string_equal(r->name, "corroborated-quarantine");
+	assert_int_equal(r->min_signals, 2);
+	assert_int_equal(r->action, BWE_RESP_QUARANTINE);
+	r = &p->rules[2];
+	assert_string_equal(r->name, "blocklist-alert");
+	assert_int_equal(r->action, BWE_RESP_ALERT);
+	assert_int_equal(r->ttl_s, 0);
+	/* and nothing else differs, padding included */
+	assert_memory_equal(p, &want, sizeof(want));
+}
+
+static void test_policy_defaults(void **state)
+{
+	struct bwe_cfgfile *c = NULL;
+	char err[BWE_CFG_ERR_LEN];
+	static const char *const texts[] = {
+		IF,			/* no policy */
+		POL,			/* an empty one */
+		POL "  signals:\n",	/* empty signals */
+		POL "  signals:\n    spike:\n    fanout: {}\n",
+		POL "  never_quarantine: ~\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(texts); i++) {
+		c = NULL;
+		if (load_text(texts[i], &c, err, sizeof(err)))
+			fail_msg("row %zu: %s", i, err);
+		assert_policy_default(&c->policy);
+		bwe_config_free(c);
+	}
+	/* a max_ttl below the default TTLs cuts them */
+	c = NULL;
+	if (load_text(IF "max_ttl: 2h\n", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->policy.rules[0].ttl_s, 1800);
+	assert_int_equal(c->policy.rules[0].escalation_s[1], 7200);
+	assert_int_equal(c->policy.rules[0].escalation_s[2], 7200);
+	assert_int_equal(c->policy.rules[1].ttl_s, 3600);
+	assert_int_equal(c->policy.rules[1].escalation_s[1], 7200);
+	bwe_config_free(c);
+
+	/* the shipped file writes the default policy out */
+	c = NULL;
+	if (bwe_config_load(SHIPPED, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_policy_default(&c->policy);
+	bwe_config_free(c);
+}
+
+static void test_policy_full(void **state)
+{
+	static const char text[] =
+		IF "max_ttl: 2d\n"
+		"policy:\n"
+		"  monitor_only: true\n"
+		"  interval: 5s\n"
+		"  learning_period: 2h\n"
+		"  hour_of_week: true\n"
+		"  windows: [ 30s, 10m ]\n"
+		"  never_quarantine: [ 198.18.0.1/32, \"2001:db8::/64\" ]\n"
+		"  max_quarantines_per_hour: 0\n"
+		"  signals:\n"
+		"    spike: { window: 10m, z: 2.5, min_rate: 2MB/s, sustain: 6,"
+		" min_sd_share: 0.25, min_sd_rate: 1mbit }\n"
+		"    blocklist: { min_hits: 10, window: 1h }\n"
+		"    nonstd_ports: { share: 0.75, min_bytes: 1G, window: 30m }\n"
+		"    upload_ratio: { ratio: 1.5, min_bytes: 0, window: 5m }\n"
+		"    fanout: { peers: 1000, ports: 65535, window: 1m }\n"
+		"    new_host: { bytes: 1k, window: 1h }\n"
+		"  rules:\n"
+		"    - name: only.new_host_1\n"
+		"      signals: [ new_host, fanout ]\n"
+		"      min_signals: 2\n"
+		"      action: throttle\n"
+		"      rate: 1.5mbit\n"
+		"      escalation: [ 1m, 1m, 2d ]\n"
+		"      cooldown: 30d\n"
+		"      repeat_window: 365d\n"
+		"    - { name: q, signals: [ upload_ratio ], action: quarantine, ttl: 2d }\n";
+	struct bwe_cfgfile *c = NULL;
+	char err[BWE_CFG_ERR_LEN];
+	const struct bwe_policy *p;
+	const struct bwe_rule *r;
+
+	(void)state;
+	if (load_text(text, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	p = &c->policy;
+	assert_int_equal(p->monitor_only, 1);
+	assert_int_equal(p->interval_s, 5);
+	assert_int_equal(p->learning_s, 7200);
+	assert_int_equal(p->hour_of_week, 1);
+	assert_int_equal(p->n_windows, 2);
+	assert_int_equal(p->windows_s[0], 30);
+	assert_int_equal(p->windows_s[1], 600);
+	assert_int_equal(p->never_quarantine.n, 2);
+	assert_prefix(&p->never_quarantine.v[0], "198.18.0.1");
+	assert_prefix(&p->never_quarantine.v[1], "2001:db8::/64");
+	assert_int_equal(p->max_quarantines_per_hour, 0);
+	assert_int_equal(p->spike.window_s, 600);
+	assert_true(p->spike.z == 2.5);
+	assert_int_equal(p->spike.min_rate, 2000000);
+	assert_int_equal(p->spike.sustain, 6);
+	assert_true(p->spike.min_sd_share == 0.25);
+	assert_int_equal(p->spike.min_sd_rate, 125000);
+	assert_int_equal(p->blocklist.min_hits, 10);
+	assert_int_equal(p->blocklist.window_s, 3600);
+	assert_true(p->nonstd_ports.share == 0.75);
+	assert_int_equal(p->nonstd_ports.min_bytes, 1 << 30);
+	assert_int_equal(p->nonstd_ports.window_s, 1800);
+	assert_true(p->upload_ratio.ratio == 1.5);
+	assert_int_equal(p->upload_ratio.min_bytes, 0);
+	assert_int_equal(p->upload_ratio.window_s, 300);
+	assert_int_equal(p->fanout.peers, 1000);
+	assert_int_equal(p->fanout.ports, 65535);
+	assert_int_equal(p->fanout.window_s, 60);
+	assert_int_equal(p->new_host.bytes, 1024);
+	assert_int_equal(p->new_host.window_s, 3600);
+	assert_int_equal(p->n_rules, 2);
+	r = &p->rules[0];
+	assert_string_equal(r->name, "only.new_host_1");
+	assert_int_equal(r->signals, (1U << BWE_SIG_NEW_HOST) | (1U << BWE_SIG_FANOUT));
+	assert_int_equal(r->min_signals, 2);
+	assert_int_equal(r->action, BWE_RESP_THROTTLE);
+	assert_int_equal(r->rate, 187500);
+	assert_int_equal(r->ttl_s, 60);		/* the first escalation step */
+	assert_int_equal(r->n_escalation, 3);
+	assert_int_equal(r->escalation_s[1], 60);
+	assert_int_equal(r->escalation_s[2], 2 * 86400);
+	assert_int_equal(r->cooldown_s, 30 * 86400);
+	assert_int_equal(r->repeat_window_s, 365 * 86400);
+	r = &p->rules[1];
+	assert_string_equal(r->name, "q");
+	assert_int_equal(r->min_signals, 1);
+	assert_int_equal(r->action, BWE_RESP_QUARANTINE);
+	assert_int_equal(r->rate, 0);
+	assert_int_equal(r->ttl_s, 2 * 86400);
+	assert_int_equal(r->n_escalation, 0);
+	assert_int_equal(r->cooldown_s, 600);
+	assert_int_equal(r->repeat_window_s, 86400);
+	bwe_config_free(c);
+
+	/* no rules at all: signals only */
+	c = NULL;
+	if (load_text(RULES, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->policy.n_rules, 0);
+	bwe_config_free(c);
+	c = NULL;
+	if (load_text(POL "  rules: []\n", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->policy.n_rules, 0);
+	bwe_config_free(c);
+}
+
+/* Every shipped file loads: the main one and the examples. */
+static void test_policy_files(void **state)
+{
+	static const char *const dirs[] = { POLICIES, EXAMPLES };
+	char path[PATH_MAX], err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c;
+	const struct dirent *e;
+	size_t i, n = 0, len;
+	bool strict = false, monitor = false;
+	DIR *d;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		d = opendir(dirs[i]);
+		assert_non_null(d);
+		while ((e = readdir(d))) {
+			len = strlen(e->d_name);
+			if (len < 5 || strcmp(e->d_name + len - 5, ".yaml"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+			c = NULL;
+			if (bwe_config_load(path, &c, err, sizeof(err)))
+				fail_msg("%s", err);
+			if (!strcmp(e->d_name, "strict.yaml")) {
+				strict = true;
+				assert_int_equal(c->policy.monitor_only, 0);
+				assert_int_equal(c->policy.hour_of_week, 1);
+				assert_int_equal(c->policy.never_quarantine.n, 1);
+				assert_string_equal(c->policy.rules[0].name, "blocklist-quarantine");
+				assert_int_equal(c->policy.rules[0].action, BWE_RESP_QUARANTINE);
+			}
+			if (!strcmp(e->d_name, "monitor-only.yaml")) {
+				monitor = true;
+				assert_int_equal(c->policy.monitor_only, 1);
+				assert_int_equal(c->policy.n_rules, 7);
+			}
+			bwe_config_free(c);
+			n++;
+		}
+		closedir(d);
+	}
+	assert_true(strict && monitor);
+	assert_true(n >= 3);
+}
+
+#define LONG_32 "abcdefghijklmnopqrstuvwxyz012345"
+
+static const struct {
+	const char *desc;
+	const char *yaml;
+	unsigned int line;	/* 0: no line in the message */
+	const char *want;
+} policy_error_cases[] = {
+	/* shape */
+	{ "policy as list", IF "policy: [ a ]\n", 3,
+	  "policy: expected a mapping, found a sequence" },
+	{ "unknown policy key", POL "  intervall: 10s\n", 4,
+	  "policy: unknown key \"intervall\" (did you mean \"interval\"?)" },
+	{ "unknown signal", POL "  signals:\n    spikes: {}\n", 5,
+	  "policy.signals: unknown key \"spikes\" (did you mean \"spike\"?)" },
+	{ "unknown signal key", POL "  signals:\n    spike: { windw: 5m }\n", 5,
+	  "policy.signals.spike: unknown key \"windw\" (did you mean \"window\"?)" },
+	{ "unknown rule key",
+	  RULES "    - { name: a, signals: [ spike ], action: alert, cooldwn: 1m }\n", 5,
+	  "policy.rules[0]: unknown key \"cooldwn\" (did you mean \"cooldown\"?)" },
+	{ "rule as scalar", RULES "    - spike-throttle\n", 5,
+	  "policy.rules[0]: expected a mapping, found a scalar value" },
+	{ "rule signals as scalar", RULES "    - { name: a, signals: spike, action: alert }\n", 5,
+	  "policy.rules[0].signals: expected a sequence, found a scalar value" },
+	{ "duplicate signal section", POL "  signals:\n    fanout: {}\n    fanout: {}\n", 6,
+	  "policy.signals: duplicate key \"fanout\" (first on line 5)" },
+
+	/* globals */
+	{ "monitor_only yes", POL "  monitor_only: yes\n", 4,
+	  "policy.monitor_only: \"yes\" is not true or false" },
+	{ "hour_of_week 1", POL "  hour_of_week: 1\n", 4,
+	  "policy.hour_of_week: \"1\" is not true or false" },
+	{ "interval 0", POL "  interval: 0\n", 4, "policy.interval: \"0\" is not a duration" },
+	{ "interval 2h", POL "  interval: 2h\n", 4,
+	  "policy.interval: 2h is above the maximum of 1h" },
+	{ "learning shorter than interval", POL "  interval: 1m\n  learning_period: 30s\n", 5,
+	  "policy.learning_period: 30s is shorter than the interval (1m)" },
+	{ "learning 31d", POL "  learning_period: 31d\n", 4,
+	  "policy.learning_period: 31d is above the maximum of 30d" },
+	{ "no windows", POL "  windows: []\n", 4,
+	  "policy.windows: at least one window is required" },
+	{ "five windows", POL "  windows: [ 1m, 2m, 3m, 4m, 5m ]\n", 4,
+	  "policy.windows[4]: at most 4 windows" },
+	{ "window below interval", POL "  windows: [ 5s ]\n", 4,
+	  "policy.windows[0]: 5s is below the minimum of 10s" },
+	{ "window above a day", POL "  windows:\n    - 5m\n    - 2d\n", 6,
+	  "policy.windows[1]: 2d is above the maximum of 1d" },
+	{ "window twice", POL "  windows: [ 1m, 60s ]\n", 4,
+	  "policy.windows[1]: 60s is listed twice (also policy.windows[0])" },
+	{ "never_quarantine bad", POL "  never_quarantine: [ 10.0.0.0/33 ]\n", 4,
+	  "policy.never_quarantine[0]: \"10.0.0.0/33\" is not an address or CIDR" },
+	{ "never_quarantine host bits", POL "  never_quarantine:\n    - 10.0.0.1/24\n", 5,
+	  "policy.never_quarantine[0]: \"10.0.0.1/24\" has host bits set (did you mean 10.0.0.0/24?)" },
+	{ "never_quarantine twice", POL "  never_quarantine: [ 10.0.0.1, 10.0.0.1/32 ]\n", 4,
+	  "policy.never_quarantine[1]: \"10.0.0.1/32\" is listed twice (also policy.never_quarantine[0])" },
+	{ "quarantines per hour", POL "  max_quarantines_per_hour: 1001\n", 4,
+	  "policy.max_quarantines_per_hour: 1001 is above the maximum of 1000" },
+	{ "quarantines negative", POL "  max_quarantines_per_hour: -1\n", 4,
+	  "policy.max_quarantines_per_hour: \"-1\" is not a whole number" },
+
+	/* signals */
+	{ "spike window not a baseline", POL "  signals:\n    spike: { window: 10m }\n", 5,
+	  "policy.signals.spike.window: 10m is not one of policy.windows (1m, 5m, 15m)" },
+	{ "default spike window gone", POL "  windows: [ 1m, 15m ]\n", 3,
+	  "policy.signals.spike.window: 5m (the default) is not one of policy.windows (1m, 15m)" },
+	{ "z zero", POL "  signals:\n    spike: { z: 0 }\n", 5,
+	  "policy.signals.spike.z: 0 must be above 0" },
+	{ "z negative", POL "  signals:\n    spike: { z: -4 }\n", 5,
+	  "policy.signals.spike.z: \"-4\" is not a number" },
+	{ "z exponent", POL "  signals:\n    spike: { z: 1e1 }\n", 5,
+	  "policy.signals.spike.z: \"1e1\" is not a number" },
+	{ "z two dots", POL "  signals:\n    spike: { z: 4.0.1 }\n", 5,
+	  "policy.signals.spike.z: \"4.0.1\" is not a number" },
+	{ "z too big", POL "  signals:\n    spike: { z: 101 }\n", 5,
+	  "policy.signals.spike.z: 101 is above the maximum of 100" },
+	{ "min_rate mbps", POL "  signals:\n    spike: { min_rate: 10mbps }\n", 5,
+	  "policy.signals.spike.min_rate: \"10mbps\" is not a rate" },
+	{ "min_rate zero", POL "  signals:\n    spike: { min_rate: 0 }\n", 5,
+	  "policy.signals.spike.min_rate: 0 is outside 8bit..100gbit" },
+	{ "sustain zero", POL "  signals:\n    spike:\n      sustain: 0\n", 6,
+	  "policy.signals.spike.sustain: 0 is below the minimum of 1" },
+	{ "sd share above 1", POL "  signals:\n    spike: { min_sd_share: 1.5 }\n", 5,
+	  "policy.signals.spike.min_sd_share: 1.5 is outside 0..1" },
+	{ "sd rate bad", POL "  signals:\n    spike: { min_sd_rate: fast }\n", 5,
+	  "policy.signals.spike.min_sd_rate: \"fast\" is not a rate" },
+	{ "blocklist min_hits 0", POL "  signals:\n    blocklist: { min_hits: 0 }\n", 5,
+	  "policy.signals.blocklist.min_hits: 0 is below the minimum of 1" },
+	{ "blocklist window 1s", POL "  signals:\n    blocklist: { window: 1s }\n", 5,
+	  "policy.signals.blocklist.window: 1s is below the minimum of 10s" },
+	{ "share in percent", POL "  signals:\n    nonstd_ports: { share: 50% }\n", 5,
+	  "policy.signals.nonstd_ports.share: \"50%\" is not a number" },
+	{ "min_bytes with space", POL "  signals:\n    nonstd_ports: { min_bytes: 10 MB }\n", 5,
+	  "policy.signals.nonstd_ports.min_bytes: \"10 MB\" is not a size" },
+	{ "min_bytes 2T", POL "  signals:\n    upload_ratio: { min_bytes: 2T }\n", 5,
+	  "policy.signals.upload_ratio.min_bytes: 2T is above the maximum of 1099511627776 bytes" },
+	{ "ratio zero", POL "  signals:\n    upload_ratio: { ratio: 0.0 }\n", 5,
+	  "policy.signals.upload_ratio.ratio: 0.0 must be above 0" },
+	{ "peers word", POL "  signals:\n    fanout: { peers: many }\n", 5,
+	  "policy.signals.fanout.peers: \"many\" is not a whole number" },
+	{ "ports above 65535", POL "  signals:\n    fanout: { ports: 70000 }\n", 5,
+	  "policy.signals.fanout.ports: 70000 is above the maximum of 65535" },
+	{ "new_host zero bytes", POL "  signals:\n    new_host: { bytes: 0 }\n", 5,
+	  "policy.signals.new_host.bytes: 0 is below the minimum of 1 bytes" },
+	{ "new_host window 2d", POL "  signals:\n    new_host: { window: 2d }\n", 5,
+	  "policy.signals.new_host.window: 2d is above the maximum of 1d" },
+
+	/* rules */
+	{ "rule without name", RULES "    - { signals: [ spike ], action: alert }\n", 5,
+	  "policy.rules[0].name: required key missing" },
+	{ "rule name with space", RULES "    - { name: my rule, signals: [ spike ], action: alert }\n",
+	  5, "policy.rules[0].name: \"my rule\" is not a rule name (1..31" },
+	{ "rule name too long",
+	  RULES "    - { name: " LONG_32 ", signals: [ spike ], action: alert }\n", 5,
+	  "policy.rules[0].name: \"" LONG_32 "\" is not a rule name" },
+	{ "duplicate rule name",
+	  RULES "    - { name: a, signals: [ spike ], action: alert }\n"
+	  "    - { name: a, signals: [ fanout ], action: alert }\n", 6,
+	  "policy.rules[1].name: duplicate rule name \"a\" (also policy.rules[0])" },
+	{ "rule without signals", RULES "    - { name: a, action: alert }\n", 5,
+	  "policy.rules[0].signals: required key missing" },
+	{ "rule with no signals", RULES "    - { name: a, signals: [], action: alert }\n", 5,
+	  "policy.rules[0].signals: at least one signal is required" },
+	{ "unknown signal in a rule",
+	  RULES "    - name: a\n      signals:\n        - spike\n        - spikes\n      action: alert\n",
+	  8, "policy.rules[0].signals[1]: \"spikes\" is not one of spike, blocklist, nonstd_ports, upload_ratio, fanout, new_host" },
+	{ "signal twice in a rule",
+	  RULES "    - { name: a, signals: [ spike, fanout, spike ], action: alert }\n", 5,
+	  "policy.rules[0].signals[2]: \"spike\" is listed twice (also policy.rules[0].signals[0])" },
+	{ "min_signals above the list",
+	  RULES "    - name: a\n      signals: [ spike, blocklist ]\n      min_signals: 3\n"
+	  "      action: alert\n", 7,
+	  "policy.rules[0].min_signals: 3 is more than the 2 signals listed" },
+	{ "min_signals zero",
+	  RULES "    - { name: a, signals: [ spike ], min_signals: 0, action: alert }\n", 5,
+	  "policy.rules[0].min_signals: 0 is below the minimum of 1" },
+	{ "rule without action", RULES "    - { name: a, signals: [ spike ] }\n", 5,
+	  "policy.rules[0].action: required key missing" },
+	{ "bad action", RULES "    - { name: a, signals: [ spike ], action: block }\n", 5,
+	  "policy.rules[0].action: \"block\" is not one of alert, throttle, quarantine" },
+	{ "throttle without rate",
+	  RULES "    - name: a\n      signals: [ spike ]\n      action: throttle\n      ttl: 1h\n", 5,
+	  "policy.rules[0].rate: required for a throttle rule" },
+	{ "rate on a quarantine",
+	  RULES "    - name: a\n      signals: [ spike ]\n      action: quarantine\n"
+	  "      rate: 5mbit\n      ttl: 1h\n", 8,
+	  "policy.rules[0].rate: applies only to throttle rules" },
+	{ "bad throttle rate",
+	  RULES "    - { name: a, signals: [ spike ], action: throttle, rate: 5Mb, ttl: 1h }\n", 5,
+	  "policy.rules[0].rate: \"5Mb\" is not a rate" },
+	{ "throttle without ttl",
+	  RULES "    - { name: a, signals: [ spike ], action: throttle, rate: 1mbit }\n", 5,
+	  "policy.rules[0].ttl: required for a throttle rule (or an escalation list)" },
+	{ "quarantine without ttl",
+	  RULES "    - { name: a, signals: [ spike ], action: quarantine }\n", 5,
+	  "policy.rules[0].ttl: required for a quarantine rule" },
+	{ "alert with ttl",
+	  RULES "    - name: a\n      signals: [ spike ]\n      action: alert\n      ttl: 1h\n", 8,
+	  "policy.rules[0].ttl: applies only to throttle and quarantine rules" },
+	{ "alert with escalation",
+	  RULES "    - { name: a, signals: [ spike ], action: alert, escalation: [ 1h ] }\n", 5,
+	  "policy.rules[0].escalation: applies only to throttle and quarantine rules" },
+	{ "compound ttl",
+	  RULES "    - { name: a, signals: [ spike ], action: quarantine, ttl: 1h30m }\n", 5,
+	  "policy.rules[0].ttl: \"1h30m\" is not a duration" },
+	{ "ttl above max_ttl",
+	  IF "max_ttl: 1h\npolicy:\n  rules:\n"
+	  "    - { name: a, signals: [ spike ], action: quarantine, ttl: 2h }\n", 6,
+	  "policy.rules[0].ttl: 2h is above max_ttl (1h)" },
+	{ "escalation step above max_ttl",
+	  IF "max_ttl: 1d\npolicy:\n  rules:\n"
+	  "    - { name: a, signals: [ spike ], action: quarantine, escalation: [ 1h, 2d ] }\n", 6,
+	  "policy.rules[0].escalation[1]: 2d is above max_ttl (1d)" },
+	{ "escalation shrinks",
+	  RULES "    - name: a\n      signals: [ spike ]\n      action: quarantine\n"
+	  "      escalation:\n        - 1h\n        - 30m\n", 10,
+	  "policy.rules[0].escalation[1]: 30m is shorter than the step before (1h)" },
+	{ "escalation differs from ttl",
+	  RULES "    - { name: a, signals: [ spike ], action: quarantine, ttl: 30m,"
+	  " escalation: [ 1h, 2h ] }\n", 5,
+	  "policy.rules[0].escalation[0]: 1h differs from ttl (30m): the first step is the first TTL" },
+	{ "empty escalation",
+	  RULES "    - { name: a, signals: [ spike ], action: quarantine, ttl: 1h, escalation: [] }\n",
+	  5, "policy.rules[0].escalation: at least one step is required" },
+	{ "nine escalation steps",
+	  RULES "    - { name: a, signals: [ spike ], action: quarantine,"
+	  " escalation: [ 1h, 1h, 1h, 1h, 1h, 1h, 1h, 1h, 1h ] }\n", 5,
+	  "policy.rules[0].escalation[8]: at most 8 steps" },
+	{ "cooldown 0",
+	  RULES "    - { name: a, signals: [ spike ], action: alert, cooldown: 0 }\n", 5,
+	  "policy.rules[0].cooldown: \"0\" is not a duration" },
+	{ "cooldown 31d",
+	  RULES "    - { name: a, signals: [ spike ], action: alert, cooldown: 31d }\n", 5,
+	  "policy.rules[0].cooldown: 31d is above the maximum of 30d" },
+	{ "repeat_window months",
+	  RULES "    - { name: a, signals: [ spike ], action: alert, repeat_window: 1M }\n", 5,
+	  "policy.rules[0].repeat_window: \"1M\" is not a duration" },
+	{ "second rule", RULES "    - { name: a, signals: [ spike ], action: alert }\n"
+	  "    - { name: b, signals: [ spike ], action: throttle, ttl: 1h }\n", 6,
+	  "policy.rules[1].rate: required for a throttle rule" },
+};
+
+static void test_policy_errors(void **state)
+{
+	char err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c;
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(policy_error_cases); i++) {
+		c = NULL;
+		memset(err, 'x', sizeof(err));
+		ret = load_text(policy_error_cases[i].yaml, &c, err, sizeof(err));
+		check_error(policy_error_cases[i].desc, tmpfile_path, ret, c, err, -EINVAL,
+			    policy_error_cases[i].line, policy_error_cases[i].want);
+	}
+}
+
+/* One rule more than BWE_POLICY_RULES_MAX. */
+static void test_policy_too_many_rules(void **state)
+{
+	char text[TEXT_MAX], err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c = NULL;
+	size_t used;
+	int i, ret;
+
+	(void)state;
+	used = (size_t)snprintf(text, sizeof(text), RULES);
+	for (i = 0; i <= BWE_POLICY_RULES_MAX; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "    - { name: r%d, signals: [ spike ], action: alert }\n", i);
+	assert_true(used < sizeof(text));
+	ret = load_text(text, &c, err, sizeof(err));
+	/* rule i on line 5 + i */
+	check_error("17 rules", tmpfile_path, ret, c, err, -EINVAL, 5 + BWE_POLICY_RULES_MAX,
+		    "policy.rules[16]: at most 16 rules");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -722,6 +1218,11 @@ int main(void)
 		cmocka_unit_test(test_io_errors),
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_policy_defaults),
+		cmocka_unit_test(test_policy_full),
+		cmocka_unit_test(test_policy_files),
+		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_policy_too_many_rules),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -99,6 +99,9 @@ struct daemon {
 	struct bwe_amap host_idx;	/* addr -> index into hosts */
 	struct timespec sampled_at;
 
+	struct feeds *feeds;		/* feeds.c */
+	struct detector *detector;	/* detector.c */
+
 	bool quit;
 };
 
@@ -131,6 +134,31 @@ struct json_object *events_new(const char *action, const char *kind);
 void events_state_change(struct daemon *d, const char *action, const struct st_entry *e,
 			 const char *by);
 int events_ringbuf_cb(void *ctx, void *data, size_t len);
+
+/* feeds.c */
+int feeds_init(struct daemon *d);
+void feeds_fini(struct daemon *d);
+void feeds_reload(struct daemon *d);
+int feeds_fd_inotify(const struct daemon *d);
+int feeds_fd_worker(const struct daemon *d);
+void feeds_on_inotify(struct daemon *d);
+void feeds_on_worker(struct daemon *d);
+void feeds_tick(struct daemon *d, time_t now);
+__u8 feeds_effective_ref(struct daemon *d, const struct bwe_prefix *p);
+const char *feeds_name_of(const struct daemon *d, __u8 id);
+void feeds_hit(struct daemon *d, __u8 ref);
+int feeds_refresh(struct daemon *d, const char *name, struct json_object *names);
+struct json_object *feeds_list_json(struct daemon *d);
+struct json_object *feeds_lookup_json(struct daemon *d, const struct bwe_addr *a);
+
+/* detector.c */
+int detector_init(struct daemon *d);
+void detector_fini(struct daemon *d);
+void detector_tick(struct daemon *d);
+void detector_note_hit(struct daemon *d, const struct bwe_addr *host, const struct bwe_addr *peer,
+		       __u8 ref, const char *entry, const char *indicator);
+void detector_note_action(struct daemon *d, const char *action, const struct st_entry *e);
+struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a);
 
 /* hosts.c */
 int hosts_sample(struct daemon *d);

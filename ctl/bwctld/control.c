@@ -616,6 +616,32 @@ static struct json_object *cmd_detach(struct request *r)
 	return bwe_proto_ok(res);
 }
 
+static struct json_object *cmd_report(struct request *r)
+{
+	const char *s = arg_str(r, "host");
+	struct bwe_addr a;
+
+	if (!s || bwe_addr_parse(s, &a))
+		return bad("report: \"%s\" is not an IPv4/IPv6 address", s ? s : "");
+	hosts_sample(r->d);
+	return bwe_proto_ok(detector_report(r->d, &a));
+}
+
+static struct json_object *cmd_feeds_refresh(struct request *r)
+{
+	const char *name = arg_str(r, "name");
+	struct json_object *names = json_object_new_array(), *res;
+
+	if (feeds_refresh(r->d, name, names)) {
+		json_object_put(names);
+		return bad("feeds refresh: no feed named \"%.64s\"", name);
+	}
+	log_info("feeds refreshed for %s", r->who.text);
+	res = json_object_new_object();
+	json_object_object_add(res, "refreshed", names);
+	return bwe_proto_ok(res);
+}
+
 static struct json_object *dispatch(struct request *r)
 {
 	static const struct { const char *cmd; enum st_kind kind; const char *key; bool add; } edits[] = {
@@ -653,6 +679,12 @@ static struct json_object *dispatch(struct request *r)
 		return cmd_attach(r);
 	if (!strcmp(r->cmd, "detach"))
 		return cmd_detach(r);
+	if (!strcmp(r->cmd, "report"))
+		return cmd_report(r);
+	if (!strcmp(r->cmd, "feeds"))
+		return bwe_proto_ok(feeds_list_json(r->d));
+	if (!strcmp(r->cmd, "feeds_refresh"))
+		return cmd_feeds_refresh(r);
 	return bad("unknown command \"%.64s\"", r->cmd);
 }
 

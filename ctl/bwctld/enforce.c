@@ -120,7 +120,8 @@ int enforce_entry(struct daemon *d, const struct st_entry *e, bool present)
 
 	switch (e->kind) {
 	case ST_BLOCK:
-		err = bwe_bl_set(&d->bl, &e->pfx, present ? bwe_ref(BWE_FEED_MANUAL, 0) : 0);
+		/* the state table already says whether the manual entry exists */
+		err = bwe_bl_set(&d->bl, &e->pfx, feeds_effective_ref(d, &e->pfx));
 		err = err ?: bwe_bl_flush(&d->bl);
 		break;
 	case ST_THROTTLE:
@@ -208,7 +209,7 @@ const char *feed_name(const struct daemon *d, __u8 ref)
 
 	if (id == BWE_FEED_MANUAL)
 		return "manual";
-	if (id >= BWE_FEED_FIRST && id - BWE_FEED_FIRST < d->cfg->n_feeds)
-		return d->cfg->feeds[id - BWE_FEED_FIRST].name;
-	return id ? "unknown" : NULL;
+	if (!id)
+		return NULL;
+	return feeds_name_of(d, (__u8)id) ?: "unknown";
 }

@@ -174,6 +174,7 @@ void events_state_change(struct daemon *d, const char *action, const struct st_e
 	ev_str(ev, "user.name", e->actor);
 	ev_set(ev, "bwenforce.entry", st_entry_json(e));
 	events_emit(d, ev);
+	detector_note_action(d, action, e);
 }
 
 static const char *proto_name(__u8 p)
@@ -220,15 +221,34 @@ int events_ringbuf_cb(void *ctx, void *data, size_t len)
 		ev_addr(ev, "threat.indicator.ip", &e->peer);
 		ev_str(ev, "threat.indicator.type", bwe_addr_is_v4(&e->peer) ? "ipv4-addr" : "ipv6-addr");
 		ev_str(ev, "threat.indicator.provider", feed);
-		if (!strcmp(feed ? feed : "", "manual")) {
+		ev_str(ev, "threat.feed.name", feed);
+		feeds_hit(d, e->ref);
+		if (strcmp(feed ? feed : "", "manual")) {
+			struct json_object *m = feeds_lookup_json(d, &e->peer), *x;
+
+			x = json_object_array_length(m) ? json_object_array_get_idx(m, 0) : NULL;
+			detector_note_hit(d, &e->host, &e->peer, e->ref,
+					  x ? json_object_get_string(json_object_object_get(x, "entry")) : NULL,
+					  x ? json_object_get_string(json_object_object_get(x, "indicator")) : NULL);
+			if (x) {
+				ev_set(ev, "threat.indicator.description",
+				       json_object_get(json_object_object_get(x, "entry")));
+				ev_set(ev, "threat.indicator.reference",
+				       json_object_get(json_object_object_get(x, "indicator")));
+				ev_set(ev, "threat.indicator.first_seen",
+				       json_object_get(json_object_object_get(x, "first_seen")));
+			}
+			json_object_put(m);
+		} else {
 			struct st_entry *m = st_match(d, ST_BLOCK, &e->peer);
 
-			if (m) {
-				char buf[BWE_PREFIX_STRLEN];
+			char buf[BWE_PREFIX_STRLEN] = "";
 
+			if (m) {
 				bwe_prefix_fmt(&m->pfx, buf, sizeof(buf));
 				ev_str(ev, "threat.indicator.description", buf);
 			}
+			detector_note_hit(d, &e->host, &e->peer, e->ref, buf, NULL);
 		}
 		snprintf(rule, sizeof(rule), "blocklist:%s", feed ? feed : "?");
 		ev_str(ev, "rule.name", rule);

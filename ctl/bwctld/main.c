@@ -31,7 +31,7 @@
 
 #define EPOLL_EVENTS 16
 
-enum ev_src { SRC_CTL = 1, SRC_RB, SRC_SIG, SRC_TIMER, SRC_LINK };
+enum ev_src { SRC_CTL = 1, SRC_RB, SRC_SIG, SRC_TIMER, SRC_LINK, SRC_FEED_INO, SRC_FEED_JOB };
 
 static void usage(FILE *f)
 {
@@ -178,6 +178,7 @@ static void reload(struct daemon *d)
 	d->cfg = nc;
 	enforce_config(d);
 	enforce_netclass(d);
+	feeds_reload(d);
 	/* Interfaces: detach those no longer configured, attach new ones. */
 	for (i = 0; i < d->n_ifaces; i++) {
 		bool keep = false;
@@ -228,7 +229,20 @@ static void on_tick(struct daemon *d)
 	if (read(d->timerfd, &exp, sizeof(exp)) < 0)
 		return;
 	st_expire(d, time(NULL));
+	feeds_tick(d, time(NULL));
 	hosts_sample(d);
+	detector_tick(d);
+}
+
+/* Blocked before any thread starts, so only the signalfd ever sees them. */
+static void block_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static int setup_loop(struct daemon *d)
@@ -240,12 +254,7 @@ static int setup_loop(struct daemon *d)
 	sigset_t mask;
 	int err;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_signals(&mask);
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -258,6 +267,9 @@ static int setup_loop(struct daemon *d)
 	err = err ?: ep_add(d, d->ctlfd, SRC_CTL);
 	err = err ?: ep_add(d, ring_buffer__epoll_fd(d->rb), SRC_RB);
 	err = err ?: ep_add(d, bwe_linkwatch_fd(d->lw), SRC_LINK);
+	err = err ?: ep_add(d, feeds_fd_worker(d), SRC_FEED_JOB);
+	if (!err && feeds_fd_inotify(d) >= 0)
+		err = ep_add(d, feeds_fd_inotify(d), SRC_FEED_INO);
 	return err;
 }
 
@@ -291,6 +303,12 @@ static void run(struct daemon *d)
 			case SRC_LINK:
 				bwe_linkwatch_process(d->lw);
 				break;
+			case SRC_FEED_INO:
+				feeds_on_inotify(d);
+				break;
+			case SRC_FEED_JOB:
+				feeds_on_worker(d);
+				break;
 			}
 		}
 	}
@@ -301,6 +319,8 @@ static void cleanup(struct daemon *d)
 	control_close(d);
 	bwe_linkwatch_close(d->lw);
 	ring_buffer__free(d->rb);
+	detector_fini(d);
+	feeds_fini(d);
 	events_close(d);
 	bwe_bl_free(&d->bl);
 	bwe_ncset_free(&d->nc);
@@ -321,6 +341,7 @@ int main(int argc, char **argv)
 			    .timerfd = -1, .ctlfd = -1, .evfd = -1 };
 	struct bwe_dp_opts opts = { 0 };
 	char err[BWE_CFG_ERR_LEN];
+	sigset_t sigs;
 	bool check = false;
 	int c, rc = 1, e;
 
@@ -369,6 +390,7 @@ int main(int argc, char **argv)
 	if (!d.foreground && daemon(0, 0))
 		fatal("daemon");
 	d.started = time(NULL);
+	block_signals(&sigs);
 
 	if (check_bpffs(d.cfg->paths.pin_dir))
 		goto out;
@@ -390,6 +412,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	enforce_all(&d);
+	if ((e = detector_init(&d)) || (e = feeds_init(&d))) {
+		log_warnx("feeds: %s", strerror(-e));
+		goto out;
+	}
+	/* Only now is the mirror complete: drop what a previous run left behind. */
 	e = bwe_bl_sweep(&d.bl);
 	if (e)
 		log_warnx("blocklist sweep: %s", strerror(-e));

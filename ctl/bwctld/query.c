@@ -139,7 +139,7 @@ struct json_object *query_status(struct daemon *d)
 		json_object_object_add(o, "counters", json_object_get(r));
 		json_object_put(st);
 	}
-	json_object_object_add(o, "feeds", json_object_new_array());
+	json_object_object_add(o, "feeds", feeds_list_json(d));
 	return o;
 }
 
@@ -293,8 +293,22 @@ struct json_object *query_lookup(struct daemon *d, const struct bwe_addr *a)
 		reason = "blocklist";
 		list = "blocklist";
 		feed = feed_name(d, ref);
-		if ((ref & BWE_REF_FEED_MASK) == BWE_FEED_MANUAL)
+		if ((ref & BWE_REF_FEED_MASK) == BWE_FEED_MANUAL) {
 			e = st_match(d, ST_BLOCK, a);
+		} else {
+			/* the deciding feed's longest entry names the indicator */
+			struct json_object *m = feeds_lookup_json(d, a);
+			size_t k;
+
+			for (k = 0; k < json_object_array_length(m) && !entry[0]; k++) {
+				struct json_object *x = json_object_array_get_idx(m, k);
+
+				if (!strcmp(json_object_get_string(json_object_object_get(x, "feed")), feed))
+					snprintf(entry, sizeof(entry), "%s",
+						 json_object_get_string(json_object_object_get(x, "entry")));
+			}
+			json_object_put(m);
+		}
 	}
 	if (e)
 		bwe_prefix_fmt(&e->pfx, entry, sizeof(entry));
@@ -304,6 +318,7 @@ struct json_object *query_lookup(struct daemon *d, const struct bwe_addr *a)
 	json_object_object_add(o, "entry", entry[0] ? json_object_new_string(entry) : NULL);
 	json_object_object_add(o, "feed", feed ? json_object_new_string(feed) : NULL);
 	json_object_object_add(o, "state", e ? st_entry_json(e) : NULL);
+	json_object_object_add(o, "matches", feeds_lookup_json(d, a));
 	if (f & BWE_NC_INTERNAL) {
 		const struct host_sample *h = hosts_get(d, a);
 

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * detector.c - detection and escalation: every policy interval, each
+ * internal host's sampled counters go through lib/detect.c (baselines,
+ * signals, rules, guard rails); decisions become alerts, throttles or
+ * quarantines with TTLs, recorded like an operator's (actor "rule:NAME")
+ * and carrying their evidence. Also the per-host memory behind
+ * `bwctl report`: blocklist hits with feed and indicator, and the history
+ * of actions on the host.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bwctld.h"
+#include "detect.h"
+#include "log.h"
+
+#define DET_HITS_MAX    16	/* blocklist hits remembered per host */
+#define DET_HISTORY_MAX 32	/* actions remembered per host */
+
+struct det_hit {
+	time_t t;
+	struct bwe_addr peer;
+	__u8 ref;
+	char entry[BWE_PREFIX_STRLEN];
+	char indicator[96];
+};
+
+struct det_action {
+	time_t t;
+	char action[16];
+	char actor[BWCTLD_ACTOR_MAX];
+	char reason[BWCTLD_REASON_MAX];
+	time_t expires;
+};
+
+struct det_host {
+	struct bwe_addr addr;
+	struct bwe_detect_host h;
+	struct bwe_signals sig;		/* last evaluation */
+	struct bwe_decision dec;
+	bool evaluated;
+	struct det_hit hits[DET_HITS_MAX];
+	unsigned int nhits, hit_head;
+	struct det_action hist[DET_HISTORY_MAX];
+	unsigned int nhist, hist_head;
+};
+
+struct detector {
+	struct det_host **v;
+	size_t n;
+	struct bwe_amap idx;		/* addr -> index into v */
+	struct bwe_detect_global g;
+	struct timespec last_run;
+	time_t epoch_start;
+};
+
+static struct detector *DT(struct daemon *d)
+{
+	return d->detector;
+}
+
+int detector_init(struct daemon *d)
+{
+	struct detector *dt = calloc(1, sizeof(*dt));
+
+	if (!dt)
+		return -ENOMEM;
+	bwe_amap_init(&dt->idx);
+	bwe_detect_global_init(&dt->g, time(NULL));
+	dt->epoch_start = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &dt->last_run);
+	d->detector = dt;
+	return 0;
+}
+
+void detector_fini(struct daemon *d)
+{
+	struct detector *dt = DT(d);
+	size_t i;
+
+	if (!dt)
+		return;
+	for (i = 0; i < dt->n; i++) {
+		bwe_detect_host_free(&dt->v[i]->h);
+		free(dt->v[i]);
+	}
+	free(dt->v);
+	bwe_amap_free(&dt->idx);
+	free(dt);
+	d->detector = NULL;
+}
+
+static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, bool create)
+{
+	__u32 *i = bwe_amap_get(&dt->idx, a);
+	struct det_host *h, **v;
+
+	if (i)
+		return dt->v[*i];
+	if (!create)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	v = reallocarray(dt->v, dt->n + 1, sizeof(*v));
+	if (!h || !v) {
+		free(h);
+		if (v)
+			dt->v = v;
+		return NULL;
+	}
+	dt->v = v;
+	h->addr = *a;
+	bwe_detect_host_init(&h->h);
+	if (bwe_amap_set(&dt->idx, a, (__u32)dt->n)) {
+		free(h);
+		return NULL;
+	}
+	dt->v[dt->n++] = h;
+	return h;
+}
+
+/* ---- memory for the report ---------------------------------------------------- */
+
+void detector_note_hit(struct daemon *d, const struct bwe_addr *host, const struct bwe_addr *peer,
+		       __u8 ref, const char *entry, const char *indicator)
+{
+	struct detector *dt = DT(d);
+	struct det_host *h = dt ? host_get(dt, host, true) : NULL;
+	struct det_hit *x;
+
+	if (!h)
+		return;
+	x = &h->hits[h->hit_head];
+	h->hit_head = (h->hit_head + 1) % DET_HITS_MAX;
+	if (h->nhits < DET_HITS_MAX)
+		h->nhits++;
+	memset(x, 0, sizeof(*x));
+	x->t = time(NULL);
+	x->peer = *peer;
+	x->ref = ref;
+	snprintf(x->entry, sizeof(x->entry), "%s", entry ? entry : "");
+	snprintf(x->indicator, sizeof(x->indicator), "%s", indicator ? indicator : "");
+}
+
+void detector_note_action(struct daemon *d, const char *action, const struct st_entry *e)
+{
+	struct detector *dt = DT(d);
+	struct det_host *h;
+	struct det_action *x;
+
+	if (!dt || (e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) ||
+	    e->pfx.plen != BWE_ADDR_BITS)
+		return;
+	h = host_get(dt, &e->pfx.addr, true);
+	if (!h)
+		return;
+	x = &h->hist[h->hist_head];
+	h->hist_head = (h->hist_head + 1) % DET_HISTORY_MAX;
+	if (h->nhist < DET_HISTORY_MAX)
+		h->nhist++;
+	x->t = time(NULL);
+	snprintf(x->action, sizeof(x->action), "%s", action);
+	snprintf(x->actor, sizeof(x->actor), "%s", e->actor);
+	snprintf(x->reason, sizeof(x->reason), "%s", e->reason);
+	x->expires = e->expires;
+	/* an operator lifting an automatic action early resets the rule's state */
+	if ((!strcmp(action, "release") || !strcmp(action, "unthrottle")) &&
+	    !strncmp(e->actor, "rule:", 5))
+		bwe_detect_host_released(&h->h);
+}
+
+/* ---- evidence ------------------------------------------------------------------------ */
+
+static struct json_object *evidence_json(const struct bwe_decision *dec)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < dec->n_evidence; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "signal", json_object_new_string(
+			bwe_signal_name(dec->evidence[i].sig)));
+		json_object_object_add(o, "value", json_object_new_double(dec->evidence[i].value));
+		json_object_object_add(o, "threshold",
+				       json_object_new_double(dec->evidence[i].threshold));
+		json_object_object_add(o, "unit", json_object_new_string(
+			bwe_signal_unit(dec->evidence[i].sig)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void evidence_text(const struct bwe_decision *dec, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < dec->n_evidence && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %.3g (threshold %.3g %s)",
+					i ? ", " : "", bwe_signal_name(dec->evidence[i].sig),
+					dec->evidence[i].value, dec->evidence[i].threshold,
+					bwe_signal_unit(dec->evidence[i].sig));
+}
+
+static struct json_object *guards_json(__u32 g)
+{
+	struct json_object *arr = json_object_new_array();
+
+	if (g & BWE_GUARD_MONITOR_ONLY)
+		json_object_array_add(arr, json_object_new_string("monitor_only"));
+	if (g & BWE_GUARD_LEARNING)
+		json_object_array_add(arr, json_object_new_string("learning"));
+	if (g & BWE_GUARD_NEVER_QUARANTINE)
+		json_object_array_add(arr, json_object_new_string("never_quarantine"));
+	if (g & BWE_GUARD_RATE_LIMIT)
+		json_object_array_add(arr, json_object_new_string("max_quarantines_per_hour"));
+	return arr;
+}
+
+static struct json_object *shapes_json(const struct bwe_signals *s, const struct bwe_policy *pol)
+{
+	struct bwe_shape_match m[BWE_SHAPE_MAX];
+	struct json_object *arr = json_object_new_array();
+	unsigned int n = bwe_detect_shapes(s, pol, m), i, k;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
+
+		json_object_object_add(o, "shape", json_object_new_string(bwe_shape_name(m[i].shape)));
+		json_object_object_add(o, "score", json_object_new_int((int)m[i].score));
+		json_object_object_add(o, "of", json_object_new_int((int)m[i].of));
+		for (k = 0; k < m[i].n_reasons; k++)
+			json_object_array_add(r, json_object_new_string(m[i].reasons[k]));
+		json_object_object_add(o, "reasons", r);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* ---- acting on a decision -------------------------------------------------------------- */
+
+static int apply(struct daemon *d, struct det_host *h, const struct bwe_decision *dec)
+{
+	const struct bwe_policy *pol = &d->cfg->policy;
+	enum st_kind kind = dec->action == BWE_RESP_QUARANTINE ? ST_QUARANTINE : ST_THROTTLE;
+	struct bwe_prefix p = { .addr = h->addr, .plen = BWE_ADDR_BITS };
+	struct st_entry e = { .kind = kind, .pfx = p }, *cur = st_find(d, kind, &p);
+	struct json_object *ev;
+	char ev_text[256], host[BWE_ADDR_STRLEN];
+	time_t now = time(NULL);
+	const char *act;
+	int err;
+
+	bwe_addr_fmt(&h->addr, host, sizeof(host));
+	evidence_text(dec, ev_text, sizeof(ev_text));
+	if (dec->action == BWE_RESP_ALERT) {
+		act = "detection-alert";
+	} else if (cur && strncmp(cur->actor, "rule:", 5)) {
+		/* an operator's entry is never replaced by a rule */
+		act = "detection-alert";
+	} else {
+		act = kind == ST_QUARANTINE ? "quarantine" : "throttle";
+		snprintf(e.reason, sizeof(e.reason), "automatic: %s", ev_text);
+		snprintf(e.actor, sizeof(e.actor), "rule:%s", dec->rule_name);
+		e.since = cur ? cur->since : now;
+		e.expires = dec->ttl_s ? now + (time_t)dec->ttl_s : 0;
+		e.rate = dec->rate;
+		e.burst = d->cfg->default_burst ? d->cfg->default_burst : dec->rate / 10;
+		if (e.burst < 16 * 1024)
+			e.burst = 16 * 1024;
+		err = st_put(d, &e);
+		err = err ?: st_save(d);
+		if (err) {
+			log_warnx("rule %s on %s: cannot record: %s", dec->rule_name, host, strerror(-err));
+			return err;
+		}
+		enforce_entry(d, &e, true);
+		enforce_netclass(d);
+		detector_note_action(d, act, &e);
+	}
+	log_info("rule %s: %s %s (%s)", dec->rule_name, act, host, ev_text);
+	ev = events_new(act, "alert");
+	json_object_object_add(ev, "host", json_object_new_object());
+	json_object_object_add(json_object_object_get(ev, "host"), "ip", json_object_new_string(host));
+	json_object_object_add(ev, "rule", json_object_new_object());
+	json_object_object_add(json_object_object_get(ev, "rule"), "name",
+			       json_object_new_string(dec->rule_name));
+	json_object_object_add(json_object_object_get(ev, "event"), "reason",
+			       json_object_new_string(ev_text));
+	json_object_object_add(ev, "bwenforce", json_object_new_object());
+	{
+		struct json_object *b = json_object_object_get(ev, "bwenforce");
+
+		json_object_object_add(b, "evidence", evidence_json(dec));
+		json_object_object_add(b, "response", json_object_new_string(bwe_response_name(dec->action)));
+		json_object_object_add(b, "wanted", json_object_new_string(bwe_response_name(dec->wanted)));
+		json_object_object_add(b, "guards", guards_json(dec->guards));
+		json_object_object_add(b, "escalation_level", json_object_new_int((int)dec->level));
+		json_object_object_add(b, "ttl_s", json_object_new_uint64(dec->ttl_s));
+		if (dec->rate)
+			json_object_object_add(b, "rate", json_object_new_uint64(dec->rate));
+		json_object_object_add(b, "shapes", shapes_json(&h->sig, pol));
+	}
+	events_emit(d, ev);
+	return 0;
+}
+
+void detector_tick(struct daemon *d)
+{
+	struct detector *dt = DT(d);
+	const struct bwe_policy *pol = &d->cfg->policy;
+	struct timespec now_mono;
+	time_t now = time(NULL);
+	double dt_s;
+	size_t i;
+
+	if (!dt || !pol->interval_s)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now_mono);
+	dt_s = (double)(now_mono.tv_sec - dt->last_run.tv_sec) +
+	       (double)(now_mono.tv_nsec - dt->last_run.tv_nsec) / 1e9;
+	if (dt_s + 0.05 < (double)pol->interval_s)
+		return;
+	dt->last_run = now_mono;
+
+	/* A new fan-out window: the kernel restarts its sketches. */
+	if (now - dt->epoch_start >= (time_t)pol->fanout.window_s) {
+		struct bwe_config c;
+
+		if (!bwe_dp_config_get(d->dp, &c)) {
+			c.hll_epoch++;
+			bwe_dp_config_set(d->dp, &c);
+		}
+		dt->epoch_start = now;
+	}
+
+	for (i = 0; i < d->n_hosts; i++) {
+		const struct host_sample *s = &d->hosts[i];
+		struct det_host *h = host_get(dt, &s->addr, true);
+
+		if (!h || !(bwe_ncset_lookup(&d->nc, &s->addr) & BWE_NC_INTERNAL))
+			continue;
+		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
+			continue;
+		h->evaluated = true;
+		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &h->dec))
+			continue;
+		if (h->dec.action == BWE_RESP_NONE)
+			continue;
+		if (!apply(d, h, &h->dec))
+			bwe_detect_commit(&h->h, &dt->g, pol, &h->dec, now);
+	}
+}
+
+/* ---- bwctl report ------------------------------------------------------------------------ */
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
+{
+	struct detector *dt = DT(d);
+	const struct bwe_policy *pol = &d->cfg->policy;
+	struct det_host *h = dt ? host_get(dt, a, false) : NULL;
+	const struct host_sample *s = hosts_get(d, a);
+	struct json_object *o = json_object_new_object(), *q = json_object_new_object(), *x, *arr;
+	char buf[BWE_ADDR_STRLEN], t[32], detail[512];
+	const struct bwe_signals *sig = h && h->evaluated ? &h->sig : NULL;
+	struct st_entry *qe = st_match(d, ST_QUARANTINE, a), *te = st_match(d, ST_THROTTLE, a);
+	bool q1 = false, q2 = false, q3 = false;
+	int yes = 0, wi = bwe_policy_window_index(pol, pol->spike.window_s);
+	unsigned int i, nshapes = 0;
+	struct bwe_shape_match shapes[BWE_SHAPE_MAX];
+
+	bwe_addr_fmt(a, buf, sizeof(buf));
+	json_object_object_add(o, "host", json_object_new_string(buf));
+	fmt_time(time(NULL), t, sizeof(t));
+	json_object_object_add(o, "generated", json_object_new_string(t));
+	json_object_object_add(o, "internal", json_object_new_boolean(
+		!!(bwe_ncset_lookup(&d->nc, a) & BWE_NC_INTERNAL)));
+
+	/* traffic now */
+	x = json_object_new_object();
+	if (s) {
+		json_object_object_add(x, "tx_bytes", json_object_new_uint64(s->st.tx_bytes));
+		json_object_object_add(x, "rx_bytes", json_object_new_uint64(s->st.rx_bytes));
+		json_object_object_add(x, "tx_bps", json_object_new_uint64((__u64)s->tx_bps));
+		json_object_object_add(x, "rx_bps", json_object_new_uint64((__u64)s->rx_bps));
+		json_object_object_add(x, "nonstd_tx_bytes", json_object_new_uint64(s->st.nonstd_tx_bytes));
+		json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s->st.bl_hits));
+	}
+	json_object_object_add(o, "traffic", x);
+
+	/* 1: has its outbound traffic suddenly increased? */
+	x = json_object_new_object();
+	if (sig && h) {
+		double base = wi >= 0 ? h->h.base_tx[wi].mean : 0;
+
+		q1 = sig->sig[BWE_SIG_SPIKE].fired || (sig->trusted && wi >= 0 && sig->z_tx[wi] >= pol->spike.z);
+		json_object_object_add(x, "tx_bps", json_object_new_double(sig->tx_bps));
+		json_object_object_add(x, "baseline_bps", json_object_new_double(base));
+		json_object_object_add(x, "z", json_object_new_double(wi >= 0 ? sig->z_tx[wi] : 0));
+		json_object_object_add(x, "z_threshold", json_object_new_double(pol->spike.z));
+		json_object_object_add(x, "baseline_trusted", json_object_new_boolean(sig->trusted));
+		snprintf(detail, sizeof(detail), "upload %.0f B/s against a baseline of %.0f B/s "
+			 "(z %.1f, threshold %.1f%s)", sig->tx_bps, base, wi >= 0 ? sig->z_tx[wi] : 0,
+			 pol->spike.z, sig->trusted ? "" : "; baseline still learning");
+		json_object_object_add(x, "answer", json_object_new_string(sig->trusted || q1 ? yes_no(q1) : "unknown"));
+	} else {
+		snprintf(detail, sizeof(detail), "no traffic history for this host yet");
+		json_object_object_add(x, "answer", json_object_new_string("unknown"));
+	}
+	json_object_object_add(x, "detail", json_object_new_string(detail));
+	json_object_object_add(q, "1_outbound_increase", x);
+
+	/* 2: does it connect to known malicious addresses or domains? */
+	x = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; h && i < h->nhits; i++) {
+		const struct det_hit *ht = &h->hits[(h->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+		struct json_object *hj = json_object_new_object();
+		char p[BWE_ADDR_STRLEN];
+
+		bwe_addr_fmt(&ht->peer, p, sizeof(p));
+		fmt_time(ht->t, t, sizeof(t));
+		json_object_object_add(hj, "time", json_object_new_string(t));
+		json_object_object_add(hj, "peer", json_object_new_string(p));
+		json_object_object_add(hj, "feed", json_object_new_string(feed_name(d, ht->ref) ?: "?"));
+		json_object_object_add(hj, "action", json_object_new_string(
+			(ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
+		json_object_object_add(hj, "entry", ht->entry[0] ? json_object_new_string(ht->entry) : NULL);
+		json_object_object_add(hj, "indicator", ht->indicator[0] ?
+				       json_object_new_string(ht->indicator) : NULL);
+		json_object_array_add(arr, hj);
+	}
+	q2 = (s && s->st.bl_hits) || (h && h->nhits);
+	json_object_object_add(x, "answer", json_object_new_string(yes_no(q2)));
+	json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s ? s->st.bl_hits : 0));
+	json_object_object_add(x, "indicators", arr);
+	json_object_object_add(q, "2_malicious_contacts", x);
+
+	/* 3: does the pattern match botnet or proxyjacking behaviour? */
+	x = json_object_new_object();
+	if (sig) {
+		nshapes = bwe_detect_shapes(sig, pol, shapes);
+		for (i = 0; i < nshapes; i++)
+			q3 |= shapes[i].score * 2 > shapes[i].of;
+		json_object_object_add(x, "fanout_peers", json_object_new_double(sig->peers));
+		json_object_object_add(x, "fanout_ports", json_object_new_double(sig->ports));
+		json_object_object_add(x, "nonstd_port_share", json_object_new_double(sig->nonstd_share));
+		json_object_object_add(x, "upload_ratio", json_object_new_double(sig->upload_ratio));
+		json_object_object_add(x, "shapes", shapes_json(sig, pol));
+		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
+	} else {
+		json_object_object_add(x, "answer", json_object_new_string("unknown"));
+	}
+	json_object_object_add(q, "3_botnet_or_proxyjacking", x);
+
+	/* 4: unauthorized processes: the network cannot tell */
+	x = json_object_new_object();
+	json_object_object_add(x, "answer", json_object_new_string("needs endpoint data"));
+	json_object_object_add(x, "detail", json_object_new_string(
+		"bwenforce sees the network only: check the host's processes and services "
+		"(proxyware such as IPRoyal Pawns, Peer2Profit, traffmonetizer; unknown services "
+		"listening) with the EDR, which a quarantined host can still reach"));
+	json_object_object_add(q, "4_unauthorized_processes", x);
+	json_object_object_add(o, "questions", q);
+
+	/* containment and history */
+	x = json_object_new_object();
+	json_object_object_add(x, "quarantine", qe ? st_entry_json(qe) : NULL);
+	json_object_object_add(x, "throttle", te ? st_entry_json(te) : NULL);
+	json_object_object_add(o, "containment", x);
+	arr = json_object_new_array();
+	for (i = 0; h && i < h->nhist; i++) {
+		const struct det_action *ac = &h->hist[(h->hist_head + DET_HISTORY_MAX - h->nhist + i) %
+						       DET_HISTORY_MAX];
+		struct json_object *aj = json_object_new_object();
+
+		fmt_time(ac->t, t, sizeof(t));
+		json_object_object_add(aj, "time", json_object_new_string(t));
+		json_object_object_add(aj, "action", json_object_new_string(ac->action));
+		json_object_object_add(aj, "actor", json_object_new_string(ac->actor));
+		json_object_object_add(aj, "reason", json_object_new_string(ac->reason));
+		json_object_array_add(arr, aj);
+	}
+	json_object_object_add(o, "history", arr);
+
+	/* the runbook: corroborating evidence escalates to Tier 2 */
+	yes = q1 + q2 + q3;
+	x = json_object_new_object();
+	json_object_object_add(x, "escalate", json_object_new_boolean(yes >= 2 || (qe && !strncmp(qe->actor, "rule:", 5))));
+	snprintf(detail, sizeof(detail), "%d of the 3 network questions answered yes (%s%s%s%s%s); %s",
+		 yes, q1 ? "traffic spike" : "", q1 && (q2 || q3) ? ", " : "",
+		 q2 ? "blocklist contacts" : "", q2 && q3 ? ", " : "", q3 ? "botnet/proxyjacking shape" : "",
+		 yes >= 2 ? "corroborated: escalate to Tier 2 and check the endpoint (question 4)" :
+		 yes == 1 ? "one signal alone: keep watching, contain only if it persists" :
+			    "no network evidence against this host");
+	json_object_object_add(x, "tier", json_object_new_string(yes >= 2 ? "Tier 2" : "Tier 1"));
+	json_object_object_add(x, "why", json_object_new_string(detail));
+	json_object_object_add(o, "recommendation", x);
+	return o;
+}

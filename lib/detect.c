@@ -1,0 +1,839 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * detect.c - baselines, HyperLogLog, per-host signals, attack shapes and
+ * response rules; the contract and the reasoning are in detect.h, the
+ * policy keys in bwenforce.yaml(5).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "detect.h"
+#include "units.h"
+
+#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
+
+#define NSEC_PER_SEC	1e9
+#define SECS_PER_WEEK	(7 * BWE_SECS_PER_DAY)
+#define EPOCH_WEEKDAY	3	/* 1970-01-01 was a Thursday; Monday = 0 */
+/* HyperLogLog constants for m = 32 (Flajolet et al. 2007). */
+#define HLL_ALPHA_32	0.697
+#define HLL_SMALL_RANGE	2.5	/* times m: below, linear counting */
+#define HLL_HASH_SPACE	4294967296.0	/* 2^32 */
+#define HLL_LARGE_RANGE	(HLL_HASH_SPACE / 30.0)
+#define HLL_RANK_BITS	(32 - BWE_HLL_BITS)	/* hash bits above the index */
+#define FNV32_OFFSET	0x811c9dc5U
+#define FNV32_PRIME	0x01000193U
+#define NO_RX_BYTES	1.0	/* divisor when nothing came in: ratio = tx */
+
+static const char *const signal_names[BWE_SIG_MAX] = {
+	[BWE_SIG_SPIKE] = "spike",
+	[BWE_SIG_BLOCKLIST] = "blocklist",
+	[BWE_SIG_NONSTD_PORTS] = "nonstd_ports",
+	[BWE_SIG_UPLOAD_RATIO] = "upload_ratio",
+	[BWE_SIG_FANOUT] = "fanout",
+	[BWE_SIG_NEW_HOST] = "new_host",
+};
+
+static const char *const signal_units[BWE_SIG_MAX] = {
+	[BWE_SIG_SPIKE] = "z",
+	[BWE_SIG_BLOCKLIST] = "hits",
+	[BWE_SIG_NONSTD_PORTS] = "share",
+	[BWE_SIG_UPLOAD_RATIO] = "ratio",
+	[BWE_SIG_FANOUT] = "distinct",
+	[BWE_SIG_NEW_HOST] = "bytes",
+};
+
+static const char *const response_names[BWE_RESP_MAX] = {
+	[BWE_RESP_NONE] = "none",
+	[BWE_RESP_ALERT] = "alert",
+	[BWE_RESP_THROTTLE] = "throttle",
+	[BWE_RESP_QUARANTINE] = "quarantine",
+};
+
+static const char *const shape_names[BWE_SHAPE_MAX] = {
+	[BWE_SHAPE_PROXYJACKING] = "proxyjacking",
+	[BWE_SHAPE_BOTNET] = "botnet",
+};
+
+const char *bwe_signal_name(enum bwe_signal_id s)
+{
+	return (unsigned int)s < BWE_SIG_MAX ? signal_names[s] : "?";
+}
+
+const char *bwe_signal_unit(enum bwe_signal_id s)
+{
+	return (unsigned int)s < BWE_SIG_MAX ? signal_units[s] : "?";
+}
+
+enum bwe_signal_id bwe_signal_from_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; name && i < BWE_SIG_MAX; i++)
+		if (!strcmp(name, signal_names[i]))
+			return (enum bwe_signal_id)i;
+	return BWE_SIG_MAX;
+}
+
+const char *bwe_response_name(enum bwe_response r)
+{
+	return (unsigned int)r < BWE_RESP_MAX ? response_names[r] : "?";
+}
+
+const char *bwe_shape_name(enum bwe_shape s)
+{
+	return (unsigned int)s < BWE_SHAPE_MAX ? shape_names[s] : "?";
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+double bwe_alpha(double dt_s, double half_life_s)
+{
+	if (!(half_life_s > 0) || !(dt_s > 0))
+		return 1.0;
+	return 1.0 - exp2(-dt_s / half_life_s);
+}
+
+double bwe_ewma_sd(const struct bwe_ewma *e, double share, double abs_floor)
+{
+	return fmax(fmax(sqrt(fmax(e->var, 0.0)), share * fabs(e->mean)), abs_floor);
+}
+
+double bwe_ewma_z(const struct bwe_ewma *e, double x, double share, double abs_floor)
+{
+	double sd;
+
+	if (!e->n)
+		return 0.0;
+	sd = bwe_ewma_sd(e, share, abs_floor);
+	return sd > 0 ? (x - e->mean) / sd : 0.0;
+}
+
+/*
+ * West's update with a 1/n warm-up; a sample outside the robust band moves
+ * the mean by the band's edge and leaves the variance alone (detect.h).
+ */
+void bwe_ewma_update(struct bwe_ewma *e, double x, double alpha_mean, double alpha_var,
+		     double share, double abs_floor)
+{
+	double am, av, d, band;
+
+	e->n++;
+	if (e->n == 1) {
+		e->mean = x;
+		e->var = 0.0;
+		return;
+	}
+	am = fmax(alpha_mean, 1.0 / (double)e->n);
+	av = fmax(alpha_var, 1.0 / (double)e->n);
+	d = x - e->mean;
+	band = BWE_DETECT_CLIP_Z * bwe_ewma_sd(e, share, abs_floor);
+	if (e->n > BWE_DETECT_ROBUST_AFTER && fabs(d) > band) {
+		e->mean += am * copysign(band, d);
+		return;
+	}
+	e->mean += am * d;
+	e->var = (1.0 - av) * (e->var + av * d * d);
+}
+
+/*
+ * The bucket of an hour of the week describes the whole hour, outliers
+ * included (a weekly backup is what it must learn): plain West update.
+ */
+static void how_update(struct bwe_how_bucket *b, double x, double alpha)
+{
+	double a, d;
+
+	b->n++;
+	if (b->n == 1) {
+		b->mean = (float)x;
+		b->var = 0.0f;
+		return;
+	}
+	a = fmax(alpha, 1.0 / (double)b->n);
+	d = x - b->mean;
+	b->mean = (float)(b->mean + a * d);
+	b->var = (float)((1.0 - a) * (b->var + a * d * d));
+}
+
+unsigned int bwe_hour_of_week(__s64 unix_time)
+{
+	__s64 s = unix_time % (__s64)SECS_PER_WEEK;
+
+	if (s < 0)
+		s += (__s64)SECS_PER_WEEK;
+	s += EPOCH_WEEKDAY * (__s64)BWE_SECS_PER_DAY;
+	return (unsigned int)((s / (__s64)BWE_SECS_PER_HOUR) % BWE_HOW_BUCKETS);
+}
+
+double bwe_hll_estimate(const __u8 regs[BWE_HLL_REGS])
+{
+	const double m = BWE_HLL_REGS;
+	double sum = 0.0, e;
+	unsigned int i, zeros = 0;
+
+	for (i = 0; i < BWE_HLL_REGS; i++) {
+		sum += ldexp(1.0, -(int)regs[i]);
+		zeros += !regs[i];
+	}
+	if (zeros == BWE_HLL_REGS)
+		return 0.0;
+	e = HLL_ALPHA_32 * m * m / sum;
+	if (e <= HLL_SMALL_RANGE * m && zeros)
+		return m * log(m / zeros);
+	if (e > HLL_LARGE_RANGE)
+		return -HLL_HASH_SPACE * log1p(-fmin(e / HLL_HASH_SPACE, 1.0 - 1e-12));
+	return e;
+}
+
+void bwe_hll_add(__u8 regs[BWE_HLL_REGS], __u32 hash)
+{
+	__u32 idx = hash & (BWE_HLL_REGS - 1);
+	__u32 rest = (hash >> BWE_HLL_BITS) | (1U << HLL_RANK_BITS);
+	__u8 rank = (__u8)(__builtin_ctz(rest) + 1);
+
+	if (regs[idx] < rank)
+		regs[idx] = rank;
+}
+
+/* ---- policy ------------------------------------------------------------------ */
+
+struct default_rule {
+	const char *name;
+	__u32 signals, min_signals;
+	enum bwe_response action;
+	__u64 rate, ttl_s, cooldown_s;
+	__u64 escalation_s[BWE_ESCALATION_MAX];
+	size_t n_escalation;
+};
+
+#define SIG(s)	(1U << (s))
+
+static const struct default_rule default_rules[] = {
+	{ "spike-throttle", SIG(BWE_SIG_SPIKE), 1, BWE_RESP_THROTTLE,
+	  5000000 / BWE_BITS_PER_BYTE, 30 * BWE_SECS_PER_MIN, 10 * BWE_SECS_PER_MIN,
+	  { 30 * BWE_SECS_PER_MIN, 2 * BWE_SECS_PER_HOUR, BWE_SECS_PER_DAY }, 3 },
+	{ "corroborated-quarantine",
+	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_BLOCKLIST) | SIG(BWE_SIG_FANOUT) |
+	  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO), 2, BWE_RESP_QUARANTINE,
+	  0, BWE_SECS_PER_HOUR, 30 * BWE_SECS_PER_MIN,
+	  { BWE_SECS_PER_HOUR, 6 * BWE_SECS_PER_HOUR, BWE_SECS_PER_DAY }, 3 },
+	{ "blocklist-alert", SIG(BWE_SIG_BLOCKLIST), 1, BWE_RESP_ALERT,
+	  0, 0, BWE_RULE_COOLDOWN_S, { 0 }, 0 },
+};
+_Static_assert(ARRAY_SIZE(default_rules) <= BWE_POLICY_RULES_MAX, "default rules fit");
+
+void bwe_policy_default(struct bwe_policy *p)
+{
+	static const __u64 windows[] = BWE_POLICY_WINDOWS;
+	size_t i;
+
+	_Static_assert(ARRAY_SIZE(windows) <= BWE_POLICY_WINDOWS_MAX, "default windows fit");
+	memset(p, 0, sizeof(*p));
+	p->monitor_only = 0;
+	p->interval_s = BWE_POLICY_INTERVAL_S;
+	p->learning_s = BWE_POLICY_LEARNING_S;
+	p->hour_of_week = 0;
+	memcpy(p->windows_s, windows, sizeof(windows));
+	p->n_windows = ARRAY_SIZE(windows);
+	p->max_quarantines_per_hour = BWE_POLICY_MAX_QUARANTINES;
+	p->spike = (struct bwe_policy_spike){
+		.window_s = BWE_SPIKE_WINDOW_S, .z = BWE_SPIKE_Z,
+		.min_rate = BWE_SPIKE_MIN_RATE, .sustain = BWE_SPIKE_SUSTAIN,
+		.min_sd_share = BWE_SPIKE_MIN_SD_SHARE, .min_sd_rate = BWE_SPIKE_MIN_SD_RATE,
+	};
+	p->blocklist = (struct bwe_policy_blocklist){
+		.min_hits = BWE_BLOCKLIST_MIN_HITS, .window_s = BWE_BLOCKLIST_WINDOW_S,
+	};
+	p->nonstd_ports = (struct bwe_policy_nonstd){
+		.share = BWE_NONSTD_SHARE, .min_bytes = BWE_NONSTD_MIN_BYTES,
+		.window_s = BWE_NONSTD_WINDOW_S,
+	};
+	p->upload_ratio = (struct bwe_policy_upload){
+		.ratio = BWE_UPLOAD_RATIO, .min_bytes = BWE_UPLOAD_MIN_BYTES,
+		.window_s = BWE_UPLOAD_WINDOW_S,
+	};
+	p->fanout = (struct bwe_policy_fanout){
+		.peers = BWE_FANOUT_PEERS, .ports = BWE_FANOUT_PORTS,
+		.window_s = BWE_FANOUT_WINDOW_S,
+	};
+	p->new_host = (struct bwe_policy_new_host){
+		.bytes = BWE_NEW_HOST_BYTES, .window_s = BWE_NEW_HOST_WINDOW_S,
+	};
+	for (i = 0; i < ARRAY_SIZE(default_rules); i++) {
+		const struct default_rule *d = &default_rules[i];
+		struct bwe_rule *r = &p->rules[i];
+
+		snprintf(r->name, sizeof(r->name), "%s", d->name);
+		r->signals = d->signals;
+		r->min_signals = d->min_signals;
+		r->action = d->action;
+		r->rate = d->rate;
+		r->ttl_s = d->ttl_s;
+		r->cooldown_s = d->cooldown_s;
+		r->repeat_window_s = BWE_RULE_REPEAT_WINDOW_S;
+		memcpy(r->escalation_s, d->escalation_s, sizeof(r->escalation_s));
+		r->n_escalation = d->n_escalation;
+	}
+	p->n_rules = ARRAY_SIZE(default_rules);
+}
+
+int bwe_policy_window_index(const struct bwe_policy *p, __u64 window_s)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_windows && i < BWE_POLICY_WINDOWS_MAX; i++)
+		if (p->windows_s[i] == window_s)
+			return (int)i;
+	return -1;
+}
+
+/* ---- per-host update ------------------------------------------------------------- */
+
+void bwe_detect_host_init(struct bwe_detect_host *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+void bwe_detect_host_free(struct bwe_detect_host *h)
+{
+	if (!h)
+		return;
+	free(h->how);
+	h->how = NULL;
+}
+
+void bwe_detect_host_released(struct bwe_detect_host *h)
+{
+	h->active = BWE_RESP_NONE;
+	h->active_until = 0;
+}
+
+/* The data plane recreated the entry (LRU eviction) or the map was reloaded. */
+static bool counters_went_back(const struct bwe_host_stats *prev, const struct bwe_host_stats *c)
+{
+	return c->tx_bytes < prev->tx_bytes || c->rx_bytes < prev->rx_bytes ||
+	       c->nonstd_tx_bytes < prev->nonstd_tx_bytes || c->bl_hits < prev->bl_hits ||
+	       c->first_seen_ns != prev->first_seen_ns;
+}
+
+static bool windows_changed(const struct bwe_detect_host *h, const struct bwe_policy *pol)
+{
+	return h->n_windows != pol->n_windows ||
+	       memcmp(h->windows_s, pol->windows_s, pol->n_windows * sizeof(pol->windows_s[0]));
+}
+
+/* Bytes of the last tau seconds, exponentially weighted (detect.h). */
+static double decay_add(double sum, double dt_s, double tau_s, double delta)
+{
+	return sum * exp(-dt_s / tau_s) + delta;
+}
+
+static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond,
+		    double value, double threshold, __u32 *run)
+{
+	struct bwe_signal *s = &out->sig[id];
+
+	*run = cond ? *run + 1 : 0;
+	s->fired = cond;
+	s->value = value;
+	s->threshold = threshold;
+	s->run = *run;
+}
+
+static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s64 wall)
+{
+	h->prev = *c;
+	h->primed = true;
+	h->epoch = c->hll_epoch;
+	h->epoch_since = wall;
+	h->epoch_tx = 0;
+	h->prev_peers = h->prev_ports = h->prev_epoch_tx = 0;
+	h->last_upload = wall;
+	memset(h->run, 0, sizeof(h->run));
+	h->high_upload_run = 0;
+}
+
+static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol,
+		      __s64 wall, struct bwe_signals *out)
+{
+	const double share = pol->spike.min_sd_share, floor = (double)pol->spike.min_sd_rate;
+	double dt = out->dt_s;
+	size_t i;
+
+	out->trusted = h->learned_s >= (double)pol->learning_s;
+	for (i = 0; i < pol->n_windows; i++) {
+		double w = (double)pol->windows_s[i];
+		double am = bwe_alpha(dt, w), av = bwe_alpha(dt, w * BWE_DETECT_VAR_SLOWER);
+
+		if (out->trusted) {
+			out->z_tx[i] = bwe_ewma_z(&h->base_tx[i], out->tx_bps, share, floor);
+			out->z_rx[i] = bwe_ewma_z(&h->base_rx[i], out->rx_bps, share, floor);
+		}
+		bwe_ewma_update(&h->base_tx[i], out->tx_bps, am, av, share, floor);
+		bwe_ewma_update(&h->base_rx[i], out->rx_bps, am, av, share, floor);
+	}
+	h->learned_s += dt;
+
+	if (!pol->hour_of_week || !h->how)
+		return;
+	{
+		struct bwe_how_bucket *b = &h->how[bwe_hour_of_week(wall)];
+		struct bwe_ewma e = { .mean = b->mean, .var = b->var, .n = b->n };
+
+		/* trusted after one full hour of samples: one visit */
+		out->hour_trusted = (double)b->n * (double)pol->interval_s >=
+				    (double)BWE_SECS_PER_HOUR;
+		if (out->hour_trusted)
+			out->z_hour = bwe_ewma_z(&e, out->tx_bps, share, floor);
+		how_update(b, out->tx_bps, bwe_alpha(dt, (double)BWE_SECS_PER_HOUR));
+	}
+}
+
+static void sig_spike(struct bwe_detect_host *h, const struct bwe_policy *pol,
+		      struct bwe_signals *out)
+{
+	const struct bwe_policy_spike *p = &pol->spike;
+	int wi = bwe_policy_window_index(pol, p->window_s);
+	double z = wi >= 0 ? out->z_tx[wi] : 0.0;
+	bool high = out->tx_bps >= (double)p->min_rate;
+	bool cond = out->trusted && wi >= 0 && z >= p->z && high &&
+		    (!out->hour_trusted || out->z_hour >= p->z);
+
+	h->high_upload_run = high ? h->high_upload_run + 1 : 0;
+	out->high_upload_run = h->high_upload_run;
+	set_sig(out, BWE_SIG_SPIKE, cond, z, p->z, &h->run[BWE_SIG_SPIKE]);
+	/* fired only once sustained */
+	out->sig[BWE_SIG_SPIKE].fired = h->run[BWE_SIG_SPIKE] >= p->sustain;
+}
+
+/* Hits count from the first one until window_s passes without another. */
+static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
+{
+	const struct bwe_policy_blocklist *p = &pol->blocklist;
+	__u64 hits = c->bl_hits - h->prev.bl_hits;
+	bool quiet = !h->bl_last_hit || wall - h->bl_last_hit > (__s64)p->window_s;
+
+	if (quiet)
+		h->bl_episode_hits = 0;
+	if (hits) {
+		h->bl_episode_hits += hits;
+		h->bl_last_hit = wall;
+	}
+	out->new_bl_hits = hits;
+	set_sig(out, BWE_SIG_BLOCKLIST, h->bl_episode_hits >= p->min_hits,
+		(double)h->bl_episode_hits, (double)p->min_hits, &h->run[BWE_SIG_BLOCKLIST]);
+}
+
+static void sig_volumes(struct bwe_detect_host *h, double dtx, double drx, double dnonstd,
+			const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	const struct bwe_policy_nonstd *pn = &pol->nonstd_ports;
+	const struct bwe_policy_upload *pu = &pol->upload_ratio;
+	const struct bwe_policy_new_host *ph = &pol->new_host;
+	double dt = out->dt_s;
+	bool enough;
+
+	h->nonstd_tx = decay_add(h->nonstd_tx, dt, (double)pn->window_s, dnonstd);
+	h->nonstd_all = decay_add(h->nonstd_all, dt, (double)pn->window_s, dtx);
+	enough = h->nonstd_all > 0 && h->nonstd_all >= (double)pn->min_bytes;
+	out->nonstd_share = enough ? h->nonstd_tx / h->nonstd_all : 0.0;
+	set_sig(out, BWE_SIG_NONSTD_PORTS, enough && out->nonstd_share >= pn->share,
+		out->nonstd_share, pn->share, &h->run[BWE_SIG_NONSTD_PORTS]);
+
+	h->up_tx = decay_add(h->up_tx, dt, (double)pu->window_s, dtx);
+	h->up_rx = decay_add(h->up_rx, dt, (double)pu->window_s, drx);
+	out->tx_window_bytes = h->up_tx;
+	enough = h->up_tx > 0 && h->up_tx >= (double)pu->min_bytes;
+	out->upload_ratio = enough ? h->up_tx / fmax(h->up_rx, NO_RX_BYTES) : 0.0;
+	set_sig(out, BWE_SIG_UPLOAD_RATIO, enough && out->upload_ratio >= pu->ratio,
+		out->upload_ratio, pu->ratio, &h->run[BWE_SIG_UPLOAD_RATIO]);
+
+	h->new_bytes = decay_add(h->new_bytes, dt, (double)ph->window_s, dtx + drx);
+	set_sig(out, BWE_SIG_NEW_HOST,
+		out->age_s < (double)pol->learning_s && h->new_bytes >= (double)ph->bytes,
+		h->new_bytes, (double)ph->bytes, &h->run[BWE_SIG_NEW_HOST]);
+}
+
+static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dtx,
+		       const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
+{
+	const struct bwe_policy_fanout *p = &pol->fanout;
+	double peers, ports, tx;
+	bool fired_peers, fired_ports;
+
+	if (c->hll_epoch != h->epoch) {
+		/* the previous sample's registers are the old epoch's last word */
+		bool old = h->prev.hll_epoch == h->epoch;
+
+		h->prev_peers = old ? bwe_hll_estimate(h->prev.hll_dst) : 0.0;
+		h->prev_ports = old ? bwe_hll_estimate(h->prev.hll_port) : 0.0;
+		h->prev_epoch_tx = h->epoch_tx;
+		h->epoch = c->hll_epoch;
+		h->epoch_since = wall;
+		h->epoch_tx = 0;
+	}
+	h->epoch_tx += dtx;
+	if (dtx > 0)
+		h->last_upload = wall;
+
+	peers = bwe_hll_estimate(c->hll_dst);
+	ports = bwe_hll_estimate(c->hll_port);
+	tx = h->epoch_tx;
+	if (wall - h->epoch_since < (__s64)p->window_s) {
+		if (h->prev_peers > peers) {
+			peers = h->prev_peers;
+			tx = h->prev_epoch_tx;
+		}
+		ports = fmax(ports, h->prev_ports);
+	}
+	if (wall - h->last_upload >= (__s64)p->window_s)
+		peers = ports = tx = 0.0;	/* a quiet host's sketch is history */
+	out->peers = peers;
+	out->ports = ports;
+	out->fanout_tx_bytes = tx;
+
+	fired_peers = peers >= p->peers;
+	fired_ports = ports >= p->ports;
+	if (fired_ports && !fired_peers)
+		set_sig(out, BWE_SIG_FANOUT, true, ports, p->ports, &h->run[BWE_SIG_FANOUT]);
+	else
+		set_sig(out, BWE_SIG_FANOUT, fired_peers, peers, p->peers,
+			&h->run[BWE_SIG_FANOUT]);
+}
+
+int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+		      double dt_s, __s64 wall_time, const struct bwe_policy *pol,
+		      struct bwe_signals *out)
+{
+	double dtx, drx, dnonstd;
+
+	if (!h || !c || !pol || !out || !(dt_s > 0) || !isfinite(dt_s) ||
+	    !pol->n_windows || pol->n_windows > BWE_POLICY_WINDOWS_MAX)
+		return -EINVAL;
+	/* the one allocation, before anything changes */
+	if (pol->hour_of_week && !h->how) {
+		h->how = calloc(BWE_HOW_BUCKETS, sizeof(*h->how));
+		if (!h->how)
+			return -ENOMEM;
+	}
+	memset(out, 0, sizeof(*out));
+	out->dt_s = dt_s;
+	out->n_windows = pol->n_windows;
+	if (windows_changed(h, pol)) {
+		memset(h->base_tx, 0, sizeof(h->base_tx));
+		memset(h->base_rx, 0, sizeof(h->base_rx));
+		memcpy(h->windows_s, pol->windows_s, sizeof(h->windows_s));
+		h->n_windows = pol->n_windows;
+		h->learned_s = 0;
+	}
+	if (!h->primed || counters_went_back(&h->prev, c)) {
+		prime(h, c, wall_time);
+		return 0;
+	}
+
+	dtx = (double)(c->tx_bytes - h->prev.tx_bytes);
+	drx = (double)(c->rx_bytes - h->prev.rx_bytes);
+	dnonstd = (double)(c->nonstd_tx_bytes - h->prev.nonstd_tx_bytes);
+	out->tx_bps = dtx / dt_s;
+	out->rx_bps = drx / dt_s;
+	if (c->last_seen_ns >= c->first_seen_ns)
+		out->age_s = (double)(c->last_seen_ns - c->first_seen_ns) / NSEC_PER_SEC;
+
+	baselines(h, pol, wall_time, out);
+	sig_spike(h, pol, out);
+	sig_blocklist(h, c, pol, wall_time, out);
+	sig_volumes(h, dtx, drx, dnonstd, pol, out);
+	sig_fanout(h, c, dtx, pol, wall_time, out);
+	h->prev = *c;
+	out->valid = true;
+	return 0;
+}
+
+/* ---- shapes --------------------------------------------------------------------- */
+
+static void __attribute__((format(printf, 2, 3)))
+add_reason(struct bwe_shape_match *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	m->score++;
+	if (m->n_reasons >= BWE_SHAPE_REASONS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m->reasons[m->n_reasons++], BWE_SHAPE_REASON_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static bool shape_proxyjacking(const struct bwe_signals *s, const struct bwe_policy *pol,
+			       struct bwe_shape_match *m)
+{
+	char rate[BWE_RATE_STRLEN];
+	bool sustained;
+
+	memset(m, 0, sizeof(*m));
+	m->shape = BWE_SHAPE_PROXYJACKING;
+	m->of = 4;
+	/* a spike, or min_rate held for a whole spike window */
+	sustained = s->sig[BWE_SIG_SPIKE].fired ||
+		    (double)s->high_upload_run * (double)pol->interval_s >=
+		    (double)pol->spike.window_s;
+	if (sustained) {
+		if (bwe_rate_fmt(pol->spike.min_rate, rate, sizeof(rate)))
+			snprintf(rate, sizeof(rate), "%lluB/s",
+				 (unsigned long long)pol->spike.min_rate);
+		if (s->sig[BWE_SIG_SPIKE].fired)
+			add_reason(m, "sustained upload spike: z %.1f for %u intervals",
+				   s->sig[BWE_SIG_SPIKE].value, s->sig[BWE_SIG_SPIKE].run);
+		else
+			add_reason(m, "sustained upload: %u intervals at >= %s",
+				   s->high_upload_run, rate);
+	}
+	if (s->peers >= BWE_SHAPE_PROXY_PEERS)
+		add_reason(m, "%.0f distinct peers (>= %d)", s->peers, BWE_SHAPE_PROXY_PEERS);
+	if (s->tx_window_bytes >= (double)pol->upload_ratio.min_bytes &&
+	    s->upload_ratio >= BWE_SHAPE_RELAY_RATIO)
+		add_reason(m, "tx/rx %.2f: %s", s->upload_ratio,
+			   s->upload_ratio <= 1.0 / BWE_SHAPE_RELAY_RATIO ? "relays what it receives"
+									  : "uploads more than it receives");
+	if (s->sig[BWE_SIG_NONSTD_PORTS].fired)
+		add_reason(m, "%.0f%% of upload to non-standard ports", 100.0 * s->nonstd_share);
+	return sustained && m->score >= 3;
+}
+
+static bool shape_botnet(const struct bwe_signals *s, struct bwe_shape_match *m)
+{
+	bool fanout = s->sig[BWE_SIG_FANOUT].fired, small = false, c2;
+
+	memset(m, 0, sizeof(*m));
+	m->shape = BWE_SHAPE_BOTNET;
+	m->of = 3;
+	if (fanout)
+		add_reason(m, "fan-out: %.0f distinct peers, %.0f distinct ports",
+			   s->peers, s->ports);
+	if (fanout && s->peers > 0) {
+		double per_peer = s->fanout_tx_bytes / s->peers;
+
+		small = per_peer <= BWE_SHAPE_SCAN_BYTES_PER_PEER;
+		if (small)
+			add_reason(m, "%.0f bytes per peer: probes, not sessions", per_peer);
+	}
+	c2 = s->sig[BWE_SIG_BLOCKLIST].fired;
+	if (c2)
+		add_reason(m, "%.0f blocklist hits (C2 or known bad peers)",
+			   s->sig[BWE_SIG_BLOCKLIST].value);
+	return (fanout && small) || c2;
+}
+
+unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,
+			       struct bwe_shape_match out[BWE_SHAPE_MAX])
+{
+	struct bwe_shape_match m;
+	unsigned int n = 0;
+
+	if (!s || !pol || !out || !s->valid)
+		return 0;
+	if (shape_proxyjacking(s, pol, &m))
+		out[n++] = m;
+	if (shape_botnet(s, &m))
+		out[n++] = m;
+	return n;
+}
+
+/* ---- rules ------------------------------------------------------------------------ */
+
+void bwe_detect_global_init(struct bwe_detect_global *g, __s64 now)
+{
+	memset(g, 0, sizeof(*g));
+	g->started = now;
+}
+
+unsigned int bwe_detect_quarantines_last_hour(const struct bwe_detect_global *g, __s64 now)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < g->q_count && i < BWE_QUARANTINES_PER_HOUR_MAX; i++)
+		n += now - g->q_times[i] < (__s64)BWE_SECS_PER_HOUR;
+	return n;
+}
+
+static __u32 name_hash(const char *s)
+{
+	__u32 h = FNV32_OFFSET;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * FNV32_PRIME;
+	return h ? h : 1;	/* 0 marks an empty slot */
+}
+
+/* The slot's history, if it belongs to this rule (a reload may reorder rules). */
+static const struct bwe_rule_state *rule_state(const struct bwe_detect_host *h,
+					       const struct bwe_rule *r, size_t i)
+{
+	const struct bwe_rule_state *st = &h->rules[i];
+
+	return st->name_hash == name_hash(r->name) ? st : NULL;
+}
+
+static bool in_list(const struct bwe_policy_prefixes *l, const struct bwe_addr *a)
+{
+	size_t i;
+
+	for (i = 0; a && i < l->n; i++)
+		if (bwe_prefix_contains(&l->v[i], a))
+			return true;
+	return false;
+}
+
+static unsigned int fired_count(const struct bwe_rule *r, const struct bwe_signals *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		n += (r->signals & SIG(i)) && s->sig[i].fired;
+	return n;
+}
+
+static bool rule_matches(const struct bwe_detect_host *h, const struct bwe_signals *s,
+			 const struct bwe_policy *pol, size_t i, __s64 now)
+{
+	const struct bwe_rule *r = &pol->rules[i];
+	const struct bwe_rule_state *st = rule_state(h, r, i);
+
+	if (!r->min_signals || fired_count(r, s) < r->min_signals)
+		return false;
+	if (st && now < st->quiet_until)
+		return false;
+	/* nothing to add to an action at least as strong that is in force */
+	if (r->action >= BWE_RESP_THROTTLE && h->active >= r->action && now < h->active_until)
+		return false;
+	return true;
+}
+
+/* The strongest matching rule with an action at most cap; -1 when none. */
+static int strongest(const struct bwe_detect_host *h, const struct bwe_signals *s,
+		     const struct bwe_policy *pol, enum bwe_response cap, __s64 now)
+{
+	int best = -1;
+	size_t i;
+
+	for (i = 0; i < pol->n_rules && i < BWE_POLICY_RULES_MAX; i++) {
+		const struct bwe_rule *r = &pol->rules[i];
+
+		if (r->action > cap || !rule_matches(h, s, pol, i, now))
+			continue;
+		if (best < 0 || r->action > pol->rules[best].action)
+			best = (int)i;
+	}
+	return best;
+}
+
+static void fill_rule(const struct bwe_detect_host *h, const struct bwe_signals *s,
+		      const struct bwe_policy *pol, int i, __s64 now, struct bwe_decision *dec)
+{
+	const struct bwe_rule *r = &pol->rules[i];
+	const struct bwe_rule_state *st = rule_state(h, r, (size_t)i);
+	unsigned int k;
+
+	dec->rule = i;
+	snprintf(dec->rule_name, sizeof(dec->rule_name), "%s", r->name);
+	dec->wanted = r->action;
+	dec->action = r->action;
+	dec->rate = r->action == BWE_RESP_THROTTLE ? r->rate : 0;
+	dec->level = 0;
+	if (st && st->last_end && now - st->last_end <= (__s64)r->repeat_window_s)
+		dec->level = st->level + 1;
+	if (r->n_escalation && dec->level >= r->n_escalation)
+		dec->level = (__u32)r->n_escalation - 1;
+	dec->ttl_s = r->action >= BWE_RESP_THROTTLE
+		     ? (r->n_escalation ? r->escalation_s[dec->level] : r->ttl_s) : 0;
+	dec->n_evidence = 0;
+	for (k = 0; k < BWE_SIG_MAX; k++) {
+		if (!(r->signals & SIG(k)) || !s->sig[k].fired)
+			continue;
+		dec->evidence[dec->n_evidence++] = (struct bwe_evidence){
+			.sig = (enum bwe_signal_id)k,
+			.value = s->sig[k].value,
+			.threshold = s->sig[k].threshold,
+		};
+	}
+}
+
+int bwe_detect_decide(const struct bwe_detect_host *h, const struct bwe_signals *s,
+		      const struct bwe_policy *pol, const struct bwe_detect_global *g,
+		      const struct bwe_addr *addr, __s64 now, struct bwe_decision *dec)
+{
+	__u32 guards = 0;
+	int best;
+
+	if (!h || !s || !pol || !g || !dec)
+		return -EINVAL;
+	memset(dec, 0, sizeof(*dec));
+	dec->rule = -1;
+	if (!s->valid)
+		return 0;
+	best = strongest(h, s, pol, BWE_RESP_QUARANTINE, now);
+	if (best < 0)
+		return 0;
+	fill_rule(h, s, pol, best, now, dec);
+	if (dec->action == BWE_RESP_ALERT)
+		return 0;
+
+	/* guard rails that leave only an alert */
+	if (pol->monitor_only)
+		guards |= BWE_GUARD_MONITOR_ONLY;
+	if (now - g->started < (__s64)pol->learning_s)
+		guards |= BWE_GUARD_LEARNING;
+	if (in_list(&pol->never_quarantine, addr))
+		guards |= BWE_GUARD_NEVER_QUARANTINE;
+	if (guards) {
+		dec->action = BWE_RESP_ALERT;
+		dec->guards = guards;
+		return 0;
+	}
+	/* out of quarantines for this hour: the best throttle, else an alert */
+	if (dec->action == BWE_RESP_QUARANTINE &&
+	    bwe_detect_quarantines_last_hour(g, now) >= pol->max_quarantines_per_hour) {
+		best = strongest(h, s, pol, BWE_RESP_THROTTLE, now);
+		if (best >= 0 && pol->rules[best].action == BWE_RESP_THROTTLE)
+			fill_rule(h, s, pol, best, now, dec);
+		else
+			dec->action = BWE_RESP_ALERT;
+		dec->guards = BWE_GUARD_RATE_LIMIT;
+	}
+	return 0;
+}
+
+void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
+		       const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now)
+{
+	const struct bwe_rule *r;
+	struct bwe_rule_state *st;
+
+	if (!h || !g || !pol || !dec || dec->action == BWE_RESP_NONE || dec->rule < 0 ||
+	    (size_t)dec->rule >= pol->n_rules || dec->rule >= BWE_POLICY_RULES_MAX)
+		return;
+	r = &pol->rules[dec->rule];
+	st = &h->rules[dec->rule];
+	st->name_hash = name_hash(r->name);
+	st->level = dec->level;
+	/* the wanted action's end: monitor-only mode shows what would happen */
+	st->last_end = now + (__s64)dec->ttl_s;
+	st->quiet_until = st->last_end + (__s64)r->cooldown_s;
+	if (dec->action >= BWE_RESP_THROTTLE &&
+	    (dec->action > h->active || now >= h->active_until)) {
+		h->active = dec->action;
+		h->active_until = now + (__s64)dec->ttl_s;
+	}
+	if (dec->action == BWE_RESP_QUARANTINE) {
+		g->q_times[g->q_head] = now;
+		g->q_head = (g->q_head + 1) % BWE_QUARANTINES_PER_HOUR_MAX;
+		if (g->q_count < BWE_QUARANTINES_PER_HOUR_MAX)
+			g->q_count++;
+	}
+}

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * detect.h - bandwidth-hijacking detection (MITRE ATT&CK T1496.002): the
+ * statistics, the per-host signals, the attack shapes and the response
+ * rules. Included by the daemon (bwctld), the config loader (config.h
+ * embeds struct bwe_policy) and the tests. BPF code does not include it.
+ *
+ * Contract:
+ *  - Pure library: no I/O, no BPF, no clock, no global state. Time comes in
+ *    as arguments (wall clock, seconds since the Unix epoch). The only
+ *    allocation is the optional hour-of-week table of a host
+ *    (bwe_detect_host_free() releases it).
+ *  - Functions return 0 or -errno (-EINVAL for bad arguments, -ENOMEM);
+ *    booleans and estimates cannot fail.
+ *  - Rates are bytes per second, sizes bytes, durations seconds: the units
+ *    of units.h and of the configuration file.
+ *
+ * How the daemon drives it:
+ *
+ *   at start:     bwe_detect_global_init(&g, now);
+ *   a new host:   bwe_detect_host_init(&h);   (and bwe_detect_host_free(&h)
+ *                 when it drops the host, e.g. gone from bwe_hosts)
+ *   every pol->interval_s, for every internal host of the batch read,
+ *   with its counters merged over CPUs (bwe_host_stats_merge()):
+ *
+ *      bwe_detect_update(&h, &merged, dt_s, now, pol, &sig);
+ *      bwe_detect_decide(&h, &sig, pol, &g, &addr, now, &dec);
+ *      if (dec.action != BWE_RESP_NONE) {
+ *              n = bwe_detect_shapes(&sig, pol, shapes);   // for the event
+ *              ... event with dec.rule_name, dec.evidence, shapes ...
+ *              ... THROTTLE: dec.rate for dec.ttl_s; QUARANTINE: dec.ttl_s ...
+ *              bwe_detect_commit(&h, &g, pol, &dec, now);  // once applied
+ *      }
+ *
+ *   every pol->fanout.window_s: bump bwe_config.hll_epoch, so that each
+ *   fan-out sketch covers one window (see struct bwe_policy_fanout);
+ *   an operator lifting an automatic action early:
+ *      bwe_detect_host_released(&h).
+ *
+ * dt_s is the time between this host's two samples (seconds, from the
+ * monotonic clock); now is the Unix time (hour of the week, cooldowns).
+ *
+ * Baselines. For each configured window W (policy "windows", default 1m,
+ * 5m, 15m) and each direction, the rate is followed by an exponentially
+ * weighted mean with half-life W and an exponentially weighted variance
+ * with half-life BWE_DETECT_VAR_SLOWER * W (West's incremental form). The
+ * first samples are weighted 1/n (Welford's running mean and variance)
+ * until 1/n drops below the EWMA weight, so a young baseline is not biased
+ * to its first value. From sample BWE_DETECT_ROBUST_AFTER + 1 on the
+ * update is robust: a sample further than BWE_DETECT_CLIP_Z deviations
+ * from the mean moves the mean by at most that many deviations and does
+ * not enter the variance. A sustained anomaly therefore stays anomalous
+ * while the mean drifts towards it at a bounded pace (a x10 step is
+ * absorbed in about 45 minutes with W = 5m) instead of inflating the
+ * variance until it looks normal within a few intervals; and the slower
+ * variance keeps a slow ramp from teaching the baseline that its growth
+ * is noise (with the variance as fast as the mean, a ramp of 1 % an
+ * interval stays over z 4 for at most a few intervals in a row; with it
+ * 4x slower, for half an hour and more: test_ramp_variance_half_life). The
+ * deviation used for z-scores, and for the robust band, is at least
+ * min_sd_share times the mean and at least min_sd_rate, so a flat baseline
+ * does not turn small fluctuations into huge scores. A baseline is trusted
+ * after learning_period of samples.
+ *
+ * Hour of week (policy hour_of_week, off by default): the upload rate also
+ * keeps one baseline per hour of the week (168, UTC, Monday 00:00 first)
+ * with a half-life of one hour of samples, i.e. one visit: a bucket
+ * forgets half of itself each week. Once a bucket holds an hour of
+ * samples, a spike must also stand out against it: the weekly backup that
+ * every Monday 02:00 looks like a spike to the short windows is vetoed
+ * from its second week on.
+ */
+#ifndef BWE_DETECT_H
+#define BWE_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "addr.h"
+#include "bwe_abi.h"
+
+/* ---- statistics ---------------------------------------------------------- */
+
+#define BWE_DETECT_CLIP_Z	3.0	/* deviations: robust update band */
+#define BWE_DETECT_VAR_SLOWER	4.0	/* variance half-life / mean half-life */
+#define BWE_DETECT_ROBUST_AFTER	8	/* samples before the band applies */
+#define BWE_HOW_BUCKETS		168	/* hours in a week */
+
+/* Exponentially weighted mean and variance of one series. */
+struct bwe_ewma {
+	double mean;
+	double var;
+	__u64 n;		/* samples taken (for the 1/n warm-up) */
+};
+
+/*
+ * The standard deviation used for z-scores: sqrt(var), at least
+ * share * |mean| and at least abs_floor.
+ */
+double bwe_ewma_sd(const struct bwe_ewma *e, double share, double abs_floor);
+/* (x - mean) / sd with the floors above; 0 for an empty baseline. */
+double bwe_ewma_z(const struct bwe_ewma *e, double x, double share, double abs_floor);
+/*
+ * Add x. alpha_mean and alpha_var are the weights of one sample (0..1];
+ * see bwe_alpha(). The robust band uses the floored deviation.
+ */
+void bwe_ewma_update(struct bwe_ewma *e, double x, double alpha_mean, double alpha_var,
+		     double share, double abs_floor);
+/* Weight of one sample taken dt seconds after the previous one, for a half-life. */
+double bwe_alpha(double dt_s, double half_life_s);
+
+/*
+ * HyperLogLog estimate of the distinct items added to 32 registers (rank =
+ * trailing zeros + 1 of the 27 hash bits above the 5 index bits, as
+ * hll_add() in xdp/bwe.bpf.c), with the small-range (linear counting) and
+ * 32-bit large-range corrections. Registers of several CPUs are merged by
+ * maximum before. Standard error 1.04 / sqrt(32), about 18 %.
+ */
+double bwe_hll_estimate(const __u8 regs[BWE_HLL_REGS]);
+/* The register update of xdp/bwe.bpf.c's hll_add(), for tests and tools. */
+void bwe_hll_add(__u8 regs[BWE_HLL_REGS], __u32 hash);
+
+/* Hour of the week of a Unix time, 0 = Monday 00:00-00:59 UTC. */
+unsigned int bwe_hour_of_week(__s64 unix_time);
+
+/* ---- policy ----------------------------------------------------------------- */
+
+enum bwe_signal_id {
+	BWE_SIG_SPIKE = 0,	/* upload rate z-score, sustained */
+	BWE_SIG_BLOCKLIST,	/* blocklist hits */
+	BWE_SIG_NONSTD_PORTS,	/* share of upload to non-standard ports */
+	BWE_SIG_UPLOAD_RATIO,	/* upload / download */
+	BWE_SIG_FANOUT,		/* distinct peers or destination ports */
+	BWE_SIG_NEW_HOST,	/* a host first seen lately moving much data */
+	BWE_SIG_MAX,
+};
+
+enum bwe_response {
+	BWE_RESP_NONE = 0,
+	BWE_RESP_ALERT,		/* an event only */
+	BWE_RESP_THROTTLE,	/* token bucket at rule rate for ttl */
+	BWE_RESP_QUARANTINE,	/* isolate but for exempt peers, for ttl */
+	BWE_RESP_MAX,
+};
+
+#define BWE_POLICY_WINDOWS_MAX	4	/* baseline windows */
+#define BWE_POLICY_RULES_MAX	16
+#define BWE_RULE_NAME_MAX	32	/* bytes of [A-Za-z0-9_.-], with the NUL */
+#define BWE_ESCALATION_MAX	8	/* TTL steps of a rule */
+#define BWE_QUARANTINES_PER_HOUR_MAX 1000
+
+/* Defaults: the policy when the configuration has no "policy". */
+#define BWE_POLICY_INTERVAL_S		10ULL
+#define BWE_POLICY_LEARNING_S		3600ULL
+#define BWE_POLICY_WINDOWS		{ 60, 300, 900 }	/* seconds */
+#define BWE_POLICY_MAX_QUARANTINES	5U		/* per hour */
+#define BWE_SPIKE_WINDOW_S		300ULL
+#define BWE_SPIKE_Z			4.0
+#define BWE_SPIKE_MIN_RATE		125000ULL	/* bytes/s: 1 Mbit/s */
+#define BWE_SPIKE_SUSTAIN		3U		/* intervals */
+#define BWE_SPIKE_MIN_SD_SHARE		0.1		/* of the mean */
+#define BWE_SPIKE_MIN_SD_RATE		12500ULL	/* bytes/s: 100 kbit/s */
+#define BWE_BLOCKLIST_MIN_HITS		1ULL		/* packets */
+#define BWE_BLOCKLIST_WINDOW_S		900ULL
+#define BWE_NONSTD_SHARE		0.5
+#define BWE_NONSTD_MIN_BYTES		(10ULL << 20)
+#define BWE_NONSTD_WINDOW_S		900ULL
+#define BWE_UPLOAD_RATIO		4.0
+#define BWE_UPLOAD_MIN_BYTES		(50ULL << 20)
+#define BWE_UPLOAD_WINDOW_S		900ULL
+#define BWE_FANOUT_PEERS		200U
+#define BWE_FANOUT_PORTS		100U
+#define BWE_FANOUT_WINDOW_S		300ULL
+#define BWE_NEW_HOST_BYTES		(100ULL << 20)
+#define BWE_NEW_HOST_WINDOW_S		900ULL
+#define BWE_RULE_COOLDOWN_S		600ULL		/* when a rule gives none */
+#define BWE_RULE_REPEAT_WINDOW_S	86400ULL	/* when a rule gives none */
+
+/*
+ * The windowed signals sum their bytes with exponential decay of time
+ * constant window_s: for a steady rate the sum is the bytes of the last
+ * window_s; older bytes fade instead of falling off an edge.
+ */
+struct bwe_policy_spike {
+	__u64 window_s;		/* one of bwe_policy.windows_s */
+	double z;		/* z-score threshold, > 0 */
+	__u64 min_rate;		/* bytes/s: slower uploads never spike */
+	__u32 sustain;		/* consecutive intervals, >= 1 */
+	__u32 pad;
+	double min_sd_share;	/* deviation floor, share of the mean (0..1) */
+	__u64 min_sd_rate;	/* deviation floor, bytes/s */
+};
+
+struct bwe_policy_blocklist {
+	__u64 min_hits;		/* packets from the first hit until window_s without one */
+	__u64 window_s;
+};
+
+struct bwe_policy_nonstd {
+	double share;		/* nonstd_tx_bytes / tx_bytes over the window, 0..1 */
+	__u64 min_bytes;	/* upload over the window before the share counts */
+	__u64 window_s;
+};
+
+struct bwe_policy_upload {
+	double ratio;		/* tx / rx bytes over the window, > 0 */
+	__u64 min_bytes;	/* upload over the window before the ratio counts */
+	__u64 window_s;
+};
+
+/*
+ * Fan-out: HyperLogLog estimates of the distinct peers and destination
+ * ports of one epoch (the daemon bumps bwe_config.hll_epoch every
+ * window_s), the larger of the current epoch's and, during the first
+ * window of a new epoch, the previous one's. A host that uploaded nothing
+ * for window_s has no fan-out.
+ */
+struct bwe_policy_fanout {
+	__u32 peers;		/* distinct peers per window, >= 1 */
+	__u32 ports;		/* distinct destination ports per window, 1..65535 */
+	__u64 window_s;		/* epoch length */
+};
+
+/* A host first seen by the data plane less than learning_s ago. */
+struct bwe_policy_new_host {
+	__u64 bytes;		/* tx + rx over the window */
+	__u64 window_s;
+};
+
+struct bwe_rule {
+	char name[BWE_RULE_NAME_MAX];	/* unique, [A-Za-z0-9_.-]{1,31} */
+	__u32 signals;			/* bit (1 << enum bwe_signal_id) per listed signal */
+	__u32 min_signals;		/* 1 .. signals listed */
+	enum bwe_response action;	/* ALERT, THROTTLE or QUARANTINE */
+	__u32 pad;
+	__u64 rate;			/* THROTTLE: bytes/s; else 0 */
+	__u64 ttl_s;			/* THROTTLE/QUARANTINE: first TTL; ALERT: 0 */
+	__u64 cooldown_s;		/* quiet time for this host after the action ends */
+	__u64 repeat_window_s;		/* a firing this soon after the last action ended escalates */
+	__u64 escalation_s[BWE_ESCALATION_MAX];	/* TTL of offence 1, 2, ...; [0] == ttl_s */
+	size_t n_escalation;		/* 0: always ttl_s */
+};
+
+struct bwe_policy_prefixes {
+	struct bwe_prefix *v;		/* heap; owned by whoever filled the policy */
+	size_t n;
+};
+
+struct bwe_policy {
+	int monitor_only;		/* automatic actions only raise alerts */
+	__u64 interval_s;		/* the daemon's detection sample period */
+	__u64 learning_s;		/* baselines, and the detector itself, need this much history */
+	int hour_of_week;		/* hour-of-week veto baselines (memory: 2 KiB a host) */
+	__u64 windows_s[BWE_POLICY_WINDOWS_MAX];	/* baseline half-lives, distinct */
+	size_t n_windows;		/* 1..BWE_POLICY_WINDOWS_MAX */
+	struct bwe_policy_prefixes never_quarantine;	/* these hosts: at most an alert */
+	__u32 max_quarantines_per_hour;	/* automatic quarantines, all hosts; 0: none */
+	__u32 pad;
+	struct bwe_policy_spike spike;
+	struct bwe_policy_blocklist blocklist;
+	struct bwe_policy_nonstd nonstd_ports;
+	struct bwe_policy_upload upload_ratio;
+	struct bwe_policy_fanout fanout;
+	struct bwe_policy_new_host new_host;
+	struct bwe_rule rules[BWE_POLICY_RULES_MAX];
+	size_t n_rules;
+};
+
+/*
+ * The default policy (the commented section of policies/bwenforce.yaml):
+ * rules spike-throttle, corroborated-quarantine and blocklist-alert; no
+ * never_quarantine prefixes (nothing allocated).
+ */
+void bwe_policy_default(struct bwe_policy *p);
+/* Index into windows_s of spike.window_s, or -1. */
+int bwe_policy_window_index(const struct bwe_policy *p, __u64 window_s);
+
+/* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host"; "?" */
+const char *bwe_signal_name(enum bwe_signal_id s);
+/* Unit of a signal's value and threshold: "z", "hits", "share", "ratio", "distinct", "bytes". */
+const char *bwe_signal_unit(enum bwe_signal_id s);
+/* BWE_SIG_MAX when unknown. */
+enum bwe_signal_id bwe_signal_from_name(const char *name);
+/* "none", "alert", "throttle", "quarantine"; "?" */
+const char *bwe_response_name(enum bwe_response r);
+
+/* ---- per-host state and signals --------------------------------------------- */
+
+struct bwe_signal {
+	bool fired;
+	double value;		/* in bwe_signal_unit() */
+	double threshold;
+	__u32 run;		/* consecutive intervals the raw condition held */
+};
+
+struct bwe_signals {
+	bool valid;		/* false on a host's first sample and after a counter
+				 * reset: counters primed, nothing fired */
+	bool trusted;		/* baselines past learning_period */
+	double dt_s;
+	double tx_bps, rx_bps;	/* bytes/s over this interval */
+	size_t n_windows;
+	double z_tx[BWE_POLICY_WINDOWS_MAX];	/* per policy window, 0 until trusted */
+	double z_rx[BWE_POLICY_WINDOWS_MAX];
+	bool hour_trusted;	/* hour_of_week on and this hour's bucket learnt */
+	double z_hour;		/* upload z against this hour's bucket */
+	double age_s;		/* since the data plane first saw the host */
+	__u64 new_bl_hits;	/* this interval */
+	double peers, ports;	/* fan-out estimates (see bwe_policy_fanout) */
+	double fanout_tx_bytes;	/* upload in the epoch the peers came from */
+	double nonstd_share;	/* over nonstd_ports.window_s, 0 below min_bytes */
+	double upload_ratio;	/* over upload_ratio.window_s, 0 below min_bytes */
+	double tx_window_bytes;	/* upload over upload_ratio.window_s */
+	__u32 high_upload_run;	/* consecutive intervals at >= spike.min_rate */
+	struct bwe_signal sig[BWE_SIG_MAX];
+};
+
+/* Cooldown and escalation of one rule for one host. */
+struct bwe_rule_state {
+	__u32 name_hash;	/* of the rule the slot belongs to; 0: empty */
+	__u32 level;		/* escalation step of the last firing */
+	__s64 last_end;		/* when the last action ended (alert: fired) */
+	__s64 quiet_until;	/* no firing before this */
+};
+
+struct bwe_how_bucket {
+	float mean, var;	/* bytes/s and (bytes/s)^2 */
+	__u32 n;
+};
+
+/*
+ * Everything the detector remembers about one host; zero it (or call
+ * bwe_detect_host_init()) before the first update. About 1 KiB (64 MiB
+ * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on.
+ */
+struct bwe_detect_host {
+	bool primed;			/* prev holds a sample */
+	struct bwe_host_stats prev;
+	__u64 windows_s[BWE_POLICY_WINDOWS_MAX];	/* what base[] was built for */
+	size_t n_windows;
+	struct bwe_ewma base_tx[BWE_POLICY_WINDOWS_MAX];
+	struct bwe_ewma base_rx[BWE_POLICY_WINDOWS_MAX];
+	double learned_s;		/* history in the baselines */
+	struct bwe_how_bucket *how;	/* BWE_HOW_BUCKETS, or NULL */
+	/* exponentially decayed sums (see struct bwe_policy_spike's comment) */
+	double nonstd_tx, nonstd_all;	/* nonstd_ports window */
+	double up_tx, up_rx;		/* upload_ratio window */
+	double new_bytes;		/* new_host window */
+	/* blocklist episode */
+	__u64 bl_episode_hits;
+	__s64 bl_last_hit;
+	/* fan-out epochs */
+	__u32 epoch;
+	__s64 epoch_since;		/* first sample showing this epoch */
+	double epoch_tx;		/* upload since then */
+	double prev_peers, prev_ports, prev_epoch_tx;	/* last values of the previous epoch */
+	__s64 last_upload;		/* last interval with tx bytes */
+	/* runs of raw conditions, and the automatic action in force */
+	__u32 run[BWE_SIG_MAX];
+	__u32 high_upload_run;
+	enum bwe_response active;	/* THROTTLE/QUARANTINE in force, or NONE */
+	__s64 active_until;
+	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
+};
+
+void bwe_detect_host_init(struct bwe_detect_host *h);
+/* Release the hour-of-week table; h may then be reused after init. NULL-safe. */
+void bwe_detect_host_free(struct bwe_detect_host *h);
+/* The operator lifted the host's automatic throttle/quarantine early. */
+void bwe_detect_host_released(struct bwe_detect_host *h);
+
+/*
+ * One interval: now is this host's merged counters, dt_s the seconds since
+ * the previous call for it (> 0), wall_time the Unix time of the sample.
+ * Updates h and fills out (zeroed first). Returns 0, -EINVAL (NULL, dt_s
+ * not positive and finite) or -ENOMEM (hour-of-week table).
+ */
+int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *now,
+		      double dt_s, __s64 wall_time, const struct bwe_policy *pol,
+		      struct bwe_signals *out);
+
+/* ---- shapes -------------------------------------------------------------------- */
+
+enum bwe_shape {
+	BWE_SHAPE_PROXYJACKING = 0,	/* rented out as a residential proxy */
+	BWE_SHAPE_BOTNET,		/* scanning / flooding, or talking to C2 */
+	BWE_SHAPE_MAX,
+};
+
+#define BWE_SHAPE_REASONS_MAX	4
+#define BWE_SHAPE_REASON_LEN	96
+/* Proxyjacking: a relay talks to many peers and sends about what it gets. */
+#define BWE_SHAPE_PROXY_PEERS	50	/* distinct peers per fan-out window */
+#define BWE_SHAPE_RELAY_RATIO	0.5	/* tx / rx at least this: relay (~1) or upload */
+/* Scanning: many peers, each getting little: probes, not sessions. */
+#define BWE_SHAPE_SCAN_BYTES_PER_PEER 4096.0
+
+struct bwe_shape_match {
+	enum bwe_shape shape;
+	unsigned int score;	/* criteria met */
+	unsigned int of;	/* criteria examined */
+	unsigned int n_reasons;
+	char reasons[BWE_SHAPE_REASONS_MAX][BWE_SHAPE_REASON_LEN];	/* met criteria */
+};
+
+/*
+ * Which attack shapes the signals match, for the event report. Proxyjacking
+ * needs a sustained upload (spike fired, or spike.min_rate held for a
+ * whole spike.window_s) and two of: BWE_SHAPE_PROXY_PEERS distinct peers,
+ * a tx/rx ratio of at least BWE_SHAPE_RELAY_RATIO over the upload_ratio
+ * window, the nonstd_ports signal. Botnet needs fan-out with at most
+ * BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning, flooding), or
+ * blocklist hits (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
+ */
+unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,
+			       struct bwe_shape_match out[BWE_SHAPE_MAX]);
+/* "proxyjacking", "botnet"; "?" */
+const char *bwe_shape_name(enum bwe_shape s);
+
+/* ---- rules ------------------------------------------------------------------------ */
+
+/* Quarantines of the whole detector, for max_quarantines_per_hour. */
+struct bwe_detect_global {
+	__s64 started;		/* learning_period counts from here */
+	__s64 q_times[BWE_QUARANTINES_PER_HOUR_MAX];	/* ring of the latest */
+	__u32 q_head, q_count;
+};
+
+void bwe_detect_global_init(struct bwe_detect_global *g, __s64 now);
+/* Automatic quarantines in the hour before now. */
+unsigned int bwe_detect_quarantines_last_hour(const struct bwe_detect_global *g, __s64 now);
+
+/* Why a decision is weaker than its rule (bits). */
+enum bwe_guard {
+	BWE_GUARD_MONITOR_ONLY = 1 << 0,	/* policy monitor_only */
+	BWE_GUARD_LEARNING = 1 << 1,		/* detector younger than learning_period */
+	BWE_GUARD_NEVER_QUARANTINE = 1 << 2,	/* host in never_quarantine */
+	BWE_GUARD_RATE_LIMIT = 1 << 3,		/* max_quarantines_per_hour reached */
+};
+
+struct bwe_evidence {
+	enum bwe_signal_id sig;
+	double value, threshold;	/* in bwe_signal_unit(sig) */
+};
+
+struct bwe_decision {
+	enum bwe_response action;	/* what to do now */
+	enum bwe_response wanted;	/* what the rule asks for */
+	int rule;			/* index into pol->rules, -1 for NONE */
+	char rule_name[BWE_RULE_NAME_MAX];
+	__u64 rate;			/* THROTTLE (action or wanted): bytes/s */
+	__u64 ttl_s;			/* THROTTLE/QUARANTINE: this offence's TTL */
+	__u32 level;			/* escalation step, 0 = first offence */
+	__u32 guards;			/* enum bwe_guard bits that weakened it */
+	size_t n_evidence;
+	struct bwe_evidence evidence[BWE_SIG_MAX];	/* the rule's fired signals */
+};
+
+/*
+ * Decide the response to one host's signals. Pure: reads h, s, pol, g.
+ *  - A rule matches when at least min_signals of its signals fired and it
+ *    is not cooling down for this host; throttle and quarantine rules also
+ *    not while an automatic action at least as strong is in force.
+ *  - The strongest matching action wins (quarantine > throttle > alert;
+ *    the first rule in file order on a tie): rule order does not matter.
+ *  - Guard rails then weaken it: monitor_only or a detector younger than
+ *    learning_period -> alert; a host in never_quarantine -> alert;
+ *    max_quarantines_per_hour reached -> the strongest matching
+ *    throttle rule, else alert. dec->guards says which applied.
+ *  - TTL: escalation step (level) 0 unless the rule's previous action for
+ *    this host ended at most repeat_window_s ago, then one step more
+ *    (the last step repeats).
+ * addr may be NULL (no never_quarantine check). Returns 0 (dec->action may
+ * be NONE) or -EINVAL.
+ */
+int bwe_detect_decide(const struct bwe_detect_host *h, const struct bwe_signals *s,
+		      const struct bwe_policy *pol, const struct bwe_detect_global *g,
+		      const struct bwe_addr *addr, __s64 now, struct bwe_decision *dec);
+
+/*
+ * Record that dec was carried out at now: the rule's cooldown and
+ * escalation step, the action in force, the global quarantine count.
+ * Call it for alerts too (their cooldown). A decision weakened to an alert
+ * by a guard rail still counts as its rule's action: the rule stays quiet
+ * until the TTL it would have had plus its cooldown, and the next offence
+ * escalates, so monitor-only mode shows what enforcement would do. A NONE
+ * decision is ignored.
+ */
+void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
+		       const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now);
+
+#endif /* BWE_DETECT_H */

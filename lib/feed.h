@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * feed.h - the one parser of threat-intel feed bodies (FEEDS.md). The daemon
+ * hands it a downloaded body; nothing else in the project parses feeds.
+ * Included by the daemon, the tests and the fuzz targets; BPF code does not
+ * include this file.
+ *
+ * Contract:
+ *  - bwe_feed_parse() reads a whole body held in memory (not NUL-terminated,
+ *    may contain NUL bytes) and calls o->on_ind once per indicator, in source
+ *    order, and o->on_reject (when set) once per refused line or STIX
+ *    indicator. Every pointer handed to a callback is valid only during that
+ *    call. The parser keeps no global state, never logs, never resolves a
+ *    name, and allocates nothing per line in the text formats (the JSON
+ *    formats allocate json-c objects). Code: feed.c (entry, detection,
+ *    checks), feed_text.c, feed_json.c, feed_stix.c; internals in
+ *    feed_impl.h.
+ *  - Text formats: lines end at '\n'; a trailing '\r' is dropped (CRLF); a
+ *    UTF-8 BOM at the start of the body is skipped; the last line needs no
+ *    newline. Leading and trailing blanks (space, tab, CR, VT, FF) are
+ *    ignored, blank lines and comments are not counted anywhere but in
+ *    stats.lines. A line longer than BWE_FEED_LINE_MAX bytes, or holding a
+ *    NUL byte, is rejected and parsing goes on with the next line.
+ *  - An address entry is read with bwe_prefix_parse() (addr.h) and then:
+ *      host bits set under the mask (198.51.100.7/24) -> accepted, masked
+ *        to the network (198.51.100.0/24): real lists contain them; not
+ *        counted apart in the stats;
+ *      any /0, and the unspecified host 0.0.0.0 or :: -> rejected
+ *        (0.0.0.0/8, a bogon block, is accepted like the others);
+ *      an IPv6 prefix that covers all of ::ffff:0:0/96 (e.g. ::/64) ->
+ *        rejected: in the mapped key space it would hold every IPv4 host;
+ *      broader than min_plen_v4 / min_plen_v6 -> rejected "broader than /N";
+ *      loopback, multicast, private, bogon -> accepted (the daemon carves
+ *        out internal and exempt networks, the parser does not judge);
+ *      ::ffff:a.b.c.d -> the IPv4 address a.b.c.d;
+ *      anything else ("evil.example", "1.2.3") -> rejected "not an address"
+ *        in address formats: never taken as a host name.
+ *    Duplicates and overlapping entries are all delivered.
+ *  - Formats (config names in parentheses):
+ *      PLAIN (plain, netset): one address or prefix a line (a dotted netmask
+ *        is accepted too), '#' and ';' start a comment anywhere on a line;
+ *        FireHOL .netset/.ipset files are plain lists.
+ *      SPAMHAUS (spamhaus): DROP text; as PLAIN, and a "; SBLnnn" trailer
+ *        becomes the indicator id.
+ *      SPAMHAUS_JSON (spamhaus-json): one JSON object a line; "cidr" is the
+ *        prefix, "sblid" the id; {"type":"metadata",...} lines are skipped.
+ *        A first non-blank line that is not a JSON object: -EBADMSG.
+ *      FEODO_CSV (feodo-csv): '#' banner lines, a header row whose first
+ *        field is first_seen_utc (skipped), rows of comma separated fields,
+ *        quoted ("...", "" for a quote) or not; the address is field 2.
+ *      STIX (stix): a STIX 2.1 bundle; also accepted: a JSON array of STIX
+ *        objects, or one STIX object. Only "indicator" objects with
+ *        pattern_type "stix" (or no pattern_type: STIX 2.0) count; other
+ *        objects, other pattern types, revoked indicators, indicators not yet
+ *        valid (valid_from > now) or expired (valid_until <= now), and
+ *        indicators superseded by a later "modified" version of the same id
+ *        in the body are skipped. Patterns: see feed_stix.c; an indicator is
+ *        atomic - one unsupported or refused part rejects all of it, with a
+ *        reason naming the part. A body that is not JSON, or a top-level
+ *        value without a "type": -EBADMSG.
+ *      FREEFORM (freeform): as PLAIN, plus ranges "a - b" / "a-b" (split
+ *        into the covering CIDRs; refused whole when one of them would be
+ *        refused) and "a/255.255.255.0" netmasks.
+ *      DOMAINS (domains): one domain a line, or hosts-file lines
+ *        "0.0.0.0 a.example [b.example ...]" (the address is the sink, not
+ *        an indicator; hosts-file boilerplate names such as localhost are
+ *        skipped). Names follow RFC 1123: at least one dot, at most 253
+ *        bytes without the optional trailing dot, labels 1..63 of
+ *        [A-Za-z0-9-] not starting or ending with '-', a top-level label
+ *        that is not all digits; delivered lower case. A line that is a
+ *        bare address or prefix is delivered as a PREFIX indicator (the
+ *        list asks for it to be blocked), with the address checks above.
+ *  - BWE_FMT_AUTO: bwe_feed_detect() picks the format; see its comment.
+ */
+#ifndef BWE_FEED_H
+#define BWE_FEED_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "addr.h"
+
+#define BWE_FEED_LINE_MAX	(64 * 1024)	/* bytes; longer lines are rejected */
+#define BWE_FEED_EXCERPT_MAX	80		/* bytes of rejected text shown */
+#define BWE_FEED_DOMAIN_MAX	253		/* bytes of a name, no trailing dot */
+#define BWE_FEED_LABEL_MAX	63		/* bytes of one label */
+#define BWE_FEED_HTML_WINDOW	512		/* bytes searched for "<html" */
+#define BWE_FEED_DETECT_WINDOW	(64 * 1024)	/* bytes looked at by detection */
+#define BWE_FEED_JSON_DEPTH	64		/* nesting levels of a JSON body */
+
+enum bwe_feed_format {
+	BWE_FMT_AUTO = 0,
+	BWE_FMT_PLAIN,		/* plain IP/CIDR lists and FireHOL .netset/.ipset */
+	BWE_FMT_SPAMHAUS,	/* DROP text, ';' comments and '; SBLnnn' trailers */
+	BWE_FMT_SPAMHAUS_JSON,	/* newline-delimited objects, metadata line */
+	BWE_FMT_FEODO_CSV,	/* abuse.ch Feodo Tracker CSV, address in field 2 */
+	BWE_FMT_STIX,		/* STIX 2.1 bundle */
+	BWE_FMT_FREEFORM,	/* ranges "a - b", netmasks, inline comments */
+	BWE_FMT_DOMAINS,	/* domain a line, or hosts-file lines */
+	BWE_FMT_COUNT		/* number of values above, not a format */
+};
+
+/*
+ * Config names: "auto", "plain", "netset" (= plain), "spamhaus",
+ * "spamhaus-json", "feodo-csv", "stix", "freeform", "domains". Exact,
+ * case-sensitive match; 0 or -EINVAL (NULL or unknown name).
+ */
+int bwe_feed_format_parse(const char *name, enum bwe_feed_format *out);
+/* The config name ("plain" for PLAIN); "?" for a value outside the enum. */
+const char *bwe_feed_format_name(enum bwe_feed_format f);
+
+/*
+ * Guess the format from the first BWE_FEED_DETECT_WINDOW bytes, in this
+ * order (the first that matches wins):
+ *   STIX           first non-blank byte '{' or '[' and "type":"bundle" or
+ *                  "spec_version" present;
+ *   SPAMHAUS_JSON  a line starting with '{' that holds "cidr";
+ *   FEODO_CSV      a first_seen_utc header, or a row of at least three
+ *                  commas whose field 2 is an address;
+ *   SPAMHAUS       a "; Spamhaus" comment or a "; SBL" trailer;
+ *   DOMAINS        more of the data lines are names (or hosts-file lines)
+ *                  than addresses;
+ *   FREEFORM       a range or a netmask on a data line;
+ *   PLAIN          an address on a data line, or comments and no data
+ *                  (an empty FireHOL set).
+ * AUTO when undecidable: an empty or blank body, HTML, JSON that is
+ * neither STIX nor Spamhaus, or data lines that are all garbage.
+ */
+enum bwe_feed_format bwe_feed_detect(const char *buf, size_t len);
+
+enum bwe_ind_kind { BWE_IND_PREFIX = 1, BWE_IND_DOMAIN };
+
+struct bwe_indicator {
+	enum bwe_ind_kind kind;
+	struct bwe_prefix pfx;	/* PREFIX: host bits clear (a range yields one
+				 * indicator per covering CIDR) */
+	const char *domain;	/* DOMAIN: lower-case, no trailing dot,
+				 * NUL-terminated; valid only during the callback */
+	__u32 line;		/* 1-based line of the source text (STIX: line
+				 * where the indicator object starts, 0 if unknown) */
+	const char *id;		/* STIX indicator id ("indicator--..."), SBL id,
+				 * or NULL; valid during the callback */
+	__s64 valid_until;	/* unix seconds, 0 = none (STIX valid_until) */
+};
+
+struct bwe_feed_reject {
+	__u32 line;		/* 1-based; STIX: as bwe_indicator.line */
+	const char *reason;	/* short text, no trailing newline */
+	const char *excerpt;	/* at most BWE_FEED_EXCERPT_MAX bytes of the
+				 * offending text, printable ASCII ('?' for any
+				 * other byte), NUL-terminated */
+};
+
+struct bwe_feed_parse_opts {
+	enum bwe_feed_format format;	/* AUTO: detect */
+	/*
+	 * Prefixes broader than these family lengths are rejected lines;
+	 * 0 => the config defaults BWE_FEED_MIN_PREFIX_V4 (8) and
+	 * BWE_FEED_MIN_PREFIX_V6 (19); allowed 0..32 and 0..128, else -EINVAL.
+	 */
+	int min_plen_v4, min_plen_v6;
+	/* unix seconds for STIX validity; 0 => time(NULL) */
+	__s64 now;
+	/* Required. Non-zero return stops parsing and is returned. */
+	int (*on_ind)(const struct bwe_indicator *ind, void *ctx);
+	/* Optional. */
+	void (*on_reject)(const struct bwe_feed_reject *rej, void *ctx);
+	void *ctx;
+};
+
+struct bwe_feed_stats {
+	enum bwe_feed_format format;	/* the format used (AUTO: detected) */
+	size_t lines;		/* lines of the body (a last line without
+				 * newline counts; an empty body has none) */
+	size_t accepted;	/* indicators on_ind took (returned 0) */
+	size_t rejected;	/* refused lines (STIX: indicators) */
+	size_t skipped;		/* well-formed non-indicators: Spamhaus
+				 * metadata, CSV header, hosts-file boilerplate,
+				 * STIX non-indicator objects, other pattern
+				 * types, revoked, not yet valid, expired,
+				 * superseded. Comments and blanks: not counted */
+};
+
+/*
+ * Parse buf[0..len) and deliver indicators. st may be NULL; it is zeroed
+ * first and filled as far as parsing went. Returns:
+ *   0          done (an empty or blank body: 0 with accepted == 0);
+ *   -EBADMSG   the body is an HTML page (starts with "<!DOCTYPE html" or
+ *              "<html" after optional blanks and BOM, or holds "<html" in
+ *              its first BWE_FEED_HTML_WINDOW bytes; case-insensitive), or a
+ *              JSON format body is not parseable at all; no callback ran;
+ *   -EINVAL    bad arguments (o or o->on_ind NULL, buf NULL with len > 0,
+ *              unknown format, min_plen out of range), or AUTO could not
+ *              detect a format;
+ *   -ENOMEM    (JSON formats) out of memory;
+ *   other      the first non-zero value returned by on_ind.
+ */
+int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts *o,
+		   struct bwe_feed_stats *st);
+
+#endif /* BWE_FEED_H */

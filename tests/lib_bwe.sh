@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# tests/lib_bwe.sh - the gateway testbed with bwctld on it, for e2e suites.
+# Source after tests/lib.sh:
+#   . "$(dirname "$0")/lib_bwe.sh"
+#   bwe_testbed_up NAME            # testbed, private bpffs and run directory
+#   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0, paths in $DIR
+#   start_daemon / stop_daemon [SIG]
+#   gw|lan|lan2|net CMD..., bwctl ARGS..., reach NSFUNC ADDR, unreach NSFUNC ADDR
+# Everything is removed on exit, also after a failure.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BWCTLD=$ROOT/build/bwctld
+BWCTL_BIN=$ROOT/build/bwctl
+
+bwe_testbed_up() { # NAME
+	RUN="$1$$"
+	t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
+	if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
+		t_begin "testbed up"; t_fail "scripts/testbed.sh up failed"; t_summary; exit 1
+	fi
+	# shellcheck disable=SC1090
+	. "/run/bwenforce-testbed/$RUN.env"
+	t_tmpdir DIR
+	t_bpffs "$DIR/bpf"
+	# the socket's directory is world-searchable, so an unprivileged peer can reach it
+	SOCKDIR=$(mktemp -d /tmp/bwe-sock.XXXXXX) && chmod 0755 "$SOCKDIR"
+	t_atexit "rm -rf $SOCKDIR"
+	SOCK=$SOCKDIR/bwctld.sock
+	CFG=$DIR/bwenforce.yaml
+	LOG=$DIR/events.json
+	PIDF=$DIR/bwctld.pid
+	t_atexit 'stop_daemon TERM; for i in lan0 wan0; do ip netns exec "$BWE_NS_GW" ip link set dev $i xdp off 2>/dev/null; done'
+}
+
+write_config() { # [EXTRA_YAML] ; MODE=native|generic
+	cat >"$CFG" <<EOC
+interfaces:
+  - { name: lan0, mode: ${MODE:-native} }
+  - { name: wan0, mode: ${MODE:-native} }
+internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
+exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128 ]
+allowlist: [ 198.51.100.200/32 ]
+paths:
+  pin_dir: $DIR/bpf/bwe
+  state_dir: $DIR/state
+  socket: $SOCK
+  event_log: $LOG
+event_dedup: 5s
+${1:-}
+EOC
+}
+
+gw() { ip netns exec "$BWE_NS_GW" "$@"; }
+lan() { ip netns exec "$BWE_NS_LAN" "$@"; }
+lan2() { ip netns exec "$BWE_NS_LAN2" "$@"; }
+net() { ip netns exec "$BWE_NS_NET" "$@"; }
+bwctl() { gw "$BWCTL_BIN" --socket "$SOCK" "$@"; }
+reach() { # NS-FUNC ADDR: one ping, 1 s
+	"$1" ping -c1 -W1 -q "$2" >/dev/null 2>&1
+}
+unreach() { ! reach "$@"; }
+
+start_daemon() {
+	rm -f "$PIDF"
+	setsid bash -c "echo \$\$ >'$PIDF'; exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG' 2>>'$DIR/bwctld.log'" &
+	disown
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$SOCK" ] && bwctl status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "bwctld did not come up:"; tail -20 "$DIR/bwctld.log"
+	return 1
+}
+daemon_pid() { cat "$PIDF" 2>/dev/null; }
+stop_daemon() { # [SIGNAL]
+	local pid; pid=$(daemon_pid)
+	[ -n "$pid" ] || return 0
+	kill -"${1:-TERM}" "$pid" 2>/dev/null
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$PIDF"
+}
+hup_daemon() { kill -HUP "$(daemon_pid)"; sleep 0.5; }
