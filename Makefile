@@ -33,6 +33,10 @@ BWCTLD_OBJS := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(wildcard ctl/bwctld/*.c))
 BWCTL_OBJS  := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(wildcard ctl/bwctl/*.c))
 CTL_PROGS := $(BUILD)/bwctld $(BUILD)/bwctl
 
+TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+TOOL_BPF  := $(patsubst tests/tools/%.bpf.c,$(BUILD)/tools/%.bpf.o,$(wildcard tests/tools/*.bpf.c))
+
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
@@ -40,7 +44,7 @@ TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 .PHONY: all deps test unit e2e clean demo bench fuzz install
 .DEFAULT_GOAL := all
 
-all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS)
+all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS) $(TOOL_BINS) $(TOOL_BPF)
 
 # Install Debian packages when something the build needs is missing.
 deps:
@@ -79,7 +83,13 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(SKELS)
 $(BUILD)/tests/%: tests/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS) -lcmocka
 
-$(BUILD) $(BUILD)/lib $(BUILD)/tests:
+$(BUILD)/tools/%: tests/tools/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tools
+	$(CC) $(CFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS)
+
+$(BUILD)/tools/%.bpf.o: tests/tools/%.bpf.c | $(BUILD)/tools
+	$(CLANG) $(BPF_CFLAGS) -MF $(BUILD)/tools/$*.bpf.d -c $< -o $@
+
+$(BUILD) $(BUILD)/lib $(BUILD)/tests $(BUILD)/tools:
 	mkdir -p $@
 
 # The one test command. Unit tests (cmocka) then shell suites; every runner
@@ -87,8 +97,46 @@ $(BUILD) $(BUILD)/lib $(BUILD)/tests:
 test: all
 	@scripts/run-tests.sh $(TEST_BINS) -- $(TEST_SH)
 
+# The README's first command: the main job on a built-in gateway testbed.
+demo: all
+	scripts/demo.sh
+
 clean:
 	rm -rf $(BUILD)
+
+# ---- fuzzing: libFuzzer targets of the feed parsers (fuzz/README.md) ----
+FUZZ_SECONDS ?= 30
+FUZZ_MAX_LEN ?= 16384
+FUZZ_TARGETS ?= plain spamhaus spamhaus_json feodo_csv stix stix_pattern \
+		freeform domains auto
+FUZZ_SRCS    := $(wildcard lib/feed*.c) lib/addr.c
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+		-std=gnu11 -Wall -Wextra -Werror -Wstrict-prototypes \
+		-Wmissing-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
+		-Wformat=2 -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags json-c 2>/dev/null)
+FUZZ_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_TARGET=$* -o $@ fuzz/fuzz_feed.c $(FUZZ_SRCS) $(FUZZ_LIBS)
+
+fuzz: deps-check $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "=== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=$(FUZZ_MAX_LEN) -dict=fuzz/feed.dict \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- -print_final_stats=1 \
+			$(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1; \
+		rc=$$?; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log; \
+		if [ $$rc -ne 0 ]; then \
+			tail -n 40 $(BUILD)/fuzz/$$t.log; \
+			echo "fuzz_$$t: FAILED, log $(BUILD)/fuzz/$$t.log"; exit 1; \
+		fi; \
+	done
 
 # ---- benchmarks (bench/): build/bench/, run as root from the repo root ----
 BENCH_DIR  := $(BUILD)/bench
@@ -111,4 +159,4 @@ $(BENCH_DIR):
 bench: all $(BENCH_DIR)/map_scale
 	$(BENCH_DIR)/map_scale $(BENCH_ARGS)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d $(BENCH_DIR)/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d $(BENCH_DIR)/*.d)

@@ -2280,3 +2280,13 @@ cleanup:
 	lm_free(&c.lm);
 	return ret;
 }
+
+__u64 bwe_default_burst(const struct bwe_cfgfile *cfg, __u64 rate)
+{
+	__u64 b;
+
+	if (cfg->default_burst)
+		return cfg->default_burst;
+	b = rate / BWE_CFG_BURST_AUTO_DIV;
+	return b < BWE_CFG_BURST_AUTO_MIN ? BWE_CFG_BURST_AUTO_MIN : b;
+}

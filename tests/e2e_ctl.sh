@@ -369,6 +369,7 @@ elif ! start_daemon; then t_fail "restart"
 elif ! bwctl detach >/dev/null; then t_fail "detach"
 elif gw ip link show dev wan0 | grep -q xdp || gw ip link show dev lan0 | grep -q xdp; then t_fail "xdp still attached"
 elif ! reach lan "$BWE_C2_V4"; then t_fail "still dropping after detach"
+elif [ -e "$DIR/bpf/bwe/bwe_bl_host" ]; then t_fail "maps still pinned after detach of all"
 else t_pass; fi
 
 t_summary

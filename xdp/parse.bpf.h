@@ -202,6 +202,9 @@ static __always_inline int bwe_parse(void *data, void *data_end, struct bwe_pkt 
 		return parse_ipv4(cur, data_end, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return parse_ipv6(cur, data_end, p);
+	/* A third tag could hide any address: not readable, so malformed. */
+	if (proto_is_vlan(proto))
+		return BWE_P_MALFORMED;
 	return BWE_P_NON_IP;
 }
 

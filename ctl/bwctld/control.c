@@ -27,8 +27,6 @@
 #define CTL_GROUPS_MAX  256
 #define TOP_DEFAULT     20
 #define TOP_MAX         100000
-#define BURST_MIN       (16 * 1024)	/* bytes */
-#define BURST_DIV       10		/* default burst: a tenth of a second */
 
 struct request {
 	struct daemon *d;
@@ -366,9 +364,7 @@ static struct json_object *cmd_add(struct request *r, enum st_kind kind, const c
 		if ((e = arg_u64(r, "burst", &burst, UINT32_MAX, &burst_given)))
 			goto out;
 		if (!burst_given || !burst) {
-			burst = d->cfg->default_burst ? d->cfg->default_burst : rate / BURST_DIV;
-			if (burst < BURST_MIN)
-				burst = BURST_MIN;
+			burst = bwe_default_burst(d->cfg, rate);
 		}
 	}
 	ents = calloc(n, sizeof(*ents));
@@ -609,6 +605,12 @@ static struct json_object *cmd_detach(struct request *r)
 		log_info("detached from %s for %s", ifc->name, r->who.text);
 	}
 	json_object_object_add(res, "detached", arr);
+	if (!name) {
+		/* all of it: the pins go too (the daemon's own references keep the maps alive) */
+		err = bwe_dp_unpin(d->cfg->paths.pin_dir) ?: err;
+		json_object_object_add(res, "unpinned", json_object_new_string(d->cfg->paths.pin_dir));
+		log_info("maps unpinned from %s for %s", d->cfg->paths.pin_dir, r->who.text);
+	}
 	if (err) {
 		json_object_put(res);
 		return bwe_proto_err(BWE_ST_FAILED, "detach: %s", strerror(-err));

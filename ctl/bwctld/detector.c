@@ -269,9 +269,7 @@ static int apply(struct daemon *d, struct det_host *h, const struct bwe_decision
 		e.since = cur ? cur->since : now;
 		e.expires = dec->ttl_s ? now + (time_t)dec->ttl_s : 0;
 		e.rate = dec->rate;
-		e.burst = d->cfg->default_burst ? d->cfg->default_burst : dec->rate / 10;
-		if (e.burst < 16 * 1024)
-			e.burst = 16 * 1024;
+		e.burst = bwe_default_burst(d->cfg, dec->rate);
 		err = st_put(d, &e);
 		err = err ?: st_save(d);
 		if (err) {
