@@ -10,12 +10,13 @@ t_require_root
 . "$(dirname "$0")/lib_bwe.sh"
 T_TIMEOUT=${T_TIMEOUT:-60}
 bwe_testbed_up feeds
+net ip addr add 203.0.113.81/24 dev eth0 2>/dev/null
 
 FEED=$DIR/feeds/c2.txt
 WWW=$DIR/www
 mkdir -p "$DIR/feeds" "$WWW"
 printf '# test C2 list\n%s\n%s\n' "$BWE_C2_V4" "$BWE_C2_V6" >"$FEED"
-printf '%s\n198.19.7.0/24\n' "$BWE_RELAY_V4" >"$WWW/list.txt"
+printf '%s\n198.19.7.0/24\n' "$BWE_SITE_V6" >"$WWW/list.txt"
 cp ../shared/feeds/firehol_level1.netset "$DIR/feeds/firehol_level1.netset" 2>/dev/null ||
 	cp "$ROOT/../shared/feeds/firehol_level1.netset" "$DIR/feeds/firehol_level1.netset"
 HTTP_PORT=18080
@@ -25,8 +26,20 @@ setsid ip netns exec "$BWE_NS_GW" python3 -m http.server --bind 127.0.0.1 "$HTTP
 HTTP_PID=$!
 t_atexit "kill $HTTP_PID 2>/dev/null; true"
 
+# a DNS server on the internet side answers for the domain feed
+printf '{"ttl": 2, "names": {"relay.proxyware.example": ["%s"]}}\n' "$BWE_RELAY_V4" >"$DIR/zone.json"
+setsid ip netns exec "$BWE_NS_NET" python3 "$ROOT/tests/tools/dns_stub.py" "$BWE_DNS_V4" "$DIR/zone.json" \
+	>/dev/null 2>"$DIR/dns.log" &
+DNS_PID=$!
+t_atexit "kill $DNS_PID 2>/dev/null; true"
+mkdir -p "/etc/netns/$BWE_NS_GW"
+t_atexit "rm -rf /etc/netns/$BWE_NS_GW"
+echo "nameserver $BWE_DNS_V4" >"/etc/netns/$BWE_NS_GW/resolv.conf"
+printf '# proxyware relays\nrelay.proxyware.example\n' >"$DIR/feeds/domains.txt"
+
 FEEDS_YAML="feeds:
   - { name: c2, source: $FEED, format: plain, refresh: 1h, max_reject: 0.7 }
+  - { name: doms, source: $DIR/feeds/domains.txt, format: domains, refresh: 1h }
   - { name: web, source: http://127.0.0.1:$HTTP_PORT/list.txt, format: plain, refresh: 1h, max_shrink: 0.5 }"
 LEVEL1_YAML="
   - { name: level1, source: $DIR/feeds/firehol_level1.netset, format: netset, refresh: 1h }"
@@ -50,7 +63,7 @@ t_test_initial() {
 	wait_for 50 field_is web entries 2 || t_fail "web feed not loaded"
 	assert_ok unreach lan "$BWE_C2_V4"
 	assert_ok unreach lan "$BWE_C2_V6"
-	assert_ok unreach lan "$BWE_RELAY_V4"
+	assert_ok unreach lan "$BWE_SITE_V6"
 	assert_ok reach lan "$BWE_SITE_V4"
 	local l; l=$(bwctl --json lookup "$BWE_C2_V4")
 	assert_eq "$(jq -r .feed <<<"$l")" c2 "lookup feed"
@@ -89,14 +102,14 @@ t_test_http_guards() {
 	assert_ok bwctl feeds refresh web
 	wait_for 50 field_is_not web last_error null || t_fail "no error shown"
 	assert_eq "$(feed_field web entries)" 2 "entries after HTML"
-	assert_ok unreach lan "$BWE_RELAY_V4"
+	assert_ok unreach lan "$BWE_SITE_V6"
 	# an empty body
 	: >"$WWW/list.txt"
 	assert_ok bwctl feeds refresh web
 	sleep 1
 	assert_eq "$(feed_field web entries)" 2 "entries after empty body"
 	feed_field web last_error | grep -qi empty || t_fail "empty not reported: $(feed_field web last_error)"
-	assert_ok unreach lan "$BWE_RELAY_V4"
+	assert_ok unreach lan "$BWE_SITE_V6"
 	# a 404
 	rm -f "$WWW/list.txt"
 	assert_ok bwctl feeds refresh web
@@ -105,7 +118,7 @@ t_test_http_guards() {
 	assert_eq "$(feed_field web entries)" 2 "entries after 404"
 	grep -q '"action":"feed-error"' "$LOG" || t_fail "no feed-error event"
 	# a good version again clears the error
-	printf '%s\n198.19.7.0/24\n' "$BWE_RELAY_V4" >"$WWW/list.txt"
+	printf '%s\n198.19.7.0/24\n' "$BWE_SITE_V6" >"$WWW/list.txt"
 	assert_ok bwctl feeds refresh web
 	wait_for 50 field_is web last_error null || t_fail "error not cleared"
 }
@@ -122,7 +135,7 @@ t_test_level1() {
 	assert_ok reach lan "$BWE_LAN2_V4"
 	assert_ok reach lan "$BWE_MGMT_V4"       # exempt: the hole is exact
 	assert_ok reach lan "$BWE_DNS_V4"
-	assert_ok reach lan2 "$BWE_SITE_V6"
+	assert_ok reach lan "$BWE_GW_WAN_V4"     # the gateway's own address, inside a listed /24
 	assert_ok unreach lan "$BWE_SITE_V4"     # 203.0.113.0/24 is listed as a bogon
 	assert_eq "$(bwctl --json lookup "$BWE_LAN_V4" | jq -r .verdict)" pass "LAN host"
 	local l; l=$(bwctl --json lookup 198.19.0.1)
@@ -140,6 +153,20 @@ t_test_level1() {
 	assert_ok unreach lan "$BWE_C2_V4"
 }
 t_run "firehol_level1 leaves a 198.18.0.0/15 LAN working and reports the overlap" t_test_level1
+
+t_test_domains() {
+	wait_for 50 field_is doms entries 1 || t_fail "domain not resolved: $(bwctl --json feeds | jq -c '.[] | select(.name=="doms")')"
+	assert_ok unreach lan "$BWE_RELAY_V4"
+	local l; l=$(bwctl --json lookup "$BWE_RELAY_V4")
+	assert_eq "$(jq -r .feed <<<"$l")" doms "feed"
+	assert_eq "$(jq -r '.matches[0].indicator' <<<"$l")" relay.proxyware.example "provenance: the domain"
+	# the answer changes; after its TTL the new address is blocked and the old one freed
+	printf '{"ttl": 2, "names": {"relay.proxyware.example": ["203.0.113.81"]}}\n' >"$DIR/zone.json"
+	wait_for 300 sh -c "[ \"\$(ip netns exec $BWE_NS_GW $BWCTL_BIN --socket $SOCK --json lookup 203.0.113.81 | jq -r .feed)\" = doms ]" ||
+		t_fail "not re-resolved after the TTL"
+	assert_ok reach lan "$BWE_RELAY_V4"
+}
+t_run "domain indicators are resolved, blocked with their provenance, and re-resolved" t_test_domains
 
 t_test_bad_lines() {
 	printf '# with junk\n%s\nnot-an-address\n999.1.1.1\n0.0.0.0/0\n%s\n' "$BWE_C2_V4" "$BWE_C2_V6" >"$FEED"
@@ -164,8 +191,8 @@ t_test_restart_last_good() {
 	rm -f "$WWW/list.txt"           # the web feed is down when the daemon starts
 	start_daemon || t_fail "restart"
 	assert_eq "$(feed_field web entries)" 2 "web feed restored from its last good copy"
-	assert_ok unreach lan "$BWE_RELAY_V4"
-	printf '%s\n198.19.7.0/24\n' "$BWE_RELAY_V4" >"$WWW/list.txt"
+	assert_ok unreach lan "$BWE_SITE_V6"
+	printf '%s\n198.19.7.0/24\n' "$BWE_SITE_V6" >"$WWW/list.txt"
 }
 t_run "after a restart a feed that is down enforces its last good version" t_test_restart_last_good
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -28,6 +29,41 @@ static int add_list(struct bwe_ncset *s, const struct bwe_cfg_prefixes *l, __u32
 	return 0;
 }
 
+/*
+ * The gateway's own addresses are never blocked or quarantined (a feed that
+ * lists the WAN prefix must not cut the LAN off from its gateway): they join
+ * the network classes as allowlisted hosts. Loopback and link-local
+ * addresses never cross the program and are left out.
+ */
+static int add_gateway_addrs(struct bwe_ncset *s)
+{
+	struct ifaddrs *ifa, *p;
+	int err = 0;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (p = ifa; p && !err; p = p->ifa_next) {
+		struct bwe_prefix x = { .plen = BWE_ADDR_BITS };
+
+		if (!p->ifa_addr || (p->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (p->ifa_addr->sa_family == AF_INET) {
+			bwe_addr_from_v4(((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr.s_addr, &x.addr);
+		} else if (p->ifa_addr->sa_family == AF_INET6) {
+			const struct in6_addr *a6 = &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			memcpy(x.addr.a, a6, sizeof(x.addr.a));
+		} else {
+			continue;
+		}
+		err = bwe_ncset_add(s, &x, BWE_NC_ALLOW);
+	}
+	freeifaddrs(ifa);
+	return err;
+}
+
 int enforce_netclass(struct daemon *d)
 {
 	static const __u32 kind_flag[ST_KINDS] = {
@@ -44,6 +80,7 @@ int enforce_netclass(struct daemon *d)
 	err = add_list(&s, &d->cfg->internal, BWE_NC_INTERNAL);
 	err = err ?: add_list(&s, &d->cfg->exempt, BWE_NC_EXEMPT);
 	err = err ?: add_list(&s, &d->cfg->allowlist, BWE_NC_ALLOW);
+	err = err ?: add_gateway_addrs(&s);
 	for (i = 0; i < d->state.n && !err; i++) {
 		const struct st_entry *e = &d->state.v[i];
 

@@ -43,7 +43,7 @@
 
 #define FEED_REJECT_EVENTS_MAX 50	/* refused lines reported per load */
 #define FEED_BACKOFF_MIN_S     30	/* first retry after a failure */
-#define FEED_DNS_TTL_MIN_S     30	/* re-resolve domains at most this often */
+#define FEED_DNS_TTL_MIN_S     10	/* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX           256
 #define FEED_NO_IND            UINT32_MAX

@@ -93,6 +93,7 @@ void iface_link_cb(const char *name, int ifindex, bool present, void *ctx)
 	struct daemon *d = ctx;
 	struct bwe_iface *ifc = iface_find(d, name);
 
+	enforce_netclass(d);	/* the gateway's own addresses may have changed */
 	if (!ifc)
 		return;
 	if (!present) {
