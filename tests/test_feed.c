@@ -27,12 +27,12 @@
 #include <cmocka.h>
 
 #include "addr.h"
+#include "shared_data.h"
 #include "feed.h"
 
 #define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 #define OUT_MAX		(16 * 1024)	/* bytes of joined callback text */
 #define FIXTURES	"tests/data/feeds"
-#define REAL_FEEDS	"../shared/feeds"
 #define BIG_LINES	1000000		/* the "1-million-line file" */
 #define NOW		1780272000LL	/* 2026-06-01T00:00:00Z */
 #define UNTIL_2027	1801440000LL	/* 2027-02-01T00:00:00Z */
@@ -960,7 +960,7 @@ static void test_real_lists(void **state)
 		size_t len, n = 0, data = 0;
 
 		assert_non_null(s);
-		snprintf(path, sizeof(path), REAL_FEEDS "/%s", real_lists[i].file);
+		shared_feed(path, sizeof(path), real_lists[i].file);
 		buf = read_file(path, &len);
 		assert_int_equal(bwe_feed_detect(buf, len), BWE_FMT_PLAIN);
 
