@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "units.h"
 
 #define BITS_PER_BYTE    8
 #define ADDR_BYTES       ((int)sizeof(struct bwe_addr))
@@ -246,25 +247,6 @@ int bwe_prefix_parse(const char *s, struct bwe_prefix *out, unsigned int flags)
 	return 0;
 }
 
-/* snprintf() into buf, -ENOSPC (and an empty buf) when it does not fit. */
-__attribute__((format(printf, 3, 4)))
-static int fmt_into(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	if ((size_t)n >= len) {
-		if (len)
-			buf[0] = '\0';
-		return -ENOSPC;
-	}
-	return 0;
-}
 
 /* Text of a as IPv4 (dotted) or IPv6, into a BWE_ADDR_STRLEN buffer. */
 static void addr_text(const struct bwe_addr *a, bool v4,
@@ -284,7 +266,7 @@ int bwe_addr_fmt(const struct bwe_addr *a, char *buf, size_t len)
 	char tmp[BWE_ADDR_STRLEN];
 
 	addr_text(a, bwe_addr_is_v4(a), tmp);
-	return fmt_into(buf, len, "%s", tmp);
+	return bwe_fmt_into(buf, len, "%s", tmp);
 }
 
 int bwe_prefix_fmt(const struct bwe_prefix *p, char *buf, size_t len)
@@ -293,8 +275,8 @@ int bwe_prefix_fmt(const struct bwe_prefix *p, char *buf, size_t len)
 
 	addr_text(&p->addr, prefix_is_v4(p), tmp);
 	if (p->plen >= BWE_ADDR_BITS)
-		return fmt_into(buf, len, "%s", tmp);
-	return fmt_into(buf, len, "%s/%d", tmp, bwe_prefix_family_len(p));
+		return bwe_fmt_into(buf, len, "%s", tmp);
+	return bwe_fmt_into(buf, len, "%s/%d", tmp, bwe_prefix_family_len(p));
 }
 
 /* ---- ranges -------------------------------------------------------------- */
@@ -375,6 +357,6 @@ int bwe_mac_parse(const char *s, __u8 mac[BWE_MAC_LEN])
 
 int bwe_mac_fmt(const __u8 mac[BWE_MAC_LEN], char *buf, size_t len)
 {
-	return fmt_into(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+	return bwe_fmt_into(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
 			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }

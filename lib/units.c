@@ -85,7 +85,7 @@ static int digits_scan(const char **sp, __u64 *out, unsigned int *ndigits,
 
 /* snprintf() into buf, -ENOSPC (and an empty buf) when it does not fit. */
 __attribute__((format(printf, 3, 4)))
-static int fmt_into(char *buf, size_t len, const char *fmt, ...)
+int bwe_fmt_into(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -146,7 +146,7 @@ int bwe_duration_fmt(__u64 secs, char *buf, size_t len)
 			break;
 		}
 	}
-	return fmt_into(buf, len, "%llu%s", (unsigned long long)(secs / u->mult),
+	return bwe_fmt_into(buf, len, "%llu%s", (unsigned long long)(secs / u->mult),
 			u->name);
 }
 
@@ -266,6 +266,6 @@ int bwe_rate_fmt(__u64 bytes_per_sec, char *buf, size_t len)
 		while (frac[n - 1] == '0')
 			frac[--n] = '\0';
 	}
-	return fmt_into(buf, len, "%llu%s%s",
+	return bwe_fmt_into(buf, len, "%llu%s%s",
 			(unsigned long long)(bits / m->mult), frac, m->bit_name);
 }

@@ -62,6 +62,9 @@
 #define BWE_DURATION_STRLEN	24	/* "18446744073709551615s" and NUL */
 #define BWE_RATE_STRLEN		32	/* "18446744073.709551608gbit" and NUL */
 
+/* snprintf() into buf: 0, or -ENOSPC (buf then holds "") when it does not fit. */
+int bwe_fmt_into(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 int bwe_duration_parse(const char *s, __u64 *secs);
 int bwe_duration_fmt(__u64 secs, char *buf, size_t len);
 int bwe_size_parse(const char *s, __u64 *bytes);

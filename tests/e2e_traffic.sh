@@ -41,7 +41,6 @@ INJECT=$TOOLS/inject
 FREPLACE_PROBE=$TOOLS/freplace_probe
 FOREIGN_OBJ=$TOOLS/xdp_foreign.bpf.o
 FOREIGN_PROG=xdp_foreign	# its function name: what bwctld must name
-RUN="trf$$"
 T_TIMEOUT=${T_TIMEOUT:-60}
 MODES=${E2E_MODES:-native generic}
 
@@ -101,71 +100,12 @@ done
 
 # ------------------------------------------------------------------ testbed
 
-t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
-if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
-	t_begin "testbed up"; t_fail "scripts/testbed.sh up $RUN failed"; t_summary; exit 1
-fi
-# shellcheck disable=SC1090
-. "/run/bwenforce-testbed/$RUN.env"
-t_tmpdir DIR
-t_bpffs "$DIR/bpf"
-# The socket path must stay short (107 bytes): its own directory under /tmp.
-SOCKDIR=$(mktemp -d /tmp/bwe-sock.XXXXXX)
-t_atexit "rm -rf $SOCKDIR"
-SOCK=$SOCKDIR/bwctld.sock
-CFG=$DIR/bwenforce.yaml
-PIDF=$DIR/bwctld.pid
+. "$ROOT/tests/lib_bwe.sh"
+bwe_testbed_up trf
 DLOG=$DIR/bwctld.log
 NOTES=$DIR/notes	# figures a test reports, printed under its result line
-
-gw() { ip netns exec "$BWE_NS_GW" "$@"; }
-lan() { ip netns exec "$BWE_NS_LAN" "$@"; }
-lan2() { ip netns exec "$BWE_NS_LAN2" "$@"; }
-net() { ip netns exec "$BWE_NS_NET" "$@"; }
 sw() { ip netns exec "$BWE_NS_SW" "$@"; }
-bwctl() { gw "$BWCTL_BIN" --socket "$SOCK" "$@"; }
 
-write_config() { # MODE
-	cat >"$CFG" <<EOC
-interfaces:
-  - { name: lan0, mode: $1 }
-  - { name: wan0, mode: $1 }
-internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128 ]
-paths:
-  pin_dir: $DIR/bpf/bwe
-  state_dir: $DIR/state
-  socket: $SOCK
-  event_log: $DIR/events.json
-EOC
-}
-
-# The daemon gets its own session, so that the end of a t_run test (which
-# kills the test's process group) never kills a daemon the test restarted.
-# LIBXDP_BPFFS: `ip netns exec` hides /sys/fs/bpf; libxdp pins its
-# dispatcher state on our bpffs instead (where the kernel has a dispatcher).
-start_daemon() {
-	local i
-	rm -f "$PIDF"
-	setsid bash -c "echo \$\$ >'$PIDF'; LIBXDP_BPFFS='$DIR/bpf' exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG'" \
-		</dev/null >>"$DLOG" 2>&1 &
-	disown
-	for i in $(seq 1 50); do
-		[ -S "$SOCK" ] && bwctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "bwctld did not come up:"; tail -20 "$DLOG"
-	return 1
-}
-daemon_pid() { cat "$PIDF" 2>/dev/null; }
-stop_daemon() { # [signal]
-	local pid _
-	pid=$(daemon_pid)
-	[ -n "$pid" ] || return 0
-	kill -"${1:-TERM}" "$pid" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	rm -f "$PIDF"
-}
 xdp_off() { # IFACE: whatever is attached, in either mode
 	gw ip link set dev "$1" xdpgeneric off 2>/dev/null
 	gw ip link set dev "$1" xdpdrv off 2>/dev/null
@@ -726,7 +666,7 @@ mode_index=0
 for MODE in $MODES; do
 	t_begin "bwctld attaches lan0 and wan0 in $MODE mode"
 	stop_daemon TERM
-	write_config "$MODE"
+	MODE=$MODE write_config
 	if ! start_daemon; then
 		t_fail "bwctld did not start in $MODE mode: $(tail -5 "$DLOG")"
 		continue

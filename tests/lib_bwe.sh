@@ -31,7 +31,7 @@ bwe_testbed_up() { # NAME
 	CFG=$DIR/bwenforce.yaml
 	LOG=$DIR/events.json
 	PIDF=$DIR/bwctld.pid
-	t_atexit 'stop_daemon TERM; for i in lan0 wan0; do ip netns exec "$BWE_NS_GW" ip link set dev $i xdp off 2>/dev/null; done'
+	t_atexit 'stop_daemon TERM; for i in lan0 wan0; do ip netns exec "$BWE_NS_GW" ip link set dev $i xdp off 2>/dev/null; done; true'
 }
 
 write_config() { # [EXTRA_YAML] ; MODE=native|generic
@@ -40,7 +40,7 @@ interfaces:
   - { name: lan0, mode: ${MODE:-native} }
   - { name: wan0, mode: ${MODE:-native} }
 internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128 ]
+exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128 ]
 allowlist: [ 198.51.100.200/32 ]
 paths:
   pin_dir: $DIR/bpf/bwe
@@ -62,9 +62,13 @@ reach() { # NS-FUNC ADDR: one ping, 1 s
 }
 unreach() { ! reach "$@"; }
 
+# The daemon gets its own session, so that the end of a t_run test (which
+# kills the test's process group) never kills a daemon the test restarted.
+# LIBXDP_BPFFS: `ip netns exec` hides /sys/fs/bpf; libxdp keeps its
+# dispatcher state on our bpffs instead (where the kernel has a dispatcher).
 start_daemon() {
 	rm -f "$PIDF"
-	setsid bash -c "echo \$\$ >'$PIDF'; exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG' 2>>'$DIR/bwctld.log'" &
+	setsid bash -c "echo \$\$ >'$PIDF'; LIBXDP_BPFFS='$DIR/bpf' exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG' </dev/null >>'$DIR/bwctld.log' 2>&1" &
 	disown
 	local i
 	for i in $(seq 1 100); do
