@@ -39,7 +39,8 @@ printf '# proxyware relays\nrelay.proxyware.example\n' >"$DIR/feeds/domains.txt"
 FEEDS_YAML="feeds:
   - { name: c2, source: $FEED, format: plain, refresh: 1h, max_reject: 0.7 }
   - { name: doms, source: $DIR/feeds/domains.txt, format: domains, refresh: 1h }
-  - { name: web, source: http://127.0.0.1:$HTTP_PORT/list.txt, format: plain, refresh: 1h, max_shrink: 0.5 }"
+  - { name: web, source: http://127.0.0.1:$HTTP_PORT/list.txt, format: plain, refresh: 1h, max_shrink: 0.5 }
+  - { name: dead, source: http://127.0.0.1:9/list.txt, format: plain, refresh: 10s, stale_after: 1, timeout: 2s }"
 LEVEL1_YAML="
   - { name: level1, source: $DIR/feeds/firehol_level1.netset, format: netset, refresh: 1h }"
 write_config "$FEEDS_YAML"
@@ -184,6 +185,16 @@ t_test_bad_lines() {
 	wait_for 30 field_is c2 last_error null || t_fail "error not cleared"
 }
 t_run "refused lines are counted and logged with their line" t_test_bad_lines
+
+t_test_stale() {
+	# a source that never answers: errors, then a stale alert after one refresh period
+	wait_for 150 sh -c "grep '\"action\":\"feed-stale\"' '$LOG' | grep -q '\"name\":\"dead\"'" ||
+		t_fail "no feed-stale event: $(bwctl --json feeds | jq -c "map(.name)"); $(grep -i "dead\|reload" "$DIR/bwctld.log" | tail -5)"
+	assert_eq "$(feed_field dead state)" stale "state"
+	feed_field dead last_error | grep -q "download failed" || t_fail "last_error: $(feed_field dead last_error)"
+	assert_eq "$(feed_field dead entries)" 0 "entries"
+}
+t_run "a feed with no success for stale_after periods raises a stale alert" t_test_stale
 
 t_test_restart_last_good() {
 	stop_daemon KILL

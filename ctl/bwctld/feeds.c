@@ -1320,8 +1320,8 @@ struct json_object *feeds_list_json(struct daemon *d)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 		struct json_object *o = json_object_new_object();
-		const char *state = !f->last_success ? "never" : f->stale_reported ? "stale" :
-				    f->last_error[0] ? "error" : "ok";
+		const char *state = f->stale_reported ? "stale" : f->last_error[0] ? "error" :
+				    !f->last_success ? "never" : "ok";
 
 		json_object_object_add(o, "name", json_object_new_string(f->cfg->name));
 		json_object_object_add(o, "id", json_object_new_int(f->id));
