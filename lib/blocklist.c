@@ -10,6 +10,7 @@
 
 #define TBL24_SLOTS   (1u << 24)
 #define PENDING_MIN   1024
+#define PENDING_KEEP  65536	/* queues larger than this are freed after a flush */
 #define HOST_EXPLICIT 0x00ffu	/* amap value: ref of an explicit /32 or /128 */
 #define HOST_LONG_SH  8		/* amap value: ref of the covering /25../31 */
 #define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
@@ -316,11 +317,24 @@ static int flush_deletes(struct bwe_bl *bl)
 	return 0;
 }
 
+/* A million-entry load must not keep a million-entry queue for ever. */
+static void pending_trim(struct bwe_bl_pending *q)
+{
+	if (q->cap <= PENDING_KEEP)
+		return;
+	free(q->keys);
+	free(q->vals);
+	memset(q, 0, sizeof(*q));
+}
+
 int bwe_bl_flush(struct bwe_bl *bl)
 {
 	int err = flush_updates(bl);
 
-	return err ?: flush_deletes(bl);
+	err = err ?: flush_deletes(bl);
+	pending_trim(&bl->upd);
+	pending_trim(&bl->del);
+	return err;
 }
 
 int bwe_bl_sweep(struct bwe_bl *bl)
