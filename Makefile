@@ -156,7 +156,17 @@ $(BENCH_DIR)/map_scale: bench/map_scale.c $(LIBBWE) | $(BENCH_DIR)/lookup.skel.h
 $(BENCH_DIR):
 	mkdir -p $@
 
-bench: all $(BENCH_DIR)/map_scale
-	$(BENCH_DIR)/map_scale $(BENCH_ARGS)
+$(BENCH_DIR)/prog_cost: bench/prog_cost.c $(LIBBWE) | $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $< $(LIBBWE) $(LDLIBS)
+
+$(BENCH_DIR)/live_frames: bench/live_frames.c $(LIBBWE) | $(BENCH_DIR)/live_gen.skel.h $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $< $(LIBBWE) $(LDLIBS)
+
+$(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h | $(BENCH_DIR)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# Measures and writes docs/benchmarks.md (bench/run.sh); BENCH_ARGS=--quick for a smoke run.
+bench: all $(BENCH_DIR)/map_scale $(BENCH_DIR)/prog_cost $(BENCH_DIR)/live_frames $(BENCH_DIR)/hosts_fill
+	bench/run.sh $(BENCH_ARGS)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d $(BENCH_DIR)/*.d)

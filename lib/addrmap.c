@@ -10,18 +10,23 @@
 #define AMAP_LOAD_NUM  7	/* grow above 7/10 load */
 #define AMAP_LOAD_DEN  10
 
+/* splitmix64 finaliser: every input bit reaches the low (index) bits. */
+static __u64 mix64(__u64 x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 static __u64 amap_hash(const struct bwe_addr *k)
 {
-	__u64 h = 0x9e3779b97f4a7c15ULL;
 	__u64 w[2];
 
 	memcpy(w, k->a, sizeof(w));
-	h ^= w[0];
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= w[1] + (h >> 29);
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 32;
-	return h;
+	return mix64(w[0] ^ mix64(w[1] + 0x9e3779b97f4a7c15ULL));
 }
 
 void bwe_amap_init(struct bwe_amap *m)

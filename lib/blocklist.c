@@ -11,6 +11,7 @@
 #define TBL24_SLOTS   (1u << 24)
 #define PENDING_MIN   1024
 #define PENDING_KEEP  65536	/* queues larger than this are freed after a flush */
+#define SWEEP_BATCH   8192	/* host keys read per batch lookup */
 #define HOST_EXPLICIT 0x00ffu	/* amap value: ref of an explicit /32 or /128 */
 #define HOST_LONG_SH  8		/* amap value: ref of the covering /25../31 */
 #define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
@@ -340,24 +341,47 @@ int bwe_bl_flush(struct bwe_bl *bl)
 int bwe_bl_sweep(struct bwe_bl *bl)
 {
 	struct bwe_lpm_key lk, lnext;
-	struct bwe_addr k, next;
+	struct bwe_addr *keys;
+	struct bwe_bl_val *vals;
 	void *prev = NULL;
-	__u32 s;
-	int err;
+	__u32 s, in_batch = 0, out_batch = 0;
+	bool first = true, done = false;
+	int err = 0;
 
 	for (s = 0; s < TBL24_SLOTS; s++)
 		if (!bl->t24_len[s] && *lane(bl, s))
 			*lane(bl, s) = 0;
 
-	while (!bpf_map_get_next_key(bl->host_fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bwe_amap_get(&bl->hosts, &k)) {
-			err = pending_add(&bl->del, &k);
-			if (err)
-				return err;
-		}
+	/* Hosts: batch reads, a million keys in a few hundred syscalls. */
+	keys = calloc(SWEEP_BATCH, sizeof(*keys));
+	vals = calloc(SWEEP_BATCH, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
 	}
+	while (!done) {
+		__u32 count = SWEEP_BATCH, i;
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (bpf_map_lookup_batch(bl->host_fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					 &count, &opts)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			done = true;
+		}
+		first = false;
+		in_batch = out_batch;
+		for (i = 0; i < count && !err; i++)
+			if (!bwe_amap_get(&bl->hosts, &keys[i]))
+				err = pending_add(&bl->del, &keys[i]);
+	}
+	free(keys);
+	free(vals);
+	if (err)
+		return err;
 	err = flush_deletes(bl);
 	if (err)
 		return err;

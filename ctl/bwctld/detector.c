@@ -37,17 +37,29 @@ struct det_action {
 	time_t expires;
 };
 
+/* What the report remembers; allocated only for hosts that have any. */
+struct det_memo {
+	struct det_hit hits[DET_HITS_MAX];
+	unsigned int nhits, hit_head;
+	struct det_action hist[DET_HISTORY_MAX];
+	unsigned int nhist, hist_head;
+};
+
 struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
 	struct bwe_signals sig;		/* last evaluation */
 	struct bwe_decision dec;
 	bool evaluated;
-	struct det_hit hits[DET_HITS_MAX];
-	unsigned int nhits, hit_head;
-	struct det_action hist[DET_HISTORY_MAX];
-	unsigned int nhist, hist_head;
+	struct det_memo *m;		/* NULL until a hit or an action */
 };
+
+static struct det_memo *memo(struct det_host *h)
+{
+	if (!h->m)
+		h->m = calloc(1, sizeof(*h->m));
+	return h->m;
+}
 
 struct detector {
 	struct det_host **v;
@@ -86,6 +98,7 @@ void detector_fini(struct daemon *d)
 		return;
 	for (i = 0; i < dt->n; i++) {
 		bwe_detect_host_free(&dt->v[i]->h);
+		free(dt->v[i]->m);
 		free(dt->v[i]);
 	}
 	free(dt->v);
@@ -129,14 +142,15 @@ void detector_note_hit(struct daemon *d, const struct bwe_addr *host, const stru
 {
 	struct detector *dt = DT(d);
 	struct det_host *h = dt ? host_get(dt, host, true) : NULL;
+	struct det_memo *m = h ? memo(h) : NULL;
 	struct det_hit *x;
 
-	if (!h)
+	if (!m)
 		return;
-	x = &h->hits[h->hit_head];
-	h->hit_head = (h->hit_head + 1) % DET_HITS_MAX;
-	if (h->nhits < DET_HITS_MAX)
-		h->nhits++;
+	x = &m->hits[m->hit_head];
+	m->hit_head = (m->hit_head + 1) % DET_HITS_MAX;
+	if (m->nhits < DET_HITS_MAX)
+		m->nhits++;
 	memset(x, 0, sizeof(*x));
 	x->t = time(NULL);
 	x->peer = *peer;
@@ -149,18 +163,20 @@ void detector_note_action(struct daemon *d, const char *action, const struct st_
 {
 	struct detector *dt = DT(d);
 	struct det_host *h;
+	struct det_memo *m;
 	struct det_action *x;
 
 	if (!dt || (e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) ||
 	    e->pfx.plen != BWE_ADDR_BITS)
 		return;
 	h = host_get(dt, &e->pfx.addr, true);
-	if (!h)
+	m = h ? memo(h) : NULL;
+	if (!m)
 		return;
-	x = &h->hist[h->hist_head];
-	h->hist_head = (h->hist_head + 1) % DET_HISTORY_MAX;
-	if (h->nhist < DET_HISTORY_MAX)
-		h->nhist++;
+	x = &m->hist[m->hist_head];
+	m->hist_head = (m->hist_head + 1) % DET_HISTORY_MAX;
+	if (m->nhist < DET_HISTORY_MAX)
+		m->nhist++;
 	x->t = time(NULL);
 	snprintf(x->action, sizeof(x->action), "%s", action);
 	snprintf(x->actor, sizeof(x->actor), "%s", e->actor);
@@ -420,8 +436,8 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 	/* 2: does it connect to known malicious addresses or domains? */
 	x = json_object_new_object();
 	arr = json_object_new_array();
-	for (i = 0; h && i < h->nhits; i++) {
-		const struct det_hit *ht = &h->hits[(h->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+	for (i = 0; h && h->m && i < h->m->nhits; i++) {
+		const struct det_hit *ht = &h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
 		struct json_object *hj = json_object_new_object();
 		char p[BWE_ADDR_STRLEN];
 
@@ -437,7 +453,7 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 				       json_object_new_string(ht->indicator) : NULL);
 		json_object_array_add(arr, hj);
 	}
-	q2 = (s && s->st.bl_hits) || (h && h->nhits);
+	q2 = (s && s->st.bl_hits) || (h && h->m && h->m->nhits);
 	json_object_object_add(x, "answer", json_object_new_string(yes_no(q2)));
 	json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s ? s->st.bl_hits : 0));
 	json_object_object_add(x, "indicators", arr);
@@ -476,9 +492,9 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 	json_object_object_add(x, "throttle", te ? st_entry_json(te) : NULL);
 	json_object_object_add(o, "containment", x);
 	arr = json_object_new_array();
-	for (i = 0; h && i < h->nhist; i++) {
-		const struct det_action *ac = &h->hist[(h->hist_head + DET_HISTORY_MAX - h->nhist + i) %
-						       DET_HISTORY_MAX];
+	for (i = 0; h && h->m && i < h->m->nhist; i++) {
+		const struct det_action *ac = &h->m->hist[(h->m->hist_head + DET_HISTORY_MAX -
+							   h->m->nhist + i) % DET_HISTORY_MAX];
 		struct json_object *aj = json_object_new_object();
 
 		fmt_time(ac->t, t, sizeof(t));

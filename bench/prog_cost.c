@@ -1,0 +1,923 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * prog_cost.c - per-packet cost of the enforcer, cache-hot (BENCHMARKS.md
+ * tier 1): bpf_prog_test_run_opts with repeat >= 1,000,000 on one frame per
+ * path, against bare XDP_DROP / XDP_PASS programs, the enforcer's parser
+ * alone, and xdp-filter (Debian's xdp-tools) on the same frames, in one run.
+ *
+ * The enforcer is the real object (bwe_dp_open: private maps, nothing pinned,
+ * nothing attached), configured as tests/test_xdp.c does: network classes
+ * through lib/netclass.c, a blocklist of --entries entries (default 1M:
+ * random IPv4 /32s plus 10 % /16../24 networks, none in a test range) plus
+ * the fixture's entries through lib/blocklist.c, a throttle whose bucket never
+ * empties, and the event deduplication window of the daemon's default.
+ *
+ * A round runs every (program, frame) pair once, in a fixed order; a cell is
+ * the median over the rounds with its min-max. The difference to a baseline
+ * is taken per round (paired) and then summarised the same way.
+ *
+ * Output: one markdown section on stdout, diagnostics on stderr. Exit
+ * status: 0 when every row was measured (a missed goal is not a failure),
+ * 1 when something could not be measured, 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "blocklist.h"
+#include "dataplane.h"
+#include "netclass.h"
+#include "pktbuild.h"
+/* The generated skeleton casts away const; that is bpftool's code, not ours. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "prog_cost.skel.h"
+#pragma GCC diagnostic pop
+
+#define ROUNDS_DEFAULT   7
+#define ROUNDS_MAX       101
+#define REPEAT_DEFAULT   1000000u	/* test_run repeats per cell per round */
+#define REPEAT_MIN       1000u		/* below this the kernel's ns figure is noise */
+#define ENTRIES_DEFAULT  1000000u
+#define ENTRIES_MAX      4000000u
+#define QUICK_ROUNDS     3		/* --quick: a smoke run, not for the docs */
+#define QUICK_ENTRIES    100000u
+#define NET_PERCENT      10		/* share of /16../24 networks in the blocklist */
+#define DEFAULT_SEED     0x5eed2026u
+#define WARMUP_S         3.0		/* busy CPU before the first measurement */
+#define SPIN_BATCH       100000
+#define DEDUP_NS         (60ULL * 1000000000ULL)	/* event window: the daemon's default */
+#define THROTTLE_RATE    BWE_RATE_MAX			/* bytes/s: a bucket that never empties */
+#define THROTTLE_BURST   (1ULL << 40)			/* bytes */
+#define FEED_SYNTH       BWE_FEED_FIRST		/* the synthetic list's feed id */
+#define FEED_FIXTURE     (BWE_FEED_FIRST + 1)	/* the frames' own entries */
+#define V4_SLASH24_BITS  24
+#define XDPF_FLAG_DST    (1u << 1)	/* xdp-filter's MAP_FLAG_DST (common_kern_user.h) */
+#define XDPF_MAP_IPV4    "filter_ipv4"
+#define XDPF_OBJ         "xdpfilt_alw_ip.o"	/* allow policy: listed address -> drop */
+
+/* Where Debian's libxdp1 puts xdp-filter's BPF objects. */
+static const char *const xdpf_dirs[] = {
+	"/usr/lib/x86_64-linux-gnu/bpf",
+	"/usr/lib/aarch64-linux-gnu/bpf",
+	"/usr/lib/bpf",
+	"/usr/local/lib/bpf",
+};
+
+/* Test address ranges: no synthetic entry may touch them (TESTBED.md). */
+static const struct {
+	const char *pfx;
+} reserved[] = {
+	{ "198.18.0.0/15" }, { "192.0.2.0/24" }, { "198.51.100.0/24" }, { "203.0.113.0/24" },
+};
+
+/* The fixture world, test addresses only. */
+static const char *const nc_internal[] = { "198.18.0.0/16", "2001:db8:1::/64" };
+static const char *const nc_exempt[] = { "203.0.113.5" };
+#define HOST_QUARANTINED "198.18.0.66"
+#define HOST_THROTTLED   "198.18.0.77"
+static const char *const bl_fixture[] = { "203.0.113.66", "2001:db8:3::66" };
+
+enum prog {
+	P_BASE_DROP = 0,
+	P_BASE_PASS,
+	P_PARSE,
+	P_BWE,
+	P_XDPF,
+	P_MAX,
+};
+
+static const char *const prog_names[P_MAX] = {
+	[P_BASE_DROP] = "bare XDP_DROP",
+	[P_BASE_PASS] = "bare XDP_PASS",
+	[P_PARSE] = "parse only",
+	[P_BWE] = "**bwenforce**",
+	[P_XDPF] = "xdp-filter",
+};
+
+enum frame {
+	F_V4_PASS = 0,
+	F_V6_PASS,
+	F_V4_QINQ,
+	F_V4_BLOCK,
+	F_V6_BLOCK,
+	F_V4_QUAR,
+	F_V4_QUAR_EXEMPT,
+	F_V4_THROTTLE,
+	F_ARP,
+	F_MAX,
+};
+
+#define TCP_OUT(s, d) .src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = 443, \
+		      .payload = 64
+
+static const struct {
+	const char *name;
+	struct pb_spec spec;
+} frames[F_MAX] = {
+	[F_V4_PASS] = { "v4 TCP, clean peer", { TCP_OUT("198.18.0.10", "203.0.113.10") } },
+	[F_V6_PASS] = { "v6 TCP, clean peer", { TCP_OUT("2001:db8:1::10", "2001:db8:3::10") } },
+	[F_V4_QINQ] = { "v4 TCP in QinQ, clean peer",
+			{ TCP_OUT("198.18.0.10", "203.0.113.10"), .nvlan = 2,
+			  .vlan_id = { 100, 10 } } },
+	[F_V4_BLOCK] = { "v4 TCP, peer on the blocklist", { TCP_OUT("198.18.0.10", "203.0.113.66") } },
+	[F_V6_BLOCK] = { "v6 TCP, peer on the blocklist",
+			 { TCP_OUT("2001:db8:1::10", "2001:db8:3::66") } },
+	[F_V4_QUAR] = { "v4 TCP, quarantined host", { TCP_OUT(HOST_QUARANTINED, "203.0.113.10") } },
+	[F_V4_QUAR_EXEMPT] = { "v4 TCP, quarantined host to exempt peer",
+			       { TCP_OUT(HOST_QUARANTINED, "203.0.113.5") } },
+	[F_V4_THROTTLE] = { "v4 TCP, throttled host, bucket not empty",
+			    { TCP_OUT(HOST_THROTTLED, "203.0.113.10") } },
+	[F_ARP] = { "ARP (non-IP)", { .ethertype = ETH_P_ARP, .payload = 28 } },
+};
+
+/* One measured (program, frame) pair and what it must answer. */
+struct cell_def {
+	enum prog prog;
+	enum frame frame;
+	int action;		/* XDP_PASS / XDP_DROP */
+	int reason;		/* enum bwe_reason for the enforcer, -1 otherwise */
+};
+
+/* In the order a round runs them. */
+static const struct cell_def cells[] = {
+	{ P_BASE_DROP, F_V4_PASS, XDP_DROP, -1 },
+	{ P_BASE_PASS, F_V4_PASS, XDP_PASS, -1 },
+	{ P_PARSE, F_V4_PASS, XDP_PASS, -1 },
+	{ P_PARSE, F_V6_PASS, XDP_PASS, -1 },
+	{ P_PARSE, F_V4_QINQ, XDP_PASS, -1 },
+	{ P_PARSE, F_ARP, XDP_PASS, -1 },
+	{ P_BWE, F_V4_PASS, XDP_PASS, BWE_R_PASS },
+	{ P_BWE, F_V6_PASS, XDP_PASS, BWE_R_PASS },
+	{ P_BWE, F_V4_QINQ, XDP_PASS, BWE_R_PASS },
+	{ P_BWE, F_V4_BLOCK, XDP_DROP, BWE_R_BLOCK },
+	{ P_BWE, F_V6_BLOCK, XDP_DROP, BWE_R_BLOCK },
+	{ P_BWE, F_V4_QUAR, XDP_DROP, BWE_R_QUARANTINE },
+	{ P_BWE, F_V4_QUAR_EXEMPT, XDP_PASS, BWE_R_EXEMPT },
+	{ P_BWE, F_V4_THROTTLE, XDP_PASS, BWE_R_PASS },
+	{ P_BWE, F_ARP, XDP_PASS, BWE_R_NON_IP },
+	{ P_XDPF, F_V4_PASS, XDP_PASS, -1 },
+	{ P_XDPF, F_V4_BLOCK, XDP_DROP, -1 },
+};
+#define NCELLS (sizeof(cells) / sizeof(cells[0]))
+
+static const char *const reason_names[BWE_R_MAX] = {
+	[BWE_R_PASS] = "PASS", [BWE_R_NON_IP] = "NON_IP", [BWE_R_TRANSIT] = "TRANSIT",
+	[BWE_R_ALLOW] = "ALLOW", [BWE_R_EXEMPT] = "EXEMPT", [BWE_R_MONITOR] = "MONITOR",
+	[BWE_R_QUARANTINE] = "QUARANTINE", [BWE_R_BLOCK] = "BLOCK",
+	[BWE_R_THROTTLE] = "THROTTLE",
+};
+
+struct opts {
+	unsigned int rounds;
+	__u32 repeat;
+	__u32 entries;
+	__u32 seed;
+	const char *xdpf_path;	/* NULL: look in xdpf_dirs */
+	bool verbose;
+};
+
+struct stat3 {
+	double med, lo, hi;
+};
+
+struct bench {
+	struct bwe_dp *dp;
+	struct bwe_bl bl;
+	bool bl_ok;
+	struct prog_cost_bpf *base;
+	struct bpf_object *xdpf;	/* NULL when xdp-filter could not be loaded */
+	char xdpf_why[512];		/* why not, for the report */
+	char xdpf_file[256];
+	size_t xdpf_hosts;		/* IPv4 /32s loaded into xdp-filter */
+	int prog_fd[P_MAX];
+	__u8 pkt[F_MAX][BWE_PKT_MAX];
+	__u32 pkt_len[F_MAX];
+	size_t bl_entries, bl_hosts;	/* synthetic list loaded into the enforcer */
+	double load_s;
+};
+
+static bool verbose;
+
+static const char *errstr(int err)
+{
+	static char buf[128];
+
+	libbpf_strerror(err, buf, sizeof(buf));
+	return buf;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the synthetic blocklist (the shape of bench/map_scale.c's "mix") ---- */
+
+/* A bijection on 32 bits (murmur3 finaliser): distinct inputs, distinct hosts. */
+static __u32 perm32(__u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
+/* firehol_level1's /16../24 length mix, percent (as map_scale.c). */
+static const struct {
+	int len;
+	unsigned int percent;
+} net_lens[] = {
+	{ 16, 8 }, { 17, 1 }, { 18, 2 }, { 19, 4 }, { 20, 5 },
+	{ 21, 7 }, { 22, 35 }, { 23, 11 }, { 24, 27 },
+};
+#define NET_LENS (sizeof(net_lens) / sizeof(net_lens[0]))
+
+struct synth {
+	struct bwe_prefix *p;
+	size_t n, hosts;
+};
+
+static bool bit_get(const __u8 *bm, __u32 i)
+{
+	return bm[i >> 3] & (1u << (i & 7));
+}
+
+static void bit_set(__u8 *bm, __u32 i)
+{
+	bm[i >> 3] |= (__u8)(1u << (i & 7));
+}
+
+/* Paint the /24s of an IPv4 prefix (host order), or say whether any is painted. */
+static bool paint(__u8 *bm, __u32 net, int len, bool set)
+{
+	__u32 first = net >> 8, count = len >= V4_SLASH24_BITS ? 1 : 1u << (V4_SLASH24_BITS - len);
+	__u32 i;
+
+	for (i = 0; i < count; i++) {
+		if (set)
+			bit_set(bm, first + i);
+		else if (bit_get(bm, first + i))
+			return true;
+	}
+	return false;
+}
+
+static void push_v4(struct synth *s, __u32 host_order, int len)
+{
+	struct bwe_prefix *p = &s->p[s->n++];
+
+	memset(p, 0, sizeof(*p));
+	p->plen = (__u8)(BWE_V4_MAPPED_PLEN + len);
+	bwe_addr_from_v4(htonl(host_order), &p->addr);
+	if (len == BWE_V4_BITS)
+		s->hosts++;
+}
+
+/*
+ * n distinct, non-overlapping IPv4 entries: NET_PERCENT % networks with the
+ * net_lens mix, the rest random /32s; none touches a test range, so the
+ * frames' clean peers stay clean and their listed peers are listed only by
+ * the fixture.
+ */
+static int synth_make(struct synth *s, size_t n, __u32 seed)
+{
+	__u8 *bm = calloc((1u << V4_SLASH24_BITS) / 8, 1);
+	size_t nnet = n * NET_PERCENT / 100, l, i, tries;
+	__u32 k = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->p = calloc(n ? n : 1, sizeof(*s->p));
+	if (!bm || !s->p) {
+		free(bm);
+		free(s->p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		struct bwe_prefix r;
+
+		if (bwe_prefix_parse(reserved[i].pfx, &r, 0)) {
+			free(bm);
+			return -EINVAL;
+		}
+		paint(bm, ntohl(bwe_addr_v4(&r.addr)), bwe_prefix_family_len(&r), true);
+	}
+	/* Broadest first: a longer network then never straddles a painted one. */
+	for (l = 0; l < NET_LENS; l++) {
+		int len = net_lens[l].len;
+		size_t want = nnet * net_lens[l].percent / 100;
+
+		if (l == NET_LENS - 1)
+			want = nnet - s->n;	/* the rounding remainder */
+		for (i = 0, tries = 0; i < want && tries < 64 * (want + 1); tries++) {
+			__u32 net = perm32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
+
+			if (paint(bm, net, len, false))
+				continue;
+			paint(bm, net, len, true);
+			push_v4(s, net, len);
+			i++;
+		}
+	}
+	for (k = 0, tries = 0; s->n < n && tries < 4 * (size_t)n + 1024; tries++, k++) {
+		__u32 h = perm32(k + seed);
+
+		if (bit_get(bm, h >> 8))
+			continue;
+		push_v4(s, h, BWE_V4_BITS);
+	}
+	free(bm);
+	return s->n == n ? 0 : -ENOSPC;
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static int add_class(struct bwe_ncset *s, const char *text, __u32 flags)
+{
+	struct bwe_prefix p;
+	int err = bwe_prefix_parse(text, &p, 0);
+
+	return err ?: bwe_ncset_add(s, &p, flags);
+}
+
+static int setup_enforcer(struct bench *b, const struct synth *s)
+{
+	static const __u16 std_ports[] = { 53, 80, 443 };
+	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS };
+	struct bwe_dp_opts dpo = { 0 };
+	struct bwe_ncset nc;
+	struct bwe_addr thr;
+	size_t i;
+	int err;
+
+	err = bwe_dp_open(&b->dp, &dpo);
+	if (err) {
+		fprintf(stderr, "prog_cost: loading the enforcer: %s\n", errstr(err));
+		return err;
+	}
+	err = bwe_dp_config_set(b->dp, &cfg);
+	err = err ?: bwe_dp_std_ports_set(b->dp, std_ports, sizeof(std_ports) / sizeof(std_ports[0]));
+	if (err)
+		return err;
+
+	bwe_ncset_init(&nc);
+	for (i = 0; i < sizeof(nc_internal) / sizeof(nc_internal[0]) && !err; i++)
+		err = add_class(&nc, nc_internal[i], BWE_NC_INTERNAL);
+	for (i = 0; i < sizeof(nc_exempt) / sizeof(nc_exempt[0]) && !err; i++)
+		err = add_class(&nc, nc_exempt[i], BWE_NC_EXEMPT);
+	err = err ?: add_class(&nc, HOST_QUARANTINED, BWE_NC_QUARANTINE);
+	err = err ?: add_class(&nc, HOST_THROTTLED, BWE_NC_THROTTLE);
+	err = err ?: bwe_dp_netclass_apply(b->dp, &nc);
+	bwe_ncset_free(&nc);
+	err = err ?: bwe_addr_parse(HOST_THROTTLED, &thr);
+	err = err ?: bwe_dp_throttle_set(b->dp, &thr, THROTTLE_RATE, THROTTLE_BURST);
+	if (err) {
+		fprintf(stderr, "prog_cost: network classes / throttle: %s\n", errstr(err));
+		return err;
+	}
+
+	err = bwe_bl_init(&b->bl, b->dp);
+	if (err)
+		return err;
+	b->bl_ok = true;
+	for (i = 0; i < s->n && !err; i++)
+		err = bwe_bl_set(&b->bl, &s->p[i], bwe_ref(FEED_SYNTH, 0));
+	for (i = 0; i < sizeof(bl_fixture) / sizeof(bl_fixture[0]) && !err; i++) {
+		struct bwe_prefix p;
+
+		err = bwe_prefix_parse(bl_fixture[i], &p, 0);
+		err = err ?: bwe_bl_set(&b->bl, &p, bwe_ref(FEED_FIXTURE, 0));
+	}
+	err = err ?: bwe_bl_flush(&b->bl);
+	if (err) {
+		fprintf(stderr, "prog_cost: filling the blocklist: %s\n", errstr(err));
+		return err;
+	}
+	b->bl_entries = s->n;
+	b->bl_hosts = s->hosts;
+	return 0;
+}
+
+static int find_xdpf(const struct opts *o, char *path, size_t len)
+{
+	size_t i;
+
+	if (o->xdpf_path) {
+		snprintf(path, len, "%s", o->xdpf_path);
+		return access(path, R_OK) ? -errno : 0;
+	}
+	for (i = 0; i < sizeof(xdpf_dirs) / sizeof(xdpf_dirs[0]); i++) {
+		snprintf(path, len, "%s/%s", xdpf_dirs[i], XDPF_OBJ);
+		if (!access(path, R_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * xdp-filter's allow-policy IPv4/IPv6 object with the same IPv4 /32 hosts as
+ * the enforcer's synthetic list plus the fixture's v4 address, flagged "drop
+ * as destination". Its maps are pinned by name when xdp-filter loads them;
+ * here nothing is pinned (pin paths cleared) and filter_ipv4 is sized to hold
+ * the list. Any failure leaves b->xdpf NULL and says why.
+ */
+static void setup_xdpf(struct bench *b, const struct opts *o, const struct synth *s)
+{
+	struct bpf_object *obj = NULL;
+	struct bpf_program *prog;
+	struct bpf_map *map, *v4 = NULL;
+	__u32 *keys = NULL;
+	__u64 *vals = NULL;
+	int ncpus = libbpf_num_possible_cpus(), err;
+	size_t i, n = 0;
+	__u32 count;
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts, .elem_flags = BPF_ANY);
+
+	err = find_xdpf(o, b->xdpf_file, sizeof(b->xdpf_file));
+	if (err) {
+		snprintf(b->xdpf_why, sizeof(b->xdpf_why),
+			 "%s not found (Debian package libxdp1, from xdp-tools)", XDPF_OBJ);
+		return;
+	}
+	obj = bpf_object__open_file(b->xdpf_file, NULL);
+	if (!obj) {
+		err = -errno;
+		goto fail;
+	}
+	bpf_object__for_each_map(map, obj) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			goto fail;
+		if (!strcmp(bpf_map__name(map), XDPF_MAP_IPV4))
+			v4 = map;
+	}
+	prog = bpf_object__next_program(obj, NULL);
+	if (!v4 || !prog || ncpus <= 0) {
+		err = -ENOENT;
+		snprintf(b->xdpf_why, sizeof(b->xdpf_why),
+			 "%s has no %s map or no program", b->xdpf_file, XDPF_MAP_IPV4);
+		goto out;
+	}
+	err = bpf_map__set_max_entries(v4, (__u32)s->hosts + 1);
+	err = err ?: bpf_object__load(obj);
+	if (err)
+		goto fail;
+
+	keys = calloc(s->hosts + 1, sizeof(*keys));
+	vals = calloc((s->hosts + 1) * (size_t)ncpus, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < s->n; i++)
+		if (s->p[i].plen == BWE_ADDR_BITS)
+			keys[n++] = bwe_addr_v4(&s->p[i].addr);
+	keys[n++] = inet_addr(bl_fixture[0]);
+	for (i = 0; i < n * (size_t)ncpus; i++)
+		vals[i] = XDPF_FLAG_DST;
+	count = (__u32)n;
+	if (bpf_map_update_batch(bpf_map__fd(v4), keys, vals, &count, &bopts)) {
+		err = -errno;
+		goto fail;
+	}
+	b->xdpf_hosts = n;
+	b->prog_fd[P_XDPF] = bpf_program__fd(prog);
+	b->xdpf = obj;
+	obj = NULL;
+	goto out;
+fail:
+	snprintf(b->xdpf_why, sizeof(b->xdpf_why), "loading %s: %s", b->xdpf_file, errstr(err));
+out:
+	free(keys);
+	free(vals);
+	bpf_object__close(obj);
+	if (!b->xdpf)
+		fprintf(stderr, "prog_cost: xdp-filter not measured: %s\n", b->xdpf_why);
+}
+
+/* ---- measuring ----------------------------------------------------------- */
+
+static int run(const struct bench *b, enum prog p, enum frame f, __u32 repeat, __u32 *retval,
+	       __u32 *ns)
+{
+	__u8 out[BWE_PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, t,
+		.data_in = b->pkt[f],
+		.data_size_in = b->pkt_len[f],
+		.data_out = out,
+		.data_size_out = sizeof(out),
+		.repeat = repeat,
+	);
+
+	if (bpf_prog_test_run_opts(b->prog_fd[p], &t))
+		return -errno;
+	*retval = t.retval;
+	*ns = t.duration;	/* the kernel's own average: ns per repeat, truncated */
+	return 0;
+}
+
+/* One run of each cell: the right action, and for the enforcer the right reason. */
+static int check_cells(const struct bench *b, bool *skip)
+{
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	size_t i;
+	int err;
+
+	for (i = 0; i < NCELLS; i++) {
+		const struct cell_def *c = &cells[i];
+		__u32 ret, ns;
+
+		skip[i] = c->prog == P_XDPF && !b->xdpf;
+		if (skip[i])
+			continue;
+		err = bwe_dp_stats_read(b->dp, before);
+		err = err ?: run(b, c->prog, c->frame, 1, &ret, &ns);
+		err = err ?: bwe_dp_stats_read(b->dp, after);
+		if (err) {
+			fprintf(stderr, "prog_cost: %s on %s: %s\n", prog_names[c->prog],
+				frames[c->frame].name, errstr(err));
+			return err;
+		}
+		if ((int)ret != c->action ||
+		    (c->reason >= 0 && after[c->reason].packets - before[c->reason].packets != 1)) {
+			fprintf(stderr, "prog_cost: %s on %s: action %u (want %d)%s\n",
+				prog_names[c->prog], frames[c->frame].name, ret, c->action,
+				c->reason >= 0 ? ", or reason not counted" : "");
+			if (c->prog == P_XDPF) {	/* reported as not measured */
+				skip[i] = true;
+				continue;
+			}
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct stat3 summarise(const double *v, unsigned int n)
+{
+	double s[ROUNDS_MAX];
+	struct stat3 r;
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	r.lo = s[0];
+	r.hi = s[n - 1];
+	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return r;
+}
+
+static void warm_up_cpu(double secs)
+{
+	volatile __u64 sink = 0;
+	double end = now_s() + secs;
+
+	while (now_s() < end)
+		for (int i = 0; i < SPIN_BATCH; i++)
+			sink += (__u64)i;
+}
+
+static int pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -1 : cpu;
+}
+
+/* ---- report -------------------------------------------------------------- */
+
+static void fmt3(const struct stat3 *s, char *buf, size_t len, bool sign)
+{
+	if (sign)
+		snprintf(buf, len, "%+.0f (%+.0f…%+.0f)", s->med, s->lo, s->hi);
+	else
+		snprintf(buf, len, "%.0f (%.0f–%.0f)", s->med, s->lo, s->hi);
+}
+
+static const char *verdict_name(const struct cell_def *c)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s%s%s%s", c->action == XDP_DROP ? "DROP" : "PASS",
+		 c->reason >= 0 ? " (" : "", c->reason >= 0 ? reason_names[c->reason] : "",
+		 c->reason >= 0 ? ")" : "");
+	return buf;
+}
+
+/* The parse-only cell for a frame, or -1. */
+static int parse_cell(enum frame f)
+{
+	size_t i;
+
+	for (i = 0; i < NCELLS; i++)
+		if (cells[i].prog == P_PARSE && cells[i].frame == f)
+			return (int)i;
+	return -1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: prog_cost [--rounds R] [--repeat N] [--entries N] [--xdp-filter OBJ]\n"
+		"                 [--seed S] [--quick] [-v]\n"
+		"  --rounds R      interleaved rounds (default %u)\n"
+		"  --repeat N      test_run repeats per row per round, >= %u (default %u)\n"
+		"  --entries N     synthetic blocklist entries (default %u)\n"
+		"  --xdp-filter O  xdp-filter's %s (default: Debian's libxdp1 location)\n"
+		"  --quick         %u rounds, %u entries: a smoke run (options after it win)\n",
+		ROUNDS_DEFAULT, REPEAT_MIN, REPEAT_DEFAULT, ENTRIES_DEFAULT, XDPF_OBJ,
+		QUICK_ROUNDS, QUICK_ENTRIES);
+}
+
+/* The markdown section: method, table, what it shows. */
+static void print_report(const struct bench *b, const struct opts *o,
+			 double ns[NCELLS][ROUNDS_MAX], const bool *skip, double secs)
+{
+	struct stat3 bwe_v4_pass = { 0 }, bwe_v4_drop = { 0 }, xf_pass = { 0 }, xf_drop = { 0 };
+	struct stat3 d_v4_pass = { 0 }, d_v4_drop = { 0 };
+	bool xf_ok = false;
+	unsigned int r;
+	size_t i;
+
+	printf("### Per-packet cost (tier 1)\n\n");
+	printf("`build/bench/prog_cost`: each program runs one frame through "
+	       "`bpf_prog_test_run_opts` with repeat %u; the kernel's figure (ns per repeat, "
+	       "whole ns) is taken in %u interleaved rounds, every row once per round in the "
+	       "order shown; cells are the median over the rounds (min–max); a difference is "
+	       "taken within each round against the bare program of the same verdict (or the "
+	       "parser alone on the same frame), then summarised the same way. The enforcer "
+	       "holds %zu synthetic blocklist entries (%zu random IPv4 /32s, %zu /16–/24 "
+	       "networks, none in a test range) plus the frames' own entries; "
+	       "xdp-filter is `%s` with the same %zu IPv4 /32s in `filter_ipv4` "
+	       "(it takes no prefixes).\n\n",
+	       o->repeat, o->rounds, b->bl_entries, b->bl_hosts, b->bl_entries - b->bl_hosts,
+	       b->xdpf ? b->xdpf_file : XDPF_OBJ, b->bl_hosts);
+	printf("| program | frame | verdict | ns/packet | − bare same verdict, ns | "
+	       "− parse only, ns |\n");
+	printf("|---|---|---|---:|---:|---:|\n");
+	for (i = 0; i < NCELLS; i++) {
+		const struct cell_def *cd = &cells[i];
+		size_t base = cd->action == XDP_DROP ? 0 : 1;	/* cells[0], cells[1] */
+		bool bare = cd->prog == P_BASE_DROP || cd->prog == P_BASE_PASS;
+		int pc = parse_cell(cd->frame);
+		double diff[ROUNDS_MAX], dp[ROUNDS_MAX];
+		struct stat3 st, d, dpp;
+		char a[64], bb[64], cc[64];
+
+		if (skip[i]) {
+			printf("| %s | %s | %s | not measured | | |\n", prog_names[cd->prog],
+			       frames[cd->frame].name, verdict_name(cd));
+			continue;
+		}
+		for (r = 0; r < o->rounds; r++) {
+			diff[r] = ns[i][r] - ns[base][r];
+			dp[r] = pc >= 0 ? ns[i][r] - ns[pc][r] : 0;
+		}
+		st = summarise(ns[i], o->rounds);
+		d = summarise(diff, o->rounds);
+		fmt3(&st, a, sizeof(a), false);
+		if (bare)
+			snprintf(bb, sizeof(bb), "—");
+		else
+			fmt3(&d, bb, sizeof(bb), true);
+		if (pc >= 0 && !bare && cd->prog != P_PARSE) {
+			dpp = summarise(dp, o->rounds);
+			fmt3(&dpp, cc, sizeof(cc), true);
+		} else {
+			snprintf(cc, sizeof(cc), "—");
+		}
+		printf("| %s | %s | %s | %s | %s | %s |\n", prog_names[cd->prog],
+		       frames[cd->frame].name, verdict_name(cd), a, bb, cc);
+		if (cd->prog == P_BWE && cd->frame == F_V4_PASS) {
+			bwe_v4_pass = st;
+			d_v4_pass = d;
+		} else if (cd->prog == P_BWE && cd->frame == F_V4_BLOCK) {
+			bwe_v4_drop = st;
+			d_v4_drop = d;
+		} else if (cd->prog == P_XDPF && cd->frame == F_V4_PASS) {
+			xf_pass = st;
+			xf_ok = true;
+		} else if (cd->prog == P_XDPF && cd->frame == F_V4_BLOCK) {
+			xf_drop = st;
+		}
+	}
+	printf("\nNo numeric goal is set for this tier; it locates the cost. "
+	       "With %zu entries loaded, the enforcer passes a clean v4 packet in %.0f ns "
+	       "(%+.0f ns over a bare XDP_PASS) and drops a blocklisted v4 peer in %.0f ns "
+	       "(%+.0f ns over a bare XDP_DROP)", b->bl_entries, bwe_v4_pass.med,
+	       d_v4_pass.med, bwe_v4_drop.med, d_v4_drop.med);
+	if (xf_ok)
+		printf("; xdp-filter, which looks both addresses up in one hash and does nothing "
+		       "else, takes %.0f ns and %.0f ns on the same frames.\n", xf_pass.med,
+		       xf_drop.med);
+	else
+		printf("; xdp-filter was not measured: %s.\n", b->xdpf_why);
+	printf("Setup (entries, loads) took %.0f s, the whole run %.0f s.\n", b->load_s, secs);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "entries", required_argument, NULL, 'e' },
+		{ "xdp-filter", required_argument, NULL, 'x' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .rounds = ROUNDS_DEFAULT, .repeat = REPEAT_DEFAULT,
+			  .entries = ENTRIES_DEFAULT, .seed = DEFAULT_SEED };
+	static struct bench b;
+	struct synth syn = { 0 };
+	static double ns[NCELLS][ROUNDS_MAX];
+	bool skip[NCELLS];
+	unsigned long v;
+	char *end;
+	size_t i;
+	unsigned int r;
+	int c, err, cpu, failed = 0;
+	double t0;
+
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		errno = 0;
+		switch (c) {
+		case 'r':
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || v < 1 || v > ROUNDS_MAX)
+				goto usage;
+			o.rounds = (unsigned int)v;
+			break;
+		case 'n':
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || v < REPEAT_MIN || v > UINT32_MAX)
+				goto usage;
+			o.repeat = (__u32)v;
+			break;
+		case 'e':
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || v > ENTRIES_MAX)
+				goto usage;
+			o.entries = (__u32)v;
+			break;
+		case 'x':
+			o.xdpf_path = optarg;
+			break;
+		case 's':
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || v > UINT32_MAX)
+				goto usage;
+			o.seed = (__u32)v;
+			break;
+		case 'q':
+			o.rounds = QUICK_ROUNDS;
+			o.entries = QUICK_ENTRIES;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+	if (geteuid() != 0) {
+		fprintf(stderr, "prog_cost: needs root (loads BPF programs)\n");
+		return 1;
+	}
+
+	t0 = now_s();
+	for (i = 0; i < F_MAX; i++) {
+		int len = pb_build(&frames[i].spec, b.pkt[i], sizeof(b.pkt[i]));
+
+		if (len <= 0) {
+			fprintf(stderr, "prog_cost: building frame %s: %s\n", frames[i].name,
+				strerror(-len));
+			return 1;
+		}
+		b.pkt_len[i] = (__u32)len;
+	}
+	fprintf(stderr, "prog_cost: loading the enforcer with %u blocklist entries ...\n",
+		o.entries);
+	err = synth_make(&syn, o.entries, o.seed);
+	if (err) {
+		fprintf(stderr, "prog_cost: making %u entries: %s\n", o.entries, errstr(err));
+		goto cleanup;
+	}
+	err = setup_enforcer(&b, &syn);
+	if (err)
+		goto cleanup;
+	b.base = prog_cost_bpf__open_and_load();
+	if (!b.base) {
+		err = -errno;
+		fprintf(stderr, "prog_cost: loading prog_cost.bpf.o: %s\n", errstr(err));
+		goto cleanup;
+	}
+	b.prog_fd[P_BASE_DROP] = bpf_program__fd(b.base->progs.base_drop);
+	b.prog_fd[P_BASE_PASS] = bpf_program__fd(b.base->progs.base_pass);
+	b.prog_fd[P_PARSE] = bpf_program__fd(b.base->progs.parse_only);
+	b.prog_fd[P_BWE] = bwe_dp_prog_fd(b.dp);
+	setup_xdpf(&b, &o, &syn);
+	b.load_s = now_s() - t0;
+	err = check_cells(&b, skip);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < NCELLS; i++) {
+		if (cells[i].prog == P_XDPF && skip[i] && b.xdpf) {
+			snprintf(b.xdpf_why, sizeof(b.xdpf_why),
+				 "%s did not give PASS for the clean peer and DROP for the listed one",
+				 b.xdpf_file);
+			bpf_object__close(b.xdpf);
+			b.xdpf = NULL;
+		}
+	}
+	for (i = 0; i < NCELLS; i++)
+		skip[i] = skip[i] || (cells[i].prog == P_XDPF && !b.xdpf);
+
+	cpu = pin_cpu();
+	warm_up_cpu(WARMUP_S);
+	for (i = 0; i < NCELLS; i++) {	/* warm-up: JIT image, maps, caches */
+		__u32 ret, d;
+
+		if (!skip[i] && (err = run(&b, cells[i].prog, cells[i].frame, o.repeat / 10,
+					   &ret, &d)))
+			goto cleanup;
+	}
+	fprintf(stderr, "prog_cost: measuring, %u rounds on CPU %d ...\n", o.rounds, cpu);
+	for (r = 0; r < o.rounds; r++) {
+		for (i = 0; i < NCELLS; i++) {
+			__u32 ret, d;
+
+			if (skip[i])
+				continue;
+			err = run(&b, cells[i].prog, cells[i].frame, o.repeat, &ret, &d);
+			if (err) {
+				fprintf(stderr, "prog_cost: test_run: %s\n", errstr(err));
+				goto cleanup;
+			}
+			ns[i][r] = d;
+		}
+	}
+
+	print_report(&b, &o, ns, skip, now_s() - t0);
+	fflush(stdout);
+	for (i = 0; i < NCELLS; i++)
+		if (skip[i])
+			failed = 1;
+	err = 0;
+cleanup:
+	free(syn.p);
+	bpf_object__close(b.xdpf);
+	prog_cost_bpf__destroy(b.base);
+	if (b.bl_ok)
+		bwe_bl_free(&b.bl);
+	bwe_dp_close(b.dp);
+	return err || failed ? 1 : 0;
+usage:
+	usage(stderr);
+	return 2;
+}
