@@ -374,9 +374,14 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 {
 	struct feed_vec old = f->ents;
 	struct bwe_prefix *gone = NULL;
-	size_t i = 0, j = 0, ngone = 0, nadd = 0;
+	size_t *fresh = NULL, i = 0, j = 0, ngone = 0, nadd = 0;
 	time_t now = time(NULL);
 	int err = 0;
+
+	/* at most every new entry is an addition */
+	fresh = calloc(nv->n ? nv->n : 1, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
 
 	/* Carry first_seen over; collect the removed prefixes. */
 	while (i < old.n || j < nv->n) {
@@ -391,24 +396,23 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 
 			if (!t) {
 				free(gone);
+				free(fresh);
 				return -ENOMEM;
 			}
 			gone = t;
 			gone[ngone++] = old.v[i++].pfx;
 		} else {
-			nv->v[j++].first_seen = (__u32)now;
-			nadd++;
+			nv->v[j].first_seen = (__u32)now;
+			fresh[nadd++] = j++;
 		}
 	}
 	f->ents = *nv;
 	memset(nv, 0, sizeof(*nv));
 
-	/* Additions (and action changes) first ... */
-	for (j = 0; j < f->ents.n && !err; j++) {
-		const struct feed_ent *e = &f->ents.v[j];
+	/* Additions first ... */
+	for (j = 0; j < nadd && !err; j++) {
+		const struct feed_ent *e = &f->ents.v[fresh[j]];
 
-		if (vec_find(&old, &e->pfx) && old.n)
-			continue;
 		err = bwe_bl_set(&d->bl, &e->pfx, feeds_effective_ref(d, &e->pfx));
 	}
 	err = err ?: bwe_bl_flush(&d->bl);
@@ -419,6 +423,7 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 
 	vec_free(&old);
 	free(gone);
+	free(fresh);
 	count_families(f);
 	f->next_expiry = next_expiry_of(&f->ents);
 	*added = nadd;
@@ -623,8 +628,6 @@ static int feed_load(struct daemon *d, size_t idx, const char *body, size_t len,
 	f->last_error[0] = '\0';
 	f->failures = 0;
 	f->stale_reported = false;
-	if (!from_disk)
-		save_last_good(d, f, body, len);
 	report_overlaps(d, f);
 	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused",
 		 f->cfg->name, f->ents.n, f->v4, f->v6, f->ndoms, added, removed, st.rejected);
@@ -635,6 +638,9 @@ static int feed_load(struct daemon *d, size_t idx, const char *body, size_t len,
 	json_object_object_add(b, "removed", json_object_new_uint64(removed));
 	json_object_object_add(b, "rejected", json_object_new_uint64(st.rejected));
 	events_emit(d, ev);
+	/* the on-disk copy comes after enforcement: it only matters at the next start */
+	if (!from_disk)
+		save_last_good(d, f, body, len);
 	if (f->ndoms)
 		schedule_dns(d, idx);
 	return 0;
