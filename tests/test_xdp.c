@@ -635,6 +635,23 @@ static void test_events_dedup(void **state)
 	for (i = 0; i < 5; i++)
 		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
 	assert_int_equal(drain_events(), 5);
+
+	/* A full ring buffer: the rest are counted lost, nothing blocks. */
+	{
+		struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+		__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+		int len = pb_build(&hit, frame, sizeof(frame));
+		__u32 cap = BWE_EVENTS_BYTES / (sizeof(struct bwe_event) + 8), n = cap + 500;
+		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = (__u32)len,
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = n);
+
+		read_stats(before);
+		assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &topts), 0);
+		read_stats(after);
+		assert_int_equal(after[BWE_R_BLOCK].packets - before[BWE_R_BLOCK].packets, n);
+		assert_true(after[BWE_A_EVENT_LOST].packets - before[BWE_A_EVENT_LOST].packets >= n - cap);
+		assert_true(drain_events() <= (int)cap);
+	}
 	cfg.event_dedup_ns = DEDUP_NS;
 	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
 }

@@ -22,7 +22,8 @@
 #include "blocklist.bpf.h"
 
 #define NSEC_PER_SEC 1000000000ULL
-#define BWE_RUN_PRIO 10		/* early in a libxdp dispatcher chain: drops first */
+#define BWE_RUN_PRIO 10
+#define BWE_EV_RB_HDR 8		/* ring buffer record header, bytes */		/* early in a libxdp dispatcher chain: drops first */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -146,6 +147,13 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
 	__u64 *last;
 
+	/* No room for it: count it lost without touching the dedup map (a flood
+	 * of new pairs against a full ring must not pay an LRU update each). */
+	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
+	    BWE_EVENTS_BYTES) {
+		count(BWE_A_EVENT_LOST, ev->len);
+		return 0;
+	}
 	if (ev->type == BWE_EV_BLOCK_HIT)
 		key.peer = ev->peer;
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
