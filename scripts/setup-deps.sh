@@ -10,7 +10,8 @@ libbpf-dev libxdp-dev xdp-tools bpftool \
 libnl-3-dev libnl-route-3-dev libjson-c-dev libcyaml-dev \
 libcurl4-openssl-dev libcmocka-dev \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
-python3 jq procps psmisc util-linux"
+python3 jq procps psmisc util-linux coreutils \
+libclang-rt-14-dev"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup-deps.sh: must run as root (try: sudo $0)" >&2
