@@ -109,7 +109,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_MAX_LEN ?= 16384
 FUZZ_TARGETS ?= plain spamhaus spamhaus_json feodo_csv stix stix_pattern \
 		freeform domains auto
-FUZZ_SRCS    := $(wildcard lib/feed*.c) lib/addr.c
+FUZZ_SRCS    := $(wildcard lib/feed*.c) lib/addr.c lib/units.c
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 		-std=gnu11 -Wall -Wextra -Werror -Wstrict-prototypes \
@@ -118,7 +118,7 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_TARGET=$* -o $@ fuzz/fuzz_feed.c $(FUZZ_SRCS) $(FUZZ_LIBS)
 
