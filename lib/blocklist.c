@@ -352,6 +352,9 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 		if (!bl->t24_len[s] && *lane(bl, s))
 			*lane(bl, s) = 0;
 
+	/* Freshly created maps hold nothing the mirror does not know. */
+	if (!bl->dp->reused)
+		return 0;
 	/* Hosts: batch reads, a million keys in a few hundred syscalls. */
 	keys = calloc(SWEEP_BATCH, sizeof(*keys));
 	vals = calloc(SWEEP_BATCH, sizeof(*vals));

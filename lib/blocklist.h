@@ -53,7 +53,7 @@ void bwe_bl_free(struct bwe_bl *bl);
 int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
 /* Write queued host changes with batch operations. */
 int bwe_bl_flush(struct bwe_bl *bl);
-/* Remove from the kernel maps everything this mirror does not hold (after a restart). */
+/* Remove from the kernel maps everything this mirror does not hold (after a restart; nothing to do on freshly created maps). */
 int bwe_bl_sweep(struct bwe_bl *bl);
 /* The kernel's answer for one address, read from the maps as the program would. */
 __u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a);

@@ -97,6 +97,8 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 			err = bpf_map__set_pin_path(dp_map(dp, i), path);
 			if (err)
 				goto cleanup;
+			if (!strcmp(dp_maps[i].name, BWE_MAP_BL_HOST) && !access(path, F_OK))
+				dp->reused = true;
 		}
 	}
 	err = bwe_bpf__load(dp->skel);

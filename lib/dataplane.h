@@ -12,6 +12,7 @@
 #ifndef BWE_DATAPLANE_H
 #define BWE_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "bwe_abi.h"
 
@@ -31,6 +32,7 @@ struct bwe_dp {
 	struct bwe_tbl24_val *tbl24;	/* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	size_t tbl24_len;		/* bytes mapped */
 	int ncpus;			/* possible CPUs: per-CPU value count */
+	bool reused;			/* the pinned maps existed before this open */
 };
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);

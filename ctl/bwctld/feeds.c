@@ -221,7 +221,8 @@ static struct feeds *FS(const struct daemon *d)
 	return d->feeds;
 }
 
-__u8 feeds_effective_ref(struct daemon *d, const struct bwe_prefix *p)
+/* The ref a prefix gets from every source; self (may be NULL) is known to list it. */
+static __u8 effective_ref(struct daemon *d, const struct bwe_prefix *p, const struct feed *self)
 {
 	struct feeds *fs = FS(d);
 	__u8 drop = 0, mon = 0;
@@ -232,7 +233,7 @@ __u8 feeds_effective_ref(struct daemon *d, const struct bwe_prefix *p)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
-		if (!vec_find(&f->ents, p))
+		if (f != self && !vec_find(&f->ents, p))
 			continue;
 		if (f->cfg->action == BWE_ACT_MONITOR) {
 			if (!mon || f->id < mon)
@@ -244,6 +245,11 @@ __u8 feeds_effective_ref(struct daemon *d, const struct bwe_prefix *p)
 	if (drop)
 		return bwe_ref(drop, 0);
 	return mon ? bwe_ref(mon, 1) : BWE_REF_NONE;
+}
+
+__u8 feeds_effective_ref(struct daemon *d, const struct bwe_prefix *p)
+{
+	return effective_ref(d, p, NULL);
 }
 
 const char *feeds_name_of(const struct daemon *d, __u8 id)
@@ -409,11 +415,12 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 	f->ents = *nv;
 	memset(nv, 0, sizeof(*nv));
 
-	/* Additions first ... */
+	/* Additions first (room for them reserved at once) ... */
+	err = bwe_amap_reserve(&d->bl.hosts, d->bl.hosts.n + nadd);
 	for (j = 0; j < nadd && !err; j++) {
 		const struct feed_ent *e = &f->ents.v[fresh[j]];
 
-		err = bwe_bl_set(&d->bl, &e->pfx, feeds_effective_ref(d, &e->pfx));
+		err = bwe_bl_set(&d->bl, &e->pfx, effective_ref(d, &e->pfx, f));
 	}
 	err = err ?: bwe_bl_flush(&d->bl);
 	/* ... then removals: what no other source holds disappears. */
