@@ -148,19 +148,19 @@ $(BENCH_DIR)/%.bpf.o: bench/%.bpf.c | $(BENCH_DIR)
 $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(BENCH_DIR)/map_scale: bench/map_scale.c $(LIBBWE) | $(BENCH_DIR)/lookup.skel.h $(SKELS)
-	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $< $(LIBBWE) $(LDLIBS)
+$(BENCH_DIR)/map_scale: bench/map_scale.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/lookup.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
 .PRECIOUS: $(BUILD)/%.bpf.o $(BENCH_DIR)/%.bpf.o
 
 $(BENCH_DIR):
 	mkdir -p $@
 
-$(BENCH_DIR)/prog_cost: bench/prog_cost.c $(LIBBWE) | $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
-	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $< $(LIBBWE) $(LDLIBS)
+$(BENCH_DIR)/prog_cost: bench/prog_cost.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
-$(BENCH_DIR)/live_frames: bench/live_frames.c $(LIBBWE) | $(BENCH_DIR)/live_gen.skel.h $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
-	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $< $(LIBBWE) $(LDLIBS)
+$(BENCH_DIR)/live_frames: bench/live_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/live_gen.skel.h $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
 $(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h | $(BENCH_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)

@@ -38,6 +38,7 @@
 #include "blocklist.h"
 #include "dataplane.h"
 #include "map_scale.h"
+#include "bench_common.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
@@ -117,25 +118,6 @@ struct result {
 	double hit[BENCH_KEYS_MAX][V_MAX];	/* share of lookups that matched, last run */
 };
 
-static bool verbose;
-
-/* libbpf's own codes and errno values alike; err is -errno or a libbpf code. */
-static const char *errstr(int err)
-{
-	static char buf[128];
-
-	libbpf_strerror(err, buf, sizeof(buf));
-	return buf;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* libbpf's info and debug lines are noise here; demote them below -v. */
-	if (level != LIBBPF_WARN && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 /* ---- deterministic random numbers --------------------------------------- */
 
 static __u64 rng_next(__u64 *s)
@@ -146,17 +128,6 @@ static __u64 rng_next(__u64 *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
-}
-
-/* A bijection on 32 bits (murmur3 finaliser): distinct inputs, distinct hosts. */
-static __u32 perm32(__u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
 }
 
 /* ---- entry sets ---------------------------------------------------------- */
@@ -193,20 +164,6 @@ static int add_v4(struct entries *e, __u32 host_order, int len)
 	bwe_addr_from_v4(htonl(host_order), &p.addr);
 	return entries_add(e, &p);
 }
-
-/*
- * Network lengths of the mix, in percent: the /16../24 shape of
- * firehol_level1 (and of spamhaus_drop and et_block): /22 and /24 most
- * common, /16 a tenth.
- */
-static const struct {
-	int len;
-	unsigned int percent;
-} net_lens[] = {
-	{ 16, 8 }, { 17, 1 }, { 18, 2 }, { 19, 4 }, { 20, 5 },
-	{ 21, 7 }, { 22, 35 }, { 23, 11 }, { 24, 27 },
-};
-#define NET_LENS (sizeof(net_lens) / sizeof(net_lens[0]))
 
 /* n entries: n - nnet distinct random IPv4 hosts, then nnet distinct networks. */
 static int entries_synth(struct entries *e, size_t n, size_t nnet, __u32 seed)
@@ -868,14 +825,6 @@ static int pin_cpu(void)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -1 : cpu;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /*

@@ -39,6 +39,7 @@
 #include "addr.h"
 #include "blocklist.h"
 #include "dataplane.h"
+#include "bench_common.h"
 #include "netclass.h"
 #include "pktbuild.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
@@ -210,53 +211,7 @@ struct bench {
 	double load_s;
 };
 
-static bool verbose;
-
-static const char *errstr(int err)
-{
-	static char buf[128];
-
-	libbpf_strerror(err, buf, sizeof(buf));
-	return buf;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the synthetic blocklist (the shape of bench/map_scale.c's "mix") ---- */
-
-/* A bijection on 32 bits (murmur3 finaliser): distinct inputs, distinct hosts. */
-static __u32 perm32(__u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
-
-/* firehol_level1's /16../24 length mix, percent (as map_scale.c). */
-static const struct {
-	int len;
-	unsigned int percent;
-} net_lens[] = {
-	{ 16, 8 }, { 17, 1 }, { 18, 2 }, { 19, 4 }, { 20, 5 },
-	{ 21, 7 }, { 22, 35 }, { 23, 11 }, { 24, 27 },
-};
-#define NET_LENS (sizeof(net_lens) / sizeof(net_lens[0]))
 
 struct synth {
 	struct bwe_prefix *p;

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bench_common.h - what every benchmark tool shares (user space): libbpf
+ * logging behind -v, error text, a monotonic clock, and the shape of the
+ * synthetic blocklists (a bijection for distinct hosts and firehol_level1's
+ * /16../24 length mix), so prog_cost, map_scale and live_frames measure the
+ * same kind of list.
+ */
+#ifndef BWE_BENCH_COMMON_H
+#define BWE_BENCH_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+
+extern bool verbose;			/* -v: libbpf's info and debug lines too */
+
+/* libbpf's own codes and errno values alike; err is -errno or a libbpf code. */
+const char *errstr(int err);
+/* libbpf_set_print() callback: warnings always, the rest with -v. */
+int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
+/* CLOCK_MONOTONIC in seconds. */
+double now_s(void);
+/* A bijection on 32 bits (murmur3 finaliser): distinct inputs, distinct hosts. */
+__u32 perm32(__u32 x);
+
+struct bench_net_len {
+	int len;		/* IPv4 prefix length */
+	unsigned int percent;	/* share of the networks */
+};
+#define NET_LENS 9
+extern const struct bench_net_len net_lens[NET_LENS];	/* firehol_level1's mix */
+
+#endif /* BWE_BENCH_COMMON_H */
