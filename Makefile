@@ -30,6 +30,8 @@ LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBBWE   := $(BUILD)/libbwe.a
 
 BWCTLD_OBJS := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(wildcard ctl/bwctld/*.c))
+# Every bwctld module but main.o, for the unit tests of the daemon's layers.
+LIBBWCTLD   := $(BUILD)/libbwctld.a
 BWCTL_OBJS  := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(wildcard ctl/bwctl/*.c))
 CTL_PROGS := $(BUILD)/bwctld $(BUILD)/bwctl
 
@@ -73,6 +75,9 @@ $(LIBBWE): $(LIB_OBJS)
 $(BUILD)/bwctld: $(BWCTLD_OBJS) $(LIBBWE)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(LIBBWCTLD): $(filter-out %/main.o,$(BWCTLD_OBJS))
+	$(AR) rcs $@ $^
+
 $(BUILD)/bwctl: $(BWCTL_OBJS) $(LIBBWE)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -80,8 +85,8 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tests
-	$(CC) $(CFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS) -lcmocka
+$(BUILD)/tests/%: tests/%.c $(LIBBWCTLD) $(LIBBWE) | $(SKELS) $(BUILD)/tests
+	$(CC) $(CFLAGS) -Ictl/bwctld -o $@ $< $(LIBBWCTLD) $(LIBBWE) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tools
 	$(CC) $(CFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS)

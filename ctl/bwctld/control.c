@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * control.c - the control socket: peer credentials, request parsing, and the
- * commands that change state. Every request is validated whole before
- * anything changes, so bad input changes nothing; every change is written
- * to the state file before it is acknowledged; every request is logged
- * with its actor.
+ * control.c - the control socket (layer 6): peer credentials, request
+ * parsing, and the dispatch of commands. Arguments are checked for their
+ * shape here; every change then goes through the one transaction (ops.h),
+ * which applies the same guards to every actor, so bad input changes
+ * nothing; every request is logged with its actor.
  */
 #include <errno.h>
 #include <grp.h>
@@ -17,19 +17,25 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "bwctld.h"
+#include "control.h"
 #include "log.h"
 #include "proto.h"
+#include "util.h"
 
 #define CTL_BACKLOG     16
 #define CTL_RECV_MS     2000	/* a client must send its request within this */
-#define CTL_ITEMS_MAX   4096	/* hosts or CIDRs in one request */
+#define CTL_ITEMS_MAX   OPS_ITEMS_MAX	/* hosts or CIDRs in one request */
 #define CTL_GROUPS_MAX  256
 #define TOP_DEFAULT     20
 #define TOP_MAX         100000
 
+struct control {
+	struct control_deps d;
+	int fd;
+};
+
 struct request {
-	struct daemon *d;
+	struct control *c;
 	struct json_object *req;
 	struct actor who;
 	const char *cmd;
@@ -47,9 +53,11 @@ static struct json_object *bad(const char *fmt, ...)
 	return bwe_proto_err(BWE_ST_BADINPUT, "%s", msg);
 }
 
-int control_open(struct daemon *d)
+int control_open(struct control **out, const struct control_deps *deps)
 {
-	const char *path = d->cfg->paths.socket;
+	const struct bwe_cfgfile *cfg = *deps->q.cfg;
+	const char *path = cfg->paths.socket;
+	struct control *c;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
 	char *slash;
@@ -88,31 +96,45 @@ int control_open(struct daemon *d)
 		close(fd);
 		return err;
 	}
-	if (d->cfg->control_group) {
-		struct group *g = getgrnam(d->cfg->control_group);
+	if (cfg->control_group) {
+		struct group *g = getgrnam(cfg->control_group);
 
 		if (!g || chown(path, 0, g->gr_gid))
 			log_warnx("control_group %s: no such group; socket is root-only",
-				  d->cfg->control_group);
+				  cfg->control_group);
 		chmod(path, g ? 0660 : 0600);
 	} else {
 		chmod(path, 0600);
 	}
-	d->ctlfd = fd;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		unlink(path);
+		return -ENOMEM;
+	}
+	c->d = *deps;
+	c->fd = fd;
+	*out = c;
 	return 0;
 }
 
-void control_close(struct daemon *d)
+void control_close(struct control *c)
 {
-	if (d->ctlfd >= 0) {
-		close(d->ctlfd);
-		unlink(d->cfg->paths.socket);
-	}
-	d->ctlfd = -1;
+	if (!c)
+		return;
+	close(c->fd);
+	unlink((*c->d.q.cfg)->paths.socket);
+	free(c);
 }
 
-static bool peer_allowed(struct daemon *d, const struct ucred *cr, char *why, size_t len)
+int control_fd(const struct control *c)
 {
+	return c->fd;
+}
+
+static bool peer_allowed(struct control *c, const struct ucred *cr, char *why, size_t len)
+{
+	const struct bwe_cfgfile *cfg = *c->d.q.cfg;
 	struct passwd *pw;
 	struct group *g;
 	gid_t groups[CTL_GROUPS_MAX];
@@ -120,7 +142,7 @@ static bool peer_allowed(struct daemon *d, const struct ucred *cr, char *why, si
 
 	if (cr->uid == 0)
 		return true;
-	g = d->cfg->control_group ? getgrnam(d->cfg->control_group) : NULL;
+	g = cfg->control_group ? getgrnam(cfg->control_group) : NULL;
 	if (g) {
 		if (cr->gid == g->gr_gid)
 			return true;
@@ -146,7 +168,7 @@ static const char *arg_str(struct request *r, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Reason: optional string of at most BWCTLD_REASON_MAX - 1 bytes without control chars. */
+/* Reason: optional string of at most ST_REASON_MAX - 1 bytes without control chars. */
 static struct json_object *arg_reason(struct request *r, char *out)
 {
 	struct json_object *v;
@@ -159,9 +181,9 @@ static struct json_object *arg_reason(struct request *r, char *out)
 	if (!json_object_is_type(v, json_type_string))
 		return bad("%s: reason must be a string", r->cmd);
 	s = json_object_get_string(v);
-	if (strlen(s) >= BWCTLD_REASON_MAX)
+	if (strlen(s) >= ST_REASON_MAX)
 		return bad("%s: reason is %zu bytes; at most %d allowed", r->cmd, strlen(s),
-			   BWCTLD_REASON_MAX - 1);
+			   ST_REASON_MAX - 1);
 	for (i = 0; s[i]; i++)
 		if ((unsigned char)s[i] < 0x20)
 			return bad("%s: reason contains a control character", r->cmd);
@@ -249,232 +271,57 @@ static struct json_object *arg_prefixes(struct request *r, const char *key,
 	return NULL;
 }
 
-static bool list_covers(const struct bwe_cfg_prefixes *l, const struct bwe_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (bwe_prefix_covers(&l->v[i], p))
-			return true;
-	return false;
-}
-
-static bool list_overlaps(const struct bwe_cfg_prefixes *l, const struct bwe_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (bwe_prefix_covers(&l->v[i], p) || bwe_prefix_covers(p, &l->v[i]))
-			return true;
-	return false;
-}
-
-static bool state_overlaps(struct daemon *d, enum st_kind k, const struct bwe_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < d->state.n; i++) {
-		const struct st_entry *e = &d->state.v[i];
-
-		if (e->kind == k && (bwe_prefix_covers(&e->pfx, p) || bwe_prefix_covers(p, &e->pfx)))
-			return true;
-	}
-	return false;
-}
-
-static bool gateway_inside(const struct bwe_prefix *p)
-{
-	return p->plen == BWE_ADDR_BITS && is_gateway_addr(&p->addr);
-}
-
 /* ---- state-changing commands ---------------------------------------------- */
 
-/*
- * Validate, record, persist, enforce, report. kinds that live in the
- * network classes are enforced by one netclass rebuild after all entries.
- */
-static struct json_object *commit(struct request *r, struct st_entry *ents, size_t n, bool add)
+/* The transaction's answer as a reply: refusals are bad input, the rest failures. */
+static struct json_object *apply(struct request *r, const struct op_request *op)
 {
-	struct daemon *d = r->d;
-	struct st_table saved = d->state;
-	struct json_object *changed = json_object_new_array(), *res;
-	size_t i;
-	int err = 0;
+	struct json_object *changed = NULL, *res;
+	char err[OPS_ERR_LEN];
+	int e = ops_apply(r->c->d.ops, op, &changed, err, sizeof(err));
 
-	/* Work on a copy so a failed save leaves the table as it was. */
-	d->state.v = calloc(saved.cap ? saved.cap : 1, sizeof(*saved.v));
-	if (!d->state.v) {
-		d->state = saved;
-		json_object_put(changed);
-		return bwe_proto_err(BWE_ST_FAILED, "out of memory");
-	}
-	memcpy(d->state.v, saved.v, saved.n * sizeof(*saved.v));
-	for (i = 0; i < n && !err; i++)
-		err = add ? st_put(d, &ents[i]) : st_del(d, ents[i].kind, &ents[i].pfx);
-	err = err ?: st_save(d);
-	if (err) {
-		free(d->state.v);
-		d->state = saved;
-		json_object_put(changed);
-		return bwe_proto_err(BWE_ST_FAILED, "%s: cannot record the change: %s", r->cmd,
-				     strerror(-err));
-	}
-	free(saved.v);
-
-	for (i = 0; i < n; i++)
-		enforce_entry(d, &ents[i], add);
-	err = enforce_netclass(d);
-	for (i = 0; i < n; i++) {
-		events_state_change(d, r->cmd, &ents[i], r->who.text);
-		json_object_array_add(changed, st_entry_json(&ents[i]));
-	}
+	if (e == -EINVAL || e == -EPERM)
+		return bwe_proto_err(BWE_ST_BADINPUT, "%s", err);
+	if (e)
+		return bwe_proto_err(BWE_ST_FAILED, "%s", err);
 	res = json_object_new_object();
 	json_object_object_add(res, "changed", changed);
-	if (err)
-		return bwe_proto_err(BWE_ST_FAILED, "%s: recorded, but the maps could not be updated: %s",
-				     r->cmd, strerror(-err));
 	return bwe_proto_ok(res);
 }
 
-static struct json_object *cmd_add(struct request *r, enum st_kind kind, const char *key)
+static struct json_object *cmd_change(struct request *r, enum st_kind kind, const char *key,
+				      enum op_verb verb)
 {
-	struct daemon *d = r->d;
+	const struct bwe_cfgfile *cfg = *r->c->d.q.cfg;
+	struct op_request op = { .action = r->cmd, .verb = verb, .kind = kind, .who = &r->who };
 	struct bwe_prefix *p = NULL;
-	struct st_entry *ents = NULL;
 	struct json_object *e;
-	char reason[BWCTLD_REASON_MAX], buf[BWE_PREFIX_STRLEN];
-	__u64 ttl, rate = 0, burst = 0;
-	bool force = arg_bool(r, "force"), burst_given = false;
-	size_t n = 0, i;
-	time_t now = time(NULL);
+	char reason[ST_REASON_MAX];
 
-	if ((e = arg_prefixes(r, key, &p, &n)) || (e = arg_reason(r, reason)) ||
-	    (e = arg_u64(r, "ttl", &ttl, d->cfg->max_ttl_s, NULL)))
+	if ((e = arg_prefixes(r, key, &p, &op.n)) || (e = arg_reason(r, reason)))
 		goto out;
-	if (kind == ST_THROTTLE) {
+	op.pfx = p;
+	op.reason = reason[0] ? reason : NULL;
+	if (verb == OP_ADD) {
 		bool given;
 
-		if ((e = arg_u64(r, "rate", &rate, BWE_RATE_MAX, &given)))
+		op.force = arg_bool(r, "force");
+		if ((e = arg_u64(r, "ttl", &op.ttl_s, cfg->max_ttl_s, NULL)))
 			goto out;
-		if (!given || !rate) {
-			e = bad("throttle: a rate is required (bytes per second, 1..%llu)",
-				(unsigned long long)BWE_RATE_MAX);
-			goto out;
-		}
-		if ((e = arg_u64(r, "burst", &burst, UINT32_MAX, &burst_given)))
-			goto out;
-		if (!burst_given || !burst) {
-			burst = bwe_default_burst(d->cfg, rate);
+		if (kind == ST_THROTTLE) {
+			if ((e = arg_u64(r, "rate", &op.rate, BWE_RATE_MAX, &given)))
+				goto out;
+			if (!given || !op.rate) {
+				e = bad("throttle: a rate is required (bytes per second, 1..%llu)",
+					(unsigned long long)BWE_RATE_MAX);
+				goto out;
+			}
+			if ((e = arg_u64(r, "burst", &op.burst, UINT32_MAX, NULL)))
+				goto out;
 		}
 	}
-	ents = calloc(n, sizeof(*ents));
-	if (!ents) {
-		e = bwe_proto_err(BWE_ST_FAILED, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		struct bwe_prefix *x = &p[i];
-		int flen = bwe_prefix_family_len(x);
-		bool v4 = bwe_addr_is_v4(&x->addr) && x->plen >= BWE_V4_MAPPED_PLEN;
-
-		bwe_prefix_fmt(x, buf, sizeof(buf));
-		switch (kind) {
-		case ST_QUARANTINE:
-		case ST_THROTTLE:
-			if (!list_covers(&d->cfg->internal, x)) {
-				e = bad("%s: %s is not inside internal_networks: only internal hosts "
-					"can be %s", r->cmd, buf,
-					kind == ST_QUARANTINE ? "quarantined" : "throttled");
-				goto out;
-			}
-			if (!force && (list_overlaps(&d->cfg->allowlist, x) ||
-				       state_overlaps(d, ST_ALLOW, x))) {
-				e = bad("%s: %s is allowlisted; use --force to override", r->cmd, buf);
-				goto out;
-			}
-			if (!force && gateway_inside(x)) {
-				e = bad("%s: %s is an address of this gateway; use --force to override",
-					r->cmd, buf);
-				goto out;
-			}
-			if (kind == ST_THROTTLE && BWE_ADDR_BITS - x->plen > 12) {
-				e = bad("throttle: %s spans more than %d hosts; throttle hosts or "
-					"smaller networks", buf, BWCTLD_THROTTLE_HOSTS_MAX);
-				goto out;
-			}
-			break;
-		case ST_BLOCK:
-			if (flen < (v4 ? BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN)) {
-				e = bad("block: %s is broader than /%d; refusing", buf,
-					v4 ? BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN);
-				goto out;
-			}
-			if (list_covers(&d->cfg->internal, x)) {
-				e = bad("block: %s is inside internal_networks: quarantine internal "
-					"hosts instead", buf);
-				goto out;
-			}
-			if (list_covers(&d->cfg->allowlist, x) || list_covers(&d->cfg->exempt, x)) {
-				e = bad("block: %s is allowlisted or exempt and would never be blocked",
-					buf);
-				goto out;
-			}
-			if (!force && gateway_inside(x)) {
-				e = bad("block: %s is an address of this gateway", buf);
-				goto out;
-			}
-			break;
-		default:
-			break;
-		}
-		ents[i].kind = kind;
-		ents[i].pfx = *x;
-		snprintf(ents[i].reason, sizeof(ents[i].reason), "%s", reason);
-		snprintf(ents[i].actor, sizeof(ents[i].actor), "%s", r->who.text);
-		ents[i].since = now;
-		ents[i].expires = ttl ? now + (time_t)ttl : 0;
-		ents[i].rate = rate;
-		ents[i].burst = burst;
-	}
-	e = commit(r, ents, n, true);
+	e = apply(r, &op);
 out:
-	free(ents);
-	free(p);
-	return e;
-}
-
-static struct json_object *cmd_del(struct request *r, enum st_kind kind, const char *key)
-{
-	struct daemon *d = r->d;
-	struct bwe_prefix *p = NULL;
-	struct st_entry *ents = NULL;
-	struct json_object *e;
-	char reason[BWCTLD_REASON_MAX], buf[BWE_PREFIX_STRLEN];
-	size_t n = 0, i;
-
-	if ((e = arg_prefixes(r, key, &p, &n)) || (e = arg_reason(r, reason)))
-		goto out;
-	ents = calloc(n, sizeof(*ents));
-	if (!ents) {
-		e = bwe_proto_err(BWE_ST_FAILED, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		struct st_entry *cur = st_find(d, kind, &p[i]);
-
-		if (!cur) {
-			bwe_prefix_fmt(&p[i], buf, sizeof(buf));
-			e = bwe_proto_err(BWE_ST_FAILED, "%s: %s has no %s entry", r->cmd, buf,
-					  st_kind_name(kind));
-			goto out;
-		}
-		ents[i] = *cur;
-		if (reason[0])
-			snprintf(ents[i].reason, sizeof(ents[i].reason), "%s", reason);
-	}
-	e = commit(r, ents, n, false);
-out:
-	free(ents);
 	free(p);
 	return e;
 }
@@ -490,15 +337,15 @@ static struct json_object *cmd_list(struct request *r)
 	struct json_object *arr;
 	size_t i, j;
 
-	for (j = 0; kind && j < sizeof(kinds) / sizeof(kinds[0]); j++)
+	for (j = 0; kind && j < ARRAY_SIZE(kinds); j++)
 		if (!strcmp(kind, kinds[j].name))
 			break;
-	if (!kind || j == sizeof(kinds) / sizeof(kinds[0]))
+	if (!kind || j == ARRAY_SIZE(kinds))
 		return bad("list: kind must be quarantine, throttle, blocks, exempt or allow");
 	arr = json_object_new_array();
-	for (i = 0; i < r->d->state.n; i++)
-		if (r->d->state.v[i].kind == kinds[j].k)
-			json_object_array_add(arr, st_entry_json(&r->d->state.v[i]));
+	for (i = 0; i < st_count(r->c->d.q.st); i++)
+		if (st_at(r->c->d.q.st, i)->kind == kinds[j].k)
+			json_object_array_add(arr, st_entry_json(st_at(r->c->d.q.st, i)));
 	return bwe_proto_ok(arr);
 }
 
@@ -517,7 +364,7 @@ static struct json_object *cmd_top(struct request *r)
 		sort = "tx";
 	if (strcmp(sort, "tx") && strcmp(sort, "rx") && strcmp(sort, "drops") && strcmp(sort, "rate"))
 		return bad("top: sort must be tx, rx, drops or rate");
-	return bwe_proto_ok(query_top(r->d, (int)n, sort));
+	return bwe_proto_ok(query_top(&r->c->d.q, (int)n, sort));
 }
 
 static struct json_object *cmd_lookup(struct request *r)
@@ -527,94 +374,22 @@ static struct json_object *cmd_lookup(struct request *r)
 
 	if (!s || bwe_addr_parse(s, &a))
 		return bad("lookup: \"%s\" is not an IPv4/IPv6 address", s ? s : "");
-	return bwe_proto_ok(query_lookup(r->d, &a));
+	return bwe_proto_ok(query_lookup(&r->c->d.q, &a));
 }
 
-static struct json_object *iface_json(const struct bwe_iface *ifc)
+static struct json_object *cmd_iface(struct request *r, bool attach)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(ifc->name));
-	json_object_object_add(o, "ifindex", json_object_new_int(ifc->ifindex));
-	json_object_object_add(o, "prog_id", json_object_new_uint64(ifc->prog_id));
-	json_object_object_add(o, "attached_mode", json_object_new_string(
-		ifc->mode == XDP_MODE_NATIVE ? "native" : ifc->mode == XDP_MODE_SKB ? "generic" : "none"));
-	json_object_object_add(o, "multiprog", json_object_new_boolean(ifc->multiprog));
-	json_object_object_add(o, "note", json_object_new_string(ifc->note));
-	return o;
-}
-
-static struct json_object *cmd_attach(struct request *r)
-{
-	struct daemon *d = r->d;
-	const char *name = arg_str(r, "iface"), *mode = arg_str(r, "mode");
-	enum bwe_attach_mode m = BWE_MODE_AUTO;
-	struct bwe_iface *ifc;
-	int err;
-
-	if (!name || !name[0] || strlen(name) >= sizeof(ifc->name) || strchr(name, '/'))
-		return bad("attach: \"%s\" is not an interface name", name ? name : "");
-	if (mode && !strcmp(mode, "native"))
-		m = BWE_MODE_NATIVE;
-	else if (mode && !strcmp(mode, "generic"))
-		m = BWE_MODE_GENERIC;
-	else if (mode && strcmp(mode, "auto"))
-		return bad("attach: mode must be native, generic or auto");
-	ifc = iface_find(d, name);
-	if (!ifc) {
-		struct bwe_iface *v = reallocarray(d->ifaces, d->n_ifaces + 1, sizeof(*v));
-
-		if (!v)
-			return bwe_proto_err(BWE_ST_FAILED, "out of memory");
-		d->ifaces = v;
-		ifc = &d->ifaces[d->n_ifaces++];
-		memset(ifc, 0, sizeof(*ifc));
-		snprintf(ifc->name, sizeof(ifc->name), "%s", name);
-	}
-	ifc->want = m;
-	err = bwe_attach(ifc, bwe_dp_prog_fd(d->dp));
-	if (err)
-		return bwe_proto_err(BWE_ST_FAILED, "attach %s: %s%s%s", name, strerror(-err),
-				     ifc->note[0] ? ": " : "", ifc->note);
-	log_info("attached to %s (%s) for %s", name, bwe_attach_mode_name(m), r->who.text);
-	return bwe_proto_ok(iface_json(ifc));
-}
-
-static struct json_object *cmd_detach(struct request *r)
-{
-	struct daemon *d = r->d;
 	const char *name = arg_str(r, "iface");
-	struct json_object *res = json_object_new_object(), *arr = json_object_new_array();
-	size_t i;
-	int err = 0;
+	struct json_object *res = NULL;
+	char err[IFACES_ERR_LEN];
+	int e = attach ? ifaces_attach(r->c->d.q.ifaces, name, arg_str(r, "mode"), &r->who, &res,
+				       err, sizeof(err))
+		       : ifaces_detach(r->c->d.q.ifaces, name, &r->who, &res, err, sizeof(err));
 
-	if (name && !iface_find(d, name)) {
-		json_object_put(res);
-		json_object_put(arr);
-		return bad("detach: %s is not an interface of this daemon", name);
-	}
-	for (i = 0; i < d->n_ifaces; i++) {
-		struct bwe_iface *ifc = &d->ifaces[i];
-
-		if (name && strcmp(ifc->name, name))
-			continue;
-		err = bwe_detach(ifc) ?: err;
-		ifc->want = BWE_MODE_AUTO;
-		snprintf(ifc->note, sizeof(ifc->note), "detached by uid %u", (unsigned)r->who.uid);
-		json_object_array_add(arr, json_object_new_string(ifc->name));
-		log_info("detached from %s for %s", ifc->name, r->who.text);
-	}
-	json_object_object_add(res, "detached", arr);
-	if (!name) {
-		/* all of it: the pins go too (the daemon's own references keep the maps alive) */
-		err = bwe_dp_unpin(d->cfg->paths.pin_dir) ?: err;
-		json_object_object_add(res, "unpinned", json_object_new_string(d->cfg->paths.pin_dir));
-		log_info("maps unpinned from %s for %s", d->cfg->paths.pin_dir, r->who.text);
-	}
-	if (err) {
-		json_object_put(res);
-		return bwe_proto_err(BWE_ST_FAILED, "detach: %s", strerror(-err));
-	}
+	if (e == -EINVAL)
+		return bwe_proto_err(BWE_ST_BADINPUT, "%s", err);
+	if (e)
+		return bwe_proto_err(BWE_ST_FAILED, "%s", err);
 	return bwe_proto_ok(res);
 }
 
@@ -625,8 +400,8 @@ static struct json_object *cmd_report(struct request *r)
 
 	if (!s || bwe_addr_parse(s, &a))
 		return bad("report: \"%s\" is not an IPv4/IPv6 address", s ? s : "");
-	hosts_sample(r->d);
-	return bwe_proto_ok(detector_report(r->d, &a));
+	hosts_sample(r->c->d.q.hosts);
+	return bwe_proto_ok(detector_report(r->c->d.detector, &a));
 }
 
 static struct json_object *cmd_feeds_refresh(struct request *r)
@@ -634,11 +409,11 @@ static struct json_object *cmd_feeds_refresh(struct request *r)
 	const char *name = arg_str(r, "name");
 	struct json_object *names = json_object_new_array(), *res;
 
-	if (feeds_refresh(r->d, name, names)) {
+	if (feeds_refresh(r->c->d.q.feeds, name, names)) {
 		json_object_put(names);
 		return bad("feeds refresh: no feed named \"%.64s\"", name);
 	}
-	log_info("feeds refreshed for %s", r->who.text);
+	log_info("feeds refreshed for uid %u", r->who.uid);
 	res = json_object_new_object();
 	json_object_object_add(res, "refreshed", names);
 	return bwe_proto_ok(res);
@@ -660,14 +435,14 @@ static struct json_object *dispatch(struct request *r)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(edits); i++)
 		if (!strcmp(r->cmd, edits[i].cmd))
-			return edits[i].add ? cmd_add(r, edits[i].kind, edits[i].key)
-					    : cmd_del(r, edits[i].kind, edits[i].key);
+			return cmd_change(r, edits[i].kind, edits[i].key,
+					  edits[i].add ? OP_ADD : OP_DEL);
 	if (!strcmp(r->cmd, "status"))
-		return bwe_proto_ok(query_status(r->d));
+		return bwe_proto_ok(query_status(&r->c->d.q));
 	if (!strcmp(r->cmd, "stats")) {
-		struct json_object *s = query_stats(r->d);
+		struct json_object *s = query_stats(&r->c->d.q);
 
 		return s ? bwe_proto_ok(s) : bwe_proto_err(BWE_ST_FAILED, "stats: cannot read counters");
 	}
@@ -678,41 +453,45 @@ static struct json_object *dispatch(struct request *r)
 	if (!strcmp(r->cmd, "lookup"))
 		return cmd_lookup(r);
 	if (!strcmp(r->cmd, "attach"))
-		return cmd_attach(r);
+		return cmd_iface(r, true);
 	if (!strcmp(r->cmd, "detach"))
-		return cmd_detach(r);
+		return cmd_iface(r, false);
 	if (!strcmp(r->cmd, "report"))
 		return cmd_report(r);
 	if (!strcmp(r->cmd, "feeds"))
-		return bwe_proto_ok(feeds_list_json(r->d));
+		return bwe_proto_ok(feeds_list_json(r->c->d.q.feeds));
 	if (!strcmp(r->cmd, "feeds_refresh"))
 		return cmd_feeds_refresh(r);
 	return bad("unknown command \"%.64s\"", r->cmd);
 }
 
+/* The peer as a typed actor; argv is what the client says it ran (shown, not trusted). */
 static void describe_actor(struct actor *who, const struct ucred *cr, const char *argv)
 {
 	struct passwd *pw = getpwuid(cr->uid);
 	char shown[96];
+	size_t i;
 
+	snprintf(shown, sizeof(shown), "%s", argv ? argv : "");
+	for (i = 0; shown[i]; i++)
+		if ((unsigned char)shown[i] < 0x20)
+			shown[i] = '?';
+	actor_set(who, ACTOR_OPERATOR, pw ? pw->pw_name : "?", shown);
 	who->uid = cr->uid;
 	who->pid = cr->pid;
-	snprintf(who->user, sizeof(who->user), "%s", pw ? pw->pw_name : "?");
-	snprintf(shown, sizeof(shown), "%s", argv ? argv : "");
-	snprintf(who->text, sizeof(who->text), "uid=%u(%s) pid=%d%s%s", (unsigned)cr->uid,
-		 who->user, (int)cr->pid, shown[0] ? ": " : "", shown);
 }
 
-void control_accept(struct daemon *d)
+void control_accept(struct control *c)
 {
-	struct request r = { .d = d };
+	struct request r = { .c = c };
+	char text[ACTOR_TEXT_MAX];
 	struct json_object *reply = NULL;
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
 	char why[160];
 	int fd, err;
 
-	fd = accept4(d->ctlfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
@@ -724,13 +503,14 @@ void control_accept(struct daemon *d)
 	err = bwe_proto_recv(fd, BWE_PROTO_REQ_MAX, CTL_RECV_MS, &r.req);
 	if (!err)
 		describe_actor(&r.who, &cr, arg_str(&r, "argv"));
-	if (!peer_allowed(d, &cr, why, sizeof(why))) {
-		log_warnx("refused control request from %s: %s", r.who.text, why);
+	actor_fmt(&r.who, text, sizeof(text));
+	if (!peer_allowed(c, &cr, why, sizeof(why))) {
+		log_warnx("refused control request from %s: %s", text, why);
 		reply = bwe_proto_err(BWE_ST_FAILED, "%s", why);
 		goto send;
 	}
 	if (err) {
-		log_warnx("bad control request from %s: %s", r.who.text,
+		log_warnx("bad control request from %s: %s", text,
 			  err == -EMSGSIZE ? "oversized" : err == -EBADMSG ? "not a JSON object" :
 			  strerror(-err));
 		if (err == -EMSGSIZE || err == -EBADMSG)
@@ -744,7 +524,7 @@ void control_accept(struct daemon *d)
 		reply = bad("request has no \"cmd\"");
 		goto send;
 	}
-	log_info("request %.32s from %s", r.cmd, r.who.text);
+	log_info("request %.32s from %s", r.cmd, text);
 	reply = dispatch(&r);
 send:
 	if (reply) {

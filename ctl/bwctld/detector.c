@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * detector.c - detection and escalation: every policy interval, each
- * internal host's sampled counters go through lib/detect.c (baselines,
- * signals, rules, guard rails); decisions become alerts, throttles or
- * quarantines with TTLs, recorded like an operator's (actor "rule:NAME")
- * and carrying their evidence. Also the per-host memory behind
- * `bwctl report`: blocklist hits with feed and indicator, and the history
- * of actions on the host.
+ * detector.c - detection and escalation (layer 4, a source of change):
+ * every policy interval, each internal host's sampled counters go through
+ * lib/detect.c (baselines, signals, rules, guard rails); decisions become
+ * alerts, or throttles and quarantines with TTLs that go through the one
+ * transaction (ops.h) with the rule as the actor, the same guards as an
+ * operator's command, and their evidence in the event. Also the per-host
+ * memory behind `bwctl report`: blocklist hits with feed and indicator, and
+ * the history of actions on the host, learnt as an observer of ops.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bwctld.h"
+#include "addrmap.h"
 #include "detect.h"
+#include "detector.h"
 #include "log.h"
+#include "util.h"
 
 #define DET_HITS_MAX    16	/* blocklist hits remembered per host */
 #define DET_HISTORY_MAX 32	/* actions remembered per host */
@@ -25,6 +28,7 @@ struct det_hit {
 	time_t t;
 	struct bwe_addr peer;
 	__u8 ref;
+	char feed[BWE_FEED_NAME_MAX];
 	char entry[BWE_PREFIX_STRLEN];
 	char indicator[96];
 };
@@ -32,8 +36,8 @@ struct det_hit {
 struct det_action {
 	time_t t;
 	char action[16];
-	char actor[BWCTLD_ACTOR_MAX];
-	char reason[BWCTLD_REASON_MAX];
+	struct actor actor;
+	char reason[ST_REASON_MAX];
 	time_t expires;
 };
 
@@ -62,6 +66,13 @@ static struct det_memo *memo(struct det_host *h)
 }
 
 struct detector {
+	const struct bwe_cfgfile *cfg;
+	struct bwe_dp *dp;
+	const struct hosts *hosts;
+	const struct st_store *st;
+	const struct enforcer *enf;
+	struct ops *ops;
+	struct evlog *log;
 	struct det_host **v;
 	size_t n;
 	struct bwe_amap idx;		/* addr -> index into v */
@@ -70,28 +81,46 @@ struct detector {
 	time_t epoch_start;
 };
 
-static struct detector *DT(struct daemon *d)
-{
-	return d->detector;
-}
+static void on_change(void *ctx, const char *action, enum op_verb verb,
+		      const struct st_entry *e, const struct actor *who);
+static void on_hit(void *ctx, const struct ops_hit *hit);
 
-int detector_init(struct daemon *d)
+int detector_new(struct detector **out, const struct detector_deps *deps)
 {
 	struct detector *dt = calloc(1, sizeof(*dt));
+	struct ops_observer obs = { .changed = on_change, .hit = on_hit };
+	int err;
 
 	if (!dt)
 		return -ENOMEM;
+	dt->cfg = deps->cfg;
+	dt->dp = deps->dp;
+	dt->hosts = deps->hosts;
+	dt->st = deps->st;
+	dt->enf = deps->enf;
+	dt->ops = deps->ops;
+	dt->log = deps->log;
 	bwe_amap_init(&dt->idx);
 	bwe_detect_global_init(&dt->g, time(NULL));
 	dt->epoch_start = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &dt->last_run);
-	d->detector = dt;
+	obs.ctx = dt;
+	err = ops_observe(dt->ops, &obs);
+	if (err) {
+		free(dt);
+		return err;
+	}
+	*out = dt;
 	return 0;
 }
 
-void detector_fini(struct daemon *d)
+void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg)
 {
-	struct detector *dt = DT(d);
+	dt->cfg = cfg;
+}
+
+void detector_free(struct detector *dt)
+{
 	size_t i;
 
 	if (!dt)
@@ -104,7 +133,6 @@ void detector_fini(struct daemon *d)
 	free(dt->v);
 	bwe_amap_free(&dt->idx);
 	free(dt);
-	d->detector = NULL;
 }
 
 static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, bool create)
@@ -137,11 +165,10 @@ static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, 
 
 /* ---- memory for the report ---------------------------------------------------- */
 
-void detector_note_hit(struct daemon *d, const struct bwe_addr *host, const struct bwe_addr *peer,
-		       __u8 ref, const char *entry, const char *indicator)
+static void on_hit(void *ctx, const struct ops_hit *hit)
 {
-	struct detector *dt = DT(d);
-	struct det_host *h = dt ? host_get(dt, host, true) : NULL;
+	struct detector *dt = ctx;
+	struct det_host *h = host_get(dt, &hit->host, true);
 	struct det_memo *m = h ? memo(h) : NULL;
 	struct det_hit *x;
 
@@ -153,21 +180,23 @@ void detector_note_hit(struct daemon *d, const struct bwe_addr *host, const stru
 		m->nhits++;
 	memset(x, 0, sizeof(*x));
 	x->t = time(NULL);
-	x->peer = *peer;
-	x->ref = ref;
-	snprintf(x->entry, sizeof(x->entry), "%s", entry ? entry : "");
-	snprintf(x->indicator, sizeof(x->indicator), "%s", indicator ? indicator : "");
+	x->peer = hit->peer;
+	x->ref = hit->ref;
+	snprintf(x->feed, sizeof(x->feed), "%s", hit->feed ? hit->feed : "?");
+	snprintf(x->entry, sizeof(x->entry), "%s", hit->entry ? hit->entry : "");
+	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
 }
 
-void detector_note_action(struct daemon *d, const char *action, const struct st_entry *e)
+/* Every change to operator state: the host's history, and a rule's reset. */
+static void on_change(void *ctx, const char *action, enum op_verb verb,
+		      const struct st_entry *e, const struct actor *who)
 {
-	struct detector *dt = DT(d);
+	struct detector *dt = ctx;
 	struct det_host *h;
 	struct det_memo *m;
 	struct det_action *x;
 
-	if (!dt || (e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) ||
-	    e->pfx.plen != BWE_ADDR_BITS)
+	if ((e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) || e->pfx.plen != BWE_ADDR_BITS)
 		return;
 	h = host_get(dt, &e->pfx.addr, true);
 	m = h ? memo(h) : NULL;
@@ -179,12 +208,12 @@ void detector_note_action(struct daemon *d, const char *action, const struct st_
 		m->nhist++;
 	x->t = time(NULL);
 	snprintf(x->action, sizeof(x->action), "%s", action);
-	snprintf(x->actor, sizeof(x->actor), "%s", e->actor);
+	x->actor = *who;
 	snprintf(x->reason, sizeof(x->reason), "%s", e->reason);
 	x->expires = e->expires;
-	/* an operator lifting an automatic action early resets the rule's state */
-	if ((!strcmp(action, "release") || !strcmp(action, "unthrottle")) &&
-	    !strncmp(e->actor, "rule:", 5))
+	/* someone lifting an automatic action early resets the rule's state */
+	if (verb == OP_DEL && e->actor.kind == ACTOR_RULE && who->kind != ACTOR_EXPIRY &&
+	    who->kind != ACTOR_RULE)
 		bwe_detect_host_released(&h->h);
 }
 
@@ -259,80 +288,99 @@ static struct json_object *shapes_json(const struct bwe_signals *s, const struct
 
 /* ---- acting on a decision -------------------------------------------------------------- */
 
-static int apply(struct daemon *d, struct det_host *h, const struct bwe_decision *dec)
+/* The event fields a rule's decision adds: the rule, its evidence, the guards. */
+static struct json_object *decision_json(const struct det_host *h, const struct bwe_decision *dec,
+					 const struct bwe_policy *pol, const char *ev_text)
 {
-	const struct bwe_policy *pol = &d->cfg->policy;
-	enum st_kind kind = dec->action == BWE_RESP_QUARANTINE ? ST_QUARANTINE : ST_THROTTLE;
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "event.kind", json_object_new_string("alert"));
+	json_object_object_add(a, "rule.name", json_object_new_string(dec->rule_name));
+	json_object_object_add(a, "event.reason", json_object_new_string(ev_text));
+	json_object_object_add(a, "bwenforce.evidence", evidence_json(dec));
+	json_object_object_add(a, "bwenforce.response",
+			       json_object_new_string(bwe_response_name(dec->action)));
+	json_object_object_add(a, "bwenforce.wanted",
+			       json_object_new_string(bwe_response_name(dec->wanted)));
+	json_object_object_add(a, "bwenforce.guards", guards_json(dec->guards));
+	json_object_object_add(a, "bwenforce.escalation_level", json_object_new_int((int)dec->level));
+	json_object_object_add(a, "bwenforce.ttl_s", json_object_new_uint64(dec->ttl_s));
+	if (dec->rate)
+		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
+	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
+	return a;
+}
+
+/*
+ * Act on a decision: a throttle or quarantine goes through the transaction
+ * (its event carries the evidence); an alert, or an action the transaction
+ * refuses (an operator holds the host, a guard says no), becomes a
+ * detection-alert event saying why. 0 when the decision took effect.
+ */
+static int apply(struct detector *dt, struct det_host *h, const struct bwe_decision *dec)
+{
+	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct bwe_prefix p = { .addr = h->addr, .plen = BWE_ADDR_BITS };
-	struct st_entry e = { .kind = kind, .pfx = p }, *cur = st_find(d, kind, &p);
-	struct json_object *ev;
-	char ev_text[256], host[BWE_ADDR_STRLEN];
-	time_t now = time(NULL);
-	const char *act;
-	int err;
+	struct json_object *note;
+	struct actor rule;
+	char ev_text[256], host[BWE_ADDR_STRLEN], reason[ST_REASON_MAX], why[OPS_ERR_LEN] = "";
+	int err = 0;
 
 	bwe_addr_fmt(&h->addr, host, sizeof(host));
 	evidence_text(dec, ev_text, sizeof(ev_text));
-	if (dec->action == BWE_RESP_ALERT) {
-		act = "detection-alert";
-	} else if (cur && strncmp(cur->actor, "rule:", 5)) {
-		/* an operator's entry is never replaced by a rule */
-		act = "detection-alert";
-	} else {
-		act = kind == ST_QUARANTINE ? "quarantine" : "throttle";
-		snprintf(e.reason, sizeof(e.reason), "automatic: %s", ev_text);
-		snprintf(e.actor, sizeof(e.actor), "rule:%s", dec->rule_name);
-		e.since = cur ? cur->since : now;
-		e.expires = dec->ttl_s ? now + (time_t)dec->ttl_s : 0;
-		e.rate = dec->rate;
-		e.burst = bwe_default_burst(d->cfg, dec->rate);
-		err = st_put(d, &e);
-		err = err ?: st_save(d);
-		if (err) {
-			log_warnx("rule %s on %s: cannot record: %s", dec->rule_name, host, strerror(-err));
+	note = decision_json(h, dec, pol, ev_text);
+	if (dec->action != BWE_RESP_ALERT) {
+		struct op_request r = {
+			.action = dec->action == BWE_RESP_QUARANTINE ? "quarantine" : "throttle",
+			.verb = OP_ADD,
+			.kind = dec->action == BWE_RESP_QUARANTINE ? ST_QUARANTINE : ST_THROTTLE,
+			.who = &rule,
+			.pfx = &p,
+			.n = 1,
+			.reason = reason,
+			.ttl_s = dec->ttl_s,
+			.rate = dec->rate,
+			.annotate = note,
+		};
+
+		actor_set(&rule, ACTOR_RULE, dec->rule_name, NULL);
+		snprintf(reason, sizeof(reason), "automatic: %s", ev_text);
+		err = ops_apply(dt->ops, &r, NULL, why, sizeof(why));
+		if (!err) {
+			log_info("rule %s: %s %s (%s)", dec->rule_name, r.action, host, ev_text);
+			json_object_put(note);
+			return 0;
+		}
+		if (err != -EPERM && err != -EINVAL) {
+			/* the transaction failed (state file, maps): nothing changed, try again */
+			log_warnx("rule %s on %s: %s", dec->rule_name, host, why);
+			json_object_put(note);
 			return err;
 		}
-		enforce_entry(d, &e, true);
-		enforce_netclass(d);
-		detector_note_action(d, act, &e);
 	}
-	log_info("rule %s: %s %s (%s)", dec->rule_name, act, host, ev_text);
-	ev = events_new(act, "alert");
-	json_object_object_add(ev, "host", json_object_new_object());
-	json_object_object_add(json_object_object_get(ev, "host"), "ip", json_object_new_string(host));
-	json_object_object_add(ev, "rule", json_object_new_object());
-	json_object_object_add(json_object_object_get(ev, "rule"), "name",
-			       json_object_new_string(dec->rule_name));
-	json_object_object_add(json_object_object_get(ev, "event"), "reason",
-			       json_object_new_string(ev_text));
-	json_object_object_add(ev, "bwenforce", json_object_new_object());
+	log_info("rule %s: detection-alert %s (%s)%s%s", dec->rule_name, host, ev_text,
+		 why[0] ? ": " : "", why);
 	{
-		struct json_object *b = json_object_object_get(ev, "bwenforce");
+		struct json_object *ev = ev_new("detection-alert", "alert");
 
-		json_object_object_add(b, "evidence", evidence_json(dec));
-		json_object_object_add(b, "response", json_object_new_string(bwe_response_name(dec->action)));
-		json_object_object_add(b, "wanted", json_object_new_string(bwe_response_name(dec->wanted)));
-		json_object_object_add(b, "guards", guards_json(dec->guards));
-		json_object_object_add(b, "escalation_level", json_object_new_int((int)dec->level));
-		json_object_object_add(b, "ttl_s", json_object_new_uint64(dec->ttl_s));
-		if (dec->rate)
-			json_object_object_add(b, "rate", json_object_new_uint64(dec->rate));
-		json_object_object_add(b, "shapes", shapes_json(&h->sig, pol));
+		ev_merge(ev, note);
+		ev_str(ev, "host.ip", host);
+		ev_str(ev, "bwenforce.refused", why[0] ? why : NULL);
+		evlog_emit(dt->log, ev);
 	}
-	events_emit(d, ev);
+	json_object_put(note);
 	return 0;
 }
 
-void detector_tick(struct daemon *d)
+void detector_tick(struct detector *dt)
 {
-	struct detector *dt = DT(d);
-	const struct bwe_policy *pol = &d->cfg->policy;
+	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct timespec now_mono;
 	time_t now = time(NULL);
 	double dt_s;
 	size_t i;
 
-	if (!dt || !pol->interval_s)
+	if (!pol->interval_s)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now_mono);
 	dt_s = (double)(now_mono.tv_sec - dt->last_run.tv_sec) +
@@ -345,18 +393,21 @@ void detector_tick(struct daemon *d)
 	if (now - dt->epoch_start >= (time_t)pol->fanout.window_s) {
 		struct bwe_config c;
 
-		if (!bwe_dp_config_get(d->dp, &c)) {
+		if (!bwe_dp_config_get(dt->dp, &c)) {
 			c.hll_epoch++;
-			bwe_dp_config_set(d->dp, &c);
+			bwe_dp_config_set(dt->dp, &c);
 		}
 		dt->epoch_start = now;
 	}
 
-	for (i = 0; i < d->n_hosts; i++) {
-		const struct host_sample *s = &d->hosts[i];
-		struct det_host *h = host_get(dt, &s->addr, true);
+	for (i = 0; i < hosts_count(dt->hosts); i++) {
+		const struct host_sample *s = hosts_at(dt->hosts, i);
+		struct det_host *h;
 
-		if (!h || !(bwe_ncset_lookup(&d->nc, &s->addr) & BWE_NC_INTERNAL))
+		if (!(enf_classes(dt->enf, &s->addr) & BWE_NC_INTERNAL))
+			continue;
+		h = host_get(dt, &s->addr, true);
+		if (!h)
 			continue;
 		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
 			continue;
@@ -365,7 +416,7 @@ void detector_tick(struct daemon *d)
 			continue;
 		if (h->dec.action == BWE_RESP_NONE)
 			continue;
-		if (!apply(d, h, &h->dec))
+		if (!apply(dt, h, &h->dec))
 			bwe_detect_commit(&h->h, &dt->g, pol, &h->dec, now);
 	}
 }
@@ -377,16 +428,16 @@ static const char *yes_no(bool b)
 	return b ? "yes" : "no";
 }
 
-struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
+struct json_object *detector_report(struct detector *dt, const struct bwe_addr *a)
 {
-	struct detector *dt = DT(d);
-	const struct bwe_policy *pol = &d->cfg->policy;
-	struct det_host *h = dt ? host_get(dt, a, false) : NULL;
-	const struct host_sample *s = hosts_get(d, a);
+	const struct bwe_policy *pol = &dt->cfg->policy;
+	struct det_host *h = host_get(dt, a, false);
+	const struct host_sample *s = hosts_get(dt->hosts, a);
 	struct json_object *o = json_object_new_object(), *q = json_object_new_object(), *x, *arr;
-	char buf[BWE_ADDR_STRLEN], t[32], detail[512];
+	char buf[BWE_ADDR_STRLEN], t[32], detail[512], who[ACTOR_TEXT_MAX];
 	const struct bwe_signals *sig = h && h->evaluated ? &h->sig : NULL;
-	struct st_entry *qe = st_match(d, ST_QUARANTINE, a), *te = st_match(d, ST_THROTTLE, a);
+	const struct st_entry *qe = st_match(dt->st, ST_QUARANTINE, a);
+	const struct st_entry *te = st_match(dt->st, ST_THROTTLE, a);
 	bool q1 = false, q2 = false, q3 = false;
 	int yes = 0, wi = bwe_policy_window_index(pol, pol->spike.window_s);
 	unsigned int i, nshapes = 0;
@@ -397,7 +448,7 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 	fmt_time(time(NULL), t, sizeof(t));
 	json_object_object_add(o, "generated", json_object_new_string(t));
 	json_object_object_add(o, "internal", json_object_new_boolean(
-		!!(bwe_ncset_lookup(&d->nc, a) & BWE_NC_INTERNAL)));
+		!!(enf_classes(dt->enf, a) & BWE_NC_INTERNAL)));
 
 	/* traffic now */
 	x = json_object_new_object();
@@ -445,7 +496,7 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 		fmt_time(ht->t, t, sizeof(t));
 		json_object_object_add(hj, "time", json_object_new_string(t));
 		json_object_object_add(hj, "peer", json_object_new_string(p));
-		json_object_object_add(hj, "feed", json_object_new_string(feed_name(d, ht->ref) ?: "?"));
+		json_object_object_add(hj, "feed", json_object_new_string(ht->feed));
 		json_object_object_add(hj, "action", json_object_new_string(
 			(ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
 		json_object_object_add(hj, "entry", ht->entry[0] ? json_object_new_string(ht->entry) : NULL);
@@ -500,7 +551,9 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 		fmt_time(ac->t, t, sizeof(t));
 		json_object_object_add(aj, "time", json_object_new_string(t));
 		json_object_object_add(aj, "action", json_object_new_string(ac->action));
-		json_object_object_add(aj, "actor", json_object_new_string(ac->actor));
+		actor_fmt(&ac->actor, who, sizeof(who));
+		json_object_object_add(aj, "actor", json_object_new_string(who));
+		json_object_object_add(aj, "by", actor_json(&ac->actor));
 		json_object_object_add(aj, "reason", json_object_new_string(ac->reason));
 		json_object_array_add(arr, aj);
 	}
@@ -509,7 +562,7 @@ struct json_object *detector_report(struct daemon *d, const struct bwe_addr *a)
 	/* the runbook: corroborating evidence escalates to Tier 2 */
 	yes = q1 + q2 + q3;
 	x = json_object_new_object();
-	json_object_object_add(x, "escalate", json_object_new_boolean(yes >= 2 || (qe && !strncmp(qe->actor, "rule:", 5))));
+	json_object_object_add(x, "escalate", json_object_new_boolean(yes >= 2 || (qe && qe->actor.kind == ACTOR_RULE)));
 	snprintf(detail, sizeof(detail), "%d of the 3 network questions answered yes (%s%s%s%s%s); %s",
 		 yes, q1 ? "traffic spike" : "", q1 && (q2 || q3) ? ", " : "",
 		 q2 ? "blocklist contacts" : "", q2 && q3 ? ", " : "", q3 ? "botnet/proxyjacking shape" : "",

@@ -1,20 +1,61 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/*
- * enforce.c - make the maps match the configuration and the state table.
- * Everything the data plane enforces for operators is derived here, so a
- * restart (or SIGHUP) re-derives the same maps from the same inputs.
- */
+/* enforce.c - derive the maps from the stores; contract in enforce.h. */
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <bpf/bpf.h>
 
-#include "bwctld.h"
+#include "blocklist.h"
+#include "enforce.h"
 #include "log.h"
+#include "netclass.h"
+#include "util.h"
+
+struct enforcer {
+	struct bwe_dp *dp;
+	const struct bwe_cfgfile *cfg;
+	const struct st_store *st;
+	const struct fstore *fs;
+	struct bwe_bl bl;
+	struct bwe_ncset nc;		/* the closed set now in bwe_netclass */
+};
+
+int enf_new(struct enforcer **out, struct bwe_dp *dp, const struct bwe_cfgfile *cfg,
+	    const struct st_store *st, const struct fstore *fs)
+{
+	struct enforcer *enf = calloc(1, sizeof(*enf));
+	int err;
+
+	if (!enf)
+		return -ENOMEM;
+	enf->dp = dp;
+	enf->cfg = cfg;
+	enf->st = st;
+	enf->fs = fs;
+	bwe_ncset_init(&enf->nc);
+	err = bwe_bl_init(&enf->bl, dp);
+	if (err) {
+		free(enf);
+		return err;
+	}
+	*out = enf;
+	return 0;
+}
+
+void enf_free(struct enforcer *enf)
+{
+	if (!enf)
+		return;
+	bwe_bl_free(&enf->bl);
+	bwe_ncset_free(&enf->nc);
+	free(enf);
+}
+
+void enf_set_config(struct enforcer *enf, const struct bwe_cfgfile *cfg)
+{
+	enf->cfg = cfg;
+}
 
 static int add_list(struct bwe_ncset *s, const struct bwe_cfg_prefixes *l, __u32 flag)
 {
@@ -32,39 +73,16 @@ static int add_list(struct bwe_ncset *s, const struct bwe_cfg_prefixes *l, __u32
 /*
  * The gateway's own addresses are never blocked or quarantined (a feed that
  * lists the WAN prefix must not cut the LAN off from its gateway): they join
- * the network classes as allowlisted hosts. Loopback and link-local
- * addresses never cross the program and are left out.
+ * the network classes as allowlisted hosts.
  */
-static int add_gateway_addrs(struct bwe_ncset *s)
+static int add_gateway_addr(const struct bwe_addr *a, void *ctx)
 {
-	struct ifaddrs *ifa, *p;
-	int err = 0;
+	struct bwe_prefix x = { .addr = *a, .plen = BWE_ADDR_BITS };
 
-	if (getifaddrs(&ifa))
-		return -errno;
-	for (p = ifa; p && !err; p = p->ifa_next) {
-		struct bwe_prefix x = { .plen = BWE_ADDR_BITS };
-
-		if (!p->ifa_addr || (p->ifa_flags & IFF_LOOPBACK))
-			continue;
-		if (p->ifa_addr->sa_family == AF_INET) {
-			bwe_addr_from_v4(((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr.s_addr, &x.addr);
-		} else if (p->ifa_addr->sa_family == AF_INET6) {
-			const struct in6_addr *a6 = &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr;
-
-			if (IN6_IS_ADDR_LINKLOCAL(a6))
-				continue;
-			memcpy(x.addr.a, a6, sizeof(x.addr.a));
-		} else {
-			continue;
-		}
-		err = bwe_ncset_add(s, &x, BWE_NC_ALLOW);
-	}
-	freeifaddrs(ifa);
-	return err;
+	return bwe_ncset_add(ctx, &x, BWE_NC_ALLOW);
 }
 
-int enforce_netclass(struct daemon *d)
+int enf_netclass(struct enforcer *enf)
 {
 	static const __u32 kind_flag[ST_KINDS] = {
 		[ST_QUARANTINE] = BWE_NC_QUARANTINE,
@@ -77,92 +95,116 @@ int enforce_netclass(struct daemon *d)
 	int err;
 
 	bwe_ncset_init(&s);
-	err = add_list(&s, &d->cfg->internal, BWE_NC_INTERNAL);
-	err = err ?: add_list(&s, &d->cfg->exempt, BWE_NC_EXEMPT);
-	err = err ?: add_list(&s, &d->cfg->allowlist, BWE_NC_ALLOW);
-	err = err ?: add_gateway_addrs(&s);
-	for (i = 0; i < d->state.n && !err; i++) {
-		const struct st_entry *e = &d->state.v[i];
+	err = add_list(&s, &enf->cfg->internal, BWE_NC_INTERNAL);
+	err = err ?: add_list(&s, &enf->cfg->exempt, BWE_NC_EXEMPT);
+	err = err ?: add_list(&s, &enf->cfg->allowlist, BWE_NC_ALLOW);
+	err = err ?: for_each_gateway_addr(add_gateway_addr, &s);
+	for (i = 0; i < st_count(enf->st) && !err; i++) {
+		const struct st_entry *e = st_at(enf->st, i);
 
 		if (kind_flag[e->kind])
 			err = bwe_ncset_add(&s, &e->pfx, kind_flag[e->kind]);
 	}
-	err = err ?: bwe_dp_netclass_apply(d->dp, &s);
+	err = err ?: bwe_dp_netclass_apply(enf->dp, &s);
 	if (err) {
 		log_warnx("cannot write network classes: %s", strerror(-err));
 		bwe_ncset_free(&s);
 		return err;
 	}
-	bwe_ncset_free(&d->nc);
-	d->nc = s;
+	bwe_ncset_free(&enf->nc);
+	enf->nc = s;
 	return 0;
 }
 
-int enforce_config(struct daemon *d)
+int enf_config(struct enforcer *enf)
 {
 	struct bwe_config c;
 	int err;
 
-	err = bwe_dp_config_get(d->dp, &c);
+	err = bwe_dp_config_get(enf->dp, &c);
 	if (err)
 		return err;
-	c.flags = d->cfg->monitor_only ? c.flags | BWE_CFG_DRYRUN : c.flags & ~BWE_CFG_DRYRUN;
-	c.event_dedup_ns = d->cfg->event_dedup_s * 1000000000ULL;
-	err = bwe_dp_config_set(d->dp, &c);
-	err = err ?: bwe_dp_std_ports_set(d->dp, d->cfg->std_ports, d->cfg->n_std_ports);
+	c.flags = enf->cfg->monitor_only ? c.flags | BWE_CFG_DRYRUN : c.flags & ~BWE_CFG_DRYRUN;
+	c.event_dedup_ns = enf->cfg->event_dedup_s * 1000000000ULL;
+	err = bwe_dp_config_set(enf->dp, &c);
+	err = err ?: bwe_dp_std_ports_set(enf->dp, enf->cfg->std_ports, enf->cfg->n_std_ports);
 	if (err)
 		log_warnx("cannot write runtime configuration: %s", strerror(-err));
 	return err;
 }
 
-/* Call fn for every host of a (small) prefix. */
-static int for_each_host(const struct bwe_prefix *p,
-			 int (*fn)(struct daemon *, const struct bwe_addr *, const struct st_entry *),
-			 struct daemon *d, const struct st_entry *e)
+/* Set (present) or remove the throttle bucket of every host of a small prefix. */
+static int throttle_hosts(struct enforcer *enf, const struct st_entry *e, bool present)
 {
-	int bits = BWE_ADDR_BITS - p->plen;
+	int bits = BWE_ADDR_BITS - e->pfx.plen;
 	__u64 n, i;
 	int err;
 
-	if (bits > 12)
+	if (bits > ENF_THROTTLE_HOST_BITS)
 		return -E2BIG;
 	n = 1ULL << bits;
 	for (i = 0; i < n; i++) {
-		struct bwe_addr a = p->addr;
+		struct bwe_addr a = e->pfx.addr;
 
 		a.w[3] = htonl(ntohl(a.w[3]) + (__u32)i);
-		err = fn(d, &a, e);
+		if (present) {
+			err = bwe_dp_throttle_set(enf->dp, &a, e->rate, e->burst);
+		} else {
+			err = bwe_dp_throttle_del(enf->dp, &a);
+			err = err == -ENOENT ? 0 : err;
+		}
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int throttle_on(struct daemon *d, const struct bwe_addr *a, const struct st_entry *e)
+int enf_bl_update(struct enforcer *enf, const struct bwe_prefix *p, __u8 self_id)
 {
-	return bwe_dp_throttle_set(d->dp, a, e->rate, e->burst);
+	bool manual = st_find(enf->st, ST_BLOCK, p) != NULL;
+
+	return bwe_bl_set(&enf->bl, p, fstore_effective_ref(enf->fs, p, manual, self_id));
 }
 
-static int throttle_off(struct daemon *d, const struct bwe_addr *a, const struct st_entry *e)
+int enf_bl_flush(struct enforcer *enf)
 {
-	int err = bwe_dp_throttle_del(d->dp, a);
-
-	(void)e;
-	return err == -ENOENT ? 0 : err;
+	return bwe_bl_flush(&enf->bl);
 }
 
-int enforce_entry(struct daemon *d, const struct st_entry *e, bool present)
+int enf_bl_reserve(struct enforcer *enf, size_t more)
+{
+	return bwe_amap_reserve(&enf->bl.hosts, enf->bl.hosts.n + more);
+}
+
+int enf_bl_sweep(struct enforcer *enf)
+{
+	return bwe_bl_sweep(&enf->bl);
+}
+
+__u8 enf_bl_kernel_ref(const struct enforcer *enf, const struct bwe_addr *a)
+{
+	return bwe_bl_kernel_ref(&enf->bl, a);
+}
+
+void enf_bl_counts(const struct enforcer *enf, size_t *hosts, size_t *v4pfx, size_t *v6pfx)
+{
+	*hosts = enf->bl.hosts.n;
+	*v4pfx = enf->bl.n_v4pfx;
+	*v6pfx = enf->bl.n_v6pfx;
+}
+
+int enf_entry(struct enforcer *enf, const struct st_entry *e, bool present)
 {
 	int err = 0;
 
 	switch (e->kind) {
 	case ST_BLOCK:
-		/* the state table already says whether the manual entry exists */
-		err = bwe_bl_set(&d->bl, &e->pfx, feeds_effective_ref(d, &e->pfx));
-		err = err ?: bwe_bl_flush(&d->bl);
+		/* the state store already says whether the manual entry exists */
+		err = enf_bl_update(enf, &e->pfx, 0);
+		err = err ?: bwe_bl_flush(&enf->bl);
 		break;
 	case ST_THROTTLE:
-		err = for_each_host(&e->pfx, present ? throttle_on : throttle_off, d, e);
+		err = throttle_hosts(enf, e, present);
 		break;
 	default:
 		break;		/* carried by the network classes */
@@ -178,9 +220,9 @@ int enforce_entry(struct daemon *d, const struct st_entry *e, bool present)
 }
 
 /* Remove throttle buckets that no state entry explains (after a restart). */
-static void sweep_throttles(struct daemon *d)
+static void sweep_throttles(struct enforcer *enf)
 {
-	int fd = bwe_dp_map_fd(d->dp, BWE_MAP_THROTTLE);
+	int fd = bwe_dp_map_fd(enf->dp, BWE_MAP_THROTTLE);
 	struct bwe_addr k, next, *stale = NULL;
 	size_t n = 0, i;
 	void *prev = NULL;
@@ -188,7 +230,7 @@ static void sweep_throttles(struct daemon *d)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
-		if (!st_match(d, ST_THROTTLE, &k)) {
+		if (!st_match(enf->st, ST_THROTTLE, &k)) {
 			struct bwe_addr *t = reallocarray(stale, n + 1, sizeof(*t));
 
 			if (!t)
@@ -202,51 +244,25 @@ static void sweep_throttles(struct daemon *d)
 	free(stale);
 }
 
-int enforce_all(struct daemon *d)
+int enf_all(struct enforcer *enf)
 {
 	size_t i;
 	int err;
 
-	err = enforce_config(d);
-	err = enforce_netclass(d) ?: err;
-	for (i = 0; i < d->state.n; i++)
-		err = enforce_entry(d, &d->state.v[i], true) ?: err;
-	sweep_throttles(d);
+	err = enf_config(enf);
+	err = enf_netclass(enf) ?: err;
+	for (i = 0; i < st_count(enf->st); i++)
+		err = enf_entry(enf, st_at(enf->st, i), true) ?: err;
+	sweep_throttles(enf);
 	return err;
 }
 
-bool is_gateway_addr(const struct bwe_addr *a)
+__u32 enf_classes(const struct enforcer *enf, const struct bwe_addr *a)
 {
-	struct ifaddrs *ifa, *p;
-	bool found = false;
-
-	if (getifaddrs(&ifa))
-		return false;
-	for (p = ifa; p && !found; p = p->ifa_next) {
-		struct bwe_addr x;
-
-		if (!p->ifa_addr)
-			continue;
-		if (p->ifa_addr->sa_family == AF_INET) {
-			bwe_addr_from_v4(((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr.s_addr, &x);
-		} else if (p->ifa_addr->sa_family == AF_INET6) {
-			memcpy(x.a, &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, sizeof(x.a));
-		} else {
-			continue;
-		}
-		found = !memcmp(&x, a, sizeof(x));
-	}
-	freeifaddrs(ifa);
-	return found;
+	return bwe_ncset_lookup(&enf->nc, a);
 }
 
-const char *feed_name(const struct daemon *d, __u8 ref)
+size_t enf_netclass_count(const struct enforcer *enf)
 {
-	unsigned int id = ref & BWE_REF_FEED_MASK;
-
-	if (id == BWE_FEED_MANUAL)
-		return "manual";
-	if (!id)
-		return NULL;
-	return feeds_name_of(d, (__u8)id) ?: "unknown";
+	return enf->nc.n;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * feeds.c - threat-intel feeds: fetch (local files and http(s) through
+ * feeds.c - threat-intel feeds (layer 4, a source of change): fetch (local files and http(s) through
  * libcurl in a worker thread), parse (lib/feed.c, the one parser per
  * format), guard, and apply the difference to the blocklist, with the
  * provenance of every entry.
@@ -37,31 +37,16 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 
-#include "bwctld.h"
 #include "feed.h"
+#include "feeds.h"
 #include "log.h"
+#include "util.h"
 
 #define FEED_REJECT_EVENTS_MAX 50	/* refused lines reported per load */
 #define FEED_BACKOFF_MIN_S     30	/* first retry after a failure */
 #define FEED_DNS_TTL_MIN_S     10	/* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX           256
-#define FEED_NO_IND            UINT32_MAX
-
-struct feed_ent {
-	struct bwe_prefix pfx;	/* host bits clear */
-	__u32 line;		/* source line, 0 unknown */
-	__u32 ind;		/* offset of the indicator id / domain in strtab, FEED_NO_IND */
-	__u32 first_seen;	/* unix seconds this feed first listed it */
-	__u32 valid_until;	/* unix seconds, 0 = none */
-};
-
-struct feed_vec {
-	struct feed_ent *v;
-	size_t n, cap;
-	char *str;		/* string table */
-	size_t slen, scap;
-};
 
 struct feed_domain {
 	char *name;
@@ -74,8 +59,7 @@ struct feed_domain {
 struct feed {
 	struct bwe_cfg_feed *cfg;	/* into the daemon's current configuration */
 	__u8 id;
-	enum bwe_feed_format fmt;	/* configured or detected */
-	struct feed_vec ents;		/* current version, sorted by prefix */
+	enum bwe_feed_format fmt;	/* configured or detected; entries live in the fstore */
 	struct feed_domain *doms;
 	size_t ndoms;
 	size_t v4, v6, rejected, skipped;
@@ -84,7 +68,6 @@ struct feed {
 	int failures;
 	bool stale_reported, busy, is_url;
 	char etag[256], last_modified[128];
-	__u64 hits;
 	int wd;				/* inotify watch of the source's directory */
 };
 
@@ -110,6 +93,11 @@ struct job {
 };
 
 struct feeds {
+	const struct bwe_cfgfile *cfg;
+	struct fstore *store;
+	struct enforcer *enf;
+	struct evlog *log;
+	time_t started;
 	struct feed *v;
 	size_t n;
 	int ino_fd, ev_fd;
@@ -121,163 +109,19 @@ struct feeds {
 	char last_dir[PATH_MAX];
 };
 
-/* ---- vectors ---------------------------------------------------------- */
-
-static int vec_push(struct feed_vec *v, const struct feed_ent *e)
+static const struct fs_vec *ents_of(const struct feeds *fs, const struct feed *f)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		struct feed_ent *n = reallocarray(v->v, cap, sizeof(*n));
+	static const struct fs_vec none;
+	const struct fs_vec *v = fstore_entries(fs->store, f->id);
 
-		if (!n)
-			return -ENOMEM;
-		v->v = n;
-		v->cap = cap;
-	}
-	v->v[v->n++] = *e;
-	return 0;
-}
-
-static __u32 vec_str(struct feed_vec *v, const char *s)
-{
-	size_t len;
-
-	if (!s)
-		return FEED_NO_IND;
-	len = strlen(s) + 1;
-	if (v->slen + len > v->scap) {
-		size_t cap = v->scap ? v->scap * 2 : 4096;
-		char *n;
-
-		while (cap < v->slen + len)
-			cap *= 2;
-		n = realloc(v->str, cap);
-		if (!n)
-			return FEED_NO_IND;
-		v->str = n;
-		v->scap = cap;
-	}
-	memcpy(v->str + v->slen, s, len);
-	v->slen += len;
-	return (__u32)(v->slen - len);
-}
-
-static void vec_free(struct feed_vec *v)
-{
-	free(v->v);
-	free(v->str);
-	memset(v, 0, sizeof(*v));
-}
-
-static int pfx_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b)
-{
-	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
-
-	return c ? c : (int)a->plen - (int)b->plen;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const struct feed_ent *x = a, *y = b;
-	int c = pfx_cmp(&x->pfx, &y->pfx);
-
-	/* equal prefixes: the first line wins */
-	return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-static void vec_sort_unique(struct feed_vec *v)
-{
-	size_t i, w = 0;
-
-	qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
-	for (i = 0; i < v->n; i++)
-		if (!w || pfx_cmp(&v->v[w - 1].pfx, &v->v[i].pfx))
-			v->v[w++] = v->v[i];
-	v->n = w;
-}
-
-static const struct feed_ent *vec_find(const struct feed_vec *v, const struct bwe_prefix *p)
-{
-	size_t lo = 0, hi = v->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = pfx_cmp(&v->v[mid].pfx, p);
-
-		if (!c)
-			return &v->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* ---- the effective blocklist --------------------------------------------- */
-
-static struct feeds *FS(const struct daemon *d)
-{
-	return d->feeds;
-}
-
-/* The ref a prefix gets from every source; self (may be NULL) is known to list it. */
-static __u8 effective_ref(struct daemon *d, const struct bwe_prefix *p, const struct feed *self)
-{
-	struct feeds *fs = FS(d);
-	__u8 drop = 0, mon = 0;
-	size_t i;
-
-	if (st_find(d, ST_BLOCK, p))
-		drop = BWE_FEED_MANUAL;
-	for (i = 0; fs && i < fs->n; i++) {
-		struct feed *f = &fs->v[i];
-
-		if (f != self && !vec_find(&f->ents, p))
-			continue;
-		if (f->cfg->action == BWE_ACT_MONITOR) {
-			if (!mon || f->id < mon)
-				mon = f->id;
-		} else if (!drop || f->id < drop) {
-			drop = f->id;
-		}
-	}
-	if (drop)
-		return bwe_ref(drop, 0);
-	return mon ? bwe_ref(mon, 1) : BWE_REF_NONE;
-}
-
-__u8 feeds_effective_ref(struct daemon *d, const struct bwe_prefix *p)
-{
-	return effective_ref(d, p, NULL);
-}
-
-const char *feeds_name_of(const struct daemon *d, __u8 id)
-{
-	struct feeds *fs = FS(d);
-	size_t i;
-
-	for (i = 0; fs && i < fs->n; i++)
-		if (fs->v[i].id == id)
-			return fs->v[i].cfg->name;
-	return NULL;
-}
-
-void feeds_hit(struct daemon *d, __u8 ref)
-{
-	struct feeds *fs = FS(d);
-	size_t i;
-
-	for (i = 0; fs && i < fs->n; i++)
-		if (fs->v[i].id == (ref & BWE_REF_FEED_MASK))
-			fs->v[i].hits++;
+	return v ? v : &none;
 }
 
 /* ---- events ---------------------------------------------------------------- */
 
 static struct json_object *feed_event(const struct feed *f, const char *action, const char *kind)
 {
-	struct json_object *ev = events_new(action, kind), *b = json_object_new_object();
+	struct json_object *ev = ev_new(action, kind), *b = json_object_new_object();
 
 	json_object_object_add(b, "name", json_object_new_string(f->cfg->name));
 	json_object_object_add(b, "source", json_object_new_string(f->cfg->source));
@@ -287,9 +131,9 @@ static struct json_object *feed_event(const struct feed *f, const char *action, 
 	return ev;
 }
 
-static void feed_error(struct daemon *d, struct feed *f, const char *fmt, ...)
+static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void feed_error(struct daemon *d, struct feed *f, const char *fmt, ...)
+static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
 {
 	struct json_object *ev;
 	va_list ap;
@@ -301,30 +145,26 @@ static void feed_error(struct daemon *d, struct feed *f, const char *fmt, ...)
 	ev = feed_event(f, "feed-error", "event");
 	json_object_object_add(json_object_object_get(ev, "event"), "reason",
 			       json_object_new_string(f->last_error));
-	events_emit(d, ev);
+	evlog_emit(fs->log, ev);
 }
 
 /* ---- applying a version ------------------------------------------------------ */
 
-struct protect {
-	const char *what;
-	const struct bwe_prefix *p;
-};
-
 /* Report feed entries that cover addresses the data plane never blocks. */
-static void report_overlaps(struct daemon *d, struct feed *f)
+static void report_overlaps(struct feeds *fs, struct feed *f)
 {
-	const struct bwe_cfg_prefixes *lists[] = { &d->cfg->internal, &d->cfg->exempt,
-						   &d->cfg->allowlist };
+	const struct bwe_cfg_prefixes *lists[] = { &fs->cfg->internal, &fs->cfg->exempt,
+						   &fs->cfg->allowlist };
 	static const char *const names[] = { "internal_networks", "exempt", "allowlist" };
+	const struct fs_vec *v = ents_of(fs, f);
 	size_t i, l, k, reported = 0;
 
-	for (l = 0; l < 3; l++) {
+	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (k = 0; k < lists[l]->n; k++) {
 			const struct bwe_prefix *prot = &lists[l]->v[k];
 
-			for (i = 0; i < f->ents.n; i++) {
-				const struct bwe_prefix *e = &f->ents.v[i].pfx;
+			for (i = 0; i < v->n; i++) {
+				const struct bwe_prefix *e = &v->v[i].pfx;
 				struct json_object *ev;
 				char a[BWE_PREFIX_STRLEN], b[BWE_PREFIX_STRLEN], msg[256];
 
@@ -333,7 +173,7 @@ static void report_overlaps(struct daemon *d, struct feed *f)
 				bwe_prefix_fmt(e, a, sizeof(a));
 				bwe_prefix_fmt(prot, b, sizeof(b));
 				snprintf(msg, sizeof(msg), "entry %s (line %u) overlaps %s %s: "
-					 "those addresses stay reachable", a, f->ents.v[i].line,
+					 "those addresses stay reachable", a, v->v[i].line,
 					 names[l], b);
 				log_info("feed %s: %s", f->cfg->name, msg);
 				if (reported++ >= FEED_REJECT_EVENTS_MAX)
@@ -341,26 +181,26 @@ static void report_overlaps(struct daemon *d, struct feed *f)
 				ev = feed_event(f, "feed-overlap", "event");
 				json_object_object_add(json_object_object_get(ev, "event"), "reason",
 						       json_object_new_string(msg));
-				events_emit(d, ev);
+				evlog_emit(fs->log, ev);
 			}
 		}
 	}
 }
 
-static void count_families(struct feed *f)
+static void count_families(struct feed *f, const struct fs_vec *v)
 {
 	size_t i;
 
 	f->v4 = f->v6 = 0;
-	for (i = 0; i < f->ents.n; i++) {
-		if (bwe_addr_is_v4(&f->ents.v[i].pfx.addr) && f->ents.v[i].pfx.plen >= BWE_V4_MAPPED_PLEN)
+	for (i = 0; i < v->n; i++) {
+		if (bwe_addr_is_v4(&v->v[i].pfx.addr) && v->v[i].pfx.plen >= BWE_V4_MAPPED_PLEN)
 			f->v4++;
 		else
 			f->v6++;
 	}
 }
 
-static time_t next_expiry_of(const struct feed_vec *v)
+static time_t next_expiry_of(const struct fs_vec *v)
 {
 	time_t t = 0;
 	size_t i;
@@ -375,10 +215,11 @@ static time_t next_expiry_of(const struct feed_vec *v)
  * Replace a feed's entries with nv (sorted, unique): additions first, one
  * flush, then removals, another flush. Returns 0 or -errno; fills counts.
  */
-static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
+static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
 		      size_t *added, size_t *removed)
 {
-	struct feed_vec old = f->ents;
+	const struct fs_vec *cur = ents_of(fs, f);
+	struct fs_vec old;
 	struct bwe_prefix *gone = NULL;
 	size_t *fresh = NULL, i = 0, j = 0, ngone = 0, nadd = 0;
 	time_t now = time(NULL);
@@ -390,11 +231,11 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 		return -ENOMEM;
 
 	/* Carry first_seen over; collect the removed prefixes. */
-	while (i < old.n || j < nv->n) {
-		int c = i == old.n ? 1 : j == nv->n ? -1 : pfx_cmp(&old.v[i].pfx, &nv->v[j].pfx);
+	while (i < cur->n || j < nv->n) {
+		int c = i == cur->n ? 1 : j == nv->n ? -1 : fs_pfx_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
 
 		if (c == 0) {
-			nv->v[j].first_seen = old.v[i].first_seen;
+			nv->v[j].first_seen = cur->v[i].first_seen;
 			i++;
 			j++;
 		} else if (c < 0) {
@@ -406,33 +247,32 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 				return -ENOMEM;
 			}
 			gone = t;
-			gone[ngone++] = old.v[i++].pfx;
+			gone[ngone++] = cur->v[i++].pfx;
 		} else {
 			nv->v[j].first_seen = (__u32)now;
 			fresh[nadd++] = j++;
 		}
 	}
-	f->ents = *nv;
+	old = *nv;
+	fstore_swap(fs->store, f->id, &old);	/* the store holds nv, old the previous */
 	memset(nv, 0, sizeof(*nv));
+	cur = ents_of(fs, f);
 
 	/* Additions first (room for them reserved at once) ... */
-	err = bwe_amap_reserve(&d->bl.hosts, d->bl.hosts.n + nadd);
-	for (j = 0; j < nadd && !err; j++) {
-		const struct feed_ent *e = &f->ents.v[fresh[j]];
-
-		err = bwe_bl_set(&d->bl, &e->pfx, effective_ref(d, &e->pfx, f));
-	}
-	err = err ?: bwe_bl_flush(&d->bl);
+	err = enf_bl_reserve(fs->enf, nadd);
+	for (j = 0; j < nadd && !err; j++)
+		err = enf_bl_update(fs->enf, &cur->v[fresh[j]].pfx, f->id);
+	err = err ?: enf_bl_flush(fs->enf);
 	/* ... then removals: what no other source holds disappears. */
 	for (i = 0; i < ngone && !err; i++)
-		err = bwe_bl_set(&d->bl, &gone[i], feeds_effective_ref(d, &gone[i]));
-	err = err ?: bwe_bl_flush(&d->bl);
+		err = enf_bl_update(fs->enf, &gone[i], 0);
+	err = err ?: enf_bl_flush(fs->enf);
 
-	vec_free(&old);
+	fs_vec_free(&old);
 	free(gone);
 	free(fresh);
-	count_families(f);
-	f->next_expiry = next_expiry_of(&f->ents);
+	count_families(f, cur);
+	f->next_expiry = next_expiry_of(cur);
 	*added = nadd;
 	*removed = ngone;
 	return err;
@@ -441,9 +281,9 @@ static int feed_apply(struct daemon *d, struct feed *f, struct feed_vec *nv,
 /* ---- parsing a body -------------------------------------------------------- */
 
 struct parse_ctx {
-	struct daemon *d;
+	struct feeds *fs;
 	struct feed *f;
-	struct feed_vec v;
+	struct fs_vec v;
 	struct feed_domain *doms;
 	size_t ndoms;
 	size_t reported;
@@ -453,7 +293,7 @@ struct parse_ctx {
 static int on_ind(const struct bwe_indicator *ind, void *arg)
 {
 	struct parse_ctx *c = arg;
-	struct feed_ent e = { .line = ind->line, .valid_until = (__u32)ind->valid_until };
+	struct fs_ent e = { .line = ind->line, .valid_until = (__u32)ind->valid_until };
 
 	if (ind->kind == BWE_IND_DOMAIN) {
 		struct feed_domain *t = reallocarray(c->doms, c->ndoms + 1, sizeof(*t));
@@ -470,8 +310,8 @@ static int on_ind(const struct bwe_indicator *ind, void *arg)
 		return 0;
 	}
 	e.pfx = ind->pfx;
-	e.ind = vec_str(&c->v, ind->id);
-	return vec_push(&c->v, &e);
+	e.ind = fs_vec_str(&c->v, ind->id);
+	return fs_vec_push(&c->v, &e);
 }
 
 static void on_reject(const struct bwe_feed_reject *rej, void *arg)
@@ -490,7 +330,7 @@ static void on_reject(const struct bwe_feed_reject *rej, void *arg)
 	json_object_object_add(ev, "file", json_object_new_object());
 	json_object_object_add(json_object_object_get(ev, "file"), "path",
 			       json_object_new_string(c->f->cfg->source));
-	events_emit(c->d, ev);
+	evlog_emit(c->fs->log, ev);
 }
 
 static void domains_free(struct feed_domain *d, size_t n)
@@ -522,12 +362,12 @@ static int add_resolved(struct feed *f, struct parse_ctx *c)
 			break;
 		}
 		for (k = 0; k < c->doms[i].naddrs; k++) {
-			struct feed_ent e = { .line = c->doms[i].line };
+			struct fs_ent e = { .line = c->doms[i].line };
 
 			e.pfx.addr = c->doms[i].addrs[k];
 			e.pfx.plen = BWE_ADDR_BITS;
-			e.ind = vec_str(&c->v, c->doms[i].name);
-			err = vec_push(&c->v, &e);
+			e.ind = fs_vec_str(&c->v, c->doms[i].name);
+			err = fs_vec_push(&c->v, &e);
 			if (err)
 				return err;
 		}
@@ -535,39 +375,28 @@ static int add_resolved(struct feed *f, struct parse_ctx *c)
 	return 0;
 }
 
-static int save_last_good(struct daemon *d, struct feed *f, const char *body, size_t len)
+static int save_last_good(struct feeds *fs, struct feed *f, const char *body, size_t len)
 {
-	char dir[PATH_MAX / 2], path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd, err = 0;
+	char path[PATH_MAX];
+	int err;
 
-	snprintf(dir, sizeof(dir), "%s/feeds", d->cfg->paths.state_dir);
-	if (mkdir(dir, 0750) && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/%s.last", dir, f->cfg->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -errno;
-	if ((len && write(fd, body, len) != (ssize_t)len) || fsync(fd))
-		err = errno ? -errno : -EIO;
-	close(fd);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	if (snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir,
+		     f->cfg->name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = mkdir_parent(path);
+	return err ?: write_file_atomic(path, body, len, 0640);
 }
 
-static void schedule_dns(struct daemon *d, size_t idx);
+static void schedule_dns(struct feeds *fs, size_t idx);
 
 /*
  * Parse a new version of a feed and, if it passes the guards, apply it.
  * from_disk: the body is the saved last good version (no guards on shrink).
  */
-static int feed_load(struct daemon *d, size_t idx, const char *body, size_t len, bool from_disk)
+static int feed_load(struct feeds *fs, size_t idx, const char *body, size_t len, bool from_disk)
 {
-	struct feed *f = &FS(d)->v[idx];
-	struct parse_ctx c = { .d = d, .f = f };
+	struct feed *f = &fs->v[idx];
+	struct parse_ctx c = { .fs = fs, .f = f };
 	struct bwe_feed_parse_opts o = {
 		.min_plen_v4 = (int)f->cfg->min_prefix_v4,
 		.min_plen_v6 = (int)f->cfg->min_prefix_v6,
@@ -585,18 +414,18 @@ static int feed_load(struct daemon *d, size_t idx, const char *body, size_t len,
 		o.format = BWE_FMT_AUTO;
 	err = bwe_feed_parse(body, len, &o, &st);
 	if (err == -EBADMSG) {
-		feed_error(d, f, "the new version is not a feed (HTML page or unparseable); "
-			   "keeping the last good version (%zu entries)", f->ents.n);
+		feed_error(fs, f, "the new version is not a feed (HTML page or unparseable); "
+			   "keeping the last good version (%zu entries)", ents_of(fs, f)->n);
 		goto fail;
 	}
 	if (err) {
-		feed_error(d, f, "cannot parse (%s); keeping the last good version",
+		feed_error(fs, f, "cannot parse (%s); keeping the last good version",
 			   err == -EINVAL ? "format not recognised" : strerror(-err));
 		goto fail;
 	}
 	total = st.accepted + st.rejected;
 	if (total && (double)st.rejected / (double)total > f->cfg->max_reject) {
-		feed_error(d, f, "%zu of %zu lines refused (more than %.0f%%); keeping the last "
+		feed_error(fs, f, "%zu of %zu lines refused (more than %.0f%%); keeping the last "
 			   "good version", st.rejected, total, f->cfg->max_reject * 100);
 		err = -EBADMSG;
 		goto fail;
@@ -604,25 +433,25 @@ static int feed_load(struct daemon *d, size_t idx, const char *body, size_t len,
 	err = add_resolved(f, &c);
 	if (err)
 		goto fail;
-	vec_sort_unique(&c.v);
+	fs_vec_sort_unique(&c.v);
 	if (!from_disk && !f->cfg->may_be_empty && c.v.n + c.ndoms == 0) {
-		feed_error(d, f, "the new version is empty; keeping the last good version "
-			   "(%zu entries; set may_be_empty if the feed can be empty)", f->ents.n);
+		feed_error(fs, f, "the new version is empty; keeping the last good version "
+			   "(%zu entries; set may_be_empty if the feed can be empty)", ents_of(fs, f)->n);
 		err = -ENODATA;
 		goto fail;
 	}
-	if (!from_disk && !f->cfg->may_be_empty && f->ents.n &&
-	    (double)(c.v.n + c.ndoms) < (1.0 - f->cfg->max_shrink) * (double)f->ents.n) {
-		feed_error(d, f, "the new version shrank from %zu to %zu entries (more than "
-			   "max_shrink %.0f%%); keeping the last good version", f->ents.n,
+	if (!from_disk && !f->cfg->may_be_empty && ents_of(fs, f)->n &&
+	    (double)(c.v.n + c.ndoms) < (1.0 - f->cfg->max_shrink) * (double)ents_of(fs, f)->n) {
+		feed_error(fs, f, "the new version shrank from %zu to %zu entries (more than "
+			   "max_shrink %.0f%%); keeping the last good version", ents_of(fs, f)->n,
 			   c.v.n + c.ndoms, f->cfg->max_shrink * 100);
 		err = -ERANGE;
 		goto fail;
 	}
 	f->fmt = st.format;
-	err = feed_apply(d, f, &c.v, &added, &removed);
+	err = feed_apply(fs, f, &c.v, &added, &removed);
 	if (err) {
-		feed_error(d, f, "cannot write the blocklist: %s", strerror(-err));
+		feed_error(fs, f, "cannot write the blocklist: %s", strerror(-err));
 		goto fail;
 	}
 	domains_free(f->doms, f->ndoms);
@@ -635,63 +464,30 @@ static int feed_load(struct daemon *d, size_t idx, const char *body, size_t len,
 	f->last_error[0] = '\0';
 	f->failures = 0;
 	f->stale_reported = false;
-	report_overlaps(d, f);
+	report_overlaps(fs, f);
 	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused",
-		 f->cfg->name, f->ents.n, f->v4, f->v6, f->ndoms, added, removed, st.rejected);
+		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, added, removed, st.rejected);
 	ev = feed_event(f, "feed-updated", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
-	json_object_object_add(b, "entries", json_object_new_uint64(f->ents.n));
+	json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 	json_object_object_add(b, "added", json_object_new_uint64(added));
 	json_object_object_add(b, "removed", json_object_new_uint64(removed));
 	json_object_object_add(b, "rejected", json_object_new_uint64(st.rejected));
-	events_emit(d, ev);
+	evlog_emit(fs->log, ev);
 	/* the on-disk copy comes after enforcement: it only matters at the next start */
 	if (!from_disk)
-		save_last_good(d, f, body, len);
+		save_last_good(fs, f, body, len);
 	if (f->ndoms)
-		schedule_dns(d, idx);
+		schedule_dns(fs, idx);
 	return 0;
 fail:
-	vec_free(&c.v);
+	fs_vec_free(&c.v);
 	domains_free(c.doms, c.ndoms);
 	f->failures++;
 	return err;
 }
 
 /* ---- reading sources ----------------------------------------------------------- */
-
-static int read_file(const char *path, __u64 max, char **out, size_t *len)
-{
-	struct stat stb;
-	char *buf;
-	ssize_t n;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &stb)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	if ((__u64)stb.st_size > max) {
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc((size_t)stb.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)stb.st_size && (n = read(fd, buf + got, (size_t)stb.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
 
 static bool is_url(const char *s)
 {
@@ -707,9 +503,8 @@ static void post_job(struct feeds *fs, struct job *j)
 	pthread_mutex_unlock(&fs->mu);
 }
 
-static void feed_refresh_now(struct daemon *d, size_t idx)
+static void feed_refresh_now(struct feeds *fs, size_t idx)
 {
-	struct feeds *fs = FS(d);
 	struct feed *f = &fs->v[idx];
 	char *body = NULL;
 	size_t len = 0;
@@ -738,11 +533,11 @@ static void feed_refresh_now(struct daemon *d, size_t idx)
 	}
 	err = read_file(f->cfg->source, f->cfg->max_bytes, &body, &len);
 	if (err) {
-		feed_error(d, f, "cannot read %s: %s; keeping the last good version",
+		feed_error(fs, f, "cannot read %s: %s; keeping the last good version",
 			   f->cfg->source, strerror(-err));
 		f->failures++;
 	} else {
-		feed_load(d, idx, body, len, false);
+		feed_load(fs, idx, body, len, false);
 	}
 	free(body);
 	if (f->failures) {
@@ -953,9 +748,9 @@ static void *worker_main(void *arg)
 	}
 }
 
-static void schedule_dns(struct daemon *d, size_t idx)
+static void schedule_dns(struct feeds *fs, size_t idx)
 {
-	struct feed *f = &FS(d)->v[idx];
+	struct feed *f = &fs->v[idx];
 	struct job *j;
 	size_t i;
 
@@ -978,13 +773,13 @@ static void schedule_dns(struct daemon *d, size_t idx)
 	j->ndoms = f->ndoms;
 	f->busy = true;
 	f->next_dns = 0;
-	post_job(FS(d), j);
+	post_job(fs, j);
 }
 
 /* Resolved addresses replace the domain part of the feed's entries. */
-static void dns_done(struct daemon *d, struct feed *f, struct job *j)
+static void dns_done(struct feeds *fs, struct feed *f, struct job *j)
 {
-	struct feed_vec nv = { 0 };
+	struct fs_vec nv = { 0 };
 	size_t i, k, added, removed;
 	int err = 0;
 
@@ -1001,46 +796,45 @@ static void dns_done(struct daemon *d, struct feed *f, struct job *j)
 		}
 	}
 	/* rebuild: the address indicators, then every resolved address */
-	for (i = 0; i < f->ents.n && !err; i++) {
-		struct feed_ent e = f->ents.v[i];
-		const char *s = e.ind == FEED_NO_IND ? NULL : f->ents.str + e.ind;
+	for (i = 0; i < ents_of(fs, f)->n && !err; i++) {
+		struct fs_ent e = ents_of(fs, f)->v[i];
+		const char *s = fs_vec_ind(ents_of(fs, f), &e);
 		bool from_domain = false;
 
 		for (k = 0; s && k < f->ndoms && !from_domain; k++)
 			from_domain = !strcmp(s, f->doms[k].name);
 		if (from_domain)
 			continue;
-		e.ind = vec_str(&nv, s);
-		err = vec_push(&nv, &e);
+		e.ind = fs_vec_str(&nv, s);
+		err = fs_vec_push(&nv, &e);
 	}
 	f->next_dns = 0;
 	for (i = 0; i < f->ndoms && !err; i++) {
 		if (!f->next_dns || f->doms[i].expires < f->next_dns)
 			f->next_dns = f->doms[i].expires;
 		for (k = 0; k < f->doms[i].naddrs && !err; k++) {
-			struct feed_ent e = { .line = f->doms[i].line };
+			struct fs_ent e = { .line = f->doms[i].line };
 
 			e.pfx.addr = f->doms[i].addrs[k];
 			e.pfx.plen = BWE_ADDR_BITS;
-			e.ind = vec_str(&nv, f->doms[i].name);
-			err = vec_push(&nv, &e);
+			e.ind = fs_vec_str(&nv, f->doms[i].name);
+			err = fs_vec_push(&nv, &e);
 		}
 	}
 	if (err) {
-		vec_free(&nv);
+		fs_vec_free(&nv);
 		return;
 	}
-	vec_sort_unique(&nv);
-	if (feed_apply(d, f, &nv, &added, &removed))
-		feed_error(d, f, "cannot write resolved addresses");
+	fs_vec_sort_unique(&nv);
+	if (feed_apply(fs, f, &nv, &added, &removed))
+		feed_error(fs, f, "cannot write resolved addresses");
 	else if (added || removed)
 		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, added, removed);
-	vec_free(&nv);
+	fs_vec_free(&nv);
 }
 
-void feeds_on_worker(struct daemon *d)
+void feeds_on_worker(struct feeds *fs)
 {
-	struct feeds *fs = FS(d);
 	struct job *list, *j;
 	__u64 n;
 
@@ -1057,9 +851,9 @@ void feeds_on_worker(struct daemon *d)
 		if (f) {
 			f->busy = false;
 			if (j->kind == JOB_RESOLVE) {
-				dns_done(d, f, j);
+				dns_done(fs, f, j);
 			} else if (j->err) {
-				feed_error(d, f, "download failed: %s; keeping the last good version",
+				feed_error(fs, f, "download failed: %s; keeping the last good version",
 					   j->errmsg);
 				f->failures++;
 			} else if (j->not_modified) {
@@ -1067,7 +861,7 @@ void feeds_on_worker(struct daemon *d)
 				f->last_error[0] = '\0';
 				f->failures = 0;
 				f->stale_reported = false;
-			} else if (!feed_load(d, j->feed, j->body ? j->body : "", j->len, false)) {
+			} else if (!feed_load(fs, j->feed, j->body ? j->body : "", j->len, false)) {
 				snprintf(f->etag, sizeof(f->etag), "%s", j->new_etag);
 				snprintf(f->last_modified, sizeof(f->last_modified), "%s",
 					 j->new_last_modified);
@@ -1107,9 +901,8 @@ static void watch_source(struct feeds *fs, struct feed *f)
 		log_warn("feed %s: cannot watch %s", f->cfg->name, dir);
 }
 
-void feeds_on_inotify(struct daemon *d)
+void feeds_on_inotify(struct feeds *fs)
 {
-	struct feeds *fs = FS(d);
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t len;
 
@@ -1126,7 +919,7 @@ void feeds_on_inotify(struct daemon *d)
 
 				if (f->wd == ev->wd && base && !strcmp(base + 1, ev->name)) {
 					log_debug("feed %s: %s changed", f->cfg->name, f->cfg->source);
-					feed_refresh_now(d, i);
+					feed_refresh_now(fs, i);
 				}
 			}
 			p += sizeof(*ev) + ev->len;
@@ -1136,28 +929,35 @@ void feeds_on_inotify(struct daemon *d)
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
-static void load_last_good(struct daemon *d, size_t idx)
+static void load_last_good(struct feeds *fs, size_t idx)
 {
-	struct feed *f = &FS(d)->v[idx];
+	struct feed *f = &fs->v[idx];
 	char path[PATH_MAX], *body = NULL;
 	size_t len = 0;
 
-	snprintf(path, sizeof(path), "%s/feeds/%s.last", d->cfg->paths.state_dir, f->cfg->name);
+	snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir, f->cfg->name);
 	if (read_file(path, f->cfg->max_bytes, &body, &len))
 		return;
-	if (!feed_load(d, idx, body, len, true))
+	if (!feed_load(fs, idx, body, len, true))
 		log_info("feed %s: last good version restored from %s", f->cfg->name, path);
 	free(body);
 }
 
-int feeds_init(struct daemon *d)
+int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 {
 	struct feeds *fs = calloc(1, sizeof(*fs));
 	size_t i;
+	int err;
 
 	if (!fs)
 		return -ENOMEM;
-	d->feeds = fs;
+	fs->cfg = deps->cfg;
+	fs->store = deps->store;
+	fs->enf = deps->enf;
+	fs->log = deps->log;
+	fs->started = time(NULL);
+	fs->ev_fd = -1;
+	*out = fs;
 	fs->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	fs->ev_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fs->ev_fd < 0)
@@ -1168,31 +968,34 @@ int feeds_init(struct daemon *d)
 	if (pthread_create(&fs->worker, NULL, worker_main, fs))
 		return -EAGAIN;
 	fs->worker_up = true;
-	fs->v = calloc(d->cfg->n_feeds ? d->cfg->n_feeds : 1, sizeof(*fs->v));
+	fs->v = calloc(fs->cfg->n_feeds ? fs->cfg->n_feeds : 1, sizeof(*fs->v));
 	if (!fs->v)
 		return -ENOMEM;
-	fs->n = d->cfg->n_feeds;
+	fs->n = fs->cfg->n_feeds;
 	for (i = 0; i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
-		f->cfg = &d->cfg->feeds[i];
+		f->cfg = &fs->cfg->feeds[i];
 		f->id = (__u8)(BWE_FEED_FIRST + i);
 		f->is_url = is_url(f->cfg->source);
 		f->wd = -1;
+		err = fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
+				    f->cfg->action == BWE_ACT_MONITOR);
+		if (err)
+			return err;
 		if (bwe_feed_format_parse(f->cfg->format, &f->fmt))
 			f->fmt = BWE_FMT_AUTO;
 		watch_source(fs, f);
 		/* The saved last good version enforces at once, whatever the network says. */
-		load_last_good(d, i);
+		load_last_good(fs, i);
 		/* Local files are read now; URLs are fetched by the worker. */
-		feed_refresh_now(d, i);
+		feed_refresh_now(fs, i);
 	}
 	return 0;
 }
 
-void feeds_fini(struct daemon *d)
+void feeds_free(struct feeds *fs)
 {
-	struct feeds *fs = FS(d);
 	size_t i;
 
 	if (!fs)
@@ -1220,10 +1023,8 @@ void feeds_fini(struct daemon *d)
 		free(j->body);
 		free(j);
 	}
-	for (i = 0; i < fs->n; i++) {
-		vec_free(&fs->v[i].ents);
+	for (i = 0; i < fs->n; i++)
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
-	}
 	free(fs->v);
 	if (fs->ino_fd >= 0)
 		close(fs->ino_fd);
@@ -1231,56 +1032,59 @@ void feeds_fini(struct daemon *d)
 		close(fs->ev_fd);
 	curl_global_cleanup();
 	free(fs);
-	d->feeds = NULL;
 }
 
-int feeds_fd_inotify(const struct daemon *d)
+void feeds_set_config(struct feeds *fs, const struct bwe_cfgfile *cfg)
 {
-	return FS(d)->ino_fd;
+	fs->cfg = cfg;
 }
 
-int feeds_fd_worker(const struct daemon *d)
+int feeds_fd_inotify(const struct feeds *fs)
 {
-	return FS(d)->ev_fd;
+	return fs->ino_fd;
+}
+
+int feeds_fd_worker(const struct feeds *fs)
+{
+	return fs->ev_fd;
 }
 
 /* Expire indicators past their valid_until, schedule refreshes, note stale feeds. */
-void feeds_tick(struct daemon *d, time_t now)
+void feeds_tick(struct feeds *fs, time_t now)
 {
-	struct feeds *fs = FS(d);
 	size_t i;
 
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
 		if (f->next_expiry && f->next_expiry <= now) {
-			struct feed_vec nv = { 0 };
-			size_t k, a, r, n0 = f->ents.n;
+			struct fs_vec nv = { 0 };
+			size_t k, a, r, n0 = ents_of(fs, f)->n;
 
-			for (k = 0; k < f->ents.n; k++) {
-				struct feed_ent e = f->ents.v[k];
+			for (k = 0; k < ents_of(fs, f)->n; k++) {
+				struct fs_ent e = ents_of(fs, f)->v[k];
 
 				if (e.valid_until && e.valid_until <= now)
 					continue;
-				e.ind = vec_str(&nv, e.ind == FEED_NO_IND ? NULL : f->ents.str + e.ind);
-				vec_push(&nv, &e);
+				e.ind = fs_vec_str(&nv, fs_vec_ind(ents_of(fs, f), &e));
+				fs_vec_push(&nv, &e);
 			}
-			if (!feed_apply(d, f, &nv, &a, &r)) {
+			if (!feed_apply(fs, f, &nv, &a, &r)) {
 				struct json_object *ev = feed_event(f, "indicator-expired", "event");
 
 				json_object_object_add(json_object_object_get(json_object_object_get(
 							       ev, "bwenforce"), "feed"),
-						       "expired", json_object_new_uint64(n0 - f->ents.n));
-				events_emit(d, ev);
+						       "expired", json_object_new_uint64(n0 - ents_of(fs, f)->n));
+				evlog_emit(fs->log, ev);
 			}
-			vec_free(&nv);
+			fs_vec_free(&nv);
 		}
 		if (now >= f->next_refresh)
-			feed_refresh_now(d, i);
+			feed_refresh_now(fs, i);
 		if (f->next_dns && now >= f->next_dns)
-			schedule_dns(d, i);
+			schedule_dns(fs, i);
 		if (!f->stale_reported && f->last_attempt &&
-		    now - (f->last_success ? f->last_success : d->started) >
+		    now - (f->last_success ? f->last_success : fs->started) >
 			    (time_t)(f->cfg->refresh_s * f->cfg->stale_after)) {
 			struct json_object *ev = feed_event(f, "feed-stale", "alert");
 
@@ -1289,14 +1093,13 @@ void feeds_tick(struct daemon *d, time_t now)
 				  f->cfg->name, f->cfg->stale_after);
 			json_object_object_add(json_object_object_get(ev, "event"), "reason",
 					       json_object_new_string(f->last_error));
-			events_emit(d, ev);
+			evlog_emit(fs->log, ev);
 		}
 	}
 }
 
-int feeds_refresh(struct daemon *d, const char *name, struct json_object *names)
+int feeds_refresh(struct feeds *fs, const char *name, struct json_object *names)
 {
-	struct feeds *fs = FS(d);
 	size_t i;
 	bool found = false;
 
@@ -1305,27 +1108,14 @@ int feeds_refresh(struct daemon *d, const char *name, struct json_object *names)
 			continue;
 		found = true;
 		fs->v[i].failures = 0;
-		feed_refresh_now(d, i);
+		feed_refresh_now(fs, i);
 		json_object_array_add(names, json_object_new_string(fs->v[i].cfg->name));
 	}
 	return found || !name ? 0 : -ENOENT;
 }
 
-static void add_time(struct json_object *o, const char *key, time_t t)
+struct json_object *feeds_list_json(const struct feeds *fs)
 {
-	char buf[32];
-
-	if (!t) {
-		json_object_object_add(o, key, NULL);
-		return;
-	}
-	fmt_time(t, buf, sizeof(buf));
-	json_object_object_add(o, key, json_object_new_string(buf));
-}
-
-struct json_object *feeds_list_json(struct daemon *d)
-{
-	struct feeds *fs = FS(d);
 	struct json_object *arr = json_object_new_array();
 	time_t now = time(NULL);
 	size_t i;
@@ -1343,86 +1133,47 @@ struct json_object *feeds_list_json(struct daemon *d)
 		json_object_object_add(o, "action", json_object_new_string(
 			f->cfg->action == BWE_ACT_MONITOR ? "monitor" : "drop"));
 		json_object_object_add(o, "state", json_object_new_string(state));
-		json_object_object_add(o, "entries", json_object_new_uint64(f->ents.n));
+		json_object_object_add(o, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 		json_object_object_add(o, "entries_v4", json_object_new_uint64(f->v4));
 		json_object_object_add(o, "entries_v6", json_object_new_uint64(f->v6));
 		json_object_object_add(o, "domains", json_object_new_uint64(f->ndoms));
 		json_object_object_add(o, "rejected", json_object_new_uint64(f->rejected));
-		add_time(o, "last_success", f->last_success);
-		add_time(o, "last_attempt", f->last_attempt);
+		json_add_time(o, "last_success", f->last_success);
+		json_add_time(o, "last_attempt", f->last_attempt);
 		json_object_object_add(o, "last_error", f->last_error[0] ?
 				       json_object_new_string(f->last_error) : NULL);
-		add_time(o, "next_refresh", f->next_refresh > now ? f->next_refresh : now);
-		json_object_object_add(o, "hits", json_object_new_uint64(f->hits));
+		json_add_time(o, "next_refresh", f->next_refresh > now ? f->next_refresh : now);
+		json_object_object_add(o, "hits", json_object_new_uint64(fstore_hits(fs->store, f->id)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
 }
 
-/* Every feed entry containing a, longest first per feed: the provenance. */
-struct json_object *feeds_lookup_json(struct daemon *d, const struct bwe_addr *a)
-{
-	struct feeds *fs = FS(d);
-	struct json_object *arr = json_object_new_array();
-	bool v4 = bwe_addr_is_v4(a);
-	int min = v4 ? BWE_V4_MAPPED_PLEN + BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN;
-	size_t i;
-	int plen;
-
-	for (i = 0; fs && i < fs->n; i++) {
-		struct feed *f = &fs->v[i];
-
-		for (plen = BWE_ADDR_BITS; plen >= min; plen--) {
-			struct bwe_prefix p = { .addr = *a, .plen = (__u8)plen };
-			const struct feed_ent *e;
-			struct json_object *o;
-			char buf[BWE_PREFIX_STRLEN];
-
-			bwe_prefix_mask(&p);
-			e = vec_find(&f->ents, &p);
-			if (!e)
-				continue;
-			o = json_object_new_object();
-			bwe_prefix_fmt(&e->pfx, buf, sizeof(buf));
-			json_object_object_add(o, "feed", json_object_new_string(f->cfg->name));
-			json_object_object_add(o, "action", json_object_new_string(
-				f->cfg->action == BWE_ACT_MONITOR ? "monitor" : "drop"));
-			json_object_object_add(o, "entry", json_object_new_string(buf));
-			json_object_object_add(o, "source", json_object_new_string(f->cfg->source));
-			json_object_object_add(o, "line", json_object_new_int64(e->line));
-			json_object_object_add(o, "indicator", e->ind == FEED_NO_IND ? NULL :
-					       json_object_new_string(f->ents.str + e->ind));
-			add_time(o, "first_seen", e->first_seen);
-			add_time(o, "expires", e->valid_until);
-			json_object_array_add(arr, o);
-		}
-	}
-	return arr;
-}
-
 /*
- * After SIGHUP: d->cfg is the new configuration, the old one still alive.
+ * After SIGHUP: fs->cfg is the new configuration, the old one still alive.
  * Feeds that remain (by name) keep their id and entries; new feeds load
  * first; then the entries of feeds that were removed go.
  */
-void feeds_reload(struct daemon *d)
+void feeds_reload(struct feeds *fs)
 {
-	struct feeds *fs = FS(d);
 	struct feed *nv, *old = fs->v;
 	size_t oldn = fs->n, i, k;
 	bool *kept, used[BWE_FEED_MAX + 1] = { false };
+	struct fs_vec *gone;
 
-	nv = calloc(d->cfg->n_feeds ? d->cfg->n_feeds : 1, sizeof(*nv));
+	nv = calloc(fs->cfg->n_feeds ? fs->cfg->n_feeds : 1, sizeof(*nv));
 	kept = calloc(oldn ? oldn : 1, sizeof(*kept));
-	if (!nv || !kept) {
+	gone = calloc(oldn ? oldn : 1, sizeof(*gone));
+	if (!nv || !kept || !gone) {
 		free(nv);
 		free(kept);
+		free(gone);
 		log_warnx("feeds: out of memory on reload; keeping the feeds as they were");
 		return;
 	}
-	for (i = 0; i < d->cfg->n_feeds; i++) {
+	for (i = 0; i < fs->cfg->n_feeds; i++) {
 		for (k = 0; k < oldn; k++) {
-			if (kept[k] || strcmp(old[k].cfg->name, d->cfg->feeds[i].name))
+			if (kept[k] || strcmp(old[k].cfg->name, fs->cfg->feeds[i].name))
 				continue;
 			nv[i] = old[k];
 			kept[k] = true;
@@ -1430,12 +1181,17 @@ void feeds_reload(struct daemon *d)
 			break;
 		}
 	}
-	for (i = 0; i < d->cfg->n_feeds; i++) {
+	/* Removed feeds leave the store first (their ids may be reused); the
+	 * kernel keeps their entries until the feeds that remain have loaded. */
+	for (k = 0; k < oldn; k++)
+		if (!kept[k])
+			fstore_drop(fs->store, old[k].id, &gone[k]);
+	for (i = 0; i < fs->cfg->n_feeds; i++) {
 		struct feed *f = &nv[i];
 		bool fresh = !f->cfg;
-		bool moved = !fresh && strcmp(f->cfg->source, d->cfg->feeds[i].source);
+		bool moved = !fresh && strcmp(f->cfg->source, fs->cfg->feeds[i].source);
 
-		f->cfg = &d->cfg->feeds[i];
+		f->cfg = &fs->cfg->feeds[i];
 		if (fresh) {
 			__u8 id = BWE_FEED_FIRST;
 
@@ -1445,6 +1201,9 @@ void feeds_reload(struct daemon *d)
 			f->id = id;
 		}
 		f->is_url = is_url(f->cfg->source);
+		if (fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
+				  f->cfg->action == BWE_ACT_MONITOR))
+			log_warnx("feed %s: out of memory", f->cfg->name);
 		if (fresh || moved) {
 			/* a moved source gets a new watch; the old one is left to expire with the directory */
 			watch_source(fs, f);
@@ -1452,28 +1211,28 @@ void feeds_reload(struct daemon *d)
 		}
 	}
 	fs->v = nv;
-	fs->n = d->cfg->n_feeds;
+	fs->n = fs->cfg->n_feeds;
 	for (i = 0; i < fs->n; i++)
 		if (!fs->v[i].last_attempt || !fs->v[i].next_refresh)
-			feed_refresh_now(d, i);
+			feed_refresh_now(fs, i);
 	for (k = 0; k < oldn; k++) {
 		if (kept[k])
 			continue;
-		for (i = 0; i < old[k].ents.n; i++)
-			bwe_bl_set(&d->bl, &old[k].ents.v[i].pfx,
-				   feeds_effective_ref(d, &old[k].ents.v[i].pfx));
-		bwe_bl_flush(&d->bl);
+		for (i = 0; i < gone[k].n; i++)
+			enf_bl_update(fs->enf, &gone[k].v[i].pfx, 0);
+		enf_bl_flush(fs->enf);
 		log_info("a feed was removed from the configuration: %zu entries withdrawn",
-			 old[k].ents.n);
+			 gone[k].n);
 		/* a directory has one watch, maybe shared with a remaining feed */
 		for (i = 0; i < fs->n && old[k].wd >= 0; i++)
 			if (fs->v[i].wd == old[k].wd)
 				old[k].wd = -1;
 		if (old[k].wd >= 0)
 			inotify_rm_watch(fs->ino_fd, old[k].wd);
-		vec_free(&old[k].ents);
+		fs_vec_free(&gone[k]);
 		domains_free(old[k].doms, old[k].ndoms);
 	}
 	free(old);
 	free(kept);
+	free(gone);
 }

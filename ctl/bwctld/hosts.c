@@ -2,26 +2,67 @@
 /*
  * hosts.c - sample per-host accounting with batch map reads (one syscall per
  * batch, not per host), merge the per-CPU copies, and derive rates from the
- * previous sample. bwctl top, lookup and detection read the sample.
+ * previous sample; contract in hosts.h.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 
-#include "bwctld.h"
+#include "addrmap.h"
+#include "hosts.h"
 #include "log.h"
 
 #define SAMPLE_BATCH 4096	/* hosts per batch lookup */
+
+struct hosts {
+	const struct bwe_dp *dp;
+	struct host_sample *v;		/* last sample */
+	size_t n;
+	struct bwe_amap idx;		/* addr -> index into v */
+	struct timespec sampled_at;
+};
+
+int hosts_new(struct hosts **out, const struct bwe_dp *dp)
+{
+	struct hosts *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->dp = dp;
+	bwe_amap_init(&h->idx);
+	*out = h;
+	return 0;
+}
+
+void hosts_free(struct hosts *h)
+{
+	if (!h)
+		return;
+	free(h->v);
+	bwe_amap_free(&h->idx);
+	free(h);
+}
+
+size_t hosts_count(const struct hosts *h)
+{
+	return h->n;
+}
+
+const struct host_sample *hosts_at(const struct hosts *h, size_t i)
+{
+	return i < h->n ? &h->v[i] : NULL;
+}
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
-int hosts_sample(struct daemon *d)
+int hosts_sample(struct hosts *hs)
 {
-	int fd = bwe_dp_map_fd(d->dp, BWE_MAP_HOSTS), ncpu = d->dp->ncpus;
+	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS), ncpu = hs->dp->ncpus;
 	struct bwe_addr *keys = NULL;
 	struct bwe_host_stats *vals = NULL;
 	struct host_sample *out = NULL;
@@ -78,10 +119,10 @@ int hosts_sample(struct daemon *d)
 		}
 	}
 
-	dt = ts_diff(&now, &d->sampled_at);
+	dt = ts_diff(&now, &hs->sampled_at);
 	err = bwe_amap_reserve(&idx, n);
 	for (i = 0; i < n && !err; i++) {
-		const struct host_sample *prev = hosts_get(d, &out[i].addr);
+		const struct host_sample *prev = hosts_get(hs, &out[i].addr);
 
 		if (prev && dt > 0) {
 			if (out[i].st.tx_bytes >= prev->st.tx_bytes)
@@ -93,12 +134,12 @@ int hosts_sample(struct daemon *d)
 	}
 	if (err)
 		goto out;
-	free(d->hosts);
-	bwe_amap_free(&d->host_idx);
-	d->hosts = out;
-	d->n_hosts = n;
-	d->host_idx = idx;
-	d->sampled_at = now;
+	free(hs->v);
+	bwe_amap_free(&hs->idx);
+	hs->v = out;
+	hs->n = n;
+	hs->idx = idx;
+	hs->sampled_at = now;
 	out = NULL;
 	bwe_amap_init(&idx);
 out:
@@ -111,9 +152,9 @@ out:
 	return err;
 }
 
-const struct host_sample *hosts_get(const struct daemon *d, const struct bwe_addr *a)
+const struct host_sample *hosts_get(const struct hosts *hs, const struct bwe_addr *a)
 {
-	__u32 *i = bwe_amap_get(&d->host_idx, a);
+	__u32 *i = bwe_amap_get(&hs->idx, a);
 
-	return i ? &d->hosts[*i] : NULL;
+	return i ? &hs->v[*i] : NULL;
 }

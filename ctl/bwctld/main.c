@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * bwctld - the bwenforce control daemon: owns the XDP data plane and its
- * state. main.c holds startup, the event loop, signals and interfaces; each
- * subsystem has a file of its own (see bwctld.h).
+ * state. main.c is the top layer (docs/architecture.md, "Layers"): it
+ * builds every module from the ones below it, runs the one epoll loop and
+ * turns signals into reloads and exits. It holds the handles; no module
+ * reaches into another's fields.
  *
  * Lifecycle: SIGTERM/SIGINT exit and leave the data plane enforcing
  * (program attached, maps pinned); SIGHUP reloads the configuration (a bad
@@ -25,13 +27,48 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
-#include "bwctld.h"
-#include "linkwatch.h"
+#include "control.h"
+#include "detector.h"
+#include "enforce.h"
+#include "events.h"
+#include "feeds.h"
+#include "feedstore.h"
+#include "hosts.h"
+#include "ifaces.h"
 #include "log.h"
+#include "ops.h"
+#include "ringbuf.h"
+#include "store.h"
+#include "util.h"
 
 #define EPOLL_EVENTS 16
+#define TICK_MS      1000
 
 enum ev_src { SRC_CTL = 1, SRC_RB, SRC_SIG, SRC_TIMER, SRC_LINK, SRC_FEED_INO, SRC_FEED_JOB };
+
+struct daemon {
+	const char *config_path;
+	struct bwe_cfgfile *cfg;
+	bool foreground;
+	int verbose;
+	time_t started;
+
+	struct bwe_dp *dp;
+	struct st_store *st;
+	struct fstore *store;
+	struct enforcer *enf;
+	struct evlog *log;
+	struct ops *ops;
+	struct hosts *hosts;
+	struct detector *detector;
+	struct feeds *feeds;
+	struct ringbuf *rb;
+	struct ifaces *ifaces;
+	struct control *ctl;
+
+	int epfd, sigfd, timerfd;
+	bool quit;
+};
 
 static void usage(FILE *f)
 {
@@ -49,83 +86,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	if (level == LIBBPF_DEBUG || !log_getverbose())
 		return 0;
 	vlog(LOG_DEBUG, fmt, ap);
-	return 0;
-}
-
-struct bwe_iface *iface_find(struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->n_ifaces; i++)
-		if (!strcmp(d->ifaces[i].name, name))
-			return &d->ifaces[i];
-	return NULL;
-}
-
-static void iface_try(struct daemon *d, struct bwe_iface *ifc)
-{
-	int err = bwe_attach(ifc, bwe_dp_prog_fd(d->dp));
-	struct json_object *ev;
-
-	if (err) {
-		log_warnx("%s: not attached: %s%s%s", ifc->name, strerror(-err),
-			  ifc->note[0] ? ": " : "", ifc->note);
-		return;
-	}
-	log_info("%s: attached (%s%s), program id %u%s%s", ifc->name,
-		 ifc->mode == XDP_MODE_NATIVE ? "native" : "generic",
-		 ifc->multiprog ? ", dispatcher" : "", ifc->prog_id,
-		 ifc->note[0] ? "; " : "", ifc->note);
-	ev = events_new("interface-attached", "event");
-	json_object_object_add(ev, "observer", json_object_new_object());
-	json_object_object_add(json_object_object_get(ev, "observer"), "ingress",
-			       json_object_new_object());
-	json_object_object_add(json_object_object_get(json_object_object_get(ev, "observer"), "ingress"),
-			       "interface", json_object_new_object());
-	json_object_object_add(json_object_object_get(json_object_object_get(json_object_object_get(
-				       ev, "observer"), "ingress"), "interface"),
-			       "name", json_object_new_string(ifc->name));
-	events_emit(d, ev);
-}
-
-void iface_link_cb(const char *name, int ifindex, bool present, void *ctx)
-{
-	struct daemon *d = ctx;
-	struct bwe_iface *ifc = iface_find(d, name);
-
-	enforce_netclass(d);	/* the gateway's own addresses may have changed */
-	if (!ifc)
-		return;
-	if (!present) {
-		if (ifc->ifindex == ifindex || !ifindex) {
-			log_info("%s: interface disappeared; will attach when it returns", name);
-			ifc->ifindex = 0;
-			ifc->prog_id = 0;
-			ifc->mode = 0;
-			snprintf(ifc->note, sizeof(ifc->note), "interface does not exist");
-		}
-		return;
-	}
-	if (ifc->prog_id && ifc->ifindex == ifindex)
-		return;
-	if (!strncmp(ifc->note, "detached by", 11))
-		return;		/* an operator detached it: stay away */
-	iface_try(d, ifc);
-}
-
-int ifaces_setup(struct daemon *d)
-{
-	size_t i;
-
-	d->ifaces = calloc(d->cfg->n_ifaces, sizeof(*d->ifaces));
-	if (!d->ifaces)
-		return -ENOMEM;
-	d->n_ifaces = d->cfg->n_ifaces;
-	for (i = 0; i < d->n_ifaces; i++) {
-		snprintf(d->ifaces[i].name, sizeof(d->ifaces[i].name), "%s", d->cfg->ifaces[i].name);
-		d->ifaces[i].want = d->cfg->ifaces[i].mode;
-		iface_try(d, &d->ifaces[i]);
-	}
 	return 0;
 }
 
@@ -155,7 +115,6 @@ static void reload(struct daemon *d)
 {
 	struct bwe_cfgfile *nc, *old = d->cfg;
 	char err[BWE_CFG_ERR_LEN];
-	size_t i;
 
 	if (bwe_config_load(d->config_path, &nc, err, sizeof(err))) {
 		log_warnx("reload refused, keeping the running configuration: %s", err);
@@ -177,22 +136,14 @@ static void reload(struct daemon *d)
 		nc->maps = old->maps;
 	}
 	d->cfg = nc;
-	enforce_config(d);
-	enforce_netclass(d);
-	feeds_reload(d);
-	/* Interfaces: detach those no longer configured, attach new ones. */
-	for (i = 0; i < d->n_ifaces; i++) {
-		bool keep = false;
-		size_t j;
-
-		for (j = 0; j < nc->n_ifaces; j++)
-			keep |= !strcmp(nc->ifaces[j].name, d->ifaces[i].name);
-		if (!keep)
-			bwe_detach(&d->ifaces[i]);
-	}
-	free(d->ifaces);
-	d->ifaces = NULL;
-	ifaces_setup(d);
+	enf_set_config(d->enf, nc);
+	ops_set_config(d->ops, nc);
+	detector_set_config(d->detector, nc);
+	feeds_set_config(d->feeds, nc);
+	enf_config(d->enf);
+	enf_netclass(d->enf);
+	feeds_reload(d->feeds);
+	ifaces_reload(d->ifaces, nc);
 	bwe_config_free(old);
 	log_info("configuration reloaded from %s", d->config_path);
 }
@@ -229,10 +180,10 @@ static void on_tick(struct daemon *d)
 
 	if (read(d->timerfd, &exp, sizeof(exp)) < 0)
 		return;
-	st_expire(d, time(NULL));
-	feeds_tick(d, time(NULL));
-	hosts_sample(d);
-	detector_tick(d);
+	ops_expire(d->ops, time(NULL));
+	feeds_tick(d->feeds, time(NULL));
+	hosts_sample(d->hosts);
+	detector_tick(d->detector);
 }
 
 /* Blocked before any thread starts, so only the signalfd ever sees them. */
@@ -249,8 +200,8 @@ static void block_signals(sigset_t *mask)
 static int setup_loop(struct daemon *d)
 {
 	struct itimerspec its = {
-		.it_interval = { .tv_sec = BWCTLD_TICK_MS / 1000 },
-		.it_value = { .tv_sec = BWCTLD_TICK_MS / 1000 },
+		.it_interval = { .tv_sec = TICK_MS / 1000 },
+		.it_value = { .tv_sec = TICK_MS / 1000 },
 	};
 	sigset_t mask;
 	int err;
@@ -265,12 +216,12 @@ static int setup_loop(struct daemon *d)
 		return -errno;
 	err = ep_add(d, d->sigfd, SRC_SIG);
 	err = err ?: ep_add(d, d->timerfd, SRC_TIMER);
-	err = err ?: ep_add(d, d->ctlfd, SRC_CTL);
-	err = err ?: ep_add(d, ring_buffer__epoll_fd(d->rb), SRC_RB);
-	err = err ?: ep_add(d, bwe_linkwatch_fd(d->lw), SRC_LINK);
-	err = err ?: ep_add(d, feeds_fd_worker(d), SRC_FEED_JOB);
-	if (!err && feeds_fd_inotify(d) >= 0)
-		err = ep_add(d, feeds_fd_inotify(d), SRC_FEED_INO);
+	err = err ?: ep_add(d, control_fd(d->ctl), SRC_CTL);
+	err = err ?: ep_add(d, ringbuf_fd(d->rb), SRC_RB);
+	err = err ?: ep_add(d, ifaces_fd(d->ifaces), SRC_LINK);
+	err = err ?: ep_add(d, feeds_fd_worker(d->feeds), SRC_FEED_JOB);
+	if (!err && feeds_fd_inotify(d->feeds) >= 0)
+		err = ep_add(d, feeds_fd_inotify(d->feeds), SRC_FEED_INO);
 	return err;
 }
 
@@ -290,10 +241,10 @@ static void run(struct daemon *d)
 		for (i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case SRC_CTL:
-				control_accept(d);
+				control_accept(d->ctl);
 				break;
 			case SRC_RB:
-				ring_buffer__consume(d->rb);
+				ringbuf_consume(d->rb);
 				break;
 			case SRC_SIG:
 				on_signal(d);
@@ -302,13 +253,13 @@ static void run(struct daemon *d)
 				on_tick(d);
 				break;
 			case SRC_LINK:
-				bwe_linkwatch_process(d->lw);
+				ifaces_on_link(d->ifaces);
 				break;
 			case SRC_FEED_INO:
-				feeds_on_inotify(d);
+				feeds_on_inotify(d->feeds);
 				break;
 			case SRC_FEED_JOB:
-				feeds_on_worker(d);
+				feeds_on_worker(d->feeds);
 				break;
 			}
 		}
@@ -317,34 +268,116 @@ static void run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
-	control_close(d);
-	bwe_linkwatch_close(d->lw);
-	ring_buffer__free(d->rb);
-	detector_fini(d);
-	feeds_fini(d);
-	events_close(d);
-	bwe_bl_free(&d->bl);
-	bwe_ncset_free(&d->nc);
+	control_close(d->ctl);
+	ifaces_free(d->ifaces);
+	ringbuf_free(d->rb);
+	feeds_free(d->feeds);
+	detector_free(d->detector);
+	hosts_free(d->hosts);
+	ops_free(d->ops);
+	evlog_close(d->log);
+	enf_free(d->enf);
+	fstore_free(d->store);
+	st_free(d->st);
 	/* Closing the object leaves attached programs and pinned maps in place. */
 	bwe_dp_close(d->dp);
-	free(d->ifaces);
-	free(d->state.v);
-	free(d->hosts);
-	bwe_amap_free(&d->host_idx);
 	bwe_config_free(d->cfg);
 	if (d->epfd >= 0)
 		close(d->epfd);
 }
 
+static int open_dataplane(struct daemon *d)
+{
+	struct bwe_dp_opts opts = {
+		.pin_dir = d->cfg->paths.pin_dir,
+		.bl_host_max = d->cfg->maps.blocklist_hosts,
+		.bl_net6_max = d->cfg->maps.blocklist_v6_prefixes,
+		.netclass_max = d->cfg->maps.netclass,
+		.throttle_max = d->cfg->maps.throttle,
+		.hosts_max = d->cfg->maps.hosts,
+	};
+	int e = check_bpffs(d->cfg->paths.pin_dir);
+
+	if (e)
+		return e;
+	e = bwe_dp_open(&d->dp, &opts);
+	if (e)
+		log_warnx("cannot load the data plane: %s%s", strerror(-e),
+			  e == -EINVAL ? " (pinned maps of another size or layout? "
+					 "bwctl detach, or remove pin_dir)" : "");
+	return e;
+}
+
+/* Every module, each from the ones below it (docs/architecture.md). */
+static int start(struct daemon *d)
+{
+	struct detector_deps dd;
+	struct feeds_deps fd;
+	struct ringbuf_deps rd;
+	struct ifaces_deps id;
+	struct control_deps cd;
+	int e;
+
+	e = open_dataplane(d);
+	if (e)
+		return e;
+	d->st = st_new();
+	d->store = fstore_new();
+	if (!d->st || !d->store)
+		return -ENOMEM;
+	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
+	    (e = evlog_open(&d->log, d->cfg->paths.event_log)) ||
+	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) ||
+	    (e = ops_load(d->ops)) || (e = hosts_new(&d->hosts, d->dp))) {
+		log_warnx("startup failed: %s", strerror(-e));
+		return e;
+	}
+	enf_all(d->enf);
+	dd = (struct detector_deps){ .cfg = d->cfg, .dp = d->dp, .hosts = d->hosts, .st = d->st,
+				     .enf = d->enf, .ops = d->ops, .log = d->log };
+	fd = (struct feeds_deps){ .cfg = d->cfg, .store = d->store, .enf = d->enf, .log = d->log };
+	if ((e = detector_new(&d->detector, &dd)) || (e = feeds_new(&d->feeds, &fd))) {
+		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
+		return e;
+	}
+	/* Only now is the mirror complete: drop what a previous run left behind. */
+	e = enf_bl_sweep(d->enf);
+	if (e)
+		log_warnx("blocklist sweep: %s", strerror(-e));
+	rd = (struct ringbuf_deps){ .dp = d->dp, .store = d->store, .st = d->st, .ops = d->ops,
+				    .log = d->log };
+	id = (struct ifaces_deps){ .cfg = d->cfg, .dp = d->dp, .enf = d->enf, .log = d->log };
+	if ((e = ringbuf_new(&d->rb, &rd))) {
+		log_warnx("ring buffer: %s", strerror(-e));
+		return e;
+	}
+	if ((e = ifaces_new(&d->ifaces, &id)))
+		return e;
+	cd = (struct control_deps){
+		.q = { .config_path = d->config_path, .started = d->started,
+		       .cfg = (const struct bwe_cfgfile *const *)&d->cfg, .dp = d->dp, .st = d->st,
+		       .store = d->store, .enf = d->enf, .hosts = d->hosts, .feeds = d->feeds,
+		       .ifaces = d->ifaces },
+		.ops = d->ops,
+		.detector = d->detector,
+	};
+	if ((e = control_open(&d->ctl, &cd)))
+		return e;
+	if ((e = setup_loop(d))) {
+		log_warnx("startup failed: %s", strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .config_path = BWE_CFG_PATH_DEFAULT, .epfd = -1, .sigfd = -1,
-			    .timerfd = -1, .ctlfd = -1, .evfd = -1 };
-	struct bwe_dp_opts opts = { 0 };
+			    .timerfd = -1 };
 	char err[BWE_CFG_ERR_LEN];
 	sigset_t sigs;
 	bool check = false;
-	int c, rc = 1, e;
+	int c, rc = 1;
 
 	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
 		switch (c) {
@@ -392,56 +425,14 @@ int main(int argc, char **argv)
 		fatal("daemon");
 	d.started = time(NULL);
 	block_signals(&sigs);
-
-	if (check_bpffs(d.cfg->paths.pin_dir))
-		goto out;
-	opts.pin_dir = d.cfg->paths.pin_dir;
-	opts.bl_host_max = d.cfg->maps.blocklist_hosts;
-	opts.bl_net6_max = d.cfg->maps.blocklist_v6_prefixes;
-	opts.netclass_max = d.cfg->maps.netclass;
-	opts.throttle_max = d.cfg->maps.throttle;
-	opts.hosts_max = d.cfg->maps.hosts;
-	e = bwe_dp_open(&d.dp, &opts);
-	if (e) {
-		log_warnx("cannot load the data plane: %s%s", strerror(-e),
-			  e == -EINVAL ? " (pinned maps of another size or layout? "
-					 "bwctl detach, or remove pin_dir)" : "");
-		goto out;
+	if (!start(&d)) {
+		hosts_sample(d.hosts);
+		log_info("bwctld %s started: %zu interface(s), %zu state entries, socket %s",
+			 BWCTLD_VERSION, ifaces_count(d.ifaces), st_count(d.st),
+			 d.cfg->paths.socket);
+		run(&d);
+		rc = 0;
 	}
-	if ((e = bwe_bl_init(&d.bl, d.dp)) || (e = st_load(&d)) || (e = events_open(&d))) {
-		log_warnx("startup failed: %s", strerror(-e));
-		goto out;
-	}
-	enforce_all(&d);
-	if ((e = detector_init(&d)) || (e = feeds_init(&d))) {
-		log_warnx("feeds: %s", strerror(-e));
-		goto out;
-	}
-	/* Only now is the mirror complete: drop what a previous run left behind. */
-	e = bwe_bl_sweep(&d.bl);
-	if (e)
-		log_warnx("blocklist sweep: %s", strerror(-e));
-	d.rb = ring_buffer__new(bwe_dp_map_fd(d.dp, BWE_MAP_EVENTS), events_ringbuf_cb, &d, NULL);
-	if (!d.rb) {
-		log_warn("ring buffer");
-		goto out;
-	}
-	if ((e = bwe_linkwatch_open(&d.lw, iface_link_cb, &d))) {
-		log_warnx("link watch: %s", strerror(-e));
-		goto out;
-	}
-	if ((e = control_open(&d)))
-		goto out;
-	if ((e = ifaces_setup(&d)) || (e = setup_loop(&d))) {
-		log_warnx("startup failed: %s", strerror(-e));
-		goto out;
-	}
-	hosts_sample(&d);
-	log_info("bwctld %s started: %zu interface(s), %zu state entries, socket %s",
-		 BWCTLD_VERSION, d.n_ifaces, d.state.n, d.cfg->paths.socket);
-	run(&d);
-	rc = 0;
-out:
 	cleanup(&d);
 	return rc;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* query.c - read-only answers: status, stats, top, lookup. */
+/* query.c - read-only answers: status, stats, top, lookup; contract in query.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,34 +8,10 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "bwctld.h"
 #include "log.h"
-
-static const char *const reason_names[BWE_STATS_MAX] = {
-	[BWE_R_PASS] = "pass",
-	[BWE_R_NON_IP] = "non_ip",
-	[BWE_R_TRANSIT] = "transit",
-	[BWE_R_ALLOW] = "allow",
-	[BWE_R_EXEMPT] = "exempt",
-	[BWE_R_MONITOR] = "monitor",
-	[BWE_R_QUARANTINE] = "quarantine",
-	[BWE_R_BLOCK] = "block",
-	[BWE_R_THROTTLE] = "throttle",
-	[BWE_R_QUARANTINE_DRYRUN] = "quarantine_dryrun",
-	[BWE_R_BLOCK_DRYRUN] = "block_dryrun",
-	[BWE_R_THROTTLE_DRYRUN] = "throttle_dryrun",
-	[BWE_R_MALFORMED] = "malformed",
-	[BWE_R_ABORTED] = "aborted",
-	[BWE_A_L4_TRUNCATED] = "l4_truncated",
-	[BWE_A_FRAGMENT] = "fragment",
-	[BWE_A_EXTHDR_LIMIT] = "exthdr_limit",
-	[BWE_A_EVENT_LOST] = "event_lost",
-};
-
-const char *reason_name(unsigned int slot)
-{
-	return slot < BWE_STATS_MAX && reason_names[slot] ? reason_names[slot] : "unknown";
-}
+#include "query.h"
+#include "ringbuf.h"
+#include "util.h"
 
 static struct json_object *counter_json(const struct bwe_counter *c)
 {
@@ -46,13 +22,13 @@ static struct json_object *counter_json(const struct bwe_counter *c)
 	return o;
 }
 
-struct json_object *query_stats(struct daemon *d)
+struct json_object *query_stats(const struct query_deps *q)
 {
 	struct bwe_counter c[BWE_STATS_MAX];
 	struct json_object *o, *r, *a;
 	unsigned int i;
 
-	if (bwe_dp_stats_read(d->dp, c))
+	if (bwe_dp_stats_read(q->dp, c))
 		return NULL;
 	o = json_object_new_object();
 	r = json_object_new_object();
@@ -74,64 +50,48 @@ static struct json_object *map_fill(const char *name, size_t entries, __u32 max)
 	return o;
 }
 
-static __u32 map_max(struct daemon *d, const char *name)
+static __u32 map_max(const struct query_deps *q, const char *name)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 
-	if (bpf_obj_get_info_by_fd(bwe_dp_map_fd(d->dp, name), &info, &len))
+	if (bpf_obj_get_info_by_fd(bwe_dp_map_fd(q->dp, name), &info, &len))
 		return 0;
 	return info.max_entries;
 }
 
-struct json_object *query_status(struct daemon *d)
+struct json_object *query_status(const struct query_deps *q)
 {
-	struct json_object *o = json_object_new_object(), *ifs = json_object_new_array(), *maps;
-	struct json_object *st;
-	char t[32];
-	size_t i, nthr = 0;
+	const struct bwe_cfgfile *cfg = *q->cfg;
+	struct json_object *o = json_object_new_object(), *maps, *st;
+	char t[BWE_TIME_STRLEN];
+	size_t i, nthr = 0, bl_hosts, bl_v4, bl_v6;
 
 	json_object_object_add(o, "version", json_object_new_string(BWCTLD_VERSION));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
-	fmt_time(d->started, t, sizeof(t));
+	fmt_time(q->started, t, sizeof(t));
 	json_object_object_add(o, "started", json_object_new_string(t));
-	json_object_object_add(o, "uptime_s", json_object_new_int64(time(NULL) - d->started));
-	json_object_object_add(o, "config", json_object_new_string(d->config_path));
-	json_object_object_add(o, "monitor_only", json_object_new_boolean(d->cfg->monitor_only));
-	json_object_object_add(o, "pin_dir", json_object_new_string(d->cfg->paths.pin_dir));
-	for (i = 0; i < d->n_ifaces; i++) {
-		struct bwe_iface *ifc = &d->ifaces[i];
-		struct json_object *x = json_object_new_object();
+	json_object_object_add(o, "uptime_s", json_object_new_int64(time(NULL) - q->started));
+	json_object_object_add(o, "config", json_object_new_string(q->config_path));
+	json_object_object_add(o, "monitor_only", json_object_new_boolean(cfg->monitor_only));
+	json_object_object_add(o, "pin_dir", json_object_new_string(cfg->paths.pin_dir));
+	json_object_object_add(o, "interfaces", ifaces_status_json(q->ifaces));
 
-		bwe_iface_probe(ifc);
-		json_object_object_add(x, "name", json_object_new_string(ifc->name));
-		json_object_object_add(x, "ifindex", json_object_new_int(ifc->ifindex));
-		json_object_object_add(x, "mode", json_object_new_string(bwe_attach_mode_name(ifc->want)));
-		json_object_object_add(x, "attached_mode",
-				       ifc->mode == XDP_MODE_NATIVE ? json_object_new_string("native") :
-				       ifc->mode == XDP_MODE_SKB ? json_object_new_string("generic") :
-				       NULL);
-		json_object_object_add(x, "prog_id", json_object_new_uint64(ifc->prog_id));
-		json_object_object_add(x, "multiprog", json_object_new_boolean(ifc->multiprog));
-		json_object_object_add(x, "state", json_object_new_string(
-			ifc->prog_id ? "attached" : !ifc->ifindex ? "missing" : "detached"));
-		json_object_object_add(x, "note", ifc->note[0] ? json_object_new_string(ifc->note) : NULL);
-		json_object_array_add(ifs, x);
-	}
-	json_object_object_add(o, "interfaces", ifs);
-
-	for (i = 0; i < d->state.n; i++)
-		nthr += d->state.v[i].kind == ST_THROTTLE;
+	for (i = 0; i < st_count(q->st); i++)
+		nthr += st_at(q->st, i)->kind == ST_THROTTLE;
+	enf_bl_counts(q->enf, &bl_hosts, &bl_v4, &bl_v6);
 	maps = json_object_new_array();
-	json_object_array_add(maps, map_fill(BWE_MAP_NETCLASS, d->nc.n, map_max(d, BWE_MAP_NETCLASS)));
-	json_object_array_add(maps, map_fill(BWE_MAP_BL_HOST, d->bl.hosts.n, map_max(d, BWE_MAP_BL_HOST)));
-	json_object_array_add(maps, map_fill(BWE_MAP_BL_TBL24, d->bl.n_v4pfx, 0));
-	json_object_array_add(maps, map_fill(BWE_MAP_BL_NET6, d->bl.n_v6pfx, map_max(d, BWE_MAP_BL_NET6)));
-	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(d, BWE_MAP_THROTTLE)));
-	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS, d->n_hosts, map_max(d, BWE_MAP_HOSTS)));
+	json_object_array_add(maps, map_fill(BWE_MAP_NETCLASS, enf_netclass_count(q->enf),
+					     map_max(q, BWE_MAP_NETCLASS)));
+	json_object_array_add(maps, map_fill(BWE_MAP_BL_HOST, bl_hosts, map_max(q, BWE_MAP_BL_HOST)));
+	json_object_array_add(maps, map_fill(BWE_MAP_BL_TBL24, bl_v4, 0));
+	json_object_array_add(maps, map_fill(BWE_MAP_BL_NET6, bl_v6, map_max(q, BWE_MAP_BL_NET6)));
+	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));
+	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS, hosts_count(q->hosts),
+					     map_max(q, BWE_MAP_HOSTS)));
 	json_object_object_add(o, "maps", maps);
 
-	st = query_stats(d);
+	st = query_stats(q);
 	if (st) {
 		struct json_object *r = NULL;
 
@@ -139,7 +99,7 @@ struct json_object *query_status(struct daemon *d)
 		json_object_object_add(o, "counters", json_object_get(r));
 		json_object_put(st);
 	}
-	json_object_object_add(o, "feeds", feeds_list_json(d));
+	json_object_object_add(o, "feeds", feeds_list_json(q->feeds));
 	return o;
 }
 
@@ -165,18 +125,21 @@ static __u64 drops(const struct bwe_host_stats *s, bool bytes)
 	return t;
 }
 
-struct json_object *query_top(struct daemon *d, int n, const char *sort)
+struct json_object *query_top(const struct query_deps *q, int n, const char *sort)
 {
 	struct json_object *arr = json_object_new_array();
 	struct top_row *rows;
 	size_t i;
 
-	hosts_sample(d);
-	rows = calloc(d->n_hosts ? d->n_hosts : 1, sizeof(*rows));
+	size_t nh;
+
+	hosts_sample(q->hosts);
+	nh = hosts_count(q->hosts);
+	rows = calloc(nh ? nh : 1, sizeof(*rows));
 	if (!rows)
 		return arr;
-	for (i = 0; i < d->n_hosts; i++) {
-		const struct host_sample *h = &d->hosts[i];
+	for (i = 0; i < nh; i++) {
+		const struct host_sample *h = hosts_at(q->hosts, i);
 
 		rows[i].h = h;
 		if (!strcmp(sort, "rx"))
@@ -188,12 +151,12 @@ struct json_object *query_top(struct daemon *d, int n, const char *sort)
 		else
 			rows[i].key = (double)h->st.tx_bytes;
 	}
-	qsort(rows, d->n_hosts, sizeof(*rows), top_cmp);
-	for (i = 0; i < d->n_hosts && (int)i < n; i++) {
+	qsort(rows, nh, sizeof(*rows), top_cmp);
+	for (i = 0; i < nh && (int)i < n; i++) {
 		const struct host_sample *h = rows[i].h;
 		struct json_object *o = json_object_new_object(), *state = json_object_new_array();
 		char buf[BWE_ADDR_STRLEN];
-		__u32 f = bwe_ncset_lookup(&d->nc, &h->addr);
+		__u32 f = enf_classes(q->enf, &h->addr);
 
 		bwe_addr_fmt(&h->addr, buf, sizeof(buf));
 		json_object_object_add(o, "host", json_object_new_string(buf));
@@ -251,13 +214,42 @@ static const char *cfg_match(const struct bwe_cfg_prefixes *l, const struct bwe_
 }
 
 /* Name the list and entry that decide for an address, as the program would. */
-struct json_object *query_lookup(struct daemon *d, const struct bwe_addr *a)
+/* Every feed entry containing a: the provenance. */
+static struct json_object *matches_json(const struct fs_match *m, size_t n)
 {
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		char buf[BWE_PREFIX_STRLEN];
+
+		bwe_prefix_fmt(&m[i].pfx, buf, sizeof(buf));
+		json_object_object_add(o, "feed", json_object_new_string(m[i].feed));
+		json_object_object_add(o, "action", json_object_new_string(m[i].monitor ? "monitor"
+											 : "drop"));
+		json_object_object_add(o, "entry", json_object_new_string(buf));
+		json_object_object_add(o, "source", json_object_new_string(m[i].source));
+		json_object_object_add(o, "line", json_object_new_int64(m[i].line));
+		json_object_object_add(o, "indicator", m[i].indicator ?
+				       json_object_new_string(m[i].indicator) : NULL);
+		json_add_time(o, "first_seen", m[i].first_seen);
+		json_add_time(o, "expires", m[i].valid_until);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+struct json_object *query_lookup(const struct query_deps *q, const struct bwe_addr *a)
+{
+	const struct bwe_cfgfile *cfg = *q->cfg;
 	struct json_object *o = json_object_new_object();
-	__u32 f = bwe_ncset_lookup(&d->nc, a);
+	__u32 f = enf_classes(q->enf, a);
+	struct fs_match m[FS_MATCH_MAX];
+	size_t nm = fstore_match(q->store, a, m, FS_MATCH_MAX), k;
 	const char *verdict = "pass", *reason = "none", *list = NULL, *feed = NULL;
 	char entry[BWE_PREFIX_STRLEN] = "", buf[BWE_ADDR_STRLEN];
-	struct st_entry *e = NULL;
+	const struct st_entry *e = NULL;
 	__u8 ref;
 
 	bwe_addr_fmt(a, buf, sizeof(buf));
@@ -267,47 +259,39 @@ struct json_object *query_lookup(struct daemon *d, const struct bwe_addr *a)
 	if (f & BWE_NC_ALLOW) {
 		reason = "allow";
 		list = "allowlist";
-		e = st_match(d, ST_ALLOW, a);
+		e = st_match(q->st, ST_ALLOW, a);
 		if (!e)
-			cfg_match(&d->cfg->allowlist, a, entry, sizeof(entry));
+			cfg_match(&cfg->allowlist, a, entry, sizeof(entry));
 	} else if ((f & BWE_NC_INTERNAL) && (f & BWE_NC_QUARANTINE)) {
 		verdict = "drop";
 		reason = "quarantine";
 		list = "quarantine";
-		e = st_match(d, ST_QUARANTINE, a);
+		e = st_match(q->st, ST_QUARANTINE, a);
 	} else if (f & BWE_NC_EXEMPT) {
 		reason = "exempt";
 		list = "exempt";
-		e = st_match(d, ST_EXEMPT, a);
+		e = st_match(q->st, ST_EXEMPT, a);
 		if (!e)
-			cfg_match(&d->cfg->exempt, a, entry, sizeof(entry));
+			cfg_match(&cfg->exempt, a, entry, sizeof(entry));
 	} else if (f & BWE_NC_INTERNAL) {
 		reason = (f & BWE_NC_THROTTLE) ? "throttle" : "internal";
 		list = (f & BWE_NC_THROTTLE) ? "throttle" : "internal_networks";
 		verdict = (f & BWE_NC_THROTTLE) ? "throttle" : "pass";
-		e = (f & BWE_NC_THROTTLE) ? st_match(d, ST_THROTTLE, a) : NULL;
+		e = (f & BWE_NC_THROTTLE) ? st_match(q->st, ST_THROTTLE, a) : NULL;
 		if (!e)
-			cfg_match(&d->cfg->internal, a, entry, sizeof(entry));
-	} else if ((ref = bwe_bl_kernel_ref(&d->bl, a))) {
+			cfg_match(&cfg->internal, a, entry, sizeof(entry));
+	} else if ((ref = enf_bl_kernel_ref(q->enf, a))) {
 		verdict = (ref & BWE_REF_MONITOR) ? "monitor" : "drop";
 		reason = "blocklist";
 		list = "blocklist";
-		feed = feed_name(d, ref);
+		feed = fstore_ref_name(q->store, ref);
 		if ((ref & BWE_REF_FEED_MASK) == BWE_FEED_MANUAL) {
-			e = st_match(d, ST_BLOCK, a);
+			e = st_match(q->st, ST_BLOCK, a);
 		} else {
 			/* the deciding feed's longest entry names the indicator */
-			struct json_object *m = feeds_lookup_json(d, a);
-			size_t k;
-
-			for (k = 0; k < json_object_array_length(m) && !entry[0]; k++) {
-				struct json_object *x = json_object_array_get_idx(m, k);
-
-				if (!strcmp(json_object_get_string(json_object_object_get(x, "feed")), feed))
-					snprintf(entry, sizeof(entry), "%s",
-						 json_object_get_string(json_object_object_get(x, "entry")));
-			}
-			json_object_put(m);
+			for (k = 0; k < nm && !entry[0]; k++)
+				if (m[k].feed_id == (ref & BWE_REF_FEED_MASK))
+					bwe_prefix_fmt(&m[k].pfx, entry, sizeof(entry));
 		}
 	}
 	if (e)
@@ -318,9 +302,9 @@ struct json_object *query_lookup(struct daemon *d, const struct bwe_addr *a)
 	json_object_object_add(o, "entry", entry[0] ? json_object_new_string(entry) : NULL);
 	json_object_object_add(o, "feed", feed ? json_object_new_string(feed) : NULL);
 	json_object_object_add(o, "state", e ? st_entry_json(e) : NULL);
-	json_object_object_add(o, "matches", feeds_lookup_json(d, a));
+	json_object_object_add(o, "matches", matches_json(m, nm));
 	if (f & BWE_NC_INTERNAL) {
-		const struct host_sample *h = hosts_get(d, a);
+		const struct host_sample *h = hosts_get(q->hosts, a);
 
 		if (h) {
 			json_object_object_add(o, "tx_bytes", json_object_new_uint64(h->st.tx_bytes));

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * detector.h - detection and escalation, and the per-host memory behind
+ * `bwctl report` (layer 4: a source of change). Its actions go through
+ * the transaction (ops.h) with the rule as the actor; it learns of every
+ * change and blocklist contact as an observer of ops.
+ */
+#ifndef BWCTLD_DETECTOR_H
+#define BWCTLD_DETECTOR_H
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "dataplane.h"
+#include "enforce.h"
+#include "events.h"
+#include "hosts.h"
+#include "ops.h"
+#include "store.h"
+
+struct detector_deps {
+	const struct bwe_cfgfile *cfg;
+	struct bwe_dp *dp;		/* the fan-out epoch in bwe_config */
+	const struct hosts *hosts;	/* the sample it evaluates */
+	const struct st_store *st;	/* containment, for the report */
+	const struct enforcer *enf;	/* class of an address */
+	struct ops *ops;		/* where its actions go; it observes ops too */
+	struct evlog *log;		/* detection-alert events */
+};
+
+struct detector;
+
+int detector_new(struct detector **out, const struct detector_deps *deps);
+void detector_free(struct detector *dt);	/* NULL-safe */
+void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg);
+/* Every tick: evaluates when a policy interval has passed since the last run. */
+void detector_tick(struct detector *dt);
+/* bwctl report: the runbook's questions answered from data. */
+struct json_object *detector_report(struct detector *dt, const struct bwe_addr *a);
+
+#endif /* BWCTLD_DETECTOR_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * enforce.h - make the maps match the configuration, the operator state
+ * and the feeds (layer 2: the effects on the kernel).
+ *
+ * Everything the data plane enforces is derived here from the stores, so
+ * a restart or a SIGHUP re-derives the same maps from the same inputs. The
+ * enforcer reads the stores; it never changes them.
+ */
+#ifndef BWCTLD_ENFORCE_H
+#define BWCTLD_ENFORCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "addr.h"
+#include "config.h"
+#include "dataplane.h"
+#include "feedstore.h"
+#include "store.h"
+
+#define ENF_THROTTLE_HOST_BITS 12	/* a throttle prefix spans at most 2^12 hosts */
+
+struct enforcer;
+
+int enf_new(struct enforcer **out, struct bwe_dp *dp, const struct bwe_cfgfile *cfg,
+	    const struct st_store *st, const struct fstore *fs);
+void enf_free(struct enforcer *enf);			/* NULL-safe */
+/* After a reload: the configuration the next derivations use. */
+void enf_set_config(struct enforcer *enf, const struct bwe_cfgfile *cfg);
+
+/* Rebuild bwe_netclass from the configuration, the state and the gateway's addresses. */
+int enf_netclass(struct enforcer *enf);
+/* Monitor-only flag, event dedup window, standard ports. */
+int enf_config(struct enforcer *enf);
+/* The maps of one state entry (throttle buckets, manual block refs). */
+int enf_entry(struct enforcer *enf, const struct st_entry *e, bool present);
+/* Everything, and drop throttle buckets no entry explains. */
+int enf_all(struct enforcer *enf);
+/* Class flags (BWE_NC_*) of an address as the program sees them now. */
+__u32 enf_classes(const struct enforcer *enf, const struct bwe_addr *a);
+size_t enf_netclass_count(const struct enforcer *enf);
+
+/* Blocklist: p's ref from every source (self_id: a feed known to list p). */
+int enf_bl_update(struct enforcer *enf, const struct bwe_prefix *p, __u8 self_id);
+int enf_bl_flush(struct enforcer *enf);
+int enf_bl_reserve(struct enforcer *enf, size_t more);
+/* Remove kernel entries that no source explains (after a restart). */
+int enf_bl_sweep(struct enforcer *enf);
+/* The ref the program would find for a. */
+__u8 enf_bl_kernel_ref(const struct enforcer *enf, const struct bwe_addr *a);
+void enf_bl_counts(const struct enforcer *enf, size_t *hosts, size_t *v4pfx, size_t *v6pfx);
+
+#endif /* BWCTLD_ENFORCE_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * feeds.h - threat-intel feeds (layer 4: a source of change): schedule,
+ * fetch, parse, guard, and apply each new version to the feed store and the
+ * blocklist, with the provenance of every entry and an event for each step.
+ */
+#ifndef BWCTLD_FEEDS_H
+#define BWCTLD_FEEDS_H
+
+#include <time.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "enforce.h"
+#include "events.h"
+#include "feedstore.h"
+
+struct feeds_deps {
+	const struct bwe_cfgfile *cfg;
+	struct fstore *store;		/* where each feed's entries live */
+	struct enforcer *enf;		/* the blocklist */
+	struct evlog *log;
+};
+
+struct feeds;
+
+/* Load the saved last good versions, then read or schedule every source.
+ * On error *out may be set and must be freed with feeds_free(). */
+int feeds_new(struct feeds **out, const struct feeds_deps *deps);
+void feeds_free(struct feeds *fs);		/* NULL-safe */
+/* After SIGHUP: take the new configuration (feeds_set_config first). */
+void feeds_set_config(struct feeds *fs, const struct bwe_cfgfile *cfg);
+void feeds_reload(struct feeds *fs);
+/* Descriptors for epoll, and what to call when they are readable. */
+int feeds_fd_inotify(const struct feeds *fs);	/* -1: none */
+int feeds_fd_worker(const struct feeds *fs);
+void feeds_on_inotify(struct feeds *fs);
+void feeds_on_worker(struct feeds *fs);
+/* Every tick: indicator expiry, refresh schedule, stale alerts. */
+void feeds_tick(struct feeds *fs, time_t now);
+/* Refresh one feed (name) or all (NULL) now; their names are added to names.
+ * -ENOENT for an unknown name. */
+int feeds_refresh(struct feeds *fs, const char *name, struct json_object *names);
+/* bwctl feeds: every feed's state. */
+struct json_object *feeds_list_json(const struct feeds *fs);
+
+#endif /* BWCTLD_FEEDS_H */

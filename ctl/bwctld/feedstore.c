@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* feedstore.c - feed entries and provenance; contract in feedstore.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocklist.h"
+#include "bwe_abi.h"
+#include "feedstore.h"
+
+#define VEC_MIN_CAP 1024	/* entries */
+#define STR_MIN_CAP 4096	/* bytes */
+
+struct fs_feed {
+	char *name, *source;
+	bool monitor;
+	struct fs_vec ents;
+	__u64 hits;
+};
+
+struct fstore {
+	struct fs_feed *f[BWE_FEED_MAX + 1];	/* by feed id */
+};
+
+/* ---- vectors ---------------------------------------------------------- */
+
+int fs_vec_push(struct fs_vec *v, const struct fs_ent *e)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : VEC_MIN_CAP;
+		struct fs_ent *n = reallocarray(v->v, cap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		v->v = n;
+		v->cap = cap;
+	}
+	v->v[v->n++] = *e;
+	return 0;
+}
+
+__u32 fs_vec_str(struct fs_vec *v, const char *s)
+{
+	size_t len;
+
+	if (!s)
+		return FS_NO_IND;
+	len = strlen(s) + 1;
+	if (v->slen + len > v->scap) {
+		size_t cap = v->scap ? v->scap * 2 : STR_MIN_CAP;
+		char *n;
+
+		while (cap < v->slen + len)
+			cap *= 2;
+		if (cap >= FS_NO_IND)
+			return FS_NO_IND;
+		n = realloc(v->str, cap);
+		if (!n)
+			return FS_NO_IND;
+		v->str = n;
+		v->scap = cap;
+	}
+	memcpy(v->str + v->slen, s, len);
+	v->slen += len;
+	return (__u32)(v->slen - len);
+}
+
+const char *fs_vec_ind(const struct fs_vec *v, const struct fs_ent *e)
+{
+	return e->ind == FS_NO_IND || e->ind >= v->slen ? NULL : v->str + e->ind;
+}
+
+void fs_vec_free(struct fs_vec *v)
+{
+	free(v->v);
+	free(v->str);
+	memset(v, 0, sizeof(*v));
+}
+
+int fs_pfx_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b)
+{
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	return c ? c : (int)a->plen - (int)b->plen;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct fs_ent *x = a, *y = b;
+	int c = fs_pfx_cmp(&x->pfx, &y->pfx);
+
+	/* equal prefixes: the first line wins */
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+void fs_vec_sort_unique(struct fs_vec *v)
+{
+	size_t i, w = 0;
+
+	if (v->n)
+		qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
+	for (i = 0; i < v->n; i++)
+		if (!w || fs_pfx_cmp(&v->v[w - 1].pfx, &v->v[i].pfx))
+			v->v[w++] = v->v[i];
+	v->n = w;
+}
+
+const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = fs_pfx_cmp(&v->v[mid].pfx, p);
+
+		if (!c)
+			return &v->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---- the store --------------------------------------------------------- */
+
+struct fstore *fstore_new(void)
+{
+	return calloc(1, sizeof(struct fstore));
+}
+
+static void feed_free(struct fs_feed *f)
+{
+	if (!f)
+		return;
+	free(f->name);
+	free(f->source);
+	fs_vec_free(&f->ents);
+	free(f);
+}
+
+void fstore_free(struct fstore *fs)
+{
+	size_t i;
+
+	if (!fs)
+		return;
+	for (i = 0; i <= BWE_FEED_MAX; i++)
+		feed_free(fs->f[i]);
+	free(fs);
+}
+
+static bool id_ok(__u8 id)
+{
+	return id >= BWE_FEED_FIRST && id <= BWE_FEED_MAX;
+}
+
+int fstore_define(struct fstore *fs, __u8 id, const char *name, const char *source, bool monitor)
+{
+	struct fs_feed *f;
+	char *n, *s;
+
+	if (!id_ok(id))
+		return -EINVAL;
+	n = strdup(name);
+	s = strdup(source);
+	if (!n || !s) {
+		free(n);
+		free(s);
+		return -ENOMEM;
+	}
+	f = fs->f[id];
+	if (!f) {
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			free(n);
+			free(s);
+			return -ENOMEM;
+		}
+		fs->f[id] = f;
+	}
+	free(f->name);
+	free(f->source);
+	f->name = n;
+	f->source = s;
+	f->monitor = monitor;
+	return 0;
+}
+
+void fstore_drop(struct fstore *fs, __u8 id, struct fs_vec *old)
+{
+	struct fs_feed *f = id_ok(id) ? fs->f[id] : NULL;
+
+	memset(old, 0, sizeof(*old));
+	if (!f)
+		return;
+	*old = f->ents;
+	memset(&f->ents, 0, sizeof(f->ents));
+	feed_free(f);
+	fs->f[id] = NULL;
+}
+
+void fstore_swap(struct fstore *fs, __u8 id, struct fs_vec *v)
+{
+	struct fs_feed *f = id_ok(id) ? fs->f[id] : NULL;
+	struct fs_vec t;
+
+	if (!f)
+		return;
+	t = f->ents;
+	f->ents = *v;
+	*v = t;
+}
+
+const struct fs_vec *fstore_entries(const struct fstore *fs, __u8 id)
+{
+	return id_ok(id) && fs->f[id] ? &fs->f[id]->ents : NULL;
+}
+
+bool fstore_defined(const struct fstore *fs, __u8 id)
+{
+	return id_ok(id) && fs->f[id];
+}
+
+const char *fstore_ref_name(const struct fstore *fs, __u8 ref)
+{
+	unsigned int id = ref & BWE_REF_FEED_MASK;
+
+	if (id == BWE_FEED_MANUAL)
+		return "manual";
+	if (!id)
+		return NULL;
+	return id <= BWE_FEED_MAX && fs->f[id] ? fs->f[id]->name : "unknown";
+}
+
+__u8 fstore_effective_ref(const struct fstore *fs, const struct bwe_prefix *p, bool manual_drop,
+			  __u8 self_id)
+{
+	__u8 drop = manual_drop ? BWE_FEED_MANUAL : 0, mon = 0;
+	unsigned int id;
+
+	for (id = BWE_FEED_FIRST; id <= BWE_FEED_MAX; id++) {
+		const struct fs_feed *f = fs->f[id];
+
+		if (!f || (id != self_id && !fs_vec_find(&f->ents, p)))
+			continue;
+		if (f->monitor) {
+			if (!mon)
+				mon = (__u8)id;
+		} else if (!drop) {
+			drop = (__u8)id;
+		}
+	}
+	if (drop)
+		return bwe_ref(drop, 0);
+	return mon ? bwe_ref(mon, 1) : BWE_REF_NONE;
+}
+
+size_t fstore_match(const struct fstore *fs, const struct bwe_addr *a, struct fs_match *out,
+		    size_t max)
+{
+	bool v4 = bwe_addr_is_v4(a);
+	int min = v4 ? BWE_V4_MAPPED_PLEN + BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN;
+	unsigned int id;
+	size_t n = 0;
+	int plen;
+
+	for (id = BWE_FEED_FIRST; id <= BWE_FEED_MAX && n < max; id++) {
+		const struct fs_feed *f = fs->f[id];
+
+		for (plen = BWE_ADDR_BITS; f && f->ents.n && plen >= min && n < max; plen--) {
+			struct bwe_prefix p = { .addr = *a, .plen = (__u8)plen };
+			const struct fs_ent *e;
+			struct fs_match *m;
+
+			bwe_prefix_mask(&p);
+			e = fs_vec_find(&f->ents, &p);
+			if (!e)
+				continue;
+			m = &out[n++];
+			m->feed_id = (__u8)id;
+			m->feed = f->name;
+			m->source = f->source;
+			m->monitor = f->monitor;
+			m->pfx = e->pfx;
+			m->line = e->line;
+			m->indicator = fs_vec_ind(&f->ents, e);
+			m->first_seen = e->first_seen;
+			m->valid_until = e->valid_until;
+		}
+	}
+	return n;
+}
+
+void fstore_hit(struct fstore *fs, __u8 ref)
+{
+	unsigned int id = ref & BWE_REF_FEED_MASK;
+
+	if (id_ok((__u8)id) && fs->f[id])
+		fs->f[id]->hits++;
+}
+
+__u64 fstore_hits(const struct fstore *fs, __u8 id)
+{
+	return id_ok(id) && fs->f[id] ? fs->f[id]->hits : 0;
+}

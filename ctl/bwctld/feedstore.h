@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * feedstore.h - what each threat-intel feed lists, with provenance
+ * (layer 1: a store without side effects).
+ *
+ * A feed's entries are a vector sorted by prefix, unique (the first source
+ * line wins). The store answers the two questions the rest of the daemon
+ * asks: which feeds list an address and where (a typed match, never text),
+ * and what blocklist ref a prefix gets from every source together. It does
+ * not fetch, parse, log or write maps: feeds.c does.
+ */
+#ifndef BWCTLD_FEEDSTORE_H
+#define BWCTLD_FEEDSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <linux/types.h>
+
+#include "addr.h"
+
+#define FS_NO_IND UINT32_MAX	/* an entry without an indicator id / domain */
+#define FS_MATCH_MAX 64		/* matches fstore_match() reports at most */
+
+struct fs_ent {
+	struct bwe_prefix pfx;	/* host bits clear */
+	__u32 line;		/* source line, 0 unknown */
+	__u32 ind;		/* offset of the indicator id or domain in str, FS_NO_IND */
+	__u32 first_seen;	/* unix seconds this feed first listed it */
+	__u32 valid_until;	/* unix seconds, 0 = none */
+};
+
+struct fs_vec {
+	struct fs_ent *v;
+	size_t n, cap;
+	char *str;		/* string table of indicator ids and domains */
+	size_t slen, scap;
+};
+
+int fs_vec_push(struct fs_vec *v, const struct fs_ent *e);
+/* Offset of a copy of s in v's string table; FS_NO_IND for NULL or no memory. */
+__u32 fs_vec_str(struct fs_vec *v, const char *s);
+/* The indicator of e, NULL for none. */
+const char *fs_vec_ind(const struct fs_vec *v, const struct fs_ent *e);
+void fs_vec_free(struct fs_vec *v);
+/* Sort by prefix and drop repeats, keeping the lowest line. */
+void fs_vec_sort_unique(struct fs_vec *v);
+const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p);
+int fs_pfx_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b);
+
+/* One feed entry that contains an address: the provenance. */
+struct fs_match {
+	__u8 feed_id;
+	const char *feed;		/* name; valid until the store changes */
+	const char *source;		/* path or URL */
+	bool monitor;
+	struct bwe_prefix pfx;
+	__u32 line;
+	const char *indicator;		/* NULL: none */
+	time_t first_seen, valid_until;	/* 0: unknown / none */
+};
+
+struct fstore;
+
+struct fstore *fstore_new(void);
+void fstore_free(struct fstore *fs);		/* NULL-safe */
+
+/* Register feed id (BWE_FEED_FIRST..BWE_FEED_MAX) or update its name,
+ * source and action; its entries stay. Strings are copied. */
+int fstore_define(struct fstore *fs, __u8 id, const char *name, const char *source, bool monitor);
+/* Forget feed id; its entries move to *old (caller frees with fs_vec_free). */
+void fstore_drop(struct fstore *fs, __u8 id, struct fs_vec *old);
+/* Swap feed id's entries with *v (sorted, unique); *v then holds the old ones. */
+void fstore_swap(struct fstore *fs, __u8 id, struct fs_vec *v);
+/* Feed id's entries; NULL for an unknown id. */
+const struct fs_vec *fstore_entries(const struct fstore *fs, __u8 id);
+bool fstore_defined(const struct fstore *fs, __u8 id);
+
+/* "manual" for BWE_FEED_MANUAL, the feed's name, "unknown", or NULL for no feed. */
+const char *fstore_ref_name(const struct fstore *fs, __u8 ref);
+/*
+ * The blocklist ref of p from every source: manual_drop (a manual block
+ * holds p), the feeds that list p; self_id names a feed known to list p (0:
+ * none) so its vector is not searched. A drop source beats a monitor
+ * source; among equals the lowest id names it.
+ */
+__u8 fstore_effective_ref(const struct fstore *fs, const struct bwe_prefix *p, bool manual_drop,
+			  __u8 self_id);
+/* Every feed entry containing a, longest first per feed, feeds by id;
+ * returns how many were written to out (at most max). */
+size_t fstore_match(const struct fstore *fs, const struct bwe_addr *a, struct fs_match *out,
+		    size_t max);
+/* Count a blocklist hit for the feed of ref. */
+void fstore_hit(struct fstore *fs, __u8 ref);
+__u64 fstore_hits(const struct fstore *fs, __u8 id);
+
+#endif /* BWCTLD_FEEDSTORE_H */

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ifaces.c - interfaces: attach, detach, link changes; contract in ifaces.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifaces.h"
+#include "linkwatch.h"
+#include "log.h"
+
+struct ifc {
+	struct bwe_iface i;
+	bool held;		/* an operator detached it: stay away until attach */
+};
+
+struct ifaces {
+	const struct bwe_cfgfile *cfg;
+	struct bwe_dp *dp;
+	struct enforcer *enf;
+	struct evlog *log;
+	struct bwe_linkwatch *lw;
+	struct ifc *v;
+	size_t n;
+};
+
+static struct ifc *find(struct ifaces *ifs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (!strcmp(ifs->v[i].i.name, name))
+			return &ifs->v[i];
+	return NULL;
+}
+
+static int try_attach(struct ifaces *ifs, struct ifc *c)
+{
+	int err = bwe_attach(&c->i, bwe_dp_prog_fd(ifs->dp));
+	struct json_object *ev;
+
+	if (err) {
+		log_warnx("%s: not attached: %s%s%s", c->i.name, strerror(-err),
+			  c->i.note[0] ? ": " : "", c->i.note);
+		return err;
+	}
+	c->held = false;
+	log_info("%s: attached (%s%s), program id %u%s%s", c->i.name,
+		 c->i.mode == XDP_MODE_NATIVE ? "native" : "generic",
+		 c->i.multiprog ? ", dispatcher" : "", c->i.prog_id,
+		 c->i.note[0] ? "; " : "", c->i.note);
+	ev = ev_new("interface-attached", "event");
+	ev_str(ev, "observer.ingress.interface.name", c->i.name);
+	evlog_emit(ifs->log, ev);
+	return 0;
+}
+
+static void on_link(const char *name, int ifindex, bool present, void *ctx)
+{
+	struct ifaces *ifs = ctx;
+	struct ifc *c = find(ifs, name);
+
+	enf_netclass(ifs->enf);	/* the gateway's own addresses may have changed */
+	if (!c)
+		return;
+	if (!present) {
+		if (c->i.ifindex == ifindex || !ifindex) {
+			log_info("%s: interface disappeared; will attach when it returns", name);
+			c->i.ifindex = 0;
+			c->i.prog_id = 0;
+			c->i.mode = 0;
+			snprintf(c->i.note, sizeof(c->i.note), "interface does not exist");
+		}
+		return;
+	}
+	if ((c->i.prog_id && c->i.ifindex == ifindex) || c->held)
+		return;
+	try_attach(ifs, c);
+}
+
+/* The configured interfaces; kept: those already known keep their state. */
+static int configure(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
+{
+	struct ifc *v = calloc(cfg->n_ifaces ? cfg->n_ifaces : 1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		struct ifc *old = find(ifs, cfg->ifaces[i].name);
+
+		if (old)
+			v[i] = *old;
+		snprintf(v[i].i.name, sizeof(v[i].i.name), "%s", cfg->ifaces[i].name);
+		v[i].i.want = cfg->ifaces[i].mode;
+	}
+	free(ifs->v);
+	ifs->v = v;
+	ifs->n = cfg->n_ifaces;
+	for (i = 0; i < ifs->n; i++)
+		if (!ifs->v[i].held)
+			try_attach(ifs, &ifs->v[i]);
+	return 0;
+}
+
+int ifaces_new(struct ifaces **out, const struct ifaces_deps *deps)
+{
+	struct ifaces *ifs = calloc(1, sizeof(*ifs));
+	int err;
+
+	if (!ifs)
+		return -ENOMEM;
+	ifs->cfg = deps->cfg;
+	ifs->dp = deps->dp;
+	ifs->enf = deps->enf;
+	ifs->log = deps->log;
+	*out = ifs;
+	err = bwe_linkwatch_open(&ifs->lw, on_link, ifs);
+	if (err) {
+		log_warnx("link watch: %s", strerror(-err));
+		return err;
+	}
+	return configure(ifs, ifs->cfg);
+}
+
+void ifaces_free(struct ifaces *ifs)
+{
+	if (!ifs)
+		return;
+	bwe_linkwatch_close(ifs->lw);
+	free(ifs->v);
+	free(ifs);
+}
+
+int ifaces_fd(const struct ifaces *ifs)
+{
+	return bwe_linkwatch_fd(ifs->lw);
+}
+
+void ifaces_on_link(struct ifaces *ifs)
+{
+	bwe_linkwatch_process(ifs->lw);
+}
+
+void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < ifs->n; i++) {
+		bool keep = false;
+
+		for (j = 0; j < cfg->n_ifaces; j++)
+			keep |= !strcmp(cfg->ifaces[j].name, ifs->v[i].i.name);
+		if (!keep)
+			bwe_detach(&ifs->v[i].i);
+	}
+	ifs->cfg = cfg;
+	if (configure(ifs, cfg))
+		log_warnx("interfaces: out of memory on reload");
+}
+
+static struct json_object *iface_json(const struct bwe_iface *i)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(i->name));
+	json_object_object_add(o, "ifindex", json_object_new_int(i->ifindex));
+	json_object_object_add(o, "prog_id", json_object_new_uint64(i->prog_id));
+	json_object_object_add(o, "attached_mode", json_object_new_string(
+		i->mode == XDP_MODE_NATIVE ? "native" : i->mode == XDP_MODE_SKB ? "generic" : "none"));
+	json_object_object_add(o, "multiprog", json_object_new_boolean(i->multiprog));
+	json_object_object_add(o, "note", json_object_new_string(i->note));
+	return o;
+}
+
+int ifaces_attach(struct ifaces *ifs, const char *name, const char *mode,
+		  const struct actor *who, struct json_object **res, char *err, size_t len)
+{
+	enum bwe_attach_mode m = BWE_MODE_AUTO;
+	char by[ACTOR_TEXT_MAX];
+	struct ifc *c;
+	int e;
+
+	if (!name || !name[0] || strlen(name) >= sizeof(c->i.name) || strchr(name, '/')) {
+		snprintf(err, len, "attach: \"%s\" is not an interface name", name ? name : "");
+		return -EINVAL;
+	}
+	if (mode && !strcmp(mode, "native")) {
+		m = BWE_MODE_NATIVE;
+	} else if (mode && !strcmp(mode, "generic")) {
+		m = BWE_MODE_GENERIC;
+	} else if (mode && strcmp(mode, "auto")) {
+		snprintf(err, len, "attach: mode must be native, generic or auto");
+		return -EINVAL;
+	}
+	c = find(ifs, name);
+	if (!c) {
+		struct ifc *v = reallocarray(ifs->v, ifs->n + 1, sizeof(*v));
+
+		if (!v) {
+			snprintf(err, len, "out of memory");
+			return -ENOMEM;
+		}
+		ifs->v = v;
+		c = &ifs->v[ifs->n++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->i.name, sizeof(c->i.name), "%s", name);
+	}
+	c->i.want = m;
+	e = bwe_attach(&c->i, bwe_dp_prog_fd(ifs->dp));
+	if (e) {
+		snprintf(err, len, "attach %s: %s%s%s", name, strerror(-e),
+			 c->i.note[0] ? ": " : "", c->i.note);
+		return e;
+	}
+	c->held = false;
+	actor_fmt(who, by, sizeof(by));
+	log_info("attached to %s (%s) for %s", name, bwe_attach_mode_name(m), by);
+	*res = iface_json(&c->i);
+	return 0;
+}
+
+int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
+		  struct json_object **res, char *err, size_t len)
+{
+	struct json_object *o, *arr;
+	char by[ACTOR_TEXT_MAX];
+	size_t i;
+	int e = 0;
+
+	if (name && !find(ifs, name)) {
+		snprintf(err, len, "detach: %s is not an interface of this daemon", name);
+		return -EINVAL;
+	}
+	actor_fmt(who, by, sizeof(by));
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < ifs->n; i++) {
+		struct ifc *c = &ifs->v[i];
+
+		if (name && strcmp(c->i.name, name))
+			continue;
+		e = bwe_detach(&c->i) ?: e;
+		c->i.want = BWE_MODE_AUTO;
+		c->held = true;
+		if (who->kind == ACTOR_OPERATOR)
+			snprintf(c->i.note, sizeof(c->i.note), "detached by uid %u", who->uid);
+		else
+			snprintf(c->i.note, sizeof(c->i.note), "detached by %.64s", by);
+		json_object_array_add(arr, json_object_new_string(c->i.name));
+		log_info("detached from %s for %s", c->i.name, by);
+	}
+	json_object_object_add(o, "detached", arr);
+	if (!name) {
+		/* all of it: the pins go too (the daemon's own references keep the maps alive) */
+		e = bwe_dp_unpin(ifs->cfg->paths.pin_dir) ?: e;
+		json_object_object_add(o, "unpinned", json_object_new_string(ifs->cfg->paths.pin_dir));
+		log_info("maps unpinned from %s for %s", ifs->cfg->paths.pin_dir, by);
+	}
+	if (e) {
+		json_object_put(o);
+		snprintf(err, len, "detach: %s", strerror(-e));
+		return e;
+	}
+	*res = o;
+	return 0;
+}
+
+struct json_object *ifaces_status_json(struct ifaces *ifs)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++) {
+		struct bwe_iface *c = &ifs->v[i].i;
+		struct json_object *x = json_object_new_object();
+
+		bwe_iface_probe(c);
+		json_object_object_add(x, "name", json_object_new_string(c->name));
+		json_object_object_add(x, "ifindex", json_object_new_int(c->ifindex));
+		json_object_object_add(x, "mode", json_object_new_string(bwe_attach_mode_name(c->want)));
+		json_object_object_add(x, "attached_mode",
+				       c->mode == XDP_MODE_NATIVE ? json_object_new_string("native") :
+				       c->mode == XDP_MODE_SKB ? json_object_new_string("generic") :
+				       NULL);
+		json_object_object_add(x, "prog_id", json_object_new_uint64(c->prog_id));
+		json_object_object_add(x, "multiprog", json_object_new_boolean(c->multiprog));
+		json_object_object_add(x, "state", json_object_new_string(
+			c->prog_id ? "attached" : !c->ifindex ? "missing" : "detached"));
+		json_object_object_add(x, "note", c->note[0] ? json_object_new_string(c->note) : NULL);
+		json_object_array_add(arr, x);
+	}
+	return arr;
+}
+
+size_t ifaces_count(const struct ifaces *ifs)
+{
+	return ifs->n;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * query.h - read-only answers for bwctl: status, stats, top, lookup
+ * (layer 5: reads every module below, changes nothing).
+ */
+#ifndef BWCTLD_QUERY_H
+#define BWCTLD_QUERY_H
+
+#include <time.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "dataplane.h"
+#include "enforce.h"
+#include "feeds.h"
+#include "feedstore.h"
+#include "hosts.h"
+#include "ifaces.h"
+#include "store.h"
+
+struct query_deps {
+	const char *config_path;
+	time_t started;
+	const struct bwe_cfgfile *const *cfg;	/* the current configuration */
+	const struct bwe_dp *dp;
+	const struct st_store *st;
+	const struct fstore *store;
+	const struct enforcer *enf;
+	struct hosts *hosts;
+	struct feeds *feeds;
+	struct ifaces *ifaces;
+};
+
+struct json_object *query_status(const struct query_deps *q);
+/* NULL when the counters cannot be read. */
+struct json_object *query_stats(const struct query_deps *q);
+/* sort: "tx", "rx", "drops" or "rate" (validated by the caller). */
+struct json_object *query_top(const struct query_deps *q, int n, const char *sort);
+struct json_object *query_lookup(const struct query_deps *q, const struct bwe_addr *a);
+
+#endif /* BWCTLD_QUERY_H */

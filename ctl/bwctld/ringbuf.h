@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ringbuf.h - the reader of the data plane's event ring buffer (layer 4):
+ * each struct bwe_event becomes one event-log line with the indicator's
+ * provenance, and a blocklist contact is handed to the observers of ops.
+ */
+#ifndef BWCTLD_RINGBUF_H
+#define BWCTLD_RINGBUF_H
+
+#include "dataplane.h"
+#include "events.h"
+#include "feedstore.h"
+#include "ops.h"
+#include "store.h"
+
+struct ringbuf_deps {
+	const struct bwe_dp *dp;
+	struct fstore *store;		/* provenance, hit counts */
+	const struct st_store *st;	/* manual blocks */
+	struct ops *ops;		/* observers of hits */
+	struct evlog *log;
+};
+
+struct ringbuf;
+
+int ringbuf_new(struct ringbuf **out, const struct ringbuf_deps *deps);
+void ringbuf_free(struct ringbuf *rb);		/* NULL-safe */
+int ringbuf_fd(const struct ringbuf *rb);	/* for epoll */
+/* Read what is queued; never blocks. */
+void ringbuf_consume(struct ringbuf *rb);
+/* The name of a verdict reason or anomaly slot ("pass", "block", ...). */
+const char *reason_name(unsigned int slot);
+
+#endif /* BWCTLD_RINGBUF_H */

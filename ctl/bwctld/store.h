@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * store.h - operator state: quarantines, throttles, manual blocks,
+ * exemptions and allow entries (layer 1: a store without side effects).
+ *
+ * The store is a table in memory and its JSON form; it never touches a
+ * file, a map or the event log. Changes reach it only through the
+ * transaction (ops.h), which snapshots it first and restores the snapshot
+ * when a later step fails.
+ */
+#ifndef BWCTLD_STORE_H
+#define BWCTLD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "actor.h"
+#include "addr.h"
+
+#define ST_REASON_MAX 256	/* bytes of a reason, NUL included */
+
+enum st_kind {
+	ST_QUARANTINE = 0,
+	ST_THROTTLE,
+	ST_BLOCK,
+	ST_EXEMPT,
+	ST_ALLOW,
+	ST_KINDS,
+};
+
+struct st_entry {
+	enum st_kind kind;
+	struct bwe_prefix pfx;		/* host bits clear */
+	char reason[ST_REASON_MAX];
+	struct actor actor;
+	time_t since;			/* wall clock, seconds */
+	time_t expires;			/* wall clock, seconds; 0: never */
+	__u64 rate;			/* throttle: bytes/s */
+	__u64 burst;			/* throttle: bytes */
+};
+
+struct st_store;
+
+struct st_store *st_new(void);
+void st_free(struct st_store *s);		/* NULL-safe */
+
+/* "quarantine", "throttle", "block", "exempt", "allow"; "?" outside the enum. */
+const char *st_kind_name(enum st_kind k);
+/* -1 for an unknown name. */
+int st_kind_from_name(const char *name);
+
+size_t st_count(const struct st_store *s);
+/* Entries in no particular order; valid until the next change. */
+const struct st_entry *st_at(const struct st_store *s, size_t i);
+const struct st_entry *st_find(const struct st_store *s, enum st_kind k,
+			       const struct bwe_prefix *p);
+/* The longest entry of kind k that contains a. */
+const struct st_entry *st_match(const struct st_store *s, enum st_kind k,
+				const struct bwe_addr *a);
+/* Does an entry of kind k contain p or lie inside it? */
+bool st_overlaps(const struct st_store *s, enum st_kind k, const struct bwe_prefix *p);
+/* Insert, or replace the entry of the same kind and prefix. */
+int st_put(struct st_store *s, const struct st_entry *e);
+/* -ENOENT when there is none. */
+int st_del(struct st_store *s, enum st_kind k, const struct bwe_prefix *p);
+
+/* A deep copy, for a transaction to go back to. */
+struct st_store *st_clone(const struct st_store *s);
+/* Make s hold what copy holds; copy is consumed. */
+void st_restore(struct st_store *s, struct st_store *copy);
+
+/* The entry as bwctl shows it (RFC 3339 times, "actor" text and "by" object). */
+struct json_object *st_entry_json(const struct st_entry *e);
+/* The whole table in its file form (epoch seconds, typed actors). */
+struct json_object *st_to_json(const struct st_store *s);
+/*
+ * Replace the table with the file form in root. Malformed entries are
+ * skipped and counted in *skipped; -EINVAL when root is not a state
+ * document at all (nothing changes then).
+ */
+int st_from_json(struct st_store *s, struct json_object *root, size_t *skipped);
+
+#endif /* BWCTLD_STORE_H */

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_ops.c - the one transaction (ctl/bwctld/ops.c) against a real,
+ * unpinned data plane: every actor meets the same guards, a failed save or
+ * a failed map update leaves memory, disk and kernel as they were, expiry
+ * is a transaction of its own, observers learn typed actors.
+ *
+ * Runs as root in a mount namespace of its own: the state directory is a
+ * tmpfs the test remounts read-only to make a save fail (root writes
+ * through file modes, not through a read-only mount).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "dataplane.h"
+#include "enforce.h"
+#include "events.h"
+#include "feedstore.h"
+#include "ops.h"
+#include "store.h"
+
+#define THROTTLE_MAP_MIN 1024	/* entries: a /20 throttle (4096 hosts) cannot fit */
+
+static char dir[] = "/tmp/bwe-test-ops.XXXXXX";
+static char statedir[256], cfgpath[256], evpath[256], statefile[300];
+static struct bwe_cfgfile *cfg;
+static struct bwe_dp *dp;
+static struct st_store *st;
+static struct fstore *fst;
+static struct enforcer *enf;
+static struct evlog *evl;
+static struct ops *ops;
+
+struct seen {
+	int n;
+	char action[32];
+	enum op_verb verb;
+	struct actor who;
+};
+static struct seen seen;
+
+static void on_changed(void *ctx, const char *action, enum op_verb verb,
+		       const struct st_entry *e, const struct actor *who)
+{
+	struct seen *s = ctx;
+
+	(void)e;
+	s->n++;
+	snprintf(s->action, sizeof(s->action), "%s", action);
+	s->verb = verb;
+	s->who = *who;
+}
+
+static struct bwe_prefix pfx(const char *s)
+{
+	struct bwe_prefix p;
+
+	assert_int_equal(bwe_prefix_parse(s, &p, 0), 0);
+	return p;
+}
+
+static struct bwe_addr addr(const char *s)
+{
+	struct bwe_addr a;
+
+	assert_int_equal(bwe_addr_parse(s, &a), 0);
+	return a;
+}
+
+/* The class flags the kernel map holds for an address (longest match). */
+static __u32 kernel_classes(const char *a)
+{
+	struct bwe_lpm_key k = { .prefixlen = BWE_ADDR_BITS };
+	struct bwe_netclass v = { 0 };
+	struct bwe_addr x = addr(a);
+
+	memcpy(&k.addr, &x, sizeof(k.addr));
+	if (bpf_map_lookup_elem(bwe_dp_map_fd(dp, BWE_MAP_NETCLASS), &k, &v))
+		return 0;
+	return v.flags;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+static size_t count_lines_with(const char *path, const char *needle)
+{
+	char *s = slurp(path), *p = s;
+	size_t n = 0;
+
+	while ((p = strstr(p, needle))) {
+		n++;
+		p += strlen(needle);
+	}
+	free(s);
+	return n;
+}
+
+static int change(enum op_verb verb, enum st_kind kind, const struct actor *who, const char *p,
+		  bool force, char *err, size_t len)
+{
+	struct bwe_prefix x = pfx(p);
+	struct op_request r = {
+		.action = verb == OP_ADD ? "quarantine" : "release",
+		.verb = verb, .kind = kind, .who = who, .pfx = &x, .n = 1,
+		.reason = "test", .force = force, .rate = 125000,
+	};
+
+	if (kind == ST_THROTTLE)
+		r.action = verb == OP_ADD ? "throttle" : "unthrottle";
+	return ops_apply(ops, &r, NULL, err, len);
+}
+
+static int setup(void **state)
+{
+	struct bwe_dp_opts opts = { .throttle_max = THROTTLE_MAP_MIN };
+	struct ops_observer obs = { .changed = on_changed, .ctx = &seen };
+	char err[BWE_CFG_ERR_LEN];
+	FILE *f;
+
+	(void)state;
+	libbpf_set_print(NULL);
+	if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, "test_ops: needs root for a mount namespace: %s\n", strerror(errno));
+		return -1;
+	}
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(statedir, sizeof(statedir), "%s/state", dir);
+	snprintf(statefile, sizeof(statefile), "%s/state.json", statedir);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/bwenforce.yaml", dir);
+	snprintf(evpath, sizeof(evpath), "%s/events.json", dir);
+	if (mkdir(statedir, 0750) || mount("tmpfs", statedir, "tmpfs", 0, "size=1m"))
+		return -1;
+	f = fopen(cfgpath, "w");
+	if (!f)
+		return -1;
+	/* 127.0.0.0/8 is internal here so that the gateway's own 127.0.0.1 meets its guard */
+	fprintf(f, "interfaces:\n  - name: lo\n"
+		   "internal_networks: [198.18.0.0/15, 127.0.0.0/8, \"2001:db8:1::/48\"]\n"
+		   "exempt: [198.18.0.53/32]\n"
+		   "allowlist: [198.18.0.10/32]\n"
+		   "paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
+		   "  socket: %s/sock\n", statedir, evpath, dir, dir);
+	fclose(f);
+	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	if (bwe_dp_open(&dp, &opts)) {
+		fprintf(stderr, "bwe_dp_open failed (are you root?)\n");
+		return -1;
+	}
+	st = st_new();
+	fst = fstore_new();
+	if (!st || !fst || enf_new(&enf, dp, cfg, st, fst) || evlog_open(&evl, evpath) ||
+	    ops_new(&ops, cfg, st, enf, evl) || ops_load(ops) || ops_observe(ops, &obs))
+		return -1;
+	return enf_all(enf) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	ops_free(ops);
+	evlog_close(evl);
+	enf_free(enf);
+	fstore_free(fst);
+	st_free(st);
+	bwe_dp_close(dp);
+	bwe_config_free(cfg);
+	umount(statedir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void test_operator_quarantine_is_saved_enforced_logged(void **state)
+{
+	struct actor op;
+	char err[OPS_ERR_LEN], *file;
+	const struct st_entry *e;
+	struct bwe_prefix x = pfx("198.18.0.20");
+
+	(void)state;
+	actor_set(&op, ACTOR_OPERATOR, "root", "bwctl quarantine 198.18.0.20");
+	seen.n = 0;
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)), 0);
+	e = st_find(st, ST_QUARANTINE, &x);
+	assert_non_null(e);
+	assert_int_equal(e->actor.kind, ACTOR_OPERATOR);
+	assert_true(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
+	file = slurp(statefile);
+	assert_non_null(strstr(file, "198.18.0.20"));
+	assert_non_null(strstr(file, "\"kind\":\"operator\"") ?: strstr(file, "\"kind\": \"operator\""));
+	free(file);
+	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), 1);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.who.kind, ACTOR_OPERATOR);
+	/* release: the same path */
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)), 0);
+	assert_null(st_find(st, ST_QUARANTINE, &x));
+	assert_false(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
+	assert_int_equal(seen.verb, OP_DEL);
+	/* nothing to release */
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "has no quarantine entry"));
+}
+
+/* One table: {address, what the refusal names}. */
+static const struct { const char *p; const char *why; } guarded[] = {
+	{ "198.18.0.10", "allowlisted" },
+	{ "198.18.0.53", "exempt" },
+	{ "127.0.0.1", "address of this gateway" },
+	{ "203.0.113.9", "not inside internal_networks" },
+};
+
+static void test_rule_meets_the_same_guards_as_the_operator(void **state)
+{
+	struct actor rule, op;
+	char err[OPS_ERR_LEN];
+	size_t i, n0 = st_count(st);
+	int k;
+
+	(void)state;
+	actor_set(&rule, ACTOR_RULE, "upload-throttle", NULL);
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	for (i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++) {
+		for (k = ST_QUARANTINE; k <= ST_THROTTLE; k++) {
+			err[0] = '\0';
+			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, false, err,
+						sizeof(err)), -EINVAL);
+			assert_non_null(strstr(err, guarded[i].why));
+			/* a rule cannot force its way past a guard */
+			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, true, err,
+						sizeof(err)), -EINVAL);
+			assert_non_null(strstr(err, guarded[i].why));
+			/* the operator meets the very same guard */
+			assert_int_equal(change(OP_ADD, (enum st_kind)k, &op, guarded[i].p, false, err,
+						sizeof(err)), -EINVAL);
+			assert_non_null(strstr(err, guarded[i].why));
+		}
+	}
+	assert_int_equal(st_count(st), n0);
+	assert_false(kernel_classes("198.18.0.10") & BWE_NC_QUARANTINE);
+	/* an operator may force the allowlist guard; never the internal one */
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.10", true, err, sizeof(err)), 0);
+	assert_true(kernel_classes("198.18.0.10") & BWE_NC_QUARANTINE);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "203.0.113.9", true, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.10", false, err, sizeof(err)), 0);
+}
+
+static void test_rule_never_replaces_an_operator_entry(void **state)
+{
+	struct actor rule, op;
+	char err[OPS_ERR_LEN];
+	struct bwe_prefix x = pfx("198.18.0.30");
+
+	(void)state;
+	actor_set(&rule, ACTOR_RULE, "spike", NULL);
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err, sizeof(err)),
+			 -EPERM);
+	assert_int_equal(st_find(st, ST_QUARANTINE, &x)->actor.kind, ACTOR_OPERATOR);
+	/* a rule may replace its own */
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)), 0);
+}
+
+static void test_failed_save_leaves_nothing_half_applied(void **state)
+{
+	struct actor rule;
+	char err[OPS_ERR_LEN], *before, *after;
+	struct bwe_prefix x = pfx("198.18.0.40");
+	size_t n0 = st_count(st), ev0 = count_lines_with(evpath, "\"action\":\"quarantine\"");
+	int changes0 = seen.n;
+
+	(void)state;
+	actor_set(&rule, ACTOR_RULE, "corroborated-quarantine", NULL);
+	before = slurp(statefile);
+	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err, sizeof(err)),
+			 -EROFS);
+	assert_non_null(strstr(err, "cannot record the change"));
+	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT, NULL), 0);
+	/* memory, disk, kernel, log, observers: as they were */
+	assert_null(st_find(st, ST_QUARANTINE, &x));
+	assert_int_equal(st_count(st), n0);
+	after = slurp(statefile);
+	assert_string_equal(before, after);
+	assert_false(kernel_classes("198.18.0.40") & BWE_NC_QUARANTINE);
+	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), ev0);
+	assert_int_equal(seen.n, changes0);
+	free(before);
+	free(after);
+	/* and the same change goes through once the disk is back */
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err, sizeof(err)), 0);
+	assert_true(kernel_classes("198.18.0.40") & BWE_NC_QUARANTINE);
+}
+
+static void test_failed_map_update_is_rolled_back(void **state)
+{
+	struct actor op;
+	char err[OPS_ERR_LEN], *before, *after;
+	struct bwe_prefix x = pfx("198.19.16.0/20");
+	struct bwe_addr first = addr("198.19.16.0"), k;
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_THROTTLE);
+
+	(void)state;
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	before = slurp(statefile);
+	/* 4096 buckets do not fit a map of 1024 */
+	assert_int_not_equal(change(OP_ADD, ST_THROTTLE, &op, "198.19.16.0/20", false, err,
+				    sizeof(err)), 0);
+	assert_non_null(strstr(err, "rolled back"));
+	assert_null(st_find(st, ST_THROTTLE, &x));
+	after = slurp(statefile);
+	assert_string_equal(before, after);
+	/* no bucket of the refused throttle is left in the kernel */
+	assert_int_not_equal(bpf_map_get_next_key(fd, NULL, &k), 0);
+	assert_false(kernel_classes("198.19.16.1") & BWE_NC_THROTTLE);
+	(void)first;
+	free(before);
+	free(after);
+}
+
+static void test_expiry_is_a_transaction(void **state)
+{
+	struct actor op;
+	char err[OPS_ERR_LEN];
+	struct bwe_prefix x = pfx("198.18.0.50");
+	struct op_request r = { .action = "quarantine", .verb = OP_ADD, .kind = ST_QUARANTINE,
+				.who = &op, .pfx = &x, .n = 1, .ttl_s = 5 };
+
+	(void)state;
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ops_expire(ops, time(NULL)), 0);
+	assert_non_null(st_find(st, ST_QUARANTINE, &x));	/* not yet */
+	assert_int_equal(ops_expire(ops, time(NULL) + 6), 0);
+	assert_null(st_find(st, ST_QUARANTINE, &x));
+	assert_false(kernel_classes("198.18.0.50") & BWE_NC_QUARANTINE);
+	assert_string_equal(seen.action, "expire");
+	assert_int_equal(seen.who.kind, ACTOR_EXPIRY);
+	assert_true(count_lines_with(evpath, "\"action\":\"expire\"") >= 1);
+}
+
+static void test_bad_requests_are_refused_whole(void **state)
+{
+	struct actor op;
+	char err[OPS_ERR_LEN], longr[ST_REASON_MAX + 8];
+	struct bwe_prefix two[2] = { pfx("198.18.0.60"), pfx("203.0.113.1") };
+	struct op_request r = { .action = "quarantine", .verb = OP_ADD, .kind = ST_QUARANTINE,
+				.who = &op, .pfx = two, .n = 2 };
+	size_t n0 = st_count(st);
+
+	(void)state;
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	/* one bad prefix of two: neither is applied */
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(st_count(st), n0);
+	assert_false(kernel_classes("198.18.0.60") & BWE_NC_QUARANTINE);
+	r.n = 1;
+	memset(longr, 'x', sizeof(longr) - 1);
+	longr[sizeof(longr) - 1] = '\0';
+	r.reason = longr;
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "reason is"));
+	r.reason = "a\nb";
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), -EINVAL);
+	r.reason = NULL;
+	r.ttl_s = cfg->max_ttl_s + 1;
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "ttl"));
+	r.ttl_s = 0;
+	r.kind = ST_THROTTLE;
+	r.action = "throttle";
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "rate is required"));
+	assert_int_equal(st_count(st), n0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_operator_quarantine_is_saved_enforced_logged),
+		cmocka_unit_test(test_rule_meets_the_same_guards_as_the_operator),
+		cmocka_unit_test(test_rule_never_replaces_an_operator_entry),
+		cmocka_unit_test(test_failed_save_leaves_nothing_half_applied),
+		cmocka_unit_test(test_failed_map_update_is_rolled_back),
+		cmocka_unit_test(test_expiry_is_a_transaction),
+		cmocka_unit_test(test_bad_requests_are_refused_whole),
+	};
+
+	return cmocka_run_group_tests_name("ops", tests, setup, teardown);
+}
