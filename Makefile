@@ -41,7 +41,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 
-.PHONY: all deps test unit e2e clean demo bench fuzz install
+.PHONY: all deps test unit e2e clean demo bench fuzz install format format-check
 .DEFAULT_GOAL := all
 
 all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS) $(TOOL_BINS) $(TOOL_BPF)
@@ -103,6 +103,18 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- formatting: .clang-format (kernel style, 100 columns) ----
+# Not part of make test: the tree is reformatted once, in one commit.
+CLANG_FORMAT ?= clang-format
+FORMAT_SRCS = $(shell find lib ctl tests xdp bench fuzz -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
+
+format:
+	$(CLANG_FORMAT) -i --style=file $(FORMAT_SRCS)
+
+# Lists the files that differ and ends with "N passed, N failed".
+format-check:
+	@CLANG_FORMAT=$(CLANG_FORMAT) scripts/format-check.sh
 
 # ---- fuzzing: libFuzzer targets of the feed parsers (fuzz/README.md) ----
 FUZZ_SECONDS ?= 30
