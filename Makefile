@@ -41,7 +41,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 
-.PHONY: all deps test unit e2e clean demo bench fuzz install format format-check
+.PHONY: all deps test unit e2e clean demo bench fuzz install format format-check check-layers
 .DEFAULT_GOAL := all
 
 all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS) $(TOOL_BINS) $(TOOL_BPF)
@@ -115,6 +115,10 @@ format:
 # Lists the files that differ and ends with "N passed, N failed".
 format-check:
 	@CLANG_FORMAT=$(CLANG_FORMAT) scripts/format-check.sh
+
+# ---- layering: ctl/bwctld/LAYERS, uses only go down; lib/ includes nothing from ctl/ ----
+check-layers: $(BWCTLD_OBJS)
+	@scripts/check-layers.sh $(BUILD)
 
 # ---- fuzzing: libFuzzer targets of the feed parsers (fuzz/README.md) ----
 FUZZ_SECONDS ?= 30
