@@ -43,7 +43,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 
-.PHONY: all deps test unit e2e clean demo bench fuzz install
+.PHONY: all deps test clean demo bench fuzz format format-check check-layers
 .DEFAULT_GOAL := all
 
 all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS) $(TOOL_BINS) $(TOOL_BPF)
@@ -94,7 +94,9 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tools
 $(BUILD)/tools/%.bpf.o: tests/tools/%.bpf.c | $(BUILD)/tools
 	$(CLANG) $(BPF_CFLAGS) -MF $(BUILD)/tools/$*.bpf.d -c $< -o $@
 
-$(BUILD) $(BUILD)/lib $(BUILD)/tests $(BUILD)/tools:
+# Every compile waits for deps-check (it may install the compilers and
+# headers): each output directory has it as an order-only prerequisite.
+$(BUILD) $(BUILD)/lib $(BUILD)/tests $(BUILD)/tools: | deps-check
 	mkdir -p $@
 
 # The one test command. Unit tests (cmocka) then shell suites; every runner
@@ -108,6 +110,22 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- formatting: .clang-format (kernel style, 100 columns) ----
+# Not part of make test: the tree is reformatted once, in one commit.
+CLANG_FORMAT ?= clang-format
+FORMAT_SRCS = $(shell find lib ctl tests xdp bench fuzz -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
+
+format:
+	$(CLANG_FORMAT) -i --style=file $(FORMAT_SRCS)
+
+# Lists the files that differ and ends with "N passed, N failed".
+format-check:
+	@CLANG_FORMAT=$(CLANG_FORMAT) scripts/format-check.sh
+
+# ---- layering: ctl/bwctld/LAYERS, uses only go down; lib/ includes nothing from ctl/ ----
+check-layers: $(BWCTLD_OBJS)
+	@scripts/check-layers.sh $(BUILD)
 
 # ---- fuzzing: libFuzzer targets of the feed parsers (fuzz/README.md) ----
 FUZZ_SECONDS ?= 30
@@ -123,7 +141,7 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_TARGET=$* -o $@ fuzz/fuzz_feed.c $(FUZZ_SRCS) $(FUZZ_LIBS)
 
@@ -158,7 +176,7 @@ $(BENCH_DIR)/map_scale: bench/map_scale.c bench/bench_common.c $(LIBBWE) | $(BEN
 
 .PRECIOUS: $(BUILD)/%.bpf.o $(BENCH_DIR)/%.bpf.o
 
-$(BENCH_DIR):
+$(BENCH_DIR): | deps-check
 	mkdir -p $@
 
 $(BENCH_DIR)/prog_cost: bench/prog_cost.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/prog_cost.skel.h $(SKELS)

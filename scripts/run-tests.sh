@@ -20,15 +20,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# The workplace's reference data (real feeds): ../shared beside the
-# repository, wherever the clone lives; BWE_SHARED overrides.
-if [ -z "${BWE_SHARED:-}" ]; then
-	for d in ../shared "$(dirname "$(pwd)")/shared" /work/shared; do
-		if [ -d "$d/feeds" ]; then export BWE_SHARED; BWE_SHARED=$(cd "$d" && pwd); break; fi
-	done
-fi
-[ -n "${BWE_SHARED:-}" ] || echo "run-tests: no ../shared/feeds: tests that load real feeds will fail (set BWE_SHARED)" >&2
-
 # Test filter: T=name runs only runners whose path contains it.
 match() { [ -z "${T:-}" ] || [[ "$1" == *"$T"* ]]; }
 

@@ -5,7 +5,7 @@
 # checks. Must run as root (apt-get, mount).
 set -eu
 
-PKGS="make gcc clang llvm pkg-config libc6-dev linux-libc-dev \
+PKGS="make gcc clang clang-format llvm pkg-config libc6-dev linux-libc-dev \
 libbpf-dev libxdp-dev xdp-tools bpftool \
 libnl-3-dev libnl-route-3-dev libjson-c-dev libcyaml-dev \
 libcurl4-openssl-dev libcmocka-dev \

@@ -17,7 +17,7 @@ WWW=$DIR/www
 mkdir -p "$DIR/feeds" "$WWW"
 printf '# test C2 list\n%s\n%s\n' "$BWE_C2_V4" "$BWE_C2_V6" >"$FEED"
 printf '%s\n198.19.7.0/24\n' "$BWE_SITE_V6" >"$WWW/list.txt"
-cp "${BWE_SHARED:-$ROOT/../shared}/feeds/firehol_level1.netset" "$DIR/feeds/firehol_level1.netset"
+cp "$ROOT/tests/data/feeds/firehol_level1.netset" "$DIR/feeds/firehol_level1.netset"
 HTTP_PORT=18080
 gw ip link set lo up
 setsid ip netns exec "$BWE_NS_GW" python3 -m http.server --bind 127.0.0.1 "$HTTP_PORT" \

@@ -2,8 +2,8 @@
 /*
  * test_feed.c - table-driven unit tests of the feed parser (lib/feed*.c).
  * No network, no privileges. Run from the repository root (make test
- * does): fixtures come from tests/data/feeds/ and the real FireHOL lists
- * from ../shared/feeds/.
+ * does): fixtures and the real FireHOL lists both come from
+ * tests/data/feeds/ (origins in tests/data/feeds/SOURCES.md).
  *
  * A parse row is {description, format, body, expected return, expected
  * indicators, expected rejects, skipped, lines}. Indicators and rejects are
@@ -27,7 +27,6 @@
 #include <cmocka.h>
 
 #include "addr.h"
-#include "shared_data.h"
 #include "feed.h"
 
 #define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
@@ -960,7 +959,7 @@ static void test_real_lists(void **state)
 		size_t len, n = 0, data = 0;
 
 		assert_non_null(s);
-		shared_feed(path, sizeof(path), real_lists[i].file);
+		snprintf(path, sizeof(path), FIXTURES "/%s", real_lists[i].file);
 		buf = read_file(path, &len);
 		assert_int_equal(bwe_feed_detect(buf, len), BWE_FMT_PLAIN);
 

@@ -37,12 +37,12 @@
 #include "dataplane.h"
 #include "netclass.h"
 #include "pktbuild.h"
-#include "shared_data.h"
 
 #define FEED_A 2
 #define FEED_B 3
 #define FEED_MON 4
 #define FEED_L3 5
+#define FIREHOL_L3 "tests/data/feeds/firehol_level3.netset"	/* from the repo root */
 #define ETH_P_LLDP_ 0x88cc
 #define DEDUP_NS (60ULL * 1000000000ULL)
 #define MISS_SAMPLES 2000
@@ -706,9 +706,6 @@ static void test_firehol_level3(void **state)
 	unsigned int seed = 12345;
 
 	(void)state;
-	char fpath[512];
-	const char *FIREHOL_L3 = shared_feed(fpath, sizeof(fpath), "firehol_level3.netset");
-
 	f = fopen(FIREHOL_L3, "r");
 	if (!f)
 		fail_msg("%s: %s", FIREHOL_L3, strerror(errno));
