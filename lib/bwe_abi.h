@@ -35,6 +35,25 @@
 #define BWE_MAP_EVENTS     "bwe_events"
 #define BWE_MAP_EVDEDUP    "bwe_ev_dedup"
 
+/*
+ * Every pinned map, listed once: X(field, pin) with field the map's name in
+ * xdp/maps.bpf.h (skel->maps.field) and pin its BWE_MAP_* file name.
+ * Pinning, unpinning and finding a map by name loop over this list; a map
+ * missing from it is private to one load (bwe_scratch).
+ */
+#define BWE_PINNED_MAPS(X)			\
+	X(bwe_netclass, BWE_MAP_NETCLASS)	\
+	X(bwe_bl_host, BWE_MAP_BL_HOST)		\
+	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24)	\
+	X(bwe_bl_net6, BWE_MAP_BL_NET6)		\
+	X(bwe_throttle, BWE_MAP_THROTTLE)	\
+	X(bwe_hosts, BWE_MAP_HOSTS)		\
+	X(bwe_stats, BWE_MAP_STATS)		\
+	X(bwe_config, BWE_MAP_CONFIG)		\
+	X(bwe_std_ports, BWE_MAP_PORTS)		\
+	X(bwe_events, BWE_MAP_EVENTS)		\
+	X(bwe_ev_dedup, BWE_MAP_EVDEDUP)
+
 /* ---- default map sizes (overridable by the daemon before load) --------- */
 #define BWE_NETCLASS_MAX   16384   /* internal/exempt/allow/quarantine/throttle prefixes */
 #define BWE_BL_HOST_MAX    1310720 /* exact blocklist hosts, v4 + v6 */

@@ -22,21 +22,9 @@ struct dp_map {
 	size_t off;		/* offsetof the map pointer in skel->maps */
 };
 
-#define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) }
-/* Every map another process may open; bwe_scratch is private. */
-static const struct dp_map dp_maps[] = {
-	DP_MAP(bwe_netclass, BWE_MAP_NETCLASS),
-	DP_MAP(bwe_bl_host, BWE_MAP_BL_HOST),
-	DP_MAP(bwe_bl_tbl24, BWE_MAP_BL_TBL24),
-	DP_MAP(bwe_bl_net6, BWE_MAP_BL_NET6),
-	DP_MAP(bwe_throttle, BWE_MAP_THROTTLE),
-	DP_MAP(bwe_hosts, BWE_MAP_HOSTS),
-	DP_MAP(bwe_stats, BWE_MAP_STATS),
-	DP_MAP(bwe_config, BWE_MAP_CONFIG),
-	DP_MAP(bwe_std_ports, BWE_MAP_PORTS),
-	DP_MAP(bwe_events, BWE_MAP_EVENTS),
-	DP_MAP(bwe_ev_dedup, BWE_MAP_EVDEDUP),
-};
+#define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) },
+/* Every map another process may open (bwe_abi.h); bwe_scratch is private. */
+static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define DP_NMAPS (sizeof(dp_maps) / sizeof(dp_maps[0]))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
@@ -57,6 +45,11 @@ int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name)
 static int set_max(struct bpf_map *map, __u32 n)
 {
 	return n ? bpf_map__set_max_entries(map, n) : 0;
+}
+
+static int pin_path(char *path, size_t len, const char *pin_dir, const char *name)
+{
+	return snprintf(path, len, "%s/%s", pin_dir, name) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
@@ -89,12 +82,8 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		goto cleanup;
 	if (opts->pin_dir) {
 		for (i = 0; i < DP_NMAPS; i++) {
-			if (snprintf(path, sizeof(path), "%s/%s", opts->pin_dir,
-				     dp_maps[i].name) >= (int)sizeof(path)) {
-				err = -ENAMETOOLONG;
-				goto cleanup;
-			}
-			err = bpf_map__set_pin_path(dp_map(dp, i), path);
+			err = pin_path(path, sizeof(path), opts->pin_dir, dp_maps[i].name);
+			err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
 			if (err)
 				goto cleanup;
 			if (!strcmp(dp_maps[i].name, BWE_MAP_BL_HOST) && !access(path, F_OK))
@@ -148,7 +137,8 @@ int bwe_dp_unpin(const char *pin_dir)
 	size_t i;
 
 	for (i = 0; i < DP_NMAPS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, dp_maps[i].name);
+		if (pin_path(path, sizeof(path), pin_dir, dp_maps[i].name))
+			return -ENAMETOOLONG;
 		if (unlink(path) && errno != ENOENT && !err)
 			err = -errno;
 	}

@@ -2,7 +2,8 @@
 /*
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
- * Names match the BWE_MAP_* pin names of bwe_abi.h; sizes are the ABI
+ * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
+ * bwe_scratch is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
