@@ -105,6 +105,15 @@ struct {
 	__type(value, __u64);
 } bwe_ev_dedup SEC(".maps");
 
+/* BWE_ABI_VERSION of the build that created these maps (slot 0), never read here */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bwe_abi_stamp);
+} bwe_abi SEC(".maps");
+
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
