@@ -2,9 +2,9 @@
 /*
  * bench_common.h - what every benchmark tool shares (user space): libbpf
  * logging behind -v, error text, a monotonic clock, and the shape of the
- * synthetic blocklists (a bijection for distinct hosts and firehol_level1's
- * /16../24 length mix), so prog_cost, map_scale and live_frames measure the
- * same kind of list.
+ * synthetic blocklists (bwe_mix32() of bwe_rules.h, a bijection, for distinct
+ * hosts, and firehol_level1's /16../24 length mix), so prog_cost, map_scale
+ * and live_frames measure the same kind of list.
  */
 #ifndef BWE_BENCH_COMMON_H
 #define BWE_BENCH_COMMON_H
@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
+#include "bwe_rules.h"	/* bwe_mix32() */
 
 extern bool verbose;			/* -v: libbpf's info and debug lines too */
 
@@ -22,8 +23,6 @@ const char *errstr(int err);
 int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 /* CLOCK_MONOTONIC in seconds. */
 double now_s(void);
-/* A bijection on 32 bits (murmur3 finaliser): distinct inputs, distinct hosts. */
-__u32 perm32(__u32 x);
 
 struct bench_net_len {
 	int len;		/* IPv4 prefix length */

@@ -264,7 +264,7 @@ static int synth_make(struct v4pfx **out, size_t n, size_t *nnets, __u32 seed)
 						: nnet * net_lens[l].percent / 100;
 
 		for (i = 0, tries = 0; i < want && tries < 64 * (want + 1); tries++) {
-			__u32 net = perm32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
+			__u32 net = bwe_mix32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
 
 			if (paint(bm, net, len, false))
 				continue;
@@ -275,7 +275,7 @@ static int synth_make(struct v4pfx **out, size_t n, size_t *nnets, __u32 seed)
 	}
 	*nnets = got - POOL_N;
 	for (k = 0, tries = 0; got < n && tries < 4 * n + 1024; tries++, k++) {
-		__u32 h = perm32(k + seed);
+		__u32 h = bwe_mix32(k + seed);
 
 		if (!bit_get(bm, h >> 8))
 			e[got++] = (struct v4pfx){ h, BWE_V4_BITS };

@@ -173,7 +173,7 @@ static int entries_synth(struct entries *e, size_t n, size_t nnet, __u32 seed)
 	int err;
 
 	for (i = 0; i < n - nnet; i++) {
-		err = add_v4(e, perm32((__u32)i + seed), BWE_V4_BITS);
+		err = add_v4(e, bwe_mix32((__u32)i + seed), BWE_V4_BITS);
 		if (err)
 			return err;
 	}
@@ -186,7 +186,7 @@ static int entries_synth(struct entries *e, size_t n, size_t nnet, __u32 seed)
 			acc += net_lens[l].percent;
 		len = net_lens[l].len;
 		/* the k-th network of a length: an odd multiplier mod 2^len keeps them distinct */
-		num = (used[l]++ * 0x9e3779b1u + perm32(seed + (__u32)len)) & ((1u << len) - 1);
+		num = (used[l]++ * 0x9e3779b1u + bwe_mix32(seed + (__u32)len)) & ((1u << len) - 1);
 		err = add_v4(e, num << (BWE_V4_BITS - len), len);
 		if (err)
 			return err;

@@ -290,7 +290,7 @@ static int synth_make(struct synth *s, size_t n, __u32 seed)
 		if (l == NET_LENS - 1)
 			want = nnet - s->n;	/* the rounding remainder */
 		for (i = 0, tries = 0; i < want && tries < 64 * (want + 1); tries++) {
-			__u32 net = perm32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
+			__u32 net = bwe_mix32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
 
 			if (paint(bm, net, len, false))
 				continue;
@@ -300,7 +300,7 @@ static int synth_make(struct synth *s, size_t n, __u32 seed)
 		}
 	}
 	for (k = 0, tries = 0; s->n < n && tries < 4 * (size_t)n + 1024; tries++, k++) {
-		__u32 h = perm32(k + seed);
+		__u32 h = bwe_mix32(k + seed);
 
 		if (bit_get(bm, h >> 8))
 			continue;

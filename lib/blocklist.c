@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "blocklist.h"
+#include "bwe_rules.h"
 
 #define TBL24_SLOTS   (1u << 24)
 #define PENDING_MIN   1024
@@ -409,8 +410,6 @@ __u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a)
 
 	if (!bpf_map_lookup_elem(bl->host_fd, a, &v))
 		ref = v.ref;
-	if (ref && !(ref & BWE_REF_MONITOR))
-		return ref;
 	if (bwe_addr_is_v4(a)) {
 		pref = *lane(bl, ntohl(bwe_addr_v4(a)) >> 8);
 	} else {
@@ -419,7 +418,5 @@ __u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a)
 		if (!bpf_map_lookup_elem(bl->net6_fd, &key, &v))
 			pref = v.ref;
 	}
-	if (pref && (!ref || !(pref & BWE_REF_MONITOR)))
-		ref = pref;
-	return ref;
+	return bwe_ref_merge(ref, pref);
 }

@@ -20,7 +20,16 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
+/*
+ * The version of everything below. Bump it on any change a running program
+ * and a newer daemon (or the reverse) would disagree on: a key, value, flag,
+ * reason number or map meaning. lib/dataplane.c stamps it into the map
+ * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
+ * another one (-EPROTO).
+ */
 #define BWE_ABI_VERSION 1
+/* Pins made before the stamp existed carry none; they were of this version. */
+#define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
 #define BWE_MAP_NETCLASS   "bwe_netclass"
@@ -34,6 +43,27 @@
 #define BWE_MAP_PORTS      "bwe_std_ports"
 #define BWE_MAP_EVENTS     "bwe_events"
 #define BWE_MAP_EVDEDUP    "bwe_ev_dedup"
+#define BWE_MAP_ABI        "bwe_abi"
+
+/*
+ * Every pinned map, listed once: X(field, pin) with field the map's name in
+ * xdp/maps.bpf.h (skel->maps.field) and pin its BWE_MAP_* file name.
+ * Pinning, unpinning and finding a map by name loop over this list; a map
+ * missing from it is private to one load (bwe_scratch).
+ */
+#define BWE_PINNED_MAPS(X)			\
+	X(bwe_netclass, BWE_MAP_NETCLASS)	\
+	X(bwe_bl_host, BWE_MAP_BL_HOST)		\
+	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24)	\
+	X(bwe_bl_net6, BWE_MAP_BL_NET6)		\
+	X(bwe_throttle, BWE_MAP_THROTTLE)	\
+	X(bwe_hosts, BWE_MAP_HOSTS)		\
+	X(bwe_stats, BWE_MAP_STATS)		\
+	X(bwe_config, BWE_MAP_CONFIG)		\
+	X(bwe_std_ports, BWE_MAP_PORTS)		\
+	X(bwe_events, BWE_MAP_EVENTS)		\
+	X(bwe_ev_dedup, BWE_MAP_EVDEDUP)	\
+	X(bwe_abi, BWE_MAP_ABI)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
 #define BWE_NETCLASS_MAX   16384   /* internal/exempt/allow/quarantine/throttle prefixes */
@@ -214,6 +244,18 @@ struct bwe_config {
 	__u64 event_dedup_ns;	/* same (type, host, peer) event at most once per this */
 };
 _Static_assert(sizeof(struct bwe_config) == 16, "bwe_config size");
+
+/* ---- ABI stamp (map bwe_abi, ARRAY of one) ------------------------------ */
+/*
+ * Written once by the process that creates the maps, then frozen; the
+ * program never reads it, so it costs no packet anything. Its map type, key,
+ * value and name never change, so that every version can read every other
+ * version's stamp before it touches the rest.
+ */
+struct bwe_abi_stamp {
+	__u32 version;		/* BWE_ABI_VERSION of the creator, host byte order */
+};
+_Static_assert(sizeof(struct bwe_abi_stamp) == 4, "bwe_abi_stamp size");
 
 /* Standard destination ports (map bwe_std_ports, ARRAY bitmap). */
 #define BWE_PORT_WORDS 1024	/* 1024 x 64 bits = every port */

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "log.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
@@ -22,21 +23,9 @@ struct dp_map {
 	size_t off;		/* offsetof the map pointer in skel->maps */
 };
 
-#define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) }
-/* Every map another process may open; bwe_scratch is private. */
-static const struct dp_map dp_maps[] = {
-	DP_MAP(bwe_netclass, BWE_MAP_NETCLASS),
-	DP_MAP(bwe_bl_host, BWE_MAP_BL_HOST),
-	DP_MAP(bwe_bl_tbl24, BWE_MAP_BL_TBL24),
-	DP_MAP(bwe_bl_net6, BWE_MAP_BL_NET6),
-	DP_MAP(bwe_throttle, BWE_MAP_THROTTLE),
-	DP_MAP(bwe_hosts, BWE_MAP_HOSTS),
-	DP_MAP(bwe_stats, BWE_MAP_STATS),
-	DP_MAP(bwe_config, BWE_MAP_CONFIG),
-	DP_MAP(bwe_std_ports, BWE_MAP_PORTS),
-	DP_MAP(bwe_events, BWE_MAP_EVENTS),
-	DP_MAP(bwe_ev_dedup, BWE_MAP_EVDEDUP),
-};
+#define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) },
+/* Every map another process may open (bwe_abi.h); bwe_scratch is private. */
+static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define DP_NMAPS (sizeof(dp_maps) / sizeof(dp_maps[0]))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
@@ -59,10 +48,98 @@ static int set_max(struct bpf_map *map, __u32 n)
 	return n ? bpf_map__set_max_entries(map, n) : 0;
 }
 
+static int pin_path(char *path, size_t len, const char *pin_dir, const char *name)
+{
+	return snprintf(path, len, "%s/%s", pin_dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* Whether any map of the list is pinned under pin_dir. */
+static bool any_pinned(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < DP_NMAPS; i++)
+		if (!pin_path(path, sizeof(path), pin_dir, dp_maps[i].name) && !access(path, F_OK))
+			return true;
+	return false;
+}
+
+/* The stamp of a pinned bwe_abi map; its shape is checked before it is read. */
+static int stamp_read(const char *path, struct bwe_abi_stamp *stamp)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+	int fd, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(zero) ||
+		 info.value_size != sizeof(*stamp))
+		err = -EPROTO;
+	else if (bpf_map_lookup_elem(fd, &zero, stamp))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int bwe_dp_abi_check(const char *pin_dir, char *msg, size_t len)
+{
+	struct bwe_abi_stamp stamp = { 0 };
+	char path[PATH_MAX];
+	int err;
+
+	err = pin_path(path, sizeof(path), pin_dir, BWE_MAP_ABI);
+	if (err)
+		return err;
+	err = stamp_read(path, &stamp);
+	if (err == -ENOENT && !any_pinned(pin_dir))
+		return 0;	/* nothing pinned: this open creates them */
+	if (err == -EPROTO) {
+		snprintf(msg, len, "%s is not an ABI stamp (an array of one struct "
+			 "bwe_abi_stamp): remove %s, or run 'bwctl detach' with the daemon that "
+			 "pinned it, and start again", path, pin_dir);
+		return err;
+	}
+	if (err && err != -ENOENT)
+		return err;
+	if (!stamp.version)	/* no stamp pinned, or its creator died before writing it */
+		stamp.version = BWE_ABI_VERSION_UNSTAMPED;
+	if (stamp.version == BWE_ABI_VERSION)
+		return 0;
+	snprintf(msg, len, "the maps pinned under %s are of ABI version %u, this build "
+		 "speaks version %u: run 'bwctl detach' with the daemon that pinned them, "
+		 "or remove %s, and start again (operator state comes back from the state file)",
+		 pin_dir, stamp.version, BWE_ABI_VERSION, pin_dir);
+	return -EPROTO;
+}
+
+/* Stamp freshly created maps with this build's version and freeze the stamp. */
+static int abi_stamp(const struct bwe_dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_abi);
+	struct bwe_abi_stamp stamp = { 0 };
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &stamp))
+		return -errno;
+	if (stamp.version == BWE_ABI_VERSION)
+		return 0;	/* reused, stamped and frozen by its creator */
+	if (stamp.version)
+		return -EPROTO;	/* another version pinned them after our check */
+	stamp.version = BWE_ABI_VERSION;
+	if (bpf_map_update_elem(fd, &zero, &stamp, BPF_ANY) || bpf_map_freeze(fd))
+		return -errno;
+	return 0;
+}
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
-	char path[PATH_MAX];
+	char path[PATH_MAX], msg[BWE_DP_MSG_MAX];
 	struct bwe_config cfg = { 0 };
 	size_t i;
 	int err;
@@ -88,13 +165,15 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	if (err)
 		goto cleanup;
 	if (opts->pin_dir) {
+		/* Before libbpf reuses a single pin: maps of another ABI are not ours. */
+		err = bwe_dp_abi_check(opts->pin_dir, msg, sizeof(msg));
+		if (err == -EPROTO)
+			log_warnx("%s", msg);
+		if (err)
+			goto cleanup;
 		for (i = 0; i < DP_NMAPS; i++) {
-			if (snprintf(path, sizeof(path), "%s/%s", opts->pin_dir,
-				     dp_maps[i].name) >= (int)sizeof(path)) {
-				err = -ENAMETOOLONG;
-				goto cleanup;
-			}
-			err = bpf_map__set_pin_path(dp_map(dp, i), path);
+			err = pin_path(path, sizeof(path), opts->pin_dir, dp_maps[i].name);
+			err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
 			if (err)
 				goto cleanup;
 			if (!strcmp(dp_maps[i].name, BWE_MAP_BL_HOST) && !access(path, F_OK))
@@ -102,6 +181,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		}
 	}
 	err = bwe_bpf__load(dp->skel);
+	err = err ?: abi_stamp(dp);
 	if (err)
 		goto cleanup;
 
@@ -148,7 +228,8 @@ int bwe_dp_unpin(const char *pin_dir)
 	size_t i;
 
 	for (i = 0; i < DP_NMAPS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, dp_maps[i].name);
+		if (pin_path(path, sizeof(path), pin_dir, dp_maps[i].name))
+			return -ENAMETOOLONG;
 		if (unlink(path) && errno != ENOENT && !err)
 			err = -errno;
 	}

@@ -8,6 +8,10 @@
  * bwe_abi.h, so a restarted daemon finds every entry and counter. Attaching
  * to interfaces is the daemon's business (ctl/bwctld/attach.c), not this
  * file's. Functions return 0 or -errno.
+ *
+ * Pinned maps carry the BWE_ABI_VERSION of the build that created them
+ * (map bwe_abi); bwe_dp_open() refuses maps of another version with -EPROTO
+ * and logs why and what to do, before it reuses any of them.
  */
 #ifndef BWE_DATAPLANE_H
 #define BWE_DATAPLANE_H
@@ -35,7 +39,15 @@ struct bwe_dp {
 	bool reused;			/* the pinned maps existed before this open */
 };
 
+#define BWE_DP_MSG_MAX 512	/* bytes of a bwe_dp_abi_check() message */
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
+/*
+ * Whether the maps pinned under pin_dir (if any) are of this build's ABI:
+ * 0 when they are or nothing is pinned; -EPROTO with a sentence naming both
+ * versions and the remedy in msg when they are not; -errno otherwise.
+ */
+int bwe_dp_abi_check(const char *pin_dir, char *msg, size_t len);
 void bwe_dp_close(struct bwe_dp *dp);
 int bwe_dp_prog_fd(const struct bwe_dp *dp);
 /* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */

@@ -24,7 +24,6 @@
 #define HLL_SMALL_RANGE	2.5	/* times m: below, linear counting */
 #define HLL_HASH_SPACE	4294967296.0	/* 2^32 */
 #define HLL_LARGE_RANGE	(HLL_HASH_SPACE / 30.0)
-#define HLL_RANK_BITS	(32 - BWE_HLL_BITS)	/* hash bits above the index */
 #define FNV32_OFFSET	0x811c9dc5U
 #define FNV32_PRIME	0x01000193U
 #define NO_RX_BYTES	1.0	/* divisor when nothing came in: ratio = tx */
@@ -188,16 +187,6 @@ double bwe_hll_estimate(const __u8 regs[BWE_HLL_REGS])
 	if (e > HLL_LARGE_RANGE)
 		return -HLL_HASH_SPACE * log1p(-fmin(e / HLL_HASH_SPACE, 1.0 - 1e-12));
 	return e;
-}
-
-void bwe_hll_add(__u8 regs[BWE_HLL_REGS], __u32 hash)
-{
-	__u32 idx = hash & (BWE_HLL_REGS - 1);
-	__u32 rest = (hash >> BWE_HLL_BITS) | (1U << HLL_RANK_BITS);
-	__u8 rank = (__u8)(__builtin_ctz(rest) + 1);
-
-	if (regs[idx] < rank)
-		regs[idx] = rank;
 }
 
 /* ---- policy ------------------------------------------------------------------ */

@@ -79,6 +79,7 @@
 
 #include "addr.h"
 #include "bwe_abi.h"
+#include "bwe_rules.h"	/* bwe_hll_add() */
 
 /* ---- statistics ---------------------------------------------------------- */
 
@@ -111,15 +112,14 @@ void bwe_ewma_update(struct bwe_ewma *e, double x, double alpha_mean, double alp
 double bwe_alpha(double dt_s, double half_life_s);
 
 /*
- * HyperLogLog estimate of the distinct items added to 32 registers (rank =
- * trailing zeros + 1 of the 27 hash bits above the 5 index bits, as
- * hll_add() in xdp/bwe.bpf.c), with the small-range (linear counting) and
- * 32-bit large-range corrections. Registers of several CPUs are merged by
- * maximum before. Standard error 1.04 / sqrt(32), about 18 %.
+ * HyperLogLog estimate of the distinct items added to 32 registers by
+ * bwe_hll_add() (bwe_rules.h, the program's own update: rank = trailing
+ * zeros + 1 of the 27 hash bits above the 5 index bits), with the
+ * small-range (linear counting) and 32-bit large-range corrections.
+ * Registers of several CPUs are merged by maximum before. Standard error
+ * 1.04 / sqrt(32), about 18 %.
  */
 double bwe_hll_estimate(const __u8 regs[BWE_HLL_REGS]);
-/* The register update of xdp/bwe.bpf.c's hll_add(), for tests and tools. */
-void bwe_hll_add(__u8 regs[BWE_HLL_REGS], __u32 hash);
 
 /* Hour of the week of a Unix time, 0 = Monday 00:00-00:59 UTC. */
 unsigned int bwe_hour_of_week(__s64 unix_time);

@@ -384,30 +384,6 @@ static void test_hll(void **state)
 	}
 }
 
-/* The register rank, as hll_add() in xdp/bwe.bpf.c computes it. */
-static void test_hll_rank(void **state)
-{
-	static const struct {
-		__u32 hash;
-		unsigned int idx, rank;
-	} rows[] = {
-		{ 0x00000001, 1, 28 },		/* no hash bit above the index: the sentinel */
-		{ 0x00000020, 0, 1 },		/* lowest rank bit set */
-		{ 0x00000040, 0, 2 },
-		{ 0x8000001f, 31, 27 },		/* only the top bit */
-		{ 0xffffffff, 31, 1 },
-	};
-	__u8 regs[BWE_HLL_REGS];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		memset(regs, 0, sizeof(regs));
-		bwe_hll_add(regs, rows[i].hash);
-		assert_int_equal(regs[rows[i].idx], rows[i].rank);
-	}
-}
-
 static void test_hour_of_week(void **state)
 {
 	(void)state;
@@ -971,7 +947,6 @@ int main(void)
 		cmocka_unit_test(test_sd_floor),
 		cmocka_unit_test(test_ewma_warmup),
 		cmocka_unit_test(test_hll),
-		cmocka_unit_test(test_hll_rank),
 		cmocka_unit_test(test_hour_of_week),
 		cmocka_unit_test(test_signal_blocklist),
 		cmocka_unit_test(test_signal_volumes),

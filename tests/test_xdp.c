@@ -34,6 +34,7 @@
 
 #include "addr.h"
 #include "blocklist.h"
+#include "bwe_rules.h"
 #include "dataplane.h"
 #include "netclass.h"
 #include "pktbuild.h"
@@ -43,9 +44,12 @@
 #define FEED_MON 4
 #define FEED_L3 5
 #define FIREHOL_L3 "tests/data/feeds/firehol_level3.netset"	/* from the repo root */
+#define FEED_MON2 6	/* a second monitor feed, told apart from FEED_MON */
 #define ETH_P_LLDP_ 0x88cc
 #define DEDUP_NS (60ULL * 1000000000ULL)
 #define MISS_SAMPLES 2000
+#define SKETCH_PEERS 60	/* distinct peers per family in the sketch test */
+#define SKETCH_PORT0 1000	/* first destination port of the sketch test */
 
 static struct bwe_dp *dp;
 static struct bwe_bl bl;
@@ -416,31 +420,45 @@ static void set_dryrun(int on)
 	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
 }
 
+/*
+ * Monitor-only mode, every fixture row and a throttled host: the program
+ * counts the reason bwe_reason_dryrun() (bwe_rules.h) maps the verdict to,
+ * and drops exactly when bwe_reason_drops() says so.
+ */
 static void test_dryrun(void **state)
 {
-	static const struct verdict_case dry[] = {
-		{ "dry block", { TCP("198.18.0.10", "203.0.113.66", 443) }, XDP_PASS, BWE_R_BLOCK_DRYRUN, 0 },
-		{ "dry quarantine", { TCP("198.18.0.66", "203.0.113.10", 443) }, XDP_PASS,
-		  BWE_R_QUARANTINE_DRYRUN, 0 },
-		{ "dry v6 block", { TCP("2001:db8:3::66", "2001:db8:1::10", 4) }, XDP_PASS, BWE_R_BLOCK_DRYRUN, 0 },
-		{ "dry pass", { TCP("198.18.0.10", "203.0.113.10", 443) }, XDP_PASS, BWE_R_PASS, 0 },
-		{ "dry exempt", { TCP("198.18.0.66", "203.0.113.5", 443) }, XDP_PASS, BWE_R_EXEMPT, 0 },
-	};
+	/* the v6 throttled host: test_throttle counts the v4 one's drops */
+	struct pb_spec thr = { UDP("2001:db8:1::77", "2001:db8:3::10", 9) };
+	struct pb_spec blk = { TCP("198.18.0.10", "203.0.113.66", 443) };
+	struct bwe_addr thr_host = addr("2001:db8:1::77");
 	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
 	size_t i;
-	__u32 len;
+	__u32 len, want;
 
 	(void)state;
 	set_dryrun(1);
-	for (i = 0; i < sizeof(dry) / sizeof(dry[0]); i++) {
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct verdict_case *c = &cases[i];
+
+		want = bwe_reason_dryrun(c->reason);
 		read_stats(before);
-		assert_int_equal(run_spec(&dry[i].spec, &len), dry[i].action);
+		if (run_spec(&c->spec, &len) != (bwe_reason_drops(want) ? XDP_DROP : XDP_PASS))
+			fail_msg("%s in dry run: wrong action", c->name);
 		read_stats(after);
-		expect_delta(before, after, dry[i].reason, 0, len, dry[i].name);
+		expect_delta(before, after, want, c->anomaly, len, c->name);
 	}
+	/* a one-byte bucket: every frame is over the rate */
+	assert_int_equal(bwe_dp_throttle_set(dp, &thr_host, 1, 1), 0);
+	want = bwe_reason_dryrun(BWE_R_THROTTLE);
+	read_stats(before);
+	assert_int_equal(run_spec(&thr, &len), bwe_reason_drops(want) ? XDP_DROP : XDP_PASS);
+	read_stats(after);
+	expect_delta(before, after, want, 0, len, "dry throttle");
 	set_dryrun(0);
-	/* and off again: the same frame drops */
-	assert_int_equal(run_spec(&dry[0].spec, NULL), XDP_DROP);
+	/* and off again: the same frames drop */
+	assert_int_equal(run_spec(&thr, NULL), XDP_DROP);
+	assert_int_equal(bwe_dp_throttle_del(dp, &thr_host), 0);
+	assert_int_equal(run_spec(&blk, NULL), XDP_DROP);
 	drain_events();
 }
 
@@ -586,6 +604,119 @@ static void test_fanout_sketch(void **state)
 		lit += hs.hll_dst[i] > 0;
 	assert_int_equal(lit, 1);
 	drain_events();
+}
+
+/* Address n after base (added to the last word, network order kept). */
+static struct bwe_addr addr_plus(const char *base, __u32 word, __u32 n)
+{
+	struct bwe_addr a = addr(base);
+
+	a.w[word] = htonl(ntohl(a.w[word]) + n);
+	return a;
+}
+
+/*
+ * The sketch registers the program keeps equal the user-space computation
+ * of bwe_rules.h over the same peers and ports, both families.
+ */
+static void test_fanout_matches_rules(void **state)
+{
+	static const struct {
+		const char *host, *peer0;
+	} fams[] = {
+		{ "198.18.0.90", "192.0.2.0" },
+		{ "2001:db8:1::90", "2001:db8:4::" },
+	};
+	size_t f;
+	__u32 i;
+
+	(void)state;
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		__u8 want_dst[BWE_HLL_REGS] = { 0 }, want_port[BWE_HLL_REGS] = { 0 };
+		struct bwe_addr h = addr(fams[f].host);
+		struct bwe_host_stats hs;
+		char peer[BWE_ADDR_STRLEN];
+
+		for (i = 0; i < SKETCH_PEERS; i++) {
+			struct pb_spec s = { UDP(fams[f].host, peer, SKETCH_PORT0 + i) };
+			struct bwe_addr pa = addr_plus(fams[f].peer0, 3, 1 + i);
+
+			assert_int_equal(bwe_addr_fmt(&pa, peer, sizeof(peer)), 0);
+			assert_int_equal(run_spec(&s, NULL), XDP_PASS);
+			assert_int_equal(run_spec(&s, NULL), XDP_PASS);	/* repeats change nothing */
+			bwe_hll_add(want_dst, bwe_hash_addr(&pa));
+			bwe_hll_add(want_port, bwe_hash_port((__u16)(SKETCH_PORT0 + i)));
+		}
+		assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+		assert_memory_equal(hs.hll_dst, want_dst, sizeof(want_dst));
+		assert_memory_equal(hs.hll_port, want_port, sizeof(want_port));
+	}
+	drain_events();
+}
+
+/*
+ * Drop beats monitor, through the program: for every pair of (exact host
+ * entry, covering prefix entry) the verdict, the event's ref and the
+ * user-space reading of the maps all follow bwe_ref_merge() (bwe_rules.h).
+ * Pair k uses prefix k (a /24 or a /64 after net0) and its host .9 / ::9.
+ */
+static void test_ref_merge_program(void **state)
+{
+	static const __u8 hrefs[] = { BWE_REF_NONE, FEED_A, FEED_MON | BWE_REF_MONITOR };
+	static const __u8 prefs[] = { BWE_REF_NONE, FEED_B, FEED_MON2 | BWE_REF_MONITOR };
+	static const struct {
+		const char *host, *net0;
+		__u32 plen, word, step;	/* prefix length (of 128), word and unit counting k */
+	} fams[] = {
+		{ "198.18.0.91", "100.64.0.0", 96 + 24, 3, 1u << 8 },
+		{ "2001:db8:1::91", "2001:db8:e::", 64, 1, 1 },
+	};
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	size_t f, hi, pi;
+
+	(void)state;
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		for (hi = 0; hi < sizeof(hrefs); hi++) {
+			for (pi = 0; pi < sizeof(prefs); pi++) {
+				__u32 k = (__u32)(hi * sizeof(prefs) + pi + 1), len;
+				struct bwe_prefix np = {
+					.addr = addr_plus(fams[f].net0, fams[f].word, k * fams[f].step),
+					.plen = fams[f].plen,
+				};
+				struct bwe_prefix hp = { .addr = np.addr, .plen = BWE_ADDR_BITS };
+				char peer[BWE_ADDR_STRLEN], name[96];
+				struct pb_spec s = { TCP(fams[f].host, peer, 443) };
+				__u8 want = bwe_ref_merge(hrefs[hi], prefs[pi]);
+				__u32 reason = (want & BWE_REF_MONITOR) ? BWE_R_MONITOR :
+					       want ? BWE_R_BLOCK : BWE_R_PASS;
+
+				hp.addr.w[3] = htonl(ntohl(hp.addr.w[3]) + 9);
+				assert_int_equal(bwe_addr_fmt(&hp.addr, peer, sizeof(peer)), 0);
+				snprintf(name, sizeof(name), "%s host 0x%02x prefix 0x%02x", peer,
+					 hrefs[hi], prefs[pi]);
+				assert_int_equal(bwe_bl_set(&bl, &np, prefs[pi]), 0);
+				assert_int_equal(bwe_bl_set(&bl, &hp, hrefs[hi]), 0);
+				assert_int_equal(bwe_bl_flush(&bl), 0);
+
+				drain_events();
+				read_stats(before);
+				if (run_spec(&s, &len) != (bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS))
+					fail_msg("%s: wrong action", name);
+				read_stats(after);
+				expect_delta(before, after, reason, 0, len, name);
+				if (drain_events() != (want ? 1 : 0) || (want && last_ev.ref != want))
+					fail_msg("%s: event ref 0x%02x, want 0x%02x", name,
+						 last_ev.ref, want);
+				if (bwe_bl_kernel_ref(&bl, &hp.addr) != want)
+					fail_msg("%s: user-space reading 0x%02x, want 0x%02x", name,
+						 bwe_bl_kernel_ref(&bl, &hp.addr), want);
+
+				assert_int_equal(bwe_bl_set(&bl, &np, BWE_REF_NONE), 0);
+				assert_int_equal(bwe_bl_set(&bl, &hp, BWE_REF_NONE), 0);
+				assert_int_equal(bwe_bl_flush(&bl), 0);
+			}
+		}
+	}
 }
 
 static void test_events_dedup(void **state)
@@ -782,6 +913,8 @@ int main(void)
 		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_fanout_sketch),
+		cmocka_unit_test(test_fanout_matches_rules),
+		cmocka_unit_test(test_ref_merge_program),
 		cmocka_unit_test(test_events_dedup),
 		cmocka_unit_test(test_blocklist_overlap),
 		cmocka_unit_test(test_firehol_level3),

@@ -5,13 +5,15 @@
  *
  * Contract: blocklist_ref() returns the BWE_REF_* byte of the entry that
  * decides for an external address, or BWE_REF_NONE. Layout and reasons:
- * bwe_abi.h and docs/architecture.md ("Blocklist layout").
+ * bwe_abi.h and docs/architecture.md ("Blocklist layout"); the merge of the
+ * host and prefix entries is bwe_rules.h's, which user space applies too.
  */
 #ifndef BWE_BLOCKLIST_BPF_H
 #define BWE_BLOCKLIST_BPF_H
 
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
+#include "bwe_rules.h"
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 
@@ -20,33 +22,33 @@ static __always_inline int addr_is_v4(const struct bwe_addr *a)
 	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(V4MAPPED_PREFIX);
 }
 
-/* One blocklist decision for the external peer: exact host, then prefix. */
+/*
+ * One blocklist decision for the external peer: exact host, then the longest
+ * prefix; bwe_ref_merge() (bwe_rules.h) says which of the two decides. A
+ * drop host entry decides alone, so its prefix is not looked up.
+ */
 static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
 	struct bwe_bl_val *hv = bpf_map_lookup_elem(&bwe_bl_host, peer);
 	__u8 ref = hv ? hv->ref : BWE_REF_NONE;
 
-	/* A drop entry decides; a monitor host entry still yields to a drop prefix. */
-	if (ref && !(ref & BWE_REF_MONITOR))
+	if (bwe_ref_decides(ref))
 		return ref;
 
 	if (addr_is_v4(peer)) {
 		__u32 n24 = bpf_ntohl(peer->w[3]) >> 8;
 		__u32 idx = n24 / BWE_TBL24_LANES;
 		struct bwe_tbl24_val *t = bpf_map_lookup_elem(&bwe_bl_tbl24, &idx);
-		__u8 pref;
 
 		if (!t)
 			return ref;
-		pref = t->ref[n24 & (BWE_TBL24_LANES - 1)];
-		if (pref && (!ref || !(pref & BWE_REF_MONITOR)))
-			ref = pref;
+		ref = bwe_ref_merge(ref, t->ref[n24 & (BWE_TBL24_LANES - 1)]);
 	} else {
 		struct bwe_lpm_key key = { .prefixlen = 128, .addr = *peer };
 		struct bwe_bl_val *nv = bpf_map_lookup_elem(&bwe_bl_net6, &key);
 
-		if (nv && nv->ref && (!ref || !(nv->ref & BWE_REF_MONITOR)))
-			ref = nv->ref;
+		if (nv)
+			ref = bwe_ref_merge(ref, nv->ref);
 	}
 	return ref;
 }

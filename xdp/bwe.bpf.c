@@ -20,10 +20,11 @@
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 #include "blocklist.bpf.h"
+#include "bwe_rules.h"
 
 #define NSEC_PER_SEC 1000000000ULL
-#define BWE_RUN_PRIO 10
-#define BWE_EV_RB_HDR 8		/* ring buffer record header, bytes */		/* early in a libxdp dispatcher chain: drops first */
+#define BWE_RUN_PRIO 10		/* early in a libxdp dispatcher chain: drops first */
+#define BWE_EV_RB_HDR 8		/* ring buffer record header, bytes */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -84,38 +85,6 @@ static __always_inline int bucket_take(struct bwe_throttle *t, int out, __u64 le
 	return ok;
 }
 
-/* 32-bit mix of four words (murmur3 finaliser style). */
-static __always_inline __u32 mix32(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
-static __always_inline __u32 hash_addr(const struct bwe_addr *a)
-{
-	return mix32(a->w[0] ^ mix32(a->w[1] ^ mix32(a->w[2] ^ mix32(a->w[3]))));
-}
-
-/* HyperLogLog: low bits pick the register, trailing zeros of the rest give the rank. */
-static __always_inline void hll_add(__u8 *regs, __u32 h)
-{
-	__u32 idx = h & (BWE_HLL_REGS - 1);
-	__u32 rest = (h >> BWE_HLL_BITS) | (1U << (32 - BWE_HLL_BITS));
-	__u8 rank = 1;
-
-	if (!(rest & 0xffff)) { rank += 16; rest >>= 16; }
-	if (!(rest & 0xff)) { rank += 8; rest >>= 8; }
-	if (!(rest & 0xf)) { rank += 4; rest >>= 4; }
-	if (!(rest & 0x3)) { rank += 2; rest >>= 2; }
-	if (!(rest & 0x1)) { rank += 1; }
-	if (regs[idx] < rank)
-		regs[idx] = rank;
-}
-
 static __always_inline int port_is_standard(__be16 port)
 {
 	__u32 p = bpf_ntohs(port);
@@ -166,25 +135,6 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	if (bpf_ringbuf_output(&bwe_events, ev, sizeof(*ev), 0))
 		count(BWE_A_EVENT_LOST, ev->len);
 	return 0;
-}
-
-static __always_inline __u32 dryrun_reason(__u32 reason)
-{
-	switch (reason) {
-	case BWE_R_QUARANTINE:
-		return BWE_R_QUARANTINE_DRYRUN;
-	case BWE_R_BLOCK:
-		return BWE_R_BLOCK_DRYRUN;
-	case BWE_R_THROTTLE:
-		return BWE_R_THROTTLE_DRYRUN;
-	}
-	return reason;
-}
-
-static __always_inline int reason_drops(__u32 reason)
-{
-	return reason == BWE_R_QUARANTINE || reason == BWE_R_BLOCK ||
-	       reason == BWE_R_THROTTLE || reason == BWE_R_MALFORMED;
 }
 
 SEC("xdp")
@@ -266,7 +216,7 @@ int bwe_xdp(struct xdp_md *ctx)
 		}
 	}
 	if (cfg->flags & BWE_CFG_DRYRUN)
-		reason = dryrun_reason(reason);
+		reason = bwe_reason_dryrun(reason);
 
 	/* Account the internal host. */
 	hs = host_stats(host, now);
@@ -274,7 +224,7 @@ int bwe_xdp(struct xdp_md *ctx)
 		hs->last_seen_ns = now;
 		if (ref)
 			hs->bl_hits++;
-		if (reason_drops(reason) && hd < BWE_HD_MAX) {
+		if (bwe_reason_drops(reason) && hd < BWE_HD_MAX) {
 			hs->drop_bytes[hd] += len;
 			hs->drop_packets[hd]++;
 		} else if (out) {
@@ -292,9 +242,9 @@ int bwe_xdp(struct xdp_md *ctx)
 				__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
 				hs->hll_epoch = cfg->hll_epoch;
 			}
-			hll_add(hs->hll_dst, hash_addr(peer));
+			bwe_hll_add(hs->hll_dst, bwe_hash_addr(peer));
 			if (p.flags & BWE_PF_PORTS)
-				hll_add(hs->hll_port, mix32(bpf_ntohs(p.dport) + 1));
+				bwe_hll_add(hs->hll_port, bwe_hash_port(bpf_ntohs(p.dport)));
 		}
 	}
 
@@ -316,5 +266,5 @@ int bwe_xdp(struct xdp_md *ctx)
 	}
 
 	count(reason, len);
-	return reason_drops(reason) ? XDP_DROP : XDP_PASS;
+	return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
 }

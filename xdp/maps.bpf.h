@@ -2,7 +2,8 @@
 /*
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
- * Names match the BWE_MAP_* pin names of bwe_abi.h; sizes are the ABI
+ * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
+ * bwe_scratch is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
@@ -103,6 +104,15 @@ struct {
 	__type(key, struct bwe_dedup_key);
 	__type(value, __u64);
 } bwe_ev_dedup SEC(".maps");
+
+/* BWE_ABI_VERSION of the build that created these maps (slot 0), never read here */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bwe_abi_stamp);
+} bwe_abi SEC(".maps");
 
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * bwe_rules.h - every rule that both sides of the kernel boundary apply,
+ * written once: the XDP program (xdp/) decides with it, and user space (the
+ * daemon, lib/, the tests, the benchmarks) reproduces the program's answer
+ * with the very same code instead of a hand-kept copy.
+ *
+ * Contract:
+ *  - Included by BPF C (clang -target bpf, UAPI headers, no vmlinux.h) and by
+ *    user C (gcc gnu11 with the project's -Werror flags). It includes only
+ *    bwe_abi.h: no libc, no libbpf, no bpf_helpers.h.
+ *  - Only __u8/__u16/__u32 and bwe_abi.h types; only pure functions of their
+ *    arguments (no map access, no globals, no tables: a BPF table would need a
+ *    .rodata map), forced inline (BWE_RULE), so the program pays exactly what
+ *    it paid when the rule was written in place: no BPF-to-BPF call.
+ *  - No compiler builtins that BPF lacks (__builtin_ctz and friends).
+ *  - One path for IPv4 and IPv6: addresses are struct bwe_addr (bwe_abi.h).
+ * Tested once in tests/test_rules.c (user space), and through the loaded
+ * program in tests/test_xdp.c (the kernel's copy gives the same answers).
+ */
+#ifndef BWE_RULES_H
+#define BWE_RULES_H
+
+#include "bwe_abi.h"
+
+#define BWE_RULE static inline __attribute__((always_inline))
+
+/* ---- hashing ------------------------------------------------------------ */
+
+/* The murmur3 32-bit finaliser: a bijection on 32 bits with full avalanche. */
+BWE_RULE __u32 bwe_mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Hash of a peer address for the fan-out sketch (both families, 16 bytes). */
+BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
+{
+	return bwe_mix32(a->w[0] ^ bwe_mix32(a->w[1] ^ bwe_mix32(a->w[2] ^ bwe_mix32(a->w[3]))));
+}
+
+/* Hash of a destination port, host byte order (+1: port 0 must not hash to 0). */
+BWE_RULE __u32 bwe_hash_port(__u16 port)
+{
+	return bwe_mix32((__u32)port + 1);
+}
+
+/* ---- HyperLogLog (BWE_HLL_REGS registers of one byte) --------------------- */
+
+/* The register a hash lands in: its low BWE_HLL_BITS bits. */
+BWE_RULE __u32 bwe_hll_index(__u32 h)
+{
+	return h & (BWE_HLL_REGS - 1);
+}
+
+/*
+ * The rank a hash offers its register: trailing zeros + 1 of the bits above
+ * the index, with a sentinel bit so that no bits set gives 32 - BWE_HLL_BITS + 1.
+ * A binary search, because BPF has no count-trailing-zeros instruction.
+ */
+BWE_RULE __u8 bwe_hll_rank(__u32 h)
+{
+	__u32 rest = (h >> BWE_HLL_BITS) | (1U << (32 - BWE_HLL_BITS));
+	__u8 rank = 1;
+
+	if (!(rest & 0xffff)) { rank += 16; rest >>= 16; }
+	if (!(rest & 0xff)) { rank += 8; rest >>= 8; }
+	if (!(rest & 0xf)) { rank += 4; rest >>= 4; }
+	if (!(rest & 0x3)) { rank += 2; rest >>= 2; }
+	if (!(rest & 0x1)) { rank += 1; }
+	return rank;
+}
+
+/* Add one hash to a sketch: a register keeps the highest rank it was offered. */
+BWE_RULE void bwe_hll_add(__u8 regs[BWE_HLL_REGS], __u32 h)
+{
+	__u32 idx = bwe_hll_index(h);
+	__u8 rank = bwe_hll_rank(h);
+
+	if (regs[idx] < rank)
+		regs[idx] = rank;
+}
+
+/* ---- blocklist: drop beats monitor ----------------------------------------- */
+
+/* A drop entry decides alone: no other entry can change the verdict. */
+BWE_RULE int bwe_ref_decides(__u8 ref)
+{
+	return ref && !(ref & BWE_REF_MONITOR);
+}
+
+/*
+ * One address, two entries that may cover it: the exact host entry and the
+ * longest covering prefix (BWE_REF_NONE where none). A drop entry beats a
+ * monitor entry; between two of the same action the host entry wins. The
+ * program skips the prefix lookup when bwe_ref_decides(host).
+ */
+BWE_RULE __u8 bwe_ref_merge(__u8 host, __u8 prefix)
+{
+	if (bwe_ref_decides(host))
+		return host;
+	if (prefix && (!host || bwe_ref_decides(prefix)))
+		return prefix;
+	return host;
+}
+
+/* ---- verdict reasons ------------------------------------------------------- */
+
+/* Whether a packet counted under this reason is dropped (enum bwe_reason). */
+BWE_RULE int bwe_reason_drops(__u32 reason)
+{
+	return reason == BWE_R_QUARANTINE || reason == BWE_R_BLOCK ||
+	       reason == BWE_R_THROTTLE || reason == BWE_R_MALFORMED;
+}
+
+/*
+ * Monitor-only mode (BWE_CFG_DRYRUN): the policy drops become their counted
+ * *_DRYRUN pass; every other reason, malformed frames included, is kept.
+ */
+BWE_RULE __u32 bwe_reason_dryrun(__u32 reason)
+{
+	switch (reason) {
+	case BWE_R_QUARANTINE:
+		return BWE_R_QUARANTINE_DRYRUN;
+	case BWE_R_BLOCK:
+		return BWE_R_BLOCK_DRYRUN;
+	case BWE_R_THROTTLE:
+		return BWE_R_THROTTLE_DRYRUN;
+	}
+	return reason;
+}
+
+#endif /* BWE_RULES_H */

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * test_rules.c - table-driven tests of lib/bwe_rules.h, the rules the XDP
+ * program and user space share: the murmur3 mix and the sketch hashes, the
+ * HyperLogLog rank and update, the drop-beats-monitor merge of blocklist
+ * entries, and the dry-run mapping of verdict reasons. This is the user
+ * space compile of the header; tests/test_xdp.c proves the program's copy
+ * gives the same answers. No network, no privileges, no files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "bwe_rules.h"
+
+#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
+
+#define FEED_D	2			/* a drop feed */
+#define FEED_M	3			/* a monitor feed */
+/* refs as bwe_ref() makes them (the tables need constants) */
+#define DROP_H	FEED_D
+#define DROP_P	(FEED_D + 2)		/* another drop entry, to tell them apart */
+#define MON_H	(FEED_M | BWE_REF_MONITOR)
+#define MON_P	((FEED_M + 2) | BWE_REF_MONITOR)
+#define RANK_MAX (32 - BWE_HLL_BITS + 1)	/* no hash bit above the index */
+#define SWEEP	(1U << 20)		/* inputs checked exhaustively */
+#define LCG_MUL	1664525U		/* Numerical Recipes LCG: a fixed hash stream */
+#define LCG_ADD	1013904223U
+
+/* Known answers of the murmur3 32-bit finaliser (fmix32). */
+static void test_mix32(void **state)
+{
+	static const struct {
+		__u32 in, out;
+	} rows[] = {
+		{ 0x00000000, 0x00000000 },	/* the fixed point */
+		{ 0x00000001, 0x514e28b7 },
+		{ 0x00000002, 0x30f4c306 },
+		{ 0x00003039, 0x3c46c9dc },
+		{ 0x80000000, 0x6d3c65a0 },
+		{ 0xffffffff, 0x81f16f39 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		assert_int_equal(bwe_mix32(rows[i].in), rows[i].out);
+}
+
+/* The inverse of fmix32: proves bwe_mix32 a bijection (the benchmarks rely on it). */
+static __u32 unmix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x7ed1b41dU;		/* inverse of 0xc2b2ae35 mod 2^32 */
+	h ^= (h >> 13) ^ (h >> 26);
+	h *= 0xa5cb9243U;		/* inverse of 0x85ebca6b mod 2^32 */
+	h ^= h >> 16;
+	return h;
+}
+
+static void test_mix32_bijection(void **state)
+{
+	__u32 x, h = 0;
+
+	(void)state;
+	for (x = 0; x < SWEEP; x++) {
+		assert_int_equal(unmix32(bwe_mix32(x)), x);
+		h = h * LCG_MUL + LCG_ADD;
+		assert_int_equal(unmix32(bwe_mix32(h)), h);
+	}
+}
+
+/* The sketch hashes are the mix composed as documented, both families one path. */
+static void test_sketch_hashes(void **state)
+{
+	static const char *const addrs[] = {
+		"198.51.100.7", "203.0.113.66", "0.0.0.0", "2001:db8:3::10", "::", "ff02::1",
+	};
+	static const __u16 ports[] = { 0, 1, 53, 443, 65535 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(addrs); i++) {
+		struct bwe_addr a;
+		__u32 want;
+
+		assert_int_equal(bwe_addr_parse(addrs[i], &a), 0);
+		want = bwe_mix32(a.w[0] ^ bwe_mix32(a.w[1] ^ bwe_mix32(a.w[2] ^ bwe_mix32(a.w[3]))));
+		assert_int_equal(bwe_hash_addr(&a), want);
+	}
+	for (i = 0; i < ARRAY_SIZE(ports); i++)
+		assert_int_equal(bwe_hash_port(ports[i]), bwe_mix32((__u32)ports[i] + 1));
+	assert_int_not_equal(bwe_hash_port(0), 0);	/* port 0 still lights a register */
+}
+
+/* Register and rank of one hash: the low 5 bits pick, trailing zeros above rank. */
+static void test_hll_rank(void **state)
+{
+	static const struct {
+		__u32 hash;
+		unsigned int idx, rank;
+	} rows[] = {
+		{ 0x00000000, 0, RANK_MAX },	/* nothing above the index: the sentinel */
+		{ 0x00000001, 1, RANK_MAX },
+		{ 0x00000020, 0, 1 },		/* lowest rank bit set */
+		{ 0x00000040, 0, 2 },
+		{ 0x00200000, 0, 17 },		/* 16 zeros: the first halving step */
+		{ 0x0020001f, 31, 17 },
+		{ 0x40000003, 3, 26 },
+		{ 0x8000001f, 31, 27 },		/* only the top bit */
+		{ 0xffffffff, 31, 1 },
+	};
+	__u8 regs[BWE_HLL_REGS];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		assert_int_equal(bwe_hll_index(rows[i].hash), rows[i].idx);
+		assert_int_equal(bwe_hll_rank(rows[i].hash), rows[i].rank);
+		memset(regs, 0, sizeof(regs));
+		bwe_hll_add(regs, rows[i].hash);
+		assert_int_equal(regs[rows[i].idx], rows[i].rank);
+	}
+}
+
+/* The binary search equals count-trailing-zeros, which BPF does not have. */
+static void test_hll_rank_ctz(void **state)
+{
+	__u32 n, h = 0;
+
+	(void)state;
+	for (n = 0; n < SWEEP; n++) {
+		__u32 rest = (h >> BWE_HLL_BITS) | (1U << (32 - BWE_HLL_BITS));
+
+		assert_int_equal(bwe_hll_rank(h), __builtin_ctz(rest) + 1);
+		h = h * LCG_MUL + LCG_ADD;
+	}
+}
+
+/* A register keeps the highest rank offered; other registers stay untouched. */
+static void test_hll_add(void **state)
+{
+	static const struct {
+		__u32 hash;
+		__u8 reg3;	/* register 3 afterwards */
+	} steps[] = {
+		{ 0x00000083, 3 },	/* rank 3 */
+		{ 0x00000023, 3 },	/* rank 1: lower, kept */
+		{ 0x00000403, 6 },	/* rank 6: higher, taken */
+		{ 0x00000403, 6 },	/* the same again: no change */
+		{ 0x00000003, RANK_MAX },
+		{ 0x00000083, RANK_MAX },
+	};
+	__u8 regs[BWE_HLL_REGS];
+	size_t i, r;
+
+	(void)state;
+	memset(regs, 0, sizeof(regs));
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		bwe_hll_add(regs, steps[i].hash);
+		assert_int_equal(regs[3], steps[i].reg3);
+		for (r = 0; r < BWE_HLL_REGS; r++)
+			if (r != 3)
+				assert_int_equal(regs[r], 0);
+	}
+}
+
+/* Exact host entry x longest prefix entry: a drop entry beats a monitor entry. */
+static void test_ref_merge(void **state)
+{
+	static const struct {
+		const char *name;
+		__u8 host, prefix, want;
+		int decides;	/* bwe_ref_decides(host): prefix not looked up */
+	} rows[] = {
+		{ "nothing listed", BWE_REF_NONE, BWE_REF_NONE, BWE_REF_NONE, 0 },
+		{ "drop prefix only", BWE_REF_NONE, DROP_P, DROP_P, 0 },
+		{ "monitor prefix only", BWE_REF_NONE, MON_P, MON_P, 0 },
+		{ "drop host only", DROP_H, BWE_REF_NONE, DROP_H, 1 },
+		{ "drop host, drop prefix", DROP_H, DROP_P, DROP_H, 1 },
+		{ "drop host, monitor prefix", DROP_H, MON_P, DROP_H, 1 },
+		{ "monitor host only", MON_H, BWE_REF_NONE, MON_H, 0 },
+		{ "monitor host, drop prefix", MON_H, DROP_P, DROP_P, 0 },
+		{ "monitor host, monitor prefix", MON_H, MON_P, MON_H, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(bwe_ref(FEED_D, 0), DROP_H);
+	assert_int_equal(bwe_ref(FEED_M, 1), MON_H);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		if (bwe_ref_merge(rows[i].host, rows[i].prefix) != rows[i].want)
+			fail_msg("%s: merge 0x%02x, want 0x%02x", rows[i].name,
+				 bwe_ref_merge(rows[i].host, rows[i].prefix), rows[i].want);
+		assert_int_equal(bwe_ref_decides(rows[i].host), rows[i].decides);
+	}
+}
+
+/*
+ * Every verdict reason: does it drop, and what monitor-only mode makes of
+ * it. The rows are the reasons that drop or change; every other reason
+ * passes and is kept.
+ */
+static void test_reason_dryrun(void **state)
+{
+	static const struct {
+		__u32 reason, dryrun;
+		int dry_drops;
+	} rows[] = {
+		{ BWE_R_QUARANTINE, BWE_R_QUARANTINE_DRYRUN, 0 },
+		{ BWE_R_BLOCK, BWE_R_BLOCK_DRYRUN, 0 },
+		{ BWE_R_THROTTLE, BWE_R_THROTTLE_DRYRUN, 0 },
+		{ BWE_R_MALFORMED, BWE_R_MALFORMED, 1 },	/* not a policy drop */
+	};
+	__u32 r;
+	size_t i;
+
+	(void)state;
+	for (r = 0; r < BWE_R_MAX; r++) {
+		__u32 dryrun = r;
+		int drops = 0, dry_drops = 0;
+
+		for (i = 0; i < ARRAY_SIZE(rows); i++) {
+			if (rows[i].reason == r) {
+				dryrun = rows[i].dryrun;
+				drops = 1;
+				dry_drops = rows[i].dry_drops;
+			}
+		}
+		if (bwe_reason_drops(r) != drops || bwe_reason_dryrun(r) != dryrun ||
+		    bwe_reason_drops(bwe_reason_dryrun(r)) != dry_drops)
+			fail_msg("reason %u: drops %d, dry run %u (drops %d); want %d, %u (%d)", r,
+				 bwe_reason_drops(r), bwe_reason_dryrun(r),
+				 bwe_reason_drops(bwe_reason_dryrun(r)), drops, dryrun, dry_drops);
+		/* applying it twice changes nothing more */
+		assert_int_equal(bwe_reason_dryrun(dryrun), dryrun);
+	}
+	/* BWE_R_ABORTED is XDP_ABORTED, not a drop, and *_DRYRUN reasons pass */
+	assert_false(bwe_reason_drops(BWE_R_ABORTED));
+	assert_false(bwe_reason_drops(BWE_R_BLOCK_DRYRUN));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mix32),
+		cmocka_unit_test(test_mix32_bijection),
+		cmocka_unit_test(test_sketch_hashes),
+		cmocka_unit_test(test_hll_rank),
+		cmocka_unit_test(test_hll_rank_ctz),
+		cmocka_unit_test(test_hll_add),
+		cmocka_unit_test(test_ref_merge),
+		cmocka_unit_test(test_reason_dryrun),
+	};
+
+	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);
+}
