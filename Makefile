@@ -102,7 +102,10 @@ $(BUILD) $(BUILD)/lib $(BUILD)/tests $(BUILD)/tools: | deps-check
 # The one test command. Unit tests (cmocka) then shell suites; every runner
 # prints its closing line; the target fails when any runner failed.
 test: all
-	@scripts/run-tests.sh $(TEST_BINS) -- $(TEST_SH)
+	@echo "=== scripts/check-layers.sh"; scripts/check-layers.sh $(BUILD); l=$$?; \
+	scripts/run-tests.sh $(TEST_BINS) -- $(TEST_SH); r=$$?; \
+	[ $$l -eq 0 ] || echo "make test: FAILED: scripts/check-layers.sh"; \
+	[ $$l -eq 0 ] && [ $$r -eq 0 ]
 
 # The README's first command: the main job on a built-in gateway testbed.
 demo: all

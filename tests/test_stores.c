@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_stores.c - the daemon's two stores without side effects: operator
+ * state (ctl/bwctld/store.c) and feed entries with provenance
+ * (ctl/bwctld/feedstore.c). No kernel, no files.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bwe_abi.h"
+#include "feedstore.h"
+#include "store.h"
+
+#define FEED_DROP 2
+#define FEED_MON  3
+#define FEED_DROP2 4
+
+static struct bwe_prefix pfx(const char *s)
+{
+	struct bwe_prefix p;
+
+	assert_int_equal(bwe_prefix_parse(s, &p, 0), 0);
+	return p;
+}
+
+static struct bwe_addr addr(const char *s)
+{
+	struct bwe_addr a;
+
+	assert_int_equal(bwe_addr_parse(s, &a), 0);
+	return a;
+}
+
+static struct st_entry entry(enum st_kind k, const char *p, enum actor_kind who, const char *name)
+{
+	struct st_entry e = { .kind = k, .pfx = pfx(p), .since = 1700000000 };
+
+	actor_set(&e.actor, who, name, who == ACTOR_OPERATOR ? "bwctl quarantine" : NULL);
+	snprintf(e.reason, sizeof(e.reason), "why %s", p);
+	return e;
+}
+
+/* ---- operator state --------------------------------------------------------- */
+
+static void test_store_put_find_match_del(void **state)
+{
+	struct st_store *s = st_new();
+	struct st_entry a = entry(ST_QUARANTINE, "198.18.0.0/24", ACTOR_OPERATOR, "root");
+	struct st_entry b = entry(ST_QUARANTINE, "198.18.0.7", ACTOR_RULE, "spike");
+	struct bwe_addr x = addr("198.18.0.7"), y = addr("198.18.0.8"), z = addr("198.19.0.1");
+
+	(void)state;
+	assert_int_equal(st_put(s, &a), 0);
+	assert_int_equal(st_put(s, &b), 0);
+	assert_int_equal(st_count(s), 2);
+	/* the longest entry decides */
+	assert_int_equal(st_match(s, ST_QUARANTINE, &x)->pfx.plen, BWE_ADDR_BITS);
+	assert_int_equal(st_match(s, ST_QUARANTINE, &y)->pfx.plen, BWE_V4_MAPPED_PLEN + 24);
+	assert_null(st_match(s, ST_QUARANTINE, &z));
+	assert_null(st_match(s, ST_THROTTLE, &x));
+	/* replace keeps one entry per kind and prefix */
+	b.expires = 42;
+	assert_int_equal(st_put(s, &b), 0);
+	assert_int_equal(st_count(s), 2);
+	assert_int_equal(st_find(s, ST_QUARANTINE, &b.pfx)->expires, 42);
+	assert_true(st_overlaps(s, ST_QUARANTINE, &a.pfx));
+	assert_false(st_overlaps(s, ST_ALLOW, &a.pfx));
+	assert_int_equal(st_del(s, ST_QUARANTINE, &b.pfx), 0);
+	assert_int_equal(st_del(s, ST_QUARANTINE, &b.pfx), -ENOENT);
+	assert_int_equal(st_count(s), 1);
+	st_free(s);
+}
+
+static void test_store_clone_restore(void **state)
+{
+	struct st_store *s = st_new(), *snap;
+	struct st_entry a = entry(ST_BLOCK, "203.0.113.0/24", ACTOR_OPERATOR, "root");
+	struct st_entry b = entry(ST_ALLOW, "198.51.100.9", ACTOR_API, "soar");
+
+	(void)state;
+	assert_int_equal(st_put(s, &a), 0);
+	snap = st_clone(s);
+	assert_non_null(snap);
+	assert_int_equal(st_put(s, &b), 0);
+	assert_int_equal(st_del(s, ST_BLOCK, &a.pfx), 0);
+	st_restore(s, snap);
+	assert_int_equal(st_count(s), 1);
+	assert_non_null(st_find(s, ST_BLOCK, &a.pfx));
+	assert_null(st_find(s, ST_ALLOW, &b.pfx));
+	st_free(s);
+}
+
+static void test_store_json_round_trip_keeps_typed_actors(void **state)
+{
+	struct st_store *s = st_new(), *t = st_new();
+	struct st_entry e[] = {
+		entry(ST_QUARANTINE, "198.18.0.7", ACTOR_OPERATOR, "alice"),
+		entry(ST_THROTTLE, "2001:db8:1::5", ACTOR_RULE, "upload-throttle"),
+		entry(ST_EXEMPT, "198.18.0.53", ACTOR_FLEET, "site-b"),
+	};
+	struct json_object *j;
+	size_t i, skipped;
+
+	(void)state;
+	e[0].actor.uid = 1000;
+	e[0].actor.pid = 4242;
+	e[1].rate = 500000;
+	e[1].burst = 125000;
+	e[1].expires = 1700003600;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(st_put(s, &e[i]), 0);
+	j = st_to_json(s);
+	assert_int_equal(st_from_json(t, j, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	for (i = 0; i < 3; i++) {
+		const struct st_entry *x = st_find(t, e[i].kind, &e[i].pfx);
+
+		assert_non_null(x);
+		assert_memory_equal(&x->actor, &e[i].actor, sizeof(x->actor));
+		assert_int_equal(x->expires, e[i].expires);
+		assert_int_equal(x->rate, e[i].rate);
+		assert_string_equal(x->reason, e[i].reason);
+	}
+	json_object_put(j);
+	st_free(s);
+	st_free(t);
+}
+
+static void test_store_reads_old_string_actors_and_skips_bad_entries(void **state)
+{
+	static const char doc[] =
+		"{\"version\":1,\"entries\":["
+		"{\"kind\":\"quarantine\",\"prefix\":\"198.18.0.7/32\",\"actor\":\"rule:spike\"},"
+		"{\"kind\":\"throttle\",\"prefix\":\"198.18.0.8\","
+		"\"actor\":\"uid=0(root) pid=42: bwctl throttle 198.18.0.8\"},"
+		"{\"kind\":\"nonsense\",\"prefix\":\"198.18.0.9\"},"
+		"{\"kind\":\"block\",\"prefix\":\"not an address\"}]}";
+	struct st_store *s = st_new();
+	struct json_object *j = json_tokener_parse(doc), *bad = json_tokener_parse("[1,2]");
+	struct bwe_prefix q = pfx("198.18.0.7"), t = pfx("198.18.0.8");
+	const struct st_entry *x;
+	size_t skipped;
+
+	(void)state;
+	assert_int_equal(st_from_json(s, j, &skipped), 0);
+	assert_int_equal(skipped, 2);
+	x = st_find(s, ST_QUARANTINE, &q);
+	assert_non_null(x);
+	assert_int_equal(x->actor.kind, ACTOR_RULE);
+	assert_string_equal(x->actor.name, "spike");
+	x = st_find(s, ST_THROTTLE, &t);
+	assert_non_null(x);
+	assert_int_equal(x->actor.kind, ACTOR_OPERATOR);
+	assert_int_equal(x->actor.pid, 42);
+	assert_string_equal(x->actor.name, "root");
+	assert_string_equal(x->actor.detail, "bwctl throttle 198.18.0.8");
+	/* not a state document: refused, the table unchanged */
+	assert_int_equal(st_from_json(s, bad, &skipped), -EINVAL);
+	assert_int_equal(st_count(s), 2);
+	json_object_put(j);
+	json_object_put(bad);
+	st_free(s);
+}
+
+/* ---- feed store -------------------------------------------------------------- */
+
+static void put(struct fs_vec *v, const char *p, __u32 line, const char *ind)
+{
+	struct fs_ent e = { .pfx = pfx(p), .line = line, .first_seen = 1700000000 };
+
+	e.ind = fs_vec_str(v, ind);
+	assert_int_equal(fs_vec_push(v, &e), 0);
+}
+
+static struct fstore *three_feeds(void)
+{
+	struct fstore *fs = fstore_new();
+	struct fs_vec d = { 0 }, m = { 0 }, d2 = { 0 };
+
+	assert_int_equal(fstore_define(fs, FEED_DROP, "c2", "/feeds/c2.txt", false), 0);
+	assert_int_equal(fstore_define(fs, FEED_MON, "watch", "https://x/watch", true), 0);
+	assert_int_equal(fstore_define(fs, FEED_DROP2, "spamhaus", "/feeds/drop.txt", false), 0);
+	put(&d, "203.0.113.66", 3, "indicator--1");
+	put(&d, "203.0.113.66", 9, "later line");	/* a repeat: the first line wins */
+	put(&d, "198.51.100.0/24", 4, NULL);
+	fs_vec_sort_unique(&d);
+	put(&m, "203.0.113.0/24", 1, NULL);
+	put(&m, "198.51.100.7", 2, "watch.example");
+	fs_vec_sort_unique(&m);
+	put(&d2, "203.0.113.0/24", 7, "SBL1");
+	fs_vec_sort_unique(&d2);
+	fstore_swap(fs, FEED_DROP, &d);
+	fstore_swap(fs, FEED_MON, &m);
+	fstore_swap(fs, FEED_DROP2, &d2);
+	assert_int_equal(d.n, 0);	/* the old (empty) vectors came back */
+	return fs;
+}
+
+static void test_feedstore_sort_unique_first_line_wins(void **state)
+{
+	struct fstore *fs = three_feeds();
+	const struct fs_vec *v = fstore_entries(fs, FEED_DROP);
+	struct bwe_prefix p = pfx("203.0.113.66");
+	const struct fs_ent *e;
+
+	(void)state;
+	assert_int_equal(v->n, 2);
+	e = fs_vec_find(v, &p);
+	assert_non_null(e);
+	assert_int_equal(e->line, 3);
+	assert_string_equal(fs_vec_ind(v, e), "indicator--1");
+	fstore_free(fs);
+}
+
+/* {prefix, manual block, self, expected ref}: drop beats monitor, lowest id names it. */
+static void test_feedstore_effective_ref(void **state)
+{
+	static const struct { const char *p; bool manual; __u8 self; __u8 feed; int mon; } rows[] = {
+		{ "203.0.113.66", false, 0, FEED_DROP, 0 },
+		{ "203.0.113.0/24", false, 0, FEED_DROP2, 0 },	/* drop2 beats the monitor feed */
+		{ "198.51.100.7", false, 0, FEED_MON, 1 },	/* only a monitor feed */
+		{ "198.51.100.7", true, 0, BWE_FEED_MANUAL, 0 },	/* a manual block beats it */
+		{ "198.51.100.8", false, 0, 0, 0 },		/* nobody */
+		{ "198.51.100.8", false, FEED_DROP, FEED_DROP, 0 },	/* self is believed */
+	};
+	struct fstore *fs = three_feeds();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bwe_prefix p = pfx(rows[i].p);
+		__u8 want = rows[i].feed ? bwe_ref(rows[i].feed, rows[i].mon) : BWE_REF_NONE;
+
+		assert_int_equal(fstore_effective_ref(fs, &p, rows[i].manual, rows[i].self), want);
+	}
+	fstore_free(fs);
+}
+
+static void test_feedstore_match_is_typed_provenance(void **state)
+{
+	struct fstore *fs = three_feeds();
+	struct fs_match m[FS_MATCH_MAX];
+	struct bwe_addr a = addr("203.0.113.66"), none = addr("192.0.2.1");
+	size_t n;
+
+	(void)state;
+	n = fstore_match(fs, &a, m, FS_MATCH_MAX);
+	assert_int_equal(n, 3);	/* c2's host, watch's /24, spamhaus's /24: feeds by id */
+	assert_int_equal(m[0].feed_id, FEED_DROP);
+	assert_string_equal(m[0].feed, "c2");
+	assert_int_equal(m[0].line, 3);
+	assert_string_equal(m[0].indicator, "indicator--1");
+	assert_int_equal(m[1].feed_id, FEED_MON);
+	assert_true(m[1].monitor);
+	assert_int_equal(m[1].pfx.plen, BWE_V4_MAPPED_PLEN + 24);
+	assert_null(m[1].indicator);
+	assert_string_equal(m[2].source, "/feeds/drop.txt");
+	assert_int_equal(fstore_match(fs, &none, m, FS_MATCH_MAX), 0);
+	/* the output bound holds */
+	assert_int_equal(fstore_match(fs, &a, m, 1), 1);
+	assert_string_equal(fstore_ref_name(fs, bwe_ref(FEED_MON, 1)), "watch");
+	assert_string_equal(fstore_ref_name(fs, BWE_FEED_MANUAL), "manual");
+	assert_null(fstore_ref_name(fs, BWE_REF_NONE));
+	fstore_free(fs);
+}
+
+static void test_feedstore_drop_hands_back_entries(void **state)
+{
+	struct fstore *fs = three_feeds();
+	struct fs_vec old;
+	struct bwe_prefix p = pfx("203.0.113.0/24");
+
+	(void)state;
+	fstore_hit(fs, bwe_ref(FEED_DROP2, 0));
+	fstore_hit(fs, bwe_ref(FEED_DROP2, 0));
+	assert_int_equal(fstore_hits(fs, FEED_DROP2), 2);
+	fstore_drop(fs, FEED_DROP2, &old);
+	assert_int_equal(old.n, 1);
+	assert_false(fstore_defined(fs, FEED_DROP2));
+	/* with spamhaus gone, the monitor feed names the /24 */
+	assert_int_equal(fstore_effective_ref(fs, &p, false, 0), bwe_ref(FEED_MON, 1));
+	assert_int_equal(fstore_define(fs, 1, "bad", "x", false), -EINVAL);	/* manual's id */
+	fs_vec_free(&old);
+	fstore_free(fs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_put_find_match_del),
+		cmocka_unit_test(test_store_clone_restore),
+		cmocka_unit_test(test_store_json_round_trip_keeps_typed_actors),
+		cmocka_unit_test(test_store_reads_old_string_actors_and_skips_bad_entries),
+		cmocka_unit_test(test_feedstore_sort_unique_first_line_wins),
+		cmocka_unit_test(test_feedstore_effective_ref),
+		cmocka_unit_test(test_feedstore_match_is_typed_provenance),
+		cmocka_unit_test(test_feedstore_drop_hands_back_entries),
+	};
+
+	return cmocka_run_group_tests_name("stores", tests, NULL, NULL);
+}
