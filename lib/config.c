@@ -1548,28 +1548,16 @@ static int shape_map(struct cfg_ctx *c, const struct table *t, const struct node
 
 /* ---- pass 3: the tables over the tree ----------------------------------------- */
 
+/* Bytes of one stored value, for lists; S_BIT: 0, every entry in one word. */
 static size_t store_size(const struct row *r)
 {
-	switch (r->store) {
-	case S_U16:
-		return sizeof(__u16);
-	case S_U32:
-		return sizeof(__u32);
-	case S_U64:
-		return sizeof(__u64);
-	case S_INT:
-		return sizeof(int);
-	case S_DOUBLE:
-		return sizeof(double);
-	case S_STR:
-		return sizeof(char *);
-	case S_CHARS:
-		return r->max + 1;
-	case S_PREFIX:
-		return sizeof(struct bwe_prefix);
-	default:
-		return 0;	/* S_BIT: every entry goes to the same word */
-	}
+	static const size_t sizes[] = {
+		[S_U16] = sizeof(__u16), [S_U32] = sizeof(__u32), [S_U64] = sizeof(__u64),
+		[S_INT] = sizeof(int), [S_DOUBLE] = sizeof(double), [S_STR] = sizeof(char *),
+		[S_PREFIX] = sizeof(struct bwe_prefix), [S_BIT] = 0,
+	};
+
+	return r->store == S_CHARS ? r->max + 1 : sizes[r->store];
 }
 
 static int store(const struct row *r, const struct cfg_val *v, void *dst)
