@@ -101,7 +101,7 @@ struct node {
 	size_t n, cap;
 	unsigned int line;	/* 1-based: of the key, or of the sequence entry */
 	enum node_kind kind;
-	bool null;		/* a plain "", "~" or "null": "none" where allowed */
+	bool null;		/* "", "~" or "null": "none" where allowed */
 };
 
 static void node_free(struct node *n)
@@ -446,14 +446,19 @@ static int build_mapping(struct build *b, struct node *map, const char *path,
 	return err;
 }
 
-/* A plain "", "~" or "null" (YAML 1.2 core schema). */
-static bool is_null(const yaml_event_t *ev)
+/*
+ * "", "~" or "null" (YAML 1.2 core schema); quoted too unless plain_only,
+ * as libcyaml read them: control_group: "" means none.
+ */
+static bool is_null(const yaml_event_t *ev, bool plain_only)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t i;
 
-	for (i = 0; ev->data.scalar.plain_implicit && i < ARRAY_SIZE(nulls); i++)
+	if (plain_only && !ev->data.scalar.plain_implicit)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(nulls); i++)
 		if (!strcmp(v, nulls[i]))
 			return true;
 	return false;
@@ -469,7 +474,7 @@ static int build_node(struct build *b, const yaml_event_t *ev, struct node *n,
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n->kind = N_SCALAR;
-		n->null = is_null(ev);
+		n->null = is_null(ev, false);
 		n->text = strdup((const char *)ev->data.scalar.value);
 		return n->text ? 0 : -ENOMEM;
 	case YAML_SEQUENCE_START_EVENT:
@@ -540,7 +545,7 @@ static int build_file(struct cfg_ctx *c, const unsigned char *buf, size_t len,
 	if (ev.type == YAML_MAPPING_START_EVENT) {
 		root->kind = N_MAP;
 		err = build_mapping(&b, root, "", 1);
-	} else if (ev.type != YAML_SCALAR_EVENT || !is_null(&ev)) {
+	} else if (ev.type != YAML_SCALAR_EVENT || !is_null(&ev, true)) {
 		err = cfg_err(c, ev_line(&ev), NULL,
 			      "the top level must be a mapping of keys, not %s",
 			      ev_kind(ev.type));
@@ -599,6 +604,8 @@ struct sect {
 	const char *path;		/* "" at the top */
 	unsigned int line;		/* of map, or of its closest written ancestor */
 	void *base;			/* what the rows' offsets count from */
+	const char *seq_path;		/* an entry of a sequence of mappings: its path */
+	size_t idx;			/* and index; the entries before it precede base */
 };
 
 typedef int conv_fn(struct cfg_ctx *c, const struct row *r, const struct where *at,
@@ -1600,35 +1607,21 @@ static const char *stored_str(const struct row *r, const void *src)
 	return r->store == S_STR ? *(char *const *)src : src;
 }
 
-static int walk_table(struct cfg_ctx *c, const struct table *t, const struct node *map,
-		      const char *path, unsigned int line, void *base);
+static int walk_table(struct cfg_ctx *c, const struct table *t, const struct sect *s);
 
-/*
- * Entry i of a sequence of mappings (at seq_path) against the entries
- * before it: the rows marked F_UNIQUE must differ.
- */
-static int unique_entry(struct cfg_ctx *c, const struct table *t, const char *seq_path,
-			const struct node *entry, const char *arr, size_t i)
+/* An entry of a sequence of mappings against the ones before it: row r must differ. */
+static int unique_row(struct cfg_ctx *c, const struct table *t, const struct row *r,
+		      const struct sect *s, const struct where *at)
 {
-	char epath[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
-	const struct row *r;
-	const char *s;
-	struct where at;
-	size_t k, j;
+	const char *mine = stored_str(r, (const char *)s->base + r->off), *entry;
+	char other[KEYPATH_MAX];
+	size_t j;
 
-	for (k = 0; k < t->n; k++) {
-		r = &t->rows[k];
-		if (!(r->flags & F_UNIQUE))
-			continue;
-		s = stored_str(r, arr + i * t->size + r->off);
-		for (j = 0; j < i; j++) {
-			if (strcmp(s, stored_str(r, arr + j * t->size + r->off)))
-				continue;
-			at.path = path_key(path, path_idx(epath, seq_path, i), r->key);
-			at.line = node_find(entry, r->key)->line;
-			return err_at(c, &at, "duplicate %s \"%s\" (also %s)", r->noun, s,
-				      path_idx(other, seq_path, j));
-		}
+	for (j = 0; j < s->idx; j++) {
+		entry = (const char *)s->base - (s->idx - j) * t->size;
+		if (!strcmp(mine, stored_str(r, entry + r->off)))
+			return err_at(c, at, "duplicate %s \"%s\" (also %s)", r->noun, mine,
+				      path_idx(other, s->seq_path, j));
 	}
 	return 0;
 }
@@ -1639,33 +1632,33 @@ static int walk_list(struct cfg_ctx *c, const struct row *r, const struct where 
 {
 	char path[KEYPATH_MAX], other[KEYPATH_MAX];
 	struct where item = { .path = path, .line = at->line };
-	size_t size = store_size(r), i, j = 0;
+	size_t size = store_size(r), i, n_ok, j = 0;
 	struct val_pos *v;
-	const char *s;
 	int err = 0;
 
 	v = calloc(count, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; !err && i < count; i++) {
-		path_idx(path, at->path, i);
-		if (seq)
-			item.line = seq->kids[i].line;
-		v[i].i = i;
-		err = r->conv(c, r, &item, seq ? seq->kids[i].text : r->def_list[i], &v[i].v);
+	for (n_ok = 0; n_ok < count; n_ok++) {
+		path_idx(path, at->path, n_ok);
+		item.line = seq ? seq->kids[n_ok].line : at->line;
+		v[n_ok].i = n_ok;
+		err = r->conv(c, r, &item, seq ? seq->kids[n_ok].text : r->def_list[n_ok],
+			      &v[n_ok].v);
+		if (err)
+			break;
 	}
 	for (i = 0; !err && i < count; i++)
 		err = store(r, &v[i].v, arr + i * size);
-	if (!err && (r->flags & F_UNIQUE)) {
-		i = val_first_repeat(v, count, &j);
-		if (i < count) {
-			s = seq ? seq->kids[i].text : r->def_list[i];
-			path_idx(path, at->path, i);
-			item.line = seq ? seq->kids[i].line : at->line;
-			err = err_at(c, &item, "%s%s%s%s is listed twice (also %s)",
-				     r->dup ? r->dup : "", r->dup ? "" : "\"", s,
-				     r->dup ? "" : "\"", path_idx(other, at->path, j));
-		}
+	/* a repeat before the first bad entry is the first error in the file */
+	i = (r->flags & F_UNIQUE) && err != -ENOMEM ? val_first_repeat(v, n_ok, &j) : n_ok;
+	if (i < n_ok) {
+		path_idx(path, at->path, i);
+		item.line = seq ? seq->kids[i].line : at->line;
+		err = err_at(c, &item, "%s%s%s%s is listed twice (also %s)",
+			     r->dup ? r->dup : "", r->dup ? "" : "\"",
+			     seq ? seq->kids[i].text : r->def_list[i],
+			     r->dup ? "" : "\"", path_idx(other, at->path, j));
 	}
 	free(v);
 	return err;
@@ -1716,12 +1709,15 @@ static int walk_seq(struct cfg_ctx *c, const struct row *r, const struct node *n
 		return err;
 	}
 	for (i = 0; !err && i < count; i++) {
+		const struct sect entry = {
+			.map = &n->kids[i], .path = path_idx(path, at->path, i),
+			.line = n->kids[i].line, .base = arr + i * size,
+			.seq_path = at->path, .idx = i,
+		};
+
 		*(size_t *)(base + r->n_off) = i + 1;	/* counted before filled: freed on error */
-		memset(arr + i * size, 0, size);
-		err = walk_table(c, r->sub, &n->kids[i], path_idx(path, at->path, i),
-				 n->kids[i].line, arr + i * size);
-		if (!err)
-			err = unique_entry(c, r->sub, at->path, &n->kids[i], arr, i);
+		memset(entry.base, 0, size);
+		err = walk_table(c, r->sub, &entry);
 	}
 	return err;
 }
@@ -1734,9 +1730,13 @@ static int walk_row(struct cfg_ctx *c, const struct row *r, const struct node *n
 	bool none = !n || (n->null && (r->flags & F_NULL));
 	int err;
 
+	const struct sect sub = {
+		.map = none ? NULL : n, .path = at->path, .line = at->line, .base = base + r->off,
+	};
+
 	switch (r->kind) {
 	case K_MAP:
-		return walk_table(c, r->sub, none ? NULL : n, at->path, at->line, base + r->off);
+		return walk_table(c, r->sub, &sub);
 	case K_LIST:
 	case K_MAPS:
 		return walk_seq(c, r, n, at, base);
@@ -1751,14 +1751,9 @@ static int walk_row(struct cfg_ctx *c, const struct row *r, const struct node *n
 	return err ? err : store(r, &v, base + r->off);
 }
 
-/*
- * The rows of t over map (NULL: absent, every default), a mapping at path
- * on line (its own, or that of its closest written ancestor).
- */
-static int walk_table(struct cfg_ctx *c, const struct table *t, const struct node *map,
-		      const char *path, unsigned int line, void *base)
+/* The rows of t over the mapping s->map (NULL: absent, every default). */
+static int walk_table(struct cfg_ctx *c, const struct table *t, const struct sect *s)
 {
-	const struct sect s = { .map = map, .path = path, .line = line, .base = base };
 	char child[KEYPATH_MAX];
 	const struct node *n;
 	struct where at;
@@ -1766,18 +1761,20 @@ static int walk_table(struct cfg_ctx *c, const struct table *t, const struct nod
 	int err;
 
 	if (t->init)
-		t->init(base);
+		t->init(s->base);
 	for (i = 0; i < t->n; i++) {
 		const struct row *r = &t->rows[i];
 
-		n = sect_key(&s, r->key, child, &at);
-		err = walk_row(c, r, n, &at, base);
+		n = sect_key(s, r->key, child, &at);
+		err = walk_row(c, r, n, &at, s->base);
+		if (!err && s->seq_path && r->kind == K_SCALAR && (r->flags & F_UNIQUE))
+			err = unique_row(c, t, r, s, &at);
 		if (!err && r->check)
 			err = r->check(c, r, n, &at);
 		if (err)
 			return err;
 	}
-	return t->check ? t->check(c, &s) : 0;
+	return t->check ? t->check(c, s) : 0;
 }
 
 /* ---- the keys, for the man page's test ---------------------------------------- */
@@ -1897,6 +1894,7 @@ int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_
 {
 	struct cfg_ctx c = { .file = path, .err = err, .errlen = errlen };
 	struct node root = { .kind = N_SCALAR };
+	struct sect top = { .map = &root, .path = "" };
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	int ret;
@@ -1926,7 +1924,8 @@ int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_
 		goto cleanup;
 	}
 	c.cfg->path = strdup(path);
-	ret = c.cfg->path ? walk_table(&c, &top_table, &root, "", 0, c.cfg) : -ENOMEM;
+	top.base = c.cfg;
+	ret = c.cfg->path ? walk_table(&c, &top_table, &top) : -ENOMEM;
 	if (ret)
 		goto cleanup;
 	*out = c.cfg;
