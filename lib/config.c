@@ -448,7 +448,7 @@ static int build_mapping(struct build *b, struct node *map, const char *path,
 
 /*
  * "", "~" or "null" (YAML 1.2 core schema); quoted too unless plain_only,
- * as libcyaml read them: control_group: "" means none.
+ * as earlier versions read them: control_group: "" means none.
  */
 static bool is_null(const yaml_event_t *ev, bool plain_only)
 {

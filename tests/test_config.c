@@ -93,6 +93,18 @@ static void check_error(const char *desc, const char *file, int got_ret,
 		fail_msg("%s: err \"%s\" holds a newline", desc, err);
 }
 
+/* Loading yaml fails with -EINVAL at line, saying want. */
+static void check_text(const char *desc, const char *yaml, unsigned int line, const char *want)
+{
+	struct bwe_cfgfile *c = NULL;
+	char err[BWE_CFG_ERR_LEN];
+	int ret;
+
+	memset(err, 'x', sizeof(err));
+	ret = load_text(yaml, &c, err, sizeof(err));
+	check_error(desc, tmpfile_path, ret, c, err, -EINVAL, line, want);
+}
+
 static const struct bwe_prefix *pfx(const char *s)
 {
 	static struct bwe_prefix p;
@@ -359,7 +371,7 @@ static const struct {
 	{ "unknown feed key", FEED "    refrsh: 1h\n", 6,
 	  "feeds[0]: unknown key \"refrsh\" (did you mean \"refresh\"?)" },
 
-	/* node kinds (libcyaml's schema) */
+	/* node kinds (the tables in config.c) */
 	{ "interfaces as names", "interfaces: [lan0]\n", 1,
 	  "interfaces[0]: expected a mapping, found a scalar value" },
 	{ "interfaces as scalar", "interfaces: lan0\n", 1,
@@ -559,19 +571,12 @@ static const struct {
 
 static void test_errors(void **state)
 {
-	char err[BWE_CFG_ERR_LEN];
-	struct bwe_cfgfile *c;
 	size_t i;
-	int ret;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(error_cases); i++) {
-		c = NULL;
-		memset(err, 'x', sizeof(err));
-		ret = load_text(error_cases[i].yaml, &c, err, sizeof(err));
-		check_error(error_cases[i].desc, tmpfile_path, ret, c, err, -EINVAL,
-			    error_cases[i].line, error_cases[i].want);
-	}
+	for (i = 0; i < ARRAY_SIZE(error_cases); i++)
+		check_text(error_cases[i].desc, error_cases[i].yaml, error_cases[i].line,
+			   error_cases[i].want);
 }
 
 /* The same errors from fixture files, with the messages quoted in the brief. */
@@ -714,26 +719,23 @@ static void test_sandbox_user(void **state)
 		"abcdefghijklmnopqrstuvwxyz_012345",	/* 33 bytes */
 	};
 	char text[TEXT_MAX], err[BWE_CFG_ERR_LEN], want[BWE_CFG_ERR_LEN];
-	struct bwe_cfgfile *c;
+	struct bwe_cfgfile *c = NULL;
 	size_t i;
-	int ret;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(valid); i++) {
-		c = NULL;
 		snprintf(text, sizeof(text), IF "sandbox_user: %s\n", valid[i]);
 		if (load_text(text, &c, err, sizeof(err)))
 			fail_msg("%s: %s", valid[i], err);
 		assert_string_equal(c->sandbox_user, valid[i]);
 		bwe_config_free(c);
+		c = NULL;
 	}
 	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
-		c = NULL;
 		snprintf(text, sizeof(text), IF "sandbox_user: %s\n", invalid[i]);
 		snprintf(want, sizeof(want), "sandbox_user: \"%s\" is not a user name",
 			 strcmp(invalid[i], "\"\"") ? invalid[i] : "");
-		ret = load_text(text, &c, err, sizeof(err));
-		check_error(invalid[i], tmpfile_path, ret, c, err, -EINVAL, 3, want);
+		check_text(invalid[i], text, 3, want);
 	}
 }
 
@@ -1315,19 +1317,12 @@ static const struct {
 
 static void test_policy_errors(void **state)
 {
-	char err[BWE_CFG_ERR_LEN];
-	struct bwe_cfgfile *c;
 	size_t i;
-	int ret;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(policy_error_cases); i++) {
-		c = NULL;
-		memset(err, 'x', sizeof(err));
-		ret = load_text(policy_error_cases[i].yaml, &c, err, sizeof(err));
-		check_error(policy_error_cases[i].desc, tmpfile_path, ret, c, err, -EINVAL,
-			    policy_error_cases[i].line, policy_error_cases[i].want);
-	}
+	for (i = 0; i < ARRAY_SIZE(policy_error_cases); i++)
+		check_text(policy_error_cases[i].desc, policy_error_cases[i].yaml,
+			   policy_error_cases[i].line, policy_error_cases[i].want);
 }
 
 /* One rule more than BWE_POLICY_RULES_MAX. */
