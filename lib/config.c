@@ -3,23 +3,24 @@
  * config.c - bwenforce.yaml loader; contract in config.h, the file format
  * in docs/man/bwenforce.yaml.5.
  *
+ * Every key is one row of a table (struct row, the tables under "the
+ * format" below): its name, its kind of YAML node, the converter that reads
+ * it with the project's strict parsers (addr.h, units.h), where it goes in
+ * the result (offsetof), its limits, its default and whether it is
+ * required. A mapping or a sequence of mappings points at a table of its
+ * own. Relations between keys (a rule's TTL against max_ttl, the spike
+ * window against policy.windows, ...) are checks attached to a row or a
+ * table. "Did you mean" and bwe_config_keys() read the same tables.
+ *
  * Three passes over one in-memory copy of the file:
  *
- *  1. libyaml events (scan_*): syntax, exactly one document, a mapping at
- *     the top, no duplicate keys, and a table "key path -> line" used by
- *     every later message. libcyaml does print line numbers in its
- *     backtraces, but they are those of the enclosing node's start, not of
- *     the culprit (an unknown key on line 3 inside a sequence entry that
- *     starts on line 2 is reported at line 2; a duplicate key at its first
- *     occurrence), and a libyaml syntax error comes without a line at all.
- *  2. libcyaml against the schema (schema_*, cy_*): node kinds and unknown
- *     keys. Its log output is captured, never printed: the first error and
- *     its backtrace are rebuilt into a key path. Every scalar is loaded as
- *     a string, because libcyaml's own conversions are too lenient for an
- *     enforcer's configuration (its bool reads "maybe" as true, its
- *     integers take "0x10").
- *  3. Conversion and limits (conv_*, load_*) with the project's strict
- *     parsers from addr.h and units.h.
+ *  1. libyaml events into a small tree (build_*): syntax, exactly one
+ *     document, a mapping at the top, no duplicate keys, no aliases, and
+ *     the line each key (or sequence entry) is written on.
+ *  2. The tree against the tables (shape_*): unknown keys and node kinds,
+ *     in file order.
+ *  3. The tables over the tree (walk_*): conversion, limits, defaults and
+ *     checks, in table order.
  *
  * Every check stops at the first error: one precise line beats a cascade.
  */
@@ -36,7 +37,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cyaml/cyaml.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -44,20 +44,30 @@
 #define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 
 #define KEYPATH_MAX	256	/* bytes of "feeds[12].min_prefix_v4" and NUL */
-#define CY_LINE_MAX	512	/* bytes of one libcyaml log line */
-#define CY_FRAMES_MAX	16	/* backtrace frames kept */
-#define CY_NAME_MAX	64	/* bytes of a schema key; "%63[" in cy_report() */
-#define LINEMAP_MIN_CAP	64	/* slots; a power of two */
+#define MSG_MAX		512	/* bytes of one message */
+#define KEYSET_MIN_CAP	16	/* slots; a power of two */
+#define NODE_MIN_CAP	4	/* children of a node */
 #define SUGGEST_DIST	2	/* edits for a "did you mean" */
 #define SUGGEST_LEN_MAX	64	/* longer unknown keys get no suggestion */
 #define DECIMAL_BASE	10ULL
-#define PORT_MIN	1
 #define PORT_MAX	65535
-#define U64_BITS	64
 #define V4_PLEN_MAX	32
 #define V6_PLEN_MAX	128
 #define FNV64_OFFSET	0xcbf29ce484222325ULL
 #define FNV64_PRIME	0x100000001b3ULL
+#define NO_COUNT	SIZE_MAX	/* struct row.n_off: the list keeps no count */
+#define XSTR(x)		STR_(x)
+#define STR_(x)		#x
+
+/* Characters of feed, rule and group names (a group's first: no '-'); of user names. */
+#define NAME_FIRST	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
+#define NAME_CHARS	NAME_FIRST "-"
+#define USER_FIRST	"abcdefghijklmnopqrstuvwxyz_"
+#define USER_CHARS	USER_FIRST "0123456789-"
+
+_Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) &&
+	       sizeof(enum bwe_feed_action) == sizeof(int) &&
+	       sizeof(enum bwe_response) == sizeof(int), "enums are stored as int");
 
 static const char *const mode_names[] = {
 	[BWE_MODE_AUTO] = "auto",
@@ -70,22 +80,6 @@ static const char *const action_names[] = {
 	[BWE_ACT_MONITOR] = "monitor",
 };
 
-/* Feed formats the fetcher understands; "auto" guesses from the content. */
-static const char *const feed_formats[] = {
-	"auto", "plain", "netset", "spamhaus", "spamhaus-json", "feodo-csv",
-	"stix", "freeform", "domains",
-};
-
-/* RFC 1918 and RFC 4193 unique local addresses. */
-static const char *const internal_default[] = {
-	"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
-};
-
-/* Destination ports that do not count as "non-standard" traffic. */
-static const __u16 std_ports_default[] = {
-	20, 21, 22, 25, 53, 80, 110, 123, 143, 443, 465, 587, 853, 993, 995,
-};
-
 const char *bwe_attach_mode_name(enum bwe_attach_mode m)
 {
 	return (unsigned int)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
@@ -96,399 +90,74 @@ const char *bwe_feed_action_name(enum bwe_feed_action a)
 	return (unsigned int)a < ARRAY_SIZE(action_names) ? action_names[a] : "?";
 }
 
-/* ---- the raw document, as libcyaml loads it ----------------------------- */
+/* ---- the document as a tree ------------------------------------------------ */
 
-/* Every scalar is a string (NULL when the key is absent); see the top. */
-struct raw_iface {
-	char *name;
-	char *mode;
+enum node_kind { N_SCALAR, N_SEQ, N_MAP };
+
+struct node {
+	char *key;		/* an entry of a mapping: its key; else NULL */
+	char *text;		/* N_SCALAR: the value */
+	struct node *kids;	/* N_SEQ: the entries; N_MAP: the values, with .key */
+	size_t n, cap;
+	unsigned int line;	/* 1-based: of the key, or of the sequence entry */
+	enum node_kind kind;
+	bool null;		/* "", "~" or "null": "none" where allowed */
 };
 
-struct raw_feed {
-	char *name, *source, *format, *refresh, *action;
-	char *min_prefix_v4, *min_prefix_v6, *max_shrink, *max_reject;
-	char *may_be_empty, *stale_after, *max_bytes, *timeout;
-};
-
-struct raw_maps {
-	char *blocklist_hosts, *blocklist_v6_prefixes, *netclass, *throttle, *hosts;
-};
-
-struct raw_paths {
-	char *pin_dir, *state_dir, *socket, *event_log;
-};
-
-/* policy */
-struct raw_spike {
-	char *window, *z, *min_rate, *sustain, *min_sd_share, *min_sd_rate;
-};
-
-struct raw_blocklist {
-	char *min_hits, *window;
-};
-
-struct raw_nonstd {
-	char *share, *min_bytes, *window;
-};
-
-struct raw_upload {
-	char *ratio, *min_bytes, *window;
-};
-
-struct raw_fanout {
-	char *peers, *ports, *window;
-};
-
-struct raw_new_host {
-	char *bytes, *window;
-};
-
-struct raw_signals {
-	struct raw_spike *spike;
-	struct raw_blocklist *blocklist;
-	struct raw_nonstd *nonstd_ports;
-	struct raw_upload *upload_ratio;
-	struct raw_fanout *fanout;
-	struct raw_new_host *new_host;
-};
-
-struct raw_rule {
-	char *name;
-	char **signals;
-	unsigned int signals_count;
-	char *min_signals, *action, *rate, *ttl, *cooldown, *repeat_window;
-	char **escalation;
-	unsigned int escalation_count;
-};
-
-struct raw_policy {
-	char *monitor_only, *interval, *learning_period, *hour_of_week;
-	char **windows;
-	unsigned int windows_count;
-	char **never_quarantine;
-	unsigned int never_quarantine_count;
-	char *max_quarantines_per_hour;
-	struct raw_signals *signals;
-	struct raw_rule *rules;
-	unsigned int rules_count;
-};
-
-struct raw_cfg {
-	struct raw_iface *interfaces;
-	unsigned int interfaces_count;
-	char **internal_networks;
-	unsigned int internal_networks_count;
-	char **exempt;
-	unsigned int exempt_count;
-	char **allowlist;
-	unsigned int allowlist_count;
-	char **standard_ports;
-	unsigned int standard_ports_count;
-	struct raw_maps *maps;
-	struct raw_paths *paths;
-	char *control_group;
-	char *monitor_only, *event_dedup, *max_ttl, *default_burst;
-	struct raw_feed *feeds;
-	unsigned int feeds_count;
-	struct raw_policy *policy;
-};
-
-#define OPT		(CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
-/*
- * An empty value, "~" or "null" loads as NULL: "exempt:" means none,
- * "maps:" with every entry commented out means every default.
- */
-#define OPT_NULL	(CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL)
-#define STR(key, type, member) \
-	CYAML_FIELD_STRING_PTR(key, OPT, type, member, 0, CYAML_UNLIMITED)
-
-static const cyaml_schema_value_t schema_string = {
-	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
-};
-
-static const cyaml_schema_field_t schema_iface_fields[] = {
-	STR("name", struct raw_iface, name),
-	STR("mode", struct raw_iface, mode),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_value_t schema_iface = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_iface, schema_iface_fields),
-};
-
-static const cyaml_schema_field_t schema_feed_fields[] = {
-	STR("name", struct raw_feed, name),
-	STR("source", struct raw_feed, source),
-	STR("format", struct raw_feed, format),
-	STR("refresh", struct raw_feed, refresh),
-	STR("action", struct raw_feed, action),
-	STR("min_prefix_v4", struct raw_feed, min_prefix_v4),
-	STR("min_prefix_v6", struct raw_feed, min_prefix_v6),
-	STR("max_shrink", struct raw_feed, max_shrink),
-	STR("max_reject", struct raw_feed, max_reject),
-	STR("may_be_empty", struct raw_feed, may_be_empty),
-	STR("stale_after", struct raw_feed, stale_after),
-	STR("max_bytes", struct raw_feed, max_bytes),
-	STR("timeout", struct raw_feed, timeout),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_value_t schema_feed = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_feed, schema_feed_fields),
-};
-
-static const cyaml_schema_field_t schema_maps_fields[] = {
-	STR("blocklist_hosts", struct raw_maps, blocklist_hosts),
-	STR("blocklist_v6_prefixes", struct raw_maps, blocklist_v6_prefixes),
-	STR("netclass", struct raw_maps, netclass),
-	STR("throttle", struct raw_maps, throttle),
-	STR("hosts", struct raw_maps, hosts),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_paths_fields[] = {
-	STR("pin_dir", struct raw_paths, pin_dir),
-	STR("state_dir", struct raw_paths, state_dir),
-	STR("socket", struct raw_paths, socket),
-	STR("event_log", struct raw_paths, event_log),
-	CYAML_FIELD_END
-};
-
-/* ---- policy schema ---- */
-
-static const cyaml_schema_field_t schema_spike_fields[] = {
-	STR("window", struct raw_spike, window),
-	STR("z", struct raw_spike, z),
-	STR("min_rate", struct raw_spike, min_rate),
-	STR("sustain", struct raw_spike, sustain),
-	STR("min_sd_share", struct raw_spike, min_sd_share),
-	STR("min_sd_rate", struct raw_spike, min_sd_rate),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_blocklist_fields[] = {
-	STR("min_hits", struct raw_blocklist, min_hits),
-	STR("window", struct raw_blocklist, window),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_nonstd_fields[] = {
-	STR("share", struct raw_nonstd, share),
-	STR("min_bytes", struct raw_nonstd, min_bytes),
-	STR("window", struct raw_nonstd, window),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_upload_fields[] = {
-	STR("ratio", struct raw_upload, ratio),
-	STR("min_bytes", struct raw_upload, min_bytes),
-	STR("window", struct raw_upload, window),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_fanout_fields[] = {
-	STR("peers", struct raw_fanout, peers),
-	STR("ports", struct raw_fanout, ports),
-	STR("window", struct raw_fanout, window),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_new_host_fields[] = {
-	STR("bytes", struct raw_new_host, bytes),
-	STR("window", struct raw_new_host, window),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_signals_fields[] = {
-	CYAML_FIELD_MAPPING_PTR("spike", OPT_NULL, struct raw_signals, spike,
-				schema_spike_fields),
-	CYAML_FIELD_MAPPING_PTR("blocklist", OPT_NULL, struct raw_signals, blocklist,
-				schema_blocklist_fields),
-	CYAML_FIELD_MAPPING_PTR("nonstd_ports", OPT_NULL, struct raw_signals, nonstd_ports,
-				schema_nonstd_fields),
-	CYAML_FIELD_MAPPING_PTR("upload_ratio", OPT_NULL, struct raw_signals, upload_ratio,
-				schema_upload_fields),
-	CYAML_FIELD_MAPPING_PTR("fanout", OPT_NULL, struct raw_signals, fanout,
-				schema_fanout_fields),
-	CYAML_FIELD_MAPPING_PTR("new_host", OPT_NULL, struct raw_signals, new_host,
-				schema_new_host_fields),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_rule_fields[] = {
-	STR("name", struct raw_rule, name),
-	CYAML_FIELD_SEQUENCE("signals", OPT, struct raw_rule, signals, &schema_string,
-			     0, CYAML_UNLIMITED),
-	STR("min_signals", struct raw_rule, min_signals),
-	STR("action", struct raw_rule, action),
-	STR("rate", struct raw_rule, rate),
-	STR("ttl", struct raw_rule, ttl),
-	STR("cooldown", struct raw_rule, cooldown),
-	STR("repeat_window", struct raw_rule, repeat_window),
-	CYAML_FIELD_SEQUENCE("escalation", OPT, struct raw_rule, escalation, &schema_string,
-			     0, CYAML_UNLIMITED),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_value_t schema_rule = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_rule, schema_rule_fields),
-};
-
-static const cyaml_schema_field_t schema_policy_fields[] = {
-	STR("monitor_only", struct raw_policy, monitor_only),
-	STR("interval", struct raw_policy, interval),
-	STR("learning_period", struct raw_policy, learning_period),
-	STR("hour_of_week", struct raw_policy, hour_of_week),
-	CYAML_FIELD_SEQUENCE("windows", OPT, struct raw_policy, windows, &schema_string,
-			     0, CYAML_UNLIMITED),
-	CYAML_FIELD_SEQUENCE("never_quarantine", OPT_NULL, struct raw_policy,
-			     never_quarantine, &schema_string, 0, CYAML_UNLIMITED),
-	STR("max_quarantines_per_hour", struct raw_policy, max_quarantines_per_hour),
-	CYAML_FIELD_MAPPING_PTR("signals", OPT_NULL, struct raw_policy, signals,
-				schema_signals_fields),
-	CYAML_FIELD_SEQUENCE("rules", OPT_NULL, struct raw_policy, rules, &schema_rule,
-			     0, CYAML_UNLIMITED),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_field_t schema_top_fields[] = {
-	CYAML_FIELD_SEQUENCE("interfaces", OPT, struct raw_cfg, interfaces,
-			     &schema_iface, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_SEQUENCE("internal_networks", OPT, struct raw_cfg,
-			     internal_networks, &schema_string, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_SEQUENCE("exempt", OPT_NULL, struct raw_cfg, exempt,
-			     &schema_string, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_SEQUENCE("allowlist", OPT_NULL, struct raw_cfg, allowlist,
-			     &schema_string, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_SEQUENCE("standard_ports", OPT, struct raw_cfg, standard_ports,
-			     &schema_string, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_MAPPING_PTR("maps", OPT_NULL, struct raw_cfg, maps, schema_maps_fields),
-	CYAML_FIELD_MAPPING_PTR("paths", OPT_NULL, struct raw_cfg, paths, schema_paths_fields),
-	CYAML_FIELD_STRING_PTR("control_group", OPT_NULL, struct raw_cfg,
-			       control_group, 0, CYAML_UNLIMITED),
-	STR("monitor_only", struct raw_cfg, monitor_only),
-	STR("event_dedup", struct raw_cfg, event_dedup),
-	STR("max_ttl", struct raw_cfg, max_ttl),
-	STR("default_burst", struct raw_cfg, default_burst),
-	CYAML_FIELD_SEQUENCE("feeds", OPT_NULL, struct raw_cfg, feeds,
-			     &schema_feed, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_MAPPING_PTR("policy", OPT_NULL, struct raw_cfg, policy,
-				schema_policy_fields),
-	CYAML_FIELD_END
-};
-
-static const cyaml_schema_value_t schema_top = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_cfg, schema_top_fields),
-};
-
-/* ---- key path -> line ---------------------------------------------------- */
-
-/* Open addressing, FNV-1a; a file may hold thousands of list entries. */
-struct lm_ent {
-	char *path;		/* NULL: free slot */
-	unsigned int line;	/* 1-based */
-};
-
-struct linemap {
-	struct lm_ent *v;
-	size_t n, cap;		/* cap: 0 or a power of two */
-};
-
-static __u64 fnv1a(const char *s)
+static void node_free(struct node *n)
 {
-	__u64 h = FNV64_OFFSET;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * FNV64_PRIME;
-	return h;
-}
-
-static struct lm_ent *lm_slot(const struct linemap *m, const char *path)
-{
-	size_t i = (size_t)fnv1a(path) & (m->cap - 1);
-
-	while (m->v[i].path && strcmp(m->v[i].path, path) != 0)
-		i = (i + 1) & (m->cap - 1);
-	return &m->v[i];
-}
-
-static const struct lm_ent *lm_find(const struct linemap *m, const char *path)
-{
-	const struct lm_ent *e;
-
-	if (!m->cap)
-		return NULL;
-	e = lm_slot(m, path);
-	return e->path ? e : NULL;
-}
-
-static int lm_grow(struct linemap *m)
-{
-	struct linemap bigger = { .cap = m->cap ? m->cap * 2 : LINEMAP_MIN_CAP };
 	size_t i;
 
-	bigger.v = calloc(bigger.cap, sizeof(*bigger.v));
-	if (!bigger.v)
-		return -ENOMEM;
-	for (i = 0; i < m->cap; i++)
-		if (m->v[i].path)
-			*lm_slot(&bigger, m->v[i].path) = m->v[i];
-	bigger.n = m->n;
-	free(m->v);
-	*m = bigger;
-	return 0;
+	for (i = 0; i < n->n; i++)
+		node_free(&n->kids[i]);
+	free(n->kids);
+	free(n->key);
+	free(n->text);
 }
 
-/* The caller has checked that path is not in the map yet. */
-static int lm_add(struct linemap *m, const char *path, unsigned int line)
+/* A new zeroed child; valid until the next child of the same parent. */
+static struct node *node_add(struct node *parent)
 {
-	struct lm_ent *e;
-	int err;
+	struct node *v;
 
-	if ((m->n + 1) * 2 > m->cap) {	/* keep the load at most one half */
-		err = lm_grow(m);
-		if (err)
-			return err;
+	if (parent->n == parent->cap) {
+		size_t cap = parent->cap ? parent->cap * 2 : NODE_MIN_CAP;
+
+		v = reallocarray(parent->kids, cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		parent->kids = v;
+		parent->cap = cap;
 	}
-	e = lm_slot(m, path);
-	e->path = strdup(path);
-	if (!e->path)
-		return -ENOMEM;
-	e->line = line;
-	m->n++;
-	return 0;
+	v = &parent->kids[parent->n++];
+	memset(v, 0, sizeof(*v));
+	return v;
 }
 
-static void lm_free(struct linemap *m)
+/* The entry key of a mapping; NULL when map is NULL or lacks it. */
+static const struct node *node_find(const struct node *map, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < m->cap; i++)
-		free(m->v[i].path);
-	free(m->v);
-	memset(m, 0, sizeof(*m));
+	for (i = 0; map && i < map->n; i++)
+		if (!strcmp(map->kids[i].key, key))
+			return &map->kids[i];
+	return NULL;
 }
 
-/* ---- error reporting ---------------------------------------------------- */
-
-/* One frame of libcyaml's backtrace. */
-struct cy_frame {
-	bool is_field;			/* "in mapping field 'x'" else "in sequence entry 'n'" */
-	char name[CY_NAME_MAX];		/* is_field */
-	unsigned int entry;		/* !is_field: 1-based, 0 = the sequence itself */
-	unsigned int line;		/* libcyaml's line, 1-based */
-};
+/* ---- errors ---------------------------------------------------------------- */
 
 struct cfg_ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
-	struct linemap lm;
-	/* libcyaml's first error and its backtrace, innermost frame first */
-	char cy_msg[CY_LINE_MAX];
-	bool cy_in_backtrace;
-	struct cy_frame frames[CY_FRAMES_MAX];
-	unsigned int n_frames;
+	struct bwe_cfgfile *cfg;	/* being filled: checks read other keys */
+};
+
+/* Where a value is: its key path and line (0: none, e.g. a default). */
+struct where {
+	const char *path;
+	unsigned int line;
 };
 
 /* "FILE:LINE: PATH: message"; no ":LINE" when line is 0, no "PATH: " when empty. */
@@ -496,7 +165,7 @@ static int __attribute__((format(printf, 4, 0)))
 cfg_verr(struct cfg_ctx *c, unsigned int line, const char *path,
 	 const char *fmt, va_list ap)
 {
-	char msg[CY_LINE_MAX];
+	char msg[MSG_MAX];
 	char where[sizeof(msg)] = "";
 
 	if (!c->err || !c->errlen)
@@ -521,46 +190,16 @@ cfg_err(struct cfg_ctx *c, unsigned int line, const char *path, const char *fmt,
 	return err;
 }
 
-/*
- * Line of path, or of its closest ancestor in the file ("feeds[2].name"
- * missing: the line of "feeds[2]"); 0 when none is written (defaults).
- */
-static unsigned int line_of(const struct cfg_ctx *c, const char *path)
-{
-	char buf[KEYPATH_MAX];
-	const struct lm_ent *e;
-	char *cut;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (;;) {
-		e = lm_find(&c->lm, buf);
-		if (e)
-			return e->line;
-		cut = strrchr(buf, '.');
-		if (!cut || (strrchr(buf, '[') && strrchr(buf, '[') > cut))
-			cut = strrchr(buf, '[');
-		if (!cut)
-			return 0;
-		*cut = '\0';
-	}
-}
-
-/* An error about the value at path, at its line. */
 static int __attribute__((format(printf, 3, 4)))
-err_at(struct cfg_ctx *c, const char *path, const char *fmt, ...)
+err_at(struct cfg_ctx *c, const struct where *at, const char *fmt, ...)
 {
 	va_list ap;
 	int err;
 
 	va_start(ap, fmt);
-	err = cfg_verr(c, line_of(c, path), path, fmt, ap);
+	err = cfg_verr(c, at->line, at->path, fmt, ap);
 	va_end(ap);
 	return err;
-}
-
-static bool present(const struct cfg_ctx *c, const char *path)
-{
-	return lm_find(&c->lm, path) != NULL;
 }
 
 /* Key paths longer than KEYPATH_MAX are cut: they only name things. */
@@ -587,9 +226,72 @@ static const char *path_idx(char buf[KEYPATH_MAX], const char *parent, size_t i)
 	return path_fmt(buf, "%s[%zu]", parent, i);
 }
 
-/* ---- pass 1: libyaml events --------------------------------------------- */
+static const char *kind_name(enum node_kind k)
+{
+	static const char *const names[] = {
+		[N_SCALAR] = "a scalar value", [N_SEQ] = "a sequence", [N_MAP] = "a mapping",
+	};
 
-struct scan {
+	return names[k];
+}
+
+/* ---- pass 1: libyaml events into a tree -------------------------------------- */
+
+static __u64 fnv1a(const char *s)
+{
+	__u64 h = FNV64_OFFSET;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * FNV64_PRIME;
+	return h;
+}
+
+/*
+ * The keys of one mapping being built, to find a repeat without a quadratic
+ * search (a file may hold a mapping of thousands of unknown keys). Open
+ * addressing; a slot holds an index into map->kids plus one, 0 when free.
+ */
+struct keyset {
+	size_t *slot;
+	size_t n, cap;		/* cap: 0 or a power of two */
+};
+
+static size_t *ks_slot(size_t *slot, size_t cap, const struct node *map, const char *key)
+{
+	size_t i = (size_t)fnv1a(key) & (cap - 1);
+
+	while (slot[i] && strcmp(map->kids[slot[i] - 1].key, key))
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+/* 0 when map->kids[idx] is new, else 1 + the index of its first occurrence. */
+static ssize_t ks_add(struct keyset *ks, const struct node *map, size_t idx)
+{
+	size_t *s, i;
+
+	if ((ks->n + 1) * 2 > ks->cap) {	/* keep the load at most one half */
+		size_t cap = ks->cap ? ks->cap * 2 : KEYSET_MIN_CAP;
+		size_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (i = 0; i < ks->cap; i++)
+			if (ks->slot[i])
+				*ks_slot(v, cap, map, map->kids[ks->slot[i] - 1].key) = ks->slot[i];
+		free(ks->slot);
+		ks->slot = v;
+		ks->cap = cap;
+	}
+	s = ks_slot(ks->slot, ks->cap, map, map->kids[idx].key);
+	if (*s)
+		return (ssize_t)*s;
+	*s = idx + 1;
+	ks->n++;
+	return 0;
+}
+
+struct build {
 	struct cfg_ctx *c;
 	yaml_parser_t parser;
 	const unsigned char *buf;
@@ -605,11 +307,11 @@ static const char *ev_kind(yaml_event_type_t t)
 {
 	switch (t) {
 	case YAML_SCALAR_EVENT:
-		return "a scalar value";
+		return kind_name(N_SCALAR);
 	case YAML_SEQUENCE_START_EVENT:
-		return "a sequence";
+		return kind_name(N_SEQ);
 	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
+		return kind_name(N_MAP);
 	case YAML_ALIAS_EVENT:
 		return "an alias";
 	default:
@@ -617,16 +319,14 @@ static const char *ev_kind(yaml_event_type_t t)
 	}
 }
 
-static int scan_syntax_error(struct scan *s)
+static int build_syntax_error(struct build *b)
 {
-	const yaml_parser_t *p = &s->parser;
+	const yaml_parser_t *p = &b->parser;
 	unsigned int line = (unsigned int)p->problem_mark.line + 1;
 	size_t i;
 
-	if (p->error == YAML_MEMORY_ERROR) {
-		cfg_err(s->c, 0, NULL, "out of memory");
+	if (p->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
-	}
 	/*
 	 * The scanner notices a missing ':' or quote only at the next token,
 	 * often on a later line; the token it was scanning is the culprit.
@@ -635,309 +335,1103 @@ static int scan_syntax_error(struct scan *s)
 		line = (unsigned int)p->context_mark.line + 1;
 	if (p->error == YAML_READER_ERROR) {	/* encoding: only an offset is known */
 		line = 1;
-		for (i = 0; i < p->problem_offset && i < s->len; i++)
-			line += s->buf[i] == '\n';
+		for (i = 0; i < p->problem_offset && i < b->len; i++)
+			line += b->buf[i] == '\n';
 	}
 	if (p->context && p->context_mark.line + 1 == line)
-		return cfg_err(s->c, line, NULL, "YAML syntax error: %s (%s)",
+		return cfg_err(b->c, line, NULL, "YAML syntax error: %s (%s)",
 			       p->problem ? p->problem : "?", p->context);
 	if (p->context)
-		return cfg_err(s->c, line, NULL, "YAML syntax error: %s (%s started on line %zu)",
+		return cfg_err(b->c, line, NULL, "YAML syntax error: %s (%s started on line %zu)",
 			       p->problem ? p->problem : "?", p->context,
 			       p->context_mark.line + 1);
-	return cfg_err(s->c, line, NULL, "YAML syntax error: %s",
+	return cfg_err(b->c, line, NULL, "YAML syntax error: %s",
 		       p->problem ? p->problem : "?");
 }
 
-static int scan_next(struct scan *s, yaml_event_t *ev)
+static int build_next(struct build *b, yaml_event_t *ev)
 {
-	if (!yaml_parser_parse(&s->parser, ev))
-		return scan_syntax_error(s);
+	if (!yaml_parser_parse(&b->parser, ev))
+		return build_syntax_error(b);
 	return 0;
 }
 
-static int scan_node(struct scan *s, const yaml_event_t *ev, const char *path,
-		     unsigned int depth);
+static int build_node(struct build *b, const yaml_event_t *ev, struct node *n,
+		      const char *path, unsigned int depth);
 
-static int scan_sequence(struct scan *s, const char *path, unsigned int depth)
+static int build_sequence(struct build *b, struct node *seq, const char *path,
+			  unsigned int depth)
 {
 	char child[KEYPATH_MAX];
+	struct node *item;
 	yaml_event_t ev;
-	size_t i;
 	int err;
 
-	for (i = 0;; i++) {
-		err = scan_next(s, &ev);
+	for (;;) {
+		err = build_next(b, &ev);
 		if (err)
 			return err;
 		if (ev.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&ev);
 			return 0;
 		}
-		path_idx(child, path, i);
-		err = lm_add(&s->c->lm, child, ev_line(&ev));
-		if (!err)
-			err = scan_node(s, &ev, child, depth + 1);
+		path_idx(child, path, seq->n);
+		item = node_add(seq);
+		err = -ENOMEM;
+		if (item) {
+			item->line = ev_line(&ev);
+			err = build_node(b, &ev, item, child, depth + 1);
+		}
 		yaml_event_delete(&ev);
 		if (err)
 			return err;
 	}
 }
 
-static int scan_mapping(struct scan *s, const char *path, unsigned int depth)
+static int build_entry(struct build *b, struct keyset *ks, struct node *map,
+		       const char *path, const yaml_event_t *key, unsigned int depth)
 {
 	char child[KEYPATH_MAX];
-	const struct lm_ent *seen;
-	yaml_event_t key, val;
+	struct node *e;
+	yaml_event_t val;
+	ssize_t seen;
+	int err;
+
+	if (key->type != YAML_SCALAR_EVENT)
+		return cfg_err(b->c, ev_line(key), path, "a key must be a plain name, not %s",
+			       ev_kind(key->type));
+	e = node_add(map);
+	if (!e)
+		return -ENOMEM;
+	e->line = ev_line(key);
+	e->key = strdup((const char *)key->data.scalar.value);
+	if (!e->key)
+		return -ENOMEM;
+	seen = ks_add(ks, map, map->n - 1);
+	if (seen < 0)
+		return (int)seen;
+	if (seen)
+		return cfg_err(b->c, e->line, path, "duplicate key \"%s\" (first on line %u)",
+			       e->key, map->kids[seen - 1].line);
+	path_key(child, path, e->key);
+	err = build_next(b, &val);
+	if (err)
+		return err;
+	err = build_node(b, &val, &map->kids[map->n - 1], child, depth + 1);
+	yaml_event_delete(&val);
+	return err;
+}
+
+static int build_mapping(struct build *b, struct node *map, const char *path,
+			 unsigned int depth)
+{
+	struct keyset ks = { 0 };
+	yaml_event_t key;
 	int err;
 
 	for (;;) {
-		err = scan_next(s, &key);
+		err = build_next(b, &key);
 		if (err)
-			return err;
+			break;
 		if (key.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&key);
-			return 0;
+			break;
 		}
-		if (key.type != YAML_SCALAR_EVENT) {
-			err = cfg_err(s->c, ev_line(&key), path,
-				      "a key must be a plain name, not %s", ev_kind(key.type));
-			yaml_event_delete(&key);
-			return err;
-		}
-		path_key(child, path, (const char *)key.data.scalar.value);
-		seen = lm_find(&s->c->lm, child);
-		if (seen)
-			err = cfg_err(s->c, ev_line(&key), path,
-				      "duplicate key \"%s\" (first on line %u)",
-				      (const char *)key.data.scalar.value, seen->line);
-		else
-			err = lm_add(&s->c->lm, child, ev_line(&key));
+		err = build_entry(b, &ks, map, path, &key, depth);
 		yaml_event_delete(&key);
 		if (err)
-			return err;
-
-		err = scan_next(s, &val);
-		if (err)
-			return err;
-		err = scan_node(s, &val, child, depth + 1);
-		yaml_event_delete(&val);
-		if (err)
-			return err;
+			break;
 	}
-}
-
-static int scan_node(struct scan *s, const yaml_event_t *ev, const char *path,
-		     unsigned int depth)
-{
-	if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
-	    depth > BWE_CFG_DEPTH_MAX)
-		return cfg_err(s->c, ev_line(ev), path, "nested deeper than %d levels",
-			       BWE_CFG_DEPTH_MAX);
-	/*
-	 * libcyaml would replay the anchored events: nested aliases grow a
-	 * small file without bound ("billion laughs"), and a value reached
-	 * through an alias has no line of its own. Write values out instead.
-	 */
-	if (ev->type == YAML_ALIAS_EVENT)
-		return cfg_err(s->c, ev_line(ev), path,
-			       "YAML aliases (*%s) are not supported: write the value out",
-			       (const char *)ev->data.alias.anchor);
-	if (ev->type == YAML_SEQUENCE_START_EVENT)
-		return scan_sequence(s, path, depth);
-	if (ev->type == YAML_MAPPING_START_EVENT)
-		return scan_mapping(s, path, depth);
-	return 0;
-}
-
-/* A document that is only "---", "~" or "null": no settings at all. */
-static bool is_null_root(const yaml_event_t *ev)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-
-	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.plain_implicit &&
-	       (!*v || !strcmp(v, "~") || !strcmp(v, "null"));
-}
-
-/* Expect ev (already fetched) to be of type t; anything else is odd YAML. */
-static int scan_expect(struct scan *s, yaml_event_t *ev, yaml_event_type_t t)
-{
-	int err = scan_next(s, ev);
-
-	if (err)
-		return err;
-	if (ev->type == t)
-		return 0;
-	if (t == YAML_STREAM_END_EVENT && ev->type == YAML_DOCUMENT_START_EVENT)
-		err = cfg_err(s->c, ev_line(ev), NULL,
-			      "a second YAML document: the file must hold exactly one");
-	else
-		err = cfg_err(s->c, ev_line(ev), NULL, "unexpected YAML event %d", ev->type);
-	yaml_event_delete(ev);
+	free(ks.slot);
 	return err;
 }
 
 /*
- * Pass 1. Returns 0 with *empty set when the file holds no document or an
- * empty one, 0 for a mapping whose key paths are now in c->lm, or an error.
+ * "", "~" or "null" (YAML 1.2 core schema); quoted too unless plain_only,
+ * as earlier versions read them: control_group: "" means none.
  */
-static int scan_file(struct cfg_ctx *c, const unsigned char *buf, size_t len, bool *empty)
+static bool is_null(const yaml_event_t *ev, bool plain_only)
 {
-	struct scan s = { .c = c, .buf = buf, .len = len };
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t i;
+
+	if (plain_only && !ev->data.scalar.plain_implicit)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(nulls); i++)
+		if (!strcmp(v, nulls[i]))
+			return true;
+	return false;
+}
+
+static int build_node(struct build *b, const yaml_event_t *ev, struct node *n,
+		      const char *path, unsigned int depth)
+{
+	if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
+	    depth > BWE_CFG_DEPTH_MAX)
+		return cfg_err(b->c, ev_line(ev), path, "nested deeper than %d levels",
+			       BWE_CFG_DEPTH_MAX);
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		n->kind = N_SCALAR;
+		n->null = is_null(ev, false);
+		n->text = strdup((const char *)ev->data.scalar.value);
+		return n->text ? 0 : -ENOMEM;
+	case YAML_SEQUENCE_START_EVENT:
+		n->kind = N_SEQ;
+		return build_sequence(b, n, path, depth);
+	case YAML_MAPPING_START_EVENT:
+		n->kind = N_MAP;
+		return build_mapping(b, n, path, depth);
+	default:
+		/*
+		 * Replayed anchors grow a small file without bound ("billion
+		 * laughs"), and a value reached through an alias has no line of
+		 * its own. Write values out instead.
+		 */
+		return cfg_err(b->c, ev_line(ev), path,
+			       "YAML aliases (*%s) are not supported: write the value out",
+			       ev->type == YAML_ALIAS_EVENT ?
+			       (const char *)ev->data.alias.anchor : "?");
+	}
+}
+
+/* Expect the next event to be of type t; anything else is odd YAML. */
+static int build_expect(struct build *b, yaml_event_type_t t)
+{
+	yaml_event_t ev;
+	int err = build_next(b, &ev);
+
+	if (err)
+		return err;
+	if (ev.type != t && t == YAML_STREAM_END_EVENT && ev.type == YAML_DOCUMENT_START_EVENT)
+		err = cfg_err(b->c, ev_line(&ev), NULL,
+			      "a second YAML document: the file must hold exactly one");
+	else if (ev.type != t)
+		err = cfg_err(b->c, ev_line(&ev), NULL, "unexpected YAML event %d", ev.type);
+	yaml_event_delete(&ev);
+	return err;
+}
+
+/*
+ * Pass 1: the mapping at the top into root. A file with no document, or
+ * an empty one, leaves root->kind N_SCALAR.
+ */
+static int build_file(struct cfg_ctx *c, const unsigned char *buf, size_t len,
+		      struct node *root)
+{
+	struct build b = { .c = c, .buf = buf, .len = len };
 	yaml_event_t ev;
 	int err;
 
-	*empty = false;
-	if (!yaml_parser_initialize(&s.parser)) {
-		cfg_err(c, 0, NULL, "out of memory");
+	if (!yaml_parser_initialize(&b.parser))
 		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&s.parser, buf, len);
+	yaml_parser_set_input_string(&b.parser, buf, len);
 
-	err = scan_expect(&s, &ev, YAML_STREAM_START_EVENT);
-	if (err)
-		goto cleanup;
-	yaml_event_delete(&ev);
-	err = scan_next(&s, &ev);
+	err = build_expect(&b, YAML_STREAM_START_EVENT);
+	if (!err)
+		err = build_next(&b, &ev);
 	if (err)
 		goto cleanup;
 	if (ev.type == YAML_STREAM_END_EVENT) {
-		*empty = true;
 		yaml_event_delete(&ev);
 		goto cleanup;
 	}
 	yaml_event_delete(&ev);		/* DOCUMENT_START */
 
-	err = scan_next(&s, &ev);
+	err = build_next(&b, &ev);
 	if (err)
 		goto cleanup;
-	if (is_null_root(&ev)) {
-		*empty = true;
-	} else if (ev.type != YAML_MAPPING_START_EVENT) {
+	if (ev.type == YAML_MAPPING_START_EVENT) {
+		root->kind = N_MAP;
+		err = build_mapping(&b, root, "", 1);
+	} else if (ev.type != YAML_SCALAR_EVENT || !is_null(&ev, true)) {
 		err = cfg_err(c, ev_line(&ev), NULL,
 			      "the top level must be a mapping of keys, not %s",
 			      ev_kind(ev.type));
-	} else {
-		err = scan_mapping(&s, "", 1);
 	}
 	yaml_event_delete(&ev);
-	if (err)
-		goto cleanup;
-
-	err = scan_expect(&s, &ev, YAML_DOCUMENT_END_EVENT);
-	if (err)
-		goto cleanup;
-	yaml_event_delete(&ev);
-	err = scan_expect(&s, &ev, YAML_STREAM_END_EVENT);
-	if (err)
-		goto cleanup;
-	yaml_event_delete(&ev);
+	if (!err)
+		err = build_expect(&b, YAML_DOCUMENT_END_EVENT);
+	if (!err)
+		err = build_expect(&b, YAML_STREAM_END_EVENT);
 cleanup:
-	yaml_parser_delete(&s.parser);
+	yaml_parser_delete(&b.parser);
 	return err;
 }
 
-/* ---- pass 2: libcyaml ----------------------------------------------------- */
+/* ---- the tables ------------------------------------------------------------- */
 
-/*
- * libcyaml logs an error as "Load: <what>", then "Load: Backtrace:" and one
- * line per frame, innermost first:
- *   "  in mapping field 'interfaces' (line: 2, column: 3)"
- *   "  in sequence entry '1' (line: 2, column: 5)"   (1-based entry)
- *   "  in mapping (line: 2, column: 11)"
- * Keep the first message and its frames.
- */
-static void __attribute__((format(printf, 3, 0)))
-cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
-{
-	static const char load[] = "Load: ";
-	static const char field[] = "  in mapping field '";
-	struct cfg_ctx *c = ctx;
-	char line[CY_LINE_MAX];
-	struct cy_frame *f;
-	const char *end;
+/* One converted value; zeroed before conversion, so it compares with memcmp. */
+struct cfg_val {
+	__u64 u;
+	double d;
+	const char *s;		/* points into the tree or at a constant */
+	struct bwe_prefix p;
+};
+
+enum row_kind {
+	K_SCALAR,	/* one value through conv */
+	K_LIST,		/* a sequence of values, each through conv */
+	K_MAP,		/* a mapping: the rows of sub, on the same struct plus off */
+	K_MAPS,		/* a sequence of mappings: one struct of sub->size each */
+};
+
+/* How a converted value is written. */
+enum store {
+	S_U16, S_U32, S_U64,
+	S_INT,		/* bool, enum */
+	S_DOUBLE,
+	S_STR,		/* char *, strdup()ed */
+	S_CHARS,	/* char[max + 1] */
+	S_PREFIX,	/* struct bwe_prefix */
+	S_BIT,		/* __u32 |= 1 << u: a list that is a set */
+};
+
+enum row_flag {
+	F_REQ = 1,	/* absent: "required key missing" */
+	F_NULL = 2,	/* "", "~" or "null" means none (empty, all defaults) */
+	F_UNIQUE = 4,	/* K_LIST: no entry twice; in a K_MAPS table: no two entries alike */
+	F_HEAP = 8,	/* K_LIST, K_MAPS: an array allocated at off; else one in place */
+};
+
+struct row;
+struct table;
+
+/* The mapping being walked. */
+struct sect {
+	const struct node *map;		/* NULL: absent or null */
+	const char *path;		/* "" at the top */
+	unsigned int line;		/* of map, or of its closest written ancestor */
+	void *base;			/* what the rows' offsets count from */
+	const char *seq_path;		/* an entry of a sequence of mappings: its path */
+	size_t idx;			/* and index; the entries before it precede base */
+};
+
+typedef int conv_fn(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		    const char *s, struct cfg_val *v);
+/* After a row is walked; n is its node, NULL when absent. */
+typedef int row_check_fn(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			 const struct where *at);
+typedef int table_check_fn(struct cfg_ctx *c, const struct sect *s);
+
+struct row {
+	const char *key;
+	enum row_kind kind;
+	conv_fn *conv;			/* K_SCALAR, K_LIST */
+	enum store store;		/* K_SCALAR, K_LIST */
+	size_t off;			/* into the section's struct */
+	size_t n_off;			/* K_LIST, K_MAPS: its size_t count, or NO_COUNT */
+	__u64 min, max;			/* conv's limits; of a string: its length */
+	bool has_def;			/* absent: def is stored */
+	struct cfg_val def;
+	const char *const *def_list;	/* K_LIST: absent means these, NULL-terminated */
+	const void *arg;		/* conv's: struct cfg_enum, struct cfg_name */
+	const struct table *sub;	/* K_MAP, K_MAPS */
+	unsigned int flags;		/* enum row_flag */
+	size_t min_n, max_n;		/* K_LIST, K_MAPS entries; max_n 0: no limit */
+	const char *noun;		/* an entry, for the counts; "duplicate <noun>" */
+	const char *more;		/* after "at most N <noun>s" */
+	const char *dup;		/* K_LIST F_UNIQUE: a repeat is named by this and its
+					 * text; NULL: by its text in quotes */
+	row_check_fn *check;
+};
+
+struct table {
+	const struct row *rows;
 	size_t n;
+	size_t size;			/* bytes of one entry, in a K_MAPS row */
+	void (*init)(void *base);	/* before the rows: defaults that rows lack */
+	table_check_fn *check;		/* after the rows */
+};
 
-	if (level < CYAML_LOG_ERROR)
-		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = '\0';
+#define TABLE(r, ...)	{ .rows = r, .n = ARRAY_SIZE(r), __VA_ARGS__ }
+#define DEF_U(x)	.has_def = true, .def = { .u = (x) }
+#define DEF_D(x)	.has_def = true, .def = { .d = (x) }
+#define DEF_S(x)	.has_def = true, .def = { .s = (x) }
+#define LIM(lo, hi)	.min = (lo), .max = (hi)
+/* A scalar key: name, converter, store, struct, field, and more. */
+#define SCALAR(k, cv, st, type, field, ...) \
+	{ .key = k, .kind = K_SCALAR, .conv = cv, .store = st, \
+	  .off = offsetof(type, field), __VA_ARGS__ }
+/* A list of scalars in field, counted in count. */
+#define LIST(k, cv, st, type, field, count, ...) \
+	{ .key = k, .kind = K_LIST, .conv = cv, .store = st, \
+	  .off = offsetof(type, field), .n_off = offsetof(type, count), __VA_ARGS__ }
+#define MAP(k, tbl, off_, ...) \
+	{ .key = k, .kind = K_MAP, .sub = &(tbl), .off = (off_), .flags = F_NULL, __VA_ARGS__ }
+#define MAPS(k, tbl, type, field, count, ...) \
+	{ .key = k, .kind = K_MAPS, .sub = &(tbl), .off = offsetof(type, field), \
+	  .n_off = offsetof(type, count), __VA_ARGS__ }
 
-	if (!strcmp(line, "Load: Backtrace:")) {
-		c->cy_in_backtrace = true;
-		return;
-	}
-	if (!c->cy_in_backtrace) {
-		if (!c->cy_msg[0] && !strncmp(line, load, sizeof(load) - 1))
-			snprintf(c->cy_msg, sizeof(c->cy_msg), "%s", line + sizeof(load) - 1);
-		return;
-	}
-	if (c->n_frames >= CY_FRAMES_MAX)
-		return;
-	f = &c->frames[c->n_frames];
-	memset(f, 0, sizeof(*f));
-	if (!strncmp(line, field, sizeof(field) - 1)) {
-		end = strstr(line, "' (line: ");
-		if (!end)
-			return;
-		f->is_field = true;
-		snprintf(f->name, sizeof(f->name), "%.*s",
-			 (int)(end - line - (sizeof(field) - 1)), line + sizeof(field) - 1);
-		sscanf(end, "' (line: %u", &f->line);
-		c->n_frames++;
-	} else if (sscanf(line, "  in sequence entry '%u' (line: %u", &f->entry, &f->line) == 2) {
-		c->n_frames++;
-	}
+/* ---- converters: text to struct cfg_val, within the row's limits ---------- */
+
+/* An enum's names; the value stored is base + the index. */
+struct cfg_enum {
+	const char *const *names;
+	size_t n;
+	unsigned int base;
+};
+
+/* A name of chars, first of first (NULL: any of chars), row min..max bytes. */
+struct cfg_name {
+	const char *what;	/* "feed name" */
+	const char *chars, *first;
+	const char *shown;	/* chars as a person reads them */
+	const char *note;	/* after shown */
+};
+
+/* v (written as s) against min..max; the bounds as the user writes them. */
+static int check_range(struct cfg_ctx *c, const struct where *at, const char *s, bool too_big,
+		       __u64 v, __u64 min, __u64 max, const char *lo, const char *hi)
+{
+	if (!too_big && v < min)
+		return err_at(c, at, "%s is below the minimum of %s", s, lo);
+	if (too_big || v > max)
+		return err_at(c, at, "%s is above the maximum of %s", s, hi);
+	return 0;
 }
 
-/* The key path of libcyaml's error, outermost frame first. */
-static const char *cy_path(const struct cfg_ctx *c, char buf[KEYPATH_MAX])
+/* Decimal digits only: no sign, no "0x", no exponent. */
+static int conv_uint(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const char *s, struct cfg_val *v)
 {
-	char tmp[KEYPATH_MAX];
-	unsigned int i;
+	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
+	bool too_big = false;
+	const char *p;
 
-	buf[0] = '\0';
-	for (i = c->n_frames; i-- > 0;) {
-		const struct cy_frame *f = &c->frames[i];
-
-		snprintf(tmp, sizeof(tmp), "%s", buf);
-		if (f->is_field)
-			path_key(buf, tmp, f->name);
-		else if (f->entry)
-			path_idx(buf, tmp, f->entry - 1);
+	if (!*s)
+		return err_at(c, at, "a whole number is required");
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return err_at(c, at, "\"%s\" is not a whole number", s);
+		if (__builtin_mul_overflow(v->u, DECIMAL_BASE, &v->u) ||
+		    __builtin_add_overflow(v->u, (__u64)(*p - '0'), &v->u))
+			too_big = true;
 	}
-	return buf;
+	snprintf(lo, sizeof(lo), "%llu", (unsigned long long)r->min);
+	snprintf(hi, sizeof(hi), "%llu", (unsigned long long)r->max);
+	return check_range(c, at, s, too_big, v->u, r->min, r->max, lo, hi);
 }
 
-/* The mapping schema the innermost frame points into, for suggestions. */
-static const cyaml_schema_field_t *cy_fields(const struct cfg_ctx *c)
+/* YAML 1.2 core schema booleans. */
+static int conv_bool(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const char *s, struct cfg_val *v)
 {
-	const cyaml_schema_value_t *v = &schema_top;
-	const cyaml_schema_field_t *fl;
-	unsigned int i;
+	static const char *const yes[] = { "true", "True", "TRUE" };
+	static const char *const no[] = { "false", "False", "FALSE" };
+	size_t i;
 
-	for (i = c->n_frames; i-- > 0;) {
-		const struct cy_frame *f = &c->frames[i];
-
-		if (f->is_field) {
-			if (v->type != CYAML_MAPPING)
-				return NULL;
-			for (fl = v->mapping.fields; fl->key; fl++)
-				if (!strcmp(fl->key, f->name))
-					break;
-			if (!fl->key)
-				return NULL;
-			v = &fl->value;
-		} else if (f->entry) {
-			if (v->type != CYAML_SEQUENCE)
-				return NULL;
-			v = v->sequence.entry;
+	(void)r;
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+			v->u = !strcmp(s, yes[i]);
+			return 0;
 		}
 	}
-	return v->type == CYAML_MAPPING ? v->mapping.fields : NULL;
+	return err_at(c, at, "\"%s\" is not true or false", s);
 }
+
+/* A plain decimal ("0.5", "1", ".25"): no sign, no exponent; -EINVAL else. */
+static int parse_decimal(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s || strspn(s, "0123456789.") != strlen(s) || strchr(s, '.') != strrchr(s, '.'))
+		return -EINVAL;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *end || errno || !isfinite(*out) ? -EINVAL : 0;
+}
+
+/* A share 0..1. */
+static int conv_share(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		      const char *s, struct cfg_val *v)
+{
+	(void)r;
+	if (parse_decimal(s, &v->d))
+		return err_at(c, at, "\"%s\" is not a number (a share from 0 to 1)", s);
+	if (v->d > 1.0)
+		return err_at(c, at, "%s is outside 0..1 (a share: 0.5 is half)", s);
+	return 0;
+}
+
+/* A decimal above 0 ("4", "4.0", ".5"), at most the row's max. */
+static int conv_positive(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			 const char *s, struct cfg_val *v)
+{
+	if (parse_decimal(s, &v->d))
+		return err_at(c, at, "\"%s\" is not a number (a decimal such as 4 or 2.5)", s);
+	if (!(v->d > 0))
+		return err_at(c, at, "%s must be above 0", s);
+	if (v->d > (double)r->max)
+		return err_at(c, at, "%s is above the maximum of %g", s, (double)r->max);
+	return 0;
+}
+
+static int duration_in(struct cfg_ctx *c, const struct where *at, const char *s,
+		       __u64 min, __u64 max, struct cfg_val *v)
+{
+	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
+	int r = bwe_duration_parse(s, &v->u);
+
+	if (r == -EINVAL)
+		return err_at(c, at,
+			      "\"%s\" is not a duration (a whole number and s, m, h or d: \"30s\", \"15m\", \"2h\", \"7d\")",
+			      s);
+	bwe_duration_fmt(min, lo, sizeof(lo));
+	bwe_duration_fmt(max, hi, sizeof(hi));
+	return check_range(c, at, s, r != 0, v->u, min, max, lo, hi);
+}
+
+static int conv_duration(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			 const char *s, struct cfg_val *v)
+{
+	return duration_in(c, at, s, r->min, r->max, v);
+}
+
+/* A window of a signal or a baseline: one policy.interval at least. */
+static int conv_window(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		       const char *s, struct cfg_val *v)
+{
+	return duration_in(c, at, s, c->cfg->policy.interval_s, r->max, v);
+}
+
+static int conv_size(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const char *s, struct cfg_val *v)
+{
+	char lo[BWE_DURATION_STRLEN + sizeof(" bytes")], hi[sizeof(lo)];
+	int ret = bwe_size_parse(s, &v->u);
+
+	if (ret == -EINVAL)
+		return err_at(c, at,
+			      "\"%s\" is not a size (bytes, or with k, M, G, T: \"1500\", \"64k\", \"256M\")",
+			      s);
+	snprintf(lo, sizeof(lo), "%llu bytes", (unsigned long long)r->min);
+	snprintf(hi, sizeof(hi), "%llu bytes", (unsigned long long)r->max);
+	return check_range(c, at, s, ret != 0, v->u, r->min, r->max, lo, hi);
+}
+
+static int conv_rate(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const char *s, struct cfg_val *v)
+{
+	char lo[BWE_RATE_STRLEN], hi[BWE_RATE_STRLEN];
+	int ret = bwe_rate_parse(s, &v->u);
+
+	(void)r;
+	if (ret == -EINVAL)
+		return err_at(c, at,
+			      "\"%s\" is not a rate (bits/s with kbit, mbit or gbit, or bytes/s with B/s: \"5mbit\", \"500kbit\", \"2MB/s\")",
+			      s);
+	if (ret) {
+		bwe_rate_fmt(BWE_RATE_MIN_BPS, lo, sizeof(lo));
+		bwe_rate_fmt(BWE_RATE_MAX_BPS, hi, sizeof(hi));
+		return err_at(c, at, "%s is outside %s..%s", s, lo, hi);
+	}
+	return 0;
+}
+
+static int enum_error(struct cfg_ctx *c, const struct where *at, const char *s,
+		      const char *const *names, size_t n)
+{
+	char list[MSG_MAX] = "";
+	size_t i, used = 0;
+
+	for (i = 0; i < n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+					 i ? ", " : "", names[i]);
+	return err_at(c, at, "\"%s\" is not one of %s", s, list);
+}
+
+/* v->u: base + the index; v->s: the name. */
+static int conv_enum(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const char *s, struct cfg_val *v)
+{
+	const struct cfg_enum *e = r->arg;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		if (!strcmp(s, e->names[i])) {
+			v->u = e->base + i;
+			v->s = e->names[i];
+			return 0;
+		}
+	}
+	return enum_error(c, at, s, e->names, e->n);
+}
+
+/* A signal of detect.h, by its name there. */
+static int conv_signal(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		       const char *s, struct cfg_val *v)
+{
+	const char *names[BWE_SIG_MAX];
+	unsigned int i;
+
+	(void)r;
+	v->u = bwe_signal_from_name(s);
+	if (v->u < BWE_SIG_MAX)
+		return 0;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		names[i] = bwe_signal_name((enum bwe_signal_id)i);
+	return enum_error(c, at, s, names, BWE_SIG_MAX);
+}
+
+static int conv_name(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const char *s, struct cfg_val *v)
+{
+	const struct cfg_name *nm = r->arg;
+	size_t n = strlen(s);
+
+	if (n < r->min || n > r->max || strspn(s, nm->chars) != n ||
+	    (n && nm->first && !strchr(nm->first, s[0])))
+		return err_at(c, at, "\"%s\" is not a %s (%s%llu of %s%s)", s, nm->what,
+			      r->min ? "1.." : "up to ", (unsigned long long)r->max,
+			      nm->shown, nm->note ? nm->note : "");
+	v->s = s;
+	return 0;
+}
+
+/* Like the kernel's dev_valid_name(). */
+static int conv_ifname(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		       const char *s, struct cfg_val *v)
+{
+	const char *p;
+
+	if (!*s || strlen(s) > r->max)
+		return err_at(c, at, "\"%s\" is not an interface name (1..%llu characters)",
+			      s, (unsigned long long)r->max);
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return err_at(c, at, "\"%s\" is not an interface name", s);
+	for (p = s; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+		    iscntrl((unsigned char)*p))
+			return err_at(c, at,
+				      "\"%s\" is not an interface name (no '/', ':' or white space)",
+				      s);
+	v->s = s;
+	return 0;
+}
+
+static int conv_abs_path(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			 const char *s, struct cfg_val *v)
+{
+	if (s[0] != '/')
+		return err_at(c, at, "must be an absolute path, not \"%s\"", s);
+	if (r->max && strlen(s) > r->max)
+		return err_at(c, at, "longer than %llu bytes", (unsigned long long)r->max);
+	v->s = s;
+	return 0;
+}
+
+/* Absolute path, or http(s)://host...; no white space or control characters. */
+static int conv_source(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		       const char *s, struct cfg_val *v)
+{
+	static const char *const schemes[] = { "http://", "https://" };
+	bool ok = s[0] == '/';
+	const char *p;
+	size_t i, n;
+
+	(void)r;
+	for (i = 0; i < ARRAY_SIZE(schemes) && !ok; i++) {
+		n = strlen(schemes[i]);
+		ok = !strncasecmp(s, schemes[i], n) && s[n] && s[n] != '/';
+	}
+	for (p = s; ok && *p; p++)
+		ok = !isspace((unsigned char)*p) && !iscntrl((unsigned char)*p);
+	if (!ok)
+		return err_at(c, at,
+			      "\"%s\" is not an absolute path or an http:// or https:// URL", s);
+	v->s = s;
+	return 0;
+}
+
+/* One prefix: strict, host bits clear, never /0; say which rule failed. */
+static int conv_prefix(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		       const char *s, struct cfg_val *v)
+{
+	char fixed[BWE_PREFIX_STRLEN];
+	struct bwe_prefix p;
+
+	(void)r;
+	if (!bwe_prefix_parse(s, &v->p, 0))
+		return 0;
+	if (bwe_prefix_parse(s, &p, BWE_PFX_HOSTBITS | BWE_PFX_ZERO))
+		return err_at(c, at, "\"%s\" is not an address or CIDR", s);
+	if (!bwe_prefix_family_len(&p))
+		return err_at(c, at, "\"%s\" is a /0: it would match every address", s);
+	bwe_prefix_fmt(&p, fixed, sizeof(fixed));
+	return err_at(c, at, "\"%s\" has host bits set (did you mean %s?)", s, fixed);
+}
+
+/* ---- checks between keys ----------------------------------------------------- */
+
+/* A value and its index in a list, sorted to find repeats in n log n. */
+struct val_pos {
+	struct cfg_val v;
+	size_t i;
+};
+
+static int val_pos_cmp(const void *a, const void *b)
+{
+	const struct val_pos *x = a, *y = b;
+	int d = memcmp(&x->v, &y->v, sizeof(x->v));	/* zeroed, padding too */
+
+	if (d)
+		return d;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Distinct values among v[0..n); sorts v. */
+static size_t val_distinct(struct val_pos *v, size_t n)
+{
+	size_t k, distinct = n > 0;
+
+	qsort(v, n, sizeof(*v), val_pos_cmp);
+	for (k = 1; k < n; k++)
+		distinct += memcmp(&v[k].v, &v[k - 1].v, sizeof(v[k].v)) != 0;
+	return distinct;
+}
+
+/* The first entry (in file order) that repeats an earlier one, or n; sorts v. */
+static size_t val_first_repeat(struct val_pos *v, size_t n, size_t *earlier)
+{
+	size_t k, best = n;
+
+	qsort(v, n, sizeof(*v), val_pos_cmp);
+	for (k = 1; k < n; k++) {
+		if (!memcmp(&v[k].v, &v[k - 1].v, sizeof(v[k].v)) && v[k].i < best) {
+			best = v[k].i;
+			*earlier = v[k - 1].i;
+		}
+	}
+	return best;
+}
+
+/*
+ * maps.netclass: every configured prefix takes one bwe_netclass entry; a
+ * prefix in two lists takes one entry with both flags.
+ */
+static int check_netclass(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			  const struct where *at)
+{
+	const struct bwe_cfgfile *cfg = c->cfg;
+	const struct bwe_cfg_prefixes *lists[] = { &cfg->internal, &cfg->exempt, &cfg->allowlist };
+	struct val_pos *all;
+	size_t total = 0, k, l, distinct;
+
+	(void)r;
+	(void)n;
+	for (l = 0; l < ARRAY_SIZE(lists); l++)
+		total += lists[l]->n;
+	if (total <= cfg->maps.netclass)
+		return 0;
+	all = calloc(total, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (total = 0, l = 0; l < ARRAY_SIZE(lists); l++)
+		for (k = 0; k < lists[l]->n; k++)
+			all[total++].v.p = lists[l]->v[k];
+	distinct = val_distinct(all, total);
+	free(all);
+	if (distinct <= cfg->maps.netclass)
+		return 0;
+	return err_at(c, at,
+		      "%u entries cannot hold the %zu prefixes of internal_networks, exempt and allowlist",
+		      cfg->maps.netclass, distinct);
+}
+
+static int check_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
+		       const struct where *at)
+{
+	(void)r;
+	if (!n || !c->cfg->default_burst || c->cfg->default_burst >= BWE_CFG_BURST_MIN)
+		return 0;
+	return err_at(c, at,
+		      "%s is below one full frame (%llu bytes); 0 picks a burst from the rate",
+		      n->text, (unsigned long long)BWE_CFG_BURST_MIN);
+}
+
+static int check_learning(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			  const struct where *at)
+{
+	const struct bwe_policy *p = &c->cfg->policy;
+	char a[BWE_DURATION_STRLEN], b[BWE_DURATION_STRLEN];
+
+	(void)r;
+	(void)n;
+	if (p->learning_s >= p->interval_s)
+		return 0;
+	bwe_duration_fmt(p->learning_s, a, sizeof(a));
+	bwe_duration_fmt(p->interval_s, b, sizeof(b));
+	return err_at(c, at, "%s is shorter than the interval (%s)", a, b);
+}
+
+/* Also when only policy.windows changed: the default 5m may be gone. */
+static int check_spike_window(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			      const struct where *at)
+{
+	const struct bwe_policy *p = &c->cfg->policy;
+	char d[BWE_DURATION_STRLEN], list[MSG_MAX] = "";
+	size_t i, used = 0;
+
+	(void)r;
+	if (bwe_policy_window_index(p, p->spike.window_s) >= 0)
+		return 0;
+	for (i = 0; i < p->n_windows && used < sizeof(list); i++) {
+		bwe_duration_fmt(p->windows_s[i], d, sizeof(d));
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+					 i ? ", " : "", d);
+	}
+	bwe_duration_fmt(p->spike.window_s, d, sizeof(d));
+	return err_at(c, at, "%s%s is not one of policy.windows (%s)", d,
+		      n ? "" : " (the default)", list);
+}
+
+/* No rules written: the default rules, their TTLs cut to max_ttl. */
+static int check_rules(struct cfg_ctx *c, const struct row *r, const struct node *n,
+		       const struct where *at)
+{
+	struct bwe_policy *p = &c->cfg->policy;
+	__u64 max_ttl = c->cfg->max_ttl_s;
+	size_t i, j;
+
+	(void)r;
+	(void)at;
+	for (i = 0; !n && i < p->n_rules; i++) {
+		if (p->rules[i].ttl_s > max_ttl)
+			p->rules[i].ttl_s = max_ttl;
+		for (j = 0; j < p->rules[i].n_escalation; j++)
+			if (p->rules[i].escalation_s[j] > max_ttl)
+				p->rules[i].escalation_s[j] = max_ttl;
+	}
+	return 0;
+}
+
+/* The path and line of key in section s (its line: s's when absent). */
+static const struct node *sect_key(const struct sect *s, const char *key,
+				   char buf[KEYPATH_MAX], struct where *at)
+{
+	const struct node *n = node_find(s->map, key);
+
+	at->path = path_key(buf, s->path, key);
+	at->line = n ? n->line : s->line;
+	return n;
+}
+
+/* Escalation steps: within max_ttl, none shorter than the one before. */
+static int check_steps(struct cfg_ctx *c, const struct sect *s, const struct node *esc,
+		       const struct node *ttl)
+{
+	const struct bwe_rule *r = s->base;
+	char key[KEYPATH_MAX], path[KEYPATH_MAX];
+	char a[BWE_DURATION_STRLEN], b[BWE_DURATION_STRLEN];
+	__u64 max_ttl = c->cfg->max_ttl_s;
+	struct where at = { .path = path };
+	size_t i;
+
+	path_key(key, s->path, "escalation");
+	bwe_duration_fmt(max_ttl, b, sizeof(b));
+	for (i = 0; i < r->n_escalation; i++) {
+		path_idx(path, key, i);
+		at.line = esc->kids[i].line;
+		if (r->escalation_s[i] > max_ttl)
+			return err_at(c, &at, "%s is above max_ttl (%s)", esc->kids[i].text, b);
+		if (i && r->escalation_s[i] < r->escalation_s[i - 1]) {
+			bwe_duration_fmt(r->escalation_s[i - 1], a, sizeof(a));
+			return err_at(c, &at, "%s is shorter than the step before (%s)",
+				      esc->kids[i].text, a);
+		}
+	}
+	path_idx(path, key, 0);
+	at.line = esc->kids[0].line;
+	if (ttl && r->escalation_s[0] != r->ttl_s)
+		return err_at(c, &at, "%s differs from ttl (%s): the first step is the first TTL",
+			      esc->kids[0].text, ttl->text);
+	return 0;
+}
+
+/* A rule's keys against each other and against max_ttl. */
+static int check_rule(struct cfg_ctx *c, const struct sect *s)
+{
+	struct bwe_rule *r = s->base;
+	unsigned int n = (unsigned int)__builtin_popcount(r->signals);
+	char path[KEYPATH_MAX], b[BWE_DURATION_STRLEN];
+	const struct node *rate, *ttl, *esc;
+	struct where at, esc_at;
+	int err;
+
+	if (r->min_signals > n) {
+		sect_key(s, "min_signals", path, &at);
+		return err_at(c, &at, "%u is more than the %u signal%s listed",
+			      r->min_signals, n, n == 1 ? "" : "s");
+	}
+	rate = sect_key(s, "rate", path, &at);
+	if (r->action == BWE_RESP_THROTTLE && !rate)
+		return err_at(c, &at, "required for a throttle rule");
+	if (r->action != BWE_RESP_THROTTLE && rate)
+		return err_at(c, &at, "applies only to throttle rules");
+	esc = node_find(s->map, "escalation");
+	ttl = sect_key(s, "ttl", path, &at);
+	if (r->action == BWE_RESP_ALERT && ttl)
+		return err_at(c, &at, "applies only to throttle and quarantine rules");
+	if (r->action == BWE_RESP_ALERT && esc) {
+		esc_at = (struct where){ path_key(path, s->path, "escalation"), esc->line };
+		return err_at(c, &esc_at, "applies only to throttle and quarantine rules");
+	}
+	if (r->action == BWE_RESP_ALERT)
+		return 0;
+	if (!ttl && !esc)
+		return err_at(c, &at, "required for a %s rule (or an escalation list)",
+			      bwe_response_name(r->action));
+	bwe_duration_fmt(c->cfg->max_ttl_s, b, sizeof(b));
+	if (ttl && r->ttl_s > c->cfg->max_ttl_s)
+		return err_at(c, &at, "%s is above max_ttl (%s)", ttl->text, b);
+	if (!esc)
+		return 0;
+	err = check_steps(c, s, esc, ttl);
+	if (!err)
+		r->ttl_s = r->escalation_s[0];
+	return err;
+}
+
+static void policy_init(void *p)
+{
+	bwe_policy_default(p);
+}
+
+/* ---- the format: one row a key ---------------------------------------------- */
+
+/* RFC 1918 and RFC 4193 unique local addresses. */
+static const char *const internal_default[] = {
+	"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", NULL,
+};
+
+/* Destination ports that do not count as "non-standard" traffic. */
+static const char *const std_ports_default[] = {
+	"20", "21", "22", "25", "53", "80", "110", "123", "143", "443", "465", "587",
+	"853", "993", "995", NULL,
+};
+
+/* Feed formats the fetcher understands; "auto" guesses from the content. */
+static const char *const feed_formats[] = {
+	"auto", "plain", "netset", "spamhaus", "spamhaus-json", "feodo-csv",
+	"stix", "freeform", "domains",
+};
+
+static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };
+
+static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
+static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
+static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
+static const struct cfg_enum responses = {
+	rule_actions, ARRAY_SIZE(rule_actions), BWE_RESP_ALERT,
+};
+
+static const struct cfg_name feed_name = { "feed name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -", NULL };
+static const struct cfg_name rule_name = { "rule name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -", NULL };
+/* As useradd(8) takes them. */
+static const struct cfg_name group_name = {
+	"group name", NAME_CHARS, NAME_FIRST, "A-Z a-z 0-9 _ . -", ", not starting with -",
+};
+static const struct cfg_name user_name = {
+	"user name", USER_CHARS, USER_FIRST, "a-z 0-9 _ -", ", starting with a-z or _",
+};
+
+#define CFG	struct bwe_cfgfile
+#define POLICY	struct bwe_policy
+#define WINDOW(type, field)	SCALAR("window", conv_window, S_U64, type, field, \
+				       .max = BWE_CFG_WINDOW_MAX_S)
+
+static const struct row iface_rows[] = {
+	SCALAR("name", conv_ifname, S_CHARS, struct bwe_cfg_iface, name,
+	       .max = BWE_IFNAME_LEN - 1, .flags = F_REQ | F_UNIQUE, .noun = "interface"),
+	SCALAR("mode", conv_enum, S_INT, struct bwe_cfg_iface, mode, .arg = &modes,
+	       DEF_U(BWE_MODE_AUTO)),
+};
+static const struct table iface_table = TABLE(iface_rows, .size = sizeof(struct bwe_cfg_iface));
+
+static const struct row maps_rows[] = {
+	SCALAR("blocklist_hosts", conv_uint, S_U32, CFG, maps.blocklist_hosts,
+	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_BL_HOST_MAX)),
+	SCALAR("blocklist_v6_prefixes", conv_uint, S_U32, CFG, maps.blocklist_v6_prefixes,
+	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_BL_NET6_MAX)),
+	SCALAR("netclass", conv_uint, S_U32, CFG, maps.netclass,
+	       LIM(BWE_CFG_NETCLASS_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_NETCLASS_MAX),
+	       .check = check_netclass),
+	SCALAR("throttle", conv_uint, S_U32, CFG, maps.throttle,
+	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_THROTTLE_MAX)),
+	SCALAR("hosts", conv_uint, S_U32, CFG, maps.hosts,
+	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_HOSTS_MAX)),
+};
+static const struct table maps_table = TABLE(maps_rows);
+
+static const struct row paths_rows[] = {
+	SCALAR("pin_dir", conv_abs_path, S_STR, CFG, paths.pin_dir, DEF_S(BWE_CFG_PIN_DIR)),
+	SCALAR("state_dir", conv_abs_path, S_STR, CFG, paths.state_dir,
+	       DEF_S(BWE_CFG_STATE_DIR)),
+	SCALAR("socket", conv_abs_path, S_STR, CFG, paths.socket, DEF_S(BWE_CFG_SOCKET),
+	       .max = BWE_CFG_SOCKET_PATH_MAX),
+	SCALAR("event_log", conv_abs_path, S_STR, CFG, paths.event_log,
+	       DEF_S(BWE_CFG_EVENT_LOG)),
+};
+static const struct table paths_table = TABLE(paths_rows);
+
+#define FEED	struct bwe_cfg_feed
+static const struct row feed_rows[] = {
+	SCALAR("name", conv_name, S_STR, FEED, name, .arg = &feed_name,
+	       LIM(1, BWE_FEED_NAME_MAX), .flags = F_REQ | F_UNIQUE, .noun = "feed name"),
+	SCALAR("source", conv_source, S_STR, FEED, source, .flags = F_REQ),
+	SCALAR("format", conv_enum, S_STR, FEED, format, .arg = &formats, DEF_S("auto")),
+	SCALAR("refresh", conv_duration, S_U64, FEED, refresh_s,
+	       LIM(BWE_FEED_REFRESH_MIN_S, BWE_DURATION_MAX_S), DEF_U(BWE_FEED_REFRESH_S)),
+	SCALAR("action", conv_enum, S_INT, FEED, action, .arg = &actions, DEF_U(BWE_ACT_DROP)),
+	SCALAR("min_prefix_v4", conv_uint, S_U32, FEED, min_prefix_v4,
+	       LIM(BWE_TBL24_MIN_PLEN, V4_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V4)),
+	SCALAR("min_prefix_v6", conv_uint, S_U32, FEED, min_prefix_v6,
+	       LIM(1, V6_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V6)),
+	SCALAR("max_shrink", conv_share, S_DOUBLE, FEED, max_shrink, DEF_D(BWE_FEED_MAX_SHRINK)),
+	SCALAR("max_reject", conv_share, S_DOUBLE, FEED, max_reject, DEF_D(BWE_FEED_MAX_REJECT)),
+	SCALAR("may_be_empty", conv_bool, S_INT, FEED, may_be_empty, DEF_U(0)),
+	SCALAR("stale_after", conv_uint, S_U32, FEED, stale_after,
+	       LIM(1, BWE_FEED_STALE_AFTER_MAX), DEF_U(BWE_FEED_STALE_AFTER)),
+	SCALAR("max_bytes", conv_size, S_U64, FEED, max_bytes,
+	       LIM(BWE_FEED_MAX_BYTES_MIN, BWE_FEED_MAX_BYTES_MAX), DEF_U(BWE_FEED_MAX_BYTES)),
+	SCALAR("timeout", conv_duration, S_U64, FEED, timeout_s,
+	       LIM(1, BWE_FEED_TIMEOUT_MAX_S), DEF_U(BWE_FEED_TIMEOUT_S)),
+};
+static const struct table feed_table = TABLE(feed_rows, .size = sizeof(struct bwe_cfg_feed));
+
+/* Signals: the fields of struct bwe_policy; defaults from bwe_policy_default(). */
+static const struct row spike_rows[] = {
+	SCALAR("window", conv_window, S_U64, POLICY, spike.window_s,
+	       .max = BWE_CFG_WINDOW_MAX_S, .check = check_spike_window),
+	SCALAR("z", conv_positive, S_DOUBLE, POLICY, spike.z, .max = (__u64)BWE_CFG_Z_MAX),
+	SCALAR("min_rate", conv_rate, S_U64, POLICY, spike.min_rate),
+	SCALAR("sustain", conv_uint, S_U32, POLICY, spike.sustain, LIM(1, BWE_CFG_SUSTAIN_MAX)),
+	SCALAR("min_sd_share", conv_share, S_DOUBLE, POLICY, spike.min_sd_share),
+	SCALAR("min_sd_rate", conv_rate, S_U64, POLICY, spike.min_sd_rate),
+};
+static const struct row blocklist_rows[] = {
+	SCALAR("min_hits", conv_uint, S_U64, POLICY, blocklist.min_hits,
+	       LIM(1, BWE_CFG_HITS_MAX)),
+	WINDOW(POLICY, blocklist.window_s),
+};
+static const struct row nonstd_rows[] = {
+	SCALAR("share", conv_share, S_DOUBLE, POLICY, nonstd_ports.share),
+	SCALAR("min_bytes", conv_size, S_U64, POLICY, nonstd_ports.min_bytes,
+	       .max = BWE_CFG_VOLUME_MAX),
+	WINDOW(POLICY, nonstd_ports.window_s),
+};
+static const struct row upload_rows[] = {
+	SCALAR("ratio", conv_positive, S_DOUBLE, POLICY, upload_ratio.ratio,
+	       .max = (__u64)BWE_CFG_RATIO_MAX),
+	SCALAR("min_bytes", conv_size, S_U64, POLICY, upload_ratio.min_bytes,
+	       .max = BWE_CFG_VOLUME_MAX),
+	WINDOW(POLICY, upload_ratio.window_s),
+};
+static const struct row fanout_rows[] = {
+	SCALAR("peers", conv_uint, S_U32, POLICY, fanout.peers, LIM(1, BWE_CFG_PEERS_MAX)),
+	SCALAR("ports", conv_uint, S_U32, POLICY, fanout.ports, LIM(1, BWE_CFG_PORTS_MAX)),
+	WINDOW(POLICY, fanout.window_s),
+};
+static const struct row new_host_rows[] = {
+	SCALAR("bytes", conv_size, S_U64, POLICY, new_host.bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
+	WINDOW(POLICY, new_host.window_s),
+};
+static const struct table spike_table = TABLE(spike_rows);
+static const struct table blocklist_table = TABLE(blocklist_rows);
+static const struct table nonstd_table = TABLE(nonstd_rows);
+static const struct table upload_table = TABLE(upload_rows);
+static const struct table fanout_table = TABLE(fanout_rows);
+static const struct table new_host_table = TABLE(new_host_rows);
+
+static const struct row signals_rows[] = {
+	MAP("spike", spike_table, 0),
+	MAP("blocklist", blocklist_table, 0),
+	MAP("nonstd_ports", nonstd_table, 0),
+	MAP("upload_ratio", upload_table, 0),
+	MAP("fanout", fanout_table, 0),
+	MAP("new_host", new_host_table, 0),
+};
+static const struct table signals_table = TABLE(signals_rows);
+
+#define RULE	struct bwe_rule
+static const struct row rule_rows[] = {
+	SCALAR("name", conv_name, S_CHARS, RULE, name, .arg = &rule_name,
+	       LIM(1, BWE_RULE_NAME_MAX - 1), .flags = F_REQ | F_UNIQUE, .noun = "rule name"),
+	{ .key = "signals", .kind = K_LIST, .conv = conv_signal, .store = S_BIT,
+	  .off = offsetof(RULE, signals), .n_off = NO_COUNT, .flags = F_REQ | F_UNIQUE,
+	  .min_n = 1, .noun = "signal" },
+	SCALAR("min_signals", conv_uint, S_U32, RULE, min_signals, LIM(1, BWE_SIG_MAX), DEF_U(1)),
+	SCALAR("action", conv_enum, S_INT, RULE, action, .arg = &responses, .flags = F_REQ),
+	SCALAR("rate", conv_rate, S_U64, RULE, rate),
+	SCALAR("ttl", conv_duration, S_U64, RULE, ttl_s, LIM(1, BWE_DURATION_MAX_S)),
+	LIST("escalation", conv_duration, S_U64, RULE, escalation_s, n_escalation,
+	     LIM(1, BWE_DURATION_MAX_S), .min_n = 1, .max_n = BWE_ESCALATION_MAX, .noun = "step"),
+	SCALAR("cooldown", conv_duration, S_U64, RULE, cooldown_s,
+	       LIM(1, BWE_CFG_COOLDOWN_MAX_S), DEF_U(BWE_RULE_COOLDOWN_S)),
+	SCALAR("repeat_window", conv_duration, S_U64, RULE, repeat_window_s,
+	       LIM(1, BWE_DURATION_MAX_S), DEF_U(BWE_RULE_REPEAT_WINDOW_S)),
+};
+static const struct table rule_table = TABLE(rule_rows, .size = sizeof(struct bwe_rule),
+					     .check = check_rule);
+
+static const struct row policy_rows[] = {
+	SCALAR("monitor_only", conv_bool, S_INT, POLICY, monitor_only),
+	SCALAR("interval", conv_duration, S_U64, POLICY, interval_s,
+	       LIM(1, BWE_CFG_INTERVAL_MAX_S)),
+	SCALAR("learning_period", conv_duration, S_U64, POLICY, learning_s,
+	       LIM(1, BWE_CFG_LEARNING_MAX_S), .check = check_learning),
+	SCALAR("hour_of_week", conv_bool, S_INT, POLICY, hour_of_week),
+	LIST("windows", conv_window, S_U64, POLICY, windows_s, n_windows,
+	     .max = BWE_CFG_WINDOW_MAX_S, .flags = F_UNIQUE, .min_n = 1,
+	     .max_n = BWE_POLICY_WINDOWS_MAX, .noun = "window", .dup = ""),
+	LIST("never_quarantine", conv_prefix, S_PREFIX, POLICY, never_quarantine.v,
+	     never_quarantine.n, .flags = F_NULL | F_UNIQUE | F_HEAP),
+	SCALAR("max_quarantines_per_hour", conv_uint, S_U32, POLICY, max_quarantines_per_hour,
+	       LIM(0, BWE_QUARANTINES_PER_HOUR_MAX)),
+	MAP("signals", signals_table, 0),
+	MAPS("rules", rule_table, POLICY, rules, n_rules, .flags = F_NULL,
+	     .max_n = BWE_POLICY_RULES_MAX, .noun = "rule", .check = check_rules),
+};
+static const struct table policy_table = TABLE(policy_rows, .init = policy_init);
+
+/* In the order of the checks: max_ttl before the policy's rules, ... */
+static const struct row top_rows[] = {
+	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP,
+	     .min_n = 1, .max_n = BWE_CFG_IFACES_MAX, .noun = "interface"),
+	LIST("internal_networks", conv_prefix, S_PREFIX, CFG, internal.v, internal.n,
+	     .def_list = internal_default, .flags = F_UNIQUE | F_HEAP, .min_n = 1,
+	     .noun = "prefix"),
+	LIST("exempt", conv_prefix, S_PREFIX, CFG, exempt.v, exempt.n,
+	     .flags = F_NULL | F_UNIQUE | F_HEAP),
+	LIST("allowlist", conv_prefix, S_PREFIX, CFG, allowlist.v, allowlist.n,
+	     .flags = F_NULL | F_UNIQUE | F_HEAP),
+	LIST("standard_ports", conv_uint, S_U16, CFG, std_ports, n_std_ports,
+	     LIM(1, PORT_MAX), .def_list = std_ports_default, .flags = F_UNIQUE | F_HEAP,
+	     .dup = "port "),
+	MAP("maps", maps_table, 0),
+	MAP("paths", paths_table, 0),
+	SCALAR("control_group", conv_name, S_STR, CFG, control_group, .arg = &group_name,
+	       .max = BWE_CFG_GROUP_NAME_MAX, .flags = F_NULL),
+	SCALAR("sandbox_user", conv_name, S_STR, CFG, sandbox_user, .arg = &user_name,
+	       LIM(1, BWE_CFG_USER_NAME_MAX), DEF_S(BWE_CFG_SANDBOX_USER)),
+	SCALAR("monitor_only", conv_bool, S_INT, CFG, monitor_only, DEF_U(0)),
+	SCALAR("event_dedup", conv_duration, S_U64, CFG, event_dedup_s,
+	       LIM(1, BWE_CFG_EVENT_DEDUP_MAX_S), DEF_U(BWE_CFG_EVENT_DEDUP_S)),
+	SCALAR("max_ttl", conv_duration, S_U64, CFG, max_ttl_s,
+	       LIM(1, BWE_DURATION_MAX_S), DEF_U(BWE_CFG_MAX_TTL_S)),
+	SCALAR("default_burst", conv_size, S_U64, CFG, default_burst,
+	       LIM(0, BWE_CFG_BURST_MAX), DEF_U(0), .check = check_burst),
+	MAPS("feeds", feed_table, CFG, feeds, n_feeds, .flags = F_NULL | F_HEAP,
+	     .max_n = BWE_CFG_FEEDS_MAX, .noun = "feed",
+	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),
+	MAP("policy", policy_table, offsetof(CFG, policy)),
+};
+static const struct table top_table = TABLE(top_rows);
+
+/* ---- pass 2: the tree against the tables -------------------------------------- */
 
 /* Levenshtein distance, for "did you mean"; both strings short. */
 static size_t edit_distance(const char *a, const char *b)
@@ -968,1163 +1462,346 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-static const char *cy_suggest(const struct cfg_ctx *c, const char *key)
+static const struct row *row_find(const struct table *t, const char *key)
 {
-	const cyaml_schema_field_t *fl = cy_fields(c);
-	const char *best = NULL;
-	size_t best_d = SUGGEST_DIST + 1, d;
+	size_t i;
 
-	for (; fl && fl->key; fl++) {
-		d = edit_distance(key, fl->key);
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->rows[i].key, key))
+			return &t->rows[i];
+	return NULL;
+}
+
+static int unknown_key(struct cfg_ctx *c, const struct table *t, const struct node *e,
+		       const char *path)
+{
+	const char *best = NULL;
+	size_t best_d = SUGGEST_DIST + 1, d, i;
+
+	for (i = 0; i < t->n; i++) {
+		d = edit_distance(e->key, t->rows[i].key);
 		if (d < best_d) {
 			best_d = d;
-			best = fl->key;
+			best = t->rows[i].key;
 		}
 	}
-	return best;
+	if (best)
+		return cfg_err(c, e->line, path, "unknown key \"%s\" (did you mean \"%s\"?)",
+			       e->key, best);
+	return cfg_err(c, e->line, path, "unknown key \"%s\"", e->key);
 }
 
-static const char *cy_kind(const char *cyaml_name)
+static int shape_map(struct cfg_ctx *c, const struct table *t, const struct node *map,
+		     const char *path);
+
+static int shape_kind(struct cfg_ctx *c, const struct node *n, enum node_kind want,
+		      const char *path)
 {
-	if (!strncmp(cyaml_name, "MAPPING", strlen("MAPPING")))
-		return "a mapping";
-	if (!strncmp(cyaml_name, "SEQUENCE", strlen("SEQUENCE")))
-		return "a sequence";
-	if (!strncmp(cyaml_name, "SCALAR", strlen("SCALAR")) ||
-	    !strcmp(cyaml_name, "STRING"))
-		return "a scalar value";
-	if (!strncmp(cyaml_name, "ALIAS", strlen("ALIAS")))
-		return "an alias";
-	return cyaml_name;
+	if (n->kind == want)
+		return 0;
+	return cfg_err(c, n->line, path, "expected %s, found %s", kind_name(want),
+		       kind_name(n->kind));
 }
 
-/* Turn libcyaml's captured error into the err line. */
-static int cy_report(struct cfg_ctx *c, cyaml_err_t e)
+static int shape_value(struct cfg_ctx *c, const struct row *r, const struct node *n,
+		       const char *path)
 {
-	static const char unexpected[] = "Unexpected key: ";
-	char path[KEYPATH_MAX], child[KEYPATH_MAX];
-	char want[CY_NAME_MAX], got[CY_NAME_MAX];
-	unsigned int line;
-	const char *key, *hint;
-
-	if (e == CYAML_ERR_OOM) {
-		cfg_err(c, 0, NULL, "out of memory");
-		return -ENOMEM;
-	}
-	cy_path(c, path);
-	line = line_of(c, path);
-	if (!line && c->n_frames)
-		line = c->frames[0].line;
-
-	if (!strncmp(c->cy_msg, unexpected, sizeof(unexpected) - 1)) {
-		key = c->cy_msg + sizeof(unexpected) - 1;
-		path_key(child, path, key);
-		if (present(c, child))
-			line = line_of(c, child);
-		hint = cy_suggest(c, key);
-		if (hint)
-			return cfg_err(c, line, path, "unknown key \"%s\" (did you mean \"%s\"?)",
-				       key, hint);
-		return cfg_err(c, line, path, "unknown key \"%s\"", key);
-	}
-	_Static_assert(CY_NAME_MAX == 64, "sscanf field widths");
-	if (sscanf(c->cy_msg, "Expecting %63[A-Z_], got event: %63[A-Z_]", want, got) == 2)
-		return cfg_err(c, line, path, "expected %s, found %s", cy_kind(want), cy_kind(got));
-	if (c->cy_msg[0])
-		return cfg_err(c, line, path, "%s", c->cy_msg);
-	return cfg_err(c, line, path, "%s", cyaml_strerror(e));
-}
-
-/* ---- pass 3: conversion ------------------------------------------------- */
-
-/* v (written as s) against min..max; the bounds as the user writes them. */
-static int check_range(struct cfg_ctx *c, const char *path, const char *s, bool too_big,
-		       __u64 v, __u64 min, __u64 max, const char *lo, const char *hi)
-{
-	if (!too_big && v < min)
-		return err_at(c, path, "%s is below the minimum of %s", s, lo);
-	if (too_big || v > max)
-		return err_at(c, path, "%s is above the maximum of %s", s, hi);
-	return 0;
-}
-
-/* Decimal digits only: no sign, no "0x", no exponent. */
-static int conv_uint(struct cfg_ctx *c, const char *path, const char *s,
-		     __u64 min, __u64 max, __u64 *out)
-{
-	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
-	bool too_big = false;
-	const char *p;
-	__u64 v = 0;
+	char item[KEYPATH_MAX];
+	size_t i;
 	int err;
 
-	if (!*s)
-		return err_at(c, path, "a whole number is required");
-	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return err_at(c, path, "\"%s\" is not a whole number", s);
-		if (__builtin_mul_overflow(v, DECIMAL_BASE, &v) ||
-		    __builtin_add_overflow(v, (__u64)(*p - '0'), &v))
-			too_big = true;
+	if (n->null && (r->flags & F_NULL))
+		return 0;
+	switch (r->kind) {
+	case K_SCALAR:
+		return shape_kind(c, n, N_SCALAR, path);
+	case K_MAP:
+		err = shape_kind(c, n, N_MAP, path);
+		return err ? err : shape_map(c, r->sub, n, path);
+	default:
+		break;
 	}
-	snprintf(lo, sizeof(lo), "%llu", (unsigned long long)min);
-	snprintf(hi, sizeof(hi), "%llu", (unsigned long long)max);
-	err = check_range(c, path, s, too_big, v, min, max, lo, hi);
-	if (!err)
-		*out = v;
+	err = shape_kind(c, n, N_SEQ, path);
+	for (i = 0; !err && i < n->n; i++) {
+		path_idx(item, path, i);
+		if (r->kind == K_LIST)
+			err = shape_kind(c, &n->kids[i], N_SCALAR, item);
+		else
+			err = shape_kind(c, &n->kids[i], N_MAP, item) ?:
+			      shape_map(c, r->sub, &n->kids[i], item);
+	}
 	return err;
 }
 
-static int conv_u32(struct cfg_ctx *c, const char *path, const char *s,
-		    __u32 min, __u32 max, __u32 *out)
+/* Unknown keys and node kinds, in file order. */
+static int shape_map(struct cfg_ctx *c, const struct table *t, const struct node *map,
+		     const char *path)
 {
-	__u64 v;
-	int err = conv_uint(c, path, s, min, max, &v);
-
-	if (!err)
-		*out = (__u32)v;
-	return err;
-}
-
-/* YAML 1.2 core schema booleans. */
-static int conv_bool(struct cfg_ctx *c, const char *path, const char *s, int *out)
-{
-	static const char *const yes[] = { "true", "True", "TRUE" };
-	static const char *const no[] = { "false", "False", "FALSE" };
+	char child[KEYPATH_MAX];
+	const struct row *r;
 	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (!strcmp(s, yes[i])) {
-			*out = 1;
-			return 0;
-		}
-		if (!strcmp(s, no[i])) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return err_at(c, path, "\"%s\" is not true or false", s);
-}
-
-/* A share 0..1 written as a plain decimal ("0.5", "1", ".25"). */
-static int conv_share(struct cfg_ctx *c, const char *path, const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (!*s || strspn(s, "0123456789.") != strlen(s))
-		return err_at(c, path, "\"%s\" is not a number (a share from 0 to 1)", s);
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end || errno || !isfinite(v))
-		return err_at(c, path, "\"%s\" is not a number (a share from 0 to 1)", s);
-	if (v > 1.0)
-		return err_at(c, path, "%s is outside 0..1 (a share: 0.5 is half)", s);
-	*out = v;
-	return 0;
-}
-
-static int conv_duration(struct cfg_ctx *c, const char *path, const char *s,
-			 __u64 min, __u64 max, __u64 *out)
-{
-	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
-	__u64 v = 0;
-	int r = bwe_duration_parse(s, &v);
-
-	if (r == -EINVAL)
-		return err_at(c, path,
-			      "\"%s\" is not a duration (a whole number and s, m, h or d: \"30s\", \"15m\", \"2h\", \"7d\")",
-			      s);
-	bwe_duration_fmt(min, lo, sizeof(lo));
-	bwe_duration_fmt(max, hi, sizeof(hi));
-	r = check_range(c, path, s, r != 0, v, min, max, lo, hi);
-	if (!r)
-		*out = v;
-	return r;
-}
-
-static int conv_size(struct cfg_ctx *c, const char *path, const char *s,
-		     __u64 min, __u64 max, __u64 *out)
-{
-	char lo[BWE_DURATION_STRLEN + sizeof(" bytes")], hi[sizeof(lo)];
-	__u64 v = 0;
-	int r = bwe_size_parse(s, &v);
-
-	if (r == -EINVAL)
-		return err_at(c, path,
-			      "\"%s\" is not a size (bytes, or with k, M, G, T: \"1500\", \"64k\", \"256M\")",
-			      s);
-	snprintf(lo, sizeof(lo), "%llu bytes", (unsigned long long)min);
-	snprintf(hi, sizeof(hi), "%llu bytes", (unsigned long long)max);
-	r = check_range(c, path, s, r != 0, v, min, max, lo, hi);
-	if (!r)
-		*out = v;
-	return r;
-}
-
-static int conv_enum(struct cfg_ctx *c, const char *path, const char *s,
-		     const char *const *names, size_t n, unsigned int *out)
-{
-	char list[CY_LINE_MAX] = "";
-	size_t i, used = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!strcmp(s, names[i])) {
-			*out = (unsigned int)i;
-			return 0;
-		}
-	}
-	for (i = 0; i < n && used < sizeof(list); i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 i ? ", " : "", names[i]);
-	return err_at(c, path, "\"%s\" is not one of %s", s, list);
-}
-
-static int conv_abs_path(struct cfg_ctx *c, const char *path, const char *s,
-			 size_t max, char **out)
-{
-	if (s[0] != '/')
-		return err_at(c, path, "must be an absolute path, not \"%s\"", s);
-	if (max && strlen(s) > max)
-		return err_at(c, path, "longer than %zu bytes", max);
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
-}
-
-/* One prefix: strict, host bits clear, never /0; say which rule failed. */
-static int conv_prefix(struct cfg_ctx *c, const char *path, const char *s,
-		       struct bwe_prefix *out)
-{
-	char fixed[BWE_PREFIX_STRLEN];
-	struct bwe_prefix p;
-
-	if (!bwe_prefix_parse(s, out, 0))
-		return 0;
-	if (bwe_prefix_parse(s, &p, BWE_PFX_HOSTBITS | BWE_PFX_ZERO))
-		return err_at(c, path, "\"%s\" is not an address or CIDR", s);
-	if (!bwe_prefix_family_len(&p))
-		return err_at(c, path, "\"%s\" is a /0: it would match every address", s);
-	bwe_prefix_fmt(&p, fixed, sizeof(fixed));
-	return err_at(c, path, "\"%s\" has host bits set (did you mean %s?)", s, fixed);
-}
-
-/* A prefix and its index in the list, sorted to find repeats in n log n. */
-struct pfx_pos {
-	struct bwe_prefix p;
-	size_t i;
-};
-
-static int pfx_pos_cmp(const void *a, const void *b)
-{
-	const struct pfx_pos *x = a, *y = b;
-	int d = memcmp(&x->p, &y->p, sizeof(x->p));	/* masked, padding zero */
-
-	if (d)
-		return d;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* The first entry (in file order) that repeats an earlier one, or n. */
-static size_t pfx_first_repeat(const struct bwe_prefix *v, size_t n, size_t *earlier)
-{
-	struct pfx_pos *s = calloc(n, sizeof(*s));
-	size_t k, best = n;
-
-	if (!s)
-		return n;	/* repeats are harmless; only the message is lost */
-	for (k = 0; k < n; k++) {
-		s[k].p = v[k];
-		s[k].i = k;
-	}
-	qsort(s, n, sizeof(*s), pfx_pos_cmp);
-	for (k = 1; k < n; k++) {
-		if (!memcmp(&s[k].p, &s[k - 1].p, sizeof(s[k].p)) && s[k].i < best) {
-			best = s[k].i;
-			*earlier = s[k - 1].i;
-		}
-	}
-	free(s);
-	return best;
-}
-
-/*
- * Every configured prefix takes one bwe_netclass entry; a prefix in two
- * lists takes one entry with both flags.
- */
-static int check_netclass_room(struct cfg_ctx *c, const struct bwe_cfgfile *cfg)
-{
-	const struct bwe_cfg_prefixes *lists[] = { &cfg->internal, &cfg->exempt, &cfg->allowlist };
-	struct pfx_pos *all;
-	size_t n = 0, k, l, distinct;
-
-	for (l = 0; l < ARRAY_SIZE(lists); l++)
-		n += lists[l]->n;
-	if (n <= cfg->maps.netclass)
-		return 0;
-	all = calloc(n, sizeof(*all));
-	if (!all)
-		return -ENOMEM;
-	for (n = 0, l = 0; l < ARRAY_SIZE(lists); l++)
-		for (k = 0; k < lists[l]->n; k++)
-			all[n++].p = lists[l]->v[k];
-	qsort(all, n, sizeof(*all), pfx_pos_cmp);
-	for (distinct = 1, k = 1; k < n; k++)
-		distinct += memcmp(&all[k].p, &all[k - 1].p, sizeof(all[k].p)) != 0;
-	free(all);
-	if (distinct <= cfg->maps.netclass)
-		return 0;
-	return err_at(c, "maps.netclass",
-		      "%u entries cannot hold the %zu prefixes of internal_networks, exempt and allowlist",
-		      cfg->maps.netclass, distinct);
-}
-
-static int conv_prefixes(struct cfg_ctx *c, const char *key, char *const *raw,
-			 unsigned int n_raw, const char *const *defaults,
-			 size_t n_defaults, struct bwe_cfg_prefixes *out)
-{
-	char path[KEYPATH_MAX], other[KEYPATH_MAX];
-	bool written = present(c, key);
-	const char *const *text = written ? (const char *const *)raw : defaults;
-	size_t n = written ? n_raw : n_defaults, i, j = 0;
 	int err;
 
-	if (!n)
-		return 0;
-	out->v = calloc(n, sizeof(*out->v));
-	if (!out->v)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		err = conv_prefix(c, path_idx(path, key, i), text[i], &out->v[i]);
+	for (i = 0; i < map->n; i++) {
+		r = row_find(t, map->kids[i].key);
+		if (!r)
+			return unknown_key(c, t, &map->kids[i], path);
+		err = shape_value(c, r, &map->kids[i], path_key(child, path, r->key));
 		if (err)
 			return err;
-		out->n++;
-	}
-	i = pfx_first_repeat(out->v, n, &j);
-	if (i < n)
-		return err_at(c, path_idx(path, key, i), "\"%s\" is listed twice (also %s)",
-			      text[i], path_idx(other, key, j));
-	return 0;
-}
-
-static int conv_ports(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfile *cfg)
-{
-	static const char key[] = "standard_ports";
-	char path[KEYPATH_MAX], other[KEYPATH_MAX];
-	bool written = present(c, key);
-	size_t n = written ? r->standard_ports_count : ARRAY_SIZE(std_ports_default);
-	__u64 seen[(PORT_MAX + 1) / U64_BITS] = { 0 };	/* bit per port */
-	size_t i, j;
-	__u64 v;
-	int err;
-
-	if (!n)
-		return 0;
-	cfg->std_ports = calloc(n, sizeof(*cfg->std_ports));
-	if (!cfg->std_ports)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		if (!written) {
-			cfg->std_ports[cfg->n_std_ports++] = std_ports_default[i];
-			continue;
-		}
-		path_idx(path, key, i);
-		err = conv_uint(c, path, r->standard_ports[i], PORT_MIN, PORT_MAX, &v);
-		if (err)
-			return err;
-		if (seen[v / U64_BITS] & (1ULL << (v % U64_BITS))) {
-			for (j = 0; cfg->std_ports[j] != v; j++)
-				;
-			return err_at(c, path, "port %llu is listed twice (also %s)",
-				      (unsigned long long)v, path_idx(other, key, j));
-		}
-		seen[v / U64_BITS] |= 1ULL << (v % U64_BITS);
-		cfg->std_ports[cfg->n_std_ports++] = (__u16)v;
 	}
 	return 0;
 }
 
-/* Like the kernel's dev_valid_name(). */
-static int conv_ifname(struct cfg_ctx *c, const char *path, const char *s,
-		       char out[BWE_IFNAME_LEN])
+/* ---- pass 3: the tables over the tree ----------------------------------------- */
+
+/* Bytes of one stored value, for lists; S_BIT: 0, every entry in one word. */
+static size_t store_size(const struct row *r)
 {
-	const char *p;
-
-	if (!*s || strlen(s) >= BWE_IFNAME_LEN)
-		return err_at(c, path, "\"%s\" is not an interface name (1..%d characters)",
-			      s, BWE_IFNAME_LEN - 1);
-	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return err_at(c, path, "\"%s\" is not an interface name", s);
-	for (p = s; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
-		    iscntrl((unsigned char)*p))
-			return err_at(c, path,
-				      "\"%s\" is not an interface name (no '/', ':' or white space)",
-				      s);
-	snprintf(out, BWE_IFNAME_LEN, "%s", s);
-	return 0;
-}
-
-static int load_ifaces(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfile *cfg)
-{
-	char ipath[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
-	unsigned int mode;
-	size_t i, j;
-	int err;
-
-	if (!present(c, "interfaces"))
-		return cfg_err(c, 0, "interfaces", "required key missing");
-	if (!r->interfaces_count)
-		return err_at(c, "interfaces", "at least one interface is required");
-	if (r->interfaces_count > BWE_CFG_IFACES_MAX)
-		return err_at(c, path_idx(ipath, "interfaces", BWE_CFG_IFACES_MAX),
-			      "at most %d interfaces", BWE_CFG_IFACES_MAX);
-	cfg->ifaces = calloc(r->interfaces_count, sizeof(*cfg->ifaces));
-	if (!cfg->ifaces)
-		return -ENOMEM;
-	for (i = 0; i < r->interfaces_count; i++) {
-		const struct raw_iface *ri = &r->interfaces[i];
-		struct bwe_cfg_iface *ci = &cfg->ifaces[i];
-
-		path_idx(ipath, "interfaces", i);
-		path_key(path, ipath, "name");
-		if (!ri->name)
-			return err_at(c, path, "required key missing");
-		err = conv_ifname(c, path, ri->name, ci->name);
-		if (err)
-			return err;
-		for (j = 0; j < i; j++)
-			if (!strcmp(cfg->ifaces[j].name, ci->name))
-				return err_at(c, path, "duplicate interface \"%s\" (also %s)",
-					      ci->name, path_idx(other, "interfaces", j));
-		ci->mode = BWE_MODE_AUTO;
-		if (ri->mode) {
-			err = conv_enum(c, path_key(path, ipath, "mode"), ri->mode,
-					mode_names, ARRAY_SIZE(mode_names), &mode);
-			if (err)
-				return err;
-			ci->mode = (enum bwe_attach_mode)mode;
-		}
-		cfg->n_ifaces++;
-	}
-	return 0;
-}
-
-static int load_maps(struct cfg_ctx *c, const struct raw_maps *m, struct bwe_cfgfile *cfg)
-{
-	const struct {
-		const char *key;
-		const char *raw;
-		__u32 *out;
-		__u32 min;
-	} rows[] = {
-		{ "blocklist_hosts", m ? m->blocklist_hosts : NULL,
-		  &cfg->maps.blocklist_hosts, BWE_CFG_MAP_MIN },
-		{ "blocklist_v6_prefixes", m ? m->blocklist_v6_prefixes : NULL,
-		  &cfg->maps.blocklist_v6_prefixes, BWE_CFG_MAP_MIN },
-		{ "netclass", m ? m->netclass : NULL, &cfg->maps.netclass, BWE_CFG_NETCLASS_MIN },
-		{ "throttle", m ? m->throttle : NULL, &cfg->maps.throttle, BWE_CFG_MAP_MIN },
-		{ "hosts", m ? m->hosts : NULL, &cfg->maps.hosts, BWE_CFG_MAP_MIN },
+	static const size_t sizes[] = {
+		[S_U16] = sizeof(__u16), [S_U32] = sizeof(__u32), [S_U64] = sizeof(__u64),
+		[S_INT] = sizeof(int), [S_DOUBLE] = sizeof(double), [S_STR] = sizeof(char *),
+		[S_PREFIX] = sizeof(struct bwe_prefix), [S_BIT] = 0,
 	};
-	char path[KEYPATH_MAX];
-	size_t i;
-	int err;
 
-	cfg->maps.blocklist_hosts = BWE_BL_HOST_MAX;
-	cfg->maps.blocklist_v6_prefixes = BWE_BL_NET6_MAX;
-	cfg->maps.netclass = BWE_NETCLASS_MAX;
-	cfg->maps.throttle = BWE_THROTTLE_MAX;
-	cfg->maps.hosts = BWE_HOSTS_MAX;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		if (!rows[i].raw)
-			continue;
-		err = conv_u32(c, path_key(path, "maps", rows[i].key), rows[i].raw,
-			       rows[i].min, BWE_CFG_MAP_MAX, rows[i].out);
-		if (err)
-			return err;
+	return r->store == S_CHARS ? r->max + 1 : sizes[r->store];
+}
+
+static int store(const struct row *r, const struct cfg_val *v, void *dst)
+{
+	switch (r->store) {
+	case S_U16:
+		*(__u16 *)dst = (__u16)v->u;
+		break;
+	case S_U32:
+		*(__u32 *)dst = (__u32)v->u;
+		break;
+	case S_U64:
+		*(__u64 *)dst = v->u;
+		break;
+	case S_INT:
+		*(int *)dst = (int)v->u;
+		break;
+	case S_DOUBLE:
+		*(double *)dst = v->d;
+		break;
+	case S_STR:
+		*(char **)dst = strdup(v->s);
+		return *(char **)dst ? 0 : -ENOMEM;
+	case S_CHARS:
+		snprintf(dst, r->max + 1, "%s", v->s);
+		break;
+	case S_PREFIX:
+		*(struct bwe_prefix *)dst = v->p;
+		break;
+	case S_BIT:
+		*(__u32 *)dst |= 1U << v->u;
+		break;
 	}
 	return 0;
 }
 
-static int load_paths(struct cfg_ctx *c, const struct raw_paths *p, struct bwe_cfgfile *cfg)
+/* A string a row stored, for comparing entries. */
+static const char *stored_str(const struct row *r, const void *src)
 {
-	const struct {
-		const char *key;
-		const char *raw;
-		const char *def;
-		size_t max;
-		char **out;
-	} rows[] = {
-		{ "pin_dir", p ? p->pin_dir : NULL, BWE_CFG_PIN_DIR, 0, &cfg->paths.pin_dir },
-		{ "state_dir", p ? p->state_dir : NULL, BWE_CFG_STATE_DIR, 0,
-		  &cfg->paths.state_dir },
-		{ "socket", p ? p->socket : NULL, BWE_CFG_SOCKET, BWE_CFG_SOCKET_PATH_MAX,
-		  &cfg->paths.socket },
-		{ "event_log", p ? p->event_log : NULL, BWE_CFG_EVENT_LOG, 0,
-		  &cfg->paths.event_log },
-	};
-	char path[KEYPATH_MAX];
-	size_t i;
-	int err;
+	return r->store == S_STR ? *(char *const *)src : src;
+}
 
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		err = conv_abs_path(c, path_key(path, "paths", rows[i].key),
-				    rows[i].raw ? rows[i].raw : rows[i].def, rows[i].max,
-				    rows[i].out);
-		if (err)
-			return err;
+static int walk_table(struct cfg_ctx *c, const struct table *t, const struct sect *s);
+
+/* An entry of a sequence of mappings against the ones before it: row r must differ. */
+static int unique_row(struct cfg_ctx *c, const struct table *t, const struct row *r,
+		      const struct sect *s, const struct where *at)
+{
+	const char *mine = stored_str(r, (const char *)s->base + r->off), *entry;
+	char other[KEYPATH_MAX];
+	size_t j;
+
+	for (j = 0; j < s->idx; j++) {
+		entry = (const char *)s->base - (s->idx - j) * t->size;
+		if (!strcmp(mine, stored_str(r, entry + r->off)))
+			return err_at(c, at, "duplicate %s \"%s\" (also %s)", r->noun, mine,
+				      path_idx(other, s->seq_path, j));
 	}
 	return 0;
 }
 
-/* Group names as useradd(8) takes them: [A-Za-z0-9_.-], not starting with '-'. */
-static int load_group(struct cfg_ctx *c, const char *s, struct bwe_cfgfile *cfg)
+/* The entries of a list, converted, then checked for repeats, then stored. */
+static int walk_list(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		     const struct node *seq, char *arr, size_t count)
 {
-	static const char key[] = "control_group";
-
-	if (!s)
-		return 0;
-	if (strlen(s) > BWE_CFG_GROUP_NAME_MAX || s[0] == '-' ||
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
-	    strlen(s))
-		return err_at(c, key,
-			      "\"%s\" is not a group name (up to %d of A-Z a-z 0-9 _ . -, not starting with -)",
-			      s, BWE_CFG_GROUP_NAME_MAX);
-	cfg->control_group = strdup(s);
-	return cfg->control_group ? 0 : -ENOMEM;
-}
-
-static int load_globals(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfile *cfg)
-{
-	int err = 0;
-
-	cfg->event_dedup_s = BWE_CFG_EVENT_DEDUP_S;
-	cfg->max_ttl_s = BWE_CFG_MAX_TTL_S;
-	cfg->default_burst = 0;
-	if (r->monitor_only)
-		err = conv_bool(c, "monitor_only", r->monitor_only, &cfg->monitor_only);
-	if (!err && r->event_dedup)
-		err = conv_duration(c, "event_dedup", r->event_dedup, 1,
-				    BWE_CFG_EVENT_DEDUP_MAX_S, &cfg->event_dedup_s);
-	if (!err && r->max_ttl)
-		err = conv_duration(c, "max_ttl", r->max_ttl, 1, BWE_DURATION_MAX_S,
-				    &cfg->max_ttl_s);
-	if (!err && r->default_burst) {
-		err = conv_size(c, "default_burst", r->default_burst, 0, BWE_CFG_BURST_MAX,
-				&cfg->default_burst);
-		if (!err && cfg->default_burst && cfg->default_burst < BWE_CFG_BURST_MIN)
-			err = err_at(c, "default_burst",
-				     "%s is below one full frame (%llu bytes); 0 picks a burst from the rate",
-				     r->default_burst, (unsigned long long)BWE_CFG_BURST_MIN);
-	}
-	return err;
-}
-
-/* Absolute path, or http(s)://host...; no white space or control characters. */
-static int conv_source(struct cfg_ctx *c, const char *path, const char *s, char **out)
-{
-	static const char *const schemes[] = { "http://", "https://" };
-	bool ok = s[0] == '/';
-	const char *p;
-	size_t i, n;
-
-	for (i = 0; i < ARRAY_SIZE(schemes) && !ok; i++) {
-		n = strlen(schemes[i]);
-		ok = !strncasecmp(s, schemes[i], n) && s[n] && s[n] != '/';
-	}
-	for (p = s; ok && *p; p++)
-		ok = !isspace((unsigned char)*p) && !iscntrl((unsigned char)*p);
-	if (!ok)
-		return err_at(c, path,
-			      "\"%s\" is not an absolute path or an http:// or https:// URL", s);
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
-}
-
-static int conv_feed_name(struct cfg_ctx *c, const char *path, const char *s, char **out)
-{
-	static const char chars[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
-	size_t n = strlen(s);
-
-	if (!n || n > BWE_FEED_NAME_MAX || strspn(s, chars) != n)
-		return err_at(c, path,
-			      "\"%s\" is not a feed name (1..%d of A-Z a-z 0-9 _ . -)",
-			      s, BWE_FEED_NAME_MAX);
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
-}
-
-static int load_feed(struct cfg_ctx *c, const char *fpath, const struct raw_feed *rf,
-		     struct bwe_cfg_feed *f)
-{
-	char path[KEYPATH_MAX];
-	unsigned int v;
-	int err = 0;
-
-	f->refresh_s = BWE_FEED_REFRESH_S;
-	f->action = BWE_ACT_DROP;
-	f->min_prefix_v4 = BWE_FEED_MIN_PREFIX_V4;
-	f->min_prefix_v6 = BWE_FEED_MIN_PREFIX_V6;
-	f->max_shrink = BWE_FEED_MAX_SHRINK;
-	f->max_reject = BWE_FEED_MAX_REJECT;
-	f->may_be_empty = 0;
-	f->stale_after = BWE_FEED_STALE_AFTER;
-	f->max_bytes = BWE_FEED_MAX_BYTES;
-	f->timeout_s = BWE_FEED_TIMEOUT_S;
-
-	path_key(path, fpath, "name");
-	if (!rf->name)
-		return err_at(c, path, "required key missing");
-	err = conv_feed_name(c, path, rf->name, &f->name);
-	if (err)
-		return err;
-	path_key(path, fpath, "source");
-	if (!rf->source)
-		return err_at(c, path, "required key missing");
-	err = conv_source(c, path, rf->source, &f->source);
-	if (err)
-		return err;
-	if (rf->format) {
-		err = conv_enum(c, path_key(path, fpath, "format"), rf->format, feed_formats,
-				ARRAY_SIZE(feed_formats), &v);
-		if (err)
-			return err;
-	}
-	f->format = strdup(rf->format ? rf->format : feed_formats[0]);
-	if (!f->format)
-		return -ENOMEM;
-	if (rf->refresh)
-		err = conv_duration(c, path_key(path, fpath, "refresh"), rf->refresh,
-				    BWE_FEED_REFRESH_MIN_S, BWE_DURATION_MAX_S, &f->refresh_s);
-	if (!err && rf->action) {
-		err = conv_enum(c, path_key(path, fpath, "action"), rf->action, action_names,
-				ARRAY_SIZE(action_names), &v);
-		if (!err)
-			f->action = (enum bwe_feed_action)v;
-	}
-	if (!err && rf->min_prefix_v4)
-		err = conv_u32(c, path_key(path, fpath, "min_prefix_v4"), rf->min_prefix_v4,
-			       BWE_TBL24_MIN_PLEN, V4_PLEN_MAX, &f->min_prefix_v4);
-	if (!err && rf->min_prefix_v6)
-		err = conv_u32(c, path_key(path, fpath, "min_prefix_v6"), rf->min_prefix_v6,
-			       1, V6_PLEN_MAX, &f->min_prefix_v6);
-	if (!err && rf->max_shrink)
-		err = conv_share(c, path_key(path, fpath, "max_shrink"), rf->max_shrink,
-				 &f->max_shrink);
-	if (!err && rf->max_reject)
-		err = conv_share(c, path_key(path, fpath, "max_reject"), rf->max_reject,
-				 &f->max_reject);
-	if (!err && rf->may_be_empty)
-		err = conv_bool(c, path_key(path, fpath, "may_be_empty"), rf->may_be_empty,
-				&f->may_be_empty);
-	if (!err && rf->stale_after)
-		err = conv_u32(c, path_key(path, fpath, "stale_after"), rf->stale_after,
-			       1, BWE_FEED_STALE_AFTER_MAX, &f->stale_after);
-	if (!err && rf->max_bytes)
-		err = conv_size(c, path_key(path, fpath, "max_bytes"), rf->max_bytes,
-				BWE_FEED_MAX_BYTES_MIN, BWE_FEED_MAX_BYTES_MAX, &f->max_bytes);
-	if (!err && rf->timeout)
-		err = conv_duration(c, path_key(path, fpath, "timeout"), rf->timeout,
-				    1, BWE_FEED_TIMEOUT_MAX_S, &f->timeout_s);
-	return err;
-}
-
-static int load_feeds(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfile *cfg)
-{
-	char fpath[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
-	size_t i, j;
-	int err;
-
-	if (!r->feeds_count)
-		return 0;
-	if (r->feeds_count > BWE_CFG_FEEDS_MAX)
-		return err_at(c, path_idx(path, "feeds", BWE_CFG_FEEDS_MAX),
-			      "at most %d feeds (blocklist ids %d..%d)",
-			      BWE_CFG_FEEDS_MAX, BWE_FEED_FIRST, BWE_FEED_MAX);
-	cfg->feeds = calloc(r->feeds_count, sizeof(*cfg->feeds));
-	if (!cfg->feeds)
-		return -ENOMEM;
-	for (i = 0; i < r->feeds_count; i++) {
-		path_idx(fpath, "feeds", i);
-		cfg->n_feeds++;		/* counted before filled: freed on error */
-		err = load_feed(c, fpath, &r->feeds[i], &cfg->feeds[i]);
-		if (err)
-			return err;
-		for (j = 0; j < i; j++)
-			if (!strcmp(cfg->feeds[j].name, cfg->feeds[i].name))
-				return err_at(c, path_key(path, fpath, "name"),
-					      "duplicate feed name \"%s\" (also %s)",
-					      cfg->feeds[i].name, path_idx(other, "feeds", j));
-	}
-	return 0;
-}
-
-/* ---- policy ----------------------------------------------------------------- */
-
-/* A decimal above 0 ("4", "4.0", ".5"), at most max; no sign, no exponent. */
-static int conv_positive(struct cfg_ctx *c, const char *path, const char *s, double max,
-			 double *out)
-{
-	char *end;
-	double v;
-
-	if (!*s || strspn(s, "0123456789.") != strlen(s) || strchr(s, '.') != strrchr(s, '.'))
-		return err_at(c, path, "\"%s\" is not a number (a decimal such as 4 or 2.5)", s);
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end || errno || !isfinite(v))
-		return err_at(c, path, "\"%s\" is not a number (a decimal such as 4 or 2.5)", s);
-	if (!(v > 0))
-		return err_at(c, path, "%s must be above 0", s);
-	if (v > max)
-		return err_at(c, path, "%s is above the maximum of %g", s, max);
-	*out = v;
-	return 0;
-}
-
-static int conv_rate(struct cfg_ctx *c, const char *path, const char *s, __u64 *out)
-{
-	char lo[BWE_RATE_STRLEN], hi[BWE_RATE_STRLEN];
-	__u64 v = 0;
-	int r = bwe_rate_parse(s, &v);
-
-	if (r == -EINVAL)
-		return err_at(c, path,
-			      "\"%s\" is not a rate (bits/s with kbit, mbit or gbit, or bytes/s with B/s: \"5mbit\", \"500kbit\", \"2MB/s\")",
-			      s);
-	if (r) {
-		bwe_rate_fmt(BWE_RATE_MIN_BPS, lo, sizeof(lo));
-		bwe_rate_fmt(BWE_RATE_MAX_BPS, hi, sizeof(hi));
-		return err_at(c, path, "%s is outside %s..%s", s, lo, hi);
-	}
-	*out = v;
-	return 0;
-}
-
-/* A window of a signal or a baseline: one interval at least. */
-static int conv_window(struct cfg_ctx *c, const char *path, const char *s,
-		       const struct bwe_policy *p, __u64 *out)
-{
-	return conv_duration(c, path, s, p->interval_s, BWE_CFG_WINDOW_MAX_S, out);
-}
-
-/* "1m, 5m, 15m" */
-static const char *fmt_windows(const struct bwe_policy *p, char *buf, size_t len)
-{
-	char d[BWE_DURATION_STRLEN];
-	size_t i, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < p->n_windows && used < len; i++) {
-		bwe_duration_fmt(p->windows_s[i], d, sizeof(d));
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", d);
-	}
-	return buf;
-}
-
-static int load_windows(struct cfg_ctx *c, const struct raw_policy *rp, struct bwe_policy *p)
-{
-	static const char key[] = "policy.windows";
 	char path[KEYPATH_MAX], other[KEYPATH_MAX];
-	size_t i, j;
-	int err;
-
-	if (!present(c, key))
-		return 0;
-	if (!rp->windows_count)
-		return err_at(c, key, "at least one window is required");
-	if (rp->windows_count > BWE_POLICY_WINDOWS_MAX)
-		return err_at(c, path_idx(path, key, BWE_POLICY_WINDOWS_MAX),
-			      "at most %d windows", BWE_POLICY_WINDOWS_MAX);
-	p->n_windows = 0;
-	for (i = 0; i < rp->windows_count; i++) {
-		err = conv_window(c, path_idx(path, key, i), rp->windows[i], p, &p->windows_s[i]);
-		if (err)
-			return err;
-		for (j = 0; j < i; j++)
-			if (p->windows_s[j] == p->windows_s[i])
-				return err_at(c, path, "%s is listed twice (also %s)",
-					      rp->windows[i], path_idx(other, key, j));
-		p->n_windows++;
-	}
-	return 0;
-}
-
-static int load_spike(struct cfg_ctx *c, const struct raw_spike *r, struct bwe_policy *p)
-{
-	static const char base[] = "policy.signals.spike";
-	struct bwe_policy_spike *o = &p->spike;
-	char path[KEYPATH_MAX], list[CY_LINE_MAX], d[BWE_DURATION_STRLEN];
+	struct where item = { .path = path, .line = at->line };
+	size_t size = store_size(r), i, n_ok, j = 0;
+	struct val_pos *v;
 	int err = 0;
 
-	if (r && r->window)
-		err = conv_window(c, path_key(path, base, "window"), r->window, p, &o->window_s);
-	if (!err && r && r->z)
-		err = conv_positive(c, path_key(path, base, "z"), r->z, BWE_CFG_Z_MAX, &o->z);
-	if (!err && r && r->min_rate)
-		err = conv_rate(c, path_key(path, base, "min_rate"), r->min_rate, &o->min_rate);
-	if (!err && r && r->sustain)
-		err = conv_u32(c, path_key(path, base, "sustain"), r->sustain, 1,
-			       BWE_CFG_SUSTAIN_MAX, &o->sustain);
-	if (!err && r && r->min_sd_share)
-		err = conv_share(c, path_key(path, base, "min_sd_share"), r->min_sd_share,
-				 &o->min_sd_share);
-	if (!err && r && r->min_sd_rate)
-		err = conv_rate(c, path_key(path, base, "min_sd_rate"), r->min_sd_rate,
-				&o->min_sd_rate);
-	if (err || bwe_policy_window_index(p, o->window_s) >= 0)
-		return err;
-	/* also when only policy.windows changed: the default 5m may be gone */
-	bwe_duration_fmt(o->window_s, d, sizeof(d));
-	return err_at(c, path_key(path, base, "window"),
-		      "%s%s is not one of policy.windows (%s)", d,
-		      r && r->window ? "" : " (the default)", fmt_windows(p, list, sizeof(list)));
-}
-
-static int load_signals(struct cfg_ctx *c, const struct raw_signals *rs, struct bwe_policy *p)
-{
-	static const char base[] = "policy.signals";
-	const struct raw_blocklist *bl = rs ? rs->blocklist : NULL;
-	const struct raw_nonstd *ns = rs ? rs->nonstd_ports : NULL;
-	const struct raw_upload *up = rs ? rs->upload_ratio : NULL;
-	const struct raw_fanout *fo = rs ? rs->fanout : NULL;
-	const struct raw_new_host *nh = rs ? rs->new_host : NULL;
-	char sig[KEYPATH_MAX], path[KEYPATH_MAX];
-	int err;
-
-	err = load_spike(c, rs ? rs->spike : NULL, p);
-
-	path_key(sig, base, "blocklist");
-	if (!err && bl && bl->min_hits)
-		err = conv_uint(c, path_key(path, sig, "min_hits"), bl->min_hits, 1,
-				BWE_CFG_HITS_MAX, &p->blocklist.min_hits);
-	if (!err && bl && bl->window)
-		err = conv_window(c, path_key(path, sig, "window"), bl->window, p,
-				  &p->blocklist.window_s);
-
-	path_key(sig, base, "nonstd_ports");
-	if (!err && ns && ns->share)
-		err = conv_share(c, path_key(path, sig, "share"), ns->share, &p->nonstd_ports.share);
-	if (!err && ns && ns->min_bytes)
-		err = conv_size(c, path_key(path, sig, "min_bytes"), ns->min_bytes, 0,
-				BWE_CFG_VOLUME_MAX, &p->nonstd_ports.min_bytes);
-	if (!err && ns && ns->window)
-		err = conv_window(c, path_key(path, sig, "window"), ns->window, p,
-				  &p->nonstd_ports.window_s);
-
-	path_key(sig, base, "upload_ratio");
-	if (!err && up && up->ratio)
-		err = conv_positive(c, path_key(path, sig, "ratio"), up->ratio, BWE_CFG_RATIO_MAX,
-				    &p->upload_ratio.ratio);
-	if (!err && up && up->min_bytes)
-		err = conv_size(c, path_key(path, sig, "min_bytes"), up->min_bytes, 0,
-				BWE_CFG_VOLUME_MAX, &p->upload_ratio.min_bytes);
-	if (!err && up && up->window)
-		err = conv_window(c, path_key(path, sig, "window"), up->window, p,
-				  &p->upload_ratio.window_s);
-
-	path_key(sig, base, "fanout");
-	if (!err && fo && fo->peers)
-		err = conv_u32(c, path_key(path, sig, "peers"), fo->peers, 1, BWE_CFG_PEERS_MAX,
-			       &p->fanout.peers);
-	if (!err && fo && fo->ports)
-		err = conv_u32(c, path_key(path, sig, "ports"), fo->ports, 1, BWE_CFG_PORTS_MAX,
-			       &p->fanout.ports);
-	if (!err && fo && fo->window)
-		err = conv_window(c, path_key(path, sig, "window"), fo->window, p,
-				  &p->fanout.window_s);
-
-	path_key(sig, base, "new_host");
-	if (!err && nh && nh->bytes)
-		err = conv_size(c, path_key(path, sig, "bytes"), nh->bytes, 1, BWE_CFG_VOLUME_MAX,
-				&p->new_host.bytes);
-	if (!err && nh && nh->window)
-		err = conv_window(c, path_key(path, sig, "window"), nh->window, p,
-				  &p->new_host.window_s);
+	v = calloc(count, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (n_ok = 0; n_ok < count; n_ok++) {
+		path_idx(path, at->path, n_ok);
+		item.line = seq ? seq->kids[n_ok].line : at->line;
+		v[n_ok].i = n_ok;
+		err = r->conv(c, r, &item, seq ? seq->kids[n_ok].text : r->def_list[n_ok],
+			      &v[n_ok].v);
+		if (err)
+			break;
+	}
+	for (i = 0; !err && i < count; i++)
+		err = store(r, &v[i].v, arr + i * size);
+	/* a repeat before the first bad entry is the first error in the file */
+	i = (r->flags & F_UNIQUE) && err != -ENOMEM ? val_first_repeat(v, n_ok, &j) : n_ok;
+	if (i < n_ok) {
+		path_idx(path, at->path, i);
+		item.line = seq ? seq->kids[i].line : at->line;
+		err = err_at(c, &item, "%s%s%s%s is listed twice (also %s)",
+			     r->dup ? r->dup : "", r->dup ? "" : "\"",
+			     seq ? seq->kids[i].text : r->def_list[i],
+			     r->dup ? "" : "\"", path_idx(other, at->path, j));
+	}
+	free(v);
 	return err;
 }
 
-static int conv_rule_name(struct cfg_ctx *c, const char *path, const char *s, char *out)
+/* A K_LIST or K_MAPS row: n its node (NULL: absent), written at base. */
+static int walk_seq(struct cfg_ctx *c, const struct row *r, const struct node *n,
+		    const struct where *at, char *base)
 {
-	static const char chars[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
-	size_t n = strlen(s);
+	size_t size = r->kind == K_MAPS ? r->sub->size : store_size(r);
+	char path[KEYPATH_MAX];
+	struct where item;
+	size_t count = 0, i;
+	char *arr;
+	int err = 0;
 
-	if (!n || n >= BWE_RULE_NAME_MAX || strspn(s, chars) != n)
-		return err_at(c, path, "\"%s\" is not a rule name (1..%d of A-Z a-z 0-9 _ . -)",
-			      s, BWE_RULE_NAME_MAX - 1);
-	snprintf(out, BWE_RULE_NAME_MAX, "%s", s);
-	return 0;
+	if (!n && (r->flags & F_REQ))
+		return err_at(c, at, "required key missing");
+	if (!n && !r->def_list)
+		return 0;
+	if (n)
+		count = n->kind == N_SEQ ? n->n : 0;	/* else null: none */
+	else
+		while (r->def_list[count])
+			count++;
+	if (n && count < r->min_n)
+		return err_at(c, at, "at least one %s is required", r->noun);
+	if (n && r->max_n && count > r->max_n) {
+		item = (struct where){ path_idx(path, at->path, r->max_n), n->kids[r->max_n].line };
+		return err_at(c, &item, "at most %zu %ss%s", r->max_n, r->noun,
+			      r->more ? r->more : "");
+	}
+	if (r->n_off != NO_COUNT)
+		*(size_t *)(base + r->n_off) = 0;
+	if (!count)
+		return 0;
+	arr = base + r->off;
+	if (r->flags & F_HEAP) {
+		arr = calloc(count, size ? size : 1);
+		if (!arr)
+			return -ENOMEM;
+		*(void **)(base + r->off) = arr;
+	}
+	if (r->kind == K_LIST) {
+		err = walk_list(c, r, at, n, arr, count);
+		if (!err && r->n_off != NO_COUNT)
+			*(size_t *)(base + r->n_off) = count;
+		return err;
+	}
+	for (i = 0; !err && i < count; i++) {
+		const struct sect entry = {
+			.map = &n->kids[i], .path = path_idx(path, at->path, i),
+			.line = n->kids[i].line, .base = arr + i * size,
+			.seq_path = at->path, .idx = i,
+		};
+
+		*(size_t *)(base + r->n_off) = i + 1;	/* counted before filled: freed on error */
+		memset(entry.base, 0, size);
+		err = walk_table(c, r->sub, &entry);
+	}
+	return err;
 }
 
-static int load_rule_signals(struct cfg_ctx *c, const char *rpath, const struct raw_rule *rr,
-			     struct bwe_rule *r)
+/* One row over the section s; its node n (NULL: absent). */
+static int walk_row(struct cfg_ctx *c, const struct row *r, const struct node *n,
+		    const struct where *at, char *base)
 {
-	const char *names[BWE_SIG_MAX];
-	char key[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
-	unsigned int v, i, j;
+	struct cfg_val v = { 0 };
+	bool none = !n || (n->null && (r->flags & F_NULL));
 	int err;
 
-	for (i = 0; i < BWE_SIG_MAX; i++)
-		names[i] = bwe_signal_name((enum bwe_signal_id)i);
-	path_key(key, rpath, "signals");
-	if (!present(c, key))
-		return err_at(c, key, "required key missing");
-	if (!rr->signals_count)
-		return err_at(c, key, "at least one signal is required");
-	for (i = 0; i < rr->signals_count; i++) {
-		err = conv_enum(c, path_idx(path, key, i), rr->signals[i], names, BWE_SIG_MAX, &v);
-		if (err)
-			return err;
-		if (r->signals & (1U << v)) {
-			for (j = 0; strcmp(rr->signals[j], rr->signals[i]); j++)
-				;
-			return err_at(c, path, "\"%s\" is listed twice (also %s)", rr->signals[i],
-				      path_idx(other, key, j));
-		}
-		r->signals |= 1U << v;
+	const struct sect sub = {
+		.map = none ? NULL : n, .path = at->path, .line = at->line, .base = base + r->off,
+	};
+
+	switch (r->kind) {
+	case K_MAP:
+		return walk_table(c, r->sub, &sub);
+	case K_LIST:
+	case K_MAPS:
+		return walk_seq(c, r, n, at, base);
+	default:
+		break;
 	}
-	return 0;
+	if (none && (r->flags & F_REQ))
+		return err_at(c, at, "required key missing");
+	if (none)
+		return r->has_def ? store(r, &r->def, base + r->off) : 0;
+	err = r->conv(c, r, at, n->text, &v);
+	return err ? err : store(r, &v, base + r->off);
 }
 
-static int load_rule_ttls(struct cfg_ctx *c, const char *rpath, const struct raw_rule *rr,
-			  __u64 max_ttl, struct bwe_rule *r)
+/* The rows of t over the mapping s->map (NULL: absent, every default). */
+static int walk_table(struct cfg_ctx *c, const struct table *t, const struct sect *s)
 {
-	char key[KEYPATH_MAX], path[KEYPATH_MAX], a[BWE_DURATION_STRLEN], b[BWE_DURATION_STRLEN];
-	bool esc;
+	char child[KEYPATH_MAX];
+	const struct node *n;
+	struct where at;
 	size_t i;
 	int err;
 
-	path_key(key, rpath, "escalation");
-	esc = present(c, key);
-	if (r->action == BWE_RESP_ALERT) {
-		if (rr->ttl)
-			return err_at(c, path_key(path, rpath, "ttl"),
-				      "applies only to throttle and quarantine rules");
-		if (esc)
-			return err_at(c, key, "applies only to throttle and quarantine rules");
-		return 0;
-	}
-	if (!rr->ttl && !esc)
-		return err_at(c, path_key(path, rpath, "ttl"),
-			      "required for a %s rule (or an escalation list)",
-			      bwe_response_name(r->action));
-	bwe_duration_fmt(max_ttl, b, sizeof(b));
-	if (rr->ttl) {
-		err = conv_duration(c, path_key(path, rpath, "ttl"), rr->ttl, 1,
-				    BWE_DURATION_MAX_S, &r->ttl_s);
-		if (err)
-			return err;
-		if (r->ttl_s > max_ttl)
-			return err_at(c, path, "%s is above max_ttl (%s)", rr->ttl, b);
-	}
-	if (!esc)
-		return 0;
-	if (!rr->escalation_count)
-		return err_at(c, key, "at least one step is required");
-	if (rr->escalation_count > BWE_ESCALATION_MAX)
-		return err_at(c, path_idx(path, key, BWE_ESCALATION_MAX), "at most %d steps",
-			      BWE_ESCALATION_MAX);
-	for (i = 0; i < rr->escalation_count; i++) {
-		__u64 *v = &r->escalation_s[i];
+	if (t->init)
+		t->init(s->base);
+	for (i = 0; i < t->n; i++) {
+		const struct row *r = &t->rows[i];
 
-		err = conv_duration(c, path_idx(path, key, i), rr->escalation[i], 1,
-				    BWE_DURATION_MAX_S, v);
+		n = sect_key(s, r->key, child, &at);
+		err = walk_row(c, r, n, &at, s->base);
+		if (!err && s->seq_path && r->kind == K_SCALAR && (r->flags & F_UNIQUE))
+			err = unique_row(c, t, r, s, &at);
+		if (!err && r->check)
+			err = r->check(c, r, n, &at);
 		if (err)
 			return err;
-		if (*v > max_ttl)
-			return err_at(c, path, "%s is above max_ttl (%s)", rr->escalation[i], b);
-		if (i && *v < v[-1]) {
-			bwe_duration_fmt(v[-1], a, sizeof(a));
-			return err_at(c, path, "%s is shorter than the step before (%s)",
-				      rr->escalation[i], a);
-		}
-		r->n_escalation++;
 	}
-	if (rr->ttl && r->escalation_s[0] != r->ttl_s)
-		return err_at(c, path_idx(path, key, 0),
-			      "%s differs from ttl (%s): the first step is the first TTL",
-			      rr->escalation[0], rr->ttl);
-	r->ttl_s = r->escalation_s[0];
-	return 0;
+	return t->check ? t->check(c, s) : 0;
 }
 
-static int load_rule(struct cfg_ctx *c, const char *rpath, const struct raw_rule *rr,
-		     __u64 max_ttl, struct bwe_rule *r)
+/* ---- the keys, for the man page's test ---------------------------------------- */
+
+static int keys_of(const struct table *t, const char *parent,
+		   int (*cb)(const char *path, void *ctx), void *ctx)
 {
-	static const char *const actions[] = { "alert", "throttle", "quarantine" };
-	char path[KEYPATH_MAX];
-	unsigned int v, n = 0, i;
+	char path[KEYPATH_MAX], sub[KEYPATH_MAX];
+	size_t i;
 	int err;
 
-	memset(r, 0, sizeof(*r));
-	r->min_signals = 1;
-	r->cooldown_s = BWE_RULE_COOLDOWN_S;
-	r->repeat_window_s = BWE_RULE_REPEAT_WINDOW_S;
+	for (i = 0; i < t->n; i++) {
+		const struct row *r = &t->rows[i];
 
-	path_key(path, rpath, "name");
-	if (!rr->name)
-		return err_at(c, path, "required key missing");
-	err = conv_rule_name(c, path, rr->name, r->name);
-	if (!err)
-		err = load_rule_signals(c, rpath, rr, r);
-	if (err)
-		return err;
-	for (i = 0; i < BWE_SIG_MAX; i++)
-		n += !!(r->signals & (1U << i));
-	if (rr->min_signals) {
-		err = conv_u32(c, path_key(path, rpath, "min_signals"), rr->min_signals, 1,
-			       BWE_SIG_MAX, &r->min_signals);
+		err = cb(path_key(path, parent, r->key), ctx);
+		if (!err && r->sub)
+			err = keys_of(r->sub, r->kind == K_MAPS ? path_fmt(sub, "%s[]", path) : path,
+				      cb, ctx);
 		if (err)
 			return err;
-		if (r->min_signals > n)
-			return err_at(c, path, "%u is more than the %u signal%s listed",
-				      r->min_signals, n, n == 1 ? "" : "s");
-	}
-	path_key(path, rpath, "action");
-	if (!rr->action)
-		return err_at(c, path, "required key missing");
-	err = conv_enum(c, path, rr->action, actions, ARRAY_SIZE(actions), &v);
-	if (err)
-		return err;
-	r->action = (enum bwe_response)(BWE_RESP_ALERT + v);
-
-	path_key(path, rpath, "rate");
-	if (r->action == BWE_RESP_THROTTLE && !rr->rate)
-		return err_at(c, path, "required for a throttle rule");
-	if (r->action != BWE_RESP_THROTTLE && rr->rate)
-		return err_at(c, path, "applies only to throttle rules");
-	if (rr->rate) {
-		err = conv_rate(c, path, rr->rate, &r->rate);
-		if (err)
-			return err;
-	}
-	err = load_rule_ttls(c, rpath, rr, max_ttl, r);
-	if (!err && rr->cooldown)
-		err = conv_duration(c, path_key(path, rpath, "cooldown"), rr->cooldown, 1,
-				    BWE_CFG_COOLDOWN_MAX_S, &r->cooldown_s);
-	if (!err && rr->repeat_window)
-		err = conv_duration(c, path_key(path, rpath, "repeat_window"), rr->repeat_window,
-				    1, BWE_DURATION_MAX_S, &r->repeat_window_s);
-	return err;
-}
-
-static int load_rules(struct cfg_ctx *c, const struct raw_policy *rp, __u64 max_ttl,
-		      struct bwe_policy *p)
-{
-	static const char key[] = "policy.rules";
-	char rpath[KEYPATH_MAX], path[KEYPATH_MAX], other[KEYPATH_MAX];
-	size_t i, j;
-	int err;
-
-	if (!rp || !present(c, key)) {
-		/* the default rules, their TTLs cut to max_ttl */
-		for (i = 0; i < p->n_rules; i++) {
-			if (p->rules[i].ttl_s > max_ttl)
-				p->rules[i].ttl_s = max_ttl;
-			for (j = 0; j < p->rules[i].n_escalation; j++)
-				if (p->rules[i].escalation_s[j] > max_ttl)
-					p->rules[i].escalation_s[j] = max_ttl;
-		}
-		return 0;
-	}
-	p->n_rules = 0;
-	if (rp->rules_count > BWE_POLICY_RULES_MAX)
-		return err_at(c, path_idx(path, key, BWE_POLICY_RULES_MAX), "at most %d rules",
-			      BWE_POLICY_RULES_MAX);
-	for (i = 0; i < rp->rules_count; i++) {
-		path_idx(rpath, key, i);
-		err = load_rule(c, rpath, &rp->rules[i], max_ttl, &p->rules[i]);
-		if (err)
-			return err;
-		for (j = 0; j < i; j++)
-			if (!strcmp(p->rules[j].name, p->rules[i].name))
-				return err_at(c, path_key(path, rpath, "name"),
-					      "duplicate rule name \"%s\" (also %s)",
-					      p->rules[i].name, path_idx(other, key, j));
-		p->n_rules++;
 	}
 	return 0;
 }
 
-static int load_policy(struct cfg_ctx *c, const struct raw_policy *rp, struct bwe_cfgfile *cfg)
+int bwe_config_keys(int (*cb)(const char *path, void *ctx), void *ctx)
 {
-	struct bwe_policy *p = &cfg->policy;
-	struct bwe_cfg_prefixes never = { 0 };
-	char a[BWE_DURATION_STRLEN], b[BWE_DURATION_STRLEN];
-	int err = 0;
-
-	bwe_policy_default(p);
-	if (!rp)
-		return load_rules(c, NULL, cfg->max_ttl_s, p);
-	if (rp->monitor_only)
-		err = conv_bool(c, "policy.monitor_only", rp->monitor_only, &p->monitor_only);
-	if (!err && rp->interval)
-		err = conv_duration(c, "policy.interval", rp->interval, 1, BWE_CFG_INTERVAL_MAX_S,
-				    &p->interval_s);
-	if (!err && rp->learning_period)
-		err = conv_duration(c, "policy.learning_period", rp->learning_period, 1,
-				    BWE_CFG_LEARNING_MAX_S, &p->learning_s);
-	if (!err && p->learning_s < p->interval_s) {
-		bwe_duration_fmt(p->learning_s, a, sizeof(a));
-		bwe_duration_fmt(p->interval_s, b, sizeof(b));
-		err = err_at(c, "policy.learning_period", "%s is shorter than the interval (%s)",
-			     a, b);
-	}
-	if (!err && rp->hour_of_week)
-		err = conv_bool(c, "policy.hour_of_week", rp->hour_of_week, &p->hour_of_week);
-	if (!err)
-		err = load_windows(c, rp, p);
-	if (!err) {
-		err = conv_prefixes(c, "policy.never_quarantine", rp->never_quarantine,
-				    rp->never_quarantine_count, NULL, 0, &never);
-		p->never_quarantine.v = never.v;	/* freed with cfg, also on error */
-		p->never_quarantine.n = never.n;
-	}
-	if (!err && rp->max_quarantines_per_hour)
-		err = conv_u32(c, "policy.max_quarantines_per_hour", rp->max_quarantines_per_hour,
-			       0, BWE_QUARANTINES_PER_HOUR_MAX, &p->max_quarantines_per_hour);
-	if (!err)
-		err = load_signals(c, rp->signals, p);
-	if (!err)
-		err = load_rules(c, rp, cfg->max_ttl_s, p);
-	return err;
-}
-
-static int load_all(struct cfg_ctx *c, const struct raw_cfg *r, struct bwe_cfgfile *cfg)
-{
-	int err;
-
-	err = load_ifaces(c, r, cfg);
-	if (!err && present(c, "internal_networks") && !r->internal_networks_count)
-		err = err_at(c, "internal_networks", "at least one prefix is required");
-	if (!err)
-		err = conv_prefixes(c, "internal_networks", r->internal_networks,
-				    r->internal_networks_count, internal_default,
-				    ARRAY_SIZE(internal_default), &cfg->internal);
-	if (!err)
-		err = conv_prefixes(c, "exempt", r->exempt, r->exempt_count, NULL, 0,
-				    &cfg->exempt);
-	if (!err)
-		err = conv_prefixes(c, "allowlist", r->allowlist, r->allowlist_count,
-				    NULL, 0, &cfg->allowlist);
-	if (!err)
-		err = conv_ports(c, r, cfg);
-	if (!err)
-		err = load_maps(c, r->maps, cfg);
-	if (!err)
-		err = check_netclass_room(c, cfg);
-	if (!err)
-		err = load_paths(c, r->paths, cfg);
-	if (!err)
-		err = load_group(c, r->control_group, cfg);
-	if (!err)
-		err = load_globals(c, r, cfg);
-	if (!err)
-		err = load_feeds(c, r, cfg);
-	if (!err)
-		err = load_policy(c, r->policy, cfg);
-	return err;
+	return keys_of(&top_table, "", cb, ctx);
 }
 
 /* ---- file and entry points ---------------------------------------------- */
@@ -2202,6 +1879,7 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 	free(cfg->paths.socket);
 	free(cfg->paths.event_log);
 	free(cfg->control_group);
+	free(cfg->sandbox_user);
 	for (i = 0; i < cfg->n_feeds; i++) {
 		free(cfg->feeds[i].name);
 		free(cfg->feeds[i].source);
@@ -2215,20 +1893,10 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_t errlen)
 {
 	struct cfg_ctx c = { .file = path, .err = err, .errlen = errlen };
-	const cyaml_config_t cy_cfg = {
-		.log_fn = cy_log,
-		.log_ctx = &c,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_DEFAULT,	/* unknown keys are errors */
-	};
-	static const struct raw_cfg raw_empty;
-	struct bwe_cfgfile *cfg = NULL;
-	struct raw_cfg *raw = NULL;
+	struct node root = { .kind = N_SCALAR };
+	struct sect top = { .map = &root, .path = "" };
 	unsigned char *buf = NULL;
-	cyaml_err_t cy;
 	size_t len = 0;
-	bool empty;
 	int ret;
 
 	if (err && errlen)
@@ -2239,45 +1907,35 @@ int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_
 		return -EINVAL;
 	}
 	ret = read_file(&c, &buf, &len);
+	if (!ret)
+		ret = build_file(&c, buf, len, &root);
 	if (ret)
 		goto cleanup;
-	ret = scan_file(&c, buf, len, &empty);
-	if (ret)
-		goto cleanup;
-	if (empty) {
+	if (root.kind != N_MAP) {
 		ret = cfg_err(&c, 0, "interfaces", "required key missing (the file has no settings)");
 		goto cleanup;
 	}
-	cy = cyaml_load_data(buf, len, &cy_cfg, &schema_top, (cyaml_data_t **)&raw, NULL);
-	if (cy != CYAML_OK) {
-		ret = cy_report(&c, cy);
-		goto cleanup;
-	}
-
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	cfg->path = strdup(path);
-	if (!cfg->path) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	/* A mapping with no known key ("{}") loads as NULL. */
-	ret = load_all(&c, raw ? raw : &raw_empty, cfg);
+	ret = shape_map(&c, &top_table, &root, "");
 	if (ret)
 		goto cleanup;
-	*out = cfg;
-	cfg = NULL;
+	c.cfg = calloc(1, sizeof(*c.cfg));
+	if (!c.cfg) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	c.cfg->path = strdup(path);
+	top.base = c.cfg;
+	ret = c.cfg->path ? walk_table(&c, &top_table, &top) : -ENOMEM;
+	if (ret)
+		goto cleanup;
+	*out = c.cfg;
+	c.cfg = NULL;
 cleanup:
 	if (ret == -ENOMEM && err && errlen && !err[0])
 		cfg_err(&c, 0, NULL, "out of memory");
-	bwe_config_free(cfg);
-	if (raw)
-		cyaml_free(&cy_cfg, &schema_top, raw, 0);
+	bwe_config_free(c.cfg);
+	node_free(&root);
 	free(buf);
-	lm_free(&c.lm);
 	return ret;
 }
 

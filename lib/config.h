@@ -6,12 +6,14 @@
  * include this file.
  *
  * Contract:
- *  - bwe_config_load() reads one YAML document whose shape is checked by a
- *    libcyaml schema (unknown keys and wrong node kinds are errors); every
- *    scalar is then converted by the project's strict parsers (addr.h,
- *    units.h) and checked against the limits below. A struct is handed out
- *    only when the whole file is valid: every field is then set (absent
- *    keys hold their documented default) and every value is within limits.
+ *  - bwe_config_load() reads one YAML document with libyaml and checks it
+ *    against one table of keys in config.c (a row a key: YAML path, kind,
+ *    converter, limits, default, required): unknown keys, duplicate keys
+ *    and wrong node kinds are errors; every scalar is converted by the
+ *    project's strict parsers (addr.h, units.h) and checked against the
+ *    limits below. A struct is handed out only when the whole file is
+ *    valid: every field is then set (absent keys hold their documented
+ *    default) and every value is within limits.
  *  - On failure *out is untouched, the return value is -EINVAL for any
  *    content error, -errno for an I/O error (-ENOENT, -EACCES, -EISDIR,
  *    -EFBIG over BWE_CFG_FILE_MAX) or -ENOMEM, and err (when errlen > 0)
@@ -23,8 +25,7 @@
  *    "interfaces[1].name", "paths.socket", "feeds[0].refresh".
  *  - Everything in the struct is owned by it; free with bwe_config_free()
  *    (NULL-safe).
- *  - The loader keeps no global state and never logs: libcyaml's messages
- *    are captured and turned into the err line above.
+ *  - The loader keeps no global state and never logs.
  */
 #ifndef BWE_CONFIG_H
 #define BWE_CONFIG_H
@@ -57,6 +58,8 @@
 #define BWE_CFG_EVENT_LOG	"/var/log/bwenforce/events.json"
 #define BWE_CFG_SOCKET_PATH_MAX	107		/* bytes: sun_path minus the NUL */
 #define BWE_CFG_GROUP_NAME_MAX	32		/* bytes of a group name */
+#define BWE_CFG_SANDBOX_USER	"nobody"	/* default sandbox_user */
+#define BWE_CFG_USER_NAME_MAX	32		/* bytes of a user name */
 
 #define BWE_CFG_EVENT_DEDUP_S	60ULL			/* seconds */
 #define BWE_CFG_EVENT_DEDUP_MAX_S BWE_SECS_PER_DAY	/* seconds */
@@ -158,6 +161,12 @@ struct bwe_cfgfile {
 		char *pin_dir, *state_dir, *socket, *event_log;
 	} paths;
 	char *control_group;	/* may use the socket besides root; NULL: none */
+	/*
+	 * The unprivileged user that bwctld's feed worker (and later other
+	 * network-facing children) runs as: [a-z_][a-z0-9_-]*, at most
+	 * BWE_CFG_USER_NAME_MAX bytes; default BWE_CFG_SANDBOX_USER.
+	 */
+	char *sandbox_user;
 	int monitor_only;	/* global dry run; default false */
 	__u64 event_dedup_s;	/* seconds; default 60 */
 	__u64 max_ttl_s;	/* longest TTL a command may set, seconds; default 30d */
@@ -175,10 +184,6 @@ struct bwe_cfgfile {
 };
 
 /*
- * Load and validate. On error returns -EINVAL (or -errno for I/O) and
- * writes "FILE:LINE: reason" (LINE when known; always the file) into err.
- */
-/*
  * The burst of a throttle given no --burst: default_burst, or a quarter of
  * a second of the rate (at least BWE_CFG_BURST_AUTO_MIN). A shorter bucket
  * empties between a TCP sender's retransmission timeouts and halves its
@@ -186,7 +191,18 @@ struct bwe_cfgfile {
  */
 __u64 bwe_default_burst(const struct bwe_cfgfile *cfg, __u64 rate);
 
+/*
+ * Load and validate. On error returns -EINVAL (or -errno for I/O) and
+ * writes "FILE:LINE: reason" (LINE when known; always the file) into err.
+ */
 int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_t errlen);
+/*
+ * Every key of the format, outermost first, in the loader's order, as a
+ * dotted path with "[]" after a sequence of mappings: "interfaces",
+ * "interfaces[].name", ..., "policy.rules[].ttl". Stops at, and returns,
+ * the first non-zero value cb returns; else 0.
+ */
+int bwe_config_keys(int (*cb)(const char *path, void *ctx), void *ctx);
 void bwe_config_free(struct bwe_cfgfile *cfg);
 /* "auto", "native", "generic"; "?" for a value outside the enum. */
 const char *bwe_attach_mode_name(enum bwe_attach_mode m);

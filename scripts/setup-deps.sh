@@ -7,7 +7,7 @@ set -eu
 
 PKGS="make gcc clang clang-format llvm pkg-config libc6-dev linux-libc-dev \
 libbpf-dev libxdp-dev xdp-tools bpftool \
-libnl-3-dev libnl-route-3-dev libjson-c-dev libcyaml-dev \
+libnl-3-dev libnl-route-3-dev libjson-c-dev libyaml-dev \
 libcurl4-openssl-dev libcmocka-dev \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 jq procps psmisc util-linux coreutils \

@@ -93,6 +93,18 @@ static void check_error(const char *desc, const char *file, int got_ret,
 		fail_msg("%s: err \"%s\" holds a newline", desc, err);
 }
 
+/* Loading yaml fails with -EINVAL at line, saying want. */
+static void check_text(const char *desc, const char *yaml, unsigned int line, const char *want)
+{
+	struct bwe_cfgfile *c = NULL;
+	char err[BWE_CFG_ERR_LEN];
+	int ret;
+
+	memset(err, 'x', sizeof(err));
+	ret = load_text(yaml, &c, err, sizeof(err));
+	check_error(desc, tmpfile_path, ret, c, err, -EINVAL, line, want);
+}
+
 static const struct bwe_prefix *pfx(const char *s)
 {
 	static struct bwe_prefix p;
@@ -138,6 +150,7 @@ static void assert_defaults_except_ifaces(const struct bwe_cfgfile *c)
 	assert_string_equal(c->paths.socket, "/run/bwenforce/bwctld.sock");
 	assert_string_equal(c->paths.event_log, "/var/log/bwenforce/events.json");
 	assert_null(c->control_group);
+	assert_string_equal(c->sandbox_user, "nobody");
 	assert_int_equal(c->monitor_only, 0);
 	assert_int_equal(c->event_dedup_s, 60);
 	assert_int_equal(c->max_ttl_s, 30 * 24 * 3600);
@@ -358,7 +371,7 @@ static const struct {
 	{ "unknown feed key", FEED "    refrsh: 1h\n", 6,
 	  "feeds[0]: unknown key \"refrsh\" (did you mean \"refresh\"?)" },
 
-	/* node kinds (libcyaml's schema) */
+	/* node kinds (the tables in config.c) */
 	{ "interfaces as names", "interfaces: [lan0]\n", 1,
 	  "interfaces[0]: expected a mapping, found a scalar value" },
 	{ "interfaces as scalar", "interfaces: lan0\n", 1,
@@ -445,6 +458,10 @@ static const struct {
 	  "control_group: \"-wheel\" is not a group name" },
 	{ "group with space", IF "control_group: \"bw admin\"\n", 3,
 	  "control_group: \"bw admin\" is not a group name" },
+	{ "user upper case", IF "sandbox_user: Nobody\n", 3,
+	  "sandbox_user: \"Nobody\" is not a user name (1..32 of a-z 0-9 _ -, starting with a-z or _)" },
+	{ "user as list", IF "sandbox_user: [ nobody ]\n", 3,
+	  "sandbox_user: expected a scalar value, found a sequence" },
 
 	/* scalars */
 	{ "bool maybe", IF "monitor_only: maybe\n", 3,
@@ -554,19 +571,12 @@ static const struct {
 
 static void test_errors(void **state)
 {
-	char err[BWE_CFG_ERR_LEN];
-	struct bwe_cfgfile *c;
 	size_t i;
-	int ret;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(error_cases); i++) {
-		c = NULL;
-		memset(err, 'x', sizeof(err));
-		ret = load_text(error_cases[i].yaml, &c, err, sizeof(err));
-		check_error(error_cases[i].desc, tmpfile_path, ret, c, err, -EINVAL,
-			    error_cases[i].line, error_cases[i].want);
-	}
+	for (i = 0; i < ARRAY_SIZE(error_cases); i++)
+		check_text(error_cases[i].desc, error_cases[i].yaml, error_cases[i].line,
+			   error_cases[i].want);
 }
 
 /* The same errors from fixture files, with the messages quoted in the brief. */
@@ -696,6 +706,145 @@ static void test_err_buffer(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 	assert_int_equal(bwe_config_load(NULL, &c, small, sizeof(small)), -EINVAL);
 	bwe_config_free(NULL);
+}
+
+/* sandbox_user: [a-z_][a-z0-9_-]*, 1..32 bytes (the default is in assert_defaults_*). */
+static void test_sandbox_user(void **state)
+{
+	static const char *const valid[] = {
+		"bwfeed", "_bwe", "bw-feed_1", "abcdefghijklmnopqrstuvwxyz_01234",
+	};
+	static const char *const invalid[] = {
+		"Nobody", "1feed", "-feed", "bw.feed", "bw feed", "\"\"",
+		"abcdefghijklmnopqrstuvwxyz_012345",	/* 33 bytes */
+	};
+	char text[TEXT_MAX], err[BWE_CFG_ERR_LEN], want[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(valid); i++) {
+		snprintf(text, sizeof(text), IF "sandbox_user: %s\n", valid[i]);
+		if (load_text(text, &c, err, sizeof(err)))
+			fail_msg("%s: %s", valid[i], err);
+		assert_string_equal(c->sandbox_user, valid[i]);
+		bwe_config_free(c);
+		c = NULL;
+	}
+	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
+		snprintf(text, sizeof(text), IF "sandbox_user: %s\n", invalid[i]);
+		snprintf(want, sizeof(want), "sandbox_user: \"%s\" is not a user name",
+			 strcmp(invalid[i], "\"\"") ? invalid[i] : "");
+		check_text(invalid[i], text, 3, want);
+	}
+}
+
+/* ---- the table of keys and the man page ------------------------------------- */
+
+#define MANPAGE		"docs/man/bwenforce.yaml.5"
+#define KEYS_MAX	256	/* keys of the format */
+#define KEY_LEN		128	/* bytes of a dotted key path */
+#define MAN_DEPTH_MAX	8	/* .RS levels in KEYS */
+
+struct keylist {
+	char path[KEYS_MAX][KEY_LEN];
+	size_t n;
+};
+
+/* "feeds[].name" is documented as "name" under "feeds": "feeds.name". */
+static int add_table_key(const char *path, void *ctx)
+{
+	struct keylist *k = ctx;
+	char *d;
+
+	assert_true(k->n < KEYS_MAX);
+	assert_true(strlen(path) < KEY_LEN);
+	for (d = k->path[k->n]; *path; path++)
+		if (*path != '[' && *path != ']')
+			*d++ = *path;
+	*d = '\0';
+	k->n++;
+	return 0;
+}
+
+/*
+ * The keys of the man page's KEYS section: a ".B key" right after a ".TP",
+ * nested by ".RS" / ".RE" under the key before the ".RS".
+ */
+static void man_keys(struct keylist *k)
+{
+	char line[1024], stack[MAN_DEPTH_MAX][KEY_LEN], last[KEY_LEN] = "";
+	bool in_keys = false, after_tp = false;
+	size_t depth = 0, i, used;
+	FILE *f = fopen(MANPAGE, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, ".SH ", 4))
+			in_keys = !strcmp(line, ".SH KEYS");
+		if (!in_keys)
+			continue;
+		if (!strcmp(line, ".RS")) {
+			assert_true(depth < MAN_DEPTH_MAX);
+			memcpy(stack[depth++], last, sizeof(last));
+		} else if (!strcmp(line, ".RE")) {
+			assert_true(depth > 0);
+			depth--;
+		} else if (after_tp && !strncmp(line, ".B ", 3)) {
+			assert_true(k->n < KEYS_MAX);
+			snprintf(last, sizeof(last), "%.*s", KEY_LEN - 1, line + 3);
+			for (used = 0, i = 0; i < depth; i++)
+				used += (size_t)snprintf(k->path[k->n] + used, KEY_LEN - used,
+							 "%s.", stack[i]);
+			snprintf(k->path[k->n] + used, KEY_LEN - used, "%s", last);
+			k->n++;
+		}
+		after_tp = !strcmp(line, ".TP");
+	}
+	fclose(f);
+	assert_int_equal(depth, 0);
+}
+
+static bool keylist_has(const struct keylist *k, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (!strcmp(k->path[i], path))
+			return true;
+	return false;
+}
+
+/* Stops the walk at the first key: its non-zero value comes back. */
+static int stop_at_first(const char *path, void *ctx)
+{
+	(void)ctx;
+	return !strcmp(path, "interfaces") ? 42 : -1;
+}
+
+/* Every key the loader knows is in bwenforce.yaml(5), and nothing else is. */
+static void test_keys_documented(void **state)
+{
+	static struct keylist table, man;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(bwe_config_keys(add_table_key, &table), 0);
+	man_keys(&man);
+	assert_true(table.n > 0);
+	assert_true(keylist_has(&table, "feeds.refresh"));
+	assert_true(keylist_has(&table, "policy.signals.spike.z"));
+	assert_true(keylist_has(&table, "sandbox_user"));
+	for (i = 0; i < table.n; i++)
+		if (!keylist_has(&man, table.path[i]))
+			fail_msg("key %s is not in %s", table.path[i], MANPAGE);
+	for (i = 0; i < man.n; i++)
+		if (!keylist_has(&table, man.path[i]))
+			fail_msg("%s documents %s, which the loader does not know", MANPAGE,
+				 man.path[i]);
+	assert_int_equal(table.n, man.n);
+	assert_int_equal(bwe_config_keys(stop_at_first, NULL), 42);
 }
 
 static void test_names(void **state)
@@ -1168,19 +1317,12 @@ static const struct {
 
 static void test_policy_errors(void **state)
 {
-	char err[BWE_CFG_ERR_LEN];
-	struct bwe_cfgfile *c;
 	size_t i;
-	int ret;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(policy_error_cases); i++) {
-		c = NULL;
-		memset(err, 'x', sizeof(err));
-		ret = load_text(policy_error_cases[i].yaml, &c, err, sizeof(err));
-		check_error(policy_error_cases[i].desc, tmpfile_path, ret, c, err, -EINVAL,
-			    policy_error_cases[i].line, policy_error_cases[i].want);
-	}
+	for (i = 0; i < ARRAY_SIZE(policy_error_cases); i++)
+		check_text(policy_error_cases[i].desc, policy_error_cases[i].yaml,
+			   policy_error_cases[i].line, policy_error_cases[i].want);
 }
 
 /* One rule more than BWE_POLICY_RULES_MAX. */
@@ -1217,6 +1359,8 @@ int main(void)
 		cmocka_unit_test(test_netclass_room),
 		cmocka_unit_test(test_io_errors),
 		cmocka_unit_test(test_err_buffer),
+		cmocka_unit_test(test_sandbox_user),
+		cmocka_unit_test(test_keys_documented),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_policy_defaults),
 		cmocka_unit_test(test_policy_full),
