@@ -71,11 +71,9 @@ struct xdp_state {
  * enforce nothing the daemon writes; program-private maps (bwe_scratch)
  * differ between any two loads and do not count.
  */
-static const char *const shared_maps[] = {
-	BWE_MAP_NETCLASS, BWE_MAP_BL_HOST, BWE_MAP_BL_TBL24, BWE_MAP_BL_NET6,
-	BWE_MAP_THROTTLE, BWE_MAP_HOSTS, BWE_MAP_STATS, BWE_MAP_CONFIG,
-	BWE_MAP_PORTS, BWE_MAP_EVENTS, BWE_MAP_EVDEDUP,
-};
+#define SHARED_MAP_NAME(field, pin) pin,
+static const char *const shared_maps[] = { BWE_PINNED_MAPS(SHARED_MAP_NAME) };
+#undef SHARED_MAP_NAME
 #define SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 /* A program's identity: its instructions and its shared maps (ids sorted). */

@@ -301,7 +301,10 @@ static int open_dataplane(struct daemon *d)
 	if (e)
 		return e;
 	e = bwe_dp_open(&d->dp, &opts);
-	if (e)
+	if (e == -EPROTO)
+		log_warnx("cannot load the data plane: the maps pinned in %s are of another "
+			  "ABI version (see above)", opts.pin_dir);
+	else if (e)
 		log_warnx("cannot load the data plane: %s%s", strerror(-e),
 			  e == -EINVAL ? " (pinned maps of another size or layout? "
 					 "bwctl detach, or remove pin_dir)" : "");
