@@ -30,7 +30,8 @@
 /* Variables the child may see; everything else of root's environment stays. */
 static const char *const env_keep[] = {
 	"PATH", "TZ", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-	"no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "BWE_SECCOMP", NULL,
+	"no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "RES_OPTIONS", "BWE_SECCOMP",
+	NULL,
 };
 
 struct bwe_sandbox {

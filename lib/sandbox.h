@@ -21,7 +21,7 @@
  *   conf.user (looked up with getpwnam in the parent, before fork);
  *   capset all zero; setuid(0) verified to fail; PR_SET_NO_NEW_PRIVS 1;
  *   then execve(conf.path, conf.argv) with a short, filtered environment
- *   (PATH, TZ, proxy variables, BWE_SECCOMP). A step that fails ends the
+ *   (PATH, TZ, proxy variables, RES_OPTIONS, BWE_SECCOMP). A step that fails ends the
  *   child with a fixed exit code that bwe_sandbox_describe() names.
  *
  * The child, after its own initialisation, calls bwe_sandbox_enter() with
