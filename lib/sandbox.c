@@ -155,10 +155,9 @@ unsigned int bwe_sandbox_restarts(const struct bwe_sandbox *sb)
 
 /* ---- between fork and exec: async-signal-safe calls only ---------------------- */
 
-static void drop_caps(void)
+/* Ambient and bounding sets; needs CAP_SETPCAP, so before the uid change. */
+static void drop_cap_sets(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	int cap;
 
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
@@ -169,6 +168,14 @@ static void drop_caps(void)
 				break;	/* past the kernel's last capability */
 			_exit(BWE_SANDBOX_EXIT_CAPS);
 		}
+}
+
+/* Effective, permitted, inheritable: the uid change cleared them; make it explicit. */
+static void clear_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &h, data))
 		_exit(BWE_SANDBOX_EXIT_CAPS);
@@ -194,12 +201,11 @@ static void child_exec(const struct bwe_sandbox *sb, int sock, char **envp)
 	    close_range(BWE_SANDBOX_FD + 1, ~0U, 0))
 		_exit(BWE_SANDBOX_EXIT_FDS);
 
-	/* bounding set and ambient need CAP_SETPCAP: before the uid change */
-	drop_caps();
+	drop_cap_sets();
 	if (setgroups(0, NULL) || setresgid(sb->gid, sb->gid, sb->gid) ||
 	    setresuid(sb->uid, sb->uid, sb->uid))
 		_exit(BWE_SANDBOX_EXIT_USER);
-	drop_caps();	/* the uid change cleared them; make it explicit */
+	clear_caps();
 	if (setuid(0) == 0 || setgid(0) == 0)
 		_exit(BWE_SANDBOX_EXIT_USER);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

@@ -8,6 +8,8 @@
  *   feedworker --violate WHAT   enter the feed worker's seccomp profile,
  *                               then break it: WHAT = ptrace | open-write |
  *                               execve; must die of SIGSYS
+ *   feedworker --garbage        answer the first request with an indicator
+ *                               of prefix length 200 (the parent must refuse)
  *
  * Exit status: 0 the parent closed the socket, 1 the worker failed, 2 bad
  * usage, 3 a violation was NOT stopped.
@@ -19,6 +21,7 @@
 #include <sys/ptrace.h>
 
 #include "feedwork.h"
+#include "wire.h"
 
 static int violate(const char *what)
 {
@@ -40,12 +43,35 @@ static int violate(const char *what)
 	return 3;
 }
 
+static int garbage(void)
+{
+	struct bwe_wire_result r = { .accepted = 1 };
+	struct bwe_job_ind ind = { .line = 1 };
+	struct bwe_wire_buf b = { 0 };
+	struct bwe_wire_hdr h;
+	ssize_t n;
+
+	n = read(BWE_SANDBOX_FD, &h, sizeof(h));
+	if (n != (ssize_t)sizeof(h))
+		return 1;
+	ind.pfx.plen = 200;
+	if (bwe_wire_put_frame(&b, BWE_WIRE_RES_RESULT, h.job, &r, sizeof(r)) ||
+	    bwe_wire_put_ind(&b, h.job, &ind) ||
+	    write(BWE_SANDBOX_FD, b.p, b.len) != (ssize_t)b.len)
+		return 1;
+	bwe_wire_buf_free(&b);
+	pause();	/* the parent kills it */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--violate"))
 		return violate(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--garbage"))
+		return garbage();
 	if (argc != 1) {
-		fprintf(stderr, "usage: feedworker [--violate ptrace|open-write|execve]\n");
+		fprintf(stderr, "usage: feedworker [--violate ptrace|open-write|execve | --garbage]\n");
 		return 2;
 	}
 	return bwe_feedwork_main(BWE_SANDBOX_FD, NULL) ? 1 : 0;
