@@ -468,11 +468,21 @@ static const struct bwe_job_result *h_fetch(struct harness *h, int port, const c
 	return &h->res[want - 1];
 }
 
+/* Stopped by the teardown too: a failed assertion leaves the test early. */
+static struct server fetch_server;
+
+static int stop_fetch_server(void **state)
+{
+	(void)state;
+	server_stop(&fetch_server);
+	return 0;
+}
+
 static void test_fetch_http(void **state)
 {
 	char *const argv[] = { (char *)"feedworker", NULL };
 	struct harness h = { 0 };
-	struct server sv = { 0 };
+	struct server *svp = &fetch_server;
 	const struct bwe_job_result *r;
 	char lm[BWE_WIRE_LASTMOD_MAX];
 	size_t len;
@@ -480,10 +490,10 @@ static void test_fetch_http(void **state)
 
 	(void)state;
 	assert_non_null(body);
-	server_start(&sv);
+	server_start(svp);
 	h_start(&h, argv);
 
-	r = h_fetch(&h, sv.port, "spamhaus_drop.txt", 1 << 20, NULL);
+	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 1 << 20, NULL);
 	if (r->status)
 		fail_msg("fetch: %d %s", r->status, r->error);
 	assert_int_equal(r->http_status, 200);
@@ -496,22 +506,22 @@ static void test_fetch_http(void **state)
 	snprintf(lm, sizeof(lm), "%s", r->last_modified);
 
 	/* conditional: 304, nothing parsed */
-	r = h_fetch(&h, sv.port, "spamhaus_drop.txt", 1 << 20, lm);
+	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 1 << 20, lm);
 	assert_int_equal(r->status, 0);
 	assert_int_equal(r->http_status, 304);
 	assert_true(r->not_modified);
 	assert_int_equal(r->n_inds, 0);
 	assert_null(r->body);
 
-	r = h_fetch(&h, sv.port, "no_such_file.txt", 1 << 20, NULL);
+	r = h_fetch(&h, svp->port, "no_such_file.txt", 1 << 20, NULL);
 	assert_int_equal(r->status, -EIO);
 	assert_string_equal(r->error, "HTTP status 404");
 
-	r = h_fetch(&h, sv.port, "spamhaus_drop.txt", 100, NULL);
+	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 100, NULL);
 	assert_int_equal(r->status, -EFBIG);
 	assert_string_equal(r->error, "larger than max_bytes (100)");
 
-	r = h_fetch(&h, sv.port, "error_page.html", 1 << 20, NULL);
+	r = h_fetch(&h, svp->port, "error_page.html", 1 << 20, NULL);
 	assert_int_equal(r->status, -EBADMSG);
 	assert_null(r->body);
 
@@ -524,7 +534,7 @@ static void test_fetch_http(void **state)
 		assert_int_equal(st.last_error[0], '\0');
 	}
 	h_stop(&h);
-	server_stop(&sv);
+	server_stop(svp);
 	free(body);
 }
 
@@ -701,7 +711,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_child_credentials),
 		cmocka_unit_test(test_parse_same_as_direct),
-		cmocka_unit_test(test_fetch_http),
+		cmocka_unit_test_teardown(test_fetch_http, stop_fetch_server),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_child_killed),
 		cmocka_unit_test(test_child_garbage),
