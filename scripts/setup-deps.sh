@@ -8,7 +8,7 @@ set -eu
 PKGS="make gcc clang clang-format llvm pkg-config libc6-dev linux-libc-dev \
 libbpf-dev libxdp-dev xdp-tools bpftool \
 libnl-3-dev libnl-route-3-dev libjson-c-dev libyaml-dev \
-libcurl4-openssl-dev libcmocka-dev \
+libcurl4-openssl-dev libcmocka-dev libseccomp-dev \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 jq procps psmisc util-linux coreutils \
 libclang-rt-14-dev"

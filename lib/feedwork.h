@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * feedwork.h - the feed worker: the child process that downloads, resolves
+ * and parses untrusted threat-intel feeds for bwctld. Called only from the
+ * child's entry point (bwctld --feed-worker, the tests' helper tool); the
+ * parent side is fwclient.h.
+ *
+ * Contract:
+ *  - bwe_feedwork_main() runs in a process that sandbox.h already made
+ *    unprivileged (nobody, no capabilities, no_new_privs). It initialises
+ *    libcurl and the resolver, then enters bwe_feedwork_seccomp, then
+ *    serves requests from fd (wire.h framing, blocking I/O) one at a time,
+ *    in order, until the parent closes the socket.
+ *  - FETCH: http:// and https:// only (redirects too, at most
+ *    BWE_FEEDWORK_MAX_REDIRS), If-None-Match / If-Modified-Since from the
+ *    request, the body capped at max_bytes (-EFBIG), the whole transfer
+ *    bounded by timeout_s, CURLOPT_NOSIGNAL. HTTP 304 answers
+ *    not_modified; another status than 200 is -EIO "HTTP status N". A 200
+ *    body is parsed and sent back too (the parent keeps it as last good).
+ *  - PARSE: the body the parent sent (it reads local files itself: the
+ *    child cannot open root's files).
+ *  - Parsing is bwe_feed_parse() (feed.h). Address indicators are sent
+ *    sorted by bwe_wire_prefix_cmp and unique, the first line winning;
+ *    domain indicators go back as domain records in source order (the
+ *    parent decides when to resolve); at most BWE_WIRE_REJECTS_MAX reject
+ *    records, the stats count all. A parse error is the job's status with
+ *    the parser's reason, and no records.
+ *  - RESOLVE: res_query A and AAAA per name; ttl is the smallest answer
+ *    TTL, 0 when nothing resolved (the parent clamps); at most
+ *    BWE_WIRE_ADDRS_MAX addresses, IPv4 mapped, duplicates dropped.
+ *  - Returns 0 when the parent closed the socket, -EBADMSG on a malformed
+ *    request, another -errno when the socket or the sandbox failed. The
+ *    caller turns that into the exit status.
+ */
+#ifndef BWE_FEEDWORK_H
+#define BWE_FEEDWORK_H
+
+#include "sandbox.h"
+
+#define BWE_FEEDWORK_MAX_REDIRS		5
+#define BWE_FEEDWORK_CONNECT_TIMEOUT_S	10
+
+struct bwe_feedwork_opts {
+	const char *user_agent;		/* NULL: "bwenforce" */
+};
+
+/* The syscalls fetching, resolving and parsing need; nothing else. */
+extern const struct bwe_seccomp_profile bwe_feedwork_seccomp;
+
+int bwe_feedwork_main(int fd, const struct bwe_feedwork_opts *o);
+
+#endif /* BWE_FEEDWORK_H */

@@ -1,0 +1,729 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * test_sandbox.c - the feed worker as a real child process (lib/sandbox.c,
+ * lib/feedwork.c, lib/fwclient.c), started from build/tools/feedworker:
+ * its credentials in /proc/PID/status, PARSE results equal to calling
+ * bwe_feed_parse() directly, FETCH from a python3 http.server on
+ * 127.0.0.1 (random port), RESOLVE, a child killed with SIGKILL, a child
+ * that sends garbage, and seccomp violations (SIGSYS).
+ *
+ * Needs root (the child switches to nobody). Run from the repository root.
+ * Every wait is bounded; every child and server is stopped at the end of
+ * its test. The seccomp profile kills (BWE_SECCOMP is cleared).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "feed.h"
+#include "fwclient.h"
+#include "sandbox.h"
+#include "wire.h"
+
+#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
+#define WORKER		"build/tools/feedworker"
+#define FIXTURES	"tests/data/feeds"
+#define REAL_LIST	"../shared/feeds/firehol_level3.netset"
+#define NOW		1780272000LL	/* 2026-06-01T00:00:00Z, as test_feed.c */
+#define WAIT_MS		10000		/* longest wait for one event */
+#define RESULTS_MAX	16
+#define NOBODY_UIDS	"65534\t65534\t65534\t65534"	/* real, effective, saved, fs */
+
+/* ---- harness: one client, one epoll set, results collected ------------------ */
+
+struct harness {
+	struct bwe_fwc *c;
+	int ep;
+	struct bwe_job_result res[RESULTS_MAX];
+	size_t n;
+	char worker[PATH_MAX];
+};
+
+static void on_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
+{
+	struct harness *h = cb_ctx;
+
+	(void)job_ctx;
+	if (h->n < RESULTS_MAX) {
+		h->res[h->n++] = *res;		/* ownership moves to the harness */
+		memset(res, 0, sizeof(*res));
+	}
+}
+
+static void h_start(struct harness *h, char *const *argv)
+{
+	struct bwe_fwc_conf conf = {
+		.sandbox = { .path = h->worker, .argv = argv, .user = "nobody",
+			     .backoff_min_ms = 200, .backoff_max_ms = 2000 },
+		.done = on_done, .cb_ctx = h,
+	};
+
+	assert_non_null(realpath(WORKER, h->worker));
+	h->ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(h->ep >= 0);
+	assert_int_equal(bwe_fwc_new(&conf, &h->c), 0);
+}
+
+static void h_stop(struct harness *h)
+{
+	size_t i;
+
+	bwe_fwc_free(h->c);
+	close(h->ep);
+	for (i = 0; i < h->n; i++)
+		bwe_job_result_free(&h->res[i]);
+	memset(h, 0, sizeof(*h));
+}
+
+/* One turn of an event loop as the daemon would run it. */
+static void h_turn(struct harness *h, int max_ms)
+{
+	epoll_data_t data = { .u64 = 1 };
+	struct epoll_event ev[4];
+	__u64 now = bwe_sandbox_now_ms(), wake = bwe_fwc_next_wakeup(h->c);
+	int i, n, t = max_ms;
+
+	assert_int_equal(bwe_fwc_epoll_sync(h->c, h->ep, data), 0);
+	if (wake && wake < now + (__u64)t)
+		t = wake > now ? (int)(wake - now) : 0;
+	n = epoll_wait(h->ep, ev, ARRAY_SIZE(ev), t);
+	for (i = 0; i < n; i++) {
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			bwe_fwc_on_readable(h->c);
+		if (ev[i].events & EPOLLOUT)
+			bwe_fwc_on_writable(h->c);
+	}
+	bwe_fwc_tick(h->c);
+}
+
+/* Run until n results arrived; false after WAIT_MS. */
+static bool h_wait_results(struct harness *h, size_t n)
+{
+	__u64 end = bwe_sandbox_now_ms() + WAIT_MS;
+
+	while (h->n < n && bwe_sandbox_now_ms() < end)
+		h_turn(h, 50);
+	return h->n >= n;
+}
+
+static pid_t h_pid(const struct harness *h)
+{
+	struct bwe_fwc_status st;
+
+	bwe_fwc_status(h->c, &st);
+	return st.pid;
+}
+
+/* Run until a child other than old runs; its pid, 0 after WAIT_MS. */
+static pid_t h_wait_new_child(struct harness *h, pid_t old)
+{
+	__u64 end = bwe_sandbox_now_ms() + WAIT_MS;
+
+	while (bwe_sandbox_now_ms() < end) {
+		pid_t p = h_pid(h);
+
+		if (p && p != old)
+			return p;
+		h_turn(h, 50);
+	}
+	return 0;
+}
+
+static const struct bwe_job_result *h_parse(struct harness *h, const char *body, size_t len,
+					    enum bwe_feed_format fmt)
+{
+	struct bwe_job_req req = { .kind = BWE_JOB_PARSE, .body = body, .body_len = len,
+				   .parse = { .format = fmt, .now = NOW } };
+	size_t want = h->n + 1;
+	__u32 id;
+
+	assert_int_equal(bwe_fwc_submit(h->c, &req, NULL, &id), 0);
+	assert_true(h_wait_results(h, want));
+	assert_int_equal(h->res[want - 1].job, id);
+	return &h->res[want - 1];
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat stb;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	assert_int_equal(fstat(fd, &stb), 0);
+	buf = malloc((size_t)stb.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(read(fd, buf, (size_t)stb.st_size), stb.st_size);
+	close(fd);
+	*len = (size_t)stb.st_size;
+	return buf;
+}
+
+/* ---- the child's credentials ----------------------------------------------------- */
+
+/* The value of "Key:" in /proc/PID/status, leading blanks skipped. */
+static void status_field(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[256];
+	size_t kl = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *v = line + kl + 1;
+
+		if (strncmp(line, key, kl) || line[kl] != ':')
+			continue;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(out, len, "%s", v);
+		break;
+	}
+	fclose(f);
+}
+
+static void test_child_credentials(void **state)
+{
+	static const struct { const char *key, *want; } rows[] = {
+		{ "CapInh", "0000000000000000" }, { "CapPrm", "0000000000000000" },
+		{ "CapEff", "0000000000000000" }, { "CapBnd", "0000000000000000" },
+		{ "CapAmb", "0000000000000000" }, { "NoNewPrivs", "1" }, { "Seccomp", "2" },
+		{ "Uid", NOBODY_UIDS }, { "Groups", "" },
+	};
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	char v[256];
+	pid_t pid;
+	size_t i;
+
+	(void)state;
+	h_start(&h, argv);
+	/* a round trip first: by then the child has entered seccomp */
+	assert_int_equal(h_parse(&h, "192.0.2.0/24\n", 13, BWE_FMT_PLAIN)->n_inds, 1);
+	pid = h_pid(&h);
+	assert_true(pid > 0);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		status_field(pid, rows[i].key, v, sizeof(v));
+		if (strcmp(v, rows[i].want))
+			fail_msg("%s: \"%s\", expected \"%s\"", rows[i].key, v, rows[i].want);
+	}
+	status_field(pid, "Gid", v, sizeof(v));
+	assert_true(strncmp(v, "0\t", 2) != 0);	/* not root's group */
+	/* only the socket and stdio are open: 0, 1, 2, 3 */
+	{
+		char dir[64];
+		struct dirent *e;
+		DIR *d;
+		int fds = 0;
+
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+		d = opendir(dir);
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				assert_true(atoi(e->d_name) <= BWE_SANDBOX_FD);
+				fds++;
+			}
+		closedir(d);
+		assert_int_equal(fds, 4);
+	}
+	h_stop(&h);
+	assert_int_equal(kill(pid, 0), -1);	/* freeing reaped it */
+}
+
+/* ---- PARSE: same answer as the parser in-process ----------------------------------- */
+
+struct dind {
+	struct bwe_prefix pfx;
+	__u32 line;
+	__s64 valid_until;
+	char *id;
+};
+
+struct direct {
+	struct dind *v;
+	size_t n;
+	char **doms;
+	__u32 *dom_lines;
+	size_t nd;
+};
+
+static int direct_ind(const struct bwe_indicator *ind, void *ctx)
+{
+	struct direct *d = ctx;
+
+	if (ind->kind == BWE_IND_DOMAIN) {
+		d->doms = reallocarray(d->doms, d->nd + 1, sizeof(*d->doms));
+		d->dom_lines = reallocarray(d->dom_lines, d->nd + 1, sizeof(*d->dom_lines));
+		d->dom_lines[d->nd] = ind->line;
+		d->doms[d->nd++] = strdup(ind->domain);
+		return 0;
+	}
+	d->v = reallocarray(d->v, d->n + 1, sizeof(*d->v));
+	d->v[d->n] = (struct dind){ .pfx = ind->pfx, .line = ind->line,
+				    .valid_until = ind->valid_until };
+	d->v[d->n].id = ind->id ? strdup(ind->id) : NULL;
+	d->n++;
+	return 0;
+}
+
+static int ind_cmp(const void *a, const void *b)
+{
+	const struct dind *x = a, *y = b;
+	int c = bwe_wire_prefix_cmp(&x->pfx, &y->pfx);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static void check_same(const char *name, const char *body, size_t len,
+		       const struct bwe_job_result *r)
+{
+	struct direct d = { 0 };
+	struct bwe_feed_parse_opts o = { .now = NOW, .on_ind = direct_ind, .ctx = &d };
+	struct bwe_feed_stats st;
+	size_t i, w = 0;
+	int err = bwe_feed_parse(body, len, &o, &st);
+
+	if (err) {
+		if (r->status != err)
+			fail_msg("%s: status %d (%s), direct %d", name, r->status, r->error, err);
+		assert_int_equal(r->n_inds, 0);
+		goto out;
+	}
+	if (r->status)
+		fail_msg("%s: status %d: %s", name, r->status, r->error);
+	qsort(d.v, d.n, sizeof(*d.v), ind_cmp);
+	for (i = 0; i < d.n; i++)
+		if (!w || bwe_wire_prefix_cmp(&d.v[w - 1].pfx, &d.v[i].pfx))
+			d.v[w++] = d.v[i];
+		else
+			free(d.v[i].id);
+	if (r->n_inds != w)
+		fail_msg("%s: %zu indicators, direct %zu", name, r->n_inds, w);
+	for (i = 0; i < w; i++) {
+		assert_memory_equal(&r->inds[i].pfx, &d.v[i].pfx, sizeof(d.v[i].pfx));
+		assert_int_equal(r->inds[i].line, d.v[i].line);
+		assert_int_equal(r->inds[i].valid_until, d.v[i].valid_until);
+		if (d.v[i].id)
+			assert_string_equal(r->inds[i].id, d.v[i].id);
+		else
+			assert_null(r->inds[i].id);
+	}
+	assert_int_equal(r->n_domains, d.nd);
+	for (i = 0; i < d.nd; i++) {
+		assert_string_equal(r->domains[i].name, d.doms[i]);
+		assert_int_equal(r->domains[i].line, d.dom_lines[i]);
+	}
+	assert_int_equal(r->stats.format, st.format);
+	assert_int_equal(r->stats.lines, st.lines);
+	assert_int_equal(r->stats.accepted, st.accepted);
+	assert_int_equal(r->stats.rejected, st.rejected);
+	assert_int_equal(r->stats.skipped, st.skipped);
+	assert_int_equal(r->n_rejects, st.rejected < BWE_WIRE_REJECTS_MAX ? st.rejected
+									   : BWE_WIRE_REJECTS_MAX);
+out:
+	for (i = 0; i < w; i++)
+		free(d.v[i].id);
+	for (i = 0; i < d.nd; i++)
+		free(d.doms[i]);
+	free(d.v);
+	free(d.doms);
+	free(d.dom_lines);
+}
+
+static void test_parse_same_as_direct(void **state)
+{
+	static const char *const files[] = {
+		"plain.txt", "spamhaus_drop.txt", "spamhaus_dropv6.txt", "feodo.csv",
+		"firehol.netset", "freeform.txt", "domains.txt", "hosts.txt",
+		"stix_bundle.json", "drop_v4.json", "crlf_bom.txt", "error_page.html",
+	};
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	char path[PATH_MAX];
+	size_t i, len;
+	char *body;
+
+	(void)state;
+	h_start(&h, argv);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", FIXTURES, files[i]);
+		body = read_file(path, &len);
+		assert_non_null(body);
+		check_same(files[i], body, len, h_parse(&h, body, len, BWE_FMT_AUTO));
+		free(body);
+	}
+	/* a real list: many batch frames */
+	body = read_file(REAL_LIST, &len);
+	if (body) {
+		const struct bwe_job_result *r = h_parse(&h, body, len, BWE_FMT_AUTO);
+
+		assert_true(r->n_inds > 10000);
+		check_same(REAL_LIST, body, len, r);
+		free(body);
+	}
+	h_stop(&h);
+}
+
+/* ---- FETCH from a local http.server ------------------------------------------------- */
+
+struct server {
+	pid_t pid;
+	int port;
+};
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+static bool port_open(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((__u16)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = !connect(s, (struct sockaddr *)&a, sizeof(a));
+
+	close(s);
+	return ok;
+}
+
+static void server_start(struct server *sv)
+{
+	char port[16];
+	__u64 end;
+
+	sv->port = free_port();
+	snprintf(port, sizeof(port), "%d", sv->port);
+	sv->pid = fork();
+	assert_true(sv->pid >= 0);
+	if (!sv->pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("python3", "python3", "-m", "http.server", "--bind", "127.0.0.1",
+		       "--directory", FIXTURES, port, (char *)NULL);
+		_exit(127);
+	}
+	end = bwe_sandbox_now_ms() + WAIT_MS;
+	while (!port_open(sv->port) && bwe_sandbox_now_ms() < end)
+		usleep(50 * 1000);
+	assert_true(port_open(sv->port));
+}
+
+static void server_stop(struct server *sv)
+{
+	if (sv->pid > 0) {
+		kill(sv->pid, SIGTERM);
+		waitpid(sv->pid, NULL, 0);
+	}
+	sv->pid = 0;
+}
+
+static const struct bwe_job_result *h_fetch(struct harness *h, int port, const char *file,
+					    __u64 max_bytes, const char *last_modified)
+{
+	char url[256];
+	struct bwe_job_req req = { .kind = BWE_JOB_FETCH, .url = url, .max_bytes = max_bytes,
+				   .timeout_s = 10, .last_modified = last_modified,
+				   .parse = { .now = NOW } };
+	size_t want = h->n + 1;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, file);
+	assert_int_equal(bwe_fwc_submit(h->c, &req, NULL, NULL), 0);
+	assert_true(h_wait_results(h, want));
+	return &h->res[want - 1];
+}
+
+/* Stopped by the teardown too: a failed assertion leaves the test early. */
+static struct server fetch_server;
+
+static int stop_fetch_server(void **state)
+{
+	(void)state;
+	server_stop(&fetch_server);
+	return 0;
+}
+
+static void test_fetch_http(void **state)
+{
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	struct server *svp = &fetch_server;
+	const struct bwe_job_result *r;
+	char lm[BWE_WIRE_LASTMOD_MAX];
+	size_t len;
+	char *body = read_file(FIXTURES "/spamhaus_drop.txt", &len);
+
+	(void)state;
+	assert_non_null(body);
+	server_start(svp);
+	h_start(&h, argv);
+
+	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 1 << 20, NULL);
+	if (r->status)
+		fail_msg("fetch: %d %s", r->status, r->error);
+	assert_int_equal(r->http_status, 200);
+	assert_false(r->not_modified);
+	assert_int_equal(r->body_len, len);
+	assert_memory_equal(r->body, body, len);
+	assert_int_equal(r->stats.format, BWE_FMT_SPAMHAUS);
+	check_same("fetched spamhaus_drop.txt", body, len, r);
+	assert_true(r->last_modified[0]);
+	snprintf(lm, sizeof(lm), "%s", r->last_modified);
+
+	/* conditional: 304, nothing parsed */
+	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 1 << 20, lm);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->http_status, 304);
+	assert_true(r->not_modified);
+	assert_int_equal(r->n_inds, 0);
+	assert_null(r->body);
+
+	r = h_fetch(&h, svp->port, "no_such_file.txt", 1 << 20, NULL);
+	assert_int_equal(r->status, -EIO);
+	assert_string_equal(r->error, "HTTP status 404");
+
+	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 100, NULL);
+	assert_int_equal(r->status, -EFBIG);
+	assert_string_equal(r->error, "larger than max_bytes (100)");
+
+	r = h_fetch(&h, svp->port, "error_page.html", 1 << 20, NULL);
+	assert_int_equal(r->status, -EBADMSG);
+	assert_null(r->body);
+
+	/* no child died on the way */
+	{
+		struct bwe_fwc_status st;
+
+		bwe_fwc_status(h.c, &st);
+		assert_int_equal(st.restarts, 0);
+		assert_int_equal(st.last_error[0], '\0');
+	}
+	h_stop(&h);
+	server_stop(svp);
+	free(body);
+}
+
+/* ---- RESOLVE: a name that cannot resolve (no network here) -------------------------- */
+
+static void test_resolve(void **state)
+{
+	static const char *const names[] = { "nothing.invalid", "also-nothing.invalid" };
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct bwe_job_req req = { .kind = BWE_JOB_RESOLVE, .names = names, .n_names = 2 };
+	struct harness h = { 0 };
+	const struct bwe_job_result *r;
+
+	(void)state;
+	setenv("RES_OPTIONS", "timeout:1 attempts:1", 1);
+	h_start(&h, argv);
+	assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, NULL), 0);
+	assert_true(h_wait_results(&h, 1));
+	r = &h.res[0];
+	if (r->status)
+		fail_msg("resolve: %d %s", r->status, r->error);
+	assert_int_equal(r->n_answers, 2);
+	assert_string_equal(r->answers[0].name, "nothing.invalid");
+	assert_int_equal(r->answers[0].n_addrs, 0);
+	assert_int_equal(h_pid(&h) > 0, 1);
+	h_stop(&h);
+	unsetenv("RES_OPTIONS");
+}
+
+/* ---- a child killed with SIGKILL mid-job, and one that sends garbage ------------------- */
+
+static void test_child_killed(void **state)
+{
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	struct harness h = { 0 };
+	struct bwe_fwc_status st;
+	char url[64];
+	struct bwe_job_req req = { .kind = BWE_JOB_FETCH, .url = url, .max_bytes = 1 << 20,
+				   .timeout_s = 60 };
+	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE, .body = "192.0.2.0/24\n",
+				     .body_len = 13 };
+	struct pollfd pfd;
+	__u32 id1, id2;
+	__u64 died;
+	pid_t old, new;
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), conn;
+
+	(void)state;
+	/* a server that accepts and never answers: the fetch hangs */
+	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(ls, 4), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", ntohs(a.sin_port));
+
+	h_start(&h, argv);
+	old = h_pid(&h);
+	assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, &id1), 0);
+	/* a second job waits in the queue: it must go to the next child */
+	assert_int_equal(bwe_fwc_submit(h.c, &parse, NULL, &id2), 0);
+	pfd = (struct pollfd){ .fd = ls, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+	conn = accept(ls, NULL, NULL);
+	assert_true(conn >= 0);
+
+	assert_int_equal(kill(old, SIGKILL), 0);
+	assert_true(h_wait_results(&h, 1));
+	died = bwe_sandbox_now_ms();
+	assert_int_equal(h.res[0].job, id1);
+	assert_int_equal(h.res[0].status, -ECHILD);
+	assert_string_equal(h.res[0].error, "feed worker died: killed by signal 9 (KILL)");
+	bwe_fwc_status(h.c, &st);
+	assert_string_equal(st.last_error, "feed worker died: killed by signal 9 (KILL)");
+	assert_int_equal(st.pid, 0);
+	assert_int_equal(st.queued, 1);
+
+	new = h_wait_new_child(&h, old);
+	assert_true(new > 0);
+	assert_true(bwe_sandbox_now_ms() - died >= 150);	/* back-off 200 ms */
+	assert_true(h_wait_results(&h, 2));
+	assert_int_equal(h.res[1].job, id2);
+	assert_int_equal(h.res[1].status, 0);
+	assert_int_equal(h.res[1].n_inds, 1);
+	bwe_fwc_status(h.c, &st);
+	assert_int_equal(st.restarts, 1);
+	assert_int_equal(st.pid, new);
+	assert_int_equal(st.jobs_ok, 1);
+	assert_int_equal(st.jobs_failed, 1);
+	h_stop(&h);
+	close(conn);
+	close(ls);
+}
+
+static void test_child_garbage(void **state)
+{
+	char *const argv[] = { (char *)"feedworker", (char *)"--garbage", NULL };
+	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE, .body = "192.0.2.0/24\n",
+				     .body_len = 13 };
+	struct harness h = { 0 };
+	pid_t old;
+
+	(void)state;
+	h_start(&h, argv);
+	old = h_pid(&h);
+	assert_int_equal(bwe_fwc_submit(h.c, &parse, NULL, NULL), 0);
+	assert_true(h_wait_results(&h, 1));
+	assert_int_equal(h.res[0].status, -EBADMSG);
+	assert_string_equal(h.res[0].error, "feed worker sent garbage: frame 2: indicator 1: "
+			    "prefix length 200 > 128");
+	assert_int_equal(h.res[0].n_inds, 0);
+	assert_true(h_wait_new_child(&h, old) > 0);
+	h_stop(&h);
+}
+
+/* ---- seccomp: a forbidden syscall ends the child with SIGSYS ---------------------------- */
+
+static void test_seccomp_kills(void **state)
+{
+	static char *const what[] = { "ptrace", "open-write", "execve" };
+	char worker[PATH_MAX];
+	size_t i;
+
+	(void)state;
+	assert_non_null(realpath(WORKER, worker));
+	for (i = 0; i < ARRAY_SIZE(what); i++) {
+		char *const argv[] = { (char *)"feedworker", (char *)"--violate",
+				       what[i], NULL };
+		struct bwe_sandbox_conf conf = { .name = "violator", .path = worker,
+						 .argv = argv };
+		struct bwe_sandbox *sb;
+		char why[BWE_SANDBOX_WHY_MAX] = "";
+		__u64 end;
+		int r = 0;
+
+		assert_int_equal(bwe_sandbox_new(&conf, &sb), 0);
+		assert_int_equal(bwe_sandbox_start(sb), 0);
+		assert_true(bwe_sandbox_fd(sb) >= 0);
+		end = bwe_sandbox_now_ms() + WAIT_MS;
+		while (!(r = bwe_sandbox_reap(sb, why, sizeof(why))) && bwe_sandbox_now_ms() < end)
+			usleep(10 * 1000);
+		assert_int_equal(r, 1);
+		if (strcmp(why, "killed by signal 31 (seccomp violation)"))
+			fail_msg("%s: %s", what[i], why);
+		assert_false(bwe_sandbox_running(sb));
+		assert_int_equal(bwe_sandbox_fd(sb), -1);
+		assert_true(bwe_sandbox_restart_at(sb) > bwe_sandbox_now_ms());
+		bwe_sandbox_free(sb);
+	}
+	assert_int_equal(access("/tmp/feedworker-must-not-exist", F_OK), -1);
+}
+
+static void test_describe(void **state)
+{
+	static const struct { int st; const char *want; } rows[] = {
+		{ 0x0000, "exit code 0" },
+		{ 0x0100, "exit code 1" },
+		{ BWE_SANDBOX_EXIT_EXEC << 8, "exit code 124 (exec failed)" },
+		{ SIGSYS, "killed by signal 31 (seccomp violation)" },
+		{ SIGSEGV | 0x80, "killed by signal 11 (SEGV), core dumped" },
+	};
+	char why[BWE_SANDBOX_WHY_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		bwe_sandbox_describe(rows[i].st, why, sizeof(why));
+		assert_string_equal(why, rows[i].want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_child_credentials),
+		cmocka_unit_test(test_parse_same_as_direct),
+		cmocka_unit_test_teardown(test_fetch_http, stop_fetch_server),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_child_killed),
+		cmocka_unit_test(test_child_garbage),
+		cmocka_unit_test(test_seccomp_kills),
+		cmocka_unit_test(test_describe),
+	};
+
+	if (geteuid()) {
+		fprintf(stderr, "test_sandbox: needs root (the worker switches to nobody)\n");
+		return 77;
+	}
+	unsetenv("BWE_SECCOMP");
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
