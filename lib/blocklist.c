@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "bwe_util.h"
 #include "blocklist.h"
 #include "bwe_rules.h"
 
@@ -52,7 +53,7 @@ void bwe_bl_free(struct bwe_bl *bl)
 	size_t i;
 
 	free(bl->t24_len);
-	for (i = 0; i < sizeof(bl->pfx_ref) / sizeof(bl->pfx_ref[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bl->pfx_ref); i++)
 		free(bl->pfx_ref[i]);
 	bwe_amap_free(&bl->hosts);
 	for (i = 0; i < V4_LONG_N; i++)

@@ -39,9 +39,9 @@
 
 #include <yaml.h>
 
+#include "bwe_util.h"
 #include "config.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 
 #define KEYPATH_MAX	256	/* bytes of "feeds[12].min_prefix_v4" and NUL */
 #define MSG_MAX		512	/* bytes of one message */

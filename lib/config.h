@@ -36,6 +36,7 @@
 #include "addr.h"
 #include "bwe_abi.h"
 #include "detect.h"
+#include "proto.h"
 #include "units.h"
 
 #define BWE_CFG_PATH_DEFAULT	"/etc/bwenforce/bwenforce.yaml"
@@ -54,7 +55,7 @@
 /* ---- global defaults --------------------------------------------------- */
 #define BWE_CFG_PIN_DIR		"/sys/fs/bpf/bwenforce"
 #define BWE_CFG_STATE_DIR	"/var/lib/bwenforce"
-#define BWE_CFG_SOCKET		"/run/bwenforce/bwctld.sock"
+#define BWE_CFG_SOCKET		BWE_SOCKET_DEFAULT	/* proto.h */
 #define BWE_CFG_EVENT_LOG	"/var/log/bwenforce/events.json"
 #define BWE_CFG_SOCKET_PATH_MAX	107		/* bytes: sun_path minus the NUL */
 #define BWE_CFG_GROUP_NAME_MAX	32		/* bytes of a group name */

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bwe_util.h"
 #include "dataplane.h"
 #include "log.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
@@ -26,7 +27,7 @@ struct dp_map {
 #define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) },
 /* Every map another process may open (bwe_abi.h); bwe_scratch is private. */
 static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
-#define DP_NMAPS (sizeof(dp_maps) / sizeof(dp_maps[0]))
+#define DP_NMAPS (ARRAY_SIZE(dp_maps))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
 {

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "bwe_util.h"
 #include "detect.h"
 #include "units.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 
 #define NSEC_PER_SEC	1e9
 #define SECS_PER_WEEK	(7 * BWE_SECS_PER_DAY)

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bwe_util.h"
 #include "config.h"
 #include "feed.h"
 #include "feed_impl.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 #define UTF8_BOM	"\xef\xbb\xbf"
 #define UTF8_BOM_LEN	3
 #define DETECT_CSV_COMMAS 3	/* a Feodo row has five; fewer is not CSV */

@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 
+#include "bwe_util.h"
 #include "feed_impl.h"
 #include "units.h"
 
@@ -387,7 +388,7 @@ static enum path_class classify_path(const char *s, size_t n)
 	};
 	static const char nt[] = "network-traffic:";
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
 		if (strlen(paths[i].path) == n && !memcmp(s, paths[i].path, n))
 			return paths[i].cls;
 	if (n > strlen(nt) && !memcmp(s, nt, strlen(nt)))
@@ -644,7 +645,7 @@ static void no_qualifier(struct pparse *p)
 {
 	static const char *const quals[] = { "WITHIN", "REPEATS", "START", "STOP" };
 
-	for (size_t i = 0; i < sizeof(quals) / sizeof(quals[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(quals); i++)
 		if (is_word(p, quals[i]))
 			perr(p, "qualifier not supported", p->t.s, p->t.n);
 }

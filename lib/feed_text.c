@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bwe_util.h"
 #include "feed_impl.h"
 
 #define BLANKS		" \t\v\f\r"
@@ -146,7 +147,7 @@ static const char *const hosts_boilerplate[] = {
 
 bool feed_hosts_boilerplate(const char *name, size_t n)
 {
-	for (size_t i = 0; i < sizeof(hosts_boilerplate) / sizeof(hosts_boilerplate[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(hosts_boilerplate); i++)
 		if (strlen(hosts_boilerplate[i]) == n &&
 		    feed_starts_with(name, n, hosts_boilerplate[i]))
 			return true;

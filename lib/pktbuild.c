@@ -24,6 +24,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 
+#include "bwe_util.h"
 #include "pktbuild.h"
 
 /* The enum values are the wire values; keep them honest. */
@@ -137,7 +138,7 @@ static int layout_addrs(const struct pb_spec *s, struct pb_layout *lo)
 		return 0;
 	if (!s->src || !s->dst)
 		return -EINVAL;
-	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(families); i++) {
 		int f = families[i];
 
 		if (inet_pton(f, s->src, lo->saddr) != 1)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bwe_util.h"
 #include "units.h"
 
 #define DECIMAL_BASE	10ULL
@@ -56,7 +57,6 @@ static const struct dec_unit {
 	{ 'g', KILO * KILO * KILO, 9, "gbit" },
 };
 
-#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 
 /*
  * Scan decimal digits at *sp. Returns -EINVAL when there is none; sets

@@ -24,9 +24,9 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "config.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 #define DATA_DIR	"tests/data/config"
 #define SHIPPED		"policies/bwenforce.yaml"
 #define TEXT_MAX	(64 * 1024)	/* bytes of a generated file */

@@ -28,9 +28,9 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "dataplane.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 #define OTHER_ABI	(BWE_ABI_VERSION + 1)	/* a version this build does not speak */
 
 static char bpffs[] = "/tmp/bwe-test-bpffs.XXXXXX";

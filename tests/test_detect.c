@@ -23,9 +23,9 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "detect.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 
 #define SEED		0x5eed2024ULL
 #define MONDAY		1704067200LL	/* 2024-01-01 00:00:00 UTC, a Monday */

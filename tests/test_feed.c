@@ -26,10 +26,10 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "feed.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 #define OUT_MAX		(16 * 1024)	/* bytes of joined callback text */
 #define FIXTURES	"tests/data/feeds"
 #define BIG_LINES	1000000		/* the "1-million-line file" */

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "config.h"
 #include "dataplane.h"
 #include "enforce.h"
@@ -255,7 +256,7 @@ static void test_rule_meets_the_same_guards_as_the_operator(void **state)
 	(void)state;
 	actor_set(&rule, ACTOR_RULE, "upload-throttle", NULL);
 	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
-	for (i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(guarded); i++) {
 		for (k = ST_QUARANTINE; k <= ST_THROTTLE; k++) {
 			err[0] = '\0';
 			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, false, err,

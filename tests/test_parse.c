@@ -20,11 +20,11 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "log.h"
 #include "units.h"
 
-#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 #define LONG_LEN      4096	/* "very long" input, well past any field */
 #define RANGE_OUT_LEN 2048	/* joined prefixes of one range */
 #define LOG_BUF_LEN   512

@@ -28,6 +28,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 
+#include "bwe_util.h"
 #include "pktbuild.h"
 
 /* header sizes, bytes */
@@ -430,7 +431,7 @@ static void test_table(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		check_case(&cases[i]);
 }
 
@@ -505,7 +506,7 @@ static void test_errors(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(err_cases); i++) {
 		const struct pb_err_case *e = &err_cases[i];
 		size_t len = e->buflen ? e->buflen : BWE_PKT_MAX;
 

@@ -17,10 +17,10 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "resolve.h"
 
-#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 #define WHY_LEN       256
 #define JOINED_LEN    1024
 #define ARP_LINE_LEN  256

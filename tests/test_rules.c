@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "bwe_rules.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 
 #define FEED_D	2			/* a drop feed */
 #define FEED_M	3			/* a monitor feed */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bwe_util.h"
 #include "bwe_abi.h"
 #include "feedstore.h"
 #include "store.h"
@@ -233,7 +234,7 @@ static void test_feedstore_effective_ref(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct bwe_prefix p = pfx(rows[i].p);
 		__u8 want = rows[i].feed ? bwe_ref(rows[i].feed, rows[i].mon) : BWE_REF_NONE;
 

@@ -32,6 +32,7 @@
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "blocklist.h"
 #include "bwe_rules.h"
@@ -317,7 +318,7 @@ static void test_verdicts(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct verdict_case *c = &cases[i];
 		__u32 len;
 		int act;
@@ -350,7 +351,7 @@ static void test_truncation(void **state)
 	int n, b, len;
 
 	(void)state;
-	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(specs); i++) {
 		const struct pb_spec *s = &specs[i].spec;
 		int l3_end;
 
@@ -437,7 +438,7 @@ static void test_dryrun(void **state)
 
 	(void)state;
 	set_dryrun(1);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct verdict_case *c = &cases[i];
 
 		want = bwe_reason_dryrun(c->reason);
@@ -631,7 +632,7 @@ static void test_fanout_matches_rules(void **state)
 	__u32 i;
 
 	(void)state;
-	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+	for (f = 0; f < ARRAY_SIZE(fams); f++) {
 		__u8 want_dst[BWE_HLL_REGS] = { 0 }, want_port[BWE_HLL_REGS] = { 0 };
 		struct bwe_addr h = addr(fams[f].host);
 		struct bwe_host_stats hs;
@@ -675,7 +676,7 @@ static void test_ref_merge_program(void **state)
 	size_t f, hi, pi;
 
 	(void)state;
-	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+	for (f = 0; f < ARRAY_SIZE(fams); f++) {
 		for (hi = 0; hi < sizeof(hrefs); hi++) {
 			for (pi = 0; pi < sizeof(prefs); pi++) {
 				__u32 k = (__u32)(hi * sizeof(prefs) + pi + 1), len;

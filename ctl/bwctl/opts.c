@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "log.h"
 #include "resolve.h"
@@ -16,7 +17,6 @@
 #include "output.h"
 #include "opts.h"
 
-#define ARRAY_SIZE(x)  (sizeof(x) / sizeof((x)[0]))
 #define LONG_VAL_BASE  256	/* getopt_long val of option i: base + i */
 #define QUOTE_LEN      80	/* bytes of user text quoted in a message */
 #define WHY_LEN        512

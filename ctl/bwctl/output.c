@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bwe_util.h"
 #include "log.h"
 #include "units.h"
 #include "output.h"
 
-#define ARRAY_SIZE(x)  (sizeof(x) / sizeof((x)[0]))
 #define COL_GAP        2	/* spaces between table columns */
 #define GEN_INDENT     2	/* spaces per nesting level of generic text */
 #define SCALAR_LEN     1024	/* bytes of one scalar printed by out_generic */

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "output.h"
 #include "render.h"
 
-#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 #define CELL_LEN      512	/* one table cell */
 #define SUB_INDENT    2		/* extra fields under a summary line */
 

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bwe_util.h"
 #include "addr.h"
 #include "log.h"
 #include "client.h"
@@ -29,7 +30,6 @@
 #include "output.h"
 #include "top.h"
 
-#define ARRAY_SIZE(x)   (sizeof(x) / sizeof((x)[0]))
 #define MS_PER_S        1000.0
 #define NS_PER_S        1e9
 #define HEAD_LINES      3	/* title, keys, blank */

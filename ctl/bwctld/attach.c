@@ -37,6 +37,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bwe_util.h"
 #include "attach.h"
 #include "bwe_abi.h"
 #include "log.h"
@@ -74,7 +75,7 @@ struct xdp_state {
 #define SHARED_MAP_NAME(field, pin) pin,
 static const char *const shared_maps[] = { BWE_PINNED_MAPS(SHARED_MAP_NAME) };
 #undef SHARED_MAP_NAME
-#define SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
+#define SHARED_MAPS (ARRAY_SIZE(shared_maps))
 
 /* A program's identity: its instructions and its shared maps (ids sorted). */
 struct prog_ident {
@@ -585,7 +586,7 @@ static int modes_to_try(enum bwe_attach_mode want, int fixed, enum xdp_attach_mo
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(all); i++)
 		if (mode_satisfies(want, all[i]) && (!fixed || fixed == (int)all[i]))
 			out[n++] = all[i];
 	return n;

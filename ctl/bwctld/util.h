@@ -15,10 +15,8 @@
 #include <json-c/json.h>
 
 #include "addr.h"
+#include "bwe_util.h"
 
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
-#endif
 
 #define BWCTLD_VERSION "0.1"
 #define BWE_TIME_STRLEN 32	/* "2026-12-04T18:07:12Z" and room */
