@@ -363,7 +363,7 @@ static void consume(struct bwe_fwc *c, const char *p, size_t n)
 			snprintf(why, sizeof(why), "feed worker sent garbage: %s",
 				 bwe_wire_dec_error(c->dec));
 			lose_child(c, why);
-			fail_cur(c, -EBADMSG, "%s", why);
+			fail_cur(c, -EPROTO, "%s", why);
 			return;
 		}
 		if (r == 1) {

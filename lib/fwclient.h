@@ -16,7 +16,7 @@
  *    cancelled first (bwe_fwc_cancel) or the client is freed (then no
  *    callback runs).
  *  - Error results: status -ECHILD "feed worker died: killed by signal 31
- *    (seccomp violation)", -EBADMSG "feed worker sent garbage: frame 12:
+ *    (seccomp violation)", -EPROTO "feed worker sent garbage: frame 12:
  *    indicator 3: prefix length 200 > 128", -ETIMEDOUT "feed worker did
  *    not answer within N s" (the child is killed), or the child's own
  *    status and text ("HTTP status 404", "cannot parse: ..."). After a

@@ -186,6 +186,53 @@ t_test_bad_lines() {
 }
 t_run "refused lines are counted and logged with their line" t_test_bad_lines
 
+worker_pid() { bwctl --json status | jq -r '.feed_worker.pid // empty'; }
+proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+worker_is_new() { local p; p=$(worker_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
+
+t_test_worker_sandbox() {
+	local pid ppid
+	pid=$(worker_pid)
+	[ -n "$pid" ] || { t_fail "no feed worker in bwctl status"; return; }
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--feed-worker" || t_fail "cmdline"
+	assert_eq "$(proc_field "$pid" CapEff)" 0000000000000000 "CapEff"
+	assert_eq "$(proc_field "$pid" CapPrm)" 0000000000000000 "CapPrm"
+	assert_eq "$(proc_field "$pid" CapBnd)" 0000000000000000 "CapBnd"
+	assert_eq "$(proc_field "$pid" NoNewPrivs)" 1 "NoNewPrivs"
+	assert_eq "$(proc_field "$pid" Seccomp)" 2 "Seccomp (filter)"
+	assert_eq "$(proc_field "$pid" Uid)" "$(id -u nobody)" "runs as nobody"
+	# the privileged parent is bwctld; only it holds BPF maps and programs
+	ppid=$(proc_field "$pid" PPid)
+	assert_eq "$(proc_field "$ppid" Uid)" 0 "parent is root"
+	ls -l "/proc/$ppid/fd" | grep -q "bpf-map" || t_fail "parent holds no BPF map"
+	if ls -l "/proc/$pid/fd" | grep -q "bpf-map\|bpf-prog"; then
+		t_fail "the worker holds BPF descriptors"
+	fi
+}
+t_run "the feed worker runs as nobody, without capabilities, under seccomp" t_test_worker_sandbox
+
+t_test_worker_killed() {
+	local pid
+	pid=$(worker_pid)
+	# a listed address stays dropped the whole time the worker is gone
+	lan ping -i 0.01 -c 300 -W 1 -q "$BWE_C2_V4" >"$DIR/probe2.txt" 2>&1 &
+	local probe=$!
+	sleep 0.3
+	kill -9 "$pid"
+	assert_eq "$(feed_field c2 entries)" 2 "entries kept after the kill"
+	wait_for 100 worker_is_new "$pid" || t_fail "no new feed worker within 10 s"
+	jq -e '.feed_worker.restarts >= 1' <<<"$(bwctl --json status)" >/dev/null ||
+		t_fail "restarts not counted: $(bwctl --json status | jq -c .feed_worker)"
+	# the new worker parses the next version of the feed
+	printf '# v4\n%s\n%s\n%s\n' "$BWE_C2_V4" "$BWE_C2_V6" "$BWE_SITE_V4" >"$FEED"
+	wait_for 40 unreach lan "$BWE_SITE_V4" || t_fail "the new worker did not parse the change"
+	printf '%s\n%s\n' "$BWE_C2_V4" "$BWE_C2_V6" >"$FEED"
+	wait_for 40 reach lan "$BWE_SITE_V4" || t_fail "delisted address still blocked"
+	wait "$probe"
+	grep -q " 0 received" "$DIR/probe2.txt" || t_fail "a listed address got through: $(cat "$DIR/probe2.txt")"
+}
+t_run "killing the feed worker keeps enforcement; it is restarted and works" t_test_worker_killed
+
 t_test_stale() {
 	# a source that never answers: errors, then a stale alert after one refresh period
 	wait_for 150 sh -c "grep '\"action\":\"feed-stale\"' '$LOG' | grep -q '\"name\":\"dead\"'" ||

@@ -642,7 +642,7 @@ static void test_child_garbage(void **state)
 	old = h_pid(&h);
 	assert_int_equal(bwe_fwc_submit(h.c, &parse, NULL, NULL), 0);
 	assert_true(h_wait_results(&h, 1));
-	assert_int_equal(h.res[0].status, -EBADMSG);
+	assert_int_equal(h.res[0].status, -EPROTO);
 	assert_string_equal(h.res[0].error, "feed worker sent garbage: frame 2: indicator 1: "
 			    "prefix length 200 > 128");
 	assert_int_equal(h.res[0].n_inds, 0);

@@ -20,25 +20,16 @@
  * source, and among equals the lowest feed id names it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <netinet/in.h>
-#include <resolv.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <curl/curl.h>
 
 #include "feed.h"
 #include "feeds.h"
+#include "fwclient.h"
 #include "log.h"
 #include "util.h"
 
@@ -66,30 +57,20 @@ struct feed {
 	time_t last_success, last_attempt, next_refresh, next_expiry, next_dns;
 	char last_error[FEED_ERR_MAX];
 	int failures;
-	bool stale_reported, busy, is_url;
-	char etag[256], last_modified[128];
+	bool stale_reported, busy, dns_busy, again, is_url;
+	char etag[BWE_WIRE_ETAG_MAX], last_modified[BWE_WIRE_LASTMOD_MAX];
 	int wd;				/* inotify watch of the source's directory */
+	__u32 gen;			/* tells a feed from an earlier one of the same id */
 };
 
-enum job_kind { JOB_FETCH = 1, JOB_RESOLVE };
-
+/* What the parent remembers of a job it gave the feed worker. */
 struct job {
-	struct job *next;
-	enum job_kind kind;
-	size_t feed;			/* index into feeds */
-	/* fetch */
-	char url[1024], etag[256], last_modified[128];
-	__u64 max_bytes, timeout_s;
-	char *body;
-	size_t len, cap;
-	long http;
-	bool not_modified, too_big;
-	char new_etag[256], new_last_modified[128];
-	/* resolve */
-	struct feed_domain *doms;	/* copies of names; results written here */
-	size_t ndoms;
-	int err;
-	char errmsg[FEED_ERR_MAX];
+	__u8 feed_id;			/* the feed (ids survive a reload; indexes do not) */
+	__u32 gen;			/* and which incarnation of that id */
+	bool from_disk;			/* the saved last good version */
+	bool initial;			/* counted in feeds.initial_pending */
+	char *body;			/* PARSE: what was read, saved as last good */
+	size_t len;
 };
 
 struct feeds {
@@ -100,13 +81,11 @@ struct feeds {
 	time_t started;
 	struct feed *v;
 	size_t n;
-	int ino_fd, ev_fd;
-	pthread_t worker;
-	bool worker_up, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *todo, *done;
-	char last_dir[PATH_MAX];
+	int ino_fd;
+	struct bwe_fwc *fwc;		/* the sandboxed feed worker */
+	size_t initial_pending;		/* start-up jobs before the blocklist sweep */
+	__u32 next_gen;
+	bool swept;
 };
 
 static const struct fs_vec *ents_of(const struct feeds *fs, const struct feed *f)
@@ -290,30 +269,6 @@ struct parse_ctx {
 	int err;
 };
 
-static int on_ind(const struct bwe_indicator *ind, void *arg)
-{
-	struct parse_ctx *c = arg;
-	struct fs_ent e = { .line = ind->line, .valid_until = (__u32)ind->valid_until };
-
-	if (ind->kind == BWE_IND_DOMAIN) {
-		struct feed_domain *t = reallocarray(c->doms, c->ndoms + 1, sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		c->doms = t;
-		memset(&c->doms[c->ndoms], 0, sizeof(c->doms[0]));
-		c->doms[c->ndoms].name = strdup(ind->domain);
-		c->doms[c->ndoms].line = ind->line;
-		if (!c->doms[c->ndoms].name)
-			return -ENOMEM;
-		c->ndoms++;
-		return 0;
-	}
-	e.pfx = ind->pfx;
-	e.ind = fs_vec_str(&c->v, ind->id);
-	return fs_vec_push(&c->v, &e);
-}
-
 static void on_reject(const struct bwe_feed_reject *rej, void *arg)
 {
 	struct parse_ctx *c = arg;
@@ -387,46 +342,67 @@ static int save_last_good(struct feeds *fs, struct feed *f, const char *body, si
 	return err ?: write_file_atomic(path, body, len, 0640);
 }
 
-static void schedule_dns(struct feeds *fs, size_t idx);
+static void schedule_dns(struct feeds *fs, struct feed *f);
+
+/* Indicators and domains of a worker's result, as the feed's new entries. */
+static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < res->n_inds && !err; i++) {
+		struct fs_ent e = { .pfx = res->inds[i].pfx, .line = res->inds[i].line,
+				    .valid_until = (__u32)res->inds[i].valid_until };
+
+		e.ind = fs_vec_str(&c->v, res->inds[i].id);
+		err = fs_vec_push(&c->v, &e);
+	}
+	if (res->n_domains) {
+		c->doms = calloc(res->n_domains, sizeof(*c->doms));
+		if (!c->doms)
+			return -ENOMEM;
+	}
+	for (i = 0; i < res->n_domains && !err; i++) {
+		c->doms[i].name = strdup(res->domains[i].name);
+		c->doms[i].line = res->domains[i].line;
+		c->ndoms++;
+		if (!c->doms[i].name)
+			err = -ENOMEM;
+	}
+	for (i = 0; i < res->n_rejects; i++) {
+		struct bwe_feed_reject rej = { .line = res->rejects[i].line,
+					       .reason = res->rejects[i].reason,
+					       .excerpt = res->rejects[i].excerpt };
+
+		on_reject(&rej, c);
+	}
+	return err;
+}
 
 /*
- * Parse a new version of a feed and, if it passes the guards, apply it.
+ * A parsed version of a feed (the worker's result) passes the guards and
+ * is applied, or is refused and the last good version stays.
  * from_disk: the body is the saved last good version (no guards on shrink).
  */
-static int feed_load(struct feeds *fs, size_t idx, const char *body, size_t len, bool from_disk)
+static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_result *res,
+		     const char *body, size_t len, bool from_disk)
 {
-	struct feed *f = &fs->v[idx];
 	struct parse_ctx c = { .fs = fs, .f = f };
-	struct bwe_feed_parse_opts o = {
-		.min_plen_v4 = (int)f->cfg->min_prefix_v4,
-		.min_plen_v6 = (int)f->cfg->min_prefix_v6,
-		.now = time(NULL),
-		.on_ind = on_ind,
-		.on_reject = on_reject,
-		.ctx = &c,
-	};
-	struct bwe_feed_stats st = { 0 };
+	const struct bwe_feed_stats *st = &res->stats;
 	struct json_object *ev, *b;
 	size_t added = 0, removed = 0, total;
 	int err;
 
-	if (bwe_feed_format_parse(f->cfg->format, &o.format))
-		o.format = BWE_FMT_AUTO;
-	err = bwe_feed_parse(body, len, &o, &st);
-	if (err == -EBADMSG) {
-		feed_error(fs, f, "the new version is not a feed (HTML page or unparseable); "
-			   "keeping the last good version (%zu entries)", ents_of(fs, f)->n);
-		goto fail;
-	}
+	err = take_result(&c, res);
 	if (err) {
-		feed_error(fs, f, "cannot parse (%s); keeping the last good version",
-			   err == -EINVAL ? "format not recognised" : strerror(-err));
+		feed_error(fs, f, "cannot take the parsed version: %s; keeping the last good "
+			   "version", strerror(-err));
 		goto fail;
 	}
-	total = st.accepted + st.rejected;
-	if (total && (double)st.rejected / (double)total > f->cfg->max_reject) {
+	total = st->accepted + st->rejected;
+	if (total && (double)st->rejected / (double)total > f->cfg->max_reject) {
 		feed_error(fs, f, "%zu of %zu lines refused (more than %.0f%%); keeping the last "
-			   "good version", st.rejected, total, f->cfg->max_reject * 100);
+			   "good version", st->rejected, total, f->cfg->max_reject * 100);
 		err = -EBADMSG;
 		goto fail;
 	}
@@ -448,7 +424,7 @@ static int feed_load(struct feeds *fs, size_t idx, const char *body, size_t len,
 		err = -ERANGE;
 		goto fail;
 	}
-	f->fmt = st.format;
+	f->fmt = st->format;
 	err = feed_apply(fs, f, &c.v, &added, &removed);
 	if (err) {
 		feed_error(fs, f, "cannot write the blocklist: %s", strerror(-err));
@@ -458,27 +434,28 @@ static int feed_load(struct feeds *fs, size_t idx, const char *body, size_t len,
 	f->doms = c.doms;
 	f->ndoms = c.ndoms;
 	c.doms = NULL;
-	f->rejected = st.rejected;
-	f->skipped = st.skipped;
+	f->rejected = st->rejected;
+	f->skipped = st->skipped;
 	f->last_success = time(NULL);
 	f->last_error[0] = '\0';
 	f->failures = 0;
 	f->stale_reported = false;
 	report_overlaps(fs, f);
 	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused",
-		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, added, removed, st.rejected);
+		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, added, removed,
+		 st->rejected);
 	ev = feed_event(f, "feed-updated", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
 	json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 	json_object_object_add(b, "added", json_object_new_uint64(added));
 	json_object_object_add(b, "removed", json_object_new_uint64(removed));
-	json_object_object_add(b, "rejected", json_object_new_uint64(st.rejected));
+	json_object_object_add(b, "rejected", json_object_new_uint64(st->rejected));
 	evlog_emit(fs->log, ev);
 	/* the on-disk copy comes after enforcement: it only matters at the next start */
-	if (!from_disk)
+	if (!from_disk && body)
 		save_last_good(fs, f, body, len);
 	if (f->ndoms)
-		schedule_dns(fs, idx);
+		schedule_dns(fs, f);
 	return 0;
 fail:
 	fs_vec_free(&c.v);
@@ -494,41 +471,113 @@ static bool is_url(const char *s)
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
 }
 
-static void post_job(struct feeds *fs, struct job *j)
+static struct feed *feed_of(struct feeds *fs, const struct job *j)
 {
-	pthread_mutex_lock(&fs->mu);
-	j->next = fs->todo;
-	fs->todo = j;
-	pthread_cond_signal(&fs->cv);
-	pthread_mutex_unlock(&fs->mu);
+	size_t i;
+
+	for (i = 0; i < fs->n; i++)
+		if (fs->v[i].id == j->feed_id && fs->v[i].gen == j->gen)
+			return &fs->v[i];
+	return NULL;
 }
 
-static void feed_refresh_now(struct feeds *fs, size_t idx)
+static void job_free(struct job *j)
 {
-	struct feed *f = &fs->v[idx];
+	if (!j)
+		return;
+	free(j->body);
+	free(j);
+}
+
+static void parse_opts(const struct feed *f, struct bwe_job_parse_opts *o)
+{
+	if (bwe_feed_format_parse(f->cfg->format, &o->format))
+		o->format = BWE_FMT_AUTO;
+	o->min_plen_v4 = (int)f->cfg->min_prefix_v4;
+	o->min_plen_v6 = (int)f->cfg->min_prefix_v6;
+	o->now = time(NULL);
+}
+
+/* Hand a job to the worker; on failure the job is freed and the reason said. */
+static int submit(struct feeds *fs, struct feed *f, const struct bwe_job_req *req, struct job *j)
+{
+	int err = bwe_fwc_submit(fs->fwc, req, j, NULL);
+
+	if (err) {
+		feed_error(fs, f, "cannot hand the job to the feed worker: %s; keeping the last "
+			   "good version", strerror(-err));
+		if (j->initial)
+			fs->initial_pending--;
+		job_free(j);
+	}
+	return err;
+}
+
+/* Parse bytes the parent read (a local file, the saved last good version). */
+static int submit_parse(struct feeds *fs, struct feed *f, char *body, size_t len, bool from_disk,
+			bool initial)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	struct bwe_job_req req = { .kind = BWE_JOB_PARSE, .body = body, .body_len = len };
+
+	if (!j) {
+		free(body);
+		return -ENOMEM;
+	}
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	j->from_disk = from_disk;
+	j->initial = initial;
+	j->body = body;
+	j->len = len;
+	if (initial)
+		fs->initial_pending++;
+	parse_opts(f, &req.parse);
+	f->busy |= !from_disk;
+	return submit(fs, f, &req, j);
+}
+
+static void retry_later(struct feed *f)
+{
+	time_t backoff;
+
+	if (!f->failures)
+		return;
+	backoff = FEED_BACKOFF_MIN_S << (f->failures < 10 ? f->failures - 1 : 9);
+	if (backoff < (time_t)f->cfg->refresh_s)
+		f->next_refresh = f->last_attempt + backoff;
+}
+
+static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
+{
 	char *body = NULL;
 	size_t len = 0;
 	int err;
 
+	if (f->busy) {
+		f->again = true;	/* after the version being parsed */
+		return;
+	}
 	f->last_attempt = time(NULL);
 	f->next_refresh = f->last_attempt + (time_t)f->cfg->refresh_s;
 	if (f->is_url) {
-		struct job *j;
+		struct job *j = calloc(1, sizeof(*j));
+		struct bwe_job_req req = {
+			.kind = BWE_JOB_FETCH, .url = f->cfg->source, .etag = f->etag,
+			.last_modified = f->last_modified, .max_bytes = f->cfg->max_bytes,
+			.timeout_s = (__u32)f->cfg->timeout_s,
+		};
 
-		if (f->busy)
-			return;
-		j = calloc(1, sizeof(*j));
 		if (!j)
 			return;
-		j->kind = JOB_FETCH;
-		j->feed = idx;
-		snprintf(j->url, sizeof(j->url), "%s", f->cfg->source);
-		snprintf(j->etag, sizeof(j->etag), "%s", f->etag);
-		snprintf(j->last_modified, sizeof(j->last_modified), "%s", f->last_modified);
-		j->max_bytes = f->cfg->max_bytes;
-		j->timeout_s = f->cfg->timeout_s;
+		j->feed_id = f->id;
+	j->gen = f->gen;
+		j->initial = initial;
+		if (initial)
+			fs->initial_pending++;
+		parse_opts(f, &req.parse);
 		f->busy = true;
-		post_job(fs, j);
+		submit(fs, f, &req, j);
 		return;
 	}
 	err = read_file(f->cfg->source, f->cfg->max_bytes, &body, &len);
@@ -536,262 +585,75 @@ static void feed_refresh_now(struct feeds *fs, size_t idx)
 		feed_error(fs, f, "cannot read %s: %s; keeping the last good version",
 			   f->cfg->source, strerror(-err));
 		f->failures++;
-	} else {
-		feed_load(fs, idx, body, len, false);
-	}
-	free(body);
-	if (f->failures) {
-		time_t backoff = FEED_BACKOFF_MIN_S << (f->failures < 10 ? f->failures - 1 : 9);
-
-		if (backoff < (time_t)f->cfg->refresh_s)
-			f->next_refresh = f->last_attempt + backoff;
-	}
-}
-
-/* ---- the worker: HTTP downloads and DNS ---------------------------------------- */
-
-static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct job *j = arg;
-	size_t n = size * nmemb;
-
-	if (j->len + n > j->max_bytes) {
-		j->too_big = true;
-		return 0;	/* abort */
-	}
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 65536;
-		char *b;
-
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		b = realloc(j->body, cap);
-		if (!b)
-			return 0;
-		j->body = b;
-		j->cap = cap;
-	}
-	memcpy(j->body + j->len, ptr, n);
-	j->len += n;
-	j->body[j->len] = '\0';
-	return n;
-}
-
-static void copy_header_value(const char *line, size_t n, char *out, size_t outlen)
-{
-	const char *v = memchr(line, ':', n);
-	size_t len;
-
-	if (!v)
-		return;
-	v++;
-	while (v < line + n && (*v == ' ' || *v == '\t'))
-		v++;
-	len = (size_t)(line + n - v);
-	while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-		len--;
-	if (len >= outlen)
-		len = outlen - 1;
-	memcpy(out, v, len);
-	out[len] = '\0';
-}
-
-static size_t curl_header(char *line, size_t size, size_t nmemb, void *arg)
-{
-	struct job *j = arg;
-	size_t n = size * nmemb;
-
-	if (n > 5 && !strncasecmp(line, "ETag:", 5))
-		copy_header_value(line, n, j->new_etag, sizeof(j->new_etag));
-	else if (n > 14 && !strncasecmp(line, "Last-Modified:", 14))
-		copy_header_value(line, n, j->new_last_modified, sizeof(j->new_last_modified));
-	return n;
-}
-
-static void do_fetch(struct job *j)
-{
-	struct curl_slist *hdrs = NULL;
-	char h[512];
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-
-	if (!c) {
-		j->err = -ENOMEM;
-		snprintf(j->errmsg, sizeof(j->errmsg), "libcurl init failed");
+		retry_later(f);
 		return;
 	}
-	if (j->etag[0]) {
-		snprintf(h, sizeof(h), "If-None-Match: %s", j->etag);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	if (j->last_modified[0]) {
-		snprintf(h, sizeof(h), "If-Modified-Since: %s", j->last_modified);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, j->url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)j->timeout_s);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->max_bytes);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "bwenforce/" BWCTLD_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->http);
-	if (j->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		j->err = -EFBIG;
-		snprintf(j->errmsg, sizeof(j->errmsg), "larger than max_bytes (%llu)",
-			 (unsigned long long)j->max_bytes);
-	} else if (rc != CURLE_OK) {
-		j->err = -EIO;
-		snprintf(j->errmsg, sizeof(j->errmsg), "%s", curl_easy_strerror(rc));
-	} else if (j->http == 304) {
-		j->not_modified = true;
-	} else if (j->http != 200) {
-		j->err = -EIO;
-		snprintf(j->errmsg, sizeof(j->errmsg), "HTTP status %ld", j->http);
-	}
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+	submit_parse(fs, f, body, len, false, initial);
 }
 
-/* Resolve A and AAAA with res_query, keeping the smallest answer TTL. */
-static void resolve_one(struct feed_domain *dom)
+static void feed_refresh_now(struct feeds *fs, size_t idx)
 {
-	static const int types[] = { ns_t_a, ns_t_aaaa };
-	unsigned char ans[4096];
-	__u32 ttl = FEED_DNS_TTL_MAX_S;
-	size_t t;
-
-	free(dom->addrs);
-	dom->addrs = NULL;
-	dom->naddrs = 0;
-	for (t = 0; t < 2; t++) {
-		ns_msg msg;
-		int len = res_query(dom->name, ns_c_in, types[t], ans, sizeof(ans)), i, n;
-
-		if (len < 0 || ns_initparse(ans, len, &msg))
-			continue;
-		n = ns_msg_count(msg, ns_s_an);
-		for (i = 0; i < n; i++) {
-			ns_rr rr;
-			struct bwe_addr a;
-			struct bwe_addr *v;
-
-			if (ns_parserr(&msg, ns_s_an, i, &rr) || (int)ns_rr_type(rr) != types[t])
-				continue;
-			if (types[t] == ns_t_a && ns_rr_rdlen(rr) == 4) {
-				__u32 v4;
-
-				memcpy(&v4, ns_rr_rdata(rr), 4);
-				bwe_addr_from_v4(v4, &a);
-			} else if (types[t] == ns_t_aaaa && ns_rr_rdlen(rr) == 16) {
-				memcpy(a.a, ns_rr_rdata(rr), 16);
-			} else {
-				continue;
-			}
-			if (ns_rr_ttl(rr) < ttl)
-				ttl = ns_rr_ttl(rr);
-			v = reallocarray(dom->addrs, dom->naddrs + 1, sizeof(*v));
-			if (!v)
-				return;
-			dom->addrs = v;
-			dom->addrs[dom->naddrs++] = a;
-		}
-	}
-	if (ttl < FEED_DNS_TTL_MIN_S)
-		ttl = FEED_DNS_TTL_MIN_S;
-	dom->expires = time(NULL) + (time_t)ttl;
+	feed_refresh(fs, &fs->v[idx], false);
 }
 
-static void *worker_main(void *arg)
+/* Ask the worker for the addresses of the feed's domains. */
+static void schedule_dns(struct feeds *fs, struct feed *f)
 {
-	struct feeds *fs = arg;
-	__u64 one = 1;
-
-	res_init();
-	for (;;) {
-		struct job *j;
-		size_t i;
-
-		pthread_mutex_lock(&fs->mu);
-		while (!fs->todo && !fs->stop)
-			pthread_cond_wait(&fs->cv, &fs->mu);
-		if (fs->stop) {
-			pthread_mutex_unlock(&fs->mu);
-			return NULL;
-		}
-		j = fs->todo;
-		fs->todo = j->next;
-		pthread_mutex_unlock(&fs->mu);
-
-		if (j->kind == JOB_FETCH)
-			do_fetch(j);
-		else
-			for (i = 0; i < j->ndoms; i++)
-				resolve_one(&j->doms[i]);
-
-		pthread_mutex_lock(&fs->mu);
-		j->next = fs->done;
-		fs->done = j;
-		pthread_mutex_unlock(&fs->mu);
-		if (write(fs->ev_fd, &one, sizeof(one)) < 0)
-			log_warn("feeds worker: eventfd");
-	}
-}
-
-static void schedule_dns(struct feeds *fs, size_t idx)
-{
-	struct feed *f = &fs->v[idx];
+	struct bwe_job_req req = { .kind = BWE_JOB_RESOLVE };
+	const char **names;
 	struct job *j;
 	size_t i;
 
-	if (f->busy || !f->ndoms)
+	if (f->dns_busy || !f->ndoms)
 		return;
+	names = calloc(f->ndoms, sizeof(*names));
 	j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
-	j->kind = JOB_RESOLVE;
-	j->feed = idx;
-	j->doms = calloc(f->ndoms, sizeof(*j->doms));
-	if (!j->doms) {
+	if (!names || !j) {
+		free(names);
 		free(j);
 		return;
 	}
-	for (i = 0; i < f->ndoms; i++) {
-		j->doms[i].name = strdup(f->doms[i].name);
-		j->doms[i].line = f->doms[i].line;
-	}
-	j->ndoms = f->ndoms;
-	f->busy = true;
+	for (i = 0; i < f->ndoms; i++)
+		names[i] = f->doms[i].name;
+	req.names = names;
+	req.n_names = f->ndoms;
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	f->dns_busy = true;
 	f->next_dns = 0;
-	post_job(fs, j);
+	if (submit(fs, f, &req, j))
+		f->dns_busy = false;
+	free(names);
 }
 
 /* Resolved addresses replace the domain part of the feed's entries. */
-static void dns_done(struct feeds *fs, struct feed *f, struct job *j)
+static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_result *res)
 {
 	struct fs_vec nv = { 0 };
+	time_t now = time(NULL);
 	size_t i, k, added, removed;
 	int err = 0;
 
 	for (i = 0; i < f->ndoms; i++) {
-		for (k = 0; k < j->ndoms; k++) {
-			if (strcmp(f->doms[i].name, j->doms[k].name))
+		for (k = 0; k < res->n_answers; k++) {
+			const struct bwe_job_answer *a = &res->answers[k];
+			__u32 ttl = a->n_addrs ? a->ttl : FEED_DNS_TTL_MAX_S;
+			struct bwe_addr *v = NULL;
+
+			if (strcmp(f->doms[i].name, a->name))
 				continue;
+			if (a->n_addrs) {
+				v = calloc(a->n_addrs, sizeof(*v));
+				if (!v)
+					break;
+				memcpy(v, a->addrs, a->n_addrs * sizeof(*v));
+			}
+			ttl = ttl < FEED_DNS_TTL_MIN_S ? FEED_DNS_TTL_MIN_S :
+			      ttl > FEED_DNS_TTL_MAX_S ? FEED_DNS_TTL_MAX_S : ttl;
 			free(f->doms[i].addrs);
-			f->doms[i].addrs = j->doms[k].addrs;
-			f->doms[i].naddrs = j->doms[k].naddrs;
-			f->doms[i].expires = j->doms[k].expires;
-			j->doms[k].addrs = NULL;
+			f->doms[i].addrs = v;
+			f->doms[i].naddrs = a->n_addrs;
+			f->doms[i].expires = now + (time_t)ttl;
 			break;
 		}
 	}
@@ -833,52 +695,117 @@ static void dns_done(struct feeds *fs, struct feed *f, struct job *j)
 	fs_vec_free(&nv);
 }
 
-void feeds_on_worker(struct feeds *fs)
+/* The worker cannot have made it: it died, hung or sent garbage. */
+static bool worker_fault(int status)
 {
-	struct job *list, *j;
-	__u64 n;
+	return status == -ECHILD || status == -ETIMEDOUT || status == -EPROTO;
+}
 
-	if (read(fs->ev_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+/* Once every feed's start-up version is in, the kernel's blocklist holds
+ * exactly what the sources say: drop what a previous run left behind. */
+static void maybe_sweep(struct feeds *fs)
+{
+	int err;
+
+	if (fs->swept || fs->initial_pending)
 		return;
-	pthread_mutex_lock(&fs->mu);
-	list = fs->done;
-	fs->done = NULL;
-	pthread_mutex_unlock(&fs->mu);
-	while ((j = list)) {
-		struct feed *f = j->feed < fs->n ? &fs->v[j->feed] : NULL;
+	fs->swept = true;
+	err = enf_bl_sweep(fs->enf);
+	if (err)
+		log_warnx("blocklist sweep: %s", strerror(-err));
+}
 
-		list = j->next;
-		if (f) {
-			f->busy = false;
-			if (j->kind == JOB_RESOLVE) {
-				dns_done(fs, f, j);
-			} else if (j->err) {
-				feed_error(fs, f, "download failed: %s; keeping the last good version",
-					   j->errmsg);
-				f->failures++;
-			} else if (j->not_modified) {
-				f->last_success = time(NULL);
-				f->last_error[0] = '\0';
-				f->failures = 0;
-				f->stale_reported = false;
-			} else if (!feed_load(fs, j->feed, j->body ? j->body : "", j->len, false)) {
-				snprintf(f->etag, sizeof(f->etag), "%s", j->new_etag);
-				snprintf(f->last_modified, sizeof(f->last_modified), "%s",
-					 j->new_last_modified);
-			}
-			if (j->kind == JOB_FETCH && f->failures) {
-				time_t backoff = FEED_BACKOFF_MIN_S <<
-						 (f->failures < 10 ? f->failures - 1 : 9);
+/* A job's end (fwclient.h): the feed takes the result or keeps its last good version. */
+static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
+{
+	struct feeds *fs = cb_ctx;
+	struct job *j = job_ctx;
+	struct feed *f = feed_of(fs, j);
 
-				if (backoff < (time_t)f->cfg->refresh_s)
-					f->next_refresh = time(NULL) + backoff;
-			}
-		}
-		if (j->doms)
-			domains_free(j->doms, j->ndoms);
-		free(j->body);
-		free(j);
+	if (j->initial && fs->initial_pending)
+		fs->initial_pending--;
+	if (!f)
+		goto out;		/* removed by a reload meanwhile */
+	if (res->kind == BWE_JOB_RESOLVE) {
+		f->dns_busy = false;
+		if (res->status)
+			log_warnx("feed %s: cannot resolve its domains: %s", f->cfg->name, res->error);
+		else
+			dns_done(fs, f, res);
+		goto out;
 	}
+	if (!j->from_disk)
+		f->busy = false;
+	if (worker_fault(res->status)) {
+		feed_error(fs, f, "%s; keeping the last good version", res->error);
+		f->failures++;
+	} else if (res->status == -EBADMSG) {
+		feed_error(fs, f, "the new version is not a feed (HTML page or unparseable); "
+			   "keeping the last good version (%zu entries)", ents_of(fs, f)->n);
+		f->failures++;
+	} else if (res->status == -EINVAL) {
+		feed_error(fs, f, "cannot parse (format not recognised); keeping the last good "
+			   "version");
+		f->failures++;
+	} else if (res->status) {
+		feed_error(fs, f, "%s failed: %s; keeping the last good version",
+			   res->kind == BWE_JOB_FETCH ? "download" : "parse", res->error);
+		f->failures++;
+	} else if (res->not_modified) {
+		f->last_success = time(NULL);
+		f->last_error[0] = '\0';
+		f->failures = 0;
+		f->stale_reported = false;
+	} else if (!feed_take(fs, f, res, res->kind == BWE_JOB_FETCH ? res->body : j->body,
+			      res->kind == BWE_JOB_FETCH ? res->body_len : j->len, j->from_disk)) {
+		if (j->from_disk)
+			log_info("feed %s: last good version restored", f->cfg->name);
+		if (res->kind == BWE_JOB_FETCH) {
+			snprintf(f->etag, sizeof(f->etag), "%s", res->etag);
+			snprintf(f->last_modified, sizeof(f->last_modified), "%s",
+				 res->last_modified);
+		}
+	}
+	retry_later(f);
+	if (!f->busy && f->again) {
+		f->again = false;
+		feed_refresh(fs, f, false);
+	}
+out:
+	job_free(j);
+	maybe_sweep(fs);
+}
+
+void feeds_on_worker(struct feeds *fs, __u32 events)
+{
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		bwe_fwc_on_readable(fs->fwc);
+	if (events & EPOLLOUT)
+		bwe_fwc_on_writable(fs->fwc);
+}
+
+int feeds_worker_sync(struct feeds *fs, int epfd, __u32 data)
+{
+	epoll_data_t d = { .u32 = data };
+
+	return bwe_fwc_epoll_sync(fs->fwc, epfd, d);
+}
+
+struct json_object *feeds_worker_json(const struct feeds *fs)
+{
+	struct json_object *o = json_object_new_object();
+	struct bwe_fwc_status st;
+
+	bwe_fwc_status(fs->fwc, &st);
+	json_object_object_add(o, "pid", st.pid > 0 ? json_object_new_int(st.pid) : NULL);
+	json_object_object_add(o, "restarts", json_object_new_uint64(st.restarts));
+	json_object_object_add(o, "queued", json_object_new_uint64(st.queued));
+	json_object_object_add(o, "busy", json_object_new_boolean(st.busy));
+	json_object_object_add(o, "jobs_ok", json_object_new_uint64(st.jobs_ok));
+	json_object_object_add(o, "jobs_failed", json_object_new_uint64(st.jobs_failed));
+	json_object_object_add(o, "last_error", st.last_error[0] ?
+			       json_object_new_string(st.last_error) : NULL);
+	return o;
 }
 
 /* ---- inotify: a local file that changes is re-read at once ---------------------- */
@@ -929,22 +856,25 @@ void feeds_on_inotify(struct feeds *fs)
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
-static void load_last_good(struct feeds *fs, size_t idx)
+static void load_last_good(struct feeds *fs, struct feed *f)
 {
-	struct feed *f = &fs->v[idx];
 	char path[PATH_MAX], *body = NULL;
 	size_t len = 0;
 
 	snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir, f->cfg->name);
 	if (read_file(path, f->cfg->max_bytes, &body, &len))
 		return;
-	if (!feed_load(fs, idx, body, len, true))
-		log_info("feed %s: last good version restored from %s", f->cfg->name, path);
-	free(body);
+	submit_parse(fs, f, body, len, true, true);
 }
 
 int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 {
+	char *const argv[] = { "bwctld", FEEDS_WORKER_ARG, NULL };
+	struct bwe_fwc_conf conf = {
+		.sandbox = { .name = "feed worker", .path = "/proc/self/exe", .argv = argv,
+			     .user = deps->cfg->sandbox_user },
+		.done = job_done,
+	};
 	struct feeds *fs = calloc(1, sizeof(*fs));
 	size_t i;
 	int err;
@@ -956,18 +886,15 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 	fs->enf = deps->enf;
 	fs->log = deps->log;
 	fs->started = time(NULL);
-	fs->ev_fd = -1;
 	*out = fs;
 	fs->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	fs->ev_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fs->ev_fd < 0)
-		return -errno;
-	pthread_mutex_init(&fs->mu, NULL);
-	pthread_cond_init(&fs->cv, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (pthread_create(&fs->worker, NULL, worker_main, fs))
-		return -EAGAIN;
-	fs->worker_up = true;
+	conf.cb_ctx = fs;
+	err = bwe_fwc_new(&conf, &fs->fwc);
+	if (err) {
+		log_warnx("cannot start the feed worker as user %s: %s", fs->cfg->sandbox_user,
+			  strerror(-err));
+		return err;
+	}
 	fs->v = calloc(fs->cfg->n_feeds ? fs->cfg->n_feeds : 1, sizeof(*fs->v));
 	if (!fs->v)
 		return -ENOMEM;
@@ -977,6 +904,7 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 
 		f->cfg = &fs->cfg->feeds[i];
 		f->id = (__u8)(BWE_FEED_FIRST + i);
+		f->gen = ++fs->next_gen;
 		f->is_url = is_url(f->cfg->source);
 		f->wd = -1;
 		err = fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
@@ -986,11 +914,12 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 		if (bwe_feed_format_parse(f->cfg->format, &f->fmt))
 			f->fmt = BWE_FMT_AUTO;
 		watch_source(fs, f);
-		/* The saved last good version enforces at once, whatever the network says. */
-		load_last_good(fs, i);
-		/* Local files are read now; URLs are fetched by the worker. */
-		feed_refresh_now(fs, i);
+		/* The saved last good version goes first, whatever the network says. */
+		load_last_good(fs, f);
+		/* Then the source itself: local files are read here, URLs fetched. */
+		feed_refresh(fs, f, true);
 	}
+	maybe_sweep(fs);
 	return 0;
 }
 
@@ -1000,37 +929,12 @@ void feeds_free(struct feeds *fs)
 
 	if (!fs)
 		return;
-	if (fs->worker_up) {
-		pthread_mutex_lock(&fs->mu);
-		fs->stop = true;
-		pthread_cond_signal(&fs->cv);
-		pthread_mutex_unlock(&fs->mu);
-		pthread_join(fs->worker, NULL);
-	}
-	while (fs->todo) {
-		struct job *j = fs->todo;
-
-		fs->todo = j->next;
-		free(j->body);
-		free(j);
-	}
-	while (fs->done) {
-		struct job *j = fs->done;
-
-		fs->done = j->next;
-		if (j->doms)
-			domains_free(j->doms, j->ndoms);
-		free(j->body);
-		free(j);
-	}
+	bwe_fwc_free(fs->fwc);	/* kills the worker; jobs in flight end unreported */
 	for (i = 0; i < fs->n; i++)
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
 	free(fs->v);
 	if (fs->ino_fd >= 0)
 		close(fs->ino_fd);
-	if (fs->ev_fd >= 0)
-		close(fs->ev_fd);
-	curl_global_cleanup();
 	free(fs);
 }
 
@@ -1044,16 +948,14 @@ int feeds_fd_inotify(const struct feeds *fs)
 	return fs->ino_fd;
 }
 
-int feeds_fd_worker(const struct feeds *fs)
-{
-	return fs->ev_fd;
-}
+
 
 /* Expire indicators past their valid_until, schedule refreshes, note stale feeds. */
 void feeds_tick(struct feeds *fs, time_t now)
 {
 	size_t i;
 
+	bwe_fwc_tick(fs->fwc);
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
@@ -1082,7 +984,7 @@ void feeds_tick(struct feeds *fs, time_t now)
 		if (now >= f->next_refresh)
 			feed_refresh_now(fs, i);
 		if (f->next_dns && now >= f->next_dns)
-			schedule_dns(fs, i);
+			schedule_dns(fs, f);
 		if (!f->stale_reported && f->last_attempt &&
 		    now - (f->last_success ? f->last_success : fs->started) >
 			    (time_t)(f->cfg->refresh_s * f->cfg->stale_after)) {
@@ -1199,6 +1101,7 @@ void feeds_reload(struct feeds *fs)
 				id++;
 			used[id] = true;
 			f->id = id;
+			f->gen = ++fs->next_gen;
 		}
 		f->is_url = is_url(f->cfg->source);
 		if (fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,

@@ -9,6 +9,7 @@
 
 #include <time.h>
 #include <json-c/json.h>
+#include <linux/types.h>
 
 #include "config.h"
 #include "enforce.h"
@@ -22,6 +23,9 @@ struct feeds_deps {
 	struct evlog *log;
 };
 
+/* argv[1] of bwctld when it runs as the sandboxed feed worker. */
+#define FEEDS_WORKER_ARG "--feed-worker"
+
 struct feeds;
 
 /* Load the saved last good versions, then read or schedule every source.
@@ -33,9 +37,16 @@ void feeds_set_config(struct feeds *fs, const struct bwe_cfgfile *cfg);
 void feeds_reload(struct feeds *fs);
 /* Descriptors for epoll, and what to call when they are readable. */
 int feeds_fd_inotify(const struct feeds *fs);	/* -1: none */
-int feeds_fd_worker(const struct feeds *fs);
 void feeds_on_inotify(struct feeds *fs);
-void feeds_on_worker(struct feeds *fs);
+/*
+ * The feed worker's socket changes when the worker is restarted: call
+ * feeds_worker_sync() after every loop iteration (it keeps the epoll
+ * registration with data current), and feeds_on_worker() with the events.
+ */
+int feeds_worker_sync(struct feeds *fs, int epfd, __u32 data);
+void feeds_on_worker(struct feeds *fs, __u32 events);
+/* bwctl status: the worker's pid, restarts and last error. */
+struct json_object *feeds_worker_json(const struct feeds *fs);
 /* Every tick: indicator expiry, refresh schedule, stale alerts. */
 void feeds_tick(struct feeds *fs, time_t now);
 /* Refresh one feed (name) or all (NULL) now; their names are added to names.

@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "control.h"
+#include "feedwork.h"
 #include "detector.h"
 #include "enforce.h"
 #include "events.h"
@@ -219,7 +220,7 @@ static int setup_loop(struct daemon *d)
 	err = err ?: ep_add(d, control_fd(d->ctl), SRC_CTL);
 	err = err ?: ep_add(d, ringbuf_fd(d->rb), SRC_RB);
 	err = err ?: ep_add(d, ifaces_fd(d->ifaces), SRC_LINK);
-	err = err ?: ep_add(d, feeds_fd_worker(d->feeds), SRC_FEED_JOB);
+	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 	if (!err && feeds_fd_inotify(d->feeds) >= 0)
 		err = ep_add(d, feeds_fd_inotify(d->feeds), SRC_FEED_INO);
 	return err;
@@ -259,10 +260,12 @@ static void run(struct daemon *d)
 				feeds_on_inotify(d->feeds);
 				break;
 			case SRC_FEED_JOB:
-				feeds_on_worker(d->feeds);
+				feeds_on_worker(d->feeds, evs[i].events);
 				break;
 			}
 		}
+		/* the feed worker's socket is another one after a restart */
+		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 	}
 }
 
@@ -343,10 +346,6 @@ static int start(struct daemon *d)
 		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
 		return e;
 	}
-	/* Only now is the mirror complete: drop what a previous run left behind. */
-	e = enf_bl_sweep(d->enf);
-	if (e)
-		log_warnx("blocklist sweep: %s", strerror(-e));
 	rd = (struct ringbuf_deps){ .dp = d->dp, .store = d->store, .st = d->st, .ops = d->ops,
 				    .log = d->log };
 	id = (struct ifaces_deps){ .cfg = d->cfg, .dp = d->dp, .enf = d->enf, .log = d->log };
@@ -382,6 +381,12 @@ int main(int argc, char **argv)
 	bool check = false;
 	int c, rc = 1;
 
+	/* The sandboxed feed worker: sandbox.h made it unprivileged already. */
+	if (argc == 2 && !strcmp(argv[1], FEEDS_WORKER_ARG)) {
+		struct bwe_feedwork_opts fo = { .user_agent = "bwenforce/" BWCTLD_VERSION };
+
+		return bwe_feedwork_main(BWE_SANDBOX_FD, &fo) ? 1 : 0;
+	}
 	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
 		switch (c) {
 		case 'c':

@@ -100,6 +100,7 @@ struct json_object *query_status(const struct query_deps *q)
 		json_object_put(st);
 	}
 	json_object_object_add(o, "feeds", feeds_list_json(q->feeds));
+	json_object_object_add(o, "feed_worker", feeds_worker_json(q->feeds));
 	return o;
 }
 
