@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
-#include "bwe_rules.h"	/* bwe_mix32() */
+#include "bwe_rules.h" /* bwe_mix32() */
 
-extern bool verbose;			/* -v: libbpf's info and debug lines too */
+extern bool verbose; /* -v: libbpf's info and debug lines too */
 
 /* libbpf's own codes and errno values alike; err is -errno or a libbpf code. */
 const char *errstr(int err);
@@ -25,10 +25,10 @@ int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 double now_s(void);
 
 struct bench_net_len {
-	int len;		/* IPv4 prefix length */
-	unsigned int percent;	/* share of the networks */
+	int len;	      /* IPv4 prefix length */
+	unsigned int percent; /* share of the networks */
 };
 #define NET_LENS 9
-extern const struct bench_net_len net_lens[NET_LENS];	/* firehol_level1's mix */
+extern const struct bench_net_len net_lens[NET_LENS]; /* firehol_level1's mix */
 
 #endif /* BWE_BENCH_COMMON_H */

@@ -69,14 +69,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "first", required_argument, NULL, 'f' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "period-ms", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option lo[] = { { "count", required_argument, NULL, 'n' },
+					    { "first", required_argument, NULL, 'f' },
+					    { "seconds", required_argument, NULL, 's' },
+					    { "period-ms", required_argument, NULL, 'p' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
 	unsigned long count = 65536, seconds = 60, period_ms = 1000;
 	const char *first = "198.19.0.0";
 	struct bpf_map_info info = { 0 };
@@ -112,8 +110,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc || !count || count > 16777216 || !period_ms ||
-	    seconds > 86400 || inet_pton(AF_INET, first, &a0) != 1) {
+	if (optind + 1 != argc || !count || count > 16777216 || !period_ms || seconds > 86400 ||
+	    inet_pton(AF_INET, first, &a0) != 1) {
 		usage(stderr);
 		return 2;
 	}
@@ -132,7 +130,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/%s", argv[optind], BWE_MAP_CONFIG);
 	cfd = bpf_obj_get(path);
 	if (cfd >= 0)
-		bpf_map_lookup_elem(cfd, &cfg_key, &cfg);	/* the current fan-out epoch */
+		bpf_map_lookup_elem(cfd, &cfg_key, &cfg); /* the current fan-out epoch */
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0) {
 		fprintf(stderr, "hosts_fill: cannot count CPUs\n");

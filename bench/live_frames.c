@@ -82,44 +82,47 @@
 
 extern char **environ;
 
-#define ROUNDS_DEFAULT   5
-#define ROUNDS_MAX       31
-#define SECONDS_DEFAULT  1.0		/* per sample */
-#define ENTRIES_DEFAULT  1000000u
-#define ENTRIES_MAX      4000000u
-#define QUICK_ROUNDS     3		/* --quick: a smoke run, not for the docs */
-#define QUICK_SECONDS    0.5
-#define QUICK_ENTRIES    100000u
-#define NFT_FALLBACK     100000u	/* set size when the full set loads too slowly */
-#define NFT_LOAD_MAX_S   180.0		/* give up on the full set after this */
-#define NET_PERCENT      10		/* share of /16../24 networks in the list */
-#define DEFAULT_SEED     0x5eed2026u
-#define CHUNK_FRAMES     (1u << 18)	/* frames per test_run call */
-#define GEN_BATCH        64		/* frames per live-frames batch (kernel default) */
-#define DRAIN_US         20000		/* let the receiver finish its ring */
-#define WARMUP_S         0.5		/* per row, before the first round */
-#define LOSS_WARN        0.01		/* share of frames lost worth a note */
-#define DEDUP_NS         (60ULL * 1000000000ULL)	/* event window: the daemon's default */
-#define FEED_SYNTH       BWE_FEED_FIRST
-#define V4_SLASH24_BITS  24
-#define FRAME_PAYLOAD    18		/* UDP bytes: 60-byte frame, 64 on a wire */
-#define GEN_SPORT        40000
-#define GEN_DPORT        443
+#define ROUNDS_DEFAULT	5
+#define ROUNDS_MAX	31
+#define SECONDS_DEFAULT 1.0 /* per sample */
+#define ENTRIES_DEFAULT 1000000u
+#define ENTRIES_MAX	4000000u
+#define QUICK_ROUNDS	3 /* --quick: a smoke run, not for the docs */
+#define QUICK_SECONDS	0.5
+#define QUICK_ENTRIES	100000u
+#define NFT_FALLBACK	100000u /* set size when the full set loads too slowly */
+#define NFT_LOAD_MAX_S	180.0	/* give up on the full set after this */
+#define NET_PERCENT	10	/* share of /16../24 networks in the list */
+#define DEFAULT_SEED	0x5eed2026u
+#define CHUNK_FRAMES	(1u << 18)		/* frames per test_run call */
+#define GEN_BATCH	64			/* frames per live-frames batch (kernel default) */
+#define DRAIN_US	20000			/* let the receiver finish its ring */
+#define WARMUP_S	0.5			/* per row, before the first round */
+#define LOSS_WARN	0.01			/* share of frames lost worth a note */
+#define DEDUP_NS	(60ULL * 1000000000ULL) /* event window: the daemon's default */
+#define FEED_SYNTH	BWE_FEED_FIRST
+#define V4_SLASH24_BITS 24
+#define FRAME_PAYLOAD	18 /* UDP bytes: 60-byte frame, 64 on a wire */
+#define GEN_SPORT	40000
+#define GEN_DPORT	443
 /* UDP checksum of the template: Ethernet, 20-byte IPv4 header, 6 bytes into UDP */
-#define UDP_CSUM_OFF     (ETH_HLEN + 20 + 6)
-#define NS_PATH          "/var/run/netns/"
+#define UDP_CSUM_OFF	(ETH_HLEN + 20 + 6)
+#define NS_PATH		"/var/run/netns/"
 
 /* The generator's address plan, host order. */
-#define SRC_BASE   0xc6120000u	/* 198.18.0.0: 32,768 internal hosts */
-#define SRC_HOSTS  32768u
-#define POOL_N     32768u	/* peers per pool, a power of two <= 65,536 */
-#define DROP_BASE  0xc6130000u	/* 198.19.0.0/17: listed */
-#define PASS_BASE  0xc6138000u	/* 198.19.128.0/17: not listed */
-#define INTERNAL   "198.18.0.0/16"
+#define SRC_BASE  0xc6120000u /* 198.18.0.0: 32,768 internal hosts */
+#define SRC_HOSTS 32768u
+#define POOL_N	  32768u      /* peers per pool, a power of two <= 65,536 */
+#define DROP_BASE 0xc6130000u /* 198.19.0.0/17: listed */
+#define PASS_BASE 0xc6138000u /* 198.19.128.0/17: not listed */
+#define INTERNAL  "198.18.0.0/16"
 
 /* Test address ranges: no synthetic entry touches them (TESTBED.md). */
 static const char *const reserved[] = {
-	"198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+	"198.18.0.0/15",
+	"192.0.2.0/24",
+	"198.51.100.0/24",
+	"203.0.113.0/24",
 };
 
 enum rx_prog { RX_BWE = 0, RX_DROP, RX_PASS };
@@ -141,7 +144,7 @@ static const struct {
 	const char *frames;
 	enum rx_prog prog;
 	enum pool pool;
-	bool one_peer;		/* every frame to the pool's first peer */
+	bool one_peer; /* every frame to the pool's first peer */
 	bool nft;
 } rows[R_MAX] = {
 	[R_BWE_DROP] = { "**bwenforce**, drop path (BLOCK)", "listed peers", RX_BWE, POOL_DROP,
@@ -149,8 +152,8 @@ static const struct {
 	[R_BWE_DROP1] = { "**bwenforce**, drop path (BLOCK), events deduplicated",
 			  "one listed peer", RX_BWE, POOL_DROP, true, false },
 	[R_BARE_DROP] = { "bare XDP_DROP", "listed peers", RX_DROP, POOL_DROP, false, false },
-	[R_NFT_DROP] = { "XDP_PASS + nftables set drop", "listed peers", RX_PASS, POOL_DROP,
-			 false, true },
+	[R_NFT_DROP] = { "XDP_PASS + nftables set drop", "listed peers", RX_PASS, POOL_DROP, false,
+			 true },
 	[R_BWE_PASS] = { "**bwenforce**, pass path (PASS) + stack", "clean peers", RX_BWE,
 			 POOL_PASS, false, false },
 	[R_BARE_PASS] = { "bare XDP_PASS + stack", "clean peers", RX_PASS, POOL_PASS, false,
@@ -160,8 +163,8 @@ static const struct {
 };
 
 struct opts {
-	char *rx_ns, *tx_ns, *rx_if, *tx_if, *table;	/* from argv */
-	const char *workdir;	/* where the nft script is written */
+	char *rx_ns, *tx_ns, *rx_if, *tx_if, *table; /* from argv */
+	const char *workdir;			     /* where the nft script is written */
 	unsigned int rounds;
 	double seconds;
 	__u32 entries;
@@ -175,10 +178,10 @@ struct stat3 {
 
 /* One sample of one row. */
 struct result {
-	double wall_mpps;	/* frames received per wall-clock second, millions */
-	double cpu_ns;		/* CPU ns per frame received: generator + receiver */
-	double loss;		/* share of generated frames the receiver never counted */
-	__u64 frames;		/* frames the receiver counted */
+	double wall_mpps; /* frames received per wall-clock second, millions */
+	double cpu_ns;	  /* CPU ns per frame received: generator + receiver */
+	double loss;	  /* share of generated frames the receiver never counted */
+	__u64 frames;	  /* frames the receiver counted */
 };
 
 struct bench {
@@ -192,9 +195,9 @@ struct bench {
 	struct live_gen_bpf *gen;
 	__u8 frame[BWE_PKT_MAX];
 	__u32 frame_len;
-	int cur_prog;			/* attached rx program, -1 none */
-	int ksoftirqd;			/* pid of ksoftirqd on our CPU, -1 unknown */
-	int nft_on;			/* -1 unknown, 0 dormant, 1 active */
+	int cur_prog;  /* attached rx program, -1 none */
+	int ksoftirqd; /* pid of ksoftirqd on our CPU, -1 unknown */
+	int nft_on;    /* -1 unknown, 0 dormant, 1 active */
 	bool nft_loaded;
 	size_t nft_elems;
 	double nft_load_s;
@@ -205,7 +208,7 @@ struct bench {
 /* ---- the synthetic blocklist ------------------------------------------- */
 
 struct v4pfx {
-	__u32 net;		/* host order */
+	__u32 net; /* host order */
 	int len;
 };
 
@@ -258,13 +261,14 @@ static int synth_make(struct v4pfx **out, size_t n, size_t *nnets, __u32 seed)
 	}
 	for (i = 0; i < POOL_N; i++)
 		e[got++] = (struct v4pfx){ DROP_BASE + (__u32)i, BWE_V4_BITS };
-	for (l = 0; l < NET_LENS; l++) {	/* broadest first: no straddling */
+	for (l = 0; l < NET_LENS; l++) { /* broadest first: no straddling */
 		int len = net_lens[l].len;
 		size_t want = l == NET_LENS - 1 ? nnet - (got - POOL_N)
 						: nnet * net_lens[l].percent / 100;
 
 		for (i = 0, tries = 0; i < want && tries < 64 * (want + 1); tries++) {
-			__u32 net = bwe_mix32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
+			__u32 net = bwe_mix32(seed ^ (k++ * 0x9e3779b1u)) &
+				    ~((1u << (32 - len)) - 1);
 
 			if (paint(bm, net, len, false))
 				continue;
@@ -383,7 +387,7 @@ static int run_cmd(char *const argv[], double timeout_s, char *out, size_t outle
 		if (w == pid)
 			break;
 		if (timeout_s > 0 && now_s() - t0 > timeout_s) {
-			kill(pid, SIGKILL);	/* our own child, by its pid */
+			kill(pid, SIGKILL); /* our own child, by its pid */
 			waitpid(pid, &status, 0);
 			close(pfd[0]);
 			return -ETIMEDOUT;
@@ -417,16 +421,20 @@ static int nft_write(const struct opts *o, const struct v4pfx *e, size_t n, char
 		unlink(path);
 		return -errno;
 	}
-	fprintf(f, "table netdev %s {\n\tflags dormant\n\tset bl {\n\t\ttype ipv4_addr\n"
-		"\t\tflags interval\n\t\telements = {\n", o->table);
+	fprintf(f,
+		"table netdev %s {\n\tflags dormant\n\tset bl {\n\t\ttype ipv4_addr\n"
+		"\t\tflags interval\n\t\telements = {\n",
+		o->table);
 	for (i = 0; i < n; i++) {
 		__u32 a = e[i].net;
 
 		fprintf(f, "\t\t\t%u.%u.%u.%u/%d,\n", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
 			a & 0xff, e[i].len);
 	}
-	fprintf(f, "\t\t}\n\t}\n\tchain ing {\n\t\ttype filter hook ingress device \"%s\" "
-		"priority 0; policy accept;\n\t\tip daddr @bl counter drop\n\t}\n}\n", o->rx_if);
+	fprintf(f,
+		"\t\t}\n\t}\n\tchain ing {\n\t\ttype filter hook ingress device \"%s\" "
+		"priority 0; policy accept;\n\t\tip daddr @bl counter drop\n\t}\n}\n",
+		o->rx_if);
 	if (fclose(f)) {
 		unlink(path);
 		return -EIO;
@@ -525,7 +533,9 @@ static int setup_enforcer(struct bench *b, const struct v4pfx *e, size_t n)
 		return err;
 	}
 	err = bwe_dp_config_set(b->dp, &cfg);
-	err = err ?: bwe_dp_std_ports_set(b->dp, std_ports, sizeof(std_ports) / sizeof(std_ports[0]));
+	err = err
+		      ?: bwe_dp_std_ports_set(b->dp, std_ports,
+					      sizeof(std_ports) / sizeof(std_ports[0]));
 	bwe_ncset_init(&nc);
 	err = err ?: bwe_prefix_parse(INTERNAL, &p, 0);
 	err = err ?: bwe_ncset_add(&nc, &p, BWE_NC_INTERNAL);
@@ -549,8 +559,12 @@ static int setup_enforcer(struct bench *b, const struct v4pfx *e, size_t n)
 
 static int setup_gen(struct bench *b)
 {
-	struct pb_spec spec = { .src = "198.18.0.1", .dst = "198.19.0.1", .proto = IPPROTO_UDP,
-				.sport = GEN_SPORT, .dport = GEN_DPORT, .payload = FRAME_PAYLOAD };
+	struct pb_spec spec = { .src = "198.18.0.1",
+				.dst = "198.19.0.1",
+				.proto = IPPROTO_UDP,
+				.sport = GEN_SPORT,
+				.dport = GEN_DPORT,
+				.payload = FRAME_PAYLOAD };
 	__be32 *pool;
 	__u32 i, *keys, count = 2 * POOL_N;
 	int len, err;
@@ -589,7 +603,8 @@ static int setup_gen(struct bench *b)
 		pool[POOL_N + i] = htonl(PASS_BASE + i);
 	}
 	err = bpf_map_update_batch(bpf_map__fd(b->gen->maps.gen_pool), keys, pool, &count, &bo)
-		      ? -errno : 0;
+		      ? -errno
+		      : 0;
 	free(keys);
 	free(pool);
 	return err;
@@ -597,7 +612,7 @@ static int setup_gen(struct bench *b)
 
 static int rx_attach(struct bench *b, enum rx_prog p)
 {
-	int fd = p == RX_BWE ? bwe_dp_prog_fd(b->dp)
+	int fd = p == RX_BWE	? bwe_dp_prog_fd(b->dp)
 		 : p == RX_DROP ? bpf_program__fd(b->base->progs.base_drop)
 				: bpf_program__fd(b->base->progs.base_pass);
 	int err;
@@ -716,7 +731,7 @@ static int sample(struct bench *b, const struct opts *o, enum row r, double secs
 	err = err ?: link_rx(o->rx_if, &rx1);
 	if (err)
 		return err;
-	got = rx1 - rx0;	/* 32-bit counter: a delta survives one wrap */
+	got = rx1 - rx0; /* 32-bit counter: a delta survives one wrap */
 	if (!got)
 		return -EIO;
 	res->wall_mpps = got / (t1 - t0) / 1e6;
@@ -745,11 +760,14 @@ static int check_rows(struct bench *b, const struct opts *o)
 			return err;
 		}
 		if (verbose)
-			fprintf(stderr, "live_frames: check %s: %.2f Mpps wall, %.1f CPU ns/frame, "
+			fprintf(stderr,
+				"live_frames: check %s: %.2f Mpps wall, %.1f CPU ns/frame, "
 				"loss %.3f, bwe PASS +%llu BLOCK +%llu EVENT_LOST +%llu, IP in +%lld\n",
 				rows[r].name, res.wall_mpps, res.cpu_ns, res.loss,
-				(unsigned long long)(c1[BWE_R_PASS].packets - c0[BWE_R_PASS].packets),
-				(unsigned long long)(c1[BWE_R_BLOCK].packets - c0[BWE_R_BLOCK].packets),
+				(unsigned long long)(c1[BWE_R_PASS].packets -
+						     c0[BWE_R_PASS].packets),
+				(unsigned long long)(c1[BWE_R_BLOCK].packets -
+						     c0[BWE_R_BLOCK].packets),
 				(unsigned long long)(c1[BWE_A_EVENT_LOST].packets -
 						     c0[BWE_A_EVENT_LOST].packets),
 				n1 - n0);
@@ -761,9 +779,11 @@ static int check_rows(struct bench *b, const struct opts *o)
 			for (k = 0; k < BWE_R_MAX; k++)
 				all += c1[k].packets - c0[k].packets;
 			if (!all || got != all) {
-				fprintf(stderr, "live_frames: %s: the enforcer gave %llu of %llu frames "
-					"the expected verdict\n", rows[r].name,
-					(unsigned long long)got, (unsigned long long)all);
+				fprintf(stderr,
+					"live_frames: %s: the enforcer gave %llu of %llu frames "
+					"the expected verdict\n",
+					rows[r].name, (unsigned long long)got,
+					(unsigned long long)all);
 				return -EPROTO;
 			}
 		}
@@ -773,8 +793,10 @@ static int check_rows(struct bench *b, const struct opts *o)
 			return -EIO;
 		}
 		if ((rows[r].pool == POOL_DROP) != (n1 - n0 < (long long)(res.frames / 2))) {
-			fprintf(stderr, "live_frames: %s: %lld of %llu frames reached the receiver's "
-				"IP layer\n", rows[r].name, n1 - n0, (unsigned long long)res.frames);
+			fprintf(stderr,
+				"live_frames: %s: %lld of %llu frames reached the receiver's "
+				"IP layer\n",
+				rows[r].name, n1 - n0, (unsigned long long)res.frames);
 			return -EPROTO;
 		}
 	}
@@ -839,12 +861,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		errno = 0;
 		switch (c) {
-		case 'R': o->rx_ns = optarg; break;
-		case 'T': o->tx_ns = optarg; break;
-		case 'r': o->rx_if = optarg; break;
-		case 't': o->tx_if = optarg; break;
-		case 'N': o->table = optarg; break;
-		case 'W': o->workdir = optarg; break;
+		case 'R':
+			o->rx_ns = optarg;
+			break;
+		case 'T':
+			o->tx_ns = optarg;
+			break;
+		case 'r':
+			o->rx_if = optarg;
+			break;
+		case 't':
+			o->tx_if = optarg;
+			break;
+		case 'N':
+			o->table = optarg;
+			break;
+		case 'W':
+			o->workdir = optarg;
+			break;
 		case 'n':
 			v = strtoul(optarg, &end, 0);
 			if (errno || *end || v < 1 || v > ROUNDS_MAX)
@@ -873,9 +907,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->seconds = QUICK_SECONDS;
 			o->entries = QUICK_ENTRIES;
 			break;
-		case 'v': o->verbose = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: return -EINVAL;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
 		}
 	}
 	if (optind != argc || !o->rx_ns || !o->tx_ns || !o->rx_if || !o->tx_if || !o->table)
@@ -1024,9 +1063,9 @@ static void print_report(const struct bench *b, const struct opts *o,
 		per_cpu = summarise(y, n);
 		wall = summarise(z, n);
 		printf("| %s | %s | %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | "
-		       "%.1f %% |\n", rows[r].name, rows[r].frames, ns.med, ns.lo, ns.hi,
-		       per_cpu.med, per_cpu.lo, per_cpu.hi, wall.med, wall.lo, wall.hi,
-		       100 * (maxloss > 0 ? maxloss : 0));
+		       "%.1f %% |\n",
+		       rows[r].name, rows[r].frames, ns.med, ns.lo, ns.hi, per_cpu.med, per_cpu.lo,
+		       per_cpu.hi, wall.med, wall.lo, wall.hi, 100 * (maxloss > 0 ? maxloss : 0));
 	}
 	dc = per_round(res, n, drop_ratio_cpu);
 	d1 = per_round(res, n, drop1_ratio_cpu);
@@ -1039,16 +1078,17 @@ static void print_report(const struct bench *b, const struct opts *o,
 	       b->nft_elems, b->nft_load_s, b->nft_note);
 	printf("- Drop path vs bare XDP_DROP, packet rate per CPU: **%.2f×** slower (%.2f–%.2f; "
 	       "wall clock %.2f×); goal ≤ 3×: **%s**. With one listed peer, so that the "
-	       "32,768 (host, peer) events stay deduplicated: %.2f× (%.2f–%.2f).\n", dc.med,
-	       dc.lo, dc.hi, dw.med, dc.med <= 3.0 ? "met" : "not met", d1.med, d1.lo, d1.hi);
+	       "32,768 (host, peer) events stay deduplicated: %.2f× (%.2f–%.2f).\n",
+	       dc.med, dc.lo, dc.hi, dw.med, dc.med <= 3.0 ? "met" : "not met", d1.med, d1.lo,
+	       d1.hi);
 	printf("- Pass path minus bare XDP_PASS: **%+.0f CPU ns/frame** (%+.0f…%+.0f; wall clock "
-	       "%+.0f ns); goal ≤ +150 ns: **%s**.\n", pc.med, pc.lo, pc.hi, pw.med,
-	       pc.med <= 150.0 ? "met" : "not met");
+	       "%+.0f ns); goal ≤ +150 ns: **%s**.\n",
+	       pc.med, pc.lo, pc.hi, pw.med, pc.med <= 150.0 ? "met" : "not met");
 	printf("- Enforcer drop vs nftables set drop, packet rate per CPU: **%.2f×** (%.2f–%.2f; "
-	       "wall clock %.2f×); goal ≥ 5×: **%s**.\n", nc.med, nc.lo, nc.hi, nw.med,
-	       nc.med >= 5.0 ? "met" : "not met");
-	goal_line("enforcer drop path vs bare XDP_DROP, real frames, packet rate per CPU", dc, "%.2f×",
-		  "≤ 3×", dc.med <= 3.0);
+	       "wall clock %.2f×); goal ≥ 5×: **%s**.\n",
+	       nc.med, nc.lo, nc.hi, nw.med, nc.med >= 5.0 ? "met" : "not met");
+	goal_line("enforcer drop path vs bare XDP_DROP, real frames, packet rate per CPU", dc,
+		  "%.2f×", "≤ 3×", dc.med <= 3.0);
 	goal_line("enforcer pass path minus bare XDP_PASS, real frames, CPU ns per frame", pc,
 		  "%+.0f ns", "≤ +150 ns", pc.med <= 150.0);
 	goal_line("enforcer drop vs XDP_PASS + nftables set drop, packet rate per CPU", nc, "%.2f×",
@@ -1062,9 +1102,15 @@ static void print_report(const struct bench *b, const struct opts *o,
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .rounds = ROUNDS_DEFAULT, .seconds = SECONDS_DEFAULT,
-			  .entries = ENTRIES_DEFAULT, .seed = DEFAULT_SEED, .workdir = "/tmp" };
-	static struct bench b = { .rx_nsfd = -1, .tx_nsfd = -1, .home_nsfd = -1, .cur_prog = -1,
+	struct opts o = { .rounds = ROUNDS_DEFAULT,
+			  .seconds = SECONDS_DEFAULT,
+			  .entries = ENTRIES_DEFAULT,
+			  .seed = DEFAULT_SEED,
+			  .workdir = "/tmp" };
+	static struct bench b = { .rx_nsfd = -1,
+				  .tx_nsfd = -1,
+				  .home_nsfd = -1,
+				  .cur_prog = -1,
 				  .nft_on = -1 };
 	static struct result res[R_MAX][ROUNDS_MAX];
 	struct v4pfx *e = NULL;
@@ -1086,8 +1132,8 @@ int main(int argc, char **argv)
 	b.rx_nsfd = open_ns(o.rx_ns);
 	b.tx_nsfd = open_ns(o.tx_ns);
 	if (b.home_nsfd < 0 || b.rx_nsfd < 0 || b.tx_nsfd < 0) {
-		fprintf(stderr, "live_frames: opening the namespaces %s, %s: %s\n", o.rx_ns, o.tx_ns,
-			strerror(errno));
+		fprintf(stderr, "live_frames: opening the namespaces %s, %s: %s\n", o.rx_ns,
+			o.tx_ns, strerror(errno));
 		err = -errno;
 		goto cleanup;
 	}
@@ -1118,14 +1164,14 @@ int main(int argc, char **argv)
 	if (err == -ETIMEDOUT) {
 		snprintf(b.nft_note, sizeof(b.nft_note),
 			 " (the %u-element set did not load within %.0f s; nftables holds the "
-			 "first %u entries, the enforcer all of them)", o.entries, NFT_LOAD_MAX_S,
-			 NFT_FALLBACK);
+			 "first %u entries, the enforcer all of them)",
+			 o.entries, NFT_LOAD_MAX_S, NFT_FALLBACK);
 		fprintf(stderr, "live_frames: nft -f took over %.0f s; falling back to %u\n",
 			NFT_LOAD_MAX_S, NFT_FALLBACK);
 		{
 			char *argv_del[] = { "nft", "delete", "table", "netdev", o.table, NULL };
 
-			run_cmd(argv_del, 0, NULL, 0);	/* in case it committed after all */
+			run_cmd(argv_del, 0, NULL, 0); /* in case it committed after all */
 		}
 		err = nft_load(&b, &o, e, NFT_FALLBACK);
 	}
@@ -1157,13 +1203,14 @@ int main(int argc, char **argv)
 	cpu = pin_cpu();
 	b.ksoftirqd = find_ksoftirqd(cpu);
 	if (b.ksoftirqd < 0)
-		fprintf(stderr, "live_frames: ksoftirqd/%d not found: deferred softirqs not counted\n",
+		fprintf(stderr,
+			"live_frames: ksoftirqd/%d not found: deferred softirqs not counted\n",
 			cpu);
 	err = check_rows(&b, &o);
 	if (err)
 		goto cleanup;
-	fprintf(stderr, "live_frames: measuring, %u rounds of %d rows, %.1f s each ...\n",
-		o.rounds, R_MAX, o.seconds);
+	fprintf(stderr, "live_frames: measuring, %u rounds of %d rows, %.1f s each ...\n", o.rounds,
+		R_MAX, o.seconds);
 	for (i = 0; i < o.rounds; i++) {
 		for (r = 0; r < R_MAX; r++) {
 			err = sample(&b, &o, (enum row)r, o.seconds, &res[r][i]);

@@ -23,24 +23,24 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define IPV4_HDR_WORDS 10	/* 16-bit words in an option-less IPv4 header */
-#define GOLDEN32 0x9e3779b1u	/* odd multiplier: bits 16..31 of n * it pick the entry */
+#define IPV4_HDR_WORDS 10	   /* 16-bit words in an option-less IPv4 header */
+#define GOLDEN32       0x9e3779b1u /* odd multiplier: bits 16..31 of n * it pick the entry */
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
-const volatile __u32 gen_src_base = 0;	/* first source address, host order */
-const volatile __u32 gen_src_mask = 0;	/* sources - 1, a power of two minus one */
+const volatile __u32 gen_src_base = 0; /* first source address, host order */
+const volatile __u32 gen_src_mask = 0; /* sources - 1, a power of two minus one */
 
 /* Set between runs; read back. */
-__u32 gen_pool_off;			/* first entry of the pool in use */
-__u32 gen_pool_mask;			/* entries used - 1: 2^k - 1, k <= 16 */
-__u64 gen_count;			/* frames generated so far */
+__u32 gen_pool_off;  /* first entry of the pool in use */
+__u32 gen_pool_mask; /* entries used - 1: 2^k - 1, k <= 16 */
+__u64 gen_count;     /* frames generated so far */
 
 /* Destination pools, network order, back to back. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* sized by user space */
+	__uint(max_entries, 1); /* sized by user space */
 	__type(key, __u32);
 	__type(value, __be32);
 } gen_pool SEC(".maps");

@@ -18,28 +18,28 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
-#include "parse.bpf.h"	/* V4MAPPED_PREFIX */
+#include "parse.bpf.h" /* V4MAPPED_PREFIX */
 #include "maps.bpf.h"
-#include "blocklist.bpf.h"	/* the enforcer's decision, not a copy */
+#include "blocklist.bpf.h" /* the enforcer's decision, not a copy */
 #include "map_scale.h"
 
-#define LOOKUP_PLEN 128	/* an LPM lookup key is a whole address */
+#define LOOKUP_PLEN 128 /* an LPM lookup key is a whole address */
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
 const volatile __u32 bench_iters = BENCH_LOOP_ITERS;
-const volatile __u32 bench_pool_n = 1;	/* addresses in bench_pool, >= 1 */
+const volatile __u32 bench_pool_n = 1; /* addresses in bench_pool, >= 1 */
 
 /* Set by user space between runs, and the last run's results. */
-__u32 bench_keys;			/* enum bench_keys */
-__u64 bench_hits;			/* lookups that found an entry */
-__u64 bench_done;			/* iterations bpf_loop ran */
+__u32 bench_keys; /* enum bench_keys */
+__u64 bench_hits; /* lookups that found an entry */
+__u64 bench_done; /* iterations bpf_loop ran */
 
 /* Key pool: one address per entry (a host, or an address inside a prefix). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* sized by user space */
+	__uint(max_entries, 1); /* sized by user space */
 	__type(key, __u32);
 	__type(value, struct bwe_addr);
 } bench_pool SEC(".maps");
@@ -48,7 +48,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);		/* sized by user space */
+	__uint(max_entries, 1); /* sized by user space */
 	__type(key, struct bwe_lpm_key);
 	__type(value, struct bwe_bl_val);
 } bench_lpm SEC(".maps");
@@ -56,17 +56,16 @@ struct {
 /* The comparison hash: every entry's address as an exact key (right for /32s only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);		/* sized by user space */
+	__uint(max_entries, 1); /* sized by user space */
 	__type(key, struct bwe_addr);
 	__type(value, struct bwe_bl_val);
 } bench_hash SEC(".maps");
 
 struct bench_loop {
-	__u32 keys;			/* enum bench_keys, read once per run */
+	__u32 keys; /* enum bench_keys, read once per run */
 	__u32 pad;
 	__u64 hits;
 };
-
 
 /* One random key; 0, or -1 when the pool lookup fails (cannot happen). */
 static __always_inline int draw_key(const struct bench_loop *c, struct bwe_addr *k)
@@ -98,7 +97,7 @@ static long loop_base(__u32 i, void *data)
 
 	if (draw_key(c, &k))
 		return 1;
-	c->hits += k.w[3] & 1;	/* use the key, or the compiler drops the draw */
+	c->hits += k.w[3] & 1; /* use the key, or the compiler drops the draw */
 	return 0;
 }
 

@@ -45,21 +45,21 @@
 #include "lookup.skel.h"
 #pragma GCC diagnostic pop
 
-#define ROUNDS_FULL      5
-#define ROUNDS_QUICK     3
-#define ROUNDS_MAX       101
-#define RUNS_MAX         1024		/* bpf_loop runs per program per round */
-#define ITERS_FULL       (1u << 20)	/* lookups per cell per round */
-#define ITERS_QUICK      (1u << 18)
-#define MIX_NET_PERCENT  10		/* "mix": share of /16../24 networks */
-#define SPIN_BATCH       100000		/* warm-up additions between clock reads */
-#define TEST_PKT_LEN     64		/* XDP test frame: any bytes, >= ETH_HLEN */
-#define RATIO_MIN_NS     0.5		/* below this a hash cost is noise: no ratio */
-#define DEFAULT_SEED     0x5eed2026u
-#define WARMUP_S         5.0		/* busy CPU before the first measurement */
-#define DEFAULT_FEEDS    "../shared/feeds"
-#define LINE_MAX_LEN     512
-#define CACHE_INDEX_MAX  16
+#define ROUNDS_FULL	5
+#define ROUNDS_QUICK	3
+#define ROUNDS_MAX	101
+#define RUNS_MAX	1024	   /* bpf_loop runs per program per round */
+#define ITERS_FULL	(1u << 20) /* lookups per cell per round */
+#define ITERS_QUICK	(1u << 18)
+#define MIX_NET_PERCENT 10     /* "mix": share of /16../24 networks */
+#define SPIN_BATCH	100000 /* warm-up additions between clock reads */
+#define TEST_PKT_LEN	64     /* XDP test frame: any bytes, >= ETH_HLEN */
+#define RATIO_MIN_NS	0.5    /* below this a hash cost is noise: no ratio */
+#define DEFAULT_SEED	0x5eed2026u
+#define WARMUP_S	5.0 /* busy CPU before the first measurement */
+#define DEFAULT_FEEDS	"../shared/feeds"
+#define LINE_MAX_LEN	512
+#define CACHE_INDEX_MAX 16
 
 static const size_t sizes_full[] = { 1000, 10000, 100000, 1000000 };
 static const size_t sizes_quick[] = { 1000, 10000, 100000 };
@@ -91,10 +91,10 @@ struct opts {
 	const size_t *sizes;
 	size_t nsizes;
 	unsigned int rounds;
-	__u32 iters;		/* multiple of BENCH_LOOP_ITERS */
+	__u32 iters; /* multiple of BENCH_LOOP_ITERS */
 	const char *feed_dir;
 	__u32 seed;
-	bool fit;		/* size bwe_bl_host to the entries, not the ABI default */
+	bool fit; /* size bwe_bl_host to the entries, not the ABI default */
 	bool verbose;
 };
 
@@ -103,18 +103,18 @@ struct entries {
 	char name[64];
 	struct bwe_prefix *p;
 	size_t n, cap;
-	size_t refused;		/* rejected by bwe_bl_set (IPv4 broader than /8) */
-	size_t unparsed;	/* feed lines bwe_prefix_parse refused */
-	size_t hosts;		/* IPv4 /32 and IPv6 /128 entries */
+	size_t refused;	 /* rejected by bwe_bl_set (IPv4 broader than /8) */
+	size_t unparsed; /* feed lines bwe_prefix_parse refused */
+	size_t hosts;	 /* IPv4 /32 and IPv6 /128 entries */
 };
 
 struct cell {
-	double med, lo, hi;	/* ns per lookup over the rounds */
+	double med, lo, hi; /* ns per lookup over the rounds */
 };
 
 struct result {
 	double base[BENCH_KEYS_MAX];		/* median ns per key draw */
-	struct cell net[BENCH_KEYS_MAX][V_MAX];	/* V_BASE unused */
+	struct cell net[BENCH_KEYS_MAX][V_MAX]; /* V_BASE unused */
 	double hit[BENCH_KEYS_MAX][V_MAX];	/* share of lookups that matched, last run */
 };
 
@@ -252,7 +252,7 @@ static void random_inside(const struct bwe_prefix *p, __u64 *rng, struct bwe_add
 	int b;
 
 	for (b = 0; b < (int)sizeof(out->a); b++) {
-		int keep = p->plen - b * 8;	/* leading bits of this byte kept */
+		int keep = p->plen - b * 8; /* leading bits of this byte kept */
 		__u8 mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (__u8)(0xff << (8 - keep));
 
 		out->a[b] = (__u8)((p->addr.a[b] & mask) | (rb[b] & ~mask));
@@ -274,7 +274,7 @@ static int map_fill(int fd, const void *keys, size_t ksz, const void *vals, size
 	if (!bpf_map_update_batch(fd, k, v, &count, &opts))
 		return 0;
 	if (count <= n)
-		i = count;	/* the kernel reports how many it wrote before failing */
+		i = count; /* the kernel reports how many it wrote before failing */
 	for (; i < n; i++)
 		if (bpf_map_update_elem(fd, k + i * ksz, v + i * vsz, BPF_ANY))
 			return -errno;
@@ -289,7 +289,7 @@ static int fill_ours(struct bwe_bl *bl, struct entries *e, __u8 ref)
 
 	for (i = 0; i < e->n; i++) {
 		err = bwe_bl_set(bl, &e->p[i], ref);
-		if (err == -ERANGE) {	/* broader than /8: never a host */
+		if (err == -ERANGE) { /* broader than /8: never a host */
 			e->refused++;
 			continue;
 		}
@@ -318,16 +318,19 @@ static int fill_plain(struct lookup_bpf *skel, const struct entries *e, __u8 ref
 	for (i = 0; i < e->n; i++) {
 		lk[i].prefixlen = e->p[i].plen;
 		lk[i].addr = e->p[i].addr;
-		hk[i] = e->p[i].addr;	/* a prefix goes in as its network address */
+		hk[i] = e->p[i].addr; /* a prefix goes in as its network address */
 		vals[i].ref = ref;
 		idx[i] = (__u32)i;
 		random_inside(&e->p[i], &rng, &pool[i]);
 	}
-	err = map_fill(bpf_map__fd(skel->maps.bench_lpm), lk, sizeof(*lk), vals, sizeof(*vals), e->n);
-	err = err ?: map_fill(bpf_map__fd(skel->maps.bench_hash), hk, sizeof(*hk), vals,
-			      sizeof(*vals), e->n);
-	err = err ?: map_fill(bpf_map__fd(skel->maps.bench_pool), idx, sizeof(*idx), pool,
-			      sizeof(*pool), e->n);
+	err = map_fill(bpf_map__fd(skel->maps.bench_lpm), lk, sizeof(*lk), vals, sizeof(*vals),
+		       e->n);
+	err = err
+		      ?: map_fill(bpf_map__fd(skel->maps.bench_hash), hk, sizeof(*hk), vals,
+				  sizeof(*vals), e->n);
+	err = err
+		      ?: map_fill(bpf_map__fd(skel->maps.bench_pool), idx, sizeof(*idx), pool,
+				  sizeof(*pool), e->n);
 cleanup:
 	free(lk);
 	free(hk);
@@ -342,8 +345,7 @@ cleanup:
  * maps become the enforcer's (same definitions, from xdp/maps.bpf.h), the
  * enforcer maps no benchmark program uses are not created at all.
  */
-static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n,
-		      __u32 loop_iters)
+static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n, __u32 loop_iters)
 {
 	static const char *const pins[] = { BWE_MAP_BL_HOST, BWE_MAP_BL_TBL24, BWE_MAP_BL_NET6 };
 	struct bpf_map *reused[sizeof(pins) / sizeof(pins[0])];
@@ -396,23 +398,18 @@ cleanup:
 /* ---- measuring ----------------------------------------------------------- */
 
 /* One program run (one bpf_loop): ns per iteration and the share of hits. */
-static int run_prog(struct lookup_bpf *skel, const struct bpf_program *prog,
-		    enum bench_keys keys, double *ns, double *hit)
+static int run_prog(struct lookup_bpf *skel, const struct bpf_program *prog, enum bench_keys keys,
+		    double *ns, double *hit)
 {
 	__u8 pkt[TEST_PKT_LEN] = { 0 }, out[TEST_PKT_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = pkt,
-		.data_size_in = sizeof(pkt),
-		.data_out = out,
-		.data_size_out = sizeof(out),
-		.repeat = 1,
-	);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1, );
 
 	skel->bss->bench_keys = keys;
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
 		return -errno;
 	if (opts.retval != XDP_PASS || skel->bss->bench_done != BENCH_LOOP_ITERS)
-		return -EIO;	/* the loop stopped early: a pool lookup failed */
+		return -EIO; /* the loop stopped early: a pool lookup failed */
 	*ns = (double)opts.duration / BENCH_LOOP_ITERS;
 	*hit = (double)skel->bss->bench_hits / BENCH_LOOP_ITERS;
 	return 0;
@@ -492,7 +489,7 @@ static int measure(struct lookup_bpf *skel, const struct opts *o, struct result 
 /* Load, fill, measure, unload one entry set. */
 static int run_set(const struct opts *o, struct entries *e, struct result *res)
 {
-	const __u8 ref = bwe_ref(BWE_FEED_FIRST, 0);	/* a drop entry of one feed */
+	const __u8 ref = bwe_ref(BWE_FEED_FIRST, 0); /* a drop entry of one feed */
 	struct bwe_dp_opts dpo = { 0 };
 	struct lookup_bpf *skel = NULL;
 	struct bwe_dp *dp = NULL;
@@ -516,8 +513,7 @@ static int run_set(const struct opts *o, struct entries *e, struct result *res)
 	bl_ok = true;
 	err = fill_ours(&bl, e, ref);
 	if (err) {
-		fprintf(stderr, "map_scale: %s: filling the blocklist: %s\n", e->name,
-			errstr(err));
+		fprintf(stderr, "map_scale: %s: filling the blocklist: %s\n", e->name, errstr(err));
 		goto cleanup;
 	}
 	if (!e->n) {
@@ -646,8 +642,8 @@ static void print_machine(const struct opts *o, int cpu)
 	cpu_model(model, sizeof(model));
 	cache_sizes(caches, sizeof(caches));
 	read_first_line("/proc/sys/net/core/bpf_jit_enable", jit, sizeof(jit));
-	read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-			clk, sizeof(clk));
+	read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource", clk,
+			sizeof(clk));
 
 	printf("## Blocklist map scaling (BENCHMARKS.md tier 2)\n\n");
 	printf("| machine | |\n|---|---|\n");
@@ -777,7 +773,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			break;
 		case 'i':
-			if (parse_uint(optarg, (unsigned long)RUNS_MAX * BENCH_LOOP_ITERS, &iters) ||
+			if (parse_uint(optarg, (unsigned long)RUNS_MAX * BENCH_LOOP_ITERS,
+				       &iters) ||
 			    !iters)
 				return -EINVAL;
 			break;

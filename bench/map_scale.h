@@ -21,8 +21,8 @@
 
 /* Where a key comes from (global bench_keys, written between runs). */
 enum bench_keys {
-	BENCH_KEYS_POOL = 0,	/* an address drawn from bench_pool: the entries' own */
-	BENCH_KEYS_ANY = 1,	/* any IPv4 address (IPv4-mapped), nearly always a miss */
+	BENCH_KEYS_POOL = 0, /* an address drawn from bench_pool: the entries' own */
+	BENCH_KEYS_ANY = 1,  /* any IPv4 address (IPv4-mapped), nearly always a miss */
 	BENCH_KEYS_MAX,
 };
 

@@ -48,27 +48,27 @@
 #include "prog_cost.skel.h"
 #pragma GCC diagnostic pop
 
-#define ROUNDS_DEFAULT   7
-#define ROUNDS_MAX       101
-#define REPEAT_DEFAULT   1000000u	/* test_run repeats per cell per round */
-#define REPEAT_MIN       1000u		/* below this the kernel's ns figure is noise */
-#define ENTRIES_DEFAULT  1000000u
-#define ENTRIES_MAX      4000000u
-#define QUICK_ROUNDS     3		/* --quick: a smoke run, not for the docs */
-#define QUICK_ENTRIES    100000u
-#define NET_PERCENT      10		/* share of /16../24 networks in the blocklist */
-#define DEFAULT_SEED     0x5eed2026u
-#define WARMUP_S         3.0		/* busy CPU before the first measurement */
-#define SPIN_BATCH       100000
-#define DEDUP_NS         (60ULL * 1000000000ULL)	/* event window: the daemon's default */
-#define THROTTLE_RATE    BWE_RATE_MAX			/* bytes/s: a bucket that never empties */
-#define THROTTLE_BURST   (1ULL << 40)			/* bytes */
-#define FEED_SYNTH       BWE_FEED_FIRST		/* the synthetic list's feed id */
-#define FEED_FIXTURE     (BWE_FEED_FIRST + 1)	/* the frames' own entries */
-#define V4_SLASH24_BITS  24
-#define XDPF_FLAG_DST    (1u << 1)	/* xdp-filter's MAP_FLAG_DST (common_kern_user.h) */
-#define XDPF_MAP_IPV4    "filter_ipv4"
-#define XDPF_OBJ         "xdpfilt_alw_ip.o"	/* allow policy: listed address -> drop */
+#define ROUNDS_DEFAULT	7
+#define ROUNDS_MAX	101
+#define REPEAT_DEFAULT	1000000u /* test_run repeats per cell per round */
+#define REPEAT_MIN	1000u	 /* below this the kernel's ns figure is noise */
+#define ENTRIES_DEFAULT 1000000u
+#define ENTRIES_MAX	4000000u
+#define QUICK_ROUNDS	3 /* --quick: a smoke run, not for the docs */
+#define QUICK_ENTRIES	100000u
+#define NET_PERCENT	10 /* share of /16../24 networks in the blocklist */
+#define DEFAULT_SEED	0x5eed2026u
+#define WARMUP_S	3.0 /* busy CPU before the first measurement */
+#define SPIN_BATCH	100000
+#define DEDUP_NS	(60ULL * 1000000000ULL) /* event window: the daemon's default */
+#define THROTTLE_RATE	BWE_RATE_MAX		/* bytes/s: a bucket that never empties */
+#define THROTTLE_BURST	(1ULL << 40)		/* bytes */
+#define FEED_SYNTH	BWE_FEED_FIRST		/* the synthetic list's feed id */
+#define FEED_FIXTURE	(BWE_FEED_FIRST + 1)	/* the frames' own entries */
+#define V4_SLASH24_BITS 24
+#define XDPF_FLAG_DST	(1u << 1) /* xdp-filter's MAP_FLAG_DST (common_kern_user.h) */
+#define XDPF_MAP_IPV4	"filter_ipv4"
+#define XDPF_OBJ	"xdpfilt_alw_ip.o" /* allow policy: listed address -> drop */
 
 /* Where Debian's libxdp1 puts xdp-filter's BPF objects. */
 static const char *const xdpf_dirs[] = {
@@ -82,14 +82,17 @@ static const char *const xdpf_dirs[] = {
 static const struct {
 	const char *pfx;
 } reserved[] = {
-	{ "198.18.0.0/15" }, { "192.0.2.0/24" }, { "198.51.100.0/24" }, { "203.0.113.0/24" },
+	{ "198.18.0.0/15" },
+	{ "192.0.2.0/24" },
+	{ "198.51.100.0/24" },
+	{ "203.0.113.0/24" },
 };
 
 /* The fixture world, test addresses only. */
 static const char *const nc_internal[] = { "198.18.0.0/16", "2001:db8:1::/64" };
 static const char *const nc_exempt[] = { "203.0.113.5" };
 #define HOST_QUARANTINED "198.18.0.66"
-#define HOST_THROTTLED   "198.18.0.77"
+#define HOST_THROTTLED	 "198.18.0.77"
 static const char *const bl_fixture[] = { "203.0.113.66", "2001:db8:3::66" };
 
 enum prog {
@@ -102,11 +105,8 @@ enum prog {
 };
 
 static const char *const prog_names[P_MAX] = {
-	[P_BASE_DROP] = "bare XDP_DROP",
-	[P_BASE_PASS] = "bare XDP_PASS",
-	[P_PARSE] = "parse only",
-	[P_BWE] = "**bwenforce**",
-	[P_XDPF] = "xdp-filter",
+	[P_BASE_DROP] = "bare XDP_DROP", [P_BASE_PASS] = "bare XDP_PASS", [P_PARSE] = "parse only",
+	[P_BWE] = "**bwenforce**",	 [P_XDPF] = "xdp-filter",
 };
 
 enum frame {
@@ -122,8 +122,8 @@ enum frame {
 	F_MAX,
 };
 
-#define TCP_OUT(s, d) .src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = 443, \
-		      .payload = 64
+#define TCP_OUT(s, d) \
+	.src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = 443, .payload = 64
 
 static const struct {
 	const char *name;
@@ -134,7 +134,8 @@ static const struct {
 	[F_V4_QINQ] = { "v4 TCP in QinQ, clean peer",
 			{ TCP_OUT("198.18.0.10", "203.0.113.10"), .nvlan = 2,
 			  .vlan_id = { 100, 10 } } },
-	[F_V4_BLOCK] = { "v4 TCP, peer on the blocklist", { TCP_OUT("198.18.0.10", "203.0.113.66") } },
+	[F_V4_BLOCK] = { "v4 TCP, peer on the blocklist",
+			 { TCP_OUT("198.18.0.10", "203.0.113.66") } },
 	[F_V6_BLOCK] = { "v6 TCP, peer on the blocklist",
 			 { TCP_OUT("2001:db8:1::10", "2001:db8:3::66") } },
 	[F_V4_QUAR] = { "v4 TCP, quarantined host", { TCP_OUT(HOST_QUARANTINED, "203.0.113.10") } },
@@ -149,8 +150,8 @@ static const struct {
 struct cell_def {
 	enum prog prog;
 	enum frame frame;
-	int action;		/* XDP_PASS / XDP_DROP */
-	int reason;		/* enum bwe_reason for the enforcer, -1 otherwise */
+	int action; /* XDP_PASS / XDP_DROP */
+	int reason; /* enum bwe_reason for the enforcer, -1 otherwise */
 };
 
 /* In the order a round runs them. */
@@ -176,9 +177,14 @@ static const struct cell_def cells[] = {
 #define NCELLS (sizeof(cells) / sizeof(cells[0]))
 
 static const char *const reason_names[BWE_R_MAX] = {
-	[BWE_R_PASS] = "PASS", [BWE_R_NON_IP] = "NON_IP", [BWE_R_TRANSIT] = "TRANSIT",
-	[BWE_R_ALLOW] = "ALLOW", [BWE_R_EXEMPT] = "EXEMPT", [BWE_R_MONITOR] = "MONITOR",
-	[BWE_R_QUARANTINE] = "QUARANTINE", [BWE_R_BLOCK] = "BLOCK",
+	[BWE_R_PASS] = "PASS",
+	[BWE_R_NON_IP] = "NON_IP",
+	[BWE_R_TRANSIT] = "TRANSIT",
+	[BWE_R_ALLOW] = "ALLOW",
+	[BWE_R_EXEMPT] = "EXEMPT",
+	[BWE_R_MONITOR] = "MONITOR",
+	[BWE_R_QUARANTINE] = "QUARANTINE",
+	[BWE_R_BLOCK] = "BLOCK",
 	[BWE_R_THROTTLE] = "THROTTLE",
 };
 
@@ -187,7 +193,7 @@ struct opts {
 	__u32 repeat;
 	__u32 entries;
 	__u32 seed;
-	const char *xdpf_path;	/* NULL: look in xdpf_dirs */
+	const char *xdpf_path; /* NULL: look in xdpf_dirs */
 	bool verbose;
 };
 
@@ -200,14 +206,14 @@ struct bench {
 	struct bwe_bl bl;
 	bool bl_ok;
 	struct prog_cost_bpf *base;
-	struct bpf_object *xdpf;	/* NULL when xdp-filter could not be loaded */
-	char xdpf_why[512];		/* why not, for the report */
+	struct bpf_object *xdpf; /* NULL when xdp-filter could not be loaded */
+	char xdpf_why[512];	 /* why not, for the report */
 	char xdpf_file[256];
-	size_t xdpf_hosts;		/* IPv4 /32s loaded into xdp-filter */
+	size_t xdpf_hosts; /* IPv4 /32s loaded into xdp-filter */
 	int prog_fd[P_MAX];
 	__u8 pkt[F_MAX][BWE_PKT_MAX];
 	__u32 pkt_len[F_MAX];
-	size_t bl_entries, bl_hosts;	/* synthetic list loaded into the enforcer */
+	size_t bl_entries, bl_hosts; /* synthetic list loaded into the enforcer */
 	double load_s;
 };
 
@@ -288,9 +294,10 @@ static int synth_make(struct synth *s, size_t n, __u32 seed)
 		size_t want = nnet * net_lens[l].percent / 100;
 
 		if (l == NET_LENS - 1)
-			want = nnet - s->n;	/* the rounding remainder */
+			want = nnet - s->n; /* the rounding remainder */
 		for (i = 0, tries = 0; i < want && tries < 64 * (want + 1); tries++) {
-			__u32 net = bwe_mix32(seed ^ (k++ * 0x9e3779b1u)) & ~((1u << (32 - len)) - 1);
+			__u32 net = bwe_mix32(seed ^ (k++ * 0x9e3779b1u)) &
+				    ~((1u << (32 - len)) - 1);
 
 			if (paint(bm, net, len, false))
 				continue;
@@ -336,7 +343,9 @@ static int setup_enforcer(struct bench *b, const struct synth *s)
 		return err;
 	}
 	err = bwe_dp_config_set(b->dp, &cfg);
-	err = err ?: bwe_dp_std_ports_set(b->dp, std_ports, sizeof(std_ports) / sizeof(std_ports[0]));
+	err = err
+		      ?: bwe_dp_std_ports_set(b->dp, std_ports,
+					      sizeof(std_ports) / sizeof(std_ports[0]));
 	if (err)
 		return err;
 
@@ -434,8 +443,8 @@ static void setup_xdpf(struct bench *b, const struct opts *o, const struct synth
 	prog = bpf_object__next_program(obj, NULL);
 	if (!v4 || !prog || ncpus <= 0) {
 		err = -ENOENT;
-		snprintf(b->xdpf_why, sizeof(b->xdpf_why),
-			 "%s has no %s map or no program", b->xdpf_file, XDPF_MAP_IPV4);
+		snprintf(b->xdpf_why, sizeof(b->xdpf_why), "%s has no %s map or no program",
+			 b->xdpf_file, XDPF_MAP_IPV4);
 		goto out;
 	}
 	err = bpf_map__set_max_entries(v4, (__u32)s->hosts + 1);
@@ -481,18 +490,13 @@ static int run(const struct bench *b, enum prog p, enum frame f, __u32 repeat, _
 	       __u32 *ns)
 {
 	__u8 out[BWE_PKT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, t,
-		.data_in = b->pkt[f],
-		.data_size_in = b->pkt_len[f],
-		.data_out = out,
-		.data_size_out = sizeof(out),
-		.repeat = repeat,
-	);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b->pkt[f], .data_size_in = b->pkt_len[f],
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat, );
 
 	if (bpf_prog_test_run_opts(b->prog_fd[p], &t))
 		return -errno;
 	*retval = t.retval;
-	*ns = t.duration;	/* the kernel's own average: ns per repeat, truncated */
+	*ns = t.duration; /* the kernel's own average: ns per repeat, truncated */
 	return 0;
 }
 
@@ -523,7 +527,7 @@ static int check_cells(const struct bench *b, bool *skip)
 			fprintf(stderr, "prog_cost: %s on %s: action %u (want %d)%s\n",
 				prog_names[c->prog], frames[c->frame].name, ret, c->action,
 				c->reason >= 0 ? ", or reason not counted" : "");
-			if (c->prog == P_XDPF) {	/* reported as not measured */
+			if (c->prog == P_XDPF) { /* reported as not measured */
 				skip[i] = true;
 				continue;
 			}
@@ -616,13 +620,13 @@ static void usage(FILE *f)
 		"  --entries N     synthetic blocklist entries (default %u)\n"
 		"  --xdp-filter O  xdp-filter's %s (default: Debian's libxdp1 location)\n"
 		"  --quick         %u rounds, %u entries: a smoke run (options after it win)\n",
-		ROUNDS_DEFAULT, REPEAT_MIN, REPEAT_DEFAULT, ENTRIES_DEFAULT, XDPF_OBJ,
-		QUICK_ROUNDS, QUICK_ENTRIES);
+		ROUNDS_DEFAULT, REPEAT_MIN, REPEAT_DEFAULT, ENTRIES_DEFAULT, XDPF_OBJ, QUICK_ROUNDS,
+		QUICK_ENTRIES);
 }
 
 /* The markdown section: method, table, what it shows. */
-static void print_report(const struct bench *b, const struct opts *o,
-			 double ns[NCELLS][ROUNDS_MAX], const bool *skip, double secs)
+static void print_report(const struct bench *b, const struct opts *o, double ns[NCELLS][ROUNDS_MAX],
+			 const bool *skip, double secs)
 {
 	struct stat3 bwe_v4_pass = { 0 }, bwe_v4_drop = { 0 }, xf_pass = { 0 }, xf_drop = { 0 };
 	struct stat3 d_v4_pass = { 0 }, d_v4_drop = { 0 };
@@ -648,7 +652,7 @@ static void print_report(const struct bench *b, const struct opts *o,
 	printf("|---|---|---|---:|---:|---:|\n");
 	for (i = 0; i < NCELLS; i++) {
 		const struct cell_def *cd = &cells[i];
-		size_t base = cd->action == XDP_DROP ? 0 : 1;	/* cells[0], cells[1] */
+		size_t base = cd->action == XDP_DROP ? 0 : 1; /* cells[0], cells[1] */
 		bool bare = cd->prog == P_BASE_DROP || cd->prog == P_BASE_PASS;
 		int pc = parse_cell(cd->frame);
 		double diff[ROUNDS_MAX], dp[ROUNDS_MAX];
@@ -695,12 +699,12 @@ static void print_report(const struct bench *b, const struct opts *o,
 	printf("\nNo numeric goal is set for this tier; it locates the cost. "
 	       "With %zu entries loaded, the enforcer passes a clean v4 packet in %.0f ns "
 	       "(%+.0f ns over a bare XDP_PASS) and drops a blocklisted v4 peer in %.0f ns "
-	       "(%+.0f ns over a bare XDP_DROP)", b->bl_entries, bwe_v4_pass.med,
-	       d_v4_pass.med, bwe_v4_drop.med, d_v4_drop.med);
+	       "(%+.0f ns over a bare XDP_DROP)",
+	       b->bl_entries, bwe_v4_pass.med, d_v4_pass.med, bwe_v4_drop.med, d_v4_drop.med);
 	if (xf_ok)
 		printf("; xdp-filter, which looks both addresses up in one hash and does nothing "
-		       "else, takes %.0f ns and %.0f ns on the same frames.\n", xf_pass.med,
-		       xf_drop.med);
+		       "else, takes %.0f ns and %.0f ns on the same frames.\n",
+		       xf_pass.med, xf_drop.med);
 	else
 		printf("; xdp-filter was not measured: %s.\n", b->xdpf_why);
 	printf("Setup (entries, loads) took %.0f s, the whole run %.0f s.\n", b->load_s, secs);
@@ -719,8 +723,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .rounds = ROUNDS_DEFAULT, .repeat = REPEAT_DEFAULT,
-			  .entries = ENTRIES_DEFAULT, .seed = DEFAULT_SEED };
+	struct opts o = { .rounds = ROUNDS_DEFAULT,
+			  .repeat = REPEAT_DEFAULT,
+			  .entries = ENTRIES_DEFAULT,
+			  .seed = DEFAULT_SEED };
 	static struct bench b;
 	struct synth syn = { 0 };
 	static double ns[NCELLS][ROUNDS_MAX];
@@ -835,11 +841,11 @@ int main(int argc, char **argv)
 
 	cpu = pin_cpu();
 	warm_up_cpu(WARMUP_S);
-	for (i = 0; i < NCELLS; i++) {	/* warm-up: JIT image, maps, caches */
+	for (i = 0; i < NCELLS; i++) { /* warm-up: JIT image, maps, caches */
 		__u32 ret, d;
 
-		if (!skip[i] && (err = run(&b, cells[i].prog, cells[i].frame, o.repeat / 10,
-					   &ret, &d)))
+		if (!skip[i] &&
+		    (err = run(&b, cells[i].prog, cells[i].frame, o.repeat / 10, &ret, &d)))
 			goto cleanup;
 	}
 	fprintf(stderr, "prog_cost: measuring, %u rounds on CPU %d ...\n", o.rounds, cpu);

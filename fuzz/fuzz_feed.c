@@ -25,27 +25,27 @@
 #error "build with -DFUZZ_TARGET=<plain|spamhaus|...|auto|stix_pattern>"
 #endif
 
-#define FMT_plain		BWE_FMT_PLAIN
-#define FMT_spamhaus		BWE_FMT_SPAMHAUS
-#define FMT_spamhaus_json	BWE_FMT_SPAMHAUS_JSON
-#define FMT_feodo_csv		BWE_FMT_FEODO_CSV
-#define FMT_stix		BWE_FMT_STIX
-#define FMT_freeform		BWE_FMT_FREEFORM
-#define FMT_domains		BWE_FMT_DOMAINS
-#define FMT_auto		BWE_FMT_AUTO
-#define FMT_stix_pattern	BWE_FMT_COUNT	/* not a format: the pattern mode */
-#define CAT(a, b)		a##b
-#define FMT(t)			CAT(FMT_, t)
+#define FMT_plain	  BWE_FMT_PLAIN
+#define FMT_spamhaus	  BWE_FMT_SPAMHAUS
+#define FMT_spamhaus_json BWE_FMT_SPAMHAUS_JSON
+#define FMT_feodo_csv	  BWE_FMT_FEODO_CSV
+#define FMT_stix	  BWE_FMT_STIX
+#define FMT_freeform	  BWE_FMT_FREEFORM
+#define FMT_domains	  BWE_FMT_DOMAINS
+#define FMT_auto	  BWE_FMT_AUTO
+#define FMT_stix_pattern  BWE_FMT_COUNT /* not a format: the pattern mode */
+#define CAT(a, b)	  a##b
+#define FMT(t)		  CAT(FMT_, t)
 
-#define FUZZ_NOW	1780272000LL	/* 2026-06-01T00:00:00Z, fixed: reproducible */
+#define FUZZ_NOW 1780272000LL /* 2026-06-01T00:00:00Z, fixed: reproducible */
 
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "contract violated: %s (%s:%d)\n", #cond,  \
-				__FILE__, __LINE__);                                \
-			abort();                                                    \
-		}                                                                   \
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, "contract violated: %s (%s:%d)\n", #cond, __FILE__, \
+				__LINE__); \
+			abort(); \
+		} \
 	} while (0)
 
 struct fuzz_ctx {
@@ -112,7 +112,10 @@ static void run(const char *buf, size_t len, enum bwe_feed_format fmt)
 {
 	struct fuzz_ctx c = { .min4 = 8, .min6 = 19 };
 	struct bwe_feed_parse_opts o = {
-		.format = fmt, .now = FUZZ_NOW, .on_ind = on_ind, .on_reject = on_reject,
+		.format = fmt,
+		.now = FUZZ_NOW,
+		.on_ind = on_ind,
+		.on_reject = on_reject,
 		.ctx = &c,
 	};
 	struct bwe_feed_stats st;

@@ -16,15 +16,15 @@
 #include "addr.h"
 #include "units.h"
 
-#define BITS_PER_BYTE    8
-#define ADDR_BYTES       ((int)sizeof(struct bwe_addr))
-#define V4_MAPPED_OFF    12	/* byte offset of the IPv4 part */
-#define V4_MAPPED_FF_OFF 10	/* bytes 10..11 are 0xff in a mapped address */
-#define PLEN_MAX_DIGITS  3	/* "128" */
-#define MAC_GROUP_CHARS  3	/* two hex digits and a separator */
-#define MAC_TEXT_LEN     (BWE_MAC_LEN * MAC_GROUP_CHARS - 1)
-#define HEX_DIGIT_BITS   4
-#define DECIMAL_BASE     10
+#define BITS_PER_BYTE	 8
+#define ADDR_BYTES	 ((int)sizeof(struct bwe_addr))
+#define V4_MAPPED_OFF	 12 /* byte offset of the IPv4 part */
+#define V4_MAPPED_FF_OFF 10 /* bytes 10..11 are 0xff in a mapped address */
+#define PLEN_MAX_DIGITS	 3  /* "128" */
+#define MAC_GROUP_CHARS	 3  /* two hex digits and a separator */
+#define MAC_TEXT_LEN	 (BWE_MAC_LEN * MAC_GROUP_CHARS - 1)
+#define HEX_DIGIT_BITS	 4
+#define DECIMAL_BASE	 10
 
 _Static_assert(BWE_ADDR_STRLEN >= INET6_ADDRSTRLEN, "BWE_ADDR_STRLEN");
 _Static_assert(BWE_ADDR_BITS == ADDR_BYTES * BITS_PER_BYTE, "BWE_ADDR_BITS");
@@ -94,8 +94,7 @@ static bool low_bits_zero(const struct bwe_addr *a, unsigned int nbits)
 }
 
 /* out = a with its low nbits bits set: the last address of the block. */
-static void set_low_bits(const struct bwe_addr *a, unsigned int nbits,
-			 struct bwe_addr *out)
+static void set_low_bits(const struct bwe_addr *a, unsigned int nbits, struct bwe_addr *out)
 {
 	unsigned int plen = BWE_ADDR_BITS - nbits;
 
@@ -120,8 +119,7 @@ void bwe_prefix_mask(struct bwe_prefix *p)
 	memset(p->pad, 0, sizeof(p->pad));
 }
 
-bool bwe_prefix_contains(const struct bwe_prefix *outer,
-			 const struct bwe_addr *a)
+bool bwe_prefix_contains(const struct bwe_prefix *outer, const struct bwe_addr *a)
 {
 	for (int i = 0; i < ADDR_BYTES; i++) {
 		__u8 m = plen_byte_mask(outer->plen, i);
@@ -132,11 +130,9 @@ bool bwe_prefix_contains(const struct bwe_prefix *outer,
 	return true;
 }
 
-bool bwe_prefix_covers(const struct bwe_prefix *outer,
-		       const struct bwe_prefix *inner)
+bool bwe_prefix_covers(const struct bwe_prefix *outer, const struct bwe_prefix *inner)
 {
-	return outer->plen <= inner->plen &&
-	       bwe_prefix_contains(outer, &inner->addr);
+	return outer->plen <= inner->plen && bwe_prefix_contains(outer, &inner->addr);
 }
 
 int bwe_addr_parse(const char *s, struct bwe_addr *out)
@@ -189,7 +185,7 @@ static int netmask_parse(const char *s, unsigned int *out)
 		return -EINVAL;
 	host = ntohl(m.s_addr);
 	inv = ~host;
-	if (inv & (inv + 1))	/* ones after a zero: not contiguous */
+	if (inv & (inv + 1)) /* ones after a zero: not contiguous */
 		return -EINVAL;
 	*out = (unsigned int)__builtin_popcount(host);
 	return 0;
@@ -231,8 +227,7 @@ int bwe_prefix_parse(const char *s, struct bwe_prefix *out, unsigned int flags)
 	if (v4_text && strchr(len_s, '.'))
 		err = netmask_parse(len_s, &flen);
 	else
-		err = plen_parse(len_s, v4_text ? BWE_V4_BITS : BWE_ADDR_BITS,
-				 &flen);
+		err = plen_parse(len_s, v4_text ? BWE_V4_BITS : BWE_ADDR_BITS, &flen);
 	if (err)
 		return err;
 	p.plen = (__u8)(v4_text ? BWE_V4_MAPPED_PLEN + flen : flen);
@@ -247,10 +242,8 @@ int bwe_prefix_parse(const char *s, struct bwe_prefix *out, unsigned int flags)
 	return 0;
 }
 
-
 /* Text of a as IPv4 (dotted) or IPv6, into a BWE_ADDR_STRLEN buffer. */
-static void addr_text(const struct bwe_addr *a, bool v4,
-		      char tmp[BWE_ADDR_STRLEN])
+static void addr_text(const struct bwe_addr *a, bool v4, char tmp[BWE_ADDR_STRLEN])
 {
 	struct in_addr in4 = { .s_addr = bwe_addr_v4(a) };
 
@@ -282,8 +275,7 @@ int bwe_prefix_fmt(const struct bwe_prefix *p, char *buf, size_t len)
 /* ---- ranges -------------------------------------------------------------- */
 
 int bwe_range_to_prefixes(const struct bwe_addr *lo, const struct bwe_addr *hi,
-			  int (*cb)(const struct bwe_prefix *p, void *ctx),
-			  void *ctx)
+			  int (*cb)(const struct bwe_prefix *p, void *ctx), void *ctx)
 {
 	struct bwe_addr cur = *lo, end;
 	int err;
@@ -299,7 +291,7 @@ int bwe_range_to_prefixes(const struct bwe_addr *lo, const struct bwe_addr *hi,
 	 */
 	for (;;) {
 		struct bwe_prefix p = { .addr = cur };
-		unsigned int k = 0;	/* host bits of the block */
+		unsigned int k = 0; /* host bits of the block */
 
 		while (k < BWE_ADDR_BITS && low_bits_zero(&cur, k + 1)) {
 			set_low_bits(&cur, k + 1, &end);
@@ -315,7 +307,7 @@ int bwe_range_to_prefixes(const struct bwe_addr *lo, const struct bwe_addr *hi,
 		if (addr_cmp(&end, hi) == 0)
 			return 0;
 		cur = end;
-		addr_inc(&cur);	/* end < hi: cannot wrap */
+		addr_inc(&cur); /* end < hi: cannot wrap */
 	}
 }
 
@@ -357,6 +349,6 @@ int bwe_mac_parse(const char *s, __u8 mac[BWE_MAC_LEN])
 
 int bwe_mac_fmt(const __u8 mac[BWE_MAC_LEN], char *buf, size_t len)
 {
-	return bwe_fmt_into(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
-			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return bwe_fmt_into(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+			    mac[3], mac[4], mac[5]);
 }

@@ -39,18 +39,18 @@
 
 #include "bwe_abi.h"
 
-#define BWE_ADDR_BITS      128	/* bits in struct bwe_addr */
-#define BWE_V4_BITS        32
-#define BWE_V4_MAPPED_PLEN 96	/* plen of ::ffff:0:0/96; IPv4 /n = 96 + n */
-#define BWE_MAC_LEN        6	/* bytes in an Ethernet address */
-#define BWE_MAC_STRLEN     18	/* "aa:bb:cc:dd:ee:ff" and NUL */
-#define BWE_ADDR_STRLEN    46	/* INET6_ADDRSTRLEN */
-#define BWE_PREFIX_STRLEN  64	/* any address, "/", length, NUL */
+#define BWE_ADDR_BITS	   128 /* bits in struct bwe_addr */
+#define BWE_V4_BITS	   32
+#define BWE_V4_MAPPED_PLEN 96 /* plen of ::ffff:0:0/96; IPv4 /n = 96 + n */
+#define BWE_MAC_LEN	   6  /* bytes in an Ethernet address */
+#define BWE_MAC_STRLEN	   18 /* "aa:bb:cc:dd:ee:ff" and NUL */
+#define BWE_ADDR_STRLEN	   46 /* INET6_ADDRSTRLEN */
+#define BWE_PREFIX_STRLEN  64 /* any address, "/", length, NUL */
 
 struct bwe_prefix {
-	struct bwe_addr addr;	/* network byte order */
-	__u8 plen;		/* 0..128, mapped space: IPv4 /n = 96 + n */
-	__u8 pad[3];		/* zero */
+	struct bwe_addr addr; /* network byte order */
+	__u8 plen;	      /* 0..128, mapped space: IPv4 /n = 96 + n */
+	__u8 pad[3];	      /* zero */
 };
 _Static_assert(sizeof(struct bwe_prefix) == 20, "bwe_prefix size");
 
@@ -81,10 +81,8 @@ int bwe_addr_fmt(const struct bwe_addr *a, char *buf, size_t len);
 int bwe_prefix_fmt(const struct bwe_prefix *p, char *buf, size_t len);
 
 /* Bits past plen are ignored on both sides; plen > 128 acts as 128. */
-bool bwe_prefix_contains(const struct bwe_prefix *outer,
-			 const struct bwe_addr *a);
-bool bwe_prefix_covers(const struct bwe_prefix *outer,
-		       const struct bwe_prefix *inner);
+bool bwe_prefix_contains(const struct bwe_prefix *outer, const struct bwe_addr *a);
+bool bwe_prefix_covers(const struct bwe_prefix *outer, const struct bwe_prefix *inner);
 /* Clear the host bits (the bits past plen) and the padding. */
 void bwe_prefix_mask(struct bwe_prefix *p);
 /* IPv4: plen - 96; IPv6: plen. */
@@ -97,8 +95,7 @@ int bwe_prefix_family_len(const struct bwe_prefix *p);
  * -EINVAL, or the first non-zero value returned by cb (which stops the walk).
  */
 int bwe_range_to_prefixes(const struct bwe_addr *lo, const struct bwe_addr *hi,
-			  int (*cb)(const struct bwe_prefix *p, void *ctx),
-			  void *ctx);
+			  int (*cb)(const struct bwe_prefix *p, void *ctx), void *ctx);
 
 int bwe_mac_parse(const char *s, __u8 mac[BWE_MAC_LEN]);
 /* Lower case, colon separated: "aa:bb:cc:dd:ee:ff". */

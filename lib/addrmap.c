@@ -6,9 +6,9 @@
 
 #include "addrmap.h"
 
-#define AMAP_MIN_CAP   64
-#define AMAP_LOAD_NUM  7	/* grow above 7/10 load */
-#define AMAP_LOAD_DEN  10
+#define AMAP_MIN_CAP  64
+#define AMAP_LOAD_NUM 7 /* grow above 7/10 load */
+#define AMAP_LOAD_DEN 10
 
 /* splitmix64 finaliser: every input bit reaches the low (index) bits. */
 static __u64 mix64(__u64 x)

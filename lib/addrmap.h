@@ -18,12 +18,12 @@
 struct bwe_amap_slot {
 	struct bwe_addr key;
 	__u32 val;
-	__u32 used;		/* 0 = empty */
+	__u32 used; /* 0 = empty */
 };
 
 struct bwe_amap {
 	struct bwe_amap_slot *slots;
-	size_t cap;		/* power of two, 0 when empty */
+	size_t cap; /* power of two, 0 when empty */
 	size_t n;
 };
 

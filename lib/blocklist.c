@@ -12,10 +12,10 @@
 
 #define TBL24_SLOTS   (1u << 24)
 #define PENDING_MIN   1024
-#define PENDING_KEEP  65536	/* queues larger than this are freed after a flush */
-#define SWEEP_BATCH   8192	/* host keys read per batch lookup */
-#define HOST_EXPLICIT 0x00ffu	/* amap value: ref of an explicit /32 or /128 */
-#define HOST_LONG_SH  8		/* amap value: ref of the covering /25../31 */
+#define PENDING_KEEP  65536   /* queues larger than this are freed after a flush */
+#define SWEEP_BATCH   8192    /* host keys read per batch lookup */
+#define HOST_EXPLICIT 0x00ffu /* amap value: ref of an explicit /32 or /128 */
+#define HOST_LONG_SH  8	      /* amap value: ref of the covering /25../31 */
 #define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
 
 static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
@@ -312,7 +312,7 @@ static int flush_deletes(struct bwe_bl *bl)
 				q->n = 0;
 				return -errno;
 			}
-			count++;	/* already gone (queued twice): skip it */
+			count++; /* already gone (queued twice): skip it */
 		}
 		i += count;
 	}
@@ -369,8 +369,8 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 		__u32 count = SWEEP_BATCH, i;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		if (bpf_map_lookup_batch(bl->host_fd, first ? NULL : &in_batch, &out_batch, keys, vals,
-					 &count, &opts)) {
+		if (bpf_map_lookup_batch(bl->host_fd, first ? NULL : &in_batch, &out_batch, keys,
+					 vals, &count, &opts)) {
 			if (errno != ENOENT) {
 				err = -errno;
 				break;
@@ -395,10 +395,11 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 	while (!bpf_map_get_next_key(bl->net6_fd, prev, &lnext)) {
 		lk = lnext;
 		prev = &lk;
-		if (lk.prefixlen > BWE_ADDR_BITS || !bwe_amap_get(&bl->net6[lk.prefixlen], &lk.addr)) {
+		if (lk.prefixlen > BWE_ADDR_BITS ||
+		    !bwe_amap_get(&bl->net6[lk.prefixlen], &lk.addr)) {
 			if (bpf_map_delete_elem(bl->net6_fd, &lk) && errno != ENOENT)
 				return -errno;
-			prev = NULL;	/* restart: the deleted key cannot be a cursor */
+			prev = NULL; /* restart: the deleted key cannot be a cursor */
 		}
 	}
 	return 0;

@@ -25,9 +25,9 @@
 #include "addrmap.h"
 #include "dataplane.h"
 
-#define BWE_BL_V4_MIN_PLEN BWE_TBL24_MIN_PLEN	/* IPv4 prefixes broader are refused */
-#define BWE_BL_V6_MIN_PLEN 16			/* IPv6 prefixes broader are refused */
-#define BWE_BL_V4_LONG_MIN 25			/* first IPv4 length expanded to hosts */
+#define BWE_BL_V4_MIN_PLEN BWE_TBL24_MIN_PLEN /* IPv4 prefixes broader are refused */
+#define BWE_BL_V6_MIN_PLEN 16		      /* IPv6 prefixes broader are refused */
+#define BWE_BL_V4_LONG_MIN 25		      /* first IPv4 length expanded to hosts */
 
 struct bwe_bl_pending {
 	struct bwe_addr *keys;
@@ -38,13 +38,13 @@ struct bwe_bl_pending {
 struct bwe_bl {
 	const struct bwe_dp *dp;
 	int host_fd, net6_fd;
-	__u8 *t24_len;			/* per /24: length of the prefix painted there, 0 none */
-	__u8 *pfx_ref[24];		/* [L] for L in 8..23: ref of the /L with that number */
-	struct bwe_amap hosts;		/* host -> explicit ref | long-prefix ref << 8 */
-	struct bwe_amap v4long[8];	/* [L-25]: /L network (as address) -> ref */
-	struct bwe_amap net6[129];	/* [L]: /L network -> ref (mirror of the trie) */
+	__u8 *t24_len;		   /* per /24: length of the prefix painted there, 0 none */
+	__u8 *pfx_ref[24];	   /* [L] for L in 8..23: ref of the /L with that number */
+	struct bwe_amap hosts;	   /* host -> explicit ref | long-prefix ref << 8 */
+	struct bwe_amap v4long[8]; /* [L-25]: /L network (as address) -> ref */
+	struct bwe_amap net6[129]; /* [L]: /L network -> ref (mirror of the trie) */
 	struct bwe_bl_pending upd, del;
-	size_t n_v4pfx, n_v6pfx;	/* prefixes held in table / trie */
+	size_t n_v4pfx, n_v6pfx; /* prefixes held in table / trie */
 };
 
 int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp);

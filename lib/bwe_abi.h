@@ -18,7 +18,7 @@
 #define BWE_ABI_H
 
 #include <linux/types.h>
-#include <linux/bpf.h>	/* struct bpf_spin_lock */
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 
 /*
  * The version of everything below. Bump it on any change a running program
@@ -27,23 +27,23 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION 1
+#define BWE_ABI_VERSION		  1
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
-#define BWE_MAP_NETCLASS   "bwe_netclass"
-#define BWE_MAP_BL_HOST    "bwe_bl_host"
-#define BWE_MAP_BL_TBL24   "bwe_bl_tbl24"
-#define BWE_MAP_BL_NET6    "bwe_bl_net6"
-#define BWE_MAP_THROTTLE   "bwe_throttle"
-#define BWE_MAP_HOSTS      "bwe_hosts"
-#define BWE_MAP_STATS      "bwe_stats"
-#define BWE_MAP_CONFIG     "bwe_config"
-#define BWE_MAP_PORTS      "bwe_std_ports"
-#define BWE_MAP_EVENTS     "bwe_events"
-#define BWE_MAP_EVDEDUP    "bwe_ev_dedup"
-#define BWE_MAP_ABI        "bwe_abi"
+#define BWE_MAP_NETCLASS "bwe_netclass"
+#define BWE_MAP_BL_HOST	 "bwe_bl_host"
+#define BWE_MAP_BL_TBL24 "bwe_bl_tbl24"
+#define BWE_MAP_BL_NET6	 "bwe_bl_net6"
+#define BWE_MAP_THROTTLE "bwe_throttle"
+#define BWE_MAP_HOSTS	 "bwe_hosts"
+#define BWE_MAP_STATS	 "bwe_stats"
+#define BWE_MAP_CONFIG	 "bwe_config"
+#define BWE_MAP_PORTS	 "bwe_std_ports"
+#define BWE_MAP_EVENTS	 "bwe_events"
+#define BWE_MAP_EVDEDUP	 "bwe_ev_dedup"
+#define BWE_MAP_ABI	 "bwe_abi"
 
 /*
  * Every pinned map, listed once: X(field, pin) with field the map's name in
@@ -51,42 +51,42 @@
  * Pinning, unpinning and finding a map by name loop over this list; a map
  * missing from it is private to one load (bwe_scratch).
  */
-#define BWE_PINNED_MAPS(X)			\
-	X(bwe_netclass, BWE_MAP_NETCLASS)	\
-	X(bwe_bl_host, BWE_MAP_BL_HOST)		\
-	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24)	\
-	X(bwe_bl_net6, BWE_MAP_BL_NET6)		\
-	X(bwe_throttle, BWE_MAP_THROTTLE)	\
-	X(bwe_hosts, BWE_MAP_HOSTS)		\
-	X(bwe_stats, BWE_MAP_STATS)		\
-	X(bwe_config, BWE_MAP_CONFIG)		\
-	X(bwe_std_ports, BWE_MAP_PORTS)		\
-	X(bwe_events, BWE_MAP_EVENTS)		\
-	X(bwe_ev_dedup, BWE_MAP_EVDEDUP)	\
+#define BWE_PINNED_MAPS(X) \
+	X(bwe_netclass, BWE_MAP_NETCLASS) \
+	X(bwe_bl_host, BWE_MAP_BL_HOST) \
+	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
+	X(bwe_bl_net6, BWE_MAP_BL_NET6) \
+	X(bwe_throttle, BWE_MAP_THROTTLE) \
+	X(bwe_hosts, BWE_MAP_HOSTS) \
+	X(bwe_stats, BWE_MAP_STATS) \
+	X(bwe_config, BWE_MAP_CONFIG) \
+	X(bwe_std_ports, BWE_MAP_PORTS) \
+	X(bwe_events, BWE_MAP_EVENTS) \
+	X(bwe_ev_dedup, BWE_MAP_EVDEDUP) \
 	X(bwe_abi, BWE_MAP_ABI)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
-#define BWE_NETCLASS_MAX   16384   /* internal/exempt/allow/quarantine/throttle prefixes */
-#define BWE_BL_HOST_MAX    1310720 /* exact blocklist hosts, v4 + v6 */
-#define BWE_BL_NET6_MAX    262144  /* IPv6 blocklist prefixes shorter than /128 */
-#define BWE_THROTTLE_MAX   65536   /* throttled internal hosts */
-#define BWE_HOSTS_MAX      65536   /* tracked internal hosts (LRU) */
-#define BWE_EVDEDUP_MAX    65536   /* event deduplication slots (LRU) */
-#define BWE_EVENTS_BYTES   (256 * 1024) /* ring buffer size, power of two */
+#define BWE_NETCLASS_MAX 16384	      /* internal/exempt/allow/quarantine/throttle prefixes */
+#define BWE_BL_HOST_MAX	 1310720      /* exact blocklist hosts, v4 + v6 */
+#define BWE_BL_NET6_MAX	 262144	      /* IPv6 blocklist prefixes shorter than /128 */
+#define BWE_THROTTLE_MAX 65536	      /* throttled internal hosts */
+#define BWE_HOSTS_MAX	 65536	      /* tracked internal hosts (LRU) */
+#define BWE_EVDEDUP_MAX	 65536	      /* event deduplication slots (LRU) */
+#define BWE_EVENTS_BYTES (256 * 1024) /* ring buffer size, power of two */
 
 /* ---- addresses ---------------------------------------------------------- */
 struct bwe_addr {
 	union {
-		__u8 a[16];	/* IPv6 or IPv4-mapped IPv6, network byte order */
-		__be32 w[4];	/* the same, as words (w[3] = IPv4 address) */
+		__u8 a[16];  /* IPv6 or IPv4-mapped IPv6, network byte order */
+		__be32 w[4]; /* the same, as words (w[3] = IPv4 address) */
 	};
 };
 _Static_assert(sizeof(struct bwe_addr) == 16, "bwe_addr size");
 
 /* Key of every LPM trie (netclass, bl_net6). */
 struct bwe_lpm_key {
-	__u32 prefixlen;	/* host byte order, 0..128 (IPv4: 96 + n) */
-	struct bwe_addr addr;	/* network byte order, bits past prefixlen zero */
+	__u32 prefixlen;      /* host byte order, 0..128 (IPv4: 96 + n) */
+	struct bwe_addr addr; /* network byte order, bits past prefixlen zero */
 };
 _Static_assert(sizeof(struct bwe_lpm_key) == 20, "bwe_lpm_key size");
 
@@ -98,15 +98,16 @@ _Static_assert(sizeof(struct bwe_lpm_key) == 20, "bwe_lpm_key size");
  * longest match alone is complete (lib/netclass.c computes that closure).
  */
 enum bwe_netclass_flag {
-	BWE_NC_INTERNAL   = 1 << 0, /* inside: our hosts */
-	BWE_NC_EXEMPT     = 1 << 1, /* mgmt/EDR, DNS, DHCP: reachable in quarantine, never blocked/throttled */
-	BWE_NC_ALLOW      = 1 << 2, /* never blocked, never quarantined, never throttled */
+	BWE_NC_INTERNAL = 1 << 0, /* inside: our hosts */
+	BWE_NC_EXEMPT =
+		1 << 1, /* mgmt/EDR, DNS, DHCP: reachable in quarantine, never blocked/throttled */
+	BWE_NC_ALLOW = 1 << 2,	    /* never blocked, never quarantined, never throttled */
 	BWE_NC_QUARANTINE = 1 << 3, /* internal host isolated except for exempt peers */
-	BWE_NC_THROTTLE   = 1 << 4, /* internal host has a token bucket in bwe_throttle */
+	BWE_NC_THROTTLE = 1 << 4,   /* internal host has a token bucket in bwe_throttle */
 };
 
 struct bwe_netclass {
-	__u32 flags;		/* enum bwe_netclass_flag, host byte order */
+	__u32 flags; /* enum bwe_netclass_flag, host byte order */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct bwe_netclass) == 8, "bwe_netclass size");
@@ -122,12 +123,12 @@ _Static_assert(sizeof(struct bwe_netclass) == 8, "bwe_netclass size");
  *   bwe_bl_net6  - LPM trie, IPv6 prefixes shorter than /128.
  * A "ref" byte names the feed an entry came from and its action.
  */
-#define BWE_REF_NONE      0x00
-#define BWE_REF_MONITOR   0x80	/* action monitor: count and pass */
-#define BWE_REF_FEED_MASK 0x7f	/* feed id 1..127 */
-#define BWE_FEED_MANUAL   1	/* bwctl block */
-#define BWE_FEED_FIRST    2	/* first id handed to a configured feed */
-#define BWE_FEED_MAX      127
+#define BWE_REF_NONE	  0x00
+#define BWE_REF_MONITOR	  0x80 /* action monitor: count and pass */
+#define BWE_REF_FEED_MASK 0x7f /* feed id 1..127 */
+#define BWE_FEED_MANUAL	  1    /* bwctl block */
+#define BWE_FEED_FIRST	  2    /* first id handed to a configured feed */
+#define BWE_FEED_MAX	  127
 
 static inline __u8 bwe_ref(__u8 feed_id, int monitor)
 {
@@ -135,23 +136,23 @@ static inline __u8 bwe_ref(__u8 feed_id, int monitor)
 }
 
 struct bwe_bl_val {
-	__u8 ref;		/* BWE_REF_* encoded feed id and action */
+	__u8 ref; /* BWE_REF_* encoded feed id and action */
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct bwe_bl_val) == 4, "bwe_bl_val size");
 
-#define BWE_TBL24_LANES   8	/* /24 slots per array element */
+#define BWE_TBL24_LANES	  8 /* /24 slots per array element */
 #define BWE_TBL24_ENTRIES ((1u << 24) / BWE_TBL24_LANES)
 struct bwe_tbl24_val {
-	__u8 ref[BWE_TBL24_LANES];	/* ref of /24 number (idx * 8 + lane) */
+	__u8 ref[BWE_TBL24_LANES]; /* ref of /24 number (idx * 8 + lane) */
 };
 _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
-#define BWE_TBL24_MIN_PLEN 8	/* broader IPv4 prefixes are refused */
+#define BWE_TBL24_MIN_PLEN 8 /* broader IPv4 prefixes are refused */
 
 /* ---- throttle (map bwe_throttle, HASH addr -> bucket) ------------------- */
 struct bwe_bucket {
-	__u64 tokens;		/* bytes available, host order */
-	__u64 last_ns;		/* bpf_ktime_get_ns() of last refill */
+	__u64 tokens;  /* bytes available, host order */
+	__u64 last_ns; /* bpf_ktime_get_ns() of last refill */
 };
 
 #define BWE_RATE_MAX 12500000000ULL /* bytes/s (100 Gbit/s); keeps refill math in 64 bits */
@@ -159,10 +160,10 @@ struct bwe_bucket {
 struct bwe_throttle {
 	struct bpf_spin_lock lock; /* taken by the XDP program; user writes use BPF_F_LOCK */
 	__u32 pad;
-	__u64 rate_bps;		/* bytes per second, host order */
-	__u64 burst;		/* bucket depth in bytes, host order */
-	struct bwe_bucket tx;	/* outbound: host is the source */
-	struct bwe_bucket rx;	/* inbound: host is the destination */
+	__u64 rate_bps;	      /* bytes per second, host order */
+	__u64 burst;	      /* bucket depth in bytes, host order */
+	struct bwe_bucket tx; /* outbound: host is the source */
+	struct bwe_bucket rx; /* inbound: host is the destination */
 };
 _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
 
@@ -174,24 +175,24 @@ enum bwe_host_drop {
 	BWE_HD_MAX,
 };
 
-#define BWE_HLL_REGS 32		/* HyperLogLog registers per sketch */
-#define BWE_HLL_BITS 5		/* log2(BWE_HLL_REGS) */
+#define BWE_HLL_REGS 32 /* HyperLogLog registers per sketch */
+#define BWE_HLL_BITS 5	/* log2(BWE_HLL_REGS) */
 
 struct bwe_host_stats {
-	__u64 tx_bytes;		/* L2 frame bytes passed, host is source */
+	__u64 tx_bytes; /* L2 frame bytes passed, host is source */
 	__u64 tx_packets;
-	__u64 rx_bytes;		/* L2 frame bytes passed, host is destination */
+	__u64 rx_bytes; /* L2 frame bytes passed, host is destination */
 	__u64 rx_packets;
-	__u64 drop_bytes[BWE_HD_MAX];	/* either direction, by reason */
+	__u64 drop_bytes[BWE_HD_MAX]; /* either direction, by reason */
 	__u64 drop_packets[BWE_HD_MAX];
-	__u64 nonstd_tx_bytes;	/* outbound bytes to a port outside bwe_std_ports */
-	__u64 bl_hits;		/* packets whose peer matched the blocklist (drop or monitor) */
-	__u64 first_seen_ns;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 nonstd_tx_bytes; /* outbound bytes to a port outside bwe_std_ports */
+	__u64 bl_hits;	       /* packets whose peer matched the blocklist (drop or monitor) */
+	__u64 first_seen_ns;   /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
-	__u32 hll_epoch;	/* bwe_config.hll_epoch the registers belong to */
+	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
 	__u32 pad;
-	__u8 hll_dst[BWE_HLL_REGS];	/* distinct outbound peers; merge CPUs by max */
-	__u8 hll_port[BWE_HLL_REGS];	/* distinct outbound dst ports; merge by max */
+	__u8 hll_dst[BWE_HLL_REGS];  /* distinct outbound peers; merge CPUs by max */
+	__u8 hll_port[BWE_HLL_REGS]; /* distinct outbound dst ports; merge by max */
 };
 _Static_assert(sizeof(struct bwe_host_stats) == 184, "bwe_host_stats size");
 
@@ -201,35 +202,35 @@ _Static_assert(sizeof(struct bwe_host_stats) == 184, "bwe_host_stats size");
  * *_DRYRUN are would-be drops passed because monitor-only mode is on.
  */
 enum bwe_reason {
-	BWE_R_PASS = 0,		/* internal host, no rule matched */
-	BWE_R_NON_IP,		/* ARP, LLDP, ...: passed untouched */
-	BWE_R_TRANSIT,		/* neither or both sides internal: passed */
-	BWE_R_ALLOW,		/* an allowlisted side: passed */
-	BWE_R_EXEMPT,		/* quarantined host with an exempt peer: passed */
-	BWE_R_MONITOR,		/* peer matched a monitor-action entry: passed */
-	BWE_R_QUARANTINE,	/* dropped: host in quarantine */
-	BWE_R_BLOCK,		/* dropped: peer in the blocklist */
-	BWE_R_THROTTLE,		/* dropped: host over its token bucket */
+	BWE_R_PASS = 0,	  /* internal host, no rule matched */
+	BWE_R_NON_IP,	  /* ARP, LLDP, ...: passed untouched */
+	BWE_R_TRANSIT,	  /* neither or both sides internal: passed */
+	BWE_R_ALLOW,	  /* an allowlisted side: passed */
+	BWE_R_EXEMPT,	  /* quarantined host with an exempt peer: passed */
+	BWE_R_MONITOR,	  /* peer matched a monitor-action entry: passed */
+	BWE_R_QUARANTINE, /* dropped: host in quarantine */
+	BWE_R_BLOCK,	  /* dropped: peer in the blocklist */
+	BWE_R_THROTTLE,	  /* dropped: host over its token bucket */
 	BWE_R_QUARANTINE_DRYRUN,
 	BWE_R_BLOCK_DRYRUN,
 	BWE_R_THROTTLE_DRYRUN,
-	BWE_R_MALFORMED,	/* Ethernet/VLAN/IP header truncated or invalid: dropped */
-	BWE_R_ABORTED,		/* "cannot happen" (map failure): XDP_ABORTED */
+	BWE_R_MALFORMED, /* Ethernet/VLAN/IP header truncated or invalid: dropped */
+	BWE_R_ABORTED,	 /* "cannot happen" (map failure): XDP_ABORTED */
 	BWE_R_MAX,
 };
 
 /* Anomaly counters: counted in addition to the verdict, in the same map. */
 enum bwe_anomaly {
 	BWE_A_L4_TRUNCATED = BWE_R_MAX, /* ports unreadable: judged by addresses */
-	BWE_A_FRAGMENT,		/* later fragment: judged by addresses */
-	BWE_A_EXTHDR_LIMIT,	/* IPv6 chain longer than parsed: judged by addresses */
-	BWE_A_EVENT_LOST,	/* ring buffer full */
+	BWE_A_FRAGMENT,			/* later fragment: judged by addresses */
+	BWE_A_EXTHDR_LIMIT,		/* IPv6 chain longer than parsed: judged by addresses */
+	BWE_A_EVENT_LOST,		/* ring buffer full */
 	BWE_STATS_MAX,
 };
 
 struct bwe_counter {
 	__u64 packets;
-	__u64 bytes;		/* L2 frame bytes */
+	__u64 bytes; /* L2 frame bytes */
 };
 _Static_assert(sizeof(struct bwe_counter) == 16, "bwe_counter size");
 
@@ -239,9 +240,9 @@ enum bwe_config_flag {
 };
 
 struct bwe_config {
-	__u32 flags;		/* enum bwe_config_flag */
-	__u32 hll_epoch;	/* bumped by the daemon to start a new fan-out window */
-	__u64 event_dedup_ns;	/* same (type, host, peer) event at most once per this */
+	__u32 flags;	      /* enum bwe_config_flag */
+	__u32 hll_epoch;      /* bumped by the daemon to start a new fan-out window */
+	__u64 event_dedup_ns; /* same (type, host, peer) event at most once per this */
 };
 _Static_assert(sizeof(struct bwe_config) == 16, "bwe_config size");
 
@@ -253,47 +254,47 @@ _Static_assert(sizeof(struct bwe_config) == 16, "bwe_config size");
  * version's stamp before it touches the rest.
  */
 struct bwe_abi_stamp {
-	__u32 version;		/* BWE_ABI_VERSION of the creator, host byte order */
+	__u32 version; /* BWE_ABI_VERSION of the creator, host byte order */
 };
 _Static_assert(sizeof(struct bwe_abi_stamp) == 4, "bwe_abi_stamp size");
 
 /* Standard destination ports (map bwe_std_ports, ARRAY bitmap). */
-#define BWE_PORT_WORDS 1024	/* 1024 x 64 bits = every port */
+#define BWE_PORT_WORDS 1024 /* 1024 x 64 bits = every port */
 /* value: __u64, bit (port & 63) of word (port >> 6), host byte order */
 
 /* ---- events (map bwe_events, RINGBUF) ----------------------------------- */
 enum bwe_event_type {
 	BWE_EV_BLOCK_HIT = 1,	/* an internal host met a blocklist entry (drop or monitor) */
-	BWE_EV_QUARANTINE_DROP,	/* first drop of a quarantined host in a dedup window */
+	BWE_EV_QUARANTINE_DROP, /* first drop of a quarantined host in a dedup window */
 };
 
 enum bwe_event_dir {
-	BWE_DIR_OUT = 1,	/* host is the source */
-	BWE_DIR_IN = 2,		/* host is the destination */
+	BWE_DIR_OUT = 1, /* host is the source */
+	BWE_DIR_IN = 2,	 /* host is the destination */
 };
 
 struct bwe_event {
-	__u64 ts_ns;		/* bpf_ktime_get_ns() */
-	__u32 type;		/* enum bwe_event_type */
-	__u32 reason;		/* enum bwe_reason of the packet */
-	struct bwe_addr host;	/* internal host, network order */
-	struct bwe_addr peer;	/* external peer, network order */
-	__u16 sport;		/* network order, 0 when not read */
-	__u16 dport;		/* network order, 0 when not read */
-	__u8 proto;		/* IPPROTO_* */
-	__u8 dir;		/* enum bwe_event_dir */
-	__u8 ref;		/* BWE_REF_* of the blocklist entry, 0 otherwise */
+	__u64 ts_ns;	      /* bpf_ktime_get_ns() */
+	__u32 type;	      /* enum bwe_event_type */
+	__u32 reason;	      /* enum bwe_reason of the packet */
+	struct bwe_addr host; /* internal host, network order */
+	struct bwe_addr peer; /* external peer, network order */
+	__u16 sport;	      /* network order, 0 when not read */
+	__u16 dport;	      /* network order, 0 when not read */
+	__u8 proto;	      /* IPPROTO_* */
+	__u8 dir;	      /* enum bwe_event_dir */
+	__u8 ref;	      /* BWE_REF_* of the blocklist entry, 0 otherwise */
 	__u8 pad;
-	__u32 ifindex;		/* ingress interface */
-	__u32 len;		/* frame bytes */
+	__u32 ifindex; /* ingress interface */
+	__u32 len;     /* frame bytes */
 };
 _Static_assert(sizeof(struct bwe_event) == 64, "bwe_event size");
 
 struct bwe_dedup_key {
-	__u32 type;		/* enum bwe_event_type */
+	__u32 type; /* enum bwe_event_type */
 	__u32 pad;
 	struct bwe_addr host;
-	struct bwe_addr peer;	/* zero for quarantine events */
+	struct bwe_addr peer; /* zero for quarantine events */
 };
 _Static_assert(sizeof(struct bwe_dedup_key) == 40, "bwe_dedup_key size");
 

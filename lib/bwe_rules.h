@@ -68,11 +68,25 @@ BWE_RULE __u8 bwe_hll_rank(__u32 h)
 	__u32 rest = (h >> BWE_HLL_BITS) | (1U << (32 - BWE_HLL_BITS));
 	__u8 rank = 1;
 
-	if (!(rest & 0xffff)) { rank += 16; rest >>= 16; }
-	if (!(rest & 0xff)) { rank += 8; rest >>= 8; }
-	if (!(rest & 0xf)) { rank += 4; rest >>= 4; }
-	if (!(rest & 0x3)) { rank += 2; rest >>= 2; }
-	if (!(rest & 0x1)) { rank += 1; }
+	if (!(rest & 0xffff)) {
+		rank += 16;
+		rest >>= 16;
+	}
+	if (!(rest & 0xff)) {
+		rank += 8;
+		rest >>= 8;
+	}
+	if (!(rest & 0xf)) {
+		rank += 4;
+		rest >>= 4;
+	}
+	if (!(rest & 0x3)) {
+		rank += 2;
+		rest >>= 2;
+	}
+	if (!(rest & 0x1)) {
+		rank += 1;
+	}
 	return rank;
 }
 
@@ -114,8 +128,8 @@ BWE_RULE __u8 bwe_ref_merge(__u8 host, __u8 prefix)
 /* Whether a packet counted under this reason is dropped (enum bwe_reason). */
 BWE_RULE int bwe_reason_drops(__u32 reason)
 {
-	return reason == BWE_R_QUARANTINE || reason == BWE_R_BLOCK ||
-	       reason == BWE_R_THROTTLE || reason == BWE_R_MALFORMED;
+	return reason == BWE_R_QUARANTINE || reason == BWE_R_BLOCK || reason == BWE_R_THROTTLE ||
+	       reason == BWE_R_MALFORMED;
 }
 
 /*

@@ -42,32 +42,32 @@
 #include "bwe_util.h"
 #include "config.h"
 
-
-#define KEYPATH_MAX	256	/* bytes of "feeds[12].min_prefix_v4" and NUL */
-#define MSG_MAX		512	/* bytes of one message */
-#define KEYSET_MIN_CAP	16	/* slots; a power of two */
-#define NODE_MIN_CAP	4	/* children of a node */
-#define SUGGEST_DIST	2	/* edits for a "did you mean" */
-#define SUGGEST_LEN_MAX	64	/* longer unknown keys get no suggestion */
+#define KEYPATH_MAX	256 /* bytes of "feeds[12].min_prefix_v4" and NUL */
+#define MSG_MAX		512 /* bytes of one message */
+#define KEYSET_MIN_CAP	16  /* slots; a power of two */
+#define NODE_MIN_CAP	4   /* children of a node */
+#define SUGGEST_DIST	2   /* edits for a "did you mean" */
+#define SUGGEST_LEN_MAX 64  /* longer unknown keys get no suggestion */
 #define DECIMAL_BASE	10ULL
 #define PORT_MAX	65535
 #define V4_PLEN_MAX	32
 #define V6_PLEN_MAX	128
 #define FNV64_OFFSET	0xcbf29ce484222325ULL
 #define FNV64_PRIME	0x100000001b3ULL
-#define NO_COUNT	SIZE_MAX	/* struct row.n_off: the list keeps no count */
+#define NO_COUNT	SIZE_MAX /* struct row.n_off: the list keeps no count */
 #define XSTR(x)		STR_(x)
 #define STR_(x)		#x
 
 /* Characters of feed, rule and group names (a group's first: no '-'); of user names. */
-#define NAME_FIRST	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
-#define NAME_CHARS	NAME_FIRST "-"
-#define USER_FIRST	"abcdefghijklmnopqrstuvwxyz_"
-#define USER_CHARS	USER_FIRST "0123456789-"
+#define NAME_FIRST "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
+#define NAME_CHARS NAME_FIRST "-"
+#define USER_FIRST "abcdefghijklmnopqrstuvwxyz_"
+#define USER_CHARS USER_FIRST "0123456789-"
 
 _Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) &&
-	       sizeof(enum bwe_feed_action) == sizeof(int) &&
-	       sizeof(enum bwe_response) == sizeof(int), "enums are stored as int");
+		       sizeof(enum bwe_feed_action) == sizeof(int) &&
+		       sizeof(enum bwe_response) == sizeof(int),
+	       "enums are stored as int");
 
 static const char *const mode_names[] = {
 	[BWE_MODE_AUTO] = "auto",
@@ -95,13 +95,13 @@ const char *bwe_feed_action_name(enum bwe_feed_action a)
 enum node_kind { N_SCALAR, N_SEQ, N_MAP };
 
 struct node {
-	char *key;		/* an entry of a mapping: its key; else NULL */
-	char *text;		/* N_SCALAR: the value */
-	struct node *kids;	/* N_SEQ: the entries; N_MAP: the values, with .key */
+	char *key;	   /* an entry of a mapping: its key; else NULL */
+	char *text;	   /* N_SCALAR: the value */
+	struct node *kids; /* N_SEQ: the entries; N_MAP: the values, with .key */
 	size_t n, cap;
-	unsigned int line;	/* 1-based: of the key, or of the sequence entry */
+	unsigned int line; /* 1-based: of the key, or of the sequence entry */
 	enum node_kind kind;
-	bool null;		/* "", "~" or "null": "none" where allowed */
+	bool null; /* "", "~" or "null": "none" where allowed */
 };
 
 static void node_free(struct node *n)
@@ -151,7 +151,7 @@ struct cfg_ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
-	struct bwe_cfgfile *cfg;	/* being filled: checks read other keys */
+	struct bwe_cfgfile *cfg; /* being filled: checks read other keys */
 };
 
 /* Where a value is: its key path and line (0: none, e.g. a default). */
@@ -162,8 +162,7 @@ struct where {
 
 /* "FILE:LINE: PATH: message"; no ":LINE" when line is 0, no "PATH: " when empty. */
 static int __attribute__((format(printf, 4, 0)))
-cfg_verr(struct cfg_ctx *c, unsigned int line, const char *path,
-	 const char *fmt, va_list ap)
+cfg_verr(struct cfg_ctx *c, unsigned int line, const char *path, const char *fmt, va_list ap)
 {
 	char msg[MSG_MAX];
 	char where[sizeof(msg)] = "";
@@ -173,8 +172,8 @@ cfg_verr(struct cfg_ctx *c, unsigned int line, const char *path,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (line)
 		snprintf(where, sizeof(where), ":%u", line);
-	snprintf(c->err, c->errlen, "%s%s: %s%s%s", c->file, where,
-		 path ? path : "", path && *path ? ": " : "", msg);
+	snprintf(c->err, c->errlen, "%s%s: %s%s%s", c->file, where, path ? path : "",
+		 path && *path ? ": " : "", msg);
 	return -EINVAL;
 }
 
@@ -229,7 +228,9 @@ static const char *path_idx(char buf[KEYPATH_MAX], const char *parent, size_t i)
 static const char *kind_name(enum node_kind k)
 {
 	static const char *const names[] = {
-		[N_SCALAR] = "a scalar value", [N_SEQ] = "a sequence", [N_MAP] = "a mapping",
+		[N_SCALAR] = "a scalar value",
+		[N_SEQ] = "a sequence",
+		[N_MAP] = "a mapping",
 	};
 
 	return names[k];
@@ -253,7 +254,7 @@ static __u64 fnv1a(const char *s)
  */
 struct keyset {
 	size_t *slot;
-	size_t n, cap;		/* cap: 0 or a power of two */
+	size_t n, cap; /* cap: 0 or a power of two */
 };
 
 static size_t *ks_slot(size_t *slot, size_t cap, const struct node *map, const char *key)
@@ -270,7 +271,7 @@ static ssize_t ks_add(struct keyset *ks, const struct node *map, size_t idx)
 {
 	size_t *s, i;
 
-	if ((ks->n + 1) * 2 > ks->cap) {	/* keep the load at most one half */
+	if ((ks->n + 1) * 2 > ks->cap) { /* keep the load at most one half */
 		size_t cap = ks->cap ? ks->cap * 2 : KEYSET_MIN_CAP;
 		size_t *v = calloc(cap, sizeof(*v));
 
@@ -333,7 +334,7 @@ static int build_syntax_error(struct build *b)
 	 */
 	if (p->error == YAML_SCANNER_ERROR && p->context)
 		line = (unsigned int)p->context_mark.line + 1;
-	if (p->error == YAML_READER_ERROR) {	/* encoding: only an offset is known */
+	if (p->error == YAML_READER_ERROR) { /* encoding: only an offset is known */
 		line = 1;
 		for (i = 0; i < p->problem_offset && i < b->len; i++)
 			line += b->buf[i] == '\n';
@@ -343,10 +344,8 @@ static int build_syntax_error(struct build *b)
 			       p->problem ? p->problem : "?", p->context);
 	if (p->context)
 		return cfg_err(b->c, line, NULL, "YAML syntax error: %s (%s started on line %zu)",
-			       p->problem ? p->problem : "?", p->context,
-			       p->context_mark.line + 1);
-	return cfg_err(b->c, line, NULL, "YAML syntax error: %s",
-		       p->problem ? p->problem : "?");
+			       p->problem ? p->problem : "?", p->context, p->context_mark.line + 1);
+	return cfg_err(b->c, line, NULL, "YAML syntax error: %s", p->problem ? p->problem : "?");
 }
 
 static int build_next(struct build *b, yaml_event_t *ev)
@@ -356,11 +355,10 @@ static int build_next(struct build *b, yaml_event_t *ev)
 	return 0;
 }
 
-static int build_node(struct build *b, const yaml_event_t *ev, struct node *n,
-		      const char *path, unsigned int depth);
+static int build_node(struct build *b, const yaml_event_t *ev, struct node *n, const char *path,
+		      unsigned int depth);
 
-static int build_sequence(struct build *b, struct node *seq, const char *path,
-			  unsigned int depth)
+static int build_sequence(struct build *b, struct node *seq, const char *path, unsigned int depth)
 {
 	char child[KEYPATH_MAX];
 	struct node *item;
@@ -388,8 +386,8 @@ static int build_sequence(struct build *b, struct node *seq, const char *path,
 	}
 }
 
-static int build_entry(struct build *b, struct keyset *ks, struct node *map,
-		       const char *path, const yaml_event_t *key, unsigned int depth)
+static int build_entry(struct build *b, struct keyset *ks, struct node *map, const char *path,
+		       const yaml_event_t *key, unsigned int depth)
 {
 	char child[KEYPATH_MAX];
 	struct node *e;
@@ -422,8 +420,7 @@ static int build_entry(struct build *b, struct keyset *ks, struct node *map,
 	return err;
 }
 
-static int build_mapping(struct build *b, struct node *map, const char *path,
-			 unsigned int depth)
+static int build_mapping(struct build *b, struct node *map, const char *path, unsigned int depth)
 {
 	struct keyset ks = { 0 };
 	yaml_event_t key;
@@ -464,8 +461,8 @@ static bool is_null(const yaml_event_t *ev, bool plain_only)
 	return false;
 }
 
-static int build_node(struct build *b, const yaml_event_t *ev, struct node *n,
-		      const char *path, unsigned int depth)
+static int build_node(struct build *b, const yaml_event_t *ev, struct node *n, const char *path,
+		      unsigned int depth)
 {
 	if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
 	    depth > BWE_CFG_DEPTH_MAX)
@@ -491,8 +488,8 @@ static int build_node(struct build *b, const yaml_event_t *ev, struct node *n,
 		 */
 		return cfg_err(b->c, ev_line(ev), path,
 			       "YAML aliases (*%s) are not supported: write the value out",
-			       ev->type == YAML_ALIAS_EVENT ?
-			       (const char *)ev->data.alias.anchor : "?");
+			       ev->type == YAML_ALIAS_EVENT ? (const char *)ev->data.alias.anchor
+							    : "?");
 	}
 }
 
@@ -517,8 +514,7 @@ static int build_expect(struct build *b, yaml_event_type_t t)
  * Pass 1: the mapping at the top into root. A file with no document, or
  * an empty one, leaves root->kind N_SCALAR.
  */
-static int build_file(struct cfg_ctx *c, const unsigned char *buf, size_t len,
-		      struct node *root)
+static int build_file(struct cfg_ctx *c, const unsigned char *buf, size_t len, struct node *root)
 {
 	struct build b = { .c = c, .buf = buf, .len = len };
 	yaml_event_t ev;
@@ -537,7 +533,7 @@ static int build_file(struct cfg_ctx *c, const unsigned char *buf, size_t len,
 		yaml_event_delete(&ev);
 		goto cleanup;
 	}
-	yaml_event_delete(&ev);		/* DOCUMENT_START */
+	yaml_event_delete(&ev); /* DOCUMENT_START */
 
 	err = build_next(&b, &ev);
 	if (err)
@@ -547,8 +543,7 @@ static int build_file(struct cfg_ctx *c, const unsigned char *buf, size_t len,
 		err = build_mapping(&b, root, "", 1);
 	} else if (ev.type != YAML_SCALAR_EVENT || !is_null(&ev, true)) {
 		err = cfg_err(c, ev_line(&ev), NULL,
-			      "the top level must be a mapping of keys, not %s",
-			      ev_kind(ev.type));
+			      "the top level must be a mapping of keys, not %s", ev_kind(ev.type));
 	}
 	yaml_event_delete(&ev);
 	if (!err)
@@ -566,33 +561,35 @@ cleanup:
 struct cfg_val {
 	__u64 u;
 	double d;
-	const char *s;		/* points into the tree or at a constant */
+	const char *s; /* points into the tree or at a constant */
 	struct bwe_prefix p;
 };
 
 enum row_kind {
-	K_SCALAR,	/* one value through conv */
-	K_LIST,		/* a sequence of values, each through conv */
-	K_MAP,		/* a mapping: the rows of sub, on the same struct plus off */
-	K_MAPS,		/* a sequence of mappings: one struct of sub->size each */
+	K_SCALAR, /* one value through conv */
+	K_LIST,	  /* a sequence of values, each through conv */
+	K_MAP,	  /* a mapping: the rows of sub, on the same struct plus off */
+	K_MAPS,	  /* a sequence of mappings: one struct of sub->size each */
 };
 
 /* How a converted value is written. */
 enum store {
-	S_U16, S_U32, S_U64,
-	S_INT,		/* bool, enum */
+	S_U16,
+	S_U32,
+	S_U64,
+	S_INT, /* bool, enum */
 	S_DOUBLE,
-	S_STR,		/* char *, strdup()ed */
-	S_CHARS,	/* char[max + 1] */
-	S_PREFIX,	/* struct bwe_prefix */
-	S_BIT,		/* __u32 |= 1 << u: a list that is a set */
+	S_STR,	  /* char *, strdup()ed */
+	S_CHARS,  /* char[max + 1] */
+	S_PREFIX, /* struct bwe_prefix */
+	S_BIT,	  /* __u32 |= 1 << u: a list that is a set */
 };
 
 enum row_flag {
-	F_REQ = 1,	/* absent: "required key missing" */
-	F_NULL = 2,	/* "", "~" or "null" means none (empty, all defaults) */
-	F_UNIQUE = 4,	/* K_LIST: no entry twice; in a K_MAPS table: no two entries alike */
-	F_HEAP = 8,	/* K_LIST, K_MAPS: an array allocated at off; else one in place */
+	F_REQ = 1,    /* absent: "required key missing" */
+	F_NULL = 2,   /* "", "~" or "null" means none (empty, all defaults) */
+	F_UNIQUE = 4, /* K_LIST: no entry twice; in a K_MAPS table: no two entries alike */
+	F_HEAP = 8,   /* K_LIST, K_MAPS: an array allocated at off; else one in place */
 };
 
 struct row;
@@ -600,16 +597,16 @@ struct table;
 
 /* The mapping being walked. */
 struct sect {
-	const struct node *map;		/* NULL: absent or null */
-	const char *path;		/* "" at the top */
-	unsigned int line;		/* of map, or of its closest written ancestor */
-	void *base;			/* what the rows' offsets count from */
-	const char *seq_path;		/* an entry of a sequence of mappings: its path */
-	size_t idx;			/* and index; the entries before it precede base */
+	const struct node *map; /* NULL: absent or null */
+	const char *path;	/* "" at the top */
+	unsigned int line;	/* of map, or of its closest written ancestor */
+	void *base;		/* what the rows' offsets count from */
+	const char *seq_path;	/* an entry of a sequence of mappings: its path */
+	size_t idx;		/* and index; the entries before it precede base */
 };
 
-typedef int conv_fn(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		    const char *s, struct cfg_val *v);
+typedef int conv_fn(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		    struct cfg_val *v);
 /* After a row is walked; n is its node, NULL when absent. */
 typedef int row_check_fn(struct cfg_ctx *c, const struct row *r, const struct node *n,
 			 const struct where *at);
@@ -618,21 +615,21 @@ typedef int table_check_fn(struct cfg_ctx *c, const struct sect *s);
 struct row {
 	const char *key;
 	enum row_kind kind;
-	conv_fn *conv;			/* K_SCALAR, K_LIST */
-	enum store store;		/* K_SCALAR, K_LIST */
-	size_t off;			/* into the section's struct */
-	size_t n_off;			/* K_LIST, K_MAPS: its size_t count, or NO_COUNT */
-	__u64 min, max;			/* conv's limits; of a string: its length */
-	bool has_def;			/* absent: def is stored */
+	conv_fn *conv;	  /* K_SCALAR, K_LIST */
+	enum store store; /* K_SCALAR, K_LIST */
+	size_t off;	  /* into the section's struct */
+	size_t n_off;	  /* K_LIST, K_MAPS: its size_t count, or NO_COUNT */
+	__u64 min, max;	  /* conv's limits; of a string: its length */
+	bool has_def;	  /* absent: def is stored */
 	struct cfg_val def;
-	const char *const *def_list;	/* K_LIST: absent means these, NULL-terminated */
-	const void *arg;		/* conv's: struct cfg_enum, struct cfg_name */
-	const struct table *sub;	/* K_MAP, K_MAPS */
-	unsigned int flags;		/* enum row_flag */
-	size_t min_n, max_n;		/* K_LIST, K_MAPS entries; max_n 0: no limit */
-	const char *noun;		/* an entry, for the counts; "duplicate <noun>" */
-	const char *more;		/* after "at most N <noun>s" */
-	const char *dup;		/* K_LIST F_UNIQUE: a repeat is named by this and its
+	const char *const *def_list; /* K_LIST: absent means these, NULL-terminated */
+	const void *arg;	     /* conv's: struct cfg_enum, struct cfg_name */
+	const struct table *sub;     /* K_MAP, K_MAPS */
+	unsigned int flags;	     /* enum row_flag */
+	size_t min_n, max_n;	     /* K_LIST, K_MAPS entries; max_n 0: no limit */
+	const char *noun;	     /* an entry, for the counts; "duplicate <noun>" */
+	const char *more;	     /* after "at most N <noun>s" */
+	const char *dup;	     /* K_LIST F_UNIQUE: a repeat is named by this and its
 					 * text; NULL: by its text in quotes */
 	row_check_fn *check;
 };
@@ -640,29 +637,41 @@ struct row {
 struct table {
 	const struct row *rows;
 	size_t n;
-	size_t size;			/* bytes of one entry, in a K_MAPS row */
-	void (*init)(void *base);	/* before the rows: defaults that rows lack */
-	table_check_fn *check;		/* after the rows */
+	size_t size;		  /* bytes of one entry, in a K_MAPS row */
+	void (*init)(void *base); /* before the rows: defaults that rows lack */
+	table_check_fn *check;	  /* after the rows */
 };
 
-#define TABLE(r, ...)	{ .rows = r, .n = ARRAY_SIZE(r), __VA_ARGS__ }
-#define DEF_U(x)	.has_def = true, .def = { .u = (x) }
-#define DEF_D(x)	.has_def = true, .def = { .d = (x) }
-#define DEF_S(x)	.has_def = true, .def = { .s = (x) }
-#define LIM(lo, hi)	.min = (lo), .max = (hi)
+#define TABLE(r, ...) \
+	{ \
+		.rows = r, .n = ARRAY_SIZE(r), __VA_ARGS__ \
+	}
+#define DEF_U(x)    .has_def = true, .def = { .u = (x) }
+#define DEF_D(x)    .has_def = true, .def = { .d = (x) }
+#define DEF_S(x)    .has_def = true, .def = { .s = (x) }
+#define LIM(lo, hi) .min = (lo), .max = (hi)
 /* A scalar key: name, converter, store, struct, field, and more. */
 #define SCALAR(k, cv, st, type, field, ...) \
-	{ .key = k, .kind = K_SCALAR, .conv = cv, .store = st, \
-	  .off = offsetof(type, field), __VA_ARGS__ }
+	{ \
+		.key = k, .kind = K_SCALAR, .conv = cv, .store = st, .off = offsetof(type, field), \
+		__VA_ARGS__ \
+	}
 /* A list of scalars in field, counted in count. */
 #define LIST(k, cv, st, type, field, count, ...) \
-	{ .key = k, .kind = K_LIST, .conv = cv, .store = st, \
-	  .off = offsetof(type, field), .n_off = offsetof(type, count), __VA_ARGS__ }
+	{ \
+		.key = k, .kind = K_LIST, .conv = cv, .store = st, .off = offsetof(type, field), \
+		.n_off = offsetof(type, count), __VA_ARGS__ \
+	}
 #define MAP(k, tbl, off_, ...) \
-	{ .key = k, .kind = K_MAP, .sub = &(tbl), .off = (off_), .flags = F_NULL, __VA_ARGS__ }
+	{ \
+		.key = k, .kind = K_MAP, .sub = &(tbl), .off = (off_), .flags = F_NULL, \
+		__VA_ARGS__ \
+	}
 #define MAPS(k, tbl, type, field, count, ...) \
-	{ .key = k, .kind = K_MAPS, .sub = &(tbl), .off = offsetof(type, field), \
-	  .n_off = offsetof(type, count), __VA_ARGS__ }
+	{ \
+		.key = k, .kind = K_MAPS, .sub = &(tbl), .off = offsetof(type, field), \
+		.n_off = offsetof(type, count), __VA_ARGS__ \
+	}
 
 /* ---- converters: text to struct cfg_val, within the row's limits ---------- */
 
@@ -675,10 +684,10 @@ struct cfg_enum {
 
 /* A name of chars, first of first (NULL: any of chars), row min..max bytes. */
 struct cfg_name {
-	const char *what;	/* "feed name" */
+	const char *what; /* "feed name" */
 	const char *chars, *first;
-	const char *shown;	/* chars as a person reads them */
-	const char *note;	/* after shown */
+	const char *shown; /* chars as a person reads them */
+	const char *note;  /* after shown */
 };
 
 /* v (written as s) against min..max; the bounds as the user writes them. */
@@ -693,8 +702,8 @@ static int check_range(struct cfg_ctx *c, const struct where *at, const char *s,
 }
 
 /* Decimal digits only: no sign, no "0x", no exponent. */
-static int conv_uint(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		     const char *s, struct cfg_val *v)
+static int conv_uint(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
 {
 	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
 	bool too_big = false;
@@ -715,8 +724,8 @@ static int conv_uint(struct cfg_ctx *c, const struct row *r, const struct where 
 }
 
 /* YAML 1.2 core schema booleans. */
-static int conv_bool(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		     const char *s, struct cfg_val *v)
+static int conv_bool(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
 {
 	static const char *const yes[] = { "true", "True", "TRUE" };
 	static const char *const no[] = { "false", "False", "FALSE" };
@@ -745,8 +754,8 @@ static int parse_decimal(const char *s, double *out)
 }
 
 /* A share 0..1. */
-static int conv_share(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		      const char *s, struct cfg_val *v)
+static int conv_share(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		      struct cfg_val *v)
 {
 	(void)r;
 	if (parse_decimal(s, &v->d))
@@ -769,16 +778,17 @@ static int conv_positive(struct cfg_ctx *c, const struct row *r, const struct wh
 	return 0;
 }
 
-static int duration_in(struct cfg_ctx *c, const struct where *at, const char *s,
-		       __u64 min, __u64 max, struct cfg_val *v)
+static int duration_in(struct cfg_ctx *c, const struct where *at, const char *s, __u64 min,
+		       __u64 max, struct cfg_val *v)
 {
 	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
 	int r = bwe_duration_parse(s, &v->u);
 
 	if (r == -EINVAL)
-		return err_at(c, at,
-			      "\"%s\" is not a duration (a whole number and s, m, h or d: \"30s\", \"15m\", \"2h\", \"7d\")",
-			      s);
+		return err_at(
+			c, at,
+			"\"%s\" is not a duration (a whole number and s, m, h or d: \"30s\", \"15m\", \"2h\", \"7d\")",
+			s);
 	bwe_duration_fmt(min, lo, sizeof(lo));
 	bwe_duration_fmt(max, hi, sizeof(hi));
 	return check_range(c, at, s, r != 0, v->u, min, max, lo, hi);
@@ -797,32 +807,34 @@ static int conv_window(struct cfg_ctx *c, const struct row *r, const struct wher
 	return duration_in(c, at, s, c->cfg->policy.interval_s, r->max, v);
 }
 
-static int conv_size(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		     const char *s, struct cfg_val *v)
+static int conv_size(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
 {
 	char lo[BWE_DURATION_STRLEN + sizeof(" bytes")], hi[sizeof(lo)];
 	int ret = bwe_size_parse(s, &v->u);
 
 	if (ret == -EINVAL)
-		return err_at(c, at,
-			      "\"%s\" is not a size (bytes, or with k, M, G, T: \"1500\", \"64k\", \"256M\")",
-			      s);
+		return err_at(
+			c, at,
+			"\"%s\" is not a size (bytes, or with k, M, G, T: \"1500\", \"64k\", \"256M\")",
+			s);
 	snprintf(lo, sizeof(lo), "%llu bytes", (unsigned long long)r->min);
 	snprintf(hi, sizeof(hi), "%llu bytes", (unsigned long long)r->max);
 	return check_range(c, at, s, ret != 0, v->u, r->min, r->max, lo, hi);
 }
 
-static int conv_rate(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		     const char *s, struct cfg_val *v)
+static int conv_rate(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
 {
 	char lo[BWE_RATE_STRLEN], hi[BWE_RATE_STRLEN];
 	int ret = bwe_rate_parse(s, &v->u);
 
 	(void)r;
 	if (ret == -EINVAL)
-		return err_at(c, at,
-			      "\"%s\" is not a rate (bits/s with kbit, mbit or gbit, or bytes/s with B/s: \"5mbit\", \"500kbit\", \"2MB/s\")",
-			      s);
+		return err_at(
+			c, at,
+			"\"%s\" is not a rate (bits/s with kbit, mbit or gbit, or bytes/s with B/s: \"5mbit\", \"500kbit\", \"2MB/s\")",
+			s);
 	if (ret) {
 		bwe_rate_fmt(BWE_RATE_MIN_BPS, lo, sizeof(lo));
 		bwe_rate_fmt(BWE_RATE_MAX_BPS, hi, sizeof(hi));
@@ -838,14 +850,14 @@ static int enum_error(struct cfg_ctx *c, const struct where *at, const char *s,
 	size_t i, used = 0;
 
 	for (i = 0; i < n && used < sizeof(list); i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 i ? ", " : "", names[i]);
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 names[i]);
 	return err_at(c, at, "\"%s\" is not one of %s", s, list);
 }
 
 /* v->u: base + the index; v->s: the name. */
-static int conv_enum(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		     const char *s, struct cfg_val *v)
+static int conv_enum(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
 {
 	const struct cfg_enum *e = r->arg;
 	size_t i;
@@ -876,8 +888,8 @@ static int conv_signal(struct cfg_ctx *c, const struct row *r, const struct wher
 	return enum_error(c, at, s, names, BWE_SIG_MAX);
 }
 
-static int conv_name(struct cfg_ctx *c, const struct row *r, const struct where *at,
-		     const char *s, struct cfg_val *v)
+static int conv_name(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
 {
 	const struct cfg_name *nm = r->arg;
 	size_t n = strlen(s);
@@ -885,8 +897,8 @@ static int conv_name(struct cfg_ctx *c, const struct row *r, const struct where 
 	if (n < r->min || n > r->max || strspn(s, nm->chars) != n ||
 	    (n && nm->first && !strchr(nm->first, s[0])))
 		return err_at(c, at, "\"%s\" is not a %s (%s%llu of %s%s)", s, nm->what,
-			      r->min ? "1.." : "up to ", (unsigned long long)r->max,
-			      nm->shown, nm->note ? nm->note : "");
+			      r->min ? "1.." : "up to ", (unsigned long long)r->max, nm->shown,
+			      nm->note ? nm->note : "");
 	v->s = s;
 	return 0;
 }
@@ -898,8 +910,8 @@ static int conv_ifname(struct cfg_ctx *c, const struct row *r, const struct wher
 	const char *p;
 
 	if (!*s || strlen(s) > r->max)
-		return err_at(c, at, "\"%s\" is not an interface name (1..%llu characters)",
-			      s, (unsigned long long)r->max);
+		return err_at(c, at, "\"%s\" is not an interface name (1..%llu characters)", s,
+			      (unsigned long long)r->max);
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
 		return err_at(c, at, "\"%s\" is not an interface name", s);
 	for (p = s; *p; p++)
@@ -940,8 +952,8 @@ static int conv_source(struct cfg_ctx *c, const struct row *r, const struct wher
 	for (p = s; ok && *p; p++)
 		ok = !isspace((unsigned char)*p) && !iscntrl((unsigned char)*p);
 	if (!ok)
-		return err_at(c, at,
-			      "\"%s\" is not an absolute path or an http:// or https:// URL", s);
+		return err_at(c, at, "\"%s\" is not an absolute path or an http:// or https:// URL",
+			      s);
 	v->s = s;
 	return 0;
 }
@@ -975,7 +987,7 @@ struct val_pos {
 static int val_pos_cmp(const void *a, const void *b)
 {
 	const struct val_pos *x = a, *y = b;
-	int d = memcmp(&x->v, &y->v, sizeof(x->v));	/* zeroed, padding too */
+	int d = memcmp(&x->v, &y->v, sizeof(x->v)); /* zeroed, padding too */
 
 	if (d)
 		return d;
@@ -1036,9 +1048,10 @@ static int check_netclass(struct cfg_ctx *c, const struct row *r, const struct n
 	free(all);
 	if (distinct <= cfg->maps.netclass)
 		return 0;
-	return err_at(c, at,
-		      "%u entries cannot hold the %zu prefixes of internal_networks, exempt and allowlist",
-		      cfg->maps.netclass, distinct);
+	return err_at(
+		c, at,
+		"%u entries cannot hold the %zu prefixes of internal_networks, exempt and allowlist",
+		cfg->maps.netclass, distinct);
 }
 
 static int check_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
@@ -1080,12 +1093,12 @@ static int check_spike_window(struct cfg_ctx *c, const struct row *r, const stru
 		return 0;
 	for (i = 0; i < p->n_windows && used < sizeof(list); i++) {
 		bwe_duration_fmt(p->windows_s[i], d, sizeof(d));
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 i ? ", " : "", d);
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 d);
 	}
 	bwe_duration_fmt(p->spike.window_s, d, sizeof(d));
-	return err_at(c, at, "%s%s is not one of policy.windows (%s)", d,
-		      n ? "" : " (the default)", list);
+	return err_at(c, at, "%s%s is not one of policy.windows (%s)", d, n ? "" : " (the default)",
+		      list);
 }
 
 /* No rules written: the default rules, their TTLs cut to max_ttl. */
@@ -1109,8 +1122,8 @@ static int check_rules(struct cfg_ctx *c, const struct row *r, const struct node
 }
 
 /* The path and line of key in section s (its line: s's when absent). */
-static const struct node *sect_key(const struct sect *s, const char *key,
-				   char buf[KEYPATH_MAX], struct where *at)
+static const struct node *sect_key(const struct sect *s, const char *key, char buf[KEYPATH_MAX],
+				   struct where *at)
 {
 	const struct node *n = node_find(s->map, key);
 
@@ -1163,8 +1176,8 @@ static int check_rule(struct cfg_ctx *c, const struct sect *s)
 
 	if (r->min_signals > n) {
 		sect_key(s, "min_signals", path, &at);
-		return err_at(c, &at, "%u is more than the %u signal%s listed",
-			      r->min_signals, n, n == 1 ? "" : "s");
+		return err_at(c, &at, "%u is more than the %u signal%s listed", r->min_signals, n,
+			      n == 1 ? "" : "s");
 	}
 	rate = sect_key(s, "rate", path, &at);
 	if (r->action == BWE_RESP_THROTTLE && !rate)
@@ -1209,14 +1222,14 @@ static const char *const internal_default[] = {
 
 /* Destination ports that do not count as "non-standard" traffic. */
 static const char *const std_ports_default[] = {
-	"20", "21", "22", "25", "53", "80", "110", "123", "143", "443", "465", "587",
-	"853", "993", "995", NULL,
+	"20",  "21",  "22",  "25",  "53",  "80",  "110", "123",
+	"143", "443", "465", "587", "853", "993", "995", NULL,
 };
 
 /* Feed formats the fetcher understands; "auto" guesses from the content. */
 static const char *const feed_formats[] = {
-	"auto", "plain", "netset", "spamhaus", "spamhaus-json", "feodo-csv",
-	"stix", "freeform", "domains",
+	"auto",	     "plain", "netset",	  "spamhaus", "spamhaus-json",
+	"feodo-csv", "stix",  "freeform", "domains",
 };
 
 static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };
@@ -1225,11 +1238,15 @@ static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
 static const struct cfg_enum responses = {
-	rule_actions, ARRAY_SIZE(rule_actions), BWE_RESP_ALERT,
+	rule_actions,
+	ARRAY_SIZE(rule_actions),
+	BWE_RESP_ALERT,
 };
 
-static const struct cfg_name feed_name = { "feed name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -", NULL };
-static const struct cfg_name rule_name = { "rule name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -", NULL };
+static const struct cfg_name feed_name = { "feed name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
+					   NULL };
+static const struct cfg_name rule_name = { "rule name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
+					   NULL };
 /* As useradd(8) takes them. */
 static const struct cfg_name group_name = {
 	"group name", NAME_CHARS, NAME_FIRST, "A-Z a-z 0-9 _ . -", ", not starting with -",
@@ -1238,14 +1255,14 @@ static const struct cfg_name user_name = {
 	"user name", USER_CHARS, USER_FIRST, "a-z 0-9 _ -", ", starting with a-z or _",
 };
 
-#define CFG	struct bwe_cfgfile
-#define POLICY	struct bwe_policy
-#define WINDOW(type, field)	SCALAR("window", conv_window, S_U64, type, field, \
-				       .max = BWE_CFG_WINDOW_MAX_S)
+#define CFG    struct bwe_cfgfile
+#define POLICY struct bwe_policy
+#define WINDOW(type, field) \
+	SCALAR("window", conv_window, S_U64, type, field, .max = BWE_CFG_WINDOW_MAX_S)
 
 static const struct row iface_rows[] = {
-	SCALAR("name", conv_ifname, S_CHARS, struct bwe_cfg_iface, name,
-	       .max = BWE_IFNAME_LEN - 1, .flags = F_REQ | F_UNIQUE, .noun = "interface"),
+	SCALAR("name", conv_ifname, S_CHARS, struct bwe_cfg_iface, name, .max = BWE_IFNAME_LEN - 1,
+	       .flags = F_REQ | F_UNIQUE, .noun = "interface"),
 	SCALAR("mode", conv_enum, S_INT, struct bwe_cfg_iface, mode, .arg = &modes,
 	       DEF_U(BWE_MODE_AUTO)),
 };
@@ -1261,26 +1278,24 @@ static const struct row maps_rows[] = {
 	       .check = check_netclass),
 	SCALAR("throttle", conv_uint, S_U32, CFG, maps.throttle,
 	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_THROTTLE_MAX)),
-	SCALAR("hosts", conv_uint, S_U32, CFG, maps.hosts,
-	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_HOSTS_MAX)),
+	SCALAR("hosts", conv_uint, S_U32, CFG, maps.hosts, LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX),
+	       DEF_U(BWE_HOSTS_MAX)),
 };
 static const struct table maps_table = TABLE(maps_rows);
 
 static const struct row paths_rows[] = {
 	SCALAR("pin_dir", conv_abs_path, S_STR, CFG, paths.pin_dir, DEF_S(BWE_CFG_PIN_DIR)),
-	SCALAR("state_dir", conv_abs_path, S_STR, CFG, paths.state_dir,
-	       DEF_S(BWE_CFG_STATE_DIR)),
+	SCALAR("state_dir", conv_abs_path, S_STR, CFG, paths.state_dir, DEF_S(BWE_CFG_STATE_DIR)),
 	SCALAR("socket", conv_abs_path, S_STR, CFG, paths.socket, DEF_S(BWE_CFG_SOCKET),
 	       .max = BWE_CFG_SOCKET_PATH_MAX),
-	SCALAR("event_log", conv_abs_path, S_STR, CFG, paths.event_log,
-	       DEF_S(BWE_CFG_EVENT_LOG)),
+	SCALAR("event_log", conv_abs_path, S_STR, CFG, paths.event_log, DEF_S(BWE_CFG_EVENT_LOG)),
 };
 static const struct table paths_table = TABLE(paths_rows);
 
-#define FEED	struct bwe_cfg_feed
+#define FEED struct bwe_cfg_feed
 static const struct row feed_rows[] = {
-	SCALAR("name", conv_name, S_STR, FEED, name, .arg = &feed_name,
-	       LIM(1, BWE_FEED_NAME_MAX), .flags = F_REQ | F_UNIQUE, .noun = "feed name"),
+	SCALAR("name", conv_name, S_STR, FEED, name, .arg = &feed_name, LIM(1, BWE_FEED_NAME_MAX),
+	       .flags = F_REQ | F_UNIQUE, .noun = "feed name"),
 	SCALAR("source", conv_source, S_STR, FEED, source, .flags = F_REQ),
 	SCALAR("format", conv_enum, S_STR, FEED, format, .arg = &formats, DEF_S("auto")),
 	SCALAR("refresh", conv_duration, S_U64, FEED, refresh_s,
@@ -1288,24 +1303,24 @@ static const struct row feed_rows[] = {
 	SCALAR("action", conv_enum, S_INT, FEED, action, .arg = &actions, DEF_U(BWE_ACT_DROP)),
 	SCALAR("min_prefix_v4", conv_uint, S_U32, FEED, min_prefix_v4,
 	       LIM(BWE_TBL24_MIN_PLEN, V4_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V4)),
-	SCALAR("min_prefix_v6", conv_uint, S_U32, FEED, min_prefix_v6,
-	       LIM(1, V6_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V6)),
+	SCALAR("min_prefix_v6", conv_uint, S_U32, FEED, min_prefix_v6, LIM(1, V6_PLEN_MAX),
+	       DEF_U(BWE_FEED_MIN_PREFIX_V6)),
 	SCALAR("max_shrink", conv_share, S_DOUBLE, FEED, max_shrink, DEF_D(BWE_FEED_MAX_SHRINK)),
 	SCALAR("max_reject", conv_share, S_DOUBLE, FEED, max_reject, DEF_D(BWE_FEED_MAX_REJECT)),
 	SCALAR("may_be_empty", conv_bool, S_INT, FEED, may_be_empty, DEF_U(0)),
-	SCALAR("stale_after", conv_uint, S_U32, FEED, stale_after,
-	       LIM(1, BWE_FEED_STALE_AFTER_MAX), DEF_U(BWE_FEED_STALE_AFTER)),
+	SCALAR("stale_after", conv_uint, S_U32, FEED, stale_after, LIM(1, BWE_FEED_STALE_AFTER_MAX),
+	       DEF_U(BWE_FEED_STALE_AFTER)),
 	SCALAR("max_bytes", conv_size, S_U64, FEED, max_bytes,
 	       LIM(BWE_FEED_MAX_BYTES_MIN, BWE_FEED_MAX_BYTES_MAX), DEF_U(BWE_FEED_MAX_BYTES)),
-	SCALAR("timeout", conv_duration, S_U64, FEED, timeout_s,
-	       LIM(1, BWE_FEED_TIMEOUT_MAX_S), DEF_U(BWE_FEED_TIMEOUT_S)),
+	SCALAR("timeout", conv_duration, S_U64, FEED, timeout_s, LIM(1, BWE_FEED_TIMEOUT_MAX_S),
+	       DEF_U(BWE_FEED_TIMEOUT_S)),
 };
 static const struct table feed_table = TABLE(feed_rows, .size = sizeof(struct bwe_cfg_feed));
 
 /* Signals: the fields of struct bwe_policy; defaults from bwe_policy_default(). */
 static const struct row spike_rows[] = {
-	SCALAR("window", conv_window, S_U64, POLICY, spike.window_s,
-	       .max = BWE_CFG_WINDOW_MAX_S, .check = check_spike_window),
+	SCALAR("window", conv_window, S_U64, POLICY, spike.window_s, .max = BWE_CFG_WINDOW_MAX_S,
+	       .check = check_spike_window),
 	SCALAR("z", conv_positive, S_DOUBLE, POLICY, spike.z, .max = (__u64)BWE_CFG_Z_MAX),
 	SCALAR("min_rate", conv_rate, S_U64, POLICY, spike.min_rate),
 	SCALAR("sustain", conv_uint, S_U32, POLICY, spike.sustain, LIM(1, BWE_CFG_SUSTAIN_MAX)),
@@ -1313,8 +1328,7 @@ static const struct row spike_rows[] = {
 	SCALAR("min_sd_rate", conv_rate, S_U64, POLICY, spike.min_sd_rate),
 };
 static const struct row blocklist_rows[] = {
-	SCALAR("min_hits", conv_uint, S_U64, POLICY, blocklist.min_hits,
-	       LIM(1, BWE_CFG_HITS_MAX)),
+	SCALAR("min_hits", conv_uint, S_U64, POLICY, blocklist.min_hits, LIM(1, BWE_CFG_HITS_MAX)),
 	WINDOW(POLICY, blocklist.window_s),
 };
 static const struct row nonstd_rows[] = {
@@ -1347,35 +1361,38 @@ static const struct table fanout_table = TABLE(fanout_rows);
 static const struct table new_host_table = TABLE(new_host_rows);
 
 static const struct row signals_rows[] = {
-	MAP("spike", spike_table, 0),
-	MAP("blocklist", blocklist_table, 0),
-	MAP("nonstd_ports", nonstd_table, 0),
-	MAP("upload_ratio", upload_table, 0),
-	MAP("fanout", fanout_table, 0),
-	MAP("new_host", new_host_table, 0),
+	MAP("spike", spike_table, 0),	      MAP("blocklist", blocklist_table, 0),
+	MAP("nonstd_ports", nonstd_table, 0), MAP("upload_ratio", upload_table, 0),
+	MAP("fanout", fanout_table, 0),	      MAP("new_host", new_host_table, 0),
 };
 static const struct table signals_table = TABLE(signals_rows);
 
-#define RULE	struct bwe_rule
+#define RULE struct bwe_rule
 static const struct row rule_rows[] = {
 	SCALAR("name", conv_name, S_CHARS, RULE, name, .arg = &rule_name,
 	       LIM(1, BWE_RULE_NAME_MAX - 1), .flags = F_REQ | F_UNIQUE, .noun = "rule name"),
-	{ .key = "signals", .kind = K_LIST, .conv = conv_signal, .store = S_BIT,
-	  .off = offsetof(RULE, signals), .n_off = NO_COUNT, .flags = F_REQ | F_UNIQUE,
-	  .min_n = 1, .noun = "signal" },
+	{ .key = "signals",
+	  .kind = K_LIST,
+	  .conv = conv_signal,
+	  .store = S_BIT,
+	  .off = offsetof(RULE, signals),
+	  .n_off = NO_COUNT,
+	  .flags = F_REQ | F_UNIQUE,
+	  .min_n = 1,
+	  .noun = "signal" },
 	SCALAR("min_signals", conv_uint, S_U32, RULE, min_signals, LIM(1, BWE_SIG_MAX), DEF_U(1)),
 	SCALAR("action", conv_enum, S_INT, RULE, action, .arg = &responses, .flags = F_REQ),
 	SCALAR("rate", conv_rate, S_U64, RULE, rate),
 	SCALAR("ttl", conv_duration, S_U64, RULE, ttl_s, LIM(1, BWE_DURATION_MAX_S)),
 	LIST("escalation", conv_duration, S_U64, RULE, escalation_s, n_escalation,
 	     LIM(1, BWE_DURATION_MAX_S), .min_n = 1, .max_n = BWE_ESCALATION_MAX, .noun = "step"),
-	SCALAR("cooldown", conv_duration, S_U64, RULE, cooldown_s,
-	       LIM(1, BWE_CFG_COOLDOWN_MAX_S), DEF_U(BWE_RULE_COOLDOWN_S)),
+	SCALAR("cooldown", conv_duration, S_U64, RULE, cooldown_s, LIM(1, BWE_CFG_COOLDOWN_MAX_S),
+	       DEF_U(BWE_RULE_COOLDOWN_S)),
 	SCALAR("repeat_window", conv_duration, S_U64, RULE, repeat_window_s,
 	       LIM(1, BWE_DURATION_MAX_S), DEF_U(BWE_RULE_REPEAT_WINDOW_S)),
 };
-static const struct table rule_table = TABLE(rule_rows, .size = sizeof(struct bwe_rule),
-					     .check = check_rule);
+static const struct table rule_table =
+	TABLE(rule_rows, .size = sizeof(struct bwe_rule), .check = check_rule);
 
 static const struct row policy_rows[] = {
 	SCALAR("monitor_only", conv_bool, S_INT, POLICY, monitor_only),
@@ -1399,8 +1416,8 @@ static const struct table policy_table = TABLE(policy_rows, .init = policy_init)
 
 /* In the order of the checks: max_ttl before the policy's rules, ... */
 static const struct row top_rows[] = {
-	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP,
-	     .min_n = 1, .max_n = BWE_CFG_IFACES_MAX, .noun = "interface"),
+	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP, .min_n = 1,
+	     .max_n = BWE_CFG_IFACES_MAX, .noun = "interface"),
 	LIST("internal_networks", conv_prefix, S_PREFIX, CFG, internal.v, internal.n,
 	     .def_list = internal_default, .flags = F_UNIQUE | F_HEAP, .min_n = 1,
 	     .noun = "prefix"),
@@ -1408,9 +1425,8 @@ static const struct row top_rows[] = {
 	     .flags = F_NULL | F_UNIQUE | F_HEAP),
 	LIST("allowlist", conv_prefix, S_PREFIX, CFG, allowlist.v, allowlist.n,
 	     .flags = F_NULL | F_UNIQUE | F_HEAP),
-	LIST("standard_ports", conv_uint, S_U16, CFG, std_ports, n_std_ports,
-	     LIM(1, PORT_MAX), .def_list = std_ports_default, .flags = F_UNIQUE | F_HEAP,
-	     .dup = "port "),
+	LIST("standard_ports", conv_uint, S_U16, CFG, std_ports, n_std_ports, LIM(1, PORT_MAX),
+	     .def_list = std_ports_default, .flags = F_UNIQUE | F_HEAP, .dup = "port "),
 	MAP("maps", maps_table, 0),
 	MAP("paths", paths_table, 0),
 	SCALAR("control_group", conv_name, S_STR, CFG, control_group, .arg = &group_name,
@@ -1420,10 +1436,10 @@ static const struct row top_rows[] = {
 	SCALAR("monitor_only", conv_bool, S_INT, CFG, monitor_only, DEF_U(0)),
 	SCALAR("event_dedup", conv_duration, S_U64, CFG, event_dedup_s,
 	       LIM(1, BWE_CFG_EVENT_DEDUP_MAX_S), DEF_U(BWE_CFG_EVENT_DEDUP_S)),
-	SCALAR("max_ttl", conv_duration, S_U64, CFG, max_ttl_s,
-	       LIM(1, BWE_DURATION_MAX_S), DEF_U(BWE_CFG_MAX_TTL_S)),
-	SCALAR("default_burst", conv_size, S_U64, CFG, default_burst,
-	       LIM(0, BWE_CFG_BURST_MAX), DEF_U(0), .check = check_burst),
+	SCALAR("max_ttl", conv_duration, S_U64, CFG, max_ttl_s, LIM(1, BWE_DURATION_MAX_S),
+	       DEF_U(BWE_CFG_MAX_TTL_S)),
+	SCALAR("default_burst", conv_size, S_U64, CFG, default_burst, LIM(0, BWE_CFG_BURST_MAX),
+	       DEF_U(0), .check = check_burst),
 	MAPS("feeds", feed_table, CFG, feeds, n_feeds, .flags = F_NULL | F_HEAP,
 	     .max_n = BWE_CFG_FEEDS_MAX, .noun = "feed",
 	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),
@@ -1527,8 +1543,8 @@ static int shape_value(struct cfg_ctx *c, const struct row *r, const struct node
 		if (r->kind == K_LIST)
 			err = shape_kind(c, &n->kids[i], N_SCALAR, item);
 		else
-			err = shape_kind(c, &n->kids[i], N_MAP, item) ?:
-			      shape_map(c, r->sub, &n->kids[i], item);
+			err = shape_kind(c, &n->kids[i], N_MAP, item)
+				      ?: shape_map(c, r->sub, &n->kids[i], item);
 	}
 	return err;
 }
@@ -1559,9 +1575,14 @@ static int shape_map(struct cfg_ctx *c, const struct table *t, const struct node
 static size_t store_size(const struct row *r)
 {
 	static const size_t sizes[] = {
-		[S_U16] = sizeof(__u16), [S_U32] = sizeof(__u32), [S_U64] = sizeof(__u64),
-		[S_INT] = sizeof(int), [S_DOUBLE] = sizeof(double), [S_STR] = sizeof(char *),
-		[S_PREFIX] = sizeof(struct bwe_prefix), [S_BIT] = 0,
+		[S_U16] = sizeof(__u16),
+		[S_U32] = sizeof(__u32),
+		[S_U64] = sizeof(__u64),
+		[S_INT] = sizeof(int),
+		[S_DOUBLE] = sizeof(double),
+		[S_STR] = sizeof(char *),
+		[S_PREFIX] = sizeof(struct bwe_prefix),
+		[S_BIT] = 0,
 	};
 
 	return r->store == S_CHARS ? r->max + 1 : sizes[r->store];
@@ -1655,9 +1676,8 @@ static int walk_list(struct cfg_ctx *c, const struct row *r, const struct where 
 	if (i < n_ok) {
 		path_idx(path, at->path, i);
 		item.line = seq ? seq->kids[i].line : at->line;
-		err = err_at(c, &item, "%s%s%s%s is listed twice (also %s)",
-			     r->dup ? r->dup : "", r->dup ? "" : "\"",
-			     seq ? seq->kids[i].text : r->def_list[i],
+		err = err_at(c, &item, "%s%s%s%s is listed twice (also %s)", r->dup ? r->dup : "",
+			     r->dup ? "" : "\"", seq ? seq->kids[i].text : r->def_list[i],
 			     r->dup ? "" : "\"", path_idx(other, at->path, j));
 	}
 	free(v);
@@ -1680,7 +1700,7 @@ static int walk_seq(struct cfg_ctx *c, const struct row *r, const struct node *n
 	if (!n && !r->def_list)
 		return 0;
 	if (n)
-		count = n->kind == N_SEQ ? n->n : 0;	/* else null: none */
+		count = n->kind == N_SEQ ? n->n : 0; /* else null: none */
 	else
 		while (r->def_list[count])
 			count++;
@@ -1710,12 +1730,15 @@ static int walk_seq(struct cfg_ctx *c, const struct row *r, const struct node *n
 	}
 	for (i = 0; !err && i < count; i++) {
 		const struct sect entry = {
-			.map = &n->kids[i], .path = path_idx(path, at->path, i),
-			.line = n->kids[i].line, .base = arr + i * size,
-			.seq_path = at->path, .idx = i,
+			.map = &n->kids[i],
+			.path = path_idx(path, at->path, i),
+			.line = n->kids[i].line,
+			.base = arr + i * size,
+			.seq_path = at->path,
+			.idx = i,
 		};
 
-		*(size_t *)(base + r->n_off) = i + 1;	/* counted before filled: freed on error */
+		*(size_t *)(base + r->n_off) = i + 1; /* counted before filled: freed on error */
 		memset(entry.base, 0, size);
 		err = walk_table(c, r->sub, &entry);
 	}
@@ -1731,7 +1754,10 @@ static int walk_row(struct cfg_ctx *c, const struct row *r, const struct node *n
 	int err;
 
 	const struct sect sub = {
-		.map = none ? NULL : n, .path = at->path, .line = at->line, .base = base + r->off,
+		.map = none ? NULL : n,
+		.path = at->path,
+		.line = at->line,
+		.base = base + r->off,
 	};
 
 	switch (r->kind) {
@@ -1791,8 +1817,9 @@ static int keys_of(const struct table *t, const char *parent,
 
 		err = cb(path_key(path, parent, r->key), ctx);
 		if (!err && r->sub)
-			err = keys_of(r->sub, r->kind == K_MAPS ? path_fmt(sub, "%s[]", path) : path,
-				      cb, ctx);
+			err = keys_of(r->sub,
+				      r->kind == K_MAPS ? path_fmt(sub, "%s[]", path) : path, cb,
+				      ctx);
 		if (err)
 			return err;
 	}
@@ -1830,7 +1857,7 @@ static int read_file(struct cfg_ctx *c, unsigned char **out, size_t *len)
 		cfg_err(c, 0, NULL, "is a directory");
 		goto cleanup;
 	}
-	buf = malloc(BWE_CFG_FILE_MAX + 1);	/* one more: detects a larger file */
+	buf = malloc(BWE_CFG_FILE_MAX + 1); /* one more: detects a larger file */
 	if (!buf) {
 		err = -ENOMEM;
 		goto cleanup;
@@ -1912,7 +1939,8 @@ int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_
 	if (ret)
 		goto cleanup;
 	if (root.kind != N_MAP) {
-		ret = cfg_err(&c, 0, "interfaces", "required key missing (the file has no settings)");
+		ret = cfg_err(&c, 0, "interfaces",
+			      "required key missing (the file has no settings)");
 		goto cleanup;
 	}
 	ret = shape_map(&c, &top_table, &root, "");

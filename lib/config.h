@@ -39,116 +39,116 @@
 #include "proto.h"
 #include "units.h"
 
-#define BWE_CFG_PATH_DEFAULT	"/etc/bwenforce/bwenforce.yaml"
-#define BWE_CFG_FILE_MAX	(1024 * 1024)	/* bytes: a larger file is refused */
-#define BWE_CFG_DEPTH_MAX	16		/* nesting levels of YAML nodes */
-#define BWE_CFG_ERR_LEN		512		/* a comfortable err buffer */
+#define BWE_CFG_PATH_DEFAULT "/etc/bwenforce/bwenforce.yaml"
+#define BWE_CFG_FILE_MAX     (1024 * 1024) /* bytes: a larger file is refused */
+#define BWE_CFG_DEPTH_MAX    16		   /* nesting levels of YAML nodes */
+#define BWE_CFG_ERR_LEN	     512	   /* a comfortable err buffer */
 
-#define BWE_IFNAME_LEN		16		/* IFNAMSIZ, including the NUL */
-#define BWE_CFG_IFACES_MAX	4096		/* entries of "interfaces" */
+#define BWE_IFNAME_LEN	   16	/* IFNAMSIZ, including the NUL */
+#define BWE_CFG_IFACES_MAX 4096 /* entries of "interfaces" */
 
 /* ---- maps: entries; defaults are the BWE_*_MAX of bwe_abi.h ----------- */
-#define BWE_CFG_MAP_MIN		1024		/* entries, every map but netclass */
-#define BWE_CFG_NETCLASS_MIN	64		/* entries */
-#define BWE_CFG_MAP_MAX		(16U * 1024 * 1024) /* entries, every map */
+#define BWE_CFG_MAP_MIN	     1024		 /* entries, every map but netclass */
+#define BWE_CFG_NETCLASS_MIN 64			 /* entries */
+#define BWE_CFG_MAP_MAX	     (16U * 1024 * 1024) /* entries, every map */
 
 /* ---- global defaults --------------------------------------------------- */
 #define BWE_CFG_PIN_DIR		"/sys/fs/bpf/bwenforce"
 #define BWE_CFG_STATE_DIR	"/var/lib/bwenforce"
-#define BWE_CFG_SOCKET		BWE_SOCKET_DEFAULT	/* proto.h */
+#define BWE_CFG_SOCKET		BWE_SOCKET_DEFAULT /* proto.h */
 #define BWE_CFG_EVENT_LOG	"/var/log/bwenforce/events.json"
-#define BWE_CFG_SOCKET_PATH_MAX	107		/* bytes: sun_path minus the NUL */
-#define BWE_CFG_GROUP_NAME_MAX	32		/* bytes of a group name */
-#define BWE_CFG_SANDBOX_USER	"nobody"	/* default sandbox_user */
-#define BWE_CFG_USER_NAME_MAX	32		/* bytes of a user name */
+#define BWE_CFG_SOCKET_PATH_MAX 107	 /* bytes: sun_path minus the NUL */
+#define BWE_CFG_GROUP_NAME_MAX	32	 /* bytes of a group name */
+#define BWE_CFG_SANDBOX_USER	"nobody" /* default sandbox_user */
+#define BWE_CFG_USER_NAME_MAX	32	 /* bytes of a user name */
 
-#define BWE_CFG_EVENT_DEDUP_S	60ULL			/* seconds */
-#define BWE_CFG_EVENT_DEDUP_MAX_S BWE_SECS_PER_DAY	/* seconds */
-#define BWE_CFG_MAX_TTL_S	(30 * BWE_SECS_PER_DAY)	/* seconds; max BWE_DURATION_MAX_S */
+#define BWE_CFG_EVENT_DEDUP_S	  60ULL			  /* seconds */
+#define BWE_CFG_EVENT_DEDUP_MAX_S BWE_SECS_PER_DAY	  /* seconds */
+#define BWE_CFG_MAX_TTL_S	  (30 * BWE_SECS_PER_DAY) /* seconds; max BWE_DURATION_MAX_S */
 /*
  * default_burst, bytes: 0 means "a quarter of a second of the rate, at
  * least BWE_CFG_BURST_AUTO_MIN"; a non-zero value must hold at least one
  * full-size Ethernet frame with a VLAN tag.
  */
-#define BWE_CFG_BURST_AUTO_MIN	(16 * 1024ULL)		/* bytes */
-#define BWE_CFG_BURST_AUTO_DIV	4	/* default burst: a quarter second of the rate */
-#define BWE_CFG_BURST_MIN	1518ULL			/* bytes */
-#define BWE_CFG_BURST_MAX	(1024ULL * 1024 * 1024)	/* bytes (1 GiB) */
+#define BWE_CFG_BURST_AUTO_MIN	  (16 * 1024ULL) /* bytes */
+#define BWE_CFG_BURST_AUTO_DIV	  4		 /* default burst: a quarter second of the rate */
+#define BWE_CFG_BURST_MIN	  1518ULL	 /* bytes */
+#define BWE_CFG_BURST_MAX	  (1024ULL * 1024 * 1024) /* bytes (1 GiB) */
 
 /* ---- feeds -------------------------------------------------------------- */
 /* Feed i gets blocklist id BWE_FEED_FIRST + i; ids end at BWE_FEED_MAX. */
-#define BWE_CFG_FEEDS_MAX	(BWE_FEED_MAX - BWE_FEED_FIRST + 1)
-#define BWE_FEED_NAME_MAX	32		/* bytes of [A-Za-z0-9_.-] */
-#define BWE_FEED_REFRESH_S	3600ULL		/* seconds */
-#define BWE_FEED_REFRESH_MIN_S	10ULL		/* seconds */
-#define BWE_FEED_MIN_PREFIX_V4	8		/* default; range BWE_TBL24_MIN_PLEN..32 */
-#define BWE_FEED_MIN_PREFIX_V6	19		/* default; range 1..128 */
-#define BWE_FEED_MAX_SHRINK	0.5		/* share 0..1 */
-#define BWE_FEED_MAX_REJECT	0.1		/* share 0..1 */
-#define BWE_FEED_STALE_AFTER	3U		/* refresh periods */
-#define BWE_FEED_STALE_AFTER_MAX 10000U		/* refresh periods */
-#define BWE_FEED_MAX_BYTES	(256ULL * 1024 * 1024)	/* bytes */
-#define BWE_FEED_MAX_BYTES_MIN	1024ULL			/* bytes */
-#define BWE_FEED_MAX_BYTES_MAX	(16ULL * 1024 * 1024 * 1024) /* bytes */
-#define BWE_FEED_TIMEOUT_S	60ULL		/* seconds */
-#define BWE_FEED_TIMEOUT_MAX_S	BWE_SECS_PER_HOUR /* seconds */
+#define BWE_CFG_FEEDS_MAX	 (BWE_FEED_MAX - BWE_FEED_FIRST + 1)
+#define BWE_FEED_NAME_MAX	 32			/* bytes of [A-Za-z0-9_.-] */
+#define BWE_FEED_REFRESH_S	 3600ULL		/* seconds */
+#define BWE_FEED_REFRESH_MIN_S	 10ULL			/* seconds */
+#define BWE_FEED_MIN_PREFIX_V4	 8			/* default; range BWE_TBL24_MIN_PLEN..32 */
+#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range 1..128 */
+#define BWE_FEED_MAX_SHRINK	 0.5			/* share 0..1 */
+#define BWE_FEED_MAX_REJECT	 0.1			/* share 0..1 */
+#define BWE_FEED_STALE_AFTER	 3U			/* refresh periods */
+#define BWE_FEED_STALE_AFTER_MAX 10000U			/* refresh periods */
+#define BWE_FEED_MAX_BYTES	 (256ULL * 1024 * 1024) /* bytes */
+#define BWE_FEED_MAX_BYTES_MIN	 1024ULL		/* bytes */
+#define BWE_FEED_MAX_BYTES_MAX	 (16ULL * 1024 * 1024 * 1024) /* bytes */
+#define BWE_FEED_TIMEOUT_S	 60ULL			      /* seconds */
+#define BWE_FEED_TIMEOUT_MAX_S	 BWE_SECS_PER_HOUR	      /* seconds */
 
 /* ---- policy (defaults: BWE_POLICY_* etc. in detect.h) --------------------- */
-#define BWE_CFG_INTERVAL_MAX_S	BWE_SECS_PER_HOUR	/* seconds; min 1s */
-#define BWE_CFG_LEARNING_MAX_S	(30 * BWE_SECS_PER_DAY)	/* seconds; min: interval */
-#define BWE_CFG_WINDOW_MAX_S	BWE_SECS_PER_DAY	/* seconds; min: interval */
-#define BWE_CFG_Z_MAX		100.0		/* spike.z, above 0 */
-#define BWE_CFG_SUSTAIN_MAX	1000U		/* intervals */
-#define BWE_CFG_HITS_MAX	1000000000ULL	/* blocklist.min_hits */
-#define BWE_CFG_PEERS_MAX	10000000U	/* fanout.peers */
-#define BWE_CFG_PORTS_MAX	65535U		/* fanout.ports */
-#define BWE_CFG_RATIO_MAX	1000000.0	/* upload_ratio.ratio, above 0 */
-#define BWE_CFG_VOLUME_MAX	(1ULL << 40)	/* bytes (1 TiB): min_bytes, new_host.bytes */
-#define BWE_CFG_COOLDOWN_MAX_S	(30 * BWE_SECS_PER_DAY)	/* seconds */
+#define BWE_CFG_INTERVAL_MAX_S BWE_SECS_PER_HOUR       /* seconds; min 1s */
+#define BWE_CFG_LEARNING_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds; min: interval */
+#define BWE_CFG_WINDOW_MAX_S   BWE_SECS_PER_DAY	       /* seconds; min: interval */
+#define BWE_CFG_Z_MAX	       100.0		       /* spike.z, above 0 */
+#define BWE_CFG_SUSTAIN_MAX    1000U		       /* intervals */
+#define BWE_CFG_HITS_MAX       1000000000ULL	       /* blocklist.min_hits */
+#define BWE_CFG_PEERS_MAX      10000000U	       /* fanout.peers */
+#define BWE_CFG_PORTS_MAX      65535U		       /* fanout.ports */
+#define BWE_CFG_RATIO_MAX      1000000.0	       /* upload_ratio.ratio, above 0 */
+#define BWE_CFG_VOLUME_MAX     (1ULL << 40) /* bytes (1 TiB): min_bytes, new_host.bytes */
+#define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
 
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
 
 struct bwe_cfg_iface {
-	char name[BWE_IFNAME_LEN];	/* a valid Linux interface name */
-	enum bwe_attach_mode mode;	/* default BWE_MODE_AUTO */
+	char name[BWE_IFNAME_LEN]; /* a valid Linux interface name */
+	enum bwe_attach_mode mode; /* default BWE_MODE_AUTO */
 };
 
 struct bwe_cfg_prefixes {
-	struct bwe_prefix *v;		/* host bits clear, never /0 */
+	struct bwe_prefix *v; /* host bits clear, never /0 */
 	size_t n;
 };
 
 struct bwe_cfg_feed {
-	char *name;		/* [A-Za-z0-9_.-]{1,32}, unique */
-	char *source;		/* absolute path or http:// / https:// URL */
-	char *format;		/* "auto","plain","netset","spamhaus","spamhaus-json",
+	char *name;		     /* [A-Za-z0-9_.-]{1,32}, unique */
+	char *source;		     /* absolute path or http:// / https:// URL */
+	char *format;		     /* "auto","plain","netset","spamhaus","spamhaus-json",
 				 * "feodo-csv","stix","freeform","domains" */
-	__u64 refresh_s;	/* seconds, default 3600; min 10 */
-	enum bwe_feed_action action;	/* default drop */
-	__u32 min_prefix_v4;	/* default 8: broader IPv4 prefixes refused */
-	__u32 min_prefix_v6;	/* default 19 */
-	double max_shrink;	/* 0..1, default 0.5: a new version smaller than
+	__u64 refresh_s;	     /* seconds, default 3600; min 10 */
+	enum bwe_feed_action action; /* default drop */
+	__u32 min_prefix_v4;	     /* default 8: broader IPv4 prefixes refused */
+	__u32 min_prefix_v6;	     /* default 19 */
+	double max_shrink;	     /* 0..1, default 0.5: a new version smaller than
 				 * (1 - max_shrink) * old is refused */
-	double max_reject;	/* 0..1, default 0.1: more than this share of
+	double max_reject;	     /* 0..1, default 0.1: more than this share of
 				 * lines refused => keep last good */
-	int may_be_empty;	/* default false */
-	__u32 stale_after;	/* refresh periods without success before a
+	int may_be_empty;	     /* default false */
+	__u32 stale_after;	     /* refresh periods without success before a
 				 * stale event; default 3 */
-	__u64 max_bytes;	/* download size cap, bytes; default 256 MiB */
-	__u64 timeout_s;	/* download timeout, seconds; default 60 */
+	__u64 max_bytes;	     /* download size cap, bytes; default 256 MiB */
+	__u64 timeout_s;	     /* download timeout, seconds; default 60 */
 };
 
 struct bwe_cfgfile {
-	char *path;		/* the file as named to bwe_config_load() */
+	char *path; /* the file as named to bwe_config_load() */
 	/* interfaces (required, >= 1, unique names) */
 	struct bwe_cfg_iface *ifaces;
 	size_t n_ifaces;
 	/* internal_networks; default 10.0.0.0/8, 172.16.0.0/12,
 	 * 192.168.0.0/16, fc00::/7 */
 	struct bwe_cfg_prefixes internal;
-	struct bwe_cfg_prefixes exempt;		/* exempt; default none */
-	struct bwe_cfg_prefixes allowlist;	/* allowlist; default none */
+	struct bwe_cfg_prefixes exempt;	   /* exempt; default none */
+	struct bwe_cfg_prefixes allowlist; /* allowlist; default none */
 	/* standard_ports, host byte order; default 20 21 22 25 53 80 110 123
 	 * 143 443 465 587 853 993 995 */
 	__u16 *std_ports;
@@ -161,18 +161,18 @@ struct bwe_cfgfile {
 	struct {
 		char *pin_dir, *state_dir, *socket, *event_log;
 	} paths;
-	char *control_group;	/* may use the socket besides root; NULL: none */
+	char *control_group; /* may use the socket besides root; NULL: none */
 	/*
 	 * The unprivileged user that bwctld's feed worker (and later other
 	 * network-facing children) runs as: [a-z_][a-z0-9_-]*, at most
 	 * BWE_CFG_USER_NAME_MAX bytes; default BWE_CFG_SANDBOX_USER.
 	 */
 	char *sandbox_user;
-	int monitor_only;	/* global dry run; default false */
-	__u64 event_dedup_s;	/* seconds; default 60 */
-	__u64 max_ttl_s;	/* longest TTL a command may set, seconds; default 30d */
-	__u64 default_burst;	/* bytes; 0: see BWE_CFG_BURST_AUTO_MIN */
-	struct bwe_cfg_feed *feeds;	/* feeds[i] has blocklist id BWE_FEED_FIRST + i */
+	int monitor_only;	    /* global dry run; default false */
+	__u64 event_dedup_s;	    /* seconds; default 60 */
+	__u64 max_ttl_s;	    /* longest TTL a command may set, seconds; default 30d */
+	__u64 default_burst;	    /* bytes; 0: see BWE_CFG_BURST_AUTO_MIN */
+	struct bwe_cfg_feed *feeds; /* feeds[i] has blocklist id BWE_FEED_FIRST + i */
 	size_t n_feeds;
 	/*
 	 * policy: detection and automatic response (detect.h); absent keys

@@ -21,7 +21,7 @@
 
 struct dp_map {
 	const char *name;
-	size_t off;		/* offsetof the map pointer in skel->maps */
+	size_t off; /* offsetof the map pointer in skel->maps */
 };
 
 #define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) },
@@ -98,20 +98,23 @@ int bwe_dp_abi_check(const char *pin_dir, char *msg, size_t len)
 		return err;
 	err = stamp_read(path, &stamp);
 	if (err == -ENOENT && !any_pinned(pin_dir))
-		return 0;	/* nothing pinned: this open creates them */
+		return 0; /* nothing pinned: this open creates them */
 	if (err == -EPROTO) {
-		snprintf(msg, len, "%s is not an ABI stamp (an array of one struct "
+		snprintf(msg, len,
+			 "%s is not an ABI stamp (an array of one struct "
 			 "bwe_abi_stamp): remove %s, or run 'bwctl detach' with the daemon that "
-			 "pinned it, and start again", path, pin_dir);
+			 "pinned it, and start again",
+			 path, pin_dir);
 		return err;
 	}
 	if (err && err != -ENOENT)
 		return err;
-	if (!stamp.version)	/* no stamp pinned, or its creator died before writing it */
+	if (!stamp.version) /* no stamp pinned, or its creator died before writing it */
 		stamp.version = BWE_ABI_VERSION_UNSTAMPED;
 	if (stamp.version == BWE_ABI_VERSION)
 		return 0;
-	snprintf(msg, len, "the maps pinned under %s are of ABI version %u, this build "
+	snprintf(msg, len,
+		 "the maps pinned under %s are of ABI version %u, this build "
 		 "speaks version %u: run 'bwctl detach' with the daemon that pinned them, "
 		 "or remove %s, and start again (operator state comes back from the state file)",
 		 pin_dir, stamp.version, BWE_ABI_VERSION, pin_dir);
@@ -128,9 +131,9 @@ static int abi_stamp(const struct bwe_dp *dp)
 	if (bpf_map_lookup_elem(fd, &zero, &stamp))
 		return -errno;
 	if (stamp.version == BWE_ABI_VERSION)
-		return 0;	/* reused, stamped and frozen by its creator */
+		return 0; /* reused, stamped and frozen by its creator */
 	if (stamp.version)
-		return -EPROTO;	/* another version pinned them after our check */
+		return -EPROTO; /* another version pinned them after our check */
 	stamp.version = BWE_ABI_VERSION;
 	if (bpf_map_update_elem(fd, &zero, &stamp, BPF_ANY) || bpf_map_freeze(fd))
 		return -errno;
@@ -354,8 +357,8 @@ out:
 	return err;
 }
 
-int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host,
-			__u64 rate_bps, __u64 burst)
+int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host, __u64 rate_bps,
+			__u64 burst)
 {
 	struct bwe_throttle t = {
 		.rate_bps = rate_bps,

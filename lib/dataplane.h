@@ -23,8 +23,8 @@
 struct bwe_bpf;
 
 struct bwe_dp_opts {
-	const char *pin_dir;	/* NULL: private maps, nothing pinned (tests) */
-	__u32 bl_host_max;	/* 0: ABI default */
+	const char *pin_dir; /* NULL: private maps, nothing pinned (tests) */
+	__u32 bl_host_max;   /* 0: ABI default */
 	__u32 bl_net6_max;
 	__u32 netclass_max;
 	__u32 throttle_max;
@@ -33,13 +33,13 @@ struct bwe_dp_opts {
 
 struct bwe_dp {
 	struct bwe_bpf *skel;
-	struct bwe_tbl24_val *tbl24;	/* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
-	size_t tbl24_len;		/* bytes mapped */
-	int ncpus;			/* possible CPUs: per-CPU value count */
-	bool reused;			/* the pinned maps existed before this open */
+	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
+	size_t tbl24_len;	     /* bytes mapped */
+	int ncpus;		     /* possible CPUs: per-CPU value count */
+	bool reused;		     /* the pinned maps existed before this open */
 };
 
-#define BWE_DP_MSG_MAX 512	/* bytes of a bwe_dp_abi_check() message */
+#define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
 /*
@@ -69,8 +69,8 @@ int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stats *cpu);
 
 /* Token bucket for an internal host, bytes/s and bytes; starts full. */
-int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host,
-			__u64 rate_bps, __u64 burst);
+int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host, __u64 rate_bps,
+			__u64 burst);
 int bwe_dp_throttle_del(const struct bwe_dp *dp, const struct bwe_addr *host);
 
 #endif /* BWE_DATAPLANE_H */

@@ -15,18 +15,17 @@
 #include "detect.h"
 #include "units.h"
 
-
 #define NSEC_PER_SEC	1e9
 #define SECS_PER_WEEK	(7 * BWE_SECS_PER_DAY)
-#define EPOCH_WEEKDAY	3	/* 1970-01-01 was a Thursday; Monday = 0 */
+#define EPOCH_WEEKDAY	3 /* 1970-01-01 was a Thursday; Monday = 0 */
 /* HyperLogLog constants for m = 32 (Flajolet et al. 2007). */
 #define HLL_ALPHA_32	0.697
-#define HLL_SMALL_RANGE	2.5	/* times m: below, linear counting */
-#define HLL_HASH_SPACE	4294967296.0	/* 2^32 */
-#define HLL_LARGE_RANGE	(HLL_HASH_SPACE / 30.0)
+#define HLL_SMALL_RANGE 2.5	     /* times m: below, linear counting */
+#define HLL_HASH_SPACE	4294967296.0 /* 2^32 */
+#define HLL_LARGE_RANGE (HLL_HASH_SPACE / 30.0)
 #define FNV32_OFFSET	0x811c9dc5U
 #define FNV32_PRIME	0x01000193U
-#define NO_RX_BYTES	1.0	/* divisor when nothing came in: ratio = tx */
+#define NO_RX_BYTES	1.0 /* divisor when nothing came in: ratio = tx */
 
 static const char *const signal_names[BWE_SIG_MAX] = {
 	[BWE_SIG_SPIKE] = "spike",
@@ -200,19 +199,37 @@ struct default_rule {
 	size_t n_escalation;
 };
 
-#define SIG(s)	(1U << (s))
+#define SIG(s) (1U << (s))
 
 static const struct default_rule default_rules[] = {
-	{ "spike-throttle", SIG(BWE_SIG_SPIKE), 1, BWE_RESP_THROTTLE,
-	  5000000 / BWE_BITS_PER_BYTE, 30 * BWE_SECS_PER_MIN, 10 * BWE_SECS_PER_MIN,
-	  { 30 * BWE_SECS_PER_MIN, 2 * BWE_SECS_PER_HOUR, BWE_SECS_PER_DAY }, 3 },
+	{ "spike-throttle",
+	  SIG(BWE_SIG_SPIKE),
+	  1,
+	  BWE_RESP_THROTTLE,
+	  5000000 / BWE_BITS_PER_BYTE,
+	  30 * BWE_SECS_PER_MIN,
+	  10 * BWE_SECS_PER_MIN,
+	  { 30 * BWE_SECS_PER_MIN, 2 * BWE_SECS_PER_HOUR, BWE_SECS_PER_DAY },
+	  3 },
 	{ "corroborated-quarantine",
 	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_BLOCKLIST) | SIG(BWE_SIG_FANOUT) |
-	  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO), 2, BWE_RESP_QUARANTINE,
-	  0, BWE_SECS_PER_HOUR, 30 * BWE_SECS_PER_MIN,
-	  { BWE_SECS_PER_HOUR, 6 * BWE_SECS_PER_HOUR, BWE_SECS_PER_DAY }, 3 },
-	{ "blocklist-alert", SIG(BWE_SIG_BLOCKLIST), 1, BWE_RESP_ALERT,
-	  0, 0, BWE_RULE_COOLDOWN_S, { 0 }, 0 },
+		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO),
+	  2,
+	  BWE_RESP_QUARANTINE,
+	  0,
+	  BWE_SECS_PER_HOUR,
+	  30 * BWE_SECS_PER_MIN,
+	  { BWE_SECS_PER_HOUR, 6 * BWE_SECS_PER_HOUR, BWE_SECS_PER_DAY },
+	  3 },
+	{ "blocklist-alert",
+	  SIG(BWE_SIG_BLOCKLIST),
+	  1,
+	  BWE_RESP_ALERT,
+	  0,
+	  0,
+	  BWE_RULE_COOLDOWN_S,
+	  { 0 },
+	  0 },
 };
 _Static_assert(ARRAY_SIZE(default_rules) <= BWE_POLICY_RULES_MAX, "default rules fit");
 
@@ -231,27 +248,35 @@ void bwe_policy_default(struct bwe_policy *p)
 	p->n_windows = ARRAY_SIZE(windows);
 	p->max_quarantines_per_hour = BWE_POLICY_MAX_QUARANTINES;
 	p->spike = (struct bwe_policy_spike){
-		.window_s = BWE_SPIKE_WINDOW_S, .z = BWE_SPIKE_Z,
-		.min_rate = BWE_SPIKE_MIN_RATE, .sustain = BWE_SPIKE_SUSTAIN,
-		.min_sd_share = BWE_SPIKE_MIN_SD_SHARE, .min_sd_rate = BWE_SPIKE_MIN_SD_RATE,
+		.window_s = BWE_SPIKE_WINDOW_S,
+		.z = BWE_SPIKE_Z,
+		.min_rate = BWE_SPIKE_MIN_RATE,
+		.sustain = BWE_SPIKE_SUSTAIN,
+		.min_sd_share = BWE_SPIKE_MIN_SD_SHARE,
+		.min_sd_rate = BWE_SPIKE_MIN_SD_RATE,
 	};
 	p->blocklist = (struct bwe_policy_blocklist){
-		.min_hits = BWE_BLOCKLIST_MIN_HITS, .window_s = BWE_BLOCKLIST_WINDOW_S,
+		.min_hits = BWE_BLOCKLIST_MIN_HITS,
+		.window_s = BWE_BLOCKLIST_WINDOW_S,
 	};
 	p->nonstd_ports = (struct bwe_policy_nonstd){
-		.share = BWE_NONSTD_SHARE, .min_bytes = BWE_NONSTD_MIN_BYTES,
+		.share = BWE_NONSTD_SHARE,
+		.min_bytes = BWE_NONSTD_MIN_BYTES,
 		.window_s = BWE_NONSTD_WINDOW_S,
 	};
 	p->upload_ratio = (struct bwe_policy_upload){
-		.ratio = BWE_UPLOAD_RATIO, .min_bytes = BWE_UPLOAD_MIN_BYTES,
+		.ratio = BWE_UPLOAD_RATIO,
+		.min_bytes = BWE_UPLOAD_MIN_BYTES,
 		.window_s = BWE_UPLOAD_WINDOW_S,
 	};
 	p->fanout = (struct bwe_policy_fanout){
-		.peers = BWE_FANOUT_PEERS, .ports = BWE_FANOUT_PORTS,
+		.peers = BWE_FANOUT_PEERS,
+		.ports = BWE_FANOUT_PORTS,
 		.window_s = BWE_FANOUT_WINDOW_S,
 	};
 	p->new_host = (struct bwe_policy_new_host){
-		.bytes = BWE_NEW_HOST_BYTES, .window_s = BWE_NEW_HOST_WINDOW_S,
+		.bytes = BWE_NEW_HOST_BYTES,
+		.window_s = BWE_NEW_HOST_WINDOW_S,
 	};
 	for (i = 0; i < ARRAY_SIZE(default_rules); i++) {
 		const struct default_rule *d = &default_rules[i];
@@ -322,8 +347,8 @@ static double decay_add(double sum, double dt_s, double tau_s, double delta)
 	return sum * exp(-dt_s / tau_s) + delta;
 }
 
-static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond,
-		    double value, double threshold, __u32 *run)
+static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond, double value,
+		    double threshold, __u32 *run)
 {
 	struct bwe_signal *s = &out->sig[id];
 
@@ -347,8 +372,8 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->high_upload_run = 0;
 }
 
-static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol,
-		      __s64 wall, struct bwe_signals *out)
+static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, __s64 wall,
+		      struct bwe_signals *out)
 {
 	const double share = pol->spike.min_sd_share, floor = (double)pol->spike.min_sd_rate;
 	double dt = out->dt_s;
@@ -482,7 +507,7 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		ports = fmax(ports, h->prev_ports);
 	}
 	if (wall - h->last_upload >= (__s64)p->window_s)
-		peers = ports = tx = 0.0;	/* a quiet host's sketch is history */
+		peers = ports = tx = 0.0; /* a quiet host's sketch is history */
 	out->peers = peers;
 	out->ports = ports;
 	out->fanout_tx_bytes = tx;
@@ -492,18 +517,16 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 	if (fired_ports && !fired_peers)
 		set_sig(out, BWE_SIG_FANOUT, true, ports, p->ports, &h->run[BWE_SIG_FANOUT]);
 	else
-		set_sig(out, BWE_SIG_FANOUT, fired_peers, peers, p->peers,
-			&h->run[BWE_SIG_FANOUT]);
+		set_sig(out, BWE_SIG_FANOUT, fired_peers, peers, p->peers, &h->run[BWE_SIG_FANOUT]);
 }
 
-int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
-		      double dt_s, __s64 wall_time, const struct bwe_policy *pol,
-		      struct bwe_signals *out)
+int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dt_s,
+		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out)
 {
 	double dtx, drx, dnonstd;
 
-	if (!h || !c || !pol || !out || !(dt_s > 0) || !isfinite(dt_s) ||
-	    !pol->n_windows || pol->n_windows > BWE_POLICY_WINDOWS_MAX)
+	if (!h || !c || !pol || !out || !(dt_s > 0) || !isfinite(dt_s) || !pol->n_windows ||
+	    pol->n_windows > BWE_POLICY_WINDOWS_MAX)
 		return -EINVAL;
 	/* the one allocation, before anything changes */
 	if (pol->hour_of_week && !h->how) {
@@ -571,7 +594,7 @@ static bool shape_proxyjacking(const struct bwe_signals *s, const struct bwe_pol
 	/* a spike, or min_rate held for a whole spike window */
 	sustained = s->sig[BWE_SIG_SPIKE].fired ||
 		    (double)s->high_upload_run * (double)pol->interval_s >=
-		    (double)pol->spike.window_s;
+			    (double)pol->spike.window_s;
 	if (sustained) {
 		if (bwe_rate_fmt(pol->spike.min_rate, rate, sizeof(rate)))
 			snprintf(rate, sizeof(rate), "%lluB/s",
@@ -580,16 +603,17 @@ static bool shape_proxyjacking(const struct bwe_signals *s, const struct bwe_pol
 			add_reason(m, "sustained upload spike: z %.1f for %u intervals",
 				   s->sig[BWE_SIG_SPIKE].value, s->sig[BWE_SIG_SPIKE].run);
 		else
-			add_reason(m, "sustained upload: %u intervals at >= %s",
-				   s->high_upload_run, rate);
+			add_reason(m, "sustained upload: %u intervals at >= %s", s->high_upload_run,
+				   rate);
 	}
 	if (s->peers >= BWE_SHAPE_PROXY_PEERS)
 		add_reason(m, "%.0f distinct peers (>= %d)", s->peers, BWE_SHAPE_PROXY_PEERS);
 	if (s->tx_window_bytes >= (double)pol->upload_ratio.min_bytes &&
 	    s->upload_ratio >= BWE_SHAPE_RELAY_RATIO)
 		add_reason(m, "tx/rx %.2f: %s", s->upload_ratio,
-			   s->upload_ratio <= 1.0 / BWE_SHAPE_RELAY_RATIO ? "relays what it receives"
-									  : "uploads more than it receives");
+			   s->upload_ratio <= 1.0 / BWE_SHAPE_RELAY_RATIO
+				   ? "relays what it receives"
+				   : "uploads more than it receives");
 	if (s->sig[BWE_SIG_NONSTD_PORTS].fired)
 		add_reason(m, "%.0f%% of upload to non-standard ports", 100.0 * s->nonstd_share);
 	return sustained && m->score >= 3;
@@ -603,8 +627,8 @@ static bool shape_botnet(const struct bwe_signals *s, struct bwe_shape_match *m)
 	m->shape = BWE_SHAPE_BOTNET;
 	m->of = 3;
 	if (fanout)
-		add_reason(m, "fan-out: %.0f distinct peers, %.0f distinct ports",
-			   s->peers, s->ports);
+		add_reason(m, "fan-out: %.0f distinct peers, %.0f distinct ports", s->peers,
+			   s->ports);
 	if (fanout && s->peers > 0) {
 		double per_peer = s->fanout_tx_bytes / s->peers;
 
@@ -657,7 +681,7 @@ static __u32 name_hash(const char *s)
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * FNV32_PRIME;
-	return h ? h : 1;	/* 0 marks an empty slot */
+	return h ? h : 1; /* 0 marks an empty slot */
 }
 
 /* The slot's history, if it belongs to this rule (a reload may reorder rules). */
@@ -740,7 +764,8 @@ static void fill_rule(const struct bwe_detect_host *h, const struct bwe_signals 
 	if (r->n_escalation && dec->level >= r->n_escalation)
 		dec->level = (__u32)r->n_escalation - 1;
 	dec->ttl_s = r->action >= BWE_RESP_THROTTLE
-		     ? (r->n_escalation ? r->escalation_s[dec->level] : r->ttl_s) : 0;
+			     ? (r->n_escalation ? r->escalation_s[dec->level] : r->ttl_s)
+			     : 0;
 	dec->n_evidence = 0;
 	for (k = 0; k < BWE_SIG_MAX; k++) {
 		if (!(r->signals & SIG(k)) || !s->sig[k].fired)

@@ -79,20 +79,20 @@
 
 #include "addr.h"
 #include "bwe_abi.h"
-#include "bwe_rules.h"	/* bwe_hll_add() */
+#include "bwe_rules.h" /* bwe_hll_add() */
 
 /* ---- statistics ---------------------------------------------------------- */
 
-#define BWE_DETECT_CLIP_Z	3.0	/* deviations: robust update band */
-#define BWE_DETECT_VAR_SLOWER	4.0	/* variance half-life / mean half-life */
-#define BWE_DETECT_ROBUST_AFTER	8	/* samples before the band applies */
-#define BWE_HOW_BUCKETS		168	/* hours in a week */
+#define BWE_DETECT_CLIP_Z	3.0 /* deviations: robust update band */
+#define BWE_DETECT_VAR_SLOWER	4.0 /* variance half-life / mean half-life */
+#define BWE_DETECT_ROBUST_AFTER 8   /* samples before the band applies */
+#define BWE_HOW_BUCKETS		168 /* hours in a week */
 
 /* Exponentially weighted mean and variance of one series. */
 struct bwe_ewma {
 	double mean;
 	double var;
-	__u64 n;		/* samples taken (for the 1/n warm-up) */
+	__u64 n; /* samples taken (for the 1/n warm-up) */
 };
 
 /*
@@ -127,55 +127,58 @@ unsigned int bwe_hour_of_week(__s64 unix_time);
 /* ---- policy ----------------------------------------------------------------- */
 
 enum bwe_signal_id {
-	BWE_SIG_SPIKE = 0,	/* upload rate z-score, sustained */
-	BWE_SIG_BLOCKLIST,	/* blocklist hits */
-	BWE_SIG_NONSTD_PORTS,	/* share of upload to non-standard ports */
-	BWE_SIG_UPLOAD_RATIO,	/* upload / download */
-	BWE_SIG_FANOUT,		/* distinct peers or destination ports */
-	BWE_SIG_NEW_HOST,	/* a host first seen lately moving much data */
+	BWE_SIG_SPIKE = 0,    /* upload rate z-score, sustained */
+	BWE_SIG_BLOCKLIST,    /* blocklist hits */
+	BWE_SIG_NONSTD_PORTS, /* share of upload to non-standard ports */
+	BWE_SIG_UPLOAD_RATIO, /* upload / download */
+	BWE_SIG_FANOUT,	      /* distinct peers or destination ports */
+	BWE_SIG_NEW_HOST,     /* a host first seen lately moving much data */
 	BWE_SIG_MAX,
 };
 
 enum bwe_response {
 	BWE_RESP_NONE = 0,
-	BWE_RESP_ALERT,		/* an event only */
-	BWE_RESP_THROTTLE,	/* token bucket at rule rate for ttl */
-	BWE_RESP_QUARANTINE,	/* isolate but for exempt peers, for ttl */
+	BWE_RESP_ALERT,	     /* an event only */
+	BWE_RESP_THROTTLE,   /* token bucket at rule rate for ttl */
+	BWE_RESP_QUARANTINE, /* isolate but for exempt peers, for ttl */
 	BWE_RESP_MAX,
 };
 
-#define BWE_POLICY_WINDOWS_MAX	4	/* baseline windows */
-#define BWE_POLICY_RULES_MAX	16
-#define BWE_RULE_NAME_MAX	32	/* bytes of [A-Za-z0-9_.-], with the NUL */
-#define BWE_ESCALATION_MAX	8	/* TTL steps of a rule */
+#define BWE_POLICY_WINDOWS_MAX	     4 /* baseline windows */
+#define BWE_POLICY_RULES_MAX	     16
+#define BWE_RULE_NAME_MAX	     32 /* bytes of [A-Za-z0-9_.-], with the NUL */
+#define BWE_ESCALATION_MAX	     8	/* TTL steps of a rule */
 #define BWE_QUARANTINES_PER_HOUR_MAX 1000
 
 /* Defaults: the policy when the configuration has no "policy". */
-#define BWE_POLICY_INTERVAL_S		10ULL
-#define BWE_POLICY_LEARNING_S		3600ULL
-#define BWE_POLICY_WINDOWS		{ 60, 300, 900 }	/* seconds */
-#define BWE_POLICY_MAX_QUARANTINES	5U		/* per hour */
-#define BWE_SPIKE_WINDOW_S		300ULL
-#define BWE_SPIKE_Z			4.0
-#define BWE_SPIKE_MIN_RATE		125000ULL	/* bytes/s: 1 Mbit/s */
-#define BWE_SPIKE_SUSTAIN		3U		/* intervals */
-#define BWE_SPIKE_MIN_SD_SHARE		0.1		/* of the mean */
-#define BWE_SPIKE_MIN_SD_RATE		12500ULL	/* bytes/s: 100 kbit/s */
-#define BWE_BLOCKLIST_MIN_HITS		1ULL		/* packets */
-#define BWE_BLOCKLIST_WINDOW_S		900ULL
-#define BWE_NONSTD_SHARE		0.5
-#define BWE_NONSTD_MIN_BYTES		(10ULL << 20)
-#define BWE_NONSTD_WINDOW_S		900ULL
-#define BWE_UPLOAD_RATIO		4.0
-#define BWE_UPLOAD_MIN_BYTES		(50ULL << 20)
-#define BWE_UPLOAD_WINDOW_S		900ULL
-#define BWE_FANOUT_PEERS		200U
-#define BWE_FANOUT_PORTS		100U
-#define BWE_FANOUT_WINDOW_S		300ULL
-#define BWE_NEW_HOST_BYTES		(100ULL << 20)
-#define BWE_NEW_HOST_WINDOW_S		900ULL
-#define BWE_RULE_COOLDOWN_S		600ULL		/* when a rule gives none */
-#define BWE_RULE_REPEAT_WINDOW_S	86400ULL	/* when a rule gives none */
+#define BWE_POLICY_INTERVAL_S 10ULL
+#define BWE_POLICY_LEARNING_S 3600ULL
+#define BWE_POLICY_WINDOWS \
+	{ \
+		60, 300, 900 \
+	}			      /* seconds */
+#define BWE_POLICY_MAX_QUARANTINES 5U /* per hour */
+#define BWE_SPIKE_WINDOW_S	   300ULL
+#define BWE_SPIKE_Z		   4.0
+#define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
+#define BWE_SPIKE_SUSTAIN	   3U	     /* intervals */
+#define BWE_SPIKE_MIN_SD_SHARE	   0.1	     /* of the mean */
+#define BWE_SPIKE_MIN_SD_RATE	   12500ULL  /* bytes/s: 100 kbit/s */
+#define BWE_BLOCKLIST_MIN_HITS	   1ULL	     /* packets */
+#define BWE_BLOCKLIST_WINDOW_S	   900ULL
+#define BWE_NONSTD_SHARE	   0.5
+#define BWE_NONSTD_MIN_BYTES	   (10ULL << 20)
+#define BWE_NONSTD_WINDOW_S	   900ULL
+#define BWE_UPLOAD_RATIO	   4.0
+#define BWE_UPLOAD_MIN_BYTES	   (50ULL << 20)
+#define BWE_UPLOAD_WINDOW_S	   900ULL
+#define BWE_FANOUT_PEERS	   200U
+#define BWE_FANOUT_PORTS	   100U
+#define BWE_FANOUT_WINDOW_S	   300ULL
+#define BWE_NEW_HOST_BYTES	   (100ULL << 20)
+#define BWE_NEW_HOST_WINDOW_S	   900ULL
+#define BWE_RULE_COOLDOWN_S	   600ULL   /* when a rule gives none */
+#define BWE_RULE_REPEAT_WINDOW_S   86400ULL /* when a rule gives none */
 
 /*
  * The windowed signals sum their bytes with exponential decay of time
@@ -183,29 +186,29 @@ enum bwe_response {
  * window_s; older bytes fade instead of falling off an edge.
  */
 struct bwe_policy_spike {
-	__u64 window_s;		/* one of bwe_policy.windows_s */
-	double z;		/* z-score threshold, > 0 */
-	__u64 min_rate;		/* bytes/s: slower uploads never spike */
-	__u32 sustain;		/* consecutive intervals, >= 1 */
+	__u64 window_s; /* one of bwe_policy.windows_s */
+	double z;	/* z-score threshold, > 0 */
+	__u64 min_rate; /* bytes/s: slower uploads never spike */
+	__u32 sustain;	/* consecutive intervals, >= 1 */
 	__u32 pad;
-	double min_sd_share;	/* deviation floor, share of the mean (0..1) */
-	__u64 min_sd_rate;	/* deviation floor, bytes/s */
+	double min_sd_share; /* deviation floor, share of the mean (0..1) */
+	__u64 min_sd_rate;   /* deviation floor, bytes/s */
 };
 
 struct bwe_policy_blocklist {
-	__u64 min_hits;		/* packets from the first hit until window_s without one */
+	__u64 min_hits; /* packets from the first hit until window_s without one */
 	__u64 window_s;
 };
 
 struct bwe_policy_nonstd {
-	double share;		/* nonstd_tx_bytes / tx_bytes over the window, 0..1 */
-	__u64 min_bytes;	/* upload over the window before the share counts */
+	double share;	 /* nonstd_tx_bytes / tx_bytes over the window, 0..1 */
+	__u64 min_bytes; /* upload over the window before the share counts */
 	__u64 window_s;
 };
 
 struct bwe_policy_upload {
-	double ratio;		/* tx / rx bytes over the window, > 0 */
-	__u64 min_bytes;	/* upload over the window before the ratio counts */
+	double ratio;	 /* tx / rx bytes over the window, > 0 */
+	__u64 min_bytes; /* upload over the window before the ratio counts */
 	__u64 window_s;
 };
 
@@ -217,45 +220,45 @@ struct bwe_policy_upload {
  * for window_s has no fan-out.
  */
 struct bwe_policy_fanout {
-	__u32 peers;		/* distinct peers per window, >= 1 */
-	__u32 ports;		/* distinct destination ports per window, 1..65535 */
-	__u64 window_s;		/* epoch length */
+	__u32 peers;	/* distinct peers per window, >= 1 */
+	__u32 ports;	/* distinct destination ports per window, 1..65535 */
+	__u64 window_s; /* epoch length */
 };
 
 /* A host first seen by the data plane less than learning_s ago. */
 struct bwe_policy_new_host {
-	__u64 bytes;		/* tx + rx over the window */
+	__u64 bytes; /* tx + rx over the window */
 	__u64 window_s;
 };
 
 struct bwe_rule {
-	char name[BWE_RULE_NAME_MAX];	/* unique, [A-Za-z0-9_.-]{1,31} */
-	__u32 signals;			/* bit (1 << enum bwe_signal_id) per listed signal */
-	__u32 min_signals;		/* 1 .. signals listed */
-	enum bwe_response action;	/* ALERT, THROTTLE or QUARANTINE */
+	char name[BWE_RULE_NAME_MAX]; /* unique, [A-Za-z0-9_.-]{1,31} */
+	__u32 signals;		      /* bit (1 << enum bwe_signal_id) per listed signal */
+	__u32 min_signals;	      /* 1 .. signals listed */
+	enum bwe_response action;     /* ALERT, THROTTLE or QUARANTINE */
 	__u32 pad;
-	__u64 rate;			/* THROTTLE: bytes/s; else 0 */
-	__u64 ttl_s;			/* THROTTLE/QUARANTINE: first TTL; ALERT: 0 */
-	__u64 cooldown_s;		/* quiet time for this host after the action ends */
-	__u64 repeat_window_s;		/* a firing this soon after the last action ended escalates */
-	__u64 escalation_s[BWE_ESCALATION_MAX];	/* TTL of offence 1, 2, ...; [0] == ttl_s */
-	size_t n_escalation;		/* 0: always ttl_s */
+	__u64 rate;	       /* THROTTLE: bytes/s; else 0 */
+	__u64 ttl_s;	       /* THROTTLE/QUARANTINE: first TTL; ALERT: 0 */
+	__u64 cooldown_s;      /* quiet time for this host after the action ends */
+	__u64 repeat_window_s; /* a firing this soon after the last action ended escalates */
+	__u64 escalation_s[BWE_ESCALATION_MAX]; /* TTL of offence 1, 2, ...; [0] == ttl_s */
+	size_t n_escalation;			/* 0: always ttl_s */
 };
 
 struct bwe_policy_prefixes {
-	struct bwe_prefix *v;		/* heap; owned by whoever filled the policy */
+	struct bwe_prefix *v; /* heap; owned by whoever filled the policy */
 	size_t n;
 };
 
 struct bwe_policy {
-	int monitor_only;		/* automatic actions only raise alerts */
-	__u64 interval_s;		/* the daemon's detection sample period */
-	__u64 learning_s;		/* baselines, and the detector itself, need this much history */
-	int hour_of_week;		/* hour-of-week veto baselines (memory: 2 KiB a host) */
-	__u64 windows_s[BWE_POLICY_WINDOWS_MAX];	/* baseline half-lives, distinct */
-	size_t n_windows;		/* 1..BWE_POLICY_WINDOWS_MAX */
-	struct bwe_policy_prefixes never_quarantine;	/* these hosts: at most an alert */
-	__u32 max_quarantines_per_hour;	/* automatic quarantines, all hosts; 0: none */
+	int monitor_only; /* automatic actions only raise alerts */
+	__u64 interval_s; /* the daemon's detection sample period */
+	__u64 learning_s; /* baselines, and the detector itself, need this much history */
+	int hour_of_week; /* hour-of-week veto baselines (memory: 2 KiB a host) */
+	__u64 windows_s[BWE_POLICY_WINDOWS_MAX];     /* baseline half-lives, distinct */
+	size_t n_windows;			     /* 1..BWE_POLICY_WINDOWS_MAX */
+	struct bwe_policy_prefixes never_quarantine; /* these hosts: at most an alert */
+	__u32 max_quarantines_per_hour;		     /* automatic quarantines, all hosts; 0: none */
 	__u32 pad;
 	struct bwe_policy_spike spike;
 	struct bwe_policy_blocklist blocklist;
@@ -289,43 +292,43 @@ const char *bwe_response_name(enum bwe_response r);
 
 struct bwe_signal {
 	bool fired;
-	double value;		/* in bwe_signal_unit() */
+	double value; /* in bwe_signal_unit() */
 	double threshold;
-	__u32 run;		/* consecutive intervals the raw condition held */
+	__u32 run; /* consecutive intervals the raw condition held */
 };
 
 struct bwe_signals {
-	bool valid;		/* false on a host's first sample and after a counter
+	bool valid;   /* false on a host's first sample and after a counter
 				 * reset: counters primed, nothing fired */
-	bool trusted;		/* baselines past learning_period */
+	bool trusted; /* baselines past learning_period */
 	double dt_s;
-	double tx_bps, rx_bps;	/* bytes/s over this interval */
+	double tx_bps, rx_bps; /* bytes/s over this interval */
 	size_t n_windows;
-	double z_tx[BWE_POLICY_WINDOWS_MAX];	/* per policy window, 0 until trusted */
+	double z_tx[BWE_POLICY_WINDOWS_MAX]; /* per policy window, 0 until trusted */
 	double z_rx[BWE_POLICY_WINDOWS_MAX];
 	bool hour_trusted;	/* hour_of_week on and this hour's bucket learnt */
 	double z_hour;		/* upload z against this hour's bucket */
 	double age_s;		/* since the data plane first saw the host */
 	__u64 new_bl_hits;	/* this interval */
 	double peers, ports;	/* fan-out estimates (see bwe_policy_fanout) */
-	double fanout_tx_bytes;	/* upload in the epoch the peers came from */
+	double fanout_tx_bytes; /* upload in the epoch the peers came from */
 	double nonstd_share;	/* over nonstd_ports.window_s, 0 below min_bytes */
 	double upload_ratio;	/* over upload_ratio.window_s, 0 below min_bytes */
-	double tx_window_bytes;	/* upload over upload_ratio.window_s */
+	double tx_window_bytes; /* upload over upload_ratio.window_s */
 	__u32 high_upload_run;	/* consecutive intervals at >= spike.min_rate */
 	struct bwe_signal sig[BWE_SIG_MAX];
 };
 
 /* Cooldown and escalation of one rule for one host. */
 struct bwe_rule_state {
-	__u32 name_hash;	/* of the rule the slot belongs to; 0: empty */
-	__u32 level;		/* escalation step of the last firing */
-	__s64 last_end;		/* when the last action ended (alert: fired) */
-	__s64 quiet_until;	/* no firing before this */
+	__u32 name_hash;   /* of the rule the slot belongs to; 0: empty */
+	__u32 level;	   /* escalation step of the last firing */
+	__s64 last_end;	   /* when the last action ended (alert: fired) */
+	__s64 quiet_until; /* no firing before this */
 };
 
 struct bwe_how_bucket {
-	float mean, var;	/* bytes/s and (bytes/s)^2 */
+	float mean, var; /* bytes/s and (bytes/s)^2 */
 	__u32 n;
 };
 
@@ -335,31 +338,31 @@ struct bwe_how_bucket {
  * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on.
  */
 struct bwe_detect_host {
-	bool primed;			/* prev holds a sample */
+	bool primed; /* prev holds a sample */
 	struct bwe_host_stats prev;
-	__u64 windows_s[BWE_POLICY_WINDOWS_MAX];	/* what base[] was built for */
+	__u64 windows_s[BWE_POLICY_WINDOWS_MAX]; /* what base[] was built for */
 	size_t n_windows;
 	struct bwe_ewma base_tx[BWE_POLICY_WINDOWS_MAX];
 	struct bwe_ewma base_rx[BWE_POLICY_WINDOWS_MAX];
-	double learned_s;		/* history in the baselines */
-	struct bwe_how_bucket *how;	/* BWE_HOW_BUCKETS, or NULL */
+	double learned_s;	    /* history in the baselines */
+	struct bwe_how_bucket *how; /* BWE_HOW_BUCKETS, or NULL */
 	/* exponentially decayed sums (see struct bwe_policy_spike's comment) */
-	double nonstd_tx, nonstd_all;	/* nonstd_ports window */
-	double up_tx, up_rx;		/* upload_ratio window */
-	double new_bytes;		/* new_host window */
+	double nonstd_tx, nonstd_all; /* nonstd_ports window */
+	double up_tx, up_rx;	      /* upload_ratio window */
+	double new_bytes;	      /* new_host window */
 	/* blocklist episode */
 	__u64 bl_episode_hits;
 	__s64 bl_last_hit;
 	/* fan-out epochs */
 	__u32 epoch;
-	__s64 epoch_since;		/* first sample showing this epoch */
-	double epoch_tx;		/* upload since then */
-	double prev_peers, prev_ports, prev_epoch_tx;	/* last values of the previous epoch */
-	__s64 last_upload;		/* last interval with tx bytes */
+	__s64 epoch_since;			      /* first sample showing this epoch */
+	double epoch_tx;			      /* upload since then */
+	double prev_peers, prev_ports, prev_epoch_tx; /* last values of the previous epoch */
+	__s64 last_upload;			      /* last interval with tx bytes */
 	/* runs of raw conditions, and the automatic action in force */
 	__u32 run[BWE_SIG_MAX];
 	__u32 high_upload_run;
-	enum bwe_response active;	/* THROTTLE/QUARANTINE in force, or NONE */
+	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
 	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
 };
@@ -376,32 +379,31 @@ void bwe_detect_host_released(struct bwe_detect_host *h);
  * Updates h and fills out (zeroed first). Returns 0, -EINVAL (NULL, dt_s
  * not positive and finite) or -ENOMEM (hour-of-week table).
  */
-int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *now,
-		      double dt_s, __s64 wall_time, const struct bwe_policy *pol,
-		      struct bwe_signals *out);
+int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *now, double dt_s,
+		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out);
 
 /* ---- shapes -------------------------------------------------------------------- */
 
 enum bwe_shape {
-	BWE_SHAPE_PROXYJACKING = 0,	/* rented out as a residential proxy */
-	BWE_SHAPE_BOTNET,		/* scanning / flooding, or talking to C2 */
+	BWE_SHAPE_PROXYJACKING = 0, /* rented out as a residential proxy */
+	BWE_SHAPE_BOTNET,	    /* scanning / flooding, or talking to C2 */
 	BWE_SHAPE_MAX,
 };
 
-#define BWE_SHAPE_REASONS_MAX	4
-#define BWE_SHAPE_REASON_LEN	96
+#define BWE_SHAPE_REASONS_MAX	      4
+#define BWE_SHAPE_REASON_LEN	      96
 /* Proxyjacking: a relay talks to many peers and sends about what it gets. */
-#define BWE_SHAPE_PROXY_PEERS	50	/* distinct peers per fan-out window */
-#define BWE_SHAPE_RELAY_RATIO	0.5	/* tx / rx at least this: relay (~1) or upload */
+#define BWE_SHAPE_PROXY_PEERS	      50  /* distinct peers per fan-out window */
+#define BWE_SHAPE_RELAY_RATIO	      0.5 /* tx / rx at least this: relay (~1) or upload */
 /* Scanning: many peers, each getting little: probes, not sessions. */
 #define BWE_SHAPE_SCAN_BYTES_PER_PEER 4096.0
 
 struct bwe_shape_match {
 	enum bwe_shape shape;
-	unsigned int score;	/* criteria met */
-	unsigned int of;	/* criteria examined */
+	unsigned int score; /* criteria met */
+	unsigned int of;    /* criteria examined */
 	unsigned int n_reasons;
-	char reasons[BWE_SHAPE_REASONS_MAX][BWE_SHAPE_REASON_LEN];	/* met criteria */
+	char reasons[BWE_SHAPE_REASONS_MAX][BWE_SHAPE_REASON_LEN]; /* met criteria */
 };
 
 /*
@@ -422,8 +424,8 @@ const char *bwe_shape_name(enum bwe_shape s);
 
 /* Quarantines of the whole detector, for max_quarantines_per_hour. */
 struct bwe_detect_global {
-	__s64 started;		/* learning_period counts from here */
-	__s64 q_times[BWE_QUARANTINES_PER_HOUR_MAX];	/* ring of the latest */
+	__s64 started;				     /* learning_period counts from here */
+	__s64 q_times[BWE_QUARANTINES_PER_HOUR_MAX]; /* ring of the latest */
 	__u32 q_head, q_count;
 };
 
@@ -433,28 +435,28 @@ unsigned int bwe_detect_quarantines_last_hour(const struct bwe_detect_global *g,
 
 /* Why a decision is weaker than its rule (bits). */
 enum bwe_guard {
-	BWE_GUARD_MONITOR_ONLY = 1 << 0,	/* policy monitor_only */
-	BWE_GUARD_LEARNING = 1 << 1,		/* detector younger than learning_period */
-	BWE_GUARD_NEVER_QUARANTINE = 1 << 2,	/* host in never_quarantine */
-	BWE_GUARD_RATE_LIMIT = 1 << 3,		/* max_quarantines_per_hour reached */
+	BWE_GUARD_MONITOR_ONLY = 1 << 0,     /* policy monitor_only */
+	BWE_GUARD_LEARNING = 1 << 1,	     /* detector younger than learning_period */
+	BWE_GUARD_NEVER_QUARANTINE = 1 << 2, /* host in never_quarantine */
+	BWE_GUARD_RATE_LIMIT = 1 << 3,	     /* max_quarantines_per_hour reached */
 };
 
 struct bwe_evidence {
 	enum bwe_signal_id sig;
-	double value, threshold;	/* in bwe_signal_unit(sig) */
+	double value, threshold; /* in bwe_signal_unit(sig) */
 };
 
 struct bwe_decision {
-	enum bwe_response action;	/* what to do now */
-	enum bwe_response wanted;	/* what the rule asks for */
-	int rule;			/* index into pol->rules, -1 for NONE */
+	enum bwe_response action; /* what to do now */
+	enum bwe_response wanted; /* what the rule asks for */
+	int rule;		  /* index into pol->rules, -1 for NONE */
 	char rule_name[BWE_RULE_NAME_MAX];
-	__u64 rate;			/* THROTTLE (action or wanted): bytes/s */
-	__u64 ttl_s;			/* THROTTLE/QUARANTINE: this offence's TTL */
-	__u32 level;			/* escalation step, 0 = first offence */
-	__u32 guards;			/* enum bwe_guard bits that weakened it */
+	__u64 rate;   /* THROTTLE (action or wanted): bytes/s */
+	__u64 ttl_s;  /* THROTTLE/QUARANTINE: this offence's TTL */
+	__u32 level;  /* escalation step, 0 = first offence */
+	__u32 guards; /* enum bwe_guard bits that weakened it */
 	size_t n_evidence;
-	struct bwe_evidence evidence[BWE_SIG_MAX];	/* the rule's fired signals */
+	struct bwe_evidence evidence[BWE_SIG_MAX]; /* the rule's fired signals */
 };
 
 /*

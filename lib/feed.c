@@ -17,19 +17,15 @@
 #include "feed.h"
 #include "feed_impl.h"
 
-#define UTF8_BOM	"\xef\xbb\xbf"
-#define UTF8_BOM_LEN	3
-#define DETECT_CSV_COMMAS 3	/* a Feodo row has five; fewer is not CSV */
+#define UTF8_BOM	  "\xef\xbb\xbf"
+#define UTF8_BOM_LEN	  3
+#define DETECT_CSV_COMMAS 3 /* a Feodo row has five; fewer is not CSV */
 
 static const char *const format_names[BWE_FMT_COUNT] = {
-	[BWE_FMT_AUTO] = "auto",
-	[BWE_FMT_PLAIN] = "plain",
-	[BWE_FMT_SPAMHAUS] = "spamhaus",
-	[BWE_FMT_SPAMHAUS_JSON] = "spamhaus-json",
-	[BWE_FMT_FEODO_CSV] = "feodo-csv",
-	[BWE_FMT_STIX] = "stix",
-	[BWE_FMT_FREEFORM] = "freeform",
-	[BWE_FMT_DOMAINS] = "domains",
+	[BWE_FMT_AUTO] = "auto",	   [BWE_FMT_PLAIN] = "plain",
+	[BWE_FMT_SPAMHAUS] = "spamhaus",   [BWE_FMT_SPAMHAUS_JSON] = "spamhaus-json",
+	[BWE_FMT_FEODO_CSV] = "feodo-csv", [BWE_FMT_STIX] = "stix",
+	[BWE_FMT_FREEFORM] = "freeform",   [BWE_FMT_DOMAINS] = "domains",
 };
 
 /* Config aliases: a FireHOL netset is a plain list. */
@@ -154,8 +150,7 @@ static bool body_is_html(const char *buf, size_t len)
 
 /* ---- entry checks -------------------------------------------------------- */
 
-int feed_prefix_text(const char *s, size_t n, struct bwe_prefix *out,
-		     const char **reason)
+int feed_prefix_text(const char *s, size_t n, struct bwe_prefix *out, const char **reason)
 {
 	char tok[FEED_TOKEN_MAX];
 	struct bwe_addr a;
@@ -264,8 +259,7 @@ static void make_excerpt(char *out, const char *text, size_t n)
 	out[n] = '\0';
 }
 
-int feed_reject(struct feed_run *r, __u32 line, const char *reason,
-		const char *text, size_t n)
+int feed_reject(struct feed_run *r, __u32 line, const char *reason, const char *text, size_t n)
 {
 	struct bwe_feed_reject rej = { .line = line, .reason = reason };
 
@@ -287,11 +281,14 @@ int feed_deliver(struct feed_run *r, const struct bwe_indicator *ind)
 	return ret;
 }
 
-int feed_emit_prefix(struct feed_run *r, const struct bwe_prefix *p,
-		     const char *id, const char *text, size_t n)
+int feed_emit_prefix(struct feed_run *r, const struct bwe_prefix *p, const char *id,
+		     const char *text, size_t n)
 {
 	struct bwe_indicator ind = {
-		.kind = BWE_IND_PREFIX, .pfx = *p, .line = r->line, .id = id,
+		.kind = BWE_IND_PREFIX,
+		.pfx = *p,
+		.line = r->line,
+		.id = id,
 	};
 	const char *why = feed_prefix_check(r, p);
 
@@ -301,8 +298,8 @@ int feed_emit_prefix(struct feed_run *r, const struct bwe_prefix *p,
 	return feed_deliver(r, &ind);
 }
 
-int feed_emit_token(struct feed_run *r, const char *tok, size_t toklen,
-		    const char *id, const char *line, size_t n)
+int feed_emit_token(struct feed_run *r, const char *tok, size_t toklen, const char *id,
+		    const char *line, size_t n)
 {
 	struct bwe_prefix p;
 	const char *why;
@@ -334,9 +331,9 @@ int feed_lines(struct feed_run *r, const char *buf, size_t len, feed_line_fn fn)
 		p = nl ? nl + 1 : end;
 		count_line(r);
 		if (n > BWE_FEED_LINE_MAX) {
-			s = feed_trim(s, &n);	/* for the excerpt */
-			snprintf(r->reason, sizeof(r->reason),
-				 "line longer than %d bytes", BWE_FEED_LINE_MAX);
+			s = feed_trim(s, &n); /* for the excerpt */
+			snprintf(r->reason, sizeof(r->reason), "line longer than %d bytes",
+				 BWE_FEED_LINE_MAX);
 			feed_reject(r, r->line, r->reason, s, n);
 			continue;
 		}
@@ -430,8 +427,7 @@ static void detect_line(struct detect_votes *v, const char *s, size_t n)
 
 		for (size_t i = 0; i < n; i++)
 			commas += s[i] == ',';
-		if (commas >= DETECT_CSV_COMMAS &&
-		    !feed_csv_field(s, n, 2, field, sizeof(field)) &&
+		if (commas >= DETECT_CSV_COMMAS && !feed_csv_field(s, n, 2, field, sizeof(field)) &&
 		    !feed_prefix_text(field, strlen(field), &p, &why))
 			v->csv++;
 		return;
@@ -515,7 +511,7 @@ static enum bwe_feed_format detect_body(const char *buf, size_t len)
 		const char *s;
 
 		if (!nl && win < len)
-			break;	/* a line cut by the window says nothing */
+			break; /* a line cut by the window says nothing */
 		n = (size_t)((nl ? nl : end) - p);
 		s = feed_trim(p, &n);
 		p = nl ? nl + 1 : end;
@@ -533,7 +529,7 @@ static enum bwe_feed_format detect_body(const char *buf, size_t len)
 	if (v.addr)
 		return BWE_FMT_PLAIN;
 	if (!v.data && v.comments)
-		return BWE_FMT_PLAIN;	/* an empty FireHOL set: header only */
+		return BWE_FMT_PLAIN; /* an empty FireHOL set: header only */
 	return BWE_FMT_AUTO;
 }
 
@@ -548,10 +544,8 @@ enum bwe_feed_format bwe_feed_detect(const char *buf, size_t len)
 /* ---- entry point ----------------------------------------------------------- */
 
 static const feed_line_fn line_parsers[BWE_FMT_COUNT] = {
-	[BWE_FMT_PLAIN] = feed_plain_line,
-	[BWE_FMT_SPAMHAUS] = feed_spamhaus_line,
-	[BWE_FMT_FEODO_CSV] = feed_csv_line,
-	[BWE_FMT_FREEFORM] = feed_freeform_line,
+	[BWE_FMT_PLAIN] = feed_plain_line,     [BWE_FMT_SPAMHAUS] = feed_spamhaus_line,
+	[BWE_FMT_FEODO_CSV] = feed_csv_line,   [BWE_FMT_FREEFORM] = feed_freeform_line,
 	[BWE_FMT_DOMAINS] = feed_domains_line,
 };
 
@@ -567,8 +561,8 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 	memset(st, 0, sizeof(*st));
 	r.st = st;
 	if (!o || !o->on_ind || (!buf && len) || (unsigned int)o->format >= BWE_FMT_COUNT ||
-	    o->min_plen_v4 < 0 || o->min_plen_v4 > BWE_V4_BITS ||
-	    o->min_plen_v6 < 0 || o->min_plen_v6 > BWE_ADDR_BITS)
+	    o->min_plen_v4 < 0 || o->min_plen_v4 > BWE_V4_BITS || o->min_plen_v6 < 0 ||
+	    o->min_plen_v6 > BWE_ADDR_BITS)
 		return -EINVAL;
 	if (!buf)
 		buf = "";

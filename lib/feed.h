@@ -80,24 +80,24 @@
 
 #include "addr.h"
 
-#define BWE_FEED_LINE_MAX	(64 * 1024)	/* bytes; longer lines are rejected */
-#define BWE_FEED_EXCERPT_MAX	80		/* bytes of rejected text shown */
-#define BWE_FEED_DOMAIN_MAX	253		/* bytes of a name, no trailing dot */
-#define BWE_FEED_LABEL_MAX	63		/* bytes of one label */
-#define BWE_FEED_HTML_WINDOW	512		/* bytes searched for "<html" */
-#define BWE_FEED_DETECT_WINDOW	(64 * 1024)	/* bytes looked at by detection */
-#define BWE_FEED_JSON_DEPTH	64		/* nesting levels of a JSON body */
+#define BWE_FEED_LINE_MAX      (64 * 1024) /* bytes; longer lines are rejected */
+#define BWE_FEED_EXCERPT_MAX   80	   /* bytes of rejected text shown */
+#define BWE_FEED_DOMAIN_MAX    253	   /* bytes of a name, no trailing dot */
+#define BWE_FEED_LABEL_MAX     63	   /* bytes of one label */
+#define BWE_FEED_HTML_WINDOW   512	   /* bytes searched for "<html" */
+#define BWE_FEED_DETECT_WINDOW (64 * 1024) /* bytes looked at by detection */
+#define BWE_FEED_JSON_DEPTH    64	   /* nesting levels of a JSON body */
 
 enum bwe_feed_format {
 	BWE_FMT_AUTO = 0,
-	BWE_FMT_PLAIN,		/* plain IP/CIDR lists and FireHOL .netset/.ipset */
-	BWE_FMT_SPAMHAUS,	/* DROP text, ';' comments and '; SBLnnn' trailers */
-	BWE_FMT_SPAMHAUS_JSON,	/* newline-delimited objects, metadata line */
-	BWE_FMT_FEODO_CSV,	/* abuse.ch Feodo Tracker CSV, address in field 2 */
-	BWE_FMT_STIX,		/* STIX 2.1 bundle */
-	BWE_FMT_FREEFORM,	/* ranges "a - b", netmasks, inline comments */
-	BWE_FMT_DOMAINS,	/* domain a line, or hosts-file lines */
-	BWE_FMT_COUNT		/* number of values above, not a format */
+	BWE_FMT_PLAIN,	       /* plain IP/CIDR lists and FireHOL .netset/.ipset */
+	BWE_FMT_SPAMHAUS,      /* DROP text, ';' comments and '; SBLnnn' trailers */
+	BWE_FMT_SPAMHAUS_JSON, /* newline-delimited objects, metadata line */
+	BWE_FMT_FEODO_CSV,     /* abuse.ch Feodo Tracker CSV, address in field 2 */
+	BWE_FMT_STIX,	       /* STIX 2.1 bundle */
+	BWE_FMT_FREEFORM,      /* ranges "a - b", netmasks, inline comments */
+	BWE_FMT_DOMAINS,       /* domain a line, or hosts-file lines */
+	BWE_FMT_COUNT	       /* number of values above, not a format */
 };
 
 /*
@@ -132,27 +132,27 @@ enum bwe_ind_kind { BWE_IND_PREFIX = 1, BWE_IND_DOMAIN };
 
 struct bwe_indicator {
 	enum bwe_ind_kind kind;
-	struct bwe_prefix pfx;	/* PREFIX: host bits clear (a range yields one
+	struct bwe_prefix pfx; /* PREFIX: host bits clear (a range yields one
 				 * indicator per covering CIDR) */
-	const char *domain;	/* DOMAIN: lower-case, no trailing dot,
+	const char *domain;    /* DOMAIN: lower-case, no trailing dot,
 				 * NUL-terminated; valid only during the callback */
-	__u32 line;		/* 1-based line of the source text (STIX: line
+	__u32 line;	       /* 1-based line of the source text (STIX: line
 				 * where the indicator object starts, 0 if unknown) */
-	const char *id;		/* STIX indicator id ("indicator--..."), SBL id,
+	const char *id;	       /* STIX indicator id ("indicator--..."), SBL id,
 				 * or NULL; valid during the callback */
-	__s64 valid_until;	/* unix seconds, 0 = none (STIX valid_until) */
+	__s64 valid_until;     /* unix seconds, 0 = none (STIX valid_until) */
 };
 
 struct bwe_feed_reject {
-	__u32 line;		/* 1-based; STIX: as bwe_indicator.line */
-	const char *reason;	/* short text, no trailing newline */
-	const char *excerpt;	/* at most BWE_FEED_EXCERPT_MAX bytes of the
+	__u32 line;	     /* 1-based; STIX: as bwe_indicator.line */
+	const char *reason;  /* short text, no trailing newline */
+	const char *excerpt; /* at most BWE_FEED_EXCERPT_MAX bytes of the
 				 * offending text, printable ASCII ('?' for any
 				 * other byte), NUL-terminated */
 };
 
 struct bwe_feed_parse_opts {
-	enum bwe_feed_format format;	/* AUTO: detect */
+	enum bwe_feed_format format; /* AUTO: detect */
 	/*
 	 * Prefixes broader than these family lengths are rejected lines;
 	 * 0 => the config defaults BWE_FEED_MIN_PREFIX_V4 (8) and
@@ -169,12 +169,12 @@ struct bwe_feed_parse_opts {
 };
 
 struct bwe_feed_stats {
-	enum bwe_feed_format format;	/* the format used (AUTO: detected) */
-	size_t lines;		/* lines of the body (a last line without
+	enum bwe_feed_format format; /* the format used (AUTO: detected) */
+	size_t lines;		     /* lines of the body (a last line without
 				 * newline counts; an empty body has none) */
-	size_t accepted;	/* indicators on_ind took (returned 0) */
-	size_t rejected;	/* refused lines (STIX: indicators) */
-	size_t skipped;		/* well-formed non-indicators: Spamhaus
+	size_t accepted;	     /* indicators on_ind took (returned 0) */
+	size_t rejected;	     /* refused lines (STIX: indicators) */
+	size_t skipped;		     /* well-formed non-indicators: Spamhaus
 				 * metadata, CSV header, hosts-file boilerplate,
 				 * STIX non-indicator objects, other pattern
 				 * types, revoked, not yet valid, expired,

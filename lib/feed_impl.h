@@ -18,21 +18,21 @@
 #include "addr.h"
 #include "feed.h"
 
-#define FEED_REASON_MAX	160	/* bytes of a formatted reason */
-#define FEED_ID_MAX	64	/* bytes of a text-format id ("SBL123") */
+#define FEED_REASON_MAX 160		  /* bytes of a formatted reason */
+#define FEED_ID_MAX	64		  /* bytes of a text-format id ("SBL123") */
 #define FEED_TOKEN_MAX	BWE_PREFIX_STRLEN /* bytes of an address token */
 
 struct feed_run {
 	const struct bwe_feed_parse_opts *o;
 	struct bwe_feed_stats *st;
-	int min_plen_v4, min_plen_v6;	/* family lengths, resolved defaults */
-	__s64 now;			/* unix seconds, resolved */
-	__u32 line;			/* current line, 1-based; 0 before the first */
-	char reason[FEED_REASON_MAX];	/* formatted reasons */
+	int min_plen_v4, min_plen_v6; /* family lengths, resolved defaults */
+	__s64 now;		      /* unix seconds, resolved */
+	__u32 line;		      /* current line, 1-based; 0 before the first */
+	char reason[FEED_REASON_MAX]; /* formatted reasons */
 	char excerpt[BWE_FEED_EXCERPT_MAX + 1];
-	char domain[BWE_FEED_DOMAIN_MAX + 2];	/* + trailing dot, NUL */
+	char domain[BWE_FEED_DOMAIN_MAX + 2]; /* + trailing dot, NUL */
 	char id[FEED_ID_MAX];
-	void *fmt;			/* the format parser's own state */
+	void *fmt; /* the format parser's own state */
 };
 
 /* One text line: s[0..n) is trimmed, non-empty, NUL-free, short enough. */
@@ -53,8 +53,7 @@ bool feed_starts_with(const char *s, size_t n, const char *word);
  * masked, /0 allowed here: the checks come later). 0, or -EINVAL with
  * *reason set to a static string.
  */
-int feed_prefix_text(const char *s, size_t n, struct bwe_prefix *out,
-		     const char **reason);
+int feed_prefix_text(const char *s, size_t n, struct bwe_prefix *out, const char **reason);
 /* NULL when p may be delivered, else the reason (maybe r->reason). */
 const char *feed_prefix_check(struct feed_run *r, const struct bwe_prefix *p);
 /* Validate and lower-case a domain name into out (BWE_FEED_DOMAIN_MAX + 2). */
@@ -65,19 +64,18 @@ int feed_domain_norm(const char *s, size_t n, char *out);
  * first BWE_FEED_EXCERPT_MAX bytes of text[0..n). Returns 0, so a parser
  * can "return feed_reject(...)".
  */
-int feed_reject(struct feed_run *r, __u32 line, const char *reason,
-		const char *text, size_t n);
+int feed_reject(struct feed_run *r, __u32 line, const char *reason, const char *text, size_t n);
 /* Deliver an indicator that passed every check; 0 or on_ind's value. */
 int feed_deliver(struct feed_run *r, const struct bwe_indicator *ind);
 /*
  * Check p (feed_prefix_check) and deliver it, or reject text[0..n) when it
  * fails. 0 or on_ind's value.
  */
-int feed_emit_prefix(struct feed_run *r, const struct bwe_prefix *p,
-		     const char *id, const char *text, size_t n);
+int feed_emit_prefix(struct feed_run *r, const struct bwe_prefix *p, const char *id,
+		     const char *text, size_t n);
 /* feed_prefix_text() + feed_emit_prefix() of one token. */
-int feed_emit_token(struct feed_run *r, const char *tok, size_t toklen,
-		    const char *id, const char *line, size_t n);
+int feed_emit_token(struct feed_run *r, const char *tok, size_t toklen, const char *id,
+		    const char *line, size_t n);
 
 /*
  * Split buf[0..len) into lines and call fn for each non-blank one, after

@@ -13,8 +13,8 @@
 
 #include "feed_impl.h"
 
-#define JSON_CHUNK_MAX	(INT_MAX / 2)	/* bytes given to json-c at once (an int) */
-#define SPAMHAUS_META	"metadata"
+#define JSON_CHUNK_MAX (INT_MAX / 2) /* bytes given to json-c at once (an int) */
+#define SPAMHAUS_META  "metadata"
 
 int feed_json_parse(const char *buf, size_t len, struct json_object **out)
 {
@@ -108,7 +108,8 @@ static int spamhaus_json_line(struct feed_run *r, const char *s, size_t n)
 		return feed_reject(r, r->line, "not a JSON object", s, n);
 	}
 	if (json_object_object_get_ex(obj, "type", &v) &&
-	    json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), SPAMHAUS_META)) {
+	    json_object_is_type(v, json_type_string) &&
+	    !strcmp(json_object_get_string(v), SPAMHAUS_META)) {
 		r->st->skipped++;
 		err = 0;
 	} else if (json_object_object_get_ex(obj, "cidr", &v) &&

@@ -34,24 +34,24 @@
 #include "feed_impl.h"
 #include "units.h"
 
-#define PATTERN_DEPTH_MAX	32	/* nested parentheses and brackets */
-#define NAME_SHOWN_MAX		64	/* bytes of a path or word quoted in a reason */
-#define VALUE_MAX		(BWE_FEED_DOMAIN_MAX + 2) /* bytes of an unescaped value */
-#define TS_MIN_LEN		20	/* "YYYY-MM-DDTHH:MM:SSZ" */
-#define NSEC_DIGITS		9
-#define DAYS_PER_ERA		146097	/* days in 400 Gregorian years */
-#define YEARS_PER_ERA		400
-#define EPOCH_DAYS		719468	/* days from 0000-03-01 to 1970-01-01 */
-#define MONTHS			12
-#define HOURS			24
-#define MINUTES			60
-#define LEAP_SECOND		60
+#define PATTERN_DEPTH_MAX 32			    /* nested parentheses and brackets */
+#define NAME_SHOWN_MAX	  64			    /* bytes of a path or word quoted in a reason */
+#define VALUE_MAX	  (BWE_FEED_DOMAIN_MAX + 2) /* bytes of an unescaped value */
+#define TS_MIN_LEN	  20			    /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define NSEC_DIGITS	  9
+#define DAYS_PER_ERA	  146097 /* days in 400 Gregorian years */
+#define YEARS_PER_ERA	  400
+#define EPOCH_DAYS	  719468 /* days from 0000-03-01 to 1970-01-01 */
+#define MONTHS		  12
+#define HOURS		  24
+#define MINUTES		  60
+#define LEAP_SECOND	  60
 
 /* ---- RFC 3339 timestamps ---------------------------------------------------- */
 
 struct stix_time {
-	__s64 sec;	/* unix seconds */
-	__u32 nsec;	/* fraction, nanoseconds */
+	__s64 sec;  /* unix seconds */
+	__u32 nsec; /* fraction, nanoseconds */
 };
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
@@ -93,7 +93,7 @@ static int rfc3339_parse(const char *s, size_t n, struct stix_time *out)
 	};
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, off = 0;
 	__u32 nsec = 0;
-	size_t i = 19;	/* after the seconds */
+	size_t i = 19; /* after the seconds */
 
 	if (n < TS_MIN_LEN || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
 	    s[13] != ':' || s[16] != ':' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
@@ -114,8 +114,8 @@ static int rfc3339_parse(const char *s, size_t n, struct stix_time *out)
 	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
 		i++;
 	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
-		   digits(s + i + 1, 2, &oh) && digits(s + i + 4, 2, &om) &&
-		   oh < HOURS && om < MINUTES) {
+		   digits(s + i + 1, 2, &oh) && digits(s + i + 4, 2, &om) && oh < HOURS &&
+		   om < MINUTES) {
 		off = (oh * MINUTES + om) * (int)BWE_SECS_PER_MIN * (s[i] == '-' ? -1 : 1);
 		i += 6;
 	} else {
@@ -142,19 +142,19 @@ static int time_cmp(const struct stix_time *a, const struct stix_time *b)
 
 struct stix_value {
 	enum bwe_ind_kind kind;
-	struct bwe_prefix pfx;	/* PREFIX */
-	size_t dom;		/* DOMAIN: offset in the arena */
+	struct bwe_prefix pfx; /* PREFIX */
+	size_t dom;	       /* DOMAIN: offset in the arena */
 };
 
 struct stix {
 	struct feed_run *r;
-	struct stix_value *v;	/* values of the current indicator */
+	struct stix_value *v; /* values of the current indicator */
 	size_t nv, capv;
-	char *arena;		/* NUL-terminated domains of the current indicator */
+	char *arena; /* NUL-terminated domains of the current indicator */
 	size_t na, capa;
 };
 
-#define GROW_FIRST	16	/* elements of a first allocation */
+#define GROW_FIRST 16 /* elements of a first allocation */
 
 /*
  * Room for need elements of elem bytes: buf itself, or buf reallocated
@@ -180,12 +180,17 @@ static const char out_of_memory[] = "out of memory";
 /* ---- pattern lexer ----------------------------------------------------------- */
 
 enum tok_kind {
-	T_END, T_LBRACK, T_RBRACK, T_LPAREN, T_RPAREN, T_COMMA,
-	T_OP,		/* = != < <= > >= */
-	T_STRING,	/* 'text' (s, n: between the quotes, escapes kept) */
-	T_LITERAL,	/* number, true/false, b'..', h'..', t'..' */
-	T_PATH,		/* object-type:property.path */
-	T_WORD,		/* keyword */
+	T_END,
+	T_LBRACK,
+	T_RBRACK,
+	T_LPAREN,
+	T_RPAREN,
+	T_COMMA,
+	T_OP,	   /* = != < <= > >= */
+	T_STRING,  /* 'text' (s, n: between the quotes, escapes kept) */
+	T_LITERAL, /* number, true/false, b'..', h'..', t'..' */
+	T_PATH,	   /* object-type:property.path */
+	T_WORD,	   /* keyword */
 	T_BAD,
 };
 
@@ -197,19 +202,19 @@ struct tok {
 
 struct pparse {
 	struct stix *x;
-	const char *s;		/* the pattern */
+	const char *s; /* the pattern */
 	size_t n, pos;
-	struct tok t;		/* current token */
+	struct tok t; /* current token */
 	int depth;
-	const char *err;	/* first error: static text or x->r->reason */
-	const char *free_path;	/* s of a refinement that was not ANDed */
+	const char *err;       /* first error: static text or x->r->reason */
+	const char *free_path; /* s of a refinement that was not ANDed */
 	size_t free_n;
 };
 
 /* Result of a (sub)expression: its values and whether a branch is free. */
 struct pres {
-	size_t v0, v1;	/* values [v0, v1) of x->v */
-	bool free;	/* some branch matches without an address */
+	size_t v0, v1; /* values [v0, v1) of x->v */
+	bool free;     /* some branch matches without an address */
 };
 
 static bool is_word_char(char c)
@@ -246,16 +251,33 @@ static void lex(struct pparse *p)
 	}
 	c = s[i];
 	switch (c) {
-	case '[': p->t.k = T_LBRACK; i++; break;
-	case ']': p->t.k = T_RBRACK; i++; break;
-	case '(': p->t.k = T_LPAREN; i++; break;
-	case ')': p->t.k = T_RPAREN; i++; break;
-	case ',': p->t.k = T_COMMA; i++; break;
+	case '[':
+		p->t.k = T_LBRACK;
+		i++;
+		break;
+	case ']':
+		p->t.k = T_RBRACK;
+		i++;
+		break;
+	case '(':
+		p->t.k = T_LPAREN;
+		i++;
+		break;
+	case ')':
+		p->t.k = T_RPAREN;
+		i++;
+		break;
+	case ',':
+		p->t.k = T_COMMA;
+		i++;
+		break;
 	case '=':
 		p->t.k = T_OP;
 		i++;
 		break;
-	case '!': case '<': case '>':
+	case '!':
+	case '<':
+	case '>':
 		p->t.k = T_OP;
 		i++;
 		if (i < n && s[i] == '=')
@@ -316,7 +338,7 @@ static void lex(struct pparse *p)
 			}
 		}
 		if (i - start == 1 && i < n && s[i] == '\'' && strchr("bht", c)) {
-			size_t e = skip_quoted(s, n, i);	/* b'..' h'..' t'..' */
+			size_t e = skip_quoted(s, n, i); /* b'..' h'..' t'..' */
 
 			p->t.k = e ? T_LITERAL : T_BAD;
 			i = e ? e : n;
@@ -633,7 +655,7 @@ static struct pres cexpr(struct pparse *p)
 
 		lex(p);
 		rhs = cand(p);
-		res.v1 = rhs.v1;	/* appended after res */
+		res.v1 = rhs.v1; /* appended after res */
 		res.free |= rhs.free;
 	}
 	return res;
@@ -918,14 +940,14 @@ static int indicator(struct stix *x, struct json_object *obj, __u32 line, bool s
 	if (err < 0)
 		return feed_reject(r, line, "bad valid_from timestamp", pattern, pn);
 	if (!err && from.sec > r->now) {
-		r->st->skipped++;	/* not valid yet */
+		r->st->skipped++; /* not valid yet */
 		return 0;
 	}
 	has_until = get_time(obj, "valid_until", &until);
 	if (has_until < 0)
 		return feed_reject(r, line, "bad valid_until timestamp", pattern, pn);
 	if (!has_until && until.sec <= r->now) {
-		r->st->skipped++;	/* expired */
+		r->st->skipped++; /* expired */
 		return 0;
 	}
 	why = pattern_parse(x, pattern, pn);
@@ -935,7 +957,9 @@ static int indicator(struct stix *x, struct json_object *obj, __u32 line, bool s
 		return feed_reject(r, line, why, pattern, pn);
 	for (size_t i = 0; i < x->nv; i++) {
 		struct bwe_indicator ind = {
-			.kind = x->v[i].kind, .line = line, .id = id,
+			.kind = x->v[i].kind,
+			.line = line,
+			.id = id,
 			.valid_until = has_until ? 0 : until.sec,
 		};
 
@@ -988,11 +1012,11 @@ int feed_parse_stix(struct feed_run *r, const char *buf, size_t len)
 		goto cleanup;
 	} else if (json_object_object_get_ex(root, "objects", &objs) &&
 		   !json_object_is_type(objs, json_type_array)) {
-		err = -EBADMSG;	/* a bundle whose objects are not a list */
+		err = -EBADMSG; /* a bundle whose objects are not a list */
 		goto cleanup;
 	}
 	if (!objs)
-		goto cleanup;	/* an empty bundle */
+		goto cleanup; /* an empty bundle */
 
 	n = json_object_array_length(objs);
 	lines = object_lines(buf, len, &nlines);
@@ -1003,8 +1027,8 @@ int feed_parse_stix(struct feed_run *r, const char *buf, size_t len)
 	}
 	err = find_superseded(objs, n, superseded);
 	for (size_t i = 0; !err && i < n; i++)
-		err = object(&x, json_object_array_get_idx(objs, i),
-			     nlines == n ? lines[i] : 0, superseded[i]);
+		err = object(&x, json_object_array_get_idx(objs, i), nlines == n ? lines[i] : 0,
+			     superseded[i]);
 cleanup:
 	free(superseded);
 	free(lines);

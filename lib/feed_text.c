@@ -12,11 +12,11 @@
 #include "bwe_util.h"
 #include "feed_impl.h"
 
-#define BLANKS		" \t\v\f\r"
-#define COMMENTS	"#;"	/* start a comment anywhere on a line */
-#define SBL_PREFIX	"SBL"
-#define CSV_ADDR_COL	2	/* Feodo: "first_seen_utc","dst_ip",... */
-#define CSV_HEADER	"first_seen_utc"
+#define BLANKS	     " \t\v\f\r"
+#define COMMENTS     "#;" /* start a comment anywhere on a line */
+#define SBL_PREFIX   "SBL"
+#define CSV_ADDR_COL 2 /* Feodo: "first_seen_utc","dst_ip",... */
+#define CSV_HEADER   "first_seen_utc"
 
 /* Text before the first comment character, trimmed. */
 static const char *entry_text(const char *s, size_t n, const char *stops, size_t *en)
@@ -76,7 +76,7 @@ int feed_spamhaus_line(struct feed_run *r, const char *s, size_t n)
 
 struct range_walk {
 	struct feed_run *r;
-	const char *why;	/* first refused block (check pass) */
+	const char *why; /* first refused block (check pass) */
 };
 
 static int range_check_cb(const struct bwe_prefix *p, void *ctx)
@@ -91,15 +91,17 @@ static int range_emit_cb(const struct bwe_prefix *p, void *ctx)
 {
 	struct range_walk *w = ctx;
 	struct bwe_indicator ind = {
-		.kind = BWE_IND_PREFIX, .pfx = *p, .line = w->r->line,
+		.kind = BWE_IND_PREFIX,
+		.pfx = *p,
+		.line = w->r->line,
 	};
 
 	return feed_deliver(w->r, &ind);
 }
 
 /* "lo - hi" / "lo-hi": refused whole when any covering block is refused. */
-static int range_line(struct feed_run *r, const char *e, size_t en, size_t dash,
-		      const char *line, size_t n)
+static int range_line(struct feed_run *r, const char *e, size_t en, size_t dash, const char *line,
+		      size_t n)
 {
 	struct range_walk w = { .r = r };
 	size_t lon = dash, hin = en - dash - 1;
@@ -140,9 +142,9 @@ int feed_freeform_line(struct feed_run *r, const char *s, size_t n)
 
 /* Names of the stock /etc/hosts lines that hosts-format lists carry. */
 static const char *const hosts_boilerplate[] = {
-	"localhost", "localhost.localdomain", "local", "broadcasthost",
-	"ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix",
-	"ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0",
+	"localhost",	 "localhost.localdomain", "local",	  "broadcasthost",
+	"ip6-localhost", "ip6-loopback",	  "ip6-localnet", "ip6-mcastprefix",
+	"ip6-allnodes",	 "ip6-allrouters",	  "ip6-allhosts", "0.0.0.0",
 };
 
 bool feed_hosts_boilerplate(const char *name, size_t n)
@@ -157,7 +159,9 @@ bool feed_hosts_boilerplate(const char *name, size_t n)
 static int emit_domain(struct feed_run *r)
 {
 	struct bwe_indicator ind = {
-		.kind = BWE_IND_DOMAIN, .domain = r->domain, .line = r->line,
+		.kind = BWE_IND_DOMAIN,
+		.domain = r->domain,
+		.line = r->line,
 	};
 
 	return feed_deliver(r, &ind);
@@ -238,14 +242,14 @@ int feed_csv_field(const char *s, size_t n, unsigned int col, char *out, size_t 
 		bool want = c == col, full = false;
 		size_t o = 0, j = i;
 
-#define PUT(ch)                                     \
-	do {                                        \
-		if (want) {                         \
-			if (o + 1 < cap)            \
-				out[o++] = (ch);    \
-			else                        \
-				full = true;        \
-		}                                   \
+#define PUT(ch) \
+	do { \
+		if (want) { \
+			if (o + 1 < cap) \
+				out[o++] = (ch); \
+			else \
+				full = true; \
+		} \
 	} while (0)
 
 		while (j < n && (s[j] == ' ' || s[j] == '\t'))
@@ -253,7 +257,7 @@ int feed_csv_field(const char *s, size_t n, unsigned int col, char *out, size_t 
 		if (j < n && s[j] == '"') {
 			for (i = j + 1;; i++) {
 				if (i >= n)
-					return -EINVAL;	/* unterminated quote */
+					return -EINVAL; /* unterminated quote */
 				if (s[i] == '"') {
 					if (i + 1 < n && s[i + 1] == '"') {
 						PUT('"');
@@ -268,7 +272,7 @@ int feed_csv_field(const char *s, size_t n, unsigned int col, char *out, size_t 
 			while (i < n && (s[i] == ' ' || s[i] == '\t'))
 				i++;
 			if (i < n && s[i] != ',')
-				return -EINVAL;	/* text after the closing quote */
+				return -EINVAL; /* text after the closing quote */
 		} else {
 			for (; i < n && s[i] != ','; i++)
 				PUT(s[i]);
@@ -282,7 +286,7 @@ int feed_csv_field(const char *s, size_t n, unsigned int col, char *out, size_t 
 		}
 		if (i >= n)
 			return -ENOENT;
-		i++;	/* the comma */
+		i++; /* the comma */
 	}
 }
 

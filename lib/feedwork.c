@@ -19,31 +19,97 @@
 #include "feedwork.h"
 #include "wire.h"
 
-#define READ_CHUNK	(64 * 1024)	/* bytes read from the parent at once */
-#define FLUSH_AT	(1024 * 1024)	/* bytes of output buffered before a write */
-#define DNS_ANSWER_MAX	4096		/* bytes of one DNS answer */
-#define HDR_LINE_MAX	512		/* bytes of a conditional request header */
+#define READ_CHUNK     (64 * 1024)   /* bytes read from the parent at once */
+#define FLUSH_AT       (1024 * 1024) /* bytes of output buffered before a write */
+#define DNS_ANSWER_MAX 4096	     /* bytes of one DNS answer */
+#define HDR_LINE_MAX   512	     /* bytes of a conditional request header */
 
 static const char *const feedwork_allow[] = {
 	/* memory, threads (libcurl's resolver thread), time */
-	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "futex",
-	"set_robust_list", "rseq", "set_tid_address", "sched_yield",
-	"sched_getaffinity", "clock_gettime", "clock_getres", "gettimeofday",
-	"time", "nanosleep", "clock_nanosleep", "getrandom", "exit",
-	"exit_group", "getpid", "gettid", "getuid", "geteuid", "getgid",
-	"getegid", "uname", "sysinfo", "prlimit64", "getrlimit",
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"brk",
+	"mmap",
+	"munmap",
+	"mremap",
+	"mprotect",
+	"madvise",
+	"futex",
+	"set_robust_list",
+	"rseq",
+	"set_tid_address",
+	"sched_yield",
+	"sched_getaffinity",
+	"clock_gettime",
+	"clock_getres",
+	"gettimeofday",
+	"time",
+	"nanosleep",
+	"clock_nanosleep",
+	"getrandom",
+	"exit",
+	"exit_group",
+	"getpid",
+	"gettid",
+	"getuid",
+	"geteuid",
+	"getgid",
+	"getegid",
+	"uname",
+	"sysinfo",
+	"prlimit64",
+	"getrlimit",
+	"rt_sigaction",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"sigaltstack",
 	/* fds that are already open, and reading files (CA certs, resolv.conf,
 	 * NSS): open/openat are added read-only by BWE_SC_OPEN_RDONLY */
-	"read", "readv", "pread64", "write", "writev", "close", "fstat",
-	"newfstatat", "stat", "lstat", "statx", "lseek", "fcntl", "dup",
-	"dup2", "dup3", "pipe", "pipe2", "eventfd2", "access", "faccessat",
-	"faccessat2", "readlink", "getdents64", "poll", "ppoll", "select",
-	"pselect6", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"read",
+	"readv",
+	"pread64",
+	"write",
+	"writev",
+	"close",
+	"fstat",
+	"newfstatat",
+	"stat",
+	"lstat",
+	"statx",
+	"lseek",
+	"fcntl",
+	"dup",
+	"dup2",
+	"dup3",
+	"pipe",
+	"pipe2",
+	"eventfd2",
+	"access",
+	"faccessat",
+	"faccessat2",
+	"readlink",
+	"getdents64",
+	"poll",
+	"ppoll",
+	"select",
+	"pselect6",
+	"epoll_create1",
+	"epoll_ctl",
+	"epoll_wait",
+	"epoll_pwait",
 	/* sockets: socket() is added for AF_INET, AF_INET6, AF_UNIX only */
-	"connect", "bind", "getsockname", "getpeername", "setsockopt",
-	"getsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
-	"recvmmsg", "shutdown", "socketpair",
+	"connect",
+	"bind",
+	"getsockname",
+	"getpeername",
+	"setsockopt",
+	"getsockopt",
+	"sendto",
+	"recvfrom",
+	"sendmsg",
+	"recvmsg",
+	"sendmmsg",
+	"recvmmsg",
+	"shutdown",
+	"socketpair",
 	NULL,
 };
 
@@ -94,8 +160,8 @@ struct answer {
 	struct bwe_wire_end end;
 };
 
-__attribute__((format(printf, 3, 4)))
-static void set_error(struct answer *a, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_error(struct answer *a, int err,
+							    const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
@@ -104,7 +170,7 @@ static void set_error(struct answer *a, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(a->r.error, sizeof(a->r.error), fmt, ap);
 	va_end(ap);
-	for (p = a->r.error; *p; p++)	/* the parent refuses control bytes */
+	for (p = a->r.error; *p; p++) /* the parent refuses control bytes */
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 }
@@ -115,11 +181,11 @@ struct ind {
 	struct bwe_prefix pfx;
 	__u32 line;
 	__s64 valid_until;
-	size_t id;		/* offset+1 into strs, 0 none */
+	size_t id; /* offset+1 into strs, 0 none */
 };
 
 struct dom {
-	size_t name;		/* offset into strs */
+	size_t name; /* offset into strs */
 	__u32 line;
 };
 
@@ -254,9 +320,12 @@ static void parsed_free(struct parsed *p)
 static const char *parse_error_text(int err)
 {
 	switch (err) {
-	case -EBADMSG: return "not a feed (HTML page or unparseable)";
-	case -EINVAL: return "format not recognised";
-	default: return strerror(-err);
+	case -EBADMSG:
+		return "not a feed (HTML page or unparseable)";
+	case -EINVAL:
+		return "format not recognised";
+	default:
+		return strerror(-err);
 	}
 }
 
@@ -295,7 +364,8 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 	sort_unique(&p);
 	for (i = 0; !err && i < p.n_inds; i++) {
 		struct bwe_job_ind ji = {
-			.pfx = p.inds[i].pfx, .line = p.inds[i].line,
+			.pfx = p.inds[i].pfx,
+			.line = p.inds[i].line,
 			.valid_until = p.inds[i].valid_until,
 			.id = p.inds[i].id ? p.strs + p.inds[i].id - 1 : NULL,
 		};
@@ -305,8 +375,7 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 			err = flush(w, false);
 	}
 	for (i = 0; !err && i < p.n_doms; i++) {
-		err = bwe_wire_put_domain(&w->out, a->job, p.strs + p.doms[i].name,
-					  p.doms[i].line);
+		err = bwe_wire_put_domain(&w->out, a->job, p.strs + p.doms[i].name, p.doms[i].line);
 		if (!err)
 			err = flush(w, false);
 	}
@@ -317,7 +386,7 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 	a->end.domains = p.n_doms;
 	a->end.rejects = p.n_rejs;
 	parsed_free(&p);
-	return err ? err : 1;	/* 1: RESULT already written */
+	return err ? err : 1; /* 1: RESULT already written */
 }
 
 /* ---- FETCH ---------------------------------------------------------------------- */
@@ -337,7 +406,7 @@ static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (f->len + n > f->req->max_bytes) {
 		f->too_big = true;
-		return 0;	/* abort */
+		return 0; /* abort */
 	}
 	if (f->len + n + 1 > f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 65536;
@@ -526,8 +595,7 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 	case BWE_JOB_RESOLVE: {
 		struct bwe_addr addrs[BWE_WIRE_ADDRS_MAX];
 
-		err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, req->job, &a.r,
-					 sizeof(a.r));
+		err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, req->job, &a.r, sizeof(a.r));
 		done = 1;
 		for (i = 0; !err && i < req->n_names; i++) {
 			struct bwe_job_answer ans;
@@ -547,8 +615,7 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 	if (err)
 		return err;
 	if (!done)
-		err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, req->job, &a.r,
-					 sizeof(a.r));
+		err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, req->job, &a.r, sizeof(a.r));
 	if (!err)
 		err = bwe_wire_put_frame(&w->out, BWE_WIRE_END, req->job, &a.end, sizeof(a.end));
 	return err ? err : flush(w, true);

@@ -37,11 +37,11 @@
 
 #include "sandbox.h"
 
-#define BWE_FEEDWORK_MAX_REDIRS		5
-#define BWE_FEEDWORK_CONNECT_TIMEOUT_S	10
+#define BWE_FEEDWORK_MAX_REDIRS	       5
+#define BWE_FEEDWORK_CONNECT_TIMEOUT_S 10
 
 struct bwe_feedwork_opts {
-	const char *user_agent;		/* NULL: "bwenforce" */
+	const char *user_agent; /* NULL: "bwenforce" */
 };
 
 /* The syscalls fetching, resolving and parsing need; nothing else. */

@@ -15,17 +15,17 @@
 
 #include "fwclient.h"
 
-#define READ_CHUNK	(64 * 1024)	/* bytes per read() */
-#define READS_PER_CALL	16		/* reads per on_readable, for fairness */
-#define REAP_POLL_MS	10		/* tick interval while a dead child is reaped */
-#define PARSE_BYTES_PER_S (1024 * 1024)	/* deadline of a PARSE: grace + len / this */
+#define READ_CHUNK	  (64 * 1024)	/* bytes per read() */
+#define READS_PER_CALL	  16		/* reads per on_readable, for fairness */
+#define REAP_POLL_MS	  10		/* tick interval while a dead child is reaped */
+#define PARSE_BYTES_PER_S (1024 * 1024) /* deadline of a PARSE: grace + len / this */
 
 struct job {
 	struct job *next;
 	void *ctx;
 	bool cancelled;
-	struct bwe_job_req exp;		/* no pointers: what the decoder expects */
-	struct bwe_wire_buf frames;	/* the encoded request */
+	struct bwe_job_req exp;	    /* no pointers: what the decoder expects */
+	struct bwe_wire_buf frames; /* the encoded request */
 };
 
 struct bwe_fwc {
@@ -37,13 +37,13 @@ struct bwe_fwc {
 	size_t queue_max;
 	struct job *head, *tail;
 	size_t queued;
-	struct job *cur;		/* in flight */
-	size_t cur_off;			/* bytes of cur->frames written */
+	struct job *cur; /* in flight */
+	size_t cur_off;	 /* bytes of cur->frames written */
 	__u64 cur_deadline;
 	__u32 next_id;
-	bool ending;			/* socket closed, child not reaped yet */
-	__u64 retry_at;			/* after a failed fork/exec setup */
-	unsigned int gen;		/* children started */
+	bool ending;	  /* socket closed, child not reaped yet */
+	__u64 retry_at;	  /* after a failed fork/exec setup */
+	unsigned int gen; /* children started */
 	/* epoll bookkeeping */
 	bool ep_reg;
 	unsigned int ep_gen;
@@ -75,8 +75,8 @@ static void complete(struct bwe_fwc *c, struct job *j, struct bwe_job_result *re
 	job_free(j);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void fail_cur(struct bwe_fwc *c, int status, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fail_cur(struct bwe_fwc *c, int status,
+							   const char *fmt, ...)
 {
 	struct bwe_job_result res = { 0 };
 	struct job *j = c->cur;
@@ -157,7 +157,8 @@ static void dispatch(struct bwe_fwc *c)
 	j->next = NULL;
 	if (bwe_wire_dec_expect(c->dec, &j->exp)) {
 		/* cannot happen: the decoder is idle between jobs */
-		struct bwe_job_result res = { .job = j->exp.job, .kind = j->exp.kind,
+		struct bwe_job_result res = { .job = j->exp.job,
+					      .kind = j->exp.kind,
 					      .status = -EPROTO };
 
 		snprintf(res.error, sizeof(res.error), "feed worker decoder not idle");
@@ -186,22 +187,22 @@ static int write_some(struct bwe_fwc *c)
 	int fd = bwe_sandbox_fd(c->sb);
 
 	while (c->cur && fd >= 0 && c->cur_off < c->cur->frames.len) {
-		ssize_t n = send(fd, c->cur->frames.p + c->cur_off,
-				 c->cur->frames.len - c->cur_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(fd, c->cur->frames.p + c->cur_off, c->cur->frames.len - c->cur_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				return 0;
-			lose_child(c, NULL);	/* EPIPE, ECONNRESET: it died */
+			lose_child(c, NULL); /* EPIPE, ECONNRESET: it died */
 			try_reap(c);
 			return 0;
 		}
 		c->cur_off += (size_t)n;
 	}
 	if (c->cur && c->cur_off == c->cur->frames.len && c->cur->frames.cap) {
-		bwe_wire_buf_free(&c->cur->frames);	/* sent; the memory can go */
+		bwe_wire_buf_free(&c->cur->frames); /* sent; the memory can go */
 		c->cur_off = 0;
 	}
 	return 0;
@@ -256,8 +257,7 @@ void bwe_fwc_free(struct bwe_fwc *c)
 	free(c);
 }
 
-int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_ctx,
-		   __u32 *job_id)
+int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_ctx, __u32 *job_id)
 {
 	struct bwe_job_req r;
 	struct job *j;
@@ -271,8 +271,8 @@ int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_c
 	    (!req->url || (strncmp(req->url, "http://", 7) && strncmp(req->url, "https://", 8)) ||
 	     !req->max_bytes || req->max_bytes > BWE_WIRE_BODY_MAX || !req->timeout_s))
 		return -EINVAL;
-	if (req->kind == BWE_JOB_PARSE && (req->body_len > BWE_WIRE_BODY_MAX ||
-					   (!req->body && req->body_len)))
+	if (req->kind == BWE_JOB_PARSE &&
+	    (req->body_len > BWE_WIRE_BODY_MAX || (!req->body && req->body_len)))
 		return -EINVAL;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -280,7 +280,7 @@ int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_c
 	r = *req;
 	r.job = c->next_id++;
 	if (!c->next_id)
-		c->next_id = 1;		/* 0 is never a job id */
+		c->next_id = 1; /* 0 is never a job id */
 	if (r.kind == BWE_JOB_PARSE && !r.body)
 		r.body = "";
 	err = bwe_wire_put_request(&j->frames, &r);
@@ -290,8 +290,12 @@ int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_c
 	}
 	j->ctx = job_ctx;
 	j->exp = (struct bwe_job_req){
-		.kind = r.kind, .job = r.job, .max_bytes = r.max_bytes,
-		.timeout_s = r.timeout_s, .body_len = r.body_len, .n_names = r.n_names,
+		.kind = r.kind,
+		.job = r.job,
+		.max_bytes = r.max_bytes,
+		.timeout_s = r.timeout_s,
+		.body_len = r.body_len,
+		.n_names = r.n_names,
 	};
 	if (c->tail)
 		c->tail->next = j;
@@ -371,7 +375,7 @@ static void consume(struct bwe_fwc *c, const char *p, size_t n)
 			struct job *j = c->cur;
 
 			if (!j || bwe_wire_dec_take_result(c->dec, &res))
-				return;	/* cannot happen: the decoder expected j */
+				return; /* cannot happen: the decoder expected j */
 			c->cur = NULL;
 			complete(c, j, &res);
 			dispatch(c);
@@ -419,7 +423,7 @@ int bwe_fwc_tick(struct bwe_fwc *c)
 		fail_cur(c, -ETIMEDOUT, "%s", why);
 	}
 	if (!c->ending && bwe_sandbox_running(c->sb) && bwe_sandbox_fd(c->sb) < 0)
-		c->ending = true;	/* killed elsewhere */
+		c->ending = true; /* killed elsewhere */
 	try_reap(c);
 	if (!bwe_sandbox_running(c->sb) && now >= bwe_sandbox_restart_at(c->sb) &&
 	    now >= c->retry_at)

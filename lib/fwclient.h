@@ -48,11 +48,12 @@
 #include "sandbox.h"
 #include "wire.h"
 
-#define BWE_FWC_QUEUE_MAX	1024	/* jobs waiting, default */
-#define BWE_FWC_GRACE_S		60	/* seconds a job may take beyond its own
+#define BWE_FWC_QUEUE_MAX 1024 /* jobs waiting, default */
+#define BWE_FWC_GRACE_S \
+	60		     /* seconds a job may take beyond its own
 					 * timeout before the child is killed */
-#define BWE_FWC_RESOLVE_S	10	/* seconds allowed per name resolved */
-#define BWE_FWC_ERR_MAX		(BWE_WIRE_ERR_MAX + 64)
+#define BWE_FWC_RESOLVE_S 10 /* seconds allowed per name resolved */
+#define BWE_FWC_ERR_MAX	  (BWE_WIRE_ERR_MAX + 64)
 
 /*
  * A job's end. res->job is the id submit returned; res->status 0 or
@@ -68,20 +69,20 @@ struct bwe_fwc_conf {
 	 * name defaults to "feed worker".
 	 */
 	struct bwe_sandbox_conf sandbox;
-	bwe_fwc_done_fn done;		/* required */
+	bwe_fwc_done_fn done; /* required */
 	void *cb_ctx;
-	unsigned int grace_s;		/* 0: BWE_FWC_GRACE_S */
-	size_t queue_max;		/* 0: BWE_FWC_QUEUE_MAX */
+	unsigned int grace_s; /* 0: BWE_FWC_GRACE_S */
+	size_t queue_max;     /* 0: BWE_FWC_QUEUE_MAX */
 };
 
 struct bwe_fwc_status {
-	pid_t pid;			/* 0: no child right now */
-	unsigned int restarts;		/* children started after the first */
-	__u64 restart_at_ms;		/* monotonic; when pid == 0 */
-	size_t queued;			/* jobs not yet sent */
-	bool busy;			/* a job is in flight */
-	__u64 jobs_ok, jobs_failed;	/* completed, status 0 / not 0 */
-	char last_error[BWE_FWC_ERR_MAX];	/* last death, garbage or
+	pid_t pid;			  /* 0: no child right now */
+	unsigned int restarts;		  /* children started after the first */
+	__u64 restart_at_ms;		  /* monotonic; when pid == 0 */
+	size_t queued;			  /* jobs not yet sent */
+	bool busy;			  /* a job is in flight */
+	__u64 jobs_ok, jobs_failed;	  /* completed, status 0 / not 0 */
+	char last_error[BWE_FWC_ERR_MAX]; /* last death, garbage or
 						 * time-out; "" none */
 };
 
@@ -97,8 +98,7 @@ void bwe_fwc_free(struct bwe_fwc *c);
  * *job_id when job_id is not NULL). -EINVAL: a request that cannot be
  * encoded (url not http(s), names too long, ...); -ENOSPC: queue full.
  */
-int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_ctx,
-		   __u32 *job_id);
+int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_ctx, __u32 *job_id);
 /*
  * Forget a job: queued, it is dropped; in flight, its result is read and
  * thrown away. No callback runs for it. -ENOENT: unknown or finished.

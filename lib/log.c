@@ -10,11 +10,11 @@
 
 #include "log.h"
 
-#define LOG_EXIT_FATAL 1	/* exit status of fatal()/fatalx() */
+#define LOG_EXIT_FATAL 1 /* exit status of fatal()/fatalx() */
 
 static int log_to_stderr = 1;
 static int log_verbose;
-static const char *log_ident;	/* NULL: program_invocation_short_name */
+static const char *log_ident; /* NULL: program_invocation_short_name */
 
 static const char *log_name(void)
 {
@@ -73,8 +73,8 @@ void logit(int pri, const char *fmt, ...)
  * Log fmt followed by ": strerror(err)". The message is formatted first so
  * that the suffix lands on the same line and in the same syslog record.
  */
-__attribute__((format(printf, 3, 0)))
-static void vlog_errno(int pri, int err, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vlog_errno(int pri, int err, const char *fmt,
+							     va_list ap)
 {
 	char *msg = NULL;
 

@@ -28,19 +28,15 @@ void log_setverbose(int verbose);
 int log_getverbose(void);
 
 /* pri is a syslog(3) priority (LOG_ERR, LOG_INFO, ...). */
-void logit(int pri, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void vlog(int pri, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+void logit(int pri, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vlog(int pri, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-void fatal(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-void fatalx(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif /* BWE_LOG_H */

@@ -18,8 +18,8 @@
 #include "dataplane.h"
 
 struct bwe_nc_entry {
-	struct bwe_prefix pfx;	/* host bits clear */
-	__u32 flags;		/* enum bwe_netclass_flag */
+	struct bwe_prefix pfx; /* host bits clear */
+	__u32 flags;	       /* enum bwe_netclass_flag */
 };
 
 struct bwe_ncset {

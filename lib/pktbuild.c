@@ -12,7 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/ip6.h>	/* struct ip6_frag: no UAPI struct for it */
+#include <netinet/ip6.h> /* struct ip6_frag: no UAPI struct for it */
 #include <stdbool.h>
 #include <string.h>
 
@@ -39,85 +39,91 @@ _Static_assert(PB_MAC_LEN == ETH_ALEN, "PB_MAC_LEN");
 
 /* 802.1Q/802.1ad tag after the TPID; the kernel's struct vlan_hdr is not UAPI. */
 struct pb_vlan_hdr {
-	__be16 h_vlan_TCI;			/* PCP(3) DEI(1) VID(12) */
-	__be16 h_vlan_encapsulated_proto;	/* next TPID or EtherType */
+	__be16 h_vlan_TCI;		  /* PCP(3) DEI(1) VID(12) */
+	__be16 h_vlan_encapsulated_proto; /* next TPID or EtherType */
 };
 _Static_assert(sizeof(struct pb_vlan_hdr) == 4, "pb_vlan_hdr size");
 
-#define PB_VLAN_VID_MASK	0x0fff	/* VID bits of the TCI */
+#define PB_VLAN_VID_MASK 0x0fff /* VID bits of the TCI */
 
-#define PB_IPV4_ADDR_LEN	4	/* bytes */
-#define PB_IPV6_ADDR_LEN	16	/* bytes */
-#define PB_IPV4_ID		0x1234	/* identification, host order */
-#define PB_IPV4_WORD		4	/* ihl unit, bytes */
-#define PB_IPV4_MF		0x2000	/* frag_off more-fragments bit, host order */
-#define PB_IPV4_IHL_MAX		0xf	/* ihl is a 4-bit field */
-_Static_assert(PB_IPV4_OPT_MAX + sizeof(struct iphdr) ==
-	       PB_IPV4_IHL_MAX * PB_IPV4_WORD, "IPv4 option room");
-#define PB_IPV6_VERSION		6
-#define PB_IPV6_HOP_LIMIT	64
-#define PB_IPV6_FRAG_ID		0x12345678	/* fragment identification, host order */
-#define PB_IPV6_FRAG_SHIFT	3	/* offset sits above 3 flag/reserved bits */
+#define PB_IPV4_ADDR_LEN 4	/* bytes */
+#define PB_IPV6_ADDR_LEN 16	/* bytes */
+#define PB_IPV4_ID	 0x1234 /* identification, host order */
+#define PB_IPV4_WORD	 4	/* ihl unit, bytes */
+#define PB_IPV4_MF	 0x2000 /* frag_off more-fragments bit, host order */
+#define PB_IPV4_IHL_MAX	 0xf	/* ihl is a 4-bit field */
+_Static_assert(PB_IPV4_OPT_MAX + sizeof(struct iphdr) == PB_IPV4_IHL_MAX * PB_IPV4_WORD,
+	       "IPv4 option room");
+#define PB_IPV6_VERSION	   6
+#define PB_IPV6_HOP_LIMIT  64
+#define PB_IPV6_FRAG_ID	   0x12345678 /* fragment identification, host order */
+#define PB_IPV6_FRAG_SHIFT 3	      /* offset sits above 3 flag/reserved bits */
 
-#define PB_L16_MAX		0xffff	/* largest IPv4 tot_len / IPv6 payload_len */
-#define PB_CSUM_ZERO_UDP	0xffff	/* a computed UDP sum of 0, as sent */
+#define PB_L16_MAX	 0xffff /* largest IPv4 tot_len / IPv6 payload_len */
+#define PB_CSUM_ZERO_UDP 0xffff /* a computed UDP sum of 0, as sent */
 
 /* IPv6 extension header sizing (RFC 8200, RFC 4302). */
-#define PB_EXT_UNIT		8	/* hdrlen unit and alignment, bytes */
-#define PB_EXT_MIN		8	/* HOP/ROUTING/DSTOPT/FRAG, bytes */
-#define PB_EXT_MAX		((0xff + 1) * PB_EXT_UNIT)	/* hdrlen is a __u8 */
-#define PB_AH_UNIT		4	/* AH hdrlen unit, bytes */
-#define PB_AH_HDRLEN_BIAS	2	/* AH hdrlen = len / 4 - 2 */
-#define PB_AH_MIN		16	/* 12-byte AH without ICV, rounded to 8 */
-#define PB_AH_MAX		1024	/* (0xff + 2) * 4 = 1028, rounded down to 8 */
-#define PB_AH_SPI		0x100	/* host order; SPIs 1..255 are reserved */
-#define PB_AH_SEQ		1
+#define PB_EXT_UNIT	  8			     /* hdrlen unit and alignment, bytes */
+#define PB_EXT_MIN	  8			     /* HOP/ROUTING/DSTOPT/FRAG, bytes */
+#define PB_EXT_MAX	  ((0xff + 1) * PB_EXT_UNIT) /* hdrlen is a __u8 */
+#define PB_AH_UNIT	  4			     /* AH hdrlen unit, bytes */
+#define PB_AH_HDRLEN_BIAS 2			     /* AH hdrlen = len / 4 - 2 */
+#define PB_AH_MIN	  16			     /* 12-byte AH without ICV, rounded to 8 */
+#define PB_AH_MAX	  1024			     /* (0xff + 2) * 4 = 1028, rounded down to 8 */
+#define PB_AH_SPI	  0x100			     /* host order; SPIs 1..255 are reserved */
+#define PB_AH_SEQ	  1
 /*
  * RFC 4727 experimental routing type: with segments left 0 every receiver
  * ignores an unknown type, and it asks for no address list (type 0 is
  * deprecated, RFC 5095, and dissectors expect addresses in it).
  */
-#define PB_RT_EXPERIMENT	253
+#define PB_RT_EXPERIMENT  253
 
 /* Options in HOP/DSTOPT: Pad1, PadN (RFC 8200 4.2) and a skippable filler. */
-#define PB_OPT_PAD1		0
-#define PB_OPT_PADN		1
-#define PB_OPT_TLV_HDR		2	/* type + length bytes of a TLV option */
-#define PB_OPT_PAD_MAX		7	/* receivers refuse longer runs of padding */
-#define PB_OPT_DATA_MAX		0xff	/* option data length is a __u8 */
+#define PB_OPT_PAD1	  0
+#define PB_OPT_PADN	  1
+#define PB_OPT_TLV_HDR	  2    /* type + length bytes of a TLV option */
+#define PB_OPT_PAD_MAX	  7    /* receivers refuse longer runs of padding */
+#define PB_OPT_DATA_MAX	  0xff /* option data length is a __u8 */
 /*
  * RFC 4727 experimental option type: action bits 00 ("skip over this
  * option"), so receivers ignore it; fills stretches too long for padding.
  */
-#define PB_OPT_EXPERIMENT	0x1e
+#define PB_OPT_EXPERIMENT 0x1e
 
 /* TCP: a plain ACK segment, header without options. */
-#define PB_TCP_SEQ		1000	/* host order */
-#define PB_TCP_ACK_SEQ		2000	/* host order */
-#define PB_TCP_WINDOW		0xffff	/* bytes, host order */
-#define PB_TCP_DOFF_UNIT	4	/* doff unit, bytes */
+#define PB_TCP_SEQ	 1000	/* host order */
+#define PB_TCP_ACK_SEQ	 2000	/* host order */
+#define PB_TCP_WINDOW	 0xffff /* bytes, host order */
+#define PB_TCP_DOFF_UNIT 4	/* doff unit, bytes */
 
-#define PB_SMAC_DEFAULT	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }
-#define PB_DMAC_DEFAULT	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 }
+#define PB_SMAC_DEFAULT \
+	{ \
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01 \
+	}
+#define PB_DMAC_DEFAULT \
+	{ \
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x02 \
+	}
 
 /* Everything pb_build() needs, validated; sizes in bytes. */
 struct pb_layout {
-	int family;			/* AF_INET, AF_INET6, AF_UNSPEC (non-IP) */
-	size_t alen;			/* address length */
-	__u8 saddr[PB_IPV6_ADDR_LEN];	/* network order */
-	__u8 daddr[PB_IPV6_ADDR_LEN];	/* network order */
-	__u8 proto;			/* resolved IPPROTO_* */
-	bool later_frag;		/* frag_offset != 0: no L4 header */
-	__u16 tpid[PB_VLAN_MAX];	/* host order, resolved defaults */
-	__u16 l2_proto;			/* EtherType after the tags, host order */
-	size_t l2_len;			/* Ethernet + tags */
-	size_t l3_len;			/* IPv4 with options / IPv6 fixed header */
-	int next;			/* extension headers, listed + added frag */
+	int family;		      /* AF_INET, AF_INET6, AF_UNSPEC (non-IP) */
+	size_t alen;		      /* address length */
+	__u8 saddr[PB_IPV6_ADDR_LEN]; /* network order */
+	__u8 daddr[PB_IPV6_ADDR_LEN]; /* network order */
+	__u8 proto;		      /* resolved IPPROTO_* */
+	bool later_frag;	      /* frag_offset != 0: no L4 header */
+	__u16 tpid[PB_VLAN_MAX];      /* host order, resolved defaults */
+	__u16 l2_proto;		      /* EtherType after the tags, host order */
+	size_t l2_len;		      /* Ethernet + tags */
+	size_t l3_len;		      /* IPv4 with options / IPv6 fixed header */
+	int next;		      /* extension headers, listed + added frag */
 	__u8 ext_type[PB_V6EXT_MAX + 1];
 	size_t ext_len[PB_V6EXT_MAX + 1];
 	size_t ext_total;
-	size_t l4_len;			/* 0 when there is no L4 header */
-	size_t total;			/* whole frame */
+	size_t l4_len; /* 0 when there is no L4 header */
+	size_t total;  /* whole frame */
 };
 
 static bool mac_is_zero(const __u8 *mac)
@@ -144,7 +150,7 @@ static int layout_addrs(const struct pb_spec *s, struct pb_layout *lo)
 		if (inet_pton(f, s->src, lo->saddr) != 1)
 			continue;
 		if (inet_pton(f, s->dst, lo->daddr) != 1)
-			return -EINVAL;	/* mixed families or bad text */
+			return -EINVAL; /* mixed families or bad text */
 		lo->family = f;
 		lo->alen = f == AF_INET ? PB_IPV4_ADDR_LEN : PB_IPV6_ADDR_LEN;
 		return 0;
@@ -163,8 +169,8 @@ static int layout_l2(const struct pb_spec *s, struct pb_layout *lo)
 			return -EINVAL;
 		lo->tpid[i] = s->vlan_tpid[i];
 		if (!lo->tpid[i])
-			lo->tpid[i] = (s->nvlan == PB_VLAN_MAX && i == 0) ?
-				      PB_VLAN_8021AD : PB_VLAN_8021Q;
+			lo->tpid[i] = (s->nvlan == PB_VLAN_MAX && i == 0) ? PB_VLAN_8021AD
+									  : PB_VLAN_8021Q;
 	}
 	lo->l2_len = ETH_HLEN + s->nvlan * sizeof(struct pb_vlan_hdr);
 
@@ -216,8 +222,7 @@ static int layout_l3(const struct pb_spec *s, struct pb_layout *lo)
 	lo->later_frag = s->frag_offset != 0;
 
 	if (lo->family == AF_INET) {
-		if (s->nv6ext || s->ipv4_optlen < 0 ||
-		    s->ipv4_optlen > PB_IPV4_OPT_MAX ||
+		if (s->nv6ext || s->ipv4_optlen < 0 || s->ipv4_optlen > PB_IPV4_OPT_MAX ||
 		    s->ipv4_optlen % PB_IPV4_WORD)
 			return -EINVAL;
 		lo->l3_len = sizeof(struct iphdr) + s->ipv4_optlen;
@@ -269,7 +274,7 @@ static int layout_l4(const struct pb_spec *s, struct pb_layout *lo)
 		lo->l4_len = sizeof(struct icmp6hdr);
 		break;
 	default:
-		lo->l4_len = 0;	/* opaque protocol: payload only */
+		lo->l4_len = 0; /* opaque protocol: payload only */
 		break;
 	}
 	return 0;
@@ -290,8 +295,7 @@ static int pb_layout(const struct pb_spec *s, struct pb_layout *lo)
 		return err;
 
 	if (lo->family == AF_UNSPEC) {
-		if (s->proto || s->ipv4_optlen || s->nv6ext ||
-		    s->frag_offset || s->more_fragments)
+		if (s->proto || s->ipv4_optlen || s->nv6ext || s->frag_offset || s->more_fragments)
 			return -EINVAL;
 		lo->total = lo->l2_len + s->payload;
 		return 0;
@@ -309,8 +313,7 @@ static int pb_layout(const struct pb_spec *s, struct pb_layout *lo)
 		ip_len_field += lo->l3_len;
 	if (ip_len_field > PB_L16_MAX)
 		return -EINVAL;
-	lo->total = lo->l2_len + lo->l3_len + lo->ext_total + lo->l4_len +
-		    s->payload;
+	lo->total = lo->l2_len + lo->l3_len + lo->ext_total + lo->l4_len + s->payload;
 	return 0;
 }
 
@@ -348,8 +351,7 @@ static __u64 csum_pseudo(const struct pb_layout *lo, size_t l4_seg_len)
 	return sum + lo->proto + l4_seg_len;
 }
 
-static void put_l2(const struct pb_spec *s, const struct pb_layout *lo,
-		   __u8 *buf)
+static void put_l2(const struct pb_spec *s, const struct pb_layout *lo, __u8 *buf)
 {
 	static const __u8 smac_def[ETH_ALEN] = PB_SMAC_DEFAULT;
 	static const __u8 dmac_def[ETH_ALEN] = PB_DMAC_DEFAULT;
@@ -365,9 +367,8 @@ static void put_l2(const struct pb_spec *s, const struct pb_layout *lo,
 	for (i = 0; i < s->nvlan; i++) {
 		struct pb_vlan_hdr tag = {
 			.h_vlan_TCI = htons(s->vlan_id[i] & PB_VLAN_VID_MASK),
-			.h_vlan_encapsulated_proto = htons(i + 1 < s->nvlan ?
-							   lo->tpid[i + 1] :
-							   lo->l2_proto),
+			.h_vlan_encapsulated_proto =
+				htons(i + 1 < s->nvlan ? lo->tpid[i + 1] : lo->l2_proto),
 		};
 
 		memcpy(buf + off, &tag, sizeof(tag));
@@ -375,16 +376,14 @@ static void put_l2(const struct pb_spec *s, const struct pb_layout *lo,
 	}
 }
 
-static void put_ipv4(const struct pb_spec *s, const struct pb_layout *lo,
-		     __u8 *buf)
+static void put_ipv4(const struct pb_spec *s, const struct pb_layout *lo, __u8 *buf)
 {
 	struct iphdr ip = {
 		.version = IPVERSION,
 		.ihl = lo->l3_len / PB_IPV4_WORD,
 		.tot_len = htons(lo->l3_len + lo->l4_len + s->payload),
 		.id = htons(PB_IPV4_ID),
-		.frag_off = htons(s->frag_offset |
-				  (s->more_fragments ? PB_IPV4_MF : 0)),
+		.frag_off = htons(s->frag_offset | (s->more_fragments ? PB_IPV4_MF : 0)),
 		.ttl = IPDEFTTL,
 		.protocol = lo->proto,
 	};
@@ -419,14 +418,13 @@ static void fill_tlv_options(__u8 *p, size_t rem)
 			if (data > PB_OPT_DATA_MAX)
 				data = PB_OPT_DATA_MAX;
 		}
-		p[1] = data;	/* data bytes stay zero */
+		p[1] = data; /* data bytes stay zero */
 		p += PB_OPT_TLV_HDR + data;
 		rem -= PB_OPT_TLV_HDR + data;
 	}
 }
 
-static void put_ext(const struct pb_spec *s, __u8 type, size_t len,
-		    __u8 nexthdr, __u8 *buf)
+static void put_ext(const struct pb_spec *s, __u8 type, size_t len, __u8 nexthdr, __u8 *buf)
 {
 	switch (type) {
 	case PB_EXT_FRAG: {
@@ -437,7 +435,7 @@ static void put_ext(const struct pb_spec *s, __u8 type, size_t len,
 		};
 
 		if (s->more_fragments)
-			fh.ip6f_offlg |= IP6F_MORE_FRAG;	/* network order mask */
+			fh.ip6f_offlg |= IP6F_MORE_FRAG; /* network order mask */
 		memcpy(buf, &fh, sizeof(fh));
 		break;
 	}
@@ -449,7 +447,7 @@ static void put_ext(const struct pb_spec *s, __u8 type, size_t len,
 			.seq_no = htonl(PB_AH_SEQ),
 		};
 
-		memcpy(buf, &ah, sizeof(ah));	/* ICV stays zero */
+		memcpy(buf, &ah, sizeof(ah)); /* ICV stays zero */
 		break;
 	}
 	case PB_EXT_ROUTING: {
@@ -457,13 +455,13 @@ static void put_ext(const struct pb_spec *s, __u8 type, size_t len,
 			.nexthdr = nexthdr,
 			.hdrlen = len / PB_EXT_UNIT - 1,
 			.type = PB_RT_EXPERIMENT,
-			.segments_left = 0,	/* so the type is ignored */
+			.segments_left = 0, /* so the type is ignored */
 		};
 
 		memcpy(buf, &rt, sizeof(rt));
 		break;
 	}
-	default: {	/* HOP, DSTOPT: layout_l3() admitted nothing else */
+	default: { /* HOP, DSTOPT: layout_l3() admitted nothing else */
 		struct ipv6_opt_hdr oh = {
 			.nexthdr = nexthdr,
 			.hdrlen = len / PB_EXT_UNIT - 1,
@@ -476,8 +474,7 @@ static void put_ext(const struct pb_spec *s, __u8 type, size_t len,
 	}
 }
 
-static void put_ipv6(const struct pb_spec *s, const struct pb_layout *lo,
-		     __u8 *buf)
+static void put_ipv6(const struct pb_spec *s, const struct pb_layout *lo, __u8 *buf)
 {
 	struct ipv6hdr ip6 = {
 		.version = PB_IPV6_VERSION,
@@ -500,8 +497,7 @@ static void put_ipv6(const struct pb_spec *s, const struct pb_layout *lo,
 }
 
 /* L4 header at buf, payload already in place after it. */
-static void put_l4(const struct pb_spec *s, const struct pb_layout *lo,
-		   __u8 *buf)
+static void put_l4(const struct pb_spec *s, const struct pb_layout *lo, __u8 *buf)
 {
 	size_t seg = lo->l4_len + s->payload;
 	size_t check_off;
@@ -546,7 +542,7 @@ static void put_l4(const struct pb_spec *s, const struct pb_layout *lo,
 
 		memcpy(buf, &ih, sizeof(ih));
 		check_off = offsetof(struct icmphdr, checksum);
-		break;	/* ICMPv4: no pseudo-header */
+		break; /* ICMPv4: no pseudo-header */
 	}
 	case IPPROTO_ICMPV6: {
 		struct icmp6hdr ih6 = {
@@ -561,7 +557,7 @@ static void put_l4(const struct pb_spec *s, const struct pb_layout *lo,
 		break;
 	}
 	default:
-		return;	/* opaque protocol, no header */
+		return; /* opaque protocol, no header */
 	}
 
 	check = htons(csum_fold(csum_add(sum, buf, seg)));

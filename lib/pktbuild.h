@@ -60,47 +60,48 @@
 
 /* bytes: buffer size for test frames; larger frames (IP length up to 65535)
  * build into larger buffers, pb_build() only checks against len */
-#define BWE_PKT_MAX	2048
-#define PB_VLAN_MAX	2	/* VLAN tags: outer + inner */
-#define PB_V6EXT_MAX	8	/* IPv6 extension headers listed in a spec */
-#define PB_IPV4_OPT_MAX	40	/* bytes of IPv4 options (ihl 15) */
-#define PB_FRAG_OFF_MAX	0x1fff	/* fragment offset, 8-octet units */
-#define PB_MAC_LEN	6	/* bytes in an Ethernet address */
+#define BWE_PKT_MAX	  2048
+#define PB_VLAN_MAX	  2	 /* VLAN tags: outer + inner */
+#define PB_V6EXT_MAX	  8	 /* IPv6 extension headers listed in a spec */
+#define PB_IPV4_OPT_MAX	  40	 /* bytes of IPv4 options (ihl 15) */
+#define PB_FRAG_OFF_MAX	  0x1fff /* fragment offset, 8-octet units */
+#define PB_MAC_LEN	  6	 /* bytes in an Ethernet address */
 /* entries pb_boundaries() can produce: L2, L3, listed + added frag, L4 */
 #define PB_BOUNDARIES_MAX (2 + PB_V6EXT_MAX + 1 + 1)
 
 /* Payload fill pattern: byte i of the payload. */
-#define PB_PAYLOAD_BYTE(i) ((__u8)((i) & 0xff))
+#define PB_PAYLOAD_BYTE(i) ((__u8)((i)&0xff))
 
 enum { PB_VLAN_8021Q = 0x8100, PB_VLAN_8021AD = 0x88a8 };
 
 /* IPv6 extension header types, the IPPROTO_* value of each. */
 enum pb_v6ext {
-	PB_EXT_HOP = 0,		/* Hop-by-Hop options, 8..2048 bytes */
-	PB_EXT_ROUTING = 43,	/* Routing, 8..2048 bytes */
-	PB_EXT_FRAG = 44,	/* Fragment, always 8 bytes */
-	PB_EXT_DSTOPT = 60,	/* Destination options, 8..2048 bytes */
-	PB_EXT_AH = 51,		/* Authentication header, 16..1024 bytes */
+	PB_EXT_HOP = 0,	     /* Hop-by-Hop options, 8..2048 bytes */
+	PB_EXT_ROUTING = 43, /* Routing, 8..2048 bytes */
+	PB_EXT_FRAG = 44,    /* Fragment, always 8 bytes */
+	PB_EXT_DSTOPT = 60,  /* Destination options, 8..2048 bytes */
+	PB_EXT_AH = 51,	     /* Authentication header, 16..1024 bytes */
 };
 
 struct pb_spec {
-	const char *src, *dst;	/* IPv4 or IPv6 text (same family); NULL => non-IP frame */
-	__u8 proto;		/* IPPROTO_*; 0 => ICMP of the family */
-	__u16 sport, dport;	/* host order; ICMP: echo identifier / sequence */
-	__u16 payload;		/* bytes after the L4 header, PB_PAYLOAD_BYTE pattern */
-	__u16 ethertype;	/* host order; non-IP frames only (ETH_P_ARP, 0x88cc LLDP); else 0 */
-	int nvlan;		/* 0, 1 or 2 tags */
-	__u16 vlan_tpid[PB_VLAN_MAX];	/* host order, outer first; 0 => 0x88a8 outer +
+	const char *src, *dst; /* IPv4 or IPv6 text (same family); NULL => non-IP frame */
+	__u8 proto;	       /* IPPROTO_*; 0 => ICMP of the family */
+	__u16 sport, dport;    /* host order; ICMP: echo identifier / sequence */
+	__u16 payload;	       /* bytes after the L4 header, PB_PAYLOAD_BYTE pattern */
+	__u16 ethertype;       /* host order; non-IP frames only (ETH_P_ARP, 0x88cc LLDP); else 0 */
+	int nvlan;	       /* 0, 1 or 2 tags */
+	__u16 vlan_tpid[PB_VLAN_MAX]; /* host order, outer first; 0 => 0x88a8 outer +
 					 * 0x8100 inner for 2 tags, 0x8100 for 1 */
-	__u16 vlan_id[PB_VLAN_MAX];	/* 0..4095, outer first */
-	int ipv4_optlen;	/* bytes of IPv4 options: multiple of 4, <= 40 */
-	int nv6ext;		/* IPv6 extension headers, 0..PB_V6EXT_MAX, in order */
-	__u8 v6ext[PB_V6EXT_MAX];	/* enum pb_v6ext */
-	int v6ext_len[PB_V6EXT_MAX];	/* bytes of each, multiple of 8; 0 => minimum
+	__u16 vlan_id[PB_VLAN_MAX];   /* 0..4095, outer first */
+	int ipv4_optlen;	      /* bytes of IPv4 options: multiple of 4, <= 40 */
+	int nv6ext;		      /* IPv6 extension headers, 0..PB_V6EXT_MAX, in order */
+	__u8 v6ext[PB_V6EXT_MAX];     /* enum pb_v6ext */
+	int v6ext_len[PB_V6EXT_MAX];  /* bytes of each, multiple of 8; 0 => minimum
 					 * (8, AH 16); ignored for FRAG (always 8) */
-	__u16 frag_offset;	/* 8-octet units; non-zero => later fragment */
-	int more_fragments;	/* set MF (v4) / M (v6 fragment header) */
-	__u8 smac[PB_MAC_LEN], dmac[PB_MAC_LEN];	/* all zero => 02:00:00:00:00:01 / 02:00:00:00:00:02 */
+	__u16 frag_offset;	      /* 8-octet units; non-zero => later fragment */
+	int more_fragments;	      /* set MF (v4) / M (v6 fragment header) */
+	__u8 smac[PB_MAC_LEN],
+		dmac[PB_MAC_LEN]; /* all zero => 02:00:00:00:00:01 / 02:00:00:00:00:02 */
 };
 
 /*

@@ -107,7 +107,7 @@ int bwe_proto_recv(int fd, size_t max, int timeout_ms, struct json_object **out)
 		return err;
 	}
 	buf[len] = '\0';
-	if (strlen(buf) != len) {	/* a NUL inside the message */
+	if (strlen(buf) != len) { /* a NUL inside the message */
 		free(buf);
 		return -EBADMSG;
 	}

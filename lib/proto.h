@@ -49,11 +49,11 @@
 #include <linux/types.h>
 #include <json-c/json.h>
 
-#define BWE_PROTO_REQ_MAX   (64 * 1024)	/* bytes of one request */
-#define BWE_PROTO_REPLY_MAX (64 * 1024 * 1024) /* bytes of one reply */
-#define BWE_PROTO_HDR_LEN   4		/* big-endian length prefix */
-#define BWE_PROTO_TIMEOUT_MS 10000	/* a client gives up after this */
-#define BWE_SOCKET_DEFAULT  "/run/bwenforce/bwctld.sock"
+#define BWE_PROTO_REQ_MAX    (64 * 1024)	/* bytes of one request */
+#define BWE_PROTO_REPLY_MAX  (64 * 1024 * 1024) /* bytes of one reply */
+#define BWE_PROTO_HDR_LEN    4			/* big-endian length prefix */
+#define BWE_PROTO_TIMEOUT_MS 10000		/* a client gives up after this */
+#define BWE_SOCKET_DEFAULT   "/run/bwenforce/bwctld.sock"
 
 enum bwe_proto_status {
 	BWE_ST_OK = 0,

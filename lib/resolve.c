@@ -26,16 +26,16 @@
 
 #include "resolve.h"
 
-#define QUOTE_MAX      64	/* bytes of an argument quoted in a reason */
-#define MAC_SHAPE_LEN  17	/* "aa:bb:cc:dd:ee:ff" */
-#define MAC_SEP_STRIDE 3	/* a separator every third character */
-#define QUAD_LABELS    4	/* a.b.c.d */
+#define QUOTE_MAX      64 /* bytes of an argument quoted in a reason */
+#define MAC_SHAPE_LEN  17 /* "aa:bb:cc:dd:ee:ff" */
+#define MAC_SEP_STRIDE 3  /* a separator every third character */
+#define QUAD_LABELS    4  /* a.b.c.d */
 #define PLIST_MIN_CAP  4
 
 /* ---- reasons ------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4)))
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void why_set(char *why, size_t whylen, const char *fmt,
+							  ...)
 {
 	va_list ap;
 
@@ -198,7 +198,7 @@ bool bwe_looks_like_hostname(const char *s)
 	const char *last = s;
 
 	if (len && s[len - 1] == '.')
-		len--;		/* fully qualified: "host.example." */
+		len--; /* fully qualified: "host.example." */
 	if (!len || len > BWE_HOSTNAME_MAX)
 		return false;
 	while (i < len) {
@@ -216,9 +216,9 @@ bool bwe_looks_like_hostname(const char *s)
 			return false;
 		i += n;
 		if (i < len) {
-			i++;	/* the dot */
+			i++; /* the dot */
 			if (i == len)
-				return false;	/* "a..": empty label */
+				return false; /* "a..": empty label */
 		}
 	}
 	/* RFC 3696 2: a top-level label is never all digits */
@@ -228,13 +228,11 @@ bool bwe_looks_like_hostname(const char *s)
 /* ---- literal addresses and CIDRs --------------------------------------------- */
 
 /* "refusing /0: ..." for a /0 of either family. */
-static void why_zero(char *why, size_t whylen, const char *q,
-		     const struct bwe_prefix *p)
+static void why_zero(char *why, size_t whylen, const char *q, const struct bwe_prefix *p)
 {
 	bool v4 = bwe_addr_is_v4(&p->addr) && p->plen >= BWE_V4_MAPPED_PLEN;
 
-	why_set(why, whylen, "refusing /0: %s would cover every IPv%c address",
-		q, v4 ? '4' : '6');
+	why_set(why, whylen, "refusing /0: %s would cover every IPv%c address", q, v4 ? '4' : '6');
 }
 
 /* The address before the '/' parses, so the length is what is wrong. */
@@ -255,8 +253,8 @@ static bool bad_length_only(const char *arg)
 	return bwe_addr_parse(head, &a) == 0;
 }
 
-static int resolve_literal(const char *arg, unsigned int flags, struct plist *l,
-			   char *why, size_t whylen)
+static int resolve_literal(const char *arg, unsigned int flags, struct plist *l, char *why,
+			   size_t whylen)
 {
 	char q[QUOTE_MAX + 8], net[BWE_PREFIX_STRLEN];
 	struct bwe_prefix p, loose;
@@ -269,8 +267,8 @@ static int resolve_literal(const char *arg, unsigned int flags, struct plist *l,
 				why_zero(why, whylen, q, &loose);
 			} else {
 				bwe_prefix_fmt(&loose, net, sizeof(net));
-				why_set(why, whylen,
-					"%s has host bits set (did you mean %s?)", q, net);
+				why_set(why, whylen, "%s has host bits set (did you mean %s?)", q,
+					net);
 			}
 		} else if (bad_length_only(arg)) {
 			why_set(why, whylen,
@@ -314,7 +312,7 @@ static int nl_errno(int nlerr)
 
 static bool is_v6_link_local(const struct bwe_addr *a)
 {
-	return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80;	/* fe80::/10 */
+	return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80; /* fe80::/10 */
 }
 
 /* nl_addr (AF_INET or AF_INET6) -> bwe_addr; false for anything else. */
@@ -343,8 +341,7 @@ static bool nl_to_bwe_addr(struct nl_addr *na, struct bwe_addr *a)
 	}
 }
 
-static int resolve_mac(const __u8 mac[BWE_MAC_LEN], struct plist *l,
-		       char *why, size_t whylen)
+static int resolve_mac(const __u8 mac[BWE_MAC_LEN], struct plist *l, char *why, size_t whylen)
 {
 	char mtext[BWE_MAC_STRLEN];
 	struct nl_cache *cache = NULL;
@@ -363,8 +360,8 @@ static int resolve_mac(const __u8 mac[BWE_MAC_LEN], struct plist *l,
 	if (!err)
 		err = rtnl_neigh_alloc_cache(sk, &cache);
 	if (err) {
-		why_set(why, whylen, "cannot read the neighbour table for %s: %s",
-			mtext, nl_geterror(err));
+		why_set(why, whylen, "cannot read the neighbour table for %s: %s", mtext,
+			nl_geterror(err));
 		err = nl_errno(err);
 		goto out;
 	}
@@ -430,12 +427,11 @@ static int gai_errno(int rc)
 	}
 }
 
-static int resolve_name(const char *arg, struct plist *l, char *why,
-			size_t whylen)
+static int resolve_name(const char *arg, struct plist *l, char *why, size_t whylen)
 {
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,	/* one answer per address */
+		.ai_socktype = SOCK_STREAM, /* one answer per address */
 	};
 	struct addrinfo *res = NULL, *ai;
 	char q[QUOTE_MAX + 8];
@@ -485,8 +481,8 @@ static int resolve_name(const char *arg, struct plist *l, char *why,
 
 /* ---- entry point ------------------------------------------------------------ */
 
-int bwe_resolve_host(const char *arg, unsigned int flags,
-		     struct bwe_prefix **out, char *why, size_t whylen)
+int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **out, char *why,
+		     size_t whylen)
 {
 	struct plist l = { 0 };
 	char q[QUOTE_MAX + 8];
@@ -506,8 +502,7 @@ int bwe_resolve_host(const char *arg, unsigned int flags,
 		err = resolve_literal(arg, flags, &l, why, whylen);
 	} else if (!bwe_mac_parse(arg, mac)) {
 		if (!(flags & BWE_RES_NAMES)) {
-			why_set(why, whylen, "%s is a MAC address, not %s", q,
-				kinds_text(flags));
+			why_set(why, whylen, "%s is a MAC address, not %s", q, kinds_text(flags));
 			return -EINVAL;
 		}
 		err = resolve_mac(mac, &l, why, whylen);

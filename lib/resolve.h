@@ -38,13 +38,13 @@
 #include "addr.h"
 
 enum bwe_resolve_flag {
-	BWE_RES_CIDR_OK = 1 << 0,	/* accept networks, not only hosts */
-	BWE_RES_NAMES   = 1 << 1,	/* MAC and host name lookups allowed */
-	BWE_RES_ZERO_OK = 1 << 2,	/* accept 0.0.0.0/0 and ::/0 */
+	BWE_RES_CIDR_OK = 1 << 0, /* accept networks, not only hosts */
+	BWE_RES_NAMES = 1 << 1,	  /* MAC and host name lookups allowed */
+	BWE_RES_ZERO_OK = 1 << 2, /* accept 0.0.0.0/0 and ::/0 */
 };
 
-#define BWE_HOSTNAME_MAX 253	/* bytes of a host name, final '.' excluded */
-#define BWE_LABEL_MAX    63	/* bytes of one label */
+#define BWE_HOSTNAME_MAX 253 /* bytes of a host name, final '.' excluded */
+#define BWE_LABEL_MAX	 63  /* bytes of one label */
 
 /*
  * Resolve a HOST argument to prefixes. Returns the count (>= 1) with *out
@@ -56,8 +56,8 @@ enum bwe_resolve_flag {
  *   -EAGAIN  the name server did not answer (try again later);
  *   -errno   any other failure (netlink, memory).
  */
-int bwe_resolve_host(const char *arg, unsigned int flags,
-		     struct bwe_prefix **out, char *why, size_t whylen);
+int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **out, char *why,
+		     size_t whylen);
 
 /* True when s is an RFC 1123 host name as described above. */
 bool bwe_looks_like_hostname(const char *s);

@@ -24,14 +24,14 @@
 
 #include "sandbox.h"
 
-#define CAP_PROBE_MAX	64	/* capability numbers tried for the bounding set */
-#define ENV_MAX		16	/* variables passed to the child */
+#define CAP_PROBE_MAX 64 /* capability numbers tried for the bounding set */
+#define ENV_MAX	      16 /* variables passed to the child */
 
 /* Variables the child may see; everything else of root's environment stays. */
 static const char *const env_keep[] = {
-	"PATH", "TZ", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-	"no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "RES_OPTIONS", "BWE_SECCOMP",
-	NULL,
+	"PATH",	       "TZ",	      "http_proxy", "https_proxy", "HTTP_PROXY",
+	"HTTPS_PROXY", "no_proxy",    "NO_PROXY",   "all_proxy",   "ALL_PROXY",
+	"RES_OPTIONS", "BWE_SECCOMP", NULL,
 };
 
 struct bwe_sandbox {
@@ -40,8 +40,8 @@ struct bwe_sandbox {
 	gid_t gid;
 	unsigned int backoff_min_ms, backoff_max_ms;
 	bool quiet;
-	pid_t pid;		/* 0: none */
-	int fd;			/* parent's end, -1: none */
+	pid_t pid; /* 0: none */
+	int fd;	   /* parent's end, -1: none */
 	__u64 started_ms, restart_at_ms;
 	unsigned int starts, failures;
 	char kill_why[BWE_SANDBOX_WHY_MAX];
@@ -77,7 +77,7 @@ int bwe_sandbox_new(const struct bwe_sandbox_conf *conf, struct bwe_sandbox **ou
 	if (!pw)
 		return errno ? -errno : -ENOENT;
 	if (!pw->pw_uid || !pw->pw_gid)
-		return -EPERM;	/* a sandbox as root is no sandbox */
+		return -EPERM; /* a sandbox as root is no sandbox */
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;
@@ -165,7 +165,7 @@ static void drop_cap_sets(void)
 	for (cap = 0; cap < CAP_PROBE_MAX; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
 			if (errno == EINVAL)
-				break;	/* past the kernel's last capability */
+				break; /* past the kernel's last capability */
 			_exit(BWE_SANDBOX_EXIT_CAPS);
 		}
 }
@@ -181,8 +181,8 @@ static void clear_caps(void)
 		_exit(BWE_SANDBOX_EXIT_CAPS);
 }
 
-__attribute__((noreturn))
-static void child_exec(const struct bwe_sandbox *sb, int sock, char **envp)
+__attribute__((noreturn)) static void child_exec(const struct bwe_sandbox *sb, int sock,
+						 char **envp)
 {
 	sigset_t none;
 	int null, s;
@@ -197,8 +197,7 @@ static void child_exec(const struct bwe_sandbox *sb, int sock, char **envp)
 		_exit(BWE_SANDBOX_EXIT_FDS);
 	if ((sb->quiet || fcntl(STDERR_FILENO, F_GETFD) < 0) && dup2(null, STDERR_FILENO) < 0)
 		_exit(BWE_SANDBOX_EXIT_FDS);
-	if (dup2(s, BWE_SANDBOX_FD) < 0 ||
-	    close_range(BWE_SANDBOX_FD + 1, ~0U, 0))
+	if (dup2(s, BWE_SANDBOX_FD) < 0 || close_range(BWE_SANDBOX_FD + 1, ~0U, 0))
 		_exit(BWE_SANDBOX_EXIT_FDS);
 
 	drop_cap_sets();
@@ -309,8 +308,10 @@ void bwe_sandbox_describe(int st, char *why, size_t len)
 		int sig = WTERMSIG(st);
 
 		snprintf(why, len, "killed by signal %d (%s)%s", sig,
-			 sig == SIGSYS ? "seccomp violation" : sigabbrev_np(sig) ?
-			 sigabbrev_np(sig) : "?", WCOREDUMP(st) ? ", core dumped" : "");
+			 sig == SIGSYS	     ? "seccomp violation"
+			 : sigabbrev_np(sig) ? sigabbrev_np(sig)
+					     : "?",
+			 WCOREDUMP(st) ? ", core dumped" : "");
 	} else {
 		snprintf(why, len, "wait status 0x%x", (unsigned int)st);
 	}
@@ -340,7 +341,7 @@ int bwe_sandbox_reap(struct bwe_sandbox *sb, char *why, size_t len)
 	sb->pid = 0;
 	now = bwe_sandbox_now_ms();
 	if (now - sb->started_ms >= sb->backoff_max_ms)
-		sb->failures = 0;	/* it had been stable */
+		sb->failures = 0; /* it had been stable */
 	sb->failures++;
 	delay = (__u64)sb->backoff_min_ms << (sb->failures < 20 ? sb->failures - 1 : 19);
 	if (delay > sb->backoff_max_ms)
@@ -373,7 +374,7 @@ static int add_rule(scmp_filter_ctx ctx, __u32 action, const char *name, unsigne
 	int nr = seccomp_syscall_resolve_name(name);
 
 	if (nr == __NR_SCMP_ERROR)
-		return 0;	/* not on this architecture */
+		return 0; /* not on this architecture */
 	return seccomp_rule_add_array(ctx, action, nr, n, cmp);
 }
 

@@ -50,11 +50,11 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
-#define BWE_SANDBOX_FD			3	/* the socket, in the child */
-#define BWE_SANDBOX_USER		"nobody"	/* default unprivileged user */
-#define BWE_SANDBOX_BACKOFF_MIN_MS	1000
-#define BWE_SANDBOX_BACKOFF_MAX_MS	60000
-#define BWE_SANDBOX_WHY_MAX		128	/* bytes of a "how it ended" text */
+#define BWE_SANDBOX_FD		   3	    /* the socket, in the child */
+#define BWE_SANDBOX_USER	   "nobody" /* default unprivileged user */
+#define BWE_SANDBOX_BACKOFF_MIN_MS 1000
+#define BWE_SANDBOX_BACKOFF_MAX_MS 60000
+#define BWE_SANDBOX_WHY_MAX	   128 /* bytes of a "how it ended" text */
 
 /* Exit codes of a child that failed before exec (bwe_sandbox_describe). */
 enum bwe_sandbox_exit {
@@ -63,17 +63,17 @@ enum bwe_sandbox_exit {
 	BWE_SANDBOX_EXIT_USER = 122,	/* setgroups/setgid/setuid */
 	BWE_SANDBOX_EXIT_NNP = 123,	/* PR_SET_NO_NEW_PRIVS */
 	BWE_SANDBOX_EXIT_EXEC = 124,	/* execve */
-	BWE_SANDBOX_EXIT_SECCOMP = 125,	/* the child's bwe_sandbox_enter failed */
+	BWE_SANDBOX_EXIT_SECCOMP = 125, /* the child's bwe_sandbox_enter failed */
 };
 
 struct bwe_sandbox_conf {
-	const char *name;		/* for messages: "feed worker" */
-	const char *path;		/* program to exec ("/proc/self/exe") */
-	char *const *argv;		/* NULL-terminated, argv[0] included */
-	const char *user;		/* NULL: BWE_SANDBOX_USER */
-	unsigned int backoff_min_ms;	/* 0: BWE_SANDBOX_BACKOFF_MIN_MS */
-	unsigned int backoff_max_ms;	/* 0: BWE_SANDBOX_BACKOFF_MAX_MS */
-	bool quiet;			/* stderr on /dev/null too */
+	const char *name;	     /* for messages: "feed worker" */
+	const char *path;	     /* program to exec ("/proc/self/exe") */
+	char *const *argv;	     /* NULL-terminated, argv[0] included */
+	const char *user;	     /* NULL: BWE_SANDBOX_USER */
+	unsigned int backoff_min_ms; /* 0: BWE_SANDBOX_BACKOFF_MIN_MS */
+	unsigned int backoff_max_ms; /* 0: BWE_SANDBOX_BACKOFF_MAX_MS */
+	bool quiet;		     /* stderr on /dev/null too */
 };
 
 struct bwe_sandbox;
@@ -124,17 +124,17 @@ __u64 bwe_sandbox_now_ms(void);
  * argument-checked rules.
  */
 enum bwe_seccomp_flag {
-	BWE_SC_OPEN_RDONLY = 1,		/* open/openat only with O_RDONLY, no O_CREAT/O_TRUNC */
-	BWE_SC_SOCKET_NET = 2,		/* socket() for AF_INET, AF_INET6, AF_UNIX only */
-	BWE_SC_THREADS = 4,		/* clone() only with CLONE_THREAD (no fork);
+	BWE_SC_OPEN_RDONLY = 1, /* open/openat only with O_RDONLY, no O_CREAT/O_TRUNC */
+	BWE_SC_SOCKET_NET = 2,	/* socket() for AF_INET, AF_INET6, AF_UNIX only */
+	BWE_SC_THREADS = 4,	/* clone() only with CLONE_THREAD (no fork);
 					 * clone3 fails ENOSYS so libc falls back */
-	BWE_SC_SIGNAL_SELF = 8,		/* tgkill/tkill only to this process (abort) */
+	BWE_SC_SIGNAL_SELF = 8, /* tgkill/tkill only to this process (abort) */
 };
 
 struct bwe_seccomp_profile {
-	const char *name;		/* "feed-worker" */
-	const char *const *allow;	/* NULL-terminated */
-	unsigned int flags;		/* enum bwe_seccomp_flag */
+	const char *name;	  /* "feed-worker" */
+	const char *const *allow; /* NULL-terminated */
+	unsigned int flags;	  /* enum bwe_seccomp_flag */
 };
 
 /*

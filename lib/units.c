@@ -16,9 +16,9 @@
 #include "bwe_util.h"
 #include "units.h"
 
-#define DECIMAL_BASE	10ULL
-#define KILO		1000ULL
-#define KIBI		1024ULL
+#define DECIMAL_BASE 10ULL
+#define KILO	     1000ULL
+#define KIBI	     1024ULL
 
 struct unit {
 	const char *name;
@@ -36,9 +36,9 @@ static const struct unit duration_units[] = {
 /* Binary size multipliers, by letter (either case). */
 static const struct unit size_units[] = {
 	{ "k", KIBI },
-	{ "m", KIBI * KIBI },
-	{ "g", KIBI * KIBI * KIBI },
-	{ "t", KIBI * KIBI * KIBI * KIBI },
+	{ "m", KIBI *KIBI },
+	{ "g", KIBI *KIBI *KIBI },
+	{ "t", KIBI *KIBI *KIBI *KIBI },
 };
 
 /*
@@ -46,24 +46,22 @@ static const struct unit size_units[] = {
  * bwe_rate_fmt() walks them from the end.
  */
 static const struct dec_unit {
-	char letter;		/* '\0': none */
+	char letter; /* '\0': none */
 	__u64 mult;
-	unsigned int exp10;	/* mult == 10^exp10: max fraction digits */
-	const char *bit_name;	/* unit printed by bwe_rate_fmt() */
+	unsigned int exp10;   /* mult == 10^exp10: max fraction digits */
+	const char *bit_name; /* unit printed by bwe_rate_fmt() */
 } rate_mults[] = {
 	{ '\0', 1, 0, "bit" },
 	{ 'k', KILO, 3, "kbit" },
-	{ 'm', KILO * KILO, 6, "mbit" },
-	{ 'g', KILO * KILO * KILO, 9, "gbit" },
+	{ 'm', KILO *KILO, 6, "mbit" },
+	{ 'g', KILO *KILO *KILO, 9, "gbit" },
 };
-
 
 /*
  * Scan decimal digits at *sp. Returns -EINVAL when there is none; sets
  * *overflow (and keeps scanning) when the value exceeds 64 bits.
  */
-static int digits_scan(const char **sp, __u64 *out, unsigned int *ndigits,
-		       bool *overflow)
+static int digits_scan(const char **sp, __u64 *out, unsigned int *ndigits, bool *overflow)
 {
 	const char *s = *sp;
 	__u64 v = 0;
@@ -84,8 +82,7 @@ static int digits_scan(const char **sp, __u64 *out, unsigned int *ndigits,
 }
 
 /* snprintf() into buf, -ENOSPC (and an empty buf) when it does not fit. */
-__attribute__((format(printf, 3, 4)))
-int bwe_fmt_into(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) int bwe_fmt_into(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -146,8 +143,7 @@ int bwe_duration_fmt(__u64 secs, char *buf, size_t len)
 			break;
 		}
 	}
-	return bwe_fmt_into(buf, len, "%llu%s", (unsigned long long)(secs / u->mult),
-			u->name);
+	return bwe_fmt_into(buf, len, "%llu%s", (unsigned long long)(secs / u->mult), u->name);
 }
 
 /* ---- sizes --------------------------------------------------------------- */
@@ -227,7 +223,7 @@ int bwe_rate_parse(const char *s, __u64 *bytes_per_sec)
 			return -EINVAL;
 	}
 	if (fdigits > m->exp10)
-		return -EINVAL;		/* finer than one bit or byte */
+		return -EINVAL; /* finer than one bit or byte */
 
 	/* v = (ip + frac / 10^fdigits) * mult, exact because fdigits <= exp10 */
 	scale = m->mult;
@@ -260,12 +256,11 @@ int bwe_rate_fmt(__u64 bytes_per_sec, char *buf, size_t len)
 		size_t n;
 
 		/* exact fraction, zero padded to the unit, trailing zeros cut */
-		snprintf(frac, sizeof(frac), ".%0*llu", (int)m->exp10,
-			 (unsigned long long)rem);
+		snprintf(frac, sizeof(frac), ".%0*llu", (int)m->exp10, (unsigned long long)rem);
 		n = strlen(frac);
 		while (frac[n - 1] == '0')
 			frac[--n] = '\0';
 	}
-	return bwe_fmt_into(buf, len, "%llu%s%s",
-			(unsigned long long)(bits / m->mult), frac, m->bit_name);
+	return bwe_fmt_into(buf, len, "%llu%s%s", (unsigned long long)(bits / m->mult), frac,
+			    m->bit_name);
 }

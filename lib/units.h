@@ -50,17 +50,17 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define BWE_SECS_PER_MIN	60ULL
-#define BWE_SECS_PER_HOUR	(60 * BWE_SECS_PER_MIN)
-#define BWE_SECS_PER_DAY	(24 * BWE_SECS_PER_HOUR)
-#define BWE_DURATION_MAX_S	(365 * BWE_SECS_PER_DAY)	/* one year */
+#define BWE_SECS_PER_MIN   60ULL
+#define BWE_SECS_PER_HOUR  (60 * BWE_SECS_PER_MIN)
+#define BWE_SECS_PER_DAY   (24 * BWE_SECS_PER_HOUR)
+#define BWE_DURATION_MAX_S (365 * BWE_SECS_PER_DAY) /* one year */
 
-#define BWE_BITS_PER_BYTE	8ULL
-#define BWE_RATE_MIN_BPS	1ULL				/* bytes/s */
-#define BWE_RATE_MAX_BPS	(100000000000ULL / BWE_BITS_PER_BYTE) /* 100 Gbit/s in bytes/s */
+#define BWE_BITS_PER_BYTE 8ULL
+#define BWE_RATE_MIN_BPS  1ULL					/* bytes/s */
+#define BWE_RATE_MAX_BPS  (100000000000ULL / BWE_BITS_PER_BYTE) /* 100 Gbit/s in bytes/s */
 
-#define BWE_DURATION_STRLEN	24	/* "18446744073709551615s" and NUL */
-#define BWE_RATE_STRLEN		32	/* "18446744073.709551608gbit" and NUL */
+#define BWE_DURATION_STRLEN 24 /* "18446744073709551615s" and NUL */
+#define BWE_RATE_STRLEN	    32 /* "18446744073.709551608gbit" and NUL */
 
 /* snprintf() into buf: 0, or -ENOSPC (buf then holds "") when it does not fit. */
 int bwe_fmt_into(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -13,9 +13,9 @@
 
 #include "wire.h"
 
-#define ARENA_BLOCK	(64 * 1024)	/* bytes per arena block */
+#define ARENA_BLOCK	(64 * 1024) /* bytes per arena block */
 #define ALIGN8(n)	(((n) + 7) & ~(size_t)7)
-#define HTTP_STATUS_MAX	999
+#define HTTP_STATUS_MAX 999
 #define TIMEOUT_MAX_S	3600
 #define ERRNO_MAX	4095
 
@@ -26,25 +26,25 @@ enum role { FIRST = 1, DATA, END };
 struct frame_type {
 	__u16 type;
 	const char *name;
-	enum bwe_wire_dir dir;		/* 0: both */
+	enum bwe_wire_dir dir; /* 0: both */
 	enum role role;
-	size_t size;			/* exact payload size; 0: variable, > 0 */
-	enum bwe_job_kind kind;		/* FIRST: the job it opens; DATA: 0 any
+	size_t size;		/* exact payload size; 0: variable, > 0 */
+	enum bwe_job_kind kind; /* FIRST: the job it opens; DATA: 0 any
 					 * FETCH/PARSE result, else only this */
-	bool parse_result;		/* DATA to parent: FETCH or PARSE jobs */
+	bool parse_result;	/* DATA to parent: FETCH or PARSE jobs */
 };
 
 static const struct frame_type frame_types[] = {
-	{ BWE_WIRE_REQ_FETCH, "FETCH", BWE_WIRE_TO_CHILD, FIRST,
-	  sizeof(struct bwe_wire_fetch), BWE_JOB_FETCH, false },
-	{ BWE_WIRE_REQ_PARSE, "PARSE", BWE_WIRE_TO_CHILD, FIRST,
-	  sizeof(struct bwe_wire_parse), BWE_JOB_PARSE, false },
+	{ BWE_WIRE_REQ_FETCH, "FETCH", BWE_WIRE_TO_CHILD, FIRST, sizeof(struct bwe_wire_fetch),
+	  BWE_JOB_FETCH, false },
+	{ BWE_WIRE_REQ_PARSE, "PARSE", BWE_WIRE_TO_CHILD, FIRST, sizeof(struct bwe_wire_parse),
+	  BWE_JOB_PARSE, false },
 	{ BWE_WIRE_REQ_RESOLVE, "RESOLVE", BWE_WIRE_TO_CHILD, FIRST,
 	  sizeof(struct bwe_wire_resolve), BWE_JOB_RESOLVE, false },
 	{ BWE_WIRE_REQ_BODY, "BODY", BWE_WIRE_TO_CHILD, DATA, 0, BWE_JOB_PARSE, false },
 	{ BWE_WIRE_REQ_NAMES, "NAMES", BWE_WIRE_TO_CHILD, DATA, 0, BWE_JOB_RESOLVE, false },
-	{ BWE_WIRE_RES_RESULT, "RESULT", BWE_WIRE_TO_PARENT, FIRST,
-	  sizeof(struct bwe_wire_result), 0, false },
+	{ BWE_WIRE_RES_RESULT, "RESULT", BWE_WIRE_TO_PARENT, FIRST, sizeof(struct bwe_wire_result),
+	  0, false },
 	{ BWE_WIRE_RES_INDS, "INDICATORS", BWE_WIRE_TO_PARENT, DATA, 0, 0, true },
 	{ BWE_WIRE_RES_DOMAINS, "DOMAINS", BWE_WIRE_TO_PARENT, DATA, 0, 0, true },
 	{ BWE_WIRE_RES_REJECTS, "REJECTS", BWE_WIRE_TO_PARENT, DATA, 0, 0, true },
@@ -66,9 +66,12 @@ static const struct frame_type *frame_type_of(__u16 type)
 static const char *kind_name(enum bwe_job_kind k)
 {
 	switch (k) {
-	case BWE_JOB_FETCH: return "FETCH";
-	case BWE_JOB_PARSE: return "PARSE";
-	case BWE_JOB_RESOLVE: return "RESOLVE";
+	case BWE_JOB_FETCH:
+		return "FETCH";
+	case BWE_JOB_PARSE:
+		return "PARSE";
+	case BWE_JOB_RESOLVE:
+		return "RESOLVE";
 	}
 	return "?";
 }
@@ -202,8 +205,10 @@ static void buf_add(struct bwe_wire_buf *b, const void *p, size_t n)
 int bwe_wire_put_frame(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
 		       const void *payload, size_t len)
 {
-	struct bwe_wire_hdr h = { .magic = BWE_WIRE_MAGIC, .type = (__u16)type,
-				  .len = (__u32)len, .job = job };
+	struct bwe_wire_hdr h = { .magic = BWE_WIRE_MAGIC,
+				  .type = (__u16)type,
+				  .len = (__u32)len,
+				  .job = job };
 	int err;
 
 	if (len > BWE_WIRE_PAYLOAD_MAX || !job)
@@ -217,8 +222,8 @@ int bwe_wire_put_frame(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 jo
 	return 0;
 }
 
-int bwe_wire_put_bytes(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
-		       const void *p, size_t len)
+int bwe_wire_put_bytes(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job, const void *p,
+		       size_t len)
 {
 	const char *c = p;
 	int err;
@@ -239,9 +244,8 @@ int bwe_wire_put_bytes(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 jo
  * Append one record of up to three parts to the open batch of type, or
  * open a new batch frame.
  */
-static int put_rec(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
-		   const void *p1, size_t n1, const void *p2, size_t n2,
-		   const void *p3, size_t n3)
+static int put_rec(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job, const void *p1,
+		   size_t n1, const void *p2, size_t n2, const void *p3, size_t n3)
 {
 	size_t n = n1 + n2 + n3;
 	struct bwe_wire_hdr h;
@@ -258,7 +262,8 @@ static int put_rec(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
 			b->open = 0;
 	}
 	if (!b->open) {
-		h = (struct bwe_wire_hdr){ .magic = BWE_WIRE_MAGIC, .type = (__u16)type,
+		h = (struct bwe_wire_hdr){ .magic = BWE_WIRE_MAGIC,
+					   .type = (__u16)type,
 					   .job = job };
 		b->open = b->len + 1;
 		buf_add(b, &h, sizeof(h));
@@ -273,7 +278,8 @@ static int put_rec(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
 
 int bwe_wire_put_ind(struct bwe_wire_buf *b, __u32 job, const struct bwe_job_ind *ind)
 {
-	struct bwe_wire_ind r = { .pfx = ind->pfx, .line = ind->line,
+	struct bwe_wire_ind r = { .pfx = ind->pfx,
+				  .line = ind->line,
 				  .valid_until = ind->valid_until };
 	char id[BWE_WIRE_ID_MAX];
 
@@ -309,8 +315,8 @@ int bwe_wire_put_reject(struct bwe_wire_buf *b, __u32 job, __u32 line, const cha
 	snprintf(ex, sizeof(ex), "%s", excerpt ? excerpt : "");
 	r.reason_len = (__u16)(strlen(rs) + 1);
 	r.excerpt_len = (__u16)(strlen(ex) + 1);
-	return put_rec(b, BWE_WIRE_RES_REJECTS, job, &r, sizeof(r), rs, r.reason_len,
-		       ex, r.excerpt_len);
+	return put_rec(b, BWE_WIRE_RES_REJECTS, job, &r, sizeof(r), rs, r.reason_len, ex,
+		       r.excerpt_len);
 }
 
 int bwe_wire_put_answer(struct bwe_wire_buf *b, __u32 job, const struct bwe_job_answer *a)
@@ -322,8 +328,8 @@ int bwe_wire_put_answer(struct bwe_wire_buf *b, __u32 job, const struct bwe_job_
 		return -EINVAL;
 	r.name_len = (__u16)len;
 	r.n_addrs = (__u16)a->n_addrs;
-	return put_rec(b, BWE_WIRE_RES_ANSWERS, job, &r, sizeof(r), a->name, len,
-		       a->addrs, a->n_addrs * sizeof(struct bwe_addr));
+	return put_rec(b, BWE_WIRE_RES_ANSWERS, job, &r, sizeof(r), a->name, len, a->addrs,
+		       a->n_addrs * sizeof(struct bwe_addr));
 }
 
 int bwe_wire_put_name(struct bwe_wire_buf *b, __u32 job, const char *name)
@@ -423,15 +429,15 @@ struct bwe_wire_dec {
 	enum bwe_wire_dir dir;
 	enum dec_state st;
 	char err[BWE_WIRE_ERR_MAX];
-	__u64 frame;			/* frames started, 1-based in messages */
+	__u64 frame; /* frames started, 1-based in messages */
 	struct bwe_wire_hdr hdr;
 	size_t hdr_got;
-	char *pl;			/* BWE_WIRE_PAYLOAD_MAX bytes */
+	char *pl; /* BWE_WIRE_PAYLOAD_MAX bytes */
 	size_t pl_got;
 	/* the job being received */
 	__u32 job;
 	enum bwe_job_kind kind;
-	__u64 bytes, limit;		/* frame bytes so far and allowed */
+	__u64 bytes, limit; /* frame bytes so far and allowed */
 	struct bwe_wire_end seen;
 	/* parent: what comes next */
 	bool expecting;
@@ -454,8 +460,7 @@ struct bwe_wire_dec {
 	struct bwe_arena *arena;
 };
 
-__attribute__((format(printf, 2, 3)))
-static int fail(struct bwe_wire_dec *d, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct bwe_wire_dec *d, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -551,7 +556,8 @@ int bwe_wire_dec_expect(struct bwe_wire_dec *d, const struct bwe_job_req *req)
 	d->exp_names = req->n_names;
 	switch (req->kind) {
 	case BWE_JOB_FETCH:
-		d->exp_limit = sat_add(sat_mul(req->max_bytes, 1 + BWE_WIRE_EXPAND), BWE_WIRE_SLACK);
+		d->exp_limit =
+			sat_add(sat_mul(req->max_bytes, 1 + BWE_WIRE_EXPAND), BWE_WIRE_SLACK);
 		break;
 	case BWE_JOB_PARSE:
 		d->exp_limit = sat_add(sat_mul(req->body_len, BWE_WIRE_EXPAND), BWE_WIRE_SLACK);
@@ -616,8 +622,8 @@ static int take_str(struct bwe_wire_dec *d, const char *what, size_t idx, const 
 				    (size_t)(p - s));
 		if (is_ctl(c))
 			return fail(d, "%s %zu: control byte 0x%02x in the string", what, idx, c);
-		if (kind == STR_NAME && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-					  c == '.' || c == '-'))
+		if (kind == STR_NAME &&
+		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
 			return fail(d, "%s %zu: byte 0x%02x not allowed in a domain name", what,
 				    idx, c);
 	}
@@ -630,13 +636,12 @@ static int take_str(struct bwe_wire_dec *d, const char *what, size_t idx, const 
 
 static int check_prefix(struct bwe_wire_dec *d, size_t idx, const struct bwe_prefix *p)
 {
-	static const struct bwe_prefix mapped = {
-		.addr.a = { [10] = 0xff, [11] = 0xff }, .plen = BWE_V4_MAPPED_PLEN };
+	static const struct bwe_prefix mapped = { .addr.a = { [10] = 0xff, [11] = 0xff },
+						  .plen = BWE_V4_MAPPED_PLEN };
 	struct bwe_prefix m = *p;
 
 	if (p->plen > BWE_ADDR_BITS)
-		return fail(d, "indicator %zu: prefix length %u > %u", idx, p->plen,
-			    BWE_ADDR_BITS);
+		return fail(d, "indicator %zu: prefix length %u > %u", idx, p->plen, BWE_ADDR_BITS);
 	if (!p->plen)
 		return fail(d, "indicator %zu: prefix length 0", idx);
 	if (p->pad[0] || p->pad[1] || p->pad[2])
@@ -645,8 +650,8 @@ static int check_prefix(struct bwe_wire_dec *d, size_t idx, const struct bwe_pre
 	if (memcmp(&m.addr, &p->addr, sizeof(m.addr)))
 		return fail(d, "indicator %zu: host bits set past /%u", idx, p->plen);
 	if (bwe_addr_is_v4(&p->addr) && p->plen < BWE_V4_MAPPED_PLEN)
-		return fail(d, "indicator %zu: IPv4-mapped address with prefix length %u < %u",
-			    idx, p->plen, BWE_V4_MAPPED_PLEN);
+		return fail(d, "indicator %zu: IPv4-mapped address with prefix length %u < %u", idx,
+			    p->plen, BWE_V4_MAPPED_PLEN);
 	if (p->plen < BWE_V4_MAPPED_PLEN && bwe_prefix_covers(p, &mapped))
 		return fail(d, "indicator %zu: prefix /%u covers all of ::ffff:0:0/96", idx,
 			    p->plen);
@@ -707,8 +712,8 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 		const struct bwe_wire_parse *p = (const void *)pl;
 
 		if (p->body_len > BWE_WIRE_BODY_MAX)
-			return fail(d, "body length %llu > %llu",
-				    (unsigned long long)p->body_len, BWE_WIRE_BODY_MAX);
+			return fail(d, "body length %llu > %llu", (unsigned long long)p->body_len,
+				    BWE_WIRE_BODY_MAX);
 		d->body_expect = p->body_len;
 		po = p->popts;
 		break;
@@ -792,13 +797,15 @@ static int on_inds(struct bwe_wire_dec *d, const char *p, const char *end)
 		if (r.valid_until < 0)
 			return fail(d, "indicator %zu: valid_until %lld < 0", idx,
 				    (long long)r.valid_until);
-		if (r.id_len && take_str(d, "indicator", idx, &p, end, r.id_len,
-					 BWE_WIRE_ID_MAX, STR_TEXT, &id))
+		if (r.id_len && take_str(d, "indicator", idx, &p, end, r.id_len, BWE_WIRE_ID_MAX,
+					 STR_TEXT, &id))
 			return -EBADMSG;
 		if (res->n_inds &&
 		    bwe_wire_prefix_cmp(&res->inds[res->n_inds - 1].pfx, &r.pfx) >= 0)
-			return fail(d, "indicator %zu: not after indicator %zu (unsorted or "
-				    "duplicate)", idx, idx - 1);
+			return fail(d,
+				    "indicator %zu: not after indicator %zu (unsorted or "
+				    "duplicate)",
+				    idx, idx - 1);
 		if (grow((void **)&res->inds, &d->cap_inds, res->n_inds + 1, sizeof(*o)))
 			return -ENOMEM;
 		o = &res->inds[res->n_inds++];
@@ -829,11 +836,10 @@ static int on_domains(struct bwe_wire_dec *d, const char *p, const char *end)
 		p += sizeof(r);
 		if (r.pad)
 			return fail(d, "domain %zu: padding not zero", idx);
-		if (take_str(d, "domain", idx, &p, end, r.name_len, BWE_WIRE_NAME_MAX,
-			     STR_NAME, &name))
+		if (take_str(d, "domain", idx, &p, end, r.name_len, BWE_WIRE_NAME_MAX, STR_NAME,
+			     &name))
 			return -EBADMSG;
-		if (grow((void **)&res->domains, &d->cap_domains, res->n_domains + 1,
-			 sizeof(*o)))
+		if (grow((void **)&res->domains, &d->cap_domains, res->n_domains + 1, sizeof(*o)))
 			return -ENOMEM;
 		o = &res->domains[res->n_domains++];
 		o->line = r.line;
@@ -861,8 +867,8 @@ static int on_rejects(struct bwe_wire_dec *d, const char *p, const char *end)
 			return fail(d, "reject %zu: record cut", idx);
 		memcpy(&r, p, sizeof(r));
 		p += sizeof(r);
-		if (take_str(d, "reject", idx, &p, end, r.reason_len, BWE_WIRE_REASON_MAX,
-			     STR_TEXT, &reason) ||
+		if (take_str(d, "reject", idx, &p, end, r.reason_len, BWE_WIRE_REASON_MAX, STR_TEXT,
+			     &reason) ||
 		    take_str(d, "reject", idx, &p, end, r.excerpt_len, BWE_WIRE_EXCERPT_MAX,
 			     STR_TEXT, &excerpt))
 			return -EBADMSG;
@@ -909,8 +915,7 @@ static int on_answers(struct bwe_wire_dec *d, const char *p, const char *end)
 		alen = (size_t)r.n_addrs * sizeof(struct bwe_addr);
 		if ((size_t)(end - p) < alen)
 			return fail(d, "answer %zu: addresses run past the frame end", idx);
-		if (grow((void **)&res->answers, &d->cap_answers, res->n_answers + 1,
-			 sizeof(*o)))
+		if (grow((void **)&res->answers, &d->cap_answers, res->n_answers + 1, sizeof(*o)))
 			return -ENOMEM;
 		o = &res->answers[res->n_answers++];
 		o->ttl = r.ttl;
@@ -989,12 +994,12 @@ static int on_end(struct bwe_wire_dec *d, const char *pl)
 	struct bwe_job_result *res = &d->res;
 
 	memcpy(&e, pl, sizeof(e));
-#define CHECK_COUNT(field, what)						\
-	do {									\
-		if (e.field != d->seen.field)					\
-			return fail(d, "END says %llu %s, %llu received", 		\
-				    (unsigned long long)e.field, what,			\
-				    (unsigned long long)d->seen.field);		\
+#define CHECK_COUNT(field, what) \
+	do { \
+		if (e.field != d->seen.field) \
+			return fail(d, "END says %llu %s, %llu received", \
+				    (unsigned long long)e.field, what, \
+				    (unsigned long long)d->seen.field); \
 	} while (0)
 	CHECK_COUNT(inds, "indicators");
 	CHECK_COUNT(domains, "domains");
@@ -1057,13 +1062,20 @@ static int on_frame(struct bwe_wire_dec *d)
 	if (ft->kind && ft->kind != d->kind)
 		return fail(d, "%s frame in a %s job", ft->name, kind_name(d->kind));
 	switch (d->hdr.type) {
-	case BWE_WIRE_RES_INDS: return on_inds(d, pl, end);
-	case BWE_WIRE_RES_DOMAINS: return on_domains(d, pl, end);
-	case BWE_WIRE_RES_REJECTS: return on_rejects(d, pl, end);
-	case BWE_WIRE_RES_ANSWERS: return on_answers(d, pl, end);
-	case BWE_WIRE_REQ_NAMES: return on_names(d, pl, end);
-	case BWE_WIRE_RES_BODY: return on_body(d, pl, d->hdr.len, d->limit);
-	case BWE_WIRE_REQ_BODY: return on_body(d, pl, d->hdr.len, d->body_expect);
+	case BWE_WIRE_RES_INDS:
+		return on_inds(d, pl, end);
+	case BWE_WIRE_RES_DOMAINS:
+		return on_domains(d, pl, end);
+	case BWE_WIRE_RES_REJECTS:
+		return on_rejects(d, pl, end);
+	case BWE_WIRE_RES_ANSWERS:
+		return on_answers(d, pl, end);
+	case BWE_WIRE_REQ_NAMES:
+		return on_names(d, pl, end);
+	case BWE_WIRE_RES_BODY:
+		return on_body(d, pl, d->hdr.len, d->limit);
+	case BWE_WIRE_REQ_BODY:
+		return on_body(d, pl, d->hdr.len, d->body_expect);
 	}
 	return fail(d, "type 0x%04x has no handler", d->hdr.type);
 }

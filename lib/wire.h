@@ -49,149 +49,150 @@
 #include "addr.h"
 #include "feed.h"
 
-#define BWE_WIRE_MAGIC		0x42574601u	/* "BWF" and version 1 */
-#define BWE_WIRE_PAYLOAD_MAX	(256 * 1024)	/* bytes of one frame's payload */
-#define BWE_WIRE_CHUNK		(64 * 1024)	/* bytes of body per DATA frame */
-#define BWE_WIRE_URL_MAX	1024		/* bytes incl. NUL */
-#define BWE_WIRE_ETAG_MAX	256		/* bytes incl. NUL */
-#define BWE_WIRE_LASTMOD_MAX	128		/* bytes incl. NUL */
-#define BWE_WIRE_ERR_MAX	256		/* bytes incl. NUL */
-#define BWE_WIRE_ID_MAX		256		/* bytes of an indicator id incl. NUL;
+#define BWE_WIRE_MAGIC	     0x42574601u  /* "BWF" and version 1 */
+#define BWE_WIRE_PAYLOAD_MAX (256 * 1024) /* bytes of one frame's payload */
+#define BWE_WIRE_CHUNK	     (64 * 1024)  /* bytes of body per DATA frame */
+#define BWE_WIRE_URL_MAX     1024	  /* bytes incl. NUL */
+#define BWE_WIRE_ETAG_MAX    256	  /* bytes incl. NUL */
+#define BWE_WIRE_LASTMOD_MAX 128	  /* bytes incl. NUL */
+#define BWE_WIRE_ERR_MAX     256	  /* bytes incl. NUL */
+#define BWE_WIRE_ID_MAX \
+	256					       /* bytes of an indicator id incl. NUL;
 						 * the child truncates longer ids */
-#define BWE_WIRE_NAME_MAX	(BWE_FEED_DOMAIN_MAX + 1)	/* incl. NUL */
-#define BWE_WIRE_REASON_MAX	256		/* bytes incl. NUL */
-#define BWE_WIRE_EXCERPT_MAX	(BWE_FEED_EXCERPT_MAX + 1)
-#define BWE_WIRE_REJECTS_MAX	50		/* reject records per job */
-#define BWE_WIRE_ADDRS_MAX	64		/* addresses per resolved name */
-#define BWE_WIRE_NAMES_MAX	(1u << 20)	/* names per RESOLVE job */
-#define BWE_WIRE_BODY_MAX	(1ull << 32)	/* bytes of a body, any job */
+#define BWE_WIRE_NAME_MAX    (BWE_FEED_DOMAIN_MAX + 1) /* incl. NUL */
+#define BWE_WIRE_REASON_MAX  256		       /* bytes incl. NUL */
+#define BWE_WIRE_EXCERPT_MAX (BWE_FEED_EXCERPT_MAX + 1)
+#define BWE_WIRE_REJECTS_MAX 50		  /* reject records per job */
+#define BWE_WIRE_ADDRS_MAX   64		  /* addresses per resolved name */
+#define BWE_WIRE_NAMES_MAX   (1u << 20)	  /* names per RESOLVE job */
+#define BWE_WIRE_BODY_MAX    (1ull << 32) /* bytes of a body, any job */
 /* A parse result may be larger than its body (a range line yields up to
  * 2 * 128 - 2 prefixes); the decoder allows this factor plus a constant. */
-#define BWE_WIRE_EXPAND		64
-#define BWE_WIRE_SLACK		(1024 * 1024)	/* bytes */
+#define BWE_WIRE_EXPAND	     64
+#define BWE_WIRE_SLACK	     (1024 * 1024) /* bytes */
 
 struct bwe_wire_hdr {
-	__u32 magic;	/* BWE_WIRE_MAGIC */
-	__u16 type;	/* enum bwe_wire_type */
-	__u16 flags;	/* 0; reserved */
-	__u32 len;	/* payload bytes following this header */
-	__u32 job;	/* job id, never 0 */
+	__u32 magic; /* BWE_WIRE_MAGIC */
+	__u16 type;  /* enum bwe_wire_type */
+	__u16 flags; /* 0; reserved */
+	__u32 len;   /* payload bytes following this header */
+	__u32 job;   /* job id, never 0 */
 };
 _Static_assert(sizeof(struct bwe_wire_hdr) == 16, "bwe_wire_hdr size");
 
 enum bwe_wire_type {
 	/* parent -> child */
-	BWE_WIRE_REQ_FETCH = 0x0101,	/* FIRST: struct bwe_wire_fetch */
-	BWE_WIRE_REQ_PARSE = 0x0102,	/* FIRST: struct bwe_wire_parse */
-	BWE_WIRE_REQ_RESOLVE = 0x0103,	/* FIRST: struct bwe_wire_resolve */
-	BWE_WIRE_REQ_BODY = 0x0110,	/* DATA: raw body bytes (PARSE) */
-	BWE_WIRE_REQ_NAMES = 0x0111,	/* DATA: name records (RESOLVE) */
+	BWE_WIRE_REQ_FETCH = 0x0101,   /* FIRST: struct bwe_wire_fetch */
+	BWE_WIRE_REQ_PARSE = 0x0102,   /* FIRST: struct bwe_wire_parse */
+	BWE_WIRE_REQ_RESOLVE = 0x0103, /* FIRST: struct bwe_wire_resolve */
+	BWE_WIRE_REQ_BODY = 0x0110,    /* DATA: raw body bytes (PARSE) */
+	BWE_WIRE_REQ_NAMES = 0x0111,   /* DATA: name records (RESOLVE) */
 	/* child -> parent */
-	BWE_WIRE_RES_RESULT = 0x0201,	/* FIRST: struct bwe_wire_result */
-	BWE_WIRE_RES_INDS = 0x0210,	/* DATA: indicator records */
-	BWE_WIRE_RES_DOMAINS = 0x0211,	/* DATA: domain records */
-	BWE_WIRE_RES_REJECTS = 0x0212,	/* DATA: reject records */
-	BWE_WIRE_RES_BODY = 0x0213,	/* DATA: raw fetched body bytes */
-	BWE_WIRE_RES_ANSWERS = 0x0214,	/* DATA: resolved-name records */
+	BWE_WIRE_RES_RESULT = 0x0201,  /* FIRST: struct bwe_wire_result */
+	BWE_WIRE_RES_INDS = 0x0210,    /* DATA: indicator records */
+	BWE_WIRE_RES_DOMAINS = 0x0211, /* DATA: domain records */
+	BWE_WIRE_RES_REJECTS = 0x0212, /* DATA: reject records */
+	BWE_WIRE_RES_BODY = 0x0213,    /* DATA: raw fetched body bytes */
+	BWE_WIRE_RES_ANSWERS = 0x0214, /* DATA: resolved-name records */
 	/* both directions */
-	BWE_WIRE_END = 0x0301,		/* END: struct bwe_wire_end */
+	BWE_WIRE_END = 0x0301, /* END: struct bwe_wire_end */
 };
 
 /* Parse options as they travel (feed.h's bwe_feed_parse_opts minus callbacks). */
 struct bwe_wire_popts {
-	__u32 format;		/* enum bwe_feed_format */
-	__u32 min_plen_v4;	/* 0..32, 0 = default */
-	__u32 min_plen_v6;	/* 0..128, 0 = default */
-	__u32 pad;		/* zero */
-	__s64 now;		/* unix seconds, 0 = the child's clock */
+	__u32 format;	   /* enum bwe_feed_format */
+	__u32 min_plen_v4; /* 0..32, 0 = default */
+	__u32 min_plen_v6; /* 0..128, 0 = default */
+	__u32 pad;	   /* zero */
+	__s64 now;	   /* unix seconds, 0 = the child's clock */
 };
 
 struct bwe_wire_fetch {
 	struct bwe_wire_popts popts;
-	__u64 max_bytes;	/* body cap, 1..BWE_WIRE_BODY_MAX */
-	__u32 timeout_s;	/* whole transfer, 1..3600 */
+	__u64 max_bytes; /* body cap, 1..BWE_WIRE_BODY_MAX */
+	__u32 timeout_s; /* whole transfer, 1..3600 */
 	__u32 pad;
-	char url[BWE_WIRE_URL_MAX];		/* http:// or https:// */
-	char etag[BWE_WIRE_ETAG_MAX];		/* "" = none */
-	char last_modified[BWE_WIRE_LASTMOD_MAX];	/* "" = none */
+	char url[BWE_WIRE_URL_MAX];		  /* http:// or https:// */
+	char etag[BWE_WIRE_ETAG_MAX];		  /* "" = none */
+	char last_modified[BWE_WIRE_LASTMOD_MAX]; /* "" = none */
 };
 
 struct bwe_wire_parse {
 	struct bwe_wire_popts popts;
-	__u64 body_len;		/* bytes in the REQ_BODY frames that follow */
+	__u64 body_len; /* bytes in the REQ_BODY frames that follow */
 };
 
 struct bwe_wire_resolve {
-	__u32 n_names;		/* REQ_NAMES records that follow */
+	__u32 n_names; /* REQ_NAMES records that follow */
 	__u32 pad;
 };
 
 enum bwe_wire_result_flag {
-	BWE_WIRE_NOT_MODIFIED = 1,	/* FETCH: HTTP 304, no body, nothing parsed */
+	BWE_WIRE_NOT_MODIFIED = 1, /* FETCH: HTTP 304, no body, nothing parsed */
 };
 
 struct bwe_wire_result {
-	__s32 status;		/* 0 or -errno */
-	__u32 http_status;	/* FETCH: last HTTP status, 0 none */
-	__u32 flags;		/* enum bwe_wire_result_flag */
-	__u32 format;		/* enum bwe_feed_format used */
-	__u64 lines, accepted, rejected, skipped;	/* struct bwe_feed_stats */
-	char etag[BWE_WIRE_ETAG_MAX];			/* new ETag, "" none */
-	char last_modified[BWE_WIRE_LASTMOD_MAX];	/* new Last-Modified */
-	char error[BWE_WIRE_ERR_MAX];			/* "" when status == 0 */
+	__s32 status;				  /* 0 or -errno */
+	__u32 http_status;			  /* FETCH: last HTTP status, 0 none */
+	__u32 flags;				  /* enum bwe_wire_result_flag */
+	__u32 format;				  /* enum bwe_feed_format used */
+	__u64 lines, accepted, rejected, skipped; /* struct bwe_feed_stats */
+	char etag[BWE_WIRE_ETAG_MAX];		  /* new ETag, "" none */
+	char last_modified[BWE_WIRE_LASTMOD_MAX]; /* new Last-Modified */
+	char error[BWE_WIRE_ERR_MAX];		  /* "" when status == 0 */
 };
 
 /* Record heads; each is followed by the strings it announces. */
-struct bwe_wire_ind {		/* RES_INDS; then id_len bytes of id */
-	struct bwe_prefix pfx;	/* host bits clear, network order */
+struct bwe_wire_ind {	       /* RES_INDS; then id_len bytes of id */
+	struct bwe_prefix pfx; /* host bits clear, network order */
 	__u32 line;
-	__s64 valid_until;	/* unix seconds, 0 none */
-	__u16 id_len;		/* 0 = no id, else bytes incl. NUL */
+	__s64 valid_until; /* unix seconds, 0 none */
+	__u16 id_len;	   /* 0 = no id, else bytes incl. NUL */
 	__u16 pad[3];
 };
 _Static_assert(sizeof(struct bwe_wire_ind) == 40, "bwe_wire_ind size");
 
-struct bwe_wire_domain {	/* RES_DOMAINS; then name_len bytes */
+struct bwe_wire_domain { /* RES_DOMAINS; then name_len bytes */
 	__u32 line;
-	__u16 name_len;		/* incl. NUL */
+	__u16 name_len; /* incl. NUL */
 	__u16 pad;
 };
 
-struct bwe_wire_reject {	/* RES_REJECTS; then reason, then excerpt */
+struct bwe_wire_reject { /* RES_REJECTS; then reason, then excerpt */
 	__u32 line;
-	__u16 reason_len;	/* incl. NUL */
-	__u16 excerpt_len;	/* incl. NUL */
+	__u16 reason_len;  /* incl. NUL */
+	__u16 excerpt_len; /* incl. NUL */
 };
 
-struct bwe_wire_answer {	/* RES_ANSWERS; then name, then n_addrs bwe_addr */
-	__u32 ttl;		/* seconds, smallest of the answers */
-	__u16 name_len;		/* incl. NUL */
-	__u16 n_addrs;		/* 0..BWE_WIRE_ADDRS_MAX; 0 = did not resolve */
+struct bwe_wire_answer { /* RES_ANSWERS; then name, then n_addrs bwe_addr */
+	__u32 ttl;	 /* seconds, smallest of the answers */
+	__u16 name_len;	 /* incl. NUL */
+	__u16 n_addrs;	 /* 0..BWE_WIRE_ADDRS_MAX; 0 = did not resolve */
 };
 
-struct bwe_wire_name {		/* REQ_NAMES; then name_len bytes */
-	__u16 name_len;		/* incl. NUL */
+struct bwe_wire_name {	/* REQ_NAMES; then name_len bytes */
+	__u16 name_len; /* incl. NUL */
 	__u16 pad;
 };
 
 struct bwe_wire_end {
-	__u64 inds, domains, rejects, answers;	/* records sent */
-	__u64 names;		/* REQ_NAMES records sent */
-	__u64 body;		/* bytes of body sent (either direction) */
+	__u64 inds, domains, rejects, answers; /* records sent */
+	__u64 names;			       /* REQ_NAMES records sent */
+	__u64 body;			       /* bytes of body sent (either direction) */
 };
 
 /* ---- typed jobs: what the parent asks and what it gets back --------------- */
 
 enum bwe_job_kind {
-	BWE_JOB_FETCH = 1,	/* download url, parse it, return the body too */
-	BWE_JOB_PARSE,		/* parse body bytes the parent read itself */
-	BWE_JOB_RESOLVE,	/* A and AAAA of each name */
+	BWE_JOB_FETCH = 1, /* download url, parse it, return the body too */
+	BWE_JOB_PARSE,	   /* parse body bytes the parent read itself */
+	BWE_JOB_RESOLVE,   /* A and AAAA of each name */
 };
 
 struct bwe_job_parse_opts {
-	enum bwe_feed_format format;	/* AUTO: detect */
-	int min_plen_v4, min_plen_v6;	/* as bwe_feed_parse_opts, 0 = default */
-	__s64 now;			/* 0 = the child's clock */
+	enum bwe_feed_format format;  /* AUTO: detect */
+	int min_plen_v4, min_plen_v6; /* as bwe_feed_parse_opts, 0 = default */
+	__s64 now;		      /* 0 = the child's clock */
 };
 
 /*
@@ -200,45 +201,45 @@ struct bwe_job_parse_opts {
  */
 struct bwe_job_req {
 	enum bwe_job_kind kind;
-	__u32 job;			/* set by the sender (fwclient) */
-	struct bwe_job_parse_opts parse;	/* FETCH, PARSE */
-	const char *url;		/* FETCH: http:// or https:// */
-	const char *etag;		/* FETCH: NULL or "" = none */
-	const char *last_modified;	/* FETCH: NULL or "" = none */
-	__u64 max_bytes;		/* FETCH: body cap */
-	__u32 timeout_s;		/* FETCH: whole transfer */
-	const char *body;		/* PARSE: body_len bytes, may hold NULs */
+	__u32 job;			 /* set by the sender (fwclient) */
+	struct bwe_job_parse_opts parse; /* FETCH, PARSE */
+	const char *url;		 /* FETCH: http:// or https:// */
+	const char *etag;		 /* FETCH: NULL or "" = none */
+	const char *last_modified;	 /* FETCH: NULL or "" = none */
+	__u64 max_bytes;		 /* FETCH: body cap */
+	__u32 timeout_s;		 /* FETCH: whole transfer */
+	const char *body;		 /* PARSE: body_len bytes, may hold NULs */
 	size_t body_len;
-	const char *const *names;	/* RESOLVE: n_names domain names */
+	const char *const *names; /* RESOLVE: n_names domain names */
 	size_t n_names;
 };
 
 struct bwe_job_ind {
-	struct bwe_prefix pfx;		/* host bits clear */
-	__u32 line;			/* 1-based source line, 0 unknown */
-	__s64 valid_until;		/* unix seconds, 0 none */
-	const char *id;			/* STIX/SBL id or NULL */
+	struct bwe_prefix pfx; /* host bits clear */
+	__u32 line;	       /* 1-based source line, 0 unknown */
+	__s64 valid_until;     /* unix seconds, 0 none */
+	const char *id;	       /* STIX/SBL id or NULL */
 };
 
 struct bwe_job_domain {
-	const char *name;		/* lower case, RFC 1123 */
+	const char *name; /* lower case, RFC 1123 */
 	__u32 line;
 };
 
 struct bwe_job_reject {
 	__u32 line;
 	const char *reason;
-	const char *excerpt;		/* printable ASCII */
+	const char *excerpt; /* printable ASCII */
 };
 
 struct bwe_job_answer {
 	const char *name;
-	__u32 ttl;			/* seconds */
-	const struct bwe_addr *addrs;	/* n_addrs, IPv4 mapped */
-	size_t n_addrs;			/* 0: did not resolve */
+	__u32 ttl;		      /* seconds */
+	const struct bwe_addr *addrs; /* n_addrs, IPv4 mapped */
+	size_t n_addrs;		      /* 0: did not resolve */
 };
 
-struct bwe_arena;			/* string storage of a result */
+struct bwe_arena; /* string storage of a result */
 
 /*
  * A job's validated result. Every pointer stays valid until
@@ -247,25 +248,25 @@ struct bwe_arena;			/* string storage of a result */
 struct bwe_job_result {
 	__u32 job;
 	enum bwe_job_kind kind;
-	int status;			/* 0 or -errno */
-	char error[BWE_WIRE_ERR_MAX];	/* "" when status == 0 */
-	unsigned int http_status;	/* FETCH: 0 when no HTTP answer */
-	bool not_modified;		/* FETCH: 304, body and arrays empty */
-	char etag[BWE_WIRE_ETAG_MAX];		/* FETCH: new validators */
+	int status;		      /* 0 or -errno */
+	char error[BWE_WIRE_ERR_MAX]; /* "" when status == 0 */
+	unsigned int http_status;     /* FETCH: 0 when no HTTP answer */
+	bool not_modified;	      /* FETCH: 304, body and arrays empty */
+	char etag[BWE_WIRE_ETAG_MAX]; /* FETCH: new validators */
 	char last_modified[BWE_WIRE_LASTMOD_MAX];
-	struct bwe_feed_stats stats;	/* FETCH, PARSE; stats.format detected */
-	struct bwe_job_ind *inds;	/* sorted by prefix, unique */
+	struct bwe_feed_stats stats; /* FETCH, PARSE; stats.format detected */
+	struct bwe_job_ind *inds;    /* sorted by prefix, unique */
 	size_t n_inds;
-	struct bwe_job_domain *domains;	/* source order */
+	struct bwe_job_domain *domains; /* source order */
 	size_t n_domains;
-	struct bwe_job_reject *rejects;	/* at most BWE_WIRE_REJECTS_MAX */
+	struct bwe_job_reject *rejects; /* at most BWE_WIRE_REJECTS_MAX */
 	size_t n_rejects;
-	char *body;			/* FETCH: the downloaded body (NUL after
+	char *body; /* FETCH: the downloaded body (NUL after
 					 * body_len), NULL when empty */
 	size_t body_len;
-	struct bwe_job_answer *answers;	/* RESOLVE: one per name asked */
+	struct bwe_job_answer *answers; /* RESOLVE: one per name asked */
 	size_t n_answers;
-	struct bwe_arena *arena;	/* private */
+	struct bwe_arena *arena; /* private */
 };
 
 /*
@@ -283,7 +284,7 @@ void bwe_job_result_free(struct bwe_job_result *r);
 struct bwe_wire_buf {
 	char *p;
 	size_t len, cap;
-	size_t open;		/* offset+1 of the batch frame being filled, 0 none */
+	size_t open; /* offset+1 of the batch frame being filled, 0 none */
 };
 
 void bwe_wire_buf_free(struct bwe_wire_buf *b);
@@ -294,8 +295,8 @@ void bwe_wire_buf_consume(struct bwe_wire_buf *b, size_t n);
 int bwe_wire_put_frame(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
 		       const void *payload, size_t len);
 /* Append raw bytes as DATA frames of type (REQ_BODY, RES_BODY), chunked. */
-int bwe_wire_put_bytes(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job,
-		       const void *p, size_t len);
+int bwe_wire_put_bytes(struct bwe_wire_buf *b, enum bwe_wire_type type, __u32 job, const void *p,
+		       size_t len);
 /*
  * Record appenders: records of the same type go into one batch frame until
  * it would exceed BWE_WIRE_PAYLOAD_MAX. Strings are copied; an indicator id
@@ -315,8 +316,8 @@ int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req);
 /* ---- decoding ---------------------------------------------------------------- */
 
 enum bwe_wire_dir {
-	BWE_WIRE_TO_CHILD = 1,	/* requests: the child decodes */
-	BWE_WIRE_TO_PARENT,	/* responses: the parent decodes */
+	BWE_WIRE_TO_CHILD = 1, /* requests: the child decodes */
+	BWE_WIRE_TO_PARENT,    /* responses: the parent decodes */
 };
 
 struct bwe_wire_dec;

@@ -27,16 +27,16 @@
 #include "bwe_util.h"
 #include "config.h"
 
-#define DATA_DIR	"tests/data/config"
-#define SHIPPED		"policies/bwenforce.yaml"
-#define TEXT_MAX	(64 * 1024)	/* bytes of a generated file */
+#define DATA_DIR "tests/data/config"
+#define SHIPPED	 "policies/bwenforce.yaml"
+#define TEXT_MAX (64 * 1024) /* bytes of a generated file */
 
 /* The first two lines of most rows: a valid interfaces list. */
-#define IF		"interfaces:\n  - name: lan0\n"
+#define IF   "interfaces:\n  - name: lan0\n"
 /* A valid feed under IF: "feeds:" on line 3, the feed's keys from line 4. */
-#define FEED		IF "feeds:\n  - name: a\n    source: /a\n"
+#define FEED IF "feeds:\n  - name: a\n    source: /a\n"
 
-static char tmpdir[PATH_MAX / 2];	/* room for a file name below it */
+static char tmpdir[PATH_MAX / 2]; /* room for a file name below it */
 static char tmpfile_path[PATH_MAX];
 
 static int setup(void **state)
@@ -73,9 +73,8 @@ static int load_text(const char *text, struct bwe_cfgfile **cfg, char *err, size
 }
 
 /* The load failed with ret, at "file:line: " (or "file: "), saying want. */
-static void check_error(const char *desc, const char *file, int got_ret,
-			struct bwe_cfgfile *cfg, const char *err,
-			int want_ret, unsigned int line, const char *want)
+static void check_error(const char *desc, const char *file, int got_ret, struct bwe_cfgfile *cfg,
+			const char *err, int want_ret, unsigned int line, const char *want)
 {
 	char prefix[PATH_MAX + 32];
 
@@ -284,7 +283,7 @@ static void test_full(void **state)
 	assert_int_equal(f->max_bytes, 1024 * 1024);
 	assert_int_equal(f->timeout_s, 120);
 
-	f = &c->feeds[1];	/* only the required keys: defaults */
+	f = &c->feeds[1]; /* only the required keys: defaults */
 	assert_string_equal(f->name, "local_list");
 	assert_string_equal(f->source, "/etc/bwenforce/local.txt");
 	assert_string_equal(f->format, "auto");
@@ -308,8 +307,8 @@ static void test_accepted(void **state)
 	char err[BWE_CFG_ERR_LEN];
 
 	(void)state;
-	if (load_text(IF "exempt:\nallowlist: ~\nfeeds: null\ncontrol_group:\nmaps:\n",
-		      &c, err, sizeof(err)))
+	if (load_text(IF "exempt:\nallowlist: ~\nfeeds: null\ncontrol_group:\nmaps:\n", &c, err,
+		      sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->exempt.n, 0);
 	assert_int_equal(c->allowlist.n, 0);
@@ -356,7 +355,7 @@ static void test_accepted(void **state)
 static const struct {
 	const char *desc;
 	const char *yaml;
-	unsigned int line;	/* 0: no line in the message */
+	unsigned int line; /* 0: no line in the message */
 	const char *want;
 } error_cases[] = {
 	/* unknown keys: never ignored */
@@ -493,8 +492,8 @@ static const struct {
 	{ "feed name too long",
 	  IF "feeds:\n  - name: abcdefghijklmnopqrstuvwxyz0123456\n    source: /a\n", 4,
 	  "feeds[0].name: \"abcdefghijklmnopqrstuvwxyz0123456\" is not a feed name (1..32" },
-	{ "duplicate feed name", FEED "  - name: b\n    source: /b\n  - name: a\n    source: /c\n", 8,
-	  "feeds[2].name: duplicate feed name \"a\" (also feeds[0])" },
+	{ "duplicate feed name", FEED "  - name: b\n    source: /b\n  - name: a\n    source: /c\n",
+	  8, "feeds[2].name: duplicate feed name \"a\" (also feeds[0])" },
 	{ "relative source", IF "feeds:\n  - name: a\n    source: lists/a.txt\n", 5,
 	  "feeds[0].source: \"lists/a.txt\" is not an absolute path or an http:// or https:// URL" },
 	{ "ftp source", IF "feeds:\n  - name: a\n    source: ftp://example.org/a\n", 5,
@@ -550,13 +549,14 @@ static const struct {
 	{ "two documents", IF "---\n" IF, 3, "a second YAML document" },
 	{ "alias", IF "  - &w { name: wan0 }\n  - *w\n", 4,
 	  "interfaces[2]: YAML aliases (*w) are not supported" },
-	{ "many duplicate prefixes", IF "exempt: [ 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.2, 10.0.0.1 ]\n",
-	  3, "exempt[3]: \"10.0.0.2\" is listed twice (also exempt[1])" },
-	{ "duplicate prefix, other spelling", IF "exempt:\n  - 10.0.0.0/24\n  - 10.0.0.0/255.255.255.0\n",
-	  5, "exempt[1]: \"10.0.0.0/255.255.255.0\" is listed twice (also exempt[0])" },
+	{ "many duplicate prefixes",
+	  IF "exempt: [ 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.2, 10.0.0.1 ]\n", 3,
+	  "exempt[3]: \"10.0.0.2\" is listed twice (also exempt[1])" },
+	{ "duplicate prefix, other spelling",
+	  IF "exempt:\n  - 10.0.0.0/24\n  - 10.0.0.0/255.255.255.0\n", 5,
+	  "exempt[1]: \"10.0.0.0/255.255.255.0\" is listed twice (also exempt[0])" },
 	{ "complex key", "? [ a, b ]\n: 1\n", 1, "a key must be a plain name, not a sequence" },
-	{ "deep nesting",
-	  "interfaces:\n  - name: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]\n", 2,
+	{ "deep nesting", "interfaces:\n  - name: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]\n", 2,
 	  "nested deeper than 16 levels" },
 
 	/* whole file */
@@ -625,8 +625,8 @@ static void test_too_many_feeds(void **state)
 	assert_true(used < sizeof(text));
 	ret = load_text(text, &c, err, sizeof(err));
 	/* IF is 2 lines, "feeds:" line 3, feed i on line 4 + i */
-	check_error("127 feeds", tmpfile_path, ret, c, err, -EINVAL,
-		    4 + BWE_CFG_FEEDS_MAX, "feeds[126]: at most 126 feeds");
+	check_error("127 feeds", tmpfile_path, ret, c, err, -EINVAL, 4 + BWE_CFG_FEEDS_MAX,
+		    "feeds[126]: at most 126 feeds");
 
 	/* exactly the maximum loads */
 	used = (size_t)snprintf(text, sizeof(text), IF "feeds:\n");
@@ -712,11 +712,19 @@ static void test_err_buffer(void **state)
 static void test_sandbox_user(void **state)
 {
 	static const char *const valid[] = {
-		"bwfeed", "_bwe", "bw-feed_1", "abcdefghijklmnopqrstuvwxyz_01234",
+		"bwfeed",
+		"_bwe",
+		"bw-feed_1",
+		"abcdefghijklmnopqrstuvwxyz_01234",
 	};
 	static const char *const invalid[] = {
-		"Nobody", "1feed", "-feed", "bw.feed", "bw feed", "\"\"",
-		"abcdefghijklmnopqrstuvwxyz_012345",	/* 33 bytes */
+		"Nobody",
+		"1feed",
+		"-feed",
+		"bw.feed",
+		"bw feed",
+		"\"\"",
+		"abcdefghijklmnopqrstuvwxyz_012345", /* 33 bytes */
 	};
 	char text[TEXT_MAX], err[BWE_CFG_ERR_LEN], want[BWE_CFG_ERR_LEN];
 	struct bwe_cfgfile *c = NULL;
@@ -741,10 +749,10 @@ static void test_sandbox_user(void **state)
 
 /* ---- the table of keys and the man page ------------------------------------- */
 
-#define MANPAGE		"docs/man/bwenforce.yaml.5"
-#define KEYS_MAX	256	/* keys of the format */
-#define KEY_LEN		128	/* bytes of a dotted key path */
-#define MAN_DEPTH_MAX	8	/* .RS levels in KEYS */
+#define MANPAGE	      "docs/man/bwenforce.yaml.5"
+#define KEYS_MAX      256 /* keys of the format */
+#define KEY_LEN	      128 /* bytes of a dotted key path */
+#define MAN_DEPTH_MAX 8	  /* .RS levels in KEYS */
 
 struct keylist {
 	char path[KEYS_MAX][KEY_LEN];
@@ -860,12 +868,12 @@ static void test_names(void **state)
 
 /* ---- policy -------------------------------------------------------------- */
 
-#define POLICIES	"policies"
-#define EXAMPLES	"policies/examples"
+#define POLICIES "policies"
+#define EXAMPLES "policies/examples"
 /* "policy:" on line 3, its keys from line 4 */
-#define POL		IF "policy:\n"
+#define POL	 IF "policy:\n"
 /* "rules:" on line 4, the first rule on line 5 */
-#define RULES		POL "  rules:\n"
+#define RULES	 POL "  rules:\n"
 
 /* Every field of the default policy (detect.h), as loaded. */
 static void assert_policy_default(const struct bwe_policy *p)
@@ -928,9 +936,9 @@ static void test_policy_defaults(void **state)
 	struct bwe_cfgfile *c = NULL;
 	char err[BWE_CFG_ERR_LEN];
 	static const char *const texts[] = {
-		IF,			/* no policy */
-		POL,			/* an empty one */
-		POL "  signals:\n",	/* empty signals */
+		IF,		    /* no policy */
+		POL,		    /* an empty one */
+		POL "  signals:\n", /* empty signals */
 		POL "  signals:\n    spike:\n    fanout: {}\n",
 		POL "  never_quarantine: ~\n",
 	};
@@ -965,8 +973,8 @@ static void test_policy_defaults(void **state)
 
 static void test_policy_full(void **state)
 {
-	static const char text[] =
-		IF "max_ttl: 2d\n"
+	static const char text[] = IF
+		"max_ttl: 2d\n"
 		"policy:\n"
 		"  monitor_only: true\n"
 		"  interval: 5s\n"
@@ -1039,7 +1047,7 @@ static void test_policy_full(void **state)
 	assert_int_equal(r->min_signals, 2);
 	assert_int_equal(r->action, BWE_RESP_THROTTLE);
 	assert_int_equal(r->rate, 187500);
-	assert_int_equal(r->ttl_s, 60);		/* the first escalation step */
+	assert_int_equal(r->ttl_s, 60); /* the first escalation step */
 	assert_int_equal(r->n_escalation, 3);
 	assert_int_equal(r->escalation_s[1], 60);
 	assert_int_equal(r->escalation_s[2], 2 * 86400);
@@ -1097,7 +1105,8 @@ static void test_policy_files(void **state)
 				assert_int_equal(c->policy.monitor_only, 0);
 				assert_int_equal(c->policy.hour_of_week, 1);
 				assert_int_equal(c->policy.never_quarantine.n, 1);
-				assert_string_equal(c->policy.rules[0].name, "blocklist-quarantine");
+				assert_string_equal(c->policy.rules[0].name,
+						    "blocklist-quarantine");
 				assert_int_equal(c->policy.rules[0].action, BWE_RESP_QUARANTINE);
 			}
 			if (!strcmp(e->d_name, "monitor-only.yaml")) {
@@ -1119,7 +1128,7 @@ static void test_policy_files(void **state)
 static const struct {
 	const char *desc;
 	const char *yaml;
-	unsigned int line;	/* 0: no line in the message */
+	unsigned int line; /* 0: no line in the message */
 	const char *want;
 } policy_error_cases[] = {
 	/* shape */
@@ -1223,29 +1232,32 @@ static const struct {
 	/* rules */
 	{ "rule without name", RULES "    - { signals: [ spike ], action: alert }\n", 5,
 	  "policy.rules[0].name: required key missing" },
-	{ "rule name with space", RULES "    - { name: my rule, signals: [ spike ], action: alert }\n",
-	  5, "policy.rules[0].name: \"my rule\" is not a rule name (1..31" },
+	{ "rule name with space",
+	  RULES "    - { name: my rule, signals: [ spike ], action: alert }\n", 5,
+	  "policy.rules[0].name: \"my rule\" is not a rule name (1..31" },
 	{ "rule name too long",
 	  RULES "    - { name: " LONG_32 ", signals: [ spike ], action: alert }\n", 5,
 	  "policy.rules[0].name: \"" LONG_32 "\" is not a rule name" },
 	{ "duplicate rule name",
 	  RULES "    - { name: a, signals: [ spike ], action: alert }\n"
-	  "    - { name: a, signals: [ fanout ], action: alert }\n", 6,
-	  "policy.rules[1].name: duplicate rule name \"a\" (also policy.rules[0])" },
+		"    - { name: a, signals: [ fanout ], action: alert }\n",
+	  6, "policy.rules[1].name: duplicate rule name \"a\" (also policy.rules[0])" },
 	{ "rule without signals", RULES "    - { name: a, action: alert }\n", 5,
 	  "policy.rules[0].signals: required key missing" },
 	{ "rule with no signals", RULES "    - { name: a, signals: [], action: alert }\n", 5,
 	  "policy.rules[0].signals: at least one signal is required" },
 	{ "unknown signal in a rule",
-	  RULES "    - name: a\n      signals:\n        - spike\n        - spikes\n      action: alert\n",
-	  8, "policy.rules[0].signals[1]: \"spikes\" is not one of spike, blocklist, nonstd_ports, upload_ratio, fanout, new_host" },
+	  RULES
+	  "    - name: a\n      signals:\n        - spike\n        - spikes\n      action: alert\n",
+	  8,
+	  "policy.rules[0].signals[1]: \"spikes\" is not one of spike, blocklist, nonstd_ports, upload_ratio, fanout, new_host" },
 	{ "signal twice in a rule",
 	  RULES "    - { name: a, signals: [ spike, fanout, spike ], action: alert }\n", 5,
 	  "policy.rules[0].signals[2]: \"spike\" is listed twice (also policy.rules[0].signals[0])" },
 	{ "min_signals above the list",
 	  RULES "    - name: a\n      signals: [ spike, blocklist ]\n      min_signals: 3\n"
-	  "      action: alert\n", 7,
-	  "policy.rules[0].min_signals: 3 is more than the 2 signals listed" },
+		"      action: alert\n",
+	  7, "policy.rules[0].min_signals: 3 is more than the 2 signals listed" },
 	{ "min_signals zero",
 	  RULES "    - { name: a, signals: [ spike ], min_signals: 0, action: alert }\n", 5,
 	  "policy.rules[0].min_signals: 0 is below the minimum of 1" },
@@ -1254,12 +1266,12 @@ static const struct {
 	{ "bad action", RULES "    - { name: a, signals: [ spike ], action: block }\n", 5,
 	  "policy.rules[0].action: \"block\" is not one of alert, throttle, quarantine" },
 	{ "throttle without rate",
-	  RULES "    - name: a\n      signals: [ spike ]\n      action: throttle\n      ttl: 1h\n", 5,
-	  "policy.rules[0].rate: required for a throttle rule" },
+	  RULES "    - name: a\n      signals: [ spike ]\n      action: throttle\n      ttl: 1h\n",
+	  5, "policy.rules[0].rate: required for a throttle rule" },
 	{ "rate on a quarantine",
 	  RULES "    - name: a\n      signals: [ spike ]\n      action: quarantine\n"
-	  "      rate: 5mbit\n      ttl: 1h\n", 8,
-	  "policy.rules[0].rate: applies only to throttle rules" },
+		"      rate: 5mbit\n      ttl: 1h\n",
+	  8, "policy.rules[0].rate: applies only to throttle rules" },
 	{ "bad throttle rate",
 	  RULES "    - { name: a, signals: [ spike ], action: throttle, rate: 5Mb, ttl: 1h }\n", 5,
 	  "policy.rules[0].rate: \"5Mb\" is not a rate" },
@@ -1280,39 +1292,41 @@ static const struct {
 	  "policy.rules[0].ttl: \"1h30m\" is not a duration" },
 	{ "ttl above max_ttl",
 	  IF "max_ttl: 1h\npolicy:\n  rules:\n"
-	  "    - { name: a, signals: [ spike ], action: quarantine, ttl: 2h }\n", 6,
-	  "policy.rules[0].ttl: 2h is above max_ttl (1h)" },
+	     "    - { name: a, signals: [ spike ], action: quarantine, ttl: 2h }\n",
+	  6, "policy.rules[0].ttl: 2h is above max_ttl (1h)" },
 	{ "escalation step above max_ttl",
 	  IF "max_ttl: 1d\npolicy:\n  rules:\n"
-	  "    - { name: a, signals: [ spike ], action: quarantine, escalation: [ 1h, 2d ] }\n", 6,
-	  "policy.rules[0].escalation[1]: 2d is above max_ttl (1d)" },
+	     "    - { name: a, signals: [ spike ], action: quarantine, escalation: [ 1h, 2d ] }\n",
+	  6, "policy.rules[0].escalation[1]: 2d is above max_ttl (1d)" },
 	{ "escalation shrinks",
 	  RULES "    - name: a\n      signals: [ spike ]\n      action: quarantine\n"
-	  "      escalation:\n        - 1h\n        - 30m\n", 10,
-	  "policy.rules[0].escalation[1]: 30m is shorter than the step before (1h)" },
+		"      escalation:\n        - 1h\n        - 30m\n",
+	  10, "policy.rules[0].escalation[1]: 30m is shorter than the step before (1h)" },
 	{ "escalation differs from ttl",
 	  RULES "    - { name: a, signals: [ spike ], action: quarantine, ttl: 30m,"
-	  " escalation: [ 1h, 2h ] }\n", 5,
+		" escalation: [ 1h, 2h ] }\n",
+	  5,
 	  "policy.rules[0].escalation[0]: 1h differs from ttl (30m): the first step is the first TTL" },
 	{ "empty escalation",
-	  RULES "    - { name: a, signals: [ spike ], action: quarantine, ttl: 1h, escalation: [] }\n",
+	  RULES
+	  "    - { name: a, signals: [ spike ], action: quarantine, ttl: 1h, escalation: [] }\n",
 	  5, "policy.rules[0].escalation: at least one step is required" },
 	{ "nine escalation steps",
 	  RULES "    - { name: a, signals: [ spike ], action: quarantine,"
-	  " escalation: [ 1h, 1h, 1h, 1h, 1h, 1h, 1h, 1h, 1h ] }\n", 5,
-	  "policy.rules[0].escalation[8]: at most 8 steps" },
-	{ "cooldown 0",
-	  RULES "    - { name: a, signals: [ spike ], action: alert, cooldown: 0 }\n", 5,
-	  "policy.rules[0].cooldown: \"0\" is not a duration" },
+		" escalation: [ 1h, 1h, 1h, 1h, 1h, 1h, 1h, 1h, 1h ] }\n",
+	  5, "policy.rules[0].escalation[8]: at most 8 steps" },
+	{ "cooldown 0", RULES "    - { name: a, signals: [ spike ], action: alert, cooldown: 0 }\n",
+	  5, "policy.rules[0].cooldown: \"0\" is not a duration" },
 	{ "cooldown 31d",
 	  RULES "    - { name: a, signals: [ spike ], action: alert, cooldown: 31d }\n", 5,
 	  "policy.rules[0].cooldown: 31d is above the maximum of 30d" },
 	{ "repeat_window months",
 	  RULES "    - { name: a, signals: [ spike ], action: alert, repeat_window: 1M }\n", 5,
 	  "policy.rules[0].repeat_window: \"1M\" is not a duration" },
-	{ "second rule", RULES "    - { name: a, signals: [ spike ], action: alert }\n"
-	  "    - { name: b, signals: [ spike ], action: throttle, ttl: 1h }\n", 6,
-	  "policy.rules[1].rate: required for a throttle rule" },
+	{ "second rule",
+	  RULES "    - { name: a, signals: [ spike ], action: alert }\n"
+		"    - { name: b, signals: [ spike ], action: throttle, ttl: 1h }\n",
+	  6, "policy.rules[1].rate: required for a throttle rule" },
 };
 
 static void test_policy_errors(void **state)
@@ -1337,7 +1351,8 @@ static void test_policy_too_many_rules(void **state)
 	used = (size_t)snprintf(text, sizeof(text), RULES);
 	for (i = 0; i <= BWE_POLICY_RULES_MAX; i++)
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
-					 "    - { name: r%d, signals: [ spike ], action: alert }\n", i);
+					 "    - { name: r%d, signals: [ spike ], action: alert }\n",
+					 i);
 	assert_true(used < sizeof(text));
 	ret = load_text(text, &c, err, sizeof(err));
 	/* rule i on line 5 + i */

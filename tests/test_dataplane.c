@@ -31,7 +31,7 @@
 #include "bwe_util.h"
 #include "dataplane.h"
 
-#define OTHER_ABI	(BWE_ABI_VERSION + 1)	/* a version this build does not speak */
+#define OTHER_ABI (BWE_ABI_VERSION + 1) /* a version this build does not speak */
 
 static char bpffs[] = "/tmp/bwe-test-bpffs.XXXXXX";
 
@@ -145,7 +145,7 @@ static void test_pin_reuse_unpin(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(bwe_dp_abi_check(dir, msg, sizeof(msg)), 0);	/* nothing pinned */
+	assert_int_equal(bwe_dp_abi_check(dir, msg, sizeof(msg)), 0); /* nothing pinned */
 	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
 	assert_false(dp->reused);
 	for (i = 0; i < ARRAY_SIZE(pins); i++)
@@ -155,7 +155,8 @@ static void test_pin_reuse_unpin(void **state)
 	assert_int_equal(stamp_of(dir), BWE_ABI_VERSION);
 	/* the stamp is frozen: not even its creator rewrites it */
 	assert_int_not_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_ABI), &zero, &s,
-						 BPF_ANY), 0);
+						 BPF_ANY),
+			     0);
 	assert_int_equal(errno, EPERM);
 	bwe_dp_close(dp);
 

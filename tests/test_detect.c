@@ -26,19 +26,18 @@
 #include "bwe_util.h"
 #include "detect.h"
 
-
-#define SEED		0x5eed2024ULL
-#define MONDAY		1704067200LL	/* 2024-01-01 00:00:00 UTC, a Monday */
-#define NS		1000000000ULL
-#define OLD_HOST_NS	(30ULL * 86400 * NS)	/* seen by the data plane for 30 days */
-#define INTERVAL	10.0		/* seconds, the default policy.interval */
-#define PER_HOUR	360		/* intervals */
-#define PER_DAY		(24 * PER_HOUR)
-#define PER_WEEK	(7 * PER_DAY)
-#define CHANGE_AT	(2 * PER_HOUR)	/* series change after two hours */
-#define MBIT		125000.0	/* bytes/s */
-#define HLL_SIGMA	(1.04 / sqrt(BWE_HLL_REGS))	/* relative standard error */
-#define HLL_TRIALS	20
+#define SEED	    0x5eed2024ULL
+#define MONDAY	    1704067200LL /* 2024-01-01 00:00:00 UTC, a Monday */
+#define NS	    1000000000ULL
+#define OLD_HOST_NS (30ULL * 86400 * NS) /* seen by the data plane for 30 days */
+#define INTERVAL    10.0		 /* seconds, the default policy.interval */
+#define PER_HOUR    360			 /* intervals */
+#define PER_DAY	    (24 * PER_HOUR)
+#define PER_WEEK    (7 * PER_DAY)
+#define CHANGE_AT   (2 * PER_HOUR)		/* series change after two hours */
+#define MBIT	    125000.0			/* bytes/s */
+#define HLL_SIGMA   (1.04 / sqrt(BWE_HLL_REGS)) /* relative standard error */
+#define HLL_TRIALS  20
 
 /* cmocka before 1.1.6 has no assert_double_equal() */
 #define assert_near(a, b, eps) \
@@ -67,12 +66,12 @@ static __u64 rng_u64(void)
 	return z ^ (z >> 31);
 }
 
-static double rng_unit(void)	/* (0, 1) */
+static double rng_unit(void) /* (0, 1) */
 {
 	return ((double)(rng_u64() >> 11) + 0.5) / 9007199254740992.0;
 }
 
-static double rng_gauss(void)	/* Box-Muller */
+static double rng_gauss(void) /* Box-Muller */
 {
 	return sqrt(-2.0 * log(rng_unit())) * cos(2.0 * M_PI * rng_unit());
 }
@@ -81,9 +80,9 @@ static double rng_gauss(void)	/* Box-Muller */
 
 struct sim {
 	struct bwe_detect_host h;
-	struct bwe_host_stats c;	/* cumulative counters, as the daemon merges them */
+	struct bwe_host_stats c; /* cumulative counters, as the daemon merges them */
 	__s64 wall;
-	double carry_tx, carry_rx;	/* fractions of bytes not yet counted */
+	double carry_tx, carry_rx; /* fractions of bytes not yet counted */
 };
 
 static void sim_init(struct sim *s, __s64 start, __u64 age_ns)
@@ -118,22 +117,22 @@ static void sim_free(struct sim *s)
 /* ---- series --------------------------------------------------------------------- */
 
 enum series_shape {
-	SER_STEP,	/* x10 from the change on */
-	SER_RAMP,	/* +1 % an interval from the change on */
-	SER_BURST,	/* x20 for the change's interval only */
-	SER_FLAT,	/* the base rate */
-	SER_DIURNAL,	/* base * (1 + 0.8 sin(2 pi t / 24h)) */
-	SER_WEEKLY,	/* a x10 backup every Monday 02:00-02:30 UTC */
+	SER_STEP,    /* x10 from the change on */
+	SER_RAMP,    /* +1 % an interval from the change on */
+	SER_BURST,   /* x20 for the change's interval only */
+	SER_FLAT,    /* the base rate */
+	SER_DIURNAL, /* base * (1 + 0.8 sin(2 pi t / 24h)) */
+	SER_WEEKLY,  /* a x10 backup every Monday 02:00-02:30 UTC */
 };
 
-#define STEP_FACTOR	10.0
-#define RAMP_GROWTH	1.01
-#define BURST_FACTOR	20.0
-#define DIURNAL_AMPL	0.8
-#define BACKUP_FACTOR	10.0
-#define BACKUP_START	(2 * PER_HOUR)	/* intervals after Monday 00:00 */
-#define BACKUP_LEN	(PER_HOUR / 2)
-#define EPISODE_GAP	PER_HOUR	/* intervals: closer firings are one episode */
+#define STEP_FACTOR   10.0
+#define RAMP_GROWTH   1.01
+#define BURST_FACTOR  20.0
+#define DIURNAL_AMPL  0.8
+#define BACKUP_FACTOR 10.0
+#define BACKUP_START  (2 * PER_HOUR) /* intervals after Monday 00:00 */
+#define BACKUP_LEN    (PER_HOUR / 2)
+#define EPISODE_GAP   PER_HOUR /* intervals: closer firings are one episode */
 
 static double series_rate(enum series_shape shape, double base, size_t t)
 {
@@ -150,7 +149,7 @@ static double series_rate(enum series_shape shape, double base, size_t t)
 		return base * (1.0 + DIURNAL_AMPL * sin(2.0 * M_PI * (double)t / PER_DAY));
 	case SER_WEEKLY:
 		return w >= BACKUP_START && w < BACKUP_START + BACKUP_LEN ? base * BACKUP_FACTOR
-									   : base;
+									  : base;
 	case SER_FLAT:
 	default:
 		return base;
@@ -160,12 +159,12 @@ static double series_rate(enum series_shape shape, double base, size_t t)
 static const struct series_case {
 	const char *desc;
 	enum series_shape shape;
-	double base;		/* bytes/s */
-	double noise;		/* gaussian standard deviation, share of the rate */
-	size_t n;		/* intervals */
+	double base;  /* bytes/s */
+	double noise; /* gaussian standard deviation, share of the rate */
+	size_t n;     /* intervals */
 	bool hour_of_week;
 	unsigned int episodes;	/* spike firings apart by more than EPISODE_GAP */
-	unsigned int max_delay;	/* 0: no change to detect; else intervals, change = 1 */
+	unsigned int max_delay; /* 0: no change to detect; else intervals, change = 1 */
 } series_cases[] = {
 	/*
 	 * Limits from 161 other seeds: a step is caught in its 3rd interval
@@ -184,8 +183,8 @@ static const struct series_case {
 	{ "diurnal, 5 days, hour of week", SER_DIURNAL, 20 * MBIT, 0.10, 5 * PER_DAY, true, 0, 0 },
 	{ "weekly backup, 3 weeks", SER_WEEKLY, 2 * MBIT, 0.10, 3 * PER_WEEK, false, 3, 0 },
 	/* the hour-of-week bucket vetoes the backup from its second week on */
-	{ "weekly backup, 3 weeks, hour of week", SER_WEEKLY, 2 * MBIT, 0.10, 3 * PER_WEEK,
-	  true, 1, 0 },
+	{ "weekly backup, 3 weeks, hour of week", SER_WEEKLY, 2 * MBIT, 0.10, 3 * PER_WEEK, true, 1,
+	  0 },
 };
 
 static void test_series(void **state)
@@ -206,13 +205,15 @@ static void test_series(void **state)
 		rng_seed(SEED + i);
 		sim_init(&s, MONDAY, OLD_HOST_NS);
 		for (t = 0; t < c->n; t++) {
-			double x = series_rate(c->shape, c->base, t) * (1.0 + c->noise * rng_gauss());
+			double x =
+				series_rate(c->shape, c->base, t) * (1.0 + c->noise * rng_gauss());
 
 			sim_step(&s, &pol, fmax(x, 0.0), MBIT, &sig);
 			if (!sig.sig[BWE_SIG_SPIKE].fired)
 				continue;
 			if (c->max_delay && t < CHANGE_AT)
-				fail_msg("%s: spike at interval %zu, before the change", c->desc, t);
+				fail_msg("%s: spike at interval %zu, before the change", c->desc,
+					 t);
 			if (!first)
 				first = (unsigned int)t + 1;
 			if (!episodes || t - last > EPISODE_GAP)
@@ -258,13 +259,17 @@ static void test_ramp_variance_half_life(void **state)
 			double x = series_rate(SER_RAMP, MBIT, t) * (1.0 + 0.1 * rng_gauss());
 
 			run = bwe_ewma_z(&e, x, BWE_SPIKE_MIN_SD_SHARE, BWE_SPIKE_MIN_SD_RATE) >=
-			      BWE_SPIKE_Z ? run + 1 : 0;
+					      BWE_SPIKE_Z
+				      ? run + 1
+				      : 0;
 			if (t >= CHANGE_AT && run > longest[k])
 				longest[k] = run;
-			bwe_ewma_update(&e, x, am, av, BWE_SPIKE_MIN_SD_SHARE, BWE_SPIKE_MIN_SD_RATE);
+			bwe_ewma_update(&e, x, am, av, BWE_SPIKE_MIN_SD_SHARE,
+					BWE_SPIKE_MIN_SD_RATE);
 		}
-		print_message("ramp, variance half-life %.0fx the mean's: longest run at z >= %.0f: %u\n",
-			      slower[k], BWE_SPIKE_Z, longest[k]);
+		print_message(
+			"ramp, variance half-life %.0fx the mean's: longest run at z >= %.0f: %u\n",
+			slower[k], BWE_SPIKE_Z, longest[k]);
 	}
 	assert_true(longest[0] < BWE_SPIKE_SUSTAIN);
 	assert_true(longest[1] >= BWE_SPIKE_SUSTAIN);
@@ -283,7 +288,7 @@ static void test_learning(void **state)
 	rng_seed(SEED);
 	sim_init(&s, MONDAY, OLD_HOST_NS);
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
-	assert_false(sig.valid);	/* the first sample primes */
+	assert_false(sig.valid); /* the first sample primes */
 	for (t = 1; t < PER_HOUR + 10; t++) {
 		/* a x50 jump well inside the learning hour */
 		double x = (t >= PER_HOUR / 2 ? 50.0 : 1.0) * MBIT * (1.0 + 0.1 * rng_gauss());
@@ -306,7 +311,7 @@ static void test_sd_floor(void **state)
 	int i;
 
 	(void)state;
-	assert_true(bwe_ewma_z(&e, 5.0, 0.1, 1.0) == 0.0);	/* empty */
+	assert_true(bwe_ewma_z(&e, 5.0, 0.1, 1.0) == 0.0); /* empty */
 	for (i = 0; i < 100; i++)
 		bwe_ewma_update(&e, 1000.0, 0.1, 0.1, 0.1, 10.0);
 	assert_true(e.var == 0.0);
@@ -320,7 +325,7 @@ static void test_sd_floor(void **state)
 /* Warm-up: the first samples give the plain mean and population variance. */
 static void test_ewma_warmup(void **state)
 {
-	static const double xs[] = { 2, 4, 4, 4, 5, 5, 7, 9 };	/* mean 5, variance 4 */
+	static const double xs[] = { 2, 4, 4, 4, 5, 5, 7, 9 }; /* mean 5, variance 4 */
 	struct bwe_ewma e = { 0 };
 	size_t i;
 
@@ -364,7 +369,7 @@ static void test_hll(void **state)
 				__u32 h = (__u32)rng_u64();
 
 				bwe_hll_add(regs, h);
-				bwe_hll_add(regs, h);	/* repeats do not count */
+				bwe_hll_add(regs, h); /* repeats do not count */
 			}
 			e = bwe_hll_estimate(regs);
 			if (!k)
@@ -375,9 +380,11 @@ static void test_hll(void **state)
 		print_message("HLL %5u distinct: first %.0f, mean %.0f, rms error %.0f%%\n",
 			      sizes[i], first, sum / HLL_TRIALS, 100 * sqrt(sq / HLL_TRIALS) / n);
 		if (fabs(first - n) / n > 3 * HLL_SIGMA)
-			fail_msg("HLL of %u distinct: %.0f, off by more than 3 sigma", sizes[i], first);
+			fail_msg("HLL of %u distinct: %.0f, off by more than 3 sigma", sizes[i],
+				 first);
 		if (fabs(sum / HLL_TRIALS - n) / n > 3 * HLL_SIGMA / sqrt(HLL_TRIALS))
-			fail_msg("HLL of %u distinct: biased mean %.0f", sizes[i], sum / HLL_TRIALS);
+			fail_msg("HLL of %u distinct: biased mean %.0f", sizes[i],
+				 sum / HLL_TRIALS);
 		if (sqrt(sq / HLL_TRIALS) / n > 2 * HLL_SIGMA)
 			fail_msg("HLL of %u distinct: rms error %.0f%%", sizes[i],
 				 100 * sqrt(sq / HLL_TRIALS) / n);
@@ -389,8 +396,8 @@ static void test_hour_of_week(void **state)
 	(void)state;
 	assert_int_equal(bwe_hour_of_week(MONDAY), 0);
 	assert_int_equal(bwe_hour_of_week(MONDAY + 3600 * 2 + 59), 2);
-	assert_int_equal(bwe_hour_of_week(MONDAY - 1), 167);	/* Sunday 23:59:59 */
-	assert_int_equal(bwe_hour_of_week(0), 72);		/* Thursday 00:00 */
+	assert_int_equal(bwe_hour_of_week(MONDAY - 1), 167); /* Sunday 23:59:59 */
+	assert_int_equal(bwe_hour_of_week(0), 72);	     /* Thursday 00:00 */
 	assert_int_equal(bwe_hour_of_week(-1), 71);
 }
 
@@ -421,7 +428,7 @@ static void test_signal_blocklist(void **state)
 	s.c.bl_hits += 2;
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_int_equal(sig.new_bl_hits, 2);
-	assert_false(sig.sig[BWE_SIG_BLOCKLIST].fired);	/* 2 < 3 */
+	assert_false(sig.sig[BWE_SIG_BLOCKLIST].fired); /* 2 < 3 */
 	/* the episode goes on while hits come within the window (15m) */
 	for (t = 0; t < 80; t++)
 		sim_step(&s, &pol, MBIT, MBIT, &sig);
@@ -433,7 +440,7 @@ static void test_signal_blocklist(void **state)
 	/* quiet for longer than the window: the episode is over */
 	for (t = 0; t < 90; t++)
 		sim_step(&s, &pol, MBIT, MBIT, &sig);
-	assert_true(sig.sig[BWE_SIG_BLOCKLIST].fired);	/* exactly 15m: still in */
+	assert_true(sig.sig[BWE_SIG_BLOCKLIST].fired); /* exactly 15m: still in */
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_false(sig.sig[BWE_SIG_BLOCKLIST].fired);
 	assert_true(sig.sig[BWE_SIG_BLOCKLIST].value == 0.0);
@@ -504,7 +511,7 @@ static void test_signal_fanout(void **state)
 	sim_init(&s, MONDAY, OLD_HOST_NS);
 	s.c.hll_epoch = 7;
 	warm(&s, &pol, 2);
-	sketch(s.c.hll_dst, 2000);	/* far above 200 peers */
+	sketch(s.c.hll_dst, 2000); /* far above 200 peers */
 	sketch(s.c.hll_port, 20);
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_true(sig.sig[BWE_SIG_FANOUT].fired);
@@ -518,7 +525,7 @@ static void test_signal_fanout(void **state)
 	sketch(s.c.hll_dst, 3);
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_true(sig.sig[BWE_SIG_FANOUT].fired);
-	for (t = 0; t < 30; t++)	/* 5 minutes */
+	for (t = 0; t < 30; t++) /* 5 minutes */
 		sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_false(sig.sig[BWE_SIG_FANOUT].fired);
 	assert_true(sig.peers < 10);
@@ -554,7 +561,7 @@ static void test_counter_reset(void **state)
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_true(sig.valid);
 	assert_near(sig.tx_bps, MBIT, 1.0);
-	s.c.first_seen_ns += NS;	/* the entry was recreated */
+	s.c.first_seen_ns += NS; /* the entry was recreated */
 	sim_step(&s, &pol, MBIT, MBIT, &sig);
 	assert_false(sig.valid);
 	assert_int_equal(bwe_detect_update(&s.h, &s.c, 0.0, s.wall, &pol, &sig), -EINVAL);
@@ -624,8 +631,8 @@ static void test_shapes(void **state)
 
 /* ---- rules --------------------------------------------------------------------------- */
 
-#define NOW		(MONDAY + 7 * 86400)
-#define SIGS(...)	((const enum bwe_signal_id[]){ __VA_ARGS__, BWE_SIG_MAX })
+#define NOW	  (MONDAY + 7 * 86400)
+#define SIGS(...) ((const enum bwe_signal_id[]){ __VA_ARGS__, BWE_SIG_MAX })
 
 static struct bwe_signals fired(const enum bwe_signal_id *ids)
 {
@@ -666,23 +673,24 @@ static const struct rule_case {
 	const char *desc;
 	const enum bwe_signal_id *sigs;
 	enum bwe_response action;
-	const char *rule;		/* NULL: none */
+	const char *rule; /* NULL: none */
 	__u64 ttl_s;
 	unsigned int n_evidence;
 } rule_cases[] = {
 	{ "nothing fired", SIGS(BWE_SIG_MAX), BWE_RESP_NONE, NULL, 0, 0 },
 	{ "one signal: throttle, not quarantine", SIGS(BWE_SIG_SPIKE), BWE_RESP_THROTTLE,
 	  "spike-throttle", 1800, 1 },
-	{ "two signals: quarantine", SIGS(BWE_SIG_SPIKE, BWE_SIG_BLOCKLIST),
-	  BWE_RESP_QUARANTINE, "corroborated-quarantine", 3600, 2 },
+	{ "two signals: quarantine", SIGS(BWE_SIG_SPIKE, BWE_SIG_BLOCKLIST), BWE_RESP_QUARANTINE,
+	  "corroborated-quarantine", 3600, 2 },
 	{ "two without spike: quarantine", SIGS(BWE_SIG_FANOUT, BWE_SIG_NONSTD_PORTS),
 	  BWE_RESP_QUARANTINE, "corroborated-quarantine", 3600, 2 },
-	{ "blocklist alone: alert", SIGS(BWE_SIG_BLOCKLIST), BWE_RESP_ALERT, "blocklist-alert",
-	  0, 1 },
+	{ "blocklist alone: alert", SIGS(BWE_SIG_BLOCKLIST), BWE_RESP_ALERT, "blocklist-alert", 0,
+	  1 },
 	{ "fan-out alone: nothing", SIGS(BWE_SIG_FANOUT), BWE_RESP_NONE, NULL, 0, 0 },
 	{ "new host is in no default rule", SIGS(BWE_SIG_NEW_HOST), BWE_RESP_NONE, NULL, 0, 0 },
-	{ "all five", SIGS(BWE_SIG_SPIKE, BWE_SIG_BLOCKLIST, BWE_SIG_FANOUT,
-			   BWE_SIG_NONSTD_PORTS, BWE_SIG_UPLOAD_RATIO),
+	{ "all five",
+	  SIGS(BWE_SIG_SPIKE, BWE_SIG_BLOCKLIST, BWE_SIG_FANOUT, BWE_SIG_NONSTD_PORTS,
+	       BWE_SIG_UPLOAD_RATIO),
 	  BWE_RESP_QUARANTINE, "corroborated-quarantine", 3600, 5 },
 };
 
@@ -720,7 +728,7 @@ static void test_rules_corroboration(void **state)
 	bwe_detect_host_init(&h);
 	s = fired(SIGS(BWE_SIG_SPIKE));
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, NOW, &d), 0);
-	assert_int_equal(d.rate, 625000);	/* 5mbit */
+	assert_int_equal(d.rate, 625000); /* 5mbit */
 	assert_int_equal(d.evidence[0].sig, BWE_SIG_SPIKE);
 	assert_true(d.evidence[0].value == 10.0 && d.evidence[0].threshold == 1.0);
 	/* an invalid sample decides nothing */
@@ -836,7 +844,7 @@ static void test_rules_cooldown_escalation(void **state)
 	struct bwe_signals one = fired(SIGS(BWE_SIG_SPIKE));
 	struct bwe_signals bl = fired(SIGS(BWE_SIG_BLOCKLIST));
 	struct bwe_decision d;
-	static const __u64 ttls[] = { 1800, 7200, 86400, 86400 };	/* the last step repeats */
+	static const __u64 ttls[] = { 1800, 7200, 86400, 86400 }; /* the last step repeats */
 	__s64 t = NOW;
 	size_t i;
 
@@ -902,7 +910,8 @@ static void test_end_to_end(void **state)
 			s.c.nonstd_tx_bytes += (__u64)(x * INTERVAL * 0.9);
 		sim_step(&s, &pol, x, 15 * MBIT, &sig);
 		assert_int_equal(bwe_detect_decide(&s.h, &sig, &pol, &g, addr("10.1.2.3"), s.wall,
-						   &d), 0);
+						   &d),
+				 0);
 		if (d.action == BWE_RESP_NONE)
 			continue;
 		if (!acted++) {

@@ -30,23 +30,23 @@
 #include "addr.h"
 #include "feed.h"
 
-#define OUT_MAX		(16 * 1024)	/* bytes of joined callback text */
-#define FIXTURES	"tests/data/feeds"
-#define BIG_LINES	1000000		/* the "1-million-line file" */
-#define NOW		1780272000LL	/* 2026-06-01T00:00:00Z */
-#define UNTIL_2027	1801440000LL	/* 2027-02-01T00:00:00Z */
-#define ANY		((size_t)-1)	/* a count the row does not check */
+#define OUT_MAX	   (16 * 1024) /* bytes of joined callback text */
+#define FIXTURES   "tests/data/feeds"
+#define BIG_LINES  1000000	/* the "1-million-line file" */
+#define NOW	   1780272000LL /* 2026-06-01T00:00:00Z */
+#define UNTIL_2027 1801440000LL /* 2027-02-01T00:00:00Z */
+#define ANY	   ((size_t)-1) /* a count the row does not check */
 
 /* A body with its length, so rows may hold NUL bytes. */
-#define T(s)		s, sizeof(s) - 1
+#define T(s) s, sizeof(s) - 1
 
 /* ---- the sink: callbacks that record text and check invariants ----------- */
 
 struct sink {
 	char ind[OUT_MAX], rej[OUT_MAX];
 	size_t n_ind, n_rej;
-	bool quiet;		/* count only (big inputs) */
-	size_t stop_at;		/* return stop_ret at this indicator (1-based) */
+	bool quiet;	/* count only (big inputs) */
+	size_t stop_at; /* return stop_ret at this indicator (1-based) */
 	int stop_ret;
 	/* real-list round trip: the source text of each line */
 	const char *const *line_text;
@@ -54,8 +54,7 @@ struct sink {
 	size_t roundtrip_bad;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void append(char *buf, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void append(char *buf, const char *fmt, ...)
 {
 	size_t n = strlen(buf);
 	va_list ap;
@@ -75,7 +74,7 @@ static void check_indicator(const struct bwe_indicator *ind)
 		struct bwe_prefix m = ind->pfx;
 
 		bwe_prefix_mask(&m);
-		assert_memory_equal(&m, &ind->pfx, sizeof(m));	/* host bits, pad */
+		assert_memory_equal(&m, &ind->pfx, sizeof(m)); /* host bits, pad */
 		assert_null(ind->domain);
 		assert_true(bwe_prefix_family_len(&ind->pfx) > 0);
 	} else {
@@ -139,8 +138,13 @@ static int parse(const char *buf, size_t len, enum bwe_feed_format fmt, int min4
 		 struct sink *s, struct bwe_feed_stats *st)
 {
 	struct bwe_feed_parse_opts o = {
-		.format = fmt, .min_plen_v4 = min4, .min_plen_v6 = min6, .now = NOW,
-		.on_ind = on_ind, .on_reject = on_reject, .ctx = s,
+		.format = fmt,
+		.min_plen_v4 = min4,
+		.min_plen_v6 = min6,
+		.now = NOW,
+		.on_ind = on_ind,
+		.on_reject = on_reject,
+		.ctx = s,
 	};
 	int ret = bwe_feed_parse(buf, len, &o, st);
 
@@ -179,10 +183,10 @@ struct row {
 	const char *in;
 	size_t len;
 	int ret;
-	const char *ind;	/* expected indicators, "" for none */
-	const char *rej;	/* expected rejects, "" for none */
-	size_t skipped;		/* ANY: not checked */
-	size_t lines;		/* ANY: not checked */
+	const char *ind; /* expected indicators, "" for none */
+	const char *rej; /* expected rejects, "" for none */
+	size_t skipped;	 /* ANY: not checked */
+	size_t lines;	 /* ANY: not checked */
 };
 
 /* A row run with non-default minimum prefix lengths. */
@@ -225,16 +229,19 @@ static void run_rows(const struct row *rows, size_t n)
 		run_row(&rows[i], 0, 0);
 }
 
-#define PLAIN	BWE_FMT_PLAIN
+#define PLAIN BWE_FMT_PLAIN
 
 static const struct row plain_rows[] = {
 	{ "plain list", PLAIN, T("# abuse.ch Feodo\n#\n192.0.2.10\n198.51.100.23\n"), 0,
 	  "3 192.0.2.10; 4 198.51.100.23", "", 0, 4 },
 	{ "CRLF", PLAIN, T("192.0.2.1\r\n198.51.100.0/24\r\n\r\n"), 0,
 	  "1 192.0.2.1; 2 198.51.100.0/24", "", 0, 3 },
-	{ "UTF-8 BOM", PLAIN, T("\xef\xbb\xbf" "192.0.2.1\n"), 0, "1 192.0.2.1", "", 0, 1 },
-	{ "BOM before a comment", PLAIN, T("\xef\xbb\xbf# list\n192.0.2.1\n"), 0,
-	  "2 192.0.2.1", "", 0, 2 },
+	{ "UTF-8 BOM", PLAIN,
+	  T("\xef\xbb\xbf"
+	    "192.0.2.1\n"),
+	  0, "1 192.0.2.1", "", 0, 1 },
+	{ "BOM before a comment", PLAIN, T("\xef\xbb\xbf# list\n192.0.2.1\n"), 0, "2 192.0.2.1", "",
+	  0, 2 },
 	{ "blank lines", PLAIN, T("\n\n192.0.2.1\n\n\n198.51.100.1\n\n"), 0,
 	  "3 192.0.2.1; 6 198.51.100.1", "", 0, 7 },
 	{ "leading and trailing spaces and tabs", PLAIN,
@@ -258,7 +265,8 @@ static const struct row plain_rows[] = {
 	  T("198.51.100.0/7\n10.0.0.0/8\n2001:db8::/16\n2001:db8::/32\n::ffff:0:0/100\n"), 0,
 	  "2 10.0.0.0/8; 4 2001:db8::/32",
 	  "1 broader than /8 [198.51.100.0/7]; 3 broader than /19 [2001:db8::/16]; "
-	  "5 broader than /8 [::ffff:0:0/100]", 0, 5 },
+	  "5 broader than /8 [::ffff:0:0/100]",
+	  0, 5 },
 	{ "overlapping and contained entries all delivered", PLAIN,
 	  T("198.51.100.0/24\n198.51.100.7\n198.51.100.0/25\n"), 0,
 	  "1 198.51.100.0/24; 2 198.51.100.7; 3 198.51.100.0/25", "", 0, 3 },
@@ -269,59 +277,72 @@ static const struct row plain_rows[] = {
 	  "1 203.0.113.10; 2 198.51.100.0/24; 3 192.0.2.1", "", 0, 3 },
 	{ "hostname-looking garbage is not an address", PLAIN,
 	  T("evil.example\nlocalhost\n192.0.2.1.example\n1.2.3\n0x7f.0.0.1\n01.2.3.4\n"
-	    "198.51.100.1 evil.example\nfe80::1%eth0\n[2001:db8::1]\n"), 0, "",
+	    "198.51.100.1 evil.example\nfe80::1%eth0\n[2001:db8::1]\n"),
+	  0, "",
 	  "1 not an address [evil.example]; 2 not an address [localhost]; "
 	  "3 not an address [192.0.2.1.example]; 4 not an address [1.2.3]; "
 	  "5 not an address [0x7f.0.0.1]; 6 not an address [01.2.3.4]; "
 	  "7 unexpected text after the address [198.51.100.1 evil.example]; "
-	  "8 not an address [fe80::1%eth0]; 9 not an address [[2001:db8::1]]", 0, 9 },
+	  "8 not an address [fe80::1%eth0]; 9 not an address [[2001:db8::1]]",
+	  0, 9 },
 	{ "bad prefix length or netmask", PLAIN,
-	  T("192.0.2.0/33\n192.0.2.0/255.0.255.0\n2001:db8::/129\n192.0.2.0/\n192.0.2.0/024\n"),
-	  0, "",
+	  T("192.0.2.0/33\n192.0.2.0/255.0.255.0\n2001:db8::/129\n192.0.2.0/\n192.0.2.0/024\n"), 0,
+	  "",
 	  "1 bad prefix length or netmask [192.0.2.0/33]; "
 	  "2 bad prefix length or netmask [192.0.2.0/255.0.255.0]; "
 	  "3 bad prefix length or netmask [2001:db8::/129]; "
 	  "4 bad prefix length or netmask [192.0.2.0/]; "
-	  "5 bad prefix length or netmask [192.0.2.0/024]", 0, 5 },
+	  "5 bad prefix length or netmask [192.0.2.0/024]",
+	  0, 5 },
 	{ "IPv6 prefix over the mapped space", PLAIN,
 	  T("::/64\n::/80\n::ffff:0:0/95\n::/96\n::/81\n"), 0, "4 ::/96; 5 ::/81",
 	  "1 IPv6 prefix covers all IPv4-mapped addresses [::/64]; "
 	  "2 IPv6 prefix covers all IPv4-mapped addresses [::/80]; "
-	  "3 IPv6 prefix covers all IPv4-mapped addresses [::ffff:0:0/95]", 0, 5 },
+	  "3 IPv6 prefix covers all IPv4-mapped addresses [::ffff:0:0/95]",
+	  0, 5 },
 	{ "range is not plain", PLAIN, T("192.0.2.1 - 192.0.2.5\n192.0.2.1-192.0.2.5\n"), 0, "",
 	  "1 unexpected text after the address [192.0.2.1 - 192.0.2.5]; "
-	  "2 not an address [192.0.2.1-192.0.2.5]", 0, 2 },
+	  "2 not an address [192.0.2.1-192.0.2.5]",
+	  0, 2 },
 	{ "truncated last line without newline", PLAIN, T("192.0.2.1\n198.51.100.2"), 0,
 	  "1 192.0.2.1; 2 198.51.100.2", "", 0, 2 },
-	{ "download cut inside an address", PLAIN, T("192.0.2.1\n198.51.10"), 0,
-	  "1 192.0.2.1", "2 not an address [198.51.10]", 0, 2 },
+	{ "download cut inside an address", PLAIN, T("192.0.2.1\n198.51.10"), 0, "1 192.0.2.1",
+	  "2 not an address [198.51.10]", 0, 2 },
 	{ "NUL byte rejects that line only", PLAIN,
-	  T("192.0.2.1\n198.51.\0" "100.1\n203.0.113.1\n\0\n"), 0,
-	  "1 192.0.2.1; 3 203.0.113.1",
+	  T("192.0.2.1\n198.51.\0"
+	    "100.1\n203.0.113.1\n\0\n"),
+	  0, "1 192.0.2.1; 3 203.0.113.1",
 	  "2 NUL byte in line [198.51.?100.1]; 4 NUL byte in line [?]", 0, 4 },
 	{ "non-ASCII bytes in the excerpt", PLAIN, T("19\xc2\xb2.0.2.1\n"), 0, "",
 	  "1 not an address [19??.0.2.1]", 0, 1 },
 	{ "empty body", PLAIN, T(""), 0, "", "", 0, 0 },
 	{ "blank body", PLAIN, T(" \n\r\n\t\n"), 0, "", "", 0, 3 },
-	{ "comments only (an empty FireHOL set)", PLAIN, T("#\n# feodo_badips\n#\n"), 0, "", "",
-	  0, 3 },
-	{ "HTML error page", PLAIN,
-	  T("<!DOCTYPE html>\n<html><body>192.0.2.1</body></html>\n"), -EBADMSG, "", "", 0, 0 },
+	{ "comments only (an empty FireHOL set)", PLAIN, T("#\n# feodo_badips\n#\n"), 0, "", "", 0,
+	  3 },
+	{ "HTML error page", PLAIN, T("<!DOCTYPE html>\n<html><body>192.0.2.1</body></html>\n"),
+	  -EBADMSG, "", "", 0, 0 },
 };
 
 static const struct min_row min_rows[] = {
-	{ 24, 48, { "broader than a configured minimum", PLAIN,
-	  T("198.51.100.0/23\n198.51.100.0/24\n2001:db8::/47\n2001:db8::/48\n"), 0,
-	  "2 198.51.100.0/24; 4 2001:db8::/48",
-	  "1 broader than /24 [198.51.100.0/23]; 3 broader than /48 [2001:db8::/47]", 0, 4 } },
-	{ 32, 128, { "hosts only", PLAIN, T("192.0.2.0/31\n192.0.2.1\n2001:db8::1\n"), 0,
-	  "2 192.0.2.1; 3 2001:db8::1", "1 broader than /32 [192.0.2.0/31]", 0, 3 } },
-	{ 0, 7, { "loopback, multicast, private, bogon accepted", PLAIN,
-	  T("127.0.0.1\n10.0.0.0/8\n224.0.0.1\n192.168.1.0/24\n169.254.0.0/16\n"
-	    "100.64.0.0/10\n240.0.0.0/8\n::1\nff02::1\nfe80::/64\nfc00::/7\n"), 0,
-	  "1 127.0.0.1; 2 10.0.0.0/8; 3 224.0.0.1; 4 192.168.1.0/24; 5 169.254.0.0/16; "
-	  "6 100.64.0.0/10; 7 240.0.0.0/8; 8 ::1; 9 ff02::1; 10 fe80::/64; 11 fc00::/7",
-	  "", 0, 11 } },
+	{ 24,
+	  48,
+	  { "broader than a configured minimum", PLAIN,
+	    T("198.51.100.0/23\n198.51.100.0/24\n2001:db8::/47\n2001:db8::/48\n"), 0,
+	    "2 198.51.100.0/24; 4 2001:db8::/48",
+	    "1 broader than /24 [198.51.100.0/23]; 3 broader than /48 [2001:db8::/47]", 0, 4 } },
+	{ 32,
+	  128,
+	  { "hosts only", PLAIN, T("192.0.2.0/31\n192.0.2.1\n2001:db8::1\n"), 0,
+	    "2 192.0.2.1; 3 2001:db8::1", "1 broader than /32 [192.0.2.0/31]", 0, 3 } },
+	{ 0,
+	  7,
+	  { "loopback, multicast, private, bogon accepted", PLAIN,
+	    T("127.0.0.1\n10.0.0.0/8\n224.0.0.1\n192.168.1.0/24\n169.254.0.0/16\n"
+	      "100.64.0.0/10\n240.0.0.0/8\n::1\nff02::1\nfe80::/64\nfc00::/7\n"),
+	    0,
+	    "1 127.0.0.1; 2 10.0.0.0/8; 3 224.0.0.1; 4 192.168.1.0/24; 5 169.254.0.0/16; "
+	    "6 100.64.0.0/10; 7 240.0.0.0/8; 8 ::1; 9 ff02::1; 10 fe80::/64; 11 fc00::/7",
+	    "", 0, 11 } },
 };
 
 static void test_plain(void **state)
@@ -332,8 +353,8 @@ static void test_plain(void **state)
 		run_row(&min_rows[i].r, min_rows[i].min4, min_rows[i].min6);
 }
 
-#define SPAM	BWE_FMT_SPAMHAUS
-#define SJSON	BWE_FMT_SPAMHAUS_JSON
+#define SPAM  BWE_FMT_SPAMHAUS
+#define SJSON BWE_FMT_SPAMHAUS_JSON
 
 static const struct row spamhaus_rows[] = {
 	{ "DROP text v4 and v6", SPAM,
@@ -341,41 +362,43 @@ static const struct row spamhaus_rows[] = {
 	    "; Last-Modified: Wed, 07 Oct 2026 07:30:09 GMT\n"
 	    "192.0.2.0/24 ; SBL100001\n2001:db8:bad::/48 ; SBL100003\n"
 	    "198.51.100.0/24\n203.0.113.0/25 ; not an id\n203.0.113.128/25;SBL7\n"
-	    "198.51.100.0/24 ; SBL12x\n"), 0,
+	    "198.51.100.0/24 ; SBL12x\n"),
+	  0,
 	  "3 192.0.2.0/24 #SBL100001; 4 2001:db8:bad::/48 #SBL100003; 5 198.51.100.0/24; "
-	  "6 203.0.113.0/25; 7 203.0.113.128/25 #SBL7; 8 198.51.100.0/24", "", 0, 8 },
+	  "6 203.0.113.0/25; 7 203.0.113.128/25 #SBL7; 8 198.51.100.0/24",
+	  "", 0, 8 },
 	{ "DROP text CRLF and refused entries", SPAM,
 	  T("; Spamhaus DROP\r\n192.0.2.0/24 ; SBL1\r\n0.0.0.0/0 ; SBL2\r\nevil.example ; SBL3\r\n"
-	    "192.0.2.0/24 # SBL4\r\n"), 0,
-	  "2 192.0.2.0/24 #SBL1; 5 192.0.2.0/24",
+	    "192.0.2.0/24 # SBL4\r\n"),
+	  0, "2 192.0.2.0/24 #SBL1; 5 192.0.2.0/24",
 	  "3 /0 prefix [0.0.0.0/0 ; SBL2]; 4 not an address [evil.example ; SBL3]", 0, 5 },
 	{ "DROP JSON", SJSON,
 	  T("{\"cidr\":\"192.0.2.0/24\",\"sblid\":\"SBL100001\",\"rir\":\"arin\"}\n"
 	    "{\"cidr\":\"2001:db8:bad::/48\",\"sblid\":\"SBL100003\",\"rir\":\"ripencc\"}\n"
 	    "{\"type\":\"metadata\",\"timestamp\":1786614242,\"size\":123,\"records\":2,"
-	    "\"copyright\":\"(c) 2026 The Spamhaus Project SLU\"}\n"), 0,
-	  "1 192.0.2.0/24 #SBL100001; 2 2001:db8:bad::/48 #SBL100003", "", 1, 3 },
+	    "\"copyright\":\"(c) 2026 The Spamhaus Project SLU\"}\n"),
+	  0, "1 192.0.2.0/24 #SBL100001; 2 2001:db8:bad::/48 #SBL100003", "", 1, 3 },
 	{ "DROP JSON bad lines", SJSON,
 	  T("{\"cidr\":\"192.0.2.0/24\"}\r\nnot json\n{\"sblid\":\"SBL1\"}\n"
 	    "{\"cidr\":\"evil.example\"}\n{\"cidr\":\"198.51.100.7/24\",\"sblid\":\"SBL 1\"}\n"
 	    "{\"cidr\":\"203.0.113.0/24\"} x\n[1]\n{\"cidr\":24}\n{\"cidr\":\"0.0.0.0/0\"}\n"
-	    "{\"cidr\":\"203.0.113.0/24\"\0}\n\n{\"cidr\":\"198.51"), 0,
-	  "1 192.0.2.0/24; 5 198.51.100.0/24",
+	    "{\"cidr\":\"203.0.113.0/24\"\0}\n\n{\"cidr\":\"198.51"),
+	  0, "1 192.0.2.0/24; 5 198.51.100.0/24",
 	  "2 not a JSON object [not json]; 3 no \"cidr\" string [{\"sblid\":\"SBL1\"}]; "
 	  "4 not an address [{\"cidr\":\"evil.example\"}]; "
 	  "6 not a JSON object [{\"cidr\":\"203.0.113.0/24\"} x]; 7 not a JSON object [[1]]; "
 	  "8 no \"cidr\" string [{\"cidr\":24}]; 9 /0 prefix [{\"cidr\":\"0.0.0.0/0\"}]; "
 	  "10 NUL byte in line [{\"cidr\":\"203.0.113.0/24\"?}]; "
-	  "12 not a JSON object [{\"cidr\":\"198.51]", 0, 12 },
+	  "12 not a JSON object [{\"cidr\":\"198.51]",
+	  0, 12 },
 	{ "DROP JSON with a BOM", SJSON, T("\xef\xbb\xbf{\"cidr\":\"192.0.2.0/24\"}\n"), 0,
 	  "1 192.0.2.0/24", "", 0, 1 },
-	{ "DROP JSON that is text", SJSON, T("\n192.0.2.0/24 ; SBL1\n"), -EBADMSG, "", "", 0,
-	  0 },
+	{ "DROP JSON that is text", SJSON, T("\n192.0.2.0/24 ; SBL1\n"), -EBADMSG, "", "", 0, 0 },
 	{ "DROP JSON whose first line is an array", SJSON, T("[{\"cidr\":\"192.0.2.0/24\"}]\n"),
 	  -EBADMSG, "", "", 0, 0 },
 	{ "DROP JSON empty", SJSON, T(""), 0, "", "", 0, 0 },
-	{ "DROP JSON HTML", SJSON, T("  <html><body>rate limited</body></html>"), -EBADMSG, "",
-	  "", 0, 0 },
+	{ "DROP JSON HTML", SJSON, T("  <html><body>rate limited</body></html>"), -EBADMSG, "", "",
+	  0, 0 },
 };
 
 static void test_spamhaus(void **state)
@@ -384,7 +407,7 @@ static void test_spamhaus(void **state)
 	run_rows(spamhaus_rows, ARRAY_SIZE(spamhaus_rows));
 }
 
-#define CSV	BWE_FMT_FEODO_CSV
+#define CSV BWE_FMT_FEODO_CSV
 
 static const struct row csv_rows[] = {
 	{ "Feodo CSV", CSV,
@@ -400,19 +423,22 @@ static const struct row csv_rows[] = {
 	  T("first_seen_utc,dst_ip,dst_port,c2_status,last_online,malware\r\n"
 	    "2022-06-05 10:00:00,203.0.113.9,447,offline,2026-03-01,\"Dridex, \"\"v4\"\"\"\r\n"
 	    "\"2022\" , \" 192.0.2.77 \" ,\"1\"\r\n"
-	    "\"a,b\",\"2001:db8::5\"\r\n"), 0,
-	  "2 203.0.113.9; 3 192.0.2.77; 4 2001:db8::5", "", 1, 4 },
+	    "\"a,b\",\"2001:db8::5\"\r\n"),
+	  0, "2 203.0.113.9; 3 192.0.2.77; 4 2001:db8::5", "", 1, 4 },
 	{ "Feodo CSV bad rows", CSV,
 	  T("\"2025-01-01\"\n\"2025,\"192.0.2.1\n\"x\"y,\"192.0.2.1\"\n"
 	    "\"2025\",\"evil.example\",\"443\"\n\"2025\",\"192.0.2.0/4\"\n"
-	    "\"2025\",\"" "0123456789012345678901234567890123456789012345678901234567890123456789"
-	    "\"\n\"2025\",\"192.0.2.1\n"), 0, "",
+	    "\"2025\",\""
+	    "0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "\"\n\"2025\",\"192.0.2.1\n"),
+	  0, "",
 	  "1 no field 2 (the address) [\"2025-01-01\"]; 2 bad CSV quoting [\"2025,\"192.0.2.1]; "
 	  "3 bad CSV quoting [\"x\"y,\"192.0.2.1\"]; "
 	  "4 not an address [\"2025\",\"evil.example\",\"443\"]; "
 	  "5 broader than /8 [\"2025\",\"192.0.2.0/4\"]; "
 	  "6 not an address [\"2025\",\"0123456789012345678901234567890123456789012345678901234567890123456789\"]; "
-	  "7 bad CSV quoting [\"2025\",\"192.0.2.1]", 0, 7 },
+	  "7 bad CSV quoting [\"2025\",\"192.0.2.1]",
+	  0, 7 },
 };
 
 static void test_feodo_csv(void **state)
@@ -421,37 +447,41 @@ static void test_feodo_csv(void **state)
 	run_rows(csv_rows, ARRAY_SIZE(csv_rows));
 }
 
-#define FREE	BWE_FMT_FREEFORM
+#define FREE BWE_FMT_FREEFORM
 
 static const struct row freeform_rows[] = {
 	{ "free-form sample", FREE,
 	  T("198.51.100.0/24\n198.51.100.0 - 198.51.100.255      # range\n"
-	    "198.51.100.0/255.255.255.0          # netmask\n203.0.113.5 # inline comment\n"), 0,
-	  "1 198.51.100.0/24; 2 198.51.100.0/24; 3 198.51.100.0/24; 4 203.0.113.5", "", 0, 4 },
+	    "198.51.100.0/255.255.255.0          # netmask\n203.0.113.5 # inline comment\n"),
+	  0, "1 198.51.100.0/24; 2 198.51.100.0/24; 3 198.51.100.0/24; 4 203.0.113.5", "", 0, 4 },
 	{ "ranges split into covering CIDRs", FREE,
 	  T("192.0.2.8-192.0.2.23\n192.0.2.0 - 192.0.2.10\n192.0.2.1 - 192.0.2.1\n"
-	    "2001:db8::-2001:db8::ff\n\t203.0.113.0\t-\t203.0.113.127 ; c\n"), 0,
+	    "2001:db8::-2001:db8::ff\n\t203.0.113.0\t-\t203.0.113.127 ; c\n"),
+	  0,
 	  "1 192.0.2.8/29; 1 192.0.2.16/29; 2 192.0.2.0/29; 2 192.0.2.8/31; 2 192.0.2.10; "
-	  "3 192.0.2.1; 4 2001:db8::/120; 5 203.0.113.0/25", "", 0, 5 },
+	  "3 192.0.2.1; 4 2001:db8::/120; 5 203.0.113.0/25",
+	  "", 0, 5 },
 	{ "bad ranges", FREE,
 	  T("192.0.2.9 - 192.0.2.1\n192.0.2.1 - 2001:db8::1\n0.0.0.0 - 255.255.255.255\n"
 	    "224.0.0.0-239.255.255.255\n192.0.2.0/24 - 192.0.2.255\n192.0.2.1 - evil.example\n"
-	    "0.0.0.0-0.0.0.0\n10.0.0.0 - 10.255.255.255\n- 192.0.2.1\n192.0.2.1 -\n"), 0,
-	  "8 10.0.0.0/8",
+	    "0.0.0.0-0.0.0.0\n10.0.0.0 - 10.255.255.255\n- 192.0.2.1\n192.0.2.1 -\n"),
+	  0, "8 10.0.0.0/8",
 	  "1 range ends before it starts [192.0.2.9 - 192.0.2.1]; "
 	  "2 range mixes IPv4 and IPv6 [192.0.2.1 - 2001:db8::1]; "
 	  "3 /0 prefix [0.0.0.0 - 255.255.255.255]; 4 broader than /8 [224.0.0.0-239.255.255.255]; "
 	  "5 range ends must be addresses [192.0.2.0/24 - 192.0.2.255]; "
 	  "6 not an address [192.0.2.1 - evil.example]; "
 	  "7 unspecified address [0.0.0.0-0.0.0.0]; 9 not an address [- 192.0.2.1]; "
-	  "10 not an address [192.0.2.1 -]", 0, 10 },
+	  "10 not an address [192.0.2.1 -]",
+	  0, 10 },
 	{ "netmasks", FREE,
 	  T("198.51.100.7/255.255.255.0\n192.0.2.0/255.255.255.255\n198.51.100.0/255.0.255.0\n"
-	    "198.51.100.0/254.0.0.0\n2001:db8::/ffff::\n"), 0,
-	  "1 198.51.100.0/24; 2 192.0.2.0",
+	    "198.51.100.0/254.0.0.0\n2001:db8::/ffff::\n"),
+	  0, "1 198.51.100.0/24; 2 192.0.2.0",
 	  "3 bad prefix length or netmask [198.51.100.0/255.0.255.0]; "
 	  "4 broader than /8 [198.51.100.0/254.0.0.0]; "
-	  "5 bad prefix length or netmask [2001:db8::/ffff::]", 0, 5 },
+	  "5 bad prefix length or netmask [2001:db8::/ffff::]",
+	  0, 5 },
 	{ "free-form hostname garbage", FREE, T("bad-host.example\nevil.example\n"), 0, "",
 	  "1 not an address [bad-host.example]; 2 not an address [evil.example]", 0, 2 },
 };
@@ -462,18 +492,20 @@ static void test_freeform(void **state)
 	run_rows(freeform_rows, ARRAY_SIZE(freeform_rows));
 }
 
-#define DOM	BWE_FMT_DOMAINS
-#define L63	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc"
+#define DOM  BWE_FMT_DOMAINS
+#define L63  "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc"
 /* 253 bytes: 3 labels of 63, one of 61 */
-#define N253	L63 "." L63 "." L63 ".abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghija"
+#define N253 L63 "." L63 "." L63 ".abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghija"
 
 static const struct row domain_rows[] = {
 	{ "domains", DOM,
 	  T("# malicious domains\nrelay.proxyware.example\nC2.Botnet.Example.\r\n"
 	    "bad-domain.example   # inline comment\nxn--bcher-kva.example\n"
-	    "a.b.c.d.example;c\n3com.example\n"), 0,
+	    "a.b.c.d.example;c\n3com.example\n"),
+	  0,
 	  "2 relay.proxyware.example; 3 c2.botnet.example; 4 bad-domain.example; "
-	  "5 xn--bcher-kva.example; 6 a.b.c.d.example; 7 3com.example", "", 0, 7 },
+	  "5 xn--bcher-kva.example; 6 a.b.c.d.example; 7 3com.example",
+	  "", 0, 7 },
 	{ "an address in a domain list is a PREFIX", DOM,
 	  T("198.51.100.7\n2001:db8::/48\n198.51.100.7/24\n0.0.0.0\n203.0.113.0/4\n"), 0,
 	  "1 198.51.100.7; 2 2001:db8::/48; 3 198.51.100.0/24",
@@ -483,14 +515,17 @@ static const struct row domain_rows[] = {
 	    "255.255.255.255 broadcasthost\n::1 localhost ip6-localhost ip6-loopback\n"
 	    "fe80::1%lo0 localhost\n0.0.0.0 0.0.0.0\n0.0.0.0 ads.tracker.example\n"
 	    "127.0.0.1\ttelemetry.example beacon.telemetry.example # c\n"
-	    "0.0.0.0 ok.example bad_name.example\nads.example 0.0.0.0\n"), 0,
-	  "7 ads.tracker.example; 8 telemetry.example; 8 beacon.telemetry.example",
+	    "0.0.0.0 ok.example bad_name.example\nads.example 0.0.0.0\n"),
+	  0, "7 ads.tracker.example; 8 telemetry.example; 8 beacon.telemetry.example",
 	  "9 not a domain name [0.0.0.0 ok.example bad_name.example]; "
-	  "10 not a domain name [ads.example 0.0.0.0]", 8, 10 },
+	  "10 not a domain name [ads.example 0.0.0.0]",
+	  8, 10 },
 	{ "invalid names", DOM,
 	  T("-bad.example\nbad-.example\nunder_score.example\n*.wild.example\nnodot\n"
-	    "a..b.example\n1.2.3\n999.1.1.1\nhttp://x.example/\n" L63 "x.example\n"
-	    N253 "x\n.example\nexample.123\n||ads.example^\nb\xc3\xbc" "cher.example\n"), 0, "",
+	    "a..b.example\n1.2.3\n999.1.1.1\nhttp://x.example/\n" L63 "x.example\n" N253
+	    "x\n.example\nexample.123\n||ads.example^\nb\xc3\xbc"
+	    "cher.example\n"),
+	  0, "",
 	  "1 not a domain name [-bad.example]; 2 not a domain name [bad-.example]; "
 	  "3 not a domain name [under_score.example]; 4 not a domain name [*.wild.example]; "
 	  "5 not a domain name [nodot]; 6 not a domain name [a..b.example]; "
@@ -500,7 +535,8 @@ static const struct row domain_rows[] = {
 	  "11 not a domain name [abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc."
 	  "abcdefghijabcdef]; 12 not a domain name [.example]; "
 	  "13 not a domain name [example.123]; 14 not a domain name [||ads.example^]; "
-	  "15 not a domain name [b??cher.example]", 0, 15 },
+	  "15 not a domain name [b??cher.example]",
+	  0, 15 },
 	{ "longest name and label", DOM, T(N253 "\n" N253 ".\n" L63 ".example\n"), 0,
 	  "1 " N253 "; 2 " N253 "; 3 " L63 ".example", "", 0, 3 },
 };
@@ -513,19 +549,19 @@ static void test_domains(void **state)
 
 /* ---- STIX -------------------------------------------------------------------- */
 
-#define STIX	BWE_FMT_STIX
-#define ID1	"indicator--a1000000-0000-4000-8000-000000000001"
+#define STIX BWE_FMT_STIX
+#define ID1  "indicator--a1000000-0000-4000-8000-000000000001"
 /* One indicator object with the given pattern (a top-level object is accepted). */
-#define IND(pattern)                                                                     \
-	T("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID1 "\","          \
-	  "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","      \
-	  "\"pattern\":\"" pattern "\",\"pattern_type\":\"stix\","                         \
+#define IND(pattern) \
+	T("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID1 "\"," \
+	  "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"," \
+	  "\"pattern\":\"" pattern "\",\"pattern_type\":\"stix\"," \
 	  "\"valid_from\":\"2026-01-01T00:00:00Z\"}")
 /* One indicator with the given extra members (valid_from etc.). */
-#define INDX(members)                                                                    \
-	T("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID1 "\","          \
+#define INDX(members) \
+	T("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID1 "\"," \
 	  "\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\"" members "}")
-#define OK1	"1 192.0.2.1 #" ID1
+#define OK1		   "1 192.0.2.1 #" ID1
 #define PREJ(why, pattern) "1 " why " [" pattern "]"
 
 static const struct row stix_pattern_rows[] = {
@@ -540,8 +576,8 @@ static const struct row stix_pattern_rows[] = {
 	  OK1 "; 1 2001:db8::1 #" ID1, "", 0, 1 },
 	{ "grouped observations and a domain", STIX,
 	  IND("([ipv4-addr:value = '192.0.2.1'] OR [ipv4-addr:value = '192.0.2.2']) OR "
-	      "[domain-name:value = 'X.Example']"), 0,
-	  OK1 "; 1 192.0.2.2 #" ID1 "; 1 x.example #" ID1, "", 0, 1 },
+	      "[domain-name:value = 'X.Example']"),
+	  0, OK1 "; 1 192.0.2.2 #" ID1 "; 1 x.example #" ID1, "", 0, 1 },
 	{ "ISSUBSET", STIX, IND("[ipv4-addr:value ISSUBSET '198.51.100.0/24']"), 0,
 	  "1 198.51.100.0/24 #" ID1, "", 0, 1 },
 	{ "IN list", STIX, IND("[ipv4-addr:value IN ('192.0.2.1', '192.0.2.2')]"), 0,
@@ -558,78 +594,96 @@ static const struct row stix_pattern_rows[] = {
 	  0, "1 2001:db8::10 #" ID1, "", 0, 1 },
 	{ "port alone", STIX, IND("[network-traffic:dst_port = 443]"), 0, "",
 	  PREJ("pattern: no address constrains 'network-traffic:dst_port'",
-	       "[network-traffic:dst_port = 443]"), 0, 1 },
+	       "[network-traffic:dst_port = 443]"),
+	  0, 1 },
 	{ "an OR branch without address", STIX,
 	  IND("[network-traffic:dst_ref.value = '192.0.2.10' AND network-traffic:dst_port = 80 "
-	      "OR network-traffic:dst_port = 443]"), 0, "",
+	      "OR network-traffic:dst_port = 443]"),
+	  0, "",
 	  PREJ("pattern: no address constrains 'network-traffic:dst_port'",
 	       "[network-traffic:dst_ref.value = '192.0.2.10' AND network-traffic:dst_port = 80 "),
 	  0, 1 },
 	{ "AND of two addresses", STIX,
 	  IND("[ipv4-addr:value = '192.0.2.1' AND ipv4-addr:value = '192.0.2.2']"), 0, "",
 	  PREJ("pattern: AND of two address comparisons not supported",
-	       "[ipv4-addr:value = '192.0.2.1' AND ipv4-addr:value = '192.0.2.2']"), 0, 1 },
+	       "[ipv4-addr:value = '192.0.2.1' AND ipv4-addr:value = '192.0.2.2']"),
+	  0, 1 },
 	{ "AND of observations", STIX,
 	  IND("[ipv4-addr:value = '192.0.2.1'] AND [ipv4-addr:value = '192.0.2.2']"), 0, "",
 	  PREJ("pattern: observation operator not supported 'AND'",
-	       "[ipv4-addr:value = '192.0.2.1'] AND [ipv4-addr:value = '192.0.2.2']"), 0, 1 },
+	       "[ipv4-addr:value = '192.0.2.1'] AND [ipv4-addr:value = '192.0.2.2']"),
+	  0, 1 },
 	{ "FOLLOWEDBY", STIX,
 	  IND("[ipv4-addr:value = '192.0.2.1'] FOLLOWEDBY [domain-name:value = 'a.example']"), 0,
-	  "", PREJ("pattern: observation operator not supported 'FOLLOWEDBY'",
-		   "[ipv4-addr:value = '192.0.2.1'] FOLLOWEDBY [domain-name:value = 'a.example']"),
+	  "",
+	  PREJ("pattern: observation operator not supported 'FOLLOWEDBY'",
+	       "[ipv4-addr:value = '192.0.2.1'] FOLLOWEDBY [domain-name:value = 'a.example']"),
 	  0, 1 },
 	{ "WITHIN qualifier", STIX, IND("[ipv4-addr:value = '192.0.2.1'] WITHIN 300 SECONDS"), 0,
-	  "", PREJ("pattern: qualifier not supported 'WITHIN'",
-		   "[ipv4-addr:value = '192.0.2.1'] WITHIN 300 SECONDS"), 0, 1 },
-	{ "REPEATS qualifier", STIX, IND("[ipv4-addr:value = '192.0.2.1'] REPEATS 5 TIMES"), 0,
-	  "", PREJ("pattern: qualifier not supported 'REPEATS'",
-		   "[ipv4-addr:value = '192.0.2.1'] REPEATS 5 TIMES"), 0, 1 },
+	  "",
+	  PREJ("pattern: qualifier not supported 'WITHIN'",
+	       "[ipv4-addr:value = '192.0.2.1'] WITHIN 300 SECONDS"),
+	  0, 1 },
+	{ "REPEATS qualifier", STIX, IND("[ipv4-addr:value = '192.0.2.1'] REPEATS 5 TIMES"), 0, "",
+	  PREJ("pattern: qualifier not supported 'REPEATS'",
+	       "[ipv4-addr:value = '192.0.2.1'] REPEATS 5 TIMES"),
+	  0, 1 },
 	{ "file hash", STIX, IND("[file:hashes.'SHA-256' = 'aec070645fe53ee3']"), 0, "",
 	  PREJ("pattern: unsupported object path 'file:hashes.'SHA-256''",
-	       "[file:hashes.'SHA-256' = 'aec070645fe53ee3']"), 0, 1 },
+	       "[file:hashes.'SHA-256' = 'aec070645fe53ee3']"),
+	  0, 1 },
 	{ "url", STIX, IND("[url:value = 'http://x.example/']"), 0, "",
 	  PREJ("pattern: unsupported object path 'url:value'", "[url:value = 'http://x.example/']"),
 	  0, 1 },
 	{ "supported OR unsupported: all refused", STIX,
 	  IND("[ipv4-addr:value = '192.0.2.1' OR file:name = 'x.exe']"), 0, "",
 	  PREJ("pattern: unsupported object path 'file:name'",
-	       "[ipv4-addr:value = '192.0.2.1' OR file:name = 'x.exe']"), 0, 1 },
+	       "[ipv4-addr:value = '192.0.2.1' OR file:name = 'x.exe']"),
+	  0, 1 },
 	{ "LIKE", STIX, IND("[ipv4-addr:value LIKE '192.0.2.%']"), 0, "",
 	  PREJ("pattern: operator not supported 'LIKE ipv4-addr:value'",
-	       "[ipv4-addr:value LIKE '192.0.2.%']"), 0, 1 },
+	       "[ipv4-addr:value LIKE '192.0.2.%']"),
+	  0, 1 },
 	{ "!=", STIX, IND("[ipv4-addr:value != '192.0.2.1']"), 0, "",
 	  PREJ("pattern: operator not supported '!= ipv4-addr:value'",
-	       "[ipv4-addr:value != '192.0.2.1']"), 0, 1 },
+	       "[ipv4-addr:value != '192.0.2.1']"),
+	  0, 1 },
 	{ "NOT", STIX, IND("[ipv4-addr:value NOT = '192.0.2.1']"), 0, "",
 	  PREJ("pattern: NOT not supported on 'ipv4-addr:value'",
-	       "[ipv4-addr:value NOT = '192.0.2.1']"), 0, 1 },
+	       "[ipv4-addr:value NOT = '192.0.2.1']"),
+	  0, 1 },
 	{ "ISSUBSET of a domain", STIX, IND("[domain-name:value ISSUBSET 'a.example']"), 0, "",
 	  PREJ("pattern: operator not supported 'ISSUBSET domain-name:value'",
-	       "[domain-name:value ISSUBSET 'a.example']"), 0, 1 },
+	       "[domain-name:value ISSUBSET 'a.example']"),
+	  0, 1 },
 	{ "EXISTS", STIX, IND("[EXISTS ipv4-addr:value]"), 0, "",
 	  PREJ("pattern: not supported 'EXISTS'", "[EXISTS ipv4-addr:value]"), 0, 1 },
 	{ "IPv6 in ipv4-addr", STIX, IND("[ipv4-addr:value = '2001:db8::1']"), 0, "",
 	  PREJ("pattern: ipv4-addr value is not IPv4 '2001:db8::1'",
-	       "[ipv4-addr:value = '2001:db8::1']"), 0, 1 },
+	       "[ipv4-addr:value = '2001:db8::1']"),
+	  0, 1 },
 	{ "IPv4 in ipv6-addr", STIX, IND("[ipv6-addr:value = '192.0.2.1']"), 0, "",
 	  PREJ("pattern: ipv6-addr value is not IPv6 '192.0.2.1'",
-	       "[ipv6-addr:value = '192.0.2.1']"), 0, 1 },
+	       "[ipv6-addr:value = '192.0.2.1']"),
+	  0, 1 },
 	{ "/0", STIX, IND("[ipv4-addr:value = '0.0.0.0/0']"), 0, "",
 	  PREJ("/0 prefix", "[ipv4-addr:value = '0.0.0.0/0']"), 0, 1 },
 	{ "broad", STIX, IND("[ipv4-addr:value = '203.0.113.0/4']"), 0, "",
 	  PREJ("broader than /8", "[ipv4-addr:value = '203.0.113.0/4']"), 0, 1 },
 	{ "host name in ipv4-addr", STIX, IND("[ipv4-addr:value = 'evil.example']"), 0, "",
-	  PREJ("pattern: not an address 'evil.example'", "[ipv4-addr:value = 'evil.example']"),
-	  0, 1 },
+	  PREJ("pattern: not an address 'evil.example'", "[ipv4-addr:value = 'evil.example']"), 0,
+	  1 },
 	{ "bad domain", STIX, IND("[domain-name:value = 'bad_name.example']"), 0, "",
 	  PREJ("pattern: not a domain name 'bad_name.example'",
-	       "[domain-name:value = 'bad_name.example']"), 0, 1 },
+	       "[domain-name:value = 'bad_name.example']"),
+	  0, 1 },
 	{ "escaped quote in a value", STIX, IND("[domain-name:value = 'a\\\\'b.example']"), 0, "",
 	  PREJ("pattern: not a domain name 'a\\'b.example'",
-	       "[domain-name:value = 'a\\'b.example']"), 0, 1 },
-	{ "number for an address", STIX, IND("[ipv4-addr:value = 3221225985]"), 0, "",
-	  PREJ("pattern: value is not a string '3221225985'", "[ipv4-addr:value = 3221225985]"),
+	       "[domain-name:value = 'a\\'b.example']"),
 	  0, 1 },
+	{ "number for an address", STIX, IND("[ipv4-addr:value = 3221225985]"), 0, "",
+	  PREJ("pattern: value is not a string '3221225985'", "[ipv4-addr:value = 3221225985]"), 0,
+	  1 },
 	{ "unexpected end", STIX, IND("[ipv4-addr:value = '192.0.2.1'"), 0, "",
 	  PREJ("pattern: unexpected end", "[ipv4-addr:value = '192.0.2.1'"), 0, 1 },
 	{ "unterminated string", STIX, IND("[ipv4-addr:value = '192.0.2.1]"), 0, "",
@@ -638,8 +692,8 @@ static const struct row stix_pattern_rows[] = {
 	  PREJ("pattern: syntax error at 'ipv4-addr:value'", "ipv4-addr:value = '192.0.2.1'"), 0,
 	  1 },
 	{ "trailing text", STIX, IND("[ipv4-addr:value = '192.0.2.1'] garbage"), 0, "",
-	  PREJ("pattern: syntax error at 'garbage'", "[ipv4-addr:value = '192.0.2.1'] garbage"),
-	  0, 1 },
+	  PREJ("pattern: syntax error at 'garbage'", "[ipv4-addr:value = '192.0.2.1'] garbage"), 0,
+	  1 },
 	{ "empty pattern", STIX, IND(""), 0, "", PREJ("pattern: unexpected end", ""), 0, 1 },
 	{ "nested too deeply", STIX,
 	  IND("((((((((((((((((((((((((((((((((((([ipv4-addr:value = '192.0.2.1'])))))))))))))))))))))))))))))))))))"),
@@ -647,32 +701,32 @@ static const struct row stix_pattern_rows[] = {
 	  PREJ("pattern: nested too deeply",
 	       "((((((((((((((((((((((((((((((((((([ipv4-addr:value = '192.0.2.1']))))))))))))))"),
 	  0, 1 },
-	{ "a few parentheses are fine", STIX,
-	  IND("(([ipv4-addr:value = '192.0.2.1']))"), 0, OK1, "", 0, 1 },
-	{ "control bytes in a pattern", STIX, IND("[ipv4-addr:value = \\u0001'192.0.2.1']"), 0,
-	  "", PREJ("pattern: syntax error at '?'", "[ipv4-addr:value = ?'192.0.2.1']"), 0, 1 },
+	{ "a few parentheses are fine", STIX, IND("(([ipv4-addr:value = '192.0.2.1']))"), 0, OK1,
+	  "", 0, 1 },
+	{ "control bytes in a pattern", STIX, IND("[ipv4-addr:value = \\u0001'192.0.2.1']"), 0, "",
+	  PREJ("pattern: syntax error at '?'", "[ipv4-addr:value = ?'192.0.2.1']"), 0, 1 },
 };
 
 static const struct row stix_object_rows[] = {
 	{ "valid_until in the future", STIX, INDX(",\"valid_until\":\"2027-02-01T00:00:00Z\""), 0,
 	  OK1 " @1801440000", "", 0, 1 },
-	{ "valid_until passed", STIX, INDX(",\"valid_until\":\"2026-03-01T00:00:00.000Z\""), 0,
-	  "", "", 1, 1 },
+	{ "valid_until passed", STIX, INDX(",\"valid_until\":\"2026-03-01T00:00:00.000Z\""), 0, "",
+	  "", 1, 1 },
 	{ "valid_until == now is expired", STIX, INDX(",\"valid_until\":\"2026-06-01T00:00:00Z\""),
 	  0, "", "", 1, 1 },
-	{ "valid_from in the future", STIX, INDX(",\"valid_from\":\"2026-12-01T00:00:00Z\""), 0,
-	  "", "", 1, 1 },
+	{ "valid_from in the future", STIX, INDX(",\"valid_from\":\"2026-12-01T00:00:00Z\""), 0, "",
+	  "", 1, 1 },
 	{ "valid_from == now, fractional", STIX,
 	  INDX(",\"valid_from\":\"2026-06-01T00:00:00.999999999999Z\""), 0, OK1, "", 0, 1 },
 	{ "offsets", STIX,
 	  INDX(",\"valid_from\":\"2026-06-01T01:00:00+01:00\",\"valid_until\":\"2026-06-01T00:00:01z\""),
 	  0, OK1 " @1780272001", "", 0, 1 },
-	{ "negative offset", STIX, INDX(",\"valid_from\":\"2026-05-31T23:30:01-00:30\""), 0, "",
-	  "", 1, 1 },
+	{ "negative offset", STIX, INDX(",\"valid_from\":\"2026-05-31T23:30:01-00:30\""), 0, "", "",
+	  1, 1 },
 	{ "leap day", STIX, INDX(",\"valid_until\":\"2028-02-29T00:00:00Z\""), 0,
 	  OK1 " @1835395200", "", 0, 1 },
-	{ "bad valid_from: month 13", STIX, INDX(",\"valid_from\":\"2026-13-01T00:00:00Z\""), 0,
-	  "", "1 bad valid_from timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
+	{ "bad valid_from: month 13", STIX, INDX(",\"valid_from\":\"2026-13-01T00:00:00Z\""), 0, "",
+	  "1 bad valid_from timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
 	{ "bad valid_from: Feb 30", STIX, INDX(",\"valid_from\":\"2026-02-30T00:00:00Z\""), 0, "",
 	  "1 bad valid_from timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
 	{ "bad valid_from: no zone", STIX, INDX(",\"valid_from\":\"2026-01-01T00:00:00\""), 0, "",
@@ -681,8 +735,9 @@ static const struct row stix_object_rows[] = {
 	  "1 bad valid_from timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
 	{ "bad valid_until: number", STIX, INDX(",\"valid_until\":1801440000"), 0, "",
 	  "1 bad valid_until timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
-	{ "bad valid_until: empty fraction", STIX, INDX(",\"valid_until\":\"2027-02-01T00:00:00.Z\""),
-	  0, "", "1 bad valid_until timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
+	{ "bad valid_until: empty fraction", STIX,
+	  INDX(",\"valid_until\":\"2027-02-01T00:00:00.Z\""), 0, "",
+	  "1 bad valid_until timestamp [[ipv4-addr:value = '192.0.2.1']]", 0, 1 },
 	{ "null valid_until is none", STIX, INDX(",\"valid_until\":null"), 0, OK1, "", 0, 1 },
 	{ "revoked", STIX, INDX(",\"revoked\":true"), 0, "", "", 1, 1 },
 	{ "revoked false", STIX, INDX(",\"revoked\":false"), 0, OK1, "", 0, 1 },
@@ -702,12 +757,12 @@ static const struct row stix_object_rows[] = {
 	{ "array of objects", STIX,
 	  T("[\n{\"type\":\"identity\"},\n{\"type\":\"indicator\",\"pattern\":"
 	    "\"[ipv4-addr:value = '192.0.2.1']\"},\n  {\"type\":\"indicator\",\"pattern\":"
-	    "\"[domain-name:value = 'a.example']\"}\n]\n"), 0, "3 192.0.2.1; 4 a.example", "", 1,
-	  5 },
+	    "\"[domain-name:value = 'a.example']\"}\n]\n"),
+	  0, "3 192.0.2.1; 4 a.example", "", 1, 5 },
 	{ "array with a non-object (lines unknown)", STIX,
 	  T("[\n{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\"},\n42,\n"
-	    "{\"id\":\"x\"}]"), 0, "0 192.0.2.1",
-	  "0 not a JSON object [42]; 0 no \"type\" [{ \"id\": \"x\" }]", 0, 4 },
+	    "{\"id\":\"x\"}]"),
+	  0, "0 192.0.2.1", "0 not a JSON object [42]; 0 no \"type\" [{ \"id\": \"x\" }]", 0, 4 },
 	{ "empty bundle", STIX, T("{\"type\":\"bundle\",\"id\":\"bundle--1\"}"), 0, "", "", 0, 1 },
 	{ "bundle with empty objects", STIX, T("{\"type\":\"bundle\",\"objects\":[]}\n"), 0, "", "",
 	  0, 1 },
@@ -716,7 +771,8 @@ static const struct row stix_object_rows[] = {
 	{ "duplicate objects key: the last wins", STIX,
 	  T("{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\",\"pattern\":"
 	    "\"[ipv4-addr:value = '192.0.2.1']\"}],\n\"objects\":[\n{\"type\":\"indicator\","
-	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.2']\"}]}"), 0, "3 192.0.2.2", "", 0, 3 },
+	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.2']\"}]}"),
+	  0, "3 192.0.2.2", "", 0, 3 },
 	{ "superseded versions", STIX,
 	  T("{\"type\":\"bundle\",\"objects\":[\n"
 	    "{\"type\":\"indicator\",\"id\":\"" ID1 "\",\"modified\":\"2026-01-01T00:00:00.002Z\","
@@ -726,15 +782,15 @@ static const struct row stix_object_rows[] = {
 	    "{\"type\":\"indicator\",\"id\":\"indicator--2\",\"modified\":\"2026-01-01T00:00:00Z\","
 	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.4']\"},\n"
 	    "{\"type\":\"indicator\",\"id\":\"indicator--2\",\"modified\":\"2026-01-01T00:00:00Z\","
-	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.5']\"}\n]}"), 0,
-	  "2 192.0.2.1 #" ID1 "; 5 192.0.2.5 #indicator--2", "", 2, 6 },
+	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.5']\"}\n]}"),
+	  0, "2 192.0.2.1 #" ID1 "; 5 192.0.2.5 #indicator--2", "", 2, 6 },
 	{ "no type", STIX, T("{\"foo\":1}"), -EBADMSG, "", "", 0, 1 },
 	{ "not an object", STIX, T("42"), -EBADMSG, "", "", 0, 1 },
 	{ "a string", STIX, T("\"bundle\""), -EBADMSG, "", "", 0, 1 },
 	{ "truncated", STIX, T("{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\""),
 	  -EBADMSG, "", "", 0, 1 },
-	{ "trailing junk", STIX, T("{\"type\":\"bundle\"} {\"type\":\"bundle\"}"), -EBADMSG, "",
-	  "", 0, 1 },
+	{ "trailing junk", STIX, T("{\"type\":\"bundle\"} {\"type\":\"bundle\"}"), -EBADMSG, "", "",
+	  0, 1 },
 	{ "NUL byte", STIX, T("{\"type\":\"bundle\"}\0"), -EBADMSG, "", "", 0, 1 },
 	{ "comments are not JSON", STIX, T("{\"type\":\"bundle\" /* x */}"), -EBADMSG, "", "", 0,
 	  1 },
@@ -760,7 +816,7 @@ static void test_stix_objects(void **state)
 
 /* ---- HTML, AUTO, edge rows across formats ------------------------------------ */
 
-#define AUTO	BWE_FMT_AUTO
+#define AUTO BWE_FMT_AUTO
 
 static const struct row auto_rows[] = {
 	{ "HTML doctype", AUTO, T("<!DOCTYPE html>\n<html></html>\n"), -EBADMSG, "", "", 0, 0 },
@@ -830,9 +886,10 @@ static void test_long_lines(void **state)
 	assert_int_equal(parse(buf, len, BWE_FMT_PLAIN, 0, 0, s, &st), 0);
 	assert_string_equal(s->ind, "2 192.0.2.1; 4 192.0.2.1");
 	/* the limit counts the raw line; the excerpt starts after the blanks */
-	snprintf(want, sizeof(want), "1 line longer than %d bytes [%s]; "
-		 "3 line longer than %d bytes [%s]", BWE_FEED_LINE_MAX, as, BWE_FEED_LINE_MAX,
-		 addr);
+	snprintf(want, sizeof(want),
+		 "1 line longer than %d bytes [%s]; "
+		 "3 line longer than %d bytes [%s]",
+		 BWE_FEED_LINE_MAX, as, BWE_FEED_LINE_MAX, addr);
 	assert_string_equal(s->rej, want);
 	assert_int_equal(st.lines, 4);
 	free(buf);
@@ -843,7 +900,7 @@ static void test_long_lines(void **state)
 
 static const struct {
 	const char *file;
-	enum bwe_feed_format detected;	/* by AUTO */
+	enum bwe_feed_format detected; /* by AUTO */
 	int ret;
 	const char *ind, *rej;
 	size_t skipped;
@@ -861,12 +918,13 @@ static const struct {
 	  "3 2001:db8:bad::/48 #SBL100003; 4 2001:db8:f00::/40 #SBL100004", "", 0 },
 	{ "drop_v4.json", BWE_FMT_SPAMHAUS_JSON, 0,
 	  "1 192.0.2.0/24 #SBL100001; 2 198.51.100.0/25 #SBL100002; "
-	  "3 2001:db8:bad::/48 #SBL100003", "", 1 },
-	{ "feodo.csv", BWE_FMT_FEODO_CSV, 0, "7 192.0.2.10; 8 198.51.100.5; 9 203.0.113.9", "",
-	  1 },
+	  "3 2001:db8:bad::/48 #SBL100003",
+	  "", 1 },
+	{ "feodo.csv", BWE_FMT_FEODO_CSV, 0, "7 192.0.2.10; 8 198.51.100.5; 9 203.0.113.9", "", 1 },
 	{ "freeform.txt", BWE_FMT_FREEFORM, 0,
 	  "2 198.51.100.0/24; 3 198.51.100.0/24; 4 192.0.2.8/29; 4 192.0.2.16/29; "
-	  "5 198.51.100.0/24; 6 203.0.113.5; 7 2001:db8::/120", "", 0 },
+	  "5 198.51.100.0/24; 6 203.0.113.5; 7 2001:db8::/120",
+	  "", 0 },
 	{ "domains.txt", BWE_FMT_DOMAINS, 0,
 	  "2 relay.proxyware.example; 3 c2.botnet.example; 4 bad-domain.example; 5 198.51.100.7",
 	  "", 0 },
@@ -932,8 +990,8 @@ static void test_fixtures(void **state)
 
 static const struct {
 	const char *file;
-	size_t entries;		/* non-comment lines (grep -vc '^#') */
-	int min4;		/* 0: default /8 */
+	size_t entries; /* non-comment lines (grep -vc '^#') */
+	int min4;	/* 0: default /8 */
 	size_t rejected;
 	__u32 reject_line;
 } real_lists[] = {
@@ -996,7 +1054,8 @@ static void test_real_lists(void **state)
 
 			memset(s, 0, sizeof(*s));
 			assert_int_equal(parse(buf, len, BWE_FMT_PLAIN, real_lists[i].min4, 0, s,
-					       &st), 0);
+					       &st),
+					 0);
 			snprintf(want, sizeof(want), "%u broader than /8 [224.0.0.0/3]",
 				 real_lists[i].reject_line);
 			assert_string_equal(s->rej, want);
@@ -1053,8 +1112,8 @@ static void test_million_lines(void **state)
 	assert_int_equal(st.accepted, BIG_LINES);
 	assert_int_equal(st.rejected, 0);
 	/* informational only: never a timed assertion */
-	print_message("feed: %d plain lines (%zu bytes) in %.3f s = %.2f M lines/s\n",
-		      BIG_LINES, len, dt, dt > 0 ? BIG_LINES / dt / 1e6 : 0.0);
+	print_message("feed: %d plain lines (%zu bytes) in %.3f s = %.2f M lines/s\n", BIG_LINES,
+		      len, dt, dt > 0 ? BIG_LINES / dt / 1e6 : 0.0);
 	free(buf);
 	free(s);
 }
@@ -1130,13 +1189,20 @@ static void test_format_names(void **state)
 		int ret;
 		enum bwe_feed_format fmt;
 	} rows[] = {
-		{ "auto", 0, BWE_FMT_AUTO }, { "plain", 0, BWE_FMT_PLAIN },
-		{ "netset", 0, BWE_FMT_PLAIN }, { "spamhaus", 0, BWE_FMT_SPAMHAUS },
+		{ "auto", 0, BWE_FMT_AUTO },
+		{ "plain", 0, BWE_FMT_PLAIN },
+		{ "netset", 0, BWE_FMT_PLAIN },
+		{ "spamhaus", 0, BWE_FMT_SPAMHAUS },
 		{ "spamhaus-json", 0, BWE_FMT_SPAMHAUS_JSON },
-		{ "feodo-csv", 0, BWE_FMT_FEODO_CSV }, { "stix", 0, BWE_FMT_STIX },
-		{ "freeform", 0, BWE_FMT_FREEFORM }, { "domains", 0, BWE_FMT_DOMAINS },
-		{ "", -EINVAL, 0 }, { "Plain", -EINVAL, 0 }, { "csv", -EINVAL, 0 },
-		{ "stix ", -EINVAL, 0 }, { "?", -EINVAL, 0 },
+		{ "feodo-csv", 0, BWE_FMT_FEODO_CSV },
+		{ "stix", 0, BWE_FMT_STIX },
+		{ "freeform", 0, BWE_FMT_FREEFORM },
+		{ "domains", 0, BWE_FMT_DOMAINS },
+		{ "", -EINVAL, 0 },
+		{ "Plain", -EINVAL, 0 },
+		{ "csv", -EINVAL, 0 },
+		{ "stix ", -EINVAL, 0 },
+		{ "?", -EINVAL, 0 },
 	};
 
 	(void)state;
@@ -1155,7 +1221,7 @@ static void test_format_names(void **state)
 	}
 	assert_int_equal(bwe_feed_format_parse(NULL, &(enum bwe_feed_format){ 0 }), -EINVAL);
 	assert_string_equal(bwe_feed_format_name(BWE_FMT_COUNT), "?");
-	assert_string_equal(bwe_feed_format_name((enum bwe_feed_format)-1), "?");
+	assert_string_equal(bwe_feed_format_name((enum bwe_feed_format) - 1), "?");
 }
 
 static void test_bad_args(void **state)
@@ -1242,7 +1308,7 @@ static void test_stix_now_default(void **state)
 	assert_int_equal(bwe_feed_parse(body, strlen(body), &o, &st), 0);
 	assert_int_equal(st.accepted, 0);
 	assert_int_equal(st.skipped, 1);
-	o.now = 978307199;	/* 2000-12-31T23:59:59Z */
+	o.now = 978307199; /* 2000-12-31T23:59:59Z */
 	assert_int_equal(bwe_feed_parse(body, strlen(body), &o, &st), 0);
 	assert_int_equal(st.accepted, 1);
 	free(s);
@@ -1251,22 +1317,14 @@ static void test_stix_now_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_names),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_detect),
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_spamhaus),
-		cmocka_unit_test(test_feodo_csv),
-		cmocka_unit_test(test_freeform),
-		cmocka_unit_test(test_domains),
-		cmocka_unit_test(test_stix_patterns),
-		cmocka_unit_test(test_stix_objects),
-		cmocka_unit_test(test_stix_now_default),
-		cmocka_unit_test(test_auto_and_html),
-		cmocka_unit_test(test_long_lines),
-		cmocka_unit_test(test_callback_stops),
-		cmocka_unit_test(test_fixtures),
-		cmocka_unit_test(test_real_lists),
+		cmocka_unit_test(test_format_names),	 cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_detect),		 cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_spamhaus),	 cmocka_unit_test(test_feodo_csv),
+		cmocka_unit_test(test_freeform),	 cmocka_unit_test(test_domains),
+		cmocka_unit_test(test_stix_patterns),	 cmocka_unit_test(test_stix_objects),
+		cmocka_unit_test(test_stix_now_default), cmocka_unit_test(test_auto_and_html),
+		cmocka_unit_test(test_long_lines),	 cmocka_unit_test(test_callback_stops),
+		cmocka_unit_test(test_fixtures),	 cmocka_unit_test(test_real_lists),
 		cmocka_unit_test(test_million_lines),
 	};
 

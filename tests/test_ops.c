@@ -33,7 +33,7 @@
 #include "ops.h"
 #include "store.h"
 
-#define THROTTLE_MAP_MIN 1024	/* entries: a /20 throttle (4096 hosts) cannot fit */
+#define THROTTLE_MAP_MIN 1024 /* entries: a /20 throttle (4096 hosts) cannot fit */
 
 static char dir[] = "/tmp/bwe-test-ops.XXXXXX";
 static char statedir[256], cfgpath[256], evpath[256], statefile[300];
@@ -53,8 +53,8 @@ struct seen {
 };
 static struct seen seen;
 
-static void on_changed(void *ctx, const char *action, enum op_verb verb,
-		       const struct st_entry *e, const struct actor *who)
+static void on_changed(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
+		       const struct actor *who)
 {
 	struct seen *s = ctx;
 
@@ -131,8 +131,14 @@ static int change(enum op_verb verb, enum st_kind kind, const struct actor *who,
 	struct bwe_prefix x = pfx(p);
 	struct op_request r = {
 		.action = verb == OP_ADD ? "quarantine" : "release",
-		.verb = verb, .kind = kind, .who = who, .pfx = &x, .n = 1,
-		.reason = "test", .force = force, .rate = 125000,
+		.verb = verb,
+		.kind = kind,
+		.who = who,
+		.pfx = &x,
+		.n = 1,
+		.reason = "test",
+		.force = force,
+		.rate = 125000,
 	};
 
 	if (kind == ST_THROTTLE)
@@ -150,7 +156,8 @@ static int setup(void **state)
 	(void)state;
 	libbpf_set_print(NULL);
 	if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "test_ops: needs root for a mount namespace: %s\n", strerror(errno));
+		fprintf(stderr, "test_ops: needs root for a mount namespace: %s\n",
+			strerror(errno));
 		return -1;
 	}
 	if (!mkdtemp(dir))
@@ -165,12 +172,14 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	/* 127.0.0.0/8 is internal here so that the gateway's own 127.0.0.1 meets its guard */
-	fprintf(f, "interfaces:\n  - name: lo\n"
-		   "internal_networks: [198.18.0.0/15, 127.0.0.0/8, \"2001:db8:1::/48\"]\n"
-		   "exempt: [198.18.0.53/32]\n"
-		   "allowlist: [198.18.0.10/32]\n"
-		   "paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
-		   "  socket: %s/sock\n", statedir, evpath, dir, dir);
+	fprintf(f,
+		"interfaces:\n  - name: lo\n"
+		"internal_networks: [198.18.0.0/15, 127.0.0.0/8, \"2001:db8:1::/48\"]\n"
+		"exempt: [198.18.0.53/32]\n"
+		"allowlist: [198.18.0.10/32]\n"
+		"paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
+		"  socket: %s/sock\n",
+		statedir, evpath, dir, dir);
 	fclose(f);
 	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "config: %s\n", err);
@@ -215,20 +224,23 @@ static void test_operator_quarantine_is_saved_enforced_logged(void **state)
 	(void)state;
 	actor_set(&op, ACTOR_OPERATOR, "root", "bwctl quarantine 198.18.0.20");
 	seen.n = 0;
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)),
+			 0);
 	e = st_find(st, ST_QUARANTINE, &x);
 	assert_non_null(e);
 	assert_int_equal(e->actor.kind, ACTOR_OPERATOR);
 	assert_true(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
 	file = slurp(statefile);
 	assert_non_null(strstr(file, "198.18.0.20"));
-	assert_non_null(strstr(file, "\"kind\":\"operator\"") ?: strstr(file, "\"kind\": \"operator\""));
+	assert_non_null(strstr(file, "\"kind\":\"operator\"")
+				?: strstr(file, "\"kind\": \"operator\""));
 	free(file);
 	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), 1);
 	assert_int_equal(seen.n, 1);
 	assert_int_equal(seen.who.kind, ACTOR_OPERATOR);
 	/* release: the same path */
-	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)),
+			 0);
 	assert_null(st_find(st, ST_QUARANTINE, &x));
 	assert_false(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
 	assert_int_equal(seen.verb, OP_DEL);
@@ -239,7 +251,10 @@ static void test_operator_quarantine_is_saved_enforced_logged(void **state)
 }
 
 /* One table: {address, what the refusal names}. */
-static const struct { const char *p; const char *why; } guarded[] = {
+static const struct {
+	const char *p;
+	const char *why;
+} guarded[] = {
 	{ "198.18.0.10", "allowlisted" },
 	{ "198.18.0.53", "exempt" },
 	{ "127.0.0.1", "address of this gateway" },
@@ -259,27 +274,32 @@ static void test_rule_meets_the_same_guards_as_the_operator(void **state)
 	for (i = 0; i < ARRAY_SIZE(guarded); i++) {
 		for (k = ST_QUARANTINE; k <= ST_THROTTLE; k++) {
 			err[0] = '\0';
-			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, false, err,
-						sizeof(err)), -EINVAL);
+			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, false,
+						err, sizeof(err)),
+					 -EINVAL);
 			assert_non_null(strstr(err, guarded[i].why));
 			/* a rule cannot force its way past a guard */
-			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, true, err,
-						sizeof(err)), -EINVAL);
+			assert_int_equal(change(OP_ADD, (enum st_kind)k, &rule, guarded[i].p, true,
+						err, sizeof(err)),
+					 -EINVAL);
 			assert_non_null(strstr(err, guarded[i].why));
 			/* the operator meets the very same guard */
-			assert_int_equal(change(OP_ADD, (enum st_kind)k, &op, guarded[i].p, false, err,
-						sizeof(err)), -EINVAL);
+			assert_int_equal(change(OP_ADD, (enum st_kind)k, &op, guarded[i].p, false,
+						err, sizeof(err)),
+					 -EINVAL);
 			assert_non_null(strstr(err, guarded[i].why));
 		}
 	}
 	assert_int_equal(st_count(st), n0);
 	assert_false(kernel_classes("198.18.0.10") & BWE_NC_QUARANTINE);
 	/* an operator may force the allowlist guard; never the internal one */
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.10", true, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.10", true, err, sizeof(err)),
+			 0);
 	assert_true(kernel_classes("198.18.0.10") & BWE_NC_QUARANTINE);
 	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "203.0.113.9", true, err, sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.10", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.10", false, err, sizeof(err)),
+			 0);
 }
 
 static void test_rule_never_replaces_an_operator_entry(void **state)
@@ -291,15 +311,23 @@ static void test_rule_never_replaces_an_operator_entry(void **state)
 	(void)state;
 	actor_set(&rule, ACTOR_RULE, "spike", NULL);
 	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)), 0);
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err, sizeof(err)),
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)),
+			 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err,
+				sizeof(err)),
 			 -EPERM);
 	assert_int_equal(st_find(st, ST_QUARANTINE, &x)->actor.kind, ACTOR_OPERATOR);
 	/* a rule may replace its own */
-	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)), 0);
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err, sizeof(err)), 0);
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err, sizeof(err)), 0);
-	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)),
+			 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err,
+				sizeof(err)),
+			 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.30", false, err,
+				sizeof(err)),
+			 0);
+	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.30", false, err, sizeof(err)),
+			 0);
 }
 
 static void test_failed_save_leaves_nothing_half_applied(void **state)
@@ -314,7 +342,8 @@ static void test_failed_save_leaves_nothing_half_applied(void **state)
 	actor_set(&rule, ACTOR_RULE, "corroborated-quarantine", NULL);
 	before = slurp(statefile);
 	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err, sizeof(err)),
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err,
+				sizeof(err)),
 			 -EROFS);
 	assert_non_null(strstr(err, "cannot record the change"));
 	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT, NULL), 0);
@@ -329,7 +358,9 @@ static void test_failed_save_leaves_nothing_half_applied(void **state)
 	free(before);
 	free(after);
 	/* and the same change goes through once the disk is back */
-	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err, sizeof(err)), 0);
+	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err,
+				sizeof(err)),
+			 0);
 	assert_true(kernel_classes("198.18.0.40") & BWE_NC_QUARANTINE);
 }
 
@@ -346,7 +377,8 @@ static void test_failed_map_update_is_rolled_back(void **state)
 	before = slurp(statefile);
 	/* 4096 buckets do not fit a map of 1024 */
 	assert_int_not_equal(change(OP_ADD, ST_THROTTLE, &op, "198.19.16.0/20", false, err,
-				    sizeof(err)), 0);
+				    sizeof(err)),
+			     0);
 	assert_non_null(strstr(err, "rolled back"));
 	assert_null(st_find(st, ST_THROTTLE, &x));
 	after = slurp(statefile);
@@ -364,14 +396,19 @@ static void test_expiry_is_a_transaction(void **state)
 	struct actor op;
 	char err[OPS_ERR_LEN];
 	struct bwe_prefix x = pfx("198.18.0.50");
-	struct op_request r = { .action = "quarantine", .verb = OP_ADD, .kind = ST_QUARANTINE,
-				.who = &op, .pfx = &x, .n = 1, .ttl_s = 5 };
+	struct op_request r = { .action = "quarantine",
+				.verb = OP_ADD,
+				.kind = ST_QUARANTINE,
+				.who = &op,
+				.pfx = &x,
+				.n = 1,
+				.ttl_s = 5 };
 
 	(void)state;
 	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
 	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), 0);
 	assert_int_equal(ops_expire(ops, time(NULL)), 0);
-	assert_non_null(st_find(st, ST_QUARANTINE, &x));	/* not yet */
+	assert_non_null(st_find(st, ST_QUARANTINE, &x)); /* not yet */
 	assert_int_equal(ops_expire(ops, time(NULL) + 6), 0);
 	assert_null(st_find(st, ST_QUARANTINE, &x));
 	assert_false(kernel_classes("198.18.0.50") & BWE_NC_QUARANTINE);
@@ -385,8 +422,12 @@ static void test_bad_requests_are_refused_whole(void **state)
 	struct actor op;
 	char err[OPS_ERR_LEN], longr[ST_REASON_MAX + 8];
 	struct bwe_prefix two[2] = { pfx("198.18.0.60"), pfx("203.0.113.1") };
-	struct op_request r = { .action = "quarantine", .verb = OP_ADD, .kind = ST_QUARANTINE,
-				.who = &op, .pfx = two, .n = 2 };
+	struct op_request r = { .action = "quarantine",
+				.verb = OP_ADD,
+				.kind = ST_QUARANTINE,
+				.who = &op,
+				.pfx = two,
+				.n = 2 };
 	size_t n0 = st_count(st);
 
 	(void)state;

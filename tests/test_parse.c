@@ -25,8 +25,8 @@
 #include "log.h"
 #include "units.h"
 
-#define LONG_LEN      4096	/* "very long" input, well past any field */
-#define RANGE_OUT_LEN 2048	/* joined prefixes of one range */
+#define LONG_LEN      4096 /* "very long" input, well past any field */
+#define RANGE_OUT_LEN 2048 /* joined prefixes of one range */
 #define LOG_BUF_LEN   512
 
 /* ---- bwe_addr_parse / bwe_addr_fmt -------------------------------------- */
@@ -34,7 +34,7 @@
 static const struct {
 	const char *in;
 	int ret;
-	const char *out;	/* bwe_addr_fmt() of the result */
+	const char *out; /* bwe_addr_fmt() of the result */
 	bool v4;
 } addr_cases[] = {
 	{ "198.51.100.7", 0, "198.51.100.7", true },
@@ -46,7 +46,7 @@ static const struct {
 	{ "2001:DB8:0:0:0:0:0:1", 0, "2001:db8::1", false },
 	{ "::", 0, "::", false },
 	{ "::1", 0, "::1", false },
-	{ "::1.2.3.4", 0, "::1.2.3.4", false },	/* IPv4-compatible: IPv6 */
+	{ "::1.2.3.4", 0, "::1.2.3.4", false }, /* IPv4-compatible: IPv6 */
 	{ "", -EINVAL, NULL, false },
 	{ "garbage", -EINVAL, NULL, false },
 	{ "localhost", -EINVAL, NULL, false },
@@ -54,7 +54,7 @@ static const struct {
 	{ "1.2.3", -EINVAL, NULL, false },
 	{ "1.2.3.4.5", -EINVAL, NULL, false },
 	{ "256.1.1.1", -EINVAL, NULL, false },
-	{ "01.2.3.4", -EINVAL, NULL, false },	/* no octal look-alikes */
+	{ "01.2.3.4", -EINVAL, NULL, false }, /* no octal look-alikes */
 	{ "0x7f.0.0.1", -EINVAL, NULL, false },
 	{ "1.2.3.4 ", -EINVAL, NULL, false },
 	{ " 1.2.3.4", -EINVAL, NULL, false },
@@ -77,14 +77,14 @@ static void test_addr_parse(void **state)
 		int ret = bwe_addr_parse(addr_cases[i].in, &a);
 
 		if (ret != addr_cases[i].ret)
-			fail_msg("addr \"%s\": ret %d, want %d",
-				 addr_cases[i].in, ret, addr_cases[i].ret);
+			fail_msg("addr \"%s\": ret %d, want %d", addr_cases[i].in, ret,
+				 addr_cases[i].ret);
 		if (ret)
 			continue;
 		assert_int_equal(bwe_addr_fmt(&a, buf, sizeof(buf)), 0);
 		if (strcmp(buf, addr_cases[i].out) != 0)
-			fail_msg("addr \"%s\": got \"%s\", want \"%s\"",
-				 addr_cases[i].in, buf, addr_cases[i].out);
+			fail_msg("addr \"%s\": got \"%s\", want \"%s\"", addr_cases[i].in, buf,
+				 addr_cases[i].out);
 		if (bwe_addr_is_v4(&a) != addr_cases[i].v4)
 			fail_msg("addr \"%s\": is_v4 wrong", addr_cases[i].in);
 	}
@@ -103,7 +103,7 @@ static void test_addr_misc(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_int_equal(bwe_addr_v4(&a), htonl(0xcb00710a));
 
-	bwe_addr_from_v4(htonl(0xc6336401), &a);	/* 198.51.100.1 */
+	bwe_addr_from_v4(htonl(0xc6336401), &a); /* 198.51.100.1 */
 	assert_true(bwe_addr_is_v4(&a));
 	assert_int_equal(bwe_addr_fmt(&a, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "198.51.100.1");
@@ -130,8 +130,8 @@ static const struct {
 	const char *in;
 	unsigned int flags;
 	int ret;
-	const char *out;	/* bwe_prefix_fmt() of the result */
-	int plen;		/* stored, mapped-space length */
+	const char *out; /* bwe_prefix_fmt() of the result */
+	int plen;	 /* stored, mapped-space length */
 } prefix_cases[] = {
 	{ "198.51.100.0/24", 0, 0, "198.51.100.0/24", 120 },
 	{ "198.51.100.7", 0, 0, "198.51.100.7", 128 },
@@ -140,7 +140,7 @@ static const struct {
 	{ "198.51.100.0/255.255.255.0", 0, 0, "198.51.100.0/24", 120 },
 	{ "198.51.100.128/255.255.255.128", 0, 0, "198.51.100.128/25", 121 },
 	{ "198.51.100.7/255.255.255.255", 0, 0, "198.51.100.7", 128 },
-	{ "198.51.100.0/255.0.255.0", 0, -EINVAL, NULL, 0 },	/* non-contiguous */
+	{ "198.51.100.0/255.0.255.0", 0, -EINVAL, NULL, 0 }, /* non-contiguous */
 	{ "198.51.100.0/255.255.255.1", 0, -EINVAL, NULL, 0 },
 	{ "198.51.100.0/0.255.255.255", 0, -EINVAL, NULL, 0 },
 	{ "0.0.0.0/0.0.0.0", 0, -EINVAL, NULL, 0 },
@@ -148,11 +148,11 @@ static const struct {
 	{ "198.51.100.0/255.255.256.0", 0, -EINVAL, NULL, 0 },
 	{ "::ffff:203.0.113.10", 0, 0, "203.0.113.10", 128 },
 	{ "::ffff:198.51.100.0/120", 0, 0, "198.51.100.0/24", 120 },
-	{ "::ffff:198.51.100.0/24", 0, -EINVAL, NULL, 0 },	/* v6 length */
+	{ "::ffff:198.51.100.0/24", 0, -EINVAL, NULL, 0 }, /* v6 length */
 	{ "2001:db8::/32", 0, 0, "2001:db8::/32", 32 },
 	{ "2001:db8::1", 0, 0, "2001:db8::1", 128 },
 	{ "2001:db8::1/128", 0, 0, "2001:db8::1", 128 },
-	{ "2001:db8::/255.255.0.0", 0, -EINVAL, NULL, 0 },	/* v4 mask on v6 */
+	{ "2001:db8::/255.255.0.0", 0, -EINVAL, NULL, 0 }, /* v4 mask on v6 */
 	/* host bits under the mask */
 	{ "198.51.100.7/24", 0, -EINVAL, NULL, 0 },
 	{ "198.51.100.7/24", HB, 0, "198.51.100.0/24", 120 },
@@ -166,7 +166,7 @@ static const struct {
 	{ "1.2.3.4/0", HB, -EINVAL, NULL, 0 },
 	{ "::/0", 0, -EINVAL, NULL, 0 },
 	{ "::/0", Z, 0, "::/0", 0 },
-	{ "::ffff:0.0.0.0/96", 0, -EINVAL, NULL, 0 },	/* v4 /0 spelt in v6 */
+	{ "::ffff:0.0.0.0/96", 0, -EINVAL, NULL, 0 }, /* v4 /0 spelt in v6 */
 	{ "::ffff:0.0.0.0/96", Z, 0, "0.0.0.0/0", 96 },
 	/* bad lengths */
 	{ "1.2.3.4/33", 0, -EINVAL, NULL, 0 },
@@ -195,21 +195,18 @@ static void test_prefix_parse(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(prefix_cases); i++) {
 		struct bwe_prefix p;
 		char buf[BWE_PREFIX_STRLEN];
-		int ret = bwe_prefix_parse(prefix_cases[i].in, &p,
-					   prefix_cases[i].flags);
+		int ret = bwe_prefix_parse(prefix_cases[i].in, &p, prefix_cases[i].flags);
 
 		if (ret != prefix_cases[i].ret)
-			fail_msg("prefix \"%s\" flags %u: ret %d, want %d",
-				 prefix_cases[i].in, prefix_cases[i].flags,
-				 ret, prefix_cases[i].ret);
+			fail_msg("prefix \"%s\" flags %u: ret %d, want %d", prefix_cases[i].in,
+				 prefix_cases[i].flags, ret, prefix_cases[i].ret);
 		if (ret)
 			continue;
 		assert_int_equal(bwe_prefix_fmt(&p, buf, sizeof(buf)), 0);
-		if (strcmp(buf, prefix_cases[i].out) != 0 ||
-		    p.plen != prefix_cases[i].plen)
+		if (strcmp(buf, prefix_cases[i].out) != 0 || p.plen != prefix_cases[i].plen)
 			fail_msg("prefix \"%s\": got \"%s\" plen %u, want \"%s\" plen %d",
-				 prefix_cases[i].in, buf, p.plen,
-				 prefix_cases[i].out, prefix_cases[i].plen);
+				 prefix_cases[i].in, buf, p.plen, prefix_cases[i].out,
+				 prefix_cases[i].plen);
 		assert_int_equal(p.pad[0] | p.pad[1] | p.pad[2], 0);
 	}
 }
@@ -261,8 +258,8 @@ static void test_prefix_fmt(void **state)
 
 static const struct {
 	const char *outer;
-	const char *inner;	/* prefix or host */
-	bool contains;		/* bwe_prefix_contains(outer, inner.addr) */
+	const char *inner; /* prefix or host */
+	bool contains;	   /* bwe_prefix_contains(outer, inner.addr) */
 	bool covers;
 } cover_cases[] = {
 	{ "198.51.100.0/24", "198.51.100.7", true, true },
@@ -292,8 +289,7 @@ static void test_prefix_cover(void **state)
 
 		if (bwe_prefix_contains(&o, &in.addr) != cover_cases[i].contains ||
 		    bwe_prefix_covers(&o, &in) != cover_cases[i].covers)
-			fail_msg("cover %s / %s wrong", cover_cases[i].outer,
-				 cover_cases[i].inner);
+			fail_msg("cover %s / %s wrong", cover_cases[i].outer, cover_cases[i].inner);
 	}
 }
 
@@ -330,7 +326,7 @@ static void test_prefix_mask(void **state)
 struct range_out {
 	char buf[RANGE_OUT_LEN];
 	int calls;
-	int stop_after;		/* return -ECANCELED on this call; 0: never */
+	int stop_after; /* return -ECANCELED on this call; 0: never */
 };
 
 static int range_collect(const struct bwe_prefix *p, void *ctx)
@@ -349,7 +345,7 @@ static int range_collect(const struct bwe_prefix *p, void *ctx)
 static const struct {
 	const char *lo, *hi;
 	int ret;
-	const char *out;	/* space-separated prefixes */
+	const char *out; /* space-separated prefixes */
 } range_cases[] = {
 	{ "198.51.100.0", "198.51.100.255", 0, "198.51.100.0/24" },
 	{ "198.51.100.1", "198.51.100.6", 0,
@@ -376,16 +372,14 @@ static const struct {
 	  "255.255.255.224/28 255.255.255.240/29 255.255.255.248/30 "
 	  "255.255.255.252/31 255.255.255.254" },
 	{ "2001:db8::", "2001:db8::ffff", 0, "2001:db8::/112" },
-	{ "2001:db8::1", "2001:db8::4", 0,
-	  "2001:db8::1 2001:db8::2/127 2001:db8::4" },
+	{ "2001:db8::1", "2001:db8::4", 0, "2001:db8::1 2001:db8::2/127 2001:db8::4" },
 	{ "2001:db8::", "2001:db8:0:1:ffff:ffff:ffff:ffff", 0, "2001:db8::/63" },
 	{ "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, "::/0" },
-	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-	  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0,
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0,
 	  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
-	{ "198.51.100.6", "198.51.100.1", -EINVAL, "" },	/* lo > hi */
+	{ "198.51.100.6", "198.51.100.1", -EINVAL, "" }, /* lo > hi */
 	{ "2001:db8::2", "2001:db8::1", -EINVAL, "" },
-	{ "198.51.100.1", "2001:db8::1", -EINVAL, "" },	/* mixed family */
+	{ "198.51.100.1", "2001:db8::1", -EINVAL, "" }, /* mixed family */
 	{ "::", "198.51.100.1", -EINVAL, "" },
 };
 
@@ -400,11 +394,10 @@ static void test_range(void **state)
 		assert_int_equal(bwe_addr_parse(range_cases[i].lo, &lo), 0);
 		assert_int_equal(bwe_addr_parse(range_cases[i].hi, &hi), 0);
 		ret = bwe_range_to_prefixes(&lo, &hi, range_collect, &o);
-		if (ret != range_cases[i].ret ||
-		    strcmp(o.buf, range_cases[i].out) != 0)
-			fail_msg("range %s - %s: ret %d \"%s\", want %d \"%s\"",
-				 range_cases[i].lo, range_cases[i].hi, ret,
-				 o.buf, range_cases[i].ret, range_cases[i].out);
+		if (ret != range_cases[i].ret || strcmp(o.buf, range_cases[i].out) != 0)
+			fail_msg("range %s - %s: ret %d \"%s\", want %d \"%s\"", range_cases[i].lo,
+				 range_cases[i].hi, ret, o.buf, range_cases[i].ret,
+				 range_cases[i].out);
 	}
 }
 
@@ -416,8 +409,7 @@ static void test_range_stop(void **state)
 	(void)state;
 	assert_int_equal(bwe_addr_parse("198.51.100.1", &lo), 0);
 	assert_int_equal(bwe_addr_parse("198.51.100.6", &hi), 0);
-	assert_int_equal(bwe_range_to_prefixes(&lo, &hi, range_collect, &o),
-			 -ECANCELED);
+	assert_int_equal(bwe_range_to_prefixes(&lo, &hi, range_collect, &o), -ECANCELED);
 	assert_int_equal(o.calls, 2);
 	assert_string_equal(o.buf, "198.51.100.1 198.51.100.2/31");
 }
@@ -439,7 +431,7 @@ static const struct {
 	{ "aa:bb:cc:dd:ee:ff:00", -EINVAL, NULL },
 	{ "aa:bb:cc:dd:ee:f", -EINVAL, NULL },
 	{ "a:b:c:d:e:f", -EINVAL, NULL },
-	{ "aa:bb-cc:dd:ee:ff", -EINVAL, NULL },	/* mixed separators */
+	{ "aa:bb-cc:dd:ee:ff", -EINVAL, NULL }, /* mixed separators */
 	{ "aa.bb.cc.dd.ee.ff", -EINVAL, NULL },
 	{ "aabb.ccdd.eeff", -EINVAL, NULL },
 	{ "aabbccddeeff", -EINVAL, NULL },
@@ -461,8 +453,8 @@ static void test_mac(void **state)
 		int ret = bwe_mac_parse(mac_cases[i].in, mac);
 
 		if (ret != mac_cases[i].ret)
-			fail_msg("mac \"%s\": ret %d, want %d", mac_cases[i].in,
-				 ret, mac_cases[i].ret);
+			fail_msg("mac \"%s\": ret %d, want %d", mac_cases[i].in, ret,
+				 mac_cases[i].ret);
 		if (ret)
 			continue;
 		assert_int_equal(bwe_mac_fmt(mac, buf, sizeof(buf)), 0);
@@ -488,7 +480,7 @@ static const struct {
 	{ "2h", 0, 7200 },
 	{ "7d", 0, 604800 },
 	{ "1s", 0, 1 },
-	{ "010s", 0, 10 },		/* decimal, not octal */
+	{ "010s", 0, 10 }, /* decimal, not octal */
 	{ "365d", 0, BWE_DURATION_MAX_S },
 	{ "31536000", 0, BWE_DURATION_MAX_S },
 	{ "31536001", -ERANGE, 0 },
@@ -497,7 +489,7 @@ static const struct {
 	{ "99999999999999999999d", -ERANGE, 0 },
 	{ "18446744073709551615s", -ERANGE, 0 },
 	{ "18446744073709551616", -ERANGE, 0 },
-	{ "1000000000000000000d", -ERANGE, 0 },	/* overflows when multiplied */
+	{ "1000000000000000000d", -ERANGE, 0 }, /* overflows when multiplied */
 	{ "0", -EINVAL, 0 },
 	{ "0s", -EINVAL, 0 },
 	{ "0d", -EINVAL, 0 },
@@ -515,7 +507,7 @@ static const struct {
 	{ "1.5h", -EINVAL, 0 },
 	{ "2w", -EINVAL, 0 },
 	{ "0x10", -EINVAL, 0 },
-	{ "99999999999999999999x", -EINVAL, 0 },	/* syntax before range */
+	{ "99999999999999999999x", -EINVAL, 0 }, /* syntax before range */
 	{ "garbage", -EINVAL, 0 },
 };
 
@@ -523,16 +515,11 @@ static const struct {
 	__u64 secs;
 	const char *out;
 } duration_fmt_cases[] = {
-	{ 90, "90s" },
-	{ 900, "15m" },
-	{ 7200, "2h" },
-	{ 5400, "90m" },
-	{ 86400, "1d" },
-	{ 604800, "7d" },
-	{ 90000, "25h" },
-	{ 1, "1s" },
-	{ 0, "0s" },
-	{ UINT64_MAX, "18446744073709551615s" },
+	{ 90, "90s" },	  { 900, "15m" },
+	{ 7200, "2h" },	  { 5400, "90m" },
+	{ 86400, "1d" },  { 604800, "7d" },
+	{ 90000, "25h" }, { 1, "1s" },
+	{ 0, "0s" },	  { UINT64_MAX, "18446744073709551615s" },
 };
 
 static void test_duration(void **state)
@@ -547,19 +534,15 @@ static void test_duration(void **state)
 
 		v = UINT64_MAX;
 		ret = bwe_duration_parse(duration_cases[i].in, &v);
-		if (ret != duration_cases[i].ret ||
-		    (!ret && v != duration_cases[i].val))
+		if (ret != duration_cases[i].ret || (!ret && v != duration_cases[i].val))
 			fail_msg("duration \"%s\": ret %d val %llu, want %d %llu",
-				 duration_cases[i].in, ret,
-				 (unsigned long long)v, duration_cases[i].ret,
-				 (unsigned long long)duration_cases[i].val);
+				 duration_cases[i].in, ret, (unsigned long long)v,
+				 duration_cases[i].ret, (unsigned long long)duration_cases[i].val);
 		if (ret && v != UINT64_MAX)
-			fail_msg("duration \"%s\": output written on error",
-				 duration_cases[i].in);
+			fail_msg("duration \"%s\": output written on error", duration_cases[i].in);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(duration_fmt_cases); i++) {
-		assert_int_equal(bwe_duration_fmt(duration_fmt_cases[i].secs,
-						  buf, sizeof(buf)), 0);
+		assert_int_equal(bwe_duration_fmt(duration_fmt_cases[i].secs, buf, sizeof(buf)), 0);
 		assert_string_equal(buf, duration_fmt_cases[i].out);
 		/* what is printed reads back to the same value */
 		if (duration_fmt_cases[i].secs &&
@@ -603,7 +586,7 @@ static const struct {
 	{ "1T", 0, 1099511627776ULL },
 	{ "18446744073709551615", 0, UINT64_MAX },
 	{ "18446744073709551616", -ERANGE, 0 },
-	{ "16777216T", -ERANGE, 0 },		/* 2^64 */
+	{ "16777216T", -ERANGE, 0 }, /* 2^64 */
 	{ "16777215T", 0, 16777215ULL << 40 },
 	{ "99999999999999999999K", -ERANGE, 0 },
 	{ "", -EINVAL, 0 },
@@ -614,7 +597,7 @@ static const struct {
 	{ " 64k", -EINVAL, 0 },
 	{ "64k ", -EINVAL, 0 },
 	{ "64 k", -EINVAL, 0 },
-	{ "64kb", -EINVAL, 0 },		/* bits are not a size */
+	{ "64kb", -EINVAL, 0 }, /* bits are not a size */
 	{ "64b", -EINVAL, 0 },
 	{ "64iB", -EINVAL, 0 },
 	{ "64KIB", -EINVAL, 0 },
@@ -635,9 +618,8 @@ static void test_size(void **state)
 		int ret = bwe_size_parse(size_cases[i].in, &v);
 
 		if (ret != size_cases[i].ret || (!ret && v != size_cases[i].val))
-			fail_msg("size \"%s\": ret %d val %llu, want %d %llu",
-				 size_cases[i].in, ret, (unsigned long long)v,
-				 size_cases[i].ret,
+			fail_msg("size \"%s\": ret %d val %llu, want %d %llu", size_cases[i].in,
+				 ret, (unsigned long long)v, size_cases[i].ret,
 				 (unsigned long long)size_cases[i].val);
 	}
 	assert_int_equal(bwe_size_parse(NULL, NULL), -EINVAL);
@@ -648,7 +630,7 @@ static void test_size(void **state)
 static const struct {
 	const char *in;
 	int ret;
-	__u64 val;	/* bytes per second */
+	__u64 val; /* bytes per second */
 } rate_cases[] = {
 	{ "10mbit", 0, 1250000 },
 	{ "10Mbit", 0, 1250000 },
@@ -657,9 +639,9 @@ static const struct {
 	{ "1gbit", 0, 125000000 },
 	{ "1Gbit", 0, 125000000 },
 	{ "800bit", 0, 100 },
-	{ "8000", 0, 1000 },		/* bare number: bits per second */
+	{ "8000", 0, 1000 }, /* bare number: bits per second */
 	{ "8", 0, 1 },
-	{ "12bit", 0, 1 },		/* rounded down to whole bytes */
+	{ "12bit", 0, 1 }, /* rounded down to whole bytes */
 	{ "1.5mbit", 0, 187500 },
 	{ "1.544mbit", 0, 193000 },
 	{ "0.5gbit", 0, 62500000 },
@@ -680,7 +662,7 @@ static const struct {
 	{ "13GB/s", -ERANGE, 0 },
 	{ "99999999999999999999gbit", -ERANGE, 0 },
 	{ "18446744073709551616", -ERANGE, 0 },
-	{ "0", -ERANGE, 0 },		/* below BWE_RATE_MIN_BPS */
+	{ "0", -ERANGE, 0 }, /* below BWE_RATE_MIN_BPS */
 	{ "0mbit", -ERANGE, 0 },
 	{ "7bit", -ERANGE, 0 },
 	{ "0B/s", -ERANGE, 0 },
@@ -693,14 +675,14 @@ static const struct {
 	{ "10 mbit", -EINVAL, 0 },
 	{ "10m", -EINVAL, 0 },
 	{ "10M", -EINVAL, 0 },
-	{ "10mbps", -EINVAL, 0 },	/* ambiguous: refused */
+	{ "10mbps", -EINVAL, 0 }, /* ambiguous: refused */
 	{ "8bps", -EINVAL, 0 },
 	{ "10mbit/s", -EINVAL, 0 },
 	{ "10MBIT", -EINVAL, 0 },
 	{ "10tbit", -EINVAL, 0 },
 	{ "2MB", -EINVAL, 0 },
 	{ "2Mb/s", -EINVAL, 0 },
-	{ "1.5", -EINVAL, 0 },		/* finer than one bit */
+	{ "1.5", -EINVAL, 0 }, /* finer than one bit */
 	{ "1.5bit", -EINVAL, 0 },
 	{ "1.0000001mbit", -EINVAL, 0 },
 	{ "1.5B/s", -EINVAL, 0 },
@@ -709,7 +691,7 @@ static const struct {
 	{ "1..5mbit", -EINVAL, 0 },
 	{ "1,5mbit", -EINVAL, 0 },
 	{ "0x10mbit", -EINVAL, 0 },
-	{ "99999999999999999999xbit", -EINVAL, 0 },	/* syntax before range */
+	{ "99999999999999999999xbit", -EINVAL, 0 }, /* syntax before range */
 	{ "garbage", -EINVAL, 0 },
 };
 
@@ -746,30 +728,26 @@ static void test_rate(void **state)
 		v = UINT64_MAX;
 		ret = bwe_rate_parse(rate_cases[i].in, &v);
 		if (ret != rate_cases[i].ret || (!ret && v != rate_cases[i].val))
-			fail_msg("rate \"%s\": ret %d val %llu, want %d %llu",
-				 rate_cases[i].in, ret, (unsigned long long)v,
-				 rate_cases[i].ret,
+			fail_msg("rate \"%s\": ret %d val %llu, want %d %llu", rate_cases[i].in,
+				 ret, (unsigned long long)v, rate_cases[i].ret,
 				 (unsigned long long)rate_cases[i].val);
 		if (ret && v != UINT64_MAX)
-			fail_msg("rate \"%s\": output written on error",
-				 rate_cases[i].in);
+			fail_msg("rate \"%s\": output written on error", rate_cases[i].in);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(rate_fmt_cases); i++) {
 		__u64 want = rate_fmt_cases[i].bytes_per_sec;
 
 		assert_int_equal(bwe_rate_fmt(want, buf, sizeof(buf)), 0);
 		if (strcmp(buf, rate_fmt_cases[i].out) != 0)
-			fail_msg("rate fmt %llu: got \"%s\", want \"%s\"",
-				 (unsigned long long)want, buf,
-				 rate_fmt_cases[i].out);
+			fail_msg("rate fmt %llu: got \"%s\", want \"%s\"", (unsigned long long)want,
+				 buf, rate_fmt_cases[i].out);
 		/* what is printed reads back to the same value */
 		if (want >= BWE_RATE_MIN_BPS && want <= BWE_RATE_MAX_BPS) {
 			assert_int_equal(bwe_rate_parse(buf, &v), 0);
 			assert_int_equal(v, want);
 		}
 	}
-	assert_int_equal(bwe_rate_fmt(UINT64_MAX / 8 + 1, buf, sizeof(buf)),
-			 -ERANGE);
+	assert_int_equal(bwe_rate_fmt(UINT64_MAX / 8 + 1, buf, sizeof(buf)), -ERANGE);
 	assert_int_equal(bwe_rate_fmt(1250000, buf, strlen("10mbit")), -ENOSPC);
 	assert_string_equal(buf, "");
 	assert_int_equal(bwe_rate_parse(NULL, &v), -EINVAL);
@@ -803,7 +781,7 @@ static void log_some(void)
 	log_init(1, 0, "bwtest");
 	errno = ENOENT;
 	log_warn("open %s", "x.conf");
-	assert_int_equal(errno, ENOENT);	/* preserved */
+	assert_int_equal(errno, ENOENT); /* preserved */
 	log_warnx("plain %d", 42);
 	log_info("info");
 	log_debug("hidden");
@@ -824,7 +802,8 @@ static void test_log(void **state)
 	capture_stderr(log_some, buf, sizeof(buf));
 	snprintf(want, sizeof(want),
 		 "bwtest: open x.conf: %s\nbwtest: plain 42\nbwtest: info\n"
-		 "bwtest: shown\n", strerror(ENOENT));
+		 "bwtest: shown\n",
+		 strerror(ENOENT));
 	assert_string_equal(buf, want);
 
 	/* fatalx() logs and exits 1 */
@@ -844,20 +823,13 @@ static void test_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_parse),
-		cmocka_unit_test(test_addr_misc),
-		cmocka_unit_test(test_prefix_parse),
-		cmocka_unit_test(test_prefix_long),
-		cmocka_unit_test(test_prefix_fmt),
-		cmocka_unit_test(test_prefix_cover),
-		cmocka_unit_test(test_prefix_mask),
-		cmocka_unit_test(test_range),
-		cmocka_unit_test(test_range_stop),
-		cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_rate),
-		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_addr_parse),   cmocka_unit_test(test_addr_misc),
+		cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_prefix_long),
+		cmocka_unit_test(test_prefix_fmt),   cmocka_unit_test(test_prefix_cover),
+		cmocka_unit_test(test_prefix_mask),  cmocka_unit_test(test_range),
+		cmocka_unit_test(test_range_stop),   cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_duration),     cmocka_unit_test(test_size),
+		cmocka_unit_test(test_rate),	     cmocka_unit_test(test_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

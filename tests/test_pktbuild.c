@@ -32,32 +32,32 @@
 #include "pktbuild.h"
 
 /* header sizes, bytes */
-#define L_ETH	ETH_HLEN
-#define L_VLAN	4
-#define L_V4	20
-#define L_V6	40
-#define L_TCP	20
-#define L_UDP	8
-#define L_ICMP	8
-#define L_FRAG	8
+#define L_ETH  ETH_HLEN
+#define L_VLAN 4
+#define L_V4   20
+#define L_V6   40
+#define L_TCP  20
+#define L_UDP  8
+#define L_ICMP 8
+#define L_FRAG 8
 
-#define V4_A	"192.0.2.1"
-#define V4_B	"198.51.100.2"
-#define V6_A	"2001:db8::1"
-#define V6_B	"2001:db8:ffff::2"
+#define V4_A "192.0.2.1"
+#define V4_B "198.51.100.2"
+#define V6_A "2001:db8::1"
+#define V6_B "2001:db8:ffff::2"
 
-#define CANARY		0xa5	/* fill beyond the frame, must survive */
-#define V4_MF		0x2000	/* host order */
-#define V4_OFFMASK	0x1fff
-#define V6_FRAG_M	0x0001	/* in host-order frag_off */
-#define V6_FRAG_SHIFT	3
-#define OPT_ACTION_SHIFT 6	/* top two bits of an option type */
-#define TCP_FLAG_ACK	0x10
-#define TCP_FLAGS_OFF	13	/* byte holding CWR..FIN */
-#define IPPROTO_OPAQUE	IPPROTO_GRE	/* no L4 header in the builder */
-#define AH_UNIT		4
-#define AH_BIAS		2
-#define EXT_UNIT	8
+#define CANARY		 0xa5	/* fill beyond the frame, must survive */
+#define V4_MF		 0x2000 /* host order */
+#define V4_OFFMASK	 0x1fff
+#define V6_FRAG_M	 0x0001 /* in host-order frag_off */
+#define V6_FRAG_SHIFT	 3
+#define OPT_ACTION_SHIFT 6 /* top two bits of an option type */
+#define TCP_FLAG_ACK	 0x10
+#define TCP_FLAGS_OFF	 13	     /* byte holding CWR..FIN */
+#define IPPROTO_OPAQUE	 IPPROTO_GRE /* no L4 header in the builder */
+#define AH_UNIT		 4
+#define AH_BIAS		 2
+#define EXT_UNIT	 8
 
 static const __u8 def_smac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const __u8 def_dmac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -65,138 +65,216 @@ static const __u8 def_dmac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
 struct pb_case {
 	const char *desc;
 	struct pb_spec spec;
-	size_t len;				/* frame length */
+	size_t len; /* frame length */
 	int nbound;
-	size_t bound[PB_BOUNDARIES_MAX];	/* pb_boundaries() result */
-	__u16 tpid[PB_VLAN_MAX];		/* expected TPIDs, outer first */
-	int nchain;				/* IPv6: next-header values from */
-	__u8 chain[PB_V6EXT_MAX + 2];		/* the fixed header to the L4 */
+	size_t bound[PB_BOUNDARIES_MAX]; /* pb_boundaries() result */
+	__u16 tpid[PB_VLAN_MAX];	 /* expected TPIDs, outer first */
+	int nchain;			 /* IPv6: next-header values from */
+	__u8 chain[PB_V6EXT_MAX + 2];	 /* the fixed header to the L4 */
 };
 
-#define BOUNDS(...) .nbound = sizeof((size_t[]){ __VA_ARGS__ }) / sizeof(size_t), \
-		    .bound = { __VA_ARGS__ }
+#define BOUNDS(...) \
+	.nbound = sizeof((size_t[]){ __VA_ARGS__ }) / sizeof(size_t), .bound = { __VA_ARGS__ }
 #define CHAIN(...) .nchain = sizeof((__u8[]){ __VA_ARGS__ }), .chain = { __VA_ARGS__ }
 
 static const struct pb_case cases[] = {
-	{ "v4 udp", { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP,
-		      .sport = 1234, .dport = 53, .payload = 10 },
-	  L_ETH + L_V4 + L_UDP + 10, BOUNDS(14, 34, 42) },
-	{ "v4 tcp, no payload", { .src = V4_A, .dst = V4_B, .proto = IPPROTO_TCP,
-				  .sport = 40000, .dport = 443 },
-	  L_ETH + L_V4 + L_TCP, BOUNDS(14, 34, 54) },
-	{ "v4 icmp by default, odd payload", { .src = V4_A, .dst = V4_B,
-					       .sport = 7, .dport = 9, .payload = 5 },
-	  L_ETH + L_V4 + L_ICMP + 5, BOUNDS(14, 34, 42) },
-	{ "v4 opaque proto", { .src = V4_A, .dst = V4_B,
-			       .proto = IPPROTO_OPAQUE, .payload = 20 },
-	  L_ETH + L_V4 + 20, BOUNDS(14, 34) },
-	{ "v6 udp, odd payload", { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP,
-				   .sport = 5353, .dport = 5353, .payload = 11 },
-	  L_ETH + L_V6 + L_UDP + 11, BOUNDS(14, 54, 62), CHAIN(IPPROTO_UDP) },
-	{ "v6 tcp", { .src = V6_A, .dst = V6_B, .proto = IPPROTO_TCP,
-		      .sport = 1, .dport = 22, .payload = 100 },
-	  L_ETH + L_V6 + L_TCP + 100, BOUNDS(14, 54, 74), CHAIN(IPPROTO_TCP) },
-	{ "v6 icmpv6 by default", { .src = V6_A, .dst = V6_B, .payload = 3 },
-	  L_ETH + L_V6 + L_ICMP + 3, BOUNDS(14, 54, 62), CHAIN(IPPROTO_ICMPV6) },
-	{ "v4-mapped text is v6", { .src = "::ffff:192.0.2.1", .dst = V6_B,
-				    .proto = IPPROTO_UDP },
-	  L_ETH + L_V6 + L_UDP, BOUNDS(14, 54, 62), CHAIN(IPPROTO_UDP) },
-	{ "v4 udp, one 802.1Q tag", { .src = V4_A, .dst = V4_B,
-				      .proto = IPPROTO_UDP, .payload = 4,
-				      .nvlan = 1, .vlan_id = { 100 } },
-	  L_ETH + L_VLAN + L_V4 + L_UDP + 4, BOUNDS(18, 38, 46),
+	{ "v4 udp",
+	  { .src = V4_A,
+	    .dst = V4_B,
+	    .proto = IPPROTO_UDP,
+	    .sport = 1234,
+	    .dport = 53,
+	    .payload = 10 },
+	  L_ETH + L_V4 + L_UDP + 10,
+	  BOUNDS(14, 34, 42) },
+	{ "v4 tcp, no payload",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_TCP, .sport = 40000, .dport = 443 },
+	  L_ETH + L_V4 + L_TCP,
+	  BOUNDS(14, 34, 54) },
+	{ "v4 icmp by default, odd payload",
+	  { .src = V4_A, .dst = V4_B, .sport = 7, .dport = 9, .payload = 5 },
+	  L_ETH + L_V4 + L_ICMP + 5,
+	  BOUNDS(14, 34, 42) },
+	{ "v4 opaque proto",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_OPAQUE, .payload = 20 },
+	  L_ETH + L_V4 + 20,
+	  BOUNDS(14, 34) },
+	{ "v6 udp, odd payload",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_UDP,
+	    .sport = 5353,
+	    .dport = 5353,
+	    .payload = 11 },
+	  L_ETH + L_V6 + L_UDP + 11,
+	  BOUNDS(14, 54, 62),
+	  CHAIN(IPPROTO_UDP) },
+	{ "v6 tcp",
+	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_TCP, .sport = 1, .dport = 22, .payload = 100 },
+	  L_ETH + L_V6 + L_TCP + 100,
+	  BOUNDS(14, 54, 74),
+	  CHAIN(IPPROTO_TCP) },
+	{ "v6 icmpv6 by default",
+	  { .src = V6_A, .dst = V6_B, .payload = 3 },
+	  L_ETH + L_V6 + L_ICMP + 3,
+	  BOUNDS(14, 54, 62),
+	  CHAIN(IPPROTO_ICMPV6) },
+	{ "v4-mapped text is v6",
+	  { .src = "::ffff:192.0.2.1", .dst = V6_B, .proto = IPPROTO_UDP },
+	  L_ETH + L_V6 + L_UDP,
+	  BOUNDS(14, 54, 62),
+	  CHAIN(IPPROTO_UDP) },
+	{ "v4 udp, one 802.1Q tag",
+	  { .src = V4_A,
+	    .dst = V4_B,
+	    .proto = IPPROTO_UDP,
+	    .payload = 4,
+	    .nvlan = 1,
+	    .vlan_id = { 100 } },
+	  L_ETH + L_VLAN + L_V4 + L_UDP + 4,
+	  BOUNDS(18, 38, 46),
 	  .tpid = { PB_VLAN_8021Q } },
-	{ "v4 tcp, QinQ default TPIDs", { .src = V4_A, .dst = V4_B,
-					  .proto = IPPROTO_TCP, .nvlan = 2,
-					  .vlan_id = { 10, 4095 } },
-	  L_ETH + 2 * L_VLAN + L_V4 + L_TCP, BOUNDS(22, 42, 62),
+	{ "v4 tcp, QinQ default TPIDs",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_TCP, .nvlan = 2, .vlan_id = { 10, 4095 } },
+	  L_ETH + 2 * L_VLAN + L_V4 + L_TCP,
+	  BOUNDS(22, 42, 62),
 	  .tpid = { PB_VLAN_8021AD, PB_VLAN_8021Q } },
-	{ "v6 udp, double 802.1Q", { .src = V6_A, .dst = V6_B,
-				     .proto = IPPROTO_UDP, .nvlan = 2,
-				     .vlan_tpid = { PB_VLAN_8021Q, PB_VLAN_8021Q },
-				     .vlan_id = { 1, 2 }, .payload = 1 },
-	  L_ETH + 2 * L_VLAN + L_V6 + L_UDP + 1, BOUNDS(22, 62, 70),
-	  .tpid = { PB_VLAN_8021Q, PB_VLAN_8021Q }, CHAIN(IPPROTO_UDP) },
-	{ "v4 12 bytes of options", { .src = V4_A, .dst = V4_B,
-				      .proto = IPPROTO_UDP, .ipv4_optlen = 12 },
-	  L_ETH + L_V4 + 12 + L_UDP, BOUNDS(14, 46, 54) },
-	{ "v4 40 bytes of options, tcp", { .src = V4_A, .dst = V4_B,
-					   .proto = IPPROTO_TCP, .ipv4_optlen = 40,
-					   .payload = 7 },
-	  L_ETH + L_V4 + 40 + L_TCP + 7, BOUNDS(14, 74, 94) },
-	{ "v4 first fragment", { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP,
-				 .more_fragments = 1, .payload = 16 },
-	  L_ETH + L_V4 + L_UDP + 16, BOUNDS(14, 34, 42) },
-	{ "v4 later fragment, last", { .src = V4_A, .dst = V4_B,
-				       .proto = IPPROTO_UDP, .frag_offset = 3,
-				       .payload = 24 },
-	  L_ETH + L_V4 + 24, BOUNDS(14, 34) },
-	{ "v4 later fragment, max offset, MF", { .src = V4_A, .dst = V4_B,
-						 .proto = IPPROTO_TCP,
-						 .frag_offset = PB_FRAG_OFF_MAX,
-						 .more_fragments = 1, .payload = 8 },
-	  L_ETH + L_V4 + 8, BOUNDS(14, 34) },
+	{ "v6 udp, double 802.1Q",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_UDP,
+	    .nvlan = 2,
+	    .vlan_tpid = { PB_VLAN_8021Q, PB_VLAN_8021Q },
+	    .vlan_id = { 1, 2 },
+	    .payload = 1 },
+	  L_ETH + 2 * L_VLAN + L_V6 + L_UDP + 1,
+	  BOUNDS(22, 62, 70),
+	  .tpid = { PB_VLAN_8021Q, PB_VLAN_8021Q },
+	  CHAIN(IPPROTO_UDP) },
+	{ "v4 12 bytes of options",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .ipv4_optlen = 12 },
+	  L_ETH + L_V4 + 12 + L_UDP,
+	  BOUNDS(14, 46, 54) },
+	{ "v4 40 bytes of options, tcp",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_TCP, .ipv4_optlen = 40, .payload = 7 },
+	  L_ETH + L_V4 + 40 + L_TCP + 7,
+	  BOUNDS(14, 74, 94) },
+	{ "v4 first fragment",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .more_fragments = 1, .payload = 16 },
+	  L_ETH + L_V4 + L_UDP + 16,
+	  BOUNDS(14, 34, 42) },
+	{ "v4 later fragment, last",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .frag_offset = 3, .payload = 24 },
+	  L_ETH + L_V4 + 24,
+	  BOUNDS(14, 34) },
+	{ "v4 later fragment, max offset, MF",
+	  { .src = V4_A,
+	    .dst = V4_B,
+	    .proto = IPPROTO_TCP,
+	    .frag_offset = PB_FRAG_OFF_MAX,
+	    .more_fragments = 1,
+	    .payload = 8 },
+	  L_ETH + L_V4 + 8,
+	  BOUNDS(14, 34) },
 	{ "v6 hop, routing, dstopt, tcp",
-	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_TCP, .nv6ext = 3,
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_TCP,
+	    .nv6ext = 3,
 	    .v6ext = { PB_EXT_HOP, PB_EXT_ROUTING, PB_EXT_DSTOPT } },
-	  L_ETH + L_V6 + 3 * 8 + L_TCP, BOUNDS(14, 54, 62, 70, 78, 98),
+	  L_ETH + L_V6 + 3 * 8 + L_TCP,
+	  BOUNDS(14, 54, 62, 70, 78, 98),
 	  CHAIN(PB_EXT_HOP, PB_EXT_ROUTING, PB_EXT_DSTOPT, IPPROTO_TCP) },
 	{ "v6 hop 24, ah default, udp",
-	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP, .nv6ext = 2,
-	    .v6ext = { PB_EXT_HOP, PB_EXT_AH }, .v6ext_len = { 24 }, .payload = 9 },
-	  L_ETH + L_V6 + 24 + 16 + L_UDP + 9, BOUNDS(14, 54, 78, 94, 102),
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_UDP,
+	    .nv6ext = 2,
+	    .v6ext = { PB_EXT_HOP, PB_EXT_AH },
+	    .v6ext_len = { 24 },
+	    .payload = 9 },
+	  L_ETH + L_V6 + 24 + 16 + L_UDP + 9,
+	  BOUNDS(14, 54, 78, 94, 102),
 	  CHAIN(PB_EXT_HOP, PB_EXT_AH, IPPROTO_UDP) },
 	{ "v6 long options and ah",
-	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP, .nv6ext = 3,
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_UDP,
+	    .nv6ext = 3,
 	    .v6ext = { PB_EXT_HOP, PB_EXT_DSTOPT, PB_EXT_AH },
 	    .v6ext_len = { 64, 520, 40 } },
 	  L_ETH + L_V6 + 64 + 520 + 40 + L_UDP,
 	  BOUNDS(14, 54, 118, 638, 678, 686),
 	  CHAIN(PB_EXT_HOP, PB_EXT_DSTOPT, PB_EXT_AH, IPPROTO_UDP) },
-	{ "v6 first fragment, header added", { .src = V6_A, .dst = V6_B,
-					       .proto = IPPROTO_UDP,
-					       .more_fragments = 1, .payload = 32 },
-	  L_ETH + L_V6 + L_FRAG + L_UDP + 32, BOUNDS(14, 54, 62, 70),
+	{ "v6 first fragment, header added",
+	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP, .more_fragments = 1, .payload = 32 },
+	  L_ETH + L_V6 + L_FRAG + L_UDP + 32,
+	  BOUNDS(14, 54, 62, 70),
 	  CHAIN(PB_EXT_FRAG, IPPROTO_UDP) },
-	{ "v6 later fragment, listed frag", { .src = V6_A, .dst = V6_B,
-					      .proto = IPPROTO_TCP, .nv6ext = 2,
-					      .v6ext = { PB_EXT_HOP, PB_EXT_FRAG },
-					      .v6ext_len = { 0, 99 },	/* FRAG: ignored */
-					      .frag_offset = 185,
-					      .more_fragments = 1, .payload = 32 },
-	  L_ETH + L_V6 + 8 + L_FRAG + 32, BOUNDS(14, 54, 62, 70),
+	{ "v6 later fragment, listed frag",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_TCP,
+	    .nv6ext = 2,
+	    .v6ext = { PB_EXT_HOP, PB_EXT_FRAG },
+	    .v6ext_len = { 0, 99 }, /* FRAG: ignored */
+	    .frag_offset = 185,
+	    .more_fragments = 1,
+	    .payload = 32 },
+	  L_ETH + L_V6 + 8 + L_FRAG + 32,
+	  BOUNDS(14, 54, 62, 70),
 	  CHAIN(PB_EXT_HOP, PB_EXT_FRAG, IPPROTO_TCP) },
-	{ "v6 later fragment, header added after listed", {
-		.src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP, .nv6ext = 1,
-		.v6ext = { PB_EXT_DSTOPT }, .frag_offset = 1, .payload = 2 },
-	  L_ETH + L_V6 + 8 + L_FRAG + 2, BOUNDS(14, 54, 62, 70),
+	{ "v6 later fragment, header added after listed",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_UDP,
+	    .nv6ext = 1,
+	    .v6ext = { PB_EXT_DSTOPT },
+	    .frag_offset = 1,
+	    .payload = 2 },
+	  L_ETH + L_V6 + 8 + L_FRAG + 2,
+	  BOUNDS(14, 54, 62, 70),
 	  CHAIN(PB_EXT_DSTOPT, PB_EXT_FRAG, IPPROTO_UDP) },
-	{ "v6 atomic fragment then dstopt, icmpv6", {
-		.src = V6_A, .dst = V6_B, .nv6ext = 2,
-		.v6ext = { PB_EXT_FRAG, PB_EXT_DSTOPT }, .payload = 6 },
-	  L_ETH + L_V6 + L_FRAG + 8 + L_ICMP + 6, BOUNDS(14, 54, 62, 70, 78),
+	{ "v6 atomic fragment then dstopt, icmpv6",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .nv6ext = 2,
+	    .v6ext = { PB_EXT_FRAG, PB_EXT_DSTOPT },
+	    .payload = 6 },
+	  L_ETH + L_V6 + L_FRAG + 8 + L_ICMP + 6,
+	  BOUNDS(14, 54, 62, 70, 78),
 	  CHAIN(PB_EXT_FRAG, PB_EXT_DSTOPT, IPPROTO_ICMPV6) },
-	{ "v6 eight headers plus added frag, all boundaries", {
-		.src = V6_A, .dst = V6_B, .proto = IPPROTO_TCP, .nv6ext = 8,
-		.v6ext = { PB_EXT_HOP, PB_EXT_DSTOPT, PB_EXT_ROUTING, PB_EXT_AH,
-			   PB_EXT_DSTOPT, PB_EXT_ROUTING, PB_EXT_AH, PB_EXT_DSTOPT },
-		.more_fragments = 1, .nvlan = 1, .vlan_id = { 7 } },
+	{ "v6 eight headers plus added frag, all boundaries",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_TCP,
+	    .nv6ext = 8,
+	    .v6ext = { PB_EXT_HOP, PB_EXT_DSTOPT, PB_EXT_ROUTING, PB_EXT_AH, PB_EXT_DSTOPT,
+		       PB_EXT_ROUTING, PB_EXT_AH, PB_EXT_DSTOPT },
+	    .more_fragments = 1,
+	    .nvlan = 1,
+	    .vlan_id = { 7 } },
 	  L_ETH + L_VLAN + L_V6 + 6 * 8 + 2 * 16 + L_FRAG + L_TCP,
 	  BOUNDS(18, 58, 66, 74, 82, 98, 106, 114, 130, 138, 146, 166),
 	  .tpid = { PB_VLAN_8021Q },
-	  CHAIN(PB_EXT_HOP, PB_EXT_DSTOPT, PB_EXT_ROUTING, PB_EXT_AH,
-		PB_EXT_DSTOPT, PB_EXT_ROUTING, PB_EXT_AH, PB_EXT_DSTOPT,
-		PB_EXT_FRAG, IPPROTO_TCP) },
-	{ "arp", { .ethertype = ETH_P_ARP, .payload = 28 },
-	  L_ETH + 28, BOUNDS(14) },
-	{ "lldp on a vlan, own macs", {
-		.ethertype = ETH_P_LLDP, .payload = 30, .nvlan = 1,
-		.vlan_id = { 3 }, .smac = { 0x0a, 1, 2, 3, 4, 5 },
-		.dmac = { 0x01, 0x80, 0xc2, 0, 0, 0x0e } },
-	  L_ETH + L_VLAN + 30, BOUNDS(18), .tpid = { PB_VLAN_8021Q } },
-	{ "v6 udp, ethertype given", { .src = V6_A, .dst = V6_B,
-				       .proto = IPPROTO_UDP, .ethertype = ETH_P_IPV6 },
-	  L_ETH + L_V6 + L_UDP, BOUNDS(14, 54, 62), CHAIN(IPPROTO_UDP) },
+	  CHAIN(PB_EXT_HOP, PB_EXT_DSTOPT, PB_EXT_ROUTING, PB_EXT_AH, PB_EXT_DSTOPT, PB_EXT_ROUTING,
+		PB_EXT_AH, PB_EXT_DSTOPT, PB_EXT_FRAG, IPPROTO_TCP) },
+	{ "arp", { .ethertype = ETH_P_ARP, .payload = 28 }, L_ETH + 28, BOUNDS(14) },
+	{ "lldp on a vlan, own macs",
+	  { .ethertype = ETH_P_LLDP,
+	    .payload = 30,
+	    .nvlan = 1,
+	    .vlan_id = { 3 },
+	    .smac = { 0x0a, 1, 2, 3, 4, 5 },
+	    .dmac = { 0x01, 0x80, 0xc2, 0, 0, 0x0e } },
+	  L_ETH + L_VLAN + 30,
+	  BOUNDS(18),
+	  .tpid = { PB_VLAN_8021Q } },
+	{ "v6 udp, ethertype given",
+	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP, .ethertype = ETH_P_IPV6 },
+	  L_ETH + L_V6 + L_UDP,
+	  BOUNDS(14, 54, 62),
+	  CHAIN(IPPROTO_UDP) },
 };
 
 static __u16 rd16(const __u8 *p)
@@ -228,19 +306,17 @@ static void check_l2(const struct pb_case *c, const __u8 *f, __u16 l3_proto)
 	const struct pb_spec *s = &c->spec;
 	static const __u8 zero[ETH_ALEN];
 	struct ethhdr eth;
-	size_t off = L_ETH - sizeof(__be16);	/* the first TPID/EtherType */
+	size_t off = L_ETH - sizeof(__be16); /* the first TPID/EtherType */
 	int i;
 
 	memcpy(&eth, f, sizeof(eth));
-	assert_memory_equal(eth.h_source,
-			    memcmp(s->smac, zero, ETH_ALEN) ? s->smac : def_smac,
+	assert_memory_equal(eth.h_source, memcmp(s->smac, zero, ETH_ALEN) ? s->smac : def_smac,
 			    ETH_ALEN);
-	assert_memory_equal(eth.h_dest,
-			    memcmp(s->dmac, zero, ETH_ALEN) ? s->dmac : def_dmac,
+	assert_memory_equal(eth.h_dest, memcmp(s->dmac, zero, ETH_ALEN) ? s->dmac : def_dmac,
 			    ETH_ALEN);
 	for (i = 0; i < s->nvlan; i++) {
 		assert_int_equal(rd16(f + off), c->tpid[i]);
-		assert_int_equal(rd16(f + off + 2), s->vlan_id[i]);	/* PCP 0 */
+		assert_int_equal(rd16(f + off + 2), s->vlan_id[i]); /* PCP 0 */
 		off += L_VLAN;
 	}
 	assert_int_equal(rd16(f + off), l3_proto);
@@ -260,7 +336,7 @@ static void check_ipv4(const struct pb_case *c, const __u8 *f, size_t l3)
 	assert_int_equal(ip.ihl * 4, hlen);
 	assert_int_equal(hlen, L_V4 + s->ipv4_optlen);
 	assert_int_equal(ntohs(ip.tot_len), c->len - l3);
-	assert_int_equal(ones_sum(0, f + l3, hlen), 0xffff);	/* recomputes to 0 */
+	assert_int_equal(ones_sum(0, f + l3, hlen), 0xffff); /* recomputes to 0 */
 	frag = ntohs(ip.frag_off);
 	assert_int_equal(frag & V4_OFFMASK, s->frag_offset);
 	assert_int_equal(!!(frag & V4_MF), !!s->more_fragments);
@@ -272,14 +348,14 @@ static void check_ipv4(const struct pb_case *c, const __u8 *f, size_t l3)
 /* Options in a HOP/DSTOPT body: all TLVs end exactly at the header end. */
 static void check_tlvs(const __u8 *p, size_t len)
 {
-	size_t i = 2;	/* after nexthdr, hdrlen */
+	size_t i = 2; /* after nexthdr, hdrlen */
 
 	while (i < len) {
-		if (p[i] == 0) {	/* Pad1 */
+		if (p[i] == 0) { /* Pad1 */
 			i++;
 			continue;
 		}
-		assert_int_equal(p[i] >> OPT_ACTION_SHIFT, 0);	/* skippable */
+		assert_int_equal(p[i] >> OPT_ACTION_SHIFT, 0); /* skippable */
 		assert_true(i + 2 <= len);
 		i += 2 + p[i + 1];
 	}
@@ -324,7 +400,7 @@ static size_t check_ipv6(const struct pb_case *c, const __u8 *f, size_t l3)
 			if (nh != PB_EXT_ROUTING)
 				check_tlvs(h, len);
 			else
-				assert_int_equal(h[3], 0);	/* segments left */
+				assert_int_equal(h[3], 0); /* segments left */
 			break;
 		}
 		nh = h[0];
@@ -338,13 +414,11 @@ static size_t check_ipv6(const struct pb_case *c, const __u8 *f, size_t l3)
 	return off;
 }
 
-static void check_l4(const struct pb_case *c, const __u8 *f, size_t l3,
-		     size_t l4, bool v6)
+static void check_l4(const struct pb_case *c, const __u8 *f, size_t l3, size_t l4, bool v6)
 {
 	const struct pb_spec *s = &c->spec;
 	size_t seg = c->len - l4, alen = v6 ? 16 : 4;
-	size_t saddr = l3 + (v6 ? offsetof(struct ipv6hdr, saddr) :
-			     offsetof(struct iphdr, saddr));
+	size_t saddr = l3 + (v6 ? offsetof(struct ipv6hdr, saddr) : offsetof(struct iphdr, saddr));
 	__u8 proto = v6 ? c->chain[c->nchain - 1] : f[l3 + offsetof(struct iphdr, protocol)];
 	__u32 pseudo = ones_sum(0, f + saddr, 2 * alen) + proto + (__u32)seg;
 	const __u8 *h = f + l4;
@@ -371,7 +445,7 @@ static void check_l4(const struct pb_case *c, const __u8 *f, size_t l3,
 		assert_int_equal(h[0], ICMP_ECHO);
 		assert_int_equal(rd16(h + 4), s->sport);
 		assert_int_equal(rd16(h + 6), s->dport);
-		assert_int_equal(ones_sum(0, h, seg), 0xffff);	/* no pseudo-header */
+		assert_int_equal(ones_sum(0, h, seg), 0xffff); /* no pseudo-header */
 		assert_int_equal(l4 + L_ICMP, last_bound(c));
 		break;
 	case IPPROTO_ICMPV6:
@@ -383,7 +457,7 @@ static void check_l4(const struct pb_case *c, const __u8 *f, size_t l3,
 		assert_int_equal(l4 + L_ICMP, last_bound(c));
 		break;
 	default:
-		assert_int_equal(l4, last_bound(c));	/* opaque: no header */
+		assert_int_equal(l4, last_bound(c)); /* opaque: no header */
 		break;
 	}
 }
@@ -417,7 +491,7 @@ static void check_case(const struct pb_case *c)
 			l4 = c->bound[1];
 		}
 		if (s->frag_offset)
-			assert_int_equal(l4, last_bound(c));	/* no L4 header */
+			assert_int_equal(l4, last_bound(c)); /* no L4 header */
 		else
 			check_l4(c, f, l3, l4, v6);
 	}
@@ -438,7 +512,7 @@ static void test_table(void **state)
 struct pb_err_case {
 	const char *desc;
 	struct pb_spec spec;
-	size_t buflen;		/* 0 => BWE_PKT_MAX */
+	size_t buflen; /* 0 => BWE_PKT_MAX */
 	int err;
 };
 
@@ -452,51 +526,68 @@ static const struct pb_err_case err_cases[] = {
 	{ "non-IP without ethertype", { .payload = 4 }, 0, -EINVAL },
 	{ "non-IP with proto", { .ethertype = ETH_P_ARP, .proto = IPPROTO_UDP }, 0, -EINVAL },
 	{ "non-IP with frag", { .ethertype = ETH_P_ARP, .more_fragments = 1 }, 0, -EINVAL },
-	{ "v4 with v6 ethertype", { .src = V4_A, .dst = V4_B, .ethertype = ETH_P_IPV6 },
-	  0, -EINVAL },
+	{ "v4 with v6 ethertype",
+	  { .src = V4_A, .dst = V4_B, .ethertype = ETH_P_IPV6 },
+	  0,
+	  -EINVAL },
 	{ "three vlans", { .src = V4_A, .dst = V4_B, .nvlan = 3 }, 0, -EINVAL },
 	{ "negative vlans", { .src = V4_A, .dst = V4_B, .nvlan = -1 }, 0, -EINVAL },
-	{ "vlan id 4096", { .src = V4_A, .dst = V4_B, .nvlan = 1, .vlan_id = { 4096 } },
-	  0, -EINVAL },
-	{ "v4 options not word multiple", { .src = V4_A, .dst = V4_B, .ipv4_optlen = 6 },
-	  0, -EINVAL },
-	{ "v4 options too long", { .src = V4_A, .dst = V4_B, .ipv4_optlen = 44 },
-	  0, -EINVAL },
-	{ "v4 options negative", { .src = V4_A, .dst = V4_B, .ipv4_optlen = -4 },
-	  0, -EINVAL },
+	{ "vlan id 4096",
+	  { .src = V4_A, .dst = V4_B, .nvlan = 1, .vlan_id = { 4096 } },
+	  0,
+	  -EINVAL },
+	{ "v4 options not word multiple",
+	  { .src = V4_A, .dst = V4_B, .ipv4_optlen = 6 },
+	  0,
+	  -EINVAL },
+	{ "v4 options too long", { .src = V4_A, .dst = V4_B, .ipv4_optlen = 44 }, 0, -EINVAL },
+	{ "v4 options negative", { .src = V4_A, .dst = V4_B, .ipv4_optlen = -4 }, 0, -EINVAL },
 	{ "v4 with v6 ext", { .src = V4_A, .dst = V4_B, .nv6ext = 1 }, 0, -EINVAL },
-	{ "v6 with v4 options", { .src = V6_A, .dst = V6_B, .ipv4_optlen = 4 },
-	  0, -EINVAL },
+	{ "v6 with v4 options", { .src = V6_A, .dst = V6_B, .ipv4_optlen = 4 }, 0, -EINVAL },
 	{ "icmpv4 on v6", { .src = V6_A, .dst = V6_B, .proto = IPPROTO_ICMP }, 0, -EINVAL },
 	{ "icmpv6 on v4", { .src = V4_A, .dst = V4_B, .proto = IPPROTO_ICMPV6 }, 0, -EINVAL },
-	{ "unknown ext", { .src = V6_A, .dst = V6_B, .nv6ext = 1,
-			   .v6ext = { IPPROTO_UDP } }, 0, -EINVAL },
-	{ "ext len not 8-multiple", { .src = V6_A, .dst = V6_B, .nv6ext = 1,
-				      .v6ext = { PB_EXT_HOP }, .v6ext_len = { 12 } },
-	  0, -EINVAL },
-	{ "ext len too long", { .src = V6_A, .dst = V6_B, .nv6ext = 1,
-				.v6ext = { PB_EXT_DSTOPT }, .v6ext_len = { 2056 } },
-	  0, -EINVAL },
-	{ "ext len negative", { .src = V6_A, .dst = V6_B, .nv6ext = 1,
-				.v6ext = { PB_EXT_ROUTING }, .v6ext_len = { -8 } },
-	  0, -EINVAL },
-	{ "ah too short", { .src = V6_A, .dst = V6_B, .nv6ext = 1,
-			    .v6ext = { PB_EXT_AH }, .v6ext_len = { 8 } }, 0, -EINVAL },
-	{ "too many ext", { .src = V6_A, .dst = V6_B, .nv6ext = PB_V6EXT_MAX + 1 },
-	  0, -EINVAL },
-	{ "frag offset too big", { .src = V4_A, .dst = V4_B,
-				   .frag_offset = PB_FRAG_OFF_MAX + 1 }, 0, -EINVAL },
-	{ "v4 tot_len overflow", { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP,
-				   .payload = 0xffff - L_V4 - L_UDP + 1 },
-	  1 << 17, -EINVAL },
-	{ "v6 payload_len overflow", { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP,
-				       .payload = 0xffff - L_UDP + 1 },
-	  1 << 17, -EINVAL },
-	{ "buffer one byte short", { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP,
-				     .payload = 10 },
-	  L_ETH + L_V4 + L_UDP + 10 - 1, -ENOSPC },
-	{ "non-IP buffer short", { .ethertype = ETH_P_ARP, .payload = 28 },
-	  L_ETH + 27, -ENOSPC },
+	{ "unknown ext",
+	  { .src = V6_A, .dst = V6_B, .nv6ext = 1, .v6ext = { IPPROTO_UDP } },
+	  0,
+	  -EINVAL },
+	{ "ext len not 8-multiple",
+	  { .src = V6_A, .dst = V6_B, .nv6ext = 1, .v6ext = { PB_EXT_HOP }, .v6ext_len = { 12 } },
+	  0,
+	  -EINVAL },
+	{ "ext len too long",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .nv6ext = 1,
+	    .v6ext = { PB_EXT_DSTOPT },
+	    .v6ext_len = { 2056 } },
+	  0,
+	  -EINVAL },
+	{ "ext len negative",
+	  { .src = V6_A, .dst = V6_B, .nv6ext = 1, .v6ext = { PB_EXT_ROUTING }, .v6ext_len = { -8 } },
+	  0,
+	  -EINVAL },
+	{ "ah too short",
+	  { .src = V6_A, .dst = V6_B, .nv6ext = 1, .v6ext = { PB_EXT_AH }, .v6ext_len = { 8 } },
+	  0,
+	  -EINVAL },
+	{ "too many ext", { .src = V6_A, .dst = V6_B, .nv6ext = PB_V6EXT_MAX + 1 }, 0, -EINVAL },
+	{ "frag offset too big",
+	  { .src = V4_A, .dst = V4_B, .frag_offset = PB_FRAG_OFF_MAX + 1 },
+	  0,
+	  -EINVAL },
+	{ "v4 tot_len overflow",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .payload = 0xffff - L_V4 - L_UDP + 1 },
+	  1 << 17,
+	  -EINVAL },
+	{ "v6 payload_len overflow",
+	  { .src = V6_A, .dst = V6_B, .proto = IPPROTO_UDP, .payload = 0xffff - L_UDP + 1 },
+	  1 << 17,
+	  -EINVAL },
+	{ "buffer one byte short",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .payload = 10 },
+	  L_ETH + L_V4 + L_UDP + 10 - 1,
+	  -ENOSPC },
+	{ "non-IP buffer short", { .ethertype = ETH_P_ARP, .payload = 28 }, L_ETH + 27, -ENOSPC },
 };
 
 static void test_errors(void **state)
@@ -513,10 +604,9 @@ static void test_errors(void **state)
 		print_message("  %s\n", e->desc);
 		memset(big, CANARY, len);
 		assert_int_equal(pb_build(&e->spec, big, len), e->err);
-		assert_int_equal(big[0], CANARY);	/* nothing written */
+		assert_int_equal(big[0], CANARY); /* nothing written */
 		if (e->err == -EINVAL)
-			assert_int_equal(pb_boundaries(&e->spec, offs,
-						       PB_BOUNDARIES_MAX), -EINVAL);
+			assert_int_equal(pb_boundaries(&e->spec, offs, PB_BOUNDARIES_MAX), -EINVAL);
 	}
 }
 
@@ -553,7 +643,9 @@ static void test_boundaries_short(void **state)
 static void test_max_v4(void **state)
 {
 	static __u8 big[1 << 17];
-	const struct pb_spec s = { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP,
+	const struct pb_spec s = { .src = V4_A,
+				   .dst = V4_B,
+				   .proto = IPPROTO_UDP,
 				   .payload = 0xffff - L_V4 - L_UDP };
 
 	(void)state;
@@ -565,10 +657,8 @@ static void test_max_v4(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_boundaries_short),
+		cmocka_unit_test(test_table),	 cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bad_args), cmocka_unit_test(test_boundaries_short),
 		cmocka_unit_test(test_max_v4),
 	};
 

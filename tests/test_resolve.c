@@ -21,16 +21,16 @@
 #include "addr.h"
 #include "resolve.h"
 
-#define WHY_LEN       256
-#define JOINED_LEN    1024
-#define ARP_LINE_LEN  256
-#define ARP_FLAG_COMPLETE 0x2	/* ATF_COM in /proc/net/arp */
-#define ABSENT_MAC    "02:00:5e:be:ef:01"	/* locally administered, unused */
+#define WHY_LEN		  256
+#define JOINED_LEN	  1024
+#define ARP_LINE_LEN	  256
+#define ARP_FLAG_COMPLETE 0x2		      /* ATF_COM in /proc/net/arp */
+#define ABSENT_MAC	  "02:00:5e:be:ef:01" /* locally administered, unused */
 
-#define CN  (BWE_RES_CIDR_OK | BWE_RES_NAMES)
-#define C   BWE_RES_CIDR_OK
-#define N   BWE_RES_NAMES
-#define Z   BWE_RES_ZERO_OK
+#define CN (BWE_RES_CIDR_OK | BWE_RES_NAMES)
+#define C  BWE_RES_CIDR_OK
+#define N  BWE_RES_NAMES
+#define Z  BWE_RES_ZERO_OK
 
 /* Format every prefix, space separated. */
 static void join(const struct bwe_prefix *p, int n, char *buf, size_t len)
@@ -52,8 +52,8 @@ static void join(const struct bwe_prefix *p, int n, char *buf, size_t len)
 static const struct {
 	const char *in;
 	unsigned int flags;
-	int ret;		/* count or -errno */
-	const char *out;	/* joined result, or a substring of why */
+	int ret;	 /* count or -errno */
+	const char *out; /* joined result, or a substring of why */
 } literal_cases[] = {
 	{ "198.51.100.7", CN, 1, "198.51.100.7" },
 	{ "198.51.100.7", 0, 1, "198.51.100.7" },
@@ -63,7 +63,7 @@ static const struct {
 	{ "198.51.100.0/24", C, 1, "198.51.100.0/24" },
 	{ "198.51.100.0/255.255.255.0", C, 1, "198.51.100.0/24" },
 	{ "2001:db8::/32", CN, 1, "2001:db8::/32" },
-	{ "198.51.100.7/32", 0, 1, "198.51.100.7" },	/* a host, written long */
+	{ "198.51.100.7/32", 0, 1, "198.51.100.7" }, /* a host, written long */
 	{ "2001:db8::7/128", 0, 1, "2001:db8::7" },
 	{ "0.0.0.0/0", C | Z, 1, "0.0.0.0/0" },
 	{ "::/0", C | Z, 1, "::/0" },
@@ -76,8 +76,7 @@ static const struct {
 	  "\"198.51.100.1/24\" has host bits set (did you mean 198.51.100.0/24?)" },
 	{ "2001:db8::1/32", C, -EINVAL, "(did you mean 2001:db8::/32?)" },
 	/* /0 refused unless asked for */
-	{ "0.0.0.0/0", CN, -EINVAL,
-	  "refusing /0: \"0.0.0.0/0\" would cover every IPv4 address" },
+	{ "0.0.0.0/0", CN, -EINVAL, "refusing /0: \"0.0.0.0/0\" would cover every IPv4 address" },
 	{ "::/0", C, -EINVAL, "refusing /0: \"::/0\" would cover every IPv6 address" },
 	{ "203.0.113.9/0", C, -EINVAL, "refusing /0" },
 	{ "203.0.113.9/0", C | Z, -EINVAL, "(did you mean 0.0.0.0/0?)" },
@@ -101,14 +100,14 @@ static const struct {
 	{ "2001:db8::g", CN, -EINVAL, "is not" },
 	{ "[2001:db8::1]", CN, -EINVAL, "is not" },
 	{ "host.example/24", CN, -EINVAL, "is not" },
-	{ "aa-bb-cc-dd-ee-gg", CN, -EINVAL, "is not" },	/* MAC-shaped */
+	{ "aa-bb-cc-dd-ee-gg", CN, -EINVAL, "is not" }, /* MAC-shaped */
 	{ "aa:bb:cc:dd:ee", CN, -EINVAL, "is not" },
 	{ "", CN, -EINVAL, "\"\" is not" },
 	{ " 198.51.100.7", CN, -EINVAL, "is not" },
 	{ "-rf", CN, -EINVAL, "\"-rf\" is not" },
 	{ "a..example", CN, -EINVAL, "is not" },
 	{ "under_score.example", CN, -EINVAL, "is not" },
-	{ "host.123", CN, -EINVAL, "is not" },	/* numeric top label */
+	{ "host.123", CN, -EINVAL, "is not" }, /* numeric top label */
 	/* names and MACs only with BWE_RES_NAMES */
 	{ "localhost", C, -EINVAL, "\"localhost\" is not an IPv4/IPv6 address or CIDR" },
 	{ "02:00:5e:be:ef:01", C, -EINVAL,
@@ -122,10 +121,10 @@ static void test_literals(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(literal_cases); i++) {
-		struct bwe_prefix *p = (void *)&p;	/* must be reset */
+		struct bwe_prefix *p = (void *)&p; /* must be reset */
 		char why[WHY_LEN] = "stale", got[JOINED_LEN];
-		int ret = bwe_resolve_host(literal_cases[i].in, literal_cases[i].flags,
-					   &p, why, sizeof(why));
+		int ret = bwe_resolve_host(literal_cases[i].in, literal_cases[i].flags, &p, why,
+					   sizeof(why));
 
 		if (ret != literal_cases[i].ret)
 			fail_msg("%zu \"%s\": returned %d, expected %d (%s)", i,
@@ -141,8 +140,8 @@ static void test_literals(void **state)
 		}
 		join(p, ret, got, sizeof(got));
 		if (strcmp(got, literal_cases[i].out))
-			fail_msg("%zu \"%s\": got \"%s\", expected \"%s\"", i,
-				 literal_cases[i].in, got, literal_cases[i].out);
+			fail_msg("%zu \"%s\": got \"%s\", expected \"%s\"", i, literal_cases[i].in,
+				 got, literal_cases[i].out);
 		free(p);
 	}
 }
@@ -176,7 +175,7 @@ static const struct {
 	{ "host.example", true },
 	{ "host.example.", true },
 	{ "a-b.c-d.example", true },
-	{ "3com.example", true },	/* RFC 1123: labels may start with a digit */
+	{ "3com.example", true }, /* RFC 1123: labels may start with a digit */
 	{ "xn--bcher-kva.example", true },
 	{ "", false },
 	{ ".", false },
@@ -186,7 +185,7 @@ static const struct {
 	{ "a-.example", false },
 	{ "a_b.example", false },
 	{ "a b", false },
-	{ "1.2.3.4", false },		/* numeric top label */
+	{ "1.2.3.4", false }, /* numeric top label */
 	{ "host.example..", false },
 };
 
@@ -244,8 +243,7 @@ static void test_localhost(void **state)
 			fail_msg("localhost resolved to \"%s\"", got);
 		/* sorted, IPv4 first, no duplicates */
 		if (i)
-			assert_true(!bwe_addr_is_v4(&p[i].addr) ||
-				    bwe_addr_is_v4(&p[i - 1].addr));
+			assert_true(!bwe_addr_is_v4(&p[i].addr) || bwe_addr_is_v4(&p[i - 1].addr));
 	}
 	assert_true(v4);
 	assert_true(n <= 2);
@@ -257,8 +255,8 @@ static void test_localhost(void **state)
 /* A netlink failure is the environment's, not the code's: skip then. */
 static bool neighbour_table_unreadable(int ret)
 {
-	return ret == -EPERM || ret == -EACCES || ret == -EAFNOSUPPORT ||
-	       ret == -EPROTONOSUPPORT || ret == -EIO;
+	return ret == -EPERM || ret == -EACCES || ret == -EAFNOSUPPORT || ret == -EPROTONOSUPPORT ||
+	       ret == -EIO;
 }
 
 static void test_mac_absent(void **state)
@@ -302,10 +300,10 @@ static void test_mac_present(void **state)
 		char a[64], hw[64], type[16], dev[32], mask[8];
 		unsigned int flags;
 
-		if (sscanf(line, "%63s %15s %x %63s %7s %31s", a, type, &flags, hw,
-			   mask, dev) == 6 && (flags & ARP_FLAG_COMPLETE) &&
-		    strlen(a) < sizeof(ip) && strlen(hw) < sizeof(mac) &&
-		    strcmp(hw, "00:00:00:00:00:00")) {
+		if (sscanf(line, "%63s %15s %x %63s %7s %31s", a, type, &flags, hw, mask, dev) ==
+			    6 &&
+		    (flags & ARP_FLAG_COMPLETE) && strlen(a) < sizeof(ip) &&
+		    strlen(hw) < sizeof(mac) && strcmp(hw, "00:00:00:00:00:00")) {
 			strcpy(ip, a);
 			strcpy(mac, hw);
 			break;

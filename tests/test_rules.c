@@ -19,18 +19,17 @@
 #include "addr.h"
 #include "bwe_rules.h"
 
-
-#define FEED_D	2			/* a drop feed */
-#define FEED_M	3			/* a monitor feed */
+#define FEED_D	 2 /* a drop feed */
+#define FEED_M	 3 /* a monitor feed */
 /* refs as bwe_ref() makes them (the tables need constants) */
-#define DROP_H	FEED_D
-#define DROP_P	(FEED_D + 2)		/* another drop entry, to tell them apart */
-#define MON_H	(FEED_M | BWE_REF_MONITOR)
-#define MON_P	((FEED_M + 2) | BWE_REF_MONITOR)
-#define RANK_MAX (32 - BWE_HLL_BITS + 1)	/* no hash bit above the index */
-#define SWEEP	(1U << 20)		/* inputs checked exhaustively */
-#define LCG_MUL	1664525U		/* Numerical Recipes LCG: a fixed hash stream */
-#define LCG_ADD	1013904223U
+#define DROP_H	 FEED_D
+#define DROP_P	 (FEED_D + 2) /* another drop entry, to tell them apart */
+#define MON_H	 (FEED_M | BWE_REF_MONITOR)
+#define MON_P	 ((FEED_M + 2) | BWE_REF_MONITOR)
+#define RANK_MAX (32 - BWE_HLL_BITS + 1) /* no hash bit above the index */
+#define SWEEP	 (1U << 20)		 /* inputs checked exhaustively */
+#define LCG_MUL	 1664525U		 /* Numerical Recipes LCG: a fixed hash stream */
+#define LCG_ADD	 1013904223U
 
 /* Known answers of the murmur3 32-bit finaliser (fmix32). */
 static void test_mix32(void **state)
@@ -38,12 +37,9 @@ static void test_mix32(void **state)
 	static const struct {
 		__u32 in, out;
 	} rows[] = {
-		{ 0x00000000, 0x00000000 },	/* the fixed point */
-		{ 0x00000001, 0x514e28b7 },
-		{ 0x00000002, 0x30f4c306 },
-		{ 0x00003039, 0x3c46c9dc },
-		{ 0x80000000, 0x6d3c65a0 },
-		{ 0xffffffff, 0x81f16f39 },
+		{ 0x00000000, 0x00000000 }, /* the fixed point */
+		{ 0x00000001, 0x514e28b7 }, { 0x00000002, 0x30f4c306 }, { 0x00003039, 0x3c46c9dc },
+		{ 0x80000000, 0x6d3c65a0 }, { 0xffffffff, 0x81f16f39 },
 	};
 	size_t i;
 
@@ -56,9 +52,9 @@ static void test_mix32(void **state)
 static __u32 unmix32(__u32 h)
 {
 	h ^= h >> 16;
-	h *= 0x7ed1b41dU;		/* inverse of 0xc2b2ae35 mod 2^32 */
+	h *= 0x7ed1b41dU; /* inverse of 0xc2b2ae35 mod 2^32 */
 	h ^= (h >> 13) ^ (h >> 26);
-	h *= 0xa5cb9243U;		/* inverse of 0x85ebca6b mod 2^32 */
+	h *= 0xa5cb9243U; /* inverse of 0x85ebca6b mod 2^32 */
 	h ^= h >> 16;
 	return h;
 }
@@ -90,12 +86,13 @@ static void test_sketch_hashes(void **state)
 		__u32 want;
 
 		assert_int_equal(bwe_addr_parse(addrs[i], &a), 0);
-		want = bwe_mix32(a.w[0] ^ bwe_mix32(a.w[1] ^ bwe_mix32(a.w[2] ^ bwe_mix32(a.w[3]))));
+		want = bwe_mix32(a.w[0] ^
+				 bwe_mix32(a.w[1] ^ bwe_mix32(a.w[2] ^ bwe_mix32(a.w[3]))));
 		assert_int_equal(bwe_hash_addr(&a), want);
 	}
 	for (i = 0; i < ARRAY_SIZE(ports); i++)
 		assert_int_equal(bwe_hash_port(ports[i]), bwe_mix32((__u32)ports[i] + 1));
-	assert_int_not_equal(bwe_hash_port(0), 0);	/* port 0 still lights a register */
+	assert_int_not_equal(bwe_hash_port(0), 0); /* port 0 still lights a register */
 }
 
 /* Register and rank of one hash: the low 5 bits pick, trailing zeros above rank. */
@@ -105,14 +102,14 @@ static void test_hll_rank(void **state)
 		__u32 hash;
 		unsigned int idx, rank;
 	} rows[] = {
-		{ 0x00000000, 0, RANK_MAX },	/* nothing above the index: the sentinel */
+		{ 0x00000000, 0, RANK_MAX }, /* nothing above the index: the sentinel */
 		{ 0x00000001, 1, RANK_MAX },
-		{ 0x00000020, 0, 1 },		/* lowest rank bit set */
+		{ 0x00000020, 0, 1 }, /* lowest rank bit set */
 		{ 0x00000040, 0, 2 },
-		{ 0x00200000, 0, 17 },		/* 16 zeros: the first halving step */
+		{ 0x00200000, 0, 17 }, /* 16 zeros: the first halving step */
 		{ 0x0020001f, 31, 17 },
 		{ 0x40000003, 3, 26 },
-		{ 0x8000001f, 31, 27 },		/* only the top bit */
+		{ 0x8000001f, 31, 27 }, /* only the top bit */
 		{ 0xffffffff, 31, 1 },
 	};
 	__u8 regs[BWE_HLL_REGS];
@@ -147,14 +144,13 @@ static void test_hll_add(void **state)
 {
 	static const struct {
 		__u32 hash;
-		__u8 reg3;	/* register 3 afterwards */
+		__u8 reg3; /* register 3 afterwards */
 	} steps[] = {
-		{ 0x00000083, 3 },	/* rank 3 */
-		{ 0x00000023, 3 },	/* rank 1: lower, kept */
-		{ 0x00000403, 6 },	/* rank 6: higher, taken */
-		{ 0x00000403, 6 },	/* the same again: no change */
-		{ 0x00000003, RANK_MAX },
-		{ 0x00000083, RANK_MAX },
+		{ 0x00000083, 3 }, /* rank 3 */
+		{ 0x00000023, 3 }, /* rank 1: lower, kept */
+		{ 0x00000403, 6 }, /* rank 6: higher, taken */
+		{ 0x00000403, 6 }, /* the same again: no change */
+		{ 0x00000003, RANK_MAX }, { 0x00000083, RANK_MAX },
 	};
 	__u8 regs[BWE_HLL_REGS];
 	size_t i, r;
@@ -176,7 +172,7 @@ static void test_ref_merge(void **state)
 	static const struct {
 		const char *name;
 		__u8 host, prefix, want;
-		int decides;	/* bwe_ref_decides(host): prefix not looked up */
+		int decides; /* bwe_ref_decides(host): prefix not looked up */
 	} rows[] = {
 		{ "nothing listed", BWE_REF_NONE, BWE_REF_NONE, BWE_REF_NONE, 0 },
 		{ "drop prefix only", BWE_REF_NONE, DROP_P, DROP_P, 0 },
@@ -215,7 +211,7 @@ static void test_reason_dryrun(void **state)
 		{ BWE_R_QUARANTINE, BWE_R_QUARANTINE_DRYRUN, 0 },
 		{ BWE_R_BLOCK, BWE_R_BLOCK_DRYRUN, 0 },
 		{ BWE_R_THROTTLE, BWE_R_THROTTLE_DRYRUN, 0 },
-		{ BWE_R_MALFORMED, BWE_R_MALFORMED, 1 },	/* not a policy drop */
+		{ BWE_R_MALFORMED, BWE_R_MALFORMED, 1 }, /* not a policy drop */
 	};
 	__u32 r;
 	size_t i;
@@ -248,14 +244,10 @@ static void test_reason_dryrun(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mix32),
-		cmocka_unit_test(test_mix32_bijection),
-		cmocka_unit_test(test_sketch_hashes),
-		cmocka_unit_test(test_hll_rank),
-		cmocka_unit_test(test_hll_rank_ctz),
-		cmocka_unit_test(test_hll_add),
-		cmocka_unit_test(test_ref_merge),
-		cmocka_unit_test(test_reason_dryrun),
+		cmocka_unit_test(test_mix32),	      cmocka_unit_test(test_mix32_bijection),
+		cmocka_unit_test(test_sketch_hashes), cmocka_unit_test(test_hll_rank),
+		cmocka_unit_test(test_hll_rank_ctz),  cmocka_unit_test(test_hll_add),
+		cmocka_unit_test(test_ref_merge),     cmocka_unit_test(test_reason_dryrun),
 	};
 
 	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);

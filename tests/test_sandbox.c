@@ -39,14 +39,14 @@
 #include "sandbox.h"
 #include "wire.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
-#define WORKER		"build/tools/feedworker"
-#define FIXTURES	"tests/data/feeds"
-#define REAL_LIST	"../shared/feeds/firehol_level3.netset"
-#define NOW		1780272000LL	/* 2026-06-01T00:00:00Z, as test_feed.c */
-#define WAIT_MS		10000		/* longest wait for one event */
-#define RESULTS_MAX	16
-#define NOBODY_UIDS	"65534\t65534\t65534\t65534"	/* real, effective, saved, fs */
+#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
+#define WORKER	      "build/tools/feedworker"
+#define FIXTURES      "tests/data/feeds"
+#define REAL_LIST     "../shared/feeds/firehol_level3.netset"
+#define NOW	      1780272000LL /* 2026-06-01T00:00:00Z, as test_feed.c */
+#define WAIT_MS	      10000	   /* longest wait for one event */
+#define RESULTS_MAX   16
+#define NOBODY_UIDS   "65534\t65534\t65534\t65534" /* real, effective, saved, fs */
 
 /* ---- harness: one client, one epoll set, results collected ------------------ */
 
@@ -64,7 +64,7 @@ static void on_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 
 	(void)job_ctx;
 	if (h->n < RESULTS_MAX) {
-		h->res[h->n++] = *res;		/* ownership moves to the harness */
+		h->res[h->n++] = *res; /* ownership moves to the harness */
 		memset(res, 0, sizeof(*res));
 	}
 }
@@ -72,9 +72,13 @@ static void on_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 static void h_start(struct harness *h, char *const *argv)
 {
 	struct bwe_fwc_conf conf = {
-		.sandbox = { .path = h->worker, .argv = argv, .user = "nobody",
-			     .backoff_min_ms = 200, .backoff_max_ms = 2000 },
-		.done = on_done, .cb_ctx = h,
+		.sandbox = { .path = h->worker,
+			     .argv = argv,
+			     .user = "nobody",
+			     .backoff_min_ms = 200,
+			     .backoff_max_ms = 2000 },
+		.done = on_done,
+		.cb_ctx = h,
 	};
 
 	assert_non_null(realpath(WORKER, h->worker));
@@ -151,7 +155,9 @@ static pid_t h_wait_new_child(struct harness *h, pid_t old)
 static const struct bwe_job_result *h_parse(struct harness *h, const char *body, size_t len,
 					    enum bwe_feed_format fmt)
 {
-	struct bwe_job_req req = { .kind = BWE_JOB_PARSE, .body = body, .body_len = len,
+	struct bwe_job_req req = { .kind = BWE_JOB_PARSE,
+				   .body = body,
+				   .body_len = len,
 				   .parse = { .format = fmt, .now = NOW } };
 	size_t want = h->n + 1;
 	__u32 id;
@@ -207,11 +213,18 @@ static void status_field(pid_t pid, const char *key, char *out, size_t len)
 
 static void test_child_credentials(void **state)
 {
-	static const struct { const char *key, *want; } rows[] = {
-		{ "CapInh", "0000000000000000" }, { "CapPrm", "0000000000000000" },
-		{ "CapEff", "0000000000000000" }, { "CapBnd", "0000000000000000" },
-		{ "CapAmb", "0000000000000000" }, { "NoNewPrivs", "1" }, { "Seccomp", "2" },
-		{ "Uid", NOBODY_UIDS }, { "Groups", "" },
+	static const struct {
+		const char *key, *want;
+	} rows[] = {
+		{ "CapInh", "0000000000000000" },
+		{ "CapPrm", "0000000000000000" },
+		{ "CapEff", "0000000000000000" },
+		{ "CapBnd", "0000000000000000" },
+		{ "CapAmb", "0000000000000000" },
+		{ "NoNewPrivs", "1" },
+		{ "Seccomp", "2" },
+		{ "Uid", NOBODY_UIDS },
+		{ "Groups", "" },
 	};
 	char *const argv[] = { (char *)"feedworker", NULL };
 	struct harness h = { 0 };
@@ -231,7 +244,7 @@ static void test_child_credentials(void **state)
 			fail_msg("%s: \"%s\", expected \"%s\"", rows[i].key, v, rows[i].want);
 	}
 	status_field(pid, "Gid", v, sizeof(v));
-	assert_true(strncmp(v, "0\t", 2) != 0);	/* not root's group */
+	assert_true(strncmp(v, "0\t", 2) != 0); /* not root's group */
 	/* only the socket and stdio are open: 0, 1, 2, 3 */
 	{
 		char dir[64];
@@ -251,7 +264,7 @@ static void test_child_credentials(void **state)
 		assert_int_equal(fds, 4);
 	}
 	h_stop(&h);
-	assert_int_equal(kill(pid, 0), -1);	/* freeing reaped it */
+	assert_int_equal(kill(pid, 0), -1); /* freeing reaped it */
 }
 
 /* ---- PARSE: same answer as the parser in-process ----------------------------------- */
@@ -283,7 +296,8 @@ static int direct_ind(const struct bwe_indicator *ind, void *ctx)
 		return 0;
 	}
 	d->v = reallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n] = (struct dind){ .pfx = ind->pfx, .line = ind->line,
+	d->v[d->n] = (struct dind){ .pfx = ind->pfx,
+				    .line = ind->line,
 				    .valid_until = ind->valid_until };
 	d->v[d->n].id = ind->id ? strdup(ind->id) : NULL;
 	d->n++;
@@ -342,8 +356,8 @@ static void check_same(const char *name, const char *body, size_t len,
 	assert_int_equal(r->stats.accepted, st.accepted);
 	assert_int_equal(r->stats.rejected, st.rejected);
 	assert_int_equal(r->stats.skipped, st.skipped);
-	assert_int_equal(r->n_rejects, st.rejected < BWE_WIRE_REJECTS_MAX ? st.rejected
-									   : BWE_WIRE_REJECTS_MAX);
+	assert_int_equal(r->n_rejects,
+			 st.rejected < BWE_WIRE_REJECTS_MAX ? st.rejected : BWE_WIRE_REJECTS_MAX);
 out:
 	for (i = 0; i < w; i++)
 		free(d.v[i].id);
@@ -357,9 +371,9 @@ out:
 static void test_parse_same_as_direct(void **state)
 {
 	static const char *const files[] = {
-		"plain.txt", "spamhaus_drop.txt", "spamhaus_dropv6.txt", "feodo.csv",
-		"firehol.netset", "freeform.txt", "domains.txt", "hosts.txt",
-		"stix_bundle.json", "drop_v4.json", "crlf_bom.txt", "error_page.html",
+		"plain.txt",	    "spamhaus_drop.txt", "spamhaus_dropv6.txt", "feodo.csv",
+		"firehol.netset",   "freeform.txt",	 "domains.txt",		"hosts.txt",
+		"stix_bundle.json", "drop_v4.json",	 "crlf_bom.txt",	"error_page.html",
 	};
 	char *const argv[] = { (char *)"feedworker", NULL };
 	struct harness h = { 0 };
@@ -411,7 +425,8 @@ static int free_port(void)
 
 static bool port_open(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((__u16)port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((__u16)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok = !connect(s, (struct sockaddr *)&a, sizeof(a));
@@ -457,8 +472,11 @@ static const struct bwe_job_result *h_fetch(struct harness *h, int port, const c
 					    __u64 max_bytes, const char *last_modified)
 {
 	char url[256];
-	struct bwe_job_req req = { .kind = BWE_JOB_FETCH, .url = url, .max_bytes = max_bytes,
-				   .timeout_s = 10, .last_modified = last_modified,
+	struct bwe_job_req req = { .kind = BWE_JOB_FETCH,
+				   .url = url,
+				   .max_bytes = max_bytes,
+				   .timeout_s = 10,
+				   .last_modified = last_modified,
 				   .parse = { .now = NOW } };
 	size_t want = h->n + 1;
 
@@ -574,9 +592,12 @@ static void test_child_killed(void **state)
 	struct harness h = { 0 };
 	struct bwe_fwc_status st;
 	char url[64];
-	struct bwe_job_req req = { .kind = BWE_JOB_FETCH, .url = url, .max_bytes = 1 << 20,
+	struct bwe_job_req req = { .kind = BWE_JOB_FETCH,
+				   .url = url,
+				   .max_bytes = 1 << 20,
 				   .timeout_s = 60 };
-	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE, .body = "192.0.2.0/24\n",
+	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE,
+				     .body = "192.0.2.0/24\n",
 				     .body_len = 13 };
 	struct pollfd pfd;
 	__u32 id1, id2;
@@ -614,7 +635,7 @@ static void test_child_killed(void **state)
 
 	new = h_wait_new_child(&h, old);
 	assert_true(new > 0);
-	assert_true(bwe_sandbox_now_ms() - died >= 150);	/* back-off 200 ms */
+	assert_true(bwe_sandbox_now_ms() - died >= 150); /* back-off 200 ms */
 	assert_true(h_wait_results(&h, 2));
 	assert_int_equal(h.res[1].job, id2);
 	assert_int_equal(h.res[1].status, 0);
@@ -632,7 +653,8 @@ static void test_child_killed(void **state)
 static void test_child_garbage(void **state)
 {
 	char *const argv[] = { (char *)"feedworker", (char *)"--garbage", NULL };
-	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE, .body = "192.0.2.0/24\n",
+	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE,
+				     .body = "192.0.2.0/24\n",
 				     .body_len = 13 };
 	struct harness h = { 0 };
 	pid_t old;
@@ -644,7 +666,7 @@ static void test_child_garbage(void **state)
 	assert_true(h_wait_results(&h, 1));
 	assert_int_equal(h.res[0].status, -EPROTO);
 	assert_string_equal(h.res[0].error, "feed worker sent garbage: frame 2: indicator 1: "
-			    "prefix length 200 > 128");
+					    "prefix length 200 > 128");
 	assert_int_equal(h.res[0].n_inds, 0);
 	assert_true(h_wait_new_child(&h, old) > 0);
 	h_stop(&h);
@@ -661,10 +683,8 @@ static void test_seccomp_kills(void **state)
 	(void)state;
 	assert_non_null(realpath(WORKER, worker));
 	for (i = 0; i < ARRAY_SIZE(what); i++) {
-		char *const argv[] = { (char *)"feedworker", (char *)"--violate",
-				       what[i], NULL };
-		struct bwe_sandbox_conf conf = { .name = "violator", .path = worker,
-						 .argv = argv };
+		char *const argv[] = { (char *)"feedworker", (char *)"--violate", what[i], NULL };
+		struct bwe_sandbox_conf conf = { .name = "violator", .path = worker, .argv = argv };
 		struct bwe_sandbox *sb;
 		char why[BWE_SANDBOX_WHY_MAX] = "";
 		__u64 end;
@@ -689,7 +709,10 @@ static void test_seccomp_kills(void **state)
 
 static void test_describe(void **state)
 {
-	static const struct { int st; const char *want; } rows[] = {
+	static const struct {
+		int st;
+		const char *want;
+	} rows[] = {
 		{ 0x0000, "exit code 0" },
 		{ 0x0100, "exit code 1" },
 		{ BWE_SANDBOX_EXIT_EXEC << 8, "exit code 124 (exec failed)" },

@@ -18,8 +18,8 @@
 #include "feedstore.h"
 #include "store.h"
 
-#define FEED_DROP 2
-#define FEED_MON  3
+#define FEED_DROP  2
+#define FEED_MON   3
 #define FEED_DROP2 4
 
 static struct bwe_prefix pfx(const char *s)
@@ -188,7 +188,7 @@ static struct fstore *three_feeds(void)
 	assert_int_equal(fstore_define(fs, FEED_MON, "watch", "https://x/watch", true), 0);
 	assert_int_equal(fstore_define(fs, FEED_DROP2, "spamhaus", "/feeds/drop.txt", false), 0);
 	put(&d, "203.0.113.66", 3, "indicator--1");
-	put(&d, "203.0.113.66", 9, "later line");	/* a repeat: the first line wins */
+	put(&d, "203.0.113.66", 9, "later line"); /* a repeat: the first line wins */
 	put(&d, "198.51.100.0/24", 4, NULL);
 	fs_vec_sort_unique(&d);
 	put(&m, "203.0.113.0/24", 1, NULL);
@@ -199,7 +199,7 @@ static struct fstore *three_feeds(void)
 	fstore_swap(fs, FEED_DROP, &d);
 	fstore_swap(fs, FEED_MON, &m);
 	fstore_swap(fs, FEED_DROP2, &d2);
-	assert_int_equal(d.n, 0);	/* the old (empty) vectors came back */
+	assert_int_equal(d.n, 0); /* the old (empty) vectors came back */
 	return fs;
 }
 
@@ -222,13 +222,19 @@ static void test_feedstore_sort_unique_first_line_wins(void **state)
 /* {prefix, manual block, self, expected ref}: drop beats monitor, lowest id names it. */
 static void test_feedstore_effective_ref(void **state)
 {
-	static const struct { const char *p; bool manual; __u8 self; __u8 feed; int mon; } rows[] = {
+	static const struct {
+		const char *p;
+		bool manual;
+		__u8 self;
+		__u8 feed;
+		int mon;
+	} rows[] = {
 		{ "203.0.113.66", false, 0, FEED_DROP, 0 },
-		{ "203.0.113.0/24", false, 0, FEED_DROP2, 0 },	/* drop2 beats the monitor feed */
-		{ "198.51.100.7", false, 0, FEED_MON, 1 },	/* only a monitor feed */
-		{ "198.51.100.7", true, 0, BWE_FEED_MANUAL, 0 },	/* a manual block beats it */
-		{ "198.51.100.8", false, 0, 0, 0 },		/* nobody */
-		{ "198.51.100.8", false, FEED_DROP, FEED_DROP, 0 },	/* self is believed */
+		{ "203.0.113.0/24", false, 0, FEED_DROP2, 0 },	 /* drop2 beats the monitor feed */
+		{ "198.51.100.7", false, 0, FEED_MON, 1 },	 /* only a monitor feed */
+		{ "198.51.100.7", true, 0, BWE_FEED_MANUAL, 0 }, /* a manual block beats it */
+		{ "198.51.100.8", false, 0, 0, 0 },		 /* nobody */
+		{ "198.51.100.8", false, FEED_DROP, FEED_DROP, 0 }, /* self is believed */
 	};
 	struct fstore *fs = three_feeds();
 	size_t i;
@@ -252,7 +258,7 @@ static void test_feedstore_match_is_typed_provenance(void **state)
 
 	(void)state;
 	n = fstore_match(fs, &a, m, FS_MATCH_MAX);
-	assert_int_equal(n, 3);	/* c2's host, watch's /24, spamhaus's /24: feeds by id */
+	assert_int_equal(n, 3); /* c2's host, watch's /24, spamhaus's /24: feeds by id */
 	assert_int_equal(m[0].feed_id, FEED_DROP);
 	assert_string_equal(m[0].feed, "c2");
 	assert_int_equal(m[0].line, 3);
@@ -286,7 +292,7 @@ static void test_feedstore_drop_hands_back_entries(void **state)
 	assert_false(fstore_defined(fs, FEED_DROP2));
 	/* with spamhaus gone, the monitor feed names the /24 */
 	assert_int_equal(fstore_effective_ref(fs, &p, false, 0), bwe_ref(FEED_MON, 1));
-	assert_int_equal(fstore_define(fs, 1, "bad", "x", false), -EINVAL);	/* manual's id */
+	assert_int_equal(fstore_define(fs, 1, "bad", "x", false), -EINVAL); /* manual's id */
 	fs_vec_free(&old);
 	fstore_free(fs);
 }

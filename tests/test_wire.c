@@ -21,15 +21,17 @@
 
 #include "wire.h"
 
-#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
-#define JOB		7
-#define HDR		sizeof(struct bwe_wire_hdr)
-#define RESULT_FRAME	(HDR + sizeof(struct bwe_wire_result))
+#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
+#define JOB	      7
+#define HDR	      sizeof(struct bwe_wire_hdr)
+#define RESULT_FRAME  (HDR + sizeof(struct bwe_wire_result))
 /* offset of the first indicator record in the standard stream */
-#define IND0		(RESULT_FRAME + HDR)
+#define IND0	      (RESULT_FRAME + HDR)
 
 static const struct bwe_job_req parse_req = {
-	.kind = BWE_JOB_PARSE, .job = JOB, .body_len = 4096,
+	.kind = BWE_JOB_PARSE,
+	.job = JOB,
+	.body_len = 4096,
 };
 
 static void pfx(const char *s, struct bwe_prefix *p)
@@ -40,7 +42,9 @@ static void pfx(const char *s, struct bwe_prefix *p)
 /* The standard response: 3 indicators, 1 domain, 1 reject. */
 static void std_stream(struct bwe_wire_buf *b, __u64 n_inds_end)
 {
-	struct bwe_wire_result r = { .format = BWE_FMT_PLAIN, .lines = 6, .accepted = 4,
+	struct bwe_wire_result r = { .format = BWE_FMT_PLAIN,
+				     .lines = 6,
+				     .accepted = 4,
 				     .rejected = 1 };
 	struct bwe_wire_end end = { .inds = n_inds_end, .domains = 1, .rejects = 1 };
 	const char *v[] = { "192.0.2.0/24", "198.51.100.7", "2001:db8::/32" };
@@ -222,11 +226,18 @@ static void test_request_roundtrip(void **state)
 	static const char *const names[] = { "a.example", "b.example", "c.example" };
 	static const char body[] = "192.0.2.0/24\n\0x\n198.51.100.1\n";
 	struct bwe_job_req reqs[] = {
-		{ .kind = BWE_JOB_FETCH, .job = 1, .url = "https://feeds.example/drop.txt",
-		  .etag = "\"e1\"", .last_modified = "Mon, 01 Jun 2026 00:00:00 GMT",
-		  .max_bytes = 1 << 20, .timeout_s = 30,
+		{ .kind = BWE_JOB_FETCH,
+		  .job = 1,
+		  .url = "https://feeds.example/drop.txt",
+		  .etag = "\"e1\"",
+		  .last_modified = "Mon, 01 Jun 2026 00:00:00 GMT",
+		  .max_bytes = 1 << 20,
+		  .timeout_s = 30,
 		  .parse = { .format = BWE_FMT_SPAMHAUS, .min_plen_v4 = 12, .now = 42 } },
-		{ .kind = BWE_JOB_PARSE, .job = 2, .body = body, .body_len = sizeof(body) - 1,
+		{ .kind = BWE_JOB_PARSE,
+		  .job = 2,
+		  .body = body,
+		  .body_len = sizeof(body) - 1,
 		  .parse = { .format = BWE_FMT_AUTO, .min_plen_v6 = 24 } },
 		{ .kind = BWE_JOB_RESOLVE, .job = 3, .names = names, .n_names = 3 },
 		{ .kind = BWE_JOB_PARSE, .job = 4, .body = "", .body_len = 0 },
@@ -279,8 +290,8 @@ static void patch(struct bwe_wire_buf *b, size_t off, const void *v, size_t n)
 	memcpy(b->p + off, v, n);
 }
 
-static void set_hdr_field(struct bwe_wire_buf *b, size_t frame_off, size_t field_off,
-			  __u32 v, size_t size)
+static void set_hdr_field(struct bwe_wire_buf *b, size_t frame_off, size_t field_off, __u32 v,
+			  size_t size)
 {
 	if (size == 2) {
 		__u16 v16 = (__u16)v;
@@ -343,7 +354,7 @@ static void b_plen(struct bwe_wire_buf *b)
 
 static void b_hostbits(struct bwe_wire_buf *b)
 {
-	__u8 last = 7;	/* 192.0.2.7 under /24 */
+	__u8 last = 7; /* 192.0.2.7 under /24 */
 
 	std_stream(b, 3);
 	patch(b, IND0 + offsetof(struct bwe_wire_ind, pfx.addr) + 15, &last, 1);
@@ -363,7 +374,7 @@ static void b_unsorted(struct bwe_wire_buf *b)
 	struct bwe_prefix p;
 
 	std_stream(b, 3);
-	pfx("203.0.113.0/24", &p);	/* first record now sorts after the second */
+	pfx("203.0.113.0/24", &p); /* first record now sorts after the second */
 	patch(b, IND0 + offsetof(struct bwe_wire_ind, pfx), &p, sizeof(p));
 }
 
@@ -482,14 +493,13 @@ static void b_accepted_short(struct bwe_wire_buf *b)
 
 struct bad_row {
 	const char *desc;
-	bool expect;			/* a job is pending */
+	bool expect; /* a job is pending */
 	void (*build)(struct bwe_wire_buf *b);
-	const char *error;		/* exact text */
+	const char *error; /* exact text */
 };
 
 static const struct bad_row bad_rows[] = {
-	{ "wrong magic", true, b_magic,
-	  "frame 1: bad magic 0xdeadbeef (expected 0x42574601)" },
+	{ "wrong magic", true, b_magic, "frame 1: bad magic 0xdeadbeef (expected 0x42574601)" },
 	{ "oversized length", true, b_oversized, "frame 1: payload length 300000 > 262144" },
 	{ "unknown type", true, b_unknown_type, "frame 2: unknown frame type 0x0999" },
 	{ "request type from the child", true, b_wrong_direction,
@@ -499,8 +509,7 @@ static const struct bad_row bad_rows[] = {
 	{ "wrong job id", true, b_wrong_job, "frame 1: RESULT for job 9, expected job 7" },
 	{ "job id changes inside a job", true, b_job_switch,
 	  "frame 2: INDICATORS frame for job 8 inside job 7" },
-	{ "prefix length > 128", true, b_plen,
-	  "frame 2: indicator 1: prefix length 200 > 128" },
+	{ "prefix length > 128", true, b_plen, "frame 2: indicator 1: prefix length 200 > 128" },
 	{ "host bits set", true, b_hostbits, "frame 2: indicator 1: host bits set past /120" },
 	{ "prefix covers the mapped space", true, b_covers_mapped,
 	  "frame 2: indicator 1: prefix /64 covers all of ::ffff:0:0/96" },
@@ -579,8 +588,11 @@ static void test_truncated(void **state)
 /* The child refuses malformed requests too. */
 static void test_bad_requests(void **state)
 {
-	struct bwe_job_req fetch = { .kind = BWE_JOB_FETCH, .job = 1, .url = "http://x/",
-				     .max_bytes = 10, .timeout_s = 10 };
+	struct bwe_job_req fetch = { .kind = BWE_JOB_FETCH,
+				     .job = 1,
+				     .url = "http://x/",
+				     .max_bytes = 10,
+				     .timeout_s = 10 };
 	struct bwe_wire_buf b = { 0 };
 	struct bwe_wire_dec *d;
 	struct bwe_wire_fetch *f;

@@ -40,17 +40,17 @@
 #include "netclass.h"
 #include "pktbuild.h"
 
-#define FEED_A 2
-#define FEED_B 3
-#define FEED_MON 4
-#define FEED_L3 5
-#define FIREHOL_L3 "tests/data/feeds/firehol_level3.netset"	/* from the repo root */
-#define FEED_MON2 6	/* a second monitor feed, told apart from FEED_MON */
-#define ETH_P_LLDP_ 0x88cc
-#define DEDUP_NS (60ULL * 1000000000ULL)
+#define FEED_A	     2
+#define FEED_B	     3
+#define FEED_MON     4
+#define FEED_L3	     5
+#define FIREHOL_L3   "tests/data/feeds/firehol_level3.netset" /* from the repo root */
+#define FEED_MON2    6 /* a second monitor feed, told apart from FEED_MON */
+#define ETH_P_LLDP_  0x88cc
+#define DEDUP_NS     (60ULL * 1000000000ULL)
 #define MISS_SAMPLES 2000
-#define SKETCH_PEERS 60	/* distinct peers per family in the sketch test */
-#define SKETCH_PORT0 1000	/* first destination port of the sketch test */
+#define SKETCH_PEERS 60	  /* distinct peers per family in the sketch test */
+#define SKETCH_PORT0 1000 /* first destination port of the sketch test */
 
 static struct bwe_dp *dp;
 static struct bwe_bl bl;
@@ -107,17 +107,29 @@ static void netclass_world(__u32 extra_flags_q)
 		assert_int_equal(bwe_ncset_add(&s, &p, BWE_NC_INTERNAL), 0);
 	}
 	for (i = 0; i < 3; i++)
-		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(exempt[i]), .plen = 128 },
-					       BWE_NC_EXEMPT), 0);
+		assert_int_equal(bwe_ncset_add(&s,
+					       &(struct bwe_prefix){ .addr = addr(exempt[i]),
+								     .plen = 128 },
+					       BWE_NC_EXEMPT),
+				 0);
 	for (i = 0; i < 2; i++) {
-		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(allow[i]), .plen = 128 },
-					       BWE_NC_ALLOW), 0);
-		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(thr[i]), .plen = 128 },
-					       BWE_NC_THROTTLE), 0);
+		assert_int_equal(bwe_ncset_add(&s,
+					       &(struct bwe_prefix){ .addr = addr(allow[i]),
+								     .plen = 128 },
+					       BWE_NC_ALLOW),
+				 0);
+		assert_int_equal(bwe_ncset_add(&s,
+					       &(struct bwe_prefix){ .addr = addr(thr[i]),
+								     .plen = 128 },
+					       BWE_NC_THROTTLE),
+				 0);
 	}
 	for (i = 0; i < 3; i++)
-		assert_int_equal(bwe_ncset_add(&s, &(struct bwe_prefix){ .addr = addr(quar[i]), .plen = 128 },
-					       BWE_NC_QUARANTINE | extra_flags_q), 0);
+		assert_int_equal(bwe_ncset_add(&s,
+					       &(struct bwe_prefix){ .addr = addr(quar[i]),
+								     .plen = 128 },
+					       BWE_NC_QUARANTINE | extra_flags_q),
+				 0);
 	assert_int_equal(bwe_dp_netclass_apply(dp, &s), 0);
 	bwe_ncset_free(&s);
 }
@@ -174,10 +186,8 @@ static int teardown(void **state)
 static int run_frame(const __u8 *frame, __u32 len)
 {
 	__u8 out[BWE_PKT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, topts,
-		    .data_in = frame, .data_size_in = len,
-		    .data_out = out, .data_size_out = sizeof(out),
-		    .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
 	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &topts), 0);
 	return (int)topts.retval;
@@ -197,13 +207,15 @@ static int run_spec(const struct pb_spec *s, __u32 *lenp)
 struct verdict_case {
 	const char *name;
 	struct pb_spec spec;
-	int action;		/* XDP_PASS / XDP_DROP */
-	__u32 reason;		/* enum bwe_reason counted once */
-	__u32 anomaly;		/* enum bwe_anomaly also counted, 0 none */
+	int action;    /* XDP_PASS / XDP_DROP */
+	__u32 reason;  /* enum bwe_reason counted once */
+	__u32 anomaly; /* enum bwe_anomaly also counted, 0 none */
 };
 
-#define TCP(s, d, dp_) .src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = dp_, .payload = 64
-#define UDP(s, d, dp_) .src = s, .dst = d, .proto = IPPROTO_UDP, .sport = 40000, .dport = dp_, .payload = 32
+#define TCP(s, d, dp_) \
+	.src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = dp_, .payload = 64
+#define UDP(s, d, dp_) \
+	.src = s, .dst = d, .proto = IPPROTO_UDP, .sport = 40000, .dport = dp_, .payload = 32
 
 static const struct verdict_case cases[] = {
 	/* direction and the plain paths, both families */
@@ -212,82 +224,244 @@ static const struct verdict_case cases[] = {
 	{ "v6 out pass", { TCP("2001:db8:1::10", "2001:db8:3::10", 443) }, XDP_PASS, BWE_R_PASS, 0 },
 	{ "v6 in pass", { UDP("2001:db8:3::10", "2001:db8:1::10", 5000) }, XDP_PASS, BWE_R_PASS, 0 },
 	{ "v4 icmp out", { .src = "198.18.0.10", .dst = "203.0.113.10" }, XDP_PASS, BWE_R_PASS, 0 },
-	{ "v4 transit ext-ext", { TCP("203.0.113.10", "203.0.113.11", 80) }, XDP_PASS, BWE_R_TRANSIT, 0 },
-	{ "v4 transit int-int", { TCP("198.18.0.10", "198.18.0.11", 80) }, XDP_PASS, BWE_R_TRANSIT, 0 },
-	{ "v6 transit", { UDP("2001:db8:3::10", "2001:db8:3::11", 53) }, XDP_PASS, BWE_R_TRANSIT, 0 },
-	{ "transit to blocked", { TCP("203.0.113.10", "203.0.113.66", 80) }, XDP_PASS, BWE_R_TRANSIT, 0 },
+	{ "v4 transit ext-ext",
+	  { TCP("203.0.113.10", "203.0.113.11", 80) },
+	  XDP_PASS,
+	  BWE_R_TRANSIT,
+	  0 },
+	{ "v4 transit int-int",
+	  { TCP("198.18.0.10", "198.18.0.11", 80) },
+	  XDP_PASS,
+	  BWE_R_TRANSIT,
+	  0 },
+	{ "v6 transit",
+	  { UDP("2001:db8:3::10", "2001:db8:3::11", 53) },
+	  XDP_PASS,
+	  BWE_R_TRANSIT,
+	  0 },
+	{ "transit to blocked",
+	  { TCP("203.0.113.10", "203.0.113.66", 80) },
+	  XDP_PASS,
+	  BWE_R_TRANSIT,
+	  0 },
 	{ "arp", { .ethertype = ETH_P_ARP, .payload = 28 }, XDP_PASS, BWE_R_NON_IP, 0 },
 	{ "lldp", { .ethertype = ETH_P_LLDP_, .payload = 40 }, XDP_PASS, BWE_R_NON_IP, 0 },
-	{ "arp in vlan", { .ethertype = ETH_P_ARP, .payload = 28, .nvlan = 1 }, XDP_PASS, BWE_R_NON_IP, 0 },
+	{ "arp in vlan",
+	  { .ethertype = ETH_P_ARP, .payload = 28, .nvlan = 1 },
+	  XDP_PASS,
+	  BWE_R_NON_IP,
+	  0 },
 	/* blocklist: exact host, DIR-24 prefix, v6 prefix, both directions */
-	{ "v4 out block host", { TCP("198.18.0.10", "203.0.113.66", 443) }, XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v4 in block host", { TCP("203.0.113.66", "198.18.0.10", 40000) }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 out block host",
+	  { TCP("198.18.0.10", "203.0.113.66", 443) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v4 in block host",
+	  { TCP("203.0.113.66", "198.18.0.10", 40000) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
 	{ "v4 out block /16", { UDP("198.18.0.10", "198.19.200.7", 53) }, XDP_DROP, BWE_R_BLOCK, 0 },
 	{ "v4 in block /16", { UDP("198.19.0.1", "198.18.0.10", 53) }, XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 out block host", { TCP("2001:db8:1::10", "2001:db8:3::66", 443) }, XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 in block host", { TCP("2001:db8:3::66", "2001:db8:1::10", 40000) }, XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 out block /48", { TCP("2001:db8:1::10", "2001:db8:bad:1::9", 80) }, XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 in block /48", { UDP("2001:db8:bad::1", "2001:db8:1::10", 80) }, XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v4 neighbour of blocked", { TCP("198.18.0.10", "203.0.113.67", 443) }, XDP_PASS, BWE_R_PASS, 0 },
+	{ "v6 out block host",
+	  { TCP("2001:db8:1::10", "2001:db8:3::66", 443) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v6 in block host",
+	  { TCP("2001:db8:3::66", "2001:db8:1::10", 40000) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v6 out block /48",
+	  { TCP("2001:db8:1::10", "2001:db8:bad:1::9", 80) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v6 in block /48",
+	  { UDP("2001:db8:bad::1", "2001:db8:1::10", 80) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v4 neighbour of blocked",
+	  { TCP("198.18.0.10", "203.0.113.67", 443) },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  0 },
 	{ "v4 next to /16", { TCP("198.18.0.10", "198.20.0.1", 443) }, XDP_PASS, BWE_R_PASS, 0 },
 	/* per-entry monitor action */
-	{ "v4 monitor /25", { TCP("198.18.0.10", "203.0.113.200", 443) }, XDP_PASS, BWE_R_MONITOR, 0 },
-	{ "v6 monitor host", { TCP("2001:db8:3::80", "2001:db8:1::10", 5) }, XDP_PASS, BWE_R_MONITOR, 0 },
+	{ "v4 monitor /25",
+	  { TCP("198.18.0.10", "203.0.113.200", 443) },
+	  XDP_PASS,
+	  BWE_R_MONITOR,
+	  0 },
+	{ "v6 monitor host",
+	  { TCP("2001:db8:3::80", "2001:db8:1::10", 5) },
+	  XDP_PASS,
+	  BWE_R_MONITOR,
+	  0 },
 	/* holes: allowlisted and exempt peers stay reachable although listed */
-	{ "allow beats block", { TCP("198.18.0.10", "198.51.100.200", 443) }, XDP_PASS, BWE_R_ALLOW, 0 },
-	{ "allow beats quarantine", { TCP("198.18.0.66", "198.51.100.200", 443) }, XDP_PASS, BWE_R_ALLOW, 0 },
-	{ "exempt beats block", { UDP("198.18.0.10", "203.0.113.53", 53) }, XDP_PASS, BWE_R_EXEMPT, 0 },
+	{ "allow beats block",
+	  { TCP("198.18.0.10", "198.51.100.200", 443) },
+	  XDP_PASS,
+	  BWE_R_ALLOW,
+	  0 },
+	{ "allow beats quarantine",
+	  { TCP("198.18.0.66", "198.51.100.200", 443) },
+	  XDP_PASS,
+	  BWE_R_ALLOW,
+	  0 },
+	{ "exempt beats block",
+	  { UDP("198.18.0.10", "203.0.113.53", 53) },
+	  XDP_PASS,
+	  BWE_R_EXEMPT,
+	  0 },
 	/* quarantine, with exempt traffic in both directions */
-	{ "v4 quarantine out", { TCP("198.18.0.66", "203.0.113.10", 443) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
-	{ "v4 quarantine in", { TCP("203.0.113.10", "198.18.0.66", 40000) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
-	{ "v4 quarantine to mgmt", { TCP("198.18.0.66", "203.0.113.5", 443) }, XDP_PASS, BWE_R_EXEMPT, 0 },
-	{ "v4 quarantine from mgmt", { TCP("203.0.113.5", "198.18.0.66", 40000) }, XDP_PASS, BWE_R_EXEMPT, 0 },
-	{ "v4 quarantine dns", { UDP("198.18.0.66", "203.0.113.53", 53) }, XDP_PASS, BWE_R_EXEMPT, 0 },
-	{ "v6 quarantine out", { TCP("2001:db8:1::66", "2001:db8:3::10", 443) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
-	{ "v6 quarantine in", { TCP("2001:db8:3::10", "2001:db8:1::66", 1) }, XDP_DROP, BWE_R_QUARANTINE, 0 },
-	{ "v6 quarantine to mgmt", { TCP("2001:db8:1::66", "2001:db8:3::5", 443) }, XDP_PASS, BWE_R_EXEMPT, 0 },
-	{ "v6 quarantine from mgmt", { TCP("2001:db8:3::5", "2001:db8:1::66", 4) }, XDP_PASS, BWE_R_EXEMPT, 0 },
-	{ "v4 quarantine vlan", { TCP("198.18.0.66", "203.0.113.10", 443), .nvlan = 1, .vlan_id = { 7 } },
-	  XDP_DROP, BWE_R_QUARANTINE, 0 },
+	{ "v4 quarantine out",
+	  { TCP("198.18.0.66", "203.0.113.10", 443) },
+	  XDP_DROP,
+	  BWE_R_QUARANTINE,
+	  0 },
+	{ "v4 quarantine in",
+	  { TCP("203.0.113.10", "198.18.0.66", 40000) },
+	  XDP_DROP,
+	  BWE_R_QUARANTINE,
+	  0 },
+	{ "v4 quarantine to mgmt",
+	  { TCP("198.18.0.66", "203.0.113.5", 443) },
+	  XDP_PASS,
+	  BWE_R_EXEMPT,
+	  0 },
+	{ "v4 quarantine from mgmt",
+	  { TCP("203.0.113.5", "198.18.0.66", 40000) },
+	  XDP_PASS,
+	  BWE_R_EXEMPT,
+	  0 },
+	{ "v4 quarantine dns",
+	  { UDP("198.18.0.66", "203.0.113.53", 53) },
+	  XDP_PASS,
+	  BWE_R_EXEMPT,
+	  0 },
+	{ "v6 quarantine out",
+	  { TCP("2001:db8:1::66", "2001:db8:3::10", 443) },
+	  XDP_DROP,
+	  BWE_R_QUARANTINE,
+	  0 },
+	{ "v6 quarantine in",
+	  { TCP("2001:db8:3::10", "2001:db8:1::66", 1) },
+	  XDP_DROP,
+	  BWE_R_QUARANTINE,
+	  0 },
+	{ "v6 quarantine to mgmt",
+	  { TCP("2001:db8:1::66", "2001:db8:3::5", 443) },
+	  XDP_PASS,
+	  BWE_R_EXEMPT,
+	  0 },
+	{ "v6 quarantine from mgmt",
+	  { TCP("2001:db8:3::5", "2001:db8:1::66", 4) },
+	  XDP_PASS,
+	  BWE_R_EXEMPT,
+	  0 },
+	{ "v4 quarantine vlan",
+	  { TCP("198.18.0.66", "203.0.113.10", 443), .nvlan = 1, .vlan_id = { 7 } },
+	  XDP_DROP,
+	  BWE_R_QUARANTINE,
+	  0 },
 	/* VLAN and QinQ */
-	{ "v4 1 vlan pass", { TCP("198.18.0.10", "203.0.113.10", 443), .nvlan = 1, .vlan_id = { 10 } },
-	  XDP_PASS, BWE_R_PASS, 0 },
-	{ "v4 1 vlan block", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 1, .vlan_id = { 10 } },
-	  XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v4 qinq block", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .vlan_id = { 100, 10 } },
-	  XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 qinq block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .nvlan = 2, .vlan_id = { 100, 10 } },
-	  XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v4 two 802.1Q tags", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2,
-	  .vlan_tpid = { 0x8100, 0x8100 }, .vlan_id = { 1, 2 } }, XDP_DROP, BWE_R_BLOCK, 0 },
+	{ "v4 1 vlan pass",
+	  { TCP("198.18.0.10", "203.0.113.10", 443), .nvlan = 1, .vlan_id = { 10 } },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  0 },
+	{ "v4 1 vlan block",
+	  { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 1, .vlan_id = { 10 } },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v4 qinq block",
+	  { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .vlan_id = { 100, 10 } },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v6 qinq block",
+	  { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .nvlan = 2, .vlan_id = { 100, 10 } },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v4 two 802.1Q tags",
+	  { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .vlan_tpid = { 0x8100, 0x8100 },
+	    .vlan_id = { 1, 2 } },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
 	/* IPv4 options */
-	{ "v4 options block", { TCP("198.18.0.10", "203.0.113.66", 443), .ipv4_optlen = 40 },
-	  XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v4 options pass", { UDP("198.18.0.10", "203.0.113.10", 53), .ipv4_optlen = 8 },
-	  XDP_PASS, BWE_R_PASS, 0 },
+	{ "v4 options block",
+	  { TCP("198.18.0.10", "203.0.113.66", 443), .ipv4_optlen = 40 },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v4 options pass",
+	  { UDP("198.18.0.10", "203.0.113.10", 53), .ipv4_optlen = 8 },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  0 },
 	/* IPv6 extension header chains */
-	{ "v6 hop+rt+dst block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .nv6ext = 3,
-	  .v6ext = { PB_EXT_HOP, PB_EXT_ROUTING, PB_EXT_DSTOPT }, .v6ext_len = { 8, 24, 16 } },
-	  XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 ah+dst pass", { UDP("2001:db8:1::10", "2001:db8:3::10", 53), .nv6ext = 2,
-	  .v6ext = { PB_EXT_AH, PB_EXT_DSTOPT } }, XDP_PASS, BWE_R_PASS, 0 },
-	{ "v6 8 ext pass", { UDP("2001:db8:1::10", "2001:db8:3::10", 53), .nv6ext = 8,
-	  .v6ext = { 0, 60, 60, 60, 60, 60, 60, 60 } }, XDP_PASS, BWE_R_PASS, BWE_A_EXTHDR_LIMIT },
-	{ "v6 long chain blocked", { UDP("2001:db8:1::10", "2001:db8:3::66", 53), .nv6ext = 8,
-	  .v6ext = { 0, 60, 60, 60, 60, 60, 60, 60 } }, XDP_DROP, BWE_R_BLOCK, BWE_A_EXTHDR_LIMIT },
+	{ "v6 hop+rt+dst block",
+	  { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .nv6ext = 3,
+	    .v6ext = { PB_EXT_HOP, PB_EXT_ROUTING, PB_EXT_DSTOPT }, .v6ext_len = { 8, 24, 16 } },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v6 ah+dst pass",
+	  { UDP("2001:db8:1::10", "2001:db8:3::10", 53), .nv6ext = 2,
+	    .v6ext = { PB_EXT_AH, PB_EXT_DSTOPT } },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  0 },
+	{ "v6 8 ext pass",
+	  { UDP("2001:db8:1::10", "2001:db8:3::10", 53), .nv6ext = 8,
+	    .v6ext = { 0, 60, 60, 60, 60, 60, 60, 60 } },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  BWE_A_EXTHDR_LIMIT },
+	{ "v6 long chain blocked",
+	  { UDP("2001:db8:1::10", "2001:db8:3::66", 53), .nv6ext = 8,
+	    .v6ext = { 0, 60, 60, 60, 60, 60, 60, 60 } },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  BWE_A_EXTHDR_LIMIT },
 	/* fragments: the first carries ports, later ones are judged by address */
-	{ "v4 first frag pass", { TCP("198.18.0.10", "203.0.113.10", 443), .more_fragments = 1 },
-	  XDP_PASS, BWE_R_PASS, 0 },
-	{ "v4 later frag block", { TCP("198.18.0.10", "203.0.113.66", 443), .frag_offset = 185 },
-	  XDP_DROP, BWE_R_BLOCK, BWE_A_FRAGMENT },
-	{ "v4 later frag pass", { UDP("198.18.0.10", "203.0.113.10", 53), .frag_offset = 185 },
-	  XDP_PASS, BWE_R_PASS, BWE_A_FRAGMENT },
-	{ "v6 first frag block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .more_fragments = 1 },
-	  XDP_DROP, BWE_R_BLOCK, 0 },
-	{ "v6 later frag block", { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .frag_offset = 100 },
-	  XDP_DROP, BWE_R_BLOCK, BWE_A_FRAGMENT },
-	{ "v6 later frag quarantine", { UDP("2001:db8:3::10", "2001:db8:1::66", 53), .frag_offset = 100 },
-	  XDP_DROP, BWE_R_QUARANTINE, BWE_A_FRAGMENT },
+	{ "v4 first frag pass",
+	  { TCP("198.18.0.10", "203.0.113.10", 443), .more_fragments = 1 },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  0 },
+	{ "v4 later frag block",
+	  { TCP("198.18.0.10", "203.0.113.66", 443), .frag_offset = 185 },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  BWE_A_FRAGMENT },
+	{ "v4 later frag pass",
+	  { UDP("198.18.0.10", "203.0.113.10", 53), .frag_offset = 185 },
+	  XDP_PASS,
+	  BWE_R_PASS,
+	  BWE_A_FRAGMENT },
+	{ "v6 first frag block",
+	  { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .more_fragments = 1 },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "v6 later frag block",
+	  { TCP("2001:db8:1::10", "2001:db8:3::66", 443), .frag_offset = 100 },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  BWE_A_FRAGMENT },
+	{ "v6 later frag quarantine",
+	  { UDP("2001:db8:3::10", "2001:db8:1::66", 53), .frag_offset = 100 },
+	  XDP_DROP,
+	  BWE_R_QUARANTINE,
+	  BWE_A_FRAGMENT },
 };
 
 static void read_stats(struct bwe_counter *c)
@@ -306,7 +480,8 @@ static void expect_delta(const struct bwe_counter *before, const struct bwe_coun
 		if (after[i].packets - before[i].packets != want ||
 		    after[i].bytes - before[i].bytes != want * len)
 			fail_msg("%s: slot %u counted %llu packets / %llu bytes, want %llu / %llu",
-				 name, i, (unsigned long long)(after[i].packets - before[i].packets),
+				 name, i,
+				 (unsigned long long)(after[i].packets - before[i].packets),
 				 (unsigned long long)(after[i].bytes - before[i].bytes),
 				 (unsigned long long)want, (unsigned long long)(want * len));
 	}
@@ -340,9 +515,11 @@ static void test_truncation(void **state)
 		const char *name;
 		struct pb_spec spec;
 	} specs[] = {
-		{ "v4 tcp qinq", { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .ipv4_optlen = 8 } },
-		{ "v6 udp ext", { UDP("2001:db8:1::10", "2001:db8:3::66", 53), .nv6ext = 3,
-		  .v6ext = { PB_EXT_HOP, PB_EXT_FRAG, PB_EXT_DSTOPT } } },
+		{ "v4 tcp qinq",
+		  { TCP("198.18.0.10", "203.0.113.66", 443), .nvlan = 2, .ipv4_optlen = 8 } },
+		{ "v6 udp ext",
+		  { UDP("2001:db8:1::10", "2001:db8:3::66", 53), .nv6ext = 3,
+		    .v6ext = { PB_EXT_HOP, PB_EXT_FRAG, PB_EXT_DSTOPT } } },
 	};
 	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
 	__u8 frame[BWE_PKT_MAX];
@@ -368,7 +545,7 @@ static void test_truncation(void **state)
 				int act;
 
 				if (cut < ETH_HLEN)
-					continue;	/* test_run refuses frames shorter than Ethernet */
+					continue; /* test_run refuses frames shorter than Ethernet */
 				if (cut < l3_end) {
 					want = BWE_R_MALFORMED;
 				} else {
@@ -381,8 +558,10 @@ static void test_truncation(void **state)
 				act = run_frame(frame, (__u32)cut);
 				read_stats(after);
 				if (act != XDP_DROP)
-					fail_msg("%s cut at %d: action %d", specs[i].name, cut, act);
-				expect_delta(before, after, want, anomaly, (__u32)cut, specs[i].name);
+					fail_msg("%s cut at %d: action %d", specs[i].name, cut,
+						 act);
+				expect_delta(before, after, want, anomaly, (__u32)cut,
+					     specs[i].name);
 			}
 		}
 	}
@@ -399,13 +578,13 @@ static void test_malformed_headers(void **state)
 	(void)state;
 	len = pb_build(&s, frame, sizeof(frame));
 	assert_true(len > 0);
-	frame[ETH_HLEN] = 0x43;	/* version 4, ihl 3: shorter than the header */
+	frame[ETH_HLEN] = 0x43; /* version 4, ihl 3: shorter than the header */
 	read_stats(before);
 	assert_int_equal(run_frame(frame, (__u32)len), XDP_DROP);
 	read_stats(after);
 	expect_delta(before, after, BWE_R_MALFORMED, 0, (__u32)len, "ihl 3");
 
-	frame[ETH_HLEN] = 0x65;	/* IPv6 version under an IPv4 EtherType */
+	frame[ETH_HLEN] = 0x65; /* IPv6 version under an IPv4 EtherType */
 	read_stats(before);
 	assert_int_equal(run_frame(frame, (__u32)len), XDP_DROP);
 	read_stats(after);
@@ -474,10 +653,18 @@ static __u64 mono_ns(void)
 static void throttle_case(const char *host, const char *peer)
 {
 	struct bwe_addr h = addr(host);
-	struct pb_spec out = { .src = host, .dst = peer, .proto = IPPROTO_UDP, .sport = 1,
-			       .dport = 9, .payload = 900 };
-	struct pb_spec in = { .src = peer, .dst = host, .proto = IPPROTO_UDP, .sport = 9,
-			      .dport = 1, .payload = 900 };
+	struct pb_spec out = { .src = host,
+			       .dst = peer,
+			       .proto = IPPROTO_UDP,
+			       .sport = 1,
+			       .dport = 9,
+			       .payload = 900 };
+	struct pb_spec in = { .src = peer,
+			      .dst = host,
+			      .proto = IPPROTO_UDP,
+			      .sport = 9,
+			      .dport = 1,
+			      .payload = 900 };
 	struct bwe_throttle t;
 	__u32 len;
 	int i;
@@ -486,27 +673,32 @@ static void throttle_case(const char *host, const char *peer)
 	assert_int_equal(bwe_dp_throttle_set(dp, &h, 2000, 3000), 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(run_spec(&out, &len), XDP_PASS);
-	assert_int_equal(run_spec(&out, NULL), XDP_DROP);	/* bucket empty */
-	assert_int_equal(run_spec(&in, NULL), XDP_PASS);	/* inbound has its own bucket */
+	assert_int_equal(run_spec(&out, NULL), XDP_DROP); /* bucket empty */
+	assert_int_equal(run_spec(&in, NULL), XDP_PASS);  /* inbound has its own bucket */
 
 	/* Refill: pretend the last refill was 500 ms ago: 1000 bytes come back. */
 	assert_int_equal(bpf_map_lookup_elem_flags(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t,
-						   BPF_F_LOCK), 0);
+						   BPF_F_LOCK),
+			 0);
 	t.tx.tokens = 0;
 	t.tx.last_ns = mono_ns() - 500000000ULL;
-	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t,
+					     BPF_F_LOCK),
+			 0);
 	assert_int_equal(run_spec(&out, NULL), XDP_PASS);
 	assert_int_equal(run_spec(&out, NULL), XDP_DROP);
 
 	/* A full second restores the whole burst. */
 	t.tx.tokens = 0;
 	t.tx.last_ns = mono_ns() - 2000000000ULL;
-	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_THROTTLE), &h, &t,
+					     BPF_F_LOCK),
+			 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(run_spec(&out, NULL), XDP_PASS);
 	assert_int_equal(run_spec(&out, NULL), XDP_DROP);
 	assert_int_equal(bwe_dp_throttle_del(dp, &h), 0);
-	assert_int_equal(run_spec(&out, NULL), XDP_PASS);	/* flag set, no bucket: pass */
+	assert_int_equal(run_spec(&out, NULL), XDP_PASS); /* flag set, no bucket: pass */
 }
 
 static void test_throttle(void **state)
@@ -533,8 +725,13 @@ static void test_accounting(void **state)
 	struct pb_spec in = { TCP("203.0.113.10", "198.18.0.20", 40000) };
 	struct pb_spec blk = { TCP("198.18.0.20", "203.0.113.66", 443) };
 	struct pb_spec frag = { UDP("198.18.0.20", "203.0.113.12", 8080), .frag_offset = 10 };
-	struct pb_spec out6 = { .src = "2001:db8:1::20", .dst = "2001:db8:3::10", .proto = IPPROTO_UDP,
-				.sport = 1, .dport = 7777, .payload = 1200, .nvlan = 1 };
+	struct pb_spec out6 = { .src = "2001:db8:1::20",
+				.dst = "2001:db8:3::10",
+				.proto = IPPROTO_UDP,
+				.sport = 1,
+				.dport = 7777,
+				.payload = 1200,
+				.nvlan = 1 };
 	__u32 l_std, l_odd, l_in, l_blk, l_frag, l6;
 	struct bwe_host_stats hs;
 	int i;
@@ -644,7 +841,7 @@ static void test_fanout_matches_rules(void **state)
 
 			assert_int_equal(bwe_addr_fmt(&pa, peer, sizeof(peer)), 0);
 			assert_int_equal(run_spec(&s, NULL), XDP_PASS);
-			assert_int_equal(run_spec(&s, NULL), XDP_PASS);	/* repeats change nothing */
+			assert_int_equal(run_spec(&s, NULL), XDP_PASS); /* repeats change nothing */
 			bwe_hll_add(want_dst, bwe_hash_addr(&pa));
 			bwe_hll_add(want_port, bwe_hash_port((__u16)(SKETCH_PORT0 + i)));
 		}
@@ -667,7 +864,7 @@ static void test_ref_merge_program(void **state)
 	static const __u8 prefs[] = { BWE_REF_NONE, FEED_B, FEED_MON2 | BWE_REF_MONITOR };
 	static const struct {
 		const char *host, *net0;
-		__u32 plen, word, step;	/* prefix length (of 128), word and unit counting k */
+		__u32 plen, word, step; /* prefix length (of 128), word and unit counting k */
 	} fams[] = {
 		{ "198.18.0.91", "100.64.0.0", 96 + 24, 3, 1u << 8 },
 		{ "2001:db8:1::91", "2001:db8:e::", 64, 1, 1 },
@@ -681,15 +878,17 @@ static void test_ref_merge_program(void **state)
 			for (pi = 0; pi < sizeof(prefs); pi++) {
 				__u32 k = (__u32)(hi * sizeof(prefs) + pi + 1), len;
 				struct bwe_prefix np = {
-					.addr = addr_plus(fams[f].net0, fams[f].word, k * fams[f].step),
+					.addr = addr_plus(fams[f].net0, fams[f].word,
+							  k * fams[f].step),
 					.plen = fams[f].plen,
 				};
 				struct bwe_prefix hp = { .addr = np.addr, .plen = BWE_ADDR_BITS };
 				char peer[BWE_ADDR_STRLEN], name[96];
 				struct pb_spec s = { TCP(fams[f].host, peer, 443) };
 				__u8 want = bwe_ref_merge(hrefs[hi], prefs[pi]);
-				__u32 reason = (want & BWE_REF_MONITOR) ? BWE_R_MONITOR :
-					       want ? BWE_R_BLOCK : BWE_R_PASS;
+				__u32 reason = (want & BWE_REF_MONITOR) ? BWE_R_MONITOR
+					       : want			? BWE_R_BLOCK
+									: BWE_R_PASS;
 
 				hp.addr.w[3] = htonl(ntohl(hp.addr.w[3]) + 9);
 				assert_int_equal(bwe_addr_fmt(&hp.addr, peer, sizeof(peer)), 0);
@@ -701,11 +900,13 @@ static void test_ref_merge_program(void **state)
 
 				drain_events();
 				read_stats(before);
-				if (run_spec(&s, &len) != (bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS))
+				if (run_spec(&s, &len) !=
+				    (bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS))
 					fail_msg("%s: wrong action", name);
 				read_stats(after);
 				expect_delta(before, after, reason, 0, len, name);
-				if (drain_events() != (want ? 1 : 0) || (want && last_ev.ref != want))
+				if (drain_events() != (want ? 1 : 0) ||
+				    (want && last_ev.ref != want))
 					fail_msg("%s: event ref 0x%02x, want 0x%02x", name,
 						 last_ev.ref, want);
 				if (bwe_bl_kernel_ref(&bl, &hp.addr) != want)
@@ -781,7 +982,8 @@ static void test_events_dedup(void **state)
 		assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &topts), 0);
 		read_stats(after);
 		assert_int_equal(after[BWE_R_BLOCK].packets - before[BWE_R_BLOCK].packets, n);
-		assert_true(after[BWE_A_EVENT_LOST].packets - before[BWE_A_EVENT_LOST].packets >= n - cap);
+		assert_true(after[BWE_A_EVENT_LOST].packets - before[BWE_A_EVENT_LOST].packets >=
+			    n - cap);
 		assert_true(drain_events() <= (int)cap);
 	}
 	cfg.event_dedup_ns = DEDUP_NS;
@@ -791,26 +993,36 @@ static void test_events_dedup(void **state)
 /* Blocklist mirror: overlapping prefixes, removal restores what is left. */
 static void test_blocklist_overlap(void **state)
 {
-	struct bwe_addr a = addr("198.19.7.9"), b = addr("203.0.113.140"), c = addr("203.0.113.141");
+	struct bwe_addr a = addr("198.19.7.9"), b = addr("203.0.113.140"),
+			c = addr("203.0.113.141");
 
 	(void)state;
 	block("198.19.7.0/24", FEED_L3, 0);
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_L3, 0));
-	block("198.19.7.9", FEED_MON, 1);	/* monitor host under a drop /24: drop wins */
+	block("198.19.7.9", FEED_MON, 1); /* monitor host under a drop /24: drop wins */
 	assert_int_equal(bwe_bl_flush(&bl), 0);
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_L3, 0));
-	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("198.19.7.0/24").addr,
-			 .plen = 96 + 24 }, 0), 0);
-	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_B, 0));	/* the /16 again */
-	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("198.19.0.0/16").addr,
-			 .plen = 96 + 16 }, 0), 0);
-	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_MON, 1));	/* only the host left */
+	assert_int_equal(bwe_bl_set(&bl,
+				    &(struct bwe_prefix){ .addr = pfx("198.19.7.0/24").addr,
+							  .plen = 96 + 24 },
+				    0),
+			 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_B, 0)); /* the /16 again */
+	assert_int_equal(bwe_bl_set(&bl,
+				    &(struct bwe_prefix){ .addr = pfx("198.19.0.0/16").addr,
+							  .plen = 96 + 16 },
+				    0),
+			 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &a), bwe_ref(FEED_MON, 1)); /* only the host left */
 
 	/* explicit host inside a /25 expansion survives the /25's removal */
 	block("203.0.113.140", FEED_A, 0);
 	assert_int_equal(bwe_bl_flush(&bl), 0);
-	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("203.0.113.128/25").addr,
-			 .plen = 96 + 25 }, 0), 0);
+	assert_int_equal(bwe_bl_set(&bl,
+				    &(struct bwe_prefix){ .addr = pfx("203.0.113.128/25").addr,
+							  .plen = 96 + 25 },
+				    0),
+			 0);
 	assert_int_equal(bwe_bl_flush(&bl), 0);
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &b), bwe_ref(FEED_A, 0));
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &c), 0);
@@ -819,8 +1031,11 @@ static void test_blocklist_overlap(void **state)
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &b), 0);
 
 	/* broader than the table allows */
-	assert_int_equal(bwe_bl_set(&bl, &(struct bwe_prefix){ .addr = pfx("10.0.0.0/8").addr,
-			 .plen = 96 + 7 }, bwe_ref(FEED_A, 0)), -ERANGE);
+	assert_int_equal(bwe_bl_set(&bl,
+				    &(struct bwe_prefix){ .addr = pfx("10.0.0.0/8").addr,
+							  .plen = 96 + 7 },
+				    bwe_ref(FEED_A, 0)),
+			 -ERANGE);
 	/* restore the fixture */
 	block("198.19.0.0/16", FEED_B, 0);
 	block("203.0.113.128/25", FEED_MON, 1);
@@ -890,7 +1105,8 @@ static void test_firehol_level3(void **state)
 			fail_msg("%s is in no entry of firehol_level3 but was dropped", dst);
 		misses++;
 	}
-	print_message("firehol_level3: %zu entries hit, %zu unlisted addresses passed\n", hits, misses);
+	print_message("firehol_level3: %zu entries hit, %zu unlisted addresses passed\n", hits,
+		      misses);
 	/* unload it again and prove the mirror leaves no residue */
 	for (i = 0; i < n; i++)
 		assert_int_equal(bwe_bl_set(&bl, &ents[i], 0), 0);

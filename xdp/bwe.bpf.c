@@ -22,9 +22,9 @@
 #include "blocklist.bpf.h"
 #include "bwe_rules.h"
 
-#define NSEC_PER_SEC 1000000000ULL
-#define BWE_RUN_PRIO 10		/* early in a libxdp dispatcher chain: drops first */
-#define BWE_EV_RB_HDR 8		/* ring buffer record header, bytes */
+#define NSEC_PER_SEC  1000000000ULL
+#define BWE_RUN_PRIO  10 /* early in a libxdp dispatcher chain: drops first */
+#define BWE_EV_RB_HDR 8	 /* ring buffer record header, bytes */
 
 char LICENSE[] SEC("license") = "GPL";
 

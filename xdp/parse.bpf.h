@@ -20,50 +20,50 @@
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
 
-#define BWE_VLAN_MAX    2	/* outer (802.1ad or 802.1Q) + inner */
-#define BWE_V6_EXT_MAX  8	/* extension headers walked before giving up */
-#define IPV4_MF         0x2000	/* more fragments, host order */
-#define IPV4_OFFSET     0x1fff	/* fragment offset mask, host order */
-#define IPV6_FRAG_OFF   0xfff8	/* fragment offset mask in ip6 frag_off, host order */
+#define BWE_VLAN_MAX	2	   /* outer (802.1ad or 802.1Q) + inner */
+#define BWE_V6_EXT_MAX	8	   /* extension headers walked before giving up */
+#define IPV4_MF		0x2000	   /* more fragments, host order */
+#define IPV4_OFFSET	0x1fff	   /* fragment offset mask, host order */
+#define IPV6_FRAG_OFF	0xfff8	   /* fragment offset mask in ip6 frag_off, host order */
 #define V4MAPPED_PREFIX 0x0000ffff /* third word of ::ffff:0:0/96, host order */
 
 enum bwe_parse_rc {
-	BWE_P_IP = 0,		/* struct bwe_pkt filled */
-	BWE_P_NON_IP,		/* not IPv4/IPv6: pass untouched */
-	BWE_P_MALFORMED,	/* L2 or L3 header truncated or invalid */
+	BWE_P_IP = 0,	 /* struct bwe_pkt filled */
+	BWE_P_NON_IP,	 /* not IPv4/IPv6: pass untouched */
+	BWE_P_MALFORMED, /* L2 or L3 header truncated or invalid */
 };
 
 enum bwe_pkt_flag {
-	BWE_PF_PORTS      = 1 << 0, /* sport/dport valid */
-	BWE_PF_FRAGMENT   = 1 << 1, /* a later fragment: addresses only */
-	BWE_PF_L4_TRUNC   = 1 << 2, /* TCP/UDP header cut short */
-	BWE_PF_EXT_LIMIT  = 1 << 3, /* IPv6 chain longer than BWE_V6_EXT_MAX */
+	BWE_PF_PORTS = 1 << 0,	   /* sport/dport valid */
+	BWE_PF_FRAGMENT = 1 << 1,  /* a later fragment: addresses only */
+	BWE_PF_L4_TRUNC = 1 << 2,  /* TCP/UDP header cut short */
+	BWE_PF_EXT_LIMIT = 1 << 3, /* IPv6 chain longer than BWE_V6_EXT_MAX */
 };
 
 struct bwe_pkt {
-	struct bwe_addr src;	/* network order */
-	struct bwe_addr dst;	/* network order */
-	__be16 sport;		/* valid with BWE_PF_PORTS */
+	struct bwe_addr src; /* network order */
+	struct bwe_addr dst; /* network order */
+	__be16 sport;	     /* valid with BWE_PF_PORTS */
 	__be16 dport;
-	__u8 proto;		/* final upper-layer protocol, IPPROTO_* */
-	__u8 flags;		/* enum bwe_pkt_flag */
+	__u8 proto; /* final upper-layer protocol, IPPROTO_* */
+	__u8 flags; /* enum bwe_pkt_flag */
 	__u16 pad;
 };
 
 struct vlan_tag {
 	__be16 tci;
-	__be16 proto;		/* encapsulated EtherType */
+	__be16 proto; /* encapsulated EtherType */
 };
 
 struct ip6_ext {
 	__u8 nexthdr;
-	__u8 hdrlen;		/* 8-octet units not counting the first (AH: 4-octet units - 2) */
+	__u8 hdrlen; /* 8-octet units not counting the first (AH: 4-octet units - 2) */
 };
 
 struct ip6_frag {
 	__u8 nexthdr;
 	__u8 reserved;
-	__be16 frag_off;	/* offset << 3 | M flag */
+	__be16 frag_off; /* offset << 3 | M flag */
 	__be32 id;
 };
 

@@ -14,23 +14,23 @@
 
 #include <stdbool.h>
 
-#define BWCTL_VERSION "0.1.0"
-#define BWCTL_SOCKET_ENV "BWCTL_SOCKET"	/* overrides the default socket */
+#define BWCTL_VERSION	 "0.1.0"
+#define BWCTL_SOCKET_ENV "BWCTL_SOCKET" /* overrides the default socket */
 
 enum bwctl_exit {
-	BWCTL_EXIT_OK = 0,	/* done */
-	BWCTL_EXIT_FAIL = 1,	/* the daemon failed, or cannot be reached */
-	BWCTL_EXIT_USAGE = 2,	/* bad usage or bad input: nothing was changed */
+	BWCTL_EXIT_OK = 0,    /* done */
+	BWCTL_EXIT_FAIL = 1,  /* the daemon failed, or cannot be reached */
+	BWCTL_EXIT_USAGE = 2, /* bad usage or bad input: nothing was changed */
 };
 
 struct bwctl_cmd;
 
 struct bwctl {
 	const char *socket_path;
-	bool json;			/* --json: print the daemon's result as is */
-	char *argv_line;		/* the command line, sent as "argv" */
-	const struct bwctl_cmd *cmd;	/* the command being run */
-	int fd;				/* connection to bwctld, -1 until needed */
+	bool json;		     /* --json: print the daemon's result as is */
+	char *argv_line;	     /* the command line, sent as "argv" */
+	const struct bwctl_cmd *cmd; /* the command being run */
+	int fd;			     /* connection to bwctld, -1 until needed */
 };
 
 /* argv[0] is the command's own name; returns an exit status. */
@@ -39,9 +39,9 @@ typedef int (*bwctl_run_fn)(struct bwctl *c, int argc, char **argv);
 struct bwctl_cmd {
 	const char *name;
 	bwctl_run_fn run;
-	const char *args;	/* synopsis after the name */
-	const char *help;	/* one line for --help */
-	const void *desc;	/* command-specific description, or NULL */
+	const char *args; /* synopsis after the name */
+	const char *help; /* one line for --help */
+	const void *desc; /* command-specific description, or NULL */
 };
 
 /* The table of commands (cmds.c), ended by a NULL name. */

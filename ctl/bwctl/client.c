@@ -13,8 +13,8 @@
 #include "output.h"
 #include "client.h"
 
-#define ELLIPSIS     "..."
-#define MS_PER_S     1000
+#define ELLIPSIS "..."
+#define MS_PER_S 1000
 
 struct json_object *bwctl_request(const struct bwctl *c, const char *cmd)
 {
@@ -64,8 +64,7 @@ static int connect_daemon(struct bwctl *c)
 	int fd = bwe_proto_connect(c->socket_path);
 
 	if (fd < 0) {
-		log_warnx("cannot connect to bwctld at %s: %s", c->socket_path,
-			  strerror(-fd));
+		log_warnx("cannot connect to bwctld at %s: %s", c->socket_path, strerror(-fd));
 		return BWCTL_EXIT_FAIL;
 	}
 	c->fd = fd;
@@ -81,8 +80,7 @@ static int transport_error(const struct bwctl *c, int err)
 		break;
 	case -ECONNRESET:
 	case -EPIPE:
-		log_warnx("bwctld at %s closed the connection without a reply",
-			  c->socket_path);
+		log_warnx("bwctld at %s closed the connection without a reply", c->socket_path);
 		break;
 	case -EBADMSG:
 		log_warnx("malformed reply from bwctld at %s", c->socket_path);
@@ -117,8 +115,7 @@ static int reply_error(const struct bwctl *c, struct json_object *reply)
 	return (int)st;
 }
 
-int bwctl_call(struct bwctl *c, struct json_object *req,
-	       struct json_object **result)
+int bwctl_call(struct bwctl *c, struct json_object *req, struct json_object **result)
 {
 	struct json_object *reply = NULL, *ok, *res;
 	size_t len;
@@ -128,9 +125,10 @@ int bwctl_call(struct bwctl *c, struct json_object *req,
 	len = strlen(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 	if (len > BWE_PROTO_REQ_MAX) {
 		json_object_put(req);
-		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "request too large (%zu bytes, the limit is %d): give fewer arguments at a time",
-				   len, BWE_PROTO_REQ_MAX);
+		return bwctl_error(
+			c, BWCTL_EXIT_USAGE,
+			"request too large (%zu bytes, the limit is %d): give fewer arguments at a time",
+			len, BWE_PROTO_REQ_MAX);
 	}
 	if (c->fd < 0 && (err = connect_daemon(c))) {
 		json_object_put(req);
@@ -155,7 +153,7 @@ int bwctl_call(struct bwctl *c, struct json_object *req,
 		return err;
 	}
 	if (json_object_object_get_ex(reply, "result", &res))
-		*result = json_object_get(res);	/* NULL for a JSON null */
+		*result = json_object_get(res); /* NULL for a JSON null */
 	else
 		*result = json_object_new_object();
 	json_object_put(reply);

@@ -15,7 +15,7 @@
 
 #include "bwctl.h"
 
-#define BWCTL_ARGV_MAX 4096	/* bytes of "argv" sent; longer lines are cut */
+#define BWCTL_ARGV_MAX 4096 /* bytes of "argv" sent; longer lines are cut */
 
 /* A new request {"cmd": cmd, "argv": c->argv_line}. */
 struct json_object *bwctl_request(const struct bwctl *c, const char *cmd);
@@ -29,8 +29,7 @@ struct json_object *bwctl_request(const struct bwctl *c, const char *cmd);
  *   a request over BWE_PROTO_REQ_MAX (nothing sent)           -> 2
  *   no or a malformed reply                                   -> 1
  */
-int bwctl_call(struct bwctl *c, struct json_object *req,
-	       struct json_object **result);
+int bwctl_call(struct bwctl *c, struct json_object *req, struct json_object **result);
 
 void bwctl_disconnect(struct bwctl *c);
 

@@ -18,12 +18,11 @@
 #include "render.h"
 #include "top.h"
 
-
 /* ---- request and print --------------------------------------------------- */
 
 /* Send req, print the result with text (or as JSON), return the status. */
-static int call_and_print(struct bwctl *c, struct json_object *req,
-			  out_text_fn text, const void *ctx)
+static int call_and_print(struct bwctl *c, struct json_object *req, out_text_fn text,
+			  const void *ctx)
 {
 	struct json_object *result;
 	int st = bwctl_call(c, req, &result);
@@ -40,12 +39,12 @@ static int call_and_print(struct bwctl *c, struct json_object *req,
 struct hostcmd {
 	const char *list_key;	/* "hosts" or "cidrs" */
 	const char *what;	/* "HOST" or "CIDR", for messages */
-	unsigned int res_flags;	/* BWE_RES_* */
+	unsigned int res_flags; /* BWE_RES_* */
 	unsigned int mask;	/* OPT_* */
 	bool rate;		/* the last positional is a RATE */
 	const char *verb;
 	const char *unchanged;
-	const char *after;	/* words after the address, or NULL */
+	const char *after; /* words after the address, or NULL */
 };
 
 /*
@@ -57,30 +56,32 @@ struct hostcmd {
 #define CIDRS BWE_RES_CIDR_OK
 
 #define HOSTCMD(key, res, opts, ...) \
-	{ .list_key = key, .what = (res) == HOSTS ? "HOST" : "CIDR", \
-	  .res_flags = res, .mask = opts, __VA_ARGS__ }
+	{ \
+		.list_key = key, .what = (res) == HOSTS ? "HOST" : "CIDR", .res_flags = res, \
+		.mask = opts, __VA_ARGS__ \
+	}
 
 static const struct hostcmd
-hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE,
-			.verb = "quarantined", .unchanged = "already quarantined"),
-hc_release = HOSTCMD("hosts", HOSTS, OPT_REASON,
-		     .verb = "released", .unchanged = "not quarantined"),
-hc_throttle = HOSTCMD("hosts", HOSTS, OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE,
-		      .rate = true, .verb = "throttled", .unchanged = "unchanged"),
-hc_unthrottle = HOSTCMD("hosts", HOSTS, OPT_REASON,
-			.verb = "unthrottled", .unchanged = "not throttled"),
-hc_block = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON,
-		   .verb = "blocked", .unchanged = "already blocked"),
-hc_unblock = HOSTCMD("cidrs", CIDRS, OPT_REASON,
-		     .verb = "unblocked", .unchanged = "not blocked"),
-hc_exempt = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON,
-		    .verb = "exempted", .unchanged = "already exempt"),
-hc_unexempt = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "removed",
-		      .after = " from the exemptions", .unchanged = "not exempt"),
-hc_allow = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON,
-		   .verb = "allowlisted", .unchanged = "already allowlisted"),
-hc_unallow = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "removed",
-		     .after = " from the allowlist", .unchanged = "not allowlisted");
+	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE,
+				.verb = "quarantined", .unchanged = "already quarantined"),
+	hc_release = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "released",
+			     .unchanged = "not quarantined"),
+	hc_throttle = HOSTCMD("hosts", HOSTS, OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE,
+			      .rate = true, .verb = "throttled", .unchanged = "unchanged"),
+	hc_unthrottle = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "unthrottled",
+				.unchanged = "not throttled"),
+	hc_block = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON, .verb = "blocked",
+			   .unchanged = "already blocked"),
+	hc_unblock = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "unblocked",
+			     .unchanged = "not blocked"),
+	hc_exempt = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON, .verb = "exempted",
+			    .unchanged = "already exempt"),
+	hc_unexempt = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "removed",
+			      .after = " from the exemptions", .unchanged = "not exempt"),
+	hc_allow = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON, .verb = "allowlisted",
+			   .unchanged = "already allowlisted"),
+	hc_unallow = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "removed",
+			     .after = " from the allowlist", .unchanged = "not allowlisted");
 
 /* throttle with one positional: say whether the HOST or the RATE is missing. */
 static int throttle_missing(const struct bwctl *c, const struct opts *o)
@@ -98,8 +99,11 @@ static int run_hostcmd(struct bwctl *c, int argc, char **argv)
 {
 	const struct hostcmd *hc = c->cmd->desc;
 	struct render_changed r = {
-		.verb = hc->verb, .unchanged = hc->unchanged, .after = hc->after,
-		.show_rate = hc->rate, .show_expiry = hc->mask & OPT_TTL,
+		.verb = hc->verb,
+		.unchanged = hc->unchanged,
+		.after = hc->after,
+		.show_rate = hc->rate,
+		.show_expiry = hc->mask & OPT_TTL,
 	};
 	struct json_object *req, *list;
 	__u64 ttl = 0, rate = 0, burst = 0;
@@ -121,8 +125,7 @@ static int run_hostcmd(struct bwctl *c, int argc, char **argv)
 	if (opt_set(&o, OPT_BURST) &&
 	    (st = opt_burst(c, opt_val(&o, OPT_BURST), &burst)) != OPTS_CONTINUE)
 		return st;
-	if (opt_set(&o, OPT_TTL) &&
-	    (st = opt_ttl(c, opt_val(&o, OPT_TTL), &ttl)) != OPTS_CONTINUE)
+	if (opt_set(&o, OPT_TTL) && (st = opt_ttl(c, opt_val(&o, OPT_TTL), &ttl)) != OPTS_CONTINUE)
 		return st;
 	if (opt_set(&o, OPT_REASON) &&
 	    (st = opt_reason(c, opt_val(&o, OPT_REASON))) != OPTS_CONTINUE)
@@ -186,7 +189,8 @@ static int run_list(struct bwctl *c, int argc, char **argv)
 	if (st != OPTS_CONTINUE)
 		return st;
 	if ((st = opts_npos(c, &o, 1, 1,
-			    "what to list (quarantine, throttle, blocks, exempt or allow)")) != OPTS_CONTINUE)
+			    "what to list (quarantine, throttle, blocks, exempt or allow)")) !=
+	    OPTS_CONTINUE)
 		return st;
 	if ((st = opt_choice(c, "kind", o.pos[0], list_kinds)) != OPTS_CONTINUE)
 		return st;
@@ -200,7 +204,7 @@ static int run_list(struct bwctl *c, int argc, char **argv)
 /* One address in, key = that address out. */
 struct addrcmd {
 	const char *proto;
-	const char *key;	/* "address" or "host" */
+	const char *key; /* "address" or "host" */
 	out_text_fn text;
 };
 
@@ -253,7 +257,9 @@ static int run_attach(struct bwctl *c, int argc, char **argv)
 }
 
 static const struct render_names rn_detached = {
-	"detached", "detached", "no interface was attached",
+	"detached",
+	"detached",
+	"no interface was attached",
 };
 
 static int run_detach(struct bwctl *c, int argc, char **argv)
@@ -277,7 +283,9 @@ static int run_detach(struct bwctl *c, int argc, char **argv)
 /* ---- feeds ------------------------------------------------------------------------- */
 
 static const struct render_names rn_refreshed = {
-	"refreshed", "refreshed", "no feed was refreshed",
+	"refreshed",
+	"refreshed",
+	"no feed was refreshed",
 };
 
 static int run_feeds(struct bwctl *c, int argc, char **argv)
@@ -309,45 +317,38 @@ static int run_feeds(struct bwctl *c, int argc, char **argv)
 /* ---- the table --------------------------------------------------------------------- */
 
 const struct bwctl_cmd bwctl_cmds[] = {
-	{ "status", run_plain, "",
-	  "the daemon, its interfaces and what it enforces", &pc_status },
-	{ "stats", run_plain, "",
-	  "packets and bytes by verdict reason", &pc_stats },
+	{ "status", run_plain, "", "the daemon, its interfaces and what it enforces", &pc_status },
+	{ "stats", run_plain, "", "packets and bytes by verdict reason", &pc_stats },
 	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force]",
 	  "cut hosts off from everything but exempt networks", &hc_quarantine },
-	{ "release", run_hostcmd, "HOST... [--reason TEXT]",
-	  "end the quarantine of hosts", &hc_release },
+	{ "release", run_hostcmd, "HOST... [--reason TEXT]", "end the quarantine of hosts",
+	  &hc_release },
 	{ "throttle", run_hostcmd,
 	  "HOST... RATE [--burst SIZE] [--ttl DUR] [--reason TEXT] [--force]",
 	  "limit hosts to RATE each way", &hc_throttle },
-	{ "unthrottle", run_hostcmd, "HOST... [--reason TEXT]",
-	  "remove the rate limit of hosts", &hc_unthrottle },
+	{ "unthrottle", run_hostcmd, "HOST... [--reason TEXT]", "remove the rate limit of hosts",
+	  &hc_unthrottle },
 	{ "block", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT]",
 	  "drop traffic between internal hosts and these networks", &hc_block },
-	{ "unblock", run_hostcmd, "CIDR... [--reason TEXT]",
-	  "remove manual blocks", &hc_unblock },
+	{ "unblock", run_hostcmd, "CIDR... [--reason TEXT]", "remove manual blocks", &hc_unblock },
 	{ "exempt", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT]",
 	  "never block or throttle traffic with these networks", &hc_exempt },
-	{ "unexempt", run_hostcmd, "CIDR... [--reason TEXT]",
-	  "remove exemptions", &hc_unexempt },
+	{ "unexempt", run_hostcmd, "CIDR... [--reason TEXT]", "remove exemptions", &hc_unexempt },
 	{ "allow", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT]",
 	  "pass all traffic of these networks (allowlist)", &hc_allow },
-	{ "unallow", run_hostcmd, "CIDR... [--reason TEXT]",
-	  "remove allowlist entries", &hc_unallow },
+	{ "unallow", run_hostcmd, "CIDR... [--reason TEXT]", "remove allowlist entries",
+	  &hc_unallow },
 	{ "list", run_list, "quarantine|throttle|blocks|exempt|allow",
 	  "show the entries of one set", NULL },
-	{ "top", cmd_top,
-	  "[-n N] [--sort tx|rx|drops|rate] [--once] [--interval SEC]",
+	{ "top", cmd_top, "[-n N] [--sort tx|rx|drops|rate] [--once] [--interval SEC]",
 	  "the busiest internal hosts, live", NULL },
-	{ "lookup", run_addr, "ADDRESS",
-	  "what the enforcer does with an address, and why", &ac_lookup },
-	{ "report", run_addr, "HOST",
-	  "everything known about one internal host", &ac_report },
+	{ "lookup", run_addr, "ADDRESS", "what the enforcer does with an address, and why",
+	  &ac_lookup },
+	{ "report", run_addr, "HOST", "everything known about one internal host", &ac_report },
 	{ "attach", run_attach, "IFACE [--mode native|generic|auto]",
 	  "attach the XDP program to an interface", NULL },
-	{ "detach", run_detach, "[IFACE]",
-	  "detach from one interface, or from all", NULL },
-	{ "feeds", run_feeds, "[refresh [NAME]]",
-	  "threat-intel feeds; refresh one or all now", NULL },
+	{ "detach", run_detach, "[IFACE]", "detach from one interface, or from all", NULL },
+	{ "feeds", run_feeds, "[refresh [NAME]]", "threat-intel feeds; refresh one or all now",
+	  NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

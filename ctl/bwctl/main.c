@@ -22,7 +22,7 @@
 #include "bwctl.h"
 
 #define GLOBAL_SYNOPSIS "bwctl [--json] [--socket PATH]"
-#define MSG_LEN 1024
+#define MSG_LEN		1024
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -30,14 +30,14 @@ void bwctl_print_synopsis(const struct bwctl_cmd *cmd, bool to_stderr)
 {
 	FILE *f = to_stderr ? stderr : stdout;
 
-	fprintf(f, "usage: " GLOBAL_SYNOPSIS " %s%s%s\n", cmd->name,
-		*cmd->args ? " " : "", cmd->args);
+	fprintf(f, "usage: " GLOBAL_SYNOPSIS " %s%s%s\n", cmd->name, *cmd->args ? " " : "",
+		cmd->args);
 	if (!to_stderr)
 		fprintf(f, "%s. See bwctl(8).\n", cmd->help);
 }
 
-__attribute__((format(printf, 2, 0)))
-static void vsay(const struct bwctl *c, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vsay(const struct bwctl *c, const char *fmt,
+						       va_list ap)
 {
 	char msg[MSG_LEN];
 
@@ -68,7 +68,8 @@ int bwctl_usage_error(const struct bwctl *c, const char *fmt, ...)
 	if (c && c->cmd)
 		bwctl_print_synopsis(c->cmd, true);
 	else
-		fputs("usage: " GLOBAL_SYNOPSIS " COMMAND [ARGS]; bwctl --help lists the commands\n",
+		fputs("usage: " GLOBAL_SYNOPSIS
+		      " COMMAND [ARGS]; bwctl --help lists the commands\n",
 		      stderr);
 	return BWCTL_EXIT_USAGE;
 }
@@ -79,8 +80,8 @@ static void help(void)
 	       "Control bwctld, the inline enforcer against bandwidth hijacking.\n\n"
 	       "Commands:\n");
 	for (const struct bwctl_cmd *cmd = bwctl_cmds; cmd->name; cmd++)
-		printf("  %s%s%s\n      %s\n", cmd->name, *cmd->args ? " " : "",
-		       cmd->args, cmd->help);
+		printf("  %s%s%s\n      %s\n", cmd->name, *cmd->args ? " " : "", cmd->args,
+		       cmd->help);
 	printf("\nOptions (before the command):\n"
 	       "  -j, --json         print the daemon's result as JSON, unchanged\n"
 	       "  -s, --socket PATH  control socket (default $%s, else %s)\n"

@@ -17,27 +17,23 @@
 #include "output.h"
 #include "opts.h"
 
-#define LONG_VAL_BASE  256	/* getopt_long val of option i: base + i */
-#define QUOTE_LEN      80	/* bytes of user text quoted in a message */
-#define WHY_LEN        512
-#define FEED_NAME_MAX  64
-#define ADDR_LIST_LEN  256	/* "a, b, c" in a message */
+#define LONG_VAL_BASE 256 /* getopt_long val of option i: base + i */
+#define QUOTE_LEN     80  /* bytes of user text quoted in a message */
+#define WHY_LEN	      512
+#define FEED_NAME_MAX 64
+#define ADDR_LIST_LEN 256 /* "a, b, c" in a message */
 
 /* Every command option; which ones a command takes is its mask. */
 static const struct optdef {
 	unsigned int bit;
-	const char *name;	/* long name, NULL for short-only */
-	char shortc;		/* 0: long only */
+	const char *name; /* long name, NULL for short-only */
+	char shortc;	  /* 0: long only */
 	bool has_arg;
 } optdefs[] = {
-	{ OPT_TTL, "ttl", 0, true },
-	{ OPT_REASON, "reason", 0, true },
-	{ OPT_FORCE, "force", 0, false },
-	{ OPT_BURST, "burst", 0, true },
-	{ OPT_MODE, "mode", 0, true },
-	{ OPT_COUNT, NULL, 'n', true },
-	{ OPT_SORT, "sort", 0, true },
-	{ OPT_ONCE, "once", 0, false },
+	{ OPT_TTL, "ttl", 0, true },	       { OPT_REASON, "reason", 0, true },
+	{ OPT_FORCE, "force", 0, false },      { OPT_BURST, "burst", 0, true },
+	{ OPT_MODE, "mode", 0, true },	       { OPT_COUNT, NULL, 'n', true },
+	{ OPT_SORT, "sort", 0, true },	       { OPT_ONCE, "once", 0, false },
 	{ OPT_INTERVAL, "interval", 0, true },
 };
 
@@ -60,7 +56,8 @@ static void opt_display(const struct optdef *d, char *buf, size_t len)
 static const struct optdef *optdef_by_val(int val)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(optdefs); i++)
-		if (val == (int)(LONG_VAL_BASE + i) || (optdefs[i].shortc && val == optdefs[i].shortc))
+		if (val == (int)(LONG_VAL_BASE + i) ||
+		    (optdefs[i].shortc && val == optdefs[i].shortc))
 			return &optdefs[i];
 	return NULL;
 }
@@ -83,8 +80,7 @@ static const struct optdef *flag_with_value(const char *arg, unsigned int mask)
 	return NULL;
 }
 
-int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask,
-	       struct opts *o)
+int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask, struct opts *o)
 {
 	struct option longopts[ARRAY_SIZE(optdefs) + 3];
 	char shortopts[3 * ARRAY_SIZE(optdefs) + 8] = ":hj";
@@ -98,9 +94,10 @@ int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask,
 		if (!(mask & d->bit))
 			continue;
 		if (d->name)
-			longopts[nl++] = (struct option){
-				d->name, d->has_arg ? required_argument : no_argument,
-				NULL, (int)(LONG_VAL_BASE + i) };
+			longopts[nl++] =
+				(struct option){ d->name,
+						 d->has_arg ? required_argument : no_argument, NULL,
+						 (int)(LONG_VAL_BASE + i) };
 		if (d->shortc) {
 			size_t n = strlen(shortopts);
 
@@ -115,7 +112,7 @@ int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask,
 	longopts[nl] = (struct option){ 0 };
 
 	opterr = 0;
-	optind = 0;	/* GNU: start over, argv[0] is the command */
+	optind = 0; /* GNU: start over, argv[0] is the command */
 	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct optdef *d;
 		char name[32];
@@ -168,8 +165,7 @@ static void quote(const char *s, char *buf, size_t len)
 	snprintf(buf, len, "\"%s%s\"", safe, n >= sizeof(safe) - 1 ? "..." : "");
 }
 
-int opts_npos(const struct bwctl *c, const struct opts *o, int min, int max,
-	      const char *what)
+int opts_npos(const struct bwctl *c, const struct opts *o, int min, int max, const char *what)
 {
 	char q[QUOTE_LEN + 8];
 
@@ -192,15 +188,16 @@ int opt_ttl(const struct bwctl *c, const char *text, __u64 *secs)
 	quote(text, q, sizeof(q));
 	if (err == -ERANGE) {
 		bwe_duration_fmt(BWE_DURATION_MAX_S, max, sizeof(max));
-		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "--ttl %s: TTL too long (the limit is %s)", q, max);
+		return bwctl_error(c, BWCTL_EXIT_USAGE, "--ttl %s: TTL too long (the limit is %s)",
+				   q, max);
 	}
 	if (err) {
 		bool zero = *text && strspn(text, "0") == strlen(text);
 
-		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "--ttl %s is not a duration (a whole number with s, m, h or d, e.g. 30m, 12h, 7d)%s",
-				   q, zero ? "; leave --ttl out for no expiry" : "");
+		return bwctl_error(
+			c, BWCTL_EXIT_USAGE,
+			"--ttl %s is not a duration (a whole number with s, m, h or d, e.g. 30m, 12h, 7d)%s",
+			q, zero ? "; leave --ttl out for no expiry" : "");
 	}
 	return OPTS_CONTINUE;
 }
@@ -226,11 +223,12 @@ int opt_reason(const struct bwctl *c, const char *text)
 		return bwctl_error(c, BWCTL_EXIT_USAGE, "--reason is empty");
 	if (len > BWE_PROTO_REASON_MAX)
 		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "--reason is %zu bytes long; the limit is %d",
-				   len, BWE_PROTO_REASON_MAX);
+				   "--reason is %zu bytes long; the limit is %d", len,
+				   BWE_PROTO_REASON_MAX);
 	if (!clean_text(text))
-		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "--reason must be UTF-8 text without control characters (newlines, tabs, escapes)");
+		return bwctl_error(
+			c, BWCTL_EXIT_USAGE,
+			"--reason must be UTF-8 text without control characters (newlines, tabs, escapes)");
 	return OPTS_CONTINUE;
 }
 
@@ -241,14 +239,15 @@ int opt_rate(const struct bwctl *c, const char *text, __u64 *bytes_per_sec)
 
 	quote(text, q, sizeof(q));
 	if (err == -ERANGE)
-		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "rate %s is out of range (8bit to 100gbit)", q);
+		return bwctl_error(c, BWCTL_EXIT_USAGE, "rate %s is out of range (8bit to 100gbit)",
+				   q);
 	if (err) {
 		const char *bps = strstr(text, "bps");
 
 		return bwctl_error(c, BWCTL_EXIT_USAGE,
 				   "%s is not a rate (e.g. 10mbit, 500kbit, 2MB/s)%s", q,
-				   bps ? "; \"bps\" is ambiguous: write bit (bits) or B/s (bytes)" : "");
+				   bps ? "; \"bps\" is ambiguous: write bit (bits) or B/s (bytes)"
+				       : "");
 	}
 	return OPTS_CONTINUE;
 }
@@ -295,9 +294,10 @@ int opt_iface(const struct bwctl *c, const char *name)
 	quote(name, q, sizeof(q));
 	if (!len || len >= IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, "..") ||
 	    strpbrk(name, "/: \t\n") || !clean_text(name))
-		return bwctl_error(c, BWCTL_EXIT_USAGE,
-				   "%s is not an interface name (1 to %d characters, no '/', ':' or spaces)",
-				   q, IFNAMSIZ - 1);
+		return bwctl_error(
+			c, BWCTL_EXIT_USAGE,
+			"%s is not an interface name (1 to %d characters, no '/', ':' or spaces)",
+			q, IFNAMSIZ - 1);
 	return OPTS_CONTINUE;
 }
 
@@ -308,7 +308,8 @@ int opt_feed_name(const struct bwctl *c, const char *name)
 
 	quote(name, q, sizeof(q));
 	if (!len || len > FEED_NAME_MAX ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+		    len)
 		return bwctl_error(c, BWCTL_EXIT_USAGE,
 				   "%s is not a feed name (letters, digits, '_', '-', '.', at most %d)",
 				   q, FEED_NAME_MAX);
@@ -323,8 +324,8 @@ static int resolve_status(int err)
 	return err == -EINVAL || err == -ENOENT ? BWCTL_EXIT_USAGE : BWCTL_EXIT_FAIL;
 }
 
-int opt_hosts(const struct bwctl *c, char *const *args, int n,
-	      unsigned int flags, struct json_object **arr)
+int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flags,
+	      struct json_object **arr)
 {
 	struct json_object *a = json_object_new_array();
 
@@ -346,7 +347,8 @@ int opt_hosts(const struct bwctl *c, char *const *args, int n,
 
 			bwe_prefix_fmt(&p[k], text, sizeof(text));
 			for (j = 0; j < len; j++)
-				if (!strcmp(json_object_get_string(json_object_array_get_idx(a, j)), text))
+				if (!strcmp(json_object_get_string(json_object_array_get_idx(a, j)),
+					    text))
 					break;
 			if (j == len)
 				json_object_array_add(a, json_object_new_string(text));
@@ -357,8 +359,7 @@ int opt_hosts(const struct bwctl *c, char *const *args, int n,
 	return OPTS_CONTINUE;
 }
 
-int opt_one_address(const struct bwctl *c, const char *arg, char *buf,
-		    size_t len)
+int opt_one_address(const struct bwctl *c, const char *arg, char *buf, size_t len)
 {
 	char why[WHY_LEN], q[QUOTE_LEN + 8], list[ADDR_LIST_LEN] = "";
 	struct bwe_prefix *p;
@@ -380,6 +381,6 @@ int opt_one_address(const struct bwctl *c, const char *arg, char *buf,
 	}
 	free(p);
 	quote(arg, q, sizeof(q));
-	return bwctl_error(c, BWCTL_EXIT_USAGE,
-			   "%s is %d addresses (%s); give one of them", q, cnt, list);
+	return bwctl_error(c, BWCTL_EXIT_USAGE, "%s is %d addresses (%s); give one of them", q, cnt,
+			   list);
 }

@@ -30,22 +30,22 @@
 
 /* Options a command may take; -h/--help and -j/--json are always allowed. */
 enum opt_bit {
-	OPT_TTL      = 1 << 0,	/* --ttl DUR */
-	OPT_REASON   = 1 << 1,	/* --reason TEXT */
-	OPT_FORCE    = 1 << 2,	/* --force */
-	OPT_BURST    = 1 << 3,	/* --burst SIZE */
-	OPT_MODE     = 1 << 4,	/* --mode native|generic|auto */
-	OPT_COUNT    = 1 << 5,	/* -n N */
-	OPT_SORT     = 1 << 6,	/* --sort KEY */
-	OPT_ONCE     = 1 << 7,	/* --once */
-	OPT_INTERVAL = 1 << 8,	/* --interval SEC */
-	OPT_NBITS    = 9,
+	OPT_TTL = 1 << 0,      /* --ttl DUR */
+	OPT_REASON = 1 << 1,   /* --reason TEXT */
+	OPT_FORCE = 1 << 2,    /* --force */
+	OPT_BURST = 1 << 3,    /* --burst SIZE */
+	OPT_MODE = 1 << 4,     /* --mode native|generic|auto */
+	OPT_COUNT = 1 << 5,    /* -n N */
+	OPT_SORT = 1 << 6,     /* --sort KEY */
+	OPT_ONCE = 1 << 7,     /* --once */
+	OPT_INTERVAL = 1 << 8, /* --interval SEC */
+	OPT_NBITS = 9,
 };
 
 struct opts {
-	const char *val[OPT_NBITS];	/* the text of each option with a value */
-	bool set[OPT_NBITS];		/* given (flags and valued options) */
-	char **pos;			/* positional arguments */
+	const char *val[OPT_NBITS]; /* the text of each option with a value */
+	bool set[OPT_NBITS];	    /* given (flags and valued options) */
+	char **pos;		    /* positional arguments */
 	int npos;
 };
 
@@ -67,12 +67,10 @@ static inline bool opt_set(const struct opts *o, unsigned int bit)
  * --json after the command sets c->json too. -h prints the command's
  * synopsis and ends with 0.
  */
-int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask,
-	       struct opts *o);
+int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask, struct opts *o);
 
 /* Exactly min..max positionals (max < 0: no limit); names what is missing. */
-int opts_npos(const struct bwctl *c, const struct opts *o, int min, int max,
-	      const char *what);
+int opts_npos(const struct bwctl *c, const struct opts *o, int min, int max, const char *what);
 
 int opt_ttl(const struct bwctl *c, const char *text, __u64 *secs);
 int opt_reason(const struct bwctl *c, const char *text);
@@ -90,10 +88,9 @@ int opt_feed_name(const struct bwctl *c, const char *name);
  * Resolve HOST arguments (lib/resolve.h, flags BWE_RES_*) into a new JSON
  * array of address/CIDR strings, duplicates dropped, in argument order.
  */
-int opt_hosts(const struct bwctl *c, char *const *args, int n,
-	      unsigned int flags, struct json_object **arr);
+int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flags,
+	      struct json_object **arr);
 /* One address (an address, or a MAC or name that resolves to exactly one). */
-int opt_one_address(const struct bwctl *c, const char *arg, char *buf,
-		    size_t len);
+int opt_one_address(const struct bwctl *c, const char *arg, char *buf, size_t len);
 
 #endif /* BWCTL_OPTS_H */

@@ -15,14 +15,14 @@
 #include "units.h"
 #include "output.h"
 
-#define COL_GAP        2	/* spaces between table columns */
-#define GEN_INDENT     2	/* spaces per nesting level of generic text */
-#define SCALAR_LEN     1024	/* bytes of one scalar printed by out_generic */
-#define KIBI           1024ULL
-#define KILO           1000.0
-#define ONE_DECIMAL_BELOW 100.0	/* "12.3mbit" but "123mbit" */
-#define UTF8_MAX_SEQ   4
-#define REPLACEMENT    '?'
+#define COL_GAP		  2    /* spaces between table columns */
+#define GEN_INDENT	  2    /* spaces per nesting level of generic text */
+#define SCALAR_LEN	  1024 /* bytes of one scalar printed by out_generic */
+#define KIBI		  1024ULL
+#define KILO		  1000.0
+#define ONE_DECIMAL_BELOW 100.0 /* "12.3mbit" but "123mbit" */
+#define UTF8_MAX_SEQ	  4
+#define REPLACEMENT	  '?'
 
 static bool json_mode;
 
@@ -96,7 +96,7 @@ static size_t utf8_seq(const unsigned char *s, __u32 *cp)
 	}
 	for (size_t i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;	/* also stops at the NUL */
+			return 0; /* also stops at the NUL */
 		v = v << 6 | (s[i] & 0x3f);
 	}
 	if (v < min_cp[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
@@ -173,7 +173,7 @@ struct json_object *out_get(struct json_object *o, const char *key)
 	if (!o || !json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, key, &v))
 		return NULL;
-	return v;	/* json-c holds a JSON null as NULL */
+	return v; /* json-c holds a JSON null as NULL */
 }
 
 const char *out_get_str(struct json_object *o, const char *key)
@@ -190,7 +190,7 @@ bool out_get_u64(struct json_object *o, const char *key, __u64 *v)
 
 	if (json_object_is_type(j, json_type_int)) {
 		if (json_object_get_int64(j) < 0)
-			return false;	/* large unsigned values read as INT64_MAX */
+			return false; /* large unsigned values read as INT64_MAX */
 		*v = json_object_get_uint64(j);
 		return true;
 	}
@@ -218,7 +218,7 @@ void out_scalar(struct json_object *v, char *buf, size_t len)
 		break;
 	default:
 		out_safe(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
+								   JSON_C_TO_STRING_NOSLASHESCAPE),
 			 buf, len);
 		break;
 	}
@@ -230,9 +230,9 @@ void out_result(struct json_object *result, out_text_fn text, const void *ctx)
 {
 	if (json_mode) {
 		int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
-			    (isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_SPACED
-						   : JSON_C_TO_STRING_PLAIN);
+			    (isatty(STDOUT_FILENO)
+				     ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+				     : JSON_C_TO_STRING_PLAIN);
 
 		/* a NULL result is JSON null */
 		printf("%s\n", json_object_to_json_string_ext(result, flags));
@@ -252,8 +252,7 @@ void out_text_generic(FILE *f, struct json_object *result, const void *ctx)
 
 static bool is_container(struct json_object *v)
 {
-	return json_object_is_type(v, json_type_object) ||
-	       json_object_is_type(v, json_type_array);
+	return json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array);
 }
 
 static bool container_empty(struct json_object *v)
@@ -303,7 +302,7 @@ static void gen_flat(FILE *f, struct json_object *v)
 			fputs(OUT_NONE, f);
 		return;
 	}
-	if (is_container(v) ||	/* an empty object */
+	if (is_container(v) || /* an empty object */
 	    (json_object_is_type(v, json_type_string) && !*json_object_get_string(v))) {
 		fputs(OUT_NONE, f);
 		return;
@@ -342,8 +341,7 @@ static void gen_value(FILE *f, struct json_object *v, int indent, bool *dash)
 
 		for (size_t i = 0; i < n; i++) {
 			*dash = true;
-			gen_value(f, json_object_array_get_idx(v, i),
-				  indent + GEN_INDENT, dash);
+			gen_value(f, json_object_array_get_idx(v, i), indent + GEN_INDENT, dash);
 		}
 	} else if (is_container(v)) {
 		gen_indent(f, indent, dash);
@@ -423,7 +421,7 @@ void out_fmt_rate_exact(__u64 bytes_per_sec, char *buf, size_t len)
 struct out_table {
 	const struct out_col *cols;
 	size_t ncols, nrows, cap;
-	char **cells;		/* nrows * ncols, row major */
+	char **cells; /* nrows * ncols, row major */
 };
 
 struct out_table *out_table_new(const struct out_col *cols, size_t ncols)

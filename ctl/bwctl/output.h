@@ -25,15 +25,14 @@
 #include <linux/types.h>
 #include <json-c/json.h>
 
-#define OUT_NUM_LEN 32		/* a formatted number with its unit */
-#define OUT_NONE    "-"		/* a value that is absent or null */
+#define OUT_NUM_LEN 32	/* a formatted number with its unit */
+#define OUT_NONE    "-" /* a value that is absent or null */
 
 /* Called once by main(). */
 void out_init(bool json);
 bool out_is_json(void);
 
-typedef void (*out_text_fn)(FILE *f, struct json_object *result,
-			    const void *ctx);
+typedef void (*out_text_fn)(FILE *f, struct json_object *result, const void *ctx);
 
 /* The one print call of a command (see above); prints to stdout. */
 void out_result(struct json_object *result, out_text_fn text, const void *ctx);
@@ -78,7 +77,7 @@ void out_fmt_rate_exact(__u64 bytes_per_sec, char *buf, size_t len);
 
 struct out_col {
 	const char *head;
-	bool right;		/* right-aligned (numbers) */
+	bool right; /* right-aligned (numbers) */
 };
 
 struct out_table;

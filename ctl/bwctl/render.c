@@ -10,8 +10,8 @@
 #include "output.h"
 #include "render.h"
 
-#define CELL_LEN      512	/* one table cell */
-#define SUB_INDENT    2		/* extra fields under a summary line */
+#define CELL_LEN   512 /* one table cell */
+#define SUB_INDENT 2   /* extra fields under a summary line */
 
 /* "host" or "cidr" of an entry; an entry may also be a bare string. */
 static const char *entry_key(struct json_object *e)
@@ -25,8 +25,8 @@ static const char *entry_key(struct json_object *e)
 }
 
 /* Print o's members other than skip[] as generic text at indent. */
-static void generic_rest(FILE *f, struct json_object *o, int indent,
-			 const char *const *skip, size_t nskip)
+static void generic_rest(FILE *f, struct json_object *o, int indent, const char *const *skip,
+			 size_t nskip)
 {
 	struct json_object *rest = json_object_new_object();
 
@@ -66,8 +66,7 @@ static bool acted_on(const char *asked, const char *entry)
 	return bwe_prefix_covers(&pa, &pe);
 }
 
-static void changed_line(FILE *f, struct json_object *e,
-			 const struct render_changed *r)
+static void changed_line(FILE *f, struct json_object *e, const struct render_changed *r)
 {
 	char num[OUT_NUM_LEN];
 	const char *expires;
@@ -162,7 +161,7 @@ static void actor_text(struct json_object *a, char *buf, size_t len)
 		name[close - open - 1] = '\0';
 		out_safe(name, buf, len);
 	} else if ((cut = strstr(buf, ": "))) {
-		*cut = '\0';	/* the command line is in --json */
+		*cut = '\0'; /* the command line is in --json */
 	}
 }
 
@@ -289,7 +288,9 @@ static void group_head(const char *group, char *buf, size_t len)
 static void counter_table(FILE *f, struct json_object *set, const char *head)
 {
 	const struct out_col cols[] = {
-		{ head, false }, { "PACKETS", true }, { "BYTES", true },
+		{ head, false },
+		{ "PACKETS", true },
+		{ "BYTES", true },
 	};
 	struct out_table *t = out_table_new(cols, ARRAY_SIZE(cols));
 

@@ -24,12 +24,12 @@
 
 /* What a change command did: "quarantined 198.18.0.10 (expires ...)". */
 struct render_changed {
-	const char *verb;		/* "quarantined" */
-	const char *after;		/* after the address: " from the allowlist" */
-	const char *unchanged;		/* "already quarantined" */
-	bool show_rate;			/* throttle: " to 10mbit, burst 64KiB" */
-	bool show_expiry;		/* commands that take --ttl */
-	struct json_object *sent;	/* the hosts/cidrs asked for */
+	const char *verb;	  /* "quarantined" */
+	const char *after;	  /* after the address: " from the allowlist" */
+	const char *unchanged;	  /* "already quarantined" */
+	bool show_rate;		  /* throttle: " to 10mbit, burst 64KiB" */
+	bool show_expiry;	  /* commands that take --ttl */
+	struct json_object *sent; /* the hosts/cidrs asked for */
 };
 void render_changed(FILE *f, struct json_object *result, const void *ctx);
 
@@ -43,9 +43,9 @@ void render_attach(FILE *f, struct json_object *result, const void *ctx);
 
 /* A list of names under key: "detached lan0" per name. */
 struct render_names {
-	const char *key;	/* "detached" */
-	const char *verb;	/* "detached" */
-	const char *none;	/* "no interface was attached" */
+	const char *key;  /* "detached" */
+	const char *verb; /* "detached" */
+	const char *none; /* "no interface was attached" */
 };
 void render_names(FILE *f, struct json_object *result, const void *ctx);
 

@@ -30,22 +30,22 @@
 #include "output.h"
 #include "top.h"
 
-#define MS_PER_S        1000.0
-#define NS_PER_S        1e9
-#define HEAD_LINES      3	/* title, keys, blank */
-#define TABLE_HEAD      1
-#define DEFAULT_ROWS    24	/* when the terminal will not say */
-#define DEFAULT_COLS    80
-#define TIME_LEN        32
-#define STATE_LEN       64	/* "quarantine,throttle" */
+#define MS_PER_S     1000.0
+#define NS_PER_S     1e9
+#define HEAD_LINES   3 /* title, keys, blank */
+#define TABLE_HEAD   1
+#define DEFAULT_ROWS 24 /* when the terminal will not say */
+#define DEFAULT_COLS 80
+#define TIME_LEN     32
+#define STATE_LEN    64 /* "quarantine,throttle" */
 
-#define ESC_ALT_ON      "\033[?1049h"
-#define ESC_ALT_OFF     "\033[?1049l"
-#define ESC_CURSOR_OFF  "\033[?25l"
-#define ESC_CURSOR_ON   "\033[?25h"
-#define ESC_HOME        "\033[H"
-#define ESC_CLEAR_EOL   "\033[K"
-#define ESC_CLEAR_EOS   "\033[J"
+#define ESC_ALT_ON     "\033[?1049h"
+#define ESC_ALT_OFF    "\033[?1049l"
+#define ESC_CURSOR_OFF "\033[?25l"
+#define ESC_CURSOR_ON  "\033[?25h"
+#define ESC_HOME       "\033[H"
+#define ESC_CLEAR_EOL  "\033[K"
+#define ESC_CLEAR_EOS  "\033[J"
 
 static const char *const sort_keys[] = { "tx", "rx", "drops", "rate", NULL };
 
@@ -60,12 +60,12 @@ struct sample {
 struct memo {
 	struct sample *v;
 	size_t n;
-	double t;		/* CLOCK_MONOTONIC seconds of the sample */
+	double t; /* CLOCK_MONOTONIC seconds of the sample */
 	bool valid;
 };
 
 struct top_view {
-	const struct memo *prev;	/* NULL: no derived rates (--once) */
+	const struct memo *prev; /* NULL: no derived rates (--once) */
 	double now;
 };
 
@@ -78,8 +78,7 @@ static double mono_now(void)
 }
 
 /* The first of the names that the row has as a number. */
-static bool row_u64(struct json_object *row, const char *a, const char *b,
-		    __u64 *v)
+static bool row_u64(struct json_object *row, const char *a, const char *b, __u64 *v)
 {
 	return out_get_u64(row, a, v) || (b && out_get_u64(row, b, v));
 }
@@ -93,9 +92,8 @@ static const struct sample *memo_find(const struct memo *m, const char *host)
 }
 
 /* A rate cell: the daemon's, else derived from the previous counter. */
-static void rate_cell(struct json_object *row, const char *rate_key,
-		      const char *alt_key, bool have_cnt, __u64 cnt,
-		      const __u64 *prev_cnt, const struct top_view *tv,
+static void rate_cell(struct json_object *row, const char *rate_key, const char *alt_key,
+		      bool have_cnt, __u64 cnt, const __u64 *prev_cnt, const struct top_view *tv,
 		      char *buf, size_t len)
 {
 	__u64 rate;
@@ -104,8 +102,7 @@ static void rate_cell(struct json_object *row, const char *rate_key,
 		out_fmt_bitrate(rate, buf, len);
 		return;
 	}
-	if (have_cnt && prev_cnt && tv && tv->prev && tv->now > tv->prev->t &&
-	    cnt >= *prev_cnt) {
+	if (have_cnt && prev_cnt && tv && tv->prev && tv->now > tv->prev->t && cnt >= *prev_cnt) {
 		rate = (__u64)llround((double)(cnt - *prev_cnt) / (tv->now - tv->prev->t));
 		out_fmt_bitrate(rate, buf, len);
 		return;
@@ -139,9 +136,9 @@ enum top_col { TC_HOST, TC_TX, TC_TXR, TC_RX, TC_RXR, TC_DROPS, TC_STATE, TC_MAX
 static void render_top(FILE *f, struct json_object *result, const void *ctx)
 {
 	static const struct out_col cols[TC_MAX] = {
-		[TC_HOST] = { "HOST", false },  [TC_TX] = { "TX", true },
-		[TC_TXR] = { "TX/s", true },    [TC_RX] = { "RX", true },
-		[TC_RXR] = { "RX/s", true },    [TC_DROPS] = { "DROPS", true },
+		[TC_HOST] = { "HOST", false },	 [TC_TX] = { "TX", true },
+		[TC_TXR] = { "TX/s", true },	 [TC_RX] = { "RX", true },
+		[TC_RXR] = { "RX/s", true },	 [TC_DROPS] = { "DROPS", true },
 		[TC_STATE] = { "STATE", false },
 	};
 	const struct top_view *tv = ctx;
@@ -178,10 +175,10 @@ static void render_top(FILE *f, struct json_object *result, const void *ctx)
 			out_fmt_bytes(tx, cell[TC_TX], OUT_NUM_LEN);
 		if (hrx)
 			out_fmt_bytes(rx, cell[TC_RX], OUT_NUM_LEN);
-		rate_cell(row, "tx_bps", "tx_rate", htx, tx, s ? &s->tx : NULL, tv,
-			  cell[TC_TXR], OUT_NUM_LEN);
-		rate_cell(row, "rx_bps", "rx_rate", hrx, rx, s ? &s->rx : NULL, tv,
-			  cell[TC_RXR], OUT_NUM_LEN);
+		rate_cell(row, "tx_bps", "tx_rate", htx, tx, s ? &s->tx : NULL, tv, cell[TC_TXR],
+			  OUT_NUM_LEN);
+		rate_cell(row, "rx_bps", "rx_rate", hrx, rx, s ? &s->rx : NULL, tv, cell[TC_RXR],
+			  OUT_NUM_LEN);
 		if (row_u64(row, "drop_packets", "drops", &drops))
 			snprintf(cell[TC_DROPS], OUT_NUM_LEN, "%llu", (unsigned long long)drops);
 		state_cell(out_get(row, "state"), state, sizeof(state));
@@ -220,14 +217,13 @@ static void memo_update(struct memo *m, struct json_object *rows, double now)
 /* ---- requests -------------------------------------------------------------- */
 
 struct top_args {
-	long n;			/* 0: the daemon's default */
-	const char *sort;	/* NULL: the daemon's default */
+	long n;		  /* 0: the daemon's default */
+	const char *sort; /* NULL: the daemon's default */
 	bool once;
-	double interval;	/* seconds */
+	double interval; /* seconds */
 };
 
-static int top_fetch(struct bwctl *c, long n, const char *sort,
-		     struct json_object **result)
+static int top_fetch(struct bwctl *c, long n, const char *sort, struct json_object **result)
 {
 	struct json_object *req = bwctl_request(c, "top");
 
@@ -241,11 +237,11 @@ static int top_fetch(struct bwctl *c, long n, const char *sort,
 /* ---- the terminal ------------------------------------------------------------ */
 
 static struct {
-	bool screen;		/* alternate screen entered */
+	bool screen; /* alternate screen entered */
 	bool tio_saved;
 	struct termios tio;
-	int stderr_fd;		/* the real stderr while it is parked, else -1 */
-	FILE *parked;		/* where stderr goes meanwhile */
+	int stderr_fd; /* the real stderr while it is parked, else -1 */
+	FILE *parked;  /* where stderr goes meanwhile */
 } term = { .stderr_fd = -1 };
 
 static volatile sig_atomic_t sig_stop, sig_winch, sig_tstp;
@@ -268,7 +264,7 @@ static void on_signal(int sig)
 static void signals_set(void (*handler)(int))
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGTSTP };
-	struct sigaction sa = { .sa_handler = handler };	/* no SA_RESTART */
+	struct sigaction sa = { .sa_handler = handler }; /* no SA_RESTART */
 
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
@@ -310,7 +306,7 @@ static void term_enter(void)
 
 	if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &term.tio)) {
 		raw = term.tio;
-		raw.c_lflag &= (tcflag_t)~(ICANON | ECHO);	/* keep ISIG */
+		raw.c_lflag &= (tcflag_t) ~(ICANON | ECHO); /* keep ISIG */
 		raw.c_cc[VMIN] = 1;
 		raw.c_cc[VTIME] = 0;
 		if (!tcsetattr(STDIN_FILENO, TCSANOW, &raw))
@@ -359,8 +355,8 @@ static void put_line(const char *line, size_t len, int cols)
 }
 
 /* Draw a frame: title, keys, then the table (or an empty screen). */
-static void draw(const struct top_args *a, const char *sort,
-		 struct json_object *rows, const struct top_view *tv)
+static void draw(const struct top_args *a, const char *sort, struct json_object *rows,
+		 const struct top_view *tv)
 {
 	char *frame = NULL, stamp[TIME_LEN];
 	size_t flen = 0;
@@ -456,7 +452,7 @@ static int live(struct bwctl *c, const struct top_args *a)
 			struct top_view tv;
 
 			status = top_fetch(c, rows_wanted(a), sort, &rows);
-			bwctl_disconnect(c);	/* one request per connection */
+			bwctl_disconnect(c); /* one request per connection */
 			if (status)
 				break;
 			tv = (struct top_view){ memo.valid ? &memo : NULL, mono_now() };
@@ -485,7 +481,7 @@ static int live(struct bwctl *c, const struct top_args *a)
 			ssize_t got = read(STDIN_FILENO, &ch, 1);
 
 			if (got <= 0) {
-				nfds = 0;	/* stdin is gone: Ctrl-C still works */
+				nfds = 0; /* stdin is gone: Ctrl-C still works */
 			} else if (ch == 'q' || ch == 'Q') {
 				break;
 			} else if (ch == 's') {
@@ -512,7 +508,8 @@ static int parse_interval(const struct bwctl *c, const char *text, double *out)
 	v = strtod(text, &end);
 	if (!*text || *end || errno || !isfinite(v) || v < TOP_INTERVAL_MIN_S ||
 	    v > TOP_INTERVAL_MAX_S || strpbrk(text, "xXpPeEnN+- "))
-		return bwctl_usage_error(c, "--interval \"%.32s\" is not a number of seconds from %g to %g",
+		return bwctl_usage_error(c,
+					 "--interval \"%.32s\" is not a number of seconds from %g to %g",
 					 text, TOP_INTERVAL_MIN_S, TOP_INTERVAL_MAX_S);
 	*out = v;
 	return OPTS_CONTINUE;
@@ -558,7 +555,8 @@ int cmd_top(struct bwctl *c, int argc, char **argv)
 
 	if (!a.once) {
 		if (c->json)
-			return bwctl_usage_error(c, "--json needs --once (the live view is for a terminal)");
+			return bwctl_usage_error(
+				c, "--json needs --once (the live view is for a terminal)");
 		if (!isatty(STDOUT_FILENO))
 			return bwctl_usage_error(c, "the live view needs a terminal; use --once");
 		return live(c, &a);

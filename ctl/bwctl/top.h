@@ -27,7 +27,7 @@
 #define TOP_INTERVAL_DEFAULT_S 2.0
 #define TOP_INTERVAL_MIN_S     0.2
 #define TOP_INTERVAL_MAX_S     3600.0
-#define TOP_N_MAX              BWE_HOSTS_MAX	/* hosts the data plane tracks */
+#define TOP_N_MAX	       BWE_HOSTS_MAX /* hosts the data plane tracks */
 
 int cmd_top(struct bwctl *c, int argc, char **argv);
 

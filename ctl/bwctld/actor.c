@@ -8,22 +8,15 @@
 #include "actor.h"
 
 static const char *const kind_names[ACTOR_KINDS] = {
-	[ACTOR_SYSTEM] = "system",
-	[ACTOR_OPERATOR] = "operator",
-	[ACTOR_RULE] = "rule",
-	[ACTOR_EXPIRY] = "expiry",
-	[ACTOR_FEED] = "feed",
-	[ACTOR_API] = "api",
+	[ACTOR_SYSTEM] = "system", [ACTOR_OPERATOR] = "operator", [ACTOR_RULE] = "rule",
+	[ACTOR_EXPIRY] = "expiry", [ACTOR_FEED] = "feed",	  [ACTOR_API] = "api",
 	[ACTOR_FLEET] = "fleet",
 };
 
 /* The JSON key that names the actor, by kind. */
 static const char *const name_keys[ACTOR_KINDS] = {
-	[ACTOR_OPERATOR] = "user",
-	[ACTOR_RULE] = "rule",
-	[ACTOR_FEED] = "feed",
-	[ACTOR_API] = "token",
-	[ACTOR_FLEET] = "site",
+	[ACTOR_OPERATOR] = "user", [ACTOR_RULE] = "rule",  [ACTOR_FEED] = "feed",
+	[ACTOR_API] = "token",	   [ACTOR_FLEET] = "site",
 };
 
 const char *actor_kind_name(enum actor_kind k)

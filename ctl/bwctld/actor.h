@@ -14,27 +14,27 @@
 #include <linux/types.h>
 #include <json-c/json.h>
 
-#define ACTOR_NAME_MAX   64	/* bytes of a user, rule, feed, token or site name */
-#define ACTOR_DETAIL_MAX 128	/* bytes of an operator's command line */
-#define ACTOR_TEXT_MAX   (ACTOR_NAME_MAX + ACTOR_DETAIL_MAX + 48)
+#define ACTOR_NAME_MAX	 64  /* bytes of a user, rule, feed, token or site name */
+#define ACTOR_DETAIL_MAX 128 /* bytes of an operator's command line */
+#define ACTOR_TEXT_MAX	 (ACTOR_NAME_MAX + ACTOR_DETAIL_MAX + 48)
 
 enum actor_kind {
-	ACTOR_SYSTEM = 0,	/* the daemon itself (start-up, reload) */
-	ACTOR_OPERATOR,		/* a control-socket peer: uid, pid, user, command */
-	ACTOR_RULE,		/* a detection rule: name */
-	ACTOR_EXPIRY,		/* a TTL ran out */
-	ACTOR_FEED,		/* a threat-intel feed: name */
-	ACTOR_API,		/* an HTTP API client: token name */
-	ACTOR_FLEET,		/* another gateway of the fleet: site name */
+	ACTOR_SYSTEM = 0, /* the daemon itself (start-up, reload) */
+	ACTOR_OPERATOR,	  /* a control-socket peer: uid, pid, user, command */
+	ACTOR_RULE,	  /* a detection rule: name */
+	ACTOR_EXPIRY,	  /* a TTL ran out */
+	ACTOR_FEED,	  /* a threat-intel feed: name */
+	ACTOR_API,	  /* an HTTP API client: token name */
+	ACTOR_FLEET,	  /* another gateway of the fleet: site name */
 	ACTOR_KINDS,
 };
 
 struct actor {
 	enum actor_kind kind;
-	__u32 uid;			/* OPERATOR */
-	__s32 pid;			/* OPERATOR */
-	char name[ACTOR_NAME_MAX];	/* user (OPERATOR), rule, feed, token or site */
-	char detail[ACTOR_DETAIL_MAX];	/* OPERATOR: the command as the client told it */
+	__u32 uid;		       /* OPERATOR */
+	__s32 pid;		       /* OPERATOR */
+	char name[ACTOR_NAME_MAX];     /* user (OPERATOR), rule, feed, token or site */
+	char detail[ACTOR_DETAIL_MAX]; /* OPERATOR: the command as the client told it */
 };
 
 /* "operator", "rule", "expiry", ... ; "?" outside the enum. */

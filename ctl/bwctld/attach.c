@@ -47,22 +47,22 @@
 #include "bwe.skel.h"
 #pragma GCC diagnostic pop
 
-#define DISPATCHER_OBJ	"xdp-dispatcher.o"	/* installed with libxdp */
-#define PROBE_PROG	"xdp_pass"		/* an XDP function with BTF in it */
-#define DISPATCHER_PROG	"xdp_dispatcher"	/* the dispatcher's program name */
-#define SKIP_ENVVAR	"LIBXDP_SKIP_DISPATCHER"	/* libxdp's; "1" skips it */
-#define BPFFS_DEFAULT	"/sys/fs/bpf"		/* libxdp's default bpffs */
-#define USED_MAPS_MAX	64			/* kernel MAX_USED_MAPS per program */
-#define DETACH_ROUNDS	8			/* bound on "ours found again" */
-#define LIB_MSG_MAX	512			/* one libbpf/libxdp message */
-#define KERNEL_MSG	"Kernel error message: "	/* libbpf's extack line */
+#define DISPATCHER_OBJ	"xdp-dispatcher.o"	 /* installed with libxdp */
+#define PROBE_PROG	"xdp_pass"		 /* an XDP function with BTF in it */
+#define DISPATCHER_PROG "xdp_dispatcher"	 /* the dispatcher's program name */
+#define SKIP_ENVVAR	"LIBXDP_SKIP_DISPATCHER" /* libxdp's; "1" skips it */
+#define BPFFS_DEFAULT	"/sys/fs/bpf"		 /* libxdp's default bpffs */
+#define USED_MAPS_MAX	64			 /* kernel MAX_USED_MAPS per program */
+#define DETACH_ROUNDS	8			 /* bound on "ours found again" */
+#define LIB_MSG_MAX	512			 /* one libbpf/libxdp message */
+#define KERNEL_MSG	"Kernel error message: " /* libbpf's extack line */
 
 /* What is attached to an interface, as far as we care. */
 struct xdp_state {
-	int mode;			/* XDP_MODE_*, 0: nothing (offload ignored) */
-	bool dispatcher;		/* a libxdp dispatcher, else one program alone */
-	__u32 ours_id;			/* our program (alone or a component), 0 none */
-	__u32 other_id;			/* alone: the foreign program */
+	int mode;	 /* XDP_MODE_*, 0: nothing (offload ignored) */
+	bool dispatcher; /* a libxdp dispatcher, else one program alone */
+	__u32 ours_id;	 /* our program (alone or a component), 0 none */
+	__u32 other_id;	 /* alone: the foreign program */
 	char other[BPF_OBJ_NAME_LEN];
 };
 
@@ -85,14 +85,14 @@ struct prog_ident {
 };
 
 static int libxdp_verbose;
-static char kernel_msg[BWE_IFACE_NOTE_MAX];	/* last extack seen from libbpf */
+static char kernel_msg[BWE_IFACE_NOTE_MAX]; /* last extack seen from libbpf */
 
 enum { KERNEL_UNKNOWN, KERNEL_FREPLACE_OK, KERNEL_FREPLACE_NO };
-static int kernel_freplace = KERNEL_UNKNOWN;	/* probed once per process */
+static int kernel_freplace = KERNEL_UNKNOWN; /* probed once per process */
 static char kernel_freplace_why[BWE_IFACE_NOTE_MAX];
 
-__attribute__((format(printf, 3, 4)))
-static void fmt_to(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fmt_to(char *buf, size_t len, const char *fmt,
+							 ...)
 {
 	va_list ap;
 
@@ -102,8 +102,8 @@ static void fmt_to(char *buf, size_t len, const char *fmt, ...)
 }
 
 /* Append "; text" (or just text) to buf, truncating quietly. */
-__attribute__((format(printf, 3, 4)))
-static void fmt_append(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fmt_append(char *buf, size_t len, const char *fmt,
+							     ...)
 {
 	size_t used = strnlen(buf, len);
 	va_list ap;
@@ -119,8 +119,7 @@ static void fmt_append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-__attribute__((format(printf, 1, 0)))
-static void vlog_lib(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vlog_lib(const char *fmt, va_list ap)
 {
 	char buf[LIB_MSG_MAX];
 	size_t n;
@@ -136,8 +135,8 @@ static void vlog_lib(const char *fmt, va_list ap)
 	log_debug("%s", buf);
 }
 
-__attribute__((format(printf, 2, 0)))
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libxdp_print(enum libxdp_print_level level,
+							      const char *fmt, va_list ap)
 {
 	if (level == LIBXDP_DEBUG && libxdp_verbose < 2)
 		return 0;
@@ -156,8 +155,8 @@ void bwe_attach_silence_libxdp(int verbose)
  * ("permission error ... try raising 'ulimit -l'?"), which misleads. Those
  * go to debug for the duration; the outcome is reported through the note.
  */
-__attribute__((format(printf, 2, 0)))
-static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print_quiet(enum libbpf_print_level level,
+								    const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && libxdp_verbose < 2)
 		return 0;
@@ -207,12 +206,12 @@ static int xdp_state_read(int ifindex, struct xdp_state *st)
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	err = libxdp_get_error(mp);
 	if (err == -ENOENT)
-		return 0;	/* nothing attached */
+		return 0; /* nothing attached */
 	if (err)
 		return (int)err;
 	main_prog = xdp_multiprog__main_prog(mp);
 	if (!main_prog)
-		goto out;	/* only an offloaded program: not in our way */
+		goto out; /* only an offloaded program: not in our way */
 	st->mode = xdp_multiprog__attach_mode(mp);
 	st->dispatcher = !xdp_multiprog__is_legacy(mp);
 	if (st->dispatcher) {
@@ -375,7 +374,7 @@ static int twin_map_reuse(struct bpf_map *map, const __u32 *ids, __u32 n)
 		}
 		if (mi.type != bpf_map__type(map) || mi.key_size != bpf_map__key_size(map) ||
 		    mi.value_size != bpf_map__value_size(map))
-			err = -EINVAL;	/* prog_fd is not from this object */
+			err = -EINVAL; /* prog_fd is not from this object */
 		else
 			err = bpf_map__reuse_fd(map, fd) ?: 1;
 		close(fd);
@@ -448,8 +447,7 @@ static struct bpf_program *only_prog(struct bpf_object *obj, const char *name)
  */
 static int freplace_probe(char *why, size_t len)
 {
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts,
-			    .find_filename = DISPATCHER_OBJ,
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .find_filename = DISPATCHER_OBJ,
 			    .prog_name = PROBE_PROG);
 	struct xdp_program *tgt, *ext = NULL;
 	struct bpf_program *tp, *ep;
@@ -514,11 +512,13 @@ static bool dispatcher_usable(char *why, size_t len)
 		return false;
 	}
 	if (kernel_freplace == KERNEL_UNKNOWN) {
-		kernel_freplace = freplace_probe(kernel_freplace_why, sizeof(kernel_freplace_why)) ?
-				  KERNEL_FREPLACE_NO : KERNEL_FREPLACE_OK;
+		kernel_freplace = freplace_probe(kernel_freplace_why, sizeof(kernel_freplace_why))
+					  ? KERNEL_FREPLACE_NO
+					  : KERNEL_FREPLACE_OK;
 		if (kernel_freplace == KERNEL_FREPLACE_NO)
 			log_info("libxdp dispatcher unavailable on this kernel (%s): "
-				 "the enforcer will be attached alone", kernel_freplace_why);
+				 "the enforcer will be attached alone",
+				 kernel_freplace_why);
 	}
 	if (kernel_freplace == KERNEL_FREPLACE_NO) {
 		fmt_to(why, len, "dispatcher unavailable on this kernel: %s", kernel_freplace_why);
@@ -526,7 +526,7 @@ static bool dispatcher_usable(char *why, size_t len)
 	}
 	env = secure_getenv(XDP_BPFFS_MOUNT_ENVVAR);
 	if (env && !strcmp(env, "1"))
-		return true;	/* libxdp mounts one itself */
+		return true; /* libxdp mounts one itself */
 	dir = secure_getenv(XDP_BPFFS_ENVVAR) ?: BPFFS_DEFAULT;
 	if (statfs(dir, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
 		fmt_to(why, len, "dispatcher unavailable: no bpffs at %s", dir);
@@ -630,8 +630,8 @@ static void note_alone(struct bwe_iface *ifc, bool adopted)
 
 	if (dispatcher_usable(why, sizeof(why)))
 		fmt_append(ifc->note, sizeof(ifc->note), "%s",
-			   adopted ? "attached alone by an earlier run (legacy)" :
-				     "libxdp did not use its dispatcher; attached alone (legacy)");
+			   adopted ? "attached alone by an earlier run (legacy)"
+				   : "libxdp did not use its dispatcher; attached alone (legacy)");
 	else
 		fmt_append(ifc->note, sizeof(ifc->note), "%s; attached alone (legacy)", why);
 }
@@ -662,13 +662,13 @@ static int attach(struct bwe_iface *ifc, int prog_fd)
 		}
 		log_info("%s: replacing program %s id %u (%s mode): %s", ifc->name, BWE_PROG_NAME,
 			 st.ours_id, bwe_xdp_mode_name(st.mode),
-			 mode_satisfies(ifc->want, st.mode) ? "another build or other maps" :
-							     "another mode is wanted");
+			 mode_satisfies(ifc->want, st.mode) ? "another build or other maps"
+							    : "another mode is wanted");
 		old_mode = st.mode;
 		err = detach_ours(ifc->ifindex);
 		if (err) {
-			fmt_to(ifc->note, sizeof(ifc->note), "cannot detach our earlier program: %s",
-			       strerror(-err));
+			fmt_to(ifc->note, sizeof(ifc->note),
+			       "cannot detach our earlier program: %s", strerror(-err));
 			iface_refresh(ifc, &st);
 			return err;
 		}
@@ -680,7 +680,8 @@ static int attach(struct bwe_iface *ifc, int prog_fd)
 		if (!strcmp(st.other, DISPATCHER_PROG))
 			fmt_to(ifc->note, sizeof(ifc->note),
 			       "a libxdp dispatcher (id %u) is attached but its programs cannot be "
-			       "read (no bpffs?); not touching it", st.other_id);
+			       "read (no bpffs?); not touching it",
+			       st.other_id);
 		else
 			fmt_to(ifc->note, sizeof(ifc->note),
 			       "another XDP program is attached: %s (id %u, %s mode); not replacing it",
@@ -690,25 +691,27 @@ static int attach(struct bwe_iface *ifc, int prog_fd)
 	n = modes_to_try(ifc->want, st.mode, modes);
 	if (!n) {
 		fmt_to(ifc->note, sizeof(ifc->note),
-		       "a libxdp dispatcher runs in %s mode; %s mode wanted", bwe_xdp_mode_name(st.mode),
-		       bwe_attach_mode_name(ifc->want));
+		       "a libxdp dispatcher runs in %s mode; %s mode wanted",
+		       bwe_xdp_mode_name(st.mode), bwe_attach_mode_name(ifc->want));
 		return -EEXIST;
 	}
 
 	twin = dispatcher_usable(why, sizeof(why));
 	for (i = 0; i < n; i++) {
-		err = attach_mode(ifc->ifindex, prog_fd, modes[i], twin, ifc->note, sizeof(ifc->note));
+		err = attach_mode(ifc->ifindex, prog_fd, modes[i], twin, ifc->note,
+				  sizeof(ifc->note));
 		if (!err)
 			break;
 		/* The kernel's own words when it gave some; the code is returned. */
 		fmt_append(ifc->note, sizeof(ifc->note), "%s: %s", bwe_xdp_mode_name(modes[i]),
 			   kernel_msg[0] ? kernel_msg : strerror(-err));
 		if (err == -EBUSY || err == -EEXIST)
-			break;	/* something took the interface meanwhile */
+			break; /* something took the interface meanwhile */
 	}
 	if (err && old_mode) {
 		/* Do not leave the interface bare: put ours back as it was. */
-		if (!attach_mode(ifc->ifindex, prog_fd, (enum xdp_attach_mode)old_mode, twin, ifc->note, sizeof(ifc->note)))
+		if (!attach_mode(ifc->ifindex, prog_fd, (enum xdp_attach_mode)old_mode, twin,
+				 ifc->note, sizeof(ifc->note)))
 			fmt_append(ifc->note, sizeof(ifc->note), "kept in %s mode",
 				   bwe_xdp_mode_name(old_mode));
 	}
@@ -742,7 +745,7 @@ int bwe_detach(struct bwe_iface *ifc)
 	ifc->note[0] = '\0';
 	err = iface_refresh(ifc, &st);
 	if (err == -ENODEV) {
-		err = 0;	/* gone, and our program with it */
+		err = 0; /* gone, and our program with it */
 		goto out;
 	}
 	if (err || !st.ours_id)

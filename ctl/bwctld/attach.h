@@ -38,17 +38,17 @@
 
 #include "config.h"
 
-#define BWE_PROG_NAME "bwe_xdp"		/* the enforcer's XDP function */
+#define BWE_PROG_NAME	   "bwe_xdp" /* the enforcer's XDP function */
 #define BWE_IFACE_NOTE_MAX 160
 
 struct bwe_iface {
 	char name[IFNAMSIZ];
-	int ifindex;		/* 0 when the interface does not exist */
+	int ifindex; /* 0 when the interface does not exist */
 	enum bwe_attach_mode want;
-	int mode;		/* attached: XDP_MODE_NATIVE / XDP_MODE_SKB, 0 not attached */
-	__u32 prog_id;		/* our program's id on it, 0 none */
-	bool multiprog;		/* through libxdp's dispatcher (false: legacy single program) */
-	char note[BWE_IFACE_NOTE_MAX];	/* why not attached, or why legacy */
+	int mode;	/* attached: XDP_MODE_NATIVE / XDP_MODE_SKB, 0 not attached */
+	__u32 prog_id;	/* our program's id on it, 0 none */
+	bool multiprog; /* through libxdp's dispatcher (false: legacy single program) */
+	char note[BWE_IFACE_NOTE_MAX]; /* why not attached, or why legacy */
 };
 
 /*

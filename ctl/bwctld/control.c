@@ -22,12 +22,12 @@
 #include "proto.h"
 #include "util.h"
 
-#define CTL_BACKLOG     16
-#define CTL_RECV_MS     2000	/* a client must send its request within this */
-#define CTL_ITEMS_MAX   OPS_ITEMS_MAX	/* hosts or CIDRs in one request */
-#define CTL_GROUPS_MAX  256
-#define TOP_DEFAULT     20
-#define TOP_MAX         100000
+#define CTL_BACKLOG    16
+#define CTL_RECV_MS    2000	     /* a client must send its request within this */
+#define CTL_ITEMS_MAX  OPS_ITEMS_MAX /* hosts or CIDRs in one request */
+#define CTL_GROUPS_MAX 256
+#define TOP_DEFAULT    20
+#define TOP_MAX	       100000
 
 struct control {
 	struct control_deps d;
@@ -163,7 +163,8 @@ static const char *arg_str(struct request *r, const char *key)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(r->req, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(r->req, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -176,7 +177,8 @@ static struct json_object *arg_reason(struct request *r, char *out)
 	size_t i;
 
 	out[0] = '\0';
-	if (!json_object_object_get_ex(r->req, "reason", &v) || json_object_is_type(v, json_type_null))
+	if (!json_object_object_get_ex(r->req, "reason", &v) ||
+	    json_object_is_type(v, json_type_null))
 		return NULL;
 	if (!json_object_is_type(v, json_type_string))
 		return bad("%s: reason must be a string", r->cmd);
@@ -223,15 +225,16 @@ static bool arg_bool(struct request *r, const char *key)
 }
 
 /* Parse the "hosts" or "cidrs" array, all or nothing. */
-static struct json_object *arg_prefixes(struct request *r, const char *key,
-					struct bwe_prefix **out, size_t *n)
+static struct json_object *arg_prefixes(struct request *r, const char *key, struct bwe_prefix **out,
+					size_t *n)
 {
 	struct json_object *arr;
 	size_t i, len;
 
 	*out = NULL;
 	*n = 0;
-	if (!json_object_object_get_ex(r->req, key, &arr) || !json_object_is_type(arr, json_type_array))
+	if (!json_object_object_get_ex(r->req, key, &arr) ||
+	    !json_object_is_type(arr, json_type_array))
 		return bad("%s: \"%s\" must be a list of addresses", r->cmd, key);
 	len = json_object_array_length(arr);
 	if (!len)
@@ -244,7 +247,8 @@ static struct json_object *arg_prefixes(struct request *r, const char *key,
 		return bwe_proto_err(BWE_ST_FAILED, "out of memory");
 	for (i = 0; i < len; i++) {
 		struct json_object *v = json_object_array_get_idx(arr, i);
-		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									 : NULL;
 		int err;
 
 		if (!s)
@@ -257,11 +261,14 @@ static struct json_object *arg_prefixes(struct request *r, const char *key,
 
 			snprintf(shown, sizeof(shown), "%s", s ? s : "(not a string)");
 			if (s && !bwe_prefix_parse(s, &(*out)[i], BWE_PFX_ZERO))
-				e = bad("%s: refusing %s: a /0 covers every address", r->cmd, shown);
+				e = bad("%s: refusing %s: a /0 covers every address", r->cmd,
+					shown);
 			else if (s && !bwe_prefix_parse(s, &(*out)[i], BWE_PFX_HOSTBITS))
-				e = bad("%s: \"%s\" has host bits set under its mask", r->cmd, shown);
+				e = bad("%s: \"%s\" has host bits set under its mask", r->cmd,
+					shown);
 			else
-				e = bad("%s: \"%s\" is not an IPv4/IPv6 address or CIDR", r->cmd, shown);
+				e = bad("%s: \"%s\" is not an IPv4/IPv6 address or CIDR", r->cmd,
+					shown);
 			free(*out);
 			*out = NULL;
 			return e;
@@ -328,10 +335,13 @@ out:
 
 static struct json_object *cmd_list(struct request *r)
 {
-	static const struct { const char *name; enum st_kind k; } kinds[] = {
+	static const struct {
+		const char *name;
+		enum st_kind k;
+	} kinds[] = {
 		{ "quarantine", ST_QUARANTINE }, { "throttle", ST_THROTTLE },
-		{ "blocks", ST_BLOCK }, { "block", ST_BLOCK },
-		{ "exempt", ST_EXEMPT }, { "allow", ST_ALLOW },
+		{ "blocks", ST_BLOCK },		 { "block", ST_BLOCK },
+		{ "exempt", ST_EXEMPT },	 { "allow", ST_ALLOW },
 	};
 	const char *kind = arg_str(r, "kind");
 	struct json_object *arr;
@@ -362,7 +372,8 @@ static struct json_object *cmd_top(struct request *r)
 		n = TOP_DEFAULT;
 	if (!sort)
 		sort = "tx";
-	if (strcmp(sort, "tx") && strcmp(sort, "rx") && strcmp(sort, "drops") && strcmp(sort, "rate"))
+	if (strcmp(sort, "tx") && strcmp(sort, "rx") && strcmp(sort, "drops") &&
+	    strcmp(sort, "rate"))
 		return bad("top: sort must be tx, rx, drops or rate");
 	return bwe_proto_ok(query_top(&r->c->d.q, (int)n, sort));
 }
@@ -421,7 +432,12 @@ static struct json_object *cmd_feeds_refresh(struct request *r)
 
 static struct json_object *dispatch(struct request *r)
 {
-	static const struct { const char *cmd; enum st_kind kind; const char *key; bool add; } edits[] = {
+	static const struct {
+		const char *cmd;
+		enum st_kind kind;
+		const char *key;
+		bool add;
+	} edits[] = {
 		{ "quarantine", ST_QUARANTINE, "hosts", true },
 		{ "release", ST_QUARANTINE, "hosts", false },
 		{ "throttle", ST_THROTTLE, "hosts", true },
@@ -444,7 +460,8 @@ static struct json_object *dispatch(struct request *r)
 	if (!strcmp(r->cmd, "stats")) {
 		struct json_object *s = query_stats(&r->c->d.q);
 
-		return s ? bwe_proto_ok(s) : bwe_proto_err(BWE_ST_FAILED, "stats: cannot read counters");
+		return s ? bwe_proto_ok(s)
+			 : bwe_proto_err(BWE_ST_FAILED, "stats: cannot read counters");
 	}
 	if (!strcmp(r->cmd, "list"))
 		return cmd_list(r);
@@ -511,12 +528,13 @@ void control_accept(struct control *c)
 	}
 	if (err) {
 		log_warnx("bad control request from %s: %s", text,
-			  err == -EMSGSIZE ? "oversized" : err == -EBADMSG ? "not a JSON object" :
-			  strerror(-err));
+			  err == -EMSGSIZE  ? "oversized"
+			  : err == -EBADMSG ? "not a JSON object"
+					    : strerror(-err));
 		if (err == -EMSGSIZE || err == -EBADMSG)
 			reply = bwe_proto_err(BWE_ST_BADINPUT, "%s",
-					      err == -EMSGSIZE ? "request too large" :
-					      "request is not a JSON object");
+					      err == -EMSGSIZE ? "request too large"
+							       : "request is not a JSON object");
 		goto send;
 	}
 	r.cmd = arg_str(&r, "cmd");

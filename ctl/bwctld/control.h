@@ -23,7 +23,7 @@ struct control;
 
 /* Listen on paths.socket (refused when another daemon listens there). */
 int control_open(struct control **out, const struct control_deps *deps);
-void control_close(struct control *c);		/* NULL-safe; removes the socket */
+void control_close(struct control *c); /* NULL-safe; removes the socket */
 int control_fd(const struct control *c);
 /* Serve one connection (the listening socket was readable). */
 void control_accept(struct control *c);

@@ -21,8 +21,8 @@
 #include "log.h"
 #include "util.h"
 
-#define DET_HITS_MAX    16	/* blocklist hits remembered per host */
-#define DET_HISTORY_MAX 32	/* actions remembered per host */
+#define DET_HITS_MAX	16 /* blocklist hits remembered per host */
+#define DET_HISTORY_MAX 32 /* actions remembered per host */
 
 struct det_hit {
 	time_t t;
@@ -52,10 +52,10 @@ struct det_memo {
 struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
-	struct bwe_signals sig;		/* last evaluation */
+	struct bwe_signals sig; /* last evaluation */
 	struct bwe_decision dec;
 	bool evaluated;
-	struct det_memo *m;		/* NULL until a hit or an action */
+	struct det_memo *m; /* NULL until a hit or an action */
 };
 
 static struct det_memo *memo(struct det_host *h)
@@ -75,14 +75,14 @@ struct detector {
 	struct evlog *log;
 	struct det_host **v;
 	size_t n;
-	struct bwe_amap idx;		/* addr -> index into v */
+	struct bwe_amap idx; /* addr -> index into v */
 	struct bwe_detect_global g;
 	struct timespec last_run;
 	time_t epoch_start;
 };
 
-static void on_change(void *ctx, const char *action, enum op_verb verb,
-		      const struct st_entry *e, const struct actor *who);
+static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
+		      const struct actor *who);
 static void on_hit(void *ctx, const struct ops_hit *hit);
 
 int detector_new(struct detector **out, const struct detector_deps *deps)
@@ -188,8 +188,8 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 }
 
 /* Every change to operator state: the host's history, and a rule's reset. */
-static void on_change(void *ctx, const char *action, enum op_verb verb,
-		      const struct st_entry *e, const struct actor *who)
+static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
+		      const struct actor *who)
 {
 	struct detector *dt = ctx;
 	struct det_host *h;
@@ -227,13 +227,15 @@ static struct json_object *evidence_json(const struct bwe_decision *dec)
 	for (i = 0; i < dec->n_evidence; i++) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "signal", json_object_new_string(
-			bwe_signal_name(dec->evidence[i].sig)));
+		json_object_object_add(o, "signal",
+				       json_object_new_string(
+					       bwe_signal_name(dec->evidence[i].sig)));
 		json_object_object_add(o, "value", json_object_new_double(dec->evidence[i].value));
 		json_object_object_add(o, "threshold",
 				       json_object_new_double(dec->evidence[i].threshold));
-		json_object_object_add(o, "unit", json_object_new_string(
-			bwe_signal_unit(dec->evidence[i].sig)));
+		json_object_object_add(o, "unit",
+				       json_object_new_string(
+					       bwe_signal_unit(dec->evidence[i].sig)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -275,7 +277,8 @@ static struct json_object *shapes_json(const struct bwe_signals *s, const struct
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
 
-		json_object_object_add(o, "shape", json_object_new_string(bwe_shape_name(m[i].shape)));
+		json_object_object_add(o, "shape",
+				       json_object_new_string(bwe_shape_name(m[i].shape)));
 		json_object_object_add(o, "score", json_object_new_int((int)m[i].score));
 		json_object_object_add(o, "of", json_object_new_int((int)m[i].of));
 		for (k = 0; k < m[i].n_reasons; k++)
@@ -303,7 +306,8 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 	json_object_object_add(a, "bwenforce.wanted",
 			       json_object_new_string(bwe_response_name(dec->wanted)));
 	json_object_object_add(a, "bwenforce.guards", guards_json(dec->guards));
-	json_object_object_add(a, "bwenforce.escalation_level", json_object_new_int((int)dec->level));
+	json_object_object_add(a, "bwenforce.escalation_level",
+			       json_object_new_int((int)dec->level));
 	json_object_object_add(a, "bwenforce.ttl_s", json_object_new_uint64(dec->ttl_s));
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
@@ -447,8 +451,9 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	json_object_object_add(o, "host", json_object_new_string(buf));
 	fmt_time(time(NULL), t, sizeof(t));
 	json_object_object_add(o, "generated", json_object_new_string(t));
-	json_object_object_add(o, "internal", json_object_new_boolean(
-		!!(enf_classes(dt->enf, a) & BWE_NC_INTERNAL)));
+	json_object_object_add(o, "internal",
+			       json_object_new_boolean(
+				       !!(enf_classes(dt->enf, a) & BWE_NC_INTERNAL)));
 
 	/* traffic now */
 	x = json_object_new_object();
@@ -457,7 +462,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(x, "rx_bytes", json_object_new_uint64(s->st.rx_bytes));
 		json_object_object_add(x, "tx_bps", json_object_new_uint64((__u64)s->tx_bps));
 		json_object_object_add(x, "rx_bps", json_object_new_uint64((__u64)s->rx_bps));
-		json_object_object_add(x, "nonstd_tx_bytes", json_object_new_uint64(s->st.nonstd_tx_bytes));
+		json_object_object_add(x, "nonstd_tx_bytes",
+				       json_object_new_uint64(s->st.nonstd_tx_bytes));
 		json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s->st.bl_hits));
 	}
 	json_object_object_add(o, "traffic", x);
@@ -467,16 +473,22 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	if (sig && h) {
 		double base = wi >= 0 ? h->h.base_tx[wi].mean : 0;
 
-		q1 = sig->sig[BWE_SIG_SPIKE].fired || (sig->trusted && wi >= 0 && sig->z_tx[wi] >= pol->spike.z);
+		q1 = sig->sig[BWE_SIG_SPIKE].fired ||
+		     (sig->trusted && wi >= 0 && sig->z_tx[wi] >= pol->spike.z);
 		json_object_object_add(x, "tx_bps", json_object_new_double(sig->tx_bps));
 		json_object_object_add(x, "baseline_bps", json_object_new_double(base));
 		json_object_object_add(x, "z", json_object_new_double(wi >= 0 ? sig->z_tx[wi] : 0));
 		json_object_object_add(x, "z_threshold", json_object_new_double(pol->spike.z));
-		json_object_object_add(x, "baseline_trusted", json_object_new_boolean(sig->trusted));
-		snprintf(detail, sizeof(detail), "upload %.0f B/s against a baseline of %.0f B/s "
-			 "(z %.1f, threshold %.1f%s)", sig->tx_bps, base, wi >= 0 ? sig->z_tx[wi] : 0,
-			 pol->spike.z, sig->trusted ? "" : "; baseline still learning");
-		json_object_object_add(x, "answer", json_object_new_string(sig->trusted || q1 ? yes_no(q1) : "unknown"));
+		json_object_object_add(x, "baseline_trusted",
+				       json_object_new_boolean(sig->trusted));
+		snprintf(detail, sizeof(detail),
+			 "upload %.0f B/s against a baseline of %.0f B/s "
+			 "(z %.1f, threshold %.1f%s)",
+			 sig->tx_bps, base, wi >= 0 ? sig->z_tx[wi] : 0, pol->spike.z,
+			 sig->trusted ? "" : "; baseline still learning");
+		json_object_object_add(x, "answer",
+				       json_object_new_string(sig->trusted || q1 ? yes_no(q1)
+										 : "unknown"));
 	} else {
 		snprintf(detail, sizeof(detail), "no traffic history for this host yet");
 		json_object_object_add(x, "answer", json_object_new_string("unknown"));
@@ -488,7 +500,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	x = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; h && h->m && i < h->m->nhits; i++) {
-		const struct det_hit *ht = &h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+		const struct det_hit *ht =
+			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
 		struct json_object *hj = json_object_new_object();
 		char p[BWE_ADDR_STRLEN];
 
@@ -497,11 +510,14 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(hj, "time", json_object_new_string(t));
 		json_object_object_add(hj, "peer", json_object_new_string(p));
 		json_object_object_add(hj, "feed", json_object_new_string(ht->feed));
-		json_object_object_add(hj, "action", json_object_new_string(
-			(ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
-		json_object_object_add(hj, "entry", ht->entry[0] ? json_object_new_string(ht->entry) : NULL);
-		json_object_object_add(hj, "indicator", ht->indicator[0] ?
-				       json_object_new_string(ht->indicator) : NULL);
+		json_object_object_add(hj, "action",
+				       json_object_new_string(
+					       (ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
+		json_object_object_add(hj, "entry",
+				       ht->entry[0] ? json_object_new_string(ht->entry) : NULL);
+		json_object_object_add(hj, "indicator",
+				       ht->indicator[0] ? json_object_new_string(ht->indicator)
+							: NULL);
 		json_object_array_add(arr, hj);
 	}
 	q2 = (s && s->st.bl_hits) || (h && h->m && h->m->nhits);
@@ -518,8 +534,10 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 			q3 |= shapes[i].score * 2 > shapes[i].of;
 		json_object_object_add(x, "fanout_peers", json_object_new_double(sig->peers));
 		json_object_object_add(x, "fanout_ports", json_object_new_double(sig->ports));
-		json_object_object_add(x, "nonstd_port_share", json_object_new_double(sig->nonstd_share));
-		json_object_object_add(x, "upload_ratio", json_object_new_double(sig->upload_ratio));
+		json_object_object_add(x, "nonstd_port_share",
+				       json_object_new_double(sig->nonstd_share));
+		json_object_object_add(x, "upload_ratio",
+				       json_object_new_double(sig->upload_ratio));
 		json_object_object_add(x, "shapes", shapes_json(sig, pol));
 		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
 	} else {
@@ -530,10 +548,12 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	/* 4: unauthorized processes: the network cannot tell */
 	x = json_object_new_object();
 	json_object_object_add(x, "answer", json_object_new_string("needs endpoint data"));
-	json_object_object_add(x, "detail", json_object_new_string(
-		"bwenforce sees the network only: check the host's processes and services "
-		"(proxyware such as IPRoyal Pawns, Peer2Profit, traffmonetizer; unknown services "
-		"listening) with the EDR, which a quarantined host can still reach"));
+	json_object_object_add(
+		x, "detail",
+		json_object_new_string(
+			"bwenforce sees the network only: check the host's processes and services "
+			"(proxyware such as IPRoyal Pawns, Peer2Profit, traffmonetizer; unknown services "
+			"listening) with the EDR, which a quarantined host can still reach"));
 	json_object_object_add(q, "4_unauthorized_processes", x);
 	json_object_object_add(o, "questions", q);
 
@@ -544,8 +564,9 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	json_object_object_add(o, "containment", x);
 	arr = json_object_new_array();
 	for (i = 0; h && h->m && i < h->m->nhist; i++) {
-		const struct det_action *ac = &h->m->hist[(h->m->hist_head + DET_HISTORY_MAX -
-							   h->m->nhist + i) % DET_HISTORY_MAX];
+		const struct det_action *ac =
+			&h->m->hist[(h->m->hist_head + DET_HISTORY_MAX - h->m->nhist + i) %
+				    DET_HISTORY_MAX];
 		struct json_object *aj = json_object_new_object();
 
 		fmt_time(ac->t, t, sizeof(t));
@@ -562,13 +583,17 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	/* the runbook: corroborating evidence escalates to Tier 2 */
 	yes = q1 + q2 + q3;
 	x = json_object_new_object();
-	json_object_object_add(x, "escalate", json_object_new_boolean(yes >= 2 || (qe && qe->actor.kind == ACTOR_RULE)));
-	snprintf(detail, sizeof(detail), "%d of the 3 network questions answered yes (%s%s%s%s%s); %s",
-		 yes, q1 ? "traffic spike" : "", q1 && (q2 || q3) ? ", " : "",
-		 q2 ? "blocklist contacts" : "", q2 && q3 ? ", " : "", q3 ? "botnet/proxyjacking shape" : "",
-		 yes >= 2 ? "corroborated: escalate to Tier 2 and check the endpoint (question 4)" :
-		 yes == 1 ? "one signal alone: keep watching, contain only if it persists" :
-			    "no network evidence against this host");
+	json_object_object_add(x, "escalate",
+			       json_object_new_boolean(yes >= 2 ||
+						       (qe && qe->actor.kind == ACTOR_RULE)));
+	snprintf(detail, sizeof(detail),
+		 "%d of the 3 network questions answered yes (%s%s%s%s%s); %s", yes,
+		 q1 ? "traffic spike" : "", q1 && (q2 || q3) ? ", " : "",
+		 q2 ? "blocklist contacts" : "", q2 && q3 ? ", " : "",
+		 q3 ? "botnet/proxyjacking shape" : "",
+		 yes >= 2   ? "corroborated: escalate to Tier 2 and check the endpoint (question 4)"
+		 : yes == 1 ? "one signal alone: keep watching, contain only if it persists"
+			    : "no network evidence against this host");
 	json_object_object_add(x, "tier", json_object_new_string(yes >= 2 ? "Tier 2" : "Tier 1"));
 	json_object_object_add(x, "why", json_object_new_string(detail));
 	json_object_object_add(o, "recommendation", x);

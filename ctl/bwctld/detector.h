@@ -20,18 +20,18 @@
 
 struct detector_deps {
 	const struct bwe_cfgfile *cfg;
-	struct bwe_dp *dp;		/* the fan-out epoch in bwe_config */
-	const struct hosts *hosts;	/* the sample it evaluates */
-	const struct st_store *st;	/* containment, for the report */
-	const struct enforcer *enf;	/* class of an address */
-	struct ops *ops;		/* where its actions go; it observes ops too */
-	struct evlog *log;		/* detection-alert events */
+	struct bwe_dp *dp;	    /* the fan-out epoch in bwe_config */
+	const struct hosts *hosts;  /* the sample it evaluates */
+	const struct st_store *st;  /* containment, for the report */
+	const struct enforcer *enf; /* class of an address */
+	struct ops *ops;	    /* where its actions go; it observes ops too */
+	struct evlog *log;	    /* detection-alert events */
 };
 
 struct detector;
 
 int detector_new(struct detector **out, const struct detector_deps *deps);
-void detector_free(struct detector *dt);	/* NULL-safe */
+void detector_free(struct detector *dt); /* NULL-safe */
 void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg);
 /* Every tick: evaluates when a policy interval has passed since the last run. */
 void detector_tick(struct detector *dt);

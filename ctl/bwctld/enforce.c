@@ -18,7 +18,7 @@ struct enforcer {
 	const struct st_store *st;
 	const struct fstore *fs;
 	struct bwe_bl bl;
-	struct bwe_ncset nc;		/* the closed set now in bwe_netclass */
+	struct bwe_ncset nc; /* the closed set now in bwe_netclass */
 };
 
 int enf_new(struct enforcer **out, struct bwe_dp *dp, const struct bwe_cfgfile *cfg,
@@ -207,7 +207,7 @@ int enf_entry(struct enforcer *enf, const struct st_entry *e, bool present)
 		err = throttle_hosts(enf, e, present);
 		break;
 	default:
-		break;		/* carried by the network classes */
+		break; /* carried by the network classes */
 	}
 	if (err) {
 		char buf[BWE_PREFIX_STRLEN];

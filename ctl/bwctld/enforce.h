@@ -20,13 +20,13 @@
 #include "feedstore.h"
 #include "store.h"
 
-#define ENF_THROTTLE_HOST_BITS 12	/* a throttle prefix spans at most 2^12 hosts */
+#define ENF_THROTTLE_HOST_BITS 12 /* a throttle prefix spans at most 2^12 hosts */
 
 struct enforcer;
 
 int enf_new(struct enforcer **out, struct bwe_dp *dp, const struct bwe_cfgfile *cfg,
 	    const struct st_store *st, const struct fstore *fs);
-void enf_free(struct enforcer *enf);			/* NULL-safe */
+void enf_free(struct enforcer *enf); /* NULL-safe */
 /* After a reload: the configuration the next derivations use. */
 void enf_set_config(struct enforcer *enf, const struct bwe_cfgfile *cfg);
 

@@ -13,11 +13,11 @@
 #include "log.h"
 #include "util.h"
 
-#define ECS_VERSION     "8.11.0"
-#define TECHNIQUE_ID    "T1496.002"
-#define TECHNIQUE_NAME  "Resource Hijacking: Bandwidth Hijacking"
-#define TECHNIQUE_REF   "https://attack.mitre.org/techniques/T1496/002/"
-#define EV_KEY_MAX      64	/* bytes of one path component */
+#define ECS_VERSION    "8.11.0"
+#define TECHNIQUE_ID   "T1496.002"
+#define TECHNIQUE_NAME "Resource Hijacking: Bandwidth Hijacking"
+#define TECHNIQUE_REF  "https://attack.mitre.org/techniques/T1496/002/"
+#define EV_KEY_MAX     64 /* bytes of one path component */
 
 struct evlog {
 	int fd;
@@ -139,7 +139,7 @@ void evlog_close(struct evlog *log)
 void evlog_emit(struct evlog *log, struct json_object *ev)
 {
 	const char *s = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(s);
 
 	if (log && log->fd >= 0) {

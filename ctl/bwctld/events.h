@@ -16,7 +16,7 @@ struct evlog;
 
 /* Open (create, append) the event log at path; its directory is created. */
 int evlog_open(struct evlog **out, const char *path);
-void evlog_close(struct evlog *log);		/* NULL-safe */
+void evlog_close(struct evlog *log); /* NULL-safe */
 /* One line to the log and syslog; takes ownership of ev. log may be NULL. */
 void evlog_emit(struct evlog *log, struct json_object *ev);
 
@@ -24,7 +24,7 @@ void evlog_emit(struct evlog *log, struct json_object *ev);
 struct json_object *ev_new(const char *action, const char *kind);
 /* Set a dotted ECS path ("source.ip") in nested objects; takes val. */
 void ev_set(struct json_object *o, const char *path, struct json_object *val);
-void ev_str(struct json_object *o, const char *path, const char *s);	/* NULL: nothing */
+void ev_str(struct json_object *o, const char *path, const char *s); /* NULL: nothing */
 void ev_addr(struct json_object *o, const char *path, const struct bwe_addr *a);
 /* Every key of extra is a dotted path set in o (extra is not consumed). */
 void ev_merge(struct json_object *o, struct json_object *extra);

@@ -33,24 +33,24 @@
 #include "log.h"
 #include "util.h"
 
-#define FEED_REJECT_EVENTS_MAX 50	/* refused lines reported per load */
-#define FEED_BACKOFF_MIN_S     30	/* first retry after a failure */
-#define FEED_DNS_TTL_MIN_S     10	/* re-resolve domains at most this often */
+#define FEED_REJECT_EVENTS_MAX 50 /* refused lines reported per load */
+#define FEED_BACKOFF_MIN_S     30 /* first retry after a failure */
+#define FEED_DNS_TTL_MIN_S     10 /* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
-#define FEED_ERR_MAX           256
+#define FEED_ERR_MAX	       256
 
 struct feed_domain {
 	char *name;
 	__u32 line;
-	time_t expires;		/* re-resolve after */
+	time_t expires; /* re-resolve after */
 	struct bwe_addr *addrs;
 	size_t naddrs;
 };
 
 struct feed {
-	struct bwe_cfg_feed *cfg;	/* into the daemon's current configuration */
+	struct bwe_cfg_feed *cfg; /* into the daemon's current configuration */
 	__u8 id;
-	enum bwe_feed_format fmt;	/* configured or detected; entries live in the fstore */
+	enum bwe_feed_format fmt; /* configured or detected; entries live in the fstore */
 	struct feed_domain *doms;
 	size_t ndoms;
 	size_t v4, v6, rejected, skipped;
@@ -59,17 +59,17 @@ struct feed {
 	int failures;
 	bool stale_reported, busy, dns_busy, again, is_url;
 	char etag[BWE_WIRE_ETAG_MAX], last_modified[BWE_WIRE_LASTMOD_MAX];
-	int wd;				/* inotify watch of the source's directory */
-	__u32 gen;			/* tells a feed from an earlier one of the same id */
+	int wd;	   /* inotify watch of the source's directory */
+	__u32 gen; /* tells a feed from an earlier one of the same id */
 };
 
 /* What the parent remembers of a job it gave the feed worker. */
 struct job {
-	__u8 feed_id;			/* the feed (ids survive a reload; indexes do not) */
-	__u32 gen;			/* and which incarnation of that id */
-	bool from_disk;			/* the saved last good version */
-	bool initial;			/* counted in feeds.initial_pending */
-	char *body;			/* PARSE: what was read, saved as last good */
+	__u8 feed_id;	/* the feed (ids survive a reload; indexes do not) */
+	__u32 gen;	/* and which incarnation of that id */
+	bool from_disk; /* the saved last good version */
+	bool initial;	/* counted in feeds.initial_pending */
+	char *body;	/* PARSE: what was read, saved as last good */
 	size_t len;
 };
 
@@ -82,8 +82,8 @@ struct feeds {
 	struct feed *v;
 	size_t n;
 	int ino_fd;
-	struct bwe_fwc *fwc;		/* the sandboxed feed worker */
-	size_t initial_pending;		/* start-up jobs before the blocklist sweep */
+	struct bwe_fwc *fwc;	/* the sandboxed feed worker */
+	size_t initial_pending; /* start-up jobs before the blocklist sweep */
 	__u32 next_gen;
 	bool swept;
 };
@@ -151,15 +151,16 @@ static void report_overlaps(struct feeds *fs, struct feed *f)
 					continue;
 				bwe_prefix_fmt(e, a, sizeof(a));
 				bwe_prefix_fmt(prot, b, sizeof(b));
-				snprintf(msg, sizeof(msg), "entry %s (line %u) overlaps %s %s: "
-					 "those addresses stay reachable", a, v->v[i].line,
-					 names[l], b);
+				snprintf(msg, sizeof(msg),
+					 "entry %s (line %u) overlaps %s %s: "
+					 "those addresses stay reachable",
+					 a, v->v[i].line, names[l], b);
 				log_info("feed %s: %s", f->cfg->name, msg);
 				if (reported++ >= FEED_REJECT_EVENTS_MAX)
 					continue;
 				ev = feed_event(f, "feed-overlap", "event");
-				json_object_object_add(json_object_object_get(ev, "event"), "reason",
-						       json_object_new_string(msg));
+				json_object_object_add(json_object_object_get(ev, "event"),
+						       "reason", json_object_new_string(msg));
 				evlog_emit(fs->log, ev);
 			}
 		}
@@ -194,8 +195,8 @@ static time_t next_expiry_of(const struct fs_vec *v)
  * Replace a feed's entries with nv (sorted, unique): additions first, one
  * flush, then removals, another flush. Returns 0 or -errno; fills counts.
  */
-static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
-		      size_t *added, size_t *removed)
+static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv, size_t *added,
+		      size_t *removed)
 {
 	const struct fs_vec *cur = ents_of(fs, f);
 	struct fs_vec old;
@@ -211,7 +212,9 @@ static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
 
 	/* Carry first_seen over; collect the removed prefixes. */
 	while (i < cur->n || j < nv->n) {
-		int c = i == cur->n ? 1 : j == nv->n ? -1 : fs_pfx_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
+		int c = i == cur->n  ? 1
+			: j == nv->n ? -1
+				     : fs_pfx_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
 
 		if (c == 0) {
 			nv->v[j].first_seen = cur->v[i].first_seen;
@@ -233,7 +236,7 @@ static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
 		}
 	}
 	old = *nv;
-	fstore_swap(fs->store, f->id, &old);	/* the store holds nv, old the previous */
+	fstore_swap(fs->store, f->id, &old); /* the store holds nv, old the previous */
 	memset(nv, 0, sizeof(*nv));
 	cur = ents_of(fs, f);
 
@@ -351,7 +354,8 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 	int err = 0;
 
 	for (i = 0; i < res->n_inds && !err; i++) {
-		struct fs_ent e = { .pfx = res->inds[i].pfx, .line = res->inds[i].line,
+		struct fs_ent e = { .pfx = res->inds[i].pfx,
+				    .line = res->inds[i].line,
 				    .valid_until = (__u32)res->inds[i].valid_until };
 
 		e.ind = fs_vec_str(&c->v, res->inds[i].id);
@@ -395,14 +399,18 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 
 	err = take_result(&c, res);
 	if (err) {
-		feed_error(fs, f, "cannot take the parsed version: %s; keeping the last good "
-			   "version", strerror(-err));
+		feed_error(fs, f,
+			   "cannot take the parsed version: %s; keeping the last good "
+			   "version",
+			   strerror(-err));
 		goto fail;
 	}
 	total = st->accepted + st->rejected;
 	if (total && (double)st->rejected / (double)total > f->cfg->max_reject) {
-		feed_error(fs, f, "%zu of %zu lines refused (more than %.0f%%); keeping the last "
-			   "good version", st->rejected, total, f->cfg->max_reject * 100);
+		feed_error(fs, f,
+			   "%zu of %zu lines refused (more than %.0f%%); keeping the last "
+			   "good version",
+			   st->rejected, total, f->cfg->max_reject * 100);
 		err = -EBADMSG;
 		goto fail;
 	}
@@ -411,16 +419,19 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		goto fail;
 	fs_vec_sort_unique(&c.v);
 	if (!from_disk && !f->cfg->may_be_empty && c.v.n + c.ndoms == 0) {
-		feed_error(fs, f, "the new version is empty; keeping the last good version "
-			   "(%zu entries; set may_be_empty if the feed can be empty)", ents_of(fs, f)->n);
+		feed_error(fs, f,
+			   "the new version is empty; keeping the last good version "
+			   "(%zu entries; set may_be_empty if the feed can be empty)",
+			   ents_of(fs, f)->n);
 		err = -ENODATA;
 		goto fail;
 	}
 	if (!from_disk && !f->cfg->may_be_empty && ents_of(fs, f)->n &&
 	    (double)(c.v.n + c.ndoms) < (1.0 - f->cfg->max_shrink) * (double)ents_of(fs, f)->n) {
-		feed_error(fs, f, "the new version shrank from %zu to %zu entries (more than "
-			   "max_shrink %.0f%%); keeping the last good version", ents_of(fs, f)->n,
-			   c.v.n + c.ndoms, f->cfg->max_shrink * 100);
+		feed_error(fs, f,
+			   "the new version shrank from %zu to %zu entries (more than "
+			   "max_shrink %.0f%%); keeping the last good version",
+			   ents_of(fs, f)->n, c.v.n + c.ndoms, f->cfg->max_shrink * 100);
 		err = -ERANGE;
 		goto fail;
 	}
@@ -504,8 +515,10 @@ static int submit(struct feeds *fs, struct feed *f, const struct bwe_job_req *re
 	int err = bwe_fwc_submit(fs->fwc, req, j, NULL);
 
 	if (err) {
-		feed_error(fs, f, "cannot hand the job to the feed worker: %s; keeping the last "
-			   "good version", strerror(-err));
+		feed_error(fs, f,
+			   "cannot hand the job to the feed worker: %s; keeping the last "
+			   "good version",
+			   strerror(-err));
 		if (j->initial)
 			fs->initial_pending--;
 		job_free(j);
@@ -555,7 +568,7 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 	int err;
 
 	if (f->busy) {
-		f->again = true;	/* after the version being parsed */
+		f->again = true; /* after the version being parsed */
 		return;
 	}
 	f->last_attempt = time(NULL);
@@ -563,15 +576,18 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 	if (f->is_url) {
 		struct job *j = calloc(1, sizeof(*j));
 		struct bwe_job_req req = {
-			.kind = BWE_JOB_FETCH, .url = f->cfg->source, .etag = f->etag,
-			.last_modified = f->last_modified, .max_bytes = f->cfg->max_bytes,
+			.kind = BWE_JOB_FETCH,
+			.url = f->cfg->source,
+			.etag = f->etag,
+			.last_modified = f->last_modified,
+			.max_bytes = f->cfg->max_bytes,
 			.timeout_s = (__u32)f->cfg->timeout_s,
 		};
 
 		if (!j)
 			return;
 		j->feed_id = f->id;
-	j->gen = f->gen;
+		j->gen = f->gen;
 		j->initial = initial;
 		if (initial)
 			fs->initial_pending++;
@@ -648,8 +664,9 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 					break;
 				memcpy(v, a->addrs, a->n_addrs * sizeof(*v));
 			}
-			ttl = ttl < FEED_DNS_TTL_MIN_S ? FEED_DNS_TTL_MIN_S :
-			      ttl > FEED_DNS_TTL_MAX_S ? FEED_DNS_TTL_MAX_S : ttl;
+			ttl = ttl < FEED_DNS_TTL_MIN_S	 ? FEED_DNS_TTL_MIN_S
+			      : ttl > FEED_DNS_TTL_MAX_S ? FEED_DNS_TTL_MAX_S
+							 : ttl;
 			free(f->doms[i].addrs);
 			f->doms[i].addrs = v;
 			f->doms[i].naddrs = a->n_addrs;
@@ -691,7 +708,8 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	if (feed_apply(fs, f, &nv, &added, &removed))
 		feed_error(fs, f, "cannot write resolved addresses");
 	else if (added || removed)
-		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, added, removed);
+		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, added,
+			 removed);
 	fs_vec_free(&nv);
 }
 
@@ -725,11 +743,12 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 	if (j->initial && fs->initial_pending)
 		fs->initial_pending--;
 	if (!f)
-		goto out;		/* removed by a reload meanwhile */
+		goto out; /* removed by a reload meanwhile */
 	if (res->kind == BWE_JOB_RESOLVE) {
 		f->dns_busy = false;
 		if (res->status)
-			log_warnx("feed %s: cannot resolve its domains: %s", f->cfg->name, res->error);
+			log_warnx("feed %s: cannot resolve its domains: %s", f->cfg->name,
+				  res->error);
 		else
 			dns_done(fs, f, res);
 		goto out;
@@ -740,11 +759,14 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 		feed_error(fs, f, "%s; keeping the last good version", res->error);
 		f->failures++;
 	} else if (res->status == -EBADMSG) {
-		feed_error(fs, f, "the new version is not a feed (HTML page or unparseable); "
-			   "keeping the last good version (%zu entries)", ents_of(fs, f)->n);
+		feed_error(fs, f,
+			   "the new version is not a feed (HTML page or unparseable); "
+			   "keeping the last good version (%zu entries)",
+			   ents_of(fs, f)->n);
 		f->failures++;
 	} else if (res->status == -EINVAL) {
-		feed_error(fs, f, "cannot parse (format not recognised); keeping the last good "
+		feed_error(fs, f,
+			   "cannot parse (format not recognised); keeping the last good "
 			   "version");
 		f->failures++;
 	} else if (res->status) {
@@ -803,8 +825,8 @@ struct json_object *feeds_worker_json(const struct feeds *fs)
 	json_object_object_add(o, "busy", json_object_new_boolean(st.busy));
 	json_object_object_add(o, "jobs_ok", json_object_new_uint64(st.jobs_ok));
 	json_object_object_add(o, "jobs_failed", json_object_new_uint64(st.jobs_failed));
-	json_object_object_add(o, "last_error", st.last_error[0] ?
-			       json_object_new_string(st.last_error) : NULL);
+	json_object_object_add(o, "last_error",
+			       st.last_error[0] ? json_object_new_string(st.last_error) : NULL);
 	return o;
 }
 
@@ -845,7 +867,8 @@ void feeds_on_inotify(struct feeds *fs)
 				const char *base = strrchr(f->cfg->source, '/');
 
 				if (f->wd == ev->wd && base && !strcmp(base + 1, ev->name)) {
-					log_debug("feed %s: %s changed", f->cfg->name, f->cfg->source);
+					log_debug("feed %s: %s changed", f->cfg->name,
+						  f->cfg->source);
 					feed_refresh_now(fs, i);
 				}
 			}
@@ -871,7 +894,9 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 {
 	char *const argv[] = { "bwctld", FEEDS_WORKER_ARG, NULL };
 	struct bwe_fwc_conf conf = {
-		.sandbox = { .name = "feed worker", .path = "/proc/self/exe", .argv = argv,
+		.sandbox = { .name = "feed worker",
+			     .path = "/proc/self/exe",
+			     .argv = argv,
 			     .user = deps->cfg->sandbox_user },
 		.done = job_done,
 	};
@@ -929,7 +954,7 @@ void feeds_free(struct feeds *fs)
 
 	if (!fs)
 		return;
-	bwe_fwc_free(fs->fwc);	/* kills the worker; jobs in flight end unreported */
+	bwe_fwc_free(fs->fwc); /* kills the worker; jobs in flight end unreported */
 	for (i = 0; i < fs->n; i++)
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
 	free(fs->v);
@@ -947,8 +972,6 @@ int feeds_fd_inotify(const struct feeds *fs)
 {
 	return fs->ino_fd;
 }
-
-
 
 /* Expire indicators past their valid_until, schedule refreshes, note stale feeds. */
 void feeds_tick(struct feeds *fs, time_t now)
@@ -972,11 +995,14 @@ void feeds_tick(struct feeds *fs, time_t now)
 				fs_vec_push(&nv, &e);
 			}
 			if (!feed_apply(fs, f, &nv, &a, &r)) {
-				struct json_object *ev = feed_event(f, "indicator-expired", "event");
+				struct json_object *ev =
+					feed_event(f, "indicator-expired", "event");
 
-				json_object_object_add(json_object_object_get(json_object_object_get(
-							       ev, "bwenforce"), "feed"),
-						       "expired", json_object_new_uint64(n0 - ents_of(fs, f)->n));
+				json_object_object_add(
+					json_object_object_get(json_object_object_get(ev,
+										      "bwenforce"),
+							       "feed"),
+					"expired", json_object_new_uint64(n0 - ents_of(fs, f)->n));
 				evlog_emit(fs->log, ev);
 			}
 			fs_vec_free(&nv);
@@ -1025,15 +1051,20 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 		struct json_object *o = json_object_new_object();
-		const char *state = f->stale_reported ? "stale" : f->last_error[0] ? "error" :
-				    !f->last_success ? "never" : "ok";
+		const char *state = f->stale_reported  ? "stale"
+				    : f->last_error[0] ? "error"
+				    : !f->last_success ? "never"
+						       : "ok";
 
 		json_object_object_add(o, "name", json_object_new_string(f->cfg->name));
 		json_object_object_add(o, "id", json_object_new_int(f->id));
 		json_object_object_add(o, "source", json_object_new_string(f->cfg->source));
-		json_object_object_add(o, "format", json_object_new_string(bwe_feed_format_name(f->fmt)));
-		json_object_object_add(o, "action", json_object_new_string(
-			f->cfg->action == BWE_ACT_MONITOR ? "monitor" : "drop"));
+		json_object_object_add(o, "format",
+				       json_object_new_string(bwe_feed_format_name(f->fmt)));
+		json_object_object_add(o, "action",
+				       json_object_new_string(f->cfg->action == BWE_ACT_MONITOR
+								      ? "monitor"
+								      : "drop"));
 		json_object_object_add(o, "state", json_object_new_string(state));
 		json_object_object_add(o, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 		json_object_object_add(o, "entries_v4", json_object_new_uint64(f->v4));
@@ -1042,10 +1073,12 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 		json_object_object_add(o, "rejected", json_object_new_uint64(f->rejected));
 		json_add_time(o, "last_success", f->last_success);
 		json_add_time(o, "last_attempt", f->last_attempt);
-		json_object_object_add(o, "last_error", f->last_error[0] ?
-				       json_object_new_string(f->last_error) : NULL);
+		json_object_object_add(o, "last_error",
+				       f->last_error[0] ? json_object_new_string(f->last_error)
+							: NULL);
 		json_add_time(o, "next_refresh", f->next_refresh > now ? f->next_refresh : now);
-		json_object_object_add(o, "hits", json_object_new_uint64(fstore_hits(fs->store, f->id)));
+		json_object_object_add(o, "hits",
+				       json_object_new_uint64(fstore_hits(fs->store, f->id)));
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -18,8 +18,8 @@
 
 struct feeds_deps {
 	const struct bwe_cfgfile *cfg;
-	struct fstore *store;		/* where each feed's entries live */
-	struct enforcer *enf;		/* the blocklist */
+	struct fstore *store; /* where each feed's entries live */
+	struct enforcer *enf; /* the blocklist */
 	struct evlog *log;
 };
 
@@ -31,12 +31,12 @@ struct feeds;
 /* Load the saved last good versions, then read or schedule every source.
  * On error *out may be set and must be freed with feeds_free(). */
 int feeds_new(struct feeds **out, const struct feeds_deps *deps);
-void feeds_free(struct feeds *fs);		/* NULL-safe */
+void feeds_free(struct feeds *fs); /* NULL-safe */
 /* After SIGHUP: take the new configuration (feeds_set_config first). */
 void feeds_set_config(struct feeds *fs, const struct bwe_cfgfile *cfg);
 void feeds_reload(struct feeds *fs);
 /* Descriptors for epoll, and what to call when they are readable. */
-int feeds_fd_inotify(const struct feeds *fs);	/* -1: none */
+int feeds_fd_inotify(const struct feeds *fs); /* -1: none */
 void feeds_on_inotify(struct feeds *fs);
 /*
  * The feed worker's socket changes when the worker is restarted: call

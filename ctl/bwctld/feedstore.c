@@ -8,8 +8,8 @@
 #include "bwe_abi.h"
 #include "feedstore.h"
 
-#define VEC_MIN_CAP 1024	/* entries */
-#define STR_MIN_CAP 4096	/* bytes */
+#define VEC_MIN_CAP 1024 /* entries */
+#define STR_MIN_CAP 4096 /* bytes */
 
 struct fs_feed {
 	char *name, *source;
@@ -19,7 +19,7 @@ struct fs_feed {
 };
 
 struct fstore {
-	struct fs_feed *f[BWE_FEED_MAX + 1];	/* by feed id */
+	struct fs_feed *f[BWE_FEED_MAX + 1]; /* by feed id */
 };
 
 /* ---- vectors ---------------------------------------------------------- */

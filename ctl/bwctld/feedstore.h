@@ -20,21 +20,21 @@
 
 #include "addr.h"
 
-#define FS_NO_IND UINT32_MAX	/* an entry without an indicator id / domain */
+#define FS_NO_IND    UINT32_MAX /* an entry without an indicator id / domain */
 #define FS_MATCH_MAX 64		/* matches fstore_match() reports at most */
 
 struct fs_ent {
-	struct bwe_prefix pfx;	/* host bits clear */
-	__u32 line;		/* source line, 0 unknown */
-	__u32 ind;		/* offset of the indicator id or domain in str, FS_NO_IND */
-	__u32 first_seen;	/* unix seconds this feed first listed it */
-	__u32 valid_until;	/* unix seconds, 0 = none */
+	struct bwe_prefix pfx; /* host bits clear */
+	__u32 line;	       /* source line, 0 unknown */
+	__u32 ind;	       /* offset of the indicator id or domain in str, FS_NO_IND */
+	__u32 first_seen;      /* unix seconds this feed first listed it */
+	__u32 valid_until;     /* unix seconds, 0 = none */
 };
 
 struct fs_vec {
 	struct fs_ent *v;
 	size_t n, cap;
-	char *str;		/* string table of indicator ids and domains */
+	char *str; /* string table of indicator ids and domains */
 	size_t slen, scap;
 };
 
@@ -52,19 +52,19 @@ int fs_pfx_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b);
 /* One feed entry that contains an address: the provenance. */
 struct fs_match {
 	__u8 feed_id;
-	const char *feed;		/* name; valid until the store changes */
-	const char *source;		/* path or URL */
+	const char *feed;   /* name; valid until the store changes */
+	const char *source; /* path or URL */
 	bool monitor;
 	struct bwe_prefix pfx;
 	__u32 line;
 	const char *indicator;		/* NULL: none */
-	time_t first_seen, valid_until;	/* 0: unknown / none */
+	time_t first_seen, valid_until; /* 0: unknown / none */
 };
 
 struct fstore;
 
 struct fstore *fstore_new(void);
-void fstore_free(struct fstore *fs);		/* NULL-safe */
+void fstore_free(struct fstore *fs); /* NULL-safe */
 
 /* Register feed id (BWE_FEED_FIRST..BWE_FEED_MAX) or update its name,
  * source and action; its entries stay. Strings are copied. */

@@ -14,13 +14,13 @@
 #include "hosts.h"
 #include "log.h"
 
-#define SAMPLE_BATCH 4096	/* hosts per batch lookup */
+#define SAMPLE_BATCH 4096 /* hosts per batch lookup */
 
 struct hosts {
 	const struct bwe_dp *dp;
-	struct host_sample *v;		/* last sample */
+	struct host_sample *v; /* last sample */
 	size_t n;
-	struct bwe_amap idx;		/* addr -> index into v */
+	struct bwe_amap idx; /* addr -> index into v */
 	struct timespec sampled_at;
 };
 
@@ -126,9 +126,11 @@ int hosts_sample(struct hosts *hs)
 
 		if (prev && dt > 0) {
 			if (out[i].st.tx_bytes >= prev->st.tx_bytes)
-				out[i].tx_bps = (double)(out[i].st.tx_bytes - prev->st.tx_bytes) / dt;
+				out[i].tx_bps =
+					(double)(out[i].st.tx_bytes - prev->st.tx_bytes) / dt;
 			if (out[i].st.rx_bytes >= prev->st.rx_bytes)
-				out[i].rx_bps = (double)(out[i].st.rx_bytes - prev->st.rx_bytes) / dt;
+				out[i].rx_bps =
+					(double)(out[i].st.rx_bytes - prev->st.rx_bytes) / dt;
 		}
 		err = bwe_amap_set(&idx, &out[i].addr, (__u32)i);
 	}

@@ -16,14 +16,14 @@
 
 struct host_sample {
 	struct bwe_addr addr;
-	struct bwe_host_stats st;	/* merged over CPUs */
-	double tx_bps, rx_bps;		/* bytes/s over the last sample interval */
+	struct bwe_host_stats st; /* merged over CPUs */
+	double tx_bps, rx_bps;	  /* bytes/s over the last sample interval */
 };
 
 struct hosts;
 
 int hosts_new(struct hosts **out, const struct bwe_dp *dp);
-void hosts_free(struct hosts *h);		/* NULL-safe */
+void hosts_free(struct hosts *h); /* NULL-safe */
 /* Take a new sample; on error the previous one stays. */
 int hosts_sample(struct hosts *h);
 const struct host_sample *hosts_get(const struct hosts *h, const struct bwe_addr *a);

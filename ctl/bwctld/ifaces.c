@@ -11,7 +11,7 @@
 
 struct ifc {
 	struct bwe_iface i;
-	bool held;		/* an operator detached it: stay away until attach */
+	bool held; /* an operator detached it: stay away until attach */
 };
 
 struct ifaces {
@@ -47,8 +47,8 @@ static int try_attach(struct ifaces *ifs, struct ifc *c)
 	c->held = false;
 	log_info("%s: attached (%s%s), program id %u%s%s", c->i.name,
 		 c->i.mode == XDP_MODE_NATIVE ? "native" : "generic",
-		 c->i.multiprog ? ", dispatcher" : "", c->i.prog_id,
-		 c->i.note[0] ? "; " : "", c->i.note);
+		 c->i.multiprog ? ", dispatcher" : "", c->i.prog_id, c->i.note[0] ? "; " : "",
+		 c->i.note);
 	ev = ev_new("interface-attached", "event");
 	ev_str(ev, "observer.ingress.interface.name", c->i.name);
 	evlog_emit(ifs->log, ev);
@@ -60,7 +60,7 @@ static void on_link(const char *name, int ifindex, bool present, void *ctx)
 	struct ifaces *ifs = ctx;
 	struct ifc *c = find(ifs, name);
 
-	enf_netclass(ifs->enf);	/* the gateway's own addresses may have changed */
+	enf_netclass(ifs->enf); /* the gateway's own addresses may have changed */
 	if (!c)
 		return;
 	if (!present) {
@@ -166,15 +166,17 @@ static struct json_object *iface_json(const struct bwe_iface *i)
 	json_object_object_add(o, "name", json_object_new_string(i->name));
 	json_object_object_add(o, "ifindex", json_object_new_int(i->ifindex));
 	json_object_object_add(o, "prog_id", json_object_new_uint64(i->prog_id));
-	json_object_object_add(o, "attached_mode", json_object_new_string(
-		i->mode == XDP_MODE_NATIVE ? "native" : i->mode == XDP_MODE_SKB ? "generic" : "none"));
+	json_object_object_add(o, "attached_mode",
+			       json_object_new_string(i->mode == XDP_MODE_NATIVE ? "native"
+						      : i->mode == XDP_MODE_SKB	 ? "generic"
+										 : "none"));
 	json_object_object_add(o, "multiprog", json_object_new_boolean(i->multiprog));
 	json_object_object_add(o, "note", json_object_new_string(i->note));
 	return o;
 }
 
-int ifaces_attach(struct ifaces *ifs, const char *name, const char *mode,
-		  const struct actor *who, struct json_object **res, char *err, size_t len)
+int ifaces_attach(struct ifaces *ifs, const char *name, const char *mode, const struct actor *who,
+		  struct json_object **res, char *err, size_t len)
 {
 	enum bwe_attach_mode m = BWE_MODE_AUTO;
 	char by[ACTOR_TEXT_MAX];
@@ -254,7 +256,8 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 	if (!name) {
 		/* all of it: the pins go too (the daemon's own references keep the maps alive) */
 		e = bwe_dp_unpin(ifs->cfg->paths.pin_dir) ?: e;
-		json_object_object_add(o, "unpinned", json_object_new_string(ifs->cfg->paths.pin_dir));
+		json_object_object_add(o, "unpinned",
+				       json_object_new_string(ifs->cfg->paths.pin_dir));
 		log_info("maps unpinned from %s for %s", ifs->cfg->paths.pin_dir, by);
 	}
 	if (e) {
@@ -278,16 +281,20 @@ struct json_object *ifaces_status_json(struct ifaces *ifs)
 		bwe_iface_probe(c);
 		json_object_object_add(x, "name", json_object_new_string(c->name));
 		json_object_object_add(x, "ifindex", json_object_new_int(c->ifindex));
-		json_object_object_add(x, "mode", json_object_new_string(bwe_attach_mode_name(c->want)));
+		json_object_object_add(x, "mode",
+				       json_object_new_string(bwe_attach_mode_name(c->want)));
 		json_object_object_add(x, "attached_mode",
-				       c->mode == XDP_MODE_NATIVE ? json_object_new_string("native") :
-				       c->mode == XDP_MODE_SKB ? json_object_new_string("generic") :
-				       NULL);
+				       c->mode == XDP_MODE_NATIVE ? json_object_new_string("native")
+				       : c->mode == XDP_MODE_SKB ? json_object_new_string("generic")
+								 : NULL);
 		json_object_object_add(x, "prog_id", json_object_new_uint64(c->prog_id));
 		json_object_object_add(x, "multiprog", json_object_new_boolean(c->multiprog));
-		json_object_object_add(x, "state", json_object_new_string(
-			c->prog_id ? "attached" : !c->ifindex ? "missing" : "detached"));
-		json_object_object_add(x, "note", c->note[0] ? json_object_new_string(c->note) : NULL);
+		json_object_object_add(x, "state",
+				       json_object_new_string(c->prog_id    ? "attached"
+							      : !c->ifindex ? "missing"
+									    : "detached"));
+		json_object_object_add(x, "note",
+				       c->note[0] ? json_object_new_string(c->note) : NULL);
 		json_object_array_add(arr, x);
 	}
 	return arr;

@@ -23,7 +23,7 @@
 struct ifaces_deps {
 	const struct bwe_cfgfile *cfg;
 	struct bwe_dp *dp;
-	struct enforcer *enf;		/* the gateway's own addresses follow link changes */
+	struct enforcer *enf; /* the gateway's own addresses follow link changes */
 	struct evlog *log;
 };
 
@@ -31,14 +31,14 @@ struct ifaces;
 
 /* Attach to every configured interface (those missing wait) and watch links. */
 int ifaces_new(struct ifaces **out, const struct ifaces_deps *deps);
-void ifaces_free(struct ifaces *ifs);		/* NULL-safe; leaves programs attached */
-int ifaces_fd(const struct ifaces *ifs);	/* link notifications, for epoll */
+void ifaces_free(struct ifaces *ifs);	 /* NULL-safe; leaves programs attached */
+int ifaces_fd(const struct ifaces *ifs); /* link notifications, for epoll */
 void ifaces_on_link(struct ifaces *ifs);
 /* After SIGHUP: detach what is no longer configured, attach what is new. */
 void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg);
 /* bwctl attach; -EINVAL: bad name or mode (err says). *res: the interface. */
-int ifaces_attach(struct ifaces *ifs, const char *name, const char *mode,
-		  const struct actor *who, struct json_object **res, char *err, size_t len);
+int ifaces_attach(struct ifaces *ifs, const char *name, const char *mode, const struct actor *who,
+		  struct json_object **res, char *err, size_t len);
 /* bwctl detach: one interface, or every one and the pins (name NULL). */
 int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 		  struct json_object **res, char *err, size_t len);

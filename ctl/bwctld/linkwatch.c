@@ -21,9 +21,9 @@
 #include "linkwatch.h"
 #include "log.h"
 
-#define LINKWATCH_RCVBUF	(1 << 20)	/* bytes: room for bursts of link events */
-#define PROCESS_READS_MAX	64		/* datagrams per call; epoll calls again */
-#define LINKS_MIN		16		/* first table allocation, entries */
+#define LINKWATCH_RCVBUF  (1 << 20) /* bytes: room for bursts of link events */
+#define PROCESS_READS_MAX 64	    /* datagrams per call; epoll calls again */
+#define LINKS_MIN	  16	    /* first table allocation, entries */
 
 struct link_ent {
 	char name[IFNAMSIZ];
@@ -31,12 +31,12 @@ struct link_ent {
 };
 
 struct bwe_linkwatch {
-	struct nl_sock *sock;		/* RTNLGRP_LINK member, non-blocking */
+	struct nl_sock *sock; /* RTNLGRP_LINK member, non-blocking */
 	bwe_link_cb cb;
 	void *ctx;
-	struct link_ent *links;		/* names present when last looked at */
+	struct link_ent *links; /* names present when last looked at */
 	size_t n, cap;
-	int err;			/* first error met inside a libnl callback */
+	int err; /* first error met inside a libnl callback */
 };
 
 static const struct nla_policy link_policy[IFLA_MAX + 1] = {
@@ -109,7 +109,7 @@ static int check_name(struct bwe_linkwatch *lw, const char *name_in, int now, bo
 
 	if (strnlen(name_in, IFNAMSIZ) >= IFNAMSIZ)
 		return 0;
-	strcpy(name, name_in);	/* the table may move under the callbacks */
+	strcpy(name, name_in); /* the table may move under the callbacks */
 	i = find_name(lw, name);
 	before = i >= 0 ? lw->links[i].ifindex : 0;
 	if (now == before)
@@ -170,8 +170,7 @@ static int on_msg(struct nl_msg *msg, void *arg)
 	if (nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, link_policy) < 0)
 		return NL_SKIP;
 	ifi = nlmsg_data(h);
-	err = on_link(lw, tb[IFLA_IFNAME] ? nla_get_string(tb[IFLA_IFNAME]) : NULL,
-		      ifi->ifi_index);
+	err = on_link(lw, tb[IFLA_IFNAME] ? nla_get_string(tb[IFLA_IFNAME]) : NULL, ifi->ifi_index);
 	if (err && !lw->err)
 		lw->err = err;
 	return NL_OK;

@@ -43,7 +43,7 @@
 #include "util.h"
 
 #define EPOLL_EVENTS 16
-#define TICK_MS      1000
+#define TICK_MS	     1000
 
 enum ev_src { SRC_CTL = 1, SRC_RB, SRC_SIG, SRC_TIMER, SRC_LINK, SRC_FEED_INO, SRC_FEED_JOB };
 
@@ -73,12 +73,13 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bwctld [-fnv] [-c FILE]\n"
-		   "  -c FILE  configuration file (default %s)\n"
-		   "  -f       stay in the foreground, log to stderr\n"
-		   "  -n       check the configuration, print \"configuration OK\" or the error\n"
-		   "  -v       verbose (debug) logging\n",
-		   BWE_CFG_PATH_DEFAULT);
+	fprintf(f,
+		"usage: bwctld [-fnv] [-c FILE]\n"
+		"  -c FILE  configuration file (default %s)\n"
+		"  -f       stay in the foreground, log to stderr\n"
+		"  -n       check the configuration, print \"configuration OK\" or the error\n"
+		"  -v       verbose (debug) logging\n",
+		BWE_CFG_PATH_DEFAULT);
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -106,7 +107,8 @@ static int check_bpffs(const char *dir)
 		return err;
 	}
 	if (fs.f_type != BPF_FS_MAGIC) {
-		log_warnx("pin_dir %s is not on a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", dir);
+		log_warnx("pin_dir %s is not on a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)",
+			  dir);
 		return -EINVAL;
 	}
 	return 0;
@@ -130,10 +132,18 @@ static void reload(struct daemon *d)
 	{
 		char *t;
 
-		t = nc->paths.pin_dir; nc->paths.pin_dir = old->paths.pin_dir; old->paths.pin_dir = t;
-		t = nc->paths.socket; nc->paths.socket = old->paths.socket; old->paths.socket = t;
-		t = nc->paths.state_dir; nc->paths.state_dir = old->paths.state_dir; old->paths.state_dir = t;
-		t = nc->paths.event_log; nc->paths.event_log = old->paths.event_log; old->paths.event_log = t;
+		t = nc->paths.pin_dir;
+		nc->paths.pin_dir = old->paths.pin_dir;
+		old->paths.pin_dir = t;
+		t = nc->paths.socket;
+		nc->paths.socket = old->paths.socket;
+		old->paths.socket = t;
+		t = nc->paths.state_dir;
+		nc->paths.state_dir = old->paths.state_dir;
+		old->paths.state_dir = t;
+		t = nc->paths.event_log;
+		nc->paths.event_log = old->paths.event_log;
+		old->paths.event_log = t;
 		nc->maps = old->maps;
 	}
 	d->cfg = nc;
@@ -306,11 +316,13 @@ static int open_dataplane(struct daemon *d)
 	e = bwe_dp_open(&d->dp, &opts);
 	if (e == -EPROTO)
 		log_warnx("cannot load the data plane: the maps pinned in %s are of another "
-			  "ABI version (see above)", opts.pin_dir);
+			  "ABI version (see above)",
+			  opts.pin_dir);
 	else if (e)
 		log_warnx("cannot load the data plane: %s%s", strerror(-e),
 			  e == -EINVAL ? " (pinned maps of another size or layout? "
-					 "bwctl detach, or remove pin_dir)" : "");
+					 "bwctl detach, or remove pin_dir)"
+				       : "");
 	return e;
 }
 
@@ -333,20 +345,28 @@ static int start(struct daemon *d)
 		return -ENOMEM;
 	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
 	    (e = evlog_open(&d->log, d->cfg->paths.event_log)) ||
-	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) ||
-	    (e = ops_load(d->ops)) || (e = hosts_new(&d->hosts, d->dp))) {
+	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) || (e = ops_load(d->ops)) ||
+	    (e = hosts_new(&d->hosts, d->dp))) {
 		log_warnx("startup failed: %s", strerror(-e));
 		return e;
 	}
 	enf_all(d->enf);
-	dd = (struct detector_deps){ .cfg = d->cfg, .dp = d->dp, .hosts = d->hosts, .st = d->st,
-				     .enf = d->enf, .ops = d->ops, .log = d->log };
+	dd = (struct detector_deps){ .cfg = d->cfg,
+				     .dp = d->dp,
+				     .hosts = d->hosts,
+				     .st = d->st,
+				     .enf = d->enf,
+				     .ops = d->ops,
+				     .log = d->log };
 	fd = (struct feeds_deps){ .cfg = d->cfg, .store = d->store, .enf = d->enf, .log = d->log };
 	if ((e = detector_new(&d->detector, &dd)) || (e = feeds_new(&d->feeds, &fd))) {
 		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
 		return e;
 	}
-	rd = (struct ringbuf_deps){ .dp = d->dp, .store = d->store, .st = d->st, .ops = d->ops,
+	rd = (struct ringbuf_deps){ .dp = d->dp,
+				    .store = d->store,
+				    .st = d->st,
+				    .ops = d->ops,
 				    .log = d->log };
 	id = (struct ifaces_deps){ .cfg = d->cfg, .dp = d->dp, .enf = d->enf, .log = d->log };
 	if ((e = ringbuf_new(&d->rb, &rd))) {
@@ -356,9 +376,15 @@ static int start(struct daemon *d)
 	if ((e = ifaces_new(&d->ifaces, &id)))
 		return e;
 	cd = (struct control_deps){
-		.q = { .config_path = d->config_path, .started = d->started,
-		       .cfg = (const struct bwe_cfgfile *const *)&d->cfg, .dp = d->dp, .st = d->st,
-		       .store = d->store, .enf = d->enf, .hosts = d->hosts, .feeds = d->feeds,
+		.q = { .config_path = d->config_path,
+		       .started = d->started,
+		       .cfg = (const struct bwe_cfgfile *const *)&d->cfg,
+		       .dp = d->dp,
+		       .st = d->st,
+		       .store = d->store,
+		       .enf = d->enf,
+		       .hosts = d->hosts,
+		       .feeds = d->feeds,
 		       .ifaces = d->ifaces },
 		.ops = d->ops,
 		.detector = d->detector,
@@ -374,7 +400,9 @@ static int start(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .config_path = BWE_CFG_PATH_DEFAULT, .epfd = -1, .sigfd = -1,
+	struct daemon d = { .config_path = BWE_CFG_PATH_DEFAULT,
+			    .epfd = -1,
+			    .sigfd = -1,
 			    .timerfd = -1 };
 	char err[BWE_CFG_ERR_LEN];
 	sigset_t sigs;

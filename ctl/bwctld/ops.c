@@ -28,7 +28,7 @@
 
 struct op_change {
 	enum op_verb verb;
-	struct st_entry e;		/* ADD: the new entry; DEL: the one removed */
+	struct st_entry e; /* ADD: the new entry; DEL: the one removed */
 };
 
 struct ops {
@@ -52,8 +52,8 @@ int ops_new(struct ops **out, const struct bwe_cfgfile *cfg, struct st_store *st
 	o->st = st;
 	o->enf = enf;
 	o->log = log;
-	if (snprintf(o->state_file, sizeof(o->state_file), "%s/state.json",
-		     cfg->paths.state_dir) >= (int)sizeof(o->state_file) - 8) {
+	if (snprintf(o->state_file, sizeof(o->state_file), "%s/state.json", cfg->paths.state_dir) >=
+	    (int)sizeof(o->state_file) - 8) {
 		free(o);
 		return -ENAMETOOLONG;
 	}
@@ -68,7 +68,7 @@ void ops_free(struct ops *o)
 
 void ops_set_config(struct ops *o, const struct bwe_cfgfile *cfg)
 {
-	o->cfg = cfg;		/* state_dir takes effect at the next start */
+	o->cfg = cfg; /* state_dir takes effect at the next start */
 }
 
 int ops_observe(struct ops *o, const struct ops_observer *obs)
@@ -115,13 +115,14 @@ int ops_load(struct ops *o)
 		return err;
 	}
 	if (access(o->state_file, F_OK))
-		return 0;	/* first start */
+		return 0; /* first start */
 	root = json_object_from_file(o->state_file);
 	err = root ? st_from_json(o->st, root, &skipped) : -EINVAL;
 	json_object_put(root);
 	if (err) {
 		log_warnx("state file %s is unreadable (%s); refusing to start over it "
-			  "(move it away to start empty)", o->state_file, strerror(-err));
+			  "(move it away to start empty)",
+			  o->state_file, strerror(-err));
 		return err;
 	}
 	if (skipped)
@@ -132,7 +133,8 @@ int ops_load(struct ops *o)
 
 /* ---- guards ------------------------------------------------------------------ */
 
-static int refuse(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int refuse(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -230,32 +232,44 @@ static int check_add(const struct ops *o, const struct op_request *r, const stru
 	case ST_QUARANTINE:
 	case ST_THROTTLE:
 		if (!list_covers(&cfg->internal, x))
-			return refuse(err, len, "%s: %s is not inside internal_networks: only "
-				      "internal hosts can be %s", r->action, buf, what);
-		if (!force && (list_overlaps(&cfg->allowlist, x) ||
-			       st_overlaps(o->st, ST_ALLOW, x)))
+			return refuse(err, len,
+				      "%s: %s is not inside internal_networks: only "
+				      "internal hosts can be %s",
+				      r->action, buf, what);
+		if (!force &&
+		    (list_overlaps(&cfg->allowlist, x) || st_overlaps(o->st, ST_ALLOW, x)))
 			return refuse(err, len, "%s: %s is allowlisted; use --force to override",
 				      r->action, buf);
 		if (!force && (list_overlaps(&cfg->exempt, x) || st_overlaps(o->st, ST_EXEMPT, x)))
-			return refuse(err, len, "%s: %s is exempt (management, DNS, DHCP); use "
-				      "--force to override", r->action, buf);
+			return refuse(err, len,
+				      "%s: %s is exempt (management, DNS, DHCP); use "
+				      "--force to override",
+				      r->action, buf);
 		if (!force && gateway_inside(x))
-			return refuse(err, len, "%s: %s is an address of this gateway; use --force "
-				      "to override", r->action, buf);
+			return refuse(err, len,
+				      "%s: %s is an address of this gateway; use --force "
+				      "to override",
+				      r->action, buf);
 		if (r->kind == ST_THROTTLE && BWE_ADDR_BITS - x->plen > ENF_THROTTLE_HOST_BITS)
-			return refuse(err, len, "throttle: %s spans more than %d hosts; throttle "
-				      "hosts or smaller networks", buf, 1 << ENF_THROTTLE_HOST_BITS);
+			return refuse(err, len,
+				      "throttle: %s spans more than %d hosts; throttle "
+				      "hosts or smaller networks",
+				      buf, 1 << ENF_THROTTLE_HOST_BITS);
 		break;
 	case ST_BLOCK:
 		if (flen < (v4 ? BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN))
 			return refuse(err, len, "block: %s is broader than /%d; refusing", buf,
 				      v4 ? BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN);
 		if (list_covers(&cfg->internal, x))
-			return refuse(err, len, "block: %s is inside internal_networks: "
-				      "quarantine internal hosts instead", buf);
+			return refuse(err, len,
+				      "block: %s is inside internal_networks: "
+				      "quarantine internal hosts instead",
+				      buf);
 		if (list_covers(&cfg->allowlist, x) || list_covers(&cfg->exempt, x))
-			return refuse(err, len, "block: %s is allowlisted or exempt and would "
-				      "never be blocked", buf);
+			return refuse(err, len,
+				      "block: %s is allowlisted or exempt and would "
+				      "never be blocked",
+				      buf);
 		if (!force && gateway_inside(x))
 			return refuse(err, len, "block: %s is an address of this gateway", buf);
 		break;
@@ -266,8 +280,8 @@ static int check_add(const struct ops *o, const struct op_request *r, const stru
 }
 
 /* Turn a request into the entries it changes, or refuse it whole. */
-static int plan(const struct ops *o, const struct op_request *r, struct op_change *ch,
-		char *err, size_t len)
+static int plan(const struct ops *o, const struct op_request *r, struct op_change *ch, char *err,
+		size_t len)
 {
 	time_t now = time(NULL);
 	size_t i, j;
@@ -304,7 +318,7 @@ static int plan(const struct ops *o, const struct op_request *r, struct op_chang
 		x->pfx = r->pfx[i];
 		snprintf(x->reason, sizeof(x->reason), "%s", r->reason ? r->reason : "");
 		x->actor = *r->who;
-		x->since = cur ? cur->since : now;	/* containment began then */
+		x->since = cur ? cur->since : now; /* containment began then */
 		x->expires = r->ttl_s ? now + (time_t)r->ttl_s : 0;
 		if (r->kind == ST_THROTTLE) {
 			x->rate = r->rate;
@@ -340,8 +354,8 @@ static void reenforce(struct ops *o, const struct op_change *ch, size_t n)
 }
 
 static int commit(struct ops *o, const char *action, const struct actor *who,
-		  const struct op_change *ch, size_t n, struct json_object *annotate,
-		  char *errbuf, size_t errlen)
+		  const struct op_change *ch, size_t n, struct json_object *annotate, char *errbuf,
+		  size_t errlen)
 {
 	struct st_store *snap = st_clone(o->st);
 	size_t i, k;
@@ -366,8 +380,10 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 		st_restore(o->st, snap);
 		save(o);
 		reenforce(o, ch, n);
-		snprintf(errbuf, errlen, "%s: the maps could not be updated (%s); the change "
-			 "was rolled back", action, strerror(-err));
+		snprintf(errbuf, errlen,
+			 "%s: the maps could not be updated (%s); the change "
+			 "was rolled back",
+			 action, strerror(-err));
 		return err;
 	}
 	st_free(snap);
@@ -383,8 +399,8 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 	return 0;
 }
 
-int ops_apply(struct ops *o, const struct op_request *r, struct json_object **changed,
-	      char *err, size_t errlen)
+int ops_apply(struct ops *o, const struct op_request *r, struct json_object **changed, char *err,
+	      size_t errlen)
 {
 	struct op_change *ch;
 	size_t i;

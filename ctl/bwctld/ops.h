@@ -27,25 +27,25 @@
 #include "events.h"
 #include "store.h"
 
-#define OPS_ITEMS_MAX   4096	/* prefixes in one change */
+#define OPS_ITEMS_MAX	  4096 /* prefixes in one change */
 #define OPS_OBSERVERS_MAX 8
-#define OPS_ERR_LEN     768	/* a comfortable err buffer */
+#define OPS_ERR_LEN	  768 /* a comfortable err buffer */
 
 enum op_verb { OP_ADD = 0, OP_DEL };
 
 struct op_request {
-	const char *action;		/* the event's action: "quarantine", "release", ... */
+	const char *action; /* the event's action: "quarantine", "release", ... */
 	enum op_verb verb;
 	enum st_kind kind;
 	const struct actor *who;
-	const struct bwe_prefix *pfx;	/* n prefixes, host bits clear */
+	const struct bwe_prefix *pfx; /* n prefixes, host bits clear */
 	size_t n;
-	const char *reason;		/* NULL: none (ADD), unchanged (DEL) */
-	__u64 ttl_s;			/* ADD: 0 never expires */
-	__u64 rate, burst;		/* ADD throttle: bytes/s (required), bytes (0: default) */
-	bool force;			/* operator, API or fleet only: pass the allowlist,
+	const char *reason;	      /* NULL: none (ADD), unchanged (DEL) */
+	__u64 ttl_s;		      /* ADD: 0 never expires */
+	__u64 rate, burst;	      /* ADD throttle: bytes/s (required), bytes (0: default) */
+	bool force;		      /* operator, API or fleet only: pass the allowlist,
 					 * exempt and gateway guards */
-	struct json_object *annotate;	/* extra event fields by dotted path; not consumed */
+	struct json_object *annotate; /* extra event fields by dotted path; not consumed */
 };
 
 /* A blocklist contact the data plane reported (ring buffer). */
@@ -53,15 +53,15 @@ struct ops_hit {
 	struct bwe_addr host, peer;
 	__u8 ref;
 	bool outbound;
-	const char *feed;		/* "manual", a feed name, or NULL */
-	const char *entry;		/* the listed prefix, text; NULL unknown */
-	const char *indicator;		/* indicator id or domain; NULL none */
+	const char *feed;      /* "manual", a feed name, or NULL */
+	const char *entry;     /* the listed prefix, text; NULL unknown */
+	const char *indicator; /* indicator id or domain; NULL none */
 };
 
 struct ops_observer {
 	/* e as it is now (ADD) or was (DEL); who made the change. */
-	void (*changed)(void *ctx, const char *action, enum op_verb verb,
-			const struct st_entry *e, const struct actor *who);
+	void (*changed)(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
+			const struct actor *who);
 	void (*hit)(void *ctx, const struct ops_hit *h);
 	void *ctx;
 };
@@ -70,7 +70,7 @@ struct ops;
 
 int ops_new(struct ops **out, const struct bwe_cfgfile *cfg, struct st_store *st,
 	    struct enforcer *enf, struct evlog *log);
-void ops_free(struct ops *o);			/* NULL-safe */
+void ops_free(struct ops *o); /* NULL-safe */
 void ops_set_config(struct ops *o, const struct bwe_cfgfile *cfg);
 int ops_observe(struct ops *o, const struct ops_observer *obs);
 
@@ -82,8 +82,8 @@ int ops_load(struct ops *o);
  * (bad input), -EPERM an operator's entry a rule may not replace, -ENOENT
  * nothing to remove, -errno a failed save or map update (rolled back).
  */
-int ops_apply(struct ops *o, const struct op_request *r, struct json_object **changed,
-	      char *err, size_t errlen);
+int ops_apply(struct ops *o, const struct op_request *r, struct json_object **changed, char *err,
+	      size_t errlen);
 /* Remove every entry whose TTL has run out, as one transaction (actor: expiry). */
 int ops_expire(struct ops *o, time_t now);
 /* Tell the observers of a blocklist contact. */

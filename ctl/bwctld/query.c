@@ -83,7 +83,8 @@ struct json_object *query_status(const struct query_deps *q)
 	maps = json_object_new_array();
 	json_object_array_add(maps, map_fill(BWE_MAP_NETCLASS, enf_netclass_count(q->enf),
 					     map_max(q, BWE_MAP_NETCLASS)));
-	json_object_array_add(maps, map_fill(BWE_MAP_BL_HOST, bl_hosts, map_max(q, BWE_MAP_BL_HOST)));
+	json_object_array_add(maps,
+			      map_fill(BWE_MAP_BL_HOST, bl_hosts, map_max(q, BWE_MAP_BL_HOST)));
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_TBL24, bl_v4, 0));
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_NET6, bl_v6, map_max(q, BWE_MAP_BL_NET6)));
 	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));
@@ -165,11 +166,14 @@ struct json_object *query_top(const struct query_deps *q, int n, const char *sor
 		json_object_object_add(o, "tx_packets", json_object_new_uint64(h->st.tx_packets));
 		json_object_object_add(o, "rx_bytes", json_object_new_uint64(h->st.rx_bytes));
 		json_object_object_add(o, "rx_packets", json_object_new_uint64(h->st.rx_packets));
-		json_object_object_add(o, "drop_bytes", json_object_new_uint64(drops(&h->st, true)));
-		json_object_object_add(o, "drop_packets", json_object_new_uint64(drops(&h->st, false)));
+		json_object_object_add(o, "drop_bytes",
+				       json_object_new_uint64(drops(&h->st, true)));
+		json_object_object_add(o, "drop_packets",
+				       json_object_new_uint64(drops(&h->st, false)));
 		json_object_object_add(o, "tx_bps", json_object_new_uint64((__u64)h->tx_bps));
 		json_object_object_add(o, "rx_bps", json_object_new_uint64((__u64)h->rx_bps));
-		json_object_object_add(o, "nonstd_tx_bytes", json_object_new_uint64(h->st.nonstd_tx_bytes));
+		json_object_object_add(o, "nonstd_tx_bytes",
+				       json_object_new_uint64(h->st.nonstd_tx_bytes));
 		json_object_object_add(o, "bl_hits", json_object_new_uint64(h->st.bl_hits));
 		if (f & BWE_NC_QUARANTINE)
 			json_object_array_add(state, json_object_new_string("quarantine"));
@@ -199,8 +203,8 @@ static void add_classes(struct json_object *o, __u32 f)
 	json_object_object_add(o, "classes", c);
 }
 
-static const char *cfg_match(const struct bwe_cfg_prefixes *l, const struct bwe_addr *a,
-			     char *buf, size_t len)
+static const char *cfg_match(const struct bwe_cfg_prefixes *l, const struct bwe_addr *a, char *buf,
+			     size_t len)
 {
 	const struct bwe_prefix *best = NULL;
 	size_t i;
@@ -227,13 +231,14 @@ static struct json_object *matches_json(const struct fs_match *m, size_t n)
 
 		bwe_prefix_fmt(&m[i].pfx, buf, sizeof(buf));
 		json_object_object_add(o, "feed", json_object_new_string(m[i].feed));
-		json_object_object_add(o, "action", json_object_new_string(m[i].monitor ? "monitor"
-											 : "drop"));
+		json_object_object_add(o, "action",
+				       json_object_new_string(m[i].monitor ? "monitor" : "drop"));
 		json_object_object_add(o, "entry", json_object_new_string(buf));
 		json_object_object_add(o, "source", json_object_new_string(m[i].source));
 		json_object_object_add(o, "line", json_object_new_int64(m[i].line));
-		json_object_object_add(o, "indicator", m[i].indicator ?
-				       json_object_new_string(m[i].indicator) : NULL);
+		json_object_object_add(o, "indicator",
+				       m[i].indicator ? json_object_new_string(m[i].indicator)
+						      : NULL);
 		json_add_time(o, "first_seen", m[i].first_seen);
 		json_add_time(o, "expires", m[i].valid_until);
 		json_object_array_add(arr, o);
@@ -308,8 +313,10 @@ struct json_object *query_lookup(const struct query_deps *q, const struct bwe_ad
 		const struct host_sample *h = hosts_get(q->hosts, a);
 
 		if (h) {
-			json_object_object_add(o, "tx_bytes", json_object_new_uint64(h->st.tx_bytes));
-			json_object_object_add(o, "rx_bytes", json_object_new_uint64(h->st.rx_bytes));
+			json_object_object_add(o, "tx_bytes",
+					       json_object_new_uint64(h->st.tx_bytes));
+			json_object_object_add(o, "rx_bytes",
+					       json_object_new_uint64(h->st.rx_bytes));
 		}
 	}
 	return o;

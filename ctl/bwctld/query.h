@@ -21,7 +21,7 @@
 struct query_deps {
 	const char *config_path;
 	time_t started;
-	const struct bwe_cfgfile *const *cfg;	/* the current configuration */
+	const struct bwe_cfgfile *const *cfg; /* the current configuration */
 	const struct bwe_dp *dp;
 	const struct st_store *st;
 	const struct fstore *store;

@@ -66,8 +66,11 @@ static const char *proto_name(__u8 p)
 static struct json_object *block_hit(struct ringbuf *r, const struct bwe_event *e)
 {
 	const char *feed = fstore_ref_name(r->store, e->ref);
-	struct ops_hit hit = { .host = e->host, .peer = e->peer, .ref = e->ref,
-			       .outbound = e->dir == BWE_DIR_OUT, .feed = feed };
+	struct ops_hit hit = { .host = e->host,
+			       .peer = e->peer,
+			       .ref = e->ref,
+			       .outbound = e->dir == BWE_DIR_OUT,
+			       .feed = feed };
 	struct json_object *ev = ev_new("blocklist-hit", "alert");
 	char entry[BWE_PREFIX_STRLEN] = "", rule[96], first[BWE_TIME_STRLEN];
 

@@ -15,17 +15,17 @@
 
 struct ringbuf_deps {
 	const struct bwe_dp *dp;
-	struct fstore *store;		/* provenance, hit counts */
-	const struct st_store *st;	/* manual blocks */
-	struct ops *ops;		/* observers of hits */
+	struct fstore *store;	   /* provenance, hit counts */
+	const struct st_store *st; /* manual blocks */
+	struct ops *ops;	   /* observers of hits */
 	struct evlog *log;
 };
 
 struct ringbuf;
 
 int ringbuf_new(struct ringbuf **out, const struct ringbuf_deps *deps);
-void ringbuf_free(struct ringbuf *rb);		/* NULL-safe */
-int ringbuf_fd(const struct ringbuf *rb);	/* for epoll */
+void ringbuf_free(struct ringbuf *rb);	  /* NULL-safe */
+int ringbuf_fd(const struct ringbuf *rb); /* for epoll */
 /* Read what is queued; never blocks. */
 void ringbuf_consume(struct ringbuf *rb);
 /* The name of a verdict reason or anomaly slot ("pass", "block", ...). */

@@ -8,7 +8,7 @@
 #include "store.h"
 #include "util.h"
 
-#define STATE_VERSION 2		/* 1: actors were strings */
+#define STATE_VERSION 2 /* 1: actors were strings */
 #define STATE_MIN_CAP 16
 
 struct st_store {
@@ -17,11 +17,8 @@ struct st_store {
 };
 
 static const char *const kind_names[ST_KINDS] = {
-	[ST_QUARANTINE] = "quarantine",
-	[ST_THROTTLE] = "throttle",
-	[ST_BLOCK] = "block",
-	[ST_EXEMPT] = "exempt",
-	[ST_ALLOW] = "allow",
+	[ST_QUARANTINE] = "quarantine", [ST_THROTTLE] = "throttle", [ST_BLOCK] = "block",
+	[ST_EXEMPT] = "exempt",		[ST_ALLOW] = "allow",
 };
 
 struct st_store *st_new(void)
@@ -77,14 +74,12 @@ static struct st_entry *find(const struct st_store *s, enum st_kind k, const str
 	return NULL;
 }
 
-const struct st_entry *st_find(const struct st_store *s, enum st_kind k,
-			       const struct bwe_prefix *p)
+const struct st_entry *st_find(const struct st_store *s, enum st_kind k, const struct bwe_prefix *p)
 {
 	return find(s, k, p);
 }
 
-const struct st_entry *st_match(const struct st_store *s, enum st_kind k,
-				const struct bwe_addr *a)
+const struct st_entry *st_match(const struct st_store *s, enum st_kind k, const struct bwe_addr *a)
 {
 	const struct st_entry *best = NULL;
 	size_t i;
@@ -106,7 +101,8 @@ bool st_overlaps(const struct st_store *s, enum st_kind k, const struct bwe_pref
 	for (i = 0; i < s->n; i++) {
 		const struct st_entry *e = &s->v[i];
 
-		if (e->kind == k && (bwe_prefix_covers(&e->pfx, p) || bwe_prefix_covers(p, &e->pfx)))
+		if (e->kind == k &&
+		    (bwe_prefix_covers(&e->pfx, p) || bwe_prefix_covers(p, &e->pfx)))
 			return true;
 	}
 	return false;

@@ -19,7 +19,7 @@
 #include "actor.h"
 #include "addr.h"
 
-#define ST_REASON_MAX 256	/* bytes of a reason, NUL included */
+#define ST_REASON_MAX 256 /* bytes of a reason, NUL included */
 
 enum st_kind {
 	ST_QUARANTINE = 0,
@@ -32,19 +32,19 @@ enum st_kind {
 
 struct st_entry {
 	enum st_kind kind;
-	struct bwe_prefix pfx;		/* host bits clear */
+	struct bwe_prefix pfx; /* host bits clear */
 	char reason[ST_REASON_MAX];
 	struct actor actor;
-	time_t since;			/* wall clock, seconds */
-	time_t expires;			/* wall clock, seconds; 0: never */
-	__u64 rate;			/* throttle: bytes/s */
-	__u64 burst;			/* throttle: bytes */
+	time_t since;	/* wall clock, seconds */
+	time_t expires; /* wall clock, seconds; 0: never */
+	__u64 rate;	/* throttle: bytes/s */
+	__u64 burst;	/* throttle: bytes */
 };
 
 struct st_store;
 
 struct st_store *st_new(void);
-void st_free(struct st_store *s);		/* NULL-safe */
+void st_free(struct st_store *s); /* NULL-safe */
 
 /* "quarantine", "throttle", "block", "exempt", "allow"; "?" outside the enum. */
 const char *st_kind_name(enum st_kind k);
@@ -57,8 +57,7 @@ const struct st_entry *st_at(const struct st_store *s, size_t i);
 const struct st_entry *st_find(const struct st_store *s, enum st_kind k,
 			       const struct bwe_prefix *p);
 /* The longest entry of kind k that contains a. */
-const struct st_entry *st_match(const struct st_store *s, enum st_kind k,
-				const struct bwe_addr *a);
+const struct st_entry *st_match(const struct st_store *s, enum st_kind k, const struct bwe_addr *a);
 /* Does an entry of kind k contain p or lie inside it? */
 bool st_overlaps(const struct st_store *s, enum st_kind k, const struct bwe_prefix *p);
 /* Insert, or replace the entry of the same kind and prefix. */

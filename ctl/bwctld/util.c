@@ -171,7 +171,8 @@ static bool ifa_addr_of(const struct ifaddrs *p, struct bwe_addr *x, bool *linkl
 	if (!p->ifa_addr)
 		return false;
 	if (p->ifa_addr->sa_family == AF_INET) {
-		bwe_addr_from_v4(((const struct sockaddr_in *)(const void *)p->ifa_addr)->sin_addr.s_addr,
+		bwe_addr_from_v4(((const struct sockaddr_in *)(const void *)p->ifa_addr)
+					 ->sin_addr.s_addr,
 				 x);
 		return true;
 	}

@@ -17,9 +17,8 @@
 #include "addr.h"
 #include "bwe_util.h"
 
-
-#define BWCTLD_VERSION "0.1"
-#define BWE_TIME_STRLEN 32	/* "2026-12-04T18:07:12Z" and room */
+#define BWCTLD_VERSION	"0.1"
+#define BWE_TIME_STRLEN 32 /* "2026-12-04T18:07:12Z" and room */
 
 /* RFC 3339 UTC, seconds: "2026-12-04T18:07:12Z". */
 void fmt_time(time_t t, char *buf, size_t len);

@@ -60,7 +60,7 @@ static int garbage(void)
 	    write(BWE_SANDBOX_FD, b.p, b.len) != (ssize_t)b.len)
 		return 1;
 	bwe_wire_buf_free(&b);
-	pause();	/* the parent kills it */
+	pause(); /* the parent kills it */
 	return 0;
 }
 
@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--garbage"))
 		return garbage();
 	if (argc != 1) {
-		fprintf(stderr, "usage: feedworker [--violate ptrace|open-write|execve | --garbage]\n");
+		fprintf(stderr,
+			"usage: feedworker [--violate ptrace|open-write|execve | --garbage]\n");
 		return 2;
 	}
 	return bwe_feedwork_main(BWE_SANDBOX_FD, NULL) ? 1 : 0;

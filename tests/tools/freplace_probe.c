@@ -25,9 +25,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#define EXIT_UNSUPPORTED	1
-#define EXIT_PROBE_FAILED	2
-#define LIBBPF_ERRSTR_MAX	128
+#define EXIT_UNSUPPORTED  1
+#define EXIT_PROBE_FAILED 2
+#define LIBBPF_ERRSTR_MAX 128
 
 /* libbpf's own messages stay quiet: the one line we print says it all. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -47,8 +47,8 @@ static const char *errstr(int err)
 }
 
 /* Open OBJ with only PROG left to load. */
-static struct bpf_object *open_one(const char *path, const char *name,
-				   struct bpf_program **prog, int *err)
+static struct bpf_object *open_one(const char *path, const char *name, struct bpf_program **prog,
+				   int *err)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *p;

@@ -44,13 +44,13 @@
 
 #include "pktbuild.h"
 
-#define INJECT_COUNT_MAX	1000000		/* frames per run */
-#define INJECT_INTERVAL_MAX_US	1000000		/* 1 s between frames at most */
-#define INJECT_FRAME_MAX	9216		/* bytes: a jumbo frame at most */
-#define INJECT_VLAN_ID_MAX	4095		/* 12-bit VLAN ID */
+#define INJECT_COUNT_MAX       1000000 /* frames per run */
+#define INJECT_INTERVAL_MAX_US 1000000 /* 1 s between frames at most */
+#define INJECT_FRAME_MAX       9216    /* bytes: a jumbo frame at most */
+#define INJECT_VLAN_ID_MAX     4095    /* 12-bit VLAN ID */
 
-#define EXIT_SYS	1
-#define EXIT_USAGE	2
+#define EXIT_SYS   1
+#define EXIT_USAGE 2
 
 struct ext_name {
 	const char *name;
@@ -58,18 +58,15 @@ struct ext_name {
 };
 
 static const struct ext_name ext_names[] = {
-	{ "hop", PB_EXT_HOP },
-	{ "routing", PB_EXT_ROUTING },
-	{ "dstopt", PB_EXT_DSTOPT },
-	{ "frag", PB_EXT_FRAG },
-	{ "ah", PB_EXT_AH },
+	{ "hop", PB_EXT_HOP },	 { "routing", PB_EXT_ROUTING }, { "dstopt", PB_EXT_DSTOPT },
+	{ "frag", PB_EXT_FRAG }, { "ah", PB_EXT_AH },
 };
 
 struct opts {
 	const char *ifname;
 	struct pb_spec spec;
 	bool have_dmac;
-	long truncate;		/* bytes to send (> 0), cut from the end (< 0), 0: all */
+	long truncate; /* bytes to send (> 0), cut from the end (< 0), 0: all */
 	long count;
 	long interval_us;
 	bool dry_run;
@@ -86,8 +83,7 @@ static void usage(FILE *f)
 		"              [--truncate N] [--count N] [--interval-us N] [--dry-run] [--hex]\n");
 }
 
-__attribute__((format(printf, 1, 2)))
-static int bad(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -100,8 +96,7 @@ static int bad(const char *fmt, ...)
 }
 
 /* A whole number in [min, max]: decimal (or 0x hex) with base 0, hex with 16. */
-static int parse_long_base(const char *opt, const char *s, int base, long min, long max,
-			   long *out)
+static int parse_long_base(const char *opt, const char *s, int base, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -148,7 +143,7 @@ static int parse_proto(const char *s, __u8 *proto)
 	else if (!strcmp(s, "udp"))
 		*proto = IPPROTO_UDP;
 	else if (!strcmp(s, "icmp"))
-		*proto = 0;	/* the family's ICMP */
+		*proto = 0; /* the family's ICMP */
 	else if (parse_long("--proto", s, 0, UINT8_MAX, &v))
 		return -EINVAL;
 	else
@@ -169,7 +164,8 @@ static int parse_list16(const char *opt, const char *s, bool hex, __u16 *out)
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (n == PB_VLAN_MAX)
 			return bad("%s: at most %d values", opt, PB_VLAN_MAX);
-		if (hex ? parse_hex16(opt, tok, &v) : parse_long(opt, tok, 0, INJECT_VLAN_ID_MAX, &v))
+		if (hex ? parse_hex16(opt, tok, &v)
+			: parse_long(opt, tok, 0, INJECT_VLAN_ID_MAX, &v))
 			return -EINVAL;
 		out[n++] = (__u16)v;
 	}
@@ -212,9 +208,26 @@ static int parse_v6ext(const char *s, struct pb_spec *spec)
 }
 
 enum {
-	O_SRC = 256, O_DST, O_PROTO, O_SPORT, O_DPORT, O_PAYLOAD, O_VLAN, O_TPID, O_V6EXT,
-	O_FRAGOFF, O_MF, O_V4OPT, O_ETHERTYPE, O_SMAC, O_DMAC, O_TRUNC, O_COUNT,
-	O_INTERVAL, O_DRYRUN, O_HEX,
+	O_SRC = 256,
+	O_DST,
+	O_PROTO,
+	O_SPORT,
+	O_DPORT,
+	O_PAYLOAD,
+	O_VLAN,
+	O_TPID,
+	O_V6EXT,
+	O_FRAGOFF,
+	O_MF,
+	O_V4OPT,
+	O_ETHERTYPE,
+	O_SMAC,
+	O_DMAC,
+	O_TRUNC,
+	O_COUNT,
+	O_INTERVAL,
+	O_DRYRUN,
+	O_HEX,
 };
 
 static const struct option long_opts[] = {
