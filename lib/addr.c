@@ -135,6 +135,13 @@ bool bwe_prefix_covers(const struct bwe_prefix *outer, const struct bwe_prefix *
 	return outer->plen <= inner->plen && bwe_prefix_contains(outer, &inner->addr);
 }
 
+int bwe_prefix_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b)
+{
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	return c ? c : (int)a->plen - (int)b->plen;
+}
+
 int bwe_addr_parse(const char *s, struct bwe_addr *out)
 {
 	struct in_addr v4;

@@ -83,6 +83,9 @@ int bwe_prefix_fmt(const struct bwe_prefix *p, char *buf, size_t len);
 /* Bits past plen are ignored on both sides; plen > 128 acts as 128. */
 bool bwe_prefix_contains(const struct bwe_prefix *outer, const struct bwe_addr *a);
 bool bwe_prefix_covers(const struct bwe_prefix *outer, const struct bwe_prefix *inner);
+/* Order by address bytes, then length: <0, 0, >0 like memcmp. The order of
+ * the daemon's feed vectors and of the feed worker's wire records. */
+int bwe_prefix_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b);
 /* Clear the host bits (the bits past plen) and the padding. */
 void bwe_prefix_mask(struct bwe_prefix *p);
 /* IPv4: plen - 96; IPv6: plen. */

@@ -293,7 +293,7 @@ static void on_reject(const struct bwe_feed_reject *rej, void *ctx)
 static int ind_cmp(const void *a, const void *b)
 {
 	const struct ind *x = a, *y = b;
-	int c = bwe_wire_prefix_cmp(&x->pfx, &y->pfx);
+	int c = bwe_prefix_cmp(&x->pfx, &y->pfx);
 
 	/* equal prefixes: the first line wins */
 	return c ? c : (x->line > y->line) - (x->line < y->line);
@@ -305,7 +305,7 @@ static void sort_unique(struct parsed *p)
 
 	qsort(p->inds, p->n_inds, sizeof(*p->inds), ind_cmp);
 	for (i = 0; i < p->n_inds; i++)
-		if (!w || bwe_wire_prefix_cmp(&p->inds[w - 1].pfx, &p->inds[i].pfx))
+		if (!w || bwe_prefix_cmp(&p->inds[w - 1].pfx, &p->inds[i].pfx))
 			p->inds[w++] = p->inds[i];
 	p->n_inds = w;
 }

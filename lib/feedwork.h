@@ -20,7 +20,7 @@
  *  - PARSE: the body the parent sent (it reads local files itself: the
  *    child cannot open root's files).
  *  - Parsing is bwe_feed_parse() (feed.h). Address indicators are sent
- *    sorted by bwe_wire_prefix_cmp and unique, the first line winning;
+ *    sorted by bwe_prefix_cmp and unique, the first line winning;
  *    domain indicators go back as domain records in source order (the
  *    parent decides when to resolve); at most BWE_WIRE_REJECTS_MAX reject
  *    records, the stats count all. A parse error is the job's status with

@@ -76,13 +76,6 @@ static const char *kind_name(enum bwe_job_kind k)
 	return "?";
 }
 
-int bwe_wire_prefix_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b)
-{
-	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
-
-	return c ? c : (int)a->plen - (int)b->plen;
-}
-
 /* ---- arena: strings and address lists that never move -------------------- */
 
 struct arena_blk {
@@ -800,8 +793,7 @@ static int on_inds(struct bwe_wire_dec *d, const char *p, const char *end)
 		if (r.id_len && take_str(d, "indicator", idx, &p, end, r.id_len, BWE_WIRE_ID_MAX,
 					 STR_TEXT, &id))
 			return -EBADMSG;
-		if (res->n_inds &&
-		    bwe_wire_prefix_cmp(&res->inds[res->n_inds - 1].pfx, &r.pfx) >= 0)
+		if (res->n_inds && bwe_prefix_cmp(&res->inds[res->n_inds - 1].pfx, &r.pfx) >= 0)
 			return fail(d,
 				    "indicator %zu: not after indicator %zu (unsorted or "
 				    "duplicate)",

@@ -269,12 +269,6 @@ struct bwe_job_result {
 	struct bwe_arena *arena; /* private */
 };
 
-/*
- * The order of indicators on the wire: address bytes, then prefix length
- * (as the daemon's blocklist vectors sort). <0, 0, >0 like memcmp.
- */
-int bwe_wire_prefix_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b);
-
 /* Frees what r owns and zeroes it; r itself is the caller's. NULL-safe. */
 void bwe_job_result_free(struct bwe_job_result *r);
 

@@ -24,6 +24,8 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
+#include "test_helpers.h"
+
 #include "bwe_util.h"
 #include "config.h"
 #include "dataplane.h"
@@ -63,22 +65,6 @@ static void on_changed(void *ctx, const char *action, enum op_verb verb, const s
 	snprintf(s->action, sizeof(s->action), "%s", action);
 	s->verb = verb;
 	s->who = *who;
-}
-
-static struct bwe_prefix pfx(const char *s)
-{
-	struct bwe_prefix p;
-
-	assert_int_equal(bwe_prefix_parse(s, &p, 0), 0);
-	return p;
-}
-
-static struct bwe_addr addr(const char *s)
-{
-	struct bwe_addr a;
-
-	assert_int_equal(bwe_addr_parse(s, &a), 0);
-	return a;
 }
 
 /* The class flags the kernel map holds for an address (longest match). */
@@ -369,7 +355,7 @@ static void test_failed_map_update_is_rolled_back(void **state)
 	struct actor op;
 	char err[OPS_ERR_LEN], *before, *after;
 	struct bwe_prefix x = pfx("198.19.16.0/20");
-	struct bwe_addr first = addr("198.19.16.0"), k;
+	struct bwe_addr k;
 	int fd = bwe_dp_map_fd(dp, BWE_MAP_THROTTLE);
 
 	(void)state;
@@ -386,7 +372,6 @@ static void test_failed_map_update_is_rolled_back(void **state)
 	/* no bucket of the refused throttle is left in the kernel */
 	assert_int_not_equal(bpf_map_get_next_key(fd, NULL, &k), 0);
 	assert_false(kernel_classes("198.19.16.1") & BWE_NC_THROTTLE);
-	(void)first;
 	free(before);
 	free(after);
 }

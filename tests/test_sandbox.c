@@ -307,7 +307,7 @@ static int direct_ind(const struct bwe_indicator *ind, void *ctx)
 static int ind_cmp(const void *a, const void *b)
 {
 	const struct dind *x = a, *y = b;
-	int c = bwe_wire_prefix_cmp(&x->pfx, &y->pfx);
+	int c = bwe_prefix_cmp(&x->pfx, &y->pfx);
 
 	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
@@ -331,7 +331,7 @@ static void check_same(const char *name, const char *body, size_t len,
 		fail_msg("%s: status %d: %s", name, r->status, r->error);
 	qsort(d.v, d.n, sizeof(*d.v), ind_cmp);
 	for (i = 0; i < d.n; i++)
-		if (!w || bwe_wire_prefix_cmp(&d.v[w - 1].pfx, &d.v[i].pfx))
+		if (!w || bwe_prefix_cmp(&d.v[w - 1].pfx, &d.v[i].pfx))
 			d.v[w++] = d.v[i];
 		else
 			free(d.v[i].id);

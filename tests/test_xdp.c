@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+
+#include "test_helpers.h"
 #include <errno.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -57,22 +59,6 @@ static struct bwe_bl bl;
 static struct ring_buffer *rb;
 static int nevents;
 static struct bwe_event last_ev;
-
-static struct bwe_prefix pfx(const char *s)
-{
-	struct bwe_prefix p;
-
-	assert_int_equal(bwe_prefix_parse(s, &p, 0), 0);
-	return p;
-}
-
-static struct bwe_addr addr(const char *s)
-{
-	struct bwe_addr a;
-
-	assert_int_equal(bwe_addr_parse(s, &a), 0);
-	return a;
-}
 
 static int on_event(void *ctx, void *data, size_t len)
 {

@@ -170,26 +170,18 @@ static const char *arg_str(struct request *r, const char *key)
 }
 
 /* Reason: optional string of at most ST_REASON_MAX - 1 bytes without control chars. */
-static struct json_object *arg_reason(struct request *r, char *out)
+/* Reason: an optional string; its length and bytes are the transaction's to judge. */
+static struct json_object *arg_reason(struct request *r, const char **out)
 {
 	struct json_object *v;
-	const char *s;
-	size_t i;
 
-	out[0] = '\0';
+	*out = NULL;
 	if (!json_object_object_get_ex(r->req, "reason", &v) ||
 	    json_object_is_type(v, json_type_null))
 		return NULL;
 	if (!json_object_is_type(v, json_type_string))
 		return bad("%s: reason must be a string", r->cmd);
-	s = json_object_get_string(v);
-	if (strlen(s) >= ST_REASON_MAX)
-		return bad("%s: reason is %zu bytes; at most %d allowed", r->cmd, strlen(s),
-			   ST_REASON_MAX - 1);
-	for (i = 0; s[i]; i++)
-		if ((unsigned char)s[i] < 0x20)
-			return bad("%s: reason contains a control character", r->cmd);
-	strcpy(out, s);
+	*out = json_object_get_string(v);
 	return NULL;
 }
 
@@ -296,36 +288,27 @@ static struct json_object *apply(struct request *r, const struct op_request *op)
 	return bwe_proto_ok(res);
 }
 
+/*
+ * Arguments are checked for their type here; their values (reason, TTL,
+ * rate, burst, and the guards) are checked by the transaction, the same
+ * for every actor.
+ */
 static struct json_object *cmd_change(struct request *r, enum st_kind kind, const char *key,
 				      enum op_verb verb)
 {
-	const struct bwe_cfgfile *cfg = *r->c->d.q.cfg;
 	struct op_request op = { .action = r->cmd, .verb = verb, .kind = kind, .who = &r->who };
 	struct bwe_prefix *p = NULL;
 	struct json_object *e;
-	char reason[ST_REASON_MAX];
 
-	if ((e = arg_prefixes(r, key, &p, &op.n)) || (e = arg_reason(r, reason)))
+	if ((e = arg_prefixes(r, key, &p, &op.n)) || (e = arg_reason(r, &op.reason)))
 		goto out;
 	op.pfx = p;
-	op.reason = reason[0] ? reason : NULL;
 	if (verb == OP_ADD) {
-		bool given;
-
 		op.force = arg_bool(r, "force");
-		if ((e = arg_u64(r, "ttl", &op.ttl_s, cfg->max_ttl_s, NULL)))
+		if ((e = arg_u64(r, "ttl", &op.ttl_s, INT64_MAX, NULL)) ||
+		    (e = arg_u64(r, "rate", &op.rate, INT64_MAX, NULL)) ||
+		    (e = arg_u64(r, "burst", &op.burst, INT64_MAX, NULL)))
 			goto out;
-		if (kind == ST_THROTTLE) {
-			if ((e = arg_u64(r, "rate", &op.rate, BWE_RATE_MAX, &given)))
-				goto out;
-			if (!given || !op.rate) {
-				e = bad("throttle: a rate is required (bytes per second, 1..%llu)",
-					(unsigned long long)BWE_RATE_MAX);
-				goto out;
-			}
-			if ((e = arg_u64(r, "burst", &op.burst, UINT32_MAX, NULL)))
-				goto out;
-		}
 	}
 	e = apply(r, &op);
 out:

@@ -33,7 +33,7 @@
 #include "log.h"
 #include "util.h"
 
-#define FEED_REJECT_EVENTS_MAX 50 /* refused lines reported per load */
+#define FEED_REJECT_EVENTS_MAX 50 /* overlap events per load (the worker caps refused lines) */
 #define FEED_BACKOFF_MIN_S     30 /* first retry after a failure */
 #define FEED_DNS_TTL_MIN_S     10 /* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
@@ -214,7 +214,7 @@ static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv, size_
 	while (i < cur->n || j < nv->n) {
 		int c = i == cur->n  ? 1
 			: j == nv->n ? -1
-				     : fs_pfx_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
+				     : bwe_prefix_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
 
 		if (c == 0) {
 			nv->v[j].first_seen = cur->v[i].first_seen;
@@ -268,17 +268,13 @@ struct parse_ctx {
 	struct fs_vec v;
 	struct feed_domain *doms;
 	size_t ndoms;
-	size_t reported;
-	int err;
 };
 
-static void on_reject(const struct bwe_feed_reject *rej, void *arg)
+/* A line the worker refused: one event, with its line and text. */
+static void report_reject(struct parse_ctx *c, const struct bwe_job_reject *rej)
 {
-	struct parse_ctx *c = arg;
 	struct json_object *ev, *b;
 
-	if (c->reported++ >= FEED_REJECT_EVENTS_MAX)
-		return;
 	ev = feed_event(c->f, "feed-line-rejected", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
 	json_object_object_add(b, "line", json_object_new_int64(rej->line));
@@ -373,13 +369,9 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 		if (!c->doms[i].name)
 			err = -ENOMEM;
 	}
-	for (i = 0; i < res->n_rejects; i++) {
-		struct bwe_feed_reject rej = { .line = res->rejects[i].line,
-					       .reason = res->rejects[i].reason,
-					       .excerpt = res->rejects[i].excerpt };
-
-		on_reject(&rej, c);
-	}
+	/* at most BWE_WIRE_REJECTS_MAX: the worker reports no more */
+	for (i = 0; i < res->n_rejects; i++)
+		report_reject(c, &res->rejects[i]);
 	return err;
 }
 

@@ -77,17 +77,10 @@ void fs_vec_free(struct fs_vec *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int fs_pfx_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b)
-{
-	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
-
-	return c ? c : (int)a->plen - (int)b->plen;
-}
-
 static int ent_cmp(const void *a, const void *b)
 {
 	const struct fs_ent *x = a, *y = b;
-	int c = fs_pfx_cmp(&x->pfx, &y->pfx);
+	int c = bwe_prefix_cmp(&x->pfx, &y->pfx);
 
 	/* equal prefixes: the first line wins */
 	return c ? c : (x->line > y->line) - (x->line < y->line);
@@ -100,7 +93,7 @@ void fs_vec_sort_unique(struct fs_vec *v)
 	if (v->n)
 		qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
 	for (i = 0; i < v->n; i++)
-		if (!w || fs_pfx_cmp(&v->v[w - 1].pfx, &v->v[i].pfx))
+		if (!w || bwe_prefix_cmp(&v->v[w - 1].pfx, &v->v[i].pfx))
 			v->v[w++] = v->v[i];
 	v->n = w;
 }
@@ -111,7 +104,7 @@ const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = fs_pfx_cmp(&v->v[mid].pfx, p);
+		int c = bwe_prefix_cmp(&v->v[mid].pfx, p);
 
 		if (!c)
 			return &v->v[mid];
@@ -216,11 +209,6 @@ void fstore_swap(struct fstore *fs, __u8 id, struct fs_vec *v)
 const struct fs_vec *fstore_entries(const struct fstore *fs, __u8 id)
 {
 	return id_ok(id) && fs->f[id] ? &fs->f[id]->ents : NULL;
-}
-
-bool fstore_defined(const struct fstore *fs, __u8 id)
-{
-	return id_ok(id) && fs->f[id];
 }
 
 const char *fstore_ref_name(const struct fstore *fs, __u8 ref)

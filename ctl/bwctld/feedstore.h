@@ -47,7 +47,6 @@ void fs_vec_free(struct fs_vec *v);
 /* Sort by prefix and drop repeats, keeping the lowest line. */
 void fs_vec_sort_unique(struct fs_vec *v);
 const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p);
-int fs_pfx_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b);
 
 /* One feed entry that contains an address: the provenance. */
 struct fs_match {
@@ -75,7 +74,6 @@ void fstore_drop(struct fstore *fs, __u8 id, struct fs_vec *old);
 void fstore_swap(struct fstore *fs, __u8 id, struct fs_vec *v);
 /* Feed id's entries; NULL for an unknown id. */
 const struct fs_vec *fstore_entries(const struct fstore *fs, __u8 id);
-bool fstore_defined(const struct fstore *fs, __u8 id);
 
 /* "manual" for BWE_FEED_MANUAL, the feed's name, "unknown", or NULL for no feed. */
 const char *fstore_ref_name(const struct fstore *fs, __u8 ref);

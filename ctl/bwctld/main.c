@@ -128,22 +128,12 @@ static void reload(struct daemon *d)
 	    strcmp(nc->paths.state_dir, old->paths.state_dir) ||
 	    memcmp(&nc->maps, &old->maps, sizeof(nc->maps)))
 		log_warnx("reload: paths and map sizes take effect at the next start");
-	/* Keep what only a restart may change. */
+	/* Keep what only a restart may change: the paths and the map sizes. */
 	{
-		char *t;
+		__typeof__(nc->paths) paths = nc->paths;
 
-		t = nc->paths.pin_dir;
-		nc->paths.pin_dir = old->paths.pin_dir;
-		old->paths.pin_dir = t;
-		t = nc->paths.socket;
-		nc->paths.socket = old->paths.socket;
-		old->paths.socket = t;
-		t = nc->paths.state_dir;
-		nc->paths.state_dir = old->paths.state_dir;
-		old->paths.state_dir = t;
-		t = nc->paths.event_log;
-		nc->paths.event_log = old->paths.event_log;
-		old->paths.event_log = t;
+		nc->paths = old->paths;
+		old->paths = paths;
 		nc->maps = old->maps;
 	}
 	d->cfg = nc;

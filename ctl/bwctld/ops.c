@@ -293,7 +293,7 @@ static int plan(const struct ops *o, const struct op_request *r, struct op_chang
 		char buf[BWE_PREFIX_STRLEN];
 
 		for (j = 0; j < i; j++)
-			if (!fs_pfx_cmp(&r->pfx[j], &r->pfx[i])) {
+			if (!bwe_prefix_cmp(&r->pfx[j], &r->pfx[i])) {
 				bwe_prefix_fmt(&r->pfx[i], buf, sizeof(buf));
 				return refuse(err, len, "%s: %s is given twice", r->action, buf);
 			}

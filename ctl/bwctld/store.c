@@ -59,17 +59,12 @@ const struct st_entry *st_at(const struct st_store *s, size_t i)
 	return i < s->n ? &s->v[i] : NULL;
 }
 
-static bool same_prefix(const struct bwe_prefix *a, const struct bwe_prefix *b)
-{
-	return a->plen == b->plen && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
-}
-
 static struct st_entry *find(const struct st_store *s, enum st_kind k, const struct bwe_prefix *p)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->v[i].kind == k && same_prefix(&s->v[i].pfx, p))
+		if (s->v[i].kind == k && !bwe_prefix_cmp(&s->v[i].pfx, p))
 			return &s->v[i];
 	return NULL;
 }

@@ -187,7 +187,8 @@ static bool ifa_addr_of(const struct ifaddrs *p, struct bwe_addr *x, bool *linkl
 	return false;
 }
 
-int for_each_gateway_addr(int (*fn)(const struct bwe_addr *a, void *ctx), void *ctx)
+/* Every address of this machine; all: loopback and IPv6 link-local too. */
+static int each_addr(bool all, int (*fn)(const struct bwe_addr *a, void *ctx), void *ctx)
 {
 	struct ifaddrs *ifa, *p;
 	int err = 0;
@@ -198,7 +199,7 @@ int for_each_gateway_addr(int (*fn)(const struct bwe_addr *a, void *ctx), void *
 		struct bwe_addr x;
 		bool ll;
 
-		if ((p->ifa_flags & IFF_LOOPBACK) || !ifa_addr_of(p, &x, &ll) || ll)
+		if (!ifa_addr_of(p, &x, &ll) || (!all && ((p->ifa_flags & IFF_LOOPBACK) || ll)))
 			continue;
 		err = fn(&x, ctx);
 	}
@@ -206,20 +207,20 @@ int for_each_gateway_addr(int (*fn)(const struct bwe_addr *a, void *ctx), void *
 	return err;
 }
 
+int for_each_gateway_addr(int (*fn)(const struct bwe_addr *a, void *ctx), void *ctx)
+{
+	return each_addr(false, fn, ctx);
+}
+
+/* 1 (stop) when a is the address looked for. */
+static int same_addr(const struct bwe_addr *a, void *ctx)
+{
+	return !memcmp(a, ctx, sizeof(*a));
+}
+
 bool is_gateway_addr(const struct bwe_addr *a)
 {
-	struct ifaddrs *ifa, *p;
-	bool found = false;
+	struct bwe_addr want = *a;
 
-	if (getifaddrs(&ifa))
-		return false;
-	for (p = ifa; p && !found; p = p->ifa_next) {
-		struct bwe_addr x;
-		bool ll;
-
-		if (ifa_addr_of(p, &x, &ll))
-			found = !memcmp(&x, a, sizeof(x));
-	}
-	freeifaddrs(ifa);
-	return found;
+	return each_addr(true, same_addr, &want) == 1;
 }
