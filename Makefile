@@ -132,12 +132,17 @@ format-check:
 check-layers: $(BWCTLD_OBJS)
 	@scripts/check-layers.sh $(BUILD)
 
-# ---- fuzzing: libFuzzer targets of the feed parsers (fuzz/README.md) ----
+# ---- fuzzing: libFuzzer targets (fuzz/README.md) ----
+# Feed parser targets share fuzz/fuzz_feed.c (-DFUZZ_TARGET=NAME); every
+# other target is its own fuzz/fuzz_NAME.c linked with FUZZ_SRCS_NAME and
+# run with fuzz/NAME.dict when there is one.
 FUZZ_SECONDS ?= 30
 FUZZ_MAX_LEN ?= 16384
-FUZZ_TARGETS ?= plain spamhaus spamhaus_json feodo_csv stix stix_pattern \
+FUZZ_FEED_TARGETS := plain spamhaus spamhaus_json feodo_csv stix stix_pattern \
 		freeform domains auto
-FUZZ_SRCS    := $(wildcard lib/feed*.c) lib/addr.c lib/units.c
+FUZZ_UNIT_TARGETS := $(filter-out feed,$(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_FEED_TARGETS) $(FUZZ_UNIT_TARGETS)
+FUZZ_SRCS    := $(filter-out lib/feedwork.c,$(wildcard lib/feed*.c)) lib/addr.c lib/units.c
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 		-std=gnu11 -Wall -Wextra -Werror -Wstrict-prototypes \
@@ -145,17 +150,27 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 		-Wformat=2 -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags json-c 2>/dev/null)
 FUZZ_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+# Sources of the standalone targets (one line each).
+FUZZ_SRCS_proto := lib/proto.c
+FUZZ_SRCS_wire  := lib/wire.c
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
+$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_TARGET=$* -o $@ fuzz/fuzz_feed.c $(FUZZ_SRCS) $(FUZZ_LIBS)
 
+.SECONDEXPANSION:
+$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_UNIT_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard lib/*.h) | deps-check
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS)
+
 fuzz: deps-check $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t; \
+		dict=fuzz/feed.dict; [ -f fuzz/$$t.dict ] && dict=fuzz/$$t.dict; \
+		case " $(FUZZ_UNIT_TARGETS) " in *" $$t "*) [ -f fuzz/$$t.dict ] || dict=;; esac; \
 		echo "=== fuzz_$$t: $(FUZZ_SECONDS) s"; \
 		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-max_len=$(FUZZ_MAX_LEN) -dict=fuzz/feed.dict \
+			-max_len=$(FUZZ_MAX_LEN) $${dict:+-dict=$$dict} \
 			-artifact_prefix=$(BUILD)/fuzz/$$t- -print_final_stats=1 \
 			$(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1; \
 		rc=$$?; \
