@@ -1132,6 +1132,41 @@ static const struct node *sect_key(const struct sect *s, const char *key, char b
 	return n;
 }
 
+/*
+ * A feed's transport keys against its source: http:// only with insecure
+ * (an on-path attacker could rewrite the list), insecure and ca_file only
+ * where they mean something, follow_symlinks only for files.
+ */
+static int check_feed(struct cfg_ctx *c, const struct sect *s)
+{
+	const struct bwe_cfg_feed *f = s->base;
+	bool http = !strncasecmp(f->source, "http://", strlen("http://"));
+	bool https = !strncasecmp(f->source, "https://", strlen("https://"));
+	char path[KEYPATH_MAX];
+	struct where at;
+
+	if (http && !f->insecure) {
+		sect_key(s, "source", path, &at);
+		return err_at(c, &at,
+			      "feed \"%s\": \"%s\" is plain http: anybody on the path can change "
+			      "its entries; use https:// or set insecure: true on the feed",
+			      f->name, f->source);
+	}
+	if (f->insecure && !http) {
+		sect_key(s, "insecure", path, &at);
+		return err_at(c, &at, "feed \"%s\": applies only to http:// sources", f->name);
+	}
+	if (f->ca_file && !https) {
+		sect_key(s, "ca_file", path, &at);
+		return err_at(c, &at, "feed \"%s\": applies only to https:// sources", f->name);
+	}
+	if (f->follow_symlinks && (http || https)) {
+		sect_key(s, "follow_symlinks", path, &at);
+		return err_at(c, &at, "feed \"%s\": applies only to file sources", f->name);
+	}
+	return 0;
+}
+
 /* Escalation steps: within max_ttl, none shorter than the one before. */
 static int check_steps(struct cfg_ctx *c, const struct sect *s, const struct node *esc,
 		       const struct node *ttl)
@@ -1314,8 +1349,13 @@ static const struct row feed_rows[] = {
 	       LIM(BWE_FEED_MAX_BYTES_MIN, BWE_FEED_MAX_BYTES_MAX), DEF_U(BWE_FEED_MAX_BYTES)),
 	SCALAR("timeout", conv_duration, S_U64, FEED, timeout_s, LIM(1, BWE_FEED_TIMEOUT_MAX_S),
 	       DEF_U(BWE_FEED_TIMEOUT_S)),
+	SCALAR("insecure", conv_bool, S_INT, FEED, insecure, DEF_U(0)),
+	SCALAR("follow_symlinks", conv_bool, S_INT, FEED, follow_symlinks, DEF_U(0)),
+	SCALAR("ca_file", conv_abs_path, S_STR, FEED, ca_file, .max = BWE_FEED_CA_FILE_MAX,
+	       .flags = F_NULL),
 };
-static const struct table feed_table = TABLE(feed_rows, .size = sizeof(struct bwe_cfg_feed));
+static const struct table feed_table =
+	TABLE(feed_rows, .size = sizeof(struct bwe_cfg_feed), .check = check_feed);
 
 /* Signals: the fields of struct bwe_policy; defaults from bwe_policy_default(). */
 static const struct row spike_rows[] = {
@@ -1440,6 +1480,8 @@ static const struct row top_rows[] = {
 	       DEF_U(BWE_CFG_MAX_TTL_S)),
 	SCALAR("default_burst", conv_size, S_U64, CFG, default_burst, LIM(0, BWE_CFG_BURST_MAX),
 	       DEF_U(0), .check = check_burst),
+	SCALAR("feed_worker_memory", conv_size, S_U64, CFG, feed_worker_memory,
+	       LIM(BWE_CFG_WORKER_MEM_MIN, BWE_CFG_WORKER_MEM_MAX), DEF_U(BWE_CFG_WORKER_MEM)),
 	MAPS("feeds", feed_table, CFG, feeds, n_feeds, .flags = F_NULL | F_HEAP,
 	     .max_n = BWE_CFG_FEEDS_MAX, .noun = "feed",
 	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),
@@ -1911,6 +1953,7 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 		free(cfg->feeds[i].name);
 		free(cfg->feeds[i].source);
 		free(cfg->feeds[i].format);
+		free(cfg->feeds[i].ca_file);
 	}
 	free(cfg->feeds);
 	free(cfg->policy.never_quarantine.v);

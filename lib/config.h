@@ -92,6 +92,11 @@
 #define BWE_FEED_MAX_BYTES_MAX	 (16ULL * 1024 * 1024 * 1024) /* bytes */
 #define BWE_FEED_TIMEOUT_S	 60ULL			      /* seconds */
 #define BWE_FEED_TIMEOUT_MAX_S	 BWE_SECS_PER_HOUR	      /* seconds */
+#define BWE_FEED_CA_FILE_MAX	 1023			      /* bytes of a ca_file path */
+/* feed_worker_memory: the feed worker's RLIMIT_DATA, bytes */
+#define BWE_CFG_WORKER_MEM	 (1024ULL * 1024 * 1024)      /* default 1 GiB */
+#define BWE_CFG_WORKER_MEM_MIN	 (32ULL * 1024 * 1024)	      /* 32 MiB */
+#define BWE_CFG_WORKER_MEM_MAX	 (64ULL * 1024 * 1024 * 1024) /* 64 GiB */
 
 /* ---- policy (defaults: BWE_POLICY_* etc. in detect.h) --------------------- */
 #define BWE_CFG_INTERVAL_MAX_S BWE_SECS_PER_HOUR       /* seconds; min 1s */
@@ -137,6 +142,12 @@ struct bwe_cfg_feed {
 				 * stale event; default 3 */
 	__u64 max_bytes;	     /* download size cap, bytes; default 256 MiB */
 	__u64 timeout_s;	     /* download timeout, seconds; default 60 */
+	int insecure;		     /* an http:// source is refused without it;
+				 * only for http:// sources */
+	int follow_symlinks;	     /* a file source may be a symbolic link;
+				 * only for file sources; default false */
+	char *ca_file;		     /* https:// only: PEM CA bundle the worker
+				 * trusts instead of the system's; NULL none */
 };
 
 struct bwe_cfgfile {
@@ -172,6 +183,7 @@ struct bwe_cfgfile {
 	__u64 event_dedup_s;	    /* seconds; default 60 */
 	__u64 max_ttl_s;	    /* longest TTL a command may set, seconds; default 30d */
 	__u64 default_burst;	    /* bytes; 0: see BWE_CFG_BURST_AUTO_MIN */
+	__u64 feed_worker_memory;   /* the feed worker's RLIMIT_DATA, bytes */
 	struct bwe_cfg_feed *feeds; /* feeds[i] has blocklist id BWE_FEED_FIRST + i */
 	size_t n_feeds;
 	/*

@@ -344,6 +344,7 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 		.ctx = &p,
 	};
 	struct bwe_feed_stats st = { 0 };
+	bool excerpts;
 	size_t i;
 	int err;
 
@@ -379,9 +380,15 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 		if (!err)
 			err = flush(w, false);
 	}
+	/*
+	 * Excerpts only of a body the garbage guard of feed.c recognises as a
+	 * feed (bwe_feed_detect): the lines of a file that is not one (a
+	 * secret behind a link, a config file) never leave the worker.
+	 */
+	excerpts = bwe_feed_detect(body, len) != BWE_FMT_AUTO;
 	for (i = 0; !err && i < p.n_rejs; i++)
 		err = bwe_wire_put_reject(&w->out, a->job, p.rejs[i].line, p.rejs[i].reason,
-					  p.rejs[i].excerpt);
+					  excerpts ? p.rejs[i].excerpt : "");
 	a->end.inds = p.n_inds;
 	a->end.domains = p.n_doms;
 	a->end.rejects = p.n_rejs;

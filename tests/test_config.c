@@ -154,6 +154,7 @@ static void assert_defaults_except_ifaces(const struct bwe_cfgfile *c)
 	assert_int_equal(c->event_dedup_s, 60);
 	assert_int_equal(c->max_ttl_s, 30 * 24 * 3600);
 	assert_int_equal(c->default_burst, 0);
+	assert_int_equal(c->feed_worker_memory, BWE_CFG_WORKER_MEM);
 	assert_int_equal(c->n_feeds, 0);
 	assert_null(c->feeds);
 }
@@ -267,7 +268,7 @@ static void test_full(void **state)
 	assert_int_equal(c->max_ttl_s, 7200);
 	assert_int_equal(c->default_burst, 65536);
 
-	assert_int_equal(c->n_feeds, 2);
+	assert_int_equal(c->n_feeds, 4);
 	f = &c->feeds[0];
 	assert_string_equal(f->name, "drop.v4");
 	assert_string_equal(f->source, "https://feeds.example.org/drop.txt");
@@ -282,6 +283,8 @@ static void test_full(void **state)
 	assert_int_equal(f->stale_after, 5);
 	assert_int_equal(f->max_bytes, 1024 * 1024);
 	assert_int_equal(f->timeout_s, 120);
+	assert_string_equal(f->ca_file, "/etc/bwenforce/feeds-ca.pem");
+	assert_int_equal(f->insecure, 0);
 
 	f = &c->feeds[1]; /* only the required keys: defaults */
 	assert_string_equal(f->name, "local_list");
@@ -297,6 +300,13 @@ static void test_full(void **state)
 	assert_int_equal(f->stale_after, 3);
 	assert_int_equal(f->max_bytes, 256ULL * 1024 * 1024);
 	assert_int_equal(f->timeout_s, 60);
+	assert_int_equal(f->insecure, 0);
+	assert_int_equal(f->follow_symlinks, 0);
+	assert_null(f->ca_file);
+	/* plain http only with insecure; a link only with follow_symlinks */
+	assert_string_equal(c->feeds[2].source, "http://198.51.100.9/list.txt");
+	assert_int_equal(c->feeds[2].insecure, 1);
+	assert_int_equal(c->feeds[3].follow_symlinks, 1);
 	bwe_config_free(c);
 }
 
@@ -526,6 +536,33 @@ static const struct {
 	  "feeds[0].max_bytes: 512 is below the minimum of 1024 bytes" },
 	{ "timeout too long", FEED "    timeout: 2h\n", 6,
 	  "feeds[0].timeout: 2h is above the maximum of 1h" },
+	{ "http source without insecure",
+	  IF "feeds:\n  - name: a\n    source: http://feeds.example/a.txt\n", 5,
+	  "feeds[0].source: feed \"a\": \"http://feeds.example/a.txt\" is plain http: anybody on "
+	  "the path can change its entries; use https:// or set insecure: true on the feed" },
+	{ "HTTP source without insecure, upper case",
+	  IF "feeds:\n  - name: a\n    source: HTTP://feeds.example/a.txt\n    insecure: false\n",
+	  5, "feeds[0].source: feed \"a\": \"HTTP://feeds.example/a.txt\" is plain http" },
+	{ "insecure on https",
+	  IF "feeds:\n  - name: a\n    source: https://x.example/a\n"
+	     "    insecure: true\n",
+	  6, "feeds[0].insecure: feed \"a\": applies only to http:// sources" },
+	{ "insecure on a file", FEED "    insecure: true\n", 6,
+	  "feeds[0].insecure: feed \"a\": applies only to http:// sources" },
+	{ "insecure not a bool", FEED "    insecure: yes\n", 6,
+	  "feeds[0].insecure: \"yes\" is not true or false" },
+	{ "ca_file on a file", FEED "    ca_file: /etc/ssl/ca.pem\n", 6,
+	  "feeds[0].ca_file: feed \"a\": applies only to https:// sources" },
+	{ "ca_file relative",
+	  IF "feeds:\n  - name: a\n    source: https://x.example/a\n"
+	     "    ca_file: ca.pem\n",
+	  6, "feeds[0].ca_file: must be an absolute path, not \"ca.pem\"" },
+	{ "follow_symlinks on a URL",
+	  IF "feeds:\n  - name: a\n    source: https://x.example/a\n"
+	     "    follow_symlinks: true\n",
+	  6, "feeds[0].follow_symlinks: feed \"a\": applies only to file sources" },
+	{ "feed_worker_memory too small", IF "feed_worker_memory: 1M\n", 3,
+	  "feed_worker_memory: 1M is below the minimum of" },
 	{ "second feed", FEED "  - name: b\n    source: /b\n    refresh: 1s\n", 8,
 	  "feeds[1].refresh: 1s is below the minimum of 10s" },
 

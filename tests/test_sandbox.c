@@ -402,6 +402,40 @@ static void test_parse_same_as_direct(void **state)
 	h_stop(&h);
 }
 
+/*
+ * Reject excerpts leave the worker only for a body the garbage guard
+ * recognises as a feed: a secret file parsed as "plain" gives its line
+ * numbers and reasons, never its text.
+ */
+static void test_excerpts_only_of_feeds(void **state)
+{
+	static const char secret[] = "root:$6$saltsalt$c2VjcmV0:19000:0:99999:7:::\n"
+				     "api_token = SECRET-TOKEN-4242\n";
+	static const char feed[] = "192.0.2.1\nnot-an-address\n198.51.100.1\n";
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	const struct bwe_job_result *r;
+	size_t i;
+
+	(void)state;
+	h_start(&h, argv);
+	r = h_parse(&h, secret, sizeof(secret) - 1, BWE_FMT_PLAIN);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->stats.rejected, 2);
+	assert_int_equal(r->n_rejects, 2);
+	for (i = 0; i < r->n_rejects; i++) {
+		assert_int_equal(r->rejects[i].line, i + 1);
+		assert_true(r->rejects[i].reason[0]);
+		if (r->rejects[i].excerpt[0])
+			fail_msg("excerpt of a non-feed body sent: \"%s\"", r->rejects[i].excerpt);
+	}
+	r = h_parse(&h, feed, sizeof(feed) - 1, BWE_FMT_PLAIN);
+	assert_int_equal(r->n_inds, 2);
+	assert_int_equal(r->n_rejects, 1);
+	assert_string_equal(r->rejects[0].excerpt, "not-an-address");
+	h_stop(&h);
+}
+
 /* ---- FETCH from a local http.server ------------------------------------------------- */
 
 struct server {
@@ -734,6 +768,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_child_credentials),
 		cmocka_unit_test(test_parse_same_as_direct),
+		cmocka_unit_test(test_excerpts_only_of_feeds),
 		cmocka_unit_test_teardown(test_fetch_http, stop_fetch_server),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_child_killed),

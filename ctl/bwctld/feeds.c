@@ -369,9 +369,6 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 		if (!c->doms[i].name)
 			err = -ENOMEM;
 	}
-	/* at most BWE_WIRE_REJECTS_MAX: the worker reports no more */
-	for (i = 0; i < res->n_rejects; i++)
-		report_reject(c, &res->rejects[i]);
 	return err;
 }
 
@@ -406,6 +403,13 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		err = -EBADMSG;
 		goto fail;
 	}
+	/*
+	 * Only a version that passed the reject guard shows its refused lines
+	 * (at most BWE_WIRE_REJECTS_MAX): the text of a file that is mostly
+	 * not a feed is never logged.
+	 */
+	for (size_t i = 0; i < res->n_rejects; i++)
+		report_reject(&c, &res->rejects[i]);
 	err = add_resolved(f, &c);
 	if (err)
 		goto fail;
@@ -588,10 +592,16 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 		submit(fs, f, &req, j);
 		return;
 	}
-	err = read_file(f->cfg->source, f->cfg->max_bytes, &body, &len);
+	err = read_file(f->cfg->source, f->cfg->max_bytes,
+			f->cfg->follow_symlinks ? READ_FOLLOW : 0, &body, &len);
 	if (err) {
 		feed_error(fs, f, "cannot read %s: %s; keeping the last good version",
-			   f->cfg->source, strerror(-err));
+			   f->cfg->source,
+			   err == -ELOOP
+				   ? "a symbolic link (set follow_symlinks: true to follow it)"
+			   : err == -EINVAL
+				   ? "not a regular file (a FIFO, socket, device or directory)"
+				   : strerror(-err));
 		f->failures++;
 		retry_later(f);
 		return;
@@ -877,7 +887,7 @@ static void load_last_good(struct feeds *fs, struct feed *f)
 	size_t len = 0;
 
 	snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir, f->cfg->name);
-	if (read_file(path, f->cfg->max_bytes, &body, &len))
+	if (read_file(path, f->cfg->max_bytes, 0, &body, &len))
 		return;
 	submit_parse(fs, f, body, len, true, true);
 }

@@ -126,14 +126,18 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned i
 	return 0;
 }
 
-int read_file(const char *path, __u64 max, char **out, size_t *len)
+int read_file(const char *path, __u64 max, unsigned int flags, char **out, size_t *len)
 {
+	int oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	struct stat stb;
 	char *buf;
 	ssize_t n;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	int fd, err;
 
+	if (!(flags & READ_FOLLOW))
+		oflags |= O_NOFOLLOW;
+	fd = open(path, oflags);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &stb)) {
@@ -154,9 +158,14 @@ int read_file(const char *path, __u64 max, char **out, size_t *len)
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got < (size_t)stb.st_size &&
-	       (n = read(fd, buf + got, (size_t)stb.st_size - got)) > 0)
+	while (got < (size_t)stb.st_size) {
+		n = read(fd, buf + got, (size_t)stb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		got += (size_t)n;
+	}
 	close(fd);
 	buf[got] = '\0';
 	*out = buf;

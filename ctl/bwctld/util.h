@@ -34,9 +34,16 @@ int mkdir_parent(const char *path);
  * was and the temporary file is gone.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode);
-/* Read a whole regular file of at most max bytes into a NUL-terminated
- * malloc'ed buffer; -EFBIG when larger. */
-int read_file(const char *path, __u64 max, char **out, size_t *len);
+/* read_file() flags */
+#define READ_FOLLOW 1 /* follow a symbolic link at path's last component */
+/*
+ * Read a whole regular file of at most max bytes into a NUL-terminated
+ * malloc'ed buffer. Opened O_NONBLOCK (a FIFO never blocks the caller) and,
+ * without READ_FOLLOW, O_NOFOLLOW; the type is checked on the open fd.
+ * -ELOOP: a symbolic link (no READ_FOLLOW); -EINVAL: not a regular file
+ * (FIFO, socket, device, directory); -EFBIG: larger than max; -errno.
+ */
+int read_file(const char *path, __u64 max, unsigned int flags, char **out, size_t *len);
 /* Is a one of this machine's own addresses (any interface, any family)? */
 bool is_gateway_addr(const struct bwe_addr *a);
 /* Call fn for each of this machine's addresses that crosses the program
