@@ -468,6 +468,18 @@ static size_t curl_header(char *line, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Where the last answer pointed (Location), for messages; "?" when unknown. */
+static const char *redirect_target(CURL *c)
+{
+	char *url = NULL;
+
+	if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &url) == CURLE_OK && url)
+		return url;
+	if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+		return url;
+	return "?";
+}
+
 static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 {
 	const struct bwe_job_req *req = f->req;
@@ -499,8 +511,13 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)BWE_FEEDWORK_CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)BWE_FEEDWORK_MAX_REDIRS);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* https stays https through redirects; plain http only when asked */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, req->insecure ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, req->insecure ? "http,https" : "https");
+	if (req->ca_file && req->ca_file[0]) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, w->user_agent);
@@ -513,6 +530,9 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 			  (unsigned long long)req->max_bytes);
 	else if (f->nomem)
 		set_error(a, -ENOMEM, "out of memory for the body");
+	else if (rc == CURLE_UNSUPPORTED_PROTOCOL && !req->insecure)
+		set_error(a, -EPROTO, "refused a redirect away from https (%s): %s",
+			  redirect_target(c), curl_easy_strerror(rc));
 	else if (rc != CURLE_OK)
 		set_error(a, -EIO, "%s", curl_easy_strerror(rc));
 	else if (http == 304)

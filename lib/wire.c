@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "wire.h"
 
@@ -371,7 +372,10 @@ int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req)
 		popts_to_wire(&req->parse, &f->popts);
 		f->max_bytes = req->max_bytes;
 		f->timeout_s = req->timeout_s;
+		f->flags = req->insecure ? BWE_WIRE_FETCH_INSECURE : 0;
 		err = copy_field(f->url, sizeof(f->url), req->url);
+		if (!err)
+			err = copy_field(f->ca_file, sizeof(f->ca_file), req->ca_file);
 		if (!err)
 			err = copy_field(f->etag, sizeof(f->etag), req->etag);
 		if (!err)
@@ -445,6 +449,7 @@ struct bwe_wire_dec {
 	/* child: the request being built */
 	struct bwe_job_req req;
 	char url[BWE_WIRE_URL_MAX], etag[BWE_WIRE_ETAG_MAX], lastmod[BWE_WIRE_LASTMOD_MAX];
+	char ca_file[BWE_WIRE_PATH_MAX];
 	char *body;
 	size_t body_cap;
 	__u64 body_expect, names_expect;
@@ -681,10 +686,17 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 
 		if (check_field(d, "url", f->url, sizeof(f->url)) ||
 		    check_field(d, "etag", f->etag, sizeof(f->etag)) ||
-		    check_field(d, "last_modified", f->last_modified, sizeof(f->last_modified)))
+		    check_field(d, "last_modified", f->last_modified, sizeof(f->last_modified)) ||
+		    check_field(d, "ca_file", f->ca_file, sizeof(f->ca_file)))
 			return -EBADMSG;
-		if (strncmp(f->url, "http://", 7) && strncmp(f->url, "https://", 8))
+		if (f->flags & ~(__u32)BWE_WIRE_FETCH_INSECURE)
+			return fail(d, "unknown fetch flags 0x%x", f->flags);
+		if (!strncasecmp(f->url, "http://", 7) && !(f->flags & BWE_WIRE_FETCH_INSECURE))
+			return fail(d, "url is plain http:// without the insecure flag");
+		if (strncasecmp(f->url, "http://", 7) && strncasecmp(f->url, "https://", 8))
 			return fail(d, "url is not http:// or https://");
+		if (f->ca_file[0] && f->ca_file[0] != '/')
+			return fail(d, "ca_file is not an absolute path");
 		if (!f->max_bytes || f->max_bytes > BWE_WIRE_BODY_MAX)
 			return fail(d, "max_bytes %llu outside 1..%llu",
 				    (unsigned long long)f->max_bytes, BWE_WIRE_BODY_MAX);
@@ -693,6 +705,9 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 		memcpy(d->url, f->url, sizeof(d->url));
 		memcpy(d->etag, f->etag, sizeof(d->etag));
 		memcpy(d->lastmod, f->last_modified, sizeof(d->lastmod));
+		memcpy(d->ca_file, f->ca_file, sizeof(d->ca_file));
+		d->req.insecure = f->flags & BWE_WIRE_FETCH_INSECURE;
+		d->req.ca_file = d->ca_file;
 		d->req.url = d->url;
 		d->req.etag = d->etag;
 		d->req.last_modified = d->lastmod;

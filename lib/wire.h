@@ -55,6 +55,7 @@
 #define BWE_WIRE_URL_MAX     1024	  /* bytes incl. NUL */
 #define BWE_WIRE_ETAG_MAX    256	  /* bytes incl. NUL */
 #define BWE_WIRE_LASTMOD_MAX 128	  /* bytes incl. NUL */
+#define BWE_WIRE_PATH_MAX    1024	  /* bytes of a file path incl. NUL */
 #define BWE_WIRE_ERR_MAX     256	  /* bytes incl. NUL */
 #define BWE_WIRE_ID_MAX \
 	256					       /* bytes of an indicator id incl. NUL;
@@ -107,14 +108,19 @@ struct bwe_wire_popts {
 	__s64 now;	   /* unix seconds, 0 = the child's clock */
 };
 
+enum bwe_wire_fetch_flag {
+	BWE_WIRE_FETCH_INSECURE = 1, /* plain http allowed (source and redirects) */
+};
+
 struct bwe_wire_fetch {
 	struct bwe_wire_popts popts;
 	__u64 max_bytes; /* body cap, 1..BWE_WIRE_BODY_MAX */
 	__u32 timeout_s; /* whole transfer, 1..3600 */
-	__u32 pad;
-	char url[BWE_WIRE_URL_MAX];		  /* http:// or https:// */
+	__u32 flags;	 /* enum bwe_wire_fetch_flag; other bits zero */
+	char url[BWE_WIRE_URL_MAX];		  /* https://, or http:// with INSECURE */
 	char etag[BWE_WIRE_ETAG_MAX];		  /* "" = none */
 	char last_modified[BWE_WIRE_LASTMOD_MAX]; /* "" = none */
+	char ca_file[BWE_WIRE_PATH_MAX];	  /* "" = system CAs, else absolute */
 };
 
 struct bwe_wire_parse {
@@ -203,7 +209,9 @@ struct bwe_job_req {
 	enum bwe_job_kind kind;
 	__u32 job;			 /* set by the sender (fwclient) */
 	struct bwe_job_parse_opts parse; /* FETCH, PARSE */
-	const char *url;		 /* FETCH: http:// or https:// */
+	const char *url;		 /* FETCH: https://, http:// only with insecure */
+	bool insecure;			 /* FETCH: plain http allowed, also in redirects */
+	const char *ca_file;		 /* FETCH: NULL or "" = system CAs */
 	const char *etag;		 /* FETCH: NULL or "" = none */
 	const char *last_modified;	 /* FETCH: NULL or "" = none */
 	__u64 max_bytes;		 /* FETCH: body cap */

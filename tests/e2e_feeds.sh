@@ -39,8 +39,8 @@ printf '# proxyware relays\nrelay.proxyware.example\n' >"$DIR/feeds/domains.txt"
 FEEDS_YAML="feeds:
   - { name: c2, source: $FEED, format: plain, refresh: 1h, max_reject: 0.7 }
   - { name: doms, source: $DIR/feeds/domains.txt, format: domains, refresh: 1h }
-  - { name: web, source: http://127.0.0.1:$HTTP_PORT/list.txt, format: plain, refresh: 1h, max_shrink: 0.5 }
-  - { name: dead, source: http://127.0.0.1:9/list.txt, format: plain, refresh: 10s, stale_after: 1, timeout: 2s }"
+  - { name: web, source: http://127.0.0.1:$HTTP_PORT/list.txt, insecure: true, format: plain, refresh: 1h, max_shrink: 0.5 }
+  - { name: dead, source: http://127.0.0.1:9/list.txt, insecure: true, format: plain, refresh: 10s, stale_after: 1, timeout: 2s }"
 LEVEL1_YAML="
   - { name: level1, source: $DIR/feeds/firehol_level1.netset, format: netset, refresh: 1h }"
 write_config "$FEEDS_YAML"

@@ -511,6 +511,7 @@ static const struct bwe_job_result *h_fetch(struct harness *h, int port, const c
 				   .max_bytes = max_bytes,
 				   .timeout_s = 10,
 				   .last_modified = last_modified,
+				   .insecure = true, /* the test server speaks plain http */
 				   .parse = { .now = NOW } };
 	size_t want = h->n + 1;
 

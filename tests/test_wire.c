@@ -607,6 +607,57 @@ static void test_bad_requests(void **state)
 	bwe_wire_dec_free(d);
 	bwe_wire_buf_free(&b);
 
+	/* plain http only with the insecure flag; ca_file absolute; no unknown flags */
+	{
+		static const struct {
+			const char *url, *ca_file;
+			bool insecure;
+			__u32 extra_flags;
+			const char *err; /* NULL: accepted */
+		} rows[] = {
+			{ "http://x/", NULL, false, 0,
+			  "frame 1: url is plain http:// without the insecure flag" },
+			{ "HTTP://x/", NULL, false, 0,
+			  "frame 1: url is plain http:// without the insecure flag" },
+			{ "http://x/", NULL, true, 0, NULL },
+			{ "https://x/", NULL, false, 0, NULL },
+			{ "https://x/", "/etc/ca.pem", false, 0, NULL },
+			{ "https://x/", "ca.pem", false, 0,
+			  "frame 1: ca_file is not an absolute path" },
+			{ "https://x/", NULL, false, 0x80, "frame 1: unknown fetch flags 0x80" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+			const struct bwe_job_req *got;
+			size_t used;
+			int r;
+
+			fetch.url = rows[i].url;
+			fetch.ca_file = rows[i].ca_file;
+			fetch.insecure = rows[i].insecure;
+			assert_int_equal(bwe_wire_put_request(&b, &fetch), 0);
+			f = (struct bwe_wire_fetch *)(b.p + HDR);
+			f->flags |= rows[i].extra_flags;
+			assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+			r = bwe_wire_dec_feed(d, b.p, b.len, &used);
+			if (rows[i].err) {
+				assert_int_equal(r, -EBADMSG);
+				assert_string_equal(bwe_wire_dec_error(d), rows[i].err);
+			} else {
+				assert_int_equal(r, 1);
+				got = bwe_wire_dec_request(d);
+				assert_int_equal(got->insecure, rows[i].insecure);
+				assert_string_equal(got->ca_file,
+						    rows[i].ca_file ? rows[i].ca_file : "");
+			}
+			bwe_wire_dec_free(d);
+			bwe_wire_buf_free(&b);
+		}
+		fetch.url = "http://x/";
+		fetch.ca_file = NULL;
+		fetch.insecure = false;
+	}
+
 	/* a request that cannot be encoded */
 	fetch.url = NULL;
 	{

@@ -578,6 +578,8 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 			.last_modified = f->last_modified,
 			.max_bytes = f->cfg->max_bytes,
 			.timeout_s = (__u32)f->cfg->timeout_s,
+			.insecure = f->cfg->insecure,
+			.ca_file = f->cfg->ca_file,
 		};
 
 		if (!j)

@@ -114,6 +114,25 @@ static int check_bpffs(const char *dir)
 	return 0;
 }
 
+/* One warning per feed fetched without TLS (insecure: true). */
+static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
+{
+	static const char what[] = "is plain http (insecure: true): anybody on the path can "
+				   "change its entries";
+	size_t i;
+
+	for (i = 0; i < cfg->n_feeds; i++) {
+		if (!cfg->feeds[i].insecure)
+			continue;
+		if (to_stderr)
+			fprintf(stderr, "warning: feed %s: %s %s\n", cfg->feeds[i].name,
+				cfg->feeds[i].source, what);
+		else
+			log_warnx("feed %s: %s %s", cfg->feeds[i].name, cfg->feeds[i].source,
+				  what);
+	}
+}
+
 static void reload(struct daemon *d)
 {
 	struct bwe_cfgfile *nc, *old = d->cfg;
@@ -123,6 +142,7 @@ static void reload(struct daemon *d)
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
+	warn_insecure(nc, false);
 	if (strcmp(nc->paths.pin_dir, old->paths.pin_dir) ||
 	    strcmp(nc->paths.socket, old->paths.socket) ||
 	    strcmp(nc->paths.state_dir, old->paths.state_dir) ||
@@ -437,12 +457,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		warn_insecure(d.cfg, true);
 		printf("configuration OK\n");
 		bwe_config_free(d.cfg);
 		return 0;
 	}
 	log_init(d.foreground, d.verbose, "bwctld");
 	openlog("bwctld", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	warn_insecure(d.cfg, false);
 	libbpf_set_print(libbpf_log);
 	bwe_attach_silence_libxdp(d.verbose);
 	if (geteuid() != 0)
