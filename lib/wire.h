@@ -114,9 +114,9 @@ enum bwe_wire_fetch_flag {
 
 struct bwe_wire_fetch {
 	struct bwe_wire_popts popts;
-	__u64 max_bytes; /* body cap, 1..BWE_WIRE_BODY_MAX */
-	__u32 timeout_s; /* whole transfer, 1..3600 */
-	__u32 flags;	 /* enum bwe_wire_fetch_flag; other bits zero */
+	__u64 max_bytes;			  /* body cap, 1..BWE_WIRE_BODY_MAX */
+	__u32 timeout_s;			  /* whole transfer, 1..3600 */
+	__u32 flags;				  /* enum bwe_wire_fetch_flag; other bits zero */
 	char url[BWE_WIRE_URL_MAX];		  /* https://, or http:// with INSECURE */
 	char etag[BWE_WIRE_ETAG_MAX];		  /* "" = none */
 	char last_modified[BWE_WIRE_LASTMOD_MAX]; /* "" = none */

@@ -128,8 +128,7 @@ static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 			fprintf(stderr, "warning: feed %s: %s %s\n", cfg->feeds[i].name,
 				cfg->feeds[i].source, what);
 		else
-			log_warnx("feed %s: %s %s", cfg->feeds[i].name, cfg->feeds[i].source,
-				  what);
+			log_warnx("feed %s: %s %s", cfg->feeds[i].name, cfg->feeds[i].source, what);
 	}
 }
 
