@@ -105,10 +105,13 @@ bool feed_hosts_boilerplate(const char *name, size_t n);
 
 /*
  * Parse a whole JSON text buf[0..len) (strict; nothing but blanks after the
- * value). *out is the value (json_object_put() it); -EBADMSG or -ENOMEM.
+ * value). *out is the value (json_object_put() it; NULL for JSON null);
+ * -EBADMSG or -ENOMEM.
  */
 struct json_object;
 int feed_json_parse(const char *buf, size_t len, struct json_object **out);
+/* The same, for a value nested inside a body: at most depth levels. */
+int feed_json_parse_depth(const char *buf, size_t len, int depth, struct json_object **out);
 /* A printable ASCII id of 1..FEED_ID_MAX - 1 bytes, else NULL. */
 const char *feed_json_id(struct json_object *obj, const char *key);
 int feed_parse_spamhaus_json(struct feed_run *r, const char *buf, size_t len);

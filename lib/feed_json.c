@@ -18,7 +18,12 @@
 
 int feed_json_parse(const char *buf, size_t len, struct json_object **out)
 {
-	struct json_tokener *tok = json_tokener_new_ex(BWE_FEED_JSON_DEPTH);
+	return feed_json_parse_depth(buf, len, BWE_FEED_JSON_DEPTH, out);
+}
+
+int feed_json_parse_depth(const char *buf, size_t len, int depth, struct json_object **out)
+{
+	struct json_tokener *tok = json_tokener_new_ex(depth);
 	struct json_object *obj = NULL;
 	enum json_tokener_error jerr = json_tokener_continue;
 	size_t off = 0, end = 0;
@@ -36,12 +41,19 @@ int feed_json_parse(const char *buf, size_t len, struct json_object **out)
 		if (jerr != json_tokener_continue)
 			break;
 	}
+	if (!obj && jerr == json_tokener_continue && off >= len) {
+		/* a number at the very end may go on: a NUL byte ends it */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
 	json_tokener_free(tok);
 	/* json-c 0.16 has no distinct out-of-memory error: it reads as -EBADMSG */
 	/* only blanks may follow the value (json-c stops at a NUL byte) */
-	while (obj && end < len && (feed_is_blank(buf[end]) || buf[end] == '\n'))
+	while (jerr == json_tokener_success && end < len &&
+	       (feed_is_blank(buf[end]) || buf[end] == '\n'))
 		end++;
-	if (!obj || jerr != json_tokener_success || end != len) {
+	if (jerr != json_tokener_success || end != len) {
 		json_object_put(obj);
 		return -EBADMSG;
 	}

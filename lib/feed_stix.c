@@ -761,83 +761,6 @@ static bool is_type(struct json_object *obj, const char *type)
 	return t && !strcmp(t, type);
 }
 
-/*
- * Lines where the elements of the object list start: the top-level array,
- * or the last "objects" array of a top-level object (json-c keeps the last
- * of duplicate keys). A '{' at the element depth starts an element.
- */
-static __u32 *object_lines(const char *buf, size_t len, size_t *count)
-{
-	__u32 *lines = NULL, line = 1;
-	size_t n = 0, cap = 0, ks = 0, kn = 0;
-	int depth = 0, target = -1;
-	bool in_str = false, esc = false, top_array = false, objects_key = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-
-		if (c == '\n' && line < UINT32_MAX)
-			line++;
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"') {
-				in_str = false;
-				kn = i - ks;
-			}
-			continue;
-		}
-		switch (c) {
-		case '"':
-			in_str = true;
-			ks = i + 1;
-			break;
-		case ':':
-			if (depth == 1 && !top_array)
-				objects_key = kn == strlen("objects") &&
-					      !memcmp(buf + ks, "objects", kn);
-			break;
-		case ',':
-			if (depth == 1)
-				objects_key = false;
-			break;
-		case '{':
-		case '[':
-			if (depth == 0) {
-				top_array = c == '[';
-				target = top_array ? 1 : -1;
-			} else if (depth == 1 && !top_array && objects_key && c == '[') {
-				target = 2;
-				n = 0;
-			} else if (depth == target && c == '{') {
-				__u32 *nl = grow(lines, &cap, n + 1, sizeof(*lines));
-
-				if (!nl) {
-					free(lines);
-					*count = 0;
-					return NULL;
-				}
-				lines = nl;
-				lines[n++] = line;
-			}
-			depth++;
-			break;
-		case '}':
-		case ']':
-			depth--;
-			if (depth == target - 1)
-				target = -1;
-			break;
-		default:
-			break;
-		}
-	}
-	*count = n;
-	return lines;
-}
-
 /* The first line holding a non-blank byte: where a single object starts. */
 static __u32 first_line(const char *buf, size_t len)
 {
@@ -849,7 +772,7 @@ static __u32 first_line(const char *buf, size_t len)
 }
 
 struct version {
-	const char *id;
+	char *id; /* a copy: the object's tree is gone */
 	struct stix_time modified;
 	size_t idx;
 };
@@ -865,39 +788,6 @@ static int version_cmp(const void *a, const void *b)
 	if (c)
 		return c;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/*
- * superseded[i]: object i is an indicator with an id of which the body
- * holds a later "modified" version (ties: the later object wins).
- */
-static int find_superseded(struct json_object *objs, size_t n, bool *superseded)
-{
-	struct version *v = calloc(n ? n : 1, sizeof(*v));
-	size_t nv = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(objs, i);
-		const char *id, *mod;
-		size_t ml;
-
-		if (!json_object_is_type(o, json_type_object) || !is_type(o, "indicator") ||
-		    !(id = get_str(o, "id", NULL)))
-			continue;
-		v[nv] = (struct version){ .id = id, .idx = i };
-		mod = get_str(o, "modified", &ml);
-		if (mod && rfc3339_parse(mod, ml, &v[nv].modified))
-			v[nv].modified = (struct stix_time){ 0 };
-		nv++;
-	}
-	qsort(v, nv, sizeof(*v), version_cmp);
-	for (size_t i = 0; i + 1 < nv; i++)
-		if (!strcmp(v[i].id, v[i + 1].id))
-			superseded[v[i].idx] = true;
-	free(v);
-	return 0;
 }
 
 /* A timestamp property: 1 when absent, 0 when read, -EINVAL when bad. */
@@ -989,49 +879,379 @@ static int object(struct stix *x, struct json_object *obj, __u32 line, bool supe
 	return indicator(x, obj, line, superseded);
 }
 
+/* ---- the body, one object at a time ------------------------------------------------ */
+
+/*
+ * json-c holds about 6.7 times the text as a tree, so a bundle is never
+ * parsed whole: a small scanner walks its outer structure (the top-level
+ * array, or the members of the bundle object and its "objects" array) and
+ * json-c parses one element at a time, which is freed before the next.
+ * Pass 1 parses every element (the body is refused as a whole, before any
+ * callback, when one is not JSON) and collects the indicator versions;
+ * pass 2 parses them again and delivers. The scanner only finds where a
+ * value ends; json-c validates every byte of it.
+ */
+struct jscan {
+	const char *buf;
+	size_t len, i;
+	__u32 line; /* of buf[i] */
+};
+
+static void js_advance(struct jscan *s)
+{
+	if (s->buf[s->i] == '\n' && s->line < UINT32_MAX)
+		s->line++;
+	s->i++;
+}
+
+/* JSON white space (RFC 8259): what json-c skips between tokens. */
+static void js_ws(struct jscan *s)
+{
+	while (s->i < s->len && (s->buf[s->i] == ' ' || s->buf[s->i] == '\t' ||
+				 s->buf[s->i] == '\n' || s->buf[s->i] == '\r'))
+		js_advance(s);
+}
+
+/* Past the string whose '"' is at s->i; -EBADMSG when it does not end. */
+static int js_string(struct jscan *s)
+{
+	js_advance(s);
+	while (s->i < s->len) {
+		char c = s->buf[s->i];
+
+		js_advance(s);
+		if (c == '"')
+			return 0;
+		if (c == '\\' && s->i < s->len)
+			js_advance(s);
+	}
+	return -EBADMSG;
+}
+
+/*
+ * Past one value starting at s->i, nested at most depth levels; its text is
+ * not validated here (json-c does that). -EBADMSG when it cannot end.
+ */
+static int js_value(struct jscan *s, int depth)
+{
+	int level = 0;
+
+	if (s->i >= s->len)
+		return -EBADMSG;
+	if (s->buf[s->i] == '"')
+		return js_string(s);
+	if (s->buf[s->i] != '{' && s->buf[s->i] != '[') {
+		size_t start = s->i;
+
+		while (s->i < s->len && !strchr(" \t\n\r,:]}[{\"", s->buf[s->i]) &&
+		       s->buf[s->i] != '\0')
+			js_advance(s);
+		return s->i > start ? 0 : -EBADMSG;
+	}
+	while (s->i < s->len) {
+		char c = s->buf[s->i];
+
+		if (c == '"') {
+			if (js_string(s))
+				return -EBADMSG;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (++level > depth)
+				return -EBADMSG;
+		} else if (c == '}' || c == ']') {
+			level--;
+		}
+		js_advance(s);
+		if (!level)
+			return 0;
+	}
+	return -EBADMSG;
+}
+
+/* json-c parse of buf[start..end) at the given nesting budget. */
+static int js_parse(const struct jscan *s, size_t start, size_t end, int depth,
+		    struct json_object **out)
+{
+	return feed_json_parse_depth(s->buf + start, end - start, depth, out);
+}
+
+/* The elements of an array: the '[' at it->s.i, elements nested <= depth. */
+struct elems {
+	struct jscan s;
+	int depth;
+	bool started, done;
+};
+
+/* Next element: 1 (its span and line), 0 after the ']', -EBADMSG. */
+static int elems_next(struct elems *it, size_t *start, size_t *end, __u32 *line)
+{
+	struct jscan *s = &it->s;
+
+	if (it->done)
+		return 0;
+	if (!it->started) {
+		it->started = true;
+		js_advance(s); /* '[' */
+		js_ws(s);
+		if (s->i < s->len && s->buf[s->i] == ']') {
+			js_advance(s);
+			it->done = true;
+			return 0;
+		}
+	} else {
+		js_ws(s);
+		if (s->i < s->len && s->buf[s->i] == ']') {
+			js_advance(s);
+			it->done = true;
+			return 0;
+		}
+		if (s->i >= s->len || s->buf[s->i] != ',')
+			return -EBADMSG;
+		js_advance(s);
+		js_ws(s);
+	}
+	*start = s->i;
+	*line = s->line;
+	if (js_value(s, it->depth))
+		return -EBADMSG;
+	*end = s->i;
+	return 1;
+}
+
+/* Only blanks (and newlines) from s->i to the end, as feed_json_parse allows. */
+static bool js_trailer_ok(const struct jscan *s)
+{
+	for (size_t i = s->i; i < s->len; i++)
+		if (!feed_is_blank(s->buf[i]) && s->buf[i] != '\n')
+			return false;
+	return true;
+}
+
+/* superseded[i]: element i is an indicator of which a later "modified" exists. */
+static int stream_versions(const struct elems *start, bool *superseded, size_t n, bool *all_objects)
+{
+	struct elems it = *start;
+	struct version *v = calloc(n ? n : 1, sizeof(*v));
+	size_t nv = 0, i, b, e;
+	__u32 line;
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	*all_objects = true;
+	for (i = 0; !err && elems_next(&it, &b, &e, &line) == 1; i++) {
+		struct json_object *o;
+		const char *id, *mod;
+		size_t ml;
+
+		*all_objects &= it.s.buf[b] == '{';
+		err = js_parse(&it.s, b, e, it.depth, &o);
+		if (err)
+			break;
+		if (json_object_is_type(o, json_type_object) && is_type(o, "indicator") &&
+		    (id = get_str(o, "id", NULL))) {
+			v[nv] = (struct version){ .id = strdup(id), .idx = i };
+			mod = get_str(o, "modified", &ml);
+			if (mod && rfc3339_parse(mod, ml, &v[nv].modified))
+				v[nv].modified = (struct stix_time){ 0 };
+			if (!v[nv].id)
+				err = -ENOMEM;
+			nv++;
+		}
+		json_object_put(o);
+	}
+	if (!err) {
+		qsort(v, nv, sizeof(*v), version_cmp);
+		for (i = 0; i + 1 < nv; i++)
+			if (!strcmp(v[i].id, v[i + 1].id))
+				superseded[v[i].idx] = true;
+	}
+	for (i = 0; i < nv; i++)
+		free(v[i].id);
+	free(v);
+	return err;
+}
+
+/* An array of STIX objects whose '[' is at it->s.i: validate, then deliver. */
+static int stream_objects(struct stix *x, const struct elems *start)
+{
+	struct elems it = *start;
+	bool *superseded = NULL, all_objects;
+	size_t n = 0, i, b, e;
+	__u32 line;
+	int err;
+
+	/* count and check the structure first: nothing is delivered from a broken body */
+	while ((err = elems_next(&it, &b, &e, &line)) == 1)
+		n++;
+	if (err)
+		return err;
+	superseded = calloc(n ? n : 1, sizeof(*superseded));
+	if (!superseded)
+		return -ENOMEM;
+	err = stream_versions(start, superseded, n, &all_objects);
+	it = *start;
+	for (i = 0; !err && elems_next(&it, &b, &e, &line) == 1; i++) {
+		struct json_object *o;
+
+		err = js_parse(&it.s, b, e, it.depth, &o);
+		if (!err)
+			err = object(x, o, all_objects ? line : 0, superseded[i]);
+		json_object_put(o);
+	}
+	free(superseded);
+	return err;
+}
+
+/*
+ * The members of the top-level object at s->i: the last "type" (as json-c
+ * keeps the last of duplicate keys) into *type (NULL when not a string),
+ * the last "objects" value's start into *objs (SIZE_MAX none). Every other
+ * value, and every earlier "objects", is parsed (validated) and dropped.
+ */
+static int scan_members(struct jscan *s, char *type, size_t type_cap, bool *has_type, size_t *objs,
+			__u32 *objs_line)
+{
+	const int depth = BWE_FEED_JSON_DEPTH - 1;
+	size_t last_objs = SIZE_MAX, last_end = 0;
+	__u32 last_line = 0;
+	int err;
+
+	*has_type = false;
+	js_advance(s); /* '{' */
+	js_ws(s);
+	if (s->i < s->len && s->buf[s->i] == '}') {
+		js_advance(s);
+		goto done;
+	}
+	for (;;) {
+		struct json_object *k = NULL, *v = NULL;
+		size_t kb = s->i, vb;
+		bool is_objs, is_type_key;
+
+		if (s->i >= s->len || s->buf[s->i] != '"' || js_string(s))
+			return -EBADMSG;
+		err = js_parse(s, kb, s->i, depth, &k);
+		if (err)
+			return err;
+		is_objs = !strcmp(json_object_get_string(k), "objects");
+		is_type_key = !strcmp(json_object_get_string(k), "type");
+		json_object_put(k);
+		js_ws(s);
+		if (s->i >= s->len || s->buf[s->i] != ':')
+			return -EBADMSG;
+		js_advance(s);
+		js_ws(s);
+		vb = s->i;
+		if (is_objs && last_objs != SIZE_MAX) {
+			/* an earlier "objects" is dropped by json-c: only validate it */
+			err = js_parse(s, last_objs, last_end, depth, &v);
+			json_object_put(v);
+			if (err)
+				return err;
+		}
+		if (is_objs)
+			last_line = s->line;
+		if (js_value(s, depth))
+			return -EBADMSG;
+		if (is_objs) {
+			last_objs = vb;
+			last_end = s->i;
+		} else {
+			err = js_parse(s, vb, s->i, depth, &v);
+			if (err)
+				return err;
+			if (is_type_key) {
+				*has_type = json_object_is_type(v, json_type_string);
+				snprintf(type, type_cap, "%s",
+					 *has_type ? json_object_get_string(v) : "");
+			}
+			json_object_put(v);
+		}
+		js_ws(s);
+		if (s->i < s->len && s->buf[s->i] == ',') {
+			js_advance(s);
+			js_ws(s);
+			continue;
+		}
+		if (s->i < s->len && s->buf[s->i] == '}') {
+			js_advance(s);
+			break;
+		}
+		return -EBADMSG;
+	}
+done:
+	*objs = last_objs;
+	*objs_line = last_line;
+	return 0;
+}
+
+#define TYPE_MAX 16 /* bytes of a top-level "type" worth comparing ("bundle") */
+
 int feed_parse_stix(struct feed_run *r, const char *buf, size_t len)
 {
 	struct stix x = { .r = r };
-	struct json_object *root, *objs = NULL;
-	__u32 *lines = NULL;
-	bool *superseded = NULL;
-	size_t n, nlines = 0;
+	struct jscan s = { .buf = buf, .len = len, .line = 1 };
+	struct json_object *root = NULL;
+	char type[TYPE_MAX];
+	size_t objs;
+	__u32 objs_line;
+	bool has_type;
 	int err;
 
 	r->st->lines = feed_count_lines(buf, len);
-	err = feed_json_parse(buf, len, &root);
-	if (err)
-		return err;
-	if (json_object_is_type(root, json_type_array)) {
-		objs = root;
-	} else if (!json_object_is_type(root, json_type_object) || !get_str(root, "type", NULL)) {
-		err = -EBADMSG;
-		goto cleanup;
-	} else if (!is_type(root, "bundle")) {
-		err = object(&x, root, first_line(buf, len), false);
-		goto cleanup;
-	} else if (json_object_object_get_ex(root, "objects", &objs) &&
-		   !json_object_is_type(objs, json_type_array)) {
-		err = -EBADMSG; /* a bundle whose objects are not a list */
-		goto cleanup;
-	}
-	if (!objs)
-		goto cleanup; /* an empty bundle */
+	js_ws(&s);
+	if (s.i < len && buf[s.i] == '[') {
+		/* a JSON array of STIX objects */
+		struct elems it = { .s = s, .depth = BWE_FEED_JSON_DEPTH - 1 };
 
-	n = json_object_array_length(objs);
-	lines = object_lines(buf, len, &nlines);
-	superseded = calloc(n ? n : 1, sizeof(*superseded));
-	if (!superseded) {
-		err = -ENOMEM;
-		goto cleanup;
+		while ((err = elems_next(&it, &objs, &objs, &objs_line)) == 1)
+			;
+		if (err || !js_trailer_ok(&it.s))
+			return -EBADMSG;
+		it = (struct elems){ .s = s, .depth = BWE_FEED_JSON_DEPTH - 1 };
+		err = stream_objects(&x, &it);
+		goto out;
 	}
-	err = find_superseded(objs, n, superseded);
-	for (size_t i = 0; !err && i < n; i++)
-		err = object(&x, json_object_array_get_idx(objs, i), nlines == n ? lines[i] : 0,
-			     superseded[i]);
-cleanup:
-	free(superseded);
-	free(lines);
+	if (s.i >= len || buf[s.i] != '{') {
+		/* a scalar, or not JSON: as json-c would say */
+		return -EBADMSG;
+	}
+	err = scan_members(&s, type, sizeof(type), &has_type, &objs, &objs_line);
+	if (err || !js_trailer_ok(&s))
+		return err == -ENOMEM ? err : -EBADMSG;
+	if (!has_type)
+		return -EBADMSG;
+	if (strcmp(type, "bundle")) {
+		/* one STIX object: a single tree */
+		err = feed_json_parse(buf, len, &root);
+		if (!err)
+			err = object(&x, root, first_line(buf, len), false);
+		goto out;
+	}
+	if (objs == SIZE_MAX)
+		goto out; /* an empty bundle */
+	if (buf[objs] != '[') {
+		struct json_object *v = NULL;
+		struct jscan t = { .buf = buf, .len = len, .i = objs };
+
+		/* a bundle whose objects are not a list (or not JSON) */
+		if (js_value(&t, BWE_FEED_JSON_DEPTH - 1) == 0 &&
+		    js_parse(&t, objs, t.i, BWE_FEED_JSON_DEPTH - 1, &v) == -ENOMEM)
+			return -ENOMEM;
+		json_object_put(v);
+		return -EBADMSG;
+	}
+	{
+		struct elems it = {
+			.s = { .buf = buf, .len = len, .i = objs, .line = objs_line },
+			.depth = BWE_FEED_JSON_DEPTH - 2,
+		};
+
+		err = stream_objects(&x, &it);
+	}
+out:
 	free(x.v);
 	free(x.arena);
 	json_object_put(root);

@@ -784,6 +784,29 @@ static const struct row stix_object_rows[] = {
 	    "{\"type\":\"indicator\",\"id\":\"indicator--2\",\"modified\":\"2026-01-01T00:00:00Z\","
 	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.5']\"}\n]}"),
 	  0, "2 192.0.2.1 #" ID1 "; 5 192.0.2.5 #indicator--2", "", 2, 6 },
+	/* the bundle is read one object at a time: a bad one anywhere refuses it all */
+	{ "a broken object after good ones: nothing delivered", STIX,
+	  T("{\"type\":\"bundle\",\"objects\":[\n{\"type\":\"indicator\",\"pattern\":"
+	    "\"[ipv4-addr:value = '192.0.2.1']\"},\n{\"type\":\"indicator\",\"pattern\":01}]}"),
+	  -EBADMSG, "", "", 0, 3 },
+	{ "a trailing comma in the objects", STIX,
+	  T("{\"type\":\"bundle\",\"objects\":[{\"type\":\"identity\"},]}"), -EBADMSG, "", "", 0,
+	  1 },
+	{ "an earlier objects key that is not JSON", STIX,
+	  T("{\"type\":\"bundle\",\"objects\":[tru],\"objects\":[]}"), -EBADMSG, "", "", 0, 1 },
+	{ "another member that is not JSON", STIX,
+	  T("{\"type\":\"bundle\",\"id\":'x',\"objects\":[]}"), -EBADMSG, "", "", 0, 1 },
+	{ "escaped key and type", STIX,
+	  T("{\"typ\\u0065\":\"b\\u0075ndle\",\"obj\\u0065cts\":[{\"type\":\"indicator\","
+	    "\"pattern\":\"[ipv4-addr:value = '192.0.2.9']\"}],\"n\":-1.5e3}"),
+	  0, "1 192.0.2.9", "", 0, 1 },
+	{ "the last type wins", STIX,
+	  T("{\"type\":\"indicator\",\"type\":\"bundle\",\"objects\":[]}"), 0, "", "", 0, 1 },
+	{ "scalars and null around the objects", STIX,
+	  T("{\"a\":null,\"b\":true,\"c\":[1,{\"d\":\"]}\"}],\"type\":\"bundle\",\"objects\":"
+	    "[{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '192.0.2.7']\"}],"
+	    "\"e\":0}"),
+	  0, "1 192.0.2.7", "", 0, 1 },
 	{ "no type", STIX, T("{\"foo\":1}"), -EBADMSG, "", "", 0, 1 },
 	{ "not an object", STIX, T("42"), -EBADMSG, "", "", 0, 1 },
 	{ "a string", STIX, T("\"bundle\""), -EBADMSG, "", "", 0, 1 },
@@ -812,6 +835,43 @@ static void test_stix_objects(void **state)
 {
 	(void)state;
 	run_rows(stix_object_rows, ARRAY_SIZE(stix_object_rows));
+}
+
+/*
+ * Nesting is limited to BWE_FEED_JSON_DEPTH levels of the whole body, also
+ * now that a bundle is parsed one object at a time: bundle, objects array,
+ * the object and 61 arrays inside it are 64 levels (accepted), 62 are 65.
+ */
+static void test_stix_depth(void **state)
+{
+	static const char head[] = "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\","
+				   "\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\",\"x\":";
+	char body[1024];
+
+	(void)state;
+	for (int inner = 61; inner <= 62; inner++) {
+		struct sink *sk = calloc(1, sizeof(*sk));
+		struct bwe_feed_stats st;
+		size_t n = 0;
+		int ret;
+
+		assert_non_null(sk);
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%s", head);
+		for (int i = 0; i < inner; i++)
+			body[n++] = '[';
+		for (int i = 0; i < inner; i++)
+			body[n++] = ']';
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "}]}");
+		ret = parse(body, n, BWE_FMT_STIX, 0, 0, sk, &st);
+		if (inner + 3 <= BWE_FEED_JSON_DEPTH) {
+			assert_int_equal(ret, 0);
+			assert_string_equal(sk->ind, "1 192.0.2.1");
+		} else {
+			assert_int_equal(ret, -EBADMSG);
+			assert_string_equal(sk->ind, "");
+		}
+		free(sk);
+	}
 }
 
 /* ---- HTML, AUTO, edge rows across formats ------------------------------------ */
@@ -1317,15 +1377,15 @@ static void test_stix_now_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_names),	 cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_detect),		 cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_spamhaus),	 cmocka_unit_test(test_feodo_csv),
-		cmocka_unit_test(test_freeform),	 cmocka_unit_test(test_domains),
-		cmocka_unit_test(test_stix_patterns),	 cmocka_unit_test(test_stix_objects),
-		cmocka_unit_test(test_stix_now_default), cmocka_unit_test(test_auto_and_html),
-		cmocka_unit_test(test_long_lines),	 cmocka_unit_test(test_callback_stops),
-		cmocka_unit_test(test_fixtures),	 cmocka_unit_test(test_real_lists),
-		cmocka_unit_test(test_million_lines),
+		cmocka_unit_test(test_format_names),   cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_detect),	       cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_spamhaus),       cmocka_unit_test(test_feodo_csv),
+		cmocka_unit_test(test_freeform),       cmocka_unit_test(test_domains),
+		cmocka_unit_test(test_stix_patterns),  cmocka_unit_test(test_stix_objects),
+		cmocka_unit_test(test_stix_depth),     cmocka_unit_test(test_stix_now_default),
+		cmocka_unit_test(test_auto_and_html),  cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_callback_stops), cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_real_lists),     cmocka_unit_test(test_million_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
