@@ -324,6 +324,8 @@ static const char *parse_error_text(int err)
 		return "not a feed (HTML page or unparseable)";
 	case -EINVAL:
 		return "format not recognised";
+	case -ENOMEM:
+		return "out of memory (the feed worker's ceiling is feed_worker_memory)";
 	default:
 		return strerror(-err);
 	}
@@ -400,6 +402,7 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 
 struct fetch {
 	const struct bwe_job_req *req;
+	CURL *curl;
 	char *body;
 	size_t len, cap;
 	bool too_big, nomem;
@@ -417,8 +420,15 @@ static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	}
 	if (f->len + n + 1 > f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 65536;
+		curl_off_t cl = -1;
 		char *b;
 
+		/* an announced length is allocated once: no doubling realloc chain */
+		if (!f->cap &&
+		    curl_easy_getinfo(f->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+			    CURLE_OK &&
+		    cl > 0 && (__u64)cl <= f->req->max_bytes)
+			cap = (size_t)cl + 1;
 		while (cap < f->len + n + 1)
 			cap *= 2;
 		b = realloc(f->body, cap);
@@ -493,6 +503,7 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		set_error(a, -ENOMEM, "libcurl init failed");
 		return;
 	}
+	f->curl = c;
 	if (req->etag && req->etag[0]) {
 		snprintf(h, sizeof(h), "If-None-Match: %s", req->etag);
 		hdrs = curl_slist_append(hdrs, h);
@@ -529,7 +540,9 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		set_error(a, -EFBIG, "larger than max_bytes (%llu)",
 			  (unsigned long long)req->max_bytes);
 	else if (f->nomem)
-		set_error(a, -ENOMEM, "out of memory for the body");
+		set_error(a, -ENOMEM,
+			  "out of memory for the body (the feed worker's ceiling is "
+			  "feed_worker_memory)");
 	else if (rc == CURLE_UNSUPPORTED_PROTOCOL && !req->insecure)
 		set_error(a, -EPROTO, "refused a redirect away from https (%s): %s",
 			  redirect_target(c), curl_easy_strerror(rc));
@@ -596,6 +609,23 @@ static void resolve_one(const char *name, struct bwe_job_answer *out, struct bwe
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
+/* The body back to the parent a FLUSH_AT piece at a time: never a second copy. */
+static int put_body(struct worker *w, __u32 job, const char *body, size_t len)
+{
+	size_t off = 0;
+	int err = 0;
+
+	while (!err && off < len) {
+		size_t n = len - off < FLUSH_AT ? len - off : FLUSH_AT;
+
+		err = bwe_wire_put_bytes(&w->out, BWE_WIRE_RES_BODY, job, body + off, n);
+		if (!err)
+			err = flush(w, false);
+		off += n;
+	}
+	return err;
+}
+
 static int serve(struct worker *w, const struct bwe_job_req *req)
 {
 	struct answer a = { .job = req->job };
@@ -611,8 +641,7 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 			break;
 		done = parse_and_put(w, &a, req, f.body ? f.body : "", f.len);
 		if (done == 1) {
-			err = bwe_wire_put_bytes(&w->out, BWE_WIRE_RES_BODY, req->job, f.body,
-						 f.len);
+			err = put_body(w, req->job, f.body, f.len);
 			a.end.body = f.len;
 		}
 		break;
@@ -646,6 +675,13 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 	if (!err)
 		err = bwe_wire_put_frame(&w->out, BWE_WIRE_END, req->job, &a.end, sizeof(a.end));
 	return err ? err : flush(w, true);
+}
+
+int bwe_feedwork_exit_code(int err)
+{
+	if (!err)
+		return 0;
+	return err == -ENOMEM ? BWE_SANDBOX_EXIT_NOMEM : 1;
 }
 
 int bwe_feedwork_main(int fd, const struct bwe_feedwork_opts *o)

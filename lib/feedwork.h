@@ -29,8 +29,16 @@
  *    TTL, 0 when nothing resolved (the parent clamps); at most
  *    BWE_WIRE_ADDRS_MAX addresses, IPv4 mapped, duplicates dropped.
  *  - Returns 0 when the parent closed the socket, -EBADMSG on a malformed
- *    request, another -errno when the socket or the sandbox failed. The
- *    caller turns that into the exit status.
+ *    request, -ENOMEM when a request's body did not fit under the memory
+ *    limit, another -errno when the socket or the sandbox failed. The
+ *    caller turns that into the exit status (bwe_feedwork_exit_code).
+ *  - Memory: the sandbox sets RLIMIT_DATA (feed_worker_memory). A body, a
+ *    parse or a download that needs more fails the job with -ENOMEM and
+ *    "out of memory" and the worker serves the next job; only a request
+ *    body that cannot even be received ends the worker (exit code
+ *    BWE_SANDBOX_EXIT_NOMEM). A FETCH body is held once (sent back in
+ *    pieces), a PARSE body once at its announced length; JSON bodies are
+ *    parsed one object (STIX) or line (Spamhaus) at a time.
  */
 #ifndef BWE_FEEDWORK_H
 #define BWE_FEEDWORK_H
@@ -48,5 +56,8 @@ struct bwe_feedwork_opts {
 extern const struct bwe_seccomp_profile bwe_feedwork_seccomp;
 
 int bwe_feedwork_main(int fd, const struct bwe_feedwork_opts *o);
+/* The worker's exit status for bwe_feedwork_main's value: 0, 1, or
+ * BWE_SANDBOX_EXIT_NOMEM (out of memory under feed_worker_memory). */
+int bwe_feedwork_exit_code(int err);
 
 #endif /* BWE_FEEDWORK_H */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,8 +41,9 @@ struct bwe_sandbox {
 	gid_t gid;
 	unsigned int backoff_min_ms, backoff_max_ms;
 	bool quiet;
-	pid_t pid; /* 0: none */
-	int fd;	   /* parent's end, -1: none */
+	__u64 data_limit; /* bytes, 0: inherited */
+	pid_t pid;	  /* 0: none */
+	int fd;		  /* parent's end, -1: none */
 	__u64 started_ms, restart_at_ms;
 	unsigned int starts, failures;
 	char kill_why[BWE_SANDBOX_WHY_MAX];
@@ -100,6 +102,7 @@ int bwe_sandbox_new(const struct bwe_sandbox_conf *conf, struct bwe_sandbox **ou
 	if (sb->backoff_max_ms < sb->backoff_min_ms)
 		sb->backoff_max_ms = sb->backoff_min_ms;
 	sb->quiet = conf->quiet;
+	sb->data_limit = conf->data_limit;
 	sb->fd = -1;
 	*out = sb;
 	return 0;
@@ -199,6 +202,12 @@ __attribute__((noreturn)) static void child_exec(const struct bwe_sandbox *sb, i
 		_exit(BWE_SANDBOX_EXIT_FDS);
 	if (dup2(s, BWE_SANDBOX_FD) < 0 || close_range(BWE_SANDBOX_FD + 1, ~0U, 0))
 		_exit(BWE_SANDBOX_EXIT_FDS);
+	if (sb->data_limit) {
+		struct rlimit rl = { .rlim_cur = sb->data_limit, .rlim_max = sb->data_limit };
+
+		if (setrlimit(RLIMIT_DATA, &rl))
+			_exit(BWE_SANDBOX_EXIT_RLIMIT);
+	}
 
 	drop_cap_sets();
 	if (setgroups(0, NULL) || setresgid(sb->gid, sb->gid, sb->gid) ||
@@ -292,6 +301,8 @@ static const char *exit_names[] = {
 	[BWE_SANDBOX_EXIT_NNP - BWE_SANDBOX_EXIT_FDS] = "PR_SET_NO_NEW_PRIVS failed",
 	[BWE_SANDBOX_EXIT_EXEC - BWE_SANDBOX_EXIT_FDS] = "exec failed",
 	[BWE_SANDBOX_EXIT_SECCOMP - BWE_SANDBOX_EXIT_FDS] = "seccomp setup failed",
+	[BWE_SANDBOX_EXIT_RLIMIT - BWE_SANDBOX_EXIT_FDS] = "memory limit (RLIMIT_DATA) failed",
+	[BWE_SANDBOX_EXIT_NOMEM - BWE_SANDBOX_EXIT_FDS] = "out of memory under its limit",
 };
 
 void bwe_sandbox_describe(int st, char *why, size_t len)
@@ -299,7 +310,7 @@ void bwe_sandbox_describe(int st, char *why, size_t len)
 	if (WIFEXITED(st)) {
 		int code = WEXITSTATUS(st);
 
-		if (code >= BWE_SANDBOX_EXIT_FDS && code <= BWE_SANDBOX_EXIT_SECCOMP)
+		if (code >= BWE_SANDBOX_EXIT_FDS && code <= BWE_SANDBOX_EXIT_NOMEM)
 			snprintf(why, len, "exit code %d (%s)", code,
 				 exit_names[code - BWE_SANDBOX_EXIT_FDS]);
 		else

@@ -16,6 +16,8 @@
  * Child side, in this order, between fork and exec (bwe_sandbox_start):
  *   PR_SET_PDEATHSIG SIGKILL; stdin and stdout on /dev/null, stderr kept
  *   (the daemon's log) unless conf.quiet; the socket on BWE_SANDBOX_FD;
+ *   RLIMIT_DATA (soft and hard) set to conf.data_limit when non-zero, so a
+ *   body or parse that needs more fails with ENOMEM in the child only;
  *   every other fd closed (close_range); ambient capabilities cleared; the
  *   whole bounding set dropped; setgroups(0), setresgid and setresuid to
  *   conf.user (looked up with getpwnam in the parent, before fork);
@@ -64,6 +66,8 @@ enum bwe_sandbox_exit {
 	BWE_SANDBOX_EXIT_NNP = 123,	/* PR_SET_NO_NEW_PRIVS */
 	BWE_SANDBOX_EXIT_EXEC = 124,	/* execve */
 	BWE_SANDBOX_EXIT_SECCOMP = 125, /* the child's bwe_sandbox_enter failed */
+	BWE_SANDBOX_EXIT_RLIMIT = 126,	/* setrlimit(RLIMIT_DATA) */
+	BWE_SANDBOX_EXIT_NOMEM = 127,	/* the child ran out of memory (its data limit) */
 };
 
 struct bwe_sandbox_conf {
@@ -74,6 +78,8 @@ struct bwe_sandbox_conf {
 	unsigned int backoff_min_ms; /* 0: BWE_SANDBOX_BACKOFF_MIN_MS */
 	unsigned int backoff_max_ms; /* 0: BWE_SANDBOX_BACKOFF_MAX_MS */
 	bool quiet;		     /* stderr on /dev/null too */
+	__u64 data_limit;	     /* RLIMIT_DATA of the child, bytes (heap and
+				      * private mappings); 0: inherited */
 };
 
 struct bwe_sandbox;

@@ -436,6 +436,155 @@ static void test_excerpts_only_of_feeds(void **state)
 	h_stop(&h);
 }
 
+/* ---- large JSON bodies and the memory ceiling ------------------------------------------- */
+
+#define BIG_STIX_MIN (16u << 20) /* bytes of the generated bundle, at least */
+#define MIB	     (1024.0 * 1024.0)
+
+/* A STIX bundle of at least min bytes, one /32 indicator an object; *n of them. */
+static char *big_stix(size_t min, size_t *len, size_t *n)
+{
+	static const char pad[] = "padding of a realistic description field, as CTI platforms "
+				  "export them with kill chain phases, labels and references";
+	size_t cap = min + (1u << 20), used = 0, i;
+	char *b = malloc(cap);
+
+	assert_non_null(b);
+	used += (size_t)snprintf(b, cap,
+				 "{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[\n");
+	for (i = 0; used < min; i++)
+		used += (size_t)snprintf(
+			b + used, cap - used,
+			"%s{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+			"\"id\":\"indicator--00000000-0000-4000-8000-%012zx\","
+			"\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
+			"\"pattern\":\"[ipv4-addr:value = '100.%zu.%zu.%zu']\",\"pattern_type\":\"stix\","
+			"\"valid_from\":\"2026-01-01T00:00:00Z\",\"labels\":[\"malicious-activity\"],"
+			"\"description\":\"%s %s %s\"}",
+			i ? ",\n" : "", i, 64 + (i >> 16), (i >> 8) & 255, i & 255, pad, pad, pad);
+	used += (size_t)snprintf(b + used, cap - used, "\n]}\n");
+	*len = used;
+	*n = i;
+	return b;
+}
+
+/* The child's peak resident set (VmHWM), MiB. */
+static double peak_rss_mib(pid_t pid)
+{
+	char v[64];
+
+	status_field(pid, "VmHWM", v, sizeof(v));
+	return strtod(v, NULL) / 1024.0; /* "123456 kB" */
+}
+
+/*
+ * A 16 MiB+ bundle parses in the worker with its peak memory a small
+ * multiple of the body: json-c's tree of the whole bundle alone was ~6.7
+ * times the body (16 MiB -> 107 MiB).
+ */
+static void test_large_stix_memory(void **state)
+{
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	const struct bwe_job_result *r;
+	size_t len, n;
+	char *body = big_stix(BIG_STIX_MIN, &len, &n);
+	double before, peak;
+	__u64 t0;
+
+	(void)state;
+	h_start(&h, argv);
+	h_parse(&h, "192.0.2.1\n", 10, BWE_FMT_PLAIN); /* the child runs */
+	before = peak_rss_mib(h_pid(&h));
+	t0 = bwe_sandbox_now_ms();
+	r = h_parse(&h, body, len, BWE_FMT_STIX);
+	if (r->status)
+		fail_msg("parse: %d %s", r->status, r->error);
+	assert_int_equal(r->n_inds, n);
+	assert_int_equal(r->stats.accepted, n);
+	peak = peak_rss_mib(h_pid(&h));
+	print_message("STIX bundle %.1f MiB, %zu indicators: worker peak RSS %.1f MiB "
+		      "(%.1f before the job), %.2f x the body, %llu ms\n",
+		      (double)len / MIB, n, peak, before, peak * MIB / (double)len,
+		      (unsigned long long)(bwe_sandbox_now_ms() - t0));
+	/* the body itself is held once by the decoder; the tree never */
+	if (peak * MIB > 2.5 * (double)len)
+		fail_msg("peak %.1f MiB for a %.1f MiB body", peak, (double)len / MIB);
+	h_stop(&h);
+	free(body);
+}
+
+/*
+ * Under a data limit (feed_worker_memory) the same bundle still parses,
+ * and a body whose parse needs more fails cleanly: the job's error says
+ * out of memory, the worker lives on and takes the next job.
+ */
+static void test_memory_ceiling(void **state)
+{
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct bwe_fwc_conf conf = {
+		.sandbox = { .argv = argv,
+			     .user = "nobody",
+			     .backoff_min_ms = 200,
+			     .backoff_max_ms = 2000,
+			     .data_limit = 64u << 20 },
+		.done = on_done,
+	};
+	struct harness h = { 0 };
+	const struct bwe_job_result *r;
+	size_t len, n, plen = 0, i;
+	char *body = big_stix(BIG_STIX_MIN, &len, &n);
+	char *plain = malloc(40u << 20), v[64];
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(plain);
+	assert_non_null(realpath(WORKER, h.worker));
+	conf.sandbox.path = h.worker;
+	conf.cb_ctx = &h;
+	h.ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(h.ep >= 0);
+	assert_int_equal(bwe_fwc_new(&conf, &h.c), 0);
+
+	h_parse(&h, "192.0.2.1\n", 10, BWE_FMT_PLAIN);
+	pid = h_pid(&h);
+	{
+		char path[64], line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		v[0] = '\0';
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Max data size", 13))
+				snprintf(v, sizeof(v), "%.60s", line + 26);
+		fclose(f);
+		assert_int_equal(strtoull(v, NULL, 10), 64u << 20);
+	}
+	r = h_parse(&h, body, len, BWE_FMT_STIX);
+	if (r->status)
+		fail_msg("16 MiB bundle under a 64 MiB ceiling: %d %s", r->status, r->error);
+	assert_int_equal(r->n_inds, n);
+
+	/* 40 MiB of addresses: ~3.5 million entries do not fit in 64 MiB */
+	for (i = 0; plen + 16 < (40u << 20); i++)
+		plen += (size_t)snprintf(plain + plen, 16, "10.%zu.%zu.%zu\n", (i >> 16) & 255,
+					 (i >> 8) & 255, i & 255);
+	r = h_parse(&h, plain, plen, BWE_FMT_PLAIN);
+	assert_int_equal(r->status, -ENOMEM);
+	if (!strstr(r->error, "out of memory") || !strstr(r->error, "feed_worker_memory"))
+		fail_msg("error: %s", r->error);
+	assert_int_equal(r->n_inds, 0);
+	assert_int_equal(h_pid(&h), pid); /* no restart: the worker said no */
+	r = h_parse(&h, "198.51.100.1\n", 13, BWE_FMT_PLAIN);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->n_inds, 1);
+	h_stop(&h);
+	free(plain);
+	free(body);
+}
+
 /* ---- FETCH from a local http.server ------------------------------------------------- */
 
 struct server {
@@ -630,7 +779,8 @@ static void test_child_killed(void **state)
 	struct bwe_job_req req = { .kind = BWE_JOB_FETCH,
 				   .url = url,
 				   .max_bytes = 1 << 20,
-				   .timeout_s = 60 };
+				   .timeout_s = 60,
+				   .insecure = true };
 	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE,
 				     .body = "192.0.2.0/24\n",
 				     .body_len = 13 };
@@ -770,6 +920,8 @@ int main(void)
 		cmocka_unit_test(test_child_credentials),
 		cmocka_unit_test(test_parse_same_as_direct),
 		cmocka_unit_test(test_excerpts_only_of_feeds),
+		cmocka_unit_test(test_large_stix_memory),
+		cmocka_unit_test(test_memory_ceiling),
 		cmocka_unit_test_teardown(test_fetch_http, stop_fetch_server),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_child_killed),

@@ -901,7 +901,8 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 		.sandbox = { .name = "feed worker",
 			     .path = "/proc/self/exe",
 			     .argv = argv,
-			     .user = deps->cfg->sandbox_user },
+			     .user = deps->cfg->sandbox_user,
+			     .data_limit = deps->cfg->feed_worker_memory },
 		.done = job_done,
 	};
 	struct feeds *fs = calloc(1, sizeof(*fs));

@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], FEEDS_WORKER_ARG)) {
 		struct bwe_feedwork_opts fo = { .user_agent = "bwenforce/" BWCTLD_VERSION };
 
-		return bwe_feedwork_main(BWE_SANDBOX_FD, &fo) ? 1 : 0;
+		return bwe_feedwork_exit_code(bwe_feedwork_main(BWE_SANDBOX_FD, &fo));
 	}
 	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
 		switch (c) {

@@ -75,5 +75,5 @@ int main(int argc, char **argv)
 			"usage: feedworker [--violate ptrace|open-write|execve | --garbage]\n");
 		return 2;
 	}
-	return bwe_feedwork_main(BWE_SANDBOX_FD, NULL) ? 1 : 0;
+	return bwe_feedwork_exit_code(bwe_feedwork_main(BWE_SANDBOX_FD, NULL));
 }
