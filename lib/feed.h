@@ -11,8 +11,13 @@
  *    order, and o->on_reject (when set) once per refused line or STIX
  *    indicator. Every pointer handed to a callback is valid only during that
  *    call. The parser keeps no global state, never logs, never resolves a
- *    name, and allocates nothing per line in the text formats (the JSON
- *    formats allocate json-c objects). Code: feed.c (entry, detection,
+ *    name, and allocates nothing per line in the text formats. The JSON
+ *    formats allocate json-c objects one at a time, never the whole body
+ *    as a tree: Spamhaus JSON one line, STIX one object of the bundle or
+ *    array (a small scanner finds them; a first pass parses every object,
+ *    so a body that is not JSON anywhere is refused before any callback,
+ *    and collects the versions of each id; a second pass delivers). A body
+ *    that is one STIX object is one tree. Code: feed.c (entry, detection,
  *    checks), feed_text.c, feed_json.c, feed_stix.c; internals in
  *    feed_impl.h.
  *  - Text formats: lines end at '\n'; a trailing '\r' is dropped (CRLF); a

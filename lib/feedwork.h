@@ -11,8 +11,11 @@
  *    libcurl and the resolver, then enters bwe_feedwork_seccomp, then
  *    serves requests from fd (wire.h framing, blocking I/O) one at a time,
  *    in order, until the parent closes the socket.
- *  - FETCH: http:// and https:// only (redirects too, at most
- *    BWE_FEEDWORK_MAX_REDIRS), If-None-Match / If-Modified-Since from the
+ *  - FETCH: https:// (and its redirects: https only, at most
+ *    BWE_FEEDWORK_MAX_REDIRS; another scheme fails with -EPROTO "refused a
+ *    redirect away from https"); http:// and redirects to it only with
+ *    req->insecure; req->ca_file replaces the system CAs (the worker
+ *    opens it, so sandbox_user must read it). If-None-Match / If-Modified-Since from the
  *    request, the body capped at max_bytes (-EFBIG), the whole transfer
  *    bounded by timeout_s, CURLOPT_NOSIGNAL. HTTP 304 answers
  *    not_modified; another status than 200 is -EIO "HTTP status N". A 200
@@ -23,7 +26,9 @@
  *    sorted by bwe_prefix_cmp and unique, the first line winning;
  *    domain indicators go back as domain records in source order (the
  *    parent decides when to resolve); at most BWE_WIRE_REJECTS_MAX reject
- *    records, the stats count all. A parse error is the job's status with
+ *    records, the stats count all. A reject carries its excerpt only when
+ *    bwe_feed_detect() recognises the body as a feed (the garbage guard):
+ *    the text of a file that is not a feed never leaves the worker. A parse error is the job's status with
  *    the parser's reason, and no records.
  *  - RESOLVE: res_query A and AAAA per name; ttl is the smallest answer
  *    TTL, 0 when nothing resolved (the parent clamps); at most

@@ -33,6 +33,25 @@ ln -s "$DIR/secret.txt" "$FEEDS/secret-link.txt"
 ln -s "$FEEDS/good.txt" "$FEEDS/good-link.txt"
 ln -s "$DIR/secret.txt" "$FEEDS/followed-secret.txt"
 mkfifo "$FEEDS/fifo.txt"
+# a 16 MiB+ STIX bundle (one /32 indicator an object) and a small plain list
+python3 - "$FEEDS/big.json" <<'EOP'
+import sys
+pad = "padding of a realistic description field, as CTI platforms export them " * 3
+out, i, size = [], 0, 0
+while size < 16 * 1024 * 1024 + 4096:
+    o = ('{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012x",'
+         '"created":"2026-01-01T00:00:00Z","modified":"2026-01-01T00:00:00Z",'
+         '"pattern":"[ipv4-addr:value = \'100.%d.%d.%d\']","pattern_type":"stix",'
+         '"valid_from":"2026-01-01T00:00:00Z","description":"%s"}'
+         % (i, 64 + (i >> 16), (i >> 8) & 255, i & 255, pad))
+    out.append(o)
+    size += len(o) + 2
+    i += 1
+open(sys.argv[1], "w").write('{"type":"bundle","id":"bundle--1","objects":[\n' + ",\n".join(out) + "\n]}\n")
+
+EOP
+BIG_N=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['objects']))" "$FEEDS/big.json")
+printf '%s\n%s\n' 198.19.9.1 198.19.9.2 >"$FEEDS/huge.txt"
 
 # ---- servers: plain http (the downgrade target) and https with a test CA ----
 HTTP_PORT=18081
@@ -71,7 +90,10 @@ FEEDS_YAML="feeds:
   - { name: tlsredir, source: https://127.0.0.1:$HTTPS_PORT/redirect-https/good.txt, ca_file: $PUB/ca.pem, format: plain, refresh: 1h }
   - { name: downgrade, source: https://127.0.0.1:$HTTPS_PORT/redirect-http, ca_file: $PUB/ca.pem, format: plain, refresh: 1h, may_be_empty: true }
   - { name: nocafile, source: https://127.0.0.1:$HTTPS_PORT/good.txt, format: plain, refresh: 1h }
-  - { name: plainhttp, source: http://127.0.0.1:$HTTP_PORT/evil.txt, insecure: true, format: plain, refresh: 1h, action: monitor }"
+  - { name: plainhttp, source: http://127.0.0.1:$HTTP_PORT/evil.txt, insecure: true, format: plain, refresh: 1h, action: monitor }
+  - { name: big, source: $FEEDS/big.json, format: stix, refresh: 1h }
+  - { name: huge, source: $FEEDS/huge.txt, format: plain, refresh: 1h }
+feed_worker_memory: 64M"
 write_config "$FEEDS_YAML"
 T0=$(date +%s%N)
 if ! start_daemon; then t_begin "daemon"; t_fail "bwctld did not start (a FIFO feed blocks it?)"; t_summary; exit 1; fi
@@ -161,5 +183,44 @@ t_test_config_rule() {
 	grep -q "feed plainhttp: .* is plain http" "$DIR/bwctld.log" || t_fail "start did not log the warning"
 }
 t_run "http:// needs insecure: true and bwctld -n warns about it" t_test_config_rule
+
+worker_pid() { bwctl --json status | jq -r '.feed_worker.pid // empty'; }
+vm_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+t_test_large_stix() {
+	local pid peak bytes
+	wait_for 300 field_is big entries "$BIG_N" ||
+		t_fail "big STIX: $(bwctl --json feeds | jq -c '.[] | select(.name=="big")')"
+	pid=$(worker_pid)
+	[ -n "$pid" ] || { t_fail "no worker pid"; return; }
+	peak=$(vm_kib "$pid" VmHWM)
+	bytes=$(stat -c %s "$FEEDS/big.json")
+	echo "STIX bundle $((bytes / 1048576)) MiB, $BIG_N indicators: worker peak RSS $((peak / 1024)) MiB under feed_worker_memory 64M"
+	# json-c's whole tree alone was ~6.7 x the body; now the body plus one object
+	[ $((peak * 1024)) -lt $((bytes * 5 / 2)) ] || t_fail "worker peak ${peak} kB for ${bytes} bytes"
+	assert_eq "$(grep 'Max data size' "/proc/$pid/limits" | awk '{ print $4 }')" $((64 * 1048576)) "RLIMIT_DATA"
+}
+t_run "a 16 MiB STIX bundle parses in the worker well under the json-c figure" t_test_large_stix
+
+t_test_ceiling() {
+	local pid n=0 a b
+	wait_for 50 field_is huge entries 2 || t_fail "huge: first version"
+	pid=$(worker_pid)
+	# 40 MiB of addresses: ~3.5 million entries cannot be held in 64 MiB
+	python3 -c "
+import sys
+with open(sys.argv[1] + '.tmp', 'w') as f:
+    f.write(''.join('10.%d.%d.%d\n' % ((i >> 16) & 255, (i >> 8) & 255, i & 255) for i in range(3500000)))
+" "$FEEDS/huge.txt" && mv "$FEEDS/huge.txt.tmp" "$FEEDS/huge.txt"
+	wait_for 300 sh -c "grep '\"action\":\"feed-error\"' '$LOG' | grep '\"name\":\"huge\"' | grep -q 'out of memory'" ||
+		t_fail "no feed-error event naming out of memory: $(feed_field huge last_error)"
+	feed_field huge last_error | grep -q "feed_worker_memory" || t_fail "last_error: $(feed_field huge last_error)"
+	assert_eq "$(feed_field huge entries)" 2 "the last good version stays"
+	assert_eq "$(worker_pid)" "$pid" "the worker answered and lives on"
+	a=$(date +%s%N); assert_ok bwctl status; b=$(date +%s%N)
+	[ $(( (b - a) / 1000000 )) -lt 1000 ] || t_fail "status took $(( (b - a) / 1000000 )) ms"
+	assert_eq "$(feed_field big entries)" "$BIG_N" "other feeds untouched"
+}
+t_run "a body past feed_worker_memory fails cleanly and keeps the last good version" t_test_ceiling
 
 t_summary
