@@ -5,6 +5,7 @@
  * here from ctl/bwctld/feeds.c (do_fetch, resolve_one).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #define FLUSH_AT       (1024 * 1024) /* bytes of output buffered before a write */
 #define DNS_ANSWER_MAX 4096	     /* bytes of one DNS answer */
 #define HDR_LINE_MAX   512	     /* bytes of a conditional request header */
+#define MMAP_THRESHOLD (1024 * 1024) /* bytes: larger allocations are mappings */
 
 static const char *const feedwork_allow[] = {
 	/* memory, threads (libcurl's resolver thread), time */
@@ -402,7 +404,6 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 
 struct fetch {
 	const struct bwe_job_req *req;
-	CURL *curl;
 	char *body;
 	size_t len, cap;
 	bool too_big, nomem;
@@ -420,15 +421,8 @@ static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	}
 	if (f->len + n + 1 > f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 65536;
-		curl_off_t cl = -1;
 		char *b;
 
-		/* an announced length is allocated once: no doubling realloc chain */
-		if (!f->cap &&
-		    curl_easy_getinfo(f->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
-			    CURLE_OK &&
-		    cl > 0 && (__u64)cl <= f->req->max_bytes)
-			cap = (size_t)cl + 1;
 		while (cap < f->len + n + 1)
 			cap *= 2;
 		b = realloc(f->body, cap);
@@ -503,7 +497,6 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		set_error(a, -ENOMEM, "libcurl init failed");
 		return;
 	}
-	f->curl = c;
 	if (req->etag && req->etag[0]) {
 		snprintf(h, sizeof(h), "If-None-Match: %s", req->etag);
 		hdrs = curl_slist_append(hdrs, h);
@@ -694,6 +687,14 @@ int bwe_feedwork_main(int fd, const struct bwe_feedwork_opts *o)
 	if (o && o->user_agent)
 		w.user_agent = o->user_agent;
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Large buffers (bodies, record arrays) as their own mappings, grown
+	 * by mremap: with the default dynamic threshold a freed 16 MiB body
+	 * moves the next ones onto the heap, where growing one holds the old
+	 * and the new copy at once and needs twice its size under the
+	 * memory ceiling.
+	 */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return -ENOMEM;
 	res_init();

@@ -983,9 +983,9 @@ static int on_body(struct bwe_wire_dec *d, const char *p, size_t n, __u64 limit)
 
 		while (c < d->seen.body + n + 1)
 			c *= 2;
-		/* the child knows the length (PARSE): one allocation, no realloc
-		 * chain that would hold the old and the new buffer at once */
-		if (d->dir == BWE_WIRE_TO_CHILD || c > limit + 1)
+		/* never more than the job may carry; grown with what arrived, so
+		 * an announced length alone reserves nothing (fuzz_wire) */
+		if (c > limit + 1)
 			c = (size_t)limit + 1;
 		nb = realloc(*buf, c);
 		if (!nb)

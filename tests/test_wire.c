@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -672,6 +675,46 @@ static void test_bad_requests(void **state)
 	bwe_wire_buf_free(&b);
 }
 
+/*
+ * An announced body length reserves nothing: the buffer grows with the
+ * bytes that arrive (found by fuzz_wire, corpus/wire/oom_announced_body:
+ * a 48-byte PARSE request that announced 3.5 GB). Checked in a child under
+ * a 256 MiB RLIMIT_DATA: the decoder must ask for more bytes, not fail.
+ */
+static void test_announced_body_reserves_nothing(void **state)
+{
+	struct bwe_job_req parse = { .kind = BWE_JOB_PARSE,
+				     .job = 1,
+				     .body = "192.0.2.1\n",
+				     .body_len = 10 };
+	struct bwe_wire_buf b = { 0 };
+	struct bwe_wire_parse *p;
+	int st;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(bwe_wire_put_request(&b, &parse), 0);
+	p = (struct bwe_wire_parse *)(b.p + HDR);
+	p->body_len = 3500000000ULL; /* END never comes: the job stays open */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct rlimit rl = { .rlim_cur = 256u << 20, .rlim_max = 256u << 20 };
+		struct bwe_wire_dec *d;
+		size_t used;
+		/* the request and its one body frame, without the END frame */
+		size_t n = HDR + sizeof(*p) + HDR + 10;
+
+		if (setrlimit(RLIMIT_DATA, &rl) || bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d))
+			_exit(2);
+		_exit(bwe_wire_dec_feed(d, b.p, n, &used) == 0 && used == n ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	bwe_wire_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_bad_streams),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_announced_body_reserves_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
