@@ -728,6 +728,12 @@ int bwe_feedwork_main(int fd, const struct bwe_feedwork_opts *o)
 			int r = bwe_wire_dec_feed(dec, buf + off, (size_t)n - off, &used);
 
 			off += used;
+			if (r == -ENOMEM) {
+				fprintf(stderr, "feed worker: out of memory receiving a request "
+						"(feed_worker_memory)\n");
+				err = r;
+				goto out;
+			}
 			if (r < 0) {
 				fprintf(stderr, "feed worker: bad request: %s\n",
 					bwe_wire_dec_error(dec));

@@ -580,6 +580,23 @@ static void test_memory_ceiling(void **state)
 	r = h_parse(&h, "198.51.100.1\n", 13, BWE_FMT_PLAIN);
 	assert_int_equal(r->status, 0);
 	assert_int_equal(r->n_inds, 1);
+
+	/* a body that cannot even be received: the worker ends, says why, comes back */
+	{
+		size_t big = 80u << 20;
+		char *b = malloc(big);
+
+		assert_non_null(b);
+		memset(b, '#', big);
+		r = h_parse(&h, b, big, BWE_FMT_PLAIN);
+		assert_int_equal(r->status, -ECHILD);
+		if (!strstr(r->error, "exit code 127 (out of memory under its limit)"))
+			fail_msg("error: %s", r->error);
+		free(b);
+		assert_true(h_wait_new_child(&h, pid) > 0);
+		r = h_parse(&h, "198.51.100.2\n", 13, BWE_FMT_PLAIN);
+		assert_int_equal(r->status, 0);
+	}
 	h_stop(&h);
 	free(plain);
 	free(body);
