@@ -1073,8 +1073,11 @@ static int stream_versions(const struct elems *start, bool *superseded, size_t n
 	return err;
 }
 
-/* An array of STIX objects whose '[' is at it->s.i: validate, then deliver. */
-static int stream_objects(struct stix *x, const struct elems *start)
+/*
+ * An array of STIX objects whose '[' is at start->s.i: validate, then
+ * deliver. top: the array is the whole body (only blanks may follow it).
+ */
+static int stream_objects(struct stix *x, const struct elems *start, bool top)
 {
 	struct elems it = *start;
 	bool *superseded = NULL, all_objects;
@@ -1085,8 +1088,8 @@ static int stream_objects(struct stix *x, const struct elems *start)
 	/* count and check the structure first: nothing is delivered from a broken body */
 	while ((err = elems_next(&it, &b, &e, &line)) == 1)
 		n++;
-	if (err)
-		return err;
+	if (err || (top && !js_trailer_ok(&it.s)))
+		return -EBADMSG;
 	superseded = calloc(n ? n : 1, sizeof(*superseded));
 	if (!superseded)
 		return -ENOMEM;
@@ -1206,12 +1209,7 @@ int feed_parse_stix(struct feed_run *r, const char *buf, size_t len)
 		/* a JSON array of STIX objects */
 		struct elems it = { .s = s, .depth = BWE_FEED_JSON_DEPTH - 1 };
 
-		while ((err = elems_next(&it, &objs, &objs, &objs_line)) == 1)
-			;
-		if (err || !js_trailer_ok(&it.s))
-			return -EBADMSG;
-		it = (struct elems){ .s = s, .depth = BWE_FEED_JSON_DEPTH - 1 };
-		err = stream_objects(&x, &it);
+		err = stream_objects(&x, &it, true);
 		goto out;
 	}
 	if (s.i >= len || buf[s.i] != '{') {
@@ -1249,7 +1247,7 @@ int feed_parse_stix(struct feed_run *r, const char *buf, size_t len)
 			.depth = BWE_FEED_JSON_DEPTH - 2,
 		};
 
-		err = stream_objects(&x, &it);
+		err = stream_objects(&x, &it, false);
 	}
 out:
 	free(x.v);
