@@ -1019,13 +1019,13 @@ static int elems_next(struct elems *it, size_t *start, size_t *end, __u32 *line)
 	return 1;
 }
 
-/* Only blanks (and newlines) from s->i to the end, as feed_json_parse allows. */
+/* Only JSON white space from s->i to the end (json-c's strict mode). */
 static bool js_trailer_ok(const struct jscan *s)
 {
-	for (size_t i = s->i; i < s->len; i++)
-		if (!feed_is_blank(s->buf[i]) && s->buf[i] != '\n')
-			return false;
-	return true;
+	struct jscan t = *s;
+
+	js_ws(&t);
+	return t.i == t.len;
 }
 
 /* superseded[i]: element i is an indicator of which a later "modified" exists. */

@@ -789,6 +789,8 @@ static const struct row stix_object_rows[] = {
 	  T("{\"type\":\"bundle\",\"objects\":[\n{\"type\":\"indicator\",\"pattern\":"
 	    "\"[ipv4-addr:value = '192.0.2.1']\"},\n{\"type\":\"indicator\",\"pattern\":01}]}"),
 	  -EBADMSG, "", "", 0, 3 },
+	{ "a vertical tab after the array is not JSON white space", STIX, T("[\n{}]\n\v"), -EBADMSG,
+	  "", "", 0, 3 },
 	{ "a trailing comma in the objects", STIX,
 	  T("{\"type\":\"bundle\",\"objects\":[{\"type\":\"identity\"},]}"), -EBADMSG, "", "", 0,
 	  1 },
