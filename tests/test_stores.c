@@ -283,6 +283,33 @@ static void test_feedstore_drop_hands_back_entries(void **state)
 	fstore_free(fs);
 }
 
+/* Times past 2106 (beyond 32 bits) keep every bit from the entry to the match. */
+static void test_feedstore_times_are_64_bit(void **state)
+{
+	const __s64 until_2108 = 4355164800LL; /* 2108-01-05T00:00:00Z, > UINT32_MAX */
+	const __s64 seen_2106 = 4323196800LL;  /* 2106-12-31, past UINT32_MAX too */
+	struct fstore *fs = fstore_new();
+	struct fs_vec v = { 0 };
+	struct fs_ent e = { .pfx = pfx("192.0.2.7"), .line = 1 };
+	struct fs_match m[FS_MATCH_MAX];
+	struct bwe_addr a = addr("192.0.2.7");
+
+	(void)state;
+	assert_non_null(fs);
+	assert_int_equal(fstore_define(fs, FEED_DROP, "stix", "/feeds/stix.json", false), 0);
+	e.valid_until = until_2108;
+	e.first_seen = seen_2106;
+	e.ind = FS_NO_IND;
+	assert_int_equal(fs_vec_push(&v, &e), 0);
+	fstore_swap(fs, FEED_DROP, &v);
+	assert_int_equal(fstore_entries(fs, FEED_DROP)->v[0].valid_until, until_2108);
+	assert_int_equal(fstore_match(fs, &a, m, FS_MATCH_MAX), 1);
+	assert_int_equal((__s64)m[0].valid_until, until_2108);
+	assert_int_equal((__s64)m[0].first_seen, seen_2106);
+	fs_vec_free(&v);
+	fstore_free(fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_feedstore_effective_ref),
 		cmocka_unit_test(test_feedstore_match_is_typed_provenance),
 		cmocka_unit_test(test_feedstore_drop_hands_back_entries),
+		cmocka_unit_test(test_feedstore_times_are_64_bit),
 	};
 
 	return cmocka_run_group_tests_name("stores", tests, NULL, NULL);

@@ -231,7 +231,7 @@ static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv, size_
 			gone = t;
 			gone[ngone++] = cur->v[i++].pfx;
 		} else {
-			nv->v[j].first_seen = (__u32)now;
+			nv->v[j].first_seen = now;
 			fresh[nadd++] = j++;
 		}
 	}
@@ -352,7 +352,7 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 	for (i = 0; i < res->n_inds && !err; i++) {
 		struct fs_ent e = { .pfx = res->inds[i].pfx,
 				    .line = res->inds[i].line,
-				    .valid_until = (__u32)res->inds[i].valid_until };
+				    .valid_until = res->inds[i].valid_until };
 
 		e.ind = fs_vec_str(&c->v, res->inds[i].id);
 		err = fs_vec_push(&c->v, &e);

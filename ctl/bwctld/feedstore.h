@@ -27,8 +27,8 @@ struct fs_ent {
 	struct bwe_prefix pfx; /* host bits clear */
 	__u32 line;	       /* source line, 0 unknown */
 	__u32 ind;	       /* offset of the indicator id or domain in str, FS_NO_IND */
-	__u32 first_seen;      /* unix seconds this feed first listed it */
-	__u32 valid_until;     /* unix seconds, 0 = none */
+	__s64 first_seen;      /* unix seconds this feed first listed it */
+	__s64 valid_until;     /* unix seconds, 0 = none (64 bits: past 2106) */
 };
 
 struct fs_vec {
