@@ -82,7 +82,7 @@
 #define BWE_FEED_REFRESH_S	 3600ULL		/* seconds */
 #define BWE_FEED_REFRESH_MIN_S	 10ULL			/* seconds */
 #define BWE_FEED_MIN_PREFIX_V4	 8			/* default; range BWE_TBL24_MIN_PLEN..32 */
-#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range 1..128 */
+#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range BWE_BL_V6_MIN_PLEN..128 */
 #define BWE_FEED_MAX_SHRINK	 0.5			/* share 0..1 */
 #define BWE_FEED_MAX_REJECT	 0.1			/* share 0..1 */
 #define BWE_FEED_STALE_AFTER	 3U			/* refresh periods */
@@ -127,7 +127,7 @@ struct bwe_cfg_feed {
 	__u64 refresh_s;	     /* seconds, default 3600; min 10 */
 	enum bwe_feed_action action; /* default drop */
 	__u32 min_prefix_v4;	     /* default 8: broader IPv4 prefixes refused */
-	__u32 min_prefix_v6;	     /* default 19 */
+	__u32 min_prefix_v6;	     /* default 19, 16..128 (the blocklist's limit) */
 	double max_shrink;	     /* 0..1, default 0.5: a new version smaller than
 				 * (1 - max_shrink) * old is refused */
 	double max_reject;	     /* 0..1, default 0.1: more than this share of

@@ -192,72 +192,43 @@ static time_t next_expiry_of(const struct fs_vec *v)
 }
 
 /*
- * Replace a feed's entries with nv (sorted, unique): additions first, one
- * flush, then removals, another flush. Returns 0 or -errno; fills counts.
+ * Replace a feed's entries with nv (sorted, unique), all or nothing
+ * (enf_bl_install: room checked, additions, flush, removals, flush, rolled
+ * back on a failure). nv is consumed. Returns 0 or -errno; fills *chg.
  */
-static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv, size_t *added,
-		      size_t *removed)
+static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
+		      struct enf_bl_change *chg)
 {
-	const struct fs_vec *cur = ents_of(fs, f);
-	struct fs_vec old;
-	struct bwe_prefix *gone = NULL;
-	size_t *fresh = NULL, i = 0, j = 0, ngone = 0, nadd = 0;
-	time_t now = time(NULL);
-	int err = 0;
+	int err = enf_bl_install(fs->enf, fs->store, f->id, nv, time(NULL), chg);
 
-	/* at most every new entry is an addition */
-	fresh = calloc(nv->n ? nv->n : 1, sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
+	fs_vec_free(nv); /* the previous version on success, the refused one else */
+	if (chg->rollback_err)
+		log_warnx("feed %s: cannot restore the blocklist after a failed write: %s",
+			  f->cfg->name, strerror(-chg->rollback_err));
+	if (err)
+		return err;
+	count_families(f, ents_of(fs, f));
+	f->next_expiry = next_expiry_of(ents_of(fs, f));
+	return 0;
+}
 
-	/* Carry first_seen over; collect the removed prefixes. */
-	while (i < cur->n || j < nv->n) {
-		int c = i == cur->n  ? 1
-			: j == nv->n ? -1
-				     : bwe_prefix_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
-
-		if (c == 0) {
-			nv->v[j].first_seen = cur->v[i].first_seen;
-			i++;
-			j++;
-		} else if (c < 0) {
-			struct bwe_prefix *t = reallocarray(gone, ngone + 1, sizeof(*t));
-
-			if (!t) {
-				free(gone);
-				free(fresh);
-				return -ENOMEM;
-			}
-			gone = t;
-			gone[ngone++] = cur->v[i++].pfx;
-		} else {
-			nv->v[j].first_seen = now;
-			fresh[nadd++] = j++;
-		}
-	}
-	old = *nv;
-	fstore_swap(fs->store, f->id, &old); /* the store holds nv, old the previous */
-	memset(nv, 0, sizeof(*nv));
-	cur = ents_of(fs, f);
-
-	/* Additions first (room for them reserved at once) ... */
-	err = enf_bl_reserve(fs->enf, nadd);
-	for (j = 0; j < nadd && !err; j++)
-		err = enf_bl_update(fs->enf, &cur->v[fresh[j]].pfx, f->id);
-	err = err ?: enf_bl_flush(fs->enf);
-	/* ... then removals: what no other source holds disappears. */
-	for (i = 0; i < ngone && !err; i++)
-		err = enf_bl_update(fs->enf, &gone[i], 0);
-	err = err ?: enf_bl_flush(fs->enf);
-
-	fs_vec_free(&old);
-	free(gone);
-	free(fresh);
-	count_families(f, cur);
-	f->next_expiry = next_expiry_of(cur);
-	*added = nadd;
-	*removed = ngone;
-	return err;
+/* Why feed_apply() refused or failed, in the feed's last_error and an event. */
+static void apply_error(struct feeds *fs, struct feed *f, int err, const struct enf_bl_change *chg)
+{
+	if (err == -ENOSPC)
+		feed_error(fs, f,
+			   "the new version does not fit in the blocklist maps: it needs %zu more "
+			   "host entries (%zu free) and %zu more IPv6 prefixes (%zu free); keeping "
+			   "the last good version",
+			   chg->room.hosts, chg->room.hosts_free, chg->room.v6pfx,
+			   chg->room.v6pfx_free);
+	else
+		feed_error(fs, f,
+			   "cannot write the blocklist: %s; %s; keeping the last good version "
+			   "and retrying later",
+			   strerror(-err),
+			   chg->rollback_err ? "the maps could NOT be rolled back"
+					     : "the maps were rolled back");
 }
 
 /* ---- parsing a body -------------------------------------------------------- */
@@ -385,6 +356,7 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 {
 	struct parse_ctx c = { .fs = fs, .f = f };
 	const struct bwe_feed_stats *st = &res->stats;
+	struct enf_bl_change chg;
 	struct json_object *ev, *b;
 	size_t added = 0, removed = 0, total;
 	int err;
@@ -427,12 +399,14 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		err = -ERANGE;
 		goto fail;
 	}
-	f->fmt = st->format;
-	err = feed_apply(fs, f, &c.v, &added, &removed);
+	err = feed_apply(fs, f, &c.v, &chg);
 	if (err) {
-		feed_error(fs, f, "cannot write the blocklist: %s", strerror(-err));
+		apply_error(fs, f, err, &chg);
 		goto fail;
 	}
+	f->fmt = st->format;
+	added = chg.added;
+	removed = chg.removed;
 	domains_free(f->doms, f->ndoms);
 	f->doms = c.doms;
 	f->ndoms = c.ndoms;
@@ -639,7 +613,8 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 {
 	struct fs_vec nv = { 0 };
 	time_t now = time(NULL);
-	size_t i, k, added, removed;
+	struct enf_bl_change chg;
+	size_t i, k;
 	int err = 0;
 
 	for (i = 0; i < f->ndoms; i++) {
@@ -697,12 +672,12 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		return;
 	}
 	fs_vec_sort_unique(&nv);
-	if (feed_apply(fs, f, &nv, &added, &removed))
-		feed_error(fs, f, "cannot write resolved addresses");
-	else if (added || removed)
-		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, added,
-			 removed);
-	fs_vec_free(&nv);
+	err = feed_apply(fs, f, &nv, &chg);
+	if (err)
+		apply_error(fs, f, err, &chg);
+	else if (chg.added || chg.removed)
+		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, chg.added,
+			 chg.removed);
 }
 
 /* The worker cannot have made it: it died, hung or sent garbage. */
@@ -976,7 +951,9 @@ void feeds_tick(struct feeds *fs, time_t now)
 
 		if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
-			size_t k, a, r, n0 = ents_of(fs, f)->n;
+			struct enf_bl_change chg;
+			size_t k, n0 = ents_of(fs, f)->n;
+			int err;
 
 			for (k = 0; k < ents_of(fs, f)->n; k++) {
 				struct fs_ent e = ents_of(fs, f)->v[k];
@@ -986,7 +963,11 @@ void feeds_tick(struct feeds *fs, time_t now)
 				e.ind = fs_vec_str(&nv, fs_vec_ind(ents_of(fs, f), &e));
 				fs_vec_push(&nv, &e);
 			}
-			if (!feed_apply(fs, f, &nv, &a, &r)) {
+			err = feed_apply(fs, f, &nv, &chg);
+			if (err) {
+				apply_error(fs, f, err, &chg);
+				f->next_expiry = now + FEED_BACKOFF_MIN_S; /* not every tick */
+			} else {
 				struct json_object *ev =
 					feed_event(f, "indicator-expired", "event");
 
@@ -997,7 +978,6 @@ void feeds_tick(struct feeds *fs, time_t now)
 					"expired", json_object_new_uint64(n0 - ents_of(fs, f)->n));
 				evlog_emit(fs->log, ev);
 			}
-			fs_vec_free(&nv);
 		}
 		if (now >= f->next_refresh)
 			feed_refresh_now(fs, i);
