@@ -48,6 +48,14 @@ void fs_vec_free(struct fs_vec *v);
 void fs_vec_sort_unique(struct fs_vec *v);
 const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p);
 
+/* How many addresses a vector's entries cover, overlaps counted once. */
+struct fs_coverage {
+	unsigned __int128 v4; /* IPv4 addresses (entries in ::ffff:0:0/96) */
+	unsigned __int128 v6; /* IPv6 addresses (the others) */
+};
+/* v sorted (fs_vec_sort_unique). */
+void fs_vec_coverage(const struct fs_vec *v, struct fs_coverage *out);
+
 /* One feed entry that contains an address: the provenance. */
 struct fs_match {
 	__u8 feed_id;
