@@ -1316,7 +1316,7 @@ static const struct row feed_rows[] = {
 	SCALAR("max_coverage_v6", conv_uint, S_U32, FEED, max_coverage_v6, LIM(0, V6_PLEN_MAX),
 	       DEF_U(BWE_FEED_MAX_COVERAGE_V6)),
 	SCALAR("max_domain_addrs", conv_uint, S_U32, FEED, max_domain_addrs,
-	       LIM(1, BWE_FEED_DOMAIN_ADDRS_MAX), DEF_U(BWE_FEED_DOMAIN_ADDRS)),
+	       LIM(1, BWE_FEED_DOMAIN_ADDRS_MX), DEF_U(BWE_FEED_DOMAIN_ADDRS)),
 	SCALAR("stale_after", conv_uint, S_U32, FEED, stale_after, LIM(1, BWE_FEED_STALE_AFTER_MAX),
 	       DEF_U(BWE_FEED_STALE_AFTER)),
 	SCALAR("max_bytes", conv_size, S_U64, FEED, max_bytes,

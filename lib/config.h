@@ -77,29 +77,31 @@
 
 /* ---- feeds -------------------------------------------------------------- */
 /* Feed i gets blocklist id BWE_FEED_FIRST + i; ids end at BWE_FEED_MAX. */
-#define BWE_CFG_FEEDS_MAX	  (BWE_FEED_MAX - BWE_FEED_FIRST + 1)
-#define BWE_FEED_NAME_MAX	  32	  /* bytes of [A-Za-z0-9_.-] */
-#define BWE_FEED_REFRESH_S	  3600ULL /* seconds */
-#define BWE_FEED_REFRESH_MIN_S	  10ULL	  /* seconds */
-#define BWE_FEED_MIN_PREFIX_V4	  8	  /* default; range BWE_TBL24_MIN_PLEN..32 */
-#define BWE_FEED_MIN_PREFIX_V6	  19	  /* default; range BWE_BL_V6_MIN_PLEN..128 */
-#define BWE_FEED_MAX_SHRINK	  0.5	  /* share 0..1 */
-#define BWE_FEED_MAX_REJECT	  0.1	  /* share 0..1 */
-#define BWE_FEED_MAX_GROWTH	  1.0	  /* factor above 0: at most (1 + it) times the entries */
-#define BWE_FEED_MAX_GROWTH_MAX	  1000000ULL /* max_growth's ceiling */
+#define BWE_CFG_FEEDS_MAX	 (BWE_FEED_MAX - BWE_FEED_FIRST + 1)
+#define BWE_FEED_NAME_MAX	 32			/* bytes of [A-Za-z0-9_.-] */
+#define BWE_FEED_REFRESH_S	 3600ULL		/* seconds */
+#define BWE_FEED_REFRESH_MIN_S	 10ULL			/* seconds */
+#define BWE_FEED_MIN_PREFIX_V4	 8			/* default; range BWE_TBL24_MIN_PLEN..32 */
+#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range BWE_BL_V6_MIN_PLEN..128 */
+#define BWE_FEED_MAX_SHRINK	 0.5			/* share 0..1 */
+#define BWE_FEED_MAX_REJECT	 0.1			/* share 0..1 */
+#define BWE_FEED_STALE_AFTER	 3U			/* refresh periods */
+#define BWE_FEED_STALE_AFTER_MAX 10000U			/* refresh periods */
+#define BWE_FEED_MAX_BYTES	 (256ULL * 1024 * 1024) /* bytes */
+#define BWE_FEED_MAX_BYTES_MIN	 1024ULL		/* bytes */
+#define BWE_FEED_MAX_BYTES_MAX	 (16ULL * 1024 * 1024 * 1024) /* bytes */
+#define BWE_FEED_TIMEOUT_S	 60ULL			      /* seconds */
+#define BWE_FEED_TIMEOUT_MAX_S	 BWE_SECS_PER_HOUR	      /* seconds */
+
+/* The guards of a feed's versions and of its domains (issue #11). */
+#define BWE_FEED_MAX_GROWTH	 1.0	    /* factor above 0: at most (1 + it) times the entries */
+#define BWE_FEED_MAX_GROWTH_MAX	 1000000ULL /* max_growth's ceiling */
 /* max_coverage_vN: a prefix length; a version may cover at most as many
  * addresses as one prefix of that length holds (0: no limit). */
-#define BWE_FEED_MAX_COVERAGE_V4  4U	 /* 2^28 addresses, 1/16 of IPv4 */
-#define BWE_FEED_MAX_COVERAGE_V6  12U	 /* 2^116 addresses: 128 /19s, 2^20 /32s */
-#define BWE_FEED_DOMAIN_ADDRS	  16U	 /* max_domain_addrs: addresses kept per domain */
-#define BWE_FEED_DOMAIN_ADDRS_MAX 64U	 /* = BWE_WIRE_ADDRS_MAX, what the worker sends */
-#define BWE_FEED_STALE_AFTER	  3U	 /* refresh periods */
-#define BWE_FEED_STALE_AFTER_MAX  10000U /* refresh periods */
-#define BWE_FEED_MAX_BYTES	  (256ULL * 1024 * 1024)       /* bytes */
-#define BWE_FEED_MAX_BYTES_MIN	  1024ULL		       /* bytes */
-#define BWE_FEED_MAX_BYTES_MAX	  (16ULL * 1024 * 1024 * 1024) /* bytes */
-#define BWE_FEED_TIMEOUT_S	  60ULL			       /* seconds */
-#define BWE_FEED_TIMEOUT_MAX_S	  BWE_SECS_PER_HOUR	       /* seconds */
+#define BWE_FEED_MAX_COVERAGE_V4 4U  /* 2^28 addresses, 1/16 of IPv4 */
+#define BWE_FEED_MAX_COVERAGE_V6 12U /* 2^116 addresses: 128 /19s, 2^20 /32s */
+#define BWE_FEED_DOMAIN_ADDRS	 16U /* max_domain_addrs: addresses kept per domain */
+#define BWE_FEED_DOMAIN_ADDRS_MX 64U /* its maximum = BWE_WIRE_ADDRS_MAX, what the worker sends */
 
 /* ---- policy (defaults: BWE_POLICY_* etc. in detect.h) --------------------- */
 #define BWE_CFG_INTERVAL_MAX_S BWE_SECS_PER_HOUR       /* seconds; min 1s */

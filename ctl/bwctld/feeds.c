@@ -39,6 +39,9 @@
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX	       256
 
+_Static_assert(BWE_FEED_DOMAIN_ADDRS_MX == BWE_WIRE_ADDRS_MAX,
+	       "max_domain_addrs' maximum is what the worker sends per name");
+
 struct feed_domain {
 	char *name;
 	__u32 line;
