@@ -179,47 +179,37 @@ static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, do
 }
 
 /*
- * The coverage guards: a version may cover at most as many addresses of a
- * family as one prefix of max_coverage_vN holds. 0 or -E2BIG (refused,
- * said).
+ * One coverage guard: a version may cover at most as many addresses of a
+ * family as one prefix of length plen (max_coverage_vN) holds; 0 switches
+ * it off. 0, or -E2BIG with the refusal said.
  */
+static int coverage_guard(struct feeds *fs, struct feed *f, const char *key, const char *family,
+			  int bits, __u32 plen, unsigned __int128 have)
+{
+	unsigned __int128 limit;
+
+	if (!plen)
+		return 0;
+	limit = (unsigned __int128)1 << (bits - (int)plen);
+	if (have <= limit)
+		return 0;
+	feed_refused(fs, f, key, (double)have, (double)limit,
+		     "the new version covers %.6g %s addresses (as many as %.2f /%u prefixes), "
+		     "more than %s %u allows; keeping the last good version",
+		     (double)have, family, (double)have / (double)limit, plen, key, plen);
+	return -E2BIG;
+}
+
+/* Both coverage guards over a version's entries (resolved addresses included). */
 static int check_coverage(struct feeds *fs, struct feed *f, const struct fs_vec *v)
 {
 	struct fs_coverage cov;
-	size_t i;
 
 	fs_vec_coverage(v, &cov);
-	{
-		const struct {
-			const char *key, *family;
-			int bits;
-			__u32 plen;
-			unsigned __int128 have;
-		} fam[] = {
-			{ "max_coverage_v4", "IPv4", BWE_V4_BITS, f->cfg->max_coverage_v4, cov.v4 },
-			{ "max_coverage_v6", "IPv6", BWE_ADDR_BITS, f->cfg->max_coverage_v6,
-			  cov.v6 },
-		};
-
-		for (i = 0; i < ARRAY_SIZE(fam); i++) {
-			unsigned __int128 limit;
-
-			if (!fam[i].plen)
-				continue; /* switched off */
-			limit = (unsigned __int128)1 << (fam[i].bits - (int)fam[i].plen);
-			if (fam[i].have <= limit)
-				continue;
-			feed_refused(fs, f, fam[i].key, (double)fam[i].have, (double)limit,
-				     "the new version covers %.6g %s addresses (as many as %.2f "
-				     "/%u prefixes), more than %s %u allows; keeping the last "
-				     "good version",
-				     (double)fam[i].have, fam[i].family,
-				     (double)fam[i].have / (double)limit, fam[i].plen, fam[i].key,
-				     fam[i].plen);
-			return -E2BIG;
-		}
-	}
-	return 0;
+	return coverage_guard(fs, f, "max_coverage_v4", "IPv4", BWE_V4_BITS,
+			      f->cfg->max_coverage_v4, cov.v4)
+		       ?: coverage_guard(fs, f, "max_coverage_v6", "IPv6", BWE_ADDR_BITS,
+					 f->cfg->max_coverage_v6, cov.v6);
 }
 
 /* ---- applying a version ------------------------------------------------------ */
