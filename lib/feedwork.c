@@ -606,8 +606,11 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 	case BWE_JOB_RESOLVE: {
 		struct bwe_addr addrs[BWE_WIRE_ADDRS_MAX];
 
-		_res.retrans = DNS_TIMEOUT_S;
-		_res.retry = DNS_TRIES;
+		/* caps: RES_OPTIONS or resolv.conf may ask for less, not for more */
+		if (_res.retrans > DNS_TIMEOUT_S)
+			_res.retrans = DNS_TIMEOUT_S;
+		if (_res.retry > DNS_TRIES)
+			_res.retry = DNS_TRIES;
 		err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, req->job, &a.r, sizeof(a.r));
 		done = 1;
 		for (i = 0; !err && i < req->n_names; i++) {
