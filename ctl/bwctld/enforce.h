@@ -58,8 +58,9 @@ struct enf_bl_change {
 /*
  * Install nv (sorted, unique) as feed id's entries in store and make the
  * blocklist match, all or nothing. New entries get first_seen = now, kept
- * ones keep theirs. Order: room for the additions is checked (-ENOSPC, the
- * store and the maps untouched), the store swapped, additions written and
+ * ones keep theirs. Order: room for the additions is checked (-ENOSPC, or
+ * -ERANGE for an entry broader than the blocklist takes; the store and the
+ * maps untouched), the store swapped, additions written and
  * flushed, then removals. When a map write fails mid-way the previous
  * entries are swapped back and every prefix touched is re-derived from
  * them (additions first, so that room exists for the removals' return):

@@ -311,6 +311,11 @@ static void apply_error(struct feeds *fs, struct feed *f, int err, const struct 
 			     "free); keeping the last good version",
 			     chg->room.hosts, chg->room.hosts_free, chg->room.v6pfx,
 			     chg->room.v6pfx_free);
+	else if (err == -ERANGE)
+		feed_error(fs, f,
+			   "an entry is broader than the blocklist takes (IPv4 /%d, IPv6 /%d); "
+			   "nothing was written; keeping the last good version",
+			   BWE_BL_V4_MIN_PLEN, BWE_BL_V6_MIN_PLEN);
 	else
 		feed_error(fs, f,
 			   "cannot write the blocklist: %s; %s; keeping the last good version "
