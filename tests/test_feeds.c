@@ -193,6 +193,15 @@ static void test_too_big_is_refused_and_nothing_changes(void **state)
 	fs_vec_free(&v);
 	assert_holds_v1(NULL, 0);
 
+	/* an IPv6 /12 is broader than the trie takes: refused before any write */
+	{
+		static const char *const v3[] = { "198.51.100.99", "2001:d00::/24", "2000::/12" };
+
+		vec_of(&v, v3, ARRAY_SIZE(v3));
+		assert_int_equal(enf_bl_install(enf, fst, FEED, &v, T0 + 1, &chg), -ERANGE);
+		fs_vec_free(&v);
+		assert_holds_v1(NULL, 0);
+	}
 	/* too many IPv6 prefixes: 5 new /48 beside the one held, 4 fit in all */
 	{
 		static const char *const v3[] = { "2001:db8:1::/48", "2001:db8:2::/48",
