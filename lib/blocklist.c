@@ -38,12 +38,31 @@ static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
 	return 0;
 }
 
+/* max_entries of a map (the pinned map's own, which may differ from the config). */
+static int map_max_entries(int fd, size_t *out)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*out = info.max_entries;
+	return 0;
+}
+
 int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
 {
+	int err;
+
 	memset(bl, 0, sizeof(*bl));
 	bl->dp = dp;
 	bl->host_fd = bwe_dp_map_fd(dp, BWE_MAP_BL_HOST);
 	bl->net6_fd = bwe_dp_map_fd(dp, BWE_MAP_BL_NET6);
+	err = map_max_entries(bl->host_fd, &bl->host_max);
+	err = err ?: map_max_entries(bl->net6_fd, &bl->net6_max);
+	if (err)
+		return err;
 	bl->t24_len = calloc(TBL24_SLOTS, 1);
 	return bl->t24_len ? 0 : -ENOMEM;
 }
@@ -223,11 +242,20 @@ static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 	int err;
 
 	if (ref) {
+		__u32 before = had ? *bwe_amap_get(m, &p->addr) : 0;
+
 		err = bwe_amap_set(m, &p->addr, ref);
 		if (err)
 			return err;
-		if (bpf_map_update_elem(bl->net6_fd, &key, &val, BPF_ANY))
-			return -errno;
+		if (bpf_map_update_elem(bl->net6_fd, &key, &val, BPF_ANY)) {
+			err = -errno;
+			/* the mirror says what the kernel holds: undo */
+			if (had)
+				bwe_amap_set(m, &p->addr, before);
+			else
+				bwe_amap_del(m, &p->addr);
+			return err;
+		}
 		bl->n_v6pfx += !had;
 		return 0;
 	}
@@ -263,6 +291,87 @@ int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *in, __u8 ref)
 	if (len == BWE_ADDR_BITS)
 		return bl_host_set(bl, &p.addr, ref);
 	return bl_net6_set(bl, &p, ref);
+}
+
+/* The family length of p if bwe_bl_set() takes it, -ERANGE or -EINVAL if not. */
+static int settable_len(const struct bwe_prefix *p, bool *v4)
+{
+	int len;
+
+	if (p->plen > BWE_ADDR_BITS)
+		return -EINVAL;
+	len = bwe_prefix_family_len(p);
+	*v4 = bwe_addr_is_v4(&p->addr) && p->plen >= BWE_V4_MAPPED_PLEN;
+	if (len < (*v4 ? BWE_BL_V4_MIN_PLEN : BWE_BL_V6_MIN_PLEN))
+		return -ERANGE;
+	return len;
+}
+
+/* Hosts of add[] the host map lacks, at most limit + 1 (each new key once). */
+static int count_new_hosts(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
+			   size_t limit, size_t *out)
+{
+	struct bwe_amap seen;
+	size_t i;
+	int err = 0;
+
+	bwe_amap_init(&seen);
+	*out = 0;
+	for (i = 0; i < n && *out <= limit && !err; i++) {
+		bool v4;
+		int len = settable_len(&add[i], &v4);
+		__u32 span, k, base;
+
+		if (len < 0 || (v4 && len < BWE_BL_V4_LONG_MIN) || (!v4 && len < BWE_ADDR_BITS))
+			continue; /* the table or the trie */
+		span = v4 ? 1u << (BWE_V4_BITS - len) : 1;
+		base = v4 ? ntohl(bwe_addr_v4(&add[i].addr)) : 0;
+		for (k = 0; k < span && *out <= limit && !err; k++) {
+			struct bwe_addr h = add[i].addr;
+
+			if (v4)
+				h.w[3] = htonl(base + k);
+			if (bwe_amap_get(&bl->hosts, &h) || bwe_amap_get(&seen, &h))
+				continue;
+			err = bwe_amap_set(&seen, &h, 1);
+			(*out)++;
+		}
+	}
+	bwe_amap_free(&seen);
+	return err;
+}
+
+int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
+		struct bwe_bl_room *room)
+{
+	size_t i, upper = 0;
+	int err;
+
+	memset(room, 0, sizeof(*room));
+	room->hosts_free = bl->host_max > bl->hosts.n ? bl->host_max - bl->hosts.n : 0;
+	room->v6pfx_free = bl->net6_max > bl->n_v6pfx ? bl->net6_max - bl->n_v6pfx : 0;
+	for (i = 0; i < n; i++) {
+		bool v4;
+		int len = settable_len(&add[i], &v4);
+
+		if (len < 0)
+			return len;
+		if (v4 && len >= BWE_BL_V4_LONG_MIN)
+			upper += (size_t)1 << (BWE_V4_BITS - len);
+		else if (!v4 && len == BWE_ADDR_BITS)
+			upper++;
+		else if (!v4 && !bwe_amap_get(&bl->net6[add[i].plen], &add[i].addr))
+			room->v6pfx++;
+	}
+	/* Exact count only when the cheap upper bound does not fit. */
+	if (upper <= room->hosts_free) {
+		room->hosts = upper;
+	} else {
+		err = count_new_hosts(bl, add, n, room->hosts_free, &room->hosts);
+		if (err)
+			return err;
+	}
+	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
 }
 
 static int flush_updates(struct bwe_bl *bl)

@@ -44,13 +44,35 @@ struct bwe_bl {
 	struct bwe_amap v4long[8]; /* [L-25]: /L network (as address) -> ref */
 	struct bwe_amap net6[129]; /* [L]: /L network -> ref (mirror of the trie) */
 	struct bwe_bl_pending upd, del;
-	size_t n_v4pfx, n_v6pfx; /* prefixes held in table / trie */
+	size_t n_v4pfx, n_v6pfx;   /* prefixes held in table / trie */
+	size_t host_max, net6_max; /* max_entries of bwe_bl_host, bwe_bl_net6 */
+};
+
+/*
+ * What a set of additions needs in the two maps that have a size (the DIR-24
+ * table has a slot for every /24): new host keys (/32, /128 and every host
+ * of a /25../31 that the host map does not hold yet) and new IPv6 prefixes
+ * (/16../127), against the room left (max_entries minus what the mirror
+ * holds). A host count above the room may be a lower bound: counting stops
+ * there.
+ */
+struct bwe_bl_room {
+	size_t hosts, hosts_free;
+	size_t v6pfx, v6pfx_free;
 };
 
 int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp);
 void bwe_bl_free(struct bwe_bl *bl);
 /* Set (ref != 0) or remove (ref == 0) one prefix. -ERANGE: broader than allowed. */
 int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
+/*
+ * Whether add[0..n) fits beside what the maps hold: 0, or -ENOSPC with the
+ * figures in *room (filled in both cases); -ERANGE for a prefix
+ * bwe_bl_set() would refuse. Removals are not counted: they come after the
+ * additions, so the additions must fit first.
+ */
+int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
+		struct bwe_bl_room *room);
 /* Write queued host changes with batch operations. */
 int bwe_bl_flush(struct bwe_bl *bl);
 /* Remove from the kernel maps everything this mirror does not hold (after a restart; nothing to do on freshly created maps). */

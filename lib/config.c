@@ -39,6 +39,7 @@
 
 #include <yaml.h>
 
+#include "blocklist.h"
 #include "bwe_util.h"
 #include "config.h"
 
@@ -1338,11 +1339,19 @@ static const struct row feed_rows[] = {
 	SCALAR("action", conv_enum, S_INT, FEED, action, .arg = &actions, DEF_U(BWE_ACT_DROP)),
 	SCALAR("min_prefix_v4", conv_uint, S_U32, FEED, min_prefix_v4,
 	       LIM(BWE_TBL24_MIN_PLEN, V4_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V4)),
-	SCALAR("min_prefix_v6", conv_uint, S_U32, FEED, min_prefix_v6, LIM(1, V6_PLEN_MAX),
-	       DEF_U(BWE_FEED_MIN_PREFIX_V6)),
+	SCALAR("min_prefix_v6", conv_uint, S_U32, FEED, min_prefix_v6,
+	       LIM(BWE_BL_V6_MIN_PLEN, V6_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V6)),
 	SCALAR("max_shrink", conv_share, S_DOUBLE, FEED, max_shrink, DEF_D(BWE_FEED_MAX_SHRINK)),
 	SCALAR("max_reject", conv_share, S_DOUBLE, FEED, max_reject, DEF_D(BWE_FEED_MAX_REJECT)),
 	SCALAR("may_be_empty", conv_bool, S_INT, FEED, may_be_empty, DEF_U(0)),
+	SCALAR("max_growth", conv_positive, S_DOUBLE, FEED, max_growth,
+	       .max = BWE_FEED_MAX_GROWTH_MAX, DEF_D(BWE_FEED_MAX_GROWTH)),
+	SCALAR("max_coverage_v4", conv_uint, S_U32, FEED, max_coverage_v4, LIM(0, V4_PLEN_MAX),
+	       DEF_U(BWE_FEED_MAX_COVERAGE_V4)),
+	SCALAR("max_coverage_v6", conv_uint, S_U32, FEED, max_coverage_v6, LIM(0, V6_PLEN_MAX),
+	       DEF_U(BWE_FEED_MAX_COVERAGE_V6)),
+	SCALAR("max_domain_addrs", conv_uint, S_U32, FEED, max_domain_addrs,
+	       LIM(1, BWE_FEED_DOMAIN_ADDRS_MX), DEF_U(BWE_FEED_DOMAIN_ADDRS)),
 	SCALAR("stale_after", conv_uint, S_U32, FEED, stale_after, LIM(1, BWE_FEED_STALE_AFTER_MAX),
 	       DEF_U(BWE_FEED_STALE_AFTER)),
 	SCALAR("max_bytes", conv_size, S_U64, FEED, max_bytes,

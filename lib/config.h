@@ -82,7 +82,7 @@
 #define BWE_FEED_REFRESH_S	 3600ULL		/* seconds */
 #define BWE_FEED_REFRESH_MIN_S	 10ULL			/* seconds */
 #define BWE_FEED_MIN_PREFIX_V4	 8			/* default; range BWE_TBL24_MIN_PLEN..32 */
-#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range 1..128 */
+#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range BWE_BL_V6_MIN_PLEN..128 */
 #define BWE_FEED_MAX_SHRINK	 0.5			/* share 0..1 */
 #define BWE_FEED_MAX_REJECT	 0.1			/* share 0..1 */
 #define BWE_FEED_STALE_AFTER	 3U			/* refresh periods */
@@ -97,6 +97,16 @@
 #define BWE_CFG_WORKER_MEM	 (1024ULL * 1024 * 1024)      /* default 1 GiB */
 #define BWE_CFG_WORKER_MEM_MIN	 (32ULL * 1024 * 1024)	      /* 32 MiB */
 #define BWE_CFG_WORKER_MEM_MAX	 (64ULL * 1024 * 1024 * 1024) /* 64 GiB */
+
+/* The guards of a feed's versions and of its domains (issue #11). */
+#define BWE_FEED_MAX_GROWTH	 1.0	    /* factor above 0: at most (1 + it) times the entries */
+#define BWE_FEED_MAX_GROWTH_MAX	 1000000ULL /* max_growth's ceiling */
+/* max_coverage_vN: a prefix length; a version may cover at most as many
+ * addresses as one prefix of that length holds (0: no limit). */
+#define BWE_FEED_MAX_COVERAGE_V4 4U  /* 2^28 addresses, 1/16 of IPv4 */
+#define BWE_FEED_MAX_COVERAGE_V6 12U /* 2^116 addresses: 128 /19s, 2^20 /32s */
+#define BWE_FEED_DOMAIN_ADDRS	 16U /* max_domain_addrs: addresses kept per domain */
+#define BWE_FEED_DOMAIN_ADDRS_MX 64U /* its maximum = BWE_WIRE_ADDRS_MAX, what the worker sends */
 
 /* ---- policy (defaults: BWE_POLICY_* etc. in detect.h) --------------------- */
 #define BWE_CFG_INTERVAL_MAX_S BWE_SECS_PER_HOUR       /* seconds; min 1s */
@@ -132,12 +142,19 @@ struct bwe_cfg_feed {
 	__u64 refresh_s;	     /* seconds, default 3600; min 10 */
 	enum bwe_feed_action action; /* default drop */
 	__u32 min_prefix_v4;	     /* default 8: broader IPv4 prefixes refused */
-	__u32 min_prefix_v6;	     /* default 19 */
+	__u32 min_prefix_v6;	     /* default 19, 16..128 (the blocklist's limit) */
 	double max_shrink;	     /* 0..1, default 0.5: a new version smaller than
 				 * (1 - max_shrink) * old is refused */
 	double max_reject;	     /* 0..1, default 0.1: more than this share of
 				 * lines refused => keep last good */
 	int may_be_empty;	     /* default false */
+	double max_growth;	     /* above 0, default 1: a new version with more than
+				 * (1 + max_growth) * old entries is refused */
+	__u32 max_coverage_v4;	     /* prefix length 0..32, default 4: a version
+				 * covering more IPv4 addresses than one such
+				 * prefix is refused; 0 = no limit */
+	__u32 max_coverage_v6;	     /* the same for IPv6, 0..128, default 12 */
+	__u32 max_domain_addrs;	     /* addresses kept per resolved domain, 1..64, default 16 */
 	__u32 stale_after;	     /* refresh periods without success before a
 				 * stale event; default 3 */
 	__u64 max_bytes;	     /* download size cap, bytes; default 256 MiB */

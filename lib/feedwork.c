@@ -12,17 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netdb.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <resolv.h>
 #include <curl/curl.h>
 
 #include "feedwork.h"
+#include "fwclient.h" /* BWE_FWC_RESOLVE_S: the time the parent allows per name */
 #include "wire.h"
 
 #define READ_CHUNK     (64 * 1024)   /* bytes read from the parent at once */
 #define FLUSH_AT       (1024 * 1024) /* bytes of output buffered before a write */
 #define DNS_ANSWER_MAX 4096	     /* bytes of one DNS answer */
+/* A server that does not answer costs at most DNS_TIMEOUT_S * DNS_TRIES per
+ * name (the AAAA query is skipped after a timed-out A query): well inside
+ * the BWE_FWC_RESOLVE_S the parent allows per name. */
+#define DNS_TIMEOUT_S  2 /* seconds per try */
+#define DNS_TRIES      2
 #define HDR_LINE_MAX   512	     /* bytes of a conditional request header */
 #define MMAP_THRESHOLD (1024 * 1024) /* bytes: larger allocations are mappings */
 
@@ -556,6 +563,8 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 /* A and AAAA with res_query, keeping the smallest answer TTL. */
 static void resolve_one(const char *name, struct bwe_job_answer *out, struct bwe_addr *addrs)
 {
+	_Static_assert(DNS_TIMEOUT_S * DNS_TRIES < BWE_FWC_RESOLVE_S,
+		       "a silent DNS server must not make the parent kill the worker");
 	static const int types[] = { ns_t_a, ns_t_aaaa };
 	unsigned char ans[DNS_ANSWER_MAX];
 	size_t t;
@@ -568,6 +577,8 @@ static void resolve_one(const char *name, struct bwe_job_answer *out, struct bwe
 		int len = res_query(name, ns_c_in, types[t], ans, sizeof(ans)), i, n;
 		ns_msg msg;
 
+		if (len < 0 && h_errno == TRY_AGAIN)
+			break; /* timed out or SERVFAIL: the next type would wait as long */
 		if (len < 0 || ns_initparse(ans, len, &msg))
 			continue;
 		n = ns_msg_count(msg, ns_s_an);
@@ -644,6 +655,11 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 	case BWE_JOB_RESOLVE: {
 		struct bwe_addr addrs[BWE_WIRE_ADDRS_MAX];
 
+		/* caps: RES_OPTIONS or resolv.conf may ask for less, not for more */
+		if (_res.retrans > DNS_TIMEOUT_S)
+			_res.retrans = DNS_TIMEOUT_S;
+		if (_res.retry > DNS_TRIES)
+			_res.retry = DNS_TRIES;
 		err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, req->job, &a.r, sizeof(a.r));
 		done = 1;
 		for (i = 0; !err && i < req->n_names; i++) {

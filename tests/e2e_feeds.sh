@@ -25,10 +25,19 @@ setsid ip netns exec "$BWE_NS_GW" python3 -m http.server --bind 127.0.0.1 "$HTTP
 HTTP_PID=$!
 t_atexit "kill $HTTP_PID 2>/dev/null; true"
 
+# a slow one: answers under /slow/ take SLOW_S seconds (a download held in flight)
+SLOW_PORT=18081
+SLOW_S=3
+mkdir -p "$WWW/slow"
+setsid ip netns exec "$BWE_NS_GW" python3 "$ROOT/tests/tools/slow_http.py" 127.0.0.1 "$SLOW_PORT" \
+	"$WWW" "$SLOW_S" >/dev/null 2>&1 &
+SLOW_PID=$!
+t_atexit "kill $SLOW_PID 2>/dev/null; true"
+
 # a DNS server on the internet side answers for the domain feed
 printf '{"ttl": 2, "names": {"relay.proxyware.example": ["%s"]}}\n' "$BWE_RELAY_V4" >"$DIR/zone.json"
 setsid ip netns exec "$BWE_NS_NET" python3 "$ROOT/tests/tools/dns_stub.py" "$BWE_DNS_V4" "$DIR/zone.json" \
-	>/dev/null 2>"$DIR/dns.log" &
+	>"$DIR/dns.queries" 2>"$DIR/dns.log" &
 DNS_PID=$!
 t_atexit "kill $DNS_PID 2>/dev/null; true"
 mkdir -p "/etc/netns/$BWE_NS_GW"
@@ -186,6 +195,199 @@ t_test_bad_lines() {
 }
 t_run "refused lines are counted and logged with their line" t_test_bad_lines
 
+# Feeds added for one test by SIGHUP, removed again at its end.
+with_feeds() { # YAML lines (each "  - { ... }")
+	write_config "$FEEDS_YAML
+$1"
+	hup_daemon
+}
+without_extra_feeds() {
+	write_config "$FEEDS_YAML"
+	hup_daemon
+}
+guard_event() { # FEED GUARD: the feed-error event of that guard, compact JSON
+	grep '"action":"feed-error"' "$LOG" |
+		jq -c --arg n "$1" --arg g "$2" 'select(.bwenforce.feed.name == $n and .bwenforce.feed.guard.name == $g)' |
+		tail -1
+}
+
+t_test_stix_2108() {
+	# valid until 2108: past 2^32 seconds; cut to 32 bits it was 1971 and expired at once
+	cat >"$DIR/feeds/stix.json" <<EOS
+{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[
+ {"type":"indicator","spec_version":"2.1","id":"indicator--33fe3b22-0201-47cf-85d0-97c02164528d",
+  "created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",
+  "pattern":"[ipv4-addr:value = '203.0.113.120']","pattern_type":"stix",
+  "valid_from":"2026-01-01T00:00:00Z","valid_until":"2108-01-05T00:00:00Z"}]}
+EOS
+	with_feeds "  - { name: stix, source: $DIR/feeds/stix.json, format: stix, refresh: 1h }"
+	wait_for 50 field_is stix entries 1 || t_fail "stix feed not loaded: $(bwctl --json feeds | jq -c '.[] | select(.name=="stix")')"
+	sleep 2.5 # two ticks: an indicator taken as expired goes at the first
+	assert_eq "$(feed_field stix entries)" 1 "entries after two ticks"
+	local l; l=$(bwctl --json lookup 203.0.113.120)
+	assert_eq "$(jq -r .verdict <<<"$l")" drop "verdict"
+	assert_eq "$(jq -r .feed <<<"$l")" stix "feed"
+	assert_eq "$(jq -r '.matches[0].expires' <<<"$l")" 2108-01-05T00:00:00Z "expires"
+	if grep '"action":"indicator-expired"' "$LOG" | grep -q '"name":"stix"'; then
+		t_fail "the 2108 indicator was expired"
+	fi
+	without_extra_feeds
+}
+t_run "a STIX indicator valid until 2108 stays (64-bit times)" t_test_stix_2108
+
+t_test_coverage_guards() {
+	printf '203.0.113.130\n' >"$DIR/feeds/cover.txt"
+	printf '203.0.113.131\n203.0.113.132\n' >"$DIR/feeds/grow.txt"
+	with_feeds "  - { name: cover, source: $DIR/feeds/cover.txt, format: plain, refresh: 1h, max_growth: 1000 }
+  - { name: grow, source: $DIR/feeds/grow.txt, format: plain, refresh: 1h }"
+	wait_for 50 field_is cover entries 1 || t_fail "cover not loaded"
+	wait_for 50 field_is grow entries 2 || t_fail "grow not loaded"
+	# a compromised feed: 1.0.0.0/8 ... 223.0.0.0/8, all unicast IPv4
+	seq 1 223 | sed 's|$|.0.0.0/8|' >"$DIR/feeds/cover.tmp" && mv "$DIR/feeds/cover.tmp" "$DIR/feeds/cover.txt"
+	wait_for 50 field_is_not cover last_error null || t_fail "no error for a feed covering all of IPv4"
+	assert_eq "$(feed_field cover entries)" 1 "last good kept"
+	assert_eq "$(bwctl --json lookup 8.8.8.8 | jq -r .verdict)" pass "8.8.8.8 not blocked"
+	assert_eq "$(bwctl --json lookup 203.0.113.130 | jq -r .feed)" cover "the last good entry stays"
+	local ev; ev=$(guard_event cover max_coverage_v4)
+	[ -n "$ev" ] || t_fail "no feed-error event naming max_coverage_v4: $(grep feed-error "$LOG" | tail -2)"
+	assert_eq "$(jq -r '.bwenforce.feed.guard.value' <<<"$ev")" 3741319168 "covered addresses (223 /8)"
+	assert_eq "$(jq -r '.bwenforce.feed.guard.limit' <<<"$ev")" 268435456 "limit (a /4)"
+	# growth: 2 entries to 7 with max_growth 1 (at most double) is refused
+	printf '203.0.113.%s\n' 131 132 133 134 135 136 137 >"$DIR/feeds/grow.tmp" && mv "$DIR/feeds/grow.tmp" "$DIR/feeds/grow.txt"
+	wait_for 50 field_is_not grow last_error null || t_fail "no error for a version 3.5 times larger"
+	assert_eq "$(feed_field grow entries)" 2 "last good kept"
+	assert_eq "$(bwctl --json lookup 203.0.113.137 | jq -r .verdict)" pass "new entry not applied"
+	ev=$(guard_event grow max_growth)
+	[ -n "$ev" ] || t_fail "no feed-error event naming max_growth"
+	assert_eq "$(jq -r '.bwenforce.feed.guard.value' <<<"$ev")" 7 "entries of the refused version"
+	# within the guards: 2 to 4 entries
+	printf '203.0.113.%s\n' 131 132 133 134 >"$DIR/feeds/grow.tmp" && mv "$DIR/feeds/grow.tmp" "$DIR/feeds/grow.txt"
+	wait_for 50 field_is grow entries 4 || t_fail "a version that doubles is accepted"
+	without_extra_feeds
+}
+t_run "coverage and growth guards refuse a version, keep the last good, and say why" t_test_coverage_guards
+
+feed_of() { bwctl --json lookup "$1" | jq -r '.feed // "none"'; }
+
+t_test_reload_reorders_during_download() {
+	printf '203.0.113.141\n' >"$WWW/slow/a.txt"
+	printf '203.0.113.142\n' >"$WWW/b.txt"
+	local A B
+	A="  - { name: fa, source: http://127.0.0.1:$SLOW_PORT/slow/a.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	B="  - { name: fb, source: http://127.0.0.1:$SLOW_PORT/b.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	with_feeds "$A
+$B"
+	wait_for 100 field_is fa entries 1 || t_fail "fa not loaded"
+	wait_for 50 field_is fb entries 1 || t_fail "fb not loaded"
+	# new versions; fa's download is held for SLOW_S seconds, and the feeds swap places meanwhile
+	printf '203.0.113.141\n203.0.113.143\n' >"$WWW/slow/a.txt"
+	printf '203.0.113.142\n203.0.113.144\n' >"$WWW/b.txt"
+	assert_ok bwctl feeds refresh fa
+	sleep 0.3
+	with_feeds "$B
+$A"
+	assert_ok bwctl feeds refresh fb
+	wait_for 100 field_is fa entries 2 || t_fail "fa's new version not applied: $(bwctl --json feeds | jq -c '.[] | select(.name=="fa")')"
+	wait_for 50 field_is fb entries 2 || t_fail "fb's new version not applied"
+	assert_eq "$(feed_of 203.0.113.143)" fa "fa's entry is fa's"
+	assert_eq "$(feed_of 203.0.113.144)" fb "fb's entry is fb's"
+	assert_eq "$(feed_of 203.0.113.141)" fa "fa kept its old entry"
+	assert_eq "$(feed_of 203.0.113.142)" fb "fb kept its old entry"
+	grep -q 203.0.113.143 "$DIR/state/feeds/fa.last" || t_fail "fa's last good copy is not fa's body"
+	grep -q 203.0.113.144 "$DIR/state/feeds/fb.last" || t_fail "fb's last good copy is not fb's body"
+	# neither is left busy: one more version of each is taken
+	printf '203.0.113.141\n203.0.113.143\n203.0.113.145\n' >"$WWW/slow/a.txt"
+	printf '203.0.113.142\n203.0.113.144\n203.0.113.146\n' >"$WWW/b.txt"
+	assert_ok bwctl feeds refresh
+	wait_for 100 field_is fa entries 3 || t_fail "fa stays busy"
+	wait_for 50 field_is fb entries 3 || t_fail "fb stays busy"
+	without_extra_feeds
+}
+t_run "feeds reordered by SIGHUP during a download each keep their own entries" t_test_reload_reorders_during_download
+
+t_test_reload_moves_source_during_download() {
+	printf '203.0.113.151\n' >"$WWW/slow/c.txt"
+	printf '203.0.113.152\n' >"$WWW/c2.txt"
+	with_feeds "  - { name: fc, source: http://127.0.0.1:$SLOW_PORT/slow/c.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	wait_for 100 field_is fc entries 1 || t_fail "fc not loaded"
+	local mark; mark=$(wc -l <"$LOG")
+	# the old source's next version (3 entries) is in flight when the source moves
+	printf '203.0.113.151\n203.0.113.153\n203.0.113.154\n' >"$WWW/slow/c.txt"
+	assert_ok bwctl feeds refresh fc
+	sleep 0.3
+	with_feeds "  - { name: fc, source: http://127.0.0.1:$SLOW_PORT/c2.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	wait_for 50 sh -c "[ \"\$(ip netns exec $BWE_NS_GW $BWCTL_BIN --socket $SOCK --json lookup 203.0.113.152 | jq -r .feed)\" = fc ]" ||
+		t_fail "the new source not applied"
+	sleep "$SLOW_S" # the old download ends meanwhile: its body must be dropped
+	assert_eq "$(feed_field fc entries)" 1 "entries: the new source's"
+	assert_eq "$(feed_of 203.0.113.153)" none "the old source's late body was applied"
+	if tail -n +"$((mark + 1))" "$LOG" | grep '"action":"feed-updated"' |
+		jq -c 'select(.bwenforce.feed.name == "fc" and .bwenforce.feed.entries == 3)' | grep -q .; then
+		t_fail "a version of the old source was applied after the reload"
+	fi
+	grep -q "fc: dropped the result of a download job" "$DIR/bwctld.log" || t_fail "the stale job was not logged"
+	grep -q 203.0.113.152 "$DIR/state/feeds/fc.last" || t_fail "last good copy"
+	if grep -q 203.0.113.153 "$DIR/state/feeds/fc.last"; then t_fail "the old body saved as last good"; fi
+	without_extra_feeds
+}
+t_run "a source changed by SIGHUP during a download drops the old body" t_test_reload_moves_source_during_download
+
+zone() { # JSON of the names beside the relay's, then ttls and drop
+	printf '{"ttl": 2, "names": {"relay.proxyware.example": ["203.0.113.81"]%s}, "ttls": {%s}, "drop": [%s]}\n' \
+		"${1:+, $1}" "${2:-}" "${3:-}" >"$DIR/zone.json"
+}
+a_queries() { grep -c "^query $1 A$" "$DIR/dns.queries"; }
+addr_rejected() { # DOMAIN ADDRESS: a feed-address-rejected event for them
+	grep '"action":"feed-address-rejected"' "$LOG" |
+		jq -c --arg d "$1" --arg a "$2" 'select(.bwenforce.feed.domain == $d and .bwenforce.feed.address == $a)' | grep -q .
+}
+
+t_test_domain_entry_checks() {
+	local many="" i
+	for i in $(seq 160 179); do many="$many${many:+, }\"203.0.113.$i\""; done
+	zone "\"sinkhole.example\": [\"0.0.0.0\", \"127.0.0.1\", \"10.1.2.3\", \"169.254.1.1\", \"224.0.0.1\", \"fe80::1\"],
+		\"lan.example\": [\"$BWE_LAN_V4\"], \"mgmt.example\": [\"$BWE_MGMT_V4\"],
+		\"gw.example\": [\"$BWE_GW_WAN_V4\"], \"many.example\": [$many], \"ok.example\": [\"203.0.113.90\"]"
+	printf '%s\n' sinkhole.example lan.example mgmt.example gw.example many.example ok.example >"$DIR/feeds/dchk.txt"
+	with_feeds "  - { name: dchk, source: $DIR/feeds/dchk.txt, format: domains, refresh: 1h }"
+	# ok.example and the first 16 of many.example (max_domain_addrs), nothing else
+	wait_for 80 field_is dchk entries 17 || t_fail "entries: $(feed_field dchk entries), want 17"
+	assert_eq "$(feed_of 203.0.113.90)" dchk "a public address is blocked"
+	assert_eq "$(feed_of 203.0.113.175)" dchk "the 16th address of many.example"
+	assert_eq "$(feed_of 203.0.113.176)" none "the 17th is past max_domain_addrs"
+	local a
+	for a in 0.0.0.0 127.0.0.1 10.1.2.3 169.254.1.1 224.0.0.1 fe80::1; do
+		addr_rejected sinkhole.example "$a" ||
+			t_fail "no feed-address-rejected for $a: $(grep feed-address-rejected "$LOG" | tail -3; grep -i "dchk" "$DIR/bwctld.log" | tail -5)"
+		assert_eq "$(bwctl --json lookup "$a" | jq -r '.matches | length')" 0 "$a in no feed"
+	done
+	addr_rejected lan.example "$BWE_LAN_V4" || t_fail "internal address not refused"
+	addr_rejected mgmt.example "$BWE_MGMT_V4" || t_fail "exempt address not refused"
+	addr_rejected gw.example "$BWE_GW_WAN_V4" || t_fail "gateway address not refused"
+	assert_eq "$(bwctl --json lookup "$BWE_GW_WAN_V4" | jq -r '.matches | length')" 0 "gateway address in no feed"
+	assert_ok reach lan "$BWE_GW_WAN_V4"
+	without_extra_feeds
+}
+t_run "addresses resolved from domains meet the entry checks and a per-domain cap" t_test_domain_entry_checks
+
+t_test_domain_own_ttl() {
+	# short.example's TTL is 2 s (clamped to 10 s), long.example's an hour
+	zone '"short.example": ["203.0.113.95"], "long.example": ["203.0.113.96"]' '"long.example": 3600'
+	printf 'short.example\nlong.example\n' >"$DIR/feeds/ttl.txt"
+	local s0 l0
+	s0=$(a_queries short.example) l0=$(a_queries long.example)
+	with_feeds "  - { name: ttl, source: $DIR/feeds/ttl.txt, format: domains, refresh: 1h }"
+	wait_for 80 field_is ttl entries 2 || t_fail "domains not resolved"
+	# two re-resolutions of short.example, about 20 s
+	wait_for 300 sh -c "[ \$(grep -c '^query short.example A\$' '$DIR/dns.queries') -ge $((s0 + 3)) ]" ||
+		t_fail "short.example not re-resolved after its TTL: $(a_queries short.example) queries"
+	assert_eq "$(( $(a_queries long.example) - l0 ))" 1 "long.example resolved once (its TTL is an hour)"
+	assert_eq "$(feed_of 203.0.113.96)" ttl "long.example's address stays blocked"
+	without_extra_feeds
+}
+T_TIMEOUT=90 t_run "each domain is re-resolved on its own TTL" t_test_domain_own_ttl
+
+
 worker_pid() { bwctl --json status | jq -r '.feed_worker.pid // empty'; }
 proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 worker_is_new() { local p; p=$(worker_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
@@ -252,5 +454,35 @@ t_test_restart_last_good() {
 	printf '%s\n198.19.7.0/24\n' "$BWE_SITE_V6" >"$WWW/list.txt"
 }
 t_run "after a restart a feed that is down enforces its last good version" t_test_restart_last_good
+
+running() { # PID: alive and not a zombie
+	[ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+t_test_shutdown_while_resolving() {
+	zone '' '' '"blackhole.example"'
+	printf 'blackhole.example\n' >"$DIR/feeds/bh.txt"
+	with_feeds "  - { name: bh, source: $DIR/feeds/bh.txt, format: domains, refresh: 1h }"
+	local q0; q0=$(a_queries blackhole.example)
+	wait_for 50 sh -c "[ \$(grep -c '^query blackhole.example A\$' '$DIR/dns.queries') -gt $q0 ]" ||
+		t_fail "the worker never asked for blackhole.example"
+	sleep 0.5 # the worker waits for an answer that never comes
+	local pid t0 t1 ms
+	pid=$(daemon_pid)
+	write_config "$FEEDS_YAML"
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	# a zombie has exited: whoever is its parent now (init) reaps it in its own time
+	for _ in $(seq 1 100); do running "$pid" || break; sleep 0.02; done
+	t1=$(date +%s%N)
+	ms=$(( (t1 - t0) / 1000000 ))
+	echo "bwctld exited $ms ms after SIGTERM while resolving"
+	running "$pid" && t_fail "bwctld still runs 2 s after SIGTERM"
+	[ "$ms" -le 1000 ] || t_fail "bwctld took $ms ms to exit"
+	rm -f "$PIDF"
+	start_daemon || t_fail "restart"
+	wait_for 50 field_is c2 entries 2 || t_fail "c2 after the restart"
+}
+t_run "bwctld exits within 1 s while the worker waits on a DNS server that never answers" t_test_shutdown_while_resolving
 
 t_summary

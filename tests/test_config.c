@@ -520,6 +520,8 @@ static const struct {
 	  "feeds[0].min_prefix_v4: 7 is below the minimum of 8" },
 	{ "min_prefix_v6 above 128", FEED "    min_prefix_v6: 129\n", 6,
 	  "feeds[0].min_prefix_v6: 129 is above the maximum of 128" },
+	{ "min_prefix_v6 below what the blocklist takes (/16)", FEED "    min_prefix_v6: 15\n", 6,
+	  "feeds[0].min_prefix_v6: 15 is below the minimum of 16" },
 	{ "max_shrink above 1", FEED "    max_shrink: 1.5\n", 6,
 	  "feeds[0].max_shrink: 1.5 is outside 0..1" },
 	{ "max_shrink negative", FEED "    max_shrink: -0.1\n", 6,

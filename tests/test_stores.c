@@ -283,6 +283,89 @@ static void test_feedstore_drop_hands_back_entries(void **state)
 	fstore_free(fs);
 }
 
+/* Times past 2106 (beyond 32 bits) keep every bit from the entry to the match. */
+static void test_feedstore_times_are_64_bit(void **state)
+{
+	const __s64 until_2108 = 4355164800LL; /* 2108-01-05T00:00:00Z, > UINT32_MAX */
+	const __s64 seen_2106 = 4323196800LL;  /* 2106-12-31, past UINT32_MAX too */
+	struct fstore *fs = fstore_new();
+	struct fs_vec v = { 0 };
+	struct fs_ent e = { .pfx = pfx("192.0.2.7"), .line = 1 };
+	struct fs_match m[FS_MATCH_MAX];
+	struct bwe_addr a = addr("192.0.2.7");
+
+	(void)state;
+	assert_non_null(fs);
+	assert_int_equal(fstore_define(fs, FEED_DROP, "stix", "/feeds/stix.json", false), 0);
+	e.valid_until = until_2108;
+	e.first_seen = seen_2106;
+	e.ind = FS_NO_IND;
+	assert_int_equal(fs_vec_push(&v, &e), 0);
+	fstore_swap(fs, FEED_DROP, &v);
+	assert_int_equal(fstore_entries(fs, FEED_DROP)->v[0].valid_until, until_2108);
+	assert_int_equal(fstore_match(fs, &a, m, FS_MATCH_MAX), 1);
+	assert_int_equal((__s64)m[0].valid_until, until_2108);
+	assert_int_equal((__s64)m[0].first_seen, seen_2106);
+	fs_vec_free(&v);
+	fstore_free(fs);
+}
+
+/* {entries, IPv4 addresses, IPv6 addresses as log2 or -1 for none}: overlaps count once. */
+static void test_feedstore_coverage(void **state)
+{
+	static const struct {
+		const char *desc;
+		const char *p[4];
+		__u64 v4;
+		int v6_log2; /* -1: no IPv6 */
+	} rows[] = {
+		{ "one host", { "192.0.2.1" }, 1, -1 },
+		{ "a /24 and hosts inside",
+		  { "198.51.100.0/24", "198.51.100.7", "198.51.100.128/25" },
+		  256,
+		  -1 },
+		{ "two adjacent /25", { "198.51.100.0/25", "198.51.100.128/25" }, 256, -1 },
+		{ "a /8 and a host elsewhere", { "10.0.0.0/8", "192.0.2.1" }, (1u << 24) + 1, -1 },
+		{ "v6 /32 with a /48 inside", { "2001:db8::/32", "2001:db8:1::/48" }, 0, 96 },
+		{ "both families", { "2001:db8::/32", "192.0.2.0/24" }, 256, 96 },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct fs_vec v = { 0 };
+		struct fs_coverage c;
+
+		for (k = 0; k < ARRAY_SIZE(rows[i].p) && rows[i].p[k]; k++)
+			put(&v, rows[i].p[k], (__u32)k + 1, NULL);
+		fs_vec_sort_unique(&v);
+		fs_vec_coverage(&v, &c);
+		if (c.v4 != rows[i].v4 ||
+		    c.v6 != (rows[i].v6_log2 < 0 ? 0 : (unsigned __int128)1 << rows[i].v6_log2))
+			fail_msg("%s: v4 %llu (want %llu)", rows[i].desc, (unsigned long long)c.v4,
+				 (unsigned long long)rows[i].v4);
+		fs_vec_free(&v);
+	}
+	/* the feed of issue #11: 1.0.0.0/8 ... 223.0.0.0/8, all of unicast IPv4 */
+	{
+		struct fs_vec v = { 0 };
+		struct fs_coverage c;
+		char buf[32];
+		int n;
+
+		for (n = 1; n <= 223; n++) {
+			snprintf(buf, sizeof(buf), "%d.0.0.0/8", n);
+			put(&v, buf, (__u32)n, NULL);
+		}
+		fs_vec_sort_unique(&v);
+		fs_vec_coverage(&v, &c);
+		assert_true(c.v4 == (unsigned __int128)223 << 24);
+		assert_true(c.v4 > (unsigned __int128)1
+					   << 28); /* more than a /4: refused by default */
+		fs_vec_free(&v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_feedstore_effective_ref),
 		cmocka_unit_test(test_feedstore_match_is_typed_provenance),
 		cmocka_unit_test(test_feedstore_drop_hands_back_entries),
+		cmocka_unit_test(test_feedstore_times_are_64_bit),
+		cmocka_unit_test(test_feedstore_coverage),
 	};
 
 	return cmocka_run_group_tests_name("stores", tests, NULL, NULL);

@@ -176,6 +176,87 @@ int enf_bl_reserve(struct enforcer *enf, size_t more)
 	return bwe_amap_reserve(&enf->bl.hosts, enf->bl.hosts.n + more);
 }
 
+/* Re-derive n prefixes from the stores and flush; the first error, all tried. */
+static int bl_rederive(struct enforcer *enf, const struct bwe_prefix *p, size_t n)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		err = enf_bl_update(enf, &p[i], 0) ?: err;
+	return bwe_bl_flush(&enf->bl) ?: err;
+}
+
+/* The difference of cur and nv: first_seen carried over, additions and removals listed. */
+static int bl_diff(const struct fs_vec *cur, struct fs_vec *nv, time_t now, struct bwe_prefix **add,
+		   size_t *nadd, struct bwe_prefix **gone, size_t *ngone)
+{
+	size_t i = 0, j = 0;
+
+	*nadd = *ngone = 0;
+	/* at most every new entry is an addition, every old one a removal */
+	*add = calloc(nv->n ? nv->n : 1, sizeof(**add));
+	*gone = calloc(cur->n ? cur->n : 1, sizeof(**gone));
+	if (!*add || !*gone)
+		return -ENOMEM;
+	while (i < cur->n || j < nv->n) {
+		int c = i == cur->n  ? 1
+			: j == nv->n ? -1
+				     : bwe_prefix_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
+
+		if (c == 0) {
+			nv->v[j++].first_seen = cur->v[i++].first_seen;
+		} else if (c < 0) {
+			(*gone)[(*ngone)++] = cur->v[i++].pfx;
+		} else {
+			nv->v[j].first_seen = now;
+			(*add)[(*nadd)++] = nv->v[j++].pfx;
+		}
+	}
+	return 0;
+}
+
+int enf_bl_install(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
+		   time_t now, struct enf_bl_change *out)
+{
+	const struct fs_vec *cur = fstore_entries(store, id);
+	struct bwe_prefix *add = NULL, *gone = NULL;
+	size_t nadd = 0, ngone = 0, i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!cur)
+		return -ENOENT;
+	err = bl_diff(cur, nv, now, &add, &nadd, &gone, &ngone);
+	if (err)
+		goto out;
+	out->added = nadd;
+	out->removed = ngone;
+	err = bwe_bl_room(&enf->bl, add, nadd, &out->room);
+	if (err)
+		goto out;
+	fstore_swap(store, id, nv); /* the store holds the new version, nv the old */
+
+	/* Additions first (room for them reserved at once) ... */
+	err = enf_bl_reserve(enf, out->room.hosts);
+	for (i = 0; i < nadd && !err; i++)
+		err = enf_bl_update(enf, &add[i], id);
+	err = err ?: bwe_bl_flush(&enf->bl);
+	/* ... then removals: what no other source holds disappears. */
+	for (i = 0; i < ngone && !err; i++)
+		err = enf_bl_update(enf, &gone[i], 0);
+	err = err ?: bwe_bl_flush(&enf->bl);
+	if (err) {
+		fstore_swap(store, id, nv); /* the old version again */
+		out->rollback_err = bl_rederive(enf, add, nadd);
+		out->rollback_err = bl_rederive(enf, gone, ngone) ?: out->rollback_err;
+	}
+out:
+	free(add);
+	free(gone);
+	return err;
+}
+
 int enf_bl_sweep(struct enforcer *enf)
 {
 	return bwe_bl_sweep(&enf->bl);

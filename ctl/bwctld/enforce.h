@@ -12,9 +12,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/types.h>
 
 #include "addr.h"
+#include "blocklist.h"
 #include "config.h"
 #include "dataplane.h"
 #include "feedstore.h"
@@ -46,6 +48,29 @@ size_t enf_netclass_count(const struct enforcer *enf);
 int enf_bl_update(struct enforcer *enf, const struct bwe_prefix *p, __u8 self_id);
 int enf_bl_flush(struct enforcer *enf);
 int enf_bl_reserve(struct enforcer *enf, size_t more);
+/* What enf_bl_install() did or why it did not. */
+struct enf_bl_change {
+	size_t added, removed;	 /* prefixes of the feed, new and gone */
+	struct bwe_bl_room room; /* what the additions need and the room left */
+	int rollback_err;	 /* 0, or why the maps could not be rolled back */
+};
+
+/*
+ * Install nv (sorted, unique) as feed id's entries in store and make the
+ * blocklist match, all or nothing. New entries get first_seen = now, kept
+ * ones keep theirs. Order: room for the additions is checked (-ENOSPC, or
+ * -ERANGE for an entry broader than the blocklist takes; the store and the
+ * maps untouched), the store swapped, additions written and
+ * flushed, then removals. When a map write fails mid-way the previous
+ * entries are swapped back and every prefix touched is re-derived from
+ * them (additions first, so that room exists for the removals' return):
+ * the maps hold the previous version again and the error is returned.
+ * On success *nv holds the previous entries (the caller frees them); on
+ * failure it holds the refused ones. The feed store is changed only
+ * through this one swap; it is the same store enf_new() was given.
+ */
+int enf_bl_install(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
+		   time_t now, struct enf_bl_change *out);
 /* Remove kernel entries that no source explains (after a restart). */
 int enf_bl_sweep(struct enforcer *enf);
 /* The ref the program would find for a. */

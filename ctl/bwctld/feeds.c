@@ -39,6 +39,9 @@
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX	       256
 
+_Static_assert(BWE_FEED_DOMAIN_ADDRS_MX == BWE_WIRE_ADDRS_MAX,
+	       "max_domain_addrs' maximum is what the worker sends per name");
+
 struct feed_domain {
 	char *name;
 	__u32 line;
@@ -63,13 +66,21 @@ struct feed {
 	__u32 gen; /* tells a feed from an earlier one of the same id */
 };
 
-/* What the parent remembers of a job it gave the feed worker. */
+/*
+ * What the parent remembers of a job it gave the feed worker. A job names
+ * its feed by id and generation, never by array index: a reload reorders
+ * and removes feeds while jobs are in flight. The generation changes when
+ * a feed is created and when the settings a job was made with (source,
+ * format, minimum prefix lengths) change, so a result made for an earlier
+ * configuration is dropped, never applied to the feed as it is now.
+ */
 struct job {
-	__u8 feed_id;	/* the feed (ids survive a reload; indexes do not) */
-	__u32 gen;	/* and which incarnation of that id */
-	bool from_disk; /* the saved last good version */
-	bool initial;	/* counted in feeds.initial_pending */
-	char *body;	/* PARSE: what was read, saved as last good */
+	__u8 feed_id;			  /* the feed (ids survive a reload; indexes do not) */
+	__u32 gen;			  /* and which incarnation of that id */
+	char name[BWE_FEED_NAME_MAX + 1]; /* for the log when it is dropped */
+	bool from_disk;			  /* the saved last good version */
+	bool initial;			  /* counted in feeds.initial_pending */
+	char *body;			  /* PARSE: what was read, saved as last good */
 	size_t len;
 };
 
@@ -110,21 +121,95 @@ static struct json_object *feed_event(const struct feed *f, const char *action, 
 	return ev;
 }
 
-static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
-{
-	struct json_object *ev;
-	va_list ap;
+/* Which guard refused a version, with its figures (units in docs). */
+struct feed_guard {
+	const char *name; /* the config key: "max_shrink", "max_coverage_v4", ... */
+	double value;	  /* what the version has */
+	double limit;	  /* what the guard allows */
+};
 
-	va_start(ap, fmt);
+static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guard *g,
+			const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guard *g,
+			const char *fmt, va_list ap)
+{
+	struct json_object *ev, *o;
+
 	vsnprintf(f->last_error, sizeof(f->last_error), fmt, ap);
-	va_end(ap);
 	log_warnx("feed %s: %s", f->cfg->name, f->last_error);
 	ev = feed_event(f, "feed-error", "event");
 	json_object_object_add(json_object_object_get(ev, "event"), "reason",
 			       json_object_new_string(f->last_error));
+	if (g) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(g->name));
+		json_object_object_add(o, "value", json_object_new_double(g->value));
+		json_object_object_add(o, "limit", json_object_new_double(g->limit));
+		json_object_object_add(json_object_object_get(json_object_object_get(ev,
+										     "bwenforce"),
+							      "feed"),
+				       "guard", o);
+	}
 	evlog_emit(fs->log, ev);
+}
+
+static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	feed_verror(fs, f, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A version refused by a guard: the reason, and the guard's name and figures in the event. */
+static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, double value,
+			 double limit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, double value,
+			 double limit, const char *fmt, ...)
+{
+	struct feed_guard g = { .name = guard, .value = value, .limit = limit };
+	va_list ap;
+
+	va_start(ap, fmt);
+	feed_verror(fs, f, &g, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * One coverage guard: a version may cover at most as many addresses of a
+ * family as one prefix of length plen (max_coverage_vN) holds; 0 switches
+ * it off. 0, or -E2BIG with the refusal said.
+ */
+static int coverage_guard(struct feeds *fs, struct feed *f, const char *key, const char *family,
+			  int bits, __u32 plen, unsigned __int128 have)
+{
+	unsigned __int128 limit;
+
+	if (!plen)
+		return 0;
+	limit = (unsigned __int128)1 << (bits - (int)plen);
+	if (have <= limit)
+		return 0;
+	feed_refused(fs, f, key, (double)have, (double)limit,
+		     "the new version covers %.6g %s addresses (as many as %.2f /%u prefixes), "
+		     "more than %s %u allows; keeping the last good version",
+		     (double)have, family, (double)have / (double)limit, plen, key, plen);
+	return -E2BIG;
+}
+
+/* Both coverage guards over a version's entries (resolved addresses included). */
+static int check_coverage(struct feeds *fs, struct feed *f, const struct fs_vec *v)
+{
+	struct fs_coverage cov;
+
+	fs_vec_coverage(v, &cov);
+	return coverage_guard(fs, f, "max_coverage_v4", "IPv4", BWE_V4_BITS,
+			      f->cfg->max_coverage_v4, cov.v4)
+		       ?: coverage_guard(fs, f, "max_coverage_v6", "IPv6", BWE_ADDR_BITS,
+					 f->cfg->max_coverage_v6, cov.v6);
 }
 
 /* ---- applying a version ------------------------------------------------------ */
@@ -192,72 +277,52 @@ static time_t next_expiry_of(const struct fs_vec *v)
 }
 
 /*
- * Replace a feed's entries with nv (sorted, unique): additions first, one
- * flush, then removals, another flush. Returns 0 or -errno; fills counts.
+ * Replace a feed's entries with nv (sorted, unique), all or nothing
+ * (enf_bl_install: room checked, additions, flush, removals, flush, rolled
+ * back on a failure). nv is consumed. Returns 0 or -errno; fills *chg.
  */
-static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv, size_t *added,
-		      size_t *removed)
+static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
+		      struct enf_bl_change *chg)
 {
-	const struct fs_vec *cur = ents_of(fs, f);
-	struct fs_vec old;
-	struct bwe_prefix *gone = NULL;
-	size_t *fresh = NULL, i = 0, j = 0, ngone = 0, nadd = 0;
-	time_t now = time(NULL);
-	int err = 0;
+	int err = enf_bl_install(fs->enf, fs->store, f->id, nv, time(NULL), chg);
 
-	/* at most every new entry is an addition */
-	fresh = calloc(nv->n ? nv->n : 1, sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
+	fs_vec_free(nv); /* the previous version on success, the refused one else */
+	if (chg->rollback_err)
+		log_warnx("feed %s: cannot restore the blocklist after a failed write: %s",
+			  f->cfg->name, strerror(-chg->rollback_err));
+	if (err)
+		return err;
+	count_families(f, ents_of(fs, f));
+	f->next_expiry = next_expiry_of(ents_of(fs, f));
+	return 0;
+}
 
-	/* Carry first_seen over; collect the removed prefixes. */
-	while (i < cur->n || j < nv->n) {
-		int c = i == cur->n  ? 1
-			: j == nv->n ? -1
-				     : bwe_prefix_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
+/* Why feed_apply() refused or failed, in the feed's last_error and an event. */
+static void apply_error(struct feeds *fs, struct feed *f, int err, const struct enf_bl_change *chg)
+{
+	bool v6 = chg->room.v6pfx > chg->room.v6pfx_free;
 
-		if (c == 0) {
-			nv->v[j].first_seen = cur->v[i].first_seen;
-			i++;
-			j++;
-		} else if (c < 0) {
-			struct bwe_prefix *t = reallocarray(gone, ngone + 1, sizeof(*t));
-
-			if (!t) {
-				free(gone);
-				free(fresh);
-				return -ENOMEM;
-			}
-			gone = t;
-			gone[ngone++] = cur->v[i++].pfx;
-		} else {
-			nv->v[j].first_seen = (__u32)now;
-			fresh[nadd++] = j++;
-		}
-	}
-	old = *nv;
-	fstore_swap(fs->store, f->id, &old); /* the store holds nv, old the previous */
-	memset(nv, 0, sizeof(*nv));
-	cur = ents_of(fs, f);
-
-	/* Additions first (room for them reserved at once) ... */
-	err = enf_bl_reserve(fs->enf, nadd);
-	for (j = 0; j < nadd && !err; j++)
-		err = enf_bl_update(fs->enf, &cur->v[fresh[j]].pfx, f->id);
-	err = err ?: enf_bl_flush(fs->enf);
-	/* ... then removals: what no other source holds disappears. */
-	for (i = 0; i < ngone && !err; i++)
-		err = enf_bl_update(fs->enf, &gone[i], 0);
-	err = err ?: enf_bl_flush(fs->enf);
-
-	fs_vec_free(&old);
-	free(gone);
-	free(fresh);
-	count_families(f, cur);
-	f->next_expiry = next_expiry_of(cur);
-	*added = nadd;
-	*removed = ngone;
-	return err;
+	if (err == -ENOSPC)
+		feed_refused(fs, f, v6 ? "maps.blocklist_v6_prefixes" : "maps.blocklist_hosts",
+			     (double)(v6 ? chg->room.v6pfx : chg->room.hosts),
+			     (double)(v6 ? chg->room.v6pfx_free : chg->room.hosts_free),
+			     "the new version does not fit in the blocklist maps: it needs %zu "
+			     "more host entries (%zu free) and %zu more IPv6 prefixes (%zu "
+			     "free); keeping the last good version",
+			     chg->room.hosts, chg->room.hosts_free, chg->room.v6pfx,
+			     chg->room.v6pfx_free);
+	else if (err == -ERANGE)
+		feed_error(fs, f,
+			   "an entry is broader than the blocklist takes (IPv4 /%d, IPv6 /%d); "
+			   "nothing was written; keeping the last good version",
+			   BWE_BL_V4_MIN_PLEN, BWE_BL_V6_MIN_PLEN);
+	else
+		feed_error(fs, f,
+			   "cannot write the blocklist: %s; %s; keeping the last good version "
+			   "and retrying later",
+			   strerror(-err),
+			   chg->rollback_err ? "the maps could NOT be rolled back"
+					     : "the maps were rolled back");
 }
 
 /* ---- parsing a body -------------------------------------------------------- */
@@ -343,6 +408,18 @@ static int save_last_good(struct feeds *fs, struct feed *f, const char *body, si
 
 static void schedule_dns(struct feeds *fs, struct feed *f);
 
+/* The earliest re-resolution a feed's domains need, 0 for none; a due one counts as now. */
+static time_t next_dns_of(const struct feed *f)
+{
+	time_t t = 0;
+	size_t i;
+
+	for (i = 0; i < f->ndoms; i++)
+		if (!t || f->doms[i].expires < t)
+			t = f->doms[i].expires ? f->doms[i].expires : 1;
+	return t;
+}
+
 /* Indicators and domains of a worker's result, as the feed's new entries. */
 static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 {
@@ -352,7 +429,7 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 	for (i = 0; i < res->n_inds && !err; i++) {
 		struct fs_ent e = { .pfx = res->inds[i].pfx,
 				    .line = res->inds[i].line,
-				    .valid_until = (__u32)res->inds[i].valid_until };
+				    .valid_until = res->inds[i].valid_until };
 
 		e.ind = fs_vec_str(&c->v, res->inds[i].id);
 		err = fs_vec_push(&c->v, &e);
@@ -382,8 +459,9 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 {
 	struct parse_ctx c = { .fs = fs, .f = f };
 	const struct bwe_feed_stats *st = &res->stats;
+	struct enf_bl_change chg;
 	struct json_object *ev, *b;
-	size_t added = 0, removed = 0, total;
+	size_t added = 0, removed = 0, total, old_n;
 	int err;
 
 	err = take_result(&c, res);
@@ -396,10 +474,11 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	}
 	total = st->accepted + st->rejected;
 	if (total && (double)st->rejected / (double)total > f->cfg->max_reject) {
-		feed_error(fs, f,
-			   "%zu of %zu lines refused (more than %.0f%%); keeping the last "
-			   "good version",
-			   st->rejected, total, f->cfg->max_reject * 100);
+		feed_refused(fs, f, "max_reject", (double)st->rejected / (double)total,
+			     f->cfg->max_reject,
+			     "%zu of %zu lines refused (more than %.0f%%); keeping the last "
+			     "good version",
+			     st->rejected, total, f->cfg->max_reject * 100);
 		err = -EBADMSG;
 		goto fail;
 	}
@@ -424,19 +503,38 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	}
 	if (!from_disk && !f->cfg->may_be_empty && ents_of(fs, f)->n &&
 	    (double)(c.v.n + c.ndoms) < (1.0 - f->cfg->max_shrink) * (double)ents_of(fs, f)->n) {
-		feed_error(fs, f,
-			   "the new version shrank from %zu to %zu entries (more than "
-			   "max_shrink %.0f%%); keeping the last good version",
-			   ents_of(fs, f)->n, c.v.n + c.ndoms, f->cfg->max_shrink * 100);
+		feed_refused(fs, f, "max_shrink", (double)(c.v.n + c.ndoms),
+			     (1.0 - f->cfg->max_shrink) * (double)ents_of(fs, f)->n,
+			     "the new version shrank from %zu to %zu entries (more than "
+			     "max_shrink %.0f%%); keeping the last good version",
+			     ents_of(fs, f)->n, c.v.n + c.ndoms, f->cfg->max_shrink * 100);
 		err = -ERANGE;
 		goto fail;
 	}
-	f->fmt = st->format;
-	err = feed_apply(fs, f, &c.v, &added, &removed);
-	if (err) {
-		feed_error(fs, f, "cannot write the blocklist: %s", strerror(-err));
+	/* growth: what a compromised publisher adds at once is bounded too */
+	old_n = ents_of(fs, f)->n + f->ndoms;
+	if (!from_disk && old_n &&
+	    (double)(c.v.n + c.ndoms) > (1.0 + f->cfg->max_growth) * (double)old_n) {
+		feed_refused(fs, f, "max_growth", (double)(c.v.n + c.ndoms),
+			     (1.0 + f->cfg->max_growth) * (double)old_n,
+			     "the new version grew from %zu to %zu entries (more than "
+			     "max_growth %.0f%%); keeping the last good version",
+			     old_n, c.v.n + c.ndoms, f->cfg->max_growth * 100);
+		err = -ERANGE;
 		goto fail;
 	}
+	/* coverage: also for the saved copy, the configuration may have changed */
+	err = check_coverage(fs, f, &c.v);
+	if (err)
+		goto fail;
+	err = feed_apply(fs, f, &c.v, &chg);
+	if (err) {
+		apply_error(fs, f, err, &chg);
+		goto fail;
+	}
+	f->fmt = st->format;
+	added = chg.added;
+	removed = chg.removed;
 	domains_free(f->doms, f->ndoms);
 	f->doms = c.doms;
 	f->ndoms = c.ndoms;
@@ -535,6 +633,7 @@ static int submit_parse(struct feeds *fs, struct feed *f, char *body, size_t len
 	}
 	j->feed_id = f->id;
 	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
 	j->from_disk = from_disk;
 	j->initial = initial;
 	j->body = body;
@@ -586,6 +685,7 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 			return;
 		j->feed_id = f->id;
 		j->gen = f->gen;
+		snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
 		j->initial = initial;
 		if (initial)
 			fs->initial_pending++;
@@ -616,13 +716,18 @@ static void feed_refresh_now(struct feeds *fs, size_t idx)
 	feed_refresh(fs, &fs->v[idx], false);
 }
 
-/* Ask the worker for the addresses of the feed's domains. */
+/*
+ * Ask the worker for the addresses of the feed's domains that are due
+ * (never resolved, or past their own TTL); the others keep theirs. Then
+ * next_dns is the earliest expiry of the rest.
+ */
 static void schedule_dns(struct feeds *fs, struct feed *f)
 {
 	struct bwe_job_req req = { .kind = BWE_JOB_RESOLVE };
+	time_t now = time(NULL);
 	const char **names;
 	struct job *j;
-	size_t i;
+	size_t i, n = 0;
 
 	if (f->dns_busy || !f->ndoms)
 		return;
@@ -634,16 +739,130 @@ static void schedule_dns(struct feeds *fs, struct feed *f)
 		return;
 	}
 	for (i = 0; i < f->ndoms; i++)
-		names[i] = f->doms[i].name;
+		if (f->doms[i].expires <= now)
+			names[n++] = f->doms[i].name;
+	f->next_dns = next_dns_of(f);
+	if (!n) {
+		free(names);
+		free(j);
+		return;
+	}
 	req.names = names;
-	req.n_names = f->ndoms;
+	req.n_names = n;
 	j->feed_id = f->id;
 	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
 	f->dns_busy = true;
-	f->next_dns = 0;
-	if (submit(fs, f, &req, j))
+	if (submit(fs, f, &req, j)) {
 		f->dns_busy = false;
+		f->next_dns = now + FEED_BACKOFF_MIN_S;
+	}
 	free(names);
+}
+
+/*
+ * Addresses of local significance a resolved domain never puts in the
+ * blocklist (RFC 6890 and its IPv6 counterparts): a listed domain that
+ * resolves to 0.0.0.0, loopback, a private, shared, link-local, multicast
+ * or reserved address is a sinkhole or an attack on this network, not a
+ * remote server. Documentation and benchmarking ranges are not here.
+ */
+static const char *const local_ranges[] = {
+	"0.0.0.0/8",	 "10.0.0.0/8",	 "100.64.0.0/10",  "127.0.0.0/8", "169.254.0.0/16",
+	"172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
+	"::/128",	 "::1/128",	 "fe80::/10",	   "fc00::/7",	  "ff00::/8",
+};
+
+/*
+ * The one entry check of an address a domain resolved to: NULL when it may
+ * be blocked, else why not. Internal, exempt, allowlisted and the
+ * gateway's own addresses come from the network classes the data plane
+ * uses (enforce.h), so the check and the data plane agree.
+ */
+static const char *resolved_addr_check(const struct feeds *fs, const struct bwe_addr *a)
+{
+	__u32 cls = enf_classes(fs->enf, a);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(local_ranges); i++) {
+		struct bwe_prefix p;
+
+		if (!bwe_prefix_parse(local_ranges[i], &p, 0) && bwe_prefix_contains(&p, a))
+			return "an address of local significance (loopback, private, link-local, "
+			       "multicast, reserved or unspecified)";
+	}
+	if (cls & BWE_NC_INTERNAL)
+		return "inside internal_networks";
+	if (cls & BWE_NC_EXEMPT)
+		return "exempt";
+	if (cls & BWE_NC_ALLOW)
+		return "allowlisted or an address of this gateway";
+	return NULL;
+}
+
+/* A resolved address the check refused: logged, and an event (at most *budget). */
+static void report_addr_reject(struct feeds *fs, struct feed *f, const struct feed_domain *d,
+			       const struct bwe_addr *a, const char *why, size_t *budget)
+{
+	struct json_object *ev, *b;
+	char buf[BWE_PREFIX_STRLEN];
+	struct bwe_prefix p = { .addr = *a, .plen = BWE_ADDR_BITS };
+
+	bwe_prefix_fmt(&p, buf, sizeof(buf));
+	log_info("feed %s: domain %s (line %u) resolved to %s: not blocked: %s", f->cfg->name,
+		 d->name, d->line, buf, why);
+	if (!*budget)
+		return;
+	(*budget)--;
+	ev = feed_event(f, "feed-address-rejected", "event");
+	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
+	json_object_object_add(b, "line", json_object_new_int64(d->line));
+	json_object_object_add(b, "domain", json_object_new_string(d->name));
+	json_object_object_add(b, "address", json_object_new_string(buf));
+	json_object_object_add(json_object_object_get(ev, "event"), "reason",
+			       json_object_new_string(why));
+	evlog_emit(fs->log, ev);
+}
+
+/*
+ * One domain's answer: the addresses that pass resolved_addr_check, at most
+ * max_domain_addrs of them, replace what it resolved to before; it is
+ * resolved again after its own TTL (clamped).
+ */
+static int take_answer(struct feeds *fs, struct feed *f, struct feed_domain *d,
+		       const struct bwe_job_answer *a, time_t now, size_t *budget)
+{
+	__u32 ttl = a->n_addrs ? a->ttl : FEED_DNS_TTL_MAX_S;
+	struct bwe_addr *v = NULL;
+	size_t k, n = 0, over = 0;
+
+	if (a->n_addrs) {
+		v = calloc(a->n_addrs, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (k = 0; k < a->n_addrs; k++) {
+		const char *why = resolved_addr_check(fs, &a->addrs[k]);
+
+		if (why)
+			report_addr_reject(fs, f, d, &a->addrs[k], why, budget);
+		else if (n < f->cfg->max_domain_addrs)
+			v[n++] = a->addrs[k];
+		else
+			over++;
+	}
+	if (over)
+		log_info("feed %s: domain %s resolved to %zu more addresses than max_domain_addrs "
+			 "(%u); those are not blocked",
+			 f->cfg->name, d->name, over, f->cfg->max_domain_addrs);
+	ttl = ttl < FEED_DNS_TTL_MIN_S	 ? FEED_DNS_TTL_MIN_S
+	      : ttl > FEED_DNS_TTL_MAX_S ? FEED_DNS_TTL_MAX_S
+					 : ttl;
+	free(d->addrs);
+	d->addrs = v;
+	d->naddrs = n;
+	d->expires = now + (time_t)ttl;
+	return 0;
 }
 
 /* Resolved addresses replace the domain part of the feed's entries. */
@@ -651,33 +870,18 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 {
 	struct fs_vec nv = { 0 };
 	time_t now = time(NULL);
-	size_t i, k, added, removed;
+	struct enf_bl_change chg;
+	size_t i, k, budget = FEED_REJECT_EVENTS_MAX;
 	int err = 0;
 
-	for (i = 0; i < f->ndoms; i++) {
-		for (k = 0; k < res->n_answers; k++) {
-			const struct bwe_job_answer *a = &res->answers[k];
-			__u32 ttl = a->n_addrs ? a->ttl : FEED_DNS_TTL_MAX_S;
-			struct bwe_addr *v = NULL;
-
-			if (strcmp(f->doms[i].name, a->name))
-				continue;
-			if (a->n_addrs) {
-				v = calloc(a->n_addrs, sizeof(*v));
-				if (!v)
-					break;
-				memcpy(v, a->addrs, a->n_addrs * sizeof(*v));
+	/* only the domains that were due were asked; the others keep their addresses */
+	for (i = 0; i < f->ndoms && !err; i++)
+		for (k = 0; k < res->n_answers; k++)
+			if (!strcmp(f->doms[i].name, res->answers[k].name)) {
+				err = take_answer(fs, f, &f->doms[i], &res->answers[k], now,
+						  &budget);
+				break;
 			}
-			ttl = ttl < FEED_DNS_TTL_MIN_S	 ? FEED_DNS_TTL_MIN_S
-			      : ttl > FEED_DNS_TTL_MAX_S ? FEED_DNS_TTL_MAX_S
-							 : ttl;
-			free(f->doms[i].addrs);
-			f->doms[i].addrs = v;
-			f->doms[i].naddrs = a->n_addrs;
-			f->doms[i].expires = now + (time_t)ttl;
-			break;
-		}
-	}
 	/* rebuild: the address indicators, then every resolved address */
 	for (i = 0; i < ents_of(fs, f)->n && !err; i++) {
 		struct fs_ent e = ents_of(fs, f)->v[i];
@@ -691,10 +895,8 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		e.ind = fs_vec_str(&nv, s);
 		err = fs_vec_push(&nv, &e);
 	}
-	f->next_dns = 0;
+	f->next_dns = next_dns_of(f);
 	for (i = 0; i < f->ndoms && !err; i++) {
-		if (!f->next_dns || f->doms[i].expires < f->next_dns)
-			f->next_dns = f->doms[i].expires;
 		for (k = 0; k < f->doms[i].naddrs && !err; k++) {
 			struct fs_ent e = { .line = f->doms[i].line };
 
@@ -709,12 +911,21 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		return;
 	}
 	fs_vec_sort_unique(&nv);
-	if (feed_apply(fs, f, &nv, &added, &removed))
-		feed_error(fs, f, "cannot write resolved addresses");
-	else if (added || removed)
-		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, added,
-			 removed);
-	fs_vec_free(&nv);
+	if (check_coverage(fs, f, &nv)) {
+		fs_vec_free(&nv);
+		return;
+	}
+	err = feed_apply(fs, f, &nv, &chg);
+	if (err)
+		apply_error(fs, f, err, &chg);
+	else if (chg.added || chg.removed)
+		log_info("feed %s: domains resolved: +%zu -%zu addresses", f->cfg->name, chg.added,
+			 chg.removed);
+}
+
+static const char *job_kind_name(enum bwe_job_kind k)
+{
+	return k == BWE_JOB_FETCH ? "download" : k == BWE_JOB_PARSE ? "parse" : "resolve";
 }
 
 /* The worker cannot have made it: it died, hung or sent garbage. */
@@ -746,14 +957,20 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 
 	if (j->initial && fs->initial_pending)
 		fs->initial_pending--;
-	if (!f)
-		goto out; /* removed by a reload meanwhile */
+	if (!f) {
+		/* removed, or its settings changed, by a reload meanwhile */
+		log_info("feed %s: dropped the result of a %s job made for an earlier "
+			 "configuration",
+			 j->name, job_kind_name(res->kind));
+		goto out;
+	}
 	if (res->kind == BWE_JOB_RESOLVE) {
 		f->dns_busy = false;
-		if (res->status)
+		if (res->status) {
 			log_warnx("feed %s: cannot resolve its domains: %s", f->cfg->name,
 				  res->error);
-		else
+			f->next_dns = time(NULL) + FEED_BACKOFF_MIN_S;
+		} else
 			dns_done(fs, f, res);
 		goto out;
 	}
@@ -989,7 +1206,9 @@ void feeds_tick(struct feeds *fs, time_t now)
 
 		if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
-			size_t k, a, r, n0 = ents_of(fs, f)->n;
+			struct enf_bl_change chg;
+			size_t k, n0 = ents_of(fs, f)->n;
+			int err;
 
 			for (k = 0; k < ents_of(fs, f)->n; k++) {
 				struct fs_ent e = ents_of(fs, f)->v[k];
@@ -999,7 +1218,11 @@ void feeds_tick(struct feeds *fs, time_t now)
 				e.ind = fs_vec_str(&nv, fs_vec_ind(ents_of(fs, f), &e));
 				fs_vec_push(&nv, &e);
 			}
-			if (!feed_apply(fs, f, &nv, &a, &r)) {
+			err = feed_apply(fs, f, &nv, &chg);
+			if (err) {
+				apply_error(fs, f, err, &chg);
+				f->next_expiry = now + FEED_BACKOFF_MIN_S; /* not every tick */
+			} else {
 				struct json_object *ev =
 					feed_event(f, "indicator-expired", "event");
 
@@ -1010,7 +1233,6 @@ void feeds_tick(struct feeds *fs, time_t now)
 					"expired", json_object_new_uint64(n0 - ents_of(fs, f)->n));
 				evlog_emit(fs->log, ev);
 			}
-			fs_vec_free(&nv);
 		}
 		if (now >= f->next_refresh)
 			feed_refresh_now(fs, i);
@@ -1089,6 +1311,14 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 	return arr;
 }
 
+/* Whether a job made with feed settings a is still right for b. */
+static bool job_settings_differ(const struct bwe_cfg_feed *a, const struct bwe_cfg_feed *b)
+{
+	return strcmp(a->source, b->source) || strcmp(a->format, b->format) ||
+	       a->min_prefix_v4 != b->min_prefix_v4 || a->min_prefix_v6 != b->min_prefix_v6 ||
+	       a->max_bytes != b->max_bytes;
+}
+
 /*
  * After SIGHUP: fs->cfg is the new configuration, the old one still alive.
  * Feeds that remain (by name) keep their id and entries; new feeds load
@@ -1131,6 +1361,16 @@ void feeds_reload(struct feeds *fs)
 		bool fresh = !f->cfg;
 		bool moved = !fresh && strcmp(f->cfg->source, fs->cfg->feeds[i].source);
 
+		if (!fresh && job_settings_differ(f->cfg, &fs->cfg->feeds[i])) {
+			/* jobs in flight were made for the old settings: theirs is stale */
+			f->gen = ++fs->next_gen;
+			f->busy = f->dns_busy = f->again = false;
+			f->etag[0] = f->last_modified[0] = '\0';
+			f->next_refresh = 0;
+			log_info("feed %s: its source or parse settings changed; jobs in flight "
+				 "will be dropped",
+				 f->cfg->name);
+		}
 		f->cfg = &fs->cfg->feeds[i];
 		if (fresh) {
 			__u8 id = BWE_FEED_FIRST;

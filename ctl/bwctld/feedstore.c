@@ -116,6 +116,43 @@ const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix
 	return NULL;
 }
 
+static unsigned __int128 addr_u128(const struct bwe_addr *a)
+{
+	unsigned __int128 x = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(a->a); i++)
+		x = x << 8 | a->a[i];
+	return x;
+}
+
+void fs_vec_coverage(const struct fs_vec *v, struct fs_coverage *out)
+{
+	unsigned __int128 last = 0; /* the last address covered so far */
+	bool have = false;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	/* sorted by address, then length: a prefix comes before those it contains */
+	for (i = 0; i < v->n; i++) {
+		const struct bwe_prefix *p = &v->v[i].pfx;
+		unsigned __int128 start = addr_u128(&p->addr), size, end, add;
+
+		size = p->plen ? (unsigned __int128)1 << (BWE_ADDR_BITS - p->plen)
+			       : ~(unsigned __int128)0;
+		end = start + (size - 1);
+		if (have && end <= last)
+			continue; /* inside what is counted */
+		add = have && start <= last ? end - last : size;
+		if (bwe_addr_is_v4(&p->addr) && p->plen >= BWE_V4_MAPPED_PLEN)
+			out->v4 += add;
+		else
+			out->v6 += add;
+		last = end;
+		have = true;
+	}
+}
+
 /* ---- the store --------------------------------------------------------- */
 
 struct fstore *fstore_new(void)

@@ -27,8 +27,8 @@ struct fs_ent {
 	struct bwe_prefix pfx; /* host bits clear */
 	__u32 line;	       /* source line, 0 unknown */
 	__u32 ind;	       /* offset of the indicator id or domain in str, FS_NO_IND */
-	__u32 first_seen;      /* unix seconds this feed first listed it */
-	__u32 valid_until;     /* unix seconds, 0 = none */
+	__s64 first_seen;      /* unix seconds this feed first listed it */
+	__s64 valid_until;     /* unix seconds, 0 = none (64 bits: past 2106) */
 };
 
 struct fs_vec {
@@ -47,6 +47,14 @@ void fs_vec_free(struct fs_vec *v);
 /* Sort by prefix and drop repeats, keeping the lowest line. */
 void fs_vec_sort_unique(struct fs_vec *v);
 const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p);
+
+/* How many addresses a vector's entries cover, overlaps counted once. */
+struct fs_coverage {
+	unsigned __int128 v4; /* IPv4 addresses (entries in ::ffff:0:0/96) */
+	unsigned __int128 v6; /* IPv6 addresses (the others) */
+};
+/* v sorted (fs_vec_sort_unique). */
+void fs_vec_coverage(const struct fs_vec *v, struct fs_coverage *out);
 
 /* One feed entry that contains an address: the provenance. */
 struct fs_match {

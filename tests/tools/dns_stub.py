@@ -3,8 +3,12 @@
 """dns_stub.py ADDR ZONE.json - a tiny authoritative DNS responder for tests.
 
 Answers A and AAAA queries from ZONE.json, re-read at every query:
-  {"ttl": 5, "names": {"relay.proxyware.example": ["203.0.113.80", "2001:db8:3::80"]}}
-Unknown names get NXDOMAIN. UDP only, one packet at a time, test use only.
+  {"ttl": 5, "names": {"relay.proxyware.example": ["203.0.113.80", "2001:db8:3::80"]},
+   "ttls": {"long.example": 3600}, "drop": ["blackhole.example"]}
+"ttls" overrides the TTL per name; names in "drop" get no answer at all (a
+server that never answers). Unknown names get NXDOMAIN. Every query is
+printed to stdout as "query NAME TYPE". UDP only, one packet at a time,
+test use only.
 """
 import ipaddress
 import json
@@ -38,10 +42,17 @@ def answer(query, zone):
         t = A if ip.version == 4 else AAAA
         if t != qtype:
             continue
-        rrs += b"\xc0\x0c" + struct.pack(">HHIH", t, 1, int(zone.get("ttl", 5)), len(ip.packed)) + ip.packed
+        ttl = int(zone.get("ttls", {}).get(name, zone.get("ttl", 5)))
+        rrs += b"\xc0\x0c" + struct.pack(">HHIH", t, 1, ttl, len(ip.packed)) + ip.packed
         count += 1
     hdr = struct.pack(">HHHHHH", qid, 0x8400 | rcode, 1, count, 0, 0)
     return hdr + question + rrs
+
+
+def query_of(query):
+    name, off = parse_name(query, 12)
+    (qtype,) = struct.unpack(">H", query[off:off + 2])
+    return name, qtype
 
 
 def main():
@@ -53,6 +64,10 @@ def main():
         try:
             with open(zonefile) as f:
                 zone = json.load(f)
+            name, qtype = query_of(q)
+            print("query", name, {A: "A", AAAA: "AAAA"}.get(qtype, qtype), flush=True)
+            if name in zone.get("drop", []):
+                continue
             s.sendto(answer(q, zone), peer)
         except Exception as e:  # a malformed query: ignore it
             print("dns_stub:", e, file=sys.stderr)
