@@ -286,6 +286,17 @@ static void summarise(struct evlog *log, struct ev_bucket *b, __u64 now)
 	write_line(log, ev);
 }
 
+/* Tokens earned since the last refill, up to the burst. */
+static void refill(struct ev_bucket *b, __u64 now, double rate, double burst)
+{
+	if (now > b->refill_ns) {
+		b->tokens += (double)(now - b->refill_ns) * rate / (double)EV_NS_PER_S;
+		if (b->tokens > burst)
+			b->tokens = burst;
+	}
+	b->refill_ns = now;
+}
+
 /* Take a token of the event's type; false: the event is held back (and counted). */
 static bool admit(struct evlog *log, struct json_object *ev)
 {
@@ -300,16 +311,9 @@ static bool admit(struct evlog *log, struct json_object *ev)
 		action = json_object_get_string(a);
 	b = bucket(log, action, now);
 	limits(log, b->action, &rate, &burst, &summary_s);
-	if (now > b->refill_ns) {
-		b->tokens += (double)(now - b->refill_ns) * rate / (double)EV_NS_PER_S;
-		if (b->tokens > burst)
-			b->tokens = burst;
-	}
-	b->refill_ns = now;
+	refill(b, now, rate, burst);
 	if (b->tokens >= 1) {
 		b->tokens -= 1;
-		if (b->suppressed) /* the suppression ends: say how much it held back */
-			summarise(log, b, now);
 		return true;
 	}
 	if (!b->suppressed++)
@@ -331,6 +335,11 @@ void evlog_emit_audit(struct evlog *log, struct json_object *ev)
 	write_line(log, ev);
 }
 
+/*
+ * A type's suppression has ended when its bucket is full again (nothing
+ * came for burst / rate seconds); while it lasts, it is summarised every
+ * summary_s seconds. So a sustained flood costs one summary a period.
+ */
 void evlog_tick(struct evlog *log)
 {
 	__u64 now, summary_s;
@@ -343,33 +352,11 @@ void evlog_tick(struct evlog *log)
 	for (i = 0; i < log->nb; i++) {
 		struct ev_bucket *b = &log->b[i];
 
+		if (!b->suppressed)
+			continue;
 		limits(log, b->action, &rate, &burst, &summary_s);
-		if (b->suppressed && now - b->since_ns >= summary_s * EV_NS_PER_S)
+		refill(b, now, rate, burst);
+		if (b->tokens >= burst || now - b->since_ns >= summary_s * EV_NS_PER_S)
 			summarise(log, b, now);
 	}
-}
-
-struct json_object *ev_state_change(const char *action, const struct st_entry *e,
-				    const struct actor *who)
-{
-	struct json_object *ev = ev_new(action, "event"), *cat;
-	char buf[BWE_PREFIX_STRLEN], by[ACTOR_TEXT_MAX];
-
-	bwe_prefix_fmt(&e->pfx, buf, sizeof(buf));
-	actor_fmt(who, by, sizeof(by));
-	if (json_object_object_get_ex(json_object_object_get(ev, "event"), "category", &cat))
-		json_object_array_add(cat, json_object_new_string("configuration"));
-	ev_str(ev, "event.reason", e->reason[0] ? e->reason : NULL);
-	ev_str(ev, "event.type", e->kind == ST_BLOCK ? "denied" : "change");
-	if (e->kind == ST_BLOCK) {
-		ev_str(ev, "threat.indicator.ip", buf);
-		ev_str(ev, "threat.indicator.provider", "manual");
-	} else {
-		ev_str(ev, "host.ip", buf);
-	}
-	ev_str(ev, "rule.name", who->kind == ACTOR_RULE ? who->name : by);
-	ev_str(ev, "user.name", who->kind == ACTOR_OPERATOR ? who->name : by);
-	ev_set(ev, "bwenforce.actor", actor_json(who));
-	ev_set(ev, "bwenforce.entry", st_entry_json(e));
-	return ev;
 }

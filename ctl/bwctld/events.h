@@ -8,8 +8,8 @@
  * (event_limits in the configuration: rate events per second, burst
  * events). An event over its type's limit is counted, not written; an
  * "events-suppressed" event ("N events of type T suppressed in the last
- * S s") follows when the type's suppression ends and every summary_s
- * seconds while it lasts. Changes to operator state (evlog_emit_audit)
+ * S s") follows when the type's suppression ends (its bucket is full
+ * again) and every summary_s seconds while it lasts (evlog_tick). Changes to operator state (evlog_emit_audit)
  * are never limited: they are the audit trail. So a flood of spoofed
  * blocklist hits cannot fill the disk under the state file.
  */
