@@ -360,3 +360,28 @@ void evlog_tick(struct evlog *log)
 			summarise(log, b, now);
 	}
 }
+
+struct json_object *ev_state_change(const char *action, const struct st_entry *e,
+				    const struct actor *who)
+{
+	struct json_object *ev = ev_new(action, "event"), *cat;
+	char buf[BWE_PREFIX_STRLEN], by[ACTOR_TEXT_MAX];
+
+	bwe_prefix_fmt(&e->pfx, buf, sizeof(buf));
+	actor_fmt(who, by, sizeof(by));
+	if (json_object_object_get_ex(json_object_object_get(ev, "event"), "category", &cat))
+		json_object_array_add(cat, json_object_new_string("configuration"));
+	ev_str(ev, "event.reason", e->reason[0] ? e->reason : NULL);
+	ev_str(ev, "event.type", e->kind == ST_BLOCK ? "denied" : "change");
+	if (e->kind == ST_BLOCK) {
+		ev_str(ev, "threat.indicator.ip", buf);
+		ev_str(ev, "threat.indicator.provider", "manual");
+	} else {
+		ev_str(ev, "host.ip", buf);
+	}
+	ev_str(ev, "rule.name", who->kind == ACTOR_RULE ? who->name : by);
+	ev_str(ev, "user.name", who->kind == ACTOR_OPERATOR ? who->name : by);
+	ev_set(ev, "bwenforce.actor", actor_json(who));
+	ev_set(ev, "bwenforce.entry", st_entry_json(e));
+	return ev;
+}
