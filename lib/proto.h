@@ -14,7 +14,12 @@
  *        |  { "ok": false, "status": 1|2, "error": "<what was wrong>" }
  * status 2 = bad request or bad input (nothing was changed), 1 = failed.
  * The actor of a request is the peer's credentials (SO_PEERCRED uid/pid)
- * plus "argv"; the daemon never trusts a client-supplied identity.
+ * plus "argv" (logged with control characters escaped); the daemon never
+ * trusts a client-supplied identity. Its role comes from the credentials
+ * too (bwe_cmd_role): read-only commands are status, stats, list, top,
+ * lookup, report and feeds; every other command needs the admin role. A
+ * peer's request and its reply must be done within the daemon's
+ * control_timeout, or the connection is closed.
  *
  * Commands and their arguments (all optional unless marked *):
  *   status                                   -> object (see bwctl(8))
@@ -37,7 +42,7 @@
  * Types: hosts/cidrs are address or CIDR strings already resolved by the
  * client (MAC and hostname resolution happen in bwctl); ttl, in seconds, is
  * an integer (0 or absent: no expiry); rate and burst are integers in bytes
- * per second and bytes; force is a boolean.
+ * per second and bytes; force is true or false (nothing else).
  * An entry: {"host" or "cidr", "reason", "actor", "since", "expires",
  * "rate", "burst"} with times as RFC 3339 UTC strings, "expires" null when
  * the entry does not expire.
