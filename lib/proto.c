@@ -504,6 +504,25 @@ static int arg_prefixes(struct bwe_request *r, const char *key, char *err, size_
 	return 0;
 }
 
+/* An interface name as the kernel takes it (dev_valid_name): 1..15 bytes, no '/', ':', blank. */
+static int arg_ifname(struct bwe_request *r, char *err, size_t len)
+{
+	const char *s = r->iface;
+	char shown[80];
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '/' || s[i] == ':')
+			break;
+	if (i && !s[i] && i < BWE_PROTO_IFNAME_MAX && strcmp(s, ".") && strcmp(s, ".."))
+		return 0;
+	bwe_escape_ctl(s, shown, sizeof(shown));
+	return req_err(err, len, -EINVAL, "%s: \"%s\" is not an interface name", cmds[r->cmd].name,
+		       shown);
+}
+
 static int request_args(struct bwe_request *r, char *err, size_t len);
 
 int bwe_request_args(struct bwe_request *r, char *err, size_t len)
@@ -563,9 +582,10 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		return arg_addr(r, "host", err, len);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:
-		if ((e = arg_str(r, "iface", &r->iface, err, len)))
+		if ((e = arg_str(r, "iface", &r->iface, err, len)) ||
+		    (e = arg_str(r, "mode", &r->mode, err, len)))
 			return e;
-		return arg_str(r, "mode", &r->mode, err, len);
+		return arg_ifname(r, err, len);
 	case BWE_CMD_FEEDS_REFRESH:
 		return arg_str(r, "name", &r->feed, err, len);
 	default:

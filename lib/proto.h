@@ -65,6 +65,7 @@
 #define BWE_PROTO_ITEMS_MAX  4096   /* hosts or CIDRs in one request */
 #define BWE_PROTO_TOP_N	     20	    /* rows of top when "n" is absent */
 #define BWE_PROTO_TOP_MAX    100000 /* rows of top at most */
+#define BWE_PROTO_IFNAME_MAX 16	    /* IFNAMSIZ: an interface name and its NUL */
 
 enum bwe_proto_status {
 	BWE_ST_OK = 0,

@@ -124,6 +124,13 @@ static void test_requests(void **state)
 		{ "{\"cmd\":\"top\",\"n\":100001}", -EINVAL, "out of range" },
 		{ "{\"cmd\":\"lookup\",\"address\":\"1.2.3.4.5\"}", -EINVAL, "not an IPv4/IPv6" },
 		{ "{\"cmd\":\"attach\",\"iface\":[1]}", -EINVAL, "iface must be a string" },
+		{ "{\"cmd\":\"attach\",\"iface\":\"lan0\"}", 0, NULL },
+		{ "{\"cmd\":\"attach\",\"iface\":\"e\\u001b[2J\"}", -EINVAL,
+		  "\"e\\x1b[2J\" is not an interface name" },
+		{ "{\"cmd\":\"detach\",\"iface\":\"../x\"}", -EINVAL, "not an interface name" },
+		{ "{\"cmd\":\"detach\",\"iface\":\"sixteen_chars_xx\"}", -EINVAL,
+		  "not an interface name" },
+		{ "{\"cmd\":\"detach\"}", 0, NULL },
 	};
 	char err[512];
 	size_t i;
