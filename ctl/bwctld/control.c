@@ -599,7 +599,9 @@ static void client_read(struct control *c, struct client *cl)
 		}
 		r = bwe_proto_dec_feed(&cl->dec, chunk, (size_t)n, &used);
 	}
-	if (r == -EMSGSIZE) {
+	if (r == -EMSGSIZE && cl->role == BWE_ROLE_NONE) {
+		set_reply(c, cl, handle(c, cl)); /* the refusal, not the size */
+	} else if (r == -EMSGSIZE) {
 		log_warnx("control request from uid %u pid %d: %zu bytes announced, at most %d",
 			  (unsigned)cl->cr.uid, cl->cr.pid, cl->dec.len, BWE_PROTO_REQ_MAX);
 		set_reply(c, cl, bwe_proto_err(BWE_ST_BADINPUT, "request too large"));
