@@ -462,6 +462,43 @@ t_test_hostile_arguments() {
 }
 t_run "force only true/false; client text escaped in the logs" t_test_hostile_arguments
 
+t_test_event_flood() {
+	write_config "event_limits:
+  rate: 1
+  burst: 10
+  summary: 2s"
+	hup_daemon
+	assert_ok bwctl block 203.0.113.0/24 --reason flood-test
+	local n0; n0=$(wc -l <"$LOG")
+	# 250 distinct blocked peers: 250 blocklist hits (the kernel dedups per host and peer)
+	lan python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1, 251):
+    s.sendto(b"x", ("203.0.113.%d" % i, 9))
+'
+	local i hits sup
+	for i in $(seq 1 30); do
+		sleep 0.25
+		grep -q '"action":"events-suppressed"' <(tail -n +$((n0 + 1)) "$LOG") && break
+	done
+	hits=$(tail -n +$((n0 + 1)) "$LOG" | grep -c '"event":{"action":"blocklist-hit"')
+	sup=$(tail -n +$((n0 + 1)) "$LOG" | grep '"event":{"action":"events-suppressed"' | head -1)
+	[ "$hits" -ge 5 ] && [ "$hits" -le 20 ] || t_fail "$hits blocklist-hit events written, want 10 and a few"
+	[ -n "$sup" ] || t_fail "no events-suppressed summary"
+	local cnt; cnt=$(jq -r '.bwenforce.suppressed.count' <<<"$sup")
+	[ "$(jq -r '.bwenforce.suppressed.action' <<<"$sup")" = blocklist-hit ] || t_fail "summary: $sup"
+	[ "$((cnt + hits))" -ge 200 ] || t_fail "written $hits + suppressed $cnt < 200 hits: $sup"
+	grep -q "events of type blocklist-hit suppressed in the last" "$DIR/bwctld.log" || t_fail "summary not in bwctld's log"
+	# the operator's own changes are never held back, even now
+	assert_ok bwctl unblock 203.0.113.0/24
+	tail -n 3 "$LOG" | grep -q '"action":"unblock"' || t_fail "unblock event missing"
+	echo "flood: $hits written, summary: $(jq -r .message <<<"$sup")" >&2
+	write_config
+	hup_daemon
+}
+t_run "an event flood is rate-limited per type and summarised; state changes are not" t_test_event_flood
+
 t_test_event_log_reopen() {
 	mv "$LOG" "$LOG.1"
 	hup_daemon
