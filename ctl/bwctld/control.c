@@ -44,6 +44,7 @@
 #define CTL_CHUNK	   65536 /* bytes read or written per call */
 #define CTL_GROUPS_MAX	   256	 /* supplementary groups of a peer we look at */
 #define CTL_REFUSED_LOG_MS 1000	 /* at most one "too many clients" line per second */
+#define CTL_BUSY_MS	   1000	 /* a client over the cap: its request, then "busy" */
 #define CTL_UMASK_ROOT	   0177	 /* socket 0600: root only */
 #define CTL_UMASK_GROUP	   0117	 /* socket 0660: root and one group */
 #define MS_PER_S	   1000ULL
@@ -58,6 +59,7 @@ struct client {
 	int fd;
 	struct ucred cr;
 	enum bwe_role role; /* BWE_ROLE_NONE: the request is read, then refused */
+	bool busy;	    /* over control_max_clients: the request is read, then "busy" */
 	char why[160];	    /* why the peer has no role */
 	struct bwe_proto_dec dec;
 	char *out; /* the reply frame: length prefix and JSON */
@@ -70,8 +72,8 @@ struct control {
 	int fd;
 	int epfd;
 	__u32 tag; /* epoll data of client i: tag + i */
-	struct client cl[BWE_CFG_CLIENTS_MAX];
-	size_t active;
+	struct client cl[CONTROL_SLOTS];
+	size_t active, busy;		  /* served; over the cap, being told so */
 	__u64 refused, refused_logged_ms; /* over the cap, since the last log line */
 };
 
@@ -245,8 +247,11 @@ static void client_close(struct control *c, struct client *cl)
 	close(cl->fd);
 	bwe_proto_dec_free(&cl->dec);
 	free(cl->out);
+	if (cl->busy)
+		c->busy--;
+	else
+		c->active--;
 	memset(cl, 0, sizeof(*cl));
-	c->active--;
 }
 
 void control_close(struct control *c)
@@ -495,6 +500,10 @@ static struct json_object *handle(struct control *c, struct client *cl)
 	struct json_object *reply;
 	int e;
 
+	if (cl->busy)
+		return bwe_proto_err(BWE_ST_FAILED,
+				     "bwctld is busy: %u control clients already connected; try again",
+				     (*c->d.q.cfg)->control_max_clients);
 	describe_actor(&r.who, &cl->cr, NULL);
 	actor_fmt(&r.who, text, sizeof(text));
 	/* A peer without a role gets no further than the framing. */
@@ -599,7 +608,7 @@ static void client_read(struct control *c, struct client *cl)
 		}
 		r = bwe_proto_dec_feed(&cl->dec, chunk, (size_t)n, &used);
 	}
-	if (r == -EMSGSIZE && cl->role == BWE_ROLE_NONE) {
+	if (r == -EMSGSIZE && (cl->busy || cl->role == BWE_ROLE_NONE)) {
 		set_reply(c, cl, handle(c, cl)); /* the refusal, not the size */
 	} else if (r == -EMSGSIZE) {
 		log_warnx("control request from uid %u pid %d: %zu bytes announced, at most %d",
@@ -627,8 +636,26 @@ void control_on_client(struct control *c, __u32 data, __u32 events)
 		client_write(c, cl);
 }
 
-/* Over the cap: a short error, written only if it fits at once, and closed. */
-static void refuse_busy(struct control *c, int fd, __u32 cap)
+/* Clients over the cap are logged at most once a second, with their count. */
+static void note_refused(struct control *c, __u32 cap)
+{
+	__u64 now = now_ms();
+
+	c->refused++;
+	if (now - c->refused_logged_ms >= CTL_REFUSED_LOG_MS) {
+		log_warnx("control socket: %llu client(s) refused: %u already connected "
+			  "(control_max_clients)",
+			  (unsigned long long)c->refused, cap);
+		c->refused = 0;
+		c->refused_logged_ms = now;
+	}
+}
+
+/*
+ * Over the cap and no room to read the request either: a short error,
+ * written only if it fits at once, and closed.
+ */
+static void refuse_now(struct control *c, int fd, __u32 cap)
 {
 	struct json_object *reply =
 		bwe_proto_err(BWE_ST_FAILED,
@@ -637,9 +664,7 @@ static void refuse_busy(struct control *c, int fd, __u32 cap)
 	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
 	__u32 len = (__u32)strlen(s);
 	char frame[BWE_PROTO_HDR_LEN + 256], sink[CTL_CHUNK];
-	__u64 now = now_ms();
 
-	/* take what the client sent, so that its send() does not fail before it reads */
 	(void)!recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
 	if (len + BWE_PROTO_HDR_LEN <= sizeof(frame)) {
 		frame[0] = (char)(len >> 24);
@@ -651,14 +676,7 @@ static void refuse_busy(struct control *c, int fd, __u32 cap)
 	}
 	json_object_put(reply);
 	close(fd);
-	c->refused++;
-	if (now - c->refused_logged_ms >= CTL_REFUSED_LOG_MS) {
-		log_warnx("control socket: %llu client(s) refused: %u already connected "
-			  "(control_max_clients)",
-			  (unsigned long long)c->refused, cap);
-		c->refused = 0;
-		c->refused_logged_ms = now;
-	}
+	note_refused(c, cap);
 }
 
 void control_accept(struct control *c)
@@ -667,8 +685,8 @@ void control_accept(struct control *c)
 	__u32 cap = cfg->control_max_clients;
 	int i;
 
-	if (cap > ARRAY_SIZE(c->cl))
-		cap = ARRAY_SIZE(c->cl);
+	if (cap > BWE_CFG_CLIENTS_MAX)
+		cap = BWE_CFG_CLIENTS_MAX;
 	for (i = 0; i < CTL_ACCEPT_BATCH; i++) {
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct client *cl = NULL;
@@ -683,8 +701,13 @@ void control_accept(struct control *c)
 			close(fd);
 			continue;
 		}
-		if (c->active >= cap) {
-			refuse_busy(c, fd, cap);
+		/*
+		 * Over the cap, a few more are let in to send their request and
+		 * hear "busy" (closing at once would lose the reply to a failed
+		 * send()); beyond those, the error is tried once and they are closed.
+		 */
+		if (c->active >= cap && c->busy >= CONTROL_OVERFLOW) {
+			refuse_now(c, fd, cap);
 			continue;
 		}
 		for (k = 0; k < ARRAY_SIZE(c->cl) && !cl; k++)
@@ -692,11 +715,18 @@ void control_accept(struct control *c)
 				cl = &c->cl[k];
 		cl->fd = fd;
 		cl->cr = cr;
-		cl->role = peer_role(c, fd, &cr, cl->why, sizeof(cl->why));
-		bwe_proto_dec_init(&cl->dec, BWE_PROTO_REQ_MAX);
-		cl->deadline_ms = now_ms() + cfg->control_timeout_s * MS_PER_S;
 		cl->state = CL_READ;
-		c->active++;
+		bwe_proto_dec_init(&cl->dec, BWE_PROTO_REQ_MAX);
+		if (c->active >= cap) {
+			cl->busy = true;
+			cl->deadline_ms = now_ms() + CTL_BUSY_MS;
+			c->busy++;
+			note_refused(c, cap);
+		} else {
+			cl->role = peer_role(c, fd, &cr, cl->why, sizeof(cl->why));
+			cl->deadline_ms = now_ms() + cfg->control_timeout_s * MS_PER_S;
+			c->active++;
+		}
 		ev.data.u32 = c->tag + (__u32)(cl - c->cl);
 		if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			log_warn("control socket: epoll");
@@ -717,6 +747,10 @@ void control_tick(struct control *c)
 
 		if (cl->state == CL_FREE || now < cl->deadline_ms)
 			continue;
+		if (cl->busy) { /* counted when it came */
+			client_close(c, cl);
+			continue;
+		}
 		if (cl->state == CL_READ)
 			log_warnx("control client uid %u pid %d: no complete request within %llu s "
 				  "(%zu bytes came); closed",

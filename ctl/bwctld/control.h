@@ -7,7 +7,7 @@
  * feeds and the interfaces. One request per connection. Clients are
  * non-blocking state machines in the daemon's epoll loop: none can hold
  * the loop, each has control_timeout for its request and reply, and at
- * most control_max_clients are served at once.
+ * most control_max_clients are served at once (a few more are told "busy").
  */
 #ifndef BWCTLD_CONTROL_H
 #define BWCTLD_CONTROL_H
@@ -24,14 +24,18 @@ struct control_deps {
 
 struct control;
 
+/* Clients over control_max_clients that may still send a request to hear "busy". */
+#define CONTROL_OVERFLOW 16
+/* Client slots: epoll data tag .. tag + CONTROL_SLOTS - 1 are the control's. */
+#define CONTROL_SLOTS	 (BWE_CFG_CLIENTS_MAX + CONTROL_OVERFLOW)
+
 /* Listen on paths.socket (refused when another daemon listens there). */
 int control_open(struct control **out, const struct control_deps *deps);
 void control_close(struct control *c); /* NULL-safe; removes the socket */
 int control_fd(const struct control *c);
 /*
  * The loop's epoll instance: client i is registered with data.u32 = tag + i
- * (i < BWE_CFG_CLIENTS_MAX), so tag .. tag + BWE_CFG_CLIENTS_MAX - 1 are the
- * control's; call before the first control_accept().
+ * (i < CONTROL_SLOTS); call before the first control_accept().
  */
 void control_loop(struct control *c, int epfd, __u32 tag);
 /* The listening socket was readable: take the waiting connections. */
