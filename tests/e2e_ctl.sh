@@ -298,7 +298,7 @@ t_run "a socket peer without rights is refused and logged" t_test_unprivileged
 
 # ---- the control socket under hostile clients (issue #11: 13, 14) -----------
 # A raw client of the protocol, for what bwctl would never send.
-cat >"$DIR/ctlclient.py" <<'EOP'
+cat >"$SOCKDIR/ctlclient.py" <<'EOP'
 import json, socket, struct, sys, time
 path = sys.argv[1]
 def conn():
@@ -367,19 +367,20 @@ elif cmd == "stall":         # stall SECONDS CUT: the two bad clients, then how 
         print("b_got=%d" % len(b.recv(100)))
     except OSError as e:
         print("b_err=%s" % e)
-elif cmd == "crowd":         # crowd N: N idle clients, then one more with a request
+elif cmd == "crowd":         # crowd N [HOLD]: N idle clients, one more with a request; hold HOLD s
     idle = [conn() for _ in range(int(sys.argv[3]))]
     time.sleep(0.3)
     s = conn()
     try:
         s.sendall(frame({"cmd": "status"}))
         r = recv_reply(s)
-        print(json.dumps(r[0]) if r else "closed")
+        print(json.dumps(r[0]) if r else "closed", flush=True)
     except OSError as e:
-        print("error %s" % e)
+        print("error %s" % e, flush=True)
+    time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 0)
     for c in idle: c.close()
 EOP
-ctlpy() { gw python3 "$DIR/ctlclient.py" "$SOCK" "$@"; }
+ctlpy() { gw python3 "$SOCKDIR/ctlclient.py" "$SOCK" "$@"; }
 
 t_test_stalled_clients() {
 	write_config "control_timeout: 6s"
@@ -430,7 +431,17 @@ t_run "a client sending 1 byte/s and one never reading 1 MB stall nothing: statu
 t_test_client_cap() {
 	write_config "control_max_clients: 4"
 	hup_daemon
-	local out; out=$(ctlpy crowd 4)
+	# the crowd is uid 65534 (no role): the cap holds for everyone but admins
+	chmod 0666 "$SOCK"
+	gw setpriv --reuid=65534 --regid=65534 --clear-groups \
+		/usr/bin/python3 "$SOCKDIR/ctlclient.py" "$SOCK" crowd 4 3 >"$DIR/crowd.out" 2>&1 &
+	local cpid=$! out i
+	for i in $(seq 1 30); do [ -s "$DIR/crowd.out" ] && break; sleep 0.1; done
+	# root (admin) is served while the crowd holds every slot
+	bwctl status >/dev/null 2>&1 || t_fail "root was not served over the cap"
+	wait $cpid
+	chmod 0600 "$SOCK"
+	out=$(cat "$DIR/crowd.out")
 	grep -q '"ok": false' <<<"$out" && grep -q "busy: 4 control clients already connected" <<<"$out" || \
 		t_fail "the client over the cap got: $out"
 	grep -q "client(s) refused: 4 already connected" "$DIR/bwctld.log" || t_fail "refusal not logged"
@@ -440,7 +451,7 @@ t_test_client_cap() {
 	write_config
 	hup_daemon
 }
-t_run "over control_max_clients a client gets a clear error, logged" t_test_client_cap
+t_run "over control_max_clients a client gets a clear error, logged; root is still served" t_test_client_cap
 
 t_test_hostile_arguments() {
 	local out before; before=$(snapshot)

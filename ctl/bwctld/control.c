@@ -692,6 +692,9 @@ void control_accept(struct control *c)
 		struct client *cl = NULL;
 		socklen_t crlen = sizeof(struct ucred);
 		struct ucred cr;
+		enum bwe_role role;
+		char why[sizeof(cl->why)] = "";
+		bool over;
 		size_t k;
 		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -701,29 +704,34 @@ void control_accept(struct control *c)
 			close(fd);
 			continue;
 		}
+		role = peer_role(c, fd, &cr, why, sizeof(why));
 		/*
-		 * Over the cap, a few more are let in to send their request and
-		 * hear "busy" (closing at once would lose the reply to a failed
-		 * send()); beyond those, the error is tried once and they are closed.
+		 * The cap holds for everyone but admins, so that read-only
+		 * peers cannot lock root out. Over it, a few more are let in
+		 * to send their request and hear "busy" (closing at once would
+		 * lose the reply to their failed send()); beyond those, or with
+		 * no slot left, the error is tried once and they are closed.
 		 */
-		if (c->active >= cap && c->busy >= CONTROL_OVERFLOW) {
-			refuse_now(c, fd, cap);
-			continue;
-		}
+		over = c->active >= cap && role != BWE_ROLE_ADMIN;
 		for (k = 0; k < ARRAY_SIZE(c->cl) && !cl; k++)
 			if (c->cl[k].state == CL_FREE)
 				cl = &c->cl[k];
+		if (!cl || (over && c->busy >= CONTROL_OVERFLOW)) {
+			refuse_now(c, fd, cap);
+			continue;
+		}
 		cl->fd = fd;
 		cl->cr = cr;
 		cl->state = CL_READ;
 		bwe_proto_dec_init(&cl->dec, BWE_PROTO_REQ_MAX);
-		if (c->active >= cap) {
+		if (over) {
 			cl->busy = true;
 			cl->deadline_ms = now_ms() + CTL_BUSY_MS;
 			c->busy++;
 			note_refused(c, cap);
 		} else {
-			cl->role = peer_role(c, fd, &cr, cl->why, sizeof(cl->why));
+			cl->role = role;
+			memcpy(cl->why, why, sizeof(why));
 			cl->deadline_ms = now_ms() + cfg->control_timeout_s * MS_PER_S;
 			c->active++;
 		}
