@@ -1287,6 +1287,13 @@ static const struct cfg_name rule_name = { "rule name", NAME_CHARS, NULL, "A-Z a
 static const struct cfg_name group_name = {
 	"group name", NAME_CHARS, NAME_FIRST, "A-Z a-z 0-9 _ . -", ", not starting with -",
 };
+static const struct cfg_name event_action = {
+	"event action",
+	"abcdefghijklmnopqrstuvwxyz0123456789-",
+	"abcdefghijklmnopqrstuvwxyz",
+	"a-z 0-9 -",
+	", starting with a-z",
+};
 static const struct cfg_name user_name = {
 	"user name", USER_CHARS, USER_FIRST, "a-z 0-9 _ -", ", starting with a-z or _",
 };
@@ -1327,6 +1334,31 @@ static const struct row paths_rows[] = {
 	SCALAR("event_log", conv_abs_path, S_STR, CFG, paths.event_log, DEF_S(BWE_CFG_EVENT_LOG)),
 };
 static const struct table paths_table = TABLE(paths_rows);
+
+#define EVLIMIT struct bwe_cfg_evlimit
+static const struct row evlimit_type_rows[] = {
+	SCALAR("action", conv_name, S_STR, EVLIMIT, action, .arg = &event_action,
+	       LIM(1, BWE_CFG_EV_ACTION_MAX), .flags = F_REQ | F_UNIQUE, .noun = "event action"),
+	SCALAR("rate", conv_uint, S_U32, EVLIMIT, rate, LIM(1, BWE_CFG_EV_RATE_MAX),
+	       .flags = F_REQ),
+	SCALAR("burst", conv_uint, S_U32, EVLIMIT, burst, LIM(1, BWE_CFG_EV_BURST_MAX),
+	       DEF_U(BWE_CFG_EV_BURST)),
+};
+static const struct table evlimit_type_table =
+	TABLE(evlimit_type_rows, .size = sizeof(struct bwe_cfg_evlimit));
+#undef EVLIMIT
+
+static const struct row evlimit_rows[] = {
+	SCALAR("rate", conv_uint, S_U32, CFG, event_limits.rate, LIM(1, BWE_CFG_EV_RATE_MAX),
+	       DEF_U(BWE_CFG_EV_RATE)),
+	SCALAR("burst", conv_uint, S_U32, CFG, event_limits.burst, LIM(1, BWE_CFG_EV_BURST_MAX),
+	       DEF_U(BWE_CFG_EV_BURST)),
+	SCALAR("summary", conv_duration, S_U64, CFG, event_limits.summary_s,
+	       LIM(1, BWE_CFG_EV_SUMMARY_MAX_S), DEF_U(BWE_CFG_EV_SUMMARY_S)),
+	MAPS("types", evlimit_type_table, CFG, event_limits.types, event_limits.n_types,
+	     .flags = F_NULL | F_HEAP, .max_n = BWE_CFG_EV_TYPES_MAX, .noun = "event type"),
+};
+static const struct table evlimit_table = TABLE(evlimit_rows);
 
 #define FEED struct bwe_cfg_feed
 static const struct row feed_rows[] = {
@@ -1480,6 +1512,13 @@ static const struct row top_rows[] = {
 	MAP("paths", paths_table, 0),
 	SCALAR("control_group", conv_name, S_STR, CFG, control_group, .arg = &group_name,
 	       .max = BWE_CFG_GROUP_NAME_MAX, .flags = F_NULL),
+	SCALAR("control_readonly_group", conv_name, S_STR, CFG, control_readonly_group,
+	       .arg = &group_name, .max = BWE_CFG_GROUP_NAME_MAX, .flags = F_NULL),
+	SCALAR("control_max_clients", conv_uint, S_U32, CFG, control_max_clients,
+	       LIM(1, BWE_CFG_CLIENTS_MAX), DEF_U(BWE_CFG_CLIENTS)),
+	SCALAR("control_timeout", conv_duration, S_U64, CFG, control_timeout_s,
+	       LIM(1, BWE_CFG_CTL_TIMEOUT_MAX_S), DEF_U(BWE_CFG_CTL_TIMEOUT_S)),
+	MAP("event_limits", evlimit_table, 0),
 	SCALAR("sandbox_user", conv_name, S_STR, CFG, sandbox_user, .arg = &user_name,
 	       LIM(1, BWE_CFG_USER_NAME_MAX), DEF_S(BWE_CFG_SANDBOX_USER)),
 	SCALAR("monitor_only", conv_bool, S_INT, CFG, monitor_only, DEF_U(0)),
@@ -1957,6 +1996,10 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 	free(cfg->paths.socket);
 	free(cfg->paths.event_log);
 	free(cfg->control_group);
+	free(cfg->control_readonly_group);
+	for (i = 0; i < cfg->event_limits.n_types; i++)
+		free(cfg->event_limits.types[i].action);
+	free(cfg->event_limits.types);
 	free(cfg->sandbox_user);
 	for (i = 0; i < cfg->n_feeds; i++) {
 		free(cfg->feeds[i].name);

@@ -62,6 +62,21 @@
 #define BWE_CFG_SANDBOX_USER	"nobody" /* default sandbox_user */
 #define BWE_CFG_USER_NAME_MAX	32	 /* bytes of a user name */
 
+/* the control socket: concurrent clients and the deadline of one request and its reply */
+#define BWE_CFG_CLIENTS		  32U	 /* default control_max_clients */
+#define BWE_CFG_CLIENTS_MAX	  1024U	 /* control_max_clients at most */
+#define BWE_CFG_CTL_TIMEOUT_S	  10ULL	 /* default control_timeout, seconds */
+#define BWE_CFG_CTL_TIMEOUT_MAX_S 300ULL /* control_timeout at most, seconds */
+/* event_limits: a token bucket per event type (action) */
+#define BWE_CFG_EV_RATE		  5U	   /* events per second, default */
+#define BWE_CFG_EV_BURST	  100U	   /* events, default */
+#define BWE_CFG_EV_RATE_MAX	  1000000U /* events per second */
+#define BWE_CFG_EV_BURST_MAX	  1000000U /* events */
+#define BWE_CFG_EV_SUMMARY_S	  60ULL	   /* seconds between summaries, default */
+#define BWE_CFG_EV_SUMMARY_MAX_S  BWE_SECS_PER_DAY
+#define BWE_CFG_EV_TYPES_MAX	  64 /* entries of event_limits.types */
+#define BWE_CFG_EV_ACTION_MAX	  48 /* bytes of an event action name */
+
 #define BWE_CFG_EVENT_DEDUP_S	  60ULL			  /* seconds */
 #define BWE_CFG_EVENT_DEDUP_MAX_S BWE_SECS_PER_DAY	  /* seconds */
 #define BWE_CFG_MAX_TTL_S	  (30 * BWE_SECS_PER_DAY) /* seconds; max BWE_DURATION_MAX_S */
@@ -167,6 +182,13 @@ struct bwe_cfg_feed {
 				 * trusts instead of the system's; NULL none */
 };
 
+/* One event type's own limit (event_limits.types[]). */
+struct bwe_cfg_evlimit {
+	char *action; /* event.action, [a-z0-9-]{1,48}, unique */
+	__u32 rate;   /* events per second, 1..BWE_CFG_EV_RATE_MAX */
+	__u32 burst;  /* events, 1..BWE_CFG_EV_BURST_MAX */
+};
+
 struct bwe_cfgfile {
 	char *path; /* the file as named to bwe_config_load() */
 	/* interfaces (required, >= 1, unique names) */
@@ -189,7 +211,23 @@ struct bwe_cfgfile {
 	struct {
 		char *pin_dir, *state_dir, *socket, *event_log;
 	} paths;
-	char *control_group; /* may use the socket besides root; NULL: none */
+	char *control_group; /* admin role on the socket besides root; NULL: none */
+	/* read-only role on the socket (status, list, top, ...); NULL: none */
+	char *control_readonly_group;
+	__u32 control_max_clients; /* concurrent socket clients; default 32 */
+	__u64 control_timeout_s;   /* one request and its reply, seconds; default 10 */
+	/*
+	 * event_limits: every event type (event.action) has a token bucket of
+	 * rate events per second and burst events; operators' state changes
+	 * are never limited. Suppressed events are counted and summarised
+	 * every summary_s seconds and when the type's suppression ends.
+	 */
+	struct {
+		__u32 rate, burst;
+		__u64 summary_s;
+		struct bwe_cfg_evlimit *types;
+		size_t n_types;
+	} event_limits;
 	/*
 	 * The unprivileged user that bwctld's feed worker (and later other
 	 * network-facing children) runs as: [a-z_][a-z0-9_-]*, at most

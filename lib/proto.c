@@ -2,6 +2,7 @@
 /* proto.c - see proto.h. */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "bwe_util.h"
 #include "proto.h"
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -38,34 +40,87 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int read_all(int fd, void *buf, size_t len, int timeout_ms)
+/* ---- the incremental frame decoder ---------------------------------------- */
+
+void bwe_proto_dec_init(struct bwe_proto_dec *d, size_t max)
 {
-	char *p = buf;
+	memset(d, 0, sizeof(*d));
+	d->max = max;
+}
 
-	while (len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		int r = poll(&pfd, 1, timeout_ms);
+void bwe_proto_dec_free(struct bwe_proto_dec *d)
+{
+	free(d->buf);
+	d->buf = NULL;
+}
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (!r)
-			return -ETIMEDOUT;
-		n = recv(fd, p, len, 0);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		if (!n)
-			return -ECONNRESET;
-		p += n;
-		len -= (size_t)n;
+size_t bwe_proto_dec_want(const struct bwe_proto_dec *d)
+{
+	if (d->got < BWE_PROTO_HDR_LEN)
+		return BWE_PROTO_HDR_LEN - d->got;
+	if (d->len > d->max)
+		return 0;
+	return BWE_PROTO_HDR_LEN + d->len - d->got;
+}
+
+int bwe_proto_dec_feed(struct bwe_proto_dec *d, const void *data, size_t len, size_t *used)
+{
+	const __u8 *p = data;
+	size_t take;
+
+	*used = 0;
+	if (d->got < BWE_PROTO_HDR_LEN) {
+		take = BWE_PROTO_HDR_LEN - d->got;
+		if (take > len)
+			take = len;
+		memcpy(d->hdr + d->got, p, take);
+		d->got += take;
+		*used += take;
+		p += take;
+		len -= take;
+		if (d->got < BWE_PROTO_HDR_LEN)
+			return 0;
+		d->len = ((size_t)d->hdr[0] << 24) | ((size_t)d->hdr[1] << 16) |
+			 ((size_t)d->hdr[2] << 8) | d->hdr[3];
+		if (d->len > d->max)
+			return -EMSGSIZE;
+		d->buf = malloc(d->len + 1);
+		if (!d->buf)
+			return -ENOMEM;
+		d->buf[d->len] = '\0';
 	}
-	return 0;
+	if (d->len > d->max)
+		return -EMSGSIZE;
+	if (!d->buf)
+		return -ENOMEM;
+	take = bwe_proto_dec_want(d);
+	if (take > len)
+		take = len;
+	memcpy(d->buf + (d->got - BWE_PROTO_HDR_LEN), p, take);
+	d->got += take;
+	*used += take;
+	return bwe_proto_dec_want(d) ? 0 : 1;
+}
+
+/* One JSON object filling exactly len bytes without a NUL, or NULL. */
+static struct json_object *parse_object(const char *buf, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+
+	if (len > INT32_MAX || memchr(buf, '\0', len))
+		return NULL;
+	tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
+	    tok->char_offset != (int)len || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
 }
 
 int bwe_proto_send(int fd, struct json_object *msg)
@@ -84,50 +139,43 @@ int bwe_proto_send(int fd, struct json_object *msg)
 
 int bwe_proto_recv(int fd, size_t max, int timeout_ms, struct json_object **out)
 {
-	struct json_tokener *tok;
-	struct json_object *obj;
-	__u32 hdr;
-	size_t len;
-	char *buf;
-	int err;
+	struct bwe_proto_dec d;
+	char chunk[16384];
+	int r = 0;
 
 	*out = NULL;
-	err = read_all(fd, &hdr, sizeof(hdr), timeout_ms);
-	if (err)
-		return err;
-	len = ntohl(hdr);
-	if (len > max)
-		return -EMSGSIZE;
-	buf = malloc(len + 1);
-	if (!buf)
-		return -ENOMEM;
-	err = read_all(fd, buf, len, timeout_ms);
-	if (err) {
-		free(buf);
-		return err;
+	bwe_proto_dec_init(&d, max);
+	while (!r) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		size_t want = bwe_proto_dec_want(&d), used;
+		ssize_t n;
+		int pr = poll(&pfd, 1, timeout_ms);
+
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0) {
+			r = pr ? -errno : -ETIMEDOUT;
+			break;
+		}
+		n = recv(fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk), 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (!n) {
+			r = -ECONNRESET;
+			break;
+		}
+		r = bwe_proto_dec_feed(&d, chunk, (size_t)n, &used);
 	}
-	buf[len] = '\0';
-	if (strlen(buf) != len) { /* a NUL inside the message */
-		free(buf);
-		return -EBADMSG;
+	if (r == 1) {
+		*out = parse_object(d.buf, d.len);
+		r = *out ? 0 : -EBADMSG;
 	}
-	tok = json_tokener_new();
-	if (!tok) {
-		free(buf);
-		return -ENOMEM;
-	}
-	obj = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    tok->char_offset != (int)len || !json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	free(buf);
-	if (!obj)
-		return -EBADMSG;
-	*out = obj;
-	return 0;
+	bwe_proto_dec_free(&d);
+	return r;
 }
 
 int bwe_proto_connect(const char *path)
@@ -180,4 +228,398 @@ struct json_object *bwe_proto_err(int status, const char *fmt, ...)
 	json_object_object_add(o, "status", json_object_new_int(status));
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	return o;
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	enum bwe_role role;
+	const char *key; /* change commands: the list of prefixes */
+	bool add;	 /* change commands: ttl, rate, burst, force */
+} cmds[BWE_CMDS] = {
+	[BWE_CMD_STATUS] = { "status", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_STATS] = { "stats", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_LIST] = { "list", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_TOP] = { "top", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_LOOKUP] = { "lookup", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_REPORT] = { "report", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_FEEDS] = { "feeds", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_QUARANTINE] = { "quarantine", BWE_ROLE_ADMIN, "hosts", true },
+	[BWE_CMD_RELEASE] = { "release", BWE_ROLE_ADMIN, "hosts", false },
+	[BWE_CMD_THROTTLE] = { "throttle", BWE_ROLE_ADMIN, "hosts", true },
+	[BWE_CMD_UNTHROTTLE] = { "unthrottle", BWE_ROLE_ADMIN, "hosts", false },
+	[BWE_CMD_BLOCK] = { "block", BWE_ROLE_ADMIN, "cidrs", true },
+	[BWE_CMD_UNBLOCK] = { "unblock", BWE_ROLE_ADMIN, "cidrs", false },
+	[BWE_CMD_EXEMPT] = { "exempt", BWE_ROLE_ADMIN, "cidrs", true },
+	[BWE_CMD_UNEXEMPT] = { "unexempt", BWE_ROLE_ADMIN, "cidrs", false },
+	[BWE_CMD_ALLOW] = { "allow", BWE_ROLE_ADMIN, "cidrs", true },
+	[BWE_CMD_UNALLOW] = { "unallow", BWE_ROLE_ADMIN, "cidrs", false },
+	[BWE_CMD_ATTACH] = { "attach", BWE_ROLE_ADMIN, NULL, false },
+	[BWE_CMD_DETACH] = { "detach", BWE_ROLE_ADMIN, NULL, false },
+	[BWE_CMD_FEEDS_REFRESH] = { "feeds_refresh", BWE_ROLE_ADMIN, NULL, false },
+};
+
+static const char *const list_kinds[] = {
+	[BWE_LIST_QUARANTINE] = "quarantine", [BWE_LIST_THROTTLE] = "throttle",
+	[BWE_LIST_BLOCKS] = "blocks",	      [BWE_LIST_EXEMPT] = "exempt",
+	[BWE_LIST_ALLOW] = "allow",
+};
+static const char *const top_sorts[] = {
+	[BWE_TOP_TX] = "tx",
+	[BWE_TOP_RX] = "rx",
+	[BWE_TOP_DROPS] = "drops",
+	[BWE_TOP_RATE] = "rate",
+};
+
+const char *bwe_cmd_name(enum bwe_cmd cmd)
+{
+	return (unsigned int)cmd < BWE_CMDS ? cmds[cmd].name : "?";
+}
+
+enum bwe_role bwe_cmd_role(enum bwe_cmd cmd)
+{
+	return (unsigned int)cmd < BWE_CMDS ? cmds[cmd].role : BWE_ROLE_ADMIN;
+}
+
+const char *bwe_top_sort_name(enum bwe_top_sort sort)
+{
+	return (unsigned int)sort < ARRAY_SIZE(top_sorts) ? top_sorts[sort] : "tx";
+}
+
+const char *bwe_role_name(enum bwe_role role)
+{
+	switch (role) {
+	case BWE_ROLE_READ:
+		return "read-only";
+	case BWE_ROLE_ADMIN:
+		return "admin";
+	default:
+		return "none";
+	}
+}
+
+static int req_err(char *err, size_t len, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int req_err(char *err, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return e;
+}
+
+/* The string value of key, or NULL when absent, null or of another type. */
+static const char *get_str(const struct bwe_request *r, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(r->obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int bwe_request_parse(const char *buf, size_t len, struct bwe_request *r, char *err, size_t errlen)
+{
+	struct json_object *v;
+	char shown[80];
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->obj = parse_object(buf, len);
+	if (!r->obj)
+		return req_err(err, errlen, -EBADMSG, "request is not a JSON object");
+	r->argv = get_str(r, "argv");
+	if (!json_object_object_get_ex(r->obj, "cmd", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		bwe_request_free(r);
+		return req_err(err, errlen, -EINVAL, "request has no \"cmd\"");
+	}
+	for (i = 0; i < BWE_CMDS; i++)
+		if (!strcmp(json_object_get_string(v), cmds[i].name))
+			break;
+	if (i == BWE_CMDS) {
+		bwe_escape_ctl(json_object_get_string(v), shown, sizeof(shown));
+		bwe_request_free(r);
+		return req_err(err, errlen, -EINVAL, "unknown command \"%s\"", shown);
+	}
+	r->cmd = (enum bwe_cmd)i;
+	return 0;
+}
+
+void bwe_request_free(struct bwe_request *r)
+{
+	if (!r)
+		return;
+	json_object_put(r->obj);
+	free(r->pfx);
+	memset(r, 0, sizeof(*r));
+}
+
+/* An optional string argument; present but not a string (nor null) is an error. */
+static int arg_str(struct bwe_request *r, const char *key, const char **out, char *err, size_t len)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(r->obj, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return req_err(err, len, -EINVAL, "%s: %s must be a string", cmds[r->cmd].name,
+			       key);
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+static int arg_u64(struct bwe_request *r, const char *key, __u64 *out, __u64 max, bool *given,
+		   char *err, size_t len)
+{
+	struct json_object *v;
+	__s64 x;
+
+	*out = 0;
+	if (given)
+		*given = false;
+	if (!json_object_object_get_ex(r->obj, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return req_err(err, len, -EINVAL, "%s: %s must be an integer", cmds[r->cmd].name,
+			       key);
+	errno = 0;
+	x = json_object_get_int64(v);
+	/* json-c clamps what does not fit an int64 and says so in errno */
+	if (x < 0 || errno || (__u64)x > max)
+		return req_err(err, len, -EINVAL, "%s: %s %lld is out of range (0..%llu)",
+			       cmds[r->cmd].name, key, (long long)x, (unsigned long long)max);
+	*out = (__u64)x;
+	if (given)
+		*given = true;
+	return 0;
+}
+
+/* Absent or null: false. Otherwise exactly true or false. */
+static int arg_bool(struct bwe_request *r, const char *key, bool *out, char *err, size_t len)
+{
+	struct json_object *v;
+
+	*out = false;
+	if (!json_object_object_get_ex(r->obj, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return req_err(err, len, -EINVAL, "%s: %s must be true or false", cmds[r->cmd].name,
+			       key);
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* One of names (n of them), required. */
+static int arg_enum(struct bwe_request *r, const char *key, const char *const *names, size_t n,
+		    const char *def, size_t *out, char *err, size_t len)
+{
+	const char *s;
+	size_t i;
+	int e = arg_str(r, key, &s, err, len);
+
+	if (e)
+		return e;
+	if (!s)
+		s = def;
+	for (i = 0; s && i < n; i++)
+		if (!strcmp(s, names[i]))
+			break;
+	if (!s || i == n) {
+		char all[128] = "";
+
+		for (i = 0; i < n; i++)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+				 i ? (i + 1 == n ? " or " : ", ") : "", names[i]);
+		return req_err(err, len, -EINVAL, "%s: %s must be %s", cmds[r->cmd].name, key, all);
+	}
+	*out = i;
+	return 0;
+}
+
+static int arg_addr(struct bwe_request *r, const char *key, char *err, size_t len)
+{
+	const char *s;
+	char shown[80];
+	int e = arg_str(r, key, &s, err, len);
+
+	if (e)
+		return e;
+	if (s && !bwe_addr_parse(s, &r->addr))
+		return 0;
+	bwe_escape_ctl(s ? s : "", shown, sizeof(shown));
+	return req_err(err, len, -EINVAL, "%s: \"%s\" is not an IPv4/IPv6 address",
+		       cmds[r->cmd].name, shown);
+}
+
+/* The "hosts" or "cidrs" list, all or nothing. */
+static int arg_prefixes(struct bwe_request *r, const char *key, char *err, size_t len)
+{
+	const char *name = cmds[r->cmd].name;
+	struct json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(r->obj, key, &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return req_err(err, len, -EINVAL, "%s: \"%s\" must be a list of addresses", name,
+			       key);
+	n = json_object_array_length(arr);
+	if (!n)
+		return req_err(err, len, -EINVAL, "%s: no %s given", name, key);
+	if (n > BWE_PROTO_ITEMS_MAX)
+		return req_err(err, len, -EINVAL, "%s: %zu %s given; at most %d in one request",
+			       name, n, key, BWE_PROTO_ITEMS_MAX);
+	r->pfx = calloc(n, sizeof(*r->pfx));
+	if (!r->pfx)
+		return req_err(err, len, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									 : NULL;
+		struct bwe_prefix p;
+		char shown[80];
+
+		if (s && !bwe_prefix_parse(s, &r->pfx[i], 0))
+			continue;
+		bwe_escape_ctl(s ? s : "(not a string)", shown, sizeof(shown));
+		free(r->pfx);
+		r->pfx = NULL;
+		if (s && !bwe_prefix_parse(s, &p, BWE_PFX_ZERO))
+			return req_err(err, len, -EINVAL,
+				       "%s: refusing %s: a /0 covers every address", name, shown);
+		if (s && !bwe_prefix_parse(s, &p, BWE_PFX_HOSTBITS))
+			return req_err(err, len, -EINVAL,
+				       "%s: \"%s\" has host bits set under its mask", name, shown);
+		return req_err(err, len, -EINVAL, "%s: \"%s\" is not an IPv4/IPv6 address or CIDR",
+			       name, shown);
+	}
+	r->n = n;
+	return 0;
+}
+
+/* An interface name as the kernel takes it (dev_valid_name): 1..15 bytes, no '/', ':', blank. */
+static int arg_ifname(struct bwe_request *r, char *err, size_t len)
+{
+	const char *s = r->iface;
+	char shown[80];
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '/' || s[i] == ':')
+			break;
+	if (i && !s[i] && i < BWE_PROTO_IFNAME_MAX && strcmp(s, ".") && strcmp(s, ".."))
+		return 0;
+	bwe_escape_ctl(s, shown, sizeof(shown));
+	return req_err(err, len, -EINVAL, "%s: \"%s\" is not an interface name", cmds[r->cmd].name,
+		       shown);
+}
+
+static int request_args(struct bwe_request *r, char *err, size_t len);
+
+int bwe_request_args(struct bwe_request *r, char *err, size_t len)
+{
+	int e = request_args(r, err, len);
+
+	if (e) { /* nothing half-typed stays */
+		free(r->pfx);
+		r->pfx = NULL;
+		r->n = 0;
+	}
+	return e;
+}
+
+static int request_args(struct bwe_request *r, char *err, size_t len)
+{
+	size_t k = 0;
+	__u64 n;
+	bool given;
+	int e = 0;
+
+	if ((unsigned int)r->cmd >= BWE_CMDS || !r->obj)
+		return req_err(err, len, -EINVAL, "no request");
+	if (cmds[r->cmd].key) {
+		if ((e = arg_prefixes(r, cmds[r->cmd].key, err, len)) ||
+		    (e = arg_str(r, "reason", &r->reason, err, len)))
+			return e;
+		if (!cmds[r->cmd].add)
+			return 0;
+		if ((e = arg_bool(r, "force", &r->force, err, len)) ||
+		    (e = arg_u64(r, "ttl", &r->ttl_s, INT64_MAX, NULL, err, len)) ||
+		    (e = arg_u64(r, "rate", &r->rate, INT64_MAX, NULL, err, len)) ||
+		    (e = arg_u64(r, "burst", &r->burst, INT64_MAX, NULL, err, len)))
+			return e;
+		return 0;
+	}
+	switch (r->cmd) {
+	case BWE_CMD_LIST:
+		/* "block" is what older clients sent */
+		if (!strcmp(get_str(r, "kind") ?: "", "block")) {
+			r->kind = BWE_LIST_BLOCKS;
+			return 0;
+		}
+		e = arg_enum(r, "kind", list_kinds, ARRAY_SIZE(list_kinds), NULL, &k, err, len);
+		r->kind = (enum bwe_list_kind)k;
+		return e;
+	case BWE_CMD_TOP:
+		if ((e = arg_u64(r, "n", &n, BWE_PROTO_TOP_MAX, &given, err, len)))
+			return e;
+		r->top_n = given ? (__u32)n : BWE_PROTO_TOP_N;
+		e = arg_enum(r, "sort", top_sorts, ARRAY_SIZE(top_sorts), "tx", &k, err, len);
+		r->sort = (enum bwe_top_sort)k;
+		return e;
+	case BWE_CMD_LOOKUP:
+		return arg_addr(r, "address", err, len);
+	case BWE_CMD_REPORT:
+		return arg_addr(r, "host", err, len);
+	case BWE_CMD_ATTACH:
+	case BWE_CMD_DETACH:
+		if ((e = arg_str(r, "iface", &r->iface, err, len)) ||
+		    (e = arg_str(r, "mode", &r->mode, err, len)))
+			return e;
+		return arg_ifname(r, err, len);
+	case BWE_CMD_FEEDS_REFRESH:
+		return arg_str(r, "name", &r->feed, err, len);
+	default:
+		return 0;
+	}
+}
+
+void bwe_escape_ctl(const char *s, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (!outlen)
+		return;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[5];
+		size_t n;
+
+		if (c < 0x20 || c == 0x7f)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+		else if (c == '\\')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\\\");
+		else
+			esc[0] = (char)c, n = 1;
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	/* never end inside a UTF-8 sequence */
+	if (*s)
+		while (o && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+			o--;
+	if (*s && o && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
+		o--;
+	out[o] = '\0';
 }

@@ -14,7 +14,12 @@
  *        |  { "ok": false, "status": 1|2, "error": "<what was wrong>" }
  * status 2 = bad request or bad input (nothing was changed), 1 = failed.
  * The actor of a request is the peer's credentials (SO_PEERCRED uid/pid)
- * plus "argv"; the daemon never trusts a client-supplied identity.
+ * plus "argv" (logged with control characters escaped); the daemon never
+ * trusts a client-supplied identity. Its role comes from the credentials
+ * too (bwe_cmd_role): read-only commands are status, stats, list, top,
+ * lookup, report and feeds; every other command needs the admin role. A
+ * peer's request and its reply must be done within the daemon's
+ * control_timeout, or the connection is closed.
  *
  * Commands and their arguments (all optional unless marked *):
  *   status                                   -> object (see bwctl(8))
@@ -37,7 +42,7 @@
  * Types: hosts/cidrs are address or CIDR strings already resolved by the
  * client (MAC and hostname resolution happen in bwctl); ttl, in seconds, is
  * an integer (0 or absent: no expiry); rate and burst are integers in bytes
- * per second and bytes; force is a boolean.
+ * per second and bytes; force is true or false (nothing else).
  * An entry: {"host" or "cidr", "reason", "actor", "since", "expires",
  * "rate", "burst"} with times as RFC 3339 UTC strings, "expires" null when
  * the entry does not expire.
@@ -45,21 +50,142 @@
 #ifndef BWE_PROTO_H
 #define BWE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include <json-c/json.h>
+
+#include "addr.h"
 
 #define BWE_PROTO_REQ_MAX    (64 * 1024)	/* bytes of one request */
 #define BWE_PROTO_REPLY_MAX  (64 * 1024 * 1024) /* bytes of one reply */
 #define BWE_PROTO_HDR_LEN    4			/* big-endian length prefix */
 #define BWE_PROTO_TIMEOUT_MS 10000		/* a client gives up after this */
 #define BWE_SOCKET_DEFAULT   "/run/bwenforce/bwctld.sock"
+#define BWE_PROTO_ITEMS_MAX  4096   /* hosts or CIDRs in one request */
+#define BWE_PROTO_TOP_N	     20	    /* rows of top when "n" is absent */
+#define BWE_PROTO_TOP_MAX    100000 /* rows of top at most */
+#define BWE_PROTO_IFNAME_MAX 16	    /* IFNAMSIZ: an interface name and its NUL */
 
 enum bwe_proto_status {
 	BWE_ST_OK = 0,
 	BWE_ST_FAILED = 1,
 	BWE_ST_BADINPUT = 2,
 };
+
+/*
+ * The incremental frame decoder: bytes in any pieces (one at a time, or a
+ * whole buffer), a frame out. It never takes a byte past the end of the
+ * frame, so what follows stays in the socket. The daemon feeds it from a
+ * non-blocking socket; bwe_proto_recv() and the fuzz target use it too.
+ */
+struct bwe_proto_dec {
+	size_t max;		     /* largest payload accepted, bytes */
+	size_t got;		     /* bytes taken so far, header included */
+	size_t len;		     /* payload length, once the header is complete */
+	__u8 hdr[BWE_PROTO_HDR_LEN]; /* the length prefix, big-endian */
+	char *buf;		     /* the payload and a NUL, once known */
+};
+
+void bwe_proto_dec_init(struct bwe_proto_dec *d, size_t max);
+void bwe_proto_dec_free(struct bwe_proto_dec *d); /* then init again to reuse */
+/* Bytes still missing from the frame (the header's, then the payload's). */
+size_t bwe_proto_dec_want(const struct bwe_proto_dec *d);
+/*
+ * Take at most len bytes of data; *used says how many were taken. Returns
+ * 1 when the frame is complete (its payload in d->buf, NUL-terminated,
+ * d->len bytes), 0 when more bytes are needed, -EMSGSIZE as soon as the
+ * header announces more than max bytes (before any payload is read), or
+ * -ENOMEM. After 1 or an error, further calls return the same.
+ */
+int bwe_proto_dec_feed(struct bwe_proto_dec *d, const void *data, size_t len, size_t *used);
+
+/*
+ * Requests, parsed and checked without the daemon (the daemon calls these
+ * and only dispatches; the fuzz target drives them). A command needs a
+ * role: read-only commands change nothing.
+ */
+enum bwe_role { BWE_ROLE_NONE = 0, BWE_ROLE_READ, BWE_ROLE_ADMIN };
+
+enum bwe_cmd {
+	BWE_CMD_STATUS,
+	BWE_CMD_STATS,
+	BWE_CMD_LIST,
+	BWE_CMD_TOP,
+	BWE_CMD_LOOKUP,
+	BWE_CMD_REPORT,
+	BWE_CMD_FEEDS,
+	/* commands that change state: admin only */
+	BWE_CMD_QUARANTINE,
+	BWE_CMD_RELEASE,
+	BWE_CMD_THROTTLE,
+	BWE_CMD_UNTHROTTLE,
+	BWE_CMD_BLOCK,
+	BWE_CMD_UNBLOCK,
+	BWE_CMD_EXEMPT,
+	BWE_CMD_UNEXEMPT,
+	BWE_CMD_ALLOW,
+	BWE_CMD_UNALLOW,
+	BWE_CMD_ATTACH,
+	BWE_CMD_DETACH,
+	BWE_CMD_FEEDS_REFRESH,
+	BWE_CMDS
+};
+
+/* "list" kinds, in the order of the names "quarantine" "throttle" "blocks" "exempt" "allow". */
+enum bwe_list_kind {
+	BWE_LIST_QUARANTINE,
+	BWE_LIST_THROTTLE,
+	BWE_LIST_BLOCKS,
+	BWE_LIST_EXEMPT,
+	BWE_LIST_ALLOW,
+};
+enum bwe_top_sort { BWE_TOP_TX, BWE_TOP_RX, BWE_TOP_DROPS, BWE_TOP_RATE };
+
+struct bwe_request {
+	enum bwe_cmd cmd;
+	struct json_object *obj; /* the request as sent; owned; strings below live in it */
+	const char *argv;	 /* the client's command line as it says (not trusted), or NULL */
+	/* after bwe_request_args(), what the command takes: */
+	struct bwe_prefix *pfx; /* change commands: "hosts" or "cidrs", owned */
+	size_t n;
+	const char *reason;	  /* NULL when absent */
+	__u64 ttl_s, rate, burst; /* seconds, bytes/s, bytes; 0 when absent */
+	bool force;		  /* true or false, nothing else */
+	enum bwe_list_kind kind;  /* list */
+	__u32 top_n;		  /* top, 0..BWE_PROTO_TOP_MAX */
+	enum bwe_top_sort sort;	  /* top */
+	struct bwe_addr addr;	  /* lookup "address", report "host" */
+	const char *iface, *mode; /* attach (iface required by the daemon), detach */
+	const char *feed;	  /* feeds_refresh "name": NULL = every feed */
+};
+
+const char *bwe_cmd_name(enum bwe_cmd cmd);
+enum bwe_role bwe_cmd_role(enum bwe_cmd cmd);
+const char *bwe_role_name(enum bwe_role role);	       /* "none", "read-only", "admin" */
+const char *bwe_top_sort_name(enum bwe_top_sort sort); /* "tx", "rx", "drops", "rate" */
+/*
+ * A request's payload (len bytes, no NUL inside) to a JSON object with a
+ * known "cmd". Returns 0 with *r filled (free with bwe_request_free), or
+ * -EBADMSG (not one JSON object) or -EINVAL (no or unknown "cmd"), with a
+ * message in err. Arguments are not looked at yet: a refusal for the role
+ * comes before any complaint about them.
+ */
+int bwe_request_parse(const char *buf, size_t len, struct bwe_request *r, char *err, size_t errlen);
+/*
+ * The arguments of r->cmd, typed and checked. Returns 0, or -EINVAL (err
+ * says what; no prefixes are left in r) or -ENOMEM.
+ */
+int bwe_request_args(struct bwe_request *r, char *err, size_t errlen);
+void bwe_request_free(struct bwe_request *r); /* NULL-safe; leaves *r zeroed */
+
+/*
+ * Copy s into out (outlen > 0) with every control character (below 0x20,
+ * and 0x7f) and backslash escaped as \xNN and \\, cut at a character
+ * boundary when out is too small. For anything a client sends that lands
+ * in a log line.
+ */
+void bwe_escape_ctl(const char *s, char *out, size_t outlen);
 
 /* Send one JSON object as a message. Returns 0 or -errno. */
 int bwe_proto_send(int fd, struct json_object *msg);

@@ -222,6 +222,10 @@ quarantine 0.0.0.0/0
 block 0.0.0.0/0
 block ::/0
 block 10.0.0.0/4
+allow 0.0.0.0/1 128.0.0.0/1
+allow ::/1
+exempt 0.0.0.0/1
+exempt 2000::/3
 quarantine 198.18.0.12 --ttl 99999d
 quarantine 198.18.0.12 --ttl -5s
 quarantine 198.18.0.12 --reason "$(head -c 2000 /dev/zero | tr '\0' x)"
@@ -292,6 +296,232 @@ t_test_unprivileged() {
 }
 t_run "a socket peer without rights is refused and logged" t_test_unprivileged
 
+# ---- the control socket under hostile clients (issue #11: 13, 14) -----------
+# A raw client of the protocol, for what bwctl would never send.
+cat >"$SOCKDIR/ctlclient.py" <<'EOP'
+import json, socket, struct, sys, time
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    return s
+def frame(obj):
+    b = json.dumps(obj).encode()
+    return struct.pack(">I", len(b)) + b
+def recv_reply(s):
+    h = b""
+    while len(h) < 4:
+        c = s.recv(4 - len(h))
+        if not c: return None
+        h += c
+    n = struct.unpack(">I", h)[0]
+    buf = bytearray()
+    while len(buf) < n:
+        c = s.recv(min(1 << 20, n - len(buf)))
+        if not c: return None
+        buf += c
+    return json.loads(buf), n
+def call(obj):
+    s = conn(); s.sendall(frame(obj)); r = recv_reply(s); s.close(); return r
+cmd = sys.argv[2]
+if cmd == "call":            # call JSON: print the reply
+    r = call(json.loads(sys.argv[3]))
+    print(json.dumps(r[0]))
+elif cmd == "fill":          # fill N: N blocks of v6 hosts with long reasons
+    n, reason = int(sys.argv[3]), "r" * 200
+    for start in range(0, n, 2000):
+        cidrs = ["2001:db8:ffff::%x:%x" % (i >> 16, i & 0xffff) for i in range(start, min(n, start + 2000))]
+        r = call({"cmd": "block", "cidrs": cidrs, "reason": reason})[0]
+        assert r["ok"], r
+    r, size = call({"cmd": "list", "kind": "blocks"})
+    print(size)
+elif cmd == "stall":         # stall SECONDS CUT: the two bad clients, then how they ended
+    secs = float(sys.argv[3])
+    a = conn(); a.sendall(frame({"cmd": "list", "kind": "blocks"}))  # never reads
+    b = conn(); req = frame({"cmd": "status"}); b.setblocking(False)
+    worst, n, t0, sent = 0.0, 0, time.time(), 0
+    while time.time() - t0 < secs:
+        if sent < len(req) - 1 and time.time() - t0 >= sent:   # one byte a second
+            b.send(req[sent:sent + 1]); sent += 1
+        t = time.time()
+        r = call({"cmd": "status"})
+        worst = max(worst, time.time() - t); n += 1
+        assert r and r[0]["ok"], r
+        time.sleep(0.2)
+    print("worst_ms=%d calls=%d" % (worst * 1000, n))
+    # both are cut off by the deadline (argv[4] s after they came): A's reply
+    # ends early, B hears nothing
+    time.sleep(max(0, t0 + float(sys.argv[4]) - time.time()))
+    a.settimeout(15); b.setblocking(True); b.settimeout(15)
+    got = 0
+    try:
+        while True:
+            c = a.recv(1 << 20)
+            if not c: break
+            got += len(c)
+    except OSError:
+        pass
+    print("a_got=%d" % got)
+    try:
+        print("b_got=%d" % len(b.recv(100)))
+    except OSError as e:
+        print("b_err=%s" % e)
+elif cmd == "crowd":         # crowd N [HOLD]: N idle clients, one more with a request; hold HOLD s
+    idle = [conn() for _ in range(int(sys.argv[3]))]
+    time.sleep(0.3)
+    s = conn()
+    try:
+        s.sendall(frame({"cmd": "status"}))
+        r = recv_reply(s)
+        print(json.dumps(r[0]) if r else "closed", flush=True)
+    except OSError as e:
+        print("error %s" % e, flush=True)
+    time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    for c in idle: c.close()
+EOP
+ctlpy() { gw python3 "$SOCKDIR/ctlclient.py" "$SOCK" "$@"; }
+
+t_test_stalled_clients() {
+	write_config "control_timeout: 6s"
+	hup_daemon
+	local size; size=$(ctlpy fill 4000)
+	[ -n "$size" ] && [ "$size" -ge $((1024 * 1024)) ] || t_fail "list reply is only '$size' bytes"
+	assert_ok bwctl quarantine "$BWE_LAN2_V4" --ttl 2s
+	local out t0=$SECONDS
+	ctlpy stall 4 8 >"$DIR/stall.out" 2>&1 &
+	local spid=$!
+	# the TTL runs out on time while both clients hang on
+	local i gone=0
+	for i in $(seq 1 16); do
+		sleep 0.25
+		[ "$(bwctl --json list quarantine | jq length)" = 0 ] && { gone=1; break; }
+	done
+	[ $gone = 1 ] || t_fail "TTL of 2 s did not expire within 4 s while clients stalled"
+	[ $((SECONDS - t0)) -le 5 ] || t_fail "expiry took $((SECONDS - t0)) s"
+	wait $spid
+	out=$(cat "$DIR/stall.out")
+	local worst; worst=$(sed -n 's/^worst_ms=\([0-9]*\).*/\1/p' <<<"$out")
+	[ -n "$worst" ] && [ "$worst" -lt 100 ] || t_fail "status answered in ${worst:-?} ms (want < 100): $out"
+	local got; got=$(sed -n 's/^a_got=//p' <<<"$out")
+	[ -n "$got" ] && [ "$got" -lt "$size" ] || t_fail "the non-reading client was not cut off: $out"
+	grep -q '^b_got=0\|^b_err' <<<"$out" || t_fail "the slow client was answered: $out"
+	grep -q "reply not taken within 6 s" "$DIR/bwctld.log" || t_fail "no log of the reader cut off"
+	grep -q "no complete request within 6 s" "$DIR/bwctld.log" || t_fail "no log of the slow sender cut off"
+	echo "status worst $worst ms; list reply $size bytes; reader took $got bytes before the cut" >&2
+	assert_ok bwctl status
+	# the 4000 blocks go again
+	gw python3 - "$SOCK" <<'EOP' || t_fail "unblock of the fill failed"
+import json, socket, struct, sys
+for start in range(0, 4000, 2000):
+    cidrs = ["2001:db8:ffff::%x:%x" % (i >> 16, i & 0xffff) for i in range(start, start + 2000)]
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    b = json.dumps({"cmd": "unblock", "cidrs": cidrs}).encode()
+    s.sendall(struct.pack(">I", len(b)) + b)
+    n = struct.unpack(">I", s.recv(4))[0]; buf = b""
+    while len(buf) < n: buf += s.recv(n - len(buf))
+    assert json.loads(buf)["ok"]
+EOP
+	assert_eq "$(bwctl --json list blocks | jq length)" 0 "blocks left"
+	write_config
+	hup_daemon
+}
+t_run "a client sending 1 byte/s and one never reading 1 MB stall nothing: status < 100 ms, TTL on time" t_test_stalled_clients
+
+t_test_client_cap() {
+	write_config "control_max_clients: 4"
+	hup_daemon
+	# the crowd is uid 65534 (no role): the cap holds for everyone but admins
+	chmod 0666 "$SOCK"
+	gw setpriv --reuid=65534 --regid=65534 --clear-groups \
+		/usr/bin/python3 "$SOCKDIR/ctlclient.py" "$SOCK" crowd 4 3 >"$DIR/crowd.out" 2>&1 &
+	local cpid=$! out i
+	for i in $(seq 1 30); do [ -s "$DIR/crowd.out" ] && break; sleep 0.1; done
+	# root (admin) is served while the crowd holds every slot
+	bwctl status >/dev/null 2>&1 || t_fail "root was not served over the cap"
+	wait $cpid
+	chmod 0600 "$SOCK"
+	out=$(cat "$DIR/crowd.out")
+	grep -q '"ok": false' <<<"$out" && grep -q "busy: 4 control clients already connected" <<<"$out" || \
+		t_fail "the client over the cap got: $out"
+	grep -q "client(s) refused: 4 already connected" "$DIR/bwctld.log" || t_fail "refusal not logged"
+	out=$(ctlpy crowd 3)
+	grep -q '"ok": true' <<<"$out" || t_fail "a client under the cap got: $out"
+	assert_ok bwctl status
+	write_config
+	hup_daemon
+}
+t_run "over control_max_clients a client gets a clear error, logged; root is still served" t_test_client_cap
+
+t_test_hostile_arguments() {
+	local out before; before=$(snapshot)
+	# force must be a boolean: "yes" would have forced a quarantine of the gateway
+	out=$(ctlpy call "{\"cmd\":\"quarantine\",\"hosts\":[\"$BWE_GW_LAN_V4\"],\"force\":\"yes\"}")
+	grep -q "force must be true or false" <<<"$out" || t_fail "force \"yes\": $out"
+	out=$(ctlpy call "{\"cmd\":\"quarantine\",\"hosts\":[\"$BWE_GW_LAN_V4\"],\"force\":1}")
+	grep -q "force must be true or false" <<<"$out" || t_fail "force 1: $out"
+	assert_eq "$(snapshot)" "$before" "state after bad force"
+	# what the client says it ran is logged with control characters escaped
+	out=$(ctlpy call "{\"cmd\":\"quarantine\",\"hosts\":[\"$BWE_LAN2_V4\"],\"argv\":\"bwctl \\u001b[2J\\nFAKE request status from uid=0\"}")
+	grep -q '"ok": true' <<<"$out" || t_fail "quarantine with odd argv: $out"
+	grep '"action":"quarantine"' "$LOG" | grep -F "$BWE_LAN2_V4" | grep -qF 'bwctl \\x1b[2J\\x0aFAKE' || \
+		t_fail "argv not escaped in the event: $(grep -F "$BWE_LAN2_V4" "$LOG" | tail -1)"
+	grep -q 'FAKE request' "$DIR/bwctld.log" && ! grep -q '^FAKE request' "$DIR/bwctld.log" || \
+		t_fail "a forged log line in bwctld.log"
+	! grep -q $'\x1b' "$DIR/bwctld.log" "$LOG" || t_fail "raw escape character logged"
+	assert_ok bwctl release "$BWE_LAN2_V4"
+}
+t_run "force only true/false; client text escaped in the logs" t_test_hostile_arguments
+
+t_test_event_flood() {
+	write_config "event_limits:
+  rate: 1
+  burst: 10
+  summary: 2s"
+	hup_daemon
+	assert_ok bwctl block 203.0.113.0/24 --reason flood-test
+	local n0; n0=$(wc -l <"$LOG")
+	# 250 distinct blocked peers: 250 blocklist hits (the kernel dedups per host and peer)
+	lan python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1, 251):
+    s.sendto(b"x", ("203.0.113.%d" % i, 9))
+'
+	local i hits sup
+	for i in $(seq 1 30); do
+		sleep 0.25
+		grep -q '"action":"events-suppressed"' <(tail -n +$((n0 + 1)) "$LOG") && break
+	done
+	hits=$(tail -n +$((n0 + 1)) "$LOG" | grep -c '"event":{"action":"blocklist-hit"')
+	sup=$(tail -n +$((n0 + 1)) "$LOG" | grep '"event":{"action":"events-suppressed"' | head -1)
+	[ "$hits" -ge 5 ] && [ "$hits" -le 20 ] || t_fail "$hits blocklist-hit events written, want 10 and a few"
+	[ -n "$sup" ] || t_fail "no events-suppressed summary"
+	local cnt; cnt=$(jq -r '.bwenforce.suppressed.count' <<<"$sup")
+	[ "$(jq -r '.bwenforce.suppressed.action' <<<"$sup")" = blocklist-hit ] || t_fail "summary: $sup"
+	[ "$((cnt + hits))" -ge 200 ] || t_fail "written $hits + suppressed $cnt < 200 hits: $sup"
+	grep -q "events of type blocklist-hit suppressed in the last" "$DIR/bwctld.log" || t_fail "summary not in bwctld's log"
+	# the operator's own changes are never held back, even now
+	assert_ok bwctl unblock 203.0.113.0/24
+	tail -n 3 "$LOG" | grep -q '"action":"unblock"' || t_fail "unblock event missing"
+	echo "flood: $hits written, summary: $(jq -r .message <<<"$sup")" >&2
+	write_config
+	hup_daemon
+}
+t_run "an event flood is rate-limited per type and summarised; state changes are not" t_test_event_flood
+
+t_test_event_log_reopen() {
+	mv "$LOG" "$LOG.1"
+	hup_daemon
+	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason after-rotation
+	assert_ok bwctl release "$BWE_LAN2_V4"
+	[ -f "$LOG" ] || t_fail "no new event log after SIGHUP"
+	grep -q 'after-rotation' "$LOG" || t_fail "new events not in the new file"
+	! grep -q 'after-rotation' "$LOG.1" || t_fail "new events went to the rotated file"
+	grep -q "event log $LOG reopened" "$DIR/bwctld.log" || t_fail "reopen not logged"
+}
+t_run "SIGHUP reopens the event log: after a rename new events land in a new file" t_test_event_log_reopen
+
 # ---- restart, kill -9, interfaces, reload: top level (the daemon outlives tests)
 t_begin "kill -9: enforcement continues; restart restores state and counters"
 bwctl quarantine "$BWE_LAN_V4" --reason "survives" >/dev/null
@@ -358,6 +588,86 @@ else
 	write_config
 	hup_daemon
 fi
+
+# ---- roles and the socket's mode (issue #11: 14) ------------------------------
+# Two throw-away groups; the peers are uid 65534 with one of them as a
+# supplementary group (SO_PEERGROUPS), or none.
+RO_GROUP=bwe-ro-$$ ADM_GROUP=bwe-adm-$$
+groupadd "$RO_GROUP" && groupadd "$ADM_GROUP"
+t_atexit "groupdel $RO_GROUP 2>/dev/null; groupdel $ADM_GROUP 2>/dev/null; true"
+RO_GID=$(getent group "$RO_GROUP" | cut -d: -f3)
+ADM_GID=$(getent group "$ADM_GROUP" | cut -d: -f3)
+as_peer() { # GID|none BWCTL-ARGS...
+	local g=$1; shift
+	gw setpriv --reuid=65534 --regid=65534 \
+		$([ "$g" = none ] && echo --clear-groups || echo --groups="$g") \
+		"$BWCTL_BIN" --socket "$SOCK" "$@"
+}
+# bwctld under strace, to see how the socket file gets its mode
+start_daemon_traced() {
+	rm -f "$PIDF"
+	setsid bash -c "echo \$\$ >'$PIDF'; LIBXDP_BPFFS='$DIR/bpf' exec ip netns exec '$BWE_NS_GW' strace -f -qq -o '$DIR/strace.out' -e trace=umask,bind,chmod,fchmod,fchmodat,chown,fchownat,setxattr '$BWCTLD' -f -c '$CFG' </dev/null >>'$DIR/bwctld.log' 2>&1" &
+	disown
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$SOCK" ] && bwctl status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+stop_daemon_traced() { # bwctld is strace's child: end it, strace follows
+	local spid; spid=$(daemon_pid)
+	[ -n "$spid" ] || return 0
+	kill -TERM $(pgrep -P "$spid") 2>/dev/null
+	for _ in $(seq 1 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$PIDF"
+}
+
+t_begin "roles: control_readonly_group reads, control_group changes, anyone else is refused"
+stop_daemon TERM
+write_config "control_group: $ADM_GROUP
+control_readonly_group: $RO_GROUP"
+if ! start_daemon_traced; then
+	t_fail "bwctld did not start under strace: $(tail -5 "$DIR/bwctld.log")"
+else
+	before=$(snapshot)
+	ro_ok=1
+	for c in status stats "list quarantine" "top --once" "lookup $BWE_C2_V4" feeds "report $BWE_LAN_V4"; do
+		# shellcheck disable=SC2086
+		as_peer "$RO_GID" $c >/dev/null 2>&1 || { ro_ok=0; t_fail "read-only peer: bwctl $c refused"; }
+	done
+	out=$(as_peer "$RO_GID" quarantine "$BWE_LAN2_V4" 2>&1); rc=$?
+	if [ $ro_ok = 1 ] && [ $rc -ne 1 ]; then t_fail "read-only quarantine: exit $rc: $out"
+	elif ! grep -qF "permission denied: 'quarantine' needs the admin role; uid 65534 is read-only" <<<"$out"; then
+		t_fail "read-only quarantine: $out"
+	elif ! as_peer "$RO_GID" allow 0.0.0.0/1 128.0.0.0/1 2>&1 | grep -qF "'allow' needs the admin role"; then
+		t_fail "read-only peer could ask for allow 0.0.0.0/1"
+	elif ! as_peer "$RO_GID" detach 2>&1 | grep -qF "'detach' needs the admin role"; then
+		t_fail "read-only peer could ask for detach"
+	elif [ "$(snapshot)" != "$before" ]; then t_fail "state changed by a read-only peer"
+	elif ! gw ip link show dev wan0 | grep -q xdp; then t_fail "detached by a read-only peer"
+	elif ! grep -q "refused control request quarantine from uid=65534" "$DIR/bwctld.log"; then
+		t_fail "role refusal not logged"
+	elif ! as_peer "$ADM_GID" quarantine "$BWE_LAN2_V4" >/dev/null 2>&1 || \
+		! as_peer "$ADM_GID" release "$BWE_LAN2_V4" >/dev/null 2>&1; then
+		t_fail "admin peer refused"
+	elif as_peer none status >/dev/null 2>&1; then t_fail "a peer in neither group was served"
+	elif [ "$(stat -c '%a %G' "$SOCK")" != "660 $ADM_GROUP" ]; then
+		t_fail "socket mode: $(stat -c '%a %G' "$SOCK")"
+	elif ! python3 -c 'import os,sys; os.getxattr(sys.argv[1], "system.posix_acl_access")' "$SOCK"; then
+		t_fail "no ACL for the read-only group on the socket"
+	else
+		# the mode comes from a umask around bind(); nothing chmods the socket after it
+		tr=$(grep -E 'umask|bind\(|chmod|chown|setxattr' "$DIR/strace.out" | grep -v 'AF_NETLINK\|AF_INET')
+		if ! grep -A1 'umask(0117)' <<<"$tr" | grep -qF "bind(" ; then t_fail "no umask(0117) right before bind: $tr"
+		elif grep -A100 "bind(.*$SOCK" <<<"$tr" | grep -E "chmod.*($SOCK|\")" | grep -qF "$SOCK"; then
+			t_fail "socket chmod'ed after bind: $tr"
+		else t_pass; fi
+	fi
+fi
+stop_daemon_traced
+write_config
+start_daemon || { t_fail "restart after the role test"; t_summary; exit 1; }
 
 t_begin "SIGTERM leaves the data plane enforcing; bwctl detach removes it"
 bwctl block "$BWE_C2_V4" >/dev/null

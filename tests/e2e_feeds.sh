@@ -273,8 +273,8 @@ t_test_reload_reorders_during_download() {
 	printf '203.0.113.141\n' >"$WWW/slow/a.txt"
 	printf '203.0.113.142\n' >"$WWW/b.txt"
 	local A B
-	A="  - { name: fa, source: http://127.0.0.1:$SLOW_PORT/slow/a.txt, format: plain, refresh: 1h, max_growth: 10 }"
-	B="  - { name: fb, source: http://127.0.0.1:$SLOW_PORT/b.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	A="  - { name: fa, source: http://127.0.0.1:$SLOW_PORT/slow/a.txt, insecure: true, format: plain, refresh: 1h, max_growth: 10 }"
+	B="  - { name: fb, source: http://127.0.0.1:$SLOW_PORT/b.txt, insecure: true, format: plain, refresh: 1h, max_growth: 10 }"
 	with_feeds "$A
 $B"
 	wait_for 100 field_is fa entries 1 || t_fail "fa not loaded"
@@ -308,14 +308,14 @@ t_run "feeds reordered by SIGHUP during a download each keep their own entries" 
 t_test_reload_moves_source_during_download() {
 	printf '203.0.113.151\n' >"$WWW/slow/c.txt"
 	printf '203.0.113.152\n' >"$WWW/c2.txt"
-	with_feeds "  - { name: fc, source: http://127.0.0.1:$SLOW_PORT/slow/c.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	with_feeds "  - { name: fc, source: http://127.0.0.1:$SLOW_PORT/slow/c.txt, insecure: true, format: plain, refresh: 1h, max_growth: 10 }"
 	wait_for 100 field_is fc entries 1 || t_fail "fc not loaded"
 	local mark; mark=$(wc -l <"$LOG")
 	# the old source's next version (3 entries) is in flight when the source moves
 	printf '203.0.113.151\n203.0.113.153\n203.0.113.154\n' >"$WWW/slow/c.txt"
 	assert_ok bwctl feeds refresh fc
 	sleep 0.3
-	with_feeds "  - { name: fc, source: http://127.0.0.1:$SLOW_PORT/c2.txt, format: plain, refresh: 1h, max_growth: 10 }"
+	with_feeds "  - { name: fc, source: http://127.0.0.1:$SLOW_PORT/c2.txt, insecure: true, format: plain, refresh: 1h, max_growth: 10 }"
 	wait_for 50 sh -c "[ \"\$(ip netns exec $BWE_NS_GW $BWCTL_BIN --socket $SOCK --json lookup 203.0.113.152 | jq -r .feed)\" = fc ]" ||
 		t_fail "the new source not applied"
 	sleep "$SLOW_S" # the old download ends meanwhile: its body must be dropped

@@ -180,6 +180,7 @@ static int setup(void **state)
 	if (!st || !fst || enf_new(&enf, dp, cfg, st, fst) || evlog_open(&evl, evpath) ||
 	    ops_new(&ops, cfg, st, enf, evl) || ops_load(ops) || ops_observe(ops, &obs))
 		return -1;
+	evlog_set_config(evl, cfg);
 	return enf_all(enf) ? -1 : 0;
 }
 
@@ -441,6 +442,83 @@ static void test_bad_requests_are_refused_whole(void **state)
 	assert_int_equal(st_count(st), n0);
 }
 
+/* allow and exempt have block's width limit: "allow 0.0.0.0/1 128.0.0.0/1" ends enforcement */
+static void test_allow_and_exempt_are_width_limited(void **state)
+{
+	static const struct {
+		const char *action;
+		enum st_kind kind;
+		const char *pfx;
+		int want;
+	} rows[] = {
+		{ "allow", ST_ALLOW, "0.0.0.0/1", -EINVAL },
+		{ "allow", ST_ALLOW, "128.0.0.0/1", -EINVAL },
+		{ "allow", ST_ALLOW, "202.0.0.0/7", -EINVAL },
+		{ "allow", ST_ALLOW, "2000::/3", -EINVAL },
+		{ "allow", ST_ALLOW, "2000::/15", -EINVAL },
+		{ "exempt", ST_EXEMPT, "0.0.0.0/1", -EINVAL },
+		{ "exempt", ST_EXEMPT, "2000::/15", -EINVAL },
+		{ "allow", ST_ALLOW, "203.0.0.0/8", 0 },
+		{ "allow", ST_ALLOW, "2001::/16", 0 },
+		{ "exempt", ST_EXEMPT, "203.0.113.0/24", 0 },
+		{ "exempt", ST_EXEMPT, "2001:db8:5::/48", 0 },
+	};
+	struct actor op;
+	char err[OPS_ERR_LEN];
+	size_t i;
+
+	(void)state;
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct bwe_prefix x = pfx(rows[i].pfx);
+		size_t n0 = st_count(st);
+		/* force changes nothing here: the limit holds for everyone */
+		struct op_request r = { .action = rows[i].action,
+					.verb = OP_ADD,
+					.kind = rows[i].kind,
+					.who = &op,
+					.pfx = &x,
+					.n = 1,
+					.force = true };
+
+		err[0] = '\0';
+		assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), rows[i].want);
+		if (rows[i].want) {
+			assert_non_null(strstr(err, "is broader than"));
+			assert_int_equal(st_count(st), n0);
+			assert_null(st_find(st, rows[i].kind, &x));
+		} else {
+			assert_non_null(st_find(st, rows[i].kind, &x));
+			r.verb = OP_DEL;
+			assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), 0);
+		}
+	}
+}
+
+/* Operators' changes are the audit trail: no event rate limit applies to them. */
+static void test_state_changes_are_never_rate_limited(void **state)
+{
+	struct actor op;
+	char err[OPS_ERR_LEN], host[32];
+	size_t before = count_lines_with(evpath, "\"action\":\"quarantine\""), i,
+	       n = cfg->event_limits.burst + 20;
+
+	(void)state;
+	actor_set(&op, ACTOR_OPERATOR, "root", NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(host, sizeof(host), "198.18.1.%zu", i);
+		assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, host, false, err, sizeof(err)),
+				 0);
+	}
+	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), before + n);
+	assert_int_equal(count_lines_with(evpath, "events-suppressed"), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(host, sizeof(host), "198.18.1.%zu", i);
+		assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, host, false, err, sizeof(err)),
+				 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_failed_map_update_is_rolled_back),
 		cmocka_unit_test(test_expiry_is_a_transaction),
 		cmocka_unit_test(test_bad_requests_are_refused_whole),
+		cmocka_unit_test(test_allow_and_exempt_are_width_limited),
+		cmocka_unit_test(test_state_changes_are_never_rate_limited),
 	};
 
 	return cmocka_run_group_tests_name("ops", tests, setup, teardown);

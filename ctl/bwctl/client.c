@@ -64,7 +64,9 @@ static int connect_daemon(struct bwctl *c)
 	int fd = bwe_proto_connect(c->socket_path);
 
 	if (fd < 0) {
-		log_warnx("cannot connect to bwctld at %s: %s", c->socket_path, strerror(-fd));
+		log_warnx("cannot connect to bwctld at %s: %s%s", c->socket_path, strerror(-fd),
+			  fd == -EACCES ? " (root, control_group and control_readonly_group only)"
+					: "");
 		return BWCTL_EXIT_FAIL;
 	}
 	c->fd = fd;

@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * control.c - the control socket (layer 6): peer credentials, request
- * parsing, and the dispatch of commands. Arguments are checked for their
- * shape here; every change then goes through the one transaction (ops.h),
- * which applies the same guards to every actor, so bad input changes
- * nothing; every request is logged with its actor.
+ * control.c - the control socket (layer 6): peers, their roles, and the
+ * dispatch of their requests.
+ *
+ * Every client is a small state machine inside the daemon's one epoll
+ * loop, on a non-blocking socket: READ (the frame comes in any pieces,
+ * through lib/proto.c's incremental decoder) -> the request is parsed and
+ * checked (lib/proto.c too), the role checked once, the command run ->
+ * WRITE (the reply goes out as the peer takes it) -> closed. A deadline
+ * (control_timeout) covers the whole request and reply: a client that
+ * sends one byte a second or never reads its reply is cut off by
+ * control_tick(), never waited for. At most control_max_clients are
+ * served at once; one more gets an error reply and is closed.
+ *
+ * Arguments are checked for their shape in lib/proto.c; every change then
+ * goes through the one transaction (ops.h), which applies the same guards
+ * to every actor, so bad input changes nothing; every request is logged
+ * with its actor, its client-supplied text escaped.
  */
 #include <errno.h>
 #include <grp.h>
@@ -12,34 +24,72 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 
 #include "control.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
 
-#define CTL_BACKLOG    16
-#define CTL_RECV_MS    2000	     /* a client must send its request within this */
-#define CTL_ITEMS_MAX  OPS_ITEMS_MAX /* hosts or CIDRs in one request */
-#define CTL_GROUPS_MAX 256
-#define TOP_DEFAULT    20
-#define TOP_MAX	       100000
+#define CTL_BACKLOG	   64
+#define CTL_ACCEPT_BATCH   64	 /* connections taken per readable event */
+#define CTL_CHUNK	   65536 /* bytes read or written per call */
+#define CTL_GROUPS_MAX	   256	 /* supplementary groups of a peer we look at */
+#define CTL_REFUSED_LOG_MS 1000	 /* at most one "too many clients" line per second */
+#define CTL_BUSY_MS	   1000	 /* a client over the cap: its request, then "busy" */
+#define CTL_UMASK_ROOT	   0177	 /* socket 0600: root only */
+#define CTL_UMASK_GROUP	   0117	 /* socket 0660: root and one group */
+#define MS_PER_S	   1000ULL
+#define NS_PER_MS	   1000000ULL
+
+_Static_assert(BWE_PROTO_ITEMS_MAX <= OPS_ITEMS_MAX, "a request fits one change");
+
+enum cl_state { CL_FREE = 0, CL_READ, CL_WRITE };
+
+struct client {
+	enum cl_state state;
+	int fd;
+	struct ucred cr;
+	enum bwe_role role; /* BWE_ROLE_NONE: the request is read, then refused */
+	bool busy;	    /* over control_max_clients: the request is read, then "busy" */
+	char why[160];	    /* why the peer has no role */
+	struct bwe_proto_dec dec;
+	char *out; /* the reply frame: length prefix and JSON */
+	size_t out_len, out_off;
+	__u64 deadline_ms; /* CLOCK_MONOTONIC */
+};
 
 struct control {
 	struct control_deps d;
 	int fd;
+	int epfd;
+	__u32 tag; /* epoll data of client i: tag + i */
+	struct client cl[CONTROL_SLOTS];
+	size_t active, busy;		  /* served; over the cap, being told so */
+	__u64 refused, refused_logged_ms; /* over the cap, since the last log line */
 };
 
 struct request {
 	struct control *c;
-	struct json_object *req;
+	struct bwe_request *q;
 	struct actor who;
-	const char *cmd;
 };
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * MS_PER_S + (__u64)ts.tv_nsec / NS_PER_MS;
+}
 
 static struct json_object *bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static struct json_object *bad(const char *fmt, ...)
@@ -51,6 +101,84 @@ static struct json_object *bad(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return bwe_proto_err(BWE_ST_BADINPUT, "%s", msg);
+}
+
+/* ---- the socket file --------------------------------------------------------- */
+
+/*
+ * Give the read-only group access beside the file's group with a POSIX
+ * ACL (user::rw- group::rw- group:RO:rw- mask::rw- other::---), since a
+ * file has one group. Written as the kernel's xattr format: no libacl.
+ */
+static int acl_add_group(const char *path, gid_t gid)
+{
+	struct {
+		struct posix_acl_xattr_header h;
+		struct posix_acl_xattr_entry e[5];
+	} acl = {
+		.h = { .a_version = POSIX_ACL_XATTR_VERSION },
+		.e = {
+			{ .e_tag = ACL_USER_OBJ, .e_perm = ACL_READ | ACL_WRITE, .e_id = ACL_UNDEFINED_ID },
+			{ .e_tag = ACL_GROUP_OBJ, .e_perm = ACL_READ | ACL_WRITE, .e_id = ACL_UNDEFINED_ID },
+			{ .e_tag = ACL_GROUP, .e_perm = ACL_READ | ACL_WRITE, .e_id = gid },
+			{ .e_tag = ACL_MASK, .e_perm = ACL_READ | ACL_WRITE, .e_id = ACL_UNDEFINED_ID },
+			{ .e_tag = ACL_OTHER, .e_perm = 0, .e_id = ACL_UNDEFINED_ID },
+		},
+	};
+
+	return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) ? -errno : 0;
+}
+
+/*
+ * The socket is created with the mode it keeps (a umask around bind()),
+ * so it is never open wider than configured, not even for a moment:
+ * 0600 root only; 0660 with the admin group (or, without one, the
+ * read-only group) as its group; the read-only group beside the admin
+ * group through an ACL.
+ */
+static int bind_socket(int fd, const struct sockaddr_un *sun, const struct bwe_cfgfile *cfg)
+{
+	const char *path = sun->sun_path;
+	struct group *g;
+	gid_t admin = (gid_t)-1, ro = (gid_t)-1, owner;
+	mode_t old;
+	int err = 0;
+
+	if (cfg->control_group) {
+		g = getgrnam(cfg->control_group);
+		if (g)
+			admin = g->gr_gid;
+		else
+			log_warnx("control_group %s: no such group; no admin besides root",
+				  cfg->control_group);
+	}
+	if (cfg->control_readonly_group) {
+		g = getgrnam(cfg->control_readonly_group);
+		if (g)
+			ro = g->gr_gid;
+		else
+			log_warnx("control_readonly_group %s: no such group; no read-only role",
+				  cfg->control_readonly_group);
+	}
+	owner = admin != (gid_t)-1 ? admin : ro;
+	old = umask(owner != (gid_t)-1 ? CTL_UMASK_GROUP : CTL_UMASK_ROOT);
+	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)))
+		err = -errno;
+	umask(old);
+	if (err)
+		return err;
+	/* 0660 root:root until the chown: wider only for root's own group */
+	if (owner != (gid_t)-1 && chown(path, 0, owner)) {
+		err = -errno;
+		log_warn("control socket %s: chown", path);
+		unlink(path);
+		return err;
+	}
+	if (admin != (gid_t)-1 && ro != (gid_t)-1 && ro != admin && (err = acl_add_group(path, ro)))
+		log_warnx("control socket %s: cannot add an ACL for control_readonly_group %s (%s); "
+			  "its members reach the socket only through control_group",
+			  path, cfg->control_readonly_group, strerror(-err));
+	return 0;
 }
 
 int control_open(struct control **out, const struct control_deps *deps)
@@ -90,21 +218,12 @@ int control_open(struct control **out, const struct control_deps *deps)
 		}
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, CTL_BACKLOG)) {
-		err = -errno;
-		log_warn("control socket %s", path);
+	err = bind_socket(fd, &sun, cfg);
+	if (err || listen(fd, CTL_BACKLOG)) {
+		err = err ?: -errno;
+		log_warnx("control socket %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
-	}
-	if (cfg->control_group) {
-		struct group *g = getgrnam(cfg->control_group);
-
-		if (!g || chown(path, 0, g->gr_gid))
-			log_warnx("control_group %s: no such group; socket is root-only",
-				  cfg->control_group);
-		chmod(path, g ? 0660 : 0600);
-	} else {
-		chmod(path, 0600);
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -114,14 +233,35 @@ int control_open(struct control **out, const struct control_deps *deps)
 	}
 	c->d = *deps;
 	c->fd = fd;
+	c->epfd = -1;
 	*out = c;
 	return 0;
 }
 
+static void client_close(struct control *c, struct client *cl)
+{
+	if (cl->state == CL_FREE)
+		return;
+	if (c->epfd >= 0)
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	bwe_proto_dec_free(&cl->dec);
+	free(cl->out);
+	if (cl->busy)
+		c->busy--;
+	else
+		c->active--;
+	memset(cl, 0, sizeof(*cl));
+}
+
 void control_close(struct control *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
+	for (i = 0; i < ARRAY_SIZE(c->cl); i++)
+		client_close(c, &c->cl[i]);
 	close(c->fd);
 	unlink((*c->d.q.cfg)->paths.socket);
 	free(c);
@@ -132,145 +272,77 @@ int control_fd(const struct control *c)
 	return c->fd;
 }
 
-static bool peer_allowed(struct control *c, const struct ucred *cr, char *why, size_t len)
+void control_loop(struct control *c, int epfd, __u32 tag)
 {
-	const struct bwe_cfgfile *cfg = *c->d.q.cfg;
-	struct passwd *pw;
-	struct group *g;
-	gid_t groups[CTL_GROUPS_MAX];
-	int ng = CTL_GROUPS_MAX, i;
+	c->epfd = epfd;
+	c->tag = tag;
+}
 
-	if (cr->uid == 0)
+size_t control_clients(const struct control *c)
+{
+	return c->active;
+}
+
+/* ---- peers and roles ------------------------------------------------------------ */
+
+static bool in_group(const gid_t *groups, int n, gid_t gid, gid_t primary)
+{
+	int i;
+
+	if (primary == gid)
 		return true;
-	g = cfg->control_group ? getgrnam(cfg->control_group) : NULL;
-	if (g) {
-		if (cr->gid == g->gr_gid)
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
 			return true;
-		pw = getpwuid(cr->uid);
-		if (pw && getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) >= 0)
-			for (i = 0; i < ng; i++)
-				if (groups[i] == g->gr_gid)
-					return true;
-	}
-	snprintf(why, len, "permission denied: uid %u is not root%s%s", (unsigned)cr->uid,
-		 g ? " and not in group " : "", g ? g->gr_name : "");
 	return false;
 }
 
-/* ---- argument helpers ---------------------------------------------------- */
-
-static const char *arg_str(struct request *r, const char *key)
+/*
+ * The peer's role from its credentials: root and members of control_group
+ * are admins, members of control_readonly_group read-only. The groups are
+ * the peer process's own (SO_PEERGROUPS), as the kernel checked them when
+ * it opened the socket file.
+ */
+static enum bwe_role peer_role(struct control *c, int fd, const struct ucred *cr, char *why,
+			       size_t len)
 {
-	struct json_object *v;
+	const struct bwe_cfgfile *cfg = *c->d.q.cfg;
+	gid_t groups[CTL_GROUPS_MAX];
+	socklen_t glen = sizeof(groups);
+	struct group *admin, *ro;
+	int n;
 
-	if (!json_object_object_get_ex(r->req, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	if (cr->uid == 0)
+		return BWE_ROLE_ADMIN;
+	n = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) ? 0
+								     : (int)(glen / sizeof(gid_t));
+	admin = cfg->control_group ? getgrnam(cfg->control_group) : NULL;
+	if (admin && in_group(groups, n, admin->gr_gid, cr->gid))
+		return BWE_ROLE_ADMIN;
+	ro = cfg->control_readonly_group ? getgrnam(cfg->control_readonly_group) : NULL;
+	if (ro && in_group(groups, n, ro->gr_gid, cr->gid))
+		return BWE_ROLE_READ;
+	snprintf(why, len, "permission denied: uid %u is not root%s%s%s%s", (unsigned)cr->uid,
+		 cfg->control_group ? " and not in group " : "",
+		 cfg->control_group ? cfg->control_group : "",
+		 cfg->control_readonly_group ? " nor in group " : "",
+		 cfg->control_readonly_group ? cfg->control_readonly_group : "");
+	return BWE_ROLE_NONE;
 }
 
-/* Reason: optional string of at most ST_REASON_MAX - 1 bytes without control chars. */
-/* Reason: an optional string; its length and bytes are the transaction's to judge. */
-static struct json_object *arg_reason(struct request *r, const char **out)
+/* The peer as a typed actor; argv is what the client says it ran (shown, not trusted). */
+static void describe_actor(struct actor *who, const struct ucred *cr, const char *argv)
 {
-	struct json_object *v;
+	struct passwd *pw = getpwuid(cr->uid);
+	char shown[ACTOR_DETAIL_MAX];
 
-	*out = NULL;
-	if (!json_object_object_get_ex(r->req, "reason", &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	if (!json_object_is_type(v, json_type_string))
-		return bad("%s: reason must be a string", r->cmd);
-	*out = json_object_get_string(v);
-	return NULL;
+	bwe_escape_ctl(argv ? argv : "", shown, sizeof(shown));
+	actor_set(who, ACTOR_OPERATOR, pw ? pw->pw_name : "?", shown);
+	who->uid = cr->uid;
+	who->pid = cr->pid;
 }
 
-static struct json_object *arg_u64(struct request *r, const char *key, __u64 *out, __u64 max,
-				   bool *given)
-{
-	struct json_object *v;
-	__s64 x;
-
-	*out = 0;
-	if (given)
-		*given = false;
-	if (!json_object_object_get_ex(r->req, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	if (!json_object_is_type(v, json_type_int))
-		return bad("%s: %s must be an integer", r->cmd, key);
-	errno = 0;
-	x = json_object_get_int64(v);
-	if (x < 0 || errno || (__u64)x > max)
-		return bad("%s: %s %lld is out of range (0..%llu)", r->cmd, key, (long long)x,
-			   (unsigned long long)max);
-	*out = (__u64)x;
-	if (given)
-		*given = true;
-	return NULL;
-}
-
-static bool arg_bool(struct request *r, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(r->req, key, &v) && json_object_get_boolean(v);
-}
-
-/* Parse the "hosts" or "cidrs" array, all or nothing. */
-static struct json_object *arg_prefixes(struct request *r, const char *key, struct bwe_prefix **out,
-					size_t *n)
-{
-	struct json_object *arr;
-	size_t i, len;
-
-	*out = NULL;
-	*n = 0;
-	if (!json_object_object_get_ex(r->req, key, &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return bad("%s: \"%s\" must be a list of addresses", r->cmd, key);
-	len = json_object_array_length(arr);
-	if (!len)
-		return bad("%s: no %s given", r->cmd, key);
-	if (len > CTL_ITEMS_MAX)
-		return bad("%s: %zu %s given; at most %d in one request", r->cmd, len, key,
-			   CTL_ITEMS_MAX);
-	*out = calloc(len, sizeof(**out));
-	if (!*out)
-		return bwe_proto_err(BWE_ST_FAILED, "out of memory");
-	for (i = 0; i < len; i++) {
-		struct json_object *v = json_object_array_get_idx(arr, i);
-		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-									 : NULL;
-		int err;
-
-		if (!s)
-			err = -EINVAL;
-		else
-			err = bwe_prefix_parse(s, &(*out)[i], 0);
-		if (err) {
-			struct json_object *e;
-			char shown[80];
-
-			snprintf(shown, sizeof(shown), "%s", s ? s : "(not a string)");
-			if (s && !bwe_prefix_parse(s, &(*out)[i], BWE_PFX_ZERO))
-				e = bad("%s: refusing %s: a /0 covers every address", r->cmd,
-					shown);
-			else if (s && !bwe_prefix_parse(s, &(*out)[i], BWE_PFX_HOSTBITS))
-				e = bad("%s: \"%s\" has host bits set under its mask", r->cmd,
-					shown);
-			else
-				e = bad("%s: \"%s\" is not an IPv4/IPv6 address or CIDR", r->cmd,
-					shown);
-			free(*out);
-			*out = NULL;
-			return e;
-		}
-	}
-	*n = len;
-	return NULL;
-}
-
-/* ---- state-changing commands ---------------------------------------------- */
+/* ---- commands ------------------------------------------------------------------------ */
 
 /* The transaction's answer as a reply: refusals are bad input, the rest failures. */
 static struct json_object *apply(struct request *r, const struct op_request *op)
@@ -288,97 +360,54 @@ static struct json_object *apply(struct request *r, const struct op_request *op)
 	return bwe_proto_ok(res);
 }
 
-/*
- * Arguments are checked for their type here; their values (reason, TTL,
- * rate, burst, and the guards) are checked by the transaction, the same
- * for every actor.
- */
-static struct json_object *cmd_change(struct request *r, enum st_kind kind, const char *key,
-				      enum op_verb verb)
+/* Values (reason, TTL, rate, burst, and the guards) are the transaction's to judge. */
+static struct json_object *cmd_change(struct request *r, enum st_kind kind, enum op_verb verb)
 {
-	struct op_request op = { .action = r->cmd, .verb = verb, .kind = kind, .who = &r->who };
-	struct bwe_prefix *p = NULL;
-	struct json_object *e;
+	const struct bwe_request *q = r->q;
+	struct op_request op = {
+		.action = bwe_cmd_name(q->cmd),
+		.verb = verb,
+		.kind = kind,
+		.who = &r->who,
+		.pfx = q->pfx,
+		.n = q->n,
+		.reason = q->reason,
+	};
 
-	if ((e = arg_prefixes(r, key, &p, &op.n)) || (e = arg_reason(r, &op.reason)))
-		goto out;
-	op.pfx = p;
 	if (verb == OP_ADD) {
-		op.force = arg_bool(r, "force");
-		if ((e = arg_u64(r, "ttl", &op.ttl_s, INT64_MAX, NULL)) ||
-		    (e = arg_u64(r, "rate", &op.rate, INT64_MAX, NULL)) ||
-		    (e = arg_u64(r, "burst", &op.burst, INT64_MAX, NULL)))
-			goto out;
+		op.force = q->force;
+		op.ttl_s = q->ttl_s;
+		op.rate = q->rate;
+		op.burst = q->burst;
 	}
-	e = apply(r, &op);
-out:
-	free(p);
-	return e;
+	return apply(r, &op);
 }
 
 static struct json_object *cmd_list(struct request *r)
 {
-	static const struct {
-		const char *name;
-		enum st_kind k;
-	} kinds[] = {
-		{ "quarantine", ST_QUARANTINE }, { "throttle", ST_THROTTLE },
-		{ "blocks", ST_BLOCK },		 { "block", ST_BLOCK },
-		{ "exempt", ST_EXEMPT },	 { "allow", ST_ALLOW },
+	static const enum st_kind kinds[] = {
+		[BWE_LIST_QUARANTINE] = ST_QUARANTINE, [BWE_LIST_THROTTLE] = ST_THROTTLE,
+		[BWE_LIST_BLOCKS] = ST_BLOCK,	       [BWE_LIST_EXEMPT] = ST_EXEMPT,
+		[BWE_LIST_ALLOW] = ST_ALLOW,
 	};
-	const char *kind = arg_str(r, "kind");
-	struct json_object *arr;
-	size_t i, j;
+	const struct st_store *st = r->c->d.q.st;
+	struct json_object *arr = json_object_new_array();
+	size_t i;
 
-	for (j = 0; kind && j < ARRAY_SIZE(kinds); j++)
-		if (!strcmp(kind, kinds[j].name))
-			break;
-	if (!kind || j == ARRAY_SIZE(kinds))
-		return bad("list: kind must be quarantine, throttle, blocks, exempt or allow");
-	arr = json_object_new_array();
-	for (i = 0; i < st_count(r->c->d.q.st); i++)
-		if (st_at(r->c->d.q.st, i)->kind == kinds[j].k)
-			json_object_array_add(arr, st_entry_json(st_at(r->c->d.q.st, i)));
+	for (i = 0; i < st_count(st); i++)
+		if (st_at(st, i)->kind == kinds[r->q->kind])
+			json_object_array_add(arr, st_entry_json(st_at(st, i)));
 	return bwe_proto_ok(arr);
-}
-
-static struct json_object *cmd_top(struct request *r)
-{
-	const char *sort = arg_str(r, "sort");
-	struct json_object *e;
-	__u64 n;
-	bool given;
-
-	if ((e = arg_u64(r, "n", &n, TOP_MAX, &given)))
-		return e;
-	if (!given)
-		n = TOP_DEFAULT;
-	if (!sort)
-		sort = "tx";
-	if (strcmp(sort, "tx") && strcmp(sort, "rx") && strcmp(sort, "drops") &&
-	    strcmp(sort, "rate"))
-		return bad("top: sort must be tx, rx, drops or rate");
-	return bwe_proto_ok(query_top(&r->c->d.q, (int)n, sort));
-}
-
-static struct json_object *cmd_lookup(struct request *r)
-{
-	const char *s = arg_str(r, "address");
-	struct bwe_addr a;
-
-	if (!s || bwe_addr_parse(s, &a))
-		return bad("lookup: \"%s\" is not an IPv4/IPv6 address", s ? s : "");
-	return bwe_proto_ok(query_lookup(&r->c->d.q, &a));
 }
 
 static struct json_object *cmd_iface(struct request *r, bool attach)
 {
-	const char *name = arg_str(r, "iface");
 	struct json_object *res = NULL;
 	char err[IFACES_ERR_LEN];
-	int e = attach ? ifaces_attach(r->c->d.q.ifaces, name, arg_str(r, "mode"), &r->who, &res,
+	int e = attach ? ifaces_attach(r->c->d.q.ifaces, r->q->iface, r->q->mode, &r->who, &res,
 				       err, sizeof(err))
-		       : ifaces_detach(r->c->d.q.ifaces, name, &r->who, &res, err, sizeof(err));
+		       : ifaces_detach(r->c->d.q.ifaces, r->q->iface, &r->who, &res, err,
+				       sizeof(err));
 
 	if (e == -EINVAL)
 		return bwe_proto_err(BWE_ST_BADINPUT, "%s", err);
@@ -387,25 +416,15 @@ static struct json_object *cmd_iface(struct request *r, bool attach)
 	return bwe_proto_ok(res);
 }
 
-static struct json_object *cmd_report(struct request *r)
-{
-	const char *s = arg_str(r, "host");
-	struct bwe_addr a;
-
-	if (!s || bwe_addr_parse(s, &a))
-		return bad("report: \"%s\" is not an IPv4/IPv6 address", s ? s : "");
-	hosts_sample(r->c->d.q.hosts);
-	return bwe_proto_ok(detector_report(r->c->d.detector, &a));
-}
-
 static struct json_object *cmd_feeds_refresh(struct request *r)
 {
-	const char *name = arg_str(r, "name");
 	struct json_object *names = json_object_new_array(), *res;
+	char shown[80];
 
-	if (feeds_refresh(r->c->d.q.feeds, name, names)) {
+	if (feeds_refresh(r->c->d.q.feeds, r->q->feed, names)) {
 		json_object_put(names);
-		return bad("feeds refresh: no feed named \"%.64s\"", name);
+		bwe_escape_ctl(r->q->feed ? r->q->feed : "", shown, sizeof(shown));
+		return bad("feeds refresh: no feed named \"%s\"", shown);
 	}
 	log_info("feeds refreshed for uid %u", r->who.uid);
 	res = json_object_new_object();
@@ -416,122 +435,342 @@ static struct json_object *cmd_feeds_refresh(struct request *r)
 static struct json_object *dispatch(struct request *r)
 {
 	static const struct {
-		const char *cmd;
 		enum st_kind kind;
-		const char *key;
-		bool add;
-	} edits[] = {
-		{ "quarantine", ST_QUARANTINE, "hosts", true },
-		{ "release", ST_QUARANTINE, "hosts", false },
-		{ "throttle", ST_THROTTLE, "hosts", true },
-		{ "unthrottle", ST_THROTTLE, "hosts", false },
-		{ "block", ST_BLOCK, "cidrs", true },
-		{ "unblock", ST_BLOCK, "cidrs", false },
-		{ "exempt", ST_EXEMPT, "cidrs", true },
-		{ "unexempt", ST_EXEMPT, "cidrs", false },
-		{ "allow", ST_ALLOW, "cidrs", true },
-		{ "unallow", ST_ALLOW, "cidrs", false },
+		enum op_verb verb;
+	} edits[BWE_CMDS] = {
+		[BWE_CMD_QUARANTINE] = { ST_QUARANTINE, OP_ADD },
+		[BWE_CMD_RELEASE] = { ST_QUARANTINE, OP_DEL },
+		[BWE_CMD_THROTTLE] = { ST_THROTTLE, OP_ADD },
+		[BWE_CMD_UNTHROTTLE] = { ST_THROTTLE, OP_DEL },
+		[BWE_CMD_BLOCK] = { ST_BLOCK, OP_ADD },
+		[BWE_CMD_UNBLOCK] = { ST_BLOCK, OP_DEL },
+		[BWE_CMD_EXEMPT] = { ST_EXEMPT, OP_ADD },
+		[BWE_CMD_UNEXEMPT] = { ST_EXEMPT, OP_DEL },
+		[BWE_CMD_ALLOW] = { ST_ALLOW, OP_ADD },
+		[BWE_CMD_UNALLOW] = { ST_ALLOW, OP_DEL },
 	};
-	size_t i;
+	const struct query_deps *q = &r->c->d.q;
+	struct json_object *s;
 
-	for (i = 0; i < ARRAY_SIZE(edits); i++)
-		if (!strcmp(r->cmd, edits[i].cmd))
-			return cmd_change(r, edits[i].kind, edits[i].key,
-					  edits[i].add ? OP_ADD : OP_DEL);
-	if (!strcmp(r->cmd, "status"))
-		return bwe_proto_ok(query_status(&r->c->d.q));
-	if (!strcmp(r->cmd, "stats")) {
-		struct json_object *s = query_stats(&r->c->d.q);
-
+	switch (r->q->cmd) {
+	case BWE_CMD_QUARANTINE:
+	case BWE_CMD_RELEASE:
+	case BWE_CMD_THROTTLE:
+	case BWE_CMD_UNTHROTTLE:
+	case BWE_CMD_BLOCK:
+	case BWE_CMD_UNBLOCK:
+	case BWE_CMD_EXEMPT:
+	case BWE_CMD_UNEXEMPT:
+	case BWE_CMD_ALLOW:
+	case BWE_CMD_UNALLOW:
+		return cmd_change(r, edits[r->q->cmd].kind, edits[r->q->cmd].verb);
+	case BWE_CMD_STATUS:
+		return bwe_proto_ok(query_status(q));
+	case BWE_CMD_STATS:
+		s = query_stats(q);
 		return s ? bwe_proto_ok(s)
 			 : bwe_proto_err(BWE_ST_FAILED, "stats: cannot read counters");
-	}
-	if (!strcmp(r->cmd, "list"))
+	case BWE_CMD_LIST:
 		return cmd_list(r);
-	if (!strcmp(r->cmd, "top"))
-		return cmd_top(r);
-	if (!strcmp(r->cmd, "lookup"))
-		return cmd_lookup(r);
-	if (!strcmp(r->cmd, "attach"))
-		return cmd_iface(r, true);
-	if (!strcmp(r->cmd, "detach"))
-		return cmd_iface(r, false);
-	if (!strcmp(r->cmd, "report"))
-		return cmd_report(r);
-	if (!strcmp(r->cmd, "feeds"))
-		return bwe_proto_ok(feeds_list_json(r->c->d.q.feeds));
-	if (!strcmp(r->cmd, "feeds_refresh"))
+	case BWE_CMD_TOP:
+		return bwe_proto_ok(query_top(q, (int)r->q->top_n, bwe_top_sort_name(r->q->sort)));
+	case BWE_CMD_LOOKUP:
+		return bwe_proto_ok(query_lookup(q, &r->q->addr));
+	case BWE_CMD_REPORT:
+		hosts_sample(q->hosts);
+		return bwe_proto_ok(detector_report(r->c->d.detector, &r->q->addr));
+	case BWE_CMD_FEEDS:
+		return bwe_proto_ok(feeds_list_json(q->feeds));
+	case BWE_CMD_ATTACH:
+	case BWE_CMD_DETACH:
+		return cmd_iface(r, r->q->cmd == BWE_CMD_ATTACH);
+	case BWE_CMD_FEEDS_REFRESH:
 		return cmd_feeds_refresh(r);
-	return bad("unknown command \"%.64s\"", r->cmd);
+	default:
+		return bad("unknown command");
+	}
 }
 
-/* The peer as a typed actor; argv is what the client says it ran (shown, not trusted). */
-static void describe_actor(struct actor *who, const struct ucred *cr, const char *argv)
+/* A complete frame from a client: its reply, never NULL. */
+static struct json_object *handle(struct control *c, struct client *cl)
 {
-	struct passwd *pw = getpwuid(cr->uid);
-	char shown[96];
-	size_t i;
+	struct bwe_request q;
+	struct request r = { .c = c, .q = &q };
+	char text[ACTOR_TEXT_MAX], err[512];
+	struct json_object *reply;
+	int e;
 
-	snprintf(shown, sizeof(shown), "%s", argv ? argv : "");
-	for (i = 0; shown[i]; i++)
-		if ((unsigned char)shown[i] < 0x20)
-			shown[i] = '?';
-	actor_set(who, ACTOR_OPERATOR, pw ? pw->pw_name : "?", shown);
-	who->uid = cr->uid;
-	who->pid = cr->pid;
+	if (cl->busy)
+		return bwe_proto_err(BWE_ST_FAILED,
+				     "bwctld is busy: %u control clients already connected; try again",
+				     (*c->d.q.cfg)->control_max_clients);
+	describe_actor(&r.who, &cl->cr, NULL);
+	actor_fmt(&r.who, text, sizeof(text));
+	/* A peer without a role gets no further than the framing. */
+	if (cl->role == BWE_ROLE_NONE) {
+		log_warnx("refused control request from %s: %s", text, cl->why);
+		return bwe_proto_err(BWE_ST_FAILED, "%s", cl->why);
+	}
+	e = bwe_request_parse(cl->dec.buf, cl->dec.len, &q, err, sizeof(err));
+	if (e) {
+		log_warnx("bad control request from %s: %s", text, err);
+		return bad("%s", err);
+	}
+	describe_actor(&r.who, &cl->cr, q.argv);
+	actor_fmt(&r.who, text, sizeof(text));
+	/* The one role check: before any argument is looked at. */
+	if (bwe_cmd_role(q.cmd) > cl->role) {
+		log_warnx("refused control request %s from %s: %s role", bwe_cmd_name(q.cmd), text,
+			  bwe_role_name(cl->role));
+		reply = bwe_proto_err(BWE_ST_FAILED,
+				      "permission denied: '%s' needs the %s role; uid %u is %s",
+				      bwe_cmd_name(q.cmd), bwe_role_name(bwe_cmd_role(q.cmd)),
+				      (unsigned)cl->cr.uid, bwe_role_name(cl->role));
+		goto out;
+	}
+	if (bwe_request_args(&q, err, sizeof(err))) {
+		reply = bad("%s", err);
+		goto out;
+	}
+	log_info("request %s from %s", bwe_cmd_name(q.cmd), text);
+	reply = dispatch(&r);
+out:
+	bwe_request_free(&q);
+	return reply;
+}
+
+/* ---- the clients' state machine -------------------------------------------------- */
+
+/* Frame the reply; from now on the client is only written to. */
+static void set_reply(struct control *c, struct client *cl, struct json_object *reply)
+{
+	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = c->tag + (__u32)(cl - c->cl) };
+
+	if (len > BWE_PROTO_REPLY_MAX) {
+		json_object_put(reply);
+		reply = bwe_proto_err(BWE_ST_FAILED, "reply too large (%zu bytes)", len);
+		s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+		len = strlen(s);
+	}
+	cl->out = malloc(BWE_PROTO_HDR_LEN + len);
+	if (cl->out) {
+		cl->out[0] = (char)(len >> 24);
+		cl->out[1] = (char)(len >> 16);
+		cl->out[2] = (char)(len >> 8);
+		cl->out[3] = (char)len;
+		memcpy(cl->out + BWE_PROTO_HDR_LEN, s, len);
+		cl->out_len = BWE_PROTO_HDR_LEN + len;
+	}
+	json_object_put(reply);
+	cl->state = CL_WRITE;
+	if (c->epfd >= 0)
+		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+}
+
+/* Write what the peer takes; close when all is out or the peer is gone. */
+static void client_write(struct control *c, struct client *cl)
+{
+	while (cl->out && cl->out_off < cl->out_len) {
+		size_t n = cl->out_len - cl->out_off;
+		ssize_t w = send(cl->fd, cl->out + cl->out_off, n < CTL_CHUNK ? n : CTL_CHUNK,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return; /* EPOLLOUT brings us back */
+		if (w < 0)
+			break;
+		cl->out_off += (size_t)w;
+	}
+	client_close(c, cl);
+}
+
+static void client_read(struct control *c, struct client *cl)
+{
+	char chunk[CTL_CHUNK];
+	int r = 0;
+
+	while (!r) {
+		size_t want = bwe_proto_dec_want(&cl->dec), used;
+		ssize_t n = recv(cl->fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk),
+				 MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) { /* gone before a whole request: nobody to answer */
+			client_close(c, cl);
+			return;
+		}
+		r = bwe_proto_dec_feed(&cl->dec, chunk, (size_t)n, &used);
+	}
+	if (r == -EMSGSIZE && (cl->busy || cl->role == BWE_ROLE_NONE)) {
+		set_reply(c, cl, handle(c, cl)); /* the refusal, not the size */
+	} else if (r == -EMSGSIZE) {
+		log_warnx("control request from uid %u pid %d: %zu bytes announced, at most %d",
+			  (unsigned)cl->cr.uid, cl->cr.pid, cl->dec.len, BWE_PROTO_REQ_MAX);
+		set_reply(c, cl, bwe_proto_err(BWE_ST_BADINPUT, "request too large"));
+	} else if (r < 0) {
+		set_reply(c, cl, bwe_proto_err(BWE_ST_FAILED, "%s", strerror(-r)));
+	} else {
+		set_reply(c, cl, handle(c, cl));
+	}
+	client_write(c, cl);
+}
+
+void control_on_client(struct control *c, __u32 data, __u32 events)
+{
+	struct client *cl;
+
+	if (data < c->tag || data - c->tag >= ARRAY_SIZE(c->cl))
+		return;
+	cl = &c->cl[data - c->tag];
+	(void)events; /* errors and hang-ups show in the next recv() or send() */
+	if (cl->state == CL_READ)
+		client_read(c, cl);
+	else if (cl->state == CL_WRITE)
+		client_write(c, cl);
+}
+
+/* Clients over the cap are logged at most once a second, with their count. */
+static void note_refused(struct control *c, __u32 cap)
+{
+	__u64 now = now_ms();
+
+	c->refused++;
+	if (now - c->refused_logged_ms >= CTL_REFUSED_LOG_MS) {
+		log_warnx("control socket: %llu client(s) refused: %u already connected "
+			  "(control_max_clients)",
+			  (unsigned long long)c->refused, cap);
+		c->refused = 0;
+		c->refused_logged_ms = now;
+	}
+}
+
+/*
+ * Over the cap and no room to read the request either: a short error,
+ * written only if it fits at once, and closed.
+ */
+static void refuse_now(struct control *c, int fd, __u32 cap)
+{
+	struct json_object *reply =
+		bwe_proto_err(BWE_ST_FAILED,
+			      "bwctld is busy: %u control clients already connected; try again",
+			      cap);
+	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	__u32 len = (__u32)strlen(s);
+	char frame[BWE_PROTO_HDR_LEN + 256], sink[CTL_CHUNK];
+
+	(void)!recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+	if (len + BWE_PROTO_HDR_LEN <= sizeof(frame)) {
+		frame[0] = (char)(len >> 24);
+		frame[1] = (char)(len >> 16);
+		frame[2] = (char)(len >> 8);
+		frame[3] = (char)len;
+		memcpy(frame + BWE_PROTO_HDR_LEN, s, len);
+		(void)!send(fd, frame, BWE_PROTO_HDR_LEN + len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	json_object_put(reply);
+	close(fd);
+	note_refused(c, cap);
 }
 
 void control_accept(struct control *c)
 {
-	struct request r = { .c = c };
-	char text[ACTOR_TEXT_MAX];
-	struct json_object *reply = NULL;
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
-	char why[160];
-	int fd, err;
+	const struct bwe_cfgfile *cfg = *c->d.q.cfg;
+	__u32 cap = cfg->control_max_clients;
+	int i;
 
-	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
-		close(fd);
-		return;
+	if (cap > BWE_CFG_CLIENTS_MAX)
+		cap = BWE_CFG_CLIENTS_MAX;
+	for (i = 0; i < CTL_ACCEPT_BATCH; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct client *cl = NULL;
+		socklen_t crlen = sizeof(struct ucred);
+		struct ucred cr;
+		enum bwe_role role;
+		char why[sizeof(cl->why)] = "";
+		bool over;
+		size_t k;
+		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			return;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
+			close(fd);
+			continue;
+		}
+		role = peer_role(c, fd, &cr, why, sizeof(why));
+		/*
+		 * The cap holds for everyone but admins, so that read-only
+		 * peers cannot lock root out. Over it, a few more are let in
+		 * to send their request and hear "busy" (closing at once would
+		 * lose the reply to their failed send()); beyond those, or with
+		 * no slot left, the error is tried once and they are closed.
+		 */
+		over = c->active >= cap && role != BWE_ROLE_ADMIN;
+		for (k = 0; k < ARRAY_SIZE(c->cl) && !cl; k++)
+			if (c->cl[k].state == CL_FREE)
+				cl = &c->cl[k];
+		if (!cl || (over && c->busy >= CONTROL_OVERFLOW)) {
+			refuse_now(c, fd, cap);
+			continue;
+		}
+		cl->fd = fd;
+		cl->cr = cr;
+		cl->state = CL_READ;
+		bwe_proto_dec_init(&cl->dec, BWE_PROTO_REQ_MAX);
+		if (over) {
+			cl->busy = true;
+			cl->deadline_ms = now_ms() + CTL_BUSY_MS;
+			c->busy++;
+			note_refused(c, cap);
+		} else {
+			cl->role = role;
+			memcpy(cl->why, why, sizeof(why));
+			cl->deadline_ms = now_ms() + cfg->control_timeout_s * MS_PER_S;
+			c->active++;
+		}
+		ev.data.u32 = c->tag + (__u32)(cl - c->cl);
+		if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			log_warn("control socket: epoll");
+			client_close(c, cl);
+			continue;
+		}
+		client_read(c, cl); /* the request may be there already */
 	}
-	describe_actor(&r.who, &cr, NULL);
-	/* Read the request even from a refused peer, so the reply is not lost to a reset. */
-	err = bwe_proto_recv(fd, BWE_PROTO_REQ_MAX, CTL_RECV_MS, &r.req);
-	if (!err)
-		describe_actor(&r.who, &cr, arg_str(&r, "argv"));
-	actor_fmt(&r.who, text, sizeof(text));
-	if (!peer_allowed(c, &cr, why, sizeof(why))) {
-		log_warnx("refused control request from %s: %s", text, why);
-		reply = bwe_proto_err(BWE_ST_FAILED, "%s", why);
-		goto send;
+}
+
+void control_tick(struct control *c)
+{
+	__u64 now = now_ms();
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c->cl); i++) {
+		struct client *cl = &c->cl[i];
+
+		if (cl->state == CL_FREE || now < cl->deadline_ms)
+			continue;
+		if (cl->busy) { /* counted when it came */
+			client_close(c, cl);
+			continue;
+		}
+		if (cl->state == CL_READ)
+			log_warnx("control client uid %u pid %d: no complete request within %llu s "
+				  "(%zu bytes came); closed",
+				  (unsigned)cl->cr.uid, cl->cr.pid,
+				  (unsigned long long)(*c->d.q.cfg)->control_timeout_s,
+				  cl->dec.got);
+		else
+			log_warnx("control client uid %u pid %d: reply not taken within %llu s "
+				  "(%zu of %zu bytes); closed",
+				  (unsigned)cl->cr.uid, cl->cr.pid,
+				  (unsigned long long)(*c->d.q.cfg)->control_timeout_s, cl->out_off,
+				  cl->out_len);
+		client_close(c, cl);
 	}
-	if (err) {
-		log_warnx("bad control request from %s: %s", text,
-			  err == -EMSGSIZE  ? "oversized"
-			  : err == -EBADMSG ? "not a JSON object"
-					    : strerror(-err));
-		if (err == -EMSGSIZE || err == -EBADMSG)
-			reply = bwe_proto_err(BWE_ST_BADINPUT, "%s",
-					      err == -EMSGSIZE ? "request too large"
-							       : "request is not a JSON object");
-		goto send;
-	}
-	r.cmd = arg_str(&r, "cmd");
-	if (!r.cmd) {
-		reply = bad("request has no \"cmd\"");
-		goto send;
-	}
-	log_info("request %.32s from %s", r.cmd, text);
-	reply = dispatch(&r);
-send:
-	if (reply) {
-		bwe_proto_send(fd, reply);
-		json_object_put(reply);
-	}
-	json_object_put(r.req);
-	close(fd);
 }

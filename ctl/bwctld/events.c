@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -19,9 +20,37 @@
 #define TECHNIQUE_REF  "https://attack.mitre.org/techniques/T1496/002/"
 #define EV_KEY_MAX     64 /* bytes of one path component */
 
+#define EV_TYPES_MAX  64 /* event types with a bucket of their own; more share the last */
+#define EV_OTHER      "(other)"
+#define EV_SUPPRESSED "events-suppressed"
+#define EV_NS_PER_S   1000000000ULL
+#define EV_LOG_MODE   0640
+
+/* One event type's token bucket and what it held back. */
+struct ev_bucket {
+	char action[BWE_CFG_EV_ACTION_MAX + 1];
+	double tokens;	  /* events that may pass now */
+	__u64 refill_ns;  /* when tokens was last refilled */
+	__u64 suppressed; /* held back since the last summary */
+	__u64 since_ns;	  /* first of those */
+};
+
 struct evlog {
 	int fd;
+	char *path;
+	const struct bwe_cfgfile *cfg; /* the limits; NULL: the defaults */
+	evlog_clock_fn *clock;
+	struct ev_bucket b[EV_TYPES_MAX];
+	size_t nb;
 };
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * EV_NS_PER_S + (__u64)ts.tv_nsec;
+}
 
 void ev_set(struct json_object *o, const char *path, struct json_object *val)
 {
@@ -104,6 +133,13 @@ struct json_object *ev_new(const char *action, const char *kind)
 	return o;
 }
 
+static int open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, EV_LOG_MODE);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int evlog_open(struct evlog **out, const char *path)
 {
 	struct evlog *log;
@@ -114,12 +150,16 @@ int evlog_open(struct evlog **out, const char *path)
 		return err;
 	}
 	log = calloc(1, sizeof(*log));
-	if (!log)
+	if (!log || !(log->path = strdup(path))) {
+		free(log);
 		return -ENOMEM;
-	log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	}
+	log->clock = mono_ns;
+	log->fd = open_log(path);
 	if (log->fd < 0) {
-		err = -errno;
-		log_warn("event log %s", path);
+		err = log->fd;
+		log_warnx("event log %s: %s", path, strerror(-err));
+		free(log->path);
 		free(log);
 		return err;
 	}
@@ -133,10 +173,80 @@ void evlog_close(struct evlog *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd);
+	free(log->path);
 	free(log);
 }
 
-void evlog_emit(struct evlog *log, struct json_object *ev)
+int evlog_reopen(struct evlog *log)
+{
+	int fd;
+
+	if (!log)
+		return 0;
+	fd = open_log(log->path);
+	if (fd < 0) {
+		/* keep writing to the old file rather than nowhere */
+		log_warnx("event log %s: cannot reopen: %s; still writing to the old file",
+			  log->path, strerror(-fd));
+		return fd;
+	}
+	if (log->fd >= 0)
+		close(log->fd);
+	log->fd = fd;
+	log_info("event log %s reopened", log->path);
+	return 0;
+}
+
+void evlog_set_config(struct evlog *log, const struct bwe_cfgfile *cfg)
+{
+	if (log)
+		log->cfg = cfg;
+}
+
+void evlog_set_clock(struct evlog *log, evlog_clock_fn *clock)
+{
+	log->clock = clock ? clock : mono_ns;
+}
+
+/* The limit of one type: its own row in event_limits.types, or the default. */
+static void limits(const struct evlog *log, const char *action, double *rate, double *burst,
+		   __u64 *summary_s)
+{
+	const struct bwe_cfgfile *cfg = log->cfg;
+	size_t i;
+
+	*rate = cfg ? cfg->event_limits.rate : BWE_CFG_EV_RATE;
+	*burst = cfg ? cfg->event_limits.burst : BWE_CFG_EV_BURST;
+	*summary_s = cfg ? cfg->event_limits.summary_s : BWE_CFG_EV_SUMMARY_S;
+	for (i = 0; cfg && i < cfg->event_limits.n_types; i++)
+		if (!strcmp(cfg->event_limits.types[i].action, action)) {
+			*rate = cfg->event_limits.types[i].rate;
+			*burst = cfg->event_limits.types[i].burst;
+		}
+}
+
+static struct ev_bucket *bucket(struct evlog *log, const char *action, __u64 now)
+{
+	double rate, burst;
+	__u64 summary_s;
+	size_t i;
+
+	for (i = 0; i < log->nb; i++)
+		if (!strcmp(log->b[i].action, action))
+			return &log->b[i];
+	if (log->nb == EV_TYPES_MAX - 1 || strlen(action) > BWE_CFG_EV_ACTION_MAX)
+		action = EV_OTHER; /* the last slot is shared */
+	for (i = 0; i < log->nb; i++)
+		if (!strcmp(log->b[i].action, action))
+			return &log->b[i];
+	limits(log, action, &rate, &burst, &summary_s);
+	snprintf(log->b[log->nb].action, sizeof(log->b[0].action), "%s", action);
+	log->b[log->nb].tokens = burst;
+	log->b[log->nb].refill_ns = now;
+	return &log->b[log->nb++];
+}
+
+static void write_line(struct evlog *log, struct json_object *ev)
 {
 	const char *s = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -156,6 +266,99 @@ void evlog_emit(struct evlog *log, struct json_object *ev)
 	syslog(LOG_NOTICE, "%s", s);
 	log_debug("event: %s", s);
 	json_object_put(ev);
+}
+
+/* "N events of type T suppressed in the last S s", and the count starts again. */
+static void summarise(struct evlog *log, struct ev_bucket *b, __u64 now)
+{
+	struct json_object *ev = ev_new(EV_SUPPRESSED, "event");
+	__u64 secs = (now - b->since_ns + EV_NS_PER_S - 1) / EV_NS_PER_S;
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%llu events of type %s suppressed in the last %llu s",
+		 (unsigned long long)b->suppressed, b->action, (unsigned long long)secs);
+	ev_str(ev, "message", msg);
+	ev_str(ev, "bwenforce.suppressed.action", b->action);
+	ev_set(ev, "bwenforce.suppressed.count", json_object_new_int64((int64_t)b->suppressed));
+	ev_set(ev, "bwenforce.suppressed.seconds", json_object_new_int64((int64_t)secs));
+	log_warnx("event log: %s", msg);
+	b->suppressed = 0;
+	write_line(log, ev);
+}
+
+/* Tokens earned since the last refill, up to the burst. */
+static void refill(struct ev_bucket *b, __u64 now, double rate, double burst)
+{
+	if (now > b->refill_ns) {
+		b->tokens += (double)(now - b->refill_ns) * rate / (double)EV_NS_PER_S;
+		if (b->tokens > burst)
+			b->tokens = burst;
+	}
+	b->refill_ns = now;
+}
+
+/* Take a token of the event's type; false: the event is held back (and counted). */
+static bool admit(struct evlog *log, struct json_object *ev)
+{
+	struct json_object *e, *a;
+	const char *action = EV_OTHER;
+	__u64 now = log->clock(), summary_s;
+	double rate, burst;
+	struct ev_bucket *b;
+
+	if (json_object_object_get_ex(ev, "event", &e) &&
+	    json_object_object_get_ex(e, "action", &a) && json_object_is_type(a, json_type_string))
+		action = json_object_get_string(a);
+	b = bucket(log, action, now);
+	limits(log, b->action, &rate, &burst, &summary_s);
+	refill(b, now, rate, burst);
+	if (b->tokens >= 1) {
+		b->tokens -= 1;
+		return true;
+	}
+	if (!b->suppressed++)
+		b->since_ns = now;
+	return false;
+}
+
+void evlog_emit(struct evlog *log, struct json_object *ev)
+{
+	if (log && !admit(log, ev)) {
+		json_object_put(ev);
+		return;
+	}
+	write_line(log, ev);
+}
+
+void evlog_emit_audit(struct evlog *log, struct json_object *ev)
+{
+	write_line(log, ev);
+}
+
+/*
+ * A type's suppression has ended when its bucket is full again (nothing
+ * came for burst / rate seconds); while it lasts, it is summarised every
+ * summary_s seconds. So a sustained flood costs one summary a period.
+ */
+void evlog_tick(struct evlog *log)
+{
+	__u64 now, summary_s;
+	double rate, burst;
+	size_t i;
+
+	if (!log)
+		return;
+	now = log->clock();
+	for (i = 0; i < log->nb; i++) {
+		struct ev_bucket *b = &log->b[i];
+
+		if (!b->suppressed)
+			continue;
+		limits(log, b->action, &rate, &burst, &summary_s);
+		refill(b, now, rate, burst);
+		if (b->tokens >= burst || now - b->since_ns >= summary_s * EV_NS_PER_S)
+			summarise(log, b, now);
+	}
 }
 
 struct json_object *ev_state_change(const char *action, const struct st_entry *e,

@@ -45,7 +45,17 @@
 #define EPOLL_EVENTS 16
 #define TICK_MS	     1000
 
-enum ev_src { SRC_CTL = 1, SRC_RB, SRC_SIG, SRC_TIMER, SRC_LINK, SRC_FEED_INO, SRC_FEED_JOB };
+/* epoll data.u32 of each source; the control's clients are SRC_CTL_CLIENT + i */
+enum ev_src {
+	SRC_CTL = 1,
+	SRC_RB,
+	SRC_SIG,
+	SRC_TIMER,
+	SRC_LINK,
+	SRC_FEED_INO,
+	SRC_FEED_JOB,
+	SRC_CTL_CLIENT = 1024,
+};
 
 struct daemon {
 	const char *config_path;
@@ -156,6 +166,7 @@ static void reload(struct daemon *d)
 		nc->maps = old->maps;
 	}
 	d->cfg = nc;
+	evlog_set_config(d->log, nc);
 	enf_set_config(d->enf, nc);
 	ops_set_config(d->ops, nc);
 	detector_set_config(d->detector, nc);
@@ -182,6 +193,8 @@ static void on_signal(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			/* logrotate moved the event log away: a new file at the same path */
+			evlog_reopen(d->log);
 			reload(d);
 			break;
 		case SIGTERM:
@@ -200,6 +213,8 @@ static void on_tick(struct daemon *d)
 
 	if (read(d->timerfd, &exp, sizeof(exp)) < 0)
 		return;
+	control_tick(d->ctl);
+	evlog_tick(d->log);
 	ops_expire(d->ops, time(NULL));
 	feeds_tick(d->feeds, time(NULL));
 	hosts_sample(d->hosts);
@@ -237,6 +252,7 @@ static int setup_loop(struct daemon *d)
 	err = ep_add(d, d->sigfd, SRC_SIG);
 	err = err ?: ep_add(d, d->timerfd, SRC_TIMER);
 	err = err ?: ep_add(d, control_fd(d->ctl), SRC_CTL);
+	control_loop(d->ctl, d->epfd, SRC_CTL_CLIENT);
 	err = err ?: ep_add(d, ringbuf_fd(d->rb), SRC_RB);
 	err = err ?: ep_add(d, ifaces_fd(d->ifaces), SRC_LINK);
 	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
@@ -259,6 +275,10 @@ static void run(struct daemon *d)
 			break;
 		}
 		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 >= SRC_CTL_CLIENT) {
+				control_on_client(d->ctl, evs[i].data.u32, evs[i].events);
+				continue;
+			}
 			switch (evs[i].data.u32) {
 			case SRC_CTL:
 				control_accept(d->ctl);
@@ -359,6 +379,7 @@ static int start(struct daemon *d)
 		log_warnx("startup failed: %s", strerror(-e));
 		return e;
 	}
+	evlog_set_config(d->log, d->cfg);
 	enf_all(d->enf);
 	dd = (struct detector_deps){ .cfg = d->cfg,
 				     .dp = d->dp,

@@ -273,6 +273,13 @@ static int check_add(const struct ops *o, const struct op_request *r, const stru
 		if (!force && gateway_inside(x))
 			return refuse(err, len, "block: %s is an address of this gateway", buf);
 		break;
+	case ST_ALLOW:
+	case ST_EXEMPT:
+		/* the same width limit as block: allow 0.0.0.0/1 128.0.0.0/1 would end enforcement */
+		if (flen < (v4 ? OPS_OPEN_V4_MIN_PLEN : OPS_OPEN_V6_MIN_PLEN))
+			return refuse(err, len, "%s: %s is broader than /%d; refusing", r->action,
+				      buf, v4 ? OPS_OPEN_V4_MIN_PLEN : OPS_OPEN_V6_MIN_PLEN);
+		break;
 	default:
 		break;
 	}
@@ -391,7 +398,7 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 		struct json_object *ev = ev_state_change(action, &ch[i].e, who);
 
 		ev_merge(ev, annotate);
-		evlog_emit(o->log, ev);
+		evlog_emit_audit(o->log, ev); /* never rate-limited */
 		for (k = 0; k < o->nobs; k++)
 			if (o->obs[k].changed)
 				o->obs[k].changed(o->obs[k].ctx, action, ch[i].verb, &ch[i].e, who);

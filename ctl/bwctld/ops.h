@@ -22,14 +22,18 @@
 #include <json-c/json.h>
 
 #include "actor.h"
+#include "blocklist.h"
 #include "config.h"
 #include "enforce.h"
 #include "events.h"
 #include "store.h"
 
-#define OPS_ITEMS_MAX	  4096 /* prefixes in one change */
-#define OPS_OBSERVERS_MAX 8
-#define OPS_ERR_LEN	  768 /* a comfortable err buffer */
+#define OPS_ITEMS_MAX	     4096 /* prefixes in one change */
+/* allow and exempt entries: at most as wide as a block (blocklist.h), whoever asks */
+#define OPS_OPEN_V4_MIN_PLEN BWE_BL_V4_MIN_PLEN
+#define OPS_OPEN_V6_MIN_PLEN BWE_BL_V6_MIN_PLEN
+#define OPS_OBSERVERS_MAX    8
+#define OPS_ERR_LEN	     768 /* a comfortable err buffer */
 
 enum op_verb { OP_ADD = 0, OP_DEL };
 
