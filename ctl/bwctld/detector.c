@@ -581,6 +581,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(x, "z_threshold", json_object_new_double(pol->spike.z));
 		json_object_object_add(x, "baseline_trusted",
 				       json_object_new_boolean(sig->trusted));
+		json_object_object_add(x, "baseline_learned_s",
+				       json_object_new_double(h->h.learned_s));
 		snprintf(detail, sizeof(detail),
 			 "upload %.0f B/s against a baseline of %.0f B/s "
 			 "(z %.1f, threshold %.1f%s)",
