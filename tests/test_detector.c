@@ -42,9 +42,9 @@
 #include "pktbuild.h"
 #include "store.h"
 
-#define MAX_HOSTS    3 /* policy.max_hosts of the fixture */
-#define INTERVAL_US  1100000 /* a little over policy.interval (1s) */
-#define TABLE_FULL   "\"detection-table-full\""
+#define MAX_HOSTS   3	    /* policy.max_hosts of the fixture */
+#define INTERVAL_US 1100000 /* a little over policy.interval (1s) */
+#define TABLE_FULL  "\"detection-table-full\""
 
 static char dir[] = "/tmp/bwe-test-detector.XXXXXX";
 static char statedir[256], cfgpath[256], evpath[256];
