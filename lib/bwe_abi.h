@@ -194,9 +194,11 @@ struct bwe_host_stats {
 	__u64 drop_bytes[BWE_HD_MAX]; /* either direction, by reason */
 	__u64 drop_packets[BWE_HD_MAX];
 	__u64 nonstd_tx_bytes; /* outbound bytes to a port outside bwe_std_ports */
-	__u64 bl_hits;	       /* outbound packets to a blocklisted peer (drop or monitor) */
-	__u64 bl_in_hits;      /* inbound packets from a blocklisted peer: may be spoofed */
-	__u64 first_seen_ns;   /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	/* packets to a blocklisted peer (drop or monitor), and inbound ones from
+	 * it that answer the host's own contact (bwe_hit_answers()) */
+	__u64 bl_hits;
+	__u64 bl_in_hits;    /* other inbound packets from a blocklisted peer: may be spoofed */
+	__u64 first_seen_ns; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
 	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
 	__u32 pad;

@@ -123,6 +123,19 @@ BWE_RULE __u8 bwe_ref_merge(__u8 host, __u8 prefix)
 	return host;
 }
 
+/*
+ * Whether an inbound packet from a listed peer answers the host: the host's
+ * own last outbound hit event for that peer (its bwe_ev_dedup entry, keyed
+ * with BWE_DIR_OUT) was emitted at last_ns, less than two dedup windows ago.
+ * A host that keeps contacting the peer refreshes that entry at least once
+ * a window, so a contact within the last window always qualifies, and
+ * nothing older than two does. last_ns 0: no such entry.
+ */
+BWE_RULE int bwe_hit_answers(__u64 last_ns, __u64 now, __u64 dedup_ns)
+{
+	return last_ns && now >= last_ns && now - last_ns < 2 * dedup_ns;
+}
+
 /* ---- verdict reasons ------------------------------------------------------- */
 
 /* Whether a packet counted under this reason is dropped (enum bwe_reason). */

@@ -428,10 +428,10 @@ static void sig_spike(struct bwe_detect_host *h, const struct bwe_policy *pol,
 
 /*
  * Hits count from the first one until window_s passes without another.
- * Only the host's own contacts count (bl_hits: outbound packets to a listed
- * peer). Inbound packets from a listed address (bl_in_hits) are reported in
- * new_bl_in_hits but never fire the signal: anyone can send one, with any
- * source address.
+ * Only the host's own contacts count (bl_hits: its packets to a listed peer
+ * and the peer's answers, bwe_hit_answers()). Unsolicited inbound packets
+ * from a listed address (bl_in_hits) are reported in new_bl_in_hits but
+ * never fire the signal: anyone can send one, with any source address.
  */
 static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)

@@ -128,7 +128,7 @@ unsigned int bwe_hour_of_week(__s64 unix_time);
 
 enum bwe_signal_id {
 	BWE_SIG_SPIKE = 0,    /* upload rate z-score, sustained */
-	BWE_SIG_BLOCKLIST,    /* blocklist hits: outbound contacts only */
+	BWE_SIG_BLOCKLIST,    /* blocklist hits: the host's own contacts only */
 	BWE_SIG_NONSTD_PORTS, /* share of upload to non-standard ports */
 	BWE_SIG_UPLOAD_RATIO, /* upload / download */
 	BWE_SIG_FANOUT,	      /* distinct peers or destination ports */
@@ -310,8 +310,8 @@ struct bwe_signals {
 	bool hour_trusted;	/* hour_of_week on and this hour's bucket learnt */
 	double z_hour;		/* upload z against this hour's bucket */
 	double age_s;		/* since the data plane first saw the host */
-	__u64 new_bl_hits;	/* this interval: outbound packets to listed peers */
-	__u64 new_bl_in_hits;	/* this interval: inbound from listed peers (never fires) */
+	__u64 new_bl_hits;	/* this interval: contacts with listed peers */
+	__u64 new_bl_in_hits;	/* this interval: unsolicited inbound from them (never fires) */
 	double peers, ports;	/* fan-out estimates (see bwe_policy_fanout) */
 	double fanout_tx_bytes; /* upload in the epoch the peers came from */
 	double nonstd_share;	/* over nonstd_ports.window_s, 0 below min_bytes */

@@ -477,8 +477,9 @@ static void test_untracked_still_dropped(void **state)
 
 /*
  * Blocklist hits: outbound contacts count in bl_hits, inbound frames from a
- * listed peer (spoofable) in bl_in_hits; an inbound hit's event does not
- * hold back the event of a later outbound contact with the same peer.
+ * listed peer (spoofable) in bl_in_hits, unless they answer the host's own
+ * contact with that peer within two event windows; an inbound hit's event
+ * does not hold back the event of a later outbound contact with the peer.
  */
 static void test_blocklist_hit_directions(void **state)
 {
@@ -516,6 +517,26 @@ static void test_blocklist_hit_directions(void **state)
 		assert_int_equal(drain(&w), 1);
 		assert_int_equal(w.ev.type, BWE_EV_BLOCK_HIT);
 		assert_int_equal(w.ev.dir, BWE_DIR_OUT);
+
+		/* now an inbound frame from that peer answers the host's contact */
+		assert_int_equal(run(&w, bad, host, 10, NULL), XDP_DROP);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.bl_hits, 2);
+		assert_int_equal(hs.bl_in_hits, 3);
+	}
+	/* ... but not once two event windows passed since the contact */
+	{
+		struct bwe_config cfg;
+		struct bwe_addr h = addr(pairs[0][0]);
+
+		assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+		cfg.event_dedup_ns = 1000000; /* 1 ms */
+		assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+		usleep(5000);
+		assert_int_equal(run(&w, pairs[0][1], pairs[0][0], 10, NULL), XDP_DROP);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.bl_hits, 2);
+		assert_int_equal(hs.bl_in_hits, 4);
 	}
 	world_down(&w);
 }

@@ -273,6 +273,20 @@ static void test_bucket_take(void **state)
 	assert_int_equal(b.tokens, BWE_RATE_MAX * 999999999ULL / 1000000000ULL - 1);
 }
 
+/* An inbound hit answers the host's own contact for two dedup windows after its event. */
+static void test_hit_answers(void **state)
+{
+	const __u64 w = 60000000000ULL, t = 1000 * w;
+
+	(void)state;
+	assert_false(bwe_hit_answers(0, t, w)); /* no outbound event: unsolicited */
+	assert_true(bwe_hit_answers(t, t, w));
+	assert_true(bwe_hit_answers(t - 2 * w + 1, t, w));
+	assert_false(bwe_hit_answers(t - 2 * w, t, w));
+	assert_false(bwe_hit_answers(t + 1, t, w)); /* a later event than the clock reading */
+	assert_false(bwe_hit_answers(t, t, 0));	    /* a zero window: never */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,7 +294,7 @@ int main(void)
 		cmocka_unit_test(test_sketch_hashes), cmocka_unit_test(test_hll_rank),
 		cmocka_unit_test(test_hll_rank_ctz),  cmocka_unit_test(test_hll_add),
 		cmocka_unit_test(test_ref_merge),     cmocka_unit_test(test_reason_dryrun),
-		cmocka_unit_test(test_bucket_take),
+		cmocka_unit_test(test_bucket_take),   cmocka_unit_test(test_hit_answers),
 	};
 
 	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);

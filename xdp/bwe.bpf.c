@@ -99,6 +99,24 @@ static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *
 	return bpf_map_lookup_elem(&bwe_hosts, host);
 }
 
+/*
+ * An inbound packet from a listed peer: does it answer the host's own
+ * contact with that peer? Only blocklisted inbound packets of tracked hosts
+ * come here (no cost on the common path): one lookup of the host's
+ * outbound hit event in the dedup map.
+ */
+static __always_inline int hit_answers(const struct bwe_addr *host, const struct bwe_addr *peer,
+				       __u64 now, __u64 dedup_ns)
+{
+	struct bwe_dedup_key key = { .type = BWE_EV_BLOCK_HIT,
+				     .dir = BWE_DIR_OUT,
+				     .host = *host,
+				     .peer = *peer };
+	__u64 *last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
+
+	return bwe_hit_answers(last ? *last : 0, now, dedup_ns);
+}
+
 /* Emit an event unless the same (type, host, peer) was emitted within the window. */
 static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 {
@@ -215,7 +233,7 @@ int bwe_xdp(struct xdp_md *ctx)
 		count(BWE_A_INBOUND_UNTRACKED, len);
 	if (hs) {
 		hs->last_seen_ns = now;
-		if (ref && out)
+		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
 			hs->bl_hits++;
 		else if (ref)
 			hs->bl_in_hits++;

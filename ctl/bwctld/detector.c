@@ -636,8 +636,9 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	json_object_object_add(x, "inbound_blocklist_hits",
 			       json_object_new_uint64(s ? s->st.bl_in_hits : 0));
 	snprintf(detail, sizeof(detail),
-		 "%llu outbound packets to listed addresses; %llu inbound packets from listed "
-		 "addresses (unsolicited or spoofed: shown, never counted as a contact)",
+		 "%llu packets of contacts with listed addresses (to them, and their answers); "
+		 "%llu unsolicited inbound packets from listed addresses (possibly spoofed: "
+		 "shown, never counted as a contact)",
 		 (unsigned long long)(s ? s->st.bl_hits : 0),
 		 (unsigned long long)(s ? s->st.bl_in_hits : 0));
 	json_object_object_add(x, "detail", json_object_new_string(detail));
