@@ -72,7 +72,7 @@ t_test_spray() {
 	sleep 6 # baselines learn; the detector holds the two real hosts
 	local h1 h2 l1 l2 rss0 rss1 u0 u1 maps0 maps1 det out
 	h1=$(host_json "$BWE_LAN_V4"); h2=$(host_json "$BWE_LAN2_V4")
-	[ -n "$h1" ] && [ -n "$h2" ] || t_fail "real hosts not tracked before the spray"
+	{ [ -n "$h1" ] && [ -n "$h2" ]; } || t_fail "real hosts not tracked before the spray"
 	l1=$(learned "$BWE_LAN_V4"); l2=$(learned "$BWE_LAN2_V4")
 	awk -v a="$l1" 'BEGIN { exit !(a >= 3) }' || t_fail "no baseline before the spray: $l1 s"
 	maps0=$(bwctl --json status | jq '.maps[] | select(.name == "bwe_hosts") | .entries')
