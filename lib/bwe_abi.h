@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  1
+#define BWE_ABI_VERSION		  2
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -168,6 +168,14 @@ struct bwe_throttle {
 _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
 
 /* ---- per-host accounting (map bwe_hosts, LRU_PERCPU_HASH addr -> stats) - */
+/*
+ * Only a host that has sent gets an entry: an outbound packet creates it,
+ * an inbound one only updates an entry that exists. Inbound packets to an
+ * internal address without an entry are counted in the aggregate
+ * BWE_A_INBOUND_UNTRACKED instead, so that a sender spraying a LAN prefix
+ * cannot create entries (and evict real hosts) with packets of its own.
+ * Verdicts never depend on an entry.
+ */
 enum bwe_host_drop {
 	BWE_HD_QUARANTINE = 0,
 	BWE_HD_BLOCK,
@@ -186,15 +194,18 @@ struct bwe_host_stats {
 	__u64 drop_bytes[BWE_HD_MAX]; /* either direction, by reason */
 	__u64 drop_packets[BWE_HD_MAX];
 	__u64 nonstd_tx_bytes; /* outbound bytes to a port outside bwe_std_ports */
-	__u64 bl_hits;	       /* packets whose peer matched the blocklist (drop or monitor) */
-	__u64 first_seen_ns;   /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	/* packets to a blocklisted peer (drop or monitor), and inbound ones from
+	 * it that answer the host's own contact (bwe_hit_answers()) */
+	__u64 bl_hits;
+	__u64 bl_in_hits;    /* other inbound packets from a blocklisted peer: may be spoofed */
+	__u64 first_seen_ns; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
 	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
 	__u32 pad;
 	__u8 hll_dst[BWE_HLL_REGS];  /* distinct outbound peers; merge CPUs by max */
 	__u8 hll_port[BWE_HLL_REGS]; /* distinct outbound dst ports; merge by max */
 };
-_Static_assert(sizeof(struct bwe_host_stats) == 184, "bwe_host_stats size");
+_Static_assert(sizeof(struct bwe_host_stats) == 192, "bwe_host_stats size");
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY reason -> counter) ---- */
 /*
@@ -225,6 +236,7 @@ enum bwe_anomaly {
 	BWE_A_FRAGMENT,			/* later fragment: judged by addresses */
 	BWE_A_EXTHDR_LIMIT,		/* IPv6 chain longer than parsed: judged by addresses */
 	BWE_A_EVENT_LOST,		/* ring buffer full */
+	BWE_A_INBOUND_UNTRACKED, /* inbound to an internal address without a bwe_hosts entry */
 	BWE_STATS_MAX,
 };
 
@@ -264,7 +276,10 @@ _Static_assert(sizeof(struct bwe_abi_stamp) == 4, "bwe_abi_stamp size");
 
 /* ---- events (map bwe_events, RINGBUF) ----------------------------------- */
 enum bwe_event_type {
-	BWE_EV_BLOCK_HIT = 1,	/* an internal host met a blocklist entry (drop or monitor) */
+	/* An internal host met a blocklist entry (drop or monitor). Both event
+	 * types for inbound packets only when the host has a bwe_hosts entry:
+	 * a spray of spoofed frames gets no event per address it targets. */
+	BWE_EV_BLOCK_HIT = 1,
 	BWE_EV_QUARANTINE_DROP, /* first drop of a quarantined host in a dedup window */
 };
 
@@ -292,7 +307,7 @@ _Static_assert(sizeof(struct bwe_event) == 64, "bwe_event size");
 
 struct bwe_dedup_key {
 	__u32 type; /* enum bwe_event_type */
-	__u32 pad;
+	__u32 dir;  /* enum bwe_event_dir for blocklist hits, 0 for quarantine events */
 	struct bwe_addr host;
 	struct bwe_addr peer; /* zero for quarantine events */
 };

@@ -9,7 +9,7 @@
  *  - Included by BPF C (clang -target bpf, UAPI headers, no vmlinux.h) and by
  *    user C (gcc gnu11 with the project's -Werror flags). It includes only
  *    bwe_abi.h: no libc, no libbpf, no bpf_helpers.h.
- *  - Only __u8/__u16/__u32 and bwe_abi.h types; only pure functions of their
+ *  - Only __u8/__u16/__u32/__u64 and bwe_abi.h types; only pure functions of their
  *    arguments (no map access, no globals, no tables: a BPF table would need a
  *    .rodata map), forced inline (BWE_RULE), so the program pays exactly what
  *    it paid when the rule was written in place: no BPF-to-BPF call.
@@ -123,6 +123,19 @@ BWE_RULE __u8 bwe_ref_merge(__u8 host, __u8 prefix)
 	return host;
 }
 
+/*
+ * Whether an inbound packet from a listed peer answers the host: the host's
+ * own last outbound hit event for that peer (its bwe_ev_dedup entry, keyed
+ * with BWE_DIR_OUT) was emitted at last_ns, less than two dedup windows ago.
+ * A host that keeps contacting the peer refreshes that entry at least once
+ * a window, so a contact within the last window always qualifies, and
+ * nothing older than two does. last_ns 0: no such entry.
+ */
+BWE_RULE int bwe_hit_answers(__u64 last_ns, __u64 now, __u64 dedup_ns)
+{
+	return last_ns && now >= last_ns && now - last_ns < 2 * dedup_ns;
+}
+
 /* ---- verdict reasons ------------------------------------------------------- */
 
 /* Whether a packet counted under this reason is dropped (enum bwe_reason). */
@@ -147,6 +160,46 @@ BWE_RULE __u32 bwe_reason_dryrun(__u32 reason)
 		return BWE_R_THROTTLE_DRYRUN;
 	}
 	return reason;
+}
+
+/* ---- token bucket (bwe_throttle) -------------------------------------------- */
+
+#define BWE_NSEC_PER_SEC 1000000000ULL
+
+/*
+ * Refill a bucket for the time since its last refill, then take len bytes
+ * from it: 1 when the frame fits (tokens taken), 0 when it is over the rate.
+ * The program runs this under the entry's spin lock, with now read before
+ * the lock (the verifier allows no helper call while a lock is held). So
+ * another CPU may have stored a later last_ns in between: now <= last_ns
+ * adds nothing (time does not run backwards for the bucket), where the
+ * unsigned difference would wrap to a huge elapsed time and refill the
+ * whole burst. A second or more refills the whole burst; below that,
+ * elapsed < 1e9 and rate <= BWE_RATE_MAX keep the product within 64 bits,
+ * and last_ns moves only when a whole byte was added, so that slow rates
+ * still accumulate.
+ */
+BWE_RULE int bwe_bucket_take(struct bwe_bucket *b, __u64 rate, __u64 burst, __u64 len, __u64 now)
+{
+	if (now > b->last_ns) {
+		__u64 elapsed = now - b->last_ns, add;
+
+		if (elapsed >= BWE_NSEC_PER_SEC) {
+			b->tokens = burst;
+			b->last_ns = now;
+		} else {
+			add = elapsed * rate / BWE_NSEC_PER_SEC;
+			if (add) {
+				b->tokens = b->tokens + add < burst ? b->tokens + add : burst;
+				b->last_ns = now;
+			}
+		}
+	}
+	if (b->tokens >= len) {
+		b->tokens -= len;
+		return 1;
+	}
+	return 0;
 }
 
 #endif /* BWE_RULES_H */

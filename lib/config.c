@@ -1489,6 +1489,7 @@ static const struct row policy_rows[] = {
 	     never_quarantine.n, .flags = F_NULL | F_UNIQUE | F_HEAP),
 	SCALAR("max_quarantines_per_hour", conv_uint, S_U32, POLICY, max_quarantines_per_hour,
 	       LIM(0, BWE_QUARANTINES_PER_HOUR_MAX)),
+	SCALAR("max_hosts", conv_uint, S_U32, POLICY, max_hosts, LIM(1, BWE_CFG_DET_HOSTS_MAX)),
 	MAP("signals", signals_table, 0),
 	MAPS("rules", rule_table, POLICY, rules, n_rules, .flags = F_NULL,
 	     .max_n = BWE_POLICY_RULES_MAX, .noun = "rule", .check = check_rules),

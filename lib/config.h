@@ -135,6 +135,7 @@
 #define BWE_CFG_RATIO_MAX      1000000.0	       /* upload_ratio.ratio, above 0 */
 #define BWE_CFG_VOLUME_MAX     (1ULL << 40) /* bytes (1 TiB): min_bytes, new_host.bytes */
 #define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
+#define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */
 
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };

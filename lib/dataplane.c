@@ -314,6 +314,7 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 	}
 	acc->nonstd_tx_bytes += cpu->nonstd_tx_bytes;
 	acc->bl_hits += cpu->bl_hits;
+	acc->bl_in_hits += cpu->bl_in_hits;
 	if (cpu->first_seen_ns && (!acc->first_seen_ns || cpu->first_seen_ns < acc->first_seen_ns))
 		acc->first_seen_ns = cpu->first_seen_ns;
 	if (cpu->last_seen_ns > acc->last_seen_ns)

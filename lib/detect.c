@@ -247,6 +247,7 @@ void bwe_policy_default(struct bwe_policy *p)
 	memcpy(p->windows_s, windows, sizeof(windows));
 	p->n_windows = ARRAY_SIZE(windows);
 	p->max_quarantines_per_hour = BWE_POLICY_MAX_QUARANTINES;
+	p->max_hosts = BWE_POLICY_MAX_HOSTS;
 	p->spike = (struct bwe_policy_spike){
 		.window_s = BWE_SPIKE_WINDOW_S,
 		.z = BWE_SPIKE_Z,
@@ -332,7 +333,7 @@ static bool counters_went_back(const struct bwe_host_stats *prev, const struct b
 {
 	return c->tx_bytes < prev->tx_bytes || c->rx_bytes < prev->rx_bytes ||
 	       c->nonstd_tx_bytes < prev->nonstd_tx_bytes || c->bl_hits < prev->bl_hits ||
-	       c->first_seen_ns != prev->first_seen_ns;
+	       c->bl_in_hits < prev->bl_in_hits || c->first_seen_ns != prev->first_seen_ns;
 }
 
 static bool windows_changed(const struct bwe_detect_host *h, const struct bwe_policy *pol)
@@ -425,7 +426,13 @@ static void sig_spike(struct bwe_detect_host *h, const struct bwe_policy *pol,
 	out->sig[BWE_SIG_SPIKE].fired = h->run[BWE_SIG_SPIKE] >= p->sustain;
 }
 
-/* Hits count from the first one until window_s passes without another. */
+/*
+ * Hits count from the first one until window_s passes without another.
+ * Only the host's own contacts count (bl_hits: its packets to a listed peer
+ * and the peer's answers, bwe_hit_answers()). Unsolicited inbound packets
+ * from a listed address (bl_in_hits) are reported in new_bl_in_hits but
+ * never fire the signal: anyone can send one, with any source address.
+ */
 static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
 {
@@ -440,6 +447,7 @@ static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats
 		h->bl_last_hit = wall;
 	}
 	out->new_bl_hits = hits;
+	out->new_bl_in_hits = c->bl_in_hits - h->prev.bl_in_hits;
 	set_sig(out, BWE_SIG_BLOCKLIST, h->bl_episode_hits >= p->min_hits,
 		(double)h->bl_episode_hits, (double)p->min_hits, &h->run[BWE_SIG_BLOCKLIST]);
 }

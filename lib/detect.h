@@ -128,7 +128,7 @@ unsigned int bwe_hour_of_week(__s64 unix_time);
 
 enum bwe_signal_id {
 	BWE_SIG_SPIKE = 0,    /* upload rate z-score, sustained */
-	BWE_SIG_BLOCKLIST,    /* blocklist hits */
+	BWE_SIG_BLOCKLIST,    /* blocklist hits: the host's own contacts only */
 	BWE_SIG_NONSTD_PORTS, /* share of upload to non-standard ports */
 	BWE_SIG_UPLOAD_RATIO, /* upload / download */
 	BWE_SIG_FANOUT,	      /* distinct peers or destination ports */
@@ -156,8 +156,9 @@ enum bwe_response {
 #define BWE_POLICY_WINDOWS \
 	{ \
 		60, 300, 900 \
-	}			      /* seconds */
-#define BWE_POLICY_MAX_QUARANTINES 5U /* per hour */
+	}				  /* seconds */
+#define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.6 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -259,7 +260,7 @@ struct bwe_policy {
 	size_t n_windows;			     /* 1..BWE_POLICY_WINDOWS_MAX */
 	struct bwe_policy_prefixes never_quarantine; /* these hosts: at most an alert */
 	__u32 max_quarantines_per_hour;		     /* automatic quarantines, all hosts; 0: none */
-	__u32 pad;
+	__u32 max_hosts; /* hosts the detector keeps state for (its memory bound), >= 1 */
 	struct bwe_policy_spike spike;
 	struct bwe_policy_blocklist blocklist;
 	struct bwe_policy_nonstd nonstd_ports;
@@ -309,7 +310,8 @@ struct bwe_signals {
 	bool hour_trusted;	/* hour_of_week on and this hour's bucket learnt */
 	double z_hour;		/* upload z against this hour's bucket */
 	double age_s;		/* since the data plane first saw the host */
-	__u64 new_bl_hits;	/* this interval */
+	__u64 new_bl_hits;	/* this interval: contacts with listed peers */
+	__u64 new_bl_in_hits;	/* this interval: unsolicited inbound from them (never fires) */
 	double peers, ports;	/* fan-out estimates (see bwe_policy_fanout) */
 	double fanout_tx_bytes; /* upload in the epoch the peers came from */
 	double nonstd_share;	/* over nonstd_ports.window_s, 0 below min_bytes */

@@ -4,6 +4,11 @@
  * BWE_PINNED_MAPS is pinned, stamped with BWE_ABI_VERSION, reused by the
  * next open and removed by bwe_dp_unpin(); pins of another ABI version are
  * refused with -EPROTO and a message naming both versions and the remedy.
+ * And what the loaded program does to the maps for hostile senders, through
+ * bpf_prog_test_run_opts (nothing attached, no packet leaves the process):
+ * inbound frames create no host entries, spoofed inbound blocklist hits are
+ * kept apart from outbound contacts, and a token bucket whose last refill is
+ * later than the frame's clock reading is not refilled.
  *
  * Needs root (BPF). The pins live on a private bpffs mounted in a private
  * mount namespace of this process, so nothing is visible to, or collides
@@ -23,13 +28,20 @@
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cmocka.h>
 
+#include "test_helpers.h"
+#include "blocklist.h"
 #include "bwe_util.h"
 #include "dataplane.h"
+#include "netclass.h"
+#include "pktbuild.h"
 
 #define OTHER_ABI (BWE_ABI_VERSION + 1) /* a version this build does not speak */
 
@@ -247,6 +259,343 @@ static void test_unstamped_pins(void **state)
 	assert_int_equal(bwe_dp_unpin(dir), 0);
 }
 
+/* ---- the program against hostile senders ------------------------------------ */
+
+#define FEED_T 2
+
+struct world {
+	struct bwe_dp *dp;
+	struct bwe_bl bl;
+	struct ring_buffer *rb;
+	int nevents;
+	struct bwe_event ev;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct world *w = ctx;
+
+	assert_int_equal(len, sizeof(w->ev));
+	memcpy(&w->ev, data, sizeof(w->ev));
+	w->nevents++;
+	return 0;
+}
+
+static int drain(struct world *w)
+{
+	w->nevents = 0;
+	ring_buffer__consume(w->rb);
+	return w->nevents;
+}
+
+/*
+ * Private maps: internal 198.18.0.0/24 and 2001:db8:1::/64, 198.18.0.66
+ * quarantined, 198.18.0.77 throttled; 203.0.113.66 and 2001:db8:3::66
+ * blocklisted (drop).
+ */
+static void world_up(struct world *w)
+{
+	struct bwe_dp_opts opts = { 0 };
+	struct bwe_config cfg = { .event_dedup_ns = 60ULL * 1000000000ULL };
+	struct bwe_prefix in4 = pfx("198.18.0.0/24"), in6 = pfx("2001:db8:1::/64");
+	struct bwe_prefix q = pfx("198.18.0.66/32"), t = pfx("198.18.0.77/32");
+	struct bwe_prefix b4 = pfx("203.0.113.66/32"), b6 = pfx("2001:db8:3::66/128");
+	struct bwe_ncset s;
+
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(bwe_dp_open(&w->dp, &opts), 0);
+	assert_int_equal(bwe_dp_config_set(w->dp, &cfg), 0);
+	bwe_ncset_init(&s);
+	assert_int_equal(bwe_ncset_add(&s, &in4, BWE_NC_INTERNAL), 0);
+	assert_int_equal(bwe_ncset_add(&s, &in6, BWE_NC_INTERNAL), 0);
+	assert_int_equal(bwe_ncset_add(&s, &q, BWE_NC_QUARANTINE), 0);
+	assert_int_equal(bwe_ncset_add(&s, &t, BWE_NC_THROTTLE), 0);
+	assert_int_equal(bwe_dp_netclass_apply(w->dp, &s), 0);
+	bwe_ncset_free(&s);
+	assert_int_equal(bwe_bl_init(&w->bl, w->dp), 0);
+	assert_int_equal(bwe_bl_set(&w->bl, &b4, bwe_ref(FEED_T, 0)), 0);
+	assert_int_equal(bwe_bl_set(&w->bl, &b6, bwe_ref(FEED_T, 0)), 0);
+	assert_int_equal(bwe_bl_flush(&w->bl), 0);
+	w->rb = ring_buffer__new(bwe_dp_map_fd(w->dp, BWE_MAP_EVENTS), on_event, w, NULL);
+	assert_non_null(w->rb);
+}
+
+static void world_down(struct world *w)
+{
+	ring_buffer__free(w->rb);
+	bwe_bl_free(&w->bl);
+	bwe_dp_close(w->dp);
+}
+
+/* Run one frame through the program; its XDP action, its length in *lenp. */
+static int run(struct world *w, const char *src, const char *dst, __u16 payload, __u32 *lenp)
+{
+	struct pb_spec spec = { .src = src,
+				.dst = dst,
+				.proto = IPPROTO_UDP,
+				.sport = 40000,
+				.dport = 9,
+				.payload = payload };
+	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+	int len = pb_build(&spec, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	assert_true(len > 0);
+	if (lenp)
+		*lenp = (__u32)len;
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(w->dp), &topts), 0);
+	return (int)topts.retval;
+}
+
+static struct bwe_counter stat_of(struct world *w, __u32 slot)
+{
+	struct bwe_counter c[BWE_STATS_MAX];
+
+	assert_int_equal(bwe_dp_stats_read(w->dp, c), 0);
+	return c[slot];
+}
+
+static __u64 host_entries(struct world *w)
+{
+	int fd = bwe_dp_map_fd(w->dp, BWE_MAP_HOSTS);
+	struct bwe_addr k, next;
+	__u64 n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Inbound frames to internal addresses that never sent create no entry and
+ * are counted in the aggregate; an outbound frame creates the entry, and
+ * the host's inbound traffic is then its own.
+ */
+static void test_inbound_creates_no_host(void **state)
+{
+	static const char *const targets[][2] = {
+		{ "203.0.113.10", "198.18.0.50" },
+		{ "2001:db8:3::10", "2001:db8:1::50" },
+	};
+	struct bwe_host_stats hs;
+	struct bwe_counter c0, c1;
+	struct world w;
+	__u32 len, lin = 0, lout;
+	size_t i;
+	int k;
+
+	(void)state;
+	world_up(&w);
+	for (i = 0; i < ARRAY_SIZE(targets); i++) {
+		struct bwe_addr h = addr(targets[i][1]);
+
+		c0 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+		for (k = 0; k < 5; k++)
+			assert_int_equal(run(&w, targets[i][0], targets[i][1], 100, &lin),
+					 XDP_PASS);
+		c1 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+		assert_int_equal(c1.packets - c0.packets, 5);
+		assert_int_equal(c1.bytes - c0.bytes, 5 * lin);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), -ENOENT);
+
+		/* the host sends: now it has an entry, and its inbound counts there */
+		assert_int_equal(run(&w, targets[i][1], targets[i][0], 10, &lout), XDP_PASS);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.tx_packets, 1);
+		assert_int_equal(hs.rx_packets, 0);
+		c0 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+		assert_int_equal(run(&w, targets[i][0], targets[i][1], 100, &len), XDP_PASS);
+		c1 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+		assert_int_equal(c1.packets - c0.packets, 0);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.rx_packets, 1);
+		assert_int_equal(hs.rx_bytes, len);
+	}
+	assert_int_equal(host_entries(&w), 2);
+
+	/* a spray over a /24 (v4) and 256 addresses of a /64 (v6) adds nothing */
+	c0 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	for (k = 0; k < 256; k++) {
+		char d4[INET_ADDRSTRLEN], d6[INET6_ADDRSTRLEN];
+
+		snprintf(d4, sizeof(d4), "198.18.0.%d", k);
+		snprintf(d6, sizeof(d6), "2001:db8:1::%x:%x", (k * 7919) & 0xffff, k + 1);
+		if (k == 50 || k == 66)
+			continue; /* the host that sent; the quarantined one (a drop) */
+		assert_int_equal(run(&w, "203.0.113.10", d4, 10, NULL), XDP_PASS);
+		assert_int_equal(run(&w, "2001:db8:3::10", d6, 10, NULL), XDP_PASS);
+	}
+	c1 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(c1.packets - c0.packets, 2 * 254);
+	assert_int_equal(host_entries(&w), 2);
+	world_down(&w);
+}
+
+/*
+ * Drops do not depend on an entry: a quarantined or blocklisted verdict for
+ * an untracked inbound target still drops, counts the aggregate and the
+ * verdict, and emits no per-target event.
+ */
+static void test_untracked_still_dropped(void **state)
+{
+	struct bwe_host_stats hs;
+	struct bwe_counter b0, b1, q0, q1, u0, u1;
+	struct bwe_addr qh = addr("198.18.0.66"), bh = addr("198.18.0.51");
+	struct world w;
+
+	(void)state;
+	world_up(&w);
+	drain(&w);
+	b0 = stat_of(&w, BWE_R_BLOCK);
+	q0 = stat_of(&w, BWE_R_QUARANTINE);
+	u0 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(run(&w, "203.0.113.66", "198.18.0.51", 10, NULL), XDP_DROP);
+	assert_int_equal(run(&w, "203.0.113.10", "198.18.0.66", 10, NULL), XDP_DROP);
+	b1 = stat_of(&w, BWE_R_BLOCK);
+	q1 = stat_of(&w, BWE_R_QUARANTINE);
+	u1 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(b1.packets - b0.packets, 1);
+	assert_int_equal(q1.packets - q0.packets, 1);
+	assert_int_equal(u1.packets - u0.packets, 2);
+	assert_int_equal(bwe_dp_host_read(w.dp, &bh, &hs), -ENOENT);
+	assert_int_equal(bwe_dp_host_read(w.dp, &qh, &hs), -ENOENT);
+	assert_int_equal(drain(&w), 0);
+
+	/* the quarantined host's own outbound frames: dropped, tracked, one event */
+	assert_int_equal(run(&w, "198.18.0.66", "203.0.113.10", 10, NULL), XDP_DROP);
+	assert_int_equal(bwe_dp_host_read(w.dp, &qh, &hs), 0);
+	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 1);
+	assert_int_equal(drain(&w), 1);
+	assert_int_equal(w.ev.type, BWE_EV_QUARANTINE_DROP);
+	world_down(&w);
+}
+
+/*
+ * Blocklist hits: outbound contacts count in bl_hits, inbound frames from a
+ * listed peer (spoofable) in bl_in_hits, unless they answer the host's own
+ * contact with that peer within two event windows; an inbound hit's event
+ * does not hold back the event of a later outbound contact with the peer.
+ */
+static void test_blocklist_hit_directions(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "198.18.0.52", "203.0.113.66" },
+		{ "2001:db8:1::52", "2001:db8:3::66" },
+	};
+	struct bwe_host_stats hs;
+	struct world w;
+	size_t i;
+	int k;
+
+	(void)state;
+	world_up(&w);
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		const char *host = pairs[i][0], *bad = pairs[i][1];
+		const char *ok = i ? "2001:db8:3::10" : "203.0.113.10";
+		struct bwe_addr h = addr(host);
+
+		drain(&w);
+		assert_int_equal(run(&w, host, ok, 10, NULL), XDP_PASS); /* tracked from now */
+		for (k = 0; k < 3; k++)
+			assert_int_equal(run(&w, bad, host, 10, NULL), XDP_DROP);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.bl_hits, 0);
+		assert_int_equal(hs.bl_in_hits, 3);
+		assert_int_equal(drain(&w), 1);
+		assert_int_equal(w.ev.dir, BWE_DIR_IN);
+
+		assert_int_equal(run(&w, host, bad, 10, NULL), XDP_DROP);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.bl_hits, 1);
+		assert_int_equal(hs.bl_in_hits, 3);
+		assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 4);
+		assert_int_equal(drain(&w), 1);
+		assert_int_equal(w.ev.type, BWE_EV_BLOCK_HIT);
+		assert_int_equal(w.ev.dir, BWE_DIR_OUT);
+
+		/* now an inbound frame from that peer answers the host's contact */
+		assert_int_equal(run(&w, bad, host, 10, NULL), XDP_DROP);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.bl_hits, 2);
+		assert_int_equal(hs.bl_in_hits, 3);
+	}
+	/* ... but not once two event windows passed since the contact */
+	{
+		struct bwe_config cfg;
+		struct bwe_addr h = addr(pairs[0][0]);
+
+		assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+		cfg.event_dedup_ns = 1000000; /* 1 ms */
+		assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+		usleep(5000);
+		assert_int_equal(run(&w, pairs[0][1], pairs[0][0], 10, NULL), XDP_DROP);
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_int_equal(hs.bl_hits, 2);
+		assert_int_equal(hs.bl_in_hits, 4);
+	}
+	world_down(&w);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * The clock race of the token bucket: the program reads the clock before
+ * the entry's lock, so another CPU may have stored a later last_ns. A
+ * bucket whose last refill lies in the frame's future gains nothing: a
+ * frame over the tokens left is dropped, not passed on a full refill.
+ */
+static void test_bucket_last_refill_in_future(void **state)
+{
+	struct bwe_addr h = addr("198.18.0.77");
+	int fd;
+	struct bwe_throttle t;
+	struct world w;
+	__u32 len;
+	__u64 future;
+
+	(void)state;
+	world_up(&w);
+	fd = bwe_dp_map_fd(w.dp, BWE_MAP_THROTTLE);
+	assert_int_equal(bwe_dp_throttle_set(w.dp, &h, 1000000, 100000), 0);
+	assert_int_equal(run(&w, "198.18.0.77", "203.0.113.10", 400, &len), XDP_PASS);
+
+	/* 1.5 frames of tokens left, last refill 5 s in the future of the frames */
+	assert_int_equal(bpf_map_lookup_elem_flags(fd, &h, &t, BPF_F_LOCK), 0);
+	future = mono_ns() + 5000000000ULL;
+	t.tx.tokens = len + len / 2;
+	t.tx.last_ns = future;
+	assert_int_equal(bpf_map_update_elem(fd, &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(run(&w, "198.18.0.77", "203.0.113.10", 400, NULL), XDP_PASS);
+	assert_int_equal(run(&w, "198.18.0.77", "203.0.113.10", 400, NULL), XDP_DROP);
+	assert_int_equal(bpf_map_lookup_elem_flags(fd, &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(t.tx.tokens, len / 2);
+	assert_int_equal(t.tx.last_ns, future); /* not moved back */
+
+	/* the same in the other direction's bucket */
+	t.rx.tokens = 0;
+	t.rx.last_ns = future;
+	assert_int_equal(bpf_map_update_elem(fd, &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(run(&w, "203.0.113.10", "198.18.0.77", 400, NULL), XDP_DROP);
+
+	/* once the clock passes last_ns, time counts again: a second refills */
+	t.tx.tokens = 0;
+	t.tx.last_ns = mono_ns() - 2000000000ULL;
+	assert_int_equal(bpf_map_update_elem(fd, &h, &t, BPF_F_LOCK), 0);
+	assert_int_equal(run(&w, "198.18.0.77", "203.0.113.10", 400, NULL), XDP_PASS);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,7 +603,12 @@ int main(void)
 		cmocka_unit_test(test_other_abi_refused),
 		cmocka_unit_test(test_bad_stamp_refused),
 		cmocka_unit_test(test_unstamped_pins),
+		cmocka_unit_test(test_inbound_creates_no_host),
+		cmocka_unit_test(test_untracked_still_dropped),
+		cmocka_unit_test(test_blocklist_hit_directions),
+		cmocka_unit_test(test_bucket_last_refill_in_future),
 	};
 
-	return cmocka_run_group_tests_name("dataplane pins and ABI stamp", tests, setup, teardown);
+	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,
+					   setup, teardown);
 }

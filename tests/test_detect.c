@@ -447,6 +447,59 @@ static void test_signal_blocklist(void **state)
 	sim_free(&s);
 }
 
+/*
+ * Inbound packets from a listed address (bl_in_hits, spoofable) are shown
+ * but never fire the blocklist signal, not even with min_hits 1 and
+ * thousands of them, so one spoofed frame plus any other signal cannot
+ * satisfy a corroboration rule; one outbound contact (bl_hits) does.
+ */
+static void test_signal_blocklist_inbound_never_fires(void **state)
+{
+	struct bwe_policy pol;
+	struct bwe_signals sig;
+	struct bwe_decision d;
+	struct bwe_detect_global g;
+	struct sim s;
+	size_t t;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	pol.blocklist.min_hits = 1;
+	pol.monitor_only = 0;
+	pol.learning_s = INTERVAL;
+	bwe_detect_global_init(&g, MONDAY - 7 * 86400);
+	pol.n_rules = 1;
+	memset(&pol.rules[0], 0, sizeof(pol.rules[0]));
+	snprintf(pol.rules[0].name, sizeof(pol.rules[0].name), "blocklist-and-fanout");
+	pol.rules[0].signals = (1U << BWE_SIG_BLOCKLIST) | (1U << BWE_SIG_FANOUT);
+	pol.rules[0].min_signals = 1;
+	pol.rules[0].action = BWE_RESP_QUARANTINE;
+	pol.rules[0].ttl_s = 60;
+	sim_init(&s, MONDAY, OLD_HOST_NS);
+	warm(&s, &pol, 2);
+	for (t = 0; t < 10; t++) {
+		s.c.bl_in_hits += 1000;
+		sim_step(&s, &pol, MBIT, MBIT, &sig);
+		assert_true(sig.valid);
+		assert_int_equal(sig.new_bl_in_hits, 1000);
+		assert_int_equal(sig.new_bl_hits, 0);
+		assert_false(sig.sig[BWE_SIG_BLOCKLIST].fired);
+		assert_true(sig.sig[BWE_SIG_BLOCKLIST].value == 0.0);
+		assert_int_equal(bwe_detect_decide(&s.h, &sig, &pol, &g, NULL, s.wall, &d), 0);
+		assert_int_equal(d.action, BWE_RESP_NONE);
+	}
+	/* the host's own contact: one packet is enough */
+	s.c.bl_hits += 1;
+	sim_step(&s, &pol, MBIT, MBIT, &sig);
+	assert_int_equal(sig.new_bl_hits, 1);
+	assert_true(sig.sig[BWE_SIG_BLOCKLIST].fired);
+	assert_int_equal(bwe_detect_decide(&s.h, &sig, &pol, &g, NULL, s.wall, &d), 0);
+	assert_int_equal(d.action, BWE_RESP_QUARANTINE);
+	assert_int_equal(d.n_evidence, 1);
+	assert_int_equal(d.evidence[0].sig, BWE_SIG_BLOCKLIST);
+	sim_free(&s);
+}
+
 static void test_signal_volumes(void **state)
 {
 	struct bwe_policy pol;
@@ -958,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_hll),
 		cmocka_unit_test(test_hour_of_week),
 		cmocka_unit_test(test_signal_blocklist),
+		cmocka_unit_test(test_signal_blocklist_inbound_never_fires),
 		cmocka_unit_test(test_signal_volumes),
 		cmocka_unit_test(test_signal_fanout),
 		cmocka_unit_test(test_counter_reset),

@@ -241,6 +241,52 @@ static void test_reason_dryrun(void **state)
 	assert_false(bwe_reason_drops(BWE_R_BLOCK_DRYRUN));
 }
 
+/* The token bucket: refill by elapsed time, a full burst after a second, no time before last_ns. */
+static void test_bucket_take(void **state)
+{
+	const __u64 t0 = 5000000000ULL, rate = 1000, burst = 3000;
+	struct bwe_bucket b = { .tokens = 0, .last_ns = t0 };
+
+	(void)state;
+	assert_int_equal(bwe_bucket_take(&b, rate, burst, 1, t0), 0); /* nothing elapsed */
+	/* half a second: 500 bytes come back */
+	assert_int_equal(bwe_bucket_take(&b, rate, burst, 400, t0 + 500000000ULL), 1);
+	assert_int_equal(b.tokens, 100);
+	assert_int_equal(b.last_ns, t0 + 500000000ULL);
+	/* a clock reading older than the last refill (read before another CPU's
+	 * refill): no time passed, the bucket is not refilled to the burst */
+	assert_int_equal(bwe_bucket_take(&b, rate, burst, 200, t0), 0);
+	assert_int_equal(b.tokens, 100);
+	assert_int_equal(b.last_ns, t0 + 500000000ULL);
+	assert_int_equal(bwe_bucket_take(&b, rate, burst, 100, 1), 1);
+	assert_int_equal(b.tokens, 0);
+	assert_int_equal(b.last_ns, t0 + 500000000ULL);
+	/* a second or more: the whole burst, never more */
+	assert_int_equal(bwe_bucket_take(&b, rate, burst, 3000, t0 + 2000000000ULL), 1);
+	assert_int_equal(b.tokens, 0);
+	b.tokens = 2900;
+	assert_int_equal(bwe_bucket_take(&b, rate, burst, 0, t0 + 2900000000ULL), 1);
+	assert_int_equal(b.tokens, burst);
+	/* the fastest rate over almost a second stays within 64 bits */
+	b = (struct bwe_bucket){ .tokens = 0, .last_ns = t0 };
+	assert_int_equal(bwe_bucket_take(&b, BWE_RATE_MAX, ~0ULL, 1, t0 + 999999999ULL), 1);
+	assert_int_equal(b.tokens, BWE_RATE_MAX * 999999999ULL / 1000000000ULL - 1);
+}
+
+/* An inbound hit answers the host's own contact for two dedup windows after its event. */
+static void test_hit_answers(void **state)
+{
+	const __u64 w = 60000000000ULL, t = 1000 * w;
+
+	(void)state;
+	assert_false(bwe_hit_answers(0, t, w)); /* no outbound event: unsolicited */
+	assert_true(bwe_hit_answers(t, t, w));
+	assert_true(bwe_hit_answers(t - 2 * w + 1, t, w));
+	assert_false(bwe_hit_answers(t - 2 * w, t, w));
+	assert_false(bwe_hit_answers(t + 1, t, w)); /* a later event than the clock reading */
+	assert_false(bwe_hit_answers(t, t, 0));	    /* a zero window: never */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_sketch_hashes), cmocka_unit_test(test_hll_rank),
 		cmocka_unit_test(test_hll_rank_ctz),  cmocka_unit_test(test_hll_add),
 		cmocka_unit_test(test_ref_merge),     cmocka_unit_test(test_reason_dryrun),
+		cmocka_unit_test(test_bucket_take),   cmocka_unit_test(test_hit_answers),
 	};
 
 	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);

@@ -22,7 +22,6 @@
 #include "blocklist.bpf.h"
 #include "bwe_rules.h"
 
-#define NSEC_PER_SEC  1000000000ULL
 #define BWE_RUN_PRIO  10 /* early in a libxdp dispatcher chain: drops first */
 #define BWE_EV_RB_HDR 8	 /* ring buffer record header, bytes */
 
@@ -52,35 +51,18 @@ static __always_inline __u32 netclass_of(const struct bwe_addr *a)
 	return nc ? nc->flags : 0;
 }
 
-static __always_inline __u64 min_u64(__u64 a, __u64 b)
-{
-	return a < b ? a : b;
-}
-
-/* Token bucket: returns 1 when the frame fits, 0 when it is over the rate. */
+/*
+ * Token bucket: returns 1 when the frame fits, 0 when it is over the rate.
+ * now is read before the lock (no helper calls under it); bwe_bucket_take()
+ * treats a now older than the bucket's last refill as no time passed.
+ */
 static __always_inline int bucket_take(struct bwe_throttle *t, int out, __u64 len, __u64 now)
 {
 	struct bwe_bucket *b = out ? &t->tx : &t->rx;
-	int ok = 0;
-	__u64 elapsed, add;
+	int ok;
 
 	bpf_spin_lock(&t->lock);
-	elapsed = now - b->last_ns;
-	if (elapsed >= NSEC_PER_SEC) {
-		b->tokens = t->burst;
-		b->last_ns = now;
-	} else {
-		/* elapsed < 1e9 and rate <= BWE_RATE_MAX keep this within 64 bits */
-		add = elapsed * t->rate_bps / NSEC_PER_SEC;
-		if (add) {
-			b->tokens = min_u64(t->burst, b->tokens + add);
-			b->last_ns = now;
-		}
-	}
-	if (b->tokens >= len) {
-		b->tokens -= len;
-		ok = 1;
-	}
+	ok = bwe_bucket_take(b, t->rate_bps, t->burst, len, now);
 	bpf_spin_unlock(&t->lock);
 	return ok;
 }
@@ -94,12 +76,19 @@ static __always_inline int port_is_standard(__be16 port)
 	return bits && (*bits & (1ULL << (p & 63)));
 }
 
-static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *host, __u64 now)
+/*
+ * The host's accounting entry. Only an outbound packet creates one: inbound
+ * packets to an address that never sent find none (counted in the
+ * aggregate BWE_A_INBOUND_UNTRACKED by the caller), so spoofed or sprayed
+ * frames cannot fill bwe_hosts and evict the hosts that really talk.
+ */
+static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *host, int out,
+							 __u64 now)
 {
 	struct bwe_host_stats *hs = bpf_map_lookup_elem(&bwe_hosts, host);
 	__u32 zero = 0;
 
-	if (hs)
+	if (hs || !out)
 		return hs;
 	hs = bpf_map_lookup_elem(&bwe_scratch, &zero);
 	if (!hs)
@@ -108,6 +97,24 @@ static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *
 	hs->first_seen_ns = now;
 	bpf_map_update_elem(&bwe_hosts, host, hs, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&bwe_hosts, host);
+}
+
+/*
+ * An inbound packet from a listed peer: does it answer the host's own
+ * contact with that peer? Only blocklisted inbound packets of tracked hosts
+ * come here (no cost on the common path): one lookup of the host's
+ * outbound hit event in the dedup map.
+ */
+static __always_inline int hit_answers(const struct bwe_addr *host, const struct bwe_addr *peer,
+				       __u64 now, __u64 dedup_ns)
+{
+	struct bwe_dedup_key key = { .type = BWE_EV_BLOCK_HIT,
+				     .dir = BWE_DIR_OUT,
+				     .host = *host,
+				     .peer = *peer };
+	__u64 *last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
+
+	return bwe_hit_answers(last ? *last : 0, now, dedup_ns);
 }
 
 /* Emit an event unless the same (type, host, peer) was emitted within the window. */
@@ -123,8 +130,10 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 		count(BWE_A_EVENT_LOST, ev->len);
 		return 0;
 	}
-	if (ev->type == BWE_EV_BLOCK_HIT)
+	if (ev->type == BWE_EV_BLOCK_HIT) {
 		key.peer = ev->peer;
+		key.dir = ev->dir; /* a spoofed inbound hit never hides an outbound one */
+	}
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	if (last && ev->ts_ns - *last < dedup_ns)
 		return 0;
@@ -218,12 +227,16 @@ int bwe_xdp(struct xdp_md *ctx)
 	if (cfg->flags & BWE_CFG_DRYRUN)
 		reason = bwe_reason_dryrun(reason);
 
-	/* Account the internal host. */
-	hs = host_stats(host, now);
+	/* Account the internal host: per host once it has sent, else in the aggregate. */
+	hs = host_stats(host, out, now);
+	if (!hs && !out)
+		count(BWE_A_INBOUND_UNTRACKED, len);
 	if (hs) {
 		hs->last_seen_ns = now;
-		if (ref)
+		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
 			hs->bl_hits++;
+		else if (ref)
+			hs->bl_in_hits++;
 		if (bwe_reason_drops(reason) && hd < BWE_HD_MAX) {
 			hs->drop_bytes[hd] += len;
 			hs->drop_packets[hd]++;
@@ -248,8 +261,11 @@ int bwe_xdp(struct xdp_md *ctx)
 		}
 	}
 
-	/* Events: blocklist hits and the start of quarantine drops, deduplicated. */
-	if (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN) {
+	/* Events: blocklist hits and the start of quarantine drops, deduplicated;
+	 * none for inbound frames to an untracked address (no per-target events
+	 * for a spray: the aggregate counts them). */
+	if ((hs || out) &&
+	    (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN)) {
 		ev.ts_ns = now;
 		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
 		ev.reason = reason;

@@ -14,7 +14,9 @@
  *                   read)
  *   "state"         array of strings ("quarantine", "throttle") or one
  *                   string; empty or null for none
- * Other fields (tx_packets, bl_hits, ...) are shown by --json only.
+ * Other fields (tx_packets, bl_hits, bl_in_hits, ...) are shown by --json only.
+ * A last row with "aggregate": "inbound_untracked" (its "host" a label, not an
+ * address) sums inbound traffic to internal addresses that never sent.
  * Text columns: HOST TX TX/s RX RX/s DROPS STATE; bytes in binary units,
  * rates in bits per second as tc(8) writes them.
  */

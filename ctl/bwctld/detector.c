@@ -8,6 +8,14 @@
  * operator's command, and their evidence in the event. Also the per-host
  * memory behind `bwctl report`: blocklist hits with feed and indicator, and
  * the history of actions on the host, learnt as an observer of ops.
+ *
+ * Memory is bounded: a host gets state when the data plane tracks it (it
+ * has sent: bwe_hosts), when an operator or a rule acts on it, or when it
+ * contacted a listed peer; state of a host that left the sample is freed
+ * (unless it holds a history of actions: cooldowns and escalation must
+ * survive), and the table never holds more than policy.max_hosts, with a
+ * detection-table-full event (at most one per interval) when that refused
+ * hosts.
  */
 #include <errno.h>
 #include <math.h>
@@ -28,6 +36,7 @@ struct det_hit {
 	time_t t;
 	struct bwe_addr peer;
 	__u8 ref;
+	bool outbound; /* the host contacted the peer; else an inbound (spoofable) hit */
 	char feed[BWE_FEED_NAME_MAX];
 	char entry[BWE_PREFIX_STRLEN];
 	char indicator[96];
@@ -79,6 +88,9 @@ struct detector {
 	struct bwe_detect_global g;
 	struct timespec last_run;
 	time_t epoch_start;
+	__u64 refused;	   /* hosts refused a slot since the last table-full event */
+	__u64 refused_all; /* since start */
+	__u64 freed;	   /* states freed since start (hosts that left the sample) */
 };
 
 static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
@@ -119,31 +131,46 @@ void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg)
 	dt->cfg = cfg;
 }
 
+static void det_host_free(struct det_host *h)
+{
+	bwe_detect_host_free(&h->h);
+	free(h->m);
+	free(h);
+}
+
 void detector_free(struct detector *dt)
 {
 	size_t i;
 
 	if (!dt)
 		return;
-	for (i = 0; i < dt->n; i++) {
-		bwe_detect_host_free(&dt->v[i]->h);
-		free(dt->v[i]->m);
-		free(dt->v[i]);
-	}
+	for (i = 0; i < dt->n; i++)
+		det_host_free(dt->v[i]);
 	free(dt->v);
 	bwe_amap_free(&dt->idx);
 	free(dt);
 }
 
-static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, bool create)
+enum host_mode {
+	HOST_FIND,   /* no state: NULL */
+	HOST_CREATE, /* a new state within policy.max_hosts */
+	HOST_FORCE,  /* a new state even beyond it: operator state changes (bounded by the store) */
+};
+
+static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, enum host_mode mode)
 {
 	__u32 *i = bwe_amap_get(&dt->idx, a);
 	struct det_host *h, **v;
 
 	if (i)
 		return dt->v[*i];
-	if (!create)
+	if (mode == HOST_FIND)
 		return NULL;
+	if (mode == HOST_CREATE && dt->n >= dt->cfg->policy.max_hosts) {
+		dt->refused++;
+		dt->refused_all++;
+		return NULL;
+	}
 	h = calloc(1, sizeof(*h));
 	v = reallocarray(dt->v, dt->n + 1, sizeof(*v));
 	if (!h || !v) {
@@ -163,12 +190,80 @@ static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, 
 	return h;
 }
 
+/* Drop the state at index i: the last one takes its place. */
+static void host_drop(struct detector *dt, size_t i)
+{
+	struct det_host *h = dt->v[i];
+
+	bwe_amap_del(&dt->idx, &h->addr);
+	if (i != dt->n - 1) {
+		dt->v[i] = dt->v[dt->n - 1];
+		bwe_amap_set(&dt->idx, &dt->v[i]->addr,
+			     (__u32)i); /* an existing key: no allocation */
+	}
+	dt->n--;
+	det_host_free(h);
+	dt->freed++;
+}
+
+/*
+ * Free the state of hosts that left the sample (evicted from bwe_hosts, or
+ * never in it), but for those with a history of actions: their rule
+ * cooldowns and escalation steps outlive a quiet spell.
+ */
+static void prune(struct detector *dt)
+{
+	size_t i = 0;
+
+	while (i < dt->n) {
+		struct det_host *h = dt->v[i];
+
+		if (hosts_get(dt->hosts, &h->addr) || (h->m && h->m->nhist))
+			i++;
+		else
+			host_drop(dt, i);
+	}
+}
+
+/* At most one event per interval, when hosts were refused a state since the last. */
+static void table_full_event(struct detector *dt)
+{
+	struct json_object *ev;
+	char why[160];
+
+	if (!dt->refused)
+		return;
+	snprintf(why, sizeof(why),
+		 "detector table full: %zu hosts tracked (policy.max_hosts %u), %llu refused",
+		 dt->n, dt->cfg->policy.max_hosts, (unsigned long long)dt->refused);
+	log_warnx("%s", why);
+	ev = ev_new("detection-table-full", "alert");
+	ev_str(ev, "event.type", "info");
+	ev_str(ev, "event.reason", why);
+	ev_set(ev, "bwenforce.detector.hosts", json_object_new_uint64(dt->n));
+	ev_set(ev, "bwenforce.detector.max_hosts",
+	       json_object_new_uint64(dt->cfg->policy.max_hosts));
+	ev_set(ev, "bwenforce.detector.refused", json_object_new_uint64(dt->refused));
+	ev_set(ev, "bwenforce.detector.refused_total", json_object_new_uint64(dt->refused_all));
+	evlog_emit(dt->log, ev);
+	dt->refused = 0;
+}
+
+void detector_counts(const struct detector *dt, struct detector_counts *c)
+{
+	c->hosts = dt->n;
+	c->max_hosts = dt->cfg->policy.max_hosts;
+	c->refused = dt->refused_all;
+	c->freed = dt->freed;
+}
+
 /* ---- memory for the report ---------------------------------------------------- */
 
 static void on_hit(void *ctx, const struct ops_hit *hit)
 {
 	struct detector *dt = ctx;
-	struct det_host *h = host_get(dt, &hit->host, true);
+	/* an inbound hit may be spoofed: remembered only for a host with state */
+	struct det_host *h = host_get(dt, &hit->host, hit->outbound ? HOST_CREATE : HOST_FIND);
 	struct det_memo *m = h ? memo(h) : NULL;
 	struct det_hit *x;
 
@@ -182,6 +277,7 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	x->t = time(NULL);
 	x->peer = hit->peer;
 	x->ref = hit->ref;
+	x->outbound = hit->outbound;
 	snprintf(x->feed, sizeof(x->feed), "%s", hit->feed ? hit->feed : "?");
 	snprintf(x->entry, sizeof(x->entry), "%s", hit->entry ? hit->entry : "");
 	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
@@ -198,7 +294,7 @@ static void on_change(void *ctx, const char *action, enum op_verb verb, const st
 
 	if ((e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) || e->pfx.plen != BWE_ADDR_BITS)
 		return;
-	h = host_get(dt, &e->pfx.addr, true);
+	h = host_get(dt, &e->pfx.addr, HOST_FORCE);
 	m = h ? memo(h) : NULL;
 	if (!m)
 		return;
@@ -404,13 +500,14 @@ void detector_tick(struct detector *dt)
 		dt->epoch_start = now;
 	}
 
+	prune(dt);
 	for (i = 0; i < hosts_count(dt->hosts); i++) {
 		const struct host_sample *s = hosts_at(dt->hosts, i);
 		struct det_host *h;
 
 		if (!(enf_classes(dt->enf, &s->addr) & BWE_NC_INTERNAL))
 			continue;
-		h = host_get(dt, &s->addr, true);
+		h = host_get(dt, &s->addr, HOST_CREATE);
 		if (!h)
 			continue;
 		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
@@ -423,6 +520,7 @@ void detector_tick(struct detector *dt)
 		if (!apply(dt, h, &h->dec))
 			bwe_detect_commit(&h->h, &dt->g, pol, &h->dec, now);
 	}
+	table_full_event(dt);
 }
 
 /* ---- bwctl report ------------------------------------------------------------------------ */
@@ -435,7 +533,7 @@ static const char *yes_no(bool b)
 struct json_object *detector_report(struct detector *dt, const struct bwe_addr *a)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
-	struct det_host *h = host_get(dt, a, false);
+	struct det_host *h = host_get(dt, a, HOST_FIND);
 	const struct host_sample *s = hosts_get(dt->hosts, a);
 	struct json_object *o = json_object_new_object(), *q = json_object_new_object(), *x, *arr;
 	char buf[BWE_ADDR_STRLEN], t[32], detail[512], who[ACTOR_TEXT_MAX];
@@ -465,6 +563,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(x, "nonstd_tx_bytes",
 				       json_object_new_uint64(s->st.nonstd_tx_bytes));
 		json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s->st.bl_hits));
+		json_object_object_add(x, "blocklist_inbound_hits",
+				       json_object_new_uint64(s->st.bl_in_hits));
 	}
 	json_object_object_add(o, "traffic", x);
 
@@ -481,6 +581,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(x, "z_threshold", json_object_new_double(pol->spike.z));
 		json_object_object_add(x, "baseline_trusted",
 				       json_object_new_boolean(sig->trusted));
+		json_object_object_add(x, "baseline_learned_s",
+				       json_object_new_double(h->h.learned_s));
 		snprintf(detail, sizeof(detail),
 			 "upload %.0f B/s against a baseline of %.0f B/s "
 			 "(z %.1f, threshold %.1f%s)",
@@ -496,7 +598,11 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	json_object_object_add(x, "detail", json_object_new_string(detail));
 	json_object_object_add(q, "1_outbound_increase", x);
 
-	/* 2: does it connect to known malicious addresses or domains? */
+	/*
+	 * 2: does it connect to known malicious addresses or domains? Only its
+	 * own contacts say so: an inbound packet from a listed address may be
+	 * spoofed, so inbound hits are shown apart and never answer yes.
+	 */
 	x = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; h && h->m && i < h->m->nhits; i++) {
@@ -510,6 +616,10 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(hj, "time", json_object_new_string(t));
 		json_object_object_add(hj, "peer", json_object_new_string(p));
 		json_object_object_add(hj, "feed", json_object_new_string(ht->feed));
+		json_object_object_add(hj, "direction",
+				       json_object_new_string(ht->outbound ? "outbound"
+									   : "inbound"));
+		q2 |= ht->outbound;
 		json_object_object_add(hj, "action",
 				       json_object_new_string(
 					       (ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
@@ -520,9 +630,18 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 							: NULL);
 		json_object_array_add(arr, hj);
 	}
-	q2 = (s && s->st.bl_hits) || (h && h->m && h->m->nhits);
+	q2 |= s && s->st.bl_hits;
 	json_object_object_add(x, "answer", json_object_new_string(yes_no(q2)));
 	json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s ? s->st.bl_hits : 0));
+	json_object_object_add(x, "inbound_blocklist_hits",
+			       json_object_new_uint64(s ? s->st.bl_in_hits : 0));
+	snprintf(detail, sizeof(detail),
+		 "%llu packets of contacts with listed addresses (to them, and their answers); "
+		 "%llu unsolicited inbound packets from listed addresses (possibly spoofed: "
+		 "shown, never counted as a contact)",
+		 (unsigned long long)(s ? s->st.bl_hits : 0),
+		 (unsigned long long)(s ? s->st.bl_in_hits : 0));
+	json_object_object_add(x, "detail", json_object_new_string(detail));
 	json_object_object_add(x, "indicators", arr);
 	json_object_object_add(q, "2_malicious_contacts", x);
 

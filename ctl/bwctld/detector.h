@@ -35,6 +35,14 @@ void detector_free(struct detector *dt); /* NULL-safe */
 void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg);
 /* Every tick: evaluates when a policy interval has passed since the last run. */
 void detector_tick(struct detector *dt);
+/* How full the detector's table is (bwctl status). */
+struct detector_counts {
+	size_t hosts;	 /* states held */
+	__u32 max_hosts; /* policy.max_hosts */
+	__u64 refused;	 /* hosts refused a state since start (table full) */
+	__u64 freed;	 /* states freed since start (hosts that left the sample) */
+};
+void detector_counts(const struct detector *dt, struct detector_counts *c);
 /* bwctl report: the runbook's questions answered from data. */
 struct json_object *detector_report(struct detector *dt, const struct bwe_addr *a);
 

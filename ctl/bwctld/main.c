@@ -415,7 +415,8 @@ static int start(struct daemon *d)
 		       .enf = d->enf,
 		       .hosts = d->hosts,
 		       .feeds = d->feeds,
-		       .ifaces = d->ifaces },
+		       .ifaces = d->ifaces,
+		       .detector = d->detector },
 		.ops = d->ops,
 		.detector = d->detector,
 	};

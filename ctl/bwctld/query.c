@@ -94,15 +94,54 @@ struct json_object *query_status(const struct query_deps *q)
 
 	st = query_stats(q);
 	if (st) {
-		struct json_object *r = NULL;
+		struct json_object *r = NULL, *a = NULL, *u = NULL;
 
 		json_object_object_get_ex(st, "reasons", &r);
 		json_object_object_add(o, "counters", json_object_get(r));
+		/* inbound traffic to addresses that never sent: one row, not a host each */
+		if (json_object_object_get_ex(st, "anomalies", &a) &&
+		    json_object_object_get_ex(a, reason_name(BWE_A_INBOUND_UNTRACKED), &u))
+			json_object_object_add(o, "untracked_inbound", json_object_get(u));
 		json_object_put(st);
+	}
+	if (q->detector) {
+		struct detector_counts dc;
+		struct json_object *d = json_object_new_object();
+
+		detector_counts(q->detector, &dc);
+		json_object_object_add(d, "hosts", json_object_new_uint64(dc.hosts));
+		json_object_object_add(d, "max_hosts", json_object_new_uint64(dc.max_hosts));
+		json_object_object_add(d, "refused", json_object_new_uint64(dc.refused));
+		json_object_object_add(d, "freed", json_object_new_uint64(dc.freed));
+		json_object_object_add(o, "detector", d);
 	}
 	json_object_object_add(o, "feeds", feeds_list_json(q->feeds));
 	json_object_object_add(o, "feed_worker", feeds_worker_json(q->feeds));
 	return o;
+}
+
+/*
+ * The last row of top: inbound traffic to internal addresses that have no
+ * accounting entry (they never sent), summed; only when there was any.
+ * "host" is a label, not an address, and "aggregate" marks the row.
+ */
+static void untracked_row(const struct query_deps *q, struct json_object *arr)
+{
+	struct bwe_counter c[BWE_STATS_MAX];
+	struct bwe_counter *u = &c[BWE_A_INBOUND_UNTRACKED];
+	struct json_object *o;
+
+	if (bwe_dp_stats_read(q->dp, c) || !u->packets)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "host", json_object_new_string("(untracked inbound)"));
+	json_object_object_add(o, "aggregate", json_object_new_string("inbound_untracked"));
+	json_object_object_add(o, "tx_bytes", json_object_new_uint64(0));
+	json_object_object_add(o, "tx_packets", json_object_new_uint64(0));
+	json_object_object_add(o, "rx_bytes", json_object_new_uint64(u->bytes));
+	json_object_object_add(o, "rx_packets", json_object_new_uint64(u->packets));
+	json_object_object_add(o, "state", json_object_new_array());
+	json_object_array_add(arr, o);
 }
 
 struct top_row {
@@ -175,6 +214,7 @@ struct json_object *query_top(const struct query_deps *q, int n, const char *sor
 		json_object_object_add(o, "nonstd_tx_bytes",
 				       json_object_new_uint64(h->st.nonstd_tx_bytes));
 		json_object_object_add(o, "bl_hits", json_object_new_uint64(h->st.bl_hits));
+		json_object_object_add(o, "bl_in_hits", json_object_new_uint64(h->st.bl_in_hits));
 		if (f & BWE_NC_QUARANTINE)
 			json_object_array_add(state, json_object_new_string("quarantine"));
 		if (f & BWE_NC_THROTTLE)
@@ -183,6 +223,7 @@ struct json_object *query_top(const struct query_deps *q, int n, const char *sor
 		json_object_array_add(arr, o);
 	}
 	free(rows);
+	untracked_row(q, arr);
 	return arr;
 }
 

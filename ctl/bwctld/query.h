@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "dataplane.h"
+#include "detector.h"
 #include "enforce.h"
 #include "feeds.h"
 #include "feedstore.h"
@@ -29,6 +30,7 @@ struct query_deps {
 	struct hosts *hosts;
 	struct feeds *feeds;
 	struct ifaces *ifaces;
+	const struct detector *detector; /* table fill for status; NULL: not shown */
 };
 
 struct json_object *query_status(const struct query_deps *q);

@@ -11,6 +11,7 @@
  *          [--vlan ID[,ID]] [--tpid HEX[,HEX]] [--v6ext LIST]
  *          [--frag-offset N] [--mf] [--ipv4-optlen N] [--ethertype HEX]
  *          [--truncate N] [--count N] [--interval-us N] [--dry-run] [--hex]
+ *          [--spray-dst PREFIX [--seed N]]
  *
  * --v6ext takes a comma-separated list of hop, routing, dstopt, frag, ah,
  * optionally with a size in bytes (dstopt:24). --truncate N sends only the
@@ -19,6 +20,13 @@
  * Prints one line, "sent COUNT frames of LEN bytes", on success (the length
  * actually sent); --dry-run builds without sending, --hex prints the frame.
  * Exit status: 0 sent, 1 a system call failed, 2 bad usage.
+ *
+ * --spray-dst PREFIX sends frame i to address number perm(i) of PREFIX (of
+ * the family of --src; --dst is not needed): perm is a bijection on the
+ * prefix's host bits (at most 64 of them vary; seeded by --seed), so the
+ * first 2^hostbits frames go to distinct addresses in a scattered order,
+ * like a scan or a spray of spoofed traffic. Each frame is built anew, with
+ * its checksums.
  *
  * Bounded: at most INJECT_COUNT_MAX frames, at most INJECT_INTERVAL_MAX_US
  * between them. The caller chooses the namespace (ip netns exec).
@@ -42,12 +50,15 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
+#include "addr.h"
 #include "pktbuild.h"
 
 #define INJECT_COUNT_MAX       1000000 /* frames per run */
 #define INJECT_INTERVAL_MAX_US 1000000 /* 1 s between frames at most */
 #define INJECT_FRAME_MAX       9216    /* bytes: a jumbo frame at most */
 #define INJECT_VLAN_ID_MAX     4095    /* 12-bit VLAN ID */
+#define INJECT_RETRY_MAX       10000   /* sends of one frame into a full queue */
+#define INJECT_RETRY_US	       100     /* between them: at most 1 s a frame */
 
 #define EXIT_SYS   1
 #define EXIT_USAGE 2
@@ -71,6 +82,9 @@ struct opts {
 	long interval_us;
 	bool dry_run;
 	bool hex;
+	bool spray; /* --spray-dst */
+	struct bwe_prefix spray_pfx;
+	__u64 seed;
 };
 
 static void usage(FILE *f)
@@ -80,7 +94,8 @@ static void usage(FILE *f)
 		"              [--proto tcp|udp|icmp|NUM] [--sport N] [--dport N] [--payload N]\n"
 		"              [--vlan ID[,ID]] [--tpid HEX[,HEX]] [--v6ext hop,routing,dstopt,frag,ah[:LEN]]\n"
 		"              [--frag-offset N] [--mf] [--ipv4-optlen N] [--ethertype HEX]\n"
-		"              [--truncate N] [--count N] [--interval-us N] [--dry-run] [--hex]\n");
+		"              [--truncate N] [--count N] [--interval-us N] [--dry-run] [--hex]\n"
+		"              [--spray-dst PREFIX [--seed N]]\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
@@ -228,6 +243,8 @@ enum {
 	O_INTERVAL,
 	O_DRYRUN,
 	O_HEX,
+	O_SPRAY,
+	O_SEED,
 };
 
 static const struct option long_opts[] = {
@@ -252,6 +269,8 @@ static const struct option long_opts[] = {
 	{ "interval-us", required_argument, NULL, O_INTERVAL },
 	{ "dry-run", no_argument, NULL, O_DRYRUN },
 	{ "hex", no_argument, NULL, O_HEX },
+	{ "spray-dst", required_argument, NULL, O_SPRAY },
+	{ "seed", required_argument, NULL, O_SEED },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -339,6 +358,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_HEX:
 			o->hex = true;
 			break;
+		case O_SPRAY:
+			if (bwe_prefix_parse(optarg, &o->spray_pfx, 0))
+				err = bad("--spray-dst: \"%s\" is not an address prefix", optarg);
+			o->spray = !err;
+			break;
+		case O_SEED:
+			err = parse_long("--seed", optarg, 0, LONG_MAX, &v);
+			o->seed = (__u64)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -376,11 +404,39 @@ static void sleep_us(long us)
 		;
 }
 
-static int send_frames(const struct opts *o, const __u8 *frame, size_t len)
+/* A bijection on the low bits of x (mask = 2^bits - 1): odd multiplies and xor-shifts. */
+static __u64 permute(__u64 x, unsigned int bits, __u64 seed)
+{
+	__u64 mask = bits >= 64 ? ~0ULL : (1ULL << bits) - 1;
+	unsigned int sh = bits > 1 ? bits / 2 : 1;
+	int r;
+
+	x = (x + seed) & mask;
+	for (r = 0; r < 3; r++) {
+		x = (x * 0x9e3779b97f4a7c15ULL) & mask; /* odd: a bijection mod 2^bits */
+		x ^= x >> sh;				/* a bijection too */
+	}
+	return x;
+}
+
+/* Address number n of the spray prefix: its host bits (the low 64 at most) set to perm(n). */
+static void spray_addr(const struct opts *o, long n, char *buf, size_t len)
+{
+	struct bwe_addr a = o->spray_pfx.addr;
+	unsigned int host = BWE_ADDR_BITS - o->spray_pfx.plen, bits = host > 64 ? 64 : host, i;
+	__u64 v = bits ? permute((__u64)n, bits, o->seed) : 0;
+
+	for (i = 0; i < bits; i++)
+		if (v & (1ULL << i))
+			a.a[15 - i / 8] |= (__u8)(1U << (i % 8));
+	bwe_addr_fmt(&a, buf, len);
+}
+
+static int send_frames(const struct opts *o, __u8 *frame, size_t len)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	long i;
-	int fd, err = 0;
+	int fd, r, err = 0;
 
 	sll.sll_ifindex = (int)if_nametoindex(o->ifname);
 	if (!sll.sll_ifindex) {
@@ -397,7 +453,30 @@ static int send_frames(const struct opts *o, const __u8 *frame, size_t len)
 		return err;
 	}
 	for (i = 0; i < o->count; i++) {
-		ssize_t n = sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+		ssize_t n;
+
+		if (o->spray && i) {
+			/* frame 0 was built by main(); the same length for every address */
+			char dst[BWE_ADDR_STRLEN];
+			struct pb_spec s = o->spec;
+
+			spray_addr(o, i, dst, sizeof(dst));
+			s.dst = dst;
+			int b = pb_build(&s, frame, INJECT_FRAME_MAX);
+
+			if (b < 0 || (size_t)b < len) {
+				err = -EINVAL;
+				fprintf(stderr, "inject: cannot build a frame to %s\n", dst);
+				break;
+			}
+		}
+		n = sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+		/* a full transmit queue: wait for it to drain, a bounded number of times */
+		for (r = 0; n < 0 && (errno == ENOBUFS || errno == EAGAIN) && r < INJECT_RETRY_MAX;
+		     r++) {
+			sleep_us(INJECT_RETRY_US);
+			n = sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+		}
 
 		if (n < 0) {
 			err = -errno;
@@ -426,8 +505,21 @@ int main(int argc, char **argv)
 	size_t len;
 	int n;
 
+	char dst0[BWE_ADDR_STRLEN];
+
 	if (parse_args(argc, argv, &o))
 		return EXIT_USAGE;
+	if (o.spray) {
+		struct bwe_addr src;
+
+		if (!o.spec.src || bwe_addr_parse(o.spec.src, &src) ||
+		    bwe_addr_is_v4(&src) != bwe_addr_is_v4(&o.spray_pfx.addr)) {
+			bad("--spray-dst needs a --src of the prefix's family");
+			return EXIT_USAGE;
+		}
+		spray_addr(&o, 0, dst0, sizeof(dst0));
+		o.spec.dst = dst0;
+	}
 	n = pb_build(&o.spec, frame, sizeof(frame));
 	if (n < 0) {
 		fprintf(stderr, "inject: cannot build that frame: %s\n", strerror(-n));

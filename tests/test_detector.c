@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_detector.c - the detector's memory bound (ctl/bwctld/detector.c)
+ * against a real, unpinned data plane: state only for hosts the data plane
+ * tracks (or that contacted a listed peer, or that an operator acted on),
+ * freed when a host leaves the sample, never more than policy.max_hosts,
+ * with at most one detection-table-full event per interval.
+ *
+ * Host entries are made by running outbound frames through the program
+ * (bpf_prog_test_run_opts: nothing attached, no packet leaves the process)
+ * and evicted by deleting them from bwe_hosts, as the LRU would. Runs as
+ * root in a mount namespace of its own (a tmpfs state directory). Every
+ * detector run waits out the 1 s policy interval: a few seconds in all.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+
+#include "test_helpers.h"
+
+#include "bwe_util.h"
+#include "config.h"
+#include "dataplane.h"
+#include "detector.h"
+#include "enforce.h"
+#include "events.h"
+#include "feedstore.h"
+#include "hosts.h"
+#include "ops.h"
+#include "pktbuild.h"
+#include "store.h"
+
+#define MAX_HOSTS   3	    /* policy.max_hosts of the fixture */
+#define INTERVAL_US 1100000 /* a little over policy.interval (1s) */
+#define TABLE_FULL  "\"detection-table-full\""
+
+static char dir[] = "/tmp/bwe-test-detector.XXXXXX";
+static char statedir[256], cfgpath[256], evpath[256];
+static struct bwe_cfgfile *cfg;
+static struct bwe_dp *dp;
+static struct st_store *st;
+static struct fstore *fst;
+static struct enforcer *enf;
+static struct evlog *evl;
+static struct ops *ops;
+static struct hosts *hosts;
+static struct detector *det;
+
+static int setup(void **state)
+{
+	struct detector_deps dd;
+	char err[BWE_CFG_ERR_LEN];
+	FILE *f;
+
+	(void)state;
+	libbpf_set_print(NULL);
+	if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, "test_detector: needs root for a mount namespace: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(statedir, sizeof(statedir), "%s/state", dir);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/bwenforce.yaml", dir);
+	snprintf(evpath, sizeof(evpath), "%s/events.json", dir);
+	if (mkdir(statedir, 0750) || mount("tmpfs", statedir, "tmpfs", 0, "size=1m"))
+		return -1;
+	f = fopen(cfgpath, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"interfaces:\n  - name: lo\n"
+		"internal_networks: [198.18.0.0/16]\n"
+		"paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
+		"  socket: %s/sock\n"
+		"policy:\n  interval: 1s\n  learning_period: 2s\n  windows: [ 10s ]\n"
+		"  max_hosts: %d\n  signals:\n    spike: { window: 10s }\n",
+		statedir, evpath, dir, dir, MAX_HOSTS);
+	fclose(f);
+	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	if (bwe_dp_open(&dp, &(struct bwe_dp_opts){ 0 })) {
+		fprintf(stderr, "bwe_dp_open failed (are you root?)\n");
+		return -1;
+	}
+	st = st_new();
+	fst = fstore_new();
+	if (!st || !fst || enf_new(&enf, dp, cfg, st, fst) || evlog_open(&evl, evpath) ||
+	    ops_new(&ops, cfg, st, enf, evl) || ops_load(ops) || enf_all(enf) ||
+	    hosts_new(&hosts, dp))
+		return -1;
+	dd = (struct detector_deps){ .cfg = cfg,
+				     .dp = dp,
+				     .hosts = hosts,
+				     .st = st,
+				     .enf = enf,
+				     .ops = ops,
+				     .log = evl };
+	return detector_new(&det, &dd);
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	detector_free(det);
+	hosts_free(hosts);
+	ops_free(ops);
+	evlog_close(evl);
+	enf_free(enf);
+	fstore_free(fst);
+	st_free(st);
+	bwe_dp_close(dp);
+	bwe_config_free(cfg);
+	umount(statedir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+/* One outbound frame from host: the data plane tracks it from now on. */
+static void sends(const char *host)
+{
+	struct pb_spec s = { .src = host,
+			     .dst = "203.0.113.10",
+			     .proto = IPPROTO_UDP,
+			     .sport = 40000,
+			     .dport = 53,
+			     .payload = 32 };
+	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+	int len = pb_build(&s, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	assert_true(len > 0);
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &o), 0);
+	assert_int_equal(o.retval, XDP_PASS);
+}
+
+/* The LRU evicting a host. */
+static void evict(const char *host)
+{
+	struct bwe_addr a = addr(host);
+
+	assert_int_equal(bpf_map_delete_elem(bwe_dp_map_fd(dp, BWE_MAP_HOSTS), &a), 0);
+}
+
+/* A policy interval later: sample and run the detector. */
+static void interval(void)
+{
+	usleep(INTERVAL_US);
+	assert_int_equal(hosts_sample(hosts), 0);
+	detector_tick(det);
+}
+
+static size_t count_in_log(const char *needle)
+{
+	FILE *f = fopen(evpath, "r");
+	char line[8192];
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static struct detector_counts counts(void)
+{
+	struct detector_counts c;
+
+	detector_counts(det, &c);
+	return c;
+}
+
+/* Whether the detector holds state (a baseline) for the host. */
+static bool has_state(const char *host)
+{
+	struct bwe_addr a = addr(host);
+	struct json_object *r = detector_report(det, &a), *q, *x, *v;
+	bool yes;
+
+	assert_true(json_object_object_get_ex(r, "questions", &q));
+	assert_true(json_object_object_get_ex(q, "1_outbound_increase", &x));
+	yes = json_object_object_get_ex(x, "baseline_learned_s", &v);
+	json_object_put(r);
+	return yes;
+}
+
+/*
+ * Five tracked hosts, room for three: three get state, two are refused, one
+ * table-full event per interval; hosts that leave the sample are freed and
+ * make room; an inbound (spoofable) blocklist hit creates no state.
+ */
+static void test_table_bound(void **state)
+{
+	static const char *const h[] = { "198.18.0.1", "198.18.0.2", "198.18.0.3", "198.18.0.4",
+					 "198.18.0.5" };
+	struct ops_hit hit = { .ref = bwe_ref(BWE_FEED_MANUAL, 0), .feed = "manual" };
+	struct detector_counts c;
+	bool gone[ARRAY_SIZE(h)];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(h); i++)
+		sends(h[i]);
+	interval();
+	c = counts();
+	assert_int_equal(c.hosts, MAX_HOSTS);
+	assert_int_equal(c.max_hosts, MAX_HOSTS);
+	assert_int_equal(c.refused, 2);
+	assert_int_equal(c.freed, 0);
+	assert_int_equal(count_in_log(TABLE_FULL), 1);
+	assert_int_equal(count_in_log("\"refused\":2"), 1);
+
+	/* the next interval refuses them again: one more event, not one per host */
+	interval();
+	c = counts();
+	assert_int_equal(c.hosts, MAX_HOSTS);
+	assert_int_equal(c.refused, 4);
+	assert_int_equal(count_in_log(TABLE_FULL), 2);
+
+	/* an inbound hit from a listed address to an address without state: nothing */
+	hit.host = addr("198.18.0.200");
+	hit.peer = addr("203.0.113.66");
+	hit.outbound = false;
+	ops_hit(ops, &hit);
+	assert_int_equal(counts().hosts, MAX_HOSTS);
+	assert_false(has_state("198.18.0.200"));
+
+	/* the hosts with state leave the sample (evicted): freed, the others get room */
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		gone[i] = has_state(h[i]);
+		if (gone[i])
+			evict(h[i]);
+	}
+	interval();
+	c = counts();
+	assert_int_equal(c.freed, MAX_HOSTS);
+	assert_int_equal(c.hosts, 2);
+	assert_int_equal(c.refused, 4); /* room for the two that were refused */
+	assert_int_equal(count_in_log(TABLE_FULL), 2);
+	for (i = 0; i < ARRAY_SIZE(h); i++)
+		assert_true(has_state(h[i]) == !gone[i]);
+
+	/* an outbound contact with a listed peer is remembered (room for one more) */
+	hit.host = addr("198.18.0.201");
+	hit.outbound = true;
+	ops_hit(ops, &hit);
+	assert_int_equal(counts().hosts, 3);
+	/* ... but freed with the next sample, which does not hold it */
+	interval();
+	assert_int_equal(counts().hosts, 2);
+	assert_int_equal(counts().freed, MAX_HOSTS + 1);
+}
+
+/*
+ * A host an operator acted on keeps its history (and the rule state that
+ * goes with it) when it is not in the sample, even beyond max_hosts: such
+ * states come from the state store, not from traffic.
+ */
+static void test_history_kept(void **state)
+{
+	struct actor op;
+	struct bwe_prefix x = pfx("198.18.0.99");
+	struct op_request r = { .action = "quarantine",
+				.verb = OP_ADD,
+				.kind = ST_QUARANTINE,
+				.who = &op,
+				.pfx = &x,
+				.n = 1,
+				.reason = "test" };
+	char err[OPS_ERR_LEN];
+	size_t before;
+
+	(void)state;
+	sends("198.18.0.6"); /* the table is full again */
+	interval();
+	before = counts().hosts;
+	assert_int_equal(before, MAX_HOSTS);
+	actor_set(&op, ACTOR_OPERATOR, "root", "bwctl quarantine 198.18.0.99");
+	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), 0);
+	assert_int_equal(counts().hosts, before + 1);
+	interval();
+	assert_int_equal(counts().hosts, before + 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_bound),
+		cmocka_unit_test(test_history_kept),
+	};
+
+	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);
+}
