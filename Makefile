@@ -154,12 +154,12 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
 
-$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
+$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c fuzz/fuzz_check.h $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_TARGET=$* -o $@ fuzz/fuzz_feed.c $(FUZZ_SRCS) $(FUZZ_LIBS)
 
 .SECONDEXPANSION:
-$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_UNIT_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard lib/*.h) | deps-check
+$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_UNIT_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_check.h $$(FUZZ_SRCS_$$*) $(wildcard lib/*.h) | deps-check
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS)
 

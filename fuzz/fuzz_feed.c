@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "feed.h"
+#include "fuzz_check.h"
 
 #ifndef FUZZ_TARGET
 #error "build with -DFUZZ_TARGET=<plain|spamhaus|...|auto|stix_pattern>"
@@ -38,15 +39,6 @@
 #define FMT(t)		  CAT(FMT_, t)
 
 #define FUZZ_NOW 1780272000LL /* 2026-06-01T00:00:00Z, fixed: reproducible */
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "contract violated: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__); \
-			abort(); \
-		} \
-	} while (0)
 
 struct fuzz_ctx {
 	size_t ind, rej;

@@ -28,19 +28,11 @@
 #include <string.h>
 
 #include "proto.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_PAYLOAD 4096 /* a smaller decoder maximum, so both sides are reached */
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "contract violated: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__); \
-			abort(); \
-		} \
-	} while (0)
 
 static void check_text(const char *s, size_t max)
 {

@@ -24,21 +24,13 @@
 
 #include "addr.h"
 #include "wire.h"
+#include "fuzz_check.h"
 
 #define HEAD	  4
 #define CHUNK_MAX 64	     /* bytes of a small chunk */
 #define NAMES_MAX 8	     /* names a fuzzed RESOLVE asks for */
 #define MAX_BYTES (1u << 20) /* FETCH body cap the parent expects */
 #define JOB	  1	     /* the job id the parent expects */
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "contract violated: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__); \
-			abort(); \
-		} \
-	} while (0)
 
 /* Read every byte of p[0..n) (ASan reports a bad one); the sum is not used. */
 extern volatile unsigned char fuzz_wire_sink;

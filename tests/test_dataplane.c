@@ -54,10 +54,8 @@ static int setup(void **state)
 {
 	(void)state;
 	libbpf_set_print(NULL);
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "private mount namespace: %s (are you root?)\n", strerror(errno));
+	if (private_namespace("test_dataplane", 0))
 		return -1;
-	}
 	if (!mkdtemp(bpffs) || mount("bpf", bpffs, "bpf", 0, NULL)) {
 		fprintf(stderr, "bpffs at %s: %s\n", bpffs, strerror(errno));
 		return -1;

@@ -66,11 +66,8 @@ static int setup(void **state)
 
 	(void)state;
 	libbpf_set_print(NULL);
-	if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "test_detector: needs root for a mount namespace: %s\n",
-			strerror(errno));
+	if (private_namespace("test_detector", 0))
 		return -1;
-	}
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(statedir, sizeof(statedir), "%s/state", dir);
@@ -168,20 +165,6 @@ static void interval(void)
 	detector_tick(det);
 }
 
-static size_t count_in_log(const char *needle)
-{
-	FILE *f = fopen(evpath, "r");
-	char line[8192];
-	size_t n = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 static struct detector_counts counts(void)
 {
 	struct detector_counts c;
@@ -227,15 +210,15 @@ static void test_table_bound(void **state)
 	assert_int_equal(c.max_hosts, MAX_HOSTS);
 	assert_int_equal(c.refused, 2);
 	assert_int_equal(c.freed, 0);
-	assert_int_equal(count_in_log(TABLE_FULL), 1);
-	assert_int_equal(count_in_log("\"refused\":2"), 1);
+	assert_int_equal(count_in_file(evpath, TABLE_FULL), 1);
+	assert_int_equal(count_in_file(evpath, "\"refused\":2"), 1);
 
 	/* the next interval refuses them again: one more event, not one per host */
 	interval();
 	c = counts();
 	assert_int_equal(c.hosts, MAX_HOSTS);
 	assert_int_equal(c.refused, 4);
-	assert_int_equal(count_in_log(TABLE_FULL), 2);
+	assert_int_equal(count_in_file(evpath, TABLE_FULL), 2);
 
 	/* an inbound hit from a listed address to an address without state: nothing */
 	hit.host = addr("198.18.0.200");
@@ -256,7 +239,7 @@ static void test_table_bound(void **state)
 	assert_int_equal(c.freed, MAX_HOSTS);
 	assert_int_equal(c.hosts, 2);
 	assert_int_equal(c.refused, 4); /* room for the two that were refused */
-	assert_int_equal(count_in_log(TABLE_FULL), 2);
+	assert_int_equal(count_in_file(evpath, TABLE_FULL), 2);
 	for (i = 0; i < ARRAY_SIZE(h); i++)
 		assert_true(has_state(h[i]) == !gone[i]);
 

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "test_helpers.h"
 
 #define NS_PER_S 1000000000ULL
 
@@ -32,37 +33,6 @@ static __u64 fake_ns = 1000 * NS_PER_S;
 static __u64 fake_clock(void)
 {
 	return fake_ns;
-}
-
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
-static size_t count(const char *p, const char *needle)
-{
-	char *s = slurp(p), *q = s;
-	size_t n = 0;
-
-	while ((q = strstr(q, needle))) {
-		n++;
-		q += strlen(needle);
-	}
-	free(s);
-	return n;
 }
 
 /* A configuration whose only interesting part is event_limits (extra YAML). */
@@ -127,32 +97,34 @@ static void test_bucket_and_summary_when_suppression_ends(void **state)
 
 	(void)state;
 	emit(log, "blocklist-hit", 10);
-	assert_int_equal(count(path, EV("blocklist-hit")), 3);
+	assert_int_equal(count_in_file(path, EV("blocklist-hit")), 3);
 	/* another type has its own bucket */
 	emit(log, "quarantine-drop", 3);
-	assert_int_equal(count(path, EV("quarantine-drop")), 3);
+	assert_int_equal(count_in_file(path, EV("quarantine-drop")), 3);
 	/* one second: two tokens */
 	fake_ns += NS_PER_S;
 	evlog_tick(log);
 	emit(log, "blocklist-hit", 5);
-	assert_int_equal(count(path, EV("blocklist-hit")), 5);
-	assert_int_equal(count(path, EV("events-suppressed")), 0);
+	assert_int_equal(count_in_file(path, EV("blocklist-hit")), 5);
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 0);
 	/* 1.4 s later the bucket holds 2.8 tokens: the flood may go on */
 	fake_ns += 1400 * NS_PER_S / 1000;
 	evlog_tick(log);
-	assert_int_equal(count(path, EV("events-suppressed")), 0);
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 0);
 	/* full again at 1.5 s: the suppression has ended, and says what it held back */
 	fake_ns += 100 * NS_PER_S / 1000;
 	evlog_tick(log);
-	assert_int_equal(count(path, EV("events-suppressed")), 1);
-	assert_int_equal(count(path, "10 events of type blocklist-hit suppressed in the last 3 s"),
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 1);
+	assert_int_equal(count_in_file(path,
+				       "10 events of type blocklist-hit suppressed in the last 3 s"),
 			 1);
-	assert_int_equal(count(path, "\"suppressed\":{\"action\":\"blocklist-hit\",\"count\":10"),
+	assert_int_equal(count_in_file(path,
+				       "\"suppressed\":{\"action\":\"blocklist-hit\",\"count\":10"),
 			 1);
 	/* counted once: a later tick says nothing more */
 	fake_ns += 100 * NS_PER_S;
 	evlog_tick(log);
-	assert_int_equal(count(path, EV("events-suppressed")), 1);
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 1);
 	evlog_close(log);
 	bwe_config_free(cfg);
 }
@@ -171,13 +143,13 @@ static void test_periodic_summary(void **state)
 		emit(log, "blocklist-hit", 2); /* each second's token lets one through */
 		evlog_tick(log);
 	}
-	assert_int_equal(count(path, EV("blocklist-hit")), 5 + 29);
-	assert_int_equal(count(path, EV("events-suppressed")), 0);
+	assert_int_equal(count_in_file(path, EV("blocklist-hit")), 5 + 29);
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 0);
 	fake_ns += NS_PER_S;
 	evlog_tick(log);
-	assert_int_equal(count(path, EV("events-suppressed")), 1);
-	assert_int_equal(count(path,
-			       "129 events of type blocklist-hit suppressed in the last 30 s"),
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 1);
+	assert_int_equal(count_in_file(path,
+				       "129 events of type blocklist-hit suppressed in the last 30 s"),
 			 1);
 	/* the flood goes on a little, then stops: one more summary when the bucket is full */
 	emit(log, "blocklist-hit", 10); /* 1 token: 9 held back */
@@ -185,11 +157,12 @@ static void test_periodic_summary(void **state)
 		fake_ns += NS_PER_S;
 		evlog_tick(log);
 	}
-	assert_int_equal(count(path, EV("events-suppressed")), 1);
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 1);
 	fake_ns += NS_PER_S;
 	evlog_tick(log);
-	assert_int_equal(count(path, EV("events-suppressed")), 2);
-	assert_int_equal(count(path, "9 events of type blocklist-hit suppressed in the last 5 s"),
+	assert_int_equal(count_in_file(path, EV("events-suppressed")), 2);
+	assert_int_equal(count_in_file(path,
+				       "9 events of type blocklist-hit suppressed in the last 5 s"),
 			 1);
 	evlog_close(log);
 	bwe_config_free(cfg);
@@ -205,8 +178,8 @@ static void test_per_type_limits(void **state)
 	(void)state;
 	emit(log, "blocklist-hit", 20);
 	emit(log, "feed-updated", 20);
-	assert_int_equal(count(path, EV("blocklist-hit")), 2);
-	assert_int_equal(count(path, EV("feed-updated")), 20);
+	assert_int_equal(count_in_file(path, EV("blocklist-hit")), 2);
+	assert_int_equal(count_in_file(path, EV("feed-updated")), 20);
 	evlog_close(log);
 	bwe_config_free(cfg);
 }
@@ -221,8 +194,8 @@ static void test_audit_events_are_never_limited(void **state)
 	(void)state;
 	for (i = 0; i < 500; i++)
 		evlog_emit_audit(log, ev_new("quarantine", "event"));
-	assert_int_equal(count(path, EV("quarantine")), 500);
-	assert_int_equal(count(path, "events-suppressed"), 0);
+	assert_int_equal(count_in_file(path, EV("quarantine")), 500);
+	assert_int_equal(count_in_file(path, "events-suppressed"), 0);
 	evlog_close(log);
 	bwe_config_free(cfg);
 }
@@ -234,7 +207,7 @@ static void test_defaults(void **state)
 
 	(void)state;
 	emit(log, "blocklist-hit", BWE_CFG_EV_BURST * 3);
-	assert_int_equal(count(path, EV("blocklist-hit")), BWE_CFG_EV_BURST);
+	assert_int_equal(count_in_file(path, EV("blocklist-hit")), BWE_CFG_EV_BURST);
 	evlog_close(log);
 }
 
@@ -251,17 +224,17 @@ static void test_reopen_after_rename(void **state)
 	emit(log, "still-old-file", 1);
 	assert_int_equal(evlog_reopen(log), 0);
 	emit(log, "after-rotation", 3);
-	assert_int_equal(count(rotated, "before-rotation"), 2);
-	assert_int_equal(count(rotated, "still-old-file"), 1);
-	assert_int_equal(count(rotated, "after-rotation"), 0);
-	assert_int_equal(count(path, "after-rotation"), 3);
-	assert_int_equal(count(path, "before-rotation"), 0);
+	assert_int_equal(count_in_file(rotated, "before-rotation"), 2);
+	assert_int_equal(count_in_file(rotated, "still-old-file"), 1);
+	assert_int_equal(count_in_file(rotated, "after-rotation"), 0);
+	assert_int_equal(count_in_file(path, "after-rotation"), 3);
+	assert_int_equal(count_in_file(path, "before-rotation"), 0);
 	/* a path that cannot be opened: the old file stays in use */
 	assert_int_equal(rename(path, rotated), 0);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_true(evlog_reopen(log) < 0);
 	emit(log, "kept-writing", 1);
-	assert_int_equal(count(rotated, "kept-writing"), 1);
+	assert_int_equal(count_in_file(rotated, "kept-writing"), 1);
 	rmdir(path);
 	unlink(rotated);
 	evlog_close(log);

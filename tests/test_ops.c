@@ -80,37 +80,6 @@ static __u32 kernel_classes(const char *a)
 	return v.flags;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
-static size_t count_lines_with(const char *path, const char *needle)
-{
-	char *s = slurp(path), *p = s;
-	size_t n = 0;
-
-	while ((p = strstr(p, needle))) {
-		n++;
-		p += strlen(needle);
-	}
-	free(s);
-	return n;
-}
-
 static int change(enum op_verb verb, enum st_kind kind, const struct actor *who, const char *p,
 		  bool force, char *err, size_t len)
 {
@@ -141,11 +110,8 @@ static int setup(void **state)
 
 	(void)state;
 	libbpf_set_print(NULL);
-	if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "test_ops: needs root for a mount namespace: %s\n",
-			strerror(errno));
+	if (private_namespace("test_ops", 0))
 		return -1;
-	}
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(statedir, sizeof(statedir), "%s/state", dir);
@@ -222,7 +188,7 @@ static void test_operator_quarantine_is_saved_enforced_logged(void **state)
 	assert_non_null(strstr(file, "\"kind\":\"operator\"")
 				?: strstr(file, "\"kind\": \"operator\""));
 	free(file);
-	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), 1);
+	assert_int_equal(count_in_file(evpath, "\"action\":\"quarantine\""), 1);
 	assert_int_equal(seen.n, 1);
 	assert_int_equal(seen.who.kind, ACTOR_OPERATOR);
 	/* release: the same path */
@@ -322,7 +288,7 @@ static void test_failed_save_leaves_nothing_half_applied(void **state)
 	struct actor rule;
 	char err[OPS_ERR_LEN], *before, *after;
 	struct bwe_prefix x = pfx("198.18.0.40");
-	size_t n0 = st_count(st), ev0 = count_lines_with(evpath, "\"action\":\"quarantine\"");
+	size_t n0 = st_count(st), ev0 = count_in_file(evpath, "\"action\":\"quarantine\"");
 	int changes0 = seen.n;
 
 	(void)state;
@@ -340,7 +306,7 @@ static void test_failed_save_leaves_nothing_half_applied(void **state)
 	after = slurp(statefile);
 	assert_string_equal(before, after);
 	assert_false(kernel_classes("198.18.0.40") & BWE_NC_QUARANTINE);
-	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), ev0);
+	assert_int_equal(count_in_file(evpath, "\"action\":\"quarantine\""), ev0);
 	assert_int_equal(seen.n, changes0);
 	free(before);
 	free(after);
@@ -400,7 +366,7 @@ static void test_expiry_is_a_transaction(void **state)
 	assert_false(kernel_classes("198.18.0.50") & BWE_NC_QUARANTINE);
 	assert_string_equal(seen.action, "expire");
 	assert_int_equal(seen.who.kind, ACTOR_EXPIRY);
-	assert_true(count_lines_with(evpath, "\"action\":\"expire\"") >= 1);
+	assert_true(count_in_file(evpath, "\"action\":\"expire\"") >= 1);
 }
 
 static void test_bad_requests_are_refused_whole(void **state)
@@ -500,7 +466,7 @@ static void test_state_changes_are_never_rate_limited(void **state)
 {
 	struct actor op;
 	char err[OPS_ERR_LEN], host[32];
-	size_t before = count_lines_with(evpath, "\"action\":\"quarantine\""), i,
+	size_t before = count_in_file(evpath, "\"action\":\"quarantine\""), i,
 	       n = cfg->event_limits.burst + 20;
 
 	(void)state;
@@ -510,8 +476,8 @@ static void test_state_changes_are_never_rate_limited(void **state)
 		assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, host, false, err, sizeof(err)),
 				 0);
 	}
-	assert_int_equal(count_lines_with(evpath, "\"action\":\"quarantine\""), before + n);
-	assert_int_equal(count_lines_with(evpath, "events-suppressed"), 0);
+	assert_int_equal(count_in_file(evpath, "\"action\":\"quarantine\""), before + n);
+	assert_int_equal(count_in_file(evpath, "events-suppressed"), 0);
 	for (i = 0; i < n; i++) {
 		snprintf(host, sizeof(host), "198.18.1.%zu", i);
 		assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, host, false, err, sizeof(err)),
