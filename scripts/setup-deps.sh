@@ -10,7 +10,7 @@ libbpf-dev libxdp-dev xdp-tools bpftool \
 libnl-3-dev libnl-route-3-dev libjson-c-dev libyaml-dev \
 libcurl4-openssl-dev libcmocka-dev libseccomp-dev \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
-python3 openssl jq procps psmisc util-linux coreutils \
+python3 openssl jq procps psmisc util-linux coreutils strace passwd \
 libclang-rt-14-dev"
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -603,18 +603,6 @@ as_peer() { # GID|none BWCTL-ARGS...
 		$([ "$g" = none ] && echo --clear-groups || echo --groups="$g") \
 		"$BWCTL_BIN" --socket "$SOCK" "$@"
 }
-# bwctld under strace, to see how the socket file gets its mode
-start_daemon_traced() {
-	rm -f "$PIDF"
-	setsid bash -c "echo \$\$ >'$PIDF'; LIBXDP_BPFFS='$DIR/bpf' exec ip netns exec '$BWE_NS_GW' strace -f -qq -o '$DIR/strace.out' -e trace=umask,bind,chmod,fchmod,fchmodat,chown,fchownat,setxattr '$BWCTLD' -f -c '$CFG' </dev/null >>'$DIR/bwctld.log' 2>&1" &
-	disown
-	local i
-	for i in $(seq 1 100); do
-		[ -S "$SOCK" ] && bwctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 stop_daemon_traced() { # bwctld is strace's child: end it, strace follows
 	local spid; spid=$(daemon_pid)
 	[ -n "$spid" ] || return 0
@@ -627,7 +615,9 @@ t_begin "roles: control_readonly_group reads, control_group changes, anyone else
 stop_daemon TERM
 write_config "control_group: $ADM_GROUP
 control_readonly_group: $RO_GROUP"
-if ! start_daemon_traced; then
+# bwctld under strace, to see how the socket file gets its mode
+if ! start_daemon strace -f -qq -o "$DIR/strace.out" \
+	-e trace=umask,bind,chmod,fchmod,fchmodat,chown,fchownat,setxattr >/dev/null; then
 	t_fail "bwctld did not start under strace: $(tail -5 "$DIR/bwctld.log")"
 else
 	before=$(snapshot)

@@ -54,9 +54,7 @@ sleep 16
 ev_for() { # ACTION HOST: matching lines of the event log
 	grep "\"action\":\"$1\"" "$LOG" | grep "\"ip\":\"$2\""
 }
-wait_for() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.5; done; return 1; }
-listed() { bwctl --json list "$1" | jq -e --arg h "$2" 'map(.host) | index($h) != null' >/dev/null; }
-not_listed() { ! listed "$@"; }
+WAIT_STEP=0.5
 alerted() { ev_for detection-alert "$1" | grep -q .; }
 
 t_test_escalation() {

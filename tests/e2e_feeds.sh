@@ -56,14 +56,6 @@ write_config "$FEEDS_YAML"
 for _ in $(seq 1 30); do gw curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/list.txt" && break; sleep 0.1; done
 if ! start_daemon; then t_begin "daemon"; t_fail "bwctld did not start"; t_summary; exit 1; fi
 
-feed_field() { bwctl --json feeds | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"; }
-wait_for() { # TRIES CMD...: poll every 0.1 s
-	local n=$1; shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-field_is() { [ "$(feed_field "$1" "$2")" = "$3" ]; }
-field_is_not() { [ "$(feed_field "$1" "$2")" != "$3" ]; }
 
 t_test_initial() {
 	assert_eq "$(feed_field c2 entries)" 2 "c2 entries"

@@ -100,14 +100,6 @@ if ! start_daemon; then t_begin "daemon"; t_fail "bwctld did not start (a FIFO f
 T1=$(date +%s%N)
 echo "daemon up in $(( (T1 - T0) / 1000000 )) ms with a FIFO feed configured"
 
-feed_field() { bwctl --json feeds | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"; }
-wait_for() { # TRIES CMD...: poll every 0.1 s
-	local n=$1; shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-field_is() { [ "$(feed_field "$1" "$2")" = "$3" ]; }
-field_is_not() { [ "$(feed_field "$1" "$2")" != "$3" ]; }
 no_secret_logged() {
 	if grep -rq -- "$SECRET" "$LOG" "$DIR/bwctld.log" 2>/dev/null; then
 		t_fail "the secret leaked: $(grep -rh -- "$SECRET" "$LOG" "$DIR/bwctld.log" | head -3)"

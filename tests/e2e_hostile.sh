@@ -54,8 +54,7 @@ t_atexit "kill $NOISE1 $NOISE2 2>/dev/null; true"
 
 NOTES=$DIR/notes.txt
 note() { echo "$*" >>"$NOTES"; echo "$*"; }
-wait_for() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.5; done; return 1; }
-listed() { bwctl --json list "$1" | jq -e --arg h "$2" 'map(.host) | index($h) != null' >/dev/null; }
+WAIT_STEP=0.5
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bwctl --json status | jq -r .pid)/status"; }
 untracked() { bwctl --json stats | jq -r '.anomalies.inbound_untracked.packets'; }
 host_json() { # ADDR: the host's row of top, or nothing

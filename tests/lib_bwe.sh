@@ -66,9 +66,12 @@ unreach() { ! reach "$@"; }
 # kills the test's process group) never kills a daemon the test restarted.
 # LIBXDP_BPFFS: `ip netns exec` hides /sys/fs/bpf; libxdp keeps its
 # dispatcher state on our bpffs instead (where the kernel has a dispatcher).
-start_daemon() {
+# WRAPPER: a command bwctld runs under (e.g. strace and its options); words
+# without quotes or blanks inside them.
+start_daemon() { # [WRAPPER...]
+	local wrap="$*"
 	rm -f "$PIDF"
-	setsid bash -c "echo \$\$ >'$PIDF'; LIBXDP_BPFFS='$DIR/bpf' exec ip netns exec '$BWE_NS_GW' '$BWCTLD' -f -c '$CFG' </dev/null >>'$DIR/bwctld.log' 2>&1" &
+	setsid bash -c "echo \$\$ >'$PIDF'; LIBXDP_BPFFS='$DIR/bpf' exec ip netns exec '$BWE_NS_GW' $wrap '$BWCTLD' -f -c '$CFG' </dev/null >>'$DIR/bwctld.log' 2>&1" &
 	disown
 	local i
 	for i in $(seq 1 100); do
@@ -86,4 +89,17 @@ stop_daemon() { # [SIGNAL]
 	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	rm -f "$PIDF"
 }
+# Polling: WAIT_STEP seconds between tries (0.1 unless the suite sets it).
+wait_for() { # TRIES CMD...
+	local n=$1; shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep "${WAIT_STEP:-0.1}"; done
+	return 1
+}
+feed_field() { bwctl --json feeds | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"; }
+field_is() { [ "$(feed_field "$1" "$2")" = "$3" ]; }
+field_is_not() { [ "$(feed_field "$1" "$2")" != "$3" ]; }
+listed() { # KIND HOST: HOST is in bwctl list KIND
+	bwctl --json list "$1" | jq -e --arg h "$2" 'map(.host) | index($h) != null' >/dev/null
+}
+not_listed() { ! listed "$@"; }
 hup_daemon() { kill -HUP "$(daemon_pid)"; sleep 0.5; }
