@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * httpmsg.h - one HTTP request and its response as the daemon's HTTP
+ * listener (http.c) hands them to a handler (the API, api.c), and the two
+ * callbacks between them. Header only: the listener knows nothing of the
+ * API's routes and the API nothing of libmicrohttpd; main.c joins them.
+ */
+#ifndef BWCTLD_HTTPMSG_H
+#define BWCTLD_HTTPMSG_H
+
+#include <stddef.h>
+
+struct http_request {
+	const char *method;	  /* "GET", "PUT", "DELETE", "POST", ... */
+	const char *path;	  /* decoded path, without the query: "/v1/quarantines/198.18.0.10" */
+	const char *query;	  /* raw query string after '?', or NULL */
+	const char *bearer;	  /* the token of "Authorization: Bearer TOKEN", or NULL */
+	const char *content_type; /* request Content-Type, or NULL */
+	const char *body;	  /* request body (not NUL-terminated), or NULL */
+	size_t body_len;
+	const char *peer; /* "198.51.100.7:41234" or "[::1]:5000", for logs and events */
+};
+
+struct http_response {
+	unsigned int status;	  /* 200, 201, 204, 400, 401, ... */
+	const char *content_type; /* static string, e.g. "application/json" */
+	char *body;		  /* malloc()ed by the handler, free()d by the listener; may be NULL */
+	size_t len;
+};
+
+/* Answer one request under /v1/ (fills *rs; never blocks). */
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *rq,
+				struct http_response *rs);
+/* Is bearer a valid token with this scope ("read", ...)? 0 yes, 401 no or
+ * unknown token, 403 a token without the scope. */
+typedef int (*http_auth_fn)(void *ctx, const char *bearer, const char *scope);
+
+#endif /* BWCTLD_HTTPMSG_H */
