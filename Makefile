@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# bwenforce - one Makefile for BPF objects, skeletons, lib/, ctl/, tests.
-# Generated files go to build/; header dependencies come from -MMD -MP.
+# bwenforce - one Makefile for BPF objects, skeletons, lib/, ctl/, tests,
+# install and the Debian package. Generated files go to build/; header
+# dependencies come from -MMD -MP. A build never installs packages: it names
+# the missing ones (deps-check); make test and make demo run
+# scripts/setup-deps.sh first.
 
 BUILD    ?= build
 CC       ?= gcc
@@ -44,21 +47,87 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 
-.PHONY: all deps test clean demo bench fuzz format format-check check-layers
+# The release version: lib/bwe_version.h is the one place (debian/changelog
+# must agree; tests/e2e_package.sh checks).
+VERSION := $(shell sed -n 's/^\#define BWE_VERSION[[:space:]]*"\(.*\)".*/\1/p' lib/bwe_version.h)
+
+.PHONY: all progs deps test clean demo bench fuzz format format-check check-layers \
+	install uninstall deb deps-print
 .DEFAULT_GOAL := all
 
 all: deps-check $(SKELS) $(LIBBWE) $(CTL_PROGS) $(TEST_BINS) $(TOOL_BINS) $(TOOL_BPF)
 
-# Install Debian packages when something the build needs is missing.
+# What make install and the Debian package need: no tests, no cmocka.
+progs: deps-check $(CTL_PROGS) $(BPF_OBJS)
+
+# ---- dependencies: checked by every build, installed only by setup-deps ----
+# make deps (or sudo scripts/setup-deps.sh) installs every Debian package the
+# build, the tests, the demo and make deb need. make test and make demo run
+# it first, so the README's two commands set up a fresh machine. Every other
+# build only checks (deps-check) and stops naming what is missing.
 deps:
 	scripts/setup-deps.sh
 
+# The Debian package of each tool and pkg-config module the build needs, for
+# deps-check's message (tests/e2e_package.sh checks that every module of PKGS
+# has one and that scripts/setup-deps.sh installs each).
+DEB_OF_cc              := gcc
+DEB_OF_gcc             := gcc
+DEB_OF_clang           := clang
+DEB_OF_bpftool         := bpftool
+DEB_OF_pkg-config      := pkg-config
+DEB_OF_libbpf          := libbpf-dev
+DEB_OF_libxdp          := libxdp-dev
+DEB_OF_json-c          := libjson-c-dev
+DEB_OF_yaml-0.1        := libyaml-dev
+DEB_OF_libnl-3.0       := libnl-3-dev
+DEB_OF_libnl-route-3.0 := libnl-route-3-dev
+DEB_OF_libcurl         := libcurl4-openssl-dev
+DEB_OF_libseccomp      := libseccomp-dev
+DEB_OF_libsystemd      := libsystemd-dev
+DEB_OF_libmicrohttpd   := libmicrohttpd-dev
+DEB_OF_cmocka          := libcmocka-dev
+deb_of = $(or $(DEB_OF_$(notdir $(1))),unknown)
+
+DEPS_TOOLS := $(firstword $(CC)) $(CLANG) $(BPFTOOL) pkg-config
+# cmocka only when the goals build tests (plain make does; progs, install
+# and the Debian package do not).
+NO_TEST_GOALS  := progs install uninstall deb clean deps deps-check deps-print fuzz
+DEPS_TEST_MODS := $(if $(filter-out $(NO_TEST_GOALS),$(or $(MAKECMDGOALS),all)),cmocka)
+DEPS_MODS       = $(PKGS) $(DEPS_TEST_MODS)
+# make test / make demo: install first (as root; setup-deps.sh only checks
+# when nothing is missing).
+DEPS_SETUP := $(filter test demo,$(MAKECMDGOALS))
+
+# Order-only prerequisite of every output directory (below), so that with
+# -j nothing compiles before it has passed.
 .PHONY: deps-check
 deps-check:
-	@for t in $(CLANG) $(BPFTOOL) pkg-config; do \
-		command -v $$t >/dev/null 2>&1 || { scripts/setup-deps.sh; break; }; \
+	$(if $(DEPS_SETUP),scripts/setup-deps.sh)
+	@miss= pkgs=; \
+	for tp in $(foreach t,$(DEPS_TOOLS),$(t):$(call deb_of,$(t))); do \
+		t=$${tp%:*} p=$${tp##*:}; \
+		command -v $$t >/dev/null 2>&1 && continue; \
+		echo "make: missing $$t (Debian package $$p)" >&2; miss=1; pkgs="$$pkgs $$p"; \
 	done; \
-	pkg-config --exists $(PKGS) cmocka || scripts/setup-deps.sh
+	if command -v pkg-config >/dev/null 2>&1; then \
+		for mp in $(foreach m,$(DEPS_MODS),$(m):$(call deb_of,$(m))); do \
+			m=$${mp%:*} p=$${mp##*:}; \
+			pkg-config --exists $$m && continue; \
+			echo "make: missing $$m (Debian package $$p)" >&2; miss=1; pkgs="$$pkgs $$p"; \
+		done; \
+	fi; \
+	if [ -n "$$miss" ]; then \
+		echo "make: run sudo scripts/setup-deps.sh (every package the build, tests and demo need), or sudo apt-get install$$pkgs" >&2; \
+		exit 1; \
+	fi
+
+# "module:package" for every pkg-config module and tool the build checks, and
+# the version (tests/e2e_package.sh).
+deps-print:
+	@echo "version: $(VERSION)"
+	@echo "modules: $(foreach m,$(PKGS) cmocka,$(m):$(call deb_of,$(m)))"
+	@echo "tools: $(foreach t,$(DEPS_TOOLS),$(t):$(call deb_of,$(t)))"
 
 $(BUILD)/%.bpf.o: xdp/%.bpf.c | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -MF $(BUILD)/$*.bpf.d -c $< -o $@
@@ -67,30 +136,30 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/%.o: lib/%.c | $(SKELS) $(BUILD)/lib
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIBBWE): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 # ctl/<prog>/*.c -> build/<prog>
 $(BUILD)/bwctld: $(BWCTLD_OBJS) $(LIBBWE)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIBBWCTLD): $(filter-out %/main.o,$(BWCTLD_OBJS))
 	$(AR) rcs $@ $^
 
 $(BUILD)/bwctl: $(BWCTL_OBJS) $(LIBBWE)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/ctl/%.o: ctl/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIBBWCTLD) $(LIBBWE) | $(SKELS) $(BUILD)/tests
-	$(CC) $(CFLAGS) -Ictl/bwctld -o $@ $< $(LIBBWCTLD) $(LIBBWE) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Ictl/bwctld -o $@ $< $(LIBBWCTLD) $(LIBBWE) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIBBWE) | $(SKELS) $(BUILD)/tools
-	$(CC) $(CFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBWE) $(LDLIBS)
 
 $(BUILD)/tools/%.bpf.o: tests/tools/%.bpf.c | $(BUILD)/tools
 	$(CLANG) $(BPF_CFLAGS) -MF $(BUILD)/tools/$*.bpf.d -c $< -o $@
@@ -116,6 +185,98 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- install (docs/deployment.md, "Installing") ----
+# make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=...]
+# [SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system]. Files under SYSCONFDIR are
+# installed only when absent and removed by make uninstall only when they
+# still equal the shipped copy, so an edited configuration survives both.
+PREFIX         ?= /usr/local
+SYSCONFDIR     ?= /etc
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+PKGLIBDIR      ?= $(PREFIX)/lib/bwenforce
+MANDIR         ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL        ?= install
+
+MAN5  := $(wildcard docs/man/*.5)
+MAN8  := $(wildcard docs/man/*.8)
+UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)
+# source:destination:mode of the files under SYSCONFDIR
+ETC_FILES = policies/bwenforce.yaml:$(SYSCONFDIR)/bwenforce/bwenforce.yaml:0640 \
+	    scripts/bwenforce.logrotate:$(SYSCONFDIR)/logrotate.d/bwenforce:0644
+# Units are templates: @SBINDIR@, @BINDIR@, @SYSCONFDIR@ become the paths of
+# this install, so ExecStart= names the installed bwctld; a literal
+# /etc/bwenforce/ follows SYSCONFDIR too (-c of the installed configuration).
+UNIT_SED = -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|/etc/bwenforce/|$(SYSCONFDIR)/bwenforce/|g'
+
+install: progs
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR)
+	$(INSTALL) -m 0755 $(BUILD)/bwctld $(DESTDIR)$(SBINDIR)/bwctld
+	$(INSTALL) -m 0755 $(BUILD)/bwctl $(DESTDIR)$(BINDIR)/bwctl
+	$(INSTALL) -m 0644 $(BPF_OBJS) $(DESTDIR)$(PKGLIBDIR)/
+	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	@set -e; for u in $(UNITS); do \
+		d=$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+		echo "sed $(UNIT_SED) $$u > $$d"; \
+		sed $(UNIT_SED) $$u > $$d.tmp; chmod 0644 $$d.tmp; mv -f $$d.tmp $$d; \
+		if grep -n '@[A-Z]*@' $$d; then echo "install: $$u: unknown @...@ placeholder" >&2; exit 1; fi; \
+	done
+	@set -e; for f in $(ETC_FILES); do \
+		src=$${f%%:*} rest=$${f#*:}; dst=$(DESTDIR)$${rest%:*} mode=$${rest##*:}; \
+		if [ ! -e $$dst ]; then \
+			echo "$(INSTALL) -D -m $$mode $$src $$dst"; \
+			$(INSTALL) -D -m $$mode $$src $$dst; \
+		elif ! cmp -s $$src $$dst; then \
+			echo "install: kept $$dst (it differs from $$src: compare them)"; \
+		fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/bwctld $(DESTDIR)$(BINDIR)/bwctl \
+		$(addprefix $(DESTDIR)$(PKGLIBDIR)/,$(notdir $(BPF_OBJS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
+	-rmdir $(DESTDIR)$(PKGLIBDIR)
+	@for f in $(ETC_FILES); do \
+		src=$${f%%:*} rest=$${f#*:}; dst=$(DESTDIR)$${rest%:*}; \
+		[ -e $$dst ] || continue; \
+		if cmp -s $$src $$dst; then echo "rm -f $$dst"; rm -f $$dst; \
+		else echo "uninstall: kept $$dst (edited)"; fi; \
+	done; \
+	rmdir $(DESTDIR)$(SYSCONFDIR)/bwenforce 2>/dev/null || true
+
+# ---- Debian package (docs/deployment.md, "Debian package") ----
+# A copy of the source tree (without build/ and VCS files) is built with
+# dpkg-buildpackage in $(DEB_DIR)/bwenforce-$(VERSION), without root
+# (Rules-Requires-Root: no); the .deb, .dsc, source tarball and .changes land
+# in $(DEB_DIR), and lintian checks them (errors and warnings fail; the
+# remaining tags are overridden with reasons in debian/*lintian-overrides).
+DEB_DIR  ?= $(BUILD)/deb
+DEB_SRC   = $(DEB_DIR)/bwenforce-$(VERSION)
+DEB_OPTS ?= -us -uc
+LINTIAN  ?= lintian
+LINTIAN_OPTS ?= --fail-on error,warning --display-info
+
+deb:
+	@for t in dpkg-buildpackage:dpkg-dev dh:debhelper $(LINTIAN):lintian; do \
+		command -v $${t%:*} >/dev/null 2>&1 && continue; \
+		echo "make: missing $${t%:*} (Debian package $${t#*:}): run sudo scripts/setup-deps.sh" >&2; exit 1; \
+	done
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+		echo "make deb: debian/changelog is at $$v, lib/bwe_version.h at $(VERSION): add a changelog entry (dch -v $(VERSION))" >&2; exit 1; }
+	rm -rf $(DEB_SRC) $(DEB_DIR)/bwenforce_$(VERSION)* $(DEB_DIR)/bwenforce-dbgsym_$(VERSION)_*
+	mkdir -p $(DEB_SRC)
+	tar -cf - --exclude-vcs --exclude=./$(patsubst ./%,%,$(BUILD)) --exclude=./build . | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		dpkg-buildpackage $(DEB_OPTS)
+	$(LINTIAN) $(LINTIAN_OPTS) $(DEB_DIR)/bwenforce_$(VERSION)_*.changes
+	@ls -1 $(DEB_DIR)/*.deb
 
 # ---- formatting: .clang-format (kernel style, 100 columns) ----
 # make test runs format-check; make format fixes what it reports.

@@ -1,12 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Install every Debian 12 package that building, testing, benchmarking and the
-# demo need, and make sure a bpffs is mounted. Idempotent: a second run only
-# checks. Must run as root (apt-get, mount).
+# Install every Debian 12 package that building, testing, benchmarking, the
+# demo and make deb need, and make sure a bpffs is mounted. Idempotent: a
+# second run only checks. Root is needed only when there is something to do
+# (apt-get, mount). make test and make demo run it first; a plain make never
+# installs anything, it names what is missing and points here.
+# debian/control's Build-Depends must be a subset of PKGS
+# (tests/e2e_package.sh checks).
 set -eu
 
 PKGS="make gcc clang clang-format llvm pkg-config libc6-dev linux-libc-dev \
-libbpf-dev libxdp-dev xdp-tools bpftool \
+libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 libnl-3-dev libnl-route-3-dev libjson-c-dev libyaml-dev \
 libcurl4-openssl-dev libcmocka-dev libseccomp-dev libsystemd-dev \
 libmicrohttpd-dev libgnutls28-dev gnutls-bin prometheus \
@@ -15,10 +19,11 @@ iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 openssl jq procps psmisc util-linux coreutils strace passwd \
 libclang-rt-14-dev"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "setup-deps.sh: must run as root (try: sudo $0)" >&2
+need_root() { # WHAT
+	[ "$(id -u)" -eq 0 ] && return 0
+	echo "setup-deps.sh: must run as root to $1 (try: sudo $0)" >&2
 	exit 1
-fi
+}
 
 missing=""
 for p in $PKGS; do
@@ -28,6 +33,7 @@ for p in $PKGS; do
 done
 
 if [ -n "$missing" ]; then
+	need_root "install:$missing"
 	echo "setup-deps.sh: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
@@ -38,6 +44,7 @@ else
 fi
 
 if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
+	need_root "mount a bpffs on /sys/fs/bpf"
 	mkdir -p /sys/fs/bpf
 	mount -t bpf bpf /sys/fs/bpf
 	echo "setup-deps.sh: mounted bpffs on /sys/fs/bpf"

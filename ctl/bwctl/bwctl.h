@@ -14,7 +14,9 @@
 
 #include <stdbool.h>
 
-#define BWCTL_VERSION	 "0.1.0"
+#include "bwe_version.h"
+
+#define BWCTL_VERSION	 BWE_VERSION
 #define BWCTL_SOCKET_ENV "BWCTL_SOCKET" /* overrides the default socket */
 
 enum bwctl_exit {

@@ -16,8 +16,9 @@
 
 #include "addr.h"
 #include "bwe_util.h"
+#include "bwe_version.h"
 
-#define BWCTLD_VERSION	"0.1"
+#define BWCTLD_VERSION	BWE_VERSION
 #define BWE_TIME_STRLEN 32 /* "2026-12-04T18:07:12Z" and room */
 
 /* RFC 3339 UTC, seconds: "2026-12-04T18:07:12Z". */
