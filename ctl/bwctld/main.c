@@ -37,6 +37,7 @@
 #include "hosts.h"
 #include "ifaces.h"
 #include "log.h"
+#include "notify.h"
 #include "ops.h"
 #include "ringbuf.h"
 #include "store.h"
@@ -44,6 +45,8 @@
 
 #define EPOLL_EVENTS 16
 #define TICK_MS	     1000
+/* seconds READY=1 waits for the feeds' start-up jobs (a slow download) */
+#define READY_WAIT_S 20
 
 /* epoll data.u32 of each source; the control's clients are SRC_CTL_CLIENT + i */
 enum ev_src {
@@ -54,6 +57,7 @@ enum ev_src {
 	SRC_LINK,
 	SRC_FEED_INO,
 	SRC_FEED_JOB,
+	SRC_WATCHDOG,
 	SRC_CTL_CLIENT = 1024,
 };
 
@@ -79,6 +83,12 @@ struct daemon {
 
 	int epfd, sigfd, timerfd;
 	bool quit;
+
+	/* systemd (notify.h): READY=1 once, then STATUS= when it changes */
+	int wdogfd;	 /* WATCHDOG=1 every half WATCHDOG_USEC; -1: none */
+	bool ready;	 /* READY=1 sent */
+	time_t ready_by; /* monotonic seconds: READY=1 even if feeds still load */
+	char status[NOTIFY_STATUS_MAX];
 };
 
 static void usage(FILE *f)
@@ -179,6 +189,65 @@ static void reload(struct daemon *d)
 	log_info("configuration reloaded from %s", d->config_path);
 }
 
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* "enforcing: 2/2 interfaces, 3 feeds, 12 quarantined[; ...pending]" */
+static void status_line(const struct daemon *d, char *buf, size_t len)
+{
+	size_t i, quarantined = 0, pending = feeds_startup_pending(d->feeds);
+
+	for (i = 0; i < st_count(d->st); i++)
+		quarantined += st_at(d->st, i)->kind == ST_QUARANTINE;
+	snprintf(buf, len, "enforcing: %zu/%zu interfaces attached, %zu feeds, %zu quarantined%s",
+		 ifaces_attached(d->ifaces), ifaces_count(d->ifaces), d->cfg->n_feeds, quarantined,
+		 pending ? "; feeds still loading their start-up versions" : "");
+}
+
+/*
+ * READY=1 once the interfaces are attached (start() did that) and every
+ * feed's start-up version is enforced (the feeds' sweep is done), or after
+ * READY_WAIT_S with STATUS= saying what is pending; then STATUS= whenever it
+ * changes. Called after every loop iteration: cheap.
+ */
+static void notify_progress(struct daemon *d)
+{
+	char st[NOTIFY_STATUS_MAX];
+
+	if (!notify_enabled())
+		return;
+	if (!d->ready) {
+		if (feeds_startup_pending(d->feeds) && mono_s() < d->ready_by)
+			return;
+		status_line(d, d->status, sizeof(d->status));
+		notify_ready(d->status);
+		d->ready = true;
+		if (feeds_startup_pending(d->feeds))
+			log_warnx("ready after %d s with feeds still loading their start-up "
+				  "versions",
+				  READY_WAIT_S);
+		return;
+	}
+	status_line(d, st, sizeof(st));
+	if (strcmp(st, d->status)) {
+		memcpy(d->status, st, sizeof(st));
+		notify_status(st);
+	}
+}
+
+static void on_watchdog(struct daemon *d)
+{
+	__u64 exp;
+
+	if (read(d->wdogfd, &exp, sizeof(exp)) > 0)
+		notify_watchdog();
+}
+
 static int ep_add(struct daemon *d, int fd, enum ev_src src)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = src };
@@ -193,14 +262,20 @@ static void on_signal(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			notify_reloading();
 			/* logrotate moved the event log away: a new file at the same path */
 			evlog_reopen(d->log);
 			reload(d);
+			if (d->ready) {
+				status_line(d, d->status, sizeof(d->status));
+				notify_ready(d->status);
+			}
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("signal %d: exiting; the data plane stays attached and enforcing",
 				 (int)si.ssi_signo);
+			notify_stopping();
 			d->quit = true;
 			break;
 		}
@@ -232,6 +307,30 @@ static void block_signals(sigset_t *mask)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* WatchdogSec=: a timer of the loop itself, so a stuck loop stops the keep-alives. */
+static int setup_watchdog(struct daemon *d)
+{
+	struct itimerspec its = { 0 };
+	__u64 us;
+	int err = notify_watchdog_period(&us);
+
+	if (err) {
+		log_warnx("WATCHDOG_USEC: %s; no watchdog keep-alives", strerror(-err));
+		return 0;
+	}
+	if (!us || !notify_enabled())
+		return 0;
+	its.it_interval.tv_sec = (time_t)(us / 1000000);
+	its.it_interval.tv_nsec = (long)(us % 1000000) * 1000;
+	its.it_value = its.it_interval;
+	d->wdogfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->wdogfd < 0 || timerfd_settime(d->wdogfd, 0, &its, NULL))
+		return -errno;
+	log_info("watchdog: keep-alive every %llu ms", (unsigned long long)us / 1000);
+	notify_watchdog();
+	return ep_add(d, d->wdogfd, SRC_WATCHDOG);
+}
+
 static int setup_loop(struct daemon *d)
 {
 	struct itimerspec its = {
@@ -258,7 +357,7 @@ static int setup_loop(struct daemon *d)
 	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 	if (!err && feeds_fd_inotify(d->feeds) >= 0)
 		err = ep_add(d, feeds_fd_inotify(d->feeds), SRC_FEED_INO);
-	return err;
+	return err ?: setup_watchdog(d);
 }
 
 static void run(struct daemon *d)
@@ -301,10 +400,14 @@ static void run(struct daemon *d)
 			case SRC_FEED_JOB:
 				feeds_on_worker(d->feeds, evs[i].events);
 				break;
+			case SRC_WATCHDOG:
+				on_watchdog(d);
+				break;
 			}
 		}
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+		notify_progress(d);
 	}
 }
 
@@ -326,6 +429,8 @@ static void cleanup(struct daemon *d)
 	bwe_config_free(d->cfg);
 	if (d->epfd >= 0)
 		close(d->epfd);
+	if (d->wdogfd >= 0)
+		close(d->wdogfd);
 }
 
 static int open_dataplane(struct daemon *d)
@@ -434,7 +539,8 @@ int main(int argc, char **argv)
 	struct daemon d = { .config_path = BWE_CFG_PATH_DEFAULT,
 			    .epfd = -1,
 			    .sigfd = -1,
-			    .timerfd = -1 };
+			    .timerfd = -1,
+			    .wdogfd = -1 };
 	char err[BWE_CFG_ERR_LEN];
 	sigset_t sigs;
 	bool check = false;
@@ -499,6 +605,8 @@ int main(int argc, char **argv)
 		log_info("bwctld %s started: %zu interface(s), %zu state entries, socket %s",
 			 BWCTLD_VERSION, ifaces_count(d.ifaces), st_count(d.st),
 			 d.cfg->paths.socket);
+		d.ready_by = mono_s() + READY_WAIT_S;
+		notify_progress(&d);
 		run(&d);
 		rc = 0;
 	}
