@@ -19,6 +19,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -27,6 +28,7 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "control.h"
 #include "feedwork.h"
 #include "detector.h"
@@ -132,6 +134,46 @@ static int check_bpffs(const char *dir)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The capabilities bwctld needs (docs/deployment.md, "Capabilities"); the
+ * systemd unit grants exactly these. Checked at start-up so that a missing
+ * one is named, not met later as an EPERM deep inside libbpf or libxdp.
+ */
+static void check_caps(const struct bwe_cfgfile *cfg)
+{
+	bool groups = cfg->control_group || cfg->control_readonly_group;
+	const struct caps_need need[] = {
+		{ .cap = CAP_SYS_ADMIN,
+		  .name = "CAP_SYS_ADMIN",
+		  .why = "load and pin the XDP program and its maps; libxdp looks programs and BTF up "
+			 "by id, which only CAP_SYS_ADMIN may" },
+		{ .cap = CAP_NET_ADMIN,
+		  .name = "CAP_NET_ADMIN",
+		  .why = "attach the XDP program to interfaces" },
+		{ .cap = CAP_SETUID,
+		  .name = "CAP_SETUID",
+		  .why = "start the feed worker as sandbox_user" },
+		{ .cap = CAP_SETGID,
+		  .name = "CAP_SETGID",
+		  .why = "start the feed worker with sandbox_user's group" },
+		{ .cap = CAP_SETPCAP,
+		  .name = "CAP_SETPCAP",
+		  .why = "empty the feed worker's capability bounding set" },
+		{ .cap = CAP_CHOWN,
+		  .name = "CAP_CHOWN",
+		  .why = "give the control socket to control_group",
+		  .when = &groups },
+	};
+	char buf[1024];
+	int n = caps_missing(need, sizeof(need) / sizeof(need[0]), buf, sizeof(buf));
+
+	if (n < 0)
+		fatalx("cannot read the capability set: %s", strerror(-n));
+	if (n)
+		fatalx("missing capabilit%s: %s (bwctld(8), CAPABILITIES)", n > 1 ? "ies" : "y",
+		       buf);
 }
 
 /* One warning per feed fetched without TLS (insecure: true). */
@@ -596,6 +638,7 @@ int main(int argc, char **argv)
 	bwe_attach_silence_libxdp(d.verbose);
 	if (geteuid() != 0)
 		fatalx("must run as root (BPF, XDP)");
+	check_caps(d.cfg);
 	if (!d.foreground && daemon(0, 0))
 		fatal("daemon");
 	d.started = time(NULL);
