@@ -126,8 +126,10 @@ setsid ip netns exec "$BWE_NS_GW" python3 "$ROOT/tests/tools/slow_http.py" 127.0
 t_atexit "kill $! 2>/dev/null; true"
 
 FEED_LOCAL="  - { name: c2, source: $DIR/feeds/c2.txt, format: plain, refresh: 1h }"
-# control_group makes bwctld chown its socket: CAP_CHOWN is exercised too
-write_config "control_group: nogroup
+# the groups make bwctld chown its socket and add an ACL: CAP_CHOWN and the
+# ACL are exercised too
+write_config "control_group: adm
+control_readonly_group: daemon
 feeds:
 $FEED_LOCAL"
 
@@ -163,7 +165,14 @@ t_test_unit_caps() {
 	st=$(bwctl --json status)
 	assert_eq "$(jq -r '[.interfaces[] | select(.state == "attached")] | length' <<<"$st")" 2 \
 		"attached interfaces"
-	assert_eq "$(stat -c %G "$SOCK")" nogroup "control socket group (chown)"
+	assert_eq "$(stat -c %G "$SOCK")" adm "control socket group (chown)"
+	# a read-only peer (the ACL's group) reads and may not change anything
+	assert_ok gw setpriv --reuid=65534 --regid=65534 --groups="$(getent group daemon | cut -d: -f3)" \
+		"$BWCTL_BIN" --socket "$SOCK" status
+	assert_fail gw setpriv --reuid=65534 --regid=65534 --groups="$(getent group daemon | cut -d: -f3)" \
+		"$BWCTL_BIN" --socket "$SOCK" quarantine "$BWE_LAN2_V4"
+	assert_fail gw setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BWCTL_BIN" --socket "$SOCK" status
 	# the feed worker: nobody, no capabilities at all, its own seccomp filter
 	wait_for 30 field_is c2 state ok || t_fail "feed c2: $(bwctl --json feeds)"
 	w=$(bwctl --json status | jq -r .feed_worker.pid)
