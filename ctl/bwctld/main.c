@@ -87,9 +87,10 @@ struct daemon {
 	bool quit;
 
 	/* systemd (notify.h): READY=1 once, then STATUS= when it changes */
-	int wdogfd;	 /* WATCHDOG=1 every half WATCHDOG_USEC; -1: none */
-	bool ready;	 /* READY=1 sent */
-	time_t ready_by; /* monotonic seconds: READY=1 even if feeds still load */
+	int wdogfd;	  /* WATCHDOG=1 every half WATCHDOG_USEC; -1: none */
+	bool ready;	  /* READY=1 sent */
+	time_t ready_by;  /* monotonic seconds: READY=1 even if feeds still load */
+	time_t status_at; /* monotonic second of the last STATUS= check */
 	char status[NOTIFY_STATUS_MAX];
 };
 
@@ -254,8 +255,9 @@ static void status_line(const struct daemon *d, char *buf, size_t len)
 /*
  * READY=1 once the interfaces are attached (start() did that) and every
  * feed's start-up version is enforced (the feeds' sweep is done), or after
- * READY_WAIT_S with STATUS= saying what is pending; then STATUS= whenever it
- * changes. Called after every loop iteration: cheap.
+ * READY_WAIT_S with STATUS= saying what is pending; then STATUS= when it
+ * changes, looked at once a second at most (the tick turns the loop every
+ * second). Called after every loop iteration: cheap.
  */
 static void notify_progress(struct daemon *d)
 {
@@ -275,6 +277,9 @@ static void notify_progress(struct daemon *d)
 				  READY_WAIT_S);
 		return;
 	}
+	if (mono_s() == d->status_at)
+		return;
+	d->status_at = mono_s();
 	status_line(d, st, sizeof(st));
 	if (strcmp(st, d->status)) {
 		memcpy(d->status, st, sizeof(st));
