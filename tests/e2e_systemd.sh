@@ -300,7 +300,8 @@ $FEED_LOCAL
 	# SIGHUP: RELOADING=1, then READY=1 again
 	n_hup=$(wc -l <"$NLOG")
 	kill -HUP "$(daemon_pid)"
-	wait_for 30 test -n "$(msg_line '^READY=1' "$n_hup")" || t_fail "no READY=1 after SIGHUP"
+	ready_after() { [ -n "$(msg_line '^READY=1' "$1")" ]; }
+	wait_for 30 ready_after "$n_hup" || t_fail "no READY=1 after SIGHUP: $(tail -5 "$NLOG")"
 	l=$(msg_line '^RELOADING=1' "$n_hup")
 	[ -n "$l" ] || t_fail "no RELOADING=1 on SIGHUP"
 	assert_ok grep -q "^[0-9.]* RELOADING=1|MONOTONIC_USEC=[0-9]*|STATUS=reloading$" "$NLOG"
