@@ -153,15 +153,25 @@ run_briefly() { # WRAPPER
 }
 
 t_test_unit_caps() {
-	local pid st w
+	local pid st w rw
 	reset_dataplane
-	start_daemon strace -f -qq -o "$DIR/strace.txt" $(unit_wrapper "$CAPS") ||
-		t_fail "bwctld did not start with the unit's capabilities"
+	# the unit's file system: all read-only but its directories (the
+	# state, socket and log directories and ReadWritePaths=, made first as
+	# systemd and ExecStartPre= do); the event log in a directory of its own
+	sed -i "s|^  event_log: .*|  event_log: $DIR/log/events.json|" "$CFG"
+	mkdir -p "$DIR/state" "$DIR/log" "$DIR/bpf/bwe" "$DIR/bpf/xdp"
+	rw="$DIR/state:$SOCKDIR:$DIR/log:$DIR/bpf/bwe:$DIR/bpf/xdp"
+	start_daemon strace -f -qq -o "$DIR/strace.txt" unshare -m --propagation private \
+		"$ROOT/tests/tools/protect_system.sh" "$rw" $(unit_wrapper "$CAPS") ||
+		t_fail "bwctld did not start with the unit's capabilities and file system"
+	assert_fail grep -q "protect_system: cannot" "$DIR/bwctld.log"
 	pid=$(pgrep -n -f "^$BWCTLD -f -c $CFG")
 	[ -n "$pid" ] || t_fail "no bwctld process"
 	assert_eq "$(proc_caps "$pid" CapEff)" "$(sorted "$CAPS")" "the daemon's effective set"
 	assert_eq "$(proc_caps "$pid" CapBnd)" "$(sorted "$CAPS")" "the daemon's bounding set"
 	assert_eq "$(awk '$1 == "NoNewPrivs:" {print $2}' "/proc/$pid/status")" 1 "no_new_privs"
+	# and it really sees the file system read-only outside those directories
+	assert_ok nsenter -t "$pid" -m sh -c "! touch $DIR/probe 2>/dev/null && ! touch /var/tmp/bwe-probe.$$ 2>/dev/null"
 	st=$(bwctl --json status)
 	assert_eq "$(jq -r '[.interfaces[] | select(.state == "attached")] | length' <<<"$st")" 2 \
 		"attached interfaces"
@@ -189,13 +199,15 @@ t_test_unit_caps() {
 	assert_ok reach lan "$BWE_MGMT_V4"
 	assert_ok bwctl release "$BWE_LAN_V4"
 	assert_ok reach lan "$BWE_SITE_V4"
+	assert_ok grep -q '"action":"quarantine"' "$DIR/log/events.json"
+	assert_ok test -s "$DIR/state/state.json"
 	kill -HUP "$pid"
 	sleep 0.5
 	assert_eq "$(bwctl --json status | jq -r '[.interfaces[] | select(.state == "attached")] | length')" 2 \
 		"attached after SIGHUP"
 	stop_traced "$pid"
 }
-t_run "bwctld enforces with exactly the unit's capabilities" t_test_unit_caps
+t_run "bwctld enforces with exactly the unit's capabilities and file system view" t_test_unit_caps
 
 # What the daemon above did, against the unit's SystemCallFilter= lines.
 t_test_syscalls() {
