@@ -240,16 +240,21 @@ static time_t mono_s(void)
 	return ts.tv_sec;
 }
 
-/* "enforcing: 2/2 interfaces, 3 feeds, 12 quarantined[; ...pending]" */
+/* "enforcing: 2/2 interfaces attached, 3 feeds, 12 quarantined[; N feed
+ * start-up jobs still running]" */
 static void status_line(const struct daemon *d, char *buf, size_t len)
 {
 	size_t i, quarantined = 0, pending = feeds_startup_pending(d->feeds);
+	int n;
 
 	for (i = 0; i < st_count(d->st); i++)
 		quarantined += st_at(d->st, i)->kind == ST_QUARANTINE;
-	snprintf(buf, len, "enforcing: %zu/%zu interfaces attached, %zu feeds, %zu quarantined%s",
-		 ifaces_attached(d->ifaces), ifaces_count(d->ifaces), d->cfg->n_feeds, quarantined,
-		 pending ? "; feeds still loading their start-up versions" : "");
+	n = snprintf(buf, len, "enforcing: %zu/%zu interfaces attached, %zu feeds, %zu quarantined",
+		     ifaces_attached(d->ifaces), ifaces_count(d->ifaces), d->cfg->n_feeds,
+		     quarantined);
+	if (pending && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; %zu feed start-up job%s still running",
+			 pending, pending == 1 ? "" : "s");
 }
 
 /*
@@ -272,9 +277,9 @@ static void notify_progress(struct daemon *d)
 		notify_ready(d->status);
 		d->ready = true;
 		if (feeds_startup_pending(d->feeds))
-			log_warnx("ready after %d s with feeds still loading their start-up "
-				  "versions",
-				  READY_WAIT_S);
+			log_warnx("ready after %d s with %zu feed start-up job(s) still "
+				  "running",
+				  READY_WAIT_S, feeds_startup_pending(d->feeds));
 		return;
 	}
 	if (mono_s() == d->status_at)
