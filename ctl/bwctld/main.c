@@ -10,6 +10,11 @@
  * (program attached, maps pinned); SIGHUP reloads the configuration (a bad
  * file is refused and the running one kept); `bwctl detach` removes the
  * program.
+ *
+ * Under systemd (Type=notify: NOTIFY_SOCKET set) it says READY=1 once the
+ * interfaces are attached and the feeds' start-up versions enforced, then
+ * STATUS=, RELOADING=1 and STOPPING=1, and sends the watchdog's keep-alives
+ * from the loop (notify.h). Without it, nothing of that is sent.
  */
 #include <errno.h>
 #include <getopt.h>
