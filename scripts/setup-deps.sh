@@ -16,7 +16,7 @@ libcurl4-openssl-dev libcmocka-dev libseccomp-dev libsystemd-dev \
 libmicrohttpd-dev libgnutls28-dev gnutls-bin prometheus \
 lintian debhelper dpkg-dev fakeroot \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
-python3 openssl jq procps psmisc util-linux coreutils strace passwd \
+python3 openssl jq procps psmisc util-linux coreutils strace passwd systemd libcap2-bin \
 libclang-rt-14-dev"
 
 need_root() { # WHAT

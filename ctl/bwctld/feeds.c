@@ -1170,6 +1170,11 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 	return 0;
 }
 
+size_t feeds_startup_pending(const struct feeds *fs)
+{
+	return fs->swept ? 0 : fs->initial_pending ? fs->initial_pending : 1;
+}
+
 void feeds_free(struct feeds *fs)
 {
 	size_t i;

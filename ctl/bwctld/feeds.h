@@ -52,6 +52,9 @@ void feeds_tick(struct feeds *fs, time_t now);
 /* Refresh one feed (name) or all (NULL) now; their names are added to names.
  * -ENOENT for an unknown name. */
 int feeds_refresh(struct feeds *fs, const char *name, struct json_object *names);
+/* Start-up jobs (each feed's saved and current version) not yet ended: 0
+ * once every feed's start-up version is enforced and the sweep done. */
+size_t feeds_startup_pending(const struct feeds *fs);
 /* bwctl feeds: every feed's state. */
 struct json_object *feeds_list_json(const struct feeds *fs);
 

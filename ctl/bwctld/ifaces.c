@@ -304,3 +304,12 @@ size_t ifaces_count(const struct ifaces *ifs)
 {
 	return ifs->n;
 }
+
+size_t ifaces_attached(const struct ifaces *ifs)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ifs->n; i++)
+		n += ifs->v[i].i.prog_id != 0;
+	return n;
+}

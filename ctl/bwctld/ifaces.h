@@ -45,5 +45,7 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 /* bwctl status: each interface as the kernel has it now. */
 struct json_object *ifaces_status_json(struct ifaces *ifs);
 size_t ifaces_count(const struct ifaces *ifs);
+/* Interfaces with our program attached, as last seen (no probe). */
+size_t ifaces_attached(const struct ifaces *ifs);
 
 #endif /* BWCTLD_IFACES_H */

@@ -10,6 +10,11 @@
  * (program attached, maps pinned); SIGHUP reloads the configuration (a bad
  * file is refused and the running one kept); `bwctl detach` removes the
  * program.
+ *
+ * Under systemd (Type=notify: NOTIFY_SOCKET set) it says READY=1 once the
+ * interfaces are attached and the feeds' start-up versions enforced, then
+ * STATUS=, RELOADING=1 and STOPPING=1, and sends the watchdog's keep-alives
+ * from the loop (notify.h). Without it, nothing of that is sent.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -27,6 +33,7 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "control.h"
 #include "feedwork.h"
 #include "detector.h"
@@ -37,6 +44,7 @@
 #include "hosts.h"
 #include "ifaces.h"
 #include "log.h"
+#include "notify.h"
 #include "ops.h"
 #include "ringbuf.h"
 #include "store.h"
@@ -44,6 +52,8 @@
 
 #define EPOLL_EVENTS 16
 #define TICK_MS	     1000
+/* seconds READY=1 waits for the feeds' start-up jobs (a slow download) */
+#define READY_WAIT_S 20
 
 /* epoll data.u32 of each source; the control's clients are SRC_CTL_CLIENT + i */
 enum ev_src {
@@ -54,6 +64,7 @@ enum ev_src {
 	SRC_LINK,
 	SRC_FEED_INO,
 	SRC_FEED_JOB,
+	SRC_WATCHDOG,
 	SRC_CTL_CLIENT = 1024,
 };
 
@@ -79,6 +90,13 @@ struct daemon {
 
 	int epfd, sigfd, timerfd;
 	bool quit;
+
+	/* systemd (notify.h): READY=1 once, then STATUS= when it changes */
+	int wdogfd;	  /* WATCHDOG=1 every half WATCHDOG_USEC; -1: none */
+	bool ready;	  /* READY=1 sent */
+	time_t ready_by;  /* monotonic seconds: READY=1 even if feeds still load */
+	time_t status_at; /* monotonic second of the last STATUS= check */
+	char status[NOTIFY_STATUS_MAX];
 };
 
 static void usage(FILE *f)
@@ -122,6 +140,46 @@ static int check_bpffs(const char *dir)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The capabilities bwctld needs (docs/deployment.md, "Capabilities"); the
+ * systemd unit grants exactly these. Checked at start-up so that a missing
+ * one is named, not met later as an EPERM deep inside libbpf or libxdp.
+ */
+static void check_caps(const struct bwe_cfgfile *cfg)
+{
+	bool groups = cfg->control_group || cfg->control_readonly_group;
+	const struct caps_need need[] = {
+		{ .cap = CAP_SYS_ADMIN,
+		  .name = "CAP_SYS_ADMIN",
+		  .why = "load and pin the XDP program and its maps; libxdp looks programs and BTF up "
+			 "by id, which only CAP_SYS_ADMIN may" },
+		{ .cap = CAP_NET_ADMIN,
+		  .name = "CAP_NET_ADMIN",
+		  .why = "attach the XDP program to interfaces" },
+		{ .cap = CAP_SETUID,
+		  .name = "CAP_SETUID",
+		  .why = "start the feed worker as sandbox_user" },
+		{ .cap = CAP_SETGID,
+		  .name = "CAP_SETGID",
+		  .why = "start the feed worker with sandbox_user's group" },
+		{ .cap = CAP_SETPCAP,
+		  .name = "CAP_SETPCAP",
+		  .why = "empty the feed worker's capability bounding set" },
+		{ .cap = CAP_CHOWN,
+		  .name = "CAP_CHOWN",
+		  .why = "give the control socket to control_group",
+		  .when = &groups },
+	};
+	char buf[1024];
+	int n = caps_missing(need, sizeof(need) / sizeof(need[0]), buf, sizeof(buf));
+
+	if (n < 0)
+		fatalx("cannot read the capability set: %s", strerror(-n));
+	if (n)
+		fatalx("missing capabilit%s: %s (bwctld(8), CAPABILITIES)", n > 1 ? "ies" : "y",
+		       buf);
 }
 
 /* One warning per feed fetched without TLS (insecure: true). */
@@ -179,6 +237,74 @@ static void reload(struct daemon *d)
 	log_info("configuration reloaded from %s", d->config_path);
 }
 
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* "enforcing: 2/2 interfaces attached, 3 feeds, 12 quarantined[; N feed
+ * start-up jobs still running]" */
+static void status_line(const struct daemon *d, char *buf, size_t len)
+{
+	size_t i, quarantined = 0, pending = feeds_startup_pending(d->feeds);
+	int n;
+
+	for (i = 0; i < st_count(d->st); i++)
+		quarantined += st_at(d->st, i)->kind == ST_QUARANTINE;
+	n = snprintf(buf, len, "enforcing: %zu/%zu interfaces attached, %zu feeds, %zu quarantined",
+		     ifaces_attached(d->ifaces), ifaces_count(d->ifaces), d->cfg->n_feeds,
+		     quarantined);
+	if (pending && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; %zu feed start-up job%s still running",
+			 pending, pending == 1 ? "" : "s");
+}
+
+/*
+ * READY=1 once the interfaces are attached (start() did that) and every
+ * feed's start-up version is enforced (the feeds' sweep is done), or after
+ * READY_WAIT_S with STATUS= saying what is pending; then STATUS= when it
+ * changes, looked at once a second at most (the tick turns the loop every
+ * second). Called after every loop iteration: cheap.
+ */
+static void notify_progress(struct daemon *d)
+{
+	char st[NOTIFY_STATUS_MAX];
+
+	if (!notify_enabled())
+		return;
+	if (!d->ready) {
+		if (feeds_startup_pending(d->feeds) && mono_s() < d->ready_by)
+			return;
+		status_line(d, d->status, sizeof(d->status));
+		notify_ready(d->status);
+		d->ready = true;
+		if (feeds_startup_pending(d->feeds))
+			log_warnx("ready after %d s with %zu feed start-up job(s) still "
+				  "running",
+				  READY_WAIT_S, feeds_startup_pending(d->feeds));
+		return;
+	}
+	if (mono_s() == d->status_at)
+		return;
+	d->status_at = mono_s();
+	status_line(d, st, sizeof(st));
+	if (strcmp(st, d->status)) {
+		memcpy(d->status, st, sizeof(st));
+		notify_status(st);
+	}
+}
+
+static void on_watchdog(struct daemon *d)
+{
+	__u64 exp;
+
+	if (read(d->wdogfd, &exp, sizeof(exp)) > 0)
+		notify_watchdog();
+}
+
 static int ep_add(struct daemon *d, int fd, enum ev_src src)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = src };
@@ -193,14 +319,20 @@ static void on_signal(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			notify_reloading();
 			/* logrotate moved the event log away: a new file at the same path */
 			evlog_reopen(d->log);
 			reload(d);
+			if (d->ready) {
+				status_line(d, d->status, sizeof(d->status));
+				notify_ready(d->status);
+			}
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("signal %d: exiting; the data plane stays attached and enforcing",
 				 (int)si.ssi_signo);
+			notify_stopping();
 			d->quit = true;
 			break;
 		}
@@ -232,6 +364,30 @@ static void block_signals(sigset_t *mask)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* WatchdogSec=: a timer of the loop itself, so a stuck loop stops the keep-alives. */
+static int setup_watchdog(struct daemon *d)
+{
+	struct itimerspec its = { 0 };
+	__u64 us;
+	int err = notify_watchdog_period(&us);
+
+	if (err) {
+		log_warnx("WATCHDOG_USEC: %s; no watchdog keep-alives", strerror(-err));
+		return 0;
+	}
+	if (!us || !notify_enabled())
+		return 0;
+	its.it_interval.tv_sec = (time_t)(us / 1000000);
+	its.it_interval.tv_nsec = (long)(us % 1000000) * 1000;
+	its.it_value = its.it_interval;
+	d->wdogfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->wdogfd < 0 || timerfd_settime(d->wdogfd, 0, &its, NULL))
+		return -errno;
+	log_info("watchdog: keep-alive every %llu ms", (unsigned long long)us / 1000);
+	notify_watchdog();
+	return ep_add(d, d->wdogfd, SRC_WATCHDOG);
+}
+
 static int setup_loop(struct daemon *d)
 {
 	struct itimerspec its = {
@@ -258,7 +414,7 @@ static int setup_loop(struct daemon *d)
 	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 	if (!err && feeds_fd_inotify(d->feeds) >= 0)
 		err = ep_add(d, feeds_fd_inotify(d->feeds), SRC_FEED_INO);
-	return err;
+	return err ?: setup_watchdog(d);
 }
 
 static void run(struct daemon *d)
@@ -301,10 +457,14 @@ static void run(struct daemon *d)
 			case SRC_FEED_JOB:
 				feeds_on_worker(d->feeds, evs[i].events);
 				break;
+			case SRC_WATCHDOG:
+				on_watchdog(d);
+				break;
 			}
 		}
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+		notify_progress(d);
 	}
 }
 
@@ -326,6 +486,8 @@ static void cleanup(struct daemon *d)
 	bwe_config_free(d->cfg);
 	if (d->epfd >= 0)
 		close(d->epfd);
+	if (d->wdogfd >= 0)
+		close(d->wdogfd);
 }
 
 static int open_dataplane(struct daemon *d)
@@ -434,7 +596,8 @@ int main(int argc, char **argv)
 	struct daemon d = { .config_path = BWE_CFG_PATH_DEFAULT,
 			    .epfd = -1,
 			    .sigfd = -1,
-			    .timerfd = -1 };
+			    .timerfd = -1,
+			    .wdogfd = -1 };
 	char err[BWE_CFG_ERR_LEN];
 	sigset_t sigs;
 	bool check = false;
@@ -490,6 +653,7 @@ int main(int argc, char **argv)
 	bwe_attach_silence_libxdp(d.verbose);
 	if (geteuid() != 0)
 		fatalx("must run as root (BPF, XDP)");
+	check_caps(d.cfg);
 	if (!d.foreground && daemon(0, 0))
 		fatal("daemon");
 	d.started = time(NULL);
@@ -499,6 +663,8 @@ int main(int argc, char **argv)
 		log_info("bwctld %s started: %zu interface(s), %zu state entries, socket %s",
 			 BWCTLD_VERSION, ifaces_count(d.ifaces), st_count(d.st),
 			 d.cfg->paths.socket);
+		d.ready_by = mono_s() + READY_WAIT_S;
+		notify_progress(&d);
 		run(&d);
 		rc = 0;
 	}
