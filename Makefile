@@ -16,7 +16,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Ilib \
 	    -idirafter $(ARCH_INC) -MMD -MP
 
 PKGS     := libbpf libxdp json-c yaml-0.1 libnl-3.0 libnl-route-3.0 libcurl libseccomp \
-	    libsystemd libmicrohttpd
+	    libsystemd libmicrohttpd gnutls
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(PKG_CFLAGS)
