@@ -160,7 +160,7 @@ static void problem(struct call *c, unsigned int status, const char *fmt, ...)
 	if (c->rq->path)
 		json_object_object_add(o, "instance", json_object_new_string(c->rq->path));
 	bwe_escape_ctl(detail, shown, sizeof(shown));
-	log_info("api %s: %u %s", c->token[0] ? c->token : "(no token)", status, shown);
+	log_debug("api %s: %u %s", c->token[0] ? c->token : "(no token)", status, shown);
 	respond(c, status, CT_PROBLEM, o);
 }
 
@@ -736,7 +736,7 @@ void api_handle(void *ctx, const struct http_request *rq, struct http_response *
 {
 	struct call c = { .a = ctx, .rq = rq, .rs = rs };
 	bool path_known = false;
-	char name[BWE_TOKEN_NAME_MAX + 1], shown[160];
+	char name[BWE_TOKEN_NAME_MAX + 1], shown[160], method[16];
 	__u32 has = 0;
 	size_t i;
 	int st;
@@ -746,13 +746,15 @@ void api_handle(void *ctx, const struct http_request *rq, struct http_response *
 		problem(&c, HTTP_BAD_REQUEST, "no method or path");
 		return;
 	}
+	bwe_escape_ctl(rq->path, shown, sizeof(shown));
+	bwe_escape_ctl(rq->method, method, sizeof(method));
 	/* the token before anything else: strangers learn nothing, not even the routes */
 	st = authorize(c.a, rq->bearer, BWE_SCOPE_READ, name, &has);
 	if (st == HTTP_UNAUTHORIZED) {
 		problem(&c, st,
 			"send \"Authorization: Bearer TOKEN\" with a token from "
 			"\"bwctl token add\"");
-		return;
+		goto out;
 	}
 	snprintf(c.token, sizeof(c.token), "%s", name);
 	for (i = 0; i < ARRAY_SIZE(routes); i++) {
@@ -764,32 +766,36 @@ void api_handle(void *ctx, const struct http_request *rq, struct http_response *
 			break;
 		}
 	}
-	bwe_escape_ctl(rq->path, shown, sizeof(shown));
 	if (!c.rt) {
-		bwe_escape_ctl(rq->method, name, sizeof(name));
 		if (path_known)
-			problem(&c, HTTP_METHOD, "%s is not allowed on %s", name, shown);
+			problem(&c, HTTP_METHOD, "%s is not allowed on %s", method, shown);
 		else
 			problem(&c, HTTP_NOT_FOUND, "no such resource: %s", shown);
-		return;
+		goto out;
 	}
 	if (!(has & BWE_SCOPE_ADMIN) && !(has & c.rt->scope)) {
 		const char *m, *p, *scope;
 
 		api_route((size_t)(c.rt - routes), &m, &p, &scope);
 		problem(&c, HTTP_FORBIDDEN, "token %s may not %s %s: it needs the %s scope",
-			c.token, rq->method, shown, scope);
-		return;
+			c.token, method, shown, scope);
+		goto out;
 	}
 	if (rq->body_len > API_BODY_MAX) {
 		problem(&c, HTTP_TOO_LARGE, "the body is %zu bytes; at most %d", rq->body_len,
 			API_BODY_MAX);
-		return;
+		goto out;
 	}
 	set_actor(&c);
 	c.rt->fn(&c, c.rt->k);
-	log_info("api %s %s by token %s from %s: %u", rq->method, shown, c.token,
-		 rq->peer ? rq->peer : "?", rs->status);
+out:
+	/* one line per request; refused tokens and scopes as warnings */
+	if (rs->status == HTTP_UNAUTHORIZED || rs->status == HTTP_FORBIDDEN)
+		log_warnx("api %s %s from %s: %u (token %s)", method, shown,
+			  rq->peer ? rq->peer : "?", rs->status, c.token[0] ? c.token : "none");
+	else
+		log_info("api %s %s by token %s from %s: %u", method, shown, c.token,
+			 rq->peer ? rq->peer : "?", rs->status);
 }
 
 int api_new(struct api **out, const struct api_deps *deps)
