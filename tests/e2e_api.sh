@@ -111,7 +111,7 @@ bwctl token revoke soar >/dev/null 2>&1 # made by the token tests above: its tex
 CONTAIN=$(bwctl --json token add soar --scopes contain,read | jq -r .token)
 BLOCK=$(bwctl --json token add ti --scopes block | jq -r .token)
 
-# api METHOD PATH TOKEN [BODY]: the body to $DIR/body, the status on stdout
+# api METHOD PATH TOKEN [BODY|@FILE]: the answer's body to $DIR/body, its status on stdout
 api() {
 	local args=(-s -o "$DIR/body" -w '%{http_code}' --cacert "$DIR/ca.pem" -X "$1")
 	[ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
@@ -205,7 +205,7 @@ t_run "every other route over TLS" t_test_other_resources
 
 t_test_bad_input() {
 	local s0; s0=$(state_sum)
-	local big; big=$(head -c 200000 /dev/zero | tr '\0' ' ')
+	{ printf '{"reason":"x"'; head -c 200000 /dev/zero | tr '\0' ' '; echo '}'; } >"$DIR/big.json"
 	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$ADMIN" '{"reason":')" 400 "broken JSON"
 	assert_ok problem_is 400 "JSON"
 	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$ADMIN" '{"tll":60}')" 400 "unknown field"
@@ -218,7 +218,8 @@ t_test_bad_input() {
 	assert_eq "$(api PUT /v1/throttles/$BWE_LAN_V4 "$ADMIN" '{}')" 400 "throttle without rate"
 	assert_eq "$(api PATCH /v1/quarantines/$BWE_LAN_V4 "$ADMIN")" 405 PATCH
 	assert_eq "$(api GET /v1/nothing "$ADMIN")" 404 "no route"
-	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$ADMIN" "{\"reason\":\"x\"$big}")" 413 "large body"
+	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$ADMIN" "@$DIR/big.json")" 413 "large body"
+	assert_ok problem_is 413 ""
 	assert_eq "$(state_sum)" "$s0" "state and event log unchanged"
 }
 t_run "bad input: a problem body, and nothing changed" t_test_bad_input
