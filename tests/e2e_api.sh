@@ -151,6 +151,8 @@ t_test_quarantine() {
 	assert_eq "$(bwctl --json list quarantine | jq -r '.[0].actor')" "api:soar" "bwctl list"
 	assert_eq "$(grep -c '"token":"soar"' "$LOG")" 1 "events with the token (one change)"
 	assert_ok grep -q 'INC-7' "$LOG"
+	assert_ok jq -e '.[] | select(.name == "soar") | .last_used | startswith("20")' \
+		<<<"$(bwctl --json token list)"
 	local lines; lines=$(wc -l <"$LOG")
 	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$CONTAIN" \
 		'{"reason":"SOAR case 7","ttl":3600}')" 200 "repeat PUT"
