@@ -49,6 +49,10 @@ t_test_token_add_list_revoke() {
 	assert_eq "$(bwctl --json token add grafana --scopes read | jq -r '.token | startswith("bwe_")')" true
 	assert_ok bwctl token revoke grafana
 	assert_eq "$(bwctl --json token list | jq length)" 1 "tokens after revoke"
+	# the audit trail: who made and revoked which token, never the token
+	assert_eq "$(grep '"action":"token-add"' "$LOG" | grep -c '"name":"grafana"')" 1 "token-add event"
+	assert_eq "$(grep '"action":"token-revoke"' "$LOG" | grep -c '"name":"grafana"')" 1 "token-revoke event"
+	assert_fail grep -q "${tok#bwe_}" "$LOG"
 }
 t_run "bwctl token add prints a token once; the daemon keeps only a salted hash" \
 	t_test_token_add_list_revoke

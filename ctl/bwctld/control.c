@@ -426,6 +426,25 @@ static struct json_object *cmd_feeds_refresh(struct request *r)
 	return bwe_proto_ok(res);
 }
 
+/* The audit event of a token made or revoked: who, which token, its scopes. */
+static void token_event(struct request *r, const char *action, __u32 scopes)
+{
+	struct json_object *ev, *cat;
+
+	if (!r->c->d.log)
+		return;
+	ev = ev_new(action, "event");
+	if (json_object_object_get_ex(json_object_object_get(ev, "event"), "category", &cat))
+		json_object_array_add(cat, json_object_new_string("iam"));
+	ev_str(ev, "event.type", action[6] == 'a' ? "creation" : "deletion");
+	ev_str(ev, "user.name", r->who.name);
+	ev_set(ev, "bwenforce.actor", actor_json(&r->who));
+	ev_str(ev, "bwenforce.token.name", r->q->token);
+	if (scopes)
+		ev_set(ev, "bwenforce.token.scopes", bwe_scopes_json(scopes));
+	evlog_emit_audit(r->c->d.log, ev);
+}
+
 /* bwctl token add|list|revoke: admin only (proto.c's table); never logs a token. */
 static struct json_object *cmd_token(struct request *r)
 {
@@ -450,6 +469,7 @@ static struct json_object *cmd_token(struct request *r)
 						     : BWE_ST_FAILED,
 					     "token add: %s", err);
 		log_info("API token %s added by %s", r->q->token, who);
+		token_event(r, "token-add", r->q->scopes);
 		res = json_object_new_object();
 		json_object_object_add(res, "name", json_object_new_string(r->q->token));
 		json_object_object_add(res, "token", json_object_new_string(text));
@@ -463,6 +483,7 @@ static struct json_object *cmd_token(struct request *r)
 			return bwe_proto_err(e == -ENOENT ? BWE_ST_BADINPUT : BWE_ST_FAILED,
 					     "token revoke: %s", err);
 		log_info("API token %s revoked by %s", r->q->token, who);
+		token_event(r, "token-revoke", 0);
 		res = json_object_new_object();
 		json_object_object_add(res, "revoked", json_object_new_array());
 		json_object_array_add(json_object_object_get(res, "revoked"),

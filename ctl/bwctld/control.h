@@ -22,6 +22,7 @@ struct control_deps {
 	struct ops *ops;
 	struct detector *detector;
 	struct tokens *tokens; /* the API's tokens (bwctl token ...) */
+	struct evlog *log;     /* audit events of token changes; NULL: none */
 };
 
 struct control;

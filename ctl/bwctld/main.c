@@ -431,6 +431,7 @@ static int start(struct daemon *d)
 	if ((e = tok_open(&d->tokens, d->cfg->paths.state_dir)))
 		return e;
 	cd.tokens = d->tokens;
+	cd.log = d->log;
 	ad = (struct api_deps){ .q = cd.q,
 				.ops = d->ops,
 				.detector = d->detector,
