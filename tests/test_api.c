@@ -628,6 +628,24 @@ static void test_oversized_body(void **state)
 	free(big);
 }
 
+/* A save that fails: 500 with the reason, and memory, disk and kernel as they were. */
+static void test_failed_change_is_500(void **state)
+{
+	struct bwe_prefix x = pfx("198.18.0.24");
+	struct snapshot s;
+
+	(void)state;
+	snap(&s);
+	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+	assert_int_equal(call("PUT", "/v1/quarantines/198.18.0.24", NULL, t_admin, NULL, NULL),
+			 500);
+	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT, NULL), 0);
+	assert_problem(500, "nothing changed");
+	assert_null(st_find(st, ST_QUARANTINE, &x));
+	assert_false(kernel_classes("198.18.0.24") & BWE_NC_QUARANTINE);
+	assert_unchanged(&s);
+}
+
 /* ---- reads --------------------------------------------------------------------------- */
 
 static void test_reads(void **state)
@@ -735,6 +753,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_mac_and_hostnames),
 		cmocka_unit_test(test_bad_input_changes_nothing),
 		cmocka_unit_test(test_oversized_body),
+		cmocka_unit_test(test_failed_change_is_500),
 		cmocka_unit_test(test_reads),
 	};
 
