@@ -317,21 +317,34 @@ static int run_feeds(struct bwctl *c, int argc, char **argv)
 
 /* ---- token ------------------------------------------------------------------------ */
 
+/* "read,contain" from a JSON array of scope names. */
+static void scopes_text(struct json_object *a, char *buf, size_t len)
+{
+	size_t k;
+
+	buf[0] = '\0';
+	for (k = 0; k < json_object_array_length(a); k++) {
+		char one[32];
+
+		out_safe(json_object_get_string(json_object_array_get_idx(a, k)), one, sizeof(one));
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? "," : "", one);
+	}
+}
+
 /* bwctl token add: the token, once, and how to use it. */
 static void render_token_add(FILE *f, struct json_object *result, const void *ctx)
 {
-	char name[80], tok[128];
+	char name[80], tok[128], scopes[64];
 
 	(void)ctx;
 	out_safe(json_object_get_string(out_get(result, "name")), name, sizeof(name));
 	out_safe(json_object_get_string(out_get(result, "token")), tok, sizeof(tok));
+	scopes_text(out_get(result, "scopes"), scopes, sizeof(scopes));
 	fprintf(f,
 		"API token %s (scopes %s):\n\n    %s\n\n"
 		"Keep it now: it is not shown again (bwctld keeps only a salted hash).\n"
 		"Send it as \"Authorization: Bearer TOKEN\".\n",
-		name,
-		json_object_to_json_string_ext(out_get(result, "scopes"), JSON_C_TO_STRING_PLAIN),
-		tok);
+		name, scopes, tok);
 }
 
 static void render_token_list(FILE *f, struct json_object *result, const void *ctx)
@@ -345,15 +358,10 @@ static void render_token_list(FILE *f, struct json_object *result, const void *c
 	}
 	fprintf(f, "%-32s  %-28s  %-20s  %s\n", "NAME", "SCOPES", "CREATED", "LAST USED");
 	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(result, i), *sc;
-		char name[80], scopes[64] = "", created[40], used[40];
-		size_t k;
+		struct json_object *o = json_object_array_get_idx(result, i);
+		char name[80], scopes[64], created[40], used[40];
 
-		sc = out_get(o, "scopes");
-		for (k = 0; k < json_object_array_length(sc); k++)
-			snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes), "%s%s",
-				 k ? "," : "",
-				 json_object_get_string(json_object_array_get_idx(sc, k)));
+		scopes_text(out_get(o, "scopes"), scopes, sizeof(scopes));
 		out_safe(json_object_get_string(out_get(o, "name")), name, sizeof(name));
 		out_scalar(out_get(o, "created"), created, sizeof(created));
 		out_scalar(out_get(o, "last_used"), used, sizeof(used));
