@@ -19,7 +19,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Ilib \
 	    -idirafter $(ARCH_INC) -MMD -MP
 
 PKGS     := libbpf libxdp json-c yaml-0.1 libnl-3.0 libnl-route-3.0 libcurl libseccomp \
-	    libsystemd libmicrohttpd
+	    libsystemd libmicrohttpd gnutls
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(PKG_CFLAGS)
@@ -174,10 +174,21 @@ $(BUILD) $(BUILD)/lib $(BUILD)/tests $(BUILD)/tools: | deps-check
 test: all
 	@echo "=== scripts/format-check.sh"; CLANG_FORMAT=$(CLANG_FORMAT) scripts/format-check.sh; f=$$?; \
 	echo "=== scripts/check-layers.sh"; scripts/check-layers.sh $(BUILD); l=$$?; \
+	echo "=== redocly lint $(OPENAPI)"; $(MAKE) -s lint-openapi; o=$$?; \
 	scripts/run-tests.sh $(TEST_BINS) -- $(TEST_SH); r=$$?; \
 	[ $$f -eq 0 ] || echo "make test: FAILED: scripts/format-check.sh"; \
 	[ $$l -eq 0 ] || echo "make test: FAILED: scripts/check-layers.sh"; \
-	[ $$f -eq 0 ] && [ $$l -eq 0 ] && [ $$r -eq 0 ]
+	[ $$o -eq 0 ] || echo "make test: FAILED: redocly lint $(OPENAPI)"; \
+	[ $$f -eq 0 ] && [ $$l -eq 0 ] && [ $$o -eq 0 ] && [ $$r -eq 0 ]
+
+# The HTTP API's description, linted by the Redocly CLI that
+# scripts/setup-deps.sh installs (pinned) in its own prefix.
+OPENAPI ?= docs/api/openapi.yaml
+REDOCLY ?= /opt/bwenforce-tools/node_modules/.bin/redocly
+.PHONY: lint-openapi
+lint-openapi:
+	@[ -x $(REDOCLY) ] || { echo "$(REDOCLY) missing: run scripts/setup-deps.sh" >&2; exit 1; }
+	$(REDOCLY) lint --format=stylish --max-problems=50 $(OPENAPI)
 
 # The README's first command: the main job on a built-in gateway testbed.
 demo: all

@@ -102,6 +102,11 @@ static void check_request(const char *buf, size_t len)
 		CHECK((unsigned int)q.kind <= BWE_LIST_ALLOW);
 		CHECK((unsigned int)q.sort <= BWE_TOP_RATE);
 		CHECK(!strcmp(bwe_top_sort_name(q.sort), bwe_top_sort_name(q.sort)));
+		/* a token's name and scopes are the grammar the token store takes */
+		if (q.cmd == BWE_CMD_TOKEN_ADD)
+			CHECK(q.scopes && !(q.scopes & ~BWE_SCOPES_ALL));
+		if (q.cmd == BWE_CMD_TOKEN_ADD || q.cmd == BWE_CMD_TOKEN_REVOKE)
+			CHECK(bwe_token_name_ok(q.token) && strlen(q.token) <= BWE_TOKEN_NAME_MAX);
 	}
 	bwe_request_free(&q);
 	CHECK(!q.obj && !q.pfx);

@@ -258,7 +258,49 @@ static const struct {
 	[BWE_CMD_ATTACH] = { "attach", BWE_ROLE_ADMIN, NULL, false },
 	[BWE_CMD_DETACH] = { "detach", BWE_ROLE_ADMIN, NULL, false },
 	[BWE_CMD_FEEDS_REFRESH] = { "feeds_refresh", BWE_ROLE_ADMIN, NULL, false },
+	[BWE_CMD_TOKEN_ADD] = { "token_add", BWE_ROLE_ADMIN, NULL, false },
+	[BWE_CMD_TOKEN_LIST] = { "token_list", BWE_ROLE_ADMIN, NULL, false },
+	[BWE_CMD_TOKEN_REVOKE] = { "token_revoke", BWE_ROLE_ADMIN, NULL, false },
 };
+
+static const char *const scope_names[BWE_SCOPES] = { "read", "contain", "block", "admin" };
+
+const char *bwe_scope_name(unsigned int i)
+{
+	return i < BWE_SCOPES ? scope_names[i] : "?";
+}
+
+__u32 bwe_scope_bit(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; name && i < BWE_SCOPES; i++)
+		if (!strcmp(name, scope_names[i]))
+			return 1u << i;
+	return 0;
+}
+
+struct json_object *bwe_scopes_json(__u32 mask)
+{
+	struct json_object *a = json_object_new_array();
+	unsigned int i;
+
+	for (i = 0; i < BWE_SCOPES; i++)
+		if (mask & (1u << i))
+			json_object_array_add(a, json_object_new_string(scope_names[i]));
+	return a;
+}
+
+bool bwe_token_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return false;
+	return s && i >= 1 && i <= BWE_TOKEN_NAME_MAX;
+}
 
 static const char *const list_kinds[] = {
 	[BWE_LIST_QUARANTINE] = "quarantine", [BWE_LIST_THROTTLE] = "throttle",
@@ -523,6 +565,53 @@ static int arg_ifname(struct bwe_request *r, char *err, size_t len)
 		       shown);
 }
 
+/* token_add, token_revoke: "name", required, [A-Za-z0-9_.-]{1,32}. */
+static int arg_token_name(struct bwe_request *r, char *err, size_t len)
+{
+	char shown[80];
+	int e = arg_str(r, "name", &r->token, err, len);
+
+	if (e)
+		return e;
+	if (bwe_token_name_ok(r->token))
+		return 0;
+	bwe_escape_ctl(r->token ? r->token : "", shown, sizeof(shown));
+	return req_err(err, len, -EINVAL,
+		       "%s: token name \"%s\" must be 1..%d of A-Z a-z 0-9 _ . -",
+		       cmds[r->cmd].name, shown, BWE_TOKEN_NAME_MAX);
+}
+
+/* token_add: "scopes", a non-empty list of scope names, each at most once. */
+static int arg_scopes(struct bwe_request *r, char *err, size_t len)
+{
+	struct json_object *arr;
+	char shown[80];
+	size_t i, n;
+
+	if (!json_object_object_get_ex(r->obj, "scopes", &arr) ||
+	    !json_object_is_type(arr, json_type_array) || !(n = json_object_array_length(arr)))
+		return req_err(err, len, -EINVAL,
+			       "%s: \"scopes\" must be a list of read, contain, block, admin",
+			       cmds[r->cmd].name);
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									 : NULL;
+		__u32 bit = bwe_scope_bit(s);
+
+		if (!bit || (r->scopes & bit)) {
+			bwe_escape_ctl(s ? s : "(not a string)", shown, sizeof(shown));
+			r->scopes = 0;
+			return req_err(err, len, -EINVAL,
+				       bit ? "%s: scope \"%s\" is given twice"
+					   : "%s: unknown scope \"%s\" (read, contain, block or admin)",
+				       cmds[r->cmd].name, shown);
+		}
+		r->scopes |= bit;
+	}
+	return 0;
+}
+
 static int request_args(struct bwe_request *r, char *err, size_t len);
 
 int bwe_request_args(struct bwe_request *r, char *err, size_t len)
@@ -588,6 +677,12 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		return arg_ifname(r, err, len);
 	case BWE_CMD_FEEDS_REFRESH:
 		return arg_str(r, "name", &r->feed, err, len);
+	case BWE_CMD_TOKEN_ADD:
+		if ((e = arg_token_name(r, err, len)))
+			return e;
+		return arg_scopes(r, err, len);
+	case BWE_CMD_TOKEN_REVOKE:
+		return arg_token_name(r, err, len);
 	default:
 		return 0;
 	}

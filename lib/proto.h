@@ -17,7 +17,8 @@
  * plus "argv" (logged with control characters escaped); the daemon never
  * trusts a client-supplied identity. Its role comes from the credentials
  * too (bwe_cmd_role): read-only commands are status, stats, list, top,
- * lookup, report and feeds; every other command needs the admin role. A
+ * lookup, report and feeds; every other command (the token commands too,
+ * token_list included) needs the admin role. A
  * peer's request and its reply must be done within the daemon's
  * control_timeout, or the connection is closed.
  *
@@ -39,6 +40,8 @@
  *   detach      iface (absent: all, and unpin) -> {"detached": [names]}
  *   feeds       -> [feed...]         feeds_refresh  name -> {"refreshed": [names]}
  *   report      host*                        -> object (see bwctl(8))
+ *   token_add   name* scopes*[] -> {name, token, scopes, created}  (the token: once)
+ *   token_list  -> [{name, scopes, created, last_used}]  token_revoke name* -> {revoked: [name]}
  * Types: hosts/cidrs are address or CIDR strings already resolved by the
  * client (MAC and hostname resolution happen in bwctl); ttl, in seconds, is
  * an integer (0 or absent: no expiry); rate and burst are integers in bytes
@@ -129,6 +132,9 @@ enum bwe_cmd {
 	BWE_CMD_ATTACH,
 	BWE_CMD_DETACH,
 	BWE_CMD_FEEDS_REFRESH,
+	BWE_CMD_TOKEN_ADD,
+	BWE_CMD_TOKEN_LIST,
+	BWE_CMD_TOKEN_REVOKE,
 	BWE_CMDS
 };
 
@@ -158,7 +164,32 @@ struct bwe_request {
 	struct bwe_addr addr;	  /* lookup "address", report "host" */
 	const char *iface, *mode; /* attach (iface required by the daemon), detach */
 	const char *feed;	  /* feeds_refresh "name": NULL = every feed */
+	const char *token;	  /* token_add, token_revoke "name" (bwe_token_name_ok) */
+	__u32 scopes;		  /* token_add: BWE_SCOPE_* bits, at least one */
 };
+
+/*
+ * API tokens: the grammar shared by bwctl, the control protocol, the
+ * daemon's token store and the HTTP API. A name is [A-Za-z0-9_.-]{1,32};
+ * a token has scopes from a fixed set. "admin" may do everything.
+ */
+#define BWE_TOKEN_NAME_MAX 32 /* bytes of a token's name, NUL excluded */
+enum bwe_scope {
+	BWE_SCOPE_READ = 1 << 0,    /* every GET */
+	BWE_SCOPE_CONTAIN = 1 << 1, /* quarantines and throttles */
+	BWE_SCOPE_BLOCK = 1 << 2,   /* blocks, exempts and allows */
+	BWE_SCOPE_ADMIN = 1 << 3,   /* everything */
+};
+#define BWE_SCOPES     4
+#define BWE_SCOPES_ALL ((1u << BWE_SCOPES) - 1)
+
+bool bwe_token_name_ok(const char *s);
+/* "read", "contain", "block", "admin" -> its bit; 0 for anything else. */
+__u32 bwe_scope_bit(const char *name);
+/* The names of the bits of mask as a JSON array, in the order above. */
+struct json_object *bwe_scopes_json(__u32 mask);
+/* Name of scope i (0..BWE_SCOPES-1). */
+const char *bwe_scope_name(unsigned int i);
 
 const char *bwe_cmd_name(enum bwe_cmd cmd);
 enum bwe_role bwe_cmd_role(enum bwe_cmd cmd);

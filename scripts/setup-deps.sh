@@ -49,3 +49,24 @@ if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
 	mount -t bpf bpf /sys/fs/bpf
 	echo "setup-deps.sh: mounted bpffs on /sys/fs/bpf"
 fi
+
+# The OpenAPI linter of `make test` (docs/api/openapi.yaml): Redocly CLI, a
+# pinned version, in a prefix of its own (not the build tree, not npm's
+# global one). 1.34.x runs on Debian 12's nodejs 18 as on newer ones.
+REDOCLY_VERSION=1.34.20
+NPM_PREFIX=/opt/bwenforce-tools
+REDOCLY="$NPM_PREFIX/node_modules/.bin/redocly"
+if ! command -v npm >/dev/null 2>&1; then
+	echo "setup-deps.sh: installing: nodejs npm"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ "$("$REDOCLY" --version 2>/dev/null)" != "$REDOCLY_VERSION" ]; then
+	echo "setup-deps.sh: installing @redocly/cli@$REDOCLY_VERSION in $NPM_PREFIX"
+	mkdir -p "$NPM_PREFIX"
+	npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error \
+		"@redocly/cli@$REDOCLY_VERSION"
+else
+	echo "setup-deps.sh: @redocly/cli $REDOCLY_VERSION present"
+fi

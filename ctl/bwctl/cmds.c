@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "proto.h"
 #include "resolve.h"
 #include "units.h"
 #include "client.h"
@@ -314,6 +315,146 @@ static int run_feeds(struct bwctl *c, int argc, char **argv)
 	return call_and_print(c, req, render_names, &rn_refreshed);
 }
 
+/* ---- token ------------------------------------------------------------------------ */
+
+/* "read,contain" from a JSON array of scope names. */
+static void scopes_text(struct json_object *a, char *buf, size_t len)
+{
+	size_t k;
+
+	buf[0] = '\0';
+	for (k = 0; k < json_object_array_length(a); k++) {
+		char one[32];
+
+		out_safe(json_object_get_string(json_object_array_get_idx(a, k)), one, sizeof(one));
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? "," : "", one);
+	}
+}
+
+/* bwctl token add: the token, once, and how to use it. */
+static void render_token_add(FILE *f, struct json_object *result, const void *ctx)
+{
+	char name[80], tok[128], scopes[64];
+
+	(void)ctx;
+	out_safe(json_object_get_string(out_get(result, "name")), name, sizeof(name));
+	out_safe(json_object_get_string(out_get(result, "token")), tok, sizeof(tok));
+	scopes_text(out_get(result, "scopes"), scopes, sizeof(scopes));
+	fprintf(f,
+		"API token %s (scopes %s):\n\n    %s\n\n"
+		"Keep it now: it is not shown again (bwctld keeps only a salted hash).\n"
+		"Send it as \"Authorization: Bearer TOKEN\".\n",
+		name, scopes, tok);
+}
+
+static void render_token_list(FILE *f, struct json_object *result, const void *ctx)
+{
+	size_t i, n = json_object_array_length(result);
+
+	(void)ctx;
+	if (!n) {
+		fprintf(f, "no API tokens\n");
+		return;
+	}
+	fprintf(f, "%-32s  %-28s  %-20s  %s\n", "NAME", "SCOPES", "CREATED", "LAST USED");
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(result, i);
+		char name[80], scopes[64], created[40], used[40];
+
+		scopes_text(out_get(o, "scopes"), scopes, sizeof(scopes));
+		out_safe(json_object_get_string(out_get(o, "name")), name, sizeof(name));
+		out_scalar(out_get(o, "created"), created, sizeof(created));
+		out_scalar(out_get(o, "last_used"), used, sizeof(used));
+		fprintf(f, "%-32s  %-28s  %-20s  %s\n", name, scopes, created,
+			json_object_get_type(out_get(o, "last_used")) == json_type_null ? "never"
+											: used);
+	}
+}
+
+static const struct render_names rn_revoked = { "revoked", "revoked API token", "" };
+
+/* NAME as the daemon takes it. */
+static int opt_token_name(const struct bwctl *c, const char *s)
+{
+	char q[80];
+
+	if (bwe_token_name_ok(s))
+		return OPTS_CONTINUE;
+	out_safe(s, q, sizeof(q));
+	return bwctl_usage_error(c, "token name \"%s\" must be 1..%d of A-Z a-z 0-9 _ . -", q,
+				 BWE_TOKEN_NAME_MAX);
+}
+
+/* "read,contain" -> ["read", "contain"]; every name known, none twice. */
+static int opt_scopes(const struct bwctl *c, const char *text, struct json_object **out)
+{
+	char buf[256], *save = NULL, *tok, q[80];
+	__u32 seen = 0, bit;
+
+	if (!text || strlen(text) >= sizeof(buf) || !*text)
+		return bwctl_usage_error(c, "--scopes needs a list: read,contain,block,admin");
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bit = bwe_scope_bit(tok);
+		out_safe(tok, q, sizeof(q));
+		if (!bit)
+			return bwctl_usage_error(c,
+						 "unknown scope \"%s\" (read, contain, block or admin)",
+						 q);
+		if (seen & bit)
+			return bwctl_usage_error(c, "scope \"%s\" is given twice", q);
+		seen |= bit;
+	}
+	if (!seen)
+		return bwctl_usage_error(c, "--scopes needs a list: read,contain,block,admin");
+	*out = bwe_scopes_json(seen);
+	return OPTS_CONTINUE;
+}
+
+static int run_token(struct bwctl *c, int argc, char **argv)
+{
+	struct json_object *req, *scopes = NULL;
+	struct opts o;
+	char q[80];
+	int st = opts_parse(c, argc, argv, OPT_SCOPES, &o);
+
+	if (st != OPTS_CONTINUE)
+		return st;
+	if (!o.npos)
+		return bwctl_usage_error(c, "missing add, list or revoke");
+	if (!strcmp(o.pos[0], "list")) {
+		if ((st = opts_npos(c, &o, 1, 1, "")) != OPTS_CONTINUE)
+			return st;
+		if (opt_set(&o, OPT_SCOPES))
+			return bwctl_usage_error(c, "list takes no --scopes");
+		return call_and_print(c, bwctl_request(c, "token_list"), render_token_list, NULL);
+	}
+	if (!strcmp(o.pos[0], "add") || !strcmp(o.pos[0], "revoke")) {
+		bool add = !strcmp(o.pos[0], "add");
+
+		if ((st = opts_npos(c, &o, 2, 2, "NAME")) != OPTS_CONTINUE)
+			return st;
+		if ((st = opt_token_name(c, o.pos[1])) != OPTS_CONTINUE)
+			return st;
+		if (add && !opt_set(&o, OPT_SCOPES))
+			return bwctl_usage_error(c,
+						 "add needs --scopes (read,contain,block,admin)");
+		if (!add && opt_set(&o, OPT_SCOPES))
+			return bwctl_usage_error(c, "revoke takes no --scopes");
+		if (add && (st = opt_scopes(c, opt_val(&o, OPT_SCOPES), &scopes)) != OPTS_CONTINUE)
+			return st;
+		req = bwctl_request(c, add ? "token_add" : "token_revoke");
+		json_object_object_add(req, "name", json_object_new_string(o.pos[1]));
+		if (add) {
+			json_object_object_add(req, "scopes", scopes);
+			return call_and_print(c, req, render_token_add, NULL);
+		}
+		return call_and_print(c, req, render_names, &rn_revoked);
+	}
+	out_safe(o.pos[0], q, sizeof(q));
+	return bwctl_usage_error(c, "unknown subcommand \"%s\" (add, list or revoke)", q);
+}
+
 /* ---- the table --------------------------------------------------------------------- */
 
 const struct bwctl_cmd bwctl_cmds[] = {
@@ -350,5 +491,7 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "detach", run_detach, "[IFACE]", "detach from one interface, or from all", NULL },
 	{ "feeds", run_feeds, "[refresh [NAME]]", "threat-intel feeds; refresh one or all now",
 	  NULL },
+	{ "token", run_token, "add NAME --scopes read,contain,block,admin | list | revoke NAME",
+	  "HTTP API tokens (admin only): make one (shown once), list, revoke", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -34,7 +34,7 @@ static const struct optdef {
 	{ OPT_FORCE, "force", 0, false },      { OPT_BURST, "burst", 0, true },
 	{ OPT_MODE, "mode", 0, true },	       { OPT_COUNT, NULL, 'n', true },
 	{ OPT_SORT, "sort", 0, true },	       { OPT_ONCE, "once", 0, false },
-	{ OPT_INTERVAL, "interval", 0, true },
+	{ OPT_INTERVAL, "interval", 0, true }, { OPT_SCOPES, "scopes", 0, true },
 };
 
 enum { VAL_HELP = 'h', VAL_JSON = 'j' };

@@ -39,7 +39,8 @@ enum opt_bit {
 	OPT_SORT = 1 << 6,     /* --sort KEY */
 	OPT_ONCE = 1 << 7,     /* --once */
 	OPT_INTERVAL = 1 << 8, /* --interval SEC */
-	OPT_NBITS = 9,
+	OPT_SCOPES = 1 << 9,   /* --scopes read,contain,block,admin */
+	OPT_NBITS = 10,
 };
 
 struct opts {

@@ -390,14 +390,8 @@ static struct json_object *cmd_list(struct request *r)
 		[BWE_LIST_BLOCKS] = ST_BLOCK,	       [BWE_LIST_EXEMPT] = ST_EXEMPT,
 		[BWE_LIST_ALLOW] = ST_ALLOW,
 	};
-	const struct st_store *st = r->c->d.q.st;
-	struct json_object *arr = json_object_new_array();
-	size_t i;
 
-	for (i = 0; i < st_count(st); i++)
-		if (st_at(st, i)->kind == kinds[r->q->kind])
-			json_object_array_add(arr, st_entry_json(st_at(st, i)));
-	return bwe_proto_ok(arr);
+	return bwe_proto_ok(query_list(&r->c->d.q, kinds[r->q->kind]));
 }
 
 static struct json_object *cmd_iface(struct request *r, bool attach)
@@ -430,6 +424,74 @@ static struct json_object *cmd_feeds_refresh(struct request *r)
 	res = json_object_new_object();
 	json_object_object_add(res, "refreshed", names);
 	return bwe_proto_ok(res);
+}
+
+/* The audit event of a token made or revoked: who, which token, its scopes. */
+static void token_event(struct request *r, const char *action, __u32 scopes)
+{
+	struct json_object *ev, *cat;
+
+	if (!r->c->d.log)
+		return;
+	ev = ev_new(action, "event");
+	if (json_object_object_get_ex(json_object_object_get(ev, "event"), "category", &cat))
+		json_object_array_add(cat, json_object_new_string("iam"));
+	ev_str(ev, "event.type", action[6] == 'a' ? "creation" : "deletion");
+	ev_str(ev, "user.name", r->who.name);
+	ev_set(ev, "bwenforce.actor", actor_json(&r->who));
+	ev_str(ev, "bwenforce.token.name", r->q->token);
+	if (scopes)
+		ev_set(ev, "bwenforce.token.scopes", bwe_scopes_json(scopes));
+	evlog_emit_audit(r->c->d.log, ev);
+}
+
+/* bwctl token add|list|revoke: admin only (proto.c's table); never logs a token. */
+static struct json_object *cmd_token(struct request *r)
+{
+	struct tokens *t = r->c->d.tokens;
+	struct json_object *res;
+	char text[TOK_TEXT_LEN], err[TOK_ERR_LEN], who[ACTOR_TEXT_MAX];
+	time_t now = time(NULL);
+	int e;
+
+	if (!t)
+		return bwe_proto_err(BWE_ST_FAILED, "this daemon has no token store");
+	actor_fmt(&r->who, who, sizeof(who));
+	switch (r->q->cmd) {
+	case BWE_CMD_TOKEN_LIST:
+		return bwe_proto_ok(tok_list_json(t));
+	case BWE_CMD_TOKEN_ADD:
+		e = tok_add(t, r->q->token, r->q->scopes, now, text, sizeof(text), err,
+			    sizeof(err));
+		if (e)
+			return bwe_proto_err(e == -EINVAL || e == -EEXIST || e == -ENOSPC
+						     ? BWE_ST_BADINPUT
+						     : BWE_ST_FAILED,
+					     "token add: %s", err);
+		log_info("API token %s added by %s", r->q->token, who);
+		token_event(r, "token-add", r->q->scopes);
+		res = json_object_new_object();
+		json_object_object_add(res, "name", json_object_new_string(r->q->token));
+		json_object_object_add(res, "token", json_object_new_string(text));
+		json_object_object_add(res, "scopes", bwe_scopes_json(r->q->scopes));
+		json_add_time(res, "created", now);
+		memset(text, 0, sizeof(text));
+		return bwe_proto_ok(res);
+	case BWE_CMD_TOKEN_REVOKE:
+		e = tok_revoke(t, r->q->token, err, sizeof(err));
+		if (e)
+			return bwe_proto_err(e == -ENOENT ? BWE_ST_BADINPUT : BWE_ST_FAILED,
+					     "token revoke: %s", err);
+		log_info("API token %s revoked by %s", r->q->token, who);
+		token_event(r, "token-revoke", 0);
+		res = json_object_new_object();
+		json_object_object_add(res, "revoked", json_object_new_array());
+		json_object_array_add(json_object_object_get(res, "revoked"),
+				      json_object_new_string(r->q->token));
+		return bwe_proto_ok(res);
+	default:
+		return bad("unknown command");
+	}
 }
 
 static struct json_object *dispatch(struct request *r)
@@ -486,6 +548,10 @@ static struct json_object *dispatch(struct request *r)
 		return cmd_iface(r, r->q->cmd == BWE_CMD_ATTACH);
 	case BWE_CMD_FEEDS_REFRESH:
 		return cmd_feeds_refresh(r);
+	case BWE_CMD_TOKEN_ADD:
+	case BWE_CMD_TOKEN_LIST:
+	case BWE_CMD_TOKEN_REVOKE:
+		return cmd_token(r);
 	default:
 		return bad("unknown command");
 	}

@@ -15,11 +15,14 @@
 #include "detector.h"
 #include "ops.h"
 #include "query.h"
+#include "tokens.h"
 
 struct control_deps {
 	struct query_deps q;
 	struct ops *ops;
 	struct detector *detector;
+	struct tokens *tokens; /* the API's tokens (bwctl token ...) */
+	struct evlog *log;     /* audit events of token changes; NULL: none */
 };
 
 struct control;

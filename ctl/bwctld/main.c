@@ -33,6 +33,7 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
+#include "api.h"
 #include "caps.h"
 #include "control.h"
 #include "feedwork.h"
@@ -48,6 +49,7 @@
 #include "ops.h"
 #include "ringbuf.h"
 #include "store.h"
+#include "tokens.h"
 #include "util.h"
 
 #define EPOLL_EVENTS 16
@@ -87,6 +89,8 @@ struct daemon {
 	struct ringbuf *rb;
 	struct ifaces *ifaces;
 	struct control *ctl;
+	struct tokens *tokens; /* the HTTP API's tokens (bwctl token ...) */
+	struct api *api;       /* the /v1/ routes (api.h) */
 
 	int epfd, sigfd, timerfd;
 	bool quit;
@@ -470,7 +474,9 @@ static void run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+	api_free(d->api);
 	control_close(d->ctl);
+	tok_free(d->tokens);
 	ifaces_free(d->ifaces);
 	ringbuf_free(d->rb);
 	feeds_free(d->feeds);
@@ -525,6 +531,7 @@ static int start(struct daemon *d)
 	struct ringbuf_deps rd;
 	struct ifaces_deps id;
 	struct control_deps cd;
+	struct api_deps ad;
 	int e;
 
 	e = open_dataplane(d);
@@ -582,6 +589,18 @@ static int start(struct daemon *d)
 		.ops = d->ops,
 		.detector = d->detector,
 	};
+	/* The HTTP API: its tokens, shared with the control socket's token commands. */
+	if ((e = tok_open(&d->tokens, d->cfg->paths.state_dir)))
+		return e;
+	cd.tokens = d->tokens;
+	cd.log = d->log;
+	ad = (struct api_deps){ .q = cd.q,
+				.ops = d->ops,
+				.detector = d->detector,
+				.tokens = d->tokens };
+	if ((e = api_new(&d->api, &ad)))
+		return e;
+	/* http.c's listener is given api_handle and api_authorize with d->api as ctx. */
 	if ((e = control_open(&d->ctl, &cd)))
 		return e;
 	if ((e = setup_loop(d))) {

@@ -362,3 +362,14 @@ struct json_object *query_lookup(const struct query_deps *q, const struct bwe_ad
 	}
 	return o;
 }
+
+struct json_object *query_list(const struct query_deps *q, enum st_kind kind)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < st_count(q->st); i++)
+		if (st_at(q->st, i)->kind == kind)
+			json_object_array_add(arr, st_entry_json(st_at(q->st, i)));
+	return arr;
+}

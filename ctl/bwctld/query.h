@@ -39,5 +39,7 @@ struct json_object *query_stats(const struct query_deps *q);
 /* sort: "tx", "rx", "drops" or "rate" (validated by the caller). */
 struct json_object *query_top(const struct query_deps *q, int n, const char *sort);
 struct json_object *query_lookup(const struct query_deps *q, const struct bwe_addr *a);
+/* Every entry of one kind, as bwctl list and GET /v1/quarantines show them. */
+struct json_object *query_list(const struct query_deps *q, enum st_kind kind);
 
 #endif /* BWCTLD_QUERY_H */

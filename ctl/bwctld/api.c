@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * api.c - the /v1/ routes; contract in api.h.
+ *
+ * A request: the token (401) -> the route (404, 405) -> the route's scope
+ * (403) -> the path parameter and the body (400 malformed, 413 too large,
+ * 415 not JSON, 422 refused) -> the operation, which for a change is the
+ * one transaction (ops_apply) with the token's name as the actor.
+ *
+ * A path parameter is what follows the route's literal part. The last one
+ * takes the rest of the path, '/' included, so a prefix is written either
+ * URL-encoded (/v1/blocks/203.0.113.0%2F24, decoded by the listener) or
+ * as it is (/v1/blocks/203.0.113.0/24); both name the same entry.
+ *
+ * Idempotency: PUT of an entry that exists with the same values (reason,
+ * rate, burst, and whether it expires) changes nothing and answers 200;
+ * with other values it is replaced (one transaction) and answers 200; a
+ * new entry answers 201. DELETE answers 204 whether or not there was one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "log.h"
+#include "resolve.h"
+#include "units.h"
+#include "util.h"
+
+#define API_PARAM_MAX	 256 /* bytes of a path parameter */
+#define API_TICKET_MAX	 128 /* bytes of a ticket reference */
+#define API_DETAIL_MAX	 768
+#define API_PROBLEM_BASE "urn:bwenforce:problem:"
+#define CT_JSON		 "application/json"
+#define CT_PROBLEM	 "application/problem+json"
+
+enum {
+	HTTP_OK = 200,
+	HTTP_CREATED = 201,
+	HTTP_ACCEPTED = 202,
+	HTTP_NO_CONTENT = 204,
+	HTTP_BAD_REQUEST = 400,
+	HTTP_UNAUTHORIZED = 401,
+	HTTP_FORBIDDEN = 403,
+	HTTP_NOT_FOUND = 404,
+	HTTP_METHOD = 405,
+	HTTP_CONFLICT = 409,
+	HTTP_TOO_LARGE = 413,
+	HTTP_MEDIA_TYPE = 415,
+	HTTP_UNPROCESSABLE = 422,
+	HTTP_INTERNAL = 500,
+};
+
+struct api {
+	struct api_deps d;
+};
+
+/* One request being answered. */
+struct call {
+	struct api *a;
+	const struct http_request *rq;
+	struct http_response *rs;
+	const struct route *rt;
+	char param[API_PARAM_MAX]; /* the route's path parameter, or "" */
+	char token[BWE_TOKEN_NAME_MAX + 1];
+	struct actor who;
+};
+
+/* A set of state entries: quarantines, throttles, blocks, exempts, allows. */
+struct kind {
+	enum st_kind kind;
+	const char *add, *del; /* the events' actions: bwctl's command names */
+	bool hosts;	       /* MAC addresses allowed (internal hosts) */
+	bool rate;	       /* throttles: rate and burst */
+};
+
+static const struct kind k_quarantine = { ST_QUARANTINE, "quarantine", "release", true, false },
+			 k_throttle = { ST_THROTTLE, "throttle", "unthrottle", true, true },
+			 k_block = { ST_BLOCK, "block", "unblock", false, false },
+			 k_exempt = { ST_EXEMPT, "exempt", "unexempt", false, false },
+			 k_allow = { ST_ALLOW, "allow", "unallow", false, false };
+
+typedef void route_fn(struct call *c, const struct kind *k);
+
+struct route {
+	const char *method;
+	const char *pattern; /* "{name}" is a parameter; the last one takes the rest */
+	__u32 scope;	     /* BWE_SCOPE_*; admin has every scope */
+	route_fn *fn;
+	const struct kind *k;
+};
+
+/* ---- responses ------------------------------------------------------------------- */
+
+static void respond(struct call *c, unsigned int status, const char *type, struct json_object *o)
+{
+	const char *s;
+
+	c->rs->status = status;
+	c->rs->content_type = o ? type : NULL;
+	c->rs->body = NULL;
+	c->rs->len = 0;
+	if (o) {
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		c->rs->body = strdup(s);
+		c->rs->len = c->rs->body ? strlen(s) : 0;
+		if (!c->rs->body)
+			c->rs->status = HTTP_INTERNAL;
+		json_object_put(o);
+	}
+}
+
+static void ok(struct call *c, unsigned int status, struct json_object *o)
+{
+	respond(c, status, CT_JSON, o);
+}
+
+static const struct {
+	unsigned int status;
+	const char *slug, *title;
+} problems[] = {
+	{ HTTP_BAD_REQUEST, "bad-request", "Malformed request" },
+	{ HTTP_UNAUTHORIZED, "unauthorized", "No valid API token" },
+	{ HTTP_FORBIDDEN, "forbidden", "The token lacks the scope" },
+	{ HTTP_NOT_FOUND, "not-found", "Not found" },
+	{ HTTP_METHOD, "method-not-allowed", "Method not allowed" },
+	{ HTTP_CONFLICT, "conflict", "Conflicts with the current state" },
+	{ HTTP_TOO_LARGE, "too-large", "Request body too large" },
+	{ HTTP_MEDIA_TYPE, "unsupported-media-type", "The body must be application/json" },
+	{ HTTP_UNPROCESSABLE, "refused", "Refused" },
+	{ HTTP_INTERNAL, "failed", "The change could not be made" },
+};
+
+/* An RFC 9457 problem: type, title, status, detail, instance. */
+static void problem(struct call *c, unsigned int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void problem(struct call *c, unsigned int status, const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char detail[API_DETAIL_MAX], type[96], shown[160];
+	const char *slug = "failed", *title = "Error";
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < ARRAY_SIZE(problems); i++)
+		if (problems[i].status == status) {
+			slug = problems[i].slug;
+			title = problems[i].title;
+		}
+	snprintf(type, sizeof(type), API_PROBLEM_BASE "%s", slug);
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "title", json_object_new_string(title));
+	json_object_object_add(o, "status", json_object_new_int((int)status));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	if (c->rq->path)
+		json_object_object_add(o, "instance", json_object_new_string(c->rq->path));
+	bwe_escape_ctl(detail, shown, sizeof(shown));
+	log_debug("api %s: %u %s", c->token[0] ? c->token : "(no token)", status, shown);
+	respond(c, status, CT_PROBLEM, o);
+}
+
+/* ---- input --------------------------------------------------------------------- */
+
+struct body {
+	struct json_object *o; /* owned; strings below live in it */
+	const char *reason, *ticket;
+	__u64 ttl_s, rate, burst;
+	bool force, has_rate;
+};
+
+/* An integer or a string in units (units.h): "15m", "10mbit". */
+static int num_or_unit(struct call *c, const char *key, struct json_object *v,
+		       int (*parse)(const char *, __u64 *), const char *what, __u64 *out)
+{
+	__s64 x;
+
+	if (json_object_is_type(v, json_type_int)) {
+		errno = 0;
+		x = json_object_get_int64(v);
+		if (x >= 0 && !errno) {
+			*out = (__u64)x;
+			return 0;
+		}
+	} else if (json_object_is_type(v, json_type_string) &&
+		   !parse(json_object_get_string(v), out)) {
+		return 0;
+	}
+	problem(c, HTTP_BAD_REQUEST, "%s must be %s", key, what);
+	return -EINVAL;
+}
+
+/*
+ * The JSON object of a PUT or DELETE, every key known and of its type.
+ * allowed: the keys this request takes. Absent body: all defaults.
+ */
+static int read_body(struct call *c, const char *const *allowed, struct body *b)
+{
+	const struct http_request *rq = c->rq;
+	struct json_tokener *tk;
+	char shown[80];
+
+	memset(b, 0, sizeof(*b));
+	if (!rq->body || !rq->body_len)
+		return 0;
+	if (rq->body_len > API_BODY_MAX) {
+		problem(c, HTTP_TOO_LARGE, "the body is %zu bytes; at most %d", rq->body_len,
+			API_BODY_MAX);
+		return -EMSGSIZE;
+	}
+	if (!rq->content_type || strncmp(rq->content_type, CT_JSON, strlen(CT_JSON))) {
+		bwe_escape_ctl(rq->content_type ? rq->content_type : "(none)", shown,
+			       sizeof(shown));
+		problem(c, HTTP_MEDIA_TYPE, "Content-Type is %s; send application/json", shown);
+		return -EINVAL;
+	}
+	tk = json_tokener_new();
+	if (!tk) {
+		problem(c, HTTP_INTERNAL, "out of memory");
+		return -ENOMEM;
+	}
+	b->o = json_tokener_parse_ex(tk, rq->body, (int)rq->body_len);
+	if (!b->o || json_tokener_get_parse_end(tk) != rq->body_len ||
+	    !json_object_is_type(b->o, json_type_object)) {
+		json_tokener_free(tk);
+		json_object_put(b->o);
+		b->o = NULL;
+		problem(c, HTTP_BAD_REQUEST, "the body is not one JSON object");
+		return -EINVAL;
+	}
+	json_tokener_free(tk);
+	json_object_object_foreach(b->o, key, v) {
+		size_t i;
+
+		for (i = 0; allowed[i] && strcmp(allowed[i], key); i++)
+			;
+		bwe_escape_ctl(key, shown, sizeof(shown));
+		if (!allowed[i]) {
+			char all[128] = "";
+
+			for (i = 0; allowed[i]; i++)
+				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+					 i ? ", " : "", allowed[i]);
+			problem(c, HTTP_BAD_REQUEST, "unknown field \"%s\" (this request takes %s)",
+				shown, all);
+			return -EINVAL;
+		}
+		if (json_object_is_type(v, json_type_null))
+			continue;
+		if (!strcmp(key, "reason") || !strcmp(key, "ticket")) {
+			if (!json_object_is_type(v, json_type_string)) {
+				problem(c, HTTP_BAD_REQUEST, "%s must be a string", shown);
+				return -EINVAL;
+			}
+			*(key[0] == 'r' ? &b->reason : &b->ticket) = json_object_get_string(v);
+		} else if (!strcmp(key, "force")) {
+			if (!json_object_is_type(v, json_type_boolean)) {
+				problem(c, HTTP_BAD_REQUEST, "force must be true or false");
+				return -EINVAL;
+			}
+			b->force = json_object_get_boolean(v);
+		} else if (!strcmp(key, "ttl")) {
+			if (num_or_unit(c, "ttl", v, bwe_duration_parse,
+					"seconds or a duration such as \"15m\", \"12h\", \"7d\"",
+					&b->ttl_s))
+				return -EINVAL;
+		} else if (!strcmp(key, "rate")) {
+			if (num_or_unit(c, "rate", v, bwe_rate_parse,
+					"bytes per second or a rate such as \"10mbit\"", &b->rate))
+				return -EINVAL;
+			b->has_rate = true;
+		} else if (!strcmp(key, "burst")) {
+			if (num_or_unit(c, "burst", v, bwe_size_parse,
+					"bytes or a size such as \"64KiB\"", &b->burst))
+				return -EINVAL;
+		}
+	}
+	if (b->ticket) {
+		size_t i;
+
+		for (i = 0; b->ticket[i] && (unsigned char)b->ticket[i] >= 0x20; i++)
+			;
+		if (b->ticket[i] || i > API_TICKET_MAX) {
+			problem(c, HTTP_BAD_REQUEST,
+				"ticket must be at most %d bytes without control characters",
+				API_TICKET_MAX);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The entries a path parameter names: an address or CIDR; for hosts also
+ * a MAC address (its addresses in the neighbour table). Host names are
+ * refused: resolving one could block the daemon's loop for seconds.
+ */
+static int resolve(struct call *c, const struct kind *k, struct bwe_prefix **pfx)
+{
+	__u8 mac[BWE_MAC_LEN];
+	char why[512], shown[80];
+	int n;
+
+	*pfx = NULL;
+	bwe_escape_ctl(c->param, shown, sizeof(shown));
+	n = bwe_resolve_host(c->param, BWE_RES_CIDR_OK, pfx, why, sizeof(why));
+	if (n > 0)
+		return n;
+	if (k && k->hosts && !bwe_mac_parse(c->param, mac)) {
+		n = bwe_resolve_host(c->param, BWE_RES_CIDR_OK | BWE_RES_NAMES, pfx, why,
+				     sizeof(why));
+		if (n > 0)
+			return n;
+		problem(c, HTTP_UNPROCESSABLE, "%s", why);
+		return -EINVAL;
+	}
+	if ((!k || k->hosts) && bwe_looks_like_hostname(c->param)) {
+		problem(c, HTTP_UNPROCESSABLE,
+			"\"%s\" is a host name: the API does not resolve names (a lookup could "
+			"stall the daemon); send its address or its MAC address",
+			shown);
+		return -EINVAL;
+	}
+	problem(c, HTTP_UNPROCESSABLE, "%s", why);
+	return -EINVAL;
+}
+
+/* The typed actor of this request: the token, and what it asked (shown, not trusted). */
+static void set_actor(struct call *c)
+{
+	char detail[ACTOR_DETAIL_MAX], shown[ACTOR_DETAIL_MAX];
+
+	snprintf(detail, sizeof(detail), "%s %s", c->rq->method, c->rq->path);
+	bwe_escape_ctl(detail, shown, sizeof(shown));
+	actor_set(&c->who, ACTOR_API, c->token, shown);
+}
+
+/* Event fields beside the change: the client's address and the ticket. */
+static struct json_object *annotation(struct call *c, const struct body *b)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (c->rq->peer)
+		json_object_object_add(o, "client.address", json_object_new_string(c->rq->peer));
+	if (b->ticket)
+		json_object_object_add(o, "labels.ticket", json_object_new_string(b->ticket));
+	return o;
+}
+
+/* ops_apply's answer as a status: guards are 422, a protected entry 409. */
+static int apply(struct call *c, struct op_request *op, const struct body *b,
+		 struct json_object **changed)
+{
+	char err[OPS_ERR_LEN];
+	int e;
+
+	op->who = &c->who;
+	op->annotate = annotation(c, b);
+	e = ops_apply(c->a->d.ops, op, changed, err, sizeof(err));
+	json_object_put(op->annotate);
+	if (e == -EINVAL)
+		problem(c, HTTP_UNPROCESSABLE, "%s", err);
+	else if (e == -EPERM)
+		problem(c, HTTP_CONFLICT, "%s", err);
+	else if (e)
+		problem(c, HTTP_INTERNAL, "%s", err);
+	return e;
+}
+
+/* ---- the state entries ------------------------------------------------------------ */
+
+static void r_list(struct call *c, const struct kind *k)
+{
+	ok(c, HTTP_OK, query_list(&c->a->d.q, k->kind));
+}
+
+static void r_get(struct call *c, const struct kind *k)
+{
+	struct json_object *arr, *res;
+	struct bwe_prefix *pfx;
+	int i, n = resolve(c, k, &pfx);
+
+	if (n < 0)
+		return;
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		const struct st_entry *e = st_find(c->a->d.q.st, k->kind, &pfx[i]);
+
+		if (e)
+			json_object_array_add(arr, st_entry_json(e));
+	}
+	free(pfx);
+	if (!json_object_array_length(arr)) {
+		json_object_put(arr);
+		problem(c, HTTP_NOT_FOUND, "no %s entry for %s", st_kind_name(k->kind), c->param);
+		return;
+	}
+	res = json_object_new_object();
+	json_object_object_add(res, "entries", arr);
+	ok(c, HTTP_OK, res);
+}
+
+/* Does the entry already say what the request says? */
+static bool same_entry(const struct call *c, const struct kind *k, const struct st_entry *e,
+		       const struct body *b)
+{
+	const struct bwe_cfgfile *cfg = *c->a->d.q.cfg;
+
+	if (strcmp(e->reason, b->reason ? b->reason : "") || (b->ttl_s == 0) != (e->expires == 0))
+		return false;
+	if (!k->rate)
+		return true;
+	return e->rate == b->rate &&
+	       e->burst == (b->burst ? b->burst : bwe_default_burst(cfg, b->rate));
+}
+
+static void r_put(struct call *c, const struct kind *k)
+{
+	static const char *const keys_hosts[] = { "reason", "ttl", "ticket", "force", NULL };
+	static const char *const keys_rate[] = { "reason", "ttl",   "ticket", "force",
+						 "rate",   "burst", NULL };
+	static const char *const keys_nets[] = { "reason", "ttl", "ticket", NULL };
+	struct json_object *entries, *res, *changed = NULL;
+	struct bwe_prefix *pfx = NULL;
+	bool created = false, unchanged = true;
+	struct body b;
+	int i, n;
+
+	if (read_body(c, k->rate ? keys_rate : k->hosts ? keys_hosts : keys_nets, &b))
+		return;
+	if (k->rate && !b.has_rate) {
+		problem(c, HTTP_BAD_REQUEST,
+			"a throttle needs \"rate\" (bytes per second, or "
+			"a rate such as \"10mbit\")");
+		goto out;
+	}
+	if ((n = resolve(c, k, &pfx)) < 0)
+		goto out;
+	entries = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		const struct st_entry *e = st_find(c->a->d.q.st, k->kind, &pfx[i]);
+
+		if (!e)
+			created = true;
+		if (!e || !same_entry(c, k, e, &b))
+			unchanged = false;
+		else
+			json_object_array_add(entries, st_entry_json(e));
+	}
+	if (!unchanged) {
+		struct op_request op = {
+			.action = k->add,
+			.verb = OP_ADD,
+			.kind = k->kind,
+			.pfx = pfx,
+			.n = (size_t)n,
+			.reason = b.reason,
+			.ttl_s = b.ttl_s,
+			.rate = b.rate,
+			.burst = b.burst,
+			.force = b.force,
+		};
+
+		json_object_put(entries);
+		if (apply(c, &op, &b, &changed))
+			goto out;
+		entries = changed;
+	}
+	res = json_object_new_object();
+	json_object_object_add(res, "created", json_object_new_boolean(created));
+	json_object_object_add(res, "changed", json_object_new_boolean(!unchanged));
+	json_object_object_add(res, "entries", entries);
+	ok(c, created ? HTTP_CREATED : HTTP_OK, res);
+out:
+	free(pfx);
+	json_object_put(b.o);
+}
+
+static void r_delete(struct call *c, const struct kind *k)
+{
+	static const char *const keys[] = { "reason", "ticket", NULL };
+	struct bwe_prefix *pfx = NULL;
+	struct body b;
+	int i, n, m = 0;
+
+	if (read_body(c, keys, &b))
+		return;
+	if ((n = resolve(c, k, &pfx)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) /* only what is there: the rest is gone already */
+		if (st_find(c->a->d.q.st, k->kind, &pfx[i]))
+			pfx[m++] = pfx[i];
+	if (m) {
+		struct op_request op = {
+			.action = k->del,
+			.verb = OP_DEL,
+			.kind = k->kind,
+			.pfx = pfx,
+			.n = (size_t)m,
+			.reason = b.reason,
+		};
+
+		if (apply(c, &op, &b, NULL))
+			goto out;
+	}
+	ok(c, HTTP_NO_CONTENT, NULL);
+out:
+	free(pfx);
+	json_object_put(b.o);
+}
+
+/* ---- the read-only answers -------------------------------------------------------- */
+
+static void r_status(struct call *c, const struct kind *k)
+{
+	(void)k;
+	ok(c, HTTP_OK, query_status(&c->a->d.q));
+}
+
+/* ?top=N&sort=tx|rx|drops|rate */
+static void r_hosts(struct call *c, const struct kind *k)
+{
+	static const char *const sorts[] = { "tx", "rx", "drops", "rate" };
+	char q[256], *save = NULL, *kv, shown[80];
+	const char *sort = "tx";
+	unsigned long long n = BWE_PROTO_TOP_N;
+	size_t i;
+
+	(void)k;
+	if (c->rq->query && strlen(c->rq->query) >= sizeof(q)) {
+		problem(c, HTTP_BAD_REQUEST, "the query string is too long");
+		return;
+	}
+	snprintf(q, sizeof(q), "%s", c->rq->query ? c->rq->query : "");
+	for (kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+		char *v = strchr(kv, '='), *end;
+
+		if (v)
+			*v++ = '\0';
+		bwe_escape_ctl(v ? v : "", shown, sizeof(shown));
+		if (!strcmp(kv, "top") && v) {
+			errno = 0;
+			n = strtoull(v, &end, 10);
+			if (!*v || *end || errno || *v == '-' || n > BWE_PROTO_TOP_MAX) {
+				problem(c, HTTP_BAD_REQUEST, "top \"%s\" must be 0..%d", shown,
+					BWE_PROTO_TOP_MAX);
+				return;
+			}
+		} else if (!strcmp(kv, "sort") && v) {
+			for (i = 0; i < ARRAY_SIZE(sorts) && strcmp(v, sorts[i]); i++)
+				;
+			if (i == ARRAY_SIZE(sorts)) {
+				problem(c, HTTP_BAD_REQUEST,
+					"sort \"%s\" must be tx, rx, drops or rate", shown);
+				return;
+			}
+			sort = sorts[i];
+		} else {
+			bwe_escape_ctl(kv, shown, sizeof(shown));
+			problem(c, HTTP_BAD_REQUEST, "unknown query parameter \"%s\" (top, sort)",
+				shown);
+			return;
+		}
+	}
+	ok(c, HTTP_OK, query_top(&c->a->d.q, (int)n, sort));
+}
+
+/* One address: the host itself, or the one address of a MAC. */
+static int one_address(struct call *c, const struct kind *k, struct bwe_addr *out)
+{
+	struct bwe_prefix *pfx;
+	int n = resolve(c, k, &pfx);
+
+	if (n < 0)
+		return n;
+	if (n != 1 || pfx[0].plen != BWE_ADDR_BITS) {
+		problem(c, HTTP_UNPROCESSABLE, "%s names %s; ask for one address", c->param,
+			n != 1 ? "several addresses" : "a network");
+		free(pfx);
+		return -EINVAL;
+	}
+	*out = pfx[0].addr;
+	free(pfx);
+	return 0;
+}
+
+static void r_report(struct call *c, const struct kind *k)
+{
+	struct bwe_addr a;
+
+	(void)k;
+	if (one_address(c, &k_quarantine, &a))
+		return;
+	hosts_sample(c->a->d.q.hosts);
+	ok(c, HTTP_OK, detector_report(c->a->d.detector, &a));
+}
+
+static void r_lookup(struct call *c, const struct kind *k)
+{
+	struct bwe_addr a;
+	char shown[80];
+
+	(void)k;
+	if (bwe_addr_parse(c->param, &a)) {
+		bwe_escape_ctl(c->param, shown, sizeof(shown));
+		problem(c, HTTP_UNPROCESSABLE, "\"%s\" is not an IPv4/IPv6 address", shown);
+		return;
+	}
+	ok(c, HTTP_OK, query_lookup(&c->a->d.q, &a));
+}
+
+static void r_feeds(struct call *c, const struct kind *k)
+{
+	(void)k;
+	ok(c, HTTP_OK, feeds_list_json(c->a->d.q.feeds));
+}
+
+static void r_refresh(struct call *c, const struct kind *k)
+{
+	struct json_object *names = json_object_new_array(), *res;
+	char shown[80];
+
+	(void)k;
+	if (feeds_refresh(c->a->d.q.feeds, c->param, names)) {
+		json_object_put(names);
+		bwe_escape_ctl(c->param, shown, sizeof(shown));
+		problem(c, HTTP_NOT_FOUND, "no feed named \"%s\"", shown);
+		return;
+	}
+	log_info("feeds refreshed for api:%s", c->token);
+	res = json_object_new_object();
+	json_object_object_add(res, "refreshed", names);
+	ok(c, HTTP_ACCEPTED, res);
+}
+
+/* ---- routes ----------------------------------------------------------------------- */
+
+#define RESOURCE(path, param, sc, k) \
+	{ "GET", "/v1/" path, BWE_SCOPE_READ, r_list, k }, \
+		{ "GET", "/v1/" path "/{" param "}", BWE_SCOPE_READ, r_get, k }, \
+		{ "PUT", "/v1/" path "/{" param "}", sc, r_put, k }, \
+	{ \
+		"DELETE", "/v1/" path "/{" param "}", sc, r_delete, k \
+	}
+
+static const struct route routes[] = {
+	{ "GET", "/v1/status", BWE_SCOPE_READ, r_status, NULL },
+	{ "GET", "/v1/hosts", BWE_SCOPE_READ, r_hosts, NULL },
+	{ "GET", "/v1/hosts/{host}/report", BWE_SCOPE_READ, r_report, NULL },
+	{ "GET", "/v1/lookup/{address}", BWE_SCOPE_READ, r_lookup, NULL },
+	{ "GET", "/v1/feeds", BWE_SCOPE_READ, r_feeds, NULL },
+	{ "POST", "/v1/feeds/{name}/refresh", BWE_SCOPE_ADMIN, r_refresh, NULL },
+	RESOURCE("quarantines", "host", BWE_SCOPE_CONTAIN, &k_quarantine),
+	RESOURCE("throttles", "host", BWE_SCOPE_CONTAIN, &k_throttle),
+	RESOURCE("blocks", "cidr", BWE_SCOPE_BLOCK, &k_block),
+	RESOURCE("exempts", "cidr", BWE_SCOPE_BLOCK, &k_exempt),
+	RESOURCE("allows", "cidr", BWE_SCOPE_BLOCK, &k_allow),
+};
+
+size_t api_route_count(void)
+{
+	return ARRAY_SIZE(routes);
+}
+
+void api_route(size_t i, const char **method, const char **pattern, const char **scope)
+{
+	unsigned int b;
+
+	*method = routes[i].method;
+	*pattern = routes[i].pattern;
+	for (b = 0; b < BWE_SCOPES && !(routes[i].scope & (1u << b)); b++)
+		;
+	*scope = bwe_scope_name(b);
+}
+
+/*
+ * Does path fit pattern? Literal parts must be equal; a parameter takes
+ * one segment, or, when it ends the pattern, the rest of the path.
+ */
+static bool match(const char *pattern, const char *path, char *param, size_t len)
+{
+	const char *p = pattern, *s = path;
+
+	param[0] = '\0';
+	while (*p) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}'), *end;
+			size_t n;
+
+			p = close + 1;
+			end = *p ? strchr(s, '/') : s + strlen(s);
+			if (!end)
+				return false;
+			n = (size_t)(end - s);
+			if (!n || n >= len)
+				return false;
+			memcpy(param, s, n);
+			param[n] = '\0';
+			s = end;
+			continue;
+		}
+		if (*p++ != *s++)
+			return false;
+	}
+	return !*s;
+}
+
+/* 0, or the status of the refusal: 401 no or unknown token, 403 no scope. */
+static int authorize(struct api *a, const char *bearer, __u32 scope, char *name, __u32 *has)
+{
+	time_t now = time(NULL);
+	int e;
+
+	if (!a->d.tokens)
+		return HTTP_UNAUTHORIZED;
+	e = tok_check(a->d.tokens, bearer, now, name, has);
+	tok_flush(a->d.tokens, now);
+	if (e)
+		return HTTP_UNAUTHORIZED;
+	return (*has & BWE_SCOPE_ADMIN) || (*has & scope) ? 0 : HTTP_FORBIDDEN;
+}
+
+int api_authorize(void *ctx, const char *bearer, const char *scope)
+{
+	char name[BWE_TOKEN_NAME_MAX + 1];
+	__u32 bit = bwe_scope_bit(scope), has;
+
+	return authorize(ctx, bearer, bit ? bit : BWE_SCOPE_ADMIN, name, &has);
+}
+
+void api_handle(void *ctx, const struct http_request *rq, struct http_response *rs)
+{
+	struct call c = { .a = ctx, .rq = rq, .rs = rs };
+	bool path_known = false;
+	char name[BWE_TOKEN_NAME_MAX + 1], shown[160], method[16];
+	__u32 has = 0;
+	size_t i;
+	int st;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!rq->method || !rq->path) {
+		problem(&c, HTTP_BAD_REQUEST, "no method or path");
+		return;
+	}
+	bwe_escape_ctl(rq->path, shown, sizeof(shown));
+	bwe_escape_ctl(rq->method, method, sizeof(method));
+	/* the token before anything else: strangers learn nothing, not even the routes */
+	st = authorize(c.a, rq->bearer, BWE_SCOPE_READ, name, &has);
+	if (st == HTTP_UNAUTHORIZED) {
+		problem(&c, st,
+			"send \"Authorization: Bearer TOKEN\" with a token from "
+			"\"bwctl token add\"");
+		goto out;
+	}
+	snprintf(c.token, sizeof(c.token), "%s", name);
+	for (i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (!match(routes[i].pattern, rq->path, c.param, sizeof(c.param)))
+			continue;
+		path_known = true;
+		if (!strcmp(routes[i].method, rq->method)) {
+			c.rt = &routes[i];
+			break;
+		}
+	}
+	if (!c.rt) {
+		if (path_known)
+			problem(&c, HTTP_METHOD, "%s is not allowed on %s", method, shown);
+		else
+			problem(&c, HTTP_NOT_FOUND, "no such resource: %s", shown);
+		goto out;
+	}
+	if (!(has & BWE_SCOPE_ADMIN) && !(has & c.rt->scope)) {
+		const char *m, *p, *scope;
+
+		api_route((size_t)(c.rt - routes), &m, &p, &scope);
+		problem(&c, HTTP_FORBIDDEN, "token %s may not %s %s: it needs the %s scope",
+			c.token, method, shown, scope);
+		goto out;
+	}
+	if (rq->body_len > API_BODY_MAX) {
+		problem(&c, HTTP_TOO_LARGE, "the body is %zu bytes; at most %d", rq->body_len,
+			API_BODY_MAX);
+		goto out;
+	}
+	set_actor(&c);
+	c.rt->fn(&c, c.rt->k);
+out:
+	/* one line per request; refused tokens and scopes as warnings */
+	if (rs->status == HTTP_UNAUTHORIZED || rs->status == HTTP_FORBIDDEN)
+		log_warnx("api %s %s from %s: %u (token %s)", method, shown,
+			  rq->peer ? rq->peer : "?", rs->status, c.token[0] ? c.token : "none");
+	else
+		log_info("api %s %s by token %s from %s: %u", method, shown, c.token,
+			 rq->peer ? rq->peer : "?", rs->status);
+}
+
+int api_new(struct api **out, const struct api_deps *deps)
+{
+	struct api *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->d = *deps;
+	*out = a;
+	return 0;
+}
+
+void api_free(struct api *a)
+{
+	free(a);
+}
