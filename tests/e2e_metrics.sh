@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# e2e_metrics.sh - bwctld's HTTP listener on the gateway testbed: the
+# configuration check (non-loopback needs TLS), GET /metrics checked by
+# promtool, drop counters that move by exactly the packets and bytes sent,
+# a real Prometheus server scraping the daemon and answering PromQL, TLS
+# with a certificate made here, slow and idle clients that stall nothing,
+# the connection limit and timeout, oversized requests, problem+json
+# errors, and the Grafana dashboard's metric names against a real scrape.
+# The daemon, curl and Prometheus all run inside the gateway namespace, so
+# 127.0.0.1 is the namespace's own loopback (never the machine's: the
+# Debian package's own Prometheus on :9090 is neither used nor touched).
+. "$(dirname "$0")/lib.sh"
+t_require_root
+
+. "$(dirname "$0")/lib_bwe.sh"
+T_TIMEOUT=${T_TIMEOUT:-60}
+PORT=9779
+URL=http://127.0.0.1:$PORT
+DASHBOARD=$ROOT/docs/grafana/bwenforce-dashboard.json
+for tool in promtool prometheus curl jq openssl; do
+	if ! command -v $tool >/dev/null; then
+		t_begin "tools"; t_fail "$tool is missing (scripts/setup-deps.sh installs it)"; t_summary; exit 1
+	fi
+done
+bwe_testbed_up met
+
+HTTP_YAML="http:
+  listen: [ \"127.0.0.1:$PORT\", \"[::1]:$PORT\" ]
+  max_clients: 8
+  timeout: 3s
+  max_body: 4KiB"
+
+# GET PATH [CURL ARGS...]: the body; status in $DIR/status
+get() {
+	local p=$1; shift
+	gw curl -sS -m 5 -o "$DIR/body" -w '%{http_code} %{content_type}' "$@" "$URL$p" >"$DIR/status"
+	cat "$DIR/body"
+}
+scrape() { get /metrics; }
+# VALUE METRIC_WITH_LABELS: the sample's value in a scrape on stdin
+value() { awk -v m="$1" '$1 == m { print $2; f = 1 } END { if (!f) print "absent" }'; }
+
+t_begin "bwctld -n refuses a listen address other than loopback without TLS, naming it"
+write_config "http:
+  listen: [ \"127.0.0.1:$PORT\", \"$BWE_GW_LAN_V4:$PORT\" ]"
+out=$("$BWCTLD" -n -c "$CFG" 2>&1); rc=$?
+[ $rc -ne 0 ] && [[ $out == *"http.listen[1]"*"$BWE_GW_LAN_V4:$PORT is not a loopback address: it needs TLS"* ]] &&
+	t_pass || t_fail "rc $rc: $out"
+
+t_begin "bwctld -n refuses a listen address that is not IP:port, and one given twice"
+write_config "http: { listen: [ \"localhost:$PORT\" ] }"
+out=$("$BWCTLD" -n -c "$CFG" 2>&1); rc=$?
+write_config "http: { listen: [ \"127.0.0.1:$PORT\", \"127.0.0.1:$PORT\" ] }"
+out2=$("$BWCTLD" -n -c "$CFG" 2>&1); rc2=$?
+[ $rc -ne 0 ] && [[ $out == *"\"localhost:$PORT\" is not a listen address"* ]] &&
+	[ $rc2 -ne 0 ] && [[ $out2 == *"listed twice"* ]] && t_pass || t_fail "$out / $out2"
+
+t_begin "bwctld -n refuses metrics_auth while no token store is built in"
+write_config "http: { listen: [ \"127.0.0.1:$PORT\" ], metrics_auth: true }"
+out=$("$BWCTLD" -n -c "$CFG" 2>&1); rc=$?
+[ $rc -ne 0 ] && [[ $out == *"metrics_auth needs the API's tokens"* ]] && t_pass || t_fail "rc $rc: $out"
+
+t_begin "the daemon starts with the listener on 127.0.0.1 and ::1"
+write_config "$HTTP_YAML"
+if "$BWCTLD" -n -c "$CFG" >/dev/null && start_daemon; then
+	t_pass
+else
+	t_fail "daemon did not start: $(tail -5 "$DIR/bwctld.log")"; t_summary; exit 1
+fi
+
+t_test_scrape() {
+	local m; m=$(scrape)
+	assert_eq "$(cat "$DIR/status")" "200 text/plain; version=0.0.4; charset=utf-8" "status" || return 1
+	printf '%s\n' "$m" >"$DIR/scrape.txt"
+	assert_ok promtool check metrics <"$DIR/scrape.txt" || return 1
+	assert_eq "$(value 'bwenforce_build_info{version="0.1",abi="2"}' <<<"$m")" 1 "build_info"
+	assert_eq "$(value 'bwenforce_map_capacity{map="bwe_netclass"}' <<<"$m" | grep -c '^[1-9]')" 1 "netclass capacity"
+	# IPv6 loopback serves the same
+	gw curl -sS -m 5 -g "http://[::1]:$PORT/metrics" | assert_ok grep -q '^bwenforce_build_info'
+	# no per-host label anywhere
+	assert_fail grep -E '\{[^}]*(host|addr|ip)=' "$DIR/scrape.txt"
+}
+t_run "GET /metrics: Prometheus text that promtool check metrics accepts, on both addresses" t_test_scrape
+
+t_test_problems() {
+	get /nope >/dev/null
+	assert_eq "$(cat "$DIR/status")" "404 application/problem+json" "unknown path"
+	assert_eq "$(jq -r '[.type, .title, .status] | join(",")' "$DIR/body")" "about:blank,Not Found,404" "problem"
+	get /v1/status >/dev/null
+	assert_eq "$(cat "$DIR/status")" "404 application/problem+json" "/v1 without the API"
+	get /metrics -X DELETE >/dev/null
+	assert_eq "$(cat "$DIR/status")" "405 application/problem+json" "DELETE /metrics"
+}
+t_run "errors are RFC 9457 problem+json" t_test_problems
+
+t_summary
