@@ -94,4 +94,71 @@ t_test_problems() {
 }
 t_run "errors are RFC 9457 problem+json" t_test_problems
 
+ETH_HLEN=14 IPV4_HLEN=20 ICMP_HLEN=8
+PINGS=5 PING_SIZE=300
+PING_FRAME=$((ETH_HLEN + IPV4_HLEN + ICMP_HLEN + PING_SIZE))
+# DELTA BEFORE AFTER METRIC: how far a sample moved between two scrapes (files)
+delta() { echo $(($(value "$3" <"$2") - $(value "$3" <"$1"))); }
+t_test_traffic() {
+	local b=$DIR/before.txt a=$DIR/after.txt m
+	assert_ok bwctl block "$BWE_C2_V4" --reason "metrics test" || return 1
+	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason "metrics test" || return 1
+	scrape >"$b"
+	assert_eq "$(value bwenforce_quarantined_hosts <"$b")" 1 "quarantined_hosts"
+	assert_eq "$(value 'bwenforce_blocklist_entries{feed="manual",family="ipv4"}' <"$b")" 1 "manual v4 blocks"
+	# every echo request dies at lan0: no reply
+	assert_fail lan ping -n -q -c $PINGS -i 0.2 -W 1 -s $PING_SIZE "$BWE_C2_V4"
+	assert_fail lan2 ping -n -q -c $PINGS -i 0.2 -W 1 -s $PING_SIZE -I "$BWE_LAN2_V4" "$BWE_SITE_V4"
+	scrape >"$a"
+	for m in 'bwenforce_packets_total{verdict="drop",reason="block"}' \
+		'bwenforce_packets_total{verdict="drop",reason="quarantine"}'; do
+		assert_eq "$(delta "$b" "$a" "$m")" $PINGS "$m"
+	done
+	for m in 'bwenforce_bytes_total{verdict="drop",reason="block"}' \
+		'bwenforce_bytes_total{verdict="drop",reason="quarantine"}'; do
+		assert_eq "$(delta "$b" "$a" "$m")" $((PINGS * PING_FRAME)) "$m"
+	done
+	assert_eq "$(delta "$b" "$a" 'bwenforce_packets_total{verdict="drop",reason="throttle"}')" 0 "throttle drops"
+	assert_eq "$(value 'bwenforce_packets_total{verdict="drop",reason="block"}' <"$a")" \
+		"$(bwctl --json stats | jq .reasons.block.packets)" "the same figure as bwctl stats"
+}
+t_run "drop counters move by exactly the packets and bytes sent (block, quarantine)" t_test_traffic
+
+PROM_PORT=19090
+t_test_prometheus() {
+	local want q r
+	assert_ok promtool check config "$DIR/prometheus.yml" || return 1
+	want=$(scrape | value 'bwenforce_packets_total{verdict="drop",reason="block"}')
+	[ "$want" -ge $PINGS ] || { t_fail "no block drops to look for ($want)"; return 1; }
+	q='sum(bwenforce_packets_total{job="bwenforce",verdict="drop",reason="block"})'
+	for _ in $(seq 1 150); do
+		r=$(gw curl -sS -m 2 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$q" 2>/dev/null |
+			jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
+		[ "$r" = "$want" ] && break
+		sleep 0.1
+	done
+	assert_eq "$r" "$want" "PromQL $q"
+	r=$(gw curl -sS -m 2 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode 'query=up{job="bwenforce"}' |
+		jq -r '.data.result[0].value[1]')
+	assert_eq "$r" 1 "up"
+}
+# Prometheus in the gateway namespace, its own directory and port; stopped at exit.
+mkdir -p "$DIR/prom"
+if gw ss -ltnH "sport = :$PROM_PORT" | grep -q .; then
+	t_begin "prometheus port"; t_fail "port $PROM_PORT in use in the namespace"
+fi
+cat >"$DIR/prometheus.yml" <<EOP
+global: { scrape_interval: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: bwenforce
+    static_configs: [ { targets: [ "127.0.0.1:$PORT" ] } ]
+EOP
+
+setsid ip netns exec "$BWE_NS_GW" prometheus --config.file="$DIR/prometheus.yml" \
+	--storage.tsdb.path="$DIR/prom" --web.listen-address="127.0.0.1:$PROM_PORT" \
+	>"$DIR/prometheus.log" 2>&1 &
+PROM_PID=$!
+t_atexit "kill $PROM_PID 2>/dev/null; sleep 0.3; kill -9 $PROM_PID 2>/dev/null; true"
+t_run "a real Prometheus server scrapes the daemon and PromQL returns the drops" t_test_prometheus
+
 t_summary
