@@ -1263,7 +1263,8 @@ static int check_http(struct cfg_ctx *c, const struct sect *s)
 		sect_key(s, "listen", key, &at);
 		at.path = path_idx(path, key, i);
 		if (bwe_cfg_listen_parse(cfg->http.listen[i], &sa[i], &len[i], &lo))
-			return err_at(c, &at, "\"%s\" is not a listen address", cfg->http.listen[i]);
+			return err_at(c, &at, "\"%s\" is not a listen address",
+				      cfg->http.listen[i]);
 		if (!lo && !cfg->http.tls_cert)
 			return err_at(c, &at,
 				      "%s is not a loopback address: it needs TLS "

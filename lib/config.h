@@ -138,14 +138,14 @@
 #define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */
 
 /* ---- http: the HTTP listener (metrics and the API), off by default ------ */
-#define BWE_CFG_HTTP_LISTEN_MAX	  8U	       /* entries of http.listen */
-#define BWE_CFG_HTTP_LISTEN_LEN	  64U	       /* bytes of "[v6 address]:port" */
-#define BWE_CFG_HTTP_CLIENTS	  64U	       /* default http.max_clients */
-#define BWE_CFG_HTTP_CLIENTS_MAX  1024U	       /* http.max_clients at most */
-#define BWE_CFG_HTTP_TIMEOUT_S	  10ULL	       /* default http.timeout, seconds */
-#define BWE_CFG_HTTP_TIMEOUT_MAX  300ULL       /* http.timeout at most, seconds */
-#define BWE_CFG_HTTP_BODY	  (64ULL * 1024) /* default http.max_body, bytes */
-#define BWE_CFG_HTTP_BODY_MIN	  1024ULL	 /* bytes */
+#define BWE_CFG_HTTP_LISTEN_MAX	  8U		   /* entries of http.listen */
+#define BWE_CFG_HTTP_LISTEN_LEN	  64U		   /* bytes of "[v6 address]:port" */
+#define BWE_CFG_HTTP_CLIENTS	  64U		   /* default http.max_clients */
+#define BWE_CFG_HTTP_CLIENTS_MAX  1024U		   /* http.max_clients at most */
+#define BWE_CFG_HTTP_TIMEOUT_S	  10ULL		   /* default http.timeout, seconds */
+#define BWE_CFG_HTTP_TIMEOUT_MAX  300ULL	   /* http.timeout at most, seconds */
+#define BWE_CFG_HTTP_BODY	  (64ULL * 1024)   /* default http.max_body, bytes */
+#define BWE_CFG_HTTP_BODY_MIN	  1024ULL	   /* bytes */
 #define BWE_CFG_HTTP_BODY_MAX	  (1024ULL * 1024) /* bytes */
 #define BWE_CFG_HTTP_TLS_PATH_MAX 1023		   /* bytes of a cert or key path */
 
@@ -267,8 +267,8 @@ struct bwe_cfgfile {
 		char *tls_cert, *tls_key; /* PEM files; NULL: plain HTTP (loopback only) */
 		int metrics_auth;	  /* /metrics needs a token with the read scope */
 		__u32 max_clients;	  /* connections at once; default 64 */
-		__u64 timeout_s;	  /* idle seconds before a connection is closed; default 10 */
-		__u64 max_body;		  /* bytes of a request body; default 64 KiB; more: 413 */
+		__u64 timeout_s; /* idle seconds before a connection is closed; default 10 */
+		__u64 max_body;	 /* bytes of a request body; default 64 KiB; more: 413 */
 	} http;
 	/*
 	 * policy: detection and automatic response (detect.h); absent keys

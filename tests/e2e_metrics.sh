@@ -141,6 +141,8 @@ t_test_prometheus() {
 	r=$(gw curl -sS -m 2 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode 'query=up{job="bwenforce"}' |
 		jq -r '.data.result[0].value[1]')
 	assert_eq "$r" 1 "up"
+	# its keep-alive connection would count against max_clients below
+	kill "$PROM_PID"
 }
 # Prometheus in the gateway namespace, its own directory and port; stopped at exit.
 mkdir -p "$DIR/prom"
@@ -160,5 +162,78 @@ setsid ip netns exec "$BWE_NS_GW" prometheus --config.file="$DIR/prometheus.yml"
 PROM_PID=$!
 t_atexit "kill $PROM_PID 2>/dev/null; sleep 0.3; kill -9 $PROM_PID 2>/dev/null; true"
 t_run "a real Prometheus server scrapes the daemon and PromQL returns the drops" t_test_prometheus
+
+# IDLE CLIENT: connects and sends nothing; prints the seconds until the
+# daemon closed it. TRICKLE: one byte of a request line a second.
+idle_client() { # OUT_FILE
+	gw timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 1; s=\$EPOCHREALTIME; cat <&3 >/dev/null; echo \$EPOCHREALTIME \$s" >"$1" 2>&1 &
+}
+trickle_client() {
+	gw timeout 8 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 1; for c in G E T ' ' / m; do printf %s \"\$c\" >&3 || exit 0; sleep 1; done" >/dev/null 2>&1 &
+}
+# Wait until N connections are open (the daemon's own gauge, over a scrape).
+clients_at_least() { [ "$(scrape | value bwenforce_http_clients)" -ge "$1" ]; }
+
+t_test_slow_clients() {
+	local t0 t1 ms i
+	for i in 1 2 3 4; do idle_client "$DIR/idle.$i"; done
+	trickle_client
+	wait_for 30 clients_at_least 6 || { t_fail "the slow clients never connected"; return 1; }
+	t0=$EPOCHREALTIME
+	assert_ok bwctl status
+	t1=$EPOCHREALTIME
+	ms=$(( (${t1/./} - ${t0/./}) / 1000 ))
+	[ "$ms" -lt 1000 ] || t_fail "bwctl status took $ms ms beside 5 slow HTTP clients"
+	t=$(gw curl -sS -m 5 -o /dev/null -w '%{time_total}' "$URL/metrics")
+	awk -v t="$t" 'BEGIN { exit !(t < 1.0) }' || t_fail "GET /metrics took $t s beside 5 slow clients"
+	echo "bwctl status ${ms} ms, /metrics ${t} s with 5 slow clients open"
+}
+t_run "idle and one-byte-a-second clients stall neither bwctl status nor another scrape" t_test_slow_clients
+
+t_test_limit_timeout() {
+	local i rc secs t0 t1
+	# the slow clients of the previous test are gone (timeout: 3s; the trickle ends after 6 s)
+	wait_for 150 bash -c "[ \"\$(ip netns exec $BWE_NS_GW curl -s -m 1 $URL/metrics |
+		awk '\$1 == \"bwenforce_http_clients\" { print \$2 }')\" = 1 ]" ||
+		{ t_fail "the previous clients did not go"; return 1; }
+	for i in 1 2 3 4 5 6 7; do idle_client "$DIR/lim.$i"; done
+	wait_for 30 clients_at_least 8 || { t_fail "the idle clients never connected"; return 1; }
+	idle_client "$DIR/lim.8"
+	sleep 0.5
+	# max_clients: 8 over both addresses; the ninth is closed at accept, at once
+	t0=$EPOCHREALTIME
+	gw curl -sS -m 3 -o /dev/null -g "http://[::1]:$PORT/metrics" 2>/dev/null; rc=$?
+	t1=$EPOCHREALTIME
+	[ $rc -ne 0 ] || t_fail "a ninth connection was served (max_clients: 8)"
+	[ $(( (${t1/./} - ${t0/./}) / 1000 )) -lt 1000 ] || t_fail "the ninth waited instead of being refused"
+	# timeout: 3s of idleness closes them; then a scrape works again
+	wait_for 60 bash -c "ip netns exec $BWE_NS_GW curl -sf -m 1 -o /dev/null $URL/metrics" ||
+		t_fail "no scrape served after the idle clients' timeout"
+	sleep 1
+	for i in 1 2 3 4 5 6 7 8; do
+		read -r t1 t0 <"$DIR/lim.$i" || { t_fail "idle client $i: no result"; continue; }
+		secs=$(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+		awk -v s="$secs" 'BEGIN { exit !(s >= 2.5 && s <= 5.5) }' ||
+			t_fail "idle client $i closed after $secs s, not after timeout: 3s"
+	done
+	echo "ninth connection refused (curl exit $rc); idle clients closed after $secs s (timeout: 3s)"
+}
+t_run "max_clients refuses the connection over the limit; idle ones close after timeout" t_test_limit_timeout
+
+t_test_oversized() {
+	head -c 5000 /dev/zero | tr '\0' x >"$DIR/big"
+	get /v1/quarantines/198.18.0.10 -X PUT -H 'Content-Type: application/json' --data-binary @"$DIR/big" >/dev/null
+	assert_eq "$(cat "$DIR/status")" "413 application/problem+json" "Content-Length over max_body"
+	assert_eq "$(jq -r .detail "$DIR/body")" "a request body may have at most 4096 bytes" "detail"
+	get /v1/quarantines/198.18.0.10 -X PUT -H 'Transfer-Encoding: chunked' --data-binary @"$DIR/big" >/dev/null
+	assert_eq "$(cat "$DIR/status")" "413 application/problem+json" "a chunked body over max_body"
+	head -c 40000 /dev/zero | tr '\0' y >"$DIR/hdr"
+	get /metrics -H "X-Big: $(cat "$DIR/hdr")" >/dev/null
+	[[ $(cut -d' ' -f1 "$DIR/status") =~ ^(413|414|431)$ ]] || t_fail "a 40 KB header: $(cat "$DIR/status")"
+	get /metrics >/dev/null
+	assert_eq "$(cut -d' ' -f1 "$DIR/status")" 200 "served after the refusals"
+	assert_ok bwctl status
+}
+t_run "oversized bodies (413) and headers are refused; the daemon serves on" t_test_oversized
 
 t_summary

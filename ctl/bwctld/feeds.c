@@ -1330,8 +1330,7 @@ void feeds_stat(const struct feeds *fs, size_t i, struct feed_stat *out)
 	out->hits = fstore_hits(fs->store, f->id);
 }
 
-void feeds_worker_stat(const struct feeds *fs, __u64 *restarts, __u64 *jobs_ok,
-		       __u64 *jobs_failed)
+void feeds_worker_stat(const struct feeds *fs, __u64 *restarts, __u64 *jobs_ok, __u64 *jobs_failed)
 {
 	struct bwe_fwc_status st;
 

@@ -30,14 +30,15 @@
 #include "http.h"
 #include "log.h"
 
-#define HTTP_TLS_FILE_MAX  (64 * 1024) /* bytes of a PEM certificate chain or key */
-#define HTTP_DISCARD_TIMES 16	       /* an oversized body: read at most this many
+#define HTTP_TLS_FILE_MAX (64 * 1024) /* bytes of a PEM certificate chain or key */
+#define HTTP_DISCARD_TIMES \
+	16		 /* an oversized body: read at most this many
 					* times max_body before closing */
-#define HTTP_RUN_MAX	   8	       /* MHD_run() rounds per event while work is due */
-#define HTTP_PEER_LEN	   (INET6_ADDRSTRLEN + 10)
-#define PROBLEM_TYPE	   "application/problem+json"
-#define METRICS_PATH	   "/metrics"
-#define API_PREFIX	   "/v1"
+#define HTTP_RUN_MAX  32 /* MHD_run() rounds per event while work is due */
+#define HTTP_PEER_LEN (INET6_ADDRSTRLEN + 10)
+#define PROBLEM_TYPE  "application/problem+json"
+#define METRICS_PATH  "/metrics"
+#define API_PREFIX    "/v1"
 
 struct listener {
 	struct MHD_Daemon *d;
@@ -131,7 +132,7 @@ int http_check(const struct bwe_cfgfile *cfg, bool have_auth, char *err, size_t 
 		if (e) {
 			snprintf(err, errlen, "%s: %s: cannot read %s: %s", cfg->path, keys[i],
 				 files[i],
-				 e == -EFBIG    ? "not a file of 1 byte to 64 KiB"
+				 e == -EFBIG	? "not a file of 1 byte to 64 KiB"
 				 : e == -EINVAL ? "not a regular file"
 						: strerror(-e));
 			return -EINVAL;
@@ -175,7 +176,8 @@ static enum MHD_Result problem(struct http *h, struct MHD_Connection *c, unsigne
 
 	h->refused++;
 	json_object_object_add(o, "type", json_object_new_string("about:blank"));
-	json_object_object_add(o, "title", json_object_new_string(MHD_get_reason_phrase_for(status)));
+	json_object_object_add(o, "title",
+			       json_object_new_string(MHD_get_reason_phrase_for(status)));
 	json_object_object_add(o, "status", json_object_new_int((int)status));
 	json_object_object_add(o, "detail", json_object_new_string(detail));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -210,8 +212,8 @@ static void peer_of(struct MHD_Connection *c, char *buf, size_t len)
 /* "Bearer TOKEN" (scheme case-insensitive), or NULL. */
 static const char *bearer_of(struct MHD_Connection *c)
 {
-	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *a =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	static const char scheme[] = "Bearer ";
 
 	if (!a || strncasecmp(a, scheme, sizeof(scheme) - 1))
@@ -236,14 +238,16 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *c, const c
 		return problem(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "/metrics answers GET and HEAD");
 	if (cfg->http.metrics_auth) {
 		const char *tok = bearer_of(c);
-		int a = h->deps.auth ? h->deps.auth(h->deps.ctx, tok, "read") : MHD_HTTP_UNAUTHORIZED;
+		int a = h->deps.auth ? h->deps.auth(h->deps.ctx, tok, "read")
+				     : MHD_HTTP_UNAUTHORIZED;
 
 		if (a == MHD_HTTP_FORBIDDEN)
 			return problem(h, c, a, "the token lacks the read scope");
 		if (a)
 			return problem(h, c, MHD_HTTP_UNAUTHORIZED,
-				       tok ? "unknown token" : "a bearer token with the read scope "
-							       "is required");
+				       tok ? "unknown token"
+					   : "a bearer token with the read scope "
+					     "is required");
 	}
 	if (h->deps.ctl)
 		x.control_clients = control_clients(h->deps.ctl);
@@ -263,8 +267,8 @@ static enum MHD_Result api(struct http *h, struct MHD_Connection *c, struct req 
 		.method = method,
 		.path = path,
 		.bearer = bearer_of(c),
-		.content_type =
-			MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							    MHD_HTTP_HEADER_CONTENT_TYPE),
 		.body = q->body,
 		.body_len = q->len,
 	};
@@ -296,8 +300,8 @@ static bool is_api(const char *path)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct http *h = cls;
 	struct req *q = *con_cls;
@@ -313,8 +317,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		q->started = true;
 		h->requests++;
 		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
-			snprintf(detail, sizeof(detail), "a request body may have at most %zu bytes",
-				 h->max_body);
+			snprintf(detail, sizeof(detail),
+				 "a request body may have at most %zu bytes", h->max_body);
 			return problem(h, c, MHD_HTTP_CONTENT_TOO_LARGE, detail);
 		}
 		return MHD_YES;
@@ -458,16 +462,23 @@ static int start_one(struct http *h, const struct bwe_cfgfile *cfg, const char *
 		flags |= MHD_USE_IPv6;
 	if (cert)
 		flags |= MHD_USE_TLS;
-	l->d = MHD_start_daemon(
-		flags, 0, on_accept, h, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)cfg->http.max_clients, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)cfg->http.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-		cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	/*
+	 * libmicrohttpd's own limit is one above ours: at its limit it stops
+	 * calling accept() and a client waits in the kernel's backlog; below
+	 * it on_accept() refuses, and the client learns at once.
+	 */
+	l->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+				MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)cfg->http.max_clients + 1,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http.timeout_s,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+				cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+				MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!l->d)
 		return -EADDRNOTAVAIL;
 	di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
@@ -481,8 +492,7 @@ static int start_one(struct http *h, const struct bwe_cfgfile *cfg, const char *
 }
 
 /* Start every listener of cfg into l; all or none. */
-static int start_set(struct http *h, const struct bwe_cfgfile *cfg, struct listener *l,
-		     size_t *n)
+static int start_set(struct http *h, const struct bwe_cfgfile *cfg, struct listener *l, size_t *n)
 {
 	char *cert = NULL, *key = NULL;
 	size_t i, len;
@@ -552,7 +562,8 @@ int http_open(struct http **out, const struct http_deps *deps)
 		return e;
 	}
 	for (size_t i = 0; i < h->n; i++)
-		log_info("http: listening on %s%s", h->l[i].addr, cfg->http.tls_cert ? " (TLS)" : "");
+		log_info("http: listening on %s%s", h->l[i].addr,
+			 cfg->http.tls_cert ? " (TLS)" : "");
 	*out = h;
 	return 0;
 }
@@ -572,17 +583,34 @@ void http_loop(struct http *h, int epfd, __u32 tag)
 	register_set(h);
 }
 
-/* Run a listener until nothing is due now (bounded). */
-static void run_one(struct listener *l)
+/* Is work due now (data read but not yet parsed, a reply to send)? */
+static bool due(const struct listener *l)
 {
 	MHD_UNSIGNED_LONG_LONG t;
+
+	return MHD_get_timeout(l->d, &t) == MHD_YES && t == 0;
+}
+
+/* Run a listener until nothing is due now (bounded: the loop has other work). */
+static void run_one(struct listener *l)
+{
 	int i;
 
 	for (i = 0; i < HTTP_RUN_MAX; i++) {
 		MHD_run(l->d);
-		if (MHD_get_timeout(l->d, &t) != MHD_YES || t > 0)
+		if (!due(l))
 			break;
 	}
+}
+
+bool http_busy(const struct http *h)
+{
+	size_t i;
+
+	for (i = 0; h && i < h->n; i++)
+		if (due(&h->l[i]))
+			return true;
+	return false;
 }
 
 void http_on_event(struct http *h, __u32 data)
@@ -593,7 +621,7 @@ void http_on_event(struct http *h, __u32 data)
 		run_one(&h->l[i]);
 }
 
-void http_tick(struct http *h)
+void http_run(struct http *h)
 {
 	size_t i;
 
@@ -632,6 +660,7 @@ int http_reload(struct http *h, const struct http_deps *deps)
 	h->deps = *deps;
 	register_set(h);
 	for (i = 0; i < h->n; i++)
-		log_info("http: listening on %s%s", h->l[i].addr, cfg->http.tls_cert ? " (TLS)" : "");
+		log_info("http: listening on %s%s", h->l[i].addr,
+			 cfg->http.tls_cert ? " (TLS)" : "");
 	return 0;
 }

@@ -60,8 +60,14 @@ void http_close(struct http *h); /* NULL-safe */
 void http_loop(struct http *h, int epfd, __u32 tag);
 /* A listener's descriptor was ready (data as registered). */
 void http_on_event(struct http *h, __u32 data);
-/* Once a second: timeouts of idle connections. */
-void http_tick(struct http *h);
+/*
+ * Once a second (timeouts of idle connections), and whenever http_busy():
+ * libmicrohttpd's connections are edge-triggered, and a connection with
+ * data read but not yet handled (it reads a long header in pieces) gives
+ * no new event. The loop then waits 0 ms instead of blocking.
+ */
+void http_run(struct http *h);
+bool http_busy(const struct http *h);
 /*
  * After SIGHUP (cfg is the new configuration): listen addresses, TLS files
  * and limits again. When the new set cannot start, the running one stays

@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 struct http_request {
-	const char *method;	  /* "GET", "PUT", "DELETE", "POST", ... */
-	const char *path;	  /* decoded path, without the query: "/v1/quarantines/198.18.0.10" */
-	const char *query;	  /* raw query string after '?', or NULL */
-	const char *bearer;	  /* the token of "Authorization: Bearer TOKEN", or NULL */
+	const char *method; /* "GET", "PUT", "DELETE", "POST", ... */
+	const char *path;   /* decoded path, without the query: "/v1/quarantines/198.18.0.10" */
+	const char *query;  /* raw query string after '?', or NULL */
+	const char *bearer; /* the token of "Authorization: Bearer TOKEN", or NULL */
 	const char *content_type; /* request Content-Type, or NULL */
 	const char *body;	  /* request body (not NUL-terminated), or NULL */
 	size_t body_len;
@@ -24,13 +24,12 @@ struct http_request {
 struct http_response {
 	unsigned int status;	  /* 200, 201, 204, 400, 401, ... */
 	const char *content_type; /* static string, e.g. "application/json" */
-	char *body;		  /* malloc()ed by the handler, free()d by the listener; may be NULL */
+	char *body; /* malloc()ed by the handler, free()d by the listener; may be NULL */
 	size_t len;
 };
 
 /* Answer one request under /v1/ (fills *rs; never blocks). */
-typedef void (*http_handler_fn)(void *ctx, const struct http_request *rq,
-				struct http_response *rs);
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *rq, struct http_response *rs);
 /* Is bearer a valid token with this scope ("read", ...)? 0 yes, 401 no or
  * unknown token, 403 a token without the scope. */
 typedef int (*http_auth_fn)(void *ctx, const char *bearer, const char *scope);

@@ -243,7 +243,7 @@ static void on_tick(struct daemon *d)
 	if (read(d->timerfd, &exp, sizeof(exp)) < 0)
 		return;
 	control_tick(d->ctl);
-	http_tick(d->http);
+	http_run(d->http);
 	evlog_tick(d->log);
 	ops_expire(d->ops, time(NULL));
 	feeds_tick(d->feeds, time(NULL));
@@ -297,7 +297,8 @@ static void run(struct daemon *d)
 	struct epoll_event evs[EPOLL_EVENTS];
 
 	while (!d->quit) {
-		int n = epoll_wait(d->epfd, evs, EPOLL_EVENTS, -1), i;
+		/* an HTTP connection with work due gives no event: poll, run it */
+		int n = epoll_wait(d->epfd, evs, EPOLL_EVENTS, http_busy(d->http) ? 0 : -1), i;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -339,6 +340,8 @@ static void run(struct daemon *d)
 				break;
 			}
 		}
+		if (!n)
+			http_run(d->http);
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 	}

@@ -172,8 +172,8 @@ static void feeds(FILE *f, const struct metrics_deps *d)
 	       "When a feed's last version was taken (Unix time; 0: never).");
 	for (i = 0; i < n; i++) {
 		feeds_stat(d->q.feeds, i, &fs);
-		sample(f, "feed_last_success_timestamp_seconds", (unsigned long long)fs.last_success,
-		       "feed", fs.name, NULL);
+		sample(f, "feed_last_success_timestamp_seconds",
+		       (unsigned long long)fs.last_success, "feed", fs.name, NULL);
 	}
 	family(f, "feed_errors_total", "counter",
 	       "Failed feed updates (fetch, parse or guard) since start.");

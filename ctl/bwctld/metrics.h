@@ -20,14 +20,14 @@
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct metrics_deps {
-	struct query_deps q;	  /* the modules query.c reads */
-	const struct evlog *log;  /* events suppressed */
+	struct query_deps q;	 /* the modules query.c reads */
+	const struct evlog *log; /* events suppressed */
 };
 
 /* Figures of the layers above this one, handed in by the caller. */
 struct metrics_extra {
-	size_t control_clients;	      /* bwctl clients being served */
-	size_t http_clients;	      /* HTTP connections open */
+	size_t control_clients;		  /* bwctl clients being served */
+	size_t http_clients;		  /* HTTP connections open */
 	unsigned long long http_requests; /* HTTP requests answered since start */
 	unsigned long long http_refused;  /* of them answered 4xx/5xx by the listener */
 };
