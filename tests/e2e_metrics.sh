@@ -236,4 +236,49 @@ t_test_oversized() {
 }
 t_run "oversized bodies (413) and headers are refused; the daemon serves on" t_test_oversized
 
+# A throwaway CA and a server certificate for the loopback and LAN addresses.
+make_certs() {
+	local d=$DIR/tls
+	mkdir -p "$d" && cd "$d" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+		-out ca.pem -days 2 -subj /CN=bwe-test-ca 2>/dev/null &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+		-out srv.csr -subj /CN=bwctld 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1,IP:::1,IP:%s\nextendedKeyUsage=serverAuth\n' \
+		"$BWE_GW_LAN_V4" >ext.cnf &&
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
+		-days 2 -extfile ext.cnf 2>/dev/null
+	chmod 0600 srv.key
+	cd - >/dev/null
+}
+
+t_test_tls() {
+	local d=$DIR/tls out rc
+	make_certs || { t_fail "openssl could not make the certificates"; return 1; }
+	write_config "http:
+  listen: [ \"127.0.0.1:$PORT\", \"$BWE_GW_LAN_V4:$PORT\" ]
+  tls: { cert: $d/srv.pem, key: $d/missing.key }"
+	out=$("$BWCTLD" -n -c "$CFG" 2>&1); rc=$?
+	[ $rc -ne 0 ] && [[ $out == *"http.tls.key: cannot read $d/missing.key"* ]] || t_fail "a missing key: rc $rc: $out"
+	write_config "http:
+  listen: [ \"127.0.0.1:$PORT\", \"$BWE_GW_LAN_V4:$PORT\" ]
+  tls: { cert: $d/srv.pem, key: $d/srv.key }"
+	assert_eq "$("$BWCTLD" -n -c "$CFG" 2>&1)" "configuration OK" "bwctld -n with TLS" || return 1
+	hup_daemon
+	wait_for 50 gw curl -sf -m 1 -o /dev/null --cacert "$d/ca.pem" "https://127.0.0.1:$PORT/metrics" ||
+		{ t_fail "no TLS listener after SIGHUP: $(tail -3 "$DIR/bwctld.log")"; return 1; }
+	# a client on the LAN, over TLS, verified against the test CA
+	lan curl -sS -m 5 --cacert "$d/ca.pem" -o "$DIR/tls-scrape.txt" -w '%{http_code}' \
+		"https://$BWE_GW_LAN_V4:$PORT/metrics" >"$DIR/status"
+	assert_eq "$(cat "$DIR/status")" 200 "GET https://$BWE_GW_LAN_V4:$PORT/metrics from the LAN"
+	assert_ok promtool check metrics <"$DIR/tls-scrape.txt"
+	# no certificate check without the CA; no plain HTTP on the TLS port; [::1] gone
+	gw curl -sS -m 3 -o /dev/null "https://127.0.0.1:$PORT/metrics" 2>/dev/null; rc=$?
+	assert_eq "$rc" 60 "curl without the CA (certificate not trusted)"
+	out=$(gw curl -s -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")
+	[ "$out" != 200 ] || t_fail "plain HTTP answered on the TLS listener"
+	assert_fail gw curl -sf -m 2 -g -o /dev/null "http://[::1]:$PORT/metrics"
+}
+t_run "TLS after SIGHUP: a LAN client verifies the certificate; no plain HTTP; bad key refused" t_test_tls
+
 t_summary
