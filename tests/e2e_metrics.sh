@@ -25,7 +25,10 @@ for tool in promtool prometheus curl jq openssl; do
 done
 bwe_testbed_up met
 
-HTTP_YAML="http:
+printf '# a test feed\n203.0.113.99\n' >"$DIR/feed.txt"
+HTTP_YAML="feeds:
+  - { name: testfeed, source: $DIR/feed.txt }
+http:
   listen: [ \"127.0.0.1:$PORT\", \"[::1]:$PORT\" ]
   max_clients: 8
   timeout: 3s
@@ -141,8 +144,6 @@ t_test_prometheus() {
 	r=$(gw curl -sS -m 2 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode 'query=up{job="bwenforce"}' |
 		jq -r '.data.result[0].value[1]')
 	assert_eq "$r" 1 "up"
-	# its keep-alive connection would count against max_clients below
-	kill "$PROM_PID"
 }
 # Prometheus in the gateway namespace, its own directory and port; stopped at exit.
 mkdir -p "$DIR/prom"
@@ -162,6 +163,34 @@ setsid ip netns exec "$BWE_NS_GW" prometheus --config.file="$DIR/prometheus.yml"
 PROM_PID=$!
 t_atexit "kill $PROM_PID 2>/dev/null; sleep 0.3; kill -9 $PROM_PID 2>/dev/null; true"
 t_run "a real Prometheus server scrapes the daemon and PromQL returns the drops" t_test_prometheus
+
+# Every metric the dashboard's PromQL names is in a real scrape, and every
+# query (Grafana's variables given values) is valid PromQL to the real server.
+t_test_dashboard() {
+	local names n e r bad=0
+	jq empty "$DASHBOARD" || { t_fail "$DASHBOARD is not JSON"; return 1; }
+	scrape >"$DIR/dash-scrape.txt"
+	names=$(jq -r '.. | objects | (.expr?, .definition?) // empty' "$DASHBOARD" |
+		grep -o 'bwenforce_[a-z_]*' | sort -u)
+	[ "$(wc -l <<<"$names")" -ge 20 ] || t_fail "only $(wc -l <<<"$names") metric names in the dashboard"
+	for n in $names; do
+		grep -q "^# TYPE $n " "$DIR/dash-scrape.txt" || { t_fail "dashboard metric $n is not in a scrape"; bad=1; }
+	done
+	# the test feed gives the feed families samples
+	[ "$(value 'bwenforce_feed_last_success_timestamp_seconds{feed="testfeed"}' <"$DIR/dash-scrape.txt")" -gt 0 ] ||
+		t_fail "testfeed has no last success"
+	assert_eq "$(value 'bwenforce_blocklist_entries{feed="testfeed",family="ipv4"}' <"$DIR/dash-scrape.txt")" 1 "testfeed entries"
+	while IFS= read -r e; do
+		e=${e//\$__rate_interval/1m}; e=${e//\$__range/1h}; e=${e//\$instance/.*}
+		r=$(gw curl -sS -m 3 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$e" | jq -r .status)
+		[ "$r" = success ] || { t_fail "PromQL refused by Prometheus: $e"; bad=1; }
+	done < <(jq -r '.. | objects | .expr? // empty' "$DASHBOARD")
+	echo "$(wc -l <<<"$names") metric names, all in the scrape; every query valid"
+	# its keep-alive connection would count against max_clients below
+	kill "$PROM_PID"
+	return $bad
+}
+t_run "the Grafana dashboard's metrics exist in a real scrape and its PromQL is valid" t_test_dashboard
 
 # IDLE CLIENT: connects and sends nothing; prints the seconds until the
 # daemon closed it. TRICKLE: one byte of a request line a second.
