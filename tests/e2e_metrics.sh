@@ -127,6 +127,24 @@ t_test_traffic() {
 }
 t_run "drop counters move by exactly the packets and bytes sent (block, quarantine)" t_test_traffic
 
+feed_errors() { scrape | value 'bwenforce_feed_errors_total{feed="testfeed"}'; }
+t_test_feed_errors() {
+	local before
+	before=$(feed_errors)
+	[[ $before =~ ^[0-9]+$ ]] || { t_fail "no feed_errors_total for testfeed: $before"; return 1; }
+	# a version that is all garbage is refused (max_reject) and counted once
+	printf 'not an address\nnor this\nnor that\n' >"$DIR/feed.txt"
+	wait_for 50 bash -c "[ \"\$(ip netns exec $BWE_NS_GW curl -s $URL/metrics |
+		awk '\$1 == \"bwenforce_feed_errors_total{feed=\\\"testfeed\\\"}\" { print \$2 }')\" = $((before + 1)) ]" ||
+		t_fail "feed_errors_total did not move from $before to $((before + 1)): $(feed_errors)"
+	sleep 1
+	assert_eq "$(feed_errors)" $((before + 1)) "feed errors after one bad version"
+	assert_eq "$(scrape | value 'bwenforce_blocklist_entries{feed="testfeed",family="ipv4"}')" 1 \
+		"the last good version stays in force"
+	printf '# a test feed\n203.0.113.99\n' >"$DIR/feed.txt"
+}
+t_run "feed_errors_total counts a refused feed version once; the last good one stays" t_test_feed_errors
+
 PROM_PORT=19090
 t_test_prometheus() {
 	local want q r

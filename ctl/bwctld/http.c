@@ -632,10 +632,10 @@ void http_run(struct http *h)
 int http_reload(struct http *h, const struct http_deps *deps)
 {
 	const struct bwe_cfgfile *cfg = *deps->cfg;
-	struct listener nl[BWE_CFG_HTTP_LISTEN_MAX], old[BWE_CFG_HTTP_LISTEN_MAX];
+	struct listener nl[BWE_CFG_HTTP_LISTEN_MAX];
+	unsigned int old_clients = h->max_clients;
+	size_t old_body = h->max_body, nn, i;
 	char err[BWE_CFG_ERR_LEN];
-	size_t nn, on = h->n, i;
-	struct http saved = *h;
 	int e;
 
 	e = http_check(cfg, deps->auth != NULL, err, sizeof(err));
@@ -648,19 +648,17 @@ int http_reload(struct http *h, const struct http_deps *deps)
 	h->max_body = cfg->http.max_body;
 	e = start_set(h, cfg, nl, &nn);
 	if (e) {
-		h->max_clients = saved.max_clients;
-		h->max_body = saved.max_body;
+		h->max_clients = old_clients;
+		h->max_body = old_body;
 		log_warnx("http: reload: keeping the running listeners");
 		return e;
 	}
-	memcpy(old, h->l, sizeof(old));
-	close_set(h, old, on);
+	close_set(h, h->l, h->n);
 	memcpy(h->l, nl, sizeof(nl));
 	h->n = nn;
 	h->deps = *deps;
 	register_set(h);
 	for (i = 0; i < h->n; i++)
-		log_info("http: listening on %s%s", h->l[i].addr,
-			 cfg->http.tls_cert ? " (TLS)" : "");
+		log_info("http: listening on %s%s", h->l[i].addr, cfg->http.tls_cert ? " (TLS)" : "");
 	return 0;
 }
