@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "config.h"
 #include "http.h"
@@ -224,13 +225,216 @@ static void test_check(void **state)
 	bwe_config_free(c);
 }
 
+/* ---- the listener and the handler contract (httpmsg.h) ----------------------- */
+
+#define RUN_ROUNDS 20000 /* http_run() rounds at most per request */
+
+/* What the test handler saw of the last request. */
+static struct {
+	int calls;
+	char method[16], path[128], query[128], bearer[64], ctype[64], peer[64], body[64];
+	size_t body_len;
+} seen;
+
+static void copy(char *dst, size_t len, const char *s)
+{
+	snprintf(dst, len, "%s", s ? s : "(null)");
+}
+
+static void handler(void *ctx, const struct http_request *rq, struct http_response *rs)
+{
+	static const char reply[] = "{\"ok\":true}";
+
+	assert_ptr_equal(ctx, &seen);
+	seen.calls++;
+	copy(seen.method, sizeof(seen.method), rq->method);
+	copy(seen.path, sizeof(seen.path), rq->path);
+	copy(seen.query, sizeof(seen.query), rq->query);
+	copy(seen.bearer, sizeof(seen.bearer), rq->bearer);
+	copy(seen.ctype, sizeof(seen.ctype), rq->content_type);
+	copy(seen.peer, sizeof(seen.peer), rq->peer);
+	seen.body_len = rq->body_len;
+	snprintf(seen.body, sizeof(seen.body), "%.*s", (int)rq->body_len, rq->body ? rq->body : "");
+	rs->status = 201;
+	rs->content_type = "application/json";
+	rs->body = strdup(reply);
+	rs->len = strlen(reply);
+}
+
+/* A test double of the token store: "good" has read, "nope" has none. */
+static int auth(void *ctx, const char *bearer, const char *scope)
+{
+	assert_ptr_equal(ctx, &seen);
+	assert_string_equal(scope, "read");
+	if (bearer && !strcmp(bearer, "good"))
+		return 0;
+	return bearer && !strcmp(bearer, "nope") ? 403 : 401;
+}
+
+struct reply {
+	long status;
+	char body[512], ctype[128], www[128];
+	size_t len;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct reply *r = ud;
+	size_t k = sz * n, room = sizeof(r->body) - 1 - r->len;
+
+	memcpy(r->body + r->len, p, k < room ? k : room);
+	r->len += k < room ? k : room;
+	r->body[r->len] = '\0';
+	return k;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct reply *r = ud;
+	size_t k = sz * n;
+
+	if (!strncasecmp(p, "WWW-Authenticate:", 17))
+		snprintf(r->www, sizeof(r->www), "%.*s", (int)(k - 17), p + 17);
+	return k;
+}
+
+/* One request, the listener run in this thread between curl's steps. */
+static void request(struct http *h, const char *url, const char *method, const char *body,
+		    const char *hdr, struct reply *r)
+{
+	struct curl_slist *hl = NULL;
+	CURLM *m = curl_multi_init();
+	CURL *c = curl_easy_init();
+	int running = 1, i;
+	char *ct = NULL;
+
+	memset(r, 0, sizeof(*r));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (hdr)
+		hl = curl_slist_append(hl, hdr);
+	hl = curl_slist_append(hl, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_multi_add_handle(m, c);
+	for (i = 0; running && i < RUN_ROUNDS; i++) {
+		curl_multi_perform(m, &running);
+		http_run(h);
+		curl_multi_poll(m, NULL, 0, 1, NULL);
+	}
+	assert_int_equal(running, 0);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	snprintf(r->ctype, sizeof(r->ctype), "%s", ct ? ct : "");
+	curl_multi_remove_handle(m, c);
+	curl_easy_cleanup(c);
+	curl_multi_cleanup(m);
+	curl_slist_free_all(hl);
+}
+
+static unsigned int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static void test_listener(void **state)
+{
+	const struct bwe_cfgfile *cur;
+	struct bwe_cfgfile *c;
+	struct http_deps d = { .cfg = (const struct bwe_cfgfile *const *)&cur };
+	char yaml[512], err[BWE_CFG_ERR_LEN], base[64], url[160];
+	unsigned int port = free_port();
+	struct http *h;
+	struct reply r;
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml),
+		 IF
+		 "http:\n  listen: [ \"127.0.0.1:%u\" ]\n  metrics_auth: true\n  max_body: 1KiB\n",
+		 port);
+	assert_int_equal(load(yaml, &c, err, sizeof(err)), 0);
+	cur = c;
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+
+	/* metrics_auth without a token store: refused at start, nothing listens */
+	assert_int_equal(http_open(&h, &d), -EINVAL);
+
+	d.handler = handler;
+	d.auth = auth;
+	d.ctx = &seen;
+	assert_int_equal(http_open(&h, &d), 0);
+
+	/* /v1/: every field of the request reaches the handler; its reply comes back */
+	snprintf(url, sizeof(url), "%s/v1/quarantines/198.18.0.10%%2F32?ttl=1h&x=a%%20b", base);
+	request(h, url, "PUT", "{\"reason\":\"r\"}", "Authorization: Bearer tok123", &r);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.ctype, "application/json");
+	assert_string_equal(r.body, "{\"ok\":true}");
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.method, "PUT");
+	assert_string_equal(seen.path, "/v1/quarantines/198.18.0.10/32"); /* decoded */
+	assert_string_equal(seen.query, "ttl=1h&x=a%20b");		  /* raw */
+	assert_string_equal(seen.bearer, "tok123");
+	assert_string_equal(seen.ctype, "application/json");
+	assert_string_equal(seen.body, "{\"reason\":\"r\"}");
+	assert_int_equal(seen.body_len, strlen("{\"reason\":\"r\"}"));
+	assert_true(!strncmp(seen.peer, "127.0.0.1:", 10));
+
+	/* a body over max_body never reaches the handler */
+	{
+		char big[2048];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		snprintf(url, sizeof(url), "%s/v1/blocks/203.0.113.9", base);
+		request(h, url, "PUT", big, NULL, &r);
+		assert_int_equal(r.status, 413);
+		assert_string_equal(r.ctype, "application/problem+json");
+		assert_int_equal(seen.calls, 1);
+	}
+
+	/* metrics_auth: no token 401 with a challenge, a token without read 403 */
+	snprintf(url, sizeof(url), "%s/metrics", base);
+	request(h, url, "GET", NULL, NULL, &r);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(r.ctype, "application/problem+json");
+	assert_non_null(strstr(r.www, "Bearer"));
+	assert_non_null(strstr(r.body, "\"status\":401"));
+	request(h, url, "GET", NULL, "Authorization: Bearer unknown", &r);
+	assert_int_equal(r.status, 401);
+	request(h, url, "GET", NULL, "Authorization: Bearer nope", &r);
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(r.body, "lacks the read scope"));
+
+	/* outside /metrics and /v1/: 404, the handler not called */
+	snprintf(url, sizeof(url), "%s/v10/x", base);
+	request(h, url, "GET", NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_int_equal(seen.calls, 1);
+
+	http_close(h);
+	bwe_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listen_parse),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_listen_parse), cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_check),
+		cmocka_unit_test(test_listener),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -659,6 +659,7 @@ int http_reload(struct http *h, const struct http_deps *deps)
 	h->deps = *deps;
 	register_set(h);
 	for (i = 0; i < h->n; i++)
-		log_info("http: listening on %s%s", h->l[i].addr, cfg->http.tls_cert ? " (TLS)" : "");
+		log_info("http: listening on %s%s", h->l[i].addr,
+			 cfg->http.tls_cert ? " (TLS)" : "");
 	return 0;
 }
