@@ -233,7 +233,14 @@ t_test_slow_clients() {
 	[ "$ms" -lt 1000 ] || t_fail "bwctl status took $ms ms beside 5 slow HTTP clients"
 	t=$(gw curl -sS -m 5 -o /dev/null -w '%{time_total}' "$URL/metrics")
 	awk -v t="$t" 'BEGIN { exit !(t < 1.0) }' || t_fail "GET /metrics took $t s beside 5 slow clients"
-	echo "bwctl status ${ms} ms, /metrics ${t} s with 5 slow clients open"
+	# and the loop does not spin for them: CPU time over 2 s with them open
+	local pid c0 c1
+	pid=$(daemon_pid)
+	c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	sleep 2
+	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	[ $((c1 - c0)) -lt 20 ] || t_fail "bwctld used $((c1 - c0)) ticks of CPU in 2 s beside slow clients"
+	echo "bwctl status ${ms} ms, /metrics ${t} s with 5 slow clients open; bwctld CPU $((c1 - c0)) ticks in 2 s"
 }
 t_run "idle and one-byte-a-second clients stall neither bwctl status nor another scrape" t_test_slow_clients
 
