@@ -1218,6 +1218,13 @@ static int check_feed(struct cfg_ctx *c, const struct sect *s)
 	char path[KEYPATH_MAX];
 	struct where at;
 
+	if (!strcmp(f->name, BWE_FEED_NAME_MANUAL)) {
+		sect_key(s, "name", path, &at);
+		return err_at(c, &at,
+			      "\"%s\" is reserved: it names the entries of bwctl block (in lookups, "
+			      "events and metrics)",
+			      f->name);
+	}
 	if (http && !f->insecure) {
 		sect_key(s, "source", path, &at);
 		return err_at(c, &at,

@@ -170,6 +170,8 @@ static void test_errors(void **state)
 		{ IF "http:\n  timeout: 301s\n", "http.timeout" },
 		{ IF "http:\n  max_body: 2MiB\n", "http.max_body" },
 		{ IF "http:\n  metrics_auth: maybe\n", "http.metrics_auth" },
+		{ IF "feeds:\n  - { name: manual, source: /f }\n",
+		  "feeds[0].name: \"manual\" is reserved: it names the entries of bwctl block" },
 		{ IF "http:\n  listn: []\n", "unknown key \"listn\" (did you mean \"listen\"?)" },
 		{ IF "http:\n  listen: [ \"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\", "
 		     "\"127.0.0.1:4\", \"127.0.0.1:5\", \"127.0.0.1:6\", \"127.0.0.1:7\", "

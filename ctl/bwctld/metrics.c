@@ -134,8 +134,10 @@ static void state(FILE *f, const struct metrics_deps *d)
 	family(f, "blocklist_entries", "gauge",
 	       "Blocklist entries in force by source (a feed, or manual for bwctl block) and "
 	       "address family.");
-	sample(f, "blocklist_entries", manual[0], "feed", "manual", "family", "ipv4", NULL);
-	sample(f, "blocklist_entries", manual[1], "feed", "manual", "family", "ipv6", NULL);
+	sample(f, "blocklist_entries", manual[0], "feed", BWE_FEED_NAME_MANUAL, "family", "ipv4",
+	       NULL);
+	sample(f, "blocklist_entries", manual[1], "feed", BWE_FEED_NAME_MANUAL, "family", "ipv6",
+	       NULL);
 	for (i = 0; i < feeds_count(d->q.feeds); i++) {
 		struct feed_stat fs;
 
