@@ -93,18 +93,17 @@
 /* ---- feeds -------------------------------------------------------------- */
 /* Feed i gets blocklist id BWE_FEED_FIRST + i; ids end at BWE_FEED_MAX. */
 #define BWE_CFG_FEEDS_MAX	 (BWE_FEED_MAX - BWE_FEED_FIRST + 1)
-#define BWE_FEED_NAME_MAX	 32	  /* bytes of [A-Za-z0-9_.-] */
-#define BWE_FEED_NAME_MANUAL	 "manual" /* reserved: the source of bwctl block entries */
-#define BWE_FEED_REFRESH_S	 3600ULL  /* seconds */
-#define BWE_FEED_REFRESH_MIN_S	 10ULL	  /* seconds */
-#define BWE_FEED_MIN_PREFIX_V4	 8	  /* default; range BWE_TBL24_MIN_PLEN..32 */
-#define BWE_FEED_MIN_PREFIX_V6	 19	  /* default; range BWE_BL_V6_MIN_PLEN..128 */
-#define BWE_FEED_MAX_SHRINK	 0.5	  /* share 0..1 */
-#define BWE_FEED_MAX_REJECT	 0.1	  /* share 0..1 */
-#define BWE_FEED_STALE_AFTER	 3U	  /* refresh periods */
-#define BWE_FEED_STALE_AFTER_MAX 10000U	  /* refresh periods */
-#define BWE_FEED_MAX_BYTES	 (256ULL * 1024 * 1024)	      /* bytes */
-#define BWE_FEED_MAX_BYTES_MIN	 1024ULL		      /* bytes */
+#define BWE_FEED_NAME_MAX	 32			/* bytes of [A-Za-z0-9_.-] */
+#define BWE_FEED_REFRESH_S	 3600ULL		/* seconds */
+#define BWE_FEED_REFRESH_MIN_S	 10ULL			/* seconds */
+#define BWE_FEED_MIN_PREFIX_V4	 8			/* default; range BWE_TBL24_MIN_PLEN..32 */
+#define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range BWE_BL_V6_MIN_PLEN..128 */
+#define BWE_FEED_MAX_SHRINK	 0.5			/* share 0..1 */
+#define BWE_FEED_MAX_REJECT	 0.1			/* share 0..1 */
+#define BWE_FEED_STALE_AFTER	 3U			/* refresh periods */
+#define BWE_FEED_STALE_AFTER_MAX 10000U			/* refresh periods */
+#define BWE_FEED_MAX_BYTES	 (256ULL * 1024 * 1024) /* bytes */
+#define BWE_FEED_MAX_BYTES_MIN	 1024ULL		/* bytes */
 #define BWE_FEED_MAX_BYTES_MAX	 (16ULL * 1024 * 1024 * 1024) /* bytes */
 #define BWE_FEED_TIMEOUT_S	 60ULL			      /* seconds */
 #define BWE_FEED_TIMEOUT_MAX_S	 BWE_SECS_PER_HOUR	      /* seconds */
@@ -137,6 +136,9 @@
 #define BWE_CFG_VOLUME_MAX     (1ULL << 40) /* bytes (1 TiB): min_bytes, new_host.bytes */
 #define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
 #define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */
+
+/* A feed may not be called this: it names the entries of bwctl block. */
+#define BWE_FEED_NAME_MANUAL "manual"
 
 /* ---- http: the HTTP listener (metrics and the API), off by default ------ */
 #define BWE_CFG_HTTP_LISTEN_MAX	  8U		   /* entries of http.listen */
