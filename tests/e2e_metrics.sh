@@ -316,7 +316,8 @@ t_test_tls() {
 	[ $rc -ne 0 ] && [[ $out == *"http.tls.key: cannot read $d/missing.key"* ]] || t_fail "a missing key: rc $rc: $out"
 	write_config "http:
   listen: [ \"127.0.0.1:$PORT\", \"$BWE_GW_LAN_V4:$PORT\" ]
-  tls: { cert: $d/srv.pem, key: $d/srv.key }"
+  tls: { cert: $d/live.pem, key: $d/srv.key }"
+	ln -s srv.pem "$d/live.pem" # as certbot's live/ directory does
 	assert_eq "$("$BWCTLD" -n -c "$CFG" 2>&1)" "configuration OK" "bwctld -n with TLS" || return 1
 	hup_daemon
 	wait_for 50 gw curl -sf -m 1 -o /dev/null --cacert "$d/ca.pem" "https://127.0.0.1:$PORT/metrics" ||

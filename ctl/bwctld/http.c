@@ -72,11 +72,16 @@ struct req {
 
 /* ---- configuration ------------------------------------------------------------- */
 
+/*
+ * A TLS file: a regular file of 1 byte to HTTP_TLS_FILE_MAX. Symbolic links
+ * are followed (certbot's live/ directory is made of them); O_NONBLOCK so
+ * that a FIFO in its place is refused, not waited on.
+ */
 static int read_file(const char *path, char **out, size_t *len)
 {
 	struct stat st;
 	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err;
 	char *b;
 
 	if (fd < 0)
