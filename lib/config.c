@@ -1626,6 +1626,8 @@ static const struct row http_rows[] = {
 	SCALAR("metrics_auth", conv_bool, S_INT, CFG, http.metrics_auth, DEF_U(0)),
 	SCALAR("max_clients", conv_uint, S_U32, CFG, http.max_clients,
 	       LIM(1, BWE_CFG_HTTP_CLIENTS_MAX), DEF_U(BWE_CFG_HTTP_CLIENTS)),
+	SCALAR("max_clients_per_address", conv_uint, S_U32, CFG, http.max_clients_per_address,
+	       LIM(1, BWE_CFG_HTTP_CLIENTS_MAX), DEF_U(BWE_CFG_HTTP_PER_ADDR)),
 	SCALAR("timeout", conv_duration, S_U64, CFG, http.timeout_s,
 	       LIM(1, BWE_CFG_HTTP_TIMEOUT_MAX), DEF_U(BWE_CFG_HTTP_TIMEOUT_S)),
 	SCALAR("max_body", conv_size, S_U64, CFG, http.max_body,

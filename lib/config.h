@@ -145,6 +145,7 @@
 #define BWE_CFG_HTTP_LISTEN_LEN	  64U		   /* bytes of "[v6 address]:port" */
 #define BWE_CFG_HTTP_CLIENTS	  64U		   /* default http.max_clients */
 #define BWE_CFG_HTTP_CLIENTS_MAX  1024U		   /* http.max_clients at most */
+#define BWE_CFG_HTTP_PER_ADDR	  32U		   /* default http.max_clients_per_address */
 #define BWE_CFG_HTTP_TIMEOUT_S	  10ULL		   /* default http.timeout, seconds */
 #define BWE_CFG_HTTP_TIMEOUT_MAX  300ULL	   /* http.timeout at most, seconds */
 #define BWE_CFG_HTTP_BODY	  (64ULL * 1024)   /* default http.max_body, bytes */
@@ -267,9 +268,10 @@ struct bwe_cfgfile {
 	struct {
 		char **listen;
 		size_t n_listen;
-		char *tls_cert, *tls_key; /* PEM files; NULL: plain HTTP (loopback only) */
-		int metrics_auth;	  /* /metrics needs a token with the read scope */
-		__u32 max_clients;	  /* connections at once; default 64 */
+		char *tls_cert, *tls_key;      /* PEM files; NULL: plain HTTP (loopback only) */
+		int metrics_auth;	       /* /metrics needs a token with the read scope */
+		__u32 max_clients;	       /* connections at once; default 64 */
+		__u32 max_clients_per_address; /* of them from one client address; default 32 */
 		__u64 timeout_s; /* idle seconds before a connection is closed; default 10 */
 		__u64 max_body;	 /* bytes of a request body; default 64 KiB; more: 413 */
 	} http;

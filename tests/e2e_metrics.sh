@@ -31,6 +31,7 @@ HTTP_YAML="feeds:
 http:
   listen: [ \"127.0.0.1:$PORT\", \"[::1]:$PORT\" ]
   max_clients: 8
+  max_clients_per_address: 6
   timeout: 3s
   max_body: 4KiB"
 
@@ -212,12 +213,16 @@ t_run "the Grafana dashboard's metrics exist in a real scrape and its PromQL is 
 
 # IDLE CLIENT: connects and sends nothing; prints the seconds until the
 # daemon closed it. TRICKLE: one byte of a request line a second.
-idle_client() { # OUT_FILE
-	gw timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 1; s=\$EPOCHREALTIME; cat <&3 >/dev/null; echo \$EPOCHREALTIME \$s" >"$1" 2>&1 &
+idle_client() { # OUT_FILE [ADDRESS]
+	gw timeout 20 bash -c "exec 3<>/dev/tcp/${2:-127.0.0.1}/$PORT || exit 1; s=\$EPOCHREALTIME; cat <&3 >/dev/null; echo \$EPOCHREALTIME \$s" >"$1" 2>&1 &
 }
 trickle_client() {
 	gw timeout 8 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 1; for c in G E T ' ' / m; do printf %s \"\$c\" >&3 || exit 0; sleep 1; done" >/dev/null 2>&1 &
 }
+# Wait until the clients of an earlier test are gone (timeout: 3s): the
+# scrape asking is the only connection.
+alone() { [ "$(gw curl -s -m 1 "$URL/metrics" | value bwenforce_http_clients)" = 1 ]; }
+wait_alone() { wait_for 150 alone || t_fail "the earlier test's clients did not go"; }
 # Wait until N connections are open (the daemon's own gauge, over a scrape).
 clients_at_least() { [ "$(scrape | value bwenforce_http_clients)" -ge "$1" ]; }
 
@@ -247,12 +252,12 @@ t_run "idle and one-byte-a-second clients stall neither bwctl status nor another
 t_test_limit_timeout() {
 	local i rc secs t0 t1
 	# the slow clients of the previous test are gone (timeout: 3s; the trickle ends after 6 s)
-	wait_for 150 bash -c "[ \"\$(ip netns exec $BWE_NS_GW curl -s -m 1 $URL/metrics |
-		awk '\$1 == \"bwenforce_http_clients\" { print \$2 }')\" = 1 ]" ||
-		{ t_fail "the previous clients did not go"; return 1; }
-	for i in 1 2 3 4 5 6 7; do idle_client "$DIR/lim.$i"; done
+	wait_alone || return 1
+	# four from 127.0.0.1 and four from ::1: under max_clients_per_address (6)
+	for i in 1 2 3 4; do idle_client "$DIR/lim.$i"; done
+	for i in 5 6 7; do idle_client "$DIR/lim.$i" ::1; done
 	wait_for 30 clients_at_least 8 || { t_fail "the idle clients never connected"; return 1; }
-	idle_client "$DIR/lim.8"
+	idle_client "$DIR/lim.8" ::1
 	sleep 0.5
 	# max_clients: 8 over both addresses; the ninth is closed at accept, at once
 	t0=$EPOCHREALTIME
@@ -274,7 +279,25 @@ t_test_limit_timeout() {
 }
 t_run "max_clients refuses the connection over the limit; idle ones close after timeout" t_test_limit_timeout
 
+t_test_per_address() {
+	local i rc t0 t1
+	wait_alone || return 1
+	for i in 1 2 3 4 5; do idle_client "$DIR/per.$i"; done
+	wait_for 30 clients_at_least 6 || { t_fail "the idle clients never connected"; return 1; }
+	idle_client "$DIR/per.6"
+	sleep 0.5
+	# a seventh from 127.0.0.1 is closed at accept; ::1 is another address
+	t0=$EPOCHREALTIME
+	gw curl -sS -m 3 -o /dev/null "$URL/metrics" 2>/dev/null; rc=$?
+	t1=$EPOCHREALTIME
+	[ $rc -ne 0 ] || t_fail "a seventh connection from 127.0.0.1 was served (max_clients_per_address: 6)"
+	[ $(( (${t1/./} - ${t0/./}) / 1000 )) -lt 1000 ] || t_fail "the seventh waited instead of being refused"
+	assert_ok gw curl -sf -m 3 -g -o /dev/null "http://[::1]:$PORT/metrics"
+}
+t_run "max_clients_per_address: one address cannot take every slot" t_test_per_address
+
 t_test_oversized() {
+	wait_alone || return 1
 	head -c 5000 /dev/zero | tr '\0' x >"$DIR/big"
 	get /v1/quarantines/198.18.0.10 -X PUT -H 'Content-Type: application/json' --data-binary @"$DIR/big" >/dev/null
 	assert_eq "$(cat "$DIR/status")" "413 application/problem+json" "Content-Length over max_body"

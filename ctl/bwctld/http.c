@@ -477,6 +477,8 @@ static int start_one(struct http *h, const struct bwe_cfgfile *cfg, const char *
 				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				MHD_OPTION_CONNECTION_LIMIT,
 				(unsigned int)cfg->http.max_clients + 1,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)cfg->http.max_clients_per_address,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http.timeout_s,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,

@@ -8,7 +8,9 @@
  * application/problem+json body (RFC 9457).
  *
  * Bounds (configuration "http", bwenforce.yaml(5)): http.max_clients
- * connections over all listen addresses (more are refused at accept),
+ * connections over all listen addresses (more are refused at accept), of
+ * them http.max_clients_per_address from one client address on one listen
+ * address (a slow or hostile peer cannot take every slot),
  * http.timeout seconds of idleness closes a connection, a request body
  * above http.max_body is answered 413, request line and headers share
  * HTTP_CONN_MEMORY bytes per connection (more: 431 or 414). A listen
