@@ -122,6 +122,7 @@ static void test_defaults(void **state)
 	assert_null(c->http.tls_cert);
 	assert_int_equal(c->http.metrics_auth, 0);
 	assert_int_equal(c->http.max_clients, BWE_CFG_HTTP_CLIENTS);
+	assert_int_equal(c->http.max_clients_per_address, BWE_CFG_HTTP_PER_ADDR);
 	assert_int_equal(c->http.timeout_s, BWE_CFG_HTTP_TIMEOUT_S);
 	assert_int_equal(c->http.max_body, BWE_CFG_HTTP_BODY);
 	/* nothing to check without a listener, whatever metrics_auth says */
