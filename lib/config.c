@@ -34,6 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -977,6 +980,75 @@ static int conv_prefix(struct cfg_ctx *c, const struct row *r, const struct wher
 	return err_at(c, at, "\"%s\" has host bits set (did you mean %s?)", s, fixed);
 }
 
+int bwe_cfg_listen_parse(const char *s, struct sockaddr_storage *sa, unsigned int *len,
+			 int *loopback)
+{
+	char host[BWE_CFG_HTTP_LISTEN_LEN + 1];
+	const char *colon, *p;
+	unsigned long port = 0;
+	size_t hl;
+
+	memset(sa, 0, sizeof(*sa));
+	colon = strrchr(s, ':');
+	if (!colon || strlen(s) > BWE_CFG_HTTP_LISTEN_LEN || !colon[1])
+		return -EINVAL;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		port = port * DECIMAL_BASE + (unsigned long)(*p - '0');
+		if (port > PORT_MAX)
+			return -EINVAL;
+	}
+	if (!port)
+		return -EINVAL;
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+
+		hl = (size_t)(colon - s);
+		if (hl < 3 || s[hl - 1] != ']')
+			return -EINVAL;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((__u16)port);
+		*len = sizeof(*a6);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+
+		hl = (size_t)(colon - s);
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((__u16)port);
+		*len = sizeof(*a4);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == IN_LOOPBACKNET;
+	}
+	return 0;
+}
+
+/* An http.listen entry: a numeric address and a port, no host names. */
+static int conv_listen(struct cfg_ctx *c, const struct row *r, const struct where *at,
+		       const char *s, struct cfg_val *v)
+{
+	struct sockaddr_storage sa;
+	unsigned int len;
+	int lo;
+
+	(void)r;
+	if (bwe_cfg_listen_parse(s, &sa, &len, &lo))
+		return err_at(c, at,
+			      "\"%s\" is not a listen address (\"IPv4:port\" or \"[IPv6]:port\", "
+			      "port 1..65535, no host names)",
+			      s);
+	v->s = s;
+	return 0;
+}
+
 /* ---- checks between keys ----------------------------------------------------- */
 
 /* A value and its index in a list, sorted to find repeats in n log n. */
@@ -1146,6 +1218,13 @@ static int check_feed(struct cfg_ctx *c, const struct sect *s)
 	char path[KEYPATH_MAX];
 	struct where at;
 
+	if (!strcmp(f->name, BWE_FEED_NAME_MANUAL)) {
+		sect_key(s, "name", path, &at);
+		return err_at(c, &at,
+			      "\"%s\" is reserved: it names the entries of bwctl block (in lookups, "
+			      "events and metrics)",
+			      f->name);
+	}
 	if (http && !f->insecure) {
 		sect_key(s, "source", path, &at);
 		return err_at(c, &at,
@@ -1164,6 +1243,44 @@ static int check_feed(struct cfg_ctx *c, const struct sect *s)
 	if (f->follow_symlinks && (http || https)) {
 		sect_key(s, "follow_symlinks", path, &at);
 		return err_at(c, &at, "feed \"%s\": applies only to file sources", f->name);
+	}
+	return 0;
+}
+
+/*
+ * http: a listen address other than loopback only with TLS (a token or the
+ * metrics would cross the network in clear), cert and key together, and
+ * no address twice.
+ */
+static int check_http(struct cfg_ctx *c, const struct sect *s)
+{
+	const struct bwe_cfgfile *cfg = c->cfg;
+	struct sockaddr_storage sa[BWE_CFG_HTTP_LISTEN_MAX];
+	unsigned int len[BWE_CFG_HTTP_LISTEN_MAX];
+	char path[KEYPATH_MAX], key[KEYPATH_MAX];
+	struct where at;
+	size_t i, j;
+	int lo;
+
+	if (!cfg->http.tls_cert != !cfg->http.tls_key) {
+		sect_key(s, "tls", path, &at);
+		return err_at(c, &at, "needs both cert and key");
+	}
+	for (i = 0; i < cfg->http.n_listen && i < BWE_CFG_HTTP_LISTEN_MAX; i++) {
+		sect_key(s, "listen", key, &at);
+		at.path = path_idx(path, key, i);
+		if (bwe_cfg_listen_parse(cfg->http.listen[i], &sa[i], &len[i], &lo))
+			return err_at(c, &at, "\"%s\" is not a listen address",
+				      cfg->http.listen[i]);
+		if (!lo && !cfg->http.tls_cert)
+			return err_at(c, &at,
+				      "%s is not a loopback address: it needs TLS "
+				      "(http.tls.cert and http.tls.key)",
+				      cfg->http.listen[i]);
+		for (j = 0; j < i; j++)
+			if (len[j] == len[i] && !memcmp(&sa[j], &sa[i], len[i]))
+				return err_at(c, &at, "%s is listed twice (also %s[%zu])",
+					      cfg->http.listen[i], key, j);
 	}
 	return 0;
 }
@@ -1496,6 +1613,28 @@ static const struct row policy_rows[] = {
 };
 static const struct table policy_table = TABLE(policy_rows, .init = policy_init);
 
+static const struct row tls_rows[] = {
+	SCALAR("cert", conv_abs_path, S_STR, CFG, http.tls_cert, .max = BWE_CFG_HTTP_TLS_PATH_MAX),
+	SCALAR("key", conv_abs_path, S_STR, CFG, http.tls_key, .max = BWE_CFG_HTTP_TLS_PATH_MAX),
+};
+static const struct table tls_table = TABLE(tls_rows);
+
+static const struct row http_rows[] = {
+	LIST("listen", conv_listen, S_STR, CFG, http.listen, http.n_listen,
+	     .flags = F_NULL | F_HEAP, .max_n = BWE_CFG_HTTP_LISTEN_MAX, .noun = "listen address"),
+	MAP("tls", tls_table, 0),
+	SCALAR("metrics_auth", conv_bool, S_INT, CFG, http.metrics_auth, DEF_U(0)),
+	SCALAR("max_clients", conv_uint, S_U32, CFG, http.max_clients,
+	       LIM(1, BWE_CFG_HTTP_CLIENTS_MAX), DEF_U(BWE_CFG_HTTP_CLIENTS)),
+	SCALAR("max_clients_per_address", conv_uint, S_U32, CFG, http.max_clients_per_address,
+	       LIM(1, BWE_CFG_HTTP_CLIENTS_MAX), DEF_U(BWE_CFG_HTTP_PER_ADDR)),
+	SCALAR("timeout", conv_duration, S_U64, CFG, http.timeout_s,
+	       LIM(1, BWE_CFG_HTTP_TIMEOUT_MAX), DEF_U(BWE_CFG_HTTP_TIMEOUT_S)),
+	SCALAR("max_body", conv_size, S_U64, CFG, http.max_body,
+	       LIM(BWE_CFG_HTTP_BODY_MIN, BWE_CFG_HTTP_BODY_MAX), DEF_U(BWE_CFG_HTTP_BODY)),
+};
+static const struct table http_table = TABLE(http_rows, .check = check_http);
+
 /* In the order of the checks: max_ttl before the policy's rules, ... */
 static const struct row top_rows[] = {
 	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP, .min_n = 1,
@@ -1535,6 +1674,7 @@ static const struct row top_rows[] = {
 	     .max_n = BWE_CFG_FEEDS_MAX, .noun = "feed",
 	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),
 	MAP("policy", policy_table, offsetof(CFG, policy)),
+	MAP("http", http_table, 0),
 };
 static const struct table top_table = TABLE(top_rows);
 
@@ -2002,6 +2142,11 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 		free(cfg->event_limits.types[i].action);
 	free(cfg->event_limits.types);
 	free(cfg->sandbox_user);
+	for (i = 0; i < cfg->http.n_listen; i++)
+		free(cfg->http.listen[i]);
+	free(cfg->http.listen);
+	free(cfg->http.tls_cert);
+	free(cfg->http.tls_key);
 	for (i = 0; i < cfg->n_feeds; i++) {
 		free(cfg->feeds[i].name);
 		free(cfg->feeds[i].source);

@@ -137,6 +137,22 @@
 #define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
 #define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */
 
+/* A feed may not be called this: it names the entries of bwctl block. */
+#define BWE_FEED_NAME_MANUAL "manual"
+
+/* ---- http: the HTTP listener (metrics and the API), off by default ------ */
+#define BWE_CFG_HTTP_LISTEN_MAX	  8U		   /* entries of http.listen */
+#define BWE_CFG_HTTP_LISTEN_LEN	  64U		   /* bytes of "[v6 address]:port" */
+#define BWE_CFG_HTTP_CLIENTS	  64U		   /* default http.max_clients */
+#define BWE_CFG_HTTP_CLIENTS_MAX  1024U		   /* http.max_clients at most */
+#define BWE_CFG_HTTP_PER_ADDR	  32U		   /* default http.max_clients_per_address */
+#define BWE_CFG_HTTP_TIMEOUT_S	  10ULL		   /* default http.timeout, seconds */
+#define BWE_CFG_HTTP_TIMEOUT_MAX  300ULL	   /* http.timeout at most, seconds */
+#define BWE_CFG_HTTP_BODY	  (64ULL * 1024)   /* default http.max_body, bytes */
+#define BWE_CFG_HTTP_BODY_MIN	  1024ULL	   /* bytes */
+#define BWE_CFG_HTTP_BODY_MAX	  (1024ULL * 1024) /* bytes */
+#define BWE_CFG_HTTP_TLS_PATH_MAX 1023		   /* bytes of a cert or key path */
+
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
 
@@ -243,6 +259,23 @@ struct bwe_cfgfile {
 	struct bwe_cfg_feed *feeds; /* feeds[i] has blocklist id BWE_FEED_FIRST + i */
 	size_t n_feeds;
 	/*
+	 * http: one listener for GET /metrics and the API under /v1/; none
+	 * (n_listen 0) by default. Every listen address is "IPv4:port" or
+	 * "[IPv6]:port" (bwe_cfg_listen_parse()); one that is not loopback
+	 * needs tls (cert and key both set). Paths are read at start and
+	 * reload.
+	 */
+	struct {
+		char **listen;
+		size_t n_listen;
+		char *tls_cert, *tls_key;      /* PEM files; NULL: plain HTTP (loopback only) */
+		int metrics_auth;	       /* /metrics needs a token with the read scope */
+		__u32 max_clients;	       /* connections at once; default 64 */
+		__u32 max_clients_per_address; /* of them from one client address; default 32 */
+		__u64 timeout_s; /* idle seconds before a connection is closed; default 10 */
+		__u64 max_body;	 /* bytes of a request body; default 64 KiB; more: 413 */
+	} http;
+	/*
 	 * policy: detection and automatic response (detect.h); absent keys
 	 * hold bwe_policy_default()'s values, an absent "rules" the default
 	 * rules (their TTLs and escalation steps cut to max_ttl_s; a written
@@ -273,6 +306,14 @@ int bwe_config_load(const char *path, struct bwe_cfgfile **out, char *err, size_
  */
 int bwe_config_keys(int (*cb)(const char *path, void *ctx), void *ctx);
 void bwe_config_free(struct bwe_cfgfile *cfg);
+/*
+ * An http.listen address: "IPv4:port" or "[IPv6]:port", port 1..65535, no
+ * host names. Fills *sa (sin or sin6) and *len; *loopback tells whether the
+ * address is 127.0.0.0/8 or ::1. 0 or -EINVAL.
+ */
+struct sockaddr_storage;
+int bwe_cfg_listen_parse(const char *s, struct sockaddr_storage *sa, unsigned int *len,
+			 int *loopback);
 /* "auto", "native", "generic"; "?" for a value outside the enum. */
 const char *bwe_attach_mode_name(enum bwe_attach_mode m);
 /* "drop", "monitor"; "?" for a value outside the enum. */

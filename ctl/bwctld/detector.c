@@ -91,6 +91,8 @@ struct detector {
 	__u64 refused;	   /* hosts refused a slot since the last table-full event */
 	__u64 refused_all; /* since start */
 	__u64 freed;	   /* states freed since start (hosts that left the sample) */
+	struct detector_action_count acts[DETECTOR_ACTION_RULES]; /* metrics */
+	size_t nacts;
 };
 
 static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
@@ -417,6 +419,29 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
  * refuses (an operator holds the host, a guard says no), becomes a
  * detection-alert event saying why. 0 when the decision took effect.
  */
+/* One action that took effect (the alert of a refused one counts as alert). */
+static void count_action(struct detector *dt, const char *rule, enum bwe_response a)
+{
+	size_t i;
+
+	for (i = 0; i < dt->nacts && strcmp(dt->acts[i].rule, rule); i++)
+		;
+	if (i == dt->nacts) {
+		if (dt->nacts == DETECTOR_ACTION_RULES)
+			i = DETECTOR_ACTION_RULES - 1; /* bounded: the last row takes the rest */
+		else
+			snprintf(dt->acts[dt->nacts++].rule, sizeof(dt->acts[0].rule), "%s", rule);
+	}
+	if (a < BWE_RESP_MAX)
+		dt->acts[i].n[a]++;
+}
+
+const struct detector_action_count *detector_actions(const struct detector *dt, size_t *n)
+{
+	*n = dt->nacts;
+	return dt->acts;
+}
+
 static int apply(struct detector *dt, struct det_host *h, const struct bwe_decision *dec)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
@@ -447,6 +472,7 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 		snprintf(reason, sizeof(reason), "automatic: %s", ev_text);
 		err = ops_apply(dt->ops, &r, NULL, why, sizeof(why));
 		if (!err) {
+			count_action(dt, dec->rule_name, dec->action);
 			log_info("rule %s: %s %s (%s)", dec->rule_name, r.action, host, ev_text);
 			json_object_put(note);
 			return 0;
@@ -458,6 +484,7 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 			return err;
 		}
 	}
+	count_action(dt, dec->rule_name, BWE_RESP_ALERT);
 	log_info("rule %s: detection-alert %s (%s)%s%s", dec->rule_name, host, ev_text,
 		 why[0] ? ": " : "", why);
 	{

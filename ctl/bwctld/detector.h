@@ -43,6 +43,14 @@ struct detector_counts {
 	__u64 freed;	 /* states freed since start (hosts that left the sample) */
 };
 void detector_counts(const struct detector *dt, struct detector_counts *c);
+/* Actions taken since start, by rule name and response (metrics); rules
+ * beyond DETECTOR_ACTION_RULES distinct names are counted in the last row. */
+#define DETECTOR_ACTION_RULES (2 * BWE_POLICY_RULES_MAX)
+struct detector_action_count {
+	char rule[BWE_RULE_NAME_MAX];
+	__u64 n[BWE_RESP_MAX]; /* by enum bwe_response; NONE stays 0 */
+};
+const struct detector_action_count *detector_actions(const struct detector *dt, size_t *n);
 /* bwctl report: the runbook's questions answered from data. */
 struct json_object *detector_report(struct detector *dt, const struct bwe_addr *a);
 

@@ -42,6 +42,7 @@ struct evlog {
 	evlog_clock_fn *clock;
 	struct ev_bucket b[EV_TYPES_MAX];
 	size_t nb;
+	__u64 suppressed_total; /* events held back since start (metrics) */
 };
 
 static __u64 mono_ns(void)
@@ -318,7 +319,13 @@ static bool admit(struct evlog *log, struct json_object *ev)
 	}
 	if (!b->suppressed++)
 		b->since_ns = now;
+	log->suppressed_total++;
 	return false;
+}
+
+__u64 evlog_suppressed_total(const struct evlog *log)
+{
+	return log ? log->suppressed_total : 0;
 }
 
 void evlog_emit(struct evlog *log, struct json_object *ev)

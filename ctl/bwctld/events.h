@@ -43,6 +43,8 @@ int evlog_reopen(struct evlog *log);
 void evlog_emit(struct evlog *log, struct json_object *ev);
 /* The same, never limited: changes to operator state (the audit trail). */
 void evlog_emit_audit(struct evlog *log, struct json_object *ev);
+/* Events held back by the limits since the log was opened (metrics). */
+__u64 evlog_suppressed_total(const struct evlog *log);
 /* Once a second: summaries of the types held back for summary_s or longer. */
 void evlog_tick(struct evlog *log);
 /* The limiter's clock, CLOCK_MONOTONIC in nanoseconds; tests set their own. */

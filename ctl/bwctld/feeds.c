@@ -60,6 +60,7 @@ struct feed {
 	time_t last_success, last_attempt, next_refresh, next_expiry, next_dns;
 	char last_error[FEED_ERR_MAX];
 	int failures;
+	__u64 errors; /* feed-error events since start (metrics) */
 	bool stale_reported, busy, dns_busy, again, is_url;
 	char etag[BWE_WIRE_ETAG_MAX], last_modified[BWE_WIRE_LASTMOD_MAX];
 	int wd;	   /* inotify watch of the source's directory */
@@ -136,6 +137,7 @@ static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guar
 	struct json_object *ev, *o;
 
 	vsnprintf(f->last_error, sizeof(f->last_error), fmt, ap);
+	f->errors++;
 	log_warnx("feed %s: %s", f->cfg->name, f->last_error);
 	ev = feed_event(f, "feed-error", "event");
 	json_object_object_add(json_object_object_get(ev, "event"), "reason",
@@ -1314,6 +1316,33 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+size_t feeds_count(const struct feeds *fs)
+{
+	return fs ? fs->n : 0;
+}
+
+void feeds_stat(const struct feeds *fs, size_t i, struct feed_stat *out)
+{
+	const struct feed *f = &fs->v[i];
+
+	out->name = f->cfg->name;
+	out->v4 = f->v4;
+	out->v6 = f->v6;
+	out->last_success = f->last_success;
+	out->errors = f->errors;
+	out->hits = fstore_hits(fs->store, f->id);
+}
+
+void feeds_worker_stat(const struct feeds *fs, __u64 *restarts, __u64 *jobs_ok, __u64 *jobs_failed)
+{
+	struct bwe_fwc_status st;
+
+	bwe_fwc_status(fs->fwc, &st);
+	*restarts = st.restarts;
+	*jobs_ok = st.jobs_ok;
+	*jobs_failed = st.jobs_failed;
 }
 
 /* Whether a job made with feed settings a is still right for b. */

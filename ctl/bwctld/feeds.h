@@ -55,6 +55,18 @@ int feeds_refresh(struct feeds *fs, const char *name, struct json_object *names)
 /* Start-up jobs (each feed's saved and current version) not yet ended: 0
  * once every feed's start-up version is enforced and the sweep done. */
 size_t feeds_startup_pending(const struct feeds *fs);
+/* The metrics' figures of feed i (i < feeds_count()), typed. */
+struct feed_stat {
+	const char *name;    /* valid until the next reload */
+	size_t v4, v6;	     /* entries by family in force */
+	time_t last_success; /* 0: never */
+	__u64 errors;	     /* feed-error events since start */
+	__u64 hits;	     /* blocklist contacts with its entries */
+};
+size_t feeds_count(const struct feeds *fs);
+void feeds_stat(const struct feeds *fs, size_t i, struct feed_stat *out);
+/* The feed worker: children started after the first; jobs completed. */
+void feeds_worker_stat(const struct feeds *fs, __u64 *restarts, __u64 *jobs_ok, __u64 *jobs_failed);
 /* bwctl feeds: every feed's state. */
 struct json_object *feeds_list_json(const struct feeds *fs);
 

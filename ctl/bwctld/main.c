@@ -43,6 +43,7 @@
 #include "feeds.h"
 #include "feedstore.h"
 #include "hosts.h"
+#include "http.h"
 #include "ifaces.h"
 #include "log.h"
 #include "notify.h"
@@ -67,6 +68,7 @@ enum ev_src {
 	SRC_FEED_INO,
 	SRC_FEED_JOB,
 	SRC_WATCHDOG,
+	SRC_HTTP = 64, /* .. SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX - 1: the HTTP listeners */
 	SRC_CTL_CLIENT = 1024,
 };
 
@@ -91,6 +93,11 @@ struct daemon {
 	struct control *ctl;
 	struct tokens *tokens; /* the HTTP API's tokens (bwctl token ...) */
 	struct api *api;       /* the /v1/ routes (api.h) */
+	struct http *http;
+	/* the API under /v1/ and its tokens (api.c); NULL: 404, no metrics_auth */
+	http_handler_fn http_handler;
+	http_auth_fn http_auth;
+	void *http_ctx;
 
 	int epfd, sigfd, timerfd;
 	bool quit;
@@ -204,6 +211,22 @@ static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 	}
 }
 
+/* What the queries (bwctl status, /metrics) read. */
+static struct query_deps http_q(struct daemon *d)
+{
+	return (struct query_deps){ .config_path = d->config_path,
+				    .started = d->started,
+				    .cfg = (const struct bwe_cfgfile *const *)&d->cfg,
+				    .dp = d->dp,
+				    .st = d->st,
+				    .store = d->store,
+				    .enf = d->enf,
+				    .hosts = d->hosts,
+				    .feeds = d->feeds,
+				    .ifaces = d->ifaces,
+				    .detector = d->detector };
+}
+
 static void reload(struct daemon *d)
 {
 	struct bwe_cfgfile *nc, *old = d->cfg;
@@ -237,6 +260,12 @@ static void reload(struct daemon *d)
 	enf_netclass(d->enf);
 	feeds_reload(d->feeds);
 	ifaces_reload(d->ifaces, nc);
+	http_reload(d->http, &(struct http_deps){ .cfg = (const struct bwe_cfgfile *const *)&d->cfg,
+						  .m = { .q = http_q(d), .log = d->log },
+						  .ctl = d->ctl,
+						  .handler = d->http_handler,
+						  .auth = d->http_auth,
+						  .ctx = d->http_ctx });
 	bwe_config_free(old);
 	log_info("configuration reloaded from %s", d->config_path);
 }
@@ -350,6 +379,7 @@ static void on_tick(struct daemon *d)
 	if (read(d->timerfd, &exp, sizeof(exp)) < 0)
 		return;
 	control_tick(d->ctl);
+	http_run(d->http);
 	evlog_tick(d->log);
 	ops_expire(d->ops, time(NULL));
 	feeds_tick(d->feeds, time(NULL));
@@ -416,6 +446,7 @@ static int setup_loop(struct daemon *d)
 	err = err ?: ep_add(d, ringbuf_fd(d->rb), SRC_RB);
 	err = err ?: ep_add(d, ifaces_fd(d->ifaces), SRC_LINK);
 	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+	http_loop(d->http, d->epfd, SRC_HTTP);
 	if (!err && feeds_fd_inotify(d->feeds) >= 0)
 		err = ep_add(d, feeds_fd_inotify(d->feeds), SRC_FEED_INO);
 	return err ?: setup_watchdog(d);
@@ -426,7 +457,8 @@ static void run(struct daemon *d)
 	struct epoll_event evs[EPOLL_EVENTS];
 
 	while (!d->quit) {
-		int n = epoll_wait(d->epfd, evs, EPOLL_EVENTS, -1), i;
+		/* an HTTP connection with work due gives no event: poll, run it */
+		int n = epoll_wait(d->epfd, evs, EPOLL_EVENTS, http_busy(d->http) ? 0 : -1), i;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -437,6 +469,11 @@ static void run(struct daemon *d)
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.u32 >= SRC_CTL_CLIENT) {
 				control_on_client(d->ctl, evs[i].data.u32, evs[i].events);
+				continue;
+			}
+			if (evs[i].data.u32 >= SRC_HTTP &&
+			    evs[i].data.u32 < SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX) {
+				http_on_event(d->http, evs[i].data.u32);
 				continue;
 			}
 			switch (evs[i].data.u32) {
@@ -466,6 +503,8 @@ static void run(struct daemon *d)
 				break;
 			}
 		}
+		if (!n)
+			http_run(d->http);
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 		notify_progress(d);
@@ -474,6 +513,7 @@ static void run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+	http_close(d->http);
 	api_free(d->api);
 	control_close(d->ctl);
 	tok_free(d->tokens);
@@ -532,6 +572,7 @@ static int start(struct daemon *d)
 	struct ifaces_deps id;
 	struct control_deps cd;
 	struct api_deps ad;
+	struct http_deps hd;
 	int e;
 
 	e = open_dataplane(d);
@@ -575,17 +616,7 @@ static int start(struct daemon *d)
 	if ((e = ifaces_new(&d->ifaces, &id)))
 		return e;
 	cd = (struct control_deps){
-		.q = { .config_path = d->config_path,
-		       .started = d->started,
-		       .cfg = (const struct bwe_cfgfile *const *)&d->cfg,
-		       .dp = d->dp,
-		       .st = d->st,
-		       .store = d->store,
-		       .enf = d->enf,
-		       .hosts = d->hosts,
-		       .feeds = d->feeds,
-		       .ifaces = d->ifaces,
-		       .detector = d->detector },
+		.q = http_q(d),
 		.ops = d->ops,
 		.detector = d->detector,
 	};
@@ -600,8 +631,19 @@ static int start(struct daemon *d)
 				.tokens = d->tokens };
 	if ((e = api_new(&d->api, &ad)))
 		return e;
-	/* http.c's listener is given api_handle and api_authorize with d->api as ctx. */
+	/* the listener hands /v1/ to the API and asks it about metrics_auth tokens */
+	d->http_handler = api_handle;
+	d->http_auth = api_authorize;
+	d->http_ctx = d->api;
 	if ((e = control_open(&d->ctl, &cd)))
+		return e;
+	hd = (struct http_deps){ .cfg = (const struct bwe_cfgfile *const *)&d->cfg,
+				 .m = { .q = http_q(d), .log = d->log },
+				 .ctl = d->ctl,
+				 .handler = d->http_handler,
+				 .auth = d->http_auth,
+				 .ctx = d->http_ctx };
+	if ((e = http_open(&d->http, &hd)))
 		return e;
 	if ((e = setup_loop(d))) {
 		log_warnx("startup failed: %s", strerror(-e));
@@ -657,6 +699,11 @@ int main(int argc, char **argv)
 	}
 	if (bwe_config_load(d.config_path, &d.cfg, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check && http_check(d.cfg, true /* the API has tokens */, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		bwe_config_free(d.cfg);
 		return 1;
 	}
 	if (check) {

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* metrics.c - the Prometheus exposition of the daemon's figures; contract in metrics.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "bwe_rules.h"
+#include "bwe_util.h"
+#include "detect.h"
+#include "metrics.h"
+#include "ringbuf.h"
+#include "util.h"
+
+#define M_PREFIX "bwenforce_"
+
+/* One family's HELP and TYPE lines. */
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP " M_PREFIX "%s %s\n# TYPE " M_PREFIX "%s %s\n", name, help, name, type);
+}
+
+/* A label value with \, " and newline escaped, as the format asks. */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+/* name{k1="v1",k2="v2"} value; labels: NULL-terminated key, value pairs. */
+static void sample(FILE *f, const char *name, unsigned long long v, ...)
+{
+	const char *k, *sep = "{";
+	va_list ap;
+
+	fputs(M_PREFIX, f);
+	fputs(name, f);
+	va_start(ap, v);
+	while ((k = va_arg(ap, const char *))) {
+		fprintf(f, "%s%s=\"", sep, k);
+		label_value(f, va_arg(ap, const char *));
+		fputc('"', f);
+		sep = ",";
+	}
+	va_end(ap);
+	fprintf(f, "%s %llu\n", *sep == ',' ? "}" : "", v);
+}
+
+static const char *verdict_of(unsigned int reason)
+{
+	if (reason == BWE_R_ABORTED)
+		return "aborted";
+	return bwe_reason_drops(reason) ? "drop" : "pass";
+}
+
+static void traffic(FILE *f, const struct metrics_deps *d)
+{
+	struct bwe_counter c[BWE_STATS_MAX];
+	unsigned int i;
+
+	if (bwe_dp_stats_read(d->q.dp, c))
+		return; /* the families are left out: a scrape error is better than zeros */
+	family(f, "packets_total", "counter",
+	       "Packets judged by the XDP program, by verdict and reason (bwctl stats).");
+	for (i = 0; i < BWE_R_MAX; i++)
+		sample(f, "packets_total", c[i].packets, "verdict", verdict_of(i), "reason",
+		       reason_name(i), NULL);
+	family(f, "bytes_total", "counter",
+	       "L2 frame bytes judged by the XDP program, by verdict and reason.");
+	for (i = 0; i < BWE_R_MAX; i++)
+		sample(f, "bytes_total", c[i].bytes, "verdict", verdict_of(i), "reason",
+		       reason_name(i), NULL);
+	family(f, "anomaly_packets_total", "counter",
+	       "Packets with a parsing anomaly or without an accounting entry, by anomaly "
+	       "(also counted under their verdict).");
+	for (i = BWE_R_MAX; i < BWE_STATS_MAX; i++)
+		if (i != BWE_A_EVENT_LOST)
+			sample(f, "anomaly_packets_total", c[i].packets, "anomaly", reason_name(i),
+			       NULL);
+	family(f, "anomaly_bytes_total", "counter", "Bytes of the anomaly_packets_total packets.");
+	for (i = BWE_R_MAX; i < BWE_STATS_MAX; i++)
+		if (i != BWE_A_EVENT_LOST)
+			sample(f, "anomaly_bytes_total", c[i].bytes, "anomaly", reason_name(i),
+			       NULL);
+	family(f, "events_lost_total", "counter",
+	       "Events the XDP program could not queue: the ring buffer was full.");
+	sample(f, "events_lost_total", c[BWE_A_EVENT_LOST].packets, NULL);
+}
+
+static unsigned long long map_max(const struct metrics_deps *d, const char *name)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bwe_dp_map_fd(d->q.dp, name), &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+static void state(FILE *f, const struct metrics_deps *d)
+{
+	static const char *const maps[] = { BWE_MAP_NETCLASS, BWE_MAP_BL_HOST, BWE_MAP_BL_NET6,
+					    BWE_MAP_THROTTLE, BWE_MAP_HOSTS };
+	size_t n[ST_KINDS] = { 0 }, manual[2] = { 0 }, i, bl_hosts, bl_v4, bl_v6;
+	unsigned long long entries[ARRAY_SIZE(maps)];
+
+	for (i = 0; i < st_count(d->q.st); i++) {
+		const struct st_entry *e = st_at(d->q.st, i);
+
+		n[e->kind]++;
+		if (e->kind == ST_BLOCK)
+			manual[!bwe_addr_is_v4(&e->pfx.addr)]++;
+	}
+	family(f, "hosts_tracked", "gauge",
+	       "Internal hosts with an accounting entry in the last sample.");
+	sample(f, "hosts_tracked", hosts_count(d->q.hosts), NULL);
+	family(f, "quarantined_hosts", "gauge", "Quarantine entries (hosts or prefixes).");
+	sample(f, "quarantined_hosts", n[ST_QUARANTINE], NULL);
+	family(f, "throttled_hosts", "gauge", "Throttle entries.");
+	sample(f, "throttled_hosts", n[ST_THROTTLE], NULL);
+	family(f, "state_entries", "gauge", "Operator state entries by kind.");
+	for (i = 0; i < ST_KINDS; i++)
+		sample(f, "state_entries", n[i], "kind", st_kind_name((enum st_kind)i), NULL);
+
+	family(f, "blocklist_entries", "gauge",
+	       "Blocklist entries in force by source (a feed, or manual for bwctl block) and "
+	       "address family.");
+	sample(f, "blocklist_entries", manual[0], "feed", BWE_FEED_NAME_MANUAL, "family", "ipv4",
+	       NULL);
+	sample(f, "blocklist_entries", manual[1], "feed", BWE_FEED_NAME_MANUAL, "family", "ipv6",
+	       NULL);
+	for (i = 0; i < feeds_count(d->q.feeds); i++) {
+		struct feed_stat fs;
+
+		feeds_stat(d->q.feeds, i, &fs);
+		sample(f, "blocklist_entries", fs.v4, "feed", fs.name, "family", "ipv4", NULL);
+		sample(f, "blocklist_entries", fs.v6, "feed", fs.name, "family", "ipv6", NULL);
+	}
+
+	enf_bl_counts(d->q.enf, &bl_hosts, &bl_v4, &bl_v6);
+	entries[0] = enf_netclass_count(d->q.enf);
+	entries[1] = bl_hosts;
+	entries[2] = bl_v6;
+	for (i = 3; i < ARRAY_SIZE(maps); i++)
+		entries[i] = 0;
+	for (i = 0; i < st_count(d->q.st); i++)
+		entries[3] += st_at(d->q.st, i)->kind == ST_THROTTLE;
+	entries[4] = hosts_count(d->q.hosts);
+	family(f, "map_entries", "gauge",
+	       "Entries in a BPF map of bounded size (map pressure with map_capacity).");
+	for (i = 0; i < ARRAY_SIZE(maps); i++)
+		sample(f, "map_entries", entries[i], "map", maps[i], NULL);
+	family(f, "map_capacity", "gauge", "max_entries of a BPF map.");
+	for (i = 0; i < ARRAY_SIZE(maps); i++)
+		sample(f, "map_capacity", map_max(d, maps[i]), "map", maps[i], NULL);
+}
+
+static void feeds(FILE *f, const struct metrics_deps *d)
+{
+	size_t i, n = feeds_count(d->q.feeds);
+	__u64 restarts, ok, failed;
+	struct feed_stat fs;
+
+	family(f, "feed_last_success_timestamp_seconds", "gauge",
+	       "When a feed's last version was taken (Unix time; 0: never).");
+	for (i = 0; i < n; i++) {
+		feeds_stat(d->q.feeds, i, &fs);
+		sample(f, "feed_last_success_timestamp_seconds",
+		       (unsigned long long)fs.last_success, "feed", fs.name, NULL);
+	}
+	family(f, "feed_errors_total", "counter",
+	       "Failed feed updates (fetch, parse or guard) since start.");
+	for (i = 0; i < n; i++) {
+		feeds_stat(d->q.feeds, i, &fs);
+		sample(f, "feed_errors_total", fs.errors, "feed", fs.name, NULL);
+	}
+	family(f, "feed_hits_total", "counter",
+	       "Blocklist contacts with a feed's entries (events read) since start.");
+	for (i = 0; i < n; i++) {
+		feeds_stat(d->q.feeds, i, &fs);
+		sample(f, "feed_hits_total", fs.hits, "feed", fs.name, NULL);
+	}
+	feeds_worker_stat(d->q.feeds, &restarts, &ok, &failed);
+	family(f, "feed_worker_restarts_total", "counter",
+	       "Sandboxed feed workers started again after one died or hung.");
+	sample(f, "feed_worker_restarts_total", restarts, NULL);
+	family(f, "feed_worker_jobs_total", "counter", "Feed worker jobs completed, by result.");
+	sample(f, "feed_worker_jobs_total", ok, "result", "ok", NULL);
+	sample(f, "feed_worker_jobs_total", failed, "result", "failed", NULL);
+}
+
+static void detector(FILE *f, const struct metrics_deps *d)
+{
+	static const enum bwe_response acts[] = { BWE_RESP_ALERT, BWE_RESP_THROTTLE,
+						  BWE_RESP_QUARANTINE };
+	const struct detector_action_count *a;
+	struct detector_counts dc;
+	size_t i, j, n;
+
+	if (!d->q.detector)
+		return;
+	detector_counts(d->q.detector, &dc);
+	family(f, "detector_hosts", "gauge", "Hosts the detector holds a state for.");
+	sample(f, "detector_hosts", dc.hosts, NULL);
+	family(f, "detector_capacity", "gauge", "policy.max_hosts: states the detector may hold.");
+	sample(f, "detector_capacity", dc.max_hosts, NULL);
+	family(f, "detector_refused_total", "counter",
+	       "Hosts refused a detector state because the table was full.");
+	sample(f, "detector_refused_total", dc.refused, NULL);
+	family(f, "detector_actions_total", "counter",
+	       "Detection rule decisions that took effect, by rule and action (a refused "
+	       "throttle or quarantine counts as alert).");
+	a = detector_actions(d->q.detector, &n);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ARRAY_SIZE(acts); j++)
+			sample(f, "detector_actions_total", a[i].n[acts[j]], "rule", a[i].rule,
+			       "action", bwe_response_name(acts[j]), NULL);
+}
+
+char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x, size_t *len)
+{
+	char *buf = NULL, abi[16];
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	snprintf(abi, sizeof(abi), "%u", BWE_ABI_VERSION);
+	family(f, "build_info", "gauge", "Always 1; the labels name the build.");
+	sample(f, "build_info", 1, "version", BWCTLD_VERSION, "abi", abi, NULL);
+	family(f, "start_time_seconds", "gauge", "When the daemon started (Unix time).");
+	sample(f, "start_time_seconds", (unsigned long long)d->q.started, NULL);
+	family(f, "monitor_only", "gauge", "1 in monitor-only mode (drops are counted, not done).");
+	sample(f, "monitor_only", (*d->q.cfg)->monitor_only ? 1 : 0, NULL);
+	traffic(f, d);
+	state(f, d);
+	feeds(f, d);
+	detector(f, d);
+	family(f, "events_suppressed_total", "counter",
+	       "Events held back by event_limits (summarised in events-suppressed events).");
+	sample(f, "events_suppressed_total", evlog_suppressed_total(d->log), NULL);
+	family(f, "control_clients", "gauge", "bwctl clients being served on the control socket.");
+	sample(f, "control_clients", x->control_clients, NULL);
+	family(f, "http_clients", "gauge", "Open connections to the HTTP listener.");
+	sample(f, "http_clients", x->http_clients, NULL);
+	family(f, "http_requests_total", "counter", "HTTP requests answered since start.");
+	sample(f, "http_requests_total", x->http_requests, NULL);
+	family(f, "http_refused_total", "counter",
+	       "HTTP requests the listener refused (bad path, too large, not authorised).");
+	sample(f, "http_refused_total", x->http_refused, NULL);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
