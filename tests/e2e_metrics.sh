@@ -78,7 +78,7 @@ t_test_scrape() {
 	assert_eq "$(cat "$DIR/status")" "200 text/plain; version=0.0.4; charset=utf-8" "status" || return 1
 	printf '%s\n' "$m" >"$DIR/scrape.txt"
 	assert_ok promtool check metrics <"$DIR/scrape.txt" || return 1
-	assert_eq "$(value 'bwenforce_build_info{version="0.1",abi="2"}' <<<"$m")" 1 "build_info"
+	assert_eq "$(value 'bwenforce_build_info{version="0.1",abi="3"}' <<<"$m")" 1 "build_info"
 	assert_eq "$(value 'bwenforce_map_capacity{map="bwe_netclass"}' <<<"$m" | grep -c '^[1-9]')" 1 "netclass capacity"
 	# IPv6 loopback serves the same
 	gw curl -sS -m 5 -g "http://[::1]:$PORT/metrics" | assert_ok grep -q '^bwenforce_build_info'
