@@ -4,7 +4,8 @@
  * against a real, unpinned data plane: state only for hosts the data plane
  * tracks (or that contacted a listed peer, or that an operator acted on),
  * freed when a host leaves the sample, never more than policy.max_hosts,
- * with at most one detection-table-full event per interval.
+ * with at most one detection-table-full event per interval; and the action
+ * counts behind bwenforce_detector_actions_total.
  *
  * Host entries are made by running outbound frames through the program
  * (bpf_prog_test_run_opts: nothing attached, no packet leaves the process)
