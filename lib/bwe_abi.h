@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  2
+#define BWE_ABI_VERSION		  3
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -207,10 +207,13 @@ struct bwe_host_stats {
 };
 _Static_assert(sizeof(struct bwe_host_stats) == 192, "bwe_host_stats size");
 
-/* ---- global counters (map bwe_stats, PERCPU_ARRAY reason -> counter) ---- */
+/* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*
- * Every packet is counted under exactly one verdict reason. Reasons named
- * *_DRYRUN are would-be drops passed because monitor-only mode is on.
+ * Every packet is counted under exactly one verdict reason and one
+ * direction (enum bwe_stat_dir). Reasons named *_DRYRUN are would-be drops
+ * passed because monitor-only mode is on. The map holds BWE_STATS_ENTRIES
+ * counters; bwe_stat_index() (bwe_rules.h) is the one rule that places a
+ * (slot, direction) pair in it.
  */
 enum bwe_reason {
 	BWE_R_PASS = 0,	  /* internal host, no rule matched */
@@ -239,6 +242,20 @@ enum bwe_anomaly {
 	BWE_A_INBOUND_UNTRACKED, /* inbound to an internal address without a bwe_hosts entry */
 	BWE_STATS_MAX,
 };
+
+/*
+ * Direction of a counted packet, from the addresses (bwe_netclass), never
+ * from the interface. The values of OUT and IN are those of enum
+ * bwe_event_dir. Anomaly slots are always counted under NONE.
+ */
+enum bwe_stat_dir {
+	BWE_SD_NONE = 0, /* no internal side: non-IP, malformed, transit, aborted */
+	BWE_SD_OUT = 1,	 /* classified, the internal host is the source */
+	BWE_SD_IN = 2,	 /* classified, the internal host is the destination */
+	BWE_SD_MAX,
+};
+
+#define BWE_STATS_ENTRIES (BWE_STATS_MAX * BWE_SD_MAX) /* max_entries of bwe_stats */
 
 struct bwe_counter {
 	__u64 packets;
@@ -287,6 +304,8 @@ enum bwe_event_dir {
 	BWE_DIR_OUT = 1, /* host is the source */
 	BWE_DIR_IN = 2,	 /* host is the destination */
 };
+_Static_assert((int)BWE_DIR_OUT == (int)BWE_SD_OUT && (int)BWE_DIR_IN == (int)BWE_SD_IN,
+	       "one direction numbering");
 
 struct bwe_event {
 	__u64 ts_ns;	      /* bpf_ktime_get_ns() */

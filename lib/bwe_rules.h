@@ -162,6 +162,20 @@ BWE_RULE __u32 bwe_reason_dryrun(__u32 reason)
 	return reason;
 }
 
+/* ---- global counters (bwe_stats) ------------------------------------------- */
+
+/*
+ * The bwe_stats entry of a counter slot (enum bwe_reason or bwe_anomaly) in
+ * a direction (enum bwe_stat_dir): slot-major, BWE_SD_MAX entries a slot,
+ * so the entries of one slot are adjacent and one multiply-add places a
+ * packet. Out-of-range arguments give an index past BWE_STATS_ENTRIES,
+ * which the map lookup refuses.
+ */
+BWE_RULE __u32 bwe_stat_index(__u32 slot, __u32 dir)
+{
+	return slot * BWE_SD_MAX + dir;
+}
+
 /* ---- token bucket (bwe_throttle) -------------------------------------------- */
 
 #define BWE_NSEC_PER_SEC 1000000000ULL

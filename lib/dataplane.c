@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "bwe_util.h"
+#include "bwe_rules.h"
 #include "dataplane.h"
 #include "log.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
@@ -273,30 +274,53 @@ int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n)
 	return 0;
 }
 
-int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)
+int bwe_dp_stats_read_dir(const struct bwe_dp *dp, struct bwe_counter (*out)[BWE_SD_MAX])
 {
 	int fd = bpf_map__fd(dp->skel->maps.bwe_stats);
 	struct bwe_counter *percpu;
-	__u32 slot;
+	__u32 slot, dir, idx;
 	int c;
 
 	percpu = calloc(dp->ncpus, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
 	for (slot = 0; slot < BWE_STATS_MAX; slot++) {
-		if (bpf_map_lookup_elem(fd, &slot, percpu)) {
-			int err = -errno;
+		for (dir = 0; dir < BWE_SD_MAX; dir++) {
+			struct bwe_counter *o = &out[slot][dir];
 
-			free(percpu);
-			return err;
-		}
-		out[slot].packets = out[slot].bytes = 0;
-		for (c = 0; c < dp->ncpus; c++) {
-			out[slot].packets += percpu[c].packets;
-			out[slot].bytes += percpu[c].bytes;
+			idx = bwe_stat_index(slot, dir);
+			if (bpf_map_lookup_elem(fd, &idx, percpu)) {
+				int err = -errno;
+
+				free(percpu);
+				return err;
+			}
+			o->packets = o->bytes = 0;
+			for (c = 0; c < dp->ncpus; c++) {
+				o->packets += percpu[c].packets;
+				o->bytes += percpu[c].bytes;
+			}
 		}
 	}
 	free(percpu);
+	return 0;
+}
+
+int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)
+{
+	struct bwe_counter d[BWE_STATS_MAX][BWE_SD_MAX];
+	__u32 slot, dir;
+	int err = bwe_dp_stats_read_dir(dp, d);
+
+	if (err)
+		return err;
+	for (slot = 0; slot < BWE_STATS_MAX; slot++) {
+		out[slot].packets = out[slot].bytes = 0;
+		for (dir = 0; dir < BWE_SD_MAX; dir++) {
+			out[slot].packets += d[slot][dir].packets;
+			out[slot].bytes += d[slot][dir].bytes;
+		}
+	}
 	return 0;
 }
 

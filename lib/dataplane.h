@@ -60,8 +60,10 @@ int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
 /* Replace the standard-port set (host-order ports). */
 int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n);
 
-/* Global counters summed over CPUs, BWE_STATS_MAX slots. */
+/* Global counters summed over CPUs and directions, BWE_STATS_MAX slots. */
 int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out);
+/* The same per direction (enum bwe_stat_dir): out[slot][dir], summed over CPUs. */
+int bwe_dp_stats_read_dir(const struct bwe_dp *dp, struct bwe_counter (*out)[BWE_SD_MAX]);
 /* One host's accounting merged over CPUs; -ENOENT when not tracked. */
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 		     struct bwe_host_stats *out);

@@ -24,6 +24,9 @@ for tool in promtool prometheus curl jq openssl; do
 	fi
 done
 bwe_testbed_up met
+# what build_info must name: the version and ABI stamp of the sources built
+BUILD_VERSION=$(sed -n 's/^#define BWE_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$ROOT/lib/bwe_version.h")
+BUILD_ABI=$(sed -n 's/^#define BWE_ABI_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$ROOT/lib/bwe_abi.h")
 
 printf '# a test feed\n203.0.113.99\n' >"$DIR/feed.txt"
 HTTP_YAML="feeds:
@@ -78,7 +81,7 @@ t_test_scrape() {
 	assert_eq "$(cat "$DIR/status")" "200 text/plain; version=0.0.4; charset=utf-8" "status" || return 1
 	printf '%s\n' "$m" >"$DIR/scrape.txt"
 	assert_ok promtool check metrics <"$DIR/scrape.txt" || return 1
-	assert_eq "$(value 'bwenforce_build_info{version="0.1",abi="2"}' <<<"$m")" 1 "build_info"
+	assert_eq "$(value "bwenforce_build_info{version=\"$BUILD_VERSION\",abi=\"$BUILD_ABI\"}" <<<"$m")" 1 "build_info"
 	assert_eq "$(value 'bwenforce_map_capacity{map="bwe_netclass"}' <<<"$m" | grep -c '^[1-9]')" 1 "netclass capacity"
 	# IPv6 loopback serves the same
 	gw curl -sS -m 5 -g "http://[::1]:$PORT/metrics" | assert_ok grep -q '^bwenforce_build_info'
@@ -99,34 +102,65 @@ t_test_problems() {
 t_run "errors are RFC 9457 problem+json" t_test_problems
 
 ETH_HLEN=14 IPV4_HLEN=20 ICMP_HLEN=8
-PINGS=5 PING_SIZE=300
+PINGS=5 PING_SIZE=300 IN_PINGS=3
 PING_FRAME=$((ETH_HLEN + IPV4_HLEN + ICMP_HLEN + PING_SIZE))
+DIRECTIONS="outbound inbound none"
 # DELTA BEFORE AFTER METRIC: how far a sample moved between two scrapes (files)
 delta() { echo $(($(value "$3" <"$2") - $(value "$3" <"$1"))); }
+# TOTAL NAME LABELS: the sum of a family's samples over every direction (scrape on stdin)
+total() {
+	local m; m=$(cat)
+	local d v sum=0
+	for d in $DIRECTIONS; do
+		v=$(value "$1{direction=\"$d\",$2}" <<<"$m")
+		[ "$v" = absent ] && { echo absent; return; }
+		sum=$((sum + v))
+	done
+	echo $sum
+}
 t_test_traffic() {
-	local b=$DIR/before.txt a=$DIR/after.txt m
+	local b=$DIR/before.txt a=$DIR/after.txt m r d
 	assert_ok bwctl block "$BWE_C2_V4" --reason "metrics test" || return 1
 	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason "metrics test" || return 1
 	scrape >"$b"
 	assert_eq "$(value bwenforce_quarantined_hosts <"$b")" 1 "quarantined_hosts"
 	assert_eq "$(value 'bwenforce_blocklist_entries{feed="manual",family="ipv4"}' <"$b")" 1 "manual v4 blocks"
+	# every series of the traffic families carries a direction
+	for d in $DIRECTIONS; do
+		[ "$(value "bwenforce_packets_total{direction=\"$d\",verdict=\"drop\",reason=\"block\"}" <"$b")" != absent ] ||
+			t_fail "no packets_total series for direction $d"
+	done
+	assert_fail grep -E '^bwenforce_(packets|bytes)_total\{verdict=' "$b"
 	# every echo request dies at lan0: no reply
 	assert_fail lan ping -n -q -c $PINGS -i 0.2 -W 1 -s $PING_SIZE "$BWE_C2_V4"
 	assert_fail lan2 ping -n -q -c $PINGS -i 0.2 -W 1 -s $PING_SIZE -I "$BWE_LAN2_V4" "$BWE_SITE_V4"
 	scrape >"$a"
-	for m in 'bwenforce_packets_total{verdict="drop",reason="block"}' \
-		'bwenforce_packets_total{verdict="drop",reason="quarantine"}'; do
-		assert_eq "$(delta "$b" "$a" "$m")" $PINGS "$m"
+	for r in block quarantine; do
+		m="direction=\"outbound\",verdict=\"drop\",reason=\"$r\""
+		assert_eq "$(delta "$b" "$a" "bwenforce_packets_total{$m}")" $PINGS "outbound $r packets"
+		assert_eq "$(delta "$b" "$a" "bwenforce_bytes_total{$m}")" $((PINGS * PING_FRAME)) "outbound $r bytes"
+		for d in inbound none; do
+			m="direction=\"$d\",verdict=\"drop\",reason=\"$r\""
+			assert_eq "$(delta "$b" "$a" "bwenforce_packets_total{$m}")" 0 "$d $r packets"
+		done
 	done
-	for m in 'bwenforce_bytes_total{verdict="drop",reason="block"}' \
-		'bwenforce_bytes_total{verdict="drop",reason="quarantine"}'; do
-		assert_eq "$(delta "$b" "$a" "$m")" $((PINGS * PING_FRAME)) "$m"
-	done
-	assert_eq "$(delta "$b" "$a" 'bwenforce_packets_total{verdict="drop",reason="throttle"}')" 0 "throttle drops"
-	assert_eq "$(value 'bwenforce_packets_total{verdict="drop",reason="block"}' <"$a")" \
-		"$(bwctl --json stats | jq .reasons.block.packets)" "the same figure as bwctl stats"
+	assert_eq "$(($(total bwenforce_packets_total 'verdict="drop",reason="throttle"' <"$a") -
+		$(total bwenforce_packets_total 'verdict="drop",reason="throttle"' <"$b")))" 0 "throttle drops"
+	assert_eq "$(total bwenforce_packets_total 'verdict="drop",reason="block"' <"$a")" \
+		"$(bwctl --json stats | jq .reasons.block.packets)" "the sum over directions is bwctl stats' figure"
+	# the other way: the C2 address pings the LAN host; dropped at wan0 as inbound
+	scrape >"$b"
+	assert_fail net ping -n -q -c $IN_PINGS -i 0.2 -W 1 -s $PING_SIZE -I "$BWE_C2_V4" "$BWE_LAN_V4"
+	scrape >"$a"
+	m='verdict="drop",reason="block"'
+	assert_eq "$(delta "$b" "$a" "bwenforce_packets_total{direction=\"inbound\",$m}")" $IN_PINGS "inbound block packets"
+	assert_eq "$(delta "$b" "$a" "bwenforce_bytes_total{direction=\"inbound\",$m}")" $((IN_PINGS * PING_FRAME)) \
+		"inbound block bytes"
+	assert_eq "$(delta "$b" "$a" "bwenforce_packets_total{direction=\"outbound\",$m}")" 0 "outbound block packets"
+	assert_eq "$(bwctl --json stats | jq .directions.inbound.block.packets)" \
+		"$(value "bwenforce_packets_total{direction=\"inbound\",$m}" <"$a")" "bwctl stats --json directions"
 }
-t_run "drop counters move by exactly the packets and bytes sent (block, quarantine)" t_test_traffic
+t_run "drop counters move by exactly the packets and bytes sent, in their direction (block, quarantine)" t_test_traffic
 
 feed_errors() { scrape | value 'bwenforce_feed_errors_total{feed="testfeed"}'; }
 t_test_feed_errors() {
@@ -150,7 +184,7 @@ PROM_PORT=19090
 t_test_prometheus() {
 	local want q r
 	assert_ok promtool check config "$DIR/prometheus.yml" || return 1
-	want=$(scrape | value 'bwenforce_packets_total{verdict="drop",reason="block"}')
+	want=$(scrape | total bwenforce_packets_total 'verdict="drop",reason="block"')
 	[ "$want" -ge $PINGS ] || { t_fail "no block drops to look for ($want)"; return 1; }
 	q='sum(bwenforce_packets_total{job="bwenforce",verdict="drop",reason="block"})'
 	for _ in $(seq 1 150); do

@@ -4,7 +4,8 @@
  * against a real, unpinned data plane: state only for hosts the data plane
  * tracks (or that contacted a listed peer, or that an operator acted on),
  * freed when a host leaves the sample, never more than policy.max_hosts,
- * with at most one detection-table-full event per interval.
+ * with at most one detection-table-full event per interval; and the action
+ * counts behind bwenforce_detector_actions_total.
  *
  * Host entries are made by running outbound frames through the program
  * (bpf_prog_test_run_opts: nothing attached, no packet leaves the process)
@@ -45,6 +46,8 @@
 #define MAX_HOSTS   3	    /* policy.max_hosts of the fixture */
 #define INTERVAL_US 1100000 /* a little over policy.interval (1s) */
 #define TABLE_FULL  "\"detection-table-full\""
+#define RULE_C2	    "c2-quarantine" /* quarantines a host that contacts a listed peer */
+#define C2_PEER	    "203.0.113.66"
 
 static char dir[] = "/tmp/bwe-test-detector.XXXXXX";
 static char statedir[256], cfgpath[256], evpath[256];
@@ -84,7 +87,12 @@ static int setup(void **state)
 		"paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
 		"  socket: %s/sock\n"
 		"policy:\n  interval: 1s\n  learning_period: 2s\n  windows: [ 10s ]\n"
-		"  max_hosts: %d\n  signals:\n    spike: { window: 10s }\n",
+		"  max_hosts: %d\n  signals:\n    spike: { window: 10s }\n"
+		"    blocklist: { min_hits: 1, window: 1m }\n"
+		"  rules:\n"
+		"    - { name: " RULE_C2 ", signals: [ blocklist ], min_signals: 1,"
+		" action: quarantine, ttl: 10m, cooldown: 10m }\n"
+		"    - { name: spike-alert, signals: [ spike ], min_signals: 1, action: alert }\n",
 		statedir, evpath, dir, dir, MAX_HOSTS);
 	fclose(f);
 	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
@@ -130,11 +138,11 @@ static int teardown(void **state)
 	return system(cmd) ? -1 : 0;
 }
 
-/* One outbound frame from host: the data plane tracks it from now on. */
-static void sends(const char *host)
+/* One outbound frame from host to peer; returns the XDP action. */
+static int sends_to(const char *host, const char *peer)
 {
 	struct pb_spec s = { .src = host,
-			     .dst = "203.0.113.10",
+			     .dst = peer,
 			     .proto = IPPROTO_UDP,
 			     .sport = 40000,
 			     .dport = 53,
@@ -146,7 +154,13 @@ static void sends(const char *host)
 
 	assert_true(len > 0);
 	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &o), 0);
-	assert_int_equal(o.retval, XDP_PASS);
+	return (int)o.retval;
+}
+
+/* One outbound frame from host: the data plane tracks it from now on. */
+static void sends(const char *host)
+{
+	assert_int_equal(sends_to(host, "203.0.113.10"), XDP_PASS);
 }
 
 /* The LRU evicting a host. */
@@ -285,11 +299,149 @@ static void test_history_kept(void **state)
 	assert_int_equal(counts().hosts, before + 1);
 }
 
+/* The detector's action counts (bwenforce_detector_actions_total), copied. */
+struct act_snap {
+	size_t n;
+	struct detector_action_count a[DETECTOR_ACTION_RULES];
+};
+
+static void snap(struct act_snap *x)
+{
+	const struct detector_action_count *a = detector_actions(det, &x->n);
+
+	assert_true(x->n <= DETECTOR_ACTION_RULES);
+	memcpy(x->a, a, x->n * sizeof(*a));
+}
+
+static __u64 count_of(const struct act_snap *x, const char *rule, enum bwe_response r)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (!strcmp(x->a[i].rule, rule))
+			return x->a[i].n[r];
+	return 0;
+}
+
+/* Since before: exactly one more (rule, action), every other count as it was. */
+static void expect_one_action(const struct act_snap *before, const char *rule,
+			      enum bwe_response action)
+{
+	struct act_snap after;
+	size_t i;
+	int r;
+
+	snap(&after);
+	assert_true(after.n >= before->n);
+	for (i = 0; i < before->n; i++)
+		assert_string_equal(after.a[i].rule, before->a[i].rule); /* rows keep their place */
+	for (i = 0; i < after.n; i++) {
+		for (r = 0; r < BWE_RESP_MAX; r++) {
+			__u64 want = count_of(before, after.a[i].rule, (enum bwe_response)r) +
+				     (!strcmp(after.a[i].rule, rule) && r == (int)action);
+
+			if (after.a[i].n[r] != want)
+				fail_msg("rule %s action %s: %llu, want %llu", after.a[i].rule,
+					 bwe_response_name((enum bwe_response)r),
+					 (unsigned long long)after.a[i].n[r],
+					 (unsigned long long)want);
+		}
+	}
+	assert_int_equal(count_of(&after, rule, action), count_of(before, rule, action) + 1);
+}
+
+static void expect_no_action(const struct act_snap *before)
+{
+	struct act_snap after;
+
+	snap(&after);
+	assert_int_equal(after.n, before->n);
+	assert_memory_equal(after.a, before->a, after.n * sizeof(after.a[0]));
+}
+
+/* A change by an operator, through the transaction. */
+static void operator_does(const char *action, enum st_kind kind, const char *prefix)
+{
+	struct actor op;
+	struct bwe_prefix x = pfx(prefix);
+	struct op_request r = { .action = action,
+				.verb = OP_ADD,
+				.kind = kind,
+				.who = &op,
+				.pfx = &x,
+				.n = 1,
+				.reason = "test" };
+	char err[OPS_ERR_LEN];
+
+	actor_set(&op, ACTOR_OPERATOR, "root", action);
+	if (ops_apply(ops, &r, NULL, err, sizeof(err)))
+		fail_msg("%s %s: %s", action, prefix, err);
+}
+
+/* Delete every accounting entry, as the LRU would: the states they held go. */
+static void evict_all(void)
+{
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	struct bwe_addr k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+/*
+ * bwenforce_detector_actions_total: a rule that acts counts one under its
+ * own name and action, and nothing else moves; an action the transaction
+ * refuses (the host is exempt) is counted as the alert it becomes; a rule in
+ * its cooldown counts nothing.
+ */
+static void test_actions_counted(void **state)
+{
+	struct bwe_prefix qa = pfx("198.18.0.20"), qb = pfx("198.18.0.21");
+	const struct st_entry *e;
+	struct act_snap before;
+
+	(void)state;
+	/* room in the table: the earlier tests' hosts leave the sample */
+	evict_all();
+	interval();
+	operator_does("block", ST_BLOCK, C2_PEER);
+	operator_does("exempt", ST_EXEMPT, "198.18.0.21");
+	/* two hosts enter the sample: primed, nothing fires on a first sample */
+	sends("198.18.0.20");
+	sends("198.18.0.21");
+	interval();
+	snap(&before);
+	assert_int_equal(count_of(&before, RULE_C2, BWE_RESP_QUARANTINE), 0);
+
+	/* .20 contacts the listed peer: the rule quarantines it */
+	assert_int_equal(sends_to("198.18.0.20", C2_PEER), XDP_DROP);
+	interval();
+	expect_one_action(&before, RULE_C2, BWE_RESP_QUARANTINE);
+	e = st_find(st, ST_QUARANTINE, &qa);
+	assert_non_null(e);
+	assert_int_equal(e->actor.kind, ACTOR_RULE);
+	assert_string_equal(e->actor.name, RULE_C2);
+
+	/* .21 does the same, but it is exempt: the transaction refuses, an alert is counted */
+	snap(&before);
+	assert_int_equal(sends_to("198.18.0.21", C2_PEER), XDP_DROP);
+	interval();
+	expect_one_action(&before, RULE_C2, BWE_RESP_ALERT);
+	assert_null(st_find(st, ST_QUARANTINE, &qb));
+
+	/* both in the rule's cooldown: more contacts act and count nothing */
+	snap(&before);
+	assert_int_equal(sends_to("198.18.0.21", C2_PEER), XDP_DROP);
+	interval();
+	expect_no_action(&before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_bound),
 		cmocka_unit_test(test_history_kept),
+		cmocka_unit_test(test_actions_counted),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

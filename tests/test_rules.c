@@ -241,6 +241,26 @@ static void test_reason_dryrun(void **state)
 	assert_false(bwe_reason_drops(BWE_R_BLOCK_DRYRUN));
 }
 
+/* Every (slot, direction) pair has its own bwe_stats entry, inside the map. */
+static void test_stat_index(void **state)
+{
+	bool seen[BWE_STATS_ENTRIES] = { false };
+	__u32 slot, dir, idx;
+
+	(void)state;
+	for (slot = 0; slot < BWE_STATS_MAX; slot++) {
+		for (dir = 0; dir < BWE_SD_MAX; dir++) {
+			idx = bwe_stat_index(slot, dir);
+			if (idx >= BWE_STATS_ENTRIES || seen[idx])
+				fail_msg("slot %u dir %u: index %u out of range or taken", slot,
+					 dir, idx);
+			seen[idx] = true;
+		}
+	}
+	/* past the last slot: outside the map, so the program's lookup fails */
+	assert_true(bwe_stat_index(BWE_STATS_MAX, BWE_SD_NONE) >= BWE_STATS_ENTRIES);
+}
+
 /* The token bucket: refill by elapsed time, a full burst after a second, no time before last_ns. */
 static void test_bucket_take(void **state)
 {
@@ -294,7 +314,8 @@ int main(void)
 		cmocka_unit_test(test_sketch_hashes), cmocka_unit_test(test_hll_rank),
 		cmocka_unit_test(test_hll_rank_ctz),  cmocka_unit_test(test_hll_add),
 		cmocka_unit_test(test_ref_merge),     cmocka_unit_test(test_reason_dryrun),
-		cmocka_unit_test(test_bucket_take),   cmocka_unit_test(test_hit_answers),
+		cmocka_unit_test(test_bucket_take),   cmocka_unit_test(test_stat_index),
+		cmocka_unit_test(test_hit_answers),
 	};
 
 	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);

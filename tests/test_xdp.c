@@ -494,6 +494,170 @@ static void test_verdicts(void **state)
 	drain_events();
 }
 
+static void read_stats_dir(struct bwe_counter (*c)[BWE_SD_MAX])
+{
+	assert_int_equal(bwe_dp_stats_read_dir(dp, c), 0);
+}
+
+static const char *const sd_names[BWE_SD_MAX] = { "none", "out", "in" };
+
+/*
+ * Between two per-direction reads, exactly one packet of len bytes under
+ * (reason, dir), and the anomaly (if any) under BWE_SD_NONE; nothing else.
+ */
+static void expect_dir_delta(const struct bwe_counter (*before)[BWE_SD_MAX],
+			     const struct bwe_counter (*after)[BWE_SD_MAX], __u32 reason, __u32 dir,
+			     __u32 anomaly, __u32 len, const char *name)
+{
+	__u32 i, d;
+
+	for (i = 0; i < BWE_STATS_MAX; i++) {
+		for (d = 0; d < BWE_SD_MAX; d++) {
+			__u64 want = ((i == reason && d == dir) ||
+				      (anomaly && i == anomaly && d == BWE_SD_NONE))
+					     ? 1
+					     : 0;
+			__u64 p = after[i][d].packets - before[i][d].packets;
+			__u64 b = after[i][d].bytes - before[i][d].bytes;
+
+			if (p != want || b != want * len)
+				fail_msg("%s: slot %u direction %s counted %llu packets / %llu "
+					 "bytes, want %llu / %llu",
+					 name, i, sd_names[d], (unsigned long long)p,
+					 (unsigned long long)b, (unsigned long long)want,
+					 (unsigned long long)(want * len));
+		}
+	}
+}
+
+/*
+ * Every verdict is counted in the direction of its internal host: outbound
+ * when it is the source, inbound when it is the destination, "none" when
+ * the packet has no internal side (transit, non-IP, malformed). Anomalies
+ * have no direction. The totals of bwe_dp_stats_read() are the sums.
+ */
+static void test_directions(void **state)
+{
+	static const struct {
+		const char *name;
+		struct pb_spec spec;
+		__u32 reason, dir, anomaly;
+	} rows[] = {
+		{ "v4 out pass",
+		  { TCP("198.18.0.10", "203.0.113.10", 443) },
+		  BWE_R_PASS,
+		  BWE_SD_OUT,
+		  0 },
+		{ "v4 in pass",
+		  { TCP("203.0.113.10", "198.18.0.10", 40000) },
+		  BWE_R_PASS,
+		  BWE_SD_IN,
+		  0 },
+		{ "v6 out pass",
+		  { TCP("2001:db8:1::10", "2001:db8:3::10", 443) },
+		  BWE_R_PASS,
+		  BWE_SD_OUT,
+		  0 },
+		{ "v6 in pass",
+		  { UDP("2001:db8:3::10", "2001:db8:1::10", 5000) },
+		  BWE_R_PASS,
+		  BWE_SD_IN,
+		  0 },
+		{ "v4 out block",
+		  { TCP("198.18.0.10", "203.0.113.66", 443) },
+		  BWE_R_BLOCK,
+		  BWE_SD_OUT,
+		  0 },
+		{ "v4 in block",
+		  { TCP("203.0.113.66", "198.18.0.10", 40000) },
+		  BWE_R_BLOCK,
+		  BWE_SD_IN,
+		  0 },
+		{ "v6 in block /48",
+		  { UDP("2001:db8:bad::1", "2001:db8:1::10", 80) },
+		  BWE_R_BLOCK,
+		  BWE_SD_IN,
+		  0 },
+		{ "v4 quarantine out",
+		  { TCP("198.18.0.66", "203.0.113.10", 443) },
+		  BWE_R_QUARANTINE,
+		  BWE_SD_OUT,
+		  0 },
+		{ "v4 quarantine in",
+		  { TCP("203.0.113.10", "198.18.0.66", 40000) },
+		  BWE_R_QUARANTINE,
+		  BWE_SD_IN,
+		  0 },
+		{ "v6 exempt in",
+		  { TCP("2001:db8:3::5", "2001:db8:1::66", 4) },
+		  BWE_R_EXEMPT,
+		  BWE_SD_IN,
+		  0 },
+		{ "v4 later frag out",
+		  { TCP("198.18.0.10", "203.0.113.66", 443), .frag_offset = 185 },
+		  BWE_R_BLOCK,
+		  BWE_SD_OUT,
+		  BWE_A_FRAGMENT },
+		{ "v4 in untracked",
+		  { TCP("203.0.113.10", "198.18.0.222", 40000) },
+		  BWE_R_PASS,
+		  BWE_SD_IN,
+		  BWE_A_INBOUND_UNTRACKED },
+		{ "v4 transit ext-ext",
+		  { TCP("203.0.113.10", "203.0.113.11", 80) },
+		  BWE_R_TRANSIT,
+		  BWE_SD_NONE,
+		  0 },
+		{ "v4 transit int-int",
+		  { TCP("198.18.0.10", "198.18.0.11", 80) },
+		  BWE_R_TRANSIT,
+		  BWE_SD_NONE,
+		  0 },
+		{ "v6 transit to blocked",
+		  { UDP("2001:db8:3::10", "2001:db8:3::66", 53) },
+		  BWE_R_TRANSIT,
+		  BWE_SD_NONE,
+		  0 },
+		{ "arp", { .ethertype = ETH_P_ARP, .payload = 28 }, BWE_R_NON_IP, BWE_SD_NONE, 0 },
+	};
+	struct bwe_counter before[BWE_STATS_MAX][BWE_SD_MAX], after[BWE_STATS_MAX][BWE_SD_MAX];
+	struct bwe_counter tot[BWE_STATS_MAX];
+	struct pb_spec cut = { TCP("198.18.0.10", "203.0.113.66", 443) };
+	__u8 frame[BWE_PKT_MAX];
+	__u32 len, i, d;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		read_stats_dir(before);
+		run_spec(&rows[i].spec, &len);
+		read_stats_dir(after);
+		expect_dir_delta(before, after, rows[i].reason, rows[i].dir, rows[i].anomaly, len,
+				 rows[i].name);
+	}
+	/* malformed: the IPv4 header cut short, so no address and no direction */
+	assert_true(pb_build(&cut, frame, sizeof(frame)) > 0);
+	len = ETH_HLEN + 10;
+	read_stats_dir(before);
+	assert_int_equal(run_frame(frame, len), XDP_DROP);
+	read_stats_dir(after);
+	expect_dir_delta(before, after, BWE_R_MALFORMED, BWE_SD_NONE, 0, len, "malformed");
+
+	/* the totals every other reader sees are the sums over directions */
+	read_stats(tot);
+	read_stats_dir(after);
+	for (i = 0; i < BWE_STATS_MAX; i++) {
+		__u64 p = 0, b = 0;
+
+		for (d = 0; d < BWE_SD_MAX; d++) {
+			p += after[i][d].packets;
+			b += after[i][d].bytes;
+		}
+		assert_int_equal(tot[i].packets, p);
+		assert_int_equal(tot[i].bytes, b);
+	}
+	drain_events();
+}
+
 /* Cut a frame at every header boundary and one byte before it. */
 static void test_truncation(void **state)
 {
@@ -1110,6 +1274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_directions),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_malformed_headers),
 		cmocka_unit_test(test_dryrun),

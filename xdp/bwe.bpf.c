@@ -33,9 +33,11 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(bwe_xdp);
 
-static __always_inline void count(__u32 slot, __u64 len)
+/* Count a packet under a reason or anomaly slot and a direction (enum bwe_stat_dir). */
+static __always_inline void count(__u32 slot, __u32 dir, __u64 len)
 {
-	struct bwe_counter *c = bpf_map_lookup_elem(&bwe_stats, &slot);
+	__u32 idx = bwe_stat_index(slot, dir);
+	struct bwe_counter *c = bpf_map_lookup_elem(&bwe_stats, &idx);
 
 	if (c) {
 		c->packets++;
@@ -127,7 +129,7 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	 * of new pairs against a full ring must not pay an LRU update each). */
 	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
 	    BWE_EVENTS_BYTES) {
-		count(BWE_A_EVENT_LOST, ev->len);
+		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 		return 0;
 	}
 	if (ev->type == BWE_EV_BLOCK_HIT) {
@@ -142,7 +144,7 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	else
 		bpf_map_update_elem(&bwe_ev_dedup, &key, &ev->ts_ns, BPF_ANY);
 	if (bpf_ringbuf_output(&bwe_events, ev, sizeof(*ev), 0))
-		count(BWE_A_EVENT_LOST, ev->len);
+		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 	return 0;
 }
 
@@ -164,23 +166,23 @@ int bwe_xdp(struct xdp_md *ctx)
 
 	rc = bwe_parse(data, data_end, &p);
 	if (rc == BWE_P_NON_IP) {
-		count(BWE_R_NON_IP, len);
+		count(BWE_R_NON_IP, BWE_SD_NONE, len);
 		return XDP_PASS;
 	}
 	if (rc != BWE_P_IP) {
-		count(BWE_R_MALFORMED, len);
+		count(BWE_R_MALFORMED, BWE_SD_NONE, len);
 		return XDP_DROP;
 	}
 	if (p.flags & BWE_PF_FRAGMENT)
-		count(BWE_A_FRAGMENT, len);
+		count(BWE_A_FRAGMENT, BWE_SD_NONE, len);
 	if (p.flags & BWE_PF_L4_TRUNC)
-		count(BWE_A_L4_TRUNCATED, len);
+		count(BWE_A_L4_TRUNCATED, BWE_SD_NONE, len);
 	if (p.flags & BWE_PF_EXT_LIMIT)
-		count(BWE_A_EXTHDR_LIMIT, len);
+		count(BWE_A_EXTHDR_LIMIT, BWE_SD_NONE, len);
 
 	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
 	if (!cfg) {
-		count(BWE_R_ABORTED, len);
+		count(BWE_R_ABORTED, BWE_SD_NONE, len);
 		return XDP_ABORTED;
 	}
 
@@ -188,7 +190,7 @@ int bwe_xdp(struct xdp_md *ctx)
 	sf = netclass_of(&p.src);
 	df = netclass_of(&p.dst);
 	if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
-		count(BWE_R_TRANSIT, len);
+		count(BWE_R_TRANSIT, BWE_SD_NONE, len);
 		return XDP_PASS;
 	}
 	out = !!(sf & BWE_NC_INTERNAL);
@@ -230,7 +232,7 @@ int bwe_xdp(struct xdp_md *ctx)
 	/* Account the internal host: per host once it has sent, else in the aggregate. */
 	hs = host_stats(host, out, now);
 	if (!hs && !out)
-		count(BWE_A_INBOUND_UNTRACKED, len);
+		count(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, len);
 	if (hs) {
 		hs->last_seen_ns = now;
 		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
@@ -281,6 +283,6 @@ int bwe_xdp(struct xdp_md *ctx)
 		emit_event(&ev, cfg->event_dedup_ns);
 	}
 
-	count(reason, len);
+	count(reason, out ? BWE_SD_OUT : BWE_SD_IN, len);
 	return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
 }

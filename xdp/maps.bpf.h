@@ -67,10 +67,10 @@ struct {
 	__type(value, struct bwe_host_stats);
 } bwe_hosts SEC(".maps");
 
-/* verdict reason and anomaly -> per-CPU packets/bytes */
+/* (verdict reason or anomaly, direction) -> per-CPU packets/bytes; bwe_stat_index() */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BWE_STATS_MAX);
+	__uint(max_entries, BWE_STATS_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct bwe_counter);
 } bwe_stats SEC(".maps");

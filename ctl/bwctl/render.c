@@ -269,6 +269,20 @@ static bool is_counter_set(struct json_object *o)
 	return true;
 }
 
+/* An object whose every member is a counter set: a split of the totals
+ * ({"directions": {"outbound": {...}, ...}}), for --json only. */
+static bool is_counter_split(struct json_object *o)
+{
+	if (!json_object_is_type(o, json_type_object) || !json_object_object_length(o))
+		return false;
+	json_object_object_foreach(o, k, v) {
+		(void)k;
+		if (!is_counter_set(v))
+			return false;
+	}
+	return true;
+}
+
 /* Column head for a group: "reasons" -> "REASON", "anomalies" -> "ANOMALY". */
 static void group_head(const char *group, char *buf, size_t len)
 {
@@ -312,6 +326,7 @@ static void counter_table(FILE *f, struct json_object *set, const char *head)
 /*
  * Either name -> counter, or groups of them ({"reasons": {...},
  * "anomalies": {...}}): one table per group, separated by a blank line.
+ * Splits of the totals (the per-direction counters) are left to --json.
  */
 void render_stats(FILE *f, struct json_object *result, const void *ctx)
 {
@@ -328,7 +343,7 @@ void render_stats(FILE *f, struct json_object *result, const void *ctx)
 	}
 	json_object_object_foreach(result, k, v) {
 		(void)k;
-		if (!is_counter_set(v)) {
+		if (!is_counter_set(v) && !is_counter_split(v)) {
 			out_generic(f, result, 0);
 			return;
 		}
@@ -336,6 +351,8 @@ void render_stats(FILE *f, struct json_object *result, const void *ctx)
 	json_object_object_foreach(result, group, set) {
 		char head[OUT_NUM_LEN];
 
+		if (!is_counter_set(set))
+			continue;
 		group_head(group, head, sizeof(head));
 		if (!first)
 			fputc('\n', f);

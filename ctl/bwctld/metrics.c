@@ -64,36 +64,46 @@ static const char *verdict_of(unsigned int reason)
 
 static void traffic(FILE *f, const struct metrics_deps *d)
 {
-	struct bwe_counter c[BWE_STATS_MAX];
-	unsigned int i;
+	struct bwe_counter c[BWE_STATS_MAX][BWE_SD_MAX], a[BWE_STATS_MAX] = { 0 };
+	unsigned int i, dir;
 
-	if (bwe_dp_stats_read(d->q.dp, c))
+	if (bwe_dp_stats_read_dir(d->q.dp, c))
 		return; /* the families are left out: a scrape error is better than zeros */
 	family(f, "packets_total", "counter",
-	       "Packets judged by the XDP program, by verdict and reason (bwctl stats).");
-	for (i = 0; i < BWE_R_MAX; i++)
-		sample(f, "packets_total", c[i].packets, "verdict", verdict_of(i), "reason",
-		       reason_name(i), NULL);
+	       "Packets judged by the XDP program, by direction of the internal host (none: "
+	       "no internal side), verdict and reason (bwctl stats).");
+	for (dir = 0; dir < BWE_SD_MAX; dir++)
+		for (i = 0; i < BWE_R_MAX; i++)
+			sample(f, "packets_total", c[i][dir].packets, "direction",
+			       stat_dir_name(dir), "verdict", verdict_of(i), "reason",
+			       reason_name(i), NULL);
 	family(f, "bytes_total", "counter",
-	       "L2 frame bytes judged by the XDP program, by verdict and reason.");
-	for (i = 0; i < BWE_R_MAX; i++)
-		sample(f, "bytes_total", c[i].bytes, "verdict", verdict_of(i), "reason",
-		       reason_name(i), NULL);
+	       "L2 frame bytes judged by the XDP program, by direction, verdict and reason.");
+	for (dir = 0; dir < BWE_SD_MAX; dir++)
+		for (i = 0; i < BWE_R_MAX; i++)
+			sample(f, "bytes_total", c[i][dir].bytes, "direction", stat_dir_name(dir),
+			       "verdict", verdict_of(i), "reason", reason_name(i), NULL);
+	/* anomalies have no direction: their sums */
+	for (i = BWE_R_MAX; i < BWE_STATS_MAX; i++)
+		for (dir = 0; dir < BWE_SD_MAX; dir++) {
+			a[i].packets += c[i][dir].packets;
+			a[i].bytes += c[i][dir].bytes;
+		}
 	family(f, "anomaly_packets_total", "counter",
 	       "Packets with a parsing anomaly or without an accounting entry, by anomaly "
 	       "(also counted under their verdict).");
 	for (i = BWE_R_MAX; i < BWE_STATS_MAX; i++)
 		if (i != BWE_A_EVENT_LOST)
-			sample(f, "anomaly_packets_total", c[i].packets, "anomaly", reason_name(i),
+			sample(f, "anomaly_packets_total", a[i].packets, "anomaly", reason_name(i),
 			       NULL);
 	family(f, "anomaly_bytes_total", "counter", "Bytes of the anomaly_packets_total packets.");
 	for (i = BWE_R_MAX; i < BWE_STATS_MAX; i++)
 		if (i != BWE_A_EVENT_LOST)
-			sample(f, "anomaly_bytes_total", c[i].bytes, "anomaly", reason_name(i),
+			sample(f, "anomaly_bytes_total", a[i].bytes, "anomaly", reason_name(i),
 			       NULL);
 	family(f, "events_lost_total", "counter",
 	       "Events the XDP program could not queue: the ring buffer was full.");
-	sample(f, "events_lost_total", c[BWE_A_EVENT_LOST].packets, NULL);
+	sample(f, "events_lost_total", a[BWE_A_EVENT_LOST].packets, NULL);
 }
 
 static unsigned long long map_max(const struct metrics_deps *d, const char *name)

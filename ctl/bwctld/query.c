@@ -22,21 +22,40 @@ static struct json_object *counter_json(const struct bwe_counter *c)
 	return o;
 }
 
+/*
+ * {reasons, anomalies}: totals over directions; {directions}: the verdict
+ * reasons again, split by direction (outbound, inbound, none). One read,
+ * so the split adds up to the totals.
+ */
 struct json_object *query_stats(const struct query_deps *q)
 {
-	struct bwe_counter c[BWE_STATS_MAX];
-	struct json_object *o, *r, *a;
-	unsigned int i;
+	struct bwe_counter c[BWE_STATS_MAX][BWE_SD_MAX], sum;
+	struct json_object *o, *r, *a, *dirs, *dj;
+	unsigned int i, d;
 
-	if (bwe_dp_stats_read(q->dp, c))
+	if (bwe_dp_stats_read_dir(q->dp, c))
 		return NULL;
 	o = json_object_new_object();
 	r = json_object_new_object();
 	a = json_object_new_object();
-	for (i = 0; i < BWE_STATS_MAX; i++)
-		json_object_object_add(i < BWE_R_MAX ? r : a, reason_name(i), counter_json(&c[i]));
+	dirs = json_object_new_object();
+	for (i = 0; i < BWE_STATS_MAX; i++) {
+		sum = (struct bwe_counter){ 0 };
+		for (d = 0; d < BWE_SD_MAX; d++) {
+			sum.packets += c[i][d].packets;
+			sum.bytes += c[i][d].bytes;
+		}
+		json_object_object_add(i < BWE_R_MAX ? r : a, reason_name(i), counter_json(&sum));
+	}
+	for (d = 0; d < BWE_SD_MAX; d++) {
+		dj = json_object_new_object();
+		for (i = 0; i < BWE_R_MAX; i++)
+			json_object_object_add(dj, reason_name(i), counter_json(&c[i][d]));
+		json_object_object_add(dirs, stat_dir_name(d), dj);
+	}
 	json_object_object_add(o, "reasons", r);
 	json_object_object_add(o, "anomalies", a);
+	json_object_object_add(o, "directions", dirs);
 	return o;
 }
 

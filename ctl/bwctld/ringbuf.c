@@ -48,6 +48,18 @@ const char *reason_name(unsigned int slot)
 	return slot < BWE_STATS_MAX && reason_names[slot] ? reason_names[slot] : "unknown";
 }
 
+/* The words of the event's network.direction; "none" for no internal side. */
+static const char *const dir_names[BWE_SD_MAX] = {
+	[BWE_SD_NONE] = "none",
+	[BWE_SD_OUT] = "outbound",
+	[BWE_SD_IN] = "inbound",
+};
+
+const char *stat_dir_name(unsigned int dir)
+{
+	return dir < BWE_SD_MAX ? dir_names[dir] : "unknown";
+}
+
 static const char *proto_name(__u8 p)
 {
 	switch (p) {
@@ -143,7 +155,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		ev_set(ev, "destination.port", json_object_new_int(ntohs(e->dport)));
 	}
 	ev_str(ev, "network.transport", proto_name(e->proto));
-	ev_str(ev, "network.direction", out ? "outbound" : "inbound");
+	ev_str(ev, "network.direction", stat_dir_name(out ? BWE_SD_OUT : BWE_SD_IN));
 	if (if_indextoname(e->ifindex, ifname))
 		ev_str(ev, "observer.ingress.interface.name", ifname);
 	evlog_emit(r->log, ev);

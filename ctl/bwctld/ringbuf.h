@@ -30,5 +30,7 @@ int ringbuf_fd(const struct ringbuf *rb); /* for epoll */
 void ringbuf_consume(struct ringbuf *rb);
 /* The name of a verdict reason or anomaly slot ("pass", "block", ...). */
 const char *reason_name(unsigned int slot);
+/* The name of a counter direction (enum bwe_stat_dir): "none", "outbound", "inbound". */
+const char *stat_dir_name(unsigned int dir);
 
 #endif /* BWCTLD_RINGBUF_H */
