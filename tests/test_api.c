@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "test_helpers.h"
+#include "core_fixture.h"
 
 #include "api.h"
 #include "bwe_util.h"
@@ -53,16 +54,13 @@
 #define MAC_HOST "198.18.0.77"
 #define MAC	 "02:00:00:00:00:77"
 
-static char dir[] = "/tmp/bwe-test-api.XXXXXX";
-static char statedir[256], cfgpath[256], evpath[256], statefile[300], tokfile[300];
-static struct bwe_cfgfile *cfg;
+static struct core core;
+/* the core's parts under the names the tests use */
+static const char *const statedir = core.statedir, *const statefile = core.statefile,
+			 *const evpath = core.evpath;
+static char tokfile[CORE_PATH_LEN + sizeof(TOK_FILE) + 1];
 static struct bwe_dp *dp;
 static struct st_store *st;
-static struct fstore *fst;
-static struct enforcer *enf;
-static struct evlog *evl;
-static struct ops *ops;
-static struct hosts *hosts;
 static struct detector *det;
 static struct feeds *feeds;
 static struct ifaces *ifs;
@@ -170,81 +168,53 @@ static int setup(void **state)
 	struct feeds_deps fd;
 	struct ifaces_deps id;
 	struct api_deps ad;
-	char err[BWE_CFG_ERR_LEN], terr[TOK_ERR_LEN];
-	FILE *f;
+	char terr[TOK_ERR_LEN];
 
 	(void)state;
 	libbpf_set_print(NULL);
-	if (private_namespace("test_api", CLONE_NEWNET))
+	if (core_up(&core, "test_api", CLONE_NEWNET, &opts,
+		    "interfaces:\n  - name: bweapi-none\n"
+		    "internal_networks: [198.18.0.0/15, \"2001:db8:1::/48\"]\n"
+		    "allowlist: [198.18.0.10/32]\n"
+		    "sandbox_user: nobody\n"))
 		return -1;
+	dp = core.dp;
+	st = core.st;
+	snprintf(tokfile, sizeof(tokfile), "%s/" TOK_FILE, statedir);
 	/* a LAN link of our own with one neighbour, for the MAC case */
 	if (system("ip link set lo up && ip link add bweapi0 type veth peer name bweapi1 && "
 		   "ip addr add 198.18.0.1/24 dev bweapi0 && ip link set bweapi0 up && "
 		   "ip link set bweapi1 up && ip neigh add " MAC_HOST " lladdr " MAC
 		   " dev bweapi0 nud permanent"))
 		return -1;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(statefile, sizeof(statefile), "%s/state.json", statedir);
-	snprintf(tokfile, sizeof(tokfile), "%s/" TOK_FILE, statedir);
-	snprintf(cfgpath, sizeof(cfgpath), "%s/bwenforce.yaml", dir);
-	snprintf(evpath, sizeof(evpath), "%s/events.json", dir);
-	if (mkdir(statedir, 0750) || mount("tmpfs", statedir, "tmpfs", 0, "size=1m"))
-		return -1;
-	f = fopen(cfgpath, "w");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"interfaces:\n  - name: bweapi-none\n"
-		"internal_networks: [198.18.0.0/15, \"2001:db8:1::/48\"]\n"
-		"allowlist: [198.18.0.10/32]\n"
-		"sandbox_user: nobody\n"
-		"paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
-		"  socket: %s/sock\n",
-		statedir, evpath, dir, dir);
-	fclose(f);
-	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "config: %s\n", err);
-		return -1;
-	}
-	if (bwe_dp_open(&dp, &opts)) {
-		fprintf(stderr, "bwe_dp_open failed (are you root?)\n");
-		return -1;
-	}
-	st = st_new();
-	fst = fstore_new();
-	if (!st || !fst || enf_new(&enf, dp, cfg, st, fst) || evlog_open(&evl, evpath) ||
-	    ops_new(&ops, cfg, st, enf, evl) || ops_load(ops) || hosts_new(&hosts, dp))
-		return -1;
-	evlog_set_config(evl, cfg);
-	if (enf_all(enf))
-		return -1;
-	dd = (struct detector_deps){ .cfg = cfg,
+	dd = (struct detector_deps){ .cfg = core.cfg,
 				     .dp = dp,
-				     .hosts = hosts,
+				     .hosts = core.hosts,
 				     .st = st,
-				     .enf = enf,
-				     .ops = ops,
-				     .log = evl };
-	fd = (struct feeds_deps){ .cfg = cfg, .store = fst, .enf = enf, .log = evl };
-	id = (struct ifaces_deps){ .cfg = cfg, .dp = dp, .enf = enf, .log = evl };
+				     .enf = core.enf,
+				     .ops = core.ops,
+				     .log = core.evl };
+	fd = (struct feeds_deps){ .cfg = core.cfg,
+				  .store = core.fst,
+				  .enf = core.enf,
+				  .log = core.evl };
+	id = (struct ifaces_deps){ .cfg = core.cfg, .dp = dp, .enf = core.enf, .log = core.evl };
 	if (detector_new(&det, &dd) || feeds_new(&feeds, &fd) || ifaces_new(&ifs, &id) ||
 	    tok_open(&toks, statedir))
 		return -1;
 	ad = (struct api_deps){
-		.q = { .config_path = cfgpath,
+		.q = { .config_path = core.cfgpath,
 		       .started = time(NULL),
-		       .cfg = (const struct bwe_cfgfile *const *)&cfg,
+		       .cfg = (const struct bwe_cfgfile *const *)&core.cfg,
 		       .dp = dp,
 		       .st = st,
-		       .store = fst,
-		       .enf = enf,
-		       .hosts = hosts,
+		       .store = core.fst,
+		       .enf = core.enf,
+		       .hosts = core.hosts,
 		       .feeds = feeds,
 		       .ifaces = ifs,
 		       .detector = det },
-		.ops = ops,
+		.ops = core.ops,
 		.detector = det,
 		.tokens = toks,
 	};
@@ -266,8 +236,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
 	json_object_put(body);
 	free(rs.body);
@@ -276,17 +244,7 @@ static int teardown(void **state)
 	ifaces_free(ifs);
 	feeds_free(feeds);
 	detector_free(det);
-	hosts_free(hosts);
-	ops_free(ops);
-	evlog_close(evl);
-	enf_free(enf);
-	fstore_free(fst);
-	st_free(st);
-	bwe_dp_close(dp);
-	bwe_config_free(cfg);
-	umount(statedir);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) ? -1 : 0;
+	return core_down(&core);
 }
 
 /* ---- tokens --------------------------------------------------------------------- */

@@ -23,13 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
 #include "test_helpers.h"
+#include "core_fixture.h"
 
 #include "bwe_util.h"
 #include "config.h"
@@ -49,14 +48,11 @@
 #define RULE_C2	    "c2-quarantine" /* quarantines a host that contacts a listed peer */
 #define C2_PEER	    "203.0.113.66"
 
-static char dir[] = "/tmp/bwe-test-detector.XXXXXX";
-static char statedir[256], cfgpath[256], evpath[256];
-static struct bwe_cfgfile *cfg;
+static struct core core;
+/* the core's parts under the names the tests use */
+static const char *const evpath = core.evpath;
 static struct bwe_dp *dp;
 static struct st_store *st;
-static struct fstore *fst;
-static struct enforcer *enf;
-static struct evlog *evl;
 static struct ops *ops;
 static struct hosts *hosts;
 static struct detector *det;
@@ -64,78 +60,40 @@ static struct detector *det;
 static int setup(void **state)
 {
 	struct detector_deps dd;
-	char err[BWE_CFG_ERR_LEN];
-	FILE *f;
 
 	(void)state;
 	libbpf_set_print(NULL);
-	if (private_namespace("test_detector", 0))
+	if (core_up(&core, "test_detector", 0, &(struct bwe_dp_opts){ 0 },
+		    "interfaces:\n  - name: lo\n"
+		    "internal_networks: [198.18.0.0/16]\n"
+		    "policy:\n  interval: 1s\n  learning_period: 2s\n  windows: [ 10s ]\n"
+		    "  max_hosts: %d\n  signals:\n    spike: { window: 10s }\n"
+		    "    blocklist: { min_hits: 1, window: 1m }\n"
+		    "  rules:\n"
+		    "    - { name: " RULE_C2 ", signals: [ blocklist ], min_signals: 1,"
+		    " action: quarantine, ttl: 10m, cooldown: 10m }\n"
+		    "    - { name: spike-alert, signals: [ spike ], min_signals: 1, action: alert }\n",
+		    MAX_HOSTS))
 		return -1;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(cfgpath, sizeof(cfgpath), "%s/bwenforce.yaml", dir);
-	snprintf(evpath, sizeof(evpath), "%s/events.json", dir);
-	if (mkdir(statedir, 0750) || mount("tmpfs", statedir, "tmpfs", 0, "size=1m"))
-		return -1;
-	f = fopen(cfgpath, "w");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"interfaces:\n  - name: lo\n"
-		"internal_networks: [198.18.0.0/16]\n"
-		"paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
-		"  socket: %s/sock\n"
-		"policy:\n  interval: 1s\n  learning_period: 2s\n  windows: [ 10s ]\n"
-		"  max_hosts: %d\n  signals:\n    spike: { window: 10s }\n"
-		"    blocklist: { min_hits: 1, window: 1m }\n"
-		"  rules:\n"
-		"    - { name: " RULE_C2 ", signals: [ blocklist ], min_signals: 1,"
-		" action: quarantine, ttl: 10m, cooldown: 10m }\n"
-		"    - { name: spike-alert, signals: [ spike ], min_signals: 1, action: alert }\n",
-		statedir, evpath, dir, dir, MAX_HOSTS);
-	fclose(f);
-	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "config: %s\n", err);
-		return -1;
-	}
-	if (bwe_dp_open(&dp, &(struct bwe_dp_opts){ 0 })) {
-		fprintf(stderr, "bwe_dp_open failed (are you root?)\n");
-		return -1;
-	}
-	st = st_new();
-	fst = fstore_new();
-	if (!st || !fst || enf_new(&enf, dp, cfg, st, fst) || evlog_open(&evl, evpath) ||
-	    ops_new(&ops, cfg, st, enf, evl) || ops_load(ops) || enf_all(enf) ||
-	    hosts_new(&hosts, dp))
-		return -1;
-	dd = (struct detector_deps){ .cfg = cfg,
+	dp = core.dp;
+	st = core.st;
+	ops = core.ops;
+	hosts = core.hosts;
+	dd = (struct detector_deps){ .cfg = core.cfg,
 				     .dp = dp,
 				     .hosts = hosts,
 				     .st = st,
-				     .enf = enf,
+				     .enf = core.enf,
 				     .ops = ops,
-				     .log = evl };
+				     .log = core.evl };
 	return detector_new(&det, &dd);
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
 	detector_free(det);
-	hosts_free(hosts);
-	ops_free(ops);
-	evlog_close(evl);
-	enf_free(enf);
-	fstore_free(fst);
-	st_free(st);
-	bwe_dp_close(dp);
-	bwe_config_free(cfg);
-	umount(statedir);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) ? -1 : 0;
+	return core_down(&core);
 }
 
 /* One outbound frame from host to peer; returns the XDP action. */

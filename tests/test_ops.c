@@ -19,12 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
 #include "test_helpers.h"
+#include "core_fixture.h"
 
 #include "bwe_util.h"
 #include "config.h"
@@ -37,14 +37,13 @@
 
 #define THROTTLE_MAP_MIN 1024 /* entries: a /20 throttle (4096 hosts) cannot fit */
 
-static char dir[] = "/tmp/bwe-test-ops.XXXXXX";
-static char statedir[256], cfgpath[256], evpath[256], statefile[300];
+static struct core core;
+/* the core's parts under the names the tests use */
+static const char *const statedir = core.statedir, *const statefile = core.statefile,
+			 *const evpath = core.evpath;
 static struct bwe_cfgfile *cfg;
 static struct bwe_dp *dp;
 static struct st_store *st;
-static struct fstore *fst;
-static struct enforcer *enf;
-static struct evlog *evl;
 static struct ops *ops;
 
 struct seen {
@@ -105,66 +104,27 @@ static int setup(void **state)
 {
 	struct bwe_dp_opts opts = { .throttle_max = THROTTLE_MAP_MIN };
 	struct ops_observer obs = { .changed = on_changed, .ctx = &seen };
-	char err[BWE_CFG_ERR_LEN];
-	FILE *f;
 
 	(void)state;
 	libbpf_set_print(NULL);
-	if (private_namespace("test_ops", 0))
-		return -1;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(statefile, sizeof(statefile), "%s/state.json", statedir);
-	snprintf(cfgpath, sizeof(cfgpath), "%s/bwenforce.yaml", dir);
-	snprintf(evpath, sizeof(evpath), "%s/events.json", dir);
-	if (mkdir(statedir, 0750) || mount("tmpfs", statedir, "tmpfs", 0, "size=1m"))
-		return -1;
-	f = fopen(cfgpath, "w");
-	if (!f)
-		return -1;
 	/* 127.0.0.0/8 is internal here so that the gateway's own 127.0.0.1 meets its guard */
-	fprintf(f,
-		"interfaces:\n  - name: lo\n"
-		"internal_networks: [198.18.0.0/15, 127.0.0.0/8, \"2001:db8:1::/48\"]\n"
-		"exempt: [198.18.0.53/32]\n"
-		"allowlist: [198.18.0.10/32]\n"
-		"paths:\n  state_dir: %s\n  event_log: %s\n  pin_dir: %s/pins\n"
-		"  socket: %s/sock\n",
-		statedir, evpath, dir, dir);
-	fclose(f);
-	if (bwe_config_load(cfgpath, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "config: %s\n", err);
+	if (core_up(&core, "test_ops", 0, &opts,
+		    "interfaces:\n  - name: lo\n"
+		    "internal_networks: [198.18.0.0/15, 127.0.0.0/8, \"2001:db8:1::/48\"]\n"
+		    "exempt: [198.18.0.53/32]\n"
+		    "allowlist: [198.18.0.10/32]\n"))
 		return -1;
-	}
-	if (bwe_dp_open(&dp, &opts)) {
-		fprintf(stderr, "bwe_dp_open failed (are you root?)\n");
-		return -1;
-	}
-	st = st_new();
-	fst = fstore_new();
-	if (!st || !fst || enf_new(&enf, dp, cfg, st, fst) || evlog_open(&evl, evpath) ||
-	    ops_new(&ops, cfg, st, enf, evl) || ops_load(ops) || ops_observe(ops, &obs))
-		return -1;
-	evlog_set_config(evl, cfg);
-	return enf_all(enf) ? -1 : 0;
+	cfg = core.cfg;
+	dp = core.dp;
+	st = core.st;
+	ops = core.ops;
+	return ops_observe(ops, &obs);
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
-	ops_free(ops);
-	evlog_close(evl);
-	enf_free(enf);
-	fstore_free(fst);
-	st_free(st);
-	bwe_dp_close(dp);
-	bwe_config_free(cfg);
-	umount(statedir);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) ? -1 : 0;
+	return core_down(&core);
 }
 
 static void test_operator_quarantine_is_saved_enforced_logged(void **state)
