@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <bpf/bpf.h>
 
 #include "config.h"
 #include "dataplane.h"
@@ -134,6 +135,19 @@ static inline int core_up(struct core *c, const char *runner, int ns_extra,
 /* Frees the core in reverse order, unmounts the state directory and
  * removes the runner's directory. Returns 0 or -1, for a cmocka group
  * teardown. */
+/* The network classes (BWE_NC_*) the kernel's map holds for one address. */
+static inline __u32 core_classes(const struct core *c, const char *a)
+{
+	struct bwe_lpm_key k = { .prefixlen = BWE_ADDR_BITS };
+	struct bwe_netclass v = { 0 };
+	struct bwe_addr x = addr(a);
+
+	memcpy(&k.addr, &x, sizeof(k.addr));
+	if (bpf_map_lookup_elem(bwe_dp_map_fd(c->dp, BWE_MAP_NETCLASS), &k, &v))
+		return 0;
+	return v.flags;
+}
+
 static inline int core_down(struct core *c)
 {
 	char cmd[CORE_DIR_LEN + 16];

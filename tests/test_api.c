@@ -149,18 +149,6 @@ static void assert_unchanged(struct snapshot *s)
 	free(s->state);
 }
 
-static __u32 kernel_classes(const char *a)
-{
-	struct bwe_lpm_key k = { .prefixlen = BWE_ADDR_BITS };
-	struct bwe_netclass v = { 0 };
-	struct bwe_addr x = addr(a);
-
-	memcpy(&k.addr, &x, sizeof(k.addr));
-	if (bpf_map_lookup_elem(bwe_dp_map_fd(dp, BWE_MAP_NETCLASS), &k, &v))
-		return 0;
-	return v.flags;
-}
-
 static int setup(void **state)
 {
 	struct bwe_dp_opts opts = { 0 };
@@ -383,7 +371,7 @@ static void test_quarantine_lifecycle(void **state)
 	assert_string_equal(e->actor.name, "edr");
 	assert_string_equal(e->reason, "SOAR case 12");
 	assert_true(e->expires > time(NULL) + 3500);
-	assert_true(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
+	assert_true(core_classes(&core, "198.18.0.20") & BWE_NC_QUARANTINE);
 	ev = count_in_file(evpath, "\n");
 	assert_int_equal(ev, ev0 + 1);
 	/* the token is the actor: bwenforce.actor and the entry's "by" */
@@ -422,7 +410,7 @@ static void test_quarantine_lifecycle(void **state)
 			 204);
 	assert_null(rs.body);
 	assert_null(st_find(st, ST_QUARANTINE, &x));
-	assert_false(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.20") & BWE_NC_QUARANTINE);
 	ev = count_in_file(evpath, "\n");
 	assert_int_equal(count_in_file(evpath, "\"action\":\"release\""), 1);
 	assert_int_equal(call("DELETE", "/v1/quarantines/198.18.0.20", NULL, t_contain, NULL, NULL),
@@ -600,7 +588,7 @@ static void test_failed_change_is_500(void **state)
 	assert_int_equal(mount(NULL, statedir, NULL, MS_REMOUNT, NULL), 0);
 	assert_problem(500, "nothing changed");
 	assert_null(st_find(st, ST_QUARANTINE, &x));
-	assert_false(kernel_classes("198.18.0.24") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.24") & BWE_NC_QUARANTINE);
 	assert_unchanged(&s);
 }
 

@@ -67,18 +67,6 @@ static void on_changed(void *ctx, const char *action, enum op_verb verb, const s
 }
 
 /* The class flags the kernel map holds for an address (longest match). */
-static __u32 kernel_classes(const char *a)
-{
-	struct bwe_lpm_key k = { .prefixlen = BWE_ADDR_BITS };
-	struct bwe_netclass v = { 0 };
-	struct bwe_addr x = addr(a);
-
-	memcpy(&k.addr, &x, sizeof(k.addr));
-	if (bpf_map_lookup_elem(bwe_dp_map_fd(dp, BWE_MAP_NETCLASS), &k, &v))
-		return 0;
-	return v.flags;
-}
-
 static int change(enum op_verb verb, enum st_kind kind, const struct actor *who, const char *p,
 		  bool force, char *err, size_t len)
 {
@@ -142,7 +130,7 @@ static void test_operator_quarantine_is_saved_enforced_logged(void **state)
 	e = st_find(st, ST_QUARANTINE, &x);
 	assert_non_null(e);
 	assert_int_equal(e->actor.kind, ACTOR_OPERATOR);
-	assert_true(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
+	assert_true(core_classes(&core, "198.18.0.20") & BWE_NC_QUARANTINE);
 	file = slurp(statefile);
 	assert_non_null(strstr(file, "198.18.0.20"));
 	assert_non_null(strstr(file, "\"kind\":\"operator\"")
@@ -155,7 +143,7 @@ static void test_operator_quarantine_is_saved_enforced_logged(void **state)
 	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)),
 			 0);
 	assert_null(st_find(st, ST_QUARANTINE, &x));
-	assert_false(kernel_classes("198.18.0.20") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.20") & BWE_NC_QUARANTINE);
 	assert_int_equal(seen.verb, OP_DEL);
 	/* nothing to release */
 	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.20", false, err, sizeof(err)),
@@ -204,11 +192,11 @@ static void test_rule_meets_the_same_guards_as_the_operator(void **state)
 		}
 	}
 	assert_int_equal(st_count(st), n0);
-	assert_false(kernel_classes("198.18.0.10") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.10") & BWE_NC_QUARANTINE);
 	/* an operator may force the allowlist guard; never the internal one */
 	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "198.18.0.10", true, err, sizeof(err)),
 			 0);
-	assert_true(kernel_classes("198.18.0.10") & BWE_NC_QUARANTINE);
+	assert_true(core_classes(&core, "198.18.0.10") & BWE_NC_QUARANTINE);
 	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &op, "203.0.113.9", true, err, sizeof(err)),
 			 -EINVAL);
 	assert_int_equal(change(OP_DEL, ST_QUARANTINE, &op, "198.18.0.10", false, err, sizeof(err)),
@@ -265,7 +253,7 @@ static void test_failed_save_leaves_nothing_half_applied(void **state)
 	assert_int_equal(st_count(st), n0);
 	after = slurp(statefile);
 	assert_string_equal(before, after);
-	assert_false(kernel_classes("198.18.0.40") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.40") & BWE_NC_QUARANTINE);
 	assert_int_equal(count_in_file(evpath, "\"action\":\"quarantine\""), ev0);
 	assert_int_equal(seen.n, changes0);
 	free(before);
@@ -274,7 +262,7 @@ static void test_failed_save_leaves_nothing_half_applied(void **state)
 	assert_int_equal(change(OP_ADD, ST_QUARANTINE, &rule, "198.18.0.40", false, err,
 				sizeof(err)),
 			 0);
-	assert_true(kernel_classes("198.18.0.40") & BWE_NC_QUARANTINE);
+	assert_true(core_classes(&core, "198.18.0.40") & BWE_NC_QUARANTINE);
 }
 
 static void test_failed_map_update_is_rolled_back(void **state)
@@ -298,7 +286,7 @@ static void test_failed_map_update_is_rolled_back(void **state)
 	assert_string_equal(before, after);
 	/* no bucket of the refused throttle is left in the kernel */
 	assert_int_not_equal(bpf_map_get_next_key(fd, NULL, &k), 0);
-	assert_false(kernel_classes("198.19.16.1") & BWE_NC_THROTTLE);
+	assert_false(core_classes(&core, "198.19.16.1") & BWE_NC_THROTTLE);
 	free(before);
 	free(after);
 }
@@ -323,7 +311,7 @@ static void test_expiry_is_a_transaction(void **state)
 	assert_non_null(st_find(st, ST_QUARANTINE, &x)); /* not yet */
 	assert_int_equal(ops_expire(ops, time(NULL) + 6), 0);
 	assert_null(st_find(st, ST_QUARANTINE, &x));
-	assert_false(kernel_classes("198.18.0.50") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.50") & BWE_NC_QUARANTINE);
 	assert_string_equal(seen.action, "expire");
 	assert_int_equal(seen.who.kind, ACTOR_EXPIRY);
 	assert_true(count_in_file(evpath, "\"action\":\"expire\"") >= 1);
@@ -347,7 +335,7 @@ static void test_bad_requests_are_refused_whole(void **state)
 	/* one bad prefix of two: neither is applied */
 	assert_int_equal(ops_apply(ops, &r, NULL, err, sizeof(err)), -EINVAL);
 	assert_int_equal(st_count(st), n0);
-	assert_false(kernel_classes("198.18.0.60") & BWE_NC_QUARANTINE);
+	assert_false(core_classes(&core, "198.18.0.60") & BWE_NC_QUARANTINE);
 	r.n = 1;
 	memset(longr, 'x', sizeof(longr) - 1);
 	longr[sizeof(longr) - 1] = '\0';
