@@ -36,8 +36,8 @@
 #include "fwclient.h"
 #include "sandbox.h"
 #include "wire.h"
+#include "fwc_harness.h"
 
-#define WORKER	    "build/tools/feedworker"
 #define GRACE_S	    1 /* the parent's grace beyond BWE_FWC_RESOLVE_S per name */
 #define SILENT_NAME "silent.example"
 #define NAMES	    2
@@ -45,63 +45,15 @@
 static char resolv[] = "/tmp/bwe-test-feeddns.XXXXXX";
 static int silent_fd = -1;
 
-struct harness {
-	struct bwe_fwc *c;
-	int ep;
-	struct bwe_job_result res;
-	int done;
-	char worker[PATH_MAX];
-};
-
-static void on_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
-{
-	struct harness *h = cb_ctx;
-
-	(void)job_ctx;
-	h->res = *res; /* ownership moves to the harness */
-	memset(res, 0, sizeof(*res));
-	h->done++;
-}
-
-static void h_start(struct harness *h)
-{
-	static char *const argv[] = { (char *)"feedworker", NULL };
-	struct bwe_fwc_conf conf = {
-		.sandbox = { .path = h->worker, .argv = argv, .user = "nobody" },
-		.done = on_done,
-		.cb_ctx = h,
-		.grace_s = GRACE_S,
-	};
-
-	assert_non_null(realpath(WORKER, h->worker));
-	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(h->ep >= 0);
-	assert_int_equal(bwe_fwc_new(&conf, &h->c), 0);
-}
-
 /* Run the loop as the daemon does until the job ended or max_ms passed. */
+static char *const worker_argv[] = { (char *)"feedworker", NULL };
+
 static void h_run(struct harness *h, __u64 max_ms)
 {
 	__u64 end = bwe_sandbox_now_ms() + max_ms;
-	epoll_data_t data = { .u64 = 1 };
 
-	while (!h->done && bwe_sandbox_now_ms() < end) {
-		struct epoll_event ev[4];
-		__u64 now = bwe_sandbox_now_ms(), wake = bwe_fwc_next_wakeup(h->c);
-		int i, n, t = 100;
-
-		assert_int_equal(bwe_fwc_epoll_sync(h->c, h->ep, data), 0);
-		if (wake && wake < now + (__u64)t)
-			t = wake > now ? (int)(wake - now) : 0;
-		n = epoll_wait(h->ep, ev, 4, t);
-		for (i = 0; i < n; i++) {
-			if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-				bwe_fwc_on_readable(h->c);
-			if (ev[i].events & EPOLLOUT)
-				bwe_fwc_on_writable(h->c);
-		}
-		bwe_fwc_tick(h->c);
-	}
+	while (!h->n && bwe_sandbox_now_ms() < end)
+		h_turn(h, 100);
 }
 
 static int lo_up(void)
@@ -177,22 +129,22 @@ static void test_silent_server_does_not_get_the_worker_killed(void **state)
 	__u64 t0, ms;
 
 	(void)state;
-	h_start(&h);
+	h_start(&h, worker_argv, GRACE_S);
 	t0 = bwe_sandbox_now_ms();
 	assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, NULL), 0);
 	h_run(&h, (GRACE_S + NAMES * BWE_FWC_RESOLVE_S + 5) * 1000ULL);
 	ms = bwe_sandbox_now_ms() - t0;
 	printf("RESOLVE of %d names on a silent server: %llu ms\n", NAMES, (unsigned long long)ms);
-	assert_int_equal(h.done, 1);
-	if (h.res.status)
+	assert_int_equal(h.n, 1);
+	if (h.res[0].status)
 		fail_msg("the job failed after %llu ms: %d %s", (unsigned long long)ms,
-			 h.res.status, h.res.error);
-	assert_int_equal(h.res.n_answers, NAMES);
-	assert_int_equal(h.res.answers[0].n_addrs, 0);
+			 h.res[0].status, h.res[0].error);
+	assert_int_equal(h.res[0].n_answers, NAMES);
+	assert_int_equal(h.res[0].answers[0].n_addrs, 0);
 	bwe_fwc_status(h.c, &st);
 	assert_int_equal(st.restarts, 0);
 	assert_true(ms < (GRACE_S + NAMES * BWE_FWC_RESOLVE_S) * 1000ULL);
-	bwe_job_result_free(&h.res);
+	bwe_job_result_free(&h.res[0]);
 	bwe_fwc_free(h.c);
 	close(h.ep);
 }
@@ -206,10 +158,10 @@ static void test_free_while_resolving_is_prompt(void **state)
 	__u64 t0, ms;
 
 	(void)state;
-	h_start(&h);
+	h_start(&h, worker_argv, GRACE_S);
 	assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, NULL), 0);
 	h_run(&h, 1000); /* the request is sent; the worker waits for an answer */
-	assert_int_equal(h.done, 0);
+	assert_int_equal(h.n, 0);
 	t0 = bwe_sandbox_now_ms();
 	bwe_fwc_free(h.c);
 	ms = bwe_sandbox_now_ms() - t0;

@@ -38,86 +38,16 @@
 #include "fwclient.h"
 #include "sandbox.h"
 #include "wire.h"
+#include "fwc_harness.h"
 
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
-#define WORKER	      "build/tools/feedworker"
 #define FIXTURES      "tests/data/feeds"
 #define REAL_LIST     "../shared/feeds/firehol_level3.netset"
-#define NOW	      1780272000LL /* 2026-06-01T00:00:00Z, as test_feed.c */
-#define WAIT_MS	      10000	   /* longest wait for one event */
-#define RESULTS_MAX   16
+#define NOW	      1780272000LL		   /* 2026-06-01T00:00:00Z, as test_feed.c */
+#define WAIT_MS	      10000			   /* longest wait for one event */
 #define NOBODY_UIDS   "65534\t65534\t65534\t65534" /* real, effective, saved, fs */
 
 /* ---- harness: one client, one epoll set, results collected ------------------ */
-
-struct harness {
-	struct bwe_fwc *c;
-	int ep;
-	struct bwe_job_result res[RESULTS_MAX];
-	size_t n;
-	char worker[PATH_MAX];
-};
-
-static void on_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
-{
-	struct harness *h = cb_ctx;
-
-	(void)job_ctx;
-	if (h->n < RESULTS_MAX) {
-		h->res[h->n++] = *res; /* ownership moves to the harness */
-		memset(res, 0, sizeof(*res));
-	}
-}
-
-static void h_start(struct harness *h, char *const *argv)
-{
-	struct bwe_fwc_conf conf = {
-		.sandbox = { .path = h->worker,
-			     .argv = argv,
-			     .user = "nobody",
-			     .backoff_min_ms = 200,
-			     .backoff_max_ms = 2000 },
-		.done = on_done,
-		.cb_ctx = h,
-	};
-
-	assert_non_null(realpath(WORKER, h->worker));
-	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(h->ep >= 0);
-	assert_int_equal(bwe_fwc_new(&conf, &h->c), 0);
-}
-
-static void h_stop(struct harness *h)
-{
-	size_t i;
-
-	bwe_fwc_free(h->c);
-	close(h->ep);
-	for (i = 0; i < h->n; i++)
-		bwe_job_result_free(&h->res[i]);
-	memset(h, 0, sizeof(*h));
-}
-
-/* One turn of an event loop as the daemon would run it. */
-static void h_turn(struct harness *h, int max_ms)
-{
-	epoll_data_t data = { .u64 = 1 };
-	struct epoll_event ev[4];
-	__u64 now = bwe_sandbox_now_ms(), wake = bwe_fwc_next_wakeup(h->c);
-	int i, n, t = max_ms;
-
-	assert_int_equal(bwe_fwc_epoll_sync(h->c, h->ep, data), 0);
-	if (wake && wake < now + (__u64)t)
-		t = wake > now ? (int)(wake - now) : 0;
-	n = epoll_wait(h->ep, ev, ARRAY_SIZE(ev), t);
-	for (i = 0; i < n; i++) {
-		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			bwe_fwc_on_readable(h->c);
-		if (ev[i].events & EPOLLOUT)
-			bwe_fwc_on_writable(h->c);
-	}
-	bwe_fwc_tick(h->c);
-}
 
 /* Run until n results arrived; false after WAIT_MS. */
 static bool h_wait_results(struct harness *h, size_t n)
@@ -233,7 +163,7 @@ static void test_child_credentials(void **state)
 	size_t i;
 
 	(void)state;
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	/* a round trip first: by then the child has entered seccomp */
 	assert_int_equal(h_parse(&h, "192.0.2.0/24\n", 13, BWE_FMT_PLAIN)->n_inds, 1);
 	pid = h_pid(&h);
@@ -382,7 +312,7 @@ static void test_parse_same_as_direct(void **state)
 	char *body;
 
 	(void)state;
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", FIXTURES, files[i]);
 		body = read_file(path, &len);
@@ -418,7 +348,7 @@ static void test_excerpts_only_of_feeds(void **state)
 	size_t i;
 
 	(void)state;
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	r = h_parse(&h, secret, sizeof(secret) - 1, BWE_FMT_PLAIN);
 	assert_int_equal(r->status, 0);
 	assert_int_equal(r->stats.rejected, 2);
@@ -493,7 +423,7 @@ static void test_large_stix_memory(void **state)
 	__u64 t0;
 
 	(void)state;
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	h_parse(&h, "192.0.2.1\n", 10, BWE_FMT_PLAIN); /* the child runs */
 	before = peak_rss_mib(h_pid(&h));
 	t0 = bwe_sandbox_now_ms();
@@ -710,7 +640,7 @@ static void test_fetch_http(void **state)
 	(void)state;
 	assert_non_null(body);
 	server_start(svp);
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 
 	r = h_fetch(&h, svp->port, "spamhaus_drop.txt", 1 << 20, NULL);
 	if (r->status)
@@ -769,7 +699,7 @@ static void test_resolve(void **state)
 
 	(void)state;
 	setenv("RES_OPTIONS", "timeout:1 attempts:1", 1);
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, NULL), 0);
 	assert_true(h_wait_results(&h, 1));
 	r = &h.res[0];
@@ -814,7 +744,7 @@ static void test_child_killed(void **state)
 	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &al), 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", ntohs(a.sin_port));
 
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	old = h_pid(&h);
 	assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, &id1), 0);
 	/* a second job waits in the queue: it must go to the next child */
@@ -862,7 +792,7 @@ static void test_child_garbage(void **state)
 	pid_t old;
 
 	(void)state;
-	h_start(&h, argv);
+	h_start(&h, argv, 0);
 	old = h_pid(&h);
 	assert_int_equal(bwe_fwc_submit(h.c, &parse, NULL, NULL), 0);
 	assert_true(h_wait_results(&h, 1));
