@@ -459,7 +459,8 @@ static int run_token(struct bwctl *c, int argc, char **argv)
 
 const struct bwctl_cmd bwctl_cmds[] = {
 	{ "status", run_plain, "", "the daemon, its interfaces and what it enforces", &pc_status },
-	{ "stats", run_plain, "", "packets and bytes by verdict reason", &pc_stats },
+	{ "stats", run_plain, "", "packets and bytes by verdict reason (--json: also by direction)",
+	  &pc_stats },
 	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force]",
 	  "cut hosts off from everything but exempt networks", &hc_quarantine },
 	{ "release", run_hostcmd, "HOST... [--reason TEXT]", "end the quarantine of hosts",
