@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  3
+#define BWE_ABI_VERSION		  4
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -44,6 +44,8 @@
 #define BWE_MAP_EVENTS	 "bwe_events"
 #define BWE_MAP_EVDEDUP	 "bwe_ev_dedup"
 #define BWE_MAP_ABI	 "bwe_abi"
+#define BWE_MAP_MACS	 "bwe_macs"
+#define BWE_MAP_IFACES	 "bwe_ifaces"
 
 /*
  * Every pinned map, listed once: X(field, pin) with field the map's name in
@@ -63,7 +65,9 @@
 	X(bwe_std_ports, BWE_MAP_PORTS) \
 	X(bwe_events, BWE_MAP_EVENTS) \
 	X(bwe_ev_dedup, BWE_MAP_EVDEDUP) \
-	X(bwe_abi, BWE_MAP_ABI)
+	X(bwe_abi, BWE_MAP_ABI) \
+	X(bwe_macs, BWE_MAP_MACS) \
+	X(bwe_ifaces, BWE_MAP_IFACES)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
 #define BWE_NETCLASS_MAX 16384	      /* internal/exempt/allow/quarantine/throttle prefixes */
@@ -73,6 +77,8 @@
 #define BWE_HOSTS_MAX	 65536	      /* tracked internal hosts (LRU) */
 #define BWE_EVDEDUP_MAX	 65536	      /* event deduplication slots (LRU) */
 #define BWE_EVENTS_BYTES (256 * 1024) /* ring buffer size, power of two */
+#define BWE_MACS_MAX	 4096	      /* quarantined/throttled host identities (MACs) */
+#define BWE_IFACES_MAX	 4096	      /* attached interfaces (BWE_CFG_IFACES_MAX) */
 
 /* ---- addresses ---------------------------------------------------------- */
 struct bwe_addr {
@@ -240,6 +246,10 @@ enum bwe_anomaly {
 	BWE_A_EXTHDR_LIMIT,		/* IPv6 chain longer than parsed: judged by addresses */
 	BWE_A_EVENT_LOST,		/* ring buffer full */
 	BWE_A_INBOUND_UNTRACKED, /* inbound to an internal address without a bwe_hosts entry */
+	/* arrived on an interface that translates its family (bwe_iface): judged and
+	 * counted under its verdict by the egress program of the LAN interface it
+	 * leaves by, once the kernel has reversed the translation */
+	BWE_A_NAT_DEFERRED,
 	BWE_STATS_MAX,
 };
 
@@ -266,6 +276,8 @@ _Static_assert(sizeof(struct bwe_counter) == 16, "bwe_counter size");
 /* ---- runtime configuration (map bwe_config, ARRAY of one) --------------- */
 enum bwe_config_flag {
 	BWE_CFG_DRYRUN = 1 << 0, /* every would-drop becomes a counted pass */
+	BWE_CFG_MACS = 1 << 1,	 /* bwe_macs holds entries: look source MACs up */
+	BWE_CFG_NAT = 1 << 2,	 /* some interface translates (bwe_ifaces): look it up */
 };
 
 struct bwe_config {
@@ -291,6 +303,49 @@ _Static_assert(sizeof(struct bwe_abi_stamp) == 4, "bwe_abi_stamp size");
 #define BWE_PORT_WORDS 1024 /* 1024 x 64 bits = every port */
 /* value: __u64, bit (port & 63) of word (port >> 6), host byte order */
 
+/* ---- host identity (map bwe_macs, HASH MAC -> what is enforced on it) --- */
+/*
+ * A quarantined or throttled host is known by its MAC address as well as
+ * by its addresses: a frame whose source MAC is listed is judged as coming
+ * from a host with these flags whatever its source address, and a source
+ * address that does not carry them yet is reported (BWE_EV_MAC_ADDR) so
+ * that the daemon adds it. Only LAN hosts have entries (never a router's
+ * MAC: the daemon refuses a MAC seen with many addresses).
+ */
+#define BWE_MAC_LEN 6
+struct bwe_mac_key {
+	__u8 mac[BWE_MAC_LEN]; /* as on the wire */
+	__u16 pad;	       /* zero */
+};
+_Static_assert(sizeof(struct bwe_mac_key) == 8, "bwe_mac_key size");
+
+struct bwe_mac_val {
+	__u32 flags; /* BWE_NC_QUARANTINE and/or BWE_NC_THROTTLE, host byte order */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bwe_mac_val) == 8, "bwe_mac_val size");
+
+/* ---- interfaces (map bwe_ifaces, HASH ifindex -> role) ------------------ */
+/*
+ * An interface whose outbound traffic the kernel translates (masquerade,
+ * SNAT, NAT66/NPTv6) for a family: inbound packets of that family arrive
+ * addressed to the gateway, so the XDP program cannot know the host. It
+ * drops what comes from a blocklisted peer and leaves the rest
+ * (BWE_A_NAT_DEFERRED) to the TC egress program of the LAN interfaces,
+ * which sees the packet after the translation was reversed. Read only
+ * when bwe_config has BWE_CFG_NAT.
+ */
+enum bwe_iface_flag {
+	BWE_IF_NAT4 = 1 << 0, /* IPv4 is translated on this interface */
+	BWE_IF_NAT6 = 1 << 1, /* IPv6 is translated on this interface */
+};
+
+struct bwe_iface_val {
+	__u32 flags; /* enum bwe_iface_flag, host byte order */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
+
 /* ---- events (map bwe_events, RINGBUF) ----------------------------------- */
 enum bwe_event_type {
 	/* An internal host met a blocklist entry (drop or monitor). Both event
@@ -298,6 +353,10 @@ enum bwe_event_type {
 	 * a spray of spoofed frames gets no event per address it targets. */
 	BWE_EV_BLOCK_HIT = 1,
 	BWE_EV_QUARANTINE_DROP, /* first drop of a quarantined host in a dedup window */
+	/* A frame from a MAC of bwe_macs with a source address that lacks the
+	 * MAC's flags: host is that address, mac the MAC, reason the verdict.
+	 * Deduplicated per (host, MAC address) like the others. */
+	BWE_EV_MAC_ADDR,
 };
 
 enum bwe_event_dir {
@@ -319,16 +378,18 @@ struct bwe_event {
 	__u8 dir;	      /* enum bwe_event_dir */
 	__u8 ref;	      /* BWE_REF_* of the blocklist entry, 0 otherwise */
 	__u8 pad;
-	__u32 ifindex; /* ingress interface */
-	__u32 len;     /* frame bytes */
+	__u32 ifindex;		 /* ingress interface (TC egress: the interface it arrived on) */
+	__u32 len;		 /* frame bytes */
+	__u8 mac[BWE_MAC_LEN]; /* source MAC of the frame (destination MAC at TC egress) */
+	__u16 pad2;
 };
-_Static_assert(sizeof(struct bwe_event) == 64, "bwe_event size");
+_Static_assert(sizeof(struct bwe_event) == 72, "bwe_event size");
 
 struct bwe_dedup_key {
 	__u32 type; /* enum bwe_event_type */
 	__u32 dir;  /* enum bwe_event_dir for blocklist hits, 0 for quarantine events */
 	struct bwe_addr host;
-	struct bwe_addr peer; /* zero for quarantine events */
+	struct bwe_addr peer; /* zero for quarantine events; MAC_ADDR: the MAC in a[0..5] */
 };
 _Static_assert(sizeof(struct bwe_dedup_key) == 40, "bwe_dedup_key size");
 

@@ -114,6 +114,22 @@ struct {
 	__type(value, struct bwe_abi_stamp);
 } bwe_abi SEC(".maps");
 
+/* quarantined/throttled host identity: source MAC -> flags (BWE_CFG_MACS) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BWE_MACS_MAX);
+	__type(key, struct bwe_mac_key);
+	__type(value, struct bwe_mac_val);
+} bwe_macs SEC(".maps");
+
+/* ifindex -> what the kernel does on that interface (BWE_CFG_NAT) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, struct bwe_iface_val);
+} bwe_ifaces SEC(".maps");
+
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

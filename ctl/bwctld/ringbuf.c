@@ -41,6 +41,7 @@ static const char *const reason_names[BWE_STATS_MAX] = {
 	[BWE_A_EXTHDR_LIMIT] = "exthdr_limit",
 	[BWE_A_EVENT_LOST] = "event_lost",
 	[BWE_A_INBOUND_UNTRACKED] = "inbound_untracked",
+	[BWE_A_NAT_DEFERRED] = "nat_deferred",
 };
 
 const char *reason_name(unsigned int slot)
