@@ -378,8 +378,8 @@ struct bwe_event {
 	__u8 dir;	      /* enum bwe_event_dir */
 	__u8 ref;	      /* BWE_REF_* of the blocklist entry, 0 otherwise */
 	__u8 pad;
-	__u32 ifindex;		 /* ingress interface (TC egress: the interface it arrived on) */
-	__u32 len;		 /* frame bytes */
+	__u32 ifindex;	       /* ingress interface (TC egress: the interface it arrived on) */
+	__u32 len;	       /* frame bytes */
 	__u8 mac[BWE_MAC_LEN]; /* source MAC of the frame (destination MAC at TC egress) */
 	__u16 pad2;
 };
