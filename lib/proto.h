@@ -17,7 +17,7 @@
  * plus "argv" (logged with control characters escaped); the daemon never
  * trusts a client-supplied identity. Its role comes from the credentials
  * too (bwe_cmd_role): read-only commands are status, stats, list, top,
- * lookup, report and feeds; every other command (the token commands too,
+ * lookup, report, feeds and export; every other command (the token commands too,
  * token_list included) needs the admin role. A
  * peer's request and its reply must be done within the daemon's
  * control_timeout, or the connection is closed.
