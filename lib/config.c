@@ -45,6 +45,7 @@
 #include "blocklist.h"
 #include "bwe_util.h"
 #include "config.h"
+#include "syslogfmt.h"
 
 #define KEYPATH_MAX	256 /* bytes of "feeds[12].min_prefix_v4" and NUL */
 #define MSG_MAX		512 /* bytes of one message */
@@ -1049,6 +1050,20 @@ static int conv_listen(struct cfg_ctx *c, const struct row *r, const struct wher
 	return 0;
 }
 
+/* events.syslog.target: udp://, tcp:// (numeric addresses) or unix:/PATH. */
+static int conv_slog_target(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			    const char *s, struct cfg_val *v)
+{
+	struct bwe_slog_target t;
+	char why[256];
+
+	(void)r;
+	if (bwe_slog_target_parse(s, &t, why, sizeof(why)))
+		return err_at(c, at, "%s", why);
+	v->s = s;
+	return 0;
+}
+
 /* ---- checks between keys ----------------------------------------------------- */
 
 /* A value and its index in a list, sorted to find repeats in n log n. */
@@ -1387,6 +1402,9 @@ static const char *const feed_formats[] = {
 
 static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };
 
+static const char *const slog_formats[] = { "rfc5424", "cef" };
+static const struct cfg_enum slog_format_enum = { slog_formats, ARRAY_SIZE(slog_formats), 0 };
+static const struct cfg_enum slog_facilities = { bwe_slog_facility_names, BWE_SLOG_FACILITIES, 0 };
 static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
@@ -1635,6 +1653,49 @@ static const struct row http_rows[] = {
 };
 static const struct table http_table = TABLE(http_rows, .check = check_http);
 
+/* RFC 5424 APP-NAME and HOSTNAME: printable ASCII without blanks, as names go. */
+static const struct cfg_name slog_app = { "syslog APP-NAME", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
+					  NULL };
+static const struct cfg_name slog_host = { "syslog HOSTNAME", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
+					   NULL };
+
+/* events.syslog present: it names where the events go. */
+static int check_slog(struct cfg_ctx *c, const struct sect *s)
+{
+	char path[KEYPATH_MAX];
+	struct where at;
+
+	if (s->map && !c->cfg->syslog.target) {
+		sect_key(s, "target", path, &at);
+		return err_at(c, &at,
+			      "required key missing (udp://HOST:PORT, tcp://HOST:PORT or "
+			      "unix:/PATH)");
+	}
+	return 0;
+}
+
+static const struct row slog_rows[] = {
+	SCALAR("target", conv_slog_target, S_STR, CFG, syslog.target, .flags = F_NULL),
+	SCALAR("format", conv_enum, S_INT, CFG, syslog.format, .arg = &slog_format_enum,
+	       DEF_U(BWE_SLOG_RFC5424)),
+	SCALAR("facility", conv_enum, S_INT, CFG, syslog.facility, .arg = &slog_facilities,
+	       DEF_U(BWE_SLOG_FAC_DAEMON)),
+	SCALAR("app_name", conv_name, S_STR, CFG, syslog.app_name, .arg = &slog_app,
+	       LIM(1, BWE_SLOG_APP_NAME_MAX), DEF_S(BWE_CFG_SLOG_APP_NAME)),
+	SCALAR("hostname", conv_name, S_STR, CFG, syslog.hostname, .arg = &slog_host,
+	       LIM(1, BWE_SLOG_HOSTNAME_MAX), .flags = F_NULL),
+	SCALAR("queue", conv_uint, S_U32, CFG, syslog.queue,
+	       LIM(BWE_CFG_SLOG_QUEUE_MIN, BWE_CFG_SLOG_QUEUE_MAX), DEF_U(BWE_CFG_SLOG_QUEUE)),
+	SCALAR("message_max", conv_uint, S_U32, CFG, syslog.message_max,
+	       LIM(BWE_SLOG_MSG_MIN, BWE_SLOG_MSG_MAX), DEF_U(BWE_CFG_SLOG_MSG)),
+};
+static const struct table slog_table = TABLE(slog_rows, .check = check_slog);
+
+static const struct row events_rows[] = {
+	MAP("syslog", slog_table, 0),
+};
+static const struct table events_table = TABLE(events_rows);
+
 /* In the order of the checks: max_ttl before the policy's rules, ... */
 static const struct row top_rows[] = {
 	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP, .min_n = 1,
@@ -1675,6 +1736,7 @@ static const struct row top_rows[] = {
 	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),
 	MAP("policy", policy_table, offsetof(CFG, policy)),
 	MAP("http", http_table, 0),
+	MAP("events", events_table, 0),
 };
 static const struct table top_table = TABLE(top_rows);
 
@@ -2155,6 +2217,9 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 	}
 	free(cfg->feeds);
 	free(cfg->policy.never_quarantine.v);
+	free(cfg->syslog.target);
+	free(cfg->syslog.app_name);
+	free(cfg->syslog.hostname);
 	free(cfg);
 }
 

@@ -153,6 +153,13 @@
 #define BWE_CFG_HTTP_BODY_MAX	  (1024ULL * 1024) /* bytes */
 #define BWE_CFG_HTTP_TLS_PATH_MAX 1023		   /* bytes of a cert or key path */
 
+/* ---- events.syslog: every event also to a SIEM (syslogfmt.h), off by default -- */
+#define BWE_CFG_SLOG_QUEUE     4096U	/* default events.syslog.queue, messages */
+#define BWE_CFG_SLOG_QUEUE_MIN 16U	/* messages */
+#define BWE_CFG_SLOG_QUEUE_MAX 1000000U /* messages */
+#define BWE_CFG_SLOG_MSG       8192U	/* default events.syslog.message_max, bytes */
+#define BWE_CFG_SLOG_APP_NAME  "bwenforce"
+
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
 
@@ -283,6 +290,21 @@ struct bwe_cfgfile {
 	 * the struct.
 	 */
 	struct bwe_policy policy;
+	/*
+	 * events.syslog: a copy of every event written to the event log, as
+	 * RFC 5424 or CEF (syslogfmt.h), to target ("udp://HOST:PORT",
+	 * "tcp://HOST:PORT", "unix:/PATH"; NULL: none), through a queue of
+	 * queue messages that never blocks the daemon.
+	 */
+	struct {
+		char *target;	   /* NULL: no syslog output */
+		int format;	   /* enum bwe_slog_format; default rfc5424 */
+		int facility;	   /* 0..23; default daemon (3) */
+		char *app_name;	   /* RFC 5424 APP-NAME; default "bwenforce" */
+		char *hostname;	   /* RFC 5424 HOSTNAME; NULL: the host's name */
+		__u32 queue;	   /* messages held while the receiver is slow or away */
+		__u32 message_max; /* bytes of one message; longer ones are cut */
+	} syslog;
 };
 
 /*

@@ -68,6 +68,7 @@ enum ev_src {
 	SRC_FEED_INO,
 	SRC_FEED_JOB,
 	SRC_WATCHDOG,
+	SRC_SYSLOG,    /* events.syslog's socket (events.h) */
 	SRC_HTTP = 64, /* .. SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX - 1: the HTTP listeners */
 	SRC_CTL_CLIENT = 1024,
 };
@@ -501,12 +502,18 @@ static void run(struct daemon *d)
 			case SRC_WATCHDOG:
 				on_watchdog(d);
 				break;
+			case SRC_SYSLOG:
+				evlog_out_ready(d->log, evs[i].events);
+				break;
 			}
 		}
 		if (!n)
 			http_run(d->http);
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+		/* and the syslog output's after a reconnect, with EPOLLOUT while it has a queue */
+		if (evlog_out_sync(d->log, d->epfd, SRC_SYSLOG))
+			log_warn("epoll: the syslog output");
 		notify_progress(d);
 	}
 }
