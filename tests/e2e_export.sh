@@ -275,13 +275,13 @@ t_test_syslog_udp_cef() {
 t_run "events.syslog over UDP as CEF: escaped header and extension" t_test_syslog_udp_cef
 
 t_test_syslog_stalled() {
-	local ms worst=0 i hosts t0 base stalled
+	local ms worst=0 i hosts base stalled
 	# 4096 blocks a request: each one an audit event of about 1.5 KB
 	hosts=$(awk 'BEGIN { for (i = 0; i < 4096; i++) printf "100.70.%d.%d ", int(i / 256), i % 256 }')
 	pairs() { # N: block and unblock the 4096, N times; the ms they took
-		local t0 k
+		local t0
 		t0=$(_t_now_us)
-		for k in $(seq 1 "$1"); do
+		for _ in $(seq 1 "$1"); do
 			# shellcheck disable=SC2086
 			bwctl block $hosts >/dev/null && bwctl unblock $hosts >/dev/null || return 1
 		done
