@@ -243,6 +243,7 @@ receiver() { # MODE PORT OUT: in the background, killed at exit
 syslog_config() { # TARGET FORMAT [MORE YAML]
 	write_config "feeds:
   - { name: c2, source: $DIR/feeds/c2.txt, format: plain, refresh: 1h }
+http: { listen: [ \"127.0.0.1:9779\" ] }
 events:
   syslog:
     target: $1
@@ -317,6 +318,12 @@ t_test_syslog_stalled() {
 	assert_ok test "$worst" -lt 1000
 	wait_for 30 grep -q '"action":"syslog-dropped"' "$LOG" || { t_fail "no syslog-dropped event"; return 1; }
 	grep -m1 '"action":"syslog-dropped"' "$LOG" | jq -r .message | tee -a "$DIR/figures"
+	# and the metrics say so
+	local m
+	m=$(gw curl -sS http://127.0.0.1:9779/metrics)
+	assert_ok grep -Eq '^bwenforce_syslog_messages_total\{result="dropped"\} [1-9][0-9]*$' <<<"$m"
+	assert_ok grep -q '^bwenforce_syslog_queue_messages 64$' <<<"$m"
+	assert_ok grep -q '^bwenforce_syslog_up 1$' <<<"$m"
 	cp "$DIR/figures" "${EXPORT_FIGURES:-/dev/null}" 2>/dev/null || true
 }
 t_run "a stalled syslog receiver never blocks the daemon; losses are counted" t_test_syslog_stalled
