@@ -108,6 +108,7 @@ int slog_new(struct slog **out, const struct slog_cfg *cfg)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	s->cfg.app_name = s->cfg.hostname = NULL; /* the configuration's; ours are copies */
 	if (!cfg->hostname && gethostname(host, sizeof(host) - 1))
 		host[0] = '\0';
 	s->hostname = strdup(cfg->hostname ? cfg->hostname : host);
