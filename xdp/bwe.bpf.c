@@ -349,9 +349,11 @@ int bwe_xdp(struct xdp_md *ctx)
 		/* Transit. What comes from or goes to a listed peer and has no
 		 * internal side (the gateway's own addresses) is dropped too. */
 		ref = 0;
-		if (!((sf | df) & (BWE_NC_INTERNAL | BWE_NC_ALLOW | BWE_NC_EXEMPT))) {
-			ref = blocklist_ref(&p.src);
-			if (!ref || (ref & BWE_REF_MONITOR))
+		if (!(sf & BWE_NC_INTERNAL)) { /* neither side internal */
+			if (!(sf & (BWE_NC_ALLOW | BWE_NC_EXEMPT)))
+				ref = blocklist_ref(&p.src);
+			if ((!ref || (ref & BWE_REF_MONITOR)) &&
+			    !(df & (BWE_NC_ALLOW | BWE_NC_EXEMPT)))
 				ref = blocklist_ref(&p.dst);
 		}
 		if (ref && !(ref & BWE_REF_MONITOR)) {
