@@ -4,7 +4,8 @@
 # tests/lib_bwe.sh - the gateway testbed with bwctld on it, for e2e suites.
 # Source after tests/lib.sh:
 #   . "$(dirname "$0")/lib_bwe.sh"
-#   bwe_testbed_up NAME            # testbed, private bpffs and run directory
+#   bwe_testbed_up NAME [OPTS]     # testbed (scripts/testbed.sh up OPTS, default
+#                                  # --routed), private bpffs and run directory
 #   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0, paths in $DIR
 #   start_daemon / stop_daemon [SIG]
 #   gw|lan|lan2|net CMD..., bwctl ARGS..., reach NSFUNC ADDR, unreach NSFUNC ADDR
@@ -14,10 +15,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BWCTLD=$ROOT/build/bwctld
 BWCTL_BIN=$ROOT/build/bwctl
 
-bwe_testbed_up() { # NAME
+bwe_testbed_up() { # NAME [testbed.sh up OPTIONS...]
 	RUN="$1$$"
+	shift
+	[ $# -gt 0 ] || set -- --routed
 	t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
-	if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
+	if ! "$ROOT/scripts/testbed.sh" up "$@" "$RUN" >/dev/null; then
 		t_begin "testbed up"; t_fail "scripts/testbed.sh up failed"; t_summary; exit 1
 	fi
 	# shellcheck disable=SC1090
