@@ -4,9 +4,10 @@
 # tests/lib_bwe.sh - the gateway testbed with bwctld on it, for e2e suites.
 # Source after tests/lib.sh:
 #   . "$(dirname "$0")/lib_bwe.sh"
-#   bwe_testbed_up NAME            # testbed, private bpffs and run directory
-#                                  # (topology: $BWE_TESTBED_OPTS, e.g. --routed;
-#                                  # default the testbed's, a NAT gateway)
+#   bwe_testbed_up NAME [OPTS]     # testbed (scripts/testbed.sh up OPTS; without
+#                                  # OPTS $BWE_TESTBED_OPTS, e.g. --routed, else
+#                                  # the testbed's default, a NAT gateway),
+#                                  # private bpffs and run directory
 #   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0 (wan0's nat as the
 #                                  # testbed translates), paths in $DIR
 #   is_nat FAMILY                  # the testbed translates IPv4 (4) / IPv6 (6)
@@ -21,11 +22,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BWCTLD=$ROOT/build/bwctld
 BWCTL_BIN=$ROOT/build/bwctl
 
-bwe_testbed_up() { # NAME
+bwe_testbed_up() { # NAME [testbed.sh up OPTIONS...]
 	RUN="$1$$"
+	shift
 	t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
 	# shellcheck disable=SC2086  # options are words on purpose
-	if ! "$ROOT/scripts/testbed.sh" up ${BWE_TESTBED_OPTS:-} "$RUN" >/dev/null; then
+	[ $# -gt 0 ] || set -- ${BWE_TESTBED_OPTS:-}
+	if ! "$ROOT/scripts/testbed.sh" up "$@" "$RUN" >/dev/null; then
 		t_begin "testbed up"; t_fail "scripts/testbed.sh up failed"; t_summary; exit 1
 	fi
 	# shellcheck disable=SC1090
