@@ -9,7 +9,8 @@
  *  - bwe_feed_parse() reads a whole body held in memory (not NUL-terminated,
  *    may contain NUL bytes) and calls o->on_ind once per indicator, in source
  *    order, and o->on_reject (when set) once per refused line or STIX
- *    indicator. Every pointer handed to a callback is valid only during that
+ *    indicator or STIX pattern branch. Every pointer handed to a callback is
+ *    valid only during that
  *    call. The parser keeps no global state, never logs, never resolves a
  *    name, and allocates nothing per line in the text formats. The JSON
  *    formats allocate json-c objects one at a time, never the whole body
@@ -18,7 +19,7 @@
  *    so a body that is not JSON anywhere is refused before any callback,
  *    and collects the versions of each id; a second pass delivers). A body
  *    that is one STIX object is one tree. Code: feed.c (entry, detection,
- *    checks), feed_text.c, feed_json.c, feed_stix.c; internals in
+ *    checks), feed_text.c, feed_json.c, feed_stix.c, feed_pattern.c; internals in
  *    feed_impl.h.
  *  - Text formats: lines end at '\n'; a trailing '\r' is dropped (CRLF); a
  *    UTF-8 BOM at the start of the body is skipped; the last line needs no
@@ -59,10 +60,15 @@
  *        objects, other pattern types, revoked indicators, indicators not yet
  *        valid (valid_from > now) or expired (valid_until <= now), and
  *        indicators superseded by a later "modified" version of the same id
- *        in the body are skipped. Patterns: see feed_stix.c; an indicator is
- *        atomic - one unsupported or refused part rejects all of it, with a
- *        reason naming the part. A body that is not JSON, or a top-level
- *        value without a "type": -EBADMSG.
+ *        in the body are skipped, and so is an indicator whose pattern
+ *        names no address or domain (file hashes, URLs, e-mail, processes,
+ *        a port alone). Patterns: the whole STIX grammar, see
+ *        feed_pattern.c; a malformed pattern is one refused indicator; in a
+ *        valid one every OR branch stands on its own: its values are
+ *        delivered, and each bad value or unenforceable address branch is
+ *        one refused item (on_reject, stats.rejected) with a reason naming
+ *        it. A body that is not JSON, or a top-level value without a
+ *        "type": -EBADMSG.
  *      FREEFORM (freeform): as PLAIN, plus ranges "a - b" / "a-b" (split
  *        into the covering CIDRs; refused whole when one of them would be
  *        refused) and "a/255.255.255.0" netmasks.
@@ -178,12 +184,15 @@ struct bwe_feed_stats {
 	size_t lines;		     /* lines of the body (a last line without
 				 * newline counts; an empty body has none) */
 	size_t accepted;	     /* indicators on_ind took (returned 0) */
-	size_t rejected;	     /* refused lines (STIX: indicators) */
+	size_t rejected;	     /* refused lines (STIX: malformed indicators, and
+				 * bad values or unenforceable address
+				 * branches of valid patterns) */
 	size_t skipped;		     /* well-formed non-indicators: Spamhaus
 				 * metadata, CSV header, hosts-file boilerplate,
 				 * STIX non-indicator objects, other pattern
-				 * types, revoked, not yet valid, expired,
-				 * superseded. Comments and blanks: not counted */
+				 * types, patterns naming no address, revoked,
+				 * not yet valid, expired, superseded.
+				 * Comments and blanks: not counted */
 };
 
 /*
