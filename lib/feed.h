@@ -86,6 +86,7 @@
 #ifndef BWE_FEED_H
 #define BWE_FEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -123,8 +124,11 @@ const char *bwe_feed_format_name(enum bwe_feed_format f);
 /*
  * Guess the format from the first BWE_FEED_DETECT_WINDOW bytes, in this
  * order (the first that matches wins):
- *   STIX           first non-blank byte '{' or '[' and "type":"bundle" or
- *                  "spec_version" present;
+ *   STIX           first non-blank byte '{' or '[' and "spec_version", a
+ *                  "type" of "bundle" or "indicator", or an "id" of
+ *                  "bundle--..." or "indicator--..." present (STIX 2.0
+ *                  has no spec_version; keys in alphabetical order put a
+ *                  bundle's "type" after its objects);
  *   SPAMHAUS_JSON  a line starting with '{' that holds "cidr";
  *   FEODO_CSV      a first_seen_utc header, or a row of at least three
  *                  commas whose field 2 is an address;
@@ -211,5 +215,16 @@ struct bwe_feed_stats {
  */
 int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts *o,
 		   struct bwe_feed_stats *st);
+
+/*
+ * The reject guard of a parsed version (config keys max_reject and
+ * max_reject_floor): true when it must be refused, i.e. more than
+ * max_share of its items (accepted + rejected) were refused AND at least
+ * floor of them, or none was accepted (a body of nothing but refused
+ * lines is no feed, however short). A short list with one bad line still
+ * loads; floor 0 or 1 is the share alone. Skipped items count on neither
+ * side.
+ */
+bool bwe_feed_reject_guard(const struct bwe_feed_stats *st, double max_share, size_t floor);
 
 #endif /* BWE_FEED_H */

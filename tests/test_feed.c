@@ -28,6 +28,7 @@
 
 #include "bwe_util.h"
 #include "addr.h"
+#include "config.h"
 #include "feed.h"
 
 #define OUT_MAX	   (16 * 1024) /* bytes of joined callback text */
@@ -1165,6 +1166,117 @@ static void test_real_lists(void **state)
 	}
 }
 
+/* ---- real published STIX bundles ------------------------------------------------ */
+
+/*
+ * Measured on real bundles (tests/data/feeds/real/, origins in SOURCES.md):
+ * issue #16 counted file hashes, e-mail addresses and snort patterns as
+ * refused, so the reject guard's shipped defaults enforced nothing of
+ * APT1 (7 entries, 5 refused) or Unit 42's playbooks (34 entries, 123
+ * refused), and the STIX 2.0 playbooks were not even recognised by auto.
+ */
+static const struct {
+	const char *file;
+	size_t prefixes, domains, rejected, skipped;
+	const char *rej; /* expected rejects; NULL: not compared */
+} real_stix[] = {
+	{ "stix_oasis_apt1.json", 4, 3, 0, 69, "" },
+	{ "stix_oasis_poisonivy.json", 40, 24, 1, 132,
+	  "597 pattern: not a domain name 'domain autuo.xicp.net' [[domain-name:value = 'domain "
+	  "autuo.xicp.net' OR ipv4-addr:value = '60.10.1.115']]" },
+	{ "stix20_unit42_brute-ratel.json", 43, 1, 0, 255, "" },
+	{ "stix20_unit42_evasive-serpens.json", 14, 21, 2, 1505,
+	  "3591 pattern: operator not supported 'LIKE domain-name:value' [[domain-name:value LIKE "
+	  "'n.n.c.%.cdnmsnupdate.com']]; 4566 pattern: operator not supported 'LIKE "
+	  "domain-name:value' [[domain-name:value LIKE '%.go0gIe.com']]" },
+	{ "stix_mvt_residentbat.stix2", 24, 0, 0, 73, "" },
+	{ "stix_mvt_eaglemsgspy.stix2", 13, 13, 0, 77, "" },
+};
+
+static int count_kind(const struct bwe_indicator *ind, void *ctx)
+{
+	size_t *n = ctx;
+
+	n[ind->kind == BWE_IND_DOMAIN]++;
+	return 0;
+}
+
+static void test_real_stix(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(real_stix); i++) {
+		struct sink *s = calloc(1, sizeof(*s));
+		struct bwe_feed_stats st;
+		size_t kinds[2] = { 0, 0 }, len;
+		struct bwe_feed_parse_opts o = {
+			.format = BWE_FMT_AUTO,
+			.now = NOW,
+			.on_ind = count_kind,
+			.ctx = kinds,
+		};
+		char path[256], *buf;
+
+		assert_non_null(s);
+		snprintf(path, sizeof(path), FIXTURES "/real/%s", real_stix[i].file);
+		buf = read_file(path, &len);
+		if (bwe_feed_detect(buf, len) != BWE_FMT_STIX)
+			fail_msg("%s: detected as %s", real_stix[i].file,
+				 bwe_feed_format_name(bwe_feed_detect(buf, len)));
+		assert_int_equal(bwe_feed_parse(buf, len, &o, &st), 0);
+		assert_int_equal(st.format, BWE_FMT_STIX);
+		if (kinds[0] != real_stix[i].prefixes || kinds[1] != real_stix[i].domains ||
+		    st.rejected != real_stix[i].rejected || st.skipped != real_stix[i].skipped)
+			fail_msg("%s: %zu addresses, %zu domains, %zu refused, %zu skipped; want %zu, "
+				 "%zu, %zu, %zu",
+				 real_stix[i].file, kinds[0], kinds[1], st.rejected, st.skipped,
+				 real_stix[i].prefixes, real_stix[i].domains, real_stix[i].rejected,
+				 real_stix[i].skipped);
+		/* the shipped defaults of the reject guard enforce them */
+		assert_false(bwe_feed_reject_guard(&st, BWE_FEED_MAX_REJECT, BWE_FEED_REJ_FLOOR));
+		assert_int_equal(parse(buf, len, BWE_FMT_STIX, 0, 0, s, &st), 0);
+		if (real_stix[i].rej && strcmp(s->rej, real_stix[i].rej))
+			fail_msg("%s: rejects\n  got  \"%s\"\n  want \"%s\"", real_stix[i].file,
+				 s->rej, real_stix[i].rej);
+		free(buf);
+		free(s);
+	}
+}
+
+/* The reject guard: a share and a floor, both needed to refuse a version. */
+static void test_reject_guard(void **state)
+{
+	static const struct {
+		size_t accepted, rejected;
+		double share;
+		size_t floor;
+		bool refused;
+	} rows[] = {
+		{ 4, 1, 0.1, 20, false },      /* a short list with one bad line loads */
+		{ 1, 19, 0.1, 20, false },     /* under the floor */
+		{ 0, 2, 0.1, 20, true },       /* nothing but refused lines: no floor */
+		{ 0, 2, 1.0, 20, false },      /* ... unless max_reject is 1 */
+		{ 180, 20, 0.1, 20, false },   /* 10 %: not more than the share */
+		{ 179, 21, 0.1, 20, true },    /* 10.5 % and 21 lines */
+		{ 80, 20, 0.1, 20, true },     /* 20 %, at the floor */
+		{ 4, 1, 0.1, 0, true },	       /* floor 0: the share alone, as before */
+		{ 4, 1, 0.1, 1, true },	       /* floor 1: the same */
+		{ 0, 0, 0.1, 20, false },      /* nothing at all */
+		{ 1000, 999, 1.0, 20, false }, /* max_reject 1: never */
+		{ 1000, 1, 0.0, 1, true },     /* max_reject 0: any refused line */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct bwe_feed_stats st = { .accepted = rows[i].accepted,
+					     .rejected = rows[i].rejected };
+
+		if (bwe_feed_reject_guard(&st, rows[i].share, rows[i].floor) != rows[i].refused)
+			fail_msg("guard row %zu: %zu accepted, %zu refused, share %.2f, floor %zu",
+				 i, rows[i].accepted, rows[i].rejected, rows[i].share,
+				 rows[i].floor);
+	}
+}
+
 /* ---- the million-line file --------------------------------------------------- */
 
 static double now_s(void)
@@ -1240,6 +1352,17 @@ static const struct {
 	{ "STIX bundle, type later",
 	  T("{\n  \"id\": \"bundle--1\",\n  \"type\"\t:\n \"bundle\"\n}"), BWE_FMT_STIX },
 	{ "STIX array", T("[{\"type\":\"indicator\",\"spec_version\":\"2.1\"}]"), BWE_FMT_STIX },
+	{ "STIX 2.0 bundle, alphabetical keys: its id",
+	  T("{\n \"id\": \"bundle--49152d25\",\n \"objects\": ["), BWE_FMT_STIX },
+	{ "STIX 2.0 indicator id",
+	  T("[{\"created\":\"2022-01-01T00:00:00Z\",\"id\" : \"indicator--1\""), BWE_FMT_STIX },
+	{ "STIX 2.0 indicator type",
+	  T("{\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\",\"type\":\"indicator\"}"),
+	  BWE_FMT_STIX },
+	{ "an id that is no STIX id", T("{\"id\":\"bundles-of-joy\",\"type\":\"report\"}"),
+	  BWE_FMT_AUTO },
+	{ "a value that looks like a key", T("{\"note\":\"the id\", \"x\": \"bundle--1\"}"),
+	  BWE_FMT_AUTO },
 	{ "STIX single object with BOM",
 	  T("\xef\xbb\xbf{\"type\":\"indicator\",\"spec_version\":\"2.1\"}"), BWE_FMT_STIX },
 	{ "other JSON", T("{\"status\":\"error\"}"), BWE_FMT_AUTO },
@@ -1424,6 +1547,7 @@ int main(void)
 		cmocka_unit_test(test_auto_and_html),  cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_callback_stops), cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_real_lists),     cmocka_unit_test(test_million_lines),
+		cmocka_unit_test(test_real_stix),      cmocka_unit_test(test_reject_guard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
