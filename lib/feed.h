@@ -49,7 +49,8 @@
  *      SPAMHAUS (spamhaus): DROP text; as PLAIN, and a "; SBLnnn" trailer
  *        becomes the indicator id.
  *      SPAMHAUS_JSON (spamhaus-json): one JSON object a line; "cidr" is the
- *        prefix, "sblid" the id; {"type":"metadata",...} lines are skipped.
+ *        prefix, "sblid" the id; {"type":"metadata",...} lines and ASN-DROP records
+ *        ({"asn":N,...} without "cidr") are skipped.
  *        A first non-blank line that is not a JSON object: -EBADMSG.
  *      FEODO_CSV (feodo-csv): '#' banner lines, a header row whose first
  *        field is first_seen_utc (skipped), rows of comma separated fields,

@@ -392,6 +392,10 @@ static const struct row spamhaus_rows[] = {
 	  "10 NUL byte in line [{\"cidr\":\"203.0.113.0/24\"?}]; "
 	  "12 not a JSON object [{\"cidr\":\"198.51]",
 	  0, 12 },
+	{ "ASN-DROP records name no address: skipped", SJSON,
+	  T("{\"asn\":932,\"rir\":\"arin\",\"domain\":\"xn.example\",\"cc\":\"US\"}\n"
+	    "{\"cidr\":\"192.0.2.0/24\",\"asn\":64496}\n{\"asn\":64497,\"cidr\":7}\n"),
+	  0, "2 192.0.2.0/24", "3 no \"cidr\" string [{\"asn\":64497,\"cidr\":7}]", 1, 3 },
 	{ "DROP JSON with a BOM", SJSON, T("\xef\xbb\xbf{\"cidr\":\"192.0.2.0/24\"}\n"), 0,
 	  "1 192.0.2.0/24", "", 0, 1 },
 	{ "DROP JSON that is text", SJSON, T("\n192.0.2.0/24 ; SBL1\n"), -EBADMSG, "", "", 0, 0 },
