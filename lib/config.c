@@ -1382,7 +1382,7 @@ static const char *const std_ports_default[] = {
 /* Feed formats the fetcher understands; "auto" guesses from the content. */
 static const char *const feed_formats[] = {
 	"auto",	     "plain", "netset",	  "spamhaus", "spamhaus-json",
-	"feodo-csv", "stix",  "freeform", "domains",
+	"feodo-csv", "stix",  "freeform", "domains",  "zeek-intel",
 };
 
 static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };

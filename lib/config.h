@@ -172,7 +172,8 @@ struct bwe_cfg_feed {
 	char *name;		     /* [A-Za-z0-9_.-]{1,32}, unique */
 	char *source;		     /* absolute path or http:// / https:// URL */
 	char *format;		     /* "auto","plain","netset","spamhaus","spamhaus-json",
-				 * "feodo-csv","stix","freeform","domains" */
+				 * "feodo-csv","stix","freeform","domains",
+				 * "zeek-intel" */
 	__u64 refresh_s;	     /* seconds, default 3600; min 10 */
 	enum bwe_feed_action action; /* default drop */
 	__u32 min_prefix_v4;	     /* default 8: broader IPv4 prefixes refused */

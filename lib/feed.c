@@ -3,8 +3,8 @@
  * feed.c - the feed parser's entry point (contract in feed.h): format names,
  * HTML and format detection, the line splitter of the text formats, and the
  * checks every entry passes before it reaches the daemon. The format
- * parsers are feed_text.c (line formats), feed_json.c (Spamhaus JSON) and
- * feed_stix.c and feed_pattern.c (STIX 2.0 and 2.1).
+ * parsers are feed_text.c (line formats), feed_zeek.c (Zeek intel files),
+ * feed_json.c (Spamhaus JSON), feed_stix.c and feed_pattern.c (STIX).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,10 +22,15 @@
 #define DETECT_CSV_COMMAS 3 /* a Feodo row has five; fewer is not CSV */
 
 static const char *const format_names[BWE_FMT_COUNT] = {
-	[BWE_FMT_AUTO] = "auto",	   [BWE_FMT_PLAIN] = "plain",
-	[BWE_FMT_SPAMHAUS] = "spamhaus",   [BWE_FMT_SPAMHAUS_JSON] = "spamhaus-json",
-	[BWE_FMT_FEODO_CSV] = "feodo-csv", [BWE_FMT_STIX] = "stix",
-	[BWE_FMT_FREEFORM] = "freeform",   [BWE_FMT_DOMAINS] = "domains",
+	[BWE_FMT_AUTO] = "auto",
+	[BWE_FMT_PLAIN] = "plain",
+	[BWE_FMT_SPAMHAUS] = "spamhaus",
+	[BWE_FMT_SPAMHAUS_JSON] = "spamhaus-json",
+	[BWE_FMT_FEODO_CSV] = "feodo-csv",
+	[BWE_FMT_STIX] = "stix",
+	[BWE_FMT_FREEFORM] = "freeform",
+	[BWE_FMT_DOMAINS] = "domains",
+	[BWE_FMT_ZEEK_INTEL] = "zeek-intel",
 };
 
 /* Config aliases: a FireHOL netset is a plain list. */
@@ -369,7 +374,7 @@ size_t feed_count_lines(const char *buf, size_t len)
 
 struct detect_votes {
 	unsigned int comments, data, addr, range, netmask, domain, hosts, csv;
-	bool feodo_header, spamhaus;
+	bool feodo_header, spamhaus, zeek;
 };
 
 /* "a - b" or "a-b" with two addresses of one family. */
@@ -403,6 +408,7 @@ static void detect_line(struct detect_votes *v, const char *s, size_t n)
 		return;
 	}
 	if (s[0] == '#') {
+		v->zeek |= feed_zeek_header(s, n);
 		v->comments++;
 		return;
 	}
@@ -534,6 +540,8 @@ static enum bwe_feed_format detect_body(const char *buf, size_t len)
 		if (n && n <= BWE_FEED_LINE_MAX && !memchr(s, '\0', n))
 			detect_line(&v, s, n);
 	}
+	if (v.zeek)
+		return BWE_FMT_ZEEK_INTEL;
 	if (v.feodo_header || v.csv)
 		return BWE_FMT_FEODO_CSV;
 	if (v.spamhaus)
@@ -617,6 +625,8 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 		return feed_parse_spamhaus_json(&r, buf, len);
 	case BWE_FMT_STIX:
 		return feed_parse_stix(&r, buf, len);
+	case BWE_FMT_ZEEK_INTEL:
+		return feed_parse_zeek(&r, buf, len);
 	default:
 		return feed_lines(&r, buf, len, line_parsers[fmt]);
 	}

@@ -19,7 +19,8 @@
  *    so a body that is not JSON anywhere is refused before any callback,
  *    and collects the versions of each id; a second pass delivers). A body
  *    that is one STIX object is one tree. Code: feed.c (entry, detection,
- *    checks), feed_text.c, feed_json.c, feed_stix.c, feed_pattern.c; internals in
+ *    checks), feed_text.c, feed_json.c, feed_stix.c, feed_pattern.c,
+ *    feed_zeek.c; internals in
  *    feed_impl.h.
  *  - Text formats: lines end at '\n'; a trailing '\r' is dropped (CRLF); a
  *    UTF-8 BOM at the start of the body is skipped; the last line needs no
@@ -73,6 +74,11 @@
  *      FREEFORM (freeform): as PLAIN, plus ranges "a - b" / "a-b" (split
  *        into the covering CIDRs; refused whole when one of them would be
  *        refused) and "a/255.255.255.0" netmasks.
+ *      ZEEK_INTEL (zeek-intel): Zeek Intel framework files: "#fields"
+ *        names the tab-separated columns (any order; "#separator \xHH",
+ *        "#empty_field", "#unset_field" honoured); Intel::ADDR, ::SUBNET
+ *        and ::DOMAIN rows are indicators (meta.source their id), other
+ *        Intel:: types skipped; see feed_zeek.c.
  *      DOMAINS (domains): one domain a line, or hosts-file lines
  *        "0.0.0.0 a.example [b.example ...]" (the address is the sink, not
  *        an indicator; hosts-file boilerplate names such as localhost are
@@ -110,12 +116,14 @@ enum bwe_feed_format {
 	BWE_FMT_STIX,	       /* STIX 2.1 bundle */
 	BWE_FMT_FREEFORM,      /* ranges "a - b", netmasks, inline comments */
 	BWE_FMT_DOMAINS,       /* domain a line, or hosts-file lines */
+	BWE_FMT_ZEEK_INTEL,    /* Zeek Intel framework files (#fields ...) */
 	BWE_FMT_COUNT	       /* number of values above, not a format */
 };
 
 /*
  * Config names: "auto", "plain", "netset" (= plain), "spamhaus",
- * "spamhaus-json", "feodo-csv", "stix", "freeform", "domains". Exact,
+ * "spamhaus-json", "feodo-csv", "stix", "freeform", "domains",
+ * "zeek-intel". Exact,
  * case-sensitive match; 0 or -EINVAL (NULL or unknown name).
  */
 int bwe_feed_format_parse(const char *name, enum bwe_feed_format *out);
@@ -131,6 +139,7 @@ const char *bwe_feed_format_name(enum bwe_feed_format f);
  *                  has no spec_version; keys in alphabetical order put a
  *                  bundle's "type" after its objects);
  *   SPAMHAUS_JSON  a line starting with '{' that holds "cidr";
+ *   ZEEK_INTEL     a "#fields" line naming indicator_type;
  *   FEODO_CSV      a first_seen_utc header, or a row of at least three
  *                  commas whose field 2 is an address;
  *   SPAMHAUS       a "; Spamhaus" comment or a "; SBL" trailer;

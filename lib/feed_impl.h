@@ -117,6 +117,12 @@ const char *feed_json_id(struct json_object *obj, const char *key);
 int feed_parse_spamhaus_json(struct feed_run *r, const char *buf, size_t len);
 int feed_parse_stix(struct feed_run *r, const char *buf, size_t len);
 
+/* ---- feed_zeek.c: Zeek intel files ---------------------------------------- */
+
+int feed_parse_zeek(struct feed_run *r, const char *buf, size_t len);
+/* A "#fields" line s[0..n) naming indicator_type: a Zeek intel file. */
+bool feed_zeek_header(const char *s, size_t n);
+
 /* ---- feed_pattern.c: STIX patterning -------------------------------------- */
 
 struct feed_pvalue {

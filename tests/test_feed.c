@@ -552,6 +552,100 @@ static void test_domains(void **state)
 	run_rows(domain_rows, ARRAY_SIZE(domain_rows));
 }
 
+/* ---- Zeek intel files ------------------------------------------------------------ */
+
+#define ZEEK BWE_FMT_ZEEK_INTEL
+#define ZF   "#fields\tindicator\tindicator_type\tmeta.source\n"
+
+static const struct row zeek_rows[] = {
+	{ "the three address types", ZEEK,
+	  T(ZF "192.0.2.1\tIntel::ADDR\tsrc1\n198.51.100.0/24\tIntel::SUBNET\tsrc2\n"
+	       "C2.Example.\tIntel::DOMAIN\tsrc3\n"),
+	  0, "2 192.0.2.1 #src1; 3 198.51.100.0/24 #src2; 4 c2.example #src3", "", 0, 4 },
+	{ "other Intel:: types are skipped, not refused", ZEEK,
+	  T(ZF "http://c2.example/x\tIntel::URL\ts\nbad@c2.example\tIntel::EMAIL\ts\n"
+	       "8665c8d477534008b3058b72e2dae8ae\tIntel::FILE_HASH\ts\nx\tIntel::SOFTWARE\ts\n"
+	       "192.0.2.2\tIntel::ADDR\ts\n"),
+	  0, "6 192.0.2.2 #s", "", 4, 6 },
+	{ "columns in any order, a second #fields starts a new table", ZEEK,
+	  T("#fields\tmeta.desc\tindicator_type\tindicator\nC2\tIntel::ADDR\t192.0.2.3\n"
+	    "#fields\tindicator\tindicator_type\n192.0.2.4\tIntel::ADDR\n"),
+	  0, "2 192.0.2.3; 4 192.0.2.4", "", 0, 4 },
+	{ "#separator, #empty_field, #unset_field", ZEEK,
+	  T("#separator \\x2c\n#empty_field,EMPTY\n#unset_field,NONE\n"
+	    "#fields,indicator,indicator_type,meta.source\n192.0.2.5,Intel::ADDR,EMPTY\n"
+	    "NONE,Intel::ADDR,s\n192.0.2.6,Intel::ADDR,NONE\n-,Intel::ADDR,s\n"),
+	  0, "5 192.0.2.5; 7 192.0.2.6",
+	  "6 zeek-intel: empty or unset indicator [NONE,Intel::ADDR,s]; "
+	  "8 not an address [-,Intel::ADDR,s]",
+	  0, 8 },
+	{ "bad header lines", ZEEK,
+	  T("#separator \\xZZ\n#empty_field\n#fields\tindicator\tmeta.source\n"
+	    "192.0.2.7\tIntel::ADDR\n"),
+	  0, "",
+	  "1 zeek-intel: bad #separator [#separator \\xZZ]; "
+	  "3 zeek-intel: #fields must name indicator and indicator_type, split by the separator "
+	  "[#fields?indicator?meta.source]; "
+	  "4 zeek-intel: no usable #fields header [192.0.2.7?Intel::ADDR]",
+	  0, 4 },
+	{ "a row before #fields", ZEEK, T("# intel\n192.0.2.8\tIntel::ADDR\n" ZF), 0, "",
+	  "2 zeek-intel: a row before the #fields header [192.0.2.8?Intel::ADDR]", 0, 3 },
+	{ "malformed rows", ZEEK,
+	  T(ZF "192.0.2.9\n192.0.2.9\tADDR\ts\n\tIntel::ADDR\ts\nc2.example\tIntel::ADDR\ts\n"
+	       "192.0.2.0/24\tIntel::ADDR\ts\n192.0.2.9\tIntel::DOMAIN\ts\n"
+	       "bad_name.example\tIntel::DOMAIN\ts\n192.0.2.300/24\tIntel::SUBNET\ts\n"),
+	  0, "",
+	  "2 zeek-intel: fewer fields than the #fields header [192.0.2.9]; "
+	  "3 zeek-intel: indicator_type is not Intel::... [192.0.2.9?ADDR?s]; "
+	  "4 zeek-intel: indicator_type is not Intel::... [Intel::ADDR?s]; "
+	  "5 not an address [c2.example?Intel::ADDR?s]; "
+	  "6 zeek-intel: Intel::ADDR is not one address [192.0.2.0/24?Intel::ADDR?s]; "
+	  "7 not a domain name [192.0.2.9?Intel::DOMAIN?s]; "
+	  "8 not a domain name [bad_name.example?Intel::DOMAIN?s]; "
+	  "9 not an address [192.0.2.300/24?Intel::SUBNET?s]",
+	  0, 9 },
+	/* FEEDS.md edge cases */
+	{ "CRLF, BOM, blank lines, trailing blanks", ZEEK,
+	  T("\xef\xbb\xbf#fields\tindicator\tindicator_type\r\n\r\n192.0.2.10\tIntel::ADDR \r\n"
+	    "  \n2001:db8::a\tIntel::ADDR\t\r\n"),
+	  0, "3 192.0.2.10; 5 2001:db8::a", "", 0, 5 },
+	{ "host bits, /32, /128, /0, unspecified, mapped", ZEEK,
+	  T(ZF "198.51.100.7/24\tIntel::SUBNET\ts\n192.0.2.11/32\tIntel::SUBNET\ts\n"
+	       "2001:db8::b/128\tIntel::SUBNET\ts\n0.0.0.0/0\tIntel::SUBNET\ts\n"
+	       "::/0\tIntel::SUBNET\ts\n0.0.0.0\tIntel::ADDR\ts\n"
+	       "::ffff:203.0.113.10\tIntel::ADDR\ts\n10.0.0.0/8\tIntel::SUBNET\ts\n"),
+	  0,
+	  "2 198.51.100.0/24 #s; 3 192.0.2.11 #s; 4 2001:db8::b #s; 8 203.0.113.10 #s; "
+	  "9 10.0.0.0/8 #s",
+	  "5 /0 prefix [0.0.0.0/0?Intel::SUBNET?s]; 6 /0 prefix [::/0?Intel::SUBNET?s]; "
+	  "7 unspecified address [0.0.0.0?Intel::ADDR?s]",
+	  0, 9 },
+	{ "a host name is never an address", ZEEK, T(ZF "localhost\tIntel::ADDR\ts\n"), 0, "",
+	  "2 not an address [localhost?Intel::ADDR?s]", 0, 2 },
+	{ "NUL byte in a row", ZEEK,
+	  T(ZF "192.0.2.12\0\tIntel::ADDR\ts\n192.0.2.13\tIntel::ADDR\n"), 0, "3 192.0.2.13",
+	  "2 NUL byte in line [192.0.2.12??Intel::ADDR?s]", 0, 3 },
+	{ "a meta.source too long or not printable is no id", ZEEK,
+	  T(ZF "192.0.2.14\tIntel::ADDR\t"
+	       "0123456789012345678901234567890123456789012345678901234567890123456789\n"
+	       "192.0.2.15\tIntel::ADDR\tna\xc3\xafve\n"),
+	  0, "2 192.0.2.14; 3 192.0.2.15", "", 0, 3 },
+	{ "duplicates with different metadata are all delivered", ZEEK,
+	  T(ZF "192.0.2.16\tIntel::ADDR\ta\n192.0.2.16\tIntel::ADDR\tb\n"), 0,
+	  "2 192.0.2.16 #a; 3 192.0.2.16 #b", "", 0, 3 },
+	{ "a short # line at the end of the body (found by fuzzing)", ZEEK,
+	  T(ZF "192.0.2.17\tIntel::ADDR\n#unse"), 0, "2 192.0.2.17", "", 0, 3 },
+	{ "empty", ZEEK, T(""), 0, "", "", 0, 0 },
+	{ "header only", ZEEK, T(ZF), 0, "", "", 0, 1 },
+	{ "HTML error page", ZEEK, T("<html><body>502</body></html>\n"), -EBADMSG, "", "", 0, 0 },
+};
+
+static void test_zeek(void **state)
+{
+	(void)state;
+	run_rows(zeek_rows, ARRAY_SIZE(zeek_rows));
+}
+
 /* ---- STIX -------------------------------------------------------------------- */
 
 #define STIX BWE_FMT_STIX
@@ -1045,6 +1139,17 @@ static const struct {
 	  /* identity, relationship, expired, not yet valid, revoked, snort, two versions,
 	   * a file hash (names no address) */
 	  9 },
+	{ "zeek_intel.dat", BWE_FMT_ZEEK_INTEL, 0,
+	  "8 192.0.2.10 #abuse.example C2 list; 9 2001:db8:bad::10 #abuse.example C2 list; "
+	  "10 198.51.100.0/24 #proxyware-relays; 11 relay.proxyware.example #proxyware-relays; "
+	  "15 203.0.113.0/24 #scanners; 16 203.0.113.99 #scanners",
+	  "17 /0 prefix [0.0.0.0/0?Intel::SUBNET?broken-list?must be refused?-?F]; "
+	  "18 not an address [c2.evil.example?Intel::ADDR?broken-list?a name in an ADDR row?-?F]; "
+	  "19 zeek-intel: empty or unset indicator [-?Intel::ADDR?broken-list?unset indicator?-?F]",
+	  /* URL, FILE_HASH, EMAIL */
+	  3 },
+	{ "zeek_intel_reordered.dat", BWE_FMT_ZEEK_INTEL, 0,
+	  "2 c2.evil.example #abuse.example; 3 192.0.2.20 #abuse.example; 5 192.0.2.21", "", 0 },
 	{ "error_page.html", BWE_FMT_AUTO, -EBADMSG, "", "", 0 },
 };
 
@@ -1356,6 +1461,15 @@ static const struct {
 	{ "STIX bundle, type later",
 	  T("{\n  \"id\": \"bundle--1\",\n  \"type\"\t:\n \"bundle\"\n}"), BWE_FMT_STIX },
 	{ "STIX array", T("[{\"type\":\"indicator\",\"spec_version\":\"2.1\"}]"), BWE_FMT_STIX },
+	{ "Zeek intel",
+	  T("#separator \\x09\n#fields\tindicator\tindicator_type\n192.0.2.1\tIntel::ADDR\n"),
+	  BWE_FMT_ZEEK_INTEL },
+	{ "Zeek intel, reordered, domains only",
+	  T("#fields\tmeta.source\tindicator_type\tindicator\ns\tIntel::DOMAIN\ta.example\n"),
+	  BWE_FMT_ZEEK_INTEL },
+	{ "a #fields comment without indicator_type is no Zeek intel file",
+	  T("#fields\tts\tuid\n192.0.2.1\n"), BWE_FMT_PLAIN },
+	{ "#fieldsx is no header", T("#fieldsx\tindicator_type\n192.0.2.1\n"), BWE_FMT_PLAIN },
 	{ "STIX 2.0 bundle, alphabetical keys: its id",
 	  T("{\n \"id\": \"bundle--49152d25\",\n \"objects\": ["), BWE_FMT_STIX },
 	{ "STIX 2.0 indicator id",
@@ -1423,6 +1537,8 @@ static void test_format_names(void **state)
 		{ "stix", 0, BWE_FMT_STIX },
 		{ "freeform", 0, BWE_FMT_FREEFORM },
 		{ "domains", 0, BWE_FMT_DOMAINS },
+		{ "zeek-intel", 0, BWE_FMT_ZEEK_INTEL },
+		{ "zeek", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },
 		{ "Plain", -EINVAL, 0 },
 		{ "csv", -EINVAL, 0 },
@@ -1552,6 +1668,7 @@ int main(void)
 		cmocka_unit_test(test_callback_stops), cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_real_lists),     cmocka_unit_test(test_million_lines),
 		cmocka_unit_test(test_real_stix),      cmocka_unit_test(test_reject_guard),
+		cmocka_unit_test(test_zeek),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
