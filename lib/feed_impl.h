@@ -149,8 +149,12 @@ struct feed_pattern {
 	size_t nt, capt;
 };
 
-/* Parse s[0..n) into pt: 0 (pt->err says whether it is malformed) or -ENOMEM. */
-int feed_pattern_parse(struct feed_run *r, struct feed_pattern *pt, const char *s, size_t n);
+/*
+ * Parse s[0..n) into pt: 0 (pt->err says whether it is malformed) or
+ * -ENOMEM. v21: the indicator is STIX 2.1 (its few stricter rules apply).
+ */
+int feed_pattern_parse(struct feed_run *r, struct feed_pattern *pt, const char *s, size_t n,
+		       bool v21);
 void feed_pattern_free(struct feed_pattern *pt);
 
 #endif /* BWE_FEED_IMPL_H */

@@ -189,6 +189,7 @@ struct pp {
 	size_t n, pos;
 	struct tok t;
 	int depth;
+	bool v21;	 /* STIX 2.1 rules (the indicator says spec_version 2.1) */
 	const char *err; /* the pattern is malformed: static text or r->reason */
 };
 
@@ -906,13 +907,27 @@ static struct pres cexpr(struct pp *p)
 	return res;
 }
 
-/* WITHIN n SECONDS, REPEATS n TIMES, START t'..' STOP t'..' after an observation. */
-static void qualifiers(struct pp *p, struct pres *res)
+/*
+ * WITHIN n SECONDS, REPEATS n TIMES, START t'..' STOP t'..' after an
+ * observation. In STIX 2.1, directly after a bracketed one each kind at
+ * most once (the OASIS validator's rule: "[..] REPEATS 2 TIMES REPEATS 3
+ * TIMES" is malformed, "([..] REPEATS 2 TIMES) REPEATS 3 TIMES" is not;
+ * STIX 2.0 allows both).
+ */
+static void qualifiers(struct pp *p, struct pres *res, bool bracket)
 {
+	unsigned int seen = 0;
+
 	while (!p->err) {
 		const char *q = p->t.s;
 		size_t qn = p->t.n;
+		unsigned int kind = p->t.k == T_KW ? 1U << p->t.kw : 0;
 
+		if (p->v21 && bracket && (seen & kind)) {
+			perr(p, "pattern: the same qualifier twice on one observation", q, qn);
+			return;
+		}
+		seen |= kind;
 		if (is_kw(p, K_WITHIN)) {
 			lex(p);
 			if ((p->t.k != T_INT && p->t.k != T_FLOAT) || p->t.negative) {
@@ -977,7 +992,7 @@ static struct pres obs(struct pp *p)
 	res = bracket ? cexpr(p) : fby(p);
 	p->depth--;
 	expect(p, bracket ? T_RBRACK : T_RPAREN);
-	qualifiers(p, &res);
+	qualifiers(p, &res, bracket);
 	return res;
 }
 
@@ -1030,9 +1045,10 @@ static struct pres fby(struct pp *p)
 	return res;
 }
 
-int feed_pattern_parse(struct feed_run *r, struct feed_pattern *pt, const char *s, size_t n)
+int feed_pattern_parse(struct feed_run *r, struct feed_pattern *pt, const char *s, size_t n,
+		       bool v21)
 {
-	struct pp p = { .pt = pt, .r = r, .s = s, .n = n };
+	struct pp p = { .pt = pt, .r = r, .s = s, .n = n, .v21 = v21 };
 	struct pres res;
 
 	pt->nv = pt->nrej = pt->nt = 0;

@@ -193,7 +193,7 @@ static int indicator(struct stix *x, struct json_object *obj, __u32 line, bool s
 	struct feed_run *r = x->r;
 	struct json_object *v;
 	struct stix_time from, until = { 0 };
-	const char *pattern, *ptype, *id;
+	const char *pattern, *ptype, *id, *sv;
 	size_t pn = 0;
 	int has_until, err;
 
@@ -223,7 +223,8 @@ static int indicator(struct stix *x, struct json_object *obj, __u32 line, bool s
 		r->st->skipped++; /* expired */
 		return 0;
 	}
-	err = feed_pattern_parse(r, &x->pt, pattern, pn);
+	sv = get_str(obj, "spec_version", NULL);
+	err = feed_pattern_parse(r, &x->pt, pattern, pn, sv && strcmp(sv, "2.0"));
 	if (err)
 		return err;
 	if (x->pt.err)

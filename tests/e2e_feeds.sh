@@ -241,6 +241,30 @@ EOS
 }
 t_run "a STIX indicator valid until 2108 stays (64-bit times)" t_test_stix_2108
 
+t_test_zeek_and_stix20() {
+	# a Zeek intel file and a published STIX 2.0 bundle (alphabetical keys), both format auto
+	printf '#separator \\x09\n#fields\tindicator\tindicator_type\tmeta.source\n203.0.113.140\tIntel::ADDR\tzeek-test\n198.51.100.128/25\tIntel::SUBNET\tzeek-test\nhttp://x.example/\tIntel::URL\tzeek-test\n' >"$DIR/feeds/c2.intel"
+	cp "$ROOT/tests/data/feeds/real/stix20_unit42_brute-ratel.json" "$DIR/feeds/stix20.json"
+	with_feeds "  - { name: zeek, source: $DIR/feeds/c2.intel, format: auto, refresh: 1h }
+  - { name: stix20, source: $DIR/feeds/stix20.json, format: auto, refresh: 1h }"
+	wait_for 50 field_is zeek entries 2 || t_fail "zeek feed not loaded: $(bwctl --json feeds | jq -c '.[] | select(.name=="zeek")')"
+	assert_eq "$(feed_field zeek format)" zeek-intel "zeek detected"
+	assert_eq "$(feed_field zeek skipped)" 1 "zeek skipped (Intel::URL)"
+	assert_eq "$(feed_field zeek rejected)" 0 "zeek rejected"
+	local l; l=$(bwctl --json lookup 203.0.113.140)
+	assert_eq "$(jq -r .feed <<<"$l")" zeek "lookup feed"
+	assert_eq "$(jq -r '.matches[0].indicator' <<<"$l")" zeek-test "provenance: meta.source"
+	wait_for 50 field_is stix20 entries 43 || t_fail "STIX 2.0 bundle not loaded: $(bwctl --json feeds | jq -c '.[] | select(.name=="stix20")')"
+	assert_eq "$(feed_field stix20 format)" stix "STIX 2.0 detected"
+	assert_eq "$(feed_field stix20 domains)" 1 "stix20 domains"
+	assert_eq "$(feed_field stix20 skipped)" 255 "stix20 skipped (hashes, x509, ...)"
+	assert_eq "$(feed_field stix20 rejected)" 0 "stix20 rejected"
+	assert_eq "$(feed_field stix20 last_error)" null "stix20 error"
+	bwctl feeds | grep -q "skipped: 255" || t_fail "human view without skipped: $(bwctl feeds | head -30)"
+	without_extra_feeds
+}
+t_run "Zeek intel files and STIX 2.0 bundles load by auto, what is not an address skipped" t_test_zeek_and_stix20
+
 t_test_coverage_guards() {
 	printf '203.0.113.130\n' >"$DIR/feeds/cover.txt"
 	printf '203.0.113.131\n203.0.113.132\n' >"$DIR/feeds/grow.txt"
