@@ -56,7 +56,7 @@
  *      FEODO_CSV (feodo-csv): '#' banner lines, a header row whose first
  *        field is first_seen_utc (skipped), rows of comma separated fields,
  *        quoted ("...", "" for a quote) or not; the address is field 2.
- *      STIX (stix): a STIX 2.1 bundle; also accepted: a JSON array of STIX
+ *      STIX (stix): a STIX 2.1 or 2.0 bundle; also accepted: a JSON array of STIX
  *        objects, or one STIX object. Only "indicator" objects with
  *        pattern_type "stix" (or no pattern_type: STIX 2.0) count; other
  *        objects, other pattern types, revoked indicators, indicators not yet
@@ -113,7 +113,7 @@ enum bwe_feed_format {
 	BWE_FMT_SPAMHAUS,      /* DROP text, ';' comments and '; SBLnnn' trailers */
 	BWE_FMT_SPAMHAUS_JSON, /* newline-delimited objects, metadata line */
 	BWE_FMT_FEODO_CSV,     /* abuse.ch Feodo Tracker CSV, address in field 2 */
-	BWE_FMT_STIX,	       /* STIX 2.1 bundle */
+	BWE_FMT_STIX,	       /* STIX 2.0/2.1 bundle */
 	BWE_FMT_FREEFORM,      /* ranges "a - b", netmasks, inline comments */
 	BWE_FMT_DOMAINS,       /* domain a line, or hosts-file lines */
 	BWE_FMT_ZEEK_INTEL,    /* Zeek Intel framework files (#fields ...) */
