@@ -230,7 +230,7 @@ static void reject_refused(struct feeds *fs, struct feed *f, const struct bwe_jo
 			off = off + (size_t)w < sizeof(which) ? off + (size_t)w : sizeof(which) - 1;
 	}
 	feed_refused_guard(fs, f, &g,
-			   "%zu of %zu lines refused (more than %.0f%% and at least %u); "
+			   "%zu of %zu lines refused (max_reject %.0f%%, max_reject_floor %u); "
 			   "keeping the last good version; first refused: %s",
 			   st->rejected, total, f->cfg->max_reject * 100, f->cfg->max_reject_floor,
 			   which);
