@@ -73,16 +73,21 @@ t_test_stix_json() {
 t_run "stix and json: a valid bundle of indicators, bwenforce's own JSON" t_test_stix_json
 
 t_test_stix_readback() {
-	# a second daemon feature: the bundle bwctld wrote, loaded as a STIX feed
+	# what bwctld wrote, loaded again as feeds: the STIX bundle and the Zeek intel file
+	bwctl export --format zeek-intel -o "$DIR/feeds/back.intel" || { t_fail "export"; return 1; }
 	write_config "feeds:
   - { name: c2, source: $DIR/feeds/c2.txt, format: plain, refresh: 1h }
   - { name: watch, source: $DIR/feeds/watch.txt, format: plain, action: monitor, refresh: 1h }
-  - { name: back, source: $DIR/feeds/back.json, format: stix, refresh: 1h }"
+  - { name: back, source: $DIR/feeds/back.json, format: stix, refresh: 1h }
+  - { name: zback, source: $DIR/feeds/back.intel, refresh: 1h }"
 	hup_daemon
 	wait_for 50 field_is back entries 3
 	assert_eq "$(feed_field back rejected)" 0 "refused indicators"
+	wait_for 50 field_is zback entries 3
+	assert_eq "$(feed_field zback rejected)" 0 "refused Zeek lines"
+	assert_eq "$(feed_field zback format)" zeek-intel "detected format"
 }
-t_run "the exported bundle reads back as a STIX feed" t_test_stix_readback
+t_run "the exported STIX bundle and Zeek intel file read back as feeds" t_test_stix_readback
 
 t_test_bad_input() {
 	local err

@@ -285,6 +285,33 @@ static void test_zeek_blocks(void **state)
 	free(out);
 }
 
+static int count_kinds(const struct bwe_indicator *ind, void *ctx)
+{
+	size_t *n = ctx;
+
+	n[ind->kind == BWE_IND_DOMAIN]++;
+	return 0;
+}
+
+/* The project's own Zeek intel reader takes the file whole: every line an indicator. */
+static void test_zeek_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	char *out = run(f, BWE_EXP_ZEEK, BWE_EXP_BLOCKS, NULL, FULL_SIZE, NULL);
+	size_t n[2] = { 0, 0 };
+	struct bwe_feed_parse_opts o = { .format = BWE_FMT_ZEEK_INTEL,
+					 .on_ind = count_kinds,
+					 .ctx = n };
+	struct bwe_feed_stats st;
+
+	assert_int_equal(bwe_feed_parse(out, strlen(out), &o, &st), 0);
+	assert_int_equal(st.rejected, 0);
+	assert_int_equal(n[0], 8); /* ADDR and SUBNET lines, one per source */
+	assert_int_equal(n[1], 1); /* the domain */
+	assert_int_equal(bwe_feed_detect(out, strlen(out)), BWE_FMT_ZEEK_INTEL);
+	free(out);
+}
+
 static void test_zeek_quarantine(void **state)
 {
 	struct fixture *f = *state;
@@ -653,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zeek_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zeek_quarantine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zeek_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stix_blocks_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stix_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_sets, setup, teardown),
