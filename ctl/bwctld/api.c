@@ -195,11 +195,7 @@ static int num_or_unit(struct call *c, const char *key, struct json_object *v,
 	return -EINVAL;
 }
 
-/*
- * The JSON object of a PUT or DELETE, every key known and of its type.
- * allowed: the keys this request takes. Absent body: all defaults.
- */
-static int read_body(struct call *c, const char *const *allowed, struct body *b)
+static int parse_body(struct call *c, const char *const *allowed, struct body *b)
 {
 	const struct http_request *rq = c->rq;
 	struct json_tokener *tk;
@@ -293,6 +289,22 @@ static int read_body(struct call *c, const char *const *allowed, struct body *b)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The JSON object of a PUT or DELETE, every key known and of its type.
+ * allowed: the keys this request takes. Absent body: all defaults. On a
+ * refusal nothing is left in b (the callers return without freeing it).
+ */
+static int read_body(struct call *c, const char *const *allowed, struct body *b)
+{
+	int e = parse_body(c, allowed, b);
+
+	if (e) {
+		json_object_put(b->o);
+		b->o = NULL;
+	}
+	return e;
 }
 
 /*
