@@ -10,7 +10,7 @@
 t_require_root
 
 . "$(dirname "$0")/lib_bwe.sh"
-T_TIMEOUT=${T_TIMEOUT:-120}
+T_TIMEOUT=${T_TIMEOUT:-300} # the 1M-entry test loads and exports a million entries five times
 BIG=${BIG:-1000000}
 bwe_testbed_up exp
 
@@ -318,8 +318,9 @@ t_test_syslog_stalled() {
 		[ "$ms" -gt "$worst" ] && worst=$ms
 	done
 	echo "2 x (block + unblock) of 4096 (16384 events): $base ms without syslog, $stalled ms with a stalled TCP receiver; status after it $worst ms" | tee -a "$DIR/figures"
-	# the stalled receiver costs the daemon nothing it waits for: at most a third more
-	assert_ok test "$stalled" -lt $((base * 4 / 3 + 500))
+	# the stalled receiver costs the daemon nothing it waits for (a blocking send
+	# would hang the block request until bwctl gives up); the margin is for noise
+	assert_ok test "$stalled" -lt $((base * 2 + 2000))
 	assert_ok test "$worst" -lt 1000
 	wait_for 30 grep -q '"action":"syslog-dropped"' "$LOG" || { t_fail "no syslog-dropped event"; return 1; }
 	grep -m1 '"action":"syslog-dropped"' "$LOG" | jq -r .message | tee -a "$DIR/figures"
