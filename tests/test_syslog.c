@@ -37,12 +37,13 @@
 #include "slog.h"
 #include "syslogfmt.h"
 
-#define MSG_MAX 8192
-#define RECV_MS 2000 /* a frame must arrive within this */
-#define FLOOD	5000 /* events sent at a stalled receiver */
-#define SMALL_Q 64   /* its queue */
-#define EVENT_MS \
-	250 /* slowest slog_event() call we accept, ms: it never waits (a blocking send would hang here); the margin is for a loaded machine */
+#define MSG_MAX	 8192
+#define RECV_MS	 2000 /* a frame must arrive within this */
+#define FLOOD	 5000 /* events sent at a stalled receiver */
+#define SMALL_Q	 64   /* its queue */
+/* slowest slog_event() call we accept, ms: it never waits (a blocking send
+ * would hang here); the margin is for a loaded machine */
+#define EVENT_MS 250
 
 static __u64 fake_ms = 1000000;
 
