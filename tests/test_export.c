@@ -285,6 +285,27 @@ static void test_zeek_blocks(void **state)
 	free(out);
 }
 
+/* A domain listed by two feeds: one Intel::DOMAIN line for each, however many addresses. */
+static void test_zeek_domain_per_feed(void **state)
+{
+	struct fixture *f = *state;
+	struct fs_vec g = { 0 };
+	char *out, *p;
+	size_t n = 0;
+
+	assert_int_equal(fstore_define(f->fs, 5, "gamma", "/etc/feeds/g.txt", false), 0);
+	feed_add(&g, "192.0.2.10", 1, "evil.example", 0);
+	feed_add(&g, "192.0.2.13", 1, "evil.example", 0);
+	feed_set(f->fs, 5, &g);
+	out = run(f, BWE_EXP_ZEEK, BWE_EXP_FEEDS, NULL, FULL_SIZE, NULL);
+	for (p = out; (p = strstr(p, "evil.example\tIntel::DOMAIN\t")); p++)
+		n++;
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(out, "evil.example\tIntel::DOMAIN\tbwenforce/beta\t"));
+	assert_non_null(strstr(out, "evil.example\tIntel::DOMAIN\tbwenforce/gamma\t"));
+	free(out);
+}
+
 static int count_kinds(const struct bwe_indicator *ind, void *ctx)
 {
 	size_t *n = ctx;
@@ -681,6 +702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zeek_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zeek_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zeek_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zeek_domain_per_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stix_blocks_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stix_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_sets, setup, teardown),

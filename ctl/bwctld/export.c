@@ -28,6 +28,7 @@
 #include "bwe_abi.h"
 #include "config.h"
 #include "export.h"
+#include "feed.h"
 #include "util.h"
 
 #define EXP_BUF_MIN   65536		 /* bytes of a new buffer */
@@ -520,8 +521,14 @@ static int zeek_rec(struct export *x, const struct exp_rec *r, struct export_buf
 	for (i = 0; i < r->n && !e; i++) {
 		const struct exp_src *s = &r->src[i];
 
+		char key[BWE_FEED_NAME_MAX + BWE_FEED_DOMAIN_MAX + 8];
+
 		e = zeek_line(x, b, p, host ? "Intel::ADDR" : "Intel::SUBNET", s);
-		if (!e && is_domain(s->indicator) && (e = dom_add(x, s->indicator)) == 1)
+		if (e || !is_domain(s->indicator))
+			continue;
+		/* a domain resolves to many entries: one line per feed that lists it */
+		snprintf(key, sizeof(key), "%s\t%s", s->feed, s->indicator);
+		if ((e = dom_add(x, key)) == 1)
 			e = zeek_line(x, b, s->indicator, "Intel::DOMAIN", s);
 	}
 	return e < 0 ? e : 0;
