@@ -722,7 +722,8 @@ static int stix_sighting(struct export *x, const struct exp_rec *r, struct expor
 
 	si = stix_obj("sighting", si_id);
 	stix_common(x, si);
-	json_object_object_add(si, "description", json_object_new_string(e->reason));
+	if (e->reason[0]) /* the rule's evidence, as the audit trail holds it */
+		json_object_object_add(si, "description", json_object_new_string(e->reason));
 	stix_time(si, "first_seen", first);
 	stix_time(si, "last_seen", x->now);
 	json_object_object_add(si, "count", json_object_new_int(1));
