@@ -668,6 +668,40 @@ static void test_udp_receiver(void **state)
 	close(fd);
 }
 
+/* IPv6: udp://[::1]:PORT. */
+static void test_udp6_receiver(void **state)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(sin6);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char target[64], buf[MSG_MAX + 1];
+	struct json_object *ev = hit_event();
+	struct slog *s;
+	struct r5424 r;
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6))) {
+		close(fd);
+		json_object_put(ev);
+		skip(); /* no ::1 here */
+	}
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin6, &len), 0);
+	snprintf(target, sizeof(target), "udp://[::1]:%u", ntohs(sin6.sin6_port));
+	s = sender(target, BWE_SLOG_RFC5424, 16);
+	slog_event(s, ev);
+	assert_true(readable(fd, RECV_MS));
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_true(parse_5424(buf, &r));
+	assert_string_equal(r.msgid, "blocklist-hit");
+	json_object_put(ev);
+	slog_free(s);
+	close(fd);
+}
+
 static void test_unix_receiver(void **state)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -990,19 +1024,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc5424),
-		cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_cef),
-		cmocka_unit_test(test_every_event_type),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_targets),
-		cmocka_unit_test(test_config_keys),
-		cmocka_unit_test(test_udp_receiver),
-		cmocka_unit_test(test_unix_receiver),
-		cmocka_unit_test(test_tcp_receiver),
-		cmocka_unit_test(test_stalled_receiver),
-		cmocka_unit_test(test_reconnect),
-		cmocka_unit_test(test_evlog_sends),
+		cmocka_unit_test(test_rfc5424),	      cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_cef),	      cmocka_unit_test(test_every_event_type),
+		cmocka_unit_test(test_truncation),    cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_config_keys),   cmocka_unit_test(test_udp_receiver),
+		cmocka_unit_test(test_udp6_receiver), cmocka_unit_test(test_unix_receiver),
+		cmocka_unit_test(test_tcp_receiver),  cmocka_unit_test(test_stalled_receiver),
+		cmocka_unit_test(test_reconnect),     cmocka_unit_test(test_evlog_sends),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
