@@ -250,7 +250,7 @@ static const struct encap_case cases[] = {
 	  BWE_SD_IN,
 	  BWE_A_INBOUND_UNTRACKED },
 	{ "v4 transit",
-	  { UDP("203.0.113.10", "203.0.113.66"), PPPOE },
+	  { UDP("203.0.113.10", "203.0.113.11"), PPPOE },
 	  XDP_PASS,
 	  BWE_R_TRANSIT,
 	  BWE_SD_NONE,
