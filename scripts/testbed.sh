@@ -13,7 +13,9 @@
 #       --routed   no translation: the internet host routes to the LAN prefixes
 #       --stick    router on a stick: one gateway interface, lan0, carries LAN
 #                  and WAN (untagged, one bridge: this kernel has no 802.1Q)
-#       --guest    a second LAN (guest, 198.18.1.0/24, 2001:db8:4::/64) on lan1
+#       --guest    a second LAN (guest, 198.18.1.0/24, 2001:db8:4::/64) on lan1;
+#                  with NAT a second port forward: WAN TCP/UDP 8082 -> the guest
+#                  host 198.18.1.10:8082 and [2001:db8:4::10]:8082
 #   testbed.sh down   [RUN_ID]   remove it (idempotent, works after a crash)
 #   testbed.sh down   --all      remove every $BWE_PREFIX-* namespace of any run
 #   testbed.sh status [RUN_ID]   show the topology, namespaces, links, addresses,
@@ -73,7 +75,8 @@
 # tells a test the topology: BWE_TOPOLOGY (nat, nat4, nat6, routed),
 # BWE_NAT4 and BWE_NAT6 (1 translated, 0 routed), BWE_LAYOUT (inline, stick),
 # BWE_GUEST (0, 1), BWE_GW_IFS (the gateway's interfaces), BWE_FWD_PORT,
-# BWE_FWD_V4, BWE_FWD_V6 (the port forward, live for a translated family).
+# BWE_FWD_V4, BWE_FWD_V6 (the port forward, live for a translated family),
+# and with --guest BWE_FWD_GUEST_PORT, BWE_FWD_GUEST_V4, BWE_FWD_GUEST_V6.
 #
 # Environment: BWE_RUN (run id), BWE_PREFIX (default bwe),
 #              BWE_STATE_DIR (default /run/bwenforce-testbed).
@@ -109,6 +112,9 @@ GUEST_NET_V4=198.18.1.0/24 GUEST_NET_V6=2001:db8:4::/64
 # the first LAN host, same port.
 FWD_PORT=8080
 FWD_V4=$LAN_V4            FWD_V6=$LAN_V6
+# ... and with --guest FWD_GUEST_PORT to the guest host.
+FWD_GUEST_PORT=8082
+FWD_GUEST_V4=$GUEST_V4    FWD_GUEST_V6=$GUEST_V6
 
 # Fixed, locally administered MACs so tests can craft frames without asking.
 GW_LAN_MAC=02:b3:00:00:00:01
@@ -366,6 +372,9 @@ write_env() {
 			echo "BWE_GW_GUEST_V6='$GW_GUEST_V6'"
 			echo "BWE_GUEST_V4='$GUEST_V4'"
 			echo "BWE_GUEST_V6='$GUEST_V6'"
+			echo "BWE_FWD_GUEST_PORT='$FWD_GUEST_PORT'"
+			echo "BWE_FWD_GUEST_V4='$FWD_GUEST_V4'"
+			echo "BWE_FWD_GUEST_V6='$FWD_GUEST_V6'"
 		fi
 	} >"$tmp" || up_fail "cannot write $tmp"
 	x mv -f "$tmp" "$f"
@@ -420,7 +429,8 @@ $bad"
 # masquerade whatever leaves by wan0.  Stick: LAN and WAN share lan0, so only
 # LAN sources going to non-LAN destinations, translated to the WAN address
 # (masquerade would pick by route; snat says which).  The port forward:
-# WAN address, FWD_PORT, TCP and UDP, to the first LAN host.
+# WAN address, FWD_PORT, TCP and UDP, to the first LAN host; with the guest
+# LAN FWD_GUEST_PORT to the guest host.
 nat_rules() {
 	local fam wan lans4=$LAN_NET_V4 lans6=$LAN_NET_V6 post
 	wan=$(wan_if)
@@ -429,14 +439,17 @@ nat_rules() {
 		lans6="$lans6, $GUEST_NET_V6"
 	fi
 	for fam in 4 6; do
-		local tbl ipk wan_a fwd lans
+		local tbl ipk wan_a fwd lans gfwd=""
 		if [ "$fam" = 4 ]; then
 			[ "$NAT4" = 1 ] || continue
 			tbl=ip ipk=ip wan_a=$GW_WAN_V4 fwd=$FWD_V4 lans=$lans4
+			[ "$GUEST" = 1 ] && gfwd=$FWD_GUEST_V4
 		else
 			[ "$NAT6" = 1 ] || continue
 			tbl=ip6 ipk=ip6 wan_a=$GW_WAN_V6 fwd="[$FWD_V6]" lans=$lans6
+			[ "$GUEST" = 1 ] && gfwd="[$FWD_GUEST_V6]"
 		fi
+		[ -z "$gfwd" ] || gfwd="iifname \"$wan\" $ipk daddr $wan_a meta l4proto { tcp, udp } th dport $FWD_GUEST_PORT dnat to $gfwd:$FWD_GUEST_PORT"
 		if [ "$STICK" = 1 ]; then
 			post="oifname \"$wan\" $ipk saddr { $lans } $ipk daddr != { $lans } snat to $wan_a"
 		else
@@ -447,6 +460,7 @@ table $tbl nat {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		iifname "$wan" $ipk daddr $wan_a meta l4proto { tcp, udp } th dport $FWD_PORT dnat to $fwd:$FWD_PORT
+		$gfwd
 	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
@@ -625,6 +639,8 @@ do_status() {
 		fi
 		if grep -q "^BWE_NAT[46]='1'" "$(env_file)"; then
 			echo "port forward: WAN TCP/UDP $FWD_PORT -> $FWD_V4, [$FWD_V6] (translated families)"
+			grep -qx "BWE_GUEST='1'" "$(env_file)" &&
+				echo "port forward: WAN TCP/UDP $FWD_GUEST_PORT -> $FWD_GUEST_V4, [$FWD_GUEST_V6]"
 		fi
 	fi
 	for ns in $list; do

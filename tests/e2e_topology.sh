@@ -7,22 +7,24 @@
 #     gateway's WAN address, the port forward reaches the LAN host, no route
 #     into the LAN), --nat4 (v6 routed), NAT on a stick next to a guest LAN
 #     (LAN to LAN untranslated);
-#   - router on a stick (--stick --routed): bwctld on the one interface lan0
-#     accounts each LAN host's traffic to the byte and drops a blocked
-#     address both ways;
-#   - PPPoE frames (v4, v6, 802.1Q, QinQ, compressed protocol field, LCP,
-#     discovery, truncated) written onto the stick with tests/tools/inject
-#     land on the verdict counters they must, and on the host's bytes;
-#   - two LAN interfaces (--routed --guest): staff 198.18.0.0/24 on lan0 and
-#     guest 198.18.1.0/24 on lan1, both internal: both accounted and
-#     enforced, staff <-> guest is transit (counted, never dropped, no host
-#     accounted), a quarantined guest host is cut off while the staff LAN
-#     is not.
+#   - (a) router on a stick (--stick), routed and NAT (nat: both on the one
+#     interface lan0): each LAN host's traffic accounted to the byte, a
+#     blocked address dropped both ways (inbound: a connection from it,
+#     through the port forward where the gateway translates);
+#   - (c) PPPoE frames (v4, v6, 802.1Q, QinQ, compressed protocol field,
+#     LCP, IPV6CP, discovery, truncated) written onto the stick with
+#     tests/tools/inject land on the verdict counters they must, and on the
+#     host's bytes;
+#   - (b) two LAN interfaces (--guest), routed and NAT: staff 198.18.0.0/24
+#     on lan0 and guest 198.18.1.0/24 on lan1, both internal: both accounted
+#     and enforced, staff <-> guest is transit (counted, never dropped, no
+#     host accounted), a quarantined guest host is cut off both ways while
+#     the staff LAN is not.
 #
 # Needs root, ip, ping, curl, python3, socat, jq, timeout, setsid, nft, and
 # build/bwctld, build/bwctl, build/tools/inject (make). Everything lives in
-# namespaces, a bpffs and a directory of this run, removed on exit. About a
-# minute on 2 cores.
+# namespaces, a bpffs and a directory of this run, removed on exit. About 45 s
+# on 2 cores.
 #
 # Environment: E2E_ONLY, a regex: run only the tests whose name matches;
 # T_TIMEOUT and T_VERBOSE (tests/lib.sh).
@@ -136,7 +138,8 @@ port_forward_ok() { # 4|6
 	wait "$lpid"
 	assert_eq "$(cat "$d/tcp" 2>/dev/null)" "tcp-$f" "TCP through the v$f port forward"
 
-	lan timeout 5 socat -u "UDP$f-RECV:$BWE_FWD_PORT,bind=$(uhost "$fwd")" "OPEN:$d/udp,creat,append" &
+	ip netns exec "$BWE_NS_LAN" timeout 5 socat -u "UDP$f-RECV:$BWE_FWD_PORT,bind=$(uhost "$fwd")" \
+		"OPEN:$d/udp,creat,append" &
 	lpid=$!
 	for i in $(seq 30); do
 		lan ss -Hlun "sport = :$BWE_FWD_PORT" | grep -q . && break
@@ -158,12 +161,18 @@ reach_from() { # NSFUNC SRC DST
 	"$1" ping -c1 -W1 -q -I "$2" "$3" >/dev/null 2>&1
 }
 
-# bwctld on the current testbed's gateway with IFACES and internal NETS.
+# bwctld on the current testbed's gateway with IFACES (NAME or NAME:NAT,
+# NAT as interfaces[].nat says it) and internal NETS.
 topo_daemon() { # "IFACES" "NETS, comma separated"
 	local i
 	{
 		echo "interfaces:"
-		for i in $1; do echo "  - { name: $i, mode: native }"; done
+		for i in $1; do
+			case $i in
+			*:*) echo "  - { name: ${i%%:*}, mode: native, nat: ${i#*:} }" ;;
+			*) echo "  - { name: $i, mode: native }" ;;
+			esac
+		done
 		cat <<EOC
 internal_networks: [ $2 ]
 exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128 ]
@@ -303,13 +312,50 @@ run "--nat4 testbed: v4 translated, v6 routed" t_nat4
 run "NAT on a stick with a guest LAN: translated to the WAN address, LAN to LAN not" \
 	t_nat_stick_guest
 
-# ------------------------------------------------------------------ router on a stick
+# ------------------------------------------------------------------ with bwctld
+
+# Sections (a) and (b) run on a routed testbed and on a NAT one (masquerade
+# and NAT66, the translating interface declared with nat: both): inbound
+# traffic to a LAN host then goes through the port forward, and bwctld's TC
+# egress program judges it on the LAN side.
+TOPO=routed	# the section's translation: routed or nat
+
+# One TCP connection from the internet host, bound to SRC, to the LAN host
+# HOST (in namespace NS) on PORT: directly where the family is routed,
+# through the gateway's port forward where it is translated. 0 when the data
+# arrived.
+inbound_ok() { # NS FAMILY SRC HOST PORT
+	local ns=$1 f=$2 src=$3 host=$4 port=$5 dst d lpid i
+	if is_nat "$f"; then eval "dst=\$BWE_GW_WAN_V$f"; else dst=$host; fi
+	t_tmpdir d
+	# started straight (ip execs timeout): killing $! ends the listener
+	ip netns exec "$ns" timeout 5 socat -u "TCP$f-LISTEN:$port,bind=$(uhost "$host"),reuseaddr" \
+		"OPEN:$d/got,creat,trunc" </dev/null >/dev/null 2>&1 &
+	lpid=$!
+	for i in $(seq 30); do
+		ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
+	net timeout 4 socat -u "SYSTEM:echo in-$f" \
+		"TCP$f:$(uhost "$dst"):$port,bind=$(uhost "$src"),connect-timeout=2" </dev/null >/dev/null 2>&1
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	[ "$(cat "$d/got" 2>/dev/null)" = "in-$f" ]
+}
+
+# ---- (a) router on a stick
 
 t_stick_attached() {
-	local st
+	local st want=none
+	[ "$TOPO" = nat ] && want=both
 	st=$(bwctl --json status)
 	assert_eq "$(jq -c '[.interfaces[] | .name]' <<<"$st")" '["lan0"]' "interfaces"
 	assert_eq "$(jq -r '.interfaces[0].state' <<<"$st")" attached "lan0 state"
+	assert_eq "$(jq -r '.interfaces[0].nat // "none"' <<<"$st")" "$want" "lan0 nat"
+	if [ "$TOPO" = nat ]; then
+		[ "$(jq -r '.interfaces[0].tc_egress_prog_id // 0' <<<"$st")" -gt 0 ] ||
+			t_fail "no TC egress program on lan0: $st"
+	fi
 	assert_fail gw ip link show dev wan0
 }
 
@@ -330,13 +376,16 @@ t_stick_block() {
 	for f in 4 6; do
 		eval "c2=\$BWE_C2_V$f lan_a=\$BWE_LAN_V$f site=\$BWE_SITE_V$f"
 		assert_fail reach lan "$c2"
-		assert_fail reach_from net "$c2" "$lan_a"
+		inbound_ok "$BWE_NS_LAN" "$f" "$c2" "$lan_a" "$BWE_FWD_PORT" && t_fail "v$f: $c2 reached $lan_a"
 		assert_ok reach lan "$site"
-		assert_ok reach_from net "$site" "$lan_a"
+		inbound_ok "$BWE_NS_LAN" "$f" "$site" "$lan_a" "$BWE_FWD_PORT" || t_fail "v$f: $site did not reach $lan_a"
 	done
 	after=$(stats)
 	[ "$(dpk "$before" "$after" .directions.outbound.block)" -ge 2 ] || t_fail "no outbound block drops"
-	[ "$(dpk "$before" "$after" .directions.inbound.block)" -ge 2 ] || t_fail "no inbound block drops"
+	# routed: judged inbound; translated: dropped at XDP before any LAN host is known
+	[ "$(dpk "$before" "$after" .reasons.block)" -ge 4 ] || t_fail "no inbound block drops"
+	[ "$TOPO" = nat ] || [ "$(dpk "$before" "$after" .directions.inbound.block)" -ge 2 ] ||
+		t_fail "no inbound block drops counted inbound"
 	assert_ok bwctl unblock "$BWE_C2_V4" "$BWE_C2_V6"
 	assert_ok wait_for 20 reach lan "$BWE_C2_V4"
 	assert_ok reach lan "$BWE_C2_V6"
@@ -434,50 +483,41 @@ t_pppoe_accounting() {
 	echo "$a: $INJECT_COUNT PPPoE frames of $len B = $((INJECT_COUNT * len)) B"
 }
 
-STICK_NAMES="stick: bwctld attached to the one interface lan0
-stick: LAN hosts accounted per host, to the byte (v4, v6, two hosts)
-stick: a blocked address is dropped both ways, v4 and v6, and lifted
-stick: PPPoE frames of a host are its bytes, headers included"
-
-if section_on "$STICK_NAMES"$'\n'"$(pppoe_rows | sed -n 's/^\([^|]*\)|.*/stick: \1/p')"; then
-	bwe_testbed_up topos --stick --routed
-	topo_daemon "lan0" "$BWE_LAN_NET_V4, $BWE_LAN_NET_V6" || {
-		t_begin "stick: bwctld starts on lan0"
+for TOPO in routed nat; do
+	STICK_NAMES="stick, $TOPO: bwctld attached to the one interface lan0
+stick, $TOPO: LAN hosts accounted per host, to the byte (v4, v6, two hosts)
+stick, $TOPO: a blocked address is dropped both ways, v4 and v6, and lifted"
+	PPPOE_NAMES=""
+	if [ "$TOPO" = routed ]; then
+		PPPOE_NAMES="$(pppoe_rows | sed -n 's/^\([^|]*\)|.*/stick, routed: \1/p')
+stick, routed: PPPoE frames of a host are its bytes, headers included"
+	fi
+	section_on "$STICK_NAMES"$'\n'"$PPPOE_NAMES" || continue
+	bwe_testbed_up "tops$TOPO" --stick "--$TOPO"
+	if ! topo_daemon "lan0:$([ "$TOPO" = nat ] && echo both || echo none)" \
+		"$BWE_LAN_NET_V4, $BWE_LAN_NET_V6"; then
+		t_begin "stick, $TOPO: bwctld starts on lan0"
 		t_fail "bwctld did not start"
-	}
-	STICK_UP=1
-fi
-
-if [ "${STICK_UP:-0}" = 1 ]; then
+		continue
+	fi
 	run "$(sed -n 1p <<<"$STICK_NAMES")" t_stick_attached
 	run "$(sed -n 2p <<<"$STICK_NAMES")" t_stick_accounting
 	run "$(sed -n 3p <<<"$STICK_NAMES")" t_stick_block
-	while IFS='|' read -r name counters dir args; do
-		[ -n "$name" ] || continue
-		# shellcheck disable=SC2086
-		run "stick: $name" t_pppoe "$counters" "$dir" $args
-	done < <(pppoe_rows)
-	run "$(sed -n 4p <<<"$STICK_NAMES")" t_pppoe_accounting
+	if [ "$TOPO" = routed ]; then
+		# (c) PPPoE: one topology is enough, the frames never leave lan0
+		while IFS='|' read -r name counters dir args; do
+			[ -n "$name" ] || continue
+			# shellcheck disable=SC2086
+			run "stick, routed: $name" t_pppoe "$counters" "$dir" $args
+		done < <(pppoe_rows)
+		run "stick, routed: PPPoE frames of a host are its bytes, headers included" \
+			t_pppoe_accounting
+	fi
 	stop_daemon TERM
 	"$TESTBED" down "$RUN" >/dev/null 2>&1
-fi
+done
 
-# ------------------------------------------------------------------ two LAN interfaces
-
-TWO_NAMES="two LANs: staff and guest hosts accounted, to the byte
-two LANs: a blocked address is dropped for both LANs, both ways
-two LANs: staff <-> guest is transit, never dropped, no host accounted
-two LANs: a quarantined guest host is cut off, the staff LAN is not"
-
-if section_on "$TWO_NAMES"; then
-	bwe_testbed_up topog --routed --guest
-	topo_daemon "lan0 wan0 lan1" \
-		"$BWE_LAN_NET_V4, $BWE_LAN_NET_V6, $BWE_GUEST_NET_V4, $BWE_GUEST_NET_V6" || {
-		t_begin "two LANs: bwctld starts on lan0, wan0, lan1"
-		t_fail "bwctld did not start"
-	}
-	GUEST_UP=1
-fi
+# ---- (b) two LAN interfaces
 
 t_two_accounting() {
 	assert_eq "$(bwctl --json status | jq -c '[.interfaces[] | select(.state == "attached") | .name] | sort')" \
@@ -499,14 +539,18 @@ t_two_block() {
 		eval "c2=\$BWE_C2_V$f site=\$BWE_SITE_V$f"
 		assert_fail reach lan "$c2"
 		assert_fail reach guest "$c2"
-		assert_fail reach_from net "$c2" "$(eval echo "\$BWE_GUEST_V$f")"
-		assert_fail reach_from net "$c2" "$(eval echo "\$BWE_LAN_V$f")"
+		inbound_ok "$BWE_NS_GUEST" "$f" "$c2" "$(eval echo "\$BWE_GUEST_V$f")" "$BWE_FWD_GUEST_PORT" &&
+			t_fail "v$f: $c2 reached the guest host"
+		inbound_ok "$BWE_NS_LAN" "$f" "$c2" "$(eval echo "\$BWE_LAN_V$f")" "$BWE_FWD_PORT" &&
+			t_fail "v$f: $c2 reached the staff host"
 		assert_ok reach lan "$site"
 		assert_ok reach guest "$site"
 	done
 	after=$(stats)
 	[ "$(dpk "$before" "$after" .directions.outbound.block)" -ge 4 ] || t_fail "outbound block drops"
-	[ "$(dpk "$before" "$after" .directions.inbound.block)" -ge 4 ] || t_fail "inbound block drops"
+	[ "$(dpk "$before" "$after" .reasons.block)" -ge 8 ] || t_fail "inbound block drops"
+	[ "$TOPO" = nat ] || [ "$(dpk "$before" "$after" .directions.inbound.block)" -ge 4 ] ||
+		t_fail "inbound block drops counted inbound"
 }
 
 # staff <-> guest: each echo and reply is seen once, on the interface it
@@ -545,11 +589,12 @@ t_two_quarantine() {
 	for f in 4 6; do
 		eval "site=\$BWE_SITE_V$f mgmt=\$BWE_MGMT_V$f g=\$BWE_GUEST_V$f l=\$BWE_LAN_V$f"
 		assert_fail reach_from guest "$g" "$site"
-		assert_fail reach_from net "$site" "$g"
+		inbound_ok "$BWE_NS_GUEST" "$f" "$site" "$g" "$BWE_FWD_GUEST_PORT" &&
+			t_fail "v$f: $site reached the quarantined $g"
 		assert_ok reach_from guest "$g" "$mgmt"	# exempt: the EDR server
 		assert_ok reach_from lan "$l" "$site"	# the staff LAN is untouched
 		assert_ok reach lan2 "$site"
-		assert_ok reach_from net "$site" "$l"
+		inbound_ok "$BWE_NS_LAN" "$f" "$site" "$l" "$BWE_FWD_PORT" || t_fail "v$f: $site did not reach $l"
 		assert_ok reach_from lan "$l" "$g"	# staff <-> guest is transit: never dropped
 	done
 	after=$(stats)
@@ -558,14 +603,29 @@ t_two_quarantine() {
 	assert_ok bwctl release "$BWE_GUEST_V4" "$BWE_GUEST_V6"
 	assert_ok reach_from guest "$BWE_GUEST_V4" "$BWE_SITE_V4"
 	assert_ok reach_from guest "$BWE_GUEST_V6" "$BWE_SITE_V6"
+	inbound_ok "$BWE_NS_GUEST" 4 "$BWE_SITE_V4" "$BWE_GUEST_V4" "$BWE_FWD_GUEST_PORT" ||
+		t_fail "released: $BWE_SITE_V4 did not reach $BWE_GUEST_V4"
 }
 
-if [ "${GUEST_UP:-0}" = 1 ]; then
+for TOPO in routed nat; do
+	TWO_NAMES="two LANs, $TOPO: staff and guest hosts accounted, to the byte
+two LANs, $TOPO: a blocked address is dropped for both LANs, both ways
+two LANs, $TOPO: staff <-> guest is transit, never dropped, no host accounted
+two LANs, $TOPO: a quarantined guest host is cut off, the staff LAN is not"
+	section_on "$TWO_NAMES" || continue
+	bwe_testbed_up "topg$TOPO" --guest "--$TOPO"
+	if ! topo_daemon "lan0 wan0:$([ "$TOPO" = nat ] && echo both || echo none) lan1" \
+		"$BWE_LAN_NET_V4, $BWE_LAN_NET_V6, $BWE_GUEST_NET_V4, $BWE_GUEST_NET_V6"; then
+		t_begin "two LANs, $TOPO: bwctld starts on lan0, wan0, lan1"
+		t_fail "bwctld did not start"
+		continue
+	fi
 	run "$(sed -n 1p <<<"$TWO_NAMES")" t_two_accounting
 	run "$(sed -n 2p <<<"$TWO_NAMES")" t_two_block
 	run "$(sed -n 3p <<<"$TWO_NAMES")" t_two_transit
 	run "$(sed -n 4p <<<"$TWO_NAMES")" t_two_quarantine
 	stop_daemon TERM
-fi
+	"$TESTBED" down "$RUN" >/dev/null 2>&1
+done
 
 t_summary
