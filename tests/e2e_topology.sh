@@ -6,7 +6,7 @@
 #   - the testbeds themselves (no XDP): the NAT default (the internet sees the
 #     gateway's WAN address, the port forward reaches the LAN host, no route
 #     into the LAN), --nat4 (v6 routed), NAT on a stick next to a guest LAN
-#     (LAN to LAN untranslated);
+#     (LAN to LAN untranslated), NAT on a bridge stacked on wan0;
 #   - (a) router on a stick (--stick), routed and NAT (nat: both on the one
 #     interface lan0): each LAN host's traffic accounted to the byte, a
 #     blocked address dropped both ways (inbound: a connection from it,
@@ -307,10 +307,30 @@ t_nat_stick_guest() {
 	assert_ok grep -q "$BWE_LAN_V6 " "$glog"
 }
 
+# The kernel translates on a bridge stacked on wan0 (as on ppp0 over a PPPoE
+# NIC): the testbed for that case, docs/deployment.md "NAT gateway".
+t_nat_wan_bridge() {
+	local log
+	tb_up --wan-bridge
+	assert_eq "$BWE_GW_WAN_IF/$BWE_GW_NAT_IF/$BWE_WAN_BRIDGE" "wan0/br-wan/1" "env"
+	assert_ok gw ip link show dev wan0 master br-wan
+	assert_eq "$(gw ip -o addr show dev br-wan scope global | awk '{print $4}' | sort | tr '\n' ' ')" \
+		"$BWE_GW_WAN_V4/24 $BWE_GW_WAN_V6/64 " "addresses on br-wan"
+	assert_eq "$(gw ip -o addr show dev wan0 scope global)" "" "global addresses on wan0"
+	assert_ok gw sh -c "nft list table ip nat | grep -q 'oifname \"br-wan\" masquerade'"
+	log=$(t_tmpdir)/http.log
+	http_server "$log"
+	http_seen_from "$log" lan "$BWE_SITE_V4" "$BWE_GW_WAN_V4"
+	http_seen_from "$log" lan "$BWE_SITE_V6" "$BWE_GW_WAN_V6"
+	port_forward_ok 4
+}
+
 run "NAT testbed (default): masquerade v4 and v6, port forward, no route in" t_nat_default
 run "--nat4 testbed: v4 translated, v6 routed" t_nat4
 run "NAT on a stick with a guest LAN: translated to the WAN address, LAN to LAN not" \
 	t_nat_stick_guest
+run "NAT on a bridge over wan0 (--wan-bridge): addresses and translation on br-wan" \
+	t_nat_wan_bridge
 
 # ------------------------------------------------------------------ with bwctld
 
