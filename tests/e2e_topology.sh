@@ -305,6 +305,10 @@ t_nat_stick_guest() {
 	assert_ok grep -q "$BWE_LAN_V4 " "$glog"
 	assert_ok lan curl -s --max-time 2 -o /dev/null "http://[$BWE_GUEST_V6]:$HTTP_PORT/"
 	assert_ok grep -q "$BWE_LAN_V6 " "$glog"
+	# down removes every namespace of the run, the guest's too
+	assert_ok "$TESTBED" down "$BWE_RUN"
+	assert_eq "$(ip netns list | awk '{print $1}' | grep -c "^bwe-$BWE_RUN-")" 0 "namespaces left"
+	assert_fail test -e "$BWE_ENV"
 }
 
 # The kernel translates on a bridge stacked on wan0 (as on ppp0 over a PPPoE
