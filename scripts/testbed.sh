@@ -60,10 +60,10 @@
 # nat` with a postrouting chain `oifname "wan0" masquerade` (on a stick:
 # `oifname "lan0"`, LAN sources to non-LAN destinations, snat to the WAN
 # address; with --wan-bridge `oifname "br-wan"`) and a prerouting chain with
-# the port forward.  The internet host
-# then has no route to a translated family's LAN prefixes, as on the real
-# internet: it sees the gateway's WAN address as the source and reaches a LAN
-# host only through the forwarded port.  Routed families keep today's routes.
+# the port forward.  The internet host then has no route to a translated
+# family's LAN prefixes, as on the real internet: it sees the gateway's WAN
+# address as the source and reaches a LAN host only through the forwarded
+# port.  Routed families keep today's routes.
 #
 # lan0, lan1 and wan0 are veths, so native XDP can be attached to each for
 # receive.  Offloads are left at their defaults (there is no ethtool here):
