@@ -552,6 +552,68 @@ stick, routed: PPPoE frames of a host are its bytes, headers included"
 	"$TESTBED" down "$RUN" >/dev/null 2>&1
 done
 
+# ---- NAT on a device stacked on the attached NIC (a bridge over wan0)
+
+# bwctld attaches to wan0 (nat: both); the kernel translates on br-wan, so
+# replies reach the TC egress program carrying br-wan's ifindex.
+t_bridge_accounting() {
+	quiet_addr lan "$BWE_LAN_MAC" lan0 "$BWE_GW_LAN_MAC" "$BWE_GW_LAN_V6" 198.18.0.44
+	quiet_addr lan "$BWE_LAN_MAC" lan0 "$BWE_GW_LAN_MAC" "$BWE_GW_LAN_V6" 2001:db8:1::44
+	acct_exact lan 198.18.0.44 "$BWE_SITE_V4"
+	acct_exact lan 2001:db8:1::44 "$BWE_SITE_V6"
+}
+
+t_bridge_quarantine() {
+	local before after
+	inbound_gets_through "$BWE_NS_LAN" 4 "$BWE_SITE_V4" "$BWE_LAN_V4" "$BWE_FWD_PORT" ||
+		t_fail "$BWE_SITE_V4 did not reach $BWE_LAN_V4 before the quarantine"
+	before=$(stats)
+	assert_ok bwctl quarantine "$BWE_LAN_V4" "$BWE_LAN_V6"
+	t_atexit "bwctl release $BWE_LAN_V4 $BWE_LAN_V6 >/dev/null 2>&1"
+	inbound_ok "$BWE_NS_LAN" 4 "$BWE_SITE_V4" "$BWE_LAN_V4" "$BWE_FWD_PORT" &&
+		t_fail "v4: the port forward reached a quarantined host"
+	inbound_ok "$BWE_NS_LAN" 6 "$BWE_SITE_V6" "$BWE_LAN_V6" "$BWE_FWD_PORT" &&
+		t_fail "v6: the port forward reached a quarantined host"
+	after=$(stats)
+	[ "$(dpk "$before" "$after" .directions.inbound.quarantine)" -ge 2 ] ||
+		t_fail "no inbound quarantine drops at the LAN egress"
+	assert_ok bwctl release "$BWE_LAN_V4" "$BWE_LAN_V6"
+	inbound_gets_through "$BWE_NS_LAN" 4 "$BWE_SITE_V4" "$BWE_LAN_V4" "$BWE_FWD_PORT" ||
+		t_fail "released: $BWE_SITE_V4 did not reach $BWE_LAN_V4"
+}
+
+# A layer-3 device (tun, WireGuard, GRE, PPP) has no Ethernet header for the
+# program to read: bwctld refuses it and says where to attach instead.
+t_l3_refused() {
+	local st
+	st=$(bwctl --json status)
+	assert_eq "$(jq -r '.interfaces[] | select(.name == "tun0") | .state' <<<"$st")" detached \
+		"tun0 state"
+	jq -e '.interfaces[] | select(.name == "tun0") | .note | test("not an Ethernet interface")' \
+		<<<"$st" >/dev/null || t_fail "no note on tun0: $(jq -c '.interfaces' <<<"$st")"
+	assert_eq "$(gw ip -j link show dev tun0 | jq -r '.[0].xdp.prog.id // empty')" "" "XDP on tun0"
+	assert_eq "$(jq -r '[.interfaces[] | select(.state == "attached")] | length' <<<"$st")" 2 \
+		"lan0 and wan0 attached all the same"
+}
+
+BRIDGE_NAMES="NAT on br-wan over wan0: replies of both families accounted to the host, to the byte
+NAT on br-wan over wan0: a quarantined host's port forward is cut, release restores it
+a layer-3 interface (tun) is refused with a note, the others attach"
+if section_on "$BRIDGE_NAMES"; then
+	bwe_testbed_up "topb" --wan-bridge
+	gw ip tuntap add dev tun0 mode tun
+	if topo_daemon "lan0 wan0:both tun0" "$BWE_LAN_NET_V4, $BWE_LAN_NET_V6"; then
+		run "$(sed -n 1p <<<"$BRIDGE_NAMES")" t_bridge_accounting
+		run "$(sed -n 2p <<<"$BRIDGE_NAMES")" t_bridge_quarantine
+		run "$(sed -n 3p <<<"$BRIDGE_NAMES")" t_l3_refused
+	else
+		t_begin "NAT on br-wan: bwctld starts on lan0 and wan0"
+		t_fail "bwctld did not start"
+	fi
+	stop_daemon TERM
+	"$TESTBED" down "$RUN" >/dev/null 2>&1
+fi
+
 # ---- (b) two LAN interfaces
 
 t_two_accounting() {
