@@ -427,6 +427,9 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
 	if (!cfg || !(cfg->flags & (BWE_CFG_NAT4 | BWE_CFG_NAT6)) || !f.ifindex)
 		return TC_ACT_OK; /* nothing translated, or the gateway's own packet */
+	iv = bpf_map_lookup_elem(&bwe_ifaces, &f.ifindex);
+	if (iv && !iv->flags)
+		return TC_ACT_OK; /* arrived where XDP judged it (a LAN host's way out) */
 
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -444,9 +447,8 @@ int bwe_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK; /* the kernel judged it sound enough to forward */
 	if (!(cfg->flags & nat_bit(&p.src, BWE_CFG_NAT4, BWE_CFG_NAT6)))
 		return TC_ACT_OK; /* its family is translated nowhere: XDP judged it */
-	iv = bpf_map_lookup_elem(&bwe_ifaces, &f.ifindex);
 	if (iv && !(iv->flags & nat_bit(&p.src, BWE_IF_NAT4, BWE_IF_NAT6)))
-		return TC_ACT_OK; /* arrived where XDP judged it */
+		return TC_ACT_OK; /* arrived where XDP judged it: family not translated there */
 	sf = netclass_of(&p.src);
 	df = netclass_of(&p.dst);
 	if ((sf & BWE_NC_INTERNAL) || !(df & BWE_NC_INTERNAL))
