@@ -22,10 +22,15 @@
 #define DETECT_CSV_COMMAS 3 /* a Feodo row has five; fewer is not CSV */
 
 static const char *const format_names[BWE_FMT_COUNT] = {
-	[BWE_FMT_AUTO] = "auto",	   [BWE_FMT_PLAIN] = "plain",
-	[BWE_FMT_SPAMHAUS] = "spamhaus",   [BWE_FMT_SPAMHAUS_JSON] = "spamhaus-json",
-	[BWE_FMT_FEODO_CSV] = "feodo-csv", [BWE_FMT_STIX] = "stix",
-	[BWE_FMT_FREEFORM] = "freeform",   [BWE_FMT_DOMAINS] = "domains",
+	[BWE_FMT_AUTO] = "auto",
+	[BWE_FMT_PLAIN] = "plain",
+	[BWE_FMT_SPAMHAUS] = "spamhaus",
+	[BWE_FMT_SPAMHAUS_JSON] = "spamhaus-json",
+	[BWE_FMT_FEODO_CSV] = "feodo-csv",
+	[BWE_FMT_STIX] = "stix",
+	[BWE_FMT_FREEFORM] = "freeform",
+	[BWE_FMT_DOMAINS] = "domains",
+	[BWE_FMT_CROWDSEC] = "crowdsec-lapi",
 };
 
 /* Config aliases: a FireHOL netset is a plain list. */
@@ -590,6 +595,8 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 		return feed_parse_spamhaus_json(&r, buf, len);
 	case BWE_FMT_STIX:
 		return feed_parse_stix(&r, buf, len);
+	case BWE_FMT_CROWDSEC:
+		return feed_parse_crowdsec(&r, buf, len);
 	default:
 		return feed_lines(&r, buf, len, line_parsers[fmt]);
 	}

@@ -539,7 +539,7 @@ static const struct bad_row bad_rows[] = {
 	{ "larger than the job allows", true, b_over_limit,
 	  "frame 6: job 7 sent 1311384 bytes, more than its limit 1310720" },
 	{ "more records than accepted", true, b_accepted_short,
-	  "frame 3: 2 indicators and 0 domains but 1 accepted" },
+	  "frame 3: 2 indicators, 0 domains and 0 decisions but 1 accepted" },
 };
 
 static void test_bad_streams(void **state)
