@@ -613,14 +613,6 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		snprintf(h, sizeof(h), "If-Modified-Since: %s", req->last_modified);
 		hdrs = curl_slist_append(hdrs, h);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)req->timeout_s);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)BWE_FEEDWORK_CONNECT_TIMEOUT_S);
 	if (req->auth == BWE_WIRE_AUTH_HEADER) {
 		snprintf(secret, sizeof(secret), "%s: %s", req->auth_name, req->secret);
 		hdrs = curl_slist_append(hdrs, secret);
@@ -633,6 +625,14 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 		curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, req->secret);
 	}
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)req->timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)BWE_FEEDWORK_CONNECT_TIMEOUT_S);
 	/* credentials go to the configured URL only: no redirect is followed */
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->auth ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)BWE_FEEDWORK_MAX_REDIRS);
