@@ -15,9 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "crowdsec.h"
 #include "test_helpers.h"
 
@@ -567,6 +570,192 @@ static void test_stream_into_set(void **state)
 	bwe_cs_set_free(&s);
 }
 
+/* ---- the configuration: the keys of a bouncer feed and of secrets ------------- */
+
+#define CFG_HEAD "interfaces:\n  - name: lan0\nfeeds:\n  - "
+#define LAPI	 "source: \"http://127.0.0.1:8080/\", insecure: true, "
+
+/* Load one feed entry; NULL expected: it loads. Returns the config or NULL. */
+static struct bwe_cfgfile *load_feed(const char *feed, const char *want_err)
+{
+	char path[] = "/tmp/bwe-test-cs-XXXXXX", err[512] = "";
+	struct bwe_cfgfile *cfg = NULL;
+	int fd = mkstemp(path), ret;
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, CFG_HEAD "{ %s }\n", feed);
+	fclose(f);
+	ret = bwe_config_load(path, &cfg, err, sizeof(err));
+	unlink(path);
+	if (!want_err) {
+		if (ret)
+			fail_msg("\"%s\": %s", feed, err);
+		return cfg;
+	}
+	if (!ret || !strstr(err, want_err))
+		fail_msg("\"%s\": %d \"%s\", expected \"%s\"", feed, ret, err, want_err);
+	bwe_config_free(cfg);
+	return NULL;
+}
+
+static void test_config_keys(void **state)
+{
+	static const struct {
+		const char *feed, *err;
+	} bad[] = {
+		{ "name: cs, " LAPI "format: crowdsec-lapi", "needs api_key_file" },
+		{ "name: cs, source: /var/lib/x, format: crowdsec-lapi, api_key_file: /k",
+		  "a crowdsec-lapi source is the local API's http:// or https:// URL" },
+		{ "name: f, source: /var/lib/x, format: plain, api_key_file: /k",
+		  "feeds[0].api_key_file: feed \"f\": applies only to format: crowdsec-lapi" },
+		{ "name: f, source: /var/lib/x, format: plain, scopes: [ Ip ]",
+		  "applies only to format: crowdsec-lapi" },
+		{ "name: f, source: /var/lib/x, format: plain, max_decisions: 5",
+		  "applies only to format: crowdsec-lapi" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: /k, bearer_file: /t",
+		  "crowdsec-lapi authenticates with api_key_file" },
+		{ "name: t, source: \"https://taxii.example/\", bearer_file: /t, "
+		  "auth: { user: u, password_file: /p }",
+		  "bearer_file and auth exclude each other" },
+		{ "name: t, source: \"https://taxii.example/\", auth: { user: u }",
+		  "auth needs both user and password_file" },
+		{ "name: t, source: /var/lib/x, bearer_file: /t",
+		  "applies only to http:// and https:// sources" },
+		{ "name: t, source: \"https://taxii.example/\", auth: { user: \"a:b\", "
+		  "password_file: /p }",
+		  "is not an HTTP basic user name" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: k",
+		  "must be an absolute path" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: /k, scopes: [ Country ]",
+		  "Country" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: /k, scopes: [ Ip, Ip ]",
+		  "listed twice" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: /k, origins: [ \"\" ]",
+		  "is not 1..255 bytes long" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: /k, max_decisions: 0",
+		  "max_decisions" },
+		{ "name: cs, " LAPI "format: crowdsec-lapi, api_key: abc", "api_key" },
+	};
+	struct bwe_cfgfile *cfg;
+	const struct bwe_cfg_feed *f;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		load_feed(bad[i].feed, bad[i].err);
+	/* the defaults of a bouncer feed */
+	cfg = load_feed("name: cs, " LAPI
+			"format: crowdsec-lapi, api_key_file: /etc/bwenforce/cs.key",
+			NULL);
+	f = &cfg->feeds[0];
+	assert_string_equal(f->api_key_file, "/etc/bwenforce/cs.key");
+	assert_int_equal(f->refresh_s, BWE_CS_REFRESH_S);
+	assert_int_equal(f->max_decisions, BWE_CS_SET_MAX_DEF);
+	assert_int_equal(f->n_cs_scopes, 0);
+	bwe_config_free(cfg);
+	/* every key written */
+	cfg = load_feed("name: cs, " LAPI "format: crowdsec-lapi, api_key_file: /k, refresh: 30s, "
+			"max_decisions: 500, scopes: [ Range ], origins: [ crowdsec, cscli ], "
+			"scenarios_containing: [ ssh, http ], scenarios_not_containing: [ slow ]",
+			NULL);
+	f = &cfg->feeds[0];
+	assert_int_equal(f->refresh_s, 30);
+	assert_int_equal(f->max_decisions, 500);
+	assert_int_equal(f->n_cs_scopes, 1);
+	assert_string_equal(f->cs_scopes[0], "Range");
+	assert_int_equal(f->n_cs_origins, 2);
+	assert_string_equal(f->cs_origins[1], "cscli");
+	assert_int_equal(f->n_cs_scenarios_containing, 2);
+	assert_string_equal(f->cs_scenarios_not_containing[0], "slow");
+	bwe_config_free(cfg);
+	/* the generic secrets of an http(s) source */
+	cfg = load_feed("name: t, source: \"https://taxii.example/\", auth: { user: reader, "
+			"password_file: /etc/bwenforce/taxii.pw }",
+			NULL);
+	assert_string_equal(cfg->feeds[0].auth_user, "reader");
+	assert_string_equal(cfg->feeds[0].auth_password_file, "/etc/bwenforce/taxii.pw");
+	bwe_config_free(cfg);
+	cfg = load_feed("name: t, source: \"https://misp.example/\", bearer_file: /etc/bwenforce/t",
+			NULL);
+	assert_string_equal(cfg->feeds[0].bearer_file, "/etc/bwenforce/t");
+	bwe_config_free(cfg);
+}
+
+struct secret_seen {
+	char problem[4][256];
+	char key[4][32];
+	size_t n;
+};
+
+static void on_secret(const char *feed, const char *key, const char *path, const char *problem,
+		      void *ctx)
+{
+	struct secret_seen *s = ctx;
+
+	(void)feed;
+	(void)path;
+	assert_true(s->n < 4);
+	snprintf(s->key[s->n], sizeof(s->key[0]), "%s", key);
+	snprintf(s->problem[s->n++], sizeof(s->problem[0]), "%s", problem ? problem : "");
+}
+
+/* bwctld -n's check of the secret files (bwe_config_check_secrets). */
+static void test_secret_files(void **state)
+{
+	char dir[] = "/tmp/bwe-test-cs-XXXXXX", key[64], pw[64], tok[64], feeds[1024];
+	struct secret_seen seen = { 0 };
+	struct bwe_cfgfile *cfg;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* root owns the files it writes, which the check asks for */
+	assert_non_null(mkdtemp(dir));
+	snprintf(key, sizeof(key), "%s/cs.key", dir);
+	snprintf(pw, sizeof(pw), "%s/taxii.pw", dir);
+	snprintf(tok, sizeof(tok), "%s/misp.token", dir);
+	f = fopen(key, "w");
+	assert_non_null(f);
+	fputs("k\n", f);
+	fclose(f);
+	assert_int_equal(chmod(key, 0600), 0);
+	f = fopen(pw, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(chmod(pw, 0640), 0);
+	assert_int_equal(mkdir(tok, 0700), 0); /* a directory, not a file */
+	snprintf(feeds, sizeof(feeds),
+		 "name: cs, " LAPI "format: crowdsec-lapi, api_key_file: %s }\n"
+		 "  - { name: t, source: \"https://taxii.example/\", auth: { user: u, "
+		 "password_file: %s } }\n"
+		 "  - { name: m, source: \"https://misp.example/\", bearer_file: %s }\n"
+		 "  - { name: gone, source: \"https://x.example/\", bearer_file: %s/none",
+		 key, pw, tok, dir);
+	cfg = load_feed(feeds, NULL);
+	assert_int_equal(bwe_config_check_secrets(cfg, on_secret, &seen), 3);
+	assert_int_equal(seen.n, 4);
+	assert_string_equal(seen.key[0], "api_key_file");
+	assert_string_equal(seen.problem[0], "");
+	assert_string_equal(seen.key[1], "auth.password_file");
+	assert_string_equal(seen.problem[1],
+			    "readable by group or others (mode 0640; chmod 600 it)");
+	assert_string_equal(seen.key[2], "bearer_file");
+	assert_string_equal(seen.problem[2], "not a regular file");
+	assert_string_equal(seen.problem[3], "cannot stat it: No such file or directory");
+	/* owned by another user */
+	assert_int_equal(chown(key, 65534, 65534), 0);
+	memset(&seen, 0, sizeof(seen));
+	bwe_config_check_secrets(cfg, on_secret, &seen);
+	assert_string_equal(seen.problem[0], "owned by uid 65534, not root");
+	bwe_config_free(cfg);
+	unlink(key);
+	unlink(pw);
+	rmdir(tok);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_too_many),	   cmocka_unit_test(test_as_feed),
 		cmocka_unit_test(test_set_refcount),	   cmocka_unit_test(test_set_filters),
 		cmocka_unit_test(test_set_max_and_expiry), cmocka_unit_test(test_stream_into_set),
+		cmocka_unit_test(test_config_keys),	   cmocka_unit_test(test_secret_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
