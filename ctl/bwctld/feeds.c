@@ -1217,8 +1217,12 @@ static void cs_save(struct feeds *fs, struct feed *f)
 	json_object_put(top);
 }
 
-/* A pull's end: the set takes it, or the decisions held stay (fail static). */
-static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
+/*
+ * A pull's end: the set takes it, or the decisions held stay (fail static).
+ * True when the set must be pulled whole at once (a deletion left a prefix
+ * held); a refused or failed pull waits for the next refresh instead.
+ */
+static bool cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 		    const struct bwe_job_result *res)
 {
 	struct bwe_cs_apply_stats ast;
@@ -1232,7 +1236,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 	if (res->status && j->cs_saved_at) {
 		log_warnx("feed %s: cannot restore the saved decisions: %s", f->cfg->name,
 			  res->error);
-		return;
+		return false;
 	}
 	if (res->status) {
 		feed_error(fs, f,
@@ -1241,7 +1245,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 			   res->error, f->cs.n);
 		f->failures++;
 		f->cs_startup = true; /* what the LAPI sent meanwhile may be lost */
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < res->n_rejects; i++)
 		report_reject(&rc, &res->rejects[i]);
@@ -1257,14 +1261,14 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 			     f->cfg->max_decisions, f->cs.n);
 		f->failures++;
 		f->cs_startup = true;
-		return;
+		return false;
 	}
 	if (err) {
 		feed_error(fs, f, "cannot take the pull: %s; the decisions held stay in force",
 			   strerror(-err));
 		f->failures++;
 		f->cs_startup = true;
-		return;
+		return false;
 	}
 	bwe_cs_set_expire(&f->cs, time(NULL));
 	if (j->cs_saved_at) { /* the saved set: the pull queued after it decides */
@@ -1272,7 +1276,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 
 		if (!cs_install(fs, f, time(NULL), &c2))
 			log_info("feed %s: %zu saved decisions restored", f->cfg->name, f->cs.n);
-		return;
+		return false;
 	}
 	f->cs_startup = ast.resync;
 	f->rejected = res->stats.rejected;
@@ -1283,7 +1287,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 	f->stale_reported = false;
 	if (cs_install(fs, f, time(NULL), &chg)) {
 		f->cs_startup = true; /* the maps lag the set: pull it whole again */
-		return;
+		return false;
 	}
 	if (chg.added || chg.removed || ast.added || ast.removed || ast.replaced || j->cs_startup) {
 		if (chg.added || chg.removed)
@@ -1308,6 +1312,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 		if (!j->cs_saved_at)
 			cs_save(fs, f);
 	}
+	return ast.resync;
 }
 
 /* A job's end (fwclient.h): the feed takes the result or keeps its last good version. */
@@ -1339,8 +1344,7 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 	if (!j->from_disk)
 		f->busy = false;
 	if (is_cs(f)) {
-		cs_done(fs, f, j, res);
-		if (f->cs_startup && !j->from_disk && !res->status)
+		if (cs_done(fs, f, j, res))
 			f->again = true; /* a deletion left a prefix held: resync at once */
 		goto again;
 	}
@@ -1612,13 +1616,15 @@ void feeds_tick(struct feeds *fs, time_t now)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
+		/* crowdsec-lapi: a decision ended under a longer one on its prefix goes too */
+		if (f->cs.n)
+			bwe_cs_set_expire(&f->cs, now);
 		if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
 			struct enf_bl_change chg;
 			size_t k, n0 = ents_of(fs, f)->n;
 			int err;
 
-			bwe_cs_set_expire(&f->cs, now); /* crowdsec-lapi: ended decisions go */
 			for (k = 0; k < ents_of(fs, f)->n; k++) {
 				struct fs_ent e = ents_of(fs, f)->v[k];
 
@@ -1811,6 +1817,7 @@ void feeds_reload(struct feeds *fs)
 			f->etag[0] = f->last_modified[0] = '\0';
 			f->next_refresh = 0;
 			f->cs_startup = true; /* another LAPI, or another format */
+			bwe_cs_set_free(&f->cs);
 			log_info("feed %s: its source or parse settings changed; jobs in flight "
 				 "will be dropped",
 				 f->cfg->name);
