@@ -15,6 +15,11 @@
  *     up in the blocklist (bwe_netclass decides first), so a feed entry that
  *     covers them leaves exactly them reachable; the overlap is reported.
  *
+ * A crowdsec-lapi feed is a CrowdSec bouncer (docs/operations.md,
+ * "CrowdSec"): it pulls the LAPI's decision stream, keeps the decisions
+ * (lib/crowdsec.h) and installs their prefixes through the same path and
+ * guards; a failed pull keeps them in force until their own end.
+ *
  * The effective blocklist is the union of every feed and the manual blocks:
  * for a prefix present in several sources, a drop source beats a monitor
  * source, and among equals the lowest feed id names it.
