@@ -222,6 +222,21 @@ t_test_daemon_restart() {
 }
 t_run "a restart of bwctld while the LAPI is down keeps its decisions" t_test_daemon_restart
 
+t_test_reload_filter() {
+	local cfg0; cfg0=$(cat "$CFG")
+	# only decisions of origin crowdsec: every cscli decision is lifted at once
+	write_config "feeds:
+  - { name: cs, source: http://127.0.0.1:$CS_PORT/, insecure: true, format: crowdsec-lapi,
+      api_key_file: $KEYF, origins: [ crowdsec ] }"
+	hup_daemon
+	wait_for 50 reach lan "$BWE_SITE_V4" || t_fail "filtered decision still blocked after reload"
+	assert_eq "$(feed_field cs decisions)" 0 "decisions after the filter"
+	printf '%s\n' "$cfg0" >"$CFG"
+	hup_daemon
+	wait_for 50 unreach lan "$BWE_SITE_V4" || t_fail "not blocked again after the filter went"
+}
+t_run "a reload that changes the filters pulls the whole set again" t_test_reload_filter
+
 t_test_key_never_shown() {
 	assert_fail grep -rqF "$KEY" "$LOG" "$DIR/bwctld.log" "$DIR/state"
 	bwctl --json feeds | grep -qF "$KEY" && t_fail "key in bwctl feeds --json"

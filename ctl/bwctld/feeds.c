@@ -1839,6 +1839,11 @@ void feeds_reload(struct feeds *fs)
 			f->cs_startup = true;
 		}
 		f->is_url = is_url(f->cfg->source);
+		if (is_cs(f) && !fresh) {
+			/* filters or max_decisions may have changed: the whole set again */
+			f->cs_startup = true;
+			f->next_refresh = 0;
+		}
 		if (fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
 				  f->cfg->action == BWE_ACT_MONITOR))
 			log_warnx("feed %s: out of memory", f->cfg->name);
