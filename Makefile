@@ -46,6 +46,11 @@ TOOL_BPF  := $(patsubst tests/tools/%.bpf.c,$(BUILD)/tools/%.bpf.o,$(wildcard te
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
+# Every suite runs on the testbed's default topology, a NAT gateway; these
+# run a second time on a routed one (scripts/run-tests.sh, SUITE@routed).
+TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_ctl.sh tests/e2e_hostile.sh \
+	tests/e2e_metrics.sh tests/e2e_detect.sh
+TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
 
 # The release version: lib/bwe_version.h is the one place (debian/changelog
 # must agree; tests/e2e_package.sh checks).
@@ -330,6 +335,7 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # Sources of the standalone targets (one line each).
 FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
+FUZZ_SRCS_zeek_intel := $(FUZZ_SRCS)
 FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
 
 $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c fuzz/fuzz_check.h $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check

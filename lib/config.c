@@ -70,7 +70,7 @@
 #define USER_FIRST "abcdefghijklmnopqrstuvwxyz_"
 #define USER_CHARS USER_FIRST "0123456789-"
 
-_Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) &&
+_Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) && sizeof(enum bwe_nat) == sizeof(int) &&
 		       sizeof(enum bwe_feed_action) == sizeof(int) &&
 		       sizeof(enum bwe_response) == sizeof(int),
 	       "enums are stored as int");
@@ -81,6 +81,13 @@ static const char *const mode_names[] = {
 	[BWE_MODE_GENERIC] = "generic",
 };
 
+static const char *const nat_names[] = {
+	[BWE_NAT_NONE] = "none",
+	[BWE_NAT_IPV4] = "ipv4",
+	[BWE_NAT_IPV6] = "ipv6",
+	[BWE_NAT_BOTH] = "both",
+};
+
 static const char *const action_names[] = {
 	[BWE_ACT_DROP] = "drop",
 	[BWE_ACT_MONITOR] = "monitor",
@@ -89,6 +96,11 @@ static const char *const action_names[] = {
 const char *bwe_attach_mode_name(enum bwe_attach_mode m)
 {
 	return (unsigned int)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
+}
+
+const char *bwe_nat_name(enum bwe_nat n)
+{
+	return (unsigned int)n < ARRAY_SIZE(nat_names) ? nat_names[n] : "?";
 }
 
 const char *bwe_feed_action_name(enum bwe_feed_action a)
@@ -1481,8 +1493,8 @@ static const char *const std_ports_default[] = {
 
 /* Feed formats the fetcher understands; "auto" guesses from the content. */
 static const char *const feed_formats[] = {
-	"auto",	     "plain", "netset",	  "spamhaus", "spamhaus-json",
-	"feodo-csv", "stix",  "freeform", "domains",  "crowdsec-lapi",
+	"auto", "plain",    "netset",  "spamhaus",   "spamhaus-json", "feodo-csv",
+	"stix", "freeform", "domains", "zeek-intel", "crowdsec-lapi",
 };
 /* The scopes a CrowdSec decision may be blocked on (crowdsec.h). */
 static const char *const cs_scope_names[] = { "Ip", "Range" };
@@ -1490,6 +1502,7 @@ static const char *const cs_scope_names[] = { "Ip", "Range" };
 static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };
 
 static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
+static const struct cfg_enum nats = { nat_names, ARRAY_SIZE(nat_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
 static const struct cfg_enum cs_scopes = { cs_scope_names, ARRAY_SIZE(cs_scope_names), 0 };
@@ -1528,6 +1541,8 @@ static const struct row iface_rows[] = {
 	       .flags = F_REQ | F_UNIQUE, .noun = "interface"),
 	SCALAR("mode", conv_enum, S_INT, struct bwe_cfg_iface, mode, .arg = &modes,
 	       DEF_U(BWE_MODE_AUTO)),
+	SCALAR("nat", conv_enum, S_INT, struct bwe_cfg_iface, nat, .arg = &nats,
+	       DEF_U(BWE_NAT_NONE)),
 };
 static const struct table iface_table = TABLE(iface_rows, .size = sizeof(struct bwe_cfg_iface));
 
@@ -1603,6 +1618,8 @@ static const struct row feed_rows[] = {
 	       LIM(BWE_BL_V6_MIN_PLEN, V6_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V6)),
 	SCALAR("max_shrink", conv_share, S_DOUBLE, FEED, max_shrink, DEF_D(BWE_FEED_MAX_SHRINK)),
 	SCALAR("max_reject", conv_share, S_DOUBLE, FEED, max_reject, DEF_D(BWE_FEED_MAX_REJECT)),
+	SCALAR("max_reject_floor", conv_uint, S_U32, FEED, max_reject_floor,
+	       LIM(0, BWE_FEED_REJ_FLOOR_MX), DEF_U(BWE_FEED_REJ_FLOOR)),
 	SCALAR("may_be_empty", conv_bool, S_INT, FEED, may_be_empty, DEF_U(0)),
 	SCALAR("max_growth", conv_positive, S_DOUBLE, FEED, max_growth,
 	       .max = BWE_FEED_MAX_GROWTH_MAX, DEF_D(BWE_FEED_MAX_GROWTH)),

@@ -32,7 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/vfs.h>
+#include <net/if_arp.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -636,12 +639,31 @@ static void note_alone(struct bwe_iface *ifc, bool adopted)
 		fmt_append(ifc->note, sizeof(ifc->note), "%s; attached alone (legacy)", why);
 }
 
+/*
+ * The link-layer type of an interface (ARPHRD_*), or -errno. The program
+ * reads an Ethernet header first: on an L3 device (WireGuard, GRE, tun,
+ * PPP) it would take the IP header for one.
+ */
+static int link_type(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	close(fd);
+	return err ? err : ifr.ifr_hwaddr.sa_family;
+}
+
 static int attach(struct bwe_iface *ifc, int prog_fd)
 {
 	enum xdp_attach_mode modes[2];
 	char why[BWE_IFACE_NOTE_MAX];
 	struct xdp_state st;
-	int err, n, i, old_mode = 0;
+	int err, n, i, old_mode = 0, type;
 	bool twin;
 
 	ifc->note[0] = '\0';
@@ -650,6 +672,14 @@ static int attach(struct bwe_iface *ifc, int prog_fd)
 	err = iface_refresh(ifc, &st);
 	if (err)
 		return err;
+	type = link_type(ifc->name);
+	if (type >= 0 && type != ARPHRD_ETHER) {
+		fmt_to(ifc->note, sizeof(ifc->note),
+		       "not an Ethernet interface (link type %d): attach to the Ethernet NIC it "
+		       "runs over (docs/deployment.md)",
+		       type);
+		return -EPROTONOSUPPORT;
+	}
 
 	if (st.ours_id) {
 		if (mode_satisfies(ifc->want, st.mode) && same_program(prog_fd, st.ours_id)) {
@@ -761,4 +791,102 @@ int bwe_detach(struct bwe_iface *ifc)
 out:
 	quiet_end(old);
 	return err;
+}
+
+/* ---- TC egress (NAT gateways) -------------------------------------------- */
+
+static void tc_hook(struct bpf_tc_hook *h, int ifindex)
+{
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = BPF_TC_EGRESS;
+}
+
+static void tc_opts(struct bpf_tc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = BWE_TC_HANDLE;
+	o->priority = BWE_TC_PRIO;
+}
+
+/* Name of the program with this id into name; -errno when it is gone. */
+static int prog_name_of(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &ilen) ? -errno : 0;
+	close(fd);
+	if (!err)
+		snprintf(name, len, "%s", info.name);
+	return err;
+}
+
+int bwe_tc_query(int ifindex, __u32 *prog_id)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	char name[BPF_OBJ_NAME_LEN];
+	int err;
+
+	*prog_id = 0;
+	tc_hook(&h, ifindex);
+	tc_opts(&o);
+	err = bpf_tc_query(&h, &o);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0; /* no clsact qdisc, or nothing at our handle */
+	if (err)
+		return err;
+	err = prog_name_of(o.prog_id, name, sizeof(name));
+	if (err)
+		return err;
+	if (strcmp(name, BWE_TC_PROG_NAME))
+		return -EBUSY;
+	*prog_id = o.prog_id;
+	return 0;
+}
+
+int bwe_tc_attach(int ifindex, int prog_fd, __u32 *prog_id)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	__u32 cur;
+	int err;
+
+	err = bwe_tc_query(ifindex, &cur);
+	if (err)
+		return err; /* -EBUSY: a foreign filter holds our handle */
+	tc_hook(&h, ifindex);
+	err = bpf_tc_hook_create(&h);
+	if (err && err != -EEXIST)
+		return err;
+	tc_opts(&o);
+	o.prog_fd = prog_fd;
+	o.flags = BPF_TC_F_REPLACE;
+	err = bpf_tc_attach(&h, &o);
+	if (err)
+		return err;
+	*prog_id = o.prog_id;
+	return 0;
+}
+
+int bwe_tc_detach(int ifindex)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	__u32 cur;
+	int err;
+
+	err = bwe_tc_query(ifindex, &cur);
+	if (err || !cur)
+		return err == -EBUSY || err == -ENODEV ? 0 : err;
+	tc_hook(&h, ifindex);
+	tc_opts(&o);
+	err = bpf_tc_detach(&h, &o);
+	return err == -ENOENT ? 0 : err;
 }
