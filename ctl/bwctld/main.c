@@ -195,6 +195,18 @@ static void check_caps(const struct bwe_cfgfile *cfg)
 }
 
 /* One warning per feed fetched without TLS (insecure: true). */
+/* A secret file that is not root's alone (bwe_config_check_secrets). */
+static void warn_secret(const char *feed, const char *key, const char *path, const char *problem,
+			void *ctx)
+{
+	if (!problem)
+		return;
+	if (*(const bool *)ctx)
+		fprintf(stderr, "warning: feed %s: %s %s: %s\n", feed, key, path, problem);
+	else
+		log_warnx("feed %s: %s %s: %s", feed, key, path, problem);
+}
+
 static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 {
 	static const char what[] = "is plain http (insecure: true): anybody on the path can "
@@ -210,6 +222,7 @@ static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 		else
 			log_warnx("feed %s: %s %s", cfg->feeds[i].name, cfg->feeds[i].source, what);
 	}
+	bwe_config_check_secrets(cfg, warn_secret, &to_stderr);
 }
 
 /* What the queries (bwctl status, /metrics) read. */
