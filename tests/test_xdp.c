@@ -1383,6 +1383,24 @@ static void test_mac_identity(void **state)
 	assert_int_equal(run_from_mac(to_lan, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
 	read_stats(after);
 	assert_int_equal(after[BWE_R_TRANSIT].packets - before[BWE_R_TRANSIT].packets, 1);
+	/* What stays on the link is never cut: neighbour discovery to the
+	 * gateway's link-local address, a router solicitation, DHCP. */
+	{
+		struct pb_spec na = { .src = "fe80::99",
+				      .dst = "fe80::1",
+				      .proto = IPPROTO_ICMPV6 };
+		struct pb_spec rs = { .src = "fe80::99",
+				      .dst = "ff02::2",
+				      .proto = IPPROTO_ICMPV6 };
+		struct pb_spec dhcp = { UDP("0.0.0.0", "255.255.255.255", 67) };
+		struct pb_spec mdns = { UDP("198.18.0.99", "224.0.0.251", 5353) };
+
+		assert_int_equal(run_from_mac(na, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+		assert_int_equal(run_from_mac(rs, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+		assert_int_equal(run_from_mac(dhcp, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+		assert_int_equal(run_from_mac(mdns, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+		assert_int_equal(nev, 0);
+	}
 	/* Another MAC with the same new address passes. */
 	assert_int_equal(run_from_mac(new_v4, other_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
 	assert_int_equal(nev, 0);

@@ -170,6 +170,21 @@ static __always_inline __u32 mac_flags(const struct bwe_config *cfg, const __u8 
 	return v ? v->flags & (BWE_NC_QUARANTINE | BWE_NC_THROTTLE) : 0;
 }
 
+/*
+ * A destination the gateway never forwards: IPv6 link-local (fe80::/10) and
+ * multicast (ff00::/8), IPv4 link-local (169.254/16), multicast (224/4) and
+ * the limited broadcast. Neighbour discovery, router solicitations and
+ * DHCP of a contained host go there, and must keep working.
+ */
+static __always_inline int dst_stays_on_link(const struct bwe_addr *a)
+{
+	__u32 w0 = bpf_ntohl(a->w[0]), v4 = bpf_ntohl(a->w[3]);
+
+	if (!addr_is_v4(a))
+		return (w0 >> 22) == (0xfe80 >> 6) || (w0 >> 24) == 0xff;
+	return (v4 >> 16) == 0xa9fe || (v4 >> 28) == 0xe || v4 == 0xffffffff;
+}
+
 /* The BWE_CFG_NAT4/6 or BWE_IF_NAT4/6 bit of a packet's family. */
 static __always_inline __u32 nat_bit(const struct bwe_addr *a, __u32 v4, __u32 v6)
 {
@@ -346,9 +361,12 @@ int bwe_xdp(struct xdp_md *ctx)
 
 	/* Classify by address: outbound when the source is inside. A frame from
 	 * a listed MAC is its host's whatever source address it carries, unless
-	 * it goes to an internal address (LAN to LAN stays transit). */
+	 * it goes to an internal address (LAN to LAN stays transit) or stays on
+	 * the link (neighbour discovery, DHCP: never forwarded). */
 	sf = netclass_of(&p.src);
 	df = netclass_of(&p.dst);
+	if (macf && dst_stays_on_link(&p.dst))
+		macf = 0;
 	if (macf && !(df & BWE_NC_INTERNAL)) {
 		out = 1;
 	} else if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
