@@ -169,8 +169,7 @@ static bool mac_shaped(const char *s)
 	return true;
 }
 
-/* Text that a person meant as an address, not a name. */
-static bool looks_like_address(const char *s)
+bool bwe_looks_like_address(const char *s)
 {
 	size_t labels = 0, numeric = 0;
 	const char *p = s;
@@ -506,7 +505,7 @@ int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **ou
 			return -EINVAL;
 		}
 		err = resolve_mac(mac, &l, why, whylen);
-	} else if ((flags & BWE_RES_NAMES) && !looks_like_address(arg) &&
+	} else if ((flags & BWE_RES_NAMES) && !bwe_looks_like_address(arg) &&
 		   bwe_looks_like_hostname(arg)) {
 		err = resolve_name(arg, &l, why, whylen);
 	} else {

@@ -61,5 +61,11 @@ int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **ou
 
 /* True when s is an RFC 1123 host name as described above. */
 bool bwe_looks_like_hostname(const char *s);
+/*
+ * True when s is text a person meant as an address, not a name: a ':' or
+ * a '/', the shape of a MAC address, only digits and dots, or a dotted
+ * quad with one bad part ("10.0.0.x1"). Such text never goes to a resolver.
+ */
+bool bwe_looks_like_address(const char *s);
 
 #endif /* BWE_RESOLVE_H */

@@ -63,11 +63,12 @@ struct hostcmd {
 	}
 
 static const struct hostcmd
-	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE,
+	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64,
 				.verb = "quarantined", .unchanged = "already quarantined"),
 	hc_release = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "released",
 			     .unchanged = "not quarantined"),
-	hc_throttle = HOSTCMD("hosts", HOSTS, OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE,
+	hc_throttle = HOSTCMD("hosts", HOSTS,
+			      OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64,
 			      .rate = true, .verb = "throttled", .unchanged = "unchanged"),
 	hc_unthrottle = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "unthrottled",
 				.unchanged = "not throttled"),
@@ -148,6 +149,8 @@ static int run_hostcmd(struct bwctl *c, int argc, char **argv)
 				       json_object_new_string(opt_val(&o, OPT_REASON)));
 	if (opt_set(&o, OPT_FORCE))
 		json_object_object_add(req, "force", json_object_new_boolean(1));
+	if (opt_set(&o, OPT_PREFIX64))
+		json_object_object_add(req, "prefix64", json_object_new_boolean(1));
 	st = call_and_print(c, req, render_changed, &r);
 	json_object_put(list);
 	return st;
@@ -215,7 +218,7 @@ static const struct addrcmd ac_report = { "report", "host", out_text_generic };
 static int run_addr(struct bwctl *c, int argc, char **argv)
 {
 	const struct addrcmd *ac = c->cmd->desc;
-	char addr[BWE_PREFIX_STRLEN];
+	char addr[BWE_HOSTNAME_MAX + 2]; /* an address, a MAC address or a host name */
 	struct json_object *req;
 	struct opts o;
 	int st = opts_parse(c, argc, argv, 0, &o);
@@ -224,7 +227,10 @@ static int run_addr(struct bwctl *c, int argc, char **argv)
 		return st;
 	if ((st = opts_npos(c, &o, 1, 1, ac == &ac_lookup ? "ADDRESS" : "HOST")) != OPTS_CONTINUE)
 		return st;
-	if ((st = opt_one_address(c, o.pos[0], addr, sizeof(addr))) != OPTS_CONTINUE)
+	/* report: the daemon resolves a MAC address or a name; lookup takes an address */
+	st = ac == &ac_report ? opt_one_host(c, o.pos[0], addr, sizeof(addr))
+			      : opt_one_address(c, o.pos[0], addr, sizeof(addr));
+	if (st != OPTS_CONTINUE)
 		return st;
 	req = bwctl_request(c, ac->proto);
 	json_object_object_add(req, ac->key, json_object_new_string(addr));
@@ -461,12 +467,13 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "status", run_plain, "", "the daemon, its interfaces and what it enforces", &pc_status },
 	{ "stats", run_plain, "", "packets and bytes by verdict reason (--json: also by direction)",
 	  &pc_stats },
-	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force]",
-	  "cut hosts off from everything but exempt networks", &hc_quarantine },
+	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force] [--prefix64]",
+	  "cut hosts off from everything but exempt networks (HOST: address, MAC or name)",
+	  &hc_quarantine },
 	{ "release", run_hostcmd, "HOST... [--reason TEXT]", "end the quarantine of hosts",
 	  &hc_release },
 	{ "throttle", run_hostcmd,
-	  "HOST... RATE [--burst SIZE] [--ttl DUR] [--reason TEXT] [--force]",
+	  "HOST... RATE [--burst SIZE] [--ttl DUR] [--reason TEXT] [--force] [--prefix64]",
 	  "limit hosts to RATE each way", &hc_throttle },
 	{ "unthrottle", run_hostcmd, "HOST... [--reason TEXT]", "remove the rate limit of hosts",
 	  &hc_unthrottle },

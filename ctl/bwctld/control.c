@@ -52,7 +52,8 @@
 
 _Static_assert(BWE_PROTO_ITEMS_MAX <= OPS_ITEMS_MAX, "a request fits one change");
 
-enum cl_state { CL_FREE = 0, CL_READ, CL_WRITE };
+/* CL_WAIT: the request names hosts by name; the feed worker resolves them */
+enum cl_state { CL_FREE = 0, CL_READ, CL_WAIT, CL_WRITE };
 
 struct client {
 	enum cl_state state;
@@ -64,7 +65,10 @@ struct client {
 	struct bwe_proto_dec dec;
 	char *out; /* the reply frame: length prefix and JSON */
 	size_t out_len, out_off;
-	__u64 deadline_ms; /* CLOCK_MONOTONIC */
+	__u64 deadline_ms;    /* CLOCK_MONOTONIC */
+	struct bwe_request q; /* CL_WAIT: the request, its names being resolved */
+	__u32 job;	      /* CL_WAIT: the resolver's job */
+	struct control *ctl;  /* the resolver's callback finds the control here */
 };
 
 struct control {
@@ -242,6 +246,9 @@ static void client_close(struct control *c, struct client *cl)
 {
 	if (cl->state == CL_FREE)
 		return;
+	if (cl->state == CL_WAIT)
+		feeds_resolve_cancel(c->d.q.feeds, cl->job);
+	bwe_request_free(&cl->q);
 	if (c->epfd >= 0)
 		epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
@@ -374,6 +381,13 @@ static struct json_object *cmd_change(struct request *r, enum st_kind kind, enum
 		.reason = q->reason,
 	};
 
+	if (kind == ST_QUARANTINE || kind == ST_THROTTLE) {
+		/* hosts: the daemon's neighbour view decides whether one is keyed by MAC */
+		op.ident = true;
+		op.macs = (const __u8(*)[BWE_MAC_LEN])q->macs;
+		op.nmacs = q->nmacs;
+		op.prefix64 = q->prefix64;
+	}
 	if (verb == OP_ADD) {
 		op.force = q->force;
 		op.ttl_s = q->ttl_s;
@@ -494,6 +508,25 @@ static struct json_object *cmd_token(struct request *r)
 	}
 }
 
+/* report HOST: an address, or the address of a MAC address (the daemon's view). */
+static struct json_object *cmd_report(struct request *r)
+{
+	const struct query_deps *q = &r->c->d.q;
+	struct json_object *rep;
+	char m[BWE_MAC_STRLEN];
+
+	if (r->q->nmacs && query_mac_addr(q, r->q->macs[0], &r->q->addr)) {
+		bwe_mac_fmt(r->q->macs[0], m, sizeof(m));
+		return bad("report: MAC address %s has no address: it is not contained and the "
+			   "neighbour table does not have it",
+			   m);
+	}
+	hosts_sample(q->hosts);
+	rep = detector_report(r->c->d.detector, &r->q->addr);
+	query_report_identity(q, rep, &r->q->addr);
+	return bwe_proto_ok(rep);
+}
+
 static struct json_object *dispatch(struct request *r)
 {
 	static const struct {
@@ -539,8 +572,7 @@ static struct json_object *dispatch(struct request *r)
 	case BWE_CMD_LOOKUP:
 		return bwe_proto_ok(query_lookup(q, &r->q->addr));
 	case BWE_CMD_REPORT:
-		hosts_sample(q->hosts);
-		return bwe_proto_ok(detector_report(r->c->d.detector, &r->q->addr));
+		return cmd_report(r);
 	case BWE_CMD_FEEDS:
 		return bwe_proto_ok(feeds_list_json(q->feeds));
 	case BWE_CMD_ATTACH:
@@ -557,7 +589,95 @@ static struct json_object *dispatch(struct request *r)
 	}
 }
 
-/* A complete frame from a client: its reply, never NULL. */
+static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
+static void client_write(struct control *c, struct client *cl);
+
+/* The names' answers join the request's addresses (host prefixes); NULL, or the refusal. */
+static struct json_object *take_answers(struct bwe_request *q, const struct bwe_job_answer *ans,
+					size_t n)
+{
+	size_t i, k, total = q->n;
+	struct bwe_prefix *v;
+	char shown[80];
+
+	for (i = 0; i < q->nnames; i++) {
+		const struct bwe_job_answer *a = i < n ? &ans[i] : NULL;
+
+		for (k = 0; k < n && (!a || strcasecmp(a->name, q->names[i])); k++)
+			a = &ans[k];
+		bwe_escape_ctl(q->names[i], shown, sizeof(shown));
+		if (!a || strcasecmp(a->name, q->names[i]) || !a->n_addrs)
+			return bad("%s: \"%s\" does not resolve (no A or AAAA record)",
+				   bwe_cmd_name(q->cmd), shown);
+		total += a->n_addrs;
+	}
+	if (total > BWE_PROTO_ITEMS_MAX)
+		return bad("%s: the names resolve to %zu addresses; at most %d in one request",
+			   bwe_cmd_name(q->cmd), total, BWE_PROTO_ITEMS_MAX);
+	v = reallocarray(q->pfx, total ? total : 1, sizeof(*v));
+	if (!v)
+		return bwe_proto_err(BWE_ST_FAILED, "out of memory");
+	q->pfx = v;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < ans[i].n_addrs; k++) {
+			struct bwe_prefix p = { .addr = ans[i].addrs[k], .plen = BWE_ADDR_BITS };
+			size_t j;
+
+			for (j = 0; j < q->n && bwe_prefix_cmp(&q->pfx[j], &p); j++)
+				;
+			if (j == q->n)
+				q->pfx[q->n++] = p;
+		}
+	if (q->cmd == BWE_CMD_REPORT) /* one host: its first address */
+		q->addr = q->pfx[0].addr;
+	return NULL;
+}
+
+/* The feed worker answered (or failed): the request goes on, and its reply out. */
+static void on_resolved(void *ctx, int status, const char *error,
+			const struct bwe_job_answer *answers, size_t n)
+{
+	struct client *cl = ctx;
+	struct control *c = cl->ctl;
+	struct request r = { .c = c, .q = &cl->q };
+	struct json_object *reply;
+
+	cl->state = CL_READ; /* the job is over: nothing to cancel */
+	describe_actor(&r.who, &cl->cr, cl->q.argv);
+	if (status)
+		reply = bwe_proto_err(BWE_ST_FAILED, "%s: cannot resolve host names: %s",
+				      bwe_cmd_name(cl->q.cmd),
+				      error[0] ? error : strerror(-status));
+	else
+		reply = take_answers(&cl->q, answers, n) ?: dispatch(&r);
+	bwe_request_free(&cl->q);
+	set_reply(c, cl, reply);
+	client_write(c, cl);
+}
+
+/*
+ * Hand the request's host names to the feed worker: the client waits
+ * (CL_WAIT) and its socket is only watched for a hang-up. 0, or the reply.
+ */
+static struct json_object *resolve_names(struct control *c, struct client *cl,
+					 struct bwe_request *q)
+{
+	struct epoll_event ev = { .events = 0, .data.u32 = c->tag + (__u32)(cl - c->cl) };
+	int e = feeds_resolve(c->d.q.feeds, (const char *const *)q->names, q->nnames, on_resolved,
+			      cl, &cl->job);
+	if (e)
+		return bwe_proto_err(e == -EINVAL ? BWE_ST_BADINPUT : BWE_ST_FAILED,
+				     "%s: cannot resolve host names: %s", bwe_cmd_name(q->cmd),
+				     strerror(-e));
+	cl->q = *q;
+	memset(q, 0, sizeof(*q));
+	cl->state = CL_WAIT;
+	if (c->epfd >= 0)
+		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+	return NULL;
+}
+
+/* A complete frame from a client: its reply, or NULL while its names are resolved. */
 static struct json_object *handle(struct control *c, struct client *cl)
 {
 	struct bwe_request q;
@@ -599,7 +719,7 @@ static struct json_object *handle(struct control *c, struct client *cl)
 		goto out;
 	}
 	log_info("request %s from %s", bwe_cmd_name(q.cmd), text);
-	reply = dispatch(&r);
+	reply = q.nnames ? resolve_names(c, cl, &q) : dispatch(&r);
 out:
 	bwe_request_free(&q);
 	return reply;
@@ -683,7 +803,11 @@ static void client_read(struct control *c, struct client *cl)
 	} else if (r < 0) {
 		set_reply(c, cl, bwe_proto_err(BWE_ST_FAILED, "%s", strerror(-r)));
 	} else {
-		set_reply(c, cl, handle(c, cl));
+		struct json_object *reply = handle(c, cl);
+
+		if (!reply)
+			return; /* CL_WAIT: on_resolved() answers */
+		set_reply(c, cl, reply);
 	}
 	client_write(c, cl);
 }
@@ -695,8 +819,10 @@ void control_on_client(struct control *c, __u32 data, __u32 events)
 	if (data < c->tag || data - c->tag >= ARRAY_SIZE(c->cl))
 		return;
 	cl = &c->cl[data - c->tag];
-	(void)events; /* errors and hang-ups show in the next recv() or send() */
-	if (cl->state == CL_READ)
+	/* errors and hang-ups show in the next recv() or send(), or here while waiting */
+	if (cl->state == CL_WAIT && (events & (EPOLLHUP | EPOLLERR)))
+		client_close(c, cl);
+	else if (cl->state == CL_READ)
 		client_read(c, cl);
 	else if (cl->state == CL_WRITE)
 		client_write(c, cl);
@@ -788,6 +914,7 @@ void control_accept(struct control *c)
 		}
 		cl->fd = fd;
 		cl->cr = cr;
+		cl->ctl = c;
 		cl->state = CL_READ;
 		bwe_proto_dec_init(&cl->dec, BWE_PROTO_REQ_MAX);
 		if (over) {
@@ -825,7 +952,12 @@ void control_tick(struct control *c)
 			client_close(c, cl);
 			continue;
 		}
-		if (cl->state == CL_READ)
+		if (cl->state == CL_WAIT)
+			log_warnx("control client uid %u pid %d: its host names were not resolved "
+				  "within %llu s; closed",
+				  (unsigned)cl->cr.uid, cl->cr.pid,
+				  (unsigned long long)(*c->d.q.cfg)->control_timeout_s);
+		else if (cl->state == CL_READ)
 			log_warnx("control client uid %u pid %d: no complete request within %llu s "
 				  "(%zu bytes came); closed",
 				  (unsigned)cl->cr.uid, cl->cr.pid,
