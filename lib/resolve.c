@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -26,11 +27,12 @@
 
 #include "resolve.h"
 
-#define QUOTE_MAX      64 /* bytes of an argument quoted in a reason */
-#define MAC_SHAPE_LEN  17 /* "aa:bb:cc:dd:ee:ff" */
-#define MAC_SEP_STRIDE 3  /* a separator every third character */
-#define QUAD_LABELS    4  /* a.b.c.d */
-#define PLIST_MIN_CAP  4
+#define QUOTE_MAX	    64 /* bytes of an argument quoted in a reason */
+#define MAC_SHAPE_LEN	    17 /* "aa:bb:cc:dd:ee:ff" */
+#define MAC_SEP_STRIDE	    3  /* a separator every third character */
+#define QUAD_LABELS	    4  /* a.b.c.d */
+#define PLIST_MIN_CAP	    4
+#define BWE_HOSTS_ADDRS_MAX 64 /* addresses of one name taken from a hosts file */
 
 /* ---- reasons ------------------------------------------------------------- */
 
@@ -476,6 +478,64 @@ static int resolve_name(const char *arg, struct plist *l, char *why, size_t whyl
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* ---- hosts(5) files ------------------------------------------------------------ */
+
+/* Equal host names: case-blind, a final '.' on either side ignored. */
+static bool same_name(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	if (alen && a[alen - 1] == '.')
+		alen--;
+	if (blen && b[blen - 1] == '.')
+		blen--;
+	return alen == blen && !strncasecmp(a, b, alen);
+}
+
+int bwe_hosts_file_lookup(const char *path, const char *name, struct bwe_addr *out, size_t max)
+{
+	struct bwe_addr v4[BWE_HOSTS_ADDRS_MAX], v6[BWE_HOSTS_ADDRS_MAX];
+	size_t n4 = 0, n6 = 0, i, n = 0, total = 0;
+	char line[1024];
+	FILE *f = fopen(path, "re");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#'), *tok, *save = NULL;
+		struct bwe_addr a;
+
+		total += strlen(line);
+		if (total > BWE_HOSTS_FILE_MAX) {
+			err = -EFBIG;
+			break;
+		}
+		if (hash)
+			*hash = '\0';
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok || bwe_addr_parse(tok, &a))
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+			if (!same_name(tok, strlen(tok), name))
+				continue;
+			if (bwe_addr_is_v4(&a) && n4 < BWE_HOSTS_ADDRS_MAX)
+				v4[n4++] = a;
+			else if (!bwe_addr_is_v4(&a) && n6 < BWE_HOSTS_ADDRS_MAX)
+				v6[n6++] = a;
+			break;
+		}
+	}
+	fclose(f);
+	if (err)
+		return err;
+	for (i = 0; i < n4 && n < max; i++)
+		out[n++] = v4[i];
+	for (i = 0; i < n6 && n < max; i++)
+		out[n++] = v6[i];
+	return (int)n;
 }
 
 /* ---- entry point ------------------------------------------------------------ */

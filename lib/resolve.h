@@ -59,6 +59,18 @@ enum bwe_resolve_flag {
 int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **out, char *why,
 		     size_t whylen);
 
+#define BWE_HOSTS_FILE	   "/etc/hosts"
+#define BWE_HOSTS_FILE_MAX (1024 * 1024) /* bytes of a hosts file read at most */
+
+/*
+ * The addresses a hosts(5) file gives name (compared without case, a final
+ * '.' ignored): up to max of them into out, IPv4 before IPv6, in file
+ * order. Returns the count (0: not listed), or -errno when the file cannot
+ * be read (-ENOENT: none; -EFBIG: over BWE_HOSTS_FILE_MAX). A local file
+ * read: the daemon looks names up here before it asks a name server.
+ */
+int bwe_hosts_file_lookup(const char *path, const char *name, struct bwe_addr *out, size_t max);
+
 /* True when s is an RFC 1123 host name as described above. */
 bool bwe_looks_like_hostname(const char *s);
 /*

@@ -28,6 +28,15 @@ static const char *entry_key(struct json_object *e)
 	return k ? k : out_get_str(e, "mac");
 }
 
+/* A host known by its MAC address: "host" is there, and null. */
+static bool host_record(struct json_object *e)
+{
+	struct json_object *h;
+
+	return json_object_is_type(e, json_type_object) &&
+	       json_object_object_get_ex(e, "host", &h) && !h;
+}
+
 /* Print o's members other than skip[] as generic text at indent. */
 static void generic_rest(FILE *f, struct json_object *o, int indent, const char *const *skip,
 			 size_t nskip)
@@ -83,10 +92,10 @@ static void changed_line(FILE *f, struct json_object *e, const struct render_cha
 	__u64 v;
 
 	fprintf(f, "%s ", r->verb);
-	if (out_get_str(e, "mac") && !out_get_str(e, "host"))
+	if (host_record(e))
 		fputs("MAC address ", f);
 	out_puts(f, entry_key(e));
-	if (out_get_str(e, "mac") && out_get_str(e, "host")) {
+	if (out_get_str(e, "mac") && !host_record(e)) {
 		fputs(" (by MAC address ", f);
 		out_puts(f, out_get_str(e, "mac"));
 		fputc(')', f);

@@ -37,6 +37,7 @@
 #include "control.h"
 #include "log.h"
 #include "proto.h"
+#include "resolve.h"
 #include "util.h"
 
 #define CTL_BACKLOG	   64
@@ -592,44 +593,60 @@ static struct json_object *dispatch(struct request *r)
 static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
 static void client_write(struct control *c, struct client *cl);
 
-/* The names' answers join the request's addresses (host prefixes); NULL, or the refusal. */
+/* Addresses join the request's (host prefixes, no duplicates); -ENOMEM or -E2BIG. */
+static int add_addrs(struct bwe_request *q, const struct bwe_addr *a, size_t n)
+{
+	struct bwe_prefix *v;
+	size_t i, j;
+
+	if (q->n + n > BWE_PROTO_ITEMS_MAX)
+		return -E2BIG;
+	v = reallocarray(q->pfx, q->n + n ? q->n + n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	q->pfx = v;
+	for (i = 0; i < n; i++) {
+		struct bwe_prefix p = { .addr = a[i], .plen = BWE_ADDR_BITS };
+
+		for (j = 0; j < q->n && bwe_prefix_cmp(&q->pfx[j], &p); j++)
+			;
+		if (j == q->n)
+			q->pfx[q->n++] = p;
+	}
+	if (q->cmd == BWE_CMD_REPORT && q->n) /* one host: its first address */
+		q->addr = q->pfx[0].addr;
+	return 0;
+}
+
+static struct json_object *add_failed(const struct bwe_request *q, int e)
+{
+	if (e == -E2BIG)
+		return bad("%s: the names resolve to more than %d addresses in all",
+			   bwe_cmd_name(q->cmd), BWE_PROTO_ITEMS_MAX);
+	return bwe_proto_err(BWE_ST_FAILED, "out of memory");
+}
+
+/* The names' answers join the request's addresses; NULL, or the refusal. */
 static struct json_object *take_answers(struct bwe_request *q, const struct bwe_job_answer *ans,
 					size_t n)
 {
-	size_t i, k, total = q->n;
-	struct bwe_prefix *v;
+	size_t i, k;
 	char shown[80];
+	int e;
 
 	for (i = 0; i < q->nnames; i++) {
-		const struct bwe_job_answer *a = i < n ? &ans[i] : NULL;
+		const struct bwe_job_answer *a = NULL;
 
-		for (k = 0; k < n && (!a || strcasecmp(a->name, q->names[i])); k++)
-			a = &ans[k];
+		for (k = 0; k < n && !a; k++)
+			if (!strcasecmp(ans[k].name, q->names[i]))
+				a = &ans[k];
 		bwe_escape_ctl(q->names[i], shown, sizeof(shown));
-		if (!a || strcasecmp(a->name, q->names[i]) || !a->n_addrs)
-			return bad("%s: \"%s\" does not resolve (no A or AAAA record)",
-				   bwe_cmd_name(q->cmd), shown);
-		total += a->n_addrs;
+		if (!a || !a->n_addrs)
+			return bad("%s: \"%s\" does not resolve (not in %s, no A or AAAA record)",
+				   bwe_cmd_name(q->cmd), shown, BWE_HOSTS_FILE);
+		if ((e = add_addrs(q, a->addrs, a->n_addrs)))
+			return add_failed(q, e);
 	}
-	if (total > BWE_PROTO_ITEMS_MAX)
-		return bad("%s: the names resolve to %zu addresses; at most %d in one request",
-			   bwe_cmd_name(q->cmd), total, BWE_PROTO_ITEMS_MAX);
-	v = reallocarray(q->pfx, total ? total : 1, sizeof(*v));
-	if (!v)
-		return bwe_proto_err(BWE_ST_FAILED, "out of memory");
-	q->pfx = v;
-	for (i = 0; i < n; i++)
-		for (k = 0; k < ans[i].n_addrs; k++) {
-			struct bwe_prefix p = { .addr = ans[i].addrs[k], .plen = BWE_ADDR_BITS };
-			size_t j;
-
-			for (j = 0; j < q->n && bwe_prefix_cmp(&q->pfx[j], &p); j++)
-				;
-			if (j == q->n)
-				q->pfx[q->n++] = p;
-		}
-	if (q->cmd == BWE_CMD_REPORT) /* one host: its first address */
-		q->addr = q->pfx[0].addr;
 	return NULL;
 }
 
@@ -656,15 +673,40 @@ static void on_resolved(void *ctx, int status, const char *error,
 }
 
 /*
- * Hand the request's host names to the feed worker: the client waits
- * (CL_WAIT) and its socket is only watched for a hang-up. 0, or the reply.
+ * Resolve the request's host names: those in the hosts file at once, the
+ * others by the feed worker while the client waits (CL_WAIT; its socket is
+ * then only watched for a hang-up). NULL (go on, or wait: see cl->state),
+ * or the reply.
  */
 static struct json_object *resolve_names(struct control *c, struct client *cl,
 					 struct bwe_request *q)
 {
 	struct epoll_event ev = { .events = 0, .data.u32 = c->tag + (__u32)(cl - c->cl) };
-	int e = feeds_resolve(c->d.q.feeds, (const char *const *)q->names, q->nnames, on_resolved,
-			      cl, &cl->job);
+	size_t i, k = 0;
+	int e;
+
+	/* hosts(5) first, as the C library's "files" source: a local read */
+	for (i = 0; i < q->nnames; i++) {
+		struct bwe_addr a[BWE_WIRE_ADDRS_MAX];
+		int n = bwe_hosts_file_lookup(BWE_HOSTS_FILE, q->names[i], a, ARRAY_SIZE(a));
+
+		if (n <= 0) {
+			q->names[k++] = q->names[i];
+			continue;
+		}
+		free(q->names[i]);
+		if ((e = add_addrs(q, a, (size_t)n))) {
+			for (i++; i < q->nnames; i++)
+				q->names[k++] = q->names[i];
+			q->nnames = k;
+			return add_failed(q, e);
+		}
+	}
+	q->nnames = k;
+	if (!k)
+		return NULL; /* every name was in the file: go on at once */
+	e = feeds_resolve(c->d.q.feeds, (const char *const *)q->names, q->nnames, on_resolved, cl,
+			  &cl->job);
 	if (e)
 		return bwe_proto_err(e == -EINVAL ? BWE_ST_BADINPUT : BWE_ST_FAILED,
 				     "%s: cannot resolve host names: %s", bwe_cmd_name(q->cmd),
@@ -719,7 +761,9 @@ static struct json_object *handle(struct control *c, struct client *cl)
 		goto out;
 	}
 	log_info("request %s from %s", bwe_cmd_name(q.cmd), text);
-	reply = q.nnames ? resolve_names(c, cl, &q) : dispatch(&r);
+	if (q.nnames && ((reply = resolve_names(c, cl, &q)) || cl->state == CL_WAIT))
+		goto out;
+	reply = dispatch(&r);
 out:
 	bwe_request_free(&q);
 	return reply;

@@ -627,7 +627,16 @@ static int plan_ident(const struct ops *o, const struct op_request *r, struct pl
 			e = plan_host_add(o, r, mac, &p->addr, 1, pl, err, len);
 			continue;
 		}
-		plain[np++] = *p;
+		plain[np] = *p;
+		/* --prefix64 holds for an IPv6 address contained by address too */
+		if (r->verb == OP_ADD && r->prefix64 && hostaddr && !bwe_addr_is_v4(&p->addr)) {
+			host_prefix(&p->addr, true, &plain[np]);
+			for (j = 0; j < np && bwe_prefix_cmp(&plain[j], &plain[np]); j++)
+				;
+			if (j < np)
+				continue; /* two addresses of one /64 */
+		}
+		np++;
 	}
 	if (!e && np) {
 		struct op_request sub = *r;
