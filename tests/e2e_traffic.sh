@@ -11,8 +11,8 @@
 #   - per-host byte and packet counts equal what a quiet host sent, to the byte;
 #   - a blocked address is dropped in both directions, other traffic flows;
 #   - quarantine leaves exempt servers reachable, release and TTL end it;
-#   - a throttled host gets 10 Mbit/s within THROTTLE_TOL_PCT, and full
-#     speed back after unthrottle;
+#   - a throttled host gets 10 Mbit/s within THROTTLE_TOL_PCT up and down,
+#     and full speed back after unthrottle;
 #   - crafted frames (802.1Q, QinQ, IPv6 extension headers, fragments,
 #     truncated headers) written with tests/tools/inject land on the verdict
 #     and anomaly counters they must;
@@ -509,10 +509,23 @@ t_throttle() { # FAMILY PORT
 	fi
 	[ "$(bwctl --json stats | jq .reasons.throttle.packets)" -gt 0 ] || t_fail "no throttle drops counted"
 
-	assert_ok bwctl unthrottle "$host"
-	net timeout 20 iperf3 -s -1 -B "$site" -p $((port + 1)) >/dev/null 2>&1 &
+	# The other way (iperf3 -R: the site sends): the receive bucket, which on a
+	# translating gateway is spent by the TC egress program of lan0.
+	net timeout 30 iperf3 -s -1 -B "$site" -p $((port + 1)) >/dev/null 2>&1 &
 	wait_listen net t $((port + 1)) "$site" || t_fail "iperf3 server did not start"
-	out=$(lan timeout 15 iperf3 -c "$site" -p $((port + 1)) -t 2 -J 2>&1) || t_fail "iperf3 failed"
+	out=$(lan timeout 25 iperf3 -c "$site" -p $((port + 1)) -R -t "$THROTTLE_SECS" -O 1 -J 2>&1) ||
+		t_fail "iperf3 -R failed: $(jq -r '.error // empty' <<<"$out" 2>/dev/null || echo "$out")"
+	bps=$(jq '.end.sum_received.bits_per_second | floor' <<<"$out")
+	note "throttled v$f download: $(awk -v b="$bps" -v r="$THROTTLE_BPS" \
+		'BEGIN { printf "%.2f Mbit/s TCP goodput (%+.1f%% of %g Mbit/s)", b / 1e6, (b - r) * 100 / r, r / 1e6 }')"
+	if [ "$bps" -lt "$lo" ] || [ "$bps" -gt "$hi" ]; then
+		t_fail "download throughput $bps bit/s outside $lo..$hi"
+	fi
+
+	assert_ok bwctl unthrottle "$host"
+	net timeout 20 iperf3 -s -1 -B "$site" -p $((port + 2)) >/dev/null 2>&1 &
+	wait_listen net t $((port + 2)) "$site" || t_fail "iperf3 server did not start"
+	out=$(lan timeout 15 iperf3 -c "$site" -p $((port + 2)) -t 2 -J 2>&1) || t_fail "iperf3 failed"
 	full=$(jq '.end.sum_received.bits_per_second | floor' <<<"$out")
 	note "unthrottled v$f: $((full / 1000000)) Mbit/s"
 	[ "$full" -ge "$FULL_SPEED_MIN_BPS" ] || t_fail "unthrottled only $full bit/s"
@@ -716,7 +729,7 @@ for MODE in $MODES; do
 	run "quarantine with a TTL ends by itself [$MODE]" t_quarantine_ttl
 	for f in 4 6; do
 		run "throttle $THROTTLE_RATE: within ${THROTTLE_TOL_PCT}%, unthrottle restores, v$f [$MODE]" \
-			t_throttle $f $((IPERF_PORT + 100 + mode_index * 10 + f * 2))
+			t_throttle $f $((IPERF_PORT + 100 + mode_index * 10 + f * 3))
 	done
 	while IFS='|' read -r name where want args; do
 		[ -n "$name" ] || continue
