@@ -116,6 +116,10 @@ t_test_quarantine_by_address() {
 	assert_ok reach lan "$BWE_MGMT_V6"
 	assert_ok reach lan2 "$BWE_SITE_V4"
 	grep -q '"action":"quarantine".*"host":{"mac":"'"$BWE_LAN_MAC"'"' "$LOG" || t_fail "no event for the host record"
+	r=$(bwctl --json status)
+	assert_eq "$(jq -r '.identity.hosts' <<<"$r")" 1 "status: host records"
+	assert_eq "$(jq -r '.maps[] | select(.name == "bwe_macs") | .entries' <<<"$r")" 1 "status: bwe_macs"
+	assert_eq "$(bpftool -j map dump pinned "$DIR/bpf/bwe/bwe_macs" | jq length)" 1 "bwe_macs in the kernel"
 }
 t_run "an address with a neighbour entry is quarantined by its MAC, with its other addresses" t_test_quarantine_by_address
 

@@ -82,7 +82,7 @@ static __u32 map_max(const struct query_deps *q, const char *name)
 struct json_object *query_status(const struct query_deps *q)
 {
 	const struct bwe_cfgfile *cfg = *q->cfg;
-	struct json_object *o = json_object_new_object(), *maps, *st;
+	struct json_object *o = json_object_new_object(), *maps, *st, *ident;
 	char t[BWE_TIME_STRLEN];
 	size_t i, nthr = 0, bl_hosts, bl_v4, bl_v6;
 
@@ -109,7 +109,17 @@ struct json_object *query_status(const struct query_deps *q)
 	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));
 	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS, hosts_count(q->hosts),
 					     map_max(q, BWE_MAP_HOSTS)));
+	json_object_array_add(maps, map_fill(BWE_MAP_MACS, enf_macs_count(q->enf),
+					     map_max(q, BWE_MAP_MACS)));
 	json_object_object_add(o, "maps", maps);
+	/* containment by identity: host records, and the neighbour view they read */
+	ident = json_object_new_object();
+	json_object_object_add(ident, "hosts", json_object_new_uint64(st_host_count(q->st)));
+	json_object_object_add(ident, "neighbour_view", json_object_new_boolean(q->nw != NULL));
+	json_object_object_add(ident, "neighbours", json_object_new_uint64(bwe_neigh_count(q->nw)));
+	json_object_object_add(ident, "neighbours_not_kept",
+			       json_object_new_uint64(bwe_neigh_dropped(q->nw)));
+	json_object_object_add(o, "identity", ident);
 
 	st = query_stats(q);
 	if (st) {
