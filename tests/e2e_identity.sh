@@ -29,8 +29,9 @@ mkdir -p "/etc/netns/$BWE_NS_GW"
 t_atexit "rm -rf /etc/netns/$BWE_NS_GW"
 printf '127.0.0.1 localhost\n%s %s\n' "$BWE_LAN2_V4" "$HOSTS_NAME" >"/etc/netns/$BWE_NS_GW/hosts"
 echo "nameserver $BWE_DNS_V4" >"/etc/netns/$BWE_NS_GW/resolv.conf"
-printf '{"ttl": 5, "names": {"%s": ["%s", "%s"]}}\n' "$DNS_NAME" "$BWE_LAN_V4" "$BWE_LAN_V6" \
-	>"$DIR/zone.json"
+SILENT_NAME=silent-$RUN.example # the DNS server never answers for it
+printf '{"ttl": 5, "names": {"%s": ["%s", "%s"]}, "drop": ["%s"]}\n' "$DNS_NAME" "$BWE_LAN_V4" \
+	"$BWE_LAN_V6" "$SILENT_NAME" >"$DIR/zone.json"
 setsid ip netns exec "$BWE_NS_NET" python3 "$ROOT/tests/tools/dns_stub.py" "$BWE_DNS_V4" \
 	"$DIR/zone.json" >"$DIR/dns.queries" 2>"$DIR/dns.log" &
 DNS_PID=$!
@@ -243,6 +244,24 @@ t_test_by_name() {
 	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "entries left"
 }
 t_run "quarantine by host name: hosts file and DNS, resolved by the daemon" t_test_by_name
+
+t_test_name_never_answered() {
+	local t0 t1
+	clean
+	# a client that gives up while its name is being resolved: the job is dropped
+	gw timeout 1 "$BWCTL_BIN" --socket "$SOCK" quarantine "$SILENT_NAME" >/dev/null 2>&1
+	t0=$(date +%s%N)
+	assert_ok bwctl status                      # the loop never waited
+	assert_ok bwctl quarantine "$HOSTS_NAME"    # and answers at once meanwhile
+	t1=$(date +%s%N)
+	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] || t_fail "the daemon took $(( (t1 - t0) / 1000000 )) ms"
+	assert_ok bwctl release "$HOSTS_NAME"
+	sleep 6 # the worker's lookup times out: no reply goes to a closed client
+	assert_ok bwctl status
+	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "entries"
+	grep -q "query $SILENT_NAME" "$DIR/dns.queries" || t_fail "the DNS server was not asked"
+}
+t_run "a name the DNS server never answers holds nothing: the loop serves others, the job is dropped" t_test_name_never_answered
 
 t_test_router_mac() {
 	clean
