@@ -302,6 +302,11 @@ static void test_learning_and_its_bound(void **state)
 	assert_int_equal(ops_learn(ops, mac, &a, ST_LEARNT_TRAFFIC), -EINVAL);
 	assert_null(entry(ST_QUARANTINE, "198.18.0.53"));
 	assert_false(core_classes(&core, "198.18.0.53") & BWE_NC_QUARANTINE);
+	/* a spoofed address the neighbour table gives to another host stays its */
+	a = addr("198.18.0.100");
+	assert_int_equal(ops_learn(ops, mac, &a, ST_LEARNT_TRAFFIC), -EPERM);
+	assert_null(entry(ST_QUARANTINE, "198.18.0.100"));
+	assert_int_equal(count_in_file(core.evpath, "another host's address, spoofed"), 1);
 
 	/* the neighbour table: the kernel tells the view, the view tells ops */
 	learnt_calls = 0;
@@ -329,7 +334,7 @@ static void test_learning_and_its_bound(void **state)
 	assert_null(entry(ST_QUARANTINE, "198.18.1.3"));
 	assert_false(core_classes(&core, "198.18.1.10") & BWE_NC_QUARANTINE);
 	assert_true(host(ST_QUARANTINE, H_MAC)->capped);
-	assert_int_equal(count_in_file(core.evpath, "\"action\":\"identity-learn-refused\""), 2);
+	assert_int_equal(count_in_file(core.evpath, "\"action\":\"identity-learn-refused\""), 3);
 	assert_int_equal(count_in_file(core.evpath, "max_learnt"), 1);
 
 	/* release by MAC: every address, learnt or given, and the record */
@@ -458,6 +463,11 @@ static void test_prefix64(void **state)
 	/* release by an address inside the /64 releases the host */
 	assert_int_equal(rel1("2001:db8:1::77", err, sizeof(err)), 0);
 	assert_int_equal(st_count(st), 0);
+	assert_int_equal(st_host_count(st), 0);
+	/* a throttle spans at most 4096 hosts: --prefix64 is for quarantines */
+	assert_int_equal(contain(OP_ADD, ST_THROTTLE, &m, 1, false, true, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--prefix64 is for quarantines"));
 	assert_int_equal(st_host_count(st), 0);
 }
 

@@ -202,6 +202,10 @@ static int check_request(const struct ops *o, const struct op_request *r, char *
 	if (r->n + r->nmacs > OPS_ITEMS_MAX)
 		return refuse(err, len, "%s: %zu entries given; at most %d in one change",
 			      r->action, r->n + r->nmacs, OPS_ITEMS_MAX);
+	if (r->prefix64 && r->kind != ST_QUARANTINE)
+		return refuse(err, len,
+			      "%s: --prefix64 is for quarantines (a throttle spans at most %d hosts)",
+			      r->action, 1 << ENF_THROTTLE_HOST_BITS);
 	if (r->nmacs && (!r->ident || (r->kind != ST_QUARANTINE && r->kind != ST_THROTTLE)))
 		return refuse(err, len,
 			      "%s: only hosts (quarantine, throttle) are given by MAC address",
@@ -915,6 +919,7 @@ int ops_learn(struct ops *o, const __u8 mac[BWE_MAC_LEN], const struct bwe_addr 
 	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
 		const struct st_entry *h = st_host_find(o->st, kinds[i], mac);
 		char action[32], err[OPS_ERR_LEN];
+		__u8 other[BWE_MAC_LEN];
 		struct op_change c = { .verb = OP_ADD };
 		struct op_request req;
 		struct bwe_prefix p;
@@ -945,6 +950,20 @@ int ops_learn(struct ops *o, const __u8 mac[BWE_MAC_LEN], const struct bwe_addr 
 		if (e) {
 			learn_refused(o, h, a, source, err);
 			ret = e;
+			continue;
+		}
+		/* a spoofed source address of another host stays that host's */
+		if (source == ST_LEARNT_TRAFFIC && !bwe_neigh_mac_of(o->nw, a, other) &&
+		    memcmp(other, mac, BWE_MAC_LEN)) {
+			char m[BWE_MAC_STRLEN];
+
+			bwe_mac_fmt(other, m, sizeof(m));
+			snprintf(err, sizeof(err),
+				 "the neighbour table gives it to MAC address %s: another host's "
+				 "address, spoofed",
+				 m);
+			learn_refused(o, h, a, source, err);
+			ret = -EPERM;
 			continue;
 		}
 		c.e = *h;

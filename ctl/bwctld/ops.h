@@ -115,7 +115,9 @@ void ops_set_neighbours(struct ops *o, const struct bwe_neighwatch *nw);
  * lacks it, it joins the host's containment through the transaction
  * (actor: the daemon, "learned" from source), within identity.max_learnt
  * and the same guards as any address (never an exempt, allowlisted or
- * gateway address, nothing outside internal_networks). Returns 1 when
+ * gateway address, nothing outside internal_networks); from traffic, never
+ * an address the neighbour view gives to another MAC address (a spoofed
+ * source stays its owner's). Returns 1 when
  * something was added, 0 when nothing was to be done, -errno when it was
  * refused or failed (logged; the first refusal past the bound is one
  * identity-learn-refused event).
