@@ -491,21 +491,6 @@ static int arg_enum(struct bwe_request *r, const char *key, const char *const *n
 	return 0;
 }
 
-static int arg_addr(struct bwe_request *r, const char *key, char *err, size_t len)
-{
-	const char *s;
-	char shown[80];
-	int e = arg_str(r, key, &s, err, len);
-
-	if (e)
-		return e;
-	if (s && !bwe_addr_parse(s, &r->addr))
-		return 0;
-	bwe_escape_ctl(s ? s : "", shown, sizeof(shown));
-	return req_err(err, len, -EINVAL, "%s: \"%s\" is not an IPv4/IPv6 address",
-		       cmds[r->cmd].name, shown);
-}
-
 /* A host name as the resolver takes it: lower case, no final '.'. NULL: no memory. */
 static char *name_dup(const char *s)
 {
@@ -521,12 +506,12 @@ static char *name_dup(const char *s)
 	return lc;
 }
 
-/* report "host": an address, or a MAC address or host name the daemon resolves. */
-static int arg_host(struct bwe_request *r, char *err, size_t len)
+/* report "host", lookup "address": an address, or a MAC address or host name the daemon resolves. */
+static int arg_host(struct bwe_request *r, const char *key, char *err, size_t len)
 {
 	const char *s;
 	char shown[80];
-	int e = arg_str(r, "host", &s, err, len);
+	int e = arg_str(r, key, &s, err, len);
 
 	if (e)
 		return e;
@@ -758,9 +743,9 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		r->sort = (enum bwe_top_sort)k;
 		return e;
 	case BWE_CMD_LOOKUP:
-		return arg_addr(r, "address", err, len);
+		return arg_host(r, "address", err, len);
 	case BWE_CMD_REPORT:
-		return arg_host(r, err, len);
+		return arg_host(r, "host", err, len);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:
 		if ((e = arg_str(r, "iface", &r->iface, err, len)) ||

@@ -1,29 +1,22 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * resolve.c - HOST argument resolution; the contract is in resolve.h.
+ * resolve.c - address arguments and host name text; the contract is in
+ * resolve.h.
  *
- * Order matters: literal addresses and CIDRs first (no I/O), then MAC
- * addresses through the neighbour table (rtnetlink via libnl-route-3), then
- * host names through getaddrinfo(). A token that looks like a mistyped
- * address is refused before it could reach a name server, so "10.0.0.300"
- * is an error rather than a DNS query that happens to fail (or succeed).
+ * Literal addresses and CIDRs only (no I/O): MAC addresses and host names
+ * are the daemon's to resolve (its neighbour view, its hosts file and its
+ * sandboxed resolver). A token that looks like a mistyped address is
+ * refused as such, so "10.0.0.300" is an error rather than a name that
+ * happens to fail (or succeed) at a name server.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-
-#include <netlink/errno.h>
-#include <netlink/netlink.h>
-#include <netlink/route/neighbour.h>
-#include <linux/neighbour.h>
 
 #include "resolve.h"
 
@@ -76,16 +69,7 @@ static void quote_arg(const char *arg, char *buf, size_t len)
 /* What an argument may be, for "... is not <kinds>". */
 static const char *kinds_text(unsigned int flags)
 {
-	switch (flags & (BWE_RES_CIDR_OK | BWE_RES_NAMES)) {
-	case BWE_RES_CIDR_OK | BWE_RES_NAMES:
-		return "an IPv4/IPv6 address, CIDR, MAC address or resolvable hostname";
-	case BWE_RES_NAMES:
-		return "an IPv4/IPv6 address, MAC address or resolvable hostname";
-	case BWE_RES_CIDR_OK:
-		return "an IPv4/IPv6 address or CIDR";
-	default:
-		return "an IPv4/IPv6 address";
-	}
+	return flags & BWE_RES_CIDR_OK ? "an IPv4/IPv6 address or CIDR" : "an IPv4/IPv6 address";
 }
 
 /* ---- result list ----------------------------------------------------------- */
@@ -134,13 +118,6 @@ static int plist_finish(struct plist *l, struct bwe_prefix **out)
 	*out = l->v;
 	l->v = NULL;
 	return (int)n;
-}
-
-static void host_prefix(const struct bwe_addr *a, struct bwe_prefix *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->addr = *a;
-	p->plen = BWE_ADDR_BITS;
 }
 
 /* ---- token shapes ---------------------------------------------------------- */
@@ -291,195 +268,6 @@ static int resolve_literal(const char *arg, unsigned int flags, struct plist *l,
 	return plist_add(l, &p);
 }
 
-/* ---- MAC addresses: the neighbour table --------------------------------------- */
-
-static int nl_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_AF_NOSUPPORT:
-		return -EAFNOSUPPORT;
-	case NLE_PROTO_MISMATCH:
-		return -EPROTONOSUPPORT;
-	default:
-		return -EIO;
-	}
-}
-
-static bool is_v6_link_local(const struct bwe_addr *a)
-{
-	return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80; /* fe80::/10 */
-}
-
-/* nl_addr (AF_INET or AF_INET6) -> bwe_addr; false for anything else. */
-static bool nl_to_bwe_addr(struct nl_addr *na, struct bwe_addr *a)
-{
-	const void *bin;
-	__u32 v4;
-
-	if (!na)
-		return false;
-	bin = nl_addr_get_binary_addr(na);
-	switch (nl_addr_get_family(na)) {
-	case AF_INET:
-		if (nl_addr_get_len(na) != sizeof(v4))
-			return false;
-		memcpy(&v4, bin, sizeof(v4));
-		bwe_addr_from_v4(v4, a);
-		return true;
-	case AF_INET6:
-		if (nl_addr_get_len(na) != sizeof(a->a))
-			return false;
-		memcpy(a->a, bin, sizeof(a->a));
-		return true;
-	default:
-		return false;
-	}
-}
-
-static int resolve_mac(const __u8 mac[BWE_MAC_LEN], struct plist *l, char *why, size_t whylen)
-{
-	char mtext[BWE_MAC_STRLEN];
-	struct nl_cache *cache = NULL;
-	struct nl_sock *sk;
-	struct nl_object *o;
-	size_t link_local = 0;
-	int err;
-
-	bwe_mac_fmt(mac, mtext, sizeof(mtext));
-	sk = nl_socket_alloc();
-	if (!sk) {
-		why_set(why, whylen, "cannot read the neighbour table: out of memory");
-		return -ENOMEM;
-	}
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (!err)
-		err = rtnl_neigh_alloc_cache(sk, &cache);
-	if (err) {
-		why_set(why, whylen, "cannot read the neighbour table for %s: %s", mtext,
-			nl_geterror(err));
-		err = nl_errno(err);
-		goto out;
-	}
-	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_neigh *n = (struct rtnl_neigh *)o;
-		struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
-		int state = rtnl_neigh_get_state(n);
-		struct bwe_prefix p;
-		struct bwe_addr a;
-
-		if (!ll || nl_addr_get_len(ll) != BWE_MAC_LEN ||
-		    memcmp(nl_addr_get_binary_addr(ll), mac, BWE_MAC_LEN))
-			continue;
-		if (state >= 0 && (state & (NUD_FAILED | NUD_INCOMPLETE)))
-			continue;
-		if (!nl_to_bwe_addr(rtnl_neigh_get_dst(n), &a))
-			continue;
-		if (is_v6_link_local(&a)) {
-			link_local++;
-			continue;
-		}
-		host_prefix(&a, &p);
-		err = plist_add(l, &p);
-		if (err) {
-			why_set(why, whylen, "out of memory");
-			goto out;
-		}
-	}
-	if (!l->n) {
-		if (link_local)
-			why_set(why, whylen,
-				"MAC address %s has only IPv6 link-local entries in the neighbour table",
-				mtext);
-		else
-			why_set(why, whylen,
-				"MAC address %s is not in the neighbour table (has the host sent traffic recently?)",
-				mtext);
-		err = -ENOENT;
-	}
-out:
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return err;
-}
-
-/* ---- host names ------------------------------------------------------------- */
-
-static int gai_errno(int rc)
-{
-	switch (rc) {
-	case EAI_NONAME:
-	case EAI_NODATA:
-	case EAI_ADDRFAMILY:
-		return -ENOENT;
-	case EAI_AGAIN:
-		return -EAGAIN;
-	case EAI_MEMORY:
-		return -ENOMEM;
-	case EAI_SYSTEM:
-		return errno ? -errno : -EIO;
-	default:
-		return -EIO;
-	}
-}
-
-static int resolve_name(const char *arg, struct plist *l, char *why, size_t whylen)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM, /* one answer per address */
-	};
-	struct addrinfo *res = NULL, *ai;
-	char q[QUOTE_MAX + 8];
-	int rc, err = 0;
-
-	quote_arg(arg, q, sizeof(q));
-	errno = 0;
-	rc = getaddrinfo(arg, NULL, &hints, &res);
-	if (rc) {
-		err = gai_errno(rc);
-		if (err == -ENOENT)
-			why_set(why, whylen, "%s does not resolve (%s)", q, gai_strerror(rc));
-		else
-			why_set(why, whylen, "cannot resolve %s: %s", q,
-				rc == EAI_SYSTEM ? strerror(-err) : gai_strerror(rc));
-		return err;
-	}
-	for (ai = res; ai && !err; ai = ai->ai_next) {
-		struct bwe_prefix p;
-		struct bwe_addr a;
-
-		if (ai->ai_family == AF_INET) {
-			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
-
-			bwe_addr_from_v4(sin->sin_addr.s_addr, &a);
-		} else if (ai->ai_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
-
-			memcpy(a.a, &sin6->sin6_addr, sizeof(a.a));
-		} else {
-			continue;
-		}
-		host_prefix(&a, &p);
-		err = plist_add(l, &p);
-	}
-	freeaddrinfo(res);
-	if (err) {
-		why_set(why, whylen, "out of memory");
-		return err;
-	}
-	if (!l->n) {
-		why_set(why, whylen, "%s has no IPv4 or IPv6 address", q);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 /* ---- hosts(5) files ------------------------------------------------------------ */
 
 /* Equal host names: case-blind, a final '.' on either side ignored. */
@@ -560,14 +348,8 @@ int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **ou
 	if (strchr(arg, '/') || !bwe_addr_parse(arg, &a)) {
 		err = resolve_literal(arg, flags, &l, why, whylen);
 	} else if (!bwe_mac_parse(arg, mac)) {
-		if (!(flags & BWE_RES_NAMES)) {
-			why_set(why, whylen, "%s is a MAC address, not %s", q, kinds_text(flags));
-			return -EINVAL;
-		}
-		err = resolve_mac(mac, &l, why, whylen);
-	} else if ((flags & BWE_RES_NAMES) && !bwe_looks_like_address(arg) &&
-		   bwe_looks_like_hostname(arg)) {
-		err = resolve_name(arg, &l, why, whylen);
+		why_set(why, whylen, "%s is a MAC address, not %s", q, kinds_text(flags));
+		err = -EINVAL;
 	} else {
 		why_set(why, whylen, "%s is not %s", q, kinds_text(flags));
 		err = -EINVAL;

@@ -117,6 +117,9 @@ t_test_quarantine_by_address() {
 	assert_ok reach lan "$BWE_MGMT_V6"
 	assert_ok reach lan2 "$BWE_SITE_V4"
 	grep -q '"action":"quarantine".*"host":{"mac":"'"$BWE_LAN_MAC"'"' "$LOG" || t_fail "no event for the host record"
+	# lookup by MAC: the daemon picks the host's address
+	r=$(bwctl --json lookup "$BWE_LAN_MAC")
+	assert_eq "$(jq -r '"\(.address) \(.reason)"' <<<"$r")" "$BWE_LAN_V4 quarantine" "lookup by MAC"
 	r=$(bwctl --json status)
 	assert_eq "$(jq -r '.identity.hosts' <<<"$r")" 1 "status: host records"
 	assert_eq "$(jq -r '.maps[] | select(.name == "bwe_macs") | .entries' <<<"$r")" 1 "status: bwe_macs"

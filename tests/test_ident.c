@@ -244,6 +244,9 @@ static void test_quarantine_by_address_binds_the_host(void **state)
 	assert_true(core_classes(&core, H_V6) & BWE_NC_QUARANTINE);
 	assert_int_equal(kernel_mac(H_MAC), BWE_NC_QUARANTINE);
 	assert_true(cfg_macs());
+	/* one host, two addresses: status and metrics count the host */
+	assert_int_equal(st_count(st), 2);
+	assert_int_equal(st_contained(st, ST_QUARANTINE), 1);
 	/* what bwctl list shows */
 	j = st_entry_json_host(st, entry(ST_QUARANTINE, H_V4));
 	assert_string_equal(json_object_get_string(json_object_object_get(j, "keyed_by")), "mac");

@@ -53,7 +53,7 @@ struct hostcmd {
  * networks (block, exempt, allow) only as addresses and CIDRs, so that what
  * is blocked never depends on what a name server answered today.
  */
-#define HOSTS (BWE_RES_CIDR_OK | BWE_RES_NAMES)
+#define HOSTS (BWE_RES_CIDR_OK | BWCTL_RES_DAEMON)
 #define CIDRS BWE_RES_CIDR_OK
 
 #define HOSTCMD(key, res, opts, ...) \
@@ -226,9 +226,8 @@ static int run_addr(struct bwctl *c, int argc, char **argv)
 		return st;
 	if ((st = opts_npos(c, &o, 1, 1, ac == &ac_lookup ? "ADDRESS" : "HOST")) != OPTS_CONTINUE)
 		return st;
-	/* report: the daemon resolves a MAC address or a name; lookup takes an address */
-	st = ac == &ac_report ? opt_one_host(c, o.pos[0], addr, sizeof(addr))
-			      : opt_one_address(c, o.pos[0], addr, sizeof(addr));
+	/* the daemon resolves a MAC address or a name */
+	st = opt_one_host(c, o.pos[0], addr, sizeof(addr));
 	if (st != OPTS_CONTINUE)
 		return st;
 	req = bwctl_request(c, ac->proto);

@@ -21,7 +21,6 @@
 #define QUOTE_LEN     80  /* bytes of user text quoted in a message */
 #define WHY_LEN	      512
 #define FEED_NAME_MAX 64
-#define ADDR_LIST_LEN 256 /* "a, b, c" in a message */
 
 /* Every command option; which ones a command takes is its mask. */
 static const struct optdef {
@@ -356,7 +355,7 @@ static int host_arg(const struct bwctl *c, const char *arg, unsigned int flags,
 	int cnt;
 
 	if (strchr(arg, '/') || !bwe_addr_parse(arg, &addr)) {
-		cnt = bwe_resolve_host(arg, flags & ~BWE_RES_NAMES, &p, why, sizeof(why));
+		cnt = bwe_resolve_host(arg, flags & ~BWCTL_RES_DAEMON, &p, why, sizeof(why));
 		if (cnt < 0)
 			return bwctl_error(c, resolve_status(cnt), "%s", why);
 		for (int k = 0; k < cnt; k++) {
@@ -393,7 +392,7 @@ int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flag
 		char why[WHY_LEN];
 		int cnt, st;
 
-		if (flags & BWE_RES_NAMES) { /* hosts: the daemon resolves MACs and names */
+		if (flags & BWCTL_RES_DAEMON) { /* hosts: the daemon resolves MACs and names */
 			st = host_arg(c, args[i], flags, a);
 			if (st != OPTS_CONTINUE) {
 				json_object_put(a);
@@ -425,35 +424,9 @@ int opt_one_host(const struct bwctl *c, const char *arg, char *buf, size_t len)
 
 	if (!a)
 		fatalx("out of memory");
-	st = host_arg(c, arg, BWE_RES_NAMES, a);
+	st = host_arg(c, arg, BWCTL_RES_DAEMON, a);
 	if (st == OPTS_CONTINUE)
 		snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(a, 0)));
 	json_object_put(a);
 	return st;
-}
-
-int opt_one_address(const struct bwctl *c, const char *arg, char *buf, size_t len)
-{
-	char why[WHY_LEN], q[QUOTE_LEN + 8], list[ADDR_LIST_LEN] = "";
-	struct bwe_prefix *p;
-	int cnt = bwe_resolve_host(arg, BWE_RES_NAMES, &p, why, sizeof(why));
-	size_t o = 0;
-
-	if (cnt < 0)
-		return bwctl_error(c, resolve_status(cnt), "%s", why);
-	if (cnt == 1) {
-		bwe_prefix_fmt(&p[0], buf, len);
-		free(p);
-		return OPTS_CONTINUE;
-	}
-	for (int i = 0; i < cnt && o < sizeof(list); i++) {
-		char one[BWE_PREFIX_STRLEN];
-
-		bwe_prefix_fmt(&p[i], one, sizeof(one));
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", one);
-	}
-	free(p);
-	quote(arg, q, sizeof(q));
-	return bwctl_error(c, BWCTL_EXIT_USAGE, "%s is %d addresses (%s); give one of them", q, cnt,
-			   list);
 }

@@ -86,17 +86,18 @@ int opt_iface(const struct bwctl *c, const char *name);
 /* A feed name: letters, digits, '_', '-', '.', at most 64 bytes. */
 int opt_feed_name(const struct bwctl *c, const char *name);
 
+/* opt_hosts(): MAC addresses and host names are hosts too, for the daemon to resolve. */
+#define BWCTL_RES_DAEMON (1u << 16) /* beside lib/resolve.h's BWE_RES_* flags */
+
 /*
  * HOST or CIDR arguments into a new JSON array of strings, duplicates
  * dropped, in argument order. Addresses and CIDRs are checked here
- * (lib/resolve.h) and sent in their canonical form; with BWE_RES_NAMES
- * (hosts) a MAC address or a host name is sent as it is, for the daemon
- * to resolve with its own neighbour view and resolver.
+ * (lib/resolve.h, flags BWE_RES_*) and sent in their canonical form; with
+ * BWCTL_RES_DAEMON (hosts) a MAC address or a host name is sent as it is,
+ * for the daemon to resolve with its own neighbour view and resolver.
  */
 int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flags,
 	      struct json_object **arr);
-/* One address (an address, or a MAC or name that resolves to exactly one). */
-int opt_one_address(const struct bwctl *c, const char *arg, char *buf, size_t len);
 /* One HOST for the daemon to resolve: an address, a MAC address or a host name (text in buf). */
 int opt_one_host(const struct bwctl *c, const char *arg, char *buf, size_t len);
 

@@ -509,19 +509,34 @@ static struct json_object *cmd_token(struct request *r)
 	}
 }
 
+/* The address a MAC address given to report or lookup stands for; NULL, or the refusal. */
+static struct json_object *mac_address(struct request *r)
+{
+	char m[BWE_MAC_STRLEN];
+
+	if (!r->q->nmacs || !query_mac_addr(&r->c->d.q, r->q->macs[0], &r->q->addr))
+		return NULL;
+	bwe_mac_fmt(r->q->macs[0], m, sizeof(m));
+	return bad("%s: MAC address %s has no address: it is not contained and the neighbour "
+		   "table does not have it",
+		   bwe_cmd_name(r->q->cmd), m);
+}
+
+static struct json_object *cmd_lookup(struct request *r)
+{
+	struct json_object *refused = mac_address(r);
+
+	return refused ?: bwe_proto_ok(query_lookup(&r->c->d.q, &r->q->addr));
+}
+
 /* report HOST: an address, or the address of a MAC address (the daemon's view). */
 static struct json_object *cmd_report(struct request *r)
 {
 	const struct query_deps *q = &r->c->d.q;
-	struct json_object *rep;
-	char m[BWE_MAC_STRLEN];
+	struct json_object *rep, *refused = mac_address(r);
 
-	if (r->q->nmacs && query_mac_addr(q, r->q->macs[0], &r->q->addr)) {
-		bwe_mac_fmt(r->q->macs[0], m, sizeof(m));
-		return bad("report: MAC address %s has no address: it is not contained and the "
-			   "neighbour table does not have it",
-			   m);
-	}
+	if (refused)
+		return refused;
 	hosts_sample(q->hosts);
 	rep = detector_report(r->c->d.detector, &r->q->addr);
 	query_report_identity(q, rep, &r->q->addr);
@@ -571,7 +586,7 @@ static struct json_object *dispatch(struct request *r)
 	case BWE_CMD_TOP:
 		return bwe_proto_ok(query_top(q, (int)r->q->top_n, bwe_top_sort_name(r->q->sort)));
 	case BWE_CMD_LOOKUP:
-		return bwe_proto_ok(query_lookup(q, &r->q->addr));
+		return cmd_lookup(r);
 	case BWE_CMD_REPORT:
 		return cmd_report(r);
 	case BWE_CMD_FEEDS:
@@ -613,7 +628,7 @@ static int add_addrs(struct bwe_request *q, const struct bwe_addr *a, size_t n)
 		if (j == q->n)
 			q->pfx[q->n++] = p;
 	}
-	if (q->cmd == BWE_CMD_REPORT && q->n) /* one host: its first address */
+	if ((q->cmd == BWE_CMD_REPORT || q->cmd == BWE_CMD_LOOKUP) && q->n) /* its first address */
 		q->addr = q->pfx[0].addr;
 	return 0;
 }

@@ -286,11 +286,11 @@ static time_t mono_s(void)
  * start-up jobs still running]" */
 static void status_line(const struct daemon *d, char *buf, size_t len)
 {
-	size_t i, quarantined = 0, pending = feeds_startup_pending(d->feeds);
+	/* a host contained by its MAC address counts once */
+	size_t quarantined = st_contained(d->st, ST_QUARANTINE),
+	       pending = feeds_startup_pending(d->feeds);
 	int n;
 
-	for (i = 0; i < st_count(d->st); i++)
-		quarantined += st_at(d->st, i)->kind == ST_QUARANTINE;
 	n = snprintf(buf, len, "enforcing: %zu/%zu interfaces attached, %zu feeds, %zu quarantined",
 		     ifaces_attached(d->ifaces), ifaces_count(d->ifaces), d->cfg->n_feeds,
 		     quarantined);

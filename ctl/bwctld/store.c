@@ -213,6 +213,17 @@ int st_host_del(struct st_store *s, enum st_kind k, const __u8 mac[BWE_MAC_LEN])
 	return 0;
 }
 
+size_t st_contained(const struct st_store *s, enum st_kind k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += s->v[i].kind == k && !s->v[i].has_mac;
+	for (i = 0; i < s->hosts.n; i++)
+		n += s->hosts.v[i].kind == k;
+	return n;
+}
+
 size_t st_mac_entries(const struct st_store *s, enum st_kind k, const __u8 mac[BWE_MAC_LEN],
 		      bool learnt)
 {

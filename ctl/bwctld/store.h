@@ -102,6 +102,11 @@ int st_host_del(struct st_store *s, enum st_kind k, const __u8 mac[BWE_MAC_LEN])
 /* Address entries of kind k that belong to the host mac; learnt: only those not given. */
 size_t st_mac_entries(const struct st_store *s, enum st_kind k, const __u8 mac[BWE_MAC_LEN],
 		      bool learnt);
+/*
+ * Hosts contained with kind k: each host record once (whatever its
+ * addresses), and each entry keyed by address (a host or a prefix).
+ */
+size_t st_contained(const struct st_store *s, enum st_kind k);
 /* "given", "neighbour", "traffic"; "?" outside the enum. -1 for an unknown name. */
 const char *st_learnt_name(enum st_learnt l);
 int st_learnt_from_name(const char *name);
