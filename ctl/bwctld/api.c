@@ -434,8 +434,8 @@ static void r_put(struct call *c, const struct kind *k)
 {
 	static const char *const keys_hosts[] = { "reason", "ttl",	"ticket",
 						  "force",  "prefix64", NULL };
-	static const char *const keys_rate[] = { "reason", "ttl",   "ticket",	"force",
-						 "rate",   "burst", "prefix64", NULL };
+	static const char *const keys_rate[] = { "reason", "ttl",   "ticket", "force",
+						 "rate",   "burst", NULL };
 	static const char *const keys_nets[] = { "reason", "ttl", "ticket", NULL };
 	struct json_object *entries, *res, *changed = NULL;
 	struct bwe_prefix *pfx = NULL;
