@@ -34,6 +34,7 @@
 #include "util.h"
 
 #define FEED_REJECT_EVENTS_MAX 50 /* overlap events per load (the worker caps refused lines) */
+#define FEED_REFUSED_SHOWN     5  /* refused lines named when max_reject refuses a version */
 #define FEED_BACKOFF_MIN_S     30 /* first retry after a failure */
 #define FEED_DNS_TTL_MIN_S     10 /* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
@@ -130,9 +131,10 @@ static struct json_object *feed_event(const struct feed *f, const char *action, 
 
 /* Which guard refused a version, with its figures (units in docs). */
 struct feed_guard {
-	const char *name; /* the config key: "max_shrink", "max_coverage_v4", ... */
-	double value;	  /* what the version has */
-	double limit;	  /* what the guard allows */
+	const char *name;	   /* the config key: "max_shrink", "max_coverage_v4", ... */
+	double value;		   /* what the version has */
+	double limit;		   /* what the guard allows */
+	struct json_object *lines; /* max_reject: the first refused lines, or NULL */
 };
 
 static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guard *g,
@@ -153,6 +155,8 @@ static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guar
 		json_object_object_add(o, "name", json_object_new_string(g->name));
 		json_object_object_add(o, "value", json_object_new_double(g->value));
 		json_object_object_add(o, "limit", json_object_new_double(g->limit));
+		if (g->lines)
+			json_object_object_add(o, "refused_lines", json_object_get(g->lines));
 		json_object_object_add(json_object_object_get(json_object_object_get(ev,
 										     "bwenforce"),
 							      "feed"),
@@ -172,6 +176,18 @@ static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void feed_refused_guard(struct feeds *fs, struct feed *f, const struct feed_guard *g,
+			       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void feed_refused_guard(struct feeds *fs, struct feed *f, const struct feed_guard *g,
+			       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	feed_verror(fs, f, g, fmt, ap);
+	va_end(ap);
+}
+
 /* A version refused by a guard: the reason, and the guard's name and figures in the event. */
 static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, double value,
 			 double limit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -184,6 +200,47 @@ static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, do
 	va_start(ap, fmt);
 	feed_verror(fs, f, &g, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * The max_reject guard refused a version: say which lines were refused,
+ * the first FEED_REFUSED_SHOWN of them with their line numbers and
+ * reasons, in the message and in the event (guard.refused_lines). Never
+ * their text: a body that is mostly not a feed may be anything.
+ */
+static void reject_refused(struct feeds *fs, struct feed *f, const struct bwe_job_result *res)
+{
+	const struct bwe_feed_stats *st = &res->stats;
+	size_t total = st->accepted + st->rejected, n = res->n_rejects, off = 0;
+	struct feed_guard g = {
+		.name = "max_reject",
+		.value = (double)st->rejected / (double)total,
+		.limit = f->cfg->max_reject,
+		.lines = json_object_new_array(),
+	};
+	char which[FEED_ERR_MAX] = "";
+
+	if (n > FEED_REFUSED_SHOWN)
+		n = FEED_REFUSED_SHOWN;
+	for (size_t i = 0; i < n; i++) {
+		const struct bwe_job_reject *rej = &res->rejects[i];
+		struct json_object *o = json_object_new_object();
+		int w;
+
+		json_object_object_add(o, "line", json_object_new_int64(rej->line));
+		json_object_object_add(o, "reason", json_object_new_string(rej->reason));
+		json_object_array_add(g.lines, o);
+		w = snprintf(which + off, sizeof(which) - off, "%s%u (%s)", i ? ", " : "",
+			     rej->line, rej->reason);
+		if (w > 0)
+			off = off + (size_t)w < sizeof(which) ? off + (size_t)w : sizeof(which) - 1;
+	}
+	feed_refused_guard(fs, f, &g,
+			   "%zu of %zu lines refused (max_reject %.0f%%, max_reject_floor %u); "
+			   "keeping the last good version; first refused: %s",
+			   st->rejected, total, f->cfg->max_reject * 100, f->cfg->max_reject_floor,
+			   which);
+	json_object_put(g.lines);
 }
 
 /*
@@ -343,15 +400,20 @@ struct parse_ctx {
 	size_t ndoms;
 };
 
-/* A line the worker refused: one event, with its line and text. */
-static void report_reject(struct parse_ctx *c, const struct bwe_job_reject *rej)
+/*
+ * A line the worker refused: one event, with its line and reason, and its
+ * text when with_text (the version's refused share is within max_reject).
+ */
+static void report_reject(struct parse_ctx *c, const struct bwe_job_reject *rej, bool with_text)
 {
 	struct json_object *ev, *b;
 
 	ev = feed_event(c->f, "feed-line-rejected", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
 	json_object_object_add(b, "line", json_object_new_int64(rej->line));
-	json_object_object_add(b, "text", json_object_new_string(rej->excerpt ? rej->excerpt : ""));
+	if (with_text)
+		json_object_object_add(b, "text",
+				       json_object_new_string(rej->excerpt ? rej->excerpt : ""));
 	json_object_object_add(json_object_object_get(ev, "event"), "reason",
 			       json_object_new_string(rej->reason));
 	json_object_object_add(ev, "file", json_object_new_object());
@@ -470,6 +532,7 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	struct enf_bl_change chg;
 	struct json_object *ev, *b;
 	size_t added = 0, removed = 0, total, old_n;
+	bool share_ok;
 	int err;
 
 	err = take_result(&c, res);
@@ -480,23 +543,22 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 			   strerror(-err));
 		goto fail;
 	}
-	total = st->accepted + st->rejected;
-	if (total && (double)st->rejected / (double)total > f->cfg->max_reject) {
-		feed_refused(fs, f, "max_reject", (double)st->rejected / (double)total,
-			     f->cfg->max_reject,
-			     "%zu of %zu lines refused (more than %.0f%%); keeping the last "
-			     "good version",
-			     st->rejected, total, f->cfg->max_reject * 100);
+	/* refused when more than max_reject of it and at least max_reject_floor lines are */
+	if (bwe_feed_reject_guard(st, f->cfg->max_reject, f->cfg->max_reject_floor)) {
+		reject_refused(fs, f, res);
 		err = -EBADMSG;
 		goto fail;
 	}
 	/*
 	 * Only a version that passed the reject guard shows its refused lines
-	 * (at most BWE_WIRE_REJECTS_MAX): the text of a file that is mostly
-	 * not a feed is never logged.
+	 * (at most BWE_WIRE_REJECTS_MAX), and their text only when the refused
+	 * share is within max_reject: the text of a file that is mostly not a
+	 * feed is never logged, even a short one the floor let through.
 	 */
+	total = st->accepted + st->rejected;
+	share_ok = !total || (double)st->rejected / (double)total <= f->cfg->max_reject;
 	for (size_t i = 0; i < res->n_rejects; i++)
-		report_reject(&c, &res->rejects[i]);
+		report_reject(&c, &res->rejects[i], share_ok);
 	err = add_resolved(f, &c);
 	if (err)
 		goto fail;
@@ -554,15 +616,17 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	f->failures = 0;
 	f->stale_reported = false;
 	report_overlaps(fs, f);
-	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused",
+	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused, "
+		 "%zu skipped",
 		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, added, removed,
-		 st->rejected);
+		 st->rejected, st->skipped);
 	ev = feed_event(f, "feed-updated", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
 	json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 	json_object_object_add(b, "added", json_object_new_uint64(added));
 	json_object_object_add(b, "removed", json_object_new_uint64(removed));
 	json_object_object_add(b, "rejected", json_object_new_uint64(st->rejected));
+	json_object_object_add(b, "skipped", json_object_new_uint64(st->skipped));
 	evlog_emit(fs->log, ev);
 	/* the on-disk copy comes after enforcement: it only matters at the next start */
 	if (!from_disk && body)
@@ -1376,6 +1440,7 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 		json_object_object_add(o, "entries_v6", json_object_new_uint64(f->v6));
 		json_object_object_add(o, "domains", json_object_new_uint64(f->ndoms));
 		json_object_object_add(o, "rejected", json_object_new_uint64(f->rejected));
+		json_object_object_add(o, "skipped", json_object_new_uint64(f->skipped));
 		json_add_time(o, "last_success", f->last_success);
 		json_add_time(o, "last_attempt", f->last_attempt);
 		json_object_object_add(o, "last_error",
