@@ -309,6 +309,15 @@ t_test_bad_macs() {
 	out=$(bwctl quarantine "$BWE_GW_LAN_MAC" 2>&1); rc=$?
 	assert_eq "$rc" 2 "own MAC exit status"
 	grep -q "MAC address of this gateway" <<<"$out" || t_fail "own MAC: $out"
+	# the upstream router on the WAN side: its neighbour entry is not internal
+	assert_ok reach lan "$BWE_SITE_V4"
+	if gw ip neigh show dev wan0 | grep -qi "$BWE_NET_MAC"; then
+		out=$(bwctl quarantine "$BWE_NET_MAC" 2>&1); rc=$?
+		assert_eq "$rc" 2 "upstream MAC exit status"
+		grep -q "outside internal_networks" <<<"$out" || t_fail "upstream MAC: $out"
+	else
+		t_fail "the gateway has no neighbour entry for the upstream $BWE_NET_MAC"
+	fi
 	assert_eq "$(state_json)" "$before" "state changed"
 	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "entries"
 	assert_ok reach lan "$BWE_SITE_V4"

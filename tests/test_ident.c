@@ -50,6 +50,8 @@
 #define R_MAC "02:00:00:00:00:99"
 /* The exempt server's MAC address (198.18.0.53 is exempt). */
 #define X_MAC "02:00:00:00:00:53"
+/* An upstream router: its neighbour entry is outside internal_networks. */
+#define W_MAC "02:00:00:00:00:ee"
 
 static struct core core;
 static struct st_store *st;
@@ -177,7 +179,8 @@ static int setup(void **state)
 	       "nodad && ip link set bweid0 up && ip link set bweid1 up && "
 	       "ip neigh add " H_V4 " lladdr " H_MAC " dev bweid0 nud permanent && "
 	       "ip neigh add " H_V6 " lladdr " H_MAC " dev bweid0 nud permanent && "
-	       "ip neigh add 198.18.0.53 lladdr " X_MAC " dev bweid0 nud permanent"))
+	       "ip neigh add 198.18.0.53 lladdr " X_MAC " dev bweid0 nud permanent && "
+	       "ip neigh add 203.0.113.1 lladdr " W_MAC " dev bweid0 nud permanent"))
 		return -1;
 	for (i = 0; i <= ROUTER_ADDRS; i++) { /* one more than a host may have */
 		snprintf(cmd, sizeof(cmd),
@@ -399,6 +402,7 @@ static void test_bad_and_protected_macs(void **state)
 		{ "01:00:5e:00:00:fb", "multicast MAC address" },
 		{ "33:33:00:00:00:01", "multicast MAC address" },
 		{ X_MAC, "exempt" },
+		{ W_MAC, "1 address outside internal_networks" },
 	};
 	char err[OPS_ERR_LEN], own[BWE_MAC_STRLEN], *before, *after;
 	const char *items[2];

@@ -550,7 +550,7 @@ static int check_mac(const struct ops *o, const struct op_request *r, const __u8
 	bool force = r->force && may_force(r->who);
 	const char *why = mac_unfit(mac);
 	char m[BWE_MAC_STRLEN];
-	size_t n;
+	size_t n, all;
 
 	bwe_mac_fmt(mac, m, sizeof(m));
 	if (why)
@@ -560,6 +560,13 @@ static int check_mac(const struct ops *o, const struct op_request *r, const __u8
 			      "%s: %s is a MAC address of this gateway; use --force to override",
 			      r->action, m);
 	n = internal_neighbours(o, mac, NULL, 0);
+	all = bwe_neigh_addrs_of(o->nw, mac, NULL, 0);
+	if (!force && all > n)
+		return refuse(err, len,
+			      "%s: MAC address %s has %zu address%s outside internal_networks in "
+			      "the neighbour table (an upstream router's, or another network's): "
+			      "not an internal host; use --force to override",
+			      r->action, m, all - n, all - n == 1 ? "" : "es");
 	if (!force && n > o->cfg->identity.router_addresses)
 		return refuse(err, len,
 			      "%s: MAC address %s has %zu internal addresses in the neighbour "
