@@ -336,6 +336,9 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
 FUZZ_SRCS_zeek_intel := $(FUZZ_SRCS)
+FUZZ_SRCS_syslogfmt := lib/syslogfmt.c lib/config.c lib/detect.c lib/addr.c lib/units.c
+FUZZ_LIBS_syslogfmt := $(shell pkg-config --libs yaml-0.1 2>/dev/null) -lm
+FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
 
 $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c fuzz/fuzz_check.h $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
 	@mkdir -p $(dir $@)
@@ -344,7 +347,7 @@ $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: f
 .SECONDEXPANSION:
 $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_UNIT_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_check.h $$(FUZZ_SRCS_$$*) $(wildcard lib/*.h) | deps-check
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS) $(FUZZ_LIBS_$*)
 
 fuzz: deps-check $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \

@@ -45,13 +45,16 @@
 #include "blocklist.h"
 #include "bwe_util.h"
 #include "config.h"
+#include "crowdsec.h"
+#include "syslogfmt.h"
 
-#define KEYPATH_MAX	256 /* bytes of "feeds[12].min_prefix_v4" and NUL */
-#define MSG_MAX		512 /* bytes of one message */
-#define KEYSET_MIN_CAP	16  /* slots; a power of two */
-#define NODE_MIN_CAP	4   /* children of a node */
-#define SUGGEST_DIST	2   /* edits for a "did you mean" */
-#define SUGGEST_LEN_MAX 64  /* longer unknown keys get no suggestion */
+#define FMT_CROWDSEC	"crowdsec-lapi" /* the format whose keys check_feed_auth judges */
+#define KEYPATH_MAX	256		/* bytes of "feeds[12].min_prefix_v4" and NUL */
+#define MSG_MAX		512		/* bytes of one message */
+#define KEYSET_MIN_CAP	16		/* slots; a power of two */
+#define NODE_MIN_CAP	4		/* children of a node */
+#define SUGGEST_DIST	2		/* edits for a "did you mean" */
+#define SUGGEST_LEN_MAX 64		/* longer unknown keys get no suggestion */
 #define DECIMAL_BASE	10ULL
 #define PORT_MAX	65535
 #define V4_PLEN_MAX	32
@@ -919,6 +922,38 @@ static int conv_name(struct cfg_ctx *c, const struct row *r, const struct where 
 	return 0;
 }
 
+/* Printable ASCII text of row min..max bytes (a CrowdSec origin or scenario part). */
+static int conv_text(struct cfg_ctx *c, const struct row *r, const struct where *at, const char *s,
+		     struct cfg_val *v)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return err_at(c, at, "\"%s\" holds a byte that is not printable ASCII", s);
+	if (n < r->min || n > r->max)
+		return err_at(c, at, "\"%s\" is not %llu..%llu bytes long", s,
+			      (unsigned long long)r->min, (unsigned long long)r->max);
+	v->s = s;
+	return 0;
+}
+
+/* An HTTP basic user name: printable, no blank, no ':' (RFC 7617). */
+static int conv_basic_user(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			   const char *s, struct cfg_val *v)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (*p <= ' ' || *p > 0x7e || *p == ':')
+			return err_at(c, at,
+				      "\"%s\" is not an HTTP basic user name (printable ASCII, no "
+				      "blank, no ':')",
+				      s);
+	return conv_text(c, r, at, s, v);
+}
+
 /* Like the kernel's dev_valid_name(). */
 static int conv_ifname(struct cfg_ctx *c, const struct row *r, const struct where *at,
 		       const char *s, struct cfg_val *v)
@@ -1057,6 +1092,20 @@ static int conv_listen(struct cfg_ctx *c, const struct row *r, const struct wher
 			      "\"%s\" is not a listen address (\"IPv4:port\" or \"[IPv6]:port\", "
 			      "port 1..65535, no host names)",
 			      s);
+	v->s = s;
+	return 0;
+}
+
+/* events.syslog.target: udp://, tcp:// (numeric addresses) or unix:/PATH. */
+static int conv_slog_target(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			    const char *s, struct cfg_val *v)
+{
+	struct bwe_slog_target t;
+	char why[256];
+
+	(void)r;
+	if (bwe_slog_target_parse(s, &t, why, sizeof(why)))
+		return err_at(c, at, "%s", why);
 	v->s = s;
 	return 0;
 }
@@ -1218,6 +1267,72 @@ static const struct node *sect_key(const struct sect *s, const char *key, char b
 }
 
 /*
+ * Secrets and the CrowdSec keys against the format and the source: one
+ * secret at most, on http(s) sources; crowdsec-lapi needs api_key_file and
+ * no other secret; its filters and max_decisions belong to it alone; its
+ * refresh defaults to BWE_CS_REFRESH_S.
+ */
+static int check_feed_auth(struct cfg_ctx *c, const struct sect *s, bool url)
+{
+	static const char *const cs_only[] = { "max_decisions",
+					       "scopes",
+					       "origins",
+					       "scenarios_containing",
+					       "scenarios_not_containing",
+					       "api_key_file" };
+	struct bwe_cfg_feed *f = s->base;
+	bool cs = !strcmp(f->format, FMT_CROWDSEC);
+	char path[KEYPATH_MAX];
+	struct where at;
+	size_t i;
+
+	if (!f->auth_user != !f->auth_password_file) {
+		sect_key(s, "auth", path, &at);
+		return err_at(c, &at, "feed \"%s\": auth needs both user and password_file",
+			      f->name);
+	}
+	if ((f->bearer_file || f->auth_user) && !url) {
+		sect_key(s, f->bearer_file ? "bearer_file" : "auth", path, &at);
+		return err_at(c, &at, "feed \"%s\": applies only to http:// and https:// sources",
+			      f->name);
+	}
+	if (f->bearer_file && f->auth_user) {
+		sect_key(s, "bearer_file", path, &at);
+		return err_at(c, &at, "feed \"%s\": bearer_file and auth exclude each other",
+			      f->name);
+	}
+	if (!cs) {
+		for (i = 0; i < ARRAY_SIZE(cs_only); i++)
+			if (sect_key(s, cs_only[i], path, &at))
+				return err_at(c, &at, "feed \"%s\": applies only to format: %s",
+					      f->name, FMT_CROWDSEC);
+		return 0;
+	}
+	if (!url) {
+		sect_key(s, "source", path, &at);
+		return err_at(c, &at,
+			      "feed \"%s\": a %s source is the local API's http:// or https:// "
+			      "URL",
+			      f->name, FMT_CROWDSEC);
+	}
+	if (f->bearer_file || f->auth_user) {
+		sect_key(s, f->bearer_file ? "bearer_file" : "auth", path, &at);
+		return err_at(c, &at, "feed \"%s\": %s authenticates with api_key_file", f->name,
+			      FMT_CROWDSEC);
+	}
+	if (!f->api_key_file) {
+		sect_key(s, "api_key_file", path, &at);
+		return err_at(c, &at,
+			      "feed \"%s\": %s needs api_key_file (the file holding the key of "
+			      "cscli bouncers add)",
+			      f->name, FMT_CROWDSEC);
+	}
+	if (!sect_key(s, "refresh", path, &at))
+		f->refresh_s = BWE_CS_REFRESH_S;
+	return 0;
+}
+
+/*
  * A feed's transport keys against its source: http:// only with insecure
  * (an on-path attacker could rewrite the list), insecure and ca_file only
  * where they mean something, follow_symlinks only for files.
@@ -1256,7 +1371,7 @@ static int check_feed(struct cfg_ctx *c, const struct sect *s)
 		sect_key(s, "follow_symlinks", path, &at);
 		return err_at(c, &at, "feed \"%s\": applies only to file sources", f->name);
 	}
-	return 0;
+	return check_feed_auth(c, s, http || https);
 }
 
 /*
@@ -1393,16 +1508,22 @@ static const char *const std_ports_default[] = {
 
 /* Feed formats the fetcher understands; "auto" guesses from the content. */
 static const char *const feed_formats[] = {
-	"auto",	     "plain", "netset",	  "spamhaus", "spamhaus-json",
-	"feodo-csv", "stix",  "freeform", "domains",  "zeek-intel",
+	"auto", "plain",    "netset",  "spamhaus",   "spamhaus-json", "feodo-csv",
+	"stix", "freeform", "domains", "zeek-intel", "crowdsec-lapi",
 };
+/* The scopes a CrowdSec decision may be blocked on (crowdsec.h). */
+static const char *const cs_scope_names[] = { "Ip", "Range" };
 
 static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };
 
+static const char *const slog_formats[] = { "rfc5424", "cef" };
+static const struct cfg_enum slog_format_enum = { slog_formats, ARRAY_SIZE(slog_formats), 0 };
+static const struct cfg_enum slog_facilities = { bwe_slog_facility_names, BWE_SLOG_FACILITIES, 0 };
 static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
 static const struct cfg_enum nats = { nat_names, ARRAY_SIZE(nat_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
+static const struct cfg_enum cs_scopes = { cs_scope_names, ARRAY_SIZE(cs_scope_names), 0 };
 static const struct cfg_enum responses = {
 	rule_actions,
 	ARRAY_SIZE(rule_actions),
@@ -1493,6 +1614,14 @@ static const struct row evlimit_rows[] = {
 static const struct table evlimit_table = TABLE(evlimit_rows);
 
 #define FEED struct bwe_cfg_feed
+/* auth: HTTP basic, the password in a file */
+static const struct row feed_auth_rows[] = {
+	SCALAR("user", conv_basic_user, S_STR, FEED, auth_user, LIM(1, BWE_FEED_AUTH_USER_MAX)),
+	SCALAR("password_file", conv_abs_path, S_STR, FEED, auth_password_file,
+	       .max = BWE_FEED_SECRET_PATH_MAX),
+};
+static const struct table feed_auth_table = TABLE(feed_auth_rows);
+
 static const struct row feed_rows[] = {
 	SCALAR("name", conv_name, S_STR, FEED, name, .arg = &feed_name, LIM(1, BWE_FEED_NAME_MAX),
 	       .flags = F_REQ | F_UNIQUE, .noun = "feed name"),
@@ -1528,6 +1657,26 @@ static const struct row feed_rows[] = {
 	SCALAR("follow_symlinks", conv_bool, S_INT, FEED, follow_symlinks, DEF_U(0)),
 	SCALAR("ca_file", conv_abs_path, S_STR, FEED, ca_file, .max = BWE_FEED_CA_FILE_MAX,
 	       .flags = F_NULL),
+	SCALAR("api_key_file", conv_abs_path, S_STR, FEED, api_key_file,
+	       .max = BWE_FEED_SECRET_PATH_MAX, .flags = F_NULL),
+	SCALAR("bearer_file", conv_abs_path, S_STR, FEED, bearer_file,
+	       .max = BWE_FEED_SECRET_PATH_MAX, .flags = F_NULL),
+	MAP("auth", feed_auth_table, 0),
+	SCALAR("max_decisions", conv_uint, S_U32, FEED, max_decisions, LIM(1, BWE_CS_SET_MAX_MAX),
+	       DEF_U(BWE_CS_SET_MAX_DEF)),
+	LIST("scopes", conv_enum, S_STR, FEED, cs_scopes, n_cs_scopes, .arg = &cs_scopes,
+	     .flags = F_NULL | F_UNIQUE | F_HEAP),
+	LIST("origins", conv_text, S_STR, FEED, cs_origins, n_cs_origins,
+	     LIM(1, BWE_CS_TEXT_MAX - 1), .flags = F_NULL | F_UNIQUE | F_HEAP,
+	     .max_n = BWE_FEED_CS_FILTER_MAX, .noun = "origin"),
+	LIST("scenarios_containing", conv_text, S_STR, FEED, cs_scenarios_containing,
+	     n_cs_scenarios_containing, LIM(1, BWE_CS_TEXT_MAX - 1),
+	     .flags = F_NULL | F_UNIQUE | F_HEAP, .max_n = BWE_FEED_CS_FILTER_MAX,
+	     .noun = "scenario"),
+	LIST("scenarios_not_containing", conv_text, S_STR, FEED, cs_scenarios_not_containing,
+	     n_cs_scenarios_not_containing, LIM(1, BWE_CS_TEXT_MAX - 1),
+	     .flags = F_NULL | F_UNIQUE | F_HEAP, .max_n = BWE_FEED_CS_FILTER_MAX,
+	     .noun = "scenario"),
 };
 static const struct table feed_table =
 	TABLE(feed_rows, .size = sizeof(struct bwe_cfg_feed), .check = check_feed);
@@ -1660,6 +1809,49 @@ static const struct row identity_rows[] = {
 };
 static const struct table identity_table = TABLE(identity_rows);
 
+/* RFC 5424 APP-NAME and HOSTNAME: printable ASCII without blanks, as names go. */
+static const struct cfg_name slog_app = { "syslog APP-NAME", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
+					  NULL };
+static const struct cfg_name slog_host = { "syslog HOSTNAME", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
+					   NULL };
+
+/* events.syslog present: it names where the events go. */
+static int check_slog(struct cfg_ctx *c, const struct sect *s)
+{
+	char path[KEYPATH_MAX];
+	struct where at;
+
+	if (s->map && !c->cfg->syslog.target) {
+		sect_key(s, "target", path, &at);
+		return err_at(c, &at,
+			      "required key missing (udp://HOST:PORT, tcp://HOST:PORT or "
+			      "unix:/PATH)");
+	}
+	return 0;
+}
+
+static const struct row slog_rows[] = {
+	SCALAR("target", conv_slog_target, S_STR, CFG, syslog.target, .flags = F_NULL),
+	SCALAR("format", conv_enum, S_INT, CFG, syslog.format, .arg = &slog_format_enum,
+	       DEF_U(BWE_SLOG_RFC5424)),
+	SCALAR("facility", conv_enum, S_INT, CFG, syslog.facility, .arg = &slog_facilities,
+	       DEF_U(BWE_SLOG_FAC_DAEMON)),
+	SCALAR("app_name", conv_name, S_STR, CFG, syslog.app_name, .arg = &slog_app,
+	       LIM(1, BWE_SLOG_APP_NAME_MAX), DEF_S(BWE_CFG_SLOG_APP_NAME)),
+	SCALAR("hostname", conv_name, S_STR, CFG, syslog.hostname, .arg = &slog_host,
+	       LIM(1, BWE_SLOG_HOSTNAME_MAX), .flags = F_NULL),
+	SCALAR("queue", conv_uint, S_U32, CFG, syslog.queue,
+	       LIM(BWE_CFG_SLOG_QUEUE_MIN, BWE_CFG_SLOG_QUEUE_MAX), DEF_U(BWE_CFG_SLOG_QUEUE)),
+	SCALAR("message_max", conv_uint, S_U32, CFG, syslog.message_max,
+	       LIM(BWE_SLOG_MSG_MIN, BWE_SLOG_MSG_MAX), DEF_U(BWE_CFG_SLOG_MSG)),
+};
+static const struct table slog_table = TABLE(slog_rows, .check = check_slog);
+
+static const struct row events_rows[] = {
+	MAP("syslog", slog_table, 0),
+};
+static const struct table events_table = TABLE(events_rows);
+
 /* In the order of the checks: max_ttl before the policy's rules, ... */
 static const struct row top_rows[] = {
 	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP, .min_n = 1,
@@ -1701,6 +1893,7 @@ static const struct row top_rows[] = {
 	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),
 	MAP("policy", policy_table, offsetof(CFG, policy)),
 	MAP("http", http_table, 0),
+	MAP("events", events_table, 0),
 };
 static const struct table top_table = TABLE(top_rows);
 
@@ -2146,6 +2339,69 @@ cleanup:
 	return err;
 }
 
+static void free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* NULL when path is a regular file of root's that only its owner may read. */
+static const char *secret_problem(const char *path, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(buf, len, "cannot stat it: %s", strerror(errno));
+		return buf;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(buf, len, "not a regular file");
+		return buf;
+	}
+	if (st.st_uid != 0) {
+		snprintf(buf, len, "owned by uid %u, not root", (unsigned int)st.st_uid);
+		return buf;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(buf, len, "readable by group or others (mode %04o; chmod 600 it)",
+			 (unsigned int)(st.st_mode & 07777));
+		return buf;
+	}
+	return NULL;
+}
+
+size_t bwe_config_check_secrets(const struct bwe_cfgfile *cfg,
+				void (*cb)(const char *feed, const char *key, const char *path,
+					   const char *problem, void *ctx),
+				void *ctx)
+{
+	size_t i, k, bad = 0;
+	char buf[256];
+
+	for (i = 0; i < cfg->n_feeds; i++) {
+		const struct bwe_cfg_feed *f = &cfg->feeds[i];
+		const struct {
+			const char *key, *path;
+		} files[] = {
+			{ "api_key_file", f->api_key_file },
+			{ "bearer_file", f->bearer_file },
+			{ "auth.password_file", f->auth_password_file },
+		};
+
+		for (k = 0; k < ARRAY_SIZE(files); k++) {
+			const char *why;
+
+			if (!files[k].path)
+				continue;
+			why = secret_problem(files[k].path, buf, sizeof(buf));
+			bad += why != NULL;
+			cb(f->name, files[k].key, files[k].path, why, ctx);
+		}
+	}
+	return bad;
+}
+
 void bwe_config_free(struct bwe_cfgfile *cfg)
 {
 	size_t i;
@@ -2178,9 +2434,22 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 		free(cfg->feeds[i].source);
 		free(cfg->feeds[i].format);
 		free(cfg->feeds[i].ca_file);
+		free(cfg->feeds[i].api_key_file);
+		free(cfg->feeds[i].bearer_file);
+		free(cfg->feeds[i].auth_user);
+		free(cfg->feeds[i].auth_password_file);
+		free_strs(cfg->feeds[i].cs_scopes, cfg->feeds[i].n_cs_scopes);
+		free_strs(cfg->feeds[i].cs_origins, cfg->feeds[i].n_cs_origins);
+		free_strs(cfg->feeds[i].cs_scenarios_containing,
+			  cfg->feeds[i].n_cs_scenarios_containing);
+		free_strs(cfg->feeds[i].cs_scenarios_not_containing,
+			  cfg->feeds[i].n_cs_scenarios_not_containing);
 	}
 	free(cfg->feeds);
 	free(cfg->policy.never_quarantine.v);
+	free(cfg->syslog.target);
+	free(cfg->syslog.app_name);
+	free(cfg->syslog.hostname);
 	free(cfg);
 }
 

@@ -121,6 +121,11 @@
 #define BWE_CFG_WORKER_MEM_MIN	 (32ULL * 1024 * 1024)	      /* 32 MiB */
 #define BWE_CFG_WORKER_MEM_MAX	 (64ULL * 1024 * 1024 * 1024) /* 64 GiB */
 
+/* Secret files (bytes of a path) and the CrowdSec filters (issue #16). */
+#define BWE_FEED_SECRET_PATH_MAX 1023 /* api_key_file, bearer_file, auth.password_file */
+#define BWE_FEED_AUTH_USER_MAX	 255  /* bytes of auth.user */
+#define BWE_FEED_CS_FILTER_MAX	 64   /* entries of origins, scenarios_(not_)containing */
+
 /* The guards of a feed's versions and of its domains (issue #11). */
 #define BWE_FEED_MAX_GROWTH	 1.0	    /* factor above 0: at most (1 + it) times the entries */
 #define BWE_FEED_MAX_GROWTH_MAX	 1000000ULL /* max_growth's ceiling */
@@ -160,6 +165,13 @@
 #define BWE_CFG_HTTP_BODY_MIN	  1024ULL	   /* bytes */
 #define BWE_CFG_HTTP_BODY_MAX	  (1024ULL * 1024) /* bytes */
 #define BWE_CFG_HTTP_TLS_PATH_MAX 1023		   /* bytes of a cert or key path */
+
+/* ---- events.syslog: every event also to a SIEM (syslogfmt.h), off by default -- */
+#define BWE_CFG_SLOG_QUEUE     4096U	/* default events.syslog.queue, messages */
+#define BWE_CFG_SLOG_QUEUE_MIN 16U	/* messages */
+#define BWE_CFG_SLOG_QUEUE_MAX 1000000U /* messages */
+#define BWE_CFG_SLOG_MSG       8192U	/* default events.syslog.message_max, bytes */
+#define BWE_CFG_SLOG_APP_NAME  "bwenforce"
 
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
@@ -222,6 +234,26 @@ struct bwe_cfg_feed {
 				 * only for file sources; default false */
 	char *ca_file;		     /* https:// only: PEM CA bundle the worker
 				 * trusts instead of the system's; NULL none */
+	/*
+	 * Secrets never sit in this file: a source that needs one names a
+	 * file holding it (root-only; bwctld -n warns otherwise), read by the
+	 * parent at each request. At most one of the three per feed.
+	 */
+	char *api_key_file;	  /* crowdsec-lapi (required there): the bouncer's key */
+	char *bearer_file;	  /* http(s): Authorization: Bearer <token> */
+	char *auth_user;	  /* auth.user: HTTP basic user ([!-~] but ':') */
+	char *auth_password_file; /* auth.password_file: its password */
+	/* crowdsec-lapi only (lib/crowdsec.h): the bouncer's filters, and the
+	 * decisions held at most (a pull that would hold more is refused) */
+	__u32 max_decisions; /* default BWE_CS_SET_MAX_DEF */
+	char **cs_scopes;    /* scopes: "Ip", "Range"; none = both */
+	size_t n_cs_scopes;
+	char **cs_origins; /* origins: exact; none = any */
+	size_t n_cs_origins;
+	char **cs_scenarios_containing; /* any of these substrings */
+	size_t n_cs_scenarios_containing;
+	char **cs_scenarios_not_containing; /* none of these substrings */
+	size_t n_cs_scenarios_not_containing;
 };
 
 /* One event type's own limit (event_limits.types[]). */
@@ -318,6 +350,21 @@ struct bwe_cfgfile {
 	 * the struct.
 	 */
 	struct bwe_policy policy;
+	/*
+	 * events.syslog: a copy of every event written to the event log, as
+	 * RFC 5424 or CEF (syslogfmt.h), to target ("udp://HOST:PORT",
+	 * "tcp://HOST:PORT", "unix:/PATH"; NULL: none), through a queue of
+	 * queue messages that never blocks the daemon.
+	 */
+	struct {
+		char *target;	   /* NULL: no syslog output */
+		int format;	   /* enum bwe_slog_format; default rfc5424 */
+		int facility;	   /* 0..23; default daemon (3) */
+		char *app_name;	   /* RFC 5424 APP-NAME; default "bwenforce" */
+		char *hostname;	   /* RFC 5424 HOSTNAME; NULL: the host's name */
+		__u32 queue;	   /* messages held while the receiver is slow or away */
+		__u32 message_max; /* bytes of one message; longer ones are cut */
+	} syslog;
 };
 
 /*
@@ -349,6 +396,18 @@ void bwe_config_free(struct bwe_cfgfile *cfg);
 struct sockaddr_storage;
 int bwe_cfg_listen_parse(const char *s, struct sockaddr_storage *sa, unsigned int *len,
 			 int *loopback);
+/*
+ * The secret files the feeds name (api_key_file, bearer_file,
+ * auth.password_file), each checked: cb gets the feed, the key, the path
+ * and NULL when the file is a regular file owned by root and not readable
+ * by group or others, else why not ("readable by group or others (mode
+ * 0644)", "owned by uid 1000, not root", "cannot stat: ..."). Returns how
+ * many were not fine.
+ */
+size_t bwe_config_check_secrets(const struct bwe_cfgfile *cfg,
+				void (*cb)(const char *feed, const char *key, const char *path,
+					   const char *problem, void *ctx),
+				void *ctx);
 /* "auto", "native", "generic"; "?" for a value outside the enum. */
 const char *bwe_attach_mode_name(enum bwe_attach_mode m);
 /* "none", "ipv4", "ipv6", "both"; "?" outside the enum. */

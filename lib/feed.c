@@ -31,6 +31,7 @@ static const char *const format_names[BWE_FMT_COUNT] = {
 	[BWE_FMT_FREEFORM] = "freeform",
 	[BWE_FMT_DOMAINS] = "domains",
 	[BWE_FMT_ZEEK_INTEL] = "zeek-intel",
+	[BWE_FMT_CROWDSEC] = "crowdsec-lapi",
 };
 
 /* Config aliases: a FireHOL netset is a plain list. */
@@ -627,6 +628,8 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 		return feed_parse_stix(&r, buf, len);
 	case BWE_FMT_ZEEK_INTEL:
 		return feed_parse_zeek(&r, buf, len);
+	case BWE_FMT_CROWDSEC:
+		return feed_parse_crowdsec(&r, buf, len);
 	default:
 		return feed_lines(&r, buf, len, line_parsers[fmt]);
 	}

@@ -88,6 +88,11 @@
  *        that is not all digits; delivered lower case. A line that is a
  *        bare address or prefix is delivered as a PREFIX indicator (the
  *        list asks for it to be blocked), with the address checks above.
+ *      CROWDSEC (crowdsec-lapi): a CrowdSec LAPI decision stream body
+ *        (crowdsec.h); read as a feed, its new ban decisions on Ip and Range
+ *        are the indicators (id "crowdsec:ID", valid_until now + duration),
+ *        deleted ones and other types and scopes are skipped. The daemon
+ *        polls it as a bouncer instead (bwe_cs_parse). Never detected.
  *  - BWE_FMT_AUTO: bwe_feed_detect() picks the format; see its comment.
  */
 #ifndef BWE_FEED_H
@@ -117,13 +122,14 @@ enum bwe_feed_format {
 	BWE_FMT_FREEFORM,      /* ranges "a - b", netmasks, inline comments */
 	BWE_FMT_DOMAINS,       /* domain a line, or hosts-file lines */
 	BWE_FMT_ZEEK_INTEL,    /* Zeek Intel framework files (#fields ...) */
+	BWE_FMT_CROWDSEC,      /* CrowdSec LAPI decision stream (crowdsec.h) */
 	BWE_FMT_COUNT	       /* number of values above, not a format */
 };
 
 /*
  * Config names: "auto", "plain", "netset" (= plain), "spamhaus",
  * "spamhaus-json", "feodo-csv", "stix", "freeform", "domains",
- * "zeek-intel". Exact,
+ * "zeek-intel", "crowdsec-lapi". Exact,
  * case-sensitive match; 0 or -EINVAL (NULL or unknown name).
  */
 int bwe_feed_format_parse(const char *name, enum bwe_feed_format *out);

@@ -116,6 +116,8 @@ int feed_json_parse_depth(const char *buf, size_t len, int depth, struct json_ob
 const char *feed_json_id(struct json_object *obj, const char *key);
 int feed_parse_spamhaus_json(struct feed_run *r, const char *buf, size_t len);
 int feed_parse_stix(struct feed_run *r, const char *buf, size_t len);
+/* feed_crowdsec.c: a LAPI decision stream read as a feed (feed.h, CROWDSEC). */
+int feed_parse_crowdsec(struct feed_run *r, const char *buf, size_t len);
 
 /* ---- feed_zeek.c: Zeek intel files ---------------------------------------- */
 

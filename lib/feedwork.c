@@ -5,6 +5,7 @@
  * here from ctl/bwctld/feeds.c (do_fetch, resolve_one).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -407,6 +408,106 @@ static int parse_and_put(struct worker *w, struct answer *a, const struct bwe_jo
 	return err ? err : 1; /* 1: RESULT already written */
 }
 
+/* ---- crowdsec-lapi: decisions instead of indicators ------------------------------- */
+
+struct csparsed {
+	struct parsed p; /* its rejects */
+	struct bwe_cs_decision *v;
+	size_t n, cap;
+};
+
+static int on_decision(const struct bwe_cs_decision *d, void *ctx)
+{
+	struct csparsed *c = ctx;
+	struct bwe_cs_decision *o;
+
+	if (push((void **)&c->v, &c->n, &c->cap, sizeof(*c->v)))
+		return -ENOMEM;
+	o = &c->v[c->n - 1];
+	*o = *d;
+	o->origin = strdup(d->origin);
+	o->scenario = strdup(d->scenario);
+	if (!o->origin || !o->scenario) {
+		free((char *)(uintptr_t)o->origin);
+		free((char *)(uintptr_t)o->scenario);
+		c->n--;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void on_cs_reject(const struct bwe_feed_reject *rej, void *ctx)
+{
+	on_reject(rej, &((struct csparsed *)ctx)->p);
+}
+
+static void csparsed_free(struct csparsed *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free((char *)(uintptr_t)c->v[i].origin);
+		free((char *)(uintptr_t)c->v[i].scenario);
+	}
+	free(c->v);
+	parsed_free(&c->p);
+}
+
+static const char *cs_error_text(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "not a CrowdSec decision stream (no \"new\" and \"deleted\" arrays: "
+		       "another JSON object, HTML or unparseable)";
+	case -E2BIG:
+		return "more decisions than a stream body may hold";
+	default:
+		return parse_error_text(err);
+	}
+}
+
+/* Parse a decision stream into decision records; as parse_and_put. */
+static int cs_parse_and_put(struct worker *w, struct answer *a, const struct bwe_job_req *req,
+			    const char *body, size_t len)
+{
+	struct csparsed c = { 0 };
+	struct bwe_cs_parse_opts o = {
+		.min_plen_v4 = req->parse.min_plen_v4,
+		.min_plen_v6 = req->parse.min_plen_v6,
+		.on_decision = on_decision,
+		.on_reject = on_cs_reject,
+		.ctx = &c,
+	};
+	struct bwe_feed_stats st = { 0 };
+	size_t i;
+	int err;
+
+	err = bwe_cs_parse(body, len, &o, &st);
+	a->r.format = (__u32)BWE_FMT_CROWDSEC;
+	a->r.lines = st.lines;
+	a->r.accepted = st.accepted;
+	a->r.rejected = st.rejected;
+	a->r.skipped = st.skipped;
+	if (err) {
+		set_error(a, err < 0 ? err : -EIO, "cannot parse: %s",
+			  cs_error_text(err < 0 ? err : -EIO));
+		csparsed_free(&c);
+		return 0;
+	}
+	err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, a->job, &a->r, sizeof(a->r));
+	for (i = 0; !err && i < c.n; i++) {
+		err = bwe_wire_put_decision(&w->out, a->job, &c.v[i]);
+		if (!err)
+			err = flush(w, false);
+	}
+	/* a stream is JSON the worker has just parsed: its values may be shown */
+	for (i = 0; !err && i < c.p.n_rejs; i++)
+		err = bwe_wire_put_reject(&w->out, a->job, c.p.rejs[i].line, c.p.rejs[i].reason,
+					  c.p.rejs[i].excerpt);
+	a->end.decisions = c.n;
+	a->end.rejects = c.p.n_rejs;
+	csparsed_free(&c);
+	return err ? err : 1; /* 1: RESULT already written */
+}
+
 /* ---- FETCH ---------------------------------------------------------------------- */
 
 struct fetch {
@@ -495,7 +596,7 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 {
 	const struct bwe_job_req *req = f->req;
 	struct curl_slist *hdrs = NULL;
-	char h[HDR_LINE_MAX];
+	char h[HDR_LINE_MAX], secret[BWE_WIRE_AUTH_NAME_MAX + BWE_WIRE_SECRET_MAX + 2];
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 	long http = 0;
@@ -512,6 +613,18 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		snprintf(h, sizeof(h), "If-Modified-Since: %s", req->last_modified);
 		hdrs = curl_slist_append(hdrs, h);
 	}
+	if (req->auth == BWE_WIRE_AUTH_HEADER) {
+		snprintf(secret, sizeof(secret), "%s: %s", req->auth_name, req->secret);
+		hdrs = curl_slist_append(hdrs, secret);
+		explicit_bzero(secret, sizeof(secret));
+	} else if (req->auth == BWE_WIRE_AUTH_BASIC) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, req->auth_name);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, req->secret);
+	} else if (req->auth == BWE_WIRE_AUTH_BEARER) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, req->secret);
+	}
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
@@ -520,7 +633,8 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)req->timeout_s);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)BWE_FEEDWORK_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	/* credentials go to the configured URL only: no redirect is followed */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->auth ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)BWE_FEEDWORK_MAX_REDIRS);
 	/* https stays https through redirects; plain http only when asked */
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, req->insecure ? "http,https" : "https");
@@ -550,6 +664,12 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 		set_error(a, -EIO, "%s", curl_easy_strerror(rc));
 	else if (http == 304)
 		a->r.flags |= BWE_WIRE_NOT_MODIFIED;
+	else if (req->auth && http >= 300 && http < 400)
+		set_error(a, -EIO,
+			  "HTTP status %ld: a redirect, not followed with credentials (to %s)",
+			  http, redirect_target(c));
+	else if (http == 401 || http == 403)
+		set_error(a, -EACCES, "HTTP status %ld: the credentials were refused", http);
 	else if (http != 200)
 		set_error(a, -EIO, "HTTP status %ld", http);
 	snprintf(a->r.etag, sizeof(a->r.etag), "%s", f->etag);
@@ -643,6 +763,11 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 		do_fetch(w, &f, &a);
 		if (a.r.status || (a.r.flags & BWE_WIRE_NOT_MODIFIED))
 			break;
+		if (req->parse.format ==
+		    BWE_FMT_CROWDSEC) { /* no body back: a pull is no version */
+			done = cs_parse_and_put(w, &a, req, f.body ? f.body : "", f.len);
+			break;
+		}
 		done = parse_and_put(w, &a, req, f.body ? f.body : "", f.len);
 		if (done == 1) {
 			err = put_body(w, req->job, f.body, f.len);
@@ -650,7 +775,10 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 		}
 		break;
 	case BWE_JOB_PARSE:
-		done = parse_and_put(w, &a, req, req->body, req->body_len);
+		if (req->parse.format == BWE_FMT_CROWDSEC)
+			done = cs_parse_and_put(w, &a, req, req->body, req->body_len);
+		else
+			done = parse_and_put(w, &a, req, req->body, req->body_len);
 		break;
 	case BWE_JOB_RESOLVE: {
 		struct bwe_addr addrs[BWE_WIRE_ADDRS_MAX];

@@ -58,7 +58,10 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	bwe_wire_buf_free(&j->frames);
+	if (j->exp.auth != BWE_WIRE_AUTH_NONE)
+		bwe_wire_buf_wipe(&j->frames);
+	else
+		bwe_wire_buf_free(&j->frames);
 	free(j);
 }
 
@@ -285,7 +288,8 @@ int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_c
 		r.body = "";
 	err = bwe_wire_put_request(&j->frames, &r);
 	if (err) {
-		job_free(j);
+		bwe_wire_buf_wipe(&j->frames);
+		free(j);
 		return err == -ENAMETOOLONG ? -EINVAL : err;
 	}
 	j->ctx = job_ctx;
@@ -296,6 +300,8 @@ int bwe_fwc_submit(struct bwe_fwc *c, const struct bwe_job_req *req, void *job_c
 		.timeout_s = r.timeout_s,
 		.body_len = r.body_len,
 		.n_names = r.n_names,
+		.parse = r.parse, /* the format: crowdsec-lapi answers with decisions */
+		.auth = r.auth,	  /* the frames hold a secret: wiped when freed */
 	};
 	if (c->tail)
 		c->tail->next = j;

@@ -138,20 +138,17 @@ int bwe_proto_send(int fd, struct json_object *msg)
 	return err ?: write_all(fd, s, len);
 }
 
-int bwe_proto_recv(int fd, size_t max, int timeout_ms, struct json_object **out)
+/* One whole frame into d (initialised by the caller): 1, or -errno. */
+static int recv_frame(int fd, int timeout_ms, struct bwe_proto_dec *d)
 {
-	struct bwe_proto_dec d;
 	char chunk[16384];
 	int r = 0;
 
-	*out = NULL;
-	bwe_proto_dec_init(&d, max);
 	while (!r) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		size_t want = bwe_proto_dec_want(&d), used;
+		size_t want = bwe_proto_dec_want(d), used;
 		ssize_t n;
 		int pr = poll(&pfd, 1, timeout_ms);
-
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr <= 0) {
@@ -169,11 +166,41 @@ int bwe_proto_recv(int fd, size_t max, int timeout_ms, struct json_object **out)
 			r = -ECONNRESET;
 			break;
 		}
-		r = bwe_proto_dec_feed(&d, chunk, (size_t)n, &used);
+		r = bwe_proto_dec_feed(d, chunk, (size_t)n, &used);
 	}
+	return r;
+}
+
+int bwe_proto_recv(int fd, size_t max, int timeout_ms, struct json_object **out)
+{
+	struct bwe_proto_dec d;
+	int r;
+
+	*out = NULL;
+	bwe_proto_dec_init(&d, max);
+	r = recv_frame(fd, timeout_ms, &d);
 	if (r == 1) {
 		*out = parse_object(d.buf, d.len);
 		r = *out ? 0 : -EBADMSG;
+	}
+	bwe_proto_dec_free(&d);
+	return r;
+}
+
+int bwe_proto_recv_frame(int fd, size_t max, int timeout_ms, char **buf, size_t *len)
+{
+	struct bwe_proto_dec d;
+	int r;
+
+	*buf = NULL;
+	*len = 0;
+	bwe_proto_dec_init(&d, max);
+	r = recv_frame(fd, timeout_ms, &d);
+	if (r == 1) {
+		*buf = d.buf;
+		*len = d.len;
+		d.buf = NULL;
+		r = 0;
 	}
 	bwe_proto_dec_free(&d);
 	return r;
@@ -246,6 +273,7 @@ static const struct {
 	[BWE_CMD_LOOKUP] = { "lookup", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_REPORT] = { "report", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_FEEDS] = { "feeds", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_EXPORT] = { "export", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_QUARANTINE] = { "quarantine", BWE_ROLE_ADMIN, "hosts", true },
 	[BWE_CMD_RELEASE] = { "release", BWE_ROLE_ADMIN, "hosts", false },
 	[BWE_CMD_THROTTLE] = { "throttle", BWE_ROLE_ADMIN, "hosts", true },
@@ -314,6 +342,50 @@ static const char *const top_sorts[] = {
 	[BWE_TOP_DROPS] = "drops",
 	[BWE_TOP_RATE] = "rate",
 };
+
+static const char *const export_formats[] = {
+	[BWE_EXP_PLAIN] = "plain",
+	[BWE_EXP_ZEEK] = "zeek-intel",
+	[BWE_EXP_STIX] = "stix",
+	[BWE_EXP_JSON] = "json",
+};
+static const char *const export_sets[] = {
+	[BWE_EXP_BLOCKS] = "blocks",
+	[BWE_EXP_QUARANTINE] = "quarantine",
+	[BWE_EXP_FEEDS] = "feeds",
+};
+_Static_assert(ARRAY_SIZE(export_formats) == BWE_EXP_FORMATS, "a name per format");
+_Static_assert(ARRAY_SIZE(export_sets) == BWE_EXP_SETS, "a name per set");
+
+const char *bwe_export_format_name(enum bwe_export_format f)
+{
+	return (unsigned int)f < BWE_EXP_FORMATS ? export_formats[f] : "?";
+}
+
+const char *bwe_export_set_name(enum bwe_export_set s)
+{
+	return (unsigned int)s < BWE_EXP_SETS ? export_sets[s] : "?";
+}
+
+static int name_index(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
+int bwe_export_format_from(const char *name)
+{
+	return name_index(export_formats, ARRAY_SIZE(export_formats), name);
+}
+
+int bwe_export_set_from(const char *name)
+{
+	return name_index(export_sets, ARRAY_SIZE(export_sets), name);
+}
 
 const char *bwe_cmd_name(enum bwe_cmd cmd)
 {
@@ -760,6 +832,21 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		return arg_scopes(r, err, len);
 	case BWE_CMD_TOKEN_REVOKE:
 		return arg_token_name(r, err, len);
+	case BWE_CMD_EXPORT:
+		if ((e = arg_enum(r, "format", export_formats, ARRAY_SIZE(export_formats), "plain",
+				  &k, err, len)))
+			return e;
+		r->exp_format = (enum bwe_export_format)k;
+		if ((e = arg_enum(r, "set", export_sets, ARRAY_SIZE(export_sets), "blocks", &k, err,
+				  len)))
+			return e;
+		r->exp_set = (enum bwe_export_set)k;
+		if ((e = arg_str(r, "feed", &r->feed, err, len)))
+			return e;
+		if (r->feed && r->exp_set != BWE_EXP_FEEDS)
+			return req_err(err, len, -EINVAL,
+				       "\"feed\" goes with the set \"feeds\" only");
+		return 0;
 	default:
 		return 0;
 	}

@@ -17,7 +17,7 @@
  * plus "argv" (logged with control characters escaped); the daemon never
  * trusts a client-supplied identity. Its role comes from the credentials
  * too (bwe_cmd_role): read-only commands are status, stats, list, top,
- * lookup, report and feeds; every other command (the token commands too,
+ * lookup, report, feeds and export; every other command (the token commands too,
  * token_list included) needs the admin role. A
  * peer's request and its reply must be done within the daemon's
  * control_timeout, or the connection is closed.
@@ -42,6 +42,9 @@
  *   report      host*                        -> object (see bwctl(8))
  *   token_add   name* scopes*[] -> {name, token, scopes, created}  (the token: once)
  *   token_list  -> [{name, scopes, created, last_used}]  token_revoke name* -> {revoked: [name]}
+ *   export      format ("plain"|"zeek-intel"|"stix"|"json", default "plain")
+ *               set ("blocks"|"quarantine"|"feeds", default "blocks")
+ *               feed (set "feeds" only: one feed's name)  -> a stream, below
  * Types: cidrs are address or CIDR strings; hosts are address or CIDR
  * strings, MAC addresses or RFC 1123 host names as the user wrote them:
  * the daemon resolves them (a MAC address through its own neighbour view,
@@ -55,6 +58,17 @@
  * "keyed_by" ("mac" or "address"), and when keyed by MAC "mac",
  * "learnt_from" ("given", "neighbour", "traffic") and, in list, the host's
  * "addresses" [{"address", "learnt_from", "since"}].
+ *
+ * Streams (export): an output too large for one reply. The first reply
+ * is an ordinary message: an error, or {"ok": true, "result": {"stream":
+ * true, "format", "set"}}. After an ok come data frames: the same 4-byte
+ * length and 1..BWE_PROTO_CHUNK_MAX bytes of the output as it is (text,
+ * not JSON), each ending at a record's end; then a frame of length 0;
+ * then one last message, {"ok": true, "result": {"entries": N, "bytes":
+ * B}} or an error (status 1) when the output could not be finished (the
+ * data before it is then incomplete). The daemon makes the next chunk only
+ * when the peer has taken the last one, so a slow reader costs it one
+ * chunk of memory; control_timeout counts from the last progress.
  */
 #ifndef BWE_PROTO_H
 #define BWE_PROTO_H
@@ -75,6 +89,8 @@
 #define BWE_PROTO_TOP_N	     20	    /* rows of top when "n" is absent */
 #define BWE_PROTO_TOP_MAX    100000 /* rows of top at most */
 #define BWE_PROTO_IFNAME_MAX 16	    /* IFNAMSIZ: an interface name and its NUL */
+/* Bytes of one data frame of a stream (export) at most. */
+#define BWE_PROTO_CHUNK_MAX  (1024 * 1024)
 
 enum bwe_proto_status {
 	BWE_ST_OK = 0,
@@ -124,6 +140,7 @@ enum bwe_cmd {
 	BWE_CMD_LOOKUP,
 	BWE_CMD_REPORT,
 	BWE_CMD_FEEDS,
+	BWE_CMD_EXPORT,
 	/* commands that change state: admin only */
 	BWE_CMD_QUARANTINE,
 	BWE_CMD_RELEASE,
@@ -153,6 +170,10 @@ enum bwe_list_kind {
 	BWE_LIST_ALLOW,
 };
 enum bwe_top_sort { BWE_TOP_TX, BWE_TOP_RX, BWE_TOP_DROPS, BWE_TOP_RATE };
+/* export "format", in the order "plain" "zeek-intel" "stix" "json". */
+enum bwe_export_format { BWE_EXP_PLAIN, BWE_EXP_ZEEK, BWE_EXP_STIX, BWE_EXP_JSON, BWE_EXP_FORMATS };
+/* export "set", in the order "blocks" "quarantine" "feeds". */
+enum bwe_export_set { BWE_EXP_BLOCKS, BWE_EXP_QUARANTINE, BWE_EXP_FEEDS, BWE_EXP_SETS };
 
 struct bwe_request {
 	enum bwe_cmd cmd;
@@ -174,9 +195,13 @@ struct bwe_request {
 	enum bwe_top_sort sort;	  /* top */
 	struct bwe_addr addr;	  /* lookup "address", report "host" */
 	const char *iface, *mode; /* attach (iface required by the daemon), detach */
-	const char *feed;	  /* feeds_refresh "name": NULL = every feed */
+	const char *feed;	  /* feeds_refresh "name", export "feed": NULL = every feed */
 	const char *token;	  /* token_add, token_revoke "name" (bwe_token_name_ok) */
 	__u32 scopes;		  /* token_add: BWE_SCOPE_* bits, at least one */
+
+	/* export */
+	enum bwe_export_format exp_format;
+	enum bwe_export_set exp_set;
 };
 
 /*
@@ -206,6 +231,11 @@ const char *bwe_cmd_name(enum bwe_cmd cmd);
 enum bwe_role bwe_cmd_role(enum bwe_cmd cmd);
 const char *bwe_role_name(enum bwe_role role);	       /* "none", "read-only", "admin" */
 const char *bwe_top_sort_name(enum bwe_top_sort sort); /* "tx", "rx", "drops", "rate" */
+/* The names above; "?" outside the enum. From a name: -1 for an unknown one. */
+const char *bwe_export_format_name(enum bwe_export_format f);
+const char *bwe_export_set_name(enum bwe_export_set s);
+int bwe_export_format_from(const char *name);
+int bwe_export_set_from(const char *name);
 /*
  * A request's payload (len bytes, no NUL inside) to a JSON object with a
  * known "cmd". Returns 0 with *r filled (free with bwe_request_free), or
@@ -237,6 +267,13 @@ int bwe_proto_send(int fd, struct json_object *msg);
  * JSON object), -ECONNRESET (peer closed), -ETIMEDOUT, or -errno.
  */
 int bwe_proto_recv(int fd, size_t max, int timeout_ms, struct json_object **out);
+
+/*
+ * Receive one frame of at most max bytes as it is (a stream's data): 0
+ * with *buf (malloc'ed, NUL-terminated, free it) and *len, or the errors
+ * of bwe_proto_recv() but -EBADMSG.
+ */
+int bwe_proto_recv_frame(int fd, size_t max, int timeout_ms, char **buf, size_t *len);
 
 /* Client side: connect to the daemon's socket. Returns an fd or -errno. */
 int bwe_proto_connect(const char *path);

@@ -51,6 +51,7 @@ static const struct frame_type frame_types[] = {
 	{ BWE_WIRE_RES_REJECTS, "REJECTS", BWE_WIRE_TO_PARENT, DATA, 0, 0, true },
 	{ BWE_WIRE_RES_BODY, "BODY", BWE_WIRE_TO_PARENT, DATA, 0, BWE_JOB_FETCH, false },
 	{ BWE_WIRE_RES_ANSWERS, "ANSWERS", BWE_WIRE_TO_PARENT, DATA, 0, BWE_JOB_RESOLVE, false },
+	{ BWE_WIRE_RES_DECISIONS, "DECISIONS", BWE_WIRE_TO_PARENT, DATA, 0, 0, true },
 	{ BWE_WIRE_END, "END", 0, END, sizeof(struct bwe_wire_end), 0, false },
 };
 
@@ -150,6 +151,7 @@ void bwe_job_result_free(struct bwe_job_result *r)
 	free(r->rejects);
 	free(r->body);
 	free(r->answers);
+	free(r->decisions);
 	arena_free(r->arena);
 	memset(r, 0, sizeof(*r));
 }
@@ -160,6 +162,13 @@ void bwe_wire_buf_free(struct bwe_wire_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
+}
+
+void bwe_wire_buf_wipe(struct bwe_wire_buf *b)
+{
+	if (b->p)
+		explicit_bzero(b->p, b->cap);
+	bwe_wire_buf_free(b);
 }
 
 void bwe_wire_buf_consume(struct bwe_wire_buf *b, size_t n)
@@ -337,6 +346,68 @@ int bwe_wire_put_name(struct bwe_wire_buf *b, __u32 job, const char *name)
 	return put_rec(b, BWE_WIRE_REQ_NAMES, job, &r, sizeof(r), name, len, NULL, 0);
 }
 
+int bwe_wire_put_decision(struct bwe_wire_buf *b, __u32 job, const struct bwe_cs_decision *d)
+{
+	struct bwe_wire_decision r = { .id = d->id,
+				       .duration_s = d->duration_s,
+				       .pfx = d->pfx,
+				       .op = (__u8)d->op,
+				       .scope = (__u8)d->scope };
+	char origin[BWE_WIRE_CS_TEXT_MAX], scenario[BWE_WIRE_CS_TEXT_MAX];
+
+	memset(r.pfx.pad, 0, sizeof(r.pfx.pad));
+	snprintf(origin, sizeof(origin), "%s", d->origin ? d->origin : "");
+	snprintf(scenario, sizeof(scenario), "%s", d->scenario ? d->scenario : "");
+	r.origin_len = (__u16)(strlen(origin) + 1);
+	r.scenario_len = (__u16)(strlen(scenario) + 1);
+	return put_rec(b, BWE_WIRE_RES_DECISIONS, job, &r, sizeof(r), origin, r.origin_len,
+		       scenario, r.scenario_len);
+}
+
+static bool is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/*
+ * NULL when (auth, name, secret) can travel, else what is wrong: the one
+ * rule of both the encoder and the child's decoder. The secret is never
+ * quoted in the reason.
+ */
+static const char *auth_problem(__u32 auth, const char *name, const char *secret)
+{
+	const char *p;
+
+	if (auth >= BWE_WIRE_AUTH_COUNT)
+		return "unknown auth method";
+	if (auth == BWE_WIRE_AUTH_NONE)
+		return name[0] || secret[0] ? "auth name or secret without an auth method" : NULL;
+	if (!secret[0])
+		return "auth method without a secret";
+	for (p = secret; *p; p++)
+		if (is_ctl((unsigned char)*p))
+			return "secret holds a control byte";
+	switch (auth) {
+	case BWE_WIRE_AUTH_HEADER:
+		if (!name[0])
+			return "header auth without a header name";
+		for (p = name; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-'))
+				return "header name holds a byte outside A-Z a-z 0-9 -";
+		return NULL;
+	case BWE_WIRE_AUTH_BASIC:
+		if (!name[0])
+			return "basic auth without a user";
+		for (p = name; *p; p++)
+			if (*p == ':' || is_ctl((unsigned char)*p))
+				return "basic auth user holds ':' or a control byte";
+		return NULL;
+	default: /* BEARER */
+		return name[0] ? "bearer auth with a name" : NULL;
+	}
+}
+
 static int copy_field(char *dst, size_t size, const char *src)
 {
 	size_t len = src ? strlen(src) : 0;
@@ -373,7 +444,14 @@ int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req)
 		f->max_bytes = req->max_bytes;
 		f->timeout_s = req->timeout_s;
 		f->flags = req->insecure ? BWE_WIRE_FETCH_INSECURE : 0;
+		f->auth = (__u32)req->auth;
 		err = copy_field(f->url, sizeof(f->url), req->url);
+		if (!err)
+			err = copy_field(f->auth_name, sizeof(f->auth_name), req->auth_name);
+		if (!err)
+			err = copy_field(f->secret, sizeof(f->secret), req->secret);
+		if (!err && auth_problem(f->auth, f->auth_name, f->secret))
+			err = -EINVAL;
 		if (!err)
 			err = copy_field(f->ca_file, sizeof(f->ca_file), req->ca_file);
 		if (!err)
@@ -383,6 +461,7 @@ int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req)
 					 req->last_modified);
 		if (!err)
 			err = bwe_wire_put_frame(b, BWE_WIRE_REQ_FETCH, req->job, f, sizeof(*f));
+		explicit_bzero(f, sizeof(*f));
 		free(f);
 		break;
 	}
@@ -442,14 +521,16 @@ struct bwe_wire_dec {
 	enum bwe_job_kind exp_kind;
 	__u64 exp_limit;
 	size_t exp_names;
+	enum bwe_feed_format exp_format, fmt; /* crowdsec-lapi: decisions, no indicators */
 	/* parent: the result being built */
 	struct bwe_job_result res;
-	size_t cap_inds, cap_domains, cap_answers, cap_body;
+	size_t cap_inds, cap_domains, cap_answers, cap_body, cap_decisions;
 	bool not_modified;
 	/* child: the request being built */
 	struct bwe_job_req req;
 	char url[BWE_WIRE_URL_MAX], etag[BWE_WIRE_ETAG_MAX], lastmod[BWE_WIRE_LASTMOD_MAX];
 	char ca_file[BWE_WIRE_PATH_MAX];
+	char auth_name[BWE_WIRE_AUTH_NAME_MAX], secret[BWE_WIRE_SECRET_MAX]; /* wiped */
 	char *body;
 	size_t body_cap;
 	__u64 body_expect, names_expect;
@@ -493,7 +574,8 @@ int bwe_wire_dec_new(enum bwe_wire_dir dir, struct bwe_wire_dec **out)
 static void reset_job(struct bwe_wire_dec *d)
 {
 	bwe_job_result_free(&d->res);
-	d->cap_inds = d->cap_domains = d->cap_answers = d->cap_body = 0;
+	d->cap_inds = d->cap_domains = d->cap_answers = d->cap_body = d->cap_decisions = 0;
+	explicit_bzero(d->secret, sizeof(d->secret));
 	d->not_modified = false;
 	free(d->body);
 	d->body = NULL;
@@ -552,6 +634,7 @@ int bwe_wire_dec_expect(struct bwe_wire_dec *d, const struct bwe_job_req *req)
 	d->exp_job = req->job;
 	d->exp_kind = req->kind;
 	d->exp_names = req->n_names;
+	d->exp_format = req->kind == BWE_JOB_RESOLVE ? BWE_FMT_AUTO : req->parse.format;
 	switch (req->kind) {
 	case BWE_JOB_FETCH:
 		d->exp_limit =
@@ -571,11 +654,6 @@ int bwe_wire_dec_expect(struct bwe_wire_dec *d, const struct bwe_job_req *req)
 }
 
 /* ---- field checks ---------------------------------------------------------- */
-
-static bool is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
 
 /* A NUL-terminated string inside a fixed field of size bytes. */
 static int check_field(struct bwe_wire_dec *d, const char *what, const char *f, size_t size)
@@ -687,8 +765,15 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 		if (check_field(d, "url", f->url, sizeof(f->url)) ||
 		    check_field(d, "etag", f->etag, sizeof(f->etag)) ||
 		    check_field(d, "last_modified", f->last_modified, sizeof(f->last_modified)) ||
-		    check_field(d, "ca_file", f->ca_file, sizeof(f->ca_file)))
+		    check_field(d, "ca_file", f->ca_file, sizeof(f->ca_file)) ||
+		    check_field(d, "auth_name", f->auth_name, sizeof(f->auth_name)) ||
+		    check_field(d, "secret", f->secret, sizeof(f->secret)))
 			return -EBADMSG;
+		if (f->pad)
+			return fail(d, "fetch padding not zero");
+		if (auth_problem(f->auth, f->auth_name, f->secret))
+			return fail(d, "auth %u: %s", f->auth,
+				    auth_problem(f->auth, f->auth_name, f->secret));
 		if (f->flags & ~(__u32)BWE_WIRE_FETCH_INSECURE)
 			return fail(d, "unknown fetch flags 0x%x", f->flags);
 		if (!strncasecmp(f->url, "http://", 7) && !(f->flags & BWE_WIRE_FETCH_INSECURE))
@@ -706,6 +791,13 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 		memcpy(d->etag, f->etag, sizeof(d->etag));
 		memcpy(d->lastmod, f->last_modified, sizeof(d->lastmod));
 		memcpy(d->ca_file, f->ca_file, sizeof(d->ca_file));
+		memcpy(d->auth_name, f->auth_name, sizeof(d->auth_name));
+		memcpy(d->secret, f->secret, sizeof(d->secret));
+		d->req.auth = (enum bwe_wire_auth)f->auth;
+		d->req.auth_name = d->auth_name;
+		d->req.secret = d->secret;
+		/* the frame buffer keeps no copy of the secret */
+		explicit_bzero(d->pl + offsetof(struct bwe_wire_fetch, secret), sizeof(f->secret));
 		d->req.insecure = f->flags & BWE_WIRE_FETCH_INSECURE;
 		d->req.ca_file = d->ca_file;
 		d->req.url = d->url;
@@ -939,6 +1031,64 @@ static int on_answers(struct bwe_wire_dec *d, const char *p, const char *end)
 	return 0;
 }
 
+static int on_decisions(struct bwe_wire_dec *d, const char *p, const char *end)
+{
+	struct bwe_job_result *res = &d->res;
+
+	while (p < end) {
+		size_t idx = res->n_decisions + 1;
+		struct bwe_wire_decision r;
+		struct bwe_cs_decision *o;
+		const char *origin, *scenario;
+
+		if ((size_t)(end - p) < sizeof(r))
+			return fail(d, "decision %zu: record cut (%zu of %zu bytes)", idx,
+				    (size_t)(end - p), sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		p += sizeof(r);
+		if (check_prefix(d, idx, &r.pfx))
+			return -EBADMSG;
+		if (r.pad[0] || r.pad[1] || r.pad[2])
+			return fail(d, "decision %zu: padding not zero", idx);
+		if (r.id <= 0)
+			return fail(d, "decision %zu: id %lld is not positive", idx,
+				    (long long)r.id);
+		if (r.op != BWE_CS_NEW && r.op != BWE_CS_DELETED)
+			return fail(d, "decision %zu: operation %u unknown", idx, r.op);
+		if (r.scope != BWE_CS_SCOPE_IP && r.scope != BWE_CS_SCOPE_RANGE)
+			return fail(d, "decision %zu: scope %u unknown", idx, r.scope);
+		if (r.scope == BWE_CS_SCOPE_IP && r.pfx.plen != BWE_ADDR_BITS)
+			return fail(d, "decision %zu: scope Ip with prefix length %u", idx,
+				    r.pfx.plen);
+		if (r.op == BWE_CS_NEW &&
+		    (r.duration_s < 1 || r.duration_s > BWE_CS_DURATION_MAX_S))
+			return fail(d, "decision %zu: duration %lld s outside 1..%lld", idx,
+				    (long long)r.duration_s, (long long)BWE_CS_DURATION_MAX_S);
+		if (r.op == BWE_CS_DELETED && r.duration_s)
+			return fail(d, "decision %zu: a deleted decision with a duration", idx);
+		if (take_str(d, "decision", idx, &p, end, r.origin_len, BWE_WIRE_CS_TEXT_MAX,
+			     STR_TEXT, &origin) ||
+		    take_str(d, "decision", idx, &p, end, r.scenario_len, BWE_WIRE_CS_TEXT_MAX,
+			     STR_TEXT, &scenario))
+			return -EBADMSG;
+		if (grow((void **)&res->decisions, &d->cap_decisions, res->n_decisions + 1,
+			 sizeof(*o)))
+			return -ENOMEM;
+		o = &res->decisions[res->n_decisions++];
+		o->op = (enum bwe_cs_op)r.op;
+		o->scope = (enum bwe_cs_scope)r.scope;
+		o->id = r.id;
+		o->pfx = r.pfx;
+		o->duration_s = r.duration_s;
+		o->origin = arena_strndup(&res->arena, origin, r.origin_len - 1);
+		o->scenario = arena_strndup(&res->arena, scenario, r.scenario_len - 1);
+		if (!o->origin || !o->scenario)
+			return -ENOMEM;
+	}
+	d->seen.decisions = res->n_decisions;
+	return 0;
+}
+
 static int on_names(struct bwe_wire_dec *d, const char *p, const char *end)
 {
 	while (p < end) {
@@ -1012,6 +1162,7 @@ static int on_end(struct bwe_wire_dec *d, const char *pl)
 				    (unsigned long long)e.field, what, \
 				    (unsigned long long)d->seen.field); \
 	} while (0)
+	CHECK_COUNT(decisions, "decisions");
 	CHECK_COUNT(inds, "indicators");
 	CHECK_COUNT(domains, "domains");
 	CHECK_COUNT(rejects, "rejects");
@@ -1036,9 +1187,9 @@ static int on_end(struct bwe_wire_dec *d, const char *pl)
 	}
 	if (res->not_modified && (e.inds || e.domains || e.body))
 		return fail(d, "not-modified result carries data");
-	if (res->n_inds + res->n_domains > res->stats.accepted)
-		return fail(d, "%zu indicators and %zu domains but %zu accepted", res->n_inds,
-			    res->n_domains, res->stats.accepted);
+	if (res->n_inds + res->n_domains + res->n_decisions > res->stats.accepted)
+		return fail(d, "%zu indicators, %zu domains and %zu decisions but %zu accepted",
+			    res->n_inds, res->n_domains, res->n_decisions, res->stats.accepted);
 	if (res->n_rejects > res->stats.rejected)
 		return fail(d, "%zu reject records but %zu rejected", res->n_rejects,
 			    res->stats.rejected);
@@ -1055,6 +1206,7 @@ static int on_frame(struct bwe_wire_dec *d)
 	/* header checks were done in dec_feed; here: state and contents */
 	if (ft->role == FIRST) {
 		d->kind = parent ? d->exp_kind : ft->kind;
+		d->fmt = parent ? d->exp_format : BWE_FMT_AUTO;
 		if (parent)
 			d->expecting = false;
 		return parent ? on_result(d, pl) : on_first_child(d, pl);
@@ -1072,6 +1224,11 @@ static int on_frame(struct bwe_wire_dec *d)
 		return fail(d, "%s frame in a RESOLVE job", ft->name);
 	if (ft->kind && ft->kind != d->kind)
 		return fail(d, "%s frame in a %s job", ft->name, kind_name(d->kind));
+	/* a crowdsec-lapi job answers with decisions, every other with indicators */
+	if (parent && ft->parse_result && ft->type != BWE_WIRE_RES_REJECTS &&
+	    (d->hdr.type == BWE_WIRE_RES_DECISIONS) != (d->fmt == BWE_FMT_CROWDSEC))
+		return fail(d, "%s frame in a job %s crowdsec-lapi", ft->name,
+			    d->fmt == BWE_FMT_CROWDSEC ? "of format" : "not of format");
 	switch (d->hdr.type) {
 	case BWE_WIRE_RES_INDS:
 		return on_inds(d, pl, end);
@@ -1081,6 +1238,8 @@ static int on_frame(struct bwe_wire_dec *d)
 		return on_rejects(d, pl, end);
 	case BWE_WIRE_RES_ANSWERS:
 		return on_answers(d, pl, end);
+	case BWE_WIRE_RES_DECISIONS:
+		return on_decisions(d, pl, end);
 	case BWE_WIRE_REQ_NAMES:
 		return on_names(d, pl, end);
 	case BWE_WIRE_RES_BODY:

@@ -31,12 +31,23 @@
  *    sizes, string bounds, prefixes: plen 1..128, host bits and padding
  *    clear, an IPv4-mapped address only with plen >= 96 and no prefix
  *    covering all of ::ffff:0:0/96, indicators strictly ascending (sorted,
- *    unique), rejects at most BWE_WIRE_REJECTS_MAX, counts equal END, job
+ *    unique), rejects at most BWE_WIRE_REJECTS_MAX, CrowdSec decisions
+ *    (positive id, known operation and scope, a host for scope Ip, a
+ *    duration of 1 s..BWE_CS_DURATION_MAX_S for a new one and none for a
+ *    deletion) only in jobs of format crowdsec-lapi, which carry no
+ *    indicators or domains, counts equal END, job
  *    id equal the expected one, total bytes within the job's limit) and on
  *    the first violation returns -EBADMSG with a precise message such as
  *    "frame 12: indicator 3: prefix length 200 > 128". After an error the
  *    decoder is dead: the stream cannot be resynchronised, so the caller
  *    kills the peer.
+ *  - A FETCH may carry a secret (enum bwe_wire_auth): an API key header,
+ *    HTTP basic or a bearer token, checked by the encoder and the child's
+ *    decoder alike (no control byte, a header name of [A-Za-z0-9-], no ':'
+ *    in a basic user); error texts name the field, never its bytes. The
+ *    child's decoder keeps no copy of it in its frame buffer and wipes its
+ *    own when the next job starts; the parent wipes the encoded request
+ *    (bwe_wire_buf_wipe, fwclient.c).
  *  - All functions return 0 or -errno unless stated otherwise.
  */
 #ifndef BWE_WIRE_H
@@ -47,6 +58,7 @@
 #include <linux/types.h>
 
 #include "addr.h"
+#include "crowdsec.h"
 #include "feed.h"
 
 #define BWE_WIRE_MAGIC	     0x42574601u  /* "BWF" and version 1 */
@@ -58,19 +70,22 @@
 #define BWE_WIRE_PATH_MAX    1024	  /* bytes of a file path incl. NUL */
 #define BWE_WIRE_ERR_MAX     256	  /* bytes incl. NUL */
 #define BWE_WIRE_ID_MAX \
-	256					       /* bytes of an indicator id incl. NUL;
+	256						 /* bytes of an indicator id incl. NUL;
 						 * the child truncates longer ids */
-#define BWE_WIRE_NAME_MAX    (BWE_FEED_DOMAIN_MAX + 1) /* incl. NUL */
-#define BWE_WIRE_REASON_MAX  256		       /* bytes incl. NUL */
-#define BWE_WIRE_EXCERPT_MAX (BWE_FEED_EXCERPT_MAX + 1)
-#define BWE_WIRE_REJECTS_MAX 50		  /* reject records per job */
-#define BWE_WIRE_ADDRS_MAX   64		  /* addresses per resolved name */
-#define BWE_WIRE_NAMES_MAX   (1u << 20)	  /* names per RESOLVE job */
-#define BWE_WIRE_BODY_MAX    (1ull << 32) /* bytes of a body, any job */
+#define BWE_WIRE_NAME_MAX      (BWE_FEED_DOMAIN_MAX + 1) /* incl. NUL */
+#define BWE_WIRE_REASON_MAX    256			 /* bytes incl. NUL */
+#define BWE_WIRE_EXCERPT_MAX   (BWE_FEED_EXCERPT_MAX + 1)
+#define BWE_WIRE_REJECTS_MAX   50	       /* reject records per job */
+#define BWE_WIRE_ADDRS_MAX     64	       /* addresses per resolved name */
+#define BWE_WIRE_NAMES_MAX     (1u << 20)      /* names per RESOLVE job */
+#define BWE_WIRE_BODY_MAX      (1ull << 32)    /* bytes of a body, any job */
+#define BWE_WIRE_AUTH_NAME_MAX 256	       /* bytes of a header name or basic user incl. NUL */
+#define BWE_WIRE_SECRET_MAX    1024	       /* bytes of a key, password or token incl. NUL */
+#define BWE_WIRE_CS_TEXT_MAX   BWE_CS_TEXT_MAX /* bytes of a decision's origin, scenario */
 /* A parse result may be larger than its body (a range line yields up to
  * 2 * 128 - 2 prefixes); the decoder allows this factor plus a constant. */
-#define BWE_WIRE_EXPAND	     64
-#define BWE_WIRE_SLACK	     (1024 * 1024) /* bytes */
+#define BWE_WIRE_EXPAND	       64
+#define BWE_WIRE_SLACK	       (1024 * 1024) /* bytes */
 
 struct bwe_wire_hdr {
 	__u32 magic; /* BWE_WIRE_MAGIC */
@@ -89,12 +104,13 @@ enum bwe_wire_type {
 	BWE_WIRE_REQ_BODY = 0x0110,    /* DATA: raw body bytes (PARSE) */
 	BWE_WIRE_REQ_NAMES = 0x0111,   /* DATA: name records (RESOLVE) */
 	/* child -> parent */
-	BWE_WIRE_RES_RESULT = 0x0201,  /* FIRST: struct bwe_wire_result */
-	BWE_WIRE_RES_INDS = 0x0210,    /* DATA: indicator records */
-	BWE_WIRE_RES_DOMAINS = 0x0211, /* DATA: domain records */
-	BWE_WIRE_RES_REJECTS = 0x0212, /* DATA: reject records */
-	BWE_WIRE_RES_BODY = 0x0213,    /* DATA: raw fetched body bytes */
-	BWE_WIRE_RES_ANSWERS = 0x0214, /* DATA: resolved-name records */
+	BWE_WIRE_RES_RESULT = 0x0201,	 /* FIRST: struct bwe_wire_result */
+	BWE_WIRE_RES_INDS = 0x0210,	 /* DATA: indicator records */
+	BWE_WIRE_RES_DOMAINS = 0x0211,	 /* DATA: domain records */
+	BWE_WIRE_RES_REJECTS = 0x0212,	 /* DATA: reject records */
+	BWE_WIRE_RES_BODY = 0x0213,	 /* DATA: raw fetched body bytes */
+	BWE_WIRE_RES_ANSWERS = 0x0214,	 /* DATA: resolved-name records */
+	BWE_WIRE_RES_DECISIONS = 0x0215, /* DATA: CrowdSec decision records */
 	/* both directions */
 	BWE_WIRE_END = 0x0301, /* END: struct bwe_wire_end */
 };
@@ -112,6 +128,19 @@ enum bwe_wire_fetch_flag {
 	BWE_WIRE_FETCH_INSECURE = 1, /* plain http allowed (source and redirects) */
 };
 
+/*
+ * How a FETCH authenticates; the secret comes from a file the parent read
+ * (config.h) and is never logged, echoed or sent back. An authenticated
+ * FETCH follows no redirect: the credentials go to the configured URL only.
+ */
+enum bwe_wire_auth {
+	BWE_WIRE_AUTH_NONE = 0,
+	BWE_WIRE_AUTH_HEADER, /* auth_name: secret (CrowdSec: X-Api-Key) */
+	BWE_WIRE_AUTH_BASIC,  /* user auth_name, password secret */
+	BWE_WIRE_AUTH_BEARER, /* Authorization: Bearer secret; auth_name "" */
+	BWE_WIRE_AUTH_COUNT   /* not a method */
+};
+
 struct bwe_wire_fetch {
 	struct bwe_wire_popts popts;
 	__u64 max_bytes;			  /* body cap, 1..BWE_WIRE_BODY_MAX */
@@ -121,6 +150,10 @@ struct bwe_wire_fetch {
 	char etag[BWE_WIRE_ETAG_MAX];		  /* "" = none */
 	char last_modified[BWE_WIRE_LASTMOD_MAX]; /* "" = none */
 	char ca_file[BWE_WIRE_PATH_MAX];	  /* "" = system CAs, else absolute */
+	__u32 auth;				  /* enum bwe_wire_auth */
+	__u32 pad;				  /* zero */
+	char auth_name[BWE_WIRE_AUTH_NAME_MAX];	  /* HEADER: [A-Za-z0-9-]; BASIC: no ':' */
+	char secret[BWE_WIRE_SECRET_MAX];	  /* NONE: ""; else 1.. bytes, no control */
 };
 
 struct bwe_wire_parse {
@@ -181,7 +214,25 @@ struct bwe_wire_name {	/* REQ_NAMES; then name_len bytes */
 	__u16 pad;
 };
 
+/*
+ * RES_DECISIONS (FETCH and PARSE jobs of format crowdsec-lapi only, which
+ * carry no indicator or domain records); then origin_len bytes of origin,
+ * then scenario_len bytes of scenario.
+ */
+struct bwe_wire_decision {
+	__s64 id;	       /* > 0 */
+	__s64 duration_s;      /* NEW: 1..BWE_CS_DURATION_MAX_S; DELETED: 0 */
+	struct bwe_prefix pfx; /* host bits clear; scope Ip: a host */
+	__u8 op;	       /* enum bwe_cs_op */
+	__u8 scope;	       /* enum bwe_cs_scope */
+	__u16 origin_len;      /* incl. NUL, 1..BWE_WIRE_CS_TEXT_MAX */
+	__u16 scenario_len;    /* incl. NUL, 1..BWE_WIRE_CS_TEXT_MAX */
+	__u16 pad[3];
+};
+_Static_assert(sizeof(struct bwe_wire_decision) == 48, "bwe_wire_decision size");
+
 struct bwe_wire_end {
+	__u64 decisions;		       /* RES_DECISIONS records sent */
 	__u64 inds, domains, rejects, answers; /* records sent */
 	__u64 names;			       /* REQ_NAMES records sent */
 	__u64 body;			       /* bytes of body sent (either direction) */
@@ -216,6 +267,9 @@ struct bwe_job_req {
 	const char *last_modified;	 /* FETCH: NULL or "" = none */
 	__u64 max_bytes;		 /* FETCH: body cap */
 	__u32 timeout_s;		 /* FETCH: whole transfer */
+	enum bwe_wire_auth auth;	 /* FETCH: how it authenticates */
+	const char *auth_name;		 /* FETCH: header name (HEADER), user (BASIC) */
+	const char *secret;		 /* FETCH: the key, password or token */
 	const char *body;		 /* PARSE: body_len bytes, may hold NULs */
 	size_t body_len;
 	const char *const *names; /* RESOLVE: n_names domain names */
@@ -274,6 +328,8 @@ struct bwe_job_result {
 	size_t body_len;
 	struct bwe_job_answer *answers; /* RESOLVE: one per name asked */
 	size_t n_answers;
+	struct bwe_cs_decision *decisions; /* crowdsec-lapi: in stream order */
+	size_t n_decisions;
 	struct bwe_arena *arena; /* private */
 };
 
@@ -290,6 +346,8 @@ struct bwe_wire_buf {
 };
 
 void bwe_wire_buf_free(struct bwe_wire_buf *b);
+/* Zero the bytes b holds (a secret went through it), then free it. */
+void bwe_wire_buf_wipe(struct bwe_wire_buf *b);
 /* Drop the first n bytes (they were written); closes any open batch. */
 void bwe_wire_buf_consume(struct bwe_wire_buf *b, size_t n);
 
@@ -311,8 +369,14 @@ int bwe_wire_put_reject(struct bwe_wire_buf *b, __u32 job, __u32 line, const cha
 			const char *excerpt);
 int bwe_wire_put_answer(struct bwe_wire_buf *b, __u32 job, const struct bwe_job_answer *a);
 int bwe_wire_put_name(struct bwe_wire_buf *b, __u32 job, const char *name);
+int bwe_wire_put_decision(struct bwe_wire_buf *b, __u32 job, const struct bwe_cs_decision *d);
 
-/* A whole request (FIRST, DATA, END frames), job id req->job (non-zero). */
+/*
+ * A whole request (FIRST, DATA, END frames), job id req->job (non-zero).
+ * -EINVAL: an auth that cannot be sent (unknown method, a name or secret
+ * too long or missing). The caller wipes b (bwe_wire_buf_wipe) when the
+ * request carried a secret.
+ */
 int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req);
 
 /* ---- decoding ---------------------------------------------------------------- */

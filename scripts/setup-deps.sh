@@ -17,7 +17,7 @@ libmicrohttpd-dev libgnutls28-dev gnutls-bin prometheus \
 lintian debhelper dpkg-dev fakeroot \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 openssl jq procps psmisc util-linux coreutils strace passwd systemd libcap2-bin \
-libclang-rt-14-dev"
+libclang-rt-14-dev crowdsec"
 
 need_root() { # WHAT
 	[ "$(id -u)" -eq 0 ] && return 0
@@ -34,11 +34,30 @@ done
 
 if [ -n "$missing" ]; then
 	need_root "install:$missing"
+	# crowdsec's postinst registers with CrowdSec's central API unless this
+	# file exists; there is no outside network here, and tests/e2e_crowdsec.sh
+	# runs a local API of its own (crowdsec -no-cs), never the central one.
+	case " $missing " in *" crowdsec "*)
+		if [ ! -e /etc/crowdsec/online_api_credentials.yaml ]; then
+			mkdir -p /etc/crowdsec
+			echo "# bwenforce: no central API (scripts/setup-deps.sh)" \
+				>/etc/crowdsec/online_api_credentials.yaml
+		fi
+		;;
+	esac
 	echo "setup-deps.sh: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
+	# installed here for the tests alone, which start a LAPI of their own:
+	# the package's service (agent, hub, port 8080) is not left running
+	case " $missing " in *" crowdsec "*)
+		if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+			systemctl disable --now crowdsec.service >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
 else
 	echo "setup-deps.sh: all packages present"
 fi

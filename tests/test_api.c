@@ -698,6 +698,72 @@ static size_t openapi_ops(struct oa_op *ops_out, size_t max)
 	return n;
 }
 
+/* The whole of a streamed answer, pulled in pieces of max bytes as the listener does. */
+static char *pull(size_t max)
+{
+	char *all = NULL, piece[64];
+	size_t len = 0;
+	long n;
+
+	assert_non_null(rs.next);
+	assert_null(rs.body);
+	assert_true(max <= sizeof(piece));
+	while ((n = rs.next(rs.stream_ctx, piece, max)) > 0) {
+		assert_true((size_t)n <= max);
+		all = realloc(all, len + (size_t)n + 1);
+		assert_non_null(all);
+		memcpy(all + len, piece, (size_t)n);
+		len += (size_t)n;
+		all[len] = '\0';
+	}
+	assert_int_equal(n, 0);
+	rs.done(rs.stream_ctx);
+	rs.next = NULL;
+	return all ? all : strdup("");
+}
+
+/* GET /v1/export: bwctl export's cursor as a stream; bad input is a problem, nothing streams. */
+static void test_export(void **state)
+{
+	struct json_object *b;
+	char *text;
+
+	(void)state;
+	assert_int_equal(call("PUT", "/v1/blocks/203.0.113.0/25", NULL, t_block, NULL,
+			      "{\"reason\":\"export\"}"),
+			 201);
+	assert_int_equal(call("GET", "/v1/export", NULL, t_read, NULL, NULL), 200);
+	assert_string_equal(rs.content_type, "text/plain; charset=utf-8");
+	text = pull(7); /* pieces smaller than a line */
+	assert_string_equal(text, "203.0.113.0/25\n");
+	free(text);
+	assert_int_equal(call("GET", "/v1/export", "format=stix&set=blocks", t_read, NULL, NULL),
+			 200);
+	assert_string_equal(rs.content_type, "application/stix+json;version=2.1");
+	text = pull(64);
+	b = json_tokener_parse(text);
+	assert_non_null(b);
+	assert_string_equal(json_object_get_string(json_object_object_get(b, "type")), "bundle");
+	assert_non_null(strstr(text, "[ipv4-addr:value = '203.0.113.0/25']"));
+	json_object_put(b);
+	free(text);
+	assert_int_equal(call("GET", "/v1/export", "format=csv", t_read, NULL, NULL), 400);
+	assert_problem(400, "format \"csv\" must be plain, zeek-intel, stix or json");
+	assert_null(rs.next);
+	assert_int_equal(call("GET", "/v1/export", "set=feeds&feed=nope", t_read, NULL, NULL), 404);
+	assert_problem(404, "no feed named \"nope\"");
+	assert_int_equal(call("GET", "/v1/export", "feed=x", t_read, NULL, NULL), 400);
+	assert_problem(400, "feed goes with set=feeds only");
+	assert_int_equal(call("GET", "/v1/export", "format", t_read, NULL, NULL), 400);
+	assert_problem(400, "needs a value");
+	assert_int_equal(call("GET", "/v1/export", "limit=3", t_read, NULL, NULL), 400);
+	assert_problem(400, "unknown query parameter \"limit\"");
+	assert_int_equal(call("GET", "/v1/export", NULL, t_contain, NULL, NULL), 403);
+	assert_null(rs.next);
+	assert_int_equal(call("DELETE", "/v1/blocks/203.0.113.0/25", NULL, t_block, NULL, NULL),
+			 204);
+}
+
 static void test_routes_match_openapi(void **state)
 {
 	struct oa_op doc[128];
@@ -736,6 +802,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_oversized_body),
 		cmocka_unit_test(test_failed_change_is_500),
 		cmocka_unit_test(test_reads),
+		cmocka_unit_test(test_export),
 	};
 
 	/* The feeds' sandboxed worker is /proc/self/exe: this binary, as with bwctld. */

@@ -48,6 +48,8 @@ struct bwctl_cmd {
 
 /* The table of commands (cmds.c), ended by a NULL name. */
 extern const struct bwctl_cmd bwctl_cmds[];
+/* bwctl export (export.c): a stream from the daemon to stdout or a file. */
+int bwctl_run_export(struct bwctl *c, int argc, char **argv);
 
 /*
  * Report bad usage of the current command: "bwctl: CMD: message" and its

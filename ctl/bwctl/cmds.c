@@ -497,6 +497,10 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "detach", run_detach, "[IFACE]", "detach from one interface, or from all", NULL },
 	{ "feeds", run_feeds, "[refresh [NAME]]", "threat-intel feeds; refresh one or all now",
 	  NULL },
+	{ "export", bwctl_run_export,
+	  "[--format plain|zeek-intel|stix|json] [--set blocks|quarantine|feeds] [--feed NAME] "
+	  "[-o FILE]",
+	  "what is enforced now, with provenance: an EDL, a Zeek intel file, STIX, JSON", NULL },
 	{ "token", run_token, "add NAME --scopes read,contain,block,admin | list | revoke NAME",
 	  "HTTP API tokens (admin only): make one (shown once), list, revoke", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },

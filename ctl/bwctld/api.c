@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "export.h"
 #include "log.h"
 #include "resolve.h"
 #include "units.h"
@@ -194,11 +195,7 @@ static int num_or_unit(struct call *c, const char *key, struct json_object *v,
 	return -EINVAL;
 }
 
-/*
- * The JSON object of a PUT or DELETE, every key known and of its type.
- * allowed: the keys this request takes. Absent body: all defaults.
- */
-static int read_body(struct call *c, const char *const *allowed, struct body *b)
+static int parse_body(struct call *c, const char *const *allowed, struct body *b)
 {
 	const struct http_request *rq = c->rq;
 	struct json_tokener *tk;
@@ -292,6 +289,22 @@ static int read_body(struct call *c, const char *const *allowed, struct body *b)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The JSON object of a PUT or DELETE, every key known and of its type.
+ * allowed: the keys this request takes. Absent body: all defaults. On a
+ * refusal nothing is left in b (the callers return without freeing it).
+ */
+static int read_body(struct call *c, const char *const *allowed, struct body *b)
+{
+	int e = parse_body(c, allowed, b);
+
+	if (e) {
+		json_object_put(b->o);
+		b->o = NULL;
+	}
+	return e;
 }
 
 /*
@@ -683,6 +696,133 @@ static void r_refresh(struct call *c, const struct kind *k)
 	ok(c, HTTP_ACCEPTED, res);
 }
 
+/* ---- GET /v1/export: a stream (httpmsg.h) over the export cursor ------------------ */
+
+#define API_EXPORT_CHUNK (64 * 1024) /* bytes of output made at a time */
+
+struct api_stream {
+	struct export *x;
+	struct export_buf b;
+	size_t off;
+	bool end;
+};
+
+static long stream_next(void *ctx, char *buf, size_t max)
+{
+	struct api_stream *st = ctx;
+	size_t n;
+	int r;
+
+	while (st->off == st->b.len) {
+		if (st->end)
+			return 0;
+		st->b.len = st->off = 0;
+		r = export_next(st->x, &st->b, API_EXPORT_CHUNK);
+		if (r < 0) {
+			log_warnx("GET /v1/export cut short: %s", strerror(-r));
+			return -1;
+		}
+		st->end = !r;
+	}
+	n = st->b.len - st->off < max ? st->b.len - st->off : max;
+	memcpy(buf, st->b.p + st->off, n);
+	st->off += n;
+	return (long)n;
+}
+
+static void stream_done(void *ctx)
+{
+	struct api_stream *st = ctx;
+
+	export_free(st->x);
+	export_buf_free(&st->b);
+	free(st);
+}
+
+/* ?format=plain|zeek-intel|stix|json&set=blocks|quarantine|feeds&feed=NAME, as bwctl export. */
+static void r_export(struct call *c, const struct kind *k)
+{
+	static const char *const types[] = {
+		[BWE_EXP_PLAIN] = "text/plain; charset=utf-8",
+		[BWE_EXP_ZEEK] = "text/plain; charset=utf-8",
+		[BWE_EXP_STIX] = "application/stix+json;version=2.1",
+		[BWE_EXP_JSON] = "application/json",
+	};
+	const struct query_deps *q = &c->a->d.q;
+	struct export_deps xd = { .st = q->st, .store = q->store };
+	int format = BWE_EXP_PLAIN, set = BWE_EXP_BLOCKS, e;
+	char qs[256], *save = NULL, *kv, shown[80], err[EXPORT_ERR_LEN];
+	const char *feed = NULL;
+	struct api_stream *st;
+
+	(void)k;
+	if (c->rq->query && strlen(c->rq->query) >= sizeof(qs)) {
+		problem(c, HTTP_BAD_REQUEST, "the query string is too long");
+		return;
+	}
+	snprintf(qs, sizeof(qs), "%s", c->rq->query ? c->rq->query : "");
+	for (kv = strtok_r(qs, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (v)
+			*v++ = '\0';
+		bwe_escape_ctl(v ? v : kv, shown, sizeof(shown));
+		if (!v) {
+			problem(c, HTTP_BAD_REQUEST, "query parameter \"%s\" needs a value", shown);
+			return;
+		}
+		if (!strcmp(kv, "format")) {
+			if ((format = bwe_export_format_from(v)) < 0) {
+				problem(c, HTTP_BAD_REQUEST,
+					"format \"%s\" must be plain, zeek-intel, stix or json",
+					shown);
+				return;
+			}
+		} else if (!strcmp(kv, "set")) {
+			if ((set = bwe_export_set_from(v)) < 0) {
+				problem(c, HTTP_BAD_REQUEST,
+					"set \"%s\" must be blocks, quarantine or feeds", shown);
+				return;
+			}
+		} else if (!strcmp(kv, "feed")) {
+			feed = v;
+		} else {
+			bwe_escape_ctl(kv, shown, sizeof(shown));
+			problem(c, HTTP_BAD_REQUEST,
+				"unknown query parameter \"%s\" (format, set, feed)", shown);
+			return;
+		}
+	}
+	if (feed && set != BWE_EXP_FEEDS) {
+		problem(c, HTTP_BAD_REQUEST, "feed goes with set=feeds only");
+		return;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		problem(c, HTTP_INTERNAL, "out of memory");
+		return;
+	}
+	e = export_new(&st->x, &xd, (enum bwe_export_format)format, (enum bwe_export_set)set, feed,
+		       time(NULL), err, sizeof(err));
+	if (e) {
+		free(st);
+		if (e == -EINVAL)
+			problem(c, HTTP_NOT_FOUND, "%s", err);
+		else
+			problem(c, HTTP_INTERNAL, "export: %s", strerror(-e));
+		return;
+	}
+	log_info("export %s of %s for api:%s", bwe_export_format_name(format),
+		 bwe_export_set_name(set), c->token);
+	c->rs->status = HTTP_OK;
+	c->rs->content_type = types[format];
+	c->rs->body = NULL;
+	c->rs->len = 0;
+	c->rs->next = stream_next;
+	c->rs->done = stream_done;
+	c->rs->stream_ctx = st;
+}
+
 /* ---- routes ----------------------------------------------------------------------- */
 
 #define RESOURCE(path, param, sc, k) \
@@ -699,6 +839,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/hosts/{host}/report", BWE_SCOPE_READ, r_report, NULL },
 	{ "GET", "/v1/lookup/{address}", BWE_SCOPE_READ, r_lookup, NULL },
 	{ "GET", "/v1/feeds", BWE_SCOPE_READ, r_feeds, NULL },
+	{ "GET", "/v1/export", BWE_SCOPE_READ, r_export, NULL },
 	{ "POST", "/v1/feeds/{name}/refresh", BWE_SCOPE_ADMIN, r_refresh, NULL },
 	RESOURCE("quarantines", "host", BWE_SCOPE_CONTAIN, &k_quarantine),
 	RESOURCE("throttles", "host", BWE_SCOPE_CONTAIN, &k_throttle),

@@ -35,6 +35,7 @@
 #include <sys/xattr.h>
 
 #include "control.h"
+#include "export.h"
 #include "log.h"
 #include "proto.h"
 #include "resolve.h"
@@ -53,8 +54,14 @@
 
 _Static_assert(BWE_PROTO_ITEMS_MAX <= OPS_ITEMS_MAX, "a request fits one change");
 
+/* Bytes of output made for one chunk of a stream; a record more fits a frame. */
+#define CTL_STREAM_TARGET (256 * 1024)
+_Static_assert(CTL_STREAM_TARGET + 64 * 1024 <= BWE_PROTO_CHUNK_MAX, "a chunk and its last record");
+
 /* CL_WAIT: the request names hosts by name; the feed worker resolves them */
 enum cl_state { CL_FREE = 0, CL_READ, CL_WAIT, CL_WRITE };
+/* A stream (export): chunks made as the peer takes them, then the end. */
+enum cl_stream { CS_NONE = 0, CS_DATA, CS_END };
 
 struct client {
 	enum cl_state state;
@@ -70,6 +77,9 @@ struct client {
 	struct bwe_request q; /* CL_WAIT: the request, its names being resolved */
 	__u32 job;	      /* CL_WAIT: the resolver's job */
 	struct control *ctl;  /* the resolver's callback finds the control here */
+	enum cl_stream stream;
+	struct export *exp; /* CS_DATA: the cursor */
+	__u64 exp_bytes;    /* output sent so far */
 };
 
 struct control {
@@ -84,6 +94,7 @@ struct control {
 
 struct request {
 	struct control *c;
+	struct client *cl;
 	struct bwe_request *q;
 	struct actor who;
 };
@@ -255,6 +266,7 @@ static void client_close(struct control *c, struct client *cl)
 	close(cl->fd);
 	bwe_proto_dec_free(&cl->dec);
 	free(cl->out);
+	export_free(cl->exp);
 	if (cl->busy)
 		c->busy--;
 	else
@@ -543,6 +555,30 @@ static struct json_object *cmd_report(struct request *r)
 	return bwe_proto_ok(rep);
 }
 
+/* export: the header of a stream; the client's writes then make the chunks. */
+static struct json_object *cmd_export(struct request *r)
+{
+	const struct query_deps *q = &r->c->d.q;
+	struct export_deps xd = { .st = q->st, .store = q->store };
+	struct json_object *res;
+	char err[EXPORT_ERR_LEN];
+	int e = export_new(&r->cl->exp, &xd, r->q->exp_format, r->q->exp_set, r->q->feed,
+			   time(NULL), err, sizeof(err));
+
+	if (e == -EINVAL)
+		return bad("%s", err);
+	if (e)
+		return bwe_proto_err(BWE_ST_FAILED, "export: %s", strerror(-e));
+	r->cl->stream = CS_DATA;
+	res = json_object_new_object();
+	json_object_object_add(res, "stream", json_object_new_boolean(1));
+	json_object_object_add(res, "format",
+			       json_object_new_string(bwe_export_format_name(r->q->exp_format)));
+	json_object_object_add(res, "set",
+			       json_object_new_string(bwe_export_set_name(r->q->exp_set)));
+	return bwe_proto_ok(res);
+}
+
 static struct json_object *dispatch(struct request *r)
 {
 	static const struct {
@@ -591,6 +627,8 @@ static struct json_object *dispatch(struct request *r)
 		return cmd_report(r);
 	case BWE_CMD_FEEDS:
 		return bwe_proto_ok(feeds_list_json(q->feeds));
+	case BWE_CMD_EXPORT:
+		return cmd_export(r);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:
 		return cmd_iface(r, r->q->cmd == BWE_CMD_ATTACH);
@@ -671,7 +709,7 @@ static void on_resolved(void *ctx, int status, const char *error,
 {
 	struct client *cl = ctx;
 	struct control *c = cl->ctl;
-	struct request r = { .c = c, .q = &cl->q };
+	struct request r = { .c = c, .cl = cl, .q = &cl->q };
 	struct json_object *reply;
 
 	cl->state = CL_READ; /* the job is over: nothing to cancel */
@@ -738,7 +776,7 @@ static struct json_object *resolve_names(struct control *c, struct client *cl,
 static struct json_object *handle(struct control *c, struct client *cl)
 {
 	struct bwe_request q;
-	struct request r = { .c = c, .q = &q };
+	struct request r = { .c = c, .cl = cl, .q = &q };
 	char text[ACTOR_TEXT_MAX], err[512];
 	struct json_object *reply;
 	int e;
@@ -814,22 +852,116 @@ static void set_reply(struct control *c, struct client *cl, struct json_object *
 		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
 }
 
-/* Write what the peer takes; close when all is out or the peer is gone. */
+static void frame_len(char *at, size_t len)
+{
+	at[0] = (char)(len >> 24);
+	at[1] = (char)(len >> 16);
+	at[2] = (char)(len >> 8);
+	at[3] = (char)len;
+}
+
+/* A whole message (length prefix and JSON) at the end of b; takes msg. */
+static int put_msg(struct export_buf *b, struct json_object *msg)
+{
+	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	char hdr[BWE_PROTO_HDR_LEN];
+	int e;
+
+	frame_len(hdr, len);
+	e = export_buf_put(b, hdr, sizeof(hdr)) ?: export_buf_put(b, s, len);
+	json_object_put(msg);
+	return e;
+}
+
+/*
+ * The next piece of a stream as the client's output: a data frame of
+ * whole records, and after the last one the empty frame and the closing
+ * message (entries and bytes, or the error that cut the output short).
+ */
+static void stream_fill(struct client *cl)
+{
+	static const char zero[BWE_PROTO_HDR_LEN];
+	struct export_buf b = { 0 };
+	struct json_object *res, *end;
+	int more = -ENOMEM;
+
+	free(cl->out);
+	cl->out = NULL;
+	cl->out_len = cl->out_off = 0;
+	if (!export_buf_put(&b, zero, sizeof(zero)))
+		more = export_next(cl->exp, &b, BWE_PROTO_HDR_LEN + CTL_STREAM_TARGET);
+	if (more >= 0 && b.len > BWE_PROTO_HDR_LEN) {
+		frame_len(b.p, b.len - BWE_PROTO_HDR_LEN);
+		cl->exp_bytes += b.len - BWE_PROTO_HDR_LEN;
+	} else {
+		b.len = 0; /* nothing (or a failure): no data frame */
+	}
+	if (more > 0) {
+		cl->out = b.p;
+		cl->out_len = b.len;
+		return;
+	}
+	if (more == 0) {
+		res = json_object_new_object();
+		json_object_object_add(res, "entries",
+				       json_object_new_uint64(export_entries(cl->exp)));
+		json_object_object_add(res, "bytes", json_object_new_uint64(cl->exp_bytes));
+		end = bwe_proto_ok(res);
+		log_info("export to uid %u pid %d: %zu entries, %llu bytes", (unsigned)cl->cr.uid,
+			 cl->cr.pid, export_entries(cl->exp), (unsigned long long)cl->exp_bytes);
+	} else {
+		end = bwe_proto_err(BWE_ST_FAILED, "export cut short: %s", strerror(-more));
+		log_warnx("export to uid %u pid %d cut short: %s", (unsigned)cl->cr.uid, cl->cr.pid,
+			  strerror(-more));
+	}
+	if (export_buf_put(&b, zero, sizeof(zero)) || put_msg(&b, end)) {
+		export_buf_free(&b); /* the peer sees the connection close early */
+	} else {
+		cl->out = b.p;
+		cl->out_len = b.len;
+	}
+	export_free(cl->exp);
+	cl->exp = NULL;
+	cl->stream = CS_END;
+}
+
+/*
+ * Write what the peer takes; close when all is out or the peer is gone.
+ * A stream makes one chunk per call: the socket stays registered for
+ * EPOLLOUT (level-triggered), so the loop serves everything else between
+ * two chunks, and a peer that takes nothing costs no work.
+ */
 static void client_write(struct control *c, struct client *cl)
 {
-	while (cl->out && cl->out_off < cl->out_len) {
-		size_t n = cl->out_len - cl->out_off;
-		ssize_t w = send(cl->fd, cl->out + cl->out_off, n < CTL_CHUNK ? n : CTL_CHUNK,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	bool filled = false;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN)
-			return; /* EPOLLOUT brings us back */
-		if (w < 0)
+	for (;;) {
+		while (cl->out && cl->out_off < cl->out_len) {
+			size_t n = cl->out_len - cl->out_off;
+			ssize_t w = send(cl->fd, cl->out + cl->out_off,
+					 n < CTL_CHUNK ? n : CTL_CHUNK,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno == EAGAIN)
+				return; /* EPOLLOUT brings us back */
+			if (w < 0)
+				goto done;
+			cl->out_off += (size_t)w;
+			if (cl->stream) /* progress: the deadline counts from here */
+				cl->deadline_ms =
+					now_ms() + (*c->d.q.cfg)->control_timeout_s * MS_PER_S;
+		}
+		if (cl->stream != CS_DATA || !cl->exp)
 			break;
-		cl->out_off += (size_t)w;
+		if (filled)
+			return; /* the next chunk on the next EPOLLOUT */
+		stream_fill(cl);
+		filled = true;
 	}
+done:
 	client_close(c, cl);
 }
 

@@ -43,6 +43,9 @@ struct evlog {
 	struct ev_bucket b[EV_TYPES_MAX];
 	size_t nb;
 	__u64 suppressed_total; /* events held back since start (metrics) */
+	struct slog *out;	/* events.syslog; NULL: none */
+	char *out_key;		/* the keys it was made from, to see a change */
+	__u64 out_lost_ns;	/* when the last "syslog-dropped" was written */
 };
 
 static __u64 mono_ns(void)
@@ -174,6 +177,8 @@ void evlog_close(struct evlog *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd);
+	slog_free(log->out);
+	free(log->out_key);
 	free(log->path);
 	free(log);
 }
@@ -198,10 +203,73 @@ int evlog_reopen(struct evlog *log)
 	return 0;
 }
 
+/* The syslog output the configuration asks for; the running one when its keys are the same. */
+static void out_config(struct evlog *log, const struct bwe_cfgfile *cfg)
+{
+	struct slog_cfg sc = { .format = cfg->syslog.format,
+			       .facility = (unsigned int)cfg->syslog.facility,
+			       .app_name = cfg->syslog.app_name,
+			       .hostname = cfg->syslog.hostname,
+			       .queue = cfg->syslog.queue,
+			       .message_max = cfg->syslog.message_max };
+	char *key = NULL, why[256];
+	struct slog *out = NULL;
+	int err;
+
+	if (cfg->syslog.target &&
+	    asprintf(&key, "%s|%d|%d|%s|%s|%u|%u", cfg->syslog.target, cfg->syslog.format,
+		     cfg->syslog.facility, cfg->syslog.app_name ? cfg->syslog.app_name : "",
+		     cfg->syslog.hostname ? cfg->syslog.hostname : "", cfg->syslog.queue,
+		     cfg->syslog.message_max) < 0)
+		key = NULL;
+	if ((!key && !log->out_key) || (key && log->out_key && !strcmp(key, log->out_key))) {
+		free(key);
+		return;
+	}
+	if (key && bwe_slog_target_parse(cfg->syslog.target, &sc.target, why, sizeof(why))) {
+		log_warnx("events.syslog.target: %s; no syslog output", why);
+		free(key);
+		key = NULL;
+	} else if (key && (err = slog_new(&out, &sc))) {
+		log_warnx("events.syslog: %s; no syslog output", strerror(-err));
+		free(key);
+		key = NULL;
+	}
+	slog_free(log->out);
+	free(log->out_key);
+	log->out = out;
+	log->out_key = key;
+	if (out)
+		log_info("events go to syslog at %s as %s too", cfg->syslog.target,
+			 cfg->syslog.format == BWE_SLOG_CEF ? "CEF" : "RFC 5424");
+}
+
 void evlog_set_config(struct evlog *log, const struct bwe_cfgfile *cfg)
 {
+	if (!log)
+		return;
+	log->cfg = cfg;
+	if (cfg)
+		out_config(log, cfg);
+}
+
+int evlog_out_sync(struct evlog *log, int epfd, __u32 data)
+{
+	return log ? slog_sync(log->out, epfd, data) : 0;
+}
+
+void evlog_out_ready(struct evlog *log, __u32 events)
+{
 	if (log)
-		log->cfg = cfg;
+		slog_on_ready(log->out, events);
+}
+
+bool evlog_out_stats(const struct evlog *log, struct slog_stats *st)
+{
+	if (!log || !log->out)
+		return false;
+	slog_stats(log->out, st);
+	return true;
 }
 
 void evlog_set_clock(struct evlog *log, evlog_clock_fn *clock)
@@ -266,6 +334,8 @@ static void write_line(struct evlog *log, struct json_object *ev)
 	}
 	syslog(LOG_NOTICE, "%s", s);
 	log_debug("event: %s", s);
+	if (log && log->out)
+		slog_event(log->out, ev);
 	json_object_put(ev);
 }
 
@@ -342,6 +412,38 @@ void evlog_emit_audit(struct evlog *log, struct json_object *ev)
 	write_line(log, ev);
 }
 
+/* The syslog output: a due reconnect, and an event for the messages it lost. */
+static void out_tick(struct evlog *log, __u64 now)
+{
+	struct slog_stats st;
+	struct json_object *ev;
+	__u64 lost, secs;
+	char msg[SLOG_ERR_LEN + 160];
+
+	if (!log->out)
+		return;
+	slog_tick(log->out);
+	lost = slog_take_dropped(log->out);
+	if (!lost)
+		return;
+	slog_stats(log->out, &st);
+	secs = log->out_lost_ns && now > log->out_lost_ns
+		       ? (now - log->out_lost_ns + EV_NS_PER_S - 1) / EV_NS_PER_S
+		       : 1;
+	log->out_lost_ns = now;
+	snprintf(msg, sizeof(msg),
+		 "%llu syslog messages dropped in the last %llu s (%zu queued, receiver %s%s%s)",
+		 (unsigned long long)lost, (unsigned long long)secs, st.queued,
+		 st.up ? "slow" : "away", st.last_error[0] ? ": " : "", st.last_error);
+	log_warnx("event log: %s", msg);
+	ev = ev_new("syslog-dropped", "event");
+	ev_str(ev, "message", msg);
+	ev_set(ev, "bwenforce.syslog.dropped", json_object_new_int64((int64_t)lost));
+	ev_set(ev, "bwenforce.syslog.queued", json_object_new_int64((int64_t)st.queued));
+	ev_set(ev, "bwenforce.syslog.sent", json_object_new_int64((int64_t)st.sent));
+	write_line(log, ev);
+}
+
 /*
  * A type's suppression has ended when its bucket is full again (nothing
  * came for burst / rate seconds); while it lasts, it is summarised every
@@ -356,6 +458,7 @@ void evlog_tick(struct evlog *log)
 	if (!log)
 		return;
 	now = log->clock();
+	out_tick(log, now);
 	for (i = 0; i < log->nb; i++) {
 		struct ev_bucket *b = &log->b[i];
 

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "slog.h"
 #include "store.h"
 
 struct evlog;
@@ -43,6 +44,18 @@ int evlog_reopen(struct evlog *log);
 void evlog_emit(struct evlog *log, struct json_object *ev);
 /* The same, never limited: changes to operator state (the audit trail). */
 void evlog_emit_audit(struct evlog *log, struct json_object *ev);
+/*
+ * events.syslog (slog.h): every line written also goes to the syslog
+ * output that evlog_set_config() made from the configuration (none without
+ * a target; a reload with other keys makes a new one). Its socket's
+ * registration in epfd is kept by evlog_out_sync() (after every loop
+ * iteration), its events go to evlog_out_ready(); evlog_tick() reconnects
+ * and writes a "syslog-dropped" event when messages were lost.
+ */
+int evlog_out_sync(struct evlog *log, int epfd, __u32 data);
+void evlog_out_ready(struct evlog *log, __u32 events);
+/* The output's figures; false when there is no output. */
+bool evlog_out_stats(const struct evlog *log, struct slog_stats *st);
 /* Events held back by the limits since the log was opened (metrics). */
 __u64 evlog_suppressed_total(const struct evlog *log);
 /* Once a second: summaries of the types held back for summary_s or longer. */

@@ -15,6 +15,11 @@
  *     up in the blocklist (bwe_netclass decides first), so a feed entry that
  *     covers them leaves exactly them reachable; the overlap is reported.
  *
+ * A crowdsec-lapi feed is a CrowdSec bouncer (docs/operations.md,
+ * "CrowdSec"): it pulls the LAPI's decision stream, keeps the decisions
+ * (lib/crowdsec.h) and installs their prefixes through the same path and
+ * guards; a failed pull keeps them in force until their own end.
+ *
  * The effective blocklist is the union of every feed and the manual blocks:
  * for a prefix present in several sources, a drop source beats a monitor
  * source, and among equals the lowest feed id names it.
@@ -26,7 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
+#include "crowdsec.h"
 #include "feed.h"
 #include "feeds.h"
 #include "fwclient.h"
@@ -66,6 +73,10 @@ struct feed {
 	char etag[BWE_WIRE_ETAG_MAX], last_modified[BWE_WIRE_LASTMOD_MAX];
 	int wd;	   /* inotify watch of the source's directory */
 	__u32 gen; /* tells a feed from an earlier one of the same id */
+	/* crowdsec-lapi: the decisions held, and whether the next pull must be
+	 * a startup pull (first one, or the state may be lost) */
+	struct bwe_cs_set cs;
+	bool cs_startup;
 };
 
 /*
@@ -87,8 +98,10 @@ struct job {
 	/* a RESOLVE job for another module (feeds_resolve): no feed, a callback */
 	feeds_resolved_fn resolved;
 	void *rctx;
-	__u32 rjob;	  /* its id, for feeds_resolve_cancel */
-	struct job *next; /* feeds.resolving */
+	__u32 rjob;	    /* its id, for feeds_resolve_cancel */
+	struct job *next;   /* feeds.resolving */
+	bool cs_startup;    /* crowdsec-lapi: a startup pull */
+	time_t cs_saved_at; /* crowdsec-lapi saved set: when it was saved */
 };
 
 struct feeds {
@@ -106,6 +119,14 @@ struct feeds {
 	bool swept;
 	struct job *resolving; /* feeds_resolve() jobs in the worker's hands */
 };
+
+/* A CrowdSec LAPI bouncer feed (crowdsec-lapi): pulls, a decision set. */
+static bool is_cs(const struct feed *f)
+{
+	enum bwe_feed_format fmt;
+
+	return !bwe_feed_format_parse(f->cfg->format, &fmt) && fmt == BWE_FMT_CROWDSEC;
+}
 
 static const struct fs_vec *ents_of(const struct feeds *fs, const struct feed *f)
 {
@@ -728,6 +749,10 @@ static void retry_later(struct feed *f)
 		f->next_refresh = f->last_attempt + backoff;
 }
 
+static void cs_pull(struct feeds *fs, struct feed *f, bool initial);
+static int feed_auth(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *secret,
+		     size_t cap);
+
 static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 {
 	char *body = NULL;
@@ -740,6 +765,10 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 	}
 	f->last_attempt = time(NULL);
 	f->next_refresh = f->last_attempt + (time_t)f->cfg->refresh_s;
+	if (is_cs(f)) {
+		cs_pull(fs, f, initial);
+		return;
+	}
 	if (f->is_url) {
 		struct job *j = calloc(1, sizeof(*j));
 		struct bwe_job_req req = {
@@ -753,8 +782,16 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 			.ca_file = f->cfg->ca_file,
 		};
 
+		char secret[BWE_WIRE_SECRET_MAX];
+
 		if (!j)
 			return;
+		if (feed_auth(fs, f, &req, secret, sizeof(secret))) {
+			free(j);
+			f->failures++;
+			retry_later(f);
+			return;
+		}
 		j->feed_id = f->id;
 		j->gen = f->gen;
 		snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
@@ -764,6 +801,7 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 		parse_opts(f, &req.parse);
 		f->busy = true;
 		submit(fs, f, &req, j);
+		explicit_bzero(secret, sizeof(secret));
 		return;
 	}
 	err = read_file(f->cfg->source, f->cfg->max_bytes,
@@ -1071,6 +1109,338 @@ void feeds_resolve_cancel(struct feeds *fs, __u32 job)
 	free(j);
 }
 
+/* ---- crowdsec-lapi: bwctld as a CrowdSec bouncer ------------------------------- */
+
+#define CS_SECRET_MAX	  (BWE_WIRE_SECRET_MAX - 1) /* bytes of a key file's key */
+#define CS_PROVENANCE_MAX 512			    /* bytes of an entry's indicator text */
+
+/*
+ * A secret file's content without surrounding blanks and newline, into
+ * out (cap bytes); the buffer read is wiped. -ENODATA: empty; -EFBIG:
+ * longer than cap - 1; -EINVAL: a control byte inside; read_file's errors.
+ */
+static int read_secret(const char *path, char *out, size_t cap)
+{
+	char *buf = NULL, *p;
+	size_t len = 0, n;
+	int err = read_file(path, cap + 64, READ_FOLLOW, &buf, &len);
+
+	if (err)
+		return err;
+	p = buf;
+	n = len;
+	while (n && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	err = !n ? -ENODATA : n >= cap ? -EFBIG : 0;
+	for (size_t i = 0; !err && i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			err = -EINVAL;
+	if (!err) {
+		memcpy(out, p, n);
+		out[n] = '\0';
+	}
+	explicit_bzero(buf, len);
+	free(buf);
+	return err;
+}
+
+static const char *secret_error(int err)
+{
+	return err == -ENODATA	? "it is empty"
+	       : err == -EFBIG	? "longer than a key may be"
+	       : err == -EINVAL ? "it holds a control byte or is not a regular file"
+				: strerror(-err);
+}
+
+/*
+ * The secret a feed's request carries (api_key_file, bearer_file,
+ * auth.password_file) into req and secret; 0 when it needs none. On a
+ * failure the reason is the feed's error.
+ */
+static int feed_auth(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *secret,
+		     size_t cap)
+{
+	const struct bwe_cfg_feed *c = f->cfg;
+	const char *path = c->api_key_file  ? c->api_key_file
+			   : c->bearer_file ? c->bearer_file
+					    : c->auth_password_file;
+	const char *key = c->api_key_file  ? "api_key_file"
+			  : c->bearer_file ? "bearer_file"
+					   : "auth.password_file";
+	int err;
+
+	if (!path)
+		return 0;
+	err = read_secret(path, secret, cap);
+	if (err) {
+		feed_error(fs, f, "cannot read %s %s: %s; keeping the last good version", key, path,
+			   secret_error(err));
+		return err;
+	}
+	req->secret = secret;
+	req->auth = c->api_key_file  ? BWE_WIRE_AUTH_HEADER
+		    : c->bearer_file ? BWE_WIRE_AUTH_BEARER
+				     : BWE_WIRE_AUTH_BASIC;
+	req->auth_name = c->api_key_file ? BWE_CS_KEY_HEADER : c->bearer_file ? "" : c->auth_user;
+	return 0;
+}
+
+static void cs_filter(const struct bwe_cfg_feed *c, struct bwe_cs_filter *flt)
+{
+	*flt = (struct bwe_cs_filter){
+		.scopes = c->cs_scopes,
+		.n_scopes = c->n_cs_scopes,
+		.origins = c->cs_origins,
+		.n_origins = c->n_cs_origins,
+		.scenarios_containing = c->cs_scenarios_containing,
+		.n_scenarios_containing = c->n_cs_scenarios_containing,
+		.scenarios_not_containing = c->cs_scenarios_not_containing,
+		.n_scenarios_not_containing = c->n_cs_scenarios_not_containing,
+	};
+}
+
+/* The set's live decisions as the feed's entries: one per prefix, its provenance. */
+static int cs_entries(const struct feed *f, time_t now, struct fs_vec *nv)
+{
+	struct bwe_cs_view *v = NULL;
+	size_t n = 0, i;
+	int err = bwe_cs_set_view(&f->cs, now, &v, &n);
+
+	for (i = 0; !err && i < n; i++) {
+		const struct bwe_cs_entry *d = v[i].first;
+		struct fs_ent e = { .pfx = v[i].pfx, .valid_until = v[i].expires };
+		char ind[CS_PROVENANCE_MAX], more[64] = "";
+
+		if (v[i].count > 1)
+			snprintf(more, sizeof(more), "; %zu more decision%s", v[i].count - 1,
+				 v[i].count > 2 ? "s" : "");
+		snprintf(ind, sizeof(ind),
+			 "crowdsec decision %lld (origin %s, scenario %s, scope %s%s)",
+			 (long long)d->id, d->origin, d->scenario, bwe_cs_scope_name(d->scope),
+			 more);
+		e.ind = fs_vec_str(nv, ind);
+		err = fs_vec_push(nv, &e);
+	}
+	free(v);
+	return err;
+}
+
+/* Make the blocklist hold the set (the feed install path and its guards). */
+static int cs_install(struct feeds *fs, struct feed *f, time_t now, struct enf_bl_change *chg)
+{
+	struct fs_vec nv = { 0 };
+	int err = cs_entries(f, now, &nv);
+
+	memset(chg, 0, sizeof(*chg));
+	if (err) {
+		fs_vec_free(&nv);
+		feed_error(fs, f, "cannot build the blocklist of the decisions: %s",
+			   strerror(-err));
+		return err;
+	}
+	fs_vec_sort_unique(&nv);
+	err = check_coverage(fs, f, &nv);
+	if (err) {
+		fs_vec_free(&nv);
+		return err;
+	}
+	err = feed_apply(fs, f, &nv, chg);
+	if (err)
+		apply_error(fs, f, err, chg);
+	return err;
+}
+
+/* Pull the decision stream: startup when the state is not known to be whole. */
+static void cs_pull(struct feeds *fs, struct feed *f, bool initial)
+{
+	char url[BWE_WIRE_URL_MAX], secret[BWE_WIRE_SECRET_MAX];
+	size_t sl = strlen(f->cfg->source);
+	struct bwe_job_req req = {
+		.kind = BWE_JOB_FETCH,
+		.url = url,
+		.max_bytes = f->cfg->max_bytes,
+		.timeout_s = (__u32)f->cfg->timeout_s,
+		.insecure = f->cfg->insecure,
+		.ca_file = f->cfg->ca_file,
+	};
+	struct job *j;
+
+	if (snprintf(url, sizeof(url), "%s%s%s?startup=%s", f->cfg->source,
+		     sl && f->cfg->source[sl - 1] == '/' ? "" : "/", BWE_CS_STREAM_PATH,
+		     f->cs_startup ? "true" : "false") >= (int)sizeof(url)) {
+		feed_error(fs, f, "the source URL is too long");
+		f->failures++;
+		return;
+	}
+	if (feed_auth(fs, f, &req, secret, sizeof(secret))) {
+		f->failures++;
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		explicit_bzero(secret, sizeof(secret));
+		return;
+	}
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	j->initial = initial;
+	j->cs_startup = f->cs_startup;
+	if (initial)
+		fs->initial_pending++;
+	parse_opts(f, &req.parse);
+	f->busy = true;
+	if (submit(fs, f, &req, j))
+		f->busy = false;
+	explicit_bzero(secret, sizeof(secret));
+}
+
+/*
+ * The set on disk, as a startup stream of what is left of each decision at
+ * the time of writing (the file's mtime): a restart while the LAPI is down
+ * keeps the decisions in force until their own end (load_last_good).
+ */
+static void cs_save(struct feeds *fs, struct feed *f)
+{
+	struct json_object *top = json_object_new_object(), *arr = json_object_new_array();
+	char path[PATH_MAX], pfx[BWE_PREFIX_STRLEN], dur[32];
+	time_t now = time(NULL);
+	const char *text;
+	int err;
+
+	for (size_t i = 0; i < f->cs.n; i++) {
+		const struct bwe_cs_entry *e = &f->cs.v[i];
+		struct json_object *o;
+
+		if (e->expires <= now)
+			continue;
+		o = json_object_new_object();
+		bwe_prefix_fmt(&e->pfx, pfx, sizeof(pfx));
+		snprintf(dur, sizeof(dur), "%llds", (long long)(e->expires - now));
+		json_object_object_add(o, "id", json_object_new_int64(e->id));
+		json_object_object_add(o, "origin", json_object_new_string(e->origin));
+		json_object_object_add(o, "scenario", json_object_new_string(e->scenario));
+		json_object_object_add(o, "scope",
+				       json_object_new_string(bwe_cs_scope_name(e->scope)));
+		json_object_object_add(o, "type", json_object_new_string("ban"));
+		json_object_object_add(o, "value", json_object_new_string(pfx));
+		json_object_object_add(o, "duration", json_object_new_string(dur));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(top, "new", arr);
+	json_object_object_add(top, "deleted", NULL);
+	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
+	err = snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir,
+		       f->cfg->name) >= (int)sizeof(path)
+		      ? -ENAMETOOLONG
+		      : mkdir_parent(path);
+	if (!err)
+		err = write_file_atomic(path, text, strlen(text), 0640);
+	if (err)
+		log_warnx("feed %s: cannot save the decisions: %s", f->cfg->name, strerror(-err));
+	json_object_put(top);
+}
+
+/*
+ * A pull's end: the set takes it, or the decisions held stay (fail static).
+ * True when the set must be pulled whole at once (a deletion left a prefix
+ * held); a refused or failed pull waits for the next refresh instead.
+ */
+static bool cs_done(struct feeds *fs, struct feed *f, const struct job *j,
+		    const struct bwe_job_result *res)
+{
+	struct bwe_cs_apply_stats ast;
+	struct bwe_cs_filter flt;
+	struct enf_bl_change chg;
+	time_t now = j->cs_saved_at ? j->cs_saved_at : time(NULL);
+	struct parse_ctx rc = { .fs = fs, .f = f };
+	struct json_object *ev, *b;
+	int err;
+
+	if (res->status && j->cs_saved_at) {
+		log_warnx("feed %s: cannot restore the saved decisions: %s", f->cfg->name,
+			  res->error);
+		return false;
+	}
+	if (res->status) {
+		feed_error(fs, f,
+			   "CrowdSec LAPI pull failed: %s; the %zu decisions held stay in force "
+			   "until their own expiry (fail static)",
+			   res->error, f->cs.n);
+		f->failures++;
+		f->cs_startup = true; /* what the LAPI sent meanwhile may be lost */
+		return false;
+	}
+	for (size_t i = 0; i < res->n_rejects; i++)
+		report_reject(&rc, &res->rejects[i], true); /* a decision's value */
+	cs_filter(f->cfg, &flt);
+	f->cs.max = f->cfg->max_decisions;
+	err = bwe_cs_set_apply(&f->cs, res->decisions, res->n_decisions, j->cs_startup, now, &flt,
+			       &ast);
+	if (err == -E2BIG) {
+		feed_refused(fs, f, "max_decisions", (double)res->n_decisions + (double)f->cs.n,
+			     (double)f->cfg->max_decisions,
+			     "the pull would hold more than max_decisions (%u) decisions; the %zu "
+			     "held stay in force",
+			     f->cfg->max_decisions, f->cs.n);
+		f->failures++;
+		f->cs_startup = true;
+		return false;
+	}
+	if (err) {
+		feed_error(fs, f, "cannot take the pull: %s; the decisions held stay in force",
+			   strerror(-err));
+		f->failures++;
+		f->cs_startup = true;
+		return false;
+	}
+	bwe_cs_set_expire(&f->cs, time(NULL));
+	if (j->cs_saved_at) { /* the saved set: the pull queued after it decides */
+		struct enf_bl_change c2;
+
+		if (!cs_install(fs, f, time(NULL), &c2))
+			log_info("feed %s: %zu saved decisions restored", f->cfg->name, f->cs.n);
+		return false;
+	}
+	f->cs_startup = ast.resync;
+	f->rejected = res->stats.rejected;
+	f->skipped = res->stats.skipped + ast.filtered + ast.expired;
+	f->last_success = time(NULL);
+	f->last_error[0] = '\0';
+	f->failures = 0;
+	f->stale_reported = false;
+	if (cs_install(fs, f, time(NULL), &chg)) {
+		f->cs_startup = true; /* the maps lag the set: pull it whole again */
+		return false;
+	}
+	if (chg.added || chg.removed || ast.added || ast.removed || ast.replaced || j->cs_startup) {
+		if (chg.added || chg.removed)
+			report_overlaps(fs, f);
+		log_info("feed %s: %s pull: %zu decisions (+%zu -%zu ~%zu, %zu filtered, %zu "
+			 "refused), %zu entries (+%zu -%zu)",
+			 f->cfg->name,
+			 j->cs_saved_at	 ? "saved"
+			 : j->cs_startup ? "startup"
+					 : "delta",
+			 f->cs.n, ast.added, ast.removed, ast.replaced, ast.filtered,
+			 (size_t)res->stats.rejected, ents_of(fs, f)->n, chg.added, chg.removed);
+		ev = feed_event(f, "feed-updated", "event");
+		b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
+		json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
+		json_object_object_add(b, "added", json_object_new_uint64(chg.added));
+		json_object_object_add(b, "removed", json_object_new_uint64(chg.removed));
+		json_object_object_add(b, "rejected", json_object_new_uint64(res->stats.rejected));
+		json_object_object_add(b, "decisions", json_object_new_uint64(f->cs.n));
+		json_object_object_add(b, "startup", json_object_new_boolean(j->cs_startup));
+		evlog_emit(fs->log, ev);
+		if (!j->cs_saved_at)
+			cs_save(fs, f);
+	}
+	return ast.resync;
+}
+
 /* A job's end (fwclient.h): the feed takes the result or keeps its last good version. */
 static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 {
@@ -1107,6 +1477,11 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 	}
 	if (!j->from_disk)
 		f->busy = false;
+	if (is_cs(f)) {
+		if (cs_done(fs, f, j, res))
+			f->again = true; /* a deletion left a prefix held: resync at once */
+		goto again;
+	}
 	if (worker_fault(res->status)) {
 		feed_error(fs, f, "%s; keeping the last good version", res->error);
 		f->failures++;
@@ -1141,6 +1516,7 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 		}
 	}
 	retry_later(f);
+again:
 	if (!f->busy && f->again) {
 		f->again = false;
 		feed_refresh(fs, f, false);
@@ -1231,6 +1607,33 @@ void feeds_on_inotify(struct feeds *fs)
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
+/* The saved decision set (cs_save) as a PARSE job, applied at its mtime. */
+static void cs_load_saved(struct feeds *fs, struct feed *f, const char *path, char *body,
+			  size_t len)
+{
+	struct bwe_job_req req = { .kind = BWE_JOB_PARSE, .body = body, .body_len = len };
+	struct job *j = calloc(1, sizeof(*j));
+	struct stat st;
+
+	if (!j || stat(path, &st) || st.st_mtime <= 0) {
+		free(j);
+		free(body);
+		return;
+	}
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	j->from_disk = true;
+	j->initial = true;
+	j->cs_startup = true;
+	j->cs_saved_at = st.st_mtime;
+	j->body = body;
+	j->len = len;
+	fs->initial_pending++;
+	parse_opts(f, &req.parse);
+	submit(fs, f, &req, j);
+}
+
 static void load_last_good(struct feeds *fs, struct feed *f)
 {
 	char path[PATH_MAX], *body = NULL;
@@ -1239,6 +1642,10 @@ static void load_last_good(struct feeds *fs, struct feed *f)
 	snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir, f->cfg->name);
 	if (read_file(path, f->cfg->max_bytes, 0, &body, &len))
 		return;
+	if (is_cs(f)) {
+		cs_load_saved(fs, f, path, body, len);
+		return;
+	}
 	submit_parse(fs, f, body, len, true, true);
 }
 
@@ -1285,6 +1692,7 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 		f->gen = ++fs->next_gen;
 		f->is_url = is_url(f->cfg->source);
 		f->wd = -1;
+		f->cs_startup = true; /* a bouncer's first pull after a start */
 		err = fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
 				    f->cfg->action == BWE_ACT_MONITOR);
 		if (err)
@@ -1319,8 +1727,10 @@ void feeds_free(struct feeds *fs)
 		fs->resolving = j->next;
 		free(j);
 	}
-	for (i = 0; i < fs->n; i++)
+	for (i = 0; i < fs->n; i++) {
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
+		bwe_cs_set_free(&fs->v[i].cs);
+	}
 	free(fs->v);
 	if (fs->ino_fd >= 0)
 		close(fs->ino_fd);
@@ -1346,6 +1756,9 @@ void feeds_tick(struct feeds *fs, time_t now)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
+		/* crowdsec-lapi: a decision ended under a longer one on its prefix goes too */
+		if (f->cs.n)
+			bwe_cs_set_expire(&f->cs, now);
 		if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
 			struct enf_bl_change chg;
@@ -1441,6 +1854,13 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 		json_object_object_add(o, "domains", json_object_new_uint64(f->ndoms));
 		json_object_object_add(o, "rejected", json_object_new_uint64(f->rejected));
 		json_object_object_add(o, "skipped", json_object_new_uint64(f->skipped));
+		if (is_cs(f)) {
+			/* decisions held; fail_static: the LAPI fails and they stay in force */
+			json_object_object_add(o, "decisions", json_object_new_uint64(f->cs.n));
+			json_object_object_add(o, "fail_static",
+					       json_object_new_boolean(f->last_error[0] &&
+								       f->cs.n));
+		}
 		json_add_time(o, "last_success", f->last_success);
 		json_add_time(o, "last_attempt", f->last_attempt);
 		json_object_object_add(o, "last_error",
@@ -1537,6 +1957,8 @@ void feeds_reload(struct feeds *fs)
 			f->busy = f->dns_busy = f->again = false;
 			f->etag[0] = f->last_modified[0] = '\0';
 			f->next_refresh = 0;
+			f->cs_startup = true; /* another LAPI, or another format */
+			bwe_cs_set_free(&f->cs);
 			log_info("feed %s: its source or parse settings changed; jobs in flight "
 				 "will be dropped",
 				 f->cfg->name);
@@ -1550,8 +1972,14 @@ void feeds_reload(struct feeds *fs)
 			used[id] = true;
 			f->id = id;
 			f->gen = ++fs->next_gen;
+			f->cs_startup = true;
 		}
 		f->is_url = is_url(f->cfg->source);
+		if (is_cs(f) && !fresh) {
+			/* filters or max_decisions may have changed: the whole set again */
+			f->cs_startup = true;
+			f->next_refresh = 0;
+		}
 		if (fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
 				  f->cfg->action == BWE_ACT_MONITOR))
 			log_warnx("feed %s: out of memory", f->cfg->name);
@@ -1582,6 +2010,7 @@ void feeds_reload(struct feeds *fs)
 			inotify_rm_watch(fs->ino_fd, old[k].wd);
 		fs_vec_free(&gone[k]);
 		domains_free(old[k].doms, old[k].ndoms);
+		bwe_cs_set_free(&old[k].cs);
 	}
 	free(old);
 	free(kept);

@@ -248,6 +248,22 @@ const struct fs_vec *fstore_entries(const struct fstore *fs, __u8 id)
 	return id_ok(id) && fs->f[id] ? &fs->f[id]->ents : NULL;
 }
 
+bool fstore_feed_info(const struct fstore *fs, __u8 id, const char **name, const char **source,
+		      bool *monitor)
+{
+	const struct fs_feed *f = id_ok(id) ? fs->f[id] : NULL;
+
+	if (!f)
+		return false;
+	if (name)
+		*name = f->name;
+	if (source)
+		*source = f->source;
+	if (monitor)
+		*monitor = f->monitor;
+	return true;
+}
+
 const char *fstore_ref_name(const struct fstore *fs, __u8 ref)
 {
 	unsigned int id = ref & BWE_REF_FEED_MASK;

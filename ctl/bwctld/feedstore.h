@@ -83,6 +83,10 @@ void fstore_swap(struct fstore *fs, __u8 id, struct fs_vec *v);
 /* Feed id's entries; NULL for an unknown id. */
 const struct fs_vec *fstore_entries(const struct fstore *fs, __u8 id);
 
+/* Feed id's name, source and action (strings valid until the store
+ * changes); false for an id no feed has. Any pointer may be NULL. */
+bool fstore_feed_info(const struct fstore *fs, __u8 id, const char **name, const char **source,
+		      bool *monitor);
 /* "manual" for BWE_FEED_MANUAL, the feed's name, "unknown", or NULL for no feed. */
 const char *fstore_ref_name(const struct fstore *fs, __u8 ref);
 /*

@@ -40,6 +40,9 @@
 #define METRICS_PATH  "/metrics"
 #define API_PREFIX    "/v1"
 
+/* Bytes a streamed response (httpmsg.h) is pulled in. */
+#define HTTP_STREAM_BLOCK (64 * 1024)
+
 struct listener {
 	struct MHD_Daemon *d;
 	int fd; /* its epoll descriptor, in the loop's */
@@ -171,6 +174,57 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned int status, c
 	return ok;
 }
 
+/* A stream of the handler's (httpmsg.h): pulled by libmicrohttpd as the socket takes it. */
+struct stream {
+	long (*next)(void *ctx, char *buf, size_t max);
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	long n = st->next(st->ctx, buf, max);
+
+	(void)pos;
+	if (n > 0)
+		return (ssize_t)n;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	st->done(st->ctx);
+	free(st);
+}
+
+static enum MHD_Result send_stream(struct MHD_Connection *c, const struct http_response *rs)
+{
+	struct stream *st = malloc(sizeof(*st));
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+
+	if (!st) {
+		rs->done(rs->stream_ctx);
+		return MHD_NO;
+	}
+	*st = (struct stream){ .next = rs->next, .done = rs->done, .ctx = rs->stream_ctx };
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, stream_read, st,
+					      stream_free);
+	if (!r) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	if (rs->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ok = MHD_queue_response(c, rs->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
 /* An RFC 9457 problem: type about:blank, title the status's phrase. */
 static enum MHD_Result problem(struct http *h, struct MHD_Connection *c, unsigned int status,
 			       const char *detail)
@@ -288,8 +342,12 @@ static enum MHD_Result api(struct http *h, struct MHD_Connection *c, struct req 
 	h->deps.handler(h->deps.ctx, &rq, &rs);
 	if (!rs.status) {
 		free(rs.body);
+		if (rs.next)
+			rs.done(rs.stream_ctx);
 		return problem(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the handler gave no answer");
 	}
+	if (rs.next && !rs.body)
+		return send_stream(c, &rs);
 	ok = send_buf(c, rs.status, rs.content_type, rs.body ? rs.body : "", rs.body ? rs.len : 0,
 		      rs.status == MHD_HTTP_UNAUTHORIZED);
 	free(rs.body);

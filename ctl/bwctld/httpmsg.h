@@ -26,6 +26,16 @@ struct http_response {
 	const char *content_type; /* static string, e.g. "application/json" */
 	char *body; /* malloc()ed by the handler, free()d by the listener; may be NULL */
 	size_t len;
+	/*
+	 * Or, with body NULL, a stream the listener pulls as the client takes
+	 * it (chunked, on the loop's thread): next() writes 1..max bytes to buf
+	 * and returns how many, 0 at the end, -1 on a failure (the connection
+	 * is cut: the client sees an incomplete transfer); done() when the
+	 * response is over or abandoned (also when it is never sent).
+	 */
+	long (*next)(void *ctx, char *buf, size_t max);
+	void (*done)(void *ctx);
+	void *stream_ctx;
 };
 
 /* Answer one request under /v1/ (fills *rs; never blocks). */

@@ -69,7 +69,8 @@ enum ev_src {
 	SRC_FEED_INO,
 	SRC_FEED_JOB,
 	SRC_WATCHDOG,
-	SRC_NEIGH,
+	SRC_SYSLOG,    /* events.syslog's socket (events.h) */
+	SRC_NEIGH,     /* the neighbour view (neighwatch.h) */
 	SRC_HTTP = 64, /* .. SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX - 1: the HTTP listeners */
 	SRC_CTL_CLIENT = 1024,
 };
@@ -197,6 +198,18 @@ static void check_caps(const struct bwe_cfgfile *cfg)
 }
 
 /* One warning per feed fetched without TLS (insecure: true). */
+/* A secret file that is not root's alone (bwe_config_check_secrets). */
+static void warn_secret(const char *feed, const char *key, const char *path, const char *problem,
+			void *ctx)
+{
+	if (!problem)
+		return;
+	if (*(const bool *)ctx)
+		fprintf(stderr, "warning: feed %s: %s %s: %s\n", feed, key, path, problem);
+	else
+		log_warnx("feed %s: %s %s: %s", feed, key, path, problem);
+}
+
 static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 {
 	static const char what[] = "is plain http (insecure: true): anybody on the path can "
@@ -212,6 +225,7 @@ static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 		else
 			log_warnx("feed %s: %s %s", cfg->feeds[i].name, cfg->feeds[i].source, what);
 	}
+	bwe_config_check_secrets(cfg, warn_secret, &to_stderr);
 }
 
 /* What the queries (bwctl status, /metrics) read. */
@@ -510,12 +524,18 @@ static void run(struct daemon *d)
 			case SRC_NEIGH:
 				bwe_neighwatch_process(d->nw);
 				break;
+			case SRC_SYSLOG:
+				evlog_out_ready(d->log, evs[i].events);
+				break;
 			}
 		}
 		if (!n)
 			http_run(d->http);
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+		/* and the syslog output's after a reconnect, with EPOLLOUT while it has a queue */
+		if (evlog_out_sync(d->log, d->epfd, SRC_SYSLOG))
+			log_warn("epoll: the syslog output");
 		notify_progress(d);
 	}
 }

@@ -239,6 +239,25 @@ static void detector(FILE *f, const struct metrics_deps *d)
 			       "action", bwe_response_name(acts[j]), NULL);
 }
 
+/* events.syslog, when there is an output: what became of its messages. */
+static void syslog_out(FILE *f, const struct metrics_deps *d)
+{
+	struct slog_stats st;
+
+	if (!evlog_out_stats(d->log, &st))
+		return;
+	family(f, "syslog_messages_total", "counter",
+	       "Messages of the events.syslog output: sent whole, dropped (queue full or "
+	       "refused), truncated at message_max.");
+	sample(f, "syslog_messages_total", st.sent, "result", "sent", NULL);
+	sample(f, "syslog_messages_total", st.dropped, "result", "dropped", NULL);
+	sample(f, "syslog_messages_total", st.truncated, "result", "truncated", NULL);
+	family(f, "syslog_queue_messages", "gauge", "Messages waiting for the syslog receiver.");
+	sample(f, "syslog_queue_messages", st.queued, NULL);
+	family(f, "syslog_up", "gauge", "1 while the syslog output's socket takes messages.");
+	sample(f, "syslog_up", st.up ? 1 : 0, NULL);
+}
+
 char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x, size_t *len)
 {
 	char *buf = NULL, abi[16];
@@ -260,6 +279,7 @@ char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x
 	family(f, "events_suppressed_total", "counter",
 	       "Events held back by event_limits (summarised in events-suppressed events).");
 	sample(f, "events_suppressed_total", evlog_suppressed_total(d->log), NULL);
+	syslog_out(f, d);
 	family(f, "control_clients", "gauge", "bwctl clients being served on the control socket.");
 	sample(f, "control_clients", x->control_clients, NULL);
 	family(f, "http_clients", "gauge", "Open connections to the HTTP listener.");
