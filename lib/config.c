@@ -1801,6 +1801,14 @@ static const struct row http_rows[] = {
 };
 static const struct table http_table = TABLE(http_rows, .check = check_http);
 
+static const struct row identity_rows[] = {
+	SCALAR("router_addresses", conv_uint, S_U32, CFG, identity.router_addresses,
+	       LIM(1, BWE_CFG_ROUTER_ADDRS_MAX), DEF_U(BWE_CFG_ROUTER_ADDRS)),
+	SCALAR("max_learnt", conv_uint, S_U32, CFG, identity.max_learnt,
+	       LIM(1, BWE_CFG_MAX_LEARNT_MAX), DEF_U(BWE_CFG_MAX_LEARNT)),
+};
+static const struct table identity_table = TABLE(identity_rows);
+
 /* RFC 5424 APP-NAME and HOSTNAME: printable ASCII without blanks, as names go. */
 static const struct cfg_name slog_app = { "syslog APP-NAME", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
 					  NULL };
@@ -1879,6 +1887,7 @@ static const struct row top_rows[] = {
 	       DEF_U(0), .check = check_burst),
 	SCALAR("feed_worker_memory", conv_size, S_U64, CFG, feed_worker_memory,
 	       LIM(BWE_CFG_WORKER_MEM_MIN, BWE_CFG_WORKER_MEM_MAX), DEF_U(BWE_CFG_WORKER_MEM)),
+	MAP("identity", identity_table, 0),
 	MAPS("feeds", feed_table, CFG, feeds, n_feeds, .flags = F_NULL | F_HEAP,
 	     .max_n = BWE_CFG_FEEDS_MAX, .noun = "feed",
 	     .more = " (blocklist ids " XSTR(BWE_FEED_FIRST) ".." XSTR(BWE_FEED_MAX) ")"),

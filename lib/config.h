@@ -90,6 +90,12 @@
 #define BWE_CFG_BURST_MIN	  1518ULL	 /* bytes */
 #define BWE_CFG_BURST_MAX	  (1024ULL * 1024 * 1024) /* bytes (1 GiB) */
 
+/* identity: containment keyed on a host's MAC address (issue #12) */
+#define BWE_CFG_ROUTER_ADDRS	 8U    /* default identity.router_addresses */
+#define BWE_CFG_ROUTER_ADDRS_MAX 4096U /* identity.router_addresses at most */
+#define BWE_CFG_MAX_LEARNT	 64U   /* default identity.max_learnt */
+#define BWE_CFG_MAX_LEARNT_MAX	 4096U /* identity.max_learnt at most */
+
 /* ---- feeds -------------------------------------------------------------- */
 /* Feed i gets blocklist id BWE_FEED_FIRST + i; ids end at BWE_FEED_MAX. */
 #define BWE_CFG_FEEDS_MAX	 (BWE_FEED_MAX - BWE_FEED_FIRST + 1)
@@ -309,6 +315,16 @@ struct bwe_cfgfile {
 	__u64 feed_worker_memory;   /* the feed worker's RLIMIT_DATA, bytes */
 	struct bwe_cfg_feed *feeds; /* feeds[i] has blocklist id BWE_FEED_FIRST + i */
 	size_t n_feeds;
+	/*
+	 * identity: a MAC address the neighbour table shows with more than
+	 * router_addresses internal addresses is a router's, and is refused
+	 * as a host's identity unless forced (default 8); a host contained by
+	 * its MAC address gains at most max_learnt addresses it was not given
+	 * (from the neighbour table and from traffic; default 64).
+	 */
+	struct {
+		__u32 router_addresses, max_learnt;
+	} identity;
 	/*
 	 * http: one listener for GET /metrics and the API under /v1/; none
 	 * (n_listen 0) by default. Every listen address is "IPv4:port" or

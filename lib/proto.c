@@ -14,6 +14,7 @@
 
 #include "bwe_util.h"
 #include "proto.h"
+#include "resolve.h"
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -472,6 +473,10 @@ void bwe_request_free(struct bwe_request *r)
 		return;
 	json_object_put(r->obj);
 	free(r->pfx);
+	free(r->macs);
+	for (size_t i = 0; r->names && i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -558,7 +563,23 @@ static int arg_enum(struct bwe_request *r, const char *key, const char *const *n
 	return 0;
 }
 
-static int arg_addr(struct bwe_request *r, const char *key, char *err, size_t len)
+/* A host name as the resolver takes it: lower case, no final '.'. NULL: no memory. */
+static char *name_dup(const char *s)
+{
+	char *lc = strdup(s);
+	size_t k;
+
+	if (!lc)
+		return NULL;
+	for (k = 0; lc[k]; k++) /* names are case-blind */
+		lc[k] = (char)(lc[k] >= 'A' && lc[k] <= 'Z' ? lc[k] - 'A' + 'a' : lc[k]);
+	if (k > 1 && lc[k - 1] == '.')
+		lc[k - 1] = '\0';
+	return lc;
+}
+
+/* report "host", lookup "address": an address, or a MAC address or host name the daemon resolves. */
+static int arg_host(struct bwe_request *r, const char *key, char *err, size_t len)
 {
 	const char *s;
 	char shown[80];
@@ -568,15 +589,49 @@ static int arg_addr(struct bwe_request *r, const char *key, char *err, size_t le
 		return e;
 	if (s && !bwe_addr_parse(s, &r->addr))
 		return 0;
+	r->macs = calloc(1, sizeof(*r->macs));
+	r->names = calloc(1, sizeof(*r->names));
+	if (!r->macs || !r->names)
+		return req_err(err, len, -ENOMEM, "out of memory");
+	if (s && !bwe_mac_parse(s, r->macs[0])) {
+		r->nmacs = 1;
+		return 0;
+	}
+	if (s && !bwe_looks_like_address(s) && bwe_looks_like_hostname(s)) {
+		r->names[0] = name_dup(s);
+		if (!r->names[0])
+			return req_err(err, len, -ENOMEM, "out of memory");
+		r->nnames = 1;
+		return 0;
+	}
 	bwe_escape_ctl(s ? s : "", shown, sizeof(shown));
-	return req_err(err, len, -EINVAL, "%s: \"%s\" is not an IPv4/IPv6 address",
+	return req_err(err, len, -EINVAL,
+		       "%s: \"%s\" is not an IPv4/IPv6 address, MAC address or host name",
 		       cmds[r->cmd].name, shown);
 }
 
-/* The "hosts" or "cidrs" list, all or nothing. */
+/* Clear what arg_prefixes left half-typed. */
+static void drop_items(struct bwe_request *r)
+{
+	free(r->pfx);
+	free(r->macs);
+	for (size_t i = 0; r->names && i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+	r->pfx = NULL;
+	r->macs = NULL;
+	r->names = NULL;
+	r->n = r->nmacs = r->nnames = 0;
+}
+
+/*
+ * The "hosts" or "cidrs" list, all or nothing. "hosts" items may also be
+ * MAC addresses and host names (the daemon resolves them).
+ */
 static int arg_prefixes(struct bwe_request *r, const char *key, char *err, size_t len)
 {
 	const char *name = cmds[r->cmd].name;
+	bool hosts = !strcmp(key, "hosts");
 	struct json_object *arr;
 	size_t i, n;
 
@@ -591,8 +646,14 @@ static int arg_prefixes(struct bwe_request *r, const char *key, char *err, size_
 		return req_err(err, len, -EINVAL, "%s: %zu %s given; at most %d in one request",
 			       name, n, key, BWE_PROTO_ITEMS_MAX);
 	r->pfx = calloc(n, sizeof(*r->pfx));
-	if (!r->pfx)
+	if (hosts) {
+		r->macs = calloc(n, sizeof(*r->macs));
+		r->names = calloc(n, sizeof(*r->names));
+	}
+	if (!r->pfx || (hosts && (!r->macs || !r->names))) {
+		drop_items(r);
 		return req_err(err, len, -ENOMEM, "out of memory");
+	}
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(arr, i);
 		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
@@ -600,21 +661,38 @@ static int arg_prefixes(struct bwe_request *r, const char *key, char *err, size_
 		struct bwe_prefix p;
 		char shown[80];
 
-		if (s && !bwe_prefix_parse(s, &r->pfx[i], 0))
+		if (s && !bwe_prefix_parse(s, &r->pfx[r->n], 0)) {
+			r->n++;
 			continue;
+		}
+		if (hosts && s && !bwe_mac_parse(s, r->macs[r->nmacs])) {
+			r->nmacs++;
+			continue;
+		}
+		if (hosts && s && !bwe_looks_like_address(s) && bwe_looks_like_hostname(s)) {
+			char *lc = name_dup(s);
+
+			if (!lc) {
+				drop_items(r);
+				return req_err(err, len, -ENOMEM, "out of memory");
+			}
+			r->names[r->nnames++] = lc;
+			continue;
+		}
 		bwe_escape_ctl(s ? s : "(not a string)", shown, sizeof(shown));
-		free(r->pfx);
-		r->pfx = NULL;
+		drop_items(r);
 		if (s && !bwe_prefix_parse(s, &p, BWE_PFX_ZERO))
 			return req_err(err, len, -EINVAL,
 				       "%s: refusing %s: a /0 covers every address", name, shown);
 		if (s && !bwe_prefix_parse(s, &p, BWE_PFX_HOSTBITS))
 			return req_err(err, len, -EINVAL,
 				       "%s: \"%s\" has host bits set under its mask", name, shown);
-		return req_err(err, len, -EINVAL, "%s: \"%s\" is not an IPv4/IPv6 address or CIDR",
+		return req_err(err, len, -EINVAL,
+			       hosts ? "%s: \"%s\" is not an IPv4/IPv6 address, CIDR, MAC address "
+				       "or host name"
+				     : "%s: \"%s\" is not an IPv4/IPv6 address or CIDR",
 			       name, shown);
 	}
-	r->n = n;
 	return 0;
 }
 
@@ -690,11 +768,8 @@ int bwe_request_args(struct bwe_request *r, char *err, size_t len)
 {
 	int e = request_args(r, err, len);
 
-	if (e) { /* nothing half-typed stays */
-		free(r->pfx);
-		r->pfx = NULL;
-		r->n = 0;
-	}
+	if (e) /* nothing half-typed stays */
+		drop_items(r);
 	return e;
 }
 
@@ -714,6 +789,8 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		if (!cmds[r->cmd].add)
 			return 0;
 		if ((e = arg_bool(r, "force", &r->force, err, len)) ||
+		    (!strcmp(cmds[r->cmd].key, "hosts") &&
+		     (e = arg_bool(r, "prefix64", &r->prefix64, err, len))) ||
 		    (e = arg_u64(r, "ttl", &r->ttl_s, INT64_MAX, NULL, err, len)) ||
 		    (e = arg_u64(r, "rate", &r->rate, INT64_MAX, NULL, err, len)) ||
 		    (e = arg_u64(r, "burst", &r->burst, INT64_MAX, NULL, err, len)))
@@ -738,9 +815,9 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		r->sort = (enum bwe_top_sort)k;
 		return e;
 	case BWE_CMD_LOOKUP:
-		return arg_addr(r, "address", err, len);
+		return arg_host(r, "address", err, len);
 	case BWE_CMD_REPORT:
-		return arg_addr(r, "host", err, len);
+		return arg_host(r, "host", err, len);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:
 		if ((e = arg_str(r, "iface", &r->iface, err, len)) ||

@@ -25,9 +25,9 @@
  * Commands and their arguments (all optional unless marked *):
  *   status                                   -> object (see bwctl(8))
  *   stats                                    -> object reason -> {packets, bytes}
- *   quarantine  hosts*[] ttl reason force    -> {"changed": [entry...]}
+ *   quarantine  hosts*[] ttl reason force prefix64 -> {"changed": [entry...]}
  *   release     hosts*[] reason              -> {"changed": [entry...]}
- *   throttle    hosts*[] rate* burst ttl reason force -> {"changed": [entry...]}
+ *   throttle    hosts*[] rate* burst ttl reason force prefix64 -> {"changed": [entry...]}
  *   unthrottle  hosts*[] reason              -> {"changed": [entry...]}
  *   block       cidrs*[] ttl reason          -> {"changed": [entry...]}
  *   unblock     cidrs*[] reason
@@ -45,13 +45,19 @@
  *   export      format ("plain"|"zeek-intel"|"stix"|"json", default "plain")
  *               set ("blocks"|"quarantine"|"feeds", default "blocks")
  *               feed (set "feeds" only: one feed's name)  -> a stream, below
- * Types: hosts/cidrs are address or CIDR strings already resolved by the
- * client (MAC and hostname resolution happen in bwctl); ttl, in seconds, is
- * an integer (0 or absent: no expiry); rate and burst are integers in bytes
- * per second and bytes; force is true or false (nothing else).
+ * Types: cidrs are address or CIDR strings; hosts are address or CIDR
+ * strings, MAC addresses or RFC 1123 host names as the user wrote them:
+ * the daemon resolves them (a MAC address through its own neighbour view,
+ * a name through its sandboxed resolver), never the client. ttl, in
+ * seconds, is an integer (0 or absent: no expiry); rate and burst are
+ * integers in bytes per second and bytes; force and prefix64 are true or
+ * false (nothing else).
  * An entry: {"host" or "cidr", "reason", "actor", "since", "expires",
  * "rate", "burst"} with times as RFC 3339 UTC strings, "expires" null when
- * the entry does not expire.
+ * the entry does not expire; quarantine and throttle entries also
+ * "keyed_by" ("mac" or "address"), and when keyed by MAC "mac",
+ * "learnt_from" ("given", "neighbour", "traffic") and, in list, the host's
+ * "addresses" [{"address", "learnt_from", "since"}].
  *
  * Streams (export): an output too large for one reply. The first reply
  * is an ordinary message: an error, or {"ok": true, "result": {"stream":
@@ -176,6 +182,11 @@ struct bwe_request {
 	/* after bwe_request_args(), what the command takes: */
 	struct bwe_prefix *pfx; /* change commands: "hosts" or "cidrs", owned */
 	size_t n;
+	__u8 (*macs)[BWE_MAC_LEN]; /* host commands: "hosts" given as MAC addresses, owned */
+	size_t nmacs;
+	char **names; /* host commands: "hosts" given as host names, lower case, no final '.'; owned */
+	size_t nnames;
+	bool prefix64;		  /* quarantine, throttle: IPv6 addresses stand for their /64 */
 	const char *reason;	  /* NULL when absent */
 	__u64 ttl_s, rate, burst; /* seconds, bytes/s, bytes; 0 when absent */
 	bool force;		  /* true or false, nothing else */

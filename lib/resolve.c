@@ -1,36 +1,31 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * resolve.c - HOST argument resolution; the contract is in resolve.h.
+ * resolve.c - address arguments and host name text; the contract is in
+ * resolve.h.
  *
- * Order matters: literal addresses and CIDRs first (no I/O), then MAC
- * addresses through the neighbour table (rtnetlink via libnl-route-3), then
- * host names through getaddrinfo(). A token that looks like a mistyped
- * address is refused before it could reach a name server, so "10.0.0.300"
- * is an error rather than a DNS query that happens to fail (or succeed).
+ * Literal addresses and CIDRs only (no I/O): MAC addresses and host names
+ * are the daemon's to resolve (its neighbour view, its hosts file and its
+ * sandboxed resolver). A token that looks like a mistyped address is
+ * refused as such, so "10.0.0.300" is an error rather than a name that
+ * happens to fail (or succeed) at a name server.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-
-#include <netlink/errno.h>
-#include <netlink/netlink.h>
-#include <netlink/route/neighbour.h>
-#include <linux/neighbour.h>
+#include <strings.h>
 
 #include "resolve.h"
 
-#define QUOTE_MAX      64 /* bytes of an argument quoted in a reason */
-#define MAC_SHAPE_LEN  17 /* "aa:bb:cc:dd:ee:ff" */
-#define MAC_SEP_STRIDE 3  /* a separator every third character */
-#define QUAD_LABELS    4  /* a.b.c.d */
-#define PLIST_MIN_CAP  4
+#define QUOTE_MAX	    64 /* bytes of an argument quoted in a reason */
+#define MAC_SHAPE_LEN	    17 /* "aa:bb:cc:dd:ee:ff" */
+#define MAC_SEP_STRIDE	    3  /* a separator every third character */
+#define QUAD_LABELS	    4  /* a.b.c.d */
+#define PLIST_MIN_CAP	    4
+#define BWE_HOSTS_ADDRS_MAX 64 /* addresses of one name taken from a hosts file */
 
 /* ---- reasons ------------------------------------------------------------- */
 
@@ -74,16 +69,7 @@ static void quote_arg(const char *arg, char *buf, size_t len)
 /* What an argument may be, for "... is not <kinds>". */
 static const char *kinds_text(unsigned int flags)
 {
-	switch (flags & (BWE_RES_CIDR_OK | BWE_RES_NAMES)) {
-	case BWE_RES_CIDR_OK | BWE_RES_NAMES:
-		return "an IPv4/IPv6 address, CIDR, MAC address or resolvable hostname";
-	case BWE_RES_NAMES:
-		return "an IPv4/IPv6 address, MAC address or resolvable hostname";
-	case BWE_RES_CIDR_OK:
-		return "an IPv4/IPv6 address or CIDR";
-	default:
-		return "an IPv4/IPv6 address";
-	}
+	return flags & BWE_RES_CIDR_OK ? "an IPv4/IPv6 address or CIDR" : "an IPv4/IPv6 address";
 }
 
 /* ---- result list ----------------------------------------------------------- */
@@ -134,13 +120,6 @@ static int plist_finish(struct plist *l, struct bwe_prefix **out)
 	return (int)n;
 }
 
-static void host_prefix(const struct bwe_addr *a, struct bwe_prefix *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->addr = *a;
-	p->plen = BWE_ADDR_BITS;
-}
-
 /* ---- token shapes ---------------------------------------------------------- */
 
 static bool all_digits(const char *s, size_t n)
@@ -169,8 +148,7 @@ static bool mac_shaped(const char *s)
 	return true;
 }
 
-/* Text that a person meant as an address, not a name. */
-static bool looks_like_address(const char *s)
+bool bwe_looks_like_address(const char *s)
 {
 	size_t labels = 0, numeric = 0;
 	const char *p = s;
@@ -290,193 +268,62 @@ static int resolve_literal(const char *arg, unsigned int flags, struct plist *l,
 	return plist_add(l, &p);
 }
 
-/* ---- MAC addresses: the neighbour table --------------------------------------- */
+/* ---- hosts(5) files ------------------------------------------------------------ */
 
-static int nl_errno(int nlerr)
+/* Equal host names: case-blind, a final '.' on either side ignored. */
+static bool same_name(const char *a, size_t alen, const char *b)
 {
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_AF_NOSUPPORT:
-		return -EAFNOSUPPORT;
-	case NLE_PROTO_MISMATCH:
-		return -EPROTONOSUPPORT;
-	default:
-		return -EIO;
-	}
+	size_t blen = strlen(b);
+
+	if (alen && a[alen - 1] == '.')
+		alen--;
+	if (blen && b[blen - 1] == '.')
+		blen--;
+	return alen == blen && !strncasecmp(a, b, alen);
 }
 
-static bool is_v6_link_local(const struct bwe_addr *a)
+int bwe_hosts_file_lookup(const char *path, const char *name, struct bwe_addr *out, size_t max)
 {
-	return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80; /* fe80::/10 */
-}
+	struct bwe_addr v4[BWE_HOSTS_ADDRS_MAX], v6[BWE_HOSTS_ADDRS_MAX];
+	size_t n4 = 0, n6 = 0, i, n = 0, total = 0;
+	char line[1024];
+	FILE *f = fopen(path, "re");
+	int err = 0;
 
-/* nl_addr (AF_INET or AF_INET6) -> bwe_addr; false for anything else. */
-static bool nl_to_bwe_addr(struct nl_addr *na, struct bwe_addr *a)
-{
-	const void *bin;
-	__u32 v4;
-
-	if (!na)
-		return false;
-	bin = nl_addr_get_binary_addr(na);
-	switch (nl_addr_get_family(na)) {
-	case AF_INET:
-		if (nl_addr_get_len(na) != sizeof(v4))
-			return false;
-		memcpy(&v4, bin, sizeof(v4));
-		bwe_addr_from_v4(v4, a);
-		return true;
-	case AF_INET6:
-		if (nl_addr_get_len(na) != sizeof(a->a))
-			return false;
-		memcpy(a->a, bin, sizeof(a->a));
-		return true;
-	default:
-		return false;
-	}
-}
-
-static int resolve_mac(const __u8 mac[BWE_MAC_LEN], struct plist *l, char *why, size_t whylen)
-{
-	char mtext[BWE_MAC_STRLEN];
-	struct nl_cache *cache = NULL;
-	struct nl_sock *sk;
-	struct nl_object *o;
-	size_t link_local = 0;
-	int err;
-
-	bwe_mac_fmt(mac, mtext, sizeof(mtext));
-	sk = nl_socket_alloc();
-	if (!sk) {
-		why_set(why, whylen, "cannot read the neighbour table: out of memory");
-		return -ENOMEM;
-	}
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (!err)
-		err = rtnl_neigh_alloc_cache(sk, &cache);
-	if (err) {
-		why_set(why, whylen, "cannot read the neighbour table for %s: %s", mtext,
-			nl_geterror(err));
-		err = nl_errno(err);
-		goto out;
-	}
-	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_neigh *n = (struct rtnl_neigh *)o;
-		struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
-		int state = rtnl_neigh_get_state(n);
-		struct bwe_prefix p;
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#'), *tok, *save = NULL;
 		struct bwe_addr a;
 
-		if (!ll || nl_addr_get_len(ll) != BWE_MAC_LEN ||
-		    memcmp(nl_addr_get_binary_addr(ll), mac, BWE_MAC_LEN))
-			continue;
-		if (state >= 0 && (state & (NUD_FAILED | NUD_INCOMPLETE)))
-			continue;
-		if (!nl_to_bwe_addr(rtnl_neigh_get_dst(n), &a))
-			continue;
-		if (is_v6_link_local(&a)) {
-			link_local++;
-			continue;
+		total += strlen(line);
+		if (total > BWE_HOSTS_FILE_MAX) {
+			err = -EFBIG;
+			break;
 		}
-		host_prefix(&a, &p);
-		err = plist_add(l, &p);
-		if (err) {
-			why_set(why, whylen, "out of memory");
-			goto out;
+		if (hash)
+			*hash = '\0';
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok || bwe_addr_parse(tok, &a))
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+			if (!same_name(tok, strlen(tok), name))
+				continue;
+			if (bwe_addr_is_v4(&a) && n4 < BWE_HOSTS_ADDRS_MAX)
+				v4[n4++] = a;
+			else if (!bwe_addr_is_v4(&a) && n6 < BWE_HOSTS_ADDRS_MAX)
+				v6[n6++] = a;
+			break;
 		}
 	}
-	if (!l->n) {
-		if (link_local)
-			why_set(why, whylen,
-				"MAC address %s has only IPv6 link-local entries in the neighbour table",
-				mtext);
-		else
-			why_set(why, whylen,
-				"MAC address %s is not in the neighbour table (has the host sent traffic recently?)",
-				mtext);
-		err = -ENOENT;
-	}
-out:
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return err;
-}
-
-/* ---- host names ------------------------------------------------------------- */
-
-static int gai_errno(int rc)
-{
-	switch (rc) {
-	case EAI_NONAME:
-	case EAI_NODATA:
-	case EAI_ADDRFAMILY:
-		return -ENOENT;
-	case EAI_AGAIN:
-		return -EAGAIN;
-	case EAI_MEMORY:
-		return -ENOMEM;
-	case EAI_SYSTEM:
-		return errno ? -errno : -EIO;
-	default:
-		return -EIO;
-	}
-}
-
-static int resolve_name(const char *arg, struct plist *l, char *why, size_t whylen)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM, /* one answer per address */
-	};
-	struct addrinfo *res = NULL, *ai;
-	char q[QUOTE_MAX + 8];
-	int rc, err = 0;
-
-	quote_arg(arg, q, sizeof(q));
-	errno = 0;
-	rc = getaddrinfo(arg, NULL, &hints, &res);
-	if (rc) {
-		err = gai_errno(rc);
-		if (err == -ENOENT)
-			why_set(why, whylen, "%s does not resolve (%s)", q, gai_strerror(rc));
-		else
-			why_set(why, whylen, "cannot resolve %s: %s", q,
-				rc == EAI_SYSTEM ? strerror(-err) : gai_strerror(rc));
+	fclose(f);
+	if (err)
 		return err;
-	}
-	for (ai = res; ai && !err; ai = ai->ai_next) {
-		struct bwe_prefix p;
-		struct bwe_addr a;
-
-		if (ai->ai_family == AF_INET) {
-			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
-
-			bwe_addr_from_v4(sin->sin_addr.s_addr, &a);
-		} else if (ai->ai_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
-
-			memcpy(a.a, &sin6->sin6_addr, sizeof(a.a));
-		} else {
-			continue;
-		}
-		host_prefix(&a, &p);
-		err = plist_add(l, &p);
-	}
-	freeaddrinfo(res);
-	if (err) {
-		why_set(why, whylen, "out of memory");
-		return err;
-	}
-	if (!l->n) {
-		why_set(why, whylen, "%s has no IPv4 or IPv6 address", q);
-		return -ENOENT;
-	}
-	return 0;
+	for (i = 0; i < n4 && n < max; i++)
+		out[n++] = v4[i];
+	for (i = 0; i < n6 && n < max; i++)
+		out[n++] = v6[i];
+	return (int)n;
 }
 
 /* ---- entry point ------------------------------------------------------------ */
@@ -501,14 +348,8 @@ int bwe_resolve_host(const char *arg, unsigned int flags, struct bwe_prefix **ou
 	if (strchr(arg, '/') || !bwe_addr_parse(arg, &a)) {
 		err = resolve_literal(arg, flags, &l, why, whylen);
 	} else if (!bwe_mac_parse(arg, mac)) {
-		if (!(flags & BWE_RES_NAMES)) {
-			why_set(why, whylen, "%s is a MAC address, not %s", q, kinds_text(flags));
-			return -EINVAL;
-		}
-		err = resolve_mac(mac, &l, why, whylen);
-	} else if ((flags & BWE_RES_NAMES) && !looks_like_address(arg) &&
-		   bwe_looks_like_hostname(arg)) {
-		err = resolve_name(arg, &l, why, whylen);
+		why_set(why, whylen, "%s is a MAC address, not %s", q, kinds_text(flags));
+		err = -EINVAL;
 	} else {
 		why_set(why, whylen, "%s is not %s", q, kinds_text(flags));
 		err = -EINVAL;

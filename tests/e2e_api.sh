@@ -150,10 +150,15 @@ t_test_quarantine() {
 	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$CONTAIN" \
 		'{"reason":"SOAR case 7","ttl":"1h","ticket":"INC-7"}')" 201 "PUT"
 	assert_eq "$(jq -r '.entries[0].actor' "$DIR/body")" "api:soar" "actor"
+	# the address names the host by its MAC (neighbour table): the host record
+	# and each of its addresses are entries, one event each (e2e_identity)
+	local changes addrs
+	changes=$(jq '.entries | length' "$DIR/body")
+	addrs=$(jq '[.entries[] | select(.host != null)] | length' "$DIR/body")
 	assert_ok unreach lan "$BWE_SITE_V4"
 	assert_ok reach lan "$BWE_MGMT_V4"
 	assert_eq "$(bwctl --json list quarantine | jq -r '.[0].actor')" "api:soar" "bwctl list"
-	assert_eq "$(grep -c '"token":"soar"' "$LOG")" 1 "events with the token (one change)"
+	assert_eq "$(grep -c '"token":"soar"' "$LOG")" "$changes" "events with the token (one change)"
 	assert_ok grep -q 'INC-7' "$LOG"
 	assert_ok jq -e '.[] | select(.name == "soar") | .last_used | startswith("20")' \
 		<<<"$(bwctl --json token list)"
@@ -165,7 +170,7 @@ t_test_quarantine() {
 	assert_eq "$(api GET /v1/quarantines/$BWE_LAN_V4 "$READ")" 200 "GET one"
 	assert_eq "$(jq -r '.entries[0].reason' "$DIR/body")" "SOAR case 7"
 	assert_eq "$(api GET /v1/quarantines "$READ")" 200 "GET all"
-	assert_eq "$(jq length "$DIR/body")" 1
+	assert_eq "$(jq length "$DIR/body")" "$addrs"
 	assert_eq "$(api DELETE /v1/quarantines/$BWE_LAN_V4 "$CONTAIN")" 204 "DELETE"
 	assert_ok reach lan "$BWE_SITE_V4"
 	assert_eq "$(api DELETE /v1/quarantines/$BWE_LAN_V4 "$CONTAIN")" 204 "DELETE again"

@@ -45,6 +45,7 @@
 #include "feedwork.h"
 #include "hosts.h"
 #include "ifaces.h"
+#include "neighwatch.h"
 #include "ops.h"
 #include "sandbox.h"
 #include "store.h"
@@ -149,6 +150,13 @@ static void assert_unchanged(struct snapshot *s)
 	free(s->state);
 }
 
+static struct bwe_neighwatch *nw;
+
+static void on_neigh(const struct bwe_addr *a, const __u8 mac[BWE_MAC_LEN], int ifindex, void *ctx)
+{
+	(void)a, (void)mac, (void)ifindex, (void)ctx;
+}
+
 static int setup(void **state)
 {
 	struct bwe_dp_opts opts = { 0 };
@@ -175,6 +183,10 @@ static int setup(void **state)
 		   "ip link set bweapi1 up && ip neigh add " MAC_HOST " lladdr " MAC
 		   " dev bweapi0 nud permanent"))
 		return -1;
+	/* the daemon's neighbour view: a MAC address is looked up there, not by the caller */
+	if (bwe_neighwatch_open(&nw, 0, on_neigh, NULL))
+		return -1;
+	ops_set_neighbours(core.ops, nw);
 	dd = (struct detector_deps){ .cfg = core.cfg,
 				     .dp = dp,
 				     .hosts = core.hosts,
@@ -201,7 +213,8 @@ static int setup(void **state)
 		       .hosts = core.hosts,
 		       .feeds = feeds,
 		       .ifaces = ifs,
-		       .detector = det },
+		       .detector = det,
+		       .nw = nw },
 		.ops = core.ops,
 		.detector = det,
 		.tokens = toks,
@@ -232,6 +245,8 @@ static int teardown(void **state)
 	ifaces_free(ifs);
 	feeds_free(feeds);
 	detector_free(det);
+	ops_set_neighbours(core.ops, NULL);
+	bwe_neighwatch_close(nw);
 	return core_down(&core);
 }
 
@@ -483,17 +498,37 @@ static void test_mac_and_hostnames(void **state)
 	assert_int_equal(call("PUT", "/v1/quarantines/" MAC, NULL, t_contain, NULL, NULL), 201);
 	assert_non_null(st_find(st, ST_QUARANTINE, &x));
 	assert_int_equal(call("GET", "/v1/hosts/" MAC "/report", NULL, t_read, NULL, NULL), 200);
+	assert_true(st_find(st, ST_QUARANTINE, &x)->has_mac);
 	assert_int_equal(call("DELETE", "/v1/quarantines/" MAC, NULL, t_contain, NULL, NULL), 204);
 	assert_null(st_find(st, ST_QUARANTINE, &x));
+	assert_int_equal(st_host_count(st), 0);
+	/* a MAC address the neighbour table lacks: contained by the MAC address alone */
+	assert_int_equal(call("PUT", "/v1/quarantines/02:00:00:00:00:99", NULL, t_contain, NULL,
+			      NULL),
+			 201);
+	assert_int_equal(st_host_count(st), 1);
+	assert_int_equal(call("DELETE", "/v1/quarantines/02:00:00:00:00:99", NULL, t_contain, NULL,
+			      NULL),
+			 204);
+	assert_int_equal(st_host_count(st), 0);
 	snap(&s);
 	assert_int_equal(call("PUT", "/v1/quarantines/laptop-12.example.org", NULL, t_contain, NULL,
 			      NULL),
 			 422);
 	assert_problem(422, "does not resolve names");
-	assert_int_equal(call("PUT", "/v1/quarantines/02:00:00:00:00:99", NULL, t_contain, NULL,
+	/* no MAC address of one host: broadcast, multicast, zero */
+	assert_int_equal(call("PUT", "/v1/quarantines/ff:ff:ff:ff:ff:ff", NULL, t_contain, NULL,
 			      NULL),
 			 422);
-	assert_problem(422, "02:00:00:00:00:99");
+	assert_problem(422, "broadcast");
+	assert_int_equal(call("PUT", "/v1/quarantines/01:00:5e:00:00:01", NULL, t_contain, NULL,
+			      NULL),
+			 422);
+	assert_problem(422, "multicast");
+	assert_int_equal(call("PUT", "/v1/quarantines/00:00:00:00:00:00", NULL, t_contain, NULL,
+			      NULL),
+			 422);
+	assert_problem(422, "zero MAC");
 	/* networks are never given by name or MAC */
 	assert_int_equal(call("PUT", "/v1/blocks/" MAC, NULL, t_block, NULL, NULL), 422);
 	assert_unchanged(&s);

@@ -154,6 +154,72 @@ static void test_requests(void **state)
 	}
 }
 
+/*
+ * Hosts may be addresses, MAC addresses or host names for the daemon to
+ * resolve (typed apart, names in lower case without the final dot);
+ * networks only addresses and CIDRs; text that looks like a broken address
+ * never becomes a name.
+ */
+static void test_host_items(void **state)
+{
+	static const struct {
+		const char *json;
+		int want;
+		size_t n, nmacs, nnames;
+		const char *name; /* the first name as typed, or the error */
+	} rows[] = {
+		{ "{\"cmd\":\"quarantine\",\"hosts\":[\"198.18.0.1\",\"02:00:00:00:00:aa\","
+		  "\"Laptop-12.Example.org.\"],\"prefix64\":true}",
+		  0, 1, 1, 1, "laptop-12.example.org" },
+		{ "{\"cmd\":\"release\",\"hosts\":[\"02-00-00-00-00-AA\"]}", 0, 0, 1, 0, NULL },
+		{ "{\"cmd\":\"throttle\",\"hosts\":[\"nas\"],\"rate\":1000}", 0, 0, 0, 1, "nas" },
+		{ "{\"cmd\":\"quarantine\",\"hosts\":[\"198.18.0.300\"]}", -EINVAL, 0, 0, 0,
+		  "is not an IPv4/IPv6 address, CIDR, MAC address or host name" },
+		{ "{\"cmd\":\"quarantine\",\"hosts\":[\"10.0.0.x1\"]}", -EINVAL, 0, 0, 0,
+		  "MAC address or host name" },
+		{ "{\"cmd\":\"quarantine\",\"hosts\":[\"02:00:00:00:00\"]}", -EINVAL, 0, 0, 0,
+		  "MAC address or host name" },
+		{ "{\"cmd\":\"quarantine\",\"hosts\":[\"198.18.0.1\"],\"prefix64\":1}", -EINVAL, 0,
+		  0, 0, "prefix64 must be true or false" },
+		{ "{\"cmd\":\"block\",\"cidrs\":[\"02:00:00:00:00:aa\"]}", -EINVAL, 0, 0, 0,
+		  "not an IPv4/IPv6 address or CIDR" },
+		{ "{\"cmd\":\"block\",\"cidrs\":[\"c2.example\"]}", -EINVAL, 0, 0, 0,
+		  "not an IPv4/IPv6 address or CIDR" },
+		{ "{\"cmd\":\"report\",\"host\":\"02:00:00:00:00:aa\"}", 0, 0, 1, 0, NULL },
+		{ "{\"cmd\":\"report\",\"host\":\"NAS.example\"}", 0, 0, 0, 1, "nas.example" },
+		{ "{\"cmd\":\"report\",\"host\":\"1.2.3\"}", -EINVAL, 0, 0, 0,
+		  "not an IPv4/IPv6 address, MAC address or host name" },
+	};
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct bwe_request q;
+		int e;
+
+		err[0] = '\0';
+		e = parse(rows[i].json, &q, err, sizeof(err));
+		if (e != rows[i].want || (e && !strstr(err, rows[i].name)))
+			fail_msg("%s: got %d \"%s\", want %d \"%s\"", rows[i].json, e, err,
+				 rows[i].want, rows[i].name ? rows[i].name : "");
+		if (!e) {
+			assert_int_equal(q.n, rows[i].n);
+			assert_int_equal(q.nmacs, rows[i].nmacs);
+			assert_int_equal(q.nnames, rows[i].nnames);
+			if (rows[i].name)
+				assert_string_equal(q.names[0], rows[i].name);
+			if (strstr(rows[i].json, "\"prefix64\":true"))
+				assert_true(q.prefix64);
+		} else {
+			assert_null(q.names);
+			assert_null(q.macs);
+			assert_null(q.pfx);
+		}
+		bwe_request_free(&q);
+	}
+}
+
 /* Every command that changes nothing is read-only; every other needs the admin role. */
 static void test_roles(void **state)
 {
@@ -205,7 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decoder_pieces), cmocka_unit_test(test_decoder_oversized),
 		cmocka_unit_test(test_requests),       cmocka_unit_test(test_roles),
-		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_escape),	       cmocka_unit_test(test_host_items),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

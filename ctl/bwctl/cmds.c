@@ -53,7 +53,7 @@ struct hostcmd {
  * networks (block, exempt, allow) only as addresses and CIDRs, so that what
  * is blocked never depends on what a name server answered today.
  */
-#define HOSTS (BWE_RES_CIDR_OK | BWE_RES_NAMES)
+#define HOSTS (BWE_RES_CIDR_OK | BWCTL_RES_DAEMON)
 #define CIDRS BWE_RES_CIDR_OK
 
 #define HOSTCMD(key, res, opts, ...) \
@@ -63,7 +63,7 @@ struct hostcmd {
 	}
 
 static const struct hostcmd
-	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE,
+	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64,
 				.verb = "quarantined", .unchanged = "already quarantined"),
 	hc_release = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "released",
 			     .unchanged = "not quarantined"),
@@ -148,6 +148,8 @@ static int run_hostcmd(struct bwctl *c, int argc, char **argv)
 				       json_object_new_string(opt_val(&o, OPT_REASON)));
 	if (opt_set(&o, OPT_FORCE))
 		json_object_object_add(req, "force", json_object_new_boolean(1));
+	if (opt_set(&o, OPT_PREFIX64))
+		json_object_object_add(req, "prefix64", json_object_new_boolean(1));
 	st = call_and_print(c, req, render_changed, &r);
 	json_object_put(list);
 	return st;
@@ -215,7 +217,7 @@ static const struct addrcmd ac_report = { "report", "host", out_text_generic };
 static int run_addr(struct bwctl *c, int argc, char **argv)
 {
 	const struct addrcmd *ac = c->cmd->desc;
-	char addr[BWE_PREFIX_STRLEN];
+	char addr[BWE_HOSTNAME_MAX + 2]; /* an address, a MAC address or a host name */
 	struct json_object *req;
 	struct opts o;
 	int st = opts_parse(c, argc, argv, 0, &o);
@@ -224,7 +226,9 @@ static int run_addr(struct bwctl *c, int argc, char **argv)
 		return st;
 	if ((st = opts_npos(c, &o, 1, 1, ac == &ac_lookup ? "ADDRESS" : "HOST")) != OPTS_CONTINUE)
 		return st;
-	if ((st = opt_one_address(c, o.pos[0], addr, sizeof(addr))) != OPTS_CONTINUE)
+	/* the daemon resolves a MAC address or a name */
+	st = opt_one_host(c, o.pos[0], addr, sizeof(addr));
+	if (st != OPTS_CONTINUE)
 		return st;
 	req = bwctl_request(c, ac->proto);
 	json_object_object_add(req, ac->key, json_object_new_string(addr));
@@ -461,8 +465,9 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "status", run_plain, "", "the daemon, its interfaces and what it enforces", &pc_status },
 	{ "stats", run_plain, "", "packets and bytes by verdict reason (--json: also by direction)",
 	  &pc_stats },
-	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force]",
-	  "cut hosts off from everything but exempt networks", &hc_quarantine },
+	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force] [--prefix64]",
+	  "cut hosts off from everything but exempt networks (HOST: address, MAC or name)",
+	  &hc_quarantine },
 	{ "release", run_hostcmd, "HOST... [--reason TEXT]", "end the quarantine of hosts",
 	  &hc_release },
 	{ "throttle", run_hostcmd,

@@ -21,7 +21,6 @@
 #define QUOTE_LEN     80  /* bytes of user text quoted in a message */
 #define WHY_LEN	      512
 #define FEED_NAME_MAX 64
-#define ADDR_LIST_LEN 256 /* "a, b, c" in a message */
 
 /* Every command option; which ones a command takes is its mask. */
 static const struct optdef {
@@ -30,11 +29,17 @@ static const struct optdef {
 	char shortc;	  /* 0: long only */
 	bool has_arg;
 } optdefs[] = {
-	{ OPT_TTL, "ttl", 0, true },	       { OPT_REASON, "reason", 0, true },
-	{ OPT_FORCE, "force", 0, false },      { OPT_BURST, "burst", 0, true },
-	{ OPT_MODE, "mode", 0, true },	       { OPT_COUNT, NULL, 'n', true },
-	{ OPT_SORT, "sort", 0, true },	       { OPT_ONCE, "once", 0, false },
-	{ OPT_INTERVAL, "interval", 0, true }, { OPT_SCOPES, "scopes", 0, true },
+	{ OPT_TTL, "ttl", 0, true },
+	{ OPT_REASON, "reason", 0, true },
+	{ OPT_FORCE, "force", 0, false },
+	{ OPT_BURST, "burst", 0, true },
+	{ OPT_MODE, "mode", 0, true },
+	{ OPT_COUNT, NULL, 'n', true },
+	{ OPT_SORT, "sort", 0, true },
+	{ OPT_ONCE, "once", 0, false },
+	{ OPT_INTERVAL, "interval", 0, true },
+	{ OPT_SCOPES, "scopes", 0, true },
+	{ OPT_PREFIX64, "prefix64", 0, false },
 };
 
 enum { VAL_HELP = 'h', VAL_JSON = 'j' };
@@ -324,6 +329,56 @@ static int resolve_status(int err)
 	return err == -EINVAL || err == -ENOENT ? BWCTL_EXIT_USAGE : BWCTL_EXIT_FAIL;
 }
 
+/* Add text to the array a unless it is there already. */
+static void add_unique(struct json_object *a, const char *text)
+{
+	size_t len = json_object_array_length(a), j;
+
+	for (j = 0; j < len; j++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(a, j)), text))
+			return;
+	json_object_array_add(a, json_object_new_string(text));
+}
+
+/*
+ * A HOST the daemon resolves: an address (or CIDR) checked and written in
+ * its canonical form, a MAC address in lower case, a host name as given.
+ * Returns OPTS_CONTINUE or the exit status after the error.
+ */
+static int host_arg(const struct bwctl *c, const char *arg, unsigned int flags,
+		    struct json_object *a)
+{
+	char why[WHY_LEN], text[BWE_PREFIX_STRLEN], q[QUOTE_LEN + 8];
+	__u8 mac[BWE_MAC_LEN];
+	struct bwe_prefix *p;
+	struct bwe_addr addr;
+	int cnt;
+
+	if (strchr(arg, '/') || !bwe_addr_parse(arg, &addr)) {
+		cnt = bwe_resolve_host(arg, flags & ~BWCTL_RES_DAEMON, &p, why, sizeof(why));
+		if (cnt < 0)
+			return bwctl_error(c, resolve_status(cnt), "%s", why);
+		for (int k = 0; k < cnt; k++) {
+			bwe_prefix_fmt(&p[k], text, sizeof(text));
+			add_unique(a, text);
+		}
+		free(p);
+		return OPTS_CONTINUE;
+	}
+	if (!bwe_mac_parse(arg, mac)) {
+		bwe_mac_fmt(mac, text, sizeof(text));
+		add_unique(a, text);
+		return OPTS_CONTINUE;
+	}
+	quote(arg, q, sizeof(q));
+	if (bwe_looks_like_address(arg) || !bwe_looks_like_hostname(arg))
+		return bwctl_error(c, BWCTL_EXIT_USAGE,
+				   "%s is not an IPv4/IPv6 address, %sMAC address or host name", q,
+				   flags & BWE_RES_CIDR_OK ? "CIDR, " : "");
+	add_unique(a, arg);
+	return OPTS_CONTINUE;
+}
+
 int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flags,
 	      struct json_object **arr)
 {
@@ -335,23 +390,26 @@ int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flag
 	for (int i = 0; i < n; i++) {
 		struct bwe_prefix *p;
 		char why[WHY_LEN];
-		int cnt = bwe_resolve_host(args[i], flags, &p, why, sizeof(why));
+		int cnt, st;
 
+		if (flags & BWCTL_RES_DAEMON) { /* hosts: the daemon resolves MACs and names */
+			st = host_arg(c, args[i], flags, a);
+			if (st != OPTS_CONTINUE) {
+				json_object_put(a);
+				return st;
+			}
+			continue;
+		}
+		cnt = bwe_resolve_host(args[i], flags, &p, why, sizeof(why));
 		if (cnt < 0) {
 			json_object_put(a);
 			return bwctl_error(c, resolve_status(cnt), "%s", why);
 		}
 		for (int k = 0; k < cnt; k++) {
 			char text[BWE_PREFIX_STRLEN];
-			size_t len = json_object_array_length(a), j;
 
 			bwe_prefix_fmt(&p[k], text, sizeof(text));
-			for (j = 0; j < len; j++)
-				if (!strcmp(json_object_get_string(json_object_array_get_idx(a, j)),
-					    text))
-					break;
-			if (j == len)
-				json_object_array_add(a, json_object_new_string(text));
+			add_unique(a, text);
 		}
 		free(p);
 	}
@@ -359,28 +417,16 @@ int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flag
 	return OPTS_CONTINUE;
 }
 
-int opt_one_address(const struct bwctl *c, const char *arg, char *buf, size_t len)
+int opt_one_host(const struct bwctl *c, const char *arg, char *buf, size_t len)
 {
-	char why[WHY_LEN], q[QUOTE_LEN + 8], list[ADDR_LIST_LEN] = "";
-	struct bwe_prefix *p;
-	int cnt = bwe_resolve_host(arg, BWE_RES_NAMES, &p, why, sizeof(why));
-	size_t o = 0;
+	struct json_object *a = json_object_new_array();
+	int st;
 
-	if (cnt < 0)
-		return bwctl_error(c, resolve_status(cnt), "%s", why);
-	if (cnt == 1) {
-		bwe_prefix_fmt(&p[0], buf, len);
-		free(p);
-		return OPTS_CONTINUE;
-	}
-	for (int i = 0; i < cnt && o < sizeof(list); i++) {
-		char one[BWE_PREFIX_STRLEN];
-
-		bwe_prefix_fmt(&p[i], one, sizeof(one));
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", one);
-	}
-	free(p);
-	quote(arg, q, sizeof(q));
-	return bwctl_error(c, BWCTL_EXIT_USAGE, "%s is %d addresses (%s); give one of them", q, cnt,
-			   list);
+	if (!a)
+		fatalx("out of memory");
+	st = host_arg(c, arg, BWCTL_RES_DAEMON, a);
+	if (st == OPTS_CONTINUE)
+		snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(a, 0)));
+	json_object_put(a);
+	return st;
 }

@@ -30,17 +30,18 @@
 
 /* Options a command may take; -h/--help and -j/--json are always allowed. */
 enum opt_bit {
-	OPT_TTL = 1 << 0,      /* --ttl DUR */
-	OPT_REASON = 1 << 1,   /* --reason TEXT */
-	OPT_FORCE = 1 << 2,    /* --force */
-	OPT_BURST = 1 << 3,    /* --burst SIZE */
-	OPT_MODE = 1 << 4,     /* --mode native|generic|auto */
-	OPT_COUNT = 1 << 5,    /* -n N */
-	OPT_SORT = 1 << 6,     /* --sort KEY */
-	OPT_ONCE = 1 << 7,     /* --once */
-	OPT_INTERVAL = 1 << 8, /* --interval SEC */
-	OPT_SCOPES = 1 << 9,   /* --scopes read,contain,block,admin */
-	OPT_NBITS = 10,
+	OPT_TTL = 1 << 0,	/* --ttl DUR */
+	OPT_REASON = 1 << 1,	/* --reason TEXT */
+	OPT_FORCE = 1 << 2,	/* --force */
+	OPT_BURST = 1 << 3,	/* --burst SIZE */
+	OPT_MODE = 1 << 4,	/* --mode native|generic|auto */
+	OPT_COUNT = 1 << 5,	/* -n N */
+	OPT_SORT = 1 << 6,	/* --sort KEY */
+	OPT_ONCE = 1 << 7,	/* --once */
+	OPT_INTERVAL = 1 << 8,	/* --interval SEC */
+	OPT_SCOPES = 1 << 9,	/* --scopes read,contain,block,admin */
+	OPT_PREFIX64 = 1 << 10, /* --prefix64 */
+	OPT_NBITS = 11,
 };
 
 struct opts {
@@ -85,13 +86,19 @@ int opt_iface(const struct bwctl *c, const char *name);
 /* A feed name: letters, digits, '_', '-', '.', at most 64 bytes. */
 int opt_feed_name(const struct bwctl *c, const char *name);
 
+/* opt_hosts(): MAC addresses and host names are hosts too, for the daemon to resolve. */
+#define BWCTL_RES_DAEMON (1u << 16) /* beside lib/resolve.h's BWE_RES_* flags */
+
 /*
- * Resolve HOST arguments (lib/resolve.h, flags BWE_RES_*) into a new JSON
- * array of address/CIDR strings, duplicates dropped, in argument order.
+ * HOST or CIDR arguments into a new JSON array of strings, duplicates
+ * dropped, in argument order. Addresses and CIDRs are checked here
+ * (lib/resolve.h, flags BWE_RES_*) and sent in their canonical form; with
+ * BWCTL_RES_DAEMON (hosts) a MAC address or a host name is sent as it is,
+ * for the daemon to resolve with its own neighbour view and resolver.
  */
 int opt_hosts(const struct bwctl *c, char *const *args, int n, unsigned int flags,
 	      struct json_object **arr);
-/* One address (an address, or a MAC or name that resolves to exactly one). */
-int opt_one_address(const struct bwctl *c, const char *arg, char *buf, size_t len);
+/* One HOST for the daemon to resolve: an address, a MAC address or a host name (text in buf). */
+int opt_one_host(const struct bwctl *c, const char *arg, char *buf, size_t len);
 
 #endif /* BWCTL_OPTS_H */

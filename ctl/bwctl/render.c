@@ -13,7 +13,10 @@
 #define CELL_LEN   512 /* one table cell */
 #define SUB_INDENT 2   /* extra fields under a summary line */
 
-/* "host" or "cidr" of an entry; an entry may also be a bare string. */
+/*
+ * "host" or "cidr" of an entry; an entry may also be a bare string. A
+ * host known by its MAC address alone ("host": null) is its "mac".
+ */
 static const char *entry_key(struct json_object *e)
 {
 	const char *k;
@@ -21,7 +24,17 @@ static const char *entry_key(struct json_object *e)
 	if (json_object_is_type(e, json_type_string))
 		return json_object_get_string(e);
 	k = out_get_str(e, "host");
-	return k ? k : out_get_str(e, "cidr");
+	k = k ? k : out_get_str(e, "cidr");
+	return k ? k : out_get_str(e, "mac");
+}
+
+/* A host known by its MAC address: "host" is there, and null. */
+static bool host_record(struct json_object *e)
+{
+	struct json_object *h;
+
+	return json_object_is_type(e, json_type_object) &&
+	       json_object_object_get_ex(e, "host", &h) && !h;
 }
 
 /* Print o's members other than skip[] as generic text at indent. */
@@ -54,14 +67,20 @@ static void generic_rest(FILE *f, struct json_object *o, int indent, const char 
  * The daemon acted on what was asked: the entry is the prefix asked for or
  * lies inside it (releasing a network may end several host entries).
  */
-static bool acted_on(const char *asked, const char *entry)
+static bool acted_on(const char *asked, struct json_object *e)
 {
 	struct bwe_prefix pa, pe;
 	const unsigned int fl = BWE_PFX_HOSTBITS | BWE_PFX_ZERO;
+	const char *entry = entry_key(e), *mac = out_get_str(e, "mac");
+	__u8 m[BWE_MAC_LEN];
 
 	if (!asked || !entry)
 		return false;
-	if (bwe_prefix_parse(asked, &pa, fl) || bwe_prefix_parse(entry, &pe, fl))
+	if (!bwe_mac_parse(asked, m)) /* a host given by MAC address: any of its entries */
+		return mac && !strcmp(asked, mac);
+	if (bwe_prefix_parse(asked, &pa, fl)) /* a host name: the daemon says which addresses */
+		return true;
+	if (bwe_prefix_parse(entry, &pe, fl))
 		return !strcmp(asked, entry);
 	return bwe_prefix_covers(&pa, &pe);
 }
@@ -73,7 +92,14 @@ static void changed_line(FILE *f, struct json_object *e, const struct render_cha
 	__u64 v;
 
 	fprintf(f, "%s ", r->verb);
+	if (host_record(e))
+		fputs("MAC address ", f);
 	out_puts(f, entry_key(e));
+	if (out_get_str(e, "mac") && !host_record(e)) {
+		fputs(" (by MAC address ", f);
+		out_puts(f, out_get_str(e, "mac"));
+		fputc(')', f);
+	}
 	if (r->after)
 		fputs(r->after, f);
 	if (r->show_rate && out_get_u64(e, "rate", &v)) {
@@ -118,7 +144,7 @@ void render_changed(FILE *f, struct json_object *result, const void *ctx)
 		size_t i;
 
 		for (i = 0; i < n; i++)
-			if (acted_on(want, entry_key(json_object_array_get_idx(changed, i))))
+			if (acted_on(want, json_object_array_get_idx(changed, i)))
 				break;
 		if (i == n) {
 			out_puts(f, want);
@@ -165,19 +191,32 @@ static void actor_text(struct json_object *a, char *buf, size_t len)
 	}
 }
 
-enum list_col { LC_KEY, LC_RATE, LC_BURST, LC_ACTOR, LC_SINCE, LC_EXPIRES, LC_REASON, LC_MAX };
+enum list_col {
+	LC_KEY,
+	LC_BY,
+	LC_MAC,
+	LC_LEARNT,
+	LC_RATE,
+	LC_BURST,
+	LC_ACTOR,
+	LC_SINCE,
+	LC_EXPIRES,
+	LC_REASON,
+	LC_MAX
+};
 
 static const struct list_kind {
 	const char *kind;
 	const char *key_head;
 	bool rate;
+	bool hosts; /* BY (mac or address), MAC, LEARNT */
 	const char *none;
 } list_kinds[] = {
-	{ "quarantine", "HOST", false, "no quarantined hosts" },
-	{ "throttle", "HOST", true, "no throttled hosts" },
-	{ "blocks", "CIDR", false, "no blocks" },
-	{ "exempt", "CIDR", false, "no exempt networks" },
-	{ "allow", "CIDR", false, "no allowlist entries" },
+	{ "quarantine", "HOST", false, true, "no quarantined hosts" },
+	{ "throttle", "HOST", true, true, "no throttled hosts" },
+	{ "blocks", "CIDR", false, false, "no blocks" },
+	{ "exempt", "CIDR", false, false, "no exempt networks" },
+	{ "allow", "CIDR", false, false, "no allowlist entries" },
 };
 
 void render_list(FILE *f, struct json_object *result, const void *ctx)
@@ -202,6 +241,11 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 
 	/* the free text goes last, so long reasons do not break the columns */
 	cols[nc++] = (struct out_col){ k->key_head, false };
+	if (k->hosts) {
+		cols[nc++] = (struct out_col){ "BY", false };
+		cols[nc++] = (struct out_col){ "MAC", false };
+		cols[nc++] = (struct out_col){ "LEARNT", false };
+	}
 	if (k->rate) {
 		cols[nc++] = (struct out_col){ "RATE", true };
 		cols[nc++] = (struct out_col){ "BURST", true };
@@ -219,8 +263,16 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 		size_t c = 0;
 		__u64 v;
 
-		s = entry_key(e);
+		s = out_get_str(e, "host") ? out_get_str(e, "host") : out_get_str(e, "cidr");
 		row[c++] = s ? s : OUT_NONE;
+		if (k->hosts) {
+			s = out_get_str(e, "keyed_by");
+			row[c++] = s ? s : "address";
+			s = out_get_str(e, "mac");
+			row[c++] = s ? s : OUT_NONE;
+			s = out_get_str(e, "learnt_from");
+			row[c++] = s ? s : OUT_NONE;
+		}
 		if (k->rate) {
 			if (out_get_u64(e, "rate", &v))
 				out_fmt_rate_exact(v, cell[LC_RATE], CELL_LEN);

@@ -52,8 +52,9 @@ void actor_fmt(const struct actor *a, char *buf, size_t len)
 	case ACTOR_EXPIRY:
 		snprintf(buf, len, "ttl");
 		break;
-	case ACTOR_SYSTEM:
-		snprintf(buf, len, "bwctld");
+	case ACTOR_SYSTEM: /* "bwctld", or "bwctld:learned (traffic)" */
+		snprintf(buf, len, "bwctld%s%s%s%s%s", a->name[0] ? ":" : "", a->name,
+			 a->detail[0] ? " (" : "", a->detail, a->detail[0] ? ")" : "");
 		break;
 	default:
 		snprintf(buf, len, "%s:%s", actor_kind_name(a->kind), a->name);
@@ -73,6 +74,10 @@ struct json_object *actor_json(const struct actor *a)
 	}
 	if ((unsigned int)a->kind < ACTOR_KINDS && name_keys[a->kind])
 		json_object_object_add(o, name_keys[a->kind], json_object_new_string(a->name));
+	if (a->kind == ACTOR_SYSTEM && a->name[0]) { /* what the daemon did on its own */
+		json_object_object_add(o, "name", json_object_new_string(a->name));
+		json_object_object_add(o, "source", json_object_new_string(a->detail));
+	}
 	return o;
 }
 
@@ -115,6 +120,10 @@ int actor_from_json(struct json_object *o, struct actor *a)
 	if (name_keys[k] && json_object_object_get_ex(o, name_keys[k], &v))
 		snprintf(a->name, sizeof(a->name), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(o, "command", &v))
+		snprintf(a->detail, sizeof(a->detail), "%s", json_object_get_string(v));
+	if (k == ACTOR_SYSTEM && json_object_object_get_ex(o, "name", &v))
+		snprintf(a->name, sizeof(a->name), "%s", json_object_get_string(v));
+	if (k == ACTOR_SYSTEM && json_object_object_get_ex(o, "source", &v))
 		snprintf(a->detail, sizeof(a->detail), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(o, "uid", &v))
 		a->uid = (__u32)json_object_get_int64(v);

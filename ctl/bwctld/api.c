@@ -171,7 +171,7 @@ struct body {
 	struct json_object *o; /* owned; strings below live in it */
 	const char *reason, *ticket;
 	__u64 ttl_s, rate, burst;
-	bool force, has_rate;
+	bool force, has_rate, prefix64;
 };
 
 /* An integer or a string in units (units.h): "15m", "10mbit". */
@@ -254,12 +254,12 @@ static int parse_body(struct call *c, const char *const *allowed, struct body *b
 				return -EINVAL;
 			}
 			*(key[0] == 'r' ? &b->reason : &b->ticket) = json_object_get_string(v);
-		} else if (!strcmp(key, "force")) {
+		} else if (!strcmp(key, "force") || !strcmp(key, "prefix64")) {
 			if (!json_object_is_type(v, json_type_boolean)) {
-				problem(c, HTTP_BAD_REQUEST, "force must be true or false");
+				problem(c, HTTP_BAD_REQUEST, "%s must be true or false", shown);
 				return -EINVAL;
 			}
-			b->force = json_object_get_boolean(v);
+			*(key[0] == 'f' ? &b->force : &b->prefix64) = json_object_get_boolean(v);
 		} else if (!strcmp(key, "ttl")) {
 			if (num_or_unit(c, "ttl", v, bwe_duration_parse,
 					"seconds or a duration such as \"15m\", \"12h\", \"7d\"",
@@ -309,32 +309,32 @@ static int read_body(struct call *c, const char *const *allowed, struct body *b)
 
 /*
  * The entries a path parameter names: an address or CIDR; for hosts also
- * a MAC address (its addresses in the neighbour table). Host names are
- * refused: resolving one could block the daemon's loop for seconds.
+ * a MAC address, which the transaction looks up in the daemon's own
+ * neighbour view (*mac set, no prefixes). Host names are refused: the
+ * listener answers in the loop, and a name goes to the sandboxed resolver
+ * only from the control socket (bwctl), whose clients may wait.
  */
-static int resolve(struct call *c, const struct kind *k, struct bwe_prefix **pfx)
+static int resolve(struct call *c, const struct kind *k, struct bwe_prefix **pfx, bool *has_mac,
+		   __u8 mac[BWE_MAC_LEN])
 {
-	__u8 mac[BWE_MAC_LEN];
 	char why[512], shown[80];
 	int n;
 
 	*pfx = NULL;
+	*has_mac = false;
 	bwe_escape_ctl(c->param, shown, sizeof(shown));
 	n = bwe_resolve_host(c->param, BWE_RES_CIDR_OK, pfx, why, sizeof(why));
 	if (n > 0)
 		return n;
 	if (k && k->hosts && !bwe_mac_parse(c->param, mac)) {
-		n = bwe_resolve_host(c->param, BWE_RES_CIDR_OK | BWE_RES_NAMES, pfx, why,
-				     sizeof(why));
-		if (n > 0)
-			return n;
-		problem(c, HTTP_UNPROCESSABLE, "%s", why);
-		return -EINVAL;
+		*has_mac = true;
+		return 0;
 	}
 	if ((!k || k->hosts) && bwe_looks_like_hostname(c->param)) {
 		problem(c, HTTP_UNPROCESSABLE,
-			"\"%s\" is a host name: the API does not resolve names (a lookup could "
-			"stall the daemon); send its address or its MAC address",
+			"\"%s\" is a host name: the API does not resolve names (the answer would "
+			"wait on a name server); send its address or its MAC address, or use "
+			"bwctl, whose requests the daemon resolves",
 			shown);
 		return -EINVAL;
 	}
@@ -393,19 +393,31 @@ static void r_list(struct call *c, const struct kind *k)
 
 static void r_get(struct call *c, const struct kind *k)
 {
+	const struct st_store *st = c->a->d.q.st;
 	struct json_object *arr, *res;
 	struct bwe_prefix *pfx;
-	int i, n = resolve(c, k, &pfx);
+	__u8 mac[BWE_MAC_LEN];
+	bool has_mac;
+	int i, n = resolve(c, k, &pfx, &has_mac, mac);
+	size_t j;
 
 	if (n < 0)
 		return;
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		const struct st_entry *e = st_find(c->a->d.q.st, k->kind, &pfx[i]);
+		const struct st_entry *e = st_find(st, k->kind, &pfx[i]);
 
 		if (e)
-			json_object_array_add(arr, st_entry_json(e));
+			json_object_array_add(arr, st_entry_json_host(st, e));
 	}
+	for (j = 0; has_mac && j < st_count(st); j++) {
+		const struct st_entry *e = st_at(st, j);
+
+		if (e->kind == k->kind && e->has_mac && !memcmp(e->mac, mac, BWE_MAC_LEN))
+			json_object_array_add(arr, st_entry_json_host(st, e));
+	}
+	if (has_mac && !json_object_array_length(arr) && st_host_find(st, k->kind, mac))
+		json_object_array_add(arr, st_entry_json_host(st, st_host_find(st, k->kind, mac)));
 	free(pfx);
 	if (!json_object_array_length(arr)) {
 		json_object_put(arr);
@@ -433,13 +445,15 @@ static bool same_entry(const struct call *c, const struct kind *k, const struct 
 
 static void r_put(struct call *c, const struct kind *k)
 {
-	static const char *const keys_hosts[] = { "reason", "ttl", "ticket", "force", NULL };
+	static const char *const keys_hosts[] = { "reason", "ttl",	"ticket",
+						  "force",  "prefix64", NULL };
 	static const char *const keys_rate[] = { "reason", "ttl",   "ticket", "force",
 						 "rate",   "burst", NULL };
 	static const char *const keys_nets[] = { "reason", "ttl", "ticket", NULL };
 	struct json_object *entries, *res, *changed = NULL;
 	struct bwe_prefix *pfx = NULL;
-	bool created = false, unchanged = true;
+	bool created = false, unchanged = true, has_mac = false;
+	__u8 mac[BWE_MAC_LEN];
 	struct body b;
 	int i, n;
 
@@ -451,7 +465,7 @@ static void r_put(struct call *c, const struct kind *k)
 			"a rate such as \"10mbit\")");
 		goto out;
 	}
-	if ((n = resolve(c, k, &pfx)) < 0)
+	if ((n = resolve(c, k, &pfx, &has_mac, mac)) < 0)
 		goto out;
 	entries = json_object_new_array();
 	for (i = 0; i < n; i++) {
@@ -459,10 +473,14 @@ static void r_put(struct call *c, const struct kind *k)
 
 		if (!e)
 			created = true;
-		if (!e || !same_entry(c, k, e, &b))
+		if (!e || !same_entry(c, k, e, &b) || b.prefix64)
 			unchanged = false;
 		else
 			json_object_array_add(entries, st_entry_json(e));
+	}
+	if (has_mac) { /* the transaction looks the MAC address up: always a change */
+		created = !st_host_find(c->a->d.q.st, k->kind, mac);
+		unchanged = false;
 	}
 	if (!unchanged) {
 		struct op_request op = {
@@ -476,6 +494,10 @@ static void r_put(struct call *c, const struct kind *k)
 			.rate = b.rate,
 			.burst = b.burst,
 			.force = b.force,
+			.ident = k->hosts,
+			.macs = has_mac ? (const __u8(*)[BWE_MAC_LEN])mac : NULL,
+			.nmacs = has_mac,
+			.prefix64 = b.prefix64,
 		};
 
 		json_object_put(entries);
@@ -496,18 +518,25 @@ out:
 static void r_delete(struct call *c, const struct kind *k)
 {
 	static const char *const keys[] = { "reason", "ticket", NULL };
+	const struct st_store *st = c->a->d.q.st;
 	struct bwe_prefix *pfx = NULL;
+	__u8 mac[BWE_MAC_LEN];
+	bool has_mac = false;
 	struct body b;
 	int i, n, m = 0;
 
 	if (read_body(c, keys, &b))
 		return;
-	if ((n = resolve(c, k, &pfx)) < 0)
+	if ((n = resolve(c, k, &pfx, &has_mac, mac)) < 0)
 		goto out;
 	for (i = 0; i < n; i++) /* only what is there: the rest is gone already */
-		if (st_find(c->a->d.q.st, k->kind, &pfx[i]))
+		if (st_find(st, k->kind, &pfx[i]) || (k->hosts && pfx[i].plen == BWE_ADDR_BITS &&
+						      st_match(st, k->kind, &pfx[i].addr) &&
+						      st_match(st, k->kind, &pfx[i].addr)->has_mac))
 			pfx[m++] = pfx[i];
-	if (m) {
+	has_mac = has_mac &&
+		  (st_host_find(st, k->kind, mac) || st_mac_entries(st, k->kind, mac, false));
+	if (m || has_mac) {
 		struct op_request op = {
 			.action = k->del,
 			.verb = OP_DEL,
@@ -515,6 +544,9 @@ static void r_delete(struct call *c, const struct kind *k)
 			.pfx = pfx,
 			.n = (size_t)m,
 			.reason = b.reason,
+			.ident = k->hosts,
+			.macs = has_mac ? (const __u8(*)[BWE_MAC_LEN])mac : NULL,
+			.nmacs = has_mac,
 		};
 
 		if (apply(c, &op, &b, NULL))
@@ -586,10 +618,21 @@ static void r_hosts(struct call *c, const struct kind *k)
 static int one_address(struct call *c, const struct kind *k, struct bwe_addr *out)
 {
 	struct bwe_prefix *pfx;
-	int n = resolve(c, k, &pfx);
+	__u8 mac[BWE_MAC_LEN];
+	bool has_mac;
+	int n = resolve(c, k, &pfx, &has_mac, mac);
 
 	if (n < 0)
 		return n;
+	if (has_mac) {
+		if (!query_mac_addr(&c->a->d.q, mac, out))
+			return 0;
+		problem(c, HTTP_NOT_FOUND,
+			"MAC address %s has no address: it is not contained and the neighbour "
+			"table does not have it",
+			c->param);
+		return -ENOENT;
+	}
 	if (n != 1 || pfx[0].plen != BWE_ADDR_BITS) {
 		problem(c, HTTP_UNPROCESSABLE, "%s names %s; ask for one address", c->param,
 			n != 1 ? "several addresses" : "a network");
@@ -603,13 +646,16 @@ static int one_address(struct call *c, const struct kind *k, struct bwe_addr *ou
 
 static void r_report(struct call *c, const struct kind *k)
 {
+	struct json_object *rep;
 	struct bwe_addr a;
 
 	(void)k;
 	if (one_address(c, &k_quarantine, &a))
 		return;
 	hosts_sample(c->a->d.q.hosts);
-	ok(c, HTTP_OK, detector_report(c->a->d.detector, &a));
+	rep = detector_report(c->a->d.detector, &a);
+	query_report_identity(&c->a->d.q, rep, &a);
+	ok(c, HTTP_OK, rep);
 }
 
 static void r_lookup(struct call *c, const struct kind *k)

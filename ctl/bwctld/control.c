@@ -38,6 +38,7 @@
 #include "export.h"
 #include "log.h"
 #include "proto.h"
+#include "resolve.h"
 #include "util.h"
 
 #define CTL_BACKLOG	   64
@@ -57,7 +58,8 @@ _Static_assert(BWE_PROTO_ITEMS_MAX <= OPS_ITEMS_MAX, "a request fits one change"
 #define CTL_STREAM_TARGET (256 * 1024)
 _Static_assert(CTL_STREAM_TARGET + 64 * 1024 <= BWE_PROTO_CHUNK_MAX, "a chunk and its last record");
 
-enum cl_state { CL_FREE = 0, CL_READ, CL_WRITE };
+/* CL_WAIT: the request names hosts by name; the feed worker resolves them */
+enum cl_state { CL_FREE = 0, CL_READ, CL_WAIT, CL_WRITE };
 /* A stream (export): chunks made as the peer takes them, then the end. */
 enum cl_stream { CS_NONE = 0, CS_DATA, CS_END };
 
@@ -71,7 +73,10 @@ struct client {
 	struct bwe_proto_dec dec;
 	char *out; /* the reply frame: length prefix and JSON */
 	size_t out_len, out_off;
-	__u64 deadline_ms; /* CLOCK_MONOTONIC */
+	__u64 deadline_ms;    /* CLOCK_MONOTONIC */
+	struct bwe_request q; /* CL_WAIT: the request, its names being resolved */
+	__u32 job;	      /* CL_WAIT: the resolver's job */
+	struct control *ctl;  /* the resolver's callback finds the control here */
 	enum cl_stream stream;
 	struct export *exp; /* CS_DATA: the cursor */
 	__u64 exp_bytes;    /* output sent so far */
@@ -253,6 +258,9 @@ static void client_close(struct control *c, struct client *cl)
 {
 	if (cl->state == CL_FREE)
 		return;
+	if (cl->state == CL_WAIT)
+		feeds_resolve_cancel(c->d.q.feeds, cl->job);
+	bwe_request_free(&cl->q);
 	if (c->epfd >= 0)
 		epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
@@ -386,6 +394,13 @@ static struct json_object *cmd_change(struct request *r, enum st_kind kind, enum
 		.reason = q->reason,
 	};
 
+	if (kind == ST_QUARANTINE || kind == ST_THROTTLE) {
+		/* hosts: the daemon's neighbour view decides whether one is keyed by MAC */
+		op.ident = true;
+		op.macs = (const __u8(*)[BWE_MAC_LEN])q->macs;
+		op.nmacs = q->nmacs;
+		op.prefix64 = q->prefix64;
+	}
 	if (verb == OP_ADD) {
 		op.force = q->force;
 		op.ttl_s = q->ttl_s;
@@ -506,6 +521,40 @@ static struct json_object *cmd_token(struct request *r)
 	}
 }
 
+/* The address a MAC address given to report or lookup stands for; NULL, or the refusal. */
+static struct json_object *mac_address(struct request *r)
+{
+	char m[BWE_MAC_STRLEN];
+
+	if (!r->q->nmacs || !query_mac_addr(&r->c->d.q, r->q->macs[0], &r->q->addr))
+		return NULL;
+	bwe_mac_fmt(r->q->macs[0], m, sizeof(m));
+	return bad("%s: MAC address %s has no address: it is not contained and the neighbour "
+		   "table does not have it",
+		   bwe_cmd_name(r->q->cmd), m);
+}
+
+static struct json_object *cmd_lookup(struct request *r)
+{
+	struct json_object *refused = mac_address(r);
+
+	return refused ?: bwe_proto_ok(query_lookup(&r->c->d.q, &r->q->addr));
+}
+
+/* report HOST: an address, or the address of a MAC address (the daemon's view). */
+static struct json_object *cmd_report(struct request *r)
+{
+	const struct query_deps *q = &r->c->d.q;
+	struct json_object *rep, *refused = mac_address(r);
+
+	if (refused)
+		return refused;
+	hosts_sample(q->hosts);
+	rep = detector_report(r->c->d.detector, &r->q->addr);
+	query_report_identity(q, rep, &r->q->addr);
+	return bwe_proto_ok(rep);
+}
+
 /* export: the header of a stream; the client's writes then make the chunks. */
 static struct json_object *cmd_export(struct request *r)
 {
@@ -573,10 +622,9 @@ static struct json_object *dispatch(struct request *r)
 	case BWE_CMD_TOP:
 		return bwe_proto_ok(query_top(q, (int)r->q->top_n, bwe_top_sort_name(r->q->sort)));
 	case BWE_CMD_LOOKUP:
-		return bwe_proto_ok(query_lookup(q, &r->q->addr));
+		return cmd_lookup(r);
 	case BWE_CMD_REPORT:
-		hosts_sample(q->hosts);
-		return bwe_proto_ok(detector_report(r->c->d.detector, &r->q->addr));
+		return cmd_report(r);
 	case BWE_CMD_FEEDS:
 		return bwe_proto_ok(feeds_list_json(q->feeds));
 	case BWE_CMD_EXPORT:
@@ -595,7 +643,136 @@ static struct json_object *dispatch(struct request *r)
 	}
 }
 
-/* A complete frame from a client: its reply, never NULL. */
+static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
+static void client_write(struct control *c, struct client *cl);
+
+/* Addresses join the request's (host prefixes, no duplicates); -ENOMEM or -E2BIG. */
+static int add_addrs(struct bwe_request *q, const struct bwe_addr *a, size_t n)
+{
+	struct bwe_prefix *v;
+	size_t i, j;
+
+	if (q->n + n > BWE_PROTO_ITEMS_MAX)
+		return -E2BIG;
+	v = reallocarray(q->pfx, q->n + n ? q->n + n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	q->pfx = v;
+	for (i = 0; i < n; i++) {
+		struct bwe_prefix p = { .addr = a[i], .plen = BWE_ADDR_BITS };
+
+		for (j = 0; j < q->n && bwe_prefix_cmp(&q->pfx[j], &p); j++)
+			;
+		if (j == q->n)
+			q->pfx[q->n++] = p;
+	}
+	if ((q->cmd == BWE_CMD_REPORT || q->cmd == BWE_CMD_LOOKUP) && q->n) /* its first address */
+		q->addr = q->pfx[0].addr;
+	return 0;
+}
+
+static struct json_object *add_failed(const struct bwe_request *q, int e)
+{
+	if (e == -E2BIG)
+		return bad("%s: the names resolve to more than %d addresses in all",
+			   bwe_cmd_name(q->cmd), BWE_PROTO_ITEMS_MAX);
+	return bwe_proto_err(BWE_ST_FAILED, "out of memory");
+}
+
+/* The names' answers join the request's addresses; NULL, or the refusal. */
+static struct json_object *take_answers(struct bwe_request *q, const struct bwe_job_answer *ans,
+					size_t n)
+{
+	size_t i, k;
+	char shown[80];
+	int e;
+
+	for (i = 0; i < q->nnames; i++) {
+		const struct bwe_job_answer *a = NULL;
+
+		for (k = 0; k < n && !a; k++)
+			if (!strcasecmp(ans[k].name, q->names[i]))
+				a = &ans[k];
+		bwe_escape_ctl(q->names[i], shown, sizeof(shown));
+		if (!a || !a->n_addrs)
+			return bad("%s: \"%s\" does not resolve (not in %s, no A or AAAA record)",
+				   bwe_cmd_name(q->cmd), shown, BWE_HOSTS_FILE);
+		if ((e = add_addrs(q, a->addrs, a->n_addrs)))
+			return add_failed(q, e);
+	}
+	return NULL;
+}
+
+/* The feed worker answered (or failed): the request goes on, and its reply out. */
+static void on_resolved(void *ctx, int status, const char *error,
+			const struct bwe_job_answer *answers, size_t n)
+{
+	struct client *cl = ctx;
+	struct control *c = cl->ctl;
+	struct request r = { .c = c, .cl = cl, .q = &cl->q };
+	struct json_object *reply;
+
+	cl->state = CL_READ; /* the job is over: nothing to cancel */
+	describe_actor(&r.who, &cl->cr, cl->q.argv);
+	if (status)
+		reply = bwe_proto_err(BWE_ST_FAILED, "%s: cannot resolve host names: %s",
+				      bwe_cmd_name(cl->q.cmd),
+				      error[0] ? error : strerror(-status));
+	else
+		reply = take_answers(&cl->q, answers, n) ?: dispatch(&r);
+	bwe_request_free(&cl->q);
+	set_reply(c, cl, reply);
+	client_write(c, cl);
+}
+
+/*
+ * Resolve the request's host names: those in the hosts file at once, the
+ * others by the feed worker while the client waits (CL_WAIT; its socket is
+ * then only watched for a hang-up). NULL (go on, or wait: see cl->state),
+ * or the reply.
+ */
+static struct json_object *resolve_names(struct control *c, struct client *cl,
+					 struct bwe_request *q)
+{
+	struct epoll_event ev = { .events = 0, .data.u32 = c->tag + (__u32)(cl - c->cl) };
+	size_t i, k = 0;
+	int e;
+
+	/* hosts(5) first, as the C library's "files" source: a local read */
+	for (i = 0; i < q->nnames; i++) {
+		struct bwe_addr a[BWE_WIRE_ADDRS_MAX];
+		int n = bwe_hosts_file_lookup(BWE_HOSTS_FILE, q->names[i], a, ARRAY_SIZE(a));
+
+		if (n <= 0) {
+			q->names[k++] = q->names[i];
+			continue;
+		}
+		free(q->names[i]);
+		if ((e = add_addrs(q, a, (size_t)n))) {
+			for (i++; i < q->nnames; i++)
+				q->names[k++] = q->names[i];
+			q->nnames = k;
+			return add_failed(q, e);
+		}
+	}
+	q->nnames = k;
+	if (!k)
+		return NULL; /* every name was in the file: go on at once */
+	e = feeds_resolve(c->d.q.feeds, (const char *const *)q->names, q->nnames, on_resolved, cl,
+			  &cl->job);
+	if (e)
+		return bwe_proto_err(e == -EINVAL ? BWE_ST_BADINPUT : BWE_ST_FAILED,
+				     "%s: cannot resolve host names: %s", bwe_cmd_name(q->cmd),
+				     strerror(-e));
+	cl->q = *q;
+	memset(q, 0, sizeof(*q));
+	cl->state = CL_WAIT;
+	if (c->epfd >= 0)
+		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+	return NULL;
+}
+
+/* A complete frame from a client: its reply, or NULL while its names are resolved. */
 static struct json_object *handle(struct control *c, struct client *cl)
 {
 	struct bwe_request q;
@@ -637,6 +814,8 @@ static struct json_object *handle(struct control *c, struct client *cl)
 		goto out;
 	}
 	log_info("request %s from %s", bwe_cmd_name(q.cmd), text);
+	if (q.nnames && ((reply = resolve_names(c, cl, &q)) || cl->state == CL_WAIT))
+		goto out;
 	reply = dispatch(&r);
 out:
 	bwe_request_free(&q);
@@ -815,7 +994,11 @@ static void client_read(struct control *c, struct client *cl)
 	} else if (r < 0) {
 		set_reply(c, cl, bwe_proto_err(BWE_ST_FAILED, "%s", strerror(-r)));
 	} else {
-		set_reply(c, cl, handle(c, cl));
+		struct json_object *reply = handle(c, cl);
+
+		if (!reply)
+			return; /* CL_WAIT: on_resolved() answers */
+		set_reply(c, cl, reply);
 	}
 	client_write(c, cl);
 }
@@ -827,8 +1010,10 @@ void control_on_client(struct control *c, __u32 data, __u32 events)
 	if (data < c->tag || data - c->tag >= ARRAY_SIZE(c->cl))
 		return;
 	cl = &c->cl[data - c->tag];
-	(void)events; /* errors and hang-ups show in the next recv() or send() */
-	if (cl->state == CL_READ)
+	/* errors and hang-ups show in the next recv() or send(), or here while waiting */
+	if (cl->state == CL_WAIT && (events & (EPOLLHUP | EPOLLERR)))
+		client_close(c, cl);
+	else if (cl->state == CL_READ)
 		client_read(c, cl);
 	else if (cl->state == CL_WRITE)
 		client_write(c, cl);
@@ -920,6 +1105,7 @@ void control_accept(struct control *c)
 		}
 		cl->fd = fd;
 		cl->cr = cr;
+		cl->ctl = c;
 		cl->state = CL_READ;
 		bwe_proto_dec_init(&cl->dec, BWE_PROTO_REQ_MAX);
 		if (over) {
@@ -957,7 +1143,12 @@ void control_tick(struct control *c)
 			client_close(c, cl);
 			continue;
 		}
-		if (cl->state == CL_READ)
+		if (cl->state == CL_WAIT)
+			log_warnx("control client uid %u pid %d: its host names were not resolved "
+				  "within %llu s; closed",
+				  (unsigned)cl->cr.uid, cl->cr.pid,
+				  (unsigned long long)(*c->d.q.cfg)->control_timeout_s);
+		else if (cl->state == CL_READ)
 			log_warnx("control client uid %u pid %d: no complete request within %llu s "
 				  "(%zu bytes came); closed",
 				  (unsigned)cl->cr.uid, cl->cr.pid,

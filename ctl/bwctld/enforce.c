@@ -13,6 +13,7 @@
 #include "util.h"
 
 struct enforcer {
+	size_t nmacs; /* entries of bwe_macs after the last enf_macs() */
 	struct bwe_dp *dp;
 	const struct bwe_cfgfile *cfg;
 	const struct st_store *st;
@@ -114,6 +115,92 @@ int enf_netclass(struct enforcer *enf)
 	bwe_ncset_free(&enf->nc);
 	enf->nc = s;
 	return 0;
+}
+
+/* The flags of mac over every host record (a host may be quarantined and throttled). */
+static __u32 mac_flags(const struct st_store *st, const __u8 mac[BWE_MAC_LEN])
+{
+	__u32 f = 0;
+	size_t i;
+
+	for (i = 0; i < st_host_count(st); i++) {
+		const struct st_entry *h = st_host_at(st, i);
+
+		if (!memcmp(h->mac, mac, BWE_MAC_LEN))
+			f |= h->kind == ST_QUARANTINE ? BWE_NC_QUARANTINE : BWE_NC_THROTTLE;
+	}
+	return f;
+}
+
+int enf_macs(struct enforcer *enf)
+{
+	int fd = bwe_dp_map_fd(enf->dp, BWE_MAP_MACS);
+	struct bwe_mac_key k, next, *stale = NULL;
+	struct bwe_mac_val v, cur;
+	size_t i, n = 0, nstale = 0;
+	void *prev = NULL;
+	struct bwe_config c;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	/* what no record explains goes (the table is small: BWE_MACS_MAX) */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!mac_flags(enf->st, k.mac)) {
+			struct bwe_mac_key *t = reallocarray(stale, nstale + 1, sizeof(*t));
+
+			if (!t) {
+				err = -ENOMEM;
+				break;
+			}
+			stale = t;
+			stale[nstale++] = k;
+		}
+	}
+	for (i = 0; i < nstale && !err; i++)
+		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+			err = -errno;
+	free(stale);
+	for (i = 0; i < st_host_count(enf->st) && !err; i++) {
+		const struct st_entry *h = st_host_at(enf->st, i);
+
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		memcpy(k.mac, h->mac, BWE_MAC_LEN);
+		v.flags = mac_flags(enf->st, h->mac);
+		if (!bpf_map_lookup_elem(fd, &k, &cur) && cur.flags == v.flags)
+			continue;
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			err = -errno;
+	}
+	prev = NULL;
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	err = err ?: bwe_dp_config_get(enf->dp, &c);
+	if (!err) {
+		__u32 flags = n ? c.flags | BWE_CFG_MACS : c.flags & ~BWE_CFG_MACS;
+
+		if (flags != c.flags) {
+			c.flags = flags;
+			err = bwe_dp_config_set(enf->dp, &c);
+		}
+	}
+	if (err) {
+		log_warnx("cannot write the host identities (bwe_macs): %s", strerror(-err));
+		return err;
+	}
+	enf->nmacs = n;
+	return 0;
+}
+
+size_t enf_macs_count(const struct enforcer *enf)
+{
+	return enf->nmacs;
 }
 
 int enf_config(struct enforcer *enf)
@@ -332,6 +419,7 @@ int enf_all(struct enforcer *enf)
 
 	err = enf_config(enf);
 	err = enf_netclass(enf) ?: err;
+	err = enf_macs(enf) ?: err;
 	for (i = 0; i < st_count(enf->st); i++)
 		err = enf_entry(enf, st_at(enf->st, i), true) ?: err;
 	sweep_throttles(enf);

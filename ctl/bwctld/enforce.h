@@ -34,6 +34,13 @@ void enf_set_config(struct enforcer *enf, const struct bwe_cfgfile *cfg);
 
 /* Rebuild bwe_netclass from the configuration, the state and the gateway's addresses. */
 int enf_netclass(struct enforcer *enf);
+/*
+ * bwe_macs from the host records of the state store (each MAC address with
+ * the flags of its quarantine and throttle), entries no record explains
+ * removed, and BWE_CFG_MACS set while the map holds any.
+ */
+int enf_macs(struct enforcer *enf);
+size_t enf_macs_count(const struct enforcer *enf);
 /* Monitor-only flag, event dedup window, standard ports. */
 int enf_config(struct enforcer *enf);
 /* The maps of one state entry (throttle buckets, manual block refs). */

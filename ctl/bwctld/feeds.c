@@ -95,6 +95,11 @@ struct job {
 	bool initial;			  /* counted in feeds.initial_pending */
 	char *body;			  /* PARSE: what was read, saved as last good */
 	size_t len;
+	/* a RESOLVE job for another module (feeds_resolve): no feed, a callback */
+	feeds_resolved_fn resolved;
+	void *rctx;
+	__u32 rjob;	    /* its id, for feeds_resolve_cancel */
+	struct job *next;   /* feeds.resolving */
 	bool cs_startup;    /* crowdsec-lapi: a startup pull */
 	time_t cs_saved_at; /* crowdsec-lapi saved set: when it was saved */
 };
@@ -112,6 +117,7 @@ struct feeds {
 	size_t initial_pending; /* start-up jobs before the blocklist sweep */
 	__u32 next_gen;
 	bool swept;
+	struct job *resolving; /* feeds_resolve() jobs in the worker's hands */
 };
 
 /* A CrowdSec LAPI bouncer feed (crowdsec-lapi): pulls, a decision set. */
@@ -1052,6 +1058,57 @@ static void maybe_sweep(struct feeds *fs)
 		log_warnx("blocklist sweep: %s", strerror(-err));
 }
 
+/* Take a feeds_resolve() job off the list of those in the worker's hands. */
+static void resolving_unlink(struct feeds *fs, struct job *j)
+{
+	struct job **p;
+
+	for (p = &fs->resolving; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			return;
+		}
+}
+
+int feeds_resolve(struct feeds *fs, const char *const *names, size_t n, feeds_resolved_fn cb,
+		  void *ctx, __u32 *job)
+{
+	struct bwe_job_req req = { .kind = BWE_JOB_RESOLVE, .names = names, .n_names = n };
+	struct job *j;
+	int err;
+
+	if (!n || !cb)
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->resolved = cb;
+	j->rctx = ctx;
+	snprintf(j->name, sizeof(j->name), "(host names)");
+	err = bwe_fwc_submit(fs->fwc, &req, j, &j->rjob);
+	if (err) {
+		free(j);
+		return err;
+	}
+	j->next = fs->resolving;
+	fs->resolving = j;
+	*job = j->rjob;
+	return 0;
+}
+
+void feeds_resolve_cancel(struct feeds *fs, __u32 job)
+{
+	struct job *j;
+
+	for (j = fs->resolving; j && j->rjob != job; j = j->next)
+		;
+	if (!j)
+		return;
+	bwe_fwc_cancel(fs->fwc, job);
+	resolving_unlink(fs, j);
+	free(j);
+}
+
 /* ---- crowdsec-lapi: bwctld as a CrowdSec bouncer ------------------------------- */
 
 #define CS_SECRET_MAX	  (BWE_WIRE_SECRET_MAX - 1) /* bytes of a key file's key */
@@ -1389,7 +1446,15 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 {
 	struct feeds *fs = cb_ctx;
 	struct job *j = job_ctx;
-	struct feed *f = feed_of(fs, j);
+	struct feed *f;
+
+	if (j->resolved) { /* feeds_resolve(): its caller's */
+		resolving_unlink(fs, j);
+		j->resolved(j->rctx, res->status, res->error, res->answers, res->n_answers);
+		free(j);
+		return;
+	}
+	f = feed_of(fs, j);
 
 	if (j->initial && fs->initial_pending)
 		fs->initial_pending--;
@@ -1656,6 +1721,12 @@ void feeds_free(struct feeds *fs)
 	if (!fs)
 		return;
 	bwe_fwc_free(fs->fwc); /* kills the worker; jobs in flight end unreported */
+	while (fs->resolving) {
+		struct job *j = fs->resolving;
+
+		fs->resolving = j->next;
+		free(j);
+	}
 	for (i = 0; i < fs->n; i++) {
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
 		bwe_cs_set_free(&fs->v[i].cs);

@@ -15,6 +15,7 @@
 #include "enforce.h"
 #include "events.h"
 #include "feedstore.h"
+#include "wire.h"
 
 struct feeds_deps {
 	const struct bwe_cfgfile *cfg;
@@ -55,6 +56,22 @@ int feeds_refresh(struct feeds *fs, const char *name, struct json_object *names)
 /* Start-up jobs (each feed's saved and current version) not yet ended: 0
  * once every feed's start-up version is enforced and the sweep done. */
 size_t feeds_startup_pending(const struct feeds *fs);
+/*
+ * Host names resolved by the sandboxed feed worker (DNS A and AAAA through
+ * the resolver of /etc/resolv.conf; BWE_FWC_RESOLVE_S per name), for the
+ * control socket's commands: the loop never waits on a name server. cb
+ * runs once from the loop with the worker's answers (one per name asked;
+ * n_addrs 0: it did not resolve), or status -errno and error, unless the
+ * job is cancelled first. names are lower case RFC 1123 names without a
+ * final dot. 0 with *job set, or -errno (-EINVAL: a name the worker does
+ * not take, -ENOSPC: its queue is full).
+ */
+typedef void (*feeds_resolved_fn)(void *ctx, int status, const char *error,
+				  const struct bwe_job_answer *answers, size_t n);
+int feeds_resolve(struct feeds *fs, const char *const *names, size_t n, feeds_resolved_fn cb,
+		  void *ctx, __u32 *job);
+/* Forget a feeds_resolve() job: no callback runs for it. */
+void feeds_resolve_cancel(struct feeds *fs, __u32 job);
 /* The metrics' figures of feed i (i < feeds_count()), typed. */
 struct feed_stat {
 	const char *name;    /* valid until the next reload */

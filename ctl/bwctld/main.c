@@ -46,6 +46,7 @@
 #include "http.h"
 #include "ifaces.h"
 #include "log.h"
+#include "neighwatch.h"
 #include "notify.h"
 #include "ops.h"
 #include "ringbuf.h"
@@ -69,6 +70,7 @@ enum ev_src {
 	SRC_FEED_JOB,
 	SRC_WATCHDOG,
 	SRC_SYSLOG,    /* events.syslog's socket (events.h) */
+	SRC_NEIGH,     /* the neighbour view (neighwatch.h) */
 	SRC_HTTP = 64, /* .. SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX - 1: the HTTP listeners */
 	SRC_CTL_CLIENT = 1024,
 };
@@ -95,6 +97,7 @@ struct daemon {
 	struct tokens *tokens; /* the HTTP API's tokens (bwctl token ...) */
 	struct api *api;       /* the /v1/ routes (api.h) */
 	struct http *http;
+	struct bwe_neighwatch *nw; /* the neighbour view (identity); NULL: none */
 	/* the API under /v1/ and its tokens (api.c); NULL: 404, no metrics_auth */
 	http_handler_fn http_handler;
 	http_auth_fn http_auth;
@@ -238,7 +241,8 @@ static struct query_deps http_q(struct daemon *d)
 				    .hosts = d->hosts,
 				    .feeds = d->feeds,
 				    .ifaces = d->ifaces,
-				    .detector = d->detector };
+				    .detector = d->detector,
+				    .nw = d->nw };
 }
 
 static void reload(struct daemon *d)
@@ -296,11 +300,11 @@ static time_t mono_s(void)
  * start-up jobs still running]" */
 static void status_line(const struct daemon *d, char *buf, size_t len)
 {
-	size_t i, quarantined = 0, pending = feeds_startup_pending(d->feeds);
+	/* a host contained by its MAC address counts once */
+	size_t quarantined = st_contained(d->st, ST_QUARANTINE),
+	       pending = feeds_startup_pending(d->feeds);
 	int n;
 
-	for (i = 0; i < st_count(d->st); i++)
-		quarantined += st_at(d->st, i)->kind == ST_QUARANTINE;
 	n = snprintf(buf, len, "enforcing: %zu/%zu interfaces attached, %zu feeds, %zu quarantined",
 		     ifaces_attached(d->ifaces), ifaces_count(d->ifaces), d->cfg->n_feeds,
 		     quarantined);
@@ -459,6 +463,8 @@ static int setup_loop(struct daemon *d)
 	control_loop(d->ctl, d->epfd, SRC_CTL_CLIENT);
 	err = err ?: ep_add(d, ringbuf_fd(d->rb), SRC_RB);
 	err = err ?: ep_add(d, ifaces_fd(d->ifaces), SRC_LINK);
+	if (!err && d->nw)
+		err = ep_add(d, bwe_neighwatch_fd(d->nw), SRC_NEIGH);
 	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
 	http_loop(d->http, d->epfd, SRC_HTTP);
 	if (!err && feeds_fd_inotify(d->feeds) >= 0)
@@ -515,6 +521,9 @@ static void run(struct daemon *d)
 			case SRC_WATCHDOG:
 				on_watchdog(d);
 				break;
+			case SRC_NEIGH:
+				bwe_neighwatch_process(d->nw);
+				break;
 			case SRC_SYSLOG:
 				evlog_out_ready(d->log, evs[i].events);
 				break;
@@ -538,6 +547,7 @@ static void cleanup(struct daemon *d)
 	control_close(d->ctl);
 	tok_free(d->tokens);
 	ifaces_free(d->ifaces);
+	bwe_neighwatch_close(d->nw);
 	ringbuf_free(d->rb);
 	feeds_free(d->feeds);
 	detector_free(d->detector);
@@ -581,6 +591,15 @@ static int open_dataplane(struct daemon *d)
 					 "bwctl detach, or remove pin_dir)"
 				       : "");
 	return e;
+}
+
+/* A neighbour seen with a MAC address: a contained host's new address is learnt. */
+static void on_neigh(const struct bwe_addr *a, const __u8 mac[BWE_MAC_LEN], int ifindex, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)ifindex;
+	ops_learn(d->ops, mac, a, ST_LEARNT_NEIGHBOUR);
 }
 
 /* Every module, each from the ones below it (docs/architecture.md). */
@@ -635,6 +654,10 @@ static int start(struct daemon *d)
 	}
 	if ((e = ifaces_new(&d->ifaces, &id)))
 		return e;
+	/* without a neighbour view, hosts are contained by address only */
+	if ((e = bwe_neighwatch_open(&d->nw, 0, on_neigh, d)))
+		log_warnx("neighbour table: %s; hosts are contained by address only", strerror(-e));
+	ops_set_neighbours(d->ops, d->nw);
 	cd = (struct control_deps){
 		.q = http_q(d),
 		.ops = d->ops,

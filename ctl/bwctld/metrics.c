@@ -133,10 +133,13 @@ static void state(FILE *f, const struct metrics_deps *d)
 	family(f, "hosts_tracked", "gauge",
 	       "Internal hosts with an accounting entry in the last sample.");
 	sample(f, "hosts_tracked", hosts_count(d->q.hosts), NULL);
-	family(f, "quarantined_hosts", "gauge", "Quarantine entries (hosts or prefixes).");
-	sample(f, "quarantined_hosts", n[ST_QUARANTINE], NULL);
-	family(f, "throttled_hosts", "gauge", "Throttle entries.");
-	sample(f, "throttled_hosts", n[ST_THROTTLE], NULL);
+	/* a host contained by its MAC address counts once, whatever its addresses */
+	family(f, "quarantined_hosts", "gauge",
+	       "Quarantined hosts: by MAC address, and by address or prefix.");
+	sample(f, "quarantined_hosts", st_contained(d->q.st, ST_QUARANTINE), NULL);
+	family(f, "throttled_hosts", "gauge",
+	       "Throttled hosts: by MAC address, and by address or prefix.");
+	sample(f, "throttled_hosts", st_contained(d->q.st, ST_THROTTLE), NULL);
 	family(f, "state_entries", "gauge", "Operator state entries by kind.");
 	for (i = 0; i < ST_KINDS; i++)
 		sample(f, "state_entries", n[i], "kind", st_kind_name((enum st_kind)i), NULL);

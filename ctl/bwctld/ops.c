@@ -26,9 +26,20 @@
 
 #define STATE_FILE_MODE 0640
 
+#define PLAN_MIN_CAP	16
+#define NEIGH_ADDRS_MAX 256 /* addresses of one MAC address looked at */
+#define V6_SUBNET_PLEN	64  /* --prefix64: the /64 of an IPv6 address */
+
 struct op_change {
 	enum op_verb verb;
+	bool host;	   /* a host record (st_host_*), not an address entry */
 	struct st_entry e; /* ADD: the new entry; DEL: the one removed */
+};
+
+/* The changes of one request, growing as the identity lookups find more. */
+struct plan {
+	struct op_change *v;
+	size_t n, cap;
 };
 
 struct ops {
@@ -36,6 +47,7 @@ struct ops {
 	struct st_store *st;
 	struct enforcer *enf;
 	struct evlog *log;
+	const struct bwe_neighwatch *nw; /* NULL: no neighbour view */
 	char state_file[PATH_MAX];
 	struct ops_observer obs[OPS_OBSERVERS_MAX];
 	size_t nobs;
@@ -64,6 +76,11 @@ int ops_new(struct ops **out, const struct bwe_cfgfile *cfg, struct st_store *st
 void ops_free(struct ops *o)
 {
 	free(o);
+}
+
+void ops_set_neighbours(struct ops *o, const struct bwe_neighwatch *nw)
+{
+	o->nw = nw;
 }
 
 void ops_set_config(struct ops *o, const struct bwe_cfgfile *cfg)
@@ -180,11 +197,19 @@ static int check_request(const struct ops *o, const struct op_request *r, char *
 {
 	size_t i;
 
-	if (!r->n)
+	if (!r->n && !r->nmacs)
 		return refuse(err, len, "%s: nothing given", r->action);
-	if (r->n > OPS_ITEMS_MAX)
+	if (r->n + r->nmacs > OPS_ITEMS_MAX)
 		return refuse(err, len, "%s: %zu entries given; at most %d in one change",
-			      r->action, r->n, OPS_ITEMS_MAX);
+			      r->action, r->n + r->nmacs, OPS_ITEMS_MAX);
+	if (r->prefix64 && r->kind != ST_QUARANTINE)
+		return refuse(err, len,
+			      "%s: --prefix64 is for quarantines (a throttle spans at most %d hosts)",
+			      r->action, 1 << ENF_THROTTLE_HOST_BITS);
+	if (r->nmacs && (!r->ident || (r->kind != ST_QUARANTINE && r->kind != ST_THROTTLE)))
+		return refuse(err, len,
+			      "%s: only hosts (quarantine, throttle) are given by MAC address",
+			      r->action);
 	if ((unsigned int)r->kind >= ST_KINDS)
 		return refuse(err, len, "%s: unknown kind", r->action);
 	if (r->reason) {
@@ -286,9 +311,59 @@ static int check_add(const struct ops *o, const struct op_request *r, const stru
 	return 0;
 }
 
-/* Turn a request into the entries it changes, or refuse it whole. */
-static int plan(const struct ops *o, const struct op_request *r, struct op_change *ch, char *err,
-		size_t len)
+/* ---- planning: the entries a request changes ----------------------------------- */
+
+static bool same_change(const struct op_change *a, bool host, const struct st_entry *e)
+{
+	if (a->host != host || a->e.kind != e->kind)
+		return false;
+	return host ? !memcmp(a->e.mac, e->mac, BWE_MAC_LEN) : !bwe_prefix_cmp(&a->e.pfx, &e->pfx);
+}
+
+/* Add a change; one already planned for the same entry stays as it is. */
+static int pl_add(struct plan *pl, enum op_verb verb, bool host, const struct st_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		if (same_change(&pl->v[i], host, e))
+			return 0;
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : PLAN_MIN_CAP;
+		struct op_change *v = reallocarray(pl->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pl->v = v;
+		pl->cap = cap;
+	}
+	pl->v[pl->n].verb = verb;
+	pl->v[pl->n].host = host;
+	pl->v[pl->n++].e = *e;
+	return 0;
+}
+
+/* The entry a request adds for prefix x, from what is there now (cur). */
+static void new_entry(const struct ops *o, const struct op_request *r, const struct bwe_prefix *x,
+		      const struct st_entry *cur, time_t now, struct st_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = r->kind;
+	if (x)
+		e->pfx = *x;
+	snprintf(e->reason, sizeof(e->reason), "%s", r->reason ? r->reason : "");
+	e->actor = *r->who;
+	e->since = cur ? cur->since : now; /* containment began then */
+	e->expires = r->ttl_s ? now + (time_t)r->ttl_s : 0;
+	if (r->kind == ST_THROTTLE) {
+		e->rate = r->rate;
+		e->burst = r->burst ? r->burst : bwe_default_burst(o->cfg, r->rate);
+	}
+}
+
+/* The request as it was before identity: one entry per prefix given. */
+static int plan_plain(const struct ops *o, const struct op_request *r, struct plan *pl, char *err,
+		      size_t len)
 {
 	time_t now = time(NULL);
 	size_t i, j;
@@ -296,7 +371,7 @@ static int plan(const struct ops *o, const struct op_request *r, struct op_chang
 
 	for (i = 0; i < r->n; i++) {
 		const struct st_entry *cur = st_find(o->st, r->kind, &r->pfx[i]);
-		struct st_entry *x = &ch[i].e;
+		struct st_entry x;
 		char buf[BWE_PREFIX_STRLEN];
 
 		for (j = 0; j < i; j++)
@@ -304,7 +379,6 @@ static int plan(const struct ops *o, const struct op_request *r, struct op_chang
 				bwe_prefix_fmt(&r->pfx[i], buf, sizeof(buf));
 				return refuse(err, len, "%s: %s is given twice", r->action, buf);
 			}
-		ch[i].verb = r->verb;
 		if (r->verb == OP_DEL) {
 			if (!cur) {
 				bwe_prefix_fmt(&r->pfx[i], buf, sizeof(buf));
@@ -312,27 +386,292 @@ static int plan(const struct ops *o, const struct op_request *r, struct op_chang
 					 st_kind_name(r->kind));
 				return -ENOENT;
 			}
-			*x = *cur;
+			x = *cur;
 			if (r->reason && r->reason[0])
-				snprintf(x->reason, sizeof(x->reason), "%s", r->reason);
-			continue;
+				snprintf(x.reason, sizeof(x.reason), "%s", r->reason);
+		} else {
+			e = check_add(o, r, &r->pfx[i], err, len);
+			if (e)
+				return e;
+			new_entry(o, r, &r->pfx[i], cur, now, &x);
 		}
-		e = check_add(o, r, &r->pfx[i], err, len);
+		e = pl_add(pl, r->verb, false, &x);
 		if (e)
 			return e;
-		memset(x, 0, sizeof(*x));
-		x->kind = r->kind;
-		x->pfx = r->pfx[i];
-		snprintf(x->reason, sizeof(x->reason), "%s", r->reason ? r->reason : "");
-		x->actor = *r->who;
-		x->since = cur ? cur->since : now; /* containment began then */
-		x->expires = r->ttl_s ? now + (time_t)r->ttl_s : 0;
-		if (r->kind == ST_THROTTLE) {
-			x->rate = r->rate;
-			x->burst = r->burst ? r->burst : bwe_default_burst(o->cfg, r->rate);
-		}
 	}
 	return 0;
+}
+
+/* The prefix an address of a host stands for: itself, or its /64 (prefix64, IPv6). */
+static void host_prefix(const struct bwe_addr *a, bool prefix64, struct bwe_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr = *a;
+	p->plen = BWE_ADDR_BITS;
+	if (prefix64 && !bwe_addr_is_v4(a)) {
+		p->plen = V6_SUBNET_PLEN;
+		bwe_prefix_mask(p);
+	}
+}
+
+/* The internal addresses the neighbour view has for mac (at most max). */
+static size_t internal_neighbours(const struct ops *o, const __u8 mac[BWE_MAC_LEN],
+				  struct bwe_addr *out, size_t max)
+{
+	struct bwe_addr all[NEIGH_ADDRS_MAX];
+	size_t n = bwe_neigh_addrs_of(o->nw, mac, all, NEIGH_ADDRS_MAX), i, k = 0;
+
+	if (n > NEIGH_ADDRS_MAX)
+		n = NEIGH_ADDRS_MAX;
+	for (i = 0; i < n; i++) {
+		struct bwe_prefix p = { .addr = all[i], .plen = BWE_ADDR_BITS };
+
+		if (!list_covers(&o->cfg->internal, &p))
+			continue;
+		if (k < max)
+			out[k] = all[i];
+		k++;
+	}
+	return k;
+}
+
+/* A MAC address that cannot be one host's identity: why, or NULL. */
+static const char *mac_unfit(const __u8 mac[BWE_MAC_LEN])
+{
+	static const __u8 bcast[BWE_MAC_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 zero[BWE_MAC_LEN];
+
+	if (!memcmp(mac, zero, BWE_MAC_LEN))
+		return "is the zero MAC address";
+	if (!memcmp(mac, bcast, BWE_MAC_LEN))
+		return "is the broadcast MAC address";
+	if (mac[0] & 0x01)
+		return "is a multicast MAC address (the group bit is set)";
+	return NULL;
+}
+
+/*
+ * Plan the containment of the host mac: its record, the addresses given
+ * for it (given, n of them) and every internal address the neighbour view
+ * has for it, each through the guards of an address. Neighbour addresses
+ * outside internal_networks are left out; an exempt, allowlisted or
+ * gateway address refuses the host (unless forced), as it would alone.
+ */
+static int plan_host_add(const struct ops *o, const struct op_request *r,
+			 const __u8 mac[BWE_MAC_LEN], const struct bwe_addr *given, size_t ngiven,
+			 struct plan *pl, char *err, size_t len)
+{
+	struct bwe_addr nb[NEIGH_ADDRS_MAX];
+	size_t n = internal_neighbours(o, mac, nb, NEIGH_ADDRS_MAX), i;
+	const struct st_entry *cur = st_host_find(o->st, r->kind, mac);
+	time_t now = time(NULL);
+	struct st_entry h, x;
+	int e;
+
+	if (n > NEIGH_ADDRS_MAX)
+		n = NEIGH_ADDRS_MAX;
+	new_entry(o, r, NULL, cur, now, &h);
+	h.has_mac = true;
+	memcpy(h.mac, mac, BWE_MAC_LEN);
+	h.prefix64 = r->prefix64;
+	if ((e = pl_add(pl, OP_ADD, true, &h)))
+		return e;
+	for (i = 0; i < ngiven + n; i++) {
+		const struct bwe_addr *a = i < ngiven ? &given[i] : &nb[i - ngiven];
+		struct bwe_prefix p;
+
+		host_prefix(a, r->prefix64, &p);
+		if ((e = check_add(o, r, &p, err, len))) {
+			char m[BWE_MAC_STRLEN];
+			size_t l = strlen(err);
+
+			bwe_mac_fmt(mac, m, sizeof(m));
+			if (i >= ngiven && l + 1 < len)
+				snprintf(err + l, len - l, " (an address of MAC address %s)", m);
+			return e;
+		}
+		new_entry(o, r, &p, st_find(o->st, r->kind, &p), now, &x);
+		x.has_mac = true;
+		memcpy(x.mac, mac, BWE_MAC_LEN);
+		x.learnt = ST_LEARNT_GIVEN;
+		if ((e = pl_add(pl, OP_ADD, false, &x)))
+			return e;
+	}
+	/* addresses learnt before keep their origin and follow the host's new terms */
+	for (i = 0; i < st_count(o->st); i++) {
+		const struct st_entry *c = st_at(o->st, i);
+
+		if (c->kind != r->kind || !c->has_mac || memcmp(c->mac, mac, BWE_MAC_LEN))
+			continue;
+		new_entry(o, r, &c->pfx, c, now, &x);
+		x.has_mac = true;
+		memcpy(x.mac, mac, BWE_MAC_LEN);
+		x.learnt = c->learnt;
+		if ((e = pl_add(pl, OP_ADD, false, &x)))
+			return e;
+	}
+	return 0;
+}
+
+/* Plan the release of the host mac: its record and every address entry of it. */
+static int plan_host_del(const struct ops *o, const struct op_request *r,
+			 const __u8 mac[BWE_MAC_LEN], struct plan *pl)
+{
+	const struct st_entry *h = st_host_find(o->st, r->kind, mac);
+	struct st_entry x;
+	size_t i;
+	int e;
+
+	if (h) {
+		x = *h;
+		if (r->reason && r->reason[0])
+			snprintf(x.reason, sizeof(x.reason), "%s", r->reason);
+		if ((e = pl_add(pl, OP_DEL, true, &x)))
+			return e;
+	}
+	for (i = 0; i < st_count(o->st); i++) {
+		const struct st_entry *c = st_at(o->st, i);
+
+		if (c->kind != r->kind || !c->has_mac || memcmp(c->mac, mac, BWE_MAC_LEN))
+			continue;
+		x = *c;
+		if (r->reason && r->reason[0])
+			snprintf(x.reason, sizeof(x.reason), "%s", r->reason);
+		if ((e = pl_add(pl, OP_DEL, false, &x)))
+			return e;
+	}
+	return 0;
+}
+
+/* A MAC address given to add: fit for a host, not the gateway's, not a router's. */
+static int check_mac(const struct ops *o, const struct op_request *r, const __u8 mac[BWE_MAC_LEN],
+		     char *err, size_t len)
+{
+	bool force = r->force && may_force(r->who);
+	const char *why = mac_unfit(mac);
+	char m[BWE_MAC_STRLEN];
+	size_t n, all;
+
+	bwe_mac_fmt(mac, m, sizeof(m));
+	if (why)
+		return refuse(err, len, "%s: %s %s; not one host's", r->action, m, why);
+	if (!force && bwe_mac_is_own(mac))
+		return refuse(err, len,
+			      "%s: %s is a MAC address of this gateway; use --force to override",
+			      r->action, m);
+	n = internal_neighbours(o, mac, NULL, 0);
+	all = bwe_neigh_addrs_of(o->nw, mac, NULL, 0);
+	if (!force && all > n)
+		return refuse(err, len,
+			      "%s: MAC address %s has %zu address%s outside internal_networks in "
+			      "the neighbour table (an upstream router's, or another network's): "
+			      "not an internal host; use --force to override",
+			      r->action, m, all - n, all - n == 1 ? "" : "es");
+	if (!force && n > o->cfg->identity.router_addresses)
+		return refuse(err, len,
+			      "%s: MAC address %s has %zu internal addresses in the neighbour "
+			      "table (identity.router_addresses is %u): it looks like a router's, "
+			      "and containing it would cut off every host behind it; quarantine "
+			      "the hosts by address, or use --force",
+			      r->action, m, n, o->cfg->identity.router_addresses);
+	return 0;
+}
+
+/*
+ * The request with identity: MAC addresses given, and addresses whose
+ * neighbour entry names a host's MAC address, become hosts; the rest are
+ * entries of their own, as before.
+ */
+static int plan_ident(const struct ops *o, const struct op_request *r, struct plan *pl, char *err,
+		      size_t len)
+{
+	struct bwe_prefix *plain = NULL;
+	size_t i, j, np = 0;
+	int e = 0;
+
+	for (i = 0; i < r->nmacs && r->verb == OP_ADD && !e; i++) {
+		for (j = 0; j < i; j++)
+			if (!memcmp(r->macs[j], r->macs[i], BWE_MAC_LEN)) {
+				char m[BWE_MAC_STRLEN];
+
+				bwe_mac_fmt(r->macs[i], m, sizeof(m));
+				return refuse(err, len, "%s: %s is given twice", r->action, m);
+			}
+		e = check_mac(o, r, r->macs[i], err, len);
+		e = e ?: plan_host_add(o, r, r->macs[i], NULL, 0, pl, err, len);
+	}
+	for (i = 0; i < r->nmacs && r->verb == OP_DEL && !e; i++) {
+		char m[BWE_MAC_STRLEN];
+
+		if (!st_host_find(o->st, r->kind, r->macs[i]) &&
+		    !st_mac_entries(o->st, r->kind, r->macs[i], false)) {
+			bwe_mac_fmt(r->macs[i], m, sizeof(m));
+			snprintf(err, len, "%s: MAC address %s has no %s entry", r->action, m,
+				 st_kind_name(r->kind));
+			return -ENOENT;
+		}
+		e = plan_host_del(o, r, r->macs[i], pl);
+	}
+	if (e)
+		return e;
+	plain = calloc(r->n ? r->n : 1, sizeof(*plain));
+	if (!plain)
+		return -ENOMEM;
+	for (i = 0; i < r->n && !e; i++) {
+		const struct bwe_prefix *p = &r->pfx[i];
+		bool hostaddr = p->plen == BWE_ADDR_BITS;
+		const struct st_entry *cur = st_find(o->st, r->kind, p);
+		__u8 mac[BWE_MAC_LEN];
+
+		if (r->verb == OP_DEL) {
+			/* an address of a host by MAC (its /64 too) releases the host */
+			if (!cur && hostaddr)
+				cur = st_match(o->st, r->kind, &p->addr);
+			if (cur && cur->has_mac) {
+				e = plan_host_del(o, r, cur->mac, pl);
+				continue;
+			}
+		} else if (hostaddr && !bwe_neigh_mac_of(o->nw, &p->addr, mac) && !mac_unfit(mac) &&
+			   internal_neighbours(o, mac, NULL, 0) <=
+				   o->cfg->identity.router_addresses) {
+			/* check_add of each address guards the host; a router's MAC stays out */
+			e = plan_host_add(o, r, mac, &p->addr, 1, pl, err, len);
+			continue;
+		}
+		plain[np] = *p;
+		/* --prefix64 holds for an IPv6 address contained by address too */
+		if (r->verb == OP_ADD && r->prefix64 && hostaddr && !bwe_addr_is_v4(&p->addr)) {
+			host_prefix(&p->addr, true, &plain[np]);
+			for (j = 0; j < np && bwe_prefix_cmp(&plain[j], &plain[np]); j++)
+				;
+			if (j < np)
+				continue; /* two addresses of one /64 */
+		}
+		np++;
+	}
+	if (!e && np) {
+		struct op_request sub = *r;
+
+		sub.pfx = plain;
+		sub.n = np;
+		e = plan_plain(o, &sub, pl, err, len);
+	}
+	free(plain);
+	return e;
+}
+
+static int plan(const struct ops *o, const struct op_request *r, struct plan *pl, char *err,
+		size_t len)
+{
+	int e;
+
+	if (r->ident && (r->kind == ST_QUARANTINE || r->kind == ST_THROTTLE))
+		e = plan_ident(o, r, pl, err, len);
+	else
+		e = plan_plain(o, r, pl, err, len);
+	if (e == -ENOMEM && !err[0])
+		snprintf(err, len, "%s: out of memory", r->action);
+	return e;
 }
 
 /* ---- the transaction ------------------------------------------------------- */
@@ -343,8 +682,10 @@ static int enforce_changes(struct ops *o, const struct op_change *ch, size_t n)
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++)
-		err = enf_entry(o->enf, &ch[i].e, ch[i].verb == OP_ADD);
-	return err ?: enf_netclass(o->enf);
+		if (!ch[i].host)
+			err = enf_entry(o->enf, &ch[i].e, ch[i].verb == OP_ADD);
+	err = err ?: enf_netclass(o->enf);
+	return err ?: enf_macs(o->enf);
 }
 
 /* Make the maps match the store again for the entries ch touched. */
@@ -353,11 +694,36 @@ static void reenforce(struct ops *o, const struct op_change *ch, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct st_entry *now = st_find(o->st, ch[i].e.kind, &ch[i].e.pfx);
+		const struct st_entry *now;
 
+		if (ch[i].host)
+			continue;
+		now = st_find(o->st, ch[i].e.kind, &ch[i].e.pfx);
 		enf_entry(o->enf, now ? now : &ch[i].e, now != NULL);
 	}
 	enf_netclass(o->enf);
+	enf_macs(o->enf);
+}
+
+/* The event of a host record: the MAC address is the host. */
+static struct json_object *host_event(const char *action, const struct st_entry *h,
+				      const struct actor *who)
+{
+	struct json_object *ev = ev_new(action, "event"), *cat;
+	char by[ACTOR_TEXT_MAX], mac[BWE_MAC_STRLEN];
+
+	bwe_mac_fmt(h->mac, mac, sizeof(mac));
+	actor_fmt(who, by, sizeof(by));
+	if (json_object_object_get_ex(json_object_object_get(ev, "event"), "category", &cat))
+		json_object_array_add(cat, json_object_new_string("configuration"));
+	ev_str(ev, "event.reason", h->reason[0] ? h->reason : NULL);
+	ev_str(ev, "event.type", "change");
+	ev_str(ev, "host.mac", mac);
+	ev_str(ev, "rule.name", who->kind == ACTOR_RULE ? who->name : by);
+	ev_str(ev, "user.name", who->kind == ACTOR_OPERATOR ? who->name : by);
+	ev_set(ev, "bwenforce.actor", actor_json(who));
+	ev_set(ev, "bwenforce.entry", st_entry_json(h));
+	return ev;
 }
 
 static int commit(struct ops *o, const char *action, const struct actor *who,
@@ -372,9 +738,16 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 		snprintf(errbuf, errlen, "%s: out of memory", action);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n && !err; i++)
-		err = ch[i].verb == OP_ADD ? st_put(o->st, &ch[i].e)
-					   : st_del(o->st, ch[i].e.kind, &ch[i].e.pfx);
+	for (i = 0; i < n && !err; i++) {
+		const struct st_entry *e = &ch[i].e;
+
+		if (ch[i].host)
+			err = ch[i].verb == OP_ADD ? st_host_put(o->st, e)
+						   : st_host_del(o->st, e->kind, e->mac);
+		else
+			err = ch[i].verb == OP_ADD ? st_put(o->st, e)
+						   : st_del(o->st, e->kind, &e->pfx);
+	}
 	err = err ?: save(o);
 	if (err) {
 		st_restore(o->st, snap);
@@ -395,11 +768,12 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 	}
 	st_free(snap);
 	for (i = 0; i < n; i++) {
-		struct json_object *ev = ev_state_change(action, &ch[i].e, who);
+		struct json_object *ev = ch[i].host ? host_event(action, &ch[i].e, who)
+						    : ev_state_change(action, &ch[i].e, who);
 
 		ev_merge(ev, annotate);
 		evlog_emit_audit(o->log, ev); /* never rate-limited */
-		for (k = 0; k < o->nobs; k++)
+		for (k = 0; k < o->nobs && !ch[i].host; k++)
 			if (o->obs[k].changed)
 				o->obs[k].changed(o->obs[k].ctx, action, ch[i].verb, &ch[i].e, who);
 	}
@@ -409,25 +783,18 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 int ops_apply(struct ops *o, const struct op_request *r, struct json_object **changed, char *err,
 	      size_t errlen)
 {
-	struct op_change *ch;
+	struct plan pl = { 0 };
 	size_t i;
 	int e;
 
 	err[0] = '\0';
 	e = check_request(o, r, err, errlen);
-	if (e)
-		return e;
-	ch = calloc(r->n, sizeof(*ch));
-	if (!ch) {
-		snprintf(err, errlen, "%s: out of memory", r->action);
-		return -ENOMEM;
-	}
-	e = plan(o, r, ch, err, errlen);
-	e = e ?: commit(o, r->action, r->who, ch, r->n, r->annotate, err, errlen);
+	e = e ?: plan(o, r, &pl, err, errlen);
+	e = e ?: commit(o, r->action, r->who, pl.v, pl.n, r->annotate, err, errlen);
 	if (!e && changed) {
 		*changed = json_object_new_array();
-		for (i = 0; i < r->n; i++)
-			json_object_array_add(*changed, st_entry_json(&ch[i].e));
+		for (i = 0; i < pl.n; i++)
+			json_object_array_add(*changed, st_entry_json(&pl.v[i].e));
 	}
 	if (e) {
 		char who[ACTOR_TEXT_MAX];
@@ -435,7 +802,7 @@ int ops_apply(struct ops *o, const struct op_request *r, struct json_object **ch
 		actor_fmt(r->who, who, sizeof(who));
 		log_info("refused for %s: %s", who, err);
 	}
-	free(ch);
+	free(pl.v);
 	return e;
 }
 
@@ -453,6 +820,12 @@ int ops_expire(struct ops *o, time_t now)
 		if (x->expires && x->expires <= now)
 			n++;
 	}
+	for (i = 0; i < st_host_count(o->st); i++) {
+		const struct st_entry *x = st_host_at(o->st, i);
+
+		if (x->expires && x->expires <= now)
+			n++;
+	}
 	if (!n)
 		return 0;
 	ch = calloc(n, sizeof(*ch));
@@ -463,6 +836,15 @@ int ops_expire(struct ops *o, time_t now)
 
 		if (x->expires && x->expires <= now) {
 			ch[n].verb = OP_DEL;
+			ch[n++].e = *x;
+		}
+	}
+	for (i = 0; i < st_host_count(o->st); i++) {
+		const struct st_entry *x = st_host_at(o->st, i);
+
+		if (x->expires && x->expires <= now) {
+			ch[n].verb = OP_DEL;
+			ch[n].host = true;
 			ch[n++].e = *x;
 		}
 	}
@@ -481,4 +863,130 @@ void ops_hit(struct ops *o, const struct ops_hit *h)
 	for (k = 0; k < o->nobs; k++)
 		if (o->obs[k].hit)
 			o->obs[k].hit(o->obs[k].ctx, h);
+}
+
+/* ---- learning the addresses of a host contained by identity ----------------------- */
+
+/* A learnt address refused by a guard: logged, and a (rate-limited) event. */
+static void learn_refused(struct ops *o, const struct st_entry *h, const struct bwe_addr *a,
+			  enum st_learnt source, const char *why)
+{
+	struct json_object *ev = ev_new("identity-learn-refused", "event");
+	char mac[BWE_MAC_STRLEN], addr[BWE_ADDR_STRLEN];
+
+	bwe_mac_fmt(h->mac, mac, sizeof(mac));
+	bwe_addr_fmt(a, addr, sizeof(addr));
+	log_info("%s %s: address %s (%s) not added: %s", st_kind_name(h->kind), mac, addr,
+		 st_learnt_name(source), why);
+	ev_str(ev, "event.type", "denied");
+	ev_str(ev, "event.reason", why);
+	ev_str(ev, "host.mac", mac);
+	ev_addr(ev, "host.ip", a);
+	ev_str(ev, "bwenforce.learnt_from", st_learnt_name(source));
+	evlog_emit(o->log, ev);
+}
+
+/* Past identity.max_learnt: the host record says so (saved), and one event. */
+static int learn_cap(struct ops *o, const struct st_entry *h, const struct bwe_addr *a,
+		     enum st_learnt source, const struct actor *who)
+{
+	struct op_change c = { .verb = OP_ADD, .host = true, .e = *h };
+	struct json_object *ann = json_object_new_object();
+	char addr[BWE_ADDR_STRLEN], why[160], err[OPS_ERR_LEN], mac[BWE_MAC_STRLEN];
+	int e;
+
+	bwe_addr_fmt(a, addr, sizeof(addr));
+	bwe_mac_fmt(h->mac, mac, sizeof(mac));
+	snprintf(why, sizeof(why),
+		 "the host has %u learnt addresses (identity.max_learnt); "
+		 "further addresses are refused",
+		 o->cfg->identity.max_learnt);
+	json_object_object_add(ann, "event.type", json_object_new_string("denied"));
+	json_object_object_add(ann, "event.reason", json_object_new_string(why));
+	json_object_object_add(ann, "host.ip", json_object_new_string(addr));
+	json_object_object_add(ann, "bwenforce.learnt_from",
+			       json_object_new_string(st_learnt_name(source)));
+	c.e.capped = true;
+	e = commit(o, "identity-learn-refused", who, &c, 1, ann, err, sizeof(err));
+	json_object_put(ann);
+	if (e)
+		log_warnx("%s", err);
+	else
+		log_warnx("%s %s: %s (first refused: %s)", st_kind_name(h->kind), mac, why, addr);
+	return e ?: -ENOSPC;
+}
+
+int ops_learn(struct ops *o, const __u8 mac[BWE_MAC_LEN], const struct bwe_addr *a,
+	      enum st_learnt source)
+{
+	static const enum st_kind kinds[] = { ST_QUARANTINE, ST_THROTTLE };
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		const struct st_entry *h = st_host_find(o->st, kinds[i], mac);
+		char action[32], err[OPS_ERR_LEN];
+		__u8 other[BWE_MAC_LEN];
+		struct op_change c = { .verb = OP_ADD };
+		struct op_request req;
+		struct bwe_prefix p;
+		struct actor who;
+		int e;
+
+		if (!h || st_match(o->st, kinds[i], a))
+			continue; /* not a contained host, or the address is already covered */
+		host_prefix(a, h->prefix64, &p);
+		if (!list_covers(&o->cfg->internal, &p))
+			continue; /* never contained: nothing to learn */
+		actor_set(&who, ACTOR_SYSTEM, "learned", st_learnt_name(source));
+		if (st_mac_entries(o->st, kinds[i], mac, true) >= o->cfg->identity.max_learnt) {
+			if (!h->capped)
+				ret = learn_cap(o, h, a, source, &who);
+			else
+				ret = -ENOSPC;
+			continue;
+		}
+		snprintf(action, sizeof(action), "%s-learn", st_kind_name(kinds[i]));
+		req = (struct op_request){ .action = action,
+					   .verb = OP_ADD,
+					   .kind = kinds[i],
+					   .who = &who,
+					   .pfx = &p,
+					   .n = 1 };
+		e = check_add(o, &req, &p, err, sizeof(err));
+		if (e) {
+			learn_refused(o, h, a, source, err);
+			ret = e;
+			continue;
+		}
+		/* a spoofed source address of another host stays that host's */
+		if (source == ST_LEARNT_TRAFFIC && !bwe_neigh_mac_of(o->nw, a, other) &&
+		    memcmp(other, mac, BWE_MAC_LEN)) {
+			char m[BWE_MAC_STRLEN];
+
+			bwe_mac_fmt(other, m, sizeof(m));
+			snprintf(err, sizeof(err),
+				 "the neighbour table gives it to MAC address %s: another host's "
+				 "address, spoofed",
+				 m);
+			learn_refused(o, h, a, source, err);
+			ret = -EPERM;
+			continue;
+		}
+		c.e = *h;
+		c.e.pfx = p;
+		c.e.actor = who;
+		c.e.since = time(NULL);
+		c.e.learnt = source;
+		c.e.prefix64 = false;
+		c.e.capped = false;
+		e = commit(o, action, &who, &c, 1, NULL, err, sizeof(err));
+		if (e) {
+			log_warnx("%s", err);
+			ret = e;
+			continue;
+		}
+		ret = ret < 0 ? ret : 1;
+	}
+	return ret;
 }

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "enforce.h"
 #include "events.h"
+#include "neighwatch.h"
 #include "store.h"
 
 #define OPS_ITEMS_MAX	     4096 /* prefixes in one change */
@@ -48,8 +49,21 @@ struct op_request {
 	__u64 ttl_s;		      /* ADD: 0 never expires */
 	__u64 rate, burst;	      /* ADD throttle: bytes/s (required), bytes (0: default) */
 	bool force;		      /* operator, API or fleet only: pass the allowlist,
-					 * exempt and gateway guards */
+					 * exempt, gateway and router guards */
 	struct json_object *annotate; /* extra event fields by dotted path; not consumed */
+	/*
+	 * Containment keyed on the host (quarantine, throttle and their undo;
+	 * docs/operations.md, "Containing a host by identity"). With ident, a
+	 * host address whose neighbour entry has a MAC address (not a
+	 * router's: identity.router_addresses) is contained by that MAC
+	 * address with every internal address the neighbour table has for it;
+	 * releasing any address of such a host releases the host. macs are
+	 * hosts given by MAC address (n may then be 0).
+	 */
+	bool ident;
+	const __u8 (*macs)[BWE_MAC_LEN];
+	size_t nmacs;
+	bool prefix64; /* ADD: an IPv6 address of a host by MAC stands for its /64 */
 };
 
 /* A blocklist contact the data plane reported (ring buffer). */
@@ -92,5 +106,23 @@ int ops_apply(struct ops *o, const struct op_request *r, struct json_object **ch
 int ops_expire(struct ops *o, time_t now);
 /* Tell the observers of a blocklist contact. */
 void ops_hit(struct ops *o, const struct ops_hit *h);
+
+/* The neighbour view the identity guards and lookups read; NULL: none (by address only). */
+void ops_set_neighbours(struct ops *o, const struct bwe_neighwatch *nw);
+/*
+ * An address seen with a MAC address (the neighbour table, or a frame's
+ * source: BWE_EV_MAC_ADDR): when a host contained by that MAC address
+ * lacks it, it joins the host's containment through the transaction
+ * (actor: the daemon, "learned" from source), within identity.max_learnt
+ * and the same guards as any address (never an exempt, allowlisted or
+ * gateway address, nothing outside internal_networks); from traffic, never
+ * an address the neighbour view gives to another MAC address (a spoofed
+ * source stays its owner's). Returns 1 when
+ * something was added, 0 when nothing was to be done, -errno when it was
+ * refused or failed (logged; the first refusal past the bound is one
+ * identity-learn-refused event).
+ */
+int ops_learn(struct ops *o, const __u8 mac[BWE_MAC_LEN], const struct bwe_addr *a,
+	      enum st_learnt source);
 
 #endif /* BWCTLD_OPS_H */

@@ -82,7 +82,7 @@ static __u32 map_max(const struct query_deps *q, const char *name)
 struct json_object *query_status(const struct query_deps *q)
 {
 	const struct bwe_cfgfile *cfg = *q->cfg;
-	struct json_object *o = json_object_new_object(), *maps, *st;
+	struct json_object *o = json_object_new_object(), *maps, *st, *ident;
 	char t[BWE_TIME_STRLEN];
 	size_t i, nthr = 0, bl_hosts, bl_v4, bl_v6;
 
@@ -109,7 +109,17 @@ struct json_object *query_status(const struct query_deps *q)
 	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));
 	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS, hosts_count(q->hosts),
 					     map_max(q, BWE_MAP_HOSTS)));
+	json_object_array_add(maps, map_fill(BWE_MAP_MACS, enf_macs_count(q->enf),
+					     map_max(q, BWE_MAP_MACS)));
 	json_object_object_add(o, "maps", maps);
+	/* containment by identity: host records, and the neighbour view they read */
+	ident = json_object_new_object();
+	json_object_object_add(ident, "hosts", json_object_new_uint64(st_host_count(q->st)));
+	json_object_object_add(ident, "neighbour_view", json_object_new_boolean(q->nw != NULL));
+	json_object_object_add(ident, "neighbours", json_object_new_uint64(bwe_neigh_count(q->nw)));
+	json_object_object_add(ident, "neighbours_not_kept",
+			       json_object_new_uint64(bwe_neigh_dropped(q->nw)));
+	json_object_object_add(o, "identity", ident);
 
 	st = query_stats(q);
 	if (st) {
@@ -389,6 +399,47 @@ struct json_object *query_list(const struct query_deps *q, enum st_kind kind)
 
 	for (i = 0; i < st_count(q->st); i++)
 		if (st_at(q->st, i)->kind == kind)
-			json_object_array_add(arr, st_entry_json(st_at(q->st, i)));
+			json_object_array_add(arr, st_entry_json_host(q->st, st_at(q->st, i)));
+	for (i = 0; i < st_host_count(q->st); i++) {
+		const struct st_entry *h = st_host_at(q->st, i);
+
+		if (h->kind == kind && !st_mac_entries(q->st, kind, h->mac, false))
+			json_object_array_add(arr, st_entry_json_host(q->st, h));
+	}
 	return arr;
+}
+
+int query_mac_addr(const struct query_deps *q, const __u8 mac[BWE_MAC_LEN], struct bwe_addr *out)
+{
+	size_t i;
+
+	for (i = 0; i < st_count(q->st); i++) {
+		const struct st_entry *e = st_at(q->st, i);
+
+		if (e->has_mac && !memcmp(e->mac, mac, BWE_MAC_LEN)) {
+			*out = e->pfx.addr;
+			return 0;
+		}
+	}
+	return bwe_neigh_addrs_of(q->nw, mac, out, 1) ? 0 : -ENOENT;
+}
+
+void query_report_identity(const struct query_deps *q, struct json_object *report,
+			   const struct bwe_addr *a)
+{
+	static const struct {
+		enum st_kind kind;
+		const char *key;
+	} ks[] = { { ST_QUARANTINE, "quarantine" }, { ST_THROTTLE, "throttle" } };
+	struct json_object *c;
+	size_t i;
+
+	if (!json_object_object_get_ex(report, "containment", &c))
+		return;
+	for (i = 0; i < ARRAY_SIZE(ks); i++) {
+		const struct st_entry *e = st_match(q->st, ks[i].kind, a);
+
+		if (e)
+			json_object_object_add(c, ks[i].key, st_entry_json_host(q->st, e));
+	}
 }

@@ -139,6 +139,11 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (e->type == BWE_EV_MAC_ADDR) {
+		/* a contained host's frame from an address it was not known by: learn it */
+		ops_learn(r->ops, e->mac, &e->host, ST_LEARNT_TRAFFIC);
+		return 0;
+	}
 	out = e->dir == BWE_DIR_OUT;
 	if (e->type == BWE_EV_BLOCK_HIT) {
 		ev = block_hit(r, e);

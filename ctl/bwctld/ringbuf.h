@@ -2,7 +2,9 @@
 /*
  * ringbuf.h - the reader of the data plane's event ring buffer (layer 4):
  * each struct bwe_event becomes one event-log line with the indicator's
- * provenance, and a blocklist contact is handed to the observers of ops.
+ * provenance, a blocklist contact is handed to the observers of ops, and
+ * an address a contained host's MAC address was seen with (BWE_EV_MAC_ADDR)
+ * is handed to ops_learn().
  */
 #ifndef BWCTLD_RINGBUF_H
 #define BWCTLD_RINGBUF_H

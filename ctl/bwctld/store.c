@@ -11,9 +11,21 @@
 #define STATE_VERSION 2 /* 1: actors were strings */
 #define STATE_MIN_CAP 16
 
-struct st_store {
+struct st_tbl {
 	struct st_entry *v;
 	size_t n, cap;
+};
+
+struct st_store {
+	struct st_entry *v; /* address entries */
+	size_t n, cap;
+	struct st_tbl hosts; /* host records (MAC addresses) */
+};
+
+static const char *const learnt_names[ST_LEARNT_KINDS] = {
+	[ST_LEARNT_GIVEN] = "given",
+	[ST_LEARNT_NEIGHBOUR] = "neighbour",
+	[ST_LEARNT_TRAFFIC] = "traffic",
 };
 
 static const char *const kind_names[ST_KINDS] = {
@@ -31,7 +43,23 @@ void st_free(struct st_store *s)
 	if (!s)
 		return;
 	free(s->v);
+	free(s->hosts.v);
 	free(s);
+}
+
+const char *st_learnt_name(enum st_learnt l)
+{
+	return (unsigned int)l < ST_LEARNT_KINDS ? learnt_names[l] : "?";
+}
+
+int st_learnt_from_name(const char *name)
+{
+	int l;
+
+	for (l = 0; name && l < ST_LEARNT_KINDS; l++)
+		if (!strcmp(name, learnt_names[l]))
+			return l;
+	return -1;
 }
 
 const char *st_kind_name(enum st_kind k)
@@ -103,6 +131,22 @@ bool st_overlaps(const struct st_store *s, enum st_kind k, const struct bwe_pref
 	return false;
 }
 
+/* Append e to a table of entries. */
+static int tbl_add(struct st_entry **v, size_t *n, size_t *cap, const struct st_entry *e)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : STATE_MIN_CAP;
+		struct st_entry *nv = reallocarray(*v, c, sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *e;
+	return 0;
+}
+
 int st_put(struct st_store *s, const struct st_entry *e)
 {
 	struct st_entry *old = find(s, e->kind, &e->pfx);
@@ -113,17 +157,85 @@ int st_put(struct st_store *s, const struct st_entry *e)
 		*old = *e;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : STATE_MIN_CAP;
-		struct st_entry *v = reallocarray(s->v, cap, sizeof(*v));
+	return tbl_add(&s->v, &s->n, &s->cap, e);
+}
 
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
+/* ---- host records ------------------------------------------------------------ */
+
+static struct st_entry *host_find(const struct st_store *s, enum st_kind k,
+				  const __u8 mac[BWE_MAC_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < s->hosts.n; i++)
+		if (s->hosts.v[i].kind == k && !memcmp(s->hosts.v[i].mac, mac, BWE_MAC_LEN))
+			return &s->hosts.v[i];
+	return NULL;
+}
+
+size_t st_host_count(const struct st_store *s)
+{
+	return s->hosts.n;
+}
+
+const struct st_entry *st_host_at(const struct st_store *s, size_t i)
+{
+	return i < s->hosts.n ? &s->hosts.v[i] : NULL;
+}
+
+const struct st_entry *st_host_find(const struct st_store *s, enum st_kind k,
+				    const __u8 mac[BWE_MAC_LEN])
+{
+	return host_find(s, k, mac);
+}
+
+int st_host_put(struct st_store *s, const struct st_entry *h)
+{
+	struct st_entry *old;
+
+	if ((h->kind != ST_QUARANTINE && h->kind != ST_THROTTLE) || !h->has_mac)
+		return -EINVAL;
+	old = host_find(s, h->kind, h->mac);
+	if (old) {
+		*old = *h;
+		return 0;
 	}
-	s->v[s->n++] = *e;
+	return tbl_add(&s->hosts.v, &s->hosts.n, &s->hosts.cap, h);
+}
+
+int st_host_del(struct st_store *s, enum st_kind k, const __u8 mac[BWE_MAC_LEN])
+{
+	struct st_entry *h = host_find(s, k, mac);
+
+	if (!h)
+		return -ENOENT;
+	*h = s->hosts.v[--s->hosts.n];
 	return 0;
+}
+
+size_t st_contained(const struct st_store *s, enum st_kind k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += s->v[i].kind == k && !s->v[i].has_mac;
+	for (i = 0; i < s->hosts.n; i++)
+		n += s->hosts.v[i].kind == k;
+	return n;
+}
+
+size_t st_mac_entries(const struct st_store *s, enum st_kind k, const __u8 mac[BWE_MAC_LEN],
+		      bool learnt)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++) {
+		const struct st_entry *e = &s->v[i];
+
+		n += e->kind == k && e->has_mac && !memcmp(e->mac, mac, BWE_MAC_LEN) &&
+		     (!learnt || e->learnt != ST_LEARNT_GIVEN);
+	}
+	return n;
 }
 
 int st_del(struct st_store *s, enum st_kind k, const struct bwe_prefix *p)
@@ -143,19 +255,24 @@ struct st_store *st_clone(const struct st_store *s)
 	if (!c)
 		return NULL;
 	c->v = calloc(s->cap ? s->cap : 1, sizeof(*c->v));
-	if (!c->v) {
-		free(c);
+	c->hosts.v = calloc(s->hosts.cap ? s->hosts.cap : 1, sizeof(*c->hosts.v));
+	if (!c->v || !c->hosts.v) {
+		st_free(c);
 		return NULL;
 	}
 	memcpy(c->v, s->v, s->n * sizeof(*s->v));
 	c->n = s->n;
 	c->cap = s->cap ? s->cap : 1;
+	memcpy(c->hosts.v, s->hosts.v, s->hosts.n * sizeof(*s->hosts.v));
+	c->hosts.n = s->hosts.n;
+	c->hosts.cap = s->hosts.cap ? s->hosts.cap : 1;
 	return c;
 }
 
 void st_restore(struct st_store *s, struct st_store *copy)
 {
 	free(s->v);
+	free(s->hosts.v);
 	*s = *copy;
 	free(copy);
 }
@@ -169,8 +286,11 @@ struct json_object *st_entry_json(const struct st_entry *e)
 	bwe_prefix_fmt(&e->pfx, buf, sizeof(buf));
 	actor_fmt(&e->actor, who, sizeof(who));
 	json_object_object_add(o, "kind", json_object_new_string(st_kind_name(e->kind)));
-	json_object_object_add(o, host && e->kind != ST_BLOCK ? "host" : "cidr",
-			       json_object_new_string(buf));
+	if (e->has_mac && !e->pfx.plen) /* a host record (no entry is ever a /0) */
+		json_object_object_add(o, "host", NULL);
+	else
+		json_object_object_add(o, host && e->kind != ST_BLOCK ? "host" : "cidr",
+				       json_object_new_string(buf));
 	json_object_object_add(o, "reason", json_object_new_string(e->reason));
 	json_object_object_add(o, "actor", json_object_new_string(who));
 	json_object_object_add(o, "by", actor_json(&e->actor));
@@ -180,6 +300,49 @@ struct json_object *st_entry_json(const struct st_entry *e)
 		json_object_object_add(o, "rate", json_object_new_uint64(e->rate));
 		json_object_object_add(o, "burst", json_object_new_uint64(e->burst));
 	}
+	if (e->kind == ST_QUARANTINE || e->kind == ST_THROTTLE) {
+		json_object_object_add(o, "keyed_by",
+				       json_object_new_string(e->has_mac ? "mac" : "address"));
+		if (e->has_mac) {
+			char mac[BWE_MAC_STRLEN];
+
+			bwe_mac_fmt(e->mac, mac, sizeof(mac));
+			json_object_object_add(o, "mac", json_object_new_string(mac));
+			json_object_object_add(o, "learnt_from",
+					       json_object_new_string(st_learnt_name(e->learnt)));
+		}
+	}
+	return o;
+}
+
+struct json_object *st_entry_json_host(const struct st_store *s, const struct st_entry *e)
+{
+	struct json_object *o = st_entry_json(e), *arr;
+	const struct st_entry *h;
+	size_t i;
+
+	if (!e->has_mac)
+		return o;
+	h = host_find(s, e->kind, e->mac);
+	if (h)
+		json_object_object_add(o, "prefix64", json_object_new_boolean(h->prefix64));
+	arr = json_object_new_array();
+	for (i = 0; i < s->n; i++) {
+		const struct st_entry *x = &s->v[i];
+		struct json_object *a;
+		char buf[BWE_PREFIX_STRLEN];
+
+		if (x->kind != e->kind || !x->has_mac || memcmp(x->mac, e->mac, BWE_MAC_LEN))
+			continue;
+		a = json_object_new_object();
+		bwe_prefix_fmt(&x->pfx, buf, sizeof(buf));
+		json_object_object_add(a, "address", json_object_new_string(buf));
+		json_object_object_add(a, "learnt_from",
+				       json_object_new_string(st_learnt_name(x->learnt)));
+		json_add_time(a, "since", x->since);
+		json_object_array_add(arr, a);
+	}
+	json_object_object_add(o, "addresses", arr);
 	return o;
 }
 
@@ -198,10 +361,21 @@ static struct json_object *entry_to_file(const struct st_entry *e)
 	json_object_object_add(o, "expires", json_object_new_int64(e->expires));
 	json_object_object_add(o, "rate", json_object_new_uint64(e->rate));
 	json_object_object_add(o, "burst", json_object_new_uint64(e->burst));
+	if (e->has_mac) {
+		char mac[BWE_MAC_STRLEN];
+
+		bwe_mac_fmt(e->mac, mac, sizeof(mac));
+		json_object_object_add(o, "mac", json_object_new_string(mac));
+		json_object_object_add(o, "learnt_from",
+				       json_object_new_string(st_learnt_name(e->learnt)));
+		json_object_object_add(o, "prefix64", json_object_new_boolean(e->prefix64));
+		json_object_object_add(o, "capped", json_object_new_boolean(e->capped));
+	}
 	return o;
 }
 
-static int entry_from_file(struct json_object *o, struct st_entry *e)
+/* host: a host record (a MAC address, no prefix). */
+static int entry_from_file(struct json_object *o, struct st_entry *e, bool host)
 {
 	struct json_object *v;
 	int k;
@@ -211,8 +385,20 @@ static int entry_from_file(struct json_object *o, struct st_entry *e)
 	    (k = st_kind_from_name(json_object_get_string(v))) < 0)
 		return -EINVAL;
 	e->kind = (enum st_kind)k;
-	if (!json_object_object_get_ex(o, "prefix", &v) ||
-	    bwe_prefix_parse(json_object_get_string(v), &e->pfx, 0))
+	if (json_object_object_get_ex(o, "mac", &v)) {
+		if (bwe_mac_parse(json_object_get_string(v), e->mac) ||
+		    (k = st_learnt_from_name(
+			     json_object_get_string(json_object_object_get(o, "learnt_from")))) < 0)
+			return -EINVAL;
+		e->has_mac = true;
+		e->learnt = (enum st_learnt)k;
+		e->prefix64 = json_object_get_boolean(json_object_object_get(o, "prefix64"));
+		e->capped = json_object_get_boolean(json_object_object_get(o, "capped"));
+	}
+	if (host && (!e->has_mac || (e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE)))
+		return -EINVAL;
+	if (!host && (!json_object_object_get_ex(o, "prefix", &v) ||
+		      bwe_prefix_parse(json_object_get_string(v), &e->pfx, 0)))
 		return -EINVAL;
 	if (json_object_object_get_ex(o, "reason", &v))
 		snprintf(e->reason, sizeof(e->reason), "%s", json_object_get_string(v));
@@ -238,6 +424,14 @@ struct json_object *st_to_json(const struct st_store *s)
 	for (i = 0; i < s->n; i++)
 		json_object_array_add(arr, entry_to_file(&s->v[i]));
 	json_object_object_add(root, "entries", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < s->hosts.n; i++) {
+		struct json_object *h = entry_to_file(&s->hosts.v[i]);
+
+		json_object_object_del(h, "prefix");
+		json_object_array_add(arr, h);
+	}
+	json_object_object_add(root, "hosts", arr);
 	return root;
 }
 
@@ -259,11 +453,25 @@ int st_from_json(struct st_store *s, struct json_object *root, size_t *skipped)
 	for (i = 0; i < n && !err; i++) {
 		struct st_entry e;
 
-		if (entry_from_file(json_object_array_get_idx(arr, i), &e)) {
+		if (entry_from_file(json_object_array_get_idx(arr, i), &e, false)) {
 			(*skipped)++;
 			continue;
 		}
 		err = st_put(t, &e);
+	}
+	/* host records (since issue #12): absent in older files */
+	if (json_object_object_get_ex(root, "hosts", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		n = json_object_array_length(arr);
+		for (i = 0; i < n && !err; i++) {
+			struct st_entry e;
+
+			if (entry_from_file(json_object_array_get_idx(arr, i), &e, true)) {
+				(*skipped)++;
+				continue;
+			}
+			err = st_host_put(t, &e);
+		}
 	}
 	if (err) {
 		st_free(t);
