@@ -130,6 +130,16 @@ check "the normal site is cut off" nweb "$BWE_SITE_V4"
 check "the EDR/management server still answers" web "$BWE_MGMT_V4"
 check "the other LAN host is untouched" ip netns exec "$BWE_NS_LAN2" curl -s -o /dev/null --max-time 2 "http://$BWE_SITE_V4:8080/"
 
+step "The host takes another address to step out: it is contained by its MAC"
+NEW_ADDR=198.18.0.99
+run lan ip addr add "$NEW_ADDR/24" dev eth0
+check "from its new address the normal site is still cut off" \
+	sh -c "! ip netns exec $BWE_NS_LAN curl -s -o /dev/null --max-time 2 --interface $NEW_ADDR http://$BWE_SITE_V4:8080/"
+sleep 0.5
+run bwctl list quarantine
+check "the new address was learnt from the host's own frames" \
+	sh -c "ip netns exec $BWE_NS_GW $ROOT/build/bwctl --socket $DIR/bwctld.sock --json list quarantine | jq -e --arg a $NEW_ADDR 'map(select(.host == \$a and .keyed_by == \"mac\")) | length == 1'"
+
 step "bwctl top and bwctl report show the accounting and the evidence"
 run bwctl top --once -n 5
 run bwctl report "$BWE_LAN_V4"
@@ -139,6 +149,9 @@ check "report: question 2 (malicious contacts) answered yes from data" \
 step "Release restores the host"
 run bwctl release "$BWE_LAN_V4" --reason "demo: reimaged"
 check "the normal site answers again" web "$BWE_SITE_V4"
+check "from every address of the host" \
+	ip netns exec "$BWE_NS_LAN" curl -s -o /dev/null --max-time 2 --interface "$NEW_ADDR" "http://$BWE_SITE_V4:8080/"
+lan ip addr del "$NEW_ADDR/24" dev eth0
 
 lan2() { ip netns exec "$BWE_NS_LAN2" "$@"; }
 step "bwctld learns each host's normal traffic (seconds here; an hour by default)"

@@ -1394,12 +1394,25 @@ static void test_mac_identity(void **state)
 				      .proto = IPPROTO_ICMPV6 };
 		struct pb_spec dhcp = { UDP("0.0.0.0", "255.255.255.255", 67) };
 		struct pb_spec mdns = { UDP("198.18.0.99", "224.0.0.251", 5353) };
+		/* a solicited advertisement: from the (contained) global address */
+		struct pb_spec na_global = { .src = "2001:db8:1::99",
+					     .dst = "fe80::1",
+					     .proto = IPPROTO_ICMPV6 };
+		struct pb_spec na_quar = { .src = "2001:db8:1::66",
+					   .dst = "fe80::1",
+					   .proto = IPPROTO_ICMPV6 };
+		struct pb_spec site_local = { UDP("198.18.0.99", "224.0.1.1", 123) };
 
 		assert_int_equal(run_from_mac(na, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
 		assert_int_equal(run_from_mac(rs, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
 		assert_int_equal(run_from_mac(dhcp, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
 		assert_int_equal(run_from_mac(mdns, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+		assert_int_equal(run_from_mac(na_global, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
 		assert_int_equal(nev, 0);
+		/* a host quarantined by address answers neighbour discovery too */
+		assert_int_equal(run_from_mac(na_quar, other_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+		/* beyond the link-local block, multicast is judged: it may be routed */
+		assert_int_equal(run_from_mac(site_local, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_DROP);
 	}
 	/* Another MAC with the same new address passes. */
 	assert_int_equal(run_from_mac(new_v4, other_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);

@@ -171,18 +171,20 @@ static __always_inline __u32 mac_flags(const struct bwe_config *cfg, const __u8 
 }
 
 /*
- * A destination the gateway never forwards: IPv6 link-local (fe80::/10) and
- * multicast (ff00::/8), IPv4 link-local (169.254/16), multicast (224/4) and
- * the limited broadcast. Neighbour discovery, router solicitations and
- * DHCP of a contained host go there, and must keep working.
+ * A destination no router forwards: IPv6 link-local unicast (fe80::/10)
+ * and interface- or link-scope multicast (ff01::/16, ff02::/16), IPv4's
+ * local network control block (224.0.0.0/24) and limited broadcast.
+ * Neighbour discovery (an advertisement goes from the host's global address
+ * to the gateway's link-local one), router solicitations and DHCP go
+ * there: traffic on the link, not the host's traffic through the gateway.
  */
 static __always_inline int dst_stays_on_link(const struct bwe_addr *a)
 {
 	__u32 w0 = bpf_ntohl(a->w[0]), v4 = bpf_ntohl(a->w[3]);
 
 	if (!addr_is_v4(a))
-		return (w0 >> 22) == (0xfe80 >> 6) || (w0 >> 24) == 0xff;
-	return (v4 >> 16) == 0xa9fe || (v4 >> 28) == 0xe || v4 == 0xffffffff;
+		return (w0 >> 22) == (0xfe80 >> 6) || (w0 >> 16) == 0xff01 || (w0 >> 16) == 0xff02;
+	return (v4 >> 8) == 0xe00000 || v4 == 0xffffffff;
 }
 
 /* The BWE_CFG_NAT4/6 or BWE_IF_NAT4/6 bit of a packet's family. */
@@ -359,14 +361,17 @@ int bwe_xdp(struct xdp_md *ctx)
 	__builtin_memcpy(f.mac, ((struct ethhdr *)data)->h_source, BWE_MAC_LEN);
 	macf = mac_flags(cfg, f.mac);
 
-	/* Classify by address: outbound when the source is inside. A frame from
-	 * a listed MAC is its host's whatever source address it carries, unless
-	 * it goes to an internal address (LAN to LAN stays transit) or stays on
-	 * the link (neighbour discovery, DHCP: never forwarded). */
+	/* Classify by address: outbound when the source is inside. What stays
+	 * on the link (neighbour discovery, DHCP) is transit: never forwarded,
+	 * it keeps a contained host resolvable and its management reachable.
+	 * A frame from a listed MAC is its host's whatever source address it
+	 * carries, unless it goes to an internal address (LAN to LAN: transit). */
+	if (dst_stays_on_link(&p.dst)) {
+		count(BWE_R_TRANSIT, BWE_SD_NONE, f.len);
+		return XDP_PASS;
+	}
 	sf = netclass_of(&p.src);
 	df = netclass_of(&p.dst);
-	if (macf && dst_stays_on_link(&p.dst))
-		macf = 0;
 	if (macf && !(df & BWE_NC_INTERNAL)) {
 		out = 1;
 	} else if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {

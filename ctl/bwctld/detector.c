@@ -466,6 +466,9 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 			.ttl_s = dec->ttl_s,
 			.rate = dec->rate,
 			.annotate = note,
+			/* the host, not one address: bound to its MAC where the
+			 * neighbour table knows one (never a router's) */
+			.ident = true,
 		};
 
 		actor_set(&rule, ACTOR_RULE, dec->rule_name, NULL);
