@@ -46,6 +46,11 @@ TOOL_BPF  := $(patsubst tests/tools/%.bpf.c,$(BUILD)/tools/%.bpf.o,$(wildcard te
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
+# Every suite runs on the testbed's default topology, a NAT gateway; these
+# run a second time on a routed one (scripts/run-tests.sh, SUITE@routed).
+TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_ctl.sh tests/e2e_hostile.sh \
+	tests/e2e_metrics.sh tests/e2e_detect.sh
+TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
 
 # The release version: lib/bwe_version.h is the one place (debian/changelog
 # must agree; tests/e2e_package.sh checks).

@@ -9,9 +9,12 @@
  *   base_drop   return XDP_DROP: the cheapest possible drop;
  *   base_pass   return XDP_PASS: the cheapest possible pass;
  *   parse_only  the enforcer's own parser (xdp/parse.bpf.h, not a copy),
- *               then XDP_PASS: what reading the headers costs alone.
+ *               then XDP_PASS: what reading the headers costs alone;
+ *   base_tc     return TC_ACT_OK: the cheapest TC program, the baseline of
+ *               the enforcer's TC egress program (NAT gateways).
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "bwe_abi.h"
 #include "parse.bpf.h"
@@ -47,4 +50,10 @@ int parse_only(struct xdp_md *ctx)
 
 	parse_sink += (__u32)rc ^ p.src.w[3] ^ p.dst.w[3] ^ p.sport ^ p.dport ^ p.flags;
 	return XDP_PASS;
+}
+
+SEC("tc")
+int base_tc(struct __sk_buff *skb)
+{
+	return TC_ACT_OK;
 }

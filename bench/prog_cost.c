@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -101,12 +102,20 @@ enum prog {
 	P_PARSE,
 	P_BWE,
 	P_XDPF,
+	P_TC_BASE, /* TC programs from here on (run with an __sk_buff context) */
+	P_BWE_TC,
 	P_MAX,
 };
+#define NAT_IFINDEX 1 /* the test run's device (lo): marked translating (IPv4) */
 
 static const char *const prog_names[P_MAX] = {
-	[P_BASE_DROP] = "bare XDP_DROP", [P_BASE_PASS] = "bare XDP_PASS", [P_PARSE] = "parse only",
-	[P_BWE] = "**bwenforce**",	 [P_XDPF] = "xdp-filter",
+	[P_BASE_DROP] = "bare XDP_DROP",
+	[P_BASE_PASS] = "bare XDP_PASS",
+	[P_PARSE] = "parse only",
+	[P_BWE] = "**bwenforce**",
+	[P_XDPF] = "xdp-filter",
+	[P_TC_BASE] = "bare TC_ACT_OK",
+	[P_BWE_TC] = "**bwenforce TC egress**",
 };
 
 enum frame {
@@ -119,6 +128,8 @@ enum frame {
 	F_V4_QUAR_EXEMPT,
 	F_V4_THROTTLE,
 	F_ARP,
+	F_V4_NAT_GW,
+	F_V4_NAT_IN,
 	F_MAX,
 };
 
@@ -144,6 +155,20 @@ static const struct {
 	[F_V4_THROTTLE] = { "v4 TCP, throttled host, bucket not empty",
 			    { TCP_OUT(HOST_THROTTLED, "203.0.113.10") } },
 	[F_ARP] = { "ARP (non-IP)", { .ethertype = ETH_P_ARP, .payload = 28 } },
+	[F_V4_NAT_GW] = { "v4 TCP reply to the gateway's address, translating interface",
+			  { .src = "203.0.113.10",
+			    .dst = "198.51.100.1",
+			    .proto = IPPROTO_TCP,
+			    .sport = 443,
+			    .dport = 40000,
+			    .payload = 64 } },
+	[F_V4_NAT_IN] = { "v4 TCP reply after reverse NAT, to a LAN host",
+			  { .src = "203.0.113.10",
+			    .dst = "198.18.0.10",
+			    .proto = IPPROTO_TCP,
+			    .sport = 443,
+			    .dport = 40000,
+			    .payload = 64 } },
 };
 
 /* One measured (program, frame) pair and what it must answer. */
@@ -173,6 +198,11 @@ static const struct cell_def cells[] = {
 	{ P_BWE, F_ARP, XDP_PASS, BWE_R_NON_IP },
 	{ P_XDPF, F_V4_PASS, XDP_PASS, -1 },
 	{ P_XDPF, F_V4_BLOCK, XDP_DROP, -1 },
+	/* NAT gateways: XDP defers the reply, the LAN's TC egress judges it */
+	{ P_BWE, F_V4_NAT_GW, XDP_PASS, -1 },
+	{ P_TC_BASE, F_V4_NAT_IN, TC_ACT_OK, -1 },
+	{ P_BWE_TC, F_V4_NAT_IN, TC_ACT_OK, BWE_R_PASS },
+	{ P_BWE_TC, F_V4_PASS, TC_ACT_OK, -1 }, /* LAN to WAN: leaves untouched */
 };
 #define NCELLS (sizeof(cells) / sizeof(cells[0]))
 
@@ -360,6 +390,15 @@ static int setup_enforcer(struct bench *b, const struct synth *s)
 	bwe_ncset_free(&nc);
 	err = err ?: bwe_addr_parse(HOST_THROTTLED, &thr);
 	err = err ?: bwe_dp_throttle_set(b->dp, &thr, THROTTLE_RATE, THROTTLE_BURST);
+	if (!err) { /* the test run's device translates IPv4: the NAT rows */
+		__u32 ifx = NAT_IFINDEX;
+		struct bwe_iface_val iv = { .flags = BWE_IF_NAT4 };
+
+		cfg.flags |= BWE_CFG_NAT;
+		err = bpf_map_update_elem(bwe_dp_map_fd(b->dp, BWE_MAP_IFACES), &ifx, &iv, BPF_ANY)
+			      ? -errno
+			      : bwe_dp_config_set(b->dp, &cfg);
+	}
 	if (err) {
 		fprintf(stderr, "prog_cost: network classes / throttle: %s\n", errstr(err));
 		return err;
@@ -490,9 +529,14 @@ static int run(const struct bench *b, enum prog p, enum frame f, __u32 repeat, _
 	       __u32 *ns)
 {
 	__u8 out[BWE_PKT_MAX];
+	struct __sk_buff skb = { .ingress_ifindex = NAT_IFINDEX };
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b->pkt[f], .data_size_in = b->pkt_len[f],
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat, );
 
+	if (p >= P_TC_BASE) { /* arrived through the translating interface */
+		t.ctx_in = &skb;
+		t.ctx_size_in = sizeof(skb);
+	}
 	if (bpf_prog_test_run_opts(b->prog_fd[p], &t))
 		return -errno;
 	*retval = t.retval;
@@ -629,10 +673,15 @@ static void print_report(const struct bench *b, const struct opts *o, double ns[
 			 const bool *skip, double secs)
 {
 	struct stat3 bwe_v4_pass = { 0 }, bwe_v4_drop = { 0 }, xf_pass = { 0 }, xf_drop = { 0 };
-	struct stat3 d_v4_pass = { 0 }, d_v4_drop = { 0 };
+	struct stat3 d_v4_pass = { 0 }, d_v4_drop = { 0 }, tc_in = { 0 }, d_tc_in = { 0 };
+	struct stat3 nat_gw = { 0 }, d_nat_gw = { 0 };
 	bool xf_ok = false;
 	unsigned int r;
-	size_t i;
+	size_t i, tc_base = 0;
+
+	for (i = 0; i < NCELLS; i++)
+		if (cells[i].prog == P_TC_BASE)
+			tc_base = i;
 
 	printf("### Per-packet cost (tier 1)\n\n");
 	printf("`build/bench/prog_cost`: each program runs one frame through "
@@ -652,8 +701,11 @@ static void print_report(const struct bench *b, const struct opts *o, double ns[
 	printf("|---|---|---|---:|---:|---:|\n");
 	for (i = 0; i < NCELLS; i++) {
 		const struct cell_def *cd = &cells[i];
-		size_t base = cd->action == XDP_DROP ? 0 : 1; /* cells[0], cells[1] */
-		bool bare = cd->prog == P_BASE_DROP || cd->prog == P_BASE_PASS;
+		size_t base = cd->prog >= P_TC_BASE    ? tc_base
+			      : cd->action == XDP_DROP ? 0
+						       : 1; /* cells[0], cells[1] */
+		bool bare = cd->prog == P_BASE_DROP || cd->prog == P_BASE_PASS ||
+			    cd->prog == P_TC_BASE;
 		int pc = parse_cell(cd->frame);
 		double diff[ROUNDS_MAX], dp[ROUNDS_MAX];
 		struct stat3 st, d, dpp;
@@ -694,6 +746,12 @@ static void print_report(const struct bench *b, const struct opts *o, double ns[
 			xf_ok = true;
 		} else if (cd->prog == P_XDPF && cd->frame == F_V4_BLOCK) {
 			xf_drop = st;
+		} else if (cd->prog == P_BWE_TC && cd->frame == F_V4_NAT_IN) {
+			tc_in = st;
+			d_tc_in = d;
+		} else if (cd->prog == P_BWE && cd->frame == F_V4_NAT_GW) {
+			nat_gw = st;
+			d_nat_gw = d;
 		}
 	}
 	printf("\nNo numeric goal is set for this tier; it locates the cost. "
@@ -707,6 +765,11 @@ static void print_report(const struct bench *b, const struct opts *o, double ns[
 		       xf_pass.med, xf_drop.med);
 	else
 		printf("; xdp-filter was not measured: %s.\n", b->xdpf_why);
+	printf("On a NAT gateway a reply reaches the XDP program addressed to the gateway: "
+	       "it is deferred in %.0f ns (%+.0f ns over a bare XDP_PASS) and judged by the TC "
+	       "egress program of the LAN interface in %.0f ns (%+.0f ns over a bare TC "
+	       "program), after the kernel reversed the translation.\n",
+	       nat_gw.med, d_nat_gw.med, tc_in.med, d_tc_in.med);
 	printf("Setup (entries, loads) took %.0f s, the whole run %.0f s.\n", b->load_s, secs);
 }
 
@@ -822,6 +885,8 @@ int main(int argc, char **argv)
 	b.prog_fd[P_BASE_PASS] = bpf_program__fd(b.base->progs.base_pass);
 	b.prog_fd[P_PARSE] = bpf_program__fd(b.base->progs.parse_only);
 	b.prog_fd[P_BWE] = bwe_dp_prog_fd(b.dp);
+	b.prog_fd[P_TC_BASE] = bpf_program__fd(b.base->progs.base_tc);
+	b.prog_fd[P_BWE_TC] = bwe_dp_tc_prog_fd(b.dp);
 	setup_xdpf(&b, &o, &syn);
 	b.load_s = now_s() - t0;
 	err = check_cells(&b, skip);

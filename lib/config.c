@@ -70,7 +70,7 @@
 #define USER_FIRST "abcdefghijklmnopqrstuvwxyz_"
 #define USER_CHARS USER_FIRST "0123456789-"
 
-_Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) &&
+_Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) && sizeof(enum bwe_nat) == sizeof(int) &&
 		       sizeof(enum bwe_feed_action) == sizeof(int) &&
 		       sizeof(enum bwe_response) == sizeof(int),
 	       "enums are stored as int");
@@ -81,6 +81,13 @@ static const char *const mode_names[] = {
 	[BWE_MODE_GENERIC] = "generic",
 };
 
+static const char *const nat_names[] = {
+	[BWE_NAT_NONE] = "none",
+	[BWE_NAT_IPV4] = "ipv4",
+	[BWE_NAT_IPV6] = "ipv6",
+	[BWE_NAT_BOTH] = "both",
+};
+
 static const char *const action_names[] = {
 	[BWE_ACT_DROP] = "drop",
 	[BWE_ACT_MONITOR] = "monitor",
@@ -89,6 +96,11 @@ static const char *const action_names[] = {
 const char *bwe_attach_mode_name(enum bwe_attach_mode m)
 {
 	return (unsigned int)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
+}
+
+const char *bwe_nat_name(enum bwe_nat n)
+{
+	return (unsigned int)n < ARRAY_SIZE(nat_names) ? nat_names[n] : "?";
 }
 
 const char *bwe_feed_action_name(enum bwe_feed_action a)
@@ -1490,6 +1502,7 @@ static const char *const cs_scope_names[] = { "Ip", "Range" };
 static const char *const rule_actions[] = { "alert", "throttle", "quarantine" };
 
 static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
+static const struct cfg_enum nats = { nat_names, ARRAY_SIZE(nat_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
 static const struct cfg_enum cs_scopes = { cs_scope_names, ARRAY_SIZE(cs_scope_names), 0 };
@@ -1528,6 +1541,8 @@ static const struct row iface_rows[] = {
 	       .flags = F_REQ | F_UNIQUE, .noun = "interface"),
 	SCALAR("mode", conv_enum, S_INT, struct bwe_cfg_iface, mode, .arg = &modes,
 	       DEF_U(BWE_MODE_AUTO)),
+	SCALAR("nat", conv_enum, S_INT, struct bwe_cfg_iface, nat, .arg = &nats,
+	       DEF_U(BWE_NAT_NONE)),
 };
 static const struct table iface_table = TABLE(iface_rows, .size = sizeof(struct bwe_cfg_iface));
 

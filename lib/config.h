@@ -161,9 +161,23 @@
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
 
+/*
+ * What the kernel translates on an interface (masquerade, SNAT, NAT66,
+ * NPTv6 on outbound traffic): inbound packets of that family arrive
+ * addressed to the gateway and are judged at the LAN egress
+ * (bwe_abi.h, bwe_iface_val). Values are bit sets of the two families.
+ */
+enum bwe_nat {
+	BWE_NAT_NONE = 0,
+	BWE_NAT_IPV4 = 1,
+	BWE_NAT_IPV6 = 2,
+	BWE_NAT_BOTH = 3,
+};
+
 struct bwe_cfg_iface {
 	char name[BWE_IFNAME_LEN]; /* a valid Linux interface name */
 	enum bwe_attach_mode mode; /* default BWE_MODE_AUTO */
+	enum bwe_nat nat;	   /* default BWE_NAT_NONE */
 };
 
 struct bwe_cfg_prefixes {
@@ -353,6 +367,8 @@ size_t bwe_config_check_secrets(const struct bwe_cfgfile *cfg,
 				void *ctx);
 /* "auto", "native", "generic"; "?" for a value outside the enum. */
 const char *bwe_attach_mode_name(enum bwe_attach_mode m);
+/* "none", "ipv4", "ipv6", "both"; "?" outside the enum. */
+const char *bwe_nat_name(enum bwe_nat n);
 /* "drop", "monitor"; "?" for a value outside the enum. */
 const char *bwe_feed_action_name(enum bwe_feed_action a);
 

@@ -226,6 +226,11 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp)
 	return bpf_program__fd(dp->skel->progs.bwe_xdp);
 }
 
+int bwe_dp_tc_prog_fd(const struct bwe_dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.bwe_tc_egress);
+}
+
 int bwe_dp_unpin(const char *pin_dir)
 {
 	char path[PATH_MAX];

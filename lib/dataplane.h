@@ -50,6 +50,8 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
 int bwe_dp_abi_check(const char *pin_dir, char *msg, size_t len);
 void bwe_dp_close(struct bwe_dp *dp);
 int bwe_dp_prog_fd(const struct bwe_dp *dp);
+/* The TC egress program (bwe_tc_egress): attached where an interface translates. */
+int bwe_dp_tc_prog_fd(const struct bwe_dp *dp);
 /* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */
 int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
 /* Remove every BWE_MAP_* pin under pin_dir (maps live on while in use). */

@@ -21,6 +21,7 @@
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/ppp_defs.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 
@@ -45,6 +46,21 @@ struct pb_vlan_hdr {
 _Static_assert(sizeof(struct pb_vlan_hdr) == 4, "pb_vlan_hdr size");
 
 #define PB_VLAN_VID_MASK 0x0fff /* VID bits of the TCI */
+
+/* PPPoE session header (RFC 2516 section 4); if_pppox.h's pulls in socket types. */
+struct pb_pppoe_hdr {
+	__u8 ver_type; /* version << 4 | type */
+	__u8 code;
+	__be16 sid;
+	__be16 length; /* bytes after this header */
+};
+_Static_assert(sizeof(struct pb_pppoe_hdr) == PB_PPPOE_HLEN, "pb_pppoe_hdr size");
+
+#define PB_PPPOE_VER_TYPE 0x11 /* version 1, type 1 */
+#define PB_PPPOE_CODE	  0x00 /* session data */
+#define PB_PPP_PROTO_LEN  2    /* bytes of an uncompressed PPP protocol field */
+#define PB_PPP_PFC_MAX	  0xff /* a compressed protocol is one byte ... */
+#define PB_PPP_PFC_BIT	  0x01 /* ... and odd (RFC 1661 section 6.5) */
 
 #define PB_IPV4_ADDR_LEN 4	/* bytes */
 #define PB_IPV6_ADDR_LEN 16	/* bytes */
@@ -116,7 +132,9 @@ struct pb_layout {
 	bool later_frag;	      /* frag_offset != 0: no L4 header */
 	__u16 tpid[PB_VLAN_MAX];      /* host order, resolved defaults */
 	__u16 l2_proto;		      /* EtherType after the tags, host order */
-	size_t l2_len;		      /* Ethernet + tags */
+	__u16 ppp_proto;	      /* PPPoE: resolved PPP protocol, host order */
+	size_t ppp_len;		      /* PPPoE header + PPP protocol field, 0 without */
+	size_t l2_len;		      /* Ethernet + tags + ppp_len */
 	size_t l3_len;		      /* IPv4 with options / IPv6 fixed header */
 	int next;		      /* extension headers, listed + added frag */
 	__u8 ext_type[PB_V6EXT_MAX + 1];
@@ -158,6 +176,25 @@ static int layout_addrs(const struct pb_spec *s, struct pb_layout *lo)
 	return -EINVAL;
 }
 
+/* PPPoE session header and PPP protocol field, after the tags. */
+static int layout_ppp(const struct pb_spec *s, struct pb_layout *lo)
+{
+	if (s->ethertype)
+		return -EINVAL;
+	lo->ppp_proto = s->ppp_proto;
+	if (!lo->ppp_proto) {
+		if (lo->family == AF_UNSPEC)
+			return -EINVAL;
+		lo->ppp_proto = lo->family == AF_INET ? PPP_IP : PPP_IPV6;
+	}
+	if (s->ppp_pfc && (lo->ppp_proto > PB_PPP_PFC_MAX || !(lo->ppp_proto & PB_PPP_PFC_BIT)))
+		return -EINVAL;
+	lo->ppp_len = PB_PPPOE_HLEN + (s->ppp_pfc ? 1 : PB_PPP_PROTO_LEN);
+	lo->l2_proto = ETH_P_PPP_SES;
+	lo->l2_len += lo->ppp_len;
+	return 0;
+}
+
 static int layout_l2(const struct pb_spec *s, struct pb_layout *lo)
 {
 	int i;
@@ -174,6 +211,10 @@ static int layout_l2(const struct pb_spec *s, struct pb_layout *lo)
 	}
 	lo->l2_len = ETH_HLEN + s->nvlan * sizeof(struct pb_vlan_hdr);
 
+	if (s->pppoe)
+		return layout_ppp(s, lo);
+	if (s->pppoe_sid || s->ppp_proto || s->ppp_pfc)
+		return -EINVAL;
 	if (lo->family == AF_UNSPEC) {
 		if (!s->ethertype)
 			return -EINVAL;
@@ -280,6 +321,12 @@ static int layout_l4(const struct pb_spec *s, struct pb_layout *lo)
 	return 0;
 }
 
+/* The PPPoE length field (what follows its header) fits 16 bits. */
+static bool pppoe_len_ok(const struct pb_layout *lo)
+{
+	return !lo->ppp_len || lo->total - (lo->l2_len - lo->ppp_len + PB_PPPOE_HLEN) <= PB_L16_MAX;
+}
+
 static int pb_layout(const struct pb_spec *s, struct pb_layout *lo)
 {
 	size_t ip_len_field;
@@ -298,7 +345,7 @@ static int pb_layout(const struct pb_spec *s, struct pb_layout *lo)
 		if (s->proto || s->ipv4_optlen || s->nv6ext || s->frag_offset || s->more_fragments)
 			return -EINVAL;
 		lo->total = lo->l2_len + s->payload;
-		return 0;
+		return pppoe_len_ok(lo) ? 0 : -EINVAL;
 	}
 
 	err = layout_l3(s, lo);
@@ -314,7 +361,7 @@ static int pb_layout(const struct pb_spec *s, struct pb_layout *lo)
 	if (ip_len_field > PB_L16_MAX)
 		return -EINVAL;
 	lo->total = lo->l2_len + lo->l3_len + lo->ext_total + lo->l4_len + s->payload;
-	return 0;
+	return pppoe_len_ok(lo) ? 0 : -EINVAL;
 }
 
 /* One's complement sum of big-endian 16-bit words, odd tail padded. */
@@ -373,6 +420,23 @@ static void put_l2(const struct pb_spec *s, const struct pb_layout *lo, __u8 *bu
 
 		memcpy(buf + off, &tag, sizeof(tag));
 		off += sizeof(tag);
+	}
+	if (lo->ppp_len) {
+		struct pb_pppoe_hdr ph = {
+			.ver_type = PB_PPPOE_VER_TYPE,
+			.code = PB_PPPOE_CODE,
+			.sid = htons(s->pppoe_sid),
+			.length = htons(lo->total - off - sizeof(ph)),
+		};
+		__u8 *pp = buf + off + sizeof(ph);
+
+		memcpy(buf + off, &ph, sizeof(ph));
+		if (s->ppp_pfc) {
+			pp[0] = (__u8)lo->ppp_proto;
+		} else {
+			pp[0] = (__u8)(lo->ppp_proto >> 8);
+			pp[1] = (__u8)lo->ppp_proto;
+		}
 	}
 }
 

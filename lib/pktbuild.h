@@ -11,7 +11,8 @@
  * path; the family is that of the address text.
  *
  * Frame layout, in order:
- *   Ethernet (14) | nvlan x VLAN tag (4 each) | IPv4 (20 + ipv4_optlen) or
+ *   Ethernet (14) | nvlan x VLAN tag (4 each) | [PPPoE session header (6) |
+ *   PPP protocol (2, or 1 with ppp_pfc)] | IPv4 (20 + ipv4_optlen) or
  *   IPv6 (40) + extension headers | L4 header | payload
  *
  * What is put in the fields nobody sets:
@@ -34,6 +35,12 @@
  *     AH has SPI 0x100, sequence 1, zero ICV.
  *   - Payload byte i (0-based, counted from the first payload byte) is
  *     PB_PAYLOAD_BYTE(i).
+ *   - PPPoE (pppoe set, RFC 2516): EtherType 0x8864 after the tags, version
+ *     1, type 1, code 0, session id pppoe_sid, length = the PPP protocol
+ *     field plus everything after it; PPP protocol 0x0021 (IPv4) or 0x0057
+ *     (IPv6) unless ppp_proto says otherwise. A non-IP PPPoE frame (src and
+ *     dst NULL) is ppp_proto followed by the payload (LCP 0xc021, ...).
+ *     ppp_pfc writes the protocol in one byte (RFC 1661 PFC).
  *
  * Fragments: frag_offset (8-octet units, <= 0x1fff) and more_fragments go
  * into the IPv4 frag_off field, or into the IPv6 fragment header: the first
@@ -49,7 +56,10 @@
  * 0 or the family's own on an IP frame, ICMP of the other family, nvlan not
  * 0..2, a VLAN ID > 4095, bad ipv4_optlen, IPv6 fields on IPv4 (nv6ext) or
  * the reverse (ipv4_optlen), an unknown or mis-sized extension header,
- * frag_offset > 0x1fff, or an IP length that does not fit its 16-bit field.
+ * frag_offset > 0x1fff, or an IP length that does not fit its 16-bit field;
+ * PPP fields (pppoe_sid, ppp_proto, ppp_pfc) without pppoe, pppoe with an
+ * ethertype, a non-IP PPPoE frame without ppp_proto, ppp_pfc with a protocol
+ * that is not one odd byte, a PPPoE length over 16 bits.
  * -ENOSPC when the frame is longer than the buffer.
  */
 #ifndef BWE_PKTBUILD_H
@@ -66,6 +76,7 @@
 #define PB_IPV4_OPT_MAX	  40	 /* bytes of IPv4 options (ihl 15) */
 #define PB_FRAG_OFF_MAX	  0x1fff /* fragment offset, 8-octet units */
 #define PB_MAC_LEN	  6	 /* bytes in an Ethernet address */
+#define PB_PPPOE_HLEN	  6	 /* bytes of the PPPoE header, before the PPP protocol */
 /* entries pb_boundaries() can produce: L2, L3, listed + added frag, L4 */
 #define PB_BOUNDARIES_MAX (2 + PB_V6EXT_MAX + 1 + 1)
 
@@ -102,6 +113,10 @@ struct pb_spec {
 	int more_fragments;	      /* set MF (v4) / M (v6 fragment header) */
 	__u8 smac[PB_MAC_LEN],
 		dmac[PB_MAC_LEN]; /* all zero => 02:00:00:00:00:01 / 02:00:00:00:00:02 */
+	int pppoe;		  /* a PPPoE session frame (after the tags, if any) */
+	__u16 pppoe_sid;	  /* PPPoE session id, host order */
+	__u16 ppp_proto;	  /* PPP protocol, host order; 0 => the family's (IP only) */
+	int ppp_pfc;		  /* one-byte PPP protocol field (RFC 1661 PFC) */
 };
 
 /*
@@ -113,7 +128,8 @@ int pb_build(const struct pb_spec *s, __u8 *buf, size_t len);
 
 /*
  * Byte offsets of the header boundaries of the frame pb_build() would
- * produce, for truncation tests: end of L2 (after Ethernet and VLAN tags);
+ * produce, for truncation tests: end of L2 (after Ethernet, VLAN tags and
+ * the PPPoE header with its PPP protocol field);
  * for IP frames end of L3 (IPv4 with options, or the IPv6 fixed header),
  * the end of each IPv6 extension header (including an appended fragment
  * header), and the end of the L4 header when there is one (not for a later

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # demo.sh - bwenforce doing its job on a gateway testbed, narrated.
 #
-# Builds the testbed of scripts/testbed.sh (LAN hosts, a gateway with lan0 and
-# wan0, an "internet" with a normal site, a C2 server, a proxyware relay, a
-# management/EDR server and a DNS server), starts bwctld on the gateway with
+# Builds the testbed of scripts/testbed.sh (LAN hosts, a NAT gateway with lan0
+# and wan0 masquerading the LAN, an "internet" with a normal site, a C2 server,
+# a proxyware relay, a management/EDR server and a DNS server; DEMO_TOPOLOGY
+# takes testbed.sh's options, e.g. --routed), starts bwctld on the gateway with
 # policies/demo.yaml.in and the sample feeds in policies/feeds/, and walks
 # through the job with real traffic. Every step checks that it behaved as
 # narrated; the exit status is non-zero if any did not. Leaves nothing
@@ -58,13 +59,22 @@ trap 'exit 130' INT TERM
 
 printf '%sbwenforce demo%s: containing bandwidth hijacking (MITRE ATT&CK T1496.002) inline on a gateway\n' "$B" "$N"
 step "Build a gateway testbed in network namespaces"
-if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
+# shellcheck disable=SC2086  # options are words on purpose
+if ! "$ROOT/scripts/testbed.sh" up ${DEMO_TOPOLOGY:-} "$RUN" >/dev/null; then
 	bad "testbed did not come up"; exit 1
 fi
 . "/run/bwenforce-testbed/$RUN.env"
 mount -t bpf bpf "$DIR/bpf"
 say "   LAN:      lan host $BWE_LAN_V4 / $BWE_LAN_V6, lan2 $BWE_LAN2_V4"
-say "   gateway:  lan0 $BWE_GW_LAN_V4, wan0 $BWE_GW_WAN_V4 (forwarding, bwenforce on both NICs)"
+case "${BWE_NAT4:-0}${BWE_NAT6:-0}" in
+11) WAN_NAT=both ;; 10) WAN_NAT=ipv4 ;; 01) WAN_NAT=ipv6 ;; *) WAN_NAT=none ;;
+esac
+if [ "$WAN_NAT" = none ]; then
+	say "   gateway:  lan0 $BWE_GW_LAN_V4, wan0 $BWE_GW_WAN_V4 (routing, bwenforce on both NICs)"
+else
+	say "   gateway:  lan0 $BWE_GW_LAN_V4, wan0 $BWE_GW_WAN_V4 (NAT: the LAN leaves as $BWE_GW_WAN_V4;"
+	say "             bwenforce on both NICs, and at the LAN's egress for what NAT hides at the WAN)"
+fi
 say "   internet: normal site $BWE_SITE_V4, C2 server $BWE_C2_V4, proxyware relay $BWE_RELAY_V4,"
 say "             EDR/management $BWE_MGMT_V4, DNS $BWE_DNS_V4"
 ok "testbed $RUN is up"
@@ -84,7 +94,8 @@ net iperf3 -s -D -B "$BWE_RELAY_V4" --pidfile "$DIR/iperf.srv.pid" >/dev/null 2>
 sleep 0.5
 
 step "Start bwctld on the gateway with the shipped demo configuration and sample feeds"
-sed "s#@RUN_DIR@#$DIR#g; s#@FEEDS@#$ROOT/policies/feeds#g" "$ROOT/policies/demo.yaml.in" >"$DIR/bwenforce.yaml"
+sed "s#@RUN_DIR@#$DIR#g; s#@FEEDS@#$ROOT/policies/feeds#g; s#@WAN_NAT@#$WAN_NAT#g" \
+	"$ROOT/policies/demo.yaml.in" >"$DIR/bwenforce.yaml"
 run "$ROOT/build/bwctld" -n -c "$DIR/bwenforce.yaml"
 setsid bash -c "echo \$\$ >'$DIR/bwctld.pid'; exec ip netns exec '$BWE_NS_GW' '$ROOT/build/bwctld' -f -c '$DIR/bwenforce.yaml' 2>'$DIR/bwctld.log'" &
 for _ in $(seq 1 100); do bwctl status >/dev/null 2>&1 && break; sleep 0.1; done
@@ -95,6 +106,12 @@ check "bwctld runs; feeds loaded (STIX bundle and a Spamhaus DROP list)" \
 step "A LAN host browses the normal site"
 run lan curl -s -o /dev/null -w '   HTTP %{http_code} from %{remote_ip}\n' --max-time 2 "http://$BWE_SITE_V4:8080/"
 check "normal traffic flows through the enforcer" web "$BWE_SITE_V4"
+if [ "$WAN_NAT" != none ]; then
+	say "   the site saw the gateway's address; bwenforce still counts the download for the LAN host:"
+	run bwctl top --once -n 3
+	check "the host's received bytes are counted behind NAT" \
+		sh -c "ip netns exec $BWE_NS_GW $ROOT/build/bwctl --socket $DIR/bwctld.sock --json top --once | jq -e --arg h $BWE_LAN_V4 '.[] | select(.host == \$h) | .rx_bytes > 0'"
+fi
 
 step "It tries to reach a botnet C2 server listed in the STIX feed"
 run lan curl -s -o /dev/null --max-time 2 "http://$BWE_C2_V4:8080/" || say "   (connection failed, as it should)"

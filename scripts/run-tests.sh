@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# run-tests.sh UNIT_BIN... -- SUITE.sh...
+# run-tests.sh UNIT_BIN... -- SUITE.sh[@TOPOLOGY]...
 # Runs every cmocka binary, then every shell suite; each prints its own
 # closing line (cmocka's summary, "N passed, N failed"). Exits 1 when any
-# runner failed, and says which.
+# runner failed, and says which. SUITE.sh@routed runs the suite again on
+# another testbed topology: BWE_TESTBED_OPTS=--routed (tests/lib_bwe.sh);
+# a suite alone runs on the testbed's default, a NAT gateway.
 set -u
 
 failed=()
@@ -30,8 +32,15 @@ for t in "${unit[@]}"; do
 done
 for s in "${suites[@]}"; do
 	match "$s" || continue
-	echo "=== $s"
-	if ! bash "$s"; then failed+=("$s"); fi
+	topo=
+	case $s in *@*) topo=${s#*@} ;; esac
+	if [ -n "$topo" ]; then
+		echo "=== ${s%@*} (testbed: $topo)"
+		if ! BWE_TESTBED_OPTS="--$topo" bash "${s%@*}"; then failed+=("$s"); fi
+	else
+		echo "=== $s"
+		if ! bash "$s"; then failed+=("$s"); fi
+	fi
 done
 
 echo

@@ -1,19 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# testbed.sh - build the inline-gateway test topology in network namespaces.
+# testbed.sh - build the gateway test topologies in network namespaces.
 #
-#   testbed.sh up     [RUN_ID]   build it; prints RUN_ID=<id> and BWE_ENV=<file>
+#   testbed.sh up [--nat|--nat4|--nat6|--routed] [--stick] [--guest] [RUN_ID]
+#                                build it; prints RUN_ID=<id> and BWE_ENV=<file>
+#       --nat      (default) the gateway masquerades the LAN behind its WAN
+#                  addresses, IPv4 (table ip nat) and IPv6 (NAT66, table ip6 nat),
+#                  with one port forward: WAN TCP/UDP 8080 -> 198.18.0.10:8080 and
+#                  [2001:db8:1::10]:8080
+#       --nat4     IPv4 masqueraded, IPv6 routed;  --nat6  the other way round
+#       --routed   no translation: the internet host routes to the LAN prefixes
+#       --stick    router on a stick: one gateway interface, lan0, carries LAN
+#                  and WAN (untagged, one bridge: this kernel has no 802.1Q)
+#       --guest    a second LAN (guest, 198.18.1.0/24, 2001:db8:4::/64) on lan1
 #   testbed.sh down   [RUN_ID]   remove it (idempotent, works after a crash)
 #   testbed.sh down   --all      remove every $BWE_PREFIX-* namespace of any run
-#   testbed.sh status [RUN_ID]   show namespaces, links, addresses and routes
-#                                (without an id: list the runs that exist)
+#   testbed.sh status [RUN_ID]   show the topology, namespaces, links, addresses,
+#                                routes and NAT rules (without an id: list runs)
 #
 # RUN_ID defaults to $BWE_RUN, and for `up` to the PID of this script.
 # It may hold letters, digits and '_' (no '-', so names stay parseable).
 #
 # Topology (every name carries the run id, nothing touches the root namespace;
-# each veth is created directly inside its namespaces):
+# each veth is created directly inside its namespaces).  Inline (the default):
 #
 #   bwe-<id>-lan   eth0 198.18.0.10/24 2001:db8:1::10/64 ─┐
 #   bwe-<id>-lan2  eth0 198.18.0.11/24 2001:db8:1::11/64 ─┤ p-lan, p-lan2
@@ -22,24 +32,48 @@
 #                                                         │
 #   bwe-<id>-gw    lan0 198.18.0.1/24  2001:db8:1::1/64  ─┘   ip_forward=1
 #                  wan0 198.51.100.1/24 2001:db8:2::1/64 ─┐   (v4 and v6)
+#                 [lan1 198.18.1.1/24 2001:db8:4::1/64 ─┐ │   --guest]
+#                                                       │ │
+#  [bwe-<id>-guest eth0 198.18.1.10/24 2001:db8:4::10/64┘ │   --guest]
 #                                                         │
 #   bwe-<id>-net   eth0 198.51.100.2/24 2001:db8:2::2/64 ─┘
 #                  + 203.0.113.{10,66,80,5,53}/24, 2001:db8:3::{10,66,80,5,53}/64
 #                    normal site, C2, proxyware relay, mgmt/EDR, DNS
 #
-# lan0 and wan0 are veths, so native XDP can be attached to both for receive.
-# Offloads are left at their defaults (there is no ethtool here): the veth
-# driver itself clears GSO on the peer while an XDP program without frags
-# support is attached, so XDP on receive sees ordinary frames.  XDP_TX or
-# XDP_REDIRECT out of lan0/wan0 would only be received by the peer (p-gw in the
-# switch, eth0 in net) if that peer has an XDP program or GRO enabled.
+# --stick: no wan0.  The gateway's one interface lan0 holds both subnets'
+# gateway addresses (198.18.0.1, 2001:db8:1::1, 198.51.100.1, 2001:db8:2::1)
+# and the internet host's eth0 is a port of the same bridge (p-net), so every
+# forwarded packet enters and leaves by lan0.  ICMP redirects are off (the
+# gateway sends none, the hosts accept none), or the hosts would be told to
+# bypass it.  A real stick separates LAN and WAN with 802.1Q tags; this
+# kernel has no CONFIG_VLAN_8021Q, so tagged sticks are covered by crafted
+# frames (tests/tools/inject) only.
+#
+# NAT (--nat, --nat4, --nat6): in the gateway, `table ip nat` / `table ip6
+# nat` with a postrouting chain `oifname "wan0" masquerade` (on a stick:
+# `oifname "lan0"`, LAN sources to non-LAN destinations, snat to the WAN
+# address) and a prerouting chain with the port forward.  The internet host
+# then has no route to a translated family's LAN prefixes, as on the real
+# internet: it sees the gateway's WAN address as the source and reaches a LAN
+# host only through the forwarded port.  Routed families keep today's routes.
+#
+# lan0, lan1 and wan0 are veths, so native XDP can be attached to each for
+# receive.  Offloads are left at their defaults (there is no ethtool here):
+# the veth driver itself clears GSO on the peer while an XDP program without
+# frags support is attached, so XDP on receive sees ordinary frames.  XDP_TX
+# or XDP_REDIRECT out of lan0/wan0 would only be received by the peer (p-gw in
+# the switch, eth0 in net) if that peer has an XDP program or GRO enabled.
 #
 # IPv6 DAD is off (accept_dad=0 and nodad), so v6 works at once.  rp_filter is
 # 0 in the gateway.  No namespace has a route out of the machine: the LAN hosts'
 # default route points at the gateway, which only knows the test prefixes.
 #
 # `up` writes $BWE_STATE_DIR/<id>.env (default /run/bwenforce-testbed) with
-# every name and address as shell variables; tests do `. "$BWE_ENV"`.
+# every name and address as shell variables; tests do `. "$BWE_ENV"`.  What
+# tells a test the topology: BWE_TOPOLOGY (nat, nat4, nat6, routed),
+# BWE_NAT4 and BWE_NAT6 (1 translated, 0 routed), BWE_LAYOUT (inline, stick),
+# BWE_GUEST (0, 1), BWE_GW_IFS (the gateway's interfaces), BWE_FWD_PORT,
+# BWE_FWD_V4, BWE_FWD_V6 (the port forward, live for a translated family).
 #
 # Environment: BWE_RUN (run id), BWE_PREFIX (default bwe),
 #              BWE_STATE_DIR (default /run/bwenforce-testbed).
@@ -48,8 +82,12 @@ set -u
 
 PREFIX=${BWE_PREFIX:-bwe}
 STATE_DIR=${BWE_STATE_DIR:-/run/bwenforce-testbed}
-ROLES="lan lan2 gw net sw"
+# Every role a run may have (down removes whichever exist); guest: --guest.
+ROLES="lan lan2 gw net sw guest"
 PROG=testbed.sh
+
+# The topology `up` builds (set by its options).
+NAT4=1 NAT6=1 STICK=0 GUEST=0
 
 # Addresses (documentation/benchmark ranges only, see docs TESTBED.md).
 GW_LAN_V4=198.18.0.1      GW_LAN_V6=2001:db8:1::1
@@ -62,6 +100,15 @@ C2_V4=203.0.113.66        C2_V6=2001:db8:3::66
 RELAY_V4=203.0.113.80     RELAY_V6=2001:db8:3::80
 MGMT_V4=203.0.113.5       MGMT_V6=2001:db8:3::5
 DNS_V4=203.0.113.53       DNS_V6=2001:db8:3::53
+GW_GUEST_V4=198.18.1.1    GW_GUEST_V6=2001:db8:4::1
+GUEST_V4=198.18.1.10      GUEST_V6=2001:db8:4::10
+LAN_NET_V4=198.18.0.0/24  LAN_NET_V6=2001:db8:1::/64
+GUEST_NET_V4=198.18.1.0/24 GUEST_NET_V6=2001:db8:4::/64
+
+# The port forward on a NAT gateway: WAN address, FWD_PORT (TCP and UDP) ->
+# the first LAN host, same port.
+FWD_PORT=8080
+FWD_V4=$LAN_V4            FWD_V6=$LAN_V6
 
 # Fixed, locally administered MACs so tests can craft frames without asking.
 GW_LAN_MAC=02:b3:00:00:00:01
@@ -69,9 +116,11 @@ LAN_MAC=02:b3:00:00:00:10
 LAN2_MAC=02:b3:00:00:00:11
 GW_WAN_MAC=02:b3:00:00:01:01
 NET_MAC=02:b3:00:00:01:02
+GW_GUEST_MAC=02:b3:00:00:02:01
+GUEST_MAC=02:b3:00:00:02:10
 
 usage() {
-	sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,/^# It may hold/p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -187,44 +236,93 @@ ifindex() {
 	ip -n "$1" -o link show dev "$2" 2>/dev/null | awk -F': ' '{print $1; exit}'
 }
 
+# The topology's words, for the env file and status.
+topology_name() {
+	if [ "$NAT4" = 1 ] && [ "$NAT6" = 1 ]; then
+		echo nat
+	elif [ "$NAT4" = 1 ]; then
+		echo nat4
+	elif [ "$NAT6" = 1 ]; then
+		echo nat6
+	else
+		echo routed
+	fi
+}
+layout_name() { [ "$STICK" = 1 ] && echo stick || echo inline; }
+
+# The gateway's WAN-side interface, and all of its interfaces.
+wan_if() { [ "$STICK" = 1 ] && echo lan0 || echo wan0; }
+gw_ifs() {
+	local ifs=lan0
+	[ "$STICK" = 1 ] || ifs="$ifs wan0"
+	[ "$GUEST" = 1 ] && ifs="$ifs lan1"
+	echo "$ifs"
+}
+# The roles this topology has.
+topo_roles() {
+	local r="lan lan2 gw net sw"
+	[ "$GUEST" = 1 ] && r="$r guest"
+	echo "$r"
+}
+
 write_env() {
-	local f tmp
+	local f tmp r all="" wan wan_mac sw_ports
 	f=$(env_file)
 	tmp="$f.tmp.$$"
+	wan=$(wan_if)
+	wan_mac=$GW_WAN_MAC
+	sw_ports="p-gw p-lan p-lan2"
+	if [ "$STICK" = 1 ]; then
+		wan_mac=$GW_LAN_MAC
+		sw_ports="$sw_ports p-net"
+	fi
+	for r in $(topo_roles); do all="$all${all:+ }$(ns_of "$r")"; done
 	x mkdir -p "$STATE_DIR"
 	{
 		echo "# bwenforce testbed, run $RUN (written by scripts/testbed.sh up)"
 		echo "BWE_RUN='$RUN'"
 		echo "BWE_ENV='$f'"
 		echo "BWE_PREFIX='$PREFIX'"
+		echo "# topology: translation (nat, nat4, nat6, routed), layout (inline, stick)"
+		echo "BWE_TOPOLOGY='$(topology_name)'"
+		echo "BWE_NAT4='$NAT4'"
+		echo "BWE_NAT6='$NAT6'"
+		echo "BWE_LAYOUT='$(layout_name)'"
+		echo "BWE_GUEST='$GUEST'"
+		echo "BWE_GW_IFS='$(gw_ifs)'"
+		echo "# port forward (TCP and UDP) of a translated family: WAN address:PORT -> FWD:PORT"
+		echo "BWE_FWD_PORT='$FWD_PORT'"
+		echo "BWE_FWD_V4='$FWD_V4'"
+		echo "BWE_FWD_V6='$FWD_V6'"
 		echo "# namespaces"
 		echo "BWE_NS_LAN='$(ns_of lan)'"
 		echo "BWE_NS_LAN2='$(ns_of lan2)'"
 		echo "BWE_NS_GW='$(ns_of gw)'"
 		echo "BWE_NS_NET='$(ns_of net)'"
 		echo "BWE_NS_SW='$(ns_of sw)'"
-		echo "BWE_NS_ALL='$(ns_of lan) $(ns_of lan2) $(ns_of gw) $(ns_of net) $(ns_of sw)'"
-		echo "# interfaces (name inside its namespace, ifindex, MAC)"
+		echo "BWE_NS_ALL='$all'"
+		echo "# interfaces (name inside its namespace, ifindex, MAC); on a stick the"
+		echo "# WAN interface is lan0 itself"
 		echo "BWE_GW_LAN_IF='lan0'"
-		echo "BWE_GW_WAN_IF='wan0'"
+		echo "BWE_GW_WAN_IF='$wan'"
 		echo "BWE_LAN_IF='eth0'"
 		echo "BWE_LAN2_IF='eth0'"
 		echo "BWE_NET_IF='eth0'"
 		echo "BWE_SW_BRIDGE='br-lan'"
-		echo "BWE_SW_PORTS='p-gw p-lan p-lan2'"
+		echo "BWE_SW_PORTS='$sw_ports'"
 		echo "BWE_GW_LAN_IFINDEX='$(ifindex "$(ns_of gw)" lan0)'"
-		echo "BWE_GW_WAN_IFINDEX='$(ifindex "$(ns_of gw)" wan0)'"
+		echo "BWE_GW_WAN_IFINDEX='$(ifindex "$(ns_of gw)" "$wan")'"
 		echo "BWE_LAN_IFINDEX='$(ifindex "$(ns_of lan)" eth0)'"
 		echo "BWE_LAN2_IFINDEX='$(ifindex "$(ns_of lan2)" eth0)'"
 		echo "BWE_NET_IFINDEX='$(ifindex "$(ns_of net)" eth0)'"
 		echo "BWE_GW_LAN_MAC='$GW_LAN_MAC'"
-		echo "BWE_GW_WAN_MAC='$GW_WAN_MAC'"
+		echo "BWE_GW_WAN_MAC='$wan_mac'"
 		echo "BWE_LAN_MAC='$LAN_MAC'"
 		echo "BWE_LAN2_MAC='$LAN2_MAC'"
 		echo "BWE_NET_MAC='$NET_MAC'"
 		echo "# prefixes"
-		echo "BWE_LAN_NET_V4='198.18.0.0/24'"
-		echo "BWE_LAN_NET_V6='2001:db8:1::/64'"
+		echo "BWE_LAN_NET_V4='$LAN_NET_V4'"
+		echo "BWE_LAN_NET_V6='$LAN_NET_V6'"
 		echo "BWE_WAN_NET_V4='198.51.100.0/24'"
 		echo "BWE_WAN_NET_V6='2001:db8:2::/64'"
 		echo "BWE_INET_NET_V4='203.0.113.0/24'"
@@ -253,6 +351,22 @@ write_env() {
 		echo "# every address of the internet namespace"
 		echo "BWE_INET_ALL_V4='$NET_V4 $SITE_V4 $C2_V4 $RELAY_V4 $MGMT_V4 $DNS_V4'"
 		echo "BWE_INET_ALL_V6='$NET_V6 $SITE_V6 $C2_V6 $RELAY_V6 $MGMT_V6 $DNS_V6'"
+		if [ "$GUEST" = 1 ]; then
+			echo "# the guest LAN (--guest), on the gateway's lan1"
+			echo "BWE_NS_GUEST='$(ns_of guest)'"
+			echo "BWE_GW_GUEST_IF='lan1'"
+			echo "BWE_GUEST_IF='eth0'"
+			echo "BWE_GW_GUEST_IFINDEX='$(ifindex "$(ns_of gw)" lan1)'"
+			echo "BWE_GUEST_IFINDEX='$(ifindex "$(ns_of guest)" eth0)'"
+			echo "BWE_GW_GUEST_MAC='$GW_GUEST_MAC'"
+			echo "BWE_GUEST_MAC='$GUEST_MAC'"
+			echo "BWE_GUEST_NET_V4='$GUEST_NET_V4'"
+			echo "BWE_GUEST_NET_V6='$GUEST_NET_V6'"
+			echo "BWE_GW_GUEST_V4='$GW_GUEST_V4'"
+			echo "BWE_GW_GUEST_V6='$GW_GUEST_V6'"
+			echo "BWE_GUEST_V4='$GUEST_V4'"
+			echo "BWE_GUEST_V6='$GUEST_V6'"
+		fi
 	} >"$tmp" || up_fail "cannot write $tmp"
 	x mv -f "$tmp" "$f"
 }
@@ -260,19 +374,39 @@ write_env() {
 # ping once, retrying for up to 3 s (the first echo may wait for ARP/ND).
 ping_ok() { ip netns exec "$1" ping -q -n -c 1 -i 0.2 -w 3 "$2" >/dev/null 2>&1; }
 
+# Pings every pair the topology promises, all at once: a broken testbed fails
+# in ~3 s, not 3 s per address.  Into the LAN from the internet only for a
+# routed family (a translated one has no route there).
 verify() {
-	local h ns a tmp bad
+	local h ns a tmp bad in4="" in6="" lans="lan lan2"
 	tmp=$(mktemp) || up_fail "mktemp failed"
-	# All pings at once: a broken testbed fails in ~3 s, not 3 s per address.
-	for h in lan lan2; do
-		ns=$(ns_of $h)
-		for a in $GW_LAN_V4 $GW_LAN_V6 \
-			$NET_V4 $SITE_V4 $C2_V4 $RELAY_V4 $MGMT_V4 $DNS_V4 \
+	[ "$GUEST" = 1 ] && lans="$lans guest"
+	for h in $lans; do
+		ns=$(ns_of "$h")
+		for a in $NET_V4 $SITE_V4 $C2_V4 $RELAY_V4 $MGMT_V4 $DNS_V4 \
 			$NET_V6 $SITE_V6 $C2_V6 $RELAY_V6 $MGMT_V6 $DNS_V6; do
 			{ ping_ok "$ns" "$a" || echo "  $ns -> $a" >>"$tmp"; } &
 		done
 	done
-	for a in $LAN_V4 $LAN_V6 $LAN2_V4 $LAN2_V6; do
+	for a in $GW_LAN_V4 $GW_LAN_V6; do
+		for h in lan lan2; do
+			{ ping_ok "$(ns_of $h)" "$a" || echo "  $(ns_of $h) -> $a" >>"$tmp"; } &
+		done
+	done
+	[ "$NAT4" = 1 ] || in4="$LAN_V4 $LAN2_V4"
+	[ "$NAT6" = 1 ] || in6="$LAN_V6 $LAN2_V6"
+	if [ "$GUEST" = 1 ]; then
+		[ "$NAT4" = 1 ] || in4="$in4 $GUEST_V4"
+		[ "$NAT6" = 1 ] || in6="$in6 $GUEST_V6"
+		# the two LANs reach each other through the gateway, untranslated
+		for a in $GW_GUEST_V4 $GW_GUEST_V6 $LAN_V4 $LAN_V6; do
+			{ ping_ok "$(ns_of guest)" "$a" || echo "  $(ns_of guest) -> $a" >>"$tmp"; } &
+		done
+		for a in $GUEST_V4 $GUEST_V6; do
+			{ ping_ok "$(ns_of lan)" "$a" || echo "  $(ns_of lan) -> $a" >>"$tmp"; } &
+		done
+	fi
+	for a in $in4 $in6; do
 		{ ping_ok "$(ns_of net)" "$a" || echo "  $(ns_of net) -> $a" >>"$tmp"; } &
 	done
 	wait
@@ -282,21 +416,67 @@ verify() {
 $bad"
 }
 
+# The gateway's NAT rules (nftables), for the families translated.  Inline:
+# masquerade whatever leaves by wan0.  Stick: LAN and WAN share lan0, so only
+# LAN sources going to non-LAN destinations, translated to the WAN address
+# (masquerade would pick by route; snat says which).  The port forward:
+# WAN address, FWD_PORT, TCP and UDP, to the first LAN host.
+nat_rules() {
+	local fam wan lans4=$LAN_NET_V4 lans6=$LAN_NET_V6 post
+	wan=$(wan_if)
+	if [ "$GUEST" = 1 ]; then
+		lans4="$lans4, $GUEST_NET_V4"
+		lans6="$lans6, $GUEST_NET_V6"
+	fi
+	for fam in 4 6; do
+		local tbl ipk wan_a fwd lans
+		if [ "$fam" = 4 ]; then
+			[ "$NAT4" = 1 ] || continue
+			tbl=ip ipk=ip wan_a=$GW_WAN_V4 fwd=$FWD_V4 lans=$lans4
+		else
+			[ "$NAT6" = 1 ] || continue
+			tbl=ip6 ipk=ip6 wan_a=$GW_WAN_V6 fwd="[$FWD_V6]" lans=$lans6
+		fi
+		if [ "$STICK" = 1 ]; then
+			post="oifname \"$wan\" $ipk saddr { $lans } $ipk daddr != { $lans } snat to $wan_a"
+		else
+			post="oifname \"$wan\" masquerade"
+		fi
+		cat <<EOR
+table $tbl nat {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "$wan" $ipk daddr $wan_a meta l4proto { tcp, udp } th dport $FWD_PORT dnat to $fwd:$FWD_PORT
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		$post
+	}
+}
+EOR
+	done
+}
+
 do_up() {
-	local r ns GW SW LAN LAN2 NET a
+	local r ns GW SW LAN LAN2 NET GUEST_NS a rules out
 
 	for r in $ROLES; do
 		ns_exists "$(ns_of "$r")" &&
 			die "up: namespace $(ns_of "$r") exists already (run '$0 down $RUN' first)"
 	done
+	if [ "$NAT4" = 1 ] || [ "$NAT6" = 1 ]; then
+		command -v nft >/dev/null 2>&1 ||
+			die "up: nft not found (Debian package nftables; --routed needs none)"
+	fi
 	[ -e "$(env_file)" ] && log "up: replacing stale $(env_file)"
 
 	UP_CLEAN=1
 	trap 'up_fail "interrupted"' INT TERM HUP
 
 	GW=$(ns_of gw) SW=$(ns_of sw) LAN=$(ns_of lan) LAN2=$(ns_of lan2) NET=$(ns_of net)
+	GUEST_NS=$(ns_of guest)
 
-	for r in $ROLES; do
+	for r in $(topo_roles); do
 		ns=$(ns_of "$r")
 		x ip netns add "$ns"
 		x ip -n "$ns" link set lo up
@@ -313,6 +493,19 @@ do_up() {
 	nsysctl "$GW" net.ipv6.conf.all.forwarding=1
 	nsysctl "$GW" net.ipv4.conf.all.rp_filter=0
 	nsysctl "$GW" net.ipv4.conf.default.rp_filter=0
+	if [ "$STICK" = 1 ]; then
+		# Forwarding out of the interface a packet came in by is the normal
+		# case on a stick: no redirects sent, none accepted by the hosts
+		# (they would go round the gateway on the shared segment).
+		nsysctl "$GW" net.ipv4.conf.all.send_redirects=0
+		nsysctl "$GW" net.ipv4.conf.default.send_redirects=0
+		for ns in "$LAN" "$LAN2" "$NET"; do
+			nsysctl "$ns" net.ipv4.conf.all.accept_redirects=0
+			nsysctl "$ns" net.ipv4.conf.default.accept_redirects=0
+			nsysctl "$ns" net.ipv6.conf.all.accept_redirects=0
+			nsysctl "$ns" net.ipv6.conf.default.accept_redirects=0
+		done
+	fi
 
 	# LAN switch.
 	x ip -n "$SW" link add name br-lan type bridge stp_state 0 forward_delay 0 mcast_snooping 0
@@ -322,18 +515,26 @@ do_up() {
 	x ip -n "$GW" link add name lan0 address $GW_LAN_MAC type veth peer name p-gw netns "$SW"
 	x ip -n "$LAN" link add name eth0 address $LAN_MAC type veth peer name p-lan netns "$SW"
 	x ip -n "$LAN2" link add name eth0 address $LAN2_MAC type veth peer name p-lan2 netns "$SW"
-	x ip -n "$GW" link add name wan0 address $GW_WAN_MAC type veth \
-		peer name eth0 address $NET_MAC netns "$NET"
+	if [ "$STICK" = 1 ]; then
+		x ip -n "$NET" link add name eth0 address $NET_MAC type veth peer name p-net netns "$SW"
+	else
+		x ip -n "$GW" link add name wan0 address $GW_WAN_MAC type veth \
+			peer name eth0 address $NET_MAC netns "$NET"
+	fi
+	if [ "$GUEST" = 1 ]; then
+		x ip -n "$GW" link add name lan1 address $GW_GUEST_MAC type veth \
+			peer name eth0 address $GUEST_MAC netns "$GUEST_NS"
+	fi
 
-	for r in p-gw p-lan p-lan2; do
+	for r in p-gw p-lan p-lan2 $([ "$STICK" = 1 ] && echo p-net); do
 		x ip -n "$SW" link set "$r" master br-lan
 		x ip -n "$SW" link set "$r" up
 	done
 
 	x ip -n "$GW" addr add $GW_LAN_V4/24 dev lan0
 	x ip -n "$GW" addr add $GW_LAN_V6/64 dev lan0 nodad
-	x ip -n "$GW" addr add $GW_WAN_V4/24 dev wan0
-	x ip -n "$GW" addr add $GW_WAN_V6/64 dev wan0 nodad
+	x ip -n "$GW" addr add $GW_WAN_V4/24 dev "$(wan_if)"
+	x ip -n "$GW" addr add $GW_WAN_V6/64 dev "$(wan_if)" nodad
 	x ip -n "$LAN" addr add $LAN_V4/24 dev eth0
 	x ip -n "$LAN" addr add $LAN_V6/64 dev eth0 nodad
 	x ip -n "$LAN2" addr add $LAN2_V4/24 dev eth0
@@ -346,24 +547,54 @@ do_up() {
 	for a in $SITE_V6 $C2_V6 $RELAY_V6 $MGMT_V6 $DNS_V6; do
 		x ip -n "$NET" addr add "$a/64" dev eth0 nodad
 	done
+	if [ "$GUEST" = 1 ]; then
+		x ip -n "$GW" addr add $GW_GUEST_V4/24 dev lan1
+		x ip -n "$GW" addr add $GW_GUEST_V6/64 dev lan1 nodad
+		x ip -n "$GUEST_NS" addr add $GUEST_V4/24 dev eth0
+		x ip -n "$GUEST_NS" addr add $GUEST_V6/64 dev eth0 nodad
+	fi
 
-	x ip -n "$GW" link set lan0 up
-	x ip -n "$GW" link set wan0 up
+	for r in $(gw_ifs); do
+		x ip -n "$GW" link set "$r" up
+		nsysctl "$GW" "net.ipv4.conf.$r.rp_filter=0"
+	done
 	x ip -n "$LAN" link set eth0 up
 	x ip -n "$LAN2" link set eth0 up
 	x ip -n "$NET" link set eth0 up
-	nsysctl "$GW" net.ipv4.conf.lan0.rp_filter=0
-	nsysctl "$GW" net.ipv4.conf.wan0.rp_filter=0
+	[ "$GUEST" = 1 ] && x ip -n "$GUEST_NS" link set eth0 up
+	if [ "$STICK" = 1 ]; then
+		x ip -n "$SW" link set p-net up
+		nsysctl "$GW" net.ipv4.conf.lan0.send_redirects=0
+	fi
 
 	# Routes: only test prefixes; the LAN hosts' default is the gateway.
 	for ns in "$LAN" "$LAN2"; do
 		x ip -n "$ns" route add default via $GW_LAN_V4 dev eth0
 		x ip -n "$ns" -6 route add default via $GW_LAN_V6 dev eth0
 	done
-	x ip -n "$GW" route add 203.0.113.0/24 via $NET_V4 dev wan0
-	x ip -n "$GW" -6 route add 2001:db8:3::/64 via $NET_V6 dev wan0
-	x ip -n "$NET" route add 198.18.0.0/24 via $GW_WAN_V4 dev eth0
-	x ip -n "$NET" -6 route add 2001:db8:1::/64 via $GW_WAN_V6 dev eth0
+	if [ "$GUEST" = 1 ]; then
+		x ip -n "$GUEST_NS" route add default via $GW_GUEST_V4 dev eth0
+		x ip -n "$GUEST_NS" -6 route add default via $GW_GUEST_V6 dev eth0
+	fi
+	x ip -n "$GW" route add 203.0.113.0/24 via $NET_V4 dev "$(wan_if)"
+	x ip -n "$GW" -6 route add 2001:db8:3::/64 via $NET_V6 dev "$(wan_if)"
+	# The internet knows a LAN prefix only when its family is routed.
+	if [ "$NAT4" != 1 ]; then
+		x ip -n "$NET" route add $LAN_NET_V4 via $GW_WAN_V4 dev eth0
+		[ "$GUEST" = 1 ] && x ip -n "$NET" route add $GUEST_NET_V4 via $GW_WAN_V4 dev eth0
+	fi
+	if [ "$NAT6" != 1 ]; then
+		x ip -n "$NET" -6 route add $LAN_NET_V6 via $GW_WAN_V6 dev eth0
+		[ "$GUEST" = 1 ] && x ip -n "$NET" -6 route add $GUEST_NET_V6 via $GW_WAN_V6 dev eth0
+	fi
+
+	rules=$(nat_rules)
+	if [ -n "$rules" ]; then
+		out=$(printf '%s\n' "$rules" | ip netns exec "$GW" nft -f - 2>&1) ||
+			up_fail "nft refused the NAT rules:
+$out
+$rules"
+	fi
 
 	write_env
 	verify
@@ -375,13 +606,27 @@ do_up() {
 
 # ---------------------------------------------------------------- status
 do_status() {
-	local list ns
+	local list ns roles="lan lan2 gw net sw" topo="" gw
 	list=$(run_namespaces)
 	if [ -z "$list" ]; then
 		log "status: no namespace of run $RUN exists"
 		return 1
 	fi
 	echo "run $RUN (state file: $(env_file)$([ -e "$(env_file)" ] || echo ', missing'))"
+	if [ -r "$(env_file)" ]; then
+		# The topology up wrote, read without sourcing the file.
+		topo=$(sed -n "s/^BWE_TOPOLOGY='\(.*\)'\$/\1/p" "$(env_file)")
+		topo="$topo${topo:+, }$(sed -n "s/^BWE_LAYOUT='\(.*\)'\$/\1/p" "$(env_file)")"
+		topo="$topo, gateway interfaces: $(sed -n "s/^BWE_GW_IFS='\(.*\)'\$/\1/p" "$(env_file)")"
+		grep -qx "BWE_GUEST='1'" "$(env_file)" && roles="$roles guest"
+		echo "topology: $topo"
+		if grep -qx "BWE_GUEST='1'" "$(env_file)"; then
+			echo "guest LAN: $GUEST_NET_V4 $GUEST_NET_V6 on lan1"
+		fi
+		if grep -q "^BWE_NAT[46]='1'" "$(env_file)"; then
+			echo "port forward: WAN TCP/UDP $FWD_PORT -> $FWD_V4, [$FWD_V6] (translated families)"
+		fi
+	fi
 	for ns in $list; do
 		echo "== $ns"
 		ip -n "$ns" -br link show | sed 's/^/  link  /'
@@ -391,7 +636,13 @@ do_status() {
 			sed 's/^/  route /'
 		echo "  pids  $(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
 	done
-	for ns in $ROLES; do
+	gw=$(ns_of gw)
+	if ns_exists "$gw" && command -v nft >/dev/null 2>&1; then
+		ip netns exec "$gw" nft list ruleset 2>/dev/null | grep -q . &&
+			ip netns exec "$gw" nft list ruleset 2>/dev/null | sed "s/^/  nft   /" |
+			sed "1i == $gw nftables"
+	fi
+	for ns in $roles; do
 		ns_exists "$(ns_of "$ns")" || echo "== $(ns_of "$ns") (missing)"
 	done
 	return 0
@@ -400,7 +651,7 @@ do_status() {
 do_list_runs() {
 	local runs
 	runs=$(ip netns list 2>/dev/null | awk '{print $1}' |
-		sed -n "s/^$PREFIX-\([A-Za-z0-9_]*\)-\(lan\|lan2\|gw\|net\|sw\)\$/\1/p" | sort -u)
+		sed -n "s/^$PREFIX-\([A-Za-z0-9_]*\)-\(lan\|lan2\|gw\|net\|sw\|guest\)\$/\1/p" | sort -u)
 	if [ -z "$runs" ]; then
 		echo "no testbed runs"
 	else
@@ -408,20 +659,51 @@ do_list_runs() {
 	fi
 }
 
+# `up` options: one translation at most, --stick, --guest, then the run id.
+parse_up() {
+	local nat=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--nat | --nat4 | --nat6 | --routed)
+			[ -z "$nat" ] || [ "$nat" = "$1" ] ||
+				die "up: $nat and $1 exclude each other (one of --nat, --nat4, --nat6, --routed)"
+			nat=$1
+			;;
+		--stick) STICK=1 ;;
+		--guest) GUEST=1 ;;
+		-h | --help) usage ;;
+		-*) log "up: unknown option '$1'"; usage ;;
+		*)
+			[ -z "${RUN:-}" ] || { log "up: more than one run id ('$RUN', '$1')"; usage; }
+			RUN=$1
+			;;
+		esac
+		shift
+	done
+	case ${nat:---nat} in
+	--nat) NAT4=1 NAT6=1 ;;
+	--nat4) NAT4=1 NAT6=0 ;;
+	--nat6) NAT4=0 NAT6=1 ;;
+	--routed) NAT4=0 NAT6=0 ;;
+	esac
+	RUN=${RUN:-${BWE_RUN:-$$}}
+}
+
 # ---------------------------------------------------------------- main
 [ $# -ge 1 ] || usage
 cmd=$1
 shift
-[ $# -le 1 ] || usage
 
 case $cmd in
 up)
 	need_root
-	RUN=${1:-${BWE_RUN:-$$}}
+	RUN=""
+	parse_up "$@"
 	check_id "$RUN"
 	do_up
 	;;
 down)
+	[ $# -le 1 ] || usage
 	need_root
 	if [ "${1:-}" = --all ]; then
 		do_down_all
@@ -433,6 +715,7 @@ down)
 	do_down
 	;;
 status)
+	[ $# -le 1 ] || usage
 	need_root
 	RUN=${1:-${BWE_RUN:-}}
 	if [ -z "$RUN" ]; then

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# e2e_testbed.sh - the gateway testbed itself (scripts/testbed.sh), no XDP:
-# v4/v6 reachability LAN -> internet and internet -> LAN through the gateway,
-# TCP (HTTP) through it without NAT, no route out of the machine, and a clean
-# `down`.  Runs as root in its own namespaces (bwe-e2e<pid>-*), < 10 s.
+# e2e_testbed.sh - the gateway testbed itself (scripts/testbed.sh), no XDP,
+# on its routed topology (`up --routed`; the NAT default, the stick and the
+# guest LAN are checked by tests/e2e_topology.sh): v4/v6 reachability LAN ->
+# internet and internet -> LAN through the gateway, TCP (HTTP) through it
+# without NAT, no route out of the machine, and a clean `down`.  Runs as root
+# in its own namespaces (bwe-e2e<pid>-*), < 10 s.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -36,10 +38,10 @@ RUN="e2e$$"
 t_atexit "$TESTBED" down "$RUN"
 
 t_begin "testbed up"
-if UP_OUT=$("$TESTBED" up "$RUN" 2>&1); then
+if UP_OUT=$("$TESTBED" up --routed "$RUN" 2>&1); then
 	t_pass
 else
-	t_fail "scripts/testbed.sh up $RUN failed:
+	t_fail "scripts/testbed.sh up --routed $RUN failed:
 $UP_OUT"
 	t_summary
 	exit 1

@@ -11,8 +11,8 @@
 #   - per-host byte and packet counts equal what a quiet host sent, to the byte;
 #   - a blocked address is dropped in both directions, other traffic flows;
 #   - quarantine leaves exempt servers reachable, release and TTL end it;
-#   - a throttled host gets 10 Mbit/s within THROTTLE_TOL_PCT, and full
-#     speed back after unthrottle;
+#   - a throttled host gets 10 Mbit/s within THROTTLE_TOL_PCT up and down,
+#     and full speed back after unthrottle;
 #   - crafted frames (802.1Q, QinQ, IPv6 extension headers, fragments,
 #     truncated headers) written with tests/tools/inject land on the verdict
 #     and anomaly counters they must;
@@ -296,6 +296,25 @@ t_coexist() { # MODE
 	[ "$seen1" -gt "$seen0" ] || t_fail "the foreign program saw nothing ($seen0 -> $seen1)"
 }
 
+# ---- NAT: where wan0 translates, the TC egress program is on every interface
+
+t_nat_programs() {
+	local st want
+	st=$(bwctl --json status)
+	assert_eq "$(jq -r '.interfaces[] | select(.name == "wan0") | .nat' <<<"$st")" "$(wan_nat)" \
+		"wan0's nat"
+	if [ "$(wan_nat)" = none ]; then want='[false,false]'; else want='[true,true]'; fi
+	assert_eq "$(jq -c '[.interfaces[].tc_egress_prog_id != null]' <<<"$st")" "$want" \
+		"TC egress program on lan0, wan0"
+	if [ "$(wan_nat)" != none ]; then
+		gw tc filter show dev lan0 egress | grep -q "bwe_tc_egress" ||
+			t_fail "tc shows no bwe_tc_egress on lan0: $(gw tc filter show dev lan0 egress)"
+		note "topology $BWE_TOPOLOGY: wan0 nat $(wan_nat), TC egress program $(jq -r '.interfaces[0].tc_egress_prog_id' <<<"$st")"
+	else
+		note "topology ${BWE_TOPOLOGY:-routed}: no translation, no TC program"
+	fi
+}
+
 # ---- allowed traffic
 
 t_flows() { # FAMILY
@@ -307,10 +326,10 @@ t_flows() { # FAMILY
 	assert_par \
 		"ping lan->site|reach lan $site" \
 		"ping lan2->site|reach lan2 $site" \
-		"ping site->lan|reach net $lan_a $site" \
+		"ping site->lan (a translating gateway answers itself)|reach net $(from_net "$f") $site" \
 		"http lan->site|http_ok lan $site" \
 		"http lan2->mgmt|http_ok lan2 $mgmt" \
-		"http site->lan|http_ok net $lan_a $site" \
+		"http site->lan|http_ok net $(from_net "$f") $site" \
 		"udp lan->site (20 x 512 B echoed)|udp_ok lan - $site 20 512"
 	after=$(counters)
 	[ "$(delta "$before" "$after" pass packets)" -gt 40 ] ||
@@ -395,12 +414,12 @@ t_block() { # FAMILY
 		"ping lan->c2 must fail|unreach lan $c2" \
 		"http lan->c2 must fail|http_fails lan $c2" \
 		"udp lan->c2 must fail|udp_fails lan - $c2 1 64" \
-		"ping c2->lan must fail|unreach net $lan_a $c2" \
-		"http c2->lan must fail|http_fails net $lan_a $c2" \
+		"ping c2->lan (or the gateway) must fail|unreach net $(from_net "$f") $c2" \
+		"http c2->lan must fail|http_fails net $(from_net "$f") $c2" \
 		"ping lan->site|reach lan $site" \
 		"http lan->site|http_ok lan $site" \
 		"ping lan->relay|reach lan $relay" \
-		"http site->lan|http_ok net $lan_a $site"
+		"http site->lan|http_ok net $(from_net "$f") $site"
 	after=$(counters)
 	# ping out, ping in, and at least one frame of each of HTTP out/in and UDP
 	[ "$(delta "$before" "$after" block packets)" -ge 5 ] ||
@@ -408,7 +427,7 @@ t_block() { # FAMILY
 	note "block +$(delta "$before" "$after" block packets) packets"
 	assert_ok bwctl unblock "$c2"
 	assert_par "ping lan->c2 after unblock|reach lan $c2" \
-		"http c2->lan after unblock|http_ok net $lan_a $c2" \
+		"http c2->lan after unblock|http_ok net $(from_net "$f") $c2" \
 		"udp lan->c2 after unblock|udp_ok lan - $c2 1 64"
 }
 
@@ -424,12 +443,12 @@ t_quarantine() {
 		"ping lan->site v6 must fail|unreach lan $BWE_SITE_V6" \
 		"http lan->site v4 must fail|http_fails lan $BWE_SITE_V4" \
 		"http lan->site v6 must fail|http_fails lan $BWE_SITE_V6" \
-		"http site->lan v4 must fail|http_fails net $BWE_LAN_V4 $BWE_SITE_V4" \
+		"http site->lan v4 must fail|http_fails net $(from_net 4) $BWE_SITE_V4" \
 		"ping lan->mgmt v4 (exempt)|reach lan $BWE_MGMT_V4" \
 		"ping lan->mgmt v6 (exempt)|reach lan $BWE_MGMT_V6" \
 		"http lan->mgmt v4 (exempt)|http_ok lan $BWE_MGMT_V4" \
 		"http lan->mgmt v6 (exempt)|http_ok lan $BWE_MGMT_V6" \
-		"http mgmt->lan v4 (exempt)|http_ok net $BWE_LAN_V4 $BWE_MGMT_V4" \
+		"http mgmt->lan v4 (exempt)|http_ok net $(from_net 4) $BWE_MGMT_V4" \
 		"ping lan->dns v4 (exempt)|reach lan $BWE_DNS_V4" \
 		"ping lan2->site v4 (not quarantined)|reach lan2 $BWE_SITE_V4" \
 		"http lan2->site v6 (not quarantined)|http_ok lan2 $BWE_SITE_V6"
@@ -440,7 +459,7 @@ t_quarantine() {
 	assert_par \
 		"ping lan->site v4 after release|reach lan $BWE_SITE_V4" \
 		"http lan->site v6 after release|http_ok lan $BWE_SITE_V6" \
-		"http site->lan v4 after release|http_ok net $BWE_LAN_V4 $BWE_SITE_V4"
+		"http site->lan v4 after release|http_ok net $(from_net 4) $BWE_SITE_V4"
 }
 
 t_quarantine_ttl() {
@@ -490,10 +509,23 @@ t_throttle() { # FAMILY PORT
 	fi
 	[ "$(bwctl --json stats | jq .reasons.throttle.packets)" -gt 0 ] || t_fail "no throttle drops counted"
 
-	assert_ok bwctl unthrottle "$host"
-	net timeout 20 iperf3 -s -1 -B "$site" -p $((port + 1)) >/dev/null 2>&1 &
+	# The other way (iperf3 -R: the site sends): the receive bucket, which on a
+	# translating gateway is spent by the TC egress program of lan0.
+	net timeout 30 iperf3 -s -1 -B "$site" -p $((port + 1)) >/dev/null 2>&1 &
 	wait_listen net t $((port + 1)) "$site" || t_fail "iperf3 server did not start"
-	out=$(lan timeout 15 iperf3 -c "$site" -p $((port + 1)) -t 2 -J 2>&1) || t_fail "iperf3 failed"
+	out=$(lan timeout 25 iperf3 -c "$site" -p $((port + 1)) -R -t "$THROTTLE_SECS" -O 1 -J 2>&1) ||
+		t_fail "iperf3 -R failed: $(jq -r '.error // empty' <<<"$out" 2>/dev/null || echo "$out")"
+	bps=$(jq '.end.sum_received.bits_per_second | floor' <<<"$out")
+	note "throttled v$f download: $(awk -v b="$bps" -v r="$THROTTLE_BPS" \
+		'BEGIN { printf "%.2f Mbit/s TCP goodput (%+.1f%% of %g Mbit/s)", b / 1e6, (b - r) * 100 / r, r / 1e6 }')"
+	if [ "$bps" -lt "$lo" ] || [ "$bps" -gt "$hi" ]; then
+		t_fail "download throughput $bps bit/s outside $lo..$hi"
+	fi
+
+	assert_ok bwctl unthrottle "$host"
+	net timeout 20 iperf3 -s -1 -B "$site" -p $((port + 2)) >/dev/null 2>&1 &
+	wait_listen net t $((port + 2)) "$site" || t_fail "iperf3 server did not start"
+	out=$(lan timeout 15 iperf3 -c "$site" -p $((port + 2)) -t 2 -J 2>&1) || t_fail "iperf3 failed"
 	full=$(jq '.end.sum_received.bits_per_second | floor' <<<"$out")
 	note "unthrottled v$f: $((full / 1000000)) Mbit/s"
 	[ "$full" -ge "$FULL_SPEED_MIN_BPS" ] || t_fail "unthrottled only $full bit/s"
@@ -680,6 +712,7 @@ for MODE in $MODES; do
 
 	run "status: no dispatcher here, multiprog false and a note saying why [$MODE]" t_status_dispatcher
 	run "a second XDP program runs beside ours (libxdp dispatcher) [$MODE]" t_coexist "$MODE"
+	run "TC egress programs exactly where wan0 translates [$MODE]" t_nat_programs
 	for f in 4 6; do
 		run "ping, HTTP and UDP flow both ways, v$f [$MODE]" t_flows $f
 	done
@@ -696,7 +729,7 @@ for MODE in $MODES; do
 	run "quarantine with a TTL ends by itself [$MODE]" t_quarantine_ttl
 	for f in 4 6; do
 		run "throttle $THROTTLE_RATE: within ${THROTTLE_TOL_PCT}%, unthrottle restores, v$f [$MODE]" \
-			t_throttle $f $((IPERF_PORT + 100 + mode_index * 10 + f * 2))
+			t_throttle $f $((IPERF_PORT + 100 + mode_index * 10 + f * 3))
 	done
 	while IFS='|' read -r name where want args; do
 		[ -n "$name" ] || continue
@@ -712,7 +745,10 @@ done
 t_begin "bwctl detach removes our programs"
 if bwctl detach >/dev/null; then
 	left=$(for i in lan0 wan0; do gw ip -j link show dev "$i" | jq -r '.[0].xdp.prog.id // empty'; done)
-	if [ -n "$left" ]; then t_fail "XDP still attached: $left"; else t_pass; fi
+	tcleft=$(for i in lan0 wan0; do gw tc filter show dev "$i" egress 2>/dev/null | grep bwe_tc_egress; done)
+	if [ -n "$left" ]; then t_fail "XDP still attached: $left"
+	elif [ -n "$tcleft" ]; then t_fail "TC egress program still attached: $tcleft"
+	else t_pass; fi
 	# bwctl(8): "detach ... from all and unpin the maps"; reported, not failed here.
 	[ -e "$DIR/bpf/bwe/bwe_stats" ] && echo "      note: maps still pinned under $DIR/bpf/bwe after bwctl detach"
 else

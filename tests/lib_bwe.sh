@@ -4,8 +4,16 @@
 # tests/lib_bwe.sh - the gateway testbed with bwctld on it, for e2e suites.
 # Source after tests/lib.sh:
 #   . "$(dirname "$0")/lib_bwe.sh"
-#   bwe_testbed_up NAME            # testbed, private bpffs and run directory
-#   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0, paths in $DIR
+#   bwe_testbed_up NAME [OPTS]     # testbed (scripts/testbed.sh up OPTS; without
+#                                  # OPTS $BWE_TESTBED_OPTS, e.g. --routed, else
+#                                  # the testbed's default, a NAT gateway),
+#                                  # private bpffs and run directory
+#   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0 (wan0's nat as the
+#                                  # testbed translates), paths in $DIR
+#   is_nat FAMILY                  # the testbed translates IPv4 (4) / IPv6 (6)
+#   from_net FAMILY                # the LAN host's address as the internet
+#                                  # host reaches it: the gateway's WAN address
+#                                  # (a port forward) when translated
 #   start_daemon / stop_daemon [SIG]
 #   gw|lan|lan2|net CMD..., bwctl ARGS..., reach NSFUNC ADDR, unreach NSFUNC ADDR
 # Everything is removed on exit, also after a failure.
@@ -14,10 +22,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BWCTLD=$ROOT/build/bwctld
 BWCTL_BIN=$ROOT/build/bwctl
 
-bwe_testbed_up() { # NAME
+bwe_testbed_up() { # NAME [testbed.sh up OPTIONS...]
 	RUN="$1$$"
+	shift
 	t_atexit "$ROOT/scripts/testbed.sh down $RUN >/dev/null 2>&1"
-	if ! "$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null; then
+	# shellcheck disable=SC2086  # options are words on purpose
+	[ $# -gt 0 ] || set -- ${BWE_TESTBED_OPTS:-}
+	if ! "$ROOT/scripts/testbed.sh" up "$@" "$RUN" >/dev/null; then
 		t_begin "testbed up"; t_fail "scripts/testbed.sh up failed"; t_summary; exit 1
 	fi
 	# shellcheck disable=SC1090
@@ -34,11 +45,25 @@ bwe_testbed_up() { # NAME
 	t_atexit 'stop_daemon TERM; for i in lan0 wan0; do ip netns exec "$BWE_NS_GW" ip link set dev $i xdp off 2>/dev/null; done; true'
 }
 
+is_nat() { # FAMILY
+	[ "$(eval "echo \${BWE_NAT$1:-0}")" = 1 ]
+}
+from_net() { # FAMILY
+	if is_nat "$1"; then eval "echo \$BWE_GW_WAN_V$1"; else eval "echo \$BWE_LAN_V$1"; fi
+}
+# What the testbed's kernel translates on wan0, as interfaces[].nat says it.
+wan_nat() {
+	if is_nat 4 && is_nat 6; then echo both
+	elif is_nat 4; then echo ipv4
+	elif is_nat 6; then echo ipv6
+	else echo none; fi
+}
+
 write_config() { # [EXTRA_YAML] ; MODE=native|generic
 	cat >"$CFG" <<EOC
 interfaces:
   - { name: lan0, mode: ${MODE:-native} }
-  - { name: wan0, mode: ${MODE:-native} }
+  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat) }
 internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
 exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128 ]
 allowlist: [ 198.51.100.200/32 ]

@@ -25,6 +25,7 @@
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/ppp_defs.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 
@@ -40,6 +41,8 @@
 #define L_UDP  8
 #define L_ICMP 8
 #define L_FRAG 8
+#define L_PPP  (PB_PPPOE_HLEN + 2) /* PPPoE header + PPP protocol */
+#define L_PFC  (PB_PPPOE_HLEN + 1) /* ... with a compressed protocol */
 
 #define V4_A "192.0.2.1"
 #define V4_B "198.51.100.2"
@@ -275,6 +278,49 @@ static const struct pb_case cases[] = {
 	  L_ETH + L_V6 + L_UDP,
 	  BOUNDS(14, 54, 62),
 	  CHAIN(IPPROTO_UDP) },
+	{ "v4 udp in PPPoE",
+	  { .src = V4_A,
+	    .dst = V4_B,
+	    .proto = IPPROTO_UDP,
+	    .payload = 10,
+	    .pppoe = 1,
+	    .pppoe_sid = 0x1234 },
+	  L_ETH + L_PPP + L_V4 + L_UDP + 10,
+	  BOUNDS(22, 42, 50) },
+	{ "v6 tcp in PPPoE in 802.1Q",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_TCP,
+	    .nvlan = 1,
+	    .vlan_id = { 100 },
+	    .pppoe = 1,
+	    .pppoe_sid = 1 },
+	  L_ETH + L_VLAN + L_PPP + L_V6 + L_TCP,
+	  BOUNDS(26, 66, 86),
+	  .tpid = { PB_VLAN_8021Q },
+	  CHAIN(IPPROTO_TCP) },
+	{ "v6 udp in PPPoE in QinQ, compressed protocol",
+	  { .src = V6_A,
+	    .dst = V6_B,
+	    .proto = IPPROTO_UDP,
+	    .payload = 3,
+	    .nvlan = 2,
+	    .vlan_id = { 10, 20 },
+	    .pppoe = 1,
+	    .pppoe_sid = 0xffff,
+	    .ppp_pfc = 1 },
+	  L_ETH + 2 * L_VLAN + L_PFC + L_V6 + L_UDP + 3,
+	  BOUNDS(29, 69, 77),
+	  .tpid = { PB_VLAN_8021AD, PB_VLAN_8021Q },
+	  CHAIN(IPPROTO_UDP) },
+	{ "v4 in PPPoE labelled IPv6",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .pppoe = 1, .ppp_proto = PPP_IPV6 },
+	  L_ETH + L_PPP + L_V4 + L_UDP,
+	  BOUNDS(22, 42, 50) },
+	{ "LCP in PPPoE (non-IP)",
+	  { .pppoe = 1, .pppoe_sid = 7, .ppp_proto = PPP_LCP, .payload = 10 },
+	  L_ETH + L_PPP + 10,
+	  BOUNDS(22) },
 };
 
 static __u16 rd16(const __u8 *p)
@@ -318,6 +364,20 @@ static void check_l2(const struct pb_case *c, const __u8 *f, __u16 l3_proto)
 		assert_int_equal(rd16(f + off), c->tpid[i]);
 		assert_int_equal(rd16(f + off + 2), s->vlan_id[i]); /* PCP 0 */
 		off += L_VLAN;
+	}
+	if (s->pppoe) {
+		size_t hdr = off + sizeof(__be16), plen = s->ppp_pfc ? 1 : 2;
+		__u16 want = s->ppp_proto ? s->ppp_proto : l3_proto == ETH_P_IP ? PPP_IP : PPP_IPV6;
+
+		assert_int_equal(rd16(f + off), ETH_P_PPP_SES);
+		assert_int_equal(f[hdr], 0x11);	 /* version 1, type 1 */
+		assert_int_equal(f[hdr + 1], 0); /* code: session data */
+		assert_int_equal(rd16(f + hdr + 2), s->pppoe_sid);
+		assert_int_equal(rd16(f + hdr + 4), c->len - hdr - PB_PPPOE_HLEN);
+		assert_int_equal(plen == 1 ? f[hdr + PB_PPPOE_HLEN] : rd16(f + hdr + PB_PPPOE_HLEN),
+				 want);
+		assert_int_equal(hdr + PB_PPPOE_HLEN + plen, c->bound[0]);
+		return;
 	}
 	assert_int_equal(rd16(f + off), l3_proto);
 	assert_int_equal(off + sizeof(__be16), c->bound[0]);
@@ -588,6 +648,36 @@ static const struct pb_err_case err_cases[] = {
 	  L_ETH + L_V4 + L_UDP + 10 - 1,
 	  -ENOSPC },
 	{ "non-IP buffer short", { .ethertype = ETH_P_ARP, .payload = 28 }, L_ETH + 27, -ENOSPC },
+	{ "PPPoE session id without pppoe",
+	  { .src = V4_A, .dst = V4_B, .pppoe_sid = 1 },
+	  0,
+	  -EINVAL },
+	{ "PPP protocol without pppoe",
+	  { .src = V4_A, .dst = V4_B, .ppp_proto = PPP_IP },
+	  0,
+	  -EINVAL },
+	{ "PFC without pppoe", { .src = V4_A, .dst = V4_B, .ppp_pfc = 1 }, 0, -EINVAL },
+	{ "pppoe with an ethertype",
+	  { .src = V4_A, .dst = V4_B, .pppoe = 1, .ethertype = ETH_P_PPP_SES },
+	  0,
+	  -EINVAL },
+	{ "non-IP pppoe without a PPP protocol", { .pppoe = 1, .payload = 4 }, 0, -EINVAL },
+	{ "PFC of a two-byte protocol",
+	  { .pppoe = 1, .ppp_proto = PPP_LCP, .ppp_pfc = 1 },
+	  0,
+	  -EINVAL },
+	{ "PFC of an even protocol",
+	  { .src = V4_A, .dst = V4_B, .pppoe = 1, .ppp_proto = 0x20, .ppp_pfc = 1 },
+	  0,
+	  -EINVAL },
+	{ "PPPoE length overflow",
+	  { .pppoe = 1, .ppp_proto = PPP_LCP, .payload = 0xffff },
+	  1 << 17,
+	  -EINVAL },
+	{ "PPPoE buffer short",
+	  { .src = V4_A, .dst = V4_B, .proto = IPPROTO_UDP, .pppoe = 1 },
+	  L_ETH + L_PPP + L_V4 + L_UDP - 1,
+	  -ENOSPC },
 };
 
 static void test_errors(void **state)

@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <netinet/in.h>
 
 #include "bwe_util.h"
@@ -225,8 +226,27 @@ static const struct verdict_case cases[] = {
 	  XDP_PASS,
 	  BWE_R_TRANSIT,
 	  0 },
+	/* no internal side, a listed peer: dropped whatever the destination
+	 * (the gateway's own address on a NAT gateway) */
 	{ "transit to blocked",
 	  { TCP("203.0.113.10", "203.0.113.66", 80) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "transit from blocked",
+	  { TCP("203.0.113.66", "203.0.113.10", 80) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	/* the gateway's own addresses are allowlisted: never blocked themselves,
+	 * but what a listed peer sends them is */
+	{ "listed peer to an allowlisted address",
+	  { UDP("203.0.113.66", "198.51.100.200", 53) },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  0 },
+	{ "allowlisted (and listed) address to a peer",
+	  { UDP("198.51.100.200", "203.0.113.10", 53) },
 	  XDP_PASS,
 	  BWE_R_TRANSIT,
 	  0 },
@@ -615,7 +635,7 @@ static void test_directions(void **state)
 		  0 },
 		{ "v6 transit to blocked",
 		  { UDP("2001:db8:3::10", "2001:db8:3::66", 53) },
-		  BWE_R_TRANSIT,
+		  BWE_R_BLOCK,
 		  BWE_SD_NONE,
 		  0 },
 		{ "arp", { .ethertype = ETH_P_ARP, .payload = 28 }, BWE_R_NON_IP, BWE_SD_NONE, 0 },
@@ -1270,6 +1290,295 @@ static void test_firehol_level3(void **state)
 	drain_events();
 }
 
+/* ---- host identity: frames of a listed MAC -------------------------------- */
+
+static const __u8 q_mac[6] = { 0x02, 0xb3, 0x00, 0x00, 0x00, 0x99 };
+static const __u8 other_mac[6] = { 0x02, 0xb3, 0x00, 0x00, 0x00, 0x98 };
+
+static void set_cfg_flags(__u32 set, __u32 clear)
+{
+	struct bwe_config c;
+
+	assert_int_equal(bwe_dp_config_get(dp, &c), 0);
+	c.flags = (c.flags | set) & ~clear;
+	assert_int_equal(bwe_dp_config_set(dp, &c), 0);
+}
+
+static void mac_put(const __u8 *mac, __u32 flags)
+{
+	struct bwe_mac_key k = { 0 };
+	struct bwe_mac_val v = { .flags = flags };
+
+	memcpy(k.mac, mac, BWE_MAC_LEN);
+	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_MACS), &k, &v, BPF_ANY), 0);
+}
+
+static void mac_del(const __u8 *mac)
+{
+	struct bwe_mac_key k = { 0 };
+
+	memcpy(k.mac, mac, BWE_MAC_LEN);
+	assert_int_equal(bpf_map_delete_elem(bwe_dp_map_fd(dp, BWE_MAP_MACS), &k), 0);
+}
+
+/* Run a frame from smac; return the action, count the events of type. */
+static int run_from_mac(struct pb_spec s, const __u8 *smac, __u32 type, int *nev)
+{
+	int act, n = 0;
+
+	memcpy(s.smac, smac, BWE_MAC_LEN);
+	drain_events();
+	act = run_spec(&s, NULL);
+	nevents = 0;
+	last_ev.type = 0;
+	ring_buffer__consume(rb);
+	if (nevents && last_ev.type == type)
+		n = 1;
+	*nev = n;
+	return act;
+}
+
+static void test_mac_identity(void **state)
+{
+	struct pb_spec new_v4 = { UDP("198.18.0.99", "203.0.113.10", 53) };
+	struct pb_spec new_v6 = { UDP("2001:db8:1::99", "2001:db8:3::10", 53) };
+	struct pb_spec foreign = { UDP("192.0.2.77", "203.0.113.10", 53) }; /* not internal */
+	struct pb_spec to_mgmt = { UDP("198.18.0.99", "203.0.113.5", 53) };
+	struct pb_spec to_lan = { UDP("198.18.0.99", "198.18.0.11", 53) };
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	int nev;
+
+	(void)state;
+	mac_put(q_mac, BWE_NC_QUARANTINE);
+
+	/* Without the flag the program never looks: the map alone does nothing. */
+	set_cfg_flags(0, BWE_CFG_MACS);
+	assert_int_equal(run_from_mac(new_v4, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+	assert_int_equal(nev, 0);
+
+	set_cfg_flags(BWE_CFG_MACS, 0);
+	/* A new address of both families: cut, and reported with the MAC. */
+	read_stats(before);
+	assert_int_equal(run_from_mac(new_v4, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_DROP);
+	read_stats(after);
+	assert_int_equal(after[BWE_R_QUARANTINE].packets - before[BWE_R_QUARANTINE].packets, 1);
+	assert_int_equal(nev, 1);
+	assert_memory_equal(last_ev.mac, q_mac, BWE_MAC_LEN);
+	{
+		struct bwe_addr want = addr("198.18.0.99");
+
+		assert_memory_equal(&last_ev.host, &want, sizeof(want));
+	}
+	assert_int_equal(run_from_mac(new_v6, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_DROP);
+	assert_int_equal(nev, 1);
+	/* Reported once per dedup window, dropped every time. */
+	assert_int_equal(run_from_mac(new_v6, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_DROP);
+	assert_int_equal(nev, 0);
+	/* An address outside the internal networks does not step out either. */
+	assert_int_equal(run_from_mac(foreign, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_DROP);
+	assert_int_equal(nev, 1);
+	/* Exempt peers stay reachable; LAN to LAN stays transit. */
+	assert_int_equal(run_from_mac(to_mgmt, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+	read_stats(before);
+	assert_int_equal(run_from_mac(to_lan, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+	read_stats(after);
+	assert_int_equal(after[BWE_R_TRANSIT].packets - before[BWE_R_TRANSIT].packets, 1);
+	/* Another MAC with the same new address passes. */
+	assert_int_equal(run_from_mac(new_v4, other_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+	assert_int_equal(nev, 0);
+	/* An address already quarantined is not reported again. */
+	{
+		struct pb_spec known = { UDP("198.18.0.66", "203.0.113.10", 53) };
+
+		assert_int_equal(run_from_mac(known, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_DROP);
+		assert_int_equal(nev, 0);
+	}
+	/* A throttle MAC: reported (the daemon adds the bucket), not dropped. */
+	mac_put(other_mac, BWE_NC_THROTTLE);
+	assert_int_equal(run_from_mac(new_v4, other_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+	assert_int_equal(nev, 1);
+	assert_int_equal(last_ev.reason, BWE_R_PASS);
+
+	mac_del(q_mac);
+	mac_del(other_mac);
+	set_cfg_flags(0, BWE_CFG_MACS);
+	assert_int_equal(run_from_mac(new_v4, q_mac, BWE_EV_MAC_ADDR, &nev), XDP_PASS);
+	drain_events();
+}
+
+/* ---- NAT: inbound through a translating interface ------------------------ */
+
+#define LO_IFINDEX 1 /* a real device: test runs need one for ingress_ifindex */
+
+static void iface_put(__u32 ifindex, __u32 flags)
+{
+	struct bwe_iface_val v = { .flags = flags };
+
+	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_IFACES), &ifindex, &v,
+					     BPF_ANY),
+			 0);
+}
+
+static int run_xdp_on(const struct pb_spec *s, __u32 ifindex, __u32 *lenp)
+{
+	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+	struct xdp_md ctx = { .ingress_ifindex = ifindex };
+	int len = pb_build(s, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	assert_true(len > 0);
+	topts.data_size_in = (__u32)len;
+	ctx.data_end = (__u32)len;
+	if (lenp)
+		*lenp = (__u32)len;
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &topts), 0);
+	return (int)topts.retval;
+}
+
+/* Run the TC egress program on a frame that arrived on ifindex. */
+static int run_tc(const struct pb_spec *s, __u32 ifindex, __u32 segs, __u32 wire_len, __u32 *lenp)
+{
+	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+	struct __sk_buff skb = { .ingress_ifindex = ifindex, .gso_segs = segs };
+	int len = pb_build(s, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &skb, .ctx_size_in = sizeof(skb),
+		    .repeat = 1);
+
+	assert_true(len > 0);
+	topts.data_size_in = (__u32)len;
+	skb.wire_len = wire_len ? wire_len : (__u32)len;
+	if (lenp)
+		*lenp = (__u32)len;
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_tc_prog_fd(dp), &topts), 0);
+	return (int)topts.retval;
+}
+
+static void host_read(const char *a, struct bwe_host_stats *hs)
+{
+	struct bwe_addr h = addr(a);
+
+	memset(hs, 0, sizeof(*hs));
+	assert_int_equal(bwe_dp_host_read(dp, &h, hs), 0);
+}
+
+static void test_nat_xdp(void **state)
+{
+	struct pb_spec reply = { UDP("203.0.113.10", "198.51.100.1", 40000) }; /* to the gateway */
+	struct pb_spec listed = { UDP("203.0.113.66", "198.51.100.1", 40000) };
+	struct pb_spec direct = { UDP("203.0.113.10", "198.18.0.10", 40000) };
+	struct pb_spec v6in = { UDP("2001:db8:3::10", "2001:db8:1::10", 40000) };
+	struct pb_spec out4 = { UDP("198.18.0.10", "203.0.113.10", 53) };
+	struct bwe_counter b[BWE_STATS_MAX][BWE_SD_MAX], a[BWE_STATS_MAX][BWE_SD_MAX];
+	__u32 len;
+
+	(void)state;
+	iface_put(LO_IFINDEX, BWE_IF_NAT4);
+	set_cfg_flags(BWE_CFG_NAT, 0);
+
+	/* A reply to the gateway's address: deferred, no verdict counted here. */
+	read_stats_dir(b);
+	assert_int_equal(run_xdp_on(&reply, LO_IFINDEX, &len), XDP_PASS);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_A_NAT_DEFERRED, BWE_SD_NONE, 0, len, "v4 reply to the gateway");
+	/* Addressed straight to a LAN host through the translating interface: deferred too. */
+	read_stats_dir(b);
+	assert_int_equal(run_xdp_on(&direct, LO_IFINDEX, &len), XDP_PASS);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_A_NAT_DEFERRED, BWE_SD_NONE, 0, len, "v4 direct, translating");
+	/* A listed peer stops at the WAN whatever the destination. */
+	assert_int_equal(run_xdp_on(&listed, LO_IFINDEX, NULL), XDP_DROP);
+	/* IPv6 is not translated on this interface: judged here as always. */
+	read_stats_dir(b);
+	assert_int_equal(run_xdp_on(&v6in, LO_IFINDEX, &len), XDP_PASS);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_R_PASS, BWE_SD_IN, 0, len, "v6 in, not translated");
+	/* Outbound through the same interface (a stick): judged here. */
+	read_stats_dir(b);
+	assert_int_equal(run_xdp_on(&out4, LO_IFINDEX, &len), XDP_PASS);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_R_PASS, BWE_SD_OUT, 0, len,
+			 "v4 out on the translating interface");
+	/* Without the flag, or on another interface, nothing is deferred. */
+	set_cfg_flags(0, BWE_CFG_NAT);
+	read_stats_dir(b);
+	assert_int_equal(run_xdp_on(&reply, LO_IFINDEX, &len), XDP_PASS);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_R_TRANSIT, BWE_SD_NONE, 0, len, "v4 reply, no NAT flag");
+	drain_events();
+}
+
+static void test_nat_tc_egress(void **state)
+{
+	struct pb_spec in = { .src = "203.0.113.10",
+			      .dst = "198.18.0.10",
+			      .proto = IPPROTO_UDP,
+			      .sport = 40000,
+			      .dport = 40000,
+			      .payload = 500 };
+	struct pb_spec to_q = { UDP("203.0.113.10", "198.18.0.66", 40000) };
+	struct pb_spec mgmt_q = { UDP("203.0.113.5", "198.18.0.66", 53) };
+	struct pb_spec to_qmac = { UDP("203.0.113.10", "198.18.0.98", 40000) };
+	struct pb_spec v6in = { UDP("2001:db8:3::10", "2001:db8:1::10", 40000) };
+	struct pb_spec lan_out = { UDP("198.18.0.10", "203.0.113.10", 53) };
+	struct bwe_counter b[BWE_STATS_MAX][BWE_SD_MAX], a[BWE_STATS_MAX][BWE_SD_MAX];
+	struct bwe_host_stats h0, h1;
+	__u32 len;
+
+	(void)state;
+	iface_put(LO_IFINDEX, BWE_IF_NAT4);
+	/* The host has sent (its entry exists), as LAN hosts do before replies come. */
+	assert_int_equal(run_spec(&lan_out, NULL), XDP_PASS);
+
+	/* Without the NAT flag the program leaves everything alone. */
+	set_cfg_flags(0, BWE_CFG_NAT);
+	read_stats_dir(b);
+	assert_int_equal(run_tc(&to_q, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
+	read_stats_dir(a);
+	assert_memory_equal(b, a, sizeof(a));
+
+	set_cfg_flags(BWE_CFG_NAT, 0);
+	/* Accounted to the host, to the byte, once per segment. */
+	host_read("198.18.0.10", &h0);
+	read_stats_dir(b);
+	assert_int_equal(run_tc(&in, LO_IFINDEX, 0, 0, &len), TC_ACT_OK);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_R_PASS, BWE_SD_IN, 0, len, "tc: reply to a LAN host");
+	host_read("198.18.0.10", &h1);
+	assert_int_equal(h1.rx_bytes - h0.rx_bytes, len);
+	assert_int_equal(h1.rx_packets - h0.rx_packets, 1);
+	/* A GSO packet counts every segment's frame (wire_len) and every segment. */
+	assert_int_equal(run_tc(&in, LO_IFINDEX, 3, len * 3, NULL), TC_ACT_OK);
+	host_read("198.18.0.10", &h0);
+	assert_int_equal(h0.rx_bytes - h1.rx_bytes, 3 * len);
+	assert_int_equal(h0.rx_packets - h1.rx_packets, 3);
+
+	/* A quarantined host: cut, except from exempt peers. */
+	assert_int_equal(run_tc(&to_q, LO_IFINDEX, 0, 0, NULL), TC_ACT_SHOT);
+	assert_int_equal(run_tc(&mgmt_q, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
+	/* A quarantined MAC as destination: cut whatever its address. */
+	mac_put(q_mac, BWE_NC_QUARANTINE);
+	set_cfg_flags(BWE_CFG_MACS, 0);
+	memcpy(to_qmac.dmac, q_mac, BWE_MAC_LEN);
+	assert_int_equal(run_tc(&to_qmac, LO_IFINDEX, 0, 0, NULL), TC_ACT_SHOT);
+	mac_del(q_mac);
+	set_cfg_flags(0, BWE_CFG_MACS);
+	assert_int_equal(run_tc(&to_qmac, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
+
+	/* Not from a translating interface, not the translated family, or the
+	 * gateway's own packet: untouched and uncounted. */
+	read_stats_dir(b);
+	assert_int_equal(run_tc(&to_q, 0, 0, 0, NULL), TC_ACT_OK);
+	assert_int_equal(run_tc(&v6in, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
+	assert_int_equal(run_tc(&lan_out, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
+	read_stats_dir(a);
+	assert_memory_equal(b, a, sizeof(a));
+	set_cfg_flags(0, BWE_CFG_NAT);
+	drain_events();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1286,6 +1595,9 @@ int main(void)
 		cmocka_unit_test(test_events_dedup),
 		cmocka_unit_test(test_blocklist_overlap),
 		cmocka_unit_test(test_firehol_level3),
+		cmocka_unit_test(test_mac_identity),
+		cmocka_unit_test(test_nat_xdp),
+		cmocka_unit_test(test_nat_tc_egress),
 	};
 
 	return cmocka_run_group_tests_name("xdp enforcer", tests, setup, teardown);

@@ -13,6 +13,7 @@
  * quarantined or blocked address.
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <xdp/xdp_helpers.h>
@@ -22,8 +23,9 @@
 #include "blocklist.bpf.h"
 #include "bwe_rules.h"
 
-#define BWE_RUN_PRIO  10 /* early in a libxdp dispatcher chain: drops first */
-#define BWE_EV_RB_HDR 8	 /* ring buffer record header, bytes */
+#define BWE_RUN_PRIO  10  /* early in a libxdp dispatcher chain: drops first */
+#define BWE_EV_RB_HDR 8	  /* ring buffer record header, bytes */
+#define BWE_TC_PULL   256 /* bytes pulled into the linear part when headers are not */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,16 +35,21 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(bwe_xdp);
 
-/* Count a packet under a reason or anomaly slot and a direction (enum bwe_stat_dir). */
-static __always_inline void count(__u32 slot, __u32 dir, __u64 len)
+/* Count packets under a reason or anomaly slot and a direction (enum bwe_stat_dir). */
+static __always_inline void count_n(__u32 slot, __u32 dir, __u32 pkts, __u64 len)
 {
 	__u32 idx = bwe_stat_index(slot, dir);
 	struct bwe_counter *c = bpf_map_lookup_elem(&bwe_stats, &idx);
 
 	if (c) {
-		c->packets++;
+		c->packets += pkts;
 		c->bytes += len;
 	}
+}
+
+static __always_inline void count(__u32 slot, __u32 dir, __u64 len)
+{
+	count_n(slot, dir, 1, len);
 }
 
 static __always_inline __u32 netclass_of(const struct bwe_addr *a)
@@ -135,6 +142,8 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	if (ev->type == BWE_EV_BLOCK_HIT) {
 		key.peer = ev->peer;
 		key.dir = ev->dir; /* a spoofed inbound hit never hides an outbound one */
+	} else if (ev->type == BWE_EV_MAC_ADDR) {
+		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
 	}
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	if (last && ev->ts_ns - *last < dedup_ns)
@@ -148,57 +157,57 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	return 0;
 }
 
-SEC("xdp")
-int bwe_xdp(struct xdp_md *ctx)
+/* What bwe_macs says of a MAC (0: nothing, or no entries at all). */
+static __always_inline __u32 mac_flags(const struct bwe_config *cfg, const __u8 *mac)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u64 len = data_end - data;
-	struct bwe_pkt p = {};
-	struct bwe_event ev = {};
-	struct bwe_config *cfg;
+	struct bwe_mac_key key = {};
+	struct bwe_mac_val *v;
+
+	if (!(cfg->flags & BWE_CFG_MACS))
+		return 0;
+	__builtin_memcpy(key.mac, mac, BWE_MAC_LEN);
+	v = bpf_map_lookup_elem(&bwe_macs, &key);
+	return v ? v->flags & (BWE_NC_QUARANTINE | BWE_NC_THROTTLE) : 0;
+}
+
+/* The interface translates this packet's family (bwe_ifaces, BWE_CFG_NAT)? */
+static __always_inline int iface_translates(const struct bwe_config *cfg, __u32 ifindex,
+					    const struct bwe_addr *a)
+{
+	struct bwe_iface_val *v;
+
+	if (!(cfg->flags & BWE_CFG_NAT) || !ifindex)
+		return 0;
+	v = bpf_map_lookup_elem(&bwe_ifaces, &ifindex);
+	return v && (v->flags & (addr_is_v4(a) ? BWE_IF_NAT4 : BWE_IF_NAT6));
+}
+
+/* Where a judged packet comes from: the hook and what it read of the frame. */
+struct bwe_frame {
+	__u64 len;	       /* bytes on the wire (all segments of a GSO packet) */
+	__u32 pkts;	       /* frames on the wire (GSO segments) */
+	__u32 ifindex;	       /* interface it arrived on */
+	__u8 mac[BWE_MAC_LEN]; /* the host's MAC: source (XDP) or destination (TC egress) */
+};
+
+/*
+ * The one judgement of a classified packet, for both hooks: decide, account
+ * the internal host, emit events, count the verdict. out: the host is the
+ * source. hf/pf: the host's and the peer's network classes (the host's with
+ * its MAC's flags added); learn: the MAC's flags its source address lacks
+ * (BWE_EV_MAC_ADDR). Returns the reason (enum bwe_reason).
+ */
+static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_config *cfg,
+				   const struct bwe_frame *f, int out, __u32 hf, __u32 pf,
+				   __u32 learn)
+{
+	const struct bwe_addr *host = out ? &p->src : &p->dst;
+	const struct bwe_addr *peer = out ? &p->dst : &p->src;
 	struct bwe_host_stats *hs;
-	const struct bwe_addr *host, *peer;
-	__u32 zero = 0, hf, pf, sf, df, reason, hd = BWE_HD_MAX;
-	__u64 now;
+	struct bwe_event ev = {};
+	__u32 reason, hd = BWE_HD_MAX;
+	__u64 now = bpf_ktime_get_ns();
 	__u8 ref = 0;
-	int rc, out;
-
-	rc = bwe_parse(data, data_end, &p);
-	if (rc == BWE_P_NON_IP) {
-		count(BWE_R_NON_IP, BWE_SD_NONE, len);
-		return XDP_PASS;
-	}
-	if (rc != BWE_P_IP) {
-		count(BWE_R_MALFORMED, BWE_SD_NONE, len);
-		return XDP_DROP;
-	}
-	if (p.flags & BWE_PF_FRAGMENT)
-		count(BWE_A_FRAGMENT, BWE_SD_NONE, len);
-	if (p.flags & BWE_PF_L4_TRUNC)
-		count(BWE_A_L4_TRUNCATED, BWE_SD_NONE, len);
-	if (p.flags & BWE_PF_EXT_LIMIT)
-		count(BWE_A_EXTHDR_LIMIT, BWE_SD_NONE, len);
-
-	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
-	if (!cfg) {
-		count(BWE_R_ABORTED, BWE_SD_NONE, len);
-		return XDP_ABORTED;
-	}
-
-	/* Classify by address: outbound when the source is inside. */
-	sf = netclass_of(&p.src);
-	df = netclass_of(&p.dst);
-	if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
-		count(BWE_R_TRANSIT, BWE_SD_NONE, len);
-		return XDP_PASS;
-	}
-	out = !!(sf & BWE_NC_INTERNAL);
-	host = out ? &p.src : &p.dst;
-	peer = out ? &p.dst : &p.src;
-	hf = out ? sf : df;
-	pf = out ? df : sf;
-	now = bpf_ktime_get_ns();
 
 	/* Decide. */
 	if ((hf | pf) & BWE_NC_ALLOW) {
@@ -220,7 +229,7 @@ int bwe_xdp(struct xdp_md *ctx)
 		if (reason != BWE_R_BLOCK && (hf & BWE_NC_THROTTLE)) {
 			struct bwe_throttle *t = bpf_map_lookup_elem(&bwe_throttle, host);
 
-			if (t && !bucket_take(t, out, len, now)) {
+			if (t && !bucket_take(t, out, f->len, now)) {
 				reason = BWE_R_THROTTLE;
 				hd = BWE_HD_THROTTLE;
 			}
@@ -232,24 +241,24 @@ int bwe_xdp(struct xdp_md *ctx)
 	/* Account the internal host: per host once it has sent, else in the aggregate. */
 	hs = host_stats(host, out, now);
 	if (!hs && !out)
-		count(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, len);
+		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
 		hs->last_seen_ns = now;
 		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
-			hs->bl_hits++;
+			hs->bl_hits += f->pkts;
 		else if (ref)
-			hs->bl_in_hits++;
+			hs->bl_in_hits += f->pkts;
 		if (bwe_reason_drops(reason) && hd < BWE_HD_MAX) {
-			hs->drop_bytes[hd] += len;
-			hs->drop_packets[hd]++;
+			hs->drop_bytes[hd] += f->len;
+			hs->drop_packets[hd] += f->pkts;
 		} else if (out) {
-			hs->tx_bytes += len;
-			hs->tx_packets++;
-			if ((p.flags & BWE_PF_PORTS) && !port_is_standard(p.dport))
-				hs->nonstd_tx_bytes += len;
+			hs->tx_bytes += f->len;
+			hs->tx_packets += f->pkts;
+			if ((p->flags & BWE_PF_PORTS) && !port_is_standard(p->dport))
+				hs->nonstd_tx_bytes += f->len;
 		} else {
-			hs->rx_bytes += len;
-			hs->rx_packets++;
+			hs->rx_bytes += f->len;
+			hs->rx_packets += f->pkts;
 		}
 		if (out) {
 			if (hs->hll_epoch != cfg->hll_epoch) {
@@ -258,31 +267,186 @@ int bwe_xdp(struct xdp_md *ctx)
 				hs->hll_epoch = cfg->hll_epoch;
 			}
 			bwe_hll_add(hs->hll_dst, bwe_hash_addr(peer));
-			if (p.flags & BWE_PF_PORTS)
-				bwe_hll_add(hs->hll_port, bwe_hash_port(bpf_ntohs(p.dport)));
+			if (p->flags & BWE_PF_PORTS)
+				bwe_hll_add(hs->hll_port, bwe_hash_port(bpf_ntohs(p->dport)));
 		}
 	}
 
 	/* Events: blocklist hits and the start of quarantine drops, deduplicated;
 	 * none for inbound frames to an untracked address (no per-target events
-	 * for a spray: the aggregate counts them). */
+	 * for a spray: the aggregate counts them). A listed MAC's frame from an
+	 * address that lacks the MAC's flags is reported for the daemon to add. */
+	ev.ts_ns = now;
+	ev.reason = reason;
+	ev.host = *host;
+	ev.peer = *peer;
+	ev.sport = p->sport;
+	ev.dport = p->dport;
+	ev.proto = p->proto;
+	ev.dir = out ? BWE_DIR_OUT : BWE_DIR_IN;
+	ev.ref = ref;
+	ev.ifindex = f->ifindex;
+	ev.len = f->len;
+	__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
 	if ((hs || out) &&
 	    (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN)) {
-		ev.ts_ns = now;
 		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
-		ev.reason = reason;
-		ev.host = *host;
-		ev.peer = *peer;
-		ev.sport = p.sport;
-		ev.dport = p.dport;
-		ev.proto = p.proto;
-		ev.dir = out ? BWE_DIR_OUT : BWE_DIR_IN;
-		ev.ref = ref;
-		ev.ifindex = ctx->ingress_ifindex;
-		ev.len = len;
+		emit_event(&ev, cfg->event_dedup_ns);
+	}
+	if (learn) {
+		ev.type = BWE_EV_MAC_ADDR;
 		emit_event(&ev, cfg->event_dedup_ns);
 	}
 
-	count(reason, out ? BWE_SD_OUT : BWE_SD_IN, len);
+	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);
+	return reason;
+}
+
+SEC("xdp")
+int bwe_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bwe_frame f = { .len = data_end - data, .pkts = 1, .ifindex = ctx->ingress_ifindex };
+	struct bwe_pkt p = {};
+	struct bwe_config *cfg;
+	__u32 zero = 0, sf, df, macf, reason;
+	int rc, out;
+	__u8 ref;
+
+	rc = bwe_parse(data, data_end, &p);
+	if (rc == BWE_P_NON_IP) {
+		count(BWE_R_NON_IP, BWE_SD_NONE, f.len);
+		return XDP_PASS;
+	}
+	if (rc != BWE_P_IP || data + ETH_HLEN > data_end) {
+		count(BWE_R_MALFORMED, BWE_SD_NONE, f.len);
+		return XDP_DROP;
+	}
+	if (p.flags & BWE_PF_FRAGMENT)
+		count(BWE_A_FRAGMENT, BWE_SD_NONE, f.len);
+	if (p.flags & BWE_PF_L4_TRUNC)
+		count(BWE_A_L4_TRUNCATED, BWE_SD_NONE, f.len);
+	if (p.flags & BWE_PF_EXT_LIMIT)
+		count(BWE_A_EXTHDR_LIMIT, BWE_SD_NONE, f.len);
+
+	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
+	if (!cfg) {
+		count(BWE_R_ABORTED, BWE_SD_NONE, f.len);
+		return XDP_ABORTED;
+	}
+	__builtin_memcpy(f.mac, ((struct ethhdr *)data)->h_source, BWE_MAC_LEN);
+	macf = mac_flags(cfg, f.mac);
+
+	/* Classify by address: outbound when the source is inside. A frame from
+	 * a listed MAC is its host's whatever source address it carries, unless
+	 * it goes to an internal address (LAN to LAN stays transit). */
+	sf = netclass_of(&p.src);
+	df = netclass_of(&p.dst);
+	if (macf && !(df & BWE_NC_INTERNAL)) {
+		out = 1;
+	} else if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
+		/* Transit. What comes from or goes to a listed peer and has no
+		 * internal side (the gateway's own addresses) is dropped too. */
+		ref = 0;
+		if (!(sf & BWE_NC_INTERNAL)) { /* neither side internal */
+			if (!(sf & (BWE_NC_ALLOW | BWE_NC_EXEMPT)))
+				ref = blocklist_ref(&p.src);
+			if ((!ref || (ref & BWE_REF_MONITOR)) &&
+			    !(df & (BWE_NC_ALLOW | BWE_NC_EXEMPT)))
+				ref = blocklist_ref(&p.dst);
+		}
+		if (ref && !(ref & BWE_REF_MONITOR)) {
+			reason = BWE_R_BLOCK;
+			if (cfg->flags & BWE_CFG_DRYRUN)
+				reason = bwe_reason_dryrun(reason);
+			count(reason, BWE_SD_NONE, f.len);
+			return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+		}
+		if (!(sf & BWE_NC_INTERNAL) && iface_translates(cfg, f.ifindex, &p.src))
+			goto deferred;
+		count(BWE_R_TRANSIT, BWE_SD_NONE, f.len);
+		return XDP_PASS;
+	} else {
+		out = !!(sf & BWE_NC_INTERNAL);
+		/* Inbound through a translating interface: judged at the LAN
+		 * egress, where the host is known; only listed peers stop here. */
+		if (!out && iface_translates(cfg, f.ifindex, &p.src)) {
+			ref = (sf & (BWE_NC_ALLOW | BWE_NC_EXEMPT)) || (df & BWE_NC_ALLOW)
+				      ? 0
+				      : blocklist_ref(&p.src);
+			if (ref && !(ref & BWE_REF_MONITOR)) {
+				reason = BWE_R_BLOCK;
+				if (cfg->flags & BWE_CFG_DRYRUN)
+					reason = bwe_reason_dryrun(reason);
+				count(reason, BWE_SD_IN, f.len);
+				return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+			}
+			goto deferred;
+		}
+	}
+
+	if (out)
+		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf);
+	else
+		reason = judge(&p, cfg, &f, 0, df, sf, 0);
 	return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+
+deferred:
+	count(BWE_A_NAT_DEFERRED, BWE_SD_NONE, f.len);
+	return XDP_PASS;
+}
+
+/*
+ * TC egress of the LAN interfaces, attached only where an interface
+ * translates (BWE_CFG_NAT): the inbound half of the pipeline for packets
+ * that arrived through a translating interface, after the kernel reversed
+ * the translation (docs/architecture.md, "NAT gateways"). Everything else
+ * leaves untouched at the cost of one flag test and one small lookup.
+ */
+SEC("tc")
+int bwe_tc_egress(struct __sk_buff *skb)
+{
+	void *data, *data_end;
+	struct bwe_frame f = { .ifindex = skb->ingress_ifindex };
+	struct bwe_pkt p = {};
+	struct bwe_config *cfg;
+	__u32 zero = 0, sf, df, macf, reason;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
+	if (!cfg || !(cfg->flags & BWE_CFG_NAT) || !f.ifindex)
+		return TC_ACT_OK;
+	if (!bpf_map_lookup_elem(&bwe_ifaces, &f.ifindex))
+		return TC_ACT_OK;
+
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	rc = bwe_parse(data, data_end, &p);
+	if (rc == BWE_P_MALFORMED && skb->len > data_end - data) {
+		/* headers beyond the linear part: pull them in and read again */
+		if (bpf_skb_pull_data(skb, skb->len < BWE_TC_PULL ? skb->len : BWE_TC_PULL))
+			return TC_ACT_OK;
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		__builtin_memset(&p, 0, sizeof(p));
+		rc = bwe_parse(data, data_end, &p);
+	}
+	if (rc != BWE_P_IP || data + ETH_HLEN > data_end)
+		return TC_ACT_OK; /* the kernel judged it sound enough to forward */
+	if (!iface_translates(cfg, f.ifindex, &p.src))
+		return TC_ACT_OK;
+	sf = netclass_of(&p.src);
+	df = netclass_of(&p.dst);
+	if ((sf & BWE_NC_INTERNAL) || !(df & BWE_NC_INTERNAL))
+		return TC_ACT_OK;
+
+	/* Wire bytes: qdisc_pkt_len_init() counted every segment's headers. */
+	f.pkts = skb->gso_segs > 1 ? skb->gso_segs : 1;
+	f.len = skb->wire_len ? skb->wire_len : skb->len;
+	__builtin_memcpy(f.mac, ((struct ethhdr *)data)->h_dest, BWE_MAC_LEN);
+	macf = mac_flags(cfg, f.mac);
+
+	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0);
+	return bwe_reason_drops(reason) ? TC_ACT_SHOT : TC_ACT_OK;
 }

@@ -3,12 +3,26 @@
  * parse.bpf.h - bounded packet parsing for the enforcer (BPF only).
  *
  * Contract: bwe_parse() reads at most Ethernet, two VLAN tags (802.1Q and
- * 802.1ad in any order), IPv4 with options or IPv6 with up to
- * BWE_V6_EXT_MAX extension headers, then the first four bytes of TCP/UDP.
- * Every read is bounds-checked against data_end. It returns a
- * enum bwe_parse_rc and, for IP, fills struct bwe_pkt with both addresses in
- * the shared 16-byte form (IPv4 mapped), so everything after parsing is one
- * code path for both families.
+ * 802.1ad in any order), a PPPoE session header with its PPP protocol field
+ * (RFC 2516), IPv4 with options or IPv6 with up to BWE_V6_EXT_MAX extension
+ * headers, then the first four bytes of TCP/UDP. Every read is
+ * bounds-checked against data_end. It returns a enum bwe_parse_rc and, for
+ * IP, fills struct bwe_pkt with both addresses in the shared 16-byte form
+ * (IPv4 mapped), so everything after parsing is one code path for both
+ * families.
+ *
+ * PPPoE: a session frame (EtherType 0x8864, after the tags if any) whose PPP
+ * protocol is IPv4 (0x0021) or IPv6 (0x0057) is parsed as that IP packet,
+ * with BWE_PF_PPPOE set. The protocol field may be compressed to one byte
+ * (RFC 1661 PFC: an odd first byte is a whole protocol number), so a peer
+ * that negotiated PFC is read too. Discovery frames (0x8863) and every other
+ * PPP protocol (LCP, IPCP, PAP, CHAP, CCP-compressed or multilink data, ...)
+ * are non-IP. Malformed, like a truncated VLAN tag: a session header or PPP
+ * protocol field cut short, and a session header that is not version 1,
+ * type 1, code 0 (the only one RFC 2516 allows on a session frame: a peer
+ * that accepted another could be handed an address we did not read). The
+ * PPPoE length field is not checked: the receiver trims the frame to it or
+ * drops it, and the addresses we judge by sit before any trimmed byte.
  */
 #ifndef BWE_PARSE_BPF_H
 #define BWE_PARSE_BPF_H
@@ -17,6 +31,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/in.h>
+#include <linux/ppp_defs.h>
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
 
@@ -26,6 +41,9 @@
 #define IPV4_OFFSET	0x1fff	   /* fragment offset mask, host order */
 #define IPV6_FRAG_OFF	0xfff8	   /* fragment offset mask in ip6 frag_off, host order */
 #define V4MAPPED_PREFIX 0x0000ffff /* third word of ::ffff:0:0/96, host order */
+#define PPPOE_VER_TYPE	0x11	   /* version 1, type 1: RFC 2516 section 4 */
+#define PPPOE_CODE_SESS 0x00	   /* session data */
+#define PPP_PFC_BIT	0x01	   /* odd first byte: a one-byte (compressed) protocol */
 
 enum bwe_parse_rc {
 	BWE_P_IP = 0,	 /* struct bwe_pkt filled */
@@ -38,6 +56,7 @@ enum bwe_pkt_flag {
 	BWE_PF_FRAGMENT = 1 << 1,  /* a later fragment: addresses only */
 	BWE_PF_L4_TRUNC = 1 << 2,  /* TCP/UDP header cut short */
 	BWE_PF_EXT_LIMIT = 1 << 3, /* IPv6 chain longer than BWE_V6_EXT_MAX */
+	BWE_PF_PPPOE = 1 << 4,	   /* carried in a PPPoE session frame */
 };
 
 struct bwe_pkt {
@@ -53,6 +72,14 @@ struct bwe_pkt {
 struct vlan_tag {
 	__be16 tci;
 	__be16 proto; /* encapsulated EtherType */
+};
+
+/* PPPoE header (RFC 2516 section 4); the PPP protocol field follows it. */
+struct pppoe_sess {
+	__u8 ver_type; /* version << 4 | type, PPPOE_VER_TYPE */
+	__u8 code;     /* PPPOE_CODE_SESS on a session frame */
+	__be16 sid;    /* session id */
+	__be16 length; /* bytes after this header, PPP protocol field included */
 };
 
 struct ip6_ext {
@@ -175,6 +202,42 @@ trunc:
 	return BWE_P_IP;
 }
 
+/*
+ * PPPoE session header and PPP protocol at *curp: on success *curp points at
+ * the IP header and *proto holds its EtherType (ETH_P_IP/ETH_P_IPV6, network
+ * order), or 0 for a PPP protocol that is not IP. Returns BWE_P_IP (go on),
+ * BWE_P_MALFORMED.
+ */
+static __always_inline int parse_pppoe(void **curp, void *data_end, __be16 *proto)
+{
+	struct pppoe_sess *ph = *curp;
+	__u8 *pp = (__u8 *)(ph + 1);
+	__u16 ppp;
+
+	if ((void *)(ph + 1) > data_end)
+		return BWE_P_MALFORMED;
+	if (ph->ver_type != PPPOE_VER_TYPE || ph->code != PPPOE_CODE_SESS)
+		return BWE_P_MALFORMED;
+	if ((void *)(pp + 1) > data_end)
+		return BWE_P_MALFORMED;
+	if (pp[0] & PPP_PFC_BIT) {
+		ppp = pp[0];
+		*curp = pp + 1;
+	} else {
+		if ((void *)(pp + 2) > data_end)
+			return BWE_P_MALFORMED;
+		ppp = (__u16)pp[0] << 8 | pp[1];
+		*curp = pp + 2;
+	}
+	if (ppp == PPP_IP)
+		*proto = bpf_htons(ETH_P_IP);
+	else if (ppp == PPP_IPV6)
+		*proto = bpf_htons(ETH_P_IPV6);
+	else
+		*proto = 0;
+	return BWE_P_IP;
+}
+
 static __always_inline int bwe_parse(void *data, void *data_end, struct bwe_pkt *p)
 {
 	struct ethhdr *eth = data;
@@ -198,6 +261,13 @@ static __always_inline int bwe_parse(void *data, void *data_end, struct bwe_pkt 
 		cur = tag + 1;
 	}
 
+	if (proto == bpf_htons(ETH_P_PPP_SES)) {
+		if (parse_pppoe(&cur, data_end, &proto) != BWE_P_IP)
+			return BWE_P_MALFORMED;
+		if (!proto)
+			return BWE_P_NON_IP;
+		p->flags |= BWE_PF_PPPOE;
+	}
 	if (proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(cur, data_end, p);
 	if (proto == bpf_htons(ETH_P_IPV6))

@@ -762,3 +762,101 @@ out:
 	quiet_end(old);
 	return err;
 }
+
+/* ---- TC egress (NAT gateways) -------------------------------------------- */
+
+static void tc_hook(struct bpf_tc_hook *h, int ifindex)
+{
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = BPF_TC_EGRESS;
+}
+
+static void tc_opts(struct bpf_tc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = BWE_TC_HANDLE;
+	o->priority = BWE_TC_PRIO;
+}
+
+/* Name of the program with this id into name; -errno when it is gone. */
+static int prog_name_of(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &ilen) ? -errno : 0;
+	close(fd);
+	if (!err)
+		snprintf(name, len, "%s", info.name);
+	return err;
+}
+
+int bwe_tc_query(int ifindex, __u32 *prog_id)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	char name[BPF_OBJ_NAME_LEN];
+	int err;
+
+	*prog_id = 0;
+	tc_hook(&h, ifindex);
+	tc_opts(&o);
+	err = bpf_tc_query(&h, &o);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0; /* no clsact qdisc, or nothing at our handle */
+	if (err)
+		return err;
+	err = prog_name_of(o.prog_id, name, sizeof(name));
+	if (err)
+		return err;
+	if (strcmp(name, BWE_TC_PROG_NAME))
+		return -EBUSY;
+	*prog_id = o.prog_id;
+	return 0;
+}
+
+int bwe_tc_attach(int ifindex, int prog_fd, __u32 *prog_id)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	__u32 cur;
+	int err;
+
+	err = bwe_tc_query(ifindex, &cur);
+	if (err)
+		return err; /* -EBUSY: a foreign filter holds our handle */
+	tc_hook(&h, ifindex);
+	err = bpf_tc_hook_create(&h);
+	if (err && err != -EEXIST)
+		return err;
+	tc_opts(&o);
+	o.prog_fd = prog_fd;
+	o.flags = BPF_TC_F_REPLACE;
+	err = bpf_tc_attach(&h, &o);
+	if (err)
+		return err;
+	*prog_id = o.prog_id;
+	return 0;
+}
+
+int bwe_tc_detach(int ifindex)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	__u32 cur;
+	int err;
+
+	err = bwe_tc_query(ifindex, &cur);
+	if (err || !cur)
+		return err == -EBUSY || err == -ENODEV ? 0 : err;
+	tc_hook(&h, ifindex);
+	tc_opts(&o);
+	err = bpf_tc_detach(&h, &o);
+	return err == -ENOENT ? 0 : err;
+}

@@ -38,7 +38,10 @@
 
 #include "config.h"
 
-#define BWE_PROG_NAME	   "bwe_xdp" /* the enforcer's XDP function */
+#define BWE_PROG_NAME	   "bwe_xdp"	   /* the enforcer's XDP function */
+#define BWE_TC_PROG_NAME   "bwe_tc_egress" /* its TC egress function (NAT gateways) */
+#define BWE_TC_HANDLE	   0xb3e	   /* our filter's handle on the clsact egress hook */
+#define BWE_TC_PRIO	   1		   /* and its priority: first */
 #define BWE_IFACE_NOTE_MAX 160
 
 struct bwe_iface {
@@ -69,5 +72,20 @@ int bwe_iface_probe(struct bwe_iface *ifc);
 void bwe_attach_silence_libxdp(int verbose);
 /* "native", "generic", "offload" or "none" for an XDP_MODE_* value. */
 const char *bwe_xdp_mode_name(int mode);
+
+/*
+ * The TC egress program, on interfaces of a gateway where some interface
+ * translates (config `nat`). Ours is the filter at BWE_TC_HANDLE /
+ * BWE_TC_PRIO on the clsact egress hook whose program is named
+ * BWE_TC_PROG_NAME; the clsact qdisc is created when missing and never
+ * removed (other filters may live on it).
+ *  - bwe_tc_query(): *prog_id of ours, 0 when none; -EBUSY when a foreign
+ *    filter holds our handle and priority.
+ *  - bwe_tc_attach(): attach or replace ours; -EBUSY as above.
+ *  - bwe_tc_detach(): remove ours; 0 when there is none or a foreign one.
+ */
+int bwe_tc_query(int ifindex, __u32 *prog_id);
+int bwe_tc_attach(int ifindex, int prog_fd, __u32 *prog_id);
+int bwe_tc_detach(int ifindex);
 
 #endif /* BWE_ATTACH_H */

@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "ifaces.h"
 #include "linkwatch.h"
 #include "log.h"
 
 struct ifc {
 	struct bwe_iface i;
-	bool held; /* an operator detached it: stay away until attach */
+	bool held;	  /* an operator detached it: stay away until attach */
+	enum bwe_nat nat; /* what the kernel translates on it (config) */
+	__u32 tc_id;	  /* our TC egress program on it, 0 none */
 };
 
 struct ifaces {
@@ -55,6 +59,104 @@ static int try_attach(struct ifaces *ifs, struct ifc *c)
 	return 0;
 }
 
+/* bwe_iface_val flags of a configured nat value. */
+static __u32 nat_flags(enum bwe_nat n)
+{
+	return ((n & BWE_NAT_IPV4) ? BWE_IF_NAT4 : 0) | ((n & BWE_NAT_IPV6) ? BWE_IF_NAT6 : 0);
+}
+
+static bool nat_configured(const struct ifaces *ifs)
+{
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].nat != BWE_NAT_NONE)
+			return true;
+	return false;
+}
+
+/* Is ifindex an attached interface that translates? Its flags, else 0. */
+static __u32 wanted_flags(const struct ifaces *ifs, __u32 ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++) {
+		const struct ifc *c = &ifs->v[i];
+
+		if (c->i.prog_id && (__u32)c->i.ifindex == ifindex)
+			return nat_flags(c->nat);
+	}
+	return 0;
+}
+
+/*
+ * Bring the NAT pieces in line with the configuration and the links: the TC
+ * egress program on every attached interface while some interface
+ * translates (none otherwise), bwe_ifaces holding exactly the attached
+ * translating interfaces, and BWE_CFG_NAT set when it holds any. Entries
+ * are added before stale ones go, so a translating interface is never
+ * missing from the map while it stays.
+ */
+static void sync_nat(struct ifaces *ifs)
+{
+	int fd = bwe_dp_map_fd(ifs->dp, BWE_MAP_IFACES);
+	bool any = nat_configured(ifs), on = false;
+	struct bwe_config cfg;
+	__u32 key, next, stale[BWE_IFACES_MAX];
+	size_t i, n_stale = 0;
+	int err;
+
+	for (i = 0; i < ifs->n; i++) {
+		struct ifc *c = &ifs->v[i];
+		struct bwe_iface_val v = { .flags = nat_flags(c->nat) };
+
+		if (any && c->i.prog_id) {
+			err = bwe_tc_attach(c->i.ifindex, bwe_dp_tc_prog_fd(ifs->dp), &c->tc_id);
+			if (err) {
+				c->tc_id = 0;
+				log_warnx("%s: TC egress program not attached: %s%s", c->i.name,
+					  strerror(-err),
+					  err == -EBUSY ? " (a foreign filter holds its handle)"
+							: "");
+				snprintf(c->i.note, sizeof(c->i.note),
+					 "TC egress not attached: %s: inbound NAT traffic is not "
+					 "accounted here",
+					 strerror(-err));
+			}
+		} else if (c->i.ifindex && (c->tc_id || !any)) {
+			bwe_tc_detach(c->i.ifindex);
+			c->tc_id = 0;
+		}
+		if (c->i.prog_id && v.flags) {
+			__u32 k = (__u32)c->i.ifindex;
+
+			if (fd >= 0 && bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+				log_warnx("%s: cannot mark as translating: %s", c->i.name,
+					  strerror(errno));
+			else
+				on = true;
+		}
+	}
+	for (err = fd < 0 ? -1 : bpf_map_get_next_key(fd, NULL, &key); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
+		if (!wanted_flags(ifs, key) && n_stale < BWE_IFACES_MAX)
+			stale[n_stale++] = key;
+	for (i = 0; i < n_stale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	if (bwe_dp_config_get(ifs->dp, &cfg))
+		return;
+	if (!!(cfg.flags & BWE_CFG_NAT) != on) {
+		cfg.flags = on ? cfg.flags | BWE_CFG_NAT : cfg.flags & ~BWE_CFG_NAT;
+		if (bwe_dp_config_set(ifs->dp, &cfg))
+			log_warnx("cannot %s NAT handling in the data plane",
+				  on ? "turn on" : "turn off");
+		else
+			log_info("NAT handling %s",
+				 on ? "on: inbound translated traffic is judged at the LAN egress"
+				    : "off");
+	}
+}
+
 static void on_link(const char *name, int ifindex, bool present, void *ctx)
 {
 	struct ifaces *ifs = ctx;
@@ -70,12 +172,15 @@ static void on_link(const char *name, int ifindex, bool present, void *ctx)
 			c->i.prog_id = 0;
 			c->i.mode = 0;
 			snprintf(c->i.note, sizeof(c->i.note), "interface does not exist");
+			c->tc_id = 0;
+			sync_nat(ifs);
 		}
 		return;
 	}
 	if ((c->i.prog_id && c->i.ifindex == ifindex) || c->held)
 		return;
-	try_attach(ifs, c);
+	if (!try_attach(ifs, c))
+		sync_nat(ifs);
 }
 
 /* The configured interfaces; kept: those already known keep their state. */
@@ -93,6 +198,7 @@ static int configure(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
 			v[i] = *old;
 		snprintf(v[i].i.name, sizeof(v[i].i.name), "%s", cfg->ifaces[i].name);
 		v[i].i.want = cfg->ifaces[i].mode;
+		v[i].nat = cfg->ifaces[i].nat;
 	}
 	free(ifs->v);
 	ifs->v = v;
@@ -100,6 +206,7 @@ static int configure(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
 	for (i = 0; i < ifs->n; i++)
 		if (!ifs->v[i].held)
 			try_attach(ifs, &ifs->v[i]);
+	sync_nat(ifs);
 	return 0;
 }
 
@@ -151,8 +258,11 @@ void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
 
 		for (j = 0; j < cfg->n_ifaces; j++)
 			keep |= !strcmp(cfg->ifaces[j].name, ifs->v[i].i.name);
-		if (!keep)
+		if (!keep) {
+			if (ifs->v[i].i.ifindex)
+				bwe_tc_detach(ifs->v[i].i.ifindex);
 			bwe_detach(&ifs->v[i].i);
+		}
 	}
 	ifs->cfg = cfg;
 	if (configure(ifs, cfg))
@@ -216,6 +326,7 @@ int ifaces_attach(struct ifaces *ifs, const char *name, const char *mode, const 
 		return e;
 	}
 	c->held = false;
+	sync_nat(ifs);
 	actor_fmt(who, by, sizeof(by));
 	log_info("attached to %s (%s) for %s", name, bwe_attach_mode_name(m), by);
 	*res = iface_json(&c->i);
@@ -242,6 +353,9 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 
 		if (name && strcmp(c->i.name, name))
 			continue;
+		if (c->i.ifindex)
+			e = bwe_tc_detach(c->i.ifindex) ?: e;
+		c->tc_id = 0;
 		e = bwe_detach(&c->i) ?: e;
 		c->i.want = BWE_MODE_AUTO;
 		c->held = true;
@@ -253,6 +367,7 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 		log_info("detached from %s for %s", c->i.name, by);
 	}
 	json_object_object_add(o, "detached", arr);
+	sync_nat(ifs);
 	if (!name) {
 		/* all of it: the pins go too (the daemon's own references keep the maps alive) */
 		e = bwe_dp_unpin(ifs->cfg->paths.pin_dir) ?: e;
@@ -289,6 +404,11 @@ struct json_object *ifaces_status_json(struct ifaces *ifs)
 								 : NULL);
 		json_object_object_add(x, "prog_id", json_object_new_uint64(c->prog_id));
 		json_object_object_add(x, "multiprog", json_object_new_boolean(c->multiprog));
+		json_object_object_add(x, "nat",
+				       json_object_new_string(bwe_nat_name(ifs->v[i].nat)));
+		json_object_object_add(x, "tc_egress_prog_id",
+				       ifs->v[i].tc_id ? json_object_new_uint64(ifs->v[i].tc_id)
+						       : NULL);
 		json_object_object_add(x, "state",
 				       json_object_new_string(c->prog_id    ? "attached"
 							      : !c->ifindex ? "missing"

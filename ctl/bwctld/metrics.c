@@ -90,8 +90,8 @@ static void traffic(FILE *f, const struct metrics_deps *d)
 			a[i].bytes += c[i][dir].bytes;
 		}
 	family(f, "anomaly_packets_total", "counter",
-	       "Packets with a parsing anomaly or without an accounting entry, by anomaly "
-	       "(also counted under their verdict).");
+	       "Packets with a parsing anomaly, without an accounting entry, or left by XDP "
+	       "to the LAN egress (NAT), by anomaly (also counted under their verdict).");
 	for (i = BWE_R_MAX; i < BWE_STATS_MAX; i++)
 		if (i != BWE_A_EVENT_LOST)
 			sample(f, "anomaly_packets_total", a[i].packets, "anomaly", reason_name(i),

@@ -10,9 +10,14 @@
  *          [--proto tcp|udp|icmp|NUM] [--sport N] [--dport N] [--payload N]
  *          [--vlan ID[,ID]] [--tpid HEX[,HEX]] [--v6ext LIST]
  *          [--frag-offset N] [--mf] [--ipv4-optlen N] [--ethertype HEX]
+ *          [--pppoe SID [--ppp-proto HEX] [--ppp-pfc]]
  *          [--truncate N] [--count N] [--interval-us N] [--dry-run] [--hex]
  *          [--spray-dst PREFIX [--seed N]]
  *
+ * --pppoe SID wraps the IP packet (or, without --src/--dst, a PPP payload
+ * of --payload bytes) in a PPPoE session frame with that session id, after
+ * the VLAN tags if any; --ppp-proto gives the PPP protocol in hex (default
+ * 0021/0057 by family; c021 is LCP), --ppp-pfc writes it in one byte.
  * --v6ext takes a comma-separated list of hop, routing, dstopt, frag, ah,
  * optionally with a size in bytes (dstopt:24). --truncate N sends only the
  * first N bytes of the frame; a negative N cuts -N bytes from its end.
@@ -94,6 +99,7 @@ static void usage(FILE *f)
 		"              [--proto tcp|udp|icmp|NUM] [--sport N] [--dport N] [--payload N]\n"
 		"              [--vlan ID[,ID]] [--tpid HEX[,HEX]] [--v6ext hop,routing,dstopt,frag,ah[:LEN]]\n"
 		"              [--frag-offset N] [--mf] [--ipv4-optlen N] [--ethertype HEX]\n"
+		"              [--pppoe SID [--ppp-proto HEX] [--ppp-pfc]]\n"
 		"              [--truncate N] [--count N] [--interval-us N] [--dry-run] [--hex]\n"
 		"              [--spray-dst PREFIX [--seed N]]\n");
 }
@@ -245,6 +251,9 @@ enum {
 	O_HEX,
 	O_SPRAY,
 	O_SEED,
+	O_PPPOE,
+	O_PPP_PROTO,
+	O_PPP_PFC,
 };
 
 static const struct option long_opts[] = {
@@ -271,6 +280,9 @@ static const struct option long_opts[] = {
 	{ "hex", no_argument, NULL, O_HEX },
 	{ "spray-dst", required_argument, NULL, O_SPRAY },
 	{ "seed", required_argument, NULL, O_SEED },
+	{ "pppoe", required_argument, NULL, O_PPPOE },
+	{ "ppp-proto", required_argument, NULL, O_PPP_PROTO },
+	{ "ppp-pfc", no_argument, NULL, O_PPP_PFC },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -367,6 +379,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			err = parse_long("--seed", optarg, 0, LONG_MAX, &v);
 			o->seed = (__u64)v;
 			break;
+		case O_PPPOE:
+			err = parse_long("--pppoe", optarg, 0, UINT16_MAX, &v);
+			s->pppoe = 1;
+			s->pppoe_sid = (__u16)v;
+			break;
+		case O_PPP_PROTO:
+			err = parse_hex16("--ppp-proto", optarg, &v);
+			s->ppp_proto = (__u16)v;
+			break;
+		case O_PPP_PFC:
+			s->ppp_pfc = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -379,6 +403,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return err;
 	if (optind != argc)
 		return bad("unexpected argument \"%s\"", argv[optind]);
+	if ((s->ppp_proto || s->ppp_pfc) && !s->pppoe)
+		return bad("--ppp-proto and --ppp-pfc need --pppoe SID");
+	if (s->pppoe && s->ethertype)
+		return bad("--pppoe and --ethertype exclude each other (a PPPoE frame is 8864)");
+	if (s->pppoe && !s->src && !s->ppp_proto)
+		return bad("--pppoe without --src/--dst needs --ppp-proto (c021 is LCP)");
+	if (s->ppp_pfc && s->ppp_proto > 0xff)
+		return bad("--ppp-pfc: protocol %04x does not fit one byte", s->ppp_proto);
 	if (ntpid && ntpid != s->nvlan)
 		return bad("--tpid: give one TPID per --vlan tag (%d tags)", s->nvlan);
 	if (!o->dry_run && !o->ifname)
