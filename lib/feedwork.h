@@ -20,6 +20,15 @@
  *    bounded by timeout_s, CURLOPT_NOSIGNAL. HTTP 304 answers
  *    not_modified; another status than 200 is -EIO "HTTP status N". A 200
  *    body is parsed and sent back too (the parent keeps it as last good).
+ *  - A FETCH with a secret (wire.h, enum bwe_wire_auth) sends it as the
+ *    named header (CrowdSec's X-Api-Key), HTTP basic or a bearer token,
+ *    follows no redirect (a 3xx fails: "a redirect, not followed with
+ *    credentials"), and reports 401/403 as -EACCES "the credentials were
+ *    refused". The secret is never in an error text.
+ *  - Format crowdsec-lapi (FETCH or PARSE): the body is a LAPI decision
+ *    stream (crowdsec.h, bwe_cs_parse); the answer is DECISIONS records in
+ *    stream order and the rejects, no indicators, and a FETCH sends no
+ *    body back (a pull is no version to keep).
  *  - PARSE: the body the parent sent (it reads local files itself: the
  *    child cannot open root's files).
  *  - Parsing is bwe_feed_parse() (feed.h). Address indicators are sent

@@ -9,6 +9,8 @@
  * Contract:
  *  - Made for one single-threaded epoll loop; not thread-safe. Nothing
  *    here blocks or sleeps except bwe_fwc_free() (SIGKILL and reap).
+ *  - A request that carries a secret (wire.h) is wiped from memory when
+ *    its job ends; the caller wipes its own copy after submit.
  *  - bwe_fwc_submit() copies the request (encodes it at once) and queues
  *    it; jobs go to the child one at a time, in submission order. Each
  *    submitted job completes exactly once through conf.done - with the

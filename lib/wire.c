@@ -1227,8 +1227,8 @@ static int on_frame(struct bwe_wire_dec *d)
 	/* a crowdsec-lapi job answers with decisions, every other with indicators */
 	if (parent && ft->parse_result && ft->type != BWE_WIRE_RES_REJECTS &&
 	    (d->hdr.type == BWE_WIRE_RES_DECISIONS) != (d->fmt == BWE_FMT_CROWDSEC))
-		return fail(d, "%s frame in a job of format %s", ft->name,
-			    bwe_feed_format_name(d->fmt));
+		return fail(d, "%s frame in a job %s crowdsec-lapi", ft->name,
+			    d->fmt == BWE_FMT_CROWDSEC ? "of format" : "not of format");
 	switch (d->hdr.type) {
 	case BWE_WIRE_RES_INDS:
 		return on_inds(d, pl, end);

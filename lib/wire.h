@@ -31,12 +31,23 @@
  *    sizes, string bounds, prefixes: plen 1..128, host bits and padding
  *    clear, an IPv4-mapped address only with plen >= 96 and no prefix
  *    covering all of ::ffff:0:0/96, indicators strictly ascending (sorted,
- *    unique), rejects at most BWE_WIRE_REJECTS_MAX, counts equal END, job
+ *    unique), rejects at most BWE_WIRE_REJECTS_MAX, CrowdSec decisions
+ *    (positive id, known operation and scope, a host for scope Ip, a
+ *    duration of 1 s..BWE_CS_DURATION_MAX_S for a new one and none for a
+ *    deletion) only in jobs of format crowdsec-lapi, which carry no
+ *    indicators or domains, counts equal END, job
  *    id equal the expected one, total bytes within the job's limit) and on
  *    the first violation returns -EBADMSG with a precise message such as
  *    "frame 12: indicator 3: prefix length 200 > 128". After an error the
  *    decoder is dead: the stream cannot be resynchronised, so the caller
  *    kills the peer.
+ *  - A FETCH may carry a secret (enum bwe_wire_auth): an API key header,
+ *    HTTP basic or a bearer token, checked by the encoder and the child's
+ *    decoder alike (no control byte, a header name of [A-Za-z0-9-], no ':'
+ *    in a basic user); error texts name the field, never its bytes. The
+ *    child's decoder keeps no copy of it in its frame buffer and wipes its
+ *    own when the next job starts; the parent wipes the encoded request
+ *    (bwe_wire_buf_wipe, fwclient.c).
  *  - All functions return 0 or -errno unless stated otherwise.
  */
 #ifndef BWE_WIRE_H

@@ -138,7 +138,9 @@ t_test_startup() {
 		grep -q "^crowdsec decision $id (origin cscli, scenario test c2, scope Ip)" ||
 		t_fail "provenance: $(jq -c '.matches' <<<"$l")"
 	jq -e '.matches[0].expires | test("^20")' <<<"$l" >/dev/null || t_fail "no expiry"
-	bwctl lookup "$BWE_C2_V4" | grep -q "crowdsec decision $id" || t_fail "bwctl lookup text"
+	bwctl lookup "$BWE_C2_V4" | head -1 |
+		grep -qF "from feed cs: crowdsec decision $id (origin cscli, scenario test c2, scope Ip)" ||
+		t_fail "bwctl lookup text: $(bwctl lookup "$BWE_C2_V4" | head -1)"
 }
 t_run "the startup pull blocks what the LAPI holds, with the decision as provenance" t_test_startup
 

@@ -861,6 +861,129 @@ static void test_describe(void **state)
 	}
 }
 
+/* ---- FETCH with a secret ------------------------------------------------------------ */
+
+#define CS_KEY	  "0123456789abcdef0123456789abcdef"
+#define CS_STREAM "tests/data/crowdsec/startup.json"
+
+static struct server auth_server;
+
+static int stop_auth_server(void **state)
+{
+	(void)state;
+	server_stop(&auth_server);
+	return 0;
+}
+
+static const struct bwe_job_result *h_fetch_auth(struct harness *h, int port, const char *path,
+						 enum bwe_feed_format fmt, enum bwe_wire_auth auth,
+						 const char *name, const char *secret)
+{
+	char url[256];
+	struct bwe_job_req req = { .kind = BWE_JOB_FETCH,
+				   .url = url,
+				   .max_bytes = 1 << 20,
+				   .timeout_s = 10,
+				   .insecure = true,
+				   .auth = auth,
+				   .auth_name = name,
+				   .secret = secret,
+				   .parse = { .format = fmt, .now = NOW } };
+	size_t want = h->n + 1;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	assert_int_equal(bwe_fwc_submit(h->c, &req, NULL, NULL), 0);
+	assert_true(h_wait_results(h, want));
+	return &h->res[want - 1];
+}
+
+/* The sandboxed worker sends each kind of secret, and only to the URL asked. */
+static void test_fetch_auth(void **state)
+{
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	struct server *sv = &auth_server;
+	const struct bwe_job_result *r;
+	char port[16];
+	__u64 end;
+
+	(void)state;
+	sv->port = free_port();
+	snprintf(port, sizeof(port), "%d", sv->port);
+	sv->pid = fork();
+	assert_true(sv->pid >= 0);
+	if (!sv->pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("python3", "python3", "tests/tools/auth_http.py", port, CS_KEY, "reader",
+		       "pass word:1", "tok.en", CS_STREAM, (char *)NULL);
+		_exit(127);
+	}
+	end = bwe_sandbox_now_ms() + WAIT_MS;
+	while (!port_open(sv->port) && bwe_sandbox_now_ms() < end)
+		usleep(50 * 1000);
+	assert_true(port_open(sv->port));
+	h_start(&h, argv, 0);
+
+	/* a CrowdSec pull: X-Api-Key, decisions back, no body */
+	r = h_fetch_auth(&h, sv->port, "/v1/decisions/stream?startup=true", BWE_FMT_CROWDSEC,
+			 BWE_WIRE_AUTH_HEADER, "X-Api-Key", CS_KEY);
+	if (r->status)
+		fail_msg("pull: %d %s", r->status, r->error);
+	assert_int_equal(r->n_decisions, 3);
+	assert_int_equal(r->decisions[1].id, 3);
+	assert_int_equal(r->n_inds, 0);
+	assert_int_equal(r->body_len, 0);
+	/* a wrong key: refused, and the key is in no error text */
+	r = h_fetch_auth(&h, sv->port, "/v1/decisions/stream?startup=true", BWE_FMT_CROWDSEC,
+			 BWE_WIRE_AUTH_HEADER, "X-Api-Key", "wrong-key-value");
+	assert_int_equal(r->status, -EACCES);
+	assert_string_equal(r->error, "HTTP status 403: the credentials were refused");
+	/* the answer to a missing key is not a stream either */
+	r = h_fetch_auth(&h, sv->port, "/v1/decisions/stream", BWE_FMT_CROWDSEC, BWE_WIRE_AUTH_NONE,
+			 NULL, NULL);
+	assert_int_equal(r->status, -EACCES);
+	/* HTTP basic and bearer */
+	r = h_fetch_auth(&h, sv->port, "/basic", BWE_FMT_PLAIN, BWE_WIRE_AUTH_BASIC, "reader",
+			 "pass word:1");
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->n_inds, 1);
+	r = h_fetch_auth(&h, sv->port, "/basic", BWE_FMT_PLAIN, BWE_WIRE_AUTH_BASIC, "reader",
+			 "pass word:2");
+	assert_int_equal(r->status, -EACCES);
+	r = h_fetch_auth(&h, sv->port, "/bearer", BWE_FMT_PLAIN, BWE_WIRE_AUTH_BEARER, "",
+			 "tok.en");
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->n_inds, 1);
+	r = h_fetch_auth(&h, sv->port, "/bearer", BWE_FMT_PLAIN, BWE_WIRE_AUTH_NONE, NULL, NULL);
+	assert_int_equal(r->status, -EACCES);
+	/* credentials never follow a redirect */
+	r = h_fetch_auth(&h, sv->port, "/moved", BWE_FMT_CROWDSEC, BWE_WIRE_AUTH_HEADER,
+			 "X-Api-Key", CS_KEY);
+	assert_int_equal(r->status, -EIO);
+	assert_non_null(strstr(r->error, "HTTP status 302: a redirect, not followed with "
+					 "credentials"));
+	assert_null(strstr(r->error, CS_KEY));
+	/* the stream parsed as PARSE too (the saved set at a restart) */
+	{
+		size_t len;
+		char *body = read_file(CS_STREAM, &len);
+		struct bwe_job_req req = { .kind = BWE_JOB_PARSE,
+					   .body = body,
+					   .body_len = len,
+					   .parse = { .format = BWE_FMT_CROWDSEC } };
+
+		assert_int_equal(bwe_fwc_submit(h.c, &req, NULL, NULL), 0);
+		assert_true(h_wait_results(&h, h.n + 1));
+		assert_int_equal(h.res[h.n - 1].status, 0);
+		assert_int_equal(h.res[h.n - 1].n_decisions, 3);
+		free(body);
+	}
+	h_stop(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_large_stix_memory),
 		cmocka_unit_test(test_memory_ceiling),
 		cmocka_unit_test_teardown(test_fetch_http, stop_fetch_server),
+		cmocka_unit_test_teardown(test_fetch_auth, stop_auth_server),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_child_killed),
 		cmocka_unit_test(test_child_garbage),

@@ -715,6 +715,349 @@ static void test_announced_body_reserves_nothing(void **state)
 	bwe_wire_buf_free(&b);
 }
 
+/* ---- crowdsec-lapi: decision records, and requests with a secret --------------- */
+
+static const struct bwe_job_req cs_req = {
+	.kind = BWE_JOB_PARSE,
+	.job = JOB,
+	.body_len = 4096,
+	.parse = { .format = BWE_FMT_CROWDSEC },
+};
+
+/* A crowdsec-lapi response: a new Ip, a new Range, a deleted Ip, one reject. */
+static void cs_stream(struct bwe_wire_buf *b)
+{
+	struct bwe_wire_result r = { .format = BWE_FMT_CROWDSEC,
+				     .lines = 4,
+				     .accepted = 3,
+				     .rejected = 1 };
+	struct bwe_wire_end end = { .decisions = 3, .rejects = 1 };
+	struct bwe_cs_decision d[] = {
+		{ .op = BWE_CS_NEW,
+		  .scope = BWE_CS_SCOPE_IP,
+		  .id = 12,
+		  .duration_s = 14399,
+		  .origin = "crowdsec",
+		  .scenario = "crowdsecurity/ssh-bf" },
+		{ .op = BWE_CS_NEW,
+		  .scope = BWE_CS_SCOPE_RANGE,
+		  .id = 13,
+		  .duration_s = 60,
+		  .origin = "lists",
+		  .scenario = "" },
+		{ .op = BWE_CS_DELETED,
+		  .scope = BWE_CS_SCOPE_IP,
+		  .id = 3,
+		  .origin = "cscli",
+		  .scenario = "manual 'ban' from 'x'" },
+	};
+
+	pfx("198.51.100.7", &d[0].pfx);
+	pfx("203.0.113.0/24", &d[1].pfx);
+	pfx("2001:db8::bad", &d[2].pfx);
+	assert_int_equal(bwe_wire_put_frame(b, BWE_WIRE_RES_RESULT, JOB, &r, sizeof(r)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(d); i++)
+		assert_int_equal(bwe_wire_put_decision(b, JOB, &d[i]), 0);
+	assert_int_equal(bwe_wire_put_reject(b, JOB, 4, "duration is not a Go duration", "4 hours"),
+			 0);
+	assert_int_equal(bwe_wire_put_frame(b, BWE_WIRE_END, JOB, &end, sizeof(end)), 0);
+}
+
+static void test_decisions_roundtrip(void **state)
+{
+	struct bwe_wire_buf b = { 0 };
+	struct bwe_wire_dec *d = parent_dec(&cs_req);
+	struct bwe_job_result r;
+	char s[BWE_PREFIX_STRLEN];
+
+	(void)state;
+	cs_stream(&b);
+	assert_int_equal(feed_all(d, &b), 1);
+	assert_int_equal(bwe_wire_dec_take_result(d, &r), 0);
+	assert_int_equal(r.n_decisions, 3);
+	assert_int_equal(r.n_inds, 0);
+	assert_int_equal(r.decisions[0].op, BWE_CS_NEW);
+	assert_int_equal(r.decisions[0].scope, BWE_CS_SCOPE_IP);
+	assert_int_equal(r.decisions[0].id, 12);
+	assert_int_equal(r.decisions[0].duration_s, 14399);
+	assert_string_equal(r.decisions[0].origin, "crowdsec");
+	assert_string_equal(r.decisions[0].scenario, "crowdsecurity/ssh-bf");
+	bwe_prefix_fmt(&r.decisions[1].pfx, s, sizeof(s));
+	assert_string_equal(s, "203.0.113.0/24");
+	assert_string_equal(r.decisions[1].scenario, "");
+	assert_int_equal(r.decisions[2].op, BWE_CS_DELETED);
+	assert_int_equal(r.decisions[2].duration_s, 0);
+	assert_string_equal(r.decisions[2].scenario, "manual 'ban' from 'x'");
+	assert_int_equal(r.n_rejects, 1);
+	assert_string_equal(r.rejects[0].excerpt, "4 hours");
+	bwe_job_result_free(&r);
+	bwe_wire_dec_free(d);
+	bwe_wire_buf_free(&b);
+}
+
+/* Offset of decision record k (0-based) of cs_stream: all in one frame. */
+static size_t cs_rec(size_t k)
+{
+	static const size_t lens[] = {
+		sizeof(struct bwe_wire_decision) + sizeof("crowdsec") +
+			sizeof("crowdsecurity/ssh-bf"),
+		sizeof(struct bwe_wire_decision) + sizeof("lists") + 1,
+	};
+	size_t off = RESULT_FRAME + HDR;
+
+	for (size_t i = 0; i < k; i++)
+		off += lens[i];
+	return off;
+}
+
+static void cs_patch(struct bwe_wire_buf *b, size_t k, size_t field, const void *v, size_t n)
+{
+	cs_stream(b);
+	patch(b, cs_rec(k) + field, v, n);
+}
+
+static void c_op(struct bwe_wire_buf *b)
+{
+	__u8 v = 7;
+
+	cs_patch(b, 0, offsetof(struct bwe_wire_decision, op), &v, 1);
+}
+
+static void c_scope(struct bwe_wire_buf *b)
+{
+	__u8 v = 0;
+
+	cs_patch(b, 1, offsetof(struct bwe_wire_decision, scope), &v, 1);
+}
+
+static void c_id(struct bwe_wire_buf *b)
+{
+	__s64 v = -5;
+
+	cs_patch(b, 0, offsetof(struct bwe_wire_decision, id), &v, 8);
+}
+
+static void c_duration(struct bwe_wire_buf *b)
+{
+	__s64 v = BWE_CS_DURATION_MAX_S + 1;
+
+	cs_patch(b, 0, offsetof(struct bwe_wire_decision, duration_s), &v, 8);
+}
+
+static void c_zero_duration(struct bwe_wire_buf *b)
+{
+	__s64 v = 0;
+
+	cs_patch(b, 1, offsetof(struct bwe_wire_decision, duration_s), &v, 8);
+}
+
+static void c_deleted_duration(struct bwe_wire_buf *b)
+{
+	__s64 v = 5;
+
+	cs_patch(b, 2, offsetof(struct bwe_wire_decision, duration_s), &v, 8);
+}
+
+static void c_ip_range(struct bwe_wire_buf *b)
+{
+	__u8 v = BWE_CS_SCOPE_IP;
+
+	cs_patch(b, 1, offsetof(struct bwe_wire_decision, scope), &v, 1);
+}
+
+static void c_pad(struct bwe_wire_buf *b)
+{
+	__u16 v = 1;
+
+	cs_patch(b, 0, offsetof(struct bwe_wire_decision, pad), &v, 2);
+}
+
+static void c_hostbits(struct bwe_wire_buf *b)
+{
+	__u8 v = 9; /* 203.0.113.9/24 */
+
+	cs_patch(b, 1, offsetof(struct bwe_wire_decision, pfx) + 15, &v, 1);
+}
+
+static void c_origin_ctl(struct bwe_wire_buf *b)
+{
+	char v = '\n';
+
+	cs_patch(b, 0, sizeof(struct bwe_wire_decision) + 2, &v, 1);
+}
+
+static void c_count(struct bwe_wire_buf *b)
+{
+	__u64 v = 2;
+
+	cs_stream(b);
+	patch(b, b->len - sizeof(struct bwe_wire_end) + offsetof(struct bwe_wire_end, decisions),
+	      &v, 8);
+}
+
+/* Indicators in a crowdsec-lapi job, decisions in a plain one: both refused. */
+static void c_indicator(struct bwe_wire_buf *b)
+{
+	struct bwe_wire_result r = { .format = BWE_FMT_CROWDSEC, .accepted = 1 };
+	struct bwe_job_ind ind = { .line = 1 };
+
+	pfx("192.0.2.1", &ind.pfx);
+	assert_int_equal(bwe_wire_put_frame(b, BWE_WIRE_RES_RESULT, JOB, &r, sizeof(r)), 0);
+	assert_int_equal(bwe_wire_put_ind(b, JOB, &ind), 0);
+}
+
+static const struct bad_row cs_bad_rows[] = {
+	{ "unknown operation", true, c_op, "frame 2: decision 1: operation 7 unknown" },
+	{ "unknown scope", true, c_scope, "frame 2: decision 2: scope 0 unknown" },
+	{ "id not positive", true, c_id, "frame 2: decision 1: id -5 is not positive" },
+	{ "duration too long", true, c_duration,
+	  "frame 2: decision 1: duration 316224001 s outside 1..316224000" },
+	{ "new without duration", true, c_zero_duration,
+	  "frame 2: decision 2: duration 0 s outside 1..316224000" },
+	{ "deleted with a duration", true, c_deleted_duration,
+	  "frame 2: decision 3: a deleted decision with a duration" },
+	{ "scope Ip on a range", true, c_ip_range,
+	  "frame 2: decision 2: scope Ip with prefix length 120" },
+	{ "padding", true, c_pad, "frame 2: decision 1: padding not zero" },
+	{ "host bits", true, c_hostbits, "frame 2: indicator 2: host bits set past /120" },
+	{ "origin with a newline", true, c_origin_ctl,
+	  "frame 2: decision 1: control byte 0x0a in the string" },
+	{ "END count differs", true, c_count, "frame 4: END says 2 decisions, 3 received" },
+	{ "indicators in a crowdsec-lapi job", true, c_indicator,
+	  "frame 2: INDICATORS frame in a job of format crowdsec-lapi" },
+};
+
+static void test_bad_decisions(void **state)
+{
+	size_t i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cs_bad_rows); i++) {
+		const struct bad_row *row = &cs_bad_rows[i];
+		struct bwe_wire_buf b = { 0 };
+		struct bwe_wire_dec *d = parent_dec(&cs_req);
+		int ret;
+
+		row->build(&b);
+		ret = feed_all(d, &b);
+		if (ret != -EBADMSG || strcmp(bwe_wire_dec_error(d), row->error)) {
+			print_error("row \"%s\": returned %d, error \"%s\", expected \"%s\"\n",
+				    row->desc, ret, bwe_wire_dec_error(d), row->error);
+			bad++;
+		}
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+	}
+	/* decisions answering a job of another format */
+	{
+		struct bwe_wire_buf b = { 0 };
+		struct bwe_wire_dec *d = parent_dec(&parse_req);
+
+		cs_stream(&b);
+		assert_int_equal(feed_all(d, &b), -EBADMSG);
+		assert_string_equal(bwe_wire_dec_error(d),
+				    "frame 2: DECISIONS frame in a job not of format crowdsec-lapi");
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* The secret of a FETCH: encoded, checked on both sides, wiped. */
+static void test_auth_requests(void **state)
+{
+	static const struct {
+		enum bwe_wire_auth auth;
+		const char *name, *secret;
+		bool ok;
+	} rows[] = {
+		{ BWE_WIRE_AUTH_NONE, NULL, NULL, true },
+		{ BWE_WIRE_AUTH_HEADER, "X-Api-Key", "1191b9292741a3f2360fc3841a1495de", true },
+		{ BWE_WIRE_AUTH_BASIC, "taxii-reader", "pass word:with colon", true },
+		{ BWE_WIRE_AUTH_BEARER, "", "eyJhbGciOi.x.y", true },
+		{ BWE_WIRE_AUTH_HEADER, "X Api Key", "k", false },
+		{ BWE_WIRE_AUTH_HEADER, "X-Api-Key", "", false },
+		{ BWE_WIRE_AUTH_HEADER, "X-Api-Key", "k\r\nX-Injected: 1", false },
+		{ BWE_WIRE_AUTH_BASIC, "a:b", "p", false },
+		{ BWE_WIRE_AUTH_BEARER, "someone", "t", false },
+		{ BWE_WIRE_AUTH_NONE, NULL, "stray", false },
+		{ BWE_WIRE_AUTH_COUNT, "x", "y", false },
+	};
+	struct bwe_job_req fetch = { .kind = BWE_JOB_FETCH,
+				     .job = 1,
+				     .url = "https://lapi.example/",
+				     .max_bytes = 10,
+				     .timeout_s = 10 };
+	struct bwe_wire_buf b = { 0 };
+	struct bwe_wire_dec *d;
+	struct bwe_wire_fetch *f;
+	char big[BWE_WIRE_SECRET_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		const struct bwe_job_req *g;
+
+		fetch.auth = rows[i].auth;
+		fetch.auth_name = rows[i].name;
+		fetch.secret = rows[i].secret;
+		if (!rows[i].ok) {
+			assert_int_equal(bwe_wire_put_request(&b, &fetch), -EINVAL);
+			assert_int_equal(b.len, 0);
+			continue;
+		}
+		assert_int_equal(bwe_wire_put_request(&b, &fetch), 0);
+		assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+		assert_int_equal(feed_all(d, &b), 1);
+		g = bwe_wire_dec_request(d);
+		assert_int_equal(g->auth, rows[i].auth);
+		assert_string_equal(g->auth_name, rows[i].name ? rows[i].name : "");
+		assert_string_equal(g->secret, rows[i].secret ? rows[i].secret : "");
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_wipe(&b);
+	}
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	fetch.auth = BWE_WIRE_AUTH_HEADER;
+	fetch.auth_name = "X-Api-Key";
+	fetch.secret = big;
+	assert_int_equal(bwe_wire_put_request(&b, &fetch), -ENAMETOOLONG);
+	bwe_wire_buf_free(&b);
+
+	/* the child's decoder judges what a parent could not have encoded */
+	fetch.secret = "k";
+	assert_int_equal(bwe_wire_put_request(&b, &fetch), 0);
+	f = (struct bwe_wire_fetch *)(b.p + HDR);
+	memcpy(f->auth_name, "X-Api:Key", 10);
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(feed_all(d, &b), -EBADMSG);
+	assert_string_equal(bwe_wire_dec_error(d),
+			    "frame 1: auth 1: header name holds a byte outside A-Z a-z 0-9 -");
+	bwe_wire_dec_free(d);
+	memcpy(f->auth_name, "X-Api-Key", 10);
+	f->secret[0] = '\x1b';
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(feed_all(d, &b), -EBADMSG);
+	/* the reason names the field, never the secret's bytes */
+	assert_string_equal(bwe_wire_dec_error(d),
+			    "frame 1: secret holds control byte 0x1b at offset 0");
+	bwe_wire_dec_free(d);
+	f->secret[0] = 'k';
+	f->pad = 1;
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(feed_all(d, &b), -EBADMSG);
+	assert_string_equal(bwe_wire_dec_error(d), "frame 1: fetch padding not zero");
+	bwe_wire_dec_free(d);
+	/* repaired, it passes; wiping frees the buffer */
+	f->pad = 0;
+	memcpy(f->secret, "s3cr3t-key-value", 17);
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(feed_all(d, &b), 1);
+	assert_string_equal(bwe_wire_dec_request(d)->secret, "s3cr3t-key-value");
+	bwe_wire_dec_free(d);
+	bwe_wire_buf_wipe(&b);
+	assert_null(b.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +1069,9 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_announced_body_reserves_nothing),
+		cmocka_unit_test(test_decisions_roundtrip),
+		cmocka_unit_test(test_bad_decisions),
+		cmocka_unit_test(test_auth_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -365,6 +365,22 @@ void render_stats(FILE *f, struct json_object *result, const void *ctx)
 
 /* ---- lookup ------------------------------------------------------------------ */
 
+/* The indicator of the match that decides (its feed and entry), NULL for none. */
+static const char *lookup_indicator(struct json_object *result, const char *feed, const char *entry)
+{
+	struct json_object *m = out_get(result, "matches");
+	size_t i, n = json_object_is_type(m, json_type_array) ? json_object_array_length(m) : 0;
+
+	for (i = 0; entry && i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(m, i);
+		const char *mf = out_get_str(e, "feed"), *me = out_get_str(e, "entry");
+
+		if (mf && me && !strcmp(mf, feed) && !strcmp(me, entry))
+			return out_get_str(e, "indicator");
+	}
+	return NULL;
+}
+
 void render_lookup(FILE *f, struct json_object *result, const void *ctx)
 {
 	static const char *const shown[] = { "address", "verdict", "reason", "entry", "feed" };
@@ -390,8 +406,14 @@ void render_lookup(FILE *f, struct json_object *result, const void *ctx)
 		out_puts(f, s);
 	}
 	if ((s = out_get_str(result, "feed"))) {
+		const char *ind = lookup_indicator(result, s, out_get_str(result, "entry"));
+
 		fputs(" from feed ", f);
 		out_puts(f, s);
+		if (ind) { /* the provenance: "SBL123", "crowdsec decision 12 (origin ...)" */
+			fputs(": ", f);
+			out_puts(f, ind);
+		}
 	}
 	fputc('\n', f);
 	generic_rest(f, result, SUB_INDENT, shown, ARRAY_SIZE(shown));
