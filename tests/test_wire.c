@@ -508,7 +508,7 @@ static const struct bad_row bad_rows[] = {
 	{ "request type from the child", true, b_wrong_direction,
 	  "frame 1: FETCH frame in the wrong direction" },
 	{ "fixed frame of the wrong size", true, b_result_size,
-	  "frame 1: RESULT payload length 100, must be 688" },
+	  "frame 1: RESULT payload length 100, must be 752" },
 	{ "wrong job id", true, b_wrong_job, "frame 1: RESULT for job 9, expected job 7" },
 	{ "job id changes inside a job", true, b_job_switch,
 	  "frame 2: INDICATORS frame for job 8 inside job 7" },
@@ -537,9 +537,9 @@ static const struct bad_row bad_rows[] = {
 	{ "nothing pending", false, b_wrong_job,
 	  "frame 1: RESULT for job 9 but no job is pending" },
 	{ "larger than the job allows", true, b_over_limit,
-	  "frame 6: job 7 sent 1311384 bytes, more than its limit 1310720" },
+	  "frame 6: job 7 sent 1311448 bytes, more than its limit 1310720" },
 	{ "more records than accepted", true, b_accepted_short,
-	  "frame 3: 2 indicators, 0 domains and 0 decisions but 1 accepted" },
+	  "frame 3: 2 indicators, 0 domains, 0 decisions and 0 taxii values but 1 accepted" },
 };
 
 static void test_bad_streams(void **state)

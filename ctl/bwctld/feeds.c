@@ -33,6 +33,8 @@
 #include "feeds.h"
 #include "fwclient.h"
 #include "log.h"
+#include "misp.h"
+#include "taxii.h"
 #include "util.h"
 
 #define FEED_REJECT_EVENTS_MAX 50 /* overlap events per load (the worker caps refused lines) */
@@ -71,6 +73,9 @@ struct feed {
 	 * a startup pull (first one, or the state may be lost) */
 	struct bwe_cs_set cs;
 	bool cs_startup;
+	/* taxii: the collection's indicators, and added_after of the next poll */
+	struct bwe_taxii_set taxii;
+	char taxii_cursor[BWE_TAXII_CURSOR_MAX];
 };
 
 /*
@@ -675,6 +680,10 @@ static void retry_later(struct feed *f)
 }
 
 static void cs_pull(struct feeds *fs, struct feed *f, bool initial);
+static bool is_fmt(const struct feed *f, enum bwe_feed_format want);
+static void taxii_poll(struct feeds *fs, struct feed *f, bool initial);
+static int misp_request(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *url,
+			char *body, size_t cap);
 static int feed_auth(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *secret,
 		     size_t cap);
 
@@ -694,6 +703,10 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 		cs_pull(fs, f, initial);
 		return;
 	}
+	if (is_fmt(f, BWE_FMT_TAXII)) {
+		taxii_poll(fs, f, initial);
+		return;
+	}
 	if (f->is_url) {
 		struct job *j = calloc(1, sizeof(*j));
 		struct bwe_job_req req = {
@@ -707,11 +720,13 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 			.ca_file = f->cfg->ca_file,
 		};
 
-		char secret[BWE_WIRE_SECRET_MAX];
+		char secret[BWE_WIRE_SECRET_MAX], post[BWE_MISP_BODY_MAX], murl[BWE_WIRE_URL_MAX];
 
 		if (!j)
 			return;
-		if (feed_auth(fs, f, &req, secret, sizeof(secret))) {
+		if ((is_fmt(f, BWE_FMT_MISP) &&
+		     misp_request(fs, f, &req, murl, post, sizeof(post))) ||
+		    feed_auth(fs, f, &req, secret, sizeof(secret))) {
 			free(j);
 			f->failures++;
 			retry_later(f);
@@ -1057,7 +1072,10 @@ static int feed_auth(struct feeds *fs, struct feed *f, struct bwe_job_req *req, 
 	req->auth = c->api_key_file  ? BWE_WIRE_AUTH_HEADER
 		    : c->bearer_file ? BWE_WIRE_AUTH_BEARER
 				     : BWE_WIRE_AUTH_BASIC;
-	req->auth_name = c->api_key_file ? BWE_CS_KEY_HEADER : c->bearer_file ? "" : c->auth_user;
+	req->auth_name = c->api_key_file  ? (is_fmt(f, BWE_FMT_MISP) ? BWE_MISP_KEY_HEADER
+								     : BWE_CS_KEY_HEADER)
+			 : c->bearer_file ? ""
+					  : c->auth_user;
 	return 0;
 }
 
@@ -1310,6 +1328,191 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 	}
 }
 
+/* ---- taxii: a TAXII 2.1 collection, polled; misp: a restSearch POST ------------ */
+
+static bool is_fmt(const struct feed *f, enum bwe_feed_format want)
+{
+	enum bwe_feed_format fmt;
+
+	return !bwe_feed_format_parse(f->cfg->format, &fmt) && fmt == want;
+}
+
+/*
+ * The POST a misp feed's FETCH carries (misp.h) to {source}attributes/restSearch,
+ * url BWE_WIRE_URL_MAX bytes; 0, or the reason is the feed's error.
+ */
+static int misp_request(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *url,
+			char *body, size_t cap)
+{
+	size_t sl = strlen(f->cfg->source);
+	int n = bwe_misp_request_body(f->cfg->misp_last, body, cap);
+
+	if (snprintf(url, BWE_WIRE_URL_MAX, "%s%s%s", f->cfg->source,
+		     sl && f->cfg->source[sl - 1] == '/' ? "" : "/",
+		     BWE_MISP_SEARCH_PATH) >= BWE_WIRE_URL_MAX) {
+		feed_error(fs, f, "the source URL is too long");
+		return -ENAMETOOLONG;
+	}
+	req->url = url;
+	if (n <= 0) {
+		feed_error(fs, f, "cannot build the restSearch request (last: %s)",
+			   f->cfg->misp_last);
+		return -EINVAL;
+	}
+	req->method = BWE_WIRE_POST;
+	req->body = body;
+	req->body_len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Poll the collection: every object added after the cursor (the first
+ * poll after a start or a change of settings: all of it), all pages in one
+ * job of the feed worker.
+ */
+static void taxii_poll(struct feeds *fs, struct feed *f, bool initial)
+{
+	char url[BWE_WIRE_URL_MAX], secret[BWE_WIRE_SECRET_MAX];
+	struct bwe_job_req req = {
+		.kind = BWE_JOB_FETCH,
+		.url = url,
+		.max_bytes = f->cfg->max_bytes,
+		.timeout_s = (__u32)f->cfg->timeout_s,
+		.insecure = f->cfg->insecure,
+		.ca_file = f->cfg->ca_file,
+	};
+	struct job *j;
+
+	if (bwe_taxii_objects_url(f->cfg->source, f->cfg->taxii_collection, f->taxii_cursor, url,
+				  sizeof(url))) {
+		feed_error(fs, f, "the collection's URL is too long or has a query");
+		f->failures++;
+		return;
+	}
+	if (feed_auth(fs, f, &req, secret, sizeof(secret))) {
+		f->failures++;
+		retry_later(f);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		explicit_bzero(secret, sizeof(secret));
+		return;
+	}
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	j->initial = initial;
+	if (initial)
+		fs->initial_pending++;
+	parse_opts(f, &req.parse);
+	f->busy = true;
+	if (submit(fs, f, &req, j))
+		f->busy = false;
+	explicit_bzero(secret, sizeof(secret));
+}
+
+/*
+ * The live values of the set as a parsed version of the feed: feed_take
+ * applies it like any other (domains resolved, coverage guard, events).
+ * The set is the collection, so the guards against a new version that
+ * shrinks or is empty do not apply: revocations empty it legitimately.
+ */
+static int taxii_install(struct feeds *fs, struct feed *f, time_t now)
+{
+	struct bwe_job_result syn = { .stats = { .format = BWE_FMT_TAXII } };
+	size_t np = 0, nd = 0, i, k;
+	int err;
+
+	for (i = 0; i < f->taxii.n; i++)
+		if (bwe_taxii_ent_live(&f->taxii.v[i], now)) {
+			np += f->taxii.v[i].n_pfx;
+			nd += f->taxii.v[i].n_domains;
+		}
+	syn.inds = calloc(np ? np : 1, sizeof(*syn.inds));
+	syn.domains = calloc(nd ? nd : 1, sizeof(*syn.domains));
+	if (!syn.inds || !syn.domains) {
+		free(syn.inds);
+		free(syn.domains);
+		return -ENOMEM;
+	}
+	for (i = 0; i < f->taxii.n; i++) {
+		const struct bwe_taxii_ent *e = &f->taxii.v[i];
+
+		if (!bwe_taxii_ent_live(e, now))
+			continue;
+		for (k = 0; k < e->n_pfx; k++)
+			syn.inds[syn.n_inds++] =
+				(struct bwe_job_ind){ .pfx = e->pfx[k],
+						      .valid_until = e->valid_until,
+						      .id = e->id };
+		for (k = 0; k < e->n_domains; k++)
+			syn.domains[syn.n_domains++] =
+				(struct bwe_job_domain){ .name = e->domains[k] };
+	}
+	/* rejects were reported with the poll; the set holds only what passed */
+	syn.stats.accepted = syn.n_inds + syn.n_domains;
+	err = feed_take(fs, f, &syn, NULL, 0, true);
+	free(syn.inds);
+	free(syn.domains);
+	/* valid_from and valid_until of the set, not only the entries' ends */
+	f->next_expiry = (time_t)bwe_taxii_set_next_change(&f->taxii, now);
+	return err;
+}
+
+static void taxii_done(struct feeds *fs, struct feed *f, const struct bwe_job_result *res)
+{
+	struct bwe_taxii_apply_stats ast;
+	struct parse_ctx rc = { .fs = fs, .f = f };
+	int err;
+
+	if (res->status) {
+		feed_error(fs, f,
+			   "TAXII poll failed: %s; the %zu indicators held stay in force (fail "
+			   "static)",
+			   res->error, bwe_taxii_set_live(&f->taxii, time(NULL)));
+		f->failures++;
+		return;
+	}
+	for (size_t i = 0; i < res->n_rejects; i++)
+		report_reject(&rc, &res->rejects[i]);
+	f->taxii.max = f->cfg->taxii_max_indicators;
+	err = bwe_taxii_set_apply(&f->taxii, res->taxii, res->n_taxii, &ast);
+	if (err == -E2BIG) {
+		feed_refused(fs, f, "max_indicators", (double)f->taxii.n + (double)res->n_taxii,
+			     (double)f->cfg->taxii_max_indicators,
+			     "the poll would hold more than max_indicators (%u) indicators; the "
+			     "%zu held stay in force",
+			     f->cfg->taxii_max_indicators, f->taxii.n);
+		f->failures++;
+		return;
+	}
+	if (err) {
+		feed_error(fs, f, "cannot take the poll: %s; the indicators held stay in force",
+			   strerror(-err));
+		f->failures++;
+		return;
+	}
+	if (taxii_install(fs, f, time(NULL)))
+		return; /* the set is ahead of the maps: the cursor stays, the next poll retries */
+	if (res->cursor[0])
+		snprintf(f->taxii_cursor, sizeof(f->taxii_cursor), "%s", res->cursor);
+	f->rejected = res->stats.rejected;
+	f->skipped = res->stats.skipped + ast.stale;
+	log_info("feed %s: TAXII poll: %zu values, %zu ids held (+%zu ~%zu, %zu revoked or "
+		 "expired, %zu stale), next added_after %s",
+		 f->cfg->name, res->n_taxii, f->taxii.n, ast.added, ast.replaced, ast.revoked,
+		 ast.stale, f->taxii_cursor[0] ? f->taxii_cursor : "(none)");
+}
+
+/* A valid_from or valid_until of the set was reached: enforce the set as it is now. */
+static void taxii_tick(struct feeds *fs, struct feed *f, time_t now)
+{
+	bwe_taxii_set_expire(&f->taxii, now);
+	if (taxii_install(fs, f, now))
+		f->next_expiry = now + FEED_BACKOFF_MIN_S; /* not every tick */
+}
+
 /* A job's end (fwclient.h): the feed takes the result or keeps its last good version. */
 static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 {
@@ -1342,6 +1545,10 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 		cs_done(fs, f, j, res);
 		if (f->cs_startup && !j->from_disk && !res->status)
 			f->again = true; /* a deletion left a prefix held: resync at once */
+		goto again;
+	}
+	if (is_fmt(f, BWE_FMT_TAXII) && !j->from_disk) {
+		taxii_done(fs, f, res);
 		goto again;
 	}
 	if (worker_fault(res->status)) {
@@ -1586,6 +1793,7 @@ void feeds_free(struct feeds *fs)
 	for (i = 0; i < fs->n; i++) {
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
 		bwe_cs_set_free(&fs->v[i].cs);
+		bwe_taxii_set_free(&fs->v[i].taxii);
 	}
 	free(fs->v);
 	if (fs->ino_fd >= 0)
@@ -1612,7 +1820,9 @@ void feeds_tick(struct feeds *fs, time_t now)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
-		if (f->next_expiry && f->next_expiry <= now) {
+		if (f->next_expiry && f->next_expiry <= now && is_fmt(f, BWE_FMT_TAXII)) {
+			taxii_tick(fs, f, now);
+		} else if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
 			struct enf_bl_change chg;
 			size_t k, n0 = ents_of(fs, f)->n;
@@ -1759,7 +1969,9 @@ static bool job_settings_differ(const struct bwe_cfg_feed *a, const struct bwe_c
 {
 	return strcmp(a->source, b->source) || strcmp(a->format, b->format) ||
 	       a->min_prefix_v4 != b->min_prefix_v4 || a->min_prefix_v6 != b->min_prefix_v6 ||
-	       a->max_bytes != b->max_bytes;
+	       a->max_bytes != b->max_bytes ||
+	       strcmp(a->taxii_collection ? a->taxii_collection : "",
+		      b->taxii_collection ? b->taxii_collection : "");
 }
 
 /*
@@ -1810,7 +2022,9 @@ void feeds_reload(struct feeds *fs)
 			f->busy = f->dns_busy = f->again = false;
 			f->etag[0] = f->last_modified[0] = '\0';
 			f->next_refresh = 0;
-			f->cs_startup = true; /* another LAPI, or another format */
+			f->cs_startup = true;	   /* another LAPI, or another format */
+			f->taxii_cursor[0] = '\0'; /* another collection: poll it whole */
+			bwe_taxii_set_free(&f->taxii);
 			log_info("feed %s: its source or parse settings changed; jobs in flight "
 				 "will be dropped",
 				 f->cfg->name);
@@ -1858,6 +2072,7 @@ void feeds_reload(struct feeds *fs)
 		fs_vec_free(&gone[k]);
 		domains_free(old[k].doms, old[k].ndoms);
 		bwe_cs_set_free(&old[k].cs);
+		bwe_taxii_set_free(&old[k].taxii);
 	}
 	free(old);
 	free(kept);
