@@ -336,6 +336,8 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
 FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
+FUZZ_SRCS_taxii := $(FUZZ_SRCS) lib/taxiiset.c
+FUZZ_SRCS_misp  := $(FUZZ_SRCS)
 
 $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c fuzz/fuzz_check.h $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
 	@mkdir -p $(dir $@)

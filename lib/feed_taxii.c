@@ -356,6 +356,8 @@ int bwe_taxii_parse_page(const char *buf, size_t len, const struct bwe_taxii_par
 	}
 out:
 	json_object_put(root);
+	if (err)
+		memset(page, 0, sizeof(*page)); /* a refused page asks for no next one */
 	return err;
 }
 
