@@ -1924,6 +1924,21 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 					       json_object_new_boolean(f->last_error[0] &&
 								       f->cs.n));
 		}
+		if (is_fmt(f, BWE_FMT_TAXII)) {
+			/* ids held (tombstones too), the live ones, the next poll's added_after */
+			json_object_object_add(o, "indicators", json_object_new_uint64(f->taxii.n));
+			json_object_object_add(o, "indicators_live",
+					       json_object_new_uint64(
+						       bwe_taxii_set_live(&f->taxii, now)));
+			json_object_object_add(o, "added_after",
+					       f->taxii_cursor[0]
+						       ? json_object_new_string(f->taxii_cursor)
+						       : NULL);
+			json_object_object_add(o, "fail_static",
+					       json_object_new_boolean(
+						       f->last_error[0] &&
+						       bwe_taxii_set_live(&f->taxii, now)));
+		}
 		json_add_time(o, "last_success", f->last_success);
 		json_add_time(o, "last_attempt", f->last_attempt);
 		json_object_object_add(o, "last_error",
