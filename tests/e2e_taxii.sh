@@ -251,6 +251,22 @@ t_test_wrong_password() {
 }
 t_run "a wrong password is refused with a clear error; the last good set stays" t_test_wrong_password
 
+t_test_restart_server_down() {
+	kill "${SRV_PIDS[0]}"
+	stop_daemon TERM
+	start_daemon || t_fail "bwctld did not restart"
+	# the saved collection is enforced before, and without, a poll
+	wait_for 50 field_is tx-basic entries 4 || t_fail "entries: $(feed_field tx-basic entries)"
+	assert_ok unreach lan "$BWE_C2_V4"
+	assert_ok unreach lan "$BWE_NET_V6"
+	assert_ok reach lan "$BWE_RELAY_V4" # revoked: not in the saved set
+	wait_for 50 field_is_not tx-basic last_error null || t_fail "no poll error"
+	feed_field tx-basic last_error | grep -q "TAXII poll failed" ||
+		t_fail "error: $(feed_field tx-basic last_error)"
+	assert_ok unreach lan "$BWE_C2_V4"
+}
+t_run "a restart of bwctld while the TAXII server is down keeps the collection" t_test_restart_server_down
+
 t_test_secrets_never_shown() {
 	assert_fail grep -rqF "s3cret-pw" "$LOG" "$DIR/bwctld.log" "$DIR/state"
 	assert_fail grep -rqF "misp-key-$$" "$LOG" "$DIR/bwctld.log" "$DIR/state"

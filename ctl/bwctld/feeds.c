@@ -1460,6 +1460,95 @@ static int taxii_install(struct feeds *fs, struct feed *f, time_t now)
 	return err;
 }
 
+/* RFC 3339 with nanoseconds, UTC. */
+static void taxii_time_fmt(const struct bwe_taxii_time *t, char *out, size_t cap)
+{
+	time_t s = (time_t)t->sec;
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&s, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%s.%09uZ", base, t->nsec);
+}
+
+/*
+ * The live indicators as a TAXII envelope (state_dir/feeds/NAME.last): a
+ * restart while the server is down enforces them (load_last_good, read as
+ * format taxii) until the first poll, which takes the whole collection.
+ */
+static void taxii_save(struct feeds *fs, struct feed *f)
+{
+	struct json_object *top = json_object_new_object(), *arr = json_object_new_array();
+	char path[PATH_MAX], ts[64], pat[BWE_PREFIX_STRLEN + BWE_FEED_DOMAIN_MAX + 32];
+	time_t now = time(NULL);
+	const char *text;
+	int err;
+
+	for (size_t i = 0; i < f->taxii.n; i++) {
+		const struct bwe_taxii_ent *e = &f->taxii.v[i];
+		struct json_object *o;
+		struct printbuf *pb;
+
+		if (!bwe_taxii_ent_live(e, now) && !(e->valid_from > now && !e->revoked))
+			continue;
+		if (!e->n_pfx && !e->n_domains)
+			continue;
+		pb = printbuf_new();
+		for (size_t k = 0; pb && k < e->n_pfx + e->n_domains; k++) {
+			char p[BWE_PREFIX_STRLEN];
+
+			if (k < e->n_pfx) {
+				bwe_prefix_fmt(&e->pfx[k], p, sizeof(p));
+				snprintf(pat, sizeof(pat), "%s[%s:value = '%s']", k ? " OR " : "",
+					 bwe_addr_is_v4(&e->pfx[k].addr) ? "ipv4-addr"
+									 : "ipv6-addr",
+					 p);
+			} else {
+				snprintf(pat, sizeof(pat), "%s[domain-name:value = '%s']",
+					 k ? " OR " : "", e->domains[k - e->n_pfx]);
+			}
+			printbuf_memappend(pb, pat, (int)strlen(pat));
+		}
+		if (!pb)
+			continue;
+		o = json_object_new_object();
+		taxii_time_fmt(&e->modified, ts, sizeof(ts));
+		json_object_object_add(o, "type", json_object_new_string("indicator"));
+		json_object_object_add(o, "spec_version", json_object_new_string("2.1"));
+		json_object_object_add(o, "id", json_object_new_string(e->id));
+		json_object_object_add(o, "created", json_object_new_string(ts));
+		json_object_object_add(o, "modified", json_object_new_string(ts));
+		json_object_object_add(o, "pattern",
+				       json_object_new_string_len(pb->buf, printbuf_length(pb)));
+		json_object_object_add(o, "pattern_type", json_object_new_string("stix"));
+		if (e->valid_from) {
+			taxii_time_fmt(&(struct bwe_taxii_time){ .sec = e->valid_from }, ts,
+				       sizeof(ts));
+			json_object_object_add(o, "valid_from", json_object_new_string(ts));
+		}
+		if (e->valid_until) {
+			taxii_time_fmt(&(struct bwe_taxii_time){ .sec = e->valid_until }, ts,
+				       sizeof(ts));
+			json_object_object_add(o, "valid_until", json_object_new_string(ts));
+		}
+		printbuf_free(pb);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(top, "more", json_object_new_boolean(0));
+	json_object_object_add(top, "objects", arr);
+	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
+	err = snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir,
+		       f->cfg->name) >= (int)sizeof(path)
+		      ? -ENAMETOOLONG
+		      : mkdir_parent(path);
+	if (!err)
+		err = write_file_atomic(path, text, strlen(text), 0640);
+	if (err)
+		log_warnx("feed %s: cannot save the indicators: %s", f->cfg->name, strerror(-err));
+	json_object_put(top);
+}
+
 static void taxii_done(struct feeds *fs, struct feed *f, const struct bwe_job_result *res)
 {
 	struct bwe_taxii_apply_stats ast;
@@ -1497,6 +1586,8 @@ static void taxii_done(struct feeds *fs, struct feed *f, const struct bwe_job_re
 		return; /* the set is ahead of the maps: the cursor stays, the next poll retries */
 	if (res->cursor[0])
 		snprintf(f->taxii_cursor, sizeof(f->taxii_cursor), "%s", res->cursor);
+	if (res->n_taxii)
+		taxii_save(fs, f);
 	f->rejected = res->stats.rejected;
 	f->skipped = res->stats.skipped + ast.stale;
 	log_info("feed %s: TAXII poll: %zu values, %zu ids held (+%zu ~%zu, %zu revoked or "
