@@ -335,6 +335,7 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # Sources of the standalone targets (one line each).
 FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
+FUZZ_SRCS_zeek_intel := $(FUZZ_SRCS)
 FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
 FUZZ_SRCS_taxii := $(FUZZ_SRCS) lib/taxiiset.c
 FUZZ_SRCS_misp  := $(FUZZ_SRCS)

@@ -394,7 +394,7 @@ static int setup_enforcer(struct bench *b, const struct synth *s)
 		__u32 ifx = NAT_IFINDEX;
 		struct bwe_iface_val iv = { .flags = BWE_IF_NAT4 };
 
-		cfg.flags |= BWE_CFG_NAT;
+		cfg.flags |= BWE_CFG_NAT4;
 		err = bpf_map_update_elem(bwe_dp_map_fd(b->dp, BWE_MAP_IFACES), &ifx, &iv, BPF_ANY)
 			      ? -errno
 			      : bwe_dp_config_set(b->dp, &cfg);

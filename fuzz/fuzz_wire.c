@@ -8,7 +8,9 @@
  *
  * Input: a 4-byte head, then the byte stream.
  *   byte 0  bit 0: direction (0 to the child, 1 to the parent);
- *           bits 1-2: the job the parent expects (FETCH, PARSE, RESOLVE)
+ *           bits 1-2: the job the parent expects (FETCH, PARSE, RESOLVE);
+ *           bit 3: its format is crowdsec-lapi (decision records);
+ *           bit 4: its format is taxii (a FETCH answers with taxii values)
  *   byte 1  seed of the chunk sizes (1..CHUNK_MAX bytes, sometimes all)
  *   byte 2  RESOLVE: names asked (1..NAMES_MAX); PARSE: body_len / 16
  *   byte 3  reserved (part of the seed)
@@ -103,6 +105,43 @@ static void check_result(const struct bwe_job_result *r, const struct bwe_job_re
 	}
 	for (size_t i = 0; i < r->n_domains; i++)
 		check_name(r->domains[i].name);
+	/* crowdsec-lapi: decisions only; every other format: none */
+	CHECK(req->parse.format == BWE_FMT_CROWDSEC ? !r->n_inds && !r->n_domains
+						    : !r->n_decisions);
+	/* a taxii FETCH: taxii values only, and a cursor only there */
+	if (req->parse.format == BWE_FMT_TAXII && req->kind == BWE_JOB_FETCH)
+		CHECK(!r->n_inds && !r->n_domains && !r->n_decisions);
+	else
+		CHECK(!r->n_taxii && !r->cursor[0]);
+	check_text(r->cursor, BWE_TAXII_CURSOR_MAX);
+	for (size_t i = 0; i < r->n_taxii; i++) {
+		const struct bwe_taxii_val *v = &r->taxii[i];
+
+		check_text(v->id, BWE_WIRE_TAXII_ID_MAX);
+		CHECK(v->id[0] && v->modified.nsec < 1000000000u);
+		CHECK(v->valid_from >= 0 && v->valid_until >= 0);
+		CHECK(!v->revoked || v->kind == BWE_TAXII_NONE);
+		if (v->kind == BWE_TAXII_PREFIX)
+			check_prefix(&v->pfx);
+		else if (v->kind == BWE_TAXII_DOMAIN)
+			check_name(v->domain);
+		else
+			CHECK(v->kind == BWE_TAXII_NONE && !v->domain);
+	}
+	for (size_t i = 0; i < r->n_decisions; i++) {
+		const struct bwe_cs_decision *d = &r->decisions[i];
+
+		check_prefix(&d->pfx);
+		CHECK(d->id > 0);
+		CHECK(d->scope == BWE_CS_SCOPE_IP || d->scope == BWE_CS_SCOPE_RANGE);
+		CHECK(d->scope != BWE_CS_SCOPE_IP || d->pfx.plen == BWE_ADDR_BITS);
+		if (d->op == BWE_CS_NEW)
+			CHECK(d->duration_s >= 1 && d->duration_s <= BWE_CS_DURATION_MAX_S);
+		else
+			CHECK(d->op == BWE_CS_DELETED && d->duration_s == 0);
+		check_text(d->origin, BWE_WIRE_CS_TEXT_MAX);
+		check_text(d->scenario, BWE_WIRE_CS_TEXT_MAX);
+	}
 	for (size_t i = 0; i < r->n_rejects; i++) {
 		check_text(r->rejects[i].reason, BWE_WIRE_REASON_MAX);
 		check_text(r->rejects[i].excerpt, BWE_WIRE_EXCERPT_MAX);
@@ -134,6 +173,16 @@ static void check_request(const struct bwe_job_req *q)
 		check_text(q->ca_file, BWE_WIRE_PATH_MAX);
 		CHECK(q->max_bytes >= 1 && q->max_bytes <= BWE_WIRE_BODY_MAX);
 		CHECK(q->timeout_s >= 1);
+		check_text(q->auth_name, BWE_WIRE_AUTH_NAME_MAX);
+		check_text(q->secret, BWE_WIRE_SECRET_MAX);
+		CHECK(q->auth < BWE_WIRE_AUTH_COUNT);
+		CHECK(q->auth == BWE_WIRE_AUTH_NONE ? !q->secret[0] && !q->auth_name[0]
+						    : q->secret[0] != '\0');
+		/* a GET has no body, a POST 1..BWE_WIRE_POST_MAX bytes, all there */
+		CHECK(q->method == BWE_WIRE_GET ? !q->body_len
+						: q->method == BWE_WIRE_POST && q->body_len >= 1 &&
+							  q->body_len <= BWE_WIRE_POST_MAX);
+		touch(q->body, q->body_len);
 		break;
 	case BWE_JOB_PARSE:
 		CHECK(q->body || !q->body_len);
@@ -166,6 +215,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	to_parent = data[0] & 1;
 	seed = (__u32)data[1] | (__u32)data[3] << 8 | 0x10000u;
 	req.kind = kinds[(data[0] >> 1) & 3];
+	if (data[0] & 8)
+		req.parse.format = BWE_FMT_CROWDSEC;
+	if (data[0] & 16)
+		req.parse.format = BWE_FMT_TAXII;
 	req.max_bytes = MAX_BYTES;
 	req.body_len = (size_t)data[2] * 16;
 	req.n_names = 1 + data[2] % NAMES_MAX;

@@ -277,7 +277,8 @@ _Static_assert(sizeof(struct bwe_counter) == 16, "bwe_counter size");
 enum bwe_config_flag {
 	BWE_CFG_DRYRUN = 1 << 0, /* every would-drop becomes a counted pass */
 	BWE_CFG_MACS = 1 << 1,	 /* bwe_macs holds entries: look source MACs up */
-	BWE_CFG_NAT = 1 << 2,	 /* some interface translates (bwe_ifaces): look it up */
+	BWE_CFG_NAT4 = 1 << 2,	 /* some attached interface translates IPv4 (bwe_ifaces) */
+	BWE_CFG_NAT6 = 1 << 3,	 /* some attached interface translates IPv6 (bwe_ifaces) */
 };
 
 struct bwe_config {
@@ -327,13 +328,19 @@ _Static_assert(sizeof(struct bwe_mac_val) == 8, "bwe_mac_val size");
 
 /* ---- interfaces (map bwe_ifaces, HASH ifindex -> role) ------------------ */
 /*
- * An interface whose outbound traffic the kernel translates (masquerade,
- * SNAT, NAT66/NPTv6) for a family: inbound packets of that family arrive
- * addressed to the gateway, so the XDP program cannot know the host. It
- * drops what comes from a blocklisted peer and leaves the rest
- * (BWE_A_NAT_DEFERRED) to the TC egress program of the LAN interfaces,
- * which sees the packet after the translation was reversed. Read only
- * when bwe_config has BWE_CFG_NAT.
+ * Every interface the program is attached to, with the families the kernel
+ * translates on outbound traffic through it (masquerade, SNAT, NAT66,
+ * NPTv6): 0 for an interface that translates nothing. Inbound packets of a
+ * translated family arrive addressed to the gateway, so the XDP program
+ * cannot know the host: it drops what comes from a blocklisted peer and
+ * leaves the rest (BWE_A_NAT_DEFERRED) to the TC egress program of the LAN
+ * interfaces, which sees the packet after the translation was reversed.
+ * The TC program judges an inbound packet of family F when some interface
+ * translates F (BWE_CFG_NAT4/6) unless it arrived on an attached interface
+ * that does not (XDP judged it there) or was sent by the gateway itself:
+ * the kernel may translate on a device stacked on the attached one (a
+ * bridge, VLAN or PPP device over the WAN NIC), whose ifindex is the one
+ * the packet carries at egress.
  */
 enum bwe_iface_flag {
 	BWE_IF_NAT4 = 1 << 0, /* IPv4 is translated on this interface */

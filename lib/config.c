@@ -1549,8 +1549,8 @@ static const char *const std_ports_default[] = {
 
 /* Feed formats the fetcher understands; "auto" guesses from the content. */
 static const char *const feed_formats[] = {
-	"auto", "plain",    "netset",  "spamhaus",	"spamhaus-json", "feodo-csv",
-	"stix", "freeform", "domains", "crowdsec-lapi", "taxii",	 "misp",
+	"auto",	    "plain",   "netset",     "spamhaus",      "spamhaus-json", "feodo-csv", "stix",
+	"freeform", "domains", "zeek-intel", "crowdsec-lapi", "taxii",	       "misp",
 };
 /* The scopes a CrowdSec decision may be blocked on (crowdsec.h). */
 static const char *const cs_scope_names[] = { "Ip", "Range" };
@@ -1681,6 +1681,8 @@ static const struct row feed_rows[] = {
 	       LIM(BWE_BL_V6_MIN_PLEN, V6_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V6)),
 	SCALAR("max_shrink", conv_share, S_DOUBLE, FEED, max_shrink, DEF_D(BWE_FEED_MAX_SHRINK)),
 	SCALAR("max_reject", conv_share, S_DOUBLE, FEED, max_reject, DEF_D(BWE_FEED_MAX_REJECT)),
+	SCALAR("max_reject_floor", conv_uint, S_U32, FEED, max_reject_floor,
+	       LIM(0, BWE_FEED_REJ_FLOOR_MX), DEF_U(BWE_FEED_REJ_FLOOR)),
 	SCALAR("may_be_empty", conv_bool, S_INT, FEED, may_be_empty, DEF_U(0)),
 	SCALAR("max_growth", conv_positive, S_DOUBLE, FEED, max_growth,
 	       .max = BWE_FEED_MAX_GROWTH_MAX, DEF_D(BWE_FEED_MAX_GROWTH)),

@@ -100,6 +100,8 @@
 #define BWE_FEED_MIN_PREFIX_V6	 19			/* default; range BWE_BL_V6_MIN_PLEN..128 */
 #define BWE_FEED_MAX_SHRINK	 0.5			/* share 0..1 */
 #define BWE_FEED_MAX_REJECT	 0.1			/* share 0..1 */
+#define BWE_FEED_REJ_FLOOR	 20U			/* lines (max_reject_floor) */
+#define BWE_FEED_REJ_FLOOR_MX	 1000000000U		/* lines */
 #define BWE_FEED_STALE_AFTER	 3U			/* refresh periods */
 #define BWE_FEED_STALE_AFTER_MAX 10000U			/* refresh periods */
 #define BWE_FEED_MAX_BYTES	 (256ULL * 1024 * 1024) /* bytes */
@@ -190,7 +192,8 @@ struct bwe_cfg_feed {
 	char *name;		     /* [A-Za-z0-9_.-]{1,32}, unique */
 	char *source;		     /* absolute path or http:// / https:// URL */
 	char *format;		     /* "auto","plain","netset","spamhaus","spamhaus-json",
-				 * "feodo-csv","stix","freeform","domains" */
+				 * "feodo-csv","stix","freeform","domains",
+				 * "zeek-intel" */
 	__u64 refresh_s;	     /* seconds, default 3600; min 10 */
 	enum bwe_feed_action action; /* default drop */
 	__u32 min_prefix_v4;	     /* default 8: broader IPv4 prefixes refused */
@@ -199,6 +202,8 @@ struct bwe_cfg_feed {
 				 * (1 - max_shrink) * old is refused */
 	double max_reject;	     /* 0..1, default 0.1: more than this share of
 				 * lines refused => keep last good */
+	__u32 max_reject_floor;	     /* default 20: max_reject refuses a version
+				 * only when at least this many lines are refused */
 	int may_be_empty;	     /* default false */
 	double max_growth;	     /* above 0, default 1: a new version with more than
 				 * (1 + max_growth) * old entries is refused */

@@ -3,8 +3,8 @@
  * feed.c - the feed parser's entry point (contract in feed.h): format names,
  * HTML and format detection, the line splitter of the text formats, and the
  * checks every entry passes before it reaches the daemon. The format
- * parsers are feed_text.c (line formats), feed_json.c (Spamhaus JSON) and
- * feed_stix.c (STIX 2.1).
+ * parsers are feed_text.c (line formats), feed_zeek.c (Zeek intel files),
+ * feed_json.c (Spamhaus JSON), feed_stix.c and feed_pattern.c (STIX).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,6 +30,7 @@ static const char *const format_names[BWE_FMT_COUNT] = {
 	[BWE_FMT_STIX] = "stix",
 	[BWE_FMT_FREEFORM] = "freeform",
 	[BWE_FMT_DOMAINS] = "domains",
+	[BWE_FMT_ZEEK_INTEL] = "zeek-intel",
 	[BWE_FMT_CROWDSEC] = "crowdsec-lapi",
 	[BWE_FMT_TAXII] = "taxii",
 	[BWE_FMT_MISP] = "misp",
@@ -376,7 +377,7 @@ size_t feed_count_lines(const char *buf, size_t len)
 
 struct detect_votes {
 	unsigned int comments, data, addr, range, netmask, domain, hosts, csv;
-	bool feodo_header, spamhaus;
+	bool feodo_header, spamhaus, zeek;
 };
 
 /* "a - b" or "a-b" with two addresses of one family. */
@@ -410,6 +411,7 @@ static void detect_line(struct detect_votes *v, const char *s, size_t n)
 		return;
 	}
 	if (s[0] == '#') {
+		v->zeek |= feed_zeek_header(s, n);
 		v->comments++;
 		return;
 	}
@@ -465,6 +467,21 @@ static void detect_line(struct detect_votes *v, const char *s, size_t n)
 	}
 }
 
+/* t[0..n) starts with the JSON member key, a ':' and a value starting with value. */
+static bool json_member_is(const char *t, size_t n, const char *key, const char *value)
+{
+	size_t k = strlen(key);
+
+	if (!feed_starts_with(t, n, key))
+		return false;
+	k += skip_space(t + k, n - k);
+	if (k >= n || t[k] != ':')
+		return false;
+	k++;
+	k += skip_space(t + k, n - k);
+	return feed_starts_with(t + k, n - k, value);
+}
+
 /* Detection of a body whose BOM has been skipped (once: a second is data). */
 static enum bwe_feed_format detect_body(const char *buf, size_t len)
 {
@@ -480,23 +497,24 @@ static enum bwe_feed_format detect_body(const char *buf, size_t len)
 	if (buf[i] == '{' || buf[i] == '[') {
 		p = buf + i;
 		end = buf + win;
-		/* a bundle says so; every STIX 2.1 object has spec_version */
+		/*
+		 * A bundle or an indicator says so, by its type or its id; every
+		 * STIX 2.1 object has spec_version. STIX 2.0 objects have none, and
+		 * a publisher writing keys in alphabetical order puts a bundle's
+		 * "type" after all its objects, past the window: its "id" comes
+		 * first, and so do the ids of the indicators inside.
+		 */
 		for (const char *t = p; t < end; t++) {
 			size_t rest = (size_t)(end - t);
 
-			if (feed_starts_with(t, rest, "\"spec_version\""))
+			if (*t != '"')
+				continue;
+			if (feed_starts_with(t, rest, "\"spec_version\"") ||
+			    json_member_is(t, rest, "\"type\"", "\"bundle\"") ||
+			    json_member_is(t, rest, "\"type\"", "\"indicator\"") ||
+			    json_member_is(t, rest, "\"id\"", "\"bundle--") ||
+			    json_member_is(t, rest, "\"id\"", "\"indicator--"))
 				return BWE_FMT_STIX;
-			if (feed_starts_with(t, rest, "\"type\"")) {
-				size_t k = strlen("\"type\"");
-
-				k += skip_space(t + k, rest - k);
-				if (k < rest && t[k] == ':') {
-					k++;
-					k += skip_space(t + k, rest - k);
-					if (feed_starts_with(t + k, rest - k, "\"bundle\""))
-						return BWE_FMT_STIX;
-				}
-			}
 		}
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -525,6 +543,8 @@ static enum bwe_feed_format detect_body(const char *buf, size_t len)
 		if (n && n <= BWE_FEED_LINE_MAX && !memchr(s, '\0', n))
 			detect_line(&v, s, n);
 	}
+	if (v.zeek)
+		return BWE_FMT_ZEEK_INTEL;
 	if (v.feodo_header || v.csv)
 		return BWE_FMT_FEODO_CSV;
 	if (v.spamhaus)
@@ -546,6 +566,17 @@ enum bwe_feed_format bwe_feed_detect(const char *buf, size_t len)
 		return BWE_FMT_AUTO;
 	buf = skip_bom(buf, &len);
 	return detect_body(buf, len);
+}
+
+/* ---- the reject guard ------------------------------------------------------ */
+
+bool bwe_feed_reject_guard(const struct bwe_feed_stats *st, double max_share, size_t floor)
+{
+	size_t total = st->accepted + st->rejected;
+
+	/* a version with nothing but refused lines is no feed at all: no floor */
+	return total && (st->rejected >= floor || !st->accepted) &&
+	       (double)st->rejected / (double)total > max_share;
 }
 
 /* ---- entry point ----------------------------------------------------------- */
@@ -597,6 +628,8 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 		return feed_parse_spamhaus_json(&r, buf, len);
 	case BWE_FMT_STIX:
 		return feed_parse_stix(&r, buf, len);
+	case BWE_FMT_ZEEK_INTEL:
+		return feed_parse_zeek(&r, buf, len);
 	case BWE_FMT_CROWDSEC:
 		return feed_parse_crowdsec(&r, buf, len);
 	case BWE_FMT_TAXII:

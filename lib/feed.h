@@ -9,7 +9,8 @@
  *  - bwe_feed_parse() reads a whole body held in memory (not NUL-terminated,
  *    may contain NUL bytes) and calls o->on_ind once per indicator, in source
  *    order, and o->on_reject (when set) once per refused line or STIX
- *    indicator. Every pointer handed to a callback is valid only during that
+ *    indicator or STIX pattern branch. Every pointer handed to a callback is
+ *    valid only during that
  *    call. The parser keeps no global state, never logs, never resolves a
  *    name, and allocates nothing per line in the text formats. The JSON
  *    formats allocate json-c objects one at a time, never the whole body
@@ -18,7 +19,8 @@
  *    so a body that is not JSON anywhere is refused before any callback,
  *    and collects the versions of each id; a second pass delivers). A body
  *    that is one STIX object is one tree. Code: feed.c (entry, detection,
- *    checks), feed_text.c, feed_json.c, feed_stix.c; internals in
+ *    checks), feed_text.c, feed_json.c, feed_stix.c, feed_pattern.c,
+ *    feed_zeek.c; internals in
  *    feed_impl.h.
  *  - Text formats: lines end at '\n'; a trailing '\r' is dropped (CRLF); a
  *    UTF-8 BOM at the start of the body is skipped; the last line needs no
@@ -48,24 +50,35 @@
  *      SPAMHAUS (spamhaus): DROP text; as PLAIN, and a "; SBLnnn" trailer
  *        becomes the indicator id.
  *      SPAMHAUS_JSON (spamhaus-json): one JSON object a line; "cidr" is the
- *        prefix, "sblid" the id; {"type":"metadata",...} lines are skipped.
+ *        prefix, "sblid" the id; {"type":"metadata",...} lines and ASN-DROP records
+ *        ({"asn":N,...} without "cidr") are skipped.
  *        A first non-blank line that is not a JSON object: -EBADMSG.
  *      FEODO_CSV (feodo-csv): '#' banner lines, a header row whose first
  *        field is first_seen_utc (skipped), rows of comma separated fields,
  *        quoted ("...", "" for a quote) or not; the address is field 2.
- *      STIX (stix): a STIX 2.1 bundle; also accepted: a JSON array of STIX
+ *      STIX (stix): a STIX 2.1 or 2.0 bundle; also accepted: a JSON array of STIX
  *        objects, or one STIX object. Only "indicator" objects with
  *        pattern_type "stix" (or no pattern_type: STIX 2.0) count; other
  *        objects, other pattern types, revoked indicators, indicators not yet
  *        valid (valid_from > now) or expired (valid_until <= now), and
  *        indicators superseded by a later "modified" version of the same id
- *        in the body are skipped. Patterns: see feed_stix.c; an indicator is
- *        atomic - one unsupported or refused part rejects all of it, with a
- *        reason naming the part. A body that is not JSON, or a top-level
- *        value without a "type": -EBADMSG.
+ *        in the body are skipped, and so is an indicator whose pattern
+ *        names no address or domain (file hashes, URLs, e-mail, processes,
+ *        a port alone). Patterns: the whole STIX grammar, see
+ *        feed_pattern.c; a malformed pattern is one refused indicator; in a
+ *        valid one every OR branch stands on its own: its values are
+ *        delivered, and each bad value or unenforceable address branch is
+ *        one refused item (on_reject, stats.rejected) with a reason naming
+ *        it. A body that is not JSON, or a top-level value without a
+ *        "type": -EBADMSG.
  *      FREEFORM (freeform): as PLAIN, plus ranges "a - b" / "a-b" (split
  *        into the covering CIDRs; refused whole when one of them would be
  *        refused) and "a/255.255.255.0" netmasks.
+ *      ZEEK_INTEL (zeek-intel): Zeek Intel framework files: "#fields"
+ *        names the tab-separated columns (any order; "#separator \xHH",
+ *        "#empty_field", "#unset_field" honoured); Intel::ADDR, ::SUBNET
+ *        and ::DOMAIN rows are indicators (meta.source their id), other
+ *        Intel:: types skipped; see feed_zeek.c.
  *      DOMAINS (domains): one domain a line, or hosts-file lines
  *        "0.0.0.0 a.example [b.example ...]" (the address is the sink, not
  *        an indicator; hosts-file boilerplate names such as localhost are
@@ -93,6 +106,7 @@
 #ifndef BWE_FEED_H
 #define BWE_FEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -112,9 +126,10 @@ enum bwe_feed_format {
 	BWE_FMT_SPAMHAUS,      /* DROP text, ';' comments and '; SBLnnn' trailers */
 	BWE_FMT_SPAMHAUS_JSON, /* newline-delimited objects, metadata line */
 	BWE_FMT_FEODO_CSV,     /* abuse.ch Feodo Tracker CSV, address in field 2 */
-	BWE_FMT_STIX,	       /* STIX 2.1 bundle */
+	BWE_FMT_STIX,	       /* STIX 2.0/2.1 bundle */
 	BWE_FMT_FREEFORM,      /* ranges "a - b", netmasks, inline comments */
 	BWE_FMT_DOMAINS,       /* domain a line, or hosts-file lines */
+	BWE_FMT_ZEEK_INTEL,    /* Zeek Intel framework files (#fields ...) */
 	BWE_FMT_CROWDSEC,      /* CrowdSec LAPI decision stream (crowdsec.h) */
 	BWE_FMT_TAXII,	       /* TAXII 2.1 envelope (taxii.h) */
 	BWE_FMT_MISP,	       /* MISP attributes/restSearch response (misp.h) */
@@ -124,7 +139,7 @@ enum bwe_feed_format {
 /*
  * Config names: "auto", "plain", "netset" (= plain), "spamhaus",
  * "spamhaus-json", "feodo-csv", "stix", "freeform", "domains",
- * "crowdsec-lapi", "taxii", "misp". Exact,
+ * "zeek-intel", "crowdsec-lapi", "taxii", "misp". Exact,
  * case-sensitive match; 0 or -EINVAL (NULL or unknown name).
  */
 int bwe_feed_format_parse(const char *name, enum bwe_feed_format *out);
@@ -134,9 +149,13 @@ const char *bwe_feed_format_name(enum bwe_feed_format f);
 /*
  * Guess the format from the first BWE_FEED_DETECT_WINDOW bytes, in this
  * order (the first that matches wins):
- *   STIX           first non-blank byte '{' or '[' and "type":"bundle" or
- *                  "spec_version" present;
+ *   STIX           first non-blank byte '{' or '[' and "spec_version", a
+ *                  "type" of "bundle" or "indicator", or an "id" of
+ *                  "bundle--..." or "indicator--..." present (STIX 2.0
+ *                  has no spec_version; keys in alphabetical order put a
+ *                  bundle's "type" after its objects);
  *   SPAMHAUS_JSON  a line starting with '{' that holds "cidr";
+ *   ZEEK_INTEL     a "#fields" line naming indicator_type;
  *   FEODO_CSV      a first_seen_utc header, or a row of at least three
  *                  commas whose field 2 is an address;
  *   SPAMHAUS       a "; Spamhaus" comment or a "; SBL" trailer;
@@ -195,12 +214,15 @@ struct bwe_feed_stats {
 	size_t lines;		     /* lines of the body (a last line without
 				 * newline counts; an empty body has none) */
 	size_t accepted;	     /* indicators on_ind took (returned 0) */
-	size_t rejected;	     /* refused lines (STIX: indicators) */
+	size_t rejected;	     /* refused lines (STIX: malformed indicators, and
+				 * bad values or unenforceable address
+				 * branches of valid patterns) */
 	size_t skipped;		     /* well-formed non-indicators: Spamhaus
 				 * metadata, CSV header, hosts-file boilerplate,
 				 * STIX non-indicator objects, other pattern
-				 * types, revoked, not yet valid, expired,
-				 * superseded. Comments and blanks: not counted */
+				 * types, patterns naming no address, revoked,
+				 * not yet valid, expired, superseded.
+				 * Comments and blanks: not counted */
 };
 
 /*
@@ -219,5 +241,16 @@ struct bwe_feed_stats {
  */
 int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts *o,
 		   struct bwe_feed_stats *st);
+
+/*
+ * The reject guard of a parsed version (config keys max_reject and
+ * max_reject_floor): true when it must be refused, i.e. more than
+ * max_share of its items (accepted + rejected) were refused AND at least
+ * floor of them, or none was accepted (a body of nothing but refused
+ * lines is no feed, however short). A short list with one bad line still
+ * loads; floor 0 or 1 is the share alone. Skipped items count on neither
+ * side.
+ */
+bool bwe_feed_reject_guard(const struct bwe_feed_stats *st, double max_share, size_t floor);
 
 #endif /* BWE_FEED_H */

@@ -123,4 +123,44 @@ int feed_parse_taxii(struct feed_run *r, const char *buf, size_t len);
 /* feed_misp.c: a MISP restSearch response (feed.h, MISP). */
 int feed_parse_misp(struct feed_run *r, const char *buf, size_t len);
 
+/* ---- feed_zeek.c: Zeek intel files ---------------------------------------- */
+
+int feed_parse_zeek(struct feed_run *r, const char *buf, size_t len);
+/* A "#fields" line s[0..n) naming indicator_type: a Zeek intel file. */
+bool feed_zeek_header(const char *s, size_t n);
+
+/* ---- feed_pattern.c: STIX patterning -------------------------------------- */
+
+struct feed_pvalue {
+	enum bwe_ind_kind kind;
+	struct bwe_prefix pfx; /* PREFIX: checked (feed_prefix_check), masked */
+	size_t dom;	       /* DOMAIN: offset in text, normalised */
+};
+
+/*
+ * What one pattern yields (grammar and rules in feed_pattern.c). Reused
+ * from pattern to pattern; zero it before the first, feed_pattern_free()
+ * after the last.
+ */
+struct feed_pattern {
+	const char *err;       /* malformed: the reason (static or the run's
+			  * reason buffer); nothing else is set */
+	bool addr;	       /* some branch names an address path; false: the
+			  * pattern is not about addresses */
+	struct feed_pvalue *v; /* the values of the enforceable branches */
+	size_t nv, capv;
+	size_t *rej; /* offsets in text: reasons of refused branches */
+	size_t nrej, caprej;
+	char *text; /* NUL-terminated domains and reasons */
+	size_t nt, capt;
+};
+
+/*
+ * Parse s[0..n) into pt: 0 (pt->err says whether it is malformed) or
+ * -ENOMEM. v21: the indicator is STIX 2.1 (its few stricter rules apply).
+ */
+int feed_pattern_parse(struct feed_run *r, struct feed_pattern *pt, const char *s, size_t n,
+		       bool v21);
+void feed_pattern_free(struct feed_pattern *pt);
+
 #endif /* BWE_FEED_IMPL_H */

@@ -3,7 +3,8 @@
  * feed_json.c - JSON helpers of the feed parser and the Spamhaus DROP JSON
  * format (drop_v4.json, drop_v6.json): one object a line,
  *   {"cidr":"192.0.2.0/24","sblid":"SBL100001","rir":"arin"}
- * and a {"type":"metadata",...} line, which is skipped.
+ * and a {"type":"metadata",...} line, which is skipped, as are ASN-DROP
+ * records ({"asn":932,...}, no "cidr"): they name no address.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 
 #define JSON_CHUNK_MAX (INT_MAX / 2) /* bytes given to json-c at once (an int) */
 #define SPAMHAUS_META  "metadata"
+#define SPAMHAUS_ASN   "asn" /* ASN-DROP records: no address, skipped */
 
 int feed_json_parse(const char *buf, size_t len, struct json_object **out)
 {
@@ -108,7 +110,7 @@ static int first_line_is_object(const char *buf, size_t len)
 
 static int spamhaus_json_line(struct feed_run *r, const char *s, size_t n)
 {
-	struct json_object *obj, *v;
+	struct json_object *obj, *v = NULL;
 	int err;
 
 	err = feed_json_parse(s, n, &obj);
@@ -124,8 +126,11 @@ static int spamhaus_json_line(struct feed_run *r, const char *s, size_t n)
 	    !strcmp(json_object_get_string(v), SPAMHAUS_META)) {
 		r->st->skipped++;
 		err = 0;
-	} else if (json_object_object_get_ex(obj, "cidr", &v) &&
-		   json_object_is_type(v, json_type_string)) {
+	} else if (!json_object_object_get_ex(obj, "cidr", &v) &&
+		   json_object_object_get_ex(obj, SPAMHAUS_ASN, NULL)) {
+		r->st->skipped++; /* an ASN-DROP record: about a network's number */
+		err = 0;
+	} else if (v && json_object_is_type(v, json_type_string)) {
 		err = feed_emit_token(r, json_object_get_string(v),
 				      (size_t)json_object_get_string_len(v),
 				      feed_json_id(obj, "sblid"), s, n);

@@ -1,26 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * feed_stix.c - STIX 2.1 indicators (a bundle, a JSON array of objects, or
- * one object). Which objects count is in feed.h; this file also holds the
- * subset of STIX patterning that maps onto a blocklist:
- *
- *   pattern  := obs ( "OR" obs )*
- *   obs      := "[" cexpr "]" | "(" pattern ")"
- *   cexpr    := cand ( "OR" cand )*
- *   cand     := ctest ( "AND" ctest )*
- *   ctest    := "(" cexpr ")" | PATH ["NOT"] op value
- *
- * Address paths: ipv4-addr:value, ipv6-addr:value (operators "=",
- * ISSUBSET, IN), domain-name:value ("=", IN), and network-traffic:
- * dst_ref.value / src_ref.value ("=", ISSUBSET, IN; either family).
- * Refinements: every other network-traffic property (dst_port, protocols,
- * ...) with any operator; ANDed with an address they are dropped (the
- * whole address is blocked, a superset of the pattern), on their own they
- * cannot be enforced. Refused, with a reason naming the part: any other
- * object path, other operators or NOT on an address path, AND of two
- * address comparisons (which one is the bad party is unknowable), AND and
- * FOLLOWEDBY between observations, qualifiers (WITHIN, REPEATS, START),
- * EXISTS, and an OR branch without an address.
+ * feed_stix.c - STIX 2.0/2.1 indicators (a bundle, a JSON array of objects,
+ * or one object). Which objects count is in feed.h; the patterns are read
+ * by feed_pattern.c, which says what a pattern yields.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -34,18 +16,15 @@
 #include "feed_impl.h"
 #include "units.h"
 
-#define PATTERN_DEPTH_MAX 32			    /* nested parentheses and brackets */
-#define NAME_SHOWN_MAX	  64			    /* bytes of a path or word quoted in a reason */
-#define VALUE_MAX	  (BWE_FEED_DOMAIN_MAX + 2) /* bytes of an unescaped value */
-#define TS_MIN_LEN	  20			    /* "YYYY-MM-DDTHH:MM:SSZ" */
-#define NSEC_DIGITS	  9
-#define DAYS_PER_ERA	  146097 /* days in 400 Gregorian years */
-#define YEARS_PER_ERA	  400
-#define EPOCH_DAYS	  719468 /* days from 0000-03-01 to 1970-01-01 */
-#define MONTHS		  12
-#define HOURS		  24
-#define MINUTES		  60
-#define LEAP_SECOND	  60
+#define TS_MIN_LEN    20 /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define NSEC_DIGITS   9
+#define DAYS_PER_ERA  146097 /* days in 400 Gregorian years */
+#define YEARS_PER_ERA 400
+#define EPOCH_DAYS    719468 /* days from 0000-03-01 to 1970-01-01 */
+#define MONTHS	      12
+#define HOURS	      24
+#define MINUTES	      60
+#define LEAP_SECOND   60
 
 /* ---- RFC 3339 timestamps ---------------------------------------------------- */
 
@@ -140,606 +119,10 @@ static int time_cmp(const struct stix_time *a, const struct stix_time *b)
 
 /* ---- per-parse state ------------------------------------------------------ */
 
-struct stix_value {
-	enum bwe_ind_kind kind;
-	struct bwe_prefix pfx; /* PREFIX */
-	size_t dom;	       /* DOMAIN: offset in the arena */
-};
-
 struct stix {
 	struct feed_run *r;
-	struct stix_value *v; /* values of the current indicator */
-	size_t nv, capv;
-	char *arena; /* NUL-terminated domains of the current indicator */
-	size_t na, capa;
+	struct feed_pattern pt; /* the current indicator's pattern */
 };
-
-#define GROW_FIRST 16 /* elements of a first allocation */
-
-/*
- * Room for need elements of elem bytes: buf itself, or buf reallocated
- * (*cap updated), or NULL when out of memory (buf is then untouched).
- */
-static void *grow(void *buf, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : GROW_FIRST;
-	void *nb;
-
-	if (need <= *cap)
-		return buf;
-	while (ncap < need)
-		ncap *= 2;
-	nb = realloc(buf, ncap * elem);
-	if (nb)
-		*cap = ncap;
-	return nb;
-}
-
-static const char out_of_memory[] = "out of memory";
-
-/* ---- pattern lexer ----------------------------------------------------------- */
-
-enum tok_kind {
-	T_END,
-	T_LBRACK,
-	T_RBRACK,
-	T_LPAREN,
-	T_RPAREN,
-	T_COMMA,
-	T_OP,	   /* = != < <= > >= */
-	T_STRING,  /* 'text' (s, n: between the quotes, escapes kept) */
-	T_LITERAL, /* number, true/false, b'..', h'..', t'..' */
-	T_PATH,	   /* object-type:property.path */
-	T_WORD,	   /* keyword */
-	T_BAD,
-};
-
-struct tok {
-	enum tok_kind k;
-	const char *s;
-	size_t n;
-};
-
-struct pparse {
-	struct stix *x;
-	const char *s; /* the pattern */
-	size_t n, pos;
-	struct tok t; /* current token */
-	int depth;
-	const char *err;       /* first error: static text or x->r->reason */
-	const char *free_path; /* s of a refinement that was not ANDed */
-	size_t free_n;
-};
-
-/* Result of a (sub)expression: its values and whether a branch is free. */
-struct pres {
-	size_t v0, v1; /* values [v0, v1) of x->v */
-	bool free;     /* some branch matches without an address */
-};
-
-static bool is_word_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-' || c == ':' || c == '.';
-}
-
-/* A quoted string at s[i] == '\''; the index after it, or 0 if unterminated. */
-static size_t skip_quoted(const char *s, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '\'')
-			return i + 1;
-	}
-	return 0;
-}
-
-static void lex(struct pparse *p)
-{
-	const char *s = p->s;
-	size_t n = p->n, i = p->pos, start;
-	char c;
-
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	start = i;
-	p->t = (struct tok){ .k = T_END, .s = s + i, .n = 0 };
-	if (i == n) {
-		p->pos = i;
-		return;
-	}
-	c = s[i];
-	switch (c) {
-	case '[':
-		p->t.k = T_LBRACK;
-		i++;
-		break;
-	case ']':
-		p->t.k = T_RBRACK;
-		i++;
-		break;
-	case '(':
-		p->t.k = T_LPAREN;
-		i++;
-		break;
-	case ')':
-		p->t.k = T_RPAREN;
-		i++;
-		break;
-	case ',':
-		p->t.k = T_COMMA;
-		i++;
-		break;
-	case '=':
-		p->t.k = T_OP;
-		i++;
-		break;
-	case '!':
-	case '<':
-	case '>':
-		p->t.k = T_OP;
-		i++;
-		if (i < n && s[i] == '=')
-			i++;
-		else if (c == '!')
-			p->t.k = T_BAD;
-		break;
-	case '\'': {
-		size_t e = skip_quoted(s, n, i);
-
-		if (!e) {
-			p->t.k = T_BAD;
-			i = n;
-			break;
-		}
-		p->t = (struct tok){ .k = T_STRING, .s = s + i + 1, .n = e - i - 2 };
-		p->pos = e;
-		return;
-	}
-	default:
-		if ((c == '-' || c == '+' || (c >= '0' && c <= '9'))) {
-			i++;
-			if (c < '0' && (i == n || s[i] < '0' || s[i] > '9')) {
-				p->t.k = T_BAD;
-				break;
-			}
-			while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
-				i++;
-			p->t.k = T_LITERAL;
-			break;
-		}
-		if (!is_word_char(c)) {
-			p->t.k = T_BAD;
-			i++;
-			break;
-		}
-		while (i < n) {
-			if (is_word_char(s[i])) {
-				i++;
-			} else if (s[i] == '[' && memchr(s + start, ':', i - start)) {
-				/* list index of a path: [*] or [digits] */
-				size_t e = i + 1;
-
-				while (e < n && (s[e] == '*' || (s[e] >= '0' && s[e] <= '9')))
-					e++;
-				if (e == i + 1 || e >= n || s[e] != ']')
-					break;
-				i = e + 1;
-			} else if (s[i] == '\'' && s[i - 1] == '.') {
-				/* quoted property name: hashes.'SHA-256' */
-				size_t e = skip_quoted(s, n, i);
-
-				if (!e)
-					break;
-				i = e;
-			} else {
-				break;
-			}
-		}
-		if (i - start == 1 && i < n && s[i] == '\'' && strchr("bht", c)) {
-			size_t e = skip_quoted(s, n, i); /* b'..' h'..' t'..' */
-
-			p->t.k = e ? T_LITERAL : T_BAD;
-			i = e ? e : n;
-		} else if (memchr(s + start, ':', i - start)) {
-			p->t.k = T_PATH;
-		} else if ((i - start == 4 && !memcmp(s + start, "true", 4)) ||
-			   (i - start == 5 && !memcmp(s + start, "false", 5))) {
-			p->t.k = T_LITERAL;
-		} else {
-			p->t.k = T_WORD;
-		}
-		break;
-	}
-	p->t.n = i - start;
-	p->pos = i;
-}
-
-static bool is_word(const struct pparse *p, const char *w)
-{
-	return p->t.k == T_WORD && p->t.n == strlen(w) && !memcmp(p->t.s, w, p->t.n);
-}
-
-/* Record the first error; "what" (may be NULL) is quoted after the text. */
-static void perr(struct pparse *p, const char *text, const char *what, size_t wn)
-{
-	struct feed_run *r = p->x->r;
-
-	if (p->err)
-		return;
-	if (!what) {
-		p->err = text;
-		return;
-	}
-	if (wn > NAME_SHOWN_MAX)
-		wn = NAME_SHOWN_MAX;
-	snprintf(r->reason, sizeof(r->reason), "pattern: %s '%.*s'", text, (int)wn, what);
-	/* the reason must stay printable: a pattern may hold any byte */
-	for (char *c = r->reason; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-			*c = '?';
-	p->err = r->reason;
-}
-
-static void syntax_err(struct pparse *p)
-{
-	if (p->t.k == T_END)
-		perr(p, "pattern: unexpected end", NULL, 0);
-	else if (p->t.k == T_BAD && memchr(p->t.s, '\'', p->t.n))
-		perr(p, "pattern: unterminated string", NULL, 0);
-	else
-		perr(p, "syntax error at", p->t.s, p->t.n ? p->t.n : 1);
-}
-
-/* ---- pattern values --------------------------------------------------------- */
-
-enum path_class { P_UNSUPPORTED, P_V4, P_V6, P_ADDR, P_DOMAIN, P_REFINE };
-
-static enum path_class classify_path(const char *s, size_t n)
-{
-	static const struct {
-		const char *path;
-		enum path_class cls;
-	} paths[] = {
-		{ "ipv4-addr:value", P_V4 },
-		{ "ipv6-addr:value", P_V6 },
-		{ "domain-name:value", P_DOMAIN },
-		{ "network-traffic:dst_ref.value", P_ADDR },
-		{ "network-traffic:src_ref.value", P_ADDR },
-	};
-	static const char nt[] = "network-traffic:";
-
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
-		if (strlen(paths[i].path) == n && !memcmp(s, paths[i].path, n))
-			return paths[i].cls;
-	if (n > strlen(nt) && !memcmp(s, nt, strlen(nt)))
-		return P_REFINE;
-	return P_UNSUPPORTED;
-}
-
-/* Unescape a string token (\' and \\) into buf; false when too long. */
-static bool unescape(const struct tok *t, char *buf, size_t cap, size_t *len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < t->n; i++) {
-		char c = t->s[i];
-
-		if (c == '\\' && i + 1 < t->n)
-			c = t->s[++i];
-		if (o + 1 >= cap)
-			return false;
-		buf[o++] = c;
-	}
-	buf[o] = '\0';
-	*len = o;
-	return true;
-}
-
-/* Turn one string value of an address or domain path into a stix_value. */
-static void add_value(struct pparse *p, enum path_class cls, const struct tok *t)
-{
-	struct stix *x = p->x;
-	struct stix_value *v;
-	char buf[VALUE_MAX];
-	const char *why;
-	size_t n;
-
-	if (p->err)
-		return;
-	v = grow(x->v, &x->capv, x->nv + 1, sizeof(*x->v));
-	if (!v) {
-		p->err = out_of_memory;
-		return;
-	}
-	x->v = v;
-	v = &x->v[x->nv];
-	memset(v, 0, sizeof(*v));
-	if (cls == P_DOMAIN) {
-		char *a = grow(x->arena, &x->capa, x->na + BWE_FEED_DOMAIN_MAX + 2, 1);
-
-		if (!a) {
-			p->err = out_of_memory;
-			return;
-		}
-		x->arena = a;
-		if (!unescape(t, buf, sizeof(buf), &n) || feed_domain_norm(buf, n, a + x->na)) {
-			perr(p, "not a domain name", t->s, t->n);
-			return;
-		}
-		v->kind = BWE_IND_DOMAIN;
-		v->dom = x->na;
-		x->na += strlen(x->arena + x->na) + 1;
-		x->nv++;
-		return;
-	}
-	if (!unescape(t, buf, sizeof(buf), &n) || feed_prefix_text(buf, n, &v->pfx, &why)) {
-		perr(p, "not an address", t->s, t->n);
-		return;
-	}
-	if (cls == P_V4 && !(bwe_addr_is_v4(&v->pfx.addr) && v->pfx.plen >= BWE_V4_MAPPED_PLEN)) {
-		perr(p, "ipv4-addr value is not IPv4", t->s, t->n);
-		return;
-	}
-	if (cls == P_V6 && !memchr(buf, ':', n)) {
-		perr(p, "ipv6-addr value is not IPv6", t->s, t->n);
-		return;
-	}
-	why = feed_prefix_check(x->r, &v->pfx);
-	if (why) {
-		p->err = why;
-		return;
-	}
-	v->kind = BWE_IND_PREFIX;
-	x->nv++;
-}
-
-/* ---- pattern parser ------------------------------------------------------------ */
-
-static struct pres cexpr(struct pparse *p);
-
-/* value := literal | string | "(" value ("," value)* ")"; calls add_value when cls says. */
-static void comparison_value(struct pparse *p, enum path_class cls, bool list)
-{
-	bool addr = cls != P_REFINE;
-
-	if (list) {
-		if (p->t.k != T_LPAREN) {
-			syntax_err(p);
-			return;
-		}
-		do {
-			lex(p);
-			comparison_value(p, cls, false);
-			if (p->err)
-				return;
-		} while (p->t.k == T_COMMA);
-		if (p->t.k != T_RPAREN)
-			syntax_err(p);
-		lex(p);
-		return;
-	}
-	if (p->t.k != T_STRING && p->t.k != T_LITERAL)
-		syntax_err(p);
-	else if (addr && p->t.k != T_STRING)
-		perr(p, "value is not a string", p->t.s, p->t.n);
-	else if (addr)
-		add_value(p, cls, &p->t);
-	lex(p);
-}
-
-/* PATH [NOT] op value */
-static struct pres comparison(struct pparse *p)
-{
-	struct pres res = { .v0 = p->x->nv };
-	const char *path = p->t.s;
-	size_t pn = p->t.n;
-	enum path_class cls = classify_path(path, pn);
-	bool neg = false, list = false;
-	const char *op;
-	size_t on;
-
-	if (cls == P_UNSUPPORTED) {
-		perr(p, "unsupported object path", path, pn);
-		return res;
-	}
-	lex(p);
-	if (is_word(p, "NOT")) {
-		neg = true;
-		lex(p);
-	}
-	op = p->t.s;
-	on = p->t.n;
-	if (p->t.k == T_WORD && (is_word(p, "IN") || is_word(p, "LIKE") || is_word(p, "MATCHES") ||
-				 is_word(p, "ISSUBSET") || is_word(p, "ISSUPERSET"))) {
-		list = is_word(p, "IN");
-	} else if (p->t.k != T_OP) {
-		syntax_err(p);
-		return res;
-	}
-	if (cls != P_REFINE) {
-		bool eq = on == 1 && op[0] == '=';
-		bool subset = on == strlen("ISSUBSET") && !memcmp(op, "ISSUBSET", on);
-
-		if (neg) {
-			perr(p, "NOT not supported on", path, pn);
-			return res;
-		}
-		if (!eq && !list && !(subset && cls != P_DOMAIN)) {
-			char what[NAME_SHOWN_MAX * 2 + 2];
-
-			snprintf(what, sizeof(what), "%.*s %.*s", (int)on, op,
-				 (int)(pn < NAME_SHOWN_MAX ? pn : NAME_SHOWN_MAX), path);
-			perr(p, "operator not supported", what, strlen(what));
-			return res;
-		}
-	}
-	lex(p);
-	comparison_value(p, cls, list);
-	res.v1 = p->x->nv;
-	if (cls == P_REFINE) {
-		res.free = true;
-		if (!p->free_path) {
-			p->free_path = path;
-			p->free_n = pn;
-		}
-	}
-	return res;
-}
-
-static struct pres ctest(struct pparse *p)
-{
-	struct pres res = { .v0 = p->x->nv, .v1 = p->x->nv };
-
-	if (p->err)
-		return res;
-	if (p->t.k == T_LPAREN) {
-		if (++p->depth > PATTERN_DEPTH_MAX) {
-			perr(p, "pattern: nested too deeply", NULL, 0);
-			return res;
-		}
-		lex(p);
-		res = cexpr(p);
-		p->depth--;
-		if (p->err)
-			return res;
-		if (p->t.k != T_RPAREN)
-			syntax_err(p);
-		lex(p);
-		return res;
-	}
-	if (is_word(p, "EXISTS")) {
-		perr(p, "not supported", "EXISTS", strlen("EXISTS"));
-		return res;
-	}
-	if (p->t.k != T_PATH) {
-		syntax_err(p);
-		return res;
-	}
-	return comparison(p);
-}
-
-/* AND: one side may refine the other; two address sides are refused. */
-static struct pres cand(struct pparse *p)
-{
-	struct pres res = ctest(p);
-
-	while (!p->err && is_word(p, "AND")) {
-		struct pres rhs;
-
-		lex(p);
-		rhs = ctest(p);
-		if (p->err)
-			break;
-		if (res.v1 > res.v0 && rhs.v1 > rhs.v0) {
-			perr(p, "pattern: AND of two address comparisons not supported", NULL, 0);
-			break;
-		}
-		if (res.v1 == res.v0) {
-			res.v1 = rhs.v1;
-			res.v0 = rhs.v0;
-			res.free = rhs.free;
-		}
-		/* else: rhs is a refinement of res, which keeps its values */
-	}
-	return res;
-}
-
-static struct pres cexpr(struct pparse *p)
-{
-	struct pres res = cand(p);
-
-	while (!p->err && is_word(p, "OR")) {
-		struct pres rhs;
-
-		lex(p);
-		rhs = cand(p);
-		res.v1 = rhs.v1; /* appended after res */
-		res.free |= rhs.free;
-	}
-	return res;
-}
-
-static struct pres obs_or(struct pparse *p);
-
-static void no_qualifier(struct pparse *p)
-{
-	static const char *const quals[] = { "WITHIN", "REPEATS", "START", "STOP" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(quals); i++)
-		if (is_word(p, quals[i]))
-			perr(p, "qualifier not supported", p->t.s, p->t.n);
-}
-
-static struct pres obs(struct pparse *p)
-{
-	struct pres res = { .v0 = p->x->nv, .v1 = p->x->nv };
-	enum tok_kind close;
-
-	if (p->t.k == T_LBRACK)
-		close = T_RBRACK;
-	else if (p->t.k == T_LPAREN)
-		close = T_RPAREN;
-	else {
-		syntax_err(p);
-		return res;
-	}
-	if (++p->depth > PATTERN_DEPTH_MAX) {
-		perr(p, "pattern: nested too deeply", NULL, 0);
-		return res;
-	}
-	lex(p);
-	res = close == T_RBRACK ? cexpr(p) : obs_or(p);
-	p->depth--;
-	if (p->err)
-		return res;
-	if (p->t.k != close) {
-		syntax_err(p);
-		return res;
-	}
-	lex(p);
-	no_qualifier(p);
-	return res;
-}
-
-static struct pres obs_or(struct pparse *p)
-{
-	struct pres res = obs(p);
-
-	while (!p->err) {
-		struct pres rhs;
-
-		if (is_word(p, "AND") || is_word(p, "FOLLOWEDBY")) {
-			perr(p, "observation operator not supported", p->t.s, p->t.n);
-			break;
-		}
-		if (!is_word(p, "OR"))
-			break;
-		lex(p);
-		rhs = obs(p);
-		res.v1 = rhs.v1;
-		res.free |= rhs.free;
-	}
-	return res;
-}
-
-/* Parse a pattern into x->v; NULL or the reason it is refused. */
-static const char *pattern_parse(struct stix *x, const char *s, size_t n)
-{
-	struct pparse p = { .x = x, .s = s, .n = n };
-	struct pres res;
-
-	x->nv = 0;
-	x->na = 0;
-	lex(&p);
-	res = obs_or(&p);
-	if (!p.err && p.t.k != T_END)
-		syntax_err(&p);
-	if (!p.err && res.free)
-		perr(&p, "no address constrains", p.free_path, p.free_n);
-	return p.err;
-}
 
 /* ---- objects --------------------------------------------------------------------- */
 
@@ -810,7 +193,7 @@ static int indicator(struct stix *x, struct json_object *obj, __u32 line, bool s
 	struct feed_run *r = x->r;
 	struct json_object *v;
 	struct stix_time from, until = { 0 };
-	const char *pattern, *ptype, *id, *why;
+	const char *pattern, *ptype, *id, *sv;
 	size_t pn = 0;
 	int has_until, err;
 
@@ -840,27 +223,35 @@ static int indicator(struct stix *x, struct json_object *obj, __u32 line, bool s
 		r->st->skipped++; /* expired */
 		return 0;
 	}
-	why = pattern_parse(x, pattern, pn);
-	if (why == out_of_memory)
-		return -ENOMEM;
-	if (why)
-		return feed_reject(r, line, why, pattern, pn);
-	for (size_t i = 0; i < x->nv; i++) {
+	sv = get_str(obj, "spec_version", NULL);
+	err = feed_pattern_parse(r, &x->pt, pattern, pn, sv && strcmp(sv, "2.0"));
+	if (err)
+		return err;
+	if (x->pt.err)
+		return feed_reject(r, line, x->pt.err, pattern, pn);
+	if (!x->pt.addr) {
+		r->st->skipped++; /* names no address: files, processes, ports */
+		return 0;
+	}
+	for (size_t i = 0; i < x->pt.nv; i++) {
 		struct bwe_indicator ind = {
-			.kind = x->v[i].kind,
+			.kind = x->pt.v[i].kind,
 			.line = line,
 			.id = id,
 			.valid_until = has_until ? 0 : until.sec,
 		};
 
 		if (ind.kind == BWE_IND_PREFIX)
-			ind.pfx = x->v[i].pfx;
+			ind.pfx = x->pt.v[i].pfx;
 		else
-			ind.domain = x->arena + x->v[i].dom;
+			ind.domain = x->pt.text + x->pt.v[i].dom;
 		err = feed_deliver(r, &ind);
 		if (err)
 			return err;
 	}
+	/* each refused branch (a bad value, an unenforceable part) is one refused item */
+	for (size_t i = 0; i < x->pt.nrej; i++)
+		feed_reject(r, line, x->pt.text + x->pt.rej[i], pattern, pn);
 	return 0;
 }
 
@@ -1250,8 +641,7 @@ int feed_parse_stix(struct feed_run *r, const char *buf, size_t len)
 		err = stream_objects(&x, &it, false);
 	}
 out:
-	free(x.v);
-	free(x.arena);
+	feed_pattern_free(&x.pt);
 	json_object_put(root);
 	return err;
 }

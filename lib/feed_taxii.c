@@ -255,14 +255,14 @@ static int indicator(struct page_run *p, struct json_object *o)
 		return 0;
 	}
 	p->st->rejected += sst.rejected;
-	if (sst.rejected)
-		return 0; /* a bad new version: the one held stays */
+	if (!p->values && sst.rejected)
+		return 0; /* nothing readable in the new version: the one held stays */
 	if (!p->values) {
-		/* another pattern_type, or superseded: the id holds nothing now */
+		/* another pattern_type, no address in it: the id holds nothing now */
 		p->st->skipped++;
 		return deliver(p, &p->cur);
 	}
-	return 0;
+	return 0; /* its values (an OR keeps its good branches, the bad ones are rejects) */
 }
 
 /* ---- the envelope ------------------------------------------------------------------- */

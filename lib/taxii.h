@@ -29,8 +29,11 @@
  *    BWE_FMT_STIX, the one STIX parser) and each of its values is
  *    delivered with the object's id, modified, valid_from and valid_until;
  *    an indicator valid only from a later time is read as of its
- *    valid_from. Values the STIX parser refuses are rejects; an indicator
- *    it skips (another pattern_type) is skipped.
+ *    valid_from. Values the STIX parser refuses are rejects (the good
+ *    ones of the same pattern are still delivered: the new version); an
+ *    indicator with rejects and no value delivers nothing (the version
+ *    held stays); one it skips (another pattern_type, no address in it)
+ *    is skipped and delivered as a tombstone (the id holds nothing now).
  *  - stats.lines counts the objects of the page; accepted the values
  *    on_obj took (tombstones included).
  *

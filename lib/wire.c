@@ -922,7 +922,7 @@ static int on_result(struct bwe_wire_dec *d, const char *pl)
 	memcpy(res->etag, r->etag, sizeof(res->etag));
 	memcpy(res->last_modified, r->last_modified, sizeof(res->last_modified));
 	if (r->cursor[0] && d->fmt != BWE_FMT_TAXII)
-		return fail(d, "a cursor in a job of format %s", bwe_feed_format_name(d->fmt));
+		return fail(d, "a cursor in a job not of format taxii");
 	memcpy(res->cursor, r->cursor, sizeof(res->cursor));
 	res->stats.format = (enum bwe_feed_format)r->format;
 	res->stats.lines = r->lines;
@@ -1356,8 +1356,8 @@ static int on_frame(struct bwe_wire_dec *d)
 	if (parent && ft->parse_result && ft->type != BWE_WIRE_RES_REJECTS &&
 	    (d->hdr.type == BWE_WIRE_RES_TAXII) !=
 		    (d->fmt == BWE_FMT_TAXII && d->kind == BWE_JOB_FETCH))
-		return fail(d, "%s frame in a %s job of format %s", ft->name, kind_name(d->kind),
-			    bwe_feed_format_name(d->fmt));
+		return fail(d, "%s frame in a %s job %s taxii", ft->name, kind_name(d->kind),
+			    d->fmt == BWE_FMT_TAXII ? "of format" : "not of format");
 	if (d->hdr.type == BWE_WIRE_REQ_BODY && d->kind == BWE_JOB_RESOLVE)
 		return fail(d, "BODY frame in a RESOLVE job");
 	switch (d->hdr.type) {

@@ -50,6 +50,14 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
+	# installed here for the tests alone, which start a LAPI of their own:
+	# the package's service (agent, hub, port 8080) is not left running
+	case " $missing " in *" crowdsec "*)
+		if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+			systemctl disable --now crowdsec.service >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
 else
 	echo "setup-deps.sh: all packages present"
 fi

@@ -3,7 +3,8 @@
 #
 # testbed.sh - build the gateway test topologies in network namespaces.
 #
-#   testbed.sh up [--nat|--nat4|--nat6|--routed] [--stick] [--guest] [RUN_ID]
+#   testbed.sh up [--nat|--nat4|--nat6|--routed] [--stick] [--guest]
+#                 [--wan-bridge] [RUN_ID]
 #                                build it; prints RUN_ID=<id> and BWE_ENV=<file>
 #       --nat      (default) the gateway masquerades the LAN behind its WAN
 #                  addresses, IPv4 (table ip nat) and IPv6 (NAT66, table ip6 nat),
@@ -13,7 +14,13 @@
 #       --routed   no translation: the internet host routes to the LAN prefixes
 #       --stick    router on a stick: one gateway interface, lan0, carries LAN
 #                  and WAN (untagged, one bridge: this kernel has no 802.1Q)
-#       --guest    a second LAN (guest, 198.18.1.0/24, 2001:db8:4::/64) on lan1
+#       --guest    a second LAN (guest, 198.18.1.0/24, 2001:db8:4::/64) on lan1;
+#                  with NAT a second port forward: WAN TCP/UDP 8082 -> the guest
+#                  host 198.18.1.10:8082 and [2001:db8:4::10]:8082
+#       --wan-bridge  wan0 is the port of a bridge br-wan in the gateway that
+#                  holds the WAN addresses, routes and NAT: the kernel
+#                  translates on a device stacked on the one bwctld attaches
+#                  to, as on ppp0 over a PPPoE NIC or eth0.20 over a stick's NIC
 #   testbed.sh down   [RUN_ID]   remove it (idempotent, works after a crash)
 #   testbed.sh down   --all      remove every $BWE_PREFIX-* namespace of any run
 #   testbed.sh status [RUN_ID]   show the topology, namespaces, links, addresses,
@@ -52,10 +59,11 @@
 # NAT (--nat, --nat4, --nat6): in the gateway, `table ip nat` / `table ip6
 # nat` with a postrouting chain `oifname "wan0" masquerade` (on a stick:
 # `oifname "lan0"`, LAN sources to non-LAN destinations, snat to the WAN
-# address) and a prerouting chain with the port forward.  The internet host
-# then has no route to a translated family's LAN prefixes, as on the real
-# internet: it sees the gateway's WAN address as the source and reaches a LAN
-# host only through the forwarded port.  Routed families keep today's routes.
+# address; with --wan-bridge `oifname "br-wan"`) and a prerouting chain with
+# the port forward.  The internet host then has no route to a translated
+# family's LAN prefixes, as on the real internet: it sees the gateway's WAN
+# address as the source and reaches a LAN host only through the forwarded
+# port.  Routed families keep today's routes.
 #
 # lan0, lan1 and wan0 are veths, so native XDP can be attached to each for
 # receive.  Offloads are left at their defaults (there is no ethtool here):
@@ -73,7 +81,10 @@
 # tells a test the topology: BWE_TOPOLOGY (nat, nat4, nat6, routed),
 # BWE_NAT4 and BWE_NAT6 (1 translated, 0 routed), BWE_LAYOUT (inline, stick),
 # BWE_GUEST (0, 1), BWE_GW_IFS (the gateway's interfaces), BWE_FWD_PORT,
-# BWE_FWD_V4, BWE_FWD_V6 (the port forward, live for a translated family).
+# BWE_FWD_V4, BWE_FWD_V6 (the port forward, live for a translated family),
+# and with --guest BWE_FWD_GUEST_PORT, BWE_FWD_GUEST_V4, BWE_FWD_GUEST_V6;
+# BWE_GW_NAT_IF (the device with the WAN addresses and the NAT rules: wan0,
+# lan0 on a stick, br-wan with --wan-bridge) and BWE_WAN_BRIDGE (0, 1).
 #
 # Environment: BWE_RUN (run id), BWE_PREFIX (default bwe),
 #              BWE_STATE_DIR (default /run/bwenforce-testbed).
@@ -87,7 +98,7 @@ ROLES="lan lan2 gw net sw guest"
 PROG=testbed.sh
 
 # The topology `up` builds (set by its options).
-NAT4=1 NAT6=1 STICK=0 GUEST=0
+NAT4=1 NAT6=1 STICK=0 GUEST=0 WANBR=0
 
 # Addresses (documentation/benchmark ranges only, see docs TESTBED.md).
 GW_LAN_V4=198.18.0.1      GW_LAN_V6=2001:db8:1::1
@@ -109,6 +120,9 @@ GUEST_NET_V4=198.18.1.0/24 GUEST_NET_V6=2001:db8:4::/64
 # the first LAN host, same port.
 FWD_PORT=8080
 FWD_V4=$LAN_V4            FWD_V6=$LAN_V6
+# ... and with --guest FWD_GUEST_PORT to the guest host.
+FWD_GUEST_PORT=8082
+FWD_GUEST_V4=$GUEST_V4    FWD_GUEST_V6=$GUEST_V6
 
 # Fixed, locally administered MACs so tests can craft frames without asking.
 GW_LAN_MAC=02:b3:00:00:00:01
@@ -252,6 +266,11 @@ layout_name() { [ "$STICK" = 1 ] && echo stick || echo inline; }
 
 # The gateway's WAN-side interface, and all of its interfaces.
 wan_if() { [ "$STICK" = 1 ] && echo lan0 || echo wan0; }
+# The device that holds the WAN addresses, routes and NAT rules: the WAN
+# interface, or with --wan-bridge the bridge stacked on it.
+wan_l3_if() {
+	if [ "$WANBR" = 1 ]; then echo br-wan; else wan_if; fi
+}
 gw_ifs() {
 	local ifs=lan0
 	[ "$STICK" = 1 ] || ifs="$ifs wan0"
@@ -305,6 +324,9 @@ write_env() {
 		echo "# WAN interface is lan0 itself"
 		echo "BWE_GW_LAN_IF='lan0'"
 		echo "BWE_GW_WAN_IF='$wan'"
+		echo "# the device with the WAN addresses, where the kernel translates (--wan-bridge: br-wan)"
+		echo "BWE_GW_NAT_IF='$(wan_l3_if)'"
+		echo "BWE_WAN_BRIDGE='$WANBR'"
 		echo "BWE_LAN_IF='eth0'"
 		echo "BWE_LAN2_IF='eth0'"
 		echo "BWE_NET_IF='eth0'"
@@ -366,6 +388,9 @@ write_env() {
 			echo "BWE_GW_GUEST_V6='$GW_GUEST_V6'"
 			echo "BWE_GUEST_V4='$GUEST_V4'"
 			echo "BWE_GUEST_V6='$GUEST_V6'"
+			echo "BWE_FWD_GUEST_PORT='$FWD_GUEST_PORT'"
+			echo "BWE_FWD_GUEST_V4='$FWD_GUEST_V4'"
+			echo "BWE_FWD_GUEST_V6='$FWD_GUEST_V6'"
 		fi
 	} >"$tmp" || up_fail "cannot write $tmp"
 	x mv -f "$tmp" "$f"
@@ -420,23 +445,27 @@ $bad"
 # masquerade whatever leaves by wan0.  Stick: LAN and WAN share lan0, so only
 # LAN sources going to non-LAN destinations, translated to the WAN address
 # (masquerade would pick by route; snat says which).  The port forward:
-# WAN address, FWD_PORT, TCP and UDP, to the first LAN host.
+# WAN address, FWD_PORT, TCP and UDP, to the first LAN host; with the guest
+# LAN FWD_GUEST_PORT to the guest host.
 nat_rules() {
 	local fam wan lans4=$LAN_NET_V4 lans6=$LAN_NET_V6 post
-	wan=$(wan_if)
+	wan=$(wan_l3_if)
 	if [ "$GUEST" = 1 ]; then
 		lans4="$lans4, $GUEST_NET_V4"
 		lans6="$lans6, $GUEST_NET_V6"
 	fi
 	for fam in 4 6; do
-		local tbl ipk wan_a fwd lans
+		local tbl ipk wan_a fwd lans gfwd=""
 		if [ "$fam" = 4 ]; then
 			[ "$NAT4" = 1 ] || continue
 			tbl=ip ipk=ip wan_a=$GW_WAN_V4 fwd=$FWD_V4 lans=$lans4
+			[ "$GUEST" = 1 ] && gfwd=$FWD_GUEST_V4
 		else
 			[ "$NAT6" = 1 ] || continue
 			tbl=ip6 ipk=ip6 wan_a=$GW_WAN_V6 fwd="[$FWD_V6]" lans=$lans6
+			[ "$GUEST" = 1 ] && gfwd="[$FWD_GUEST_V6]"
 		fi
+		[ -z "$gfwd" ] || gfwd="iifname \"$wan\" $ipk daddr $wan_a meta l4proto { tcp, udp } th dport $FWD_GUEST_PORT dnat to $gfwd:$FWD_GUEST_PORT"
 		if [ "$STICK" = 1 ]; then
 			post="oifname \"$wan\" $ipk saddr { $lans } $ipk daddr != { $lans } snat to $wan_a"
 		else
@@ -447,6 +476,7 @@ table $tbl nat {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		iifname "$wan" $ipk daddr $wan_a meta l4proto { tcp, udp } th dport $FWD_PORT dnat to $fwd:$FWD_PORT
+		$gfwd
 	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
@@ -533,8 +563,15 @@ do_up() {
 
 	x ip -n "$GW" addr add $GW_LAN_V4/24 dev lan0
 	x ip -n "$GW" addr add $GW_LAN_V6/64 dev lan0 nodad
-	x ip -n "$GW" addr add $GW_WAN_V4/24 dev "$(wan_if)"
-	x ip -n "$GW" addr add $GW_WAN_V6/64 dev "$(wan_if)" nodad
+	if [ "$WANBR" = 1 ]; then
+		x ip -n "$GW" link add name br-wan address $GW_WAN_MAC type bridge stp_state 0 \
+			forward_delay 0 mcast_snooping 0
+		x ip -n "$GW" link set wan0 master br-wan
+		x ip -n "$GW" link set br-wan up
+		nsysctl "$GW" net.ipv4.conf.br-wan.rp_filter=0
+	fi
+	x ip -n "$GW" addr add $GW_WAN_V4/24 dev "$(wan_l3_if)"
+	x ip -n "$GW" addr add $GW_WAN_V6/64 dev "$(wan_l3_if)" nodad
 	x ip -n "$LAN" addr add $LAN_V4/24 dev eth0
 	x ip -n "$LAN" addr add $LAN_V6/64 dev eth0 nodad
 	x ip -n "$LAN2" addr add $LAN2_V4/24 dev eth0
@@ -576,8 +613,8 @@ do_up() {
 		x ip -n "$GUEST_NS" route add default via $GW_GUEST_V4 dev eth0
 		x ip -n "$GUEST_NS" -6 route add default via $GW_GUEST_V6 dev eth0
 	fi
-	x ip -n "$GW" route add 203.0.113.0/24 via $NET_V4 dev "$(wan_if)"
-	x ip -n "$GW" -6 route add 2001:db8:3::/64 via $NET_V6 dev "$(wan_if)"
+	x ip -n "$GW" route add 203.0.113.0/24 via $NET_V4 dev "$(wan_l3_if)"
+	x ip -n "$GW" -6 route add 2001:db8:3::/64 via $NET_V6 dev "$(wan_l3_if)"
 	# The internet knows a LAN prefix only when its family is routed.
 	if [ "$NAT4" != 1 ]; then
 		x ip -n "$NET" route add $LAN_NET_V4 via $GW_WAN_V4 dev eth0
@@ -618,6 +655,7 @@ do_status() {
 		topo=$(sed -n "s/^BWE_TOPOLOGY='\(.*\)'\$/\1/p" "$(env_file)")
 		topo="$topo${topo:+, }$(sed -n "s/^BWE_LAYOUT='\(.*\)'\$/\1/p" "$(env_file)")"
 		topo="$topo, gateway interfaces: $(sed -n "s/^BWE_GW_IFS='\(.*\)'\$/\1/p" "$(env_file)")"
+		topo="$topo, WAN addresses on $(sed -n "s/^BWE_GW_NAT_IF='\(.*\)'\$/\1/p" "$(env_file)")"
 		grep -qx "BWE_GUEST='1'" "$(env_file)" && roles="$roles guest"
 		echo "topology: $topo"
 		if grep -qx "BWE_GUEST='1'" "$(env_file)"; then
@@ -625,6 +663,8 @@ do_status() {
 		fi
 		if grep -q "^BWE_NAT[46]='1'" "$(env_file)"; then
 			echo "port forward: WAN TCP/UDP $FWD_PORT -> $FWD_V4, [$FWD_V6] (translated families)"
+			grep -qx "BWE_GUEST='1'" "$(env_file)" &&
+				echo "port forward: WAN TCP/UDP $FWD_GUEST_PORT -> $FWD_GUEST_V4, [$FWD_GUEST_V6]"
 		fi
 	fi
 	for ns in $list; do
@@ -671,6 +711,7 @@ parse_up() {
 			;;
 		--stick) STICK=1 ;;
 		--guest) GUEST=1 ;;
+		--wan-bridge) WANBR=1 ;;
 		-h | --help) usage ;;
 		-*) log "up: unknown option '$1'"; usage ;;
 		*)
@@ -687,6 +728,7 @@ parse_up() {
 	--routed) NAT4=0 NAT6=0 ;;
 	esac
 	RUN=${RUN:-${BWE_RUN:-$$}}
+	[ "$WANBR" = 0 ] || [ "$STICK" = 0 ] || die "up: --wan-bridge needs a wan0 (not with --stick)"
 }
 
 # ---------------------------------------------------------------- main

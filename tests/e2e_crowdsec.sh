@@ -10,8 +10,10 @@
 # keeps the blocks (fail static) and its restart reconciles, a daemon
 # restarted while the LAPI is down restores its decisions; the key file is
 # checked by bwctld -n and the key is never shown.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 t_require_root
+# shellcheck source=tests/lib_bwe.sh
 . "$(dirname "$0")/lib_bwe.sh"
 T_TIMEOUT=${T_TIMEOUT:-120}
 
@@ -187,7 +189,7 @@ t_test_expiry() {
 	wait_for 300 reach lan "$BWE_RELAY_V4" || t_fail "not lifted at its end"
 	t1=$(date +%s)
 	echo "15 s decision lifted after $((t1 - t0)) s"
-	[ $((t1 - t0)) -ge 13 ] && [ $((t1 - t0)) -le 18 ] || t_fail "lifted after $((t1 - t0)) s, not ~15"
+	if [ $((t1 - t0)) -lt 13 ] || [ $((t1 - t0)) -gt 18 ]; then t_fail "lifted after $((t1 - t0)) s, not ~15"; fi
 	grep -q '"action":"indicator-expired"' "$LOG" || t_fail "no indicator-expired event"
 }
 t_run "a short --duration ends on time, without waiting for a pull" t_test_expiry
@@ -221,6 +223,21 @@ t_test_daemon_restart() {
 	lapi_start || t_fail "LAPI restart"
 }
 t_run "a restart of bwctld while the LAPI is down keeps its decisions" t_test_daemon_restart
+
+t_test_reload_filter() {
+	local cfg0; cfg0=$(cat "$CFG")
+	# only decisions of origin crowdsec: every cscli decision is lifted at once
+	write_config "feeds:
+  - { name: cs, source: http://127.0.0.1:$CS_PORT/, insecure: true, format: crowdsec-lapi,
+      api_key_file: $KEYF, origins: [ crowdsec ] }"
+	hup_daemon
+	wait_for 50 reach lan "$BWE_SITE_V4" || t_fail "filtered decision still blocked after reload"
+	assert_eq "$(feed_field cs decisions)" 0 "decisions after the filter"
+	printf '%s\n' "$cfg0" >"$CFG"
+	hup_daemon
+	wait_for 50 unreach lan "$BWE_SITE_V4" || t_fail "not blocked again after the filter went"
+}
+t_run "a reload that changes the filters pulls the whole set again" t_test_reload_filter
 
 t_test_key_never_shown() {
 	assert_fail grep -rqF "$KEY" "$LOG" "$DIR/bwctld.log" "$DIR/state"

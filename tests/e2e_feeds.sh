@@ -71,7 +71,7 @@ t_test_initial() {
 	assert_eq "$(jq -r .entry <<<"$l")" "$BWE_C2_V4" "lookup entry"
 	assert_eq "$(jq -r '.matches[0].line' <<<"$l")" 2 "provenance line"
 	jq -e '.matches[0].first_seen | test("^20")' <<<"$l" >/dev/null || t_fail "first_seen"
-	jq -e '.[0] | has("name") and has("entries") and has("rejected") and has("last_success") and has("last_error")' \
+	jq -e '.[0] | has("name") and has("entries") and has("rejected") and has("skipped") and has("last_success") and has("last_error")' \
 		<<<"$(bwctl --json feeds)" >/dev/null || t_fail "feeds fields"
 }
 t_run "feeds load at start and block with provenance" t_test_initial
@@ -176,14 +176,28 @@ t_test_bad_lines() {
 	grep '"action":"feed-line-rejected"' "$LOG" | grep -q '"line":3' || t_fail "rejected line 3 not in the event log"
 	grep '"action":"feed-line-rejected"' "$LOG" | grep -q 'not-an-address' || t_fail "excerpt not logged"
 	assert_ok unreach lan "$BWE_C2_V4"
-	# beyond max_reject (70 %) the whole version is refused and the last good one stays
-	printf 'junk1\njunk2\njunk3\njunk4\n%s\n' "$BWE_SITE_V4" >"$FEED"
+	# beyond max_reject (70 %) and max_reject_floor (20 lines) the whole version is
+	# refused and the last good one stays; the event names the first refused lines
+	{ for i in $(seq 24); do echo "junk$i"; done; echo "$BWE_SITE_V4"; } >"$FEED"
 	wait_for 30 field_is_not c2 last_error null || t_fail "no error for a mostly-junk version"
 	assert_eq "$(feed_field c2 entries)" 2 "last good kept"
 	assert_ok unreach lan "$BWE_C2_V4"
 	assert_ok reach lan "$BWE_SITE_V4"
+	feed_field c2 last_error | grep -q "24 of 25 lines refused.*first refused: 1 (not an address), 2 (not an address)" ||
+		t_fail "refused lines not named: $(feed_field c2 last_error)"
+	local ev
+	ev=$(grep '"action":"feed-error"' "$LOG" | jq -c 'select(.bwenforce.feed.name == "c2" and .bwenforce.feed.guard.name == "max_reject")' | tail -1)
+	jq -e '.bwenforce.feed.guard.refused_lines | length == 5 and .[0].line == 1 and .[0].reason == "not an address"' <<<"$ev" >/dev/null ||
+		t_fail "refused_lines not in the event: $ev"
+	# under max_reject_floor a short list loads even with 75 % refused, the refused
+	# lines' text unlogged (mostly not a feed)
+	printf '%s\nstray-junk1\nstray-junk2\nstray-junk3\n' "$BWE_C2_V4" >"$FEED"
+	wait_for 30 field_is c2 entries 1 || t_fail "short list refused: $(feed_field c2 last_error)"
+	assert_eq "$(feed_field c2 rejected)" 3 "rejected of the short list"
+	assert_eq "$(feed_field c2 last_error)" null "no error for the short list"
+	grep '"action":"feed-line-rejected"' "$LOG" | grep -q 'stray-junk' && t_fail "text of a mostly-refused version logged"
 	printf '%s\n%s\n' "$BWE_C2_V4" "$BWE_C2_V6" >"$FEED"
-	wait_for 30 field_is c2 last_error null || t_fail "error not cleared"
+	wait_for 30 field_is c2 rejected 0 || t_fail "clean version not taken"
 }
 t_run "refused lines are counted and logged with their line" t_test_bad_lines
 
@@ -226,6 +240,30 @@ EOS
 	without_extra_feeds
 }
 t_run "a STIX indicator valid until 2108 stays (64-bit times)" t_test_stix_2108
+
+t_test_zeek_and_stix20() {
+	# a Zeek intel file and a published STIX 2.0 bundle (alphabetical keys), both format auto
+	printf '#separator \\x09\n#fields\tindicator\tindicator_type\tmeta.source\n203.0.113.140\tIntel::ADDR\tzeek-test\n198.51.100.128/25\tIntel::SUBNET\tzeek-test\nhttp://x.example/\tIntel::URL\tzeek-test\n' >"$DIR/feeds/c2.intel"
+	cp "$ROOT/tests/data/feeds/real/stix20_unit42_brute-ratel.json" "$DIR/feeds/stix20.json"
+	with_feeds "  - { name: zeek, source: $DIR/feeds/c2.intel, format: auto, refresh: 1h }
+  - { name: stix20, source: $DIR/feeds/stix20.json, format: auto, refresh: 1h }"
+	wait_for 50 field_is zeek entries 2 || t_fail "zeek feed not loaded: $(bwctl --json feeds | jq -c '.[] | select(.name=="zeek")')"
+	assert_eq "$(feed_field zeek format)" zeek-intel "zeek detected"
+	assert_eq "$(feed_field zeek skipped)" 1 "zeek skipped (Intel::URL)"
+	assert_eq "$(feed_field zeek rejected)" 0 "zeek rejected"
+	local l; l=$(bwctl --json lookup 203.0.113.140)
+	assert_eq "$(jq -r .feed <<<"$l")" zeek "lookup feed"
+	assert_eq "$(jq -r '.matches[0].indicator' <<<"$l")" zeek-test "provenance: meta.source"
+	wait_for 50 field_is stix20 entries 43 || t_fail "STIX 2.0 bundle not loaded: $(bwctl --json feeds | jq -c '.[] | select(.name=="stix20")')"
+	assert_eq "$(feed_field stix20 format)" stix "STIX 2.0 detected"
+	assert_eq "$(feed_field stix20 domains)" 1 "stix20 domains"
+	assert_eq "$(feed_field stix20 skipped)" 255 "stix20 skipped (hashes, x509, ...)"
+	assert_eq "$(feed_field stix20 rejected)" 0 "stix20 rejected"
+	assert_eq "$(feed_field stix20 last_error)" null "stix20 error"
+	bwctl feeds | grep -q "skipped: 255" || t_fail "human view without skipped: $(bwctl feeds | head -30)"
+	without_extra_feeds
+}
+t_run "Zeek intel files and STIX 2.0 bundles load by auto, what is not an address skipped" t_test_zeek_and_stix20
 
 t_test_coverage_guards() {
 	printf '203.0.113.130\n' >"$DIR/feeds/cover.txt"

@@ -255,6 +255,12 @@ static const struct encap_case cases[] = {
 	  BWE_R_TRANSIT,
 	  BWE_SD_NONE,
 	  0 },
+	{ "v6 transit from a listed peer (no internal side: dropped)",
+	  { UDP("2001:db8:3::66", "2001:db8:3::11"), PPPOE, VLAN1 },
+	  XDP_DROP,
+	  BWE_R_BLOCK,
+	  BWE_SD_NONE,
+	  0 },
 	/* after VLAN tags */
 	{ "802.1Q: v4 out to a blocked peer",
 	  { TCP("198.18.0.10", "203.0.113.66"), PPPOE, VLAN1 },

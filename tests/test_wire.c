@@ -1337,7 +1337,7 @@ static void test_bad_taxii(void **state)
 		assert_int_equal(bwe_wire_put_frame(&b, BWE_WIRE_END, JOB, &end, sizeof(end)), 0);
 		assert_int_equal(feed_all(d, &b), -EBADMSG);
 		assert_string_equal(bwe_wire_dec_error(d),
-				    "frame 1: a cursor in a job of format auto");
+				    "frame 1: a cursor in a job not of format taxii");
 		bwe_wire_dec_free(d);
 		bwe_wire_buf_free(&b);
 	}

@@ -1408,7 +1408,9 @@ static void test_mac_identity(void **state)
 
 /* ---- NAT: inbound through a translating interface ------------------------ */
 
-#define LO_IFINDEX 1 /* a real device: test runs need one for ingress_ifindex */
+#define LO_IFINDEX	1  /* a real device: XDP test runs need one for ingress_ifindex */
+#define STACKED_IFINDEX 41 /* TC: a device stacked on the translating one (not attached) */
+#define PLAIN_IFINDEX	42 /* TC: an attached interface that translates nothing */
 
 static void iface_put(__u32 ifindex, __u32 flags)
 {
@@ -1476,7 +1478,7 @@ static void test_nat_xdp(void **state)
 
 	(void)state;
 	iface_put(LO_IFINDEX, BWE_IF_NAT4);
-	set_cfg_flags(BWE_CFG_NAT, 0);
+	set_cfg_flags(BWE_CFG_NAT4, 0);
 
 	/* A reply to the gateway's address: deferred, no verdict counted here. */
 	read_stats_dir(b);
@@ -1502,7 +1504,7 @@ static void test_nat_xdp(void **state)
 	expect_dir_delta(b, a, BWE_R_PASS, BWE_SD_OUT, 0, len,
 			 "v4 out on the translating interface");
 	/* Without the flag, or on another interface, nothing is deferred. */
-	set_cfg_flags(0, BWE_CFG_NAT);
+	set_cfg_flags(0, BWE_CFG_NAT4);
 	read_stats_dir(b);
 	assert_int_equal(run_xdp_on(&reply, LO_IFINDEX, &len), XDP_PASS);
 	read_stats_dir(a);
@@ -1533,13 +1535,13 @@ static void test_nat_tc_egress(void **state)
 	assert_int_equal(run_spec(&lan_out, NULL), XDP_PASS);
 
 	/* Without the NAT flag the program leaves everything alone. */
-	set_cfg_flags(0, BWE_CFG_NAT);
+	set_cfg_flags(0, BWE_CFG_NAT4);
 	read_stats_dir(b);
 	assert_int_equal(run_tc(&to_q, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
 	read_stats_dir(a);
 	assert_memory_equal(b, a, sizeof(a));
 
-	set_cfg_flags(BWE_CFG_NAT, 0);
+	set_cfg_flags(BWE_CFG_NAT4, 0);
 	/* Accounted to the host, to the byte, once per segment. */
 	host_read("198.18.0.10", &h0);
 	read_stats_dir(b);
@@ -1567,15 +1569,30 @@ static void test_nat_tc_egress(void **state)
 	set_cfg_flags(0, BWE_CFG_MACS);
 	assert_int_equal(run_tc(&to_qmac, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
 
-	/* Not from a translating interface, not the translated family, or the
-	 * gateway's own packet: untouched and uncounted. */
+	/* Arrived on a device stacked on the translating interface (a bridge, a
+	 * VLAN or PPP device: not in bwe_ifaces): judged all the same. */
+	assert_int_equal(run_tc(&to_q, STACKED_IFINDEX, 0, 0, NULL), TC_ACT_SHOT);
 	read_stats_dir(b);
+	assert_int_equal(run_tc(&in, STACKED_IFINDEX, 0, 0, &len), TC_ACT_OK);
+	read_stats_dir(a);
+	expect_dir_delta(b, a, BWE_R_PASS, BWE_SD_IN, 0, len, "tc: from a stacked device");
+
+	/* From an attached interface that translates nothing (XDP judged it
+	 * there), not the translated family, or the gateway's own packet:
+	 * untouched and uncounted. */
+	iface_put(PLAIN_IFINDEX, 0);
+	read_stats_dir(b);
+	assert_int_equal(run_tc(&to_q, PLAIN_IFINDEX, 0, 0, NULL), TC_ACT_OK);
 	assert_int_equal(run_tc(&to_q, 0, 0, 0, NULL), TC_ACT_OK);
 	assert_int_equal(run_tc(&v6in, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
+	assert_int_equal(run_tc(&v6in, STACKED_IFINDEX, 0, 0, NULL), TC_ACT_OK);
 	assert_int_equal(run_tc(&lan_out, LO_IFINDEX, 0, 0, NULL), TC_ACT_OK);
 	read_stats_dir(a);
 	assert_memory_equal(b, a, sizeof(a));
-	set_cfg_flags(0, BWE_CFG_NAT);
+	assert_int_equal(bpf_map_delete_elem(bwe_dp_map_fd(dp, BWE_MAP_IFACES),
+					     &(__u32){ PLAIN_IFINDEX }),
+			 0);
+	set_cfg_flags(0, BWE_CFG_NAT4);
 	drain_events();
 }
 

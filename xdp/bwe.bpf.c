@@ -170,16 +170,22 @@ static __always_inline __u32 mac_flags(const struct bwe_config *cfg, const __u8 
 	return v ? v->flags & (BWE_NC_QUARANTINE | BWE_NC_THROTTLE) : 0;
 }
 
-/* The interface translates this packet's family (bwe_ifaces, BWE_CFG_NAT)? */
+/* The BWE_CFG_NAT4/6 or BWE_IF_NAT4/6 bit of a packet's family. */
+static __always_inline __u32 nat_bit(const struct bwe_addr *a, __u32 v4, __u32 v6)
+{
+	return addr_is_v4(a) ? v4 : v6;
+}
+
+/* The interface a packet arrived on translates its family (bwe_ifaces)? */
 static __always_inline int iface_translates(const struct bwe_config *cfg, __u32 ifindex,
 					    const struct bwe_addr *a)
 {
 	struct bwe_iface_val *v;
 
-	if (!(cfg->flags & BWE_CFG_NAT) || !ifindex)
+	if (!(cfg->flags & nat_bit(a, BWE_CFG_NAT4, BWE_CFG_NAT6)) || !ifindex)
 		return 0;
 	v = bpf_map_lookup_elem(&bwe_ifaces, &ifindex);
-	return v && (v->flags & (addr_is_v4(a) ? BWE_IF_NAT4 : BWE_IF_NAT6));
+	return v && (v->flags & nat_bit(a, BWE_IF_NAT4, BWE_IF_NAT6));
 }
 
 /* Where a judged packet comes from: the hook and what it read of the frame. */
@@ -399,10 +405,13 @@ deferred:
 
 /*
  * TC egress of the LAN interfaces, attached only where an interface
- * translates (BWE_CFG_NAT): the inbound half of the pipeline for packets
- * that arrived through a translating interface, after the kernel reversed
- * the translation (docs/architecture.md, "NAT gateways"). Everything else
- * leaves untouched at the cost of one flag test and one small lookup.
+ * translates (BWE_CFG_NAT4/6): the inbound half of the pipeline for packets
+ * of a translated family that did not arrive on an attached interface that
+ * leaves it untranslated (so XDP did not judge them), after the kernel
+ * reversed the translation (docs/architecture.md, "NAT gateways"). The
+ * arriving device may be the translating one or a device stacked on it
+ * (bridge, VLAN, PPP), which is why only the attached interfaces that do
+ * not translate are named. Everything else leaves untouched.
  */
 SEC("tc")
 int bwe_tc_egress(struct __sk_buff *skb)
@@ -410,15 +419,14 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	void *data, *data_end;
 	struct bwe_frame f = { .ifindex = skb->ingress_ifindex };
 	struct bwe_pkt p = {};
+	struct bwe_iface_val *iv;
 	struct bwe_config *cfg;
 	__u32 zero = 0, sf, df, macf, reason;
 	int rc;
 
 	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
-	if (!cfg || !(cfg->flags & BWE_CFG_NAT) || !f.ifindex)
-		return TC_ACT_OK;
-	if (!bpf_map_lookup_elem(&bwe_ifaces, &f.ifindex))
-		return TC_ACT_OK;
+	if (!cfg || !(cfg->flags & (BWE_CFG_NAT4 | BWE_CFG_NAT6)) || !f.ifindex)
+		return TC_ACT_OK; /* nothing translated, or the gateway's own packet */
 
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -434,8 +442,11 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	}
 	if (rc != BWE_P_IP || data + ETH_HLEN > data_end)
 		return TC_ACT_OK; /* the kernel judged it sound enough to forward */
-	if (!iface_translates(cfg, f.ifindex, &p.src))
-		return TC_ACT_OK;
+	if (!(cfg->flags & nat_bit(&p.src, BWE_CFG_NAT4, BWE_CFG_NAT6)))
+		return TC_ACT_OK; /* its family is translated nowhere: XDP judged it */
+	iv = bpf_map_lookup_elem(&bwe_ifaces, &f.ifindex);
+	if (iv && !(iv->flags & nat_bit(&p.src, BWE_IF_NAT4, BWE_IF_NAT6)))
+		return TC_ACT_OK; /* arrived where XDP judged it */
 	sf = netclass_of(&p.src);
 	df = netclass_of(&p.dst);
 	if ((sf & BWE_NC_INTERNAL) || !(df & BWE_NC_INTERNAL))

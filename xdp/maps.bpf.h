@@ -122,7 +122,7 @@ struct {
 	__type(value, struct bwe_mac_val);
 } bwe_macs SEC(".maps");
 
-/* ifindex -> what the kernel does on that interface (BWE_CFG_NAT) */
+/* attached ifindex -> what the kernel translates on it (BWE_CFG_NAT4/6) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BWE_IFACES_MAX);

@@ -32,7 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/vfs.h>
+#include <net/if_arp.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -636,12 +639,31 @@ static void note_alone(struct bwe_iface *ifc, bool adopted)
 		fmt_append(ifc->note, sizeof(ifc->note), "%s; attached alone (legacy)", why);
 }
 
+/*
+ * The link-layer type of an interface (ARPHRD_*), or -errno. The program
+ * reads an Ethernet header first: on an L3 device (WireGuard, GRE, tun,
+ * PPP) it would take the IP header for one.
+ */
+static int link_type(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	close(fd);
+	return err ? err : ifr.ifr_hwaddr.sa_family;
+}
+
 static int attach(struct bwe_iface *ifc, int prog_fd)
 {
 	enum xdp_attach_mode modes[2];
 	char why[BWE_IFACE_NOTE_MAX];
 	struct xdp_state st;
-	int err, n, i, old_mode = 0;
+	int err, n, i, old_mode = 0, type;
 	bool twin;
 
 	ifc->note[0] = '\0';
@@ -650,6 +672,14 @@ static int attach(struct bwe_iface *ifc, int prog_fd)
 	err = iface_refresh(ifc, &st);
 	if (err)
 		return err;
+	type = link_type(ifc->name);
+	if (type >= 0 && type != ARPHRD_ETHER) {
+		fmt_to(ifc->note, sizeof(ifc->note),
+		       "not an Ethernet interface (link type %d): attach to the Ethernet NIC it "
+		       "runs over (docs/deployment.md)",
+		       type);
+		return -EPROTONOSUPPORT;
+	}
 
 	if (st.ours_id) {
 		if (mode_satisfies(ifc->want, st.mode) && same_program(prog_fd, st.ours_id)) {

@@ -15,6 +15,11 @@
  *     up in the blocklist (bwe_netclass decides first), so a feed entry that
  *     covers them leaves exactly them reachable; the overlap is reported.
  *
+ * A crowdsec-lapi feed is a CrowdSec bouncer (docs/operations.md,
+ * "CrowdSec"): it pulls the LAPI's decision stream, keeps the decisions
+ * (lib/crowdsec.h) and installs their prefixes through the same path and
+ * guards; a failed pull keeps them in force until their own end.
+ *
  * The effective blocklist is the union of every feed and the manual blocks:
  * for a prefix present in several sources, a drop source beats a monitor
  * source, and among equals the lowest feed id names it.
@@ -38,6 +43,7 @@
 #include "util.h"
 
 #define FEED_REJECT_EVENTS_MAX 50 /* overlap events per load (the worker caps refused lines) */
+#define FEED_REFUSED_SHOWN     5  /* refused lines named when max_reject refuses a version */
 #define FEED_BACKOFF_MIN_S     30 /* first retry after a failure */
 #define FEED_DNS_TTL_MIN_S     10 /* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
@@ -145,9 +151,10 @@ static struct json_object *feed_event(const struct feed *f, const char *action, 
 
 /* Which guard refused a version, with its figures (units in docs). */
 struct feed_guard {
-	const char *name; /* the config key: "max_shrink", "max_coverage_v4", ... */
-	double value;	  /* what the version has */
-	double limit;	  /* what the guard allows */
+	const char *name;	   /* the config key: "max_shrink", "max_coverage_v4", ... */
+	double value;		   /* what the version has */
+	double limit;		   /* what the guard allows */
+	struct json_object *lines; /* max_reject: the first refused lines, or NULL */
 };
 
 static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guard *g,
@@ -168,6 +175,8 @@ static void feed_verror(struct feeds *fs, struct feed *f, const struct feed_guar
 		json_object_object_add(o, "name", json_object_new_string(g->name));
 		json_object_object_add(o, "value", json_object_new_double(g->value));
 		json_object_object_add(o, "limit", json_object_new_double(g->limit));
+		if (g->lines)
+			json_object_object_add(o, "refused_lines", json_object_get(g->lines));
 		json_object_object_add(json_object_object_get(json_object_object_get(ev,
 										     "bwenforce"),
 							      "feed"),
@@ -187,6 +196,18 @@ static void feed_error(struct feeds *fs, struct feed *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void feed_refused_guard(struct feeds *fs, struct feed *f, const struct feed_guard *g,
+			       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void feed_refused_guard(struct feeds *fs, struct feed *f, const struct feed_guard *g,
+			       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	feed_verror(fs, f, g, fmt, ap);
+	va_end(ap);
+}
+
 /* A version refused by a guard: the reason, and the guard's name and figures in the event. */
 static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, double value,
 			 double limit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -199,6 +220,47 @@ static void feed_refused(struct feeds *fs, struct feed *f, const char *guard, do
 	va_start(ap, fmt);
 	feed_verror(fs, f, &g, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * The max_reject guard refused a version: say which lines were refused,
+ * the first FEED_REFUSED_SHOWN of them with their line numbers and
+ * reasons, in the message and in the event (guard.refused_lines). Never
+ * their text: a body that is mostly not a feed may be anything.
+ */
+static void reject_refused(struct feeds *fs, struct feed *f, const struct bwe_job_result *res)
+{
+	const struct bwe_feed_stats *st = &res->stats;
+	size_t total = st->accepted + st->rejected, n = res->n_rejects, off = 0;
+	struct feed_guard g = {
+		.name = "max_reject",
+		.value = (double)st->rejected / (double)total,
+		.limit = f->cfg->max_reject,
+		.lines = json_object_new_array(),
+	};
+	char which[FEED_ERR_MAX] = "";
+
+	if (n > FEED_REFUSED_SHOWN)
+		n = FEED_REFUSED_SHOWN;
+	for (size_t i = 0; i < n; i++) {
+		const struct bwe_job_reject *rej = &res->rejects[i];
+		struct json_object *o = json_object_new_object();
+		int w;
+
+		json_object_object_add(o, "line", json_object_new_int64(rej->line));
+		json_object_object_add(o, "reason", json_object_new_string(rej->reason));
+		json_object_array_add(g.lines, o);
+		w = snprintf(which + off, sizeof(which) - off, "%s%u (%s)", i ? ", " : "",
+			     rej->line, rej->reason);
+		if (w > 0)
+			off = off + (size_t)w < sizeof(which) ? off + (size_t)w : sizeof(which) - 1;
+	}
+	feed_refused_guard(fs, f, &g,
+			   "%zu of %zu lines refused (max_reject %.0f%%, max_reject_floor %u); "
+			   "keeping the last good version; first refused: %s",
+			   st->rejected, total, f->cfg->max_reject * 100, f->cfg->max_reject_floor,
+			   which);
+	json_object_put(g.lines);
 }
 
 /*
@@ -358,15 +420,20 @@ struct parse_ctx {
 	size_t ndoms;
 };
 
-/* A line the worker refused: one event, with its line and text. */
-static void report_reject(struct parse_ctx *c, const struct bwe_job_reject *rej)
+/*
+ * A line the worker refused: one event, with its line and reason, and its
+ * text when with_text (the version's refused share is within max_reject).
+ */
+static void report_reject(struct parse_ctx *c, const struct bwe_job_reject *rej, bool with_text)
 {
 	struct json_object *ev, *b;
 
 	ev = feed_event(c->f, "feed-line-rejected", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
 	json_object_object_add(b, "line", json_object_new_int64(rej->line));
-	json_object_object_add(b, "text", json_object_new_string(rej->excerpt ? rej->excerpt : ""));
+	if (with_text)
+		json_object_object_add(b, "text",
+				       json_object_new_string(rej->excerpt ? rej->excerpt : ""));
 	json_object_object_add(json_object_object_get(ev, "event"), "reason",
 			       json_object_new_string(rej->reason));
 	json_object_object_add(ev, "file", json_object_new_object());
@@ -485,6 +552,7 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	struct enf_bl_change chg;
 	struct json_object *ev, *b;
 	size_t added = 0, removed = 0, total, old_n;
+	bool share_ok;
 	int err;
 
 	err = take_result(&c, res);
@@ -495,23 +563,22 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 			   strerror(-err));
 		goto fail;
 	}
-	total = st->accepted + st->rejected;
-	if (total && (double)st->rejected / (double)total > f->cfg->max_reject) {
-		feed_refused(fs, f, "max_reject", (double)st->rejected / (double)total,
-			     f->cfg->max_reject,
-			     "%zu of %zu lines refused (more than %.0f%%); keeping the last "
-			     "good version",
-			     st->rejected, total, f->cfg->max_reject * 100);
+	/* refused when more than max_reject of it and at least max_reject_floor lines are */
+	if (bwe_feed_reject_guard(st, f->cfg->max_reject, f->cfg->max_reject_floor)) {
+		reject_refused(fs, f, res);
 		err = -EBADMSG;
 		goto fail;
 	}
 	/*
 	 * Only a version that passed the reject guard shows its refused lines
-	 * (at most BWE_WIRE_REJECTS_MAX): the text of a file that is mostly
-	 * not a feed is never logged.
+	 * (at most BWE_WIRE_REJECTS_MAX), and their text only when the refused
+	 * share is within max_reject: the text of a file that is mostly not a
+	 * feed is never logged, even a short one the floor let through.
 	 */
+	total = st->accepted + st->rejected;
+	share_ok = !total || (double)st->rejected / (double)total <= f->cfg->max_reject;
 	for (size_t i = 0; i < res->n_rejects; i++)
-		report_reject(&c, &res->rejects[i]);
+		report_reject(&c, &res->rejects[i], share_ok);
 	err = add_resolved(f, &c);
 	if (err)
 		goto fail;
@@ -569,15 +636,17 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	f->failures = 0;
 	f->stale_reported = false;
 	report_overlaps(fs, f);
-	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused",
+	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused, "
+		 "%zu skipped",
 		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, added, removed,
-		 st->rejected);
+		 st->rejected, st->skipped);
 	ev = feed_event(f, "feed-updated", "event");
 	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
 	json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 	json_object_object_add(b, "added", json_object_new_uint64(added));
 	json_object_object_add(b, "removed", json_object_new_uint64(removed));
 	json_object_object_add(b, "rejected", json_object_new_uint64(st->rejected));
+	json_object_object_add(b, "skipped", json_object_new_uint64(st->skipped));
 	evlog_emit(fs->log, ev);
 	/* the on-disk copy comes after enforcement: it only matters at the next start */
 	if (!from_disk && body)
@@ -1235,8 +1304,12 @@ static void cs_save(struct feeds *fs, struct feed *f)
 	json_object_put(top);
 }
 
-/* A pull's end: the set takes it, or the decisions held stay (fail static). */
-static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
+/*
+ * A pull's end: the set takes it, or the decisions held stay (fail static).
+ * True when the set must be pulled whole at once (a deletion left a prefix
+ * held); a refused or failed pull waits for the next refresh instead.
+ */
+static bool cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 		    const struct bwe_job_result *res)
 {
 	struct bwe_cs_apply_stats ast;
@@ -1250,7 +1323,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 	if (res->status && j->cs_saved_at) {
 		log_warnx("feed %s: cannot restore the saved decisions: %s", f->cfg->name,
 			  res->error);
-		return;
+		return false;
 	}
 	if (res->status) {
 		feed_error(fs, f,
@@ -1259,10 +1332,10 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 			   res->error, f->cs.n);
 		f->failures++;
 		f->cs_startup = true; /* what the LAPI sent meanwhile may be lost */
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < res->n_rejects; i++)
-		report_reject(&rc, &res->rejects[i]);
+		report_reject(&rc, &res->rejects[i], true); /* a decision's value */
 	cs_filter(f->cfg, &flt);
 	f->cs.max = f->cfg->max_decisions;
 	err = bwe_cs_set_apply(&f->cs, res->decisions, res->n_decisions, j->cs_startup, now, &flt,
@@ -1275,14 +1348,14 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 			     f->cfg->max_decisions, f->cs.n);
 		f->failures++;
 		f->cs_startup = true;
-		return;
+		return false;
 	}
 	if (err) {
 		feed_error(fs, f, "cannot take the pull: %s; the decisions held stay in force",
 			   strerror(-err));
 		f->failures++;
 		f->cs_startup = true;
-		return;
+		return false;
 	}
 	bwe_cs_set_expire(&f->cs, time(NULL));
 	if (j->cs_saved_at) { /* the saved set: the pull queued after it decides */
@@ -1290,7 +1363,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 
 		if (!cs_install(fs, f, time(NULL), &c2))
 			log_info("feed %s: %zu saved decisions restored", f->cfg->name, f->cs.n);
-		return;
+		return false;
 	}
 	f->cs_startup = ast.resync;
 	f->rejected = res->stats.rejected;
@@ -1301,7 +1374,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 	f->stale_reported = false;
 	if (cs_install(fs, f, time(NULL), &chg)) {
 		f->cs_startup = true; /* the maps lag the set: pull it whole again */
-		return;
+		return false;
 	}
 	if (chg.added || chg.removed || ast.added || ast.removed || ast.replaced || j->cs_startup) {
 		if (chg.added || chg.removed)
@@ -1326,6 +1399,7 @@ static void cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 		if (!j->cs_saved_at)
 			cs_save(fs, f);
 	}
+	return ast.resync;
 }
 
 /* ---- taxii: a TAXII 2.1 collection, polled; misp: a restSearch POST ------------ */
@@ -1564,7 +1638,7 @@ static void taxii_done(struct feeds *fs, struct feed *f, const struct bwe_job_re
 		return;
 	}
 	for (size_t i = 0; i < res->n_rejects; i++)
-		report_reject(&rc, &res->rejects[i]);
+		report_reject(&rc, &res->rejects[i], true); /* an object the worker parsed */
 	f->taxii.max = f->cfg->taxii_max_indicators;
 	err = bwe_taxii_set_apply(&f->taxii, res->taxii, res->n_taxii, &ast);
 	if (err == -E2BIG) {
@@ -1633,8 +1707,7 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 	if (!j->from_disk)
 		f->busy = false;
 	if (is_cs(f)) {
-		cs_done(fs, f, j, res);
-		if (f->cs_startup && !j->from_disk && !res->status)
+		if (cs_done(fs, f, j, res))
 			f->again = true; /* a deletion left a prefix held: resync at once */
 		goto again;
 	}
@@ -1911,6 +1984,9 @@ void feeds_tick(struct feeds *fs, time_t now)
 	for (i = 0; fs && i < fs->n; i++) {
 		struct feed *f = &fs->v[i];
 
+		/* crowdsec-lapi: a decision ended under a longer one on its prefix goes too */
+		if (f->cs.n)
+			bwe_cs_set_expire(&f->cs, now);
 		if (f->next_expiry && f->next_expiry <= now && is_fmt(f, BWE_FMT_TAXII)) {
 			taxii_tick(fs, f, now);
 		} else if (f->next_expiry && f->next_expiry <= now) {
@@ -1919,7 +1995,6 @@ void feeds_tick(struct feeds *fs, time_t now)
 			size_t k, n0 = ents_of(fs, f)->n;
 			int err;
 
-			bwe_cs_set_expire(&f->cs, now); /* crowdsec-lapi: ended decisions go */
 			for (k = 0; k < ents_of(fs, f)->n; k++) {
 				struct fs_ent e = ents_of(fs, f)->v[k];
 
@@ -2008,6 +2083,7 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 		json_object_object_add(o, "entries_v6", json_object_new_uint64(f->v6));
 		json_object_object_add(o, "domains", json_object_new_uint64(f->ndoms));
 		json_object_object_add(o, "rejected", json_object_new_uint64(f->rejected));
+		json_object_object_add(o, "skipped", json_object_new_uint64(f->skipped));
 		if (is_cs(f)) {
 			/* decisions held; fail_static: the LAPI fails and they stay in force */
 			json_object_object_add(o, "decisions", json_object_new_uint64(f->cs.n));
@@ -2128,7 +2204,8 @@ void feeds_reload(struct feeds *fs)
 			f->busy = f->dns_busy = f->again = false;
 			f->etag[0] = f->last_modified[0] = '\0';
 			f->next_refresh = 0;
-			f->cs_startup = true;	   /* another LAPI, or another format */
+			f->cs_startup = true; /* another LAPI, or another format */
+			bwe_cs_set_free(&f->cs);
 			f->taxii_cursor[0] = '\0'; /* another collection: poll it whole */
 			bwe_taxii_set_free(&f->taxii);
 			log_info("feed %s: its source or parse settings changed; jobs in flight "
@@ -2147,6 +2224,11 @@ void feeds_reload(struct feeds *fs)
 			f->cs_startup = true;
 		}
 		f->is_url = is_url(f->cfg->source);
+		if (is_cs(f) && !fresh) {
+			/* filters or max_decisions may have changed: the whole set again */
+			f->cs_startup = true;
+			f->next_refresh = 0;
+		}
 		if (fstore_define(fs->store, f->id, f->cfg->name, f->cfg->source,
 				  f->cfg->action == BWE_ACT_MONITOR))
 			log_warnx("feed %s: out of memory", f->cfg->name);

@@ -75,34 +75,33 @@ static bool nat_configured(const struct ifaces *ifs)
 	return false;
 }
 
-/* Is ifindex an attached interface that translates? Its flags, else 0. */
-static __u32 wanted_flags(const struct ifaces *ifs, __u32 ifindex)
+/* Is ifindex one of our attached interfaces? */
+static bool attached_ifindex(const struct ifaces *ifs, __u32 ifindex)
 {
 	size_t i;
 
-	for (i = 0; i < ifs->n; i++) {
-		const struct ifc *c = &ifs->v[i];
-
-		if (c->i.prog_id && (__u32)c->i.ifindex == ifindex)
-			return nat_flags(c->nat);
-	}
-	return 0;
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].i.prog_id && (__u32)ifs->v[i].i.ifindex == ifindex)
+			return true;
+	return false;
 }
 
 /*
  * Bring the NAT pieces in line with the configuration and the links: the TC
  * egress program on every attached interface while some interface
- * translates (none otherwise), bwe_ifaces holding exactly the attached
- * translating interfaces, and BWE_CFG_NAT set when it holds any. Entries
- * are added before stale ones go, so a translating interface is never
- * missing from the map while it stays.
+ * translates (none otherwise); bwe_ifaces holding exactly the attached
+ * interfaces with what each translates (0: nothing), so that the TC
+ * program knows which arrivals XDP judged; BWE_CFG_NAT4/6 set for the
+ * families some attached interface translates. Entries are written before
+ * stale ones go, so an interface is never missing from the map while it
+ * stays.
  */
 static void sync_nat(struct ifaces *ifs)
 {
 	int fd = bwe_dp_map_fd(ifs->dp, BWE_MAP_IFACES);
-	bool any = nat_configured(ifs), on = false;
+	bool any = nat_configured(ifs);
 	struct bwe_config cfg;
-	__u32 key, next, stale[BWE_IFACES_MAX];
+	__u32 key, next, stale[BWE_IFACES_MAX], on = 0, want;
 	size_t i, n_stale = 0;
 	int err;
 
@@ -120,40 +119,45 @@ static void sync_nat(struct ifaces *ifs)
 							: "");
 				snprintf(c->i.note, sizeof(c->i.note),
 					 "TC egress not attached: %s: inbound NAT traffic is not "
-					 "accounted here",
+					 "judged on its way out here",
 					 strerror(-err));
 			}
 		} else if (c->i.ifindex && (c->tc_id || !any)) {
 			bwe_tc_detach(c->i.ifindex);
 			c->tc_id = 0;
 		}
-		if (c->i.prog_id && v.flags) {
+		if (c->i.prog_id && fd >= 0) {
 			__u32 k = (__u32)c->i.ifindex;
 
-			if (fd >= 0 && bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-				log_warnx("%s: cannot mark as translating: %s", c->i.name,
+			if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+				log_warnx("%s: cannot record in bwe_ifaces: %s", c->i.name,
 					  strerror(errno));
 			else
-				on = true;
+				on |= ((v.flags & BWE_IF_NAT4) ? BWE_CFG_NAT4 : 0) |
+				      ((v.flags & BWE_IF_NAT6) ? BWE_CFG_NAT6 : 0);
 		}
 	}
 	for (err = fd < 0 ? -1 : bpf_map_get_next_key(fd, NULL, &key); !err;
 	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
-		if (!wanted_flags(ifs, key) && n_stale < BWE_IFACES_MAX)
+		if (!attached_ifindex(ifs, key) && n_stale < BWE_IFACES_MAX)
 			stale[n_stale++] = key;
 	for (i = 0; i < n_stale; i++)
 		bpf_map_delete_elem(fd, &stale[i]);
 	if (bwe_dp_config_get(ifs->dp, &cfg))
 		return;
-	if (!!(cfg.flags & BWE_CFG_NAT) != on) {
-		cfg.flags = on ? cfg.flags | BWE_CFG_NAT : cfg.flags & ~BWE_CFG_NAT;
+	want = (cfg.flags & ~(BWE_CFG_NAT4 | BWE_CFG_NAT6)) | on;
+	if (want != cfg.flags) {
+		cfg.flags = want;
 		if (bwe_dp_config_set(ifs->dp, &cfg))
-			log_warnx("cannot %s NAT handling in the data plane",
-				  on ? "turn on" : "turn off");
+			log_warnx("cannot change NAT handling in the data plane");
+		else if (on)
+			log_info("NAT handling on (%s%s%s): inbound translated traffic is judged at "
+				 "the LAN egress",
+				 (on & BWE_CFG_NAT4) ? "IPv4" : "",
+				 on == (BWE_CFG_NAT4 | BWE_CFG_NAT6) ? ", " : "",
+				 (on & BWE_CFG_NAT6) ? "IPv6" : "");
 		else
-			log_info("NAT handling %s",
-				 on ? "on: inbound translated traffic is judged at the LAN egress"
-				    : "off");
+			log_info("NAT handling off");
 	}
 }
 
