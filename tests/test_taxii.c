@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "feed.h"
+#include "misp.h"
 #include "taxii.h"
 #include "test_helpers.h"
 
@@ -467,6 +470,90 @@ static void test_set_limits(void **state)
 	bwe_taxii_set_free(&s);
 }
 
+/* ---- the configuration: the keys of the taxii and misp formats ---------------------- */
+
+#define CFG_HEAD "interfaces:\n  - name: lan0\nfeeds:\n  - "
+#define TAXII	 "source: \"https://taxii.example/api1/\", format: taxii, "
+#define MISP	 "source: \"https://misp.example/\", format: misp, "
+
+/* Load one feed entry; NULL want_err: it must load. Returns the config or NULL. */
+static struct bwe_cfgfile *load_feed(const char *feed, const char *want_err)
+{
+	char path[] = "/tmp/bwe-test-taxii-XXXXXX", err[512] = "";
+	struct bwe_cfgfile *cfg = NULL;
+	int fd = mkstemp(path), ret;
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, CFG_HEAD "{ %s }\n", feed);
+	fclose(f);
+	ret = bwe_config_load(path, &cfg, err, sizeof(err));
+	unlink(path);
+	if (!want_err) {
+		if (ret)
+			fail_msg("\"%s\": %s", feed, err);
+		return cfg;
+	}
+	if (!ret || !strstr(err, want_err))
+		fail_msg("\"%s\": %d \"%s\", expected \"%s\"", feed, ret, err, want_err);
+	bwe_config_free(cfg);
+	return NULL;
+}
+
+static void test_config_keys(void **state)
+{
+	static const struct {
+		const char *feed, *err;
+	} bad[] = {
+		{ "name: f, source: /var/lib/x, format: plain, collection: c1",
+		  "feeds[0].collection: feed \"f\": applies only to format: taxii" },
+		{ "name: f, source: /var/lib/x, format: stix, max_indicators: 5",
+		  "applies only to format: taxii" },
+		{ "name: t, " TAXII "last: 30d",
+		  "feeds[0].last: feed \"t\": applies only to format: misp" },
+		{ "name: t, source: /var/lib/x, format: taxii",
+		  "a taxii source is the server's http:// or https:// URL" },
+		{ "name: t, " TAXII "api_key_file: /k",
+		  "taxii authenticates with auth (basic) or bearer_file" },
+		{ "name: t, " TAXII "collection: \"a/b\"", "is not a TAXII collection id" },
+		{ "name: t, " TAXII "max_indicators: 0", "max_indicators" },
+		{ "name: m, " MISP "last: 30d", "misp needs api_key_file" },
+		{ "name: m, " MISP "api_key_file: /k, bearer_file: /t",
+		  "misp authenticates with api_key_file" },
+		{ "name: m, " MISP "api_key_file: /k, last: 7 days", "is not a MISP window" },
+		{ "name: m, " MISP "api_key_file: /k, scopes: [ Ip ]",
+		  "applies only to format: crowdsec-lapi" },
+		{ "name: m, source: /var/lib/x, format: misp, api_key_file: /k",
+		  "a misp source is the server's http:// or https:// URL" },
+	};
+	struct bwe_cfgfile *cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		load_feed(bad[i].feed, bad[i].err);
+	cfg = load_feed("name: t, " TAXII "collection: 91a7b528-80eb-42ed-a74d-c6fbd5a26116, "
+			"auth: { user: bwe, password_file: /etc/bwenforce/taxii.pw }",
+			NULL);
+	assert_string_equal(cfg->feeds[0].taxii_collection, "91a7b528-80eb-42ed-a74d-c6fbd5a26116");
+	assert_int_equal(cfg->feeds[0].taxii_max_indicators, BWE_TAXII_SET_MAX_DEF);
+	bwe_config_free(cfg);
+	cfg = load_feed("name: t, source: \"https://t.example/api1/collections/c/objects/\", "
+			"format: taxii, bearer_file: /t, max_indicators: 500",
+			NULL);
+	assert_null(cfg->feeds[0].taxii_collection);
+	assert_int_equal(cfg->feeds[0].taxii_max_indicators, 500);
+	bwe_config_free(cfg);
+	cfg = load_feed("name: m, " MISP "api_key_file: /etc/bwenforce/misp.key", NULL);
+	assert_string_equal(cfg->feeds[0].misp_last, BWE_MISP_LAST_DEF);
+	assert_string_equal(cfg->feeds[0].api_key_file, "/etc/bwenforce/misp.key");
+	bwe_config_free(cfg);
+	cfg = load_feed("name: m, " MISP "api_key_file: /k, last: 12h", NULL);
+	assert_string_equal(cfg->feeds[0].misp_last, "12h");
+	bwe_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,7 +562,7 @@ int main(void)
 		cmocka_unit_test(test_pages_refused), cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_huge_page),     cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_as_feed),	      cmocka_unit_test(test_set),
-		cmocka_unit_test(test_set_limits),
+		cmocka_unit_test(test_set_limits),    cmocka_unit_test(test_config_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
