@@ -7,7 +7,8 @@
 # pages (more/next), added_after on the next poll, basic and bearer auth, a
 # wrong password refused with a clear feed error and the last good set kept,
 # a revocation that lifts a block, a valid_until that ends one without a
-# poll, a next loop and a poll larger than max_bytes refused. MISP: the key
+# poll, a next loop, endless pages and a poll larger than max_bytes refused,
+# a restart while the server is down keeping the collection. MISP: the key
 # header, the restSearch body, to_ids false not taken, a block enforced, the
 # provenance in bwctl lookup. Traffic is LAN-initiated (ping from the LAN
 # host to the listed internet addresses).
@@ -114,6 +115,8 @@ write_config "feeds:
       refresh: 1h, bearer_file: $DIR/taxii.token }
   - { name: tx-loop, source: $TX/api1/, collection: loop, format: taxii, insecure: true,
       refresh: 1h, bearer_file: $DIR/taxii.token }
+  - { name: tx-endless, source: $TX/api1/, collection: endless, format: taxii, insecure: true,
+      refresh: 1h, bearer_file: $DIR/taxii.token }
   - { name: tx-big, source: $TX/api1/, collection: c1, format: taxii, insecure: true,
       refresh: 1h, bearer_file: $DIR/taxii.token, max_bytes: 1k }
   - { name: misp, source: http://127.0.0.1:$MISP_PORT/, format: misp, insecure: true,
@@ -179,8 +182,13 @@ t_test_hostile() {
 	feed_field tx-big last_error | grep -q "exceed max_bytes (1024)" ||
 		t_fail "max_bytes error: $(feed_field tx-big last_error)"
 	assert_eq "$(feed_field tx-big entries)" 0 "entries of the refused poll"
+	# a new next every time: the poll ends after 1000 pages
+	wait_for 300 field_is_not tx-endless last_error null || t_fail "no error for endless pages"
+	feed_field tx-endless last_error | grep -q "more than 1000 pages in one poll" ||
+		t_fail "pages error: $(feed_field tx-endless last_error)"
+	assert_eq "$(txlog 'select(.path == "/api1/collections/endless/objects/")' | wc -l)" 1000 "endless requests"
 }
-t_run "a next loop and a poll over max_bytes are refused" t_test_hostile
+t_run "a next loop, endless pages and a poll over max_bytes are refused" t_test_hostile
 
 t_test_misp() {
 	wait_for 50 field_is misp entries 1 || t_fail "entries: $(feed_field misp entries); $(feed_field misp last_error)"

@@ -13,8 +13,8 @@ A collection is DIR/ID.json, a JSON list of {"date_added": RFC 3339, "object":
 The objects endpoint follows TAXII 2.1 section 5.4: filters added_after (date_added
 strictly later) and match[type]; pages of at most DIR/page_size objects (default 2)
 sorted by date_added, "more" and an opaque "next"; X-TAXII-Date-Added-First and
--Last headers. The collection "loop" answers more: true with the same next
-forever (a hostile server).
+-Last headers. Two collections are hostile servers: "loop" answers more: true
+with the same next forever, "endless" with a new next every time.
 
 Every request needs Accept: application/taxii+json;version=2.1 (else 406) and
 HTTP basic USER with the password in PASSWORD_FILE, or Authorization: Bearer
@@ -111,6 +111,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if cid == "loop":
             self.log_req(rec)
             return self.answer(200, {"more": True, "next": "again", "objects": []})
+        if cid == "endless":
+            self.log_req(rec)
+            return self.answer(200, {"more": True, "next": secrets.token_hex(8), "objects": []})
         path = os.path.join(self.cfg["dir"], cid + ".json")
         if not os.path.exists(path):
             rec["status"] = 404
