@@ -1656,18 +1656,25 @@ static void taxii_done(struct feeds *fs, struct feed *f, const struct bwe_job_re
 		f->failures++;
 		return;
 	}
-	if (taxii_install(fs, f, time(NULL)))
+	if (!ast.added && !ast.replaced && !f->last_error[0] && f->last_success) {
+		/* nothing new, and the maps hold the set: no new version, no event */
+		f->last_success = time(NULL);
+		f->failures = 0;
+		f->stale_reported = false;
+	} else if (taxii_install(fs, f, time(NULL))) {
 		return; /* the set is ahead of the maps: the cursor stays, the next poll retries */
+	}
 	if (res->cursor[0])
 		snprintf(f->taxii_cursor, sizeof(f->taxii_cursor), "%s", res->cursor);
 	if (res->n_taxii)
 		taxii_save(fs, f);
 	f->rejected = res->stats.rejected;
 	f->skipped = res->stats.skipped + ast.stale;
-	log_info("feed %s: TAXII poll: %zu values, %zu ids held (+%zu ~%zu, %zu revoked or "
-		 "expired, %zu stale), next added_after %s",
-		 f->cfg->name, res->n_taxii, f->taxii.n, ast.added, ast.replaced, ast.revoked,
-		 ast.stale, f->taxii_cursor[0] ? f->taxii_cursor : "(none)");
+	if (ast.added || ast.replaced || res->stats.rejected)
+		log_info("feed %s: TAXII poll: %zu values, %zu ids held (+%zu ~%zu, %zu revoked or "
+			 "expired, %zu stale), next added_after %s",
+			 f->cfg->name, res->n_taxii, f->taxii.n, ast.added, ast.replaced,
+			 ast.revoked, ast.stale, f->taxii_cursor[0] ? f->taxii_cursor : "(none)");
 }
 
 /* A valid_from or valid_until of the set was reached: enforce the set as it is now. */
