@@ -79,7 +79,18 @@ T_END=$(($(date +%s) + 30))
 	entry 2026-11-01T10:00:00.001Z "$(ind "$ID_RELAY6" "$M0" "$(v6pat "$BWE_RELAY_V6")")"
 	entry 2026-11-01T10:00:00.002Z "$(ind "$ID_SITE" "$M0" "$(v4pat "$BWE_SITE_V4")" "{\"valid_until\": \"$(ts_at "$T_END")\"}")"
 } | jq -s . >"$TXD/c2.json"
-# MISP: an ip-dst|port to block, an ip-src that is not for IDS, a hash
+# MISP: an ip-dst|port to block, an ip-src that is not for IDS, a hash, and
+# a domain that a DNS server on the internet side resolves (to a documentation
+# address outside the testbed: it is checked with bwctl lookup, not traffic)
+DOM_ADDR=192.0.2.77
+printf '{"ttl": 300, "names": {"c2.botnet.example": ["%s"]}}\n' "$DOM_ADDR" >"$DIR/zone.json"
+setsid ip netns exec "$BWE_NS_NET" python3 "$ROOT/tests/tools/dns_stub.py" "$BWE_DNS_V4" "$DIR/zone.json" \
+	>"$DIR/dns.queries" 2>"$DIR/dns.log" &
+DNS_PID=$!
+t_atexit "kill $DNS_PID 2>/dev/null; true"
+mkdir -p "/etc/netns/$BWE_NS_GW"
+t_atexit "rm -rf /etc/netns/$BWE_NS_GW"
+echo "nameserver $BWE_DNS_V4" >"/etc/netns/$BWE_NS_GW/resolv.conf"
 MISP_UUID=$(uuid)
 jq -n --arg site "$BWE_SITE_V6" --arg net "$BWE_NET_V4" --arg u "$MISP_UUID" '[
   {id: "1", event_id: "42", type: "ip-dst|port", category: "Network activity", to_ids: true,
@@ -88,7 +99,9 @@ jq -n --arg site "$BWE_SITE_V6" --arg net "$BWE_NET_V4" --arg u "$MISP_UUID" '[
    uuid: "5f0c7a3e-1b2c-4d5e-8f90-a1b2c3d4e5fa", comment: "scanner", value: $net},
   {id: "3", event_id: "43", type: "sha256", category: "Payload delivery", to_ids: true,
    uuid: "5f0c7a3e-1b2c-4d5e-8f90-a1b2c3d4e5fb", comment: "",
-   value: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]' >"$MD/attributes.json"
+   value: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+  {id: "4", event_id: "43", type: "domain", category: "Network activity", to_ids: true,
+   uuid: "5f0c7a3e-1b2c-4d5e-8f90-a1b2c3d4e5fc", comment: "C2", value: "C2.Botnet.example"}]' >"$MD/attributes.json"
 
 SRV_PIDS=()
 server_start() { # PORT SCRIPT ARGS...
@@ -193,7 +206,11 @@ t_test_hostile() {
 t_run "a next loop, endless pages and a poll over max_bytes are refused" t_test_hostile
 
 t_test_misp() {
-	wait_for 50 field_is misp entries 1 || t_fail "entries: $(feed_field misp entries); $(feed_field misp last_error)"
+	wait_for 50 field_is misp entries 2 || t_fail "entries: $(feed_field misp entries); $(feed_field misp last_error)"
+	assert_eq "$(feed_field misp domains)" 1 "domains"
+	# the domain took the resolution path: its address is blocked, named by the domain
+	bwctl lookup "$DOM_ADDR" | head -1 | grep -qF "from feed misp: c2.botnet.example" ||
+		t_fail "domain lookup: $(bwctl lookup "$DOM_ADDR" | head -2)"
 	assert_ok unreach lan "$BWE_SITE_V6"
 	assert_ok reach lan "$BWE_NET_V4" # to_ids false
 	local r; r=$(jq -c 'select(.status == 200)' "$MD/requests.log" | head -1)
