@@ -20,9 +20,9 @@
 #include <curl/curl.h>
 
 #include "feedwork.h"
+#include "fwclient.h" /* BWE_FWC_RESOLVE_S: the time the parent allows per name */
 #include "misp.h"
 #include "taxii.h"
-#include "fwclient.h" /* BWE_FWC_RESOLVE_S: the time the parent allows per name */
 #include "wire.h"
 
 #define READ_CHUNK     (64 * 1024)   /* bytes read from the parent at once */
@@ -703,7 +703,6 @@ struct tpoll {
 	size_t n, cap;
 	struct parsed p; /* its rejects and string storage */
 	__u32 base_line; /* objects of the pages before this one */
-	size_t ids_left; /* total values allowed */
 };
 
 static int on_tval(const struct bwe_taxii_val *v, void *ctx)
