@@ -339,6 +339,8 @@ FUZZ_SRCS_zeek_intel := $(FUZZ_SRCS)
 FUZZ_SRCS_syslogfmt := lib/syslogfmt.c lib/config.c lib/detect.c lib/addr.c lib/units.c
 FUZZ_LIBS_syslogfmt := $(shell pkg-config --libs yaml-0.1 2>/dev/null) -lm
 FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
+FUZZ_SRCS_taxii := $(FUZZ_SRCS) lib/taxiiset.c
+FUZZ_SRCS_misp  := $(FUZZ_SRCS)
 
 $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_FEED_TARGETS)): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_feed.c fuzz/fuzz_check.h $(FUZZ_SRCS) $(wildcard lib/feed*.h) lib/addr.h lib/units.h | deps-check
 	@mkdir -p $(dir $@)

@@ -9,7 +9,8 @@
  * Input: a 4-byte head, then the byte stream.
  *   byte 0  bit 0: direction (0 to the child, 1 to the parent);
  *           bits 1-2: the job the parent expects (FETCH, PARSE, RESOLVE);
- *           bit 3: its format is crowdsec-lapi (decision records)
+ *           bit 3: its format is crowdsec-lapi (decision records);
+ *           bit 4: its format is taxii (a FETCH answers with taxii values)
  *   byte 1  seed of the chunk sizes (1..CHUNK_MAX bytes, sometimes all)
  *   byte 2  RESOLVE: names asked (1..NAMES_MAX); PARSE: body_len / 16
  *   byte 3  reserved (part of the seed)
@@ -107,6 +108,26 @@ static void check_result(const struct bwe_job_result *r, const struct bwe_job_re
 	/* crowdsec-lapi: decisions only; every other format: none */
 	CHECK(req->parse.format == BWE_FMT_CROWDSEC ? !r->n_inds && !r->n_domains
 						    : !r->n_decisions);
+	/* a taxii FETCH: taxii values only, and a cursor only there */
+	if (req->parse.format == BWE_FMT_TAXII && req->kind == BWE_JOB_FETCH)
+		CHECK(!r->n_inds && !r->n_domains && !r->n_decisions);
+	else
+		CHECK(!r->n_taxii && !r->cursor[0]);
+	check_text(r->cursor, BWE_TAXII_CURSOR_MAX);
+	for (size_t i = 0; i < r->n_taxii; i++) {
+		const struct bwe_taxii_val *v = &r->taxii[i];
+
+		check_text(v->id, BWE_WIRE_TAXII_ID_MAX);
+		CHECK(v->id[0] && v->modified.nsec < 1000000000u);
+		CHECK(v->valid_from >= 0 && v->valid_until >= 0);
+		CHECK(!v->revoked || v->kind == BWE_TAXII_NONE);
+		if (v->kind == BWE_TAXII_PREFIX)
+			check_prefix(&v->pfx);
+		else if (v->kind == BWE_TAXII_DOMAIN)
+			check_name(v->domain);
+		else
+			CHECK(v->kind == BWE_TAXII_NONE && !v->domain);
+	}
 	for (size_t i = 0; i < r->n_decisions; i++) {
 		const struct bwe_cs_decision *d = &r->decisions[i];
 
@@ -157,6 +178,11 @@ static void check_request(const struct bwe_job_req *q)
 		CHECK(q->auth < BWE_WIRE_AUTH_COUNT);
 		CHECK(q->auth == BWE_WIRE_AUTH_NONE ? !q->secret[0] && !q->auth_name[0]
 						    : q->secret[0] != '\0');
+		/* a GET has no body, a POST 1..BWE_WIRE_POST_MAX bytes, all there */
+		CHECK(q->method == BWE_WIRE_GET ? !q->body_len
+						: q->method == BWE_WIRE_POST && q->body_len >= 1 &&
+							  q->body_len <= BWE_WIRE_POST_MAX);
+		touch(q->body, q->body_len);
 		break;
 	case BWE_JOB_PARSE:
 		CHECK(q->body || !q->body_len);
@@ -191,6 +217,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.kind = kinds[(data[0] >> 1) & 3];
 	if (data[0] & 8)
 		req.parse.format = BWE_FMT_CROWDSEC;
+	if (data[0] & 16)
+		req.parse.format = BWE_FMT_TAXII;
 	req.max_bytes = MAX_BYTES;
 	req.body_len = (size_t)data[2] * 16;
 	req.n_names = 1 + data[2] % NAMES_MAX;

@@ -46,7 +46,9 @@
 #include "bwe_util.h"
 #include "config.h"
 #include "crowdsec.h"
+#include "misp.h"
 #include "syslogfmt.h"
+#include "taxii.h"
 
 #define FMT_CROWDSEC	"crowdsec-lapi" /* the format whose keys check_feed_auth judges */
 #define KEYPATH_MAX	256		/* bytes of "feeds[12].min_prefix_v4" and NUL */
@@ -939,6 +941,20 @@ static int conv_text(struct cfg_ctx *c, const struct row *r, const struct where 
 	return 0;
 }
 
+/* A MISP "last" window: digits then d, h, m, s or w (misp.h). */
+static int conv_misp_last(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			  const char *s, struct cfg_val *v)
+{
+	(void)r;
+	if (bwe_misp_last_check(s))
+		return err_at(c, at,
+			      "\"%s\" is not a MISP window (digits, then d, h, m, s or w: 30d, "
+			      "12h)",
+			      s);
+	v->s = s;
+	return 0;
+}
+
 /* An HTTP basic user name: printable, no blank, no ':' (RFC 7617). */
 static int conv_basic_user(struct cfg_ctx *c, const struct row *r, const struct where *at,
 			   const char *s, struct cfg_val *v)
@@ -1272,8 +1288,12 @@ static const struct node *sect_key(const struct sect *s, const char *key, char b
  * no other secret; its filters and max_decisions belong to it alone; its
  * refresh defaults to BWE_CS_REFRESH_S.
  */
+#define FMT_TAXII "taxii" /* the API formats of issue #16, judged here too */
+#define FMT_MISP  "misp"
+
 static int check_feed_auth(struct cfg_ctx *c, const struct sect *s, bool url)
 {
+	static const char *const taxii_only[] = { "collection", "max_indicators" };
 	static const char *const cs_only[] = { "max_decisions",
 					       "scopes",
 					       "origins",
@@ -1282,9 +1302,44 @@ static int check_feed_auth(struct cfg_ctx *c, const struct sect *s, bool url)
 					       "api_key_file" };
 	struct bwe_cfg_feed *f = s->base;
 	bool cs = !strcmp(f->format, FMT_CROWDSEC);
+	bool taxii = !strcmp(f->format, FMT_TAXII), misp = !strcmp(f->format, FMT_MISP);
 	char path[KEYPATH_MAX];
 	struct where at;
 	size_t i;
+
+	/* taxii and misp: API sources (issue #16) */
+	for (i = 0; !taxii && i < ARRAY_SIZE(taxii_only); i++)
+		if (sect_key(s, taxii_only[i], path, &at))
+			return err_at(c, &at, "feed \"%s\": applies only to format: %s", f->name,
+				      FMT_TAXII);
+	if (!misp && sect_key(s, "last", path, &at))
+		return err_at(c, &at, "feed \"%s\": applies only to format: %s", f->name, FMT_MISP);
+	if ((taxii || misp) && !url) {
+		sect_key(s, "source", path, &at);
+		return err_at(c, &at,
+			      "feed \"%s\": a %s source is the server's http:// or https:// URL",
+			      f->name, f->format);
+	}
+	if (taxii && f->api_key_file) {
+		sect_key(s, "api_key_file", path, &at);
+		return err_at(c, &at,
+			      "feed \"%s\": %s authenticates with auth (basic) or bearer_file",
+			      f->name, FMT_TAXII);
+	}
+	if (misp) {
+		if (f->bearer_file || f->auth_user) {
+			sect_key(s, f->bearer_file ? "bearer_file" : "auth", path, &at);
+			return err_at(c, &at, "feed \"%s\": %s authenticates with api_key_file",
+				      f->name, FMT_MISP);
+		}
+		if (!f->api_key_file) {
+			sect_key(s, "api_key_file", path, &at);
+			return err_at(c, &at,
+				      "feed \"%s\": %s needs api_key_file (the file holding the "
+				      "MISP automation key)",
+				      f->name, FMT_MISP);
+		}
+	}
 
 	if (!f->auth_user != !f->auth_password_file) {
 		sect_key(s, "auth", path, &at);
@@ -1303,7 +1358,8 @@ static int check_feed_auth(struct cfg_ctx *c, const struct sect *s, bool url)
 	}
 	if (!cs) {
 		for (i = 0; i < ARRAY_SIZE(cs_only); i++)
-			if (sect_key(s, cs_only[i], path, &at))
+			if ((!misp || strcmp(cs_only[i], "api_key_file")) &&
+			    sect_key(s, cs_only[i], path, &at))
 				return err_at(c, &at, "feed \"%s\": applies only to format: %s",
 					      f->name, FMT_CROWDSEC);
 		return 0;
@@ -1508,8 +1564,8 @@ static const char *const std_ports_default[] = {
 
 /* Feed formats the fetcher understands; "auto" guesses from the content. */
 static const char *const feed_formats[] = {
-	"auto", "plain",    "netset",  "spamhaus",   "spamhaus-json", "feodo-csv",
-	"stix", "freeform", "domains", "zeek-intel", "crowdsec-lapi",
+	"auto",	    "plain",   "netset",     "spamhaus",      "spamhaus-json", "feodo-csv", "stix",
+	"freeform", "domains", "zeek-intel", "crowdsec-lapi", "taxii",	       "misp",
 };
 /* The scopes a CrowdSec decision may be blocked on (crowdsec.h). */
 static const char *const cs_scope_names[] = { "Ip", "Range" };
@@ -1532,6 +1588,13 @@ static const struct cfg_enum responses = {
 
 static const struct cfg_name feed_name = { "feed name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
 					   NULL };
+/* A TAXII collection id: a UUID in practice; URL-safe characters only. */
+static const struct cfg_name collection_name = {
+	"TAXII collection id",
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	"0123456789._~-",
+	NULL, "A-Z a-z 0-9 . _ ~ -", NULL
+};
 static const struct cfg_name rule_name = { "rule name", NAME_CHARS, NULL, "A-Z a-z 0-9 _ . -",
 					   NULL };
 /* As useradd(8) takes them. */
@@ -1664,6 +1727,11 @@ static const struct row feed_rows[] = {
 	MAP("auth", feed_auth_table, 0),
 	SCALAR("max_decisions", conv_uint, S_U32, FEED, max_decisions, LIM(1, BWE_CS_SET_MAX_MAX),
 	       DEF_U(BWE_CS_SET_MAX_DEF)),
+	SCALAR("collection", conv_name, S_STR, FEED, taxii_collection, .arg = &collection_name,
+	       LIM(1, BWE_FEED_COLLECTION_MAX), .flags = F_NULL),
+	SCALAR("max_indicators", conv_uint, S_U32, FEED, taxii_max_indicators,
+	       LIM(1, BWE_TAXII_SET_MAX_MAX), DEF_U(BWE_TAXII_SET_MAX_DEF)),
+	SCALAR("last", conv_misp_last, S_STR, FEED, misp_last, DEF_S(BWE_MISP_LAST_DEF)),
 	LIST("scopes", conv_enum, S_STR, FEED, cs_scopes, n_cs_scopes, .arg = &cs_scopes,
 	     .flags = F_NULL | F_UNIQUE | F_HEAP),
 	LIST("origins", conv_text, S_STR, FEED, cs_origins, n_cs_origins,
@@ -2438,6 +2506,8 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 		free(cfg->feeds[i].bearer_file);
 		free(cfg->feeds[i].auth_user);
 		free(cfg->feeds[i].auth_password_file);
+		free(cfg->feeds[i].taxii_collection);
+		free(cfg->feeds[i].misp_last);
 		free_strs(cfg->feeds[i].cs_scopes, cfg->feeds[i].n_cs_scopes);
 		free_strs(cfg->feeds[i].cs_origins, cfg->feeds[i].n_cs_origins);
 		free_strs(cfg->feeds[i].cs_scenarios_containing,

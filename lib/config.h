@@ -125,6 +125,7 @@
 #define BWE_FEED_SECRET_PATH_MAX 1023 /* api_key_file, bearer_file, auth.password_file */
 #define BWE_FEED_AUTH_USER_MAX	 255  /* bytes of auth.user */
 #define BWE_FEED_CS_FILTER_MAX	 64   /* entries of origins, scenarios_(not_)containing */
+#define BWE_FEED_COLLECTION_MAX	 128  /* bytes of a TAXII collection id */
 
 /* The guards of a feed's versions and of its domains (issue #11). */
 #define BWE_FEED_MAX_GROWTH	 1.0	    /* factor above 0: at most (1 + it) times the entries */
@@ -254,6 +255,12 @@ struct bwe_cfg_feed {
 	size_t n_cs_scenarios_containing;
 	char **cs_scenarios_not_containing; /* none of these substrings */
 	size_t n_cs_scenarios_not_containing;
+	/* taxii only (lib/taxii.h): source is the API root and this the
+	 * collection id, or NULL when source is the collection's objects URL */
+	char *taxii_collection;
+	__u32 taxii_max_indicators; /* ids kept, default BWE_TAXII_SET_MAX_DEF */
+	/* misp only (lib/misp.h): the restSearch "last" window, default "30d" */
+	char *misp_last;
 };
 
 /* One event type's own limit (event_limits.types[]). */

@@ -32,6 +32,8 @@ static const char *const format_names[BWE_FMT_COUNT] = {
 	[BWE_FMT_DOMAINS] = "domains",
 	[BWE_FMT_ZEEK_INTEL] = "zeek-intel",
 	[BWE_FMT_CROWDSEC] = "crowdsec-lapi",
+	[BWE_FMT_TAXII] = "taxii",
+	[BWE_FMT_MISP] = "misp",
 };
 
 /* Config aliases: a FireHOL netset is a plain list. */
@@ -630,6 +632,10 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 		return feed_parse_zeek(&r, buf, len);
 	case BWE_FMT_CROWDSEC:
 		return feed_parse_crowdsec(&r, buf, len);
+	case BWE_FMT_TAXII:
+		return feed_parse_taxii(&r, buf, len);
+	case BWE_FMT_MISP:
+		return feed_parse_misp(&r, buf, len);
 	default:
 		return feed_lines(&r, buf, len, line_parsers[fmt]);
 	}

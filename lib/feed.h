@@ -93,6 +93,14 @@
  *        are the indicators (id "crowdsec:ID", valid_until now + duration),
  *        deleted ones and other types and scopes are skipped. The daemon
  *        polls it as a bouncer instead (bwe_cs_parse). Never detected.
+ *      TAXII (taxii): one TAXII 2.1 envelope (taxii.h); read as a feed, the
+ *        live values of its indicators (each pattern read by the STIX
+ *        parser) with the STIX id. The daemon polls a collection and keeps
+ *        its indicator set instead (bwe_taxii_parse_page). Never detected.
+ *      MISP (misp): a MISP attributes/restSearch JSON response (misp.h):
+ *        response.Attribute[] of types ip-src, ip-dst, ip-src|port,
+ *        ip-dst|port (the address; the port is not enforced) and domain,
+ *        with to_ids true; id "misp event E attribute UUID". Never detected.
  *  - BWE_FMT_AUTO: bwe_feed_detect() picks the format; see its comment.
  */
 #ifndef BWE_FEED_H
@@ -123,13 +131,15 @@ enum bwe_feed_format {
 	BWE_FMT_DOMAINS,       /* domain a line, or hosts-file lines */
 	BWE_FMT_ZEEK_INTEL,    /* Zeek Intel framework files (#fields ...) */
 	BWE_FMT_CROWDSEC,      /* CrowdSec LAPI decision stream (crowdsec.h) */
+	BWE_FMT_TAXII,	       /* TAXII 2.1 envelope (taxii.h) */
+	BWE_FMT_MISP,	       /* MISP attributes/restSearch response (misp.h) */
 	BWE_FMT_COUNT	       /* number of values above, not a format */
 };
 
 /*
  * Config names: "auto", "plain", "netset" (= plain), "spamhaus",
  * "spamhaus-json", "feodo-csv", "stix", "freeform", "domains",
- * "zeek-intel", "crowdsec-lapi". Exact,
+ * "zeek-intel", "crowdsec-lapi", "taxii", "misp". Exact,
  * case-sensitive match; 0 or -EINVAL (NULL or unknown name).
  */
 int bwe_feed_format_parse(const char *name, enum bwe_feed_format *out);

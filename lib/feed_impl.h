@@ -118,6 +118,10 @@ int feed_parse_spamhaus_json(struct feed_run *r, const char *buf, size_t len);
 int feed_parse_stix(struct feed_run *r, const char *buf, size_t len);
 /* feed_crowdsec.c: a LAPI decision stream read as a feed (feed.h, CROWDSEC). */
 int feed_parse_crowdsec(struct feed_run *r, const char *buf, size_t len);
+/* feed_taxii.c: one TAXII envelope read as a feed (feed.h, TAXII). */
+int feed_parse_taxii(struct feed_run *r, const char *buf, size_t len);
+/* feed_misp.c: a MISP restSearch response (feed.h, MISP). */
+int feed_parse_misp(struct feed_run *r, const char *buf, size_t len);
 
 /* ---- feed_zeek.c: Zeek intel files ---------------------------------------- */
 

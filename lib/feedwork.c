@@ -21,6 +21,8 @@
 
 #include "feedwork.h"
 #include "fwclient.h" /* BWE_FWC_RESOLVE_S: the time the parent allows per name */
+#include "misp.h"
+#include "taxii.h"
 #include "wire.h"
 
 #define READ_CHUNK     (64 * 1024)   /* bytes read from the parent at once */
@@ -516,6 +518,7 @@ struct fetch {
 	size_t len, cap;
 	bool too_big, nomem;
 	char etag[BWE_WIRE_ETAG_MAX], last_modified[BWE_WIRE_LASTMOD_MAX];
+	char date_added_last[BWE_TAXII_CURSOR_MAX]; /* taxii: X-TAXII-Date-Added-Last */
 };
 
 static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -577,6 +580,9 @@ static size_t curl_header(char *line, size_t size, size_t nmemb, void *arg)
 		copy_header_value(line, n, f->etag, sizeof(f->etag));
 	else if (n > 14 && !strncasecmp(line, "Last-Modified:", 14))
 		copy_header_value(line, n, f->last_modified, sizeof(f->last_modified));
+	else if (n > strlen(BWE_TAXII_DATE_HEADER ":") &&
+		 !strncasecmp(line, BWE_TAXII_DATE_HEADER ":", strlen(BWE_TAXII_DATE_HEADER ":")))
+		copy_header_value(line, n, f->date_added_last, sizeof(f->date_added_last));
 	return n;
 }
 
@@ -612,6 +618,16 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 	if (req->last_modified && req->last_modified[0]) {
 		snprintf(h, sizeof(h), "If-Modified-Since: %s", req->last_modified);
 		hdrs = curl_slist_append(hdrs, h);
+	}
+	/* the media types of the API formats; a POST body is JSON (misp.h) */
+	if (req->parse.format == BWE_FMT_TAXII)
+		hdrs = curl_slist_append(hdrs, "Accept: " BWE_TAXII_MEDIA_TYPE);
+	else if (req->parse.format == BWE_FMT_MISP)
+		hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (req->method == BWE_WIRE_POST) {
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
 	}
 	if (req->auth == BWE_WIRE_AUTH_HEADER) {
 		snprintf(secret, sizeof(secret), "%s: %s", req->auth_name, req->secret);
@@ -676,6 +692,211 @@ static void do_fetch(struct worker *w, struct fetch *f, struct answer *a)
 	snprintf(a->r.last_modified, sizeof(a->r.last_modified), "%s", f->last_modified);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
+}
+
+/* ---- taxii: every page of a collection poll ------------------------------------------- */
+
+#define TAXII_URL_MAX (BWE_WIRE_URL_MAX + 3 * BWE_TAXII_NEXT_MAX + 8) /* bytes */
+
+struct tpoll {
+	struct bwe_taxii_val *v; /* strings in strs (offsets until the end) */
+	size_t n, cap;
+	struct parsed p; /* its rejects and string storage */
+	__u32 base_line; /* objects of the pages before this one */
+};
+
+static int on_tval(const struct bwe_taxii_val *v, void *ctx)
+{
+	struct tpoll *t = ctx;
+	struct bwe_taxii_val *o;
+	size_t id, dom = 0;
+	int err;
+
+	if (t->n >= BWE_TAXII_VALUES_MAX)
+		return -E2BIG;
+	err = str_add(&t->p, v->id, &id);
+	if (!err && v->kind == BWE_TAXII_DOMAIN) {
+		err = str_add(&t->p, v->domain, &dom);
+		dom++;
+	}
+	if (err)
+		return err;
+	if (push((void **)&t->v, &t->n, &t->cap, sizeof(*t->v)))
+		return -ENOMEM;
+	o = &t->v[t->n - 1];
+	*o = *v;
+	/* offsets now, pointers once the storage stops moving */
+	o->id = (const char *)(uintptr_t)(id + 1);
+	o->domain = (const char *)(uintptr_t)dom;
+	return 0;
+}
+
+static void on_treject(const struct bwe_feed_reject *rej, void *ctx)
+{
+	struct tpoll *t = ctx;
+	struct bwe_feed_reject r = *rej;
+
+	r.line = rej->line + t->base_line;
+	on_reject(&r, &t->p);
+}
+
+static const char *taxii_error_text(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "not a TAXII 2.1 envelope (another JSON object, a TAXII error message, "
+		       "HTML or unparseable)";
+	case -E2BIG:
+		return "more objects than a page, or values than a poll, may hold";
+	default:
+		return parse_error_text(err);
+	}
+}
+
+/*
+ * GET the objects URL, then each "next" page while "more" is true: at most
+ * BWE_TAXII_PAGES_MAX pages, max_bytes over all of them, timeout_s for the
+ * whole poll, never the same "next" twice. All pages or nothing: the
+ * records go back only when the last page is in.
+ */
+static int taxii_poll(struct worker *w, struct answer *a, const struct bwe_job_req *req)
+{
+	struct tpoll t = { 0 };
+	struct bwe_taxii_parse_opts o = {
+		.min_plen_v4 = req->parse.min_plen_v4,
+		.min_plen_v6 = req->parse.min_plen_v6,
+		.now = req->parse.now,
+		.on_val = on_tval,
+		.on_reject = on_treject,
+		.ctx = &t,
+	};
+	char *url = malloc(TAXII_URL_MAX), **seen = NULL, why[BWE_WIRE_ERR_MAX];
+	__u64 used = 0, start = (__u64)time(NULL);
+	size_t pages = 0, nseen = 0, i;
+	int err = 0;
+
+	a->r.format = (__u32)BWE_FMT_TAXII;
+	if (!url) {
+		set_error(a, -ENOMEM, "out of memory");
+		return 0;
+	}
+	snprintf(url, TAXII_URL_MAX, "%s", req->url);
+	for (;;) {
+		struct bwe_job_req pr = *req;
+		struct fetch f = { .req = &pr };
+		struct bwe_taxii_page page;
+		struct bwe_feed_stats st;
+		__u64 elapsed = (__u64)time(NULL) - start;
+		char **ns;
+
+		if (elapsed >= req->timeout_s) {
+			set_error(a, -ETIMEDOUT,
+				  "the poll took longer than timeout (%u s) after %zu pages",
+				  req->timeout_s, pages);
+			break;
+		}
+		pr.url = url;
+		pr.max_bytes = req->max_bytes - used;
+		pr.timeout_s = req->timeout_s - (__u32)elapsed;
+		do_fetch(w, &f, a);
+		pages++;
+		used += f.len;
+		if (!a->r.status && (a->r.flags & BWE_WIRE_NOT_MODIFIED))
+			set_error(a, -EIO, "HTTP status 304 to a request without validators");
+		a->r.flags = 0;
+		if (a->r.status && a->r.status != -EFBIG) {
+			snprintf(why, sizeof(why), "%s", a->r.error);
+			set_error(a, a->r.status, "page %zu: %.200s", pages, why);
+			free(f.body);
+			break;
+		}
+		if (a->r.status) {
+			set_error(a, -EFBIG,
+				  "the pages of one poll exceed max_bytes (%llu) at page %zu",
+				  (unsigned long long)req->max_bytes, pages);
+			free(f.body);
+			break;
+		}
+		err = bwe_taxii_parse_page(f.body ? f.body : "", f.len, &o, &page, &st);
+		free(f.body);
+		a->r.lines += st.lines;
+		a->r.accepted += st.accepted;
+		a->r.rejected += st.rejected;
+		a->r.skipped += st.skipped;
+		t.base_line += (__u32)st.lines;
+		if (f.date_added_last[0]) {
+			struct bwe_taxii_time tt;
+
+			if (!bwe_taxii_time_parse(f.date_added_last, strlen(f.date_added_last),
+						  &tt))
+				snprintf(a->r.cursor, sizeof(a->r.cursor), "%s", f.date_added_last);
+		}
+		if (err) {
+			set_error(a, err < 0 ? err : -EIO, "page %zu: cannot parse: %s", pages,
+				  taxii_error_text(err < 0 ? err : -EIO));
+			err = 0;
+			break;
+		}
+		if (!page.more)
+			break;
+		if (!page.next[0]) {
+			set_error(a, -EBADMSG, "page %zu says more but gives no next", pages);
+			break;
+		}
+		if (pages >= BWE_TAXII_PAGES_MAX) {
+			set_error(a, -E2BIG, "more than %u pages in one poll", BWE_TAXII_PAGES_MAX);
+			break;
+		}
+		for (i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], page.next))
+				break;
+		if (i < nseen) {
+			set_error(a, -ELOOP, "page %zu sends a next it sent before (a loop)",
+				  pages);
+			break;
+		}
+		ns = reallocarray(seen, nseen + 1, sizeof(*seen));
+		if (ns)
+			seen = ns;
+		if (!ns || !(seen[nseen] = strdup(page.next))) {
+			set_error(a, -ENOMEM, "out of memory");
+			break;
+		}
+		nseen++;
+		if (bwe_taxii_next_url(req->url, page.next, url, TAXII_URL_MAX)) {
+			set_error(a, -ENAMETOOLONG, "page %zu: the next page's URL is too long",
+				  pages);
+			break;
+		}
+	}
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	free(url);
+	if (a->r.status)
+		goto out;
+	for (i = 0; i < t.n; i++) {
+		t.v[i].id = t.p.strs + (uintptr_t)t.v[i].id - 1;
+		t.v[i].domain = t.v[i].domain ? t.p.strs + (uintptr_t)t.v[i].domain - 1 : NULL;
+	}
+	err = bwe_wire_put_frame(&w->out, BWE_WIRE_RES_RESULT, a->job, &a->r, sizeof(a->r));
+	for (i = 0; !err && i < t.n; i++) {
+		err = bwe_wire_put_taxii(&w->out, a->job, &t.v[i]);
+		if (!err)
+			err = flush(w, false);
+	}
+	for (i = 0; !err && i < t.p.n_rejs; i++)
+		err = bwe_wire_put_reject(&w->out, a->job, t.p.rejs[i].line, t.p.rejs[i].reason,
+					  t.p.rejs[i].excerpt);
+	a->end.taxii = t.n;
+	a->end.rejects = t.p.n_rejs;
+	free(t.v);
+	parsed_free(&t.p);
+	return err ? err : 1;
+out:
+	free(t.v);
+	parsed_free(&t.p);
+	return 0;
 }
 
 /* ---- RESOLVE ---------------------------------------------------------------------- */
@@ -760,6 +981,10 @@ static int serve(struct worker *w, const struct bwe_job_req *req)
 	a.r.format = (__u32)req->parse.format;
 	switch (req->kind) {
 	case BWE_JOB_FETCH:
+		if (req->parse.format == BWE_FMT_TAXII) { /* every page of a collection */
+			done = taxii_poll(w, &a, req);
+			break;
+		}
 		do_fetch(w, &f, &a);
 		if (a.r.status || (a.r.flags & BWE_WIRE_NOT_MODIFIED))
 			break;

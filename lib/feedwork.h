@@ -29,6 +29,16 @@
  *    stream (crowdsec.h, bwe_cs_parse); the answer is DECISIONS records in
  *    stream order and the rejects, no indicators, and a FETCH sends no
  *    body back (a pull is no version to keep).
+ *  - FETCH with method POST sends the request's body as application/json
+ *    (MISP's restSearch); format misp asks Accept: application/json, format
+ *    taxii Accept: application/taxii+json;version=2.1.
+ *  - FETCH of format taxii is a whole collection poll: the URL, then the
+ *    envelope's "next" pages while "more" is true (at most
+ *    BWE_TAXII_PAGES_MAX, max_bytes over all pages, timeout_s for the whole
+ *    poll, a "next" sent twice fails it as a loop); every page is parsed by
+ *    bwe_taxii_parse_page() and the values of all pages go back as taxii
+ *    records with X-TAXII-Date-Added-Last of the last page that sent one as
+ *    the result's cursor, or the poll fails whole. No body goes back.
  *  - PARSE: the body the parent sent (it reads local files itself: the
  *    child cannot open root's files).
  *  - Parsing is bwe_feed_parse() (feed.h). Address indicators are sent

@@ -19,6 +19,7 @@
 #define HTTP_STATUS_MAX 999
 #define TIMEOUT_MAX_S	3600
 #define ERRNO_MAX	4095
+#define TAXII_NS_MAX	999999999u /* nanoseconds of a modified time */
 
 /* ---- the frame table ------------------------------------------------------- */
 
@@ -42,7 +43,8 @@ static const struct frame_type frame_types[] = {
 	  BWE_JOB_PARSE, false },
 	{ BWE_WIRE_REQ_RESOLVE, "RESOLVE", BWE_WIRE_TO_CHILD, FIRST,
 	  sizeof(struct bwe_wire_resolve), BWE_JOB_RESOLVE, false },
-	{ BWE_WIRE_REQ_BODY, "BODY", BWE_WIRE_TO_CHILD, DATA, 0, BWE_JOB_PARSE, false },
+	/* PARSE, and FETCH with a POST body (on_frame refuses it in RESOLVE) */
+	{ BWE_WIRE_REQ_BODY, "BODY", BWE_WIRE_TO_CHILD, DATA, 0, 0, false },
 	{ BWE_WIRE_REQ_NAMES, "NAMES", BWE_WIRE_TO_CHILD, DATA, 0, BWE_JOB_RESOLVE, false },
 	{ BWE_WIRE_RES_RESULT, "RESULT", BWE_WIRE_TO_PARENT, FIRST, sizeof(struct bwe_wire_result),
 	  0, false },
@@ -52,6 +54,7 @@ static const struct frame_type frame_types[] = {
 	{ BWE_WIRE_RES_BODY, "BODY", BWE_WIRE_TO_PARENT, DATA, 0, BWE_JOB_FETCH, false },
 	{ BWE_WIRE_RES_ANSWERS, "ANSWERS", BWE_WIRE_TO_PARENT, DATA, 0, BWE_JOB_RESOLVE, false },
 	{ BWE_WIRE_RES_DECISIONS, "DECISIONS", BWE_WIRE_TO_PARENT, DATA, 0, 0, true },
+	{ BWE_WIRE_RES_TAXII, "TAXII", BWE_WIRE_TO_PARENT, DATA, 0, BWE_JOB_FETCH, true },
 	{ BWE_WIRE_END, "END", 0, END, sizeof(struct bwe_wire_end), 0, false },
 };
 
@@ -152,6 +155,7 @@ void bwe_job_result_free(struct bwe_job_result *r)
 	free(r->body);
 	free(r->answers);
 	free(r->decisions);
+	free(r->taxii);
 	arena_free(r->arena);
 	memset(r, 0, sizeof(*r));
 }
@@ -364,6 +368,32 @@ int bwe_wire_put_decision(struct bwe_wire_buf *b, __u32 job, const struct bwe_cs
 		       scenario, r.scenario_len);
 }
 
+int bwe_wire_put_taxii(struct bwe_wire_buf *b, __u32 job, const struct bwe_taxii_val *v)
+{
+	struct bwe_wire_taxii r = { .modified = v->modified.sec,
+				    .modified_ns = v->modified.nsec,
+				    .valid_from = v->valid_from,
+				    .valid_until = v->valid_until,
+				    .kind = (__u8)v->kind,
+				    .revoked = v->revoked };
+	size_t il = v->id ? strlen(v->id) : 0, nl = 0;
+
+	if (!il || il >= BWE_WIRE_TAXII_ID_MAX)
+		return -EINVAL;
+	if (v->kind == BWE_TAXII_PREFIX) {
+		r.pfx = v->pfx;
+		memset(r.pfx.pad, 0, sizeof(r.pfx.pad));
+	} else if (v->kind == BWE_TAXII_DOMAIN) {
+		nl = v->domain ? strlen(v->domain) : 0;
+		if (!nl || nl >= BWE_WIRE_NAME_MAX)
+			return -EINVAL;
+		r.name_len = (__u16)(nl + 1);
+	}
+	r.id_len = (__u16)(il + 1);
+	return put_rec(b, BWE_WIRE_RES_TAXII, job, &r, sizeof(r), v->id, r.id_len,
+		       nl ? v->domain : NULL, r.name_len);
+}
+
 static bool is_ctl(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -445,6 +475,14 @@ int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req)
 		f->timeout_s = req->timeout_s;
 		f->flags = req->insecure ? BWE_WIRE_FETCH_INSECURE : 0;
 		f->auth = (__u32)req->auth;
+		f->method = (__u32)req->method;
+		f->body_len = req->method == BWE_WIRE_POST ? req->body_len : 0;
+		if (req->method != BWE_WIRE_GET &&
+		    (req->method != BWE_WIRE_POST || !req->body || !req->body_len ||
+		     req->body_len > BWE_WIRE_POST_MAX)) {
+			free(f);
+			return -EINVAL;
+		}
 		err = copy_field(f->url, sizeof(f->url), req->url);
 		if (!err)
 			err = copy_field(f->auth_name, sizeof(f->auth_name), req->auth_name);
@@ -461,6 +499,10 @@ int bwe_wire_put_request(struct bwe_wire_buf *b, const struct bwe_job_req *req)
 					 req->last_modified);
 		if (!err)
 			err = bwe_wire_put_frame(b, BWE_WIRE_REQ_FETCH, req->job, f, sizeof(*f));
+		if (!err && f->body_len)
+			err = bwe_wire_put_bytes(b, BWE_WIRE_REQ_BODY, req->job, req->body,
+						 req->body_len);
+		end.body = f->body_len;
 		explicit_bzero(f, sizeof(*f));
 		free(f);
 		break;
@@ -524,7 +566,7 @@ struct bwe_wire_dec {
 	enum bwe_feed_format exp_format, fmt; /* crowdsec-lapi: decisions, no indicators */
 	/* parent: the result being built */
 	struct bwe_job_result res;
-	size_t cap_inds, cap_domains, cap_answers, cap_body, cap_decisions;
+	size_t cap_inds, cap_domains, cap_answers, cap_body, cap_decisions, cap_taxii;
 	bool not_modified;
 	/* child: the request being built */
 	struct bwe_job_req req;
@@ -575,6 +617,7 @@ static void reset_job(struct bwe_wire_dec *d)
 {
 	bwe_job_result_free(&d->res);
 	d->cap_inds = d->cap_domains = d->cap_answers = d->cap_body = d->cap_decisions = 0;
+	d->cap_taxii = 0;
 	explicit_bzero(d->secret, sizeof(d->secret));
 	d->not_modified = false;
 	free(d->body);
@@ -769,8 +812,16 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 		    check_field(d, "auth_name", f->auth_name, sizeof(f->auth_name)) ||
 		    check_field(d, "secret", f->secret, sizeof(f->secret)))
 			return -EBADMSG;
-		if (f->pad)
+		if (f->pad || f->pad2)
 			return fail(d, "fetch padding not zero");
+		if (f->method == BWE_WIRE_GET && f->body_len)
+			return fail(d, "a GET with a body of %llu bytes",
+				    (unsigned long long)f->body_len);
+		if (f->method == BWE_WIRE_POST && (!f->body_len || f->body_len > BWE_WIRE_POST_MAX))
+			return fail(d, "POST body length %llu outside 1..%u",
+				    (unsigned long long)f->body_len, BWE_WIRE_POST_MAX);
+		if (f->method != BWE_WIRE_GET && f->method != BWE_WIRE_POST)
+			return fail(d, "method %u unknown", f->method);
 		if (auth_problem(f->auth, f->auth_name, f->secret))
 			return fail(d, "auth %u: %s", f->auth,
 				    auth_problem(f->auth, f->auth_name, f->secret));
@@ -805,6 +856,8 @@ static int on_first_child(struct bwe_wire_dec *d, const char *pl)
 		d->req.last_modified = d->lastmod;
 		d->req.max_bytes = f->max_bytes;
 		d->req.timeout_s = f->timeout_s;
+		d->req.method = (enum bwe_wire_method)f->method;
+		d->body_expect = f->body_len;
 		po = f->popts;
 		break;
 	}
@@ -844,6 +897,7 @@ static int on_result(struct bwe_wire_dec *d, const char *pl)
 	struct bwe_job_result *res = &d->res;
 
 	if (check_field(d, "etag", r->etag, sizeof(r->etag)) ||
+	    check_field(d, "cursor", r->cursor, sizeof(r->cursor)) ||
 	    check_field(d, "last_modified", r->last_modified, sizeof(r->last_modified)) ||
 	    check_field(d, "error", r->error, sizeof(r->error)))
 		return -EBADMSG;
@@ -867,6 +921,9 @@ static int on_result(struct bwe_wire_dec *d, const char *pl)
 	res->not_modified = r->flags & BWE_WIRE_NOT_MODIFIED;
 	memcpy(res->etag, r->etag, sizeof(res->etag));
 	memcpy(res->last_modified, r->last_modified, sizeof(res->last_modified));
+	if (r->cursor[0] && d->fmt != BWE_FMT_TAXII)
+		return fail(d, "a cursor in a job not of format taxii");
+	memcpy(res->cursor, r->cursor, sizeof(res->cursor));
 	res->stats.format = (enum bwe_feed_format)r->format;
 	res->stats.lines = r->lines;
 	res->stats.accepted = r->accepted;
@@ -1089,6 +1146,68 @@ static int on_decisions(struct bwe_wire_dec *d, const char *p, const char *end)
 	return 0;
 }
 
+static int on_taxii(struct bwe_wire_dec *d, const char *p, const char *end)
+{
+	static const struct bwe_prefix zero;
+	struct bwe_job_result *res = &d->res;
+
+	while (p < end) {
+		size_t idx = res->n_taxii + 1;
+		struct bwe_wire_taxii r;
+		struct bwe_taxii_val *o;
+		const char *id, *name = NULL;
+
+		if ((size_t)(end - p) < sizeof(r))
+			return fail(d, "taxii value %zu: record cut (%zu of %zu bytes)", idx,
+				    (size_t)(end - p), sizeof(r));
+		memcpy(&r, p, sizeof(r));
+		p += sizeof(r);
+		if (r.pad)
+			return fail(d, "taxii value %zu: padding not zero", idx);
+		if (r.kind > BWE_TAXII_DOMAIN)
+			return fail(d, "taxii value %zu: kind %u unknown", idx, r.kind);
+		if (r.revoked > 1 || (r.revoked && r.kind != BWE_TAXII_NONE))
+			return fail(d, "taxii value %zu: revoked %u with kind %u", idx, r.revoked,
+				    r.kind);
+		if (r.modified_ns > TAXII_NS_MAX)
+			return fail(d, "taxii value %zu: %u ns", idx, r.modified_ns);
+		if (r.valid_from < 0 || r.valid_until < 0)
+			return fail(d, "taxii value %zu: negative validity", idx);
+		if (r.kind == BWE_TAXII_PREFIX && check_prefix(d, idx, &r.pfx))
+			return -EBADMSG;
+		if (r.kind != BWE_TAXII_PREFIX && memcmp(&r.pfx, &zero, sizeof(zero)))
+			return fail(d, "taxii value %zu: a prefix with kind %u", idx, r.kind);
+		if ((r.kind == BWE_TAXII_DOMAIN) != (r.name_len != 0))
+			return fail(d, "taxii value %zu: name length %u with kind %u", idx,
+				    r.name_len, r.kind);
+		if (take_str(d, "taxii value", idx, &p, end, r.id_len, BWE_WIRE_TAXII_ID_MAX,
+			     STR_TEXT, &id) ||
+		    (r.name_len && take_str(d, "taxii value", idx, &p, end, r.name_len,
+					    BWE_WIRE_NAME_MAX, STR_NAME, &name)))
+			return -EBADMSG;
+		if (r.id_len < 2)
+			return fail(d, "taxii value %zu: empty id", idx);
+		if (grow((void **)&res->taxii, &d->cap_taxii, res->n_taxii + 1, sizeof(*o)))
+			return -ENOMEM;
+		o = &res->taxii[res->n_taxii++];
+		memset(o, 0, sizeof(*o));
+		o->modified.sec = r.modified;
+		o->modified.nsec = r.modified_ns;
+		o->valid_from = r.valid_from;
+		o->valid_until = r.valid_until;
+		o->revoked = r.revoked;
+		o->kind = (enum bwe_taxii_kind)r.kind;
+		o->pfx = r.pfx;
+		o->id = arena_strndup(&res->arena, id, r.id_len - 1);
+		if (!o->id)
+			return -ENOMEM;
+		if (name && !(o->domain = arena_strndup(&res->arena, name, r.name_len - 1)))
+			return -ENOMEM;
+	}
+	d->seen.taxii = res->n_taxii;
+	return 0;
+}
+
 static int on_names(struct bwe_wire_dec *d, const char *p, const char *end)
 {
 	while (p < end) {
@@ -1162,6 +1281,7 @@ static int on_end(struct bwe_wire_dec *d, const char *pl)
 				    (unsigned long long)e.field, what, \
 				    (unsigned long long)d->seen.field); \
 	} while (0)
+	CHECK_COUNT(taxii, "taxii values");
 	CHECK_COUNT(decisions, "decisions");
 	CHECK_COUNT(inds, "indicators");
 	CHECK_COUNT(domains, "domains");
@@ -1172,8 +1292,8 @@ static int on_end(struct bwe_wire_dec *d, const char *pl)
 #undef CHECK_COUNT
 	if (d->dir == BWE_WIRE_TO_CHILD) {
 		if (d->seen.body != d->body_expect)
-			return fail(d, "PARSE announced %llu body bytes, %llu received",
-				    (unsigned long long)d->body_expect,
+			return fail(d, "%s announced %llu body bytes, %llu received",
+				    kind_name(d->kind), (unsigned long long)d->body_expect,
 				    (unsigned long long)d->seen.body);
 		if (d->seen.names != d->names_expect)
 			return fail(d, "RESOLVE announced %llu names, %llu received",
@@ -1187,9 +1307,12 @@ static int on_end(struct bwe_wire_dec *d, const char *pl)
 	}
 	if (res->not_modified && (e.inds || e.domains || e.body))
 		return fail(d, "not-modified result carries data");
-	if (res->n_inds + res->n_domains + res->n_decisions > res->stats.accepted)
-		return fail(d, "%zu indicators, %zu domains and %zu decisions but %zu accepted",
-			    res->n_inds, res->n_domains, res->n_decisions, res->stats.accepted);
+	if (res->n_inds + res->n_domains + res->n_decisions + res->n_taxii > res->stats.accepted)
+		return fail(d,
+			    "%zu indicators, %zu domains, %zu decisions and %zu taxii values "
+			    "but %zu accepted",
+			    res->n_inds, res->n_domains, res->n_decisions, res->n_taxii,
+			    res->stats.accepted);
 	if (res->n_rejects > res->stats.rejected)
 		return fail(d, "%zu reject records but %zu rejected", res->n_rejects,
 			    res->stats.rejected);
@@ -1229,6 +1352,14 @@ static int on_frame(struct bwe_wire_dec *d)
 	    (d->hdr.type == BWE_WIRE_RES_DECISIONS) != (d->fmt == BWE_FMT_CROWDSEC))
 		return fail(d, "%s frame in a job %s crowdsec-lapi", ft->name,
 			    d->fmt == BWE_FMT_CROWDSEC ? "of format" : "not of format");
+	/* a taxii FETCH answers with taxii values only (a taxii PARSE reads a feed) */
+	if (parent && ft->parse_result && ft->type != BWE_WIRE_RES_REJECTS &&
+	    (d->hdr.type == BWE_WIRE_RES_TAXII) !=
+		    (d->fmt == BWE_FMT_TAXII && d->kind == BWE_JOB_FETCH))
+		return fail(d, "%s frame in a %s job %s taxii", ft->name, kind_name(d->kind),
+			    d->fmt == BWE_FMT_TAXII ? "of format" : "not of format");
+	if (d->hdr.type == BWE_WIRE_REQ_BODY && d->kind == BWE_JOB_RESOLVE)
+		return fail(d, "BODY frame in a RESOLVE job");
 	switch (d->hdr.type) {
 	case BWE_WIRE_RES_INDS:
 		return on_inds(d, pl, end);
@@ -1240,6 +1371,8 @@ static int on_frame(struct bwe_wire_dec *d)
 		return on_answers(d, pl, end);
 	case BWE_WIRE_RES_DECISIONS:
 		return on_decisions(d, pl, end);
+	case BWE_WIRE_RES_TAXII:
+		return on_taxii(d, pl, end);
 	case BWE_WIRE_REQ_NAMES:
 		return on_names(d, pl, end);
 	case BWE_WIRE_RES_BODY:

@@ -60,6 +60,7 @@
 #include "addr.h"
 #include "crowdsec.h"
 #include "feed.h"
+#include "taxii.h"
 
 #define BWE_WIRE_MAGIC	     0x42574601u  /* "BWF" and version 1 */
 #define BWE_WIRE_PAYLOAD_MAX (256 * 1024) /* bytes of one frame's payload */
@@ -87,6 +88,10 @@
 #define BWE_WIRE_EXPAND	       64
 #define BWE_WIRE_SLACK	       (1024 * 1024) /* bytes */
 
+/* TAXII and MISP (issue #16) */
+#define BWE_WIRE_POST_MAX     (64 * 1024)      /* bytes of a FETCH's POST body */
+#define BWE_WIRE_TAXII_ID_MAX BWE_TAXII_ID_MAX /* bytes of a STIX id incl. NUL */
+
 struct bwe_wire_hdr {
 	__u32 magic; /* BWE_WIRE_MAGIC */
 	__u16 type;  /* enum bwe_wire_type */
@@ -101,7 +106,7 @@ enum bwe_wire_type {
 	BWE_WIRE_REQ_FETCH = 0x0101,   /* FIRST: struct bwe_wire_fetch */
 	BWE_WIRE_REQ_PARSE = 0x0102,   /* FIRST: struct bwe_wire_parse */
 	BWE_WIRE_REQ_RESOLVE = 0x0103, /* FIRST: struct bwe_wire_resolve */
-	BWE_WIRE_REQ_BODY = 0x0110,    /* DATA: raw body bytes (PARSE) */
+	BWE_WIRE_REQ_BODY = 0x0110,    /* DATA: raw body bytes (PARSE, FETCH POST) */
 	BWE_WIRE_REQ_NAMES = 0x0111,   /* DATA: name records (RESOLVE) */
 	/* child -> parent */
 	BWE_WIRE_RES_RESULT = 0x0201,	 /* FIRST: struct bwe_wire_result */
@@ -111,6 +116,7 @@ enum bwe_wire_type {
 	BWE_WIRE_RES_BODY = 0x0213,	 /* DATA: raw fetched body bytes */
 	BWE_WIRE_RES_ANSWERS = 0x0214,	 /* DATA: resolved-name records */
 	BWE_WIRE_RES_DECISIONS = 0x0215, /* DATA: CrowdSec decision records */
+	BWE_WIRE_RES_TAXII = 0x0216,	 /* DATA: TAXII indicator value records */
 	/* both directions */
 	BWE_WIRE_END = 0x0301, /* END: struct bwe_wire_end */
 };
@@ -154,6 +160,16 @@ struct bwe_wire_fetch {
 	__u32 pad;				  /* zero */
 	char auth_name[BWE_WIRE_AUTH_NAME_MAX];	  /* HEADER: [A-Za-z0-9-]; BASIC: no ':' */
 	char secret[BWE_WIRE_SECRET_MAX];	  /* NONE: ""; else 1.. bytes, no control */
+	__u32 method;				  /* enum bwe_wire_method */
+	__u32 pad2;				  /* zero */
+	__u64 body_len; /* POST: 1..BWE_WIRE_POST_MAX bytes of REQ_BODY follow
+			 * (sent as application/json); GET: 0 */
+};
+
+/* The HTTP method of a FETCH (MISP's restSearch is a POST). */
+enum bwe_wire_method {
+	BWE_WIRE_GET = 0,
+	BWE_WIRE_POST = 1,
 };
 
 struct bwe_wire_parse {
@@ -179,6 +195,8 @@ struct bwe_wire_result {
 	char etag[BWE_WIRE_ETAG_MAX];		  /* new ETag, "" none */
 	char last_modified[BWE_WIRE_LASTMOD_MAX]; /* new Last-Modified */
 	char error[BWE_WIRE_ERR_MAX];		  /* "" when status == 0 */
+	char cursor[BWE_TAXII_CURSOR_MAX];	  /* taxii: the collection's last
+						   * date_added, "" unknown */
 };
 
 /* Record heads; each is followed by the strings it announces. */
@@ -231,7 +249,28 @@ struct bwe_wire_decision {
 };
 _Static_assert(sizeof(struct bwe_wire_decision) == 48, "bwe_wire_decision size");
 
+/*
+ * RES_TAXII (FETCH jobs of format taxii only, which carry no indicator or
+ * domain records): one value of one indicator object, the values of an
+ * object consecutive; then id_len bytes of the STIX id, then name_len
+ * bytes of the domain (kind DOMAIN only).
+ */
+struct bwe_wire_taxii {
+	__s64 modified;	       /* unix seconds */
+	__s64 valid_from;      /* unix seconds, 0 none */
+	__s64 valid_until;     /* unix seconds, 0 none */
+	struct bwe_prefix pfx; /* PREFIX: host bits clear; else all zero */
+	__u32 modified_ns;     /* 0..999999999 */
+	__u8 kind;	       /* enum bwe_taxii_kind */
+	__u8 revoked;	       /* 0 or 1 (kind NONE) */
+	__u16 id_len;	       /* incl. NUL, 2..BWE_WIRE_TAXII_ID_MAX */
+	__u16 name_len;	       /* DOMAIN: incl. NUL; else 0 */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bwe_wire_taxii) == 56, "bwe_wire_taxii size");
+
 struct bwe_wire_end {
+	__u64 taxii;			       /* RES_TAXII records sent */
 	__u64 decisions;		       /* RES_DECISIONS records sent */
 	__u64 inds, domains, rejects, answers; /* records sent */
 	__u64 names;			       /* REQ_NAMES records sent */
@@ -270,7 +309,9 @@ struct bwe_job_req {
 	enum bwe_wire_auth auth;	 /* FETCH: how it authenticates */
 	const char *auth_name;		 /* FETCH: header name (HEADER), user (BASIC) */
 	const char *secret;		 /* FETCH: the key, password or token */
-	const char *body;		 /* PARSE: body_len bytes, may hold NULs */
+	enum bwe_wire_method method;	 /* FETCH: GET, or POST with body */
+	const char *body;		 /* PARSE: body_len bytes, may hold NULs;
+					  * FETCH POST: the JSON request body */
 	size_t body_len;
 	const char *const *names; /* RESOLVE: n_names domain names */
 	size_t n_names;
@@ -330,7 +371,10 @@ struct bwe_job_result {
 	size_t n_answers;
 	struct bwe_cs_decision *decisions; /* crowdsec-lapi: in stream order */
 	size_t n_decisions;
-	struct bwe_arena *arena; /* private */
+	struct bwe_taxii_val *taxii; /* taxii: the poll's values, in page order */
+	size_t n_taxii;
+	char cursor[BWE_TAXII_CURSOR_MAX]; /* taxii: last date_added, "" unknown */
+	struct bwe_arena *arena;	   /* private */
 };
 
 /* Frees what r owns and zeroes it; r itself is the caller's. NULL-safe. */
@@ -370,6 +414,8 @@ int bwe_wire_put_reject(struct bwe_wire_buf *b, __u32 job, __u32 line, const cha
 int bwe_wire_put_answer(struct bwe_wire_buf *b, __u32 job, const struct bwe_job_answer *a);
 int bwe_wire_put_name(struct bwe_wire_buf *b, __u32 job, const char *name);
 int bwe_wire_put_decision(struct bwe_wire_buf *b, __u32 job, const struct bwe_cs_decision *d);
+/* -EINVAL: an id or name that cannot be sent (too long, empty). */
+int bwe_wire_put_taxii(struct bwe_wire_buf *b, __u32 job, const struct bwe_taxii_val *v);
 
 /*
  * A whole request (FIRST, DATA, END frames), job id req->job (non-zero).

@@ -508,7 +508,7 @@ static const struct bad_row bad_rows[] = {
 	{ "request type from the child", true, b_wrong_direction,
 	  "frame 1: FETCH frame in the wrong direction" },
 	{ "fixed frame of the wrong size", true, b_result_size,
-	  "frame 1: RESULT payload length 100, must be 688" },
+	  "frame 1: RESULT payload length 100, must be 752" },
 	{ "wrong job id", true, b_wrong_job, "frame 1: RESULT for job 9, expected job 7" },
 	{ "job id changes inside a job", true, b_job_switch,
 	  "frame 2: INDICATORS frame for job 8 inside job 7" },
@@ -537,9 +537,9 @@ static const struct bad_row bad_rows[] = {
 	{ "nothing pending", false, b_wrong_job,
 	  "frame 1: RESULT for job 9 but no job is pending" },
 	{ "larger than the job allows", true, b_over_limit,
-	  "frame 6: job 7 sent 1311384 bytes, more than its limit 1310720" },
+	  "frame 6: job 7 sent 1311448 bytes, more than its limit 1310720" },
 	{ "more records than accepted", true, b_accepted_short,
-	  "frame 3: 2 indicators, 0 domains and 0 decisions but 1 accepted" },
+	  "frame 3: 2 indicators, 0 domains, 0 decisions and 0 taxii values but 1 accepted" },
 };
 
 static void test_bad_streams(void **state)
@@ -1058,6 +1058,292 @@ static void test_auth_requests(void **state)
 	assert_null(b.p);
 }
 
+/* ---- FETCH with a POST body (misp), and taxii values ------------------------------- */
+
+static void test_post_requests(void **state)
+{
+	static const char body[] = "{\"returnFormat\":\"json\",\"last\":\"30d\"}";
+	struct bwe_job_req fetch = { .kind = BWE_JOB_FETCH,
+				     .job = 3,
+				     .url = "https://misp.example/attributes/restSearch",
+				     .max_bytes = 1000,
+				     .timeout_s = 10,
+				     .method = BWE_WIRE_POST,
+				     .body = body,
+				     .body_len = sizeof(body) - 1,
+				     .parse = { .format = BWE_FMT_MISP },
+				     .auth = BWE_WIRE_AUTH_HEADER,
+				     .auth_name = "Authorization",
+				     .secret = "k3y" };
+	const struct bwe_job_req *got;
+	struct bwe_wire_buf b = { 0 };
+	struct bwe_wire_dec *d;
+	struct bwe_wire_fetch *f;
+	size_t used;
+
+	(void)state;
+	assert_int_equal(bwe_wire_put_request(&b, &fetch), 0);
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(bwe_wire_dec_feed(d, b.p, b.len, &used), 1);
+	got = bwe_wire_dec_request(d);
+	assert_int_equal(got->method, BWE_WIRE_POST);
+	assert_int_equal(got->body_len, sizeof(body) - 1);
+	assert_memory_equal(got->body, body, sizeof(body) - 1);
+	assert_string_equal(got->secret, "k3y");
+	assert_int_equal(got->parse.format, BWE_FMT_MISP);
+	bwe_wire_dec_free(d);
+
+	/* the announced body must come, whole */
+	f = (struct bwe_wire_fetch *)(b.p + HDR);
+	f->body_len++;
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(bwe_wire_dec_feed(d, b.p, b.len, &used), -EBADMSG);
+	assert_string_equal(bwe_wire_dec_error(d),
+			    "frame 3: FETCH announced 37 body bytes, 36 received");
+	bwe_wire_dec_free(d);
+	/* a GET with a body, an unknown method, a POST too large */
+	f->method = BWE_WIRE_GET;
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(bwe_wire_dec_feed(d, b.p, b.len, &used), -EBADMSG);
+	assert_string_equal(bwe_wire_dec_error(d), "frame 1: a GET with a body of 37 bytes");
+	bwe_wire_dec_free(d);
+	f->method = 9;
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(bwe_wire_dec_feed(d, b.p, b.len, &used), -EBADMSG);
+	assert_string_equal(bwe_wire_dec_error(d), "frame 1: method 9 unknown");
+	bwe_wire_dec_free(d);
+	f->method = BWE_WIRE_POST;
+	f->body_len = BWE_WIRE_POST_MAX + 1;
+	assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+	assert_int_equal(bwe_wire_dec_feed(d, b.p, b.len, &used), -EBADMSG);
+	assert_string_equal(bwe_wire_dec_error(d),
+			    "frame 1: POST body length 65537 outside 1..65536");
+	bwe_wire_dec_free(d);
+	bwe_wire_buf_free(&b);
+
+	/* the encoder refuses what the decoder would */
+	fetch.body_len = 0;
+	assert_int_equal(bwe_wire_put_request(&b, &fetch), -EINVAL);
+	fetch.body_len = BWE_WIRE_POST_MAX + 1;
+	assert_int_equal(bwe_wire_put_request(&b, &fetch), -EINVAL);
+	fetch.method = 5;
+	fetch.body_len = 3;
+	assert_int_equal(bwe_wire_put_request(&b, &fetch), -EINVAL);
+	assert_int_equal(b.len, 0);
+	/* a body in a RESOLVE job */
+	{
+		const char *names[] = { "a.example" };
+		struct bwe_job_req res = { .kind = BWE_JOB_RESOLVE,
+					   .job = 4,
+					   .names = names,
+					   .n_names = 1 };
+
+		assert_int_equal(bwe_wire_put_request(&b, &res), 0);
+		b.len -= HDR + sizeof(struct bwe_wire_end);
+		assert_int_equal(bwe_wire_put_bytes(&b, BWE_WIRE_REQ_BODY, 4, "x", 1), 0);
+		assert_int_equal(bwe_wire_dec_new(BWE_WIRE_TO_CHILD, &d), 0);
+		assert_int_equal(bwe_wire_dec_feed(d, b.p, b.len, &used), -EBADMSG);
+		assert_string_equal(bwe_wire_dec_error(d), "frame 3: BODY frame in a RESOLVE job");
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+	}
+}
+
+static const struct bwe_job_req taxii_req = {
+	.kind = BWE_JOB_FETCH,
+	.job = JOB,
+	.url = "https://taxii.example/api1/collections/c/objects/",
+	.max_bytes = 4096,
+	.timeout_s = 10,
+	.parse = { .format = BWE_FMT_TAXII },
+};
+
+/* A taxii poll: an object with a prefix and a domain, a revoked one, a cursor. */
+static void taxii_stream(struct bwe_wire_buf *b, const char *cursor)
+{
+	struct bwe_wire_result r = { .format = BWE_FMT_TAXII, .lines = 2, .accepted = 3 };
+	struct bwe_wire_end end = { .taxii = 3 };
+	struct bwe_taxii_val v[] = {
+		{ .id = "indicator--a",
+		  .modified = { 1768032000, 5 },
+		  .valid_until = 1801440000,
+		  .kind = BWE_TAXII_PREFIX },
+		{ .id = "indicator--a",
+		  .modified = { 1768032000, 5 },
+		  .valid_until = 1801440000,
+		  .kind = BWE_TAXII_DOMAIN,
+		  .domain = "relay.proxyware.example" },
+		{ .id = "indicator--b",
+		  .modified = { 1769938200, 0 },
+		  .revoked = true,
+		  .kind = BWE_TAXII_NONE },
+	};
+
+	snprintf(r.cursor, sizeof(r.cursor), "%s", cursor);
+	pfx("198.51.100.0/24", &v[0].pfx);
+	assert_int_equal(bwe_wire_put_frame(b, BWE_WIRE_RES_RESULT, JOB, &r, sizeof(r)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		assert_int_equal(bwe_wire_put_taxii(b, JOB, &v[i]), 0);
+	assert_int_equal(bwe_wire_put_frame(b, BWE_WIRE_END, JOB, &end, sizeof(end)), 0);
+}
+
+static void test_taxii_roundtrip(void **state)
+{
+	struct bwe_wire_buf b = { 0 };
+	struct bwe_wire_dec *d = parent_dec(&taxii_req);
+	struct bwe_job_result r;
+	char s[BWE_PREFIX_STRLEN];
+
+	(void)state;
+	taxii_stream(&b, "2026-01-12T00:00:00.123Z");
+	assert_int_equal(feed_all(d, &b), 1);
+	assert_int_equal(bwe_wire_dec_take_result(d, &r), 0);
+	assert_string_equal(r.cursor, "2026-01-12T00:00:00.123Z");
+	assert_int_equal(r.n_taxii, 3);
+	assert_int_equal(r.n_inds, 0);
+	assert_string_equal(r.taxii[0].id, "indicator--a");
+	assert_int_equal(r.taxii[0].modified.sec, 1768032000);
+	assert_int_equal(r.taxii[0].modified.nsec, 5);
+	assert_int_equal(r.taxii[0].valid_until, 1801440000);
+	bwe_prefix_fmt(&r.taxii[0].pfx, s, sizeof(s));
+	assert_string_equal(s, "198.51.100.0/24");
+	assert_int_equal(r.taxii[1].kind, BWE_TAXII_DOMAIN);
+	assert_string_equal(r.taxii[1].domain, "relay.proxyware.example");
+	assert_true(r.taxii[2].revoked);
+	assert_int_equal(r.taxii[2].kind, BWE_TAXII_NONE);
+	bwe_job_result_free(&r);
+	bwe_wire_dec_free(d);
+	bwe_wire_buf_free(&b);
+}
+
+/* Offset of taxii record 0's head: in the first DATA frame after RESULT. */
+#define TAXII0 (RESULT_FRAME + HDR)
+
+static void t_kind(struct bwe_wire_buf *b)
+{
+	__u8 k = 7;
+
+	taxii_stream(b, "");
+	patch(b, TAXII0 + offsetof(struct bwe_wire_taxii, kind), &k, 1);
+}
+
+static void t_revoked_prefix(struct bwe_wire_buf *b)
+{
+	__u8 one = 1;
+
+	taxii_stream(b, "");
+	patch(b, TAXII0 + offsetof(struct bwe_wire_taxii, revoked), &one, 1);
+}
+
+static void t_ns(struct bwe_wire_buf *b)
+{
+	__u32 ns = 1000000000u;
+
+	taxii_stream(b, "");
+	patch(b, TAXII0 + offsetof(struct bwe_wire_taxii, modified_ns), &ns, sizeof(ns));
+}
+
+static void t_pad(struct bwe_wire_buf *b)
+{
+	__u16 one = 1;
+
+	taxii_stream(b, "");
+	patch(b, TAXII0 + offsetof(struct bwe_wire_taxii, pad), &one, sizeof(one));
+}
+
+static void t_name_len(struct bwe_wire_buf *b)
+{
+	__u16 two = 2;
+
+	taxii_stream(b, "");
+	patch(b, TAXII0 + offsetof(struct bwe_wire_taxii, name_len), &two, sizeof(two));
+}
+
+static void t_hostbits(struct bwe_wire_buf *b)
+{
+	__u8 host = 7;
+
+	taxii_stream(b, "");
+	patch(b, TAXII0 + offsetof(struct bwe_wire_taxii, pfx) + 15, &host, 1);
+}
+
+static void t_cursor_ctl(struct bwe_wire_buf *b)
+{
+	taxii_stream(b, "2026\x01");
+}
+
+static const struct bad_row taxii_bad_rows[] = {
+	{ "unknown kind", true, t_kind, "frame 2: taxii value 1: kind 7 unknown" },
+	{ "revoked with a prefix", true, t_revoked_prefix,
+	  "frame 2: taxii value 1: revoked 1 with kind 1" },
+	{ "nanoseconds", true, t_ns, "frame 2: taxii value 1: 1000000000 ns" },
+	{ "padding", true, t_pad, "frame 2: taxii value 1: padding not zero" },
+	{ "a name on a prefix", true, t_name_len,
+	  "frame 2: taxii value 1: name length 2 with kind 1" },
+	{ "host bits", true, t_hostbits, "frame 2: indicator 1: host bits set past /120" },
+	{ "cursor with a control byte", true, t_cursor_ctl,
+	  "frame 1: cursor holds control byte 0x01 at offset 4" },
+};
+
+static void test_bad_taxii(void **state)
+{
+	size_t bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(taxii_bad_rows); i++) {
+		const struct bad_row *row = &taxii_bad_rows[i];
+		struct bwe_wire_buf b = { 0 };
+		struct bwe_wire_dec *d = parent_dec(&taxii_req);
+		int ret;
+
+		row->build(&b);
+		ret = feed_all(d, &b);
+		if (ret != -EBADMSG || strcmp(bwe_wire_dec_error(d), row->error)) {
+			print_error("row \"%s\": returned %d, error \"%s\", expected \"%s\"\n",
+				    row->desc, ret, bwe_wire_dec_error(d), row->error);
+			bad++;
+		}
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+	}
+	/* taxii values answering a job of another format, and indicators a taxii job */
+	{
+		struct bwe_wire_buf b = { 0 };
+		struct bwe_wire_dec *d = parent_dec(&parse_req);
+
+		taxii_stream(&b, "");
+		assert_int_equal(feed_all(d, &b), -EBADMSG);
+		assert_string_equal(bwe_wire_dec_error(d), "frame 2: TAXII frame in a PARSE job");
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+		d = parent_dec(&taxii_req);
+		std_stream(&b, 3);
+		assert_int_equal(feed_all(d, &b), -EBADMSG);
+		assert_string_equal(bwe_wire_dec_error(d),
+				    "frame 2: INDICATORS frame in a FETCH job of format taxii");
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+	}
+	/* a cursor in a job of another format */
+	{
+		struct bwe_wire_buf b = { 0 };
+		struct bwe_wire_dec *d = parent_dec(&parse_req);
+		struct bwe_wire_result r = { .format = BWE_FMT_PLAIN };
+		struct bwe_wire_end end = { 0 };
+
+		snprintf(r.cursor, sizeof(r.cursor), "2026-01-01T00:00:00Z");
+		assert_int_equal(bwe_wire_put_frame(&b, BWE_WIRE_RES_RESULT, JOB, &r, sizeof(r)),
+				 0);
+		assert_int_equal(bwe_wire_put_frame(&b, BWE_WIRE_END, JOB, &end, sizeof(end)), 0);
+		assert_int_equal(feed_all(d, &b), -EBADMSG);
+		assert_string_equal(bwe_wire_dec_error(d),
+				    "frame 1: a cursor in a job not of format taxii");
+		bwe_wire_dec_free(d);
+		bwe_wire_buf_free(&b);
+	}
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1358,9 @@ int main(void)
 		cmocka_unit_test(test_decisions_roundtrip),
 		cmocka_unit_test(test_bad_decisions),
 		cmocka_unit_test(test_auth_requests),
+		cmocka_unit_test(test_post_requests),
+		cmocka_unit_test(test_taxii_roundtrip),
+		cmocka_unit_test(test_bad_taxii),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

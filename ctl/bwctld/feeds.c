@@ -38,6 +38,8 @@
 #include "feeds.h"
 #include "fwclient.h"
 #include "log.h"
+#include "misp.h"
+#include "taxii.h"
 #include "util.h"
 
 #define FEED_REJECT_EVENTS_MAX 50 /* overlap events per load (the worker caps refused lines) */
@@ -77,6 +79,9 @@ struct feed {
 	 * a startup pull (first one, or the state may be lost) */
 	struct bwe_cs_set cs;
 	bool cs_startup;
+	/* taxii: the collection's indicators, and added_after of the next poll */
+	struct bwe_taxii_set taxii;
+	char taxii_cursor[BWE_TAXII_CURSOR_MAX];
 };
 
 /*
@@ -750,6 +755,10 @@ static void retry_later(struct feed *f)
 }
 
 static void cs_pull(struct feeds *fs, struct feed *f, bool initial);
+static bool is_fmt(const struct feed *f, enum bwe_feed_format want);
+static void taxii_poll(struct feeds *fs, struct feed *f, bool initial);
+static int misp_request(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *url,
+			char *body, size_t cap);
 static int feed_auth(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *secret,
 		     size_t cap);
 
@@ -769,6 +778,10 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 		cs_pull(fs, f, initial);
 		return;
 	}
+	if (is_fmt(f, BWE_FMT_TAXII)) {
+		taxii_poll(fs, f, initial);
+		return;
+	}
 	if (f->is_url) {
 		struct job *j = calloc(1, sizeof(*j));
 		struct bwe_job_req req = {
@@ -782,11 +795,13 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 			.ca_file = f->cfg->ca_file,
 		};
 
-		char secret[BWE_WIRE_SECRET_MAX];
+		char secret[BWE_WIRE_SECRET_MAX], post[BWE_MISP_BODY_MAX], murl[BWE_WIRE_URL_MAX];
 
 		if (!j)
 			return;
-		if (feed_auth(fs, f, &req, secret, sizeof(secret))) {
+		if ((is_fmt(f, BWE_FMT_MISP) &&
+		     misp_request(fs, f, &req, murl, post, sizeof(post))) ||
+		    feed_auth(fs, f, &req, secret, sizeof(secret))) {
 			free(j);
 			f->failures++;
 			retry_later(f);
@@ -1183,7 +1198,10 @@ static int feed_auth(struct feeds *fs, struct feed *f, struct bwe_job_req *req, 
 	req->auth = c->api_key_file  ? BWE_WIRE_AUTH_HEADER
 		    : c->bearer_file ? BWE_WIRE_AUTH_BEARER
 				     : BWE_WIRE_AUTH_BASIC;
-	req->auth_name = c->api_key_file ? BWE_CS_KEY_HEADER : c->bearer_file ? "" : c->auth_user;
+	req->auth_name = c->api_key_file  ? (is_fmt(f, BWE_FMT_MISP) ? BWE_MISP_KEY_HEADER
+								     : BWE_CS_KEY_HEADER)
+			 : c->bearer_file ? ""
+					  : c->auth_user;
 	return 0;
 }
 
@@ -1441,6 +1459,289 @@ static bool cs_done(struct feeds *fs, struct feed *f, const struct job *j,
 	return ast.resync;
 }
 
+/* ---- taxii: a TAXII 2.1 collection, polled; misp: a restSearch POST ------------ */
+
+static bool is_fmt(const struct feed *f, enum bwe_feed_format want)
+{
+	enum bwe_feed_format fmt;
+
+	return !bwe_feed_format_parse(f->cfg->format, &fmt) && fmt == want;
+}
+
+/*
+ * The POST a misp feed's FETCH carries (misp.h) to {source}attributes/restSearch,
+ * url BWE_WIRE_URL_MAX bytes; 0, or the reason is the feed's error.
+ */
+static int misp_request(struct feeds *fs, struct feed *f, struct bwe_job_req *req, char *url,
+			char *body, size_t cap)
+{
+	size_t sl = strlen(f->cfg->source);
+	int n = bwe_misp_request_body(f->cfg->misp_last, body, cap);
+
+	if (snprintf(url, BWE_WIRE_URL_MAX, "%s%s%s", f->cfg->source,
+		     sl && f->cfg->source[sl - 1] == '/' ? "" : "/",
+		     BWE_MISP_SEARCH_PATH) >= BWE_WIRE_URL_MAX) {
+		feed_error(fs, f, "the source URL is too long");
+		return -ENAMETOOLONG;
+	}
+	req->url = url;
+	if (n <= 0) {
+		feed_error(fs, f, "cannot build the restSearch request (last: %s)",
+			   f->cfg->misp_last);
+		return -EINVAL;
+	}
+	req->method = BWE_WIRE_POST;
+	req->body = body;
+	req->body_len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Poll the collection: every object added after the cursor (the first
+ * poll after a start or a change of settings: all of it), all pages in one
+ * job of the feed worker.
+ */
+static void taxii_poll(struct feeds *fs, struct feed *f, bool initial)
+{
+	char url[BWE_WIRE_URL_MAX], secret[BWE_WIRE_SECRET_MAX];
+	struct bwe_job_req req = {
+		.kind = BWE_JOB_FETCH,
+		.url = url,
+		.max_bytes = f->cfg->max_bytes,
+		.timeout_s = (__u32)f->cfg->timeout_s,
+		.insecure = f->cfg->insecure,
+		.ca_file = f->cfg->ca_file,
+	};
+	struct job *j;
+
+	if (bwe_taxii_objects_url(f->cfg->source, f->cfg->taxii_collection, f->taxii_cursor, url,
+				  sizeof(url))) {
+		feed_error(fs, f, "the collection's URL is too long or has a query");
+		f->failures++;
+		return;
+	}
+	if (feed_auth(fs, f, &req, secret, sizeof(secret))) {
+		f->failures++;
+		retry_later(f);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		explicit_bzero(secret, sizeof(secret));
+		return;
+	}
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	j->initial = initial;
+	if (initial)
+		fs->initial_pending++;
+	parse_opts(f, &req.parse);
+	f->busy = true;
+	if (submit(fs, f, &req, j))
+		f->busy = false;
+	explicit_bzero(secret, sizeof(secret));
+}
+
+/*
+ * The live values of the set as a parsed version of the feed: feed_take
+ * applies it like any other (domains resolved, coverage guard, events).
+ * The set is the collection, so the guards against a new version that
+ * shrinks or is empty do not apply: revocations empty it legitimately.
+ */
+static int taxii_install(struct feeds *fs, struct feed *f, time_t now)
+{
+	struct bwe_job_result syn = { .stats = { .format = BWE_FMT_TAXII } };
+	size_t np = 0, nd = 0, i, k;
+	int err;
+
+	for (i = 0; i < f->taxii.n; i++)
+		if (bwe_taxii_ent_live(&f->taxii.v[i], now)) {
+			np += f->taxii.v[i].n_pfx;
+			nd += f->taxii.v[i].n_domains;
+		}
+	syn.inds = calloc(np ? np : 1, sizeof(*syn.inds));
+	syn.domains = calloc(nd ? nd : 1, sizeof(*syn.domains));
+	if (!syn.inds || !syn.domains) {
+		free(syn.inds);
+		free(syn.domains);
+		return -ENOMEM;
+	}
+	for (i = 0; i < f->taxii.n; i++) {
+		const struct bwe_taxii_ent *e = &f->taxii.v[i];
+
+		if (!bwe_taxii_ent_live(e, now))
+			continue;
+		for (k = 0; k < e->n_pfx; k++)
+			syn.inds[syn.n_inds++] =
+				(struct bwe_job_ind){ .pfx = e->pfx[k],
+						      .valid_until = e->valid_until,
+						      .id = e->id };
+		for (k = 0; k < e->n_domains; k++)
+			syn.domains[syn.n_domains++] =
+				(struct bwe_job_domain){ .name = e->domains[k] };
+	}
+	/* rejects were reported with the poll; the set holds only what passed */
+	syn.stats.accepted = syn.n_inds + syn.n_domains;
+	err = feed_take(fs, f, &syn, NULL, 0, true);
+	free(syn.inds);
+	free(syn.domains);
+	/* valid_from and valid_until of the set, not only the entries' ends */
+	f->next_expiry = (time_t)bwe_taxii_set_next_change(&f->taxii, now);
+	return err;
+}
+
+/* RFC 3339 with nanoseconds, UTC. */
+static void taxii_time_fmt(const struct bwe_taxii_time *t, char *out, size_t cap)
+{
+	time_t s = (time_t)t->sec;
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&s, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%s.%09uZ", base, t->nsec);
+}
+
+/*
+ * The live indicators as a TAXII envelope (state_dir/feeds/NAME.last): a
+ * restart while the server is down enforces them (load_last_good, read as
+ * format taxii) until the first poll, which takes the whole collection.
+ */
+static void taxii_save(struct feeds *fs, struct feed *f)
+{
+	struct json_object *top = json_object_new_object(), *arr = json_object_new_array();
+	char path[PATH_MAX], ts[64], pat[BWE_PREFIX_STRLEN + BWE_FEED_DOMAIN_MAX + 32];
+	time_t now = time(NULL);
+	const char *text;
+	int err;
+
+	for (size_t i = 0; i < f->taxii.n; i++) {
+		const struct bwe_taxii_ent *e = &f->taxii.v[i];
+		struct json_object *o;
+		struct printbuf *pb;
+
+		if (!bwe_taxii_ent_live(e, now) && !(e->valid_from > now && !e->revoked))
+			continue;
+		if (!e->n_pfx && !e->n_domains)
+			continue;
+		pb = printbuf_new();
+		for (size_t k = 0; pb && k < e->n_pfx + e->n_domains; k++) {
+			char p[BWE_PREFIX_STRLEN];
+
+			if (k < e->n_pfx) {
+				bwe_prefix_fmt(&e->pfx[k], p, sizeof(p));
+				snprintf(pat, sizeof(pat), "%s[%s:value = '%s']", k ? " OR " : "",
+					 bwe_addr_is_v4(&e->pfx[k].addr) ? "ipv4-addr"
+									 : "ipv6-addr",
+					 p);
+			} else {
+				snprintf(pat, sizeof(pat), "%s[domain-name:value = '%s']",
+					 k ? " OR " : "", e->domains[k - e->n_pfx]);
+			}
+			printbuf_memappend(pb, pat, (int)strlen(pat));
+		}
+		if (!pb)
+			continue;
+		o = json_object_new_object();
+		taxii_time_fmt(&e->modified, ts, sizeof(ts));
+		json_object_object_add(o, "type", json_object_new_string("indicator"));
+		json_object_object_add(o, "spec_version", json_object_new_string("2.1"));
+		json_object_object_add(o, "id", json_object_new_string(e->id));
+		json_object_object_add(o, "created", json_object_new_string(ts));
+		json_object_object_add(o, "modified", json_object_new_string(ts));
+		json_object_object_add(o, "pattern",
+				       json_object_new_string_len(pb->buf, printbuf_length(pb)));
+		json_object_object_add(o, "pattern_type", json_object_new_string("stix"));
+		if (e->valid_from) {
+			taxii_time_fmt(&(struct bwe_taxii_time){ .sec = e->valid_from }, ts,
+				       sizeof(ts));
+			json_object_object_add(o, "valid_from", json_object_new_string(ts));
+		}
+		if (e->valid_until) {
+			taxii_time_fmt(&(struct bwe_taxii_time){ .sec = e->valid_until }, ts,
+				       sizeof(ts));
+			json_object_object_add(o, "valid_until", json_object_new_string(ts));
+		}
+		printbuf_free(pb);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(top, "more", json_object_new_boolean(0));
+	json_object_object_add(top, "objects", arr);
+	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
+	err = snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir,
+		       f->cfg->name) >= (int)sizeof(path)
+		      ? -ENAMETOOLONG
+		      : mkdir_parent(path);
+	if (!err)
+		err = write_file_atomic(path, text, strlen(text), 0640);
+	if (err)
+		log_warnx("feed %s: cannot save the indicators: %s", f->cfg->name, strerror(-err));
+	json_object_put(top);
+}
+
+static void taxii_done(struct feeds *fs, struct feed *f, const struct bwe_job_result *res)
+{
+	struct bwe_taxii_apply_stats ast;
+	struct parse_ctx rc = { .fs = fs, .f = f };
+	int err;
+
+	if (res->status) {
+		feed_error(fs, f,
+			   "TAXII poll failed: %s; the %zu indicators held stay in force (fail "
+			   "static)",
+			   res->error, bwe_taxii_set_live(&f->taxii, time(NULL)));
+		f->failures++;
+		return;
+	}
+	for (size_t i = 0; i < res->n_rejects; i++)
+		report_reject(&rc, &res->rejects[i], true); /* an object the worker parsed */
+	f->taxii.max = f->cfg->taxii_max_indicators;
+	err = bwe_taxii_set_apply(&f->taxii, res->taxii, res->n_taxii, &ast);
+	if (err == -E2BIG) {
+		feed_refused(fs, f, "max_indicators", (double)f->taxii.n + (double)res->n_taxii,
+			     (double)f->cfg->taxii_max_indicators,
+			     "the poll would hold more than max_indicators (%u) indicators; the "
+			     "%zu held stay in force",
+			     f->cfg->taxii_max_indicators, f->taxii.n);
+		f->failures++;
+		return;
+	}
+	if (err) {
+		feed_error(fs, f, "cannot take the poll: %s; the indicators held stay in force",
+			   strerror(-err));
+		f->failures++;
+		return;
+	}
+	if (!ast.added && !ast.replaced && !f->last_error[0] && f->last_success) {
+		/* nothing new, and the maps hold the set: no new version, no event */
+		f->last_success = time(NULL);
+		f->failures = 0;
+		f->stale_reported = false;
+	} else if (taxii_install(fs, f, time(NULL))) {
+		return; /* the set is ahead of the maps: the cursor stays, the next poll retries */
+	}
+	if (res->cursor[0])
+		snprintf(f->taxii_cursor, sizeof(f->taxii_cursor), "%s", res->cursor);
+	if (res->n_taxii)
+		taxii_save(fs, f);
+	f->rejected = res->stats.rejected;
+	f->skipped = res->stats.skipped + ast.stale;
+	if (ast.added || ast.replaced || res->stats.rejected)
+		log_info("feed %s: TAXII poll: %zu values, %zu ids held (+%zu ~%zu, %zu revoked or "
+			 "expired, %zu stale), next added_after %s",
+			 f->cfg->name, res->n_taxii, f->taxii.n, ast.added, ast.replaced,
+			 ast.revoked, ast.stale, f->taxii_cursor[0] ? f->taxii_cursor : "(none)");
+}
+
+/* A valid_from or valid_until of the set was reached: enforce the set as it is now. */
+static void taxii_tick(struct feeds *fs, struct feed *f, time_t now)
+{
+	bwe_taxii_set_expire(&f->taxii, now);
+	if (taxii_install(fs, f, now))
+		f->next_expiry = now + FEED_BACKOFF_MIN_S; /* not every tick */
+}
+
 /* A job's end (fwclient.h): the feed takes the result or keeps its last good version. */
 static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 {
@@ -1480,6 +1781,10 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 	if (is_cs(f)) {
 		if (cs_done(fs, f, j, res))
 			f->again = true; /* a deletion left a prefix held: resync at once */
+		goto again;
+	}
+	if (is_fmt(f, BWE_FMT_TAXII) && !j->from_disk) {
+		taxii_done(fs, f, res);
 		goto again;
 	}
 	if (worker_fault(res->status)) {
@@ -1730,6 +2035,7 @@ void feeds_free(struct feeds *fs)
 	for (i = 0; i < fs->n; i++) {
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
 		bwe_cs_set_free(&fs->v[i].cs);
+		bwe_taxii_set_free(&fs->v[i].taxii);
 	}
 	free(fs->v);
 	if (fs->ino_fd >= 0)
@@ -1759,7 +2065,9 @@ void feeds_tick(struct feeds *fs, time_t now)
 		/* crowdsec-lapi: a decision ended under a longer one on its prefix goes too */
 		if (f->cs.n)
 			bwe_cs_set_expire(&f->cs, now);
-		if (f->next_expiry && f->next_expiry <= now) {
+		if (f->next_expiry && f->next_expiry <= now && is_fmt(f, BWE_FMT_TAXII)) {
+			taxii_tick(fs, f, now);
+		} else if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
 			struct enf_bl_change chg;
 			size_t k, n0 = ents_of(fs, f)->n;
@@ -1861,6 +2169,21 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 					       json_object_new_boolean(f->last_error[0] &&
 								       f->cs.n));
 		}
+		if (is_fmt(f, BWE_FMT_TAXII)) {
+			/* ids held (tombstones too), the live ones, the next poll's added_after */
+			json_object_object_add(o, "indicators", json_object_new_uint64(f->taxii.n));
+			json_object_object_add(o, "indicators_live",
+					       json_object_new_uint64(
+						       bwe_taxii_set_live(&f->taxii, now)));
+			json_object_object_add(o, "added_after",
+					       f->taxii_cursor[0]
+						       ? json_object_new_string(f->taxii_cursor)
+						       : NULL);
+			json_object_object_add(o, "fail_static",
+					       json_object_new_boolean(
+						       f->last_error[0] &&
+						       bwe_taxii_set_live(&f->taxii, now)));
+		}
 		json_add_time(o, "last_success", f->last_success);
 		json_add_time(o, "last_attempt", f->last_attempt);
 		json_object_object_add(o, "last_error",
@@ -1906,7 +2229,9 @@ static bool job_settings_differ(const struct bwe_cfg_feed *a, const struct bwe_c
 {
 	return strcmp(a->source, b->source) || strcmp(a->format, b->format) ||
 	       a->min_prefix_v4 != b->min_prefix_v4 || a->min_prefix_v6 != b->min_prefix_v6 ||
-	       a->max_bytes != b->max_bytes;
+	       a->max_bytes != b->max_bytes ||
+	       strcmp(a->taxii_collection ? a->taxii_collection : "",
+		      b->taxii_collection ? b->taxii_collection : "");
 }
 
 /*
@@ -1959,6 +2284,8 @@ void feeds_reload(struct feeds *fs)
 			f->next_refresh = 0;
 			f->cs_startup = true; /* another LAPI, or another format */
 			bwe_cs_set_free(&f->cs);
+			f->taxii_cursor[0] = '\0'; /* another collection: poll it whole */
+			bwe_taxii_set_free(&f->taxii);
 			log_info("feed %s: its source or parse settings changed; jobs in flight "
 				 "will be dropped",
 				 f->cfg->name);
@@ -2011,6 +2338,7 @@ void feeds_reload(struct feeds *fs)
 		fs_vec_free(&gone[k]);
 		domains_free(old[k].doms, old[k].ndoms);
 		bwe_cs_set_free(&old[k].cs);
+		bwe_taxii_set_free(&old[k].taxii);
 	}
 	free(old);
 	free(kept);
