@@ -16,6 +16,12 @@ t_require_root
 . "$(dirname "$0")/lib_bwe.sh"
 T_TIMEOUT=${T_TIMEOUT:-120}
 bwe_testbed_up api
+# a name only the gateway's hosts file knows (ip netns exec bind-mounts
+# /etc/netns/NS/hosts over /etc/hosts for the daemon)
+HOSTS_NAME=lan2-$RUN.test
+mkdir -p "/etc/netns/$BWE_NS_GW"
+t_atexit "rm -rf /etc/netns/$BWE_NS_GW"
+printf '127.0.0.1 localhost\n%s %s\n' "$BWE_LAN2_V4" "$HOSTS_NAME" >"/etc/netns/$BWE_NS_GW/hosts"
 PORT=9779
 BASE=https://127.0.0.1:$PORT
 TOKFILE=$DIR/state/tokens.json
@@ -181,6 +187,13 @@ t_test_quarantine() {
 	assert_ok jq -e --arg h "$BWE_LAN_V4" '.entries | map(.host) | index($h) != null' "$DIR/body"
 	assert_eq "$(api DELETE /v1/quarantines/$BWE_LAN_MAC "$CONTAIN")" 204 "DELETE by MAC"
 	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "nothing left"
+	# a name of the daemon's hosts file: resolved by the daemon, not the client
+	assert_eq "$(api PUT /v1/quarantines/$HOSTS_NAME "$CONTAIN")" 201 "PUT by name"
+	assert_ok jq -e --arg h "$BWE_LAN2_V4" '.entries | map(.host) | index($h) != null' "$DIR/body"
+	assert_ok unreach lan2 "$BWE_SITE_V4"
+	assert_eq "$(api DELETE /v1/quarantines/$HOSTS_NAME "$CONTAIN")" 204 "DELETE by name"
+	assert_ok reach lan2 "$BWE_SITE_V4"
+	assert_eq "$(bwctl --json list quarantine | jq length)" 0 "nothing left"
 }
 t_run "a quarantine over HTTP cuts the host off, idempotently, with the token as actor" \
 	t_test_quarantine
@@ -224,7 +237,7 @@ t_test_bad_input() {
 	assert_eq "$(api PUT /v1/quarantines/$BWE_SITE_V4 "$ADMIN")" 422 "external host"
 	assert_ok problem_is 422 internal_networks
 	assert_eq "$(api PUT /v1/quarantines/laptop.example.org "$ADMIN")" 422 "host name"
-	assert_ok problem_is 422 "does not resolve names"
+	assert_ok problem_is 422 "does not ask a name server"
 	assert_eq "$(api PUT /v1/blocks/0.0.0.0%2F1 "$ADMIN")" 422 "too broad"
 	assert_eq "$(api PUT /v1/throttles/$BWE_LAN_V4 "$ADMIN" '{}')" 400 "throttle without rate"
 	assert_eq "$(api PATCH /v1/quarantines/$BWE_LAN_V4 "$ADMIN")" 405 PATCH

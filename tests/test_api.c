@@ -515,7 +515,7 @@ static void test_mac_and_hostnames(void **state)
 	assert_int_equal(call("PUT", "/v1/quarantines/laptop-12.example.org", NULL, t_contain, NULL,
 			      NULL),
 			 422);
-	assert_problem(422, "does not resolve names");
+	assert_problem(422, "does not ask a name server");
 	/* no MAC address of one host: broadcast, multicast, zero */
 	assert_int_equal(call("PUT", "/v1/quarantines/ff:ff:ff:ff:ff:ff", NULL, t_contain, NULL,
 			      NULL),

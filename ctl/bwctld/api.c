@@ -30,6 +30,7 @@
 #include "units.h"
 #include "util.h"
 
+#define API_NAME_ADDRS	 16  /* addresses of one hosts-file name */
 #define API_PARAM_MAX	 256 /* bytes of a path parameter */
 #define API_TICKET_MAX	 128 /* bytes of a ticket reference */
 #define API_DETAIL_MAX	 768
@@ -310,9 +311,11 @@ static int read_body(struct call *c, const char *const *allowed, struct body *b)
 /*
  * The entries a path parameter names: an address or CIDR; for hosts also
  * a MAC address, which the transaction looks up in the daemon's own
- * neighbour view (*mac set, no prefixes). Host names are refused: the
- * listener answers in the loop, and a name goes to the sandboxed resolver
- * only from the control socket (bwctl), whose clients may wait.
+ * neighbour view (*mac set, no prefixes), or a host name the daemon's
+ * hosts file holds (a local read, as bwctl's names are looked up first).
+ * A name only DNS knows is refused: the listener answers in the loop, and
+ * a name goes to the sandboxed resolver only from the control socket
+ * (bwctl), whose clients may wait.
  */
 static int resolve(struct call *c, const struct kind *k, struct bwe_prefix **pfx, bool *has_mac,
 		   __u8 mac[BWE_MAC_LEN])
@@ -331,11 +334,21 @@ static int resolve(struct call *c, const struct kind *k, struct bwe_prefix **pfx
 		return 0;
 	}
 	if ((!k || k->hosts) && bwe_looks_like_hostname(c->param)) {
+		struct bwe_addr a[API_NAME_ADDRS];
+		int i, got = bwe_hosts_file_lookup(BWE_HOSTS_FILE, c->param, a, API_NAME_ADDRS);
+
+		if (got > 0 && (*pfx = calloc((size_t)got, sizeof(**pfx)))) {
+			for (i = 0; i < got; i++) {
+				(*pfx)[i].addr = a[i];
+				(*pfx)[i].plen = BWE_ADDR_BITS;
+			}
+			return got;
+		}
 		problem(c, HTTP_UNPROCESSABLE,
-			"\"%s\" is a host name: the API does not resolve names (the answer would "
-			"wait on a name server); send its address or its MAC address, or use "
-			"bwctl, whose requests the daemon resolves",
-			shown);
+			"\"%s\" is a host name that %s does not hold: the API does not ask a name "
+			"server (the answer would wait on it); send its address or its MAC "
+			"address, or use bwctl, whose requests the daemon resolves",
+			shown, BWE_HOSTS_FILE);
 		return -EINVAL;
 	}
 	problem(c, HTTP_UNPROCESSABLE, "%s", why);
