@@ -233,6 +233,9 @@ t_test_reload_filter() {
 	hup_daemon
 	wait_for 50 reach lan "$BWE_SITE_V4" || t_fail "filtered decision still blocked after reload"
 	assert_eq "$(feed_field cs decisions)" 0 "decisions after the filter"
+	# the filter went to the LAPI as the bouncers send it (its access log)
+	grep -rq "decisions/stream?startup=[a-z]*&origins=crowdsec" "$CSD"/*.log ||
+		t_fail "no filtered pull in the LAPI's log: $(grep -rh 'decisions/stream' "$CSD"/*.log | tail -2)"
 	printf '%s\n' "$cfg0" >"$CFG"
 	hup_daemon
 	wait_for 50 unreach lan "$BWE_SITE_V4" || t_fail "not blocked again after the filter went"

@@ -24,6 +24,7 @@
  * for a prefix present in several sources, a drop source beats a monitor
  * source, and among equals the lowest feed id names it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -1270,6 +1271,51 @@ static int cs_install(struct feeds *fs, struct feed *f, time_t now, struct enf_b
 	return err;
 }
 
+/*
+ * Append "&name=v1,v2" to url (at *len) with each value percent-encoded
+ * (RFC 3986 unreserved characters kept), as the CrowdSec bouncers send
+ * their filters; nothing for an empty list. -ENAMETOOLONG past the end.
+ */
+static int cs_query_list(char *url, size_t cap, size_t *len, const char *name, char *const *v,
+			 size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = *len;
+	int w;
+
+	if (!n)
+		return 0;
+	w = snprintf(url + o, cap - o, "&%s=", name);
+	if (w < 0 || (size_t)w >= cap - o)
+		return -ENAMETOOLONG;
+	o += (size_t)w;
+	for (i = 0; i < n; i++) {
+		const unsigned char *c;
+
+		if (i) {
+			if (o + 1 >= cap)
+				return -ENAMETOOLONG;
+			url[o++] = ',';
+		}
+		for (c = (const unsigned char *)v[i]; *c; c++) {
+			if (isalnum(*c) || *c == '-' || *c == '.' || *c == '_' || *c == '~') {
+				if (o + 1 >= cap)
+					return -ENAMETOOLONG;
+				url[o++] = (char)*c;
+			} else {
+				if (o + 3 >= cap)
+					return -ENAMETOOLONG;
+				url[o++] = '%';
+				url[o++] = hex[*c >> 4];
+				url[o++] = hex[*c & 15];
+			}
+		}
+	}
+	url[o] = '\0';
+	*len = o;
+	return 0;
+}
+
 /* Pull the decision stream: startup when the state is not known to be whole. */
 static void cs_pull(struct feeds *fs, struct feed *f, bool initial)
 {
@@ -1285,9 +1331,21 @@ static void cs_pull(struct feeds *fs, struct feed *f, bool initial)
 	};
 	struct job *j;
 
-	if (snprintf(url, sizeof(url), "%s%s%s?startup=%s", f->cfg->source,
-		     sl && f->cfg->source[sl - 1] == '/' ? "" : "/", BWE_CS_STREAM_PATH,
-		     f->cs_startup ? "true" : "false") >= (int)sizeof(url)) {
+	int w = snprintf(url, sizeof(url), "%s%s%s?startup=%s", f->cfg->source,
+			 sl && f->cfg->source[sl - 1] == '/' ? "" : "/", BWE_CS_STREAM_PATH,
+			 f->cs_startup ? "true" : "false");
+	size_t ul = w > 0 ? (size_t)w : 0;
+	const struct bwe_cfg_feed *c = f->cfg;
+
+	/* The filters go to the LAPI as the bouncers send them (it then sends
+	 * less); the decision set applies them again to what comes back. */
+	if (w < 0 || ul >= sizeof(url) ||
+	    cs_query_list(url, sizeof(url), &ul, "scopes", c->cs_scopes, c->n_cs_scopes) ||
+	    cs_query_list(url, sizeof(url), &ul, "origins", c->cs_origins, c->n_cs_origins) ||
+	    cs_query_list(url, sizeof(url), &ul, "scenarios_containing", c->cs_scenarios_containing,
+			  c->n_cs_scenarios_containing) ||
+	    cs_query_list(url, sizeof(url), &ul, "scenarios_not_containing",
+			  c->cs_scenarios_not_containing, c->n_cs_scenarios_not_containing)) {
 		feed_error(fs, f, "the source URL is too long");
 		f->failures++;
 		return;
