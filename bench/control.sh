@@ -239,7 +239,7 @@ T_RUN0=$SECONDS
 RUN_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "testbed up (run $RUN)"
-"$ROOT/scripts/testbed.sh" up "$RUN" >/dev/null || die "scripts/testbed.sh up failed"
+"$ROOT/scripts/testbed.sh" up --routed "$RUN" >/dev/null || die "scripts/testbed.sh up failed"
 TB_UP=1
 # shellcheck disable=SC1090
 . "/run/bwenforce-testbed/$RUN.env"
