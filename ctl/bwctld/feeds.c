@@ -719,6 +719,21 @@ static int submit(struct feeds *fs, struct feed *f, const struct bwe_job_req *re
 	return err;
 }
 
+/*
+ * Name job j for feed f (its id, incarnation and name), and count it in
+ * initial_pending when it is part of the start-up sweep: every job the
+ * worker runs for a feed starts here.
+ */
+static void job_for(struct feeds *fs, struct job *j, const struct feed *f, bool initial)
+{
+	j->feed_id = f->id;
+	j->gen = f->gen;
+	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	j->initial = initial;
+	if (initial)
+		fs->initial_pending++;
+}
+
 /* Parse bytes the parent read (a local file, the saved last good version). */
 static int submit_parse(struct feeds *fs, struct feed *f, char *body, size_t len, bool from_disk,
 			bool initial)
@@ -730,15 +745,10 @@ static int submit_parse(struct feeds *fs, struct feed *f, char *body, size_t len
 		free(body);
 		return -ENOMEM;
 	}
-	j->feed_id = f->id;
-	j->gen = f->gen;
-	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	job_for(fs, j, f, initial);
 	j->from_disk = from_disk;
-	j->initial = initial;
 	j->body = body;
 	j->len = len;
-	if (initial)
-		fs->initial_pending++;
 	parse_opts(f, &req.parse);
 	f->busy |= !from_disk;
 	return submit(fs, f, &req, j);
@@ -808,12 +818,7 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 			retry_later(f);
 			return;
 		}
-		j->feed_id = f->id;
-		j->gen = f->gen;
-		snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
-		j->initial = initial;
-		if (initial)
-			fs->initial_pending++;
+		job_for(fs, j, f, initial);
 		parse_opts(f, &req.parse);
 		f->busy = true;
 		submit(fs, f, &req, j);
@@ -875,9 +880,7 @@ static void schedule_dns(struct feeds *fs, struct feed *f)
 	}
 	req.names = names;
 	req.n_names = n;
-	j->feed_id = f->id;
-	j->gen = f->gen;
-	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	job_for(fs, j, f, false);
 	f->dns_busy = true;
 	if (submit(fs, f, &req, j)) {
 		f->dns_busy = false;
@@ -1359,13 +1362,8 @@ static void cs_pull(struct feeds *fs, struct feed *f, bool initial)
 		explicit_bzero(secret, sizeof(secret));
 		return;
 	}
-	j->feed_id = f->id;
-	j->gen = f->gen;
-	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
-	j->initial = initial;
+	job_for(fs, j, f, initial);
 	j->cs_startup = f->cs_startup;
-	if (initial)
-		fs->initial_pending++;
 	parse_opts(f, &req.parse);
 	f->busy = true;
 	if (submit(fs, f, &req, j))
@@ -1588,12 +1586,7 @@ static void taxii_poll(struct feeds *fs, struct feed *f, bool initial)
 		explicit_bzero(secret, sizeof(secret));
 		return;
 	}
-	j->feed_id = f->id;
-	j->gen = f->gen;
-	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
-	j->initial = initial;
-	if (initial)
-		fs->initial_pending++;
+	job_for(fs, j, f, initial);
 	parse_opts(f, &req.parse);
 	f->busy = true;
 	if (submit(fs, f, &req, j))
@@ -1983,16 +1976,12 @@ static void cs_load_saved(struct feeds *fs, struct feed *f, const char *path, ch
 		free(body);
 		return;
 	}
-	j->feed_id = f->id;
-	j->gen = f->gen;
-	snprintf(j->name, sizeof(j->name), "%s", f->cfg->name);
+	job_for(fs, j, f, true);
 	j->from_disk = true;
-	j->initial = true;
 	j->cs_startup = true;
 	j->cs_saved_at = st.st_mtime;
 	j->body = body;
 	j->len = len;
-	fs->initial_pending++;
 	parse_opts(f, &req.parse);
 	submit(fs, f, &req, j);
 }

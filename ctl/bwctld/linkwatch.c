@@ -20,10 +20,10 @@
 
 #include "linkwatch.h"
 #include "log.h"
+#include "nlsub.h"
 
-#define LINKWATCH_RCVBUF  (1 << 20) /* bytes: room for bursts of link events */
-#define PROCESS_READS_MAX 64	    /* datagrams per call; epoll calls again */
-#define LINKS_MIN	  16	    /* first table allocation, entries */
+#define LINKWATCH_RCVBUF (1 << 20) /* bytes: room for bursts of link events */
+#define LINKS_MIN	 16	   /* first table allocation, entries */
 
 struct link_ent {
 	char name[IFNAMSIZ];
@@ -42,33 +42,6 @@ struct bwe_linkwatch {
 static const struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME] = { .type = NLA_STRING, .maxlen = IFNAMSIZ },
 };
-
-/* libnl's NLE_* codes as -errno (libnl has no public reverse mapping). */
-static int nl_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case 0:
-		return 0;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_INVAL:
-		return -EINVAL;
-	case NLE_BAD_SOCK:
-		return -EBADF;
-	case NLE_OBJ_NOTFOUND:
-		return -ENOENT;
-	case NLE_PROTO_MISMATCH:
-		return -EPROTONOSUPPORT;
-	default:
-		return -EIO;
-	}
-}
 
 int bwe_link_ifindex(const char *name)
 {
@@ -192,8 +165,8 @@ static int resync(struct bwe_linkwatch *lw, bool report)
 	s = nl_socket_alloc();
 	if (!s)
 		return -ENOMEM;
-	err = nl_errno(nl_connect(s, NETLINK_ROUTE));
-	err = err ?: nl_errno(rtnl_link_alloc_cache(s, AF_UNSPEC, &cache));
+	err = bwe_nl_errno(nl_connect(s, NETLINK_ROUTE));
+	err = err ?: bwe_nl_errno(rtnl_link_alloc_cache(s, AF_UNSPEC, &cache));
 	if (err)
 		goto cleanup;
 	now = calloc((size_t)nl_cache_nitems(cache) + 1, sizeof(*now));
@@ -238,23 +211,9 @@ int bwe_linkwatch_open(struct bwe_linkwatch **out, bwe_link_cb cb, void *ctx)
 		return -ENOMEM;
 	lw->cb = cb;
 	lw->ctx = ctx;
-	lw->sock = nl_socket_alloc();
-	if (!lw->sock) {
-		err = -ENOMEM;
+	err = bwe_nlsub_open(&lw->sock, RTNLGRP_LINK, LINKWATCH_RCVBUF, on_msg, lw);
+	if (err)
 		goto cleanup;
-	}
-	/* Notifications carry the kernel's sequence numbers, not ours. */
-	nl_socket_disable_seq_check(lw->sock);
-	err = nl_socket_modify_cb(lw->sock, NL_CB_VALID, NL_CB_CUSTOM, on_msg, lw);
-	err = err ?: nl_connect(lw->sock, NETLINK_ROUTE);
-	err = err ?: nl_socket_add_membership(lw->sock, RTNLGRP_LINK);
-	err = err ?: nl_socket_set_nonblocking(lw->sock);
-	err = err ?: nl_socket_set_buffer_size(lw->sock, LINKWATCH_RCVBUF, 0);
-	if (err) {
-		log_debug("link watch: %s", nl_geterror(err));
-		err = nl_errno(err);
-		goto cleanup;
-	}
 	/* Subscribed first: what changes during the dump is still queued. */
 	err = resync(lw, false);
 	if (err)
@@ -272,32 +231,16 @@ int bwe_linkwatch_fd(const struct bwe_linkwatch *lw)
 	return nl_socket_get_fd(lw->sock);
 }
 
+/* bwe_nlsub_process()'s resync: the whole table again, reporting what changed. */
+static int resync_all(void *arg)
+{
+	return resync(arg, true);
+}
+
 int bwe_linkwatch_process(struct bwe_linkwatch *lw)
 {
-	int i, err = 0;
-
 	lw->err = 0;
-	for (i = 0; i < PROCESS_READS_MAX && !lw->err; i++) {
-		err = nl_recvmsgs_default(lw->sock);
-		if (err == -NLE_AGAIN) {
-			err = 0;
-			break;
-		}
-		if (err == -NLE_NOMEM) {
-			/* ENOBUFS: the kernel dropped notifications; look at everything. */
-			log_info("link watch: notifications lost, re-reading all links");
-			err = resync(lw, true);
-			if (err)
-				break;
-			continue;
-		}
-		if (err < 0) {
-			log_warnx("link watch: %s", nl_geterror(err));
-			err = nl_errno(err);
-			break;
-		}
-	}
-	return lw->err ?: err;
+	return bwe_nlsub_process(lw->sock, &lw->err, resync_all, lw, "link watch");
 }
 
 void bwe_linkwatch_close(struct bwe_linkwatch *lw)

@@ -26,10 +26,10 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "nlsub.h"
 #include "neighwatch.h"
 
 #define NEIGHWATCH_RCVBUF (1 << 20) /* bytes: room for bursts of neighbour events */
-#define PROCESS_READS_MAX 64	    /* datagrams per call; epoll calls again */
 #define NEIGH_MIN_CAP	  64	    /* first table allocation, entries */
 #define NUD_UNUSABLE	  (NUD_FAILED | NUD_INCOMPLETE)
 
@@ -53,29 +53,6 @@ static const struct nla_policy neigh_policy[NDA_MAX + 1] = {
 	[NDA_DST] = { .minlen = 4, .maxlen = 16 },
 	[NDA_LLADDR] = { .minlen = 0, .maxlen = 32 },
 };
-
-/* libnl's NLE_* codes as -errno (libnl has no public reverse mapping). */
-static int nl_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case 0:
-		return 0;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_INVAL:
-		return -EINVAL;
-	case NLE_BAD_SOCK:
-		return -EBADF;
-	default:
-		return -EIO;
-	}
-}
 
 bool bwe_mac_is_group_or_zero(const __u8 mac[BWE_MAC_LEN])
 {
@@ -235,8 +212,8 @@ static int resync(struct bwe_neighwatch *nw, bool report)
 	s = nl_socket_alloc();
 	if (!s)
 		return -ENOMEM;
-	err = nl_errno(nl_connect(s, NETLINK_ROUTE));
-	err = err ?: nl_errno(rtnl_neigh_alloc_cache(s, &cache));
+	err = bwe_nl_errno(nl_connect(s, NETLINK_ROUTE));
+	err = err ?: bwe_nl_errno(rtnl_neigh_alloc_cache(s, &cache));
 	if (err)
 		goto cleanup;
 	nw->v = NULL;
@@ -286,23 +263,9 @@ int bwe_neighwatch_open(struct bwe_neighwatch **out, size_t max, bwe_neigh_cb cb
 	nw->cb = cb;
 	nw->ctx = ctx;
 	nw->max = max ? max : BWE_NEIGH_MAX_DEFAULT;
-	nw->sock = nl_socket_alloc();
-	if (!nw->sock) {
-		err = -ENOMEM;
+	err = bwe_nlsub_open(&nw->sock, RTNLGRP_NEIGH, NEIGHWATCH_RCVBUF, on_msg, nw);
+	if (err)
 		goto cleanup;
-	}
-	/* Notifications carry the kernel's sequence numbers, not ours. */
-	nl_socket_disable_seq_check(nw->sock);
-	err = nl_socket_modify_cb(nw->sock, NL_CB_VALID, NL_CB_CUSTOM, on_msg, nw);
-	err = err ?: nl_connect(nw->sock, NETLINK_ROUTE);
-	err = err ?: nl_socket_add_membership(nw->sock, RTNLGRP_NEIGH);
-	err = err ?: nl_socket_set_nonblocking(nw->sock);
-	err = err ?: nl_socket_set_buffer_size(nw->sock, NEIGHWATCH_RCVBUF, 0);
-	if (err) {
-		log_debug("neighbour watch: %s", nl_geterror(err));
-		err = nl_errno(err);
-		goto cleanup;
-	}
 	/* Subscribed first: what changes during the dump is still queued. */
 	err = resync(nw, false);
 	if (err)
@@ -320,32 +283,16 @@ int bwe_neighwatch_fd(const struct bwe_neighwatch *nw)
 	return nl_socket_get_fd(nw->sock);
 }
 
+/* bwe_nlsub_process()'s resync: the whole table again, reporting what changed. */
+static int resync_all(void *arg)
+{
+	return resync(arg, true);
+}
+
 int bwe_neighwatch_process(struct bwe_neighwatch *nw)
 {
-	int i, err = 0;
-
 	nw->err = 0;
-	for (i = 0; i < PROCESS_READS_MAX && !nw->err; i++) {
-		err = nl_recvmsgs_default(nw->sock);
-		if (err == -NLE_AGAIN) {
-			err = 0;
-			break;
-		}
-		if (err == -NLE_NOMEM) {
-			/* ENOBUFS: the kernel dropped notifications; read the whole table. */
-			log_info("neighbour watch: notifications lost, re-reading the table");
-			err = resync(nw, true);
-			if (err)
-				break;
-			continue;
-		}
-		if (err < 0) {
-			log_warnx("neighbour watch: %s", nl_geterror(err));
-			err = nl_errno(err);
-			break;
-		}
-	}
-	return nw->err ?: err;
+	return bwe_nlsub_process(nw->sock, &nw->err, resync_all, nw, "neighbour watch");
 }
 
 void bwe_neighwatch_close(struct bwe_neighwatch *nw)
