@@ -120,11 +120,6 @@ int bwe_slog_facility_from(const char *name)
 	return -1;
 }
 
-const char *bwe_slog_facility_name(unsigned int f)
-{
-	return f < BWE_SLOG_FACILITIES ? bwe_slog_facility_names[f] : "?";
-}
-
 /* ---- reading the event ------------------------------------------------------ */
 
 /* The value at a dotted path, NULL when absent. */

@@ -72,7 +72,6 @@ int bwe_slog_target_parse(const char *s, struct bwe_slog_target *t, char *err, s
 
 /* "kern" (0) .. "local7" (23); -1 for an unknown name. */
 int bwe_slog_facility_from(const char *name);
-const char *bwe_slog_facility_name(unsigned int f); /* "?" outside 0..23 */
 /* The facility names in order, for the config loader's enum. */
 extern const char *const bwe_slog_facility_names[BWE_SLOG_FACILITIES];
 

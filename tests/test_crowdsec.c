@@ -23,6 +23,7 @@
 #include "config.h"
 #include "crowdsec.h"
 #include "test_helpers.h"
+#include "cfg_helpers.h"
 
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 #define DATA	      "tests/data/crowdsec/"
@@ -572,34 +573,7 @@ static void test_stream_into_set(void **state)
 
 /* ---- the configuration: the keys of a bouncer feed and of secrets ------------- */
 
-#define CFG_HEAD "interfaces:\n  - name: lan0\nfeeds:\n  - "
-#define LAPI	 "source: \"http://127.0.0.1:8080/\", insecure: true, "
-
-/* Load one feed entry; NULL expected: it loads. Returns the config or NULL. */
-static struct bwe_cfgfile *load_feed(const char *feed, const char *want_err)
-{
-	char path[] = "/tmp/bwe-test-cs-XXXXXX", err[512] = "";
-	struct bwe_cfgfile *cfg = NULL;
-	int fd = mkstemp(path), ret;
-	FILE *f;
-
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, CFG_HEAD "{ %s }\n", feed);
-	fclose(f);
-	ret = bwe_config_load(path, &cfg, err, sizeof(err));
-	unlink(path);
-	if (!want_err) {
-		if (ret)
-			fail_msg("\"%s\": %s", feed, err);
-		return cfg;
-	}
-	if (!ret || !strstr(err, want_err))
-		fail_msg("\"%s\": %d \"%s\", expected \"%s\"", feed, ret, err, want_err);
-	bwe_config_free(cfg);
-	return NULL;
-}
+#define LAPI "source: \"http://127.0.0.1:8080/\", insecure: true, "
 
 static void test_config_keys(void **state)
 {

@@ -24,6 +24,7 @@
 #include "misp.h"
 #include "taxii.h"
 #include "test_helpers.h"
+#include "cfg_helpers.h"
 
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 #define DATA	      "tests/data/taxii/"
@@ -472,35 +473,8 @@ static void test_set_limits(void **state)
 
 /* ---- the configuration: the keys of the taxii and misp formats ---------------------- */
 
-#define CFG_HEAD "interfaces:\n  - name: lan0\nfeeds:\n  - "
-#define TAXII	 "source: \"https://taxii.example/api1/\", format: taxii, "
-#define MISP	 "source: \"https://misp.example/\", format: misp, "
-
-/* Load one feed entry; NULL want_err: it must load. Returns the config or NULL. */
-static struct bwe_cfgfile *load_feed(const char *feed, const char *want_err)
-{
-	char path[] = "/tmp/bwe-test-taxii-XXXXXX", err[512] = "";
-	struct bwe_cfgfile *cfg = NULL;
-	int fd = mkstemp(path), ret;
-	FILE *f;
-
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, CFG_HEAD "{ %s }\n", feed);
-	fclose(f);
-	ret = bwe_config_load(path, &cfg, err, sizeof(err));
-	unlink(path);
-	if (!want_err) {
-		if (ret)
-			fail_msg("\"%s\": %s", feed, err);
-		return cfg;
-	}
-	if (!ret || !strstr(err, want_err))
-		fail_msg("\"%s\": %d \"%s\", expected \"%s\"", feed, ret, err, want_err);
-	bwe_config_free(cfg);
-	return NULL;
-}
+#define TAXII "source: \"https://taxii.example/api1/\", format: taxii, "
+#define MISP  "source: \"https://misp.example/\", format: misp, "
 
 static void test_config_keys(void **state)
 {

@@ -827,7 +827,8 @@ static int prog_name_of(__u32 id, char *name, size_t len)
 	return err;
 }
 
-int bwe_tc_query(int ifindex, __u32 *prog_id)
+/* *prog_id of our TC filter on ifindex, 0 none; -EBUSY: a foreign one holds our handle. */
+static int bwe_tc_query(int ifindex, __u32 *prog_id)
 {
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts o;

@@ -79,12 +79,9 @@ const char *bwe_xdp_mode_name(int mode);
  * BWE_TC_PRIO on the clsact egress hook whose program is named
  * BWE_TC_PROG_NAME; the clsact qdisc is created when missing and never
  * removed (other filters may live on it).
- *  - bwe_tc_query(): *prog_id of ours, 0 when none; -EBUSY when a foreign
- *    filter holds our handle and priority.
  *  - bwe_tc_attach(): attach or replace ours; -EBUSY as above.
  *  - bwe_tc_detach(): remove ours; 0 when there is none or a foreign one.
  */
-int bwe_tc_query(int ifindex, __u32 *prog_id);
 int bwe_tc_attach(int ifindex, int prog_fd, __u32 *prog_id);
 int bwe_tc_detach(int ifindex);
 

@@ -1379,7 +1379,7 @@ static void cs_pull(struct feeds *fs, struct feed *f, bool initial)
 static void cs_save(struct feeds *fs, struct feed *f)
 {
 	struct json_object *top = json_object_new_object(), *arr = json_object_new_array();
-	char path[PATH_MAX], pfx[BWE_PREFIX_STRLEN], dur[32];
+	char pfx[BWE_PREFIX_STRLEN], dur[32];
 	time_t now = time(NULL);
 	const char *text;
 	int err;
@@ -1406,12 +1406,7 @@ static void cs_save(struct feeds *fs, struct feed *f)
 	json_object_object_add(top, "new", arr);
 	json_object_object_add(top, "deleted", NULL);
 	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
-	err = snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir,
-		       f->cfg->name) >= (int)sizeof(path)
-		      ? -ENAMETOOLONG
-		      : mkdir_parent(path);
-	if (!err)
-		err = write_file_atomic(path, text, strlen(text), 0640);
+	err = save_last_good(fs, f, text, strlen(text));
 	if (err)
 		log_warnx("feed %s: cannot save the decisions: %s", f->cfg->name, strerror(-err));
 	json_object_put(top);
@@ -1662,7 +1657,7 @@ static void taxii_time_fmt(const struct bwe_taxii_time *t, char *out, size_t cap
 static void taxii_save(struct feeds *fs, struct feed *f)
 {
 	struct json_object *top = json_object_new_object(), *arr = json_object_new_array();
-	char path[PATH_MAX], ts[64], pat[BWE_PREFIX_STRLEN + BWE_FEED_DOMAIN_MAX + 32];
+	char ts[64], pat[BWE_PREFIX_STRLEN + BWE_FEED_DOMAIN_MAX + 32];
 	time_t now = time(NULL);
 	const char *text;
 	int err;
@@ -1720,12 +1715,7 @@ static void taxii_save(struct feeds *fs, struct feed *f)
 	json_object_object_add(top, "more", json_object_new_boolean(0));
 	json_object_object_add(top, "objects", arr);
 	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
-	err = snprintf(path, sizeof(path), "%s/feeds/%s.last", fs->cfg->paths.state_dir,
-		       f->cfg->name) >= (int)sizeof(path)
-		      ? -ENAMETOOLONG
-		      : mkdir_parent(path);
-	if (!err)
-		err = write_file_atomic(path, text, strlen(text), 0640);
+	err = save_last_good(fs, f, text, strlen(text));
 	if (err)
 		log_warnx("feed %s: cannot save the indicators: %s", f->cfg->name, strerror(-err));
 	json_object_put(top);
