@@ -246,7 +246,7 @@ enum bwe_anomaly {
 	BWE_A_EXTHDR_LIMIT,		/* IPv6 chain longer than parsed: judged by addresses */
 	BWE_A_EVENT_LOST,		/* ring buffer full */
 	BWE_A_INBOUND_UNTRACKED, /* inbound to an internal address without a bwe_hosts entry */
-	/* arrived on an interface that translates its family (bwe_iface): judged and
+	/* arrived on an interface that translates its family (bwe_ifaces): judged and
 	 * counted under its verdict by the egress program of the LAN interface it
 	 * leaves by, once the kernel has reversed the translation */
 	BWE_A_NAT_DEFERRED,
@@ -255,7 +255,7 @@ enum bwe_anomaly {
 
 /*
  * Direction of a counted packet, from the addresses (bwe_netclass), never
- * from the interface. The values of OUT and IN are those of enum
+ * from the interface (a frame of a contained MAC, bwe_macs, is outbound). The values of OUT and IN are those of enum
  * bwe_event_dir. Anomaly slots are always counted under NONE.
  */
 enum bwe_stat_dir {

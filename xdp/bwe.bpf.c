@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bwe.bpf.c - the bwenforce XDP program: parse -> classify -> decide ->
- * account. One program per interface; the same object serves an inline
- * two-port gateway and a one-port router-on-a-stick, because direction comes
- * from addresses (bwe_netclass), not from the interface.
+ * bwe.bpf.c - the bwenforce data plane: parse -> classify -> decide ->
+ * account, in one judge() for two hooks. bwe_xdp runs on every attached
+ * interface; the same object serves an inline two-port gateway and a
+ * one-port router-on-a-stick, because direction comes from addresses
+ * (bwe_netclass), with two exceptions: a frame from a contained host's MAC
+ * (bwe_macs) is that host's outbound traffic whatever its source address,
+ * and inbound traffic through an interface that translates its family
+ * (bwe_ifaces) is left to bwe_tc_egress, the TC egress program of the LAN
+ * side, which judges it once the kernel has reversed the translation.
  *
  * Decision order (docs/architecture.md): allow -> quarantine (exempt peers
  * pass) -> exempt -> blocklist (drop or monitor) -> throttle -> pass.
