@@ -37,6 +37,7 @@
 #include "caps.h"
 #include "control.h"
 #include "feedwork.h"
+#include "fleetwork.h"
 #include "detector.h"
 #include "enforce.h"
 #include "events.h"
@@ -740,6 +741,9 @@ int main(int argc, char **argv)
 
 		return bwe_feedwork_exit_code(bwe_feedwork_main(BWE_SANDBOX_FD, &fo));
 	}
+	/* The sandboxed fleet worker (etcd), likewise. */
+	if (argc == 2 && !strcmp(argv[1], BWE_FLEETWORK_ARG))
+		return bwe_fleetwork_main(BWE_SANDBOX_FD) ? 1 : 0;
 	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
 		switch (c) {
 		case 'c':
