@@ -1139,9 +1139,9 @@ static int conv_endpoint(struct cfg_ctx *c, const struct row *r, const struct wh
 		host = s + strlen("http://");
 	port = host ? strrchr(host, ':') : NULL;
 	hlen = port ? (size_t)(port - host) : 0;
-	if (strlen(s) <= r->max && hlen && strspn(host, "abcdefghijklmnopqrstuvwxyz"
-						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
-						   strlen(host) &&
+	if (strlen(s) <= r->max && hlen &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(host) &&
 	    (host[0] == '[') == (host[hlen - 1] == ']') && port[1] && strlen(port + 1) <= 5 &&
 	    strspn(port + 1, "0123456789") == strlen(port + 1) &&
 	    strtoul(port + 1, NULL, 10) >= 1 && strtoul(port + 1, NULL, 10) <= PORT_MAX) {
@@ -1961,8 +1961,8 @@ static const struct row slog_rows[] = {
 };
 static const struct table slog_table = TABLE(slog_rows, .check = check_slog);
 
-static const struct cfg_name site_name = { "site name", NAME_CHARS, NAME_FIRST,
-					   "A-Z a-z 0-9 _ . -", " (not starting with '-')" };
+static const struct cfg_name site_name = { "site name", NAME_CHARS, NAME_FIRST, "A-Z a-z 0-9 _ . -",
+					   " (not starting with '-')" };
 
 /* fleet present: a name and endpoints; the transport keys fit the endpoints. */
 static int check_fleet(struct cfg_ctx *c, const struct sect *s)

@@ -168,15 +168,15 @@
 #define BWE_CFG_HTTP_TLS_PATH_MAX 1023		   /* bytes of a cert or key path */
 
 /* ---- fleet: etcd (docs/fleet.md), off by default --------------------------- */
-#define BWE_CFG_FLEET_ENDPOINTS_MAX 8U	     /* = BWE_FLC_ENDPOINTS_MAX */
-#define BWE_CFG_FLEET_NAME_MAX	    63U	     /* bytes of a site name */
-#define BWE_CFG_FLEET_PREFIX_MAX    128U     /* bytes of the key prefix */
+#define BWE_CFG_FLEET_ENDPOINTS_MAX 8U	 /* = BWE_FLC_ENDPOINTS_MAX */
+#define BWE_CFG_FLEET_NAME_MAX	    63U	 /* bytes of a site name */
+#define BWE_CFG_FLEET_PREFIX_MAX    128U /* bytes of the key prefix */
 #define BWE_CFG_FLEET_PREFIX	    "/bwenforce/"
-#define BWE_CFG_FLEET_HEARTBEAT_S   5U	     /* default fleet.heartbeat */
+#define BWE_CFG_FLEET_HEARTBEAT_S   5U /* default fleet.heartbeat */
 #define BWE_CFG_FLEET_HEARTBEAT_MAX 300U
-#define BWE_CFG_FLEET_TIMEOUT_S	    2U	     /* default fleet.request_timeout */
+#define BWE_CFG_FLEET_TIMEOUT_S	    2U /* default fleet.request_timeout */
 #define BWE_CFG_FLEET_TIMEOUT_MAX   60U
-#define BWE_CFG_FLEET_URL_MAX	    255U     /* bytes of an endpoint */
+#define BWE_CFG_FLEET_URL_MAX	    255U /* bytes of an endpoint */
 
 /* ---- events.syslog: every event also to a SIEM (syslogfmt.h), off by default -- */
 #define BWE_CFG_SLOG_QUEUE     4096U	/* default events.syslog.queue, messages */

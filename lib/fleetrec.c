@@ -126,10 +126,11 @@ int bwe_frec_parse_key(const char *key, char kind[BWE_FREC_KIND_MAX], struct bwe
 			if (*p == '-')
 				*p = ':';
 		if (!hosts_kind(kind))
-			return bad(err, errlen, "\"%s\": only quarantine and throttle name hosts by MAC",
-				   key);
+			return bad(err, errlen,
+				   "\"%s\": only quarantine and throttle name hosts by MAC", key);
 		if (bwe_mac_parse(buf, t->mac))
-			return bad(err, errlen, "\"%s\": \"%s\" is not a MAC address", key, tgt + 4);
+			return bad(err, errlen, "\"%s\": \"%s\" is not a MAC address", key,
+				   tgt + 4);
 		t->is_mac = true;
 		return BWE_FREC_KEY_ENTRY;
 	}
@@ -143,8 +144,8 @@ int bwe_frec_parse_key(const char *key, char kind[BWE_FREC_KIND_MAX], struct bwe
 			return bad(err, errlen, "\"%s\": target is not ADDRESS_LENGTH", key);
 		*us = '/';
 		if (bwe_prefix_parse(buf, &p, 0))
-			return bad(err, errlen, "\"%s\": \"%s\" is not a prefix with host bits clear",
-				   key, tgt);
+			return bad(err, errlen,
+				   "\"%s\": \"%s\" is not a prefix with host bits clear", key, tgt);
 		t->pfx = p;
 		/* one spelling per target: what this site would write */
 		if (bwe_frec_entry_key(kind, t, again, sizeof(again)) || strcmp(again, key))
@@ -276,8 +277,8 @@ static bool printable(const char *s)
 }
 
 /* A string field: required unless opt; printable, shorter than max. */
-static int get_str(struct json_object *o, const char *k, char *out, size_t max, bool opt,
-		   char *err, size_t errlen)
+static int get_str(struct json_object *o, const char *k, char *out, size_t max, bool opt, char *err,
+		   size_t errlen)
 {
 	struct json_object *v;
 	const char *s;
@@ -344,8 +345,8 @@ static int check_version(struct json_object *o, char *err, size_t errlen)
 	return 0;
 }
 
-static int entry_fields(struct json_object *o, const char *key, struct bwe_frec_entry *e,
-			char *err, size_t errlen)
+static int entry_fields(struct json_object *o, const char *key, struct bwe_frec_entry *e, char *err,
+			size_t errlen)
 {
 	char kind[BWE_FREC_KIND_MAX], site[BWE_FREC_SITE_MAX], buf[BWE_PREFIX_STRLEN + 8];
 	struct bwe_frec_target kt;
@@ -463,7 +464,8 @@ int bwe_frec_site_parse(const char *name, const void *val, size_t len, struct bw
 	if (json_object_object_get_ex(o, "feeds", &arr)) {
 		if (!json_object_is_type(arr, json_type_array) ||
 		    json_object_array_length(arr) > BWE_FREC_FEEDS_MAX) {
-			bad(err, errlen, "\"feeds\" is not a list of at most %d", BWE_FREC_FEEDS_MAX);
+			bad(err, errlen, "\"feeds\" is not a list of at most %d",
+			    BWE_FREC_FEEDS_MAX);
 			goto out;
 		}
 		for (i = 0; i < json_object_array_length(arr); i++) {

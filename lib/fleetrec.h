@@ -49,15 +49,15 @@ struct bwe_frec_target {
 struct bwe_frec_entry {
 	char kind[BWE_FREC_KIND_MAX]; /* one of the five names */
 	struct bwe_frec_target t;
-	bool deleted;			     /* a tombstone: removed by action */
-	char action[BWE_FREC_KIND_MAX];	     /* "quarantine", "release", ... */
-	char site[BWE_FREC_SITE_MAX];	     /* the site that made the change */
-	__u64 seq;			     /* that site's change counter */
-	char actor[BWE_FREC_ACTOR_MAX];	     /* who asked there, as text */
-	char reason[BWE_FREC_REASON_MAX];    /* printable, may be empty */
-	__s64 since, expires;		     /* epoch seconds; expires 0: never */
-	__u64 rate, burst;		     /* throttle */
-	bool prefix64;			     /* a host by MAC: IPv6 addresses stand for /64s */
+	bool deleted;			  /* a tombstone: removed by action */
+	char action[BWE_FREC_KIND_MAX];	  /* "quarantine", "release", ... */
+	char site[BWE_FREC_SITE_MAX];	  /* the site that made the change */
+	__u64 seq;			  /* that site's change counter */
+	char actor[BWE_FREC_ACTOR_MAX];	  /* who asked there, as text */
+	char reason[BWE_FREC_REASON_MAX]; /* printable, may be empty */
+	__s64 since, expires;		  /* epoch seconds; expires 0: never */
+	__u64 rate, burst;		  /* throttle */
+	bool prefix64;			  /* a host by MAC: IPv6 addresses stand for /64s */
 	struct bwe_addr addrs[BWE_FREC_ADDRS_MAX]; /* a host by MAC: addresses given for it */
 	size_t naddrs;
 };

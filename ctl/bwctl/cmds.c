@@ -63,11 +63,13 @@ struct hostcmd {
 	}
 
 static const struct hostcmd
-	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64 | OPT_LOCAL,
-				.verb = "quarantined", .unchanged = "already quarantined"),
+	hc_quarantine =
+		HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64 | OPT_LOCAL,
+			.verb = "quarantined", .unchanged = "already quarantined"),
 	hc_release = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "released",
 			     .unchanged = "not quarantined"),
-	hc_throttle = HOSTCMD("hosts", HOSTS, OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE | OPT_LOCAL,
+	hc_throttle = HOSTCMD("hosts", HOSTS,
+			      OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE | OPT_LOCAL,
 			      .rate = true, .verb = "throttled", .unchanged = "unchanged"),
 	hc_unthrottle = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "unthrottled",
 				.unchanged = "not throttled"),
@@ -484,7 +486,8 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "status", run_plain, "", "the daemon, its interfaces and what it enforces", &pc_status },
 	{ "stats", run_plain, "", "packets and bytes by verdict reason (--json: also by direction)",
 	  &pc_stats },
-	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force] [--prefix64] [--local]",
+	{ "quarantine", run_hostcmd,
+	  "HOST... [--ttl DUR] [--reason TEXT] [--force] [--prefix64] [--local]",
 	  "cut hosts off from everything but exempt networks (HOST: address, MAC or name)",
 	  &hc_quarantine },
 	{ "release", run_hostcmd, "HOST... [--reason TEXT]", "end the quarantine of hosts",

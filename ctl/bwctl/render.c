@@ -297,8 +297,9 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 		if (sites) {
 			s = out_get_str(e, "site");
 			snprintf(cell[LC_SITE], CELL_LEN, "%s%s", s ? s : "",
-				 json_object_get_boolean(out_get(e, "local")) ? (s ? " (local)" : "local")
-									       : (s ? "" : OUT_NONE));
+				 json_object_get_boolean(out_get(e, "local"))
+					 ? (s ? " (local)" : "local")
+					 : (s ? "" : OUT_NONE));
 			row[c++] = cell[LC_SITE];
 		}
 		actor_text(out_get(e, "actor"), cell[LC_ACTOR], CELL_LEN);
@@ -528,8 +529,8 @@ void render_names(FILE *f, struct json_object *result, const void *ctx)
 void render_fleet(FILE *f, struct json_object *result, const void *ctx)
 {
 	static const struct out_col cols[] = {
-		{ "SITE", false },  { "ALIVE", false }, { "HEARTBEAT", false }, { "AGE", true },
-		{ "LAG", true },    { "QUEUED", true }, { "FEEDS", false },
+		{ "SITE", false }, { "ALIVE", false }, { "HEARTBEAT", false }, { "AGE", true },
+		{ "LAG", true },   { "QUEUED", true }, { "FEEDS", false },
 	};
 	struct json_object *sites = out_get(result, "sites"), *v;
 	struct out_table *t;

@@ -24,26 +24,26 @@
 #include "log.h"
 #include "util.h"
 
-#define FLEET_FILE_MODE	    0600
-#define FLEET_SECRET_MAX    (64 * 1024)
-#define TOMBSTONE_TTL_S	    3600 /* a removal stays readable this long */
-#define RETRY_S		    5	 /* re-send failed writes this often */
-#define SITES_MAX	    1024 /* sites remembered */
-#define SNAP_KEYS_MAX	    (1024 * 1024)
-#define FEED_STALE_S	    86400 /* a feed not updated for a day is stale */
-#define BATCH_MAX	    OPS_ITEMS_MAX
-#define SITE_TTL_FACTOR	    3
-#define FLEET_FILE_VERSION  1
-#define PASSWORD_MAX	    1024
+#define FLEET_FILE_MODE	   0600
+#define FLEET_SECRET_MAX   (64 * 1024)
+#define TOMBSTONE_TTL_S	   3600 /* a removal stays readable this long */
+#define RETRY_S		   5	/* re-send failed writes this often */
+#define SITES_MAX	   1024 /* sites remembered */
+#define SNAP_KEYS_MAX	   (1024 * 1024)
+#define FEED_STALE_S	   86400 /* a feed not updated for a day is stale */
+#define BATCH_MAX	   OPS_ITEMS_MAX
+#define SITE_TTL_FACTOR	   3
+#define FLEET_FILE_VERSION 1
+#define PASSWORD_MAX	   1024
 
 struct pend {
 	char key[BWE_FREC_KEY_MAX];
 	char *value;
 	size_t len;
 	__u64 ttl, seq;
-	__u32 id;	/* the put in flight; 0: to be sent */
-	bool sent;	/* a put is in flight */
-	__s64 rev;	/* the revision it landed at; 0 unknown */
+	__u32 id;  /* the put in flight; 0: to be sent */
+	bool sent; /* a put is in flight */
+	__s64 rev; /* the revision it landed at; 0 unknown */
 };
 
 struct site {
@@ -159,8 +159,9 @@ static void save(struct fleet *f)
 		struct json_object *p = json_object_new_object();
 
 		json_object_object_add(p, "key", json_object_new_string(f->pend[i].key));
-		json_object_object_add(p, "value", json_object_new_string_len(f->pend[i].value,
-									      (int)f->pend[i].len));
+		json_object_object_add(p, "value",
+				       json_object_new_string_len(f->pend[i].value,
+								  (int)f->pend[i].len));
 		json_object_object_add(p, "ttl", json_object_new_uint64(f->pend[i].ttl));
 		json_object_object_add(p, "seq", json_object_new_uint64(f->pend[i].seq));
 		json_object_array_add(arr, p);
@@ -355,7 +356,8 @@ static void publish(struct fleet *f, enum op_verb verb, const struct st_entry *e
 		return;
 	val = bwe_frec_entry_encode(&r);
 	if (!val || strlen(val) > BWE_FLC_VALUE_MAX) {
-		log_warnx("fleet: %s: %s; not shared", key, val ? "record too long" : "out of memory");
+		log_warnx("fleet: %s: %s; not shared", key,
+			  val ? "record too long" : "out of memory");
 		free(val);
 		return;
 	}
@@ -675,8 +677,7 @@ static void on_deleted(struct fleet *f, const char *key)
 	batch_add(f, OP_DEL, (enum st_kind)k, &ttl, "expire", "", 0, 0, 0, &t.pfx);
 }
 
-static void on_site(struct fleet *f, const char *name, const void *val, size_t len,
-		    const char *key)
+static void on_site(struct fleet *f, const char *name, const void *val, size_t len, const char *key)
 {
 	struct bwe_frec_site s;
 	char err[256];
@@ -890,7 +891,8 @@ static void detached(struct fleet *f, const struct bwe_flc_ev *ev)
 	f->said_detached = true;
 	snprintf(why, sizeof(why),
 		 "etcd unreachable (%s): enforcing the local state, %zu change%s to write",
-		 f->last_error[0] ? f->last_error : "no answer", f->npend, f->npend == 1 ? "" : "s");
+		 f->last_error[0] ? f->last_error : "no answer", f->npend,
+		 f->npend == 1 ? "" : "s");
 	e = fleet_event("fleet-detached", "connection", why);
 	evlog_emit_audit(f->log, e);
 	log_warnx("fleet: detached: %s", why);
@@ -916,6 +918,9 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 		break;
 	case BWE_FLC_EV_SNAP_BEGIN:
 		flush_batch(f);
+		for (i = 0; i < f->nsnap; i++) /* one cut short starts over */
+			free(f->snap_keys[i]);
+		f->nsnap = 0;
 		f->in_snap = true;
 		f->snap_rev = ev->revision;
 		f->snap_added = f->snap_refused = 0;
@@ -946,6 +951,13 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 			f->cluster_rev = ev->mod_revision;
 		f->dirty = true;
 		break;
+	case BWE_FLC_EV_REFUSED:
+		refused(f, ev->key, NULL, ev->error);
+		if (!f->in_snap && ev->mod_revision > f->applied_rev) {
+			f->applied_rev = ev->mod_revision;
+			f->dirty = true;
+		}
+		break;
 	case BWE_FLC_EV_DONE:
 		if (ev->id == f->hb_id) {
 			f->hb_id = 0;
@@ -962,7 +974,7 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 			if (ev->status) {
 				log_warnx("fleet: writing %s failed: %s; will try again", p->key,
 					  ev->error && ev->error[0] ? ev->error
-								  : strerror(-ev->status));
+								    : strerror(-ev->status));
 				break;
 			}
 			p->id = 0;
@@ -1018,9 +1030,8 @@ static void heartbeat(struct fleet *f, time_t now)
 	}
 	for (i = 0; i < n; i++) {
 		struct feed_stat st;
-		const struct fs_vec *v = f->store ? fstore_entries(f->store,
-								   (__u8)(BWE_FEED_FIRST + i))
-						  : NULL;
+		const struct fs_vec *v =
+			f->store ? fstore_entries(f->store, (__u8)(BWE_FEED_FIRST + i)) : NULL;
 		struct bwe_frec_feed *x = &s.feeds[s.nfeeds++];
 
 		feeds_stat(f->feeds, i, &st);
@@ -1190,7 +1201,8 @@ static bool same_fleet(const struct bwe_cfgfile *a, const struct bwe_cfgfile *b)
 {
 	size_t i;
 
-	if (!same_str(a->fleet.name, b->fleet.name) || !same_str(a->fleet.prefix, b->fleet.prefix) ||
+	if (!same_str(a->fleet.name, b->fleet.name) ||
+	    !same_str(a->fleet.prefix, b->fleet.prefix) ||
 	    !same_str(a->fleet.tls_ca, b->fleet.tls_ca) ||
 	    !same_str(a->fleet.tls_cert, b->fleet.tls_cert) ||
 	    !same_str(a->fleet.tls_key, b->fleet.tls_key) ||
@@ -1198,7 +1210,8 @@ static bool same_fleet(const struct bwe_cfgfile *a, const struct bwe_cfgfile *b)
 	    !same_str(a->fleet.auth_password_file, b->fleet.auth_password_file) ||
 	    a->fleet.heartbeat_s != b->fleet.heartbeat_s ||
 	    a->fleet.request_timeout_s != b->fleet.request_timeout_s ||
-	    a->fleet.n_endpoints != b->fleet.n_endpoints || !same_str(a->sandbox_user, b->sandbox_user))
+	    a->fleet.n_endpoints != b->fleet.n_endpoints ||
+	    !same_str(a->sandbox_user, b->sandbox_user))
 		return false;
 	for (i = 0; i < a->fleet.n_endpoints; i++)
 		if (strcmp(a->fleet.endpoints[i], b->fleet.endpoints[i]))
@@ -1324,15 +1337,16 @@ static struct json_object *site_json(const struct fleet *f, const struct site *s
 	json_add_time(o, "last_heartbeat", (time_t)s->s.time);
 	json_object_object_add(o, "age_s", json_object_new_int64(age < 0 ? 0 : age));
 	json_object_object_add(o, "applied_revision", json_object_new_int64(s->s.applied_revision));
-	json_object_object_add(o, "lag", json_object_new_int64(f->cluster_rev > s->s.applied_revision
-								      ? f->cluster_rev -
-										s->s.applied_revision
-								      : 0));
+	json_object_object_add(o, "lag",
+			       json_object_new_int64(f->cluster_rev > s->s.applied_revision
+							     ? f->cluster_rev -
+								       s->s.applied_revision
+							     : 0));
 	json_object_object_add(o, "queued", json_object_new_uint64(s->s.queued));
-	json_object_object_add(
-		o, "alive",
-		json_object_new_boolean(s->present &&
-					age <= (__s64)(f->cfg->fleet.heartbeat_s * SITE_TTL_FACTOR)));
+	json_object_object_add(o, "alive",
+			       json_object_new_boolean(s->present &&
+						       age <= (__s64)(f->cfg->fleet.heartbeat_s *
+								      SITE_TTL_FACTOR)));
 	for (i = 0; i < s->s.nfeeds; i++) {
 		struct json_object *x = json_object_new_object();
 
@@ -1410,9 +1424,10 @@ struct json_object *fleet_status_json(const struct fleet *f)
 			       f->last_error[0] ? json_object_new_string(f->last_error) : NULL);
 	json_object_object_add(o, "revision", json_object_new_int64(f->cluster_rev));
 	json_object_object_add(o, "applied_revision", json_object_new_int64(f->applied_rev));
-	json_object_object_add(o, "lag", json_object_new_int64(f->cluster_rev > f->applied_rev
-								      ? f->cluster_rev - f->applied_rev
-								      : 0));
+	json_object_object_add(o, "lag",
+			       json_object_new_int64(f->cluster_rev > f->applied_rev
+							     ? f->cluster_rev - f->applied_rev
+							     : 0));
 	json_object_object_add(o, "queued", json_object_new_uint64(f->npend));
 	json_object_object_add(o, "refused", json_object_new_uint64(f->refused));
 	json_object_object_add(o, "superseded", json_object_new_uint64(f->superseded));

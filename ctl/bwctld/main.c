@@ -212,8 +212,8 @@ static void warn_secret(const char *feed, const char *key, const char *path, con
 		fprintf(stderr, "warning: %s%s%s%s %s: %s\n", feed ? "feed " : "", feed ? feed : "",
 			feed ? ": " : "", key, path, problem);
 	else
-		log_warnx("%s%s%s%s %s: %s", feed ? "feed " : "", feed ? feed : "", feed ? ": " : "",
-			  key, path, problem);
+		log_warnx("%s%s%s%s %s: %s", feed ? "feed " : "", feed ? feed : "",
+			  feed ? ": " : "", key, path, problem);
 }
 
 static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)

@@ -602,8 +602,9 @@ static int plan_ident(const struct ops *o, const struct op_request *r, struct pl
 				return refuse(err, len, "%s: %s is given twice", r->action, m);
 			}
 		e = check_mac(o, r, r->macs[i], err, len);
-		e = e ?: plan_host_add(o, r, r->macs[i], r->nmacs == 1 ? r->mac_addrs : NULL,
-				       r->nmacs == 1 ? r->n_mac_addrs : 0, pl, err, len);
+		e = e
+			    ?: plan_host_add(o, r, r->macs[i], r->nmacs == 1 ? r->mac_addrs : NULL,
+					     r->nmacs == 1 ? r->n_mac_addrs : 0, pl, err, len);
 	}
 	for (i = 0; i < r->nmacs && r->verb == OP_DEL && !e; i++) {
 		char m[BWE_MAC_STRLEN];

@@ -48,13 +48,13 @@ enum st_learnt {
  */
 struct st_entry {
 	enum st_kind kind;
-	struct bwe_prefix pfx; /* host bits clear */
-	bool has_mac;	       /* keyed by the MAC address below, not by the prefix */
-	__u8 mac[BWE_MAC_LEN]; /* the host's MAC address when has_mac */
-	enum st_learnt learnt; /* address entries of a host: how the address came */
-	bool prefix64;	       /* host records: an IPv6 address stands for its /64 */
-	bool capped;	       /* host records: learning hit its bound (one event said so) */
-	bool local;	       /* never shared with the fleet (--local) */
+	struct bwe_prefix pfx;	   /* host bits clear */
+	bool has_mac;		   /* keyed by the MAC address below, not by the prefix */
+	__u8 mac[BWE_MAC_LEN];	   /* the host's MAC address when has_mac */
+	enum st_learnt learnt;	   /* address entries of a host: how the address came */
+	bool prefix64;		   /* host records: an IPv6 address stands for its /64 */
+	bool capped;		   /* host records: learning hit its bound (one event said so) */
+	bool local;		   /* never shared with the fleet (--local) */
 	char site[ACTOR_NAME_MAX]; /* the fleet site the entry came from; "" no fleet */
 	char reason[ST_REASON_MAX];
 	struct actor actor;
