@@ -1126,6 +1126,52 @@ static int conv_slog_target(struct cfg_ctx *c, const struct row *r, const struct
 	return 0;
 }
 
+/* A fleet endpoint: http(s)://HOST:PORT with HOST a name, IPv4 or [IPv6]; no path or user. */
+static int conv_endpoint(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			 const char *s, struct cfg_val *v)
+{
+	const char *host = NULL, *port;
+	size_t hlen;
+
+	if (!strncasecmp(s, "https://", strlen("https://")))
+		host = s + strlen("https://");
+	else if (!strncasecmp(s, "http://", strlen("http://")))
+		host = s + strlen("http://");
+	port = host ? strrchr(host, ':') : NULL;
+	hlen = port ? (size_t)(port - host) : 0;
+	if (strlen(s) <= r->max && hlen &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(host) &&
+	    (host[0] == '[') == (host[hlen - 1] == ']') && port[1] && strlen(port + 1) <= 5 &&
+	    strspn(port + 1, "0123456789") == strlen(port + 1) &&
+	    strtoul(port + 1, NULL, 10) >= 1 && strtoul(port + 1, NULL, 10) <= PORT_MAX) {
+		v->s = s;
+		return 0;
+	}
+	return err_at(c, at,
+		      "\"%s\" is not an etcd endpoint (https://HOST:PORT or http://HOST:PORT, "
+		      "no path, at most %llu bytes)",
+		      s, (unsigned long long)r->max);
+}
+
+/* The fleet's key prefix: /.../, of [A-Za-z0-9._-] between the slashes. */
+static int conv_fleet_prefix(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			     const char *s, struct cfg_val *v)
+{
+	size_t n = strlen(s), i;
+	bool ok = n >= 2 && n <= r->max && s[0] == '/' && s[n - 1] == '/' && !strstr(s, "//");
+
+	for (i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)s[i]) || strchr("._-/", s[i]);
+	if (!ok)
+		return err_at(c, at,
+			      "\"%s\" is not a key prefix (starts and ends with '/', A-Z a-z 0-9 "
+			      "_ . - between, no \"//\", 2..%llu bytes)",
+			      s, (unsigned long long)r->max);
+	v->s = s;
+	return 0;
+}
+
 /* ---- checks between keys ----------------------------------------------------- */
 
 /* A value and its index in a list, sorted to find repeats in n log n. */
@@ -1915,6 +1961,88 @@ static const struct row slog_rows[] = {
 };
 static const struct table slog_table = TABLE(slog_rows, .check = check_slog);
 
+static const struct cfg_name site_name = { "site name", NAME_CHARS, NAME_FIRST, "A-Z a-z 0-9 _ . -",
+					   " (not starting with '-')" };
+
+/* fleet present: a name and endpoints; the transport keys fit the endpoints. */
+static int check_fleet(struct cfg_ctx *c, const struct sect *s)
+{
+	const struct bwe_cfgfile *cfg = c->cfg;
+	char path[KEYPATH_MAX];
+	struct where at;
+	size_t i, plain = 0;
+
+	if (!s->map)
+		return 0;
+	if (!cfg->fleet.name) {
+		sect_key(s, "name", path, &at);
+		return err_at(c, &at, "required key missing (this site's name in the fleet)");
+	}
+	if (!cfg->fleet.n_endpoints) {
+		sect_key(s, "endpoints", path, &at);
+		return err_at(c, &at, "required key missing (etcd's client URLs)");
+	}
+	for (i = 0; i < cfg->fleet.n_endpoints; i++)
+		plain += !strncasecmp(cfg->fleet.endpoints[i], "http://", strlen("http://"));
+	if (plain && !cfg->fleet.insecure) {
+		sect_key(s, "endpoints", path, &at);
+		return err_at(c, &at,
+			      "plain http:// endpoint: anybody on the path could read and change "
+			      "the fleet's containment state; use https:// or set insecure: true");
+	}
+	if (cfg->fleet.insecure && !plain) {
+		sect_key(s, "insecure", path, &at);
+		return err_at(c, &at, "applies only to http:// endpoints");
+	}
+	if ((cfg->fleet.tls_ca || cfg->fleet.tls_cert || cfg->fleet.tls_key) &&
+	    plain == cfg->fleet.n_endpoints) {
+		sect_key(s, "tls", path, &at);
+		return err_at(c, &at, "applies only to https:// endpoints");
+	}
+	if (!cfg->fleet.tls_cert != !cfg->fleet.tls_key) {
+		sect_key(s, "tls", path, &at);
+		return err_at(c, &at, "needs both cert and key (or neither)");
+	}
+	if (!cfg->fleet.auth_user != !cfg->fleet.auth_password_file) {
+		sect_key(s, "auth", path, &at);
+		return err_at(c, &at, "needs both user and password_file");
+	}
+	return 0;
+}
+
+static const struct row fleet_tls_rows[] = {
+	SCALAR("ca", conv_abs_path, S_STR, CFG, fleet.tls_ca, .max = BWE_CFG_HTTP_TLS_PATH_MAX),
+	SCALAR("cert", conv_abs_path, S_STR, CFG, fleet.tls_cert, .max = BWE_CFG_HTTP_TLS_PATH_MAX),
+	SCALAR("key", conv_abs_path, S_STR, CFG, fleet.tls_key, .max = BWE_CFG_HTTP_TLS_PATH_MAX),
+};
+static const struct table fleet_tls_table = TABLE(fleet_tls_rows);
+
+static const struct row fleet_auth_rows[] = {
+	SCALAR("user", conv_basic_user, S_STR, CFG, fleet.auth_user, LIM(1, 128)),
+	SCALAR("password_file", conv_abs_path, S_STR, CFG, fleet.auth_password_file,
+	       .max = BWE_CFG_HTTP_TLS_PATH_MAX),
+};
+static const struct table fleet_auth_table = TABLE(fleet_auth_rows);
+
+static const struct row fleet_rows[] = {
+	SCALAR("name", conv_name, S_STR, CFG, fleet.name, .arg = &site_name,
+	       LIM(1, BWE_CFG_FLEET_NAME_MAX), .flags = F_NULL),
+	LIST("endpoints", conv_endpoint, S_STR, CFG, fleet.endpoints, fleet.n_endpoints,
+	     LIM(0, BWE_CFG_FLEET_URL_MAX), .flags = F_NULL | F_UNIQUE | F_HEAP,
+	     .max_n = BWE_CFG_FLEET_ENDPOINTS_MAX, .noun = "endpoint"),
+	SCALAR("prefix", conv_fleet_prefix, S_STR, CFG, fleet.prefix,
+	       LIM(2, BWE_CFG_FLEET_PREFIX_MAX), DEF_S(BWE_CFG_FLEET_PREFIX)),
+	MAP("tls", fleet_tls_table, 0),
+	MAP("auth", fleet_auth_table, 0),
+	SCALAR("insecure", conv_bool, S_INT, CFG, fleet.insecure, DEF_U(0)),
+	SCALAR("heartbeat", conv_duration, S_U64, CFG, fleet.heartbeat_s,
+	       LIM(1, BWE_CFG_FLEET_HEARTBEAT_MAX), DEF_U(BWE_CFG_FLEET_HEARTBEAT_S)),
+	SCALAR("request_timeout", conv_duration, S_U64, CFG, fleet.request_timeout_s,
+	       LIM(1, BWE_CFG_FLEET_TIMEOUT_MAX), DEF_U(BWE_CFG_FLEET_TIMEOUT_S)),
+	SCALAR("share_addresses", conv_bool, S_INT, CFG, fleet.share_addresses, DEF_U(1)),
+};
+static const struct table fleet_table = TABLE(fleet_rows, .check = check_fleet);
+
 static const struct row events_rows[] = {
 	MAP("syslog", slog_table, 0),
 };
@@ -1962,6 +2090,7 @@ static const struct row top_rows[] = {
 	MAP("policy", policy_table, offsetof(CFG, policy)),
 	MAP("http", http_table, 0),
 	MAP("events", events_table, 0),
+	MAP("fleet", fleet_table, 0),
 };
 static const struct table top_table = TABLE(top_rows);
 
@@ -2467,6 +2596,16 @@ size_t bwe_config_check_secrets(const struct bwe_cfgfile *cfg,
 			cb(f->name, files[k].key, files[k].path, why, ctx);
 		}
 	}
+	for (k = 0; cfg->fleet.name && k < 2; k++) {
+		const char *file = k ? cfg->fleet.tls_key : cfg->fleet.auth_password_file;
+		const char *why;
+
+		if (!file)
+			continue;
+		why = secret_problem(file, buf, sizeof(buf));
+		bad += why != NULL;
+		cb(NULL, k ? "fleet.tls.key" : "fleet.auth.password_file", file, why, ctx);
+	}
 	return bad;
 }
 
@@ -2520,6 +2659,16 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 	free(cfg->syslog.target);
 	free(cfg->syslog.app_name);
 	free(cfg->syslog.hostname);
+	free(cfg->fleet.name);
+	for (i = 0; i < cfg->fleet.n_endpoints; i++)
+		free(cfg->fleet.endpoints[i]);
+	free(cfg->fleet.endpoints);
+	free(cfg->fleet.prefix);
+	free(cfg->fleet.tls_ca);
+	free(cfg->fleet.tls_cert);
+	free(cfg->fleet.tls_key);
+	free(cfg->fleet.auth_user);
+	free(cfg->fleet.auth_password_file);
 	free(cfg);
 }
 

@@ -167,6 +167,17 @@
 #define BWE_CFG_HTTP_BODY_MAX	  (1024ULL * 1024) /* bytes */
 #define BWE_CFG_HTTP_TLS_PATH_MAX 1023		   /* bytes of a cert or key path */
 
+/* ---- fleet: etcd (docs/fleet.md), off by default --------------------------- */
+#define BWE_CFG_FLEET_ENDPOINTS_MAX 8U	 /* = BWE_FLC_ENDPOINTS_MAX */
+#define BWE_CFG_FLEET_NAME_MAX	    63U	 /* bytes of a site name */
+#define BWE_CFG_FLEET_PREFIX_MAX    128U /* bytes of the key prefix */
+#define BWE_CFG_FLEET_PREFIX	    "/bwenforce/"
+#define BWE_CFG_FLEET_HEARTBEAT_S   5U /* default fleet.heartbeat */
+#define BWE_CFG_FLEET_HEARTBEAT_MAX 300U
+#define BWE_CFG_FLEET_TIMEOUT_S	    2U /* default fleet.request_timeout */
+#define BWE_CFG_FLEET_TIMEOUT_MAX   60U
+#define BWE_CFG_FLEET_URL_MAX	    255U /* bytes of an endpoint */
+
 /* ---- events.syslog: every event also to a SIEM (syslogfmt.h), off by default -- */
 #define BWE_CFG_SLOG_QUEUE     4096U	/* default events.syslog.queue, messages */
 #define BWE_CFG_SLOG_QUEUE_MIN 16U	/* messages */
@@ -372,6 +383,25 @@ struct bwe_cfgfile {
 		__u32 queue;	   /* messages held while the receiver is slow or away */
 		__u32 message_max; /* bytes of one message; longer ones are cut */
 	} syslog;
+	/*
+	 * fleet: one containment state shared by many gateways through etcd
+	 * v3 (docs/fleet.md); off (name NULL) when the block is absent.
+	 * endpoints are http(s)://host:port (http:// only with insecure); the
+	 * TLS files and password_file are read by bwctld at start and reload
+	 * and handed to the sandboxed fleet worker.
+	 */
+	struct {
+		char *name; /* this site: NULL no fleet */
+		char **endpoints;
+		size_t n_endpoints;
+		char *prefix; /* "/bwenforce/": starts and ends with '/' */
+		char *tls_ca, *tls_cert, *tls_key;
+		char *auth_user, *auth_password_file;
+		int insecure;
+		__u64 heartbeat_s;	 /* the site's heartbeat; its lease lives 3 times as long */
+		__u64 request_timeout_s; /* one request to etcd */
+		int share_addresses;	 /* apply other sites' address entries here */
+	} fleet;
 };
 
 /*
@@ -405,7 +435,9 @@ int bwe_cfg_listen_parse(const char *s, struct sockaddr_storage *sa, unsigned in
 			 int *loopback);
 /*
  * The secret files the feeds name (api_key_file, bearer_file,
- * auth.password_file), each checked: cb gets the feed, the key, the path
+ * auth.password_file) and the fleet's (tls.key, auth.password_file),
+ * each checked: cb gets the feed (NULL for the fleet's: the key says
+ * "fleet.tls.key"), the key, the path
  * and NULL when the file is a regular file owned by root and not readable
  * by group or others, else why not ("readable by group or others (mode
  * 0644)", "owned by uid 1000, not root", "cannot stat: ..."). Returns how

@@ -36,7 +36,7 @@
 #define HDR_LINE_MAX   512	     /* bytes of a conditional request header */
 #define MMAP_THRESHOLD (1024 * 1024) /* bytes: larger allocations are mappings */
 
-static const char *const feedwork_allow[] = {
+const char *const bwe_feedwork_allow[] = {
 	/* memory, threads (libcurl's resolver thread), time */
 	"brk",
 	"mmap",
@@ -127,7 +127,7 @@ static const char *const feedwork_allow[] = {
 
 const struct bwe_seccomp_profile bwe_feedwork_seccomp = {
 	.name = "feed-worker",
-	.allow = feedwork_allow,
+	.allow = bwe_feedwork_allow,
 	.flags = BWE_SC_OPEN_RDONLY | BWE_SC_SOCKET_NET | BWE_SC_THREADS | BWE_SC_SIGNAL_SELF,
 };
 

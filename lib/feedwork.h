@@ -78,6 +78,11 @@ struct bwe_feedwork_opts {
 
 /* The syscalls fetching, resolving and parsing need; nothing else. */
 extern const struct bwe_seccomp_profile bwe_feedwork_seccomp;
+/*
+ * Its table of names (NULL-terminated): what a libcurl worker needs. The
+ * fleet worker (fleetwork.h) uses the same table.
+ */
+extern const char *const bwe_feedwork_allow[];
 
 int bwe_feedwork_main(int fd, const struct bwe_feedwork_opts *o);
 /* The worker's exit status for bwe_feedwork_main's value: 0, 1, or

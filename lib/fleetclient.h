@@ -32,6 +32,19 @@
  *    delivered, so nothing is lost or repeated within one worker; a
  *    restarted worker starts over from the parent's last follow (the
  *    client re-sends it with the last revision delivered).
+ *  - A snapshot cut short (its worker died, or etcd compacted its revision
+ *    away between two pages) starts over: a SNAP_BEGIN while one is open
+ *    means "drop the keys of the open one". Pages read on another
+ *    endpoint after a failover continue the same snapshot (same revision).
+ *  - REFUSED: a key under the prefix that the worker cannot pass on (not
+ *    the key charset or too long, or a value over BWE_FLC_VALUE_MAX), seen
+ *    in a snapshot or the watch. ev.key is its bytes escaped (printable
+ *    ASCII, \xNN for the others, truncated to BWE_FLC_KEY_MAX), ev.error
+ *    says why; it is not in SNAP_END's count. The parent logs an event and
+ *    applies nothing.
+ *  - Writes are at least once: a request whose answer was lost (a member
+ *    died after the write) is retried on the next endpoint, so the same
+ *    put can land twice (two revisions, the same value).
  *  - STATE events say whether etcd is reachable (connected), through which
  *    endpoint, the cluster's current revision when known, and the last
  *    error ("all endpoints failed: https://198.19.0.1:2379: Connection
@@ -82,6 +95,7 @@ enum bwe_flc_ev_type {
 	BWE_FLC_EV_DEL,	       /* key, mod_revision (deleted, or its lease ran out) */
 	BWE_FLC_EV_DONE,       /* id, status, error, revision */
 	BWE_FLC_EV_COMPACTED,  /* revision: etcd's compact_revision; a snapshot follows */
+	BWE_FLC_EV_REFUSED,    /* key (escaped), error, mod_revision: not passed on */
 };
 
 struct bwe_flc_ev {
@@ -116,7 +130,12 @@ struct bwe_flc_conf {
 	const char *site;   /* this site's name (User-Agent, logs) */
 	/* TLS, read by the parent (the child cannot open root's files): PEM bytes; NULL none */
 	const char *ca_pem, *cert_pem, *key_pem;
-	/* etcd's user authentication; NULL none. Wiped from memory after the start. */
+	/*
+	 * etcd's user authentication; NULL none. The client keeps a copy for
+	 * restarted workers (wiped by bwe_flc_free) and wipes every frame that
+	 * carried it once sent; the caller wipes its own after bwe_flc_new.
+	 * key_pem likewise.
+	 */
 	const char *user, *password;
 	unsigned int request_timeout_ms; /* one HTTP request; 0: 2000 */
 	unsigned int site_ttl_s;	 /* the site lease; 0: 15 */

@@ -274,6 +274,7 @@ static const struct {
 	[BWE_CMD_REPORT] = { "report", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_FEEDS] = { "feeds", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_EXPORT] = { "export", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_FLEET_STATUS] = { "fleet_status", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_QUARANTINE] = { "quarantine", BWE_ROLE_ADMIN, "hosts", true },
 	[BWE_CMD_RELEASE] = { "release", BWE_ROLE_ADMIN, "hosts", false },
 	[BWE_CMD_THROTTLE] = { "throttle", BWE_ROLE_ADMIN, "hosts", true },
@@ -789,6 +790,7 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		if (!cmds[r->cmd].add)
 			return 0;
 		if ((e = arg_bool(r, "force", &r->force, err, len)) ||
+		    (e = arg_bool(r, "local", &r->local, err, len)) ||
 		    (!strcmp(cmds[r->cmd].key, "hosts") &&
 		     (e = arg_bool(r, "prefix64", &r->prefix64, err, len))) ||
 		    (e = arg_u64(r, "ttl", &r->ttl_s, INT64_MAX, NULL, err, len)) ||

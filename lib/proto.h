@@ -17,7 +17,7 @@
  * plus "argv" (logged with control characters escaped); the daemon never
  * trusts a client-supplied identity. Its role comes from the credentials
  * too (bwe_cmd_role): read-only commands are status, stats, list, top,
- * lookup, report, feeds and export; every other command (the token commands too,
+ * lookup, report, feeds, export and fleet_status; every other command (the token commands too,
  * token_list included) needs the admin role. A
  * peer's request and its reply must be done within the daemon's
  * control_timeout, or the connection is closed.
@@ -25,14 +25,16 @@
  * Commands and their arguments (all optional unless marked *):
  *   status                                   -> object (see bwctl(8))
  *   stats                                    -> object reason -> {packets, bytes}
- *   quarantine  hosts*[] ttl reason force prefix64 -> {"changed": [entry...]}
+ *   quarantine  hosts*[] ttl reason force prefix64 local -> {"changed": [entry...]}
  *   release     hosts*[] reason              -> {"changed": [entry...]}
- *   throttle    hosts*[] rate* burst ttl reason force prefix64 -> {"changed": [entry...]}
+ *   throttle    hosts*[] rate* burst ttl reason force prefix64 local
+ *                                            -> {"changed": [entry...]}
  *   unthrottle  hosts*[] reason              -> {"changed": [entry...]}
- *   block       cidrs*[] ttl reason          -> {"changed": [entry...]}
+ *   block       cidrs*[] ttl reason local    -> {"changed": [entry...]}
  *   unblock     cidrs*[] reason
- *   exempt      cidrs*[] ttl reason ;  unexempt cidrs*[] reason
- *   allow       cidrs*[] ttl reason ;  unallow  cidrs*[] reason
+ *   exempt      cidrs*[] ttl reason local ;  unexempt cidrs*[] reason
+ *   allow       cidrs*[] ttl reason local ;  unallow  cidrs*[] reason
+ *   fleet_status                             -> object (see bwctl(8), fleet status)
  *   list        kind* ("quarantine"|"throttle"|"blocks"|"exempt"|"allow") -> [entry...]
  *   top         n sort ("tx"|"rx"|"drops"|"rate")  -> [host row...]
  *   lookup      address*                     -> {verdict, reason, entry, feed, ...}
@@ -50,8 +52,9 @@
  * the daemon resolves them (a MAC address through its own neighbour view,
  * a name through its sandboxed resolver), never the client. ttl, in
  * seconds, is an integer (0 or absent: no expiry); rate and burst are
- * integers in bytes per second and bytes; force and prefix64 are true or
- * false (nothing else).
+ * integers in bytes per second and bytes; force, prefix64 and local are
+ * true or false (nothing else); local: the entries never leave this site
+ * (the fleet).
  * An entry: {"host" or "cidr", "reason", "actor", "since", "expires",
  * "rate", "burst"} with times as RFC 3339 UTC strings, "expires" null when
  * the entry does not expire; quarantine and throttle entries also
@@ -141,6 +144,7 @@ enum bwe_cmd {
 	BWE_CMD_REPORT,
 	BWE_CMD_FEEDS,
 	BWE_CMD_EXPORT,
+	BWE_CMD_FLEET_STATUS,
 	/* commands that change state: admin only */
 	BWE_CMD_QUARANTINE,
 	BWE_CMD_RELEASE,
@@ -190,6 +194,7 @@ struct bwe_request {
 	const char *reason;	  /* NULL when absent */
 	__u64 ttl_s, rate, burst; /* seconds, bytes/s, bytes; 0 when absent */
 	bool force;		  /* true or false, nothing else */
+	bool local;		  /* adds: never shared with the fleet; true or false */
 	enum bwe_list_kind kind;  /* list */
 	__u32 top_n;		  /* top, 0..BWE_PROTO_TOP_MAX */
 	enum bwe_top_sort sort;	  /* top */

@@ -63,23 +63,25 @@ struct hostcmd {
 	}
 
 static const struct hostcmd
-	hc_quarantine = HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64,
-				.verb = "quarantined", .unchanged = "already quarantined"),
+	hc_quarantine =
+		HOSTCMD("hosts", HOSTS, OPT_TTL | OPT_REASON | OPT_FORCE | OPT_PREFIX64 | OPT_LOCAL,
+			.verb = "quarantined", .unchanged = "already quarantined"),
 	hc_release = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "released",
 			     .unchanged = "not quarantined"),
-	hc_throttle = HOSTCMD("hosts", HOSTS, OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE,
+	hc_throttle = HOSTCMD("hosts", HOSTS,
+			      OPT_BURST | OPT_TTL | OPT_REASON | OPT_FORCE | OPT_LOCAL,
 			      .rate = true, .verb = "throttled", .unchanged = "unchanged"),
 	hc_unthrottle = HOSTCMD("hosts", HOSTS, OPT_REASON, .verb = "unthrottled",
 				.unchanged = "not throttled"),
-	hc_block = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON, .verb = "blocked",
+	hc_block = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON | OPT_LOCAL, .verb = "blocked",
 			   .unchanged = "already blocked"),
 	hc_unblock = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "unblocked",
 			     .unchanged = "not blocked"),
-	hc_exempt = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON, .verb = "exempted",
+	hc_exempt = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON | OPT_LOCAL, .verb = "exempted",
 			    .unchanged = "already exempt"),
 	hc_unexempt = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "removed",
 			      .after = " from the exemptions", .unchanged = "not exempt"),
-	hc_allow = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON, .verb = "allowlisted",
+	hc_allow = HOSTCMD("cidrs", CIDRS, OPT_TTL | OPT_REASON | OPT_LOCAL, .verb = "allowlisted",
 			   .unchanged = "already allowlisted"),
 	hc_unallow = HOSTCMD("cidrs", CIDRS, OPT_REASON, .verb = "removed",
 			     .after = " from the allowlist", .unchanged = "not allowlisted");
@@ -150,6 +152,8 @@ static int run_hostcmd(struct bwctl *c, int argc, char **argv)
 		json_object_object_add(req, "force", json_object_new_boolean(1));
 	if (opt_set(&o, OPT_PREFIX64))
 		json_object_object_add(req, "prefix64", json_object_new_boolean(1));
+	if (opt_set(&o, OPT_LOCAL))
+		json_object_object_add(req, "local", json_object_new_boolean(1));
 	st = call_and_print(c, req, render_changed, &r);
 	json_object_put(list);
 	return st;
@@ -319,6 +323,23 @@ static int run_feeds(struct bwctl *c, int argc, char **argv)
 	return call_and_print(c, req, render_names, &rn_refreshed);
 }
 
+static int run_fleet(struct bwctl *c, int argc, char **argv)
+{
+	struct opts o;
+	int st = opts_parse(c, argc, argv, 0, &o);
+	char q[80];
+
+	if (st != OPTS_CONTINUE)
+		return st;
+	if ((st = opts_npos(c, &o, 1, 1, "a subcommand (status)")) != OPTS_CONTINUE)
+		return st;
+	if (strcmp(o.pos[0], "status")) {
+		out_safe(o.pos[0], q, sizeof(q));
+		return bwctl_usage_error(c, "unknown subcommand \"%s\" (only \"status\")", q);
+	}
+	return call_and_print(c, bwctl_request(c, "fleet_status"), render_fleet, NULL);
+}
+
 /* ---- token ------------------------------------------------------------------------ */
 
 /* "read,contain" from a JSON array of scope names. */
@@ -465,23 +486,24 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "status", run_plain, "", "the daemon, its interfaces and what it enforces", &pc_status },
 	{ "stats", run_plain, "", "packets and bytes by verdict reason (--json: also by direction)",
 	  &pc_stats },
-	{ "quarantine", run_hostcmd, "HOST... [--ttl DUR] [--reason TEXT] [--force] [--prefix64]",
+	{ "quarantine", run_hostcmd,
+	  "HOST... [--ttl DUR] [--reason TEXT] [--force] [--prefix64] [--local]",
 	  "cut hosts off from everything but exempt networks (HOST: address, MAC or name)",
 	  &hc_quarantine },
 	{ "release", run_hostcmd, "HOST... [--reason TEXT]", "end the quarantine of hosts",
 	  &hc_release },
 	{ "throttle", run_hostcmd,
-	  "HOST... RATE [--burst SIZE] [--ttl DUR] [--reason TEXT] [--force]",
+	  "HOST... RATE [--burst SIZE] [--ttl DUR] [--reason TEXT] [--force] [--local]",
 	  "limit hosts to RATE each way", &hc_throttle },
 	{ "unthrottle", run_hostcmd, "HOST... [--reason TEXT]", "remove the rate limit of hosts",
 	  &hc_unthrottle },
-	{ "block", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT]",
+	{ "block", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT] [--local]",
 	  "drop traffic between internal hosts and these networks", &hc_block },
 	{ "unblock", run_hostcmd, "CIDR... [--reason TEXT]", "remove manual blocks", &hc_unblock },
-	{ "exempt", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT]",
+	{ "exempt", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT] [--local]",
 	  "never block or throttle traffic with these networks", &hc_exempt },
 	{ "unexempt", run_hostcmd, "CIDR... [--reason TEXT]", "remove exemptions", &hc_unexempt },
-	{ "allow", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT]",
+	{ "allow", run_hostcmd, "CIDR... [--ttl DUR] [--reason TEXT] [--local]",
 	  "pass all traffic of these networks (allowlist)", &hc_allow },
 	{ "unallow", run_hostcmd, "CIDR... [--reason TEXT]", "remove allowlist entries",
 	  &hc_unallow },
@@ -501,6 +523,8 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	  "[--format plain|zeek-intel|stix|json] [--set blocks|quarantine|feeds] [--feed NAME] "
 	  "[-o FILE]",
 	  "what is enforced now, with provenance: an EDL, a Zeek intel file, STIX, JSON", NULL },
+	{ "fleet", run_fleet, "status",
+	  "the fleet on etcd: this site's link, the other sites, their feeds", NULL },
 	{ "token", run_token, "add NAME --scopes read,contain,block,admin | list | revoke NAME",
 	  "HTTP API tokens (admin only): make one (shown once), list, revoke", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -40,6 +40,7 @@ static const struct optdef {
 	{ OPT_INTERVAL, "interval", 0, true },
 	{ OPT_SCOPES, "scopes", 0, true },
 	{ OPT_PREFIX64, "prefix64", 0, false },
+	{ OPT_LOCAL, "local", 0, false },
 };
 
 enum { VAL_HELP = 'h', VAL_JSON = 'j' };

@@ -41,7 +41,8 @@ enum opt_bit {
 	OPT_INTERVAL = 1 << 8,	/* --interval SEC */
 	OPT_SCOPES = 1 << 9,	/* --scopes read,contain,block,admin */
 	OPT_PREFIX64 = 1 << 10, /* --prefix64 */
-	OPT_NBITS = 11,
+	OPT_LOCAL = 1 << 11,	/* --local */
+	OPT_NBITS = 12,
 };
 
 struct opts {

@@ -198,6 +198,7 @@ enum list_col {
 	LC_LEARNT,
 	LC_RATE,
 	LC_BURST,
+	LC_SITE,
 	LC_ACTOR,
 	LC_SINCE,
 	LC_EXPIRES,
@@ -225,6 +226,7 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 	struct out_col cols[LC_MAX];
 	struct out_table *t;
 	size_t n, nc = 0;
+	bool sites = false; /* a SITE column when an entry has a fleet site or is local */
 
 	for (size_t i = 0; i < ARRAY_SIZE(list_kinds); i++)
 		if (ctx && !strcmp(ctx, list_kinds[i].kind))
@@ -238,6 +240,11 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 		fprintf(f, "%s\n", k->none);
 		return;
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(result, i);
+
+		sites |= out_get_str(e, "site") || json_object_get_boolean(out_get(e, "local"));
+	}
 
 	/* the free text goes last, so long reasons do not break the columns */
 	cols[nc++] = (struct out_col){ k->key_head, false };
@@ -250,6 +257,8 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 		cols[nc++] = (struct out_col){ "RATE", true };
 		cols[nc++] = (struct out_col){ "BURST", true };
 	}
+	if (sites)
+		cols[nc++] = (struct out_col){ "SITE", false };
 	cols[nc++] = (struct out_col){ "ACTOR", false };
 	cols[nc++] = (struct out_col){ "SINCE", false };
 	cols[nc++] = (struct out_col){ "EXPIRES", false };
@@ -284,6 +293,14 @@ void render_list(FILE *f, struct json_object *result, const void *ctx)
 			else
 				strcpy(cell[LC_BURST], OUT_NONE);
 			row[c++] = cell[LC_BURST];
+		}
+		if (sites) {
+			s = out_get_str(e, "site");
+			snprintf(cell[LC_SITE], CELL_LEN, "%s%s", s ? s : "",
+				 json_object_get_boolean(out_get(e, "local"))
+					 ? (s ? " (local)" : "local")
+					 : (s ? "" : OUT_NONE));
+			row[c++] = cell[LC_SITE];
 		}
 		actor_text(out_get(e, "actor"), cell[LC_ACTOR], CELL_LEN);
 		row[c++] = cell[LC_ACTOR];
@@ -505,4 +522,98 @@ void render_names(FILE *f, struct json_object *result, const void *ctx)
 		out_scalar(json_object_array_get_idx(a, i), buf, sizeof(buf));
 		fprintf(f, "%s %s\n", r->verb, buf);
 	}
+}
+
+/* ---- fleet status ----------------------------------------------------------------- */
+
+void render_fleet(FILE *f, struct json_object *result, const void *ctx)
+{
+	static const struct out_col cols[] = {
+		{ "SITE", false }, { "ALIVE", false }, { "HEARTBEAT", false }, { "AGE", true },
+		{ "LAG", true },   { "QUEUED", true }, { "FEEDS", false },
+	};
+	struct json_object *sites = out_get(result, "sites"), *v;
+	struct out_table *t;
+	char buf[CELL_LEN];
+	__u64 n;
+	size_t i;
+
+	(void)ctx;
+	if (!json_object_get_boolean(out_get(result, "enabled"))) {
+		fprintf(f, "no fleet (the configuration has no fleet block)\n");
+		return;
+	}
+	out_safe(out_get_str(result, "site") ?: "?", buf, sizeof(buf));
+	fprintf(f, "site:       %s\n", buf);
+	if (json_object_get_boolean(out_get(result, "connected"))) {
+		out_safe(out_get_str(result, "endpoint") ?: "?", buf, sizeof(buf));
+		fprintf(f, "etcd:       attached through %s\n", buf);
+	} else {
+		out_safe(out_get_str(result, "detached_since") ?: "?", buf, sizeof(buf));
+		fprintf(f, "etcd:       DETACHED since %s (enforcing the local state)\n", buf);
+		if (out_get_str(result, "last_error")) {
+			out_safe(out_get_str(result, "last_error"), buf, sizeof(buf));
+			fprintf(f, "last error: %s\n", buf);
+		}
+	}
+	if (out_get_u64(result, "revision", &n))
+		fprintf(f, "revision:   %llu", (unsigned long long)n);
+	if (out_get_u64(result, "lag", &n))
+		fprintf(f, " (lag %llu)", (unsigned long long)n);
+	if (out_get_u64(result, "queued", &n))
+		fprintf(f, ", %llu change%s to write", (unsigned long long)n, n == 1 ? "" : "s");
+	if (out_get_u64(result, "refused", &n))
+		fprintf(f, ", %llu refused\n", (unsigned long long)n);
+	v = out_get(result, "feeds_divergent");
+	for (i = 0; v && i < json_object_array_length(v); i++) {
+		out_safe(json_object_get_string(json_object_array_get_idx(v, i)), buf, sizeof(buf));
+		fprintf(f, "divergent:  feed %s has different versions at different sites\n", buf);
+	}
+	v = out_get(result, "feeds_stale");
+	for (i = 0; v && i < json_object_array_length(v); i++) {
+		struct json_object *x = json_object_array_get_idx(v, i);
+		char site[CELL_LEN];
+
+		out_safe(out_get_str(x, "site") ?: "?", site, sizeof(site));
+		out_safe(out_get_str(x, "name") ?: "?", buf, sizeof(buf));
+		fprintf(f, "stale:      feed %s at %s (no update for a day)\n", buf, site);
+	}
+	if (!sites || !json_object_array_length(sites)) {
+		fprintf(f, "no site has sent a heartbeat yet\n");
+		return;
+	}
+	t = out_table_new(cols, ARRAY_SIZE(cols));
+	for (i = 0; i < json_object_array_length(sites); i++) {
+		struct json_object *s = json_object_array_get_idx(sites, i), *feeds;
+		char cell[ARRAY_SIZE(cols)][CELL_LEN];
+		const char *row[ARRAY_SIZE(cols)];
+		size_t k, off = 0;
+
+		out_safe(out_get_str(s, "name") ?: "?", cell[0], CELL_LEN);
+		snprintf(cell[1], CELL_LEN, "%s",
+			 json_object_get_boolean(out_get(s, "alive")) ? "yes" : "NO");
+		out_safe(out_get_str(s, "last_heartbeat") ?: OUT_NONE, cell[2], CELL_LEN);
+		snprintf(cell[3], CELL_LEN, "%llus",
+			 (unsigned long long)(out_get_u64(s, "age_s", &n) ? n : 0));
+		snprintf(cell[4], CELL_LEN, "%llu",
+			 (unsigned long long)(out_get_u64(s, "lag", &n) ? n : 0));
+		snprintf(cell[5], CELL_LEN, "%llu",
+			 (unsigned long long)(out_get_u64(s, "queued", &n) ? n : 0));
+		cell[6][0] = '\0';
+		feeds = out_get(s, "feeds");
+		for (k = 0; feeds && k < json_object_array_length(feeds) && off < CELL_LEN; k++) {
+			struct json_object *x = json_object_array_get_idx(feeds, k);
+			const char *ver = out_get_str(x, "version");
+			char name[CELL_LEN];
+
+			out_safe(out_get_str(x, "name") ?: "?", name, sizeof(name));
+			off += (size_t)snprintf(cell[6] + off, CELL_LEN - off, "%s%s:%.8s",
+						k ? " " : "", name, ver ? ver : "-");
+		}
+		for (k = 0; k < ARRAY_SIZE(cols); k++)
+			row[k] = cell[k];
+		out_table_add(t, row);
+	}
+	out_table_print(f, t);
+	out_table_free(t);
 }

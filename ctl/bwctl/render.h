@@ -36,6 +36,8 @@ void render_changed(FILE *f, struct json_object *result, const void *ctx);
 /* ctx: the list kind as sent ("quarantine", "throttle", "blocks", ...). */
 void render_list(FILE *f, struct json_object *result, const void *ctx);
 void render_stats(FILE *f, struct json_object *result, const void *ctx);
+/* bwctl fleet status: this site's link to etcd, then one row per site. */
+void render_fleet(FILE *f, struct json_object *result, const void *ctx);
 /* ctx: the address asked about. */
 void render_lookup(FILE *f, struct json_object *result, const void *ctx);
 /* ctx: the interface asked for. */

@@ -56,6 +56,10 @@ void actor_fmt(const struct actor *a, char *buf, size_t len)
 		snprintf(buf, len, "bwctld%s%s%s%s%s", a->name[0] ? ":" : "", a->name,
 			 a->detail[0] ? " (" : "", a->detail, a->detail[0] ? ")" : "");
 		break;
+	case ACTOR_FLEET: /* "fleet:SITE", or "fleet:SITE (who asked there)" */
+		snprintf(buf, len, "fleet:%s%s%s%s", a->name, a->detail[0] ? " (" : "", a->detail,
+			 a->detail[0] ? ")" : "");
+		break;
 	default:
 		snprintf(buf, len, "%s:%s", actor_kind_name(a->kind), a->name);
 		break;
@@ -74,6 +78,8 @@ struct json_object *actor_json(const struct actor *a)
 	}
 	if ((unsigned int)a->kind < ACTOR_KINDS && name_keys[a->kind])
 		json_object_object_add(o, name_keys[a->kind], json_object_new_string(a->name));
+	if (a->kind == ACTOR_FLEET && a->detail[0]) /* who asked at that site */
+		json_object_object_add(o, "by", json_object_new_string(a->detail));
 	if (a->kind == ACTOR_SYSTEM && a->name[0]) { /* what the daemon did on its own */
 		json_object_object_add(o, "name", json_object_new_string(a->name));
 		json_object_object_add(o, "source", json_object_new_string(a->detail));
@@ -119,6 +125,8 @@ int actor_from_json(struct json_object *o, struct actor *a)
 	actor_set(a, (enum actor_kind)k, NULL, NULL);
 	if (name_keys[k] && json_object_object_get_ex(o, name_keys[k], &v))
 		snprintf(a->name, sizeof(a->name), "%s", json_object_get_string(v));
+	if (k == ACTOR_FLEET && json_object_object_get_ex(o, "by", &v))
+		snprintf(a->detail, sizeof(a->detail), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(o, "command", &v))
 		snprintf(a->detail, sizeof(a->detail), "%s", json_object_get_string(v));
 	if (k == ACTOR_SYSTEM && json_object_object_get_ex(o, "name", &v))

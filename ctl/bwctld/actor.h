@@ -34,7 +34,8 @@ struct actor {
 	__u32 uid;		       /* OPERATOR */
 	__s32 pid;		       /* OPERATOR */
 	char name[ACTOR_NAME_MAX];     /* user (OPERATOR), rule, feed, token or site */
-	char detail[ACTOR_DETAIL_MAX]; /* OPERATOR: the command as the client told it */
+	char detail[ACTOR_DETAIL_MAX]; /* OPERATOR: the command as the client told it;
+					* FLEET: who asked at that site, as text */
 };
 
 /* "operator", "rule", "expiry", ... ; "?" outside the enum. */
@@ -43,10 +44,11 @@ const char *actor_kind_name(enum actor_kind k);
 void actor_set(struct actor *a, enum actor_kind k, const char *name, const char *detail);
 /*
  * The text form: "uid=0(root) pid=42: bwctl quarantine ...", "rule:NAME",
- * "ttl", "feed:NAME", "api:TOKEN", "fleet:SITE", "bwctld".
+ * "ttl", "feed:NAME", "api:TOKEN", "fleet:SITE" (with " (WHO)" when detail
+ * holds who asked at that site), "bwctld".
  */
 void actor_fmt(const struct actor *a, char *buf, size_t len);
-/* {"kind": ..., "uid", "pid", "user", "command" | "rule" | "feed" | "token" | "site"} */
+/* {"kind": ..., "uid", "pid", "user", "command" | "rule" | "feed" | "token" | "site" [, "by"]} */
 struct json_object *actor_json(const struct actor *a);
 /*
  * Read actor_json()'s form back. A string (state files written before

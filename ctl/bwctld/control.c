@@ -403,6 +403,7 @@ static struct json_object *cmd_change(struct request *r, enum st_kind kind, enum
 	}
 	if (verb == OP_ADD) {
 		op.force = q->force;
+		op.local = q->local;
 		op.ttl_s = q->ttl_s;
 		op.rate = q->rate;
 		op.burst = q->burst;
@@ -627,6 +628,8 @@ static struct json_object *dispatch(struct request *r)
 		return cmd_report(r);
 	case BWE_CMD_FEEDS:
 		return bwe_proto_ok(feeds_list_json(q->feeds));
+	case BWE_CMD_FLEET_STATUS:
+		return bwe_proto_ok(fleet_status_json(q->fleet));
 	case BWE_CMD_EXPORT:
 		return cmd_export(r);
 	case BWE_CMD_ATTACH:

@@ -37,11 +37,13 @@
 #include "caps.h"
 #include "control.h"
 #include "feedwork.h"
+#include "fleetwork.h"
 #include "detector.h"
 #include "enforce.h"
 #include "events.h"
 #include "feeds.h"
 #include "feedstore.h"
+#include "fleet.h"
 #include "hosts.h"
 #include "http.h"
 #include "ifaces.h"
@@ -71,6 +73,7 @@ enum ev_src {
 	SRC_WATCHDOG,
 	SRC_SYSLOG,    /* events.syslog's socket (events.h) */
 	SRC_NEIGH,     /* the neighbour view (neighwatch.h) */
+	SRC_FLEET,     /* the fleet worker (fleet.h) */
 	SRC_HTTP = 64, /* .. SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX - 1: the HTTP listeners */
 	SRC_CTL_CLIENT = 1024,
 };
@@ -91,6 +94,7 @@ struct daemon {
 	struct hosts *hosts;
 	struct detector *detector;
 	struct feeds *feeds;
+	struct fleet *fleet; /* the fleet on etcd (does nothing without one) */
 	struct ringbuf *rb;
 	struct ifaces *ifaces;
 	struct control *ctl;
@@ -205,9 +209,11 @@ static void warn_secret(const char *feed, const char *key, const char *path, con
 	if (!problem)
 		return;
 	if (*(const bool *)ctx)
-		fprintf(stderr, "warning: feed %s: %s %s: %s\n", feed, key, path, problem);
+		fprintf(stderr, "warning: %s%s%s%s %s: %s\n", feed ? "feed " : "", feed ? feed : "",
+			feed ? ": " : "", key, path, problem);
 	else
-		log_warnx("feed %s: %s %s: %s", feed, key, path, problem);
+		log_warnx("%s%s%s%s %s: %s", feed ? "feed " : "", feed ? feed : "",
+			  feed ? ": " : "", key, path, problem);
 }
 
 static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
@@ -242,7 +248,8 @@ static struct query_deps http_q(struct daemon *d)
 				    .feeds = d->feeds,
 				    .ifaces = d->ifaces,
 				    .detector = d->detector,
-				    .nw = d->nw };
+				    .nw = d->nw,
+				    .fleet = d->fleet };
 }
 
 static void reload(struct daemon *d)
@@ -274,6 +281,7 @@ static void reload(struct daemon *d)
 	ops_set_config(d->ops, nc);
 	detector_set_config(d->detector, nc);
 	feeds_set_config(d->feeds, nc);
+	fleet_set_config(d->fleet, nc);
 	enf_config(d->enf);
 	enf_netclass(d->enf);
 	feeds_reload(d->feeds);
@@ -401,6 +409,7 @@ static void on_tick(struct daemon *d)
 	evlog_tick(d->log);
 	ops_expire(d->ops, time(NULL));
 	feeds_tick(d->feeds, time(NULL));
+	fleet_tick(d->fleet, time(NULL));
 	hosts_sample(d->hosts);
 	detector_tick(d->detector);
 }
@@ -466,6 +475,7 @@ static int setup_loop(struct daemon *d)
 	if (!err && d->nw)
 		err = ep_add(d, bwe_neighwatch_fd(d->nw), SRC_NEIGH);
 	err = err ?: feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+	err = err ?: fleet_epoll_sync(d->fleet, d->epfd, (epoll_data_t){ .u32 = SRC_FLEET });
 	http_loop(d->http, d->epfd, SRC_HTTP);
 	if (!err && feeds_fd_inotify(d->feeds) >= 0)
 		err = ep_add(d, feeds_fd_inotify(d->feeds), SRC_FEED_INO);
@@ -524,6 +534,9 @@ static void run(struct daemon *d)
 			case SRC_NEIGH:
 				bwe_neighwatch_process(d->nw);
 				break;
+			case SRC_FLEET:
+				fleet_on_io(d->fleet, evs[i].events);
+				break;
 			case SRC_SYSLOG:
 				evlog_out_ready(d->log, evs[i].events);
 				break;
@@ -533,6 +546,10 @@ static void run(struct daemon *d)
 			http_run(d->http);
 		/* the feed worker's socket is another one after a restart */
 		feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+		/* the fleet worker's too; and what the fleet learnt is saved once per round */
+		if (fleet_epoll_sync(d->fleet, d->epfd, (epoll_data_t){ .u32 = SRC_FLEET }))
+			log_warn("epoll: the fleet worker");
+		fleet_flush(d->fleet);
 		/* and the syslog output's after a reconnect, with EPOLLOUT while it has a queue */
 		if (evlog_out_sync(d->log, d->epfd, SRC_SYSLOG))
 			log_warn("epoll: the syslog output");
@@ -549,6 +566,7 @@ static void cleanup(struct daemon *d)
 	ifaces_free(d->ifaces);
 	bwe_neighwatch_close(d->nw);
 	ringbuf_free(d->rb);
+	fleet_free(d->fleet);
 	feeds_free(d->feeds);
 	detector_free(d->detector);
 	hosts_free(d->hosts);
@@ -642,6 +660,16 @@ static int start(struct daemon *d)
 		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
 		return e;
 	}
+	e = fleet_new(&d->fleet, &(struct fleet_deps){ .cfg = d->cfg,
+						       .ops = d->ops,
+						       .st = d->st,
+						       .log = d->log,
+						       .feeds = d->feeds,
+						       .store = d->store });
+	if (e) {
+		log_warnx("startup failed: fleet: %s", strerror(-e));
+		return e;
+	}
 	rd = (struct ringbuf_deps){ .dp = d->dp,
 				    .store = d->store,
 				    .st = d->st,
@@ -713,6 +741,9 @@ int main(int argc, char **argv)
 
 		return bwe_feedwork_exit_code(bwe_feedwork_main(BWE_SANDBOX_FD, &fo));
 	}
+	/* The sandboxed fleet worker (etcd), likewise. */
+	if (argc == 2 && !strcmp(argv[1], BWE_FLEETWORK_ARG))
+		return bwe_fleetwork_main(BWE_SANDBOX_FD) ? 1 : 0;
 	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
 		switch (c) {
 		case 'c':

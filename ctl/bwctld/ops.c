@@ -353,6 +353,10 @@ static void new_entry(const struct ops *o, const struct op_request *r, const str
 		e->pfx = *x;
 	snprintf(e->reason, sizeof(e->reason), "%s", r->reason ? r->reason : "");
 	e->actor = *r->who;
+	e->local = r->local;
+	snprintf(e->site, sizeof(e->site), "%s",
+		 r->who->kind == ACTOR_FLEET ? r->who->name
+					     : (o->cfg->fleet.name ? o->cfg->fleet.name : ""));
 	e->since = cur ? cur->since : now; /* containment began then */
 	e->expires = r->ttl_s ? now + (time_t)r->ttl_s : 0;
 	if (r->kind == ST_THROTTLE) {
@@ -598,7 +602,9 @@ static int plan_ident(const struct ops *o, const struct op_request *r, struct pl
 				return refuse(err, len, "%s: %s is given twice", r->action, m);
 			}
 		e = check_mac(o, r, r->macs[i], err, len);
-		e = e ?: plan_host_add(o, r, r->macs[i], NULL, 0, pl, err, len);
+		e = e
+			    ?: plan_host_add(o, r, r->macs[i], r->nmacs == 1 ? r->mac_addrs : NULL,
+					     r->nmacs == 1 ? r->n_mac_addrs : 0, pl, err, len);
 	}
 	for (i = 0; i < r->nmacs && r->verb == OP_DEL && !e; i++) {
 		char m[BWE_MAC_STRLEN];
@@ -773,9 +779,13 @@ static int commit(struct ops *o, const char *action, const struct actor *who,
 
 		ev_merge(ev, annotate);
 		evlog_emit_audit(o->log, ev); /* never rate-limited */
-		for (k = 0; k < o->nobs && !ch[i].host; k++)
-			if (o->obs[k].changed)
+		for (k = 0; k < o->nobs; k++) {
+			if (!ch[i].host && o->obs[k].changed)
 				o->obs[k].changed(o->obs[k].ctx, action, ch[i].verb, &ch[i].e, who);
+			if (ch[i].host && o->obs[k].host_changed)
+				o->obs[k].host_changed(o->obs[k].ctx, action, ch[i].verb, &ch[i].e,
+						       who);
+		}
 	}
 	return 0;
 }

@@ -64,6 +64,10 @@ struct op_request {
 	const __u8 (*macs)[BWE_MAC_LEN];
 	size_t nmacs;
 	bool prefix64; /* ADD: an IPv6 address of a host by MAC stands for its /64 */
+	/* ADD with one MAC address: addresses given for that host (a fleet record's) */
+	const struct bwe_addr *mac_addrs;
+	size_t n_mac_addrs;
+	bool local; /* ADD: the entries never leave this site (fleet) */
 };
 
 /* A blocklist contact the data plane reported (ring buffer). */
@@ -81,6 +85,9 @@ struct ops_observer {
 	void (*changed)(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
 			const struct actor *who);
 	void (*hit)(void *ctx, const struct ops_hit *h);
+	/* The same for a host record (containment by MAC address); NULL: not told. */
+	void (*host_changed)(void *ctx, const char *action, enum op_verb verb,
+			     const struct st_entry *h, const struct actor *who);
 	void *ctx;
 };
 

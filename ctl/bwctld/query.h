@@ -14,6 +14,7 @@
 #include "detector.h"
 #include "enforce.h"
 #include "feeds.h"
+#include "fleet.h"
 #include "feedstore.h"
 #include "hosts.h"
 #include "ifaces.h"
@@ -33,6 +34,7 @@ struct query_deps {
 	struct ifaces *ifaces;
 	const struct detector *detector; /* table fill for status; NULL: not shown */
 	const struct bwe_neighwatch *nw; /* the neighbour view; NULL: none */
+	const struct fleet *fleet;	 /* the fleet; NULL: none */
 };
 
 struct json_object *query_status(const struct query_deps *q);

@@ -296,6 +296,8 @@ struct json_object *st_entry_json(const struct st_entry *e)
 	json_object_object_add(o, "by", actor_json(&e->actor));
 	json_add_time(o, "since", e->since);
 	json_add_time(o, "expires", e->expires);
+	json_object_object_add(o, "site", e->site[0] ? json_object_new_string(e->site) : NULL);
+	json_object_object_add(o, "local", json_object_new_boolean(e->local));
 	if (e->kind == ST_THROTTLE) {
 		json_object_object_add(o, "rate", json_object_new_uint64(e->rate));
 		json_object_object_add(o, "burst", json_object_new_uint64(e->burst));
@@ -361,6 +363,10 @@ static struct json_object *entry_to_file(const struct st_entry *e)
 	json_object_object_add(o, "expires", json_object_new_int64(e->expires));
 	json_object_object_add(o, "rate", json_object_new_uint64(e->rate));
 	json_object_object_add(o, "burst", json_object_new_uint64(e->burst));
+	if (e->local)
+		json_object_object_add(o, "local", json_object_new_boolean(1));
+	if (e->site[0])
+		json_object_object_add(o, "site", json_object_new_string(e->site));
 	if (e->has_mac) {
 		char mac[BWE_MAC_STRLEN];
 
@@ -412,6 +418,9 @@ static int entry_from_file(struct json_object *o, struct st_entry *e, bool host)
 		e->rate = json_object_get_uint64(v);
 	if (json_object_object_get_ex(o, "burst", &v))
 		e->burst = json_object_get_uint64(v);
+	e->local = json_object_get_boolean(json_object_object_get(o, "local"));
+	if (json_object_object_get_ex(o, "site", &v))
+		snprintf(e->site, sizeof(e->site), "%s", json_object_get_string(v));
 	return 0;
 }
 

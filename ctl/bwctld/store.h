@@ -48,12 +48,14 @@ enum st_learnt {
  */
 struct st_entry {
 	enum st_kind kind;
-	struct bwe_prefix pfx; /* host bits clear */
-	bool has_mac;	       /* keyed by the MAC address below, not by the prefix */
-	__u8 mac[BWE_MAC_LEN]; /* the host's MAC address when has_mac */
-	enum st_learnt learnt; /* address entries of a host: how the address came */
-	bool prefix64;	       /* host records: an IPv6 address stands for its /64 */
-	bool capped;	       /* host records: learning hit its bound (one event said so) */
+	struct bwe_prefix pfx;	   /* host bits clear */
+	bool has_mac;		   /* keyed by the MAC address below, not by the prefix */
+	__u8 mac[BWE_MAC_LEN];	   /* the host's MAC address when has_mac */
+	enum st_learnt learnt;	   /* address entries of a host: how the address came */
+	bool prefix64;		   /* host records: an IPv6 address stands for its /64 */
+	bool capped;		   /* host records: learning hit its bound (one event said so) */
+	bool local;		   /* never shared with the fleet (--local) */
+	char site[ACTOR_NAME_MAX]; /* the fleet site the entry came from; "" no fleet */
 	char reason[ST_REASON_MAX];
 	struct actor actor;
 	time_t since;	/* wall clock, seconds */
@@ -119,7 +121,8 @@ void st_restore(struct st_store *s, struct st_store *copy);
 /*
  * The entry as bwctl shows it (RFC 3339 times, "actor" text and "by" object,
  * "keyed_by" "mac" or "address"; for a host's address also "mac" and
- * "learnt_from"). A host record shows "host": null and its "mac".
+ * "learnt_from"; "site", the fleet site it came from (null without a
+ * fleet), and "local"). A host record shows "host": null and its "mac".
  */
 struct json_object *st_entry_json(const struct st_entry *e);
 /*
