@@ -295,6 +295,8 @@ t_run "a TTL expires once, everywhere (one expire event per site)" t_test_ttl
 t_test_leader() {
 	local l r n
 	l=$(etcd_leader) || t_fail "no leader"
+	# whatever happens below, the next test finds the cluster whole
+	t_atexit "etcd_start_all >/dev/null"
 	echo "killing the leader, m$l"
 	assert_ok etcd_kill "$l"
 	site a
@@ -332,6 +334,7 @@ t_test_etcd_down() {
 	wait_for 50 unreach lan "$BWE_SITE_V4" || t_fail "B not enforcing A's quarantine"
 	n_b=$(ev_mark)
 	site a; n_a=$(ev_mark)
+	t_atexit "etcd_start_all >/dev/null"
 	assert_ok etcd_stop_all
 	for s in a b; do
 		site "$s"

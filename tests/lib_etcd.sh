@@ -65,6 +65,14 @@ _etcd_peer_url() { echo "$ETCD_SCHEME://$ETCD_ADDR:$(_etcd_peer_port "$1")"; }
 _etcd_pidf() { echo "$ETCD_DIR/m$1.pid"; }
 _etcd_pid() { cat "$(_etcd_pidf "$1")" 2>/dev/null; }
 etcd_ns() { ip netns exec "$ETCD_NS" "$@"; }
+# A process that has ended is not alive, also while it waits as a zombie to
+# be reaped: a member restarted inside a t_run test is reparented to PID 1
+# when the test ends, and this machine's PID 1 reaps late.
+_etcd_alive() { # PID
+	local st
+	[ -n "$1" ] && st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) &&
+		[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
 
 # ------------------------------------------------------------------ PKI
 
@@ -167,22 +175,22 @@ _etcd_start() { # N
 
 etcd_start() { # N: start member N again (on its data), wait until it answers
 	local n=$1
-	[ -n "$(_etcd_pid "$n")" ] && kill -0 "$(_etcd_pid "$n")" 2>/dev/null && return 0
+	_etcd_alive "$(_etcd_pid "$n")" && return 0
 	_etcd_start "$n" || return 1
 	_etcd_wait_member "$n" 30
 }
 
-etcd_kill() { # N [SIGNAL]
-	local n=$1 sig=${2:-KILL} pid
+etcd_kill() { # N [SIGNAL [GRACE_S]]: after GRACE_S (default 5) SIGKILL
+	local n=$1 sig=${2:-KILL} grace=${3:-5} pid
 	pid=$(_etcd_pid "$n")
 	[ -n "$pid" ] || return 0
 	kill -"$sig" "$pid" 2>/dev/null
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$(_etcd_pidf "$n")"; return 0; }
+	for _ in $(seq 1 $((grace * 20))); do
+		_etcd_alive "$pid" || { rm -f "$(_etcd_pidf "$n")"; return 0; }
 		sleep 0.05
 	done
 	[ "$sig" = KILL ] || { kill -KILL "$pid" 2>/dev/null; sleep 0.2; }
-	kill -0 "$pid" 2>/dev/null && { echo "etcd member m$n (pid $pid) did not end" >&2; return 1; }
+	_etcd_alive "$pid" && { echo "etcd member m$n (pid $pid) did not end" >&2; return 1; }
 	rm -f "$(_etcd_pidf "$n")"
 }
 
@@ -191,14 +199,15 @@ etcd_stop_all() {
 	for n in 1 2 3; do
 		kill -TERM "$(_etcd_pid "$n")" 2>/dev/null
 	done
-	for n in 1 2 3; do etcd_kill "$n" TERM || rc=1; done
+	# the leader, left alone, takes many seconds to give up its peers
+	for n in 1 2 3; do etcd_kill "$n" TERM 2 || rc=1; done
 	return $rc
 }
 
 etcd_start_all() {
 	local n
 	for n in 1 2 3; do
-		[ -n "$(_etcd_pid "$n")" ] && kill -0 "$(_etcd_pid "$n")" 2>/dev/null && continue
+		_etcd_alive "$(_etcd_pid "$n")" && continue
 		_etcd_start "$n" || return 1
 	done
 	etcd_wait_healthy 30
@@ -224,7 +233,7 @@ _etcd_wait_member() { # N SECONDS
 			echo "etcd member m$1 not healthy after $2 s: $(tail -n 3 "$ETCD_DIR/m$1.log")" >&2
 			return 1
 		fi
-		kill -0 "$(_etcd_pid "$1")" 2>/dev/null ||
+		_etcd_alive "$(_etcd_pid "$1")" ||
 			{ echo "etcd member m$1 died: $(tail -n 5 "$ETCD_DIR/m$1.log")" >&2; return 1; }
 		sleep 0.2
 	done
