@@ -179,8 +179,10 @@ else
 		unmeasured "B has $n of $ENTRIES after 300 s"
 	fi
 fi
-KEYS=$(etcdc get --prefix "${ETCD_PREFIX}entries/quarantine/" --keys-only | grep -c .)
-log "etcd holds $KEYS quarantine keys; starting site c"
+# keys under the prefix: the live entries and the releases' tombstones
+KEYS=$(etcdc get --prefix "${ETCD_PREFIX}entries/" --keys-only | grep -c .)
+LIVE=$(etcdc get --prefix "${ETCD_PREFIX}entries/" --print-value-only | jq -s 'map(select(.deleted != true)) | length')
+log "etcd holds $KEYS keys ($LIVE live entries); starting site c"
 site c
 t0=$(now)
 start_daemon >&2 || die "bwctld of site c did not start: $(tail -n 5 "$DIR/bwctld.log")"
@@ -234,7 +236,7 @@ if [ -n "$BULK_S" ]; then
 		"**$(printf '%.2f' "$BULK_S") s** ($(printf '%.0f' "$(calc "$ENTRIES / $BULK_S")") entries/s; the calls at A took $(printf '%.2f' "$T_CALLS") s)" 1 "—"
 fi
 if [ -n "$NEW_ALL" ]; then
-	row "a new site (empty state) joins a prefix of $(fmt_int "$KEYS") entries: start → all listed" \
+	row "a new site (empty state) joins a prefix of $(fmt_int "$LIVE") entries ($(fmt_int "$KEYS") keys with the tombstones of releases): start → all listed" \
 		"**$(printf '%.2f' "$NEW_ALL") s** (start → attached $(printf '%.2f' "$NEW_ATT") s; VmRSS then $(fmt_int "${NEW_RSS:-0}") KiB)" 1 "—"
 fi
 echo
