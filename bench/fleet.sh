@@ -197,7 +197,10 @@ while [ $SECONDS -lt $end ]; do
 done
 [ -n "$NEW_ATT" ] || unmeasured "site c not connected after 300 s"
 [ -n "$NEW_ALL" ] || unmeasured "site c has $(count_q 198.18.) of $ENTRIES after 300 s"
-NEW_RSS=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(daemon_pid)/status" 2>/dev/null)
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$(daemon_pid)/status" 2>/dev/null; }
+NEW_RSS=$(rss)
+site a; RSS_A=$(rss)
+site b; RSS_B=$(rss)
 
 # ------------------------------------------------------------------ report
 goal() { # FIGURE MEASURED GOAL RESULT
@@ -237,7 +240,9 @@ if [ -n "$BULK_S" ]; then
 fi
 if [ -n "$NEW_ALL" ]; then
 	row "a new site (empty state) joins a prefix of $(fmt_int "$LIVE") entries ($(fmt_int "$KEYS") keys with the tombstones of releases): start → all listed" \
-		"**$(printf '%.2f' "$NEW_ALL") s** (start → attached $(printf '%.2f' "$NEW_ATT") s; VmRSS then $(fmt_int "${NEW_RSS:-0}") KiB)" 1 "—"
+		"**$(printf '%.2f' "$NEW_ALL") s** (start → attached $(printf '%.2f' "$NEW_ATT") s)" 1 "—"
+	row "bwctld's VmRSS then: A (made them), B (followed the watch), C (read the snapshot)" \
+		"$(fmt_int "${RSS_A:-0}") KiB, $(fmt_int "${RSS_B:-0}") KiB, $(fmt_int "${NEW_RSS:-0}") KiB" 1 "—"
 fi
 echo
 if [ ${#UNMEASURED[@]} -gt 0 ]; then
