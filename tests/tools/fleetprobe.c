@@ -21,6 +21,12 @@
  *                         exactly once, revisions ascending; else exit 1
  *   check-time PFX        "time first=MS end=MS" of the follow's events
  *
+ * fleetprobe --fake STEP...  a fake worker for tests/test_fleetclient.c,
+ *   started by lib/sandbox.c: reads the init frame on BWE_SANDBOX_FD, then
+ *   per STEP: "want:TYPE" reads frames until one of that "t", "exit" ends,
+ *   "raw:HEX" writes those bytes, anything else is a JSON text written as
+ *   one frame. Then it reads until the parent closes the socket.
+ *
  * Options: --worker PATH (bwctld), --endpoints URL[,URL...], --prefix P,
  * --site S, --ca FILE, --cert FILE, --key FILE, --user U,
  * --password-file FILE, --site-ttl S, --timeout-ms N.
@@ -307,6 +313,75 @@ static int submit_wait(int err, const __u32 *idp)
 	return wait_for(what, 40, false);
 }
 
+/* Read frames until one whose "t" is want (NULL: any). 0, or -1 at EOF. */
+static int fake_read(struct bwe_flw_dec *d, const char *want)
+{
+	static char buf[4096];
+	static size_t off, len;
+	char t[64];
+
+	for (;;) {
+		size_t used;
+		int r;
+
+		if (off == len) {
+			ssize_t n = read(BWE_SANDBOX_FD, buf, sizeof(buf));
+
+			if (n <= 0)
+				return -1;
+			off = 0;
+			len = (size_t)n;
+		}
+		r = bwe_flw_dec_feed(d, buf + off, len - off, &used);
+		off += used;
+		if (r < 0)
+			return -1;
+		if (r == 1 && sscanf(d->frame, "{\"t\":\"%63[a-z_]\"", t) == 1 &&
+		    (!want || !strcmp(t, want)))
+			return 0;
+	}
+}
+
+static int fake(int argc, char **argv)
+{
+	struct bwe_flw_dec d = { .max = BWE_FLW_INIT_MAX };
+	int i;
+
+	if (fake_read(&d, "init"))
+		return 1;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strncmp(a, "want:", 5)) {
+			if (fake_read(&d, a + 5))
+				return 1;
+		} else if (!strcmp(a, "exit")) {
+			return 0;
+		} else if (!strncmp(a, "raw:", 4)) {
+			unsigned char b[256];
+			size_t n = 0;
+			unsigned int x;
+
+			for (a += 4; n < sizeof(b) && sscanf(a, "%2x", &x) == 1; a += 2)
+				b[n++] = (unsigned char)x;
+			if (write(BWE_SANDBOX_FD, b, n) != (ssize_t)n)
+				return 1;
+		} else {
+			size_t len = strlen(a);
+			unsigned char h[4] = { (unsigned char)(len >> 24),
+					       (unsigned char)(len >> 16),
+					       (unsigned char)(len >> 8), (unsigned char)len };
+
+			if (write(BWE_SANDBOX_FD, h, 4) != 4 ||
+			    write(BWE_SANDBOX_FD, a, len) != (ssize_t)len)
+				return 1;
+		}
+	}
+	while (!fake_read(&d, NULL))
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *worker_argv[] = { (char *)"bwctld", (char *)BWE_FLEETWORK_ARG, NULL };
@@ -323,6 +398,8 @@ int main(int argc, char **argv)
 	char worker[PATH_MAX], *eps = NULL, *pw = NULL;
 	int i, rc = 0;
 
+	if (argc >= 2 && !strcmp(argv[1], "--fake"))
+		return fake(argc - 2, argv + 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	P.seen = calloc(SEEN_MAX, sizeof(*P.seen));
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i += 2) {
