@@ -478,6 +478,8 @@ static int handle(struct bwe_flc *c, const struct bwe_flw_msg *m)
 		}
 		c->queued--;
 		c->nsent--;
+		if (m->rev > c->revision)
+			c->revision = m->rev;
 		complete(c, r, m->status, m->error, m->rev);
 		dispatch(c);
 		return 0;
@@ -542,6 +544,8 @@ static int handle(struct bwe_flc *c, const struct bwe_flw_msg *m)
 				       (long long)m->mod, (long long)c->floor);
 		c->floor = m->mod;
 		c->last_delivered = m->mod;
+		if (m->mod > c->revision)
+			c->revision = m->mod;
 		ev.type = m->type == BWE_FLW_PUT ? BWE_FLC_EV_PUT : BWE_FLC_EV_DEL;
 		ev.key = m->key;
 		ev.value = m->type == BWE_FLW_PUT ? m->value : NULL;

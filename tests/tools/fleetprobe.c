@@ -11,15 +11,20 @@
  *   aput KEY VALUE        put, do not wait
  *   follow FROM           follow from revision FROM (0: a snapshot first)
  *   run MS                run the event loop for MS milliseconds
- *   wait WHAT TIMEOUT_S   run until an event line containing WHAT printed
- *                         (since the last wait or follow), else exit 1
+ *   wait RE TIMEOUT_S     run until an event line matching the extended
+ *                         regex RE printed (after the line the last wait
+ *                         matched, or the follow), else exit 1
  *   done N TIMEOUT_S      run until N DONE events in all, else exit 1
  *   sh CMD                run CMD with /bin/sh (the loop waits)
  *   kill-worker           SIGKILL the worker
  *   stats                 "stats pid=N rss_kb=N hwm_kb=N queued=N ..."
  *   check-seq PFX N       the keys PFX0..PFX(N-1) came as PUT or KV each
- *                         exactly once, revisions ascending; else exit 1
- *   check-time PFX        "time first=MS end=MS" of the follow's events
+ *                         exactly once, the PUTs in ascending revisions;
+ *                         else exit 1
+ *   snap-time             "snapshot ms=N": from the last follow to SNAP_END
+ *   bulk N PFX            put PFX0..PFX(N-1) (value 64 bytes), wait for every
+ *                         DONE; "bulk N ms=T failed=F"
+ *   creds                 the worker's Uid, NoNewPrivs, Seccomp, CapEff lines
  *
  * fleetprobe --fake STEP...  a fake worker for tests/test_fleetclient.c,
  *   started by lib/sandbox.c: reads the init frame on BWE_SANDBOX_FD, then
@@ -34,6 +39,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +57,10 @@
 struct seen {
 	char *key;
 	__s64 mod;
-	__u64 at_ms;
+	bool watch; /* a PUT or DEL (else a snapshot's KV, in key order) */
 };
+
+static size_t mark; /* wait searches the log from here */
 
 static struct {
 	struct bwe_flc *c;
@@ -60,7 +68,8 @@ static struct {
 	char last[4096]; /* lines since the last wait, searched by wait */
 	char *log;
 	size_t loglen, logcap;
-	unsigned long dones;
+	unsigned long dones, failed;
+	bool bulk; /* DONE events counted, not printed */
 	struct seen *seen;
 	size_t nseen;
 	__u64 follow_ms, snap_end_ms;
@@ -90,13 +99,13 @@ static void logline(const char *s)
 	P.log[P.loglen] = '\0';
 }
 
-static void note(const char *key, __s64 mod)
+static void note(const char *key, __s64 mod, bool watch)
 {
 	if (P.nseen >= SEEN_MAX)
 		return;
 	P.seen[P.nseen].key = strdup(key);
 	P.seen[P.nseen].mod = mod;
-	P.seen[P.nseen].at_ms = bwe_sandbox_now_ms();
+	P.seen[P.nseen].watch = watch;
 	P.nseen++;
 }
 
@@ -117,7 +126,7 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 		snprintf(line, sizeof(line), "SNAP_BEGIN rev=%lld", (long long)ev->revision);
 		break;
 	case BWE_FLC_EV_SNAP_KV:
-		note(ev->key, ev->mod_revision);
+		note(ev->key, ev->mod_revision, false);
 		if (P.nseen > 20 && !strncmp(ev->key, "bulk/", 5))
 			return; /* the 10,000-key snapshot: not every line */
 		snprintf(line, sizeof(line), "KV key=%s value=%s mod=%lld", ev->key, val,
@@ -129,17 +138,20 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 			 (long long)ev->revision, (unsigned long long)ev->count);
 		break;
 	case BWE_FLC_EV_PUT:
-		note(ev->key, ev->mod_revision);
+		note(ev->key, ev->mod_revision, true);
 		snprintf(line, sizeof(line), "PUT key=%s value=%s mod=%lld", ev->key, val,
 			 (long long)ev->mod_revision);
 		break;
 	case BWE_FLC_EV_DEL:
-		note(ev->key, ev->mod_revision);
+		note(ev->key, ev->mod_revision, true);
 		snprintf(line, sizeof(line), "DEL key=%s mod=%lld", ev->key,
 			 (long long)ev->mod_revision);
 		break;
 	case BWE_FLC_EV_DONE:
 		P.dones++;
+		P.failed += ev->status != 0;
+		if (P.bulk && !ev->status)
+			return;
 		snprintf(line, sizeof(line), "DONE id=%u status=%d rev=%lld error=%s", ev->id,
 			 ev->status, (long long)ev->revision, ev->error);
 		break;
@@ -187,27 +199,57 @@ static void run_ms(__u64 ms)
 		turn((int)(end - bwe_sandbox_now_ms()) + 1);
 }
 
-static size_t mark; /* wait searches the log from here */
+/* The first line at or after from that matches re (a substring when !re); its end, or NULL. */
+static const char *find_line(size_t from, const char *what, const regex_t *re)
+{
+	const char *p = P.log ? P.log + from : NULL;
+	char line[BWE_FLC_VALUE_MAX * 4 + 1024];
 
-/* advance: the next wait searches after the line found (a DONE wait does not) */
-static int wait_for(const char *what, double timeout_s, bool advance)
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (re ? !regexec(re, line, 0, NULL, 0) : strstr(line, what) != NULL)
+			return eol ? eol + 1 : p + n;
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Run until a line matches what (an extended regex when regex, else a
+ * substring). advance: the next wait searches after that line (a DONE wait
+ * searches the whole log and does not move on).
+ */
+static int wait_for(const char *what, double timeout_s, bool advance, bool regex)
 {
 	__u64 end = bwe_sandbox_now_ms() + (__u64)(timeout_s * 1000);
+	regex_t re;
 
+	if (regex && regcomp(&re, what, REG_EXTENDED | REG_NOSUB)) {
+		printf("FAILED: bad regex \"%s\"\n", what);
+		return 1;
+	}
 	for (;;) {
-		char *hit = P.log ? strstr(P.log + (advance ? mark : 0), what) : NULL;
+		const char *hit = find_line(advance ? mark : 0, what, regex ? &re : NULL);
 
 		if (hit) {
-			char *eol = strchr(hit, '\n');
-
 			if (advance)
-				mark = eol ? (size_t)(eol + 1 - P.log) : P.loglen;
+				mark = (size_t)(hit - P.log);
+			if (regex)
+				regfree(&re);
 			return 0;
 		}
 		if (bwe_sandbox_now_ms() >= end)
 			break;
 		turn(50);
 	}
+	if (regex)
+		regfree(&re);
 	printf("FAILED: no \"%s\" within %.1f s\n", what, timeout_s);
 	return 1;
 }
@@ -245,6 +287,8 @@ static int check_seq(const char *pfx, unsigned long n)
 			continue;
 		}
 		count[k]++;
+		if (!P.seen[i].watch)
+			continue; /* a snapshot comes in key order */
 		if (P.seen[i].mod <= last) {
 			printf("check-seq: %s at revision %lld after %lld\n", P.seen[i].key,
 			       (long long)P.seen[i].mod, (long long)last);
@@ -310,7 +354,7 @@ static int submit_wait(int err, const __u32 *idp)
 		return 1;
 	}
 	snprintf(what, sizeof(what), "DONE id=%u ", id);
-	return wait_for(what, 40, false);
+	return wait_for(what, 40, false, false);
 }
 
 /* Read frames until one whose "t" is want (NULL: any). 0, or -1 at EOF. */
@@ -505,7 +549,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "wait")) {
 			const char *what = ARG(1);
 
-			rc = wait_for(what, atof(ARG(2)), true);
+			rc = wait_for(what, atof(ARG(2)), true, true);
 			i += 2;
 		} else if (!strcmp(cmd, "done")) {
 			rc = wait_dones(strtoul(ARG(1), NULL, 10), atof(ARG(2)));
@@ -537,10 +581,47 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "check-seq")) {
 			rc = check_seq(ARG(1), strtoul(ARG(2), NULL, 10));
 			i += 2;
-		} else if (!strcmp(cmd, "check-time")) {
-			printf("time snapshot=%llu ms\n",
+		} else if (!strcmp(cmd, "snap-time")) {
+			printf("snapshot ms=%llu\n",
 			       (unsigned long long)(P.snap_end_ms ? P.snap_end_ms - P.follow_ms
 								  : 0));
+		} else if (!strcmp(cmd, "bulk")) {
+			unsigned long n = strtoul(ARG(1), NULL, 10), k, before = P.dones;
+			unsigned long failed0 = P.failed;
+			const char *pfx = ARG(2);
+			char key[BWE_FLC_KEY_MAX], val[65];
+			__u64 t0 = bwe_sandbox_now_ms();
+
+			i += 2;
+			memset(val, 'v', 64);
+			val[64] = '\0';
+			P.bulk = true;
+			for (k = 0; k < n && !rc; k++) {
+				snprintf(key, sizeof(key), "%s%lu", pfx, k);
+				rc = bwe_flc_put(P.c, key, val, 64, 0, BWE_FLC_LEASE_NONE, NULL)
+					     ? 1
+					     : 0;
+			}
+			if (!rc)
+				rc = wait_dones(before + n, 120);
+			P.bulk = false;
+			printf("bulk %lu ms=%llu failed=%lu\n", n,
+			       (unsigned long long)(bwe_sandbox_now_ms() - t0), P.failed - failed0);
+		} else if (!strcmp(cmd, "creds")) {
+			struct bwe_flc_status st;
+			char path[64], line[256];
+			FILE *f;
+
+			bwe_flc_status(P.c, &st);
+			snprintf(path, sizeof(path), "/proc/%d/status", (int)st.pid);
+			f = fopen(path, "r");
+			while (f && fgets(line, sizeof(line), f))
+				if (!strncmp(line, "Uid:", 4) ||
+				    !strncmp(line, "NoNewPrivs:", 11) ||
+				    !strncmp(line, "Seccomp:", 8) || !strncmp(line, "CapEff:", 7))
+					printf("creds %s", line);
+			if (f)
+				fclose(f);
 		} else {
 			printf("fleetprobe: unknown command %s\n", cmd);
 			rc = 2;
