@@ -70,6 +70,7 @@ struct bwe_flc {
 	bool ping_out;
 	/* the child */
 	bool ending;
+	bool killed; /* by us, with a reason: it is the whole message */
 	__u64 retry_at;
 	unsigned int gen;
 	bool ep_reg;
@@ -350,6 +351,7 @@ static void lose_child(struct bwe_flc *c, const char *why)
 {
 	if (why)
 		text_copy(c->last_error, sizeof(c->last_error), why);
+	c->killed = why != NULL;
 	bwe_sandbox_kill(c->sb, why);
 	c->ending = true;
 	out_reset(c);
@@ -368,7 +370,11 @@ static void try_reap(struct bwe_flc *c)
 	if (rc <= 0)
 		return;
 	c->ending = false;
-	snprintf(msg, sizeof(msg), "fleet worker died: %s", why);
+	if (c->killed)
+		snprintf(msg, sizeof(msg), "%s", why);
+	else
+		snprintf(msg, sizeof(msg), "fleet worker died: %s", why);
+	c->killed = false;
 	text_copy(c->last_error, sizeof(c->last_error), msg);
 	/* detach the requests the worker held: callbacks may submit again */
 	while (c->nsent) {
@@ -472,6 +478,8 @@ static int handle(struct bwe_flc *c, const struct bwe_flw_msg *m)
 		}
 		c->queued--;
 		c->nsent--;
+		if (m->rev > c->revision)
+			c->revision = m->rev;
 		complete(c, r, m->status, m->error, m->rev);
 		dispatch(c);
 		return 0;
@@ -536,6 +544,8 @@ static int handle(struct bwe_flc *c, const struct bwe_flw_msg *m)
 				       (long long)m->mod, (long long)c->floor);
 		c->floor = m->mod;
 		c->last_delivered = m->mod;
+		if (m->mod > c->revision)
+			c->revision = m->mod;
 		ev.type = m->type == BWE_FLW_PUT ? BWE_FLC_EV_PUT : BWE_FLC_EV_DEL;
 		ev.key = m->key;
 		ev.value = m->type == BWE_FLW_PUT ? m->value : NULL;

@@ -327,7 +327,7 @@ static const struct mtype MTYPES[] = {
 	  BWE_FLW_REFUSED,
 	  { { "key", F_ESCKEY }, { "error", F_ERROR }, { "mod", F_MOD } } },
 	{ "pong", BWE_FLW_PONG, { { "seq", F_SEQ } } },
-	{ "following", BWE_FLW_FOLLOWING, { { "from", F_REV0 } } },
+	{ "following", BWE_FLW_FOLLOWING, { { "rev", F_REV0 } } },
 };
 
 __attribute__((format(printf, 3, 4))) static int bad(char *why, size_t len, const char *fmt, ...)

@@ -25,7 +25,7 @@
  *   compacted rev
  *   refused key error mod             (key: escaped, printable ASCII)
  *   pong    seq
- *   following from                    (a follow is in force: the events
+ *   following rev                     (a follow is in force: the events
  *                                      before it belong to an older one)
  * Every field listed is required and no other is allowed. Keys: 1..
  * BWE_FLC_KEY_MAX bytes of [A-Za-z0-9._:/-]; values at most

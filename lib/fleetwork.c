@@ -239,15 +239,6 @@ static void send_rev(struct fw *w, const char *t, __s64 rev)
 	send_msg(w, o);
 }
 
-/* The answer to follow: "following" with the revision it follows from. */
-static void send_following(struct fw *w, __s64 from)
-{
-	struct json_object *o = msg("following");
-
-	add_int(o, "from", from);
-	send_msg(w, o);
-}
-
 /*
  * A key-value from etcd, full key k: to the parent as t ("kv", "put",
  * "del"), or refused. Returns 1 when passed on, 0 when refused.
@@ -1126,7 +1117,7 @@ static int on_parent_msg(struct fw *w, const char *frame, size_t len)
 		} else {
 			call_reset(w, &w->ch[CH_READ]);
 			call_reset(w, &w->ch[CH_WATCH]);
-			send_following(w, from);
+			send_rev(w, "following", from);
 			if (from == 0) {
 				snap_restart(w);
 			} else {

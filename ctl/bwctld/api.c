@@ -172,7 +172,7 @@ struct body {
 	struct json_object *o; /* owned; strings below live in it */
 	const char *reason, *ticket;
 	__u64 ttl_s, rate, burst;
-	bool force, has_rate, prefix64;
+	bool force, has_rate, prefix64, local;
 };
 
 /* An integer or a string in units (units.h): "15m", "10mbit". */
@@ -255,12 +255,15 @@ static int parse_body(struct call *c, const char *const *allowed, struct body *b
 				return -EINVAL;
 			}
 			*(key[0] == 'r' ? &b->reason : &b->ticket) = json_object_get_string(v);
-		} else if (!strcmp(key, "force") || !strcmp(key, "prefix64")) {
+		} else if (!strcmp(key, "force") || !strcmp(key, "prefix64") ||
+			   !strcmp(key, "local")) {
 			if (!json_object_is_type(v, json_type_boolean)) {
 				problem(c, HTTP_BAD_REQUEST, "%s must be true or false", shown);
 				return -EINVAL;
 			}
-			*(key[0] == 'f' ? &b->force : &b->prefix64) = json_object_get_boolean(v);
+			*(key[0] == 'f'	  ? &b->force
+			  : key[0] == 'p' ? &b->prefix64
+					  : &b->local) = json_object_get_boolean(v);
 		} else if (!strcmp(key, "ttl")) {
 			if (num_or_unit(c, "ttl", v, bwe_duration_parse,
 					"seconds or a duration such as \"15m\", \"12h\", \"7d\"",
@@ -448,7 +451,8 @@ static bool same_entry(const struct call *c, const struct kind *k, const struct 
 {
 	const struct bwe_cfgfile *cfg = *c->a->d.q.cfg;
 
-	if (strcmp(e->reason, b->reason ? b->reason : "") || (b->ttl_s == 0) != (e->expires == 0))
+	if (strcmp(e->reason, b->reason ? b->reason : "") || (b->ttl_s == 0) != (e->expires == 0) ||
+	    e->local != b->local)
 		return false;
 	if (!k->rate)
 		return true;
@@ -458,11 +462,11 @@ static bool same_entry(const struct call *c, const struct kind *k, const struct 
 
 static void r_put(struct call *c, const struct kind *k)
 {
-	static const char *const keys_hosts[] = { "reason", "ttl",	"ticket",
-						  "force",  "prefix64", NULL };
+	static const char *const keys_hosts[] = { "reason",   "ttl",   "ticket", "force",
+						  "prefix64", "local", NULL };
 	static const char *const keys_rate[] = { "reason", "ttl",   "ticket", "force",
-						 "rate",   "burst", NULL };
-	static const char *const keys_nets[] = { "reason", "ttl", "ticket", NULL };
+						 "rate",   "burst", "local",  NULL };
+	static const char *const keys_nets[] = { "reason", "ttl", "ticket", "local", NULL };
 	struct json_object *entries, *res, *changed = NULL;
 	struct bwe_prefix *pfx = NULL;
 	bool created = false, unchanged = true, has_mac = false;
@@ -511,6 +515,7 @@ static void r_put(struct call *c, const struct kind *k)
 			.macs = has_mac ? (const __u8(*)[BWE_MAC_LEN])mac : NULL,
 			.nmacs = has_mac,
 			.prefix64 = b.prefix64,
+			.local = b.local,
 		};
 
 		json_object_put(entries);
@@ -691,6 +696,12 @@ static void r_feeds(struct call *c, const struct kind *k)
 	ok(c, HTTP_OK, feeds_list_json(c->a->d.q.feeds));
 }
 
+static void r_fleet(struct call *c, const struct kind *k)
+{
+	(void)k;
+	ok(c, HTTP_OK, fleet_status_json(c->a->d.q.fleet));
+}
+
 static void r_refresh(struct call *c, const struct kind *k)
 {
 	struct json_object *names = json_object_new_array(), *res;
@@ -853,6 +864,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/lookup/{address}", BWE_SCOPE_READ, r_lookup, NULL },
 	{ "GET", "/v1/feeds", BWE_SCOPE_READ, r_feeds, NULL },
 	{ "GET", "/v1/export", BWE_SCOPE_READ, r_export, NULL },
+	{ "GET", "/v1/fleet", BWE_SCOPE_READ, r_fleet, NULL },
 	{ "POST", "/v1/feeds/{name}/refresh", BWE_SCOPE_ADMIN, r_refresh, NULL },
 	RESOURCE("quarantines", "host", BWE_SCOPE_CONTAIN, &k_quarantine),
 	RESOURCE("throttles", "host", BWE_SCOPE_CONTAIN, &k_throttle),

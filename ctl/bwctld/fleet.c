@@ -898,6 +898,26 @@ static void detached(struct fleet *f, const struct bwe_flc_ev *ev)
 	log_warnx("fleet: detached: %s", why);
 }
 
+/*
+ * etcd refused a write for good (permission denied: the site's role does
+ * not cover the key; invalid): trying again would hold the key's other
+ * sites' changes off forever. The change stays here; an event says it was
+ * not shared.
+ */
+static void write_refused(struct fleet *f, struct pend *p, const struct bwe_flc_ev *ev)
+{
+	char why[BWE_FLC_ERR_MAX + 64];
+	struct json_object *e;
+
+	snprintf(why, sizeof(why), "etcd refused the write (%s); the change holds here only",
+		 ev->error && ev->error[0] ? ev->error : strerror(-ev->status));
+	e = fleet_event("fleet-write-refused", "denied", why);
+	ev_str(e, "bwenforce.fleet.key", p->key);
+	evlog_emit_audit(f->log, e);
+	log_warnx("fleet: %s: %s", p->key, why);
+	pend_remove(f, p);
+}
+
 static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 {
 	struct fleet *f = ctx;
@@ -971,6 +991,10 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 			if (!p->sent || p->id != ev->id)
 				continue;
 			p->sent = false;
+			if (ev->status == -EACCES || ev->status == -EINVAL) {
+				write_refused(f, p, ev);
+				break;
+			}
 			if (ev->status) {
 				log_warnx("fleet: writing %s failed: %s; will try again", p->key,
 					  ev->error && ev->error[0] ? ev->error

@@ -258,6 +258,29 @@ static void syslog_out(FILE *f, const struct metrics_deps *d)
 	sample(f, "syslog_up", st.up ? 1 : 0, NULL);
 }
 
+/* The fleet, when there is one: attached, behind, waiting, refusing. */
+static void fleet(FILE *f, const struct metrics_deps *d)
+{
+	struct fleet_stat st;
+
+	fleet_stat(d->q.fleet, &st);
+	if (!st.enabled)
+		return;
+	family(f, "fleet_up", "gauge",
+	       "1 while etcd answers (0: detached, enforcing local state).");
+	sample(f, "fleet_up", st.connected ? 1 : 0, NULL);
+	family(f, "fleet_revision_lag", "gauge",
+	       "etcd revisions this site has not applied yet (the cluster's last known).");
+	sample(f, "fleet_revision_lag", (unsigned long long)st.lag, NULL);
+	family(f, "fleet_queued_changes", "gauge", "This site's changes not yet written to etcd.");
+	sample(f, "fleet_queued_changes", st.queued, NULL);
+	family(f, "fleet_refused_total", "counter",
+	       "Records from etcd refused as malformed or out of range (fleet-entry-refused).");
+	sample(f, "fleet_refused_total", st.refused, NULL);
+	family(f, "fleet_sites_alive", "gauge", "Sites whose heartbeat lease lives, this one too.");
+	sample(f, "fleet_sites_alive", st.sites_alive, NULL);
+}
+
 char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x, size_t *len)
 {
 	char *buf = NULL, abi[16];
@@ -280,6 +303,7 @@ char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x
 	       "Events held back by event_limits (summarised in events-suppressed events).");
 	sample(f, "events_suppressed_total", evlog_suppressed_total(d->log), NULL);
 	syslog_out(f, d);
+	fleet(f, d);
 	family(f, "control_clients", "gauge", "bwctl clients being served on the control socket.");
 	sample(f, "control_clients", x->control_clients, NULL);
 	family(f, "http_clients", "gauge", "Open connections to the HTTP listener.");
