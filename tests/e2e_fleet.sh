@@ -93,6 +93,11 @@ ev_after() { tail -n +$(($1 + 1)) "$LOG" 2>/dev/null; }
 ev_count() { # MARK ACTION [JQ-CONDITION]
 	ev_after "$1" | jq -c --arg a "$2" "select(.event.action == \$a) ${3:+| select($3)}" 2>/dev/null | grep -c .
 }
+ev_has() { # EVENT-LINES JQ-CONDITION [JQ-OPTION...]: one of the lines matches
+	local lines=$1 cond=$2
+	shift 2
+	jq -c "$@" "select($cond)" <<<"$lines" 2>/dev/null | grep -q .
+}
 ev_show() { ev_after "$1" | jq -c '[.event.action, (.host // .bwenforce.entry.cidr // null), .bwenforce.actor.kind, .bwenforce.actor.site, .event.reason]' 2>/dev/null | tail -n "${2:-20}"; }
 
 # This site's state as the fleet shares it: one line per entry, whatever the
@@ -338,6 +343,82 @@ t_test_leader() {
 }
 fl_run "kill -9 the etcd leader: changes keep propagating after re-election" t_test_leader
 
+t_test_kinds() {
+	local k x y
+	site a
+	assert_ok bwctl throttle 198.18.9.100 10mbit --burst 64KiB --reason "kinds"
+	assert_ok bwctl block 203.0.113.0/28 --ttl 1h --reason "kinds"
+	assert_ok bwctl exempt 198.51.100.64/26 --reason "kinds"
+	assert_ok bwctl allow 198.51.100.128/25 --reason "kinds"
+	site b
+	wait_for 50 has allow 198.51.100.128/25 || t_fail "B has not got A's allow: $(state)"
+	wait_for 50 same_state a b || t_fail "A and B differ: $(state_diff a b)"
+	# the details beyond the state's columns: the rate, the expiry
+	for k in throttle blocks; do
+		site a; x=$(bwctl --json list "$k" | jq -c 'map({h: (.host // .cidr), rate, burst, expires}) | sort_by(.h)')
+		site b; y=$(bwctl --json list "$k" | jq -c 'map({h: (.host // .cidr), rate, burst, expires}) | sort_by(.h)')
+		assert_eq "$y" "$x" "$k at B and at A"
+	done
+	assert_eq "$(origin throttle 198.18.9.100)" "site-a false" "throttle's origin at B"
+	assert_ok unreach lan 203.0.113.10 # inside the block (203.0.113.5, in it too, is exempt)
+	# removed at B: gone at A
+	assert_ok bwctl unthrottle 198.18.9.100
+	assert_ok bwctl unblock 203.0.113.0/28
+	assert_ok bwctl unexempt 198.51.100.64/26
+	assert_ok bwctl unallow 198.51.100.128/25
+	site a
+	wait_for 50 lacks allow 198.51.100.128/25 || t_fail "A still has the allow B removed"
+	wait_for 50 same_state a b || t_fail "A and B differ after B's removals: $(state_diff a b)"
+	assert_eq "$(state | grep -c 'kinds')" 0 "entries left at A"
+}
+fl_run "every kind (throttle with its rate, block with its TTL, exempt, allow) goes both ways" t_test_kinds
+
+# A's change of a host and B's release of it at the same time: etcd's order
+# decides, the same at both sites, and both changes are in both event logs
+# (applied, or recorded as fleet-superseded where it lost).
+t_test_conflict() {
+	local r h n_a n_b last win s m ev
+	for r in 1 2 3 4; do
+		h=198.18.9.$r
+		site a
+		assert_ok bwctl quarantine "$h" --ttl 1h --reason "base $r"
+		site b
+		wait_for 50 has quarantine "$h" || t_fail "round $r: B has not got $h"
+		n_b=$(ev_mark)
+		site a; n_a=$(ev_mark)
+		(site a && bwctl quarantine "$h" --ttl 2h --reason "conflict A $r" >/dev/null) &
+		(site b && bwctl release "$h" --reason "conflict B $r" >/dev/null) &
+		wait
+		sleep 1
+		wait_for 50 same_state a b || t_fail "round $r: A and B differ: $(state_diff a b)"
+		last=$(etcd_value quarantine "${h}_32")
+		if jq -e '.deleted == true' <<<"$last" >/dev/null; then win=release; else win=quarantine; fi
+		echo "round $r: etcd's last record: $(jq -c '{action, site, reason}' <<<"$last")"
+		for s in a b; do
+			site "$s"
+			[ "$s" = a ] && m=$n_a || m=$n_b
+			if [ "$win" = release ]; then
+				assert_ok lacks quarantine "$h"
+			else
+				assert_ok has quarantine "$h"
+				assert_eq "$(bwctl --json list quarantine | jq -r --arg h "$h" '.[] | select(.host == $h) | .reason')" "conflict A $r" "round $r, site $s: reason"
+			fi
+			ev=$(ev_after "$m")
+			ev_has "$ev" '.event.action == "quarantine" and .event.reason == $r' --arg r "conflict A $r" ||
+				ev_has "$ev" '.event.action == "fleet-superseded" and .bwenforce.fleet.site == "site-a" and .bwenforce.fleet.action == "quarantine"' ||
+				t_fail "round $r, site $s: A's quarantine is not in the event log: $(ev_show "$m")"
+			ev_has "$ev" '.event.action == "release" and .event.reason == $r' --arg r "conflict B $r" ||
+				ev_has "$ev" '.event.action == "fleet-superseded" and .bwenforce.fleet.site == "site-b" and .bwenforce.fleet.action == "release"' ||
+				t_fail "round $r, site $s: B's release is not in the event log: $(ev_show "$m")"
+		done
+		site a
+		bwctl release "$h" >/dev/null 2>&1
+	done
+	site b
+	wait_for 50 same_state a b || t_fail "A and B differ at the end: $(state_diff a b)"
+}
+fl_run "a quarantine at A while B releases: etcd's order wins at both, both changes in both logs" t_test_conflict
+
 t_test_etcd_down() {
 	local n_a n_b q
 	site a
@@ -442,7 +523,9 @@ t_test_compaction() {
 	assert_ok bwctl release 198.18.5.100 --reason "while B is down"
 	assert_ok bwctl quarantine 198.18.5.1 198.18.5.2 198.18.5.3 --reason "while B is down"
 	assert_ok bwctl block 203.0.113.66 --reason "while B is down"
-	sleep 0.5
+	# B's heartbeat lease (3 heartbeats) runs out: A sees it gone
+	wait_for $(((3 * HB + 3) * 10)) eval '! sees_alive site-b' || t_fail "A still sees site-b alive $((3 * HB + 3)) s after it stopped: $(fstatus)"
+	fstatus | jq -c '.sites'
 	rev=$(etcd_compact) || t_fail "compaction failed"
 	echo "compacted at revision $rev"
 	site b
@@ -451,6 +534,9 @@ t_test_compaction() {
 	wait_for 150 same_state a b || t_fail "B has not converged after the compaction: $(state_diff a b)"
 	assert_ok lacks quarantine 198.18.5.100
 	assert_ok has blocks 203.0.113.66
+	site a
+	wait_for 100 sees_alive site-b || t_fail "A does not see site-b alive again: $(fstatus)"
+	site b
 	wait_for 30 unreach lan 203.0.113.66 || t_fail "B does not drop the block made while it was down"
 	[ "$(ev_count "$n_b" fleet-resync)" -ge 1 ] || t_fail "no fleet-resync event at B: $(ev_show "$n_b")"
 	ev_after "$n_b" | jq -c 'select(.event.action == "fleet-resync")' | head -n 2
