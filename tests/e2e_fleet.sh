@@ -42,11 +42,12 @@ if ! etcd_up; then t_fail "etcd_up failed"; t_summary; exit 1; fi
 t_pass
 
 # One testbed per site, its management link, its config; daemons started below.
-site_cfg() { # NAME [etcd_fleet_yaml OPTION...]: this site's config
+site_cfg() { # NAME [etcd_fleet_yaml OPTION...]: this site's config (and $SITE_YAML)
 	local name=$1 y
 	shift
 	y=$(etcd_fleet_yaml "site-$name" heartbeat=${HB}s "$@") || return 1
-	write_config "$y"
+	write_config "$y${SITE_YAML:+
+$SITE_YAML}"
 	sed -i "s|^internal_networks: .*|internal_networks: [ $INTERNAL_V4, $BWE_LAN_NET_V6 ]|" "$CFG"
 }
 declare -A MGMT=([a]=198.19.0.11 [b]=198.19.0.12 [c]=198.19.0.13)
@@ -707,6 +708,53 @@ t_test_local() {
 }
 fl_run "--local entries never reach etcd or B" t_test_local
 
+# Feeds are not shared, their status is: each site's heartbeat carries its
+# feeds' versions, and every site's fleet status names a feed whose
+# versions differ between live sites.
+feed_versions() { # the version of feed "shared" at each site, as this site sees them
+	fstatus | jq -r '[.sites[] | {n: .name, v: ([.feeds[]? | select(.name == "shared") | .version][0] // "-")}] | sort_by(.n) | map("\(.n)=\(.v)") | join(" ")'
+}
+divergent() { fstatus | jq -e '.feeds_divergent | index("shared") != null' >/dev/null; }
+t_test_feeds() {
+	local s v
+	for s in a b; do
+		site "$s"
+		printf '203.0.113.66\n203.0.113.80\n' >"$DIR/shared.txt"
+		SITE_YAML="feeds:
+  - { name: shared, source: $DIR/shared.txt, format: plain, refresh: 1d }" site_cfg "$s"
+		hup_daemon
+	done
+	# only the live sites count: C, down, may have left its last record
+	site a
+	wait_for $(((2 * HB + 5) * 10)) eval 'v=$(feed_versions); [[ "$v" =~ site-a=[0-9a-f]{16}\ site-b=[0-9a-f]{16} ]] && [ "${v#* site-b=}" = "$(sed "s/^site-a=\([^ ]*\) .*/\1/" <<<"$v")" ]' ||
+		t_fail "the feed's versions at A: $(feed_versions): $(fstatus | jq -c .sites)"
+	echo "same feed: $(feed_versions)"
+	assert_ok eval '! divergent'
+	fstatus | jq -c '.sites[] | {name, feeds}'
+	site b
+	assert_ok unreach lan 203.0.113.66
+	# B's copy of the feed changes: divergent, at A and at B
+	printf '203.0.113.66\n' >"$DIR/shared.tmp" && mv -f "$DIR/shared.tmp" "$DIR/shared.txt"
+	wait_for 50 reach lan 203.0.113.80 || t_fail "B's feed did not change"
+	for s in a b; do
+		site "$s"
+		wait_for $(((2 * HB + 5) * 10)) divergent || t_fail "site $s does not call the feed divergent: $(fstatus | jq -c '{sites, feeds_divergent}')"
+	done
+	echo "divergent: $(feed_versions)"
+	# the same again: no longer divergent
+	site b
+	printf '203.0.113.66\n203.0.113.80\n' >"$DIR/shared.tmp" && mv -f "$DIR/shared.tmp" "$DIR/shared.txt"
+	site a
+	wait_for $(((2 * HB + 5) * 10)) eval '! divergent' || t_fail "A still calls the feed divergent: $(fstatus | jq -c '{sites, feeds_divergent}')"
+	assert_eq "$(fs '.feeds_stale | length')" 0 "stale feeds"
+	for s in a b; do
+		site "$s"
+		site_cfg "$s"
+		hup_daemon
+	done
+}
+fl_run "feeds are not shared, their versions are: a site with another version makes the feed divergent" t_test_feeds
+
 t_test_wrong_ca() {
 	local st
 	site c
@@ -730,6 +778,7 @@ t_test_wrong_ca() {
 	assert_ok bwctl release "$BWE_LAN_V4"
 	stop_daemon TERM
 }
+
 fl_run "a site with the wrong CA is detached with a clear error and keeps enforcing" t_test_wrong_ca
 
 t_test_auth() {
