@@ -342,6 +342,60 @@ t_test_leader() {
 	wait_for 100 lacks quarantine 198.18.3.3 || t_fail "B has not got A's releases"
 	wait_for 50 same_state a b || t_fail "A and B differ: $(state_diff a b)"
 }
+# A TTL is the entry's own lease, and each site holds the expiry time too:
+# the entry ends on time at B while its origin A is down, and at both
+# sites while etcd is down; once per record either way.
+t_test_ttl_down() {
+	local n_a n_b t0 s m q e ttl=6
+	site a; n_a=$(ev_mark)
+	site b; n_b=$(ev_mark)
+	# 1. its origin down
+	site a
+	assert_ok bwctl quarantine 198.18.9.200 --ttl ${ttl}s --reason "ttl, origin down"
+	t0=$SECONDS
+	site b
+	wait_for 30 has quarantine 198.18.9.200 || t_fail "B has not got the entry"
+	site a
+	stop_daemon TERM
+	site b
+	wait_for $(((ttl + 5) * 10)) lacks quarantine 198.18.9.200 || t_fail "B still has it $((SECONDS - t0)) s after a ${ttl} s TTL, its origin down"
+	echo "origin down: lifted at B after $((SECONDS - t0)) s"
+	site a
+	start_daemon || t_fail "A did not restart"
+	wait_for 150 connected || t_fail "A not attached again: $(fstatus)"
+	# what ran out while it was down ends at its first tick
+	wait_for 30 lacks quarantine 198.18.9.200 || t_fail "A still has the expired entry 3 s after its restart"
+	# 2. etcd down
+	assert_ok bwctl quarantine 198.18.9.201 --ttl ${ttl}s --reason "ttl, etcd down"
+	t0=$SECONDS
+	site b
+	wait_for 30 has quarantine 198.18.9.201 || t_fail "B has not got the second entry"
+	t_atexit "etcd_start_all >/dev/null"
+	assert_ok etcd_stop_all
+	for s in b a; do
+		site "$s"
+		wait_for $(((ttl + 5) * 10)) lacks quarantine 198.18.9.201 || t_fail "site $s still has it $((SECONDS - t0)) s after a ${ttl} s TTL, etcd down"
+		echo "etcd down: lifted at site $s after $((SECONDS - t0)) s"
+	done
+	assert_ok etcd_start_all
+	for s in a b; do
+		site "$s"
+		wait_for 300 connected || t_fail "site $s not attached again: $(fstatus)"
+	done
+	sleep $((HB + 2))
+	for s in a b; do
+		site "$s"
+		[ "$s" = a ] && m=$n_a || m=$n_b
+		e=$(ev_after "$m" | jq -c 'select(.event.action == "expire") | .host' | sort)
+		assert_eq "$(uniq -d <<<"$e")" "" "site $s: records expired twice"
+		assert_eq "$(grep -c . <<<"$e")" 2 "site $s: expire events ($(ev_show "$m"))"
+		assert_ok lacks quarantine 198.18.9.200
+		assert_ok lacks quarantine 198.18.9.201
+	done
+	wait_for 50 same_state a b || t_fail "A and B differ: $(state_diff a b)"
+}
+fl_run "a TTL ends on time with its origin down, and everywhere with etcd down; once per record" t_test_ttl_down
+
 fl_run "kill -9 the etcd leader: changes keep propagating after re-election" t_test_leader
 
 t_test_kinds() {
@@ -812,5 +866,42 @@ t_test_auth() {
 	stop_daemon TERM
 }
 fl_run "etcd users: each site with its password_file; a wrong password is detached" t_test_auth
+
+# A site whose role may only read the entries (and write its heartbeat):
+# its own changes hold there, etcd refuses them (fleet-write-refused, they
+# reach no other site), and it follows the others' all the same.
+t_test_readonly() {
+	local n_c
+	assert_ok etcdc role revoke-permission site-c --prefix=true "$P"
+	assert_ok etcdc role grant-permission site-c --prefix=true read "$P"
+	assert_ok etcdc role grant-permission site-c readwrite "${P}sites/site-c"
+	site c
+	site_cfg c auth
+	n_c=$(ev_mark)
+	start_daemon || t_fail "site c did not start"
+	wait_for 150 connected || t_fail "site c (read-only) not connected: $(fstatus)"
+	assert_ok bwctl quarantine "$BWE_LAN_V4" --reason "read-only site"
+	assert_ok unreach lan "$BWE_SITE_V4"
+	wait_for 100 eval '[ "$(ev_count "$n_c" fleet-write-refused)" -ge 1 ]' ||
+		t_fail "no fleet-write-refused event at site c: $(ev_show "$n_c"); $(fstatus)"
+	ev_after "$n_c" | jq -c 'select(.event.action == "fleet-write-refused") | .event.reason' | head -n 2
+	assert_ok has quarantine "$BWE_LAN_V4"
+	wait_for 50 eval '[ "$(fs .queued)" = 0 ]' || t_fail "site c keeps the refused write queued: $(fstatus)"
+	assert_ok connected
+	site a
+	sleep 1
+	assert_ok lacks quarantine "$BWE_LAN_V4"
+	wait_for 100 sees_alive site-c || t_fail "A does not see site-c's heartbeat: $(fstatus)"
+	# it follows A's changes
+	assert_ok bwctl quarantine 198.18.8.2 --reason "to the read-only site"
+	site c
+	wait_for 50 has quarantine 198.18.8.2 || t_fail "the read-only site has not got A's change"
+	site a
+	assert_ok bwctl release 198.18.8.2
+	site c
+	wait_for 50 lacks quarantine 198.18.8.2 || t_fail "the read-only site has not got A's release"
+	stop_daemon TERM
+}
+fl_run "a site whose etcd role only reads: its changes hold there (fleet-write-refused), it follows the others" t_test_readonly
 
 t_summary
