@@ -5,9 +5,8 @@
 # (Debian's etcd-server and etcd-client), in a network namespace of its own.
 # Source after tests/lib.sh (and tests/lib_bwe.sh when gateways join it):
 #
-#   etcd_up [--insecure]          PKI, namespace, tmpfs, three members; waits
-#                                 until healthy. --insecure: plain http, no
-#                                 certificates (the PKI is made all the same)
+#   etcd_up                       PKI, namespace, tmpfs, three members; waits
+#                                 until healthy
 #   etcd_down                     stop the members, remove everything (also
 #                                 on exit, failure or not)
 #   etcdc ARGS...                 etcdctl as the cluster's admin (client
@@ -29,7 +28,7 @@
 #   etcd_auth_enable SITE...      users root and one per site (a role with
 #                                 readwrite on $ETCD_PREFIX only), passwords in
 #                                 $ETCD_PKI/SITE.pw (0600), auth enabled
-#   etcd_fleet_yaml SITE [auth|insecure|ca=FILE]...
+#   etcd_fleet_yaml SITE [auth|ca=FILE|...]...
 #                                 the bwenforce.yaml fleet: block for a site
 #
 # Addresses (inside 198.18.0.0/15, unused by scripts/testbed.sh, which
@@ -57,7 +56,6 @@ ETCD_DIR=""
 ETCD_PKI=""
 ETCD_SCHEME=https
 ETCD_ENDPOINTS=""	# comma-separated, for etcdctl
-ETCD_UP=0
 
 _etcd_peer_port() { echo $((ETCD_CLIENT_PORTS[$1 - 1] + 1)); }
 _etcd_client_url() { echo "$ETCD_SCHEME://$ETCD_ADDR:${ETCD_CLIENT_PORTS[$1 - 1]}"; }
@@ -144,14 +142,12 @@ _etcd_pki() {
 # ------------------------------------------------------------------ members
 
 _etcd_start() { # N
-	local n=$1 i cluster="" tls=()
+	local n=$1 i cluster="" tls
 	for i in 1 2 3; do cluster="$cluster${cluster:+,}m$i=$(_etcd_peer_url "$i")"; done
-	if [ "$ETCD_SCHEME" = https ]; then
-		tls=(--cert-file "$ETCD_PKI/member.pem" --key-file "$ETCD_PKI/member-key.pem"
+	tls=(--cert-file "$ETCD_PKI/member.pem" --key-file "$ETCD_PKI/member-key.pem"
 			--client-cert-auth --trusted-ca-file "$ETCD_PKI/ca.pem"
 			--peer-cert-file "$ETCD_PKI/member.pem" --peer-key-file "$ETCD_PKI/member-key.pem"
 			--peer-client-cert-auth --peer-trusted-ca-file "$ETCD_PKI/ca.pem")
-	fi
 	rm -f "$(_etcd_pidf "$n")"
 	# its own session: the end of a t_run test (which kills the test's
 	# process group) never kills a member the test restarted
@@ -216,10 +212,9 @@ etcd_start_all() {
 # ------------------------------------------------------------------ etcdctl
 
 _etcdctl() { # ENDPOINTS ARGS...
-	local eps=$1 tls=()
+	local eps=$1
 	shift
-	[ "$ETCD_SCHEME" = https ] &&
-		tls=(--cacert "$ETCD_PKI/ca.pem" --cert "$ETCD_PKI/root.pem" --key "$ETCD_PKI/root-key.pem")
+	local tls=(--cacert "$ETCD_PKI/ca.pem" --cert "$ETCD_PKI/root.pem" --key "$ETCD_PKI/root-key.pem")
 	ip netns exec "$ETCD_NS" etcdctl --endpoints "$eps" "${tls[@]}" \
 		--dial-timeout 2s --command-timeout "${ETCDC_TIMEOUT:-5s}" "$@"
 }
@@ -317,8 +312,8 @@ etcd_link() { # GW_NS ADDR
 	return 1
 }
 
-# OPTIONS: auth (user SITE, password_file $ETCD_PKI/SITE.pw), insecure
-# (http:// endpoints, no tls), ca=FILE (another CA file), heartbeat=DUR,
+# OPTIONS: auth (user SITE, password_file $ETCD_PKI/SITE.pw), ca=FILE
+# (another CA file), heartbeat=DUR,
 # prefix=P, share=false, endpoints=URL,URL
 etcd_fleet_yaml() { # SITE [OPTION...]
 	local site=$1 o auth=0 ca=$ETCD_PKI/ca.pem hb=2s prefix=$ETCD_PREFIX share=true eps="" n
@@ -341,12 +336,8 @@ etcd_fleet_yaml() { # SITE [OPTION...]
 	echo "  name: $site"
 	echo "  endpoints: [ $eps ]"
 	echo "  prefix: $prefix"
-	if [ "$ETCD_SCHEME" = https ]; then
-		etcd_site_pki "$site" || return 1
-		echo "  tls: { ca: $ca, cert: $ETCD_PKI/$site.pem, key: $ETCD_PKI/$site-key.pem }"
-	else
-		echo "  insecure: true"
-	fi
+	etcd_site_pki "$site" || return 1
+	echo "  tls: { ca: $ca, cert: $ETCD_PKI/$site.pem, key: $ETCD_PKI/$site-key.pem }"
 	[ "$auth" = 0 ] || echo "  auth: { user: $site, password_file: $ETCD_PKI/$site.pw }"
 	echo "  heartbeat: $hb"
 	echo "  share_addresses: $share"
@@ -354,9 +345,8 @@ etcd_fleet_yaml() { # SITE [OPTION...]
 
 # ------------------------------------------------------------------ up/down
 
-etcd_up() { # [--insecure]
-	local n eps=""
-	[ "${1:-}" = --insecure ] && ETCD_SCHEME=http
+etcd_up() {
+	local n eps="" t
 	for t in etcd etcdctl openssl jq; do
 		command -v "$t" >/dev/null 2>&1 ||
 			{ echo "etcd_up: $t not found (scripts/setup-deps.sh installs etcd-server, etcd-client)" >&2; return 1; }
@@ -376,7 +366,6 @@ etcd_up() { # [--insecure]
 		ip -n "$ETCD_NS" link set br-mgmt up || return 1
 	for n in 1 2 3; do eps="$eps${eps:+,}$(_etcd_client_url "$n")"; done
 	ETCD_ENDPOINTS=$eps
-	ETCD_UP=1
 	for n in 1 2 3; do _etcd_start "$n" || return 1; done
 	etcd_wait_healthy 30
 }
@@ -396,7 +385,6 @@ etcd_down() {
 	if grep -q " $ETCD_DIR/data " /proc/self/mounts; then
 		umount "$ETCD_DIR/data" 2>/dev/null || umount -l "$ETCD_DIR/data"
 	fi
-	ETCD_UP=0
 	return 0
 }
 
