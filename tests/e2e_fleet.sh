@@ -559,6 +559,41 @@ t_test_etcd_down() {
 }
 fl_run "all of etcd stopped: every site keeps enforcing, detached; A's change reaches B when etcd is back" t_test_etcd_down
 
+# Fail static across a restart: B killed and started again while etcd is
+# down enforces what it held (A's entries too) and still has its own queued
+# change, which reaches A once etcd is back.
+t_test_queued_restart() {
+	site a
+	assert_ok bwctl quarantine "$BWE_LAN_V4" --reason "before the outage"
+	site b
+	wait_for 50 has quarantine "$BWE_LAN_V4" || t_fail "B has not got A's quarantine"
+	t_atexit "etcd_start_all >/dev/null"
+	assert_ok etcd_stop_all
+	wait_for 200 detached || t_fail "B not detached: $(fstatus)"
+	assert_ok bwctl quarantine 198.18.9.77 --reason "queued at B"
+	[ "$(fs .queued)" -ge 1 ] 2>/dev/null || t_fail "B's queue: $(fs .queued)"
+	stop_daemon KILL
+	start_daemon || t_fail "B did not start with etcd down"
+	assert_ok unreach lan "$BWE_SITE_V4"
+	assert_ok has quarantine "$BWE_LAN_V4"
+	assert_ok has quarantine 198.18.9.77
+	assert_ok detached
+	[ "$(fs .queued)" -ge 1 ] 2>/dev/null || t_fail "B's queue after its restart: $(fstatus)"
+	assert_ok etcd_start_all
+	wait_for 300 connected || t_fail "B not attached again: $(fstatus)"
+	site a
+	wait_for 100 has quarantine 198.18.9.77 || t_fail "B's queued change did not reach A"
+	assert_eq "$(origin quarantine 198.18.9.77)" "site-b false" "origin at A"
+	site b
+	wait_for 50 eval '[ "$(fs .queued)" = 0 ]' || t_fail "B still has queued changes: $(fstatus)"
+	site a
+	assert_ok bwctl release "$BWE_LAN_V4" 198.18.9.77
+	site b
+	wait_for 50 reach lan "$BWE_SITE_V4" || t_fail "B still drops its LAN host after A's release"
+	wait_for 50 same_state a b || t_fail "A and B differ: $(state_diff a b)"
+}
+fl_run "B killed and restarted while etcd is down: enforces what it held, its queued change reaches A later" t_test_queued_restart
+
 t_test_restart_b() {
 	local pid kids k
 	site a
