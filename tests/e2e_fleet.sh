@@ -631,6 +631,33 @@ t_test_partition() {
 }
 fl_run "one site partitioned (packets dropped): detached in bounded time, enforcing, caught up after" t_test_partition
 
+# The fleet block taken out by a reload (SIGHUP) and put back: off means
+# off (enabled false, nothing followed), back on means caught up.
+t_test_reload() {
+	site b
+	cp "$CFG" "$DIR/fleet.yaml"
+	write_config
+	sed -i "s|^internal_networks: .*|internal_networks: [ $INTERNAL_V4, $BWE_LAN_NET_V6 ]|" "$CFG"
+	hup_daemon
+	wait_for 50 eval '[ "$(fs .enabled)" = false ]' || t_fail "B's fleet still on after the reload: $(fstatus)"
+	assert_eq "$(fstatus | jq -c .)" '{"enabled":false}' "B's fleet status"
+	site a
+	assert_ok bwctl quarantine 198.18.9.150 --reason "while B's fleet is off"
+	wait_for $(((3 * HB + 5) * 10)) eval '! sees_alive site-b' || t_fail "A still sees site-b alive with its fleet off: $(fstatus)"
+	site b
+	assert_ok lacks quarantine 198.18.9.150
+	cp "$DIR/fleet.yaml" "$CFG"
+	hup_daemon
+	wait_for 150 connected || t_fail "B not attached after the fleet came back: $(fstatus)"
+	wait_for 100 has quarantine 198.18.9.150 || t_fail "B has not caught up after the fleet came back"
+	site a
+	assert_ok bwctl release 198.18.9.150
+	wait_for 100 sees_alive site-b || t_fail "A does not see site-b again: $(fstatus)"
+	site b
+	wait_for 50 same_state a b || t_fail "A and B differ: $(state_diff a b)"
+}
+fl_run "the fleet block taken out by a reload and put back: off, then caught up" t_test_reload
+
 t_test_restart_b() {
 	local pid kids k
 	site a
