@@ -658,6 +658,33 @@ t_test_reload() {
 }
 fl_run "the fleet block taken out by a reload and put back: off, then caught up" t_test_reload
 
+# A change through A's HTTP API goes to the fleet like one by bwctl (the
+# listener's certificate: the etcd members', which names 127.0.0.1).
+t_test_api() {
+	local tok code
+	site a
+	stop_daemon TERM
+	SITE_YAML="http: { listen: [ \"127.0.0.1:9779\" ], tls: { cert: $ETCD_PKI/member.pem, key: $ETCD_PKI/member-key.pem } }" site_cfg a
+	start_daemon || t_fail "A did not start with the HTTP listener"
+	t_atexit "site a && stop_daemon TERM && site_cfg a && start_daemon >/dev/null && wait_for 150 connected"
+	tok=$(bwctl --json token add fleet-soar --scopes contain,read | jq -r .token)
+	[ -n "$tok" ] && [ "$tok" != null ] || t_fail "no token"
+	code=$(gw curl -s -o "$DIR/body" -w '%{http_code}' --cacert "$ETCD_PKI/ca.pem" -X PUT \
+		-H "Authorization: Bearer $tok" -H "Content-Type: application/json" \
+		--data-binary '{"reason":"fleet via api","ttl":"1h"}' "https://127.0.0.1:9779/v1/quarantines/198.18.9.160")
+	assert_eq "$code" 201 "PUT at A's API ($(cat "$DIR/body"))"
+	site b
+	wait_for 50 has quarantine 198.18.9.160 || t_fail "the API's quarantine at A did not reach B"
+	assert_eq "$(bwctl --json list quarantine | jq -r '.[] | select(.host == "198.18.9.160") | .reason')" "fleet via api" "reason at B"
+	site a
+	code=$(gw curl -s -o "$DIR/body" -w '%{http_code}' --cacert "$ETCD_PKI/ca.pem" -X DELETE \
+		-H "Authorization: Bearer $tok" "https://127.0.0.1:9779/v1/quarantines/198.18.9.160")
+	assert_eq "$code" 204 "DELETE at A's API ($(cat "$DIR/body"))"
+	site b
+	wait_for 50 lacks quarantine 198.18.9.160 || t_fail "the API's release at A did not reach B"
+}
+fl_run "a quarantine and its release through A's HTTP API reach B" t_test_api
+
 t_test_restart_b() {
 	local pid kids k
 	site a
