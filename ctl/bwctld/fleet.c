@@ -929,7 +929,9 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 			f->cluster_rev = ev->revision;
 		if (ev->connected && !f->connected)
 			attached(f, ev);
-		else if (!ev->connected)
+		else if (ev->connected) /* a new site lease: the heartbeat key went with the old */
+			f->next_heartbeat = 0;
+		else
 			detached(f, ev);
 		break;
 	case BWE_FLC_EV_COMPACTED:
