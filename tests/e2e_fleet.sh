@@ -20,7 +20,6 @@
 # 5 s; --local entries never leave their site; a site with the wrong CA is
 # detached with a clear error and keeps enforcing; etcd user
 # authentication through a password file.
-T_TIMEOUT=${T_TIMEOUT:-120} # before lib.sh, which sets its own default
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -28,6 +27,7 @@ t_require_root
 . "$(dirname "$0")/lib_bwe.sh"
 # shellcheck source=tests/lib_etcd.sh
 . "$(dirname "$0")/lib_etcd.sh"
+T_TIMEOUT=${T_TIMEOUT:-120}
 export LC_NUMERIC=C
 
 P=$ETCD_PREFIX
