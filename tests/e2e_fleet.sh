@@ -69,7 +69,7 @@ if out=$(gw "$BWCTLD" -n -c "$CFG" 2>&1); then t_pass; else t_fail "bwctld -n: $
 # The fleet block is checked like the rest of the file: bwctld -n refuses
 # each of these, naming what is wrong.
 t_test_config() {
-	local bad out
+	local out
 	site a
 	check_bad() { # WHAT SED-EXPRESSION PATTERN
 		sed "$2" "$CFG" >"$DIR/bad.yaml"
