@@ -102,12 +102,22 @@ write_scripts() {
 	done
 	printf '#!/bin/sh\nfor m in m1 m2 m3; do sh %q/kill-$m.sh; done\n' "$DIR" >"$DIR/kill-all.sh"
 	printf '#!/bin/sh\nfor m in m1 m2 m3; do sh %q/start-$m.sh & done\n' "$DIR" >"$DIR/restart-all.sh"
-	# writer N PREFIX ENDPOINT: N puts, one every 20 ms, then DIR/writer.done
+	# writer N PREFIX ENDPOINT: N puts, one every 20 ms, then DIR/writer.done. A
+	# put that fails (the leader was killed under it) is retried unless the
+	# key is there: each key is written once.
 	cat >"$DIR/writer.sh" <<-EOF
 	#!/bin/sh
 	i=0
 	while [ \$i -lt \$1 ]; do
-		ip netns exec $NS etcdctl --endpoints \$3 --command-timeout=10s put $PFX\$2\$i v\$i >/dev/null || echo FAILED \$i
+		k=$PFX\$2\$i
+		try=0
+		until ip netns exec $NS etcdctl --endpoints \$3 --command-timeout=5s put \$k v\$i >/dev/null; do
+			echo "retry \$i"
+			sleep 0.5
+			[ -n "\$(ip netns exec $NS etcdctl --endpoints \$3 get \$k --print-value-only)" ] && break
+			try=\$((try + 1))
+			[ \$try -lt 10 ] || { echo "FAILED \$i"; break; }
+		done
 		i=\$((i + 1))
 		sleep 0.02
 	done
@@ -153,10 +163,14 @@ wait_healthy "$EPA" && {
 } >"$DIR/auth-setup.log" 2>&1 || { t_begin "etcd auth"; t_fail "$(tail -3 "$DIR/auth-setup.log")"; t_summary; exit 1; }
 
 # probe OUTFILE [options and commands]: the fleet probe in the namespace
+# (FLEET_KEEP=DIR keeps a copy of every output there: development)
 probe() {
-	local out=$1
+	local out=$1 rc
 	shift
 	timeout 150 ip netns exec "$NS" "$PROBE" --worker "$BWCTLD" "$@" >"$out" 2>&1
+	rc=$?
+	[ -z "${FLEET_KEEP:-}" ] || cp "$out" "$FLEET_KEEP/"
+	return $rc
 }
 # has FILE PATTERN: a line matches (grep -E)
 has() { grep -Eq -- "$2" "$1" || t_fail "no line matching '$2' in:
@@ -238,24 +252,44 @@ test_compaction() {
 	assert_eq "$(grep -c '^COMPACTED' "$o")" 2 "COMPACTED events"
 }
 
+# The leader's name (m1, m2 or m3).
+leader() {
+	ET --endpoints "$EP1,$EP2,$EP3" endpoint status -w json 2>/dev/null | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+for s in st:
+    if s["Status"]["header"]["member_id"] == s["Status"]["leader"]:
+        print({"12379": "m1", "22379": "m2", "32379": "m3"}[s["Endpoint"].rsplit(":", 1)[1]])'
+}
+
 test_failover() {
-	local o=$DIR/failover.out
+	local o=$DIR/failover.out l others w eps
 	rm -f "$DIR/writer.done"
-	# the writer talks to m3 only; the worker prefers m1, which is killed
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
-		sh "sh $DIR/writer.sh 150 fo/k $EP3 >$DIR/writer.log 2>&1 &" \
-		run 1500 sh "sh $DIR/kill-m1.sh" \
-		wait "STATE connected=1 endpoint=http://127.0.0.1:(22379|32379)" 10 \
+	# the worker starts on the leader; a follower writes; the leader is killed
+	l=$(leader)
+	[ -n "$l" ] || t_fail "no leader"
+	others=$(printf '%s\n' m1 m2 m3 | grep -vx "$l" | tr '\n' ' ')
+	w=${others%% *}
+	eps=http://127.0.0.1:${CPORT[$l]}
+	for m in $others; do eps=$eps,http://127.0.0.1:${CPORT[$m]}; done
+	probe "$o" --endpoints "$eps" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
+		sh "sh $DIR/writer.sh 150 fo/k http://127.0.0.1:${CPORT[$w]} >$DIR/writer.log 2>&1 &" \
+		run 1500 sh "sh $DIR/kill-$l.sh" \
+		wait "STATE connected=1 endpoint=http://127.0.0.1:" 10 \
 		sh "for i in \$(seq 1 300); do [ -e $DIR/writer.done ] && break; sleep 0.1; done" \
 		run 3000 check-seq fo/k 150 stats ||
 		t_fail "probe failed: $(tail -40 "$o")"
 	grep -q FAILED "$DIR/writer.log" && t_fail "the writer failed: $(head -3 "$DIR/writer.log")"
 	has "$o" "^seq fo/k 150: ok$"
-	assert_eq "$(grep -m1 '^STATE' "$o" | cut -d' ' -f2-3)" "connected=1 endpoint=$EP1" "the first endpoint"
+	assert_eq "$(grep -m1 '^STATE' "$o" | cut -d' ' -f2-3)" "connected=1 endpoint=http://127.0.0.1:${CPORT[$l]}" "the first endpoint"
+	grep -Eq "^STATE connected=1 endpoint=http://127.0.0.1:(${CPORT[${others%% *}]}|${CPORT[${others##* }]}) " "$o" ||
+		grep -Eq "^STATE connected=1 endpoint=http://127.0.0.1:(12379|22379|32379) .*" <(grep -v "${CPORT[$l]}" "$o") ||
+		t_fail "never moved to another member: $(grep STATE "$o")"
+	echo "killed the leader $l; the writer: $(grep -c retry "$DIR/writer.log") retries"
 	grep -E '^(STATE|seq|sh:)' "$o" # shown with T_VERBOSE=1
-	# m1 back for the next tests (its data directory is intact)
-	(sh "$DIR/start-m1.sh" &)
-	wait_healthy "$EP1" || t_fail "m1 did not come back"
+	# the member back for the next tests (its data directory is intact)
+	(sh "$DIR/start-$l.sh" &)
+	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "$l did not come back"
 }
 
 test_all_down() {
