@@ -192,10 +192,15 @@ static int put_init(struct bwe_flc *c)
 	jadd_str(o, "password", c->password);
 	jadd_int(o, "timeout_ms", c->timeout_ms);
 	jadd_int(o, "site_ttl", c->site_ttl_s);
-	/* json-c keeps copies of the strings: wipe them before they are freed */
+	/* json-c keeps copies of the strings and of the text: wipe them before they are freed */
 	err = bwe_flw_put(&c->out, o, BWE_FLW_INIT_MAX);
 	{
 		struct json_object *v;
+		size_t tl = 0;
+		const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &tl);
+
+		if (t)
+			explicit_bzero((char *)(uintptr_t)t, tl);
 
 		if (json_object_object_get_ex(o, "password", &v) && json_object_get_string_len(v))
 			explicit_bzero((char *)(uintptr_t)json_object_get_string(v),

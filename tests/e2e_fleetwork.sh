@@ -100,6 +100,10 @@ write_scripts() {
 		printf '#!/bin/sh\npid=$(pgrep -f -- %q | head -1)\n[ -n "$pid" ] && kill -9 "$pid"\n' \
 			"--data-dir $DATA/$m( |\$)" >"$DIR/kill-$m.sh"
 	done
+	for m in m1 m2 m3; do
+		printf '#!/bin/sh\nkill -%s $(pgrep -f -- %q | head -1)\n' STOP "--data-dir $DATA/$m( |\$)" >"$DIR/stop-$m.sh"
+		printf '#!/bin/sh\nkill -%s $(pgrep -f -- %q | head -1)\n' CONT "--data-dir $DATA/$m( |\$)" >"$DIR/cont-$m.sh"
+	done
 	printf '#!/bin/sh\nfor m in m1 m2 m3; do sh %q/kill-$m.sh; done\n' "$DIR" >"$DIR/kill-all.sh"
 	printf '#!/bin/sh\nfor m in m1 m2 m3; do sh %q/start-$m.sh & done\n' "$DIR" >"$DIR/restart-all.sh"
 	# writer N PREFIX ENDPOINT: N puts, one every 20 ms, then DIR/writer.done. A
@@ -292,6 +296,23 @@ test_failover() {
 	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "$l did not come back"
 }
 
+test_stall() {
+	local o=$DIR/stall.out
+	# m1 stops answering without closing anything (SIGSTOP): the keep-alive
+	# (every second with a 3 s site TTL) times out and the worker moves on
+	t_atexit "sh $DIR/cont-m1.sh 2>/dev/null; true"
+	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
+		sh "sh $DIR/stop-m1.sh" \
+		sh "ip netns exec $NS etcdctl --endpoints $EP3 --command-timeout=10s put ${PFX}stall/1 a >/dev/null" \
+		wait "PUT key=stall/1 value=a" 10 ||
+		t_fail "probe failed: $(tail -20 "$o")"
+	sh "$DIR/cont-m1.sh"
+	has "$o" "^STATE connected=1 endpoint=$EP1 "
+	has "$o" "^STATE connected=1 endpoint=http://127.0.0.1:(22379|32379) "
+	grep -E '^(STATE|PUT)' "$o" # shown with T_VERBOSE=1
+	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "m1 did not recover"
+}
+
 test_all_down() {
 	local o=$DIR/down.out
 	probe "$o" --endpoints "$EP1,$EP2,$EP3" --timeout-ms 1000 follow 0 wait SNAP_END 10 \
@@ -396,6 +417,7 @@ run "a TTL that runs out is one DEL event" test_lease_expiry
 run "the site lease lives while the worker runs, goes when it stops" test_site_lease
 run "compaction: COMPACTED and a fresh snapshot (a follow, a restarted worker)" test_compaction
 run "a member killed: the next one, no event lost or repeated" test_failover
+run "a member that stalls (SIGSTOP): the keep-alive times out, the next one" test_stall
 run "all members down: disconnected, requests wait, done when etcd is back" test_all_down
 T_TIMEOUT=60 run "a request no endpoint takes fails after 30 s" test_giveup
 run "TLS with client certificates; refused without, or with another CA" test_tls
