@@ -52,7 +52,10 @@
  *  - The site lease: the worker grants one lease of conf.site_ttl_s at
  *    connection and keeps it alive (every third of its TTL); a put with
  *    BWE_FLC_LEASE_SITE is attached to it, so the key disappears when the
- *    site stops heartbeating. A put with a ttl_s > 0 gets a lease of its
+ *    site stops heartbeating. A restarted worker (or one that changed
+ *    endpoint) keeps the same lease while it is alive; when it ran out
+ *    (etcd unreachable longer than its TTL) a new one is granted and the
+ *    keys put on the old one are gone: re-put them after STATE connected. A put with a ttl_s > 0 gets a lease of its
  *    own (an entry's TTL: its expiry is one DELETE event everywhere).
  *  - The worker dies, sends garbage or stops answering: STATE says
  *    disconnected with the reason ("fleet worker died: killed by signal 31
@@ -115,7 +118,10 @@ struct bwe_flc_ev {
 	const char *error;  /* STATE, DONE: "" when none */
 };
 
-/* ev and everything it points at are valid during the call only. */
+/*
+ * ev and everything it points at are valid during the call only. The
+ * callback may call bwe_flc_put, _del, _follow and _status, not _free.
+ */
 typedef void (*bwe_flc_event_fn)(const struct bwe_flc_ev *ev, void *ctx);
 
 struct bwe_flc_conf {

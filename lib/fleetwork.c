@@ -931,7 +931,13 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 			connect_now(w);
 			break;
 		}
-		w->site_lease = jnum(r, "ID");
+		if (p == P_LEASE_GRANT) {
+			struct json_object *l = msg("lease");
+
+			w->site_lease = jnum(r, "ID");
+			add_int(l, "id", w->site_lease);
+			send_msg(w, l); /* a restarted worker keeps it */
+		}
 		up(w);
 		break;
 	}
@@ -1060,6 +1066,7 @@ static int on_init(struct fw *w, struct json_object *o)
 		err = blob_of(o, "key", &w->key);
 	w->timeout_ms = (long)jnum(o, "timeout_ms");
 	w->site_ttl = (long)jnum(o, "site_ttl");
+	w->site_lease = jnum(o, "site_lease"); /* checked at connection: kept if alive */
 	if (err || !w->nendpoints || !w->prefix || !bwe_flw_prefix_ok(w->prefix) || !w->site ||
 	    w->timeout_ms <= 0 || w->site_ttl <= 0)
 		return err ? err : -EBADMSG;

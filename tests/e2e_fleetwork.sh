@@ -5,7 +5,8 @@
 # lib/fleetclient.c by build/tools/fleetprobe (issue #15):
 #  - put with and without a TTL, del, follow from 0 (a snapshot) and from a
 #    revision; a lease that runs out is a DEL event; the site lease lives
-#    while the worker keep-alives it and goes when it stops;
+#    while the worker keep-alives it, outlives a worker killed and
+#    restarted (the next one keeps it), and goes when the site stops;
 #  - compaction: a follow below the compacted revision, and a restarted
 #    worker resuming below it, get COMPACTED and a fresh snapshot;
 #  - three members: the member the worker uses is killed while another
@@ -15,7 +16,9 @@
 #    endpoint takes fails after 30 s;
 #  - TLS with a throwaway CA and client certificates (and refused without
 #    them); an etcd user with a password (and a wrong one refused, never
-#    shown); keys and values the worker cannot pass on are REFUSED;
+#    shown; a user without a role on the prefix gets etcd's "permission
+#    denied" as its request's error); keys and values the worker cannot
+#    pass on are REFUSED; a member that stalls (SIGSTOP) is left;
 #  - sizes: 10,000 puts through the worker, then a 10,000-key snapshot
 #    (time, the worker's peak RSS).
 # Everything runs in a network namespace of its own (loopback only); the
@@ -163,6 +166,7 @@ wait_healthy "$EPA" && {
 	ET --endpoints "$EPA" role grant-permission bwe readwrite --prefix "$PFX" &&
 	ET --endpoints "$EPA" user add "site-a:$PW" &&
 	ET --endpoints "$EPA" user grant-role site-a bwe &&
+	ET --endpoints "$EPA" user add "site-b:$PW" &&
 	ET --endpoints "$EPA" auth enable
 } >"$DIR/auth-setup.log" 2>&1 || { t_begin "etcd auth"; t_fail "$(tail -3 "$DIR/auth-setup.log")"; t_summary; exit 1; }
 
@@ -224,13 +228,14 @@ test_lease_expiry() {
 }
 
 test_site_lease() {
-	local o=$DIR/site.out
-	# kept alive beyond its 2 s TTL while the worker runs ...
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 2 put-site site/hb alive run 5000 \
-		sh "ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb --print-value-only | grep -qx alive" ||
+	local o=$DIR/site.out get="ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb --print-value-only | grep -qx alive"
+	# kept alive beyond its 2 s TTL while the worker runs, and by the next
+	# worker after one was killed (it keeps the same lease) ...
+	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 2 put-site site/hb alive run 3000 \
+		sh "$get" kill-worker wait "STATE connected=1" 5 run 3000 sh "$get" ||
 		t_fail "probe failed: $(tail -20 "$o")"
-	has "$o" "^sh: exit 0$"
-	# ... and gone once it stopped
+	assert_eq "$(grep -c '^sh: exit 0$' "$o")" 2 "site/hb there (sh: exit 0), before and after the restart"
+	# ... and gone once the site stopped
 	sleep 3.5
 	assert_eq "$(ET --endpoints "$EP3" get ${PFX}site/hb --print-value-only)" "" "site/hb after the site stopped"
 }
@@ -372,6 +377,12 @@ test_auth() {
 	probe "$o.wrong" --endpoints "$EPA" --user site-a --password-file "$DIR/wrongpw" \
 		wait "STATE connected=0" 10 || t_fail "connected with a wrong password: $(tail -5 "$o.wrong")"
 	has "$o.wrong" "authentication: HTTP 400: etcdserver: authentication failed"
+	# a user without a role on the prefix: the write is refused, with etcd's reason
+	probe "$o.norole" --endpoints "$EPA" --user site-b --password-file "$DIR/password" \
+		wait "STATE connected=1" 10 aput auth/c v done 1 10 ||
+		t_fail "probe failed: $(tail -5 "$o.norole")"
+	has "$o.norole" "^DONE id=1 status=-13 rev=0 error=request: HTTP 403: etcdserver: permission denied$"
+	hasnt "$o.norole" "$PW"
 	hasnt "$o" "$PW"
 	hasnt "$o.wrong" "wrong-$$"
 }
@@ -414,7 +425,7 @@ run() { [ -z "${ONLY:-}" ] || [[ "$2" == *"$ONLY"* ]] || return 0; t_run "$@"; }
 run "put, put with a TTL, del; follow 0 is a snapshot; the worker is nobody under seccomp" test_basic
 run "follow from a revision: nothing before it" test_follow_rev
 run "a TTL that runs out is one DEL event" test_lease_expiry
-run "the site lease lives while the worker runs, goes when it stops" test_site_lease
+run "the site lease lives while a worker runs, outlives a restarted one, goes when the site stops" test_site_lease
 run "compaction: COMPACTED and a fresh snapshot (a follow, a restarted worker)" test_compaction
 run "a member killed: the next one, no event lost or repeated" test_failover
 run "a member that stalls (SIGSTOP): the keep-alive times out, the next one" test_stall
