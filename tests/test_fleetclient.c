@@ -8,7 +8,8 @@
  * lib/sandbox.c as nobody) that sends a good stream, then garbage: a DONE
  * for an id never sent, a KV outside a snapshot, a watch event going
  * backwards, a SNAP_END whose count is wrong, an oversize frame, and a
- * worker that exits with a request in flight (-ECHILD).
+ * worker that exits with a request in flight (-ECHILD), and one that breaks
+ * the fleet worker's seccomp profile (SIGSYS).
  *
  * The fake-worker tests need root (the child switches to nobody); the
  * others run anywhere. Run from the repository root.
@@ -118,6 +119,8 @@ static const struct pcase PCASES[] = {
 	  NULL },
 	{ "{\"t\":\"refused\",\"key\":\"a b\\\\x00\",\"error\":\"bad key\",\"mod\":9}", 1, NULL },
 	{ "{\"t\":\"following\",\"rev\":0}", 1, NULL },
+	{ "{\"t\":\"lease\",\"id\":9223372036854775807}", 1, NULL },
+	{ "{\"t\":\"lease\",\"id\":0}", 0, "id: not a lease ID" },
 	/* not a message */
 	{ "", 0, "not one JSON object" },
 	{ "[1,2]", 0, "not a JSON object" },
@@ -494,6 +497,20 @@ static void test_fake_dies_in_flight(void **state)
 	fx_stop(&f);
 }
 
+static void test_fake_seccomp(void **state)
+{
+	static const char *const steps[] = { "violate", NULL };
+	struct fx f = { 0 };
+	const struct rec *r;
+
+	(void)state;
+	fx_start(&f, steps);
+	r = fx_wait(&f, BWE_FLC_EV_STATE, "fleet worker died");
+	assert_non_null(r);
+	assert_string_equal(r->error, "fleet worker died: killed by signal 31 (seccomp violation)");
+	fx_stop(&f);
+}
+
 static void test_bad_requests(void **state)
 {
 	static const char *const steps[] = { NULL };
@@ -553,9 +570,8 @@ int main(void)
 		cmocka_unit_test(test_bad_conf),
 	};
 	const struct CMUnitTest worker[] = {
-		cmocka_unit_test(test_fake_good_stream),
-		cmocka_unit_test(test_fake_garbage),
-		cmocka_unit_test(test_fake_dies_in_flight),
+		cmocka_unit_test(test_fake_good_stream),    cmocka_unit_test(test_fake_garbage),
+		cmocka_unit_test(test_fake_dies_in_flight), cmocka_unit_test(test_fake_seccomp),
 		cmocka_unit_test(test_bad_requests),
 	};
 	int rc = cmocka_run_group_tests_name("fleetwire", pure, NULL, NULL);

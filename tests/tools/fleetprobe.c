@@ -29,6 +29,7 @@
  * fleetprobe --fake STEP...  a fake worker for tests/test_fleetclient.c,
  *   started by lib/sandbox.c: reads the init frame on BWE_SANDBOX_FD, then
  *   per STEP: "want:TYPE" reads frames until one of that "t", "exit" ends,
+ *   "violate" enters the fleet worker's seccomp profile and calls ptrace,
  *   "raw:HEX" writes those bytes, anything else is a JSON text written as
  *   one frame. Then it reads until the parent closes the socket.
  *
@@ -46,6 +47,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/ptrace.h>
 
 #include "bwe_util.h"
 #include "fleetclient.h"
@@ -401,6 +403,12 @@ static int fake(int argc, char **argv)
 				return 1;
 		} else if (!strcmp(a, "exit")) {
 			return 0;
+		} else if (!strcmp(a, "violate")) {
+			/* the fleet worker's profile, then a syscall outside it */
+			if (bwe_sandbox_enter(&bwe_fleetwork_seccomp))
+				return 1;
+			ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+			return 3; /* not stopped */
 		} else if (!strncmp(a, "raw:", 4)) {
 			unsigned char b[256];
 			size_t n = 0;
