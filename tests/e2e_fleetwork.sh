@@ -213,10 +213,15 @@ test_follow_rev() {
 	local o=$DIR/rev.out r
 	r=$(rev_of ${PFX}rev/1 a) || t_fail "put"
 	ET --endpoints "$EP3" put ${PFX}rev/2 b >/dev/null
-	probe "$o" --endpoints "$EP2" follow $((r + 1)) wait "PUT key=rev/2 value=b mod=$((r + 1))" 5 run 500 ||
+	# then a worker killed; a put while none runs comes once through the next
+	probe "$o" --endpoints "$EP2" follow $((r + 1)) wait "PUT key=rev/2 value=b mod=$((r + 1))" 5 run 500 \
+		kill-worker sh "ip netns exec $NS etcdctl --endpoints $EP3 put ${PFX}rev/3 c >/dev/null" \
+		wait "fleet worker died: killed by signal 9" 5 wait "PUT key=rev/3 value=c mod=$((r + 2))" 5 \
+		run 1000 ||
 		t_fail "probe failed: $(tail -20 "$o")"
 	hasnt "$o" "rev/1"
 	hasnt "$o" "SNAP_BEGIN"
+	assert_eq "$(grep -c '^PUT key=rev/' "$o")" 2 "PUT events"
 }
 
 test_lease_expiry() {
@@ -423,7 +428,7 @@ test_snapshot_10k() {
 run() { [ -z "${ONLY:-}" ] || [[ "$2" == *"$ONLY"* ]] || return 0; t_run "$@"; }
 
 run "put, put with a TTL, del; follow 0 is a snapshot; the worker is nobody under seccomp" test_basic
-run "follow from a revision: nothing before it" test_follow_rev
+run "follow from a revision: nothing before it; a restarted worker resumes after the last event" test_follow_rev
 run "a TTL that runs out is one DEL event" test_lease_expiry
 run "the site lease lives while a worker runs, outlives a restarted one, goes when the site stops" test_site_lease
 run "compaction: COMPACTED and a fresh snapshot (a follow, a restarted worker)" test_compaction
