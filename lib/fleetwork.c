@@ -437,6 +437,8 @@ static void call_reset(struct fw *w, struct call *c)
 	c->busy = false;
 	curl_slist_free_all(c->hdrs);
 	c->hdrs = NULL;
+	if (c->body)
+		explicit_bzero(c->body, strlen(c->body)); /* an authentication's password */
 	free(c->body);
 	c->body = NULL;
 	c->resp.len = 0;

@@ -20,7 +20,8 @@
 #    denied" as its request's error); keys and values the worker cannot
 #    pass on are REFUSED; a member that stalls (SIGSTOP) is left;
 #  - sizes: 10,000 puts through the worker, then a 10,000-key snapshot
-#    (time, the worker's peak RSS).
+#    (time, the worker's peak RSS), and the time from a put to its watch
+#    event (100 puts: median, p99).
 # Everything runs in a network namespace of its own (loopback only); the
 # etcd data directories live on a tmpfs; all is removed at exit.
 . "$(dirname "$0")/lib.sh"
@@ -417,10 +418,14 @@ test_snapshot_10k() {
 	probe "$s" --endpoints "$EP1,$EP2,$EP3" follow 0 wait SNAP_END 60 snap-time stats check-seq snap/ 10000 ||
 		t_fail "probe failed: $(tail -20 "$s")"
 	has "$s" "^seq snap/ 10000: ok$"
+	probe "$DIR/lat.out" --endpoints "$EP1,$EP2,$EP3" follow 0 wait SNAP_END 60 latency 100 lat/ ||
+		t_fail "probe failed: $(tail -20 "$DIR/lat.out")"
+	has "$DIR/lat.out" "^latency 100 median_ms=[0-9]+ p99_ms=[0-9]+ max_ms=[0-9]+$"
 	{
 		echo "measured: $(grep '^bulk 1000 ' "$o") (puts through the worker, one at a time)"
 		echo "measured: $(grep '^bulk 10000 ' "$o")"
 		echo "measured: 10,000-key snapshot: $(grep '^snapshot ms' "$s"), $(grep -o 'count=[0-9]*' "$s" | tail -1), worker $(grep -o 'hwm_kb=[0-9]*' "$s") (peak RSS)"
+		echo "measured: put to its watch event, one worker: $(grep '^latency' "$DIR/lat.out")"
 	} >"$DIR/measured"
 }
 
@@ -439,6 +444,6 @@ T_TIMEOUT=60 run "a request no endpoint takes fails after 30 s" test_giveup
 run "TLS with client certificates; refused without, or with another CA" test_tls
 run "an etcd user with a password; a wrong one refused and never shown" test_auth
 run "keys and values the worker cannot pass on are REFUSED" test_refused
-T_TIMEOUT=300 run "10,000 puts, a 10,000-key snapshot" test_snapshot_10k
+T_TIMEOUT=300 run "10,000 puts, a 10,000-key snapshot, put-to-event latency" test_snapshot_10k
 [ -f "$DIR/measured" ] && cat "$DIR/measured"
 t_summary

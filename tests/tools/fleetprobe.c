@@ -25,6 +25,9 @@
  *   bulk N PFX            put PFX0..PFX(N-1) (value 64 bytes), wait for every
  *                         DONE; "bulk N ms=T failed=F"
  *   creds                 the worker's Uid, NoNewPrivs, Seccomp, CapEff lines
+ *   latency N PFX         N puts one after the other, each timed from the
+ *                         submit to its PUT event from the watch (follow
+ *                         first); "latency N median_ms=M p99_ms=P max_ms=X"
  *
  * fleetprobe --fake STEP...  a fake worker for tests/test_fleetclient.c,
  *   started by lib/sandbox.c: reads the init frame on BWE_SANDBOX_FD, then
@@ -306,6 +309,13 @@ static int check_seq(const char *pfx, unsigned long n)
 	free(count);
 	printf("seq %s %lu: %s\n", pfx, n, bad ? "FAILED" : "ok");
 	return bad ? 1 : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 static long rss_kb(pid_t pid, const char *field)
@@ -615,6 +625,32 @@ int main(int argc, char **argv)
 			P.bulk = false;
 			printf("bulk %lu ms=%llu failed=%lu\n", n,
 			       (unsigned long long)(bwe_sandbox_now_ms() - t0), P.failed - failed0);
+		} else if (!strcmp(cmd, "latency")) {
+			unsigned long n = strtoul(ARG(1), NULL, 10), k;
+			const char *pfx = ARG(2);
+			double *ms = calloc(n ? n : 1, sizeof(*ms));
+			char key[BWE_FLC_KEY_MAX], what[BWE_FLC_KEY_MAX + 32];
+
+			i += 2;
+			for (k = 0; k < n && !rc; k++) {
+				__u64 t0;
+
+				snprintf(key, sizeof(key), "%s%lu", pfx, k);
+				snprintf(what, sizeof(what), "^PUT key=%s value=", key);
+				t0 = bwe_sandbox_now_ms();
+				rc = bwe_flc_put(P.c, key, "q", 1, 0, BWE_FLC_LEASE_NONE, NULL) ? 1
+												: 0;
+				if (!rc)
+					rc = wait_for(what, 10, true, true);
+				ms[k] = (double)(bwe_sandbox_now_ms() - t0);
+			}
+			if (!rc && n) {
+				qsort(ms, n, sizeof(*ms), cmp_double);
+				printf("latency %lu median_ms=%.0f p99_ms=%.0f max_ms=%.0f\n", n,
+				       ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
+				       ms[n - 1]);
+			}
+			free(ms);
 		} else if (!strcmp(cmd, "creds")) {
 			struct bwe_flc_status st;
 			char path[64], line[256];
