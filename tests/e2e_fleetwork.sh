@@ -18,7 +18,7 @@
 #    them); an etcd user with a password (and a wrong one refused, never
 #    shown; a user without a role on the prefix gets etcd's "permission
 #    denied" as its request's error); keys and values the worker cannot
-#    pass on are REFUSED; a member that stalls (SIGSTOP) is left;
+#    pass on are REFUSED; a leader that stalls (SIGSTOP) is left;
 #  - sizes: 10,000 puts through the worker, then a 10,000-key snapshot
 #    (time, the worker's peak RSS), and the time from a put to its watch
 #    event (100 puts: median, p99).
@@ -308,20 +308,29 @@ test_failover() {
 }
 
 test_stall() {
-	local o=$DIR/stall.out
-	# m1 stops answering without closing anything (SIGSTOP): the keep-alive
-	# (every second with a 3 s site TTL) times out and the worker moves on
-	t_atexit "sh $DIR/cont-m1.sh 2>/dev/null; true"
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
-		sh "sh $DIR/stop-m1.sh" \
-		sh "ip netns exec $NS etcdctl --endpoints $EP3 --command-timeout=10s put ${PFX}stall/1 a >/dev/null" \
-		wait "PUT key=stall/1 value=a" 10 ||
+	local o=$DIR/stall.out l eps m w
+	# the leader stops answering without closing anything (SIGSTOP): the
+	# worker, on it, finds out by its keep-alive's time-out (every second
+	# with a 3 s site TTL) and moves on; the write waits for the election
+	# (the writer retries)
+	l=$(leader)
+	[ -n "$l" ] || t_fail "no leader"
+	t_atexit "sh $DIR/cont-$l.sh 2>/dev/null; true"
+	eps=http://127.0.0.1:${CPORT[$l]}
+	for m in m1 m2 m3; do [ "$m" = "$l" ] || { eps=$eps,http://127.0.0.1:${CPORT[$m]}; w=$m; }; done
+	probe "$o" --endpoints "$eps" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
+		sh "sh $DIR/stop-$l.sh" \
+		sh "sh $DIR/writer.sh 1 stall/ http://127.0.0.1:${CPORT[$w]} >$DIR/writer.log 2>&1" \
+		wait "PUT key=stall/0 value=v0" 20 ||
 		t_fail "probe failed: $(tail -20 "$o")"
-	sh "$DIR/cont-m1.sh"
-	has "$o" "^STATE connected=1 endpoint=$EP1 "
-	has "$o" "^STATE connected=1 endpoint=http://127.0.0.1:(22379|32379) "
+	sh "$DIR/cont-$l.sh"
+	grep -q FAILED "$DIR/writer.log" && t_fail "the writer failed: $(cat "$DIR/writer.log")"
+	has "$o" "^STATE connected=1 endpoint=http://127.0.0.1:${CPORT[$l]} "
+	grep -v "${CPORT[$l]}" "$o" | grep -Eq "^STATE connected=1 endpoint=http://127.0.0.1:[0-9]+ " ||
+		t_fail "never moved to another member: $(grep STATE "$o")"
+	echo "stalled the leader $l; the writer: $(grep -c retry "$DIR/writer.log") retries"
 	grep -E '^(STATE|PUT)' "$o" # shown with T_VERBOSE=1
-	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "m1 did not recover"
+	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "$l did not recover"
 }
 
 test_all_down() {
@@ -438,7 +447,7 @@ run "a TTL that runs out is one DEL event" test_lease_expiry
 run "the site lease lives while a worker runs, outlives a restarted one, goes when the site stops" test_site_lease
 run "compaction: COMPACTED and a fresh snapshot (a follow, a restarted worker)" test_compaction
 run "a member killed: the next one, no event lost or repeated" test_failover
-run "a member that stalls (SIGSTOP): the keep-alive times out, the next one" test_stall
+run "the leader stalls (SIGSTOP): the keep-alive times out, the next member" test_stall
 run "all members down: disconnected, requests wait, done when etcd is back" test_all_down
 T_TIMEOUT=60 run "a request no endpoint takes fails after 30 s" test_giveup
 run "TLS with client certificates; refused without, or with another CA" test_tls
