@@ -171,12 +171,13 @@ wait_healthy "$EPA" && {
 	ET --endpoints "$EPA" auth enable
 } >"$DIR/auth-setup.log" 2>&1 || { t_begin "etcd auth"; t_fail "$(tail -3 "$DIR/auth-setup.log")"; t_summary; exit 1; }
 
-# probe OUTFILE [options and commands]: the fleet probe in the namespace
+# probe OUTFILE [options and commands]: the fleet probe in the namespace; the
+# worker under a 64 MiB RLIMIT_DATA
 # (FLEET_KEEP=DIR keeps a copy of every output there: development)
 probe() {
 	local out=$1 rc
 	shift
-	timeout 150 ip netns exec "$NS" "$PROBE" --worker "$BWCTLD" "$@" >"$out" 2>&1
+	timeout 150 ip netns exec "$NS" "$PROBE" --worker "$BWCTLD" --data-limit $((64 << 20)) "$@" >"$out" 2>&1
 	rc=$?
 	[ -z "${FLEET_KEEP:-}" ] || cp "$out" "$FLEET_KEEP/"
 	return $rc
@@ -367,9 +368,11 @@ test_tls() {
 	}
 	wait_healthy_tls || t_fail "the TLS member is not healthy: $(tail -5 "$DIR/tls.log")"
 	probe "$o" --endpoints "$EPT" --ca "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key" \
-		put tls/a v follow 0 wait "KV key=tls/a value=v" 10 put tls/b w wait "PUT key=tls/b value=w" 5 ||
+		put tls/a v follow 0 wait "KV key=tls/a value=v" 10 put tls/b w wait "PUT key=tls/b value=w" 5 \
+		creds ||
 		t_fail "probe failed: $(tail -20 "$o")"
 	has "$o" "^STATE connected=1 endpoint=$EPT "
+	grep '^creds VmData' "$o" >"$DIR/tls.vmdata"
 	# no client certificate: refused
 	probe "$o.nocert" --endpoints "$EPT" --ca "$PKI/ca.pem" wait "STATE connected=0" 10 ||
 		t_fail "connected without a client certificate: $(tail -5 "$o.nocert")"
@@ -435,6 +438,9 @@ test_snapshot_10k() {
 		echo "measured: $(grep '^bulk 10000 ' "$o")"
 		echo "measured: 10,000-key snapshot: $(grep '^snapshot ms' "$s"), $(grep -o 'count=[0-9]*' "$s" | tail -1), worker $(grep -o 'hwm_kb=[0-9]*' "$s") (peak RSS)"
 		echo "measured: put to its watch event, one worker: $(grep '^latency' "$DIR/lat.out")"
+		if [ -f "$DIR/tls.vmdata" ]; then
+			echo "measured: the worker's data (RLIMIT_DATA counts it) over TLS: $(cat "$DIR/tls.vmdata")"
+		fi
 	} >"$DIR/measured"
 }
 

@@ -38,7 +38,8 @@
  *
  * Options: --worker PATH (bwctld), --endpoints URL[,URL...], --prefix P,
  * --site S, --ca FILE, --cert FILE, --key FILE, --user U,
- * --password-file FILE, --site-ttl S, --timeout-ms N.
+ * --password-file FILE, --site-ttl S, --timeout-ms N, --data-limit BYTES (the
+ * worker's RLIMIT_DATA).
  * Exit status: 0 all commands done, 1 a wait or check failed, 2 usage.
  */
 #include <errno.h>
@@ -497,6 +498,8 @@ int main(int argc, char **argv)
 			conf.password = pw = slurp(v);
 		} else if (!strcmp(o, "--site-ttl")) {
 			conf.site_ttl_s = (unsigned int)atoi(v);
+		} else if (!strcmp(o, "--data-limit")) {
+			conf.sandbox.data_limit = strtoull(v, NULL, 10);
 		} else if (!strcmp(o, "--timeout-ms")) {
 			conf.request_timeout_ms = (unsigned int)atoi(v);
 		} else {
@@ -662,7 +665,8 @@ int main(int argc, char **argv)
 			while (f && fgets(line, sizeof(line), f))
 				if (!strncmp(line, "Uid:", 4) ||
 				    !strncmp(line, "NoNewPrivs:", 11) ||
-				    !strncmp(line, "Seccomp:", 8) || !strncmp(line, "CapEff:", 7))
+				    !strncmp(line, "Seccomp:", 8) || !strncmp(line, "CapEff:", 7) ||
+				    !strncmp(line, "VmData:", 7))
 					printf("creds %s", line);
 			if (f)
 				fclose(f);
