@@ -228,10 +228,12 @@ test_follow_rev() {
 
 test_lease_expiry() {
 	local o=$DIR/ttl.out
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" follow 0 wait SNAP_END 10 \
+	# (a host name: the worker resolves it under its seccomp profile)
+	probe "$o" --endpoints "http://localhost:${CPORT[m1]},$EP2,$EP3" follow 0 wait SNAP_END 10 \
 		put ttl/x v 2 wait "PUT key=ttl/x" 5 wait "DEL key=ttl/x mod=" 10 ||
 		t_fail "probe failed: $(tail -20 "$o")"
 	assert_eq "$(ET --endpoints "$EP3" get ${PFX}ttl/x --print-value-only)" "" "ttl/x gone"
+	has "$o" "^STATE connected=1 endpoint=http://localhost:${CPORT[m1]} "
 }
 
 test_site_lease() {
