@@ -939,6 +939,9 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 			w->site_lease = jnum(r, "ID");
 			add_int(l, "id", w->site_lease);
 			send_msg(w, l); /* a restarted worker keeps it */
+			/* a new lease: the keys of the old one are gone, the parent re-puts
+			 * them on this STATE connected, sent even on the same endpoint */
+			w->last_state[0] = '\0';
 		}
 		up(w);
 		break;

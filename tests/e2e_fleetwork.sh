@@ -240,10 +240,20 @@ test_site_lease() {
 	local o=$DIR/site.out get="ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb --print-value-only | grep -qx alive"
 	# kept alive beyond its 2 s TTL while the worker runs, and by the next
 	# worker after one was killed (it keeps the same lease) ...
+	# ... and when the lease is lost all the same (revoked here), a new one and
+	# a STATE connected again, the cue to put the site's keys again
+	cat >"$DIR/revoke.sh" <<-EOF
+	#!/bin/sh
+	id=\$(ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb -w json |
+		python3 -c 'import json, sys; print("%x" % int(json.load(sys.stdin)["kvs"][0]["lease"]))')
+	ip netns exec $NS etcdctl --endpoints $EP3 lease revoke \$id
+	EOF
 	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 2 put-site site/hb alive run 3000 \
-		sh "$get" kill-worker wait "STATE connected=1" 5 run 3000 sh "$get" ||
+		sh "$get" kill-worker wait "STATE connected=1" 5 run 3000 sh "$get" \
+		sh "sh $DIR/revoke.sh" wait "STATE connected=1" 5 put-site site/hb again ||
 		t_fail "probe failed: $(tail -20 "$o")"
-	assert_eq "$(grep -c '^sh: exit 0$' "$o")" 2 "site/hb there (sh: exit 0), before and after the restart"
+	assert_eq "$(grep -c '^sh: exit 0$' "$o")" 3 "site/hb there (sh: exit 0), before and after the restart; revoked"
+	assert_eq "$(ET --endpoints "$EP3" get ${PFX}site/hb --print-value-only)" "again" "site/hb put again"
 	# ... and gone once the site stopped
 	sleep 3.5
 	assert_eq "$(ET --endpoints "$EP3" get ${PFX}site/hb --print-value-only)" "" "site/hb after the site stopped"
@@ -452,7 +462,7 @@ run() { [ -z "${ONLY:-}" ] || [[ "$2" == *"$ONLY"* ]] || return 0; t_run "$@"; }
 run "put, put with a TTL, del; follow 0 is a snapshot; the worker is nobody under seccomp" test_basic
 run "follow from a revision: nothing before it; a restarted worker resumes after the last event" test_follow_rev
 run "a TTL that runs out is one DEL event" test_lease_expiry
-run "the site lease lives while a worker runs, outlives a restarted one, goes when the site stops" test_site_lease
+run "the site lease lives while a worker runs, outlives a restarted one, is granted anew when lost, goes when the site stops" test_site_lease
 run "compaction: COMPACTED and a fresh snapshot (a follow, a restarted worker)" test_compaction
 run "a member killed: the next one, no event lost or repeated" test_failover
 run "the leader stalls (SIGSTOP): the keep-alive times out, the next member" test_stall
