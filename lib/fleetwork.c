@@ -131,21 +131,6 @@ static __u64 now_ms(void)
 
 /* ---- to the parent ------------------------------------------------------------------ */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static void send_msg(struct fw *w, struct json_object *o)
 {
@@ -158,7 +143,7 @@ static void send_msg(struct fw *w, struct json_object *o)
 	}
 	err = bwe_flw_put(&b, o, BWE_FLW_FRAME_MAX);
 	if (!err)
-		err = write_all(w->fd, b.p, b.len);
+		err = bwe_sandbox_write_all(w->fd, b.p, b.len);
 	if (err && !w->err)
 		w->err = err;
 	bwe_wire_buf_free(&b);
