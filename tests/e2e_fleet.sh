@@ -435,6 +435,7 @@ t_test_kinds() {
 	site a
 	assert_ok bwctl throttle 198.18.9.100 10mbit --burst 64KiB --reason "kinds"
 	assert_ok bwctl block 203.0.113.0/28 --ttl 1h --reason "kinds"
+	assert_ok bwctl block "$BWE_C2_V6/128" --reason "kinds"
 	assert_ok bwctl exempt 198.51.100.64/26 --reason "kinds"
 	assert_ok bwctl allow 198.51.100.128/25 --reason "kinds"
 	site b
@@ -448,9 +449,12 @@ t_test_kinds() {
 	done
 	assert_eq "$(origin throttle 198.18.9.100)" "site-a false" "throttle's origin at B"
 	assert_ok unreach lan 203.0.113.10 # inside the block (203.0.113.5, in it too, is exempt)
+	assert_ok unreach lan "$BWE_C2_V6"
+	assert_ok reach lan "$BWE_SITE_V6"
+	etcd_keys | grep -qx "${P}entries/block/${BWE_C2_V6}_128" || t_fail "no key for the IPv6 block: $(etcd_keys)"
 	# removed at B: gone at A
 	assert_ok bwctl unthrottle 198.18.9.100
-	assert_ok bwctl unblock 203.0.113.0/28
+	assert_ok bwctl unblock 203.0.113.0/28 "$BWE_C2_V6/128"
 	assert_ok bwctl unexempt 198.51.100.64/26
 	assert_ok bwctl unallow 198.51.100.128/25
 	site a
