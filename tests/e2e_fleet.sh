@@ -231,7 +231,17 @@ t_test_attached() {
 		assert_eq "$(fs .detached_since)" null "site $s detached_since"
 		fs .endpoint | grep -qE "^https://$ETCD_ADDR:(2379|2479|2579)$" || t_fail "site $s endpoint: $(fs .endpoint)"
 		wait_for 100 sees_alive site-a site-b ||
-			t_fail "site $s does not see both sites alive: $(fstatus); in etcd: $(etcdc get --prefix "${P}sites/")"
+			t_fail "site $s does not see both sites alive: $(fstatus); in etcd: $(etcdc get --prefix "${P}sites/" -w json | jq -c '[.kvs[]? | {k: (.key | @base64d), lease}]'); $(site_each eval 'echo "site $SITE_CUR: $(fstatus | jq -c "del(.sites)"); $(grep -i fleet "$DIR/bwctld.log" | tail -n 8)"')"
+		# each site: its last heartbeat, its age, how far it has applied
+		fstatus | jq -e '.sites | length == 2 and all(.[];
+			(.last_heartbeat | test("^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")) and
+			(.age_s | type) == "number" and (.applied_revision | type) == "number" and
+			(.lag | type) == "number" and (.feeds | type) == "array")' >/dev/null ||
+			t_fail "site $s: the sites in fleet status: $(fstatus | jq -c .sites)"
+		fstatus | jq -e '(.revision | type) == "number" and .revision > 0 and (.applied_revision | type) == "number" and (.lag | type) == "number" and .queued == 0 and .refused == 0' >/dev/null ||
+			t_fail "site $s: fleet status: $(fstatus)"
+		bwctl fleet status | grep -q "site-a" && bwctl fleet status | grep -q "site-b" ||
+			t_fail "site $s: bwctl fleet status (text) does not name both sites: $(bwctl fleet status)"
 	done
 	# each site's heartbeat record, with a lease
 	for s in a b; do
