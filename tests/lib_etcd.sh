@@ -56,6 +56,11 @@ ETCD_DIR=""
 ETCD_PKI=""
 ETCD_SCHEME=https
 ETCD_ENDPOINTS=""	# comma-separated, for etcdctl
+# A bridge without an address of its own takes its lowest port's MAC, and
+# changes it when a port with a lower one joins: a gateway that resolved
+# 198.19.0.1 before then sends to a MAC nobody answers until its neighbour
+# entry goes stale (tens of seconds). Set, the address stays.
+ETCD_BR_MAC=02:b3:ee:00:00:01
 
 _etcd_peer_port() { echo $((ETCD_CLIENT_PORTS[$1 - 1] + 1)); }
 _etcd_client_url() { echo "$ETCD_SCHEME://$ETCD_ADDR:${ETCD_CLIENT_PORTS[$1 - 1]}"; }
@@ -361,7 +366,7 @@ etcd_up() {
 	_etcd_pki || return 1
 	ip netns add "$ETCD_NS" || return 1
 	ip -n "$ETCD_NS" link set lo up &&
-		ip -n "$ETCD_NS" link add name br-mgmt type bridge stp_state 0 forward_delay 0 &&
+		ip -n "$ETCD_NS" link add name br-mgmt address "$ETCD_BR_MAC" type bridge stp_state 0 forward_delay 0 &&
 		ip -n "$ETCD_NS" addr add "$ETCD_ADDR/$ETCD_NET_BITS" dev br-mgmt &&
 		ip -n "$ETCD_NS" link set br-mgmt up || return 1
 	for n in 1 2 3; do eps="$eps${eps:+,}$(_etcd_client_url "$n")"; done
