@@ -26,7 +26,6 @@
 
 #define FLEET_FILE_MODE	   0600
 #define FLEET_SECRET_MAX   (64 * 1024)
-#define TOMBSTONE_TTL_S	   3600 /* a removal stays readable this long */
 #define RETRY_S		   5	/* re-send failed writes this often */
 #define SITES_MAX	   1024 /* sites remembered */
 #define SNAP_KEYS_MAX	   (1024 * 1024)
@@ -41,6 +40,7 @@ struct pend {
 	char *value;
 	size_t len;
 	__u64 ttl, seq;
+	bool site_lease; /* a tombstone: on the site's lease (it lives while the site does) */
 	__u32 id;  /* the put in flight; 0: to be sent */
 	bool sent; /* a put is in flight */
 	__s64 rev; /* the revision it landed at; 0 unknown */
@@ -163,6 +163,7 @@ static void save(struct fleet *f)
 				       json_object_new_string_len(f->pend[i].value,
 								  (int)f->pend[i].len));
 		json_object_object_add(p, "ttl", json_object_new_uint64(f->pend[i].ttl));
+		json_object_object_add(p, "site_lease", json_object_new_boolean(f->pend[i].site_lease));
 		json_object_object_add(p, "seq", json_object_new_uint64(f->pend[i].seq));
 		json_object_array_add(arr, p);
 	}
@@ -177,7 +178,7 @@ static void save(struct fleet *f)
 }
 
 static int pend_push(struct fleet *f, const char *key, const char *value, size_t len, __u64 ttl,
-		     __u64 seq);
+		     bool site_lease, __u64 seq);
 
 static void load(struct fleet *f)
 {
@@ -215,6 +216,7 @@ static void load(struct fleet *f)
 			pend_push(f, key, json_object_get_string(v),
 				  (size_t)json_object_get_string_len(v),
 				  json_object_get_uint64(json_object_object_get(p, "ttl")),
+				  json_object_get_boolean(json_object_object_get(p, "site_lease")),
 				  json_object_get_uint64(json_object_object_get(p, "seq")));
 		}
 	log_info("fleet: resuming at revision %lld with %zu change%s to write",
@@ -247,7 +249,8 @@ static void pend_send(struct fleet *f, struct pend *p)
 
 	if (!f->flc || p->sent)
 		return;
-	e = bwe_flc_put(f->flc, p->key, p->value, p->len, p->ttl, BWE_FLC_LEASE_NONE, &p->id);
+	e = bwe_flc_put(f->flc, p->key, p->value, p->len, p->ttl,
+			p->site_lease ? BWE_FLC_LEASE_SITE : BWE_FLC_LEASE_NONE, &p->id);
 	if (e)
 		log_warnx("fleet: cannot queue %s: %s; will try again", p->key, strerror(-e));
 	else
@@ -256,7 +259,7 @@ static void pend_send(struct fleet *f, struct pend *p)
 
 /* Queue (or replace) the write of key; the newest change of a key is the one sent. */
 static int pend_push(struct fleet *f, const char *key, const char *value, size_t len, __u64 ttl,
-		     __u64 seq)
+		     bool site_lease, __u64 seq)
 {
 	struct pend *p = pend_find(f, key);
 	char *copy = malloc(len + 1);
@@ -284,7 +287,8 @@ static int pend_push(struct fleet *f, const char *key, const char *value, size_t
 	free(p->value);
 	p->value = copy;
 	p->len = len;
-	p->ttl = ttl;
+	p->ttl = site_lease ? 0 : ttl;
+	p->site_lease = site_lease;
 	p->seq = seq;
 	p->sent = false;
 	p->rev = 0;
@@ -361,11 +365,11 @@ static void publish(struct fleet *f, enum op_verb verb, const struct st_entry *e
 		free(val);
 		return;
 	}
-	if (verb == OP_DEL)
-		ttl = TOMBSTONE_TTL_S;
-	else if (e->expires)
+	/* a tombstone lives on the site's lease: told to every watcher, gone with the site */
+	if (verb == OP_ADD && e->expires)
 		ttl = e->expires > now ? (__u64)(e->expires - now) : 1;
-	if (!pend_push(f, key, val, strlen(val), ttl, r.seq) && (p = pend_find(f, key)))
+	if (!pend_push(f, key, val, strlen(val), ttl, verb == OP_DEL, r.seq) &&
+	    (p = pend_find(f, key)))
 		pend_send(f, p);
 	free(val);
 }
