@@ -9,6 +9,7 @@
 #   scale     build/bench/map_scale     blocklist map scaling, cold    (tier 2)
 #   frames    bench/live_frames.sh      real frames on veth            (tier 3)
 #   control   bench/control.sh          control plane                  (tier 4)
+#   fleet     bench/fleet.sh            fleet over etcd                (tier 5)
 # then a "Goals" table collected from them, and writes the page to FILE
 # (default docs/benchmarks.md, replaced atomically) and to stdout. Progress
 # (the tools' stderr) goes to stderr.
@@ -16,7 +17,7 @@
 #   --quick       smaller sizes and fewer rounds: passed as --quick to every
 #                 tool that has the option (a smoke run, not for the docs)
 #   --out FILE    write the page there instead of docs/benchmarks.md
-#   --only NAME   run only these sections (cost, scale, frames, control); the
+#   --only NAME   run only these sections (cost, scale, frames, control, fleet); the
 #                 others are marked "not run". Repeatable.
 #
 # Goal protocol: each tool gets a file in $BENCH_GOALS and may append lines
@@ -40,14 +41,14 @@ OUT=$ROOT/docs/benchmarks.md
 QUICK=0
 ONLY=""
 
-usage() { sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift ;;
 	--only)
 		[ $# -ge 2 ] || usage
-		case $2 in cost | scale | frames | control) ;; *) usage ;; esac
+		case $2 in cost | scale | frames | control | fleet) ;; *) usage ;; esac
 		ONLY="$ONLY $2"; shift ;;
 	-h | --help) usage ;;
 	*) usage ;;
@@ -105,7 +106,7 @@ run fails only when something could not be measured. The machine each run was
 taken on is recorded below; compare figures across runs only through their
 ratios.
 
-Four tiers, each from its own tool:
+Five tiers, each from its own tool:
 
 1. **Per-packet cost, cache-hot** — the enforcer's XDP program run with
    `bpf_prog_test_run_opts` and a large `repeat` on a corpus of frames,
@@ -120,6 +121,8 @@ Four tiers, each from its own tool:
    an nftables set holding the same entries.
 4. **Control plane** — the daemon: feed load, delta apply, file change to
    first dropped packet, command to first dropped packet, memory and CPU.
+5. **Fleet** — sites sharing their state through etcd: a change at one site
+   to its event at another, bulk changes, a new site loading the shared set.
 
 Everything that sends packets or attaches programs runs in network
 namespaces of its own, with documentation and benchmarking addresses only
@@ -215,14 +218,29 @@ and how much CPU the daemon uses, with every internal host of a /16 active.
 EOF
 }
 
+prose_fleet() {
+	cat <<'EOF'
+`bench/fleet.sh` runs a three-member etcd cluster (Debian's etcd 3.4, TLS
+with client certificates, in a namespace of its own) and two gateway
+testbeds, sites A and B, each with its bwctld joined to the fleet
+(`fleet:` in bwenforce.yaml), then a third site C: how long a change made
+at A takes to be applied at B (from the `bwctl` call at A to the change's
+event in B's event log, quarantines and releases one at a time), how long
+a bulk of quarantines made at A takes to be listed at B, and how long a new
+site with an empty state takes to load the whole shared set.
+
+EOF
+}
+
 # ------------------------------------------------------------------ sections
-SECTIONS="cost scale frames control"
+SECTIONS="cost scale frames control fleet"
 title() {
 	case $1 in
 	cost) echo "Per-packet cost (tier 1)" ;;
 	scale) echo "Map scaling (tier 2)" ;;
 	frames) echo "Real frames (tier 3)" ;;
 	control) echo "Control plane (tier 4)" ;;
+	fleet) echo "Fleet (tier 5)" ;;
 	esac
 }
 tool() {
@@ -231,6 +249,7 @@ tool() {
 	scale) echo "$B/map_scale" ;;
 	frames) echo "$ROOT/bench/live_frames.sh" ;;
 	control) echo "$ROOT/bench/control.sh" ;;
+	fleet) echo "$ROOT/bench/fleet.sh" ;;
 	esac
 }
 tool_src() {
@@ -239,6 +258,7 @@ tool_src() {
 	scale) echo "$ROOT/bench/map_scale.c" ;;
 	frames) echo "$ROOT/bench/live_frames.sh" ;;
 	control) echo "$ROOT/bench/control.sh" ;;
+	fleet) echo "$ROOT/bench/fleet.sh" ;;
 	esac
 }
 selected() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
