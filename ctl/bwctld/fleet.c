@@ -33,7 +33,7 @@
 #define BATCH_MAX	   OPS_ITEMS_MAX
 #define SITE_TTL_FACTOR	   3
 #define FLEET_FILE_VERSION 1
-#define PASSWORD_MAX	   1024
+#define EXPIRY_SLACK_S	   2 /* seconds, see same_expiry() */
 
 struct pend {
 	char key[BWE_FREC_KEY_MAX];
@@ -41,9 +41,9 @@ struct pend {
 	size_t len;
 	__u64 ttl, seq;
 	bool site_lease; /* a tombstone: on the site's lease (it lives while the site does) */
-	__u32 id;  /* the put in flight; 0: to be sent */
-	bool sent; /* a put is in flight */
-	__s64 rev; /* the revision it landed at; 0 unknown */
+	__u32 id;	 /* the put in flight; 0: to be sent */
+	bool sent;	 /* a put is in flight */
+	__s64 rev;	 /* the revision it landed at; 0 unknown */
 };
 
 struct site {
@@ -163,7 +163,8 @@ static void save(struct fleet *f)
 				       json_object_new_string_len(f->pend[i].value,
 								  (int)f->pend[i].len));
 		json_object_object_add(p, "ttl", json_object_new_uint64(f->pend[i].ttl));
-		json_object_object_add(p, "site_lease", json_object_new_boolean(f->pend[i].site_lease));
+		json_object_object_add(p, "site_lease",
+				       json_object_new_boolean(f->pend[i].site_lease));
 		json_object_object_add(p, "seq", json_object_new_uint64(f->pend[i].seq));
 		json_object_array_add(arr, p);
 	}
@@ -526,13 +527,21 @@ static void batch_add(struct fleet *f, enum op_verb verb, enum st_kind kind,
 	b->pfx[b->n++] = *p;
 }
 
+/* An expiry made here from a record's TTL may be a second or two off the record's own. */
+static bool same_expiry(time_t here, __s64 rec)
+{
+	if (!here || !rec)
+		return !here && !rec;
+	return llabs((long long)here - rec) <= EXPIRY_SLACK_S;
+}
+
 /* Is the record's entry already in force here as the record says? */
 static bool in_force(const struct fleet *f, enum st_kind k, const struct bwe_frec_entry *r)
 {
 	const struct st_entry *e = r->t.is_mac ? st_host_find(f->st, k, r->t.mac)
 					       : st_find(f->st, k, &r->t.pfx);
 
-	return e && e->expires == r->expires && e->rate == r->rate &&
+	return e && same_expiry(e->expires, r->expires) && e->rate == r->rate &&
 	       (!r->burst || e->burst == r->burst) && !strcmp(e->reason, r->reason);
 }
 
