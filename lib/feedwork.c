@@ -137,7 +137,6 @@ struct worker {
 	struct bwe_wire_buf out;
 };
 
-
 static int flush(struct worker *w, bool force)
 {
 	int err;

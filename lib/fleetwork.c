@@ -131,7 +131,6 @@ static __u64 now_ms(void)
 
 /* ---- to the parent ------------------------------------------------------------------ */
 
-
 static void send_msg(struct fw *w, struct json_object *o)
 {
 	struct bwe_wire_buf b = { 0 };
