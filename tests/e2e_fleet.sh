@@ -311,6 +311,35 @@ t_test_quarantine_release() {
 }
 fl_run "quarantine at A drops B's host within 1 s; release at B lets A's host flow within 1 s" t_test_quarantine_release
 
+# A host contained by its MAC address at A is one record (mac_...) with its
+# addresses; B releasing any one of its addresses releases the whole host,
+# at B and at A, as a release of that address does on one gateway.
+t_test_host_by_mac() {
+	local key
+	site a
+	assert_ok reach lan "$BWE_SITE_V4" # A's neighbour entry for the host
+	assert_ok bwctl quarantine "$BWE_LAN_V4" --reason "by mac"
+	assert_eq "$(bwctl --json list quarantine | jq -r --arg h "$BWE_LAN_V4" '.[] | select(.host == $h) | .keyed_by')" mac "keyed_by at A"
+	key="${P}entries/quarantine/mac_${BWE_LAN_MAC//:/-}"
+	etcdc get "$key" --print-value-only | jq -e --arg a "$BWE_LAN_V4" '.mac and (.addresses | index($a) != null)' >/dev/null ||
+		t_fail "no host record in etcd: $(etcd_keys)"
+	site b
+	wait_for 50 has quarantine "$BWE_LAN_V6" || t_fail "B has not got the host's IPv6 address: $(state)"
+	assert_eq "$(bwctl --json list quarantine | jq -r --arg h "$BWE_LAN_V6" '.[] | select(.host == $h) | .mac')" "$BWE_LAN_MAC" "B's entry's MAC"
+	assert_ok unreach lan "$BWE_SITE_V6"
+	assert_ok bwctl release "$BWE_LAN_V6" --reason "one address released"
+	assert_ok lacks quarantine "$BWE_LAN_V4"
+	assert_ok reach lan "$BWE_SITE_V4"
+	site a
+	wait_for 50 lacks quarantine "$BWE_LAN_V4" || t_fail "A still has the host B released: $(state)"
+	assert_ok lacks quarantine "$BWE_LAN_V6"
+	assert_ok reach lan "$BWE_SITE_V4"
+	etcdc get "$key" --print-value-only | jq -e '.deleted == true and .site == "site-b"' >/dev/null ||
+		t_fail "the host record is not B's tombstone: $(etcdc get "$key" --print-value-only)"
+	wait_for 50 same_state a b || t_fail "A and B differ: $(state_diff a b)"
+}
+fl_run "a host by MAC address: one record with its addresses; B releasing one address releases the host everywhere" t_test_host_by_mac
+
 t_test_ttl() {
 	local n_a n_b t0 s key ttl=5
 	site a; n_a=$(ev_mark)
