@@ -311,6 +311,72 @@ int bwe_dp_stats_read_dir(const struct bwe_dp *dp, struct bwe_counter (*out)[BWE
 	return 0;
 }
 
+static const char *const fwd_stat_names[BWE_FWD_MAX] = {
+	[BWE_FWD_FAST] = "forwarded",	   [BWE_FWD_S_ENCAP] = "encap",
+	[BWE_FWD_S_OPTIONS] = "options",   [BWE_FWD_S_FRAGMENT] = "fragment",
+	[BWE_FWD_S_TTL] = "ttl",	   [BWE_FWD_S_NAT] = "nat",
+	[BWE_FWD_S_LOCAL] = "local",	   [BWE_FWD_S_NO_ROUTE] = "no_route",
+	[BWE_FWD_S_NO_NEIGH] = "no_neigh", [BWE_FWD_S_MTU] = "mtu",
+	[BWE_FWD_S_EGRESS] = "egress",
+};
+
+const char *bwe_fwd_stat_name(unsigned int stat)
+{
+	return stat < BWE_FWD_MAX && fwd_stat_names[stat] ? fwd_stat_names[stat] : "?";
+}
+
+int bwe_dp_fwd_stats_init(const struct bwe_dp *dp, __u32 ifindex)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
+	struct bwe_fwd_stats *zero = calloc(dp->ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &ifindex, zero, BPF_NOEXIST) && errno != EEXIST)
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int bwe_dp_fwd_dev_set(const struct bwe_dp *dp, __u32 ifindex, bool on)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_dev);
+
+	if (on)
+		return bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
+}
+
+int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd_stats *out)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
+	struct bwe_fwd_stats *percpu = calloc(dp->ncpus, sizeof(*percpu));
+	int c, k, err = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &ifindex, percpu)) {
+		err = -errno;
+	} else {
+		for (c = 0; c < dp->ncpus; c++)
+			for (k = 0; k < BWE_FWD_MAX; k++) {
+				out->c[k].packets += percpu[c].c[k].packets;
+				out->c[k].bytes += percpu[c].c[k].bytes;
+			}
+	}
+	free(percpu);
+	return err;
+}
+
+int bwe_dp_fwd_stats_del(const struct bwe_dp *dp, __u32 ifindex)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
+
+	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
+}
+
 int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)
 {
 	struct bwe_counter d[BWE_STATS_MAX][BWE_SD_MAX];

@@ -3,7 +3,7 @@
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
  * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
- * bwe_scratch is in its BWE_PINNED_MAPS list); sizes are the ABI
+ * bwe_scratch and bwe_fwd_dev is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
@@ -129,6 +129,24 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bwe_iface_val);
 } bwe_ifaces SEC(".maps");
+
+/* egress ifindex -> ifindex: where fast-forwarded frames may be redirected. Not
+ * pinned: the kernel adds BPF_F_RDONLY_PROG to a devmap, which it refuses at
+ * creation, so libbpf could never reuse a pin; the daemon fills it at start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} bwe_fwd_dev SEC(".maps");
+
+/* ingress ifindex -> per-CPU fast-forward counters; entries made by the daemon */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, struct bwe_fwd_stats);
+} bwe_fwd_stats SEC(".maps");
 
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {
