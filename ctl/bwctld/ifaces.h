@@ -34,6 +34,9 @@ int ifaces_new(struct ifaces **out, const struct ifaces_deps *deps);
 void ifaces_free(struct ifaces *ifs);	 /* NULL-safe; leaves programs attached */
 int ifaces_fd(const struct ifaces *ifs); /* link notifications, for epoll */
 void ifaces_on_link(struct ifaces *ifs);
+/* Once a second: a look every few seconds at whether the attached interfaces
+ * can still transmit redirected XDP frames (a veth's peer may change it). */
+void ifaces_tick(struct ifaces *ifs);
 /* After SIGHUP: detach what is no longer configured, attach what is new. */
 void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg);
 /* bwctl attach; -EINVAL: bad name or mode (err says). *res: the interface. */

@@ -403,6 +403,7 @@ static void on_tick(struct daemon *d)
 	feeds_tick(d->feeds, time(NULL));
 	hosts_sample(d->hosts);
 	detector_tick(d->detector);
+	ifaces_tick(d->ifaces);
 }
 
 /* Blocked before any thread starts, so only the signalfd ever sees them. */
