@@ -48,6 +48,8 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 # Every suite runs on the testbed's default topology, a NAT gateway; these
 # run a second time on a routed one (scripts/run-tests.sh, SUITE@routed).
+# tests/e2e_forward.sh builds both topologies it needs itself (routed, then
+# IPv4 NAT), so it runs once.
 TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_ctl.sh tests/e2e_hostile.sh \
 	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh
 TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
