@@ -13,8 +13,12 @@
  * Frames: 60-byte IPv4 UDP from 1,024 internal hosts (198.18.0.0/22) to
  * 256 peers (203.0.113.0/24), written by bench/fwd_gen.bpf.c with live
  * frames. Rows, interleaved in every round:
+ *   baseline the counting sink on gi itself: generator and one veth hop,
+ *            subtracted from the others for the gateway's own cost;
  *   kernel   a bare XDP_PASS on gi (a veth needs a program to take XDP_TX
  *            frames), the kernel's stack forwards;
+ *   minimal  bench/fwd_gen.bpf.c's fwd_fib: forwarding in XDP with nothing
+ *            else, the ceiling of any XDP forwarder here;
  *   enforcer build/bwe.bpf.o on gi (internal 198.18.0.0/16, 100,000 listed
  *            hosts elsewhere), fast_forward off: judged, then the stack;
  *   fast     the same program and maps with BWE_CFG_FWD set and gi's
@@ -86,10 +90,11 @@
 #define DEDUP_NS	(60ULL * 1000000000ULL)
 #define GOAL_RATIO	2.0 /* fast / kernel alone, packets per second */
 
-enum row { R_BASE, R_KERNEL, R_BWE, R_FAST, R_MAX };
+enum row { R_BASE, R_KERNEL, R_MIN, R_BWE, R_FAST, R_MAX };
 static const char *const row_name[R_MAX] = {
 	"no gateway: the counting sink on the ingress veth (baseline)",
 	"kernel alone (bare XDP_PASS on the ingress veth)",
+	"minimal XDP forwarder (bpf_fib_lookup + bpf_redirect, no enforcer)",
 	"through the enforcer, fast_forward off",
 	"through the enforcer, fast_forward fib",
 };
@@ -328,6 +333,7 @@ static int row_set(struct bench *b, enum row r)
 	struct bwe_config cfg;
 	int fd = r == R_BASE	 ? bpf_program__fd(b->skel->progs.fwd_sink)
 		 : r == R_KERNEL ? bpf_program__fd(b->skel->progs.fwd_pass)
+		 : r == R_MIN	 ? bpf_program__fd(b->skel->progs.fwd_fib)
 				 : bwe_dp_prog_fd(b->dp);
 	int err = 0;
 
@@ -336,7 +342,7 @@ static int row_set(struct bench *b, enum row r)
 	if (err)
 		return err;
 	b->cur_fd = fd;
-	if (r == R_BASE || r == R_KERNEL)
+	if (r == R_BASE || r == R_KERNEL || r == R_MIN)
 		return 0;
 	err = bwe_dp_config_get(b->dp, &cfg);
 	if (err)
@@ -404,7 +410,8 @@ static int check_rows(struct bench *b)
 			fprintf(stderr, "fwd_frames: %s: %s\n", row_name[r], errstr(err));
 			return err;
 		}
-		if ((r == R_FAST) != (f1.c[BWE_FWD_FAST].packets > f0.c[BWE_FWD_FAST].packets)) {
+		if (r >= R_BWE &&
+		    (r == R_FAST) != (f1.c[BWE_FWD_FAST].packets > f0.c[BWE_FWD_FAST].packets)) {
 			fprintf(stderr, "fwd_frames: %s: fast path forwarded %llu frames\n",
 				row_name[r],
 				(unsigned long long)(f1.c[BWE_FWD_FAST].packets -
@@ -521,7 +528,8 @@ static double gw_ns(struct result res[R_MAX][ROUNDS_MAX], int r, unsigned int i)
 
 static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_MAX], int cpu)
 {
-	double v[ROUNDS_MAX], e2e[ROUNDS_MAX], cap[ROUNDS_MAX], off[ROUNDS_MAX];
+	double v[ROUNDS_MAX], e2e[ROUNDS_MAX], cap[ROUNDS_MAX], off[ROUNDS_MAX], min[ROUNDS_MAX];
+	double judge[ROUNDS_MAX];
 	struct stat3 s, c, l, w;
 	const char *goals = getenv("BENCH_GOALS");
 	unsigned int i;
@@ -532,6 +540,8 @@ static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_M
 		e2e[i] = res[R_FAST][i].mpps / res[R_KERNEL][i].mpps;
 		cap[i] = gw_ns(res, R_KERNEL, i) / gw_ns(res, R_FAST, i);
 		off[i] = gw_ns(res, R_KERNEL, i) / gw_ns(res, R_BWE, i);
+		min[i] = gw_ns(res, R_KERNEL, i) / gw_ns(res, R_MIN, i);
+		judge[i] = gw_ns(res, R_FAST, i) - gw_ns(res, R_MIN, i);
 	}
 	printf("### Forwarding (generator -> gateway -> receiver)\n\n");
 	printf("60-byte IPv4 UDP frames from %u internal hosts to %u peers, %u rounds of "
@@ -579,6 +589,15 @@ static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_M
 	printf("- gateway's own packets/s, fast_forward off vs the kernel alone: %.2f× "
 	       "(%.2f-%.2f)\n",
 	       w.med, w.min, w.max);
+	s = summarise(min, o->rounds);
+	printf("- gateway's own packets/s, the minimal XDP forwarder vs the kernel alone (the "
+	       "ceiling): %.2f× (%.2f-%.2f)\n",
+	       s.med, s.min, s.max);
+	s = summarise(judge, o->rounds);
+	printf("- what the enforcer adds to forwarding in XDP (fast_forward fib minus the minimal "
+	       "forwarder): %.0f ns (%.0f-%.0f) per frame\n",
+	       s.med, s.min, s.max);
+	s = summarise(e2e, o->rounds);
 	printf("- forwarding, gateway's own packets/s with bwenforce fast-forward vs the kernel "
 	       "alone: **%.2f×** (%.2f-%.2f); goal ≥ %.0f×: **%s**\n",
 	       c.med, c.min, c.max, GOAL_RATIO, c.med >= GOAL_RATIO ? "met" : "not met");
@@ -644,6 +663,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "round %u %-8s %.3f Mpps %.0f ns/frame\n", i,
 					r == R_BASE	? "base"
 					: r == R_KERNEL ? "kernel"
+					: r == R_MIN	 ? "minimal"
 					: r == R_BWE	? "enforcer"
 							: "fast",
 					res[r][i].mpps, res[r][i].cpu_ns);
