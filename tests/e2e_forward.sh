@@ -28,8 +28,12 @@
 #     internet host sees the gateway's WAN address; IPv6 is fast-forwarded;
 #     the LAN host's inbound IPv4 is still judged at the LAN egress (TC).
 #
-# Needs root, ip, ping, iperf3, jq, and build/tools/xdp_foreign.bpf.o (a
-# counting XDP_PASS program, attached to the peers of lan0 and wan0).
+# Every test runs once per XDP mode of lan0 and wan0 (E2E_MODES, default
+# "native generic").
+#
+# Needs root, ip, ping, iperf3, jq, nc, tcpdump, python3, and
+# build/tools/xdp_foreign.bpf.o (a counting XDP_PASS program, attached to
+# the peers of lan0 and wan0).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -40,6 +44,7 @@ T_TIMEOUT=${T_TIMEOUT:-90}
 PASS_OBJ=$ROOT/build/tools/xdp_foreign.bpf.o
 PINGS=20
 IPERF_PORT=5301
+MODES=${E2E_MODES:-native generic}
 IPERF_SECS=2
 WAN_MTU_LOW=1280
 BIG_PING=1400 # ICMP payload: larger than WAN_MTU_LOW on the wire
@@ -86,8 +91,8 @@ fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL, ifr)'
 ff_config() { # lan0's and wan0's fast_forward
 	cat >"$CFG" <<EOC
 interfaces:
-  - { name: lan0, mode: native, fast_forward: $1 }
-  - { name: wan0, mode: native, nat: $(wan_nat), fast_forward: $1 }
+  - { name: lan0, mode: ${MODE:-native}, fast_forward: $1 }
+  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat), fast_forward: $1 }
 internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
 exempt: [ $BWE_MGMT_V4/32, $BWE_MGMT_V6/128 ]
 paths:
@@ -105,16 +110,6 @@ tx_packets() { # HOST: the host's outbound packets in bwctl top
 
 # ---- routed gateway ------------------------------------------------------------
 
-[ -f "$PASS_OBJ" ] || { t_begin "build"; t_fail "$PASS_OBJ not built (make)"; t_summary; exit 1; }
-bwe_testbed_up fwd --routed
-if ! { txcsum_off lan && txcsum_off net; }; then
-	t_begin "tx checksum offload off"; t_fail "ioctl failed"
-fi
-t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
-ff_config fib
-t_begin "bwctld starts with fast_forward: fib"
-if start_daemon; then t_pass; else t_fail "bwctld did not start"; fi
-
 t_test_egress_gate() {
 	assert_eq "$(bwctl --json status | jq -r '.interfaces[] | select(.name == "lan0") | .fast_forward')" fib "mode in status"
 	assert_eq "$(xmit_of lan0)" false "lan0 can transmit before its peer has XDP"
@@ -128,7 +123,6 @@ t_test_egress_gate() {
 	wait_for 100 xmit_is lan0 true || t_fail "the daemon did not notice lan0's peer can take XDP frames"
 	wait_for 100 xmit_is wan0 true || t_fail "nor wan0's"
 }
-t_run "an egress that cannot take redirected frames gets the stack's traffic, until it can" t_test_egress_gate
 
 t_test_ping() {
 	local fam=$1 dst=$2 f0 l0 f1 l1 out
@@ -140,8 +134,6 @@ t_test_ping() {
 	# the replies crossed the gateway once: 64 - 1 (IPv4 ttl=, IPv6 ttl= in ping's words)
 	assert_eq "$(echo "$out" | grep -c 'ttl=63')" "$PINGS" "replies with TTL 63"
 }
-t_run "IPv4 ping through the fast path, TTL decremented" t_test_ping 4 "$BWE_NET_V4"
-t_run "IPv6 ping through the fast path, hop limit decremented" t_test_ping 6 "$BWE_NET_V6"
 
 t_test_tcp() {
 	local fam=$1 dst=$2 port=$3 f0 l0 s0 f1 l1 s1 res
@@ -158,8 +150,6 @@ t_test_tcp() {
 	assert_ok ge "$((l1 - l0))" 1000 "wan0 packets forwarded in XDP"
 	assert_eq "$s1" "$s0" "packets the fast path had to hand over"
 }
-t_run "TCP upload (IPv4) through the fast path" t_test_tcp 4 "$BWE_NET_V4" "$IPERF_PORT" ""
-t_run "TCP download (IPv6) through the fast path" t_test_tcp 6 "$BWE_NET_V6" "$((IPERF_PORT + 1))" -R
 
 t_test_accounting() {
 	local t0 t1
@@ -169,7 +159,6 @@ t_test_accounting() {
 	t1=$(tx_packets "$BWE_LAN_V4")
 	assert_ok ge "$((t1 - t0))" 10 "the host's outbound packets"
 }
-t_run "fast-forwarded packets are accounted per host" t_test_accounting
 
 t_test_ttl() {
 	local out t0 t1
@@ -183,7 +172,6 @@ t_test_ttl() {
 	t1=$(ffc lan0 ttl)
 	assert_eq "$((t1 - t0))" 2 "handed to the stack for TTL"
 }
-t_run "TTL 1: the stack answers time exceeded" t_test_ttl
 
 t_test_no_neigh() {
 	local n0 n1
@@ -194,25 +182,23 @@ t_test_no_neigh() {
 	assert_ok ge "$((n1 - n0))" 1 "handed to the stack for its neighbour"
 	assert_ok gw bash -c "ip neigh show $BWE_NET_V4 dev wan0 | grep -q lladdr"
 }
-t_run "no neighbour: the stack resolves it" t_test_no_neigh
 
 t_test_mtu() {
 	local m0 m1 out
 	gw ip link set dev wan0 mtu "$WAN_MTU_LOW"
 	t_atexit "ip -n $BWE_NS_GW link set dev wan0 mtu 1500; ip -n $BWE_NS_LAN route flush cache; true"
 	m0=$(ffc lan0 mtu)
-	out=$(lan ping -c 1 -M do -s "$BIG_PING" -W 2 "$BWE_NET_V4" 2>&1)
+	out=$(lan ping -c 1 -M "do" -s "$BIG_PING" -W 2 "$BWE_NET_V4" 2>&1)
 	echo "$out" | grep -qiE "From $BWE_GW_LAN_V4.*Frag needed.*mtu = $WAN_MTU_LOW" ||
 		{ echo "$out"; t_fail "no fragmentation needed from the gateway"; }
-	out=$(lan ping -6 -c 1 -M do -s "$BIG_PING" -W 2 "$BWE_NET_V6" 2>&1)
+	out=$(lan ping -6 -c 1 -M "do" -s "$BIG_PING" -W 2 "$BWE_NET_V6" 2>&1)
 	echo "$out" | grep -qiE "From $BWE_GW_LAN_V6.*Packet too big: mtu=$WAN_MTU_LOW" ||
 		{ echo "$out"; t_fail "no packet too big from the gateway"; }
 	m1=$(ffc lan0 mtu)
 	assert_eq "$((m1 - m0))" 2 "handed to the stack for the MTU"
 	# what fits still goes fast
-	assert_ok lan ping -c 3 -i 0.2 -M do -s 1000 -W 2 -q "$BWE_NET_V4"
+	assert_ok lan ping -c 3 -i 0.2 -M "do" -s 1000 -W 2 -q "$BWE_NET_V4"
 }
-t_run "over the egress MTU: the stack sends frag needed / packet too big" t_test_mtu
 
 t_test_enforced() {
 	local f0 f1
@@ -229,7 +215,6 @@ t_test_enforced() {
 	assert_ok lan ping -6 -c 2 -i 0.2 -W 2 -q "$BWE_NET_V6"
 	assert_ok lan ping -c 2 -i 0.2 -W 2 -q "$BWE_NET_V4"
 }
-t_run "a blocklisted peer and a quarantined host are still dropped" t_test_enforced
 
 t_test_off() {
 	stop_daemon TERM
@@ -239,22 +224,6 @@ t_test_off() {
 	assert_ok lan ping -c 5 -i 0.1 -W 2 -q "$BWE_NET_V4"
 	assert_eq "$(lan ping -c 1 -W 2 "$BWE_NET_V4" | grep -c 'ttl=63')" 1 "stack-forwarded TTL"
 }
-t_run "fast_forward off: the stack forwards, nothing counted" t_test_off
-stop_daemon TERM
-peers_xdp off
-"$ROOT/scripts/testbed.sh" down "$RUN" >/dev/null 2>&1
-
-# ---- NAT gateway: IPv4 masqueraded, IPv6 routed ------------------------------------
-
-bwe_testbed_up fwdnat --nat4
-if ! { txcsum_off lan && txcsum_off net; }; then
-	t_begin "tx checksum offload off"; t_fail "ioctl failed"
-fi
-t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
-peers_xdp on
-ff_config fib
-t_begin "bwctld starts on the NAT gateway with fast_forward: fib"
-if start_daemon; then t_pass; else t_fail "bwctld did not start"; fi
 
 t_test_nat() {
 	local n0 f0 n1 f1 r0 r1 seen
@@ -283,7 +252,6 @@ t_test_nat() {
 	r1=$(bwctl --json top --once -n 100 | jq -r --arg h "$BWE_LAN_V4" '[.[] | select(.host == $h) | .rx_packets] | first // 0')
 	assert_ok ge "$((r1 - r0))" 5 "translated replies accounted at the LAN egress"
 }
-t_run "NAT: translated IPv4 goes to the stack, IPv6 fast, replies judged at the LAN egress" t_test_nat
 
 t_test_nat_quarantine() {
 	assert_ok bwctl quarantine "$BWE_LAN_V4"
@@ -291,6 +259,53 @@ t_test_nat_quarantine() {
 	assert_ok bwctl release "$BWE_LAN_V4"
 	assert_ok lan ping -c 2 -i 0.2 -W 2 -q "$BWE_NET_V4"
 }
-t_run "NAT: a quarantined host is still cut off" t_test_nat_quarantine
 
+# ---- per mode: the routed gateway, then the NAT gateway ------------------------------
+
+run_mode() { # MODE
+	MODE=$1
+	local m=" [$MODE]" id=${1:0:1}
+	bwe_testbed_up "fwd$id" --routed
+	if ! { txcsum_off lan && txcsum_off net; }; then
+		t_begin "tx checksum offload off$m"; t_fail "ioctl failed"
+	fi
+	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
+	ff_config fib
+	t_begin "bwctld starts with fast_forward: fib$m"
+	if start_daemon; then t_pass; else t_fail "bwctld did not start"; fi
+	t_run "an egress that cannot take redirected frames gets the stack's traffic, until it can$m" t_test_egress_gate
+	t_run "IPv4 ping through the fast path, TTL decremented$m" t_test_ping 4 "$BWE_NET_V4"
+	t_run "IPv6 ping through the fast path, hop limit decremented$m" t_test_ping 6 "$BWE_NET_V6"
+	t_run "TCP upload (IPv4) through the fast path$m" t_test_tcp 4 "$BWE_NET_V4" "$IPERF_PORT" ""
+	t_run "TCP download (IPv6) through the fast path$m" t_test_tcp 6 "$BWE_NET_V6" "$((IPERF_PORT + 1))" -R
+	t_run "fast-forwarded packets are accounted per host$m" t_test_accounting
+	t_run "TTL 1: the stack answers time exceeded$m" t_test_ttl
+	t_run "no neighbour: the stack resolves it$m" t_test_no_neigh
+	t_run "over the egress MTU: the stack sends frag needed / packet too big$m" t_test_mtu
+	t_run "a blocklisted peer and a quarantined host are still dropped$m" t_test_enforced
+	t_run "fast_forward off: the stack forwards, nothing counted$m" t_test_off
+	stop_daemon TERM
+	peers_xdp off
+	"$ROOT/scripts/testbed.sh" down "$RUN" >/dev/null 2>&1
+
+	bwe_testbed_up "fwdnat$id" --nat4
+	if ! { txcsum_off lan && txcsum_off net; }; then
+		t_begin "tx checksum offload off (NAT)$m"; t_fail "ioctl failed"
+	fi
+	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
+	peers_xdp on
+	ff_config fib
+	t_begin "bwctld starts on the NAT gateway with fast_forward: fib$m"
+	if start_daemon; then t_pass; else t_fail "bwctld did not start"; fi
+	t_run "NAT: translated IPv4 goes to the stack, IPv6 fast, replies judged at the LAN egress$m" t_test_nat
+	t_run "NAT: a quarantined host is still cut off$m" t_test_nat_quarantine
+	stop_daemon TERM
+	peers_xdp off
+	"$ROOT/scripts/testbed.sh" down "$RUN" >/dev/null 2>&1
+}
+
+[ -f "$PASS_OBJ" ] || { t_begin "build"; t_fail "$PASS_OBJ not built (make)"; t_summary; exit 1; }
+for mode in $MODES; do
+	run_mode "$mode"
+done
 t_summary
