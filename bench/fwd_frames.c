@@ -110,9 +110,9 @@ struct opts {
 };
 
 struct result {
-	double mpps;	/* delivered, per wall second */
-	double cpu_ns;	/* per delivered frame */
-	double loss;	/* share of generated frames not delivered */
+	double mpps;   /* delivered, per wall second */
+	double cpu_ns; /* per delivered frame */
+	double loss;   /* share of generated frames not delivered */
 };
 
 struct bench {
@@ -666,7 +666,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "round %u %-8s %.3f Mpps %.0f ns/frame\n", i,
 					r == R_BASE	? "base"
 					: r == R_KERNEL ? "kernel"
-					: r == R_MIN	 ? "minimal"
+					: r == R_MIN	? "minimal"
 					: r == R_BWE	? "enforcer"
 							: "fast",
 					res[r][i].mpps, res[r][i].cpu_ns);

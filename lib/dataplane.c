@@ -348,6 +348,41 @@ int bwe_dp_fwd_dev_set(const struct bwe_dp *dp, __u32 ifindex, bool on)
 	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
 }
 
+static bool u32_in(__u32 k, const __u32 *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == k)
+			return true;
+	return false;
+}
+
+/* Delete the keys of a map keyed by ifindex that are not in keep[]. */
+static int prune_ifindex_map(int fd, const __u32 *keep, size_t n)
+{
+	__u32 key, next, stale[BWE_IFACES_MAX];
+	size_t i, n_stale = 0;
+	int err;
+
+	for (err = bpf_map_get_next_key(fd, NULL, &key); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
+		if (!u32_in(key, keep, n) && n_stale < BWE_IFACES_MAX)
+			stale[n_stale++] = key;
+	for (i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, const __u32 *stats,
+		     size_t nstats)
+{
+	return prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), dev, ndev)
+		       ?: prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_stats), stats,
+					    nstats);
+}
+
 int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd_stats *out)
 {
 	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);

@@ -79,6 +79,11 @@ int bwe_dp_fwd_stats_init(const struct bwe_dp *dp, __u32 ifindex);
 int bwe_dp_fwd_dev_set(const struct bwe_dp *dp, __u32 ifindex, bool on);
 int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd_stats *out);
 int bwe_dp_fwd_stats_del(const struct bwe_dp *dp, __u32 ifindex);
+/* Remove every bwe_fwd_dev entry whose ifindex is not in dev[] and every
+ * bwe_fwd_stats entry not in stats[] (what an earlier run or a removed
+ * interface left); the others stay as they are. */
+int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, const __u32 *stats,
+		     size_t nstats);
 const char *bwe_fwd_stat_name(unsigned int stat);
 
 /* One host's accounting merged over CPUs; -ENOENT when not tracked. */

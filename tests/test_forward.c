@@ -578,6 +578,24 @@ static void test_fallbacks(void **state)
 	expect_fwd_delta("BWE_CFG_FWD clear", &a, &b, NONE, 0);
 	cfg_flags(BWE_CFG_FWD, 0);
 
+	/* pruning keeps what the daemon holds: wan0 out of both maps, then back */
+	{
+		__u32 keep = lan_if;
+		struct bwe_fwd_stats st;
+
+		assert_int_equal(bwe_dp_fwd_prune(dp, &keep, 1, &keep, 1), 0);
+		assert_int_equal(bwe_dp_fwd_stats_read(dp, wan_if, &st), -ENOENT);
+		fwd_read(lan_if, &a);
+		run_on(&v4, lan_if, 0, 0, &r);
+		assert_int_equal(r.action, XDP_PASS);
+		fwd_read(lan_if, &b);
+		expect_fwd_delta("egress pruned", &a, &b, BWE_FWD_S_EGRESS, r.len);
+		devmap_set(wan_if, 1);
+		assert_int_equal(bwe_dp_fwd_stats_init(dp, wan_if), 0);
+		run_on(&v4, lan_if, 0, 0, &r);
+		assert_int_equal(r.action, XDP_REDIRECT);
+	}
+
 	/* forwarding switched off in the kernel: the stack's (it will not forward) */
 	write_sysctl("/proc/sys/net/ipv4/conf/ffl0/forwarding", "0");
 	fwd_read(lan_if, &a);

@@ -139,6 +139,32 @@ static void sync_fwd(struct ifaces *ifs, struct ifc *c)
 	}
 }
 
+/* Only the entries of the interfaces we hold stay in the fast path's maps. */
+static void fwd_prune(struct ifaces *ifs)
+{
+	__u32 *dev = calloc(ifs->n ? ifs->n : 1, sizeof(*dev));
+	__u32 *stats = calloc(ifs->n ? ifs->n : 1, sizeof(*stats));
+	size_t i, nd = 0, ns = 0;
+	int err;
+
+	if (!dev || !stats) {
+		free(dev);
+		free(stats);
+		return;
+	}
+	for (i = 0; i < ifs->n; i++) {
+		if (ifs->v[i].dev_ifindex)
+			dev[nd++] = ifs->v[i].dev_ifindex;
+		if (ifs->v[i].stats_ifindex)
+			stats[ns++] = ifs->v[i].stats_ifindex;
+	}
+	err = bwe_dp_fwd_prune(ifs->dp, dev, nd, stats, ns);
+	if (err)
+		log_warnx("cannot prune the fast-forward maps: %s", strerror(-err));
+	free(dev);
+	free(stats);
+}
+
 /*
  * Bring the NAT pieces in line with the configuration and the links: the TC
  * egress program on every attached interface while some interface
@@ -193,6 +219,7 @@ static void sync_nat(struct ifaces *ifs)
 				      (v.fwd ? BWE_CFG_FWD : 0);
 		}
 	}
+	fwd_prune(ifs);
 	for (err = fd < 0 ? -1 : bpf_map_get_next_key(fd, NULL, &key); !err;
 	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
 		if (!attached_ifindex(ifs, key) && n_stale < BWE_IFACES_MAX)
