@@ -387,6 +387,11 @@ enum bwe_fwd_stat {
 	BWE_FWD_S_NO_NEIGH, /* next hop's MAC unknown: the stack resolves it */
 	BWE_FWD_S_MTU,	    /* larger than the egress MTU: the stack fragments or sends the error */
 	BWE_FWD_S_EGRESS,   /* egress not in bwe_fwd_dev (not attached, no XDP transmit) */
+	/* what the stack refuses to forward: a wrong IPv4 header checksum, an IP
+	 * length longer than the frame or shorter than the header, a source it
+	 * never forwards (IPv4 0/8, 127/8, class D/E; IPv6 unspecified, loopback,
+	 * multicast, link-local) */
+	BWE_FWD_S_HEADER,
 	BWE_FWD_MAX,
 };
 

@@ -317,7 +317,7 @@ static const char *const fwd_stat_names[BWE_FWD_MAX] = {
 	[BWE_FWD_S_TTL] = "ttl",	   [BWE_FWD_S_NAT] = "nat",
 	[BWE_FWD_S_LOCAL] = "local",	   [BWE_FWD_S_NO_ROUTE] = "no_route",
 	[BWE_FWD_S_NO_NEIGH] = "no_neigh", [BWE_FWD_S_MTU] = "mtu",
-	[BWE_FWD_S_EGRESS] = "egress",
+	[BWE_FWD_S_EGRESS] = "egress",	   [BWE_FWD_S_HEADER] = "header",
 };
 
 const char *bwe_fwd_stat_name(unsigned int stat)

@@ -5,7 +5,9 @@
  * redirected and which are left to the stack (and under which counter),
  * what a redirected frame looks like (TTL or hop limit, IPv4 header
  * checksum, MACs of the FIB answer), that a fall-back leaves the frame
- * byte for byte as it came, that every verdict is taken before forwarding,
+ * byte for byte as it came, that headers the kernel would refuse to forward
+ * (checksum, length, martian source) are its, that every verdict is taken
+ * before forwarding,
  * and that with fast_forward off nothing changes.
  *
  * bpf_fib_lookup() needs a routing table: the runner moves itself into a
@@ -184,6 +186,19 @@ static int teardown(void **state)
 	return 0; /* the namespace and its links go with the process */
 }
 
+/* RFC 1071 sum over an IPv4 header: 0 when its checksum is right. */
+static __u16 ip4_fold(const __u8 *h, size_t n)
+{
+	__u32 sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (__u32)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
 struct run {
 	int action;
 	__u8 in[BWE_PKT_MAX], out[BWE_PKT_MAX];
@@ -202,6 +217,12 @@ static void run_on(const struct pb_spec *s, __u32 ifindex, int off, __u8 val, st
 	assert_true(len > 0);
 	if (off > 0)
 		r->in[off] = val;
+	if (off == TTL_OFF4) { /* a sender writes the checksum of what it sends */
+		struct iphdr *ip = (struct iphdr *)(r->in + ETH_HLEN);
+
+		ip->check = 0;
+		ip->check = htons(ip4_fold(r->in + ETH_HLEN, sizeof(*ip)));
+	}
 	r->len = (__u32)len;
 	topts.data_size_in = r->len;
 	ctx.data_end = r->len;
@@ -232,19 +253,6 @@ static void expect_fwd_delta(const char *name, const struct bwe_fwd_stats *a,
 			fail();
 		}
 	}
-}
-
-/* RFC 1071 sum over an IPv4 header: 0 when its checksum is right. */
-static __u16 ip4_fold(const __u8 *h, size_t n)
-{
-	__u32 sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (__u32)(h[i] << 8 | h[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
 }
 
 #define NONE (-1) /* no fast-forward counter moves */
@@ -606,6 +614,81 @@ static void test_fallbacks(void **state)
 	write_sysctl("/proc/sys/net/ipv4/conf/ffl0/forwarding", "1");
 }
 
+/* Build s, let mutate() change it, run it on the LAN side: the stack's, under "header". */
+static void expect_header(const char *name, const struct pb_spec *sp,
+			  void (*mutate)(__u8 *frame, int len))
+{
+	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+	struct xdp_md ctx = { .ingress_ifindex = lan_if };
+	struct bwe_fwd_stats a, b;
+	int len = pb_build(sp, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	assert_true(len > 0);
+	if (mutate)
+		mutate(frame, len);
+	t.data_size_in = (__u32)len;
+	ctx.data_end = (__u32)len;
+	fwd_read(lan_if, &a);
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &t), 0);
+	if (t.retval != XDP_PASS) {
+		fprintf(stderr, "%s: action %u, want XDP_PASS\n", name, t.retval);
+		fail();
+	}
+	assert_memory_equal(out, frame, (size_t)len);
+	fwd_read(lan_if, &b);
+	expect_fwd_delta(name, &a, &b, BWE_FWD_S_HEADER, (__u32)len);
+}
+
+static void bad_v4_checksum(__u8 *f, int len)
+{
+	(void)len;
+	f[ETH_HLEN + 10] ^= 0x5a;
+}
+
+static void v4_longer_than_frame(__u8 *f, int len)
+{
+	struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
+
+	ip->tot_len = htons((__u16)(len - ETH_HLEN + 1));
+	ip->check = 0;
+	ip->check = htons(ip4_fold(f + ETH_HLEN, sizeof(*ip)));
+}
+
+static void v6_longer_than_frame(__u8 *f, int len)
+{
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)(f + ETH_HLEN);
+
+	ip6->payload_len = htons((__u16)(len - ETH_HLEN - (int)sizeof(*ip6) + 1));
+}
+
+/* What the kernel would refuse to forward, it gets to refuse. */
+static void test_headers(void **state)
+{
+	struct pb_spec v4 = { TCP("198.18.0.10", "203.0.113.10") };
+	struct pb_spec v6 = { UDP("2001:db8:1::10", "2001:db8:2::10") };
+	static const char *const martians4[] = { "127.0.0.1", "0.0.0.5", "224.0.0.9", "240.0.0.1" };
+	static const char *const martians6[] = { "fe80::1", "ff02::1", "::1", "::" };
+	size_t i;
+
+	(void)state;
+	expect_header("v4 bad header checksum", &v4, bad_v4_checksum);
+	expect_header("v4 length past the frame", &v4, v4_longer_than_frame);
+	expect_header("v6 length past the frame", &v6, v6_longer_than_frame);
+	for (i = 0; i < ARRAY_SIZE(martians4); i++) {
+		struct pb_spec m = { TCP(martians4[i], "203.0.113.10") };
+
+		expect_header(martians4[i], &m, NULL);
+	}
+	for (i = 0; i < ARRAY_SIZE(martians6); i++) {
+		struct pb_spec m = { UDP(martians6[i], "2001:db8:2::10") };
+
+		expect_header(martians6[i], &m, NULL);
+	}
+}
+
 /* Monitor-only mode: a would-drop passes, and may be fast-forwarded. */
 static void test_dryrun(void **state)
 {
@@ -624,9 +707,8 @@ static void test_dryrun(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_rewrite),
-		cmocka_unit_test(test_fallbacks),
+		cmocka_unit_test(test_cases),	  cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_fallbacks), cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_dryrun),
 	};
 

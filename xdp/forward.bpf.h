@@ -12,7 +12,8 @@
  * bpf_redirect_map() into bwe_fwd_dev. It returns XDP_REDIRECT then, and
  * XDP_PASS with the frame unchanged for everything else, so the kernel's
  * stack does what the fast path does not: ARP/ND for an unknown neighbour,
- * fragments, IPv4 options and IPv6 extension headers, ICMP time exceeded
+ * fragments, IPv4 options and IPv6 extension headers, headers it would
+ * refuse (checksum, length, martian source), ICMP time exceeded
  * and fragmentation needed / packet too big, local delivery, broadcast and
  * multicast, translation (NAT), and tagged or PPPoE frames. Every outcome is
  * counted once per frame in the ingress interface's bwe_fwd_stats entry
@@ -46,6 +47,7 @@
 #define BWE_IPV6_NH_MH	 135	    /* mobility header (RFC 6275) */
 #define BWE_IPV6_NH_HIP	 139	    /* host identity protocol (RFC 7401) */
 #define BWE_IPV6_NH_SHIM 140	    /* shim6 (RFC 5533) */
+#define BWE_IPV4_HWORDS	 10	    /* 16-bit words of an option-less IPv4 header */
 
 static __always_inline void fwd_count(struct bwe_fwd_stats *st, __u32 what, __u64 len)
 {
@@ -61,6 +63,44 @@ static __always_inline int ipv6_is_ext(__u8 nh)
 	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
 	       nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH || nh == BWE_IPV6_NH_MH ||
 	       nh == BWE_IPV6_NH_HIP || nh == BWE_IPV6_NH_SHIM;
+}
+
+/* RFC 1071 sum over an option-less IPv4 header: 0xffff when its checksum is right. */
+static __always_inline __u32 ipv4_hsum(const struct iphdr *ip)
+{
+	const __u16 *w = (const __u16 *)ip;
+	__u32 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < BWE_IPV4_HWORDS; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (sum & 0xffff) + (sum >> 16);
+}
+
+/*
+ * A source the kernel never forwards from (ip_route_input_slow(): zeronet,
+ * loopback, multicast and class E are martians; ip6_forward(): link-local
+ * and the rest of what is not a global unicast source). Addresses in
+ * network order.
+ */
+static __always_inline int ipv4_src_martian(__be32 saddr)
+{
+	__u32 a = bpf_ntohl(saddr);
+
+	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe;
+}
+
+static __always_inline int ipv6_src_martian(const struct ipv6hdr *ip6)
+{
+	__u32 w0 = bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]);
+	__u32 low = ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
+		    ip6->saddr.in6_u.u6_addr32[2];
+
+	return (w0 >> 24) == 0xff || (w0 >> 22) == (0xfe80 >> 6) ||
+	       (!low && (ip6->saddr.in6_u.u6_addr32[3] == 0 ||
+			 ip6->saddr.in6_u.u6_addr32[3] == bpf_htonl(1)));
 }
 
 /* Why bpf_fib_lookup() did not give a next hop, as a counter. */
@@ -125,6 +165,12 @@ static __noinline int bwe_forward(struct xdp_md *ctx, __u32 cfg_flags)
 			what = BWE_FWD_S_TTL;
 			goto stack;
 		}
+		if (ipv4_hsum(ip4) != 0xffff || bpf_ntohs(ip4->tot_len) < sizeof(*ip4) ||
+		    (void *)ip4 + bpf_ntohs(ip4->tot_len) > data_end ||
+		    ipv4_src_martian(ip4->saddr)) {
+			what = BWE_FWD_S_HEADER;
+			goto stack;
+		}
 		fib.family = BWE_AF_INET;
 		fib.tos = ip4->tos;
 		fib.l4_protocol = ip4->protocol;
@@ -145,6 +191,11 @@ static __noinline int bwe_forward(struct xdp_md *ctx, __u32 cfg_flags)
 		}
 		if (ip6->hop_limit <= BWE_TTL_MIN) {
 			what = BWE_FWD_S_TTL;
+			goto stack;
+		}
+		if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > data_end ||
+		    ipv6_src_martian(ip6)) {
+			what = BWE_FWD_S_HEADER;
 			goto stack;
 		}
 		fib.family = BWE_AF_INET6;
