@@ -22,6 +22,7 @@
 #     (counter "mtu");
 #   - a quarantined host and a blocklisted peer are still dropped;
 #     per-host accounting counts fast-forwarded packets;
+#   - the counters of bwctl status are in the Prometheus metrics too;
 #   - fast_forward off (the default) forwards nothing in XDP.
 # NAT gateway (testbed --nat4: IPv4 masqueraded on wan0, IPv6 routed):
 #   - IPv4 falls back to the stack (counter "nat") and is translated: the
@@ -31,7 +32,7 @@
 # Every test runs once per XDP mode of lan0 and wan0 (E2E_MODES, default
 # "native generic").
 #
-# Needs root, ip, ping, iperf3, jq, nc, tcpdump, python3, and
+# Needs root, ip, ping, iperf3, jq, nc, tcpdump, curl, python3, and
 # build/tools/xdp_foreign.bpf.o (a counting XDP_PASS program, attached to
 # the peers of lan0 and wan0).
 # shellcheck source=tests/lib.sh
@@ -44,6 +45,7 @@ T_TIMEOUT=${T_TIMEOUT:-90}
 PASS_OBJ=$ROOT/build/tools/xdp_foreign.bpf.o
 PINGS=20
 IPERF_PORT=5301
+HTTP_PORT=9464 # in the gateway namespace's own loopback
 MODES=${E2E_MODES:-native generic}
 IPERF_SECS=2
 WAN_MTU_LOW=1280
@@ -101,6 +103,8 @@ paths:
   socket: $SOCK
   event_log: $LOG
 event_dedup: 5s
+http:
+  listen: [ "127.0.0.1:$HTTP_PORT" ]
 EOC
 }
 
@@ -149,6 +153,20 @@ t_test_tcp() {
 	assert_ok ge "$((f1 - f0))" 1000 "lan0 packets forwarded in XDP"
 	assert_ok ge "$((l1 - l0))" 1000 "wan0 packets forwarded in XDP"
 	assert_eq "$s1" "$s0" "packets the fast path had to hand over"
+}
+
+t_test_metrics() {
+	local scrape m s
+	assert_ok lan ping -c 3 -i 0.1 -W 2 -q "$BWE_NET_V4"
+	scrape=$(gw curl -sS -m 5 "http://127.0.0.1:$HTTP_PORT/metrics") || t_fail "no scrape"
+	m=$(echo "$scrape" | awk '$1 == "bwenforce_fast_forward_packets_total{interface=\"lan0\",result=\"forwarded\"}" { print $2 }')
+	s=$(ffc lan0 forwarded)
+	assert_eq "$m" "$s" "forwarded on lan0, metrics vs bwctl status"
+	echo "$scrape" | grep -q 'bwenforce_fast_forward_bytes_total{interface="wan0",result="mtu"}' ||
+		t_fail "no bytes series for wan0"
+	if command -v promtool >/dev/null 2>&1; then
+		echo "$scrape" | assert_ok promtool check metrics
+	fi
 }
 
 t_test_accounting() {
@@ -279,6 +297,7 @@ run_mode() { # MODE
 	t_run "TCP upload (IPv4) through the fast path$m" t_test_tcp 4 "$BWE_NET_V4" "$IPERF_PORT" ""
 	t_run "TCP download (IPv6) through the fast path$m" t_test_tcp 6 "$BWE_NET_V6" "$((IPERF_PORT + 1))" -R
 	t_run "fast-forwarded packets are accounted per host$m" t_test_accounting
+	t_run "the fast path's counters in the metrics$m" t_test_metrics
 	t_run "TTL 1: the stack answers time exceeded$m" t_test_ttl
 	t_run "no neighbour: the stack resolves it$m" t_test_no_neigh
 	t_run "over the egress MTU: the stack sends frag needed / packet too big$m" t_test_mtu

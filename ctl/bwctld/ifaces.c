@@ -561,6 +561,17 @@ struct json_object *ifaces_status_json(struct ifaces *ifs)
 	return arr;
 }
 
+void ifaces_fwd_each(const struct ifaces *ifs, ifaces_fwd_fn *fn, void *ctx)
+{
+	struct bwe_fwd_stats st;
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].stats_ifindex &&
+		    !bwe_dp_fwd_stats_read(ifs->dp, ifs->v[i].stats_ifindex, &st))
+			fn(ifs->v[i].i.name, &st, ctx);
+}
+
 size_t ifaces_count(const struct ifaces *ifs)
 {
 	return ifs->n;

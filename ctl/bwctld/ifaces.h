@@ -48,6 +48,9 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 /* bwctl status: each interface as the kernel has it now. */
 struct json_object *ifaces_status_json(struct ifaces *ifs);
 size_t ifaces_count(const struct ifaces *ifs);
+/* Each interface with fast_forward on and its counters summed over CPUs. */
+typedef void ifaces_fwd_fn(const char *name, const struct bwe_fwd_stats *st, void *ctx);
+void ifaces_fwd_each(const struct ifaces *ifs, ifaces_fwd_fn *fn, void *ctx);
 /* Interfaces with our program attached, as last seen (no probe). */
 size_t ifaces_attached(const struct ifaces *ifs);
 
