@@ -43,8 +43,10 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <netinet/in.h>
 
+#include "attach.h"
 #include "bwe_util.h"
 #include "blocklist.h"
 #include "dataplane.h"
@@ -704,12 +706,29 @@ static void test_dryrun(void **state)
 	assert_int_equal(r.action, XDP_DROP);
 }
 
+/* bwctld's question to the kernel: can this veth transmit redirected frames? */
+static void test_can_xmit(void **state)
+{
+	__u32 peer = if_nametoindex("ffl1");
+
+	(void)state;
+	assert_true(peer);
+	/* a veth can while its peer runs an XDP program (or has GRO on) */
+	assert_int_equal(bwe_xdp_can_xmit((int)lan_if), 0);
+	assert_int_equal(bpf_xdp_attach((int)peer, bwe_dp_prog_fd(dp), XDP_FLAGS_DRV_MODE, NULL),
+			 0);
+	assert_int_equal(bwe_xdp_can_xmit((int)lan_if), 1);
+	assert_int_equal(bpf_xdp_detach((int)peer, XDP_FLAGS_DRV_MODE, NULL), 0);
+	assert_int_equal(bwe_xdp_can_xmit((int)lan_if), 0);
+	assert_true(bwe_xdp_can_xmit(0x7ffffff0) < 0); /* no such device */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),	  cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_fallbacks), cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_dryrun),
+		cmocka_unit_test(test_dryrun),	  cmocka_unit_test(test_can_xmit),
 	};
 
 	return cmocka_run_group_tests_name("xdp fast-forward", tests, setup, teardown);
