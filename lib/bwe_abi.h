@@ -46,14 +46,14 @@
 #define BWE_MAP_ABI	  "bwe_abi"
 #define BWE_MAP_MACS	  "bwe_macs"
 #define BWE_MAP_IFACES	  "bwe_ifaces"
+#define BWE_MAP_FWD_DEV	  "bwe_fwd_dev"
 #define BWE_MAP_FWD_STATS "bwe_fwd_stats"
 
 /*
  * Every pinned map, listed once: X(field, pin) with field the map's name in
  * xdp/maps.bpf.h (skel->maps.field) and pin its BWE_MAP_* file name.
  * Pinning, unpinning and finding a map by name loop over this list; a map
- * missing from it is private to one load (bwe_scratch; bwe_fwd_dev, which
- * the daemon refills at every start: a devmap pin cannot be reused).
+ * missing from it is private to one load (bwe_scratch).
  */
 #define BWE_PINNED_MAPS(X) \
 	X(bwe_netclass, BWE_MAP_NETCLASS) \
@@ -70,6 +70,7 @@
 	X(bwe_abi, BWE_MAP_ABI) \
 	X(bwe_macs, BWE_MAP_MACS) \
 	X(bwe_ifaces, BWE_MAP_IFACES) \
+	X(bwe_fwd_dev, BWE_MAP_FWD_DEV) \
 	X(bwe_fwd_stats, BWE_MAP_FWD_STATS)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */

@@ -141,11 +141,41 @@ static int abi_stamp(const struct bwe_dp *dp)
 	return 0;
 }
 
+/*
+ * The devmap's pin, reused by hand: libbpf compares a pin's flags with the
+ * definition, and the kernel gives every devmap BPF_F_RDONLY_PROG, which
+ * the definition cannot ask for (creation refuses it). Shape checked here
+ * instead. *reused: a pin was there and map now stands for it.
+ */
+static int devmap_reuse(struct bpf_map *map, const char *path, bool *reused)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	*reused = false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		 info.value_size != bpf_map__value_size(map) ||
+		 info.max_entries != bpf_map__max_entries(map))
+		err = -EPROTO;
+	else
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	*reused = !err;
+	return err;
+}
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
 	char path[PATH_MAX], msg[BWE_DP_MSG_MAX];
 	struct bwe_config cfg = { 0 };
+	bool dev_reused = false;
 	size_t i;
 	int err;
 
@@ -178,6 +208,12 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 			goto cleanup;
 		for (i = 0; i < DP_NMAPS; i++) {
 			err = pin_path(path, sizeof(path), opts->pin_dir, dp_maps[i].name);
+			if (!err && !strcmp(dp_maps[i].name, BWE_MAP_FWD_DEV)) {
+				err = devmap_reuse(dp_map(dp, i), path, &dev_reused);
+				if (err)
+					goto cleanup;
+				continue;
+			}
 			err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
 			if (err)
 				goto cleanup;
@@ -187,6 +223,11 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	}
 	err = bwe_bpf__load(dp->skel);
 	err = err ?: abi_stamp(dp);
+	if (!err && opts->pin_dir && !dev_reused) {
+		err = pin_path(path, sizeof(path), opts->pin_dir, BWE_MAP_FWD_DEV);
+		if (!err && bpf_obj_pin(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), path))
+			err = -errno;
+	}
 	if (err)
 		goto cleanup;
 

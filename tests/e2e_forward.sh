@@ -23,6 +23,7 @@
 #   - a quarantined host and a blocklisted peer are still dropped;
 #     per-host accounting counts fast-forwarded packets;
 #   - the counters of bwctl status are in the Prometheus metrics too;
+#   - a restarted daemon steers the devmap of the program it finds attached;
 #   - fast_forward off (the default) forwards nothing in XDP.
 # NAT gateway (testbed --nat4: IPv4 masqueraded on wan0, IPv6 routed):
 #   - IPv4 falls back to the stack (counter "nat") and is translated: the
@@ -234,6 +235,25 @@ t_test_enforced() {
 	assert_ok lan ping -c 2 -i 0.2 -W 2 -q "$BWE_NET_V4"
 }
 
+t_test_restart() {
+	local f0 f1 e0 e1
+	stop_daemon TERM # leaves the program attached, its maps pinned
+	start_daemon || t_fail "bwctld did not come back"
+	f0=$(ffc lan0 forwarded)
+	assert_ok lan ping -c 5 -i 0.1 -W 2 -q "$BWE_NET_V4"
+	f1=$(ffc lan0 forwarded)
+	assert_ok ge "$((f1 - f0))" 5 "forwarded in XDP after the restart"
+	# the new daemon steers the devmap the attached program uses: wan0 leaves it
+	ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off
+	wait_for 100 xmit_is wan0 false || t_fail "the restarted daemon did not notice wan0 cannot transmit"
+	e0=$(ffc lan0 egress)
+	assert_ok lan ping -c 5 -i 0.1 -W 2 -q "$BWE_NET_V4"
+	e1=$(ffc lan0 egress)
+	assert_ok ge "$((e1 - e0))" 5 "handed to the stack with wan0 out of the devmap"
+	ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv obj "$PASS_OBJ" sec xdp
+	wait_for 100 xmit_is wan0 true || t_fail "wan0 did not come back"
+}
+
 t_test_off() {
 	stop_daemon TERM
 	ff_config off
@@ -302,6 +322,7 @@ run_mode() { # MODE
 	t_run "no neighbour: the stack resolves it$m" t_test_no_neigh
 	t_run "over the egress MTU: the stack sends frag needed / packet too big$m" t_test_mtu
 	t_run "a blocklisted peer and a quarantined host are still dropped$m" t_test_enforced
+	t_run "a restarted daemon steers the attached program's devmap$m" t_test_restart
 	t_run "fast_forward off: the stack forwards, nothing counted$m" t_test_off
 	stop_daemon TERM
 	peers_xdp off

@@ -3,7 +3,7 @@
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
  * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
- * bwe_scratch and bwe_fwd_dev is in its BWE_PINNED_MAPS list); sizes are the ABI
+ * bwe_scratch is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
@@ -130,9 +130,10 @@ struct {
 	__type(value, struct bwe_iface_val);
 } bwe_ifaces SEC(".maps");
 
-/* egress ifindex -> ifindex: where fast-forwarded frames may be redirected. Not
- * pinned: the kernel adds BPF_F_RDONLY_PROG to a devmap, which it refuses at
- * creation, so libbpf could never reuse a pin; the daemon fills it at start. */
+/* egress ifindex -> ifindex: where fast-forwarded frames may be redirected
+ * (daemon). Pinned and reused by lib/dataplane.c itself, not by libbpf: the
+ * kernel adds BPF_F_RDONLY_PROG to a devmap, which it refuses at creation,
+ * so libbpf's check of a pin against this definition always fails. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, BWE_IFACES_MAX);
