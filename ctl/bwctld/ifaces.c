@@ -18,6 +18,7 @@ struct ifc {
 	enum bwe_fast_forward ff; /* what becomes of passed traffic arriving here (config) */
 	__u32 tc_id;		  /* our TC egress program on it, 0 none */
 	int xmit;		  /* bwe_xdp_can_xmit() when last synced */
+	bool xmit_seen;		  /* xmit holds an answer (logged once, then on change) */
 	__u32 dev_ifindex;	  /* its ifindex in bwe_fwd_dev, 0 not there */
 	__u32 stats_ifindex;	  /* its ifindex in bwe_fwd_stats, 0 none */
 };
@@ -94,19 +95,32 @@ static bool attached_ifindex(const struct ifaces *ifs, __u32 ifindex)
 }
 
 /*
- * The fast-forward pieces of one interface (xdp/forward.bpf.h): in the
- * devmap while attached and able to transmit redirected frames (whatever
- * its own fast_forward: it is an egress), a counter entry while attached
- * with fast_forward fib. A kernel that cannot say whether it transmits
+ * The fast-forward pieces of one interface (xdp/forward.bpf.h), while some
+ * interface has fast_forward fib (any_ff; else none at all): in the devmap
+ * while attached and able to transmit redirected frames (whatever its own
+ * fast_forward: it is an egress), a counter entry while attached with
+ * fast_forward fib. A kernel that cannot say whether it transmits
  * (before Linux 6.3) is trusted to. Entries of an ifindex it no longer has
  * go.
  */
-static void sync_fwd(struct ifaces *ifs, struct ifc *c)
+static bool ff_configured(const struct ifaces *ifs)
 {
-	__u32 idx = c->i.prog_id ? (__u32)c->i.ifindex : 0, dev, stats;
-	int err;
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].ff == BWE_FF_FIB)
+			return true;
+	return false;
+}
+
+static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
+{
+	__u32 idx = c->i.prog_id && any_ff ? (__u32)c->i.ifindex : 0, dev, stats;
+	int err, old = c->xmit;
+	bool told = c->xmit_seen;
 
 	c->xmit = idx ? bwe_xdp_can_xmit((int)idx) : 0;
+	c->xmit_seen = idx != 0;
 	dev = c->xmit ? idx : 0;
 	stats = c->ff == BWE_FF_FIB ? idx : 0;
 	if (c->dev_ifindex && c->dev_ifindex != dev) {
@@ -121,10 +135,15 @@ static void sync_fwd(struct ifaces *ifs, struct ifc *c)
 		else
 			c->dev_ifindex = dev;
 	}
-	if (idx && !c->xmit && c->ff == BWE_FF_FIB)
-		log_warnx("%s: cannot transmit redirected XDP frames (a veth: its peer needs an XDP "
-			  "program or GRO): what is routed out through it goes to the stack",
-			  c->i.name);
+	if (idx && (!told || old != c->xmit)) {
+		if (!c->xmit)
+			log_warnx("%s: cannot transmit redirected XDP frames (a veth: its peer needs "
+				  "an XDP program or GRO): the fast path hands what is routed out "
+				  "through it to the stack",
+				  c->i.name);
+		else if (told)
+			log_info("%s: can transmit redirected XDP frames now", c->i.name);
+	}
 	if (c->stats_ifindex && c->stats_ifindex != stats) {
 		bwe_dp_fwd_stats_del(ifs->dp, c->stats_ifindex);
 		c->stats_ifindex = 0;
@@ -166,7 +185,8 @@ static void fwd_prune(struct ifaces *ifs)
 }
 
 /*
- * Bring the NAT pieces in line with the configuration and the links: the TC
+ * Bring the NAT and fast-forward pieces in line with the configuration and
+ * the links (sync_fwd() for the latter, per interface). NAT: the TC
  * egress program on every attached interface while some interface
  * translates (none otherwise); bwe_ifaces holding exactly the attached
  * interfaces with what each translates (0: nothing), so that the TC
@@ -178,7 +198,7 @@ static void fwd_prune(struct ifaces *ifs)
 static void sync_nat(struct ifaces *ifs)
 {
 	int fd = bwe_dp_map_fd(ifs->dp, BWE_MAP_IFACES);
-	bool any = nat_configured(ifs);
+	bool any = nat_configured(ifs), any_ff = ff_configured(ifs);
 	struct bwe_config cfg;
 	__u32 key, next, stale[BWE_IFACES_MAX], on = 0, want;
 	size_t i, n_stale = 0;
@@ -205,7 +225,7 @@ static void sync_nat(struct ifaces *ifs)
 			bwe_tc_detach(c->i.ifindex);
 			c->tc_id = 0;
 		}
-		sync_fwd(ifs, c);
+		sync_fwd(ifs, c, any_ff);
 		v.fwd = c->stats_ifindex ? BWE_FWD_FIB : BWE_FWD_OFF;
 		if (c->i.prog_id && fd >= 0) {
 			__u32 k = (__u32)c->i.ifindex;
@@ -349,7 +369,7 @@ void ifaces_tick(struct ifaces *ifs)
 {
 	size_t i;
 
-	if (++ifs->ticks < XMIT_RECHECK_TICKS)
+	if (++ifs->ticks < XMIT_RECHECK_TICKS || !ff_configured(ifs))
 		return;
 	ifs->ticks = 0;
 	for (i = 0; i < ifs->n; i++) {
@@ -544,8 +564,9 @@ struct json_object *ifaces_status_json(struct ifaces *ifs)
 		json_object_object_add(x, "fast_forward",
 				       json_object_new_string(bwe_fast_forward_name(ifs->v[i].ff)));
 		json_object_object_add(x, "xdp_xmit",
-				       c->prog_id ? json_object_new_boolean(ifs->v[i].xmit != 0)
-						  : NULL);
+				       ifs->v[i].xmit_seen
+					       ? json_object_new_boolean(ifs->v[i].xmit != 0)
+					       : NULL);
 		json_object_object_add(x, "forward", fwd_json(ifs, &ifs->v[i]));
 		json_object_object_add(x, "tc_egress_prog_id",
 				       ifs->v[i].tc_id ? json_object_new_uint64(ifs->v[i].tc_id)
