@@ -29,6 +29,8 @@
 #   - IPv4 falls back to the stack (counter "nat") and is translated: the
 #     internet host sees the gateway's WAN address; IPv6 is fast-forwarded;
 #     the LAN host's inbound IPv4 is still judged at the LAN egress (TC).
+# Router on a stick (testbed --stick --routed, one interface lan0): both
+# families hairpinned in XDP (in and out by lan0), TTL 63, quarantine kept.
 #
 # Every test runs once per XDP mode of lan0 and wan0 (E2E_MODES, default
 # "native generic").
@@ -342,6 +344,36 @@ run_mode() { # MODE
 	stop_daemon TERM
 	peers_xdp off
 	"$ROOT/scripts/testbed.sh" down "$RUN" >/dev/null 2>&1
+
+	# router on a stick: one interface, every forwarded packet leaves where it came in
+	bwe_testbed_up "fwdstick$id" --stick --routed
+	if ! { txcsum_off lan && txcsum_off net; }; then
+		t_begin "tx checksum offload off (stick)$m"; t_fail "ioctl failed"
+	fi
+	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; true'
+	ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv obj "$PASS_OBJ" sec xdp
+	ff_config fib
+	sed -i '/name: wan0/d' "$CFG"
+	t_begin "bwctld starts on a router on a stick with fast_forward: fib$m"
+	if start_daemon && wait_for 100 xmit_is lan0 true; then t_pass; else t_fail "bwctld did not start"; fi
+	t_run "router on a stick: hairpinned in XDP, enforcement kept$m" t_test_stick
+	stop_daemon TERM
+	ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off
+	"$ROOT/scripts/testbed.sh" down "$RUN" >/dev/null 2>&1
+}
+
+t_test_stick() {
+	local f0 f1 out
+	f0=$(ffc lan0 forwarded)
+	out=$(lan ping -c "$PINGS" -i 0.05 -W 2 "$BWE_NET_V4") || { echo "$out"; t_fail "ping"; }
+	assert_eq "$(echo "$out" | grep -c 'ttl=63')" "$PINGS" "replies with TTL 63"
+	assert_ok lan ping -6 -c 5 -i 0.1 -W 2 -q "$BWE_NET_V6"
+	f1=$(ffc lan0 forwarded)
+	# requests and replies both enter and leave by lan0
+	assert_ok ge "$((f1 - f0))" "$((2 * PINGS + 10))" "hairpinned in XDP on lan0"
+	assert_ok bwctl quarantine "$BWE_LAN_V4"
+	assert_fail lan ping -c 3 -i 0.2 -W 1 -q "$BWE_NET_V4"
+	assert_ok bwctl release "$BWE_LAN_V4"
 }
 
 [ -f "$PASS_OBJ" ] || { t_begin "build"; t_fail "$PASS_OBJ not built (make)"; t_summary; exit 1; }
