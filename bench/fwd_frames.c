@@ -102,6 +102,23 @@ static const char *const row_name[R_MAX] = {
 	"through the enforcer, fast_forward fib",
 };
 
+/*
+ * The receiver on gr. Neither is what a NIC does (it hands the frame to the
+ * wire), and each costs the two paths differently, so both are measured:
+ * RECV_XDP, the counting XDP sink: cheap for redirected frames, while a
+ * frame the stack sends is converted back (and may be copied) for the XDP
+ * program; RECV_STACK, no XDP program, GRO on (so the veth takes redirected
+ * frames) and a counting drop at tc ingress: a redirected frame gets a
+ * socket buffer built, a frame from the stack keeps its own.
+ */
+enum receiver { RECV_XDP, RECV_STACK, RECV_MAX };
+static const char *const recv_name[RECV_MAX] = {
+	"an XDP program counting and dropping",
+	"the receiver's stack (GRO on, a counting tc ingress drop)",
+};
+#define ETHTOOL_SGRO_ 0x0000002c /* ETHTOOL_SGRO of <linux/ethtool.h> */
+#define SIOCETHTOOL_  0x8946	 /* SIOCETHTOOL */
+
 struct opts {
 	const char *gen_ns, *gw_ns, *rx_ns;
 	const char *gen_if, *gi, *go, *gr;
@@ -125,7 +142,8 @@ struct bench {
 	bool bl_ok;
 	__u8 frame[BWE_PKT_MAX];
 	__u32 frame_len;
-	int cur_fd; /* the program on gi, -1 none */
+	int cur_fd;   /* the program on gi, -1 none */
+	int receiver; /* enum receiver in place on gr */
 	int ksoftirqd;
 };
 
@@ -236,6 +254,25 @@ static int pin_cpu(void)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : cpu;
 }
 
+/* GRO of the current namespace's ifname on or off (ethtool -K IF gro on|off). */
+static int set_gro(const char *ifname, bool on)
+{
+	struct {
+		__u32 cmd, data;
+	} ev = { ETHTOOL_SGRO_, on };
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(s, SIOCETHTOOL_, &ifr))
+		err = -errno;
+	close(s);
+	return err;
+}
+
 static __u64 sink_read(const struct bench *b)
 {
 	int ncpu = libbpf_num_possible_cpus(), i;
@@ -249,6 +286,31 @@ static __u64 sink_read(const struct bench *b)
 			sum += v[i];
 	free(v);
 	return sum;
+}
+
+/* Put receiver r on gr (rx namespace entered on return). */
+static int recv_set(struct bench *b, const char *gr, enum receiver r)
+{
+	int err = enter(b->rx_nsfd);
+
+	if (!err && r == RECV_XDP)
+		err = bpf_xdp_attach(b->gr_ifindex, bpf_program__fd(b->skel->progs.fwd_sink),
+				     XDP_FLAGS_DRV_MODE, NULL);
+	if (!err && r == RECV_STACK) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->gr_ifindex,
+				    .attach_point = BPF_TC_INGRESS);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, to, .handle = 1, .priority = 1,
+				    .prog_fd = bpf_program__fd(b->skel->progs.fwd_tc_sink));
+
+		err = bpf_xdp_detach(b->gr_ifindex, XDP_FLAGS_DRV_MODE, NULL);
+		err = err ?: set_gro(gr, true);
+		err = err ?: bpf_tc_hook_create(&hook);
+		err = err == -EEXIST ? 0 : err;
+		err = err ?: bpf_tc_attach(&hook, &to);
+	}
+	if (!err)
+		b->receiver = (int)r;
+	return err;
 }
 
 /* The enforcer in the gateway namespace (entered): maps, fast path pieces. */
@@ -569,16 +631,15 @@ static double gw_ns(struct result res[R_MAX][ROUNDS_MAX], int r, unsigned int i)
 	return res[r][i].cpu_ns - res[R_BASE][i].cpu_ns;
 }
 
-static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_MAX], int cpu)
+/* One receiver's table and ratios; ratio, lo, hi: the goal's figure (median, range). */
+static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_MAX],
+			 enum receiver rcv, double *ratio, double *lo, double *hi, double *e2e)
 {
 	double v[ROUNDS_MAX], cap[ROUNDS_MAX], off[ROUNDS_MAX], min[ROUNDS_MAX], judge[ROUNDS_MAX];
 	double e2e_cpu[ROUNDS_MAX], e2e_wall[ROUNDS_MAX];
 	struct stat3 s, c, l, w, k;
-	const char *goals = getenv("BENCH_GOALS");
-	const char *res_s;
 	unsigned int i;
 	int r;
-	FILE *g;
 
 	for (i = 0; i < o->rounds; i++) {
 		cap[i] = gw_ns(res, R_KERNEL, i) / gw_ns(res, R_FAST, i);
@@ -588,17 +649,7 @@ static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_M
 		e2e_cpu[i] = res[R_KERNEL][i].cpu_ns / res[R_FAST][i].cpu_ns;
 		e2e_wall[i] = res[R_FAST][i].mpps / res[R_KERNEL][i].mpps;
 	}
-	printf("### Forwarding (generator -> gateway -> receiver)\n\n");
-	printf("60-byte IPv4 UDP frames from %u internal hosts to %u peers, %u rounds of "
-	       "%.1f s per row, interleaved; one CPU (%d) runs the generator and every "
-	       "softirq, so a frame's cost is generator + gateway + receiver. The VMs are "
-	       "shared, so the primary figure is CPU time per delivered frame (this thread "
-	       "and ksoftirqd of its CPU), and rates are per CPU-second; delivered packets "
-	       "per wall-clock second are beside them. The baseline row (the counting sink "
-	       "on the gateway's ingress veth: generator and one veth hop) is subtracted for "
-	       "the gateway's own cost; the receiving veth's hop stays in it, so the gateway "
-	       "ratios are conservative. Median (min-max) over rounds.\n\n",
-	       SRC_HOSTS, DST_HOSTS, o->rounds, o->secs, cpu);
+	printf("#### Receiver: %s\n\n", recv_name[rcv]);
 	printf("| gateway | CPU per frame, ns | gateway's own CPU per frame, ns | "
 	       "gateway's own Mpps per CPU-second | delivered, Mpps (wall) | not delivered |\n");
 	printf("|---|---|---|---|---|---|\n");
@@ -642,19 +693,13 @@ static void print_report(const struct opts *o, struct result res[R_MAX][ROUNDS_M
 	       "delivered packets per wall-clock second\n",
 	       s.med, s.min, s.max, w.med, w.min, w.max);
 	c = summarise(cap, o->rounds);
-	res_s = c.med >= GOAL_RATIO ? "met" : "not met";
-	printf("- forwarding, the gateway's own packets per CPU-second with bwenforce fast-forward "
-	       "vs the kernel alone: **%.2f×** (%.2f-%.2f); goal ≥ %.0f×: **%s**\n",
-	       c.med, c.min, c.max, GOAL_RATIO, res_s);
-	g = goals ? fopen(goals, "ae") : NULL;
-	if (g) {
-		fprintf(g,
-			"GOAL\tforwarding: the gateway's own packets per CPU-second, bwenforce "
-			"fast-forward vs the kernel alone (end to end %.2f×)\t%.2f× (%.2f-%.2f)\t"
-			"≥ %.0f×\t%s\n",
-			s.med, c.med, c.min, c.max, GOAL_RATIO, res_s);
-		fclose(g);
-	}
+	printf("- the gateway's own packets per CPU-second with bwenforce fast-forward vs the "
+	       "kernel alone: **%.2f×** (%.2f-%.2f)\n\n",
+	       c.med, c.min, c.max);
+	*ratio = c.med;
+	*lo = c.min;
+	*hi = c.max;
+	*e2e = s.med;
 }
 
 static void print_hot(const struct opts *o, double *on, double *off)
@@ -675,14 +720,75 @@ static void print_hot(const struct opts *o, double *on, double *off)
 	       HOT_CALLS, s.med, s.min, s.max, a.med, b.med);
 }
 
+/* Every row once per round, interleaved, with the receiver in place. */
+static int measure(struct bench *b, const struct opts *o, struct result res[R_MAX][ROUNDS_MAX])
+{
+	static const char *const tag[R_MAX] = { "base", "kernel", "minimal", "enforcer", "fast" };
+	unsigned int i;
+	int r, err = 0;
+
+	for (i = 0; i < o->rounds && !err; i++)
+		for (r = 0; r < R_MAX && !err; r++) {
+			err = sample(b, (enum row)r, o->secs, &res[r][i]);
+			if (verbose && !err)
+				fprintf(stderr, "%s round %u %-8s %.3f Mpps %.0f ns/frame\n",
+					b->receiver == RECV_XDP ? "xdp" : "stack", i, tag[r],
+					res[r][i].mpps, res[r][i].cpu_ns);
+		}
+	return err;
+}
+
+static void report(const struct opts *o, struct result res[RECV_MAX][R_MAX][ROUNDS_MAX], int cpu,
+		   double *hot_on, double *hot_off)
+{
+	double ratio[RECV_MAX], lo[RECV_MAX], hi[RECV_MAX], e2e[RECV_MAX];
+	const char *goals = getenv("BENCH_GOALS"), *res_s;
+	int rc, w;
+	FILE *g;
+
+	printf("### Forwarding (generator -> gateway -> receiver)\n\n");
+	printf("60-byte IPv4 UDP frames from %u internal hosts to %u peers, %u rounds of "
+	       "%.1f s per row, interleaved; one CPU (%d) runs the generator and every "
+	       "softirq, so a frame's cost is generator + gateway + receiver. The VMs are "
+	       "shared, so the primary figure is CPU time per delivered frame (this thread "
+	       "and ksoftirqd of its CPU), and rates are per CPU-second; delivered packets "
+	       "per wall-clock second are beside them. The baseline row (the counting sink "
+	       "on the gateway's ingress veth: generator and one veth hop) is subtracted for "
+	       "the gateway's own cost, which therefore holds the receiving veth's work too. "
+	       "A NIC would put the frame on the wire; the veth receiver costs the two ways "
+	       "out differently, so the rows are taken with two receivers: an XDP program "
+	       "(cheap for a redirected frame, while a frame the stack sends is converted back "
+	       "for it) and the receiver's stack with GRO and a tc drop (a redirected frame "
+	       "gets a socket buffer built there, the stack's keeps its own). Median "
+	       "(min-max) over rounds.\n\n",
+	       SRC_HOSTS, DST_HOSTS, o->rounds, o->secs, cpu);
+	for (rc = 0; rc < RECV_MAX; rc++)
+		print_report(o, res[rc], (enum receiver)rc, &ratio[rc], &lo[rc], &hi[rc], &e2e[rc]);
+	print_hot(o, hot_on, hot_off);
+	w = ratio[RECV_STACK] < ratio[RECV_XDP] ? RECV_STACK : RECV_XDP; /* the lower counts */
+	res_s = ratio[w] >= GOAL_RATIO ? "met" : "not met";
+	printf("\n- forwarding, the gateway's own packets per CPU-second with bwenforce "
+	       "fast-forward vs the kernel alone, the lower of the two receivers (%s): "
+	       "**%.2f×** (%.2f-%.2f); goal ≥ %.0f×: **%s**\n",
+	       recv_name[w], ratio[w], lo[w], hi[w], GOAL_RATIO, res_s);
+	g = goals ? fopen(goals, "ae") : NULL;
+	if (g) {
+		fprintf(g,
+			"GOAL\tforwarding: the gateway's own packets per CPU-second, bwenforce "
+			"fast-forward vs the kernel alone (the lower of two receivers; end to end "
+			"%.2f×)\t%.2f× (%.2f-%.2f)\t≥ %.0f×\t%s\n",
+			e2e[w], ratio[w], lo[w], hi[w], GOAL_RATIO, res_s);
+		fclose(g);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	static struct result res[R_MAX][ROUNDS_MAX];
+	static struct result res[RECV_MAX][R_MAX][ROUNDS_MAX];
 	double hot_on[ROUNDS_MAX], hot_off[ROUNDS_MAX];
 	struct bench b = { .gen_nsfd = -1, .gw_nsfd = -1, .rx_nsfd = -1, .cur_fd = -1 };
 	struct opts o = { 0 };
-	unsigned int i;
-	int err, r, cpu, self_ns;
+	int err, rc, cpu, self_ns;
 
 	if (parse_opts(argc, argv, &o)) {
 		usage(stderr);
@@ -711,27 +817,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fwd_frames: setup: %s\n", errstr(err));
 		goto cleanup;
 	}
-	err = enter(b.rx_nsfd);
-	err = err
-		      ?: bpf_xdp_attach(b.gr_ifindex, bpf_program__fd(b.skel->progs.fwd_sink),
-					XDP_FLAGS_DRV_MODE, NULL);
-	err = err ?: check_rows(&b);
-	if (err) {
-		fprintf(stderr, "fwd_frames: check: %s\n", errstr(err));
-		goto cleanup;
-	}
-	for (i = 0; i < o.rounds && !err; i++)
-		for (r = 0; r < R_MAX && !err; r++) {
-			err = sample(&b, (enum row)r, o.secs, &res[r][i]);
-			if (verbose && !err)
-				fprintf(stderr, "round %u %-8s %.3f Mpps %.0f ns/frame\n", i,
-					r == R_BASE	? "base"
-					: r == R_KERNEL ? "kernel"
-					: r == R_MIN	? "minimal"
-					: r == R_BWE	? "enforcer"
-							: "fast",
-					res[r][i].mpps, res[r][i].cpu_ns);
+	for (rc = 0; rc < RECV_MAX && !err; rc++) {
+		err = recv_set(&b, o.gr, (enum receiver)rc);
+		err = err ?: check_rows(&b);
+		if (err) {
+			fprintf(stderr, "fwd_frames: check (receiver %s): %s\n", recv_name[rc],
+				errstr(err));
+			goto cleanup;
 		}
+		err = measure(&b, &o, res[rc]);
+	}
 	if (err) {
 		fprintf(stderr, "fwd_frames: sample: %s\n", errstr(err));
 		goto cleanup;
@@ -741,8 +836,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fwd_frames: cache-hot cost: %s\n", errstr(err));
 		goto cleanup;
 	}
-	print_report(&o, res, cpu);
-	print_hot(&o, hot_on, hot_off);
+	report(&o, res, cpu, hot_on, hot_off);
 
 cleanup:
 	if (b.gw_nsfd >= 0 && !enter(b.gw_nsfd) && b.gi_ifindex)

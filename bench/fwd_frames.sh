@@ -44,7 +44,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || { log "needs root"; exit 1; }
-command -v ip >/dev/null 2>&1 || { log "ip not found"; exit 1; }
+for t in ip timeout; do
+	command -v "$t" >/dev/null 2>&1 || { log "$t not found"; exit 1; }
+done
 [ -x "$bin" ] || { log "$bin not built (make build/bench/fwd_frames)"; exit 1; }
 
 v6off() { ip netns exec "$1" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; }

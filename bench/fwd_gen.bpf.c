@@ -15,7 +15,9 @@
  *             checksum rewrite, no judgement, no counters; anything else to
  *             the stack.
  *   fwd_sink  the receiver: counts every frame that arrives (the delivered
- *             packets) and drops it. The baseline row puts it on the
+ *             packets) and drops it.
+ *   fwd_tc_sink the same at tc ingress, for the receiver that takes frames
+ *             through its stack (a socket buffer for each). The baseline row puts it on the
  *             gateway's ingress veth instead: the cost of generating a frame
  *             and carrying it over one veth, without a gateway.
  *
@@ -29,6 +31,7 @@
  * gen_dst_mask). Test addresses only (TESTBED.md).
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
@@ -147,4 +150,16 @@ int fwd_sink(struct xdp_md *ctx)
 	if (c)
 		(*c)++;
 	return XDP_DROP;
+}
+
+SEC("tc")
+int fwd_tc_sink(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&sink_count, &zero);
+
+	(void)skb;
+	if (c)
+		(*c)++;
+	return TC_ACT_SHOT;
 }
