@@ -7,7 +7,7 @@
  * run it through that script.
  *
  *   generator ns           gateway ns (ip_forward=1)             receiver ns
- *   fwd_tx (XDP_TX) ─veth─ gi 198.18.0.1/16 | go 198.51.100.1/24 ─veth─ gr fwd_sink
+ *   fwd_tx (XDP_TX) ─veth─ gi 198.18.0.1/16 | go 198.51.100.1/24 ─veth─ gr sink
  *                           route 203.0.113.0/24 via 198.51.100.2 (a permanent neighbour: gr)
  *
  * Frames: 60-byte IPv4 UDP from 1,024 internal hosts (198.18.0.0/22) to
@@ -24,7 +24,9 @@
  *   fast     the same program and maps with BWE_CFG_FWD set and gi's
  *            bwe_ifaces entry in fib mode: judged, then bpf_fib_lookup and a
  *            redirect into bwe_fwd_dev (which holds go).
- * What counts is the frames fwd_sink counted on gr. The primary figure is
+ * What counts is the frames the receiver on gr counted: fwd_sink (XDP) or
+ * fwd_tc_sink (tc ingress, GRO on), every row once with each (enum
+ * receiver says why both). The primary figure is
  * CPU time per delivered frame (this thread, where the generator, the
  * gateway's NAPI and the receiver's all run, plus ksoftirqd of its CPU):
  * the VMs are shared, and wall time shows how much of the CPU others took.

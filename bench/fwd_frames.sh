@@ -8,6 +8,7 @@
 #   bwf<pid>-gen              bwf<pid>-gw (ip_forward=1)                bwf<pid>-rx
 #   bwf<pid>a ──────────── bwf<pid>b 198.18.0.1/16 | bwf<pid>c 198.51.100.1/24 ──── bwf<pid>d
 #   generator (XDP_TX)        route 203.0.113.0/24 via 198.51.100.2 (permanent neighbour)   counting sink
+#                                                                      (XDP, then tc with GRO on)
 #
 # IPv6 off, rp_filter off, no route out of the namespaces; frames carry test
 # addresses only (198.18.0.0/22 -> 203.0.113.0/24). Nothing is pinned (the

@@ -212,8 +212,11 @@ prose_forward() {
 neighbour) and a receiver — joined by two veth pairs, and sends real
 frames from the generator (the tier 3 generator's way: an `XDP_TX`
 program under `BPF_F_TEST_XDP_LIVE_FRAMES`, rewriting MACs, TTL, addresses
-and checksum of every frame) through the gateway to a counting `XDP_DROP`
-program on the receiver's veth: the delivered packets. Rows, interleaved:
+and checksum of every frame) through the gateway to a counting drop on the
+receiver's veth: the delivered packets, taken twice, with an `XDP_DROP`
+program and with the receiver's stack (GRO on, a tc ingress drop), because
+a veth receiver costs the stack's frames and redirected frames differently.
+Rows, interleaved:
 no gateway (the counting program on the gateway's ingress veth: generator
 and one veth hop, the baseline subtracted for the gateway's own cost), the
 kernel forwarding alone (a bare `XDP_PASS` on the ingress veth, which a
