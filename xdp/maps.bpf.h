@@ -141,9 +141,12 @@ struct {
 	__type(value, __u32);
 } bwe_fwd_dev SEC(".maps");
 
-/* ingress ifindex -> per-CPU fast-forward counters; entries made by the daemon */
+/* ingress ifindex -> per-CPU fast-forward counters; entries made by the daemon,
+ * one per interface with fast_forward on: not preallocated (4096 x 176 bytes
+ * per CPU would be for nothing) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BWE_IFACES_MAX);
 	__type(key, __u32);
 	__type(value, struct bwe_fwd_stats);
