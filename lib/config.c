@@ -74,6 +74,7 @@
 #define USER_CHARS USER_FIRST "0123456789-"
 
 _Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) && sizeof(enum bwe_nat) == sizeof(int) &&
+		       sizeof(enum bwe_fast_forward) == sizeof(int) &&
 		       sizeof(enum bwe_feed_action) == sizeof(int) &&
 		       sizeof(enum bwe_response) == sizeof(int),
 	       "enums are stored as int");
@@ -91,6 +92,12 @@ static const char *const nat_names[] = {
 	[BWE_NAT_BOTH] = "both",
 };
 
+static const char *const ff_names[] = {
+	[BWE_FF_OFF] = "off",
+	[BWE_FF_FIB] = "fib",
+	[BWE_FF_FLOWTABLE] = "flowtable",
+};
+
 static const char *const action_names[] = {
 	[BWE_ACT_DROP] = "drop",
 	[BWE_ACT_MONITOR] = "monitor",
@@ -104,6 +111,11 @@ const char *bwe_attach_mode_name(enum bwe_attach_mode m)
 const char *bwe_nat_name(enum bwe_nat n)
 {
 	return (unsigned int)n < ARRAY_SIZE(nat_names) ? nat_names[n] : "?";
+}
+
+const char *bwe_fast_forward_name(enum bwe_fast_forward f)
+{
+	return (unsigned int)f < ARRAY_SIZE(ff_names) ? ff_names[f] : "?";
 }
 
 const char *bwe_feed_action_name(enum bwe_feed_action a)
@@ -1250,6 +1262,19 @@ static int check_netclass(struct cfg_ctx *c, const struct row *r, const struct n
 		cfg->maps.netclass, distinct);
 }
 
+/* flowtable: known, so that the refusal can say why, but not built. */
+static int check_fast_forward(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			      const struct where *at)
+{
+	(void)r;
+	if (!n || strcmp(n->text, ff_names[BWE_FF_FLOWTABLE]))
+		return 0;
+	return err_at(c, at,
+		      "flowtable is not supported by this version (the nftables flowtable kfunc "
+		      "bpf_xdp_flow_lookup is not used yet); use fib, which bypasses netfilter, "
+		      "or off");
+}
+
 static int check_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
 		       const struct where *at)
 {
@@ -1623,6 +1648,7 @@ static const struct cfg_enum slog_format_enum = { slog_formats, ARRAY_SIZE(slog_
 static const struct cfg_enum slog_facilities = { bwe_slog_facility_names, BWE_SLOG_FACILITIES, 0 };
 static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
 static const struct cfg_enum nats = { nat_names, ARRAY_SIZE(nat_names), 0 };
+static const struct cfg_enum ff_modes = { ff_names, ARRAY_SIZE(ff_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
 static const struct cfg_enum cs_scopes = { cs_scope_names, ARRAY_SIZE(cs_scope_names), 0 };
@@ -1670,6 +1696,8 @@ static const struct row iface_rows[] = {
 	       DEF_U(BWE_MODE_AUTO)),
 	SCALAR("nat", conv_enum, S_INT, struct bwe_cfg_iface, nat, .arg = &nats,
 	       DEF_U(BWE_NAT_NONE)),
+	SCALAR("fast_forward", conv_enum, S_INT, struct bwe_cfg_iface, fast_forward,
+	       .arg = &ff_modes, DEF_U(BWE_FF_OFF), .check = check_fast_forward),
 };
 static const struct table iface_table = TABLE(iface_rows, .size = sizeof(struct bwe_cfg_iface));
 

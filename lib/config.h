@@ -201,10 +201,23 @@ enum bwe_nat {
 	BWE_NAT_BOTH = 3,
 };
 
+/*
+ * XDP fast-forward of the traffic arriving on an interface that the verdict
+ * passes (xdp/forward.bpf.h). flowtable (through the nftables flowtable
+ * kfunc bpf_xdp_flow_lookup) is a name the parser knows, so that it can
+ * say why it refuses it: not built (docs/deployment.md, "Fast-forward").
+ */
+enum bwe_fast_forward {
+	BWE_FF_OFF = 0,
+	BWE_FF_FIB,	  /* bpf_fib_lookup + devmap: bypasses netfilter */
+	BWE_FF_FLOWTABLE, /* refused at load */
+};
+
 struct bwe_cfg_iface {
-	char name[BWE_IFNAME_LEN]; /* a valid Linux interface name */
-	enum bwe_attach_mode mode; /* default BWE_MODE_AUTO */
-	enum bwe_nat nat;	   /* default BWE_NAT_NONE */
+	char name[BWE_IFNAME_LEN];	    /* a valid Linux interface name */
+	enum bwe_attach_mode mode;	    /* default BWE_MODE_AUTO */
+	enum bwe_nat nat;		    /* default BWE_NAT_NONE */
+	enum bwe_fast_forward fast_forward; /* default BWE_FF_OFF */
 };
 
 struct bwe_cfg_prefixes {
@@ -451,6 +464,8 @@ size_t bwe_config_check_secrets(const struct bwe_cfgfile *cfg,
 const char *bwe_attach_mode_name(enum bwe_attach_mode m);
 /* "none", "ipv4", "ipv6", "both"; "?" outside the enum. */
 const char *bwe_nat_name(enum bwe_nat n);
+/* "off", "fib", "flowtable"; "?" for a value outside the enum. */
+const char *bwe_fast_forward_name(enum bwe_fast_forward f);
 /* "drop", "monitor"; "?" for a value outside the enum. */
 const char *bwe_feed_action_name(enum bwe_feed_action a);
 

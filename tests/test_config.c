@@ -327,6 +327,17 @@ static void test_accepted(void **state)
 	assert_int_equal(c->maps.hosts, BWE_HOSTS_MAX);
 	bwe_config_free(c);
 
+	/* fast_forward per interface, next to nat. */
+	c = NULL;
+	if (load_text("interfaces:\n  - { name: lan0, fast_forward: fib }\n"
+		      "  - { name: wan0, nat: ipv4, fast_forward: off }\n",
+		      &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->ifaces[0].fast_forward, BWE_FF_FIB);
+	assert_int_equal(c->ifaces[1].fast_forward, BWE_FF_OFF);
+	assert_string_equal(bwe_fast_forward_name(c->ifaces[0].fast_forward), "fib");
+	bwe_config_free(c);
+
 	/* An empty port list: every port is non-standard. */
 	c = NULL;
 	if (load_text(IF "standard_ports: []\nfeeds: []\n", &c, err, sizeof(err)))
@@ -345,6 +356,7 @@ static void test_accepted(void **state)
 		      &c, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->ifaces[0].mode, BWE_MODE_NATIVE);
+	assert_int_equal(c->ifaces[0].fast_forward, BWE_FF_OFF); /* the default */
 	assert_prefix(&c->internal.v[0], "192.0.2.0/24");
 	assert_prefix(&c->internal.v[1], "2001:db8::7/128");
 	assert_prefix(&c->exempt.v[0], "::1/128");
@@ -414,6 +426,10 @@ static const struct {
 	  "interfaces[2].name: duplicate interface \"lan0\" (also interfaces[0])" },
 	{ "bad mode", IF "    mode: fast\n", 3,
 	  "interfaces[0].mode: \"fast\" is not one of auto, native, generic" },
+	{ "bad fast_forward", IF "    fast_forward: on\n", 3,
+	  "interfaces[0].fast_forward: \"on\" is not one of off, fib, flowtable" },
+	{ "fast_forward flowtable refused", IF "    fast_forward: flowtable\n", 3,
+	  "interfaces[0].fast_forward: flowtable is not supported by this version" },
 
 	/* prefixes */
 	{ "bad CIDR", IF "internal_networks:\n  - 10.0.0.0/8\n  - 10.0.0.0/33\n", 5,

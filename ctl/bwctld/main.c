@@ -412,6 +412,7 @@ static void on_tick(struct daemon *d)
 	fleet_tick(d->fleet, time(NULL));
 	hosts_sample(d->hosts);
 	detector_tick(d->detector);
+	ifaces_tick(d->ifaces);
 }
 
 /* Blocked before any thread starts, so only the signalfd ever sees them. */
