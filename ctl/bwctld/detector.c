@@ -50,6 +50,23 @@ struct det_action {
 	time_t expires;
 };
 
+/*
+ * Whose hits the data plane's bl_hits are (proxyware or blocklist feeds),
+ * from the outbound hit events (detect.h, struct bwe_detect_extra); the
+ * expected activity in force; when signals fired and shapes matched
+ * (detector_seen(), for bwctl scope).
+ */
+struct det_seen {
+	time_t bl_event, pw_event; /* last outbound hit event of either kind of feed */
+	__u32 pw_events;	   /* proxyware hit events since the last sample */
+	__u64 last_bl_hits;	   /* bl_hits of the last sample */
+	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
+	time_t last_sample;
+	bool in_window;	 /* an expected activity of the host is in its window */
+	bool unexpected; /* ... but the sketch shows other peers or ports */
+	struct detector_seen at;
+};
+
 /* What the report remembers; allocated only for hosts that have any. */
 struct det_memo {
 	struct det_hit hits[DET_HITS_MAX];
@@ -65,6 +82,7 @@ struct det_host {
 	struct bwe_decision dec;
 	bool evaluated;
 	struct det_memo *m; /* NULL until a hit or an action */
+	struct det_seen seen;
 };
 
 static struct det_memo *memo(struct det_host *h)
@@ -269,6 +287,16 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	struct det_memo *m = h ? memo(h) : NULL;
 	struct det_hit *x;
 
+	if (h && hit->outbound) {
+		time_t now = time(NULL);
+
+		if (bwe_cfg_feed_signal(dt->cfg, hit->feed) == BWE_FSIG_PROXYWARE) {
+			h->seen.pw_event = now;
+			h->seen.pw_events++;
+		} else {
+			h->seen.bl_event = now;
+		}
+	}
 	if (!m)
 		return;
 	x = &m->hits[m->hit_head];
@@ -382,6 +410,157 @@ static struct json_object *shapes_json(const struct bwe_signals *s, const struct
 		for (k = 0; k < m[i].n_reasons; k++)
 			json_object_array_add(r, json_object_new_string(m[i].reasons[k]));
 		json_object_object_add(o, "reasons", r);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* ---- proxyware, expected activity, what was seen ---------------------------------------------- */
+
+/*
+ * The bl_hits of this sample that were proxyware feeds' (detect.h, struct
+ * bwe_detect_extra). A hit on a peer sends an event at most event_dedup
+ * after the previous one on it, so the peers hit since the last sample
+ * all had an outbound event since (last sample - event_dedup): when only
+ * proxyware feeds' peers had, every hit is theirs; when blocklist feeds'
+ * peers had too, the packets cannot be told apart: they stay blocklist
+ * hits and each new proxyware event counts one proxyware hit. Answers
+ * count with the host's own contact (bwe_hit_answers()), so the outbound
+ * events alone tell.
+ */
+static void attribute_hits(const struct detector *dt, struct det_host *h,
+			   const struct bwe_host_stats *c, time_t now)
+{
+	struct det_seen *sn = &h->seen;
+	struct bwe_detect_extra *x = &h->h.extra;
+	time_t since = sn->last_sample - (time_t)dt->cfg->event_dedup_s - 1;
+	__u64 d;
+
+	if (c->bl_hits < sn->last_bl_hits || c->first_seen_ns != sn->first_seen_ns) {
+		x->proxyware_hits = 0; /* the counters started again (detect.h) */
+	} else if (sn->last_sample && (d = c->bl_hits - sn->last_bl_hits)) {
+		bool pw = sn->pw_event >= since && sn->pw_event;
+		bool bl = sn->bl_event >= since && sn->bl_event;
+
+		if (pw && !bl)
+			x->proxyware_hits += d;
+		else if (pw)
+			x->proxyware_hits += d < sn->pw_events ? d : sn->pw_events;
+	}
+	sn->pw_events = 0;
+	sn->last_bl_hits = c->bl_hits;
+	sn->first_seen_ns = c->first_seen_ns;
+	sn->last_sample = now;
+}
+
+/*
+ * The upload the host's expected activities explain now (detect.h): the
+ * sum of the max_rate of those in their window, when every register of
+ * the host's fan-out sketches is within what their peers and ports set
+ * (expect.h); nothing otherwise.
+ */
+static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
+			      const struct bwe_host_stats *c, time_t now)
+{
+	__u8 dst[BWE_HLL_REGS] = { 0 }, port[BWE_HLL_REGS] = { 0 };
+	bool any_port = false;
+	__u64 rate = 0;
+	size_t i, k;
+
+	h->seen.in_window = h->seen.unexpected = false;
+	for (i = 0; i < pol->n_expected; i++) {
+		const struct bwe_expected *e = &pol->expected[i];
+
+		if (!bwe_expected_has_host(e, &h->addr) || !bwe_schedule_active(&e->sched, now))
+			continue;
+		h->seen.in_window = true;
+		rate += e->max_rate;
+		any_port |= !e->n_ports;
+		for (k = 0; k < BWE_HLL_REGS; k++) {
+			dst[k] = e->sketch_dst[k] > dst[k] ? e->sketch_dst[k] : dst[k];
+			port[k] = e->sketch_port[k] > port[k] ? e->sketch_port[k] : port[k];
+		}
+	}
+	h->seen.unexpected = h->seen.in_window &&
+			     (!bwe_sketch_within(c->hll_dst, dst) ||
+			      (!any_port && !bwe_sketch_within(c->hll_port, port)));
+	h->h.extra.expected_rate = h->seen.in_window && !h->seen.unexpected ? rate : 0;
+	h->h.extra.expected_fanout = h->seen.in_window && !h->seen.unexpected;
+}
+
+static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t now)
+{
+	struct bwe_shape_match m[BWE_SHAPE_MAX];
+	unsigned int i, n;
+	bool any = h->sig.high_upload_run > 0;
+
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		if (h->sig.sig[i].fired)
+			h->seen.at.sig_at[i] = now;
+		any |= h->sig.sig[i].fired;
+	}
+	n = any ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+	for (i = 0; i < n; i++)
+		h->seen.at.shape_at[m[i].shape] = now;
+}
+
+bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct detector_seen *out)
+{
+	const __u32 *i = bwe_amap_get(&dt->idx, a);
+
+	if (!i)
+		return false;
+	*out = dt->v[*i]->seen.at;
+	return true;
+}
+
+const struct bwe_addr *detector_host_at(const struct detector *dt, size_t i,
+					struct detector_seen *out)
+{
+	if (i >= dt->n)
+		return NULL;
+	*out = dt->v[i]->seen.at;
+	return &dt->v[i]->addr;
+}
+
+/* The report's "expected_activity": the host's activities, in their window or not. */
+static struct json_object *expected_json(const struct bwe_policy *pol, const struct det_host *h,
+					 time_t now)
+{
+	struct json_object *arr = json_object_new_array();
+	char rate[BWE_RATE_STRLEN], detail[256];
+	size_t i;
+
+	for (i = 0; i < pol->n_expected; i++) {
+		const struct bwe_expected *e = &pol->expected[i];
+		bool in = bwe_schedule_active(&e->sched, now);
+		struct json_object *o;
+
+		if (!bwe_expected_has_host(e, &h->addr))
+			continue;
+		if (bwe_rate_fmt(e->max_rate, rate, sizeof(rate)))
+			snprintf(rate, sizeof(rate), "%lluB/s", (unsigned long long)e->max_rate);
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(e->name));
+		json_object_object_add(o, "schedule", json_object_new_string(e->schedule));
+		json_object_object_add(o, "in_window", json_object_new_boolean(in));
+		json_object_object_add(o, "max_rate", json_object_new_uint64(e->max_rate));
+		if (!in)
+			snprintf(detail, sizeof(detail), "%s (outside its window %s)", e->name,
+				 e->schedule);
+		else if (h->seen.unexpected)
+			snprintf(detail, sizeof(detail),
+				 "%s (in its window, but the host also talked to peers or ports it "
+				 "does not list: nothing discounted)",
+				 e->name);
+		else
+			snprintf(detail, sizeof(detail),
+				 "%s (in its window: upload up to %s to its peers discounted, "
+				 "%.0f B/s now)",
+				 e->name, rate, h->evaluated ? h->sig.expected_bps : 0.0);
+		json_object_object_add(o, "discounted",
+				       json_object_new_boolean(in && !h->seen.unexpected));
+		json_object_object_add(o, "detail", json_object_new_string(detail));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -540,9 +719,12 @@ void detector_tick(struct detector *dt)
 		h = host_get(dt, &s->addr, HOST_CREATE);
 		if (!h)
 			continue;
+		attribute_hits(dt, h, &s->st, now);
+		expected_activity(pol, h, &s->st, now);
 		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
 			continue;
 		h->evaluated = true;
+		note_seen(pol, h, now);
 		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &h->dec))
 			continue;
 		if (h->dec.action == BWE_RESP_NONE)
@@ -570,7 +752,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	const struct bwe_signals *sig = h && h->evaluated ? &h->sig : NULL;
 	const struct st_entry *qe = st_match(dt->st, ST_QUARANTINE, a);
 	const struct st_entry *te = st_match(dt->st, ST_THROTTLE, a);
-	bool q1 = false, q2 = false, q3 = false;
+	bool q1 = false, q2 = false, q3 = false, pw_contact = false;
+	__u64 pw_hits = h ? h->h.extra.proxyware_hits : 0;
 	int yes = 0, wi = bwe_policy_window_index(pol, pol->spike.window_s);
 	unsigned int i, nshapes = 0;
 	struct bwe_shape_match shapes[BWE_SHAPE_MAX];
@@ -613,11 +796,15 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 				       json_object_new_boolean(sig->trusted));
 		json_object_object_add(x, "baseline_learned_s",
 				       json_object_new_double(h->h.learned_s));
+		json_object_object_add(x, "expected_bps",
+				       json_object_new_double(sig->expected_bps));
 		snprintf(detail, sizeof(detail),
 			 "upload %.0f B/s against a baseline of %.0f B/s "
-			 "(z %.1f, threshold %.1f%s)",
+			 "(z %.1f, threshold %.1f%s)%s",
 			 sig->tx_bps, base, wi >= 0 ? sig->z_tx[wi] : 0, pol->spike.z,
-			 sig->trusted ? "" : "; baseline still learning");
+			 sig->trusted ? "" : "; baseline still learning",
+			 sig->expected_bps > 0 ? "; more upload discounted as expected activity"
+					       : "");
 		json_object_object_add(x, "answer",
 				       json_object_new_string(sig->trusted || q1 ? yes_no(q1)
 										 : "unknown"));
@@ -639,6 +826,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		const struct det_hit *ht =
 			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
 		struct json_object *hj = json_object_new_object();
+		enum bwe_feed_signal hsig = bwe_cfg_feed_signal(dt->cfg, ht->feed);
 		char p[BWE_ADDR_STRLEN];
 
 		bwe_addr_fmt(&ht->peer, p, sizeof(p));
@@ -646,10 +834,13 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(hj, "time", json_object_new_string(t));
 		json_object_object_add(hj, "peer", json_object_new_string(p));
 		json_object_object_add(hj, "feed", json_object_new_string(ht->feed));
+		json_object_object_add(hj, "signal",
+				       json_object_new_string(bwe_feed_signal_name(hsig)));
 		json_object_object_add(hj, "direction",
 				       json_object_new_string(ht->outbound ? "outbound"
 									   : "inbound"));
-		q2 |= ht->outbound;
+		q2 |= ht->outbound && hsig != BWE_FSIG_PROXYWARE;
+		pw_contact |= ht->outbound && hsig == BWE_FSIG_PROXYWARE;
 		json_object_object_add(hj, "action",
 				       json_object_new_string(
 					       (ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
@@ -660,9 +851,11 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 							: NULL);
 		json_object_array_add(arr, hj);
 	}
-	q2 |= s && s->st.bl_hits;
+	q2 |= s && s->st.bl_hits > pw_hits; /* proxyware feeds' hits answer question 3 */
 	json_object_object_add(x, "answer", json_object_new_string(yes_no(q2)));
-	json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s ? s->st.bl_hits : 0));
+	json_object_object_add(x, "blocklist_hits",
+			       json_object_new_uint64(
+				       s && s->st.bl_hits > pw_hits ? s->st.bl_hits - pw_hits : 0));
 	json_object_object_add(x, "inbound_blocklist_hits",
 			       json_object_new_uint64(s ? s->st.bl_in_hits : 0));
 	snprintf(detail, sizeof(detail),
@@ -688,11 +881,19 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(x, "upload_ratio",
 				       json_object_new_double(sig->upload_ratio));
 		json_object_object_add(x, "shapes", shapes_json(sig, pol));
+		/* a proxyware SDK's endpoints: the proxyjacking shape by itself */
+		pw_contact |= sig->sig[BWE_SIG_PROXYWARE].fired;
+		q3 |= pw_contact;
+		json_object_object_add(x, "proxyware_hits", json_object_new_uint64(pw_hits));
+		json_object_object_add(x, "proxyware_contact", json_object_new_boolean(pw_contact));
 		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
 	} else {
 		json_object_object_add(x, "answer", json_object_new_string("unknown"));
 	}
 	json_object_object_add(q, "3_botnet_or_proxyjacking", x);
+	/* the runbook: does the spike coincide with known legitimate activity? */
+	json_object_object_add(o, "expected_activity",
+			       h ? expected_json(pol, h, time(NULL)) : json_object_new_array());
 
 	/* 4: unauthorized processes: the network cannot tell */
 	x = json_object_new_object();

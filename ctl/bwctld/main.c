@@ -411,6 +411,8 @@ static void on_tick(struct daemon *d)
 	feeds_tick(d->feeds, time(NULL));
 	fleet_tick(d->fleet, time(NULL));
 	hosts_sample(d->hosts);
+	/* the hit events of what the sample counted: whose feeds the hits were */
+	ringbuf_consume(d->rb);
 	detector_tick(d->detector);
 }
 
