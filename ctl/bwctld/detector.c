@@ -433,14 +433,17 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
 {
 	struct det_seen *sn = &h->seen;
 	struct bwe_detect_extra *x = &h->h.extra;
-	time_t since = sn->last_sample - (time_t)dt->cfg->event_dedup_s - 1;
-	__u64 d;
+	/* a new host's hits so far, or a restarted entry's (all since the last sample) */
+	bool restart = !sn->last_sample || c->bl_hits < sn->last_bl_hits ||
+		       c->first_seen_ns != sn->first_seen_ns;
+	time_t since = sn->last_sample ? sn->last_sample - (time_t)dt->cfg->event_dedup_s - 1 : 0;
+	__u64 d = c->bl_hits - (restart ? 0 : sn->last_bl_hits);
 
-	if (c->bl_hits < sn->last_bl_hits || c->first_seen_ns != sn->first_seen_ns) {
+	if (restart)
 		x->proxyware_hits = 0; /* the counters started again (detect.h) */
-	} else if (sn->last_sample && (d = c->bl_hits - sn->last_bl_hits)) {
-		bool pw = sn->pw_event >= since && sn->pw_event;
-		bool bl = sn->bl_event >= since && sn->bl_event;
+	if (d) {
+		bool pw = sn->pw_event && sn->pw_event >= since;
+		bool bl = sn->bl_event && sn->bl_event >= since;
 
 		if (pw && !bl)
 			x->proxyware_hits += d;
