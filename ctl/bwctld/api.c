@@ -700,10 +700,14 @@ static void r_scope(struct call *c, const struct kind *k)
 		if (v)
 			*v++ = '\0';
 		bwe_escape_ctl(v ? v : "", shown, sizeof(shown));
-		if (strcmp(kv, "since") || !v) {
+		if (strcmp(kv, "since")) {
 			bwe_escape_ctl(kv, shown, sizeof(shown));
 			problem(c, HTTP_BAD_REQUEST, "unknown query parameter \"%s\" (since)",
 				shown);
+			return;
+		}
+		if (!v) {
+			problem(c, HTTP_BAD_REQUEST, "query parameter \"since\" needs a value");
 			return;
 		}
 		if (bwe_duration_parse(v, &since) || !since || since > SCOPE_SINCE_MAX_S) {
