@@ -64,6 +64,7 @@ assert_ok "$BWCTLD" -n -c "$CFG" >/dev/null || { t_begin config; t_fail "bwctld 
 if ! start_daemon; then t_begin "daemon"; t_fail "bwctld did not start"; t_summary; exit 1; fi
 wait_for 50 field_is pw entries 1 || { t_begin feeds; t_fail "the proxyware feed did not load"; }
 wait_for 50 field_is c2 entries 1 || { t_begin feeds; t_fail "the c2 feed did not load"; }
+field_is pw signal proxyware && field_is c2 signal blocklist || { t_begin feeds; t_fail "bwctl feeds: signal"; }
 
 # small normal traffic for the hosts whose baselines matter, to the site only
 noise() { # NS-FUNC SRC SECONDS
