@@ -8,7 +8,8 @@
 #  - three LAN hosts contact one C2 address, a fourth only a normal site:
 #    `bwctl scope` of one lists the other two with the shared peer, never
 #    the fourth; scope of the C2 address lists the three; the report's
-#    section names them; bad input is refused;
+#    section names them; bad input is refused; a restarted daemon reads
+#    the contacts back from the event log;
 #  - an expected activity in its window (the host's upload to its listed
 #    peer and port) is discounted and shown as such; one outside its
 #    window is shown outside; a host uploading above its activity's
@@ -162,6 +163,13 @@ t_test_scope() {
 	bwctl scope "$BWE_LAN_V4" --since 45d 2>&1 | grep -q -- "--since" || t_fail "no message for --since 45d"
 	assert_fail bwctl scope "not an address!"
 	assert_fail bwctl scope
+	# a restarted daemon reads the contacts back from the event log
+	stop_daemon TERM
+	start_daemon || { t_fail "bwctld did not restart"; return; }
+	s=$(bwctl --json scope "$BWE_C2_V4")
+	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" "$BWE_LAN_V4 $BWE_LAN2_V4 $H3" \
+		"C2's hosts after a restart"
+	jq -e '.coverage.from_event_log >= 3' <<<"$s" >/dev/null || t_fail "coverage: $(jq -c .coverage <<<"$s")"
 }
 t_run "bwctl scope: three hosts contact one C2, a fourth does not" t_test_scope
 

@@ -33,7 +33,8 @@
 #define C2B    "203.0.113.67"
 #define PW     "198.51.100.7"
 #define OTHER  "192.0.2.99"
-#define SPRAYS 100 /* peers one host contacts: more than SCOPE_PEERS_PER_HOST */
+#define SPRAYS 100	    /* peers one host contacts: more than SCOPE_PEERS_PER_HOST */
+#define DEC_2  1796169600LL /* 2026-12-02 00:00:00 UTC */
 
 static struct core core;
 static struct detector *det;
@@ -238,12 +239,79 @@ static void test_bound_per_host(void **state)
 	json_object_put(r);
 }
 
+/*
+ * The contacts of the event log come back at start: outbound blocklist
+ * hits of internal hosts within reach, with their time; inbound ones,
+ * external "hosts", old ones and garbage do not.
+ */
+static void test_seed_from_log(void **state)
+{
+	char path[CORE_PATH_LEN + 16];
+	struct json_object *r, *x, *cov;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/old-events.json", core.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"@timestamp\":\"2026-12-01T10:00:00.000Z\",\"event\":{\"action\":"
+	      "\"blocklist-hit\"},\"network\":{\"direction\":\"outbound\"},\"host\":{\"ip\":"
+	      "\"198.18.0.40\"},\"threat\":{\"indicator\":{\"ip\":\"203.0.113.90\"},\"feed\":"
+	      "{\"name\":\"c2\"}}}\n",
+	      f);
+	fputs("{\"@timestamp\":\"2026-12-01T11:00:00.000Z\",\"event\":{\"action\":"
+	      "\"blocklist-hit\"},\"network\":{\"direction\":\"outbound\"},\"host\":{\"ip\":"
+	      "\"198.18.0.41\"},\"threat\":{\"indicator\":{\"ip\":\"203.0.113.90\"},\"feed\":"
+	      "{\"name\":\"pw\"}}}\n",
+	      f);
+	/* inbound (spoofable), an external host, too old, another action, garbage */
+	fputs("{\"@timestamp\":\"2026-12-01T12:00:00.000Z\",\"event\":{\"action\":"
+	      "\"blocklist-hit\"},\"network\":{\"direction\":\"inbound\"},\"host\":{\"ip\":"
+	      "\"198.18.0.42\"},\"threat\":{\"indicator\":{\"ip\":\"203.0.113.90\"}}}\n",
+	      f);
+	fputs("{\"@timestamp\":\"2026-12-01T12:00:00.000Z\",\"event\":{\"action\":"
+	      "\"blocklist-hit\"},\"network\":{\"direction\":\"outbound\"},\"host\":{\"ip\":"
+	      "\"192.0.2.1\"},\"threat\":{\"indicator\":{\"ip\":\"203.0.113.90\"}}}\n",
+	      f);
+	fputs("{\"@timestamp\":\"2020-01-01T12:00:00.000Z\",\"event\":{\"action\":"
+	      "\"blocklist-hit\"},\"network\":{\"direction\":\"outbound\"},\"host\":{\"ip\":"
+	      "\"198.18.0.43\"},\"threat\":{\"indicator\":{\"ip\":\"203.0.113.90\"}}}\n",
+	      f);
+	fputs("{\"@timestamp\":\"2026-12-01T12:00:00.000Z\",\"event\":{\"action\":"
+	      "\"quarantine\"},\"host\":{\"ip\":\"198.18.0.44\"}}\nnot json at all\n{\"event\":\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+	/* as if bwctld started on 2026-12-02 00:00 UTC */
+	assert_int_equal(scope_seed(sc, path, DEC_2), 0);
+	{
+		struct bwe_addr a = addr("203.0.113.90");
+
+		r = scope_query(sc, &a, SCOPE_SINCE_S, DEC_2);
+	}
+	x = get(r, "hosts");
+	assert_int_equal(json_object_array_length(x), 2);
+	assert_non_null(row(x, "198.18.0.40"));
+	assert_non_null(row(x, "198.18.0.41"));
+	x = json_object_array_get_idx(get(row(x, "198.18.0.41"), "peers_in_common"), 0);
+	assert_string_equal(json_object_get_string(get(x, "signal")), "proxyware");
+	assert_string_equal(json_object_get_string(get(x, "first_seen")), "2026-12-01T11:00:00Z");
+	cov = get(r, "coverage");
+	assert_int_equal(json_object_get_int(get(cov, "from_event_log")), 2);
+	assert_string_equal(json_object_get_string(get(cov, "event_log_since")),
+			    "2026-12-01T10:00:00Z");
+	json_object_put(r);
+	/* no log yet: nothing, no error */
+	snprintf(path, sizeof(path), "%s/none.json", core.dir);
+	assert_int_equal(scope_seed(sc, path, time(NULL)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_peers),
 		cmocka_unit_test(test_proxyware_contact),
 		cmocka_unit_test(test_bound_per_host),
+		cmocka_unit_test(test_seed_from_log),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -672,6 +672,9 @@ static int start(struct daemon *d)
 		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
 		return e;
 	}
+	/* bwctl scope reaches back past this start as far as the event log does */
+	if ((e = scope_seed(d->scope, d->cfg->paths.event_log, time(NULL))))
+		log_warnx("scope: cannot read back %s: %s", d->cfg->paths.event_log, strerror(-e));
 	e = fleet_new(&d->fleet, &(struct fleet_deps){ .cfg = d->cfg,
 						       .ops = d->ops,
 						       .st = d->st,

@@ -4,6 +4,7 @@
  * answers of bwctl scope and the report's section; contract in scope.h.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ struct scope {
 	time_t started;
 	time_t evicted_last; /* the latest last contact an eviction dropped */
 	__u64 evicted;	     /* contacts dropped by the bounds */
+	__u64 seeded;	     /* contact events read back from the event log at start */
+	time_t seeded_oldest;
 };
 
 static void on_hit(void *ctx, const struct ops_hit *hit);
@@ -132,20 +135,19 @@ static struct sc_host *host_slot(struct scope *s, const struct bwe_addr *a)
 	return h;
 }
 
-/* An outbound contact with a listed peer (an inbound hit may be spoofed). */
-static void on_hit(void *ctx, const struct ops_hit *hit)
+/* One contact of host with a listed peer of feed at t. */
+static void note(struct scope *s, const struct bwe_addr *host, const struct bwe_addr *peer,
+		 const char *feed, time_t t)
 {
-	struct scope *s = ctx;
-	time_t now = time(NULL);
 	struct sc_host *h;
 	struct sc_contact *c = NULL;
 	unsigned int k, old = 0;
 
-	if (!hit->outbound || !(h = host_slot(s, &hit->host)))
+	if (!(h = host_slot(s, host)))
 		return;
-	h->last = now;
+	h->last = t > h->last ? t : h->last;
 	for (k = 0; k < h->n && !c; k++)
-		if (!memcmp(&h->c[k].peer, &hit->peer, sizeof(hit->peer)))
+		if (!memcmp(&h->c[k].peer, peer, sizeof(*peer)))
 			c = &h->c[k];
 	if (!c && h->n < SCOPE_PEERS_PER_HOST)
 		c = &h->c[h->n++];
@@ -157,15 +159,100 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 		c = &h->c[old];
 		dropped(s, c->last, 1);
 	}
-	if (memcmp(&c->peer, &hit->peer, sizeof(hit->peer)) || !c->first) {
+	if (memcmp(&c->peer, peer, sizeof(*peer)) || !c->first) {
 		memset(c, 0, sizeof(*c));
-		c->peer = hit->peer;
-		c->first = now;
+		c->peer = *peer;
+		c->first = t;
 	}
-	c->last = now;
+	c->first = t < c->first ? t : c->first;
+	c->last = t > c->last ? t : c->last;
 	c->contacts++;
-	c->signal = bwe_cfg_feed_signal(s->d.cfg, hit->feed);
-	snprintf(c->feed, sizeof(c->feed), "%s", hit->feed ? hit->feed : "?");
+	c->signal = bwe_cfg_feed_signal(s->d.cfg, feed);
+	snprintf(c->feed, sizeof(c->feed), "%s", feed ? feed : "?");
+}
+
+/* An outbound contact with a listed peer (an inbound hit may be spoofed). */
+static void on_hit(void *ctx, const struct ops_hit *hit)
+{
+	if (hit->outbound)
+		note(ctx, &hit->host, &hit->peer, hit->feed, time(NULL));
+}
+
+/* o["a"]["b"]... as a string; NULL when absent or not a string. */
+static const char *jpath(struct json_object *o, const char *const *keys)
+{
+	for (; *keys && o; keys++)
+		if (!json_object_object_get_ex(o, *keys, &o))
+			return NULL;
+	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
+}
+
+/* One line of the event log: an outbound blocklist-hit within reach is noted. */
+static bool seed_line(struct scope *s, const char *line, time_t oldest, time_t *t_out)
+{
+	static const char *const k_action[] = { "event", "action", NULL };
+	static const char *const k_dir[] = { "network", "direction", NULL };
+	static const char *const k_host[] = { "host", "ip", NULL };
+	static const char *const k_peer[] = { "threat", "indicator", "ip", NULL };
+	static const char *const k_feed[] = { "threat", "feed", "name", NULL };
+	static const char *const k_time[] = { "@timestamp", NULL };
+	struct json_object *o = json_tokener_parse(line);
+	const char *a, *d, *h, *p, *ts;
+	struct bwe_addr host, peer;
+	struct tm tm = { 0 };
+	bool ok = false;
+	time_t t;
+
+	if (!o)
+		return false;
+	a = jpath(o, k_action);
+	d = jpath(o, k_dir);
+	h = jpath(o, k_host);
+	p = jpath(o, k_peer);
+	ts = jpath(o, k_time);
+	if (a && !strcmp(a, "blocklist-hit") && d && !strcmp(d, "outbound") && h && p && ts &&
+	    !bwe_addr_parse(h, &host) && !bwe_addr_parse(p, &peer) &&
+	    strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) && (t = timegm(&tm)) >= oldest &&
+	    (enf_classes(s->d.enf, &host) & BWE_NC_INTERNAL)) {
+		note(s, &host, &peer, jpath(o, k_feed), t);
+		*t_out = t;
+		ok = true;
+	}
+	json_object_put(o);
+	return ok;
+}
+
+int scope_seed(struct scope *s, const char *path, time_t now)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	long end;
+	time_t t = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (fseek(f, 0, SEEK_END) || (end = ftell(f)) < 0 ||
+	    fseek(f, end > SCOPE_SEED_BYTES ? end - SCOPE_SEED_BYTES : 0, SEEK_SET)) {
+		fclose(f);
+		return -EIO;
+	}
+	/* from the middle of the file: the first line is a partial one */
+	if (end > SCOPE_SEED_BYTES && getline(&line, &cap, f) < 0) {
+		free(line);
+		fclose(f);
+		return 0;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (!seed_line(s, line, now - (time_t)SCOPE_SINCE_MAX_S, &t))
+			continue;
+		s->seeded++;
+		if (!s->seeded_oldest || t < s->seeded_oldest)
+			s->seeded_oldest = t;
+	}
+	free(line);
+	fclose(f);
+	return 0;
 }
 
 /* ---- answers --------------------------------------------------------------------------- */
@@ -430,6 +517,8 @@ struct json_object *scope_query(const struct scope *s, const struct bwe_addr *a,
 	json_object_object_add(x, "contacts", json_object_new_uint64(contacts));
 	json_object_object_add(x, "peers_per_host", json_object_new_uint64(SCOPE_PEERS_PER_HOST));
 	json_object_object_add(x, "evicted", json_object_new_uint64(s->evicted));
+	json_object_object_add(x, "from_event_log", json_object_new_uint64(s->seeded));
+	json_add_time(x, "event_log_since", s->seeded_oldest);
 	json_object_object_add(o, "coverage", x);
 	return o;
 }

@@ -14,9 +14,11 @@
  * contacts with listed peers are indexed, at most SCOPE_PEERS_PER_HOST
  * peers per host (the least recently seen gives way, so a host spraying
  * peers only pushes out its own) and SCOPE_HOSTS_MAX hosts (the host
- * whose last contact is oldest gives way). The index starts empty when
- * bwctld starts; how far back it reaches is in every answer. It covers
- * this site: each site of a fleet has its own (docs/fleet.md).
+ * whose last contact is oldest gives way). At start it reads back the
+ * outbound blocklist-hit events of the last SCOPE_SEED_BYTES of the event
+ * log (scope_seed(): what event_limits let through, within
+ * SCOPE_SINCE_MAX_S); how far back it reaches is in every answer. It
+ * covers this site: each site of a fleet has its own (docs/fleet.md).
  */
 #ifndef BWCTLD_SCOPE_H
 #define BWCTLD_SCOPE_H
@@ -34,8 +36,9 @@
 #define SCOPE_HOSTS_MAX	     4096     /* hosts indexed (~5 KiB each at most: ~20 MiB) */
 #define SCOPE_SINCE_S	     86400ULL /* default window: 1 day */
 #define SCOPE_SINCE_MAX_S    (30 * 86400ULL)
-#define SCOPE_RESULTS_MAX    100 /* hosts in one answer; "more" counts the rest */
-#define SCOPE_REPORT_MAX     10	 /* hosts in bwctl report's section */
+#define SCOPE_RESULTS_MAX    100	 /* hosts in one answer; "more" counts the rest */
+#define SCOPE_REPORT_MAX     10		 /* hosts in bwctl report's section */
+#define SCOPE_SEED_BYTES     (16L << 20) /* of the event log read back at start */
 
 struct scope_deps {
 	const struct bwe_cfgfile *cfg;	 /* which feeds are proxyware feeds */
@@ -50,6 +53,12 @@ struct scope;
 int scope_new(struct scope **out, const struct scope_deps *deps);
 void scope_free(struct scope *s); /* NULL-safe */
 void scope_set_config(struct scope *s, const struct bwe_cfgfile *cfg);
+/*
+ * Read back the contacts of the event log at path (its last
+ * SCOPE_SEED_BYTES), before the loop starts: 0 (also when the log does
+ * not exist yet) or -errno.
+ */
+int scope_seed(struct scope *s, const char *path, time_t now);
 
 /*
  * The answer for a (an internal host, or an external address) over the
