@@ -277,144 +277,6 @@ void detector_counts(const struct detector *dt, struct detector_counts *c)
 	c->freed = dt->freed;
 }
 
-/* ---- memory for the report ---------------------------------------------------- */
-
-static void on_hit(void *ctx, const struct ops_hit *hit)
-{
-	struct detector *dt = ctx;
-	/* an inbound hit may be spoofed: remembered only for a host with state */
-	struct det_host *h = host_get(dt, &hit->host, hit->outbound ? HOST_CREATE : HOST_FIND);
-	struct det_memo *m = h ? memo(h) : NULL;
-	struct det_hit *x;
-
-	if (h && hit->outbound) {
-		time_t now = time(NULL);
-
-		if (bwe_cfg_feed_signal(dt->cfg, hit->feed) == BWE_FSIG_PROXYWARE) {
-			h->seen.pw_event = now;
-			h->seen.pw_events++;
-		} else {
-			h->seen.bl_event = now;
-		}
-	}
-	if (!m)
-		return;
-	x = &m->hits[m->hit_head];
-	m->hit_head = (m->hit_head + 1) % DET_HITS_MAX;
-	if (m->nhits < DET_HITS_MAX)
-		m->nhits++;
-	memset(x, 0, sizeof(*x));
-	x->t = time(NULL);
-	x->peer = hit->peer;
-	x->ref = hit->ref;
-	x->outbound = hit->outbound;
-	snprintf(x->feed, sizeof(x->feed), "%s", hit->feed ? hit->feed : "?");
-	snprintf(x->entry, sizeof(x->entry), "%s", hit->entry ? hit->entry : "");
-	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
-}
-
-/* Every change to operator state: the host's history, and a rule's reset. */
-static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
-		      const struct actor *who)
-{
-	struct detector *dt = ctx;
-	struct det_host *h;
-	struct det_memo *m;
-	struct det_action *x;
-
-	if ((e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) || e->pfx.plen != BWE_ADDR_BITS)
-		return;
-	h = host_get(dt, &e->pfx.addr, HOST_FORCE);
-	m = h ? memo(h) : NULL;
-	if (!m)
-		return;
-	x = &m->hist[m->hist_head];
-	m->hist_head = (m->hist_head + 1) % DET_HISTORY_MAX;
-	if (m->nhist < DET_HISTORY_MAX)
-		m->nhist++;
-	x->t = time(NULL);
-	snprintf(x->action, sizeof(x->action), "%s", action);
-	x->actor = *who;
-	snprintf(x->reason, sizeof(x->reason), "%s", e->reason);
-	x->expires = e->expires;
-	/* someone lifting an automatic action early resets the rule's state */
-	if (verb == OP_DEL && e->actor.kind == ACTOR_RULE && who->kind != ACTOR_EXPIRY &&
-	    who->kind != ACTOR_RULE)
-		bwe_detect_host_released(&h->h);
-}
-
-/* ---- evidence ------------------------------------------------------------------------ */
-
-static struct json_object *evidence_json(const struct bwe_decision *dec)
-{
-	struct json_object *arr = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < dec->n_evidence; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "signal",
-				       json_object_new_string(
-					       bwe_signal_name(dec->evidence[i].sig)));
-		json_object_object_add(o, "value", json_object_new_double(dec->evidence[i].value));
-		json_object_object_add(o, "threshold",
-				       json_object_new_double(dec->evidence[i].threshold));
-		json_object_object_add(o, "unit",
-				       json_object_new_string(
-					       bwe_signal_unit(dec->evidence[i].sig)));
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
-static void evidence_text(const struct bwe_decision *dec, char *buf, size_t len)
-{
-	size_t i, off = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < dec->n_evidence && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s %.3g (threshold %.3g %s)",
-					i ? ", " : "", bwe_signal_name(dec->evidence[i].sig),
-					dec->evidence[i].value, dec->evidence[i].threshold,
-					bwe_signal_unit(dec->evidence[i].sig));
-}
-
-static struct json_object *guards_json(__u32 g)
-{
-	struct json_object *arr = json_object_new_array();
-
-	if (g & BWE_GUARD_MONITOR_ONLY)
-		json_object_array_add(arr, json_object_new_string("monitor_only"));
-	if (g & BWE_GUARD_LEARNING)
-		json_object_array_add(arr, json_object_new_string("learning"));
-	if (g & BWE_GUARD_NEVER_QUARANTINE)
-		json_object_array_add(arr, json_object_new_string("never_quarantine"));
-	if (g & BWE_GUARD_RATE_LIMIT)
-		json_object_array_add(arr, json_object_new_string("max_quarantines_per_hour"));
-	return arr;
-}
-
-static struct json_object *shapes_json(const struct bwe_signals *s, const struct bwe_policy *pol)
-{
-	struct bwe_shape_match m[BWE_SHAPE_MAX];
-	struct json_object *arr = json_object_new_array();
-	unsigned int n = bwe_detect_shapes(s, pol, m), i, k;
-
-	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
-
-		json_object_object_add(o, "shape",
-				       json_object_new_string(bwe_shape_name(m[i].shape)));
-		json_object_object_add(o, "score", json_object_new_int((int)m[i].score));
-		json_object_object_add(o, "of", json_object_new_int((int)m[i].of));
-		for (k = 0; k < m[i].n_reasons; k++)
-			json_object_array_add(r, json_object_new_string(m[i].reasons[k]));
-		json_object_object_add(o, "reasons", r);
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
 /* ---- proxyware, expected activity, what was seen ---------------------------------------------- */
 
 /*
@@ -564,6 +426,144 @@ static struct json_object *expected_json(const struct bwe_policy *pol, const str
 		json_object_object_add(o, "discounted",
 				       json_object_new_boolean(in && !h->seen.unexpected));
 		json_object_object_add(o, "detail", json_object_new_string(detail));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* ---- memory for the report ---------------------------------------------------- */
+
+static void on_hit(void *ctx, const struct ops_hit *hit)
+{
+	struct detector *dt = ctx;
+	/* an inbound hit may be spoofed: remembered only for a host with state */
+	struct det_host *h = host_get(dt, &hit->host, hit->outbound ? HOST_CREATE : HOST_FIND);
+	struct det_memo *m = h ? memo(h) : NULL;
+	struct det_hit *x;
+
+	if (h && hit->outbound) {
+		time_t now = time(NULL);
+
+		if (bwe_cfg_feed_signal(dt->cfg, hit->feed) == BWE_FSIG_PROXYWARE) {
+			h->seen.pw_event = now;
+			h->seen.pw_events++;
+		} else {
+			h->seen.bl_event = now;
+		}
+	}
+	if (!m)
+		return;
+	x = &m->hits[m->hit_head];
+	m->hit_head = (m->hit_head + 1) % DET_HITS_MAX;
+	if (m->nhits < DET_HITS_MAX)
+		m->nhits++;
+	memset(x, 0, sizeof(*x));
+	x->t = time(NULL);
+	x->peer = hit->peer;
+	x->ref = hit->ref;
+	x->outbound = hit->outbound;
+	snprintf(x->feed, sizeof(x->feed), "%s", hit->feed ? hit->feed : "?");
+	snprintf(x->entry, sizeof(x->entry), "%s", hit->entry ? hit->entry : "");
+	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
+}
+
+/* Every change to operator state: the host's history, and a rule's reset. */
+static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
+		      const struct actor *who)
+{
+	struct detector *dt = ctx;
+	struct det_host *h;
+	struct det_memo *m;
+	struct det_action *x;
+
+	if ((e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) || e->pfx.plen != BWE_ADDR_BITS)
+		return;
+	h = host_get(dt, &e->pfx.addr, HOST_FORCE);
+	m = h ? memo(h) : NULL;
+	if (!m)
+		return;
+	x = &m->hist[m->hist_head];
+	m->hist_head = (m->hist_head + 1) % DET_HISTORY_MAX;
+	if (m->nhist < DET_HISTORY_MAX)
+		m->nhist++;
+	x->t = time(NULL);
+	snprintf(x->action, sizeof(x->action), "%s", action);
+	x->actor = *who;
+	snprintf(x->reason, sizeof(x->reason), "%s", e->reason);
+	x->expires = e->expires;
+	/* someone lifting an automatic action early resets the rule's state */
+	if (verb == OP_DEL && e->actor.kind == ACTOR_RULE && who->kind != ACTOR_EXPIRY &&
+	    who->kind != ACTOR_RULE)
+		bwe_detect_host_released(&h->h);
+}
+
+/* ---- evidence ------------------------------------------------------------------------ */
+
+static struct json_object *evidence_json(const struct bwe_decision *dec)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < dec->n_evidence; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "signal",
+				       json_object_new_string(
+					       bwe_signal_name(dec->evidence[i].sig)));
+		json_object_object_add(o, "value", json_object_new_double(dec->evidence[i].value));
+		json_object_object_add(o, "threshold",
+				       json_object_new_double(dec->evidence[i].threshold));
+		json_object_object_add(o, "unit",
+				       json_object_new_string(
+					       bwe_signal_unit(dec->evidence[i].sig)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void evidence_text(const struct bwe_decision *dec, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < dec->n_evidence && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %.3g (threshold %.3g %s)",
+					i ? ", " : "", bwe_signal_name(dec->evidence[i].sig),
+					dec->evidence[i].value, dec->evidence[i].threshold,
+					bwe_signal_unit(dec->evidence[i].sig));
+}
+
+static struct json_object *guards_json(__u32 g)
+{
+	struct json_object *arr = json_object_new_array();
+
+	if (g & BWE_GUARD_MONITOR_ONLY)
+		json_object_array_add(arr, json_object_new_string("monitor_only"));
+	if (g & BWE_GUARD_LEARNING)
+		json_object_array_add(arr, json_object_new_string("learning"));
+	if (g & BWE_GUARD_NEVER_QUARANTINE)
+		json_object_array_add(arr, json_object_new_string("never_quarantine"));
+	if (g & BWE_GUARD_RATE_LIMIT)
+		json_object_array_add(arr, json_object_new_string("max_quarantines_per_hour"));
+	return arr;
+}
+
+static struct json_object *shapes_json(const struct bwe_signals *s, const struct bwe_policy *pol)
+{
+	struct bwe_shape_match m[BWE_SHAPE_MAX];
+	struct json_object *arr = json_object_new_array();
+	unsigned int n = bwe_detect_shapes(s, pol, m), i, k;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
+
+		json_object_object_add(o, "shape",
+				       json_object_new_string(bwe_shape_name(m[i].shape)));
+		json_object_object_add(o, "score", json_object_new_int((int)m[i].score));
+		json_object_object_add(o, "of", json_object_new_int((int)m[i].of));
+		for (k = 0; k < m[i].n_reasons; k++)
+			json_object_array_add(r, json_object_new_string(m[i].reasons[k]));
+		json_object_object_add(o, "reasons", r);
 		json_object_array_add(arr, o);
 	}
 	return arr;
