@@ -19,6 +19,7 @@
 #include "bwe_util.h"
 #include "detect.h"
 #include "expect.h"
+#include "feed.h"
 
 #define MONDAY	    1704067200LL /* 2024-01-01 00:00:00 UTC, a Monday */
 #define NS	    1000000000ULL
@@ -312,13 +313,54 @@ static void test_expected_discount(void **state)
 	bwe_detect_host_free(&s.h);
 }
 
+/* ---- the shipped example of a proxyware feed --------------------------------------------- */
+
+#define PROXYWARE_EXAMPLE "policies/examples/proxyware.txt"
+
+struct doc_check {
+	size_t n, outside;
+};
+
+/* Every entry inside RFC 5737's 198.51.100.0/24: documentation only. */
+static int doc_only(const struct bwe_indicator *ind, void *ctx)
+{
+	struct doc_check *d = ctx;
+	struct bwe_prefix doc;
+
+	assert_int_equal(bwe_prefix_parse("198.51.100.0/24", &doc, 0), 0);
+	d->n++;
+	if (ind->kind != BWE_IND_PREFIX || !bwe_prefix_covers(&doc, &ind->pfx))
+		d->outside++;
+	return 0;
+}
+
+static void test_proxyware_example(void **state)
+{
+	struct bwe_feed_parse_opts o = { .format = BWE_FMT_PLAIN, .on_ind = doc_only };
+	struct doc_check d = { 0 };
+	struct bwe_feed_stats st;
+	char buf[8192];
+	size_t len;
+	FILE *f = fopen(PROXYWARE_EXAMPLE, "r");
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	assert_true(len > 0 && len < sizeof(buf));
+	fclose(f);
+	o.ctx = &d;
+	assert_int_equal(bwe_feed_parse(buf, len, &o, &st), 0);
+	assert_int_equal(st.rejected, 0);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.outside, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schedule_parse),
-		cmocka_unit_test(test_sketch_bound),
-		cmocka_unit_test(test_proxyware_signal),
-		cmocka_unit_test(test_expected_discount),
+		cmocka_unit_test(test_schedule_parse),	  cmocka_unit_test(test_sketch_bound),
+		cmocka_unit_test(test_proxyware_signal),  cmocka_unit_test(test_expected_discount),
+		cmocka_unit_test(test_proxyware_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
