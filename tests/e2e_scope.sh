@@ -5,6 +5,7 @@
 #  - a LAN host contacting an address of a proxyware feed (signal:
 #    proxyware, action: monitor) raises proxyware, not blocklist, and
 #    still reaches it; the report says so;
+#  - a host contacting a proxyware endpoint and the C2 at once raises both;
 #  - three LAN hosts contact one C2 address, a fourth only a normal site:
 #    `bwctl scope` of one lists the other two with the shared peer, never
 #    the fourth; scope of the C2 address lists the three; the report's
@@ -24,7 +25,9 @@ bwe_testbed_up scope
 H3=198.18.0.13 # a third host, on lan's link
 H4=198.18.0.14 # the fourth, which never contacts the C2
 H5=198.18.0.15 # uploads above its expected activity's max_rate
+H6=198.18.0.16 # contacts a proxyware endpoint and the C2 at once
 lan ip addr add "$H3/24" dev eth0
+lan ip addr add "$H6/24" dev eth0
 lan2 ip addr add "$H4/24" dev eth0
 lan2 ip addr add "$H5/24" dev eth0
 mkdir -p "$DIR/feeds"
@@ -106,6 +109,17 @@ t_test_proxyware() {
 }
 t_run "a proxyware feed's address raises proxyware, not blocklist" t_test_proxyware
 
+t_test_both() {
+	lan ping -c 2 -W 1 -q -I "$H6" "$BWE_SITE_V4" >/dev/null 2>&1
+	sleep 2 # known to the detector before its contacts
+	lan ping -c 4 -i 0.3 -W 1 -q -I "$H6" "$BWE_RELAY_V4" >/dev/null 2>&1 &
+	lan ping -c 4 -i 0.3 -W 1 -q -I "$H6" "$BWE_C2_V4" >/dev/null 2>&1
+	wait
+	wait_for 20 rule_alert blocklist-alert "$H6" || t_fail "the C2 contact raised no blocklist alert"
+	wait_for 20 rule_alert proxyware-alert "$H6" || t_fail "the proxyware contact raised no alert"
+}
+t_run "a proxyware and a C2 contact together raise both signals" t_test_both
+
 
 t_test_expected() {
 	sleep 4 # baselines of the noise learnt (learning_period 12s from start)
@@ -138,11 +152,15 @@ t_test_scope() {
 	wait_for 20 rule_alert blocklist-alert "$H3" || t_fail "no blocklist alert for $H3"
 	local s; s=$(bwctl --json scope "$BWE_LAN_V4")
 	assert_eq "$(jq -r .kind <<<"$s")" host "kind"
-	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" "$BWE_LAN2_V4 $H3" "the other two, not $H4: $s"
-	jq -e --arg c "$BWE_C2_V4" '[.hosts[] | .peers_in_common[0].peer == $c] | all' <<<"$s" >/dev/null ||
-		t_fail "shared peer: $s"
-	jq -e '.hosts[0].rank == 1 and (.hosts[0].signals_in_common | index("blocklist") != null)' <<<"$s" \
-		>/dev/null || t_fail "rank and signals in common: $s"
+	# the other two, and $H6 (which contacted the C2 too), never $H4
+	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" "$BWE_LAN2_V4 $H3 $H6" "hosts: $s"
+	jq -e --arg c "$BWE_C2_V4" '[.hosts[] | any(.peers_in_common[]; .peer == $c)] | all' <<<"$s" \
+		>/dev/null || t_fail "shared peer: $s"
+	# $H6 shares both of its listed peers (the proxyware relay too): first
+	jq -e --arg h "$H6" '.hosts[0].host == $h and .hosts[0].rank == 1 and
+		(.hosts[0].peers_in_common | length) == 2 and
+		(.hosts[0].signals_in_common | index("blocklist") != null) and
+		(.hosts[1].peers_in_common | length) == 1' <<<"$s" >/dev/null || t_fail "ranking: $s"
 	jq -e --arg c "$BWE_C2_V4" '[.peers[].peer] | index($c) != null' <<<"$s" >/dev/null ||
 		t_fail "the host's own listed peers: $s"
 	# the text table says the same
@@ -152,12 +170,13 @@ t_test_scope() {
 	# the C2 address: the three hosts that contacted it
 	s=$(bwctl --json scope "$BWE_C2_V4" --since 10m)
 	assert_eq "$(jq -r .kind <<<"$s")" address "address kind"
-	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" "$BWE_LAN_V4 $BWE_LAN2_V4 $H3" "C2's hosts"
+	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" "$BWE_LAN_V4 $BWE_LAN2_V4 $H3 $H6" \
+		"C2's hosts"
 	assert_eq "$(jq -r .window_s <<<"$s")" 600 "--since"
 	# the report's section
 	local r; r=$(bwctl --json report "$BWE_LAN2_V4")
 	assert_eq "$(jq -r '[.other_hosts_same_peers.hosts[].host] | sort | join(" ")' <<<"$r")" \
-		"$BWE_LAN_V4 $H3" "report section"
+		"$BWE_LAN_V4 $H3 $H6" "report section"
 	# bad input: a clear error, nothing else
 	assert_fail bwctl scope "$BWE_LAN_V4" --since 0
 	bwctl scope "$BWE_LAN_V4" --since 45d 2>&1 | grep -q -- "--since" || t_fail "no message for --since 45d"
@@ -167,9 +186,9 @@ t_test_scope() {
 	stop_daemon TERM
 	start_daemon || { t_fail "bwctld did not restart"; return; }
 	s=$(bwctl --json scope "$BWE_C2_V4")
-	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" "$BWE_LAN_V4 $BWE_LAN2_V4 $H3" \
-		"C2's hosts after a restart"
-	jq -e '.coverage.from_event_log >= 3' <<<"$s" >/dev/null || t_fail "coverage: $(jq -c .coverage <<<"$s")"
+	assert_eq "$(jq -r '[.hosts[].host] | sort | join(" ")' <<<"$s")" \
+		"$BWE_LAN_V4 $BWE_LAN2_V4 $H3 $H6" "C2's hosts after a restart"
+	jq -e '.coverage.from_event_log >= 4' <<<"$s" >/dev/null || t_fail "coverage: $(jq -c .coverage <<<"$s")"
 }
 t_run "bwctl scope: three hosts contact one C2, a fourth does not" t_test_scope
 
