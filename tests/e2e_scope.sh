@@ -95,7 +95,10 @@ t_test_proxyware() {
 	assert_ok lan ping -c 3 -i 0.3 -W 1 -q "$BWE_RELAY_V4" # monitor: it passes
 	wait_for 20 rule_alert proxyware-alert "$BWE_LAN_V4" || t_fail "no proxyware alert"
 	ev_for detection-alert "$BWE_LAN_V4" | grep '"proxyware-alert"' | tail -1 |
-		jq -e '[.bwenforce.evidence[].signal] == ["proxyware"]' >/dev/null ||
+		jq -e --arg r "$BWE_RELAY_V4" '[.bwenforce.evidence[].signal] == ["proxyware"] and
+			.bwenforce.contacts[0].peer == $r and .bwenforce.contacts[0].feed == "pw" and
+			.bwenforce.contacts[0].signal == "proxyware" and .bwenforce.contacts[0].entry == $r' \
+			>/dev/null ||
 		t_fail "evidence: $(ev_for detection-alert "$BWE_LAN_V4" | tail -1)"
 	sleep 2
 	rule_alert blocklist-alert "$BWE_LAN_V4" && t_fail "a proxyware contact raised blocklist"
@@ -117,6 +120,10 @@ t_test_both() {
 	wait
 	wait_for 20 rule_alert blocklist-alert "$H6" || t_fail "the C2 contact raised no blocklist alert"
 	wait_for 20 rule_alert proxyware-alert "$H6" || t_fail "the proxyware contact raised no alert"
+	# each alert names the contacts behind its own signal
+	ev_for detection-alert "$H6" | grep '"blocklist-alert"' | tail -1 |
+		jq -e --arg c "$BWE_C2_V4" '[.bwenforce.contacts[].peer] == [$c]' >/dev/null ||
+		t_fail "blocklist alert's contacts: $(ev_for detection-alert "$H6" | tail -2)"
 }
 t_run "a proxyware and a C2 contact together raise both signals" t_test_both
 

@@ -29,14 +29,16 @@
 #include "log.h"
 #include "util.h"
 
-#define DET_HITS_MAX	16 /* blocklist hits remembered per host */
-#define DET_HISTORY_MAX 32 /* actions remembered per host */
+#define DET_HITS_MAX	 16 /* blocklist hits remembered per host */
+#define DET_HISTORY_MAX	 32 /* actions remembered per host */
+#define DET_CONTACTS_MAX 8  /* listed peers named in a detection event */
 
 struct det_hit {
 	time_t t;
 	struct bwe_addr peer;
 	__u8 ref;
 	bool outbound; /* the host contacted the peer; else an inbound (spoofable) hit */
+	enum bwe_feed_signal signal; /* of the feed: blocklist or proxyware */
 	char feed[BWE_FEED_NAME_MAX];
 	char entry[BWE_PREFIX_STRLEN];
 	char indicator[96];
@@ -388,6 +390,58 @@ const struct bwe_addr *detector_host_at(const struct detector *dt, size_t i,
 	return &dt->v[i]->addr;
 }
 
+/*
+ * The provenance behind blocklist or proxyware evidence: the host's latest
+ * outbound contacts with those feeds' peers, each peer once, with feed,
+ * entry and indicator; NULL when the evidence has neither.
+ */
+static struct json_object *contacts_json(const struct det_host *h, const struct bwe_decision *dec)
+{
+	bool want[BWE_FSIG_PROXYWARE + 1] = { false };
+	struct json_object *arr;
+	unsigned int i, k, n = 0;
+	const struct det_hit *seen[DET_CONTACTS_MAX];
+	size_t e;
+
+	for (e = 0; e < dec->n_evidence; e++) {
+		want[BWE_FSIG_BLOCKLIST] |= dec->evidence[e].sig == BWE_SIG_BLOCKLIST;
+		want[BWE_FSIG_PROXYWARE] |= dec->evidence[e].sig == BWE_SIG_PROXYWARE;
+	}
+	if ((!want[BWE_FSIG_BLOCKLIST] && !want[BWE_FSIG_PROXYWARE]) || !h->m)
+		return NULL;
+	arr = json_object_new_array();
+	for (i = 0; i < h->m->nhits && n < DET_CONTACTS_MAX; i++) {
+		const struct det_hit *x =
+			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+		struct json_object *o;
+		char p[BWE_ADDR_STRLEN], t[32];
+
+		if (!x->outbound || (unsigned int)x->signal > BWE_FSIG_PROXYWARE ||
+		    !want[x->signal])
+			continue;
+		for (k = 0; k < n && memcmp(&seen[k]->peer, &x->peer, sizeof(x->peer)); k++)
+			;
+		if (k < n)
+			continue;
+		seen[n++] = x;
+		o = json_object_new_object();
+		bwe_addr_fmt(&x->peer, p, sizeof(p));
+		fmt_time(x->t, t, sizeof(t));
+		json_object_object_add(o, "peer", json_object_new_string(p));
+		json_object_object_add(o, "feed", json_object_new_string(x->feed));
+		json_object_object_add(o, "signal",
+				       json_object_new_string(bwe_feed_signal_name(x->signal)));
+		json_object_object_add(o, "entry",
+				       x->entry[0] ? json_object_new_string(x->entry) : NULL);
+		json_object_object_add(o, "indicator",
+				       x->indicator[0] ? json_object_new_string(x->indicator)
+						       : NULL);
+		json_object_object_add(o, "time", json_object_new_string(t));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* The report's "expected_activity": the host's activities, in their window or not. */
 static struct json_object *expected_json(const struct bwe_policy *pol, const struct det_host *h,
 					 time_t now)
@@ -462,6 +516,7 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	x->peer = hit->peer;
 	x->ref = hit->ref;
 	x->outbound = hit->outbound;
+	x->signal = bwe_cfg_feed_signal(dt->cfg, hit->feed);
 	snprintf(x->feed, sizeof(x->feed), "%s", hit->feed ? hit->feed : "?");
 	snprintf(x->entry, sizeof(x->entry), "%s", hit->entry ? hit->entry : "");
 	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
@@ -575,7 +630,7 @@ static struct json_object *shapes_json(const struct bwe_signals *s, const struct
 static struct json_object *decision_json(const struct det_host *h, const struct bwe_decision *dec,
 					 const struct bwe_policy *pol, const char *ev_text)
 {
-	struct json_object *a = json_object_new_object();
+	struct json_object *a = json_object_new_object(), *c;
 
 	json_object_object_add(a, "event.kind", json_object_new_string("alert"));
 	json_object_object_add(a, "rule.name", json_object_new_string(dec->rule_name));
@@ -589,6 +644,8 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 	json_object_object_add(a, "bwenforce.escalation_level",
 			       json_object_new_int((int)dec->level));
 	json_object_object_add(a, "bwenforce.ttl_s", json_object_new_uint64(dec->ttl_s));
+	if ((c = contacts_json(h, dec)))
+		json_object_object_add(a, "bwenforce.contacts", c);
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
 	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
@@ -829,7 +886,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		const struct det_hit *ht =
 			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
 		struct json_object *hj = json_object_new_object();
-		enum bwe_feed_signal hsig = bwe_cfg_feed_signal(dt->cfg, ht->feed);
+		enum bwe_feed_signal hsig = ht->signal;
 		char p[BWE_ADDR_STRLEN];
 
 		bwe_addr_fmt(&ht->peer, p, sizeof(p));
