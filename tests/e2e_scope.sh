@@ -143,6 +143,9 @@ t_test_expected() {
 	jq -e '.questions."1_outbound_increase".expected_bps > 100000' <<<"$r" >/dev/null ||
 		t_fail "discount: $(jq -c '.questions."1_outbound_increase"' <<<"$r")"
 	wait_for 30 rule_alert upload-alert "$H5" || t_fail "$H5 above its max_rate raised no spike"
+	ev_for detection-alert "$H5" | grep '"upload-alert"' | tail -1 |
+		jq -e '.bwenforce.expected[0].name == "small-backup" and .bwenforce.expected[0].in_window' \
+		>/dev/null || t_fail "the alert does not name the activity: $(ev_for detection-alert "$H5" | tail -1)"
 	wait $up 2>/dev/null
 	rule_alert upload-alert "$BWE_LAN2_V4" &&
 		t_fail "the expected activity spiked: $(ev_for detection-alert "$BWE_LAN2_V4" | head -1)"

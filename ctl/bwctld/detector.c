@@ -646,6 +646,12 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 	json_object_object_add(a, "bwenforce.ttl_s", json_object_new_uint64(dec->ttl_s));
 	if ((c = contacts_json(h, dec)))
 		json_object_object_add(a, "bwenforce.contacts", c);
+	/* the runbook's "known legitimate activity?", answered in the event too */
+	c = expected_json(pol, h, time(NULL));
+	if (json_object_array_length(c))
+		json_object_object_add(a, "bwenforce.expected", c);
+	else
+		json_object_put(c);
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
 	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
