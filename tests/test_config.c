@@ -1561,6 +1561,37 @@ static void test_expected_too_long(void **state)
 		    "policy.expected[32]: at most 32 expected activitys");
 }
 
+/* The commented-out expected activity of the shipped file is valid once uncommented. */
+static void test_shipped_expected_example(void **state)
+{
+	char text[TEXT_MAX], line[1024], err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c = NULL;
+	bool in_expected = false;
+	size_t used = 0;
+	FILE *f;
+
+	(void)state;
+	f = fopen(SHIPPED, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (in_expected && !strncmp(line, "  #  ", 5))
+			line[2] = ' ';
+		else if (strncmp(line, "  #", 3))
+			in_expected = !strncmp(line, "  expected:", 11);
+		assert_true(used + strlen(line) < sizeof(text));
+		memcpy(text + used, line, strlen(line) + 1);
+		used += strlen(line);
+	}
+	fclose(f);
+	if (load_text(text, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->policy.n_expected, 1);
+	assert_string_equal(c->policy.expected[0].name, "weekly-backup");
+	assert_int_equal(c->policy.expected[0].n_ports, 1);
+	assert_int_equal(c->policy.expected[0].max_rate, 25000000);
+	bwe_config_free(c);
+}
+
 /* An expected activity as loaded: lists, schedule bits, sketch; a proxyware feed. */
 static void test_expected_loaded(void **state)
 {
@@ -1623,6 +1654,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expected_too_long),
 		cmocka_unit_test(test_expected_loaded),
+		cmocka_unit_test(test_shipped_expected_example),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_shipped_feed_example),
 		cmocka_unit_test(test_defaults),
