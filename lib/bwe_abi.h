@@ -27,25 +27,27 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  4
+#define BWE_ABI_VERSION		  5
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
-#define BWE_MAP_NETCLASS "bwe_netclass"
-#define BWE_MAP_BL_HOST	 "bwe_bl_host"
-#define BWE_MAP_BL_TBL24 "bwe_bl_tbl24"
-#define BWE_MAP_BL_NET6	 "bwe_bl_net6"
-#define BWE_MAP_THROTTLE "bwe_throttle"
-#define BWE_MAP_HOSTS	 "bwe_hosts"
-#define BWE_MAP_STATS	 "bwe_stats"
-#define BWE_MAP_CONFIG	 "bwe_config"
-#define BWE_MAP_PORTS	 "bwe_std_ports"
-#define BWE_MAP_EVENTS	 "bwe_events"
-#define BWE_MAP_EVDEDUP	 "bwe_ev_dedup"
-#define BWE_MAP_ABI	 "bwe_abi"
-#define BWE_MAP_MACS	 "bwe_macs"
-#define BWE_MAP_IFACES	 "bwe_ifaces"
+#define BWE_MAP_NETCLASS  "bwe_netclass"
+#define BWE_MAP_BL_HOST	  "bwe_bl_host"
+#define BWE_MAP_BL_TBL24  "bwe_bl_tbl24"
+#define BWE_MAP_BL_NET6	  "bwe_bl_net6"
+#define BWE_MAP_THROTTLE  "bwe_throttle"
+#define BWE_MAP_HOSTS	  "bwe_hosts"
+#define BWE_MAP_STATS	  "bwe_stats"
+#define BWE_MAP_CONFIG	  "bwe_config"
+#define BWE_MAP_PORTS	  "bwe_std_ports"
+#define BWE_MAP_EVENTS	  "bwe_events"
+#define BWE_MAP_EVDEDUP	  "bwe_ev_dedup"
+#define BWE_MAP_ABI	  "bwe_abi"
+#define BWE_MAP_MACS	  "bwe_macs"
+#define BWE_MAP_IFACES	  "bwe_ifaces"
+#define BWE_MAP_FWD_DEV	  "bwe_fwd_dev"
+#define BWE_MAP_FWD_STATS "bwe_fwd_stats"
 
 /*
  * Every pinned map, listed once: X(field, pin) with field the map's name in
@@ -67,7 +69,9 @@
 	X(bwe_ev_dedup, BWE_MAP_EVDEDUP) \
 	X(bwe_abi, BWE_MAP_ABI) \
 	X(bwe_macs, BWE_MAP_MACS) \
-	X(bwe_ifaces, BWE_MAP_IFACES)
+	X(bwe_ifaces, BWE_MAP_IFACES) \
+	X(bwe_fwd_dev, BWE_MAP_FWD_DEV) \
+	X(bwe_fwd_stats, BWE_MAP_FWD_STATS)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
 #define BWE_NETCLASS_MAX 16384	      /* internal/exempt/allow/quarantine/throttle prefixes */
@@ -279,6 +283,7 @@ enum bwe_config_flag {
 	BWE_CFG_MACS = 1 << 1,	 /* bwe_macs holds entries: look source MACs up */
 	BWE_CFG_NAT4 = 1 << 2,	 /* some attached interface translates IPv4 (bwe_ifaces) */
 	BWE_CFG_NAT6 = 1 << 3,	 /* some attached interface translates IPv6 (bwe_ifaces) */
+	BWE_CFG_FWD = 1 << 4,	 /* some attached interface fast-forwards (bwe_iface_val.fwd) */
 };
 
 struct bwe_config {
@@ -349,9 +354,52 @@ enum bwe_iface_flag {
 
 struct bwe_iface_val {
 	__u32 flags; /* enum bwe_iface_flag, host byte order */
-	__u32 pad;
+	__u8 fwd;    /* enum bwe_fwd_mode of traffic arriving here */
+	__u8 pad[3];
 };
 _Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
+
+/* ---- XDP fast-forward (maps bwe_fwd_dev, bwe_fwd_stats) ---------------- */
+/*
+ * An interface whose bwe_iface_val.fwd is BWE_FWD_FIB forwards, in XDP, the
+ * IP packets arriving on it that the verdict passes: bpf_fib_lookup() with
+ * the ingress ifindex, then bpf_redirect_map() into bwe_fwd_dev (DEVMAP_HASH
+ * ifindex -> ifindex), which the daemon fills with the attached interfaces
+ * that can transmit redirected frames. What the fast path cannot handle goes
+ * to the kernel's stack unchanged, counted under one reason below. The
+ * counters are kept per ingress interface in bwe_fwd_stats (PERCPU_HASH
+ * ifindex -> struct bwe_fwd_stats), whose entries the daemon creates: the
+ * program never inserts one.
+ */
+enum bwe_fwd_mode {
+	BWE_FWD_OFF = 0, /* everything the verdict passes goes to the stack */
+	BWE_FWD_FIB = 1, /* bpf_fib_lookup + devmap; netfilter is bypassed */
+};
+
+enum bwe_fwd_stat {
+	BWE_FWD_FAST = 0,   /* forwarded in XDP (redirected) */
+	BWE_FWD_S_ENCAP,    /* to the stack: VLAN-tagged or PPPoE frame */
+	BWE_FWD_S_OPTIONS,  /* IPv4 options or an IPv6 extension header */
+	BWE_FWD_S_FRAGMENT, /* a fragment (first or later) */
+	BWE_FWD_S_TTL,	    /* TTL / hop limit <= 1: the stack sends time exceeded */
+	BWE_FWD_S_NAT,	    /* ingress or egress translates its family */
+	BWE_FWD_S_LOCAL, /* not forwarded: to the gateway, broadcast, multicast, forwarding off */
+	BWE_FWD_S_NO_ROUTE, /* no route, unreachable, prohibit, blackhole */
+	BWE_FWD_S_NO_NEIGH, /* next hop's MAC unknown: the stack resolves it */
+	BWE_FWD_S_MTU,	    /* larger than the egress MTU: the stack fragments or sends the error */
+	BWE_FWD_S_EGRESS,   /* egress not in bwe_fwd_dev (not attached, no XDP transmit) */
+	/* what the stack refuses to forward: a wrong IPv4 header checksum, an IP
+	 * length longer than the frame or shorter than the header, a source it
+	 * never forwards (IPv4 0/8, 127/8, class D/E; IPv6 unspecified, loopback,
+	 * multicast, link-local) */
+	BWE_FWD_S_HEADER,
+	BWE_FWD_MAX,
+};
+
+struct bwe_fwd_stats {
+	struct bwe_counter c[BWE_FWD_MAX]; /* by enum bwe_fwd_stat; bytes are L2 frame bytes */
+};
+_Static_assert(sizeof(struct bwe_fwd_stats) == 16 * BWE_FWD_MAX, "bwe_fwd_stats size");
 
 /* ---- events (map bwe_events, RINGBUF) ----------------------------------- */
 enum bwe_event_type {

@@ -34,6 +34,7 @@ static const char *const signal_names[BWE_SIG_MAX] = {
 	[BWE_SIG_UPLOAD_RATIO] = "upload_ratio",
 	[BWE_SIG_FANOUT] = "fanout",
 	[BWE_SIG_NEW_HOST] = "new_host",
+	[BWE_SIG_PROXYWARE] = "proxyware",
 };
 
 static const char *const signal_units[BWE_SIG_MAX] = {
@@ -43,6 +44,7 @@ static const char *const signal_units[BWE_SIG_MAX] = {
 	[BWE_SIG_UPLOAD_RATIO] = "ratio",
 	[BWE_SIG_FANOUT] = "distinct",
 	[BWE_SIG_NEW_HOST] = "bytes",
+	[BWE_SIG_PROXYWARE] = "hits",
 };
 
 static const char *const response_names[BWE_RESP_MAX] = {
@@ -213,7 +215,7 @@ static const struct default_rule default_rules[] = {
 	  3 },
 	{ "corroborated-quarantine",
 	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_BLOCKLIST) | SIG(BWE_SIG_FANOUT) |
-		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO),
+		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO) | SIG(BWE_SIG_PROXYWARE),
 	  2,
 	  BWE_RESP_QUARANTINE,
 	  0,
@@ -223,6 +225,15 @@ static const struct default_rule default_rules[] = {
 	  3 },
 	{ "blocklist-alert",
 	  SIG(BWE_SIG_BLOCKLIST),
+	  1,
+	  BWE_RESP_ALERT,
+	  0,
+	  0,
+	  BWE_RULE_COOLDOWN_S,
+	  { 0 },
+	  0 },
+	{ "proxyware-alert",
+	  SIG(BWE_SIG_PROXYWARE),
 	  1,
 	  BWE_RESP_ALERT,
 	  0,
@@ -278,6 +289,10 @@ void bwe_policy_default(struct bwe_policy *p)
 	p->new_host = (struct bwe_policy_new_host){
 		.bytes = BWE_NEW_HOST_BYTES,
 		.window_s = BWE_NEW_HOST_WINDOW_S,
+	};
+	p->proxyware = (struct bwe_policy_blocklist){
+		.min_hits = BWE_BLOCKLIST_MIN_HITS,
+		.window_s = BWE_BLOCKLIST_WINDOW_S,
 	};
 	for (i = 0; i < ARRAY_SIZE(default_rules); i++) {
 		const struct default_rule *d = &default_rules[i];
@@ -371,6 +386,7 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->last_upload = wall;
 	memset(h->run, 0, sizeof(h->run));
 	h->high_upload_run = 0;
+	h->pw_prev = h->extra.proxyware_hits;
 }
 
 static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, __s64 wall,
@@ -437,7 +453,7 @@ static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats
 			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
 {
 	const struct bwe_policy_blocklist *p = &pol->blocklist;
-	__u64 hits = c->bl_hits - h->prev.bl_hits;
+	__u64 hits = c->bl_hits - h->prev.bl_hits - out->new_pw_hits; /* sig_proxyware first */
 	bool quiet = !h->bl_last_hit || wall - h->bl_last_hit > (__s64)p->window_s;
 
 	if (quiet)
@@ -450,6 +466,32 @@ static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats
 	out->new_bl_in_hits = c->bl_in_hits - h->prev.bl_in_hits;
 	set_sig(out, BWE_SIG_BLOCKLIST, h->bl_episode_hits >= p->min_hits,
 		(double)h->bl_episode_hits, (double)p->min_hits, &h->run[BWE_SIG_BLOCKLIST]);
+}
+
+/*
+ * The hits the caller attributes to proxyware feeds (struct
+ * bwe_detect_extra): the blocklist rule, on their own episode.
+ */
+static void sig_proxyware(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
+{
+	const struct bwe_policy_blocklist *p = &pol->proxyware;
+	__u64 all = c->bl_hits - h->prev.bl_hits, hits = 0;
+	bool quiet = !h->pw_last_hit || wall - h->pw_last_hit > (__s64)p->window_s;
+
+	if (h->extra.proxyware_hits >= h->pw_prev)
+		hits = h->extra.proxyware_hits - h->pw_prev;
+	hits = hits > all ? all : hits;
+	h->pw_prev = h->extra.proxyware_hits;
+	if (quiet)
+		h->pw_episode_hits = 0;
+	if (hits) {
+		h->pw_episode_hits += hits;
+		h->pw_last_hit = wall;
+	}
+	out->new_pw_hits = hits;
+	set_sig(out, BWE_SIG_PROXYWARE, p->min_hits && h->pw_episode_hits >= p->min_hits,
+		(double)h->pw_episode_hits, (double)p->min_hits, &h->run[BWE_SIG_PROXYWARE]);
 }
 
 static void sig_volumes(struct bwe_detect_host *h, double dtx, double drx, double dnonstd,
@@ -468,7 +510,8 @@ static void sig_volumes(struct bwe_detect_host *h, double dtx, double drx, doubl
 	set_sig(out, BWE_SIG_NONSTD_PORTS, enough && out->nonstd_share >= pn->share,
 		out->nonstd_share, pn->share, &h->run[BWE_SIG_NONSTD_PORTS]);
 
-	h->up_tx = decay_add(h->up_tx, dt, (double)pu->window_s, dtx);
+	/* expected activity's share of the upload is not the host's own (detect.h) */
+	h->up_tx = decay_add(h->up_tx, dt, (double)pu->window_s, dtx - out->expected_bps * dt);
 	h->up_rx = decay_add(h->up_rx, dt, (double)pu->window_s, drx);
 	out->tx_window_bytes = h->up_tx;
 	enough = h->up_tx > 0 && h->up_tx >= (double)pu->min_bytes;
@@ -560,16 +603,23 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	dtx = (double)(c->tx_bytes - h->prev.tx_bytes);
 	drx = (double)(c->rx_bytes - h->prev.rx_bytes);
 	dnonstd = (double)(c->nonstd_tx_bytes - h->prev.nonstd_tx_bytes);
-	out->tx_bps = dtx / dt_s;
+	out->expected_bps = fmin(dtx, (double)h->extra.expected_rate * dt_s) / dt_s;
+	out->tx_bps = dtx / dt_s - out->expected_bps;
 	out->rx_bps = drx / dt_s;
 	if (c->last_seen_ns >= c->first_seen_ns)
 		out->age_s = (double)(c->last_seen_ns - c->first_seen_ns) / NSEC_PER_SEC;
 
 	baselines(h, pol, wall_time, out);
 	sig_spike(h, pol, out);
+	sig_proxyware(h, c, pol, wall_time, out);
 	sig_blocklist(h, c, pol, wall_time, out);
 	sig_volumes(h, dtx, drx, dnonstd, pol, out);
 	sig_fanout(h, c, dtx, pol, wall_time, out);
+	if (h->extra.expected_fanout) {
+		/* every peer and port is an expected activity's (detect.h) */
+		out->sig[BWE_SIG_FANOUT].fired = false;
+		out->sig[BWE_SIG_FANOUT].run = h->run[BWE_SIG_FANOUT] = 0;
+	}
 	h->prev = *c;
 	out->valid = true;
 	return 0;

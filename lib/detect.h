@@ -80,6 +80,7 @@
 #include "addr.h"
 #include "bwe_abi.h"
 #include "bwe_rules.h" /* bwe_hll_add() */
+#include "expect.h"
 
 /* ---- statistics ---------------------------------------------------------- */
 
@@ -133,6 +134,7 @@ enum bwe_signal_id {
 	BWE_SIG_UPLOAD_RATIO, /* upload / download */
 	BWE_SIG_FANOUT,	      /* distinct peers or destination ports */
 	BWE_SIG_NEW_HOST,     /* a host first seen lately moving much data */
+	BWE_SIG_PROXYWARE,    /* hits on entries of feeds with signal proxyware */
 	BWE_SIG_MAX,
 };
 
@@ -196,6 +198,7 @@ struct bwe_policy_spike {
 	__u64 min_sd_rate;   /* deviation floor, bytes/s */
 };
 
+/* Also the proxyware signal's: the hits of feeds with "signal: proxyware". */
 struct bwe_policy_blocklist {
 	__u64 min_hits; /* packets from the first hit until window_s without one */
 	__u64 window_s;
@@ -269,18 +272,23 @@ struct bwe_policy {
 	struct bwe_policy_new_host new_host;
 	struct bwe_rule rules[BWE_POLICY_RULES_MAX];
 	size_t n_rules;
+	struct bwe_policy_blocklist proxyware; /* hits on proxyware-feed entries (detect.h) */
+	struct bwe_expected *expected;	       /* policy.expected (expect.h), heap */
+	size_t n_expected;
 };
 
 /*
  * The default policy (the commented section of policies/bwenforce.yaml):
- * rules spike-throttle, corroborated-quarantine and blocklist-alert; no
+ * rules spike-throttle, corroborated-quarantine, blocklist-alert and
+ * proxyware-alert; no expected activities; no
  * never_quarantine prefixes (nothing allocated).
  */
 void bwe_policy_default(struct bwe_policy *p);
 /* Index into windows_s of spike.window_s, or -1. */
 int bwe_policy_window_index(const struct bwe_policy *p, __u64 window_s);
 
-/* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host"; "?" */
+/* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host",
+ * "proxyware"; "?" */
 const char *bwe_signal_name(enum bwe_signal_id s);
 /* Unit of a signal's value and threshold: "z", "hits", "share", "ratio", "distinct", "bytes". */
 const char *bwe_signal_unit(enum bwe_signal_id s);
@@ -318,7 +326,37 @@ struct bwe_signals {
 	double upload_ratio;	/* over upload_ratio.window_s, 0 below min_bytes */
 	double tx_window_bytes; /* upload over upload_ratio.window_s */
 	__u32 high_upload_run;	/* consecutive intervals at >= spike.min_rate */
+	__u64 new_pw_hits; /* this interval: hits on proxyware-feed entries (not in new_bl_hits) */
+	double expected_bps; /* upload discounted as expected activity, bytes/s */
 	struct bwe_signal sig[BWE_SIG_MAX];
+};
+
+/*
+ * What the caller knows beyond the counters, set in bwe_detect_host.extra
+ * before each bwe_detect_update(); all zero: nothing.
+ *
+ * Proxyware. The data plane counts hits on every blocklist entry in
+ * bl_hits; the daemon knows from the hit events which feed each listed
+ * peer belongs to. proxyware_hits is its cumulative count of the host's
+ * bl_hits attributed to feeds with "signal: proxyware" (never more than
+ * bl_hits; it starts again from 0 when the counters do). Those hits raise
+ * the proxyware signal (policy.signals.proxyware, the same episode rule
+ * as blocklist) and are taken out of the blocklist signal's.
+ *
+ * Expected activity. expected_rate is the upload of this interval, bytes/s,
+ * that the host's expected activities in their window may explain (the
+ * sum of their max_rate, 0 outside every window or when the host talked to
+ * peers or ports the activities do not list: expect.h). That much of the
+ * upload does not count towards the spike signal, the baselines, the
+ * upload ratio and the shapes; the excess does, so a host above max_rate
+ * is judged on the excess. expected_fanout: every peer and port of the
+ * sketch is an expected one: the fanout signal does not fire (its value is
+ * still computed).
+ */
+struct bwe_detect_extra {
+	__u64 proxyware_hits;
+	__u64 expected_rate;
+	bool expected_fanout;
 };
 
 /* Cooldown and escalation of one rule for one host. */
@@ -364,6 +402,11 @@ struct bwe_detect_host {
 	/* runs of raw conditions, and the automatic action in force */
 	__u32 run[BWE_SIG_MAX];
 	__u32 high_upload_run;
+	/* the caller's knowledge (struct bwe_detect_extra), and the proxyware episode */
+	struct bwe_detect_extra extra;
+	__u64 pw_prev; /* extra.proxyware_hits at the previous sample */
+	__u64 pw_episode_hits;
+	__s64 pw_last_hit;
 	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
 	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];

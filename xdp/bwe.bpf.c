@@ -13,7 +13,9 @@
  * Decision order (docs/architecture.md): allow -> quarantine (exempt peers
  * pass) -> exempt -> blocklist (drop or monitor) -> throttle -> pass.
  * Monitor-only mode (BWE_CFG_DRYRUN) turns every would-drop into a counted
- * pass. Malformed L2/L3 headers are dropped (BWE_R_MALFORMED): the kernel
+ * pass. A passed IP packet arriving on an interface with fast_forward on
+ * is forwarded in XDP when it can be (forward.bpf.h), else left to the
+ * stack; either way it was judged and counted first, once. Malformed L2/L3 headers are dropped (BWE_R_MALFORMED): the kernel
  * stack would discard them anyway, and a frame we cannot read could hide a
  * quarantined or blocked address.
  */
@@ -26,6 +28,7 @@
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 #include "blocklist.bpf.h"
+#include "forward.bpf.h"
 #include "bwe_rules.h"
 
 #define BWE_RUN_PRIO  10  /* early in a libxdp dispatcher chain: drops first */
@@ -330,6 +333,16 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	return reason;
 }
 
+/*
+ * What becomes of a judged IP packet that the verdict passes: the stack's,
+ * or the fast path's where some interface forwards in XDP (forward.bpf.h);
+ * with BWE_CFG_FWD clear, one flag test and XDP_PASS as before.
+ */
+static __always_inline int passed(struct xdp_md *ctx, const struct bwe_config *cfg)
+{
+	return (cfg->flags & BWE_CFG_FWD) ? bwe_forward(ctx, cfg->flags) : XDP_PASS;
+}
+
 SEC("xdp")
 int bwe_xdp(struct xdp_md *ctx)
 {
@@ -395,12 +408,12 @@ int bwe_xdp(struct xdp_md *ctx)
 			if (cfg->flags & BWE_CFG_DRYRUN)
 				reason = bwe_reason_dryrun(reason);
 			count(reason, BWE_SD_NONE, f.len);
-			return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+			return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 		}
 		if (!(sf & BWE_NC_INTERNAL) && iface_translates(cfg, f.ifindex, &p.src))
 			goto deferred;
 		count(BWE_R_TRANSIT, BWE_SD_NONE, f.len);
-		return XDP_PASS;
+		return passed(ctx, cfg);
 	} else {
 		out = !!(sf & BWE_NC_INTERNAL);
 		/* Inbound through a translating interface: judged at the LAN
@@ -424,7 +437,7 @@ int bwe_xdp(struct xdp_md *ctx)
 		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf);
 	else
 		reason = judge(&p, cfg, &f, 0, df, sf, 0);
-	return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+	return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 
 deferred:
 	count(BWE_A_NAT_DEFERRED, BWE_SD_NONE, f.len);

@@ -130,6 +130,28 @@ struct {
 	__type(value, struct bwe_iface_val);
 } bwe_ifaces SEC(".maps");
 
+/* egress ifindex -> ifindex: where fast-forwarded frames may be redirected
+ * (daemon). Pinned and reused by lib/dataplane.c itself, not by libbpf: the
+ * kernel adds BPF_F_RDONLY_PROG to a devmap, which it refuses at creation,
+ * so libbpf's check of a pin against this definition always fails. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} bwe_fwd_dev SEC(".maps");
+
+/* ingress ifindex -> per-CPU fast-forward counters; entries made by the daemon,
+ * one per interface with fast_forward on: not preallocated (4096 x 176 bytes
+ * per CPU would be for nothing) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, struct bwe_fwd_stats);
+} bwe_fwd_stats SEC(".maps");
+
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
