@@ -1831,6 +1831,34 @@ static const struct row new_host_rows[] = {
 	SCALAR("bytes", conv_size, S_U64, POLICY, new_host.bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
 	WINDOW(POLICY, new_host.window_s),
 };
+static const struct row relay_rows[] = {
+	SCALAR("concentration", conv_share, S_DOUBLE, POLICY, relay.concentration),
+	SCALAR("top_peers", conv_uint, S_U32, POLICY, relay.top_peers, LIM(1, BWE_HH_SLOTS - 1)),
+	SCALAR("spread_peers", conv_uint, S_U32, POLICY, relay.spread_peers,
+	       LIM(1, BWE_CFG_PEERS_MAX)),
+	SCALAR("balance", conv_positive, S_DOUBLE, POLICY, relay.balance,
+	       .max = (__u64)BWE_CFG_RATIO_MAX),
+	SCALAR("overlap", conv_share, S_DOUBLE, POLICY, relay.overlap),
+	SCALAR("min_bytes", conv_size, S_U64, POLICY, relay.min_bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
+};
+static const struct row beacon_rows[] = {
+	SCALAR("min_intervals", conv_uint, S_U32, POLICY, beacon.min_intervals,
+	       LIM(2, BWE_BEACON_HIST)),
+	SCALAR("max_jitter", conv_share, S_DOUBLE, POLICY, beacon.max_jitter),
+	SCALAR("min_period", conv_duration, S_U64, POLICY, beacon.min_period_s,
+	       LIM(1, BWE_CFG_WINDOW_MAX_S)),
+	SCALAR("max_period", conv_duration, S_U64, POLICY, beacon.max_period_s,
+	       LIM(1, BWE_CFG_WINDOW_MAX_S)),
+	SCALAR("burst_ms", conv_uint, S_U64, POLICY, beacon.burst_ms,
+	       LIM(0, BWE_CFG_BEACON_BURST_MAX_MS)),
+	SCALAR("sample", conv_uint, S_U32, POLICY, beacon.sample,
+	       LIM(1, BWE_CFG_BEACON_SAMPLE_MAX)),
+	LIST("ignore_ports", conv_uint, S_U16, POLICY, beacon.ignore_ports, beacon.n_ignore_ports,
+	     LIM(1, PORT_MAX), .flags = F_UNIQUE, .max_n = BWE_BEACON_IGNORE_MAX, .noun = "port",
+	     .dup = "port "),
+};
+static const struct table relay_table = TABLE(relay_rows);
+static const struct table beacon_table = TABLE(beacon_rows);
 static const struct table spike_table = TABLE(spike_rows);
 static const struct table blocklist_table = TABLE(blocklist_rows);
 static const struct table nonstd_table = TABLE(nonstd_rows);
@@ -1842,6 +1870,7 @@ static const struct row signals_rows[] = {
 	MAP("spike", spike_table, 0),	      MAP("blocklist", blocklist_table, 0),
 	MAP("nonstd_ports", nonstd_table, 0), MAP("upload_ratio", upload_table, 0),
 	MAP("fanout", fanout_table, 0),	      MAP("new_host", new_host_table, 0),
+	MAP("relay", relay_table, 0),	      MAP("beacon", beacon_table, 0),
 };
 static const struct table signals_table = TABLE(signals_rows);
 

@@ -976,7 +976,22 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->fanout.ports, 100);
 	assert_int_equal(p->fanout.window_s, 300);
 	assert_int_equal(p->new_host.bytes, 100 << 20);
-	assert_int_equal(p->n_rules, 3);
+	assert_true(p->relay.concentration == 0.6);
+	assert_int_equal(p->relay.top_peers, 3);
+	assert_int_equal(p->relay.spread_peers, 20);
+	assert_true(p->relay.balance == 2.0);
+	assert_true(p->relay.overlap == 0.5);
+	assert_int_equal(p->relay.min_bytes, 4 << 20);
+	assert_int_equal(p->beacon.min_intervals, 6);
+	assert_true(p->beacon.max_jitter == 0.1);
+	assert_int_equal(p->beacon.min_period_s, 10);
+	assert_int_equal(p->beacon.max_period_s, 3600);
+	assert_int_equal(p->beacon.burst_ms, 1000);
+	assert_int_equal(p->beacon.sample, 1);
+	assert_int_equal(p->beacon.n_ignore_ports, 2);
+	assert_int_equal(p->beacon.ignore_ports[0], 53);
+	assert_int_equal(p->beacon.ignore_ports[1], 123);
+	assert_int_equal(p->n_rules, 4);
 	r = &p->rules[0];
 	assert_string_equal(r->name, "spike-throttle");
 	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE);
@@ -994,6 +1009,14 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_string_equal(r->name, "blocklist-alert");
 	assert_int_equal(r->action, BWE_RESP_ALERT);
 	assert_int_equal(r->ttl_s, 0);
+	r = &p->rules[1];
+	assert_int_equal(r->signals & (1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON),
+			 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	r = &p->rules[3];
+	assert_string_equal(r->name, "relay-beacon-alert");
+	assert_int_equal(r->signals, 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	assert_int_equal(r->min_signals, 1);
+	assert_int_equal(r->action, BWE_RESP_ALERT);
 	/* and nothing else differs, padding included */
 	assert_memory_equal(p, &want, sizeof(want));
 }
