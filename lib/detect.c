@@ -324,6 +324,13 @@ static float median_of(float *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0f;
 }
 
+/*
+ * Jitter: the relative deviation from the median that three quarters of
+ * the intervals stay within (their 3rd quartile). A quarter may be
+ * anything: a lost beacon (a double interval) or an extra contact does not
+ * hide the period, while half of a random series (the median absolute
+ * deviation) would often look regular.
+ */
 bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, double *jitter)
 {
 	float v[BWE_BEACON_HIST], med;
@@ -333,10 +340,15 @@ bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, do
 		return false;
 	memcpy(v, p->iv, n * sizeof(v[0]));
 	med = median_of(v, n);
+	if (!(med > 0))
+		return false;
 	for (i = 0; i < n; i++)
-		v[i] = fabsf(p->iv[i] - med);
+		v[i] = fabsf(p->iv[i] - med) / med;
+	median_of(v, n); /* sorts */
 	*period_s = med;
-	*jitter = med > 0 ? median_of(v, n) / med : 1.0;
+	*jitter = v[(BWE_BEACON_QUARTILE_NUM * n + BWE_BEACON_QUARTILE_DEN - 1) /
+			    BWE_BEACON_QUARTILE_DEN -
+		    1];
 	return true;
 }
 

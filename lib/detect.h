@@ -193,7 +193,7 @@ enum bwe_response {
 #define BWE_RELAY_BALANCE	 2.0
 #define BWE_RELAY_OVERLAP	 0.5
 #define BWE_RELAY_MIN_BYTES	 (4ULL << 20)
-#define BWE_BEACON_MIN_INTERVALS 6U
+#define BWE_BEACON_MIN_INTERVALS 8U
 #define BWE_BEACON_MAX_JITTER	 0.1
 #define BWE_BEACON_MIN_PERIOD_S	 10ULL
 #define BWE_BEACON_MAX_PERIOD_S	 3600ULL
@@ -402,11 +402,14 @@ void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_
 
 /* ---- beaconing ------------------------------------------------------------------- */
 
-#define BWE_BEACON_PAIRS  8   /* pairs followed per host */
-#define BWE_BEACON_HIST	  16  /* latest intervals kept per pair */
-#define BWE_BEACON_SEEN	  32  /* first contacts remembered per host (admission) */
-#define BWE_BEACON_STALE  3.0 /* periods without a contact: the pair stopped */
-#define BWE_BEACON_SETTLE 3   /* intervals before a pair's jitter protects it */
+#define BWE_BEACON_PAIRS	16  /* pairs followed per host */
+#define BWE_BEACON_HIST		16  /* latest intervals kept per pair */
+#define BWE_BEACON_SEEN		32  /* first contacts remembered per host (admission) */
+#define BWE_BEACON_STALE	3.0 /* periods without a contact: the pair stopped */
+#define BWE_BEACON_SETTLE	3   /* intervals before a pair's jitter protects it */
+#define BWE_BEACON_MISSED_MAX	3   /* an interval may be up to this many periods */
+#define BWE_BEACON_QUARTILE_NUM 3   /* jitter: the 3rd quartile of the deviations */
+#define BWE_BEACON_QUARTILE_DEN 4
 
 struct bwe_beacon_pair {
 	struct bwe_addr peer;
@@ -445,7 +448,11 @@ struct bwe_beacon_eval {
 	double jitter;	 /* median absolute deviation / median */
 };
 
-/* Median period and jitter of a pair's kept intervals; false with fewer than 2. */
+/*
+ * Median period and jitter of a pair's kept intervals (jitter: the share of
+ * the period that three quarters of the intervals deviate by at most; a
+ * quarter may be lost beacons or extra contacts); false with fewer than 2.
+ */
 bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, double *jitter);
 
 struct bwe_signal {
