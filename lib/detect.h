@@ -163,7 +163,7 @@ enum bwe_response {
 		60, 300, 900 \
 	}				  /* seconds */
 #define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
-#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.6 KiB each */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~2.1 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -502,8 +502,9 @@ struct bwe_how_bucket {
 
 /*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. About 1 KiB (64 MiB
- * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on.
+ * bwe_detect_host_init()) before the first update. About 1.3 KiB (80 MiB
+ * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on
+ * and 2 KiB once the host made a contact (its beacon table).
  */
 struct bwe_detect_host {
 	bool primed; /* prev holds a sample */
