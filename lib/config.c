@@ -1297,6 +1297,22 @@ static int check_spike_window(struct cfg_ctx *c, const struct row *r, const stru
 		      list);
 }
 
+/* A beacon's period range must hold something. */
+static int check_beacon_periods(struct cfg_ctx *c, const struct row *r, const struct node *n,
+				const struct where *at)
+{
+	const struct bwe_policy_beacon *b = &c->cfg->policy.beacon;
+	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
+
+	(void)r;
+	if (b->max_period_s >= b->min_period_s)
+		return 0;
+	bwe_duration_fmt(b->min_period_s, lo, sizeof(lo));
+	bwe_duration_fmt(b->max_period_s, hi, sizeof(hi));
+	return err_at(c, at, "%s%s is shorter than min_period (%s)", hi, n ? "" : " (the default)",
+		      lo);
+}
+
 /* No rules written: the default rules, their TTLs cut to max_ttl. */
 static int check_rules(struct cfg_ctx *c, const struct row *r, const struct node *n,
 		       const struct where *at)
@@ -1848,7 +1864,7 @@ static const struct row beacon_rows[] = {
 	SCALAR("min_period", conv_duration, S_U64, POLICY, beacon.min_period_s,
 	       LIM(1, BWE_CFG_WINDOW_MAX_S)),
 	SCALAR("max_period", conv_duration, S_U64, POLICY, beacon.max_period_s,
-	       LIM(1, BWE_CFG_WINDOW_MAX_S)),
+	       LIM(1, BWE_CFG_WINDOW_MAX_S), .check = check_beacon_periods),
 	SCALAR("burst_ms", conv_uint, S_U64, POLICY, beacon.burst_ms,
 	       LIM(0, BWE_CFG_BEACON_BURST_MAX_MS)),
 	SCALAR("sample", conv_uint, S_U32, POLICY, beacon.sample,

@@ -1202,7 +1202,7 @@ static void test_policy_files(void **state)
 			if (!strcmp(e->d_name, "monitor-only.yaml")) {
 				monitor = true;
 				assert_int_equal(c->policy.monitor_only, 1);
-				assert_int_equal(c->policy.n_rules, 7);
+				assert_int_equal(c->policy.n_rules, 8);
 			}
 			bwe_config_free(c);
 			n++;
@@ -1239,6 +1239,20 @@ static const struct {
 	  "policy.rules[0].signals: expected a sequence, found a scalar value" },
 	{ "duplicate signal section", POL "  signals:\n    fanout: {}\n    fanout: {}\n", 6,
 	  "policy.signals: duplicate key \"fanout\" (first on line 5)" },
+	{ "relay top_peers 4", POL "  signals:\n    relay: { top_peers: 4 }\n", 5,
+	  "policy.signals.relay.top_peers: 4 is above the maximum of 3" },
+	{ "relay concentration 1.5", POL "  signals:\n    relay: { concentration: 1.5 }\n", 5,
+	  "policy.signals.relay.concentration: 1.5 is outside 0..1 (a share: 0.5 is half)" },
+	{ "beacon min_intervals 1", POL "  signals:\n    beacon: { min_intervals: 1 }\n", 5,
+	  "policy.signals.beacon.min_intervals: 1 is below the minimum of 2" },
+	{ "beacon periods crossed",
+	  POL "  signals:\n    beacon: { min_period: 10m, max_period: 1m }\n", 5,
+	  "policy.signals.beacon.max_period: 1m is shorter than min_period (10m)" },
+	{ "beacon max_period default below min_period",
+	  POL "  signals:\n    beacon: { min_period: 2h }\n", 5,
+	  "policy.signals.beacon.max_period: 1h (the default) is shorter than min_period (2h)" },
+	{ "beacon ignore_ports 0", POL "  signals:\n    beacon: { ignore_ports: [ 0 ] }\n", 5,
+	  "policy.signals.beacon.ignore_ports[0]: 0 is below the minimum of 1" },
 
 	/* globals */
 	{ "monitor_only yes", POL "  monitor_only: yes\n", 4,
