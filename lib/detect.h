@@ -339,7 +339,8 @@ struct bwe_policy {
 
 /*
  * The default policy (the commented section of policies/bwenforce.yaml):
- * rules spike-throttle, corroborated-quarantine and blocklist-alert; no
+ * rules spike-throttle, corroborated-quarantine, blocklist-alert and
+ * relay-beacon-alert; no
  * never_quarantine prefixes (nothing allocated).
  */
 void bwe_policy_default(struct bwe_policy *p);
