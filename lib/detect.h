@@ -340,8 +340,7 @@ struct bwe_policy {
 /*
  * The default policy (the commented section of policies/bwenforce.yaml):
  * rules spike-throttle, corroborated-quarantine, blocklist-alert and
- * relay-beacon-alert; no
- * never_quarantine prefixes (nothing allocated).
+ * relay-beacon-alert; no never_quarantine prefixes (nothing allocated).
  */
 void bwe_policy_default(struct bwe_policy *p);
 /* Index into windows_s of spike.window_s, or -1. */
