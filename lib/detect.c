@@ -991,6 +991,13 @@ static bool shape_proxyjacking(const struct bwe_signals *s, const struct bwe_pol
 				   : "uploads more than it receives");
 	if (s->sig[BWE_SIG_NONSTD_PORTS].fired)
 		add_reason(m, "%.0f%% of upload to non-standard ports", 100.0 * s->nonstd_share);
+	m->of++;
+	if (s->sig[BWE_SIG_RELAY].fired)
+		add_reason(m,
+			   "relay signature: >= %.0f%% of %s bytes on %u peers, %.0f peers the other way",
+			   100.0 * s->relay.concentration,
+			   s->relay.dir == BWE_DIR_IN ? "inbound" : "outbound",
+			   pol->relay.top_peers, s->relay.spread_peers);
 	return sustained && m->score >= 3;
 }
 
@@ -1015,6 +1022,12 @@ static bool shape_botnet(const struct bwe_signals *s, struct bwe_shape_match *m)
 	if (c2)
 		add_reason(m, "%.0f blocklist hits (C2 or known bad peers)",
 			   s->sig[BWE_SIG_BLOCKLIST].value);
+	m->of++;
+	if (s->sig[BWE_SIG_BEACON].fired) {
+		c2 = true;
+		add_reason(m, "beaconing: a new contact every %.0f s (jitter %.2f) to one peer",
+			   s->beacon.period_s, s->beacon.jitter);
+	}
 	return (fanout && small) || c2;
 }
 

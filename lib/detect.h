@@ -593,9 +593,9 @@ struct bwe_shape_match {
  * needs a sustained upload (spike fired, or spike.min_rate held for a
  * whole spike.window_s) and two of: BWE_SHAPE_PROXY_PEERS distinct peers,
  * a tx/rx ratio of at least BWE_SHAPE_RELAY_RATIO over the upload_ratio
- * window, the nonstd_ports signal. Botnet needs fan-out with at most
- * BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning, flooding), or
- * blocklist hits (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
+ * window, the nonstd_ports signal, the relay signal. Botnet needs fan-out
+ * with at most BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning,
+ * flooding), or blocklist hits or beaconing (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
  */
 unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,
 			       struct bwe_shape_match out[BWE_SHAPE_MAX]);

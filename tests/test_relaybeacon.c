@@ -765,6 +765,44 @@ static void test_beacon_false_positives(void **state)
 	assert_true(polled > 0); /* honest: such polling is indistinguishable */
 }
 
+/* The shapes the report shows count the relay signature and beaconing. */
+static void test_shapes(void **state)
+{
+	struct bwe_shape_match m[BWE_SHAPE_MAX];
+	struct bwe_signals s;
+	struct bwe_policy pol;
+	unsigned int n, i;
+	bool proxy = false, botnet = false;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	memset(&s, 0, sizeof(s));
+	s.valid = true;
+	s.high_upload_run = (__u32)(pol.spike.window_s / pol.interval_s); /* sustained */
+	s.peers = BWE_SHAPE_PROXY_PEERS;
+	s.sig[BWE_SIG_RELAY].fired = true;
+	s.relay = (struct bwe_relay_eval){ .dir = BWE_DIR_OUT,
+					   .fired = true,
+					   .concentration = 0.9,
+					   .spread_peers = 80 };
+	s.sig[BWE_SIG_BEACON].fired = true;
+	s.beacon = (struct bwe_beacon_eval){ .valid = true, .period_s = 60, .jitter = 0.01 };
+	n = bwe_detect_shapes(&s, &pol, m);
+	for (i = 0; i < n; i++) {
+		const char *want = m[i].shape == BWE_SHAPE_PROXYJACKING ? "relay signature"
+									: "beaconing";
+
+		assert_true(m[i].score >= (m[i].shape == BWE_SHAPE_PROXYJACKING ? 3U : 1U));
+		assert_non_null(strstr(m[i].reasons[m[i].n_reasons - 1], want));
+		proxy |= m[i].shape == BWE_SHAPE_PROXYJACKING;
+		botnet |= m[i].shape == BWE_SHAPE_BOTNET;
+	}
+	assert_true(proxy && botnet);
+	/* without them: sustained upload and many peers alone are not enough */
+	s.sig[BWE_SIG_RELAY].fired = s.sig[BWE_SIG_BEACON].fired = false;
+	assert_int_equal(bwe_detect_shapes(&s, &pol, m), 0);
+}
+
 /* Bad arguments, and the table's allocation released. */
 static void test_beacon_args(void **state)
 {
@@ -796,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_beacon_series),
 		cmocka_unit_test(test_beacon_stops),
 		cmocka_unit_test(test_beacon_false_positives),
+		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_beacon_args),
 	};
 
