@@ -410,7 +410,8 @@ enum bwe_event_type {
 	/* A new outbound contact of a sampled (host, peer) pair, for the beacon
 	 * signal: a TCP SYN without ACK, or the first packet of a UDP flow
 	 * (bwe_contacts). Never deduplicated; only for passed packets (not
-	 * exempt, allowlisted or dropped). */
+	 * exempt, allowlisted or dropped); never into the last half of the
+	 * ring (counted as BWE_A_EVENT_LOST), which stays for the others. */
 	BWE_EV_CONTACT,
 };
 

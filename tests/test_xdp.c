@@ -1153,6 +1153,26 @@ static void test_contact_events(void **state)
 		}
 		assert_true(got > 4 && got < 32);
 	}
+	/* a burst of SYNs fills at most half the ring: a blocklist hit still fits */
+	{
+		struct pb_spec syn = { TCP("198.18.0.141", "203.0.113.10", 443), .tcp_syn = 1 };
+		struct pb_spec hit = { TCP("198.18.0.143", "203.0.113.66", 443) };
+		const int burst = BWE_EVENTS_BYTES / sizeof(struct bwe_event);
+		int k, blocked = 0;
+
+		set_contact_sample(1);
+		drain_events();
+		for (k = 0; k < burst; k++)
+			run_spec(&syn, NULL);
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+		ncontacts = 0;
+		nevents = 0;
+		ring_buffer__consume(rb);
+		blocked = nevents - ncontacts;
+		assert_true(ncontacts > burst / 4 && ncontacts <= burst / 2);
+		assert_int_equal(blocked, 1);
+		assert_int_equal(last_ev.type, BWE_EV_BLOCK_HIT);
+	}
 	set_contact_sample(0);
 	{
 		struct pb_spec s = { TCP("198.18.0.141", "203.0.113.10", 443), .tcp_syn = 1 };

@@ -369,8 +369,12 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		emit_event(&ev, cfg->event_dedup_ns);
 	}
 	if (contact) {
-		ev.type = BWE_EV_CONTACT; /* each one: the beacon signal needs them all */
-		if (bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
+		/* each one (the beacon signal needs them all), but never into the
+		 * ring's last half: a burst of SYNs must not crowd out blocklist
+		 * and quarantine events */
+		ev.type = BWE_EV_CONTACT;
+		if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) > BWE_EVENTS_BYTES / 2 ||
+		    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
 			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 	}
 
