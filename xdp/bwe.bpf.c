@@ -263,7 +263,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	const struct bwe_addr *peer = out ? &p->dst : &p->src;
 	struct bwe_host_stats *hs;
 	struct bwe_event ev = {};
-	__u32 reason, hd = BWE_HD_MAX, peer_hash;
+	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u8 ref = 0;
 	int contact;
@@ -301,8 +301,8 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	hs = host_stats(host, out, now);
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
-	peer_hash = bwe_hash_addr(peer);
 	if (hs) {
+		peer_hash = bwe_hash_addr(peer);
 		hs->last_seen_ns = now;
 		if (hs->hll_epoch != cfg->hll_epoch) {
 			/* a new fan-out window: every peer sketch restarts */
@@ -339,7 +339,8 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 			bwe_hll_add(hs->hll_src, peer_hash);
 		}
 	}
-	contact = out && !bwe_reason_drops(reason) && reason != BWE_R_ALLOW &&
+	/* a spray of inbound frames to untracked addresses paid no hash above */
+	contact = hs && out && !bwe_reason_drops(reason) && reason != BWE_R_ALLOW &&
 		  reason != BWE_R_EXEMPT && cfg->contact_sample &&
 		  contact_new(p, cfg, host, peer, peer_hash, now);
 
