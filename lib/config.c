@@ -59,6 +59,7 @@
 #define SUGGEST_LEN_MAX 64		/* longer unknown keys get no suggestion */
 #define DECIMAL_BASE	10ULL
 #define PORT_MAX	65535
+#define MS_PER_S	1000ULL /* beacon.burst_ms against min_period */
 #define V4_PLEN_MAX	32
 #define V6_PLEN_MAX	128
 #define FNV64_OFFSET	0xcbf29ce484222325ULL
@@ -1313,6 +1314,24 @@ static int check_beacon_periods(struct cfg_ctx *c, const struct row *r, const st
 		      lo);
 }
 
+/*
+ * Contacts closer than burst_ms are one: with a burst as long as the
+ * shortest period, a chatty client would look periodic at the burst length.
+ */
+static int check_beacon_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			      const struct where *at)
+{
+	const struct bwe_policy_beacon *b = &c->cfg->policy.beacon;
+	char lo[BWE_DURATION_STRLEN];
+
+	(void)r;
+	if (b->burst_ms < b->min_period_s * MS_PER_S)
+		return 0;
+	bwe_duration_fmt(b->min_period_s, lo, sizeof(lo));
+	return err_at(c, at, "%llu%s is not shorter than min_period (%s)",
+		      (unsigned long long)b->burst_ms, n ? "" : " (the default)", lo);
+}
+
 /* No rules written: the default rules, their TTLs cut to max_ttl. */
 static int check_rules(struct cfg_ctx *c, const struct row *r, const struct node *n,
 		       const struct where *at)
@@ -1866,7 +1885,7 @@ static const struct row beacon_rows[] = {
 	SCALAR("max_period", conv_duration, S_U64, POLICY, beacon.max_period_s,
 	       LIM(1, BWE_CFG_WINDOW_MAX_S), .check = check_beacon_periods),
 	SCALAR("burst_ms", conv_uint, S_U64, POLICY, beacon.burst_ms,
-	       LIM(0, BWE_CFG_BEACON_BURST_MAX_MS)),
+	       LIM(0, BWE_CFG_BEACON_BURST_MAX_MS), .check = check_beacon_burst),
 	SCALAR("sample", conv_uint, S_U32, POLICY, beacon.sample,
 	       LIM(1, BWE_CFG_BEACON_SAMPLE_MAX)),
 	LIST("ignore_ports", conv_uint, S_U16, POLICY, beacon.ignore_ports, beacon.n_ignore_ports,

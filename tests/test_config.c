@@ -1251,6 +1251,9 @@ static const struct {
 	{ "beacon max_period default below min_period",
 	  POL "  signals:\n    beacon: { min_period: 2h }\n", 5,
 	  "policy.signals.beacon.max_period: 1h (the default) is shorter than min_period (2h)" },
+	{ "beacon burst as long as min_period",
+	  POL "  signals:\n    beacon: { min_period: 1s, burst_ms: 1000 }\n", 5,
+	  "policy.signals.beacon.burst_ms: 1000 is not shorter than min_period (1s)" },
 	{ "beacon ignore_ports 0", POL "  signals:\n    beacon: { ignore_ports: [ 0 ] }\n", 5,
 	  "policy.signals.beacon.ignore_ports[0]: 0 is below the minimum of 1" },
 
