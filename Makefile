@@ -49,7 +49,8 @@ TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 # Every suite runs on the testbed's default topology, a NAT gateway; these
 # run a second time on a routed one (scripts/run-tests.sh, SUITE@routed).
 TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_ctl.sh tests/e2e_hostile.sh \
-	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh
+	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh \
+	tests/e2e_relaybeacon.sh
 TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
 
 # The release version: lib/bwe_version.h is the one place (debian/changelog
