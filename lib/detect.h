@@ -280,8 +280,9 @@ struct bwe_policy_relay {
  * Beaconing: a (host, peer, destination port) whose new contacts (TCP SYN,
  * new UDP flows; contacts closer than burst_ms count once) come at a
  * near-constant interval: at least min_intervals intervals, their median
- * between min_period_s and max_period_s, and their jitter (median absolute
- * deviation / median) at most max_jitter. sample: the data plane reports 1
+ * between min_period_s and max_period_s, and their jitter (the relative
+ * deviation from the median that three quarters of them stay within) at
+ * most max_jitter. sample: the data plane reports 1
  * in sample (host, peer) pairs (bwe_contact_sampled()); ignore_ports:
  * destination ports never followed (DNS and NTP by default).
  */
@@ -407,7 +408,6 @@ void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_
 #define BWE_BEACON_SEEN		32  /* first contacts remembered per host (admission) */
 #define BWE_BEACON_STALE	3.0 /* periods without a contact: the pair stopped */
 #define BWE_BEACON_SETTLE	3   /* intervals before a pair's jitter protects it */
-#define BWE_BEACON_MISSED_MAX	3   /* an interval may be up to this many periods */
 #define BWE_BEACON_QUARTILE_NUM 3   /* jitter: the 3rd quartile of the deviations */
 #define BWE_BEACON_QUARTILE_DEN 4
 
@@ -428,8 +428,11 @@ struct bwe_beacon_pair {
  * burst: the first goes to a small direct-mapped memory of first contacts
  * (seen), so one-off contacts of a busy host never reach it; a full table
  * gives up, first, a pair that stopped (BWE_BEACON_STALE periods without a
- * contact), then the least regular, then the least recently contacted of
- * the young ones. A host spraying peers churns its own table only.
+ * contact), then the one that deserves its slot least: a settled pair
+ * (BWE_BEACON_SETTLE intervals) is worth 1 - jitter, a young one 0.5, so
+ * an irregular pair goes before a young one and a regular one stays; the
+ * least recently contacted on a tie. A host spraying peers churns its own
+ * table only.
  */
 struct bwe_beacon_table {
 	struct bwe_beacon_pair pair[BWE_BEACON_PAIRS];
@@ -445,7 +448,7 @@ struct bwe_beacon_eval {
 	__u8 proto;
 	__u32 intervals; /* kept */
 	double period_s; /* median interval */
-	double jitter;	 /* median absolute deviation / median */
+	double jitter;	 /* 3rd quartile of |interval - median| / median */
 };
 
 /*
