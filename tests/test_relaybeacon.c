@@ -803,6 +803,52 @@ static void test_shapes(void **state)
 	assert_int_equal(bwe_detect_shapes(&s, &pol, m), 0);
 }
 
+/*
+ * The default rules: relay or beacon alone alerts (relay-beacon-alert),
+ * the two together quarantine (corroborated-quarantine), with both in the
+ * evidence.
+ */
+static void test_default_rules(void **state)
+{
+	struct bwe_detect_global g;
+	struct bwe_detect_host h;
+	struct bwe_decision dec;
+	struct bwe_signals s;
+	struct bwe_policy pol;
+	const __s64 now = WALL_START + 86400;
+	bool relay = false, beacon = false;
+	size_t i;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	bwe_detect_global_init(&g, WALL_START); /* a day old: past learning */
+	bwe_detect_host_init(&h);
+	memset(&s, 0, sizeof(s));
+	s.valid = true;
+	s.sig[BWE_SIG_RELAY] = (struct bwe_signal){ .fired = true, .value = 0.9, .threshold = 0.6 };
+	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
+	assert_int_equal(dec.action, BWE_RESP_ALERT);
+	assert_string_equal(dec.rule_name, "relay-beacon-alert");
+
+	s.sig[BWE_SIG_RELAY].fired = false;
+	s.sig[BWE_SIG_BEACON] =
+		(struct bwe_signal){ .fired = true, .value = 0.01, .threshold = 0.1 };
+	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
+	assert_int_equal(dec.action, BWE_RESP_ALERT);
+	assert_string_equal(dec.rule_name, "relay-beacon-alert");
+
+	s.sig[BWE_SIG_RELAY].fired = true;
+	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
+	assert_int_equal(dec.action, BWE_RESP_QUARANTINE);
+	assert_string_equal(dec.rule_name, "corroborated-quarantine");
+	for (i = 0; i < dec.n_evidence; i++) {
+		relay |= dec.evidence[i].sig == BWE_SIG_RELAY;
+		beacon |= dec.evidence[i].sig == BWE_SIG_BEACON;
+	}
+	assert_true(relay && beacon);
+	bwe_detect_host_free(&h);
+}
+
 /* Bad arguments, and the table's allocation released. */
 static void test_beacon_args(void **state)
 {
@@ -835,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_beacon_stops),
 		cmocka_unit_test(test_beacon_false_positives),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_beacon_args),
 	};
 
