@@ -51,7 +51,8 @@ TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 # tests/e2e_forward.sh builds both topologies it needs itself (routed, then
 # IPv4 NAT), so it runs once.
 TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_ctl.sh tests/e2e_hostile.sh \
-	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh
+	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh \
+	tests/e2e_relaybeacon.sh
 TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
 
 # The release version: lib/bwe_version.h is the one place (debian/changelog

@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  5
+#define BWE_ABI_VERSION		  6
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -196,6 +196,25 @@ enum bwe_host_drop {
 #define BWE_HLL_REGS 32 /* HyperLogLog registers per sketch */
 #define BWE_HLL_BITS 5	/* log2(BWE_HLL_REGS) */
 
+/*
+ * Heavy hitters of one direction of one host, by bytes: a weighted
+ * SpaceSaving summary (Metwally et al. 2005) of BWE_HH_SLOTS peers, updated
+ * by bwe_hh_add() (bwe_rules.h) with every passed frame, reset with the
+ * fan-out sketches at each hll_epoch. A slot with bytes 0 is empty. For a
+ * peer in a slot, bytes - err <= its true bytes <= bytes; a peer in no slot
+ * sent at most bwe_hh_floor() (the smallest count when every slot is used,
+ * else 0), which is at most total / BWE_HH_SLOTS. Several CPUs' summaries
+ * merge into one with the same guarantees (bwe_hh_merge(), lib/dataplane.c).
+ */
+#define BWE_HH_SLOTS 4
+struct bwe_hh {
+	__u64 total;		   /* bytes added this epoch */
+	__u64 bytes[BWE_HH_SLOTS]; /* count of the slot's peer (an overestimate) */
+	__u64 err[BWE_HH_SLOTS];   /* most the count overestimates it by */
+	__u32 peer[BWE_HH_SLOTS];  /* bwe_hash_addr() of the peer */
+};
+_Static_assert(sizeof(struct bwe_hh) == 88, "bwe_hh size");
+
 struct bwe_host_stats {
 	__u64 tx_bytes; /* L2 frame bytes passed, host is source */
 	__u64 tx_packets;
@@ -214,8 +233,11 @@ struct bwe_host_stats {
 	__u32 pad;
 	__u8 hll_dst[BWE_HLL_REGS];  /* distinct outbound peers; merge CPUs by max */
 	__u8 hll_port[BWE_HLL_REGS]; /* distinct outbound dst ports; merge by max */
+	__u8 hll_src[BWE_HLL_REGS];  /* distinct inbound peers (relay signature); by max */
+	struct bwe_hh hh_tx;	     /* heaviest outbound peers by bytes passed */
+	struct bwe_hh hh_rx;	     /* heaviest inbound peers by bytes passed */
 };
-_Static_assert(sizeof(struct bwe_host_stats) == 192, "bwe_host_stats size");
+_Static_assert(sizeof(struct bwe_host_stats) == 400, "bwe_host_stats size");
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*
@@ -290,8 +312,29 @@ struct bwe_config {
 	__u32 flags;	      /* enum bwe_config_flag */
 	__u32 hll_epoch;      /* bumped by the daemon to start a new fan-out window */
 	__u64 event_dedup_ns; /* same (type, host, peer) event at most once per this */
+	/* BWE_EV_CONTACT for the (host, peer) pairs bwe_contact_sampled() picks:
+	 * 1 in contact_sample of them (1: all), 0: no contact events */
+	__u32 contact_sample;
+	__u32 contact_salt; /* mixed into the pair hash of the sample */
 };
-_Static_assert(sizeof(struct bwe_config) == 16, "bwe_config size");
+_Static_assert(sizeof(struct bwe_config) == 24, "bwe_config size");
+
+/* ---- contacts (map bwe_contacts, LRU_HASH UDP flow -> first seen) ------- */
+/*
+ * The outbound UDP flows of sampled (host, peer) pairs: a packet of a flow
+ * not in the map starts a new one (BWE_EV_CONTACT). Only a lookup per packet
+ * of a sampled pair; a write per new flow. Private to one load (not
+ * pinned): losing it costs at most one repeated contact a flow.
+ */
+#define BWE_CONTACTS_MAX 16384
+struct bwe_contact_key {
+	struct bwe_addr host; /* network order */
+	struct bwe_addr peer; /* network order */
+	__be16 sport;	      /* network order */
+	__be16 dport;	      /* network order */
+};
+_Static_assert(sizeof(struct bwe_contact_key) == 36, "bwe_contact_key size");
+/* value: __u64, bpf_ktime_get_ns() of the flow's first packet */
 
 /* ---- ABI stamp (map bwe_abi, ARRAY of one) ------------------------------ */
 /*
@@ -412,6 +455,12 @@ enum bwe_event_type {
 	 * MAC's flags: host is that address, mac the MAC, reason the verdict.
 	 * Deduplicated per (host, MAC address) like the others. */
 	BWE_EV_MAC_ADDR,
+	/* A new outbound contact of a sampled (host, peer) pair, for the beacon
+	 * signal: a TCP SYN without ACK, or the first packet of a UDP flow
+	 * (bwe_contacts). Never deduplicated; only for passed packets (not
+	 * exempt, allowlisted or dropped); never into the last half of the
+	 * ring (counted as BWE_A_EVENT_LOST), which stays for the others. */
+	BWE_EV_CONTACT,
 };
 
 enum bwe_event_dir {

@@ -59,6 +59,7 @@
 #define SUGGEST_LEN_MAX 64		/* longer unknown keys get no suggestion */
 #define DECIMAL_BASE	10ULL
 #define PORT_MAX	65535
+#define MS_PER_S	1000ULL /* beacon.burst_ms against min_period */
 #define V4_PLEN_MAX	32
 #define V6_PLEN_MAX	128
 #define FNV64_OFFSET	0xcbf29ce484222325ULL
@@ -1343,6 +1344,40 @@ static int check_spike_window(struct cfg_ctx *c, const struct row *r, const stru
 		      list);
 }
 
+/* A beacon's period range must hold something. */
+static int check_beacon_periods(struct cfg_ctx *c, const struct row *r, const struct node *n,
+				const struct where *at)
+{
+	const struct bwe_policy_beacon *b = &c->cfg->policy.beacon;
+	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
+
+	(void)r;
+	if (b->max_period_s >= b->min_period_s)
+		return 0;
+	bwe_duration_fmt(b->min_period_s, lo, sizeof(lo));
+	bwe_duration_fmt(b->max_period_s, hi, sizeof(hi));
+	return err_at(c, at, "%s%s is shorter than min_period (%s)", hi, n ? "" : " (the default)",
+		      lo);
+}
+
+/*
+ * Contacts closer than burst_ms are one: with a burst as long as the
+ * shortest period, a chatty client would look periodic at the burst length.
+ */
+static int check_beacon_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			      const struct where *at)
+{
+	const struct bwe_policy_beacon *b = &c->cfg->policy.beacon;
+	char lo[BWE_DURATION_STRLEN];
+
+	(void)r;
+	if (b->burst_ms < b->min_period_s * MS_PER_S)
+		return 0;
+	bwe_duration_fmt(b->min_period_s, lo, sizeof(lo));
+	return err_at(c, at, "%llu%s is not shorter than min_period (%s)",
+		      (unsigned long long)b->burst_ms, n ? "" : " (the default)", lo);
+}
+
 /* No rules written: the default rules, their TTLs cut to max_ttl. */
 static int check_rules(struct cfg_ctx *c, const struct row *r, const struct node *n,
 		       const struct where *at)
@@ -1946,6 +1981,34 @@ static const struct row new_host_rows[] = {
 	SCALAR("bytes", conv_size, S_U64, POLICY, new_host.bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
 	WINDOW(POLICY, new_host.window_s),
 };
+static const struct row relay_rows[] = {
+	SCALAR("concentration", conv_share, S_DOUBLE, POLICY, relay.concentration),
+	SCALAR("top_peers", conv_uint, S_U32, POLICY, relay.top_peers, LIM(1, BWE_HH_SLOTS - 1)),
+	SCALAR("spread_peers", conv_uint, S_U32, POLICY, relay.spread_peers,
+	       LIM(1, BWE_CFG_PEERS_MAX)),
+	SCALAR("balance", conv_positive, S_DOUBLE, POLICY, relay.balance,
+	       .max = (__u64)BWE_CFG_RATIO_MAX),
+	SCALAR("overlap", conv_share, S_DOUBLE, POLICY, relay.overlap),
+	SCALAR("min_bytes", conv_size, S_U64, POLICY, relay.min_bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
+};
+static const struct row beacon_rows[] = {
+	SCALAR("min_intervals", conv_uint, S_U32, POLICY, beacon.min_intervals,
+	       LIM(2, BWE_BEACON_HIST)),
+	SCALAR("max_jitter", conv_share, S_DOUBLE, POLICY, beacon.max_jitter),
+	SCALAR("min_period", conv_duration, S_U64, POLICY, beacon.min_period_s,
+	       LIM(1, BWE_CFG_WINDOW_MAX_S)),
+	SCALAR("max_period", conv_duration, S_U64, POLICY, beacon.max_period_s,
+	       LIM(1, BWE_CFG_WINDOW_MAX_S), .check = check_beacon_periods),
+	SCALAR("burst_ms", conv_uint, S_U64, POLICY, beacon.burst_ms,
+	       LIM(0, BWE_CFG_BEACON_BURST_MAX_MS), .check = check_beacon_burst),
+	SCALAR("sample", conv_uint, S_U32, POLICY, beacon.sample,
+	       LIM(1, BWE_CFG_BEACON_SAMPLE_MAX)),
+	LIST("ignore_ports", conv_uint, S_U16, POLICY, beacon.ignore_ports, beacon.n_ignore_ports,
+	     LIM(1, PORT_MAX), .flags = F_UNIQUE, .max_n = BWE_BEACON_IGNORE_MAX, .noun = "port",
+	     .dup = "port "),
+};
+static const struct table relay_table = TABLE(relay_rows);
+static const struct table beacon_table = TABLE(beacon_rows);
 static const struct table spike_table = TABLE(spike_rows);
 static const struct table blocklist_table = TABLE(blocklist_rows);
 static const struct table nonstd_table = TABLE(nonstd_rows);
@@ -1962,7 +2025,8 @@ static const struct row signals_rows[] = {
 	MAP("spike", spike_table, 0),	      MAP("blocklist", blocklist_table, 0),
 	MAP("nonstd_ports", nonstd_table, 0), MAP("upload_ratio", upload_table, 0),
 	MAP("fanout", fanout_table, 0),	      MAP("new_host", new_host_table, 0),
-	MAP("proxyware", proxyware_table, 0),
+	MAP("proxyware", proxyware_table, 0), MAP("relay", relay_table, 0),
+	MAP("beacon", beacon_table, 0),
 };
 static const struct table signals_table = TABLE(signals_rows);
 

@@ -151,6 +151,10 @@
 #define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
 #define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */
 
+/* beacon keys */
+#define BWE_CFG_BEACON_BURST_MAX_MS 60000U /* beacon.burst_ms */
+#define BWE_CFG_BEACON_SAMPLE_MAX   65536U /* beacon.sample */
+
 /* A feed may not be called this: it names the entries of bwctl block. */
 #define BWE_FEED_NAME_MANUAL "manual"
 

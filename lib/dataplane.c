@@ -13,6 +13,7 @@
 #include "bwe_util.h"
 #include "bwe_rules.h"
 #include "dataplane.h"
+#include "detect.h" /* bwe_hh_merge() */
 #include "log.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
@@ -495,6 +496,9 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 		acc->hll_epoch = cpu->hll_epoch;
 		memcpy(acc->hll_dst, cpu->hll_dst, sizeof(acc->hll_dst));
 		memcpy(acc->hll_port, cpu->hll_port, sizeof(acc->hll_port));
+		memcpy(acc->hll_src, cpu->hll_src, sizeof(acc->hll_src));
+		acc->hh_tx = cpu->hh_tx;
+		acc->hh_rx = cpu->hh_rx;
 		return;
 	}
 	if (cpu->hll_epoch < acc->hll_epoch)
@@ -504,7 +508,11 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 			acc->hll_dst[i] = cpu->hll_dst[i];
 		if (cpu->hll_port[i] > acc->hll_port[i])
 			acc->hll_port[i] = cpu->hll_port[i];
+		if (cpu->hll_src[i] > acc->hll_src[i])
+			acc->hll_src[i] = cpu->hll_src[i];
 	}
+	bwe_hh_merge(&acc->hh_tx, &cpu->hh_tx);
+	bwe_hh_merge(&acc->hh_rx, &cpu->hh_rx);
 }
 
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,

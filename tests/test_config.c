@@ -1000,7 +1000,22 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->proxyware.window_s, 900);
 	assert_int_equal(p->n_expected, 0);
 	assert_null(p->expected);
-	assert_int_equal(p->n_rules, 4);
+	assert_true(p->relay.concentration == 0.6);
+	assert_int_equal(p->relay.top_peers, 3);
+	assert_int_equal(p->relay.spread_peers, 20);
+	assert_true(p->relay.balance == 2.0);
+	assert_true(p->relay.overlap == 0.5);
+	assert_int_equal(p->relay.min_bytes, 4 << 20);
+	assert_int_equal(p->beacon.min_intervals, 8);
+	assert_true(p->beacon.max_jitter == 0.1);
+	assert_int_equal(p->beacon.min_period_s, 10);
+	assert_int_equal(p->beacon.max_period_s, 3600);
+	assert_int_equal(p->beacon.burst_ms, 1000);
+	assert_int_equal(p->beacon.sample, 1);
+	assert_int_equal(p->beacon.n_ignore_ports, 2);
+	assert_int_equal(p->beacon.ignore_ports[0], 53);
+	assert_int_equal(p->beacon.ignore_ports[1], 123);
+	assert_int_equal(p->n_rules, 5);
 	r = &p->rules[0];
 	assert_string_equal(r->name, "spike-throttle");
 	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE);
@@ -1019,9 +1034,16 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_string_equal(r->name, "blocklist-alert");
 	assert_int_equal(r->action, BWE_RESP_ALERT);
 	assert_int_equal(r->ttl_s, 0);
+	r = &p->rules[1];
+	assert_int_equal(r->signals & (1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON),
+			 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
 	r = &p->rules[3];
 	assert_string_equal(r->name, "proxyware-alert");
 	assert_int_equal(r->signals, 1U << BWE_SIG_PROXYWARE);
+	r = &p->rules[4];
+	assert_string_equal(r->name, "relay-beacon-alert");
+	assert_int_equal(r->signals, 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	assert_int_equal(r->min_signals, 1);
 	assert_int_equal(r->action, BWE_RESP_ALERT);
 	/* and nothing else differs, padding included */
 	assert_memory_equal(p, &want, sizeof(want));
@@ -1208,7 +1230,7 @@ static void test_policy_files(void **state)
 			if (!strcmp(e->d_name, "monitor-only.yaml")) {
 				monitor = true;
 				assert_int_equal(c->policy.monitor_only, 1);
-				assert_int_equal(c->policy.n_rules, 7);
+				assert_int_equal(c->policy.n_rules, 8);
 			}
 			bwe_config_free(c);
 			n++;
@@ -1245,6 +1267,23 @@ static const struct {
 	  "policy.rules[0].signals: expected a sequence, found a scalar value" },
 	{ "duplicate signal section", POL "  signals:\n    fanout: {}\n    fanout: {}\n", 6,
 	  "policy.signals: duplicate key \"fanout\" (first on line 5)" },
+	{ "relay top_peers 4", POL "  signals:\n    relay: { top_peers: 4 }\n", 5,
+	  "policy.signals.relay.top_peers: 4 is above the maximum of 3" },
+	{ "relay concentration 1.5", POL "  signals:\n    relay: { concentration: 1.5 }\n", 5,
+	  "policy.signals.relay.concentration: 1.5 is outside 0..1 (a share: 0.5 is half)" },
+	{ "beacon min_intervals 1", POL "  signals:\n    beacon: { min_intervals: 1 }\n", 5,
+	  "policy.signals.beacon.min_intervals: 1 is below the minimum of 2" },
+	{ "beacon periods crossed",
+	  POL "  signals:\n    beacon: { min_period: 10m, max_period: 1m }\n", 5,
+	  "policy.signals.beacon.max_period: 1m is shorter than min_period (10m)" },
+	{ "beacon max_period default below min_period",
+	  POL "  signals:\n    beacon: { min_period: 2h }\n", 5,
+	  "policy.signals.beacon.max_period: 1h (the default) is shorter than min_period (2h)" },
+	{ "beacon burst as long as min_period",
+	  POL "  signals:\n    beacon: { min_period: 1s, burst_ms: 1000 }\n", 5,
+	  "policy.signals.beacon.burst_ms: 1000 is not shorter than min_period (1s)" },
+	{ "beacon ignore_ports 0", POL "  signals:\n    beacon: { ignore_ports: [ 0 ] }\n", 5,
+	  "policy.signals.beacon.ignore_ports[0]: 0 is below the minimum of 1" },
 
 	/* globals */
 	{ "monitor_only yes", POL "  monitor_only: yes\n", 4,

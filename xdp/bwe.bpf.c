@@ -165,6 +165,36 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	return 0;
 }
 
+/*
+ * A new outbound contact for the beacon signal (BWE_EV_CONTACT): a TCP SYN
+ * without ACK, or the first packet of a UDP flow, of a (host, peer) pair in
+ * the sample. Costs a flag test for TCP, and a lookup per UDP packet of a
+ * sampled pair.
+ */
+static __always_inline int contact_new(const struct bwe_pkt *p, const struct bwe_config *cfg,
+				       const struct bwe_addr *host, const struct bwe_addr *peer,
+				       __u32 peer_hash, __u64 now)
+{
+	struct bwe_contact_key key = {};
+
+	if (!(p->flags & BWE_PF_PORTS))
+		return 0;
+	if (p->proto == IPPROTO_TCP)
+		return (p->tcp_flags & (BWE_TCP_SYN | BWE_TCP_ACK)) == BWE_TCP_SYN &&
+		       bwe_contact_sampled(host, peer_hash, cfg->contact_salt, cfg->contact_sample);
+	if (p->proto != IPPROTO_UDP ||
+	    !bwe_contact_sampled(host, peer_hash, cfg->contact_salt, cfg->contact_sample))
+		return 0;
+	key.host = *host;
+	key.peer = *peer;
+	key.sport = p->sport;
+	key.dport = p->dport;
+	if (bpf_map_lookup_elem(&bwe_contacts, &key))
+		return 0;
+	bpf_map_update_elem(&bwe_contacts, &key, &now, BPF_ANY);
+	return 1;
+}
+
 /* What bwe_macs says of a MAC (0: nothing, or no entries at all). */
 static __always_inline __u32 mac_flags(const struct bwe_config *cfg, const __u8 *mac)
 {
@@ -236,9 +266,10 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	const struct bwe_addr *peer = out ? &p->dst : &p->src;
 	struct bwe_host_stats *hs;
 	struct bwe_event ev = {};
-	__u32 reason, hd = BWE_HD_MAX;
+	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u8 ref = 0;
+	int contact;
 
 	/* Decide. */
 	if ((hf | pf) & BWE_NC_ALLOW) {
@@ -274,7 +305,17 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
+		peer_hash = bwe_hash_addr(peer);
 		hs->last_seen_ns = now;
+		if (hs->hll_epoch != cfg->hll_epoch) {
+			/* a new fan-out window: every peer sketch restarts */
+			__builtin_memset(hs->hll_dst, 0, sizeof(hs->hll_dst));
+			__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
+			__builtin_memset(hs->hll_src, 0, sizeof(hs->hll_src));
+			__builtin_memset(&hs->hh_tx, 0, sizeof(hs->hh_tx));
+			__builtin_memset(&hs->hh_rx, 0, sizeof(hs->hh_rx));
+			hs->hll_epoch = cfg->hll_epoch;
+		}
 		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
 			hs->bl_hits += f->pkts;
 		else if (ref)
@@ -287,21 +328,24 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 			hs->tx_packets += f->pkts;
 			if ((p->flags & BWE_PF_PORTS) && !port_is_standard(p->dport))
 				hs->nonstd_tx_bytes += f->len;
+			bwe_hh_add(&hs->hh_tx, peer_hash, f->len);
 		} else {
 			hs->rx_bytes += f->len;
 			hs->rx_packets += f->pkts;
+			bwe_hh_add(&hs->hh_rx, peer_hash, f->len);
 		}
 		if (out) {
-			if (hs->hll_epoch != cfg->hll_epoch) {
-				__builtin_memset(hs->hll_dst, 0, sizeof(hs->hll_dst));
-				__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
-				hs->hll_epoch = cfg->hll_epoch;
-			}
-			bwe_hll_add(hs->hll_dst, bwe_hash_addr(peer));
+			bwe_hll_add(hs->hll_dst, peer_hash);
 			if (p->flags & BWE_PF_PORTS)
 				bwe_hll_add(hs->hll_port, bwe_hash_port(bpf_ntohs(p->dport)));
+		} else {
+			bwe_hll_add(hs->hll_src, peer_hash);
 		}
 	}
+	/* a spray of inbound frames to untracked addresses paid no hash above */
+	contact = hs && out && !bwe_reason_drops(reason) && reason != BWE_R_ALLOW &&
+		  reason != BWE_R_EXEMPT && cfg->contact_sample &&
+		  contact_new(p, cfg, host, peer, peer_hash, now);
 
 	/* Events: blocklist hits and the start of quarantine drops, deduplicated;
 	 * none for inbound frames to an untracked address (no per-target events
@@ -327,6 +371,15 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	if (learn) {
 		ev.type = BWE_EV_MAC_ADDR;
 		emit_event(&ev, cfg->event_dedup_ns);
+	}
+	if (contact) {
+		/* each one (the beacon signal needs them all), but never into the
+		 * ring's last half: a burst of SYNs must not crowd out blocklist
+		 * and quarantine events */
+		ev.type = BWE_EV_CONTACT;
+		if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) > BWE_EVENTS_BYTES / 2 ||
+		    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
+			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 	}
 
 	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);

@@ -3,7 +3,7 @@
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
  * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
- * bwe_scratch is in its BWE_PINNED_MAPS list); sizes are the ABI
+ * bwe_scratch and bwe_contacts is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
@@ -151,6 +151,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bwe_fwd_stats);
 } bwe_fwd_stats SEC(".maps");
+/* UDP flows of the contact sample -> first packet (BWE_EV_CONTACT), private */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BWE_CONTACTS_MAX);
+	__type(key, struct bwe_contact_key);
+	__type(value, __u64);
+} bwe_contacts SEC(".maps");
 
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include "addrmap.h"
 #include "detect.h"
@@ -118,11 +119,12 @@ struct detector {
 static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
 		      const struct actor *who);
 static void on_hit(void *ctx, const struct ops_hit *hit);
+static void on_contact(void *ctx, const struct ops_contact *c);
 
 int detector_new(struct detector **out, const struct detector_deps *deps)
 {
 	struct detector *dt = calloc(1, sizeof(*dt));
-	struct ops_observer obs = { .changed = on_change, .hit = on_hit };
+	struct ops_observer obs = { .changed = on_change, .hit = on_hit, .contact = on_contact };
 	int err;
 
 	if (!dt)
@@ -522,6 +524,20 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
 }
 
+/* A new contact of a sampled pair: the beacon table of its host. */
+static void on_contact(void *ctx, const struct ops_contact *c)
+{
+	struct detector *dt = ctx;
+	struct det_host *h;
+
+	if (!dt->cfg->policy.interval_s || !(enf_classes(dt->enf, &c->host) & BWE_NC_INTERNAL))
+		return;
+	h = host_get(dt, &c->host, HOST_CREATE);
+	if (h && bwe_detect_contact(&h->h, &c->peer, c->dport, c->proto, (double)c->ts_ns / 1e9,
+				    &dt->cfg->policy) == -ENOMEM)
+		log_warnx("beacon table: %s", strerror(ENOMEM));
+}
+
 /* Every change to operator state: the host's history, and a rule's reset. */
 static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
 		      const struct actor *who)
@@ -624,6 +640,71 @@ static struct json_object *shapes_json(const struct bwe_signals *s, const struct
 	return arr;
 }
 
+static const char *relay_dir_name(int dir)
+{
+	return dir == BWE_DIR_OUT ? "outbound" : dir == BWE_DIR_IN ? "inbound" : "none";
+}
+
+/* What the relay signal measured: bounds included (docs/operations.md). */
+static struct json_object *relay_json(const struct bwe_relay_eval *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "fired", json_object_new_boolean(r->fired));
+	json_object_object_add(o, "concentrated_direction",
+			       json_object_new_string(relay_dir_name(r->dir)));
+	json_object_object_add(o, "concentration", json_object_new_double(r->concentration));
+	json_object_object_add(o, "concentration_upper",
+			       json_object_new_double(r->concentration_hi));
+	json_object_object_add(o, "spread_peers", json_object_new_double(r->spread_peers));
+	json_object_object_add(o, "balance", json_object_new_double(r->balance));
+	json_object_object_add(o, "overlap_upper", json_object_new_double(r->overlap));
+	json_object_object_add(o, "tx_bytes", json_object_new_double(r->tx_bytes));
+	json_object_object_add(o, "rx_bytes", json_object_new_double(r->rx_bytes));
+	return o;
+}
+
+/* The most regular followed pair of the host, if any. */
+static struct json_object *beacon_json(const struct bwe_beacon_eval *b, bool fired)
+{
+	struct json_object *o = json_object_new_object();
+	char peer[BWE_ADDR_STRLEN];
+
+	json_object_object_add(o, "fired", json_object_new_boolean(fired));
+	if (!b->valid)
+		return o;
+	bwe_addr_fmt(&b->peer, peer, sizeof(peer));
+	json_object_object_add(o, "peer", json_object_new_string(peer));
+	json_object_object_add(o, "port", json_object_new_int(b->dport));
+	json_object_object_add(o, "transport",
+			       json_object_new_string(b->proto == IPPROTO_UDP ? "udp" : "tcp"));
+	json_object_object_add(o, "period_s", json_object_new_double(b->period_s));
+	json_object_object_add(o, "jitter", json_object_new_double(b->jitter));
+	json_object_object_add(o, "intervals", json_object_new_int((int)b->intervals));
+	return o;
+}
+
+/* Every signal as last evaluated: value, threshold, unit, fired (bwctl report). */
+static struct json_object *signals_json(const struct bwe_signals *s)
+{
+	struct json_object *o = json_object_new_object();
+	unsigned int i;
+
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		struct json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "fired", json_object_new_boolean(s->sig[i].fired));
+		json_object_object_add(x, "value", json_object_new_double(s->sig[i].value));
+		json_object_object_add(x, "threshold", json_object_new_double(s->sig[i].threshold));
+		json_object_object_add(x, "unit", json_object_new_string(bwe_signal_unit(i)));
+		json_object_object_add(o, bwe_signal_name(i), x);
+	}
+	json_object_object_add(o, "relay_detail", relay_json(&s->relay));
+	json_object_object_add(o, "beacon_detail",
+			       beacon_json(&s->beacon, s->sig[BWE_SIG_BEACON].fired));
+	return o;
+}
+
 /* ---- acting on a decision -------------------------------------------------------------- */
 
 /* The event fields a rule's decision adds: the rule, its evidence, the guards. */
@@ -655,6 +736,10 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
 	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
+	if (h->sig.sig[BWE_SIG_RELAY].fired)
+		json_object_object_add(a, "bwenforce.relay", relay_json(&h->sig.relay));
+	if (h->sig.sig[BWE_SIG_BEACON].fired)
+		json_object_object_add(a, "bwenforce.beacon", beacon_json(&h->sig.beacon, true));
 	return a;
 }
 
@@ -952,6 +1037,12 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		q3 |= pw_contact;
 		json_object_object_add(x, "proxyware_hits", json_object_new_uint64(pw_hits));
 		json_object_object_add(x, "proxyware_contact", json_object_new_boolean(pw_contact));
+		/* the relay signature and beaconing are this question's own signals */
+		q3 |= sig->sig[BWE_SIG_RELAY].fired || sig->sig[BWE_SIG_BEACON].fired;
+		json_object_object_add(x, "relay",
+				       json_object_new_boolean(sig->sig[BWE_SIG_RELAY].fired));
+		json_object_object_add(x, "beacon",
+				       json_object_new_boolean(sig->sig[BWE_SIG_BEACON].fired));
 		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
 	} else {
 		json_object_object_add(x, "answer", json_object_new_string("unknown"));
@@ -972,6 +1063,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 			"listening) with the EDR, which a quarantined host can still reach"));
 	json_object_object_add(q, "4_unauthorized_processes", x);
 	json_object_object_add(o, "questions", q);
+	json_object_object_add(o, "signals", sig ? signals_json(sig) : NULL);
 
 	/* containment and history */
 	x = json_object_new_object();
