@@ -255,8 +255,12 @@ static struct json_object *parse_json(const void *val, size_t len, char *err, si
 	o = json_tokener_parse_ex(tok, val, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+
 		bad(err, errlen, "the value is not one JSON object (%s)",
-		    json_tokener_error_desc(json_tokener_get_error(tok)));
+		    je == json_tokener_continue	 ? "it ends before the object does"
+		    : je == json_tokener_success ? "something follows the object"
+						 : json_tokener_error_desc(je));
 		json_object_put(o);
 		o = NULL;
 	} else if (!json_object_is_type(o, json_type_object)) {

@@ -62,6 +62,7 @@ struct call {
 	char *body;
 	struct membuf resp;
 	long http;
+	char errbuf[CURL_ERROR_SIZE]; /* libcurl's detail ("unable to get local issuer certificate") */
 };
 
 struct op {
@@ -477,6 +478,8 @@ static int start_call(struct fw *w, enum chan ch, enum purpose p, const char *pa
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->body);
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
 	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, w->timeout_ms);
@@ -606,8 +609,10 @@ static int judge(struct call *c, CURLcode rc, struct json_object **out, int *cod
 	*out = NULL;
 	*code = 0;
 	if (rc != CURLE_OK) {
-		snprintf(why, len, "%s: %s", purpose_name[c->purpose],
-			 c->resp.over ? "answer too large" : curl_easy_strerror(rc));
+		snprintf(why, len, "%s: %.200s", purpose_name[c->purpose],
+			 c->resp.over	? "answer too large"
+			 : c->errbuf[0] ? c->errbuf
+					: curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->http);
@@ -867,6 +872,7 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 			 w->watch_err[0]			      ? w->watch_err
 			 : c->resp.over || w->line.over		      ? "answer too large"
 			 : rc == CURLE_OK || rc == CURLE_PARTIAL_FILE ? "the connection closed"
+			 : c->errbuf[0]				      ? c->errbuf
 								      : curl_easy_strerror(rc));
 		call_reset(w, c);
 		if (compacted || w->err)

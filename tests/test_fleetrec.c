@@ -74,9 +74,10 @@ static void test_bad_keys(void **state)
 		const char *key, *why;
 	} bad[] = {
 		{ "entries/frobnicate/198.18.0.1_32", "unknown kind" },
-		{ "entries/quarantine/not-an-address", "not ADDRESS_LENGTH" },
+		{ "entries/quarantine/not-an-address", "neither ADDRESS_LENGTH" },
 		{ "entries/quarantine/198.18.0.1_33", "not a prefix" },
-		{ "entries/block/198.18.0.1_24", "not a prefix with host bits clear" },
+		{ "entries/block/198.18.0.1_24", "host bits clear" },
+		{ "entries/exempt/0.0.0.0_0", "never /0" },
 		{ "entries/block/198.018.0.0_24", "not a prefix" },
 		{ "entries/quarantine/::ffff:198.18.0.1_128", "canonical" },
 		{ "entries/block/mac_02-00-00-00-00-01", "only quarantine and throttle" },
@@ -166,9 +167,9 @@ static void test_bad_values(void **state)
 		const char *key, *val, *why;
 	} bad[] = {
 		{ "entries/block/203.0.113.0_24", "", "empty" },
-		{ "entries/block/203.0.113.0_24", "{\"v\":1,", "not one JSON object" },
+		{ "entries/block/203.0.113.0_24", "{\"v\":1,", "ends before the object does" },
 		{ "entries/block/203.0.113.0_24", "[1,2]", "not a JSON object" },
-		{ "entries/block/203.0.113.0_24", "{} {}", "not one JSON object" },
+		{ "entries/block/203.0.113.0_24", "{} {}", "something follows the object" },
 		{ "entries/block/203.0.113.0_24", "{\"a\":[[[[[[[[[[1]]]]]]]]]]}", "not one JSON" },
 		{ "entries/block/203.0.113.0_24", "{\"v\":2}", "record version 2" },
 		{ "entries/block/203.0.113.0_24", "{\"v\":\"1\"}", "\"v\" is not an integer" },

@@ -545,6 +545,23 @@ static bool in_force(const struct fleet *f, enum st_kind k, const struct bwe_fre
 	       (!r->burst || e->burst == r->burst) && !strcmp(e->reason, r->reason);
 }
 
+/*
+ * A --local entry of this site holds against other sites' records for the
+ * same target: it was made for this site alone, and the fleet never
+ * replaces or removes it (logged once per record).
+ */
+static bool local_here(struct fleet *f, enum st_kind k, const struct bwe_frec_entry *r,
+		       const char *key)
+{
+	const struct st_entry *e = r->t.is_mac ? st_host_find(f->st, k, r->t.mac)
+					       : st_find(f->st, k, &r->t.pfx);
+
+	if (!e || !e->local)
+		return false;
+	log_info("fleet: %s from %s not applied: a --local entry here holds", key, r->site);
+	return true;
+}
+
 /* A record of a host by MAC address: its own transaction. */
 static void apply_host(struct fleet *f, enum st_kind k, const struct bwe_frec_entry *r,
 		       const struct actor *who, const char *key)
@@ -566,10 +583,14 @@ static void apply_host(struct fleet *f, enum st_kind k, const struct bwe_frec_en
 
 	flush_batch(f);
 	if (r->deleted) {
-		if (st_host_find(f->st, k, r->t.mac))
+		const struct st_entry *h = st_host_find(f->st, k, r->t.mac);
+
+		if (h && !h->local)
 			apply_one(f, &q, key);
 		return;
 	}
+	if (local_here(f, k, r, key))
+		return;
 	for (i = 0; f->cfg->fleet.share_addresses && i < r->naddrs; i++) {
 		struct bwe_prefix p = { .addr = r->addrs[i], .plen = BWE_ADDR_BITS };
 
@@ -616,6 +637,8 @@ static void apply_record(struct fleet *f, const char *key, const struct bwe_frec
 
 		if (!e || e->has_mac || e->local)
 			return; /* nothing here, a host's address (its host record rules), or ours */
+	} else if (local_here(f, (enum st_kind)k, r, key)) {
+		return;
 	}
 	batch_add(f, r->deleted ? OP_DEL : OP_ADD, (enum st_kind)k, &who, r->action, r->reason,
 		  r->expires, r->rate, r->burst, &r->t.pfx);

@@ -234,6 +234,19 @@ static void warn_insecure(const struct bwe_cfgfile *cfg, bool to_stderr)
 			log_warnx("feed %s: %s %s", cfg->feeds[i].name, cfg->feeds[i].source, what);
 	}
 	bwe_config_check_secrets(cfg, warn_secret, &to_stderr);
+	/* the fleet's CA and certificate are not secrets, but without them it never attaches */
+	for (i = 0; cfg->fleet.name && i < 2; i++) {
+		const char *path = i ? cfg->fleet.tls_cert : cfg->fleet.tls_ca;
+
+		if (!path || !access(path, R_OK))
+			continue;
+		if (to_stderr)
+			fprintf(stderr, "warning: fleet.tls.%s %s: cannot read it: %s\n",
+				i ? "cert" : "ca", path, strerror(errno));
+		else
+			log_warnx("fleet.tls.%s %s: cannot read it: %s", i ? "cert" : "ca", path,
+				  strerror(errno));
+	}
 }
 
 /* What the queries (bwctl status, /metrics) read. */
