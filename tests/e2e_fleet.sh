@@ -968,8 +968,24 @@ t_test_local() {
 	wait_for 50 lacks quarantine 198.18.7.2 || t_fail "the marker's release did not reach B"
 	n=$(etcd_keys | grep -c '198\.18\.7\.1_\|203\.0\.113\.80_')
 	assert_eq "$n" 0 "keys of local entries in etcd after their release"
+	# a local entry holds against another site's quarantine and release of the same host
+	site a
+	assert_ok bwctl quarantine 198.18.7.3 --local --reason "local hold"
+	site b
+	assert_ok bwctl quarantine 198.18.7.3 --reason "shared from b"
+	assert_ok bwctl quarantine 198.18.7.4 --reason "marker"
+	site a
+	wait_for 50 has quarantine 198.18.7.4 || t_fail "B's marker did not reach A"
+	assert_eq "$(origin quarantine 198.18.7.3)" "site-a true" "A's local entry after B's quarantine"
+	site b
+	assert_ok bwctl release 198.18.7.3 198.18.7.4
+	site a
+	wait_for 50 lacks quarantine 198.18.7.4 || t_fail "B's marker release did not reach A"
+	assert_ok has quarantine 198.18.7.3
+	assert_eq "$(origin quarantine 198.18.7.3)" "site-a true" "A's local entry after B's release"
+	assert_ok bwctl release 198.18.7.3
 }
-fl_run "--local entries never reach etcd or B" t_test_local
+fl_run "--local entries never reach etcd or B, and hold against B's changes" t_test_local
 
 # Feeds are not shared, their status is: each site's heartbeat carries its
 # feeds' versions, and every site's fleet status names a feed whose
