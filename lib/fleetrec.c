@@ -141,11 +141,16 @@ int bwe_frec_parse_key(const char *key, char kind[BWE_FREC_KIND_MAX], struct bwe
 		char again[BWE_FREC_KEY_MAX];
 
 		if (!us)
-			return bad(err, errlen, "\"%s\": target is not ADDRESS_LENGTH", key);
+			return bad(err, errlen,
+				   "\"%s\": the target is neither ADDRESS_LENGTH (198.18.0.10_32) nor "
+				   "mac_MAC",
+				   key);
 		*us = '/';
 		if (bwe_prefix_parse(buf, &p, 0))
 			return bad(err, errlen,
-				   "\"%s\": \"%s\" is not a prefix with host bits clear", key, tgt);
+				   "\"%s\": \"%s\" is not a prefix (an address, a length within its "
+				   "family, host bits clear, never /0)",
+				   key, tgt);
 		t->pfx = p;
 		/* one spelling per target: what this site would write */
 		if (bwe_frec_entry_key(kind, t, again, sizeof(again)) || strcmp(again, key))
