@@ -322,9 +322,12 @@ t_deb_contents() {
 			echo "-rw-r--r-- root/root ./usr/share/doc/bwenforce/copyright"
 			echo "-rw-r--r-- root/root ./usr/share/doc/bwenforce/changelog.gz"
 			echo "-rw-r--r-- root/root ./usr/share/lintian/overrides/bwenforce"
-			for m in "$ROOT"/policies/examples/*.yaml; do
-				echo "-rw-r--r-- root/root ./usr/share/doc/bwenforce/examples/${m##*/}"
-			done
+			# what debian/bwenforce.examples names, as dh_installexamples expands it
+			while read -r pat; do
+				for m in "$ROOT"/$pat; do
+					[ -e "$m" ] && echo "-rw-r--r-- root/root ./usr/share/doc/bwenforce/examples/${m##*/}"
+				done
+			done <"$ROOT/debian/bwenforce.examples"
 		} | LC_ALL=C sort
 	)
 	assert_eq "$list" "$want" "files of the .deb"
