@@ -581,6 +581,14 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 	size_t i;
 	int err = 0;
 
+	if (res->n_inds > c->v.cap) { /* one allocation, not a million pushes' doublings */
+		struct fs_ent *v = reallocarray(c->v.v, res->n_inds, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v.v = v;
+		c->v.cap = res->n_inds;
+	}
 	for (i = 0; i < res->n_inds && !err; i++) {
 		struct fs_ent e = { .pfx = res->inds[i].pfx,
 				    .line = res->inds[i].line,
