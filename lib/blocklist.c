@@ -18,7 +18,12 @@
 #define HOST_LONG_SH  8	      /* amap value: ref of the covering /25../31 */
 #define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
 
-static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
+/*
+ * Queue k with its value now. Updates are written in queue order (a key
+ * queued twice ends with its last value) and deletions after them, each
+ * only if the mirror still lacks the key: the kernel ends as the mirror.
+ */
+static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k, __u8 ref)
 {
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : PENDING_MIN;
@@ -34,6 +39,8 @@ static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
 		q->vals = vals;
 		q->cap = cap;
 	}
+	memset(&q->vals[q->n], 0, sizeof(q->vals[q->n]));
+	q->vals[q->n].ref = ref;
 	q->keys[q->n++] = *k;
 	return 0;
 }
@@ -170,7 +177,7 @@ static int host_store(struct bwe_bl *bl, const struct bwe_addr *a, __u32 v)
 		err = old ? bwe_amap_del(&bl->hosts, a) : 0;
 	if (err || before == after)
 		return err;
-	return after ? pending_add(&bl->upd, a) : pending_add(&bl->del, a);
+	return after ? pending_add(&bl->upd, a, after) : pending_add(&bl->del, a, 0);
 }
 
 static void v4_mask(struct bwe_addr *a, int len)
@@ -228,12 +235,28 @@ static int bl_v4long_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref
 
 static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 {
-	__u32 *old = bwe_amap_get(&bl->hosts, a);
-	__u32 v = old ? *old & ~HOST_EXPLICIT : 0;
+	__u32 *slot, old, v;
+	__u8 before, after;
+	bool created;
 
-	if (!old && bwe_addr_is_v4(a))
+	if (!ref) { /* a removal: the slot must not be created */
+		__u32 *o = bwe_amap_get(&bl->hosts, a);
+
+		return o ? host_store(bl, a, *o & ~HOST_EXPLICIT) : 0;
+	}
+	/* an addition, a million times in a big load: one probe of the mirror */
+	slot = bwe_amap_upsert(&bl->hosts, a, &created);
+	if (!slot)
+		return -ENOMEM;
+	old = *slot;
+	v = old & ~HOST_EXPLICIT;
+	if (created && bwe_addr_is_v4(a))
 		v = (__u32)v4long_cover(bl, a) << HOST_LONG_SH;
-	return host_store(bl, a, v | ref);
+	v |= ref;
+	*slot = v;
+	before = created ? 0 : host_effective(old);
+	after = host_effective(v);
+	return before == after ? 0 : pending_add(&bl->upd, a, after);
 }
 
 static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
@@ -377,22 +400,15 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
 }
 
-/* Values from the mirror's state now; keys gone since are skipped. Returns how many stay. */
+/*
+ * The updates to write: each with the value it was queued with, in queue
+ * order (a later one of the same key wins; a key removed since is deleted
+ * by the deletions that follow).
+ */
 static size_t pending_values(struct bwe_bl *bl, struct bwe_bl_pending *q)
 {
-	size_t i, w = 0;
-
-	for (i = 0; i < q->n; i++) {
-		__u32 *v = bwe_amap_get(&bl->hosts, &q->keys[i]);
-
-		if (!v)
-			continue;
-		q->keys[w] = q->keys[i];
-		memset(&q->vals[w], 0, sizeof(q->vals[w]));
-		q->vals[w].ref = host_effective(*v);
-		w++;
-	}
-	return w;
+	(void)bl;
+	return q->n;
 }
 
 static int write_updates(int fd, struct bwe_addr *keys, struct bwe_bl_val *vals, size_t n)
@@ -559,7 +575,7 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 		in_batch = out_batch;
 		for (i = 0; i < count && !err; i++)
 			if (!bwe_amap_get(&bl->hosts, &keys[i]))
-				err = pending_add(&bl->del, &keys[i]);
+				err = pending_add(&bl->del, &keys[i], 0);
 	}
 	free(keys);
 	free(vals);
