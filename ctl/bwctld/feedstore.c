@@ -10,8 +10,9 @@
 #include "feedstore.h"
 #include "pfxsort.h"
 
-#define VEC_MIN_CAP 1024 /* entries */
-#define STR_MIN_CAP 4096 /* bytes */
+#define VEC_MIN_CAP    1024 /* entries */
+#define STR_MIN_CAP    4096 /* bytes */
+#define MERGE_PREFETCH 16   /* entries ahead whose line mapping is fetched early */
 
 struct fs_feed {
 	char *name, *source;
@@ -159,6 +160,9 @@ int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old
 		int c = !o ? 1 : j == rd->n ? -1 : bwe_prefix_cmp(&o->pfx, &rd->v[j].pfx);
 		__u32 nl = 0;
 
+		/* the lines of entries sorted by prefix are all over old_to_new: fetch ahead */
+		if (i + MERGE_PREFETCH < cur->n && cur->v[i + MERGE_PREFETCH].line - 1 < n_old)
+			__builtin_prefetch(&old_to_new[cur->v[i + MERGE_PREFETCH].line - 1]);
 		if (o) {
 			if (!o->line || o->line > n_old) {
 				err = -EEXIST;
