@@ -609,6 +609,13 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 	r.now = o->now ? o->now : (__s64)time(NULL);
 	st->format = o->format;
 
+	if (o->first_line) { /* the rest of a body (feed.h) */
+		if (o->format != BWE_FMT_PLAIN && o->format != BWE_FMT_SPAMHAUS &&
+		    o->format != BWE_FMT_FREEFORM)
+			return -EINVAL;
+		r.line = o->first_line;
+		return feed_lines(&r, buf, len, line_parsers[o->format]);
+	}
 	buf = skip_bom(buf, &len);
 	if (body_is_html(buf, len))
 		return -EBADMSG;
