@@ -45,8 +45,6 @@ static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k, __u8 
 	return 0;
 }
 
-static int bg_wait(struct bwe_bl *bl);
-
 /* max_entries of a map (the pinned map's own, which may differ from the config). */
 static int map_max_entries(int fd, size_t *out)
 {
@@ -80,7 +78,6 @@ void bwe_bl_free(struct bwe_bl *bl)
 {
 	size_t i;
 
-	bg_wait(bl);
 	free(bl->t24_len);
 	for (i = 0; i < ARRAY_SIZE(bl->pfx_ref); i++)
 		free(bl->pfx_ref[i]);
@@ -400,17 +397,6 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
 }
 
-/*
- * The updates to write: each with the value it was queued with, in queue
- * order (a later one of the same key wins; a key removed since is deleted
- * by the deletions that follow).
- */
-static size_t pending_values(struct bwe_bl *bl, struct bwe_bl_pending *q)
-{
-	(void)bl;
-	return q->n;
-}
-
 static int write_updates(int fd, struct bwe_addr *keys, struct bwe_bl_val *vals, size_t n)
 {
 	size_t i;
@@ -429,62 +415,11 @@ static int write_updates(int fd, struct bwe_addr *keys, struct bwe_bl_val *vals,
 static int flush_updates(struct bwe_bl *bl)
 {
 	struct bwe_bl_pending *q = &bl->upd;
-	int err = write_updates(bl->host_fd, q->keys, q->vals, pending_values(bl, q));
+	/* each with the value it was queued with, in queue order: a later one of a key wins */
+	int err = write_updates(bl->host_fd, q->keys, q->vals, q->n);
 
 	q->n = 0;
 	return err;
-}
-
-static void *bg_main(void *arg)
-{
-	struct bwe_bl_bg *bg = arg;
-
-	bg->err = write_updates(bg->fd, bg->keys, bg->vals, bg->n);
-	return NULL;
-}
-
-/* Wait for the background batch; its error. */
-static int bg_wait(struct bwe_bl *bl)
-{
-	struct bwe_bl_bg *bg = &bl->bg;
-	int err;
-
-	if (!bg->running)
-		return 0;
-	pthread_join(bg->th, NULL);
-	err = bg->err;
-	free(bg->keys);
-	free(bg->vals);
-	memset(bg, 0, sizeof(*bg));
-	return err;
-}
-
-int bwe_bl_flush_async(struct bwe_bl *bl, size_t min)
-{
-	struct bwe_bl_pending *q = &bl->upd;
-	struct bwe_bl_bg *bg = &bl->bg;
-	int err;
-
-	if (q->n < min)
-		return 0;
-	err = bg_wait(bl);
-	if (err)
-		return err;
-	bg->fd = bl->host_fd;
-	bg->n = pending_values(bl, q);
-	bg->keys = q->keys;
-	bg->vals = q->vals;
-	memset(q, 0, sizeof(*q)); /* the next updates go to a queue of their own */
-	if (pthread_create(&bg->th, NULL, bg_main, bg)) {
-		/* no thread: write them here */
-		err = write_updates(bg->fd, bg->keys, bg->vals, bg->n);
-		free(bg->keys);
-		free(bg->vals);
-		memset(bg, 0, sizeof(*bg));
-		return err;
-	}
-	bg->running = true;
-	return 0;
 }
 
 static int flush_deletes(struct bwe_bl *bl)
@@ -524,9 +459,7 @@ static void pending_trim(struct bwe_bl_pending *q)
 
 int bwe_bl_flush(struct bwe_bl *bl)
 {
-	int err = bg_wait(bl);
-
-	err = flush_updates(bl) ?: err;
+	int err = flush_updates(bl);
 
 	err = err ?: flush_deletes(bl);
 	pending_trim(&bl->upd);

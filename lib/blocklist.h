@@ -20,8 +20,6 @@
 #ifndef BWE_BLOCKLIST_H
 #define BWE_BLOCKLIST_H
 
-#include <pthread.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include "addr.h"
 #include "addrmap.h"
@@ -37,17 +35,6 @@ struct bwe_bl_pending {
 	size_t n, cap;
 };
 
-/* A batch of host writes handed to a thread of its own (bwe_bl_flush_async). */
-struct bwe_bl_bg {
-	pthread_t th;
-	bool running;
-	int fd;
-	struct bwe_addr *keys;
-	struct bwe_bl_val *vals;
-	size_t n;
-	int err;
-};
-
 struct bwe_bl {
 	const struct bwe_dp *dp;
 	int host_fd, net6_fd;
@@ -59,7 +46,6 @@ struct bwe_bl {
 	struct bwe_bl_pending upd, del;
 	size_t n_v4pfx, n_v6pfx;   /* prefixes held in table / trie */
 	size_t host_max, net6_max; /* max_entries of bwe_bl_host, bwe_bl_net6 */
-	struct bwe_bl_bg bg;
 };
 
 /*
@@ -87,19 +73,8 @@ int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
  */
 int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 		struct bwe_bl_room *room);
-/* Write queued host changes with batch operations (after the background batch, if any). */
+/* Write queued host changes with batch operations. */
 int bwe_bl_flush(struct bwe_bl *bl);
-/*
- * Once at least min updates are queued, hand them to a thread that writes
- * them while the caller goes on queueing (a million-entry load spends as
- * long in the kernel's hash inserts as in the mirror; on two cores both
- * proceed at once). Batches are written one after the other, in queue
- * order; the values are the mirror's at the hand-over, and a key changed
- * later is queued and written again. Returns the error of the previous
- * background batch, if any (the caller stops and flushes: bwe_bl_flush
- * waits and reports it too). Queued deletions stay for bwe_bl_flush.
- */
-int bwe_bl_flush_async(struct bwe_bl *bl, size_t min);
 /* Remove from the kernel maps everything this mirror does not hold (after a restart; nothing to do on freshly created maps). */
 int bwe_bl_sweep(struct bwe_bl *bl);
 /* The kernel's answer for one address, read from the maps as the program would. */

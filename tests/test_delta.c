@@ -692,60 +692,6 @@ static void test_failed_delta_rolls_back(void **state)
 	side_close(&delta);
 }
 
-/*
- * Background batches (bwe_bl_flush_async): written in order, the kernel
- * ends up holding exactly the mirror, a key changed after its hand-over is
- * written again; a batch the kernel refuses is reported.
- */
-static void test_async_flush(void **state)
-{
-	struct bwe_bl bl;
-	struct kv *h;
-	size_t i, n;
-	int err = 0;
-
-	(void)state;
-	side_open(&delta, 4096);
-	assert_int_equal(bwe_bl_init(&bl, delta.dp), 0);
-	for (i = 0; i < 3000 && !err; i++) {
-		struct bwe_prefix p = pfx("198.18.0.0/32");
-
-		p.addr.w[3] = htonl(ntohl(p.addr.w[3]) + (__u32)i);
-		err = bwe_bl_set(&bl, &p, bwe_ref(FEED, 0));
-		err = err ?: bwe_bl_flush_async(&bl, 100);
-	}
-	assert_int_equal(err, 0);
-	/* changed after its batch went: the later value wins */
-	for (i = 0; i < 3000; i += 7) {
-		struct bwe_prefix p = pfx("198.18.0.0/32");
-
-		p.addr.w[3] = htonl(ntohl(p.addr.w[3]) + (__u32)i);
-		assert_int_equal(bwe_bl_set(&bl, &p, bwe_ref(FEED + 1, 1)), 0);
-		assert_int_equal(bwe_bl_flush_async(&bl, 100), 0);
-	}
-	assert_int_equal(bwe_bl_flush(&bl), 0);
-	h = dump_hosts(&delta, &n);
-	assert_int_equal(n, 3000);
-	for (i = 0; i < n; i++) {
-		__u32 off = ntohl(h[i].k.w[3]) - ntohl(addr("198.18.0.0").w[3]);
-
-		assert_int_equal(h[i].v.ref, off % 7 ? bwe_ref(FEED, 0) : bwe_ref(FEED + 1, 1));
-	}
-	free(h);
-	/* past max_entries: a background batch fails and says so */
-	for (i = 3000; i < 6000 && !err; i++) {
-		struct bwe_prefix p = pfx("198.18.0.0/32");
-
-		p.addr.w[3] = htonl(ntohl(p.addr.w[3]) + (__u32)i);
-		err = bwe_bl_set(&bl, &p, bwe_ref(FEED, 0));
-		err = err ?: bwe_bl_flush_async(&bl, 100);
-	}
-	err = err ?: bwe_bl_flush(&bl);
-	assert_int_equal(err, -E2BIG);
-	bwe_bl_free(&bl);
-	side_close(&delta);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,7 +699,6 @@ int main(void)
 		cmocka_unit_test(test_delta_equals_whole_plain),
 		cmocka_unit_test(test_delta_equals_whole_freeform),
 		cmocka_unit_test(test_failed_delta_rolls_back),
-		cmocka_unit_test(test_async_flush),
 	};
 
 	libbpf_set_print(NULL);

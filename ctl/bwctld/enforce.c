@@ -12,8 +12,6 @@
 #include "netclass.h"
 #include "util.h"
 
-#define ENF_BL_ASYNC_BATCH 65536 /* host writes handed to the background writer at once */
-
 struct enforcer {
 	size_t nmacs; /* entries of bwe_macs after the last enf_macs() */
 	struct bwe_dp *dp;
@@ -324,11 +322,8 @@ int enf_bl_install_diff(struct enforcer *enf, struct fstore *store, __u8 id, str
 
 	/* Additions first (room for them reserved at once) ... */
 	err = enf_bl_reserve(enf, out->room.hosts);
-	for (i = 0; i < nadd && !err; i++) {
+	for (i = 0; i < nadd && !err; i++)
 		err = enf_bl_update(enf, &add[i], id);
-		/* a big version: the kernel writes one batch while the next is derived */
-		err = err ?: bwe_bl_flush_async(&enf->bl, ENF_BL_ASYNC_BATCH);
-	}
 	err = err ?: bwe_bl_flush(&enf->bl);
 	/* ... then removals: what no other source holds disappears. */
 	for (i = 0; i < ngone && !err; i++)
