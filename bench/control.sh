@@ -725,12 +725,14 @@ if [ -n "$MAPS_TSV" ]; then
 		awk -F'\t' '$1 != "" { printf "| %s | %s | %d | %.2f |\n", $1, $2, $3, $4 / 1048576 }'
 	echo
 fi
-echo "- Feed load: the daemon parses, sorts and de-duplicates the whole file, then"
-echo "  writes the blocklist maps (hash for hosts, DIR-24 table for IPv4 networks, LPM"
-echo "  trie for IPv6 networks); interfaces are attached after the saved and configured"
-echo "  feeds are in place, so a fresh start never enforces a partial list."
-echo "- A changed file is re-parsed whole and applied as a difference (additions, then"
-echo "  removals): delta and file-change times include parsing every line of the feed."
+echo "- Feed load: the feed worker parses the file (a text body of 4 MiB or more in two"
+echo "  halves by two threads), sorts and de-duplicates it; the daemon writes the blocklist"
+echo "  maps (hash for hosts, DIR-24 table for IPv4 networks, LPM trie for IPv6 networks)."
+echo "- A changed text file is diffed line by line against the last version's body; only the"
+echo "  changed lines (and the first 64 KiB) are parsed again, merged with the entries of the"
+echo "  unchanged lines and applied as a difference (additions, then removals): delta and"
+echo "  file-change times include reading and diffing the whole file, not parsing it"
+echo "  (docs/architecture.md, \"How a version is installed\")."
 [ -n "$HOSTS_NOTE" ] && echo "- Hosts: \`build/bench/hosts_fill\` wrote $(fmt_int "$NHOSTS") internal hosts (198.19.0.0/16) into the pinned LRU map, $(fmt_int "$HOSTS_NOTE") stayed; their counters advanced every second."
 [ -n "$NFT_NOTE" ] && echo "- nft: $NFT_NOTE."
 echo "- Per-CPU maps (\`bwe_hosts\`, \`bwe_stats\`) take their value once per possible CPU:"
