@@ -618,7 +618,8 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
  * matters at the next start) and the domains' resolution.
  */
 static void feed_took(struct feeds *fs, struct feed *f, const struct bwe_feed_stats *st,
-		      const struct enf_bl_change *chg, const char *body, size_t len, bool from_disk)
+		      const struct enf_bl_change *chg, size_t parsed, const char *body, size_t len,
+		      bool from_disk)
 {
 	struct json_object *ev, *b;
 
@@ -641,6 +642,8 @@ static void feed_took(struct feeds *fs, struct feed *f, const struct bwe_feed_st
 	json_object_object_add(b, "removed", json_object_new_uint64(chg->removed));
 	json_object_object_add(b, "rejected", json_object_new_uint64(st->rejected));
 	json_object_object_add(b, "skipped", json_object_new_uint64(st->skipped));
+	/* the lines the worker parsed: all of them, or the changed ones (feed_take_delta) */
+	json_object_object_add(b, "lines_parsed", json_object_new_uint64(parsed));
 	evlog_emit(fs->log, ev);
 	if (!from_disk && body)
 		save_last_good(fs, f, body, len);
@@ -739,7 +742,7 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	f->doms = c.doms;
 	f->ndoms = c.ndoms;
 	c.doms = NULL;
-	feed_took(fs, f, st, &chg, body, len, from_disk);
+	feed_took(fs, f, st, &chg, st->lines, body, len, from_disk);
 	return 0;
 fail:
 	fs_vec_free(&c.v);
@@ -1060,7 +1063,8 @@ static int feed_take_delta(struct feeds *fs, struct feed *f, struct job *j,
 			rej[n++] = res->rejects[k++].line;
 		}
 	}
-	feed_took(fs, f, &st, &chg, j->full, j->full_len, false);
+	st.lines = j->lines.n;
+	feed_took(fs, f, &st, &chg, j->diff.n_reread, j->full, j->full_len, false);
 	/* this version's text is the one the next is diffed against */
 	t->cov = cov;
 	free(t->rejected);
