@@ -331,11 +331,19 @@ int feed_lines(struct feed_run *r, const char *buf, size_t len, feed_line_fn fn)
 	const char *p = buf, *end = buf + len;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p;
-		size_t n = (size_t)((nl ? nl : end) - p);
+		const char *nl, *s;
+		size_t n;
 		int err;
 
+		if (*p ==
+		    '\n') { /* an empty line: counted, nothing else (a partial parse has a million) */
+			count_line(r);
+			p++;
+			continue;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		s = p;
+		n = (size_t)((nl ? nl : end) - p);
 		p = nl ? nl + 1 : end;
 		count_line(r);
 		if (n > BWE_FEED_LINE_MAX) {
