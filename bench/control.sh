@@ -34,6 +34,12 @@
 #                    share of one core, against the same daemon idle (30 s).
 #
 # --quick: 100k-line feed, fewer rounds, shorter CPU windows (a smoke run).
+# --feeds: only the feed figures (load, delta, file -> drop; no nft, no
+#   command, memory or CPU rows): what a change to the feed path is judged by.
+# BWCTLD_BASE=PATH: also measure that bwctld (another build, e.g. before a
+#   change) in the same run: a load round of it before each load round, and
+#   after the delta rounds the same deltas (same files, same order) on it,
+#   started afresh with the same feed. Rows "(BWCTLD_BASE)" and the ratios.
 # Goals are also written as GOAL<TAB>figure<TAB>measured<TAB>goal<TAB>result
 # lines to the file $BENCH_GOALS when set (bench/run.sh collects them).
 # Exit 0 when every figure was measured (met or not), 1 when one could not
@@ -48,12 +54,14 @@ GEN=$ROOT/bench/gen_feed.py
 PY=$(command -v /usr/bin/python3 || command -v python3)
 PROG=control.sh
 
-QUICK=0
+QUICK=0 FEEDS_ONLY=0
+BASE=${BWCTLD_BASE:-}
 for a in "$@"; do
 	case $a in
 	--quick) QUICK=1 ;;
-	-h | --help) sed -n '3,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: $PROG [--quick]" >&2; exit 2 ;;
+	--feeds) FEEDS_ONLY=1 ;;
+	-h | --help) sed -n '3,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "usage: $PROG [--quick] [--feeds]" >&2; exit 2 ;;
 	esac
 done
 
@@ -297,10 +305,10 @@ EOC
 	} >"$1"
 }
 
-# Start bwctld in the gateway namespace; T_START = just before exec.
-start_daemon() { # CFG
+# Start bwctld (or BIN) in the gateway namespace; T_START = just before exec.
+start_daemon() { # CFG [BIN]
 	T_START=$(now)
-	ip netns exec "$BWE_NS_GW" "$BWCTLD" -f -c "$1" 2>>"$W/bwctld.log" &
+	ip netns exec "$BWE_NS_GW" "${2:-$BWCTLD}" -f -c "$1" 2>>"$W/bwctld.log" &
 	DPID=$!
 }
 # Stop it and remove everything it left: XDP, pins, state.
@@ -311,7 +319,7 @@ reset_daemon() { # PIN STATE
 }
 
 # ------------------------------------------------------------------ 1. load
-L_FEED=() L_ATT=() L_GAP=() L_PING=() L_BASE=() L_NFT=() L_ENTRIES=""
+L_FEED=() L_ATT=() L_GAP=() L_PING=() L_BASE=() L_NFT=() L_ENTRIES="" L_FEED_B=() L_DELTA_B=()
 NFT_NOTE=""
 nft_load() { # FILE -> seconds on stdout, or nothing on failure/timeout
 	local t0 t1 rc
@@ -328,10 +336,15 @@ nft_load() { # FILE -> seconds on stdout, or nothing on failure/timeout
 	calc "$t1 - $t0"
 }
 
-log "nft probe: 100,000 elements"
-NFT_100K=$(nft_load "$W/nft-100k.nft")
-NFT_FULL_OK=1
-if [ -z "$NFT_100K" ]; then
+NFT_100K="" NFT_FULL_OK=0
+[ "$FEEDS_ONLY" = 1 ] || {
+	log "nft probe: 100,000 elements"
+	NFT_100K=$(nft_load "$W/nft-100k.nft")
+	NFT_FULL_OK=1
+}
+if [ "$FEEDS_ONLY" = 1 ]; then
+	:
+elif [ -z "$NFT_100K" ]; then
 	NFT_FULL_OK=0
 	unmeasured "nft -f of 100k elements failed"
 elif awk -v t="$NFT_100K" -v n="$NFT_N" -v l="$NFT_LIMIT_S" 'BEGIN { exit !(t * n / 100000 > l) }'; then
@@ -362,6 +375,19 @@ for r in $(seq 1 "$LOAD_ROUNDS"); do
 		unmeasured "bwctld without feeds did not attach (round $r): $(tail -3 "$W/bwctld.log")"
 	fi
 	reset_daemon "$P" "$S"
+	# (b') the other build with the feed (BWCTLD_BASE)
+	if [ -n "$BASE" ]; then
+		log "round $r/$LOAD_ROUNDS: $BASE with the $BIG_LINES-line feed"
+		P=$BPFFS/o$r S=$W/state-o$r E=$W/events-o$r.json
+		write_config "$W/feed-o.yaml" "$P" "$S" "$E" 1
+		start_daemon "$W/feed-o.yaml" "$BASE"
+		if wait_ev "$E" feed-updated big 1 280; then
+			L_FEED_B+=("$(calc "$(ev_nth "$E" feed-updated big 1) - $T_START")")
+		else
+			unmeasured "BWCTLD_BASE: the feed did not load (round $r): $(tail -3 "$W/bwctld.log")"
+		fi
+		reset_daemon "$P" "$S"
+	fi
 	# (c) the daemon with the feed; a LAN host pings the listed C2 at 100 Hz
 	log "round $r/$LOAD_ROUNDS: bwctld with the $BIG_LINES-line feed"
 	P=$BPFFS/f$r S=$W/state-f$r E=$W/events-f$r.json
@@ -390,6 +416,7 @@ PIN=$P EV=$E
 [ -n "$DPID" ] || die "no daemon left running: $(tail -5 "$W/bwctld.log")"
 
 # ------------------------------------------------------------------ 2. delta
+cp "$BIG" "$W/big.before-delta" # BWCTLD_BASE takes the same deltas from here
 L_DELTA=() DELTA_NOTE=""
 for r in $(seq 1 "$DELTA_ROUNDS"); do
 	log "delta $r/$DELTA_ROUNDS: -$DELTA +$DELTA"
@@ -444,6 +471,7 @@ L_FILE_SMALL=("${L_FILE[@]}") L_FILE_SMALL_EV=("${L_FILE_EV[@]}")
 
 # ------------------------------------------------------------------ 4. command -> drop
 L_QUAR=() L_QUAR_ACK=()
+[ "$FEEDS_ONLY" = 1 ] && QUAR_ROUNDS=0
 for r in $(seq 1 "$QUAR_ROUNDS"); do
 	log "bwctl quarantine -> drop $r/$QUAR_ROUNDS"
 	out=$W/ping-quar$r
@@ -468,6 +496,8 @@ for r in $(seq 1 "$QUAR_ROUNDS"); do
 done
 
 # ------------------------------------------------------------------ 5. memory, detector CPU
+CPU_IDLE="" CPU_HOSTS="" TRACKED="" HOSTS_NOTE="" RSS_FEEDS="" RSS_HOSTS="" HWM="" MAPS_TSV="" MAP_BYTES=0
+if [ "$FEEDS_ONLY" = 0 ]; then
 log "IPv6 feed: $V6_MORE lines"
 "$PY" "$GEN" v6 --count "$V6_MORE" --seed 2 "$V6.tmp" || die "gen_feed.py v6 failed"
 n0=$(ev_count "$EV" feed-updated v6)
@@ -523,8 +553,36 @@ if [ -n "$PROG_ID" ]; then
 fi
 MAP_BYTES=$(printf '%s' "$MAPS_TSV" | awk -F'\t' '{ s += $4 } END { print s + 0 }')
 [ "$MAP_BYTES" -gt 0 ] || unmeasured "map memory: no maps found for program ${PROG_ID:-?}"
+fi
 
 stop_daemon
+
+# ------------------------------------------------------------------ 6. the same deltas on BWCTLD_BASE
+if [ -n "$BASE" ]; then
+	detach_xdp
+	cp "$W/big.before-delta" "$BIG"
+	P=$BPFFS/od S=$W/state-od E=$W/events-od.json
+	write_config "$W/feed-od.yaml" "$P" "$S" "$E" 1
+	log "BWCTLD_BASE: $BASE with the feed, then the same $DELTA_ROUNDS deltas"
+	start_daemon "$W/feed-od.yaml" "$BASE"
+	if wait_ev "$E" feed-updated big 1 280; then
+		for r in $(seq 1 "$DELTA_ROUNDS"); do
+			"$PY" "$GEN" delta "$BIG" "$BIG.tmp" --remove "$DELTA" --add "$DELTA" --seed $((100 + r)) \
+				--keep "$BWE_C2_V4" || die "gen_feed.py delta failed"
+			n0=$(ev_count "$E" feed-updated big)
+			t0=$(now)
+			mv -f "$BIG.tmp" "$BIG"
+			if wait_ev "$E" feed-updated big $((n0 + 1)) 120; then
+				L_DELTA_B+=("$(ms "$t0" "$(ev_nth "$E" feed-updated big $((n0 + 1)))")")
+			else
+				unmeasured "BWCTLD_BASE delta round $r: no feed-updated event"
+			fi
+		done
+	else
+		unmeasured "BWCTLD_BASE: the feed did not load for the deltas"
+	fi
+	reset_daemon "$P" "$S"
+fi
 
 # ------------------------------------------------------------------ report
 GOAL_ROWS=""
@@ -597,6 +655,19 @@ if na "${L_DELTA[@]}"; then
 		"$(fmt_stats "%.0f ms" "${L_DELTA[@]}") (last: $DELTA_NOTE)" "${#L_DELTA[@]}" "≤ 100 ms" "$res"
 	goal "1 % delta applied" "$(printf '%.0f ms' "$(med "${L_DELTA[@]}")")" "≤ 100 ms" "$res"
 fi
+if [ -n "$BASE" ] && na "${L_FEED_B[@]}" && na "${L_FEED[@]}"; then
+	row "the same, \`BWCTLD_BASE\` ($(basename "$(dirname "$(dirname "$BASE")")")), interleaved with it" \
+		"$(fmt_stats "%.2f s" "${L_FEED_B[@]}"); $(printf '%.0f' "$(calc "$ENTRIES / $(med "${L_FEED_B[@]}")")") entries/s" \
+		"${#L_FEED_B[@]}" "—" "—"
+	row "feed load time, \`BWCTLD_BASE\` / this build" \
+		"$(calc "$(med "${L_FEED_B[@]}") / $(med "${L_FEED[@]}")" | awk '{ printf "%.2f×", $1 }')" "" "—" "—"
+fi
+if [ -n "$BASE" ] && na "${L_DELTA_B[@]}" && na "${L_DELTA[@]}"; then
+	row "the same deltas, \`BWCTLD_BASE\`, after this build's (same files, same order)" \
+		"$(fmt_stats "%.0f ms" "${L_DELTA_B[@]}")" "${#L_DELTA_B[@]}" "—" "—"
+	row "delta time, \`BWCTLD_BASE\` / this build" \
+		"$(calc "$(med "${L_DELTA_B[@]}") / $(med "${L_DELTA[@]}")" | awk '{ printf "%.2f×", $1 }')" "" "—" "—"
+fi
 if na "${L_FILE_BIG[@]}"; then
 	v=$(med "${L_FILE_BIG[@]}")
 	res=$(met "$v" 1000)
@@ -654,12 +725,14 @@ if [ -n "$MAPS_TSV" ]; then
 		awk -F'\t' '$1 != "" { printf "| %s | %s | %d | %.2f |\n", $1, $2, $3, $4 / 1048576 }'
 	echo
 fi
-echo "- Feed load: the daemon parses, sorts and de-duplicates the whole file, then"
-echo "  writes the blocklist maps (hash for hosts, DIR-24 table for IPv4 networks, LPM"
-echo "  trie for IPv6 networks); interfaces are attached after the saved and configured"
-echo "  feeds are in place, so a fresh start never enforces a partial list."
-echo "- A changed file is re-parsed whole and applied as a difference (additions, then"
-echo "  removals): delta and file-change times include parsing every line of the feed."
+echo "- Feed load: the feed worker parses the file (a text body of 4 MiB or more in two"
+echo "  halves by two threads), sorts and de-duplicates it; the daemon writes the blocklist"
+echo "  maps (hash for hosts, DIR-24 table for IPv4 networks, LPM trie for IPv6 networks)."
+echo "- A changed text file is diffed line by line against the last version's body; only the"
+echo "  changed lines (and the first 64 KiB) are parsed again, merged with the entries of the"
+echo "  unchanged lines and applied as a difference (additions, then removals): delta and"
+echo "  file-change times include reading and diffing the whole file, not parsing it"
+echo "  (docs/architecture.md, \"How a version is installed\")."
 [ -n "$HOSTS_NOTE" ] && echo "- Hosts: \`build/bench/hosts_fill\` wrote $(fmt_int "$NHOSTS") internal hosts (198.19.0.0/16) into the pinned LRU map, $(fmt_int "$HOSTS_NOTE") stayed; their counters advanced every second."
 [ -n "$NFT_NOTE" ] && echo "- nft: $NFT_NOTE."
 echo "- Per-CPU maps (\`bwe_hosts\`, \`bwe_stats\`) take their value once per possible CPU:"

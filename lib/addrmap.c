@@ -109,6 +109,24 @@ int bwe_amap_set(struct bwe_amap *m, const struct bwe_addr *k, __u32 val)
 	return 0;
 }
 
+__u32 *bwe_amap_upsert(struct bwe_amap *m, const struct bwe_addr *k, bool *created)
+{
+	bool found;
+	size_t i;
+
+	if (bwe_amap_reserve(m, m->n + 1))
+		return NULL;
+	i = amap_find(m, k, &found);
+	*created = !found;
+	if (!found) {
+		m->slots[i].key = *k;
+		m->slots[i].val = 0;
+		m->slots[i].used = 1;
+		m->n++;
+	}
+	return &m->slots[i].val;
+}
+
 __u32 *bwe_amap_get(const struct bwe_amap *m, const struct bwe_addr *k)
 {
 	bool found;

@@ -34,6 +34,12 @@ int bwe_amap_reserve(struct bwe_amap *m, size_t n);
 int bwe_amap_set(struct bwe_amap *m, const struct bwe_addr *k, __u32 val);
 /* Returns a pointer to the value, or NULL. Invalidated by set/del. */
 __u32 *bwe_amap_get(const struct bwe_amap *m, const struct bwe_addr *k);
+/*
+ * The value slot of k, inserted with value 0 when absent (*created says
+ * which): one probe where a get and a set take two. NULL: no memory. The
+ * pointer is valid until the map is next changed.
+ */
+__u32 *bwe_amap_upsert(struct bwe_amap *m, const struct bwe_addr *k, bool *created);
 int bwe_amap_del(struct bwe_amap *m, const struct bwe_addr *k);
 
 /* Iterate: for (i = 0; (s = bwe_amap_next(m, &i)); ) ... ; no set/del inside. */

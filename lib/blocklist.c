@@ -18,7 +18,12 @@
 #define HOST_LONG_SH  8	      /* amap value: ref of the covering /25../31 */
 #define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
 
-static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
+/*
+ * Queue k with its value now. Updates are written in queue order (a key
+ * queued twice ends with its last value) and deletions after them, each
+ * only if the mirror still lacks the key: the kernel ends as the mirror.
+ */
+static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k, __u8 ref)
 {
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : PENDING_MIN;
@@ -34,6 +39,8 @@ static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k)
 		q->vals = vals;
 		q->cap = cap;
 	}
+	memset(&q->vals[q->n], 0, sizeof(q->vals[q->n]));
+	q->vals[q->n].ref = ref;
 	q->keys[q->n++] = *k;
 	return 0;
 }
@@ -167,7 +174,7 @@ static int host_store(struct bwe_bl *bl, const struct bwe_addr *a, __u32 v)
 		err = old ? bwe_amap_del(&bl->hosts, a) : 0;
 	if (err || before == after)
 		return err;
-	return after ? pending_add(&bl->upd, a) : pending_add(&bl->del, a);
+	return after ? pending_add(&bl->upd, a, after) : pending_add(&bl->del, a, 0);
 }
 
 static void v4_mask(struct bwe_addr *a, int len)
@@ -225,12 +232,28 @@ static int bl_v4long_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref
 
 static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 {
-	__u32 *old = bwe_amap_get(&bl->hosts, a);
-	__u32 v = old ? *old & ~HOST_EXPLICIT : 0;
+	__u32 *slot, old, v;
+	__u8 before, after;
+	bool created;
 
-	if (!old && bwe_addr_is_v4(a))
+	if (!ref) { /* a removal: the slot must not be created */
+		__u32 *o = bwe_amap_get(&bl->hosts, a);
+
+		return o ? host_store(bl, a, *o & ~HOST_EXPLICIT) : 0;
+	}
+	/* an addition, a million times in a big load: one probe of the mirror */
+	slot = bwe_amap_upsert(&bl->hosts, a, &created);
+	if (!slot)
+		return -ENOMEM;
+	old = *slot;
+	v = old & ~HOST_EXPLICIT;
+	if (created && bwe_addr_is_v4(a))
 		v = (__u32)v4long_cover(bl, a) << HOST_LONG_SH;
-	return host_store(bl, a, v | ref);
+	v |= ref;
+	*slot = v;
+	before = created ? 0 : host_effective(old);
+	after = host_effective(v);
+	return before == after ? 0 : pending_add(&bl->upd, a, after);
 }
 
 static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
@@ -374,34 +397,29 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
 }
 
+static int write_updates(int fd, struct bwe_addr *keys, struct bwe_bl_val *vals, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n;) {
+		__u32 count = (__u32)(n - i);
+		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+
+		if (bpf_map_update_batch(fd, &keys[i], &vals[i], &count, &opts))
+			return -errno;
+		i += count;
+	}
+	return 0;
+}
+
 static int flush_updates(struct bwe_bl *bl)
 {
 	struct bwe_bl_pending *q = &bl->upd;
-	size_t i, w = 0;
+	/* each with the value it was queued with, in queue order: a later one of a key wins */
+	int err = write_updates(bl->host_fd, q->keys, q->vals, q->n);
 
-	/* Values come from the mirror's final state; keys gone since are skipped. */
-	for (i = 0; i < q->n; i++) {
-		__u32 *v = bwe_amap_get(&bl->hosts, &q->keys[i]);
-
-		if (!v)
-			continue;
-		q->keys[w] = q->keys[i];
-		memset(&q->vals[w], 0, sizeof(q->vals[w]));
-		q->vals[w].ref = host_effective(*v);
-		w++;
-	}
-	for (i = 0; i < w;) {
-		__u32 count = (__u32)(w - i);
-		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-
-		if (bpf_map_update_batch(bl->host_fd, &q->keys[i], &q->vals[i], &count, &opts)) {
-			q->n = 0;
-			return -errno;
-		}
-		i += count;
-	}
 	q->n = 0;
-	return 0;
+	return err;
 }
 
 static int flush_deletes(struct bwe_bl *bl)
@@ -490,7 +508,7 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 		in_batch = out_batch;
 		for (i = 0; i < count && !err; i++)
 			if (!bwe_amap_get(&bl->hosts, &keys[i]))
-				err = pending_add(&bl->del, &keys[i]);
+				err = pending_add(&bl->del, &keys[i], 0);
 	}
 	free(keys);
 	free(vals);

@@ -331,11 +331,19 @@ int feed_lines(struct feed_run *r, const char *buf, size_t len, feed_line_fn fn)
 	const char *p = buf, *end = buf + len;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p;
-		size_t n = (size_t)((nl ? nl : end) - p);
+		const char *nl, *s;
+		size_t n;
 		int err;
 
+		if (*p ==
+		    '\n') { /* an empty line: counted, nothing else (a partial parse has a million) */
+			count_line(r);
+			p++;
+			continue;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		s = p;
+		n = (size_t)((nl ? nl : end) - p);
 		p = nl ? nl + 1 : end;
 		count_line(r);
 		if (n > BWE_FEED_LINE_MAX) {
@@ -609,6 +617,13 @@ int bwe_feed_parse(const char *buf, size_t len, const struct bwe_feed_parse_opts
 	r.now = o->now ? o->now : (__s64)time(NULL);
 	st->format = o->format;
 
+	if (o->first_line) { /* the rest of a body (feed.h) */
+		if (o->format != BWE_FMT_PLAIN && o->format != BWE_FMT_SPAMHAUS &&
+		    o->format != BWE_FMT_FREEFORM)
+			return -EINVAL;
+		r.line = o->first_line;
+		return feed_lines(&r, buf, len, line_parsers[o->format]);
+	}
 	buf = skip_bom(buf, &len);
 	if (body_is_html(buf, len))
 		return -EBADMSG;

@@ -202,6 +202,16 @@ struct bwe_feed_parse_opts {
 	int min_plen_v4, min_plen_v6;
 	/* unix seconds for STIX validity; 0 => time(NULL) */
 	__s64 now;
+	/*
+	 * 0: buf is a whole body. Else buf is the rest of a body whose first
+	 * first_line lines (ending with a newline) were parsed apart, in a
+	 * format parsed line by line (PLAIN, SPAMHAUS, FREEFORM; anything else:
+	 * -EINVAL): lines are numbered from first_line + 1, and neither a BOM,
+	 * nor the HTML check, nor detection applies (the body's start has had
+	 * them). stats count this part only. The feed worker parses a big
+	 * body in two parts at once this way.
+	 */
+	__u32 first_line;
 	/* Required. Non-zero return stops parsing and is returned. */
 	int (*on_ind)(const struct bwe_indicator *ind, void *ctx);
 	/* Optional. */

@@ -11,6 +11,7 @@ t_require_root
 T_TIMEOUT=${T_TIMEOUT:-60}
 bwe_testbed_up feeds
 net ip addr add 203.0.113.81/24 dev eth0 2>/dev/null
+net ip addr add 203.0.113.151/24 dev eth0 2>/dev/null
 
 FEED=$DIR/feeds/c2.txt
 WWW=$DIR/www
@@ -216,6 +217,59 @@ guard_event() { # FEED GUARD: the feed-error event of that guard, compact JSON
 		jq -c --arg n "$1" --arg g "$2" 'select(.bwenforce.feed.name == $n and .bwenforce.feed.guard.name == $g)' |
 		tail -1
 }
+
+# A big text feed (past the 64 KiB every partial parse reads whole): a change
+# is parsed in part (lines_parsed in the event) and gives the entries and
+# lines a whole parse gives, computed here from the file itself.
+big_feed() { # OUT SEED EDIT(0|1): 40,000 plain lines; EDIT removes 30, adds 2, changes 1
+	python3 - "$@" <<'EOP'
+import random, sys
+out, seed, edit = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+r = random.Random(seed)
+lines = ["# big test list"]
+seen = set()
+while len(lines) < 40000:
+    a = "%d.%d.%d.%d" % (r.randint(11, 99), r.randint(0, 255), r.randint(0, 255), r.randint(1, 254))
+    if a not in seen:
+        seen.add(a)
+        lines.append(a)
+lines[25000] = "203.0.113.150"
+if edit:
+    del lines[1000:1030]
+    lines.insert(5000, "203.0.113.151")
+    lines.insert(39000, "# a comment")
+    lines[30000] = "11.0.0.1"
+open(out, "w").write("\n".join(lines) + "\n")
+EOP
+}
+# line (1-based) of ADDR in FILE
+line_of() { grep -n -x -F "$2" "$1" | head -1 | cut -d: -f1; }
+
+t_test_big_delta() {
+	local f=$DIR/feeds/big.txt n0
+	big_feed "$f" 7 0
+	with_feeds "  - { name: big, source: $f, format: plain, refresh: 1h }"
+	wait_for 100 field_is big entries 39999 || t_fail "big feed not loaded: $(feed_field big entries)"
+	assert_eq "$(bwctl --json lookup 203.0.113.150 | jq -r '.matches[0].line')" "$(line_of "$f" 203.0.113.150)" "line before"
+	n0=$(grep -c '"feed-updated"' "$LOG")
+	big_feed "$f.tmp" 7 1
+	mv "$f.tmp" "$f"
+	wait_for 100 sh -c "[ \$(grep -c '\"feed-updated\"' '$LOG') -gt $n0 ]" || t_fail "no update"
+	local ev; ev=$(grep '"feed-updated"' "$LOG" | jq -c 'select(.bwenforce.feed.name == "big")' | tail -1)
+	assert_eq "$(jq -r .bwenforce.feed.entries <<<"$ev")" 39970 "entries after the change"
+	assert_eq "$(jq -r .bwenforce.feed.added <<<"$ev")" 2 "added"
+	assert_eq "$(jq -r .bwenforce.feed.removed <<<"$ev")" 31 "removed"
+	# parsed in part: the changed lines and the first 64 KiB, not all 39,972 lines
+	assert_ok test "$(jq -r .bwenforce.feed.lines_parsed <<<"$ev")" -lt 10000
+	# the provenance a whole parse gives: lines shifted by the removal and the insertions
+	local a
+	for a in 203.0.113.150 203.0.113.151 11.0.0.1 "$(sed -n 39500p "$f")"; do
+		assert_eq "$(bwctl --json lookup "$a" | jq -r '.matches[0].line')" "$(line_of "$f" "$a")" "line of $a"
+	done
+	assert_ok unreach lan 203.0.113.151
+	without_extra_feeds
+}
+t_run "a big text feed's change is parsed in part, with the lines a whole parse gives" t_test_big_delta
 
 t_test_stix_2108() {
 	# valid until 2108: past 2^32 seconds; cut to 32 bits it was 1971 and expired at once

@@ -332,6 +332,96 @@ static void test_parse_same_as_direct(void **state)
 	h_stop(&h);
 }
 
+static void on_direct_reject(const struct bwe_feed_reject *rej, void *ctx)
+{
+	struct direct *d = ctx;
+
+	if (d->nd < BWE_WIRE_REJECTS_MAX) /* reuses dom_lines: no domains in these formats */
+		d->dom_lines[d->nd++] = rej->line;
+}
+
+/*
+ * A body of more than 4 MiB in a format parsed line by line is parsed in
+ * two halves by two threads of the sandboxed worker: the same indicators
+ * (a prefix in both halves keeps its first line), figures and refused
+ * lines (the first ones, in line order) as one parse in-process.
+ */
+static void test_parse_split_same_as_direct(void **state)
+{
+	static const enum bwe_feed_format fmts[] = { BWE_FMT_PLAIN, BWE_FMT_SPAMHAUS,
+						     BWE_FMT_FREEFORM, BWE_FMT_AUTO };
+	char *const argv[] = { (char *)"feedworker", NULL };
+	struct harness h = { 0 };
+	size_t f, i, cap = 8u << 20, len;
+	unsigned long long x = 12345;
+	char *body = malloc(cap);
+
+	(void)state;
+	assert_non_null(body);
+	h_start(&h, argv, 0);
+	for (f = 0; f < ARRAY_SIZE(fmts); f++) {
+		const struct bwe_job_result *r;
+		struct direct d = { 0 };
+		struct bwe_feed_parse_opts o = { .format = fmts[f],
+						 .now = NOW,
+						 .on_ind = direct_ind,
+						 .on_reject = on_direct_reject,
+						 .ctx = &d };
+		struct bwe_feed_stats st;
+
+		for (len = 0; len + 64 < cap - (1u << 20) || len < (5u << 20);) {
+			unsigned int k;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			k = (unsigned int)(x % 1000);
+			/* a small pool of hosts: many prefixes are listed in both halves */
+			if (k < 850)
+				len += (size_t)sprintf(body + len, "%u.%u.%u.%u%s\n",
+						       11 + (unsigned int)(x >> 10) % 20,
+						       (unsigned int)(x >> 20) % 40,
+						       (unsigned int)(x >> 30) % 64,
+						       (unsigned int)(x >> 40) % 64,
+						       fmts[f] == BWE_FMT_SPAMHAUS && k < 100
+							       ? " ; SBL42"
+							       : "");
+			else if (k < 900)
+				len += (size_t)sprintf(body + len, "%u.%u.0.0/16\n",
+						       11 + (unsigned int)(x >> 10) % 20,
+						       (unsigned int)(x >> 20) % 40);
+			else if (k < 950)
+				len += (size_t)sprintf(body + len, "# comment %llu\n", x % 97);
+			else if (k < 951)
+				len += (size_t)sprintf(body + len, "not an address\n");
+			else if (fmts[f] == BWE_FMT_FREEFORM)
+				len += (size_t)sprintf(body + len, "10.%u.0.1 - 10.%u.0.9\n",
+						       (unsigned int)(x >> 12) % 200,
+						       (unsigned int)(x >> 12) % 200);
+			else
+				len += (size_t)sprintf(body + len, "2001:db8:%x::%x\n",
+						       (unsigned int)(x >> 12) % 1000,
+						       (unsigned int)(x >> 24) % 1000);
+		}
+		d.dom_lines = calloc(BWE_WIRE_REJECTS_MAX, sizeof(*d.dom_lines));
+		assert_non_null(d.dom_lines);
+		assert_int_equal(bwe_feed_parse(body, len, &o, &st), 0);
+		r = h_parse(&h, body, len, fmts[f]);
+		assert_int_equal(r->status, 0);
+		check_same("generated", body, len, r); /* indicators, figures */
+		assert_true(st.rejected > BWE_WIRE_REJECTS_MAX);
+		assert_int_equal(r->n_rejects, BWE_WIRE_REJECTS_MAX);
+		for (i = 0; i < r->n_rejects; i++)
+			assert_int_equal(r->rejects[i].line, d.dom_lines[i]);
+		for (i = 0; i < d.n; i++)
+			free(d.v[i].id);
+		free(d.v);
+		free(d.dom_lines);
+	}
+	h_stop(&h);
+	free(body);
+}
+
 /*
  * Reject excerpts leave the worker only for a body the garbage guard
  * recognises as a feed: a secret file parsed as "plain" gives its line
@@ -989,6 +1079,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_child_credentials),
 		cmocka_unit_test(test_parse_same_as_direct),
+		cmocka_unit_test(test_parse_split_same_as_direct),
 		cmocka_unit_test(test_excerpts_only_of_feeds),
 		cmocka_unit_test(test_large_stix_memory),
 		cmocka_unit_test(test_memory_ceiling),

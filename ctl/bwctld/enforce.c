@@ -308,25 +308,21 @@ static int bl_diff(const struct fs_vec *cur, struct fs_vec *nv, time_t now, stru
 	return 0;
 }
 
-int enf_bl_install(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
-		   time_t now, struct enf_bl_change *out)
+int enf_bl_install_diff(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
+			const struct bwe_prefix *add, size_t nadd, const struct bwe_prefix *gone,
+			size_t ngone, struct enf_bl_change *out)
 {
-	const struct fs_vec *cur = fstore_entries(store, id);
-	struct bwe_prefix *add = NULL, *gone = NULL;
-	size_t nadd = 0, ngone = 0, i;
+	size_t i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (!cur)
+	if (!fstore_entries(store, id))
 		return -ENOENT;
-	err = bl_diff(cur, nv, now, &add, &nadd, &gone, &ngone);
-	if (err)
-		goto out;
 	out->added = nadd;
 	out->removed = ngone;
 	err = bwe_bl_room(&enf->bl, add, nadd, &out->room);
 	if (err)
-		goto out;
+		return err;
 	fstore_swap(store, id, nv); /* the store holds the new version, nv the old */
 
 	/* Additions first (room for them reserved at once) ... */
@@ -343,7 +339,22 @@ int enf_bl_install(struct enforcer *enf, struct fstore *store, __u8 id, struct f
 		out->rollback_err = bl_rederive(enf, add, nadd);
 		out->rollback_err = bl_rederive(enf, gone, ngone) ?: out->rollback_err;
 	}
-out:
+	return err;
+}
+
+int enf_bl_install(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
+		   time_t now, struct enf_bl_change *out)
+{
+	const struct fs_vec *cur = fstore_entries(store, id);
+	struct bwe_prefix *add = NULL, *gone = NULL;
+	size_t nadd = 0, ngone = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!cur)
+		return -ENOENT;
+	err = bl_diff(cur, nv, now, &add, &nadd, &gone, &ngone);
+	err = err ?: enf_bl_install_diff(enf, store, id, nv, add, nadd, gone, ngone, out);
 	free(add);
 	free(gone);
 	return err;

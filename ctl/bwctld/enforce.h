@@ -78,6 +78,13 @@ struct enf_bl_change {
  */
 int enf_bl_install(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
 		   time_t now, struct enf_bl_change *out);
+/*
+ * The same with the difference already known (fs_vec_merge): add and gone
+ * are the prefixes new to feed id and gone from it, nv's first_seen set.
+ */
+int enf_bl_install_diff(struct enforcer *enf, struct fstore *store, __u8 id, struct fs_vec *nv,
+			const struct bwe_prefix *add, size_t nadd, const struct bwe_prefix *gone,
+			size_t ngone, struct enf_bl_change *out);
 /* Remove kernel entries that no source explains (after a restart). */
 int enf_bl_sweep(struct enforcer *enf);
 /* The ref the program would find for a. */

@@ -38,6 +38,7 @@
 #include "feed.h"
 #include "feeds.h"
 #include "fwclient.h"
+#include "linediff.h"
 #include "log.h"
 #include "misp.h"
 #include "taxii.h"
@@ -49,6 +50,7 @@
 #define FEED_DNS_TTL_MIN_S     10 /* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX	       256
+#define FEED_DELTA_MAX_SHARE   4 /* re-parse at most 1/4 of the lines, else the whole body */
 
 _Static_assert(BWE_FEED_DOMAIN_ADDRS_MX == BWE_WIRE_ADDRS_MAX,
 	       "max_domain_addrs' maximum is what the worker sends per name");
@@ -59,6 +61,24 @@ struct feed_domain {
 	time_t expires; /* re-resolve after */
 	struct bwe_addr *addrs;
 	size_t naddrs;
+};
+
+/*
+ * The last version of a text feed as it was read, kept so that the next one
+ * is diffed line by line and only its changed lines are parsed again
+ * (linediff.h, feed_take_delta). Kept only for a version in which every
+ * prefix comes from one line and every refused line is known, the cases
+ * where the partial parse gives exactly what a whole parse gives.
+ */
+struct feed_text {
+	char *body;
+	size_t len;
+	struct bwe_lines lines;
+	__u32 gen;		  /* the feed's incarnation it was read for */
+	enum bwe_feed_format fmt; /* the format the worker used */
+	__u32 *rejected;	  /* the lines the parser refused, ascending */
+	size_t n_rejected;
+	struct fs_coverage cov; /* what the version covers, or more (an upper bound) */
 };
 
 struct feed {
@@ -83,6 +103,7 @@ struct feed {
 	/* taxii: the collection's indicators, and added_after of the next poll */
 	struct bwe_taxii_set taxii;
 	char taxii_cursor[BWE_TAXII_CURSOR_MAX];
+	struct feed_text *text; /* NULL: the next version is parsed whole */
 };
 
 /*
@@ -108,6 +129,12 @@ struct job {
 	struct job *next;   /* feeds.resolving */
 	bool cs_startup;    /* crowdsec-lapi: a startup pull */
 	time_t cs_saved_at; /* crowdsec-lapi saved set: when it was saved */
+	/* a partial PARSE (feed_text): the changed lines alone were sent */
+	bool delta;
+	char *full; /* the whole body read, parsed whole if the partial parse cannot stand */
+	size_t full_len;
+	struct bwe_lines lines;	    /* of full */
+	struct bwe_lines_diff diff; /* against the feed's text */
 };
 
 struct feeds {
@@ -133,6 +160,8 @@ static bool is_cs(const struct feed *f)
 
 	return !bwe_feed_format_parse(f->cfg->format, &fmt) && fmt == BWE_FMT_CROWDSEC;
 }
+
+static void text_free(struct feed_text *t);
 
 static const struct fs_vec *ents_of(const struct feeds *fs, const struct feed *f)
 {
@@ -306,7 +335,35 @@ static int check_coverage(struct feeds *fs, struct feed *f, const struct fs_vec 
 
 /* ---- applying a version ------------------------------------------------------ */
 
-/* Report feed entries that cover addresses the data plane never blocks. */
+/* One overlap of entry i of f with a protected prefix: logged, an event while *reported allows. */
+static void report_overlap(struct feeds *fs, struct feed *f, const struct fs_ent *e,
+			   const char *list, const struct bwe_prefix *prot, size_t *reported)
+{
+	struct json_object *ev;
+	char a[BWE_PREFIX_STRLEN], b[BWE_PREFIX_STRLEN], msg[256];
+
+	bwe_prefix_fmt(&e->pfx, a, sizeof(a));
+	bwe_prefix_fmt(prot, b, sizeof(b));
+	snprintf(msg, sizeof(msg),
+		 "entry %s (line %u) overlaps %s %s: "
+		 "those addresses stay reachable",
+		 a, e->line, list, b);
+	log_info("feed %s: %s", f->cfg->name, msg);
+	if ((*reported)++ >= FEED_REJECT_EVENTS_MAX)
+		return;
+	ev = feed_event(f, "feed-overlap", "event");
+	json_object_object_add(json_object_object_get(ev, "event"), "reason",
+			       json_object_new_string(msg));
+	evlog_emit(fs->log, ev);
+}
+
+/*
+ * Report feed entries that cover addresses the data plane never blocks, in
+ * the order of the entries for each protected prefix: those that contain
+ * it (one lookup per shorter length), then it and those inside it (a run
+ * of the sorted entries from where it would stand). A few lookups per
+ * protected prefix, not a pass over a million entries.
+ */
 static void report_overlaps(struct feeds *fs, struct feed *f)
 {
 	const struct bwe_cfg_prefixes *lists[] = { &fs->cfg->internal, &fs->cfg->exempt,
@@ -318,30 +375,27 @@ static void report_overlaps(struct feeds *fs, struct feed *f)
 	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (k = 0; k < lists[l]->n; k++) {
 			const struct bwe_prefix *prot = &lists[l]->v[k];
+			int plen;
 
-			for (i = 0; i < v->n; i++) {
-				const struct bwe_prefix *e = &v->v[i].pfx;
-				struct json_object *ev;
-				char a[BWE_PREFIX_STRLEN], b[BWE_PREFIX_STRLEN], msg[256];
+			for (plen = 1; plen < prot->plen; plen++) {
+				struct bwe_prefix c = { .addr = prot->addr, .plen = (__u8)plen };
+				const struct fs_ent *e;
 
-				if (!bwe_prefix_covers(e, prot) && !bwe_prefix_covers(prot, e))
-					continue;
-				bwe_prefix_fmt(e, a, sizeof(a));
-				bwe_prefix_fmt(prot, b, sizeof(b));
-				snprintf(msg, sizeof(msg),
-					 "entry %s (line %u) overlaps %s %s: "
-					 "those addresses stay reachable",
-					 a, v->v[i].line, names[l], b);
-				log_info("feed %s: %s", f->cfg->name, msg);
-				if (reported++ >= FEED_REJECT_EVENTS_MAX)
-					continue;
-				ev = feed_event(f, "feed-overlap", "event");
-				json_object_object_add(json_object_object_get(ev, "event"),
-						       "reason", json_object_new_string(msg));
-				evlog_emit(fs->log, ev);
+				bwe_prefix_mask(&c);
+				e = fs_vec_find(v, &c);
+				if (e)
+					report_overlap(fs, f, e, names[l], prot, &reported);
 			}
+			for (i = fs_vec_lower_bound(v, prot);
+			     i < v->n && bwe_prefix_covers(prot, &v->v[i].pfx); i++)
+				report_overlap(fs, f, &v->v[i], names[l], prot, &reported);
 		}
 	}
+}
+
+static bool is_v4_entry(const struct bwe_prefix *p)
+{
+	return bwe_addr_is_v4(&p->addr) && p->plen >= BWE_V4_MAPPED_PLEN;
 }
 
 static void count_families(struct feed *f, const struct fs_vec *v)
@@ -350,7 +404,7 @@ static void count_families(struct feed *f, const struct fs_vec *v)
 
 	f->v4 = f->v6 = 0;
 	for (i = 0; i < v->n; i++) {
-		if (bwe_addr_is_v4(&v->v[i].pfx.addr) && v->v[i].pfx.plen >= BWE_V4_MAPPED_PLEN)
+		if (is_v4_entry(&v->v[i].pfx))
 			f->v4++;
 		else
 			f->v6++;
@@ -376,8 +430,12 @@ static time_t next_expiry_of(const struct fs_vec *v)
 static int feed_apply(struct feeds *fs, struct feed *f, struct fs_vec *nv,
 		      struct enf_bl_change *chg)
 {
-	int err = enf_bl_install(fs->enf, fs->store, f->id, nv, time(NULL), chg);
+	int err;
 
+	/* the entries no longer follow the text kept for a diff (feed_take keeps it again) */
+	text_free(f->text);
+	f->text = NULL;
+	err = enf_bl_install(fs->enf, fs->store, f->id, nv, time(NULL), chg);
 	fs_vec_free(nv); /* the previous version on success, the refused one else */
 	if (chg->rollback_err)
 		log_warnx("feed %s: cannot restore the blocklist after a failed write: %s",
@@ -523,6 +581,14 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 	size_t i;
 	int err = 0;
 
+	if (res->n_inds > c->v.cap) { /* one allocation, not a million pushes' doublings */
+		struct fs_ent *v = reallocarray(c->v.v, res->n_inds, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v.v = v;
+		c->v.cap = res->n_inds;
+	}
 	for (i = 0; i < res->n_inds && !err; i++) {
 		struct fs_ent e = { .pfx = res->inds[i].pfx,
 				    .line = res->inds[i].line,
@@ -547,6 +613,45 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 }
 
 /*
+ * A version is in force: the feed's figures, the overlaps, the log line and
+ * the feed-updated event, then the copy on disk (after enforcement: it only
+ * matters at the next start) and the domains' resolution.
+ */
+static void feed_took(struct feeds *fs, struct feed *f, const struct bwe_feed_stats *st,
+		      const struct enf_bl_change *chg, size_t parsed, const char *body, size_t len,
+		      bool from_disk)
+{
+	struct json_object *ev, *b;
+
+	f->fmt = st->format;
+	f->rejected = st->rejected;
+	f->skipped = st->skipped;
+	f->last_success = time(NULL);
+	f->last_error[0] = '\0';
+	f->failures = 0;
+	f->stale_reported = false;
+	report_overlaps(fs, f);
+	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused, "
+		 "%zu skipped",
+		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, chg->added, chg->removed,
+		 st->rejected, st->skipped);
+	ev = feed_event(f, "feed-updated", "event");
+	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
+	json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
+	json_object_object_add(b, "added", json_object_new_uint64(chg->added));
+	json_object_object_add(b, "removed", json_object_new_uint64(chg->removed));
+	json_object_object_add(b, "rejected", json_object_new_uint64(st->rejected));
+	json_object_object_add(b, "skipped", json_object_new_uint64(st->skipped));
+	/* the lines the worker parsed: all of them, or the changed ones (feed_take_delta) */
+	json_object_object_add(b, "lines_parsed", json_object_new_uint64(parsed));
+	evlog_emit(fs->log, ev);
+	if (!from_disk && body)
+		save_last_good(fs, f, body, len);
+	if (f->ndoms)
+		schedule_dns(fs, f);
+}
+
+/*
  * A parsed version of a feed (the worker's result) passes the guards and
  * is applied, or is refused and the last good version stays.
  * from_disk: the body is the saved last good version (no guards on shrink).
@@ -557,8 +662,7 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	struct parse_ctx c = { .fs = fs, .f = f };
 	const struct bwe_feed_stats *st = &res->stats;
 	struct enf_bl_change chg;
-	struct json_object *ev, *b;
-	size_t added = 0, removed = 0, total, old_n;
+	size_t total, old_n;
 	bool share_ok;
 	int err;
 
@@ -589,7 +693,12 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 	err = add_resolved(f, &c);
 	if (err)
 		goto fail;
-	fs_vec_sort_unique(&c.v);
+	err = fs_vec_sort_unique(&c.v);
+	if (err) {
+		feed_error(fs, f, "cannot sort the new version: %s; keeping the last good version",
+			   strerror(-err));
+		goto fail;
+	}
 	if (!from_disk && !f->cfg->may_be_empty && c.v.n + c.ndoms == 0) {
 		feed_error(fs, f,
 			   "the new version is empty; keeping the last good version "
@@ -629,37 +738,11 @@ static int feed_take(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		apply_error(fs, f, err, &chg);
 		goto fail;
 	}
-	f->fmt = st->format;
-	added = chg.added;
-	removed = chg.removed;
 	domains_free(f->doms, f->ndoms);
 	f->doms = c.doms;
 	f->ndoms = c.ndoms;
 	c.doms = NULL;
-	f->rejected = st->rejected;
-	f->skipped = st->skipped;
-	f->last_success = time(NULL);
-	f->last_error[0] = '\0';
-	f->failures = 0;
-	f->stale_reported = false;
-	report_overlaps(fs, f);
-	log_info("feed %s: %zu entries (%zu v4, %zu v6, %zu domains), +%zu -%zu, %zu lines refused, "
-		 "%zu skipped",
-		 f->cfg->name, ents_of(fs, f)->n, f->v4, f->v6, f->ndoms, added, removed,
-		 st->rejected, st->skipped);
-	ev = feed_event(f, "feed-updated", "event");
-	b = json_object_object_get(json_object_object_get(ev, "bwenforce"), "feed");
-	json_object_object_add(b, "entries", json_object_new_uint64(ents_of(fs, f)->n));
-	json_object_object_add(b, "added", json_object_new_uint64(added));
-	json_object_object_add(b, "removed", json_object_new_uint64(removed));
-	json_object_object_add(b, "rejected", json_object_new_uint64(st->rejected));
-	json_object_object_add(b, "skipped", json_object_new_uint64(st->skipped));
-	evlog_emit(fs->log, ev);
-	/* the on-disk copy comes after enforcement: it only matters at the next start */
-	if (!from_disk && body)
-		save_last_good(fs, f, body, len);
-	if (f->ndoms)
-		schedule_dns(fs, f);
+	feed_took(fs, f, st, &chg, st->lines, body, len, from_disk);
 	return 0;
 fail:
 	fs_vec_free(&c.v);
@@ -690,7 +773,26 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	free(j->body);
+	free(j->full);
+	bwe_lines_free(&j->lines);
+	bwe_lines_diff_free(&j->diff);
 	free(j);
+}
+
+static void text_free(struct feed_text *t)
+{
+	if (!t)
+		return;
+	free(t->body);
+	bwe_lines_free(&t->lines);
+	free(t->rejected);
+	free(t);
+}
+
+/* The formats whose lines are parsed one by one, each on its own (feed.h). */
+static bool fmt_line_by_line(enum bwe_feed_format fmt)
+{
+	return fmt == BWE_FMT_PLAIN || fmt == BWE_FMT_SPAMHAUS || fmt == BWE_FMT_FREEFORM;
 }
 
 static void parse_opts(const struct feed *f, struct bwe_job_parse_opts *o)
@@ -752,6 +854,236 @@ static int submit_parse(struct feeds *fs, struct feed *f, char *body, size_t len
 	parse_opts(f, &req.parse);
 	f->busy |= !from_disk;
 	return submit(fs, f, &req, j);
+}
+
+/* ---- a changed text feed: only its changed lines parsed again ------------------- */
+
+/*
+ * After a version parsed whole from bytes the parent read: keep its text
+ * for the next diff when a partial parse of it would give exactly what a
+ * whole parse gives: a format parsed line by line, every accepted
+ * indicator a prefix of its own (none on two lines, no domains), every
+ * refused line known (at most BWE_WIRE_REJECTS_MAX).
+ */
+static void text_keep(struct feeds *fs, struct feed *f, struct job *j,
+		      const struct bwe_job_result *res)
+{
+	struct feed_text *t;
+
+	text_free(f->text);
+	f->text = NULL;
+	if (f->is_url || !j->body || !fmt_line_by_line(res->stats.format) || res->n_domains ||
+	    f->ndoms || res->stats.accepted != res->n_inds ||
+	    res->n_rejects != res->stats.rejected || ents_of(fs, f)->n != res->n_inds)
+		return;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	t->rejected = calloc(res->n_rejects ? res->n_rejects : 1, sizeof(*t->rejected));
+	if (!t->rejected || bwe_lines_index(j->body, j->len, &t->lines)) {
+		text_free(t);
+		return;
+	}
+	for (size_t i = 0; i < res->n_rejects; i++)
+		t->rejected[t->n_rejected++] = res->rejects[i].line;
+	t->body = j->body;
+	t->len = j->len;
+	j->body = NULL;
+	t->gen = f->gen;
+	t->fmt = res->stats.format;
+	fs_vec_coverage(ents_of(fs, f), &t->cov);
+	f->text = t;
+}
+
+/*
+ * A local file changed and the last version's text is at hand: send only
+ * the changed lines to the worker (the sparse body, linediff.h). 0: the job
+ * is submitted and body is its (or freed with its reason said); -errno: the
+ * caller parses body whole.
+ */
+static int submit_delta(struct feeds *fs, struct feed *f, char *body, size_t len, bool initial)
+{
+	const struct feed_text *t = f->text;
+	struct bwe_job_req req = { .kind = BWE_JOB_PARSE };
+	struct job *j;
+	char *sparse = NULL;
+	size_t slen = 0;
+	int err;
+
+	if (!t || t->gen != f->gen)
+		return -ENOENT;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	err = bwe_lines_index(body, len, &j->lines);
+	err = err ?: bwe_lines_diff(t->body, &t->lines, body, &j->lines, &j->diff);
+	if (!err && j->diff.n_reread * FEED_DELTA_MAX_SHARE > j->lines.n)
+		err = -E2BIG; /* most of it changed: parse it whole */
+	err = err ?: bwe_lines_sparse(body, &j->lines, &j->diff, &sparse, &slen);
+	if (err) {
+		job_free(j);
+		return err;
+	}
+	log_debug("feed %s: %zu of %zu lines changed or in the detection window, %zu gone; "
+		  "parsing those",
+		  f->cfg->name, j->diff.n_reread, j->lines.n, j->diff.n_gone);
+	job_for(fs, j, f, initial);
+	j->delta = true;
+	j->full = body;
+	j->full_len = len;
+	req.body = sparse;
+	req.body_len = slen;
+	parse_opts(f, &req.parse);
+	f->busy = true;
+	if (submit(fs, f, &req, j))
+		f->busy = false;
+	free(sparse);
+	return 0;
+}
+
+/* Whether a coverage is past either of the feed's max_coverage limits (0: off). */
+static bool over_coverage(const struct feed *f, const struct fs_coverage *c)
+{
+	return (f->cfg->max_coverage_v4 &&
+		c->v4 > (unsigned __int128)1 << (BWE_V4_BITS - (int)f->cfg->max_coverage_v4)) ||
+	       (f->cfg->max_coverage_v6 &&
+		c->v6 > (unsigned __int128)1 << (BWE_ADDR_BITS - (int)f->cfg->max_coverage_v6));
+}
+
+/* Old line number -> its number in j->full, 0 when it is gone or parsed again. */
+static __u32 kept_line(const struct job *j, __u32 line)
+{
+	return line && line <= j->diff.n_old ? j->diff.old_to_new[line - 1] : 0;
+}
+
+/*
+ * The worker's parse of the changed lines of j->full, merged with the
+ * entries of the lines that did not change (fs_vec_merge): the version a
+ * whole parse of j->full gives, installed with the difference already
+ * known. -EAGAIN when the partial parse cannot stand for a whole one (a
+ * prefix on two lines, a format that changed, more refused lines than the
+ * worker reports) or a guard would refuse the version: the caller then
+ * parses j->full whole, which gives the same refusal its full reasons.
+ * Other errors: the maps could not be written (said, as for a whole parse).
+ */
+static int feed_take_delta(struct feeds *fs, struct feed *f, struct job *j,
+			   const struct bwe_job_result *res)
+{
+	struct feed_text *t = f->text;
+	struct parse_ctx c = { .fs = fs, .f = f };
+	const struct fs_vec *cur = ents_of(fs, f);
+	struct bwe_feed_stats st = res->stats;
+	struct bwe_prefix *add = NULL, *gone = NULL;
+	size_t nadd = 0, ngone = 0, kept_rej = 0, i, k, n, total;
+	struct enf_bl_change chg;
+	struct fs_coverage cov;
+	struct fs_vec nv = { 0 };
+	__u32 *rej = NULL;
+	bool share_ok, rd_expires = false;
+	int err;
+
+	if (!t || t->gen != f->gen || res->status || res->stats.format != t->fmt ||
+	    res->n_domains || f->ndoms || res->stats.accepted != res->n_inds ||
+	    res->n_rejects != res->stats.rejected)
+		return -EAGAIN;
+	err = take_result(&c, res);
+	for (i = 0; i < c.v.n; i++)
+		rd_expires |= c.v.v[i].valid_until != 0;
+	err = err
+		      ?: fs_vec_merge(cur, j->diff.old_to_new, j->diff.n_old, &c.v, time(NULL), &nv,
+				      &add, &nadd, &gone, &ngone);
+	fs_vec_free(&c.v);
+	domains_free(c.doms, c.ndoms);
+	if (err)
+		return -EAGAIN;
+	/* the figures of the whole version: every entry one accepted line */
+	for (i = 0; i < t->n_rejected; i++)
+		kept_rej += kept_line(j, t->rejected[i]) != 0;
+	st.accepted = nv.n;
+	st.rejected = kept_rej + res->stats.rejected;
+	/*
+	 * Coverage: what the last version covered plus every addition is an
+	 * upper bound; only when that bound is past a limit is the exact union
+	 * counted (a pass over the version).
+	 */
+	cov = t->cov;
+	for (i = 0; i < nadd; i++)
+		fs_coverage_add(&cov, &add[i]);
+	if (over_coverage(f, &cov))
+		fs_vec_coverage(&nv, &cov);
+	if (bwe_feed_reject_guard(&st, f->cfg->max_reject, f->cfg->max_reject_floor) ||
+	    (!f->cfg->may_be_empty && !nv.n) ||
+	    (!f->cfg->may_be_empty && cur->n &&
+	     (double)nv.n < (1.0 - f->cfg->max_shrink) * (double)cur->n) ||
+	    (cur->n && (double)nv.n > (1.0 + f->cfg->max_growth) * (double)cur->n) ||
+	    over_coverage(f, &cov)) {
+		err = -EAGAIN;
+		goto out;
+	}
+	/* the refused lines: those kept, renumbered, and the new ones (both ascending) */
+	rej = calloc(kept_rej + res->n_rejects + 1, sizeof(*rej));
+	if (!rej) {
+		err = -EAGAIN;
+		goto out;
+	}
+	total = st.accepted + st.rejected;
+	share_ok = !total || (double)st.rejected / (double)total <= f->cfg->max_reject;
+	for (i = 0; i < res->n_rejects; i++)
+		report_reject(&c, &res->rejects[i], share_ok);
+	err = enf_bl_install_diff(fs->enf, fs->store, f->id, &nv, add, nadd, gone, ngone, &chg);
+	if (chg.rollback_err)
+		log_warnx("feed %s: cannot restore the blocklist after a failed write: %s",
+			  f->cfg->name, strerror(-chg.rollback_err));
+	if (err) {
+		apply_error(fs, f, err, &chg);
+		f->failures++;
+		goto out;
+	}
+	/* the families and the next expiry follow from the difference */
+	for (i = 0; i < nadd; i++)
+		*(is_v4_entry(&add[i]) ? &f->v4 : &f->v6) += 1;
+	for (i = 0; i < ngone; i++)
+		*(is_v4_entry(&gone[i]) ? &f->v4 : &f->v6) -= 1;
+	if (f->next_expiry || rd_expires)
+		f->next_expiry = next_expiry_of(ents_of(fs, f));
+	for (i = k = n = 0; i < t->n_rejected || k < res->n_rejects;) {
+		__u32 o = 0;
+
+		if (i < t->n_rejected) {
+			o = kept_line(j, t->rejected[i]);
+			if (!o) {
+				i++;
+				continue;
+			}
+		}
+		if (k == res->n_rejects || (o && o < res->rejects[k].line)) {
+			rej[n++] = o;
+			i++;
+		} else {
+			rej[n++] = res->rejects[k++].line;
+		}
+	}
+	st.lines = j->lines.n;
+	feed_took(fs, f, &st, &chg, j->diff.n_reread, j->full, j->full_len, false);
+	/* this version's text is the one the next is diffed against */
+	t->cov = cov;
+	free(t->rejected);
+	t->rejected = rej;
+	t->n_rejected = n;
+	rej = NULL;
+	free(t->body);
+	t->body = j->full;
+	t->len = j->full_len;
+	j->full = NULL;
+	bwe_lines_free(&t->lines);
+	t->lines = j->lines;
+	memset(&j->lines, 0, sizeof(j->lines));
+out:
+	fs_vec_free(&nv); /* the previous version on success, the refused one else */
+	free(add);
+	free(gone);
+	free(rej);
+	return err;
 }
 
 static void retry_later(struct feed *f)
@@ -839,7 +1171,8 @@ static void feed_refresh(struct feeds *fs, struct feed *f, bool initial)
 		retry_later(f);
 		return;
 	}
-	submit_parse(fs, f, body, len, false, initial);
+	if (submit_delta(fs, f, body, len, initial))
+		submit_parse(fs, f, body, len, false, initial);
 }
 
 static void feed_refresh_now(struct feeds *fs, size_t idx)
@@ -1039,8 +1372,7 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 		fs_vec_free(&nv);
 		return;
 	}
-	fs_vec_sort_unique(&nv);
-	if (check_coverage(fs, f, &nv)) {
+	if (fs_vec_sort_unique(&nv) || check_coverage(fs, f, &nv)) {
 		fs_vec_free(&nv);
 		return;
 	}
@@ -1262,8 +1594,7 @@ static int cs_install(struct feeds *fs, struct feed *f, time_t now, struct enf_b
 			   strerror(-err));
 		return err;
 	}
-	fs_vec_sort_unique(&nv);
-	err = check_coverage(fs, f, &nv);
+	err = fs_vec_sort_unique(&nv) ?: check_coverage(fs, f, &nv);
 	if (err) {
 		fs_vec_free(&nv);
 		return err;
@@ -1828,6 +2159,19 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 		taxii_done(fs, f, res);
 		goto again;
 	}
+	if (j->delta) {
+		int derr = feed_take_delta(fs, f, j, res);
+
+		if (derr == -EAGAIN) {
+			/* the whole body, parsed as any other version */
+			log_debug("feed %s: parsing the whole version", f->cfg->name);
+			submit_parse(fs, f, j->full, j->full_len, false, j->initial);
+			j->full = NULL;
+		} else if (derr) {
+			retry_later(f);
+		}
+		goto again;
+	}
 	if (worker_fault(res->status)) {
 		feed_error(fs, f, "%s; keeping the last good version", res->error);
 		f->failures++;
@@ -1855,6 +2199,8 @@ static void job_done(struct bwe_job_result *res, void *job_ctx, void *cb_ctx)
 			      res->kind == BWE_JOB_FETCH ? res->body_len : j->len, j->from_disk)) {
 		if (j->from_disk)
 			log_info("feed %s: last good version restored", f->cfg->name);
+		if (res->kind == BWE_JOB_PARSE)
+			text_keep(fs, f, j, res);
 		if (res->kind == BWE_JOB_FETCH) {
 			snprintf(f->etag, sizeof(f->etag), "%s", res->etag);
 			snprintf(f->last_modified, sizeof(f->last_modified), "%s",
@@ -2070,6 +2416,7 @@ void feeds_free(struct feeds *fs)
 		free(j);
 	}
 	for (i = 0; i < fs->n; i++) {
+		text_free(fs->v[i].text);
 		domains_free(fs->v[i].doms, fs->v[i].ndoms);
 		bwe_cs_set_free(&fs->v[i].cs);
 		bwe_taxii_set_free(&fs->v[i].taxii);
@@ -2376,6 +2723,7 @@ void feeds_reload(struct feeds *fs)
 		if (old[k].wd >= 0)
 			inotify_rm_watch(fs->ino_fd, old[k].wd);
 		fs_vec_free(&gone[k]);
+		text_free(old[k].text);
 		domains_free(old[k].doms, old[k].ndoms);
 		bwe_cs_set_free(&old[k].cs);
 		bwe_taxii_set_free(&old[k].taxii);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* feedstore.c - feed entries and provenance; contract in feedstore.h. */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +8,11 @@
 #include "blocklist.h"
 #include "bwe_abi.h"
 #include "feedstore.h"
+#include "pfxsort.h"
 
-#define VEC_MIN_CAP 1024 /* entries */
-#define STR_MIN_CAP 4096 /* bytes */
+#define VEC_MIN_CAP    1024 /* entries */
+#define STR_MIN_CAP    4096 /* bytes */
+#define MERGE_PREFETCH 16   /* entries ahead whose line mapping is fetched early */
 
 struct fs_feed {
 	char *name, *source;
@@ -77,25 +80,35 @@ void fs_vec_free(struct fs_vec *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static int ent_cmp(const void *a, const void *b)
+int fs_vec_sort_unique(struct fs_vec *v)
 {
-	const struct fs_ent *x = a, *y = b;
-	int c = bwe_prefix_cmp(&x->pfx, &y->pfx);
-
-	/* equal prefixes: the first line wins */
-	return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-void fs_vec_sort_unique(struct fs_vec *v)
-{
+	struct bwe_pfx_rec *r;
+	struct fs_ent *out;
 	size_t i, w = 0;
 
-	if (v->n)
-		qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
+	/* what the worker sends is sorted and unique already: one pass says so */
+	for (i = 1; i < v->n && bwe_prefix_cmp(&v->v[i - 1].pfx, &v->v[i].pfx) < 0; i++)
+		;
+	if (i >= v->n)
+		return 0;
+	r = calloc(v->n, sizeof(*r));
+	out = calloc(v->cap, sizeof(*out));
+	if (!r || !out) {
+		free(r);
+		free(out);
+		return -ENOMEM;
+	}
 	for (i = 0; i < v->n; i++)
-		if (!w || bwe_prefix_cmp(&v->v[w - 1].pfx, &v->v[i].pfx))
-			v->v[w++] = v->v[i];
+		bwe_pfx_rec_set(&r[i], &v->v[i].pfx, v->v[i].line, i);
+	bwe_pfx_sort(r, v->n);
+	for (i = 0; i < v->n; i++)
+		if (!w || !bwe_pfx_rec_same(&r[i - 1], &r[i]))
+			out[w++] = v->v[r[i].idx];
+	free(r);
+	free(v->v);
+	v->v = out;
 	v->n = w;
+	return 0;
 }
 
 const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p)
@@ -116,14 +129,126 @@ const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix
 	return NULL;
 }
 
+int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old,
+		 const struct fs_vec *rd, time_t now, struct fs_vec *out, struct bwe_prefix **add,
+		 size_t *nadd, struct bwe_prefix **gone, size_t *ngone)
+{
+	size_t i = 0, j = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	*nadd = *ngone = 0;
+	*add = calloc(rd->n ? rd->n : 1, sizeof(**add));
+	*gone = calloc(cur->n ? cur->n : 1, sizeof(**gone));
+	out->v = malloc((cur->n + rd->n ? cur->n + rd->n : 1) * sizeof(*out->v));
+	if (!*add || !*gone || !out->v) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	out->cap = cur->n + rd->n;
+	if (cur->slen) { /* the kept entries' strings keep their offsets */
+		out->str = malloc(cur->slen);
+		if (!out->str) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		memcpy(out->str, cur->str, cur->slen);
+		out->slen = out->scap = cur->slen;
+	}
+	while (i < cur->n || j < rd->n) {
+		const struct fs_ent *o = i < cur->n ? &cur->v[i] : NULL;
+		int c = !o ? 1 : j == rd->n ? -1 : bwe_prefix_cmp(&o->pfx, &rd->v[j].pfx);
+		__u32 nl = 0;
+
+		/* the lines of entries sorted by prefix are all over old_to_new: fetch ahead */
+		if (i + MERGE_PREFETCH < cur->n && cur->v[i + MERGE_PREFETCH].line - 1 < n_old)
+			__builtin_prefetch(&old_to_new[cur->v[i + MERGE_PREFETCH].line - 1]);
+		if (o) {
+			if (!o->line || o->line > n_old) {
+				err = -EEXIST;
+				goto fail;
+			}
+			nl = old_to_new[o->line - 1];
+		}
+		if (c < 0) { /* only in cur: kept (renumbered) or gone */
+			if (nl) {
+				struct fs_ent e = *o;
+
+				e.line = nl;
+				out->v[out->n++] = e;
+			} else {
+				(*gone)[(*ngone)++] = o->pfx;
+			}
+			i++;
+			continue;
+		}
+		if (c == 0 && nl) { /* a kept line and a re-read one list it */
+			err = -EEXIST;
+			goto fail;
+		}
+		{
+			struct fs_ent e = rd->v[j];
+			const char *ind = fs_vec_ind(rd, &rd->v[j]);
+
+			e.ind = FS_NO_IND;
+			if (ind && (e.ind = fs_vec_str(out, ind)) == FS_NO_IND) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			if (c == 0) {
+				e.first_seen =
+					o->first_seen; /* the same prefix, from another line */
+				i++;
+			} else {
+				e.first_seen = now;
+				(*add)[(*nadd)++] = e.pfx;
+			}
+			out->v[out->n++] = e;
+			j++;
+		}
+	}
+	return 0;
+fail:
+	fs_vec_free(out);
+	free(*add);
+	free(*gone);
+	*add = *gone = NULL;
+	*nadd = *ngone = 0;
+	return err;
+}
+
+size_t fs_vec_lower_bound(const struct fs_vec *v, const struct bwe_prefix *p)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bwe_prefix_cmp(&v->v[mid].pfx, p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void fs_coverage_add(struct fs_coverage *c, const struct bwe_prefix *p)
+{
+	unsigned __int128 size = p->plen ? (unsigned __int128)1 << (BWE_ADDR_BITS - p->plen)
+					 : ~(unsigned __int128)0;
+
+	if (bwe_addr_is_v4(&p->addr) && p->plen >= BWE_V4_MAPPED_PLEN)
+		c->v4 += size;
+	else
+		c->v6 += size;
+}
+
 static unsigned __int128 addr_u128(const struct bwe_addr *a)
 {
-	unsigned __int128 x = 0;
-	size_t i;
+	__u64 w[2];
 
-	for (i = 0; i < sizeof(a->a); i++)
-		x = x << 8 | a->a[i];
-	return x;
+	memcpy(w, a->a, sizeof(w));
+	return (unsigned __int128)be64toh(w[0]) << 64 | be64toh(w[1]);
 }
 
 void fs_vec_coverage(const struct fs_vec *v, struct fs_coverage *out)

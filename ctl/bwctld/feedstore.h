@@ -44,9 +44,27 @@ __u32 fs_vec_str(struct fs_vec *v, const char *s);
 /* The indicator of e, NULL for none. */
 const char *fs_vec_ind(const struct fs_vec *v, const struct fs_ent *e);
 void fs_vec_free(struct fs_vec *v);
-/* Sort by prefix and drop repeats, keeping the lowest line. */
-void fs_vec_sort_unique(struct fs_vec *v);
+/* Sort by prefix and drop repeats, keeping the lowest line; -ENOMEM leaves v as it was. */
+int fs_vec_sort_unique(struct fs_vec *v);
 const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix *p);
+/* Index of the first entry not before p (v->n when every entry is). */
+size_t fs_vec_lower_bound(const struct fs_vec *v, const struct bwe_prefix *p);
+
+/*
+ * The next version from the current one and a partial re-parse (a feed
+ * whose changed lines alone were parsed again, linediff.h): cur's entries
+ * whose line old_to_new maps (old_to_new[line - 1], 0 for a line gone or
+ * parsed again; n_old lines) with their lines renumbered, merged with rd
+ * (sorted, unique, lines already in the new numbering). One pass, no sort.
+ * first_seen: an entry whose prefix cur held keeps it, a new one gets now.
+ * *add and *gone list the prefixes new to the feed and gone from it
+ * (malloc'ed). -EEXIST: an entry of rd has the prefix of a kept entry, or
+ * cur holds an entry of line 0 or past n_old: the version has a prefix on
+ * two lines (or lines not known), which only a whole parse orders right.
+ */
+int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old,
+		 const struct fs_vec *rd, time_t now, struct fs_vec *out, struct bwe_prefix **add,
+		 size_t *nadd, struct bwe_prefix **gone, size_t *ngone);
 
 /* How many addresses a vector's entries cover, overlaps counted once. */
 struct fs_coverage {
@@ -55,6 +73,8 @@ struct fs_coverage {
 };
 /* v sorted (fs_vec_sort_unique). */
 void fs_vec_coverage(const struct fs_vec *v, struct fs_coverage *out);
+/* The addresses p covers, added to c (an upper bound of a union's coverage). */
+void fs_coverage_add(struct fs_coverage *c, const struct bwe_prefix *p);
 
 /* One feed entry that contains an address: the provenance. */
 struct fs_match {
