@@ -397,6 +397,13 @@ $(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h | $(BENCH_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 # Measures and writes docs/benchmarks.md (bench/run.sh); BENCH_ARGS=--quick for a smoke run.
+# The detection evaluation (tests/traffic/run.sh): writes docs/detection.md,
+# about 20 minutes on 2 cores; QUICK=1 for a two-minute smoke run of the
+# harness (nothing written to docs/). Not part of make test.
+detect-eval: all
+	tests/traffic/run.sh $(if $(QUICK),--quick)
+.PHONY: detect-eval
+
 bench: all $(BENCH_DIR)/map_scale $(BENCH_DIR)/prog_cost $(BENCH_DIR)/live_frames $(BENCH_DIR)/hosts_fill
 	bench/run.sh $(BENCH_ARGS)
 
