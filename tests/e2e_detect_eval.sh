@@ -9,7 +9,7 @@
 # business (docs/detection.md), not a pass/fail here.
 . "$(dirname "$0")/lib.sh"
 t_require_root
-T_TIMEOUT=${T_TIMEOUT:-200}
+T_TIMEOUT=200 # the quick run takes about 110 s
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TRAFFIC=$ROOT/tests/traffic
 t_tmpdir D
@@ -40,9 +40,9 @@ t_test_quick() {
 	assert_eq "$(jq '[.[] | select(.host | startswith("198.18.0.")) | select(.tx_bytes > 0)] | length' \
 		"$D/run/top.json")" 8 "hosts counted by bwctl top"
 	# the detections parsed are attributed to planned hosts with evidence
-	jq -e 'select(.event.action == "throttle" or .event.action == "quarantine"
-		or .event.action == "detection-alert") | select(.rule.name != null)' "$D/run/events.json" \
-		>/dev/null || t_fail "no detection in the event log: $(wc -l <"$D/run/events.json") lines"
+	local n; n=$(jq -s '[.[] | select(.event.action == "throttle" or .event.action == "quarantine"
+		or .event.action == "detection-alert") | select(.rule.name != null)] | length' "$D/run/events.json")
+	[ "${n:-0}" -gt 0 ] || t_fail "no detection in the event log: $(wc -l <"$D/run/events.json") lines"
 	grep -q '[0-9]* detections parsed' <<<"$out" || t_fail "$out"
 	# the report renders from the run
 	echo '{"started":"s","finished":"f","wall_s":1,"commit":"c","command":"t","cpus":2,"kernel":"k","load_before":"b","load_after":"a"}' >"$D/meta.json"
