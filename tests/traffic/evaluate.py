@@ -22,7 +22,6 @@ What counts (per host, events of the daemon's log):
     uncompressed time after it.
 """
 import json
-import math
 import os
 import statistics
 import sys
@@ -101,6 +100,26 @@ def pmin(run, dt_real):
     return dt_real * run["plan"]["k"] / 60.0
 
 
+def params(h):
+    """The hijacking activity's drawn parameters, short."""
+    for a in h["activities"]:
+        t = a["type"]
+        if t == "relay":
+            r = f"{a['rate_bps'] / 1e6:.1f}"
+            if "ramp_to_bps" in a:
+                r += f"→{a['ramp_to_bps'] / 1e6:.1f} Mbit/s in {a['ramp_s'] / 60:.0f} min"
+            else:
+                r += " Mbit/s"
+            return (f"{r}, {a['sites_per_min']} sites/min, {len(a['superproxies'])} super-prox"
+                    f"{'y' if len(a['superproxies']) == 1 else 'ies'} on {a['sp_port']}")
+        if t == "flood":
+            return (f"{a['pps'] / 1000:.1f} kpps × {a['size']} B "
+                    f"({a['pps'] * a['size'] * 8 / 1e6:.1f} Mbit/s), ports {','.join(map(str, a['ports']))}")
+        if t == "beacon":
+            return f"every {a['period']:.0f} s, {a['up']} B up / {a['down']} B down"
+    return ""
+
+
 def hijack_results(run):
     out = []
     k = run["plan"]["k"]
@@ -117,7 +136,7 @@ def hijack_results(run):
         qs = [e for e in after if e["action"] == "quarantine"]
         out.append({
             "seed": run["plan"]["seed"], "host": h["ip"], "model": h["model"],
-            "first_any": anyt, "first_alert": first["detection-alert"],
+            "params": params(h), "first_any": anyt, "first_alert": first["detection-alert"],
             "first_throttle": first["throttle"], "first_quarantine": first["quarantine"],
             "quarantines": len(qs),
             "quarantines_corroborated": sum(1 for e in qs if len(e["signals"]) >= 2),
@@ -266,11 +285,11 @@ def report(runs, meta, out):
     w("")
     w("Per run:")
     w("")
-    w("| seed | host | model | first detection | throttle | quarantine | signals | "
+    w("| seed | host | model | parameters | first detection | throttle | quarantine | signals | "
       "detections before the start |")
-    w("|---|---|---|---|---|---|---|---|")
+    w("|---|---|---|---|---|---|---|---|---|")
     for r in sorted(hij, key=lambda r: (planmod.HIJACK_MODELS.index(r["model"]), r["seed"], r["host"])):
-        w(f"| {r['seed']} | {r['host']} | `{r['model']}` | {fmt(r['first_any'])} | "
+        w(f"| {r['seed']} | {r['host']} | `{r['model']}` | {r['params']} | {fmt(r['first_any'])} | "
           f"{fmt(r['first_throttle'])} | {fmt(r['first_quarantine'])} | "
           f"{', '.join(r['signals']) or '—'} | {r['before']} |")
     w("")
@@ -315,7 +334,9 @@ def report(runs, meta, out):
       f"per event (an object, a relayed response, a beacon) are divided by {k}; counts "
       "(distinct sites per minute, peers per window) are unchanged. The policy's `interval` "
       f"(10 s) cannot go below 1 s, so the detector samples once a policy minute instead of "
-      "every 10 s (and `spike.sustain: 3` means 3 minutes). TCP/IP headers are not compressed: "
+      "every 10 s (and `spike.sustain: 3` means 3 minutes); every policy duration under a "
+      f"minute becomes 1 s = {k} policy seconds, so the beacon model's periods start at 60 s. "
+      "TCP/IP headers are not compressed: "
       "small compressed requests carry relatively more header bytes than real ones.")
     w(f"- **Timeline** (policy time): learning period {tl['learning'] / 60:.0f} min; hijacking "
       f"starts at {tl['hijack_start'] / 60:.0f} min plus a per-host stagger of up to "
@@ -337,7 +358,10 @@ def report(runs, meta, out):
       "`tests/traffic/plan.py policy` (durations / k, at least 1 s; keys ending in `bytes` / k). "
       "Changed on purpose: `max_quarantines_per_hour: 1000` (the budget counts real hours, 60 "
       "compressed ones, and the hijacked hosts of all models share one run), "
-      "`never_quarantine` lists the allowed peer-to-peer hosts (as an organisation would), "
+      "`never_quarantine` lists the allowed peer-to-peer hosts and, where the policy has "
+      "`expected`, the scheduled backups are listed there (host, provider, 443, up to 50 Mbit/s; "
+      "all day, since a wall-clock schedule cannot be compressed) — both as an organisation would; "
+      "durations in milliseconds (keys ending in `_ms`) are divided by k as well; "
       "`event_dedup: 1s` and raised `event_limits` (so that no detection is merged or "
       "suppressed in the log). As run:")
     w("")

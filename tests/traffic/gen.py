@@ -24,7 +24,6 @@ sends back (0: none).
 """
 import collections
 import ctypes
-import errno
 import heapq
 import json
 import math
