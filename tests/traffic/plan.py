@@ -16,7 +16,10 @@ The policy is compressed the same way (compress_policy): durations / K,
 byte volumes over a window / K, rates and counts unchanged.
 
   plan.py plan SEED [--quick] > plan.json        the traffic plan of one run
-  plan.py policy FILE K > policy.yaml             the compressed policy section
+  plan.py policy FILE K [KEY=VALUE...]           the compressed policy section;
+                                                  KEY=VALUE replaces a key of it
+                                                  that the file has (others: ignored)
+  plan.py expected PLAN.json                      policy.expected for its backups
   plan.py describe                                the models and parameters (JSON)
 
 The same seed gives the same plan (random.Random(seed) drives every choice;
@@ -86,7 +89,7 @@ MODEL_DOC = {
                     "(1080, 3128, 7000, 8000, 8888, 9090)",
     "flood": "botnet flood participation: UDP bursts of 2-10 min every 1-10 min at 2-10 kpps "
              "of 64-512-byte datagrams to one target address (1-3 ports)",
-    "c2beacon": "C2 beacon: a new TCP 443 connection to one C2 address every 30-300 s "
+    "c2beacon": "C2 beacon: a new TCP 443 connection to one C2 address every 60-300 s "
                 "(jitter 2 %), 200-600 bytes up, 100-2000 bytes down; the C2 is on no feed",
     "ramp": "slow ramp: a 443 relay whose rate grows linearly from 0.1 Mbit/s to 4-10 Mbit/s "
             "over 60-120 min, 20-40 sites a minute",
@@ -207,7 +210,7 @@ def make_plan(seed, quick=False):
                      "pps": u(rng, 2000, 10000), "size": rng.randint(64, 512)}
             elif model == "c2beacon":
                 a = {"type": "beacon", "peer": rng.choice(roles["c2"]), "port": 443,
-                     "period": u(rng, 30, 300), "jitter": 0.02, "up": rng.randint(200, 600),
+                     "period": u(rng, 60, 300), "jitter": 0.02, "up": rng.randint(200, 600),
                      "down": rng.randint(100, 2000), "sessions": [[start, end]],
                      "seed": rng.getrandbits(32)}
             h["activities"].append(a)
@@ -247,6 +250,12 @@ def scale_duration(m, k):
     return f"{max(1, math.ceil(v / k))}s"
 
 
+def scale_ms_inline(s, k):
+    # "burst_ms: 1000": a duration in milliseconds
+    return re.sub(r"(\w*_ms)\s*:\s*(\d+)(?=\s*[,}]|\s*$)",
+                  lambda m: f"{m.group(1)}: {max(1, int(m.group(2)) // k)}", s)
+
+
 def scale_size_inline(s, k):
     # flow maps: "min_bytes: 10M" / "bytes: 100M" inside { }
     def rep(m):
@@ -257,7 +266,8 @@ def scale_size_inline(s, k):
 
 def compress_policy(text, k, overrides):
     """The policy block with durations / k (at least 1 s), window byte volumes
-    (keys ending in "bytes") / k; rates and counts unchanged. overrides:
+    (keys ending in "bytes") / k, milliseconds (keys ending in "_ms") / k;
+    rates and counts unchanged. overrides:
     {key: value} replacing a scalar key of the policy block (e.g. the
     quarantine budget), recorded by the caller."""
     lines = []
@@ -269,8 +279,24 @@ def compress_policy(text, k, overrides):
             continue
         s = DUR_RE.sub(lambda m: scale_duration(m, k), s)
         s = scale_size_inline(s, k)
+        s = scale_ms_inline(s, k)
         lines.append(s)
     return "\n".join(lines) + "\n"
+
+
+def expected_yaml(plan):
+    """policy.expected as the organisation would write it for the plan's
+    scheduled backups: the host, its provider, 443, up to 50 Mbit/s. The
+    schedule is wall-clock time, which the run cannot compress: the entries
+    hold all day, the most lenient setting."""
+    ents = []
+    for h in plan["hosts"]:
+        for a in h["activities"]:
+            if a["type"] == "upload":
+                ents.append(f'{{ name: backup-{h["name"]}, hosts: [ {h["ip"]} ], '
+                            f'peers: [ {a["peer"]} ], ports: [ {a["port"]} ], '
+                            f'schedule: "daily 00:00-23:59", max_rate: 50mbit }}')
+    return "[ " + ", ".join(ents) + " ]" if ents else "[]"
 
 
 def main(argv):
@@ -286,6 +312,10 @@ def main(argv):
             kk, v = a.split("=", 1)
             ov[kk] = v
         sys.stdout.write(compress_policy(text, int(argv[3]), ov))
+        return 0
+    if len(argv) >= 3 and argv[1] == "expected":
+        with open(argv[2]) as f:
+            print(expected_yaml(json.load(f)))
         return 0
     if len(argv) >= 2 and argv[1] == "describe":
         json.dump({"k": K, "timeline": TIMELINE, "models": MODEL_DOC}, sys.stdout, indent=1)

@@ -80,8 +80,12 @@ EOF
 
 # ---- the daemon, on the compressed policy
 NQ=$(jq -r '[.hosts[] | select(.never_quarantine) | .ip + "/32"] | join(", ")' "$OUT/plan.json")
+# As an organisation would configure them: the allowed peer-to-peer clients
+# are never quarantined; the scheduled backups are expected activity (when
+# the policy has policy.expected).
+EXPECTED=$(python3 "$TRAFFIC/plan.py" expected "$OUT/plan.json") || exit 1
 python3 "$TRAFFIC/plan.py" policy "$POLICY_FILE" "$K" max_quarantines_per_hour=1000 \
-	"never_quarantine=[ $NQ ]" >"$OUT/policy.yaml" || exit 1
+	"never_quarantine=[ $NQ ]" "expected=$EXPECTED" >"$OUT/policy.yaml" || exit 1
 cat >"$CFG" <<EOC
 interfaces:
   - { name: lan0, mode: native }
