@@ -61,7 +61,7 @@ POOL = ([f"203.0.113.{i}" for i in range(100, 255)] +
         [f"198.51.100.{i}" for i in range(10, 200)] +
         [f"198.51.100.{i}" for i in range(201, 255)])
 
-NORMAL_PROFILES = ["browsing", "streaming", "videocall", "backup", "update", "p2p"]
+NORMAL_PROFILES = ["browsing", "streaming", "videocall", "backup", "backup_busy", "update", "p2p"]
 HIJACK_MODELS = ["relay443", "relay_nonstd", "flood", "c2beacon", "ramp"]
 
 # What each model is, for the report (uncompressed units).
@@ -75,7 +75,9 @@ MODEL_DOC = {
     "videocall": "calls of 15-60 min every 10-60 min, symmetric UDP 0.8-2.5 Mbit/s each way "
                  "(1100-byte datagrams), to an SFU (port 3478) or 2-6 peers (ports 10000-60000)",
     "backup": "one scheduled upload after the learning period, 10-40 Mbit/s for 10-30 min, "
-              "TCP 443 to one of 3 provider addresses",
+              "TCP 443 to one of 3 provider addresses; placed off-hours: the host does nothing "
+              "else from 10 min before to 10 min after it",
+    "backup_busy": "the same backup while the user keeps browsing (a daytime backup)",
     "update": "1-2 downloads of 2-10 min at 20-100 Mbit/s from one of 3 update servers, TCP 80/443",
     "p2p": "an allowed peer-to-peer client, always on: UDP to 20-60 peers at once out of 60, "
            "each on its own port 1024-65535, 10 % of peers replaced a minute, "
@@ -114,7 +116,7 @@ def sessions(rng, t0, t1, first_max, dur, gap):
 def make_plan(seed, quick=False):
     rng = random.Random(seed)
     tl = dict(TIMELINE_QUICK if quick else TIMELINE)
-    n_normal = 6 if quick else 20
+    n_normal = 6 if quick else 21
     models = ["relay443", "flood"] if quick else HIJACK_MODELS
     reps = 1 if quick else 2
 
@@ -163,7 +165,7 @@ def make_plan(seed, quick=False):
             a = {"type": "videocall", "peers": peers, "ports": ports, "size": rng.randint(1100, 1200),
                  "sessions": sessions(rng, 0, end, 3600, (15 * MIN, 60 * MIN), (10 * MIN, 60 * MIN)),
                  "rate_bps": u(rng, 0.8e6, 2.5e6)}
-        elif prof == "backup":
+        elif prof in ("backup", "backup_busy"):
             start = u(rng, learn + 300, end - 1800)
             a = {"type": "upload", "peer": rng.choice(roles["backup"]), "port": 443,
                  "sessions": [[start, min(end, start + u(rng, 10 * MIN, 30 * MIN))]],
@@ -180,6 +182,20 @@ def make_plan(seed, quick=False):
                  "churn": 0.1, "sessions": [[0, end]], "rate_bps": u(rng, 0.5e6, 4e6),
                  "down_share": u(rng, 0.7, 1.3), "size": 1200, "seed": rng.getrandbits(32)}
             h["never_quarantine"] = True
+        if a and prof == "backup":
+            # off-hours: no browsing around the backup
+            b0, b1 = a["sessions"][0][0] - 10 * MIN, a["sessions"][0][1] + 10 * MIN
+            br = h["activities"][0]
+            cut = []
+            for x, y in br["sessions"]:
+                if y <= b0 or x >= b1:
+                    cut.append([x, y])
+                else:
+                    if x < b0:
+                        cut.append([x, b0])
+                    if y > b1:
+                        cut.append([b1, y])
+            br["sessions"] = cut
         if a:
             h["activities"].append(a)
 
