@@ -319,6 +319,23 @@ def report(runs, meta, out):
       "updates, inside the measured window), so its rate per host-hour is an upper bound for "
       "such a population; the per-profile rows show what each activity costs.")
     w("")
+    w("## Signals in the evidence")
+    w("")
+    w("Hosts whose detections carried the signal as evidence (a signal that fired without "
+      "any rule matching leaves no event and is not counted here).")
+    w("")
+    w("| signal | hijacked hosts (model: hosts) | normal hosts after learning (profile: hosts) |")
+    w("|---|---|---|")
+    sigs = sorted({x for r in hij + nor for x in r["signals"]})
+    for sg in sigs:
+        hm = ", ".join(f"{m} {sum(1 for r in hij if r['model'] == m and sg in r['signals'])}/"
+                       f"{sum(1 for r in hij if r['model'] == m)}" for m in models
+                       if any(r["model"] == m and sg in r["signals"] for r in hij))
+        nm = ", ".join(f"{p} {sum(1 for r in nor if r['profile'] == p and sg in r['signals'])}/"
+                       f"{sum(1 for r in nor if r['profile'] == p)}" for p in planmod.NORMAL_PROFILES
+                       if any(r["profile"] == p and sg in r["signals"] for r in nor))
+        w(f"| `{sg}` | {hm or '—'} | {nm or '—'} |")
+    w("")
     w("## How it was measured")
     w("")
     w(f"- **Testbed**: `scripts/testbed.sh` (NAT gateway, XDP native on `lan0` and `wan0`, bwctld "
