@@ -48,8 +48,11 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SH   := $(sort $(wildcard tests/e2e_*.sh))
 # Every suite runs on the testbed's default topology, a NAT gateway; these
 # run a second time on a routed one (scripts/run-tests.sh, SUITE@routed).
+# tests/e2e_forward.sh builds both topologies it needs itself (routed, then
+# IPv4 NAT), so it runs once.
 TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_ctl.sh tests/e2e_hostile.sh \
-	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh
+	tests/e2e_metrics.sh tests/e2e_detect.sh tests/e2e_identity.sh \
+	tests/e2e_relaybeacon.sh
 TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
 
 # The release version: lib/bwe_version.h is the one place (debian/changelog
@@ -335,8 +338,9 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # Sources of the standalone targets (one line each).
 FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
+FUZZ_SRCS_fleetwire := lib/fleetwire.c
 FUZZ_SRCS_zeek_intel := $(FUZZ_SRCS)
-FUZZ_SRCS_syslogfmt := lib/syslogfmt.c lib/config.c lib/detect.c lib/addr.c lib/units.c
+FUZZ_SRCS_syslogfmt := lib/syslogfmt.c lib/config.c lib/detect.c lib/expect.c lib/addr.c lib/units.c
 FUZZ_LIBS_syslogfmt := $(shell pkg-config --libs yaml-0.1 2>/dev/null) -lm
 FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
 FUZZ_SRCS_taxii := $(FUZZ_SRCS) lib/taxiiset.c
@@ -393,10 +397,12 @@ $(BENCH_DIR)/prog_cost: bench/prog_cost.c bench/bench_common.c $(LIBBWE) | $(BEN
 $(BENCH_DIR)/live_frames: bench/live_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/live_gen.skel.h $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
 	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
+$(BENCH_DIR)/fwd_frames: bench/fwd_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/fwd_gen.skel.h $(SKELS)
+	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
+
 $(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h | $(BENCH_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-# Measures and writes docs/benchmarks.md (bench/run.sh); BENCH_ARGS=--quick for a smoke run.
 # The detection evaluation (tests/traffic/run.sh): writes docs/detection.md,
 # about 20 minutes on 2 cores; QUICK=1 for a two-minute smoke run of the
 # harness (nothing written to docs/). Not part of make test.
@@ -404,7 +410,9 @@ detect-eval: all
 	tests/traffic/run.sh $(if $(QUICK),--quick)
 .PHONY: detect-eval
 
-bench: all $(BENCH_DIR)/map_scale $(BENCH_DIR)/prog_cost $(BENCH_DIR)/live_frames $(BENCH_DIR)/hosts_fill
+# Measures and writes docs/benchmarks.md (bench/run.sh); BENCH_ARGS=--quick for a smoke run.
+bench: all $(BENCH_DIR)/map_scale $(BENCH_DIR)/prog_cost $(BENCH_DIR)/live_frames $(BENCH_DIR)/fwd_frames \
+	$(BENCH_DIR)/hosts_fill
 	bench/run.sh $(BENCH_ARGS)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d $(BENCH_DIR)/*.d)

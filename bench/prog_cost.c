@@ -130,6 +130,8 @@ enum frame {
 	F_ARP,
 	F_V4_NAT_GW,
 	F_V4_NAT_IN,
+	F_V4_SYN,
+	F_V4_UDP,
 	F_MAX,
 };
 
@@ -169,6 +171,18 @@ static const struct {
 			    .sport = 443,
 			    .dport = 40000,
 			    .payload = 64 } },
+	/* the beacon's contacts: a SYN is reported (the ring is full after its
+	 * first few thousand repeats: what is measured is a failed output), a
+	 * packet of a UDP flow already seen costs a lookup */
+	[F_V4_SYN] = { "v4 TCP SYN, clean peer (a contact)",
+		       { TCP_OUT("198.18.0.10", "203.0.113.10"), .tcp_syn = 1 } },
+	[F_V4_UDP] = { "v4 UDP, clean peer, a known flow",
+		       { .src = "198.18.0.10",
+			 .dst = "203.0.113.10",
+			 .proto = IPPROTO_UDP,
+			 .sport = 40000,
+			 .dport = 443,
+			 .payload = 64 } },
 };
 
 /* One measured (program, frame) pair and what it must answer. */
@@ -203,6 +217,8 @@ static const struct cell_def cells[] = {
 	{ P_TC_BASE, F_V4_NAT_IN, TC_ACT_OK, -1 },
 	{ P_BWE_TC, F_V4_NAT_IN, TC_ACT_OK, BWE_R_PASS },
 	{ P_BWE_TC, F_V4_PASS, TC_ACT_OK, -1 }, /* LAN to WAN: leaves untouched */
+	{ P_BWE, F_V4_SYN, XDP_PASS, BWE_R_PASS },
+	{ P_BWE, F_V4_UDP, XDP_PASS, BWE_R_PASS },
 };
 #define NCELLS (sizeof(cells) / sizeof(cells[0]))
 
@@ -360,7 +376,8 @@ static int add_class(struct bwe_ncset *s, const char *text, __u32 flags)
 static int setup_enforcer(struct bench *b, const struct synth *s)
 {
 	static const __u16 std_ports[] = { 53, 80, 443 };
-	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS };
+	/* contact events for every pair: the daemon's default (beacon.sample 1) */
+	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS, .contact_sample = 1 };
 	struct bwe_dp_opts dpo = { 0 };
 	struct bwe_ncset nc;
 	struct bwe_addr thr;

@@ -8,7 +8,9 @@
 #   cost      build/bench/prog_cost     per-packet cost, cache-hot     (tier 1)
 #   scale     build/bench/map_scale     blocklist map scaling, cold    (tier 2)
 #   frames    bench/live_frames.sh      real frames on veth            (tier 3)
+#   forward   bench/fwd_frames.sh       forwarding through a gateway   (tier 3)
 #   control   bench/control.sh          control plane                  (tier 4)
+#   fleet     bench/fleet.sh            fleet over etcd                (tier 5)
 # then a "Goals" table collected from them, and writes the page to FILE
 # (default docs/benchmarks.md, replaced atomically) and to stdout. Progress
 # (the tools' stderr) goes to stderr.
@@ -16,7 +18,8 @@
 #   --quick       smaller sizes and fewer rounds: passed as --quick to every
 #                 tool that has the option (a smoke run, not for the docs)
 #   --out FILE    write the page there instead of docs/benchmarks.md
-#   --only NAME   run only these sections (cost, scale, frames, control); the
+#   --only NAME   run only these sections (cost, scale, frames, forward, control,
+#                 fleet); the
 #                 others are marked "not run". Repeatable.
 #
 # Goal protocol: each tool gets a file in $BENCH_GOALS and may append lines
@@ -40,14 +43,14 @@ OUT=$ROOT/docs/benchmarks.md
 QUICK=0
 ONLY=""
 
-usage() { sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift ;;
 	--only)
 		[ $# -ge 2 ] || usage
-		case $2 in cost | scale | frames | control) ;; *) usage ;; esac
+		case $2 in cost | scale | frames | forward | control | fleet) ;; *) usage ;; esac
 		ONLY="$ONLY $2"; shift ;;
 	-h | --help) usage ;;
 	*) usage ;;
@@ -105,7 +108,7 @@ run fails only when something could not be measured. The machine each run was
 taken on is recorded below; compare figures across runs only through their
 ratios.
 
-Four tiers, each from its own tool:
+Five tiers, each from its own tool:
 
 1. **Per-packet cost, cache-hot** — the enforcer's XDP program run with
    `bpf_prog_test_run_opts` and a large `repeat` on a corpus of frames,
@@ -118,8 +121,13 @@ Four tiers, each from its own tool:
 3. **Real frames** — frames sent over a veth pair into the enforcer attached
    natively, against a bare XDP_DROP program and against XDP_PASS followed by
    an nftables set holding the same entries.
+   **Forwarding**, the same generator through a gateway namespace into a
+   receiver: the kernel forwarding alone, through the enforcer, and through
+   the enforcer's XDP fast path.
 4. **Control plane** — the daemon: feed load, delta apply, file change to
    first dropped packet, command to first dropped packet, memory and CPU.
+5. **Fleet** — sites sharing their state through etcd: a change at one site
+   to its event at another, bulk changes, a new site loading the shared set.
 
 Everything that sends packets or attaches programs runs in network
 namespaces of its own, with documentation and benchmarking addresses only
@@ -201,6 +209,32 @@ holding the same entries (what the kernel's own firewall does with them).
 EOF
 }
 
+prose_forward() {
+	cat <<'EOF'
+`bench/fwd_frames.sh` builds three namespaces — a generator, a gateway
+(`ip_forward=1`, one route to the receiver's network and a permanent
+neighbour) and a receiver — joined by two veth pairs, and sends real
+frames from the generator (the tier 3 generator's way: an `XDP_TX`
+program under `BPF_F_TEST_XDP_LIVE_FRAMES`, rewriting MACs, TTL, addresses
+and checksum of every frame) through the gateway to a counting drop on the
+receiver's veth: the delivered packets, taken twice, with an `XDP_DROP`
+program and with the receiver's stack (GRO on, a tc ingress drop), because
+a veth receiver costs the stack's frames and redirected frames differently.
+Rows, interleaved:
+no gateway (the counting program on the gateway's ingress veth: generator
+and one veth hop, the baseline subtracted for the gateway's own cost), the
+kernel forwarding alone (a bare `XDP_PASS` on the ingress veth, which a
+veth needs to take generated frames), a minimal XDP forwarder
+(`bpf_fib_lookup` + `bpf_redirect`, no enforcement: the ceiling), and the
+enforcer with `fast_forward` off and `fib` (`build/bwe.bpf.o`, internal
+network and 100,000 listed hosts, the fast path's maps as the daemon fills
+them). Everything runs on one CPU, so the wall time per delivered frame is
+generator + gateway + receiver; **goal:** the gateway's own packets per
+second with the fast path at least twice the kernel's alone.
+
+EOF
+}
+
 prose_control() {
 	cat <<'EOF'
 `bench/control.sh` starts `bwctld` on the namespace gateway testbed
@@ -215,14 +249,30 @@ and how much CPU the daemon uses, with every internal host of a /16 active.
 EOF
 }
 
+prose_fleet() {
+	cat <<'EOF'
+`bench/fleet.sh` runs a three-member etcd cluster (Debian's etcd 3.4, TLS
+with client certificates, in a namespace of its own) and two gateway
+testbeds, sites A and B, each with its bwctld joined to the fleet
+(`fleet:` in bwenforce.yaml), then a third site C: how long a change made
+at A takes to be applied at B (from the `bwctl` call at A to the change's
+event in B's event log, quarantines and releases one at a time), how long
+a bulk of quarantines made at A takes to be listed at B, and how long a new
+site with an empty state takes to load the whole shared set.
+
+EOF
+}
+
 # ------------------------------------------------------------------ sections
-SECTIONS="cost scale frames control"
+SECTIONS="cost scale frames forward control fleet"
 title() {
 	case $1 in
 	cost) echo "Per-packet cost (tier 1)" ;;
 	scale) echo "Map scaling (tier 2)" ;;
 	frames) echo "Real frames (tier 3)" ;;
+	forward) echo "Forwarding (tier 3)" ;;
 	control) echo "Control plane (tier 4)" ;;
+	fleet) echo "Fleet (tier 5)" ;;
 	esac
 }
 tool() {
@@ -230,7 +280,9 @@ tool() {
 	cost) echo "$B/prog_cost" ;;
 	scale) echo "$B/map_scale" ;;
 	frames) echo "$ROOT/bench/live_frames.sh" ;;
+	forward) echo "$ROOT/bench/fwd_frames.sh" ;;
 	control) echo "$ROOT/bench/control.sh" ;;
+	fleet) echo "$ROOT/bench/fleet.sh" ;;
 	esac
 }
 tool_src() {
@@ -238,7 +290,9 @@ tool_src() {
 	cost) echo "$ROOT/bench/prog_cost.c" ;;
 	scale) echo "$ROOT/bench/map_scale.c" ;;
 	frames) echo "$ROOT/bench/live_frames.sh" ;;
+	forward) echo "$ROOT/bench/fwd_frames.sh" ;;
 	control) echo "$ROOT/bench/control.sh" ;;
+	fleet) echo "$ROOT/bench/fleet.sh" ;;
 	esac
 }
 selected() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }

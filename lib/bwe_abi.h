@@ -27,25 +27,27 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  4
+#define BWE_ABI_VERSION		  6
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
-#define BWE_MAP_NETCLASS "bwe_netclass"
-#define BWE_MAP_BL_HOST	 "bwe_bl_host"
-#define BWE_MAP_BL_TBL24 "bwe_bl_tbl24"
-#define BWE_MAP_BL_NET6	 "bwe_bl_net6"
-#define BWE_MAP_THROTTLE "bwe_throttle"
-#define BWE_MAP_HOSTS	 "bwe_hosts"
-#define BWE_MAP_STATS	 "bwe_stats"
-#define BWE_MAP_CONFIG	 "bwe_config"
-#define BWE_MAP_PORTS	 "bwe_std_ports"
-#define BWE_MAP_EVENTS	 "bwe_events"
-#define BWE_MAP_EVDEDUP	 "bwe_ev_dedup"
-#define BWE_MAP_ABI	 "bwe_abi"
-#define BWE_MAP_MACS	 "bwe_macs"
-#define BWE_MAP_IFACES	 "bwe_ifaces"
+#define BWE_MAP_NETCLASS  "bwe_netclass"
+#define BWE_MAP_BL_HOST	  "bwe_bl_host"
+#define BWE_MAP_BL_TBL24  "bwe_bl_tbl24"
+#define BWE_MAP_BL_NET6	  "bwe_bl_net6"
+#define BWE_MAP_THROTTLE  "bwe_throttle"
+#define BWE_MAP_HOSTS	  "bwe_hosts"
+#define BWE_MAP_STATS	  "bwe_stats"
+#define BWE_MAP_CONFIG	  "bwe_config"
+#define BWE_MAP_PORTS	  "bwe_std_ports"
+#define BWE_MAP_EVENTS	  "bwe_events"
+#define BWE_MAP_EVDEDUP	  "bwe_ev_dedup"
+#define BWE_MAP_ABI	  "bwe_abi"
+#define BWE_MAP_MACS	  "bwe_macs"
+#define BWE_MAP_IFACES	  "bwe_ifaces"
+#define BWE_MAP_FWD_DEV	  "bwe_fwd_dev"
+#define BWE_MAP_FWD_STATS "bwe_fwd_stats"
 
 /*
  * Every pinned map, listed once: X(field, pin) with field the map's name in
@@ -67,7 +69,9 @@
 	X(bwe_ev_dedup, BWE_MAP_EVDEDUP) \
 	X(bwe_abi, BWE_MAP_ABI) \
 	X(bwe_macs, BWE_MAP_MACS) \
-	X(bwe_ifaces, BWE_MAP_IFACES)
+	X(bwe_ifaces, BWE_MAP_IFACES) \
+	X(bwe_fwd_dev, BWE_MAP_FWD_DEV) \
+	X(bwe_fwd_stats, BWE_MAP_FWD_STATS)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
 #define BWE_NETCLASS_MAX 16384	      /* internal/exempt/allow/quarantine/throttle prefixes */
@@ -192,6 +196,25 @@ enum bwe_host_drop {
 #define BWE_HLL_REGS 32 /* HyperLogLog registers per sketch */
 #define BWE_HLL_BITS 5	/* log2(BWE_HLL_REGS) */
 
+/*
+ * Heavy hitters of one direction of one host, by bytes: a weighted
+ * SpaceSaving summary (Metwally et al. 2005) of BWE_HH_SLOTS peers, updated
+ * by bwe_hh_add() (bwe_rules.h) with every passed frame, reset with the
+ * fan-out sketches at each hll_epoch. A slot with bytes 0 is empty. For a
+ * peer in a slot, bytes - err <= its true bytes <= bytes; a peer in no slot
+ * sent at most bwe_hh_floor() (the smallest count when every slot is used,
+ * else 0), which is at most total / BWE_HH_SLOTS. Several CPUs' summaries
+ * merge into one with the same guarantees (bwe_hh_merge(), lib/dataplane.c).
+ */
+#define BWE_HH_SLOTS 4
+struct bwe_hh {
+	__u64 total;		   /* bytes added this epoch */
+	__u64 bytes[BWE_HH_SLOTS]; /* count of the slot's peer (an overestimate) */
+	__u64 err[BWE_HH_SLOTS];   /* most the count overestimates it by */
+	__u32 peer[BWE_HH_SLOTS];  /* bwe_hash_addr() of the peer */
+};
+_Static_assert(sizeof(struct bwe_hh) == 88, "bwe_hh size");
+
 struct bwe_host_stats {
 	__u64 tx_bytes; /* L2 frame bytes passed, host is source */
 	__u64 tx_packets;
@@ -210,8 +233,11 @@ struct bwe_host_stats {
 	__u32 pad;
 	__u8 hll_dst[BWE_HLL_REGS];  /* distinct outbound peers; merge CPUs by max */
 	__u8 hll_port[BWE_HLL_REGS]; /* distinct outbound dst ports; merge by max */
+	__u8 hll_src[BWE_HLL_REGS];  /* distinct inbound peers (relay signature); by max */
+	struct bwe_hh hh_tx;	     /* heaviest outbound peers by bytes passed */
+	struct bwe_hh hh_rx;	     /* heaviest inbound peers by bytes passed */
 };
-_Static_assert(sizeof(struct bwe_host_stats) == 192, "bwe_host_stats size");
+_Static_assert(sizeof(struct bwe_host_stats) == 400, "bwe_host_stats size");
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*
@@ -279,14 +305,36 @@ enum bwe_config_flag {
 	BWE_CFG_MACS = 1 << 1,	 /* bwe_macs holds entries: look source MACs up */
 	BWE_CFG_NAT4 = 1 << 2,	 /* some attached interface translates IPv4 (bwe_ifaces) */
 	BWE_CFG_NAT6 = 1 << 3,	 /* some attached interface translates IPv6 (bwe_ifaces) */
+	BWE_CFG_FWD = 1 << 4,	 /* some attached interface fast-forwards (bwe_iface_val.fwd) */
 };
 
 struct bwe_config {
 	__u32 flags;	      /* enum bwe_config_flag */
 	__u32 hll_epoch;      /* bumped by the daemon to start a new fan-out window */
 	__u64 event_dedup_ns; /* same (type, host, peer) event at most once per this */
+	/* BWE_EV_CONTACT for the (host, peer) pairs bwe_contact_sampled() picks:
+	 * 1 in contact_sample of them (1: all), 0: no contact events */
+	__u32 contact_sample;
+	__u32 contact_salt; /* mixed into the pair hash of the sample */
 };
-_Static_assert(sizeof(struct bwe_config) == 16, "bwe_config size");
+_Static_assert(sizeof(struct bwe_config) == 24, "bwe_config size");
+
+/* ---- contacts (map bwe_contacts, LRU_HASH UDP flow -> first seen) ------- */
+/*
+ * The outbound UDP flows of sampled (host, peer) pairs: a packet of a flow
+ * not in the map starts a new one (BWE_EV_CONTACT). Only a lookup per packet
+ * of a sampled pair; a write per new flow. Private to one load (not
+ * pinned): losing it costs at most one repeated contact a flow.
+ */
+#define BWE_CONTACTS_MAX 16384
+struct bwe_contact_key {
+	struct bwe_addr host; /* network order */
+	struct bwe_addr peer; /* network order */
+	__be16 sport;	      /* network order */
+	__be16 dport;	      /* network order */
+};
+_Static_assert(sizeof(struct bwe_contact_key) == 36, "bwe_contact_key size");
+/* value: __u64, bpf_ktime_get_ns() of the flow's first packet */
 
 /* ---- ABI stamp (map bwe_abi, ARRAY of one) ------------------------------ */
 /*
@@ -349,9 +397,52 @@ enum bwe_iface_flag {
 
 struct bwe_iface_val {
 	__u32 flags; /* enum bwe_iface_flag, host byte order */
-	__u32 pad;
+	__u8 fwd;    /* enum bwe_fwd_mode of traffic arriving here */
+	__u8 pad[3];
 };
 _Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
+
+/* ---- XDP fast-forward (maps bwe_fwd_dev, bwe_fwd_stats) ---------------- */
+/*
+ * An interface whose bwe_iface_val.fwd is BWE_FWD_FIB forwards, in XDP, the
+ * IP packets arriving on it that the verdict passes: bpf_fib_lookup() with
+ * the ingress ifindex, then bpf_redirect_map() into bwe_fwd_dev (DEVMAP_HASH
+ * ifindex -> ifindex), which the daemon fills with the attached interfaces
+ * that can transmit redirected frames. What the fast path cannot handle goes
+ * to the kernel's stack unchanged, counted under one reason below. The
+ * counters are kept per ingress interface in bwe_fwd_stats (PERCPU_HASH
+ * ifindex -> struct bwe_fwd_stats), whose entries the daemon creates: the
+ * program never inserts one.
+ */
+enum bwe_fwd_mode {
+	BWE_FWD_OFF = 0, /* everything the verdict passes goes to the stack */
+	BWE_FWD_FIB = 1, /* bpf_fib_lookup + devmap; netfilter is bypassed */
+};
+
+enum bwe_fwd_stat {
+	BWE_FWD_FAST = 0,   /* forwarded in XDP (redirected) */
+	BWE_FWD_S_ENCAP,    /* to the stack: VLAN-tagged or PPPoE frame */
+	BWE_FWD_S_OPTIONS,  /* IPv4 options or an IPv6 extension header */
+	BWE_FWD_S_FRAGMENT, /* a fragment (first or later) */
+	BWE_FWD_S_TTL,	    /* TTL / hop limit <= 1: the stack sends time exceeded */
+	BWE_FWD_S_NAT,	    /* ingress or egress translates its family */
+	BWE_FWD_S_LOCAL, /* not forwarded: to the gateway, broadcast, multicast, forwarding off */
+	BWE_FWD_S_NO_ROUTE, /* no route, unreachable, prohibit, blackhole */
+	BWE_FWD_S_NO_NEIGH, /* next hop's MAC unknown: the stack resolves it */
+	BWE_FWD_S_MTU,	    /* larger than the egress MTU: the stack fragments or sends the error */
+	BWE_FWD_S_EGRESS,   /* egress not in bwe_fwd_dev (not attached, no XDP transmit) */
+	/* what the stack refuses to forward: a wrong IPv4 header checksum, an IP
+	 * length longer than the frame or shorter than the header, a source it
+	 * never forwards (IPv4 0/8, 127/8, class D/E; IPv6 unspecified, loopback,
+	 * multicast, link-local) */
+	BWE_FWD_S_HEADER,
+	BWE_FWD_MAX,
+};
+
+struct bwe_fwd_stats {
+	struct bwe_counter c[BWE_FWD_MAX]; /* by enum bwe_fwd_stat; bytes are L2 frame bytes */
+};
+_Static_assert(sizeof(struct bwe_fwd_stats) == 16 * BWE_FWD_MAX, "bwe_fwd_stats size");
 
 /* ---- events (map bwe_events, RINGBUF) ----------------------------------- */
 enum bwe_event_type {
@@ -364,6 +455,12 @@ enum bwe_event_type {
 	 * MAC's flags: host is that address, mac the MAC, reason the verdict.
 	 * Deduplicated per (host, MAC address) like the others. */
 	BWE_EV_MAC_ADDR,
+	/* A new outbound contact of a sampled (host, peer) pair, for the beacon
+	 * signal: a TCP SYN without ACK, or the first packet of a UDP flow
+	 * (bwe_contacts). Never deduplicated; only for passed packets (not
+	 * exempt, allowlisted or dropped); never into the last half of the
+	 * ring (counted as BWE_A_EVENT_LOST), which stays for the others. */
+	BWE_EV_CONTACT,
 };
 
 enum bwe_event_dir {

@@ -100,6 +100,62 @@ BWE_RULE void bwe_hll_add(__u8 regs[BWE_HLL_REGS], __u32 h)
 		regs[idx] = rank;
 }
 
+/* ---- heavy hitters by bytes (struct bwe_hh, bwe_abi.h) ------------------------ */
+
+/*
+ * Weighted SpaceSaving: a peer in a slot gets len added; another takes the
+ * slot with the smallest count (an empty one first: count 0), inheriting
+ * that count as its error. So a tracked peer's count overestimates its
+ * bytes by at most err, and a peer in no slot has at most the smallest
+ * count: what it had when evicted, or nothing. Each frame costs one pass
+ * over BWE_HH_SLOTS slots.
+ */
+BWE_RULE void bwe_hh_add(struct bwe_hh *hh, __u32 peer, __u64 len)
+{
+	__u32 i, min = 0;
+
+	hh->total += len;
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		if (hh->bytes[i] && hh->peer[i] == peer) {
+			hh->bytes[i] += len;
+			return;
+		}
+		if (hh->bytes[i] < hh->bytes[min])
+			min = i;
+	}
+	hh->err[min] = hh->bytes[min];
+	hh->bytes[min] += len;
+	hh->peer[min] = peer;
+}
+
+/* The most bytes a peer in no slot can have: the smallest count, 0 with a slot free. */
+BWE_RULE __u64 bwe_hh_floor(const struct bwe_hh *hh)
+{
+	__u64 m = hh->bytes[0];
+	__u32 i;
+
+	for (i = 1; i < BWE_HH_SLOTS; i++)
+		if (hh->bytes[i] < m)
+			m = hh->bytes[i];
+	return m;
+}
+
+/* ---- contacts (beacon signal) ------------------------------------------------- */
+
+/*
+ * Whether the (host, peer) pair is in the contact sample: 1 in sample pairs,
+ * chosen by hash so that every contact of a sampled pair is seen (its
+ * periodicity survives the sampling); sample 0 samples none, 1 all.
+ * peer_hash is bwe_hash_addr(peer).
+ */
+BWE_RULE int bwe_contact_sampled(const struct bwe_addr *host, __u32 peer_hash, __u32 salt,
+				 __u32 sample)
+{
+	if (sample <= 1)
+		return sample == 1;
+	return bwe_mix32(peer_hash ^ bwe_mix32(host->w[2] ^ host->w[3] ^ salt)) % sample == 0;
+}
+
 /* ---- blocklist: drop beats monitor ----------------------------------------- */
 
 /* A drop entry decides alone: no other entry can change the verdict. */

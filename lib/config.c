@@ -59,6 +59,7 @@
 #define SUGGEST_LEN_MAX 64		/* longer unknown keys get no suggestion */
 #define DECIMAL_BASE	10ULL
 #define PORT_MAX	65535
+#define MS_PER_S	1000ULL /* beacon.burst_ms against min_period */
 #define V4_PLEN_MAX	32
 #define V6_PLEN_MAX	128
 #define FNV64_OFFSET	0xcbf29ce484222325ULL
@@ -74,7 +75,9 @@
 #define USER_CHARS USER_FIRST "0123456789-"
 
 _Static_assert(sizeof(enum bwe_attach_mode) == sizeof(int) && sizeof(enum bwe_nat) == sizeof(int) &&
+		       sizeof(enum bwe_fast_forward) == sizeof(int) &&
 		       sizeof(enum bwe_feed_action) == sizeof(int) &&
+		       sizeof(enum bwe_feed_signal) == sizeof(int) &&
 		       sizeof(enum bwe_response) == sizeof(int),
 	       "enums are stored as int");
 
@@ -89,6 +92,12 @@ static const char *const nat_names[] = {
 	[BWE_NAT_IPV4] = "ipv4",
 	[BWE_NAT_IPV6] = "ipv6",
 	[BWE_NAT_BOTH] = "both",
+};
+
+static const char *const ff_names[] = {
+	[BWE_FF_OFF] = "off",
+	[BWE_FF_FIB] = "fib",
+	[BWE_FF_FLOWTABLE] = "flowtable",
 };
 
 static const char *const action_names[] = {
@@ -106,9 +115,34 @@ const char *bwe_nat_name(enum bwe_nat n)
 	return (unsigned int)n < ARRAY_SIZE(nat_names) ? nat_names[n] : "?";
 }
 
+const char *bwe_fast_forward_name(enum bwe_fast_forward f)
+{
+	return (unsigned int)f < ARRAY_SIZE(ff_names) ? ff_names[f] : "?";
+}
+
 const char *bwe_feed_action_name(enum bwe_feed_action a)
 {
 	return (unsigned int)a < ARRAY_SIZE(action_names) ? action_names[a] : "?";
+}
+
+static const char *const feed_signal_names[] = {
+	[BWE_FSIG_BLOCKLIST] = "blocklist",
+	[BWE_FSIG_PROXYWARE] = "proxyware",
+};
+
+const char *bwe_feed_signal_name(enum bwe_feed_signal sig)
+{
+	return (unsigned int)sig < ARRAY_SIZE(feed_signal_names) ? feed_signal_names[sig] : "?";
+}
+
+enum bwe_feed_signal bwe_cfg_feed_signal(const struct bwe_cfgfile *cfg, const char *feed)
+{
+	size_t i;
+
+	for (i = 0; cfg && feed && i < cfg->n_feeds; i++)
+		if (!strcmp(cfg->feeds[i].name, feed))
+			return cfg->feeds[i].signal;
+	return BWE_FSIG_BLOCKLIST;
 }
 
 /* ---- the document as a tree ------------------------------------------------ */
@@ -1250,6 +1284,19 @@ static int check_netclass(struct cfg_ctx *c, const struct row *r, const struct n
 		cfg->maps.netclass, distinct);
 }
 
+/* flowtable: known, so that the refusal can say why, but not built. */
+static int check_fast_forward(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			      const struct where *at)
+{
+	(void)r;
+	if (!n || strcmp(n->text, ff_names[BWE_FF_FLOWTABLE]))
+		return 0;
+	return err_at(c, at,
+		      "flowtable is not supported by this version (the nftables flowtable kfunc "
+		      "bpf_xdp_flow_lookup is not used yet); use fib, which bypasses netfilter, "
+		      "or off");
+}
+
 static int check_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
 		       const struct where *at)
 {
@@ -1295,6 +1342,40 @@ static int check_spike_window(struct cfg_ctx *c, const struct row *r, const stru
 	bwe_duration_fmt(p->spike.window_s, d, sizeof(d));
 	return err_at(c, at, "%s%s is not one of policy.windows (%s)", d, n ? "" : " (the default)",
 		      list);
+}
+
+/* A beacon's period range must hold something. */
+static int check_beacon_periods(struct cfg_ctx *c, const struct row *r, const struct node *n,
+				const struct where *at)
+{
+	const struct bwe_policy_beacon *b = &c->cfg->policy.beacon;
+	char lo[BWE_DURATION_STRLEN], hi[BWE_DURATION_STRLEN];
+
+	(void)r;
+	if (b->max_period_s >= b->min_period_s)
+		return 0;
+	bwe_duration_fmt(b->min_period_s, lo, sizeof(lo));
+	bwe_duration_fmt(b->max_period_s, hi, sizeof(hi));
+	return err_at(c, at, "%s%s is shorter than min_period (%s)", hi, n ? "" : " (the default)",
+		      lo);
+}
+
+/*
+ * Contacts closer than burst_ms are one: with a burst as long as the
+ * shortest period, a chatty client would look periodic at the burst length.
+ */
+static int check_beacon_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			      const struct where *at)
+{
+	const struct bwe_policy_beacon *b = &c->cfg->policy.beacon;
+	char lo[BWE_DURATION_STRLEN];
+
+	(void)r;
+	if (b->burst_ms < b->min_period_s * MS_PER_S)
+		return 0;
+	bwe_duration_fmt(b->min_period_s, lo, sizeof(lo));
+	return err_at(c, at, "%llu%s is not shorter than min_period (%s)",
+		      (unsigned long long)b->burst_ms, n ? "" : " (the default)", lo);
 }
 
 /* No rules written: the default rules, their TTLs cut to max_ttl. */
@@ -1595,6 +1676,69 @@ static void policy_init(void *p)
 	bwe_policy_default(p);
 }
 
+/* A schedule of expect.h, kept as written; the check below compiles it. */
+static int conv_schedule(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			 const char *s, struct cfg_val *v)
+{
+	struct bwe_schedule sch;
+	char why[BWE_SCHEDULE_ERR_LEN];
+
+	(void)r;
+	if (bwe_schedule_parse(s, &sch, why, sizeof(why)))
+		return err_at(c, at, "%s", why);
+	v->s = s;
+	return 0;
+}
+
+/*
+ * An expected activity: its hosts inside internal_networks, its peers
+ * outside them and few enough for the fan-out sketch check (expect.h);
+ * the schedule and the sketch compiled once.
+ */
+static int check_expected(struct cfg_ctx *c, const struct sect *s)
+{
+	struct bwe_expected *e = s->base;
+	const struct bwe_cfg_prefixes *in = &c->cfg->internal;
+	char path[KEYPATH_MAX], pf[BWE_PREFIX_STRLEN];
+	struct where at;
+	size_t i, k;
+
+	for (i = 0; i < e->n_hosts; i++) {
+		for (k = 0; k < in->n && !bwe_prefix_covers(&in->v[k], &e->hosts[i]); k++)
+			;
+		if (k == in->n) {
+			sect_key(s, "hosts", path, &at);
+			bwe_prefix_fmt(&e->hosts[i], pf, sizeof(pf));
+			return err_at(c, &at, "%s is not inside internal_networks", pf);
+		}
+	}
+	for (i = 0; i < e->n_peers; i++) {
+		for (k = 0; k < in->n && !bwe_prefix_covers(&in->v[k], &e->peers[i]) &&
+			    !bwe_prefix_covers(&e->peers[i], &in->v[k]);
+		     k++)
+			;
+		if (k < in->n) {
+			sect_key(s, "peers", path, &at);
+			bwe_prefix_fmt(&e->peers[i], pf, sizeof(pf));
+			return err_at(c, &at,
+				      "%s overlaps internal_networks: peers are the external "
+				      "addresses the hosts send to",
+				      pf);
+		}
+	}
+	if (bwe_expected_addrs(e->peers, e->n_peers) > BWE_EXPECTED_ADDRS_MAX) {
+		sect_key(s, "peers", path, &at);
+		return err_at(c, &at,
+			      "cover more than %d addresses: list the provider's addresses (the "
+			      "fan-out sketch tells them from others only for a few)",
+			      BWE_EXPECTED_ADDRS_MAX);
+	}
+	if (bwe_schedule_parse(e->schedule, &e->sched, NULL, 0))
+		return -EINVAL; /* conv_schedule accepted it */
+	bwe_expected_sketch(e);
+	return 0;
+}
+
 /* ---- the format: one row a key ---------------------------------------------- */
 
 /* RFC 1918 and RFC 4193 unique local addresses. */
@@ -1623,7 +1767,9 @@ static const struct cfg_enum slog_format_enum = { slog_formats, ARRAY_SIZE(slog_
 static const struct cfg_enum slog_facilities = { bwe_slog_facility_names, BWE_SLOG_FACILITIES, 0 };
 static const struct cfg_enum modes = { mode_names, ARRAY_SIZE(mode_names), 0 };
 static const struct cfg_enum nats = { nat_names, ARRAY_SIZE(nat_names), 0 };
+static const struct cfg_enum ff_modes = { ff_names, ARRAY_SIZE(ff_names), 0 };
 static const struct cfg_enum actions = { action_names, ARRAY_SIZE(action_names), 0 };
+static const struct cfg_enum feed_signals = { feed_signal_names, ARRAY_SIZE(feed_signal_names), 0 };
 static const struct cfg_enum formats = { feed_formats, ARRAY_SIZE(feed_formats), 0 };
 static const struct cfg_enum cs_scopes = { cs_scope_names, ARRAY_SIZE(cs_scope_names), 0 };
 static const struct cfg_enum responses = {
@@ -1670,6 +1816,8 @@ static const struct row iface_rows[] = {
 	       DEF_U(BWE_MODE_AUTO)),
 	SCALAR("nat", conv_enum, S_INT, struct bwe_cfg_iface, nat, .arg = &nats,
 	       DEF_U(BWE_NAT_NONE)),
+	SCALAR("fast_forward", conv_enum, S_INT, struct bwe_cfg_iface, fast_forward,
+	       .arg = &ff_modes, DEF_U(BWE_FF_OFF), .check = check_fast_forward),
 };
 static const struct table iface_table = TABLE(iface_rows, .size = sizeof(struct bwe_cfg_iface));
 
@@ -1739,6 +1887,8 @@ static const struct row feed_rows[] = {
 	SCALAR("refresh", conv_duration, S_U64, FEED, refresh_s,
 	       LIM(BWE_FEED_REFRESH_MIN_S, BWE_DURATION_MAX_S), DEF_U(BWE_FEED_REFRESH_S)),
 	SCALAR("action", conv_enum, S_INT, FEED, action, .arg = &actions, DEF_U(BWE_ACT_DROP)),
+	SCALAR("signal", conv_enum, S_INT, FEED, signal, .arg = &feed_signals,
+	       DEF_U(BWE_FSIG_BLOCKLIST)),
 	SCALAR("min_prefix_v4", conv_uint, S_U32, FEED, min_prefix_v4,
 	       LIM(BWE_TBL24_MIN_PLEN, V4_PLEN_MAX), DEF_U(BWE_FEED_MIN_PREFIX_V4)),
 	SCALAR("min_prefix_v6", conv_uint, S_U32, FEED, min_prefix_v6,
@@ -1831,17 +1981,52 @@ static const struct row new_host_rows[] = {
 	SCALAR("bytes", conv_size, S_U64, POLICY, new_host.bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
 	WINDOW(POLICY, new_host.window_s),
 };
+static const struct row relay_rows[] = {
+	SCALAR("concentration", conv_share, S_DOUBLE, POLICY, relay.concentration),
+	SCALAR("top_peers", conv_uint, S_U32, POLICY, relay.top_peers, LIM(1, BWE_HH_SLOTS - 1)),
+	SCALAR("spread_peers", conv_uint, S_U32, POLICY, relay.spread_peers,
+	       LIM(1, BWE_CFG_PEERS_MAX)),
+	SCALAR("balance", conv_positive, S_DOUBLE, POLICY, relay.balance,
+	       .max = (__u64)BWE_CFG_RATIO_MAX),
+	SCALAR("overlap", conv_share, S_DOUBLE, POLICY, relay.overlap),
+	SCALAR("min_bytes", conv_size, S_U64, POLICY, relay.min_bytes, LIM(1, BWE_CFG_VOLUME_MAX)),
+};
+static const struct row beacon_rows[] = {
+	SCALAR("min_intervals", conv_uint, S_U32, POLICY, beacon.min_intervals,
+	       LIM(2, BWE_BEACON_HIST)),
+	SCALAR("max_jitter", conv_share, S_DOUBLE, POLICY, beacon.max_jitter),
+	SCALAR("min_period", conv_duration, S_U64, POLICY, beacon.min_period_s,
+	       LIM(1, BWE_CFG_WINDOW_MAX_S)),
+	SCALAR("max_period", conv_duration, S_U64, POLICY, beacon.max_period_s,
+	       LIM(1, BWE_CFG_WINDOW_MAX_S), .check = check_beacon_periods),
+	SCALAR("burst_ms", conv_uint, S_U64, POLICY, beacon.burst_ms,
+	       LIM(0, BWE_CFG_BEACON_BURST_MAX_MS), .check = check_beacon_burst),
+	SCALAR("sample", conv_uint, S_U32, POLICY, beacon.sample,
+	       LIM(1, BWE_CFG_BEACON_SAMPLE_MAX)),
+	LIST("ignore_ports", conv_uint, S_U16, POLICY, beacon.ignore_ports, beacon.n_ignore_ports,
+	     LIM(1, PORT_MAX), .flags = F_UNIQUE, .max_n = BWE_BEACON_IGNORE_MAX, .noun = "port",
+	     .dup = "port "),
+};
+static const struct table relay_table = TABLE(relay_rows);
+static const struct table beacon_table = TABLE(beacon_rows);
 static const struct table spike_table = TABLE(spike_rows);
 static const struct table blocklist_table = TABLE(blocklist_rows);
 static const struct table nonstd_table = TABLE(nonstd_rows);
 static const struct table upload_table = TABLE(upload_rows);
 static const struct table fanout_table = TABLE(fanout_rows);
 static const struct table new_host_table = TABLE(new_host_rows);
+static const struct row proxyware_rows[] = {
+	SCALAR("min_hits", conv_uint, S_U64, POLICY, proxyware.min_hits, LIM(1, BWE_CFG_HITS_MAX)),
+	WINDOW(POLICY, proxyware.window_s),
+};
+static const struct table proxyware_table = TABLE(proxyware_rows);
 
 static const struct row signals_rows[] = {
 	MAP("spike", spike_table, 0),	      MAP("blocklist", blocklist_table, 0),
 	MAP("nonstd_ports", nonstd_table, 0), MAP("upload_ratio", upload_table, 0),
 	MAP("fanout", fanout_table, 0),	      MAP("new_host", new_host_table, 0),
+	MAP("proxyware", proxyware_table, 0), MAP("relay", relay_table, 0),
+	MAP("beacon", beacon_table, 0),
 };
 static const struct table signals_table = TABLE(signals_rows);
 
@@ -1872,6 +2057,29 @@ static const struct row rule_rows[] = {
 static const struct table rule_table =
 	TABLE(rule_rows, .size = sizeof(struct bwe_rule), .check = check_rule);
 
+static const struct cfg_name expected_name = { "expected activity name", NAME_CHARS, NULL,
+					       "A-Z a-z 0-9 _ . -", NULL };
+#define EXPECTED struct bwe_expected
+static const struct row expected_rows[] = {
+	SCALAR("name", conv_name, S_CHARS, EXPECTED, name, .arg = &expected_name,
+	       LIM(1, BWE_EXPECTED_NAME_MAX - 1), .flags = F_REQ | F_UNIQUE,
+	       .noun = "expected activity name"),
+	LIST("hosts", conv_prefix, S_PREFIX, EXPECTED, hosts, n_hosts,
+	     .flags = F_REQ | F_UNIQUE | F_HEAP, .min_n = 1, .max_n = BWE_EXPECTED_HOSTS_MAX,
+	     .noun = "host"),
+	LIST("peers", conv_prefix, S_PREFIX, EXPECTED, peers, n_peers,
+	     .flags = F_REQ | F_UNIQUE | F_HEAP, .min_n = 1, .max_n = BWE_EXPECTED_PEERS_MAX,
+	     .noun = "peer"),
+	LIST("ports", conv_uint, S_U16, EXPECTED, ports, n_ports, LIM(1, PORT_MAX),
+	     .flags = F_NULL | F_UNIQUE | F_HEAP, .max_n = BWE_EXPECTED_PORTS_MAX, .noun = "port",
+	     .dup = "port "),
+	SCALAR("schedule", conv_schedule, S_STR, EXPECTED, schedule, .flags = F_REQ),
+	SCALAR("max_rate", conv_rate, S_U64, EXPECTED, max_rate, .flags = F_REQ),
+};
+#undef EXPECTED
+static const struct table expected_table =
+	TABLE(expected_rows, .size = sizeof(struct bwe_expected), .check = check_expected);
+
 static const struct row policy_rows[] = {
 	SCALAR("monitor_only", conv_bool, S_INT, POLICY, monitor_only),
 	SCALAR("interval", conv_duration, S_U64, POLICY, interval_s,
@@ -1890,6 +2098,8 @@ static const struct row policy_rows[] = {
 	MAP("signals", signals_table, 0),
 	MAPS("rules", rule_table, POLICY, rules, n_rules, .flags = F_NULL,
 	     .max_n = BWE_POLICY_RULES_MAX, .noun = "rule", .check = check_rules),
+	MAPS("expected", expected_table, POLICY, expected, n_expected, .flags = F_NULL | F_HEAP,
+	     .max_n = BWE_EXPECTED_MAX, .noun = "expected activity"),
 };
 static const struct table policy_table = TABLE(policy_rows, .init = policy_init);
 
@@ -2656,6 +2866,13 @@ void bwe_config_free(struct bwe_cfgfile *cfg)
 	}
 	free(cfg->feeds);
 	free(cfg->policy.never_quarantine.v);
+	for (i = 0; i < cfg->policy.n_expected; i++) {
+		free(cfg->policy.expected[i].hosts);
+		free(cfg->policy.expected[i].peers);
+		free(cfg->policy.expected[i].ports);
+		free(cfg->policy.expected[i].schedule);
+	}
+	free(cfg->policy.expected);
 	free(cfg->syslog.target);
 	free(cfg->syslog.app_name);
 	free(cfg->syslog.hostname);

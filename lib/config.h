@@ -151,6 +151,10 @@
 #define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
 #define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */
 
+/* beacon keys */
+#define BWE_CFG_BEACON_BURST_MAX_MS 60000U /* beacon.burst_ms */
+#define BWE_CFG_BEACON_SAMPLE_MAX   65536U /* beacon.sample */
+
 /* A feed may not be called this: it names the entries of bwctl block. */
 #define BWE_FEED_NAME_MANUAL "manual"
 
@@ -187,6 +191,8 @@
 
 enum bwe_attach_mode { BWE_MODE_AUTO = 0, BWE_MODE_NATIVE, BWE_MODE_GENERIC };
 enum bwe_feed_action { BWE_ACT_DROP = 0, BWE_ACT_MONITOR };
+/* The detection signal a feed's hits raise (feeds[].signal). */
+enum bwe_feed_signal { BWE_FSIG_BLOCKLIST = 0, BWE_FSIG_PROXYWARE };
 
 /*
  * What the kernel translates on an interface (masquerade, SNAT, NAT66,
@@ -201,10 +207,23 @@ enum bwe_nat {
 	BWE_NAT_BOTH = 3,
 };
 
+/*
+ * XDP fast-forward of the traffic arriving on an interface that the verdict
+ * passes (xdp/forward.bpf.h). flowtable (through the nftables flowtable
+ * kfunc bpf_xdp_flow_lookup) is a name the parser knows, so that it can
+ * say why it refuses it: not built (docs/deployment.md, "Fast-forward").
+ */
+enum bwe_fast_forward {
+	BWE_FF_OFF = 0,
+	BWE_FF_FIB,	  /* bpf_fib_lookup + devmap: bypasses netfilter */
+	BWE_FF_FLOWTABLE, /* refused at load */
+};
+
 struct bwe_cfg_iface {
-	char name[BWE_IFNAME_LEN]; /* a valid Linux interface name */
-	enum bwe_attach_mode mode; /* default BWE_MODE_AUTO */
-	enum bwe_nat nat;	   /* default BWE_NAT_NONE */
+	char name[BWE_IFNAME_LEN];	    /* a valid Linux interface name */
+	enum bwe_attach_mode mode;	    /* default BWE_MODE_AUTO */
+	enum bwe_nat nat;		    /* default BWE_NAT_NONE */
+	enum bwe_fast_forward fast_forward; /* default BWE_FF_OFF */
 };
 
 struct bwe_cfg_prefixes {
@@ -220,6 +239,7 @@ struct bwe_cfg_feed {
 				 * "zeek-intel" */
 	__u64 refresh_s;	     /* seconds, default 3600; min 10 */
 	enum bwe_feed_action action; /* default drop */
+	enum bwe_feed_signal signal; /* default blocklist; proxyware: that signal instead */
 	__u32 min_prefix_v4;	     /* default 8: broader IPv4 prefixes refused */
 	__u32 min_prefix_v6;	     /* default 19, 16..128 (the blocklist's limit) */
 	double max_shrink;	     /* 0..1, default 0.5: a new version smaller than
@@ -451,7 +471,13 @@ size_t bwe_config_check_secrets(const struct bwe_cfgfile *cfg,
 const char *bwe_attach_mode_name(enum bwe_attach_mode m);
 /* "none", "ipv4", "ipv6", "both"; "?" outside the enum. */
 const char *bwe_nat_name(enum bwe_nat n);
+/* "off", "fib", "flowtable"; "?" for a value outside the enum. */
+const char *bwe_fast_forward_name(enum bwe_fast_forward f);
 /* "drop", "monitor"; "?" for a value outside the enum. */
 const char *bwe_feed_action_name(enum bwe_feed_action a);
+/* "blocklist", "proxyware"; "?" */
+const char *bwe_feed_signal_name(enum bwe_feed_signal s);
+/* The signal of the feed of that name; blocklist for "manual", NULL or an unknown name. */
+enum bwe_feed_signal bwe_cfg_feed_signal(const struct bwe_cfgfile *cfg, const char *feed);
 
 #endif /* BWE_CONFIG_H */

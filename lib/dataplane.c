@@ -13,6 +13,7 @@
 #include "bwe_util.h"
 #include "bwe_rules.h"
 #include "dataplane.h"
+#include "detect.h" /* bwe_hh_merge() */
 #include "log.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
@@ -141,11 +142,41 @@ static int abi_stamp(const struct bwe_dp *dp)
 	return 0;
 }
 
+/*
+ * The devmap's pin, reused by hand: libbpf compares a pin's flags with the
+ * definition, and the kernel gives every devmap BPF_F_RDONLY_PROG, which
+ * the definition cannot ask for (creation refuses it). Shape checked here
+ * instead. *reused: a pin was there and map now stands for it.
+ */
+static int devmap_reuse(struct bpf_map *map, const char *path, bool *reused)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	*reused = false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		 info.value_size != bpf_map__value_size(map) ||
+		 info.max_entries != bpf_map__max_entries(map))
+		err = -EPROTO;
+	else
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	*reused = !err;
+	return err;
+}
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
 	char path[PATH_MAX], msg[BWE_DP_MSG_MAX];
 	struct bwe_config cfg = { 0 };
+	bool dev_reused = false;
 	size_t i;
 	int err;
 
@@ -178,6 +209,12 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 			goto cleanup;
 		for (i = 0; i < DP_NMAPS; i++) {
 			err = pin_path(path, sizeof(path), opts->pin_dir, dp_maps[i].name);
+			if (!err && !strcmp(dp_maps[i].name, BWE_MAP_FWD_DEV)) {
+				err = devmap_reuse(dp_map(dp, i), path, &dev_reused);
+				if (err)
+					goto cleanup;
+				continue;
+			}
 			err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
 			if (err)
 				goto cleanup;
@@ -187,6 +224,11 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	}
 	err = bwe_bpf__load(dp->skel);
 	err = err ?: abi_stamp(dp);
+	if (!err && opts->pin_dir && !dev_reused) {
+		err = pin_path(path, sizeof(path), opts->pin_dir, BWE_MAP_FWD_DEV);
+		if (!err && bpf_obj_pin(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), path))
+			err = -errno;
+	}
 	if (err)
 		goto cleanup;
 
@@ -311,6 +353,107 @@ int bwe_dp_stats_read_dir(const struct bwe_dp *dp, struct bwe_counter (*out)[BWE
 	return 0;
 }
 
+static const char *const fwd_stat_names[BWE_FWD_MAX] = {
+	[BWE_FWD_FAST] = "forwarded",	   [BWE_FWD_S_ENCAP] = "encap",
+	[BWE_FWD_S_OPTIONS] = "options",   [BWE_FWD_S_FRAGMENT] = "fragment",
+	[BWE_FWD_S_TTL] = "ttl",	   [BWE_FWD_S_NAT] = "nat",
+	[BWE_FWD_S_LOCAL] = "local",	   [BWE_FWD_S_NO_ROUTE] = "no_route",
+	[BWE_FWD_S_NO_NEIGH] = "no_neigh", [BWE_FWD_S_MTU] = "mtu",
+	[BWE_FWD_S_EGRESS] = "egress",	   [BWE_FWD_S_HEADER] = "header",
+};
+
+const char *bwe_fwd_stat_name(unsigned int stat)
+{
+	return stat < BWE_FWD_MAX && fwd_stat_names[stat] ? fwd_stat_names[stat] : "?";
+}
+
+int bwe_dp_fwd_stats_init(const struct bwe_dp *dp, __u32 ifindex)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
+	struct bwe_fwd_stats *zero = calloc(dp->ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &ifindex, zero, BPF_NOEXIST) && errno != EEXIST)
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int bwe_dp_fwd_dev_set(const struct bwe_dp *dp, __u32 ifindex, bool on)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_dev);
+
+	if (on)
+		return bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
+}
+
+static bool u32_in(__u32 k, const __u32 *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == k)
+			return true;
+	return false;
+}
+
+/* Delete the keys of a map keyed by ifindex that are not in keep[]. */
+static int prune_ifindex_map(int fd, const __u32 *keep, size_t n)
+{
+	__u32 key, next, stale[BWE_IFACES_MAX];
+	size_t i, n_stale = 0;
+	int err;
+
+	for (err = bpf_map_get_next_key(fd, NULL, &key); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
+		if (!u32_in(key, keep, n) && n_stale < BWE_IFACES_MAX)
+			stale[n_stale++] = key;
+	for (i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, const __u32 *stats,
+		     size_t nstats)
+{
+	return prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), dev, ndev)
+		       ?: prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_stats), stats,
+					    nstats);
+}
+
+int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd_stats *out)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
+	struct bwe_fwd_stats *percpu = calloc(dp->ncpus, sizeof(*percpu));
+	int c, k, err = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &ifindex, percpu)) {
+		err = -errno;
+	} else {
+		for (c = 0; c < dp->ncpus; c++)
+			for (k = 0; k < BWE_FWD_MAX; k++) {
+				out->c[k].packets += percpu[c].c[k].packets;
+				out->c[k].bytes += percpu[c].c[k].bytes;
+			}
+	}
+	free(percpu);
+	return err;
+}
+
+int bwe_dp_fwd_stats_del(const struct bwe_dp *dp, __u32 ifindex)
+{
+	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
+
+	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
+}
+
 int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)
 {
 	struct bwe_counter d[BWE_STATS_MAX][BWE_SD_MAX];
@@ -353,6 +496,9 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 		acc->hll_epoch = cpu->hll_epoch;
 		memcpy(acc->hll_dst, cpu->hll_dst, sizeof(acc->hll_dst));
 		memcpy(acc->hll_port, cpu->hll_port, sizeof(acc->hll_port));
+		memcpy(acc->hll_src, cpu->hll_src, sizeof(acc->hll_src));
+		acc->hh_tx = cpu->hh_tx;
+		acc->hh_rx = cpu->hh_rx;
 		return;
 	}
 	if (cpu->hll_epoch < acc->hll_epoch)
@@ -362,7 +508,11 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 			acc->hll_dst[i] = cpu->hll_dst[i];
 		if (cpu->hll_port[i] > acc->hll_port[i])
 			acc->hll_port[i] = cpu->hll_port[i];
+		if (cpu->hll_src[i] > acc->hll_src[i])
+			acc->hll_src[i] = cpu->hll_src[i];
 	}
+	bwe_hh_merge(&acc->hh_tx, &cpu->hh_tx);
+	bwe_hh_merge(&acc->hh_rx, &cpu->hh_rx);
 }
 
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,

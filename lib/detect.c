@@ -34,6 +34,9 @@ static const char *const signal_names[BWE_SIG_MAX] = {
 	[BWE_SIG_UPLOAD_RATIO] = "upload_ratio",
 	[BWE_SIG_FANOUT] = "fanout",
 	[BWE_SIG_NEW_HOST] = "new_host",
+	[BWE_SIG_PROXYWARE] = "proxyware",
+	[BWE_SIG_RELAY] = "relay",
+	[BWE_SIG_BEACON] = "beacon",
 };
 
 static const char *const signal_units[BWE_SIG_MAX] = {
@@ -43,6 +46,9 @@ static const char *const signal_units[BWE_SIG_MAX] = {
 	[BWE_SIG_UPLOAD_RATIO] = "ratio",
 	[BWE_SIG_FANOUT] = "distinct",
 	[BWE_SIG_NEW_HOST] = "bytes",
+	[BWE_SIG_PROXYWARE] = "hits",
+	[BWE_SIG_RELAY] = "share",
+	[BWE_SIG_BEACON] = "jitter",
 };
 
 static const char *const response_names[BWE_RESP_MAX] = {
@@ -188,6 +194,263 @@ double bwe_hll_estimate(const __u8 regs[BWE_HLL_REGS])
 	return e;
 }
 
+/* ---- heavy hitters (relay signature) ------------------------------------------ */
+
+static int hh_find(const struct bwe_hh *hh, __u32 peer)
+{
+	int i;
+
+	for (i = 0; i < BWE_HH_SLOTS; i++)
+		if (hh->bytes[i] && hh->peer[i] == peer)
+			return i;
+	return -1;
+}
+
+struct hh_cand {
+	__u32 peer;
+	__u64 bytes, err;
+};
+
+static int hh_cand_cmp(const void *a, const void *b)
+{
+	const struct hh_cand *x = a, *y = b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+void bwe_hh_merge(struct bwe_hh *a, const struct bwe_hh *b)
+{
+	struct hh_cand c[2 * BWE_HH_SLOTS];
+	__u64 fa = bwe_hh_floor(a), fb = bwe_hh_floor(b);
+	size_t n = 0, i;
+	int k;
+
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		if (!a->bytes[i])
+			continue;
+		k = hh_find(b, a->peer[i]);
+		c[n++] = (struct hh_cand){ a->peer[i], a->bytes[i] + (k >= 0 ? b->bytes[k] : fb),
+					   a->err[i] + (k >= 0 ? b->err[k] : fb) };
+	}
+	for (i = 0; i < BWE_HH_SLOTS; i++)
+		if (b->bytes[i] && hh_find(a, b->peer[i]) < 0)
+			c[n++] = (struct hh_cand){ b->peer[i], b->bytes[i] + fa, b->err[i] + fa };
+	qsort(c, n, sizeof(c[0]), hh_cand_cmp);
+	a->total += b->total;
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		a->peer[i] = i < n ? c[i].peer : 0;
+		a->bytes[i] = i < n ? c[i].bytes : 0;
+		a->err[i] = i < n ? c[i].err : 0;
+	}
+}
+
+void bwe_hh_bounds(const struct bwe_hh *hh, __u32 peer, __u64 *lo, __u64 *hi)
+{
+	int k = hh_find(hh, peer);
+
+	*lo = k >= 0 ? hh->bytes[k] - hh->err[k] : 0;
+	*hi = k >= 0 ? hh->bytes[k] : bwe_hh_floor(hh);
+}
+
+void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, __u32 *peer)
+{
+	struct hh_cand by_lo[BWE_HH_SLOTS], by_hi[BWE_HH_SLOTS];
+	size_t i;
+
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		by_lo[i] = (struct hh_cand){ hh->peer[i], hh->bytes[i] - hh->err[i], 0 };
+		by_hi[i] = (struct hh_cand){ hh->peer[i], hh->bytes[i], 0 };
+	}
+	qsort(by_lo, BWE_HH_SLOTS, sizeof(by_lo[0]), hh_cand_cmp);
+	qsort(by_hi, BWE_HH_SLOTS, sizeof(by_hi[0]), hh_cand_cmp);
+	*lo = *hi = 0;
+	for (i = 0; i < k && i < BWE_HH_SLOTS; i++) {
+		*lo += by_lo[i].bytes;
+		*hi += by_hi[i].bytes;
+	}
+	*peer = by_lo[0].bytes ? by_lo[0].peer : 0;
+}
+
+/* One side as the concentrated one, the other as the spread one. */
+static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
+		       const __u8 other_hll[BWE_HLL_REGS], const struct bwe_policy_relay *p,
+		       int dir, struct bwe_relay_eval *e)
+{
+	double nc = (double)conc->total, no = (double)other->total;
+	__u64 lo, hi, olo, ohi;
+	__u32 peer;
+
+	memset(e, 0, sizeof(*e));
+	e->dir = dir;
+	bwe_hh_top(conc, p->top_peers, &lo, &hi, &peer);
+	e->concentration = nc > 0 ? (double)lo / nc : 0.0;
+	e->concentration_hi = nc > 0 ? fmin((double)hi / nc, 1.0) : 0.0;
+	e->spread_peers = bwe_hll_estimate(other_hll);
+	e->balance = fmax(nc, no) / fmax(fmin(nc, no), NO_RX_BYTES);
+	bwe_hh_bounds(other, peer, &olo, &ohi);
+	e->overlap = no > 0 ? fmin((double)ohi / no, 1.0) : 1.0;
+	e->fired = nc >= (double)p->min_bytes && no >= (double)p->min_bytes &&
+		   e->concentration >= p->concentration && e->spread_peers >= p->spread_peers &&
+		   e->balance <= p->balance && e->overlap <= p->overlap;
+}
+
+void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,
+			struct bwe_relay_eval *out)
+{
+	struct bwe_relay_eval o, i;
+
+	/* outbound concentrated: a residential proxy hands the sites' bytes to its
+	 * super-proxies; inbound concentrated: the mirror image */
+	relay_side(&c->hh_tx, &c->hh_rx, c->hll_src, p, BWE_DIR_OUT, &o);
+	relay_side(&c->hh_rx, &c->hh_tx, c->hll_dst, p, BWE_DIR_IN, &i);
+	*out = o.fired || (!i.fired && o.concentration >= i.concentration) ? o : i;
+	out->tx_bytes = (double)c->hh_tx.total;
+	out->rx_bytes = (double)c->hh_rx.total;
+	if (!out->fired && !out->concentration)
+		out->dir = 0;
+}
+
+/* ---- beaconing ------------------------------------------------------------------- */
+
+static float median_of(float *v, unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < n; i++) { /* insertion sort: n <= BWE_BEACON_HIST */
+		float x = v[i];
+
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0f;
+}
+
+/*
+ * Jitter: the relative deviation from the median that three quarters of
+ * the intervals stay within (their 3rd quartile). A quarter may be
+ * anything: a lost beacon (a double interval) or an extra contact does not
+ * hide the period, while half of a random series (the median absolute
+ * deviation) would often look regular.
+ */
+bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, double *jitter)
+{
+	float v[BWE_BEACON_HIST], med;
+	unsigned int i, n = p->n_iv < BWE_BEACON_HIST ? p->n_iv : BWE_BEACON_HIST;
+
+	if (n < 2)
+		return false;
+	memcpy(v, p->iv, n * sizeof(v[0]));
+	med = median_of(v, n);
+	if (!(med > 0))
+		return false;
+	for (i = 0; i < n; i++)
+		v[i] = fabsf(p->iv[i] - med) / med;
+	median_of(v, n); /* sorts */
+	*period_s = med;
+	*jitter = v[(BWE_BEACON_QUARTILE_NUM * n + BWE_BEACON_QUARTILE_DEN - 1) /
+			    BWE_BEACON_QUARTILE_DEN -
+		    1];
+	return true;
+}
+
+static bool port_ignored(const struct bwe_policy_beacon *p, __u16 port)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_ignore_ports && i < BWE_BEACON_IGNORE_MAX; i++)
+		if (p->ignore_ports[i] == port)
+			return true;
+	return false;
+}
+
+static bool pair_is(const struct bwe_beacon_pair *p, const struct bwe_addr *peer, __u16 dport,
+		    __u8 proto)
+{
+	return p->used && p->dport == dport && p->proto == proto &&
+	       !memcmp(&p->peer, peer, sizeof(*peer));
+}
+
+/* How much a pair deserves its slot: stopped < young/irregular < regular. */
+static double pair_keep(const struct bwe_beacon_pair *p, double t)
+{
+	double period, jitter;
+
+	if (!p->used)
+		return -2.0;
+	if (!bwe_beacon_pair_stats(p, &period, &jitter))
+		return 0.5;
+	if (t - p->last_s > BWE_BEACON_STALE * period)
+		return -1.0;
+	return p->n_iv >= BWE_BEACON_SETTLE ? 1.0 - fmin(jitter, 1.0) : 0.5;
+}
+
+static void pair_interval(struct bwe_beacon_pair *p, double gap, double t)
+{
+	p->iv[p->iv_head] = (float)gap;
+	p->iv_head = (p->iv_head + 1) % BWE_BEACON_HIST;
+	if (p->n_iv < BWE_BEACON_HIST)
+		p->n_iv++;
+	p->contacts++;
+	p->last_s = t;
+}
+
+int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, __u16 dport,
+		       __u8 proto, double t_s, const struct bwe_policy *pol)
+{
+	const double burst = (double)pol->beacon.burst_ms / 1000.0;
+	struct bwe_beacon_table *b;
+	struct bwe_beacon_pair *v;
+	__u32 hash, slot;
+	size_t i;
+
+	if (!h || !peer || !pol || !isfinite(t_s))
+		return -EINVAL;
+	if (port_ignored(&pol->beacon, dport))
+		return 0;
+	if (!h->beacon) {
+		h->beacon = calloc(1, sizeof(*h->beacon));
+		if (!h->beacon)
+			return -ENOMEM;
+	}
+	b = h->beacon;
+	for (i = 0; i < BWE_BEACON_PAIRS; i++) {
+		v = &b->pair[i];
+		if (!pair_is(v, peer, dport, proto))
+			continue;
+		if (t_s - v->last_s >= burst)
+			pair_interval(v, t_s - v->last_s, t_s);
+		return 0;
+	}
+	/* not followed: its second burst earns it a slot */
+	hash = bwe_mix32(bwe_hash_addr(peer) ^ bwe_mix32((__u32)dport << 8 | proto)) | 1;
+	slot = hash % BWE_BEACON_SEEN;
+	if (b->seen_hash[slot] != hash) {
+		b->seen_hash[slot] = hash;
+		b->seen_at[slot] = t_s;
+		return 0;
+	}
+	if (t_s - b->seen_at[slot] < burst)
+		return 0;
+	v = &b->pair[0];
+	for (i = 1; i < BWE_BEACON_PAIRS; i++) {
+		const struct bwe_beacon_pair *x = &b->pair[i];
+		double kx = pair_keep(x, t_s), kv = pair_keep(v, t_s);
+
+		if (kx < kv || (kx == kv && x->last_s < v->last_s))
+			v = &b->pair[i];
+	}
+	memset(v, 0, sizeof(*v));
+	v->peer = *peer;
+	v->dport = dport;
+	v->proto = proto;
+	v->used = 1;
+	v->contacts = 1;
+	pair_interval(v, t_s - b->seen_at[slot], t_s);
+	b->seen_hash[slot] = 0;
+	return 0;
+}
+
 /* ---- policy ------------------------------------------------------------------ */
 
 struct default_rule {
@@ -213,7 +476,8 @@ static const struct default_rule default_rules[] = {
 	  3 },
 	{ "corroborated-quarantine",
 	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_BLOCKLIST) | SIG(BWE_SIG_FANOUT) |
-		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO),
+		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO) | SIG(BWE_SIG_PROXYWARE) |
+		  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON),
 	  2,
 	  BWE_RESP_QUARANTINE,
 	  0,
@@ -223,6 +487,24 @@ static const struct default_rule default_rules[] = {
 	  3 },
 	{ "blocklist-alert",
 	  SIG(BWE_SIG_BLOCKLIST),
+	  1,
+	  BWE_RESP_ALERT,
+	  0,
+	  0,
+	  BWE_RULE_COOLDOWN_S,
+	  { 0 },
+	  0 },
+	{ "proxyware-alert",
+	  SIG(BWE_SIG_PROXYWARE),
+	  1,
+	  BWE_RESP_ALERT,
+	  0,
+	  0,
+	  BWE_RULE_COOLDOWN_S,
+	  { 0 },
+	  0 },
+	{ "relay-beacon-alert",
+	  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON),
 	  1,
 	  BWE_RESP_ALERT,
 	  0,
@@ -279,6 +561,32 @@ void bwe_policy_default(struct bwe_policy *p)
 		.bytes = BWE_NEW_HOST_BYTES,
 		.window_s = BWE_NEW_HOST_WINDOW_S,
 	};
+	p->proxyware = (struct bwe_policy_blocklist){
+		.min_hits = BWE_BLOCKLIST_MIN_HITS,
+		.window_s = BWE_BLOCKLIST_WINDOW_S,
+	};
+	p->relay = (struct bwe_policy_relay){
+		.concentration = BWE_RELAY_CONCENTRATION,
+		.top_peers = BWE_RELAY_TOP_PEERS,
+		.spread_peers = BWE_RELAY_SPREAD_PEERS,
+		.balance = BWE_RELAY_BALANCE,
+		.overlap = BWE_RELAY_OVERLAP,
+		.min_bytes = BWE_RELAY_MIN_BYTES,
+	};
+	{
+		static const __u16 ignore[] = BWE_BEACON_IGNORE_PORTS;
+
+		p->beacon = (struct bwe_policy_beacon){
+			.min_intervals = BWE_BEACON_MIN_INTERVALS,
+			.sample = BWE_BEACON_SAMPLE,
+			.max_jitter = BWE_BEACON_MAX_JITTER,
+			.min_period_s = BWE_BEACON_MIN_PERIOD_S,
+			.max_period_s = BWE_BEACON_MAX_PERIOD_S,
+			.burst_ms = BWE_BEACON_BURST_MS,
+			.n_ignore_ports = ARRAY_SIZE(ignore),
+		};
+		memcpy(p->beacon.ignore_ports, ignore, sizeof(ignore));
+	}
 	for (i = 0; i < ARRAY_SIZE(default_rules); i++) {
 		const struct default_rule *d = &default_rules[i];
 		struct bwe_rule *r = &p->rules[i];
@@ -320,6 +628,8 @@ void bwe_detect_host_free(struct bwe_detect_host *h)
 		return;
 	free(h->how);
 	h->how = NULL;
+	free(h->beacon);
+	h->beacon = NULL;
 }
 
 void bwe_detect_host_released(struct bwe_detect_host *h)
@@ -371,6 +681,9 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->last_upload = wall;
 	memset(h->run, 0, sizeof(h->run));
 	h->high_upload_run = 0;
+	h->pw_prev = h->extra.proxyware_hits;
+	h->relay_epoch = c->hll_epoch;
+	memset(&h->relay_prev, 0, sizeof(h->relay_prev));
 }
 
 static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, __s64 wall,
@@ -437,7 +750,7 @@ static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats
 			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
 {
 	const struct bwe_policy_blocklist *p = &pol->blocklist;
-	__u64 hits = c->bl_hits - h->prev.bl_hits;
+	__u64 hits = c->bl_hits - h->prev.bl_hits - out->new_pw_hits; /* sig_proxyware first */
 	bool quiet = !h->bl_last_hit || wall - h->bl_last_hit > (__s64)p->window_s;
 
 	if (quiet)
@@ -450,6 +763,32 @@ static void sig_blocklist(struct bwe_detect_host *h, const struct bwe_host_stats
 	out->new_bl_in_hits = c->bl_in_hits - h->prev.bl_in_hits;
 	set_sig(out, BWE_SIG_BLOCKLIST, h->bl_episode_hits >= p->min_hits,
 		(double)h->bl_episode_hits, (double)p->min_hits, &h->run[BWE_SIG_BLOCKLIST]);
+}
+
+/*
+ * The hits the caller attributes to proxyware feeds (struct
+ * bwe_detect_extra): the blocklist rule, on their own episode.
+ */
+static void sig_proxyware(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+			  const struct bwe_policy *pol, __s64 wall, struct bwe_signals *out)
+{
+	const struct bwe_policy_blocklist *p = &pol->proxyware;
+	__u64 all = c->bl_hits - h->prev.bl_hits, hits = 0;
+	bool quiet = !h->pw_last_hit || wall - h->pw_last_hit > (__s64)p->window_s;
+
+	if (h->extra.proxyware_hits >= h->pw_prev)
+		hits = h->extra.proxyware_hits - h->pw_prev;
+	hits = hits > all ? all : hits;
+	h->pw_prev = h->extra.proxyware_hits;
+	if (quiet)
+		h->pw_episode_hits = 0;
+	if (hits) {
+		h->pw_episode_hits += hits;
+		h->pw_last_hit = wall;
+	}
+	out->new_pw_hits = hits;
+	set_sig(out, BWE_SIG_PROXYWARE, p->min_hits && h->pw_episode_hits >= p->min_hits,
+		(double)h->pw_episode_hits, (double)p->min_hits, &h->run[BWE_SIG_PROXYWARE]);
 }
 
 static void sig_volumes(struct bwe_detect_host *h, double dtx, double drx, double dnonstd,
@@ -468,7 +807,8 @@ static void sig_volumes(struct bwe_detect_host *h, double dtx, double drx, doubl
 	set_sig(out, BWE_SIG_NONSTD_PORTS, enough && out->nonstd_share >= pn->share,
 		out->nonstd_share, pn->share, &h->run[BWE_SIG_NONSTD_PORTS]);
 
-	h->up_tx = decay_add(h->up_tx, dt, (double)pu->window_s, dtx);
+	/* expected activity's share of the upload is not the host's own (detect.h) */
+	h->up_tx = decay_add(h->up_tx, dt, (double)pu->window_s, dtx - out->expected_bps * dt);
 	h->up_rx = decay_add(h->up_rx, dt, (double)pu->window_s, drx);
 	out->tx_window_bytes = h->up_tx;
 	enough = h->up_tx > 0 && h->up_tx >= (double)pu->min_bytes;
@@ -528,6 +868,74 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		set_sig(out, BWE_SIG_FANOUT, fired_peers, peers, p->peers, &h->run[BWE_SIG_FANOUT]);
 }
 
+/*
+ * Relay: this epoch's sketches once both directions moved min_bytes; until
+ * then the previous epoch's last evaluation (its final sample), so a new
+ * epoch does not blank a relay for the time it takes to fill. Runs before
+ * sig_fanout() moves h->epoch: it keeps its own.
+ */
+static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+		      const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	const struct bwe_policy_relay *p = &pol->relay;
+	struct bwe_relay_eval cur;
+
+	if (c->hll_epoch != h->relay_epoch) {
+		if (h->prev.hll_epoch == h->relay_epoch)
+			bwe_relay_evaluate(&h->prev, p, &h->relay_prev);
+		else
+			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
+		h->relay_epoch = c->hll_epoch;
+	}
+	bwe_relay_evaluate(c, p, &cur);
+	if (cur.tx_bytes >= (double)p->min_bytes && cur.rx_bytes >= (double)p->min_bytes)
+		out->relay = cur;
+	else
+		out->relay = h->relay_prev.fired ? h->relay_prev : cur;
+	set_sig(out, BWE_SIG_RELAY, out->relay.fired, out->relay.concentration, p->concentration,
+		&h->run[BWE_SIG_RELAY]);
+}
+
+/*
+ * Beacon: the most regular followed pair with min_intervals intervals, a
+ * median within the period bounds and a contact within BWE_BEACON_STALE
+ * periods of the host's last packet (the data plane's clock, like the
+ * contacts').
+ */
+static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+		       const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	const struct bwe_policy_beacon *p = &pol->beacon;
+	const double now_s = (double)c->last_seen_ns / NSEC_PER_SEC;
+	struct bwe_beacon_eval *e = &out->beacon;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->jitter = 1.0;
+	for (i = 0; h->beacon && i < BWE_BEACON_PAIRS; i++) {
+		const struct bwe_beacon_pair *x = &h->beacon->pair[i];
+		double period, jitter;
+
+		if (!x->used || x->n_iv < p->min_intervals ||
+		    !bwe_beacon_pair_stats(x, &period, &jitter))
+			continue;
+		if (period < (double)p->min_period_s || period > (double)p->max_period_s ||
+		    now_s - x->last_s > BWE_BEACON_STALE * period)
+			continue;
+		if (e->valid && jitter >= e->jitter)
+			continue;
+		e->valid = true;
+		e->peer = x->peer;
+		e->dport = x->dport;
+		e->proto = x->proto;
+		e->intervals = x->n_iv;
+		e->period_s = period;
+		e->jitter = jitter;
+	}
+	set_sig(out, BWE_SIG_BEACON, e->valid && e->jitter <= p->max_jitter, e->jitter,
+		p->max_jitter, &h->run[BWE_SIG_BEACON]);
+}
+
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out)
 {
@@ -560,16 +968,25 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	dtx = (double)(c->tx_bytes - h->prev.tx_bytes);
 	drx = (double)(c->rx_bytes - h->prev.rx_bytes);
 	dnonstd = (double)(c->nonstd_tx_bytes - h->prev.nonstd_tx_bytes);
-	out->tx_bps = dtx / dt_s;
+	out->expected_bps = fmin(dtx, (double)h->extra.expected_rate * dt_s) / dt_s;
+	out->tx_bps = dtx / dt_s - out->expected_bps;
 	out->rx_bps = drx / dt_s;
 	if (c->last_seen_ns >= c->first_seen_ns)
 		out->age_s = (double)(c->last_seen_ns - c->first_seen_ns) / NSEC_PER_SEC;
 
 	baselines(h, pol, wall_time, out);
 	sig_spike(h, pol, out);
+	sig_proxyware(h, c, pol, wall_time, out);
 	sig_blocklist(h, c, pol, wall_time, out);
 	sig_volumes(h, dtx, drx, dnonstd, pol, out);
+	sig_relay(h, c, pol, out);
+	sig_beacon(h, c, pol, out);
 	sig_fanout(h, c, dtx, pol, wall_time, out);
+	if (h->extra.expected_fanout) {
+		/* every peer and port is an expected activity's (detect.h) */
+		out->sig[BWE_SIG_FANOUT].fired = false;
+		out->sig[BWE_SIG_FANOUT].run = h->run[BWE_SIG_FANOUT] = 0;
+	}
 	h->prev = *c;
 	out->valid = true;
 	return 0;
@@ -624,6 +1041,13 @@ static bool shape_proxyjacking(const struct bwe_signals *s, const struct bwe_pol
 				   : "uploads more than it receives");
 	if (s->sig[BWE_SIG_NONSTD_PORTS].fired)
 		add_reason(m, "%.0f%% of upload to non-standard ports", 100.0 * s->nonstd_share);
+	m->of++;
+	if (s->sig[BWE_SIG_RELAY].fired)
+		add_reason(m,
+			   "relay signature: >= %.0f%% of %s bytes on %u peers, %.0f peers the other way",
+			   100.0 * s->relay.concentration,
+			   s->relay.dir == BWE_DIR_IN ? "inbound" : "outbound",
+			   pol->relay.top_peers, s->relay.spread_peers);
 	return sustained && m->score >= 3;
 }
 
@@ -648,6 +1072,12 @@ static bool shape_botnet(const struct bwe_signals *s, struct bwe_shape_match *m)
 	if (c2)
 		add_reason(m, "%.0f blocklist hits (C2 or known bad peers)",
 			   s->sig[BWE_SIG_BLOCKLIST].value);
+	m->of++;
+	if (s->sig[BWE_SIG_BEACON].fired) {
+		c2 = true;
+		add_reason(m, "beaconing: a new contact every %.0f s (jitter %.2f) to one peer",
+			   s->beacon.period_s, s->beacon.jitter);
+	}
 	return (fanout && small) || c2;
 }
 

@@ -8,8 +8,9 @@
  * Contract:
  *  - Pure library: no I/O, no BPF, no clock, no global state. Time comes in
  *    as arguments (wall clock, seconds since the Unix epoch). The only
- *    allocation is the optional hour-of-week table of a host
- *    (bwe_detect_host_free() releases it).
+ *    allocations are the optional hour-of-week table of a host and its
+ *    beacon table, made on its first contact (bwe_detect_host_free()
+ *    releases both).
  *  - Functions return 0 or -errno (-EINVAL for bad arguments, -ENOMEM);
  *    booleans and estimates cannot fail.
  *  - Rates are bytes per second, sizes bytes, durations seconds: the units
@@ -34,6 +35,8 @@
  *
  *   every pol->fanout.window_s: bump bwe_config.hll_epoch, so that each
  *   fan-out sketch covers one window (see struct bwe_policy_fanout);
+ *   every BWE_EV_CONTACT of the data plane, as it comes:
+ *      bwe_detect_contact(&h, &peer, dport, proto, ts_ns / 1e9, pol);
  *   an operator lifting an automatic action early:
  *      bwe_detect_host_released(&h).
  *
@@ -80,6 +83,7 @@
 #include "addr.h"
 #include "bwe_abi.h"
 #include "bwe_rules.h" /* bwe_hll_add() */
+#include "expect.h"
 
 /* ---- statistics ---------------------------------------------------------- */
 
@@ -133,6 +137,9 @@ enum bwe_signal_id {
 	BWE_SIG_UPLOAD_RATIO, /* upload / download */
 	BWE_SIG_FANOUT,	      /* distinct peers or destination ports */
 	BWE_SIG_NEW_HOST,     /* a host first seen lately moving much data */
+	BWE_SIG_PROXYWARE,    /* hits on entries of feeds with signal proxyware */
+	BWE_SIG_RELAY,	      /* few peers one way, many the other, bytes balanced */
+	BWE_SIG_BEACON,	      /* near-periodic new contacts with one peer */
 	BWE_SIG_MAX,
 };
 
@@ -158,7 +165,7 @@ enum bwe_response {
 		60, 300, 900 \
 	}				  /* seconds */
 #define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
-#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.6 KiB each */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~2.1 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -181,6 +188,25 @@ enum bwe_response {
 #define BWE_RULE_COOLDOWN_S	   600ULL   /* when a rule gives none */
 #define BWE_RULE_REPEAT_WINDOW_S   86400ULL /* when a rule gives none */
 
+/* relay and beacon defaults */
+#define BWE_RELAY_CONCENTRATION	 0.6
+#define BWE_RELAY_TOP_PEERS	 3U
+#define BWE_RELAY_SPREAD_PEERS	 20U
+#define BWE_RELAY_BALANCE	 2.0
+#define BWE_RELAY_OVERLAP	 0.5
+#define BWE_RELAY_MIN_BYTES	 (4ULL << 20)
+#define BWE_BEACON_MIN_INTERVALS 8U
+#define BWE_BEACON_MAX_JITTER	 0.1
+#define BWE_BEACON_MIN_PERIOD_S	 10ULL
+#define BWE_BEACON_MAX_PERIOD_S	 3600ULL
+#define BWE_BEACON_BURST_MS	 1000ULL /* contacts this close are one */
+#define BWE_BEACON_SAMPLE	 1U	 /* every pair */
+#define BWE_BEACON_IGNORE_MAX	 16	 /* ignore_ports entries */
+#define BWE_BEACON_IGNORE_PORTS \
+	{ \
+		53, 123 \
+	} /* DNS, NTP: periodic by design */
+
 /*
  * The windowed signals sum their bytes with exponential decay of time
  * constant window_s: for a steady rate the sum is the bytes of the last
@@ -196,6 +222,7 @@ struct bwe_policy_spike {
 	__u64 min_sd_rate;   /* deviation floor, bytes/s */
 };
 
+/* Also the proxyware signal's: the hits of feeds with "signal: proxyware". */
 struct bwe_policy_blocklist {
 	__u64 min_hits; /* packets from the first hit until window_s without one */
 	__u64 window_s;
@@ -230,6 +257,47 @@ struct bwe_policy_fanout {
 struct bwe_policy_new_host {
 	__u64 bytes; /* tx + rx over the window */
 	__u64 window_s;
+};
+
+/*
+ * Relay signature over the fan-out window (the same epochs, window_s of
+ * struct bwe_policy_fanout): in one direction the top_peers heaviest peers
+ * carry at least concentration of the bytes (a lower bound from the
+ * SpaceSaving summary: never overstated), the other direction has at
+ * least spread_peers distinct peers (HyperLogLog, standard error 18 %),
+ * the larger direction's bytes are at most balance times the smaller's,
+ * the heaviest concentrated peer carries at most overlap of the other
+ * direction's bytes (an upper bound: the two peer sets are apart), and
+ * each direction moved min_bytes in the window.
+ */
+struct bwe_policy_relay {
+	double concentration; /* share, (0..1] */
+	__u32 top_peers;      /* 1 .. BWE_HH_SLOTS - 1 */
+	__u32 spread_peers;   /* >= 1 */
+	double balance;	      /* >= 1 */
+	double overlap;	      /* share, (0..1] */
+	__u64 min_bytes;      /* each direction, this window */
+};
+
+/*
+ * Beaconing: a (host, peer, destination port) whose new contacts (TCP SYN,
+ * new UDP flows; contacts closer than burst_ms count once) come at a
+ * near-constant interval: at least min_intervals intervals, their median
+ * between min_period_s and max_period_s, and their jitter (the relative
+ * deviation from the median that three quarters of them stay within) at
+ * most max_jitter. sample: the data plane reports 1
+ * in sample (host, peer) pairs (bwe_contact_sampled()); ignore_ports:
+ * destination ports never followed (DNS and NTP by default).
+ */
+struct bwe_policy_beacon {
+	__u32 min_intervals; /* 2 .. BWE_BEACON_HIST */
+	__u32 sample;	     /* >= 1 */
+	double max_jitter;   /* share, (0..1] */
+	__u64 min_period_s;
+	__u64 max_period_s;
+	__u64 burst_ms;
+	__u16 ignore_ports[BWE_BEACON_IGNORE_MAX];
+	size_t n_ignore_ports;
 };
 
 struct bwe_rule {
@@ -267,22 +335,30 @@ struct bwe_policy {
 	struct bwe_policy_upload upload_ratio;
 	struct bwe_policy_fanout fanout;
 	struct bwe_policy_new_host new_host;
+	struct bwe_policy_relay relay;
+	struct bwe_policy_beacon beacon;
 	struct bwe_rule rules[BWE_POLICY_RULES_MAX];
 	size_t n_rules;
+	struct bwe_policy_blocklist proxyware; /* hits on proxyware-feed entries (detect.h) */
+	struct bwe_expected *expected;	       /* policy.expected (expect.h), heap */
+	size_t n_expected;
 };
 
 /*
  * The default policy (the commented section of policies/bwenforce.yaml):
- * rules spike-throttle, corroborated-quarantine and blocklist-alert; no
+ * rules spike-throttle, corroborated-quarantine, blocklist-alert and
+ * proxyware-alert, relay-beacon-alert; no expected activities; no
  * never_quarantine prefixes (nothing allocated).
  */
 void bwe_policy_default(struct bwe_policy *p);
 /* Index into windows_s of spike.window_s, or -1. */
 int bwe_policy_window_index(const struct bwe_policy *p, __u64 window_s);
 
-/* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host"; "?" */
+/* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host",
+ * "proxyware", "relay", "beacon"; "?" */
 const char *bwe_signal_name(enum bwe_signal_id s);
-/* Unit of a signal's value and threshold: "z", "hits", "share", "ratio", "distinct", "bytes". */
+/* Unit of a signal's value and threshold: "z", "hits", "share", "ratio", "distinct", "bytes",
+ * "jitter" (beacon: fires at or below its threshold, every other at or above). */
 const char *bwe_signal_unit(enum bwe_signal_id s);
 /* BWE_SIG_MAX when unknown. */
 enum bwe_signal_id bwe_signal_from_name(const char *name);
@@ -290,6 +366,104 @@ enum bwe_signal_id bwe_signal_from_name(const char *name);
 const char *bwe_response_name(enum bwe_response r);
 
 /* ---- per-host state and signals --------------------------------------------- */
+
+/* ---- relay signature: heavy hitters (struct bwe_hh, bwe_abi.h) ------------- */
+
+/*
+ * Merge summary b into a, both of the same epoch: a peer's count is the sum
+ * of its counts, bwe_hh_floor() standing in where a summary lacks it, and
+ * its error the sum of the errors, the floor standing in likewise; the
+ * BWE_HH_SLOTS largest counts stay. The result keeps the guarantees of
+ * struct bwe_hh for the union of the two streams: a kept count is never
+ * below the sum of the floors, so a peer dropped or in neither has at
+ * most the merged floor.
+ */
+void bwe_hh_merge(struct bwe_hh *a, const struct bwe_hh *b);
+/* Bounds of one peer's bytes: lo <= true <= hi. */
+void bwe_hh_bounds(const struct bwe_hh *hh, __u32 peer, __u64 *lo, __u64 *hi);
+/*
+ * The k heaviest peers by lower bound: the sum of their lower bounds (at
+ * most the bytes of the true k heaviest) and of their counts' largest k
+ * (at least them); *peer the heaviest's hash (0 for an empty summary).
+ */
+void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, __u32 *peer);
+
+/* What the relay signal saw in one epoch's sketches. */
+struct bwe_relay_eval {
+	int dir;		 /* concentrated side: BWE_DIR_OUT, BWE_DIR_IN; 0: none */
+	bool fired;		 /* every condition held */
+	double concentration;	 /* lower bound: share of the side's top_peers */
+	double concentration_hi; /* upper bound of the same */
+	double spread_peers;	 /* distinct peers of the other side (HLL) */
+	double balance;		 /* larger / smaller direction's bytes, >= 1 */
+	double overlap;		 /* upper bound: heaviest concentrated peer's share of the other */
+	double tx_bytes, rx_bytes; /* of the epoch's summaries */
+};
+
+/*
+ * The relay conditions (struct bwe_policy_relay) on one host's merged
+ * sketches of one epoch: the side that meets them, else the more
+ * concentrated side with fired false. Pure.
+ */
+void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,
+			struct bwe_relay_eval *out);
+
+/* ---- beaconing ------------------------------------------------------------------- */
+
+#define BWE_BEACON_PAIRS	16  /* pairs followed per host */
+#define BWE_BEACON_HIST		16  /* latest intervals kept per pair */
+#define BWE_BEACON_SEEN		32  /* first contacts remembered per host (admission) */
+#define BWE_BEACON_STALE	3.0 /* periods without a contact: the pair stopped */
+#define BWE_BEACON_SETTLE	3   /* intervals before a pair's jitter protects it */
+#define BWE_BEACON_QUARTILE_NUM 3   /* jitter: the 3rd quartile of the deviations */
+#define BWE_BEACON_QUARTILE_DEN 4
+
+struct bwe_beacon_pair {
+	struct bwe_addr peer;
+	__u16 dport; /* host byte order */
+	__u8 proto;  /* IPPROTO_TCP, IPPROTO_UDP */
+	__u8 used;
+	__u32 contacts; /* bursts seen */
+	__u32 n_iv;	/* intervals in iv (<= BWE_BEACON_HIST) */
+	__u32 iv_head;
+	double last_s;		   /* data-plane clock (CLOCK_MONOTONIC), seconds */
+	float iv[BWE_BEACON_HIST]; /* seconds between bursts, a ring */
+};
+
+/*
+ * The beacon state of a host. A pair enters the table only at its second
+ * burst: the first goes to a small direct-mapped memory of first contacts
+ * (seen), so one-off contacts of a busy host never reach it; a full table
+ * gives up, first, a pair that stopped (BWE_BEACON_STALE periods without a
+ * contact), then the one that deserves its slot least: a settled pair
+ * (BWE_BEACON_SETTLE intervals) is worth 1 - jitter, a young one 0.5, so
+ * an irregular pair goes before a young one and a regular one stays; the
+ * least recently contacted on a tie. A host spraying peers churns its own
+ * table only.
+ */
+struct bwe_beacon_table {
+	struct bwe_beacon_pair pair[BWE_BEACON_PAIRS];
+	__u32 seen_hash[BWE_BEACON_SEEN];
+	double seen_at[BWE_BEACON_SEEN];
+};
+
+/* The most regular pair of a host, as the beacon signal reports it. */
+struct bwe_beacon_eval {
+	bool valid; /* some pair has min_intervals */
+	struct bwe_addr peer;
+	__u16 dport;
+	__u8 proto;
+	__u32 intervals; /* kept */
+	double period_s; /* median interval */
+	double jitter;	 /* 3rd quartile of |interval - median| / median */
+};
+
+/*
+ * Median period and jitter of a pair's kept intervals (jitter: the share of
+ * the period that three quarters of the intervals deviate by at most; a
+ * quarter may be lost beacons or extra contacts); false with fewer than 2.
+ */
+bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, double *jitter);
 
 struct bwe_signal {
 	bool fired;
@@ -318,7 +492,39 @@ struct bwe_signals {
 	double upload_ratio;	/* over upload_ratio.window_s, 0 below min_bytes */
 	double tx_window_bytes; /* upload over upload_ratio.window_s */
 	__u32 high_upload_run;	/* consecutive intervals at >= spike.min_rate */
+	__u64 new_pw_hits; /* this interval: hits on proxyware-feed entries (not in new_bl_hits) */
+	double expected_bps;	       /* upload discounted as expected activity, bytes/s */
+	struct bwe_relay_eval relay;   /* the evaluation the relay signal comes from */
+	struct bwe_beacon_eval beacon; /* the most regular pair followed */
 	struct bwe_signal sig[BWE_SIG_MAX];
+};
+
+/*
+ * What the caller knows beyond the counters, set in bwe_detect_host.extra
+ * before each bwe_detect_update(); all zero: nothing.
+ *
+ * Proxyware. The data plane counts hits on every blocklist entry in
+ * bl_hits; the daemon knows from the hit events which feed each listed
+ * peer belongs to. proxyware_hits is its cumulative count of the host's
+ * bl_hits attributed to feeds with "signal: proxyware" (never more than
+ * bl_hits; it starts again from 0 when the counters do). Those hits raise
+ * the proxyware signal (policy.signals.proxyware, the same episode rule
+ * as blocklist) and are taken out of the blocklist signal's.
+ *
+ * Expected activity. expected_rate is the upload of this interval, bytes/s,
+ * that the host's expected activities in their window may explain (the
+ * sum of their max_rate, 0 outside every window or when the host talked to
+ * peers or ports the activities do not list: expect.h). That much of the
+ * upload does not count towards the spike signal, the baselines, the
+ * upload ratio and the shapes; the excess does, so a host above max_rate
+ * is judged on the excess. expected_fanout: every peer and port of the
+ * sketch is an expected one: the fanout signal does not fire (its value is
+ * still computed).
+ */
+struct bwe_detect_extra {
+	__u64 proxyware_hits;
+	__u64 expected_rate;
+	bool expected_fanout;
 };
 
 /* Cooldown and escalation of one rule for one host. */
@@ -336,8 +542,9 @@ struct bwe_how_bucket {
 
 /*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. About 1 KiB (64 MiB
- * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on.
+ * bwe_detect_host_init()) before the first update. About 1.3 KiB (80 MiB
+ * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on
+ * and 2 KiB once the host made a contact (its beacon table).
  */
 struct bwe_detect_host {
 	bool primed; /* prev holds a sample */
@@ -364,9 +571,18 @@ struct bwe_detect_host {
 	/* runs of raw conditions, and the automatic action in force */
 	__u32 run[BWE_SIG_MAX];
 	__u32 high_upload_run;
+	/* the caller's knowledge (struct bwe_detect_extra), and the proxyware episode */
+	struct bwe_detect_extra extra;
+	__u64 pw_prev; /* extra.proxyware_hits at the previous sample */
+	__u64 pw_episode_hits;
+	__s64 pw_last_hit;
 	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
 	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
+	/* relay: the previous epoch's last evaluation, used early in a new one */
+	struct bwe_relay_eval relay_prev;
+	__u32 relay_epoch;		 /* epoch of the last sample seen by sig_relay() */
+	struct bwe_beacon_table *beacon; /* NULL until the first contact */
 };
 
 void bwe_detect_host_init(struct bwe_detect_host *h);
@@ -374,6 +590,15 @@ void bwe_detect_host_init(struct bwe_detect_host *h);
 void bwe_detect_host_free(struct bwe_detect_host *h);
 /* The operator lifted the host's automatic throttle/quarantine early. */
 void bwe_detect_host_released(struct bwe_detect_host *h);
+
+/*
+ * A new contact of the host with peer (BWE_EV_CONTACT): destination port
+ * dport (host order), protocol proto, at t_s seconds of the data plane's
+ * clock. Contacts to pol->beacon.ignore_ports are ignored. Returns 0,
+ * -EINVAL or -ENOMEM (the table, allocated on the first contact).
+ */
+int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, __u16 dport,
+		       __u8 proto, double t_s, const struct bwe_policy *pol);
 
 /*
  * One interval: now is this host's merged counters, dt_s the seconds since
@@ -413,9 +638,9 @@ struct bwe_shape_match {
  * needs a sustained upload (spike fired, or spike.min_rate held for a
  * whole spike.window_s) and two of: BWE_SHAPE_PROXY_PEERS distinct peers,
  * a tx/rx ratio of at least BWE_SHAPE_RELAY_RATIO over the upload_ratio
- * window, the nonstd_ports signal. Botnet needs fan-out with at most
- * BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning, flooding), or
- * blocklist hits (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
+ * window, the nonstd_ports signal, the relay signal. Botnet needs fan-out
+ * with at most BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning,
+ * flooding), or blocklist hits or beaconing (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
  */
 unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,
 			       struct bwe_shape_match out[BWE_SHAPE_MAX]);

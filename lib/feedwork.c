@@ -137,29 +137,13 @@ struct worker {
 	struct bwe_wire_buf out;
 };
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int flush(struct worker *w, bool force)
 {
 	int err;
 
 	if (!w->out.len || (!force && w->out.len < FLUSH_AT))
 		return 0;
-	err = write_all(w->fd, w->out.p, w->out.len);
+	err = bwe_sandbox_write_all(w->fd, w->out.p, w->out.len);
 	bwe_wire_buf_consume(&w->out, w->out.len);
 	return err;
 }

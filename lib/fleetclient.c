@@ -48,6 +48,7 @@ struct bwe_flc {
 	size_t nendpoints;
 	char *prefix, *site, *ca, *cert, *key, *user, *password;
 	unsigned int timeout_ms, site_ttl_s;
+	__s64 site_lease; /* the last worker's, for the next one */
 	size_t queue_max;
 	/* requests: the first nsent are in the worker, in order */
 	struct req *head, *tail;
@@ -192,10 +193,16 @@ static int put_init(struct bwe_flc *c)
 	jadd_str(o, "password", c->password);
 	jadd_int(o, "timeout_ms", c->timeout_ms);
 	jadd_int(o, "site_ttl", c->site_ttl_s);
-	/* json-c keeps copies of the strings: wipe them before they are freed */
+	jadd_int(o, "site_lease", c->site_lease);
+	/* json-c keeps copies of the strings and of the text: wipe them before they are freed */
 	err = bwe_flw_put(&c->out, o, BWE_FLW_INIT_MAX);
 	{
 		struct json_object *v;
+		size_t tl = 0;
+		const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &tl);
+
+		if (t)
+			explicit_bzero((char *)(uintptr_t)t, tl);
 
 		if (json_object_object_get_ex(o, "password", &v) && json_object_get_string_len(v))
 			explicit_bzero((char *)(uintptr_t)json_object_get_string(v),
@@ -444,6 +451,9 @@ static int handle(struct bwe_flc *c, const struct bwe_flw_msg *m)
 		return 0;
 	case BWE_FLW_REV:
 		c->revision = m->rev;
+		return 0;
+	case BWE_FLW_LEASE:
+		c->site_lease = m->lease;
 		return 0;
 	case BWE_FLW_PONG:
 		if (!c->ping_out || m->seq != c->ping_seq)

@@ -47,13 +47,20 @@
  *    put can land twice (two revisions, the same value).
  *  - STATE events say whether etcd is reachable (connected), through which
  *    endpoint, the cluster's current revision when known, and the last
- *    error ("all endpoints failed: https://198.19.0.1:2379: Connection
- *    refused; ...").
+ *    error ("all endpoints failed: https://198.19.0.1:2379: site lease:
+ *    Couldn't connect to server; ..."). They come on changes only: a
+ *    connection (or a move to another endpoint), and disconnected once
+ *    every endpoint failed and none has answered for 3 s (a leader
+ *    election, about 1 s, is not reported).
  *  - The site lease: the worker grants one lease of conf.site_ttl_s at
  *    connection and keeps it alive (every third of its TTL); a put with
  *    BWE_FLC_LEASE_SITE is attached to it, so the key disappears when the
- *    site stops heartbeating. A put with a ttl_s > 0 gets a lease of its
- *    own (an entry's TTL: its expiry is one DELETE event everywhere).
+ *    site stops heartbeating. A restarted worker (or one that changed
+ *    endpoint) keeps the same lease while it is alive; when it ran out
+ *    (etcd unreachable longer than its TTL) a new one is granted and the
+ *    keys put on the old one are gone: re-put them after STATE connected.
+ *    A put with a ttl_s > 0 gets a lease of its own (an entry's TTL: its
+ *    expiry is one DELETE event everywhere).
  *  - The worker dies, sends garbage or stops answering: STATE says
  *    disconnected with the reason ("fleet worker died: killed by signal 31
  *    (seccomp violation)"), requests in flight complete with -ECHILD, and a
@@ -115,7 +122,10 @@ struct bwe_flc_ev {
 	const char *error;  /* STATE, DONE: "" when none */
 };
 
-/* ev and everything it points at are valid during the call only. */
+/*
+ * ev and everything it points at are valid during the call only. The
+ * callback may call bwe_flc_put, _del, _follow and _status, not _free.
+ */
 typedef void (*bwe_flc_event_fn)(const struct bwe_flc_ev *ev, void *ctx);
 
 struct bwe_flc_conf {
@@ -165,7 +175,8 @@ void bwe_flc_free(struct bwe_flc *c); /* NULL-safe */
 /*
  * Put value under key; ttl_s > 0 attaches a lease of its own of that
  * many seconds. *id (when not NULL) names the request in its DONE event.
- * -EINVAL bad key or value, -ENOSPC queue full.
+ * -EINVAL bad key or value, or ttl_s > 0 with BWE_FLC_LEASE_SITE; -ENOSPC
+ * queue full.
  */
 int bwe_flc_put(struct bwe_flc *c, const char *key, const void *value, size_t len, __u64 ttl_s,
 		enum bwe_flc_lease lease, __u32 *id);

@@ -289,6 +289,7 @@ enum fkind {
 	F_REV0,	  /* 0..BWE_FLW_REV_MAX */
 	F_MOD,	  /* mod: 1..BWE_FLW_REV_MAX */
 	F_COUNT,  /* 0..2^62 */
+	F_LEASE,  /* 1..2^63-1 */
 	F_SEQ,	  /* 0..2^62 */
 	F_ID,	  /* 1..2^32-1 */
 	F_STATUS, /* 0 or -1..-4095 */
@@ -328,6 +329,7 @@ static const struct mtype MTYPES[] = {
 	  { { "key", F_ESCKEY }, { "error", F_ERROR }, { "mod", F_MOD } } },
 	{ "pong", BWE_FLW_PONG, { { "seq", F_SEQ } } },
 	{ "following", BWE_FLW_FOLLOWING, { { "rev", F_REV0 } } },
+	{ "lease", BWE_FLW_LEASE, { { "id", F_LEASE } } },
 };
 
 __attribute__((format(printf, 3, 4))) static int bad(char *why, size_t len, const char *fmt, ...)
@@ -391,6 +393,10 @@ static int judge_field(const struct field *f, struct json_object *v, struct bwe_
 		if (get_int(v, 0, BWE_FLW_REV_MAX, &x))
 			return bad(why, whylen, "%s: not a count in 0..2^62", f->name);
 		break;
+	case F_LEASE:
+		if (get_int(v, 1, INT64_MAX, &x))
+			return bad(why, whylen, "%s: not a lease ID", f->name);
+		break;
 	case F_ID:
 		if (get_int(v, 1, UINT32_MAX, &x))
 			return bad(why, whylen, "%s: not a request id in 1..2^32-1", f->name);
@@ -444,6 +450,9 @@ static int judge_field(const struct field *f, struct json_object *v, struct bwe_
 	case F_SEQ:
 		m->seq = (__u64)x;
 		break;
+	case F_LEASE:
+		m->lease = x;
+		break;
 	case F_ID:
 		m->id = (__u32)x;
 		break;
@@ -466,7 +475,7 @@ int bwe_flw_parse(const char *frame, size_t len, struct bwe_flw_msg *m, char *wh
 
 	memset(m, 0, offsetof(struct bwe_flw_msg, value));
 	m->value_len = 0;
-	m->rev = m->mod = 0;
+	m->rev = m->mod = m->lease = 0;
 	m->count = m->seq = 0;
 	m->id = 0;
 	m->status = 0;

@@ -11,7 +11,8 @@
  *
  * Parent -> child:
  *   init    endpoints[], prefix, site, ca, cert, key, user, password (the
- *           last five "" when none), timeout_ms, site_ttl
+ *           last five "" when none), timeout_ms, site_ttl, site_lease (0
+ *           none: the lease a worker before this one granted)
  *   put     id, key, value, ttl, lease (0 none, 1 the site's)
  *   del     id, key
  *   follow  from
@@ -25,6 +26,8 @@
  *   compacted rev
  *   refused key error mod             (key: escaped, printable ASCII)
  *   pong    seq
+ *   lease   id                        (the site lease granted: a restarted
+ *                                      worker gets it in init and keeps it)
  *   following rev                     (a follow is in force: the events
  *                                      before it belong to an older one)
  * Every field listed is required and no other is allowed. Keys: 1..
@@ -67,6 +70,7 @@ enum bwe_flw_type {
 	BWE_FLW_REFUSED,
 	BWE_FLW_PONG,
 	BWE_FLW_FOLLOWING,
+	BWE_FLW_LEASE,
 };
 
 /* A message from the child, validated. */
@@ -77,7 +81,7 @@ struct bwe_flw_msg {
 	char key[BWE_FLC_KEY_MAX + 1]; /* refused: the escaped key */
 	__u8 value[BWE_FLC_VALUE_MAX];
 	size_t value_len;
-	__s64 rev, mod;
+	__s64 rev, mod, lease;
 	__u64 count, seq;
 	__u32 id;
 	int status;

@@ -35,10 +35,18 @@ const struct bwe_seccomp_profile bwe_fleetwork_seccomp = {
 };
 
 enum chan { CH_CTL, CH_OPS, CH_READ, CH_KA, CH_WATCH, CH_N };
-static const char *const chan_name[CH_N] = { "connect", "request", "snapshot", "keep-alive",
-					     "watch" };
 
 enum purpose { P_AUTH, P_LEASE_CHECK, P_LEASE_GRANT, P_OP_LEASE, P_OP, P_PAGE, P_KA, P_WATCH };
+static const char *const purpose_name[] = {
+	[P_AUTH] = "authentication",
+	[P_LEASE_CHECK] = "site lease",
+	[P_LEASE_GRANT] = "site lease",
+	[P_OP_LEASE] = "lease grant",
+	[P_OP] = "request",
+	[P_PAGE] = "snapshot",
+	[P_KA] = "keep-alive",
+	[P_WATCH] = "watch",
+};
 
 struct membuf {
 	char *p;
@@ -89,6 +97,7 @@ struct fw {
 	size_t ep;
 	unsigned int round_fails;
 	__u64 retry_at, backoff_ms;
+	__u64 lost_at; /* when the last connection ended; 0 never connected */
 	char round_err[BWE_FLC_ERR_MAX];
 	char last_state[BWE_FLC_ERR_MAX + BWE_FLW_ENDPOINT_MAX + 8];
 	char *token;
@@ -122,22 +131,6 @@ static __u64 now_ms(void)
 
 /* ---- to the parent ------------------------------------------------------------------ */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void send_msg(struct fw *w, struct json_object *o)
 {
 	struct bwe_wire_buf b = { 0 };
@@ -149,7 +142,7 @@ static void send_msg(struct fw *w, struct json_object *o)
 	}
 	err = bwe_flw_put(&b, o, BWE_FLW_FRAME_MAX);
 	if (!err)
-		err = write_all(w->fd, b.p, b.len);
+		err = bwe_sandbox_write_all(w->fd, b.p, b.len);
 	if (err && !w->err)
 		w->err = err;
 	bwe_wire_buf_free(&b);
@@ -428,6 +421,8 @@ static void call_reset(struct fw *w, struct call *c)
 	c->busy = false;
 	curl_slist_free_all(c->hdrs);
 	c->hdrs = NULL;
+	if (c->body)
+		explicit_bzero(c->body, strlen(c->body)); /* an authentication's password */
 	free(c->body);
 	c->body = NULL;
 	c->resp.len = 0;
@@ -532,6 +527,8 @@ __attribute__((format(printf, 2, 3))) static void fail_ep(struct fw *w, const ch
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(w->last_err, sizeof(w->last_err), "%s: %s", w->endpoints[w->ep], why);
+	if (w->conn == C_UP)
+		w->lost_at = now_ms();
 	abort_all(w);
 	free(w->token);
 	w->token = NULL;
@@ -543,7 +540,8 @@ __attribute__((format(printf, 2, 3))) static void fail_ep(struct fw *w, const ch
 		connect_now(w);
 		return;
 	}
-	{
+	/* a leader election (about a second) is no detachment worth reporting */
+	if (!w->lost_at || now_ms() >= w->lost_at + BWE_FLW_DETACH_GRACE_MS) {
 		char e[BWE_FLC_ERR_MAX];
 
 		snprintf(e, sizeof(e), "all endpoints failed: %s", w->round_err);
@@ -599,8 +597,8 @@ static void up(struct fw *w)
  * Sort an answer: 0 success (*out the JSON), 1 etcd said no (why), -1 the
  * endpoint failed (why), 2 the token is no good (authenticate again).
  */
-static int judge(struct fw *w, struct call *c, CURLcode rc, struct json_object **out, int *code,
-		 char *why, size_t len)
+static int judge(struct call *c, CURLcode rc, struct json_object **out, int *code, char *why,
+		 size_t len)
 {
 	struct json_object *o;
 	const char *e;
@@ -608,7 +606,7 @@ static int judge(struct fw *w, struct call *c, CURLcode rc, struct json_object *
 	*out = NULL;
 	*code = 0;
 	if (rc != CURLE_OK) {
-		snprintf(why, len, "%s %s", chan_name[c - w->ch],
+		snprintf(why, len, "%s: %s", purpose_name[c->purpose],
 			 c->resp.over ? "answer too large" : curl_easy_strerror(rc));
 		return -1;
 	}
@@ -617,7 +615,7 @@ static int judge(struct fw *w, struct call *c, CURLcode rc, struct json_object *
 	e = jstr(o, "error");
 	*code = (int)jnum(o, "code");
 	if (jget(o, "error") && !e) { /* a stream's error: {"error":{"grpc_code",...}} */
-		snprintf(why, len, "%s: %s", chan_name[c - w->ch],
+		snprintf(why, len, "%s: %s", purpose_name[c->purpose],
 			 jstr(jget(o, "error"), "message") ? jstr(jget(o, "error"), "message")
 							   : "an error");
 		json_object_put(o);
@@ -627,7 +625,8 @@ static int judge(struct fw *w, struct call *c, CURLcode rc, struct json_object *
 		*out = o;
 		return 0;
 	}
-	snprintf(why, len, "HTTP %ld: %s", c->http, e ? e : "no JSON answer");
+	snprintf(why, len, "%s: HTTP %ld: %s", purpose_name[c->purpose], c->http,
+		 e ? e : "no JSON answer");
 	json_object_put(o);
 	if (c->http == 401)
 		return 2;
@@ -865,22 +864,22 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 		bool compacted = rc == CURLE_WRITE_ERROR && w->phase != PH_WATCH;
 
 		snprintf(why, sizeof(why), "%s",
-			 w->watch_err[0]		? w->watch_err
-			 : c->resp.over || w->line.over ? "answer too large"
-			 : rc == CURLE_OK		? "closed by the server"
-							: curl_easy_strerror(rc));
+			 w->watch_err[0]			      ? w->watch_err
+			 : c->resp.over || w->line.over		      ? "answer too large"
+			 : rc == CURLE_OK || rc == CURLE_PARTIAL_FILE ? "the connection closed"
+								      : curl_easy_strerror(rc));
 		call_reset(w, c);
 		if (compacted || w->err)
 			return; /* compaction: a snapshot is next */
 		fail_ep(w, "watch: %s", why);
 		return;
 	}
-	j = judge(w, c, rc, &o, &code, why, sizeof(why));
+	j = judge(c, rc, &o, &code, why, sizeof(why));
 	c->busy = false;
 	curl_multi_remove_handle(w->multi, c->h);
 	if (j == 2) {
 		if (p == P_AUTH) {
-			fail_ep(w, "authentication: %s", why);
+			fail_ep(w, "%s", why);
 			return;
 		}
 		free(w->token);
@@ -902,14 +901,14 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 			connect_now(w);
 			return;
 		}
-		fail_ep(w, "authentication: %s", j ? why : "no token");
+		fail_ep(w, "%s", j ? why : "authentication: no token");
 		break;
 	case P_LEASE_CHECK:
 	case P_LEASE_GRANT: {
 		struct json_object *r = p == P_LEASE_CHECK ? jget(o, "result") : o;
 
 		if (j) {
-			fail_ep(w, "site lease: %s", why);
+			fail_ep(w, "%s", why);
 			break;
 		}
 		w->cluster_rev = jnum(jget(r, "header"), "revision");
@@ -918,7 +917,16 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 			connect_now(w);
 			break;
 		}
-		w->site_lease = jnum(r, "ID");
+		if (p == P_LEASE_GRANT) {
+			struct json_object *l = msg("lease");
+
+			w->site_lease = jnum(r, "ID");
+			add_int(l, "id", w->site_lease);
+			send_msg(w, l); /* a restarted worker keeps it */
+			/* a new lease: the keys of the old one are gone, the parent re-puts
+			 * them on this STATE connected, sent even on the same endpoint */
+			w->last_state[0] = '\0';
+		}
 		up(w);
 		break;
 	}
@@ -927,7 +935,7 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 		__s64 rev = jnum(jget(r, "header"), "revision");
 
 		if (j) {
-			fail_ep(w, "keep-alive: %s", why);
+			fail_ep(w, "%s", why);
 			break;
 		}
 		if (jnum(r, "TTL") <= 0) {
@@ -975,7 +983,7 @@ static void on_call_done(struct fw *w, struct call *c, CURLcode rc)
 			break;
 		}
 		if (j) {
-			fail_ep(w, "snapshot: %s", why);
+			fail_ep(w, "%s", why);
 			break;
 		}
 		on_page(w, o);
@@ -1047,6 +1055,7 @@ static int on_init(struct fw *w, struct json_object *o)
 		err = blob_of(o, "key", &w->key);
 	w->timeout_ms = (long)jnum(o, "timeout_ms");
 	w->site_ttl = (long)jnum(o, "site_ttl");
+	w->site_lease = jnum(o, "site_lease"); /* checked at connection: kept if alive */
 	if (err || !w->nendpoints || !w->prefix || !bwe_flw_prefix_ok(w->prefix) || !w->site ||
 	    w->timeout_ms <= 0 || w->site_ttl <= 0)
 		return err ? err : -EBADMSG;

@@ -17,8 +17,10 @@
  *    moves to the next endpoint at once; the watch resumes from the last
  *    delivered revision + 1, a snapshot continues at its revision, the
  *    request in flight is retried. When every endpoint failed in one round,
- *    STATE says disconnected with each endpoint's reason, and the next
- *    round starts after BWE_FLW_RETRY_MIN_MS doubling to BWE_FLW_RETRY_MAX_MS.
+ *    STATE says disconnected with each endpoint's reason (once the
+ *    connection has been lost for BWE_FLW_DETACH_GRACE_MS: a leader
+ *    election is no detachment), and the next round starts after
+ *    BWE_FLW_RETRY_MIN_MS doubling to BWE_FLW_RETRY_MAX_MS.
  *  - A watch that stays silent is normal; a dead member or a member
  *    without a leader is found by the site lease's keep-alive (every third
  *    of its TTL, within the request timeout) and TCP keep-alive on the
@@ -31,11 +33,12 @@
 
 #include "sandbox.h"
 
-#define BWE_FLEETWORK_ARG    "--fleet-worker"	/* bwctld's argv[1] for the worker */
-#define BWE_FLW_PAGE_KEYS    500		/* keys per snapshot page */
-#define BWE_FLW_RETRY_MIN_MS 500		/* first pause after a failed round */
-#define BWE_FLW_RETRY_MAX_MS 4000		/* longest pause */
-#define BWE_FLW_RESP_MAX     (32 * 1024 * 1024) /* bytes of one answer or watch line */
+#define BWE_FLEETWORK_ARG	"--fleet-worker" /* bwctld's argv[1] for the worker */
+#define BWE_FLW_PAGE_KEYS	500		 /* keys per snapshot page */
+#define BWE_FLW_RETRY_MIN_MS	500		 /* first pause after a failed round */
+#define BWE_FLW_RETRY_MAX_MS	4000		 /* longest pause */
+#define BWE_FLW_DETACH_GRACE_MS 3000 /* a failed round reports disconnected after this */
+#define BWE_FLW_RESP_MAX	(32 * 1024 * 1024) /* bytes of one answer or watch line */
 
 /* The feed worker's syscall table (feedwork.h): libcurl, sockets, poll. */
 extern const struct bwe_seccomp_profile bwe_fleetwork_seccomp;

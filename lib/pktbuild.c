@@ -580,6 +580,11 @@ static void put_l4(const struct pb_spec *s, const struct pb_layout *lo, __u8 *bu
 			.window = htons(PB_TCP_WINDOW),
 		};
 
+		if (s->tcp_syn) { /* opening a connection: SYN alone */
+			th.syn = 1;
+			th.ack = 0;
+			th.ack_seq = 0;
+		}
 		memcpy(buf, &th, sizeof(th));
 		check_off = offsetof(struct tcphdr, check);
 		sum = csum_pseudo(lo, seg);

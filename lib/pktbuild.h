@@ -20,7 +20,8 @@
  *     when the spec's MAC is all zero; VLAN PCP and DEI 0.
  *   - IPv4: TOS 0, TTL 64, ID 0x1234, DF clear; options are NOP bytes with
  *     a final EOL byte. IPv6: traffic class and flow label 0, hop limit 64.
- *   - TCP: 20 bytes, data offset 5, flags ACK only, fixed seq/ack, window
+ *   - TCP: 20 bytes, data offset 5, flags ACK only (SYN only with tcp_syn),
+ *     fixed seq/ack, window
  *     65535. UDP: length = 8 + payload. ICMP (proto 0, IPPROTO_ICMP or
  *     IPPROTO_ICMPV6): an echo request, identifier = sport, sequence = dport.
  *     Any other proto: no L4 header, the payload follows the IP headers.
@@ -117,6 +118,7 @@ struct pb_spec {
 	__u16 pppoe_sid;	  /* PPPoE session id, host order */
 	__u16 ppp_proto;	  /* PPP protocol, host order; 0 => the family's (IP only) */
 	int ppp_pfc;		  /* one-byte PPP protocol field (RFC 1661 PFC) */
+	int tcp_syn;		  /* TCP: flags SYN only (a new connection), else ACK only */
 };
 
 /*

@@ -275,6 +275,7 @@ static const struct {
 	[BWE_CMD_FEEDS] = { "feeds", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_EXPORT] = { "export", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_FLEET_STATUS] = { "fleet_status", BWE_ROLE_READ, NULL, false },
+	[BWE_CMD_SCOPE] = { "scope", BWE_ROLE_READ, NULL, false },
 	[BWE_CMD_QUARANTINE] = { "quarantine", BWE_ROLE_ADMIN, "hosts", true },
 	[BWE_CMD_RELEASE] = { "release", BWE_ROLE_ADMIN, "hosts", false },
 	[BWE_CMD_THROTTLE] = { "throttle", BWE_ROLE_ADMIN, "hosts", true },
@@ -819,6 +820,14 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 	case BWE_CMD_LOOKUP:
 		return arg_host(r, "address", err, len);
 	case BWE_CMD_REPORT:
+		return arg_host(r, "host", err, len);
+	case BWE_CMD_SCOPE:
+		if ((e = arg_u64(r, "since", &r->since_s, BWE_PROTO_SCOPE_SINCE_MAX, &given, err,
+				 len)))
+			return e;
+		if (given && !r->since_s)
+			return req_err(err, len, -EINVAL, "scope: since must be 1..%llu seconds",
+				       BWE_PROTO_SCOPE_SINCE_MAX);
 		return arg_host(r, "host", err, len);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:

@@ -17,7 +17,7 @@
  * plus "argv" (logged with control characters escaped); the daemon never
  * trusts a client-supplied identity. Its role comes from the credentials
  * too (bwe_cmd_role): read-only commands are status, stats, list, top,
- * lookup, report, feeds, export and fleet_status; every other command (the token commands too,
+ * lookup, report, scope, feeds, export and fleet_status; every other command (the token commands too,
  * token_list included) needs the admin role. A
  * peer's request and its reply must be done within the daemon's
  * control_timeout, or the connection is closed.
@@ -42,6 +42,8 @@
  *   detach      iface (absent: all, and unpin) -> {"detached": [names]}
  *   feeds       -> [feed...]         feeds_refresh  name -> {"refreshed": [names]}
  *   report      host*                        -> object (see bwctl(8))
+ *   scope       host* since (seconds, 1..BWE_PROTO_SCOPE_SINCE_MAX; default 1 day)
+ *                                            -> object (see bwctl(8), scope)
  *   token_add   name* scopes*[] -> {name, token, scopes, created}  (the token: once)
  *   token_list  -> [{name, scopes, created, last_used}]  token_revoke name* -> {revoked: [name]}
  *   export      format ("plain"|"zeek-intel"|"stix"|"json", default "plain")
@@ -135,6 +137,8 @@ int bwe_proto_dec_feed(struct bwe_proto_dec *d, const void *data, size_t len, si
  */
 enum bwe_role { BWE_ROLE_NONE = 0, BWE_ROLE_READ, BWE_ROLE_ADMIN };
 
+#define BWE_PROTO_SCOPE_SINCE_MAX (30 * 86400ULL) /* scope "since", seconds: 30 days */
+
 enum bwe_cmd {
 	BWE_CMD_STATUS,
 	BWE_CMD_STATS,
@@ -145,6 +149,7 @@ enum bwe_cmd {
 	BWE_CMD_FEEDS,
 	BWE_CMD_EXPORT,
 	BWE_CMD_FLEET_STATUS,
+	BWE_CMD_SCOPE,
 	/* commands that change state: admin only */
 	BWE_CMD_QUARANTINE,
 	BWE_CMD_RELEASE,
@@ -198,7 +203,8 @@ struct bwe_request {
 	enum bwe_list_kind kind;  /* list */
 	__u32 top_n;		  /* top, 0..BWE_PROTO_TOP_MAX */
 	enum bwe_top_sort sort;	  /* top */
-	struct bwe_addr addr;	  /* lookup "address", report "host" */
+	struct bwe_addr addr;	  /* lookup "address", report and scope "host" */
+	__u64 since_s;		  /* scope: seconds back, 0 when absent */
 	const char *iface, *mode; /* attach (iface required by the daemon), detach */
 	const char *feed;	  /* feeds_refresh "name", export "feed": NULL = every feed */
 	const char *token;	  /* token_add, token_revoke "name" (bwe_token_name_ok) */

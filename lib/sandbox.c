@@ -452,3 +452,21 @@ int bwe_sandbox_enter(const struct bwe_seccomp_profile *prof)
 	seccomp_release(ctx);
 	return err;
 }
+
+int bwe_sandbox_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

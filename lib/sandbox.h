@@ -150,4 +150,10 @@ struct bwe_seccomp_profile {
  */
 int bwe_sandbox_enter(const struct bwe_seccomp_profile *prof);
 
+/*
+ * Child side: write all of buf to the parent's socket (blocking; the child
+ * may block, the parent never does). 0 or -errno.
+ */
+int bwe_sandbox_write_all(int fd, const void *buf, size_t len);
+
 #endif /* BWE_SANDBOX_H */

@@ -17,7 +17,7 @@ libmicrohttpd-dev libgnutls28-dev gnutls-bin prometheus \
 lintian debhelper dpkg-dev fakeroot \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 openssl jq procps psmisc util-linux coreutils strace passwd systemd libcap2-bin \
-libclang-rt-14-dev crowdsec"
+libclang-rt-14-dev crowdsec etcd-server etcd-client"
 
 need_root() { # WHAT
 	[ "$(id -u)" -eq 0 ] && return 0

@@ -219,6 +219,10 @@ t_test_other_resources() {
 	assert_eq "$(api GET '/v1/hosts?top=5&sort=tx' "$READ")" 200 hosts
 	assert_ok jq -e 'type == "array"' "$DIR/body"
 	assert_eq "$(api GET /v1/hosts/$BWE_LAN_V4/report "$READ")" 200 report
+	assert_ok jq -e '.other_hosts_same_peers.hosts | type == "array"' "$DIR/body"
+	assert_eq "$(api GET "/v1/scope/$BWE_LAN_V4?since=1h" "$READ")" 200 scope
+	assert_ok jq -e '.kind == "host" and .window_s == 3600 and .coverage.site == "this site"' "$DIR/body"
+	assert_eq "$(api GET "/v1/scope/$BWE_LAN_V4?since=90d" "$READ")" 400 "scope since 90d"
 	assert_eq "$(api GET /v1/lookup/$BWE_C2_V4 "$READ")" 200 lookup
 	assert_ok jq -e '.verdict' "$DIR/body"
 	assert_eq "$(api GET /v1/feeds "$READ")" 200 feeds

@@ -5,7 +5,8 @@
 # lib/fleetclient.c by build/tools/fleetprobe (issue #15):
 #  - put with and without a TTL, del, follow from 0 (a snapshot) and from a
 #    revision; a lease that runs out is a DEL event; the site lease lives
-#    while the worker keep-alives it and goes when it stops;
+#    while the worker keep-alives it, outlives a worker killed and
+#    restarted (the next one keeps it), and goes when the site stops;
 #  - compaction: a follow below the compacted revision, and a restarted
 #    worker resuming below it, get COMPACTED and a fresh snapshot;
 #  - three members: the member the worker uses is killed while another
@@ -15,9 +16,12 @@
 #    endpoint takes fails after 30 s;
 #  - TLS with a throwaway CA and client certificates (and refused without
 #    them); an etcd user with a password (and a wrong one refused, never
-#    shown); keys and values the worker cannot pass on are REFUSED;
+#    shown; a user without a role on the prefix gets etcd's "permission
+#    denied" as its request's error); keys and values the worker cannot
+#    pass on are REFUSED; a leader that stalls (SIGSTOP) is left;
 #  - sizes: 10,000 puts through the worker, then a 10,000-key snapshot
-#    (time, the worker's peak RSS).
+#    (time, the worker's peak RSS), and the time from a put to its watch
+#    event (100 puts: median, p99).
 # Everything runs in a network namespace of its own (loopback only); the
 # etcd data directories live on a tmpfs; all is removed at exit.
 . "$(dirname "$0")/lib.sh"
@@ -100,14 +104,28 @@ write_scripts() {
 		printf '#!/bin/sh\npid=$(pgrep -f -- %q | head -1)\n[ -n "$pid" ] && kill -9 "$pid"\n' \
 			"--data-dir $DATA/$m( |\$)" >"$DIR/kill-$m.sh"
 	done
+	for m in m1 m2 m3; do
+		printf '#!/bin/sh\nkill -%s $(pgrep -f -- %q | head -1)\n' STOP "--data-dir $DATA/$m( |\$)" >"$DIR/stop-$m.sh"
+		printf '#!/bin/sh\nkill -%s $(pgrep -f -- %q | head -1)\n' CONT "--data-dir $DATA/$m( |\$)" >"$DIR/cont-$m.sh"
+	done
 	printf '#!/bin/sh\nfor m in m1 m2 m3; do sh %q/kill-$m.sh; done\n' "$DIR" >"$DIR/kill-all.sh"
 	printf '#!/bin/sh\nfor m in m1 m2 m3; do sh %q/start-$m.sh & done\n' "$DIR" >"$DIR/restart-all.sh"
-	# writer N PREFIX ENDPOINT: N puts, one every 20 ms, then DIR/writer.done
+	# writer N PREFIX ENDPOINT: N puts, one every 20 ms, then DIR/writer.done. A
+	# put that fails (the leader was killed under it) is retried unless the
+	# key is there: each key is written once.
 	cat >"$DIR/writer.sh" <<-EOF
 	#!/bin/sh
 	i=0
 	while [ \$i -lt \$1 ]; do
-		ip netns exec $NS etcdctl --endpoints \$3 --command-timeout=10s put $PFX\$2\$i v\$i >/dev/null || echo FAILED \$i
+		k=$PFX\$2\$i
+		try=0
+		until ip netns exec $NS etcdctl --endpoints \$3 --command-timeout=5s put \$k v\$i >/dev/null; do
+			echo "retry \$i"
+			sleep 0.5
+			[ -n "\$(ip netns exec $NS etcdctl --endpoints \$3 get \$k --print-value-only)" ] && break
+			try=\$((try + 1))
+			[ \$try -lt 10 ] || { echo "FAILED \$i"; break; }
+		done
 		i=\$((i + 1))
 		sleep 0.02
 	done
@@ -149,14 +167,20 @@ wait_healthy "$EPA" && {
 	ET --endpoints "$EPA" role grant-permission bwe readwrite --prefix "$PFX" &&
 	ET --endpoints "$EPA" user add "site-a:$PW" &&
 	ET --endpoints "$EPA" user grant-role site-a bwe &&
+	ET --endpoints "$EPA" user add "site-b:$PW" &&
 	ET --endpoints "$EPA" auth enable
 } >"$DIR/auth-setup.log" 2>&1 || { t_begin "etcd auth"; t_fail "$(tail -3 "$DIR/auth-setup.log")"; t_summary; exit 1; }
 
-# probe OUTFILE [options and commands]: the fleet probe in the namespace
+# probe OUTFILE [options and commands]: the fleet probe in the namespace; the
+# worker under a 64 MiB RLIMIT_DATA
+# (FLEET_KEEP=DIR keeps a copy of every output there: development)
 probe() {
-	local out=$1
+	local out=$1 rc
 	shift
-	timeout 150 ip netns exec "$NS" "$PROBE" --worker "$BWCTLD" "$@" >"$out" 2>&1
+	timeout 150 ip netns exec "$NS" "$PROBE" --worker "$BWCTLD" --data-limit $((64 << 20)) "$@" >"$out" 2>&1
+	rc=$?
+	[ -z "${FLEET_KEEP:-}" ] || cp "$out" "$FLEET_KEEP/"
+	return $rc
 }
 # has FILE PATTERN: a line matches (grep -E)
 has() { grep -Eq -- "$2" "$1" || t_fail "no line matching '$2' in:
@@ -191,28 +215,46 @@ test_follow_rev() {
 	local o=$DIR/rev.out r
 	r=$(rev_of ${PFX}rev/1 a) || t_fail "put"
 	ET --endpoints "$EP3" put ${PFX}rev/2 b >/dev/null
-	probe "$o" --endpoints "$EP2" follow $((r + 1)) wait "PUT key=rev/2 value=b mod=$((r + 1))" 5 run 500 ||
+	# then a worker killed; a put while none runs comes once through the next
+	probe "$o" --endpoints "$EP2" follow $((r + 1)) wait "PUT key=rev/2 value=b mod=$((r + 1))" 5 run 500 \
+		kill-worker sh "ip netns exec $NS etcdctl --endpoints $EP3 put ${PFX}rev/3 c >/dev/null" \
+		wait "fleet worker died: killed by signal 9" 5 wait "PUT key=rev/3 value=c mod=$((r + 2))" 5 \
+		run 1000 ||
 		t_fail "probe failed: $(tail -20 "$o")"
 	hasnt "$o" "rev/1"
 	hasnt "$o" "SNAP_BEGIN"
+	assert_eq "$(grep -c '^PUT key=rev/' "$o")" 2 "PUT events"
 }
 
 test_lease_expiry() {
 	local o=$DIR/ttl.out
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" follow 0 wait SNAP_END 10 \
+	# (a host name: the worker resolves it under its seccomp profile)
+	probe "$o" --endpoints "http://localhost:${CPORT[m1]},$EP2,$EP3" follow 0 wait SNAP_END 10 \
 		put ttl/x v 2 wait "PUT key=ttl/x" 5 wait "DEL key=ttl/x mod=" 10 ||
 		t_fail "probe failed: $(tail -20 "$o")"
 	assert_eq "$(ET --endpoints "$EP3" get ${PFX}ttl/x --print-value-only)" "" "ttl/x gone"
+	has "$o" "^STATE connected=1 endpoint=http://localhost:${CPORT[m1]} "
 }
 
 test_site_lease() {
-	local o=$DIR/site.out
-	# kept alive beyond its 2 s TTL while the worker runs ...
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 2 put-site site/hb alive run 5000 \
-		sh "ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb --print-value-only | grep -qx alive" ||
+	local o=$DIR/site.out get="ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb --print-value-only | grep -qx alive"
+	# kept alive beyond its 2 s TTL while the worker runs, and by the next
+	# worker after one was killed (it keeps the same lease) ...
+	# ... and when the lease is lost all the same (revoked here), a new one and
+	# a STATE connected again, the cue to put the site's keys again
+	cat >"$DIR/revoke.sh" <<-EOF
+	#!/bin/sh
+	id=\$(ip netns exec $NS etcdctl --endpoints $EP3 get ${PFX}site/hb -w json |
+		python3 -c 'import json, sys; print("%x" % int(json.load(sys.stdin)["kvs"][0]["lease"]))')
+	ip netns exec $NS etcdctl --endpoints $EP3 lease revoke \$id
+	EOF
+	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 2 put-site site/hb alive run 3000 \
+		sh "$get" kill-worker wait "STATE connected=1" 5 run 3000 sh "$get" \
+		sh "sh $DIR/revoke.sh" wait "STATE connected=1" 5 put-site site/hb again ||
 		t_fail "probe failed: $(tail -20 "$o")"
-	has "$o" "^sh: exit 0$"
-	# ... and gone once it stopped
+	assert_eq "$(grep -c '^sh: exit 0$' "$o")" 3 "site/hb there (sh: exit 0), before and after the restart; revoked"
+	assert_eq "$(ET --endpoints "$EP3" get ${PFX}site/hb --print-value-only)" "again" "site/hb put again"
+	# ... and gone once the site stopped
 	sleep 3.5
 	assert_eq "$(ET --endpoints "$EP3" get ${PFX}site/hb --print-value-only)" "" "site/hb after the site stopped"
 }
@@ -238,24 +280,70 @@ test_compaction() {
 	assert_eq "$(grep -c '^COMPACTED' "$o")" 2 "COMPACTED events"
 }
 
+# The leader's name (m1, m2 or m3).
+leader() {
+	ET --endpoints "$EP1,$EP2,$EP3" endpoint status -w json 2>/dev/null | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+for s in st:
+    if s["Status"]["header"]["member_id"] == s["Status"]["leader"]:
+        print({"12379": "m1", "22379": "m2", "32379": "m3"}[s["Endpoint"].rsplit(":", 1)[1]])'
+}
+
 test_failover() {
-	local o=$DIR/failover.out
+	local o=$DIR/failover.out l others w eps
 	rm -f "$DIR/writer.done"
-	# the writer talks to m3 only; the worker prefers m1, which is killed
-	probe "$o" --endpoints "$EP1,$EP2,$EP3" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
-		sh "sh $DIR/writer.sh 150 fo/k $EP3 >$DIR/writer.log 2>&1 &" \
-		run 1500 sh "sh $DIR/kill-m1.sh" \
-		wait "STATE connected=1 endpoint=http://127.0.0.1:(22379|32379)" 10 \
+	# the worker starts on the leader; a follower writes; the leader is killed
+	l=$(leader)
+	[ -n "$l" ] || t_fail "no leader"
+	others=$(printf '%s\n' m1 m2 m3 | grep -vx "$l" | tr '\n' ' ')
+	w=${others%% *}
+	eps=http://127.0.0.1:${CPORT[$l]}
+	for m in $others; do eps=$eps,http://127.0.0.1:${CPORT[$m]}; done
+	probe "$o" --endpoints "$eps" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
+		sh "sh $DIR/writer.sh 150 fo/k http://127.0.0.1:${CPORT[$w]} >$DIR/writer.log 2>&1 &" \
+		run 1500 sh "sh $DIR/kill-$l.sh" \
+		wait "STATE connected=1 endpoint=http://127.0.0.1:" 10 \
 		sh "for i in \$(seq 1 300); do [ -e $DIR/writer.done ] && break; sleep 0.1; done" \
 		run 3000 check-seq fo/k 150 stats ||
 		t_fail "probe failed: $(tail -40 "$o")"
 	grep -q FAILED "$DIR/writer.log" && t_fail "the writer failed: $(head -3 "$DIR/writer.log")"
 	has "$o" "^seq fo/k 150: ok$"
-	assert_eq "$(grep -m1 '^STATE' "$o" | cut -d' ' -f2-3)" "connected=1 endpoint=$EP1" "the first endpoint"
+	assert_eq "$(grep -m1 '^STATE' "$o" | cut -d' ' -f2-3)" "connected=1 endpoint=http://127.0.0.1:${CPORT[$l]}" "the first endpoint"
+	grep -Eq "^STATE connected=1 endpoint=http://127.0.0.1:(${CPORT[${others%% *}]}|${CPORT[${others##* }]}) " "$o" ||
+		grep -Eq "^STATE connected=1 endpoint=http://127.0.0.1:(12379|22379|32379) .*" <(grep -v "${CPORT[$l]}" "$o") ||
+		t_fail "never moved to another member: $(grep STATE "$o")"
+	echo "killed the leader $l; the writer: $(grep -c retry "$DIR/writer.log") retries"
 	grep -E '^(STATE|seq|sh:)' "$o" # shown with T_VERBOSE=1
-	# m1 back for the next tests (its data directory is intact)
-	(sh "$DIR/start-m1.sh" &)
-	wait_healthy "$EP1" || t_fail "m1 did not come back"
+	# the member back for the next tests (its data directory is intact)
+	(sh "$DIR/start-$l.sh" &)
+	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "$l did not come back"
+}
+
+test_stall() {
+	local o=$DIR/stall.out l eps m w
+	# the leader stops answering without closing anything (SIGSTOP): the
+	# worker, on it, finds out by its keep-alive's time-out (every second
+	# with a 3 s site TTL) and moves on; the write waits for the election
+	# (the writer retries)
+	l=$(leader)
+	[ -n "$l" ] || t_fail "no leader"
+	t_atexit "sh $DIR/cont-$l.sh 2>/dev/null; true"
+	eps=http://127.0.0.1:${CPORT[$l]}
+	for m in m1 m2 m3; do [ "$m" = "$l" ] || { eps=$eps,http://127.0.0.1:${CPORT[$m]}; w=$m; }; done
+	probe "$o" --endpoints "$eps" --site-ttl 3 --timeout-ms 1000 follow 0 wait SNAP_END 10 \
+		sh "sh $DIR/stop-$l.sh" \
+		sh "sh $DIR/writer.sh 1 stall/ http://127.0.0.1:${CPORT[$w]} >$DIR/writer.log 2>&1" \
+		wait "PUT key=stall/0 value=v0" 20 ||
+		t_fail "probe failed: $(tail -20 "$o")"
+	sh "$DIR/cont-$l.sh"
+	grep -q FAILED "$DIR/writer.log" && t_fail "the writer failed: $(cat "$DIR/writer.log")"
+	has "$o" "^STATE connected=1 endpoint=http://127.0.0.1:${CPORT[$l]} "
+	grep -v "${CPORT[$l]}" "$o" | grep -Eq "^STATE connected=1 endpoint=http://127.0.0.1:[0-9]+ " ||
+		t_fail "never moved to another member: $(grep STATE "$o")"
+	echo "stalled the leader $l; the writer: $(grep -c retry "$DIR/writer.log") retries"
+	grep -E '^(STATE|PUT)' "$o" # shown with T_VERBOSE=1
+	wait_healthy "$EP1" "$EP2" "$EP3" || t_fail "$l did not recover"
 }
 
 test_all_down() {
@@ -292,9 +380,11 @@ test_tls() {
 	}
 	wait_healthy_tls || t_fail "the TLS member is not healthy: $(tail -5 "$DIR/tls.log")"
 	probe "$o" --endpoints "$EPT" --ca "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key" \
-		put tls/a v follow 0 wait "KV key=tls/a value=v" 10 put tls/b w wait "PUT key=tls/b value=w" 5 ||
+		put tls/a v follow 0 wait "KV key=tls/a value=v" 10 put tls/b w wait "PUT key=tls/b value=w" 5 \
+		creds ||
 		t_fail "probe failed: $(tail -20 "$o")"
 	has "$o" "^STATE connected=1 endpoint=$EPT "
+	grep '^creds VmData' "$o" >"$DIR/tls.vmdata"
 	# no client certificate: refused
 	probe "$o.nocert" --endpoints "$EPT" --ca "$PKI/ca.pem" wait "STATE connected=0" 10 ||
 		t_fail "connected without a client certificate: $(tail -5 "$o.nocert")"
@@ -317,6 +407,12 @@ test_auth() {
 	probe "$o.wrong" --endpoints "$EPA" --user site-a --password-file "$DIR/wrongpw" \
 		wait "STATE connected=0" 10 || t_fail "connected with a wrong password: $(tail -5 "$o.wrong")"
 	has "$o.wrong" "authentication: HTTP 400: etcdserver: authentication failed"
+	# a user without a role on the prefix: the write is refused, with etcd's reason
+	probe "$o.norole" --endpoints "$EPA" --user site-b --password-file "$DIR/password" \
+		wait "STATE connected=1" 10 aput auth/c v done 1 10 ||
+		t_fail "probe failed: $(tail -5 "$o.norole")"
+	has "$o.norole" "^DONE id=1 status=-13 rev=0 error=request: HTTP 403: etcdserver: permission denied$"
+	hasnt "$o.norole" "$PW"
 	hasnt "$o" "$PW"
 	hasnt "$o.wrong" "wrong-$$"
 }
@@ -346,10 +442,17 @@ test_snapshot_10k() {
 	probe "$s" --endpoints "$EP1,$EP2,$EP3" follow 0 wait SNAP_END 60 snap-time stats check-seq snap/ 10000 ||
 		t_fail "probe failed: $(tail -20 "$s")"
 	has "$s" "^seq snap/ 10000: ok$"
+	probe "$DIR/lat.out" --endpoints "$EP1,$EP2,$EP3" follow 0 wait SNAP_END 60 latency 100 lat/ ||
+		t_fail "probe failed: $(tail -20 "$DIR/lat.out")"
+	has "$DIR/lat.out" "^latency 100 median_ms=[0-9]+ p99_ms=[0-9]+ max_ms=[0-9]+$"
 	{
 		echo "measured: $(grep '^bulk 1000 ' "$o") (puts through the worker, one at a time)"
 		echo "measured: $(grep '^bulk 10000 ' "$o")"
 		echo "measured: 10,000-key snapshot: $(grep '^snapshot ms' "$s"), $(grep -o 'count=[0-9]*' "$s" | tail -1), worker $(grep -o 'hwm_kb=[0-9]*' "$s") (peak RSS)"
+		echo "measured: put to its watch event, one worker: $(grep '^latency' "$DIR/lat.out")"
+		if [ -f "$DIR/tls.vmdata" ]; then
+			echo "measured: the worker's data (RLIMIT_DATA counts it) over TLS: $(cat "$DIR/tls.vmdata")"
+		fi
 	} >"$DIR/measured"
 }
 
@@ -357,16 +460,17 @@ test_snapshot_10k() {
 run() { [ -z "${ONLY:-}" ] || [[ "$2" == *"$ONLY"* ]] || return 0; t_run "$@"; }
 
 run "put, put with a TTL, del; follow 0 is a snapshot; the worker is nobody under seccomp" test_basic
-run "follow from a revision: nothing before it" test_follow_rev
+run "follow from a revision: nothing before it; a restarted worker resumes after the last event" test_follow_rev
 run "a TTL that runs out is one DEL event" test_lease_expiry
-run "the site lease lives while the worker runs, goes when it stops" test_site_lease
+run "the site lease lives while a worker runs, outlives a restarted one, is granted anew when lost, goes when the site stops" test_site_lease
 run "compaction: COMPACTED and a fresh snapshot (a follow, a restarted worker)" test_compaction
 run "a member killed: the next one, no event lost or repeated" test_failover
+run "the leader stalls (SIGSTOP): the keep-alive times out, the next member" test_stall
 run "all members down: disconnected, requests wait, done when etcd is back" test_all_down
 T_TIMEOUT=60 run "a request no endpoint takes fails after 30 s" test_giveup
 run "TLS with client certificates; refused without, or with another CA" test_tls
 run "an etcd user with a password; a wrong one refused and never shown" test_auth
 run "keys and values the worker cannot pass on are REFUSED" test_refused
-T_TIMEOUT=300 run "10,000 puts, a 10,000-key snapshot" test_snapshot_10k
+T_TIMEOUT=300 run "10,000 puts, a 10,000-key snapshot, put-to-event latency" test_snapshot_10k
 [ -f "$DIR/measured" ] && cat "$DIR/measured"
 t_summary

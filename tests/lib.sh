@@ -55,7 +55,9 @@
 [ -n "${_T_LIB_LOADED:-}" ] && return 0
 _T_LIB_LOADED=1
 
-T_TIMEOUT=${T_TIMEOUT:-60}
+# T_TIMEOUT is left unset here: a suite's own default, set after sourcing
+# this file (T_TIMEOUT=${T_TIMEOUT:-180}), must take effect; t_run uses 60
+# when neither the environment nor the suite gave one.
 T_VERBOSE=${T_VERBOSE:-0}
 T_BPFFS=${T_BPFFS:-}
 
@@ -324,7 +326,7 @@ t_run() {
 	_T_RUN_PID=$pid
 	(
 		trap - EXIT INT TERM
-		sleep "$T_TIMEOUT"
+		sleep "${T_TIMEOUT:-60}"
 		: >"$tof"
 		kill -TERM -- -"$pid" 2>/dev/null
 		sleep 2
@@ -353,7 +355,7 @@ t_run() {
 	elif grep -q '^pass' "$rf"; then
 		kind=pass
 	elif [ -e "$tof" ]; then
-		kind=fail msg="timed out after ${T_TIMEOUT}s"
+		kind=fail msg="timed out after ${T_TIMEOUT:-60}s"
 	elif [ $rc -eq 0 ]; then
 		kind=pass
 	else

@@ -128,3 +128,58 @@ listed() { # KIND HOST: HOST is in bwctl list KIND
 }
 not_listed() { ! listed "$@"; }
 hup_daemon() { kill -HUP "$(daemon_pid)"; sleep 0.5; }
+
+# ---- several gateway testbeds at once (the fleet's tests) ----
+#   bwe_site_up NAME [OPTS]   one more testbed (run id site_NAME<PID>: its own
+#                             gateway/LAN/net namespaces, same addresses
+#                             inside), with its own run directory, bpffs,
+#                             socket, config, event log and daemon; makes it
+#                             the current site
+#   site NAME                 switch the globals (RUN, DIR, SOCK, SOCKDIR, CFG,
+#                             LOG, PIDF, T_BPFFS and every BWE_* of its env
+#                             file) to that site: `site a; bwctl list`
+#   site_each CMD...          run CMD once in every site, in the order they came up
+# SITES lists the names; SITE_CUR is the current one. Inside a t_run test a
+# switch lasts until the test ends (it runs in a subshell): start each test
+# with `site NAME`.
+SITES=""
+SITE_CUR=""
+declare -A _SITE_VARS=()
+
+_site_save() { # NAME
+	_SITE_VARS[$1]=$(declare -p RUN DIR SOCK SOCKDIR CFG LOG PIDF T_BPFFS 2>/dev/null)
+}
+_site_unset_env() { # the BWE_* the current site's env file set
+	local f="/run/bwenforce-testbed/$RUN.env" v
+	[ -n "${RUN:-}" ] && [ -r "$f" ] || return 0
+	for v in $(sed -n 's/^\(BWE_[A-Za-z0-9_]*\)=.*/\1/p' "$f"); do unset "$v"; done
+}
+site() { # NAME
+	[ -n "${_SITE_VARS[$1]:-}" ] || { echo "site: no site '$1' (sites: $SITES)" >&2; return 1; }
+	_site_unset_env
+	eval "${_SITE_VARS[$1]//declare -- /}"
+	# shellcheck disable=SC1090
+	. "/run/bwenforce-testbed/$RUN.env"
+	SITE_CUR=$1
+}
+site_each() { # CMD...
+	local s cur=$SITE_CUR rc=0
+	for s in $SITES; do
+		site "$s" && "$@" || rc=1
+	done
+	[ -z "$cur" ] || site "$cur"
+	return $rc
+}
+bwe_site_up() { # NAME [testbed.sh up OPTIONS...]
+	local name=$1
+	shift
+	case " $SITES " in *" $name "*) echo "bwe_site_up: site $name is up already" >&2; return 1 ;; esac
+	[ -z "$SITE_CUR" ] || _site_unset_env
+	bwe_testbed_up "site_$name" "$@"
+	SITES="$SITES${SITES:+ }$name"
+	SITE_CUR=$name
+	_site_save "$name"
+	# bwe_testbed_up's own cleanup stops the daemon of the site current at
+	# exit; this one stops this site's, whichever is current then
+	t_atexit "site $name && stop_daemon TERM"
+}

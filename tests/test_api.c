@@ -38,6 +38,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "detector.h"
+#include "scope.h"
 #include "enforce.h"
 #include "events.h"
 #include "feeds.h"
@@ -63,6 +64,7 @@ static char tokfile[CORE_PATH_LEN + sizeof(TOK_FILE) + 1];
 static struct bwe_dp *dp;
 static struct st_store *st;
 static struct detector *det;
+static struct scope *sc;
 static struct feeds *feeds;
 static struct ifaces *ifs;
 static struct tokens *toks;
@@ -200,7 +202,12 @@ static int setup(void **state)
 				  .log = core.evl };
 	id = (struct ifaces_deps){ .cfg = core.cfg, .dp = dp, .enf = core.enf, .log = core.evl };
 	if (detector_new(&det, &dd) || feeds_new(&feeds, &fd) || ifaces_new(&ifs, &id) ||
-	    tok_open(&toks, statedir))
+	    tok_open(&toks, statedir) ||
+	    scope_new(&sc, &(struct scope_deps){ .cfg = core.cfg,
+						 .ops = core.ops,
+						 .detector = det,
+						 .enf = core.enf,
+						 .st = st }))
 		return -1;
 	ad = (struct api_deps){
 		.q = { .config_path = core.cfgpath,
@@ -214,7 +221,8 @@ static int setup(void **state)
 		       .feeds = feeds,
 		       .ifaces = ifs,
 		       .detector = det,
-		       .nw = nw },
+		       .nw = nw,
+		       .scope = sc },
 		.ops = core.ops,
 		.detector = det,
 		.tokens = toks,
@@ -244,6 +252,7 @@ static int teardown(void **state)
 	tok_free(toks);
 	ifaces_free(ifs);
 	feeds_free(feeds);
+	scope_free(sc);
 	detector_free(det);
 	ops_set_neighbours(core.ops, NULL);
 	bwe_neighwatch_close(nw);
@@ -653,6 +662,51 @@ static void test_reads(void **state)
 	assert_true(json_object_is_type(body, json_type_array));
 }
 
+/* GET /v1/scope/{host}: bwctl scope's answer; the report's section; bad "since". */
+static void test_scope(void **state)
+{
+	static const char *const bad_since[] = { "since=0", "since=45d", "since=soon", "since",
+						 "window=1h" };
+	struct ops_hit h = { .peer = addr("203.0.113.66"),
+			     .ref = bwe_ref(BWE_FEED_MANUAL, 0),
+			     .outbound = true,
+			     .feed = "manual" };
+	struct json_object *v, *x;
+	size_t i;
+
+	(void)state;
+	h.host = addr("198.18.0.30");
+	ops_hit(core.ops, &h);
+	h.host = addr("198.18.0.31");
+	ops_hit(core.ops, &h);
+	assert_int_equal(call("GET", "/v1/scope/198.18.0.30", "since=1h", t_read, NULL, NULL), 200);
+	assert_string_equal(field("kind"), "host");
+	assert_string_equal(field("window_s"), "3600");
+	assert_true(json_object_object_get_ex(body, "hosts", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(v, 0), "host", &x));
+	assert_string_equal(json_object_get_string(x), "198.18.0.31");
+	assert_int_equal(call("GET", "/v1/scope/203.0.113.66", NULL, t_read, NULL, NULL), 200);
+	assert_string_equal(field("kind"), "address");
+	assert_true(json_object_object_get_ex(body, "hosts", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_int_equal(call("GET", "/v1/hosts/198.18.0.31/report", NULL, t_read, NULL, NULL),
+			 200);
+	assert_true(json_object_object_get_ex(body, "other_hosts_same_peers", &x));
+	assert_true(json_object_object_get_ex(x, "hosts", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	for (i = 0; i < ARRAY_SIZE(bad_since); i++) {
+		assert_int_equal(call("GET", "/v1/scope/198.18.0.30", bad_since[i], t_read, NULL,
+				      NULL),
+				 400);
+		assert_problem(400, !strcmp(bad_since[i], "since")	 ? "needs a value"
+				    : strncmp(bad_since[i], "since=", 6) ? "unknown query parameter"
+									 : "must be a duration");
+	}
+	assert_int_equal(call("GET", "/v1/scope/not-a-host!", NULL, t_read, NULL, NULL), 422);
+	assert_int_equal(call("GET", "/v1/scope/198.18.0.30", NULL, NULL, NULL, NULL), 401);
+}
+
 /* ---- the route table and docs/api/openapi.yaml agree ---------------------------------- */
 
 struct oa_op {
@@ -802,6 +856,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_oversized_body),
 		cmocka_unit_test(test_failed_change_is_500),
 		cmocka_unit_test(test_reads),
+		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_export),
 	};
 

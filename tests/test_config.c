@@ -327,6 +327,17 @@ static void test_accepted(void **state)
 	assert_int_equal(c->maps.hosts, BWE_HOSTS_MAX);
 	bwe_config_free(c);
 
+	/* fast_forward per interface, next to nat. */
+	c = NULL;
+	if (load_text("interfaces:\n  - { name: lan0, fast_forward: fib }\n"
+		      "  - { name: wan0, nat: ipv4, fast_forward: off }\n",
+		      &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->ifaces[0].fast_forward, BWE_FF_FIB);
+	assert_int_equal(c->ifaces[1].fast_forward, BWE_FF_OFF);
+	assert_string_equal(bwe_fast_forward_name(c->ifaces[0].fast_forward), "fib");
+	bwe_config_free(c);
+
 	/* An empty port list: every port is non-standard. */
 	c = NULL;
 	if (load_text(IF "standard_ports: []\nfeeds: []\n", &c, err, sizeof(err)))
@@ -345,6 +356,7 @@ static void test_accepted(void **state)
 		      &c, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->ifaces[0].mode, BWE_MODE_NATIVE);
+	assert_int_equal(c->ifaces[0].fast_forward, BWE_FF_OFF); /* the default */
 	assert_prefix(&c->internal.v[0], "192.0.2.0/24");
 	assert_prefix(&c->internal.v[1], "2001:db8::7/128");
 	assert_prefix(&c->exempt.v[0], "::1/128");
@@ -414,6 +426,10 @@ static const struct {
 	  "interfaces[2].name: duplicate interface \"lan0\" (also interfaces[0])" },
 	{ "bad mode", IF "    mode: fast\n", 3,
 	  "interfaces[0].mode: \"fast\" is not one of auto, native, generic" },
+	{ "bad fast_forward", IF "    fast_forward: on\n", 3,
+	  "interfaces[0].fast_forward: \"on\" is not one of off, fib, flowtable" },
+	{ "fast_forward flowtable refused", IF "    fast_forward: flowtable\n", 3,
+	  "interfaces[0].fast_forward: flowtable is not supported by this version" },
 
 	/* prefixes */
 	{ "bad CIDR", IF "internal_networks:\n  - 10.0.0.0/8\n  - 10.0.0.0/33\n", 5,
@@ -941,6 +957,10 @@ static void test_names(void **state)
 #define POL	 IF "policy:\n"
 /* "rules:" on line 4, the first rule on line 5 */
 #define RULES	 POL "  rules:\n"
+/* one expected activity on line 5 */
+#define EXPECTED(hosts, peers, sched) \
+	POL "  expected:\n    - { name: backup, hosts: " hosts ", peers: " peers \
+	    ", schedule: \"" sched "\", max_rate: 100mbit }\n"
 
 /* Every field of the default policy (detect.h), as loaded. */
 static void assert_policy_default(const struct bwe_policy *p)
@@ -976,7 +996,26 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->fanout.ports, 100);
 	assert_int_equal(p->fanout.window_s, 300);
 	assert_int_equal(p->new_host.bytes, 100 << 20);
-	assert_int_equal(p->n_rules, 3);
+	assert_int_equal(p->proxyware.min_hits, 1);
+	assert_int_equal(p->proxyware.window_s, 900);
+	assert_int_equal(p->n_expected, 0);
+	assert_null(p->expected);
+	assert_true(p->relay.concentration == 0.6);
+	assert_int_equal(p->relay.top_peers, 3);
+	assert_int_equal(p->relay.spread_peers, 20);
+	assert_true(p->relay.balance == 2.0);
+	assert_true(p->relay.overlap == 0.5);
+	assert_int_equal(p->relay.min_bytes, 4 << 20);
+	assert_int_equal(p->beacon.min_intervals, 8);
+	assert_true(p->beacon.max_jitter == 0.1);
+	assert_int_equal(p->beacon.min_period_s, 10);
+	assert_int_equal(p->beacon.max_period_s, 3600);
+	assert_int_equal(p->beacon.burst_ms, 1000);
+	assert_int_equal(p->beacon.sample, 1);
+	assert_int_equal(p->beacon.n_ignore_ports, 2);
+	assert_int_equal(p->beacon.ignore_ports[0], 53);
+	assert_int_equal(p->beacon.ignore_ports[1], 123);
+	assert_int_equal(p->n_rules, 5);
 	r = &p->rules[0];
 	assert_string_equal(r->name, "spike-throttle");
 	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE);
@@ -990,10 +1029,22 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_string_equal(r->name, "corroborated-quarantine");
 	assert_int_equal(r->min_signals, 2);
 	assert_int_equal(r->action, BWE_RESP_QUARANTINE);
+	assert_true(r->signals & (1U << BWE_SIG_PROXYWARE));
 	r = &p->rules[2];
 	assert_string_equal(r->name, "blocklist-alert");
 	assert_int_equal(r->action, BWE_RESP_ALERT);
 	assert_int_equal(r->ttl_s, 0);
+	r = &p->rules[1];
+	assert_int_equal(r->signals & (1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON),
+			 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	r = &p->rules[3];
+	assert_string_equal(r->name, "proxyware-alert");
+	assert_int_equal(r->signals, 1U << BWE_SIG_PROXYWARE);
+	r = &p->rules[4];
+	assert_string_equal(r->name, "relay-beacon-alert");
+	assert_int_equal(r->signals, 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	assert_int_equal(r->min_signals, 1);
+	assert_int_equal(r->action, BWE_RESP_ALERT);
 	/* and nothing else differs, padding included */
 	assert_memory_equal(p, &want, sizeof(want));
 }
@@ -1179,7 +1230,7 @@ static void test_policy_files(void **state)
 			if (!strcmp(e->d_name, "monitor-only.yaml")) {
 				monitor = true;
 				assert_int_equal(c->policy.monitor_only, 1);
-				assert_int_equal(c->policy.n_rules, 7);
+				assert_int_equal(c->policy.n_rules, 8);
 			}
 			bwe_config_free(c);
 			n++;
@@ -1216,6 +1267,23 @@ static const struct {
 	  "policy.rules[0].signals: expected a sequence, found a scalar value" },
 	{ "duplicate signal section", POL "  signals:\n    fanout: {}\n    fanout: {}\n", 6,
 	  "policy.signals: duplicate key \"fanout\" (first on line 5)" },
+	{ "relay top_peers 4", POL "  signals:\n    relay: { top_peers: 4 }\n", 5,
+	  "policy.signals.relay.top_peers: 4 is above the maximum of 3" },
+	{ "relay concentration 1.5", POL "  signals:\n    relay: { concentration: 1.5 }\n", 5,
+	  "policy.signals.relay.concentration: 1.5 is outside 0..1 (a share: 0.5 is half)" },
+	{ "beacon min_intervals 1", POL "  signals:\n    beacon: { min_intervals: 1 }\n", 5,
+	  "policy.signals.beacon.min_intervals: 1 is below the minimum of 2" },
+	{ "beacon periods crossed",
+	  POL "  signals:\n    beacon: { min_period: 10m, max_period: 1m }\n", 5,
+	  "policy.signals.beacon.max_period: 1m is shorter than min_period (10m)" },
+	{ "beacon max_period default below min_period",
+	  POL "  signals:\n    beacon: { min_period: 2h }\n", 5,
+	  "policy.signals.beacon.max_period: 1h (the default) is shorter than min_period (2h)" },
+	{ "beacon burst as long as min_period",
+	  POL "  signals:\n    beacon: { min_period: 1s, burst_ms: 1000 }\n", 5,
+	  "policy.signals.beacon.burst_ms: 1000 is not shorter than min_period (1s)" },
+	{ "beacon ignore_ports 0", POL "  signals:\n    beacon: { ignore_ports: [ 0 ] }\n", 5,
+	  "policy.signals.beacon.ignore_ports[0]: 0 is below the minimum of 1" },
 
 	/* globals */
 	{ "monitor_only yes", POL "  monitor_only: yes\n", 4,
@@ -1317,7 +1385,7 @@ static const struct {
 	  RULES
 	  "    - name: a\n      signals:\n        - spike\n        - spikes\n      action: alert\n",
 	  8,
-	  "policy.rules[0].signals[1]: \"spikes\" is not one of spike, blocklist, nonstd_ports, upload_ratio, fanout, new_host" },
+	  "policy.rules[0].signals[1]: \"spikes\" is not one of spike, blocklist, nonstd_ports, upload_ratio, fanout, new_host, proxyware" },
 	{ "signal twice in a rule",
 	  RULES "    - { name: a, signals: [ spike, fanout, spike ], action: alert }\n", 5,
 	  "policy.rules[0].signals[2]: \"spike\" is listed twice (also policy.rules[0].signals[0])" },
@@ -1394,6 +1462,63 @@ static const struct {
 	  RULES "    - { name: a, signals: [ spike ], action: alert }\n"
 		"    - { name: b, signals: [ spike ], action: throttle, ttl: 1h }\n",
 	  6, "policy.rules[1].rate: required for a throttle rule" },
+
+	/* signals.proxyware, feeds[].signal */
+	{ "proxyware min_hits 0", POL "  signals:\n    proxyware: { min_hits: 0 }\n", 5,
+	  "policy.signals.proxyware.min_hits: 0 is below the minimum of 1" },
+	{ "feed signal unknown",
+	  IF "feeds:\n  - { name: pw, source: /etc/pw.txt, signal: mining }\n", 4,
+	  "feeds[0].signal: \"mining\" is not one of blocklist, proxyware" },
+
+	/* expected activity */
+	{ "expected: schedule times",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sun 1:00-4:00"), 5,
+	  "policy.expected[0].schedule: \"Sun 1:00-4:00\": times are HH:MM-HH:MM" },
+	{ "expected: schedule day",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sunday 01:00-04:00"), 5,
+	  "policy.expected[0].schedule: \"Sunday 01:00-04:00\": days are Mon Tue Wed" },
+	{ "expected: schedule day range",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Mon-Xyz 01:00-04:00"), 5,
+	  "policy.expected[0].schedule: \"Mon-Xyz 01:00-04:00\": days are" },
+	{ "expected: schedule no time", EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sun"), 5,
+	  "policy.expected[0].schedule: \"Sun\": a window is DAYS HH:MM-HH:MM" },
+	{ "expected: schedule 24:30",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sun 22:00-24:30"), 5,
+	  "times are HH:MM-HH:MM from 00:00 to 24:00 (UTC)" },
+	{ "expected: schedule starting 24:00",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sun 24:00-01:00"), 5,
+	  "times are HH:MM-HH:MM" },
+	{ "expected: empty window",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sun 01:00-02:00,"), 5,
+	  "policy.expected[0].schedule: an empty window" },
+	{ "expected: host outside internal_networks",
+	  EXPECTED("[ 203.0.113.5 ]", "[ 198.51.100.80 ]", "daily 01:00-02:00"), 5,
+	  "policy.expected[0].hosts: 203.0.113.5 is not inside internal_networks" },
+	{ "expected: host not an address",
+	  EXPECTED("[ backup-server ]", "[ 198.51.100.80 ]", "daily 01:00-02:00"), 5,
+	  "policy.expected[0].hosts[0]: \"backup-server\" is not an address or CIDR" },
+	{ "expected: no hosts", EXPECTED("[]", "[ 198.51.100.80 ]", "daily 01:00-02:00"), 5,
+	  "policy.expected[0].hosts: at least one host is required" },
+	{ "expected: internal peer",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 10.0.0.0/24 ]", "daily 01:00-02:00"), 5,
+	  "policy.expected[0].peers: 10.0.0.0/24 overlaps internal_networks" },
+	{ "expected: peers too wide",
+	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.0/24, 198.51.96.0/20 ]", "daily 01:00-02:00"), 5,
+	  "policy.expected[0].peers: cover more than 1024 addresses" },
+	{ "expected: no max_rate",
+	  POL "  expected:\n    - { name: b, hosts: [ 10.0.0.20 ], peers: [ 203.0.113.80 ], "
+	      "schedule: \"Sun 01:00-04:00\" }\n",
+	  5, "policy.expected[0].max_rate: required key missing" },
+	{ "expected: duplicate name",
+	  POL "  expected:\n    - { name: b, hosts: [ 10.0.0.20 ], peers: [ 203.0.113.80 ], "
+	      "schedule: daily 01:00-02:00, max_rate: 1mbit }\n"
+	      "    - { name: b, hosts: [ 10.0.0.21 ], peers: [ 203.0.113.80 ], "
+	      "schedule: daily 01:00-02:00, max_rate: 1mbit }\n",
+	  6, "policy.expected[1].name: duplicate expected activity name \"b\"" },
+	{ "expected: port 0",
+	  POL "  expected:\n    - { name: b, hosts: [ 10.0.0.20 ], peers: [ 203.0.113.80 ], "
+	      "ports: [ 0 ], schedule: daily 01:00-02:00, max_rate: 1mbit }\n",
+	  5, "policy.expected[0].ports[0]: 0 is below the minimum of 1" },
 };
 
 static void test_policy_errors(void **state)
@@ -1427,9 +1552,164 @@ static void test_policy_too_many_rules(void **state)
 		    "policy.rules[16]: at most 16 rules");
 }
 
+/* Lists over their limits: one entry more than allowed. */
+static void test_expected_too_long(void **state)
+{
+	static const struct {
+		const char *key, *item_fmt, *want; /* item_fmt: the first two bytes of an address */
+		int max;
+		unsigned int line;
+	} cases[] = {
+		{ "hosts", "10.0", "policy.expected[0].hosts[256]: at most 256 hosts",
+		  BWE_EXPECTED_HOSTS_MAX, 9 },
+		{ "peers", "203.0", "policy.expected[0].peers[64]: at most 64 peers",
+		  BWE_EXPECTED_PEERS_MAX, 9 },
+		{ "ports", "", "policy.expected[0].ports[32]: at most 32 ports",
+		  BWE_EXPECTED_PORTS_MAX, 10 },
+	};
+	char text[TEXT_MAX], err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c;
+	size_t used, k;
+	int i, ret;
+
+	(void)state;
+	for (k = 0; k < ARRAY_SIZE(cases); k++) {
+		used = (size_t)snprintf(text, sizeof(text),
+					POL "  expected:\n    - name: b\n      schedule: daily "
+					    "01:00-02:00\n      max_rate: 1mbit\n");
+		if (strcmp(cases[k].key, "hosts"))
+			used += (size_t)snprintf(text + used, sizeof(text) - used,
+						 "      hosts: [ 10.0.0.20 ]\n");
+		if (strcmp(cases[k].key, "peers"))
+			used += (size_t)snprintf(text + used, sizeof(text) - used,
+						 "      peers: [ 203.0.113.80 ]\n");
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "      %s: [",
+					 cases[k].key);
+		for (i = 0; i <= cases[k].max; i++) {
+			used += (size_t)snprintf(text + used, sizeof(text) - used, i ? ", " : " ");
+			if (!strcmp(cases[k].key, "ports"))
+				used += (size_t)snprintf(text + used, sizeof(text) - used, "%d",
+							 1000 + i);
+			else
+				used += (size_t)snprintf(text + used, sizeof(text) - used,
+							 "%s.%d.%d", cases[k].item_fmt, 1 + i / 200,
+							 1 + i % 200);
+		}
+		used += (size_t)snprintf(text + used, sizeof(text) - used, " ]\n");
+		assert_true(used < sizeof(text));
+		c = NULL;
+		ret = load_text(text, &c, err, sizeof(err));
+		check_error(cases[k].key, tmpfile_path, ret, c, err, -EINVAL, cases[k].line,
+			    cases[k].want);
+	}
+	/* and 33 activities */
+	used = (size_t)snprintf(text, sizeof(text), POL "  expected:\n");
+	for (i = 0; i <= BWE_EXPECTED_MAX; i++)
+		used += (size_t)
+			snprintf(text + used, sizeof(text) - used,
+				 "    - { name: e%d, hosts: [ 10.0.0.20 ], peers: [ 203.0.113.80 ], "
+				 "schedule: daily 01:00-02:00, max_rate: 1mbit }\n",
+				 i);
+	c = NULL;
+	ret = load_text(text, &c, err, sizeof(err));
+	check_error("33 activities", tmpfile_path, ret, c, err, -EINVAL, 5 + BWE_EXPECTED_MAX,
+		    "policy.expected[32]: at most 32 expected activitys");
+}
+
+/* The commented-out expected activity of the shipped file is valid once uncommented. */
+static void test_shipped_expected_example(void **state)
+{
+	char text[TEXT_MAX], line[1024], err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c = NULL;
+	bool in_expected = false;
+	size_t used = 0;
+	FILE *f;
+
+	(void)state;
+	f = fopen(SHIPPED, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (in_expected && !strncmp(line, "  #  ", 5))
+			line[2] = ' ';
+		else if (strncmp(line, "  #", 3))
+			in_expected = !strncmp(line, "  expected:", 11);
+		assert_true(used + strlen(line) < sizeof(text));
+		memcpy(text + used, line, strlen(line) + 1);
+		used += strlen(line);
+	}
+	fclose(f);
+	if (load_text(text, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->policy.n_expected, 1);
+	assert_string_equal(c->policy.expected[0].name, "weekly-backup");
+	assert_int_equal(c->policy.expected[0].n_ports, 1);
+	assert_int_equal(c->policy.expected[0].max_rate, 25000000);
+	bwe_config_free(c);
+}
+
+/* An expected activity as loaded: lists, schedule bits, sketch; a proxyware feed. */
+static void test_expected_loaded(void **state)
+{
+	static const char text[] = IF
+		"feeds:\n  - { name: pw, source: /etc/bwenforce/pw.txt, action: monitor, "
+		"signal: proxyware }\n  - { name: c2, source: /etc/bwenforce/c2.txt }\n"
+		"policy:\n  expected:\n"
+		"    - name: weekly-backup\n      hosts: [ 10.0.0.20, 10.0.1.0/24 ]\n"
+		"      peers: [ 203.0.113.80/30 ]\n      ports: [ 443, 8443 ]\n"
+		"      schedule: \"Sun 01:00-04:00, Sat 23:30-00:30\"\n"
+		"      max_rate: 200mbit\n";
+	struct bwe_cfgfile *c = NULL;
+	char err[BWE_CFG_ERR_LEN];
+	const struct bwe_expected *e;
+	struct bwe_addr a;
+	unsigned int i, set = 0;
+
+	(void)state;
+	if (load_text(text, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->feeds[0].signal, BWE_FSIG_PROXYWARE);
+	assert_int_equal(c->feeds[1].signal, BWE_FSIG_BLOCKLIST);
+	assert_int_equal(bwe_cfg_feed_signal(c, "pw"), BWE_FSIG_PROXYWARE);
+	assert_int_equal(bwe_cfg_feed_signal(c, "c2"), BWE_FSIG_BLOCKLIST);
+	assert_int_equal(bwe_cfg_feed_signal(c, "manual"), BWE_FSIG_BLOCKLIST);
+	assert_int_equal(c->policy.n_expected, 1);
+	e = &c->policy.expected[0];
+	assert_string_equal(e->name, "weekly-backup");
+	assert_int_equal(e->n_hosts, 2);
+	assert_prefix(&e->hosts[1], "10.0.1.0/24");
+	assert_int_equal(e->n_peers, 1);
+	assert_int_equal(e->n_ports, 2);
+	assert_int_equal(e->ports[1], 8443);
+	assert_int_equal(e->max_rate, 25000000);
+	assert_string_equal(e->schedule, "Sun 01:00-04:00, Sat 23:30-00:30");
+	/* 180 + 60 minutes */
+	for (i = 0; i < BWE_SCHEDULE_WORDS; i++)
+		set += (unsigned int)__builtin_popcountll(e->sched.bits[i]);
+	assert_int_equal(set, 240);
+	/* 2026-12-06 is a Sunday: 02:00 in, 04:00 out; Sat 23:45 in */
+	assert_true(bwe_schedule_active(&e->sched, 1796522400));
+	assert_false(bwe_schedule_active(&e->sched, 1796529600));
+	assert_true(bwe_schedule_active(&e->sched, 1796514300));
+	assert_int_equal(bwe_addr_parse("10.0.1.7", &a), 0);
+	assert_true(bwe_expected_has_host(e, &a));
+	assert_int_equal(bwe_addr_parse("10.0.2.7", &a), 0);
+	assert_false(bwe_expected_has_host(e, &a));
+	/* four peers and two ports: at most four and two registers set */
+	for (i = 0, set = 0; i < BWE_HLL_REGS; i++)
+		set += !!e->sketch_dst[i];
+	assert_true(set >= 1 && set <= 4);
+	for (i = 0, set = 0; i < BWE_HLL_REGS; i++)
+		set += !!e->sketch_port[i];
+	assert_true(set >= 1 && set <= 2);
+	bwe_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expected_too_long),
+		cmocka_unit_test(test_expected_loaded),
+		cmocka_unit_test(test_shipped_expected_example),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_shipped_feed_example),
 		cmocka_unit_test(test_defaults),

@@ -223,9 +223,9 @@ static void test_host_items(void **state)
 /* Every command that changes nothing is read-only; every other needs the admin role. */
 static void test_roles(void **state)
 {
-	static const char *const readonly[] = { "status", "stats",  "list",
-						"top",	  "lookup", "report",
-						"feeds",  "export", "fleet_status" };
+	static const char *const readonly[] = { "status",	"stats",  "list",  "top",
+						"lookup",	"report", "feeds", "export",
+						"fleet_status", "scope" };
 	size_t i, j;
 
 	(void)state;

@@ -143,6 +143,15 @@ static void pin_stamp(const char *dir, __u32 value_size, __u32 version)
 	close(fd);
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	return info.id;
+}
+
 /* Every listed map is pinned and stamped; the next open reuses them; unpin removes all. */
 static void test_pin_reuse_unpin(void **state)
 {
@@ -174,6 +183,16 @@ static void test_pin_reuse_unpin(void **state)
 	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
 	assert_true(dp->reused);
 	assert_int_equal(stamp_of(dir), BWE_ABI_VERSION);
+	/* every map the program uses is the pinned one, the devmap too (reused by
+	 * hand: the kernel's flags on a devmap defeat libbpf's check) */
+	for (i = 0; i < ARRAY_SIZE(pins); i++) {
+		int pfd = bpf_obj_get(pin_path(dir, pins[i]));
+
+		assert_true(pfd >= 0);
+		if (map_id(pfd) != map_id(bwe_dp_map_fd(dp, pins[i])))
+			fail_msg("%s: the program's map is not the pinned one", pins[i]);
+		close(pfd);
+	}
 	bwe_dp_close(dp);
 
 	assert_int_equal(bwe_dp_unpin(dir), 0);

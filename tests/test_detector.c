@@ -4,8 +4,9 @@
  * against a real, unpinned data plane: state only for hosts the data plane
  * tracks (or that contacted a listed peer, or that an operator acted on),
  * freed when a host leaves the sample, never more than policy.max_hosts,
- * with at most one detection-table-full event per interval; and the action
- * counts behind bwenforce_detector_actions_total.
+ * with at most one detection-table-full event per interval; the action
+ * counts behind bwenforce_detector_actions_total; and contacts handed to
+ * ops reaching the beacon signal and the report.
  *
  * Host entries are made by running outbound frames through the program
  * (bpf_prog_test_run_opts: nothing attached, no packet leaves the process)
@@ -14,6 +15,7 @@
  * detector run waits out the 1 s policy interval: a few seconds in all.
  */
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
@@ -394,12 +397,77 @@ static void test_actions_counted(void **state)
 	expect_no_action(&before);
 }
 
+/* The report's signals section, and one signal's field in it. */
+static json_object *report_signal(const char *host, const char *sig, const char *field)
+{
+	struct bwe_addr a = addr(host);
+	struct json_object *r = detector_report(det, &a), *s, *x, *v = NULL;
+
+	if (json_object_object_get_ex(r, "signals", &s) && s &&
+	    json_object_object_get_ex(s, sig, &x))
+		json_object_object_get_ex(x, field, &v);
+	v = v ? json_object_get(v) : NULL;
+	json_object_put(r);
+	return v;
+}
+
+/*
+ * Contacts the ring buffer hands to ops reach the host's beacon table: a
+ * contact every 20 s to one peer makes the beacon signal fire, with the
+ * peer in the report; contacts of an address outside internal_networks
+ * make no state.
+ */
+static void test_contacts_beacon(void **state)
+{
+	struct ops_contact c = { .host = addr("198.18.0.30"),
+				 .peer = addr("203.0.113.90"),
+				 .dport = 8443,
+				 .proto = IPPROTO_TCP };
+	struct json_object *v;
+	struct timespec now;
+	int i;
+
+	(void)state;
+	evict_all();
+	interval();
+	sends("198.18.0.30");
+	interval();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 10; i >= 0; i--) { /* the data plane's clock: 20 s apart, up to now */
+		c.ts_ns = (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec -
+			  (__u64)i * 20ULL * 1000000000ULL;
+		ops_contact(ops, &c);
+	}
+	sends("198.18.0.30"); /* a live host: its last packet is now */
+	interval();
+	v = report_signal("198.18.0.30", "beacon", "fired");
+	assert_non_null(v);
+	assert_true(json_object_get_boolean(v));
+	json_object_put(v);
+	v = report_signal("198.18.0.30", "beacon_detail", "peer");
+	assert_non_null(v);
+	assert_string_equal(json_object_get_string(v), "203.0.113.90");
+	json_object_put(v);
+	v = report_signal("198.18.0.30", "beacon_detail", "period_s");
+	assert_non_null(v);
+	assert_true(fabs(json_object_get_double(v) - 20.0) < 0.01);
+	json_object_put(v);
+
+	/* not internal: no state for it */
+	c.host = addr("192.0.2.7");
+	ops_contact(ops, &c);
+	assert_false(has_state("192.0.2.7"));
+	evict_all();
+	interval();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_bound),
 		cmocka_unit_test(test_history_kept),
 		cmocka_unit_test(test_actions_counted),
+		cmocka_unit_test(test_contacts_beacon),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

@@ -8,7 +8,9 @@
  * lib/sandbox.c as nobody) that sends a good stream, then garbage: a DONE
  * for an id never sent, a KV outside a snapshot, a watch event going
  * backwards, a SNAP_END whose count is wrong, an oversize frame, and a
- * worker that exits with a request in flight (-ECHILD).
+ * worker that exits with a request in flight (-ECHILD), and one that breaks
+ * the fleet worker's seccomp profile (SIGSYS), and one that never answers a
+ * ping (killed after 15 s).
  *
  * The fake-worker tests need root (the child switches to nobody); the
  * others run anywhere. Run from the repository root.
@@ -118,6 +120,8 @@ static const struct pcase PCASES[] = {
 	  NULL },
 	{ "{\"t\":\"refused\",\"key\":\"a b\\\\x00\",\"error\":\"bad key\",\"mod\":9}", 1, NULL },
 	{ "{\"t\":\"following\",\"rev\":0}", 1, NULL },
+	{ "{\"t\":\"lease\",\"id\":9223372036854775807}", 1, NULL },
+	{ "{\"t\":\"lease\",\"id\":0}", 0, "id: not a lease ID" },
 	/* not a message */
 	{ "", 0, "not one JSON object" },
 	{ "[1,2]", 0, "not a JSON object" },
@@ -320,9 +324,10 @@ static void fx_turn(struct fx *f, int max_ms)
 }
 
 /* Run until an event of type t whose error contains what (NULL: any) arrived. */
-static const struct rec *fx_wait(struct fx *f, enum bwe_flc_ev_type t, const char *what)
+static const struct rec *fx_wait_ms(struct fx *f, enum bwe_flc_ev_type t, const char *what,
+				    __u64 ms)
 {
-	__u64 end = bwe_sandbox_now_ms() + WAIT_MS;
+	__u64 end = bwe_sandbox_now_ms() + ms;
 	size_t i;
 
 	for (;;) {
@@ -333,6 +338,11 @@ static const struct rec *fx_wait(struct fx *f, enum bwe_flc_ev_type t, const cha
 			return NULL;
 		fx_turn(f, 50);
 	}
+}
+
+static const struct rec *fx_wait(struct fx *f, enum bwe_flc_ev_type t, const char *what)
+{
+	return fx_wait_ms(f, t, what, WAIT_MS);
 }
 
 static void fx_stop(struct fx *f)
@@ -494,6 +504,37 @@ static void test_fake_dies_in_flight(void **state)
 	fx_stop(&f);
 }
 
+static void test_fake_seccomp(void **state)
+{
+	static const char *const steps[] = { "violate", NULL };
+	struct fx f = { 0 };
+	const struct rec *r;
+
+	(void)state;
+	fx_start(&f, steps);
+	r = fx_wait(&f, BWE_FLC_EV_STATE, "fleet worker died");
+	assert_non_null(r);
+	assert_string_equal(r->error, "fleet worker died: killed by signal 31 (seccomp violation)");
+	fx_stop(&f);
+}
+
+/* A worker that reads but never answers: killed after a ping's 5 + 10 s. */
+static void test_fake_hangs(void **state)
+{
+	static const char *const steps[] = { NULL };
+	struct fx f = { 0 };
+	const struct rec *r;
+	__u64 t0 = bwe_sandbox_now_ms();
+
+	(void)state;
+	fx_start(&f, steps);
+	r = fx_wait_ms(&f, BWE_FLC_EV_STATE, "did not answer", 20000);
+	assert_non_null(r);
+	assert_string_equal(r->error, "fleet worker did not answer a ping within 10 s; killed");
+	assert_true(bwe_sandbox_now_ms() - t0 >= 14000);
+	fx_stop(&f);
+}
+
 static void test_bad_requests(void **state)
 {
 	static const char *const steps[] = { NULL };
@@ -553,10 +594,9 @@ int main(void)
 		cmocka_unit_test(test_bad_conf),
 	};
 	const struct CMUnitTest worker[] = {
-		cmocka_unit_test(test_fake_good_stream),
-		cmocka_unit_test(test_fake_garbage),
-		cmocka_unit_test(test_fake_dies_in_flight),
-		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_fake_good_stream),    cmocka_unit_test(test_fake_garbage),
+		cmocka_unit_test(test_fake_dies_in_flight), cmocka_unit_test(test_fake_seccomp),
+		cmocka_unit_test(test_fake_hangs),	    cmocka_unit_test(test_bad_requests),
 	};
 	int rc = cmocka_run_group_tests_name("fleetwire", pure, NULL, NULL);
 

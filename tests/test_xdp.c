@@ -16,6 +16,7 @@
  *              2001:db8:3::66 drop, 2001:db8:bad::/48 drop (feed 3),
  *              2001:db8:3::80 monitor (feed 4)
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -58,7 +59,7 @@
 static struct bwe_dp *dp;
 static struct bwe_bl bl;
 static struct ring_buffer *rb;
-static int nevents;
+static int nevents, ncontacts;
 static struct bwe_event last_ev;
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -67,6 +68,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	assert_int_equal(len, sizeof(struct bwe_event));
 	memcpy(&last_ev, data, sizeof(last_ev));
 	nevents++;
+	ncontacts += last_ev.type == BWE_EV_CONTACT;
 	return 0;
 }
 
@@ -974,6 +976,212 @@ static void test_fanout_sketch(void **state)
 	drain_events();
 }
 
+/*
+ * The relay sketches through the program: per direction the heavy-hitter
+ * summary and the peer sketches equal bwe_rules.h's computation over the
+ * same frames, and only passed bytes count.
+ */
+/* The same peers, counts and errors, in any slot order (the read merges CPUs). */
+static void assert_hh_same(const struct bwe_hh *got, const struct bwe_hh *want)
+{
+	int i, k;
+
+	assert_int_equal(got->total, want->total);
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		for (k = 0; k < BWE_HH_SLOTS; k++)
+			if (got->peer[k] == want->peer[i] && got->bytes[k] == want->bytes[i] &&
+			    got->err[k] == want->err[i])
+				break;
+		if (k == BWE_HH_SLOTS)
+			fail_msg("slot %d (peer %08x, %llu bytes) not read back", i, want->peer[i],
+				 (unsigned long long)want->bytes[i]);
+	}
+}
+
+/* Run on one CPU from here on (bpf_prog_test_run_opts runs on the caller's). */
+static void pin_cpu(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void test_relay_sketches(void **state)
+{
+	struct bwe_addr h = addr("198.18.0.140");
+	struct bwe_hh want_tx = { 0 }, want_rx = { 0 };
+	__u8 want_src[BWE_HLL_REGS] = { 0 };
+	struct bwe_host_stats hs;
+	char peer[INET_ADDRSTRLEN];
+	__u32 len;
+	int i;
+
+	(void)state;
+	pin_cpu(); /* one CPU's record: the merged read is that record itself */
+	for (i = 0; i < 12; i++) {
+		struct pb_spec out = { .src = "198.18.0.140",
+				       .dst = peer,
+				       .proto = IPPROTO_TCP,
+				       .sport = 40000,
+				       .dport = 443,
+				       .payload = (__u16)(100 * i) };
+		struct pb_spec in = { .src = peer,
+				      .dst = "198.18.0.140",
+				      .proto = IPPROTO_TCP,
+				      .sport = 443,
+				      .dport = 40000,
+				      .payload = 1000 };
+		struct bwe_addr pa;
+
+		snprintf(peer, sizeof(peer), "198.51.100.%d", 10 + (i % 6));
+		pa = addr(peer);
+		assert_int_equal(run_spec(&out, &len), XDP_PASS);
+		bwe_hh_add(&want_tx, bwe_hash_addr(&pa), len);
+		assert_int_equal(run_spec(&in, &len), XDP_PASS);
+		bwe_hh_add(&want_rx, bwe_hash_addr(&pa), len);
+		bwe_hll_add(want_src, bwe_hash_addr(&pa));
+	}
+	{ /* a dropped frame counts in neither */
+		struct pb_spec blk = { TCP("198.18.0.140", "203.0.113.66", 443) };
+
+		assert_int_equal(run_spec(&blk, NULL), XDP_DROP);
+	}
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_hh_same(&hs.hh_tx, &want_tx);
+	assert_hh_same(&hs.hh_rx, &want_rx);
+	assert_memory_equal(hs.hll_src, want_src, sizeof(want_src));
+	assert_int_equal(hs.hh_tx.total, hs.tx_bytes);
+	assert_int_equal(hs.hh_rx.total, hs.rx_bytes);
+	drain_events();
+}
+
+static void set_contact_sample(__u32 sample)
+{
+	struct bwe_config cfg;
+
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.contact_sample = sample;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+}
+
+/*
+ * Contact events (beacon signal): a SYN, and the first packet of each UDP
+ * flow, of a sampled pair; never an established segment, a repeated flow,
+ * an exempt or allowlisted peer, a dropped packet, or anything with the
+ * sample off.
+ */
+static void test_contact_events(void **state)
+{
+	static const struct {
+		const char *name;
+		struct pb_spec spec;
+		int events;
+	} rows[] = {
+		{ "SYN", { TCP("198.18.0.141", "203.0.113.10", 443), .tcp_syn = 1 }, 1 },
+		{ "SYN again: a new connection",
+		  { TCP("198.18.0.141", "203.0.113.10", 443), .tcp_syn = 1 },
+		  1 },
+		{ "established segment", { TCP("198.18.0.141", "203.0.113.10", 443) }, 0 },
+		{ "inbound SYN", { TCP("203.0.113.10", "198.18.0.141", 22), .tcp_syn = 1 }, 0 },
+		{ "UDP, a new flow", { UDP("198.18.0.141", "203.0.113.10", 4500) }, 1 },
+		{ "UDP, the same flow", { UDP("198.18.0.141", "203.0.113.10", 4500) }, 0 },
+		{ "UDP, another source port",
+		  { .src = "198.18.0.141",
+		    .dst = "203.0.113.10",
+		    .proto = IPPROTO_UDP,
+		    .sport = 40001,
+		    .dport = 4500,
+		    .payload = 32 },
+		  1 },
+		{ "SYN to an exempt peer",
+		  { TCP("198.18.0.141", "203.0.113.5", 443), .tcp_syn = 1 },
+		  0 },
+		{ "SYN to an allowed peer",
+		  { TCP("198.18.0.141", "198.51.100.200", 443), .tcp_syn = 1 },
+		  0 },
+		{ "SYN to a blocked peer",
+		  { TCP("198.18.0.141", "203.0.113.66", 443), .tcp_syn = 1 },
+		  0 },
+		{ "SYN, IPv6", { TCP("2001:db8:1::141", "2001:db8:3::10", 443), .tcp_syn = 1 }, 1 },
+	};
+	size_t i;
+
+	(void)state;
+	set_contact_sample(1);
+	drain_events();
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		int contacts;
+
+		run_spec(&rows[i].spec, NULL);
+		ncontacts = 0;
+		drain_events();
+		contacts = ncontacts;
+		if (contacts != rows[i].events)
+			fail_msg("%s: %d contact events, want %d", rows[i].name, contacts,
+				 rows[i].events);
+		if (contacts) {
+			assert_int_equal(last_ev.dir, BWE_DIR_OUT);
+			assert_int_equal(ntohs(last_ev.dport), rows[i].spec.dport);
+			assert_int_equal(last_ev.proto, rows[i].spec.proto);
+		}
+	}
+	/* sampled by pair: with 1 in 4, some pairs of a host give events, all
+	 * of their SYNs, the others none, as bwe_contact_sampled() says */
+	{
+		struct bwe_config cfg;
+		struct bwe_addr h = addr("198.18.0.142");
+		int k, got = 0;
+
+		set_contact_sample(4);
+		assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+		for (k = 0; k < 64; k++) {
+			char peer[INET_ADDRSTRLEN];
+			struct pb_spec s = { TCP("198.18.0.142", peer, 443), .tcp_syn = 1 };
+			struct bwe_addr pa;
+			int want, r;
+
+			snprintf(peer, sizeof(peer), "192.0.2.%d", k + 1);
+			pa = addr(peer);
+			want = bwe_contact_sampled(&h, bwe_hash_addr(&pa), cfg.contact_salt, 4);
+			for (r = 0; r < 2; r++) {
+				run_spec(&s, NULL);
+				assert_int_equal(drain_events(), want);
+			}
+			got += want;
+		}
+		assert_true(got > 4 && got < 32);
+	}
+	/* a burst of SYNs fills at most half the ring: a blocklist hit still fits */
+	{
+		struct pb_spec syn = { TCP("198.18.0.141", "203.0.113.10", 443), .tcp_syn = 1 };
+		struct pb_spec hit = { TCP("198.18.0.143", "203.0.113.66", 443) };
+		const int burst = BWE_EVENTS_BYTES / sizeof(struct bwe_event);
+		int k, blocked = 0;
+
+		set_contact_sample(1);
+		drain_events();
+		for (k = 0; k < burst; k++)
+			run_spec(&syn, NULL);
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+		ncontacts = 0;
+		nevents = 0;
+		ring_buffer__consume(rb);
+		blocked = nevents - ncontacts;
+		assert_true(ncontacts > burst / 4 && ncontacts <= burst / 2);
+		assert_int_equal(blocked, 1);
+		assert_int_equal(last_ev.type, BWE_EV_BLOCK_HIT);
+	}
+	set_contact_sample(0);
+	{
+		struct pb_spec s = { TCP("198.18.0.141", "203.0.113.10", 443), .tcp_syn = 1 };
+
+		run_spec(&s, NULL);
+		assert_int_equal(drain_events(), 0);
+	}
+}
+
 /* Address n after base (added to the last word, network order kept). */
 static struct bwe_addr addr_plus(const char *base, __u32 word, __u32 n)
 {
@@ -1638,6 +1846,8 @@ int main(void)
 		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_fanout_sketch),
+		cmocka_unit_test(test_relay_sketches),
+		cmocka_unit_test(test_contact_events),
 		cmocka_unit_test(test_fanout_matches_rules),
 		cmocka_unit_test(test_ref_merge_program),
 		cmocka_unit_test(test_events_dedup),

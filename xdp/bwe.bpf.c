@@ -13,7 +13,9 @@
  * Decision order (docs/architecture.md): allow -> quarantine (exempt peers
  * pass) -> exempt -> blocklist (drop or monitor) -> throttle -> pass.
  * Monitor-only mode (BWE_CFG_DRYRUN) turns every would-drop into a counted
- * pass. Malformed L2/L3 headers are dropped (BWE_R_MALFORMED): the kernel
+ * pass. A passed IP packet arriving on an interface with fast_forward on
+ * is forwarded in XDP when it can be (forward.bpf.h), else left to the
+ * stack; either way it was judged and counted first, once. Malformed L2/L3 headers are dropped (BWE_R_MALFORMED): the kernel
  * stack would discard them anyway, and a frame we cannot read could hide a
  * quarantined or blocked address.
  */
@@ -26,6 +28,7 @@
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 #include "blocklist.bpf.h"
+#include "forward.bpf.h"
 #include "bwe_rules.h"
 
 #define BWE_RUN_PRIO  10  /* early in a libxdp dispatcher chain: drops first */
@@ -162,6 +165,36 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 	return 0;
 }
 
+/*
+ * A new outbound contact for the beacon signal (BWE_EV_CONTACT): a TCP SYN
+ * without ACK, or the first packet of a UDP flow, of a (host, peer) pair in
+ * the sample. Costs a flag test for TCP, and a lookup per UDP packet of a
+ * sampled pair.
+ */
+static __always_inline int contact_new(const struct bwe_pkt *p, const struct bwe_config *cfg,
+				       const struct bwe_addr *host, const struct bwe_addr *peer,
+				       __u32 peer_hash, __u64 now)
+{
+	struct bwe_contact_key key = {};
+
+	if (!(p->flags & BWE_PF_PORTS))
+		return 0;
+	if (p->proto == IPPROTO_TCP)
+		return (p->tcp_flags & (BWE_TCP_SYN | BWE_TCP_ACK)) == BWE_TCP_SYN &&
+		       bwe_contact_sampled(host, peer_hash, cfg->contact_salt, cfg->contact_sample);
+	if (p->proto != IPPROTO_UDP ||
+	    !bwe_contact_sampled(host, peer_hash, cfg->contact_salt, cfg->contact_sample))
+		return 0;
+	key.host = *host;
+	key.peer = *peer;
+	key.sport = p->sport;
+	key.dport = p->dport;
+	if (bpf_map_lookup_elem(&bwe_contacts, &key))
+		return 0;
+	bpf_map_update_elem(&bwe_contacts, &key, &now, BPF_ANY);
+	return 1;
+}
+
 /* What bwe_macs says of a MAC (0: nothing, or no entries at all). */
 static __always_inline __u32 mac_flags(const struct bwe_config *cfg, const __u8 *mac)
 {
@@ -233,9 +266,10 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	const struct bwe_addr *peer = out ? &p->dst : &p->src;
 	struct bwe_host_stats *hs;
 	struct bwe_event ev = {};
-	__u32 reason, hd = BWE_HD_MAX;
+	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u8 ref = 0;
+	int contact;
 
 	/* Decide. */
 	if ((hf | pf) & BWE_NC_ALLOW) {
@@ -271,7 +305,17 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
+		peer_hash = bwe_hash_addr(peer);
 		hs->last_seen_ns = now;
+		if (hs->hll_epoch != cfg->hll_epoch) {
+			/* a new fan-out window: every peer sketch restarts */
+			__builtin_memset(hs->hll_dst, 0, sizeof(hs->hll_dst));
+			__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
+			__builtin_memset(hs->hll_src, 0, sizeof(hs->hll_src));
+			__builtin_memset(&hs->hh_tx, 0, sizeof(hs->hh_tx));
+			__builtin_memset(&hs->hh_rx, 0, sizeof(hs->hh_rx));
+			hs->hll_epoch = cfg->hll_epoch;
+		}
 		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
 			hs->bl_hits += f->pkts;
 		else if (ref)
@@ -284,21 +328,24 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 			hs->tx_packets += f->pkts;
 			if ((p->flags & BWE_PF_PORTS) && !port_is_standard(p->dport))
 				hs->nonstd_tx_bytes += f->len;
+			bwe_hh_add(&hs->hh_tx, peer_hash, f->len);
 		} else {
 			hs->rx_bytes += f->len;
 			hs->rx_packets += f->pkts;
+			bwe_hh_add(&hs->hh_rx, peer_hash, f->len);
 		}
 		if (out) {
-			if (hs->hll_epoch != cfg->hll_epoch) {
-				__builtin_memset(hs->hll_dst, 0, sizeof(hs->hll_dst));
-				__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
-				hs->hll_epoch = cfg->hll_epoch;
-			}
-			bwe_hll_add(hs->hll_dst, bwe_hash_addr(peer));
+			bwe_hll_add(hs->hll_dst, peer_hash);
 			if (p->flags & BWE_PF_PORTS)
 				bwe_hll_add(hs->hll_port, bwe_hash_port(bpf_ntohs(p->dport)));
+		} else {
+			bwe_hll_add(hs->hll_src, peer_hash);
 		}
 	}
+	/* a spray of inbound frames to untracked addresses paid no hash above */
+	contact = hs && out && !bwe_reason_drops(reason) && reason != BWE_R_ALLOW &&
+		  reason != BWE_R_EXEMPT && cfg->contact_sample &&
+		  contact_new(p, cfg, host, peer, peer_hash, now);
 
 	/* Events: blocklist hits and the start of quarantine drops, deduplicated;
 	 * none for inbound frames to an untracked address (no per-target events
@@ -325,9 +372,28 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		ev.type = BWE_EV_MAC_ADDR;
 		emit_event(&ev, cfg->event_dedup_ns);
 	}
+	if (contact) {
+		/* each one (the beacon signal needs them all), but never into the
+		 * ring's last half: a burst of SYNs must not crowd out blocklist
+		 * and quarantine events */
+		ev.type = BWE_EV_CONTACT;
+		if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) > BWE_EVENTS_BYTES / 2 ||
+		    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
+			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
+	}
 
 	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);
 	return reason;
+}
+
+/*
+ * What becomes of a judged IP packet that the verdict passes: the stack's,
+ * or the fast path's where some interface forwards in XDP (forward.bpf.h);
+ * with BWE_CFG_FWD clear, one flag test and XDP_PASS as before.
+ */
+static __always_inline int passed(struct xdp_md *ctx, const struct bwe_config *cfg)
+{
+	return (cfg->flags & BWE_CFG_FWD) ? bwe_forward(ctx, cfg->flags) : XDP_PASS;
 }
 
 SEC("xdp")
@@ -395,12 +461,12 @@ int bwe_xdp(struct xdp_md *ctx)
 			if (cfg->flags & BWE_CFG_DRYRUN)
 				reason = bwe_reason_dryrun(reason);
 			count(reason, BWE_SD_NONE, f.len);
-			return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+			return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 		}
 		if (!(sf & BWE_NC_INTERNAL) && iface_translates(cfg, f.ifindex, &p.src))
 			goto deferred;
 		count(BWE_R_TRANSIT, BWE_SD_NONE, f.len);
-		return XDP_PASS;
+		return passed(ctx, cfg);
 	} else {
 		out = !!(sf & BWE_NC_INTERNAL);
 		/* Inbound through a translating interface: judged at the LAN
@@ -424,7 +490,7 @@ int bwe_xdp(struct xdp_md *ctx)
 		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf);
 	else
 		reason = judge(&p, cfg, &f, 0, df, sf, 0);
-	return bwe_reason_drops(reason) ? XDP_DROP : XDP_PASS;
+	return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 
 deferred:
 	count(BWE_A_NAT_DEFERRED, BWE_SD_NONE, f.len);

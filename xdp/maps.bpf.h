@@ -3,7 +3,7 @@
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
  * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
- * bwe_scratch is in its BWE_PINNED_MAPS list); sizes are the ABI
+ * bwe_scratch and bwe_contacts is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
@@ -129,6 +129,35 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bwe_iface_val);
 } bwe_ifaces SEC(".maps");
+
+/* egress ifindex -> ifindex: where fast-forwarded frames may be redirected
+ * (daemon). Pinned and reused by lib/dataplane.c itself, not by libbpf: the
+ * kernel adds BPF_F_RDONLY_PROG to a devmap, which it refuses at creation,
+ * so libbpf's check of a pin against this definition always fails. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} bwe_fwd_dev SEC(".maps");
+
+/* ingress ifindex -> per-CPU fast-forward counters; entries made by the daemon,
+ * one per interface with fast_forward on: not preallocated (4096 x 176 bytes
+ * per CPU would be for nothing) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BWE_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, struct bwe_fwd_stats);
+} bwe_fwd_stats SEC(".maps");
+/* UDP flows of the contact sample -> first packet (BWE_EV_CONTACT), private */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BWE_CONTACTS_MAX);
+	__type(key, struct bwe_contact_key);
+	__type(value, __u64);
+} bwe_contacts SEC(".maps");
 
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {

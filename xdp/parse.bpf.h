@@ -45,6 +45,11 @@
 #define PPPOE_CODE_SESS 0x00	   /* session data */
 #define PPP_PFC_BIT	0x01	   /* odd first byte: a one-byte (compressed) protocol */
 
+/* TCP flags: a SYN without ACK opens a connection (BWE_EV_CONTACT) */
+#define BWE_TCP_FLAGS_OFF 13 /* bytes into the TCP header: the flags byte */
+#define BWE_TCP_SYN	  0x02
+#define BWE_TCP_ACK	  0x10
+
 enum bwe_parse_rc {
 	BWE_P_IP = 0,	 /* struct bwe_pkt filled */
 	BWE_P_NON_IP,	 /* not IPv4/IPv6: pass untouched */
@@ -64,9 +69,10 @@ struct bwe_pkt {
 	struct bwe_addr dst; /* network order */
 	__be16 sport;	     /* valid with BWE_PF_PORTS */
 	__be16 dport;
-	__u8 proto; /* final upper-layer protocol, IPPROTO_* */
-	__u8 flags; /* enum bwe_pkt_flag */
-	__u16 pad;
+	__u8 proto;	/* final upper-layer protocol, IPPROTO_* */
+	__u8 flags;	/* enum bwe_pkt_flag */
+	__u8 tcp_flags; /* TCP: the flags byte (BWE_TCP_*), 0 when not read */
+	__u8 pad;
 };
 
 struct vlan_tag {
@@ -112,6 +118,9 @@ static __always_inline void parse_ports(void *l4, void *data_end, struct bwe_pkt
 	p->sport = ports[0];
 	p->dport = ports[1];
 	p->flags |= BWE_PF_PORTS;
+	/* the flags (a new connection: SYN without ACK), when the frame holds them */
+	if (p->proto == IPPROTO_TCP && l4 + BWE_TCP_FLAGS_OFF + 1 <= data_end)
+		p->tcp_flags = *((__u8 *)l4 + BWE_TCP_FLAGS_OFF);
 }
 
 static __always_inline int parse_ipv4(void *l3, void *data_end, struct bwe_pkt *p)

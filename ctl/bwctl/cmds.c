@@ -218,6 +218,32 @@ struct addrcmd {
 static const struct addrcmd ac_lookup = { "lookup", "address", render_lookup };
 static const struct addrcmd ac_report = { "report", "host", out_text_generic };
 
+/* scope HOST|ADDRESS [--since DUR]: who else? */
+static int run_scope(struct bwctl *c, int argc, char **argv)
+{
+	char addr[BWE_HOSTNAME_MAX + 2];
+	struct json_object *req;
+	__u64 since = 0;
+	struct opts o;
+	int st = opts_parse(c, argc, argv, OPT_SINCE, &o);
+
+	if (st != OPTS_CONTINUE)
+		return st;
+	if ((st = opts_npos(c, &o, 1, 1, "HOST or ADDRESS")) != OPTS_CONTINUE)
+		return st;
+	if (opt_set(&o, OPT_SINCE) &&
+	    (st = opt_since(c, opt_val(&o, OPT_SINCE), &since)) != OPTS_CONTINUE)
+		return st;
+	st = opt_one_host(c, o.pos[0], addr, sizeof(addr));
+	if (st != OPTS_CONTINUE)
+		return st;
+	req = bwctl_request(c, "scope");
+	json_object_object_add(req, "host", json_object_new_string(addr));
+	if (since)
+		json_object_object_add(req, "since", json_object_new_int64((int64_t)since));
+	return call_and_print(c, req, render_scope, addr);
+}
+
 static int run_addr(struct bwctl *c, int argc, char **argv)
 {
 	const struct addrcmd *ac = c->cmd->desc;
@@ -514,6 +540,8 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	{ "lookup", run_addr, "ADDRESS", "what the enforcer does with an address, and why",
 	  &ac_lookup },
 	{ "report", run_addr, "HOST", "everything known about one internal host", &ac_report },
+	{ "scope", run_scope, "HOST|ADDRESS [--since DUR]",
+	  "who else: hosts with the same listed peers or the same signals", NULL },
 	{ "attach", run_attach, "IFACE [--mode native|generic|auto]",
 	  "attach the XDP program to an interface", NULL },
 	{ "detach", run_detach, "[IFACE]", "detach from one interface, or from all", NULL },

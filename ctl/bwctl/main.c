@@ -98,7 +98,7 @@ static void help(void)
 	       "2MB/s (bits as tc; B/s for bytes). SIZE: 1500, 64KiB, 1M. allow and\n"
 	       "exempt take networks no broader than IPv4 /8 or IPv6 /16.\n\n"
 	       "Roles: root and control_group may run every command; control_readonly_group\n"
-	       "may run status, stats, list, top, lookup, report, feeds and export.\n\n"
+	       "may run status, stats, list, top, lookup, report, scope, feeds and export.\n\n"
 	       "Exit status: 0 done, 1 failed, 2 bad usage or bad input. See bwctl(8).\n",
 	       BWCTL_SOCKET_ENV, BWE_SOCKET_DEFAULT);
 }

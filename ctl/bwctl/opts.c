@@ -12,6 +12,7 @@
 #include "bwe_util.h"
 #include "addr.h"
 #include "log.h"
+#include "proto.h"
 #include "resolve.h"
 #include "units.h"
 #include "output.h"
@@ -41,6 +42,7 @@ static const struct optdef {
 	{ OPT_SCOPES, "scopes", 0, true },
 	{ OPT_PREFIX64, "prefix64", 0, false },
 	{ OPT_LOCAL, "local", 0, false },
+	{ OPT_SINCE, "since", 0, true },
 };
 
 enum { VAL_HELP = 'h', VAL_JSON = 'j' };
@@ -205,6 +207,20 @@ int opt_ttl(const struct bwctl *c, const char *text, __u64 *secs)
 			"--ttl %s is not a duration (a whole number with s, m, h or d, e.g. 30m, 12h, 7d)%s",
 			q, zero ? "; leave --ttl out for no expiry" : "");
 	}
+	return OPTS_CONTINUE;
+}
+
+int opt_since(const struct bwctl *c, const char *text, __u64 *secs)
+{
+	char q[QUOTE_LEN + 8], max[BWE_DURATION_STRLEN];
+	int err = bwe_duration_parse(text, secs);
+
+	quote(text, q, sizeof(q));
+	bwe_duration_fmt(BWE_PROTO_SCOPE_SINCE_MAX, max, sizeof(max));
+	if (err || !*secs || *secs > BWE_PROTO_SCOPE_SINCE_MAX)
+		return bwctl_error(c, BWCTL_EXIT_USAGE,
+				   "--since %s is not a duration from 1s to %s (e.g. 30m, 12h, 7d)",
+				   q, max);
 	return OPTS_CONTINUE;
 }
 

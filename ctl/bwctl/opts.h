@@ -42,7 +42,8 @@ enum opt_bit {
 	OPT_SCOPES = 1 << 9,	/* --scopes read,contain,block,admin */
 	OPT_PREFIX64 = 1 << 10, /* --prefix64 */
 	OPT_LOCAL = 1 << 11,	/* --local */
-	OPT_NBITS = 12,
+	OPT_SINCE = 1 << 12,	/* --since DUR */
+	OPT_NBITS = 13,
 };
 
 struct opts {
@@ -76,6 +77,8 @@ int opts_parse(struct bwctl *c, int argc, char **argv, unsigned int mask, struct
 int opts_npos(const struct bwctl *c, const struct opts *o, int min, int max, const char *what);
 
 int opt_ttl(const struct bwctl *c, const char *text, __u64 *secs);
+/* --since DUR: 1s..BWE_PROTO_SCOPE_SINCE_MAX. */
+int opt_since(const struct bwctl *c, const char *text, __u64 *secs);
 int opt_reason(const struct bwctl *c, const char *text);
 int opt_rate(const struct bwctl *c, const char *text, __u64 *bytes_per_sec);
 int opt_burst(const struct bwctl *c, const char *text, __u64 *bytes);

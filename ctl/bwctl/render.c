@@ -617,3 +617,120 @@ void render_fleet(FILE *f, struct json_object *result, const void *ctx)
 	out_table_print(f, t);
 	out_table_free(t);
 }
+
+/* "203.0.113.66 (c2), 198.51.100.7 (pw, proxyware)": peers with feed and signal. */
+static void scope_peers(struct json_object *arr, char *buf, size_t len)
+{
+	size_t i, n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i);
+		const char *sig = out_get_str(p, "signal");
+		__u64 k = 0;
+
+		out_get_u64(p, "contacts", &k);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s (%s%s%s, %llu)",
+					 i ? ", " : "", out_get_str(p, "peer") ?: OUT_NONE,
+					 out_get_str(p, "feed") ?: OUT_NONE,
+					 sig && strcmp(sig, "blocklist") ? ", " : "",
+					 sig && strcmp(sig, "blocklist") ? sig : "",
+					 (unsigned long long)k);
+	}
+}
+
+/* "blocklist, spike" from an array of names. */
+static void scope_names(struct json_object *a, struct json_object *b, char *buf, size_t len)
+{
+	struct json_object *arrs[2] = { a, b };
+	size_t used = 0, j, i;
+
+	buf[0] = '\0';
+	for (j = 0; j < 2; j++) {
+		size_t n = json_object_is_type(arrs[j], json_type_array)
+				   ? json_object_array_length(arrs[j])
+				   : 0;
+
+		for (i = 0; i < n && used < len; i++)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+						 json_object_get_string(
+							 json_object_array_get_idx(arrs[j], i)));
+	}
+}
+
+void render_scope(FILE *f, struct json_object *result, const void *ctx)
+{
+	static const struct out_col cols[] = { { "RANK", true },
+					       { "HOST", false },
+					       { "CONTAINED", false },
+					       { "LAST SEEN", false },
+					       { "SIGNALS IN COMMON", false },
+					       { "PEERS IN COMMON (FEED, CONTACTS)", false } };
+	struct json_object *hosts = out_get(result, "hosts"), *cov = out_get(result, "coverage");
+	char peers[1024], names[256], rank[OUT_NUM_LEN];
+	const char *target = out_get_str(result, "target");
+	struct out_table *t;
+	size_t i, n;
+	__u64 more = 0;
+
+	if (!target || !json_object_is_type(hosts, json_type_array)) {
+		out_generic(f, result, 0);
+		return;
+	}
+	(void)ctx;
+	fputs("scope of ", f);
+	out_puts(f, target);
+	fprintf(f, " (%s) since ", out_get_str(result, "kind") ?: OUT_NONE);
+	out_puts(f, out_get_str(result, "since"));
+	fputc('\n', f);
+	scope_peers(out_get(result, "peers"), peers, sizeof(peers));
+	if (peers[0]) {
+		fputs("its listed peers: ", f);
+		out_puts(f, peers);
+		fputc('\n', f);
+	}
+	scope_names(out_get(result, "signals"), out_get(result, "shapes"), names, sizeof(names));
+	if (names[0]) {
+		fputs("its signals and shapes: ", f);
+		out_puts(f, names);
+		fputc('\n', f);
+	}
+	n = json_object_array_length(hosts);
+	if (!n) {
+		fputs("no other host contacted these peers or showed these signals\n", f);
+	} else {
+		t = out_table_new(cols, ARRAY_SIZE(cols));
+		for (i = 0; i < n; i++) {
+			struct json_object *h = json_object_array_get_idx(hosts, i);
+			__u64 r = 0;
+			const char *cells[ARRAY_SIZE(cols)];
+
+			out_get_u64(h, "rank", &r);
+			snprintf(rank, sizeof(rank), "%llu", (unsigned long long)r);
+			scope_peers(out_get(h, "peers_in_common"), peers, sizeof(peers));
+			scope_names(out_get(h, "signals_in_common"), out_get(h, "shapes_in_common"),
+				    names, sizeof(names));
+			cells[0] = rank;
+			cells[1] = out_get_str(h, "host");
+			cells[2] = out_get_str(h, "contained");
+			cells[3] = out_get_str(h, "last_seen");
+			cells[4] = names[0] ? names : NULL;
+			cells[5] = peers[0] ? peers : NULL;
+			out_table_add(t, cells);
+		}
+		out_table_print(f, t);
+		out_table_free(t);
+	}
+	if (out_get_u64(result, "more", &more) && more)
+		fprintf(f, "... and %llu more (see --json)\n", (unsigned long long)more);
+	if (cov) {
+		fputs("covers: ", f);
+		out_puts(f, out_get_str(cov, "site"));
+		fputs(", contacts indexed since ", f);
+		out_puts(f, out_get_str(cov, "complete_since"));
+		if (!json_object_get_boolean(out_get(cov, "window_covered")))
+			fputs(" (the window reaches further back than the index)", f);
+		fputc('\n', f);
+	}
+}

@@ -40,6 +40,8 @@ void render_stats(FILE *f, struct json_object *result, const void *ctx);
 void render_fleet(FILE *f, struct json_object *result, const void *ctx);
 /* ctx: the address asked about. */
 void render_lookup(FILE *f, struct json_object *result, const void *ctx);
+/* bwctl scope: the target's listed peers and signals, then one row per host. */
+void render_scope(FILE *f, struct json_object *result, const void *ctx);
 /* ctx: the interface asked for. */
 void render_attach(FILE *f, struct json_object *result, const void *ctx);
 

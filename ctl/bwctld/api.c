@@ -27,6 +27,8 @@
 #include "export.h"
 #include "log.h"
 #include "resolve.h"
+#include "scope.h"
+#include "units.h"
 #include "units.h"
 #include "util.h"
 
@@ -673,7 +675,55 @@ static void r_report(struct call *c, const struct kind *k)
 	hosts_sample(c->a->d.q.hosts);
 	rep = detector_report(c->a->d.detector, &a);
 	query_report_identity(&c->a->d.q, rep, &a);
+	if (c->a->d.q.scope)
+		json_object_object_add(rep, "other_hosts_same_peers",
+				       scope_report_section(c->a->d.q.scope, &a, time(NULL)));
 	ok(c, HTTP_OK, rep);
+}
+
+/* ?since=DUR (1s..30d, default 1d): the same answer as bwctl scope. */
+static void r_scope(struct call *c, const struct kind *k)
+{
+	char q[128], *save = NULL, *kv, shown[80];
+	__u64 since = SCOPE_SINCE_S;
+	struct bwe_addr a;
+
+	(void)k;
+	if (c->rq->query && strlen(c->rq->query) >= sizeof(q)) {
+		problem(c, HTTP_BAD_REQUEST, "the query string is too long");
+		return;
+	}
+	snprintf(q, sizeof(q), "%s", c->rq->query ? c->rq->query : "");
+	for (kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (v)
+			*v++ = '\0';
+		bwe_escape_ctl(v ? v : "", shown, sizeof(shown));
+		if (strcmp(kv, "since")) {
+			bwe_escape_ctl(kv, shown, sizeof(shown));
+			problem(c, HTTP_BAD_REQUEST, "unknown query parameter \"%s\" (since)",
+				shown);
+			return;
+		}
+		if (!v) {
+			problem(c, HTTP_BAD_REQUEST, "query parameter \"since\" needs a value");
+			return;
+		}
+		if (bwe_duration_parse(v, &since) || !since || since > SCOPE_SINCE_MAX_S) {
+			problem(c, HTTP_BAD_REQUEST,
+				"since \"%s\" must be a duration from 1s to 30d (e.g. 1h, 7d)",
+				shown);
+			return;
+		}
+	}
+	if (!c->a->d.q.scope) {
+		problem(c, HTTP_INTERNAL, "scope: not available");
+		return;
+	}
+	if (one_address(c, &k_quarantine, &a))
+		return;
+	ok(c, HTTP_OK, scope_query(c->a->d.q.scope, &a, since, time(NULL)));
 }
 
 static void r_lookup(struct call *c, const struct kind *k)
@@ -861,6 +911,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/status", BWE_SCOPE_READ, r_status, NULL },
 	{ "GET", "/v1/hosts", BWE_SCOPE_READ, r_hosts, NULL },
 	{ "GET", "/v1/hosts/{host}/report", BWE_SCOPE_READ, r_report, NULL },
+	{ "GET", "/v1/scope/{host}", BWE_SCOPE_READ, r_scope, NULL },
 	{ "GET", "/v1/lookup/{address}", BWE_SCOPE_READ, r_lookup, NULL },
 	{ "GET", "/v1/feeds", BWE_SCOPE_READ, r_feeds, NULL },
 	{ "GET", "/v1/export", BWE_SCOPE_READ, r_export, NULL },

@@ -36,7 +36,9 @@
 #include <sys/socket.h>
 #include <sys/vfs.h>
 #include <net/if_arp.h>
+#include <linux/genetlink.h>
 #include <linux/magic.h>
+#include <linux/netlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -890,4 +892,133 @@ int bwe_tc_detach(int ifindex)
 	tc_opts(&o);
 	err = bpf_tc_detach(&h, &o);
 	return err == -ENOENT ? 0 : err;
+}
+
+/*
+ * ---- can an interface transmit redirected XDP frames? ----------------------
+ * The kernel's netdev generic-netlink family (Linux 6.3+) reports each
+ * device's XDP features; a redirect into a device without "ndo_xdp_xmit"
+ * is dropped by the kernel, not handed to the stack. Its UAPI header
+ * (linux/netdev.h) is newer than Debian 12's, hence the numbers here,
+ * from include/uapi/linux/netdev.h.
+ */
+#define NETDEV_FAMILY		 "netdev"
+#define NETDEV_CMD_DEV_GET_	 1	  /* NETDEV_CMD_DEV_GET */
+#define NETDEV_A_DEV_IFINDEX_	 1	  /* u32 */
+#define NETDEV_A_DEV_XDP_FEAT_	 3	  /* NETDEV_A_DEV_XDP_FEATURES, u64 */
+#define NETDEV_XDP_ACT_NDO_XMIT_ (1 << 2) /* NETDEV_XDP_ACT_NDO_XMIT */
+#define GENL_BUF		 4096	  /* bytes: one small request or answer */
+
+struct genl_req {
+	struct nlmsghdr n;
+	struct genlmsghdr g;
+	char attrs[64];
+};
+
+static void nla_put(struct genl_req *r, __u16 type, const void *data, size_t len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->n.nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = (__u16)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/* Send r, read the one answer into buf; 0, or -errno (the kernel's too). */
+static int genl_call(int fd, struct genl_req *r, char *buf, size_t len, struct nlmsghdr **out)
+{
+	struct nlmsghdr *h;
+	ssize_t n;
+
+	if (send(fd, r, r->n.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, buf, len, 0);
+	if (n < 0)
+		return -errno;
+	h = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(h, (size_t)n))
+		return -EPROTO;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(h);
+
+		return e->error ? e->error : -EPROTO;
+	}
+	*out = h;
+	return 0;
+}
+
+/* The attribute `type` of a generic netlink message, NULL when absent. */
+static struct nlattr *genl_attr(struct nlmsghdr *h, __u16 type)
+{
+	int left = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
+
+	while (left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= left) {
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		left -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return NULL;
+}
+
+int bwe_xdp_can_xmit(int ifindex)
+{
+	struct genl_req r;
+	struct nlmsghdr *h;
+	struct nlattr *a;
+	char *buf = malloc(GENL_BUF);
+	__u32 idx = (__u32)ifindex;
+	__u16 family;
+	__u64 feat;
+	int fd, err;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	memset(&r, 0, sizeof(r));
+	r.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r.n.nlmsg_type = GENL_ID_CTRL;
+	r.n.nlmsg_flags = NLM_F_REQUEST;
+	r.g.cmd = CTRL_CMD_GETFAMILY;
+	r.g.version = 1;
+	nla_put(&r, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY, sizeof(NETDEV_FAMILY));
+	err = genl_call(fd, &r, buf, GENL_BUF, &h);
+	if (err)
+		goto cleanup; /* -ENOENT: a kernel before 6.3 */
+	a = genl_attr(h, CTRL_ATTR_FAMILY_ID);
+	if (!a || a->nla_len < NLA_HDRLEN + sizeof(family)) {
+		err = -EPROTO;
+		goto cleanup;
+	}
+	memcpy(&family, (char *)a + NLA_HDRLEN, sizeof(family));
+
+	memset(&r, 0, sizeof(r));
+	r.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r.n.nlmsg_type = family;
+	r.n.nlmsg_flags = NLM_F_REQUEST;
+	r.g.cmd = NETDEV_CMD_DEV_GET_;
+	r.g.version = 1;
+	nla_put(&r, NETDEV_A_DEV_IFINDEX_, &idx, sizeof(idx));
+	err = genl_call(fd, &r, buf, GENL_BUF, &h);
+	if (err)
+		goto cleanup;
+	a = genl_attr(h, NETDEV_A_DEV_XDP_FEAT_);
+	if (!a || a->nla_len < NLA_HDRLEN + sizeof(feat)) {
+		err = -EPROTO;
+		goto cleanup;
+	}
+	memcpy(&feat, (char *)a + NLA_HDRLEN, sizeof(feat));
+	err = !!(feat & NETDEV_XDP_ACT_NDO_XMIT_);
+
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
 }

@@ -85,4 +85,13 @@ const char *bwe_xdp_mode_name(int mode);
 int bwe_tc_attach(int ifindex, int prog_fd, __u32 *prog_id);
 int bwe_tc_detach(int ifindex);
 
+/*
+ * Whether the interface can transmit frames an XDP program redirects to it
+ * (the kernel's XDP feature "ndo_xdp_xmit", netdev generic netlink): 1 yes,
+ * 0 no (a redirect to it would be dropped), -errno when the kernel cannot
+ * say (-ENOENT: no netdev family, before Linux 6.3). A veth can while its
+ * peer has an XDP program or GRO on; the answer may change with the peer.
+ */
+int bwe_xdp_can_xmit(int ifindex);
+
 #endif /* BWE_ATTACH_H */

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "proto.h"
 #include "resolve.h"
+#include "scope.h"
 #include "util.h"
 
 #define CTL_BACKLOG	   64
@@ -553,7 +554,24 @@ static struct json_object *cmd_report(struct request *r)
 	hosts_sample(q->hosts);
 	rep = detector_report(r->c->d.detector, &r->q->addr);
 	query_report_identity(q, rep, &r->q->addr);
+	if (q->scope)
+		json_object_object_add(rep, "other_hosts_same_peers",
+				       scope_report_section(q->scope, &r->q->addr, time(NULL)));
 	return bwe_proto_ok(rep);
+}
+
+/* scope HOST|ADDRESS: who else contacted its listed peers, or behaves alike. */
+static struct json_object *cmd_scope(struct request *r)
+{
+	const struct query_deps *q = &r->c->d.q;
+	struct json_object *refused = mac_address(r);
+
+	if (refused)
+		return refused;
+	if (!q->scope)
+		return bwe_proto_err(BWE_ST_FAILED, "scope: not available");
+	return bwe_proto_ok(scope_query(q->scope, &r->q->addr,
+					r->q->since_s ? r->q->since_s : SCOPE_SINCE_S, time(NULL)));
 }
 
 /* export: the header of a stream; the client's writes then make the chunks. */
@@ -626,6 +644,8 @@ static struct json_object *dispatch(struct request *r)
 		return cmd_lookup(r);
 	case BWE_CMD_REPORT:
 		return cmd_report(r);
+	case BWE_CMD_SCOPE:
+		return cmd_scope(r);
 	case BWE_CMD_FEEDS:
 		return bwe_proto_ok(feeds_list_json(q->feeds));
 	case BWE_CMD_FLEET_STATUS:
@@ -669,7 +689,8 @@ static int add_addrs(struct bwe_request *q, const struct bwe_addr *a, size_t n)
 		if (j == q->n)
 			q->pfx[q->n++] = p;
 	}
-	if ((q->cmd == BWE_CMD_REPORT || q->cmd == BWE_CMD_LOOKUP) && q->n) /* its first address */
+	if ((q->cmd == BWE_CMD_REPORT || q->cmd == BWE_CMD_LOOKUP || q->cmd == BWE_CMD_SCOPE) &&
+	    q->n) /* its first address */
 		q->addr = q->pfx[0].addr;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include "addrmap.h"
 #include "detect.h"
@@ -29,14 +30,16 @@
 #include "log.h"
 #include "util.h"
 
-#define DET_HITS_MAX	16 /* blocklist hits remembered per host */
-#define DET_HISTORY_MAX 32 /* actions remembered per host */
+#define DET_HITS_MAX	 16 /* blocklist hits remembered per host */
+#define DET_HISTORY_MAX	 32 /* actions remembered per host */
+#define DET_CONTACTS_MAX 8  /* listed peers named in a detection event */
 
 struct det_hit {
 	time_t t;
 	struct bwe_addr peer;
 	__u8 ref;
 	bool outbound; /* the host contacted the peer; else an inbound (spoofable) hit */
+	enum bwe_feed_signal signal; /* of the feed: blocklist or proxyware */
 	char feed[BWE_FEED_NAME_MAX];
 	char entry[BWE_PREFIX_STRLEN];
 	char indicator[96];
@@ -48,6 +51,23 @@ struct det_action {
 	struct actor actor;
 	char reason[ST_REASON_MAX];
 	time_t expires;
+};
+
+/*
+ * Whose hits the data plane's bl_hits are (proxyware or blocklist feeds),
+ * from the outbound hit events (detect.h, struct bwe_detect_extra); the
+ * expected activity in force; when signals fired and shapes matched
+ * (detector_seen(), for bwctl scope).
+ */
+struct det_seen {
+	time_t bl_event, pw_event; /* last outbound hit event of either kind of feed */
+	__u32 pw_events;	   /* proxyware hit events since the last sample */
+	__u64 last_bl_hits;	   /* bl_hits of the last sample */
+	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
+	time_t last_sample;
+	bool in_window;	 /* an expected activity of the host is in its window */
+	bool unexpected; /* ... but the sketch shows other peers or ports */
+	struct detector_seen at;
 };
 
 /* What the report remembers; allocated only for hosts that have any. */
@@ -65,6 +85,7 @@ struct det_host {
 	struct bwe_decision dec;
 	bool evaluated;
 	struct det_memo *m; /* NULL until a hit or an action */
+	struct det_seen seen;
 };
 
 static struct det_memo *memo(struct det_host *h)
@@ -98,11 +119,12 @@ struct detector {
 static void on_change(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
 		      const struct actor *who);
 static void on_hit(void *ctx, const struct ops_hit *hit);
+static void on_contact(void *ctx, const struct ops_contact *c);
 
 int detector_new(struct detector **out, const struct detector_deps *deps)
 {
 	struct detector *dt = calloc(1, sizeof(*dt));
-	struct ops_observer obs = { .changed = on_change, .hit = on_hit };
+	struct ops_observer obs = { .changed = on_change, .hit = on_hit, .contact = on_contact };
 	int err;
 
 	if (!dt)
@@ -259,6 +281,212 @@ void detector_counts(const struct detector *dt, struct detector_counts *c)
 	c->freed = dt->freed;
 }
 
+/* ---- proxyware, expected activity, what was seen ---------------------------------------------- */
+
+/*
+ * The bl_hits of this sample that were proxyware feeds' (detect.h, struct
+ * bwe_detect_extra). A hit on a peer sends an event at most event_dedup
+ * after the previous one on it, so the peers hit since the last sample
+ * all had an outbound event since (last sample - event_dedup): when only
+ * proxyware feeds' peers had, every hit is theirs; when blocklist feeds'
+ * peers had too, the packets cannot be told apart: they stay blocklist
+ * hits and each new proxyware event counts one proxyware hit. Answers
+ * count with the host's own contact (bwe_hit_answers()), so the outbound
+ * events alone tell.
+ */
+static void attribute_hits(const struct detector *dt, struct det_host *h,
+			   const struct bwe_host_stats *c, time_t now)
+{
+	struct det_seen *sn = &h->seen;
+	struct bwe_detect_extra *x = &h->h.extra;
+	/* a new host's hits so far, or a restarted entry's (all since the last sample) */
+	bool restart = !sn->last_sample || c->bl_hits < sn->last_bl_hits ||
+		       c->first_seen_ns != sn->first_seen_ns;
+	time_t since = sn->last_sample ? sn->last_sample - (time_t)dt->cfg->event_dedup_s - 1 : 0;
+	__u64 d = c->bl_hits - (restart ? 0 : sn->last_bl_hits);
+
+	if (restart)
+		x->proxyware_hits = 0; /* the counters started again (detect.h) */
+	if (d) {
+		bool pw = sn->pw_event && sn->pw_event >= since;
+		bool bl = sn->bl_event && sn->bl_event >= since;
+
+		if (pw && !bl)
+			x->proxyware_hits += d;
+		else if (pw)
+			x->proxyware_hits += d < sn->pw_events ? d : sn->pw_events;
+	}
+	sn->pw_events = 0;
+	sn->last_bl_hits = c->bl_hits;
+	sn->first_seen_ns = c->first_seen_ns;
+	sn->last_sample = now;
+}
+
+/*
+ * The upload the host's expected activities explain now (detect.h): the
+ * sum of the max_rate of those in their window, when every register of
+ * the host's fan-out sketches is within what their peers and ports set
+ * (expect.h); nothing otherwise.
+ */
+static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
+			      const struct bwe_host_stats *c, time_t now)
+{
+	__u8 dst[BWE_HLL_REGS] = { 0 }, port[BWE_HLL_REGS] = { 0 };
+	bool any_port = false;
+	__u64 rate = 0;
+	size_t i, k;
+
+	h->seen.in_window = h->seen.unexpected = false;
+	for (i = 0; i < pol->n_expected; i++) {
+		const struct bwe_expected *e = &pol->expected[i];
+
+		if (!bwe_expected_has_host(e, &h->addr) || !bwe_schedule_active(&e->sched, now))
+			continue;
+		h->seen.in_window = true;
+		rate += e->max_rate;
+		any_port |= !e->n_ports;
+		for (k = 0; k < BWE_HLL_REGS; k++) {
+			dst[k] = e->sketch_dst[k] > dst[k] ? e->sketch_dst[k] : dst[k];
+			port[k] = e->sketch_port[k] > port[k] ? e->sketch_port[k] : port[k];
+		}
+	}
+	h->seen.unexpected = h->seen.in_window &&
+			     (!bwe_sketch_within(c->hll_dst, dst) ||
+			      (!any_port && !bwe_sketch_within(c->hll_port, port)));
+	h->h.extra.expected_rate = h->seen.in_window && !h->seen.unexpected ? rate : 0;
+	h->h.extra.expected_fanout = h->seen.in_window && !h->seen.unexpected;
+}
+
+static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t now)
+{
+	struct bwe_shape_match m[BWE_SHAPE_MAX];
+	unsigned int i, n;
+	bool any = h->sig.high_upload_run > 0;
+
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		if (h->sig.sig[i].fired)
+			h->seen.at.sig_at[i] = now;
+		any |= h->sig.sig[i].fired;
+	}
+	n = any ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+	for (i = 0; i < n; i++)
+		h->seen.at.shape_at[m[i].shape] = now;
+}
+
+bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct detector_seen *out)
+{
+	const __u32 *i = bwe_amap_get(&dt->idx, a);
+
+	if (!i)
+		return false;
+	*out = dt->v[*i]->seen.at;
+	return true;
+}
+
+const struct bwe_addr *detector_host_at(const struct detector *dt, size_t i,
+					struct detector_seen *out)
+{
+	if (i >= dt->n)
+		return NULL;
+	*out = dt->v[i]->seen.at;
+	return &dt->v[i]->addr;
+}
+
+/*
+ * The provenance behind blocklist or proxyware evidence: the host's latest
+ * outbound contacts with those feeds' peers, each peer once, with feed,
+ * entry and indicator; NULL when the evidence has neither.
+ */
+static struct json_object *contacts_json(const struct det_host *h, const struct bwe_decision *dec)
+{
+	bool want[BWE_FSIG_PROXYWARE + 1] = { false };
+	struct json_object *arr;
+	unsigned int i, k, n = 0;
+	const struct det_hit *seen[DET_CONTACTS_MAX];
+	size_t e;
+
+	for (e = 0; e < dec->n_evidence; e++) {
+		want[BWE_FSIG_BLOCKLIST] |= dec->evidence[e].sig == BWE_SIG_BLOCKLIST;
+		want[BWE_FSIG_PROXYWARE] |= dec->evidence[e].sig == BWE_SIG_PROXYWARE;
+	}
+	if ((!want[BWE_FSIG_BLOCKLIST] && !want[BWE_FSIG_PROXYWARE]) || !h->m)
+		return NULL;
+	arr = json_object_new_array();
+	for (i = 0; i < h->m->nhits && n < DET_CONTACTS_MAX; i++) {
+		const struct det_hit *x =
+			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+		struct json_object *o;
+		char p[BWE_ADDR_STRLEN], t[32];
+
+		if (!x->outbound || (unsigned int)x->signal > BWE_FSIG_PROXYWARE ||
+		    !want[x->signal])
+			continue;
+		for (k = 0; k < n && memcmp(&seen[k]->peer, &x->peer, sizeof(x->peer)); k++)
+			;
+		if (k < n)
+			continue;
+		seen[n++] = x;
+		o = json_object_new_object();
+		bwe_addr_fmt(&x->peer, p, sizeof(p));
+		fmt_time(x->t, t, sizeof(t));
+		json_object_object_add(o, "peer", json_object_new_string(p));
+		json_object_object_add(o, "feed", json_object_new_string(x->feed));
+		json_object_object_add(o, "signal",
+				       json_object_new_string(bwe_feed_signal_name(x->signal)));
+		json_object_object_add(o, "entry",
+				       x->entry[0] ? json_object_new_string(x->entry) : NULL);
+		json_object_object_add(o, "indicator",
+				       x->indicator[0] ? json_object_new_string(x->indicator)
+						       : NULL);
+		json_object_object_add(o, "time", json_object_new_string(t));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* The report's "expected_activity": the host's activities, in their window or not. */
+static struct json_object *expected_json(const struct bwe_policy *pol, const struct det_host *h,
+					 time_t now)
+{
+	struct json_object *arr = json_object_new_array();
+	char rate[BWE_RATE_STRLEN], detail[256];
+	size_t i;
+
+	for (i = 0; i < pol->n_expected; i++) {
+		const struct bwe_expected *e = &pol->expected[i];
+		bool in = bwe_schedule_active(&e->sched, now);
+		struct json_object *o;
+
+		if (!bwe_expected_has_host(e, &h->addr))
+			continue;
+		if (bwe_rate_fmt(e->max_rate, rate, sizeof(rate)))
+			snprintf(rate, sizeof(rate), "%lluB/s", (unsigned long long)e->max_rate);
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(e->name));
+		json_object_object_add(o, "schedule", json_object_new_string(e->schedule));
+		json_object_object_add(o, "in_window", json_object_new_boolean(in));
+		json_object_object_add(o, "max_rate", json_object_new_uint64(e->max_rate));
+		if (!in)
+			snprintf(detail, sizeof(detail), "%s (outside its window %s)", e->name,
+				 e->schedule);
+		else if (h->seen.unexpected)
+			snprintf(detail, sizeof(detail),
+				 "%s (in its window, but the host also talked to peers or ports it "
+				 "does not list: nothing discounted)",
+				 e->name);
+		else
+			snprintf(detail, sizeof(detail),
+				 "%s (in its window: upload up to %s to its peers discounted, "
+				 "%.0f B/s now)",
+				 e->name, rate, h->evaluated ? h->sig.expected_bps : 0.0);
+		json_object_object_add(o, "discounted",
+				       json_object_new_boolean(in && !h->seen.unexpected));
+		json_object_object_add(o, "detail", json_object_new_string(detail));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* ---- memory for the report ---------------------------------------------------- */
 
 static void on_hit(void *ctx, const struct ops_hit *hit)
@@ -269,6 +497,16 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	struct det_memo *m = h ? memo(h) : NULL;
 	struct det_hit *x;
 
+	if (h && hit->outbound) {
+		time_t now = time(NULL);
+
+		if (bwe_cfg_feed_signal(dt->cfg, hit->feed) == BWE_FSIG_PROXYWARE) {
+			h->seen.pw_event = now;
+			h->seen.pw_events++;
+		} else {
+			h->seen.bl_event = now;
+		}
+	}
 	if (!m)
 		return;
 	x = &m->hits[m->hit_head];
@@ -280,9 +518,24 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	x->peer = hit->peer;
 	x->ref = hit->ref;
 	x->outbound = hit->outbound;
+	x->signal = bwe_cfg_feed_signal(dt->cfg, hit->feed);
 	snprintf(x->feed, sizeof(x->feed), "%s", hit->feed ? hit->feed : "?");
 	snprintf(x->entry, sizeof(x->entry), "%s", hit->entry ? hit->entry : "");
 	snprintf(x->indicator, sizeof(x->indicator), "%s", hit->indicator ? hit->indicator : "");
+}
+
+/* A new contact of a sampled pair: the beacon table of its host. */
+static void on_contact(void *ctx, const struct ops_contact *c)
+{
+	struct detector *dt = ctx;
+	struct det_host *h;
+
+	if (!dt->cfg->policy.interval_s || !(enf_classes(dt->enf, &c->host) & BWE_NC_INTERNAL))
+		return;
+	h = host_get(dt, &c->host, HOST_CREATE);
+	if (h && bwe_detect_contact(&h->h, &c->peer, c->dport, c->proto, (double)c->ts_ns / 1e9,
+				    &dt->cfg->policy) == -ENOMEM)
+		log_warnx("beacon table: %s", strerror(ENOMEM));
 }
 
 /* Every change to operator state: the host's history, and a rule's reset. */
@@ -387,13 +640,78 @@ static struct json_object *shapes_json(const struct bwe_signals *s, const struct
 	return arr;
 }
 
+static const char *relay_dir_name(int dir)
+{
+	return dir == BWE_DIR_OUT ? "outbound" : dir == BWE_DIR_IN ? "inbound" : "none";
+}
+
+/* What the relay signal measured: bounds included (docs/operations.md). */
+static struct json_object *relay_json(const struct bwe_relay_eval *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "fired", json_object_new_boolean(r->fired));
+	json_object_object_add(o, "concentrated_direction",
+			       json_object_new_string(relay_dir_name(r->dir)));
+	json_object_object_add(o, "concentration", json_object_new_double(r->concentration));
+	json_object_object_add(o, "concentration_upper",
+			       json_object_new_double(r->concentration_hi));
+	json_object_object_add(o, "spread_peers", json_object_new_double(r->spread_peers));
+	json_object_object_add(o, "balance", json_object_new_double(r->balance));
+	json_object_object_add(o, "overlap_upper", json_object_new_double(r->overlap));
+	json_object_object_add(o, "tx_bytes", json_object_new_double(r->tx_bytes));
+	json_object_object_add(o, "rx_bytes", json_object_new_double(r->rx_bytes));
+	return o;
+}
+
+/* The most regular followed pair of the host, if any. */
+static struct json_object *beacon_json(const struct bwe_beacon_eval *b, bool fired)
+{
+	struct json_object *o = json_object_new_object();
+	char peer[BWE_ADDR_STRLEN];
+
+	json_object_object_add(o, "fired", json_object_new_boolean(fired));
+	if (!b->valid)
+		return o;
+	bwe_addr_fmt(&b->peer, peer, sizeof(peer));
+	json_object_object_add(o, "peer", json_object_new_string(peer));
+	json_object_object_add(o, "port", json_object_new_int(b->dport));
+	json_object_object_add(o, "transport",
+			       json_object_new_string(b->proto == IPPROTO_UDP ? "udp" : "tcp"));
+	json_object_object_add(o, "period_s", json_object_new_double(b->period_s));
+	json_object_object_add(o, "jitter", json_object_new_double(b->jitter));
+	json_object_object_add(o, "intervals", json_object_new_int((int)b->intervals));
+	return o;
+}
+
+/* Every signal as last evaluated: value, threshold, unit, fired (bwctl report). */
+static struct json_object *signals_json(const struct bwe_signals *s)
+{
+	struct json_object *o = json_object_new_object();
+	unsigned int i;
+
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		struct json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "fired", json_object_new_boolean(s->sig[i].fired));
+		json_object_object_add(x, "value", json_object_new_double(s->sig[i].value));
+		json_object_object_add(x, "threshold", json_object_new_double(s->sig[i].threshold));
+		json_object_object_add(x, "unit", json_object_new_string(bwe_signal_unit(i)));
+		json_object_object_add(o, bwe_signal_name(i), x);
+	}
+	json_object_object_add(o, "relay_detail", relay_json(&s->relay));
+	json_object_object_add(o, "beacon_detail",
+			       beacon_json(&s->beacon, s->sig[BWE_SIG_BEACON].fired));
+	return o;
+}
+
 /* ---- acting on a decision -------------------------------------------------------------- */
 
 /* The event fields a rule's decision adds: the rule, its evidence, the guards. */
 static struct json_object *decision_json(const struct det_host *h, const struct bwe_decision *dec,
 					 const struct bwe_policy *pol, const char *ev_text)
 {
-	struct json_object *a = json_object_new_object();
+	struct json_object *a = json_object_new_object(), *c;
 
 	json_object_object_add(a, "event.kind", json_object_new_string("alert"));
 	json_object_object_add(a, "rule.name", json_object_new_string(dec->rule_name));
@@ -407,9 +725,21 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 	json_object_object_add(a, "bwenforce.escalation_level",
 			       json_object_new_int((int)dec->level));
 	json_object_object_add(a, "bwenforce.ttl_s", json_object_new_uint64(dec->ttl_s));
+	if ((c = contacts_json(h, dec)))
+		json_object_object_add(a, "bwenforce.contacts", c);
+	/* the runbook's "known legitimate activity?", answered in the event too */
+	c = expected_json(pol, h, time(NULL));
+	if (json_object_array_length(c))
+		json_object_object_add(a, "bwenforce.expected", c);
+	else
+		json_object_put(c);
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
 	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
+	if (h->sig.sig[BWE_SIG_RELAY].fired)
+		json_object_object_add(a, "bwenforce.relay", relay_json(&h->sig.relay));
+	if (h->sig.sig[BWE_SIG_BEACON].fired)
+		json_object_object_add(a, "bwenforce.beacon", beacon_json(&h->sig.beacon, true));
 	return a;
 }
 
@@ -540,9 +870,12 @@ void detector_tick(struct detector *dt)
 		h = host_get(dt, &s->addr, HOST_CREATE);
 		if (!h)
 			continue;
+		attribute_hits(dt, h, &s->st, now);
+		expected_activity(pol, h, &s->st, now);
 		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
 			continue;
 		h->evaluated = true;
+		note_seen(pol, h, now);
 		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &h->dec))
 			continue;
 		if (h->dec.action == BWE_RESP_NONE)
@@ -570,7 +903,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	const struct bwe_signals *sig = h && h->evaluated ? &h->sig : NULL;
 	const struct st_entry *qe = st_match(dt->st, ST_QUARANTINE, a);
 	const struct st_entry *te = st_match(dt->st, ST_THROTTLE, a);
-	bool q1 = false, q2 = false, q3 = false;
+	bool q1 = false, q2 = false, q3 = false, pw_contact = false;
+	__u64 pw_hits = h ? h->h.extra.proxyware_hits : 0;
 	int yes = 0, wi = bwe_policy_window_index(pol, pol->spike.window_s);
 	unsigned int i, nshapes = 0;
 	struct bwe_shape_match shapes[BWE_SHAPE_MAX];
@@ -613,11 +947,15 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 				       json_object_new_boolean(sig->trusted));
 		json_object_object_add(x, "baseline_learned_s",
 				       json_object_new_double(h->h.learned_s));
+		json_object_object_add(x, "expected_bps",
+				       json_object_new_double(sig->expected_bps));
 		snprintf(detail, sizeof(detail),
 			 "upload %.0f B/s against a baseline of %.0f B/s "
-			 "(z %.1f, threshold %.1f%s)",
+			 "(z %.1f, threshold %.1f%s)%s",
 			 sig->tx_bps, base, wi >= 0 ? sig->z_tx[wi] : 0, pol->spike.z,
-			 sig->trusted ? "" : "; baseline still learning");
+			 sig->trusted ? "" : "; baseline still learning",
+			 sig->expected_bps > 0 ? "; more upload discounted as expected activity"
+					       : "");
 		json_object_object_add(x, "answer",
 				       json_object_new_string(sig->trusted || q1 ? yes_no(q1)
 										 : "unknown"));
@@ -639,6 +977,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		const struct det_hit *ht =
 			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
 		struct json_object *hj = json_object_new_object();
+		enum bwe_feed_signal hsig = ht->signal;
 		char p[BWE_ADDR_STRLEN];
 
 		bwe_addr_fmt(&ht->peer, p, sizeof(p));
@@ -646,10 +985,13 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(hj, "time", json_object_new_string(t));
 		json_object_object_add(hj, "peer", json_object_new_string(p));
 		json_object_object_add(hj, "feed", json_object_new_string(ht->feed));
+		json_object_object_add(hj, "signal",
+				       json_object_new_string(bwe_feed_signal_name(hsig)));
 		json_object_object_add(hj, "direction",
 				       json_object_new_string(ht->outbound ? "outbound"
 									   : "inbound"));
-		q2 |= ht->outbound;
+		q2 |= ht->outbound && hsig != BWE_FSIG_PROXYWARE;
+		pw_contact |= ht->outbound && hsig == BWE_FSIG_PROXYWARE;
 		json_object_object_add(hj, "action",
 				       json_object_new_string(
 					       (ht->ref & BWE_REF_MONITOR) ? "monitor" : "drop"));
@@ -660,9 +1002,11 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 							: NULL);
 		json_object_array_add(arr, hj);
 	}
-	q2 |= s && s->st.bl_hits;
+	q2 |= s && s->st.bl_hits > pw_hits; /* proxyware feeds' hits answer question 3 */
 	json_object_object_add(x, "answer", json_object_new_string(yes_no(q2)));
-	json_object_object_add(x, "blocklist_hits", json_object_new_uint64(s ? s->st.bl_hits : 0));
+	json_object_object_add(x, "blocklist_hits",
+			       json_object_new_uint64(
+				       s && s->st.bl_hits > pw_hits ? s->st.bl_hits - pw_hits : 0));
 	json_object_object_add(x, "inbound_blocklist_hits",
 			       json_object_new_uint64(s ? s->st.bl_in_hits : 0));
 	snprintf(detail, sizeof(detail),
@@ -688,11 +1032,25 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		json_object_object_add(x, "upload_ratio",
 				       json_object_new_double(sig->upload_ratio));
 		json_object_object_add(x, "shapes", shapes_json(sig, pol));
+		/* a proxyware SDK's endpoints: the proxyjacking shape by itself */
+		pw_contact |= sig->sig[BWE_SIG_PROXYWARE].fired;
+		q3 |= pw_contact;
+		json_object_object_add(x, "proxyware_hits", json_object_new_uint64(pw_hits));
+		json_object_object_add(x, "proxyware_contact", json_object_new_boolean(pw_contact));
+		/* the relay signature and beaconing are this question's own signals */
+		q3 |= sig->sig[BWE_SIG_RELAY].fired || sig->sig[BWE_SIG_BEACON].fired;
+		json_object_object_add(x, "relay",
+				       json_object_new_boolean(sig->sig[BWE_SIG_RELAY].fired));
+		json_object_object_add(x, "beacon",
+				       json_object_new_boolean(sig->sig[BWE_SIG_BEACON].fired));
 		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
 	} else {
 		json_object_object_add(x, "answer", json_object_new_string("unknown"));
 	}
 	json_object_object_add(q, "3_botnet_or_proxyjacking", x);
+	/* the runbook: does the spike coincide with known legitimate activity? */
+	json_object_object_add(o, "expected_activity",
+			       h ? expected_json(pol, h, time(NULL)) : json_object_new_array());
 
 	/* 4: unauthorized processes: the network cannot tell */
 	x = json_object_new_object();
@@ -705,6 +1063,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 			"listening) with the EDR, which a quarantined host can still reach"));
 	json_object_object_add(q, "4_unauthorized_processes", x);
 	json_object_object_add(o, "questions", q);
+	json_object_object_add(o, "signals", sig ? signals_json(sig) : NULL);
 
 	/* containment and history */
 	x = json_object_new_object();

@@ -8,6 +8,8 @@
 #ifndef BWCTLD_DETECTOR_H
 #define BWCTLD_DETECTOR_H
 
+#include <stdbool.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "config.h"
@@ -51,6 +53,19 @@ struct detector_action_count {
 	__u64 n[BWE_RESP_MAX]; /* by enum bwe_response; NONE stays 0 */
 };
 const struct detector_action_count *detector_actions(const struct detector *dt, size_t *n);
+/*
+ * When each signal last fired and each shape last matched for a host (0:
+ * never, since the detector holds its state): bwctl scope's "same
+ * behaviour". detector_seen(): false when it holds no state for a;
+ * detector_host_at(): the i-th host with state, NULL past the end.
+ */
+struct detector_seen {
+	time_t sig_at[BWE_SIG_MAX];
+	time_t shape_at[BWE_SHAPE_MAX];
+};
+bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct detector_seen *out);
+const struct bwe_addr *detector_host_at(const struct detector *dt, size_t i,
+					struct detector_seen *out);
 /* bwctl report: the runbook's questions answered from data. */
 struct json_object *detector_report(struct detector *dt, const struct bwe_addr *a);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
@@ -213,6 +214,10 @@ int enf_config(struct enforcer *enf)
 		return err;
 	c.flags = enf->cfg->monitor_only ? c.flags | BWE_CFG_DRYRUN : c.flags & ~BWE_CFG_DRYRUN;
 	c.event_dedup_ns = enf->cfg->event_dedup_s * 1000000000ULL;
+	/* contact events only while the detector runs; a secret salt, once */
+	c.contact_sample = enf->cfg->policy.interval_s ? enf->cfg->policy.beacon.sample : 0;
+	if (!c.contact_salt && getrandom(&c.contact_salt, sizeof(c.contact_salt), 0) < 0)
+		c.contact_salt = 0;
 	err = bwe_dp_config_set(enf->dp, &c);
 	err = err ?: bwe_dp_std_ports_set(enf->dp, enf->cfg->std_ports, enf->cfg->n_std_ports);
 	if (err)

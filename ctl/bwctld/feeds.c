@@ -2192,6 +2192,9 @@ struct json_object *feeds_list_json(const struct feeds *fs)
 				       json_object_new_string(f->cfg->action == BWE_ACT_MONITOR
 								      ? "monitor"
 								      : "drop"));
+		json_object_object_add(o, "signal",
+				       json_object_new_string(
+					       bwe_feed_signal_name(f->cfg->signal)));
 		json_object_object_add(o, "state", json_object_new_string(state));
 		json_object_object_add(o, "entries", json_object_new_uint64(ents_of(fs, f)->n));
 		json_object_object_add(o, "entries_v4", json_object_new_uint64(f->v4));

@@ -26,7 +26,6 @@
 
 #define FLEET_FILE_MODE	   0600
 #define FLEET_SECRET_MAX   (64 * 1024)
-#define TOMBSTONE_TTL_S	   3600 /* a removal stays readable this long */
 #define RETRY_S		   5	/* re-send failed writes this often */
 #define SITES_MAX	   1024 /* sites remembered */
 #define SNAP_KEYS_MAX	   (1024 * 1024)
@@ -34,16 +33,17 @@
 #define BATCH_MAX	   OPS_ITEMS_MAX
 #define SITE_TTL_FACTOR	   3
 #define FLEET_FILE_VERSION 1
-#define PASSWORD_MAX	   1024
+#define EXPIRY_SLACK_S	   2 /* seconds, see same_expiry() */
 
 struct pend {
 	char key[BWE_FREC_KEY_MAX];
 	char *value;
 	size_t len;
 	__u64 ttl, seq;
-	__u32 id;  /* the put in flight; 0: to be sent */
-	bool sent; /* a put is in flight */
-	__s64 rev; /* the revision it landed at; 0 unknown */
+	bool site_lease; /* a tombstone: on the site's lease (it lives while the site does) */
+	__u32 id;	 /* the put in flight; 0: to be sent */
+	bool sent;	 /* a put is in flight */
+	__s64 rev;	 /* the revision it landed at; 0 unknown */
 };
 
 struct site {
@@ -163,6 +163,8 @@ static void save(struct fleet *f)
 				       json_object_new_string_len(f->pend[i].value,
 								  (int)f->pend[i].len));
 		json_object_object_add(p, "ttl", json_object_new_uint64(f->pend[i].ttl));
+		json_object_object_add(p, "site_lease",
+				       json_object_new_boolean(f->pend[i].site_lease));
 		json_object_object_add(p, "seq", json_object_new_uint64(f->pend[i].seq));
 		json_object_array_add(arr, p);
 	}
@@ -177,7 +179,7 @@ static void save(struct fleet *f)
 }
 
 static int pend_push(struct fleet *f, const char *key, const char *value, size_t len, __u64 ttl,
-		     __u64 seq);
+		     bool site_lease, __u64 seq);
 
 static void load(struct fleet *f)
 {
@@ -215,6 +217,7 @@ static void load(struct fleet *f)
 			pend_push(f, key, json_object_get_string(v),
 				  (size_t)json_object_get_string_len(v),
 				  json_object_get_uint64(json_object_object_get(p, "ttl")),
+				  json_object_get_boolean(json_object_object_get(p, "site_lease")),
 				  json_object_get_uint64(json_object_object_get(p, "seq")));
 		}
 	log_info("fleet: resuming at revision %lld with %zu change%s to write",
@@ -247,7 +250,8 @@ static void pend_send(struct fleet *f, struct pend *p)
 
 	if (!f->flc || p->sent)
 		return;
-	e = bwe_flc_put(f->flc, p->key, p->value, p->len, p->ttl, BWE_FLC_LEASE_NONE, &p->id);
+	e = bwe_flc_put(f->flc, p->key, p->value, p->len, p->ttl,
+			p->site_lease ? BWE_FLC_LEASE_SITE : BWE_FLC_LEASE_NONE, &p->id);
 	if (e)
 		log_warnx("fleet: cannot queue %s: %s; will try again", p->key, strerror(-e));
 	else
@@ -256,7 +260,7 @@ static void pend_send(struct fleet *f, struct pend *p)
 
 /* Queue (or replace) the write of key; the newest change of a key is the one sent. */
 static int pend_push(struct fleet *f, const char *key, const char *value, size_t len, __u64 ttl,
-		     __u64 seq)
+		     bool site_lease, __u64 seq)
 {
 	struct pend *p = pend_find(f, key);
 	char *copy = malloc(len + 1);
@@ -284,7 +288,8 @@ static int pend_push(struct fleet *f, const char *key, const char *value, size_t
 	free(p->value);
 	p->value = copy;
 	p->len = len;
-	p->ttl = ttl;
+	p->ttl = site_lease ? 0 : ttl;
+	p->site_lease = site_lease;
 	p->seq = seq;
 	p->sent = false;
 	p->rev = 0;
@@ -361,11 +366,11 @@ static void publish(struct fleet *f, enum op_verb verb, const struct st_entry *e
 		free(val);
 		return;
 	}
-	if (verb == OP_DEL)
-		ttl = TOMBSTONE_TTL_S;
-	else if (e->expires)
+	/* a tombstone lives on the site's lease: told to every watcher, gone with the site */
+	if (verb == OP_ADD && e->expires)
 		ttl = e->expires > now ? (__u64)(e->expires - now) : 1;
-	if (!pend_push(f, key, val, strlen(val), ttl, r.seq) && (p = pend_find(f, key)))
+	if (!pend_push(f, key, val, strlen(val), ttl, verb == OP_DEL, r.seq) &&
+	    (p = pend_find(f, key)))
 		pend_send(f, p);
 	free(val);
 }
@@ -522,13 +527,21 @@ static void batch_add(struct fleet *f, enum op_verb verb, enum st_kind kind,
 	b->pfx[b->n++] = *p;
 }
 
+/* An expiry made here from a record's TTL may be a second or two off the record's own. */
+static bool same_expiry(time_t here, __s64 rec)
+{
+	if (!here || !rec)
+		return !here && !rec;
+	return llabs((long long)here - rec) <= EXPIRY_SLACK_S;
+}
+
 /* Is the record's entry already in force here as the record says? */
 static bool in_force(const struct fleet *f, enum st_kind k, const struct bwe_frec_entry *r)
 {
 	const struct st_entry *e = r->t.is_mac ? st_host_find(f->st, k, r->t.mac)
 					       : st_find(f->st, k, &r->t.pfx);
 
-	return e && e->expires == r->expires && e->rate == r->rate &&
+	return e && same_expiry(e->expires, r->expires) && e->rate == r->rate &&
 	       (!r->burst || e->burst == r->burst) && !strcmp(e->reason, r->reason);
 }
 
@@ -929,7 +942,9 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 			f->cluster_rev = ev->revision;
 		if (ev->connected && !f->connected)
 			attached(f, ev);
-		else if (!ev->connected)
+		else if (ev->connected) /* a new site lease: the heartbeat key went with the old */
+			f->next_heartbeat = 0;
+		else
 			detached(f, ev);
 		break;
 	case BWE_FLC_EV_COMPACTED:

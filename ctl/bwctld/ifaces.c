@@ -13,9 +13,14 @@
 
 struct ifc {
 	struct bwe_iface i;
-	bool held;	  /* an operator detached it: stay away until attach */
-	enum bwe_nat nat; /* what the kernel translates on it (config) */
-	__u32 tc_id;	  /* our TC egress program on it, 0 none */
+	bool held;		  /* an operator detached it: stay away until attach */
+	enum bwe_nat nat;	  /* what the kernel translates on it (config) */
+	enum bwe_fast_forward ff; /* what becomes of passed traffic arriving here (config) */
+	__u32 tc_id;		  /* our TC egress program on it, 0 none */
+	int xmit;		  /* bwe_xdp_can_xmit() when last synced */
+	bool xmit_seen;		  /* xmit holds an answer (logged once, then on change) */
+	__u32 dev_ifindex;	  /* its ifindex in bwe_fwd_dev, 0 not there */
+	__u32 stats_ifindex;	  /* its ifindex in bwe_fwd_stats, 0 none */
 };
 
 struct ifaces {
@@ -26,7 +31,10 @@ struct ifaces {
 	struct bwe_linkwatch *lw;
 	struct ifc *v;
 	size_t n;
+	unsigned int ticks; /* since the last look at the XDP transmit features */
 };
+
+#define XMIT_RECHECK_TICKS 5 /* ticks (seconds) between looks at a peer-dependent feature */
 
 static struct ifc *find(struct ifaces *ifs, const char *name)
 {
@@ -87,7 +95,98 @@ static bool attached_ifindex(const struct ifaces *ifs, __u32 ifindex)
 }
 
 /*
- * Bring the NAT pieces in line with the configuration and the links: the TC
+ * The fast-forward pieces of one interface (xdp/forward.bpf.h), while some
+ * interface has fast_forward fib (any_ff; else none at all): in the devmap
+ * while attached and able to transmit redirected frames (whatever its own
+ * fast_forward: it is an egress), a counter entry while attached with
+ * fast_forward fib. A kernel that cannot say whether it transmits
+ * (before Linux 6.3) is trusted to. Entries of an ifindex it no longer has
+ * go.
+ */
+static bool ff_configured(const struct ifaces *ifs)
+{
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].ff == BWE_FF_FIB)
+			return true;
+	return false;
+}
+
+static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
+{
+	__u32 idx = c->i.prog_id && any_ff ? (__u32)c->i.ifindex : 0, dev, stats;
+	int err, old = c->xmit;
+	bool told = c->xmit_seen;
+
+	c->xmit = idx ? bwe_xdp_can_xmit((int)idx) : 0;
+	c->xmit_seen = idx != 0;
+	dev = c->xmit ? idx : 0;
+	stats = c->ff == BWE_FF_FIB ? idx : 0;
+	if (c->dev_ifindex && c->dev_ifindex != dev) {
+		bwe_dp_fwd_dev_set(ifs->dp, c->dev_ifindex, false);
+		c->dev_ifindex = 0;
+	}
+	if (dev && !c->dev_ifindex) {
+		err = bwe_dp_fwd_dev_set(ifs->dp, dev, true);
+		if (err)
+			log_warnx("%s: cannot be a fast-forward egress: %s", c->i.name,
+				  strerror(-err));
+		else
+			c->dev_ifindex = dev;
+	}
+	if (idx && (!told || old != c->xmit)) {
+		if (!c->xmit)
+			log_warnx("%s: cannot transmit redirected XDP frames (a veth: its peer needs "
+				  "an XDP program or GRO): the fast path hands what is routed out "
+				  "through it to the stack",
+				  c->i.name);
+		else if (told)
+			log_info("%s: can transmit redirected XDP frames now", c->i.name);
+	}
+	if (c->stats_ifindex && c->stats_ifindex != stats) {
+		bwe_dp_fwd_stats_del(ifs->dp, c->stats_ifindex);
+		c->stats_ifindex = 0;
+	}
+	if (stats && !c->stats_ifindex) {
+		err = bwe_dp_fwd_stats_init(ifs->dp, stats);
+		if (err)
+			log_warnx("%s: fast_forward off: no counters: %s", c->i.name,
+				  strerror(-err));
+		else
+			c->stats_ifindex = stats;
+	}
+}
+
+/* Only the entries of the interfaces we hold stay in the fast path's maps. */
+static void fwd_prune(struct ifaces *ifs)
+{
+	__u32 *dev = calloc(ifs->n ? ifs->n : 1, sizeof(*dev));
+	__u32 *stats = calloc(ifs->n ? ifs->n : 1, sizeof(*stats));
+	size_t i, nd = 0, ns = 0;
+	int err;
+
+	if (!dev || !stats) {
+		free(dev);
+		free(stats);
+		return;
+	}
+	for (i = 0; i < ifs->n; i++) {
+		if (ifs->v[i].dev_ifindex)
+			dev[nd++] = ifs->v[i].dev_ifindex;
+		if (ifs->v[i].stats_ifindex)
+			stats[ns++] = ifs->v[i].stats_ifindex;
+	}
+	err = bwe_dp_fwd_prune(ifs->dp, dev, nd, stats, ns);
+	if (err)
+		log_warnx("cannot prune the fast-forward maps: %s", strerror(-err));
+	free(dev);
+	free(stats);
+}
+
+/*
+ * Bring the NAT and fast-forward pieces in line with the configuration and
+ * the links (sync_fwd() for the latter, per interface). NAT: the TC
  * egress program on every attached interface while some interface
  * translates (none otherwise); bwe_ifaces holding exactly the attached
  * interfaces with what each translates (0: nothing), so that the TC
@@ -99,7 +198,7 @@ static bool attached_ifindex(const struct ifaces *ifs, __u32 ifindex)
 static void sync_nat(struct ifaces *ifs)
 {
 	int fd = bwe_dp_map_fd(ifs->dp, BWE_MAP_IFACES);
-	bool any = nat_configured(ifs);
+	bool any = nat_configured(ifs), any_ff = ff_configured(ifs);
 	struct bwe_config cfg;
 	__u32 key, next, stale[BWE_IFACES_MAX], on = 0, want;
 	size_t i, n_stale = 0;
@@ -126,6 +225,8 @@ static void sync_nat(struct ifaces *ifs)
 			bwe_tc_detach(c->i.ifindex);
 			c->tc_id = 0;
 		}
+		sync_fwd(ifs, c, any_ff);
+		v.fwd = c->stats_ifindex ? BWE_FWD_FIB : BWE_FWD_OFF;
 		if (c->i.prog_id && fd >= 0) {
 			__u32 k = (__u32)c->i.ifindex;
 
@@ -134,9 +235,11 @@ static void sync_nat(struct ifaces *ifs)
 					  strerror(errno));
 			else
 				on |= ((v.flags & BWE_IF_NAT4) ? BWE_CFG_NAT4 : 0) |
-				      ((v.flags & BWE_IF_NAT6) ? BWE_CFG_NAT6 : 0);
+				      ((v.flags & BWE_IF_NAT6) ? BWE_CFG_NAT6 : 0) |
+				      (v.fwd ? BWE_CFG_FWD : 0);
 		}
 	}
+	fwd_prune(ifs);
 	for (err = fd < 0 ? -1 : bpf_map_get_next_key(fd, NULL, &key); !err;
 	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
 		if (!attached_ifindex(ifs, key) && n_stale < BWE_IFACES_MAX)
@@ -145,7 +248,15 @@ static void sync_nat(struct ifaces *ifs)
 		bpf_map_delete_elem(fd, &stale[i]);
 	if (bwe_dp_config_get(ifs->dp, &cfg))
 		return;
-	want = (cfg.flags & ~(BWE_CFG_NAT4 | BWE_CFG_NAT6)) | on;
+	want = (cfg.flags & ~(BWE_CFG_NAT4 | BWE_CFG_NAT6 | BWE_CFG_FWD)) | on;
+	if ((want ^ cfg.flags) & BWE_CFG_FWD) {
+		cfg.flags ^= BWE_CFG_FWD;
+		if (bwe_dp_config_set(ifs->dp, &cfg))
+			log_warnx("cannot switch the XDP fast path %s",
+				  on & BWE_CFG_FWD ? "on" : "off");
+		else
+			log_info("XDP fast path %s", on & BWE_CFG_FWD ? "on" : "off");
+	}
 	if (want != cfg.flags) {
 		cfg.flags = want;
 		if (bwe_dp_config_set(ifs->dp, &cfg))
@@ -203,6 +314,7 @@ static int configure(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
 		snprintf(v[i].i.name, sizeof(v[i].i.name), "%s", cfg->ifaces[i].name);
 		v[i].i.want = cfg->ifaces[i].mode;
 		v[i].nat = cfg->ifaces[i].nat;
+		v[i].ff = cfg->ifaces[i].fast_forward;
 	}
 	free(ifs->v);
 	ifs->v = v;
@@ -251,6 +363,23 @@ int ifaces_fd(const struct ifaces *ifs)
 void ifaces_on_link(struct ifaces *ifs)
 {
 	bwe_linkwatch_process(ifs->lw);
+}
+
+void ifaces_tick(struct ifaces *ifs)
+{
+	size_t i;
+
+	if (++ifs->ticks < XMIT_RECHECK_TICKS || !ff_configured(ifs))
+		return;
+	ifs->ticks = 0;
+	for (i = 0; i < ifs->n; i++) {
+		struct ifc *c = &ifs->v[i];
+
+		if (c->i.prog_id && bwe_xdp_can_xmit(c->i.ifindex) != c->xmit) {
+			sync_nat(ifs);
+			return;
+		}
+	}
 }
 
 void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg)
@@ -388,6 +517,28 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 	return 0;
 }
 
+/* The fast-forward counters of an interface, NULL while it has none. */
+static struct json_object *fwd_json(struct ifaces *ifs, const struct ifc *c)
+{
+	struct bwe_fwd_stats st;
+	struct json_object *o, *stack;
+	unsigned int k;
+
+	if (!c->stats_ifindex || bwe_dp_fwd_stats_read(ifs->dp, c->stats_ifindex, &st))
+		return NULL;
+	o = json_object_new_object();
+	stack = json_object_new_object();
+	json_object_object_add(o, "forwarded_packets",
+			       json_object_new_uint64(st.c[BWE_FWD_FAST].packets));
+	json_object_object_add(o, "forwarded_bytes",
+			       json_object_new_uint64(st.c[BWE_FWD_FAST].bytes));
+	for (k = BWE_FWD_FAST + 1; k < BWE_FWD_MAX; k++)
+		json_object_object_add(stack, bwe_fwd_stat_name(k),
+				       json_object_new_uint64(st.c[k].packets));
+	json_object_object_add(o, "to_stack_packets", stack);
+	return o;
+}
+
 struct json_object *ifaces_status_json(struct ifaces *ifs)
 {
 	struct json_object *arr = json_object_new_array();
@@ -410,6 +561,13 @@ struct json_object *ifaces_status_json(struct ifaces *ifs)
 		json_object_object_add(x, "multiprog", json_object_new_boolean(c->multiprog));
 		json_object_object_add(x, "nat",
 				       json_object_new_string(bwe_nat_name(ifs->v[i].nat)));
+		json_object_object_add(x, "fast_forward",
+				       json_object_new_string(bwe_fast_forward_name(ifs->v[i].ff)));
+		json_object_object_add(x, "xdp_xmit",
+				       ifs->v[i].xmit_seen
+					       ? json_object_new_boolean(ifs->v[i].xmit != 0)
+					       : NULL);
+		json_object_object_add(x, "forward", fwd_json(ifs, &ifs->v[i]));
 		json_object_object_add(x, "tc_egress_prog_id",
 				       ifs->v[i].tc_id ? json_object_new_uint64(ifs->v[i].tc_id)
 						       : NULL);
@@ -422,6 +580,17 @@ struct json_object *ifaces_status_json(struct ifaces *ifs)
 		json_object_array_add(arr, x);
 	}
 	return arr;
+}
+
+void ifaces_fwd_each(const struct ifaces *ifs, ifaces_fwd_fn *fn, void *ctx)
+{
+	struct bwe_fwd_stats st;
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].stats_ifindex &&
+		    !bwe_dp_fwd_stats_read(ifs->dp, ifs->v[i].stats_ifindex, &st))
+			fn(ifs->v[i].i.name, &st, ctx);
 }
 
 size_t ifaces_count(const struct ifaces *ifs)

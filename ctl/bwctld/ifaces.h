@@ -34,6 +34,9 @@ int ifaces_new(struct ifaces **out, const struct ifaces_deps *deps);
 void ifaces_free(struct ifaces *ifs);	 /* NULL-safe; leaves programs attached */
 int ifaces_fd(const struct ifaces *ifs); /* link notifications, for epoll */
 void ifaces_on_link(struct ifaces *ifs);
+/* Once a second: a look every few seconds at whether the attached interfaces
+ * can still transmit redirected XDP frames (a veth's peer may change it). */
+void ifaces_tick(struct ifaces *ifs);
 /* After SIGHUP: detach what is no longer configured, attach what is new. */
 void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg);
 /* bwctl attach; -EINVAL: bad name or mode (err says). *res: the interface. */
@@ -45,6 +48,9 @@ int ifaces_detach(struct ifaces *ifs, const char *name, const struct actor *who,
 /* bwctl status: each interface as the kernel has it now. */
 struct json_object *ifaces_status_json(struct ifaces *ifs);
 size_t ifaces_count(const struct ifaces *ifs);
+/* Each interface with fast_forward on and its counters summed over CPUs. */
+typedef void ifaces_fwd_fn(const char *name, const struct bwe_fwd_stats *st, void *ctx);
+void ifaces_fwd_each(const struct ifaces *ifs, ifaces_fwd_fn *fn, void *ctx);
 /* Interfaces with our program attached, as last seen (no probe). */
 size_t ifaces_attached(const struct ifaces *ifs);
 

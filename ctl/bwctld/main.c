@@ -39,6 +39,7 @@
 #include "feedwork.h"
 #include "fleetwork.h"
 #include "detector.h"
+#include "scope.h"
 #include "enforce.h"
 #include "events.h"
 #include "feeds.h"
@@ -93,6 +94,7 @@ struct daemon {
 	struct ops *ops;
 	struct hosts *hosts;
 	struct detector *detector;
+	struct scope *scope; /* bwctl scope's index */
 	struct feeds *feeds;
 	struct fleet *fleet; /* the fleet on etcd (does nothing without one) */
 	struct ringbuf *rb;
@@ -249,7 +251,8 @@ static struct query_deps http_q(struct daemon *d)
 				    .ifaces = d->ifaces,
 				    .detector = d->detector,
 				    .nw = d->nw,
-				    .fleet = d->fleet };
+				    .fleet = d->fleet,
+				    .scope = d->scope };
 }
 
 static void reload(struct daemon *d)
@@ -280,6 +283,7 @@ static void reload(struct daemon *d)
 	enf_set_config(d->enf, nc);
 	ops_set_config(d->ops, nc);
 	detector_set_config(d->detector, nc);
+	scope_set_config(d->scope, nc);
 	feeds_set_config(d->feeds, nc);
 	fleet_set_config(d->fleet, nc);
 	enf_config(d->enf);
@@ -411,7 +415,10 @@ static void on_tick(struct daemon *d)
 	feeds_tick(d->feeds, time(NULL));
 	fleet_tick(d->fleet, time(NULL));
 	hosts_sample(d->hosts);
+	/* the hit events of what the sample counted: whose feeds the hits were */
+	ringbuf_consume(d->rb);
 	detector_tick(d->detector);
+	ifaces_tick(d->ifaces);
 }
 
 /* Blocked before any thread starts, so only the signalfd ever sees them. */
@@ -568,6 +575,7 @@ static void cleanup(struct daemon *d)
 	ringbuf_free(d->rb);
 	fleet_free(d->fleet);
 	feeds_free(d->feeds);
+	scope_free(d->scope);
 	detector_free(d->detector);
 	hosts_free(d->hosts);
 	ops_free(d->ops);
@@ -656,10 +664,18 @@ static int start(struct daemon *d)
 				     .ops = d->ops,
 				     .log = d->log };
 	fd = (struct feeds_deps){ .cfg = d->cfg, .store = d->store, .enf = d->enf, .log = d->log };
-	if ((e = detector_new(&d->detector, &dd)) || (e = feeds_new(&d->feeds, &fd))) {
+	if ((e = detector_new(&d->detector, &dd)) || (e = feeds_new(&d->feeds, &fd)) ||
+	    (e = scope_new(&d->scope, &(struct scope_deps){ .cfg = d->cfg,
+							    .ops = d->ops,
+							    .detector = d->detector,
+							    .enf = d->enf,
+							    .st = d->st }))) {
 		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
 		return e;
 	}
+	/* bwctl scope reaches back past this start as far as the event log does */
+	if ((e = scope_seed(d->scope, d->cfg->paths.event_log, time(NULL))))
+		log_warnx("scope: cannot read back %s: %s", d->cfg->paths.event_log, strerror(-e));
 	e = fleet_new(&d->fleet, &(struct fleet_deps){ .cfg = d->cfg,
 						       .ops = d->ops,
 						       .st = d->st,

@@ -116,6 +116,35 @@ static unsigned long long map_max(const struct metrics_deps *d, const char *name
 	return info.max_entries;
 }
 
+static void fwd_packets(const char *name, const struct bwe_fwd_stats *st, void *ctx)
+{
+	unsigned int k;
+
+	for (k = 0; k < BWE_FWD_MAX; k++)
+		sample(ctx, "fast_forward_packets_total", st->c[k].packets, "interface", name,
+		       "result", bwe_fwd_stat_name(k), NULL);
+}
+
+static void fwd_bytes(const char *name, const struct bwe_fwd_stats *st, void *ctx)
+{
+	unsigned int k;
+
+	for (k = 0; k < BWE_FWD_MAX; k++)
+		sample(ctx, "fast_forward_bytes_total", st->c[k].bytes, "interface", name, "result",
+		       bwe_fwd_stat_name(k), NULL);
+}
+
+/* The XDP fast path, per interface with fast_forward on (none: no samples). */
+static void forwarding(FILE *f, const struct metrics_deps *d)
+{
+	family(f, "fast_forward_packets_total", "counter",
+	       "Passed packets that arrived on an interface with fast_forward on: forwarded in "
+	       "XDP (result forwarded) or handed to the stack, by reason (bwctl status).");
+	ifaces_fwd_each(d->q.ifaces, fwd_packets, f);
+	family(f, "fast_forward_bytes_total", "counter", "Their L2 frame bytes.");
+	ifaces_fwd_each(d->q.ifaces, fwd_bytes, f);
+}
+
 static void state(FILE *f, const struct metrics_deps *d)
 {
 	static const char *const maps[] = { BWE_MAP_NETCLASS, BWE_MAP_BL_HOST, BWE_MAP_BL_NET6,
@@ -296,6 +325,7 @@ char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x
 	family(f, "monitor_only", "gauge", "1 in monitor-only mode (drops are counted, not done).");
 	sample(f, "monitor_only", (*d->q.cfg)->monitor_only ? 1 : 0, NULL);
 	traffic(f, d);
+	forwarding(f, d);
 	state(f, d);
 	feeds(f, d);
 	detector(f, d);

@@ -875,6 +875,15 @@ void ops_hit(struct ops *o, const struct ops_hit *h)
 			o->obs[k].hit(o->obs[k].ctx, h);
 }
 
+void ops_contact(struct ops *o, const struct ops_contact *c)
+{
+	size_t k;
+
+	for (k = 0; k < o->nobs; k++)
+		if (o->obs[k].contact)
+			o->obs[k].contact(o->obs[k].ctx, c);
+}
+
 /* ---- learning the addresses of a host contained by identity ----------------------- */
 
 /* A learnt address refused by a guard: logged, and a (rate-limited) event. */

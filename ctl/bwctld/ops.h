@@ -80,6 +80,14 @@ struct ops_hit {
 	const char *indicator; /* indicator id or domain; NULL none */
 };
 
+/* A new outbound contact of a sampled pair (BWE_EV_CONTACT: beacon signal). */
+struct ops_contact {
+	struct bwe_addr host, peer;
+	__u16 dport; /* host byte order */
+	__u8 proto;  /* IPPROTO_TCP, IPPROTO_UDP */
+	__u64 ts_ns; /* the data plane's clock (CLOCK_MONOTONIC) */
+};
+
 struct ops_observer {
 	/* e as it is now (ADD) or was (DEL); who made the change. */
 	void (*changed)(void *ctx, const char *action, enum op_verb verb, const struct st_entry *e,
@@ -88,6 +96,7 @@ struct ops_observer {
 	/* The same for a host record (containment by MAC address); NULL: not told. */
 	void (*host_changed)(void *ctx, const char *action, enum op_verb verb,
 			     const struct st_entry *h, const struct actor *who);
+	void (*contact)(void *ctx, const struct ops_contact *c); /* NULL: not told */
 	void *ctx;
 };
 
@@ -113,6 +122,8 @@ int ops_apply(struct ops *o, const struct op_request *r, struct json_object **ch
 int ops_expire(struct ops *o, time_t now);
 /* Tell the observers of a blocklist contact. */
 void ops_hit(struct ops *o, const struct ops_hit *h);
+/* Tell the observers of a new contact (no event-log line: they are many). */
+void ops_contact(struct ops *o, const struct ops_contact *c);
 
 /* The neighbour view the identity guards and lookups read; NULL: none (by address only). */
 void ops_set_neighbours(struct ops *o, const struct bwe_neighwatch *nw);

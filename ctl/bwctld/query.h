@@ -21,6 +21,8 @@
 #include "neighwatch.h"
 #include "store.h"
 
+struct scope;
+
 struct query_deps {
 	const char *config_path;
 	time_t started;
@@ -35,6 +37,7 @@ struct query_deps {
 	const struct detector *detector; /* table fill for status; NULL: not shown */
 	const struct bwe_neighwatch *nw; /* the neighbour view; NULL: none */
 	const struct fleet *fleet;	 /* the fleet; NULL: none */
+	const struct scope *scope;	 /* bwctl scope and the report's section; NULL: none */
 };
 
 struct json_object *query_status(const struct query_deps *q);

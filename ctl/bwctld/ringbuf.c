@@ -144,6 +144,17 @@ static int on_event(void *ctx, void *data, size_t len)
 		ops_learn(r->ops, e->mac, &e->host, ST_LEARNT_TRAFFIC);
 		return 0;
 	}
+	if (e->type == BWE_EV_CONTACT) {
+		/* a new connection or UDP flow of a sampled pair: the beacon signal's */
+		struct ops_contact c = { .host = e->host,
+					 .peer = e->peer,
+					 .dport = ntohs(e->dport),
+					 .proto = e->proto,
+					 .ts_ns = e->ts_ns };
+
+		ops_contact(r->ops, &c);
+		return 0;
+	}
 	out = e->dir == BWE_DIR_OUT;
 	if (e->type == BWE_EV_BLOCK_HIT) {
 		ev = block_hit(r, e);

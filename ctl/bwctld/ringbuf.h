@@ -4,7 +4,8 @@
  * each struct bwe_event becomes one event-log line with the indicator's
  * provenance, a blocklist contact is handed to the observers of ops, and
  * an address a contained host's MAC address was seen with (BWE_EV_MAC_ADDR)
- * is handed to ops_learn().
+ * is handed to ops_learn(), and a new contact of a sampled pair
+ * (BWE_EV_CONTACT) to the observers of ops (ops_contact()), without a line.
  */
 #ifndef BWCTLD_RINGBUF_H
 #define BWCTLD_RINGBUF_H

@@ -25,16 +25,21 @@
  *   bulk N PFX            put PFX0..PFX(N-1) (value 64 bytes), wait for every
  *                         DONE; "bulk N ms=T failed=F"
  *   creds                 the worker's Uid, NoNewPrivs, Seccomp, CapEff lines
+ *   latency N PFX         N puts one after the other, each timed from the
+ *                         submit to its PUT event from the watch (follow
+ *                         first); "latency N median_ms=M p99_ms=P max_ms=X"
  *
  * fleetprobe --fake STEP...  a fake worker for tests/test_fleetclient.c,
  *   started by lib/sandbox.c: reads the init frame on BWE_SANDBOX_FD, then
  *   per STEP: "want:TYPE" reads frames until one of that "t", "exit" ends,
+ *   "violate" enters the fleet worker's seccomp profile and calls ptrace,
  *   "raw:HEX" writes those bytes, anything else is a JSON text written as
  *   one frame. Then it reads until the parent closes the socket.
  *
  * Options: --worker PATH (bwctld), --endpoints URL[,URL...], --prefix P,
  * --site S, --ca FILE, --cert FILE, --key FILE, --user U,
- * --password-file FILE, --site-ttl S, --timeout-ms N.
+ * --password-file FILE, --site-ttl S, --timeout-ms N, --data-limit BYTES (the
+ * worker's RLIMIT_DATA).
  * Exit status: 0 all commands done, 1 a wait or check failed, 2 usage.
  */
 #include <errno.h>
@@ -46,6 +51,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/ptrace.h>
 
 #include "bwe_util.h"
 #include "fleetclient.h"
@@ -306,6 +312,13 @@ static int check_seq(const char *pfx, unsigned long n)
 	return bad ? 1 : 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static long rss_kb(pid_t pid, const char *field)
 {
 	char path[64], line[256];
@@ -401,6 +414,12 @@ static int fake(int argc, char **argv)
 				return 1;
 		} else if (!strcmp(a, "exit")) {
 			return 0;
+		} else if (!strcmp(a, "violate")) {
+			/* the fleet worker's profile, then a syscall outside it */
+			if (bwe_sandbox_enter(&bwe_fleetwork_seccomp))
+				return 1;
+			ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+			return 3; /* not stopped */
 		} else if (!strncmp(a, "raw:", 4)) {
 			unsigned char b[256];
 			size_t n = 0;
@@ -479,6 +498,8 @@ int main(int argc, char **argv)
 			conf.password = pw = slurp(v);
 		} else if (!strcmp(o, "--site-ttl")) {
 			conf.site_ttl_s = (unsigned int)atoi(v);
+		} else if (!strcmp(o, "--data-limit")) {
+			conf.sandbox.data_limit = strtoull(v, NULL, 10);
 		} else if (!strcmp(o, "--timeout-ms")) {
 			conf.request_timeout_ms = (unsigned int)atoi(v);
 		} else {
@@ -607,6 +628,32 @@ int main(int argc, char **argv)
 			P.bulk = false;
 			printf("bulk %lu ms=%llu failed=%lu\n", n,
 			       (unsigned long long)(bwe_sandbox_now_ms() - t0), P.failed - failed0);
+		} else if (!strcmp(cmd, "latency")) {
+			unsigned long n = strtoul(ARG(1), NULL, 10), k;
+			const char *pfx = ARG(2);
+			double *ms = calloc(n ? n : 1, sizeof(*ms));
+			char key[BWE_FLC_KEY_MAX], what[BWE_FLC_KEY_MAX + 32];
+
+			i += 2;
+			for (k = 0; k < n && !rc; k++) {
+				__u64 t0;
+
+				snprintf(key, sizeof(key), "%s%lu", pfx, k);
+				snprintf(what, sizeof(what), "^PUT key=%s value=", key);
+				t0 = bwe_sandbox_now_ms();
+				rc = bwe_flc_put(P.c, key, "q", 1, 0, BWE_FLC_LEASE_NONE, NULL) ? 1
+												: 0;
+				if (!rc)
+					rc = wait_for(what, 10, true, true);
+				ms[k] = (double)(bwe_sandbox_now_ms() - t0);
+			}
+			if (!rc && n) {
+				qsort(ms, n, sizeof(*ms), cmp_double);
+				printf("latency %lu median_ms=%.0f p99_ms=%.0f max_ms=%.0f\n", n,
+				       ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
+				       ms[n - 1]);
+			}
+			free(ms);
 		} else if (!strcmp(cmd, "creds")) {
 			struct bwe_flc_status st;
 			char path[64], line[256];
@@ -618,7 +665,8 @@ int main(int argc, char **argv)
 			while (f && fgets(line, sizeof(line), f))
 				if (!strncmp(line, "Uid:", 4) ||
 				    !strncmp(line, "NoNewPrivs:", 11) ||
-				    !strncmp(line, "Seccomp:", 8) || !strncmp(line, "CapEff:", 7))
+				    !strncmp(line, "Seccomp:", 8) || !strncmp(line, "CapEff:", 7) ||
+				    !strncmp(line, "VmData:", 7))
 					printf("creds %s", line);
 			if (f)
 				fclose(f);
