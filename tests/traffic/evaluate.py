@@ -380,7 +380,10 @@ def report(runs, meta, out):
       "all day, since a wall-clock schedule cannot be compressed) — both as an organisation would; "
       "durations in milliseconds (keys ending in `_ms`) are divided by k as well; "
       "`event_dedup: 1s` and raised `event_limits` (so that no detection is merged or "
-      "suppressed in the log). As run:")
+      "suppressed in the log). Where the daemon has the `proxyware` signal, a feed "
+      "(`signal: proxyware`, `action: monitor`) lists 2 of the 6 super-proxy addresses, as "
+      "an organisation's own intelligence would know some: relays through the others are "
+      "found by behaviour only. No blocklist feed: no C2 or flood target is listed. As run:")
     w("")
     w("```yaml")
     with open(os.path.join(runs[0]["dir"], "policy.yaml")) as f:

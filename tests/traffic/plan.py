@@ -231,6 +231,9 @@ def make_plan(seed, quick=False):
                      "seed": rng.getrandbits(32)}
             h["activities"].append(a)
 
+    # The proxyware feed an organisation would have: a third of the super-proxies
+    # (known from earlier incidents); the other relays use unknown ones.
+    roles["proxyware_feed"] = random.Random(seed + 1).sample(roles["superproxy"], 2)
     return {"seed": seed, "quick": quick, "k": K, "timeline": tl, "roles": {
         k: v for k, v in roles.items() if k != "targets"}, "n_targets": len(roles["targets"]),
         "hosts": hosts}

@@ -86,6 +86,15 @@ NQ=$(jq -r '[.hosts[] | select(.never_quarantine) | .ip + "/32"] | join(", ")' "
 EXPECTED=$(python3 "$TRAFFIC/plan.py" expected "$OUT/plan.json") || exit 1
 python3 "$TRAFFIC/plan.py" policy "$POLICY_FILE" "$K" max_quarantines_per_hour=1000 \
 	"never_quarantine=[ $NQ ]" "expected=$EXPECTED" >"$OUT/policy.yaml" || exit 1
+# The organisation's proxyware feed (when the daemon knows "signal: proxyware")
+FEEDS=
+if grep -q '^    proxyware:' "$OUT/policy.yaml"; then
+	mkdir -p "$DIR/feeds"
+	jq -r '.roles.proxyware_feed[]' "$OUT/plan.json" >"$DIR/feeds/proxyware.txt"
+	cp "$DIR/feeds/proxyware.txt" "$OUT/proxyware.txt"
+	FEEDS="feeds:
+  - { name: proxyware, source: $DIR/feeds/proxyware.txt, format: plain, action: monitor, signal: proxyware }"
+fi
 cat >"$CFG" <<EOC
 interfaces:
   - { name: lan0, mode: native }
@@ -99,6 +108,7 @@ paths:
   event_log: $LOG
 event_dedup: 1s
 event_limits: { rate: 100000, burst: 100000, summary: 60s }
+$FEEDS
 $(cat "$OUT/policy.yaml")
 EOC
 cp "$CFG" "$OUT/bwenforce.yaml"
