@@ -403,6 +403,13 @@ $(BENCH_DIR)/fwd_frames: bench/fwd_frames.c bench/bench_common.c $(LIBBWE) | $(B
 $(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h | $(BENCH_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
+# The detection evaluation (tests/traffic/run.sh): writes docs/detection.md,
+# about 20 minutes on 2 cores; QUICK=1 for a two-minute smoke run of the
+# harness (nothing written to docs/). Not part of make test.
+detect-eval: all
+	tests/traffic/run.sh $(if $(QUICK),--quick)
+.PHONY: detect-eval
+
 # Measures and writes docs/benchmarks.md (bench/run.sh); BENCH_ARGS=--quick for a smoke run.
 bench: all $(BENCH_DIR)/map_scale $(BENCH_DIR)/prog_cost $(BENCH_DIR)/live_frames $(BENCH_DIR)/fwd_frames \
 	$(BENCH_DIR)/hosts_fill
