@@ -96,9 +96,12 @@ static void help(void)
 	       "release of any address releases the host. CIDR: an address or\n"
 	       "network. DUR: 90s, 15m, 12h, 7d (at most 365d). RATE: 10mbit, 500kbit,\n"
 	       "2MB/s (bits as tc; B/s for bytes). SIZE: 1500, 64KiB, 1M. allow and\n"
-	       "exempt take networks no broader than IPv4 /8 or IPv6 /16.\n\n"
+	       "exempt take networks no broader than IPv4 /8 or IPv6 /16. With a fleet\n"
+	       "(bwenforce.yaml fleet:) every change reaches the other sites; --local keeps\n"
+	       "an entry at this site alone.\n\n"
 	       "Roles: root and control_group may run every command; control_readonly_group\n"
-	       "may run status, stats, list, top, lookup, report, scope, feeds and export.\n\n"
+	       "may run status, stats, list, top, lookup, report, scope, feeds, export and\n"
+	       "fleet status.\n\n"
 	       "Exit status: 0 done, 1 failed, 2 bad usage or bad input. See bwctl(8).\n",
 	       BWCTL_SOCKET_ENV, BWE_SOCKET_DEFAULT);
 }

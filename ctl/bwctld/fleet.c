@@ -111,6 +111,7 @@ struct fleet {
 	__s64 snap_rev;
 	char **snap_keys;
 	size_t nsnap, cap_snap;
+	bool snap_partial; /* a key could not be kept: remove nothing at the end */
 	size_t snap_added, snap_refused;
 };
 
@@ -408,11 +409,6 @@ static bool internal(const struct fleet *f, const struct bwe_prefix *p)
 	return false;
 }
 
-static void fleet_actor(struct actor *who, const char *site, const char *detail)
-{
-	actor_set(who, ACTOR_FLEET, site, detail);
-}
-
 /* One transaction; a refusal is one event. Returns ops_apply's value. */
 static int apply_one(struct fleet *f, const struct op_request *r, const char *key)
 {
@@ -622,7 +618,7 @@ static void apply_record(struct fleet *f, const char *key, const struct bwe_frec
 		return;
 	memcpy(detail, r->actor, sizeof(detail) - 1); /* cut: who asked there, shown */
 	detail[sizeof(detail) - 1] = '\0';
-	fleet_actor(&who, r->site, detail);
+	actor_set(&who, ACTOR_FLEET, r->site, detail);
 	if (r->t.is_mac) {
 		apply_host(f, (enum st_kind)k, r, &who, key);
 		return;
@@ -748,16 +744,18 @@ static void snap_keep(struct fleet *f, const char *key)
 		size_t cap = f->cap_snap ? f->cap_snap * 2 : 256;
 		char **v;
 
-		if (cap > SNAP_KEYS_MAX)
+		v = cap > SNAP_KEYS_MAX ? NULL : reallocarray(f->snap_keys, cap, sizeof(*v));
+		if (!v) {
+			f->snap_partial = true; /* the removals of the resync would be wrong */
 			return;
-		v = reallocarray(f->snap_keys, cap, sizeof(*v));
-		if (!v)
-			return;
+		}
 		f->snap_keys = v;
 		f->cap_snap = cap;
 	}
 	if ((f->snap_keys[f->nsnap] = strdup(key)))
 		f->nsnap++;
+	else
+		f->snap_partial = true;
 }
 
 /* One key and its value: from the watch (PUT) or a snapshot. */
@@ -836,11 +834,13 @@ static void reconcile(struct fleet *f)
 	}
 	snprintf(why, sizeof(why), "not in the fleet's state at revision %lld",
 		 (long long)f->snap_rev);
-	fleet_actor(&me, f->site, "resync");
+	actor_set(&me, ACTOR_FLEET, f->site, "resync");
 	for (i = 0; i < n; i++) {
 		if (f->first_join) {
 			publish(f, OP_ADD, &todo[i].e, todo[i].host, &todo[i].e.actor);
 			published++;
+		} else if (f->snap_partial) {
+			continue; /* not sure etcd lacks it: keep it (fail static) */
 		} else if (todo[i].host) {
 			const __u8(*macs)[BWE_MAC_LEN] = (const __u8(*)[BWE_MAC_LEN])todo[i].e.mac;
 			struct op_request q = { .action = bwe_frec_del_action(
@@ -863,7 +863,13 @@ static void reconcile(struct fleet *f)
 	}
 	flush_batch(f);
 	free(todo);
-	ev = fleet_event("fleet-resync", "change", NULL);
+	if (f->snap_partial && !f->first_join)
+		log_warnx("fleet: the prefix at revision %lld held more keys than this site "
+			  "could keep (%zu kept); nothing was removed by the resync",
+			  (long long)f->snap_rev, f->nsnap);
+	ev = fleet_event("fleet-resync", "change",
+			 f->snap_partial ? "keys beyond the bound not kept: nothing removed"
+					 : NULL);
 	ev_set(ev, "bwenforce.fleet.revision", json_object_new_int64(f->snap_rev));
 	ev_set(ev, "bwenforce.fleet.added", json_object_new_uint64(f->snap_added));
 	ev_set(ev, "bwenforce.fleet.removed", json_object_new_uint64(removed));
@@ -976,6 +982,7 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 		break;
 	case BWE_FLC_EV_SNAP_BEGIN:
 		flush_batch(f);
+		f->snap_partial = false;
 		for (i = 0; i < f->nsnap; i++) /* one cut short starts over */
 			free(f->snap_keys[i]);
 		f->nsnap = 0;
