@@ -828,6 +828,8 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		if (given && !r->since_s)
 			return req_err(err, len, -EINVAL, "scope: since must be 1..%llu seconds",
 				       BWE_PROTO_SCOPE_SINCE_MAX);
+		if ((e = arg_bool(r, "local", &r->local, err, len)))
+			return e;
 		return arg_host(r, "host", err, len);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:

@@ -681,12 +681,17 @@ static void r_report(struct call *c, const struct kind *k)
 	ok(c, HTTP_OK, rep);
 }
 
-/* ?since=DUR (1s..30d, default 1d): the same answer as bwctl scope. */
+/*
+ * ?since=DUR (1s..30d, default 1d), ?local=1: bwctl scope's answer, this
+ * site's part (the API does not wait for the other sites; bwctl scope does).
+ */
 static void r_scope(struct call *c, const struct kind *k)
 {
 	char q[128], *save = NULL, *kv, shown[80];
 	__u64 since = SCOPE_SINCE_S;
+	bool local = false;
 	struct bwe_addr a;
+	struct scope_wait *w;
 
 	(void)k;
 	if (c->rq->query && strlen(c->rq->query) >= sizeof(q)) {
@@ -700,15 +705,23 @@ static void r_scope(struct call *c, const struct kind *k)
 		if (v)
 			*v++ = '\0';
 		bwe_escape_ctl(v ? v : "", shown, sizeof(shown));
-		if (strcmp(kv, "since")) {
+		if (strcmp(kv, "since") && strcmp(kv, "local")) {
 			bwe_escape_ctl(kv, shown, sizeof(shown));
-			problem(c, HTTP_BAD_REQUEST, "unknown query parameter \"%s\" (since)",
-				shown);
+			problem(c, HTTP_BAD_REQUEST,
+				"unknown query parameter \"%s\" (since, local)", shown);
 			return;
 		}
 		if (!v) {
-			problem(c, HTTP_BAD_REQUEST, "query parameter \"since\" needs a value");
+			problem(c, HTTP_BAD_REQUEST, "query parameter \"%s\" needs a value", kv);
 			return;
+		}
+		if (!strcmp(kv, "local")) {
+			if (strcmp(v, "0") && strcmp(v, "1")) {
+				problem(c, HTTP_BAD_REQUEST, "local \"%s\" must be 0 or 1", shown);
+				return;
+			}
+			local = *v == '1';
+			continue;
 		}
 		if (bwe_duration_parse(v, &since) || !since || since > SCOPE_SINCE_MAX_S) {
 			problem(c, HTTP_BAD_REQUEST,
@@ -723,7 +736,10 @@ static void r_scope(struct call *c, const struct kind *k)
 	}
 	if (one_address(c, &k_quarantine, &a))
 		return;
-	ok(c, HTTP_OK, scope_query(c->a->d.q.scope, &a, since, time(NULL)));
+	/* a reason is always given: the answer comes at once, nothing waits */
+	ok(c, HTTP_OK,
+	   scope_ask(c->a->d.q.scope, &a, since, local ? SCOPE_LOCAL_ASKED : SCOPE_API_PART,
+		     time(NULL), NULL, NULL, &w));
 }
 
 static void r_lookup(struct call *c, const struct kind *k)
