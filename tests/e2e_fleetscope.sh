@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# e2e_fleetscope.sh - bwctl scope across a fleet (issue #17, "Wider scope"):
+# a three-member etcd 3.4 cluster (tests/lib_etcd.sh) and three gateway
+# testbeds, sites A, B and C, joined to it. Hosts at A and at B contact one
+# C2 address (real pings, dropped by a blocklist feed at each gateway);
+# site C has never seen it.
+#  - `bwctl scope C2` at C lists the hosts of A and of B, each with its
+#    site, and says every site answered; the text table shows the SITE;
+#  - --local at A gives A's part only and says the fleet was not asked;
+#  - B killed (its lease still alive): C's answer names B as not answering
+#    and still lists A's host (partial);
+#  - a malformed answer written straight into etcd, in the name of a site
+#    whose heartbeat the test writes too: refused, named with the field
+#    that was wrong, the rest of the answer intact, counted in fleet status;
+#  - no site turns the scope keys into fleet-entry-refused events.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+t_require_root
+# shellcheck source=tests/lib_bwe.sh
+. "$(dirname "$0")/lib_bwe.sh"
+# shellcheck source=tests/lib_etcd.sh
+. "$(dirname "$0")/lib_etcd.sh"
+T_TIMEOUT=${T_TIMEOUT:-90}
+
+P=$ETCD_PREFIX
+HB=2 # s, each site's heartbeat (a site is alive for 3 heartbeats)
+
+t_begin "etcd cluster up"
+if ! etcd_up; then t_fail "etcd_up failed"; t_summary; exit 1; fi
+t_pass
+
+declare -A MGMT=([a]=198.19.0.21 [b]=198.19.0.22 [c]=198.19.0.23)
+for s in a b c; do
+	bwe_site_up "$s"
+	if ! etcd_link "$BWE_NS_GW" "${MGMT[$s]}"; then
+		t_begin "management link of site $s"; t_fail "etcd_link failed"; t_summary; exit 1
+	fi
+	mkdir -p "$DIR/feeds"
+	printf '%s\n' "$BWE_C2_V4" >"$DIR/feeds/c2.txt"
+	y=$(etcd_fleet_yaml "site-$s" heartbeat=${HB}s) || { t_begin "site $s"; t_fail "fleet yaml"; }
+	write_config "feeds:
+  - { name: c2, source: $DIR/feeds/c2.txt, format: plain }
+$y"
+	if ! start_daemon; then t_begin "site $s"; t_fail "bwctld did not start"; t_summary; exit 1; fi
+done
+
+fs() { bwctl --json fleet status | jq -r "$1"; }
+sees_alive() { # SITE-NAME...: this site sees them alive
+	local n st
+	st=$(bwctl --json fleet status) || return 1
+	for n in "$@"; do
+		jq -e --arg n "$n" '.sites[] | select(.name == $n and .alive == true)' <<<"$st" >/dev/null ||
+			return 1
+	done
+}
+hosts_of() { # JSON: "SITE HOST" per line, sorted
+	jq -r '.hosts[] | "\(.site) \(.host)"' <<<"$1" | sort
+}
+c2_indexed() { # HOST: this site's own index has HOST's contact with the C2
+	bwctl --json scope "$BWE_C2_V4" --local | jq -e --arg h "$1" '[.hosts[].host] | index($h) != null' \
+		>/dev/null
+}
+
+t_test_attach() {
+	local s
+	for s in a b c; do
+		site "$s"
+		wait_for 60 sees_alive site-a site-b site-c ||
+			t_fail "site $s does not see every site alive: $(bwctl --json fleet status | jq -c '[.connected, .last_error, [.sites[] | [.name, .alive]]]')"
+		wait_for 50 field_is c2 entries 1 || t_fail "site $s: the c2 feed did not load"
+	done
+}
+t_run "three sites attached, each sees the others alive" t_test_attach
+
+# A's LAN host and B's second LAN host contact the C2 (dropped at each gateway).
+t_test_contacts() {
+	site a
+	lan ping -c 2 -W 1 -q "$BWE_C2_V4" >/dev/null 2>&1
+	wait_for 40 c2_indexed "$BWE_LAN_V4" || t_fail "site a did not index its host's contact"
+	site b
+	lan2 ping -c 2 -W 1 -q "$BWE_C2_V4" >/dev/null 2>&1
+	wait_for 40 c2_indexed "$BWE_LAN2_V4" || t_fail "site b did not index its host's contact"
+}
+t_run "hosts at A and B contact the C2" t_test_contacts
+
+t_test_fleet_scope() {
+	local s t0 t1 txt
+	site c
+	t0=$(date +%s%N)
+	s=$(bwctl --json scope "$BWE_C2_V4") || { t_fail "bwctl scope at c: $s"; return; }
+	t1=$(date +%s%N)
+	echo "fleet-wide scope at C took $(((t1 - t0) / 1000000)) ms"
+	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 site-b $BWE_LAN2_V4 " \
+		"C's answer: $(jq -c '[.hosts, .coverage.fleet]' <<<"$s")"
+	assert_eq "$(jq -r .kind <<<"$s")" address "kind"
+	jq -e '.coverage.fleet.asked and (.coverage.fleet.partial | not) and
+		.coverage.fleet.sites_asked == 2 and ([.coverage.fleet.answered[].site] | sort) ==
+		["site-a", "site-b"] and (.coverage.fleet.not_answered | length) == 0 and
+		.coverage.site == "the fleet"' <<<"$s" >/dev/null ||
+		t_fail "coverage: $(jq -c .coverage <<<"$s")"
+	jq -e --arg c "$BWE_C2_V4" '[.hosts[] | .peers_in_common[0].peer == $c and
+		.peers_in_common[0].feed == "c2" and .rank >= 1] | all' <<<"$s" >/dev/null ||
+		t_fail "the peer in common: $(jq -c .hosts <<<"$s")"
+	txt=$(bwctl scope "$BWE_C2_V4")
+	echo "$txt"
+	grep -E "^ *[0-9]+ +site-a +$BWE_LAN_V4 " <<<"$txt" >/dev/null &&
+		grep -E "^ *[0-9]+ +site-b +$BWE_LAN2_V4 " <<<"$txt" >/dev/null ||
+		t_fail "the text table does not show each host's site"
+	grep -q "covers: the fleet (site-c, site-[ab], site-[ab])" <<<"$txt" || t_fail "text coverage: $txt"
+	# --local at A: A's part only, the fleet not asked
+	site a
+	s=$(bwctl --json scope "$BWE_C2_V4" --local)
+	assert_eq "$(jq -r '[.hosts[].host] | join(" ")' <<<"$s")" "$BWE_LAN_V4" "A's local part"
+	jq -e '(.coverage.fleet.asked | not) and .coverage.fleet.reason == "local only, as asked" and
+		.coverage.site == "this site"' <<<"$s" >/dev/null ||
+		t_fail "--local coverage: $(jq -c .coverage <<<"$s")"
+	bwctl scope "$BWE_C2_V4" --local | grep -q "covers: this site only (local only, as asked)" ||
+		t_fail "--local text: $(bwctl scope "$BWE_C2_V4" --local)"
+	# the same question at A without --local: its own host and B's
+	s=$(bwctl --json scope "$BWE_C2_V4")
+	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 site-b $BWE_LAN2_V4 " "A's fleet answer"
+}
+t_run "bwctl scope C2 at C lists the hosts of A and B with their site; --local at A" t_test_fleet_scope
+
+# A heartbeat record for a site that does not exist: alive for the sites.
+fake_site() { # NAME
+	local lease now
+	now=$(date +%s)
+	lease=$(etcdc lease grant 30 | awk '{ print $2 }') || return 1
+	etcdc put --lease="$lease" "${P}sites/$1" "{\"v\":1,\"site\":\"$1\",\"time\":$now}" >/dev/null
+}
+# Wait for a scope question to appear in etcd; print its ID.
+question_id() {
+	local i k
+	for i in $(seq 1 60); do
+		k=$(etcdc get --prefix "${P}scope/req/" --keys-only 2>/dev/null | grep . | tail -n 1)
+		[ -n "$k" ] && { echo "${k##*/}"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+t_test_malformed() {
+	local s id out refused0
+	site c
+	refused0=$(fs .scope_refused)
+	# the earlier questions' keys are gone with their leases (30 s) or ignored: take a fresh one
+	etcdc del --prefix "${P}scope/" >/dev/null
+	fake_site site-x || { t_fail "cannot write site-x's heartbeat"; return; }
+	wait_for 20 sees_alive site-x || { t_fail "c does not see site-x"; return; }
+	bwctl --json scope "$BWE_C2_V4" >"$DIR/scope-x.json" 2>&1 &
+	local pid=$!
+	id=$(question_id) || { t_fail "no question in etcd"; wait $pid; return; }
+	# an answer for site-x whose first host is not an address
+	out=$(etcdc put "${P}scope/ans/$id/site-x" "{\"v\":1,\"id\":\"$id\",\"site\":\"site-x\",\"target\":\"$BWE_C2_V4\",\"generated\":1,\"more\":0,\"hosts\":[{\"host\":\"pwned\",\"peers_in_common\":1,\"peers\":[],\"first_seen\":1,\"last_seen\":1}]}" 2>&1) ||
+		t_fail "etcdctl put: $out"
+	wait $pid
+	s=$(cat "$DIR/scope-x.json")
+	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 site-b $BWE_LAN2_V4 " \
+		"the rest of the answer: $(jq -c .hosts <<<"$s")"
+	jq -e '.coverage.fleet.partial and ([.coverage.fleet.not_answered[] | select(.site == "site-x") |
+		.reason | test("hosts\\[0\\]: \"host\" is not an address")] | length) == 1' <<<"$s" \
+		>/dev/null || t_fail "site-x not named as refused: $(jq -c .coverage.fleet <<<"$s")"
+	[ "$(fs .scope_refused)" -gt "$refused0" ] || t_fail "fleet status scope_refused did not grow"
+	grep -qF "fleet: scope: refused scope/ans/$id/site-x: hosts[0]: \"host\" is not an address" \
+		"$DIR/bwctld.log" || t_fail "no log line: $(grep 'scope:' "$DIR/bwctld.log" | tail -3)"
+	etcdc del "${P}sites/site-x" >/dev/null
+}
+t_run "a malformed answer written into etcd: refused and named, the rest intact" t_test_malformed
+
+t_test_site_down() {
+	local s
+	site b
+	stop_daemon KILL # its lease lives on for 3 heartbeats: still counted alive
+	site c
+	sees_alive site-b || echo "(site-b already gone from c's view)"
+	s=$(bwctl --json scope "$BWE_C2_V4")
+	if jq -e '[.coverage.fleet.not_answered[].site] | index("site-b") != null' <<<"$s" >/dev/null; then
+		jq -e '.coverage.fleet.partial and .coverage.site == "the fleet, in part"' <<<"$s" \
+			>/dev/null || t_fail "not said partial: $(jq -c .coverage <<<"$s")"
+		jq -r '.coverage.fleet.not_answered[] | select(.site == "site-b") | .reason' <<<"$s" |
+			grep -q "no answer within 3 s" || t_fail "reason: $(jq -c .coverage.fleet <<<"$s")"
+	else
+		t_fail "site-b is not named as not answering: $(jq -c .coverage.fleet <<<"$s")"
+	fi
+	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 " "A still answers"
+	bwctl scope "$BWE_C2_V4" | grep -q "PARTIAL: not answered: site-b (no answer within 3 s)" ||
+		t_fail "text: $(bwctl scope "$BWE_C2_V4")"
+	site b
+	start_daemon || t_fail "site b did not restart"
+}
+t_run "site B down: named as not answering, A's part still there" t_test_site_down
+
+t_test_no_noise() {
+	local s n
+	for s in a b c; do
+		site "$s"
+		n=$(grep -c '"action":"fleet-entry-refused"' "$LOG" 2>/dev/null)
+		assert_eq "${n:-0}" 0 "site $s: fleet-entry-refused events: $(grep fleet-entry-refused "$LOG" | head -3)"
+	done
+}
+t_run "scope keys never become fleet-entry-refused events" t_test_no_noise
+
+t_summary
