@@ -8,6 +8,7 @@
 #  - `bwctl scope C2` at C lists the hosts of A and of B, each with its
 #    site, and says every site answered; the text table shows the SITE;
 #  - --local at A gives A's part only and says the fleet was not asked;
+#    the HTTP API at A answers A's part and says the API does not ask;
 #  - B killed (its lease still alive): C's answer names B as not answering
 #    and still lists A's host (partial);
 #  - a malformed answer written straight into etcd, in the name of a site
@@ -25,6 +26,7 @@ T_TIMEOUT=${T_TIMEOUT:-90}
 
 P=$ETCD_PREFIX
 HB=2 # s, each site's heartbeat (a site is alive for 3 heartbeats)
+API_PORT=8080 # each gateway's HTTP API, on its own loopback
 
 t_begin "etcd cluster up"
 if ! etcd_up; then t_fail "etcd_up failed"; t_summary; exit 1; fi
@@ -41,6 +43,7 @@ for s in a b c; do
 	y=$(etcd_fleet_yaml "site-$s" heartbeat=${HB}s) || { t_begin "site $s"; t_fail "fleet yaml"; }
 	write_config "feeds:
   - { name: c2, source: $DIR/feeds/c2.txt, format: plain }
+http: { listen: [ \"127.0.0.1:$API_PORT\" ] }
 $y"
 	if ! start_daemon; then t_begin "site $s"; t_fail "bwctld did not start"; t_summary; exit 1; fi
 done
@@ -120,6 +123,13 @@ t_test_fleet_scope() {
 	# the same question at A without --local: its own host and B's
 	s=$(bwctl --json scope "$BWE_C2_V4")
 	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 site-b $BWE_LAN2_V4 " "A's fleet answer"
+	# the HTTP API at A: A's part, saying that the API does not ask the fleet
+	local tok
+	tok=$(bwctl --json token add soar --scopes read | jq -r .token)
+	s=$(gw curl -sS -m 5 -H "Authorization: Bearer $tok" "http://127.0.0.1:$API_PORT/v1/scope/$BWE_C2_V4")
+	assert_eq "$(jq -r '[.hosts[].host] | join(" ")' <<<"$s")" "$BWE_LAN_V4" "the API's part: $s"
+	jq -e '.coverage.fleet.reason | test("the HTTP API answers this site.s part")' <<<"$s" >/dev/null ||
+		t_fail "API coverage: $(jq -c .coverage <<<"$s")"
 }
 t_run "bwctl scope C2 at C lists the hosts of A and B with their site; --local at A" t_test_fleet_scope
 

@@ -459,7 +459,7 @@ static void never(void *ctx, struct json_object *answer)
 	fail_msg("no fleet: nothing waits");
 }
 
-/* Without a fleet, or local asked for: the answer at once, saying why it is this site's. */
+/* Without a fleet, local asked for or not: the answer at once, saying why it is this site's. */
 static void test_ask_local(void **state)
 {
 	struct bwe_addr a = addr(C2);
@@ -476,8 +476,10 @@ static void test_ask_local(void **state)
 	assert_int_equal(json_object_array_length(get(r, "hosts")), 3);
 	json_object_put(r);
 	r = scope_ask(sc, &a, SCOPE_SINCE_S, SCOPE_LOCAL_ASKED, time(NULL), never, NULL, &w);
+	assert_null(w);
 	fl = get(get(r, "coverage"), "fleet");
-	assert_string_equal(json_object_get_string(get(fl, "reason")), SCOPE_LOCAL_ASKED);
+	assert_string_equal(json_object_get_string(get(fl, "reason")), "no fleet");
+	assert_string_equal(json_object_get_string(get(get(r, "coverage"), "site")), "this site");
 	json_object_put(r);
 }
 

@@ -811,8 +811,8 @@ struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, _
 	int e;
 
 	*wait = NULL;
-	if (local || !fleet_enabled(s->d.fleet)) {
-		local_only(o, local ? local : "no fleet");
+	if (!fleet_enabled(s->d.fleet) || local) {
+		local_only(o, fleet_enabled(s->d.fleet) ? local : "no fleet");
 		return o;
 	}
 	q = calloc(1, sizeof(*q));

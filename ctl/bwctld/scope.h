@@ -99,9 +99,9 @@ struct scope_wait;
 /* The answer, once every site answered or the wait is over; the callee owns it. */
 typedef void (*scope_done_fn)(void *ctx, struct json_object *answer);
 /*
- * bwctl scope: this site's answer at once when there is no fleet, local is
- * given (the reason why the answer is this site's alone), or the fleet
- * cannot be asked (coverage.fleet.reason says why);
+ * bwctl scope: this site's answer at once when there is no fleet
+ * (coverage.fleet.reason "no fleet"), local is given (the reason the
+ * answer is this site's alone), or the fleet cannot be asked (the reason);
  * else NULL and *wait set: done gets the merged answer within
  * FLEET_SCOPE_WAIT_S (one tick more), unless scope_cancel(wait) first.
  */
