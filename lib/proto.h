@@ -41,7 +41,8 @@
  *   attach      iface* mode ("native"|"generic"|"auto") -> status of the interface
  *   detach      iface (absent: all, and unpin) -> {"detached": [names]}
  *   feeds       -> [feed...]         feeds_refresh  name -> {"refreshed": [names]}
- *   report      host*                        -> object (see bwctl(8))
+ *   report      host* local                  -> object (see bwctl(8); local: its
+ *               other_hosts_same_peers from this site only)
  *   scope       host* since (seconds, 1..BWE_PROTO_SCOPE_SINCE_MAX; default 1 day)
  *               local (true: this site only, the fleet not asked)
  *                                            -> object (see bwctl(8), scope)

@@ -8,6 +8,7 @@
 #  - `bwctl scope C2` at C lists the hosts of A and of B, each with its
 #    site, and says every site answered; the text table shows the SITE;
 #  - --local at A gives A's part only and says the fleet was not asked;
+#    bwctl report of A's host names B's host in other_hosts_same_peers;
 #    the HTTP API at A answers A's part and says the API does not ask;
 #  - B killed (its lease still alive): C's answer names B as not answering
 #    and still lists A's host (partial);
@@ -123,6 +124,14 @@ t_test_fleet_scope() {
 	# the same question at A without --local: its own host and B's
 	s=$(bwctl --json scope "$BWE_C2_V4")
 	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 site-b $BWE_LAN2_V4 " "A's fleet answer"
+	# bwctl report at A: its other_hosts_same_peers has B's host (the same C2), --local not
+	s=$(bwctl --json report "$BWE_LAN_V4")
+	assert_eq "$(jq -r '.other_hosts_same_peers.hosts[] | "\(.site) \(.host)"' <<<"$s" | tr '\n' ' ')" \
+		"site-b $BWE_LAN2_V4 " "A's report: $(jq -c .other_hosts_same_peers <<<"$s")"
+	s=$(bwctl --json report "$BWE_LAN_V4" --local)
+	jq -e '(.other_hosts_same_peers.hosts | length) == 0 and
+		.other_hosts_same_peers.coverage.fleet.reason == "local only, as asked"' <<<"$s" \
+		>/dev/null || t_fail "report --local: $(jq -c .other_hosts_same_peers <<<"$s")"
 	# the HTTP API at A: A's part, saying that the API does not ask the fleet
 	local tok
 	tok=$(bwctl --json token add soar --scopes read | jq -r .token)

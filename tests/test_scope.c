@@ -464,7 +464,7 @@ static void test_ask_local(void **state)
 {
 	struct bwe_addr a = addr(C2);
 	struct scope_wait *w = (struct scope_wait *)&w;
-	struct json_object *r, *fl;
+	struct json_object *r, *fl, *x;
 
 	(void)state;
 	r = scope_ask(sc, &a, SCOPE_SINCE_S, NULL, time(NULL), never, NULL, &w);
@@ -475,6 +475,16 @@ static void test_ask_local(void **state)
 	assert_string_equal(json_object_get_string(get(fl, "reason")), "no fleet");
 	assert_int_equal(json_object_array_length(get(r, "hosts")), 3);
 	json_object_put(r);
+	/* the report's section: into the report, at once */
+	a = addr("198.18.0.2");
+	r = scope_report_ask(sc, &a, NULL, time(NULL), json_object_new_object(), never, NULL, &w);
+	assert_null(w);
+	x = get(r, SCOPE_REPORT_KEY);
+	assert_int_equal(json_object_array_length(get(x, "hosts")), 2);
+	fl = get(get(x, "coverage"), "fleet");
+	assert_string_equal(json_object_get_string(get(fl, "reason")), "no fleet");
+	json_object_put(r);
+	a = addr(C2);
 	r = scope_ask(sc, &a, SCOPE_SINCE_S, SCOPE_LOCAL_ASKED, time(NULL), never, NULL, &w);
 	assert_null(w);
 	fl = get(get(r, "coverage"), "fleet");

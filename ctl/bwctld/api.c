@@ -667,6 +667,7 @@ static int one_address(struct call *c, const struct kind *k, struct bwe_addr *ou
 static void r_report(struct call *c, const struct kind *k)
 {
 	struct json_object *rep;
+	struct scope_wait *w;
 	struct bwe_addr a;
 
 	(void)k;
@@ -675,9 +676,9 @@ static void r_report(struct call *c, const struct kind *k)
 	hosts_sample(c->a->d.q.hosts);
 	rep = detector_report(c->a->d.detector, &a);
 	query_report_identity(&c->a->d.q, rep, &a);
-	if (c->a->d.q.scope)
-		json_object_object_add(rep, "other_hosts_same_peers",
-				       scope_report_section(c->a->d.q.scope, &a, time(NULL)));
+	if (c->a->d.q.scope) /* a reason is given: nothing waits */
+		rep = scope_report_ask(c->a->d.q.scope, &a, SCOPE_API_PART, time(NULL), rep, NULL,
+				       NULL, &w);
 	ok(c, HTTP_OK, rep);
 }
 

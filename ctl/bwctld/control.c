@@ -546,7 +546,25 @@ static struct json_object *cmd_lookup(struct request *r)
 	return refused ?: bwe_proto_ok(query_lookup(&r->c->d.q, &r->q->addr));
 }
 
-/* report HOST: an address, or the address of a MAC address (the daemon's view). */
+static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
+static void client_write(struct control *c, struct client *cl);
+static void client_wait(struct control *c, struct client *cl);
+
+/* The fleet's answers came (or the wait is over): the client's reply (scope, report). */
+static void on_scoped(void *ctx, struct json_object *answer)
+{
+	struct client *cl = ctx;
+
+	cl->sw = NULL;
+	cl->state = CL_READ;
+	set_reply(cl->ctl, cl, bwe_proto_ok(answer));
+	client_write(cl->ctl, cl);
+}
+
+/*
+ * report HOST: an address, or the address of a MAC address (the daemon's
+ * view); in a fleet its other_hosts_same_peers section waits for the others.
+ */
 static struct json_object *cmd_report(struct request *r)
 {
 	const struct query_deps *q = &r->c->d.q;
@@ -557,25 +575,13 @@ static struct json_object *cmd_report(struct request *r)
 	hosts_sample(q->hosts);
 	rep = detector_report(r->c->d.detector, &r->q->addr);
 	query_report_identity(q, rep, &r->q->addr);
-	if (q->scope)
-		json_object_object_add(rep, "other_hosts_same_peers",
-				       scope_report_section(q->scope, &r->q->addr, time(NULL)));
+	if (q->scope &&
+	    !(rep = scope_report_ask(q->scope, &r->q->addr, r->q->local ? SCOPE_LOCAL_ASKED : NULL,
+				     time(NULL), rep, on_scoped, r->cl, &r->cl->sw))) {
+		client_wait(r->c, r->cl); /* the section waits for the fleet */
+		return NULL;
+	}
 	return bwe_proto_ok(rep);
-}
-
-static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
-static void client_write(struct control *c, struct client *cl);
-static void client_wait(struct control *c, struct client *cl);
-
-/* The fleet's answers came (or the wait is over): the client's reply. */
-static void on_scoped(void *ctx, struct json_object *answer)
-{
-	struct client *cl = ctx;
-
-	cl->sw = NULL;
-	cl->state = CL_READ;
-	set_reply(cl->ctl, cl, bwe_proto_ok(answer));
-	client_write(cl->ctl, cl);
 }
 
 /*

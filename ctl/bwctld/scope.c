@@ -576,7 +576,7 @@ struct json_object *scope_report_section(const struct scope *s, const struct bwe
 {
 	const struct sc_host *th = host_find(s, a);
 	time_t cutoff = now - (time_t)SCOPE_SINCE_S;
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *x;
 	struct bwe_addr set[SCOPE_PEERS_PER_HOST];
 	struct peerset ps = target_set(th, a, true, cutoff, set);
 	size_t more = 0;
@@ -590,6 +590,9 @@ struct json_object *scope_report_section(const struct scope *s, const struct bwe
 				       "internal hosts that contacted the same listed peers in the "
 				       "last day; bwctl scope HOST shows all, and hosts with the "
 				       "same signals"));
+	x = json_object_new_object();
+	json_object_object_add(x, "site", json_object_new_string("this site"));
+	json_object_object_add(o, "coverage", x);
 	return o;
 }
 
@@ -648,6 +651,8 @@ void scope_set_fleet(struct scope *s, struct fleet *f)
 struct scope_wait {
 	const struct scope *s;
 	struct json_object *answer; /* this site's, merged into */
+	struct json_object *outer;  /* NULL, or what answer goes into (the report) */
+	size_t max;		    /* hosts in the merged answer */
 	scope_done_fn done;
 	void *ctx;
 	__u32 handle;
@@ -715,7 +720,8 @@ static int merged_cmp(const void *pa, const void *pb)
 			  json_object_get_string(json_object_object_get(b, "host")));
 }
 
-void scope_merge(struct json_object *answer, const char *here, const struct fleet_scope_result *r)
+static void merge(struct json_object *answer, const char *here, const struct fleet_scope_result *r,
+		  size_t max)
 {
 	struct json_object *hosts = json_object_object_get(answer, "hosts"), *fl, *arr, *x;
 	__u64 more = json_object_get_uint64(json_object_object_get(answer, "more"));
@@ -737,10 +743,10 @@ void scope_merge(struct json_object *answer, const char *here, const struct flee
 	}
 	json_object_array_sort(hosts, merged_cmp);
 	n = json_object_array_length(hosts);
-	if (n > SCOPE_RESULTS_MAX) {
-		more += n - SCOPE_RESULTS_MAX;
-		json_object_array_del_idx(hosts, SCOPE_RESULTS_MAX, n - SCOPE_RESULTS_MAX);
-		n = SCOPE_RESULTS_MAX;
+	if (n > max) {
+		more += n - max;
+		json_object_array_del_idx(hosts, (int)max, (int)(n - max));
+		n = max;
 	}
 	for (i = 0; i < n; i++)
 		json_object_object_add(json_object_array_get_idx(hosts, i), "rank",
@@ -777,6 +783,11 @@ void scope_merge(struct json_object *answer, const char *here, const struct flee
 							       : "the fleet"));
 }
 
+void scope_merge(struct json_object *answer, const char *here, const struct fleet_scope_result *r)
+{
+	merge(answer, here, r, SCOPE_RESULTS_MAX);
+}
+
 /* Why the answer is this site's alone. */
 static void local_only(struct json_object *answer, const char *why)
 {
@@ -787,21 +798,33 @@ static void local_only(struct json_object *answer, const char *why)
 	json_object_object_add(json_object_object_get(answer, "coverage"), "fleet", fl);
 }
 
+/* answer into outer under key (the report's section), or answer alone; takes answer. */
+static struct json_object *deliver(struct json_object *answer, struct json_object *outer)
+{
+	if (!outer)
+		return answer;
+	json_object_object_add(outer, SCOPE_REPORT_KEY, answer);
+	return outer;
+}
+
 static void on_answers(void *ctx, const struct fleet_scope_result *r)
 {
 	struct scope_wait *w = ctx;
 
-	scope_merge(w->answer, fleet_site(w->s->d.fleet) ?: "?", r);
-	w->done(w->ctx, w->answer);
+	merge(w->answer, fleet_site(w->s->d.fleet) ?: "?", r, w->max);
+	w->done(w->ctx, deliver(w->answer, w->outer));
 	free(w);
 }
 
-struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
-			      const char *local, time_t now, scope_done_fn done, void *ctx,
-			      struct scope_wait **wait)
+/*
+ * Ask the fleet about a (internal: its listed peers since since_s) and
+ * merge into o: o (in outer when not NULL) at once, or NULL while waiting.
+ */
+static struct json_object *ask(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
+			       bool internal, const char *local, time_t now, struct json_object *o,
+			       struct json_object *outer, size_t max, scope_done_fn done, void *ctx,
+			       struct scope_wait **wait)
 {
-	struct json_object *o = scope_query(s, a, since_s, now);
-	bool internal = !!(enf_classes(s->d.enf, a) & BWE_NC_INTERNAL);
 	const struct sc_host *th = internal ? host_find(s, a) : NULL;
 	struct bwe_frec_scope_req *q;
 	struct bwe_addr set[SCOPE_PEERS_PER_HOST];
@@ -813,7 +836,7 @@ struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, _
 	*wait = NULL;
 	if (!fleet_enabled(s->d.fleet) || local) {
 		local_only(o, fleet_enabled(s->d.fleet) ? local : "no fleet");
-		return o;
+		return deliver(o, outer);
 	}
 	q = calloc(1, sizeof(*q));
 	w = calloc(1, sizeof(*w));
@@ -829,7 +852,12 @@ struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, _
 		memcpy(q->peers, ps.v, ps.n * sizeof(*ps.v));
 		q->npeers = ps.n;
 	}
-	*w = (struct scope_wait){ .s = s, .answer = o, .done = done, .ctx = ctx };
+	*w = (struct scope_wait){ .s = s,
+				  .answer = o,
+				  .outer = outer,
+				  .max = max,
+				  .done = done,
+				  .ctx = ctx };
 	e = fleet_scope_ask(s->d.fleet, q, on_answers, w, &w->handle);
 	free(q);
 	if (!e) {
@@ -843,7 +871,23 @@ fail:
 		 : e == -EBUSY	? "too many questions waiting"
 				: strerror(-e));
 	local_only(o, why);
-	return o;
+	return deliver(o, outer);
+}
+
+struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
+			      const char *local, time_t now, scope_done_fn done, void *ctx,
+			      struct scope_wait **wait)
+{
+	return ask(s, a, since_s, !!(enf_classes(s->d.enf, a) & BWE_NC_INTERNAL), local, now,
+		   scope_query(s, a, since_s, now), NULL, SCOPE_RESULTS_MAX, done, ctx, wait);
+}
+
+struct json_object *scope_report_ask(const struct scope *s, const struct bwe_addr *a,
+				     const char *local, time_t now, struct json_object *rep,
+				     scope_done_fn done, void *ctx, struct scope_wait **wait)
+{
+	return ask(s, a, SCOPE_SINCE_S, true, local, now, scope_report_section(s, a, now), rep,
+		   SCOPE_REPORT_MAX, done, ctx, wait);
 }
 
 void scope_cancel(const struct scope *s, struct scope_wait *w)
@@ -852,5 +896,6 @@ void scope_cancel(const struct scope *s, struct scope_wait *w)
 		return;
 	fleet_scope_cancel(s->d.fleet, w->handle);
 	json_object_put(w->answer);
+	json_object_put(w->outer);
 	free(w);
 }

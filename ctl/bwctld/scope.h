@@ -45,6 +45,7 @@
 #define SCOPE_RESULTS_MAX    100	 /* hosts in one answer; "more" counts the rest */
 #define SCOPE_REPORT_MAX     10		 /* hosts in bwctl report's section */
 #define SCOPE_SEED_BYTES     (16L << 20) /* of the event log read back at start */
+#define SCOPE_REPORT_KEY     "other_hosts_same_peers" /* the report's section */
 #define SCOPE_LOCAL_ASKED    "local only, as asked"
 #define SCOPE_API_PART	     "the HTTP API answers this site's part; bwctl scope asks the fleet"
 
@@ -75,7 +76,7 @@ int scope_seed(struct scope *s, const char *path, time_t now);
  */
 struct json_object *scope_query(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
 				time_t now);
-/* bwctl report's "other hosts with the same peers": the last day, peers in common only. */
+/* bwctl report's "other hosts with the same peers": the last day, peers in common only, here. */
 struct json_object *scope_report_section(const struct scope *s, const struct bwe_addr *a,
 					 time_t now);
 
@@ -108,6 +109,14 @@ typedef void (*scope_done_fn)(void *ctx, struct json_object *answer);
 struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
 			      const char *local, time_t now, scope_done_fn done, void *ctx,
 			      struct scope_wait **wait);
+/*
+ * bwctl report's section the same way: rep with the section added under
+ * SCOPE_REPORT_KEY at once, or NULL and rep with it to done later (rep is
+ * the callee's then, freed by scope_cancel()).
+ */
+struct json_object *scope_report_ask(const struct scope *s, const struct bwe_addr *a,
+				     const char *local, time_t now, struct json_object *rep,
+				     scope_done_fn done, void *ctx, struct scope_wait **wait);
 void scope_cancel(const struct scope *s, struct scope_wait *w); /* NULL-safe */
 
 #endif /* BWCTLD_SCOPE_H */
