@@ -586,15 +586,25 @@ static char *to_text(struct json_object *o)
 	return out;
 }
 
-char *bwe_frec_scope_req_encode(const struct bwe_frec_scope_req *q)
+/* What a question and an answer begin with. */
+static struct json_object *scope_head(const char *id, const char *site,
+				      const struct bwe_addr *target)
 {
-	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	size_t i;
+	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "v", json_object_new_int(BWE_FREC_VERSION));
-	add_str(o, "id", q->id);
-	add_str(o, "site", q->site);
-	add_addr(o, "target", &q->target);
+	add_str(o, "id", id);
+	add_str(o, "site", site);
+	add_addr(o, "target", target);
+	return o;
+}
+
+char *bwe_frec_scope_req_encode(const struct bwe_frec_scope_req *q)
+{
+	struct json_object *o = scope_head(q->id, q->site, &q->target),
+			   *arr = json_object_new_array();
+	size_t i;
+
 	json_object_object_add(o, "since_s", json_object_new_int64(q->since_s));
 	json_object_object_add(o, "deadline", json_object_new_int64(q->deadline));
 	for (i = 0; i < q->npeers; i++)
@@ -631,14 +641,11 @@ static struct json_object *scope_host_json(const struct bwe_frec_scope_host *h)
 char *bwe_frec_scope_ans_encode(struct bwe_frec_scope_ans *a, size_t max)
 {
 	for (;;) {
-		struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+		struct json_object *o = scope_head(a->id, a->site, &a->target),
+				   *arr = json_object_new_array();
 		char *out;
 		size_t i;
 
-		json_object_object_add(o, "v", json_object_new_int(BWE_FREC_VERSION));
-		add_str(o, "id", a->id);
-		add_str(o, "site", a->site);
-		add_addr(o, "target", &a->target);
 		json_object_object_add(o, "generated", json_object_new_int64(a->generated));
 		json_object_object_add(o, "window_covered",
 				       json_object_new_boolean(a->window_covered));
@@ -712,9 +719,29 @@ static int scope_ids(struct json_object *o, const char *key, bool ans, char *id,
 	return 0;
 }
 
-static int scope_req_fields(struct json_object *o, const char *key, struct bwe_frec_scope_req *q,
-			    char *err, size_t errlen)
+/* Fill out from the value o of key: 0, or -EINVAL with the reason in err. */
+typedef int (*fields_fn)(struct json_object *o, const char *key, void *out, char *err,
+			 size_t errlen);
+
+/* The value (size bytes of out zeroed first) through fields. */
+static int parse_value(const char *key, const void *val, size_t len, fields_fn fields, void *out,
+		       size_t size, char *err, size_t errlen)
 {
+	struct json_object *o = parse_json(val, len, err, errlen);
+	int r;
+
+	memset(out, 0, size);
+	if (!o)
+		return -EINVAL;
+	r = fields(o, key, out, err, errlen);
+	json_object_put(o);
+	return r;
+}
+
+static int scope_req_fields(struct json_object *o, const char *key, void *out, char *err,
+			    size_t errlen)
+{
+	struct bwe_frec_scope_req *q = out;
 	struct json_object *arr;
 	char buf[BWE_ADDR_STRLEN + 1];
 	size_t i;
@@ -740,15 +767,7 @@ static int scope_req_fields(struct json_object *o, const char *key, struct bwe_f
 int bwe_frec_scope_req_parse(const char *key, const void *val, size_t len,
 			     struct bwe_frec_scope_req *q, char *err, size_t errlen)
 {
-	struct json_object *o = parse_json(val, len, err, errlen);
-	int r;
-
-	memset(q, 0, sizeof(*q));
-	if (!o)
-		return -EINVAL;
-	r = scope_req_fields(o, key, q, err, errlen);
-	json_object_put(o);
-	return r;
+	return parse_value(key, val, len, scope_req_fields, q, sizeof(*q), err, errlen);
 }
 
 static int scope_peer_fields(struct json_object *o, struct bwe_frec_scope_peer *p, char *err,
@@ -800,9 +819,10 @@ static int scope_host_fields(struct json_object *o, struct bwe_frec_scope_host *
 	return 0;
 }
 
-static int scope_ans_fields(struct json_object *o, const char *key, struct bwe_frec_scope_ans *a,
-			    char *err, size_t errlen)
+static int scope_ans_fields(struct json_object *o, const char *key, void *out, char *err,
+			    size_t errlen)
 {
+	struct bwe_frec_scope_ans *a = out;
 	struct json_object *arr;
 	char why[320];
 	__s64 n;
@@ -827,13 +847,5 @@ static int scope_ans_fields(struct json_object *o, const char *key, struct bwe_f
 int bwe_frec_scope_ans_parse(const char *key, const void *val, size_t len,
 			     struct bwe_frec_scope_ans *a, char *err, size_t errlen)
 {
-	struct json_object *o = parse_json(val, len, err, errlen);
-	int r;
-
-	memset(a, 0, sizeof(*a));
-	if (!o)
-		return -EINVAL;
-	r = scope_ans_fields(o, key, a, err, errlen);
-	json_object_put(o);
-	return r;
+	return parse_value(key, val, len, scope_ans_fields, a, sizeof(*a), err, errlen);
 }

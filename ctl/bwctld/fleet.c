@@ -796,10 +796,12 @@ static void scope_question(struct fleet *f, const char *key, const __u8 *val, si
 		f->rate_window = now / 60;
 		f->rate_n = 0;
 	}
-	if (++f->rate_n > FLEET_SCOPE_RATE) {
-		snprintf(err, sizeof(err), "more than %d questions in this minute; not answered",
-			 FLEET_SCOPE_RATE);
-		scope_refuse(f, key, err);
+	if (++f->rate_n > FLEET_SCOPE_RATE) { /* counted each, logged once a minute */
+		f->scope_refused++;
+		if (f->rate_n == FLEET_SCOPE_RATE + 1)
+			log_warnx("fleet: scope: more than %d questions in this minute (the last "
+				  "from %s); the rest of the minute's are not answered",
+				  FLEET_SCOPE_RATE, q.site);
 		return;
 	}
 	if (!(a = calloc(1, sizeof(*a))))
