@@ -9,9 +9,10 @@
 #    site, and says every site answered; the text table shows the SITE;
 #  - --local at A gives A's part only and says the fleet was not asked;
 #    bwctl report of A's host names B's host in other_hosts_same_peers;
-#    the HTTP API at A answers A's part and says the API does not ask;
+#    GET /v1/scope/C2 at A waits for the fleet too (local=1: A's part);
 #  - B killed (its lease still alive): C's answer names B as not answering
-#    and still lists A's host (partial);
+#    and still lists A's host (partial); C stopped while an API client
+#    waits for B lets the client go and ends cleanly;
 #  - a malformed answer written straight into etcd, in the name of a site
 #    whose heartbeat the test writes too: refused, named with the field
 #    that was wrong, the rest of the answer intact, counted in fleet status;
@@ -132,13 +133,21 @@ t_test_fleet_scope() {
 	jq -e '(.other_hosts_same_peers.hosts | length) == 0 and
 		.other_hosts_same_peers.coverage.fleet.reason == "local only, as asked"' <<<"$s" \
 		>/dev/null || t_fail "report --local: $(jq -c .other_hosts_same_peers <<<"$s")"
-	# the HTTP API at A: A's part, saying that the API does not ask the fleet
-	local tok
+	# the HTTP API at A: the client waits for the fleet too; local=1 A's part
+	local tok api
 	tok=$(bwctl --json token add soar --scopes read | jq -r .token)
-	s=$(gw curl -sS -m 5 -H "Authorization: Bearer $tok" "http://127.0.0.1:$API_PORT/v1/scope/$BWE_C2_V4")
-	assert_eq "$(jq -r '[.hosts[].host] | join(" ")' <<<"$s")" "$BWE_LAN_V4" "the API's part: $s"
-	jq -e '.coverage.fleet.reason | test("the HTTP API answers this site.s part")' <<<"$s" >/dev/null ||
+	api() { gw curl -sS -m 8 -H "Authorization: Bearer $tok" "http://127.0.0.1:$API_PORT$1"; }
+	s=$(api "/v1/scope/$BWE_C2_V4")
+	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 site-b $BWE_LAN2_V4 " \
+		"the API's answer: $s"
+	jq -e '.coverage.fleet.asked and (.coverage.fleet.partial | not)' <<<"$s" >/dev/null ||
 		t_fail "API coverage: $(jq -c .coverage <<<"$s")"
+	s=$(api "/v1/scope/$BWE_C2_V4?local=1")
+	assert_eq "$(jq -r '[.hosts[].host] | join(" ")' <<<"$s")" "$BWE_LAN_V4" "the API's local part: $s"
+	# the API's report: its section is A's part, and says so
+	s=$(api "/v1/hosts/$BWE_LAN_V4/report")
+	jq -e '.other_hosts_same_peers.coverage.fleet.reason | test("GET /v1/scope/HOST asks the fleet")' \
+		<<<"$s" >/dev/null || t_fail "API report section: $(jq -c .other_hosts_same_peers <<<"$s")"
 }
 t_run "bwctl scope C2 at C lists the hosts of A and B with their site; --local at A" t_test_fleet_scope
 
@@ -206,6 +215,21 @@ t_test_site_down() {
 	assert_eq "$(hosts_of "$s" | tr '\n' ' ')" "site-a $BWE_LAN_V4 " "A still answers"
 	bwctl scope "$BWE_C2_V4" | grep -q "PARTIAL: not answered: site-b (no answer within 3 s)" ||
 		t_fail "text: $(bwctl scope "$BWE_C2_V4")"
+	# C stopped while an API client waits for B: the client is let go, C ends cleanly
+	local tok pid t0
+	tok=$(bwctl --json token add waiter --scopes read | jq -r .token)
+	gw curl -s -m 8 -o "$DIR/waiting.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		"http://127.0.0.1:$API_PORT/v1/scope/$BWE_C2_V4" >"$DIR/waiting.code" 2>&1 &
+	pid=$!
+	sleep 1
+	t0=$SECONDS
+	stop_daemon TERM
+	wait $pid
+	[ $((SECONDS - t0)) -lt 5 ] || t_fail "the waiting client was held $((SECONDS - t0)) s"
+	echo "waiting API client at stop: HTTP $(cat "$DIR/waiting.code")"
+	grep -iE "panic|assert|suspended" "$DIR/bwctld.log" && t_fail "libmicrohttpd complained at stop"
+	grep -q "exiting" "$DIR/bwctld.log" || t_fail "C did not end cleanly: $(tail -3 "$DIR/bwctld.log")"
+	start_daemon || t_fail "site c did not restart"
 	site b
 	start_daemon || t_fail "site b did not restart"
 }

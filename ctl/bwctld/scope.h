@@ -47,7 +47,8 @@
 #define SCOPE_SEED_BYTES     (16L << 20) /* of the event log read back at start */
 #define SCOPE_REPORT_KEY     "other_hosts_same_peers" /* the report's section */
 #define SCOPE_LOCAL_ASKED    "local only, as asked"
-#define SCOPE_API_PART	     "the HTTP API answers this site's part; bwctl scope asks the fleet"
+#define SCOPE_API_PART \
+	"the HTTP API's report has this site's part; GET /v1/scope/HOST asks the fleet"
 
 struct scope_deps {
 	const struct bwe_cfgfile *cfg;	 /* which feeds are proxyware feeds */
