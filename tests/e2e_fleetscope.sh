@@ -191,6 +191,9 @@ t_test_malformed() {
 		.reason | test("hosts\\[0\\]: \"host\" is not an address")] | length) == 1' <<<"$s" \
 		>/dev/null || t_fail "site-x not named as refused: $(jq -c .coverage.fleet <<<"$s")"
 	[ "$(fs .scope_refused)" -gt "$refused0" ] || t_fail "fleet status scope_refused did not grow"
+	gw curl -s -m 5 "http://127.0.0.1:$API_PORT/metrics" |
+		grep -qE "^bwenforce_fleet_scope_refused_total [1-9]" ||
+		t_fail "metrics: $(gw curl -s -m 5 "http://127.0.0.1:$API_PORT/metrics" | grep scope_refused)"
 	grep -qF "fleet: scope: refused scope/ans/$id/site-x: hosts[0]: \"host\" is not an address" \
 		"$DIR/bwctld.log" || t_fail "no log line: $(grep 'scope:' "$DIR/bwctld.log" | tail -3)"
 	etcdc del "${P}sites/site-x" >/dev/null
