@@ -15,7 +15,9 @@
 #    waits for B lets the client go and ends cleanly;
 #  - a malformed answer written straight into etcd, in the name of a site
 #    whose heartbeat the test writes too: refused, named with the field
-#    that was wrong, the rest of the answer intact, counted in fleet status;
+#    that was wrong, the rest of the answer intact, counted in fleet status
+#    and the metrics; one over 8 KiB (the worker does not pass it on)
+#    likewise;
 #  - no site turns the scope keys into fleet-entry-refused events.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -175,13 +177,16 @@ t_test_malformed() {
 	refused0=$(fs .scope_refused)
 	# the earlier questions' keys are gone with their leases (30 s) or ignored: take a fresh one
 	etcdc del --prefix "${P}scope/" >/dev/null
-	fake_site site-x || { t_fail "cannot write site-x's heartbeat"; return; }
-	wait_for 20 sees_alive site-x || { t_fail "c does not see site-x"; return; }
+	fake_site site-x && fake_site site-y || { t_fail "cannot write the fake sites' heartbeats"; return; }
+	wait_for 20 sees_alive site-x site-y || { t_fail "c does not see site-x and site-y"; return; }
 	bwctl --json scope "$BWE_C2_V4" >"$DIR/scope-x.json" 2>&1 &
 	local pid=$!
 	id=$(question_id) || { t_fail "no question in etcd"; wait $pid; return; }
 	# an answer for site-x whose first host is not an address
 	out=$(etcdc put "${P}scope/ans/$id/site-x" "{\"v\":1,\"id\":\"$id\",\"site\":\"site-x\",\"target\":\"$BWE_C2_V4\",\"generated\":1,\"more\":0,\"hosts\":[{\"host\":\"pwned\",\"peers_in_common\":1,\"peers\":[],\"first_seen\":1,\"last_seen\":1}]}" 2>&1) ||
+		t_fail "etcdctl put: $out"
+	# and one for site-y over the 8 KiB a value may have (the worker does not pass it on)
+	out=$(etcdc put "${P}scope/ans/$id/site-y" "{\"v\":1,\"pad\":\"$(head -c 9000 /dev/zero | tr '\0' x)\"}" 2>&1) ||
 		t_fail "etcdctl put: $out"
 	wait $pid
 	s=$(cat "$DIR/scope-x.json")
@@ -190,6 +195,9 @@ t_test_malformed() {
 	jq -e '.coverage.fleet.partial and ([.coverage.fleet.not_answered[] | select(.site == "site-x") |
 		.reason | test("hosts\\[0\\]: \"host\" is not an address")] | length) == 1' <<<"$s" \
 		>/dev/null || t_fail "site-x not named as refused: $(jq -c .coverage.fleet <<<"$s")"
+	jq -e '[.coverage.fleet.not_answered[] | select(.site == "site-y") | .reason |
+		test("value over 8192 bytes")] | length == 1' <<<"$s" >/dev/null ||
+		t_fail "site-y not named as refused: $(jq -c .coverage.fleet <<<"$s")"
 	[ "$(fs .scope_refused)" -gt "$refused0" ] || t_fail "fleet status scope_refused did not grow"
 	gw curl -s -m 5 "http://127.0.0.1:$API_PORT/metrics" |
 		grep -qE "^bwenforce_fleet_scope_refused_total [1-9]" ||
@@ -197,6 +205,7 @@ t_test_malformed() {
 	grep -qF "fleet: scope: refused scope/ans/$id/site-x: hosts[0]: \"host\" is not an address" \
 		"$DIR/bwctld.log" || t_fail "no log line: $(grep 'scope:' "$DIR/bwctld.log" | tail -3)"
 	etcdc del "${P}sites/site-x" >/dev/null
+	etcdc del "${P}sites/site-y" >/dev/null
 }
 t_run "a malformed answer written into etcd: refused and named, the rest intact" t_test_malformed
 

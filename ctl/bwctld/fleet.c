@@ -901,21 +901,30 @@ static void ask_finish(struct scope_ask *q)
 }
 
 /* Another site's answer to a question of ours (others' questions are not ours to read). */
-static void scope_answer(struct fleet *f, const char *key, const char *site, const __u8 *val,
-			 size_t len)
+/* The question of ours that the answer key scope/ans/ID/SITE is for, when SITE has not answered. */
+static struct scope_ask *answer_for(struct fleet *f, const char *key, const char *site)
 {
-	char id[BWE_FREC_SCOPE_ID_LEN], err[400];
+	char id[BWE_FREC_SCOPE_ID_LEN];
 	struct scope_ask *q;
-	struct bwe_frec_scope_ans *v;
 
 	snprintf(id, sizeof(id), "%.16s", key + strlen("scope/ans/"));
 	if (!(q = ask_find(f, id)) || !strcmp(site, f->site) || ask_heard(q, site))
-		return;
+		return NULL;
 	if (q->nans + q->nmiss >= SITES_MAX) {
 		scope_refuse(f, key, "more answers than sites this site remembers (1024)");
-		return;
+		return NULL;
 	}
-	if (!(v = reallocarray(q->ans, q->nans + 1, sizeof(*v))))
+	return q;
+}
+
+static void scope_answer(struct fleet *f, const char *key, const char *site, const __u8 *val,
+			 size_t len)
+{
+	struct scope_ask *q = answer_for(f, key, site);
+	struct bwe_frec_scope_ans *v;
+	char err[400];
+
+	if (!q || !(v = reallocarray(q->ans, q->nans + 1, sizeof(*v))))
 		return;
 	q->ans = v;
 	if (bwe_frec_scope_ans_parse(key, val, len, &v[q->nans], err, sizeof(err))) {
@@ -924,6 +933,25 @@ static void scope_answer(struct fleet *f, const char *key, const char *site, con
 	} else {
 		q->nans++;
 	}
+	if (ask_complete(q))
+		ask_finish(q);
+}
+
+/*
+ * A scope key the worker did not pass on (a value over BWE_FLC_VALUE_MAX):
+ * refused; an answer to a question of ours names its site as refused.
+ */
+static void scope_not_passed(struct fleet *f, const char *key, const char *why)
+{
+	char kind[BWE_FREC_KIND_MAX], site[BWE_FREC_SITE_MAX], err[160];
+	struct bwe_frec_target t;
+	struct scope_ask *q;
+
+	scope_refuse(f, key, why);
+	if (bwe_frec_parse_key(key, kind, &t, site, err, sizeof(err)) != BWE_FREC_KEY_SCOPE_ANS ||
+	    !(q = answer_for(f, key, site)))
+		return;
+	ask_miss(q, site, why);
 	if (ask_complete(q))
 		ask_finish(q);
 }
@@ -1299,7 +1327,10 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 		f->dirty = true;
 		break;
 	case BWE_FLC_EV_REFUSED:
-		refused(f, ev->key, NULL, ev->error);
+		if (!strncmp(ev->key, "scope/", strlen("scope/")))
+			scope_not_passed(f, ev->key, ev->error); /* not a fleet entry */
+		else
+			refused(f, ev->key, NULL, ev->error);
 		if (!f->in_snap && ev->mod_revision > f->applied_rev) {
 			f->applied_rev = ev->mod_revision;
 			f->dirty = true;
