@@ -18,6 +18,8 @@
 #    that was wrong, the rest of the answer intact, counted in fleet status
 #    and the metrics; one over 8 KiB (the worker does not pass it on)
 #    likewise;
+#  - etcd stopped: the answer at A is A's part at once, saying it is
+#    detached;
 #  - no site turns the scope keys into fleet-entry-refused events.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +55,7 @@ $y"
 done
 
 fs() { bwctl --json fleet status | jq -r "$1"; }
+detached() { [ "$(fs .connected)" = false ]; }
 sees_alive() { # SITE-NAME...: this site sees them alive
 	local n st
 	st=$(bwctl --json fleet status) || return 1
@@ -246,6 +249,23 @@ t_test_site_down() {
 	start_daemon || t_fail "site b did not restart"
 }
 t_run "site B down: named as not answering, A's part still there" t_test_site_down
+
+t_test_detached() {
+	local s t0
+	etcd_stop_all || t_fail "etcd did not stop"
+	site a
+	wait_for 100 detached || t_fail "site a did not detach"
+	t0=$(date +%s%N)
+	s=$(bwctl --json scope "$BWE_C2_V4")
+	echo "detached: answered in $((($(date +%s%N) - t0) / 1000000)) ms"
+	assert_eq "$(jq -r '[.hosts[].host] | join(" ")' <<<"$s")" "$BWE_LAN_V4" "A's part while detached"
+	jq -e '(.coverage.fleet.asked | not) and
+		.coverage.fleet.reason == "the fleet was not asked: detached from etcd"' <<<"$s" \
+		>/dev/null || t_fail "detached coverage: $(jq -c .coverage <<<"$s")"
+	etcd_start_all || t_fail "etcd did not come back"
+	wait_for 150 sees_alive site-a site-b site-c || t_fail "site a did not attach again"
+}
+t_run "detached from etcd: this site's part at once, saying so" t_test_detached
 
 t_test_no_noise() {
 	local s n
