@@ -114,9 +114,10 @@ t_test_fleet_scope() {
 		t_fail "the peer in common: $(jq -c .hosts <<<"$s")"
 	txt=$(bwctl scope "$BWE_C2_V4")
 	echo "$txt"
-	grep -E "^ *[0-9]+ +site-a +$BWE_LAN_V4 " <<<"$txt" >/dev/null &&
-		grep -E "^ *[0-9]+ +site-b +$BWE_LAN2_V4 " <<<"$txt" >/dev/null ||
+	if ! grep -qE "^ *[0-9]+ +site-a +$BWE_LAN_V4 " <<<"$txt" ||
+		! grep -qE "^ *[0-9]+ +site-b +$BWE_LAN2_V4 " <<<"$txt"; then
 		t_fail "the text table does not show each host's site"
+	fi
 	grep -q "covers: the fleet (site-c, site-[ab], site-[ab])" <<<"$txt" || t_fail "text coverage: $txt"
 	# --local at A: A's part only, the fleet not asked
 	site a
@@ -139,7 +140,7 @@ t_test_fleet_scope() {
 		.other_hosts_same_peers.coverage.fleet.reason == "local only, as asked"' <<<"$s" \
 		>/dev/null || t_fail "report --local: $(jq -c .other_hosts_same_peers <<<"$s")"
 	# the HTTP API at A: the client waits for the fleet too; local=1 A's part
-	local tok api
+	local tok
 	tok=$(bwctl --json token add soar --scopes read | jq -r .token)
 	api() { gw curl -sS -m 8 -H "Authorization: Bearer $tok" "http://127.0.0.1:$API_PORT$1"; }
 	s=$(api "/v1/scope/$BWE_C2_V4")
@@ -180,7 +181,10 @@ t_test_malformed() {
 	refused0=$(fs .scope_refused)
 	# the earlier questions' keys are gone with their leases (30 s) or ignored: take a fresh one
 	etcdc del --prefix "${P}scope/" >/dev/null
-	fake_site site-x && fake_site site-y || { t_fail "cannot write the fake sites' heartbeats"; return; }
+	if ! fake_site site-x || ! fake_site site-y; then
+		t_fail "cannot write the fake sites' heartbeats"
+		return
+	fi
 	wait_for 20 sees_alive site-x site-y || { t_fail "c does not see site-x and site-y"; return; }
 	bwctl --json scope "$BWE_C2_V4" >"$DIR/scope-x.json" 2>&1 &
 	local pid=$!
