@@ -65,7 +65,7 @@ struct scope_ask {
 	fleet_scope_done_fn done;
 	void *ctx;
 	char (*expect)[BWE_FREC_SITE_MAX]; /* live sites when asked */
-	size_t nexpect, asked;
+	size_t nexpect;
 	struct bwe_frec_scope_ans *ans;
 	size_t nans;
 	struct fleet_scope_miss *miss; /* refused answers (then the silent, at the end) */
@@ -786,12 +786,11 @@ static void scope_question(struct fleet *f, const char *key, const __u8 *val, si
 	time_t now = time(NULL);
 	int e;
 
-	if (bwe_frec_scope_req_parse(key, val, len, &q, err, sizeof(err))) {
-		scope_refuse(f, key, err);
-		return;
-	}
-	if (!strcmp(q.site, f->site) || q.deadline < now || !f->responder || !f->flc)
+	if (bwe_frec_scope_req_parse(key, val, len, &q, err, sizeof(err)))
+		q.site[0] = '\0';
+	else if (!strcmp(q.site, f->site) || q.deadline < now || !f->responder || !f->flc)
 		return; /* ours, too late (a snapshot's), or nobody to answer */
+	/* other sites' questions, malformed ones too: at most FLEET_SCOPE_RATE a minute */
 	if (now / 60 != f->rate_window) {
 		f->rate_window = now / 60;
 		f->rate_n = 0;
@@ -800,8 +799,12 @@ static void scope_question(struct fleet *f, const char *key, const __u8 *val, si
 		f->scope_refused++;
 		if (f->rate_n == FLEET_SCOPE_RATE + 1)
 			log_warnx("fleet: scope: more than %d questions in this minute (the last "
-				  "from %s); the rest of the minute's are not answered",
-				  FLEET_SCOPE_RATE, q.site);
+				  "%s); the rest of the minute's are not answered",
+				  FLEET_SCOPE_RATE, key);
+		return;
+	}
+	if (!q.site[0]) {
+		scope_refuse(f, key, err);
 		return;
 	}
 	if (!(a = calloc(1, sizeof(*a))))
@@ -895,7 +898,7 @@ static void ask_finish(struct scope_ask *q)
 					 .nans = done.nans,
 					 .miss = done.miss,
 					 .nmiss = done.nmiss,
-					 .asked = done.asked };
+					 .asked = done.nexpect };
 	done.done(done.ctx, &r);
 	ask_free(&done);
 }
@@ -1002,7 +1005,6 @@ int fleet_scope_ask(struct fleet *f, struct bwe_frec_scope_req *req, fleet_scope
 		if (site_alive(f, &f->sites[i], now) && strcmp(f->sites[i].s.site, f->site))
 			snprintf(q->expect[q->nexpect++], BWE_FREC_SITE_MAX, "%s",
 				 f->sites[i].s.site);
-	q->asked = q->nexpect;
 	if ((e = bwe_frec_scope_key(req->id, NULL, key, sizeof(key))) ||
 	    (e = bwe_flc_put(f->flc, key, text, strlen(text), FLEET_SCOPE_TTL_S, BWE_FLC_LEASE_NONE,
 			     NULL))) {
