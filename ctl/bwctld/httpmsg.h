@@ -27,8 +27,9 @@ struct http_request {
 	 * never blocking it): set rs->later and call answer(answer_ctx,
 	 * answer_id, &rs) once, from the loop's thread; the listener takes
 	 * rs's body or stream. The client waits meanwhile. An answer to a
-	 * request the listener gave up (its listener stopped: a reload, the
-	 * end) is dropped and freed. NULL: this listener cannot wait.
+	 * request the listener gave up (its listener stopped by a reload) is
+	 * dropped and freed; after http_close() answer is never called (the
+	 * handler's owner cancels its waits). NULL: this listener cannot wait.
 	 */
 	void (*answer)(void *answer_ctx, unsigned long long answer_id, struct http_response *rs);
 	void *answer_ctx;
