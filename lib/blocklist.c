@@ -10,6 +10,7 @@
 #include "bwe_util.h"
 #include "blocklist.h"
 #include "bwe_rules.h"
+#include "log.h"
 
 #define TBL24_SLOTS   (1u << 24)
 #define PENDING_MIN   1024
@@ -581,6 +582,8 @@ static int table_build(struct bwe_bl *bl, enum bwe_bl_fam f)
 		goto out;
 	}
 	close(t->fd); /* the kernel frees it once no packet uses it */
+	log_info("blocklist: the %s host table was replaced: %zu -> %zu entries, %zu hosts",
+		 f == BWE_BL_V4 ? "IPv4" : "IPv6", t->max, size, t->n);
 	t->fd = fd;
 	t->max = size;
 	t->builds++;
