@@ -196,13 +196,17 @@ static void state(FILE *f, const struct metrics_deps *d)
 		cap[i] = map_max(d, maps[i]);
 	}
 	entries[0] = enf_netclass_count(d->q.enf);
-	/* exact hosts: the current table of each family, replaced by a bigger one on need */
+	/*
+	 * exact hosts: the tables grow on need, so what refuses a feed is the
+	 * ceiling on both families' hosts; each family's capacity is what the
+	 * other leaves of it
+	 */
 	enf_bl_table(d->q.enf, 0, &n4, &c4, &ceiling);
 	enf_bl_table(d->q.enf, 1, &n6, &c6, &ceiling);
 	entries[1] = n4;
-	cap[1] = c4;
+	cap[1] = ceiling > n6 ? ceiling - n6 : 0;
 	entries[2] = n6;
-	cap[2] = c6;
+	cap[2] = ceiling > n4 ? ceiling - n4 : 0;
 	entries[3] = bl_v6;
 	for (i = 0; i < st_count(d->q.st); i++)
 		entries[4] += st_at(d->q.st, i)->kind == ST_THROTTLE;
