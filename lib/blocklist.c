@@ -501,12 +501,15 @@ static int flush_deletes(struct bwe_bl *bl, enum bwe_bl_fam f, int fd)
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		if (bpf_map_delete_batch(fd, q->keys + i * ks, &count, &opts)) {
-			if (errno != ENOENT)
+			if (errno != ENOENT) {
+				q->n = 0;
 				return -errno;
+			}
 			count++; /* already gone (queued twice): skip it */
 		}
 		i += count;
 	}
+	q->n = 0;
 	return 0;
 }
 
@@ -596,9 +599,8 @@ out:
 /* A million-entry load must not keep a million-entry queue for ever. */
 static void pending_trim(struct bwe_bl_pending *q)
 {
-	if (q->cap > PENDING_KEEP)
+	if (!q->n && q->cap > PENDING_KEEP)
 		pending_free(q);
-	q->n = 0;
 }
 
 /*
@@ -623,6 +625,8 @@ static int table_flush(struct bwe_bl *bl, enum bwe_bl_fam f)
 		else
 			err = err ?: flush_deletes(bl, f, t->fd);
 	}
+	/* updates are written or failed; deletions not tried stay queued, as in the mirror */
+	t->upd.n = 0;
 	pending_trim(&t->upd);
 	pending_trim(&t->del);
 	if (!err && bwe_bl_table_size(t->n) * 4 <= t->max)
