@@ -607,8 +607,8 @@ static void pending_trim(struct bwe_bl_pending *q)
  * Write family f's queue. The table holds at most the mirror's hosts plus
  * those queued for deletion while it is written: a new, bigger table when
  * that may not fit (or when the kernel says it is full: a restart left
- * entries the mirror does not know); a new, smaller one when it ends less
- * than a quarter used.
+ * entries the mirror does not know); a new, smaller one when a table a
+ * quarter of the size would do (at most about a fifth used).
  */
 static int table_flush(struct bwe_bl *bl, enum bwe_bl_fam f)
 {

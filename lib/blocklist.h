@@ -16,13 +16,14 @@
  * bwe_bl_flush(); table paints are visible at once. To never open a gap,
  * apply additions, flush, then removals, flush (feeds do this).
  *
- * Table size: a flush that would overfill a family's table (or leave it
- * less than a quarter used) first builds a new one of
- * bwe_bl_table_size(hosts) entries, copies the old table into it, applies
- * the queued changes there and swaps it in with one update of the slot
+ * Table size: a flush that would overfill a family's table builds a new
+ * one of bwe_bl_table_size(hosts) entries, copies the old table into it,
+ * applies the queued changes there and swaps it in with one update of the slot
  * (bwe_dp_bl_table_set): the program sees the old contents or the new ones,
  * never a table without a listed host. The old table is freed after. The
- * ceiling on hosts (bwe_dp_opts.bl_host_max) is bwe_bl_room()'s.
+ * ceiling on hosts (bwe_dp_opts.bl_host_max) is bwe_bl_room()'s. A flush
+ * after which a table a quarter of the size would do (at most about a
+ * fifth used) replaces the table by that smaller one the same way.
  *
  * Memory is proportional to use: the shadow tables are calloc'ed, so only
  * pages that hold entries are ever touched. Functions return 0 or -errno.
