@@ -529,6 +529,13 @@ static void run_versions(enum bwe_feed_format fmt, bool freeform)
 	}
 	/* most versions went the partial way (the odd duplicate sends one whole) */
 	assert_true(deltas * 2 > VERSIONS);
+	/* both sides outgrew their first IPv4 table: the replacements kept them equal */
+	for (i = 0; i < 2; i++) {
+		size_t n, max, ceiling;
+
+		enf_bl_table(i ? whole.enf : delta.enf, 0, &n, &max, &ceiling);
+		assert_true(n > BWE_BL_HOST_MIN && max >= n);
+	}
 	print_message("%zu of %d versions applied as a difference\n", deltas, VERSIONS - 1);
 	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
