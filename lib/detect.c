@@ -252,10 +252,11 @@ void bwe_hh_bounds(const struct bwe_hh *hh, __u32 peer, __u64 *lo, __u64 *hi)
 	*hi = k >= 0 ? hh->bytes[k] : bwe_hh_floor(hh);
 }
 
-void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, __u32 *peer)
+unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi,
+			__u32 peers[])
 {
 	struct hh_cand by_lo[BWE_HH_SLOTS], by_hi[BWE_HH_SLOTS];
-	size_t i;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < BWE_HH_SLOTS; i++) {
 		by_lo[i] = (struct hh_cand){ hh->peer[i], hh->bytes[i] - hh->err[i], 0 };
@@ -267,8 +268,32 @@ void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, _
 	for (i = 0; i < k && i < BWE_HH_SLOTS; i++) {
 		*lo += by_lo[i].bytes;
 		*hi += by_hi[i].bytes;
+		if (by_lo[i].bytes)
+			peers[n++] = by_lo[i].peer;
 	}
-	*peer = by_lo[0].bytes ? by_lo[0].peer : 0;
+	return n;
+}
+
+/*
+ * What the concentrated peers send back: the lower bounds of their bytes
+ * in the other direction over the upper bounds of theirs in this one (so
+ * never overstated). A conversation (a call, an SFU, a peer-to-peer
+ * exchange) sends about as much back as it gets, a relay's super-proxy
+ * little of it.
+ */
+static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
+				const __u32 *peers, unsigned int n)
+{
+	__u64 fwd = 0, back = 0, lo, hi;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		bwe_hh_bounds(conc, peers[i], &lo, &hi);
+		fwd += hi;
+		bwe_hh_bounds(other, peers[i], &lo, &hi);
+		back += lo;
+	}
+	return fwd ? (double)back / (double)fwd : 0.0;
 }
 
 /* One side as the concentrated one, the other as the spread one. */
@@ -277,21 +302,21 @@ static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 		       int dir, struct bwe_relay_eval *e)
 {
 	double nc = (double)conc->total, no = (double)other->total;
-	__u64 lo, hi, olo, ohi;
-	__u32 peer;
+	__u32 peers[BWE_HH_SLOTS];
+	unsigned int n;
+	__u64 lo, hi;
 
 	memset(e, 0, sizeof(*e));
 	e->dir = dir;
-	bwe_hh_top(conc, p->top_peers, &lo, &hi, &peer);
+	n = bwe_hh_top(conc, p->top_peers, &lo, &hi, peers);
 	e->concentration = nc > 0 ? (double)lo / nc : 0.0;
 	e->concentration_hi = nc > 0 ? fmin((double)hi / nc, 1.0) : 0.0;
 	e->spread_peers = bwe_hll_estimate(other_hll);
 	e->balance = fmax(nc, no) / fmax(fmin(nc, no), NO_RX_BYTES);
-	bwe_hh_bounds(other, peer, &olo, &ohi);
-	e->overlap = no > 0 ? fmin((double)ohi / no, 1.0) : 1.0;
+	e->overlap = relay_reciprocity(conc, other, peers, n);
 	e->fired = nc >= (double)p->min_bytes && no >= (double)p->min_bytes &&
 		   e->concentration >= p->concentration && e->spread_peers >= p->spread_peers &&
-		   e->balance <= p->balance && e->overlap <= p->overlap;
+		   e->balance <= p->balance && e->overlap < p->overlap;
 }
 
 void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,

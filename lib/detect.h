@@ -266,16 +266,20 @@ struct bwe_policy_new_host {
  * SpaceSaving summary: never overstated), the other direction has at
  * least spread_peers distinct peers (HyperLogLog, standard error 18 %),
  * the larger direction's bytes are at most balance times the smaller's,
- * the heaviest concentrated peer carries at most overlap of the other
- * direction's bytes (an upper bound: the two peer sets are apart), and
- * each direction moved min_bytes in the window.
+ * the top_peers send back, the other way, less than overlap of what they
+ * get (their other direction's lower bounds over this one's upper bounds,
+ * so a conversation is never taken for a relay because of the summary's
+ * error: a call, an SFU, a peer-to-peer exchange answer about 1, a
+ * residential proxy's super-proxies, which get the sites' responses and
+ * send the requests, well under 1/2), and each direction moved min_bytes
+ * in the window.
  */
 struct bwe_policy_relay {
 	double concentration; /* share, (0..1] */
 	__u32 top_peers;      /* 1 .. BWE_HH_SLOTS - 1 */
 	__u32 spread_peers;   /* >= 1 */
 	double balance;	      /* >= 1 */
-	double overlap;	      /* share, (0..1] */
+	double overlap;	      /* share, (0..1]: top peers' bytes back / theirs this way */
 	__u64 min_bytes;      /* each direction, this window */
 };
 
@@ -384,9 +388,11 @@ void bwe_hh_bounds(const struct bwe_hh *hh, __u32 peer, __u64 *lo, __u64 *hi);
 /*
  * The k heaviest peers by lower bound: the sum of their lower bounds (at
  * most the bytes of the true k heaviest) and of their counts' largest k
- * (at least them); *peer the heaviest's hash (0 for an empty summary).
+ * (at least them); peers[] (room for k) gets their hashes, heaviest first,
+ * those with a lower bound above 0 only; returns how many.
  */
-void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, __u32 *peer);
+unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi,
+			__u32 peers[]);
 
 /* What the relay signal saw in one epoch's sketches. */
 struct bwe_relay_eval {
@@ -396,7 +402,7 @@ struct bwe_relay_eval {
 	double concentration_hi; /* upper bound of the same */
 	double spread_peers;	 /* distinct peers of the other side (HLL) */
 	double balance;		 /* larger / smaller direction's bytes, >= 1 */
-	double overlap;		 /* upper bound: heaviest concentrated peer's share of the other */
+	double overlap;		 /* lower bound: what the top peers send back, share of what they get */
 	double tx_bytes, rx_bytes; /* of the epoch's summaries */
 };
 

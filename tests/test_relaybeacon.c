@@ -242,7 +242,7 @@ static void test_hh_bounds(void **state)
 		double wsum = 0, truth, lo_share, hi_share;
 		unsigned int i, rounds = 20, r;
 		__u64 lo, hi, floor1;
-		__u32 top;
+		__u32 top[3];
 
 		epoch_init(&e);
 		for (i = 0; i < c->peers; i++)
@@ -262,7 +262,7 @@ static void test_hh_bounds(void **state)
 		check_bounds(&m.hh_tx, e.tx, c->peers);
 		assert_true(bwe_hh_floor(&m.hh_tx) * BWE_HH_SLOTS <= m.hh_tx.total);
 
-		bwe_hh_top(&m.hh_tx, 3, &lo, &hi, &top);
+		bwe_hh_top(&m.hh_tx, 3, &lo, &hi, top);
 		truth = top_share(e.tx, c->peers, c->peers < 3 ? c->peers : 3);
 		lo_share = (double)lo / (double)m.hh_tx.total;
 		hi_share = (double)hi / (double)m.hh_tx.total;
@@ -326,6 +326,9 @@ enum scenario {
 	SC_P2P,		  /* seeding to 300 peers, downloading from the same */
 	SC_BROWSING,	  /* 50 sites, requests and ACKs back */
 	SC_BACKUP_BROWSE, /* an upload to one provider while browsing as much: a false positive */
+	SC_RES_REVERSE,	  /* one super-proxy, a quarter of the relayed bytes the other way */
+	SC_SFU_BROWSE,	  /* a call through one server while browsing 40 sites */
+	SC_MESH_BROWSE,	  /* a call with 4 peers while browsing 40 sites */
 	SC_SMALL,	  /* a relay below min_bytes */
 };
 
@@ -415,6 +418,32 @@ static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
 	case SC_SMALL:
 		scenario(e, SC_RESIDENTIAL, unit / 64);
 		break;
+	case SC_RES_REVERSE: /* the harness's relay443: uploads through the relay too */
+		for (j = 0; j < 400; j++) {
+			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
+			__u64 n = unit / 400 + rng_u64() % (unit / 200);
+			bool up = j % 4 == 3;
+
+			transfer(e, 0, 0, up ? n : 600);    /* request (or upload) in */
+			transfer(e, site, 1, up ? n : 600); /* passed on */
+			transfer(e, site, 0, up ? 600 : n); /* response */
+			transfer(e, 0, 1, up ? 600 : n);    /* handed back */
+		}
+		break;
+	case SC_SFU_BROWSE:
+	case SC_MESH_BROWSE: {
+		unsigned int peers = sc == SC_SFU_BROWSE ? 1 : 4;
+
+		for (j = 0; j < 400; j++) { /* media both ways, pages in between */
+			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
+
+			transfer(e, j % peers, 1, unit / 400);
+			transfer(e, j % peers, 0, unit / 400);
+			transfer(e, site, 1, 800);
+			transfer(e, site, 0, unit / 800);
+		}
+		break;
+	}
 	}
 }
 
@@ -435,6 +464,12 @@ static const struct relay_case {
 	/* the documented false positive: policy.expected is the answer */
 	{ "backup upload while browsing as much", SC_BACKUP_BROWSE, true, BWE_DIR_OUT },
 	{ "a relay below min_bytes", SC_SMALL, false, 0 },
+	{ "residential proxy, a quarter uploads", SC_RES_REVERSE, true, BWE_DIR_OUT },
+	/* symmetric conversations: the same peers both ways are no relay */
+	{ "call through one server, browsing", SC_SFU_BROWSE, false, 0 },
+	/* each peer has a quarter of the inbound bytes: the old test of disjoint
+	 * sets (heaviest peer <= 1/2 of the other way) took this for a relay */
+	{ "call with 4 peers, browsing", SC_MESH_BROWSE, false, 0 },
 };
 
 static void test_relay_scenarios(void **state)
