@@ -402,7 +402,7 @@ struct bwe_relay_eval {
 	double concentration_hi; /* upper bound of the same */
 	double spread_peers;	 /* distinct peers of the other side (HLL) */
 	double balance;		 /* larger / smaller direction's bytes, >= 1 */
-	double overlap;		 /* lower bound: what the top peers send back, share of what they get */
+	double overlap; /* lower bound: what the top peers send back, share of what they get */
 	double tx_bytes, rx_bytes; /* of the epoch's summaries */
 };
 
