@@ -37,6 +37,7 @@ static const char *const signal_names[BWE_SIG_MAX] = {
 	[BWE_SIG_PROXYWARE] = "proxyware",
 	[BWE_SIG_RELAY] = "relay",
 	[BWE_SIG_BEACON] = "beacon",
+	[BWE_SIG_FLOOD] = "flood",
 };
 
 static const char *const signal_units[BWE_SIG_MAX] = {
@@ -49,6 +50,7 @@ static const char *const signal_units[BWE_SIG_MAX] = {
 	[BWE_SIG_PROXYWARE] = "hits",
 	[BWE_SIG_RELAY] = "share",
 	[BWE_SIG_BEACON] = "jitter",
+	[BWE_SIG_FLOOD] = "pps",
 };
 
 static const char *const response_names[BWE_RESP_MAX] = {
@@ -489,10 +491,17 @@ struct default_rule {
 
 #define SIG(s) (1U << (s))
 
+/*
+ * No single weak signal acts. spike and upload_ratio are two views of one
+ * fact (a large upload): together they throttle, they never quarantine
+ * together. A quarantine needs two signals of which at most one is a
+ * volume signal (spike; upload_ratio is not in the list). The behaviour
+ * signals (relay, beacon, flood) alert alone.
+ */
 static const struct default_rule default_rules[] = {
-	{ "spike-throttle",
-	  SIG(BWE_SIG_SPIKE),
-	  1,
+	{ "upload-throttle",
+	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_UPLOAD_RATIO),
+	  2,
 	  BWE_RESP_THROTTLE,
 	  5000000 / BWE_BITS_PER_BYTE,
 	  30 * BWE_SECS_PER_MIN,
@@ -501,8 +510,8 @@ static const struct default_rule default_rules[] = {
 	  3 },
 	{ "corroborated-quarantine",
 	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_BLOCKLIST) | SIG(BWE_SIG_FANOUT) |
-		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO) | SIG(BWE_SIG_PROXYWARE) |
-		  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON),
+		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_PROXYWARE) | SIG(BWE_SIG_RELAY) |
+		  SIG(BWE_SIG_BEACON) | SIG(BWE_SIG_FLOOD),
 	  2,
 	  BWE_RESP_QUARANTINE,
 	  0,
@@ -528,8 +537,8 @@ static const struct default_rule default_rules[] = {
 	  BWE_RULE_COOLDOWN_S,
 	  { 0 },
 	  0 },
-	{ "relay-beacon-alert",
-	  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON),
+	{ "behaviour-alert",
+	  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON) | SIG(BWE_SIG_FLOOD),
 	  1,
 	  BWE_RESP_ALERT,
 	  0,
@@ -612,6 +621,12 @@ void bwe_policy_default(struct bwe_policy *p)
 		};
 		memcpy(p->beacon.ignore_ports, ignore, sizeof(ignore));
 	}
+	p->flood = (struct bwe_policy_flood){
+		.min_pps = BWE_FLOOD_MIN_PPS,
+		.max_size = BWE_FLOOD_MAX_SIZE,
+		.concentration = BWE_FLOOD_CONCENTRATION,
+		.reply = BWE_FLOOD_REPLY,
+	};
 	for (i = 0; i < ARRAY_SIZE(default_rules); i++) {
 		const struct default_rule *d = &default_rules[i];
 		struct bwe_rule *r = &p->rules[i];
@@ -961,6 +976,34 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		p->max_jitter, &h->run[BWE_SIG_BEACON]);
 }
 
+/*
+ * Flood: this interval's packet rate and mean size, the epoch's top
+ * outbound peer and what it sent back (struct bwe_policy_flood).
+ */
+static void sig_flood(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dtx,
+		      const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	const struct bwe_policy_flood *p = &pol->flood;
+	struct bwe_flood_eval *e = &out->flood;
+	double pkts = (double)(c->tx_packets - h->prev.tx_packets);
+	__u64 lo, hi, rlo, rhi;
+	__u32 peer[1];
+
+	e->pps = pkts / out->dt_s;
+	e->mean_size = pkts > 0 ? dtx / pkts : 0.0;
+	e->reply = 1.0;
+	if (bwe_hh_top(&c->hh_tx, 1, &lo, &hi, peer)) {
+		e->peer = peer[0];
+		e->share = c->hh_tx.total ? (double)lo / (double)c->hh_tx.total : 0.0;
+		bwe_hh_bounds(&c->hh_rx, peer[0], &rlo, &rhi);
+		e->reply = fmin((double)rhi / (double)lo, 1.0);
+	}
+	set_sig(out, BWE_SIG_FLOOD,
+		e->pps >= p->min_pps && pkts > 0 && e->mean_size <= p->max_size &&
+			e->share >= p->concentration && e->reply < p->reply,
+		e->pps, p->min_pps, &h->run[BWE_SIG_FLOOD]);
+}
+
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out)
 {
@@ -1007,6 +1050,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	sig_relay(h, c, pol, out);
 	sig_beacon(h, c, pol, out);
 	sig_fanout(h, c, dtx, pol, wall_time, out);
+	sig_flood(h, c, dtx, pol, out);
 	if (h->extra.expected_fanout) {
 		/* every peer and port is an expected activity's (detect.h) */
 		out->sig[BWE_SIG_FANOUT].fired = false;
@@ -1103,7 +1147,13 @@ static bool shape_botnet(const struct bwe_signals *s, struct bwe_shape_match *m)
 		add_reason(m, "beaconing: a new contact every %.0f s (jitter %.2f) to one peer",
 			   s->beacon.period_s, s->beacon.jitter);
 	}
-	return (fanout && small) || c2;
+	m->of++;
+	if (s->sig[BWE_SIG_FLOOD].fired)
+		add_reason(m,
+			   "flooding: %.0f packets/s of %.0f bytes, %.0f%% to one peer, %.0f%% back",
+			   s->flood.pps, s->flood.mean_size, 100.0 * s->flood.share,
+			   100.0 * s->flood.reply);
+	return (fanout && small) || c2 || s->sig[BWE_SIG_FLOOD].fired;
 }
 
 unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,

@@ -140,6 +140,7 @@ enum bwe_signal_id {
 	BWE_SIG_PROXYWARE,    /* hits on entries of feeds with signal proxyware */
 	BWE_SIG_RELAY,	      /* few peers one way, many the other, bytes balanced */
 	BWE_SIG_BEACON,	      /* near-periodic new contacts with one peer */
+	BWE_SIG_FLOOD,	      /* many small packets to one peer, little back */
 	BWE_SIG_MAX,
 };
 
@@ -202,6 +203,11 @@ enum bwe_response {
 #define BWE_BEACON_BURST_MS	 1000ULL /* contacts this close are one */
 #define BWE_BEACON_SAMPLE	 1U	 /* every pair */
 #define BWE_BEACON_IGNORE_MAX	 16	 /* ignore_ports entries */
+/* flood defaults */
+#define BWE_FLOOD_MIN_PPS	 1000U /* packets/s */
+#define BWE_FLOOD_MAX_SIZE	 600U  /* bytes: mean frame */
+#define BWE_FLOOD_CONCENTRATION	 0.5
+#define BWE_FLOOD_REPLY		 0.1
 #define BWE_BEACON_IGNORE_PORTS \
 	{ \
 		53, 123 \
@@ -304,6 +310,24 @@ struct bwe_policy_beacon {
 	size_t n_ignore_ports;
 };
 
+/*
+ * Flood participation, from counters the host record has: over one
+ * interval at least min_pps packets sent, of at most max_size bytes on
+ * average (L2 frames), in the fan-out epoch at least concentration of the
+ * upload to one peer (the SpaceSaving lower bound: never overstated), and
+ * that peer sends back less than reply of what it gets (its inbound upper
+ * bound over its outbound lower bound: a conversation, a download's ACKs,
+ * a call, never looks like it). A bulk upload sends full frames; a
+ * download's ACK stream gets the download back; real-time media stays
+ * under a few hundred packets a second.
+ */
+struct bwe_policy_flood {
+	__u32 min_pps;	      /* packets/s, >= 1 */
+	__u32 max_size;	      /* bytes: mean outbound frame, 64..65535 */
+	double concentration; /* share, (0..1] */
+	double reply;	      /* share, (0..1] */
+};
+
 struct bwe_rule {
 	char name[BWE_RULE_NAME_MAX]; /* unique, [A-Za-z0-9_.-]{1,31} */
 	__u32 signals;		      /* bit (1 << enum bwe_signal_id) per listed signal */
@@ -341,6 +365,7 @@ struct bwe_policy {
 	struct bwe_policy_new_host new_host;
 	struct bwe_policy_relay relay;
 	struct bwe_policy_beacon beacon;
+	struct bwe_policy_flood flood;
 	struct bwe_rule rules[BWE_POLICY_RULES_MAX];
 	size_t n_rules;
 	struct bwe_policy_blocklist proxyware; /* hits on proxyware-feed entries (detect.h) */
@@ -350,8 +375,8 @@ struct bwe_policy {
 
 /*
  * The default policy (the commented section of policies/bwenforce.yaml):
- * rules spike-throttle, corroborated-quarantine, blocklist-alert and
- * proxyware-alert, relay-beacon-alert; no expected activities; no
+ * rules upload-throttle, corroborated-quarantine, blocklist-alert,
+ * proxyware-alert and behaviour-alert; no expected activities; no
  * never_quarantine prefixes (nothing allocated).
  */
 void bwe_policy_default(struct bwe_policy *p);
@@ -359,10 +384,10 @@ void bwe_policy_default(struct bwe_policy *p);
 int bwe_policy_window_index(const struct bwe_policy *p, __u64 window_s);
 
 /* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host",
- * "proxyware", "relay", "beacon"; "?" */
+ * "proxyware", "relay", "beacon", "flood"; "?" */
 const char *bwe_signal_name(enum bwe_signal_id s);
 /* Unit of a signal's value and threshold: "z", "hits", "share", "ratio", "distinct", "bytes",
- * "jitter" (beacon: fires at or below its threshold, every other at or above). */
+ * "jitter" (beacon: fires at or below its threshold, every other at or above), "pps". */
 const char *bwe_signal_unit(enum bwe_signal_id s);
 /* BWE_SIG_MAX when unknown. */
 enum bwe_signal_id bwe_signal_from_name(const char *name);
@@ -471,6 +496,15 @@ struct bwe_beacon_eval {
  */
 bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, double *jitter);
 
+/* What the flood signal saw this interval (struct bwe_policy_flood). */
+struct bwe_flood_eval {
+	double pps;	  /* packets sent per second */
+	double mean_size; /* bytes per packet sent */
+	double share;	  /* lower bound: the top outbound peer's share of the epoch's upload */
+	double reply;	  /* upper bound: what that peer sent back, share of what it got */
+	__u32 peer;	  /* its bwe_hash_addr() (0: none) */
+};
+
 struct bwe_signal {
 	bool fired;
 	double value; /* in bwe_signal_unit() */
@@ -502,6 +536,7 @@ struct bwe_signals {
 	double expected_bps;	       /* upload discounted as expected activity, bytes/s */
 	struct bwe_relay_eval relay;   /* the evaluation the relay signal comes from */
 	struct bwe_beacon_eval beacon; /* the most regular pair followed */
+	struct bwe_flood_eval flood;   /* what the flood signal saw */
 	struct bwe_signal sig[BWE_SIG_MAX];
 };
 
@@ -646,7 +681,8 @@ struct bwe_shape_match {
  * a tx/rx ratio of at least BWE_SHAPE_RELAY_RATIO over the upload_ratio
  * window, the nonstd_ports signal, the relay signal. Botnet needs fan-out
  * with at most BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning,
- * flooding), or blocklist hits or beaconing (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
+ * flooding), the flood signal, or blocklist hits or beaconing (C2). Fills
+ * out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
  */
 unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,
 			       struct bwe_shape_match out[BWE_SHAPE_MAX]);

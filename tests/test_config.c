@@ -1015,10 +1015,15 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->beacon.n_ignore_ports, 2);
 	assert_int_equal(p->beacon.ignore_ports[0], 53);
 	assert_int_equal(p->beacon.ignore_ports[1], 123);
+	assert_int_equal(p->flood.min_pps, 1000);
+	assert_int_equal(p->flood.max_size, 600);
+	assert_true(p->flood.concentration == 0.5);
+	assert_true(p->flood.reply == 0.1);
 	assert_int_equal(p->n_rules, 5);
 	r = &p->rules[0];
-	assert_string_equal(r->name, "spike-throttle");
-	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE);
+	assert_string_equal(r->name, "upload-throttle");
+	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE | 1U << BWE_SIG_UPLOAD_RATIO);
+	assert_int_equal(r->min_signals, 2);
 	assert_int_equal(r->action, BWE_RESP_THROTTLE);
 	assert_int_equal(r->rate, 625000);
 	assert_int_equal(r->ttl_s, 1800);
@@ -1030,6 +1035,9 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(r->min_signals, 2);
 	assert_int_equal(r->action, BWE_RESP_QUARANTINE);
 	assert_true(r->signals & (1U << BWE_SIG_PROXYWARE));
+	assert_true(r->signals & (1U << BWE_SIG_FLOOD));
+	/* spike and upload_ratio are one fact: they never quarantine together */
+	assert_false(r->signals & (1U << BWE_SIG_UPLOAD_RATIO));
 	r = &p->rules[2];
 	assert_string_equal(r->name, "blocklist-alert");
 	assert_int_equal(r->action, BWE_RESP_ALERT);
@@ -1041,8 +1049,9 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_string_equal(r->name, "proxyware-alert");
 	assert_int_equal(r->signals, 1U << BWE_SIG_PROXYWARE);
 	r = &p->rules[4];
-	assert_string_equal(r->name, "relay-beacon-alert");
-	assert_int_equal(r->signals, 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	assert_string_equal(r->name, "behaviour-alert");
+	assert_int_equal(r->signals,
+			 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON | 1U << BWE_SIG_FLOOD);
 	assert_int_equal(r->min_signals, 1);
 	assert_int_equal(r->action, BWE_RESP_ALERT);
 	/* and nothing else differs, padding included */

@@ -117,11 +117,13 @@ static void frame(struct epoch *e, unsigned int peer, int out, __u64 len)
 
 	if (out) {
 		c->tx_bytes += len;
+		c->tx_packets++;
 		bwe_hh_add(&c->hh_tx, h, len);
 		bwe_hll_add(c->hll_dst, h);
 		e->tx[peer] += (double)len;
 	} else {
 		c->rx_bytes += len;
+		c->rx_packets++;
 		bwe_hh_add(&c->hh_rx, h, len);
 		bwe_hll_add(c->hll_src, h);
 		e->rx[peer] += (double)len;
@@ -839,7 +841,7 @@ static void test_shapes(void **state)
 }
 
 /*
- * The default rules: relay or beacon alone alerts (relay-beacon-alert),
+ * The default rules: relay or beacon alone alerts (behaviour-alert),
  * the two together quarantine (corroborated-quarantine), with both in the
  * evidence.
  */
@@ -863,14 +865,14 @@ static void test_default_rules(void **state)
 	s.sig[BWE_SIG_RELAY] = (struct bwe_signal){ .fired = true, .value = 0.9, .threshold = 0.6 };
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
 	assert_int_equal(dec.action, BWE_RESP_ALERT);
-	assert_string_equal(dec.rule_name, "relay-beacon-alert");
+	assert_string_equal(dec.rule_name, "behaviour-alert");
 
 	s.sig[BWE_SIG_RELAY].fired = false;
 	s.sig[BWE_SIG_BEACON] =
 		(struct bwe_signal){ .fired = true, .value = 0.01, .threshold = 0.1 };
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
 	assert_int_equal(dec.action, BWE_RESP_ALERT);
-	assert_string_equal(dec.rule_name, "relay-beacon-alert");
+	assert_string_equal(dec.rule_name, "behaviour-alert");
 
 	s.sig[BWE_SIG_RELAY].fired = true;
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
@@ -881,6 +883,147 @@ static void test_default_rules(void **state)
 		beacon |= dec.evidence[i].sig == BWE_SIG_BEACON;
 	}
 	assert_true(relay && beacon);
+	bwe_detect_host_free(&h);
+}
+
+/* ---- flood ------------------------------------------------------------------------------ */
+
+enum flood_sc {
+	FL_FLOOD,    /* 5 kpps of 200-byte datagrams to one target, while browsing */
+	FL_SYN,	     /* 3 kpps of 64-byte frames to one target, a few answers */
+	FL_ANSWERED, /* 2 kpps of 200 bytes to one server that answers each */
+	FL_UPLOAD,   /* a bulk upload, full frames, 40 Mbit/s */
+	FL_DOWNLOAD, /* a 100 Mbit/s download: its ACKs are 4 kpps of 66 bytes */
+	FL_CALL,     /* a call: 280 pps of 1100 bytes each way */
+	FL_SCAN,     /* 3 kpps of 64 bytes spread over 300 peers */
+	FL_SLOW,     /* the flood at 800 pps: under min_pps */
+};
+
+/* One interval (INTERVAL seconds) of the scenario, frame by frame. */
+static void flood_scenario(struct epoch *e, enum flood_sc sc)
+{
+	const unsigned int secs = (unsigned int)INTERVAL;
+	unsigned int i, j;
+
+	for (i = 0; i < secs; i++) {
+		for (j = 0; j < 20; j++) { /* browsing: pages from 20 sites a second */
+			frame(e, SITE(j), 0, MSS);
+			frame(e, SITE(j), 1, ACK);
+		}
+		switch (sc) {
+		case FL_FLOOD:
+			for (j = 0; j < 5000; j++)
+				frame(e, 0, 1, 200);
+			break;
+		case FL_SYN:
+			for (j = 0; j < 3000; j++) {
+				frame(e, 0, 1, 64);
+				if (j % 100 == 0)
+					frame(e, 0, 0, 64);
+			}
+			break;
+		case FL_ANSWERED:
+			for (j = 0; j < 2000; j++) {
+				frame(e, 0, 1, 200);
+				frame(e, 0, 0, 200);
+			}
+			break;
+		case FL_UPLOAD:
+			for (j = 0; j < 3300; j++) {
+				frame(e, 0, 1, MSS);
+				if (j % 2)
+					frame(e, 0, 0, ACK);
+			}
+			break;
+		case FL_DOWNLOAD:
+			for (j = 0; j < 8300; j++) {
+				frame(e, 0, 0, MSS);
+				if (j % 2)
+					frame(e, 0, 1, ACK);
+			}
+			break;
+		case FL_CALL:
+			for (j = 0; j < 280; j++) {
+				frame(e, 0, 1, 1100);
+				frame(e, 0, 0, 1100);
+			}
+			break;
+		case FL_SCAN:
+			for (j = 0; j < 3000; j++)
+				frame(e, SITE(100 + j % 300), 1, 64);
+			break;
+		case FL_SLOW:
+			for (j = 0; j < 800; j++)
+				frame(e, 0, 1, 200);
+			break;
+		}
+	}
+}
+
+static const struct flood_case {
+	const char *desc;
+	enum flood_sc sc;
+	bool fires;
+} flood_cases[] = {
+	{ "UDP flood to one target while browsing", FL_FLOOD, true },
+	{ "SYN flood, 1 % answered", FL_SYN, true },
+	{ "small packets to a server that answers each", FL_ANSWERED, false },
+	{ "bulk upload to one provider", FL_UPLOAD, false },
+	{ "download: its ACK stream", FL_DOWNLOAD, false },
+	{ "video call", FL_CALL, false },
+	{ "scan over 300 peers (fan-out's)", FL_SCAN, false },
+	{ "flood under min_pps", FL_SLOW, false },
+};
+
+/* Through bwe_detect_update(), one interval after priming, with the bounds checked. */
+static void test_flood_scenarios(void **state)
+{
+	static struct epoch e;
+	struct bwe_detect_host h;
+	struct bwe_host_stats c;
+	struct bwe_signals sig;
+	struct bwe_policy pol;
+	size_t k;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	for (k = 0; k < ARRAY_SIZE(flood_cases); k++) {
+		const struct flood_case *fc = &flood_cases[k];
+		double truth_share, truth_reply, pkts = 0;
+		struct bwe_addr a0 = peer_addr(0);
+		unsigned int i;
+
+		bwe_detect_host_init(&h);
+		memset(&c, 0, sizeof(c));
+		c.first_seen_ns = c.last_seen_ns = NS;
+		c.hll_epoch = 1;
+		assert_int_equal(bwe_detect_update(&h, &c, INTERVAL, WALL_START, &pol, &sig), 0);
+		epoch_init(&e);
+		flood_scenario(&e, fc->sc);
+		epoch_merge(&e, &c);
+		c.first_seen_ns = NS;
+		c.last_seen_ns = NS + 10 * NS;
+		c.hll_epoch = 1;
+		assert_int_equal(bwe_detect_update(&h, &c, INTERVAL, WALL_START + 10, &pol, &sig),
+				 0);
+		print_message("  %-44s %s %.0f pps of %.0f B, top peer %.3f, reply %.3f\n",
+			      fc->desc, sig.sig[BWE_SIG_FLOOD].fired ? "FIRES" : "quiet",
+			      sig.flood.pps, sig.flood.mean_size, sig.flood.share, sig.flood.reply);
+		if (sig.sig[BWE_SIG_FLOOD].fired != fc->fires)
+			fail_msg("%s: fired %d, want %d", fc->desc, sig.sig[BWE_SIG_FLOOD].fired,
+				 fc->fires);
+		for (i = 0; i < NCPU; i++)
+			pkts += (double)e.cpu[i].tx_packets;
+		assert_near(sig.flood.pps, pkts / INTERVAL, 1e-9);
+		assert_near(sig.sig[BWE_SIG_FLOOD].value, sig.flood.pps, 1e-9);
+		/* the bounds: the share never overstated, the reply never understated */
+		truth_share = top_share(e.tx, PEERS_MAX, 1);
+		assert_true(sig.flood.share <= truth_share + 1e-12);
+		if (e.tx[0] > 0 && sig.flood.peer == bwe_hash_addr(&a0)) {
+			truth_reply = e.rx[0] / e.tx[0];
+			assert_true(sig.flood.reply + 1e-12 >= fmin(truth_reply, 1.0));
+		}
+	}
 	bwe_detect_host_free(&h);
 }
 
@@ -917,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_beacon_false_positives),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_default_rules),
+		cmocka_unit_test(test_flood_scenarios),
 		cmocka_unit_test(test_beacon_args),
 	};
 
