@@ -277,25 +277,30 @@ unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u6
 }
 
 /*
- * What the concentrated peers send back: the lower bounds of their bytes
- * in the other direction over the upper bounds of theirs in this one (so
- * never overstated). A conversation (a call, an SFU, a peer-to-peer
- * exchange) sends about as much back as it gets, a relay's super-proxy
- * little of it.
+ * What the concentrated peers send back, as a share of what they get: in
+ * the other direction the counts of those the other summary tracks (each
+ * at least the peer's bytes), 0 for one it does not (it sent less than
+ * the summary's floor: not one of that side's heavy peers), over the lower
+ * bounds of their bytes in this direction. A conversation (a call, an SFU,
+ * a peer-to-peer exchange) sends about as much back as it gets: its peer
+ * is heavy both ways, tracked, and its count never understates it, however
+ * much other traffic churns the other summary (which does take from its
+ * lower bound). A relay's super-proxy sends little back.
  */
 static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
 				const __u32 *peers, unsigned int n)
 {
 	__u64 fwd = 0, back = 0, lo, hi;
 	unsigned int i;
+	int k;
 
 	for (i = 0; i < n; i++) {
 		bwe_hh_bounds(conc, peers[i], &lo, &hi);
-		fwd += hi;
-		bwe_hh_bounds(other, peers[i], &lo, &hi);
-		back += lo;
+		fwd += lo;
+		k = hh_find(other, peers[i]);
+		back += k >= 0 ? other->bytes[k] : 0;
 	}
-	return fwd ? (double)back / (double)fwd : 0.0;
+	return fwd ? (double)back / (double)fwd : 1.0;
 }
 
 /* One side as the concentrated one, the other as the spread one. */
@@ -724,6 +729,54 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->pw_prev = h->extra.proxyware_hits;
 	h->relay_epoch = c->hll_epoch;
 	memset(&h->relay_prev, 0, sizeof(h->relay_prev));
+	h->exp_lo_prev = h->extra.expected_seen.tx_lo;
+	h->exp_epoch = c->hll_epoch;
+}
+
+/*
+ * Bytes to the expected activities' peers since the previous sample, a
+ * lower bound (struct bwe_detect_extra); remembers this sample's sum.
+ */
+static double expected_bytes(struct bwe_detect_host *h, const struct bwe_host_stats *c)
+{
+	__u64 lo = h->extra.expected_seen.tx_lo;
+	double d = c->hll_epoch != h->exp_epoch ? (double)lo
+		   : lo > h->exp_lo_prev	? (double)(lo - h->exp_lo_prev)
+						: 0.0;
+
+	h->exp_lo_prev = lo;
+	h->exp_epoch = c->hll_epoch;
+	return d;
+}
+
+/* The host's summaries without the expected activities' peers' slots. */
+static const struct bwe_host_stats *relay_input(const struct bwe_detect_extra *x,
+						const struct bwe_host_stats *c,
+						struct bwe_host_stats *tmp)
+{
+	struct bwe_hh *side[2];
+	unsigned int i, k, j;
+
+	if (!x->expected_seen.n_peers)
+		return c;
+	*tmp = *c;
+	side[0] = &tmp->hh_tx;
+	side[1] = &tmp->hh_rx;
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < BWE_HH_SLOTS; i++)
+			for (k = 0; k < x->expected_seen.n_peers; k++) {
+				struct bwe_hh *hh = side[j];
+
+				if (!hh->bytes[i] || hh->peer[i] != x->expected_seen.peers[k])
+					continue;
+				/* what the peer surely moved leaves the total; the
+				 * slot's error stays: it is other peers' bytes */
+				hh->total -= hh->bytes[i] - hh->err[i];
+				hh->bytes[i] = hh->err[i] = 0;
+				hh->peer[i] = 0;
+				break;
+			}
+	return tmp;
 }
 
 static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, __s64 wall,
@@ -911,23 +964,26 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 /*
  * Relay: this epoch's sketches once both directions moved min_bytes; until
  * then the previous epoch's last evaluation (its final sample), so a new
- * epoch does not blank a relay for the time it takes to fill. Runs before
+ * epoch does not blank a relay for the time it takes to fill. The expected
+ * activities' peers are left out (relay_input()). Runs before
  * sig_fanout() moves h->epoch: it keeps its own.
  */
 static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		      const struct bwe_policy *pol, struct bwe_signals *out)
 {
 	const struct bwe_policy_relay *p = &pol->relay;
+	struct bwe_host_stats tmp;
 	struct bwe_relay_eval cur;
 
 	if (c->hll_epoch != h->relay_epoch) {
 		if (h->prev.hll_epoch == h->relay_epoch)
-			bwe_relay_evaluate(&h->prev, p, &h->relay_prev);
+			bwe_relay_evaluate(relay_input(&h->extra, &h->prev, &tmp), p,
+					   &h->relay_prev);
 		else
 			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
 		h->relay_epoch = c->hll_epoch;
 	}
-	bwe_relay_evaluate(c, p, &cur);
+	bwe_relay_evaluate(relay_input(&h->extra, c, &tmp), p, &cur);
 	if (cur.tx_bytes >= (double)p->min_bytes && cur.rx_bytes >= (double)p->min_bytes)
 		out->relay = cur;
 	else
@@ -1036,7 +1092,8 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	dtx = (double)(c->tx_bytes - h->prev.tx_bytes);
 	drx = (double)(c->rx_bytes - h->prev.rx_bytes);
 	dnonstd = (double)(c->nonstd_tx_bytes - h->prev.nonstd_tx_bytes);
-	out->expected_bps = fmin(dtx, (double)h->extra.expected_rate * dt_s) / dt_s;
+	out->expected_bps =
+		fmin(fmin(dtx, (double)h->extra.expected_rate * dt_s), expected_bytes(h, c)) / dt_s;
 	out->tx_bps = dtx / dt_s - out->expected_bps;
 	out->rx_bps = drx / dt_s;
 	if (c->last_seen_ns >= c->first_seen_ns)

@@ -194,7 +194,7 @@ enum bwe_response {
 #define BWE_RELAY_TOP_PEERS	 3U
 #define BWE_RELAY_SPREAD_PEERS	 20U
 #define BWE_RELAY_BALANCE	 2.0
-#define BWE_RELAY_OVERLAP	 0.5
+#define BWE_RELAY_OVERLAP	 0.7
 #define BWE_RELAY_MIN_BYTES	 (4ULL << 20)
 #define BWE_BEACON_MIN_INTERVALS 8U
 #define BWE_BEACON_MAX_JITTER	 0.1
@@ -273,11 +273,12 @@ struct bwe_policy_new_host {
  * least spread_peers distinct peers (HyperLogLog, standard error 18 %),
  * the larger direction's bytes are at most balance times the smaller's,
  * the top_peers send back, the other way, less than overlap of what they
- * get (their other direction's lower bounds over this one's upper bounds,
- * so a conversation is never taken for a relay because of the summary's
- * error: a call, an SFU, a peer-to-peer exchange answer about 1, a
- * residential proxy's super-proxies, which get the sites' responses and
- * send the requests, well under 1/2), and each direction moved min_bytes
+ * get (the other summary's counts of those it tracks, each at least the
+ * peer's bytes, 0 for those it does not, over their lower bounds here: a
+ * call, an SFU, a peer-to-peer exchange, heavy both ways, answer about 1
+ * or more whatever churns the summaries; a residential proxy's
+ * super-proxies, which get the sites' responses and send the requests and
+ * a share of uploads, well under 1/2), and each direction moved min_bytes
  * in the window.
  */
 struct bwe_policy_relay {
@@ -427,7 +428,7 @@ struct bwe_relay_eval {
 	double concentration_hi; /* upper bound of the same */
 	double spread_peers;	 /* distinct peers of the other side (HLL) */
 	double balance;		 /* larger / smaller direction's bytes, >= 1 */
-	double overlap; /* lower bound: what the top peers send back, share of what they get */
+	double overlap; /* what the top peers send back, share of what they get (detect.c) */
 	double tx_bytes, rx_bytes; /* of the epoch's summaries */
 };
 
@@ -552,19 +553,24 @@ struct bwe_signals {
  * the proxyware signal (policy.signals.proxyware, the same episode rule
  * as blocklist) and are taken out of the blocklist signal's.
  *
- * Expected activity. expected_rate is the upload of this interval, bytes/s,
- * that the host's expected activities in their window may explain (the
- * sum of their max_rate, 0 outside every window or when the host talked to
- * peers or ports the activities do not list: expect.h). That much of the
- * upload does not count towards the spike signal, the baselines, the
- * upload ratio and the shapes; the excess does, so a host above max_rate
- * is judged on the excess. expected_fanout: every peer and port of the
- * sketch is an expected one: the fanout signal does not fire (its value is
- * still computed).
+ * Expected activity (expect.h). expected_rate: the sum of the max_rate of
+ * the host's expected activities in their window, bytes/s (0: none).
+ * expected_seen: what the host's summaries of this sample (its hll_epoch)
+ * show of their peers (bwe_expected_measure()). The upload discounted in
+ * an interval is the growth of expected_seen.tx_lo since the previous
+ * sample (all of it in a new epoch), a lower bound of the bytes sent to
+ * those peers, at most expected_rate: it does not count towards the spike
+ * signal, the baselines, the upload ratio and the shapes; the rest of the
+ * host's upload does, so other traffic beside the activity, or the
+ * activity above max_rate, is judged as usual. The peers of expected_seen
+ * are left out of the relay evaluation. expected_fanout: every peer and
+ * port of the fan-out sketch is an expected one: the fanout signal does
+ * not fire (its value is still computed).
  */
 struct bwe_detect_extra {
 	__u64 proxyware_hits;
 	__u64 expected_rate;
+	struct bwe_expected_seen expected_seen;
 	bool expected_fanout;
 };
 
@@ -620,6 +626,9 @@ struct bwe_detect_host {
 	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
 	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
+	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
+	__u64 exp_lo_prev;
+	__u32 exp_epoch;
 	/* relay: the previous epoch's last evaluation, used early in a new one */
 	struct bwe_relay_eval relay_prev;
 	__u32 relay_epoch;		 /* epoch of the last sample seen by sig_relay() */
