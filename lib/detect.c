@@ -285,22 +285,30 @@ unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u6
  * a peer-to-peer exchange) sends about as much back as it gets: its peer
  * is heavy both ways, tracked, and its count never understates it, however
  * much other traffic churns the other summary (which does take from its
- * lower bound). A relay's super-proxy sends little back.
+ * lower bound). A relay's super-proxy sends little back. The larger of
+ * the top peers' share together and the heaviest one's alone: merging the
+ * CPUs' summaries keeps BWE_HH_SLOTS peers, so with several call peers one
+ * may drop out of the other side's and count 0; the heaviest rarely does.
  */
 static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
 				const __u32 *peers, unsigned int n)
 {
 	__u64 fwd = 0, back = 0, lo, hi;
+	double top1 = 0.0;
 	unsigned int i;
 	int k;
 
+	if (!n)
+		return 1.0;
 	for (i = 0; i < n; i++) {
 		bwe_hh_bounds(conc, peers[i], &lo, &hi);
 		fwd += lo;
 		k = hh_find(other, peers[i]);
 		back += k >= 0 ? other->bytes[k] : 0;
+		if (!i)
+			top1 = lo ? (double)back / (double)lo : 1.0;
 	}
-	return fwd ? (double)back / (double)fwd : 1.0;
+	return fmax(fwd ? (double)back / (double)fwd : 1.0, top1);
 }
 
 /* One side as the concentrated one, the other as the spread one. */

@@ -196,7 +196,7 @@ enum bwe_response {
 #define BWE_RELAY_BALANCE	 2.0
 #define BWE_RELAY_OVERLAP	 0.7
 #define BWE_RELAY_MIN_BYTES	 (4ULL << 20)
-#define BWE_BEACON_MIN_INTERVALS 8U
+#define BWE_BEACON_MIN_INTERVALS 7U
 #define BWE_BEACON_MAX_JITTER	 0.1
 #define BWE_BEACON_MIN_PERIOD_S	 10ULL
 #define BWE_BEACON_MAX_PERIOD_S	 3600ULL
@@ -278,8 +278,9 @@ struct bwe_policy_new_host {
  * call, an SFU, a peer-to-peer exchange, heavy both ways, answer about 1
  * or more whatever churns the summaries; a residential proxy's
  * super-proxies, which get the sites' responses and send the requests and
- * a share of uploads, well under 1/2), and each direction moved min_bytes
- * in the window.
+ * a share of uploads, well under 1/2; the larger of the top peers' share
+ * together and the heaviest one's alone), and each direction moved
+ * min_bytes in the window.
  */
 struct bwe_policy_relay {
 	double concentration; /* share, (0..1] */

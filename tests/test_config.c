@@ -1006,7 +1006,7 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_true(p->relay.balance == 2.0);
 	assert_true(p->relay.overlap == 0.7);
 	assert_int_equal(p->relay.min_bytes, 4 << 20);
-	assert_int_equal(p->beacon.min_intervals, 8);
+	assert_int_equal(p->beacon.min_intervals, 7);
 	assert_true(p->beacon.max_jitter == 0.1);
 	assert_int_equal(p->beacon.min_period_s, 10);
 	assert_int_equal(p->beacon.max_period_s, 3600);
