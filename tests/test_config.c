@@ -1004,7 +1004,7 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->relay.top_peers, 3);
 	assert_int_equal(p->relay.spread_peers, 20);
 	assert_true(p->relay.balance == 2.0);
-	assert_true(p->relay.overlap == 0.7);
+	assert_true(p->relay.overlap == 0.85);
 	assert_int_equal(p->relay.min_bytes, 4 << 20);
 	assert_int_equal(p->beacon.min_intervals, 7);
 	assert_true(p->beacon.max_jitter == 0.1);
