@@ -916,92 +916,46 @@ static void test_default_rules(void **state)
 
 /* ---- flood ------------------------------------------------------------------------------ */
 
-enum flood_sc {
-	FL_FLOOD,    /* 5 kpps of 200-byte datagrams to one target, while browsing */
-	FL_SYN,	     /* 3 kpps of 64-byte frames to one target, a few answers */
-	FL_ANSWERED, /* 2 kpps of 200 bytes to one server that answers each */
-	FL_UPLOAD,   /* a bulk upload, full frames, 40 Mbit/s */
-	FL_DOWNLOAD, /* a 100 Mbit/s download: its ACKs are 4 kpps of 66 bytes */
-	FL_CALL,     /* a call: 280 pps of 1100 bytes each way */
-	FL_SCAN,     /* 3 kpps of 64 bytes spread over 300 peers */
-	FL_SLOW,     /* the flood at 800 pps: under min_pps */
+/*
+ * One interval of a stream beside browsing: pps packets of size bytes a
+ * second (out: sent; else received), one packet of back_size the other
+ * way every back_every of them (0: none), over peers peers (1: peer 0).
+ */
+static const struct flood_case {
+	const char *desc;
+	unsigned int pps, size;
+	bool out;
+	unsigned int back_every, back_size, peers;
+	bool fires;
+} flood_cases[] = {
+	{ "UDP flood to one target while browsing", 5000, 200, true, 0, 0, 1, true },
+	{ "SYN flood, 1 % answered", 3000, 64, true, 100, 64, 1, true },
+	{ "small packets to a server that answers each", 2000, 200, true, 1, 200, 1, false },
+	{ "bulk upload to one provider", 3300, MSS, true, 2, ACK, 1, false },
+	{ "download: its ACK stream", 8300, MSS, false, 2, ACK, 1, false },
+	{ "video call", 280, 1100, true, 1, 1100, 1, false },
+	{ "scan over 300 peers (fan-out's)", 3000, 64, true, 0, 0, 300, false },
+	{ "flood under min_pps", 800, 200, true, 0, 0, 1, false },
 };
 
-/* One interval (INTERVAL seconds) of the scenario, frame by frame. */
-static void flood_scenario(struct epoch *e, enum flood_sc sc)
+static void flood_scenario(struct epoch *e, const struct flood_case *fc)
 {
-	const unsigned int secs = (unsigned int)INTERVAL;
 	unsigned int i, j;
 
-	for (i = 0; i < secs; i++) {
+	for (i = 0; i < (unsigned int)INTERVAL; i++) {
 		for (j = 0; j < 20; j++) { /* browsing: pages from 20 sites a second */
 			frame(e, SITE(j), 0, MSS);
 			frame(e, SITE(j), 1, ACK);
 		}
-		switch (sc) {
-		case FL_FLOOD:
-			for (j = 0; j < 5000; j++)
-				frame(e, 0, 1, 200);
-			break;
-		case FL_SYN:
-			for (j = 0; j < 3000; j++) {
-				frame(e, 0, 1, 64);
-				if (j % 100 == 0)
-					frame(e, 0, 0, 64);
-			}
-			break;
-		case FL_ANSWERED:
-			for (j = 0; j < 2000; j++) {
-				frame(e, 0, 1, 200);
-				frame(e, 0, 0, 200);
-			}
-			break;
-		case FL_UPLOAD:
-			for (j = 0; j < 3300; j++) {
-				frame(e, 0, 1, MSS);
-				if (j % 2)
-					frame(e, 0, 0, ACK);
-			}
-			break;
-		case FL_DOWNLOAD:
-			for (j = 0; j < 8300; j++) {
-				frame(e, 0, 0, MSS);
-				if (j % 2)
-					frame(e, 0, 1, ACK);
-			}
-			break;
-		case FL_CALL:
-			for (j = 0; j < 280; j++) {
-				frame(e, 0, 1, 1100);
-				frame(e, 0, 0, 1100);
-			}
-			break;
-		case FL_SCAN:
-			for (j = 0; j < 3000; j++)
-				frame(e, SITE(100 + j % 300), 1, 64);
-			break;
-		case FL_SLOW:
-			for (j = 0; j < 800; j++)
-				frame(e, 0, 1, 200);
-			break;
+		for (j = 0; j < fc->pps; j++) {
+			unsigned int peer = fc->peers > 1 ? SITE(100 + j % fc->peers) : 0;
+
+			frame(e, peer, fc->out, fc->size);
+			if (fc->back_every && j % fc->back_every == 0)
+				frame(e, peer, !fc->out, fc->back_size);
 		}
 	}
 }
-
-static const struct flood_case {
-	const char *desc;
-	enum flood_sc sc;
-	bool fires;
-} flood_cases[] = {
-	{ "UDP flood to one target while browsing", FL_FLOOD, true },
-	{ "SYN flood, 1 % answered", FL_SYN, true },
-	{ "small packets to a server that answers each", FL_ANSWERED, false },
-	{ "bulk upload to one provider", FL_UPLOAD, false },
-	{ "download: its ACK stream", FL_DOWNLOAD, false },
-	{ "video call", FL_CALL, false },
-	{ "scan over 300 peers (fan-out's)", FL_SCAN, false },
-	{ "flood under min_pps", FL_SLOW, false },
-};
 
 /* Through bwe_detect_update(), one interval after priming, with the bounds checked. */
 static void test_flood_scenarios(void **state)
@@ -1027,7 +981,7 @@ static void test_flood_scenarios(void **state)
 		c.hll_epoch = 1;
 		assert_int_equal(bwe_detect_update(&h, &c, INTERVAL, WALL_START, &pol, &sig), 0);
 		epoch_init(&e);
-		flood_scenario(&e, fc->sc);
+		flood_scenario(&e, fc);
 		epoch_merge(&e, &c);
 		c.first_seen_ns = NS;
 		c.last_seen_ns = NS + 10 * NS;
