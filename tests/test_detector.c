@@ -501,6 +501,36 @@ static void test_expected_per_peer(void **state)
 	json_object_put(r);
 }
 
+/* A flood through the data plane: the report answers question 3 with it. */
+static void test_flood_report(void **state)
+{
+	struct bwe_addr a = addr("198.18.5.2"), k;
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	struct json_object *r, *q, *x, *v;
+
+	(void)state;
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	interval();
+	sends("198.18.5.2");
+	interval();						 /* primed */
+	uploads("198.18.5.2", "203.0.113.91", 27015, 100, 5000); /* 5000 small frames */
+	interval();
+	r = detector_report(det, &a);
+	assert_true(json_object_object_get_ex(r, "questions", &q));
+	assert_true(json_object_object_get_ex(q, "3_botnet_or_proxyjacking", &x));
+	assert_true(json_object_object_get_ex(x, "flood", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(x, "answer", &v));
+	assert_string_equal(json_object_get_string(v), "yes");
+	assert_true(json_object_object_get_ex(r, "signals", &q));
+	assert_true(json_object_object_get_ex(q, "flood_detail", &x));
+	assert_true(json_num(q, "flood_detail", "pps") >= 1000.0);
+	assert_true(json_num(q, "flood_detail", "mean_size") < 600.0);
+	assert_true(json_num(q, "flood_detail", "reply_upper") < 0.1);
+	json_object_put(r);
+}
+
 static void test_contacts_beacon(void **state)
 {
 	struct ops_contact c = { .host = addr("198.18.0.30"),
@@ -550,7 +580,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_bound),	  cmocka_unit_test(test_history_kept),
 		cmocka_unit_test(test_actions_counted),	  cmocka_unit_test(test_contacts_beacon),
-		cmocka_unit_test(test_expected_per_peer),
+		cmocka_unit_test(test_expected_per_peer), cmocka_unit_test(test_flood_report),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

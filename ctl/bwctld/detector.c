@@ -685,6 +685,18 @@ static struct json_object *beacon_json(const struct bwe_beacon_eval *b, bool fir
 	return o;
 }
 
+/* What the flood signal saw (detect.h, struct bwe_flood_eval). */
+static struct json_object *flood_json(const struct bwe_flood_eval *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pps", json_object_new_double(f->pps));
+	json_object_object_add(o, "mean_size", json_object_new_double(f->mean_size));
+	json_object_object_add(o, "top_peer_share", json_object_new_double(f->share));
+	json_object_object_add(o, "reply_upper", json_object_new_double(f->reply));
+	return o;
+}
+
 /* Every signal as last evaluated: value, threshold, unit, fired (bwctl report). */
 static struct json_object *signals_json(const struct bwe_signals *s)
 {
@@ -703,6 +715,7 @@ static struct json_object *signals_json(const struct bwe_signals *s)
 	json_object_object_add(o, "relay_detail", relay_json(&s->relay));
 	json_object_object_add(o, "beacon_detail",
 			       beacon_json(&s->beacon, s->sig[BWE_SIG_BEACON].fired));
+	json_object_object_add(o, "flood_detail", flood_json(&s->flood));
 	return o;
 }
 
@@ -1038,12 +1051,15 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		q3 |= pw_contact;
 		json_object_object_add(x, "proxyware_hits", json_object_new_uint64(pw_hits));
 		json_object_object_add(x, "proxyware_contact", json_object_new_boolean(pw_contact));
-		/* the relay signature and beaconing are this question's own signals */
-		q3 |= sig->sig[BWE_SIG_RELAY].fired || sig->sig[BWE_SIG_BEACON].fired;
+		/* the relay signature, beaconing and flooding are this question's own signals */
+		q3 |= sig->sig[BWE_SIG_RELAY].fired || sig->sig[BWE_SIG_BEACON].fired ||
+		      sig->sig[BWE_SIG_FLOOD].fired;
 		json_object_object_add(x, "relay",
 				       json_object_new_boolean(sig->sig[BWE_SIG_RELAY].fired));
 		json_object_object_add(x, "beacon",
 				       json_object_new_boolean(sig->sig[BWE_SIG_BEACON].fired));
+		json_object_object_add(x, "flood",
+				       json_object_new_boolean(sig->sig[BWE_SIG_FLOOD].fired));
 		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
 	} else {
 		json_object_object_add(x, "answer", json_object_new_string("unknown"));
