@@ -1293,6 +1293,19 @@ static const struct {
 	  "policy.signals.beacon.burst_ms: 1000 is not shorter than min_period (1s)" },
 	{ "beacon ignore_ports 0", POL "  signals:\n    beacon: { ignore_ports: [ 0 ] }\n", 5,
 	  "policy.signals.beacon.ignore_ports[0]: 0 is below the minimum of 1" },
+	{ "flood min_pps 0", POL "  signals:\n    flood: { min_pps: 0 }\n", 5,
+	  "policy.signals.flood.min_pps: 0 is below the minimum of 1" },
+	{ "flood max_size 32", POL "  signals:\n    flood: { max_size: 32 }\n", 5,
+	  "policy.signals.flood.max_size: 32 is below the minimum of 64 bytes" },
+	{ "flood max_size 70000", POL "  signals:\n    flood: { max_size: 70000 }\n", 5,
+	  "policy.signals.flood.max_size: 70000 is above the maximum of 65535 bytes" },
+	{ "flood max_size not a size", POL "  signals:\n    flood: { max_size: big }\n", 5,
+	  "policy.signals.flood.max_size: \"big\" is not a size (bytes, or with k, M, G, T: "
+	  "\"1500\", \"64k\", \"256M\")" },
+	{ "flood concentration 1.5", POL "  signals:\n    flood: { concentration: 1.5 }\n", 5,
+	  "policy.signals.flood.concentration: 1.5 is outside 0..1 (a share: 0.5 is half)" },
+	{ "flood reply 2", POL "  signals:\n    flood: { reply: 2 }\n", 5,
+	  "policy.signals.flood.reply: 2 is outside 0..1 (a share: 0.5 is half)" },
 
 	/* globals */
 	{ "monitor_only yes", POL "  monitor_only: yes\n", 4,
