@@ -279,16 +279,18 @@ unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u6
 /*
  * What the concentrated peers send back, as a share of what they get: in
  * the other direction the counts of those the other summary tracks (each
- * at least the peer's bytes), 0 for one it does not (it sent less than
- * the summary's floor: not one of that side's heavy peers), over the lower
- * bounds of their bytes in this direction. A conversation (a call, an SFU,
+ * at least the peer's bytes); for one it does not, what it got but never
+ * more than the summary's floor (it sent at most that much: merging the
+ * CPUs' summaries can drop a call peer from the other side's, and counting
+ * it 0 made video calls with 3-5 peers relays), over the lower bounds of
+ * their bytes in this direction. A conversation (a call, an SFU,
  * a peer-to-peer exchange) sends about as much back as it gets: its peer
  * is heavy both ways, tracked, and its count never understates it, however
  * much other traffic churns the other summary (which does take from its
- * lower bound). A relay's super-proxy sends little back. The larger of
- * the top peers' share together and the heaviest one's alone: merging the
- * CPUs' summaries keeps BWE_HH_SLOTS peers, so with several call peers one
- * may drop out of the other side's and count 0; the heaviest rarely does.
+ * lower bound). A relay's super-proxy sends little back, and the sites
+ * it asks got only requests: capping an untracked peer's answer at what
+ * it got keeps them small. The larger of the top peers' share together
+ * and the heaviest one's alone.
  */
 static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
 				const __u32 *peers, unsigned int n)
@@ -304,7 +306,10 @@ static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *
 		bwe_hh_bounds(conc, peers[i], &lo, &hi);
 		fwd += lo;
 		k = hh_find(other, peers[i]);
-		back += k >= 0 ? other->bytes[k] : 0;
+		if (k >= 0)
+			back += other->bytes[k];
+		else /* sent back at most the floor: call it an answer up to what it got */
+			back += lo < bwe_hh_floor(other) ? lo : bwe_hh_floor(other);
 		if (!i)
 			top1 = lo ? (double)back / (double)lo : 1.0;
 	}

@@ -331,6 +331,7 @@ enum scenario {
 	SC_RES_REVERSE,	  /* one super-proxy, a quarter of the relayed bytes the other way */
 	SC_SFU_BROWSE,	  /* a call through one server while browsing 40 sites */
 	SC_MESH_BROWSE,	  /* a call with 4 peers while browsing 40 sites */
+	SC_MESH5_BROWSE,  /* a call with 5 peers while browsing: more than the summary's slots */
 	SC_SMALL,	  /* a relay below min_bytes */
 };
 
@@ -433,8 +434,9 @@ static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
 		}
 		break;
 	case SC_SFU_BROWSE:
-	case SC_MESH_BROWSE: {
-		unsigned int peers = sc == SC_SFU_BROWSE ? 1 : 4;
+	case SC_MESH_BROWSE:
+	case SC_MESH5_BROWSE: {
+		unsigned int peers = sc == SC_SFU_BROWSE ? 1 : sc == SC_MESH_BROWSE ? 4 : 5;
 
 		for (j = 0; j < 400; j++) { /* media both ways, pages in between */
 			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
@@ -472,6 +474,9 @@ static const struct relay_case {
 	/* each peer has a quarter of the inbound bytes: the old test of disjoint
 	 * sets (heaviest peer <= 1/2 of the other way) took this for a relay */
 	{ "call with 4 peers, browsing", SC_MESH_BROWSE, false, 0 },
+	/* five call peers for four slots: the merged inbound summary drops one,
+	 * which counted as sending nothing back (the harness's videocall alerts) */
+	{ "call with 5 peers, browsing", SC_MESH5_BROWSE, false, 0 },
 };
 
 static void test_relay_scenarios(void **state)
@@ -521,6 +526,70 @@ static void test_relay_scenarios(void **state)
 		check_bounds(&m.hh_tx, e.tx, PEERS_MAX);
 		check_bounds(&m.hh_rx, e.rx, PEERS_MAX);
 	}
+}
+
+/*
+ * A call whose peers the inbound summary lost: its four slots went to page
+ * downloads, each counted (with SpaceSaving's error) above every call peer,
+ * so the call peers sent back at most the floor. Counting them as sending
+ * nothing back made a conversation a relay (overlap 0, the harness's video
+ * call alerts); counted up to what they got, it is what it is.
+ */
+static void test_relay_untracked_answer(void **state)
+{
+	const __u64 M = 1ULL << 20, call = 40 * M;
+	struct bwe_host_stats c;
+	struct bwe_relay_eval r;
+	struct bwe_policy pol;
+	unsigned int i;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < 3; i++) { /* three call peers, each 40 MiB out */
+		struct bwe_addr a = peer_addr(i);
+
+		c.hh_tx.peer[i] = bwe_hash_addr(&a);
+		c.hh_tx.bytes[i] = call;
+	}
+	c.hh_tx.peer[3] = bwe_hash_addr(&(struct bwe_addr){ .w = { 0, 0, 0, 77 } });
+	c.hh_tx.bytes[3] = M; /* the page requests */
+	c.hh_tx.total = 3 * call + M;
+	for (i = 0; i < 4; i++) { /* four sites' slots, each above every call peer */
+		struct bwe_addr a = peer_addr(SITE(i));
+
+		c.hh_rx.peer[i] = bwe_hash_addr(&a);
+		c.hh_rx.bytes[i] = 60 * M;
+		c.hh_rx.err[i] = 40 * M;
+	}
+	c.hh_rx.total = 3 * call + 80 * M; /* the call back, and the pages */
+	for (i = 0; i < 40; i++) {
+		struct bwe_addr a = peer_addr(SITE(i));
+
+		bwe_hll_add(c.hll_src, bwe_hash_addr(&a));
+	}
+	for (i = 0; i < 3; i++) {
+		struct bwe_addr a = peer_addr(i);
+
+		bwe_hll_add(c.hll_src, bwe_hash_addr(&a));
+		bwe_hll_add(c.hll_dst, bwe_hash_addr(&a));
+	}
+	bwe_relay_evaluate(&c, &pol.relay, &r);
+	print_message("  call peers untracked inbound: %s dir %d conc %.3f balance %.2f "
+		      "overlap %.2f\n",
+		      r.fired ? "FIRES" : "quiet", r.dir, r.concentration, r.balance, r.overlap);
+	assert_true(r.concentration >= pol.relay.concentration); /* the rest is as a relay's */
+	assert_true(r.balance <= pol.relay.balance);
+	assert_true(r.overlap >= pol.relay.overlap);
+	assert_false(r.fired);
+
+	/* a floor of 1 MiB: untracked, the peers sent back at most 1 MiB each
+	 * for 40 MiB out, as a super-proxy does: the answer is bounded by it */
+	for (i = 0; i < 4; i++)
+		c.hh_rx.bytes[i] = c.hh_rx.err[i] = M;
+	c.hh_rx.total = 4 * M;
+	bwe_relay_evaluate(&c, &pol.relay, &r);
+	assert_true(r.overlap <= 3.0 * (double)M / (double)(3 * call) + 1e-9);
 }
 
 /* Through bwe_detect_update(): fires, and a new epoch does not blank it at once. */
@@ -1037,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_hh_bounds),
 		cmocka_unit_test(test_hh_merge),
 		cmocka_unit_test(test_relay_scenarios),
+		cmocka_unit_test(test_relay_untracked_answer),
 		cmocka_unit_test(test_relay_signal),
 		cmocka_unit_test(test_beacon_series),
 		cmocka_unit_test(test_beacon_stops),
