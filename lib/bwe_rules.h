@@ -156,6 +156,24 @@ BWE_RULE int bwe_contact_sampled(const struct bwe_addr *host, __u32 peer_hash, _
 	return bwe_mix32(peer_hash ^ bwe_mix32(host->w[2] ^ host->w[3] ^ salt)) % sample == 0;
 }
 
+/* ---- network classes: the direct IPv4 table and the host's cache ------------ */
+
+/* The bwe_nc16 slot of an IPv4(-mapped) address: its first two octets. */
+BWE_RULE __u32 bwe_nc16_index(const struct bwe_addr *a)
+{
+	return ((__u32)a->a[12] << 8) | a->a[13];
+}
+
+/*
+ * Whether a host record's cached class (nc_gen, nc_flags) is current: it
+ * was read under the generation the daemon last published. Generation 0
+ * (no classes written yet, or a record nobody filled) is never current.
+ */
+BWE_RULE int bwe_nc_cached(__u32 rec_gen, __u32 cfg_gen)
+{
+	return cfg_gen && rec_gen == cfg_gen;
+}
+
 /* ---- blocklist: drop beats monitor ----------------------------------------- */
 
 /* A drop entry decides alone: no other entry can change the verdict. */

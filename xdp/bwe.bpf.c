@@ -68,6 +68,49 @@ static __always_inline __u32 netclass_of(const struct bwe_addr *a)
 	return nc ? nc->flags : 0;
 }
 
+/* An address's network class and, where it was looked up, its host record. */
+struct bwe_class {
+	__u32 flags;		   /* enum bwe_netclass_flag */
+	__u32 looked;		   /* bwe_hosts was asked for this address: hs is its answer */
+	struct bwe_host_stats *hs; /* its record (NULL: none), when looked */
+};
+
+/*
+ * What the operator says of an address, in the fewest lookups: an IPv4
+ * address's /16 in bwe_nc16 answers alone unless some longer prefix inside
+ * it has other flags (MIXED, e.g. a quarantined host in the LAN); then the
+ * address's own bwe_hosts record answers while its cached class is of the
+ * current generation gen, and only else the trie, whose answer refreshes
+ * the record. gen must be read before any of these lookups: a class read
+ * after a later change is then stored under the older generation, which
+ * the daemon's bump has already made stale. IPv6: the trie.
+ */
+static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct bwe_class *c)
+{
+	c->looked = 0;
+	c->hs = NULL;
+	if (addr_is_v4(a)) {
+		__u32 idx = bwe_nc16_index(a);
+		struct bwe_nc16_val *v = bpf_map_lookup_elem(&bwe_nc16, &idx);
+
+		if (v && !(v->flags & BWE_NC16_MIXED)) {
+			c->flags = v->flags;
+			return;
+		}
+		c->looked = 1;
+		c->hs = bpf_map_lookup_elem(&bwe_hosts, a);
+		if (c->hs && bwe_nc_cached(c->hs->nc_gen, gen)) {
+			c->flags = c->hs->nc_flags;
+			return;
+		}
+	}
+	c->flags = netclass_of(a);
+	if (c->hs) {
+		c->hs->nc_flags = c->flags;
+		c->hs->nc_gen = gen;
+	}
+}
+
 /*
  * Token bucket: returns 1 when the frame fits, 0 when it is over the rate.
  * now is read before the lock (no helper calls under it); bwe_bucket_take()
@@ -94,15 +137,17 @@ static __always_inline int port_is_standard(__be16 port)
 }
 
 /*
- * The host's accounting entry. Only an outbound packet creates one: inbound
- * packets to an address that never sent find none (counted in the
- * aggregate BWE_A_INBOUND_UNTRACKED by the caller), so spoofed or sprayed
- * frames cannot fill bwe_hosts and evict the hosts that really talk.
+ * The host's accounting entry: the one class_of() found, else a lookup.
+ * Only an outbound packet creates one: inbound packets to an address that
+ * never sent find none (counted in the aggregate BWE_A_INBOUND_UNTRACKED by
+ * the caller), so spoofed or sprayed frames cannot fill bwe_hosts and evict
+ * the hosts that really talk. A new entry starts with the host's class
+ * hc of generation gen cached.
  */
-static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *host, int out,
-							 __u64 now)
+static __always_inline struct bwe_host_stats *
+host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_class *hc, __u32 gen)
 {
-	struct bwe_host_stats *hs = bpf_map_lookup_elem(&bwe_hosts, host);
+	struct bwe_host_stats *hs = hc->looked ? hc->hs : bpf_map_lookup_elem(&bwe_hosts, host);
 	__u32 zero = 0;
 
 	if (hs || !out)
@@ -112,6 +157,8 @@ static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *
 		return NULL;
 	__builtin_memset(hs, 0, sizeof(*hs));
 	hs->first_seen_ns = now;
+	hs->nc_gen = gen;
+	hs->nc_flags = hc->flags;
 	bpf_map_update_elem(&bwe_hosts, host, hs, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&bwe_hosts, host);
 }
@@ -256,11 +303,12 @@ struct bwe_frame {
  * the internal host, emit events, count the verdict. out: the host is the
  * source. hf/pf: the host's and the peer's network classes (the host's with
  * its MAC's flags added); learn: the MAC's flags its source address lacks
- * (BWE_EV_MAC_ADDR). Returns the reason (enum bwe_reason).
+ * (BWE_EV_MAC_ADDR); hc: the host address's class_of() under generation
+ * gen. Returns the reason (enum bwe_reason).
  */
 static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_config *cfg,
 				   const struct bwe_frame *f, int out, __u32 hf, __u32 pf,
-				   __u32 learn)
+				   __u32 learn, const struct bwe_class *hc, __u32 gen)
 {
 	const struct bwe_addr *host = out ? &p->src : &p->dst;
 	const struct bwe_addr *peer = out ? &p->dst : &p->src;
@@ -269,7 +317,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u8 ref = 0;
-	int contact;
+	int contact, report;
 
 	/* Decide. */
 	if ((hf | pf) & BWE_NC_ALLOW) {
@@ -301,7 +349,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		reason = bwe_reason_dryrun(reason);
 
 	/* Account the internal host: per host once it has sent, else in the aggregate. */
-	hs = host_stats(host, out, now);
+	hs = host_stats(host, out, now, hc, gen);
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
@@ -351,6 +399,10 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * none for inbound frames to an untracked address (no per-target events
 	 * for a spray: the aggregate counts them). A listed MAC's frame from an
 	 * address that lacks the MAC's flags is reported for the daemon to add. */
+	report = (hs || out) &&
+		 (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN);
+	if (!(report || learn || contact))
+		goto counted; /* the common packet builds no event */
 	ev.ts_ns = now;
 	ev.reason = reason;
 	ev.host = *host;
@@ -363,8 +415,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	ev.ifindex = f->ifindex;
 	ev.len = f->len;
 	__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
-	if ((hs || out) &&
-	    (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN)) {
+	if (report) {
 		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
 		emit_event(&ev, cfg->event_dedup_ns);
 	}
@@ -381,7 +432,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
 			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 	}
-
+counted:
 	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);
 	return reason;
 }
@@ -403,8 +454,9 @@ int bwe_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct bwe_frame f = { .len = data_end - data, .pkts = 1, .ifindex = ctx->ingress_ifindex };
 	struct bwe_pkt p = {};
+	struct bwe_class sc, dc;
 	struct bwe_config *cfg;
-	__u32 zero = 0, sf, df, macf, reason;
+	__u32 zero = 0, sf, df, macf, reason, gen;
 	int rc, out;
 	__u8 ref;
 
@@ -441,8 +493,11 @@ int bwe_xdp(struct xdp_md *ctx)
 		count(BWE_R_TRANSIT, BWE_SD_NONE, f.len);
 		return XDP_PASS;
 	}
-	sf = netclass_of(&p.src);
-	df = netclass_of(&p.dst);
+	gen = *(volatile __u32 *)&cfg->nc_gen; /* before the classes: class_of() */
+	class_of(&p.src, gen, &sc);
+	class_of(&p.dst, gen, &dc);
+	sf = sc.flags;
+	df = dc.flags;
 	if (macf && !(df & BWE_NC_INTERNAL)) {
 		out = 1;
 	} else if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
@@ -487,9 +542,9 @@ int bwe_xdp(struct xdp_md *ctx)
 	}
 
 	if (out)
-		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf);
+		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf, &sc, gen);
 	else
-		reason = judge(&p, cfg, &f, 0, df, sf, 0);
+		reason = judge(&p, cfg, &f, 0, df, sf, 0, &dc, gen);
 	return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 
 deferred:
@@ -514,8 +569,9 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	struct bwe_frame f = { .ifindex = skb->ingress_ifindex };
 	struct bwe_pkt p = {};
 	struct bwe_iface_val *iv;
+	struct bwe_class sc, dc;
 	struct bwe_config *cfg;
-	__u32 zero = 0, sf, df, macf, reason;
+	__u32 zero = 0, sf, df, macf, reason, gen;
 	int rc;
 
 	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
@@ -543,8 +599,11 @@ int bwe_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK; /* its family is translated nowhere: XDP judged it */
 	if (iv && !(iv->flags & nat_bit(&p.src, BWE_IF_NAT4, BWE_IF_NAT6)))
 		return TC_ACT_OK; /* arrived where XDP judged it: family not translated there */
-	sf = netclass_of(&p.src);
-	df = netclass_of(&p.dst);
+	gen = *(volatile __u32 *)&cfg->nc_gen; /* before the classes: class_of() */
+	class_of(&p.src, gen, &sc);
+	class_of(&p.dst, gen, &dc);
+	sf = sc.flags;
+	df = dc.flags;
 	if ((sf & BWE_NC_INTERNAL) || !(df & BWE_NC_INTERNAL))
 		return TC_ACT_OK;
 
@@ -554,6 +613,6 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	__builtin_memcpy(f.mac, ((struct ethhdr *)data)->h_dest, BWE_MAC_LEN);
 	macf = mac_flags(cfg, f.mac);
 
-	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0);
+	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0, &dc, gen);
 	return bwe_reason_drops(reason) ? TC_ACT_SHOT : TC_ACT_OK;
 }
