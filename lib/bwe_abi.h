@@ -235,6 +235,22 @@ struct bwe_hh {
 };
 _Static_assert(sizeof(struct bwe_hh) == 88, "bwe_hh size");
 
+/*
+ * The host's last reported events, one CPU's view (the record is per CPU):
+ * for each, the time bwe_ev_dedup last says it was emitted. A copy of that
+ * time can only be older than the map's, so while it is within the dedup
+ * window the map would suppress the event too: the program then skips the
+ * map (no LRU lookup, no update) for a pair it has reported already.
+ */
+#define BWE_EV_SEEN_SLOTS 2
+struct bwe_ev_seen {
+	struct bwe_addr peer; /* network order; zero for quarantine drops */
+	__u64 ts_ns;	      /* bwe_ev_dedup's time for the event, bpf_ktime_get_ns() */
+	__u32 type_dir;	      /* bwe_ev_seen_key(): type << 8 | dir; 0 = empty slot */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bwe_ev_seen) == 32, "bwe_ev_seen size");
+
 struct bwe_host_stats {
 	__u64 tx_bytes; /* L2 frame bytes passed, host is source */
 	__u64 tx_packets;
@@ -261,8 +277,9 @@ struct bwe_host_stats {
 	__u8 hll_src[BWE_HLL_REGS];  /* distinct inbound peers (relay signature); by max */
 	struct bwe_hh hh_tx;	     /* heaviest outbound peers by bytes passed */
 	struct bwe_hh hh_rx;	     /* heaviest inbound peers by bytes passed */
+	struct bwe_ev_seen ev_seen[BWE_EV_SEEN_SLOTS]; /* events reported, this CPU */
 };
-_Static_assert(sizeof(struct bwe_host_stats) == 408, "bwe_host_stats size");
+_Static_assert(sizeof(struct bwe_host_stats) == 472, "bwe_host_stats size");
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*

@@ -210,6 +210,12 @@ BWE_RULE int bwe_hit_answers(__u64 last_ns, __u64 now, __u64 dedup_ns)
 	return last_ns && now >= last_ns && now - last_ns < 2 * dedup_ns;
 }
 
+/* The bwe_ev_seen tag of an event type (enum bwe_event_type) and direction. */
+BWE_RULE __u32 bwe_ev_seen_key(__u32 type, __u32 dir)
+{
+	return type << 8 | dir;
+}
+
 /* ---- verdict reasons ------------------------------------------------------- */
 
 /* Whether a packet counted under this reason is dropped (enum bwe_reason). */

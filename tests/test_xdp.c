@@ -1502,6 +1502,74 @@ static void test_events_dedup(void **state)
 	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
 }
 
+#define SHORT_DEDUP_NS (2ULL * 1000000ULL) /* 2 ms */
+
+/*
+ * A repeated event costs no dedup-map access: the host's record keeps the
+ * time of its last few reported events (bwe_ev_seen). Seen from outside:
+ * once the map's entry is gone, a repeat within the window is still held
+ * (so the map was not asked, nor written); more peers than the record's
+ * slots are still held once each (by the map); an expired copy lets the
+ * event through; and an inbound packet from the peer is known to answer
+ * the host's contact from that copy alone.
+ */
+static void test_events_host_filter(void **state)
+{
+	struct pb_spec hit = { TCP("198.18.0.41", "203.0.113.66", 443) };
+	struct pb_spec back = { TCP("203.0.113.66", "198.18.0.41", 40000) };
+	static const char *const peers[] = { "203.0.113.66", "198.19.1.1", "198.19.2.2" };
+	struct bwe_dedup_key key = { .type = BWE_EV_BLOCK_HIT,
+				     .dir = BWE_DIR_OUT,
+				     .host = addr("198.18.0.41"),
+				     .peer = addr("203.0.113.66") };
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_EVDEDUP), i, j;
+	struct timespec pause = { .tv_nsec = 3 * SHORT_DEDUP_NS };
+	struct bwe_host_stats hs;
+	struct bwe_config cfg;
+	__u64 ts;
+
+	(void)state;
+	_Static_assert(ARRAY_SIZE(peers) > BWE_EV_SEEN_SLOTS, "more peers than slots");
+	drain_events();
+	assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 1);
+	assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(fd, &key, &ts), 0);
+
+	/* the peer answers: known from the host's copy, the map has no entry */
+	assert_int_equal(run_spec(&back, NULL), XDP_DROP);
+	assert_int_equal(bwe_dp_host_read(dp, &key.host, &hs), 0);
+	assert_int_equal(hs.bl_hits, 12);
+	assert_int_equal(hs.bl_in_hits, 0);
+	drain_events(); /* the inbound hit's own event */
+
+	/* more peers than slots: each reported once in the window */
+	for (i = 0; i < 5; i++) {
+		for (j = 0; j < (int)ARRAY_SIZE(peers); j++) {
+			struct pb_spec sp = { TCP("198.18.0.42", peers[j], 443) };
+
+			assert_int_equal(run_spec(&sp, NULL), XDP_DROP);
+		}
+	}
+	assert_int_equal(drain_events(), ARRAY_SIZE(peers));
+
+	/* an expired copy does not hold the event */
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.event_dedup_ns = SHORT_DEDUP_NS;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+	for (i = 0; i < 3; i++) {
+		nanosleep(&pause, NULL);
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+		assert_int_equal(drain_events(), 1);
+	}
+	cfg.event_dedup_ns = DEDUP_NS;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+}
+
 /* Blocklist mirror: overlapping prefixes, removal restores what is left. */
 static void test_blocklist_overlap(void **state)
 {
@@ -1986,6 +2054,7 @@ int main(void)
 		cmocka_unit_test(test_fanout_matches_rules),
 		cmocka_unit_test(test_ref_merge_program),
 		cmocka_unit_test(test_events_dedup),
+		cmocka_unit_test(test_events_host_filter),
 		cmocka_unit_test(test_blocklist_overlap),
 		cmocka_unit_test(test_firehol_level3),
 		cmocka_unit_test(test_mac_identity),

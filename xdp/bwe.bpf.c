@@ -163,30 +163,88 @@ host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_cla
 	return bpf_map_lookup_elem(&bwe_hosts, host);
 }
 
+/* The host's bwe_ev_seen slot of (tag, peer), or NULL. */
+static __always_inline struct bwe_ev_seen *seen_find(struct bwe_host_stats *hs, __u32 tag,
+						     const struct bwe_addr *peer)
+{
+	__u32 i;
+
+	for (i = 0; i < BWE_EV_SEEN_SLOTS; i++) {
+		struct bwe_ev_seen *e = &hs->ev_seen[i];
+
+		if (e->type_dir == tag && e->peer.w[0] == peer->w[0] &&
+		    e->peer.w[1] == peer->w[1] && e->peer.w[2] == peer->w[2] &&
+		    e->peer.w[3] == peer->w[3])
+			return e;
+	}
+	return NULL;
+}
+
+/* Remember bwe_ev_dedup's time of (tag, peer): in its slot, else the oldest. */
+static __always_inline void seen_store(struct bwe_host_stats *hs, __u32 tag,
+				       const struct bwe_addr *peer, __u64 ts)
+{
+	struct bwe_ev_seen *e = seen_find(hs, tag, peer);
+	__u32 i;
+
+	if (!e) {
+		e = &hs->ev_seen[0];
+		for (i = 1; i < BWE_EV_SEEN_SLOTS; i++)
+			if (hs->ev_seen[i].ts_ns < e->ts_ns)
+				e = &hs->ev_seen[i];
+		e->type_dir = tag;
+		e->peer = *peer;
+	}
+	e->ts_ns = ts;
+}
+
 /*
  * An inbound packet from a listed peer: does it answer the host's own
  * contact with that peer? Only blocklisted inbound packets of tracked hosts
- * come here (no cost on the common path): one lookup of the host's
- * outbound hit event in the dedup map.
+ * come here (no cost on the common path): the host's own copy of its
+ * outbound hit's time when that answers, else one lookup in the dedup map
+ * (the copy is never newer than the map's, so it only errs towards asking).
  */
-static __always_inline int hit_answers(const struct bwe_addr *host, const struct bwe_addr *peer,
-				       __u64 now, __u64 dedup_ns)
+static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct bwe_addr *host,
+				       const struct bwe_addr *peer, __u64 now, __u64 dedup_ns)
 {
 	struct bwe_dedup_key key = { .type = BWE_EV_BLOCK_HIT,
 				     .dir = BWE_DIR_OUT,
 				     .host = *host,
 				     .peer = *peer };
-	__u64 *last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
+	struct bwe_ev_seen *e = seen_find(hs, bwe_ev_seen_key(BWE_EV_BLOCK_HIT, BWE_DIR_OUT), peer);
+	__u64 *last;
 
+	if (e && bwe_hit_answers(e->ts_ns, now, dedup_ns))
+		return 1;
+	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	return bwe_hit_answers(last ? *last : 0, now, dedup_ns);
 }
 
-/* Emit an event unless the same (type, host, peer) was emitted within the window. */
-static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
+/*
+ * Emit an event unless the same (type, host, peer) was emitted within the
+ * window. A host's repeated event (its record's bwe_ev_seen says the dedup
+ * map holds it within the window) costs neither the ring nor the map.
+ */
+static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns, struct bwe_host_stats *hs)
 {
 	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
+	struct bwe_ev_seen *e = NULL;
 	__u64 *last;
+	__u32 tag;
 
+	if (ev->type == BWE_EV_BLOCK_HIT) {
+		key.peer = ev->peer;
+		key.dir = ev->dir; /* a spoofed inbound hit never hides an outbound one */
+	} else if (ev->type == BWE_EV_MAC_ADDR) {
+		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
+		hs = NULL;					    /* rare: the map alone */
+	}
+	tag = bwe_ev_seen_key(key.type, key.dir);
+	if (hs)
+		e = seen_find(hs, tag, &key.peer);
+	if (e && ev->ts_ns - e->ts_ns < dedup_ns)
+		return 0;
 	/* No room for it: count it lost without touching the dedup map (a flood
 	 * of new pairs against a full ring must not pay an LRU update each). */
 	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
@@ -194,19 +252,18 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 		return 0;
 	}
-	if (ev->type == BWE_EV_BLOCK_HIT) {
-		key.peer = ev->peer;
-		key.dir = ev->dir; /* a spoofed inbound hit never hides an outbound one */
-	} else if (ev->type == BWE_EV_MAC_ADDR) {
-		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
-	}
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
-	if (last && ev->ts_ns - *last < dedup_ns)
+	if (last && ev->ts_ns - *last < dedup_ns) {
+		if (hs)
+			seen_store(hs, tag, &key.peer, *last);
 		return 0;
+	}
 	if (last)
 		*last = ev->ts_ns;
 	else
 		bpf_map_update_elem(&bwe_ev_dedup, &key, &ev->ts_ns, BPF_ANY);
+	if (hs)
+		seen_store(hs, tag, &key.peer, ev->ts_ns);
 	if (bpf_ringbuf_output(&bwe_events, ev, sizeof(*ev), 0))
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 	return 0;
@@ -364,7 +421,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 			__builtin_memset(&hs->hh_rx, 0, sizeof(hs->hh_rx));
 			hs->hll_epoch = cfg->hll_epoch;
 		}
-		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
+		if (ref && (out || hit_answers(hs, host, peer, now, cfg->event_dedup_ns)))
 			hs->bl_hits += f->pkts;
 		else if (ref)
 			hs->bl_in_hits += f->pkts;
@@ -417,11 +474,11 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
 	if (report) {
 		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
-		emit_event(&ev, cfg->event_dedup_ns);
+		emit_event(&ev, cfg->event_dedup_ns, hs);
 	}
 	if (learn) {
 		ev.type = BWE_EV_MAC_ADDR;
-		emit_event(&ev, cfg->event_dedup_ns);
+		emit_event(&ev, cfg->event_dedup_ns, hs);
 	}
 	if (contact) {
 		/* each one (the beacon signal needs them all), but never into the
