@@ -224,7 +224,7 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
 /*
  * Emit an event unless the same (type, host, peer) was emitted within the
  * window. A host's repeated event (its record's bwe_ev_seen says the dedup
- * map holds it within the window) costs neither the ring nor the map.
+ * map holds it within the window) costs a ring query, not the map.
  */
 static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns, struct bwe_host_stats *hs)
 {
@@ -240,18 +240,19 @@ static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns, struct bw
 		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
 		hs = NULL;					    /* rare: the map alone */
 	}
-	tag = bwe_ev_seen_key(key.type, key.dir);
-	if (hs)
-		e = seen_find(hs, tag, &key.peer);
-	if (e && ev->ts_ns - e->ts_ns < dedup_ns)
-		return 0;
 	/* No room for it: count it lost without touching the dedup map (a flood
-	 * of new pairs against a full ring must not pay an LRU update each). */
+	 * of new pairs against a full ring must not pay an LRU update each) or
+	 * the host's copy (another cache line of a record that may be cold). */
 	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
 	    BWE_EVENTS_BYTES) {
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 		return 0;
 	}
+	tag = bwe_ev_seen_key(key.type, key.dir);
+	if (hs)
+		e = seen_find(hs, tag, &key.peer);
+	if (e && ev->ts_ns - e->ts_ns < dedup_ns)
+		return 0;
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	if (last && ev->ts_ns - *last < dedup_ns) {
 		if (hs)
