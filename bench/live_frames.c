@@ -111,14 +111,15 @@ extern char **environ;
 #define NS_PATH		"/var/run/netns/"
 
 /* The generator's address plan, host order. */
-#define SRC_BASE  0xc6120000u /* 198.18.0.0: 32,768 internal hosts */
-#define SRC_HOSTS 32768u
-#define FEW_HOSTS 1024u	      /* the host-count rows: active hosts, powers of two */
-#define ALL_HOSTS 65536u      /* every address of the internal /16 */
-#define POOL_N	  32768u      /* peers per pool, a power of two <= 65,536 */
-#define DROP_BASE 0xc6130000u /* 198.19.0.0/17: listed */
-#define PASS_BASE 0xc6138000u /* 198.19.128.0/17: not listed */
-#define INTERNAL  "198.18.0.0/16"
+#define SRC_BASE    0xc6120000u /* 198.18.0.0: 32,768 internal hosts */
+#define SRC_HOSTS   32768u
+#define FEW_HOSTS   1024u	    /* the host-count rows: active hosts, powers of two */
+#define ALL_HOSTS   65536u	    /* every address of the internal /16 */
+#define HOSTS_TABLE (2 * ALL_HOSTS) /* bwe_hosts entries: all sources stay resident */
+#define POOL_N	    32768u	    /* peers per pool, a power of two <= 65,536 */
+#define DROP_BASE   0xc6130000u	    /* 198.19.0.0/17: listed */
+#define PASS_BASE   0xc6138000u	    /* 198.19.128.0/17: not listed */
+#define INTERNAL    "198.18.0.0/16"
 
 /* Test address ranges: no synthetic entry touches them (TESTBED.md). */
 static const char *const reserved[] = {
@@ -531,7 +532,9 @@ static int setup_enforcer(struct bench *b, const struct v4pfx *e, size_t n)
 {
 	static const __u16 std_ports[] = { 53, 80, 443 };
 	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS };
-	struct bwe_dp_opts dpo = { 0 };
+	/* room for every source of every row: a full LRU table would evict and
+	 * re-create records, which the host-count rows are not about */
+	struct bwe_dp_opts dpo = { .hosts_max = HOSTS_TABLE };
 	struct bwe_ncset nc;
 	struct bwe_prefix p;
 	size_t i;
@@ -1043,22 +1046,25 @@ static void print_report(const struct bench *b, const struct opts *o,
 	printf("`bench/live_frames.sh`: a generator XDP program (`bench/live_gen.bpf.c`, run "
 	       "with `BPF_F_TEST_XDP_LIVE_FRAMES`, batch %d) sends 60-byte UDP/IPv4 frames with "
 	       "XDP_TX from one namespace over a veth pair to the program attached natively on "
-	       "the peer in another; sources walk %u internal hosts (198.18.0.0/17), "
-	       "destinations %u peers, listed (198.19.0.0/17) or not (198.19.128.0/17). The "
-	       "enforcer holds %zu blocklist entries (those %u hosts, %zu /16–/24 networks, "
-	       "random /32s, nothing else in a test range) and internal 198.18.0.0/16; nftables "
+	       "the peer in another; sources walk %u internal hosts (198.18.0.0/17; %u or %u "
+	       "in the host-count rows), destinations %u peers, listed (198.19.0.0/17) or not "
+	       "(198.19.128.0/17). The enforcer holds %zu blocklist entries (those %u hosts, "
+	       "%zu /16–/24 networks, random /32s, nothing else in a test range), internal "
+	       "198.18.0.0/16, and room for %u hosts in `bwe_hosts`, so that every row's "
+	       "sources stay resident (a full LRU table re-creates records); nftables "
 	       "(netdev ingress hook on the receiving veth, `ip daddr @set counter drop`, behind "
 	       "a bare XDP_PASS) holds %s in an interval set and is dormant for the other rows. "
 	       "Passed frames reach a stack with no address or route. No daemon reads the "
 	       "enforcer's event ring buffer: once it is full, each new (host, peer) blocklist "
-	       "event is counted as lost after its deduplication-map update. A sample is %.1f s of "
+	       "event is counted as lost before any deduplication. A sample is %.1f s of "
 	       "generation on CPU %d; the receiver's NAPI runs on the same CPU, in the "
 	       "generator's context, so ns/frame is generator + receiver and a difference "
 	       "between rows is a receiver cost. The VMs are shared, so costs are CPU time "
 	       "(the generating thread plus ksoftirqd of its CPU) per frame the receiving veth "
 	       "counted; wall-clock rates are shown beside them. %u interleaved rounds, median "
 	       "(min–max); ratios and differences per round.\n\n",
-	       GEN_BATCH, SRC_HOSTS, POOL_N, b->bl_entries, POOL_N, b->bl_nets,
+	       GEN_BATCH, SRC_HOSTS, FEW_HOSTS, ALL_HOSTS, POOL_N, b->bl_entries, POOL_N,
+	       b->bl_nets, HOSTS_TABLE,
 	       b->nft_elems == b->bl_entries ? "the same entries" : "a subset (see below)",
 	       o->seconds, cpu, n);
 	printf("| receiver | frames | CPU ns/frame | Mpps per CPU | Mpps wall clock | "
