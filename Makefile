@@ -341,11 +341,11 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # Sources of the standalone targets (one line each).
-FUZZ_SRCS_proto := lib/proto.c lib/addr.c lib/units.c
+FUZZ_SRCS_proto := lib/proto.c lib/resolve.c lib/addr.c lib/units.c
 FUZZ_SRCS_wire  := lib/wire.c lib/addr.c lib/units.c
 FUZZ_SRCS_fleetwire := lib/fleetwire.c
 FUZZ_SRCS_zeek_intel := $(FUZZ_SRCS)
-FUZZ_SRCS_syslogfmt := lib/syslogfmt.c lib/config.c lib/detect.c lib/expect.c lib/addr.c lib/units.c
+FUZZ_SRCS_syslogfmt := lib/syslogfmt.c lib/config.c lib/detect.c lib/expect.c $(FUZZ_SRCS)
 FUZZ_LIBS_syslogfmt := $(shell pkg-config --libs yaml-0.1 2>/dev/null) -lm
 FUZZ_SRCS_crowdsec := $(FUZZ_SRCS) lib/csdecisions.c
 FUZZ_SRCS_taxii := $(FUZZ_SRCS) lib/taxiiset.c

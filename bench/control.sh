@@ -549,6 +549,13 @@ if [ -n "$PROG_ID" ]; then
 	for id in $(bpftool -j prog show id "$PROG_ID" | jq -r '.map_ids[]'); do
 		MAPS_TSV+=$(bpftool -j map show id "$id" |
 			jq -r '[.name, .type, .max_entries, .bytes_memlock] | @tsv')$'\n'
+		# a map of maps (the exact-host tables): the table in its slot 0 counts too
+		[ "$(bpftool -j map show id "$id" | jq -r .type)" = array_of_maps ] || continue
+		inner=$(bpftool -j map lookup id "$id" key 0 0 0 0 2>/dev/null |
+			jq -r '.value | map(ltrimstr("0x")) | reverse | join("")')
+		[ -n "$inner" ] || continue
+		MAPS_TSV+=$(bpftool -j map show id "$((16#$inner))" |
+			jq -r '[.name, .type, .max_entries, .bytes_memlock] | @tsv')$'\n'
 	done
 fi
 MAP_BYTES=$(printf '%s' "$MAPS_TSV" | awk -F'\t' '{ s += $4 } END { print s + 0 }')
@@ -716,8 +723,9 @@ if [ -n "$CPU_HOSTS" ]; then
 fi
 echo
 if [ -n "$MAPS_TSV" ]; then
-	echo "Map memory by map (\`bpftool map show\` memlock; hash and per-CPU maps are preallocated,"
-	echo "LPM tries grow with their entries):"
+	echo "Map memory by map (\`bpftool map show\` memlock; hash and per-CPU maps are preallocated"
+	echo "but for the exact-host tables bwe_bl_tab4/6 (the tables in bwe_bl_host4/6's slot, sized"
+	echo "to their hosts, not preallocated), LPM tries grow with their entries):"
 	echo
 	echo "| map | type | max_entries | memlock MiB |"
 	echo "|---|---|---:|---:|"
@@ -727,7 +735,8 @@ if [ -n "$MAPS_TSV" ]; then
 fi
 echo "- Feed load: the feed worker parses the file (a text body of 4 MiB or more in two"
 echo "  halves by two threads), sorts and de-duplicates it; the daemon writes the blocklist"
-echo "  maps (hash for hosts, DIR-24 table for IPv4 networks, LPM trie for IPv6 networks)."
+echo "  maps (hashes for hosts, one per family, DIR-24 table for IPv4 networks, LPM trie for"
+echo "  IPv6 networks)."
 echo "- A changed text file is diffed line by line against the last version's body; only the"
 echo "  changed lines (and the first 64 KiB) are parsed again, merged with the entries of the"
 echo "  unchanged lines and applied as a difference (additions, then removals): delta and"

@@ -94,7 +94,6 @@ struct opts {
 	__u32 iters; /* multiple of BENCH_LOOP_ITERS */
 	const char *feed_dir;
 	__u32 seed;
-	bool fit; /* size bwe_bl_host to the entries, not the ABI default */
 	bool verbose;
 };
 
@@ -227,23 +226,6 @@ static int entries_feed(struct entries *e, const char *path)
 	return err;
 }
 
-/* Hosts bwe_bl_host will hold: /32, /128, and IPv4 /25../31 expanded. */
-static size_t entries_host_slots(const struct entries *e)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < e->n; i++) {
-		int len = bwe_prefix_family_len(&e->p[i]);
-
-		if (bwe_addr_is_v4(&e->p[i].addr) && e->p[i].plen >= BWE_V4_MAPPED_PLEN &&
-		    len >= BWE_BL_V4_LONG_MIN)
-			n += (size_t)1 << (BWE_V4_BITS - len);
-		else if (len == BWE_ADDR_BITS)
-			n++;
-	}
-	return n;
-}
-
 /* A random address inside p. */
 static void random_inside(const struct bwe_prefix *p, __u64 *rng, struct bwe_addr *out)
 {
@@ -347,7 +329,8 @@ cleanup:
  */
 static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n, __u32 loop_iters)
 {
-	static const char *const pins[] = { BWE_MAP_BL_HOST, BWE_MAP_BL_TBL24, BWE_MAP_BL_NET6 };
+	static const char *const pins[] = { BWE_MAP_BL_HOST4, BWE_MAP_BL_HOST6, BWE_MAP_BL_TBL24,
+					    BWE_MAP_BL_NET6 };
 	struct bpf_map *reused[sizeof(pins) / sizeof(pins[0])];
 	struct lookup_bpf *skel = lookup_bpf__open();
 	struct bpf_map *map;
@@ -356,9 +339,10 @@ static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n
 
 	if (!skel)
 		return -errno;
-	reused[0] = skel->maps.bwe_bl_host;
-	reused[1] = skel->maps.bwe_bl_tbl24;
-	reused[2] = skel->maps.bwe_bl_net6;
+	reused[0] = skel->maps.bwe_bl_host4;
+	reused[1] = skel->maps.bwe_bl_host6;
+	reused[2] = skel->maps.bwe_bl_tbl24;
+	reused[3] = skel->maps.bwe_bl_net6;
 	skel->rodata->bench_iters = loop_iters;
 	skel->rodata->bench_pool_n = (__u32)n;
 	err = bpf_map__set_max_entries(skel->maps.bench_pool, (__u32)n);
@@ -497,11 +481,6 @@ static int run_set(const struct opts *o, struct entries *e, struct result *res)
 	bool bl_ok = false;
 	int err;
 
-	if (o->fit) {
-		size_t slots = entries_host_slots(e);
-
-		dpo.bl_host_max = (__u32)(slots ? slots : 1);
-	}
 	err = bwe_dp_open(&dp, &dpo);
 	if (err) {
 		fprintf(stderr, "map_scale: loading the enforcer: %s\n", errstr(err));
@@ -655,11 +634,8 @@ static void print_machine(const struct opts *o, int cpu)
 	printf("| run | %u rounds of %u interleaved runs (base, ours, LPM, hash; each key mode) "
 	       "of a %u-lookup bpf_loop: %u lookups per cell per round; pinned to CPU %d |\n",
 	       o->rounds, o->iters / BENCH_LOOP_ITERS, BENCH_LOOP_ITERS, o->iters, cpu);
-	if (o->fit)
-		printf("| bwe_bl_host | max_entries fitted to each entry set's hosts (--fit) |\n\n");
-	else
-		printf("| bwe_bl_host | max_entries %u (BWE_BL_HOST_MAX, as deployed) |\n\n",
-		       BWE_BL_HOST_MAX);
+	printf("| exact-host tables | sized by lib/blocklist.c to each entry set's hosts "
+	       "(bwe_bl_table_size(), as deployed) |\n\n");
 	printf("| entries | N | keys | draw ns | ours ns | LPM trie ns | hash ns | ours/hash "
 	       "| LPM/hash | hits ours/LPM/hash %% |\n");
 	printf("|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n");
@@ -703,7 +679,8 @@ static void print_notes(const struct entries *fe, size_t nfe, double secs)
 	printf("- hosts: N distinct random IPv4 /32s. mix: 90 %% random /32s, 10 %% distinct "
 	       "/16../24 networks, lengths as in firehol_level1 (/16 8 %%, /17 1 %%, /18 2 %%, "
 	       "/19 4 %%, /20 5 %%, /21 7 %%, /22 35 %%, /23 11 %%, /24 27 %%).\n");
-	printf("- ours: the enforcer's maps (bwe_bl_host hash, bwe_bl_tbl24 DIR-24, "
+	printf("- ours: the enforcer's maps (bwe_bl_host4/6 hashes of 4- and 16-byte keys, "
+	       "bwe_bl_tbl24 DIR-24, "
 	       "bwe_bl_net6 trie) filled by lib/blocklist.c; LPM trie: one "
 	       "BPF_MAP_TYPE_LPM_TRIE of all N entries (max_entries N); hash: one "
 	       "BPF_MAP_TYPE_HASH (max_entries N) with every entry's address as an exact "
@@ -722,13 +699,12 @@ static void print_notes(const struct entries *fe, size_t nfe, double secs)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: map_scale [--quick] [--rounds R] [--iters K] [--feeds DIR] [--fit]\n"
+		"usage: map_scale [--quick] [--rounds R] [--iters K] [--feeds DIR]\n"
 		"                 [--seed S] [-v]\n"
 		"  --quick      N = 1k, 10k, 100k only, %u rounds, %u lookups per cell\n"
 		"  --rounds R   interleaved rounds (default %u)\n"
 		"  --iters K    lookups per cell per round, rounded up to a multiple of %u (default %u)\n"
 		"  --feeds DIR  directory of the firehol netsets (default %s)\n"
-		"  --fit        size bwe_bl_host to the entries instead of the ABI default\n"
 		"  --seed S     seed of the entry sets and key pools\n"
 		"  -v           libbpf info and debug output\n",
 		ROUNDS_QUICK, ITERS_QUICK, ROUNDS_FULL, BENCH_LOOP_ITERS, ITERS_FULL,
@@ -753,7 +729,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "iters", required_argument, NULL, 'i' },
 		{ "feeds", required_argument, NULL, 'f' },
-		{ "fit", no_argument, NULL, 'F' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -780,9 +755,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->feed_dir = optarg;
-			break;
-		case 'F':
-			o->fit = true;
 			break;
 		case 's':
 			if (parse_uint(optarg, UINT32_MAX, &v))

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include "bwe_util.h"
 #include "blocklist.h"
 #include "bwe_rules.h"
+#include "log.h"
 
 #define TBL24_SLOTS   (1u << 24)
 #define PENDING_MIN   1024
@@ -18,16 +20,43 @@
 #define HOST_LONG_SH  8	      /* amap value: ref of the covering /25../31 */
 #define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
 
-/*
- * Queue k with its value now. Updates are written in queue order (a key
- * queued twice ends with its last value) and deletions after them, each
- * only if the mirror still lacks the key: the kernel ends as the mirror.
- */
-static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k, __u8 ref)
+static enum bwe_bl_fam fam_of(const struct bwe_addr *a)
 {
+	return bwe_addr_is_v4(a) ? BWE_BL_V4 : BWE_BL_V6;
+}
+
+/* The table key of host a: its IPv4 address (network order) or the whole address. */
+static const void *key_of(const struct bwe_addr *a)
+{
+	return bwe_addr_is_v4(a) ? (const void *)&a->w[3] : (const void *)a;
+}
+
+static void addr_of(enum bwe_bl_fam f, const __u8 *key, struct bwe_addr *a)
+{
+	bwe_bl_key4 v4;
+
+	if (f == BWE_BL_V6) {
+		memcpy(a, key, sizeof(*a));
+		return;
+	}
+	memcpy(&v4, key, sizeof(v4));
+	bwe_addr_from_v4(v4, a);
+}
+
+/*
+ * Queue host a of family f with its value now. Updates are written in
+ * queue order (a key queued twice ends with its last value) and deletions
+ * after them, each only if the mirror still lacks the key: the kernel ends
+ * as the mirror.
+ */
+static int pending_add(struct bwe_bl_pending *q, enum bwe_bl_fam f, const struct bwe_addr *a,
+		       __u8 ref)
+{
+	size_t ks = bwe_dp_bl_key_size(f);
+
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : PENDING_MIN;
-		struct bwe_addr *keys = reallocarray(q->keys, cap, sizeof(*keys));
+		__u8 *keys = reallocarray(q->keys, cap, ks);
 		struct bwe_bl_val *vals;
 
 		if (!keys)
@@ -41,8 +70,15 @@ static int pending_add(struct bwe_bl_pending *q, const struct bwe_addr *k, __u8 
 	}
 	memset(&q->vals[q->n], 0, sizeof(q->vals[q->n]));
 	q->vals[q->n].ref = ref;
-	q->keys[q->n++] = *k;
+	memcpy(q->keys + q->n++ * ks, key_of(a), ks);
 	return 0;
+}
+
+static int queue_host(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
+{
+	struct bwe_bl_table *t = &bl->tab[fam_of(a)];
+
+	return pending_add(ref ? &t->upd : &t->del, fam_of(a), a, ref);
 }
 
 /* max_entries of a map (the pinned map's own, which may differ from the config). */
@@ -58,20 +94,45 @@ static int map_max_entries(int fd, size_t *out)
 	return 0;
 }
 
+size_t bwe_bl_table_size(size_t hosts)
+{
+	size_t want = hosts + hosts / 4, size = BWE_BL_HOST_MIN;
+
+	while (size < want)
+		size *= 2;
+	return size;
+}
+
 int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
 {
-	int err;
+	int err = 0, f;
 
 	memset(bl, 0, sizeof(*bl));
 	bl->dp = dp;
-	bl->host_fd = bwe_dp_map_fd(dp, BWE_MAP_BL_HOST);
+	bl->host_max = dp->bl_host_max;
 	bl->net6_fd = bwe_dp_map_fd(dp, BWE_MAP_BL_NET6);
-	err = map_max_entries(bl->host_fd, &bl->host_max);
+	for (f = 0; f < BWE_BL_FAMS; f++)
+		bl->tab[f].fd = -1;
+	for (f = 0; f < BWE_BL_FAMS && !err; f++) {
+		bl->tab[f].fd = bwe_dp_bl_table_get(dp, f);
+		err = bl->tab[f].fd < 0 ? bl->tab[f].fd
+					: map_max_entries(bl->tab[f].fd, &bl->tab[f].max);
+	}
 	err = err ?: map_max_entries(bl->net6_fd, &bl->net6_max);
+	if (!err) {
+		bl->t24_len = calloc(TBL24_SLOTS, 1);
+		err = bl->t24_len ? 0 : -ENOMEM;
+	}
 	if (err)
-		return err;
-	bl->t24_len = calloc(TBL24_SLOTS, 1);
-	return bl->t24_len ? 0 : -ENOMEM;
+		bwe_bl_free(bl);
+	return err;
+}
+
+static void pending_free(struct bwe_bl_pending *q)
+{
+	free(q->keys);
+	free(q->vals);
+	memset(q, 0, sizeof(*q));
 }
 
 void bwe_bl_free(struct bwe_bl *bl)
@@ -86,11 +147,14 @@ void bwe_bl_free(struct bwe_bl *bl)
 		bwe_amap_free(&bl->v4long[i]);
 	for (i = 0; i <= BWE_ADDR_BITS; i++)
 		bwe_amap_free(&bl->net6[i]);
-	free(bl->upd.keys);
-	free(bl->upd.vals);
-	free(bl->del.keys);
-	free(bl->del.vals);
+	for (i = 0; i < BWE_BL_FAMS; i++) {
+		if (bl->tab[i].fd >= 0)
+			close(bl->tab[i].fd);
+		pending_free(&bl->tab[i].upd);
+		pending_free(&bl->tab[i].del);
+	}
 	memset(bl, 0, sizeof(*bl));
+	bl->tab[BWE_BL_V4].fd = bl->tab[BWE_BL_V6].fd = -1;
 }
 
 static __u8 *lane(const struct bwe_bl *bl, __u32 n24)
@@ -168,13 +232,17 @@ static int host_store(struct bwe_bl *bl, const struct bwe_addr *a, __u32 v)
 	__u8 before = old ? host_effective(*old) : 0, after = host_effective(v);
 	int err;
 
+	bool had = old != NULL;
+
 	if (v)
 		err = bwe_amap_set(&bl->hosts, a, v);
 	else
 		err = old ? bwe_amap_del(&bl->hosts, a) : 0;
-	if (err || before == after)
+	if (err)
 		return err;
-	return after ? pending_add(&bl->upd, a, after) : pending_add(&bl->del, a, 0);
+	if (had != (v != 0)) /* the host came or went */
+		bl->tab[fam_of(a)].n += v ? 1 : (size_t)-1;
+	return before == after ? 0 : queue_host(bl, a, after);
 }
 
 static void v4_mask(struct bwe_addr *a, int len)
@@ -246,6 +314,7 @@ static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 	if (!slot)
 		return -ENOMEM;
 	old = *slot;
+	bl->tab[fam_of(a)].n += created;
 	v = old & ~HOST_EXPLICIT;
 	if (created && bwe_addr_is_v4(a))
 		v = (__u32)v4long_cover(bl, a) << HOST_LONG_SH;
@@ -253,7 +322,7 @@ static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 	*slot = v;
 	before = created ? 0 : host_effective(old);
 	after = host_effective(v);
-	return before == after ? 0 : pending_add(&bl->upd, a, after);
+	return before == after ? 0 : queue_host(bl, a, after);
 }
 
 static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
@@ -397,7 +466,9 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
 }
 
-static int write_updates(int fd, struct bwe_addr *keys, struct bwe_bl_val *vals, size_t n)
+/* Write n (key, value) pairs to a table with batch updates; keys ks bytes each. */
+static int write_updates(int fd, const __u8 *keys, const struct bwe_bl_val *vals, size_t n,
+			 size_t ks)
 {
 	size_t i;
 
@@ -405,36 +476,31 @@ static int write_updates(int fd, struct bwe_addr *keys, struct bwe_bl_val *vals,
 		__u32 count = (__u32)(n - i);
 		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 
-		if (bpf_map_update_batch(fd, &keys[i], &vals[i], &count, &opts))
+		if (bpf_map_update_batch(fd, keys + i * ks, &vals[i], &count, &opts))
 			return -errno;
 		i += count;
 	}
 	return 0;
 }
 
-static int flush_updates(struct bwe_bl *bl)
+/* Delete from table fd the queued keys of family f that the mirror still lacks. */
+static int flush_deletes(struct bwe_bl *bl, enum bwe_bl_fam f, int fd)
 {
-	struct bwe_bl_pending *q = &bl->upd;
-	/* each with the value it was queued with, in queue order: a later one of a key wins */
-	int err = write_updates(bl->host_fd, q->keys, q->vals, q->n);
+	struct bwe_bl_pending *q = &bl->tab[f].del;
+	size_t ks = bwe_dp_bl_key_size(f), i, w = 0;
 
-	q->n = 0;
-	return err;
-}
+	for (i = 0; i < q->n; i++) {
+		struct bwe_addr a;
 
-static int flush_deletes(struct bwe_bl *bl)
-{
-	struct bwe_bl_pending *q = &bl->del;
-	size_t i, w = 0;
-
-	for (i = 0; i < q->n; i++)
-		if (!bwe_amap_get(&bl->hosts, &q->keys[i]))
-			q->keys[w++] = q->keys[i];
+		addr_of(f, q->keys + i * ks, &a);
+		if (!bwe_amap_get(&bl->hosts, &a))
+			memmove(q->keys + w++ * ks, q->keys + i * ks, ks);
+	}
 	for (i = 0; i < w;) {
 		__u32 count = (__u32)(w - i);
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		if (bpf_map_delete_batch(bl->host_fd, &q->keys[i], &count, &opts)) {
+		if (bpf_map_delete_batch(fd, q->keys + i * ks, &count, &opts)) {
 			if (errno != ENOENT) {
 				q->n = 0;
 				return -errno;
@@ -447,35 +513,163 @@ static int flush_deletes(struct bwe_bl *bl)
 	return 0;
 }
 
+/* Every (key, value) of a table, read with batch lookups: *keys, *vals (freed by the caller), *n. */
+static int table_read(int fd, size_t ks, __u8 **keys, struct bwe_bl_val **vals, size_t *n)
+{
+	__u32 in_batch = 0, out_batch = 0;
+	size_t cap = 0;
+	bool first = true, done = false;
+	int err = 0;
+
+	*keys = NULL;
+	*vals = NULL;
+	*n = 0;
+	while (!done && !err) {
+		__u32 count = SWEEP_BATCH;
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (*n + SWEEP_BATCH > cap) {
+			size_t c = cap ? cap * 2 : SWEEP_BATCH;
+			__u8 *k = reallocarray(*keys, c, ks);
+			struct bwe_bl_val *v = k ? reallocarray(*vals, c, sizeof(*v)) : NULL;
+
+			if (k)
+				*keys = k;
+			if (!v)
+				return -ENOMEM;
+			*vals = v;
+			cap = c;
+		}
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, *keys + *n * ks,
+					 *vals + *n, &count, &opts)) {
+			if (errno != ENOENT)
+				err = -errno;
+			done = true;
+		}
+		first = false;
+		in_batch = out_batch;
+		*n += count;
+	}
+	return err;
+}
+
+/*
+ * Replace family f's table by a new one of bwe_bl_table_size() entries:
+ * copy the old table (entries the mirror does not know yet included: a
+ * restart before the sweep must not lose them), apply the queued updates
+ * and deletions to the copy, and swap it in with one update of the slot.
+ */
+static int table_build(struct bwe_bl *bl, enum bwe_bl_fam f)
+{
+	struct bwe_bl_table *t = &bl->tab[f];
+	size_t ks = bwe_dp_bl_key_size(f), n, size;
+	struct bwe_bl_val *vals;
+	__u8 *keys;
+	int fd, err;
+
+	err = table_read(t->fd, ks, &keys, &vals, &n);
+	if (err)
+		goto out;
+	size = bwe_bl_table_size(n + t->upd.n);
+	fd = bwe_dp_bl_table_new(f, (__u32)size);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	err = write_updates(fd, keys, vals, n, ks);
+	err = err ?: write_updates(fd, t->upd.keys, t->upd.vals, t->upd.n, ks);
+	err = err ?: flush_deletes(bl, f, fd);
+	err = err ?: bwe_dp_bl_table_set(bl->dp, f, fd);
+	if (err) {
+		close(fd);
+		goto out;
+	}
+	close(t->fd); /* the kernel frees it once no packet uses it */
+	log_info("blocklist: the %s host table was replaced: %zu -> %zu entries, %zu hosts",
+		 f == BWE_BL_V4 ? "IPv4" : "IPv6", t->max, size, t->n);
+	t->fd = fd;
+	t->max = size;
+	t->builds++;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 /* A million-entry load must not keep a million-entry queue for ever. */
 static void pending_trim(struct bwe_bl_pending *q)
 {
-	if (q->cap <= PENDING_KEEP)
-		return;
-	free(q->keys);
-	free(q->vals);
-	memset(q, 0, sizeof(*q));
+	if (!q->n && q->cap > PENDING_KEEP)
+		pending_free(q);
+}
+
+/*
+ * Write family f's queue. The table holds at most the mirror's hosts plus
+ * those queued for deletion while it is written: a new, bigger table when
+ * that may not fit (or when the kernel says it is full: a restart left
+ * entries the mirror does not know); a new, smaller one when a table a
+ * quarter of the size would do (at most about a fifth used).
+ */
+static int table_flush(struct bwe_bl *bl, enum bwe_bl_fam f)
+{
+	struct bwe_bl_table *t = &bl->tab[f];
+	size_t ks = bwe_dp_bl_key_size(f);
+	int err;
+
+	if (t->n + t->del.n > t->max) {
+		err = table_build(bl, f);
+	} else {
+		err = write_updates(t->fd, t->upd.keys, t->upd.vals, t->upd.n, ks);
+		if (err == -E2BIG)
+			err = table_build(bl, f);
+		else
+			err = err ?: flush_deletes(bl, f, t->fd);
+	}
+	/* updates are written or failed; deletions not tried stay queued, as in the mirror */
+	t->upd.n = 0;
+	pending_trim(&t->upd);
+	pending_trim(&t->del);
+	if (!err && bwe_bl_table_size(t->n) * 4 <= t->max)
+		err = table_build(bl, f);
+	return err;
 }
 
 int bwe_bl_flush(struct bwe_bl *bl)
 {
-	int err = flush_updates(bl);
+	int err = 0, f;
 
-	err = err ?: flush_deletes(bl);
-	pending_trim(&bl->upd);
-	pending_trim(&bl->del);
+	for (f = 0; f < BWE_BL_FAMS; f++)
+		err = table_flush(bl, f) ?: err;
+	return err;
+}
+
+/* Queue for deletion every key of family f's table that the mirror lacks. */
+static int sweep_table(struct bwe_bl *bl, enum bwe_bl_fam f)
+{
+	struct bwe_bl_table *t = &bl->tab[f];
+	size_t ks = bwe_dp_bl_key_size(f), n, i;
+	struct bwe_bl_val *vals;
+	__u8 *keys;
+	int err = table_read(t->fd, ks, &keys, &vals, &n);
+
+	for (i = 0; i < n && !err; i++) {
+		struct bwe_addr a;
+
+		addr_of(f, keys + i * ks, &a);
+		if (!bwe_amap_get(&bl->hosts, &a))
+			err = pending_add(&t->del, f, &a, 0);
+	}
+	free(keys);
+	free(vals);
 	return err;
 }
 
 int bwe_bl_sweep(struct bwe_bl *bl)
 {
 	struct bwe_lpm_key lk, lnext;
-	struct bwe_addr *keys;
-	struct bwe_bl_val *vals;
 	void *prev = NULL;
-	__u32 s, in_batch = 0, out_batch = 0;
-	bool first = true, done = false;
-	int err = 0;
+	__u32 s;
+	int err = 0, f;
 
 	for (s = 0; s < TBL24_SLOTS; s++)
 		if (!bl->t24_len[s] && *lane(bl, s))
@@ -485,36 +679,9 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 	if (!bl->dp->reused)
 		return 0;
 	/* Hosts: batch reads, a million keys in a few hundred syscalls. */
-	keys = calloc(SWEEP_BATCH, sizeof(*keys));
-	vals = calloc(SWEEP_BATCH, sizeof(*vals));
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	while (!done) {
-		__u32 count = SWEEP_BATCH, i;
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-		if (bpf_map_lookup_batch(bl->host_fd, first ? NULL : &in_batch, &out_batch, keys,
-					 vals, &count, &opts)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				break;
-			}
-			done = true;
-		}
-		first = false;
-		in_batch = out_batch;
-		for (i = 0; i < count && !err; i++)
-			if (!bwe_amap_get(&bl->hosts, &keys[i]))
-				err = pending_add(&bl->del, &keys[i], 0);
-	}
-	free(keys);
-	free(vals);
-	if (err)
-		return err;
-	err = flush_deletes(bl);
+	for (f = 0; f < BWE_BL_FAMS && !err; f++)
+		err = sweep_table(bl, f);
+	err = err ?: bwe_bl_flush(bl);
 	if (err)
 		return err;
 
@@ -537,7 +704,7 @@ __u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a)
 	struct bwe_bl_val v;
 	__u8 ref = 0, pref = 0;
 
-	if (!bpf_map_lookup_elem(bl->host_fd, a, &v))
+	if (!bpf_map_lookup_elem(bl->tab[fam_of(a)].fd, key_of(a), &v))
 		ref = v.ref;
 	if (bwe_addr_is_v4(a)) {
 		pref = *lane(bl, ntohl(bwe_addr_v4(a)) >> 8);

@@ -10,9 +10,20 @@
  *                  its own ref; removing the prefix restores what is left);
  *   IPv4 /32, IPv6 /128   bwe_bl_host;
  *   IPv6 /16../127 bwe_bl_net6 (LPM trie).
+ * "bwe_bl_host" is the family's exact-host table: IPv4 hosts in bwe_bl_host4's
+ * current table (4-byte keys), IPv6 hosts in bwe_bl_host6's (16-byte keys).
  * Host changes are queued and written with the kernel's batch operations in
  * bwe_bl_flush(); table paints are visible at once. To never open a gap,
  * apply additions, flush, then removals, flush (feeds do this).
+ *
+ * Table size: a flush that would overfill a family's table builds a new
+ * one of bwe_bl_table_size(hosts) entries, copies the old table into it,
+ * applies the queued changes there and swaps it in with one update of the slot
+ * (bwe_dp_bl_table_set): the program sees the old contents or the new ones,
+ * never a table without a listed host. The old table is freed after. The
+ * ceiling on hosts (bwe_dp_opts.bl_host_max) is bwe_bl_room()'s. A flush
+ * after which a table a quarter of the size would do (at most about a
+ * fifth used) replaces the table by that smaller one the same way.
  *
  * Memory is proportional to use: the shadow tables are calloc'ed, so only
  * pages that hold entries are ever touched. Functions return 0 or -errno.
@@ -30,22 +41,31 @@
 #define BWE_BL_V4_LONG_MIN 25		      /* first IPv4 length expanded to hosts */
 
 struct bwe_bl_pending {
-	struct bwe_addr *keys;
+	__u8 *keys; /* table keys (bwe_dp_bl_key_size() bytes each) */
 	struct bwe_bl_val *vals;
 	size_t n, cap;
 };
 
+/* One family's exact-host table. */
+struct bwe_bl_table {
+	int fd;	       /* the current table (bwe_dp_bl_table_get()) */
+	size_t max;    /* its max_entries */
+	size_t n;      /* hosts of the family in the mirror */
+	size_t builds; /* tables built and swapped in since init */
+	struct bwe_bl_pending upd, del;
+};
+
 struct bwe_bl {
 	const struct bwe_dp *dp;
-	int host_fd, net6_fd;
+	int net6_fd;
+	struct bwe_bl_table tab[BWE_BL_FAMS];
 	__u8 *t24_len;		   /* per /24: length of the prefix painted there, 0 none */
 	__u8 *pfx_ref[24];	   /* [L] for L in 8..23: ref of the /L with that number */
 	struct bwe_amap hosts;	   /* host -> explicit ref | long-prefix ref << 8 */
 	struct bwe_amap v4long[8]; /* [L-25]: /L network (as address) -> ref */
 	struct bwe_amap net6[129]; /* [L]: /L network -> ref (mirror of the trie) */
-	struct bwe_bl_pending upd, del;
 	size_t n_v4pfx, n_v6pfx;   /* prefixes held in table / trie */
-	size_t host_max, net6_max; /* max_entries of bwe_bl_host, bwe_bl_net6 */
+	size_t host_max, net6_max; /* ceiling of exact hosts; max_entries of bwe_bl_net6 */
 };
 
 /*
@@ -73,8 +93,10 @@ int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
  */
 int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 		struct bwe_bl_room *room);
-/* Write queued host changes with batch operations. */
+/* Write queued host changes with batch operations (a new table if needed). */
 int bwe_bl_flush(struct bwe_bl *bl);
+/* max_entries of a table built for hosts: a power of two (the kernel's bucket count) with room for a quarter more, at least BWE_BL_HOST_MIN. */
+size_t bwe_bl_table_size(size_t hosts);
 /* Remove from the kernel maps everything this mirror does not hold (after a restart; nothing to do on freshly created maps). */
 int bwe_bl_sweep(struct bwe_bl *bl);
 /* The kernel's answer for one address, read from the maps as the program would. */

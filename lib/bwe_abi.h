@@ -27,14 +27,15 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  7
+#define BWE_ABI_VERSION		  8
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
 #define BWE_MAP_NETCLASS  "bwe_netclass"
 #define BWE_MAP_NC16	  "bwe_nc16"
-#define BWE_MAP_BL_HOST	  "bwe_bl_host"
+#define BWE_MAP_BL_HOST4  "bwe_bl_host4"
+#define BWE_MAP_BL_HOST6  "bwe_bl_host6"
 #define BWE_MAP_BL_TBL24  "bwe_bl_tbl24"
 #define BWE_MAP_BL_NET6	  "bwe_bl_net6"
 #define BWE_MAP_THROTTLE  "bwe_throttle"
@@ -59,7 +60,8 @@
 #define BWE_PINNED_MAPS(X) \
 	X(bwe_netclass, BWE_MAP_NETCLASS) \
 	X(bwe_nc16, BWE_MAP_NC16) \
-	X(bwe_bl_host, BWE_MAP_BL_HOST) \
+	X(bwe_bl_host4, BWE_MAP_BL_HOST4) \
+	X(bwe_bl_host6, BWE_MAP_BL_HOST6) \
 	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
 	X(bwe_bl_net6, BWE_MAP_BL_NET6) \
 	X(bwe_throttle, BWE_MAP_THROTTLE) \
@@ -77,7 +79,7 @@
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
 #define BWE_NETCLASS_MAX 16384	      /* internal/exempt/allow/quarantine/throttle prefixes */
-#define BWE_BL_HOST_MAX	 1310720      /* exact blocklist hosts, v4 + v6 */
+#define BWE_BL_HOST_MAX	 1310720      /* ceiling of exact blocklist hosts, v4 + v6 */
 #define BWE_BL_NET6_MAX	 262144	      /* IPv6 blocklist prefixes shorter than /128 */
 #define BWE_THROTTLE_MAX 65536	      /* throttled internal hosts */
 #define BWE_HOSTS_MAX	 65536	      /* tracked internal hosts (LRU) */
@@ -146,8 +148,10 @@ _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
 /*
  * Layout, chosen for a per-packet cost near one hash lookup at any size
  * (docs/architecture.md, "Blocklist layout"):
- *   bwe_bl_host  - HASH, exact hosts of both families (/32, /128, and IPv4
- *                  /25../31 expanded to their hosts by the daemon);
+ *   bwe_bl_host4 - ARRAY_OF_MAPS of one slot holding the current HASH of
+ *                  exact IPv4 hosts (4-byte keys: /32, and /25../31 expanded
+ *                  to their hosts by the daemon);
+ *   bwe_bl_host6 - the same for exact IPv6 hosts (/128, 16-byte keys);
  *   bwe_bl_tbl24 - mmapable ARRAY, a DIR-24 table: one byte "ref" for each
  *                  IPv4 /24, painted with the longest covering prefix /8../24;
  *   bwe_bl_net6  - LPM trie, IPv6 prefixes shorter than /128.
@@ -170,6 +174,20 @@ struct bwe_bl_val {
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct bwe_bl_val) == 4, "bwe_bl_val size");
+
+/*
+ * The exact-host tables (inner maps of bwe_bl_host4/6). Each is sized by the
+ * daemon to the hosts it holds plus headroom, between BWE_BL_HOST_MIN and
+ * what the ceiling (maps.blocklist_hosts) needs, and replaced by a bigger
+ * (or much smaller) one, filled beforehand, with one update of the outer
+ * slot: the program sees the old table or the new one, never none. Not
+ * preallocated: memory follows the entries, headroom costs only buckets.
+ */
+#define BWE_BL_HOST_MIN	  4096 /* max_entries of the smallest table */
+#define BWE_BL_HOST_FLAGS BPF_F_NO_PREALLOC
+#define BWE_BL_HOST_SLOT  0 /* the one slot of bwe_bl_host4/6 */
+typedef __be32 bwe_bl_key4; /* key of the IPv4 table: the address, network byte order */
+/* key of the IPv6 table: struct bwe_addr (an IPv6 address, network byte order) */
 
 #define BWE_TBL24_LANES	  8 /* /24 slots per array element */
 #define BWE_TBL24_ENTRIES ((1u << 24) / BWE_TBL24_LANES)

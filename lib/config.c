@@ -2007,6 +2007,14 @@ static const struct row beacon_rows[] = {
 	     LIM(1, PORT_MAX), .flags = F_UNIQUE, .max_n = BWE_BEACON_IGNORE_MAX, .noun = "port",
 	     .dup = "port "),
 };
+static const struct row flood_rows[] = {
+	SCALAR("min_pps", conv_uint, S_U32, POLICY, flood.min_pps, LIM(1, BWE_CFG_PPS_MAX)),
+	SCALAR("max_size", conv_size, S_U32, POLICY, flood.max_size,
+	       LIM(BWE_CFG_FRAME_MIN, BWE_CFG_FRAME_MAX)),
+	SCALAR("concentration", conv_share, S_DOUBLE, POLICY, flood.concentration),
+	SCALAR("reply", conv_share, S_DOUBLE, POLICY, flood.reply),
+};
+static const struct table flood_table = TABLE(flood_rows);
 static const struct table relay_table = TABLE(relay_rows);
 static const struct table beacon_table = TABLE(beacon_rows);
 static const struct table spike_table = TABLE(spike_rows);
@@ -2026,7 +2034,7 @@ static const struct row signals_rows[] = {
 	MAP("nonstd_ports", nonstd_table, 0), MAP("upload_ratio", upload_table, 0),
 	MAP("fanout", fanout_table, 0),	      MAP("new_host", new_host_table, 0),
 	MAP("proxyware", proxyware_table, 0), MAP("relay", relay_table, 0),
-	MAP("beacon", beacon_table, 0),
+	MAP("beacon", beacon_table, 0),	      MAP("flood", flood_table, 0),
 };
 static const struct table signals_table = TABLE(signals_rows);
 

@@ -146,7 +146,10 @@
 #define BWE_CFG_HITS_MAX       1000000000ULL	       /* blocklist.min_hits */
 #define BWE_CFG_PEERS_MAX      10000000U	       /* fanout.peers */
 #define BWE_CFG_PORTS_MAX      65535U		       /* fanout.ports */
-#define BWE_CFG_RATIO_MAX      1000000.0	       /* upload_ratio.ratio, above 0 */
+#define BWE_CFG_PPS_MAX	       100000000U	       /* flood.min_pps: packets/s */
+#define BWE_CFG_FRAME_MIN      64U		       /* flood.max_size: bytes */
+#define BWE_CFG_FRAME_MAX      65535U
+#define BWE_CFG_RATIO_MAX      1000000.0    /* upload_ratio.ratio, above 0 */
 #define BWE_CFG_VOLUME_MAX     (1ULL << 40) /* bytes (1 TiB): min_bytes, new_host.bytes */
 #define BWE_CFG_COOLDOWN_MAX_S (30 * BWE_SECS_PER_DAY) /* seconds */
 #define BWE_CFG_DET_HOSTS_MAX  (1U << 24)	       /* policy.max_hosts */

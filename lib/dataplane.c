@@ -172,6 +172,64 @@ static int devmap_reuse(struct bpf_map *map, const char *path, bool *reused)
 	return err;
 }
 
+__u32 bwe_dp_bl_key_size(enum bwe_bl_fam fam)
+{
+	return fam == BWE_BL_V4 ? sizeof(bwe_bl_key4) : sizeof(struct bwe_addr);
+}
+
+static int bl_outer_fd(const struct bwe_dp *dp, enum bwe_bl_fam fam)
+{
+	return bpf_map__fd(fam == BWE_BL_V4 ? dp->skel->maps.bwe_bl_host4
+					    : dp->skel->maps.bwe_bl_host6);
+}
+
+int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 max_entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BWE_BL_HOST_FLAGS);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, fam == BWE_BL_V4 ? "bwe_bl_tab4" : "bwe_bl_tab6",
+				bwe_dp_bl_key_size(fam), sizeof(struct bwe_bl_val), max_entries,
+				&opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int bwe_dp_bl_table_get(const struct bwe_dp *dp, enum bwe_bl_fam fam)
+{
+	__u32 slot = BWE_BL_HOST_SLOT, id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bl_outer_fd(dp, fam), &slot, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+int bwe_dp_bl_table_set(const struct bwe_dp *dp, enum bwe_bl_fam fam, int fd)
+{
+	__u32 slot = BWE_BL_HOST_SLOT;
+
+	return bpf_map_update_elem(bl_outer_fd(dp, fam), &slot, &fd, BPF_ANY) ? -errno : 0;
+}
+
+/* An empty table in every empty slot (freshly created maps): never a slot without one. */
+static int bl_tables_init(const struct bwe_dp *dp)
+{
+	int fam, fd, err = 0;
+
+	for (fam = 0; fam < BWE_BL_FAMS && !err; fam++) {
+		fd = bwe_dp_bl_table_get(dp, fam);
+		if (fd == -ENOENT) {
+			fd = bwe_dp_bl_table_new(fam, BWE_BL_HOST_MIN);
+			err = fd < 0 ? fd : bwe_dp_bl_table_set(dp, fam, fd);
+		}
+		if (fd < 0)
+			err = err ?: fd;
+		else
+			close(fd);
+	}
+	return err;
+}
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
@@ -194,8 +252,8 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		err = -errno;
 		goto cleanup;
 	}
-	err = set_max(dp->skel->maps.bwe_bl_host, opts->bl_host_max);
-	err = err ?: set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
+	dp->bl_host_max = opts->bl_host_max ? opts->bl_host_max : BWE_BL_HOST_MAX;
+	err = set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
 	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
 	err = err ?: set_max(dp->skel->maps.bwe_throttle, opts->throttle_max);
 	err = err ?: set_max(dp->skel->maps.bwe_hosts, opts->hosts_max);
@@ -219,12 +277,13 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 			err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
 			if (err)
 				goto cleanup;
-			if (!strcmp(dp_maps[i].name, BWE_MAP_BL_HOST) && !access(path, F_OK))
+			if (!strcmp(dp_maps[i].name, BWE_MAP_BL_HOST4) && !access(path, F_OK))
 				dp->reused = true;
 		}
 	}
 	err = bwe_bpf__load(dp->skel);
 	err = err ?: abi_stamp(dp);
+	err = err ?: bl_tables_init(dp);
 	if (!err && opts->pin_dir && !dev_reused) {
 		err = pin_path(path, sizeof(path), opts->pin_dir, BWE_MAP_FWD_DEV);
 		if (!err && bpf_obj_pin(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), path))

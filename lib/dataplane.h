@@ -24,7 +24,7 @@ struct bwe_bpf;
 
 struct bwe_dp_opts {
 	const char *pin_dir; /* NULL: private maps, nothing pinned (tests) */
-	__u32 bl_host_max;   /* 0: ABI default */
+	__u32 bl_host_max;   /* ceiling of exact hosts, both tables (0: ABI default) */
 	__u32 bl_net6_max;
 	__u32 netclass_max;
 	__u32 throttle_max;
@@ -33,6 +33,7 @@ struct bwe_dp_opts {
 
 struct bwe_dp {
 	struct bwe_bpf *skel;
+	__u32 bl_host_max;	     /* ceiling of exact blocklist hosts, both families */
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
@@ -55,6 +56,23 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp);
 int bwe_dp_tc_prog_fd(const struct bwe_dp *dp);
 /* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */
 int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
+/*
+ * The exact-host tables of the blocklist (bwe_abi.h): the current one of a
+ * family sits in the one slot of bwe_bl_host4 / bwe_bl_host6. A table
+ * outlives the daemon while its slot holds it (the outer map is pinned), so
+ * a restart finds it there. bwe_dp_open() puts an empty table of
+ * BWE_BL_HOST_MIN entries in an empty slot.
+ */
+enum bwe_bl_fam { BWE_BL_V4, BWE_BL_V6, BWE_BL_FAMS };
+/* Key size of a family's table: 4 (bwe_bl_key4) or 16 (struct bwe_addr). */
+__u32 bwe_dp_bl_key_size(enum bwe_bl_fam fam);
+/* A new, empty table of max_entries: its fd, or -errno. */
+int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 max_entries);
+/* A new fd of the family's current table (the caller closes it); -ENOENT: none. */
+int bwe_dp_bl_table_get(const struct bwe_dp *dp, enum bwe_bl_fam fam);
+/* Make table fd the family's current one, in one update of the slot. */
+int bwe_dp_bl_table_set(const struct bwe_dp *dp, enum bwe_bl_fam fam, int fd);
+
 /* Remove every BWE_MAP_* pin under pin_dir (maps live on while in use). */
 int bwe_dp_unpin(const char *pin_dir);
 

@@ -37,6 +37,7 @@ static const char *const signal_names[BWE_SIG_MAX] = {
 	[BWE_SIG_PROXYWARE] = "proxyware",
 	[BWE_SIG_RELAY] = "relay",
 	[BWE_SIG_BEACON] = "beacon",
+	[BWE_SIG_FLOOD] = "flood",
 };
 
 static const char *const signal_units[BWE_SIG_MAX] = {
@@ -49,6 +50,7 @@ static const char *const signal_units[BWE_SIG_MAX] = {
 	[BWE_SIG_PROXYWARE] = "hits",
 	[BWE_SIG_RELAY] = "share",
 	[BWE_SIG_BEACON] = "jitter",
+	[BWE_SIG_FLOOD] = "pps",
 };
 
 static const char *const response_names[BWE_RESP_MAX] = {
@@ -252,10 +254,11 @@ void bwe_hh_bounds(const struct bwe_hh *hh, __u32 peer, __u64 *lo, __u64 *hi)
 	*hi = k >= 0 ? hh->bytes[k] : bwe_hh_floor(hh);
 }
 
-void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, __u32 *peer)
+unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi,
+			__u32 peers[])
 {
 	struct hh_cand by_lo[BWE_HH_SLOTS], by_hi[BWE_HH_SLOTS];
-	size_t i;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < BWE_HH_SLOTS; i++) {
 		by_lo[i] = (struct hh_cand){ hh->peer[i], hh->bytes[i] - hh->err[i], 0 };
@@ -267,8 +270,45 @@ void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, _
 	for (i = 0; i < k && i < BWE_HH_SLOTS; i++) {
 		*lo += by_lo[i].bytes;
 		*hi += by_hi[i].bytes;
+		if (by_lo[i].bytes)
+			peers[n++] = by_lo[i].peer;
 	}
-	*peer = by_lo[0].bytes ? by_lo[0].peer : 0;
+	return n;
+}
+
+/*
+ * What the concentrated peers send back, as a share of what they get: in
+ * the other direction the counts of those the other summary tracks (each
+ * at least the peer's bytes), 0 for one it does not (it sent less than
+ * the summary's floor: not one of that side's heavy peers), over the lower
+ * bounds of their bytes in this direction. A conversation (a call, an SFU,
+ * a peer-to-peer exchange) sends about as much back as it gets: its peer
+ * is heavy both ways, tracked, and its count never understates it, however
+ * much other traffic churns the other summary (which does take from its
+ * lower bound). A relay's super-proxy sends little back. The larger of
+ * the top peers' share together and the heaviest one's alone: merging the
+ * CPUs' summaries keeps BWE_HH_SLOTS peers, so with several call peers one
+ * may drop out of the other side's and count 0; the heaviest rarely does.
+ */
+static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
+				const __u32 *peers, unsigned int n)
+{
+	__u64 fwd = 0, back = 0, lo, hi;
+	double top1 = 0.0;
+	unsigned int i;
+	int k;
+
+	if (!n)
+		return 1.0;
+	for (i = 0; i < n; i++) {
+		bwe_hh_bounds(conc, peers[i], &lo, &hi);
+		fwd += lo;
+		k = hh_find(other, peers[i]);
+		back += k >= 0 ? other->bytes[k] : 0;
+		if (!i)
+			top1 = lo ? (double)back / (double)lo : 1.0;
+	}
+	return fmax(fwd ? (double)back / (double)fwd : 1.0, top1);
 }
 
 /* One side as the concentrated one, the other as the spread one. */
@@ -277,21 +317,21 @@ static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 		       int dir, struct bwe_relay_eval *e)
 {
 	double nc = (double)conc->total, no = (double)other->total;
-	__u64 lo, hi, olo, ohi;
-	__u32 peer;
+	__u32 peers[BWE_HH_SLOTS];
+	unsigned int n;
+	__u64 lo, hi;
 
 	memset(e, 0, sizeof(*e));
 	e->dir = dir;
-	bwe_hh_top(conc, p->top_peers, &lo, &hi, &peer);
+	n = bwe_hh_top(conc, p->top_peers, &lo, &hi, peers);
 	e->concentration = nc > 0 ? (double)lo / nc : 0.0;
 	e->concentration_hi = nc > 0 ? fmin((double)hi / nc, 1.0) : 0.0;
 	e->spread_peers = bwe_hll_estimate(other_hll);
 	e->balance = fmax(nc, no) / fmax(fmin(nc, no), NO_RX_BYTES);
-	bwe_hh_bounds(other, peer, &olo, &ohi);
-	e->overlap = no > 0 ? fmin((double)ohi / no, 1.0) : 1.0;
+	e->overlap = relay_reciprocity(conc, other, peers, n);
 	e->fired = nc >= (double)p->min_bytes && no >= (double)p->min_bytes &&
 		   e->concentration >= p->concentration && e->spread_peers >= p->spread_peers &&
-		   e->balance <= p->balance && e->overlap <= p->overlap;
+		   e->balance <= p->balance && e->overlap < p->overlap;
 }
 
 void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,
@@ -464,10 +504,17 @@ struct default_rule {
 
 #define SIG(s) (1U << (s))
 
+/*
+ * No single weak signal acts. spike and upload_ratio are two views of one
+ * fact (a large upload): together they throttle, they never quarantine
+ * together. A quarantine needs two signals of which at most one is a
+ * volume signal (spike; upload_ratio is not in the list). The behaviour
+ * signals (relay, beacon, flood) alert alone.
+ */
 static const struct default_rule default_rules[] = {
-	{ "spike-throttle",
-	  SIG(BWE_SIG_SPIKE),
-	  1,
+	{ "upload-throttle",
+	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_UPLOAD_RATIO),
+	  2,
 	  BWE_RESP_THROTTLE,
 	  5000000 / BWE_BITS_PER_BYTE,
 	  30 * BWE_SECS_PER_MIN,
@@ -476,8 +523,8 @@ static const struct default_rule default_rules[] = {
 	  3 },
 	{ "corroborated-quarantine",
 	  SIG(BWE_SIG_SPIKE) | SIG(BWE_SIG_BLOCKLIST) | SIG(BWE_SIG_FANOUT) |
-		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_UPLOAD_RATIO) | SIG(BWE_SIG_PROXYWARE) |
-		  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON),
+		  SIG(BWE_SIG_NONSTD_PORTS) | SIG(BWE_SIG_PROXYWARE) | SIG(BWE_SIG_RELAY) |
+		  SIG(BWE_SIG_BEACON) | SIG(BWE_SIG_FLOOD),
 	  2,
 	  BWE_RESP_QUARANTINE,
 	  0,
@@ -503,8 +550,8 @@ static const struct default_rule default_rules[] = {
 	  BWE_RULE_COOLDOWN_S,
 	  { 0 },
 	  0 },
-	{ "relay-beacon-alert",
-	  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON),
+	{ "behaviour-alert",
+	  SIG(BWE_SIG_RELAY) | SIG(BWE_SIG_BEACON) | SIG(BWE_SIG_FLOOD),
 	  1,
 	  BWE_RESP_ALERT,
 	  0,
@@ -587,6 +634,12 @@ void bwe_policy_default(struct bwe_policy *p)
 		};
 		memcpy(p->beacon.ignore_ports, ignore, sizeof(ignore));
 	}
+	p->flood = (struct bwe_policy_flood){
+		.min_pps = BWE_FLOOD_MIN_PPS,
+		.max_size = BWE_FLOOD_MAX_SIZE,
+		.concentration = BWE_FLOOD_CONCENTRATION,
+		.reply = BWE_FLOOD_REPLY,
+	};
 	for (i = 0; i < ARRAY_SIZE(default_rules); i++) {
 		const struct default_rule *d = &default_rules[i];
 		struct bwe_rule *r = &p->rules[i];
@@ -684,6 +737,54 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->pw_prev = h->extra.proxyware_hits;
 	h->relay_epoch = c->hll_epoch;
 	memset(&h->relay_prev, 0, sizeof(h->relay_prev));
+	h->exp_lo_prev = h->extra.expected_seen.tx_lo;
+	h->exp_epoch = c->hll_epoch;
+}
+
+/*
+ * Bytes to the expected activities' peers since the previous sample, a
+ * lower bound (struct bwe_detect_extra); remembers this sample's sum.
+ */
+static double expected_bytes(struct bwe_detect_host *h, const struct bwe_host_stats *c)
+{
+	__u64 lo = h->extra.expected_seen.tx_lo;
+	double d = c->hll_epoch != h->exp_epoch ? (double)lo
+		   : lo > h->exp_lo_prev	? (double)(lo - h->exp_lo_prev)
+						: 0.0;
+
+	h->exp_lo_prev = lo;
+	h->exp_epoch = c->hll_epoch;
+	return d;
+}
+
+/* The host's summaries without the expected activities' peers' slots. */
+static const struct bwe_host_stats *relay_input(const struct bwe_detect_extra *x,
+						const struct bwe_host_stats *c,
+						struct bwe_host_stats *tmp)
+{
+	struct bwe_hh *side[2];
+	unsigned int i, k, j;
+
+	if (!x->expected_seen.n_peers)
+		return c;
+	*tmp = *c;
+	side[0] = &tmp->hh_tx;
+	side[1] = &tmp->hh_rx;
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < BWE_HH_SLOTS; i++)
+			for (k = 0; k < x->expected_seen.n_peers; k++) {
+				struct bwe_hh *hh = side[j];
+
+				if (!hh->bytes[i] || hh->peer[i] != x->expected_seen.peers[k])
+					continue;
+				/* what the peer surely moved leaves the total; the
+				 * slot's error stays: it is other peers' bytes */
+				hh->total -= hh->bytes[i] - hh->err[i];
+				hh->bytes[i] = hh->err[i] = 0;
+				hh->peer[i] = 0;
+				break;
+			}
+	return tmp;
 }
 
 static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, __s64 wall,
@@ -871,23 +972,26 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 /*
  * Relay: this epoch's sketches once both directions moved min_bytes; until
  * then the previous epoch's last evaluation (its final sample), so a new
- * epoch does not blank a relay for the time it takes to fill. Runs before
+ * epoch does not blank a relay for the time it takes to fill. The expected
+ * activities' peers are left out (relay_input()). Runs before
  * sig_fanout() moves h->epoch: it keeps its own.
  */
 static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		      const struct bwe_policy *pol, struct bwe_signals *out)
 {
 	const struct bwe_policy_relay *p = &pol->relay;
+	struct bwe_host_stats tmp;
 	struct bwe_relay_eval cur;
 
 	if (c->hll_epoch != h->relay_epoch) {
 		if (h->prev.hll_epoch == h->relay_epoch)
-			bwe_relay_evaluate(&h->prev, p, &h->relay_prev);
+			bwe_relay_evaluate(relay_input(&h->extra, &h->prev, &tmp), p,
+					   &h->relay_prev);
 		else
 			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
 		h->relay_epoch = c->hll_epoch;
 	}
-	bwe_relay_evaluate(c, p, &cur);
+	bwe_relay_evaluate(relay_input(&h->extra, c, &tmp), p, &cur);
 	if (cur.tx_bytes >= (double)p->min_bytes && cur.rx_bytes >= (double)p->min_bytes)
 		out->relay = cur;
 	else
@@ -936,6 +1040,34 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		p->max_jitter, &h->run[BWE_SIG_BEACON]);
 }
 
+/*
+ * Flood: this interval's packet rate and mean size, the epoch's top
+ * outbound peer and what it sent back (struct bwe_policy_flood).
+ */
+static void sig_flood(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dtx,
+		      const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	const struct bwe_policy_flood *p = &pol->flood;
+	struct bwe_flood_eval *e = &out->flood;
+	double pkts = (double)(c->tx_packets - h->prev.tx_packets);
+	__u64 lo, hi, rlo, rhi;
+	__u32 peer[1];
+
+	e->pps = pkts / out->dt_s;
+	e->mean_size = pkts > 0 ? dtx / pkts : 0.0;
+	e->reply = 1.0;
+	if (bwe_hh_top(&c->hh_tx, 1, &lo, &hi, peer)) {
+		e->peer = peer[0];
+		e->share = c->hh_tx.total ? (double)lo / (double)c->hh_tx.total : 0.0;
+		bwe_hh_bounds(&c->hh_rx, peer[0], &rlo, &rhi);
+		e->reply = fmin((double)rhi / (double)lo, 1.0);
+	}
+	set_sig(out, BWE_SIG_FLOOD,
+		e->pps >= p->min_pps && pkts > 0 && e->mean_size <= p->max_size &&
+			e->share >= p->concentration && e->reply < p->reply,
+		e->pps, p->min_pps, &h->run[BWE_SIG_FLOOD]);
+}
+
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out)
 {
@@ -968,7 +1100,8 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	dtx = (double)(c->tx_bytes - h->prev.tx_bytes);
 	drx = (double)(c->rx_bytes - h->prev.rx_bytes);
 	dnonstd = (double)(c->nonstd_tx_bytes - h->prev.nonstd_tx_bytes);
-	out->expected_bps = fmin(dtx, (double)h->extra.expected_rate * dt_s) / dt_s;
+	out->expected_bps =
+		fmin(fmin(dtx, (double)h->extra.expected_rate * dt_s), expected_bytes(h, c)) / dt_s;
 	out->tx_bps = dtx / dt_s - out->expected_bps;
 	out->rx_bps = drx / dt_s;
 	if (c->last_seen_ns >= c->first_seen_ns)
@@ -982,6 +1115,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	sig_relay(h, c, pol, out);
 	sig_beacon(h, c, pol, out);
 	sig_fanout(h, c, dtx, pol, wall_time, out);
+	sig_flood(h, c, dtx, pol, out);
 	if (h->extra.expected_fanout) {
 		/* every peer and port is an expected activity's (detect.h) */
 		out->sig[BWE_SIG_FANOUT].fired = false;
@@ -1078,7 +1212,13 @@ static bool shape_botnet(const struct bwe_signals *s, struct bwe_shape_match *m)
 		add_reason(m, "beaconing: a new contact every %.0f s (jitter %.2f) to one peer",
 			   s->beacon.period_s, s->beacon.jitter);
 	}
-	return (fanout && small) || c2;
+	m->of++;
+	if (s->sig[BWE_SIG_FLOOD].fired)
+		add_reason(m,
+			   "flooding: %.0f packets/s of %.0f bytes, %.0f%% to one peer, %.0f%% back",
+			   s->flood.pps, s->flood.mean_size, 100.0 * s->flood.share,
+			   100.0 * s->flood.reply);
+	return (fanout && small) || c2 || s->sig[BWE_SIG_FLOOD].fired;
 }
 
 unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,

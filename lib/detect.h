@@ -140,6 +140,7 @@ enum bwe_signal_id {
 	BWE_SIG_PROXYWARE,    /* hits on entries of feeds with signal proxyware */
 	BWE_SIG_RELAY,	      /* few peers one way, many the other, bytes balanced */
 	BWE_SIG_BEACON,	      /* near-periodic new contacts with one peer */
+	BWE_SIG_FLOOD,	      /* many small packets to one peer, little back */
 	BWE_SIG_MAX,
 };
 
@@ -193,15 +194,20 @@ enum bwe_response {
 #define BWE_RELAY_TOP_PEERS	 3U
 #define BWE_RELAY_SPREAD_PEERS	 20U
 #define BWE_RELAY_BALANCE	 2.0
-#define BWE_RELAY_OVERLAP	 0.5
+#define BWE_RELAY_OVERLAP	 0.85
 #define BWE_RELAY_MIN_BYTES	 (4ULL << 20)
-#define BWE_BEACON_MIN_INTERVALS 8U
+#define BWE_BEACON_MIN_INTERVALS 7U
 #define BWE_BEACON_MAX_JITTER	 0.1
 #define BWE_BEACON_MIN_PERIOD_S	 10ULL
 #define BWE_BEACON_MAX_PERIOD_S	 3600ULL
 #define BWE_BEACON_BURST_MS	 1000ULL /* contacts this close are one */
 #define BWE_BEACON_SAMPLE	 1U	 /* every pair */
 #define BWE_BEACON_IGNORE_MAX	 16	 /* ignore_ports entries */
+/* flood defaults */
+#define BWE_FLOOD_MIN_PPS	 1000U /* packets/s */
+#define BWE_FLOOD_MAX_SIZE	 600U  /* bytes: mean frame */
+#define BWE_FLOOD_CONCENTRATION	 0.5
+#define BWE_FLOOD_REPLY		 0.1
 #define BWE_BEACON_IGNORE_PORTS \
 	{ \
 		53, 123 \
@@ -266,16 +272,22 @@ struct bwe_policy_new_host {
  * SpaceSaving summary: never overstated), the other direction has at
  * least spread_peers distinct peers (HyperLogLog, standard error 18 %),
  * the larger direction's bytes are at most balance times the smaller's,
- * the heaviest concentrated peer carries at most overlap of the other
- * direction's bytes (an upper bound: the two peer sets are apart), and
- * each direction moved min_bytes in the window.
+ * the top_peers send back, the other way, less than overlap of what they
+ * get (the other summary's counts of those it tracks, each at least the
+ * peer's bytes, 0 for those it does not, over their lower bounds here: a
+ * call, an SFU, a peer-to-peer exchange, heavy both ways, answer about 1
+ * or more whatever churns the summaries; a residential proxy's
+ * super-proxies, which get the sites' responses and send the requests and
+ * a share of uploads, well under 1/2; the larger of the top peers' share
+ * together and the heaviest one's alone), and each direction moved
+ * min_bytes in the window.
  */
 struct bwe_policy_relay {
 	double concentration; /* share, (0..1] */
 	__u32 top_peers;      /* 1 .. BWE_HH_SLOTS - 1 */
 	__u32 spread_peers;   /* >= 1 */
 	double balance;	      /* >= 1 */
-	double overlap;	      /* share, (0..1] */
+	double overlap;	      /* share, (0..1]: top peers' bytes back / theirs this way */
 	__u64 min_bytes;      /* each direction, this window */
 };
 
@@ -298,6 +310,24 @@ struct bwe_policy_beacon {
 	__u64 burst_ms;
 	__u16 ignore_ports[BWE_BEACON_IGNORE_MAX];
 	size_t n_ignore_ports;
+};
+
+/*
+ * Flood participation, from counters the host record has: over one
+ * interval at least min_pps packets sent, of at most max_size bytes on
+ * average (L2 frames), in the fan-out epoch at least concentration of the
+ * upload to one peer (the SpaceSaving lower bound: never overstated), and
+ * that peer sends back less than reply of what it gets (its inbound upper
+ * bound over its outbound lower bound: a conversation, a download's ACKs,
+ * a call, never looks like it). A bulk upload sends full frames; a
+ * download's ACK stream gets the download back; real-time media stays
+ * under a few hundred packets a second.
+ */
+struct bwe_policy_flood {
+	__u32 min_pps;	      /* packets/s, >= 1 */
+	__u32 max_size;	      /* bytes: mean outbound frame, 64..65535 */
+	double concentration; /* share, (0..1] */
+	double reply;	      /* share, (0..1] */
 };
 
 struct bwe_rule {
@@ -337,6 +367,7 @@ struct bwe_policy {
 	struct bwe_policy_new_host new_host;
 	struct bwe_policy_relay relay;
 	struct bwe_policy_beacon beacon;
+	struct bwe_policy_flood flood;
 	struct bwe_rule rules[BWE_POLICY_RULES_MAX];
 	size_t n_rules;
 	struct bwe_policy_blocklist proxyware; /* hits on proxyware-feed entries (detect.h) */
@@ -346,8 +377,8 @@ struct bwe_policy {
 
 /*
  * The default policy (the commented section of policies/bwenforce.yaml):
- * rules spike-throttle, corroborated-quarantine, blocklist-alert and
- * proxyware-alert, relay-beacon-alert; no expected activities; no
+ * rules upload-throttle, corroborated-quarantine, blocklist-alert,
+ * proxyware-alert and behaviour-alert; no expected activities; no
  * never_quarantine prefixes (nothing allocated).
  */
 void bwe_policy_default(struct bwe_policy *p);
@@ -355,10 +386,10 @@ void bwe_policy_default(struct bwe_policy *p);
 int bwe_policy_window_index(const struct bwe_policy *p, __u64 window_s);
 
 /* "spike", "blocklist", "nonstd_ports", "upload_ratio", "fanout", "new_host",
- * "proxyware", "relay", "beacon"; "?" */
+ * "proxyware", "relay", "beacon", "flood"; "?" */
 const char *bwe_signal_name(enum bwe_signal_id s);
 /* Unit of a signal's value and threshold: "z", "hits", "share", "ratio", "distinct", "bytes",
- * "jitter" (beacon: fires at or below its threshold, every other at or above). */
+ * "jitter" (beacon: fires at or below its threshold, every other at or above), "pps". */
 const char *bwe_signal_unit(enum bwe_signal_id s);
 /* BWE_SIG_MAX when unknown. */
 enum bwe_signal_id bwe_signal_from_name(const char *name);
@@ -384,9 +415,11 @@ void bwe_hh_bounds(const struct bwe_hh *hh, __u32 peer, __u64 *lo, __u64 *hi);
 /*
  * The k heaviest peers by lower bound: the sum of their lower bounds (at
  * most the bytes of the true k heaviest) and of their counts' largest k
- * (at least them); *peer the heaviest's hash (0 for an empty summary).
+ * (at least them); peers[] (room for k) gets their hashes, heaviest first,
+ * those with a lower bound above 0 only; returns how many.
  */
-void bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi, __u32 *peer);
+unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u64 *hi,
+			__u32 peers[]);
 
 /* What the relay signal saw in one epoch's sketches. */
 struct bwe_relay_eval {
@@ -396,7 +429,7 @@ struct bwe_relay_eval {
 	double concentration_hi; /* upper bound of the same */
 	double spread_peers;	 /* distinct peers of the other side (HLL) */
 	double balance;		 /* larger / smaller direction's bytes, >= 1 */
-	double overlap;		 /* upper bound: heaviest concentrated peer's share of the other */
+	double overlap; /* what the top peers send back, share of what they get (detect.c) */
 	double tx_bytes, rx_bytes; /* of the epoch's summaries */
 };
 
@@ -465,6 +498,15 @@ struct bwe_beacon_eval {
  */
 bool bwe_beacon_pair_stats(const struct bwe_beacon_pair *p, double *period_s, double *jitter);
 
+/* What the flood signal saw this interval (struct bwe_policy_flood). */
+struct bwe_flood_eval {
+	double pps;	  /* packets sent per second */
+	double mean_size; /* bytes per packet sent */
+	double share;	  /* lower bound: the top outbound peer's share of the epoch's upload */
+	double reply;	  /* upper bound: what that peer sent back, share of what it got */
+	__u32 peer;	  /* its bwe_hash_addr() (0: none) */
+};
+
 struct bwe_signal {
 	bool fired;
 	double value; /* in bwe_signal_unit() */
@@ -496,6 +538,7 @@ struct bwe_signals {
 	double expected_bps;	       /* upload discounted as expected activity, bytes/s */
 	struct bwe_relay_eval relay;   /* the evaluation the relay signal comes from */
 	struct bwe_beacon_eval beacon; /* the most regular pair followed */
+	struct bwe_flood_eval flood;   /* what the flood signal saw */
 	struct bwe_signal sig[BWE_SIG_MAX];
 };
 
@@ -511,19 +554,24 @@ struct bwe_signals {
  * the proxyware signal (policy.signals.proxyware, the same episode rule
  * as blocklist) and are taken out of the blocklist signal's.
  *
- * Expected activity. expected_rate is the upload of this interval, bytes/s,
- * that the host's expected activities in their window may explain (the
- * sum of their max_rate, 0 outside every window or when the host talked to
- * peers or ports the activities do not list: expect.h). That much of the
- * upload does not count towards the spike signal, the baselines, the
- * upload ratio and the shapes; the excess does, so a host above max_rate
- * is judged on the excess. expected_fanout: every peer and port of the
- * sketch is an expected one: the fanout signal does not fire (its value is
- * still computed).
+ * Expected activity (expect.h). expected_rate: the sum of the max_rate of
+ * the host's expected activities in their window, bytes/s (0: none).
+ * expected_seen: what the host's summaries of this sample (its hll_epoch)
+ * show of their peers (bwe_expected_measure()). The upload discounted in
+ * an interval is the growth of expected_seen.tx_lo since the previous
+ * sample (all of it in a new epoch), a lower bound of the bytes sent to
+ * those peers, at most expected_rate: it does not count towards the spike
+ * signal, the baselines, the upload ratio and the shapes; the rest of the
+ * host's upload does, so other traffic beside the activity, or the
+ * activity above max_rate, is judged as usual. The peers of expected_seen
+ * are left out of the relay evaluation. expected_fanout: every peer and
+ * port of the fan-out sketch is an expected one: the fanout signal does
+ * not fire (its value is still computed).
  */
 struct bwe_detect_extra {
 	__u64 proxyware_hits;
 	__u64 expected_rate;
+	struct bwe_expected_seen expected_seen;
 	bool expected_fanout;
 };
 
@@ -579,6 +627,9 @@ struct bwe_detect_host {
 	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
 	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
+	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
+	__u64 exp_lo_prev;
+	__u32 exp_epoch;
 	/* relay: the previous epoch's last evaluation, used early in a new one */
 	struct bwe_relay_eval relay_prev;
 	__u32 relay_epoch;		 /* epoch of the last sample seen by sig_relay() */
@@ -640,7 +691,8 @@ struct bwe_shape_match {
  * a tx/rx ratio of at least BWE_SHAPE_RELAY_RATIO over the upload_ratio
  * window, the nonstd_ports signal, the relay signal. Botnet needs fan-out
  * with at most BWE_SHAPE_SCAN_BYTES_PER_PEER uploaded per peer (scanning,
- * flooding), or blocklist hits or beaconing (C2). Fills out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
+ * flooding), the flood signal, or blocklist hits or beaconing (C2). Fills
+ * out[0..n-1] and returns n (0..BWE_SHAPE_MAX).
  */
 unsigned int bwe_detect_shapes(const struct bwe_signals *s, const struct bwe_policy *pol,
 			       struct bwe_shape_match out[BWE_SHAPE_MAX]);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -197,12 +198,20 @@ size_t bwe_expected_addrs(const struct bwe_prefix *v, size_t n)
 	return total;
 }
 
+static int hash_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void bwe_expected_sketch(struct bwe_expected *e)
 {
 	size_t i, k;
 
 	memset(e->sketch_dst, 0, sizeof(e->sketch_dst));
 	memset(e->sketch_port, 0, sizeof(e->sketch_port));
+	e->n_peer_hash = 0;
 	if (bwe_expected_addrs(e->peers, e->n_peers) > BWE_EXPECTED_ADDRS_MAX)
 		return; /* refused by the config; an empty sketch discounts nothing */
 	for (i = 0; i < e->n_peers; i++) {
@@ -215,8 +224,10 @@ void bwe_expected_sketch(struct bwe_expected *e)
 			a.a[15] |= (__u8)(k & 0xff);
 			a.a[14] |= (__u8)(k >> 8);
 			bwe_hll_add(e->sketch_dst, bwe_hash_addr(&a));
+			e->peer_hash[e->n_peer_hash++] = bwe_hash_addr(&a);
 		}
 	}
+	qsort(e->peer_hash, e->n_peer_hash, sizeof(e->peer_hash[0]), hash_cmp);
 	for (i = 0; i < e->n_ports; i++)
 		bwe_hll_add(e->sketch_port, bwe_hash_port(e->ports[i]));
 }
@@ -229,6 +240,46 @@ bool bwe_sketch_within(const __u8 have[BWE_HLL_REGS], const __u8 bound[BWE_HLL_R
 		if (have[i] > bound[i])
 			return false;
 	return true;
+}
+
+bool bwe_expected_has_peer(const struct bwe_expected *e, __u32 peer_hash)
+{
+	return bsearch(&peer_hash, e->peer_hash, e->n_peer_hash, sizeof(e->peer_hash[0]),
+		       hash_cmp) != NULL;
+}
+
+static bool seen_has(const struct bwe_expected_seen *seen, __u32 peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < seen->n_peers; i++)
+		if (seen->peers[i] == peer)
+			return true;
+	return false;
+}
+
+/* The slots of one summary whose peer is e's and not counted yet. */
+static void measure_side(const struct bwe_expected *e, const struct bwe_hh *hh, bool count,
+			 struct bwe_expected_seen *seen)
+{
+	unsigned int i;
+
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		if (!hh->bytes[i] || seen_has(seen, hh->peer[i]) ||
+		    !bwe_expected_has_peer(e, hh->peer[i]))
+			continue;
+		if (count)
+			seen->tx_lo += hh->bytes[i] - hh->err[i];
+		seen->peers[seen->n_peers++] = hh->peer[i];
+	}
+}
+
+void bwe_expected_measure(const struct bwe_expected *e, const struct bwe_hh *tx,
+			  const struct bwe_hh *rx, struct bwe_expected_seen *seen)
+{
+	measure_side(e, tx, true, seen);
+	/* a peer first found in hh_rx is not counted in tx_lo: hh_tx lacks it */
+	measure_side(e, rx, false, seen);
 }
 
 bool bwe_expected_has_host(const struct bwe_expected *e, const struct bwe_addr *a)

@@ -25,7 +25,22 @@
  * in a register that an expected peer already set at least as high; with
  * k expected peers at most k of the 32 registers are set, so one foreign
  * peer is noticed with probability at least 1 - k/32, and n foreign peers
- * all hide with probability at most (k/32)^n.
+ * all hide with probability at most (k/32)^n. The sketch decides only the
+ * fan-out exemption (struct bwe_detect_extra.expected_fanout).
+ *
+ * Bytes, per peer. What the activity may discount is measured, not
+ * assumed: the data plane's SpaceSaving summary of the host's heaviest
+ * outbound peers (bwe_host_stats.hh_tx, BWE_HH_SLOTS slots per CPU, one
+ * fan-out epoch) holds each tracked peer's bytes with an error bound, and
+ * bwe_expected_measure() sums the lower bounds (count - error) of the
+ * slots whose peer is one of the activity's addresses (by the hash the
+ * data plane keys them with, bwe_hash_addr()). A slot counts its peer's
+ * bytes only from when the peer took it, so the difference of two
+ * samples' sums never exceeds the bytes sent to those peers in between:
+ * the detector discounts at most that, and at most max_rate (detect.h).
+ * An expected peer that is not among the heaviest (a slot taken by
+ * others) discounts nothing: an underestimate, never an excess. Ports are
+ * not in the summary: the byte discount is per peer, any port.
  */
 #ifndef BWE_EXPECT_H
 #define BWE_EXPECT_H
@@ -67,6 +82,16 @@ struct bwe_expected {
 	/* the fan-out sketch registers the peers and ports would set */
 	__u8 sketch_dst[BWE_HLL_REGS];
 	__u8 sketch_port[BWE_HLL_REGS];
+	/* bwe_hash_addr() of every peer address, ascending (bwe_expected_sketch()) */
+	__u32 peer_hash[BWE_EXPECTED_ADDRS_MAX];
+	size_t n_peer_hash;
+};
+
+/* What bwe_expected_measure() found in one host's summaries. */
+struct bwe_expected_seen {
+	__u64 tx_lo;		       /* lower bound: bytes to the activities' peers this epoch */
+	__u32 peers[2 * BWE_HH_SLOTS]; /* their hashes, found in hh_tx or hh_rx, each once */
+	unsigned int n_peers;
 };
 
 /*
@@ -86,8 +111,18 @@ bool bwe_schedule_active(const struct bwe_schedule *s, __s64 unix_time);
  * BWE_EXPECTED_ADDRS_MAX + 1 (the config refuses more).
  */
 size_t bwe_expected_addrs(const struct bwe_prefix *v, size_t n);
-/* Fill e->sketch_dst and e->sketch_port from e->peers and e->ports. */
+/* Fill e->sketch_dst, e->sketch_port and e->peer_hash from e->peers and e->ports. */
 void bwe_expected_sketch(struct bwe_expected *e);
+/* Is the peer with this bwe_hash_addr() one of e's addresses? */
+bool bwe_expected_has_peer(const struct bwe_expected *e, __u32 peer_hash);
+/*
+ * Add what the host's merged summaries show of e's peers to *seen (zero
+ * it before the first activity): the lower bounds of the hh_tx slots not
+ * counted yet, and the peers of the slots of either summary. A peer of
+ * two activities counts once.
+ */
+void bwe_expected_measure(const struct bwe_expected *e, const struct bwe_hh *tx,
+			  const struct bwe_hh *rx, struct bwe_expected_seen *seen);
 /* Every register of have at most the one of bound: nothing unexpected. */
 bool bwe_sketch_within(const __u8 have[BWE_HLL_REGS], const __u8 bound[BWE_HLL_REGS]);
 /* Is the host one of e's hosts? */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <json-c/json.h>
 
 #include "bwe_util.h"
@@ -88,6 +89,41 @@ int bwe_frec_entry_key(const char *kind, const struct bwe_frec_target *t, char *
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static bool scope_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return n == BWE_FREC_SCOPE_ID_LEN - 1;
+}
+
+/* scope/req/ID or scope/ans/ID/SITE: the type, id (when not NULL) and site filled. */
+static int scope_key_parse(const char *key, char *id, char site[BWE_FREC_SITE_MAX], char *err,
+			   size_t errlen)
+{
+	const char *rest = key + strlen("scope/"), *i, *slash;
+	bool ans = !strncmp(rest, "ans/", 4);
+
+	if (!ans && strncmp(rest, "req/", 4))
+		return bad(err, errlen, "\"%s\": neither scope/req/ID nor scope/ans/ID/SITE", key);
+	i = rest + 4;
+	slash = strchr(i, '/');
+	if (!scope_id_ok(i, slash ? (size_t)(slash - i) : strlen(i)))
+		return bad(err, errlen, "\"%s\": the ID is not %d lowercase hex digits", key,
+			   BWE_FREC_SCOPE_ID_LEN - 1);
+	if (ans != !!slash)
+		return bad(err, errlen, "\"%s\": %s", key,
+			   ans ? "no /SITE after the ID" : "something follows the ID");
+	if (ans && !bwe_frec_site_ok(slash + 1))
+		return bad(err, errlen, "\"%s\": not a site name after the ID", key);
+	if (id)
+		snprintf(id, BWE_FREC_SCOPE_ID_LEN, "%.16s", i);
+	snprintf(site, BWE_FREC_SITE_MAX, "%s", ans ? slash + 1 : "");
+	return ans ? BWE_FREC_KEY_SCOPE_ANS : BWE_FREC_KEY_SCOPE_REQ;
+}
+
 int bwe_frec_parse_key(const char *key, char kind[BWE_FREC_KIND_MAX], struct bwe_frec_target *t,
 		       char site[BWE_FREC_SITE_MAX], char *err, size_t errlen)
 {
@@ -103,8 +139,12 @@ int bwe_frec_parse_key(const char *key, char kind[BWE_FREC_KIND_MAX], struct bwe
 		snprintf(site, BWE_FREC_SITE_MAX, "%s", key + strlen("sites/"));
 		return BWE_FREC_KEY_SITE;
 	}
+	if (!strncmp(key, "scope/", strlen("scope/")))
+		return scope_key_parse(key, NULL, site, err, errlen);
 	if (strncmp(key, "entries/", strlen("entries/")))
-		return bad(err, errlen, "\"%s\": neither entries/KIND/TARGET nor sites/NAME", key);
+		return bad(err, errlen,
+			   "\"%s\": neither entries/KIND/TARGET, sites/NAME nor scope/req|ans/ID",
+			   key);
 	k = key + strlen("entries/");
 	tgt = strchr(k, '/');
 	klen = tgt ? (size_t)(tgt - k) : 0;
@@ -500,4 +540,312 @@ int bwe_frec_site_parse(const char *name, const void *val, size_t len, struct bw
 out:
 	json_object_put(o);
 	return r;
+}
+
+/* ---- fleet-wide scope: questions and answers ---------------------------------------- */
+
+int bwe_frec_scope_key(const char *id, const char *site, char *buf, size_t len)
+{
+	int n;
+
+	if (!id || !scope_id_ok(id, strlen(id)) || (site && !bwe_frec_site_ok(site)))
+		return -EINVAL;
+	n = site ? snprintf(buf, len, "scope/ans/%s/%s", id, site)
+		 : snprintf(buf, len, "scope/req/%s", id);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int bwe_frec_scope_id(char id[BWE_FREC_SCOPE_ID_LEN])
+{
+	__u8 r[(BWE_FREC_SCOPE_ID_LEN - 1) / 2];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+static void add_addr(struct json_object *o, const char *k, const struct bwe_addr *a)
+{
+	char buf[BWE_ADDR_STRLEN];
+
+	bwe_addr_fmt(a, buf, sizeof(buf));
+	if (json_object_is_type(o, json_type_array))
+		json_object_array_add(o, json_object_new_string(buf));
+	else
+		add_str(o, k, buf);
+}
+
+static char *to_text(struct json_object *o)
+{
+	char *out = o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) : NULL;
+
+	json_object_put(o);
+	return out;
+}
+
+/* What a question and an answer begin with. */
+static struct json_object *scope_head(const char *id, const char *site,
+				      const struct bwe_addr *target)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "v", json_object_new_int(BWE_FREC_VERSION));
+	add_str(o, "id", id);
+	add_str(o, "site", site);
+	add_addr(o, "target", target);
+	return o;
+}
+
+char *bwe_frec_scope_req_encode(const struct bwe_frec_scope_req *q)
+{
+	struct json_object *o = scope_head(q->id, q->site, &q->target),
+			   *arr = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "since_s", json_object_new_int64(q->since_s));
+	json_object_object_add(o, "deadline", json_object_new_int64(q->deadline));
+	for (i = 0; i < q->npeers; i++)
+		add_addr(arr, NULL, &q->peers[i]);
+	json_object_object_add(o, "peers", arr);
+	return to_text(o);
+}
+
+static struct json_object *scope_host_json(const struct bwe_frec_scope_host *h)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	size_t i;
+
+	add_addr(o, "host", &h->host);
+	json_object_object_add(o, "peers_in_common", json_object_new_uint64(h->peers_in_common));
+	for (i = 0; i < h->npeers; i++) {
+		struct json_object *p = json_object_new_object();
+
+		add_addr(p, "peer", &h->peers[i].peer);
+		add_str(p, "feed", h->peers[i].feed);
+		json_object_object_add(p, "last_seen",
+				       json_object_new_int64(h->peers[i].last_seen));
+		json_object_object_add(p, "contacts", json_object_new_uint64(h->peers[i].contacts));
+		json_object_array_add(arr, p);
+	}
+	json_object_object_add(o, "peers", arr);
+	json_object_object_add(o, "first_seen", json_object_new_int64(h->first_seen));
+	json_object_object_add(o, "last_seen", json_object_new_int64(h->last_seen));
+	if (h->contained[0])
+		add_str(o, "contained", h->contained);
+	return o;
+}
+
+char *bwe_frec_scope_ans_encode(struct bwe_frec_scope_ans *a, size_t max)
+{
+	for (;;) {
+		struct json_object *o = scope_head(a->id, a->site, &a->target),
+				   *arr = json_object_new_array();
+		char *out;
+		size_t i;
+
+		json_object_object_add(o, "generated", json_object_new_int64(a->generated));
+		json_object_object_add(o, "window_covered",
+				       json_object_new_boolean(a->window_covered));
+		json_object_object_add(o, "more", json_object_new_uint64(a->more));
+		for (i = 0; i < a->nhosts; i++)
+			json_object_array_add(arr, scope_host_json(&a->hosts[i]));
+		json_object_object_add(o, "hosts", arr);
+		out = to_text(o);
+		if (!out || strlen(out) <= max || !a->nhosts)
+			return out;
+		free(out);
+		a->nhosts--; /* the last ranked gives way */
+		a->more++;
+	}
+}
+
+/* An address field. */
+static int get_addr(struct json_object *o, const char *k, struct bwe_addr *a, char *err,
+		    size_t errlen)
+{
+	char buf[BWE_ADDR_STRLEN + 1];
+
+	if (get_str(o, k, buf, sizeof(buf), false, err, errlen))
+		return -EINVAL;
+	if (bwe_addr_parse(buf, a))
+		return bad(err, errlen, "\"%s\" is not an address", k);
+	return 0;
+}
+
+/* o[k]: an array of at most max; NULL with the reason in err otherwise. */
+static struct json_object *get_arr(struct json_object *o, const char *k, size_t max, char *err,
+				   size_t errlen)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v)) {
+		bad(err, errlen, "\"%s\" is missing", k);
+		return NULL;
+	}
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > max) {
+		bad(err, errlen, "\"%s\" is not a list of at most %zu", k, max);
+		return NULL;
+	}
+	return v;
+}
+
+/* The id (and site, for an answer) of the value against the key's. */
+static int scope_ids(struct json_object *o, const char *key, bool ans, char *id, char *site,
+		     char *err, size_t errlen)
+{
+	char kid[BWE_FREC_SCOPE_ID_LEN], ksite[BWE_FREC_SITE_MAX];
+	int t = strncmp(key, "scope/", strlen("scope/"))
+			? bad(err, errlen, "\"%s\": not a scope key", key)
+			: scope_key_parse(key, kid, ksite, err, errlen);
+
+	if (t < 0)
+		return -EINVAL;
+	if (t != (ans ? BWE_FREC_KEY_SCOPE_ANS : BWE_FREC_KEY_SCOPE_REQ))
+		return bad(err, errlen, "\"%s\": not a scope %s key", key,
+			   ans ? "answer" : "question");
+	if (check_version(o, err, errlen) ||
+	    get_str(o, "id", id, BWE_FREC_SCOPE_ID_LEN, false, err, errlen) ||
+	    get_str(o, "site", site, BWE_FREC_SITE_MAX, false, err, errlen))
+		return -EINVAL;
+	if (strcmp(id, kid))
+		return bad(err, errlen, "\"id\" \"%s\" is not the key's \"%s\"", id, kid);
+	if (!bwe_frec_site_ok(site))
+		return bad(err, errlen, "\"site\" is not a site name");
+	if (ans && strcmp(site, ksite))
+		return bad(err, errlen, "\"site\" \"%s\" is not the key's \"%s\"", site, ksite);
+	return 0;
+}
+
+/* Fill out from the value o of key: 0, or -EINVAL with the reason in err. */
+typedef int (*fields_fn)(struct json_object *o, const char *key, void *out, char *err,
+			 size_t errlen);
+
+/* The value (size bytes of out zeroed first) through fields. */
+static int parse_value(const char *key, const void *val, size_t len, fields_fn fields, void *out,
+		       size_t size, char *err, size_t errlen)
+{
+	struct json_object *o = parse_json(val, len, err, errlen);
+	int r;
+
+	memset(out, 0, size);
+	if (!o)
+		return -EINVAL;
+	r = fields(o, key, out, err, errlen);
+	json_object_put(o);
+	return r;
+}
+
+static int scope_req_fields(struct json_object *o, const char *key, void *out, char *err,
+			    size_t errlen)
+{
+	struct bwe_frec_scope_req *q = out;
+	struct json_object *arr;
+	char buf[BWE_ADDR_STRLEN + 1];
+	size_t i;
+
+	if (scope_ids(o, key, false, q->id, q->site, err, errlen) ||
+	    get_addr(o, "target", &q->target, err, errlen) ||
+	    get_int(o, "since_s", 1, BWE_FREC_SCOPE_SINCE_MAX, false, &q->since_s, err, errlen) ||
+	    get_int(o, "deadline", 0, TIME_MAX, false, &q->deadline, err, errlen) ||
+	    !(arr = get_arr(o, "peers", BWE_FREC_SCOPE_PEERS_MAX, err, errlen)))
+		return -EINVAL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    (size_t)json_object_get_string_len(v) >= sizeof(buf) ||
+		    bwe_addr_parse(json_object_get_string(v), &q->peers[i]))
+			return bad(err, errlen, "peers[%zu] is not an address", i);
+	}
+	q->npeers = i;
+	return 0;
+}
+
+int bwe_frec_scope_req_parse(const char *key, const void *val, size_t len,
+			     struct bwe_frec_scope_req *q, char *err, size_t errlen)
+{
+	return parse_value(key, val, len, scope_req_fields, q, sizeof(*q), err, errlen);
+}
+
+static int scope_peer_fields(struct json_object *o, struct bwe_frec_scope_peer *p, char *err,
+			     size_t errlen)
+{
+	__s64 n;
+
+	if (!json_object_is_type(o, json_type_object))
+		return bad(err, errlen, "not an object");
+	if (get_addr(o, "peer", &p->peer, err, errlen) ||
+	    get_str(o, "feed", p->feed, sizeof(p->feed), false, err, errlen) ||
+	    get_int(o, "last_seen", 0, TIME_MAX, false, &p->last_seen, err, errlen) ||
+	    get_int(o, "contacts", 0, INT64_MAX, false, &n, err, errlen))
+		return -EINVAL;
+	p->contacts = (__u64)n;
+	return 0;
+}
+
+static int scope_host_fields(struct json_object *o, struct bwe_frec_scope_host *h, char *err,
+			     size_t errlen)
+{
+	struct json_object *arr;
+	char why[256];
+	__s64 n;
+	size_t i;
+
+	if (!json_object_is_type(o, json_type_object))
+		return bad(err, errlen, "not an object");
+	if (get_addr(o, "host", &h->host, err, errlen) ||
+	    get_int(o, "peers_in_common", 0, INT32_MAX, false, &n, err, errlen) ||
+	    get_int(o, "first_seen", 0, TIME_MAX, false, &h->first_seen, err, errlen) ||
+	    get_int(o, "last_seen", 0, TIME_MAX, false, &h->last_seen, err, errlen) ||
+	    get_str(o, "contained", h->contained, sizeof(h->contained), true, err, errlen) ||
+	    !(arr = get_arr(o, "peers", BWE_FREC_SCOPE_HPEERS_MAX, err, errlen)))
+		return -EINVAL;
+	h->peers_in_common = (__u64)n;
+	if (h->contained[0] && strcmp(h->contained, "quarantine") &&
+	    strcmp(h->contained, "throttle"))
+		return bad(err, errlen, "\"contained\" is neither quarantine nor throttle");
+	if (h->first_seen > h->last_seen)
+		return bad(err, errlen, "\"first_seen\" is after \"last_seen\"");
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (scope_peer_fields(json_object_array_get_idx(arr, i), &h->peers[i], why,
+				      sizeof(why)))
+			return bad(err, errlen, "peers[%zu]: %s", i, why);
+	h->npeers = i;
+	if (h->peers_in_common < h->npeers)
+		return bad(err, errlen, "\"peers_in_common\" is fewer than the peers listed");
+	return 0;
+}
+
+static int scope_ans_fields(struct json_object *o, const char *key, void *out, char *err,
+			    size_t errlen)
+{
+	struct bwe_frec_scope_ans *a = out;
+	struct json_object *arr;
+	char why[320];
+	__s64 n;
+	size_t i;
+
+	if (scope_ids(o, key, true, a->id, a->site, err, errlen) ||
+	    get_addr(o, "target", &a->target, err, errlen) ||
+	    get_int(o, "generated", 0, TIME_MAX, false, &a->generated, err, errlen) ||
+	    get_bool(o, "window_covered", &a->window_covered, err, errlen) ||
+	    get_int(o, "more", 0, INT32_MAX, false, &n, err, errlen) ||
+	    !(arr = get_arr(o, "hosts", BWE_FREC_SCOPE_HOSTS_MAX, err, errlen)))
+		return -EINVAL;
+	a->more = (__u64)n;
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (scope_host_fields(json_object_array_get_idx(arr, i), &a->hosts[i], why,
+				      sizeof(why)))
+			return bad(err, errlen, "hosts[%zu]: %s", i, why);
+	a->nhosts = i;
+	return 0;
+}
+
+int bwe_frec_scope_ans_parse(const char *key, const void *val, size_t len,
+			     struct bwe_frec_scope_ans *a, char *err, size_t errlen)
+{
+	return parse_value(key, val, len, scope_ans_fields, a, sizeof(*a), err, errlen);
 }

@@ -14,6 +14,9 @@
  *                         ("198.18.0.10_32", "2001:db8::_64") or a host by
  *                         MAC address ("mac_02-00-00-00-00-01")
  *   sites/NAME            a site's heartbeat record (on its lease)
+ *   scope/req/ID          a fleet-wide bwctl scope asked by one site (on a
+ *                         short lease); ID 16 lowercase hex digits
+ *   scope/ans/ID/SITE     SITE's answer to it (bounded, on a short lease)
  * Values: one JSON object of at most BWE_FLC_VALUE_MAX bytes, "v": 1.
  */
 #ifndef BWE_FLEETREC_H
@@ -37,7 +40,19 @@
 #define BWE_FREC_KEY_MAX     128
 
 /* What a key names. */
-enum bwe_frec_key_type { BWE_FREC_KEY_ENTRY = 1, BWE_FREC_KEY_SITE };
+enum bwe_frec_key_type {
+	BWE_FREC_KEY_ENTRY = 1,
+	BWE_FREC_KEY_SITE,
+	BWE_FREC_KEY_SCOPE_REQ, /* scope/req/ID */
+	BWE_FREC_KEY_SCOPE_ANS, /* scope/ans/ID/SITE: site filled */
+};
+
+#define BWE_FREC_SCOPE_ID_LEN	  17		 /* 16 lowercase hex digits and NUL */
+#define BWE_FREC_SCOPE_PEERS_MAX  64		 /* peers a request carries (the target's) */
+#define BWE_FREC_SCOPE_HOSTS_MAX  32		 /* hosts in one site's answer */
+#define BWE_FREC_SCOPE_HPEERS_MAX 4		 /* peers in common listed per host */
+#define BWE_FREC_SCOPE_SINCE_MAX  (30 * 86400LL) /* seconds: as bwctl scope's window */
+#define BWE_FREC_SCOPE_WAIT_MAX	  60		 /* seconds from asking to the deadline */
 
 struct bwe_frec_target {
 	bool is_mac;
@@ -79,6 +94,51 @@ struct bwe_frec_site {
 	size_t nfeeds;
 };
 
+/*
+ * A fleet-wide scope question: the target, the window, and the target's
+ * listed peers as the asking site knows them (a host lives at one site:
+ * the others find their hosts that contacted the same peers); none for an
+ * external address (the others find their hosts that contacted it).
+ */
+struct bwe_frec_scope_req {
+	char id[BWE_FREC_SCOPE_ID_LEN];
+	char site[BWE_FREC_SITE_MAX]; /* the asking site */
+	struct bwe_addr target;
+	__s64 since_s;	/* 1..BWE_FREC_SCOPE_SINCE_MAX */
+	__s64 deadline; /* epoch seconds: an answer after it is not waited for */
+	struct bwe_addr peers[BWE_FREC_SCOPE_PEERS_MAX];
+	size_t npeers;
+};
+
+struct bwe_frec_scope_peer {
+	struct bwe_addr peer;
+	char feed[BWE_FREC_FEED_MAX];
+	__s64 last_seen; /* epoch seconds */
+	__u64 contacts;
+};
+
+/* One host of a site's answer. */
+struct bwe_frec_scope_host {
+	struct bwe_addr host;
+	__u64 peers_in_common; /* all of them; peers[] lists the first npeers */
+	struct bwe_frec_scope_peer peers[BWE_FREC_SCOPE_HPEERS_MAX];
+	size_t npeers;
+	__s64 first_seen, last_seen;	   /* epoch seconds */
+	char contained[BWE_FREC_KIND_MAX]; /* "", "quarantine" or "throttle" at that site */
+};
+
+/* A site's answer to scope/req/ID; hosts ranked, the first first. */
+struct bwe_frec_scope_ans {
+	char id[BWE_FREC_SCOPE_ID_LEN];
+	char site[BWE_FREC_SITE_MAX]; /* the answering site: the key's SITE */
+	struct bwe_addr target;
+	__s64 generated;     /* epoch seconds */
+	bool window_covered; /* its index reaches back over the whole window */
+	__u64 more;	     /* hosts beyond hosts[] (the bounds) */
+	struct bwe_frec_scope_host hosts[BWE_FREC_SCOPE_HOSTS_MAX];
+	size_t nhosts;
+};
+
 /* A site name: 1..63 of [A-Za-z0-9._-], not starting with '-'. */
 bool bwe_frec_site_ok(const char *s);
 /* The index of kind in the five names, -1 when unknown. */
@@ -104,6 +164,28 @@ char *bwe_frec_entry_encode(const struct bwe_frec_entry *e);
  */
 int bwe_frec_entry_parse(const char *key, const void *val, size_t len, struct bwe_frec_entry *e,
 			 char *err, size_t errlen);
+
+/* "scope/req/ID" (site NULL) or "scope/ans/ID/SITE" into buf; -EINVAL, -ENAMETOOLONG. */
+int bwe_frec_scope_key(const char *id, const char *site, char *buf, size_t len);
+/* A new query ID (16 lowercase hex digits from getrandom); 0 or -errno. */
+int bwe_frec_scope_id(char id[BWE_FREC_SCOPE_ID_LEN]);
+char *bwe_frec_scope_req_encode(const struct bwe_frec_scope_req *q);
+/* The value of scope/req/ID: 0, or -EINVAL naming the bad field (the id must be the key's). */
+int bwe_frec_scope_req_parse(const char *key, const void *val, size_t len,
+			     struct bwe_frec_scope_req *q, char *err, size_t errlen);
+/*
+ * The answer as JSON text of at most max bytes (malloc'd): the last hosts
+ * are left out until it fits, and counted in a->more (a is changed so).
+ * NULL out of memory.
+ */
+char *bwe_frec_scope_ans_encode(struct bwe_frec_scope_ans *a, size_t max);
+/*
+ * The value of scope/ans/ID/SITE: 0, or -EINVAL with the reason naming the
+ * field ("hosts[2].peers[0].peer: not an address"); id and site must be
+ * the key's.
+ */
+int bwe_frec_scope_ans_parse(const char *key, const void *val, size_t len,
+			     struct bwe_frec_scope_ans *a, char *err, size_t errlen);
 
 char *bwe_frec_site_encode(const struct bwe_frec_site *s);
 /* The value of sites/NAME: 0 or -EINVAL (the site field must be NAME). */

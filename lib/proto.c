@@ -820,6 +820,8 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 	case BWE_CMD_LOOKUP:
 		return arg_host(r, "address", err, len);
 	case BWE_CMD_REPORT:
+		if ((e = arg_bool(r, "local", &r->local, err, len)))
+			return e;
 		return arg_host(r, "host", err, len);
 	case BWE_CMD_SCOPE:
 		if ((e = arg_u64(r, "since", &r->since_s, BWE_PROTO_SCOPE_SINCE_MAX, &given, err,
@@ -828,6 +830,8 @@ static int request_args(struct bwe_request *r, char *err, size_t len)
 		if (given && !r->since_s)
 			return req_err(err, len, -EINVAL, "scope: since must be 1..%llu seconds",
 				       BWE_PROTO_SCOPE_SINCE_MAX);
+		if ((e = arg_bool(r, "local", &r->local, err, len)))
+			return e;
 		return arg_host(r, "host", err, len);
 	case BWE_CMD_ATTACH:
 	case BWE_CMD_DETACH:

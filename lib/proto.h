@@ -41,8 +41,10 @@
  *   attach      iface* mode ("native"|"generic"|"auto") -> status of the interface
  *   detach      iface (absent: all, and unpin) -> {"detached": [names]}
  *   feeds       -> [feed...]         feeds_refresh  name -> {"refreshed": [names]}
- *   report      host*                        -> object (see bwctl(8))
+ *   report      host* local                  -> object (see bwctl(8); local: its
+ *               other_hosts_same_peers from this site only)
  *   scope       host* since (seconds, 1..BWE_PROTO_SCOPE_SINCE_MAX; default 1 day)
+ *               local (true: this site only, the fleet not asked)
  *                                            -> object (see bwctl(8), scope)
  *   token_add   name* scopes*[] -> {name, token, scopes, created}  (the token: once)
  *   token_list  -> [{name, scopes, created, last_used}]  token_revoke name* -> {revoked: [name]}
@@ -199,7 +201,7 @@ struct bwe_request {
 	const char *reason;	  /* NULL when absent */
 	__u64 ttl_s, rate, burst; /* seconds, bytes/s, bytes; 0 when absent */
 	bool force;		  /* true or false, nothing else */
-	bool local;		  /* adds: never shared with the fleet; true or false */
+	bool local;		  /* adds: never shared with the fleet; scope: this site only */
 	enum bwe_list_kind kind;  /* list */
 	__u32 top_n;		  /* top, 0..BWE_PROTO_TOP_MAX */
 	enum bwe_top_sort sort;	  /* top */

@@ -671,13 +671,13 @@ t_begin "SIGTERM leaves the data plane enforcing; bwctl detach removes it"
 bwctl block "$BWE_C2_V4" >/dev/null
 stop_daemon TERM
 if ! gw ip link show dev wan0 | grep -q xdp; then t_fail "program gone after SIGTERM"
-elif [ ! -e "$DIR/bpf/bwe/bwe_bl_host" ]; then t_fail "maps not pinned"
+elif [ ! -e "$DIR/bpf/bwe/bwe_bl_host4" ]; then t_fail "maps not pinned"
 elif reach lan "$BWE_C2_V4"; then t_fail "not enforcing after SIGTERM"
 elif ! start_daemon; then t_fail "restart"
 elif ! bwctl detach >/dev/null; then t_fail "detach"
 elif gw ip link show dev wan0 | grep -q xdp || gw ip link show dev lan0 | grep -q xdp; then t_fail "xdp still attached"
 elif ! reach lan "$BWE_C2_V4"; then t_fail "still dropping after detach"
-elif [ -e "$DIR/bpf/bwe/bwe_bl_host" ]; then t_fail "maps still pinned after detach of all"
+elif [ -e "$DIR/bpf/bwe/bwe_bl_host4" ]; then t_fail "maps still pinned after detach of all"
 else t_pass; fi
 
 t_summary

@@ -128,9 +128,9 @@ t_run "a spray of 200,000 inbound frames creates no host state" t_test_spray
 
 t_test_spoofed_blocklist() {
 	local r q
-	# another signal: the host uploads to a non-standard port (nonstd_ports fires)
+	# another signal: the host uploads to a non-standard TCP port (nonstd_ports fires)
 	lan "$INJECT" -i eth0 --dmac "$BWE_GW_LAN_MAC" --smac "$BWE_LAN_MAC" --src "$BWE_LAN_V4" \
-		--dst "$BWE_SITE_V4" --proto udp --sport 40000 --dport 9999 --payload 1000 \
+		--dst "$BWE_SITE_V4" --proto tcp --sport 40000 --dport 9999 --payload 1000 \
 		--count 4000 --interval-us 2000 >/dev/null &
 	local up=$!
 	wait_for 30 grep -q "\"odd-ports-alert\".*\"ip\":\"$BWE_LAN_V4\"" "$LOG" ||

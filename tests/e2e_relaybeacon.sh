@@ -7,9 +7,11 @@
 #    hands every byte to the super-proxy: relay, concentrated outbound;
 #  - a beaconing host (lan2, $BWE_LAN2_V4) opens a new connection to one
 #    peer every 2 s: beacon, with that peer in the evidence;
+#  - a flooding host (a second address of lan) sends 4 kpps of 200-byte
+#    UDP datagrams to one target that never answers: flood;
 #  - a normal host (a second address of lan2) browses the same 40 sites at
-#    random moments and raises neither.
-# Each raises the alert of the relay-beacon-alert rule with its evidence,
+#    random moments and raises none.
+# Each raises the alert of the behaviour-alert rule with its evidence,
 # and `bwctl report` shows the signal in its signals section.
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -22,6 +24,9 @@ SITE0=100                 # sites 203.0.113.100 .. .139
 SUPER_V4=198.51.100.50    # the super-proxy
 BEACON_V4=203.0.113.90    # the beacon's peer (no feed lists it)
 NORMAL_V4=198.18.0.13     # the normal host, a second address of lan2
+FLOOD_V4=198.18.0.14      # the flooding host, a second address of lan
+TARGET_V4=203.0.113.91    # the flood's target (nothing answers)
+INJECT=$ROOT/build/tools/inject
 RUN_S=70                  # every traffic loop stops by itself after this
 NORMAL_S=45               # seconds of browsing before the normal host is judged
 
@@ -32,6 +37,7 @@ done
 net ip addr add "$SUPER_V4/24" dev $net_if
 net ip addr add "$BEACON_V4/24" dev $net_if
 lan2 ip addr add "$NORMAL_V4/24" dev eth0
+lan ip addr add "$FLOOD_V4/24" dev eth0
 
 # the sites: 64 KiB to whoever connects; the super-proxy: a request line
 # every 0.5 s down the relay's connection, and a sink for what comes back;
@@ -55,7 +61,7 @@ write_config "policy:
     relay: { concentration: 0.6, top_peers: 3, spread_peers: 10, balance: 2.0, overlap: 0.5, min_bytes: 1M }
     beacon: { min_intervals: 8, max_jitter: 0.1, min_period: 1s, max_period: 1m, burst_ms: 300, sample: 1 }
   rules:
-    - { name: relay-beacon-alert, signals: [ relay, beacon ], min_signals: 1, action: alert, cooldown: 1m }"
+    - { name: behaviour-alert, signals: [ relay, beacon, flood ], min_signals: 1, action: alert, cooldown: 1m }"
 assert_ok "$BWCTLD" -n -c "$CFG" >/dev/null || { t_begin config; t_fail "bwctld -n: $("$BWCTLD" -n -c "$CFG" 2>&1)"; }
 if ! start_daemon; then t_begin "daemon"; t_fail "bwctld did not start"; t_summary; exit 1; fi
 
@@ -90,11 +96,18 @@ browse() {
 		[ $((RANDOM % 4)) -eq 0 ] && sleep $((RANDOM % 3))
 	done
 }
+# The flood: crafted frames straight onto the LAN, 4 kpps for at most 20 s.
+flood() {
+	lan "$INJECT" -i eth0 --dmac "$BWE_GW_LAN_MAC" --smac "$BWE_LAN_MAC" --src "$FLOOD_V4" \
+		--dst "$TARGET_V4" --proto udp --sport 40000 --dport 27015 --payload 150 \
+		--count 80000 --interval-us 250 >/dev/null 2>&1
+}
 START=$(date +%s)
 relay & RELAY_PID=$!
 beacon & BEACON_PID=$!
 browse & BROWSE_PID=$!
-t_atexit "kill $RELAY_PID $BEACON_PID $BROWSE_PID 2>/dev/null; true"
+flood & FLOOD_PID=$!
+t_atexit "kill $RELAY_PID $BEACON_PID $BROWSE_PID $FLOOD_PID 2>/dev/null; true"
 
 ev_for() { # ACTION HOST: matching lines of the event log
 	grep "\"action\":\"$1\"" "$LOG" | grep "\"ip\":\"$2\""
@@ -107,7 +120,7 @@ alert_with() { # HOST SIGNAL: a detection alert with that signal's evidence
 t_test_relay() {
 	wait_for 60 alert_with "$BWE_LAN_V4" relay || t_fail "no relay alert for the relaying host"
 	local a r; a=$(ev_for detection-alert "$BWE_LAN_V4" | grep '"signal":"relay"' | head -1)
-	jq -e '.rule.name == "relay-beacon-alert"' <<<"$a" >/dev/null || t_fail "rule: $a"
+	jq -e '.rule.name == "behaviour-alert"' <<<"$a" >/dev/null || t_fail "rule: $a"
 	jq -e '.bwenforce.relay.concentrated_direction == "outbound"' <<<"$a" >/dev/null ||
 		t_fail "direction: $a"
 	jq -e '.bwenforce.relay.concentration >= 0.6 and .bwenforce.relay.spread_peers >= 10' \
@@ -134,6 +147,24 @@ t_test_beacon() {
 }
 t_run "a beaconing host raises beacon, with its peer and period" t_test_beacon
 
+t_test_flood() {
+	wait_for 40 alert_with "$FLOOD_V4" flood || t_fail "no flood alert for the flooding host"
+	local a; a=$(ev_for detection-alert "$FLOOD_V4" | grep '"signal":"flood"' | head -1)
+	jq -e '.rule.name == "behaviour-alert"' <<<"$a" >/dev/null || t_fail "rule: $a"
+	jq -e '[.bwenforce.evidence[] | select(.signal == "flood")][0] |
+		.value >= 1000 and .threshold == 1000 and .unit == "pps"' <<<"$a" >/dev/null ||
+		t_fail "flood evidence: $a"
+	jq -e '[.bwenforce.shapes[] | select(.shape == "botnet") | .reasons[] |
+		select(startswith("flooding"))] | length == 1' <<<"$a" >/dev/null ||
+		t_fail "botnet shape lacks the flooding reason: $a"
+	local h
+	for h in "$BWE_LAN_V4" "$BWE_LAN2_V4"; do
+		ev_for detection-alert "$h" | grep -q '"signal":"flood"' && t_fail "$h raised flood"
+	done
+	true
+}
+t_run "a flooding host raises flood; the relay and the beacon do not" t_test_flood
+
 t_test_normal() {
 	# at least NORMAL_S of browsing (the relay and the beacon took less)
 	while [ $(( $(date +%s) - START )) -lt "$NORMAL_S" ]; do sleep 1; done
@@ -146,6 +177,6 @@ t_test_normal() {
 		t_fail "the relaying host raised beacon"
 	true
 }
-t_run "a browsing host raises neither" t_test_normal
+t_run "a browsing host raises none" t_test_normal
 
 t_summary

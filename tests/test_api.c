@@ -662,7 +662,7 @@ static void test_reads(void **state)
 	assert_true(json_object_is_type(body, json_type_array));
 }
 
-/* GET /v1/scope/{host}: bwctl scope's answer; the report's section; bad "since". */
+/* GET /v1/scope/{host}: bwctl scope's answer; the report's section; bad "since" and "local". */
 static void test_scope(void **state)
 {
 	static const char *const bad_since[] = { "since=0", "since=45d", "since=soon", "since",
@@ -705,6 +705,19 @@ static void test_scope(void **state)
 	}
 	assert_int_equal(call("GET", "/v1/scope/not-a-host!", NULL, t_read, NULL, NULL), 422);
 	assert_int_equal(call("GET", "/v1/scope/198.18.0.30", NULL, NULL, NULL, NULL), 401);
+	/* local: 0 or 1; the answer says why it is this site's part */
+	assert_int_equal(call("GET", "/v1/scope/203.0.113.66", "since=1h&local=1", t_read, NULL,
+			      NULL),
+			 200);
+	assert_true(json_object_object_get_ex(body, "coverage", &x));
+	assert_true(json_object_object_get_ex(x, "fleet", &x));
+	assert_true(json_object_object_get_ex(x, "reason", &v));
+	assert_string_equal(json_object_get_string(v), "no fleet"); /* this daemon has none */
+	assert_int_equal(call("GET", "/v1/scope/203.0.113.66", "local=yes", t_read, NULL, NULL),
+			 400);
+	assert_problem(400, "local \"yes\" must be 0 or 1");
+	assert_int_equal(call("GET", "/v1/scope/203.0.113.66", "local", t_read, NULL, NULL), 400);
+	assert_problem(400, "query parameter \"local\" needs a value");
 }
 
 /* ---- the route table and docs/api/openapi.yaml agree ---------------------------------- */

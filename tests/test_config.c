@@ -1004,9 +1004,9 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->relay.top_peers, 3);
 	assert_int_equal(p->relay.spread_peers, 20);
 	assert_true(p->relay.balance == 2.0);
-	assert_true(p->relay.overlap == 0.5);
+	assert_true(p->relay.overlap == 0.85);
 	assert_int_equal(p->relay.min_bytes, 4 << 20);
-	assert_int_equal(p->beacon.min_intervals, 8);
+	assert_int_equal(p->beacon.min_intervals, 7);
 	assert_true(p->beacon.max_jitter == 0.1);
 	assert_int_equal(p->beacon.min_period_s, 10);
 	assert_int_equal(p->beacon.max_period_s, 3600);
@@ -1015,10 +1015,15 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->beacon.n_ignore_ports, 2);
 	assert_int_equal(p->beacon.ignore_ports[0], 53);
 	assert_int_equal(p->beacon.ignore_ports[1], 123);
+	assert_int_equal(p->flood.min_pps, 1000);
+	assert_int_equal(p->flood.max_size, 600);
+	assert_true(p->flood.concentration == 0.5);
+	assert_true(p->flood.reply == 0.1);
 	assert_int_equal(p->n_rules, 5);
 	r = &p->rules[0];
-	assert_string_equal(r->name, "spike-throttle");
-	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE);
+	assert_string_equal(r->name, "upload-throttle");
+	assert_int_equal(r->signals, 1U << BWE_SIG_SPIKE | 1U << BWE_SIG_UPLOAD_RATIO);
+	assert_int_equal(r->min_signals, 2);
 	assert_int_equal(r->action, BWE_RESP_THROTTLE);
 	assert_int_equal(r->rate, 625000);
 	assert_int_equal(r->ttl_s, 1800);
@@ -1030,6 +1035,9 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(r->min_signals, 2);
 	assert_int_equal(r->action, BWE_RESP_QUARANTINE);
 	assert_true(r->signals & (1U << BWE_SIG_PROXYWARE));
+	assert_true(r->signals & (1U << BWE_SIG_FLOOD));
+	/* spike and upload_ratio are one fact: they never quarantine together */
+	assert_false(r->signals & (1U << BWE_SIG_UPLOAD_RATIO));
 	r = &p->rules[2];
 	assert_string_equal(r->name, "blocklist-alert");
 	assert_int_equal(r->action, BWE_RESP_ALERT);
@@ -1041,8 +1049,9 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_string_equal(r->name, "proxyware-alert");
 	assert_int_equal(r->signals, 1U << BWE_SIG_PROXYWARE);
 	r = &p->rules[4];
-	assert_string_equal(r->name, "relay-beacon-alert");
-	assert_int_equal(r->signals, 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON);
+	assert_string_equal(r->name, "behaviour-alert");
+	assert_int_equal(r->signals,
+			 1U << BWE_SIG_RELAY | 1U << BWE_SIG_BEACON | 1U << BWE_SIG_FLOOD);
 	assert_int_equal(r->min_signals, 1);
 	assert_int_equal(r->action, BWE_RESP_ALERT);
 	/* and nothing else differs, padding included */
@@ -1284,6 +1293,19 @@ static const struct {
 	  "policy.signals.beacon.burst_ms: 1000 is not shorter than min_period (1s)" },
 	{ "beacon ignore_ports 0", POL "  signals:\n    beacon: { ignore_ports: [ 0 ] }\n", 5,
 	  "policy.signals.beacon.ignore_ports[0]: 0 is below the minimum of 1" },
+	{ "flood min_pps 0", POL "  signals:\n    flood: { min_pps: 0 }\n", 5,
+	  "policy.signals.flood.min_pps: 0 is below the minimum of 1" },
+	{ "flood max_size 32", POL "  signals:\n    flood: { max_size: 32 }\n", 5,
+	  "policy.signals.flood.max_size: 32 is below the minimum of 64 bytes" },
+	{ "flood max_size 70000", POL "  signals:\n    flood: { max_size: 70000 }\n", 5,
+	  "policy.signals.flood.max_size: 70000 is above the maximum of 65535 bytes" },
+	{ "flood max_size not a size", POL "  signals:\n    flood: { max_size: big }\n", 5,
+	  "policy.signals.flood.max_size: \"big\" is not a size (bytes, or with k, M, G, T: "
+	  "\"1500\", \"64k\", \"256M\")" },
+	{ "flood concentration 1.5", POL "  signals:\n    flood: { concentration: 1.5 }\n", 5,
+	  "policy.signals.flood.concentration: 1.5 is outside 0..1 (a share: 0.5 is half)" },
+	{ "flood reply 2", POL "  signals:\n    flood: { reply: 2 }\n", 5,
+	  "policy.signals.flood.reply: 2 is outside 0..1 (a share: 0.5 is half)" },
 
 	/* globals */
 	{ "monitor_only yes", POL "  monitor_only: yes\n", 4,

@@ -15,6 +15,7 @@
  * with, a daemon or another test on the machine.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -561,6 +562,166 @@ static void test_blocklist_hit_directions(void **state)
 	world_down(&w);
 }
 
+/* ---- exact-host tables: growth under traffic, and a restart ---------------------- */
+
+#define GROW_V4	   40000 /* IPv4 hosts added: the first table (4096) is replaced 4 times */
+#define GROW_V6	   10000
+#define GROW_STEPS 8
+
+/* A thread sending frames to listed peers through the program, counting what passes. */
+struct prober {
+	int prog_fd;
+	__u8 frame[2][BWE_PKT_MAX];
+	int len[2];
+	volatile int stop;
+	unsigned long runs, passed;
+};
+
+static void *probe_loop(void *arg)
+{
+	struct prober *p = arg;
+	__u8 out[BWE_PKT_MAX];
+	int i;
+
+	while (!p->stop) {
+		for (i = 0; i < 2; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = p->frame[i],
+				    .data_size_in = (__u32)p->len[i], .data_out = out,
+				    .data_size_out = sizeof(out), .repeat = 1);
+
+			if (bpf_prog_test_run_opts(p->prog_fd, &topts) || topts.retval != XDP_DROP)
+				p->passed++;
+			p->runs++;
+		}
+	}
+	return NULL;
+}
+
+/* The n-th host added by the growth test, of one family. */
+static struct bwe_prefix grow_host(int v6, __u32 n)
+{
+	struct bwe_prefix p = pfx(v6 ? "2001:db8:4::/128" : "198.19.0.0/32");
+
+	p.addr.w[3] = htonl(ntohl(p.addr.w[3]) + n);
+	return p;
+}
+
+static void grow_step(struct bwe_bl *bl, __u32 from, __u32 to, __u8 ref)
+{
+	__u32 i;
+
+	for (i = from * GROW_V4 / GROW_STEPS; i < to * GROW_V4 / GROW_STEPS; i++) {
+		struct bwe_prefix h = grow_host(0, i);
+
+		assert_int_equal(bwe_bl_set(bl, &h, ref), 0);
+	}
+	for (i = from * GROW_V6 / GROW_STEPS; i < to * GROW_V6 / GROW_STEPS; i++) {
+		struct bwe_prefix h = grow_host(1, i);
+
+		assert_int_equal(bwe_bl_set(bl, &h, ref), 0);
+	}
+	assert_int_equal(bwe_bl_flush(bl), 0);
+}
+
+/*
+ * A feed grows past its tables' size, in steps, then shrinks back, while a
+ * thread runs frames to two peers listed from the start (one per family)
+ * through the program: the tables are replaced several times, and not one
+ * of those frames passes.
+ */
+static void test_growth_never_passes(void **state)
+{
+	struct pb_spec v4 = { .src = "198.18.0.52",
+			      .dst = "203.0.113.66",
+			      .proto = IPPROTO_UDP,
+			      .sport = 40000,
+			      .dport = 9,
+			      .payload = 10 };
+	struct pb_spec v6 = v4;
+	struct prober p = { 0 };
+	size_t b4, b6, max4, max6;
+	pthread_t th;
+	__u32 step;
+	struct world w;
+
+	(void)state;
+	world_up(&w);
+	v6.src = "2001:db8:1::52";
+	v6.dst = "2001:db8:3::66";
+	p.prog_fd = bwe_dp_prog_fd(w.dp);
+	p.len[0] = pb_build(&v4, p.frame[0], sizeof(p.frame[0]));
+	p.len[1] = pb_build(&v6, p.frame[1], sizeof(p.frame[1]));
+	assert_true(p.len[0] > 0 && p.len[1] > 0);
+	assert_int_equal(w.bl.tab[BWE_BL_V4].max, BWE_BL_HOST_MIN);
+	assert_int_equal(pthread_create(&th, NULL, probe_loop, &p), 0);
+	for (step = 0; step < GROW_STEPS; step++)
+		grow_step(&w.bl, step, step + 1, bwe_ref(FEED_T, 0));
+	b4 = w.bl.tab[BWE_BL_V4].builds;
+	b6 = w.bl.tab[BWE_BL_V6].builds;
+	max4 = w.bl.tab[BWE_BL_V4].max;
+	max6 = w.bl.tab[BWE_BL_V6].max;
+	for (step = GROW_STEPS; step > 0; step--)
+		grow_step(&w.bl, step - 1, step, 0);
+	p.stop = 1;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	print_message("%lu frames to listed peers while the tables were replaced %zu + %zu "
+		      "times (growing), %zu + %zu (shrinking)\n",
+		      p.runs, b4, b6, w.bl.tab[BWE_BL_V4].builds - b4,
+		      w.bl.tab[BWE_BL_V6].builds - b6);
+	assert_int_equal(p.passed, 0);
+	assert_true(p.runs > 0);
+	assert_int_equal(b4, 4); /* 4096 -> 8192 -> ... -> 65536 */
+	assert_int_equal(max4, bwe_bl_table_size(GROW_V4 + 1));
+	assert_true(b6 >= 2);
+	assert_int_equal(max6, bwe_bl_table_size(GROW_V6 + 1));
+	/* back to one host each: small tables again */
+	assert_int_equal(w.bl.tab[BWE_BL_V4].max, BWE_BL_HOST_MIN);
+	assert_int_equal(w.bl.tab[BWE_BL_V6].max, BWE_BL_HOST_MIN);
+	assert_int_equal(run(&w, "198.18.0.52", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_int_equal(run(&w, "198.18.0.52", "198.19.0.1", 10, NULL), XDP_PASS);
+	world_down(&w);
+}
+
+/* A grown table is the one the next open (a restarted daemon) finds and uses. */
+static void test_table_survives_restart(void **state)
+{
+	const char *dir = pin_dir("grown");
+	struct bwe_dp_opts opts = { .pin_dir = dir };
+	struct bwe_prefix last = grow_host(0, GROW_V4 - 1);
+	struct bwe_dp *dp;
+	struct bwe_bl bl;
+	size_t max;
+	__u32 id;
+	int fd;
+
+	(void)state;
+	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
+	assert_int_equal(bwe_bl_init(&bl, dp), 0);
+	grow_step(&bl, 0, GROW_STEPS, bwe_ref(FEED_T, 0));
+	max = bl.tab[BWE_BL_V4].max;
+	assert_true(max > BWE_BL_HOST_MIN);
+	id = map_id(bl.tab[BWE_BL_V4].fd);
+	bwe_bl_free(&bl);
+	bwe_dp_close(dp);
+
+	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
+	assert_true(dp->reused);
+	fd = bwe_dp_bl_table_get(dp, BWE_BL_V4);
+	assert_true(fd >= 0);
+	assert_int_equal(map_id(fd), id);
+	close(fd);
+	assert_int_equal(bwe_bl_init(&bl, dp), 0);
+	assert_int_equal(bl.tab[BWE_BL_V4].max, max);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &last.addr), bwe_ref(FEED_T, 0));
+	/* the mirror is empty after a restart: the sweep empties the table, in place */
+	assert_int_equal(bwe_bl_sweep(&bl), 0);
+	assert_int_equal(bwe_bl_kernel_ref(&bl, &last.addr), BWE_REF_NONE);
+	assert_int_equal(bl.tab[BWE_BL_V4].max, BWE_BL_HOST_MIN);
+	bwe_bl_free(&bl);
+	bwe_dp_close(dp);
+	assert_int_equal(bwe_dp_unpin(dir), 0);
+}
+
 static __u64 mono_ns(void)
 {
 	struct timespec ts;
@@ -733,6 +894,8 @@ int main(void)
 		cmocka_unit_test(test_untracked_still_dropped),
 		cmocka_unit_test(test_blocklist_hit_directions),
 		cmocka_unit_test(test_bucket_last_refill_in_future),
+		cmocka_unit_test(test_growth_never_passes),
+		cmocka_unit_test(test_table_survives_restart),
 		cmocka_unit_test(test_nc16_matches_trie),
 	};
 

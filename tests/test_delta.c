@@ -22,10 +22,12 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -266,23 +268,33 @@ struct kv {
 	struct bwe_bl_val v;
 };
 
-/* Every (key, value) of bwe_bl_host, sorted; *n of them. */
+/* Every (host, value) of the exact-host tables of both families, sorted; *n of them. */
 static struct kv *dump_hosts(const struct side *s, size_t *n)
 {
-	int fd = bwe_dp_map_fd(s->dp, BWE_MAP_BL_HOST);
 	struct kv *out = calloc(HOST_MAX, sizeof(*out));
-	struct bwe_addr k, next;
-	void *prev = NULL;
+	int f;
 
 	assert_non_null(out);
 	*n = 0;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		assert_true(*n < HOST_MAX);
-		out[*n].k = next;
-		assert_int_equal(bpf_map_lookup_elem(fd, &next, &out[*n].v), 0);
-		(*n)++;
-		k = next;
-		prev = &k;
+	for (f = 0; f < BWE_BL_FAMS; f++) {
+		int fd = bwe_dp_bl_table_get(s->dp, f);
+		__u8 k[sizeof(struct bwe_addr)], next[sizeof(struct bwe_addr)];
+		__u32 ks = bwe_dp_bl_key_size(f);
+		void *prev = NULL;
+
+		assert_true(fd >= 0);
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			assert_true(*n < HOST_MAX);
+			if (f == BWE_BL_V4)
+				bwe_addr_from_v4(*(__u32 *)next, &out[*n].k);
+			else
+				memcpy(&out[*n].k, next, ks);
+			assert_int_equal(bpf_map_lookup_elem(fd, next, &out[*n].v), 0);
+			(*n)++;
+			memcpy(k, next, ks);
+			prev = k;
+		}
+		close(fd);
 	}
 	qsort(out, *n, sizeof(*out), cmp_kv);
 	return out;
@@ -517,6 +529,13 @@ static void run_versions(enum bwe_feed_format fmt, bool freeform)
 	}
 	/* most versions went the partial way (the odd duplicate sends one whole) */
 	assert_true(deltas * 2 > VERSIONS);
+	/* both sides outgrew their first IPv4 table: the replacements kept them equal */
+	for (i = 0; i < 2; i++) {
+		size_t n, max, ceiling;
+
+		enf_bl_table(i ? whole.enf : delta.enf, 0, &n, &max, &ceiling);
+		assert_true(n > BWE_BL_HOST_MIN && max >= n);
+	}
 	print_message("%zu of %d versions applied as a difference\n", deltas, VERSIONS - 1);
 	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
@@ -608,44 +627,55 @@ static void test_pfx_sort_matches_qsort(void **state)
 	}
 }
 
-/* ---- a failed write in the delta path ---------------------------------------------- */
+/* ---- a full table and a failed write in the delta path ------------------------------ */
+
+#define FOREIGN_N (BWE_BL_HOST_MIN - 7 - 3) /* all but 3 slots of the first table */
 
 /*
- * The host map is full of keys the mirror does not know (a restart before
- * the sweep): the delta's batch write fails and the maps and the store
- * hold the previous version exactly.
+ * v1 -> v2 as a delta on a side holding v1, whose IPv4 table is either full
+ * of keys the mirror does not know (a restart before the sweep: the write
+ * overflows the table, and a bigger one, holding them too, takes its place)
+ * or frozen (every write fails: the delta fails and the maps and the store
+ * hold the previous version exactly).
  */
-static void test_failed_delta_rolls_back(void **state)
+static void delta_v1_v2(bool frozen)
 {
 	static const char v1[] = "# list\n198.51.100.1\n198.51.100.2\n203.0.113.0/24\n"
 				 "2001:db8::7\n203.0.113.128/30\n";
 	static const char v2[] = "# list\n198.51.100.1\n203.0.113.0/24\n198.51.100.16/29\n"
 				 "2001:db8::7\n203.0.113.128/30\n";
 	struct bwe_bl_val val = { .ref = bwe_ref(FEED + 1, 0) };
+	struct bwe_addr x = addr("198.51.100.2"), y = addr("198.51.100.17"), z;
 	struct bwe_lines l1, l2;
 	struct bwe_lines_diff d;
 	struct parsed p1, part;
 	struct fs_vec nv, before;
 	struct bwe_prefix *add, *gone;
 	struct enf_bl_change chg;
-	struct bwe_addr foreign[32];
-	size_t nadd, ngone, i, slen, nh0, nh1;
+	size_t nadd, ngone, i, slen, nh0, nh1, n4, max0, max1, ceiling;
 	struct kv *h0, *h1;
 	char *sparse;
 	int fd, err;
 
-	(void)state;
 	side_open(&delta, 32);
-	fd = bwe_dp_map_fd(delta.dp, BWE_MAP_BL_HOST);
 	parse(v1, strlen(v1), BWE_FMT_PLAIN, &p1);
 	assert_int_equal(enf_bl_install(delta.enf, delta.fs, FEED, &p1.v, T0, &chg), 0);
 	fs_vec_free(&p1.v);
-	/* 7 hosts held; fill all but 3 slots with foreign keys: the 8 of the /29 cannot go in */
-	for (i = 0; i < 32 - 7 - 3; i++) {
-		foreign[i] = addr("192.0.2.0");
-		foreign[i].w[3] = htonl(ntohl(foreign[i].w[3]) + (__u32)i);
-		assert_int_equal(bpf_map_update_elem(fd, &foreign[i], &val, BPF_NOEXIST), 0);
+	fd = bwe_dp_bl_table_get(delta.dp, BWE_BL_V4);
+	assert_true(fd >= 0);
+	if (frozen) {
+		assert_int_equal(bpf_map_freeze(fd), 0);
+	} else {
+		/* 6 IPv4 hosts held (2 + the /30's 4): fill all but 3 slots with foreign keys */
+		for (i = 0; i < FOREIGN_N; i++) {
+			bwe_bl_key4 k = htonl(ntohl(addr("192.0.2.0").w[3]) + (__u32)i);
+
+			assert_int_equal(bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST), 0);
+		}
 	}
+	close(fd);
+	enf_bl_table(delta.enf, 0, &n4, &max0, &ceiling);
+	assert_int_equal(max0, BWE_BL_HOST_MIN);
 	h0 = dump_hosts(&delta, &nh0);
 	memset(&before, 0, sizeof(before));
 	for (i = 0; i < fstore_entries(delta.fs, FEED)->n; i++)
@@ -662,21 +692,30 @@ static void test_failed_delta_rolls_back(void **state)
 	assert_int_equal(nadd, 1);  /* the /29 */
 	assert_int_equal(ngone, 1); /* 198.51.100.2 */
 	err = enf_bl_install_diff(delta.enf, delta.fs, FEED, &nv, add, nadd, gone, ngone, &chg);
-	assert_true(err < 0 && err != -ENOSPC);
-	assert_int_equal(chg.rollback_err, 0);
-	/* the kernel and the store hold the previous version exactly */
 	h1 = dump_hosts(&delta, &nh1);
-	assert_int_equal(nh0, nh1);
-	assert_memory_equal(h0, h1, nh0 * sizeof(*h0));
-	assert_int_equal(fstore_entries(delta.fs, FEED)->n, before.n);
-	assert_memory_equal(fstore_entries(delta.fs, FEED)->v, before.v,
-			    before.n * sizeof(*before.v));
-	assert_int_equal(nv.n, 5); /* the refused version came back */
-	{
-		struct bwe_addr x = addr("198.51.100.2"), y = addr("198.51.100.17");
-
+	enf_bl_table(delta.enf, 0, &n4, &max1, &ceiling);
+	if (frozen) {
+		assert_int_equal(err, -EPERM);
+		/* the kernel and the store hold the previous version exactly */
+		assert_int_equal(nh0, nh1);
+		assert_memory_equal(h0, h1, nh0 * sizeof(*h0));
+		assert_int_equal(fstore_entries(delta.fs, FEED)->n, before.n);
+		assert_memory_equal(fstore_entries(delta.fs, FEED)->v, before.v,
+				    before.n * sizeof(*before.v));
+		assert_int_equal(nv.n, 5); /* the refused version came back */
 		assert_int_equal(enf_bl_kernel_ref(delta.enf, &x), bwe_ref(FEED, 0));
 		assert_int_equal(enf_bl_kernel_ref(delta.enf, &y), BWE_REF_NONE);
+		assert_int_equal(max1, max0);
+	} else {
+		assert_int_equal(err, 0);
+		/* a bigger table, with v2 and every foreign key (the sweep's to remove) */
+		assert_int_equal(max1, bwe_bl_table_size(FOREIGN_N + 6 + 8));
+		assert_int_equal(nh1, nh0 - 1 + 8);
+		assert_int_equal(enf_bl_kernel_ref(delta.enf, &x), BWE_REF_NONE);
+		assert_int_equal(enf_bl_kernel_ref(delta.enf, &y), bwe_ref(FEED, 0));
+		z = addr("192.0.2.0");
+		z.w[3] = htonl(ntohl(z.w[3]) + FOREIGN_N - 1);
+		assert_int_equal(enf_bl_kernel_ref(delta.enf, &z), val.ref);
 	}
 	free(h0);
 	free(h1);
@@ -692,12 +731,25 @@ static void test_failed_delta_rolls_back(void **state)
 	side_close(&delta);
 }
 
+static void test_full_table_grows(void **state)
+{
+	(void)state;
+	delta_v1_v2(false);
+}
+
+static void test_failed_delta_rolls_back(void **state)
+{
+	(void)state;
+	delta_v1_v2(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pfx_sort_matches_qsort),
 		cmocka_unit_test(test_delta_equals_whole_plain),
 		cmocka_unit_test(test_delta_equals_whole_freeform),
+		cmocka_unit_test(test_full_table_grows),
 		cmocka_unit_test(test_failed_delta_rolls_back),
 	};
 

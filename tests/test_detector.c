@@ -50,6 +50,8 @@
 #define TABLE_FULL  "\"detection-table-full\""
 #define RULE_C2	    "c2-quarantine" /* quarantines a host that contacts a listed peer */
 #define C2_PEER	    "203.0.113.66"
+#define BACKUP_HOST "198.18.5.1"   /* has an expected activity ... */
+#define PROVIDER    "203.0.113.80" /* ... to this peer */
 
 static struct core core;
 /* the core's parts under the names the tests use */
@@ -75,7 +77,10 @@ static int setup(void **state)
 		    "  rules:\n"
 		    "    - { name: " RULE_C2 ", signals: [ blocklist ], min_signals: 1,"
 		    " action: quarantine, ttl: 10m, cooldown: 10m }\n"
-		    "    - { name: spike-alert, signals: [ spike ], min_signals: 1, action: alert }\n",
+		    "    - { name: spike-alert, signals: [ spike ], min_signals: 1, action: alert }\n"
+		    "  expected:\n"
+		    "    - { name: backup, hosts: [ " BACKUP_HOST " ], peers: [ " PROVIDER " ],"
+		    " ports: [ 443 ], schedule: \"daily 00:00-24:00\", max_rate: 1gbit }\n",
 		    MAX_HOSTS))
 		return -1;
 	dp = core.dp;
@@ -116,6 +121,26 @@ static int sends_to(const char *host, const char *peer)
 	assert_true(len > 0);
 	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &o), 0);
 	return (int)o.retval;
+}
+
+/* n outbound TCP frames of payload bytes from host to peer; returns their bytes. */
+static __u64 uploads(const char *host, const char *peer, __u16 dport, __u32 payload, int n)
+{
+	struct pb_spec s = { .src = host,
+			     .dst = peer,
+			     .proto = IPPROTO_TCP,
+			     .sport = 40001,
+			     .dport = dport,
+			     .payload = payload };
+	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
+	int len = pb_build(&s, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = (__u32)n);
+
+	assert_true(len > 0);
+	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &o), 0);
+	assert_int_equal(o.retval, XDP_PASS);
+	return (__u64)len * (__u64)n;
 }
 
 /* One outbound frame from host: the data plane tracks it from now on. */
@@ -417,6 +442,95 @@ static json_object *report_signal(const char *host, const char *sig, const char 
  * peer in the report; contacts of an address outside internal_networks
  * make no state.
  */
+/* The double's member path of a JSON object, or NAN. */
+static double json_num(struct json_object *o, const char *a, const char *b)
+{
+	struct json_object *x, *y;
+
+	if (!json_object_object_get_ex(o, a, &x) || !json_object_object_get_ex(x, b, &y))
+		return NAN;
+	return json_object_get_double(y);
+}
+
+/*
+ * Expected activity, measured per peer from the data plane's summaries: a
+ * host uploads to its listed provider and browses beside it. Only the
+ * bytes sent to the provider are discounted (a lower bound: never more
+ * than were sent), the upload to the site is judged, and the report says
+ * the activity was discounted while the host also talks to others.
+ */
+static void test_expected_per_peer(void **state)
+{
+	struct bwe_addr a = addr(BACKUP_HOST), k;
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	struct json_object *r, *arr, *e, *v;
+	__u64 backup, other;
+	double disc, judged;
+
+	(void)state;
+	/* room in the table: the earlier tests' hosts leave the sample */
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	interval();
+	sends(BACKUP_HOST);
+	interval(); /* primed */
+	interval();
+	backup = uploads(BACKUP_HOST, PROVIDER, 443, 1400, 2000);
+	other = uploads(BACKUP_HOST, "203.0.113.10", 443, 1400, 200);
+	interval();
+	r = detector_report(det, &a);
+	assert_non_null(r);
+	assert_true(json_object_object_get_ex(r, "questions", &v));
+	disc = json_num(v, "1_outbound_increase", "expected_bps");
+	judged = json_num(v, "1_outbound_increase", "tx_bps");
+	print_message("  sent %llu B to the provider, %llu B elsewhere: %.0f B/s discounted, "
+		      "%.0f B/s judged\n",
+		      (unsigned long long)backup, (unsigned long long)other, disc, judged);
+	/* the interval is 1.1 s and more: never more than was sent, and not nothing */
+	assert_true(disc > 0 && disc <= (double)backup / 1.0);
+	assert_true(disc >= (double)backup / 5.0);
+	/* the site's upload is judged */
+	assert_true(judged >= (double)other / 5.0 && judged <= (double)other / 1.0 + 1.0);
+	assert_true(json_object_object_get_ex(r, "expected_activity", &arr));
+	assert_int_equal(json_object_array_length(arr), 1);
+	e = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(e, "discounted", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(e, "detail", &v));
+	assert_non_null(strstr(json_object_get_string(v), "also talks to others"));
+	json_object_put(r);
+}
+
+/* A flood through the data plane: the report answers question 3 with it. */
+static void test_flood_report(void **state)
+{
+	struct bwe_addr a = addr("198.18.5.2"), k;
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	struct json_object *r, *q, *x, *v;
+
+	(void)state;
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	interval();
+	sends("198.18.5.2");
+	interval();						 /* primed */
+	uploads("198.18.5.2", "203.0.113.91", 27015, 100, 5000); /* 5000 small frames */
+	interval();
+	r = detector_report(det, &a);
+	assert_true(json_object_object_get_ex(r, "questions", &q));
+	assert_true(json_object_object_get_ex(q, "3_botnet_or_proxyjacking", &x));
+	assert_true(json_object_object_get_ex(x, "flood", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(x, "answer", &v));
+	assert_string_equal(json_object_get_string(v), "yes");
+	assert_true(json_object_object_get_ex(r, "signals", &q));
+	assert_true(json_object_object_get_ex(q, "flood_detail", &x));
+	assert_true(json_num(q, "flood_detail", "pps") >= 1000.0);
+	assert_true(json_num(q, "flood_detail", "mean_size") < 600.0);
+	assert_true(json_num(q, "flood_detail", "reply_upper") < 0.1);
+	json_object_put(r);
+}
+
 static void test_contacts_beacon(void **state)
 {
 	struct ops_contact c = { .host = addr("198.18.0.30"),
@@ -464,10 +578,9 @@ static void test_contacts_beacon(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_bound),
-		cmocka_unit_test(test_history_kept),
-		cmocka_unit_test(test_actions_counted),
-		cmocka_unit_test(test_contacts_beacon),
+		cmocka_unit_test(test_table_bound),	  cmocka_unit_test(test_history_kept),
+		cmocka_unit_test(test_actions_counted),	  cmocka_unit_test(test_contacts_beacon),
+		cmocka_unit_test(test_expected_per_peer), cmocka_unit_test(test_flood_report),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

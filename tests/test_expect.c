@@ -287,6 +287,8 @@ static void test_expected_discount(void **state)
 		s.h.extra.expected_rate = cases[i].max_rate >= 0 ? (__u64)cases[i].max_rate : 0;
 		fired = false;
 		for (t = 0; t < 6; t++) {
+			/* all of it measured to the activity's peers */
+			s.h.extra.expected_seen.tx_lo += (__u64)(20 * MBIT * INTERVAL);
 			step(&s, &pol, 20 * MBIT, &sig);
 			fired |= sig.sig[BWE_SIG_SPIKE].fired;
 		}
@@ -311,6 +313,131 @@ static void test_expected_discount(void **state)
 	step(&s, &pol, MBIT, &sig);
 	assert_true(sig.sig[BWE_SIG_FANOUT].fired);
 	bwe_detect_host_free(&s.h);
+}
+
+/*
+ * Per peer: a trusted host (1 Mbit/s up) starts a 20 Mbit/s backup to its
+ * listed provider while its user browses (1 Mbit/s up to 30 sites, 20
+ * Mbit/s down from them), frame by frame into the data plane's summaries.
+ * Only the bytes measured to the provider are discounted (never more than
+ * were sent, never more than max_rate), so the backup while browsing is
+ * quiet, and relay too (the provider is left out of it), while an
+ * unexpected upload beside the backup, or the backup above max_rate, is
+ * judged as usual.
+ */
+#define PROVIDER 0xcb007150U /* 203.0.113.80 */
+#define SITE0	 0xc6336410U /* 198.51.100.16 on */
+#define OTHER	 0xc6336480U /* 198.51.100.128: not listed */
+
+static void frames(struct bwe_host_stats *c, __u32 peer, bool out, double bytes)
+{
+	struct bwe_addr a = v4(peer);
+	__u32 h = bwe_hash_addr(&a);
+
+	for (; bytes > 0; bytes -= 1500) {
+		__u64 len = bytes >= 1500 ? 1500 : (__u64)bytes;
+
+		if (out) {
+			c->tx_bytes += len;
+			bwe_hh_add(&c->hh_tx, h, len);
+			bwe_hll_add(c->hll_dst, h);
+		} else {
+			c->rx_bytes += len;
+			bwe_hh_add(&c->hh_rx, h, len);
+			bwe_hll_add(c->hll_src, h);
+		}
+	}
+}
+
+static void test_expected_per_peer(void **state)
+{
+	static const struct {
+		const char *desc;
+		double backup, other, max_rate; /* Mbit/s; max_rate < 0: not listed */
+		bool spikes;
+		int relay; /* -1: either */
+	} cases[] = {
+		{ "backup while browsing, listed", 20, 0, 50, false, 0 },
+		{ "the same backup, not listed", 20, 0, -1, true, 1 },
+		{ "an unexpected upload beside the listed backup", 20, 12, 50, true, -1 },
+		{ "the listed backup above its max_rate", 20, 0, 8, true, -1 },
+	};
+	struct bwe_prefix peers[1];
+	__u16 ports[] = { 443 };
+	static struct bwe_expected e;
+	struct bwe_policy pol;
+	struct bwe_signals sig;
+	struct sim s;
+	size_t i, t, j;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	assert_int_equal(bwe_prefix_parse("203.0.113.80/32", &peers[0], 0), 0);
+	e = (struct bwe_expected){ .peers = peers, .n_peers = 1, .ports = ports, .n_ports = 1 };
+	bwe_expected_sketch(&e);
+	assert_int_equal(e.n_peer_hash, 1);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool spiked = false, relayed = false;
+		__u64 sent_before = 0;
+
+		sim_init(&s);
+		for (t = 0; t < 400; t++) /* past learning_period (1h) */
+			step(&s, &pol, MBIT, &sig);
+		assert_true(sig.trusted);
+		s.c.hll_epoch = 1; /* a fresh epoch: the summaries start empty */
+		s.h.extra.expected_rate = cases[i].max_rate >= 0 ? (__u64)(cases[i].max_rate * MBIT)
+								 : 0;
+		for (t = 0; t < 6; t++) {
+			__u64 lo, hi;
+
+			for (j = 0; j < 100; j++) { /* interleaved, a hundredth at a time */
+				frames(&s.c, PROVIDER, true,
+				       cases[i].backup * MBIT * INTERVAL / 100);
+				frames(&s.c, PROVIDER, false,
+				       cases[i].backup * MBIT * INTERVAL / 4500);
+				frames(&s.c, SITE0 + j % 30, true, MBIT * INTERVAL / 100);
+				frames(&s.c, SITE0 + j % 30, false, 20 * MBIT * INTERVAL / 100);
+				if (cases[i].other > 0)
+					frames(&s.c, OTHER, true,
+					       cases[i].other * MBIT * INTERVAL / 100);
+			}
+			memset(&s.h.extra.expected_seen, 0, sizeof(s.h.extra.expected_seen));
+			if (cases[i].max_rate >= 0)
+				bwe_expected_measure(&e, &s.c.hh_tx, &s.c.hh_rx,
+						     &s.h.extra.expected_seen);
+			s.c.last_seen_ns += (__u64)(INTERVAL * NS);
+			s.wall += (__s64)INTERVAL;
+			assert_int_equal(bwe_detect_update(&s.h, &s.c, INTERVAL, s.wall, &pol,
+							   &sig),
+					 0);
+			spiked |= sig.sig[BWE_SIG_SPIKE].fired;
+			relayed |= sig.sig[BWE_SIG_RELAY].fired;
+			/* the bound: never more than was sent to the provider, nor max_rate */
+			{
+				struct bwe_addr a = v4(PROVIDER);
+				__u64 sent = (__u64)(cases[i].backup * MBIT * INTERVAL) * (t + 1);
+
+				bwe_hh_bounds(&s.c.hh_tx, bwe_hash_addr(&a), &lo, &hi);
+				assert_true(lo <= sent && sent <= hi);
+				assert_true(sig.expected_bps * INTERVAL <=
+					    (double)(sent - sent_before) + 1.0);
+				sent_before = sent;
+			}
+			assert_true(sig.expected_bps <= (double)s.h.extra.expected_rate + 1e-6);
+		}
+		print_message("  %-48s spike %d relay %d, judged %.2f Mbit/s, discounted %.2f\n",
+			      cases[i].desc, spiked, relayed, sig.tx_bps / MBIT,
+			      sig.expected_bps / MBIT);
+		if (spiked != cases[i].spikes)
+			fail_msg("%s: spike %d, want %d", cases[i].desc, spiked, cases[i].spikes);
+		if (cases[i].relay >= 0 && relayed != (cases[i].relay > 0))
+			fail_msg("%s: relay %d, want %d", cases[i].desc, relayed, cases[i].relay);
+		/* listed and within max_rate: the browsing alone is judged (within 5 %) */
+		if (cases[i].max_rate >= cases[i].backup)
+			assert_true(fabs(sig.tx_bps - (1 + cases[i].other) * MBIT) <=
+				    0.05 * cases[i].backup * MBIT);
+		bwe_detect_host_free(&s.h);
+	}
 }
 
 /* ---- the shipped example of a proxyware feed --------------------------------------------- */
@@ -360,7 +487,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schedule_parse),	  cmocka_unit_test(test_sketch_bound),
 		cmocka_unit_test(test_proxyware_signal),  cmocka_unit_test(test_expected_discount),
-		cmocka_unit_test(test_proxyware_example),
+		cmocka_unit_test(test_expected_per_peer), cmocka_unit_test(test_proxyware_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -244,12 +244,41 @@ static void copy(char *dst, size_t len, const char *s)
 	snprintf(dst, len, "%s", s ? s : "(null)");
 }
 
+/* A request under /v1/later is answered later (httpmsg.h): what answers it. */
+static struct {
+	void (*answer)(void *ctx, unsigned long long id, struct http_response *rs);
+	void *ctx;
+	unsigned long long id;
+} later;
+
+#define LATER_ROUND 50 /* request()'s round at which a later answer is given */
+
+static void answer_later(void)
+{
+	static const char reply[] = "{\"later\":true}";
+	struct http_response rs = { .status = 200, .content_type = "application/json" };
+
+	rs.body = strdup(reply);
+	rs.len = strlen(reply);
+	later.answer(later.ctx, later.id, &rs);
+	later.answer = NULL;
+}
+
 static void handler(void *ctx, const struct http_request *rq, struct http_response *rs)
 {
 	static const char reply[] = "{\"ok\":true}";
 
 	assert_ptr_equal(ctx, &seen);
 	seen.calls++;
+	if (!strcmp(rq->path, "/v1/later")) {
+		assert_non_null(rq->answer);
+		later.answer = rq->answer;
+		later.ctx = rq->answer_ctx;
+		later.id = rq->answer_id;
+		rs->later = true;
+		rs->status = 200;
+		return;
+	}
 	copy(seen.method, sizeof(seen.method), rq->method);
 	copy(seen.path, sizeof(seen.path), rq->path);
 	copy(seen.query, sizeof(seen.query), rq->query);
@@ -327,6 +356,8 @@ static void request(struct http *h, const char *url, const char *method, const c
 	curl_multi_add_handle(m, c);
 	for (i = 0; running && i < RUN_ROUNDS; i++) {
 		curl_multi_perform(m, &running);
+		if (later.answer && i >= LATER_ROUND)
+			answer_later(); /* the loop's other work brought the answer */
 		http_run(h);
 		curl_multi_poll(m, NULL, 0, 1, NULL);
 	}
@@ -427,6 +458,52 @@ static void test_listener(void **state)
 	request(h, url, "GET", NULL, NULL, &r);
 	assert_int_equal(r.status, 404);
 	assert_int_equal(seen.calls, 1);
+
+	/* an answer given later: the client waits for it, then has it */
+	snprintf(url, sizeof(url), "%s/v1/later", base);
+	request(h, url, "GET", NULL, NULL, &r);
+	assert_int_equal(seen.calls, 2);
+	assert_null(later.answer); /* it was given */
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"later\":true}");
+	/* and the listener still serves the next one at once */
+	snprintf(url, sizeof(url), "%s/v1/x", base);
+	request(h, url, "GET", NULL, NULL, &r);
+	assert_int_equal(r.status, 201);
+
+	/* a reload stops the listener while a client waits: let go first; the late answer dropped */
+	{
+		CURLM *m = curl_multi_init();
+		CURL *e = curl_easy_init();
+		int running = 1, i;
+
+		snprintf(url, sizeof(url), "%s/v1/later", base);
+		curl_easy_setopt(e, CURLOPT_URL, url);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
+		curl_multi_add_handle(m, e);
+		for (i = 0; !later.answer && i < RUN_ROUNDS; i++) {
+			curl_multi_perform(m, &running);
+			http_run(h);
+			curl_multi_poll(m, NULL, 0, 1, NULL);
+		}
+		assert_non_null(later.answer);
+		/* stops the listener with a suspended connection, which libmicrohttpd forbids */
+		assert_int_equal(http_reload(h, &d), 0);
+		answer_later(); /* for a request given up: dropped, its body freed */
+		for (i = 0; running && i < RUN_ROUNDS; i++) {
+			curl_multi_perform(m, &running);
+			curl_multi_poll(m, NULL, 0, 1, NULL);
+		}
+		assert_int_equal(running, 0); /* the client was let go */
+		curl_multi_remove_handle(m, e);
+		curl_easy_cleanup(e);
+		curl_multi_cleanup(m);
+	}
+	/* the new listener serves */
+	snprintf(url, sizeof(url), "%s/v1/x", base);
+	request(h, url, "GET", NULL, NULL, &r);
+	assert_int_equal(r.status, 201);
 
 	http_close(h);
 	bwe_config_free(c);

@@ -117,11 +117,13 @@ static void frame(struct epoch *e, unsigned int peer, int out, __u64 len)
 
 	if (out) {
 		c->tx_bytes += len;
+		c->tx_packets++;
 		bwe_hh_add(&c->hh_tx, h, len);
 		bwe_hll_add(c->hll_dst, h);
 		e->tx[peer] += (double)len;
 	} else {
 		c->rx_bytes += len;
+		c->rx_packets++;
 		bwe_hh_add(&c->hh_rx, h, len);
 		bwe_hll_add(c->hll_src, h);
 		e->rx[peer] += (double)len;
@@ -242,7 +244,7 @@ static void test_hh_bounds(void **state)
 		double wsum = 0, truth, lo_share, hi_share;
 		unsigned int i, rounds = 20, r;
 		__u64 lo, hi, floor1;
-		__u32 top;
+		__u32 top[3];
 
 		epoch_init(&e);
 		for (i = 0; i < c->peers; i++)
@@ -262,7 +264,7 @@ static void test_hh_bounds(void **state)
 		check_bounds(&m.hh_tx, e.tx, c->peers);
 		assert_true(bwe_hh_floor(&m.hh_tx) * BWE_HH_SLOTS <= m.hh_tx.total);
 
-		bwe_hh_top(&m.hh_tx, 3, &lo, &hi, &top);
+		bwe_hh_top(&m.hh_tx, 3, &lo, &hi, top);
 		truth = top_share(e.tx, c->peers, c->peers < 3 ? c->peers : 3);
 		lo_share = (double)lo / (double)m.hh_tx.total;
 		hi_share = (double)hi / (double)m.hh_tx.total;
@@ -326,6 +328,9 @@ enum scenario {
 	SC_P2P,		  /* seeding to 300 peers, downloading from the same */
 	SC_BROWSING,	  /* 50 sites, requests and ACKs back */
 	SC_BACKUP_BROWSE, /* an upload to one provider while browsing as much: a false positive */
+	SC_RES_REVERSE,	  /* one super-proxy, a quarter of the relayed bytes the other way */
+	SC_SFU_BROWSE,	  /* a call through one server while browsing 40 sites */
+	SC_MESH_BROWSE,	  /* a call with 4 peers while browsing 40 sites */
 	SC_SMALL,	  /* a relay below min_bytes */
 };
 
@@ -415,6 +420,32 @@ static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
 	case SC_SMALL:
 		scenario(e, SC_RESIDENTIAL, unit / 64);
 		break;
+	case SC_RES_REVERSE: /* the harness's relay443: uploads through the relay too */
+		for (j = 0; j < 400; j++) {
+			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
+			__u64 n = unit / 400 + rng_u64() % (unit / 200);
+			bool up = j % 4 == 3;
+
+			transfer(e, 0, 0, up ? n : 600);    /* request (or upload) in */
+			transfer(e, site, 1, up ? n : 600); /* passed on */
+			transfer(e, site, 0, up ? 600 : n); /* response */
+			transfer(e, 0, 1, up ? 600 : n);    /* handed back */
+		}
+		break;
+	case SC_SFU_BROWSE:
+	case SC_MESH_BROWSE: {
+		unsigned int peers = sc == SC_SFU_BROWSE ? 1 : 4;
+
+		for (j = 0; j < 400; j++) { /* media both ways, pages in between */
+			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
+
+			transfer(e, j % peers, 1, unit / 400);
+			transfer(e, j % peers, 0, unit / 400);
+			transfer(e, site, 1, 800);
+			transfer(e, site, 0, unit / 800);
+		}
+		break;
+	}
 	}
 }
 
@@ -435,6 +466,12 @@ static const struct relay_case {
 	/* the documented false positive: policy.expected is the answer */
 	{ "backup upload while browsing as much", SC_BACKUP_BROWSE, true, BWE_DIR_OUT },
 	{ "a relay below min_bytes", SC_SMALL, false, 0 },
+	{ "residential proxy, a quarter uploads", SC_RES_REVERSE, true, BWE_DIR_OUT },
+	/* symmetric conversations: the same peers both ways are no relay */
+	{ "call through one server, browsing", SC_SFU_BROWSE, false, 0 },
+	/* each peer has a quarter of the inbound bytes: the old test of disjoint
+	 * sets (heaviest peer <= 1/2 of the other way) took this for a relay */
+	{ "call with 4 peers, browsing", SC_MESH_BROWSE, false, 0 },
 };
 
 static void test_relay_scenarios(void **state)
@@ -726,42 +763,71 @@ static void test_beacon_stops(void **state)
  * Also app polling with +-10 % uniform jitter, which looks like a beacon
  * by design: counted and printed, the rate docs/operations.md states.
  */
+/* One series of BEACONS contacts at c's gaps, under the given bounds: did it fire? */
+static bool series_fires(struct bsim *b, const struct beacon_case *c, __u32 min_intervals,
+			 double max_jitter)
+{
+	double t = START_S + 1;
+	unsigned int i;
+	bool fired;
+
+	bsim_init(b);
+	b->pol.beacon.min_intervals = min_intervals;
+	b->pol.beacon.max_jitter = max_jitter;
+	for (i = 0; i < BEACONS; i++) {
+		bsim_contact(b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+		t += next_gap(c, i);
+	}
+	bsim_until(b, t);
+	fired = b->fired_evals > 0;
+	bwe_detect_host_free(&b->h);
+	return fired;
+}
+
 static void test_beacon_false_positives(void **state)
 {
+	/* the default first, then the settings weighed for it (docs/operations.md) */
+	static const struct {
+		__u32 min_intervals;
+		double max_jitter;
+	} grid[] = {
+		{ BWE_BEACON_MIN_INTERVALS, BWE_BEACON_MAX_JITTER },
+		{ 8, 0.1 },
+		{ 7, 0.1 },
+		{ 6, 0.1 },
+		{ 5, 0.1 },
+		{ 4, 0.1 },
+		{ 7, 0.05 },
+		{ 6, 0.05 },
+		{ 5, 0.05 },
+		{ 4, 0.05 },
+		{ 3, 0.05 },
+		{ 5, 0.03 },
+		{ 4, 0.03 },
+	};
 	static struct bsim b;
 	const struct beacon_case poisson = { .ar = AR_POISSON, .period = BEACON_P };
 	const struct beacon_case polling = { .ar = AR_UNIFORM, .period = 300, .jitter = 0.10 };
-	unsigned int n, i, fired = 0, polled = 0;
+	unsigned int n, fired = 0, polled = 0;
+	size_t g;
 
 	(void)state;
-	rng_seed(SEED + 5);
-	for (n = 0; n < FP_PAIRS; n++) {
-		double t = START_S + 1;
-
-		bsim_init(&b);
-		for (i = 0; i < BEACONS; i++) {
-			bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
-			t += next_gap(&poisson, i);
-		}
-		bsim_until(&b, t);
-		fired += b.fired_evals > 0;
-		bwe_detect_host_free(&b.h);
+	for (g = 0; g < ARRAY_SIZE(grid); g++) {
+		rng_seed(SEED + 5); /* the same series for every setting */
+		fired = 0;
+		for (n = 0; n < FP_PAIRS; n++)
+			fired += series_fires(&b, &poisson, grid[g].min_intervals,
+					      grid[g].max_jitter);
+		print_message("  min_intervals %u, max_jitter %.2f: random pairs firing %u of %u\n",
+			      grid[g].min_intervals, grid[g].max_jitter, fired, FP_PAIRS);
+		if (!g) /* the default */
+			assert_true(fired <= FP_MAX);
 	}
-	for (n = 0; n < 200; n++) {
-		double t = START_S + 1;
-
-		bsim_init(&b);
-		for (i = 0; i < BEACONS; i++) {
-			bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
-			t += next_gap(&polling, i);
-		}
-		bsim_until(&b, t);
-		polled += b.fired_evals > 0;
-		bwe_detect_host_free(&b.h);
-	}
-	print_message("  random pairs firing: %u of %u; polling +-10 %%: %u of 200\n", fired,
-		      FP_PAIRS, polled);
-	assert_true(fired <= FP_MAX);
+	rng_seed(SEED + 6);
+	for (n = 0; n < 200; n++)
+		polled +=
+			series_fires(&b, &polling, BWE_BEACON_MIN_INTERVALS, BWE_BEACON_MAX_JITTER);
+	print_message("  polling +-10 %%: %u of 200\n", polled);
 	assert_true(polled > 0); /* honest: such polling is indistinguishable */
 }
 
@@ -804,7 +870,7 @@ static void test_shapes(void **state)
 }
 
 /*
- * The default rules: relay or beacon alone alerts (relay-beacon-alert),
+ * The default rules: relay or beacon alone alerts (behaviour-alert),
  * the two together quarantine (corroborated-quarantine), with both in the
  * evidence.
  */
@@ -828,14 +894,14 @@ static void test_default_rules(void **state)
 	s.sig[BWE_SIG_RELAY] = (struct bwe_signal){ .fired = true, .value = 0.9, .threshold = 0.6 };
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
 	assert_int_equal(dec.action, BWE_RESP_ALERT);
-	assert_string_equal(dec.rule_name, "relay-beacon-alert");
+	assert_string_equal(dec.rule_name, "behaviour-alert");
 
 	s.sig[BWE_SIG_RELAY].fired = false;
 	s.sig[BWE_SIG_BEACON] =
 		(struct bwe_signal){ .fired = true, .value = 0.01, .threshold = 0.1 };
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
 	assert_int_equal(dec.action, BWE_RESP_ALERT);
-	assert_string_equal(dec.rule_name, "relay-beacon-alert");
+	assert_string_equal(dec.rule_name, "behaviour-alert");
 
 	s.sig[BWE_SIG_RELAY].fired = true;
 	assert_int_equal(bwe_detect_decide(&h, &s, &pol, &g, NULL, now, &dec), 0);
@@ -846,6 +912,101 @@ static void test_default_rules(void **state)
 		beacon |= dec.evidence[i].sig == BWE_SIG_BEACON;
 	}
 	assert_true(relay && beacon);
+	bwe_detect_host_free(&h);
+}
+
+/* ---- flood ------------------------------------------------------------------------------ */
+
+/*
+ * One interval of a stream beside browsing: pps packets of size bytes a
+ * second (out: sent; else received), one packet of back_size the other
+ * way every back_every of them (0: none), over peers peers (1: peer 0).
+ */
+static const struct flood_case {
+	const char *desc;
+	unsigned int pps, size;
+	bool out;
+	unsigned int back_every, back_size, peers;
+	bool fires;
+} flood_cases[] = {
+	{ "UDP flood to one target while browsing", 5000, 200, true, 0, 0, 1, true },
+	{ "SYN flood, 1 % answered", 3000, 64, true, 100, 64, 1, true },
+	{ "small packets to a server that answers each", 2000, 200, true, 1, 200, 1, false },
+	{ "bulk upload to one provider", 3300, MSS, true, 2, ACK, 1, false },
+	{ "download: its ACK stream", 8300, MSS, false, 2, ACK, 1, false },
+	{ "video call", 280, 1100, true, 1, 1100, 1, false },
+	{ "scan over 300 peers (fan-out's)", 3000, 64, true, 0, 0, 300, false },
+	{ "flood under min_pps", 800, 200, true, 0, 0, 1, false },
+};
+
+static void flood_scenario(struct epoch *e, const struct flood_case *fc)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < (unsigned int)INTERVAL; i++) {
+		for (j = 0; j < 20; j++) { /* browsing: pages from 20 sites a second */
+			frame(e, SITE(j), 0, MSS);
+			frame(e, SITE(j), 1, ACK);
+		}
+		for (j = 0; j < fc->pps; j++) {
+			unsigned int peer = fc->peers > 1 ? SITE(100 + j % fc->peers) : 0;
+
+			frame(e, peer, fc->out, fc->size);
+			if (fc->back_every && j % fc->back_every == 0)
+				frame(e, peer, !fc->out, fc->back_size);
+		}
+	}
+}
+
+/* Through bwe_detect_update(), one interval after priming, with the bounds checked. */
+static void test_flood_scenarios(void **state)
+{
+	static struct epoch e;
+	struct bwe_detect_host h;
+	struct bwe_host_stats c;
+	struct bwe_signals sig;
+	struct bwe_policy pol;
+	size_t k;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	for (k = 0; k < ARRAY_SIZE(flood_cases); k++) {
+		const struct flood_case *fc = &flood_cases[k];
+		double truth_share, truth_reply, pkts = 0;
+		struct bwe_addr a0 = peer_addr(0);
+		unsigned int i;
+
+		bwe_detect_host_init(&h);
+		memset(&c, 0, sizeof(c));
+		c.first_seen_ns = c.last_seen_ns = NS;
+		c.hll_epoch = 1;
+		assert_int_equal(bwe_detect_update(&h, &c, INTERVAL, WALL_START, &pol, &sig), 0);
+		epoch_init(&e);
+		flood_scenario(&e, fc);
+		epoch_merge(&e, &c);
+		c.first_seen_ns = NS;
+		c.last_seen_ns = NS + 10 * NS;
+		c.hll_epoch = 1;
+		assert_int_equal(bwe_detect_update(&h, &c, INTERVAL, WALL_START + 10, &pol, &sig),
+				 0);
+		print_message("  %-44s %s %.0f pps of %.0f B, top peer %.3f, reply %.3f\n",
+			      fc->desc, sig.sig[BWE_SIG_FLOOD].fired ? "FIRES" : "quiet",
+			      sig.flood.pps, sig.flood.mean_size, sig.flood.share, sig.flood.reply);
+		if (sig.sig[BWE_SIG_FLOOD].fired != fc->fires)
+			fail_msg("%s: fired %d, want %d", fc->desc, sig.sig[BWE_SIG_FLOOD].fired,
+				 fc->fires);
+		for (i = 0; i < NCPU; i++)
+			pkts += (double)e.cpu[i].tx_packets;
+		assert_near(sig.flood.pps, pkts / INTERVAL, 1e-9);
+		assert_near(sig.sig[BWE_SIG_FLOOD].value, sig.flood.pps, 1e-9);
+		/* the bounds: the share never overstated, the reply never understated */
+		truth_share = top_share(e.tx, PEERS_MAX, 1);
+		assert_true(sig.flood.share <= truth_share + 1e-12);
+		if (e.tx[0] > 0 && sig.flood.peer == bwe_hash_addr(&a0)) {
+			truth_reply = e.rx[0] / e.tx[0];
+			assert_true(sig.flood.reply + 1e-12 >= fmin(truth_reply, 1.0));
+		}
+	}
 	bwe_detect_host_free(&h);
 }
 
@@ -882,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(test_beacon_false_positives),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_default_rules),
+		cmocka_unit_test(test_flood_scenarios),
 		cmocka_unit_test(test_beacon_args),
 	};
 

@@ -5,7 +5,8 @@
  * listed peers, ranked by how many; an external address's contacts;
  * inbound (spoofable) hits left out; the proxyware feeds' signal on a
  * contact; the bound per host and what the answer says of it; the
- * report's section. Hits go in as the ring buffer hands them to the
+ * report's section; another site's question answered, the other sites'
+ * answers merged, the local answer without a fleet. Hits go in as the ring buffer hands them to the
  * transaction (ops_hit). Runs as root in a mount namespace of its own.
  */
 #include <errno.h>
@@ -305,12 +306,199 @@ static void test_seed_from_log(void **state)
 	assert_int_equal(scope_seed(sc, path, time(NULL)), 0);
 }
 
+/*
+ * Another site's question: the hosts here that contacted the address
+ * (none given), or the peers the asking site gave for its host; bounded,
+ * with what it shares; never the target itself, never an inbound hit.
+ */
+static void test_answer_other_site(void **state)
+{
+	struct bwe_frec_scope_req q = { .since_s = SCOPE_SINCE_S };
+	struct bwe_frec_scope_ans *a = calloc(1, sizeof(*a));
+	const struct bwe_frec_scope_host *h = NULL;
+	size_t i;
+
+	(void)state;
+	assert_non_null(a);
+	q.target = addr(C2);
+	assert_int_equal(scope_answer(sc, &q, time(NULL), a), 0);
+	assert_int_equal(a->nhosts, 3); /* .1, .2, .3; not the inbound .5 */
+	assert_int_equal(a->more, 0);
+	for (i = 0; i < a->nhosts; i++) {
+		struct bwe_addr five = addr("198.18.0.5");
+
+		assert_memory_not_equal(&a->hosts[i].host, &five, sizeof(five));
+		assert_int_equal(a->hosts[i].peers_in_common, 1);
+		assert_int_equal(a->hosts[i].npeers, 1);
+		assert_string_equal(a->hosts[i].peers[0].feed, "c2");
+	}
+	/* a host of another site whose peers were C2B and PW: ranked by peers in common */
+	q.target = addr("198.18.200.1");
+	q.peers[0] = addr(C2B);
+	q.peers[1] = addr(PW);
+	q.npeers = 2;
+	assert_int_equal(scope_answer(sc, &q, time(NULL), a), 0);
+	for (i = 0; i < a->nhosts; i++) {
+		struct bwe_addr one = addr("198.18.0.1");
+
+		if (!memcmp(&a->hosts[i].host, &one, sizeof(one)))
+			h = &a->hosts[i];
+	}
+	assert_non_null(h);
+	assert_int_equal(h->peers_in_common, 1);
+	assert_int_equal(a->nhosts, 4); /* .1 and .3 (C2B), .10 and .11 (PW) */
+	/* the target itself is never in its own answer */
+	q.target = addr("198.18.0.1");
+	assert_int_equal(scope_answer(sc, &q, time(NULL), a), 0);
+	assert_int_equal(a->nhosts, 3);
+	free(a);
+}
+
+/* One answer of site-b, merged into this site's. */
+static void add_remote(struct bwe_frec_scope_ans *a, const char *site, const char *host,
+		       unsigned int peers)
+{
+	struct bwe_frec_scope_host *h = &a->hosts[a->nhosts++];
+
+	snprintf(a->site, sizeof(a->site), "%s", site);
+	h->host = addr(host);
+	h->peers_in_common = peers;
+	h->peers[0].peer = addr(C2);
+	snprintf(h->peers[0].feed, sizeof(h->peers[0].feed), "c2");
+	h->peers[0].contacts = 4;
+	h->peers[0].last_seen = time(NULL);
+	h->npeers = 1;
+	h->first_seen = h->last_seen = time(NULL);
+	snprintf(h->contained, sizeof(h->contained), "quarantine");
+}
+
+/*
+ * The merge: every host with its site, ranked together (a host of another
+ * site with more peers in common first), renumbered, bounded; the sites
+ * that did not answer and the refused one named, the answer partial.
+ */
+static void test_merge(void **state)
+{
+	struct bwe_frec_scope_ans *ans = calloc(2, sizeof(*ans));
+	struct fleet_scope_miss miss[2] = { { "site-d", "no answer within 3 s" },
+					    { "site-e", "hosts[0]: \"host\" is not an address" } };
+	struct fleet_scope_result res = { .ans = ans,
+					  .nans = 2,
+					  .miss = miss,
+					  .nmiss = 2,
+					  .asked = 4 };
+	struct json_object *r, *hosts, *x, *fl;
+	size_t i;
+
+	(void)state;
+	assert_non_null(ans);
+	add_remote(&ans[0], "site-b", "198.18.100.1", 5);
+	add_remote(&ans[0], "site-b", "198.18.100.2", 1);
+	ans[0].more = 7;
+	add_remote(&ans[1], "site-c", "198.18.101.1", 1);
+	r = query(C2);
+	scope_merge(r, "site-a", &res);
+	hosts = get(r, "hosts");
+	assert_int_equal(json_object_array_length(hosts), 6); /* 3 here, 3 there */
+	x = json_object_array_get_idx(hosts, 0);
+	assert_string_equal(json_object_get_string(get(x, "host")), "198.18.100.1");
+	assert_string_equal(json_object_get_string(get(x, "site")), "site-b");
+	assert_string_equal(json_object_get_string(get(x, "contained")), "quarantine");
+	assert_int_equal(json_object_get_int(get(x, "peers_in_common_total")), 5);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(json_object_get_int(
+					 get(json_object_array_get_idx(hosts, i), "rank")),
+				 (int)i + 1);
+	assert_string_equal(json_object_get_string(get(row(hosts, "198.18.0.2"), "site")),
+			    "site-a");
+	assert_string_equal(json_object_get_string(get(row(hosts, "198.18.101.1"), "site")),
+			    "site-c");
+	assert_int_equal(json_object_get_int(get(r, "more")), 7);
+	x = get(r, "coverage");
+	assert_string_equal(json_object_get_string(get(x, "site")), "the fleet, in part");
+	fl = get(x, "fleet");
+	assert_true(json_object_get_boolean(get(fl, "partial")));
+	assert_int_equal(json_object_get_int(get(fl, "sites_asked")), 4);
+	assert_int_equal(json_object_array_length(get(fl, "answered")), 2);
+	x = get(fl, "not_answered");
+	assert_int_equal(json_object_array_length(x), 2);
+	assert_string_equal(json_object_get_string(get(json_object_array_get_idx(x, 1), "site")),
+			    "site-e");
+	assert_non_null(
+		strstr(json_object_get_string(get(json_object_array_get_idx(x, 1), "reason")),
+		       "is not an address"));
+	json_object_put(r);
+
+	/* every site answered: not partial; more hosts than an answer holds: bounded */
+	res.nmiss = 0;
+	res.nans = 1;
+	ans[0].nhosts = 0;
+	ans[0].more = 0;
+	for (i = 0; i < BWE_FREC_SCOPE_HOSTS_MAX; i++) {
+		char h[32];
+
+		snprintf(h, sizeof(h), "198.18.102.%zu", i + 1);
+		add_remote(&ans[0], "site-b", h, 1);
+	}
+	r = query(C2);
+	for (i = 0; i < 4; i++) /* four answers of 32 and this site's 3: over the bound */
+		scope_merge(r, "site-a", &res);
+	assert_int_equal(json_object_array_length(get(r, "hosts")), SCOPE_RESULTS_MAX);
+	assert_int_equal(json_object_get_int(get(r, "more")), 4 * 32 + 3 - SCOPE_RESULTS_MAX);
+	fl = get(get(r, "coverage"), "fleet");
+	assert_false(json_object_get_boolean(get(fl, "partial")));
+	assert_string_equal(json_object_get_string(get(get(r, "coverage"), "site")), "the fleet");
+	json_object_put(r);
+	free(ans);
+}
+
+static void never(void *ctx, struct json_object *answer)
+{
+	(void)ctx;
+	(void)answer;
+	fail_msg("no fleet: nothing waits");
+}
+
+/* Without a fleet, local asked for or not: the answer at once, saying why it is this site's. */
+static void test_ask_local(void **state)
+{
+	struct bwe_addr a = addr(C2);
+	struct scope_wait *w = (struct scope_wait *)&w;
+	struct json_object *r, *fl, *x;
+
+	(void)state;
+	r = scope_ask(sc, &a, SCOPE_SINCE_S, NULL, time(NULL), never, NULL, &w);
+	assert_non_null(r);
+	assert_null(w);
+	fl = get(get(r, "coverage"), "fleet");
+	assert_false(json_object_get_boolean(get(fl, "asked")));
+	assert_string_equal(json_object_get_string(get(fl, "reason")), "no fleet");
+	assert_int_equal(json_object_array_length(get(r, "hosts")), 3);
+	json_object_put(r);
+	/* the report's section: into the report, at once */
+	a = addr("198.18.0.2");
+	r = scope_report_ask(sc, &a, NULL, time(NULL), json_object_new_object(), never, NULL, &w);
+	assert_null(w);
+	x = get(r, SCOPE_REPORT_KEY);
+	assert_int_equal(json_object_array_length(get(x, "hosts")), 2);
+	fl = get(get(x, "coverage"), "fleet");
+	assert_string_equal(json_object_get_string(get(fl, "reason")), "no fleet");
+	json_object_put(r);
+	a = addr(C2);
+	r = scope_ask(sc, &a, SCOPE_SINCE_S, SCOPE_LOCAL_ASKED, time(NULL), never, NULL, &w);
+	assert_null(w);
+	fl = get(get(r, "coverage"), "fleet");
+	assert_string_equal(json_object_get_string(get(fl, "reason")), "no fleet");
+	assert_string_equal(json_object_get_string(get(get(r, "coverage"), "site")), "this site");
+	json_object_put(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_peers),
-		cmocka_unit_test(test_proxyware_contact),
-		cmocka_unit_test(test_bound_per_host),
+		cmocka_unit_test(test_same_peers),	  cmocka_unit_test(test_proxyware_contact),
+		cmocka_unit_test(test_answer_other_site), cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_ask_local),	  cmocka_unit_test(test_bound_per_host),
 		cmocka_unit_test(test_seed_from_log),
 	};
 

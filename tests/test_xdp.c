@@ -1027,7 +1027,9 @@ static void test_accounting(void **state)
 {
 	struct bwe_addr h = addr("198.18.0.20"), h6 = addr("2001:db8:1::20");
 	struct pb_spec out_std = { TCP("198.18.0.20", "203.0.113.10", 443) };
-	struct pb_spec out_odd = { UDP("198.18.0.20", "203.0.113.11", 8080) };
+	struct pb_spec out_odd = { TCP("198.18.0.20", "203.0.113.11", 8080) };
+	/* UDP to any port is not non-standard: real-time media uses any port */
+	struct pb_spec out_media = { UDP("198.18.0.20", "203.0.113.13", 40000) };
 	struct pb_spec in = { TCP("203.0.113.10", "198.18.0.20", 40000) };
 	struct pb_spec blk = { TCP("198.18.0.20", "203.0.113.66", 443) };
 	struct pb_spec frag = { UDP("198.18.0.20", "203.0.113.12", 8080), .frag_offset = 10 };
@@ -1038,7 +1040,7 @@ static void test_accounting(void **state)
 				.dport = 7777,
 				.payload = 1200,
 				.nvlan = 1 };
-	__u32 l_std, l_odd, l_in, l_blk, l_frag, l6;
+	__u32 l_std, l_odd, l_media, l_in, l_blk, l_frag, l6;
 	struct bwe_host_stats hs;
 	int i;
 
@@ -1048,6 +1050,8 @@ static void test_accounting(void **state)
 		assert_int_equal(run_spec(&out_std, &l_std), XDP_PASS);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(run_spec(&out_odd, &l_odd), XDP_PASS);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(run_spec(&out_media, &l_media), XDP_PASS);
 	for (i = 0; i < 7; i++)
 		assert_int_equal(run_spec(&in, &l_in), XDP_PASS);
 	for (i = 0; i < 2; i++)
@@ -1055,14 +1059,14 @@ static void test_accounting(void **state)
 	assert_int_equal(run_spec(&frag, &l_frag), XDP_PASS);
 
 	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
-	assert_int_equal(hs.tx_packets, 5 + 3 + 1);
-	assert_int_equal(hs.tx_bytes, 5 * l_std + 3 * l_odd + l_frag);
+	assert_int_equal(hs.tx_packets, 5 + 3 + 2 + 1);
+	assert_int_equal(hs.tx_bytes, 5 * l_std + 3 * l_odd + 2 * l_media + l_frag);
 	assert_int_equal(hs.rx_packets, 7);
 	assert_int_equal(hs.rx_bytes, 7 * l_in);
 	assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 2);
 	assert_int_equal(hs.drop_bytes[BWE_HD_BLOCK], 2 * l_blk);
 	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 0);
-	/* a later fragment has no port: not counted as non-standard */
+	/* a later fragment has no port, UDP any port: neither is non-standard */
 	assert_int_equal(hs.nonstd_tx_bytes, 3 * l_odd);
 	assert_int_equal(hs.bl_hits, 2);
 	assert_true(hs.first_seen_ns > 0 && hs.last_seen_ns >= hs.first_seen_ns);
@@ -1072,7 +1076,7 @@ static void test_accounting(void **state)
 	assert_int_equal(bwe_dp_host_read(dp, &h6, &hs), 0);
 	assert_int_equal(hs.tx_packets, 4);
 	assert_int_equal(hs.tx_bytes, 4 * l6);
-	assert_int_equal(hs.nonstd_tx_bytes, 4 * l6);
+	assert_int_equal(hs.nonstd_tx_bytes, 0); /* UDP: not counted */
 	assert_int_equal(hs.rx_bytes, 0);
 	drain_events();
 }

@@ -29,13 +29,31 @@ static __always_inline int addr_is_v4(const struct bwe_addr *a)
  */
 static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
-	struct bwe_bl_val *hv = bpf_map_lookup_elem(&bwe_bl_host, peer);
-	__u8 ref = hv ? hv->ref : BWE_REF_NONE;
+	int v4 = addr_is_v4(peer);
+	__u32 slot = BWE_BL_HOST_SLOT;
+	struct bwe_bl_val *hv = NULL;
+	void *tab;
+	__u8 ref;
 
+	/*
+	 * The family's current exact-host table (the daemon keeps one in the
+	 * slot; an empty slot would only mean no host entries). One call site
+	 * per map keeps each lookup inlined by the verifier.
+	 */
+	if (v4) {
+		tab = bpf_map_lookup_elem(&bwe_bl_host4, &slot);
+		if (tab)
+			hv = bpf_map_lookup_elem(tab, &peer->w[3]);
+	} else {
+		tab = bpf_map_lookup_elem(&bwe_bl_host6, &slot);
+		if (tab)
+			hv = bpf_map_lookup_elem(tab, peer);
+	}
+	ref = hv ? hv->ref : BWE_REF_NONE;
 	if (bwe_ref_decides(ref))
 		return ref;
 
-	if (addr_is_v4(peer)) {
+	if (v4) {
 		__u32 n24 = bpf_ntohl(peer->w[3]) >> 8;
 		__u32 idx = n24 / BWE_TBL24_LANES;
 		struct bwe_tbl24_val *t = bpf_map_lookup_elem(&bwe_bl_tbl24, &idx);

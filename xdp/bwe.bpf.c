@@ -432,7 +432,8 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		} else if (out) {
 			hs->tx_bytes += f->len;
 			hs->tx_packets += f->pkts;
-			if ((p->flags & BWE_PF_PORTS) && !port_is_standard(p->dport))
+			if ((p->flags & BWE_PF_PORTS) && p->proto == IPPROTO_TCP &&
+			    !port_is_standard(p->dport))
 				hs->nonstd_tx_bytes += f->len;
 			bwe_hh_add(&hs->hh_tx, peer_hash, f->len);
 		} else {

@@ -34,13 +34,42 @@ struct {
 	__type(value, struct bwe_nc16_val);
 } bwe_nc16 SEC(".maps");
 
-/* exact blocklisted hosts, both families */
-struct {
+/*
+ * Exact blocklisted hosts: the one slot (BWE_BL_HOST_SLOT) of bwe_bl_host4 /
+ * bwe_bl_host6 holds the family's current table. The daemon creates the
+ * tables (lib/dataplane.c, sizes in bwe_abi.h); these definitions give their
+ * shape, by size: clang emits the types of a definition nested in another
+ * as forward declarations, which libbpf cannot size.
+ */
+struct bwe_bl_tab4 {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BWE_BL_HOST_MAX);
-	__type(key, struct bwe_addr);
-	__type(value, struct bwe_bl_val);
-} bwe_bl_host SEC(".maps");
+	__uint(map_flags, BWE_BL_HOST_FLAGS);
+	__uint(max_entries, BWE_BL_HOST_MIN);
+	__uint(key_size, sizeof(bwe_bl_key4));
+	__uint(value_size, sizeof(struct bwe_bl_val));
+};
+
+struct bwe_bl_tab6 {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BWE_BL_HOST_FLAGS);
+	__uint(max_entries, BWE_BL_HOST_MIN);
+	__uint(key_size, sizeof(struct bwe_addr));
+	__uint(value_size, sizeof(struct bwe_bl_val));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct bwe_bl_tab4);
+} bwe_bl_host4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct bwe_bl_tab6);
+} bwe_bl_host6 SEC(".maps");
 
 /* IPv4 /8../24 blocklist prefixes, one ref byte per /24 (DIR-24) */
 struct {

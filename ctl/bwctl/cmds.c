@@ -218,14 +218,14 @@ struct addrcmd {
 static const struct addrcmd ac_lookup = { "lookup", "address", render_lookup };
 static const struct addrcmd ac_report = { "report", "host", out_text_generic };
 
-/* scope HOST|ADDRESS [--since DUR]: who else? */
+/* scope HOST|ADDRESS [--since DUR] [--local]: who else, at every site of a fleet? */
 static int run_scope(struct bwctl *c, int argc, char **argv)
 {
 	char addr[BWE_HOSTNAME_MAX + 2];
 	struct json_object *req;
 	__u64 since = 0;
 	struct opts o;
-	int st = opts_parse(c, argc, argv, OPT_SINCE, &o);
+	int st = opts_parse(c, argc, argv, OPT_SINCE | OPT_LOCAL, &o);
 
 	if (st != OPTS_CONTINUE)
 		return st;
@@ -241,6 +241,8 @@ static int run_scope(struct bwctl *c, int argc, char **argv)
 	json_object_object_add(req, "host", json_object_new_string(addr));
 	if (since)
 		json_object_object_add(req, "since", json_object_new_int64((int64_t)since));
+	if (opt_set(&o, OPT_LOCAL))
+		json_object_object_add(req, "local", json_object_new_boolean(1));
 	return call_and_print(c, req, render_scope, addr);
 }
 
@@ -250,7 +252,7 @@ static int run_addr(struct bwctl *c, int argc, char **argv)
 	char addr[BWE_HOSTNAME_MAX + 2]; /* an address, a MAC address or a host name */
 	struct json_object *req;
 	struct opts o;
-	int st = opts_parse(c, argc, argv, 0, &o);
+	int st = opts_parse(c, argc, argv, ac == &ac_report ? OPT_LOCAL : 0, &o);
 
 	if (st != OPTS_CONTINUE)
 		return st;
@@ -262,6 +264,8 @@ static int run_addr(struct bwctl *c, int argc, char **argv)
 		return st;
 	req = bwctl_request(c, ac->proto);
 	json_object_object_add(req, ac->key, json_object_new_string(addr));
+	if (opt_set(&o, OPT_LOCAL)) /* report: its other_hosts_same_peers from this site only */
+		json_object_object_add(req, "local", json_object_new_boolean(1));
 	return call_and_print(c, req, ac->text, addr);
 }
 
@@ -539,8 +543,9 @@ const struct bwctl_cmd bwctl_cmds[] = {
 	  "the busiest internal hosts, live", NULL },
 	{ "lookup", run_addr, "ADDRESS", "what the enforcer does with an address, and why",
 	  &ac_lookup },
-	{ "report", run_addr, "HOST", "everything known about one internal host", &ac_report },
-	{ "scope", run_scope, "HOST|ADDRESS [--since DUR]",
+	{ "report", run_addr, "HOST [--local]", "everything known about one internal host",
+	  &ac_report },
+	{ "scope", run_scope, "HOST|ADDRESS [--since DUR] [--local]",
 	  "who else: hosts with the same listed peers or the same signals", NULL },
 	{ "attach", run_attach, "IFACE [--mode native|generic|auto]",
 	  "attach the XDP program to an interface", NULL },

@@ -659,9 +659,50 @@ static void scope_names(struct json_object *a, struct json_object *b, char *buf,
 	}
 }
 
+/* "covers: the fleet (3 sites answered: a, b, c); not answered: d (no answer within 3 s)" */
+static void scope_coverage(FILE *f, struct json_object *cov)
+{
+	struct json_object *fl = out_get(cov, "fleet"), *ans = out_get(fl, "answered"),
+			   *miss = out_get(fl, "not_answered");
+	size_t i, n;
+
+	fputs("covers: ", f);
+	out_puts(f, out_get_str(cov, "site"));
+	if (json_object_get_boolean(out_get(fl, "asked"))) {
+		n = json_object_is_type(ans, json_type_array) ? json_object_array_length(ans) : 0;
+		fputs(" (", f);
+		out_puts(f, out_get_str(fl, "site"));
+		for (i = 0; i < n; i++) {
+			fputs(", ", f);
+			out_puts(f, out_get_str(json_object_array_get_idx(ans, i), "site"));
+		}
+		fputc(')', f);
+		n = json_object_is_type(miss, json_type_array) ? json_object_array_length(miss) : 0;
+		for (i = 0; i < n; i++) {
+			struct json_object *m = json_object_array_get_idx(miss, i);
+
+			fputs(i ? "; " : "; PARTIAL: not answered: ", f);
+			out_puts(f, out_get_str(m, "site"));
+			fputs(" (", f);
+			out_puts(f, out_get_str(m, "reason"));
+			fputc(')', f);
+		}
+	} else if (fl) {
+		fputs(" only (", f);
+		out_puts(f, out_get_str(fl, "reason"));
+		fputc(')', f);
+	}
+	fputs("; contacts indexed here since ", f);
+	out_puts(f, out_get_str(cov, "complete_since"));
+	if (!json_object_get_boolean(out_get(cov, "window_covered")))
+		fputs(" (the window reaches further back than the index)", f);
+	fputc('\n', f);
+}
+
 void render_scope(FILE *f, struct json_object *result, const void *ctx)
 {
 	static const struct out_col cols[] = { { "RANK", true },
+					       { "SITE", false },
 					       { "HOST", false },
 					       { "CONTAINED", false },
 					       { "LAST SEEN", false },
@@ -712,11 +753,12 @@ void render_scope(FILE *f, struct json_object *result, const void *ctx)
 			scope_names(out_get(h, "signals_in_common"), out_get(h, "shapes_in_common"),
 				    names, sizeof(names));
 			cells[0] = rank;
-			cells[1] = out_get_str(h, "host");
-			cells[2] = out_get_str(h, "contained");
-			cells[3] = out_get_str(h, "last_seen");
-			cells[4] = names[0] ? names : NULL;
-			cells[5] = peers[0] ? peers : NULL;
+			cells[1] = out_get_str(h, "site") ?: "here";
+			cells[2] = out_get_str(h, "host");
+			cells[3] = out_get_str(h, "contained");
+			cells[4] = out_get_str(h, "last_seen");
+			cells[5] = names[0] ? names : NULL;
+			cells[6] = peers[0] ? peers : NULL;
 			out_table_add(t, cells);
 		}
 		out_table_print(f, t);
@@ -724,13 +766,6 @@ void render_scope(FILE *f, struct json_object *result, const void *ctx)
 	}
 	if (out_get_u64(result, "more", &more) && more)
 		fprintf(f, "... and %llu more (see --json)\n", (unsigned long long)more);
-	if (cov) {
-		fputs("covers: ", f);
-		out_puts(f, out_get_str(cov, "site"));
-		fputs(", contacts indexed since ", f);
-		out_puts(f, out_get_str(cov, "complete_since"));
-		if (!json_object_get_boolean(out_get(cov, "window_covered")))
-			fputs(" (the window reaches further back than the index)", f);
-		fputc('\n', f);
-	}
+	if (cov)
+		scope_coverage(f, cov);
 }

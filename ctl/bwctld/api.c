@@ -57,8 +57,19 @@ enum {
 	HTTP_INTERNAL = 500,
 };
 
+/* A scope request waiting for the other sites' answers (the client waits, httpmsg.h). */
+struct api_wait {
+	struct api *a;
+	struct scope_wait *sw;
+	void (*answer)(void *ctx, unsigned long long id, struct http_response *rs);
+	void *ctx;
+	unsigned long long id;
+	struct api_wait *next;
+};
+
 struct api {
 	struct api_deps d;
+	struct api_wait *waits;
 };
 
 /* One request being answered. */
@@ -667,6 +678,7 @@ static int one_address(struct call *c, const struct kind *k, struct bwe_addr *ou
 static void r_report(struct call *c, const struct kind *k)
 {
 	struct json_object *rep;
+	struct scope_wait *w;
 	struct bwe_addr a;
 
 	(void)k;
@@ -675,17 +687,67 @@ static void r_report(struct call *c, const struct kind *k)
 	hosts_sample(c->a->d.q.hosts);
 	rep = detector_report(c->a->d.detector, &a);
 	query_report_identity(&c->a->d.q, rep, &a);
-	if (c->a->d.q.scope)
-		json_object_object_add(rep, "other_hosts_same_peers",
-				       scope_report_section(c->a->d.q.scope, &a, time(NULL)));
+	if (c->a->d.q.scope) /* a reason is given: nothing waits */
+		rep = scope_report_ask(c->a->d.q.scope, &a, SCOPE_API_PART, time(NULL), rep, NULL,
+				       NULL, &w);
 	ok(c, HTTP_OK, rep);
 }
 
-/* ?since=DUR (1s..30d, default 1d): the same answer as bwctl scope. */
+/* The fleet's answers came: the waiting client's response. */
+static void scoped(void *ctx, struct json_object *answer)
+{
+	struct api_wait *w = ctx, **p;
+	struct http_response rs = { 0 };
+	struct call c = { .a = w->a, .rs = &rs };
+
+	for (p = &w->a->waits; *p && *p != w; p = &(*p)->next)
+		;
+	if (*p)
+		*p = w->next;
+	ok(&c, HTTP_OK, answer);
+	w->answer(w->ctx, w->id, &rs);
+	free(w);
+}
+
+/*
+ * bwctl scope's answer: this site's at once (local, no fleet, detached, a
+ * listener that cannot wait: the reason in coverage.fleet), or the
+ * fleet's, the client waiting (FLEET_SCOPE_WAIT_S at most) off the loop.
+ */
+static void ask_scope(struct call *c, const struct bwe_addr *a, __u64 since, bool local)
+{
+	struct api_wait *w = c->rq->answer && !local ? calloc(1, sizeof(*w)) : NULL;
+	struct scope_wait *none;
+	struct json_object *o;
+
+	if (!w) {
+		ok(c, HTTP_OK,
+		   scope_ask(c->a->d.q.scope, a, since, local ? SCOPE_LOCAL_ASKED : SCOPE_API_PART,
+			     time(NULL), NULL, NULL, &none));
+		return;
+	}
+	*w = (struct api_wait){ .a = c->a,
+				.answer = c->rq->answer,
+				.ctx = c->rq->answer_ctx,
+				.id = c->rq->answer_id };
+	o = scope_ask(c->a->d.q.scope, a, since, NULL, time(NULL), scoped, w, &w->sw);
+	if (o) {
+		free(w);
+		ok(c, HTTP_OK, o);
+		return;
+	}
+	w->next = c->a->waits;
+	c->a->waits = w;
+	c->rs->status = HTTP_OK; /* for the log line: the answer is always 200 */
+	c->rs->later = true;
+}
+
+/* ?since=DUR (1s..30d, default 1d), ?local=0|1: bwctl scope's answer, in a fleet every site's. */
 static void r_scope(struct call *c, const struct kind *k)
 {
 	char q[128], *save = NULL, *kv, shown[80];
 	__u64 since = SCOPE_SINCE_S;
+	bool local = false;
 	struct bwe_addr a;
 
 	(void)k;
@@ -700,15 +762,23 @@ static void r_scope(struct call *c, const struct kind *k)
 		if (v)
 			*v++ = '\0';
 		bwe_escape_ctl(v ? v : "", shown, sizeof(shown));
-		if (strcmp(kv, "since")) {
+		if (strcmp(kv, "since") && strcmp(kv, "local")) {
 			bwe_escape_ctl(kv, shown, sizeof(shown));
-			problem(c, HTTP_BAD_REQUEST, "unknown query parameter \"%s\" (since)",
-				shown);
+			problem(c, HTTP_BAD_REQUEST,
+				"unknown query parameter \"%s\" (since, local)", shown);
 			return;
 		}
 		if (!v) {
-			problem(c, HTTP_BAD_REQUEST, "query parameter \"since\" needs a value");
+			problem(c, HTTP_BAD_REQUEST, "query parameter \"%s\" needs a value", kv);
 			return;
+		}
+		if (!strcmp(kv, "local")) {
+			if (strcmp(v, "0") && strcmp(v, "1")) {
+				problem(c, HTTP_BAD_REQUEST, "local \"%s\" must be 0 or 1", shown);
+				return;
+			}
+			local = *v == '1';
+			continue;
 		}
 		if (bwe_duration_parse(v, &since) || !since || since > SCOPE_SINCE_MAX_S) {
 			problem(c, HTTP_BAD_REQUEST,
@@ -723,7 +793,7 @@ static void r_scope(struct call *c, const struct kind *k)
 	}
 	if (one_address(c, &k_quarantine, &a))
 		return;
-	ok(c, HTTP_OK, scope_query(c->a->d.q.scope, &a, since, time(NULL)));
+	ask_scope(c, &a, since, local);
 }
 
 static void r_lookup(struct call *c, const struct kind *k)
@@ -1074,5 +1144,12 @@ int api_new(struct api **out, const struct api_deps *deps)
 
 void api_free(struct api *a)
 {
+	struct api_wait *w;
+
+	while (a && (w = a->waits)) { /* their clients are given up by the listener */
+		a->waits = w->next;
+		scope_cancel(a->d.q.scope, w->sw);
+		free(w);
+	}
 	free(a);
 }

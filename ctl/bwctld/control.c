@@ -59,7 +59,7 @@ _Static_assert(BWE_PROTO_ITEMS_MAX <= OPS_ITEMS_MAX, "a request fits one change"
 #define CTL_STREAM_TARGET (256 * 1024)
 _Static_assert(CTL_STREAM_TARGET + 64 * 1024 <= BWE_PROTO_CHUNK_MAX, "a chunk and its last record");
 
-/* CL_WAIT: the request names hosts by name; the feed worker resolves them */
+/* CL_WAIT: the feed worker resolves the request's host names, or the fleet answers scope */
 enum cl_state { CL_FREE = 0, CL_READ, CL_WAIT, CL_WRITE };
 /* A stream (export): chunks made as the peer takes them, then the end. */
 enum cl_stream { CS_NONE = 0, CS_DATA, CS_END };
@@ -74,10 +74,11 @@ struct client {
 	struct bwe_proto_dec dec;
 	char *out; /* the reply frame: length prefix and JSON */
 	size_t out_len, out_off;
-	__u64 deadline_ms;    /* CLOCK_MONOTONIC */
-	struct bwe_request q; /* CL_WAIT: the request, its names being resolved */
-	__u32 job;	      /* CL_WAIT: the resolver's job */
-	struct control *ctl;  /* the resolver's callback finds the control here */
+	__u64 deadline_ms;     /* CLOCK_MONOTONIC */
+	struct bwe_request q;  /* CL_WAIT: the request, its names being resolved */
+	__u32 job;	       /* CL_WAIT: the resolver's job */
+	struct scope_wait *sw; /* CL_WAIT: the fleet's answers to scope (job 0 then) */
+	struct control *ctl;   /* the resolver's callback finds the control here */
 	enum cl_stream stream;
 	struct export *exp; /* CS_DATA: the cursor */
 	__u64 exp_bytes;    /* output sent so far */
@@ -259,7 +260,9 @@ static void client_close(struct control *c, struct client *cl)
 {
 	if (cl->state == CL_FREE)
 		return;
-	if (cl->state == CL_WAIT)
+	if (cl->state == CL_WAIT && cl->sw)
+		scope_cancel(c->d.q.scope, cl->sw);
+	else if (cl->state == CL_WAIT)
 		feeds_resolve_cancel(c->d.q.feeds, cl->job);
 	bwe_request_free(&cl->q);
 	if (c->epfd >= 0)
@@ -543,7 +546,25 @@ static struct json_object *cmd_lookup(struct request *r)
 	return refused ?: bwe_proto_ok(query_lookup(&r->c->d.q, &r->q->addr));
 }
 
-/* report HOST: an address, or the address of a MAC address (the daemon's view). */
+static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
+static void client_write(struct control *c, struct client *cl);
+static void client_wait(struct control *c, struct client *cl);
+
+/* The fleet's answers came (or the wait is over): the client's reply (scope, report). */
+static void on_scoped(void *ctx, struct json_object *answer)
+{
+	struct client *cl = ctx;
+
+	cl->sw = NULL;
+	cl->state = CL_READ;
+	set_reply(cl->ctl, cl, bwe_proto_ok(answer));
+	client_write(cl->ctl, cl);
+}
+
+/*
+ * report HOST: an address, or the address of a MAC address (the daemon's
+ * view); in a fleet its other_hosts_same_peers section waits for the others.
+ */
 static struct json_object *cmd_report(struct request *r)
 {
 	const struct query_deps *q = &r->c->d.q;
@@ -554,24 +575,34 @@ static struct json_object *cmd_report(struct request *r)
 	hosts_sample(q->hosts);
 	rep = detector_report(r->c->d.detector, &r->q->addr);
 	query_report_identity(q, rep, &r->q->addr);
-	if (q->scope)
-		json_object_object_add(rep, "other_hosts_same_peers",
-				       scope_report_section(q->scope, &r->q->addr, time(NULL)));
+	if (q->scope &&
+	    !(rep = scope_report_ask(q->scope, &r->q->addr, r->q->local ? SCOPE_LOCAL_ASKED : NULL,
+				     time(NULL), rep, on_scoped, r->cl, &r->cl->sw))) {
+		client_wait(r->c, r->cl); /* the section waits for the fleet */
+		return NULL;
+	}
 	return bwe_proto_ok(rep);
 }
 
-/* scope HOST|ADDRESS: who else contacted its listed peers, or behaves alike. */
+/*
+ * scope HOST|ADDRESS: who else contacted its listed peers, or behaves
+ * alike; in a fleet the client waits (CL_WAIT) for the other sites.
+ */
 static struct json_object *cmd_scope(struct request *r)
 {
 	const struct query_deps *q = &r->c->d.q;
-	struct json_object *refused = mac_address(r);
+	struct json_object *refused = mac_address(r), *local;
 
 	if (refused)
 		return refused;
 	if (!q->scope)
 		return bwe_proto_err(BWE_ST_FAILED, "scope: not available");
-	return bwe_proto_ok(scope_query(q->scope, &r->q->addr,
-					r->q->since_s ? r->q->since_s : SCOPE_SINCE_S, time(NULL)));
+	local = scope_ask(q->scope, &r->q->addr, r->q->since_s ? r->q->since_s : SCOPE_SINCE_S,
+			  r->q->local ? SCOPE_LOCAL_ASKED : NULL, time(NULL), on_scoped, r->cl,
+			  &r->cl->sw);
+	if (!local)
+		client_wait(r->c, r->cl);
+	return local ? bwe_proto_ok(local) : NULL;
 }
 
 /* export: the header of a stream; the client's writes then make the chunks. */
@@ -666,9 +697,6 @@ static struct json_object *dispatch(struct request *r)
 	}
 }
 
-static void set_reply(struct control *c, struct client *cl, struct json_object *reply);
-static void client_write(struct control *c, struct client *cl);
-
 /* Addresses join the request's (host prefixes, no duplicates); -ENOMEM or -E2BIG. */
 static int add_addrs(struct bwe_request *q, const struct bwe_addr *a, size_t n)
 {
@@ -745,8 +773,20 @@ static void on_resolved(void *ctx, int status, const char *error,
 	else
 		reply = take_answers(&cl->q, answers, n) ?: dispatch(&r);
 	bwe_request_free(&cl->q);
+	if (!reply)
+		return; /* scope: waits for the fleet */
 	set_reply(c, cl, reply);
 	client_write(c, cl);
+}
+
+/* The client waits: its socket is only watched for a hang-up. */
+static void client_wait(struct control *c, struct client *cl)
+{
+	struct epoll_event ev = { .events = 0, .data.u32 = c->tag + (__u32)(cl - c->cl) };
+
+	cl->state = CL_WAIT;
+	if (c->epfd >= 0)
+		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
 }
 
 /*
@@ -758,7 +798,6 @@ static void on_resolved(void *ctx, int status, const char *error,
 static struct json_object *resolve_names(struct control *c, struct client *cl,
 					 struct bwe_request *q)
 {
-	struct epoll_event ev = { .events = 0, .data.u32 = c->tag + (__u32)(cl - c->cl) };
 	size_t i, k = 0;
 	int e;
 
@@ -790,9 +829,7 @@ static struct json_object *resolve_names(struct control *c, struct client *cl,
 				     strerror(-e));
 	cl->q = *q;
 	memset(q, 0, sizeof(*q));
-	cl->state = CL_WAIT;
-	if (c->epfd >= 0)
-		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+	client_wait(c, cl);
 	return NULL;
 }
 
@@ -840,7 +877,7 @@ static struct json_object *handle(struct control *c, struct client *cl)
 	log_info("request %s from %s", bwe_cmd_name(q.cmd), text);
 	if (q.nnames && ((reply = resolve_names(c, cl, &q)) || cl->state == CL_WAIT))
 		goto out;
-	reply = dispatch(&r);
+	reply = dispatch(&r); /* NULL: scope waits for the fleet */
 out:
 	bwe_request_free(&q);
 	return reply;
@@ -1168,9 +1205,10 @@ void control_tick(struct control *c)
 			continue;
 		}
 		if (cl->state == CL_WAIT)
-			log_warnx("control client uid %u pid %d: its host names were not resolved "
-				  "within %llu s; closed",
+			log_warnx("control client uid %u pid %d: %s within %llu s; closed",
 				  (unsigned)cl->cr.uid, cl->cr.pid,
+				  cl->sw ? "the fleet's scope answers did not come"
+					 : "its host names were not resolved",
 				  (unsigned long long)(*c->d.q.cfg)->control_timeout_s);
 		else if (cl->state == CL_READ)
 			log_warnx("control client uid %u pid %d: no complete request within %llu s "

@@ -66,7 +66,7 @@ struct det_seen {
 	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
 	time_t last_sample;
 	bool in_window;	 /* an expected activity of the host is in its window */
-	bool unexpected; /* ... but the sketch shows other peers or ports */
+	bool unexpected; /* ... and the sketch shows other peers or ports too */
 	struct detector_seen at;
 };
 
@@ -323,20 +323,23 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
 }
 
 /*
- * The upload the host's expected activities explain now (detect.h): the
- * sum of the max_rate of those in their window, when every register of
- * the host's fan-out sketches is within what their peers and ports set
- * (expect.h); nothing otherwise.
+ * What the host's expected activities in their window may discount
+ * (detect.h, struct bwe_detect_extra): the sum of their max_rate and what
+ * the host's heavy-hitter summaries show of their peers (expect.h); the
+ * fan-out exemption when every register of the host's fan-out sketches is
+ * within what their peers and ports set.
  */
 static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
 			      const struct bwe_host_stats *c, time_t now)
 {
 	__u8 dst[BWE_HLL_REGS] = { 0 }, port[BWE_HLL_REGS] = { 0 };
+	struct bwe_expected_seen *seen = &h->h.extra.expected_seen;
 	bool any_port = false;
 	__u64 rate = 0;
 	size_t i, k;
 
 	h->seen.in_window = h->seen.unexpected = false;
+	memset(seen, 0, sizeof(*seen));
 	for (i = 0; i < pol->n_expected; i++) {
 		const struct bwe_expected *e = &pol->expected[i];
 
@@ -345,6 +348,7 @@ static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
 		h->seen.in_window = true;
 		rate += e->max_rate;
 		any_port |= !e->n_ports;
+		bwe_expected_measure(e, &c->hh_tx, &c->hh_rx, seen);
 		for (k = 0; k < BWE_HLL_REGS; k++) {
 			dst[k] = e->sketch_dst[k] > dst[k] ? e->sketch_dst[k] : dst[k];
 			port[k] = e->sketch_port[k] > port[k] ? e->sketch_port[k] : port[k];
@@ -353,7 +357,7 @@ static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
 	h->seen.unexpected = h->seen.in_window &&
 			     (!bwe_sketch_within(c->hll_dst, dst) ||
 			      (!any_port && !bwe_sketch_within(c->hll_port, port)));
-	h->h.extra.expected_rate = h->seen.in_window && !h->seen.unexpected ? rate : 0;
+	h->h.extra.expected_rate = rate;
 	h->h.extra.expected_fanout = h->seen.in_window && !h->seen.unexpected;
 }
 
@@ -469,18 +473,15 @@ static struct json_object *expected_json(const struct bwe_policy *pol, const str
 		if (!in)
 			snprintf(detail, sizeof(detail), "%s (outside its window %s)", e->name,
 				 e->schedule);
-		else if (h->seen.unexpected)
-			snprintf(detail, sizeof(detail),
-				 "%s (in its window, but the host also talked to peers or ports it "
-				 "does not list: nothing discounted)",
-				 e->name);
 		else
 			snprintf(detail, sizeof(detail),
-				 "%s (in its window: upload up to %s to its peers discounted, "
-				 "%.0f B/s now)",
-				 e->name, rate, h->evaluated ? h->sig.expected_bps : 0.0);
-		json_object_object_add(o, "discounted",
-				       json_object_new_boolean(in && !h->seen.unexpected));
+				 "%s (in its window: the upload measured to its peers, up to %s, "
+				 "discounted, %.0f B/s now%s)",
+				 e->name, rate, h->evaluated ? h->sig.expected_bps : 0.0,
+				 h->seen.unexpected
+					 ? "; the host also talks to others, judged as usual"
+					 : "");
+		json_object_object_add(o, "discounted", json_object_new_boolean(in));
 		json_object_object_add(o, "detail", json_object_new_string(detail));
 		json_object_array_add(arr, o);
 	}
@@ -684,6 +685,18 @@ static struct json_object *beacon_json(const struct bwe_beacon_eval *b, bool fir
 	return o;
 }
 
+/* What the flood signal saw (detect.h, struct bwe_flood_eval). */
+static struct json_object *flood_json(const struct bwe_flood_eval *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pps", json_object_new_double(f->pps));
+	json_object_object_add(o, "mean_size", json_object_new_double(f->mean_size));
+	json_object_object_add(o, "top_peer_share", json_object_new_double(f->share));
+	json_object_object_add(o, "reply_upper", json_object_new_double(f->reply));
+	return o;
+}
+
 /* Every signal as last evaluated: value, threshold, unit, fired (bwctl report). */
 static struct json_object *signals_json(const struct bwe_signals *s)
 {
@@ -702,6 +715,7 @@ static struct json_object *signals_json(const struct bwe_signals *s)
 	json_object_object_add(o, "relay_detail", relay_json(&s->relay));
 	json_object_object_add(o, "beacon_detail",
 			       beacon_json(&s->beacon, s->sig[BWE_SIG_BEACON].fired));
+	json_object_object_add(o, "flood_detail", flood_json(&s->flood));
 	return o;
 }
 
@@ -1037,12 +1051,15 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		q3 |= pw_contact;
 		json_object_object_add(x, "proxyware_hits", json_object_new_uint64(pw_hits));
 		json_object_object_add(x, "proxyware_contact", json_object_new_boolean(pw_contact));
-		/* the relay signature and beaconing are this question's own signals */
-		q3 |= sig->sig[BWE_SIG_RELAY].fired || sig->sig[BWE_SIG_BEACON].fired;
+		/* the relay signature, beaconing and flooding are this question's own signals */
+		q3 |= sig->sig[BWE_SIG_RELAY].fired || sig->sig[BWE_SIG_BEACON].fired ||
+		      sig->sig[BWE_SIG_FLOOD].fired;
 		json_object_object_add(x, "relay",
 				       json_object_new_boolean(sig->sig[BWE_SIG_RELAY].fired));
 		json_object_object_add(x, "beacon",
 				       json_object_new_boolean(sig->sig[BWE_SIG_BEACON].fired));
+		json_object_object_add(x, "flood",
+				       json_object_new_boolean(sig->sig[BWE_SIG_FLOOD].fired));
 		json_object_object_add(x, "answer", json_object_new_string(yes_no(q3)));
 	} else {
 		json_object_object_add(x, "answer", json_object_new_string("unknown"));

@@ -377,6 +377,15 @@ void enf_bl_counts(const struct enforcer *enf, size_t *hosts, size_t *v4pfx, siz
 	*v6pfx = enf->bl.n_v6pfx;
 }
 
+void enf_bl_table(const struct enforcer *enf, int v6, size_t *hosts, size_t *max, size_t *ceiling)
+{
+	const struct bwe_bl_table *t = &enf->bl.tab[v6 ? BWE_BL_V6 : BWE_BL_V4];
+
+	*hosts = t->n;
+	*max = t->max;
+	*ceiling = enf->bl.host_max;
+}
+
 int enf_entry(struct enforcer *enf, const struct st_entry *e, bool present)
 {
 	int err = 0;

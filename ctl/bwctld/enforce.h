@@ -91,5 +91,11 @@ int enf_bl_sweep(struct enforcer *enf);
 /* The ref the program would find for a. */
 __u8 enf_bl_kernel_ref(const struct enforcer *enf, const struct bwe_addr *a);
 void enf_bl_counts(const struct enforcer *enf, size_t *hosts, size_t *v4pfx, size_t *v6pfx);
+/*
+ * A family's exact-host table (bwe_bl_host4/6): the hosts it holds, its
+ * current max_entries, and the ceiling of exact hosts of both families
+ * (maps.blocklist_hosts) the tables grow to.
+ */
+void enf_bl_table(const struct enforcer *enf, int v6, size_t *hosts, size_t *max, size_t *ceiling);
 
 #endif /* BWCTLD_ENFORCE_H */

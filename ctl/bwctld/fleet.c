@@ -57,6 +57,21 @@ struct feed_ver {
 	char version[BWE_FREC_VERSION_LEN];
 };
 
+/* A scope question of this site, waiting for the others' answers. */
+struct scope_ask {
+	__u32 handle; /* 0: a free slot */
+	char id[BWE_FREC_SCOPE_ID_LEN];
+	time_t deadline;
+	fleet_scope_done_fn done;
+	void *ctx;
+	char (*expect)[BWE_FREC_SITE_MAX]; /* live sites when asked */
+	size_t nexpect;
+	struct bwe_frec_scope_ans *ans;
+	size_t nans;
+	struct fleet_scope_miss *miss; /* refused answers (then the silent, at the end) */
+	size_t nmiss;
+};
+
 /* Consecutive records of one shape, applied as one transaction. */
 struct batch {
 	bool active;
@@ -105,6 +120,15 @@ struct fleet {
 	size_t nfv;
 
 	struct batch b;
+
+	/* fleet-wide scope */
+	struct scope_ask asks[FLEET_SCOPE_ASKS];
+	__u32 next_handle;
+	fleet_scope_answer_fn responder;
+	void *responder_ctx;
+	__u64 scope_refused;
+	time_t rate_window; /* the minute the answers are counted in */
+	unsigned int rate_n;
 
 	/* a snapshot being read */
 	bool in_snap;
@@ -738,6 +762,286 @@ static void on_site(struct fleet *f, const char *name, const void *val, size_t l
 	f->sites[i].present = true;
 }
 
+/* ---- fleet-wide scope ------------------------------------------------------------------ */
+
+/* Its lease lives and its heartbeat is recent. */
+static bool site_alive(const struct fleet *f, const struct site *s, time_t now)
+{
+	return s->present &&
+	       now - s->s.time <= (__s64)(f->cfg->fleet.heartbeat_s * SITE_TTL_FACTOR);
+}
+
+static void scope_refuse(struct fleet *f, const char *key, const char *why)
+{
+	f->scope_refused++;
+	log_warnx("fleet: scope: refused %s: %s", key, why);
+}
+
+/* Another site's question: this site's answer, on a lease of its own. */
+static void scope_question(struct fleet *f, const char *key, const __u8 *val, size_t len)
+{
+	struct bwe_frec_scope_req q;
+	struct bwe_frec_scope_ans *a;
+	char err[256], akey[BWE_FREC_KEY_MAX], *text;
+	time_t now = time(NULL);
+	int e;
+
+	if (bwe_frec_scope_req_parse(key, val, len, &q, err, sizeof(err)))
+		q.site[0] = '\0';
+	else if (!strcmp(q.site, f->site) || q.deadline < now || !f->responder || !f->flc)
+		return; /* ours, too late (a snapshot's), or nobody to answer */
+	/* other sites' questions, malformed ones too: at most FLEET_SCOPE_RATE a minute */
+	if (now / 60 != f->rate_window) {
+		f->rate_window = now / 60;
+		f->rate_n = 0;
+	}
+	if (++f->rate_n > FLEET_SCOPE_RATE) { /* counted each, logged once a minute */
+		f->scope_refused++;
+		if (f->rate_n == FLEET_SCOPE_RATE + 1)
+			log_warnx("fleet: scope: more than %d questions in this minute (the last "
+				  "%s); the rest of the minute's are not answered",
+				  FLEET_SCOPE_RATE, key);
+		return;
+	}
+	if (!q.site[0]) {
+		scope_refuse(f, key, err);
+		return;
+	}
+	if (!(a = calloc(1, sizeof(*a))))
+		return;
+	if ((e = f->responder(f->responder_ctx, &q, a))) {
+		log_warnx("fleet: scope: cannot answer %s from %s: %s", key, q.site, strerror(-e));
+		free(a);
+		return;
+	}
+	snprintf(a->id, sizeof(a->id), "%s", q.id);
+	snprintf(a->site, sizeof(a->site), "%s", f->site);
+	text = bwe_frec_scope_ans_encode(a, BWE_FLC_VALUE_MAX);
+	if (text && !bwe_frec_scope_key(q.id, f->site, akey, sizeof(akey)) &&
+	    (e = bwe_flc_put(f->flc, akey, text, strlen(text), FLEET_SCOPE_TTL_S,
+			     BWE_FLC_LEASE_NONE, NULL)))
+		log_warnx("fleet: scope: cannot send the answer to %s: %s", q.site, strerror(-e));
+	free(text);
+	free(a);
+}
+
+static struct scope_ask *ask_find(struct fleet *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < FLEET_SCOPE_ASKS; i++)
+		if (f->asks[i].handle && !strcmp(f->asks[i].id, id))
+			return &f->asks[i];
+	return NULL;
+}
+
+static void ask_free(struct scope_ask *q)
+{
+	free(q->expect);
+	free(q->ans);
+	free(q->miss);
+	memset(q, 0, sizeof(*q));
+}
+
+static bool ask_heard(const struct scope_ask *q, const char *site)
+{
+	size_t i;
+
+	for (i = 0; i < q->nans; i++)
+		if (!strcmp(q->ans[i].site, site))
+			return true;
+	for (i = 0; i < q->nmiss; i++)
+		if (!strcmp(q->miss[i].site, site))
+			return true;
+	return false;
+}
+
+/* Every site asked has answered (or was refused). */
+static bool ask_complete(const struct scope_ask *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nexpect; i++)
+		if (!ask_heard(q, q->expect[i]))
+			return false;
+	return true;
+}
+
+static int ask_miss(struct scope_ask *q, const char *site, const char *why)
+{
+	struct fleet_scope_miss *v = reallocarray(q->miss, q->nmiss + 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	q->miss = v;
+	snprintf(v[q->nmiss].site, sizeof(v->site), "%s", site);
+	snprintf(v[q->nmiss].why, sizeof(v->why), "%s", why);
+	q->nmiss++;
+	return 0;
+}
+
+/* The question is over: the silent sites named, done called once, the slot freed. */
+static void ask_finish(struct scope_ask *q)
+{
+	struct scope_ask done = *q;
+	struct fleet_scope_result r;
+	size_t i;
+
+	char why[64];
+
+	memset(q, 0, sizeof(*q)); /* the slot is free before done runs */
+	snprintf(why, sizeof(why), "no answer within %d s", FLEET_SCOPE_WAIT_S);
+	for (i = 0; i < done.nexpect; i++)
+		if (!ask_heard(&done, done.expect[i]))
+			ask_miss(&done, done.expect[i], why);
+	r = (struct fleet_scope_result){ .ans = done.ans,
+					 .nans = done.nans,
+					 .miss = done.miss,
+					 .nmiss = done.nmiss,
+					 .asked = done.nexpect };
+	done.done(done.ctx, &r);
+	ask_free(&done);
+}
+
+/* Another site's answer to a question of ours (others' questions are not ours to read). */
+/* The question of ours that the answer key scope/ans/ID/SITE is for, when SITE has not answered. */
+static struct scope_ask *answer_for(struct fleet *f, const char *key, const char *site)
+{
+	char id[BWE_FREC_SCOPE_ID_LEN];
+	struct scope_ask *q;
+
+	snprintf(id, sizeof(id), "%.16s", key + strlen("scope/ans/"));
+	if (!(q = ask_find(f, id)) || !strcmp(site, f->site) || ask_heard(q, site))
+		return NULL;
+	if (q->nans + q->nmiss >= SITES_MAX) {
+		scope_refuse(f, key, "more answers than sites this site remembers (1024)");
+		return NULL;
+	}
+	return q;
+}
+
+static void scope_answer(struct fleet *f, const char *key, const char *site, const __u8 *val,
+			 size_t len)
+{
+	struct scope_ask *q = answer_for(f, key, site);
+	struct bwe_frec_scope_ans *v;
+	char err[400];
+
+	if (!q || !(v = reallocarray(q->ans, q->nans + 1, sizeof(*v))))
+		return;
+	q->ans = v;
+	if (bwe_frec_scope_ans_parse(key, val, len, &v[q->nans], err, sizeof(err))) {
+		scope_refuse(f, key, err);
+		ask_miss(q, site, err);
+	} else {
+		q->nans++;
+	}
+	if (ask_complete(q))
+		ask_finish(q);
+}
+
+/*
+ * A scope key the worker did not pass on (a value over BWE_FLC_VALUE_MAX):
+ * refused; an answer to a question of ours names its site as refused.
+ */
+static void scope_not_passed(struct fleet *f, const char *key, const char *why)
+{
+	char kind[BWE_FREC_KIND_MAX], site[BWE_FREC_SITE_MAX], err[160];
+	struct bwe_frec_target t;
+	struct scope_ask *q;
+
+	scope_refuse(f, key, why);
+	if (bwe_frec_parse_key(key, kind, &t, site, err, sizeof(err)) != BWE_FREC_KEY_SCOPE_ANS ||
+	    !(q = answer_for(f, key, site)))
+		return;
+	ask_miss(q, site, why);
+	if (ask_complete(q))
+		ask_finish(q);
+}
+
+void fleet_scope_responder(struct fleet *f, fleet_scope_answer_fn fn, void *ctx)
+{
+	if (f) {
+		f->responder = fn;
+		f->responder_ctx = ctx;
+	}
+}
+
+const char *fleet_site(const struct fleet *f)
+{
+	return fleet_enabled(f) ? f->site : NULL;
+}
+
+int fleet_scope_ask(struct fleet *f, struct bwe_frec_scope_req *req, fleet_scope_done_fn done,
+		    void *ctx, __u32 *handle)
+{
+	struct scope_ask *q = NULL;
+	char key[BWE_FREC_KEY_MAX], *text;
+	time_t now = time(NULL);
+	size_t i;
+	int e;
+
+	if (!fleet_enabled(f))
+		return -EOPNOTSUPP;
+	if (!f->flc || !f->connected)
+		return -ENOTCONN;
+	for (i = 0; i < FLEET_SCOPE_ASKS && !q; i++)
+		if (!f->asks[i].handle)
+			q = &f->asks[i];
+	if (!q)
+		return -EBUSY;
+	if ((e = bwe_frec_scope_id(req->id)))
+		return e;
+	snprintf(req->site, sizeof(req->site), "%s", f->site);
+	req->deadline = now + FLEET_SCOPE_WAIT_S;
+	q->expect = calloc(f->nsites ? f->nsites : 1, sizeof(*q->expect));
+	text = bwe_frec_scope_req_encode(req);
+	if (!q->expect || !text) {
+		free(text);
+		ask_free(q);
+		return -ENOMEM;
+	}
+	for (i = 0; i < f->nsites; i++)
+		if (site_alive(f, &f->sites[i], now) && strcmp(f->sites[i].s.site, f->site))
+			snprintf(q->expect[q->nexpect++], BWE_FREC_SITE_MAX, "%s",
+				 f->sites[i].s.site);
+	if ((e = bwe_frec_scope_key(req->id, NULL, key, sizeof(key))) ||
+	    (e = bwe_flc_put(f->flc, key, text, strlen(text), FLEET_SCOPE_TTL_S, BWE_FLC_LEASE_NONE,
+			     NULL))) {
+		free(text);
+		ask_free(q);
+		return e;
+	}
+	free(text);
+	snprintf(q->id, sizeof(q->id), "%s", req->id);
+	q->deadline = req->deadline;
+	q->done = done;
+	q->ctx = ctx;
+	q->handle = ++f->next_handle ? f->next_handle : ++f->next_handle;
+	*handle = q->handle;
+	return 0;
+}
+
+void fleet_scope_cancel(struct fleet *f, __u32 handle)
+{
+	size_t i;
+
+	for (i = 0; f && handle && i < FLEET_SCOPE_ASKS; i++)
+		if (f->asks[i].handle == handle)
+			ask_free(&f->asks[i]);
+}
+
+/* Questions whose time is up, or that wait for nobody. */
+static void asks_tick(struct fleet *f, time_t now, bool all)
+{
+	size_t i;
+
+	for (i = 0; i < FLEET_SCOPE_ASKS; i++)
+		if (f->asks[i].handle &&
+		    (all || now >= f->asks[i].deadline || ask_complete(&f->asks[i])))
+			ask_finish(&f->asks[i]);
+}
+
 static void snap_keep(struct fleet *f, const char *key)
 {
 	if (f->nsnap == f->cap_snap) {
@@ -772,6 +1076,14 @@ static void on_put(struct fleet *f, const char *key, const __u8 *val, size_t len
 	}
 	if (type == BWE_FREC_KEY_SITE) {
 		on_site(f, site, val, len, key);
+		return;
+	}
+	if (type == BWE_FREC_KEY_SCOPE_REQ) {
+		scope_question(f, key, val, len);
+		return;
+	}
+	if (type == BWE_FREC_KEY_SCOPE_ANS) {
+		scope_answer(f, key, site, val, len);
 		return;
 	}
 	r = malloc(sizeof(*r));
@@ -1017,7 +1329,10 @@ static void on_event(const struct bwe_flc_ev *ev, void *ctx)
 		f->dirty = true;
 		break;
 	case BWE_FLC_EV_REFUSED:
-		refused(f, ev->key, NULL, ev->error);
+		if (!strncmp(ev->key, "scope/", strlen("scope/")))
+			scope_not_passed(f, ev->key, ev->error); /* not a fleet entry */
+		else
+			refused(f, ev->key, NULL, ev->error);
 		if (!f->in_snap && ev->mod_revision > f->applied_rev) {
 			f->applied_rev = ev->mod_revision;
 			f->dirty = true;
@@ -1249,6 +1564,8 @@ void fleet_free(struct fleet *f)
 	if (f->dirty && f->site[0])
 		save(f);
 	bwe_flc_free(f->flc);
+	for (i = 0; i < FLEET_SCOPE_ASKS; i++)
+		ask_free(&f->asks[i]);
 	for (i = 0; i < f->npend; i++)
 		free(f->pend[i].value);
 	free(f->pend);
@@ -1299,6 +1616,7 @@ int fleet_set_config(struct fleet *f, const struct bwe_cfgfile *cfg)
 		return 0;
 	}
 	flush_batch(f);
+	asks_tick(f, time(NULL), true); /* what came so far: the link goes */
 	if (f->dirty && f->site[0])
 		save(f);
 	bwe_flc_free(f->flc);
@@ -1377,6 +1695,7 @@ void fleet_tick(struct fleet *f, time_t now)
 	}
 	bwe_flc_tick(f->flc);
 	flush_batch(f);
+	asks_tick(f, now, false);
 	if (f->connected && now >= f->next_heartbeat) {
 		f->next_heartbeat = now + (time_t)f->cfg->fleet.heartbeat_s;
 		heartbeat(f, now);
@@ -1412,10 +1731,7 @@ static struct json_object *site_json(const struct fleet *f, const struct site *s
 								       s->s.applied_revision
 							     : 0));
 	json_object_object_add(o, "queued", json_object_new_uint64(s->s.queued));
-	json_object_object_add(o, "alive",
-			       json_object_new_boolean(s->present &&
-						       age <= (__s64)(f->cfg->fleet.heartbeat_s *
-								      SITE_TTL_FACTOR)));
+	json_object_object_add(o, "alive", json_object_new_boolean(site_alive(f, s, now)));
 	for (i = 0; i < s->s.nfeeds; i++) {
 		struct json_object *x = json_object_new_object();
 
@@ -1501,6 +1817,7 @@ struct json_object *fleet_status_json(const struct fleet *f)
 	json_object_object_add(o, "refused", json_object_new_uint64(f->refused));
 	json_object_object_add(o, "superseded", json_object_new_uint64(f->superseded));
 	json_object_object_add(o, "not_applicable", json_object_new_uint64(f->not_here));
+	json_object_object_add(o, "scope_refused", json_object_new_uint64(f->scope_refused));
 	json_object_object_add(o, "worker_pid", st.pid > 0 ? json_object_new_int(st.pid) : NULL);
 	json_object_object_add(o, "worker_restarts", json_object_new_uint64(st.restarts));
 	arr = json_object_new_array();
@@ -1527,6 +1844,7 @@ void fleet_stat(const struct fleet *f, struct fleet_stat *st)
 	st->lag = f->cluster_rev > f->applied_rev ? f->cluster_rev - f->applied_rev : 0;
 	st->queued = f->npend;
 	st->refused = f->refused;
+	st->scope_refused = f->scope_refused;
 	for (i = 0; i < f->nsites; i++)
 		st->sites_alive += f->sites[i].present;
 }

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "fleetrec.h"
 #include "feeds.h"
 #include "feedstore.h"
 #include "ops.h"
@@ -60,11 +61,60 @@ bool fleet_enabled(const struct fleet *f);
 /* bwctl fleet status (bwctl(8)). */
 struct json_object *fleet_status_json(const struct fleet *f);
 
+/*
+ * Fleet-wide bwctl scope (docs/fleet.md, "What a site knows of the
+ * others"). The asking site puts PREFIX/scope/req/ID on a lease of
+ * FLEET_SCOPE_TTL_S; every other live site sees it on its watch, answers
+ * with its responder (scope.c) and puts PREFIX/scope/ans/ID/SITE on such a
+ * lease; the asking site gathers the answers, each judged by
+ * bwe_frec_scope_ans_parse(), until every site alive when it asked has
+ * answered or the deadline passed, then calls done once.
+ */
+#define FLEET_SCOPE_WAIT_S 3  /* seconds the asking site waits for the others */
+#define FLEET_SCOPE_TTL_S  30 /* the lease of a question and of an answer */
+#define FLEET_SCOPE_ASKS   8  /* questions of this site waiting at once */
+#define FLEET_SCOPE_RATE   30 /* questions of other sites answered per minute */
+
+struct fleet_scope_miss {
+	char site[BWE_FREC_SITE_MAX];
+	char why[256]; /* "no answer within 3 s", or why its answer was refused */
+};
+
+struct fleet_scope_result {
+	const struct bwe_frec_scope_ans *ans; /* the answers taken */
+	size_t nans;
+	const struct fleet_scope_miss *miss; /* sites that did not answer, or were refused */
+	size_t nmiss;
+	size_t asked; /* live sites asked (this one not counted) */
+};
+
+/* Called once, from the loop; r and what it points at are valid during the call only. */
+typedef void (*fleet_scope_done_fn)(void *ctx, const struct fleet_scope_result *r);
+/* This site's answer to another site's question: 0, or -errno (no answer is sent). */
+typedef int (*fleet_scope_answer_fn)(void *ctx, const struct bwe_frec_scope_req *q,
+				     struct bwe_frec_scope_ans *out);
+
+/* Who answers other sites' questions here (scope.c); NULL: nobody (they wait in vain). */
+void fleet_scope_responder(struct fleet *f, fleet_scope_answer_fn fn, void *ctx);
+/*
+ * Ask the other sites q's question (id, site and deadline are filled
+ * here). 0: done will be called (also with no other site alive), and
+ * *handle names the question; -EOPNOTSUPP no fleet; -ENOTCONN detached;
+ * -EBUSY FLEET_SCOPE_ASKS waiting already; -ENOMEM.
+ */
+int fleet_scope_ask(struct fleet *f, struct bwe_frec_scope_req *q, fleet_scope_done_fn done,
+		    void *ctx, __u32 *handle);
+/* The asker went away: done is not called. */
+void fleet_scope_cancel(struct fleet *f, __u32 handle);
+/* This site's name in the fleet; NULL without a fleet. */
+const char *fleet_site(const struct fleet *f);
+
 /* For the metrics: attached (0/1), revision lag, queued changes, refused records. */
 struct fleet_stat {
 	bool enabled, connected;
 	__s64 lag;
 	__u64 queued, refused, sites_alive;
+	__u64 scope_refused; /* scope questions and answers of other sites refused */
 };
 void fleet_stat(const struct fleet *f, struct fleet_stat *st);
 

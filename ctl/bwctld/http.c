@@ -60,6 +60,8 @@ struct http {
 	size_t max_body;
 	size_t clients; /* open connections, all listeners */
 	unsigned long long requests, refused;
+	struct req *waiting; /* suspended until the handler answers (httpmsg.h) */
+	unsigned long long next_id;
 };
 
 /* One request from its URI to its completion. */
@@ -71,6 +73,13 @@ struct req {
 	size_t discarded; /* bytes of an oversized body read and dropped */
 	bool started;
 	bool too_large;
+	/* an answer that comes later: the connection is suspended until it does */
+	struct MHD_Connection *conn;
+	struct MHD_Daemon *d;
+	unsigned long long id;
+	bool answered;
+	struct http_response later;
+	struct req *next_wait;
 };
 
 /* ---- configuration ------------------------------------------------------------- */
@@ -318,6 +327,72 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *c, const c
 	return ok;
 }
 
+/* The handler's response: sent, its body freed (a stream's done() called when it ends). */
+static enum MHD_Result send_rs(struct http *h, struct MHD_Connection *c, struct http_response *rs)
+{
+	enum MHD_Result ok;
+
+	if (!rs->status) {
+		free(rs->body);
+		if (rs->next)
+			rs->done(rs->stream_ctx);
+		return problem(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the handler gave no answer");
+	}
+	if (rs->next && !rs->body)
+		return send_stream(c, rs);
+	ok = send_buf(c, rs->status, rs->content_type, rs->body ? rs->body : "",
+		      rs->body ? rs->len : 0, rs->status == MHD_HTTP_UNAUTHORIZED);
+	free(rs->body);
+	return ok;
+}
+
+/* Take the waiting request of id out of the list; NULL when it is not there (given up). */
+static struct req *unwait(struct http *h, unsigned long long id)
+{
+	struct req **p, *q;
+
+	for (p = &h->waiting; (q = *p); p = &q->next_wait)
+		if (q->id == id) {
+			*p = q->next_wait;
+			return q;
+		}
+	return NULL;
+}
+
+/* httpmsg.h's answer(): the response of a suspended request; it resumes. */
+static void answer_later(void *ctx, unsigned long long id, struct http_response *rs)
+{
+	struct req *q = unwait(ctx, id);
+
+	if (!q) {
+		free(rs->body);
+		if (rs->next)
+			rs->done(rs->stream_ctx);
+		return;
+	}
+	q->later = *rs;
+	q->later.later = false;
+	q->answered = true;
+	MHD_resume_connection(q->conn);
+}
+
+/* Before a listener stops: its waiting requests are given up (503), resumed, dropped. */
+static void give_up_waiting(struct http *h, const struct MHD_Daemon *d)
+{
+	struct req **p = &h->waiting, *q;
+
+	while ((q = *p)) {
+		if (q->d != d) {
+			p = &q->next_wait;
+			continue;
+		}
+		*p = q->next_wait;
+		q->later = (struct http_response){ .status = MHD_HTTP_SERVICE_UNAVAILABLE };
+		q->answered = true;
+		MHD_resume_connection(q->conn);
+	}
+}
+
 static enum MHD_Result api(struct http *h, struct MHD_Connection *c, struct req *q,
 			   const char *path, const char *method)
 {
@@ -332,26 +407,29 @@ static enum MHD_Result api(struct http *h, struct MHD_Connection *c, struct req 
 		.body_len = q->len,
 	};
 	char peer[HTTP_PEER_LEN], *qm = strchr(q->uri, '?');
-	enum MHD_Result ok;
 
 	if (!h->deps.handler)
 		return problem(h, c, MHD_HTTP_NOT_FOUND, "this bwctld serves no API");
 	peer_of(c, peer, sizeof(peer));
 	rq.peer = peer;
 	rq.query = qm ? qm + 1 : NULL;
+	rq.answer = answer_later;
+	rq.answer_ctx = h;
+	rq.answer_id = ++h->next_id;
 	h->deps.handler(h->deps.ctx, &rq, &rs);
-	if (!rs.status) {
-		free(rs.body);
-		if (rs.next)
-			rs.done(rs.stream_ctx);
-		return problem(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the handler gave no answer");
+	if (rs.later) { /* the client waits, off the loop: answer_later() resumes it */
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+
+		q->conn = c;
+		q->d = ci ? ci->daemon : NULL;
+		q->id = rq.answer_id;
+		q->next_wait = h->waiting;
+		h->waiting = q;
+		MHD_suspend_connection(c);
+		return MHD_YES;
 	}
-	if (rs.next && !rs.body)
-		return send_stream(c, &rs);
-	ok = send_buf(c, rs.status, rs.content_type, rs.body ? rs.body : "", rs.body ? rs.len : 0,
-		      rs.status == MHD_HTTP_UNAUTHORIZED);
-	free(rs.body);
-	return ok;
+	return send_rs(h, c, &rs);
 }
 
 /* Is path "/v1" or under "/v1/"? */
@@ -373,6 +451,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!q)
 		return MHD_NO; /* the URI callback failed to allocate */
+	if (q->answered) {     /* resumed: the answer came (answer_later()) */
+		q->answered = false;
+		return send_rs(h, c, &q->later);
+	}
 	if (!q->started) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -502,8 +584,10 @@ static void close_set(struct http *h, struct listener *l, size_t n)
 	for (i = 0; i < n; i++) {
 		if (h->epfd >= 0 && l[i].fd >= 0)
 			epoll_ctl(h->epfd, EPOLL_CTL_DEL, l[i].fd, NULL);
-		if (l[i].d)
+		if (l[i].d) {
+			give_up_waiting(h, l[i].d); /* stopping with one suspended is not allowed */
 			MHD_stop_daemon(l[i].d);
+		}
 		l[i].d = NULL;
 		l[i].fd = -1;
 	}
@@ -513,7 +597,7 @@ static int start_one(struct http *h, const struct bwe_cfgfile *cfg, const char *
 		     const char *cert, const char *key, struct listener *l)
 {
 	struct sockaddr_storage sa;
-	unsigned int salen, flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int salen, flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *di;
 	int lo;
 

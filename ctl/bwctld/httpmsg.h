@@ -8,7 +8,10 @@
 #ifndef BWCTLD_HTTPMSG_H
 #define BWCTLD_HTTPMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+struct http_response;
 
 struct http_request {
 	const char *method; /* "GET", "PUT", "DELETE", "POST", ... */
@@ -19,6 +22,18 @@ struct http_request {
 	const char *body;	  /* request body (not NUL-terminated), or NULL */
 	size_t body_len;
 	const char *peer; /* "198.51.100.7:41234" or "[::1]:5000", for logs and events */
+	/*
+	 * To answer later (the handler waits for something the loop brings,
+	 * never blocking it): set rs->later and call answer(answer_ctx,
+	 * answer_id, &rs) once, from the loop's thread; the listener takes
+	 * rs's body or stream. The client waits meanwhile. An answer to a
+	 * request the listener gave up (its listener stopped by a reload) is
+	 * dropped and freed; after http_close() answer is never called (the
+	 * handler's owner cancels its waits). NULL: this listener cannot wait.
+	 */
+	void (*answer)(void *answer_ctx, unsigned long long answer_id, struct http_response *rs);
+	void *answer_ctx;
+	unsigned long long answer_id;
 };
 
 struct http_response {
@@ -36,6 +51,7 @@ struct http_response {
 	long (*next)(void *ctx, char *buf, size_t max);
 	void (*done)(void *ctx);
 	void *stream_ctx;
+	bool later; /* the answer comes later, through rq->answer (status for the log) */
 };
 
 /* Answer one request under /v1/ (fills *rs; never blocks). */

@@ -699,6 +699,7 @@ static int start(struct daemon *d)
 		log_warnx("startup failed: fleet: %s", strerror(-e));
 		return e;
 	}
+	scope_set_fleet(d->scope, d->fleet); /* asks the other sites, answers theirs */
 	rd = (struct ringbuf_deps){ .dp = d->dp,
 				    .store = d->store,
 				    .st = d->st,

@@ -147,9 +147,11 @@ static void forwarding(FILE *f, const struct metrics_deps *d)
 
 static void state(FILE *f, const struct metrics_deps *d)
 {
-	static const char *const maps[] = { BWE_MAP_NETCLASS, BWE_MAP_BL_HOST, BWE_MAP_BL_NET6,
-					    BWE_MAP_THROTTLE, BWE_MAP_HOSTS };
-	size_t n[ST_KINDS] = { 0 }, manual[2] = { 0 }, i, bl_hosts, bl_v4, bl_v6;
+	static const char *const maps[] = { BWE_MAP_NETCLASS, BWE_MAP_BL_HOST4, BWE_MAP_BL_HOST6,
+					    BWE_MAP_BL_NET6,  BWE_MAP_THROTTLE, BWE_MAP_HOSTS };
+	unsigned long long cap[ARRAY_SIZE(maps)];
+	size_t ceiling;
+	size_t n[ST_KINDS] = { 0 }, manual[2] = { 0 }, i, bl_hosts, bl_v4, bl_v6, n4, c4, n6, c6;
 	unsigned long long entries[ARRAY_SIZE(maps)];
 
 	for (i = 0; i < st_count(d->q.st); i++) {
@@ -189,21 +191,33 @@ static void state(FILE *f, const struct metrics_deps *d)
 	}
 
 	enf_bl_counts(d->q.enf, &bl_hosts, &bl_v4, &bl_v6);
-	entries[0] = enf_netclass_count(d->q.enf);
-	entries[1] = bl_hosts;
-	entries[2] = bl_v6;
-	for (i = 3; i < ARRAY_SIZE(maps); i++)
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
 		entries[i] = 0;
+		cap[i] = map_max(d, maps[i]);
+	}
+	entries[0] = enf_netclass_count(d->q.enf);
+	/*
+	 * exact hosts: the tables grow on need, so what refuses a feed is the
+	 * ceiling on both families' hosts; each family's capacity is what the
+	 * other leaves of it
+	 */
+	enf_bl_table(d->q.enf, 0, &n4, &c4, &ceiling);
+	enf_bl_table(d->q.enf, 1, &n6, &c6, &ceiling);
+	entries[1] = n4;
+	cap[1] = ceiling > n6 ? ceiling - n6 : 0;
+	entries[2] = n6;
+	cap[2] = ceiling > n4 ? ceiling - n4 : 0;
+	entries[3] = bl_v6;
 	for (i = 0; i < st_count(d->q.st); i++)
-		entries[3] += st_at(d->q.st, i)->kind == ST_THROTTLE;
-	entries[4] = hosts_count(d->q.hosts);
+		entries[4] += st_at(d->q.st, i)->kind == ST_THROTTLE;
+	entries[5] = hosts_count(d->q.hosts);
 	family(f, "map_entries", "gauge",
 	       "Entries in a BPF map of bounded size (map pressure with map_capacity).");
 	for (i = 0; i < ARRAY_SIZE(maps); i++)
 		sample(f, "map_entries", entries[i], "map", maps[i], NULL);
 	family(f, "map_capacity", "gauge", "max_entries of a BPF map.");
 	for (i = 0; i < ARRAY_SIZE(maps); i++)
-		sample(f, "map_capacity", map_max(d, maps[i]), "map", maps[i], NULL);
+		sample(f, "map_capacity", cap[i], "map", maps[i], NULL);
 }
 
 static void feeds(FILE *f, const struct metrics_deps *d)
@@ -306,6 +320,9 @@ static void fleet(FILE *f, const struct metrics_deps *d)
 	family(f, "fleet_refused_total", "counter",
 	       "Records from etcd refused as malformed or out of range (fleet-entry-refused).");
 	sample(f, "fleet_refused_total", st.refused, NULL);
+	family(f, "fleet_scope_refused_total", "counter",
+	       "Other sites' bwctl scope questions and answers refused (malformed, too many).");
+	sample(f, "fleet_scope_refused_total", st.scope_refused, NULL);
 	family(f, "fleet_sites_alive", "gauge", "Sites whose heartbeat lease lives, this one too.");
 	sample(f, "fleet_sites_alive", st.sites_alive, NULL);
 }

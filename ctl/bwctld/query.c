@@ -102,8 +102,15 @@ struct json_object *query_status(const struct query_deps *q)
 	maps = json_object_new_array();
 	json_object_array_add(maps, map_fill(BWE_MAP_NETCLASS, enf_netclass_count(q->enf),
 					     map_max(q, BWE_MAP_NETCLASS)));
-	json_object_array_add(maps,
-			      map_fill(BWE_MAP_BL_HOST, bl_hosts, map_max(q, BWE_MAP_BL_HOST)));
+	for (i = 0; i < 2; i++) { /* exact hosts: the size of the current table, grown on need */
+		size_t n, max, ceiling;
+		struct json_object *tab;
+
+		enf_bl_table(q->enf, (int)i, &n, &max, &ceiling);
+		tab = map_fill(i ? BWE_MAP_BL_HOST6 : BWE_MAP_BL_HOST4, n, (__u32)max);
+		json_object_object_add(tab, "ceiling", json_object_new_uint64(ceiling));
+		json_object_array_add(maps, tab);
+	}
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_TBL24, bl_v4, 0));
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_NET6, bl_v6, map_max(q, BWE_MAP_BL_NET6)));
 	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));

@@ -264,17 +264,6 @@ static const struct sc_host *host_find(const struct scope *s, const struct bwe_a
 	return i ? s->v[*i] : NULL;
 }
 
-static const struct sc_contact *contact_find(const struct sc_host *h, const struct bwe_addr *peer,
-					     time_t cutoff)
-{
-	unsigned int k;
-
-	for (k = 0; h && k < h->n; k++)
-		if (h->c[k].last >= cutoff && !memcmp(&h->c[k].peer, peer, sizeof(*peer)))
-			return &h->c[k];
-	return NULL;
-}
-
 static struct json_object *contact_json(const struct sc_contact *c)
 {
 	struct json_object *o = json_object_new_object();
@@ -328,11 +317,27 @@ static struct json_object *bits_json(__u32 bits, bool shapes)
 /* Another host and what it shares with the target. */
 struct cand {
 	struct bwe_addr addr;
-	unsigned int peers; /* listed peers in common */
-	__u32 sigs, shapes; /* in common */
+	unsigned int peers;	      /* listed peers in common: cs[0..peers) */
+	const struct sc_contact **cs; /* its contacts with them */
+	__u32 sigs, shapes;	      /* in common */
 	time_t first, last;
-	struct json_object *common; /* the peers in common */
 };
+
+/* The peers the other hosts are matched on: the target's own (a host's), or the address. */
+struct peerset {
+	const struct bwe_addr *v;
+	size_t n;
+};
+
+static bool in_set(const struct peerset *ps, const struct bwe_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (!memcmp(&ps->v[i], a, sizeof(*a)))
+			return true;
+	return false;
+}
 
 static unsigned int popcount(__u32 x)
 {
@@ -374,76 +379,53 @@ static struct cand *cand_get(struct cand **v, size_t *n, struct bwe_amap *m,
 	return &nv[(*n)++];
 }
 
-static struct json_object *cand_json(const struct scope *s, struct cand *c, size_t rank)
+static void cands_free(struct cand *v, size_t n)
 {
-	struct json_object *o = json_object_new_object();
-	const struct st_entry *q = st_match(s->d.st, ST_QUARANTINE, &c->addr);
-	const struct st_entry *t = st_match(s->d.st, ST_THROTTLE, &c->addr);
-	char a[BWE_ADDR_STRLEN];
+	size_t i;
 
-	bwe_addr_fmt(&c->addr, a, sizeof(a));
-	json_object_object_add(o, "rank", json_object_new_uint64(rank));
-	json_object_object_add(o, "host", json_object_new_string(a));
-	json_object_object_add(o, "peers_in_common",
-			       c->common ? c->common : json_object_new_array());
-	c->common = NULL;
-	json_object_object_add(o, "signals_in_common", bits_json(c->sigs, false));
-	json_object_object_add(o, "shapes_in_common", bits_json(c->shapes, true));
-	json_add_time(o, "first_seen", c->first);
-	json_add_time(o, "last_seen", c->last);
-	json_object_object_add(o, "contained",
-			       q   ? json_object_new_string("quarantine")
-			       : t ? json_object_new_string("throttle")
-				   : NULL);
-	return o;
+	for (i = 0; i < n; i++)
+		free(v[i].cs);
+	free(v);
 }
 
-/* The other hosts; peers_only: only those with a listed peer in common. */
-static struct json_object *others(const struct scope *s, const struct bwe_addr *target,
-				  const struct sc_host *th, bool internal, time_t cutoff,
-				  bool peers_only, size_t max, size_t *more)
+/* The other hosts, ranked: whose contacts hit the set, and (sig) with the target's signals. */
+static int collect(const struct scope *s, const struct bwe_addr *target, const struct peerset *ps,
+		   bool sig, time_t cutoff, struct cand **out, size_t *nout)
 {
 	struct detector_seen sn;
 	struct cand *v = NULL, *c;
 	struct bwe_amap m;
-	struct json_object *arr = json_object_new_array();
 	const struct bwe_addr *ya;
 	__u32 tsigs = 0, tshapes = 0;
 	time_t tlast = 0;
 	size_t n = 0, i;
 	unsigned int k;
+	int e = -ENOMEM;
 
 	bwe_amap_init(&m);
-	if (internal && detector_seen(s->d.detector, target, &sn))
+	if (sig && detector_seen(s->d.detector, target, &sn))
 		seen_bits(&sn, cutoff, &tsigs, &tshapes, &tlast);
-	/* listed peers in common: the target's, or the address itself */
 	for (i = 0; i < s->n; i++) {
 		const struct sc_host *x = s->v[i];
 
 		if (!memcmp(&x->host, target, sizeof(*target)))
 			continue;
 		for (k = 0; k < x->n; k++) {
-			const struct sc_contact *xc = &x->c[k];
+			const struct sc_contact *xc = &x->c[k], **cs;
 
-			if (xc->last < cutoff)
+			if (xc->last < cutoff || !in_set(ps, &xc->peer))
 				continue;
-			if (internal ? !contact_find(th, &xc->peer, cutoff)
-				     : memcmp(&xc->peer, target, sizeof(*target)))
-				continue;
-			if (!(c = cand_get(&v, &n, &m, &x->host)))
+			if (!(c = cand_get(&v, &n, &m, &x->host)) ||
+			    !(cs = reallocarray(c->cs, c->peers + 1, sizeof(*cs))))
 				goto out;
-			if (!c->common)
-				c->common = json_object_new_array();
-			json_object_array_add(c->common, contact_json(xc));
-			c->peers++;
+			c->cs = cs;
+			cs[c->peers++] = xc;
 			c->first = !c->first || xc->first < c->first ? xc->first : c->first;
 			c->last = xc->last > c->last ? xc->last : c->last;
 		}
 	}
 	/* the same behaviour: signals fired and shapes matched in the window */
-	for (i = 0;
-	     !peers_only && (tsigs || tshapes) && (ya = detector_host_at(s->d.detector, i, &sn));
-	     i++) {
+	for (i = 0; (tsigs || tshapes) && (ya = detector_host_at(s->d.detector, i, &sn)); i++) {
 		__u32 sigs, shapes;
 		time_t last = 0;
 
@@ -460,15 +442,80 @@ static struct json_object *others(const struct scope *s, const struct bwe_addr *
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cand_cmp);
+	e = 0;
+out:
+	bwe_amap_free(&m);
+	*out = v;
+	*nout = n;
+	return e;
+}
+
+static const char *contained(const struct scope *s, const struct bwe_addr *a)
+{
+	return st_match(s->d.st, ST_QUARANTINE, a) ? "quarantine"
+	       : st_match(s->d.st, ST_THROTTLE, a) ? "throttle"
+						   : NULL;
+}
+
+static struct json_object *cand_json(const struct scope *s, const struct cand *c, size_t rank)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	const char *cont = contained(s, &c->addr);
+	char a[BWE_ADDR_STRLEN];
+	unsigned int k;
+
+	bwe_addr_fmt(&c->addr, a, sizeof(a));
+	json_object_object_add(o, "rank", json_object_new_uint64(rank));
+	json_object_object_add(o, "host", json_object_new_string(a));
+	for (k = 0; k < c->peers; k++)
+		json_object_array_add(arr, contact_json(c->cs[k]));
+	json_object_object_add(o, "peers_in_common", arr);
+	json_object_object_add(o, "signals_in_common", bits_json(c->sigs, false));
+	json_object_object_add(o, "shapes_in_common", bits_json(c->shapes, true));
+	json_add_time(o, "first_seen", c->first);
+	json_add_time(o, "last_seen", c->last);
+	json_object_object_add(o, "contained", cont ? json_object_new_string(cont) : NULL);
+	return o;
+}
+
+/* The other hosts as JSON, at most max ("more" counts the rest). */
+static struct json_object *others(const struct scope *s, const struct bwe_addr *target,
+				  const struct peerset *ps, bool sig, time_t cutoff, size_t max,
+				  size_t *more)
+{
+	struct json_object *arr = json_object_new_array();
+	struct cand *v;
+	size_t n, i;
+
+	collect(s, target, ps, sig, cutoff, &v, &n);
 	for (i = 0; i < n && i < max; i++)
 		json_object_array_add(arr, cand_json(s, &v[i], i + 1));
-out:
 	*more = n > max ? n - max : 0;
-	for (i = 0; i < n; i++)
-		json_object_put(v[i].common);
-	free(v);
-	bwe_amap_free(&m);
+	cands_free(v, n);
 	return arr;
+}
+
+_Static_assert(SCOPE_PEERS_PER_HOST <= BWE_FREC_SCOPE_PEERS_MAX, "a host's peers fit a question");
+
+/* The target's listed peers in the window (a host's, into v), or the address itself. */
+static struct peerset target_set(const struct sc_host *th, const struct bwe_addr *a, bool internal,
+				 time_t cutoff, struct bwe_addr v[SCOPE_PEERS_PER_HOST])
+{
+	struct peerset ps = { .v = v };
+	unsigned int k;
+
+	if (!internal)
+		return (struct peerset){ .v = a, .n = 1 };
+	for (k = 0; th && k < th->n; k++)
+		if (th->c[k].last >= cutoff)
+			v[ps.n++] = th->c[k].peer;
+	return ps;
+}
+
+/* Since when the index holds every contact. */
+static time_t complete_since(const struct scope *s)
+{
+	return s->evicted_last > s->started ? s->evicted_last : s->started;
 }
 
 struct json_object *scope_query(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
@@ -478,9 +525,11 @@ struct json_object *scope_query(const struct scope *s, const struct bwe_addr *a,
 	const struct sc_host *th = internal ? host_find(s, a) : NULL;
 	time_t cutoff = now - (time_t)since_s;
 	struct json_object *o = json_object_new_object(), *peers = json_object_new_array(), *x;
+	struct bwe_addr set[SCOPE_PEERS_PER_HOST];
+	struct peerset ps = target_set(th, a, internal, cutoff, set);
 	struct detector_seen sn;
 	__u32 sigs = 0, shapes = 0;
-	time_t last = 0, complete;
+	time_t last = 0, complete = complete_since(s);
 	char buf[BWE_ADDR_STRLEN];
 	unsigned int k;
 	size_t i, more = 0, contacts = 0;
@@ -500,13 +549,12 @@ struct json_object *scope_query(const struct scope *s, const struct bwe_addr *a,
 	json_object_object_add(o, "signals", bits_json(sigs, false));
 	json_object_object_add(o, "shapes", bits_json(shapes, true));
 	json_object_object_add(o, "hosts",
-			       others(s, a, th, internal, cutoff, false, SCOPE_RESULTS_MAX, &more));
+			       others(s, a, &ps, internal, cutoff, SCOPE_RESULTS_MAX, &more));
 	json_object_object_add(o, "more", json_object_new_uint64(more));
 
 	/* how far back the answer reaches */
 	for (i = 0; i < s->n; i++)
 		contacts += s->v[i]->n;
-	complete = s->evicted_last > s->started ? s->evicted_last : s->started;
 	x = json_object_new_object();
 	json_object_object_add(x, "site", json_object_new_string("this site"));
 	json_add_time(x, "index_since", s->started);
@@ -528,17 +576,326 @@ struct json_object *scope_report_section(const struct scope *s, const struct bwe
 {
 	const struct sc_host *th = host_find(s, a);
 	time_t cutoff = now - (time_t)SCOPE_SINCE_S;
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *x;
+	struct bwe_addr set[SCOPE_PEERS_PER_HOST];
+	struct peerset ps = target_set(th, a, true, cutoff, set);
 	size_t more = 0;
 
 	json_add_time(o, "since", cutoff);
 	json_object_object_add(o, "hosts",
-			       others(s, a, th, true, cutoff, true, SCOPE_REPORT_MAX, &more));
+			       others(s, a, &ps, false, cutoff, SCOPE_REPORT_MAX, &more));
 	json_object_object_add(o, "more", json_object_new_uint64(more));
 	json_object_object_add(o, "detail",
 			       json_object_new_string(
 				       "internal hosts that contacted the same listed peers in the "
 				       "last day; bwctl scope HOST shows all, and hosts with the "
 				       "same signals"));
+	x = json_object_new_object();
+	json_object_object_add(x, "site", json_object_new_string("this site"));
+	json_object_object_add(o, "coverage", x);
 	return o;
+}
+
+/* ---- the fleet: answering the others, asking them ----------------------------------- */
+
+int scope_answer(const struct scope *s, const struct bwe_frec_scope_req *q, time_t now,
+		 struct bwe_frec_scope_ans *a)
+{
+	time_t cutoff = now - (time_t)q->since_s;
+	struct peerset ps = { .v = q->npeers ? q->peers : &q->target,
+			      .n = q->npeers ? q->npeers : 1 };
+	struct cand *v;
+	size_t n, i;
+	unsigned int k;
+	int e = collect(s, &q->target, &ps, false, cutoff, &v, &n);
+
+	memset(a, 0, sizeof(*a));
+	a->target = q->target;
+	a->generated = now;
+	a->window_covered = cutoff >= complete_since(s);
+	for (i = 0; !e && i < n && i < BWE_FREC_SCOPE_HOSTS_MAX; i++) {
+		struct bwe_frec_scope_host *h = &a->hosts[a->nhosts++];
+		const char *cont = contained(s, &v[i].addr);
+
+		h->host = v[i].addr;
+		h->peers_in_common = v[i].peers;
+		h->first_seen = v[i].first;
+		h->last_seen = v[i].last;
+		snprintf(h->contained, sizeof(h->contained), "%s", cont ? cont : "");
+		for (k = 0; k < v[i].peers && k < BWE_FREC_SCOPE_HPEERS_MAX; k++) {
+			const struct sc_contact *c = v[i].cs[k];
+			struct bwe_frec_scope_peer *p = &h->peers[h->npeers++];
+
+			p->peer = c->peer;
+			snprintf(p->feed, sizeof(p->feed), "%s", c->feed);
+			p->last_seen = c->last;
+			p->contacts = c->contacts;
+		}
+	}
+	a->more = n > a->nhosts ? n - a->nhosts : 0;
+	cands_free(v, n);
+	return e;
+}
+
+static int responder(void *ctx, const struct bwe_frec_scope_req *q, struct bwe_frec_scope_ans *a)
+{
+	return scope_answer(ctx, q, time(NULL), a);
+}
+
+void scope_set_fleet(struct scope *s, struct fleet *f)
+{
+	s->d.fleet = f;
+	fleet_scope_responder(f, responder, s);
+}
+
+struct scope_wait {
+	const struct scope *s;
+	struct json_object *answer; /* this site's, merged into */
+	struct json_object *outer;  /* NULL, or what answer goes into (the report) */
+	size_t max;		    /* hosts in the merged answer */
+	scope_done_fn done;
+	void *ctx;
+	__u32 handle;
+};
+
+/* A host of another site's answer, in the shape of this site's hosts. */
+static struct json_object *remote_host_json(const struct bwe_frec_scope_host *h, const char *site)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	char a[BWE_ADDR_STRLEN];
+	size_t k;
+
+	bwe_addr_fmt(&h->host, a, sizeof(a));
+	json_object_object_add(o, "site", json_object_new_string(site));
+	json_object_object_add(o, "host", json_object_new_string(a));
+	for (k = 0; k < h->npeers; k++) {
+		struct json_object *p = json_object_new_object();
+
+		bwe_addr_fmt(&h->peers[k].peer, a, sizeof(a));
+		json_object_object_add(p, "peer", json_object_new_string(a));
+		json_object_object_add(p, "feed", json_object_new_string(h->peers[k].feed));
+		json_add_time(p, "last_seen", (time_t)h->peers[k].last_seen);
+		json_object_object_add(p, "contacts", json_object_new_uint64(h->peers[k].contacts));
+		json_object_array_add(arr, p);
+	}
+	json_object_object_add(o, "peers_in_common", arr);
+	json_object_object_add(o, "peers_in_common_total",
+			       json_object_new_uint64(h->peers_in_common));
+	json_object_object_add(o, "signals_in_common", json_object_new_array());
+	json_object_object_add(o, "shapes_in_common", json_object_new_array());
+	json_add_time(o, "first_seen", (time_t)h->first_seen);
+	json_add_time(o, "last_seen", (time_t)h->last_seen);
+	json_object_object_add(o, "contained",
+			       h->contained[0] ? json_object_new_string(h->contained) : NULL);
+	return o;
+}
+
+static size_t arr_len(struct json_object *o, const char *k)
+{
+	struct json_object *v = json_object_object_get(o, k);
+
+	return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+}
+
+/* A merged host's rank keys: peers in common (all of them), signals and shapes, last seen. */
+static int merged_cmp(const void *pa, const void *pb)
+{
+	struct json_object *a = *(struct json_object *const *)pa;
+	struct json_object *b = *(struct json_object *const *)pb;
+	__u64 pa_n = json_object_get_uint64(json_object_object_get(a, "peers_in_common_total"));
+	__u64 pb_n = json_object_get_uint64(json_object_object_get(b, "peers_in_common_total"));
+	size_t sa = arr_len(a, "signals_in_common") + arr_len(a, "shapes_in_common");
+	size_t sb = arr_len(b, "signals_in_common") + arr_len(b, "shapes_in_common");
+	const char *la = json_object_get_string(json_object_object_get(a, "last_seen"));
+	const char *lb = json_object_get_string(json_object_object_get(b, "last_seen"));
+	int c;
+
+	if (pa_n != pb_n)
+		return pa_n > pb_n ? -1 : 1;
+	if (sa != sb)
+		return sa > sb ? -1 : 1;
+	c = strcmp(lb ? lb : "", la ? la : ""); /* ISO 8601 in UTC: the text orders */
+	return c ? c
+		 : strcmp(json_object_get_string(json_object_object_get(a, "host")),
+			  json_object_get_string(json_object_object_get(b, "host")));
+}
+
+static void merge(struct json_object *answer, const char *here, const struct fleet_scope_result *r,
+		  size_t max)
+{
+	struct json_object *hosts = json_object_object_get(answer, "hosts"), *fl, *arr, *x;
+	__u64 more = json_object_get_uint64(json_object_object_get(answer, "more"));
+	size_t i, k, n = json_object_array_length(hosts);
+
+	/* this site's hosts: the site, and the count the ranking reads */
+	for (i = 0; i < n; i++) {
+		struct json_object *h = json_object_array_get_idx(hosts, i);
+
+		json_object_object_add(h, "site", json_object_new_string(here));
+		json_object_object_add(h, "peers_in_common_total",
+				       json_object_new_uint64(arr_len(h, "peers_in_common")));
+	}
+	for (i = 0; i < r->nans; i++) {
+		for (k = 0; k < r->ans[i].nhosts; k++)
+			json_object_array_add(hosts, remote_host_json(&r->ans[i].hosts[k],
+								      r->ans[i].site));
+		more += r->ans[i].more;
+	}
+	json_object_array_sort(hosts, merged_cmp);
+	n = json_object_array_length(hosts);
+	if (n > max) {
+		more += n - max;
+		json_object_array_del_idx(hosts, (int)max, (int)(n - max));
+		n = max;
+	}
+	for (i = 0; i < n; i++)
+		json_object_object_add(json_object_array_get_idx(hosts, i), "rank",
+				       json_object_new_uint64(i + 1));
+	json_object_object_add(answer, "more", json_object_new_uint64(more));
+
+	fl = json_object_new_object();
+	json_object_object_add(fl, "asked", json_object_new_boolean(1));
+	json_object_object_add(fl, "site", json_object_new_string(here));
+	json_object_object_add(fl, "sites_asked", json_object_new_uint64(r->asked));
+	arr = json_object_new_array();
+	for (i = 0; i < r->nans; i++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "site", json_object_new_string(r->ans[i].site));
+		json_object_object_add(x, "hosts", json_object_new_uint64(r->ans[i].nhosts));
+		json_object_object_add(x, "more", json_object_new_uint64(r->ans[i].more));
+		json_object_object_add(x, "window_covered",
+				       json_object_new_boolean(r->ans[i].window_covered));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(fl, "answered", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < r->nmiss; i++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "site", json_object_new_string(r->miss[i].site));
+		json_object_object_add(x, "reason", json_object_new_string(r->miss[i].why));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(fl, "not_answered", arr);
+	json_object_object_add(fl, "partial", json_object_new_boolean(r->nmiss > 0));
+	json_object_object_add(json_object_object_get(answer, "coverage"), "fleet", fl);
+	json_object_object_add(json_object_object_get(answer, "coverage"), "site",
+			       json_object_new_string(r->nmiss ? "the fleet, in part"
+							       : "the fleet"));
+}
+
+void scope_merge(struct json_object *answer, const char *here, const struct fleet_scope_result *r)
+{
+	merge(answer, here, r, SCOPE_RESULTS_MAX);
+}
+
+/* Why the answer is this site's alone. */
+static void local_only(struct json_object *answer, const char *why)
+{
+	struct json_object *fl = json_object_new_object();
+
+	json_object_object_add(fl, "asked", json_object_new_boolean(0));
+	json_object_object_add(fl, "reason", json_object_new_string(why));
+	json_object_object_add(json_object_object_get(answer, "coverage"), "fleet", fl);
+}
+
+/* answer into outer under key (the report's section), or answer alone; takes answer. */
+static struct json_object *deliver(struct json_object *answer, struct json_object *outer)
+{
+	if (!outer)
+		return answer;
+	json_object_object_add(outer, SCOPE_REPORT_KEY, answer);
+	return outer;
+}
+
+static void on_answers(void *ctx, const struct fleet_scope_result *r)
+{
+	struct scope_wait *w = ctx;
+
+	merge(w->answer, fleet_site(w->s->d.fleet) ?: "?", r, w->max);
+	w->done(w->ctx, deliver(w->answer, w->outer));
+	free(w);
+}
+
+/*
+ * Ask the fleet about a (internal: its listed peers since since_s) and
+ * merge into o: o (in outer when not NULL) at once, or NULL while waiting.
+ */
+static struct json_object *ask(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
+			       bool internal, const char *local, time_t now, struct json_object *o,
+			       struct json_object *outer, size_t max, scope_done_fn done, void *ctx,
+			       struct scope_wait **wait)
+{
+	const struct sc_host *th = internal ? host_find(s, a) : NULL;
+	struct bwe_frec_scope_req *q;
+	struct bwe_addr set[SCOPE_PEERS_PER_HOST];
+	struct peerset ps;
+	struct scope_wait *w;
+	char why[96];
+	int e;
+
+	*wait = NULL;
+	if (!fleet_enabled(s->d.fleet) || local) {
+		local_only(o, fleet_enabled(s->d.fleet) ? local : "no fleet");
+		return deliver(o, outer);
+	}
+	q = calloc(1, sizeof(*q));
+	w = calloc(1, sizeof(*w));
+	if (!q || !w) {
+		free(q);
+		e = -ENOMEM;
+		goto fail;
+	}
+	q->target = *a;
+	q->since_s = (__s64)since_s;
+	ps = target_set(th, a, internal, now - (time_t)since_s, set);
+	if (internal) { /* the others look for this host's peers */
+		memcpy(q->peers, ps.v, ps.n * sizeof(*ps.v));
+		q->npeers = ps.n;
+	}
+	*w = (struct scope_wait){ .s = s,
+				  .answer = o,
+				  .outer = outer,
+				  .max = max,
+				  .done = done,
+				  .ctx = ctx };
+	e = fleet_scope_ask(s->d.fleet, q, on_answers, w, &w->handle);
+	free(q);
+	if (!e) {
+		*wait = w;
+		return NULL;
+	}
+fail:
+	free(w);
+	snprintf(why, sizeof(why), "the fleet was not asked: %s",
+		 e == -ENOTCONN ? "detached from etcd"
+		 : e == -EBUSY	? "too many questions waiting"
+				: strerror(-e));
+	local_only(o, why);
+	return deliver(o, outer);
+}
+
+struct json_object *scope_ask(const struct scope *s, const struct bwe_addr *a, __u64 since_s,
+			      const char *local, time_t now, scope_done_fn done, void *ctx,
+			      struct scope_wait **wait)
+{
+	return ask(s, a, since_s, !!(enf_classes(s->d.enf, a) & BWE_NC_INTERNAL), local, now,
+		   scope_query(s, a, since_s, now), NULL, SCOPE_RESULTS_MAX, done, ctx, wait);
+}
+
+struct json_object *scope_report_ask(const struct scope *s, const struct bwe_addr *a,
+				     const char *local, time_t now, struct json_object *rep,
+				     scope_done_fn done, void *ctx, struct scope_wait **wait)
+{
+	return ask(s, a, SCOPE_SINCE_S, true, local, now, scope_report_section(s, a, now), rep,
+		   SCOPE_REPORT_MAX, done, ctx, wait);
+}
+
+void scope_cancel(const struct scope *s, struct scope_wait *w)
+{
+	if (!w)
+		return;
+	fleet_scope_cancel(s->d.fleet, w->handle);
+	json_object_put(w->answer);
+	json_object_put(w->outer);
+	free(w);
 }
