@@ -30,9 +30,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
 const volatile __u32 gen_src_base = 0; /* first source address, host order */
-const volatile __u32 gen_src_mask = 0; /* sources - 1, a power of two minus one */
 
 /* Set between runs; read back. */
+__u32 gen_src_mask;  /* sources - 1, a power of two minus one */
 __u32 gen_pool_off;  /* first entry of the pool in use */
 __u32 gen_pool_mask; /* entries used - 1: 2^k - 1, k <= 16 */
 __u64 gen_count;     /* frames generated so far */

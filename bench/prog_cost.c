@@ -57,7 +57,8 @@
 #define ENTRIES_MAX	4000000u
 #define QUICK_ROUNDS	3 /* --quick: a smoke run, not for the docs */
 #define QUICK_ENTRIES	100000u
-#define NET_PERCENT	10 /* share of /16../24 networks in the blocklist */
+#define PROFILE_S	10.0 /* --profile: seconds of one row, for perf record */
+#define NET_PERCENT	10   /* share of /16../24 networks in the blocklist */
 #define DEFAULT_SEED	0x5eed2026u
 #define WARMUP_S	3.0 /* busy CPU before the first measurement */
 #define SPIN_BATCH	100000
@@ -240,6 +241,8 @@ struct opts {
 	__u32 entries;
 	__u32 seed;
 	const char *xdpf_path; /* NULL: look in xdpf_dirs */
+	int profile;	       /* --profile ROW: run only that row (0-based), no report */
+	double profile_s;
 	bool verbose;
 };
 
@@ -680,9 +683,11 @@ static void usage(FILE *f)
 		"  --repeat N      test_run repeats per row per round, >= %u (default %u)\n"
 		"  --entries N     synthetic blocklist entries (default %u)\n"
 		"  --xdp-filter O  xdp-filter's %s (default: Debian's libxdp1 location)\n"
-		"  --quick         %u rounds, %u entries: a smoke run (options after it win)\n",
+		"  --quick         %u rounds, %u entries: a smoke run (options after it win)\n"
+		"  --profile ROW   run only row ROW (0-based, table order) for %.0f s and print\n"
+		"                  nothing: a target for `perf record -a -g` (where the ns go)\n",
 		ROUNDS_DEFAULT, REPEAT_MIN, REPEAT_DEFAULT, ENTRIES_DEFAULT, XDPF_OBJ, QUICK_ROUNDS,
-		QUICK_ENTRIES);
+		QUICK_ENTRIES, PROFILE_S);
 }
 
 /* The markdown section: method, table, what it shows. */
@@ -799,6 +804,7 @@ int main(int argc, char **argv)
 		{ "xdp-filter", required_argument, NULL, 'x' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -806,7 +812,9 @@ int main(int argc, char **argv)
 	struct opts o = { .rounds = ROUNDS_DEFAULT,
 			  .repeat = REPEAT_DEFAULT,
 			  .entries = ENTRIES_DEFAULT,
-			  .seed = DEFAULT_SEED };
+			  .seed = DEFAULT_SEED,
+			  .profile = -1,
+			  .profile_s = PROFILE_S };
 	static struct bench b;
 	struct synth syn = { 0 };
 	static double ns[NCELLS][ROUNDS_MAX];
@@ -851,6 +859,12 @@ int main(int argc, char **argv)
 		case 'q':
 			o.rounds = QUICK_ROUNDS;
 			o.entries = QUICK_ENTRIES;
+			break;
+		case 'p':
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || v >= NCELLS)
+				goto usage;
+			o.profile = (int)v;
 			break;
 		case 'v':
 			o.verbose = true;
@@ -922,6 +936,22 @@ int main(int argc, char **argv)
 		skip[i] = skip[i] || (cells[i].prog == P_XDPF && !b.xdpf);
 
 	cpu = pin_cpu();
+	if (o.profile >= 0) {
+		const struct cell_def *pc = &cells[o.profile];
+		double until = now_s() + o.profile_s;
+		__u32 ret, d;
+
+		if (skip[o.profile]) {
+			fprintf(stderr, "prog_cost: row %d is not measured here\n", o.profile);
+			err = -ENOENT;
+			goto cleanup;
+		}
+		fprintf(stderr, "prog_cost: %s on %s for %.0f s on CPU %d\n", prog_names[pc->prog],
+			frames[pc->frame].name, o.profile_s, cpu);
+		while (!err && now_s() < until)
+			err = run(&b, pc->prog, pc->frame, o.repeat, &ret, &d);
+		goto cleanup;
+	}
 	warm_up_cpu(WARMUP_S);
 	for (i = 0; i < NCELLS; i++) { /* warm-up: JIT image, maps, caches */
 		__u32 ret, d;

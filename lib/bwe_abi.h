@@ -27,12 +27,13 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  7
+#define BWE_ABI_VERSION		  8
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
 #define BWE_MAP_NETCLASS  "bwe_netclass"
+#define BWE_MAP_NC16	  "bwe_nc16"
 #define BWE_MAP_BL_HOST4  "bwe_bl_host4"
 #define BWE_MAP_BL_HOST6  "bwe_bl_host6"
 #define BWE_MAP_BL_TBL24  "bwe_bl_tbl24"
@@ -58,6 +59,7 @@
  */
 #define BWE_PINNED_MAPS(X) \
 	X(bwe_netclass, BWE_MAP_NETCLASS) \
+	X(bwe_nc16, BWE_MAP_NC16) \
 	X(bwe_bl_host4, BWE_MAP_BL_HOST4) \
 	X(bwe_bl_host6, BWE_MAP_BL_HOST6) \
 	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
@@ -123,6 +125,24 @@ struct bwe_netclass {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct bwe_netclass) == 8, "bwe_netclass size");
+
+/*
+ * The IPv4 classes without a trie walk (map bwe_nc16, mmapable ARRAY
+ * indexed by the /16, bwe_nc16_index()): for each /16 either the class of
+ * every address in it, or BWE_NC16_MIXED when some longer prefix inside it
+ * has other flags. The daemon derives it from the same closed set it writes
+ * to bwe_netclass, in the same transaction (lib/netclass.c), so it is never
+ * a second source of truth. A MIXED /16 asks the host's own record (its
+ * cached class, valid while bwe_config.nc_gen has not moved), then the trie.
+ */
+#define BWE_NC16_ENTRIES (1u << 16)
+#define BWE_NC16_MIXED	 (1u << 31) /* ask bwe_hosts' cache, then bwe_netclass */
+
+struct bwe_nc16_val {
+	__u32 flags; /* enum bwe_netclass_flag of the whole /16, or BWE_NC16_MIXED */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
 
 /* ---- blocklist ---------------------------------------------------------- */
 /*
@@ -233,6 +253,22 @@ struct bwe_hh {
 };
 _Static_assert(sizeof(struct bwe_hh) == 88, "bwe_hh size");
 
+/*
+ * The host's last reported events, one CPU's view (the record is per CPU):
+ * for each, the time bwe_ev_dedup last says it was emitted. A copy of that
+ * time can only be older than the map's, so while it is within the dedup
+ * window the map would suppress the event too: the program then skips the
+ * map (no LRU lookup, no update) for a pair it has reported already.
+ */
+#define BWE_EV_SEEN_SLOTS 2
+struct bwe_ev_seen {
+	struct bwe_addr peer; /* network order; zero for quarantine drops */
+	__u64 ts_ns;	      /* bwe_ev_dedup's time for the event, bpf_ktime_get_ns() */
+	__u32 type_dir;	      /* bwe_ev_seen_key(): type << 8 | dir; 0 = empty slot */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bwe_ev_seen) == 32, "bwe_ev_seen size");
+
 struct bwe_host_stats {
 	__u64 tx_bytes; /* L2 frame bytes passed, host is source */
 	__u64 tx_packets;
@@ -248,14 +284,20 @@ struct bwe_host_stats {
 	__u64 first_seen_ns; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
 	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
+	/* the host address's network class (enum bwe_netclass_flag) as the
+	 * program last read it, valid while nc_gen equals bwe_config.nc_gen
+	 * (bwe_nc_cached()); only read where bwe_nc16 says MIXED */
+	__u32 nc_gen;
+	__u32 nc_flags;
 	__u32 pad;
 	__u8 hll_dst[BWE_HLL_REGS];  /* distinct outbound peers; merge CPUs by max */
 	__u8 hll_port[BWE_HLL_REGS]; /* distinct outbound dst ports; merge by max */
 	__u8 hll_src[BWE_HLL_REGS];  /* distinct inbound peers (relay signature); by max */
 	struct bwe_hh hh_tx;	     /* heaviest outbound peers by bytes passed */
 	struct bwe_hh hh_rx;	     /* heaviest inbound peers by bytes passed */
+	struct bwe_ev_seen ev_seen[BWE_EV_SEEN_SLOTS]; /* events reported, this CPU */
 };
-_Static_assert(sizeof(struct bwe_host_stats) == 400, "bwe_host_stats size");
+_Static_assert(sizeof(struct bwe_host_stats) == 472, "bwe_host_stats size");
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*
@@ -334,8 +376,13 @@ struct bwe_config {
 	 * 1 in contact_sample of them (1: all), 0: no contact events */
 	__u32 contact_sample;
 	__u32 contact_salt; /* mixed into the pair hash of the sample */
+	/* generation of the network classes (bwe_netclass, bwe_nc16): bumped by
+	 * the daemon as the last step of every change to them, never 0 once
+	 * classes were written; bwe_dp_config_set() keeps the map's value */
+	__u32 nc_gen;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct bwe_config) == 24, "bwe_config size");
+_Static_assert(sizeof(struct bwe_config) == 32, "bwe_config size");
 
 /* ---- contacts (map bwe_contacts, LRU_HASH UDP flow -> first seen) ------- */
 /*

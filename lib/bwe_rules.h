@@ -156,6 +156,24 @@ BWE_RULE int bwe_contact_sampled(const struct bwe_addr *host, __u32 peer_hash, _
 	return bwe_mix32(peer_hash ^ bwe_mix32(host->w[2] ^ host->w[3] ^ salt)) % sample == 0;
 }
 
+/* ---- network classes: the direct IPv4 table and the host's cache ------------ */
+
+/* The bwe_nc16 slot of an IPv4(-mapped) address: its first two octets. */
+BWE_RULE __u32 bwe_nc16_index(const struct bwe_addr *a)
+{
+	return ((__u32)a->a[12] << 8) | a->a[13];
+}
+
+/*
+ * Whether a host record's cached class (nc_gen, nc_flags) is current: it
+ * was read under the generation the daemon last published. Generation 0
+ * (no classes written yet, or a record nobody filled) is never current.
+ */
+BWE_RULE int bwe_nc_cached(__u32 rec_gen, __u32 cfg_gen)
+{
+	return cfg_gen && rec_gen == cfg_gen;
+}
+
 /* ---- blocklist: drop beats monitor ----------------------------------------- */
 
 /* A drop entry decides alone: no other entry can change the verdict. */
@@ -190,6 +208,12 @@ BWE_RULE __u8 bwe_ref_merge(__u8 host, __u8 prefix)
 BWE_RULE int bwe_hit_answers(__u64 last_ns, __u64 now, __u64 dedup_ns)
 {
 	return last_ns && now >= last_ns && now - last_ns < 2 * dedup_ns;
+}
+
+/* The bwe_ev_seen tag of an event type (enum bwe_event_type) and direction. */
+BWE_RULE __u32 bwe_ev_seen_key(__u32 type, __u32 dir)
+{
+	return type << 8 | dir;
 }
 
 /* ---- verdict reasons ------------------------------------------------------- */

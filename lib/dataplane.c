@@ -29,7 +29,8 @@ struct dp_map {
 #define DP_MAP(field, pin) { pin, offsetof(struct bwe_bpf, maps.field) },
 /* Every map another process may open (bwe_abi.h); bwe_scratch is private. */
 static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
-#define DP_NMAPS (ARRAY_SIZE(dp_maps))
+#define DP_NMAPS   (ARRAY_SIZE(dp_maps))
+#define NC16_BYTES ((size_t)BWE_NC16_ENTRIES * sizeof(struct bwe_nc16_val))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
 {
@@ -300,6 +301,14 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		goto cleanup;
 	}
 
+	dp->nc16 = mmap(NULL, NC16_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(dp->skel->maps.bwe_nc16), 0);
+	if (dp->nc16 == MAP_FAILED) {
+		err = -errno;
+		dp->nc16 = NULL;
+		goto cleanup;
+	}
+
 	/* A freshly created config map is all zero; keep a reused one as it is. */
 	err = bwe_dp_config_get(dp, &cfg);
 	if (err)
@@ -318,6 +327,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 		return;
 	if (dp->tbl24)
 		munmap(dp->tbl24, dp->tbl24_len);
+	if (dp->nc16)
+		munmap(dp->nc16, NC16_BYTES);
 	bwe_bpf__destroy(dp->skel);
 	free(dp);
 }
@@ -356,13 +367,56 @@ int bwe_dp_config_get(const struct bwe_dp *dp, struct bwe_config *cfg)
 	return 0;
 }
 
-int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg)
+static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
 {
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bwe_config), &zero, cfg, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/*
+ * The class generation is the network classes' (bwe_dp_nc_gen_bump()): a
+ * caller's copy may predate the last change, and writing it back would
+ * make classes cached under that older generation current again.
+ */
+int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg)
+{
+	struct bwe_config c;
+	int err = bwe_dp_config_get(dp, &c);
+	__u32 gen = c.nc_gen;
+
+	if (err)
+		return err;
+	c = *cfg;
+	c.nc_gen = gen;
+	return config_write(dp, &c);
+}
+
+void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t)
+{
+	volatile __u32 *slot;
+	size_t i;
+
+	for (i = 0; i < BWE_NC16_ENTRIES; i++) {
+		slot = &dp->nc16[i].flags;
+		if (*slot != t[i].flags)
+			*slot = t[i].flags; /* one aligned store: the program sees old or new */
+	}
+}
+
+int bwe_dp_nc_gen_bump(const struct bwe_dp *dp)
+{
+	struct bwe_config c;
+	int err = bwe_dp_config_get(dp, &c);
+
+	if (err)
+		return err;
+	c.nc_gen++;
+	if (!c.nc_gen) /* 0 is never current (bwe_nc_cached()) */
+		c.nc_gen = 1;
+	return config_write(dp, &c);
 }
 
 int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n)

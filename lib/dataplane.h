@@ -36,6 +36,7 @@ struct bwe_dp {
 	__u32 bl_host_max;	     /* ceiling of exact blocklist hosts, both families */
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	size_t tbl24_len;	     /* bytes mapped */
+	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
 	int ncpus;		     /* possible CPUs: per-CPU value count */
 	bool reused;		     /* the pinned maps existed before this open */
 };
@@ -76,7 +77,18 @@ int bwe_dp_bl_table_set(const struct bwe_dp *dp, enum bwe_bl_fam fam, int fd);
 int bwe_dp_unpin(const char *pin_dir);
 
 int bwe_dp_config_get(const struct bwe_dp *dp, struct bwe_config *cfg);
+/* Write the runtime configuration; its nc_gen is ignored, the map's is kept. */
 int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
+/*
+ * The two last steps of a change to the network classes (lib/netclass.c
+ * takes them, after writing bwe_netclass): bwe_dp_nc16_write() makes
+ * bwe_nc16 equal to t (BWE_NC16_ENTRIES slots), storing only the slots that
+ * differ; bwe_dp_nc_gen_bump() then publishes a new class generation
+ * (bwe_config.nc_gen, never 0), which makes every class cached in a host
+ * record stale.
+ */
+void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t);
+int bwe_dp_nc_gen_bump(const struct bwe_dp *dp);
 /* Replace the standard-port set (host-order ports). */
 int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n);
 

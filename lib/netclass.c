@@ -5,9 +5,11 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "bwe_rules.h"
 #include "netclass.h"
 
 #define NCSET_MIN_CAP 16
+#define NC16_BITS     16 /* leading IPv4 bits that index bwe_nc16 */
 
 void bwe_ncset_init(struct bwe_ncset *s)
 {
@@ -95,6 +97,48 @@ __u32 bwe_ncset_lookup(const struct bwe_ncset *s, const struct bwe_addr *a)
 	return best ? best->flags : 0;
 }
 
+void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t)
+{
+	struct bwe_prefix v4space = { .plen = BWE_V4_MAPPED_PLEN };
+	__u32 first, n, j;
+	size_t i;
+
+	memset(t, 0, BWE_NC16_ENTRIES * sizeof(*t));
+	bwe_addr_from_v4(0, &v4space.addr);
+	/* The class of each /16: paint every prefix that covers whole /16s;
+	 * in the set's order a covering prefix comes before what it covers, so
+	 * the longest one is painted last. */
+	for (i = 0; i < s->n; i++) {
+		const struct bwe_nc_entry *e = &s->v[i];
+		int len = bwe_prefix_family_len(&e->pfx);
+
+		if (e->pfx.plen <= BWE_V4_MAPPED_PLEN) { /* IPv6 prefix: all of IPv4 or none */
+			if (!bwe_prefix_covers(&e->pfx, &v4space))
+				continue;
+			first = 0;
+			n = BWE_NC16_ENTRIES;
+		} else if (bwe_addr_is_v4(&e->pfx.addr) && len <= NC16_BITS) {
+			first = bwe_nc16_index(&e->pfx.addr);
+			n = 1u << (NC16_BITS - len);
+		} else {
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			t[first + j].flags = e->flags;
+	}
+	/* A longer prefix inside a /16 with other flags: the trie decides there. */
+	for (i = 0; i < s->n; i++) {
+		const struct bwe_nc_entry *e = &s->v[i];
+		struct bwe_nc16_val *x;
+
+		if (e->pfx.plen <= BWE_V4_MAPPED_PLEN + NC16_BITS || !bwe_addr_is_v4(&e->pfx.addr))
+			continue;
+		x = &t[bwe_nc16_index(&e->pfx.addr)];
+		if ((x->flags & ~BWE_NC16_MIXED) != e->flags)
+			x->flags |= BWE_NC16_MIXED;
+	}
+}
+
 static void nc_key(struct bwe_lpm_key *k, const struct bwe_prefix *p)
 {
 	memset(k, 0, sizeof(*k));
@@ -102,23 +146,13 @@ static void nc_key(struct bwe_lpm_key *k, const struct bwe_prefix *p)
 	k->addr = p->addr;
 }
 
-int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
+/* Delete the trie's prefixes that the closed set s no longer holds. */
+static int delete_stale(int fd, const struct bwe_ncset *s)
 {
-	int fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
 	struct bwe_lpm_key key, next, *stale = NULL;
 	size_t nstale = 0, cap = 0, i;
 	int err;
 
-	err = bwe_ncset_closure(s);
-	if (err)
-		return err;
-	for (i = 0; i < s->n; i++) {
-		struct bwe_netclass v = { .flags = s->v[i].flags };
-
-		nc_key(&key, &s->v[i].pfx);
-		if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
-			return -errno;
-	}
 	/* Collect keys that are no longer wanted, then delete them. */
 	err = bpf_map_get_next_key(fd, NULL, &next);
 	while (!err) {
@@ -151,4 +185,38 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 			err = -errno;
 	free(stale);
 	return err;
+}
+
+int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
+{
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
+	struct bwe_nc16_val *t16;
+	struct bwe_lpm_key key;
+	int err, gerr;
+	size_t i;
+
+	err = bwe_ncset_closure(s);
+	if (err)
+		return err;
+	t16 = calloc(BWE_NC16_ENTRIES, sizeof(*t16));
+	if (!t16)
+		return -ENOMEM;
+	bwe_ncset_nc16(s, t16);
+	/* Order (no window where a new restriction is missed once this returns):
+	 * the trie gains the new prefixes, then the /16 table changes (a /16
+	 * that turns MIXED finds them there), then stale prefixes go, and last
+	 * the generation moves, so classes cached before are asked again. */
+	for (i = 0; i < s->n && !err; i++) {
+		struct bwe_netclass v = { .flags = s->v[i].flags };
+
+		nc_key(&key, &s->v[i].pfx);
+		if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+			err = -errno;
+	}
+	if (!err)
+		bwe_dp_nc16_write(dp, t16);
+	free(t16);
+	err = err ?: delete_stale(fd, s);
+	gerr = bwe_dp_nc_gen_bump(dp); /* whatever was written: caches go stale */
+	return err ?: gerr;
 }

@@ -36,7 +36,18 @@ int bwe_ncset_closure(struct bwe_ncset *s);
 /* Flags of the longest prefix containing a, from a closed set (0 if none). */
 __u32 bwe_ncset_lookup(const struct bwe_ncset *s, const struct bwe_addr *a);
 
-/* Make the bwe_netclass map equal to the closure of s: write all, then delete stale. */
+/*
+ * bwe_nc16 (bwe_abi.h) of a closed set: t holds BWE_NC16_ENTRIES slots.
+ * A /16 gets the flags of the longest prefix of at most /16 covering it,
+ * or BWE_NC16_MIXED when a longer prefix inside it has other flags.
+ */
+void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t);
+
+/*
+ * Make the network classes equal to the closure of s, in one ordered
+ * transaction: write bwe_netclass, then bwe_nc16 (derived from the same
+ * closure), delete stale prefixes, and bump bwe_config.nc_gen last.
+ */
 int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s);
 
 #endif /* BWE_NETCLASS_H */

@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,7 +39,9 @@
 #include <cmocka.h>
 
 #include "test_helpers.h"
+#include "addr.h"
 #include "blocklist.h"
+#include "bwe_rules.h"
 #include "bwe_util.h"
 #include "dataplane.h"
 #include "netclass.h"
@@ -727,6 +730,112 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+#define NC16_SETS    20	 /* random class sets */
+#define NC16_PFX     40	 /* prefixes per set */
+#define NC16_SAMPLES 200 /* addresses checked per set */
+
+/* A random IPv4 prefix /8../32 near a few /16s, so that they nest and collide. */
+static struct bwe_prefix nc16_random_pfx(unsigned int *seed)
+{
+	static const int lens[] = { 8, 12, 15, 16, 17, 20, 24, 28, 32 };
+	__u32 v4 = (10u << 24) | ((__u32)(rand_r(seed) % 4) << 16) | (__u32)rand_r(seed) % 65536;
+	struct bwe_prefix p = { .plen = (__u8)(BWE_V4_MAPPED_PLEN +
+					       lens[rand_r(seed) % (int)ARRAY_SIZE(lens)]) };
+
+	bwe_addr_from_v4(htonl(v4), &p.addr);
+	bwe_prefix_mask(&p);
+	return p;
+}
+
+/*
+ * bwe_nc16 against the trie it is derived from: random nested class sets
+ * (with IPv6 prefixes that cover all of IPv4 or none of it) are applied;
+ * the mapped table must equal bwe_ncset_nc16() of the closure; a slot that
+ * is not MIXED must give the class the trie gives every address of its
+ * /16, and a MIXED slot must hold a longer prefix of other flags. Each
+ * apply moves the class generation by one.
+ */
+static void test_nc16_matches_trie(void **state)
+{
+	static const char *const v6[] = { "::/0", "::ffff:0:0/96", "2001:db8::/32" };
+	struct bwe_dp_opts opts = { 0 };
+	struct bwe_nc16_val *t = calloc(BWE_NC16_ENTRIES, sizeof(*t));
+	unsigned int seed = 2026;
+	struct bwe_config c0, c1;
+	struct bwe_dp *dp;
+	int set, i, fd;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
+	fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
+	for (set = 0; set < NC16_SETS; set++) {
+		struct bwe_ncset s;
+
+		bwe_ncset_init(&s);
+		for (i = 0; i < NC16_PFX; i++) {
+			struct bwe_prefix p = nc16_random_pfx(&seed);
+
+			assert_int_equal(bwe_ncset_add(&s, &p, 1u << (rand_r(&seed) % 5)), 0);
+		}
+		if (set % 4 < (int)ARRAY_SIZE(v6)) {
+			struct bwe_prefix p;
+
+			assert_int_equal(bwe_prefix_parse(v6[set % 4], &p, BWE_PFX_ZERO), 0);
+			assert_int_equal(bwe_ncset_add(&s, &p, BWE_NC_EXEMPT), 0);
+		}
+		assert_int_equal(bwe_dp_config_get(dp, &c0), 0);
+		assert_int_equal(bwe_dp_netclass_apply(dp, &s), 0);
+		assert_int_equal(bwe_dp_config_get(dp, &c1), 0);
+		assert_int_equal(c1.nc_gen, c0.nc_gen + 1);
+		bwe_ncset_nc16(&s, t);
+		assert_memory_equal(dp->nc16, t, BWE_NC16_ENTRIES * sizeof(*t));
+		for (i = 0; i < NC16_SAMPLES; i++) {
+			__u32 v4 = (10u << 24) | ((__u32)(rand_r(&seed) % 6) << 16) |
+				   (__u32)rand_r(&seed) % 65536;
+			struct bwe_lpm_key key = { .prefixlen = BWE_ADDR_BITS };
+			struct bwe_netclass nc = { 0 };
+			__u32 slot, want;
+
+			if (i % 2)
+				v4 = (__u32)rand_r(&seed) ^ ((__u32)rand_r(&seed) << 16);
+			bwe_addr_from_v4(htonl(v4), &key.addr);
+			slot = t[bwe_nc16_index(&key.addr)].flags;
+			want = bwe_ncset_lookup(&s, &key.addr);
+			if (bpf_map_lookup_elem(fd, &key, &nc))
+				nc.flags = 0;
+			assert_int_equal(nc.flags, want);
+			if (!(slot & BWE_NC16_MIXED) && slot != want)
+				fail_msg("set %d: %08x: /16 slot says %#x, the trie %#x", set, v4,
+					 slot, want);
+		}
+		for (i = 0; i < (int)BWE_NC16_ENTRIES; i++) {
+			size_t k;
+			bool why = false;
+
+			if (!(t[i].flags & BWE_NC16_MIXED))
+				continue;
+			for (k = 0; k < s.n && !why; k++)
+				why = bwe_addr_is_v4(&s.v[k].pfx.addr) &&
+				      s.v[k].pfx.plen > BWE_V4_MAPPED_PLEN + 16 &&
+				      bwe_nc16_index(&s.v[k].pfx.addr) == (__u32)i &&
+				      s.v[k].flags != (t[i].flags & ~BWE_NC16_MIXED);
+			if (!why)
+				fail_msg("set %d: /16 %d MIXED without a longer prefix of other flags",
+					 set, i);
+		}
+		bwe_ncset_free(&s);
+	}
+	/* configuration writes keep the generation */
+	c0 = c1;
+	c0.nc_gen = 0;
+	assert_int_equal(bwe_dp_config_set(dp, &c0), 0);
+	assert_int_equal(bwe_dp_config_get(dp, &c0), 0);
+	assert_int_equal(c0.nc_gen, c1.nc_gen);
+	bwe_dp_close(dp);
+	free(t);
+}
+
 /*
  * The clock race of the token bucket: the program reads the clock before
  * the entry's lock, so another CPU may have stored a later last_ns. A
@@ -787,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_bucket_last_refill_in_future),
 		cmocka_unit_test(test_growth_never_passes),
 		cmocka_unit_test(test_table_survives_restart),
+		cmocka_unit_test(test_nc16_matches_trie),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

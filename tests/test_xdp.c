@@ -873,6 +873,140 @@ static void throttle_case(const char *host, const char *peer)
 	assert_int_equal(run_spec(&out, NULL), XDP_PASS); /* flag set, no bucket: pass */
 }
 
+/* Apply the network classes of rows {prefix, flags} (and nothing else). */
+struct class_row {
+	const char *pfx;
+	__u32 flags;
+};
+
+static void apply_classes(const struct class_row *rows, size_t n)
+{
+	struct bwe_ncset s;
+	size_t i;
+
+	bwe_ncset_init(&s);
+	for (i = 0; i < n; i++) {
+		struct bwe_prefix p = pfx(rows[i].pfx);
+
+		assert_int_equal(bwe_ncset_add(&s, &p, rows[i].flags), 0);
+	}
+	assert_int_equal(bwe_dp_netclass_apply(dp, &s), 0);
+	bwe_ncset_free(&s);
+}
+
+#define CLASS_STEPS_MAX 4
+/*
+ * Class changes reach the very next packet, although the usual packet no
+ * longer walks the trie: a /16 with one class answers from bwe_nc16, a
+ * MIXED one from the host record's cached class until the generation moves.
+ * Each step applies a class set, then runs frames whose hosts already have
+ * records with classes cached under the step before (the step's frames run
+ * twice: the second run answers from the refreshed cache).
+ */
+static void test_class_changes(void **state)
+{
+	static const struct {
+		const char *name;
+		struct class_row rows[CLASS_STEPS_MAX];
+		size_t nrows;
+		struct {
+			const char *src, *dst;
+			int action;
+			__u32 reason;
+		} frames[3];
+	} steps[] = {
+		{ "uniform internal /16",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL } },
+		  1,
+		  { { "198.18.5.5", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "198.18.5.6", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "203.0.113.10", "198.18.5.5", XDP_PASS, BWE_R_PASS } } },
+		{ "one host quarantined: the /16 turns MIXED",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL },
+		    { "198.18.5.5", BWE_NC_QUARANTINE },
+		    { "203.0.113.5", BWE_NC_EXEMPT } },
+		  3,
+		  { { "198.18.5.5", "203.0.113.10", XDP_DROP, BWE_R_QUARANTINE },
+		    { "198.18.5.6", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "198.18.5.5", "203.0.113.5", XDP_PASS, BWE_R_EXEMPT } } },
+		{ "quarantine lifted: uniform again",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL } },
+		  1,
+		  { { "198.18.5.5", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "203.0.113.10", "198.18.5.5", XDP_PASS, BWE_R_PASS },
+		    { "198.18.5.6", "203.0.113.10", XDP_PASS, BWE_R_PASS } } },
+		{ "quarantined again, in a /24 of its own",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL }, { "198.18.5.0/24", BWE_NC_QUARANTINE } },
+		  2,
+		  { { "198.18.5.5", "203.0.113.10", XDP_DROP, BWE_R_QUARANTINE },
+		    { "203.0.113.10", "198.18.5.6", XDP_DROP, BWE_R_QUARANTINE },
+		    { "198.18.6.1", "203.0.113.10", XDP_PASS, BWE_R_PASS } } },
+		{ "another host quarantined: the cached quarantine goes stale",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL }, { "198.18.6.1", BWE_NC_QUARANTINE } },
+		  2,
+		  { { "198.18.5.5", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "198.18.5.6", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "198.18.6.1", "203.0.113.10", XDP_DROP, BWE_R_QUARANTINE } } },
+		{ "the whole /16 quarantined: uniform, no trie",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL | BWE_NC_QUARANTINE } },
+		  1,
+		  { { "198.18.5.5", "203.0.113.10", XDP_DROP, BWE_R_QUARANTINE },
+		    { "198.18.200.1", "203.0.113.10", XDP_DROP, BWE_R_QUARANTINE },
+		    { "203.0.113.10", "198.18.5.6", XDP_DROP, BWE_R_QUARANTINE } } },
+		{ "an internal /8 beside the /16",
+		  { { "10.0.0.0/8", BWE_NC_INTERNAL }, { "198.18.0.0/16", BWE_NC_INTERNAL } },
+		  2,
+		  { { "198.18.5.5", "10.1.2.3", XDP_PASS, BWE_R_TRANSIT },
+		    { "10.200.0.1", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "203.0.113.10", "10.200.0.1", XDP_PASS, BWE_R_PASS } } },
+	};
+	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
+	struct bwe_config c0, c1;
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		assert_int_equal(bwe_dp_config_get(dp, &c0), 0);
+		apply_classes(steps[i].rows, steps[i].nrows);
+		assert_int_equal(bwe_dp_config_get(dp, &c1), 0);
+		assert_int_equal(c1.nc_gen, c0.nc_gen + 1);
+		for (k = 0; k < 2; k++) {
+			for (j = 0; j < ARRAY_SIZE(steps[i].frames); j++) {
+				struct pb_spec sp = { TCP(steps[i].frames[j].src,
+							  steps[i].frames[j].dst, 443) };
+				__u32 len;
+				int act;
+
+				read_stats(before);
+				act = run_spec(&sp, &len);
+				read_stats(after);
+				if (act != steps[i].frames[j].action)
+					fail_msg("%s, %s -> %s (run %zu): action %d, want %d",
+						 steps[i].name, steps[i].frames[j].src,
+						 steps[i].frames[j].dst, k + 1, act,
+						 steps[i].frames[j].action);
+				expect_delta(before, after, steps[i].frames[j].reason, 0, len,
+					     steps[i].name);
+			}
+		}
+	}
+	/* a configuration write keeps the generation: nothing cached turns current */
+	c0 = c1;
+	c0.nc_gen = 0;
+	assert_int_equal(bwe_dp_config_set(dp, &c0), 0);
+	assert_int_equal(bwe_dp_config_get(dp, &c0), 0);
+	assert_int_equal(c0.nc_gen, c1.nc_gen);
+	drain_events();
+}
+
+/* The fixture's classes back, also after a failed step (teardown). */
+static int restore_world(void **state)
+{
+	(void)state;
+	netclass_world(0);
+	return 0;
+}
+
 static void test_throttle(void **state)
 {
 	struct bwe_counter before[BWE_STATS_MAX], after[BWE_STATS_MAX];
@@ -1372,6 +1506,74 @@ static void test_events_dedup(void **state)
 	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
 }
 
+#define SHORT_DEDUP_NS (2ULL * 1000000ULL) /* 2 ms */
+
+/*
+ * A repeated event costs no dedup-map access: the host's record keeps the
+ * time of its last few reported events (bwe_ev_seen). Seen from outside:
+ * once the map's entry is gone, a repeat within the window is still held
+ * (so the map was not asked, nor written); more peers than the record's
+ * slots are still held once each (by the map); an expired copy lets the
+ * event through; and an inbound packet from the peer is known to answer
+ * the host's contact from that copy alone.
+ */
+static void test_events_host_filter(void **state)
+{
+	struct pb_spec hit = { TCP("198.18.0.41", "203.0.113.66", 443) };
+	struct pb_spec back = { TCP("203.0.113.66", "198.18.0.41", 40000) };
+	static const char *const peers[] = { "203.0.113.66", "198.19.1.1", "198.19.2.2" };
+	struct bwe_dedup_key key = { .type = BWE_EV_BLOCK_HIT,
+				     .dir = BWE_DIR_OUT,
+				     .host = addr("198.18.0.41"),
+				     .peer = addr("203.0.113.66") };
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_EVDEDUP), i, j;
+	struct timespec pause = { .tv_nsec = 3 * SHORT_DEDUP_NS };
+	struct bwe_host_stats hs;
+	struct bwe_config cfg;
+	__u64 ts;
+
+	(void)state;
+	_Static_assert(ARRAY_SIZE(peers) > BWE_EV_SEEN_SLOTS, "more peers than slots");
+	drain_events();
+	assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 1);
+	assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+	assert_int_equal(drain_events(), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(fd, &key, &ts), 0);
+
+	/* the peer answers: known from the host's copy, the map has no entry */
+	assert_int_equal(run_spec(&back, NULL), XDP_DROP);
+	assert_int_equal(bwe_dp_host_read(dp, &key.host, &hs), 0);
+	assert_int_equal(hs.bl_hits, 12);
+	assert_int_equal(hs.bl_in_hits, 0);
+	drain_events(); /* the inbound hit's own event */
+
+	/* more peers than slots: each reported once in the window */
+	for (i = 0; i < 5; i++) {
+		for (j = 0; j < (int)ARRAY_SIZE(peers); j++) {
+			struct pb_spec sp = { TCP("198.18.0.42", peers[j], 443) };
+
+			assert_int_equal(run_spec(&sp, NULL), XDP_DROP);
+		}
+	}
+	assert_int_equal(drain_events(), ARRAY_SIZE(peers));
+
+	/* an expired copy does not hold the event */
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.event_dedup_ns = SHORT_DEDUP_NS;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+	for (i = 0; i < 3; i++) {
+		nanosleep(&pause, NULL);
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+		assert_int_equal(run_spec(&hit, NULL), XDP_DROP);
+		assert_int_equal(drain_events(), 1);
+	}
+	cfg.event_dedup_ns = DEDUP_NS;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+}
+
 /* Blocklist mirror: overlapping prefixes, removal restores what is left. */
 static void test_blocklist_overlap(void **state)
 {
@@ -1843,6 +2045,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test_teardown(test_class_changes, restore_world),
 		cmocka_unit_test(test_directions),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_malformed_headers),
@@ -1855,6 +2058,7 @@ int main(void)
 		cmocka_unit_test(test_fanout_matches_rules),
 		cmocka_unit_test(test_ref_merge_program),
 		cmocka_unit_test(test_events_dedup),
+		cmocka_unit_test(test_events_host_filter),
 		cmocka_unit_test(test_blocklist_overlap),
 		cmocka_unit_test(test_firehol_level3),
 		cmocka_unit_test(test_mac_identity),

@@ -68,6 +68,49 @@ static __always_inline __u32 netclass_of(const struct bwe_addr *a)
 	return nc ? nc->flags : 0;
 }
 
+/* An address's network class and, where it was looked up, its host record. */
+struct bwe_class {
+	__u32 flags;		   /* enum bwe_netclass_flag */
+	__u32 looked;		   /* bwe_hosts was asked for this address: hs is its answer */
+	struct bwe_host_stats *hs; /* its record (NULL: none), when looked */
+};
+
+/*
+ * What the operator says of an address, in the fewest lookups: an IPv4
+ * address's /16 in bwe_nc16 answers alone unless some longer prefix inside
+ * it has other flags (MIXED, e.g. a quarantined host in the LAN); then the
+ * address's own bwe_hosts record answers while its cached class is of the
+ * current generation gen, and only else the trie, whose answer refreshes
+ * the record. gen must be read before any of these lookups: a class read
+ * after a later change is then stored under the older generation, which
+ * the daemon's bump has already made stale. IPv6: the trie.
+ */
+static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct bwe_class *c)
+{
+	c->looked = 0;
+	c->hs = NULL;
+	if (addr_is_v4(a)) {
+		__u32 idx = bwe_nc16_index(a);
+		struct bwe_nc16_val *v = bpf_map_lookup_elem(&bwe_nc16, &idx);
+
+		if (v && !(v->flags & BWE_NC16_MIXED)) {
+			c->flags = v->flags;
+			return;
+		}
+		c->looked = 1;
+		c->hs = bpf_map_lookup_elem(&bwe_hosts, a);
+		if (c->hs && bwe_nc_cached(c->hs->nc_gen, gen)) {
+			c->flags = c->hs->nc_flags;
+			return;
+		}
+	}
+	c->flags = netclass_of(a);
+	if (c->hs) {
+		c->hs->nc_flags = c->flags;
+		c->hs->nc_gen = gen;
+	}
+}
+
 /*
  * Token bucket: returns 1 when the frame fits, 0 when it is over the rate.
  * now is read before the lock (no helper calls under it); bwe_bucket_take()
@@ -94,15 +137,17 @@ static __always_inline int port_is_standard(__be16 port)
 }
 
 /*
- * The host's accounting entry. Only an outbound packet creates one: inbound
- * packets to an address that never sent find none (counted in the
- * aggregate BWE_A_INBOUND_UNTRACKED by the caller), so spoofed or sprayed
- * frames cannot fill bwe_hosts and evict the hosts that really talk.
+ * The host's accounting entry: the one class_of() found, else a lookup.
+ * Only an outbound packet creates one: inbound packets to an address that
+ * never sent find none (counted in the aggregate BWE_A_INBOUND_UNTRACKED by
+ * the caller), so spoofed or sprayed frames cannot fill bwe_hosts and evict
+ * the hosts that really talk. A new entry starts with the host's class
+ * hc of generation gen cached.
  */
-static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *host, int out,
-							 __u64 now)
+static __always_inline struct bwe_host_stats *
+host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_class *hc, __u32 gen)
 {
-	struct bwe_host_stats *hs = bpf_map_lookup_elem(&bwe_hosts, host);
+	struct bwe_host_stats *hs = hc->looked ? hc->hs : bpf_map_lookup_elem(&bwe_hosts, host);
 	__u32 zero = 0;
 
 	if (hs || !out)
@@ -112,54 +157,114 @@ static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *
 		return NULL;
 	__builtin_memset(hs, 0, sizeof(*hs));
 	hs->first_seen_ns = now;
+	hs->nc_gen = gen;
+	hs->nc_flags = hc->flags;
 	bpf_map_update_elem(&bwe_hosts, host, hs, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&bwe_hosts, host);
+}
+
+/* The host's bwe_ev_seen slot of (tag, peer), or NULL. */
+static __always_inline struct bwe_ev_seen *seen_find(struct bwe_host_stats *hs, __u32 tag,
+						     const struct bwe_addr *peer)
+{
+	__u32 i;
+
+	for (i = 0; i < BWE_EV_SEEN_SLOTS; i++) {
+		struct bwe_ev_seen *e = &hs->ev_seen[i];
+
+		if (e->type_dir == tag && e->peer.w[0] == peer->w[0] &&
+		    e->peer.w[1] == peer->w[1] && e->peer.w[2] == peer->w[2] &&
+		    e->peer.w[3] == peer->w[3])
+			return e;
+	}
+	return NULL;
+}
+
+/* Remember bwe_ev_dedup's time of (tag, peer): in its slot, else the oldest. */
+static __always_inline void seen_store(struct bwe_host_stats *hs, __u32 tag,
+				       const struct bwe_addr *peer, __u64 ts)
+{
+	struct bwe_ev_seen *e = seen_find(hs, tag, peer);
+	__u32 i;
+
+	if (!e) {
+		e = &hs->ev_seen[0];
+		for (i = 1; i < BWE_EV_SEEN_SLOTS; i++)
+			if (hs->ev_seen[i].ts_ns < e->ts_ns)
+				e = &hs->ev_seen[i];
+		e->type_dir = tag;
+		e->peer = *peer;
+	}
+	e->ts_ns = ts;
 }
 
 /*
  * An inbound packet from a listed peer: does it answer the host's own
  * contact with that peer? Only blocklisted inbound packets of tracked hosts
- * come here (no cost on the common path): one lookup of the host's
- * outbound hit event in the dedup map.
+ * come here (no cost on the common path): the host's own copy of its
+ * outbound hit's time when that answers, else one lookup in the dedup map
+ * (the copy is never newer than the map's, so it only errs towards asking).
  */
-static __always_inline int hit_answers(const struct bwe_addr *host, const struct bwe_addr *peer,
-				       __u64 now, __u64 dedup_ns)
+static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct bwe_addr *host,
+				       const struct bwe_addr *peer, __u64 now, __u64 dedup_ns)
 {
 	struct bwe_dedup_key key = { .type = BWE_EV_BLOCK_HIT,
 				     .dir = BWE_DIR_OUT,
 				     .host = *host,
 				     .peer = *peer };
-	__u64 *last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
+	struct bwe_ev_seen *e = seen_find(hs, bwe_ev_seen_key(BWE_EV_BLOCK_HIT, BWE_DIR_OUT), peer);
+	__u64 *last;
 
+	if (e && bwe_hit_answers(e->ts_ns, now, dedup_ns))
+		return 1;
+	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	return bwe_hit_answers(last ? *last : 0, now, dedup_ns);
 }
 
-/* Emit an event unless the same (type, host, peer) was emitted within the window. */
-static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns)
+/*
+ * Emit an event unless the same (type, host, peer) was emitted within the
+ * window. A host's repeated event (its record's bwe_ev_seen says the dedup
+ * map holds it within the window) costs a ring query, not the map.
+ */
+static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns, struct bwe_host_stats *hs)
 {
 	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
+	struct bwe_ev_seen *e = NULL;
 	__u64 *last;
+	__u32 tag;
 
-	/* No room for it: count it lost without touching the dedup map (a flood
-	 * of new pairs against a full ring must not pay an LRU update each). */
-	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
-	    BWE_EVENTS_BYTES) {
-		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
-		return 0;
-	}
 	if (ev->type == BWE_EV_BLOCK_HIT) {
 		key.peer = ev->peer;
 		key.dir = ev->dir; /* a spoofed inbound hit never hides an outbound one */
 	} else if (ev->type == BWE_EV_MAC_ADDR) {
 		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
+		hs = NULL;					    /* rare: the map alone */
 	}
-	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
-	if (last && ev->ts_ns - *last < dedup_ns)
+	/* No room for it: count it lost without touching the dedup map (a flood
+	 * of new pairs against a full ring must not pay an LRU update each) or
+	 * the host's copy (another cache line of a record that may be cold). */
+	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
+	    BWE_EVENTS_BYTES) {
+		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 		return 0;
+	}
+	tag = bwe_ev_seen_key(key.type, key.dir);
+	if (hs)
+		e = seen_find(hs, tag, &key.peer);
+	if (e && ev->ts_ns - e->ts_ns < dedup_ns)
+		return 0;
+	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
+	if (last && ev->ts_ns - *last < dedup_ns) {
+		if (hs)
+			seen_store(hs, tag, &key.peer, *last);
+		return 0;
+	}
 	if (last)
 		*last = ev->ts_ns;
 	else
 		bpf_map_update_elem(&bwe_ev_dedup, &key, &ev->ts_ns, BPF_ANY);
+	if (hs)
+		seen_store(hs, tag, &key.peer, ev->ts_ns);
 	if (bpf_ringbuf_output(&bwe_events, ev, sizeof(*ev), 0))
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
 	return 0;
@@ -256,11 +361,12 @@ struct bwe_frame {
  * the internal host, emit events, count the verdict. out: the host is the
  * source. hf/pf: the host's and the peer's network classes (the host's with
  * its MAC's flags added); learn: the MAC's flags its source address lacks
- * (BWE_EV_MAC_ADDR). Returns the reason (enum bwe_reason).
+ * (BWE_EV_MAC_ADDR); hc: the host address's class_of() under generation
+ * gen. Returns the reason (enum bwe_reason).
  */
 static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_config *cfg,
 				   const struct bwe_frame *f, int out, __u32 hf, __u32 pf,
-				   __u32 learn)
+				   __u32 learn, const struct bwe_class *hc, __u32 gen)
 {
 	const struct bwe_addr *host = out ? &p->src : &p->dst;
 	const struct bwe_addr *peer = out ? &p->dst : &p->src;
@@ -269,7 +375,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u8 ref = 0;
-	int contact;
+	int contact, report;
 
 	/* Decide. */
 	if ((hf | pf) & BWE_NC_ALLOW) {
@@ -301,7 +407,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		reason = bwe_reason_dryrun(reason);
 
 	/* Account the internal host: per host once it has sent, else in the aggregate. */
-	hs = host_stats(host, out, now);
+	hs = host_stats(host, out, now, hc, gen);
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
@@ -316,7 +422,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 			__builtin_memset(&hs->hh_rx, 0, sizeof(hs->hh_rx));
 			hs->hll_epoch = cfg->hll_epoch;
 		}
-		if (ref && (out || hit_answers(host, peer, now, cfg->event_dedup_ns)))
+		if (ref && (out || hit_answers(hs, host, peer, now, cfg->event_dedup_ns)))
 			hs->bl_hits += f->pkts;
 		else if (ref)
 			hs->bl_in_hits += f->pkts;
@@ -352,6 +458,10 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * none for inbound frames to an untracked address (no per-target events
 	 * for a spray: the aggregate counts them). A listed MAC's frame from an
 	 * address that lacks the MAC's flags is reported for the daemon to add. */
+	report = (hs || out) &&
+		 (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN);
+	if (!(report || learn || contact))
+		goto counted; /* the common packet builds no event */
 	ev.ts_ns = now;
 	ev.reason = reason;
 	ev.host = *host;
@@ -364,14 +474,13 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	ev.ifindex = f->ifindex;
 	ev.len = f->len;
 	__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
-	if ((hs || out) &&
-	    (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN)) {
+	if (report) {
 		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
-		emit_event(&ev, cfg->event_dedup_ns);
+		emit_event(&ev, cfg->event_dedup_ns, hs);
 	}
 	if (learn) {
 		ev.type = BWE_EV_MAC_ADDR;
-		emit_event(&ev, cfg->event_dedup_ns);
+		emit_event(&ev, cfg->event_dedup_ns, hs);
 	}
 	if (contact) {
 		/* each one (the beacon signal needs them all), but never into the
@@ -382,7 +491,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
 			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 	}
-
+counted:
 	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);
 	return reason;
 }
@@ -404,8 +513,9 @@ int bwe_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct bwe_frame f = { .len = data_end - data, .pkts = 1, .ifindex = ctx->ingress_ifindex };
 	struct bwe_pkt p = {};
+	struct bwe_class sc, dc;
 	struct bwe_config *cfg;
-	__u32 zero = 0, sf, df, macf, reason;
+	__u32 zero = 0, sf, df, macf, reason, gen;
 	int rc, out;
 	__u8 ref;
 
@@ -442,8 +552,11 @@ int bwe_xdp(struct xdp_md *ctx)
 		count(BWE_R_TRANSIT, BWE_SD_NONE, f.len);
 		return XDP_PASS;
 	}
-	sf = netclass_of(&p.src);
-	df = netclass_of(&p.dst);
+	gen = *(volatile __u32 *)&cfg->nc_gen; /* before the classes: class_of() */
+	class_of(&p.src, gen, &sc);
+	class_of(&p.dst, gen, &dc);
+	sf = sc.flags;
+	df = dc.flags;
 	if (macf && !(df & BWE_NC_INTERNAL)) {
 		out = 1;
 	} else if (!(sf & BWE_NC_INTERNAL) == !(df & BWE_NC_INTERNAL)) {
@@ -488,9 +601,9 @@ int bwe_xdp(struct xdp_md *ctx)
 	}
 
 	if (out)
-		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf);
+		reason = judge(&p, cfg, &f, 1, sf | macf, df, macf & ~sf, &sc, gen);
 	else
-		reason = judge(&p, cfg, &f, 0, df, sf, 0);
+		reason = judge(&p, cfg, &f, 0, df, sf, 0, &dc, gen);
 	return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 
 deferred:
@@ -515,8 +628,9 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	struct bwe_frame f = { .ifindex = skb->ingress_ifindex };
 	struct bwe_pkt p = {};
 	struct bwe_iface_val *iv;
+	struct bwe_class sc, dc;
 	struct bwe_config *cfg;
-	__u32 zero = 0, sf, df, macf, reason;
+	__u32 zero = 0, sf, df, macf, reason, gen;
 	int rc;
 
 	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
@@ -544,8 +658,11 @@ int bwe_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK; /* its family is translated nowhere: XDP judged it */
 	if (iv && !(iv->flags & nat_bit(&p.src, BWE_IF_NAT4, BWE_IF_NAT6)))
 		return TC_ACT_OK; /* arrived where XDP judged it: family not translated there */
-	sf = netclass_of(&p.src);
-	df = netclass_of(&p.dst);
+	gen = *(volatile __u32 *)&cfg->nc_gen; /* before the classes: class_of() */
+	class_of(&p.src, gen, &sc);
+	class_of(&p.dst, gen, &dc);
+	sf = sc.flags;
+	df = dc.flags;
 	if ((sf & BWE_NC_INTERNAL) || !(df & BWE_NC_INTERNAL))
 		return TC_ACT_OK;
 
@@ -555,6 +672,6 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	__builtin_memcpy(f.mac, ((struct ethhdr *)data)->h_dest, BWE_MAC_LEN);
 	macf = mac_flags(cfg, f.mac);
 
-	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0);
+	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0, &dc, gen);
 	return bwe_reason_drops(reason) ? TC_ACT_SHOT : TC_ACT_OK;
 }

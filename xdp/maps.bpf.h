@@ -25,6 +25,15 @@ struct {
 	__type(value, struct bwe_netclass);
 } bwe_netclass SEC(".maps");
 
+/* IPv4 /16 -> its class, or MIXED: ask the trie (bwe_abi.h, written by mmap) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_NC16_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct bwe_nc16_val);
+} bwe_nc16 SEC(".maps");
+
 /*
  * Exact blocklisted hosts: the one slot (BWE_BL_HOST_SLOT) of bwe_bl_host4 /
  * bwe_bl_host6 holds the family's current table. The daemon creates the

@@ -32,7 +32,8 @@ void enf_free(struct enforcer *enf); /* NULL-safe */
 /* After a reload: the configuration the next derivations use. */
 void enf_set_config(struct enforcer *enf, const struct bwe_cfgfile *cfg);
 
-/* Rebuild bwe_netclass from the configuration, the state and the gateway's addresses. */
+/* Rebuild bwe_netclass (and bwe_nc16, derived from it in the same apply) from the
+ * configuration, the state and the gateway's addresses. */
 int enf_netclass(struct enforcer *enf);
 /*
  * bwe_macs from the host records of the state store (each MAC address with
