@@ -9,6 +9,10 @@
 #   generator (XDP_TX, live frames)    enforcer / bare XDP_DROP / bare XDP_PASS
 #   veth bwl<pid>t  ─────────────────  veth bwl<pid>r  (native XDP, nftables netdev ingress)
 #
+# The pair has one queue per online CPU: a veth hands a frame to the peer's
+# queue of the sending CPU, so generators on two CPUs are received by two
+# NAPIs, each on its own CPU (the multi-core rows).
+#
 # No addresses, no routes, IPv6 off: nothing but the generated frames
 # crosses the pair, and passed frames die in the receiver's stack. Frames
 # carry test addresses only (198.18.0.0/15). Nothing is pinned (the maps are
@@ -59,11 +63,14 @@ for t in ip nft timeout; do
 done
 [ -x "$bin" ] || { log "$bin not built (make build/bench/live_frames)"; exit 1; }
 
+queues=$(nproc --all 2>/dev/null || echo 1)
 setup() {
 	workdir=$(mktemp -d "${TMPDIR:-/tmp}/$tag.XXXXXX") &&
 	ip netns add "$ns_tx" &&
 	ip netns add "$ns_rx" &&
-	ip link add "$if_tx" netns "$ns_tx" type veth peer name "$if_rx" netns "$ns_rx" &&
+	ip link add "$if_tx" numtxqueues "$queues" numrxqueues "$queues" netns "$ns_tx" \
+		type veth peer name "$if_rx" numtxqueues "$queues" numrxqueues "$queues" \
+		netns "$ns_rx" &&
 	ip netns exec "$ns_tx" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 &&
 	ip netns exec "$ns_rx" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \

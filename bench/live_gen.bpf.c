@@ -9,8 +9,10 @@
  * peer's native XDP program. Never attached.
  *
  * The template frame is Ethernet + IPv4 (20 bytes, no options) + UDP, built
- * by lib/pktbuild.c. Per frame, from a running counter n:
- *   source      gen_src_base + (n & gen_src_mask): every internal host in turn;
+ * by lib/pktbuild.c. Per frame, from a running counter n of the CPU it runs on:
+ *   source      gen_src_base + gen_cpu[cpu].src_off + (n & gen_src_mask):
+ *               every host of the CPU's slice in turn (one slice, offset 0,
+ *               when one CPU generates; disjoint slices when several do);
  *   destination gen_pool[gen_pool_off + (hash(n) & gen_pool_mask)]: a pool of
  *               listed (drop path) or unlisted (pass path) peers, or the
  *               first of them alone, chosen by user space between runs;
@@ -22,6 +24,8 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+
+#include "live_gen.h"
 
 #define IPV4_HDR_WORDS 10	   /* 16-bit words in an option-less IPv4 header */
 #define GOLDEN32       0x9e3779b1u /* odd multiplier: bits 16..31 of n * it pick the entry */
@@ -35,7 +39,8 @@ const volatile __u32 gen_src_base = 0; /* first source address, host order */
 __u32 gen_src_mask;  /* sources - 1, a power of two minus one */
 __u32 gen_pool_off;  /* first entry of the pool in use */
 __u32 gen_pool_mask; /* entries used - 1: 2^k - 1, k <= 16 */
-__u64 gen_count;     /* frames generated so far */
+
+struct gen_cpu gen_cpu[GEN_CPUS_MAX]; /* by CPU id (live_gen.h) */
 
 /* Destination pools, network order, back to back. */
 struct {
@@ -64,17 +69,21 @@ int gen_tx(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
-	__u64 n = gen_count++;
-	__u32 idx;
+	__u32 cpu = bpf_get_smp_processor_id(), idx;
+	struct gen_cpu *g;
 	__be32 *dst;
+	__u64 n;
 
-	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    cpu >= GEN_CPUS_MAX)
 		return XDP_ABORTED;
+	g = &gen_cpu[cpu];
+	n = g->count++;
 	idx = gen_pool_off + ((__u32)n * GOLDEN32 >> 16 & gen_pool_mask);
 	dst = bpf_map_lookup_elem(&gen_pool, &idx);
 	if (!dst)
 		return XDP_ABORTED;
-	ip->saddr = bpf_htonl(gen_src_base + ((__u32)n & gen_src_mask));
+	ip->saddr = bpf_htonl(gen_src_base + g->src_off + ((__u32)n & gen_src_mask));
 	ip->daddr = *dst;
 	ip->check = 0;
 	ip->check = csum_ipv4((const __u16 *)ip);
