@@ -196,10 +196,10 @@ struct parsed {
 static int on_ind(const struct bwe_indicator *ind, void *ctx)
 {
 	struct parsed *p = ctx;
-	struct fs_ent e = { .pfx = ind->pfx, .line = ind->line, .valid_until = ind->valid_until };
-
-	e.ind = fs_vec_str(&p->v, ind->id);
-	return fs_vec_push(&p->v, &e);
+	return fs_vec_add(&p->v, &(struct fs_rec){ .pfx = ind->pfx,
+						   .line = ind->line,
+						   .ind = ind->id,
+						   .valid_until = ind->valid_until });
 }
 
 static void on_reject(const struct bwe_feed_reject *rej, void *ctx)
@@ -347,8 +347,8 @@ static void assert_same(void)
 
 		assert_int_equal(bwe_prefix_cmp(&a->v[i].pfx, &b->v[i].pfx), 0);
 		assert_int_equal(a->v[i].line, b->v[i].line);
-		assert_int_equal(a->v[i].first_seen, b->v[i].first_seen);
-		assert_int_equal(a->v[i].valid_until, b->v[i].valid_until);
+		assert_int_equal(fs_ent_first_seen(a, &a->v[i]), fs_ent_first_seen(b, &b->v[i]));
+		assert_int_equal(fs_ent_valid_until(a, &a->v[i]), fs_ent_valid_until(b, &b->v[i]));
 		assert_true((!ia && !ib) || (ia && ib && !strcmp(ia, ib)));
 	}
 	ha = dump_hosts(&whole, &nha);
@@ -679,7 +679,9 @@ static void delta_v1_v2(bool frozen)
 	h0 = dump_hosts(&delta, &nh0);
 	memset(&before, 0, sizeof(before));
 	for (i = 0; i < fstore_entries(delta.fs, FEED)->n; i++)
-		assert_int_equal(fs_vec_push(&before, &fstore_entries(delta.fs, FEED)->v[i]), 0);
+		assert_int_equal(fs_vec_copy(&before, fstore_entries(delta.fs, FEED),
+					     &fstore_entries(delta.fs, FEED)->v[i]),
+				 0);
 
 	assert_int_equal(bwe_lines_index(v1, strlen(v1), &l1), 0);
 	assert_int_equal(bwe_lines_index(v2, strlen(v2), &l2), 0);

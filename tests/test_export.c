@@ -51,13 +51,13 @@ static struct st_entry entry(enum st_kind k, const char *p, enum actor_kind who,
 
 static void feed_add(struct fs_vec *v, const char *p, __u32 line, const char *ind, __s64 until)
 {
-	struct fs_ent e = { .pfx = pfx(p),
+	struct fs_rec e = { .pfx = pfx(p),
 			    .line = line,
+			    .ind = ind,
 			    .first_seen = NOW - 86400,
 			    .valid_until = until };
 
-	e.ind = fs_vec_str(v, ind);
-	assert_int_equal(fs_vec_push(v, &e), 0);
+	assert_int_equal(fs_vec_add(v, &e), 0);
 }
 
 static void feed_set(struct fstore *fs, __u8 id, struct fs_vec *v)
@@ -167,10 +167,8 @@ static bool matches(const char *re, const char *s)
 static int collect(const struct bwe_indicator *ind, void *ctx)
 {
 	struct fs_vec *v = ctx;
-	struct fs_ent e = { .pfx = ind->pfx, .line = ind->line, .ind = FS_NO_IND };
-
 	assert_int_equal(ind->kind, BWE_IND_PREFIX);
-	return fs_vec_push(v, &e);
+	return fs_vec_add(v, &(struct fs_rec){ .pfx = ind->pfx, .line = ind->line });
 }
 
 static void test_plain_blocks(void **state)

@@ -53,10 +53,10 @@ static void vec_of(struct fs_vec *v, const char *const *p, size_t n)
 
 	memset(v, 0, sizeof(*v));
 	for (i = 0; i < n; i++) {
-		struct fs_ent e = { .pfx = pfx(p[i]), .line = (__u32)i + 1, .ind = FS_NO_IND };
+		struct fs_rec e = { .pfx = pfx(p[i]), .line = (__u32)i + 1 };
 
 		bwe_prefix_mask(&e.pfx);
-		assert_int_equal(fs_vec_push(v, &e), 0);
+		assert_int_equal(fs_vec_add(v, &e), 0);
 	}
 	fs_vec_sort_unique(v);
 }
@@ -142,7 +142,7 @@ static void assert_holds_v1(const struct bwe_addr *extra, size_t nextra)
 	assert_int_equal(ref_of("198.51.100.3"), BWE_REF_NONE);
 	assert_int_equal(v->n, ARRAY_SIZE(v1));
 	for (i = 0; i < v->n; i++)
-		assert_int_equal(v->v[i].first_seen, T0);
+		assert_int_equal(fs_ent_first_seen(v, &v->v[i]), T0);
 }
 
 static int setup(void **state)

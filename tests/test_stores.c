@@ -159,10 +159,9 @@ static void test_store_reads_old_string_actors_and_skips_bad_entries(void **stat
 
 static void put(struct fs_vec *v, const char *p, __u32 line, const char *ind)
 {
-	struct fs_ent e = { .pfx = pfx(p), .line = line, .first_seen = 1700000000 };
+	struct fs_rec e = { .pfx = pfx(p), .line = line, .ind = ind, .first_seen = 1700000000 };
 
-	e.ind = fs_vec_str(v, ind);
-	assert_int_equal(fs_vec_push(v, &e), 0);
+	assert_int_equal(fs_vec_add(v, &e), 0);
 }
 
 static struct fstore *three_feeds(void)
@@ -283,6 +282,117 @@ static void test_feedstore_drop_hands_back_entries(void **state)
 	fstore_free(fs);
 }
 
+/*
+ * The compact layout: a plain entry has no side record; an indicator, an end
+ * of validity or a first_seen past 32 bits each give it one; copying to
+ * another vector, merging and setting first_seen keep every field.
+ */
+static void test_feedstore_rare_fields_apart(void **state)
+{
+	static const struct {
+		const char *pfx, *ind;
+		time_t seen, until;
+		bool xtra; /* a side record expected */
+	} rows[] = {
+		{ "192.0.2.1", NULL, 1700000000, 0, false },
+		{ "192.0.2.2", NULL, 4294967295LL, 0, false }, /* 2106-02-07: the last inline */
+		{ "192.0.2.3", NULL, 4294967296LL, 0, true },  /* one past: far */
+		{ "192.0.2.4", NULL, -1, 0, true },	       /* before 1970 */
+		{ "192.0.2.5", "ind-5", 1700000000, 0, true },
+		{ "192.0.2.6", NULL, 1700000000, 1800000000, true },
+		{ "2001:db8::7", "ind-7", 4355164800LL, 4355164801LL, true },
+	};
+	struct fs_vec v = { 0 }, c = { 0 };
+	size_t i, want = 0;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct fs_rec r = { .pfx = pfx(rows[i].pfx),
+				    .line = (__u32)i + 1,
+				    .ind = rows[i].ind,
+				    .first_seen = rows[i].seen,
+				    .valid_until = rows[i].until };
+
+		assert_int_equal(fs_vec_add(&v, &r), 0);
+		want += rows[i].xtra;
+		assert_int_equal(v.xn, want);
+		assert_int_equal(v.v[i].xtra != FS_NO_XTRA, rows[i].xtra);
+	}
+	assert_int_equal(sizeof(v.v[0]), 32);
+	for (i = 0; i < v.n; i++)
+		assert_int_equal(fs_vec_copy(&c, &v, &v.v[i]), 0);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		const char *ind = fs_vec_ind(&c, &c.v[i]);
+
+		assert_int_equal(bwe_prefix_cmp(&c.v[i].pfx, &v.v[i].pfx), 0);
+		assert_int_equal(c.v[i].line, i + 1);
+		assert_int_equal(fs_ent_first_seen(&c, &c.v[i]), rows[i].seen);
+		assert_int_equal(fs_ent_valid_until(&c, &c.v[i]), rows[i].until);
+		assert_true(rows[i].ind ? ind && !strcmp(ind, rows[i].ind) : !ind);
+	}
+	/* a plain entry set to a far first_seen gets a side record, and back inline */
+	assert_int_equal(fs_ent_set_first_seen(&c, &c.v[0], 4294967296LL), 0);
+	assert_int_equal(c.xn, want + 1);
+	assert_int_equal(fs_ent_first_seen(&c, &c.v[0]), 4294967296LL);
+	assert_int_equal(fs_ent_set_first_seen(&c, &c.v[1], 1700000001), 0);
+	assert_int_equal(c.v[1].xtra, FS_NO_XTRA);
+	assert_int_equal(fs_ent_first_seen(&c, &c.v[1]), 1700000001);
+	assert_int_equal(fs_ent_set_first_seen(&c, &c.v[4], 1700000002), 0);
+	assert_int_equal(fs_ent_first_seen(&c, &c.v[4]), 1700000002);
+	assert_string_equal(fs_vec_ind(&c, &c.v[4]), "ind-5");
+	fs_vec_free(&v);
+	fs_vec_free(&c);
+}
+
+/* A partial re-parse merged into a version with side records keeps them all. */
+static void test_feedstore_merge_keeps_rare_fields(void **state)
+{
+	static const __u32 old_to_new[] = { 1, 0, 3 }; /* line 2 re-read */
+	struct fs_vec cur = { 0 }, rd = { 0 }, out = { 0 };
+	struct bwe_prefix *add, *gone;
+	size_t nadd, ngone;
+
+	(void)state;
+	assert_int_equal(fs_vec_add(&cur, &(struct fs_rec){ .pfx = pfx("192.0.2.1"),
+							    .line = 1,
+							    .ind = "kept",
+							    .first_seen = 4355164800LL,
+							    .valid_until = 4355164900LL }),
+			 0);
+	assert_int_equal(fs_vec_add(&cur, &(struct fs_rec){ .pfx = pfx("192.0.2.2"),
+							    .line = 2,
+							    .first_seen = 1600000000 }),
+			 0);
+	assert_int_equal(fs_vec_add(&cur, &(struct fs_rec){ .pfx = pfx("192.0.2.3"),
+							    .line = 3,
+							    .first_seen = 1600000000 }),
+			 0);
+	/* line 2 now lists 192.0.2.2 with an indicator and an end */
+	assert_int_equal(fs_vec_add(&rd, &(struct fs_rec){ .pfx = pfx("192.0.2.2"),
+							   .line = 2,
+							   .ind = "re-read",
+							   .valid_until = 1900000000 }),
+			 0);
+	assert_int_equal(fs_vec_merge(&cur, old_to_new, ARRAY_SIZE(old_to_new), &rd, 1700000000,
+				      &out, &add, &nadd, &gone, &ngone),
+			 0);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(nadd + ngone, 0);
+	assert_string_equal(fs_vec_ind(&out, &out.v[0]), "kept");
+	assert_int_equal(fs_ent_first_seen(&out, &out.v[0]), 4355164800LL);
+	assert_int_equal(fs_ent_valid_until(&out, &out.v[0]), 4355164900LL);
+	assert_string_equal(fs_vec_ind(&out, &out.v[1]), "re-read");
+	assert_int_equal(fs_ent_first_seen(&out, &out.v[1]), 1600000000); /* carried over */
+	assert_int_equal(fs_ent_valid_until(&out, &out.v[1]), 1900000000);
+	assert_null(fs_vec_ind(&out, &out.v[2]));
+	assert_int_equal(out.v[2].xtra, FS_NO_XTRA);
+	free(add);
+	free(gone);
+	fs_vec_free(&cur);
+	fs_vec_free(&rd);
+	fs_vec_free(&out);
+}
+
 /* Times past 2106 (beyond 32 bits) keep every bit from the entry to the match. */
 static void test_feedstore_times_are_64_bit(void **state)
 {
@@ -290,7 +400,7 @@ static void test_feedstore_times_are_64_bit(void **state)
 	const __s64 seen_2106 = 4323196800LL;  /* 2106-12-31, past UINT32_MAX too */
 	struct fstore *fs = fstore_new();
 	struct fs_vec v = { 0 };
-	struct fs_ent e = { .pfx = pfx("192.0.2.7"), .line = 1 };
+	struct fs_rec e = { .pfx = pfx("192.0.2.7"), .line = 1 };
 	struct fs_match m[FS_MATCH_MAX];
 	struct bwe_addr a = addr("192.0.2.7");
 
@@ -299,10 +409,11 @@ static void test_feedstore_times_are_64_bit(void **state)
 	assert_int_equal(fstore_define(fs, FEED_DROP, "stix", "/feeds/stix.json", false), 0);
 	e.valid_until = until_2108;
 	e.first_seen = seen_2106;
-	e.ind = FS_NO_IND;
-	assert_int_equal(fs_vec_push(&v, &e), 0);
+	assert_int_equal(fs_vec_add(&v, &e), 0);
 	fstore_swap(fs, FEED_DROP, &v);
-	assert_int_equal(fstore_entries(fs, FEED_DROP)->v[0].valid_until, until_2108);
+	assert_int_equal(fs_ent_valid_until(fstore_entries(fs, FEED_DROP),
+					    &fstore_entries(fs, FEED_DROP)->v[0]),
+			 until_2108);
 	assert_int_equal(fstore_match(fs, &a, m, FS_MATCH_MAX), 1);
 	assert_int_equal((__s64)m[0].valid_until, until_2108);
 	assert_int_equal((__s64)m[0].first_seen, seen_2106);
@@ -378,6 +489,8 @@ int main(void)
 		cmocka_unit_test(test_feedstore_match_is_typed_provenance),
 		cmocka_unit_test(test_feedstore_drop_hands_back_entries),
 		cmocka_unit_test(test_feedstore_times_are_64_bit),
+		cmocka_unit_test(test_feedstore_rare_fields_apart),
+		cmocka_unit_test(test_feedstore_merge_keeps_rare_fields),
 		cmocka_unit_test(test_feedstore_coverage),
 	};
 

@@ -284,6 +284,7 @@ static int bl_diff(const struct fs_vec *cur, struct fs_vec *nv, time_t now, stru
 		   size_t *nadd, struct bwe_prefix **gone, size_t *ngone)
 {
 	size_t i = 0, j = 0;
+	int err;
 
 	*nadd = *ngone = 0;
 	/* at most every new entry is an addition, every old one a removal */
@@ -297,13 +298,16 @@ static int bl_diff(const struct fs_vec *cur, struct fs_vec *nv, time_t now, stru
 				     : bwe_prefix_cmp(&cur->v[i].pfx, &nv->v[j].pfx);
 
 		if (c == 0) {
-			nv->v[j++].first_seen = cur->v[i++].first_seen;
+			err = fs_ent_set_first_seen(nv, &nv->v[j++],
+						    fs_ent_first_seen(cur, &cur->v[i++]));
 		} else if (c < 0) {
 			(*gone)[(*ngone)++] = cur->v[i++].pfx;
 		} else {
-			nv->v[j].first_seen = now;
+			err = fs_ent_set_first_seen(nv, &nv->v[j], now);
 			(*add)[(*nadd)++] = nv->v[j++].pfx;
 		}
+		if (err)
+			return err;
 	}
 	return 0;
 }

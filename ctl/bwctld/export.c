@@ -261,7 +261,7 @@ static size_t feed_pos(const struct export *x, const struct fs_vec *v)
 		else
 			hi = mid;
 	}
-	while (lo < v->n && expired(v->v[lo].valid_until, x->now))
+	while (lo < v->n && expired(fs_ent_valid_until(v, &v->v[lo]), x->now))
 		lo++;
 	return lo;
 }
@@ -274,8 +274,8 @@ static void src_feed(struct exp_src *s, const char *name, bool monitor, const st
 	s->monitor = monitor;
 	s->line = e->line;
 	s->indicator = fs_vec_ind(v, e);
-	s->first_seen = e->first_seen;
-	s->valid_until = e->valid_until;
+	s->first_seen = fs_ent_first_seen(v, e);
+	s->valid_until = fs_ent_valid_until(v, e);
 }
 
 static void src_entry(struct exp_src *s, const struct st_entry *e)

@@ -418,8 +418,8 @@ static time_t next_expiry_of(const struct fs_vec *v)
 	size_t i;
 
 	for (i = 0; i < v->n; i++)
-		if (v->v[i].valid_until && (!t || v->v[i].valid_until < t))
-			t = v->v[i].valid_until;
+		if (fs_ent_valid_until(v, &v->v[i]) && (!t || fs_ent_valid_until(v, &v->v[i]) < t))
+			t = fs_ent_valid_until(v, &v->v[i]);
 	return t;
 }
 
@@ -537,12 +537,11 @@ static int add_resolved(struct feed *f, struct parse_ctx *c)
 			break;
 		}
 		for (k = 0; k < c->doms[i].naddrs; k++) {
-			struct fs_ent e = { .line = c->doms[i].line };
+			struct fs_rec e = { .line = c->doms[i].line, .ind = c->doms[i].name };
 
 			e.pfx.addr = c->doms[i].addrs[k];
 			e.pfx.plen = BWE_ADDR_BITS;
-			e.ind = fs_vec_str(&c->v, c->doms[i].name);
-			err = fs_vec_push(&c->v, &e);
+			err = fs_vec_add(&c->v, &e);
 			if (err)
 				return err;
 		}
@@ -590,14 +589,12 @@ static int take_result(struct parse_ctx *c, const struct bwe_job_result *res)
 		c->v.v = v;
 		c->v.cap = res->n_inds;
 	}
-	for (i = 0; i < res->n_inds && !err; i++) {
-		struct fs_ent e = { .pfx = res->inds[i].pfx,
-				    .line = res->inds[i].line,
-				    .valid_until = res->inds[i].valid_until };
-
-		e.ind = fs_vec_str(&c->v, res->inds[i].id);
-		err = fs_vec_push(&c->v, &e);
-	}
+	for (i = 0; i < res->n_inds && !err; i++)
+		err = fs_vec_add(&c->v,
+				 &(struct fs_rec){ .pfx = res->inds[i].pfx,
+						   .line = res->inds[i].line,
+						   .ind = res->inds[i].id,
+						   .valid_until = res->inds[i].valid_until });
 	if (res->n_domains) {
 		c->doms = calloc(res->n_domains, sizeof(*c->doms));
 		if (!c->doms)
@@ -989,7 +986,7 @@ static int feed_take_delta(struct feeds *fs, struct feed *f, struct job *j,
 		return -EAGAIN;
 	err = take_result(&c, res);
 	for (i = 0; i < c.v.n; i++)
-		rd_expires |= c.v.v[i].valid_until != 0;
+		rd_expires |= fs_ent_valid_until(&c.v, &c.v.v[i]) != 0;
 	err = err
 		      ?: fs_vec_merge(cur, j->diff.old_to_new, j->diff.n_old, &c.v, time(NULL), &nv,
 				      &add, &nadd, &gone, &ngone);
@@ -1347,26 +1344,24 @@ static void dns_done(struct feeds *fs, struct feed *f, const struct bwe_job_resu
 			}
 	/* rebuild: the address indicators, then every resolved address */
 	for (i = 0; i < ents_of(fs, f)->n && !err; i++) {
-		struct fs_ent e = ents_of(fs, f)->v[i];
-		const char *s = fs_vec_ind(ents_of(fs, f), &e);
+		const struct fs_ent *e = &ents_of(fs, f)->v[i];
+		const char *s = fs_vec_ind(ents_of(fs, f), e);
 		bool from_domain = false;
 
 		for (k = 0; s && k < f->ndoms && !from_domain; k++)
 			from_domain = !strcmp(s, f->doms[k].name);
 		if (from_domain)
 			continue;
-		e.ind = fs_vec_str(&nv, s);
-		err = fs_vec_push(&nv, &e);
+		err = fs_vec_copy(&nv, ents_of(fs, f), e);
 	}
 	f->next_dns = next_dns_of(f);
 	for (i = 0; i < f->ndoms && !err; i++) {
 		for (k = 0; k < f->doms[i].naddrs && !err; k++) {
-			struct fs_ent e = { .line = f->doms[i].line };
+			struct fs_rec e = { .line = f->doms[i].line, .ind = f->doms[i].name };
 
 			e.pfx.addr = f->doms[i].addrs[k];
 			e.pfx.plen = BWE_ADDR_BITS;
-			e.ind = fs_vec_str(&nv, f->doms[i].name);
-			err = fs_vec_push(&nv, &e);
+			err = fs_vec_add(&nv, &e);
 		}
 	}
 	if (err) {
@@ -1565,7 +1560,7 @@ static int cs_entries(const struct feed *f, time_t now, struct fs_vec *nv)
 
 	for (i = 0; !err && i < n; i++) {
 		const struct bwe_cs_entry *d = v[i].first;
-		struct fs_ent e = { .pfx = v[i].pfx, .valid_until = v[i].expires };
+		struct fs_rec e = { .pfx = v[i].pfx, .valid_until = v[i].expires };
 		char ind[CS_PROVENANCE_MAX], more[64] = "";
 
 		if (v[i].count > 1)
@@ -1575,8 +1570,8 @@ static int cs_entries(const struct feed *f, time_t now, struct fs_vec *nv)
 			 "crowdsec decision %lld (origin %s, scenario %s, scope %s%s)",
 			 (long long)d->id, d->origin, d->scenario, bwe_cs_scope_name(d->scope),
 			 more);
-		e.ind = fs_vec_str(nv, ind);
-		err = fs_vec_push(nv, &e);
+		e.ind = ind;
+		err = fs_vec_add(nv, &e);
 	}
 	free(v);
 	return err;
@@ -2462,19 +2457,22 @@ void feeds_tick(struct feeds *fs, time_t now)
 		} else if (f->next_expiry && f->next_expiry <= now) {
 			struct fs_vec nv = { 0 };
 			struct enf_bl_change chg;
-			size_t k, n0 = ents_of(fs, f)->n;
-			int err;
+			const struct fs_vec *cur = ents_of(fs, f);
+			size_t k, n0 = cur->n;
+			int err = 0;
 
-			for (k = 0; k < ents_of(fs, f)->n; k++) {
-				struct fs_ent e = ents_of(fs, f)->v[k];
+			for (k = 0; k < cur->n && !err; k++) {
+				time_t until = fs_ent_valid_until(cur, &cur->v[k]);
 
-				if (e.valid_until && e.valid_until <= now)
-					continue;
-				e.ind = fs_vec_str(&nv, fs_vec_ind(ents_of(fs, f), &e));
-				fs_vec_push(&nv, &e);
+				if (!until || until > now)
+					err = fs_vec_copy(&nv, cur, &cur->v[k]);
 			}
-			err = feed_apply(fs, f, &nv, &chg);
-			if (err) {
+			if (err) { /* nothing applied: a short copy would drop live entries */
+				fs_vec_free(&nv);
+				log_warnx("feed %s: expiring indicators: %s", f->cfg->name,
+					  strerror(-err));
+				f->next_expiry = now + FEED_BACKOFF_MIN_S;
+			} else if ((err = feed_apply(fs, f, &nv, &chg))) {
 				apply_error(fs, f, err, &chg);
 				f->next_expiry = now + FEED_BACKOFF_MIN_S; /* not every tick */
 			} else {

@@ -10,9 +10,11 @@
 #include "feedstore.h"
 #include "pfxsort.h"
 
-#define VEC_MIN_CAP    1024 /* entries */
-#define STR_MIN_CAP    4096 /* bytes */
-#define MERGE_PREFETCH 16   /* entries ahead whose line mapping is fetched early */
+#define VEC_MIN_CAP    1024	  /* entries */
+#define XTRA_MIN_CAP   64	  /* rare-field records */
+#define STR_MIN_CAP    4096	  /* bytes */
+#define SEEN_MAX       UINT32_MAX /* the last first_seen an entry holds itself */
+#define MERGE_PREFETCH 16	  /* entries ahead whose line mapping is fetched early */
 
 struct fs_feed {
 	char *name, *source;
@@ -27,7 +29,8 @@ struct fstore {
 
 /* ---- vectors ---------------------------------------------------------- */
 
-int fs_vec_push(struct fs_vec *v, const struct fs_ent *e)
+/* Room for one more entry. */
+static int vec_room(struct fs_vec *v)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : VEC_MIN_CAP;
@@ -38,11 +41,11 @@ int fs_vec_push(struct fs_vec *v, const struct fs_ent *e)
 		v->v = n;
 		v->cap = cap;
 	}
-	v->v[v->n++] = *e;
 	return 0;
 }
 
-__u32 fs_vec_str(struct fs_vec *v, const char *s)
+/* Offset of a copy of s in v's string table; FS_NO_IND for NULL or no memory. */
+static __u32 vec_str(struct fs_vec *v, const char *s)
 {
 	size_t len;
 
@@ -68,14 +71,113 @@ __u32 fs_vec_str(struct fs_vec *v, const char *s)
 	return (__u32)(v->slen - len);
 }
 
+static bool seen_fits(time_t t)
+{
+	return t >= 0 && (unsigned long long)t <= SEEN_MAX;
+}
+
+/* A new rare-field record in v: its index, FS_NO_XTRA for no memory. */
+static __u32 xtra_new(struct fs_vec *v, time_t first_seen, time_t valid_until, const char *ind)
+{
+	struct fs_xtra *x;
+
+	if (v->xn == v->xcap) {
+		size_t cap = v->xcap ? v->xcap * 2 : XTRA_MIN_CAP;
+
+		if (cap >= FS_NO_XTRA)
+			return FS_NO_XTRA;
+		x = reallocarray(v->x, cap, sizeof(*x));
+		if (!x)
+			return FS_NO_XTRA;
+		v->x = x;
+		v->xcap = cap;
+	}
+	x = &v->x[v->xn];
+	*x = (struct fs_xtra){ .first_seen = first_seen,
+			       .valid_until = valid_until,
+			       .ind = vec_str(v, ind) };
+	if (ind && x->ind == FS_NO_IND)
+		return FS_NO_XTRA;
+	return (__u32)v->xn++;
+}
+
+/* e's rare fields, NULL for none. */
+static const struct fs_xtra *xtra_of(const struct fs_vec *v, const struct fs_ent *e)
+{
+	return e->xtra < v->xn ? &v->x[e->xtra] : NULL;
+}
+
+int fs_vec_add(struct fs_vec *v, const struct fs_rec *r)
+{
+	struct fs_ent e = { .pfx = r->pfx, .line = r->line, .xtra = FS_NO_XTRA };
+	int err = vec_room(v);
+
+	if (err)
+		return err;
+	if (r->ind || r->valid_until || !seen_fits(r->first_seen)) {
+		e.xtra = xtra_new(v, r->first_seen, r->valid_until, r->ind);
+		if (e.xtra == FS_NO_XTRA)
+			return -ENOMEM;
+	} else {
+		e.seen = (__u32)r->first_seen;
+	}
+	v->v[v->n++] = e;
+	return 0;
+}
+
+int fs_vec_copy(struct fs_vec *v, const struct fs_vec *src, const struct fs_ent *e)
+{
+	const struct fs_xtra *x = xtra_of(src, e);
+
+	return fs_vec_add(v, &(struct fs_rec){ .pfx = e->pfx,
+					       .line = e->line,
+					       .ind = fs_vec_ind(src, e),
+					       .first_seen = fs_ent_first_seen(src, e),
+					       .valid_until = x ? x->valid_until : 0 });
+}
+
 const char *fs_vec_ind(const struct fs_vec *v, const struct fs_ent *e)
 {
-	return e->ind == FS_NO_IND || e->ind >= v->slen ? NULL : v->str + e->ind;
+	const struct fs_xtra *x = xtra_of(v, e);
+
+	return !x || x->ind == FS_NO_IND || x->ind >= v->slen ? NULL : v->str + x->ind;
+}
+
+time_t fs_ent_first_seen(const struct fs_vec *v, const struct fs_ent *e)
+{
+	const struct fs_xtra *x = xtra_of(v, e);
+
+	return x ? (time_t)x->first_seen : (time_t)e->seen;
+}
+
+time_t fs_ent_valid_until(const struct fs_vec *v, const struct fs_ent *e)
+{
+	const struct fs_xtra *x = xtra_of(v, e);
+
+	return x ? (time_t)x->valid_until : 0;
+}
+
+int fs_ent_set_first_seen(struct fs_vec *v, struct fs_ent *e, time_t t)
+{
+	__u32 i;
+
+	if (e->xtra < v->xn) {
+		v->x[e->xtra].first_seen = t;
+	} else if (seen_fits(t)) {
+		e->seen = (__u32)t;
+	} else {
+		i = xtra_new(v, t, 0, NULL);
+		if (i == FS_NO_XTRA)
+			return -ENOMEM;
+		e->xtra = i;
+	}
+	return 0;
 }
 
 void fs_vec_free(struct fs_vec *v)
 {
 	free(v->v);
+	free(v->x);
 	free(v->str);
 	memset(v, 0, sizeof(*v));
 }
@@ -146,7 +248,16 @@ int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old
 		goto fail;
 	}
 	out->cap = cur->n + rd->n;
-	if (cur->slen) { /* the kept entries' strings keep their offsets */
+	if (cur->xn) { /* the kept entries' rare fields keep their indexes */
+		out->x = malloc(cur->xn * sizeof(*out->x));
+		if (!out->x) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		memcpy(out->x, cur->x, cur->xn * sizeof(*out->x));
+		out->xn = out->xcap = cur->xn;
+	}
+	if (cur->slen) { /* and their strings their offsets */
 		out->str = malloc(cur->slen);
 		if (!out->str) {
 			err = -ENOMEM;
@@ -186,26 +297,18 @@ int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old
 			err = -EEXIST;
 			goto fail;
 		}
-		{
-			struct fs_ent e = rd->v[j];
-			const char *ind = fs_vec_ind(rd, &rd->v[j]);
-
-			e.ind = FS_NO_IND;
-			if (ind && (e.ind = fs_vec_str(out, ind)) == FS_NO_IND) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			if (c == 0) {
-				e.first_seen =
-					o->first_seen; /* the same prefix, from another line */
-				i++;
-			} else {
-				e.first_seen = now;
-				(*add)[(*nadd)++] = e.pfx;
-			}
-			out->v[out->n++] = e;
-			j++;
-		}
+		/* the same prefix from another line keeps its first_seen; a new one is now */
+		err = fs_vec_copy(out, rd, &rd->v[j]);
+		err = err
+			      ?: fs_ent_set_first_seen(out, &out->v[out->n - 1],
+						       c == 0 ? fs_ent_first_seen(cur, o) : now);
+		if (err)
+			goto fail;
+		if (c == 0)
+			i++;
+		else
+			(*add)[(*nadd)++] = rd->v[j].pfx;
+		j++;
 	}
 	return 0;
 fail:
@@ -452,8 +555,8 @@ size_t fstore_match(const struct fstore *fs, const struct bwe_addr *a, struct fs
 			m->pfx = e->pfx;
 			m->line = e->line;
 			m->indicator = fs_vec_ind(&f->ents, e);
-			m->first_seen = e->first_seen;
-			m->valid_until = e->valid_until;
+			m->first_seen = fs_ent_first_seen(&f->ents, e);
+			m->valid_until = fs_ent_valid_until(&f->ents, e);
 		}
 	}
 	return n;

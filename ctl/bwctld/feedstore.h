@@ -21,28 +21,65 @@
 #include "addr.h"
 
 #define FS_NO_IND    UINT32_MAX /* an entry without an indicator id / domain */
+#define FS_NO_XTRA   UINT32_MAX /* an entry without rare fields */
 #define FS_MATCH_MAX 64		/* matches fstore_match() reports at most */
 
+/*
+ * One entry as stored: 32 bytes, a million of them per big feed, so the
+ * fields most entries lack live apart. An entry of a plain list has a
+ * prefix, a line and the time it was first listed; only an entry with an
+ * indicator id or domain, an end of validity, or a first_seen outside
+ * 32 bits has a struct fs_xtra in its vector, and then that holds all three.
+ * Nothing is rounded: read them with fs_ent_first_seen(),
+ * fs_ent_valid_until() and fs_vec_ind(); write them with fs_vec_add() and
+ * fs_ent_set_first_seen().
+ */
 struct fs_ent {
 	struct bwe_prefix pfx; /* host bits clear */
 	__u32 line;	       /* source line, 0 unknown */
-	__u32 ind;	       /* offset of the indicator id or domain in str, FS_NO_IND */
-	__s64 first_seen;      /* unix seconds this feed first listed it */
-	__s64 valid_until;     /* unix seconds, 0 = none (64 bits: past 2106) */
+	__u32 seen;	       /* first_seen when xtra is FS_NO_XTRA: unix seconds, 0..2^32-1
+				* (to 2106-02-07) */
+	__u32 xtra;	       /* index of its struct fs_xtra in the vector's x, FS_NO_XTRA */
+};
+_Static_assert(sizeof(struct fs_ent) == 32, "fs_ent is 32 bytes");
+
+/* The rare fields of an entry, full width (64-bit times: past 2106). */
+struct fs_xtra {
+	__s64 first_seen;  /* unix seconds this feed first listed it */
+	__s64 valid_until; /* unix seconds, 0 = none */
+	__u32 ind;	   /* offset of the indicator id or domain in str, FS_NO_IND */
+	__u32 pad;
+};
+
+/* An entry at full width: what fs_vec_add() takes. */
+struct fs_rec {
+	struct bwe_prefix pfx; /* host bits clear */
+	__u32 line;	       /* source line, 0 unknown */
+	const char *ind;       /* indicator id or domain (copied), NULL none */
+	time_t first_seen;     /* unix seconds this feed first listed it, 0 unknown */
+	time_t valid_until;    /* unix seconds, 0 = none */
 };
 
 struct fs_vec {
 	struct fs_ent *v;
 	size_t n, cap;
+	struct fs_xtra *x; /* the rare fields of the entries that have them */
+	size_t xn, xcap;
 	char *str; /* string table of indicator ids and domains */
 	size_t slen, scap;
 };
 
-int fs_vec_push(struct fs_vec *v, const struct fs_ent *e);
-/* Offset of a copy of s in v's string table; FS_NO_IND for NULL or no memory. */
-__u32 fs_vec_str(struct fs_vec *v, const char *s);
+/* Append r. -ENOMEM leaves v as it was. */
+int fs_vec_add(struct fs_vec *v, const struct fs_rec *r);
+/* Append entry e of vector src (its rare fields copied). */
+int fs_vec_copy(struct fs_vec *v, const struct fs_vec *src, const struct fs_ent *e);
 /* The indicator of e, NULL for none. */
 const char *fs_vec_ind(const struct fs_vec *v, const struct fs_ent *e);
+time_t fs_ent_first_seen(const struct fs_vec *v, const struct fs_ent *e);
+time_t fs_ent_valid_until(const struct fs_vec *v, const struct fs_ent *e);
+/* Set the first_seen of e, an entry of v or one about to be added to it
+ * (fs_vec_copy of an entry of v). -ENOMEM leaves e as it was. */
+int fs_ent_set_first_seen(struct fs_vec *v, struct fs_ent *e, time_t t);
 void fs_vec_free(struct fs_vec *v);
 /* Sort by prefix and drop repeats, keeping the lowest line; -ENOMEM leaves v as it was. */
 int fs_vec_sort_unique(struct fs_vec *v);
