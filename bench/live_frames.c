@@ -777,8 +777,10 @@ static void *gen_worker_run(void *arg)
 {
 	struct gen_worker *w = arg;
 	const struct bench *b = w->b;
-	LIBBPF_OPTS(bpf_test_run_opts, t);
 	struct xdp_md md = { .data_end = b->frame_len, .ingress_ifindex = (__u32)b->tx_ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b->frame, .data_size_in = b->frame_len,
+		    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = CHUNK_FRAMES,
+		    .batch_size = GEN_BATCH, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 	cpu_set_t set;
 	__u64 c0;
 	int go;
@@ -798,13 +800,6 @@ static void *gen_worker_run(void *arg)
 	pthread_mutex_unlock(&w->start->mu);
 	if (w->err || go < 0)
 		return NULL;
-	t.data_in = b->frame;
-	t.data_size_in = b->frame_len;
-	t.ctx_in = &md;
-	t.ctx_size_in = sizeof(md);
-	t.repeat = CHUNK_FRAMES;
-	t.batch_size = GEN_BATCH;
-	t.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
 	w->t0 = now_s();
 	c0 = thread_cpu_ns();
 	do {
