@@ -982,7 +982,8 @@ static int check_rows(struct bench *b, const struct opts *o)
 					       v0);
 		err = err ?: sample(b, o, (enum row)r, WARMUP_S, &res);
 		err = err ?: bwe_dp_stats_read(b->dp, c1);
-		err = err ?: row_cpus((enum row)r) > 1 ? check_cpus(b, (enum row)r, gen0, v0) : 0;
+		if (!err && row_cpus((enum row)r) > 1)
+			err = check_cpus(b, (enum row)r, gen0, v0);
 		n1 = ip_in_receives(b);
 		if (err) {
 			fprintf(stderr, "live_frames: %s: %s\n", rows[r].name, errstr(err));
