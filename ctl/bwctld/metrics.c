@@ -321,7 +321,8 @@ static void fleet(FILE *f, const struct metrics_deps *d)
 	       "Records from etcd refused as malformed or out of range (fleet-entry-refused).");
 	sample(f, "fleet_refused_total", st.refused, NULL);
 	family(f, "fleet_scope_refused_total", "counter",
-	       "Other sites' bwctl scope questions and answers refused (malformed, too many).");
+	       "Other sites' bwctl scope questions and answers refused (malformed, from a "
+	       "site not alive, too many).");
 	sample(f, "fleet_scope_refused_total", st.scope_refused, NULL);
 	family(f, "fleet_sites_alive", "gauge", "Sites whose heartbeat lease lives, this one too.");
 	sample(f, "fleet_sites_alive", st.sites_alive, NULL);
