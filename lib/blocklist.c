@@ -699,9 +699,9 @@ static int table_build(struct bwe_bl *bl, enum bwe_bl_fam f)
 	if (fd < 0) {
 		err = fd;
 		if (err == -E2BIG)
-			log_warnx("blocklist: %zu IPv4 hosts could not all be placed after %d tables; "
-				  "the table in use is unchanged",
-				  n + t->upd.n, BWE_BL4_BUILD_TRIES);
+			log_warnx("blocklist: %zu IPv4 hosts and %zu queued changes could not all be "
+				  "placed after %d tables; the table in use is unchanged",
+				  n, t->upd.n, BWE_BL4_BUILD_TRIES);
 		goto out;
 	}
 	if (f == BWE_BL_V4)
