@@ -41,12 +41,12 @@ struct {
  * shape, by size: clang emits the types of a definition nested in another
  * as forward declarations, which libbpf cannot size.
  */
-struct bwe_bl_tab4 {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BWE_BL_HOST_FLAGS);
-	__uint(max_entries, BWE_BL_HOST_MIN);
-	__uint(key_size, sizeof(bwe_bl_key4));
-	__uint(value_size, sizeof(struct bwe_bl_val));
+struct bwe_bl_tab4 { /* the dense table: header, then 64-byte buckets */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BWE_BL4_FLAGS);
+	__uint(max_entries, 1 + BWE_BL4_SLOTS_MIN / BWE_BL4_WAYS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct bwe_bl4_bucket));
 };
 
 struct bwe_bl_tab6 {
