@@ -688,6 +688,8 @@ void bwe_detect_host_free(struct bwe_detect_host *h)
 	h->how = NULL;
 	free(h->beacon);
 	h->beacon = NULL;
+	free(h->rules);
+	h->rules = NULL;
 }
 
 void bwe_detect_host_released(struct bwe_detect_host *h)
@@ -1271,9 +1273,9 @@ static __u32 name_hash(const char *s)
 static const struct bwe_rule_state *rule_state(const struct bwe_detect_host *h,
 					       const struct bwe_rule *r, size_t i)
 {
-	const struct bwe_rule_state *st = &h->rules[i];
+	const struct bwe_rule_state *st = h->rules ? &h->rules[i] : NULL;
 
-	return st->name_hash == name_hash(r->name) ? st : NULL;
+	return st && st->name_hash == name_hash(r->name) ? st : NULL;
 }
 
 static bool in_list(const struct bwe_policy_prefixes *l, const struct bwe_addr *a)
@@ -1406,15 +1408,20 @@ int bwe_detect_decide(const struct bwe_detect_host *h, const struct bwe_signals 
 	return 0;
 }
 
-void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
-		       const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now)
+int bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
+		      const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now)
 {
 	const struct bwe_rule *r;
 	struct bwe_rule_state *st;
 
 	if (!h || !g || !pol || !dec || dec->action == BWE_RESP_NONE || dec->rule < 0 ||
 	    (size_t)dec->rule >= pol->n_rules || dec->rule >= BWE_POLICY_RULES_MAX)
-		return;
+		return 0;
+	if (!h->rules) {
+		h->rules = calloc(BWE_POLICY_RULES_MAX, sizeof(*h->rules));
+		if (!h->rules)
+			return -ENOMEM;
+	}
 	r = &pol->rules[dec->rule];
 	st = &h->rules[dec->rule];
 	st->name_hash = name_hash(r->name);
@@ -1433,4 +1440,5 @@ void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
 		if (g->q_count < BWE_QUARANTINES_PER_HOUR_MAX)
 			g->q_count++;
 	}
+	return 0;
 }

@@ -626,7 +626,9 @@ struct bwe_detect_host {
 	__s64 pw_last_hit;
 	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
-	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
+	/* BWE_POLICY_RULES_MAX slots, by rule index; NULL (every slot empty)
+	 * until the first action is committed: most hosts never have one */
+	struct bwe_rule_state *rules;
 	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
 	__u64 exp_lo_prev;
 	__u32 exp_epoch;
@@ -637,7 +639,7 @@ struct bwe_detect_host {
 };
 
 void bwe_detect_host_init(struct bwe_detect_host *h);
-/* Release the hour-of-week table; h may then be reused after init. NULL-safe. */
+/* Release the hour-of-week, beacon and rule tables; h may then be reused after init. NULL-safe. */
 void bwe_detect_host_free(struct bwe_detect_host *h);
 /* The operator lifted the host's automatic throttle/quarantine early. */
 void bwe_detect_host_released(struct bwe_detect_host *h);
@@ -766,9 +768,10 @@ int bwe_detect_decide(const struct bwe_detect_host *h, const struct bwe_signals 
  * by a guard rail still counts as its rule's action: the rule stays quiet
  * until the TTL it would have had plus its cooldown, and the next offence
  * escalates, so monitor-only mode shows what enforcement would do. A NONE
- * decision is ignored.
+ * decision is ignored. Returns 0, or -ENOMEM when the host's rule state
+ * (allocated at its first action) cannot be: then nothing is recorded.
  */
-void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
-		       const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now);
+int bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
+		      const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now);
 
 #endif /* BWE_DETECT_H */

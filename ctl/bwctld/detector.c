@@ -81,8 +81,7 @@ struct det_memo {
 struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
-	struct bwe_signals sig; /* last evaluation */
-	struct bwe_decision dec;
+	struct bwe_signals sig; /* last evaluation (bwctl report) */
 	bool evaluated;
 	struct det_memo *m; /* NULL until a hit or an action */
 	struct det_seen seen;
@@ -849,6 +848,7 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 void detector_tick(struct detector *dt)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
+	struct bwe_decision dec; /* of one host, acted on at once: never kept */
 	struct timespec now_mono;
 	time_t now = time(NULL);
 	double dt_s;
@@ -890,12 +890,13 @@ void detector_tick(struct detector *dt)
 			continue;
 		h->evaluated = true;
 		note_seen(pol, h, now);
-		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &h->dec))
+		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &dec))
 			continue;
-		if (h->dec.action == BWE_RESP_NONE)
+		if (dec.action == BWE_RESP_NONE)
 			continue;
-		if (!apply(dt, h, &h->dec))
-			bwe_detect_commit(&h->h, &dt->g, pol, &h->dec, now);
+		if (!apply(dt, h, &dec) && bwe_detect_commit(&h->h, &dt->g, pol, &dec, now))
+			log_warnx("rule %s: state of the host: %s", dec.rule_name,
+				  strerror(ENOMEM));
 	}
 	table_full_event(dt);
 }
