@@ -459,7 +459,7 @@ int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, _
 			return -ENOMEM;
 	}
 	b = h->beacon;
-	for (i = 0; i < BWE_BEACON_PAIRS; i++) {
+	for (i = 0; i < b->n_pair; i++) {
 		v = &b->pair[i];
 		if (!pair_is(v, peer, dport, proto))
 			continue;
@@ -477,8 +477,24 @@ int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, _
 	}
 	if (t_s - b->seen_at[slot] < burst)
 		return 0;
+	if (b->n_pair && b->pair[b->n_pair - 1].used && b->n_pair < BWE_BEACON_PAIRS) {
+		/* every slot taken: where the full table has a free one, grow */
+		__u32 n = 2 * b->n_pair < BWE_BEACON_PAIRS ? 2 * b->n_pair : BWE_BEACON_PAIRS;
+		struct bwe_beacon_pair *t = reallocarray(b->pair, n, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + b->n_pair, 0, (n - b->n_pair) * sizeof(*t));
+		b->pair = t;
+		b->n_pair = n;
+	} else if (!b->n_pair) {
+		b->pair = calloc(2, sizeof(*b->pair));
+		if (!b->pair)
+			return -ENOMEM;
+		b->n_pair = 2;
+	}
 	v = &b->pair[0];
-	for (i = 1; i < BWE_BEACON_PAIRS; i++) {
+	for (i = 1; i < b->n_pair; i++) {
 		const struct bwe_beacon_pair *x = &b->pair[i];
 		double kx = pair_keep(x, t_s), kv = pair_keep(v, t_s);
 
@@ -686,6 +702,8 @@ void bwe_detect_host_free(struct bwe_detect_host *h)
 		return;
 	free(h->how);
 	h->how = NULL;
+	if (h->beacon)
+		free(h->beacon->pair);
 	free(h->beacon);
 	h->beacon = NULL;
 	free(h->rules);
@@ -1023,7 +1041,7 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 
 	memset(e, 0, sizeof(*e));
 	e->jitter = 1.0;
-	for (i = 0; h->beacon && i < BWE_BEACON_PAIRS; i++) {
+	for (i = 0; h->beacon && i < h->beacon->n_pair; i++) {
 		const struct bwe_beacon_pair *x = &h->beacon->pair[i];
 		double period, jitter;
 

@@ -475,9 +475,16 @@ struct bwe_beacon_pair {
  * table only.
  */
 struct bwe_beacon_table {
-	struct bwe_beacon_pair pair[BWE_BEACON_PAIRS];
 	__u32 seen_hash[BWE_BEACON_SEEN];
 	double seen_at[BWE_BEACON_SEEN];
+	/*
+	 * n_pair slots (0, then 2, 4, 8, up to BWE_BEACON_PAIRS), filled in
+	 * order: the table grows while a pair finds no free slot, so a host
+	 * that repeats few contacts holds few (104 bytes each); a full table
+	 * of BWE_BEACON_PAIRS chooses what to give up as above.
+	 */
+	struct bwe_beacon_pair *pair;
+	__u32 n_pair;
 };
 
 /* The most regular pair of a host, as the beacon signal reports it. */
