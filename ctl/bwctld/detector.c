@@ -70,12 +70,19 @@ struct det_seen {
 	struct detector_seen at;
 };
 
-/* What the report remembers; allocated only for hosts that have any. */
-struct det_memo {
-	struct det_hit hits[DET_HITS_MAX];
-	unsigned int nhits, hit_head;
-	struct det_action hist[DET_HISTORY_MAX];
-	unsigned int nhist, hist_head;
+/*
+ * What the report remembers, each part allocated at its first use: the
+ * latest blocklist hits (16 x 224 B) of a host that had one, the history of
+ * actions (32 x 496 B) of a host that had one; most hosts have neither.
+ */
+struct det_hits {
+	struct det_hit v[DET_HITS_MAX];
+	unsigned int n, head;
+};
+
+struct det_hist {
+	struct det_action v[DET_HISTORY_MAX];
+	unsigned int n, head;
 };
 
 struct det_host {
@@ -83,16 +90,13 @@ struct det_host {
 	struct bwe_detect_host h;
 	struct bwe_signals sig; /* last evaluation (bwctl report) */
 	bool evaluated;
-	struct det_memo *m; /* NULL until a hit or an action */
+	struct det_hits *hits; /* NULL until a hit */
+	struct det_hist *hist; /* NULL until an action */
 	struct det_seen seen;
 };
 
-static struct det_memo *memo(struct det_host *h)
-{
-	if (!h->m)
-		h->m = calloc(1, sizeof(*h->m));
-	return h->m;
-}
+/* The i-th latest entry of a ring of cap entries whose next write goes to head. */
+#define RING_LATEST(head, i, cap) (((head) + (cap)-1 - (i)) % (cap))
 
 struct detector {
 	const struct bwe_cfgfile *cfg;
@@ -157,7 +161,8 @@ void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg)
 static void det_host_free(struct det_host *h)
 {
 	bwe_detect_host_free(&h->h);
-	free(h->m);
+	free(h->hits);
+	free(h->hist);
 	free(h);
 }
 
@@ -241,7 +246,7 @@ static void prune(struct detector *dt)
 	while (i < dt->n) {
 		struct det_host *h = dt->v[i];
 
-		if (hosts_get(dt->hosts, &h->addr) || (h->m && h->m->nhist))
+		if (hosts_get(dt->hosts, &h->addr) || (h->hist && h->hist->n))
 			i++;
 		else
 			host_drop(dt, i);
@@ -412,12 +417,11 @@ static struct json_object *contacts_json(const struct det_host *h, const struct 
 		want[BWE_FSIG_BLOCKLIST] |= dec->evidence[e].sig == BWE_SIG_BLOCKLIST;
 		want[BWE_FSIG_PROXYWARE] |= dec->evidence[e].sig == BWE_SIG_PROXYWARE;
 	}
-	if ((!want[BWE_FSIG_BLOCKLIST] && !want[BWE_FSIG_PROXYWARE]) || !h->m)
+	if ((!want[BWE_FSIG_BLOCKLIST] && !want[BWE_FSIG_PROXYWARE]) || !h->hits)
 		return NULL;
 	arr = json_object_new_array();
-	for (i = 0; i < h->m->nhits && n < DET_CONTACTS_MAX; i++) {
-		const struct det_hit *x =
-			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+	for (i = 0; i < h->hits->n && n < DET_CONTACTS_MAX; i++) {
+		const struct det_hit *x = &h->hits->v[RING_LATEST(h->hits->head, i, DET_HITS_MAX)];
 		struct json_object *o;
 		char p[BWE_ADDR_STRLEN], t[32];
 
@@ -494,7 +498,7 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	struct detector *dt = ctx;
 	/* an inbound hit may be spoofed: remembered only for a host with state */
 	struct det_host *h = host_get(dt, &hit->host, hit->outbound ? HOST_CREATE : HOST_FIND);
-	struct det_memo *m = h ? memo(h) : NULL;
+	struct det_hits *m;
 	struct det_hit *x;
 
 	if (h && hit->outbound) {
@@ -507,12 +511,15 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 			h->seen.bl_event = now;
 		}
 	}
+	if (h && !h->hits)
+		h->hits = calloc(1, sizeof(*h->hits));
+	m = h ? h->hits : NULL;
 	if (!m)
 		return;
-	x = &m->hits[m->hit_head];
-	m->hit_head = (m->hit_head + 1) % DET_HITS_MAX;
-	if (m->nhits < DET_HITS_MAX)
-		m->nhits++;
+	x = &m->v[m->head];
+	m->head = (m->head + 1) % DET_HITS_MAX;
+	if (m->n < DET_HITS_MAX)
+		m->n++;
 	memset(x, 0, sizeof(*x));
 	x->t = time(NULL);
 	x->peer = hit->peer;
@@ -544,19 +551,21 @@ static void on_change(void *ctx, const char *action, enum op_verb verb, const st
 {
 	struct detector *dt = ctx;
 	struct det_host *h;
-	struct det_memo *m;
+	struct det_hist *m;
 	struct det_action *x;
 
 	if ((e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) || e->pfx.plen != BWE_ADDR_BITS)
 		return;
 	h = host_get(dt, &e->pfx.addr, HOST_FORCE);
-	m = h ? memo(h) : NULL;
+	if (h && !h->hist)
+		h->hist = calloc(1, sizeof(*h->hist));
+	m = h ? h->hist : NULL;
 	if (!m)
 		return;
-	x = &m->hist[m->hist_head];
-	m->hist_head = (m->hist_head + 1) % DET_HISTORY_MAX;
-	if (m->nhist < DET_HISTORY_MAX)
-		m->nhist++;
+	x = &m->v[m->head];
+	m->head = (m->head + 1) % DET_HISTORY_MAX;
+	if (m->n < DET_HISTORY_MAX)
+		m->n++;
 	x->t = time(NULL);
 	snprintf(x->action, sizeof(x->action), "%s", action);
 	x->actor = *who;
@@ -988,9 +997,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	 */
 	x = json_object_new_object();
 	arr = json_object_new_array();
-	for (i = 0; h && h->m && i < h->m->nhits; i++) {
-		const struct det_hit *ht =
-			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+	for (i = 0; h && h->hits && i < h->hits->n; i++) {
+		const struct det_hit *ht = &h->hits->v[RING_LATEST(h->hits->head, i, DET_HITS_MAX)];
 		struct json_object *hj = json_object_new_object();
 		enum bwe_feed_signal hsig = ht->signal;
 		char p[BWE_ADDR_STRLEN];
@@ -1089,9 +1097,9 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	json_object_object_add(x, "throttle", te ? st_entry_json(te) : NULL);
 	json_object_object_add(o, "containment", x);
 	arr = json_object_new_array();
-	for (i = 0; h && h->m && i < h->m->nhist; i++) {
+	for (i = 0; h && h->hist && i < h->hist->n; i++) {
 		const struct det_action *ac =
-			&h->m->hist[(h->m->hist_head + DET_HISTORY_MAX - h->m->nhist + i) %
+			&h->hist->v[(h->hist->head + DET_HISTORY_MAX - h->hist->n + i) %
 				    DET_HISTORY_MAX];
 		struct json_object *aj = json_object_new_object();
 
