@@ -575,12 +575,66 @@ static void test_contacts_beacon(void **state)
 	interval();
 }
 
+/*
+ * A LAN host sending from many addresses of its network, each with a new
+ * contact and an outbound hit on a listed peer (a hostile host sweeping
+ * its /16), gets no more detector states than maps.hosts even where
+ * policy.max_hosts is larger; they are refused and counted, and freed with
+ * the next sample, which does not hold them.
+ */
+static void test_bound_by_tracked_hosts(void **state)
+{
+	const __u32 max_hosts = core.cfg->policy.max_hosts, tracked = core.cfg->maps.hosts;
+	const unsigned int spray = 3 * BWE_CFG_MAP_MIN;
+	struct ops_contact ct = { .peer = addr("203.0.113.91"),
+				  .dport = 8443,
+				  .proto = IPPROTO_TCP,
+				  .ts_ns = 1000000000ULL };
+	struct ops_hit hit = { .ref = bwe_ref(BWE_FEED_MANUAL, 0),
+			       .feed = "manual",
+			       .peer = addr(C2_PEER),
+			       .outbound = true };
+	struct detector_counts c0, c;
+	unsigned int i;
+	char a[BWE_ADDR_STRLEN];
+
+	(void)state;
+	evict_all();
+	interval();
+	c0 = counts(); /* the hosts acted on before keep their state (test_history_kept) */
+	assert_true(c0.hosts < BWE_CFG_MAP_MIN);
+	core.cfg->policy.max_hosts = 1U << 20;
+	core.cfg->maps.hosts = BWE_CFG_MAP_MIN;
+	assert_int_equal(counts().max_hosts, BWE_CFG_MAP_MIN);
+	for (i = 0; i < spray; i++) {
+		snprintf(a, sizeof(a), "198.18.%u.%u", 100 + i / 250, 1 + i % 250);
+		ct.host = hit.host = addr(a);
+		ops_contact(ops, &ct);
+		ops_hit(ops, &hit);
+	}
+	c = counts();
+	assert_int_equal(c.hosts, BWE_CFG_MAP_MIN);
+	/* an address without a state is refused twice: its contact, its hit */
+	assert_int_equal(c.refused - c0.refused, 2 * (spray - (BWE_CFG_MAP_MIN - c0.hosts)));
+	interval();
+	c = counts();
+	assert_int_equal(c.hosts, c0.hosts);
+	assert_int_equal(c.freed - c0.freed, BWE_CFG_MAP_MIN - c0.hosts);
+	core.cfg->policy.max_hosts = max_hosts;
+	core.cfg->maps.hosts = tracked;
+	assert_int_equal(counts().max_hosts, MAX_HOSTS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_bound),	  cmocka_unit_test(test_history_kept),
-		cmocka_unit_test(test_actions_counted),	  cmocka_unit_test(test_contacts_beacon),
-		cmocka_unit_test(test_expected_per_peer), cmocka_unit_test(test_flood_report),
+		cmocka_unit_test(test_table_bound),
+		cmocka_unit_test(test_history_kept),
+		cmocka_unit_test(test_actions_counted),
+		cmocka_unit_test(test_contacts_beacon),
+		cmocka_unit_test(test_expected_per_peer),
+		cmocka_unit_test(test_flood_report),
+		cmocka_unit_test(test_bound_by_tracked_hosts),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

@@ -13,7 +13,8 @@
  * has sent: bwe_hosts), when an operator or a rule acts on it, or when it
  * contacted a listed peer; state of a host that left the sample is freed
  * (unless it holds a history of actions: cooldowns and escalation must
- * survive), and the table never holds more than policy.max_hosts, with a
+ * survive), and the table never holds more than policy.max_hosts (nor
+ * maps.hosts, the data plane's own bound), with a
  * detection-table-full event (at most one per interval) when that refused
  * hosts.
  */
@@ -179,6 +180,19 @@ void detector_free(struct detector *dt)
 	free(dt);
 }
 
+/*
+ * The most states traffic may create: policy.max_hosts, and never more
+ * than the data plane tracks (maps.hosts): a LAN host that sends from many
+ * addresses, each with a contact or a hit, gets no more states than the
+ * bwe_hosts entries it could take.
+ */
+static __u32 capacity(const struct detector *dt)
+{
+	__u32 max = dt->cfg->policy.max_hosts, tracked = dt->cfg->maps.hosts;
+
+	return tracked && tracked < max ? tracked : max;
+}
+
 enum host_mode {
 	HOST_FIND,   /* no state: NULL */
 	HOST_CREATE, /* a new state within policy.max_hosts */
@@ -194,7 +208,7 @@ static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, 
 		return dt->v[*i];
 	if (mode == HOST_FIND)
 		return NULL;
-	if (mode == HOST_CREATE && dt->n >= dt->cfg->policy.max_hosts) {
+	if (mode == HOST_CREATE && dt->n >= capacity(dt)) {
 		dt->refused++;
 		dt->refused_all++;
 		return NULL;
@@ -262,15 +276,15 @@ static void table_full_event(struct detector *dt)
 	if (!dt->refused)
 		return;
 	snprintf(why, sizeof(why),
-		 "detector table full: %zu hosts tracked (policy.max_hosts %u), %llu refused",
-		 dt->n, dt->cfg->policy.max_hosts, (unsigned long long)dt->refused);
+		 "detector table full: %zu hosts tracked (capacity %u: policy.max_hosts, at most "
+		 "maps.hosts), %llu refused",
+		 dt->n, capacity(dt), (unsigned long long)dt->refused);
 	log_warnx("%s", why);
 	ev = ev_new("detection-table-full", "alert");
 	ev_str(ev, "event.type", "info");
 	ev_str(ev, "event.reason", why);
 	ev_set(ev, "bwenforce.detector.hosts", json_object_new_uint64(dt->n));
-	ev_set(ev, "bwenforce.detector.max_hosts",
-	       json_object_new_uint64(dt->cfg->policy.max_hosts));
+	ev_set(ev, "bwenforce.detector.max_hosts", json_object_new_uint64(capacity(dt)));
 	ev_set(ev, "bwenforce.detector.refused", json_object_new_uint64(dt->refused));
 	ev_set(ev, "bwenforce.detector.refused_total", json_object_new_uint64(dt->refused_all));
 	evlog_emit(dt->log, ev);
@@ -280,7 +294,7 @@ static void table_full_event(struct detector *dt)
 void detector_counts(const struct detector *dt, struct detector_counts *c)
 {
 	c->hosts = dt->n;
-	c->max_hosts = dt->cfg->policy.max_hosts;
+	c->max_hosts = capacity(dt);
 	c->refused = dt->refused_all;
 	c->freed = dt->freed;
 }
