@@ -490,10 +490,10 @@ struct bwe_beacon_table {
 /* The most regular pair of a host, as the beacon signal reports it. */
 struct bwe_beacon_eval {
 	bool valid; /* some pair has min_intervals */
-	struct bwe_addr peer;
-	__u16 dport;
 	__u8 proto;
+	__u16 dport;
 	__u32 intervals; /* kept */
+	struct bwe_addr peer;
 	double period_s; /* median interval */
 	double jitter;	 /* 3rd quartile of |interval - median| / median */
 };
@@ -515,22 +515,25 @@ struct bwe_flood_eval {
 };
 
 struct bwe_signal {
-	bool fired;
 	double value; /* in bwe_signal_unit() */
 	double threshold;
 	__u32 run; /* consecutive intervals the raw condition held */
+	bool fired;
 };
 
+/* (Fields ordered to leave no padding: the daemon keeps one per host.) */
 struct bwe_signals {
-	bool valid;   /* false on a host's first sample and after a counter
-				 * reset: counters primed, nothing fired */
-	bool trusted; /* baselines past learning_period */
+	/* false on a host's first sample and after a counter reset: counters
+	 * primed, nothing fired */
+	bool valid;
+	bool trusted;	       /* baselines past learning_period */
+	bool hour_trusted;     /* hour_of_week on and this hour's bucket learnt */
+	__u32 high_upload_run; /* consecutive intervals at >= spike.min_rate */
 	double dt_s;
 	double tx_bps, rx_bps; /* bytes/s over this interval */
 	size_t n_windows;
 	double z_tx[BWE_POLICY_WINDOWS_MAX]; /* per policy window, 0 until trusted */
 	double z_rx[BWE_POLICY_WINDOWS_MAX];
-	bool hour_trusted;	/* hour_of_week on and this hour's bucket learnt */
 	double z_hour;		/* upload z against this hour's bucket */
 	double age_s;		/* since the data plane first saw the host */
 	__u64 new_bl_hits;	/* this interval: contacts with listed peers */
@@ -540,7 +543,6 @@ struct bwe_signals {
 	double nonstd_share;	/* over nonstd_ports.window_s, 0 below min_bytes */
 	double upload_ratio;	/* over upload_ratio.window_s, 0 below min_bytes */
 	double tx_window_bytes; /* upload over upload_ratio.window_s */
-	__u32 high_upload_run;	/* consecutive intervals at >= spike.min_rate */
 	__u64 new_pw_hits; /* this interval: hits on proxyware-feed entries (not in new_bl_hits) */
 	double expected_bps;	       /* upload discounted as expected activity, bytes/s */
 	struct bwe_relay_eval relay;   /* the evaluation the relay signal comes from */
