@@ -62,13 +62,13 @@ struct det_action {
  */
 struct det_seen {
 	time_t bl_event, pw_event; /* last outbound hit event of either kind of feed */
-	__u32 pw_events;	   /* proxyware hit events since the last sample */
 	__u64 last_bl_hits;	   /* bl_hits of the last sample */
 	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
 	time_t last_sample;
-	bool in_window;	 /* an expected activity of the host is in its window */
-	bool unexpected; /* ... and the sketch shows other peers or ports too */
-	struct detector_seen at;
+	__u32 pw_events;	  /* proxyware hit events since the last sample */
+	bool in_window;		  /* an expected activity of the host is in its window */
+	bool unexpected;	  /* ... and the sketch shows other peers or ports too */
+	struct detector_seen *at; /* NULL until a signal fired or a shape matched */
 };
 
 /*
@@ -164,6 +164,7 @@ static void det_host_free(struct det_host *h)
 	bwe_detect_host_free(&h->h);
 	free(h->hits);
 	free(h->hist);
+	free(h->seen.at);
 	free(h);
 }
 
@@ -383,16 +384,28 @@ static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t n
 {
 	struct bwe_shape_match m[BWE_SHAPE_MAX];
 	unsigned int i, n;
-	bool any = h->sig.high_upload_run > 0;
+	bool fired = false;
 
-	for (i = 0; i < BWE_SIG_MAX; i++) {
-		if (h->sig.sig[i].fired)
-			h->seen.at.sig_at[i] = now;
-		any |= h->sig.sig[i].fired;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		fired |= h->sig.sig[i].fired;
+	n = fired || h->sig.high_upload_run > 0 ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+	if (!fired && !n)
+		return;
+	if (!h->seen.at && !(h->seen.at = calloc(1, sizeof(*h->seen.at)))) {
+		log_warnx("detector: when signals fired: %s", strerror(ENOMEM));
+		return;
 	}
-	n = any ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		if (h->sig.sig[i].fired)
+			h->seen.at->sig_at[i] = now;
 	for (i = 0; i < n; i++)
-		h->seen.at.shape_at[m[i].shape] = now;
+		h->seen.at->shape_at[m[i].shape] = now;
+}
+
+/* When the host's signals fired and shapes matched; all 0 when never. */
+static struct detector_seen seen_at(const struct det_host *h)
+{
+	return h->seen.at ? *h->seen.at : (struct detector_seen){ 0 };
 }
 
 bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct detector_seen *out)
@@ -401,7 +414,7 @@ bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct d
 
 	if (!i)
 		return false;
-	*out = dt->v[*i]->seen.at;
+	*out = seen_at(dt->v[*i]);
 	return true;
 }
 
@@ -410,7 +423,7 @@ const struct bwe_addr *detector_host_at(const struct detector *dt, size_t i,
 {
 	if (i >= dt->n)
 		return NULL;
-	*out = dt->v[i]->seen.at;
+	*out = seen_at(dt->v[i]);
 	return &dt->v[i]->addr;
 }
 
