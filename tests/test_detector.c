@@ -625,6 +625,57 @@ static void test_bound_by_tracked_hosts(void **state)
 	assert_int_equal(counts().max_hosts, MAX_HOSTS);
 }
 
+/*
+ * The sample reads the whole table across its batches (a batch holds 1 MiB
+ * of per-CPU records: 1,110 hosts on 2 CPUs): every host once, its CPUs
+ * merged, its rate from the previous sample.
+ */
+static void test_sample_batches(void **state)
+{
+	const unsigned int n = 5000, ncpu = (unsigned int)dp->ncpus;
+	struct bwe_addr *keys = calloc(n, sizeof(*keys));
+	struct bwe_host_stats *vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	unsigned int i, c, round;
+	__u32 count;
+	char a[BWE_ADDR_STRLEN];
+
+	(void)state;
+	assert_non_null(keys);
+	assert_non_null(vals);
+	evict_all();
+	for (round = 1; round <= 2; round++) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		for (i = 0; i < n; i++) {
+			snprintf(a, sizeof(a), "198.18.%u.%u", 20 + i / 250, 1 + i % 250);
+			keys[i] = addr(a);
+			for (c = 0; c < ncpu;
+			     c++) /* host i sent i + 1 bytes per round on each CPU */
+				vals[(size_t)i * ncpu + c].tx_bytes = (__u64)round * (i + 1);
+		}
+		count = n;
+		assert_int_equal(bpf_map_update_batch(fd, keys, vals, &count, &opts), 0);
+		assert_int_equal(count, n);
+		if (round == 2)
+			usleep(200000);
+		assert_int_equal(hosts_sample(hosts), 0);
+	}
+	assert_int_equal(hosts_count(hosts), n);
+	for (i = 0; i < n; i++) {
+		const struct host_sample *h = hosts_get(hosts, &keys[i]);
+
+		assert_non_null(h);
+		assert_int_equal(h->st.tx_bytes, 2ULL * (i + 1) * ncpu);
+		assert_true(h->tx_bps > 0);
+	}
+	evict_all();
+	assert_int_equal(hosts_sample(hosts), 0);
+	assert_int_equal(hosts_count(hosts), 0);
+	free(keys);
+	free(vals);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_expected_per_peer),
 		cmocka_unit_test(test_flood_report),
 		cmocka_unit_test(test_bound_by_tracked_hosts),
+		cmocka_unit_test(test_sample_batches),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);
