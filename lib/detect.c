@@ -717,7 +717,7 @@ void bwe_detect_host_released(struct bwe_detect_host *h)
 }
 
 /* The data plane recreated the entry (LRU eviction) or the map was reloaded. */
-static bool counters_went_back(const struct bwe_host_stats *prev, const struct bwe_host_stats *c)
+static bool counters_went_back(const struct bwe_detect_prev *prev, const struct bwe_host_stats *c)
 {
 	return c->tx_bytes < prev->tx_bytes || c->rx_bytes < prev->rx_bytes ||
 	       c->nonstd_tx_bytes < prev->nonstd_tx_bytes || c->bl_hits < prev->bl_hits ||
@@ -748,9 +748,44 @@ static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond, d
 	s->run = *run;
 }
 
+/* The fields of struct bwe_detect_prev, copied by name from and to a record. */
+#define PREV_COPY(dst, src) \
+	do { \
+		(dst)->tx_bytes = (src)->tx_bytes; \
+		(dst)->tx_packets = (src)->tx_packets; \
+		(dst)->rx_bytes = (src)->rx_bytes; \
+		(dst)->rx_packets = (src)->rx_packets; \
+		(dst)->nonstd_tx_bytes = (src)->nonstd_tx_bytes; \
+		(dst)->bl_hits = (src)->bl_hits; \
+		(dst)->bl_in_hits = (src)->bl_in_hits; \
+		(dst)->first_seen_ns = (src)->first_seen_ns; \
+		(dst)->last_seen_ns = (src)->last_seen_ns; \
+		(dst)->hll_epoch = (src)->hll_epoch; \
+		memcpy((dst)->hll_dst, (src)->hll_dst, sizeof((dst)->hll_dst)); \
+		memcpy((dst)->hll_port, (src)->hll_port, sizeof((dst)->hll_port)); \
+		memcpy((dst)->hll_src, (src)->hll_src, sizeof((dst)->hll_src)); \
+		(dst)->hh_tx = (src)->hh_tx; \
+		(dst)->hh_rx = (src)->hh_rx; \
+	} while (0)
+
+static void prev_keep(struct bwe_detect_prev *p, const struct bwe_host_stats *c)
+{
+	memset(p, 0, sizeof(*p));
+	PREV_COPY(p, c);
+}
+
+/* The previous sample as a record again (what it did not keep is zero). */
+static const struct bwe_host_stats *prev_record(const struct bwe_detect_prev *p,
+						struct bwe_host_stats *c)
+{
+	memset(c, 0, sizeof(*c));
+	PREV_COPY(c, p);
+	return c;
+}
+
 static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s64 wall)
 {
-	h->prev = *c;
+	prev_keep(&h->prev, c);
 	h->primed = true;
 	h->epoch = c->hll_epoch;
 	h->epoch_since = wall;
@@ -1005,13 +1040,14 @@ static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		      const struct bwe_policy *pol, struct bwe_signals *out)
 {
 	const struct bwe_policy_relay *p = &pol->relay;
-	struct bwe_host_stats tmp;
+	struct bwe_host_stats tmp, prev;
 	struct bwe_relay_eval cur;
 
 	if (c->hll_epoch != h->relay_epoch) {
 		if (h->prev.hll_epoch == h->relay_epoch)
-			bwe_relay_evaluate(relay_input(&h->extra, &h->prev, &tmp), p,
-					   &h->relay_prev);
+			bwe_relay_evaluate(relay_input(&h->extra, prev_record(&h->prev, &prev),
+						       &tmp),
+					   p, &h->relay_prev);
 		else
 			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
 		h->relay_epoch = c->hll_epoch;
@@ -1146,7 +1182,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		out->sig[BWE_SIG_FANOUT].fired = false;
 		out->sig[BWE_SIG_FANOUT].run = h->run[BWE_SIG_FANOUT] = 0;
 	}
-	h->prev = *c;
+	prev_keep(&h->prev, c);
 	out->valid = true;
 	return 0;
 }

@@ -584,6 +584,25 @@ struct bwe_detect_extra {
 	bool expected_fanout;
 };
 
+/*
+ * What bwe_detect_update() keeps of a host's previous sample: the counters
+ * it takes differences of and the sketches and summaries of the epoch it
+ * may look back on, under the names of struct bwe_host_stats; not the drop
+ * counters, the cached network class or the per-CPU event memory, which it
+ * never reads (344 of the record's 472 bytes).
+ */
+struct bwe_detect_prev {
+	__u64 tx_bytes, tx_packets, rx_bytes, rx_packets;
+	__u64 nonstd_tx_bytes, bl_hits, bl_in_hits;
+	__u64 first_seen_ns, last_seen_ns;
+	__u32 hll_epoch;
+	__u32 pad;
+	__u8 hll_dst[BWE_HLL_REGS];
+	__u8 hll_port[BWE_HLL_REGS];
+	__u8 hll_src[BWE_HLL_REGS];
+	struct bwe_hh hh_tx, hh_rx;
+};
+
 /* Cooldown and escalation of one rule for one host. */
 struct bwe_rule_state {
 	__u32 name_hash;   /* of the rule the slot belongs to; 0: empty */
@@ -605,7 +624,7 @@ struct bwe_how_bucket {
  */
 struct bwe_detect_host {
 	bool primed; /* prev holds a sample */
-	struct bwe_host_stats prev;
+	struct bwe_detect_prev prev;
 	__u64 windows_s[BWE_POLICY_WINDOWS_MAX]; /* what base[] was built for */
 	size_t n_windows;
 	struct bwe_ewma base_tx[BWE_POLICY_WINDOWS_MAX];
