@@ -589,7 +589,7 @@ struct bwe_detect_extra {
  * it takes differences of and the sketches and summaries of the epoch it
  * may look back on, under the names of struct bwe_host_stats; not the drop
  * counters, the cached network class or the per-CPU event memory, which it
- * never reads (344 of the record's 472 bytes).
+ * never reads (352 bytes instead of the record's 472).
  */
 struct bwe_detect_prev {
 	__u64 tx_bytes, tx_packets, rx_bytes, rx_packets;
