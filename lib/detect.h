@@ -8,9 +8,9 @@
  * Contract:
  *  - Pure library: no I/O, no BPF, no clock, no global state. Time comes in
  *    as arguments (wall clock, seconds since the Unix epoch). The only
- *    allocations are the optional hour-of-week table of a host and its
- *    beacon table, made on its first contact (bwe_detect_host_free()
- *    releases both).
+ *    allocations are the optional hour-of-week table of a host, its
+ *    beacon table, made on its first contact, and its rule state, made at
+ *    its first action (bwe_detect_host_free() releases them).
  *  - Functions return 0 or -errno (-EINVAL for bad arguments, -ENOMEM);
  *    booleans and estimates cannot fail.
  *  - Rates are bytes per second, sizes bytes, durations seconds: the units
@@ -166,7 +166,7 @@ enum bwe_response {
 		60, 300, 900 \
 	}				  /* seconds */
 #define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
-#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~2.1 KiB each */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.7 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -618,9 +618,11 @@ struct bwe_how_bucket {
 
 /*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. About 1.3 KiB (80 MiB
- * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on
- * and 2 KiB once the host made a contact (its beacon table).
+ * bwe_detect_host_init()) before the first update. 984 bytes (62 MiB for
+ * the default 65536 tracked hosts); allocated as needed: 2 KiB while
+ * hour_of_week is on, 400 bytes once the host made a contact and 104 more
+ * per pair its beacon table follows (2 to 16), 384 bytes of rule state at
+ * its first action.
  */
 struct bwe_detect_host {
 	bool primed; /* prev holds a sample */
