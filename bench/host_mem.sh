@@ -22,9 +22,6 @@
 # round measured, 1 otherwise, 2 on a usage error; nothing is left behind.
 
 set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HOSTS_FILL=$ROOT/build/bench/hosts_fill
-BWCTL_BIN=$ROOT/build/bwctl
 ROUNDS=3 NHOSTS=65536
 BINS=()
 while [ $# -gt 0 ]; do
@@ -36,64 +33,29 @@ while [ $# -gt 0 ]; do
 	*) BINS+=("$1"); shift ;;
 	esac
 done
-[ ${#BINS[@]} -gt 0 ] || BINS=("$ROOT/build/bwctld")
 log() { echo "host_mem.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root"
+
+# The test harness: cleanup stack, the testbed, start_daemon/stop_daemon.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=tests/lib_bwe.sh
+. "$(dirname "$0")/../tests/lib_bwe.sh"
+HOSTS_FILL=$ROOT/build/bench/hosts_fill
+[ ${#BINS[@]} -gt 0 ] || BINS=("$BWCTLD")
 for f in "${BINS[@]}" "$BWCTL_BIN" "$HOSTS_FILL"; do
 	[ -x "$f" ] || die "$f missing: run make and make build/bench/hosts_fill"
 done
-
-RUN=hm$$
-W=$(mktemp -d /tmp/bwe-bench-hm.XXXXXX) || die "mktemp failed"
-DPID="" FILL_PID="" TB_UP=0 BPFFS=""
-stop_daemon() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null
-	for _ in $(seq 1 100); do
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-	DPID=""
-}
+FILL_PID=""
 stop_fill() {
 	[ -n "$FILL_PID" ] || return 0
 	[ "$(cat "/proc/$FILL_PID/comm" 2>/dev/null)" = hosts_fill ] && kill -TERM "$FILL_PID" 2>/dev/null
 	wait "$FILL_PID" 2>/dev/null
 	FILL_PID=""
 }
-detach_xdp() {
-	local i
-	for i in lan0 wan0; do
-		ip -n "$BWE_NS_GW" link set dev $i xdp off 2>/dev/null
-	done
-}
-cleanup() {
-	trap - EXIT INT TERM
-	stop_fill
-	stop_daemon
-	if [ "$TB_UP" = 1 ]; then
-		detach_xdp
-		"$ROOT/scripts/testbed.sh" down "$RUN" >/dev/null 2>&1
-	fi
-	if [ -n "$BPFFS" ]; then
-		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
-	fi
-	rm -rf --one-file-system "$W"
-}
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap cleanup EXIT
-
-"$ROOT/scripts/testbed.sh" up --routed "$RUN" >/dev/null || die "scripts/testbed.sh up failed"
-TB_UP=1
-# shellcheck disable=SC1090
-. "/run/bwenforce-testbed/$RUN.env"
-BPFFS=$W/bpf
-mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || { BPFFS=""; die "cannot mount a bpffs"; }
-SOCK=$W/bwctld.sock
+bwe_testbed_up hm --routed
+t_atexit stop_fill
 
 kib() { awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status"; }
 # Rss of [heap]; of the other anonymous mappings; of the largest of those
@@ -103,66 +65,56 @@ smaps_sum() {
 		/^Rss:/ { if (heap) h += $2; else if (anon) { a += $2; if ($2 > big) big = $2 } }
 		END { printf "%d %d %d", h, a, big }' "/proc/$1/smaps"
 }
-wait_attached() { # EVENTS
-	local end=$((SECONDS + 60))
-	local n
-	while n=$(grep -c -F '"interface-attached"' "$1" 2>/dev/null); [ "${n:-0}" -lt 2 ]; do
-		[ $SECONDS -lt $end ] || return 1
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-}
+# bwctld's own pid: start_daemon's is the `ip netns exec` that exec'd it
+bwctld_pid() { daemon_pid; }
 
 FAILED=0
 declare -A PER_HOST
 for r in $(seq 1 "$ROUNDS"); do
 	for b in "${!BINS[@]}"; do
-		BIN=${BINS[$b]}
-		P=$BPFFS/r$r-$b S=$W/state-$r-$b E=$W/events-$r-$b.json
-		cat >"$W/c.yaml" <<EOC
+		BWCTLD=${BINS[$b]}
+		rm -rf "$DIR/bpf/bwe" "$DIR/state"
+		# hosts_fill's hosts (198.19.0.0/16) are internal: the detector meets them
+		INTERNAL="198.18.0.0/15, $BWE_LAN_NET_V6" write_config "policy: { interval: 10s }"
 interfaces:
   - { name: lan0, mode: native }
   - { name: wan0, mode: native }
 internal_networks: [ 198.18.0.0/15, $BWE_LAN_NET_V6 ]
 exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32 ]
 paths:
-  pin_dir: $P
-  state_dir: $S
+  pin_dir: $DIR/bpf/bwe
+  state_dir: $DIR/state
   socket: $SOCK
-  event_log: $E
+  event_log: $LOG
 policy:
   interval: 10s
 EOC
-		log "round $r/$ROUNDS: $BIN"
-		ip netns exec "$BWE_NS_GW" "$BIN" -f -c "$W/c.yaml" 2>>"$W/bwctld.log" &
-		DPID=$!
-		if ! wait_attached "$E"; then
-			log "not attached: $(tail -3 "$W/bwctld.log")"
+		log "round $r/$ROUNDS: $BWCTLD"
+		if ! start_daemon >&2; then
 			FAILED=1
-			stop_daemon
 			continue
 		fi
 		sleep 2
-		idle=$(kib "$DPID" VmRSS)
-		read -r hi _ _ <<<"$(smaps_sum "$DPID")"
-		"$HOSTS_FILL" "$P" --count "$NHOSTS" --seconds 40 >"$W/fill.out" 2>&1 &
+		pid=$(bwctld_pid)
+		idle=$(kib "$pid" VmRSS)
+		read -r hi _ _ <<<"$(smaps_sum "$pid")"
+		"$HOSTS_FILL" "$DIR/bpf/bwe" --count "$NHOSTS" --seconds 40 >"$DIR/fill.out" 2>&1 &
 		FILL_PID=$!
 		sleep 25
-		tracked=$(awk '$1 == "hosts_in_map" { print $2 }' "$W/fill.out")
-		det=$("$BWCTL_BIN" --socket "$SOCK" --json status | jq '.detector.hosts')
-		rss=$(kib "$DPID" VmRSS)
-		hwm=$(kib "$DPID" VmHWM)
-		read -r hh aa big <<<"$(smaps_sum "$DPID")"
+		tracked=$(awk '$1 == "hosts_in_map" { print $2 }' "$DIR/fill.out")
+		det=$(bwctl --json status | jq '.detector.hosts')
+		rss=$(kib "$pid" VmRSS)
+		hwm=$(kib "$pid" VmHWM)
+		read -r hh aa big <<<"$(smaps_sum "$pid")"
 		stop_fill
-		stop_daemon
-		detach_xdp
-		rm -rf "$P" "$S"
+		stop_daemon TERM
+		for i in lan0 wan0; do gw ip link set dev $i xdp off 2>/dev/null; done
 		if [ -z "$tracked" ] || [ "$tracked" -le 0 ]; then
-			log "hosts_fill: $(tail -2 "$W/fill.out")"
+			log "hosts_fill: $(tail -2 "$DIR/fill.out")"
 			FAILED=1
 			continue
 		fi
-		echo "$BIN $r $tracked $det $idle $rss $hwm $hi $hh $aa $big"
+		echo "$BWCTLD $r $tracked $det $idle $rss $hwm $hi $hh $aa $big"
 		PER_HOST[$b]+="$(awk -v a="$idle" -v b="$rss" -v n="$tracked" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }') "
 	done
 done
