@@ -76,19 +76,6 @@ for r in $(seq 1 "$ROUNDS"); do
 		rm -rf "$DIR/bpf/bwe" "$DIR/state"
 		# hosts_fill's hosts (198.19.0.0/16) are internal: the detector meets them
 		INTERNAL="198.18.0.0/15, $BWE_LAN_NET_V6" write_config "policy: { interval: 10s }"
-interfaces:
-  - { name: lan0, mode: native }
-  - { name: wan0, mode: native }
-internal_networks: [ 198.18.0.0/15, $BWE_LAN_NET_V6 ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32 ]
-paths:
-  pin_dir: $DIR/bpf/bwe
-  state_dir: $DIR/state
-  socket: $SOCK
-  event_log: $LOG
-policy:
-  interval: 10s
-EOC
 		log "round $r/$ROUNDS: $BWCTLD"
 		if ! start_daemon >&2; then
 			FAILED=1
