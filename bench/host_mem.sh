@@ -7,17 +7,18 @@
 # On a gateway testbed of its own (scripts/testbed.sh --routed, run id
 # hm<PID>) with a private bpffs, each round starts every given bwctld in turn
 # (default: build/bwctld; A B A B ... with two or more) without feeds,
-# policy interval 10 s, and reads its memory twice: idle (2 s after both
-# interfaces are attached) and with N hosts (default 65,536) that
+# policy interval 10 s, and reads its memory twice: idle (2 s after it
+# answers bwctl status) and with N hosts (default 65,536) that
 # build/bench/hosts_fill writes into the pinned bwe_hosts map and advances
 # every second, after 25 s (two detector intervals: every host met and
 # evaluated twice). Per build and round it prints one line:
 #
-#   BIN ROUND TRACKED DET_HOSTS RSS_IDLE RSS_HOSTS HWM HEAP_IDLE HEAP_HOSTS ANON_HOSTS BIGGEST
+#   BIN ROUND TRACKED DET_HOSTS RSS_IDLE RSS_HOSTS HWM HEAP_IDLE HEAP_HOSTS ANON_HOSTS BIGGEST CPU
 #
 # (KiB; TRACKED = bwe_hosts entries, DET_HOSTS = detector states;
 # HEAP = Rss of [heap], ANON = Rss of the other anonymous mappings, BIGGEST
-# = Rss of the largest of them), then per build the median of
+# = Rss of the largest of them; CPU = bwctld's share of one core, %, over the
+# last 20 s with the hosts: two detector runs and 20 samples), then per build the median of
 # (RSS_HOSTS - RSS_IDLE) / TRACKED in bytes per host. Exit 0 when every
 # round measured, 1 otherwise, 2 on a usage error; nothing is left behind.
 
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--hosts) NHOSTS=$2; shift 2 ;;
-	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "usage: host_mem.sh [--rounds N] [--hosts N] [BWCTLD...]" >&2; exit 2 ;;
 	*) BINS+=("$1"); shift ;;
 	esac
@@ -67,6 +68,7 @@ smaps_sum() {
 }
 # bwctld's own pid: start_daemon's is the `ip netns exec` that exec'd it
 bwctld_pid() { daemon_pid; }
+ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime+stime
 
 FAILED=0
 declare -A PER_HOST
@@ -87,7 +89,11 @@ for r in $(seq 1 "$ROUNDS"); do
 		read -r hi _ _ <<<"$(smaps_sum "$pid")"
 		"$HOSTS_FILL" "$DIR/bpf/bwe" --count "$NHOSTS" --seconds 40 >"$DIR/fill.out" 2>&1 &
 		FILL_PID=$!
-		sleep 25
+		sleep 5
+		t0=$(ticks "$pid") s0=$EPOCHREALTIME
+		sleep 20
+		cpu=$(awk -v a="$t0" -v b="$(ticks "$pid")" -v s="$s0" -v e="$EPOCHREALTIME" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%.2f", (b - a) / hz / (e - s) * 100 }')
 		tracked=$(awk '$1 == "hosts_in_map" { print $2 }' "$DIR/fill.out")
 		det=$(bwctl --json status | jq '.detector.hosts')
 		rss=$(kib "$pid" VmRSS)
@@ -101,7 +107,7 @@ for r in $(seq 1 "$ROUNDS"); do
 			FAILED=1
 			continue
 		fi
-		echo "$BWCTLD $r $tracked $det $idle $rss $hwm $hi $hh $aa $big"
+		echo "$BWCTLD $r $tracked $det $idle $rss $hwm $hi $hh $aa $big $cpu"
 		PER_HOST[$b]+="$(awk -v a="$idle" -v b="$rss" -v n="$tracked" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }') "
 	done
 done
