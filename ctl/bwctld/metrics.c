@@ -267,7 +267,8 @@ static void detector(FILE *f, const struct metrics_deps *d)
 	detector_counts(d->q.detector, &dc);
 	family(f, "detector_hosts", "gauge", "Hosts the detector holds a state for.");
 	sample(f, "detector_hosts", dc.hosts, NULL);
-	family(f, "detector_capacity", "gauge", "policy.max_hosts: states the detector may hold.");
+	family(f, "detector_capacity", "gauge",
+	       "policy.max_hosts (at most maps.hosts): states the detector may hold.");
 	sample(f, "detector_capacity", dc.max_hosts, NULL);
 	family(f, "detector_refused_total", "counter",
 	       "Hosts refused a detector state because the table was full.");
