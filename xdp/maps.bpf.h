@@ -89,9 +89,15 @@ struct {
 	__type(value, struct bwe_bl_val);
 } bwe_bl_net6 SEC(".maps");
 
-/* internal host -> token buckets */
+/*
+ * internal host -> token buckets. Not preallocated: only throttled hosts
+ * have one (the daemon adds them), and only a host whose class says
+ * throttled looks here, so the common packet never does; memory follows
+ * the throttled hosts instead of maps.throttle's ceiling.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BWE_THROTTLE_MAX);
 	__type(key, struct bwe_addr);
 	__type(value, struct bwe_throttle);
