@@ -206,7 +206,11 @@ ping_stop() {
 	wait "$PING_PID" 2>/dev/null
 	PING_PID=""
 }
-replies() { grep -c 'bytes from' "$1" 2>/dev/null; }
+replies() { # OUT -> echo replies so far (0 before ping has written any)
+	local n
+	n=$(grep -c 'bytes from' "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
 last_reply() { # OUT -> epoch seconds of the last echo reply
 	awk '/bytes from/ { t = $1 } END { gsub(/[][]/, "", t); print t }' "$1"
 }
