@@ -23,6 +23,13 @@ const char *errstr(int err);
 int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 /* CLOCK_MONOTONIC in seconds. */
 double now_s(void);
+/* CPU time of the calling thread, ns (a generator and the softirqs it runs). */
+__u64 thread_cpu_ns(void);
+/* The pid of ksoftirqd/<cpu> (softirqs deferred there are a receiver's work
+ * too), or -1. */
+int find_ksoftirqd(int cpu);
+/* Run time of process pid, ns (/proc/PID/schedstat); 0 when unknown (pid <= 0). */
+__u64 pid_run_ns(int pid);
 
 struct bench_net_len {
 	int len;	      /* IPv4 prefix length */

@@ -190,59 +190,6 @@ static int ifindex_in(int nsfd, const char *name, int *out)
 	return *out ? 0 : -ENODEV;
 }
 
-static __u64 thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-static __u64 ksoftirqd_ns(int pid)
-{
-	char path[64];
-	unsigned long long ns = 0;
-	FILE *f;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns;
-}
-
-static int find_ksoftirqd(int cpu)
-{
-	char want[32], comm[64], path[64];
-	struct dirent *d;
-	DIR *dir = opendir("/proc");
-	int pid = -1;
-
-	if (!dir)
-		return -1;
-	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
-	while ((d = readdir(dir)) && pid < 0) {
-		FILE *f;
-
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/comm", d->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
-			pid = atoi(d->d_name);
-		fclose(f);
-	}
-	closedir(dir);
-	return pid;
-}
-
 /* Pin to the CPU we run on: generator and softirqs share it, as they would anyway. */
 static int pin_cpu(void)
 {
@@ -438,7 +385,7 @@ static int sample(struct bench *b, enum row r, double secs, struct result *res)
 	t.batch_size = GEN_BATCH;
 	t.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
 	s0 = sink_read(b);
-	k0 = ksoftirqd_ns(b->ksoftirqd);
+	k0 = pid_run_ns(b->ksoftirqd);
 	t0 = now_s();
 	c0 = thread_cpu_ns();
 	do {
@@ -449,7 +396,7 @@ static int sample(struct bench *b, enum row r, double secs, struct result *res)
 	} while (t1 - t0 < secs);
 	c1 = thread_cpu_ns();
 	usleep(DRAIN_US);
-	k1 = ksoftirqd_ns(b->ksoftirqd);
+	k1 = pid_run_ns(b->ksoftirqd);
 	s1 = sink_read(b);
 	got = s1 - s0;
 	if (!got)

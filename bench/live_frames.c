@@ -689,67 +689,16 @@ static int rx_attach(struct bench *b, enum rx_prog p)
 	return err;
 }
 
-/* CPU time of this thread, ns: the generator and the softirqs run in its context. */
-static __u64 thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 /* Run time of the ksoftirqd of the first n generating CPUs, ns
  * (/proc/PID/schedstat); one that is unknown counts 0. */
 static __u64 ksoftirqd_ns(const struct bench *b, unsigned int n)
 {
-	unsigned long long ns, sum = 0;
+	__u64 sum = 0;
 	unsigned int i;
-	char path[64];
-	FILE *f;
 
-	for (i = 0; i < n; i++) {
-		if (b->ksoftirqd[i] <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/schedstat", b->ksoftirqd[i]);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fscanf(f, "%llu", &ns) == 1)
-			sum += ns;
-		fclose(f);
-	}
+	for (i = 0; i < n; i++)
+		sum += pid_run_ns(b->ksoftirqd[i]);
 	return sum;
-}
-
-/* The pid of ksoftirqd/<cpu>: softirqs deferred there are the receiver's work too. */
-static int find_ksoftirqd(int cpu)
-{
-	char want[32], comm[64], path[64];
-	struct dirent *d;
-	DIR *dir = opendir("/proc");
-	int pid = -1;
-
-	if (!dir || cpu < 0) {
-		if (dir)
-			closedir(dir);
-		return -1;
-	}
-	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
-	while ((d = readdir(dir)) && pid < 0) {
-		FILE *f;
-
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/comm", d->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
-			pid = atoi(d->d_name);
-		fclose(f);
-	}
-	closedir(dir);
-	return pid;
 }
 
 /* The start line of a sample's generating threads. */
