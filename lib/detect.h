@@ -272,11 +272,12 @@ struct bwe_policy_new_host {
  * SpaceSaving summary: never overstated), the other direction has at
  * least spread_peers distinct peers (HyperLogLog, standard error 18 %),
  * the larger direction's bytes are at most balance times the smaller's,
- * the top_peers send back, the other way, less than overlap of what they
- * get (the other summary's counts of those it tracks, each at least the
- * peer's bytes, 0 for those it does not, over their lower bounds here: a
- * call, an SFU, a peer-to-peer exchange, heavy both ways, answer about 1
- * or more whatever churns the summaries; a residential proxy's
+ * the top_peers (the fewest of them whose lower bounds reach concentration)
+ * send back, the other way, less than overlap of what they get (the other
+ * summary's counts of those it tracks, each at least the peer's bytes,
+ * for those it does not what they got up to its floor, over their lower
+ * bounds here: a call, an SFU, a peer-to-peer exchange, heavy both ways,
+ * answer about 1 or more whatever churns the summaries; a residential proxy's
  * super-proxies, which get the sites' responses and send the requests and
  * a share of uploads, well under 1/2; the larger of the top peers' share
  * together and the heaviest one's alone), and each direction moved

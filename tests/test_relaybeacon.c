@@ -84,6 +84,20 @@ static double rng_exp(double mean)
 	return -mean * log(rng_unit());
 }
 
+/* A rank in 0..n-1 drawn with weight 1/(rank+1)^s (n <= 1000). */
+static unsigned int zipf(unsigned int n, double s)
+{
+	double w[1000], sum = 0, u;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		sum += w[i] = pow(i + 1, -s);
+	u = rng_unit() * sum;
+	for (i = 0; i + 1 < n && u >= w[i]; i++)
+		u -= w[i];
+	return i;
+}
+
 /* Peer i: an IPv4-mapped address, 198.51.100.0/24 and up, distinct for each i. */
 static struct bwe_addr peer_addr(unsigned int i)
 {
@@ -333,6 +347,8 @@ enum scenario {
 	SC_MESH_BROWSE,	  /* a call with 4 peers while browsing 40 sites */
 	SC_MESH5_BROWSE,  /* a call with 5 peers while browsing: more than the summary's slots */
 	SC_SMALL,	  /* a relay below min_bytes */
+	SC_RES_1SUPER_BROWSE, /* one super-proxy, 100 sites, while browsing two heavy sites */
+	SC_CDN_BROWSE,	      /* uploads to one CDN, its answers as large, browsing as above */
 };
 
 static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
@@ -433,6 +449,36 @@ static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
 			transfer(e, 0, 1, up ? 600 : n);    /* handed back */
 		}
 		break;
+	case SC_RES_1SUPER_BROWSE: /* the harness's relay443 with one super-proxy */
+	case SC_CDN_BROWSE:
+		for (j = 0; j < 800; j++) {
+			/* sites as the harness draws them: a few popular ones get
+			 * many of the requests, a quarter of them uploads */
+			unsigned int site = SITE(zipf(300, 0.8)), page = SITE(400 + zipf(80, 1.1));
+			__u64 n = unit / 800, p = (__u64)rng_exp((double)unit / 2400);
+			bool up = j % 4 == 3;
+
+			/* the user's own pages, acknowledged every second frame */
+			transfer(e, page, 1, 2000);
+			transfer(e, page, 0, p);
+			transfer(e, page, 1, (p / MSS / 2 + 1) * ACK);
+			if (sc == SC_CDN_BROWSE) {
+				/* a web app behind one CDN: uploads, and answers about
+				 * as large; small objects from the relay's sites */
+				transfer(e, 0, 1, n);
+				transfer(e, 0, 0, n);
+				transfer(e, 0, 1, (n / MSS / 2 + 1) * ACK);
+				transfer(e, site, 1, 800);
+				transfer(e, site, 0, n / 4);
+				continue;
+			}
+			transfer(e, 0, 0, up ? n : 600);    /* request (or upload) in */
+			transfer(e, site, 1, up ? n : 600); /* passed on */
+			transfer(e, site, 0, up ? 600 : n); /* response */
+			transfer(e, site, 1, up ? 0 : (n / MSS / 2 + 1) * ACK);
+			transfer(e, 0, 1, up ? 600 : n); /* handed back */
+		}
+		break;
 	case SC_SFU_BROWSE:
 	case SC_MESH_BROWSE:
 	case SC_MESH5_BROWSE: {
@@ -477,6 +523,11 @@ static const struct relay_case {
 	/* five call peers for four slots: the merged inbound summary drops one,
 	 * which counted as sending nothing back (the harness's videocall alerts) */
 	{ "call with 5 peers, browsing", SC_MESH5_BROWSE, false, 0 },
+	/* the other top slots went to two sites the user browses, whose pages
+	 * (several times what they got) read as the super-proxy's answer */
+	{ "residential proxy, 1 super, browsing", SC_RES_1SUPER_BROWSE, true, BWE_DIR_OUT },
+	/* its normal twin: the peer the upload concentrates on answers as much */
+	{ "web app behind one CDN, browsing", SC_CDN_BROWSE, false, 0 },
 };
 
 static void test_relay_scenarios(void **state)
