@@ -1014,11 +1014,21 @@ static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		&h->run[BWE_SIG_RELAY]);
 }
 
+/* The jitter a pair with n_iv intervals must stay within (detect.h), or -1: too few. */
+static double beacon_bound(const struct bwe_policy_beacon *p, __u32 n_iv)
+{
+	if (n_iv >= p->min_intervals)
+		return p->max_jitter;
+	if (n_iv >= BWE_BEACON_EARLY_N)
+		return fmin(p->max_jitter, BWE_BEACON_EARLY_JITTER);
+	return -1.0;
+}
+
 /*
- * Beacon: the most regular followed pair with min_intervals intervals, a
- * median within the period bounds and a contact within BWE_BEACON_STALE
- * periods of the host's last packet (the data plane's clock, like the
- * contacts').
+ * Beacon: the followed pair that meets its bound (beacon_bound()), else the
+ * most regular one, among those with the intervals for a bound, a median
+ * within the period bounds and a contact within BWE_BEACON_STALE periods
+ * of the host's last packet (the data plane's clock, like the contacts').
  */
 static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		       const struct bwe_policy *pol, struct bwe_signals *out)
@@ -1026,21 +1036,24 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 	const struct bwe_policy_beacon *p = &pol->beacon;
 	const double now_s = (double)c->last_seen_ns / NSEC_PER_SEC;
 	struct bwe_beacon_eval *e = &out->beacon;
+	double bound = p->max_jitter;
+	bool fired = false;
 	size_t i;
 
 	memset(e, 0, sizeof(*e));
 	e->jitter = 1.0;
 	for (i = 0; h->beacon && i < BWE_BEACON_PAIRS; i++) {
 		const struct bwe_beacon_pair *x = &h->beacon->pair[i];
-		double period, jitter;
+		double period, jitter, b = x->used ? beacon_bound(p, x->n_iv) : -1.0;
+		bool meets;
 
-		if (!x->used || x->n_iv < p->min_intervals ||
-		    !bwe_beacon_pair_stats(x, &period, &jitter))
+		if (b < 0 || !bwe_beacon_pair_stats(x, &period, &jitter))
 			continue;
 		if (period < (double)p->min_period_s || period > (double)p->max_period_s ||
 		    now_s - x->last_s > BWE_BEACON_STALE * period)
 			continue;
-		if (e->valid && jitter >= e->jitter)
+		meets = jitter <= b;
+		if (e->valid && ((fired && !meets) || (fired == meets && jitter >= e->jitter)))
 			continue;
 		e->valid = true;
 		e->peer = x->peer;
@@ -1049,9 +1062,10 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		e->intervals = x->n_iv;
 		e->period_s = period;
 		e->jitter = jitter;
+		bound = b;
+		fired = meets;
 	}
-	set_sig(out, BWE_SIG_BEACON, e->valid && e->jitter <= p->max_jitter, e->jitter,
-		p->max_jitter, &h->run[BWE_SIG_BEACON]);
+	set_sig(out, BWE_SIG_BEACON, fired, e->jitter, bound, &h->run[BWE_SIG_BEACON]);
 }
 
 /*

@@ -770,11 +770,12 @@ static const struct beacon_case {
 	bool fires;
 	unsigned int max_contacts; /* to first firing: min_intervals + 1 is the fastest */
 } beacon_cases[] = {
-	{ "periodic 60 s", AR_PERIODIC, BEACON_P, 0, WEB_PORT, 0, 0, true, 9 },
-	{ "periodic 10 min", AR_PERIODIC, 600, 0, WEB_PORT, 0, 0, true, 9 },
+	/* as regular as a timer: the early tier, 5 intervals (detect.h) */
+	{ "periodic 60 s", AR_PERIODIC, BEACON_P, 0, WEB_PORT, 0, 0, true, 6 },
+	{ "periodic 10 min", AR_PERIODIC, 600, 0, WEB_PORT, 0, 0, true, 6 },
 	{ "periodic, uniform +-5 %", AR_UNIFORM, BEACON_P, 0.05, WEB_PORT, 0, 0, true, 11 },
 	{ "periodic, every 5th missed", AR_MISSED, BEACON_P, 0, WEB_PORT, 0, 0, true, 10 },
-	{ "periodic, bursts of 3", AR_BURSTS, BEACON_P, 0, WEB_PORT, 0, 0, true, 9 },
+	{ "periodic, bursts of 3", AR_BURSTS, BEACON_P, 0, WEB_PORT, 0, 0, true, 6 },
 	/* the memory of first contacts forgets some: a later start */
 	{ "periodic among 20 one-off peers a minute", AR_PERIODIC, BEACON_P, 0, WEB_PORT, 20, 0,
 	  true, 12 },
@@ -849,7 +850,8 @@ static void test_beacon_series(void **state)
 			fail_msg("%s: fired %u times, want %s", c->desc, b.fired_evals,
 				 c->fires ? "some" : "none");
 		if (c->fires) {
-			assert_true(b.first_fired_contact >= b.pol.beacon.min_intervals + 1);
+			/* the early tier's intervals at the soonest (detect.h) */
+			assert_true(b.first_fired_contact >= BWE_BEACON_EARLY_N + 1);
 			assert_true(b.first_fired_contact <= c->max_contacts);
 		}
 		bwe_detect_host_free(&b.h);
@@ -874,6 +876,51 @@ static void test_beacon_stops(void **state)
 	assert_near(b.sig.beacon.period_s, BEACON_P, 0.01);
 	bsim_until(&b, t + BWE_BEACON_STALE * BEACON_P + 2 * INTERVAL);
 	assert_false(b.sig.sig[BWE_SIG_BEACON].fired);
+	bwe_detect_host_free(&b.h);
+}
+
+/*
+ * The two bounds: intervals off by 5 % either way fire only once there are
+ * min_intervals of them (max_jitter), not with the early tier's 5 (3 %);
+ * exact ones fire at 5, the early tier's bound as the threshold.
+ */
+static void test_beacon_early(void **state)
+{
+	static const double pattern[] = { 60, 63, 57, 63, 57, 63, 57, 60 };
+	static struct bsim b;
+	unsigned int i;
+	double t = START_S + 1;
+
+	(void)state;
+	bsim_init(&b);
+	bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+	for (i = 0; i < ARRAY_SIZE(pattern); i++) {
+		t += pattern[i];
+		bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+		bsim_until(&b, t + INTERVAL);
+		if (i + 1 < BWE_BEACON_EARLY_N) {
+			assert_false(b.sig.sig[BWE_SIG_BEACON].fired);
+		} else if (i + 1 < BWE_BEACON_MIN_INTERVALS) { /* over the early bound */
+			assert_false(b.sig.sig[BWE_SIG_BEACON].fired);
+			assert_true(b.sig.sig[BWE_SIG_BEACON].value > BWE_BEACON_EARLY_JITTER);
+			assert_near(b.sig.sig[BWE_SIG_BEACON].threshold, BWE_BEACON_EARLY_JITTER,
+				    1e-12);
+		} else {
+			assert_true(b.sig.sig[BWE_SIG_BEACON].fired);
+			assert_near(b.sig.sig[BWE_SIG_BEACON].threshold, BWE_BEACON_MAX_JITTER,
+				    1e-12);
+		}
+	}
+	bwe_detect_host_free(&b.h);
+
+	bsim_init(&b);
+	t = START_S + 1;
+	for (i = 0; i <= BWE_BEACON_EARLY_N; i++, t += BEACON_P)
+		bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+	bsim_until(&b, t);
+	assert_true(b.sig.sig[BWE_SIG_BEACON].fired);
+	assert_int_equal(b.sig.beacon.intervals, BWE_BEACON_EARLY_N);
+	assert_near(b.sig.sig[BWE_SIG_BEACON].threshold, BWE_BEACON_EARLY_JITTER, 1e-12);
 	bwe_detect_host_free(&b.h);
 }
 
@@ -906,7 +953,9 @@ static bool series_fires(struct bsim *b, const struct beacon_case *c, __u32 min_
 
 static void test_beacon_false_positives(void **state)
 {
-	/* the default first, then the settings weighed for it (docs/operations.md) */
+	/* the default first (with the early tier, 5 intervals at 0.03: every
+	 * setting includes it, capped by its own bounds), then the settings
+	 * weighed for it (docs/operations.md) */
 	static const struct {
 		__u32 min_intervals;
 		double max_jitter;
@@ -1161,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_relay_signal),
 		cmocka_unit_test(test_beacon_series),
 		cmocka_unit_test(test_beacon_stops),
+		cmocka_unit_test(test_beacon_early),
 		cmocka_unit_test(test_beacon_false_positives),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_default_rules),
