@@ -292,8 +292,8 @@ unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u6
  * it got keeps them small. The larger of the top peers' share together
  * and the heaviest one's alone.
  *
- * Only the heaviest peers that carry the concentration (need, bytes: the
- * fewest whose lower bounds reach it; all n when none do) are weighed: a
+ * Only the peers that carry the concentration (relay_carriers()) are
+ * weighed: a
  * relay with one super-proxy fills the other top slots with sites it sent
  * a request and some acknowledgements to, whose answers (a page, several
  * times what they got) made the share 1 or more and hid the relay for as
@@ -302,7 +302,7 @@ unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u6
  * concentration does not rest on say nothing about the relay.
  */
 static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
-				const __u32 *peers, unsigned int n, double need)
+				const __u32 *peers, unsigned int n)
 {
 	__u64 fwd = 0, back = 0, lo, hi;
 	double top1 = 0.0;
@@ -311,7 +311,7 @@ static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *
 
 	if (!n)
 		return 1.0;
-	for (i = 0; i < n && (!i || (double)fwd < need); i++) {
+	for (i = 0; i < n; i++) {
 		bwe_hh_bounds(conc, peers[i], &lo, &hi);
 		fwd += lo;
 		k = hh_find(other, peers[i]);
@@ -323,6 +323,41 @@ static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *
 			top1 = lo ? (double)back / (double)lo : 1.0;
 	}
 	return fmax(fwd ? (double)back / (double)fwd : 1.0, top1);
+}
+
+/* How many of the top peers carry need bytes: the fewest whose lower bounds reach it, else n. */
+static unsigned int relay_carriers(const struct bwe_hh *conc, const __u32 *peers, unsigned int n,
+				   double need)
+{
+	__u64 sum = 0, lo, hi;
+	unsigned int i;
+
+	for (i = 0; i < n && (!i || (double)sum < need); i++) {
+		bwe_hh_bounds(conc, peers[i], &lo, &hi);
+		sum += lo;
+	}
+	return i;
+}
+
+/*
+ * The other side's heaviest peer besides the carriers, by lower bound, as a
+ * share of that side's bytes: a relay's other side is spread in bytes too
+ * (the sites), while an upload to one provider beside a stream from one
+ * CDN has it on the CDN (before the overlap was weighed on the carriers
+ * alone, the CDN's acknowledgements among the top peers hid that upload).
+ */
+static double relay_other_top(const struct bwe_hh *other, const __u32 *peers, unsigned int n)
+{
+	__u64 best = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		for (j = 0; j < n && peers[j] != other->peer[i]; j++)
+			;
+		if (other->bytes[i] && j == n && other->bytes[i] - other->err[i] > best)
+			best = other->bytes[i] - other->err[i];
+	}
+	return other->total ? (double)best / (double)other->total : 0.0;
 }
 
 /* One side as the concentrated one, the other as the spread one. */
@@ -338,14 +373,16 @@ static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 	memset(e, 0, sizeof(*e));
 	e->dir = dir;
 	n = bwe_hh_top(conc, p->top_peers, &lo, &hi, peers);
+	n = relay_carriers(conc, peers, n, p->concentration * nc);
 	e->concentration = nc > 0 ? (double)lo / nc : 0.0;
 	e->concentration_hi = nc > 0 ? fmin((double)hi / nc, 1.0) : 0.0;
 	e->spread_peers = bwe_hll_estimate(other_hll);
 	e->balance = fmax(nc, no) / fmax(fmin(nc, no), NO_RX_BYTES);
-	e->overlap = relay_reciprocity(conc, other, peers, n, p->concentration * nc);
+	e->overlap = relay_reciprocity(conc, other, peers, n);
 	e->fired = nc >= (double)p->min_bytes && no >= (double)p->min_bytes &&
 		   e->concentration >= p->concentration && e->spread_peers >= p->spread_peers &&
-		   e->balance <= p->balance && e->overlap < p->overlap;
+		   e->balance <= p->balance && e->overlap < p->overlap &&
+		   relay_other_top(other, peers, n) < BWE_RELAY_OTHER_MAX;
 }
 
 void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,

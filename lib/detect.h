@@ -196,6 +196,7 @@ enum bwe_response {
 #define BWE_RELAY_BALANCE	 2.0
 #define BWE_RELAY_OVERLAP	 0.85
 #define BWE_RELAY_MIN_BYTES	 (4ULL << 20)
+#define BWE_RELAY_OTHER_MAX	 0.5 /* the spread side's heaviest other peer: below this share */
 #define BWE_BEACON_MIN_INTERVALS 7U
 #define BWE_BEACON_MAX_JITTER	 0.1
 #define BWE_BEACON_MIN_PERIOD_S	 10ULL

@@ -349,6 +349,7 @@ enum scenario {
 	SC_SMALL,	  /* a relay below min_bytes */
 	SC_RES_1SUPER_BROWSE, /* one super-proxy, 100 sites, while browsing two heavy sites */
 	SC_CDN_BROWSE,	      /* uploads to one CDN, its answers as large, browsing as above */
+	SC_UPLOAD_STREAM,     /* an upload to one provider, a video stream from a CDN, browsing */
 };
 
 static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
@@ -479,6 +480,20 @@ static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
 			transfer(e, 0, 1, up ? 600 : n); /* handed back */
 		}
 		break;
+	case SC_UPLOAD_STREAM:
+		for (j = 0; j < 400; j++) {
+			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
+			__u64 n = unit / 400;
+
+			transfer(e, 0, 1, n); /* the upload */
+			transfer(e, 0, 0, (n / MSS / 2 + 1) * ACK);
+			transfer(e, 1, 0, n * 4 / 5); /* the stream */
+			transfer(e, 1, 1, (n / MSS / 2 + 1) * ACK);
+			transfer(e, site, 1, 800); /* pages */
+			transfer(e, site, 0, n / 8);
+			transfer(e, site, 1, (n / 8 / MSS / 2 + 1) * ACK);
+		}
+		break;
 	case SC_SFU_BROWSE:
 	case SC_MESH_BROWSE:
 	case SC_MESH5_BROWSE: {
@@ -528,6 +543,10 @@ static const struct relay_case {
 	{ "residential proxy, 1 super, browsing", SC_RES_1SUPER_BROWSE, true, BWE_DIR_OUT },
 	/* its normal twin: the peer the upload concentrates on answers as much */
 	{ "web app behind one CDN, browsing", SC_CDN_BROWSE, false, 0 },
+	/* no relay either: what comes in sits on the CDN, not spread over sites
+	 * (the CDN's acknowledgements among the top peers hid it before the
+	 * overlap was weighed on the peers that carry the concentration) */
+	{ "upload beside a stream from a CDN, browsing", SC_UPLOAD_STREAM, false, 0 },
 };
 
 static void test_relay_scenarios(void **state)
