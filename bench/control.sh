@@ -724,8 +724,9 @@ fi
 echo
 if [ -n "$MAPS_TSV" ]; then
 	echo "Map memory by map (\`bpftool map show\` memlock; hash and per-CPU maps are preallocated"
-	echo "but for the exact-host tables bwe_bl_tab4/6 (the tables in bwe_bl_host4/6's slot, sized"
-	echo "to their hosts, not preallocated), LPM tries grow with their entries):"
+	echo "but for the IPv6 exact-host table bwe_bl_tab6 (the table in bwe_bl_host6's slot, sized"
+	echo "to its hosts, not preallocated), LPM tries grow with their entries; bwe_bl_tab4, in"
+	echo "bwe_bl_host4's slot, is the dense IPv4 table: an array of 64-byte buckets sized to its hosts):"
 	echo
 	echo "| map | type | max_entries | memlock MiB |"
 	echo "|---|---|---:|---:|"
@@ -735,8 +736,8 @@ if [ -n "$MAPS_TSV" ]; then
 fi
 echo "- Feed load: the feed worker parses the file (a text body of 4 MiB or more in two"
 echo "  halves by two threads), sorts and de-duplicates it; the daemon writes the blocklist"
-echo "  maps (hashes for hosts, one per family, DIR-24 table for IPv4 networks, LPM trie for"
-echo "  IPv6 networks)."
+echo "  maps (IPv4 hosts in the dense table through mmap, IPv6 hosts in a hash, DIR-24 table"
+echo "  for IPv4 networks, LPM trie for IPv6 networks)."
 echo "- A changed text file is diffed line by line against the last version's body; only the"
 echo "  changed lines (and the first 64 KiB) are parsed again, merged with the entries of the"
 echo "  unchanged lines and applied as a difference (additions, then removals): delta and"

@@ -679,7 +679,8 @@ static void print_notes(const struct entries *fe, size_t nfe, double secs)
 	printf("- hosts: N distinct random IPv4 /32s. mix: 90 %% random /32s, 10 %% distinct "
 	       "/16../24 networks, lengths as in firehol_level1 (/16 8 %%, /17 1 %%, /18 2 %%, "
 	       "/19 4 %%, /20 5 %%, /21 7 %%, /22 35 %%, /23 11 %%, /24 27 %%).\n");
-	printf("- ours: the enforcer's maps (bwe_bl_host4/6 hashes of 4- and 16-byte keys, "
+	printf("- ours: the enforcer's maps (bwe_bl_host4's dense table of 8-byte (address, ref) "
+	       "slots in 64-byte buckets, bwe_bl_host6's hash of 16-byte keys, "
 	       "bwe_bl_tbl24 DIR-24, "
 	       "bwe_bl_net6 trie) filled by lib/blocklist.c; LPM trie: one "
 	       "BPF_MAP_TYPE_LPM_TRIE of all N entries (max_entries N); hash: one "

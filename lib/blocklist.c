@@ -94,13 +94,33 @@ static int map_max_entries(int fd, size_t *out)
 	return 0;
 }
 
-size_t bwe_bl_table_size(size_t hosts)
+size_t bwe_bl_table_size(enum bwe_bl_fam f, size_t hosts)
 {
-	size_t want = hosts + hosts / 4, size = BWE_BL_HOST_MIN;
+	size_t want = hosts + hosts / 4;
+	size_t size = f == BWE_BL_V4 ? BWE_BL4_SLOTS_MIN : BWE_BL_HOST_MIN;
 
-	while (size < want)
+	while ((f == BWE_BL_V4 ? bwe_bl4_limit(size) : size) < want)
 		size *= 2;
-	return size;
+	return f == BWE_BL_V4 ? bwe_bl4_limit(size) : size;
+}
+
+/* The size bwe_dp_bl_table_new() takes for a table of max hosts: IPv4 its slots. */
+static size_t create_size(enum bwe_bl_fam f, size_t max)
+{
+	return f == BWE_BL_V4 ? max / BWE_BL4_LOAD_NUM * BWE_BL4_LOAD_DEN : max;
+}
+
+/* Make fd family f's table in t: its max, and for IPv4 the dense table's state. */
+static int table_take(struct bwe_bl_table *t, enum bwe_bl_fam f, int fd)
+{
+	int err;
+
+	t->fd = fd;
+	if (f != BWE_BL_V4)
+		return map_max_entries(fd, &t->max);
+	err = bwe_bl4_open(&t->v4, fd);
+	t->max = t->v4.limit;
+	return err;
 }
 
 int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
@@ -114,9 +134,9 @@ int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
 	for (f = 0; f < BWE_BL_FAMS; f++)
 		bl->tab[f].fd = -1;
 	for (f = 0; f < BWE_BL_FAMS && !err; f++) {
-		bl->tab[f].fd = bwe_dp_bl_table_get(dp, f);
-		err = bl->tab[f].fd < 0 ? bl->tab[f].fd
-					: map_max_entries(bl->tab[f].fd, &bl->tab[f].max);
+		int fd = bwe_dp_bl_table_get(dp, f);
+
+		err = fd < 0 ? fd : table_take(&bl->tab[f], f, fd);
 	}
 	err = err ?: map_max_entries(bl->net6_fd, &bl->net6_max);
 	if (!err) {
@@ -147,6 +167,7 @@ void bwe_bl_free(struct bwe_bl *bl)
 		bwe_amap_free(&bl->v4long[i]);
 	for (i = 0; i <= BWE_ADDR_BITS; i++)
 		bwe_amap_free(&bl->net6[i]);
+	bwe_bl4_close(&bl->tab[BWE_BL_V4].v4);
 	for (i = 0; i < BWE_BL_FAMS; i++) {
 		if (bl->tab[i].fd >= 0)
 			close(bl->tab[i].fd);
@@ -466,41 +487,67 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
 }
 
-/* Write n (key, value) pairs to a table with batch updates; keys ks bytes each. */
-static int write_updates(int fd, const __u8 *keys, const struct bwe_bl_val *vals, size_t n,
-			 size_t ks)
-{
-	size_t i;
+/*
+ * A table being written: its fd, and for IPv4 the dense table's state,
+ * mapped for writing.
+ */
+struct tab_dst {
+	enum bwe_bl_fam f;
+	int fd;
+	struct bwe_bl4 *v4;
+};
 
+/* Write n (key, value) pairs to a table (IPv4 one slot each, IPv6 batch updates). -E2BIG: full. */
+static int write_updates(const struct tab_dst *d, const __u8 *keys, const struct bwe_bl_val *vals,
+			 size_t n)
+{
+	size_t ks = bwe_dp_bl_key_size(d->f), i;
+	int err = 0;
+
+	if (d->v4) {
+		for (i = 0; i < n && !err; i++) {
+			bwe_bl_key4 a;
+
+			memcpy(&a, keys + i * ks, sizeof(a));
+			err = bwe_bl4_put(d->v4, a, vals[i].ref);
+		}
+		return err;
+	}
 	for (i = 0; i < n;) {
 		__u32 count = (__u32)(n - i);
 		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 
-		if (bpf_map_update_batch(fd, keys + i * ks, &vals[i], &count, &opts))
+		if (bpf_map_update_batch(d->fd, keys + i * ks, &vals[i], &count, &opts))
 			return -errno;
 		i += count;
 	}
 	return 0;
 }
 
-/* Delete from table fd the queued keys of family f that the mirror still lacks. */
-static int flush_deletes(struct bwe_bl *bl, enum bwe_bl_fam f, int fd)
+/* Delete from table d the queued keys of its family that the mirror still lacks. */
+static int flush_deletes(struct bwe_bl *bl, const struct tab_dst *d)
 {
-	struct bwe_bl_pending *q = &bl->tab[f].del;
-	size_t ks = bwe_dp_bl_key_size(f), i, w = 0;
+	struct bwe_bl_pending *q = &bl->tab[d->f].del;
+	size_t ks = bwe_dp_bl_key_size(d->f), i, w = 0;
 
 	for (i = 0; i < q->n; i++) {
 		struct bwe_addr a;
 
-		addr_of(f, q->keys + i * ks, &a);
+		addr_of(d->f, q->keys + i * ks, &a);
 		if (!bwe_amap_get(&bl->hosts, &a))
 			memmove(q->keys + w++ * ks, q->keys + i * ks, ks);
 	}
-	for (i = 0; i < w;) {
+	for (i = 0; i < w && d->v4; i++) {
+		bwe_bl_key4 a;
+
+		memcpy(&a, q->keys + i * ks, sizeof(a));
+		bwe_bl4_put(d->v4, a, BWE_REF_NONE); /* a removal cannot fail */
+	}
+	for (i = 0; i < w && !d->v4;) {
 		__u32 count = (__u32)(w - i);
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		if (bpf_map_delete_batch(fd, q->keys + i * ks, &count, &opts)) {
+		if (bpf_map_delete_batch(d->fd, q->keys + i * ks, &count, &opts)) {
 			if (errno != ENOENT) {
 				q->n = 0;
 				return -errno;
@@ -513,35 +560,64 @@ static int flush_deletes(struct bwe_bl *bl, enum bwe_bl_fam f, int fd)
 	return 0;
 }
 
-/* Every (key, value) of a table, read with batch lookups: *keys, *vals (freed by the caller), *n. */
-static int table_read(int fd, size_t ks, __u8 **keys, struct bwe_bl_val **vals, size_t *n)
+/* Grow a (key, value) array pair to room for cap entries. */
+static int kv_reserve(__u8 **keys, struct bwe_bl_val **vals, size_t cap, size_t ks)
 {
+	__u8 *k = reallocarray(*keys, cap, ks);
+	struct bwe_bl_val *v;
+
+	if (!k)
+		return -ENOMEM;
+	*keys = k;
+	v = reallocarray(*vals, cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*vals = v;
+	return 0;
+}
+
+/* Every (key, value) of family f's table t, read from its mapping (IPv4) or with batch lookups. */
+static int table_read(struct bwe_bl_table *t, enum bwe_bl_fam f, __u8 **keys,
+		      struct bwe_bl_val **vals, size_t *n)
+{
+	size_t ks = bwe_dp_bl_key_size(f), cap = 0, pos = 0;
 	__u32 in_batch = 0, out_batch = 0;
-	size_t cap = 0;
 	bool first = true, done = false;
 	int err = 0;
 
 	*keys = NULL;
 	*vals = NULL;
 	*n = 0;
+	if (f == BWE_BL_V4) {
+		bwe_bl_key4 a;
+		__u8 ref;
+
+		size_t used;
+
+		err = bwe_bl4_map(&t->v4, false);
+		if (err)
+			return err;
+		used = bwe_bl4_used(&t->v4);
+		err = kv_reserve(keys, vals, used + 1, ks);
+		while (!err && *n <= used && bwe_bl4_next(&t->v4, &pos, &a, &ref)) {
+			memcpy(*keys + *n * ks, &a, ks);
+			memset(&(*vals)[*n], 0, sizeof(**vals));
+			(*vals)[(*n)++].ref = ref;
+		}
+		return err;
+	}
 	while (!done && !err) {
 		__u32 count = SWEEP_BATCH;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		if (*n + SWEEP_BATCH > cap) {
-			size_t c = cap ? cap * 2 : SWEEP_BATCH;
-			__u8 *k = reallocarray(*keys, c, ks);
-			struct bwe_bl_val *v = k ? reallocarray(*vals, c, sizeof(*v)) : NULL;
-
-			if (k)
-				*keys = k;
-			if (!v)
-				return -ENOMEM;
-			*vals = v;
-			cap = c;
+			cap = cap ? cap * 2 : SWEEP_BATCH;
+			err = kv_reserve(keys, vals, cap, ks);
+			if (err)
+				return err;
 		}
-		if (bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, *keys + *n * ks,
-					 *vals + *n, &count, &opts)) {
+		if (bpf_map_lookup_batch(t->fd, first ? NULL : &in_batch, &out_batch,
+					 *keys + *n * ks, *vals + *n, &count, &opts)) {
 			if (errno != ENOENT)
 				err = -errno;
 			done = true;
@@ -554,41 +630,89 @@ static int table_read(int fd, size_t ks, __u8 **keys, struct bwe_bl_val **vals, 
 }
 
 /*
+ * A new table of family f taking size hosts, holding the old table's n
+ * entries, the queued updates and not the queued deletions, made the
+ * family's current one: its fd (and *v4 for IPv4, unmapped), or -errno
+ * (-E2BIG: an IPv4 address found no slot).
+ */
+static int table_fill(struct bwe_bl *bl, enum bwe_bl_fam f, size_t size, const __u8 *keys,
+		      const struct bwe_bl_val *vals, size_t n, struct bwe_bl4 *v4)
+{
+	struct bwe_bl_table *t = &bl->tab[f];
+	struct tab_dst d = { .f = f, .v4 = f == BWE_BL_V4 ? v4 : NULL };
+	int err = 0;
+
+	d.fd = bwe_dp_bl_table_new(f, (__u32)create_size(f, size), bl->bl4_seed);
+	if (d.fd < 0)
+		return d.fd;
+	if (d.v4)
+		err = bwe_bl4_open(v4, d.fd) ?: bwe_bl4_map(v4, true);
+	err = err ?: write_updates(&d, keys, vals, n);
+	err = err ?: write_updates(&d, t->upd.keys, t->upd.vals, t->upd.n);
+	err = err ?: flush_deletes(bl, &d);
+	if (d.v4)
+		bwe_bl4_unmap(v4);
+	err = err ?: bwe_dp_bl_table_set(bl->dp, f, d.fd);
+	if (err) {
+		if (d.v4)
+			bwe_bl4_close(v4);
+		close(d.fd);
+		return err;
+	}
+	return d.fd;
+}
+
+/*
  * Replace family f's table by a new one of bwe_bl_table_size() entries:
  * copy the old table (entries the mirror does not know yet included: a
  * restart before the sweep must not lose them), apply the queued updates
  * and deletions to the copy, and swap it in with one update of the slot.
+ * IPv4: an address that finds no slot (a crafted feed, or bad luck) makes
+ * the build start again with another seed, and after BWE_BL4_BUILD_SEEDS
+ * of them with twice the size; after BWE_BL4_BUILD_TRIES, -E2BIG.
  */
 static int table_build(struct bwe_bl *bl, enum bwe_bl_fam f)
 {
 	struct bwe_bl_table *t = &bl->tab[f];
-	size_t ks = bwe_dp_bl_key_size(f), n, size;
+	struct bwe_bl4 v4 = { .fd = -1 };
+	size_t n, size;
 	struct bwe_bl_val *vals;
 	__u8 *keys;
-	int fd, err;
+	int fd, err, try;
 
-	err = table_read(t->fd, ks, &keys, &vals, &n);
+	err = table_read(t, f, &keys, &vals, &n);
 	if (err)
 		goto out;
-	size = bwe_bl_table_size(n + t->upd.n);
-	fd = bwe_dp_bl_table_new(f, (__u32)size);
+	size = bwe_bl_table_size(f, n + t->upd.n);
+	for (try = 1;; try++) {
+		fd = table_fill(bl, f, size, keys, vals, n, &v4);
+		if (fd != -E2BIG || f != BWE_BL_V4 || try == BWE_BL4_BUILD_TRIES)
+			break;
+		if (try % BWE_BL4_BUILD_SEEDS == 0)
+			size = bwe_bl4_limit(create_size(f, size) * 2);
+		t->reseeds++;
+		log_warnx("blocklist: an IPv4 host found no slot in a new table (try %d of %d); "
+			  "trying %s",
+			  try, BWE_BL4_BUILD_TRIES,
+			  try % BWE_BL4_BUILD_SEEDS ? "another seed" : "a table twice the size");
+	}
 	if (fd < 0) {
 		err = fd;
+		if (err == -E2BIG)
+			log_warnx("blocklist: %zu IPv4 hosts and %zu queued changes could not all be "
+				  "placed after %d tables; the table in use is unchanged",
+				  n, t->upd.n, BWE_BL4_BUILD_TRIES);
 		goto out;
 	}
-	err = write_updates(fd, keys, vals, n, ks);
-	err = err ?: write_updates(fd, t->upd.keys, t->upd.vals, t->upd.n, ks);
-	err = err ?: flush_deletes(bl, f, fd);
-	err = err ?: bwe_dp_bl_table_set(bl->dp, f, fd);
-	if (err) {
-		close(fd);
-		goto out;
-	}
+	if (f == BWE_BL_V4)
+		bwe_bl4_close(&t->v4);
 	close(t->fd); /* the kernel frees it once no packet uses it */
 	log_info("blocklist: the %s host table was replaced: %zu -> %zu entries, %zu hosts",
 		 f == BWE_BL_V4 ? "IPv4" : "IPv6", t->max, size, t->n);
 	t->fd = fd;
 	t->max = size;
+	if (f == BWE_BL_V4)
+		t->v4 = v4;
 	t->builds++;
 out:
 	free(keys);
@@ -606,31 +730,39 @@ static void pending_trim(struct bwe_bl_pending *q)
 /*
  * Write family f's queue. The table holds at most the mirror's hosts plus
  * those queued for deletion while it is written: a new, bigger table when
- * that may not fit (or when the kernel says it is full: a restart left
- * entries the mirror does not know); a new, smaller one when a table a
- * quarter of the size would do (at most about a fifth used).
+ * that may not fit (or when the table says it is full: a restart left
+ * entries the mirror does not know, or an IPv4 address found no slot); a
+ * new, smaller one when a table a quarter of the size would do (at most
+ * about a fifth used). IPv4 writes go through an mmap of the table made for
+ * this flush only.
  */
 static int table_flush(struct bwe_bl *bl, enum bwe_bl_fam f)
 {
 	struct bwe_bl_table *t = &bl->tab[f];
-	size_t ks = bwe_dp_bl_key_size(f);
-	int err;
+	struct tab_dst d = { .f = f, .fd = t->fd, .v4 = f == BWE_BL_V4 ? &t->v4 : NULL };
+	int err = 0;
 
 	if (t->n + t->del.n > t->max) {
 		err = table_build(bl, f);
-	} else {
-		err = write_updates(t->fd, t->upd.keys, t->upd.vals, t->upd.n, ks);
+	} else if (t->upd.n || t->del.n) {
+		if (d.v4)
+			err = bwe_bl4_map(d.v4, true);
+		err = err ?: write_updates(&d, t->upd.keys, t->upd.vals, t->upd.n);
 		if (err == -E2BIG)
 			err = table_build(bl, f);
 		else
-			err = err ?: flush_deletes(bl, f, t->fd);
+			err = err ?: flush_deletes(bl, &d);
 	}
+	if (f == BWE_BL_V4)
+		bwe_bl4_unmap(&t->v4);
 	/* updates are written or failed; deletions not tried stay queued, as in the mirror */
 	t->upd.n = 0;
 	pending_trim(&t->upd);
 	pending_trim(&t->del);
-	if (!err && bwe_bl_table_size(t->n) * 4 <= t->max)
+	if (!err && bwe_bl_table_size(f, t->n) * 4 <= t->max)
 		err = table_build(bl, f);
+	if (f == BWE_BL_V4)
+		bwe_bl4_unmap(&t->v4);
 	return err;
 }
 
@@ -650,7 +782,10 @@ static int sweep_table(struct bwe_bl *bl, enum bwe_bl_fam f)
 	size_t ks = bwe_dp_bl_key_size(f), n, i;
 	struct bwe_bl_val *vals;
 	__u8 *keys;
-	int err = table_read(t->fd, ks, &keys, &vals, &n);
+	int err = table_read(t, f, &keys, &vals, &n);
+
+	if (f == BWE_BL_V4)
+		bwe_bl4_unmap(&t->v4);
 
 	for (i = 0; i < n && !err; i++) {
 		struct bwe_addr a;
@@ -704,8 +839,12 @@ __u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a)
 	struct bwe_bl_val v;
 	__u8 ref = 0, pref = 0;
 
-	if (!bpf_map_lookup_elem(bl->tab[fam_of(a)].fd, key_of(a), &v))
+	if (bwe_addr_is_v4(a)) {
+		if (bwe_bl4_lookup_fd(bl->tab[BWE_BL_V4].fd, a->w[3], &ref))
+			ref = BWE_REF_NONE;
+	} else if (!bpf_map_lookup_elem(bl->tab[BWE_BL_V6].fd, a, &v)) {
 		ref = v.ref;
+	}
 	if (bwe_addr_is_v4(a)) {
 		pref = *lane(bl, ntohl(bwe_addr_v4(a)) >> 8);
 	} else {

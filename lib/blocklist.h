@@ -11,19 +11,26 @@
  *   IPv4 /32, IPv6 /128   bwe_bl_host;
  *   IPv6 /16../127 bwe_bl_net6 (LPM trie).
  * "bwe_bl_host" is the family's exact-host table: IPv4 hosts in bwe_bl_host4's
- * current table (4-byte keys), IPv6 hosts in bwe_bl_host6's (16-byte keys).
- * Host changes are queued and written with the kernel's batch operations in
- * bwe_bl_flush(); table paints are visible at once. To never open a gap,
- * apply additions, flush, then removals, flush (feeds do this).
+ * current table (the dense table of lib/bl4tab.h, written through an mmap
+ * of it under that file's contract), IPv6 hosts in bwe_bl_host6's (a hash
+ * of 16-byte keys, written with the kernel's batch operations). Host
+ * changes are queued and written in bwe_bl_flush(); table paints are
+ * visible at once. To never open a gap, apply additions, flush, then
+ * removals, flush (feeds do this).
  *
- * Table size: a flush that would overfill a family's table builds a new
- * one of bwe_bl_table_size(hosts) entries, copies the old table into it,
- * applies the queued changes there and swaps it in with one update of the slot
- * (bwe_dp_bl_table_set): the program sees the old contents or the new ones,
- * never a table without a listed host. The old table is freed after. The
- * ceiling on hosts (bwe_dp_opts.bl_host_max) is bwe_bl_room()'s. A flush
- * after which a table a quarter of the size would do (at most about a
- * fifth used) replaces the table by that smaller one the same way.
+ * Table size: a flush that would overfill a family's table (or, IPv4, that
+ * meets an address it cannot place within BWE_BL4_PROBE_MAX buckets)
+ * builds a new one of bwe_bl_table_size() entries, copies the old table
+ * into it, applies the queued changes there and swaps it in with one update
+ * of the slot (bwe_dp_bl_table_set): the program sees the old contents or
+ * the new ones, never a table without a listed host. The old table is freed
+ * after. An IPv4 build that cannot place an address tries a new random
+ * seed, then a table twice the size, a bounded number of times
+ * (BWE_BL4_BUILD_TRIES), and fails with -E2BIG, logged, the old table left
+ * in place, rather than drop an entry. The ceiling on hosts
+ * (bwe_dp_opts.bl_host_max) is bwe_bl_room()'s. A flush after which a
+ * table a quarter of the size would do (at most about a fifth used)
+ * replaces the table by that smaller one the same way.
  *
  * Memory is proportional to use: the shadow tables are calloc'ed, so only
  * pages that hold entries are ever touched. Functions return 0 or -errno.
@@ -34,11 +41,14 @@
 #include <stddef.h>
 #include "addr.h"
 #include "addrmap.h"
+#include "bl4tab.h"
 #include "dataplane.h"
 
-#define BWE_BL_V4_MIN_PLEN BWE_TBL24_MIN_PLEN /* IPv4 prefixes broader are refused */
-#define BWE_BL_V6_MIN_PLEN 16		      /* IPv6 prefixes broader are refused */
-#define BWE_BL_V4_LONG_MIN 25		      /* first IPv4 length expanded to hosts */
+#define BWE_BL_V4_MIN_PLEN  BWE_TBL24_MIN_PLEN /* IPv4 prefixes broader are refused */
+#define BWE_BL_V6_MIN_PLEN  16		       /* IPv6 prefixes broader are refused */
+#define BWE_BL_V4_LONG_MIN  25		       /* first IPv4 length expanded to hosts */
+#define BWE_BL4_BUILD_SEEDS 3		       /* IPv4 builds: seeds tried per size */
+#define BWE_BL4_BUILD_TRIES 9		       /* IPv4 builds: tries in all (seeds x 3 sizes) */
 
 struct bwe_bl_pending {
 	__u8 *keys; /* table keys (bwe_dp_bl_key_size() bytes each) */
@@ -48,10 +58,12 @@ struct bwe_bl_pending {
 
 /* One family's exact-host table. */
 struct bwe_bl_table {
-	int fd;	       /* the current table (bwe_dp_bl_table_get()) */
-	size_t max;    /* its max_entries */
-	size_t n;      /* hosts of the family in the mirror */
-	size_t builds; /* tables built and swapped in since init */
+	int fd;		   /* the current table (bwe_dp_bl_table_get()) */
+	size_t max;	   /* hosts it takes: IPv6 its max_entries, IPv4 bwe_bl4_limit() */
+	size_t n;	   /* hosts of the family in the mirror */
+	size_t builds;	   /* tables built and swapped in since init */
+	size_t reseeds;	   /* IPv4: builds that retried with another seed or size */
+	struct bwe_bl4 v4; /* IPv4: the dense table's state (mapped only while written) */
 	struct bwe_bl_pending upd, del;
 };
 
@@ -66,6 +78,7 @@ struct bwe_bl {
 	struct bwe_amap net6[129]; /* [L]: /L network -> ref (mirror of the trie) */
 	size_t n_v4pfx, n_v6pfx;   /* prefixes held in table / trie */
 	size_t host_max, net6_max; /* ceiling of exact hosts; max_entries of bwe_bl_net6 */
+	__u64 bl4_seed;		   /* tests only: not 0, every new IPv4 table takes this seed */
 };
 
 /*
@@ -95,8 +108,13 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 		struct bwe_bl_room *room);
 /* Write queued host changes with batch operations (a new table if needed). */
 int bwe_bl_flush(struct bwe_bl *bl);
-/* max_entries of a table built for hosts: a power of two (the kernel's bucket count) with room for a quarter more, at least BWE_BL_HOST_MIN. */
-size_t bwe_bl_table_size(size_t hosts);
+/*
+ * The hosts a table of family f built for hosts takes (its max): room for a
+ * quarter more. IPv6: max_entries, a power of two (the kernel's bucket
+ * count), at least BWE_BL_HOST_MIN. IPv4: bwe_bl4_limit() of a power of two
+ * of slots, at least BWE_BL4_SLOTS_MIN (a table is at most 5/8 full).
+ */
+size_t bwe_bl_table_size(enum bwe_bl_fam f, size_t hosts);
 /* Remove from the kernel maps everything this mirror does not hold (after a restart; nothing to do on freshly created maps). */
 int bwe_bl_sweep(struct bwe_bl *bl);
 /* The kernel's answer for one address, read from the maps as the program would. */

@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  8
+#define BWE_ABI_VERSION		  9
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -148,10 +148,12 @@ _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
 /*
  * Layout, chosen for a per-packet cost near one hash lookup at any size
  * (docs/architecture.md, "Blocklist layout"):
- *   bwe_bl_host4 - ARRAY_OF_MAPS of one slot holding the current HASH of
- *                  exact IPv4 hosts (4-byte keys: /32, and /25../31 expanded
- *                  to their hosts by the daemon);
- *   bwe_bl_host6 - the same for exact IPv6 hosts (/128, 16-byte keys);
+ *   bwe_bl_host4 - ARRAY_OF_MAPS of one slot holding the current dense table
+ *                  of exact IPv4 hosts (/32, and /25../31 expanded to their
+ *                  hosts by the daemon): an mmapable ARRAY of 64-byte buckets
+ *                  (struct bwe_bl4_bucket below, rules in bwe_bl4.h);
+ *   bwe_bl_host6 - ARRAY_OF_MAPS of one slot holding the current HASH of
+ *                  exact IPv6 hosts (/128, 16-byte keys);
  *   bwe_bl_tbl24 - mmapable ARRAY, a DIR-24 table: one byte "ref" for each
  *                  IPv4 /24, painted with the longest covering prefix /8../24;
  *   bwe_bl_net6  - LPM trie, IPv6 prefixes shorter than /128.
@@ -177,17 +179,67 @@ _Static_assert(sizeof(struct bwe_bl_val) == 4, "bwe_bl_val size");
 
 /*
  * The exact-host tables (inner maps of bwe_bl_host4/6). Each is sized by the
- * daemon to the hosts it holds plus headroom, between BWE_BL_HOST_MIN and
- * what the ceiling (maps.blocklist_hosts) needs, and replaced by a bigger
- * (or much smaller) one, filled beforehand, with one update of the outer
- * slot: the program sees the old table or the new one, never none. Not
- * preallocated: memory follows the entries, headroom costs only buckets.
+ * daemon to the hosts it holds plus headroom, between its minimum and what
+ * the ceiling (maps.blocklist_hosts) needs, and replaced by a bigger (or much
+ * smaller) one, filled beforehand, with one update of the outer slot: the
+ * program sees the old table or the new one, never none.
  */
-#define BWE_BL_HOST_MIN	  4096 /* max_entries of the smallest table */
+#define BWE_BL_HOST_SLOT 0  /* the one slot of bwe_bl_host4/6 */
+typedef __be32 bwe_bl_key4; /* an IPv4 host as the daemon queues it: network byte order */
+
+/*
+ * IPv6: a kernel HASH, not preallocated (memory follows the entries,
+ * headroom costs only buckets), struct bwe_addr -> struct bwe_bl_val.
+ */
+#define BWE_BL_HOST_MIN	  4096 /* max_entries of the smallest IPv6 table */
 #define BWE_BL_HOST_FLAGS BPF_F_NO_PREALLOC
-#define BWE_BL_HOST_SLOT  0 /* the one slot of bwe_bl_host4/6 */
-typedef __be32 bwe_bl_key4; /* key of the IPv4 table: the address, network byte order */
-/* key of the IPv6 table: struct bwe_addr (an IPv6 address, network byte order) */
+
+/*
+ * IPv4: a dense table, an ARRAY of 64-byte elements written by the daemon
+ * through mmap. Element BWE_BL4_HDR_IDX is the table's header (struct
+ * bwe_bl4_hdr: its bucket mask and hash seed, so that a new seed or size is
+ * a new table, swapped in whole); bucket b (0..mask) is element 1 + b, one
+ * cache line of BWE_BL4_WAYS slots. A slot is one __u64, stored and loaded
+ * whole, so a reader never sees half of an entry:
+ *   bits  0..31  the address, its four bytes as the packet carries them
+ *                (network byte order) loaded into a __u32;
+ *   bits 32..39  the entry's ref (BWE_REF_*); 0: the slot is empty (so every
+ *                address, 0.0.0.0 included, can be listed);
+ *   bits 40..47  in slot 0 only, the bucket's spill count: how many entries
+ *                whose home is this bucket or one before it lie further on
+ *                (at most BWE_BL4_WAYS x (BWE_BL4_PROBE_MAX - 1) = 120); a
+ *                lookup goes on to the next bucket only when it is not 0,
+ *                at most BWE_BL4_PROBE_MAX buckets in all;
+ *   bits 48..63  zero (and bits 40..47 of the other slots).
+ * The home bucket is bwe_bl4_home() (bwe_bl4.h), keyed by the header's seed.
+ * The table describes itself (seed, size, entries, spill counts): whoever
+ * opens it again, a restarted daemon included, needs nothing else.
+ * BPF_F_INNER_MAP lets the tables differ in size behind one outer map.
+ */
+#define BWE_BL4_WAYS	    8	       /* slots per bucket: 8 x 8 bytes, one cache line */
+#define BWE_BL4_PROBE_MAX   16	       /* buckets one lookup visits at most */
+#define BWE_BL4_HDR_IDX	    0	       /* element of the header; bucket b is element 1 + b */
+#define BWE_BL4_MAGIC	    0x62346c62 /* "bl4b" */
+#define BWE_BL4_SLOTS_MIN   4096       /* slots of the smallest table (512 buckets) */
+#define BWE_BL4_FLAGS	    (BPF_F_MMAPABLE | BPF_F_INNER_MAP)
+#define BWE_BL4_REF_SHIFT   32
+#define BWE_BL4_SPILL_SHIFT 40
+#define BWE_BL4_SPILL_ONE   (1ULL << BWE_BL4_SPILL_SHIFT)
+#define BWE_BL4_SPILL_MASK  (0xffULL << BWE_BL4_SPILL_SHIFT)
+
+struct bwe_bl4_bucket {
+	__u64 slot[BWE_BL4_WAYS]; /* entries as described above */
+};
+_Static_assert(sizeof(struct bwe_bl4_bucket) == 64, "bwe_bl4_bucket size");
+
+struct bwe_bl4_hdr {
+	__u32 magic; /* BWE_BL4_MAGIC once the daemon has written the header */
+	__u32 mask;  /* buckets - 1 (buckets: a power of two) */
+	__u64 seed;  /* key of bwe_bl4_home(), random per table */
+	__u64 used;  /* slots holding an entry (the daemon's count; never read by BPF) */
+	__u64 pad[5];
+};
+_Static_assert(sizeof(struct bwe_bl4_hdr) == sizeof(struct bwe_bl4_bucket), "bwe_bl4_hdr size");
 
 #define BWE_TBL24_LANES	  8 /* /24 slots per array element */
 #define BWE_TBL24_ENTRIES ((1u << 24) / BWE_TBL24_LANES)

@@ -12,6 +12,7 @@
 
 #include "bwe_util.h"
 #include "bwe_rules.h"
+#include "bl4tab.h"
 #include "dataplane.h"
 #include "detect.h" /* bwe_hh_merge() */
 #include "log.h"
@@ -183,13 +184,15 @@ static int bl_outer_fd(const struct bwe_dp *dp, enum bwe_bl_fam fam)
 					    : dp->skel->maps.bwe_bl_host6);
 }
 
-int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 max_entries)
+int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 size, __u64 seed)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BWE_BL_HOST_FLAGS);
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, fam == BWE_BL_V4 ? "bwe_bl_tab4" : "bwe_bl_tab6",
-				bwe_dp_bl_key_size(fam), sizeof(struct bwe_bl_val), max_entries,
-				&opts);
+	int fd;
 
+	if (fam == BWE_BL_V4)
+		return bwe_bl4_create(size, seed);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "bwe_bl_tab6", bwe_dp_bl_key_size(fam),
+			    sizeof(struct bwe_bl_val), size, &opts);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -219,7 +222,10 @@ static int bl_tables_init(const struct bwe_dp *dp)
 	for (fam = 0; fam < BWE_BL_FAMS && !err; fam++) {
 		fd = bwe_dp_bl_table_get(dp, fam);
 		if (fd == -ENOENT) {
-			fd = bwe_dp_bl_table_new(fam, BWE_BL_HOST_MIN);
+			fd = bwe_dp_bl_table_new(fam,
+						 fam == BWE_BL_V4 ? BWE_BL4_SLOTS_MIN
+								  : BWE_BL_HOST_MIN,
+						 0);
 			err = fd < 0 ? fd : bwe_dp_bl_table_set(dp, fam, fd);
 		}
 		if (fd < 0)

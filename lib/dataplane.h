@@ -60,14 +60,18 @@ int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
  * The exact-host tables of the blocklist (bwe_abi.h): the current one of a
  * family sits in the one slot of bwe_bl_host4 / bwe_bl_host6. A table
  * outlives the daemon while its slot holds it (the outer map is pinned), so
- * a restart finds it there. bwe_dp_open() puts an empty table of
- * BWE_BL_HOST_MIN entries in an empty slot.
+ * a restart finds it there. bwe_dp_open() puts an empty table of the
+ * smallest size (BWE_BL4_SLOTS_MIN, BWE_BL_HOST_MIN) in an empty slot.
  */
 enum bwe_bl_fam { BWE_BL_V4, BWE_BL_V6, BWE_BL_FAMS };
 /* Key size of a family's table: 4 (bwe_bl_key4) or 16 (struct bwe_addr). */
 __u32 bwe_dp_bl_key_size(enum bwe_bl_fam fam);
-/* A new, empty table of max_entries: its fd, or -errno. */
-int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 max_entries);
+/*
+ * A new, empty table: IPv4, a dense table of size slots keyed by seed (0: a
+ * random one; lib/bl4tab.h); IPv6, a hash of size max_entries (seed unused).
+ * Its fd, or -errno.
+ */
+int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 size, __u64 seed);
 /* A new fd of the family's current table (the caller closes it); -ENOENT: none. */
 int bwe_dp_bl_table_get(const struct bwe_dp *dp, enum bwe_bl_fam fam);
 /* Make table fd the family's current one, in one update of the slot. */

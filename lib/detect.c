@@ -505,7 +505,7 @@ int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, _
 			return -ENOMEM;
 	}
 	b = h->beacon;
-	for (i = 0; i < BWE_BEACON_PAIRS; i++) {
+	for (i = 0; i < b->n_pair; i++) {
 		v = &b->pair[i];
 		if (!pair_is(v, peer, dport, proto))
 			continue;
@@ -523,8 +523,24 @@ int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, _
 	}
 	if (t_s - b->seen_at[slot] < burst)
 		return 0;
+	if (b->n_pair && b->pair[b->n_pair - 1].used && b->n_pair < BWE_BEACON_PAIRS) {
+		/* every slot taken: where the full table has a free one, grow */
+		__u32 n = 2 * b->n_pair < BWE_BEACON_PAIRS ? 2 * b->n_pair : BWE_BEACON_PAIRS;
+		struct bwe_beacon_pair *t = reallocarray(b->pair, n, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + b->n_pair, 0, (n - b->n_pair) * sizeof(*t));
+		b->pair = t;
+		b->n_pair = n;
+	} else if (!b->n_pair) {
+		b->pair = calloc(2, sizeof(*b->pair));
+		if (!b->pair)
+			return -ENOMEM;
+		b->n_pair = 2;
+	}
 	v = &b->pair[0];
-	for (i = 1; i < BWE_BEACON_PAIRS; i++) {
+	for (i = 1; i < b->n_pair; i++) {
 		const struct bwe_beacon_pair *x = &b->pair[i];
 		double kx = pair_keep(x, t_s), kv = pair_keep(v, t_s);
 
@@ -732,8 +748,12 @@ void bwe_detect_host_free(struct bwe_detect_host *h)
 		return;
 	free(h->how);
 	h->how = NULL;
+	if (h->beacon)
+		free(h->beacon->pair);
 	free(h->beacon);
 	h->beacon = NULL;
+	free(h->rules);
+	h->rules = NULL;
 }
 
 void bwe_detect_host_released(struct bwe_detect_host *h)
@@ -743,7 +763,7 @@ void bwe_detect_host_released(struct bwe_detect_host *h)
 }
 
 /* The data plane recreated the entry (LRU eviction) or the map was reloaded. */
-static bool counters_went_back(const struct bwe_host_stats *prev, const struct bwe_host_stats *c)
+static bool counters_went_back(const struct bwe_detect_prev *prev, const struct bwe_host_stats *c)
 {
 	return c->tx_bytes < prev->tx_bytes || c->rx_bytes < prev->rx_bytes ||
 	       c->nonstd_tx_bytes < prev->nonstd_tx_bytes || c->bl_hits < prev->bl_hits ||
@@ -774,9 +794,44 @@ static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond, d
 	s->run = *run;
 }
 
+/* The fields of struct bwe_detect_prev, copied by name from and to a record. */
+#define PREV_COPY(dst, src) \
+	do { \
+		(dst)->tx_bytes = (src)->tx_bytes; \
+		(dst)->tx_packets = (src)->tx_packets; \
+		(dst)->rx_bytes = (src)->rx_bytes; \
+		(dst)->rx_packets = (src)->rx_packets; \
+		(dst)->nonstd_tx_bytes = (src)->nonstd_tx_bytes; \
+		(dst)->bl_hits = (src)->bl_hits; \
+		(dst)->bl_in_hits = (src)->bl_in_hits; \
+		(dst)->first_seen_ns = (src)->first_seen_ns; \
+		(dst)->last_seen_ns = (src)->last_seen_ns; \
+		(dst)->hll_epoch = (src)->hll_epoch; \
+		memcpy((dst)->hll_dst, (src)->hll_dst, sizeof((dst)->hll_dst)); \
+		memcpy((dst)->hll_port, (src)->hll_port, sizeof((dst)->hll_port)); \
+		memcpy((dst)->hll_src, (src)->hll_src, sizeof((dst)->hll_src)); \
+		(dst)->hh_tx = (src)->hh_tx; \
+		(dst)->hh_rx = (src)->hh_rx; \
+	} while (0)
+
+static void prev_keep(struct bwe_detect_prev *p, const struct bwe_host_stats *c)
+{
+	memset(p, 0, sizeof(*p));
+	PREV_COPY(p, c);
+}
+
+/* The previous sample as a record again (what it did not keep is zero). */
+static const struct bwe_host_stats *prev_record(const struct bwe_detect_prev *p,
+						struct bwe_host_stats *c)
+{
+	memset(c, 0, sizeof(*c));
+	PREV_COPY(c, p);
+	return c;
+}
+
 static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s64 wall)
 {
-	h->prev = *c;
+	prev_keep(&h->prev, c);
 	h->primed = true;
 	h->epoch = c->hll_epoch;
 	h->epoch_since = wall;
@@ -1031,13 +1086,14 @@ static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		      const struct bwe_policy *pol, struct bwe_signals *out)
 {
 	const struct bwe_policy_relay *p = &pol->relay;
-	struct bwe_host_stats tmp;
+	struct bwe_host_stats tmp, prev;
 	struct bwe_relay_eval cur;
 
 	if (c->hll_epoch != h->relay_epoch) {
 		if (h->prev.hll_epoch == h->relay_epoch)
-			bwe_relay_evaluate(relay_input(&h->extra, &h->prev, &tmp), p,
-					   &h->relay_prev);
+			bwe_relay_evaluate(relay_input(&h->extra, prev_record(&h->prev, &prev),
+						       &tmp),
+					   p, &h->relay_prev);
 		else
 			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
 		h->relay_epoch = c->hll_epoch;
@@ -1079,7 +1135,7 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 
 	memset(e, 0, sizeof(*e));
 	e->jitter = 1.0;
-	for (i = 0; h->beacon && i < BWE_BEACON_PAIRS; i++) {
+	for (i = 0; h->beacon && i < h->beacon->n_pair; i++) {
 		const struct bwe_beacon_pair *x = &h->beacon->pair[i];
 		double period, jitter, b = x->used ? beacon_bound(p, x->n_iv) : -1.0;
 		bool meets;
@@ -1186,7 +1242,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		out->sig[BWE_SIG_FANOUT].fired = false;
 		out->sig[BWE_SIG_FANOUT].run = h->run[BWE_SIG_FANOUT] = 0;
 	}
-	h->prev = *c;
+	prev_keep(&h->prev, c);
 	out->valid = true;
 	return 0;
 }
@@ -1331,9 +1387,9 @@ static __u32 name_hash(const char *s)
 static const struct bwe_rule_state *rule_state(const struct bwe_detect_host *h,
 					       const struct bwe_rule *r, size_t i)
 {
-	const struct bwe_rule_state *st = &h->rules[i];
+	const struct bwe_rule_state *st = h->rules ? &h->rules[i] : NULL;
 
-	return st->name_hash == name_hash(r->name) ? st : NULL;
+	return st && st->name_hash == name_hash(r->name) ? st : NULL;
 }
 
 static bool in_list(const struct bwe_policy_prefixes *l, const struct bwe_addr *a)
@@ -1466,15 +1522,20 @@ int bwe_detect_decide(const struct bwe_detect_host *h, const struct bwe_signals 
 	return 0;
 }
 
-void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
-		       const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now)
+int bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
+		      const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now)
 {
 	const struct bwe_rule *r;
 	struct bwe_rule_state *st;
 
 	if (!h || !g || !pol || !dec || dec->action == BWE_RESP_NONE || dec->rule < 0 ||
 	    (size_t)dec->rule >= pol->n_rules || dec->rule >= BWE_POLICY_RULES_MAX)
-		return;
+		return 0;
+	if (!h->rules) {
+		h->rules = calloc(BWE_POLICY_RULES_MAX, sizeof(*h->rules));
+		if (!h->rules)
+			return -ENOMEM;
+	}
 	r = &pol->rules[dec->rule];
 	st = &h->rules[dec->rule];
 	st->name_hash = name_hash(r->name);
@@ -1493,4 +1554,5 @@ void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
 		if (g->q_count < BWE_QUARANTINES_PER_HOUR_MAX)
 			g->q_count++;
 	}
+	return 0;
 }

@@ -8,9 +8,9 @@
  * Contract:
  *  - Pure library: no I/O, no BPF, no clock, no global state. Time comes in
  *    as arguments (wall clock, seconds since the Unix epoch). The only
- *    allocations are the optional hour-of-week table of a host and its
- *    beacon table, made on its first contact (bwe_detect_host_free()
- *    releases both).
+ *    allocations are the optional hour-of-week table of a host, its
+ *    beacon table, made on its first contact, and its rule state, made at
+ *    its first action (bwe_detect_host_free() releases them).
  *  - Functions return 0 or -errno (-EINVAL for bad arguments, -ENOMEM);
  *    booleans and estimates cannot fail.
  *  - Rates are bytes per second, sizes bytes, durations seconds: the units
@@ -166,7 +166,7 @@ enum bwe_response {
 		60, 300, 900 \
 	}				  /* seconds */
 #define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
-#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~2.1 KiB each */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.7 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -489,18 +489,25 @@ struct bwe_beacon_pair {
  * table only.
  */
 struct bwe_beacon_table {
-	struct bwe_beacon_pair pair[BWE_BEACON_PAIRS];
 	__u32 seen_hash[BWE_BEACON_SEEN];
 	double seen_at[BWE_BEACON_SEEN];
+	/*
+	 * n_pair slots (0, then 2, 4, 8, up to BWE_BEACON_PAIRS), filled in
+	 * order: the table grows while a pair finds no free slot, so a host
+	 * that repeats few contacts holds few (104 bytes each); a full table
+	 * of BWE_BEACON_PAIRS chooses what to give up as above.
+	 */
+	struct bwe_beacon_pair *pair;
+	__u32 n_pair;
 };
 
 /* The most regular pair of a host, as the beacon signal reports it. */
 struct bwe_beacon_eval {
 	bool valid; /* some pair has the intervals for a bound (min_intervals, early tier) */
-	struct bwe_addr peer;
-	__u16 dport;
 	__u8 proto;
+	__u16 dport;
 	__u32 intervals; /* kept */
+	struct bwe_addr peer;
 	double period_s; /* median interval */
 	double jitter;	 /* 3rd quartile of |interval - median| / median */
 };
@@ -522,22 +529,25 @@ struct bwe_flood_eval {
 };
 
 struct bwe_signal {
-	bool fired;
 	double value; /* in bwe_signal_unit() */
 	double threshold;
 	__u32 run; /* consecutive intervals the raw condition held */
+	bool fired;
 };
 
+/* (Fields ordered to leave no padding: the daemon keeps one per host.) */
 struct bwe_signals {
-	bool valid;   /* false on a host's first sample and after a counter
-				 * reset: counters primed, nothing fired */
-	bool trusted; /* baselines past learning_period */
+	/* false on a host's first sample and after a counter reset: counters
+	 * primed, nothing fired */
+	bool valid;
+	bool trusted;	       /* baselines past learning_period */
+	bool hour_trusted;     /* hour_of_week on and this hour's bucket learnt */
+	__u32 high_upload_run; /* consecutive intervals at >= spike.min_rate */
 	double dt_s;
 	double tx_bps, rx_bps; /* bytes/s over this interval */
 	size_t n_windows;
 	double z_tx[BWE_POLICY_WINDOWS_MAX]; /* per policy window, 0 until trusted */
 	double z_rx[BWE_POLICY_WINDOWS_MAX];
-	bool hour_trusted;	/* hour_of_week on and this hour's bucket learnt */
 	double z_hour;		/* upload z against this hour's bucket */
 	double age_s;		/* since the data plane first saw the host */
 	__u64 new_bl_hits;	/* this interval: contacts with listed peers */
@@ -547,7 +557,6 @@ struct bwe_signals {
 	double nonstd_share;	/* over nonstd_ports.window_s, 0 below min_bytes */
 	double upload_ratio;	/* over upload_ratio.window_s, 0 below min_bytes */
 	double tx_window_bytes; /* upload over upload_ratio.window_s */
-	__u32 high_upload_run;	/* consecutive intervals at >= spike.min_rate */
 	__u64 new_pw_hits; /* this interval: hits on proxyware-feed entries (not in new_bl_hits) */
 	double expected_bps;	       /* upload discounted as expected activity, bytes/s */
 	struct bwe_relay_eval relay;   /* the evaluation the relay signal comes from */
@@ -589,6 +598,25 @@ struct bwe_detect_extra {
 	bool expected_fanout;
 };
 
+/*
+ * What bwe_detect_update() keeps of a host's previous sample: the counters
+ * it takes differences of and the sketches and summaries of the epoch it
+ * may look back on, under the names of struct bwe_host_stats; not the drop
+ * counters, the cached network class or the per-CPU event memory, which it
+ * never reads (352 bytes instead of the record's 472).
+ */
+struct bwe_detect_prev {
+	__u64 tx_bytes, tx_packets, rx_bytes, rx_packets;
+	__u64 nonstd_tx_bytes, bl_hits, bl_in_hits;
+	__u64 first_seen_ns, last_seen_ns;
+	__u32 hll_epoch;
+	__u32 pad;
+	__u8 hll_dst[BWE_HLL_REGS];
+	__u8 hll_port[BWE_HLL_REGS];
+	__u8 hll_src[BWE_HLL_REGS];
+	struct bwe_hh hh_tx, hh_rx;
+};
+
 /* Cooldown and escalation of one rule for one host. */
 struct bwe_rule_state {
 	__u32 name_hash;   /* of the rule the slot belongs to; 0: empty */
@@ -604,13 +632,15 @@ struct bwe_how_bucket {
 
 /*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. About 1.3 KiB (80 MiB
- * for the default 65536 tracked hosts), plus 2 KiB while hour_of_week is on
- * and 2 KiB once the host made a contact (its beacon table).
+ * bwe_detect_host_init()) before the first update. 984 bytes (62 MiB for
+ * the default 65536 tracked hosts); allocated as needed: 2 KiB while
+ * hour_of_week is on, 400 bytes once the host made a contact and 104 more
+ * per pair its beacon table follows (2 to 16), 384 bytes of rule state at
+ * its first action.
  */
 struct bwe_detect_host {
 	bool primed; /* prev holds a sample */
-	struct bwe_host_stats prev;
+	struct bwe_detect_prev prev;
 	__u64 windows_s[BWE_POLICY_WINDOWS_MAX]; /* what base[] was built for */
 	size_t n_windows;
 	struct bwe_ewma base_tx[BWE_POLICY_WINDOWS_MAX];
@@ -640,7 +670,9 @@ struct bwe_detect_host {
 	__s64 pw_last_hit;
 	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
 	__s64 active_until;
-	struct bwe_rule_state rules[BWE_POLICY_RULES_MAX];
+	/* BWE_POLICY_RULES_MAX slots, by rule index; NULL (every slot empty)
+	 * until the first action is committed: most hosts never have one */
+	struct bwe_rule_state *rules;
 	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
 	__u64 exp_lo_prev;
 	__u32 exp_epoch;
@@ -651,7 +683,7 @@ struct bwe_detect_host {
 };
 
 void bwe_detect_host_init(struct bwe_detect_host *h);
-/* Release the hour-of-week table; h may then be reused after init. NULL-safe. */
+/* Release the hour-of-week, beacon and rule tables; h may then be reused after init. NULL-safe. */
 void bwe_detect_host_free(struct bwe_detect_host *h);
 /* The operator lifted the host's automatic throttle/quarantine early. */
 void bwe_detect_host_released(struct bwe_detect_host *h);
@@ -780,9 +812,10 @@ int bwe_detect_decide(const struct bwe_detect_host *h, const struct bwe_signals 
  * by a guard rail still counts as its rule's action: the rule stays quiet
  * until the TTL it would have had plus its cooldown, and the next offence
  * escalates, so monitor-only mode shows what enforcement would do. A NONE
- * decision is ignored.
+ * decision is ignored. Returns 0, or -ENOMEM when the host's rule state
+ * (allocated at its first action) cannot be: then nothing is recorded.
  */
-void bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
-		       const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now);
+int bwe_detect_commit(struct bwe_detect_host *h, struct bwe_detect_global *g,
+		      const struct bwe_policy *pol, const struct bwe_decision *dec, __s64 now);
 
 #endif /* BWE_DETECT_H */

@@ -18,6 +18,9 @@
 #    that was wrong, the rest of the answer intact, counted in fleet status
 #    and the metrics; one over 8 KiB (the worker does not pass it on)
 #    likewise;
+#  - 40 questions from one site in a minute: 30 answered, the rest
+#    counted refused and logged once, another site's question still
+#    answered by all; a question from a site that is not alive refused;
 #  - etcd stopped: the answer at A is A's part at once, saying it is
 #    detached;
 #  - no site turns the scope keys into fleet-entry-refused events.
@@ -228,6 +231,62 @@ t_test_malformed() {
 	etcdc del "${P}sites/site-y" >/dev/null
 }
 t_run "a malformed answer written into etcd: refused and named, the rest intact" t_test_malformed
+
+# A flood of questions (a hostile or broken site): each site answers at most
+# 30 questions a minute from any one site (FLEET_SCOPE_RATE) and counts the
+# rest as refused; another site's questions are still answered. Questions in
+# the name of a site that is not alive are refused.
+t_test_question_flood() {
+	local i id now refused0 refused answered n=40 s
+	site c
+	etcdc del --prefix "${P}scope/" >/dev/null
+	# not across a minute's boundary: the bound is per calendar minute
+	while [ "$(date +%-S)" -gt 45 ]; do sleep 1; done
+	# site-z's heartbeat, kept fresh while the questions go in
+	fake_site site-z || { t_fail "cannot write site-z's heartbeat"; return; }
+	(for _ in $(seq 1 60); do sleep 1; fake_site site-z || exit; done) &
+	local beat=$!
+	wait_for 20 sees_alive site-z || { t_fail "c does not see site-z"; kill $beat; return; }
+	refused0=$(fs .scope_refused)
+	now=$(date +%s)
+	for i in $(seq 1 $n); do
+		id=$(printf 'f100d%011x' "$i")
+		etcdc put "${P}scope/req/$id" "{\"v\":1,\"id\":\"$id\",\"site\":\"site-z\",\"target\":\"$BWE_C2_V4\",\"since_s\":3600,\"deadline\":$((now + 30)),\"peers\":[]}" >/dev/null ||
+			{ t_fail "etcdctl put of question $i"; kill $beat; return; }
+	done
+	flood_done() {
+		answered=$(etcdc get --prefix "${P}scope/ans/f100d" --keys-only | grep -c '/site-c$')
+		refused=$(($(fs .scope_refused) - refused0))
+		[ $((answered + refused)) -ge $n ]
+	}
+	wait_for 100 flood_done || true
+	echo "site c: $answered of $n questions from site-z answered, $refused refused"
+	assert_eq "$answered $refused" "30 $((n - 30))" "answered and refused of $n questions"
+	grep -q "fleet: scope: more than 30 questions from site-z in this minute" "$DIR/bwctld.log" ||
+		t_fail "no log line for the flood"
+	[ "$(grep -c 'more than 30 questions from site-z' "$DIR/bwctld.log")" -le 1 ] ||
+		t_fail "the flood is logged per question, not once a minute"
+	# a question from a site with no heartbeat: refused, not answered
+	id=f100d00000000dea
+	etcdc put "${P}scope/req/$id" "{\"v\":1,\"id\":\"$id\",\"site\":\"site-gone\",\"target\":\"$BWE_C2_V4\",\"since_s\":3600,\"deadline\":$((now + 30)),\"peers\":[]}" >/dev/null
+	wait_for 50 grep -qF "refused scope/req/$id: the asking site is not alive" "$DIR/bwctld.log" ||
+		t_fail "a dead site's question: $(grep 'scope:' "$DIR/bwctld.log" | tail -2)"
+	[ -z "$(etcdc get --prefix "${P}scope/ans/$id/" --keys-only)" ] ||
+		t_fail "a dead site's question was answered"
+	kill $beat 2>/dev/null
+	wait $beat 2>/dev/null
+	etcdc del "${P}sites/site-z" >/dev/null
+	# site-z used up its minute at B and C too: A's own question still gets their answers
+	site a
+	gone() { ! sees_alive "$1"; }
+	wait_for 20 gone site-z || t_fail "a still sees site-z alive"
+	s=$(bwctl --json scope "$BWE_C2_V4")
+	jq -e '(.coverage.fleet.partial | not) and .coverage.fleet.sites_asked == 2' <<<"$s" \
+		>/dev/null || t_fail "after the flood, A's question: $(jq -c .coverage.fleet <<<"$s")"
+	etcdc del --prefix "${P}scope/" >/dev/null
+}
+t_run "a flood of questions from one site: 30 answered a minute, the rest refused, others served" \
+	t_test_question_flood
 
 t_test_site_down() {
 	local s

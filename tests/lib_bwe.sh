@@ -9,7 +9,8 @@
 #                                  # the testbed's default, a NAT gateway),
 #                                  # private bpffs and run directory
 #   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0 (wan0's nat as the
-#                                  # testbed translates), paths in $DIR
+#                                  # testbed translates), paths in $DIR;
+#                                  # INTERNAL= other internal_networks
 #   is_nat FAMILY                  # the testbed translates IPv4 (4) / IPv6 (6)
 #   from_net FAMILY                # the LAN host's address as the internet
 #                                  # host reaches it: the gateway's WAN address
@@ -59,12 +60,12 @@ wan_nat() {
 	else echo none; fi
 }
 
-write_config() { # [EXTRA_YAML] ; MODE=native|generic
+write_config() { # [EXTRA_YAML] ; MODE=native|generic, INTERNAL=internal_networks' items
 	cat >"$CFG" <<EOC
 interfaces:
   - { name: lan0, mode: ${MODE:-native} }
   - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat) }
-internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
+internal_networks: [ ${INTERNAL:-$BWE_LAN_NET_V4, $BWE_LAN_NET_V6} ]
 exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128 ]
 allowlist: [ 198.51.100.200/32 ]
 paths:

@@ -40,7 +40,9 @@
 
 #include "test_helpers.h"
 #include "addr.h"
+#include "bl4tab.h"
 #include "blocklist.h"
+#include "bwe_bl4.h"
 #include "bwe_rules.h"
 #include "bwe_util.h"
 #include "dataplane.h"
@@ -652,7 +654,7 @@ static void test_growth_never_passes(void **state)
 	p.len[0] = pb_build(&v4, p.frame[0], sizeof(p.frame[0]));
 	p.len[1] = pb_build(&v6, p.frame[1], sizeof(p.frame[1]));
 	assert_true(p.len[0] > 0 && p.len[1] > 0);
-	assert_int_equal(w.bl.tab[BWE_BL_V4].max, BWE_BL_HOST_MIN);
+	assert_int_equal(w.bl.tab[BWE_BL_V4].max, bwe_bl_table_size(BWE_BL_V4, 0));
 	assert_int_equal(pthread_create(&th, NULL, probe_loop, &p), 0);
 	for (step = 0; step < GROW_STEPS; step++)
 		grow_step(&w.bl, step, step + 1, bwe_ref(FEED_T, 0));
@@ -670,13 +672,13 @@ static void test_growth_never_passes(void **state)
 		      w.bl.tab[BWE_BL_V6].builds - b6);
 	assert_int_equal(p.passed, 0);
 	assert_true(p.runs > 0);
-	assert_int_equal(b4, 4); /* 4096 -> 8192 -> ... -> 65536 */
-	assert_int_equal(max4, bwe_bl_table_size(GROW_V4 + 1));
+	assert_true(b4 >= 2); /* 2560 -> 10240 -> 20480 -> 40960 hosts */
+	assert_true(max4 > GROW_V4 && max4 <= bwe_bl_table_size(BWE_BL_V4, GROW_V4 + 1));
 	assert_true(b6 >= 2);
-	assert_int_equal(max6, bwe_bl_table_size(GROW_V6 + 1));
+	assert_int_equal(max6, bwe_bl_table_size(BWE_BL_V6, GROW_V6 + 1));
 	/* back to one host each: small tables again */
-	assert_int_equal(w.bl.tab[BWE_BL_V4].max, BWE_BL_HOST_MIN);
-	assert_int_equal(w.bl.tab[BWE_BL_V6].max, BWE_BL_HOST_MIN);
+	assert_int_equal(w.bl.tab[BWE_BL_V4].max, bwe_bl_table_size(BWE_BL_V4, 0));
+	assert_int_equal(w.bl.tab[BWE_BL_V6].max, bwe_bl_table_size(BWE_BL_V6, 0));
 	assert_int_equal(run(&w, "198.18.0.52", "203.0.113.66", 10, NULL), XDP_DROP);
 	assert_int_equal(run(&w, "198.18.0.52", "198.19.0.1", 10, NULL), XDP_PASS);
 	world_down(&w);
@@ -699,7 +701,7 @@ static void test_table_survives_restart(void **state)
 	assert_int_equal(bwe_bl_init(&bl, dp), 0);
 	grow_step(&bl, 0, GROW_STEPS, bwe_ref(FEED_T, 0));
 	max = bl.tab[BWE_BL_V4].max;
-	assert_true(max > BWE_BL_HOST_MIN);
+	assert_true(max > bwe_bl_table_size(BWE_BL_V4, 0));
 	id = map_id(bl.tab[BWE_BL_V4].fd);
 	bwe_bl_free(&bl);
 	bwe_dp_close(dp);
@@ -716,10 +718,207 @@ static void test_table_survives_restart(void **state)
 	/* the mirror is empty after a restart: the sweep empties the table, in place */
 	assert_int_equal(bwe_bl_sweep(&bl), 0);
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &last.addr), BWE_REF_NONE);
-	assert_int_equal(bl.tab[BWE_BL_V4].max, BWE_BL_HOST_MIN);
+	assert_int_equal(bl.tab[BWE_BL_V4].max, bwe_bl_table_size(BWE_BL_V4, 0));
 	bwe_bl_free(&bl);
 	bwe_dp_close(dp);
 	assert_int_equal(bwe_dp_unpin(dir), 0);
+}
+
+/* ---- the dense IPv4 table: key 0, crafted collisions, removal ----------------- */
+
+#define CRAFT_N	   (BWE_BL4_WAYS * BWE_BL4_PROBE_MAX + 40) /* more than one probe window */
+#define CRAFT_MASK 0x3fff     /* collide in every table up to 16,384 buckets */
+#define CRAFT_BASE 0x0b000000 /* 11.0.0.0: public, outside every test range */
+
+/* The seed of family IPv4's current table. */
+static __u64 bl4_seed_of(const struct bwe_bl *bl)
+{
+	struct bwe_bl4 t;
+
+	assert_int_equal(bwe_bl4_open(&t, bl->tab[BWE_BL_V4].fd), 0);
+	return t.seed;
+}
+
+/* n addresses (network order) with one home bucket under seed in every table up to CRAFT_MASK + 1 buckets. */
+static void craft(__u64 seed, __be32 *out, size_t n)
+{
+	__u32 i, want = bwe_bl4_home(seed, CRAFT_MASK, htonl(CRAFT_BASE));
+	size_t k = 0;
+
+	for (i = 0; k < n && i < (1u << 24); i++)
+		if (bwe_bl4_home(seed, CRAFT_MASK, htonl(CRAFT_BASE + i)) == want)
+			out[k++] = htonl(CRAFT_BASE + i);
+	assert_int_equal(k, n);
+}
+
+static const char *v4_text(__be32 a, char *buf)
+{
+	assert_non_null(inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN));
+	return buf;
+}
+
+static __u8 v4_ref(const struct bwe_bl *bl, __be32 a)
+{
+	struct bwe_addr x;
+
+	bwe_addr_from_v4(a, &x);
+	return bwe_bl_kernel_ref(bl, &x);
+}
+
+/* 0.0.0.0 is an address like any other: an empty slot (all zero) does not list it. */
+static void test_bl4_address_zero(void **state)
+{
+	static const char *const edge[] = { "0.0.0.0/32", "255.255.255.255/32", "0.0.0.1/32" };
+	struct world w;
+	size_t i;
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(v4_ref(&w.bl, 0), BWE_REF_NONE); /* 511 empty buckets of zeros */
+	for (i = 0; i < ARRAY_SIZE(edge); i++) {
+		struct bwe_prefix p = pfx(edge[i]);
+
+		assert_int_equal(bwe_bl_set(&w.bl, &p, bwe_ref(FEED_T, (int)i & 1)), 0);
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	for (i = 0; i < ARRAY_SIZE(edge); i++) {
+		struct bwe_prefix p = pfx(edge[i]);
+
+		assert_int_equal(bwe_bl_kernel_ref(&w.bl, &p.addr), bwe_ref(FEED_T, (int)i & 1));
+	}
+	/* removed, 0.0.0.0 is unlisted again; its neighbours stay */
+	{
+		struct bwe_prefix p = pfx(edge[0]);
+
+		assert_int_equal(bwe_bl_set(&w.bl, &p, 0), 0);
+		assert_int_equal(bwe_bl_flush(&w.bl), 0);
+		assert_int_equal(v4_ref(&w.bl, 0), BWE_REF_NONE);
+		p = pfx(edge[2]);
+		assert_int_equal(bwe_bl_kernel_ref(&w.bl, &p.addr), bwe_ref(FEED_T, 0));
+	}
+	world_down(&w);
+}
+
+/*
+ * A feed crafted against the table's seed: CRAFT_N addresses with one home
+ * bucket, more than a probe window holds. The flush builds a new table with
+ * a new seed, and every address is dropped by the program.
+ */
+static void test_bl4_crafted_collisions(void **state)
+{
+	static __be32 a[CRAFT_N];
+	__u64 seed0;
+	size_t builds, i;
+	struct world w;
+	char buf[INET_ADDRSTRLEN];
+
+	(void)state;
+	world_up(&w);
+	seed0 = bl4_seed_of(&w.bl);
+	craft(seed0, a, CRAFT_N);
+	builds = w.bl.tab[BWE_BL_V4].builds;
+	for (i = 0; i < CRAFT_N; i++) {
+		struct bwe_addr x;
+		struct bwe_prefix p;
+
+		bwe_addr_from_v4(a[i], &x);
+		p.addr = x;
+		p.plen = BWE_ADDR_BITS;
+		assert_int_equal(bwe_bl_set(&w.bl, &p, bwe_ref(FEED_T, 0)), 0);
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_true(w.bl.tab[BWE_BL_V4].builds > builds);
+	assert_true(bl4_seed_of(&w.bl) != seed0);
+	for (i = 0; i < CRAFT_N; i++) {
+		assert_int_equal(v4_ref(&w.bl, a[i]), bwe_ref(FEED_T, 0));
+		assert_int_equal(run(&w, "198.18.0.52", v4_text(a[i], buf), 10, NULL), XDP_DROP);
+	}
+	assert_int_equal(run(&w, "198.18.0.52", "203.0.113.66", 10, NULL), XDP_DROP);
+	world_down(&w);
+}
+
+/*
+ * The same against an adversary who knows every seed (bl4_seed pins it):
+ * the builds end after BWE_BL4_BUILD_TRIES, the flush fails with -E2BIG
+ * (for the caller to roll back), and the table in use is the one before.
+ */
+static void test_bl4_known_seed_fails_loudly(void **state)
+{
+	static __be32 a[CRAFT_N];
+	struct world w;
+	size_t i;
+	__u32 id;
+
+	(void)state;
+	world_up(&w);
+	w.bl.bl4_seed = bl4_seed_of(&w.bl);
+	craft(w.bl.bl4_seed, a, CRAFT_N);
+	id = map_id(w.bl.tab[BWE_BL_V4].fd);
+	for (i = 0; i < CRAFT_N; i++) {
+		struct bwe_prefix p = { .plen = BWE_ADDR_BITS };
+
+		bwe_addr_from_v4(a[i], &p.addr);
+		assert_int_equal(bwe_bl_set(&w.bl, &p, bwe_ref(FEED_T, 0)), 0);
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), -E2BIG);
+	assert_int_equal(w.bl.tab[BWE_BL_V4].reseeds, BWE_BL4_BUILD_TRIES - 1);
+	assert_int_equal(map_id(w.bl.tab[BWE_BL_V4].fd), id);
+	assert_int_equal(run(&w, "198.18.0.52", "203.0.113.66", 10, NULL), XDP_DROP);
+	world_down(&w);
+}
+
+/*
+ * Removal and reinsertion inside one overflowing chain: entries past their
+ * home stay found when those before them go, the spill counts fall back to
+ * 0 once nothing lies past a bucket, and a removed address comes back.
+ */
+static void test_bl4_remove_reinsert(void **state)
+{
+	static __be32 a[3 * BWE_BL4_WAYS];
+	struct bwe_bl4 t;
+	__u8 ref = bwe_ref(FEED_T, 0);
+	__u32 home;
+	size_t i, n = ARRAY_SIZE(a);
+	int fd = bwe_bl4_create(BWE_BL4_SLOTS_MIN, 0);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(bwe_bl4_open(&t, fd), 0);
+	assert_int_equal(bwe_bl4_map(&t, true), 0);
+	craft(t.seed, a, n); /* three buckets' worth with one home */
+	home = bwe_bl4_home(t.seed, t.mask, a[0]);
+	for (i = 0; i < n; i++)
+		assert_int_equal(bwe_bl4_put(&t, a[i], ref), 0);
+	assert_int_equal(bwe_bl4_used(&t), n);
+	/* slot 0 of the home bucket counts the 16 entries past it */
+	assert_int_equal(t.map[1 + home].slot[0] >> BWE_BL4_SPILL_SHIFT, 2 * BWE_BL4_WAYS);
+	/* the home bucket's entries go: the ones past it are still found, by the program's rules too */
+	for (i = 0; i < BWE_BL4_WAYS; i++)
+		assert_int_equal(bwe_bl4_put(&t, a[i], BWE_REF_NONE), 0);
+	for (i = BWE_BL4_WAYS; i < n; i++) {
+		__u8 r;
+
+		assert_int_equal(bwe_bl4_get(&t, a[i]), ref);
+		assert_int_equal(bwe_bl4_lookup_fd(fd, a[i], &r), 0);
+		assert_int_equal(r, ref);
+	}
+	/* back in: into the freed home slots, no further spill */
+	for (i = 0; i < BWE_BL4_WAYS; i++)
+		assert_int_equal(bwe_bl4_put(&t, a[i], bwe_ref(FEED_T, 1)), 0);
+	assert_int_equal(t.map[1 + home].slot[0] >> BWE_BL4_SPILL_SHIFT, 2 * BWE_BL4_WAYS);
+	for (i = 0; i < BWE_BL4_WAYS; i++)
+		assert_int_equal(bwe_bl4_get(&t, a[i]), bwe_ref(FEED_T, 1));
+	/* everything past home goes: every spill count is 0 again */
+	for (i = BWE_BL4_WAYS; i < n; i++)
+		assert_int_equal(bwe_bl4_put(&t, a[i], BWE_REF_NONE), 0);
+	for (i = 0; i <= t.mask; i++)
+		assert_int_equal(t.map[1 + i].slot[0] & BWE_BL4_SPILL_MASK, 0);
+	assert_int_equal(bwe_bl4_used(&t), BWE_BL4_WAYS);
+	/* a removal of an absent address changes nothing */
+	assert_int_equal(bwe_bl4_put(&t, a[n - 1], BWE_REF_NONE), 0);
+	assert_int_equal(bwe_bl4_used(&t), BWE_BL4_WAYS);
+	bwe_bl4_close(&t);
+	close(fd);
 }
 
 static __u64 mono_ns(void)
@@ -896,6 +1095,10 @@ int main(void)
 		cmocka_unit_test(test_bucket_last_refill_in_future),
 		cmocka_unit_test(test_growth_never_passes),
 		cmocka_unit_test(test_table_survives_restart),
+		cmocka_unit_test(test_bl4_address_zero),
+		cmocka_unit_test(test_bl4_crafted_collisions),
+		cmocka_unit_test(test_bl4_known_seed_fails_loudly),
+		cmocka_unit_test(test_bl4_remove_reinsert),
 		cmocka_unit_test(test_nc16_matches_trie),
 	};
 

@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "test_helpers.h"
+#include "bl_helpers.h"
 
 #include "bwe_util.h"
 #include "dataplane.h"
@@ -272,30 +273,28 @@ struct kv {
 static struct kv *dump_hosts(const struct side *s, size_t *n)
 {
 	struct kv *out = calloc(HOST_MAX, sizeof(*out));
+	struct bwe_addr *a = calloc(HOST_MAX, sizeof(*a));
+	struct bwe_bl_val *v = calloc(HOST_MAX, sizeof(*v));
+	size_t i;
 	int f;
 
 	assert_non_null(out);
+	assert_non_null(a);
+	assert_non_null(v);
 	*n = 0;
 	for (f = 0; f < BWE_BL_FAMS; f++) {
 		int fd = bwe_dp_bl_table_get(s->dp, f);
-		__u8 k[sizeof(struct bwe_addr)], next[sizeof(struct bwe_addr)];
-		__u32 ks = bwe_dp_bl_key_size(f);
-		void *prev = NULL;
 
 		assert_true(fd >= 0);
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			assert_true(*n < HOST_MAX);
-			if (f == BWE_BL_V4)
-				bwe_addr_from_v4(*(__u32 *)next, &out[*n].k);
-			else
-				memcpy(&out[*n].k, next, ks);
-			assert_int_equal(bpf_map_lookup_elem(fd, next, &out[*n].v), 0);
-			(*n)++;
-			memcpy(k, next, ks);
-			prev = k;
-		}
+		bl_table_dump(fd, f, a, v, HOST_MAX, n);
 		close(fd);
 	}
+	for (i = 0; i < *n; i++) {
+		out[i].k = a[i];
+		out[i].v = v[i];
+	}
+	free(a);
+	free(v);
 	qsort(out, *n, sizeof(*out), cmp_kv);
 	return out;
 }
@@ -534,7 +533,7 @@ static void run_versions(enum bwe_feed_format fmt, bool freeform)
 		size_t n, max, ceiling;
 
 		enf_bl_table(i ? whole.enf : delta.enf, 0, &n, &max, &ceiling);
-		assert_true(n > BWE_BL_HOST_MIN && max >= n);
+		assert_true(n > bwe_bl_table_size(BWE_BL_V4, 0) && max >= n);
 	}
 	print_message("%zu of %d versions applied as a difference\n", deltas, VERSIONS - 1);
 	for (i = 0; i < l.n; i++)
@@ -629,7 +628,8 @@ static void test_pfx_sort_matches_qsort(void **state)
 
 /* ---- a full table and a failed write in the delta path ------------------------------ */
 
-#define FOREIGN_N (BWE_BL_HOST_MIN - 7 - 3) /* all but 3 slots of the first table */
+#define FOREIGN_N \
+	(bwe_bl_table_size(BWE_BL_V4, 0) - 7 - 3) /* all but 3 of the first table's room */
 
 /*
  * v1 -> v2 as a delta on a side holding v1, whose IPv4 table is either full
@@ -670,12 +670,12 @@ static void delta_v1_v2(bool frozen)
 		for (i = 0; i < FOREIGN_N; i++) {
 			bwe_bl_key4 k = htonl(ntohl(addr("192.0.2.0").w[3]) + (__u32)i);
 
-			assert_int_equal(bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST), 0);
+			assert_int_equal(bl4_put_fd(fd, k, val.ref), 0);
 		}
 	}
 	close(fd);
 	enf_bl_table(delta.enf, 0, &n4, &max0, &ceiling);
-	assert_int_equal(max0, BWE_BL_HOST_MIN);
+	assert_int_equal(max0, bwe_bl_table_size(BWE_BL_V4, 0));
 	h0 = dump_hosts(&delta, &nh0);
 	memset(&before, 0, sizeof(before));
 	for (i = 0; i < fstore_entries(delta.fs, FEED)->n; i++)
@@ -709,7 +709,7 @@ static void delta_v1_v2(bool frozen)
 	} else {
 		assert_int_equal(err, 0);
 		/* a bigger table, with v2 and every foreign key (the sweep's to remove) */
-		assert_int_equal(max1, bwe_bl_table_size(FOREIGN_N + 6 + 8));
+		assert_int_equal(max1, bwe_bl_table_size(BWE_BL_V4, FOREIGN_N + 6 + 8));
 		assert_int_equal(nh1, nh0 - 1 + 8);
 		assert_int_equal(enf_bl_kernel_ref(delta.enf, &x), BWE_REF_NONE);
 		assert_int_equal(enf_bl_kernel_ref(delta.enf, &y), bwe_ref(FEED, 0));

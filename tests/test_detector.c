@@ -575,12 +575,118 @@ static void test_contacts_beacon(void **state)
 	interval();
 }
 
+/*
+ * A LAN host sending from many addresses of its network, each with a new
+ * contact and an outbound hit on a listed peer (a hostile host sweeping
+ * its /16), gets no more detector states than maps.hosts even where
+ * policy.max_hosts is larger; they are refused and counted, and freed with
+ * the next sample, which does not hold them.
+ */
+static void test_bound_by_tracked_hosts(void **state)
+{
+	const __u32 max_hosts = core.cfg->policy.max_hosts, tracked = core.cfg->maps.hosts;
+	const unsigned int spray = 3 * BWE_CFG_MAP_MIN;
+	struct ops_contact ct = { .peer = addr("203.0.113.91"),
+				  .dport = 8443,
+				  .proto = IPPROTO_TCP,
+				  .ts_ns = 1000000000ULL };
+	struct ops_hit hit = { .ref = bwe_ref(BWE_FEED_MANUAL, 0),
+			       .feed = "manual",
+			       .peer = addr(C2_PEER),
+			       .outbound = true };
+	struct detector_counts c0, c;
+	unsigned int i;
+	char a[BWE_ADDR_STRLEN];
+
+	(void)state;
+	evict_all();
+	interval();
+	c0 = counts(); /* the hosts acted on before keep their state (test_history_kept) */
+	assert_true(c0.hosts < BWE_CFG_MAP_MIN);
+	core.cfg->policy.max_hosts = 1U << 20;
+	core.cfg->maps.hosts = BWE_CFG_MAP_MIN;
+	assert_int_equal(counts().max_hosts, BWE_CFG_MAP_MIN);
+	for (i = 0; i < spray; i++) {
+		snprintf(a, sizeof(a), "198.18.%u.%u", 100 + i / 250, 1 + i % 250);
+		ct.host = hit.host = addr(a);
+		ops_contact(ops, &ct);
+		ops_hit(ops, &hit);
+	}
+	c = counts();
+	assert_int_equal(c.hosts, BWE_CFG_MAP_MIN);
+	/* an address without a state is refused twice: its contact, its hit */
+	assert_int_equal(c.refused - c0.refused, 2 * (spray - (BWE_CFG_MAP_MIN - c0.hosts)));
+	interval();
+	c = counts();
+	assert_int_equal(c.hosts, c0.hosts);
+	assert_int_equal(c.freed - c0.freed, BWE_CFG_MAP_MIN - c0.hosts);
+	core.cfg->policy.max_hosts = max_hosts;
+	core.cfg->maps.hosts = tracked;
+	assert_int_equal(counts().max_hosts, MAX_HOSTS);
+}
+
+/*
+ * The sample reads the whole table across its batches (a batch holds 1 MiB
+ * of per-CPU records: 1,110 hosts on 2 CPUs): every host once, its CPUs
+ * merged, its rate from the previous sample.
+ */
+static void test_sample_batches(void **state)
+{
+	const unsigned int n = 5000, ncpu = (unsigned int)dp->ncpus;
+	struct bwe_addr *keys = calloc(n, sizeof(*keys));
+	struct bwe_host_stats *vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	unsigned int i, c, round;
+	__u32 count;
+	char a[BWE_ADDR_STRLEN];
+
+	(void)state;
+	assert_non_null(keys);
+	assert_non_null(vals);
+	evict_all();
+	for (round = 1; round <= 2; round++) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		for (i = 0; i < n; i++) {
+			snprintf(a, sizeof(a), "198.18.%u.%u", 20 + i / 250, 1 + i % 250);
+			keys[i] = addr(a);
+			for (c = 0; c < ncpu;
+			     c++) /* host i sent i + 1 bytes per round on each CPU */
+				vals[(size_t)i * ncpu + c].tx_bytes = (__u64)round * (i + 1);
+		}
+		count = n;
+		assert_int_equal(bpf_map_update_batch(fd, keys, vals, &count, &opts), 0);
+		assert_int_equal(count, n);
+		if (round == 2)
+			usleep(200000);
+		assert_int_equal(hosts_sample(hosts), 0);
+	}
+	assert_int_equal(hosts_count(hosts), n);
+	for (i = 0; i < n; i++) {
+		const struct host_sample *h = hosts_get(hosts, &keys[i]);
+
+		assert_non_null(h);
+		assert_int_equal(h->st.tx_bytes, 2ULL * (i + 1) * ncpu);
+		assert_true(h->tx_bps > 0);
+	}
+	evict_all();
+	assert_int_equal(hosts_sample(hosts), 0);
+	assert_int_equal(hosts_count(hosts), 0);
+	free(keys);
+	free(vals);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_bound),	  cmocka_unit_test(test_history_kept),
-		cmocka_unit_test(test_actions_counted),	  cmocka_unit_test(test_contacts_beacon),
-		cmocka_unit_test(test_expected_per_peer), cmocka_unit_test(test_flood_report),
+		cmocka_unit_test(test_table_bound),
+		cmocka_unit_test(test_history_kept),
+		cmocka_unit_test(test_actions_counted),
+		cmocka_unit_test(test_contacts_beacon),
+		cmocka_unit_test(test_expected_per_peer),
+		cmocka_unit_test(test_flood_report),
+		cmocka_unit_test(test_bound_by_tracked_hosts),
+		cmocka_unit_test(test_sample_batches),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

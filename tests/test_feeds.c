@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "test_helpers.h"
+#include "bl_helpers.h"
 
 #include "bwe_util.h"
 #include "dataplane.h"
@@ -31,7 +32,7 @@
 #include "store.h"
 
 #define HOST_MAX    32 /* ceiling of exact hosts: a /26 (64 hosts) cannot fit */
-#define FOREIGN_MAX (2 * BWE_BL_HOST_MIN)
+#define FOREIGN_MAX (2 * BWE_BL4_SLOTS_MIN)
 #define NET6_MAX    4 /* entries of bwe_bl_net6 */
 #define FEED	    2 /* the feed's id */
 #define T0	    1700000000
@@ -74,19 +75,9 @@ static size_t kernel_hosts(struct bwe_addr *out, size_t max)
 
 	for (f = 0; f < BWE_BL_FAMS; f++) {
 		int fd = bwe_dp_bl_table_get(dp, f);
-		__u8 k[sizeof(struct bwe_addr)], next[sizeof(struct bwe_addr)];
-		void *prev = NULL;
 
 		assert_true(fd >= 0);
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			assert_true(n < max);
-			if (f == BWE_BL_V4)
-				bwe_addr_from_v4(*(__u32 *)next, &out[n++]);
-			else
-				memcpy(&out[n++], next, sizeof(struct bwe_addr));
-			memcpy(k, next, sizeof(k));
-			prev = k;
-		}
+		bl_table_dump(fd, f, out, NULL, max, &n);
 		close(fd);
 	}
 	qsort(out, n, sizeof(*out), cmp_addr);
@@ -245,17 +236,15 @@ static void test_full_table_grows(void **state)
 	int fd = bwe_dp_bl_table_get(dp, BWE_BL_V4);
 	struct enf_bl_change chg;
 	struct fs_vec v;
-	size_t i, nf = BWE_BL_HOST_MIN - 6 - 3; /* 3 free: the 8 new hosts cannot all go in */
+	/* 3 free: the 8 new hosts cannot all go in */
+	size_t i, nf = bwe_bl_table_size(BWE_BL_V4, 0) - 6 - 3;
 
 	(void)state;
 	assert_true(fd >= 0);
 	for (i = 0; i < nf; i++) {
-		bwe_bl_key4 k;
-
 		foreign[i] = addr("192.0.2.0");
 		foreign[i].w[3] = htonl(ntohl(foreign[i].w[3]) + (__u32)i);
-		k = foreign[i].w[3];
-		assert_int_equal(bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST), 0);
+		assert_int_equal(bl4_put_fd(fd, foreign[i].w[3], val.ref), 0);
 	}
 	assert_holds_v1(foreign, nf);
 	vec_of(&v, v2, ARRAY_SIZE(v2));
@@ -271,7 +260,7 @@ static void test_full_table_grows(void **state)
 	for (i = 0; i < nf; i++) {
 		bwe_bl_key4 k = htonl(ntohl(addr("192.0.2.0").w[3]) + (__u32)i);
 
-		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+		assert_int_equal(bl4_put_fd(fd, k, BWE_REF_NONE), 0);
 	}
 	close(fd);
 	assert_int_equal(ref_of("198.51.100.1"), BWE_REF_NONE);

@@ -1219,6 +1219,41 @@ static void test_beacon_args(void **state)
 	assert_null(h.beacon);
 }
 
+/*
+ * The beacon table holds what the host's contacts need: no pair slot for
+ * one-off contacts, 2, 4, 8 slots as repeated pairs come, never more than
+ * BWE_BEACON_PAIRS for a host that repeats contacts with many peers (the
+ * slots are filled in order, so the choice of a slot to give up is the one
+ * a table of BWE_BEACON_PAIRS from the start makes: test_beacon_series).
+ */
+static void test_beacon_table_growth(void **state)
+{
+	static struct bsim b;
+	static const struct {
+		unsigned int repeated; /* peers contacted twice */
+		__u32 slots;
+	} cases[] = { { 0, 0 }, { 1, 2 },  { 2, 2 },   { 3, 4 },
+		      { 5, 8 }, { 9, 16 }, { 16, 16 }, { 200, 16 } };
+	unsigned int k, p;
+	double t;
+
+	(void)state;
+	for (k = 0; k < ARRAY_SIZE(cases); k++) {
+		bsim_init(&b);
+		t = START_S + 1;
+		bsim_contact(&b, t, NOISE_FIRST + 9999, WEB_PORT, IPPROTO_TCP, false);
+		for (p = 0; p < cases[k].repeated; p++) {
+			bsim_contact(&b, t += 0.01, NOISE_FIRST + p, WEB_PORT, IPPROTO_TCP, false);
+			bsim_contact(&b, t + 5.0, NOISE_FIRST + p, WEB_PORT, IPPROTO_TCP, false);
+		}
+		assert_non_null(b.h.beacon);
+		if (b.h.beacon->n_pair != cases[k].slots)
+			fail_msg("%u repeated peers: %u slots, want %u", cases[k].repeated,
+				 b.h.beacon->n_pair, cases[k].slots);
+		bwe_detect_host_free(&b.h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1235,6 +1270,7 @@ int main(void)
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_flood_scenarios),
 		cmocka_unit_test(test_beacon_args),
+		cmocka_unit_test(test_beacon_table_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,12 +14,43 @@
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
 #include "bwe_rules.h"
+#include "bwe_bl4.h"
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 
 static __always_inline int addr_is_v4(const struct bwe_addr *a)
 {
 	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(V4MAPPED_PREFIX);
+}
+
+/*
+ * The ref of IPv4 address a (network byte order) in dense table tab
+ * (bwe_abi.h, rules in bwe_bl4.h): the header, then the home bucket and,
+ * only while a bucket's chain overflowed, the next ones, at most
+ * BWE_BL4_PROBE_MAX. A miss usually reads one bucket: one cache line.
+ */
+static __always_inline __u8 bl4_ref(void *tab, __be32 a)
+{
+	__u32 idx = BWE_BL4_HDR_IDX, home, mask, d;
+	const struct bwe_bl4_hdr *h = bpf_map_lookup_elem(tab, &idx);
+
+	if (!h)
+		return BWE_REF_NONE;
+	mask = h->mask;
+	home = bwe_bl4_home(h->seed, mask, a);
+	for (d = 0; d < BWE_BL4_PROBE_MAX; d++) {
+		const struct bwe_bl4_bucket *bk;
+		int r;
+
+		idx = 1 + ((home + d) & mask);
+		bk = bpf_map_lookup_elem(tab, &idx);
+		if (!bk)
+			break;
+		r = bwe_bl4_scan(bk, a);
+		if (r != BWE_BL4_NEXT)
+			return (__u8)r;
+	}
+	return BWE_REF_NONE;
 }
 
 /*
@@ -31,9 +62,9 @@ static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
 	int v4 = addr_is_v4(peer);
 	__u32 slot = BWE_BL_HOST_SLOT;
-	struct bwe_bl_val *hv = NULL;
+	struct bwe_bl_val *hv;
 	void *tab;
-	__u8 ref;
+	__u8 ref = BWE_REF_NONE;
 
 	/*
 	 * The family's current exact-host table (the daemon keeps one in the
@@ -43,13 +74,13 @@ static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 	if (v4) {
 		tab = bpf_map_lookup_elem(&bwe_bl_host4, &slot);
 		if (tab)
-			hv = bpf_map_lookup_elem(tab, &peer->w[3]);
+			ref = bl4_ref(tab, peer->w[3]);
 	} else {
 		tab = bpf_map_lookup_elem(&bwe_bl_host6, &slot);
-		if (tab)
-			hv = bpf_map_lookup_elem(tab, peer);
+		hv = tab ? bpf_map_lookup_elem(tab, peer) : NULL;
+		if (hv)
+			ref = hv->ref;
 	}
-	ref = hv ? hv->ref : BWE_REF_NONE;
 	if (bwe_ref_decides(ref))
 		return ref;
 

@@ -41,12 +41,12 @@ struct {
  * shape, by size: clang emits the types of a definition nested in another
  * as forward declarations, which libbpf cannot size.
  */
-struct bwe_bl_tab4 {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BWE_BL_HOST_FLAGS);
-	__uint(max_entries, BWE_BL_HOST_MIN);
-	__uint(key_size, sizeof(bwe_bl_key4));
-	__uint(value_size, sizeof(struct bwe_bl_val));
+struct bwe_bl_tab4 { /* the dense table: header, then 64-byte buckets */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BWE_BL4_FLAGS);
+	__uint(max_entries, 1 + BWE_BL4_SLOTS_MIN / BWE_BL4_WAYS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct bwe_bl4_bucket));
 };
 
 struct bwe_bl_tab6 {
@@ -89,9 +89,15 @@ struct {
 	__type(value, struct bwe_bl_val);
 } bwe_bl_net6 SEC(".maps");
 
-/* internal host -> token buckets */
+/*
+ * internal host -> token buckets. Not preallocated: only throttled hosts
+ * have one (the daemon adds them), and only a host whose class says
+ * throttled looks here, so the common packet never does; memory follows
+ * the throttled hosts instead of maps.throttle's ceiling.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BWE_THROTTLE_MAX);
 	__type(key, struct bwe_addr);
 	__type(value, struct bwe_throttle);

@@ -13,7 +13,8 @@
  * has sent: bwe_hosts), when an operator or a rule acts on it, or when it
  * contacted a listed peer; state of a host that left the sample is freed
  * (unless it holds a history of actions: cooldowns and escalation must
- * survive), and the table never holds more than policy.max_hosts, with a
+ * survive), and the table never holds more than policy.max_hosts (nor
+ * maps.hosts, the data plane's own bound), with a
  * detection-table-full event (at most one per interval) when that refused
  * hosts.
  */
@@ -61,39 +62,42 @@ struct det_action {
  */
 struct det_seen {
 	time_t bl_event, pw_event; /* last outbound hit event of either kind of feed */
-	__u32 pw_events;	   /* proxyware hit events since the last sample */
 	__u64 last_bl_hits;	   /* bl_hits of the last sample */
 	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
 	time_t last_sample;
-	bool in_window;	 /* an expected activity of the host is in its window */
-	bool unexpected; /* ... and the sketch shows other peers or ports too */
-	struct detector_seen at;
+	__u32 pw_events;	  /* proxyware hit events since the last sample */
+	bool in_window;		  /* an expected activity of the host is in its window */
+	bool unexpected;	  /* ... and the sketch shows other peers or ports too */
+	struct detector_seen *at; /* NULL until a signal fired or a shape matched */
 };
 
-/* What the report remembers; allocated only for hosts that have any. */
-struct det_memo {
-	struct det_hit hits[DET_HITS_MAX];
-	unsigned int nhits, hit_head;
-	struct det_action hist[DET_HISTORY_MAX];
-	unsigned int nhist, hist_head;
+/*
+ * What the report remembers, each part allocated at its first use: the
+ * latest blocklist hits (16 x 224 B) of a host that had one, the history of
+ * actions (32 x 496 B) of a host that had one; most hosts have neither.
+ */
+struct det_hits {
+	struct det_hit v[DET_HITS_MAX];
+	unsigned int n, head;
+};
+
+struct det_hist {
+	struct det_action v[DET_HISTORY_MAX];
+	unsigned int n, head;
 };
 
 struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
-	struct bwe_signals sig; /* last evaluation */
-	struct bwe_decision dec;
+	struct bwe_signals sig; /* last evaluation (bwctl report) */
 	bool evaluated;
-	struct det_memo *m; /* NULL until a hit or an action */
+	struct det_hits *hits; /* NULL until a hit */
+	struct det_hist *hist; /* NULL until an action */
 	struct det_seen seen;
 };
 
-static struct det_memo *memo(struct det_host *h)
-{
-	if (!h->m)
-		h->m = calloc(1, sizeof(*h->m));
-	return h->m;
-}
+/* The i-th latest entry of a ring of cap entries whose next write goes to head. */
+#define RING_LATEST(head, i, cap) (((head) + (cap)-1 - (i)) % (cap))
 
 struct detector {
 	const struct bwe_cfgfile *cfg;
@@ -158,7 +162,9 @@ void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg)
 static void det_host_free(struct det_host *h)
 {
 	bwe_detect_host_free(&h->h);
-	free(h->m);
+	free(h->hits);
+	free(h->hist);
+	free(h->seen.at);
 	free(h);
 }
 
@@ -173,6 +179,19 @@ void detector_free(struct detector *dt)
 	free(dt->v);
 	bwe_amap_free(&dt->idx);
 	free(dt);
+}
+
+/*
+ * The most states traffic may create: policy.max_hosts, and never more
+ * than the data plane tracks (maps.hosts): a LAN host that sends from many
+ * addresses, each with a contact or a hit, gets no more states than the
+ * bwe_hosts entries it could take.
+ */
+static __u32 capacity(const struct detector *dt)
+{
+	__u32 max = dt->cfg->policy.max_hosts, tracked = dt->cfg->maps.hosts;
+
+	return tracked && tracked < max ? tracked : max;
 }
 
 enum host_mode {
@@ -190,7 +209,7 @@ static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, 
 		return dt->v[*i];
 	if (mode == HOST_FIND)
 		return NULL;
-	if (mode == HOST_CREATE && dt->n >= dt->cfg->policy.max_hosts) {
+	if (mode == HOST_CREATE && dt->n >= capacity(dt)) {
 		dt->refused++;
 		dt->refused_all++;
 		return NULL;
@@ -242,7 +261,7 @@ static void prune(struct detector *dt)
 	while (i < dt->n) {
 		struct det_host *h = dt->v[i];
 
-		if (hosts_get(dt->hosts, &h->addr) || (h->m && h->m->nhist))
+		if (hosts_get(dt->hosts, &h->addr) || (h->hist && h->hist->n))
 			i++;
 		else
 			host_drop(dt, i);
@@ -258,15 +277,15 @@ static void table_full_event(struct detector *dt)
 	if (!dt->refused)
 		return;
 	snprintf(why, sizeof(why),
-		 "detector table full: %zu hosts tracked (policy.max_hosts %u), %llu refused",
-		 dt->n, dt->cfg->policy.max_hosts, (unsigned long long)dt->refused);
+		 "detector table full: %zu hosts tracked (capacity %u: policy.max_hosts, at most "
+		 "maps.hosts), %llu refused",
+		 dt->n, capacity(dt), (unsigned long long)dt->refused);
 	log_warnx("%s", why);
 	ev = ev_new("detection-table-full", "alert");
 	ev_str(ev, "event.type", "info");
 	ev_str(ev, "event.reason", why);
 	ev_set(ev, "bwenforce.detector.hosts", json_object_new_uint64(dt->n));
-	ev_set(ev, "bwenforce.detector.max_hosts",
-	       json_object_new_uint64(dt->cfg->policy.max_hosts));
+	ev_set(ev, "bwenforce.detector.max_hosts", json_object_new_uint64(capacity(dt)));
 	ev_set(ev, "bwenforce.detector.refused", json_object_new_uint64(dt->refused));
 	ev_set(ev, "bwenforce.detector.refused_total", json_object_new_uint64(dt->refused_all));
 	evlog_emit(dt->log, ev);
@@ -276,7 +295,7 @@ static void table_full_event(struct detector *dt)
 void detector_counts(const struct detector *dt, struct detector_counts *c)
 {
 	c->hosts = dt->n;
-	c->max_hosts = dt->cfg->policy.max_hosts;
+	c->max_hosts = capacity(dt);
 	c->refused = dt->refused_all;
 	c->freed = dt->freed;
 }
@@ -365,16 +384,28 @@ static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t n
 {
 	struct bwe_shape_match m[BWE_SHAPE_MAX];
 	unsigned int i, n;
-	bool any = h->sig.high_upload_run > 0;
+	bool fired = false;
 
-	for (i = 0; i < BWE_SIG_MAX; i++) {
-		if (h->sig.sig[i].fired)
-			h->seen.at.sig_at[i] = now;
-		any |= h->sig.sig[i].fired;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		fired |= h->sig.sig[i].fired;
+	n = fired || h->sig.high_upload_run > 0 ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+	if (!fired && !n)
+		return;
+	if (!h->seen.at && !(h->seen.at = calloc(1, sizeof(*h->seen.at)))) {
+		log_warnx("detector: when signals fired: %s", strerror(ENOMEM));
+		return;
 	}
-	n = any ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		if (h->sig.sig[i].fired)
+			h->seen.at->sig_at[i] = now;
 	for (i = 0; i < n; i++)
-		h->seen.at.shape_at[m[i].shape] = now;
+		h->seen.at->shape_at[m[i].shape] = now;
+}
+
+/* When the host's signals fired and shapes matched; all 0 when never. */
+static struct detector_seen seen_at(const struct det_host *h)
+{
+	return h->seen.at ? *h->seen.at : (struct detector_seen){ 0 };
 }
 
 bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct detector_seen *out)
@@ -383,7 +414,7 @@ bool detector_seen(const struct detector *dt, const struct bwe_addr *a, struct d
 
 	if (!i)
 		return false;
-	*out = dt->v[*i]->seen.at;
+	*out = seen_at(dt->v[*i]);
 	return true;
 }
 
@@ -392,7 +423,7 @@ const struct bwe_addr *detector_host_at(const struct detector *dt, size_t i,
 {
 	if (i >= dt->n)
 		return NULL;
-	*out = dt->v[i]->seen.at;
+	*out = seen_at(dt->v[i]);
 	return &dt->v[i]->addr;
 }
 
@@ -413,12 +444,11 @@ static struct json_object *contacts_json(const struct det_host *h, const struct 
 		want[BWE_FSIG_BLOCKLIST] |= dec->evidence[e].sig == BWE_SIG_BLOCKLIST;
 		want[BWE_FSIG_PROXYWARE] |= dec->evidence[e].sig == BWE_SIG_PROXYWARE;
 	}
-	if ((!want[BWE_FSIG_BLOCKLIST] && !want[BWE_FSIG_PROXYWARE]) || !h->m)
+	if ((!want[BWE_FSIG_BLOCKLIST] && !want[BWE_FSIG_PROXYWARE]) || !h->hits)
 		return NULL;
 	arr = json_object_new_array();
-	for (i = 0; i < h->m->nhits && n < DET_CONTACTS_MAX; i++) {
-		const struct det_hit *x =
-			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+	for (i = 0; i < h->hits->n && n < DET_CONTACTS_MAX; i++) {
+		const struct det_hit *x = &h->hits->v[RING_LATEST(h->hits->head, i, DET_HITS_MAX)];
 		struct json_object *o;
 		char p[BWE_ADDR_STRLEN], t[32];
 
@@ -495,7 +525,7 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 	struct detector *dt = ctx;
 	/* an inbound hit may be spoofed: remembered only for a host with state */
 	struct det_host *h = host_get(dt, &hit->host, hit->outbound ? HOST_CREATE : HOST_FIND);
-	struct det_memo *m = h ? memo(h) : NULL;
+	struct det_hits *m;
 	struct det_hit *x;
 
 	if (h && hit->outbound) {
@@ -508,12 +538,15 @@ static void on_hit(void *ctx, const struct ops_hit *hit)
 			h->seen.bl_event = now;
 		}
 	}
+	if (h && !h->hits)
+		h->hits = calloc(1, sizeof(*h->hits));
+	m = h ? h->hits : NULL;
 	if (!m)
 		return;
-	x = &m->hits[m->hit_head];
-	m->hit_head = (m->hit_head + 1) % DET_HITS_MAX;
-	if (m->nhits < DET_HITS_MAX)
-		m->nhits++;
+	x = &m->v[m->head];
+	m->head = (m->head + 1) % DET_HITS_MAX;
+	if (m->n < DET_HITS_MAX)
+		m->n++;
 	memset(x, 0, sizeof(*x));
 	x->t = time(NULL);
 	x->peer = hit->peer;
@@ -545,19 +578,21 @@ static void on_change(void *ctx, const char *action, enum op_verb verb, const st
 {
 	struct detector *dt = ctx;
 	struct det_host *h;
-	struct det_memo *m;
+	struct det_hist *m;
 	struct det_action *x;
 
 	if ((e->kind != ST_QUARANTINE && e->kind != ST_THROTTLE) || e->pfx.plen != BWE_ADDR_BITS)
 		return;
 	h = host_get(dt, &e->pfx.addr, HOST_FORCE);
-	m = h ? memo(h) : NULL;
+	if (h && !h->hist)
+		h->hist = calloc(1, sizeof(*h->hist));
+	m = h ? h->hist : NULL;
 	if (!m)
 		return;
-	x = &m->hist[m->hist_head];
-	m->hist_head = (m->hist_head + 1) % DET_HISTORY_MAX;
-	if (m->nhist < DET_HISTORY_MAX)
-		m->nhist++;
+	x = &m->v[m->head];
+	m->head = (m->head + 1) % DET_HISTORY_MAX;
+	if (m->n < DET_HISTORY_MAX)
+		m->n++;
 	x->t = time(NULL);
 	snprintf(x->action, sizeof(x->action), "%s", action);
 	x->actor = *who;
@@ -849,6 +884,7 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 void detector_tick(struct detector *dt)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
+	struct bwe_decision dec; /* of one host, acted on at once: never kept */
 	struct timespec now_mono;
 	time_t now = time(NULL);
 	double dt_s;
@@ -890,12 +926,13 @@ void detector_tick(struct detector *dt)
 			continue;
 		h->evaluated = true;
 		note_seen(pol, h, now);
-		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &h->dec))
+		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &dec))
 			continue;
-		if (h->dec.action == BWE_RESP_NONE)
+		if (dec.action == BWE_RESP_NONE)
 			continue;
-		if (!apply(dt, h, &h->dec))
-			bwe_detect_commit(&h->h, &dt->g, pol, &h->dec, now);
+		if (!apply(dt, h, &dec) && bwe_detect_commit(&h->h, &dt->g, pol, &dec, now))
+			log_warnx("rule %s: state of the host: %s", dec.rule_name,
+				  strerror(ENOMEM));
 	}
 	table_full_event(dt);
 }
@@ -987,9 +1024,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	 */
 	x = json_object_new_object();
 	arr = json_object_new_array();
-	for (i = 0; h && h->m && i < h->m->nhits; i++) {
-		const struct det_hit *ht =
-			&h->m->hits[(h->m->hit_head + DET_HITS_MAX - 1 - i) % DET_HITS_MAX];
+	for (i = 0; h && h->hits && i < h->hits->n; i++) {
+		const struct det_hit *ht = &h->hits->v[RING_LATEST(h->hits->head, i, DET_HITS_MAX)];
 		struct json_object *hj = json_object_new_object();
 		enum bwe_feed_signal hsig = ht->signal;
 		char p[BWE_ADDR_STRLEN];
@@ -1088,9 +1124,9 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	json_object_object_add(x, "throttle", te ? st_entry_json(te) : NULL);
 	json_object_object_add(o, "containment", x);
 	arr = json_object_new_array();
-	for (i = 0; h && h->m && i < h->m->nhist; i++) {
+	for (i = 0; h && h->hist && i < h->hist->n; i++) {
 		const struct det_action *ac =
-			&h->m->hist[(h->m->hist_head + DET_HISTORY_MAX - h->m->nhist + i) %
+			&h->hist->v[(h->hist->head + DET_HISTORY_MAX - h->hist->n + i) %
 				    DET_HISTORY_MAX];
 		struct json_object *aj = json_object_new_object();
 

@@ -40,7 +40,7 @@ void detector_tick(struct detector *dt);
 /* How full the detector's table is (bwctl status). */
 struct detector_counts {
 	size_t hosts;	 /* states held */
-	__u32 max_hosts; /* policy.max_hosts */
+	__u32 max_hosts; /* policy.max_hosts, or maps.hosts when smaller */
 	__u64 refused;	 /* hosts refused a state since start (table full) */
 	__u64 freed;	 /* states freed since start (hosts that left the sample) */
 };

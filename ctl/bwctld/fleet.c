@@ -48,7 +48,9 @@ struct pend {
 
 struct site {
 	struct bwe_frec_site s;
-	bool present; /* its key is in etcd (its lease lives) */
+	bool present;	 /* its key is in etcd (its lease lives) */
+	time_t q_window; /* the minute its scope questions are counted in */
+	unsigned int q_n;
 };
 
 struct feed_ver {
@@ -692,6 +694,16 @@ static void on_entry(struct fleet *f, const char *key, const struct bwe_frec_ent
 }
 
 /* A key gone from etcd: its lease ran out (a TTL), or it was deleted there. */
+static struct site *site_find(struct fleet *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->nsites; i++)
+		if (!strcmp(f->sites[i].s.site, name))
+			return &f->sites[i];
+	return NULL;
+}
+
 static void on_deleted(struct fleet *f, const char *key)
 {
 	char kind[BWE_FREC_KIND_MAX], site[BWE_FREC_SITE_MAX], err[160];
@@ -701,11 +713,10 @@ static void on_deleted(struct fleet *f, const char *key)
 	int k, type = bwe_frec_parse_key(key, kind, &t, site, err, sizeof(err));
 
 	if (type == BWE_FREC_KEY_SITE) {
-		size_t i;
+		struct site *s = site_find(f, site);
 
-		for (i = 0; i < f->nsites; i++)
-			if (!strcmp(f->sites[i].s.site, site))
-				f->sites[i].present = false;
+		if (s)
+			s->present = false;
 		return;
 	}
 	if (type != BWE_FREC_KEY_ENTRY || pend_find(f, key))
@@ -736,30 +747,27 @@ static void on_deleted(struct fleet *f, const char *key)
 static void on_site(struct fleet *f, const char *name, const void *val, size_t len, const char *key)
 {
 	struct bwe_frec_site s;
+	struct site *x;
 	char err[256];
-	size_t i;
 
 	if (bwe_frec_site_parse(name, val, len, &s, err, sizeof(err))) {
 		refused(f, key, name, err);
 		return;
 	}
-	for (i = 0; i < f->nsites && strcmp(f->sites[i].s.site, name); i++)
-		;
-	if (i == f->nsites) {
-		struct site *v;
-
+	if (!(x = site_find(f, name))) {
 		if (f->nsites == SITES_MAX) {
 			refused(f, key, name, "more sites than this site remembers (1024)");
 			return;
 		}
-		v = reallocarray(f->sites, f->nsites + 1, sizeof(*v));
-		if (!v)
+		x = reallocarray(f->sites, f->nsites + 1, sizeof(*x));
+		if (!x)
 			return;
-		f->sites = v;
-		f->nsites++;
+		f->sites = x;
+		x = &x[f->nsites++];
+		memset(x, 0, sizeof(*x));
 	}
-	f->sites[i].s = s;
-	f->sites[i].present = true;
+	x->s = s;
+	x->present = true;
 }
 
 /* ---- fleet-wide scope ------------------------------------------------------------------ */
@@ -777,36 +785,56 @@ static void scope_refuse(struct fleet *f, const char *key, const char *why)
 	log_warnx("fleet: scope: refused %s: %s", key, why);
 }
 
+/*
+ * One more question in this minute's count (*window, *n): true while at
+ * most limit; past it the question is counted refused and logged once.
+ */
+static bool scope_rate(struct fleet *f, time_t *window, unsigned int *n, unsigned int limit,
+		       const char *from, const char *key, time_t now)
+{
+	if (now / 60 != *window) {
+		*window = now / 60;
+		*n = 0;
+	}
+	if (++*n <= limit)
+		return true;
+	f->scope_refused++;
+	if (*n == limit + 1)
+		log_warnx("fleet: scope: more than %u questions %s in this minute (the last %s); "
+			  "the rest of the minute's are not answered",
+			  limit, from, key);
+	return false;
+}
+
 /* Another site's question: this site's answer, on a lease of its own. */
 static void scope_question(struct fleet *f, const char *key, const __u8 *val, size_t len)
 {
 	struct bwe_frec_scope_req q;
 	struct bwe_frec_scope_ans *a;
-	char err[256], akey[BWE_FREC_KEY_MAX], *text;
+	char err[256], akey[BWE_FREC_KEY_MAX], from[BWE_FREC_SITE_MAX + 8], *text;
 	time_t now = time(NULL);
+	struct site *s;
 	int e;
 
 	if (bwe_frec_scope_req_parse(key, val, len, &q, err, sizeof(err)))
 		q.site[0] = '\0';
 	else if (!strcmp(q.site, f->site) || q.deadline < now || !f->responder || !f->flc)
 		return; /* ours, too late (a snapshot's), or nobody to answer */
-	/* other sites' questions, malformed ones too: at most FLEET_SCOPE_RATE a minute */
-	if (now / 60 != f->rate_window) {
-		f->rate_window = now / 60;
-		f->rate_n = 0;
-	}
-	if (++f->rate_n > FLEET_SCOPE_RATE) { /* counted each, logged once a minute */
-		f->scope_refused++;
-		if (f->rate_n == FLEET_SCOPE_RATE + 1)
-			log_warnx("fleet: scope: more than %d questions in this minute (the last "
-				  "%s); the rest of the minute's are not answered",
-				  FLEET_SCOPE_RATE, key);
+	/* other sites' questions, malformed ones too, all askers together */
+	if (!scope_rate(f, &f->rate_window, &f->rate_n, FLEET_SCOPE_RATE_ALL, "in all", key, now))
 		return;
-	}
 	if (!q.site[0]) {
 		scope_refuse(f, key, err);
 		return;
 	}
+	/* only a live site reads answers; one site's flood leaves the others theirs */
+	if (!(s = site_find(f, q.site)) || !site_alive(f, s, now)) {
+		scope_refuse(f, key, "the asking site is not alive in the fleet");
+		return;
+	}
+	snprintf(from, sizeof(from), "from %s", q.site);
+	if (!scope_rate(f, &s->q_window, &s->q_n, FLEET_SCOPE_RATE, from, key, now))
+		return;
 	if (!(a = calloc(1, sizeof(*a))))
 		return;
 	if ((e = f->responder(f->responder_ctx, &q, a))) {
@@ -885,9 +913,8 @@ static void ask_finish(struct scope_ask *q)
 {
 	struct scope_ask done = *q;
 	struct fleet_scope_result r;
-	size_t i;
-
 	char why[64];
+	size_t i;
 
 	memset(q, 0, sizeof(*q)); /* the slot is free before done runs */
 	snprintf(why, sizeof(why), "no answer within %d s", FLEET_SCOPE_WAIT_S);
@@ -903,8 +930,10 @@ static void ask_finish(struct scope_ask *q)
 	ask_free(&done);
 }
 
-/* Another site's answer to a question of ours (others' questions are not ours to read). */
-/* The question of ours that the answer key scope/ans/ID/SITE is for, when SITE has not answered. */
+/*
+ * The question of ours that the answer key scope/ans/ID/SITE is for, when
+ * SITE has not answered yet (other sites' questions are not ours to read).
+ */
 static struct scope_ask *answer_for(struct fleet *f, const char *key, const char *site)
 {
 	char id[BWE_FREC_SCOPE_ID_LEN];

@@ -70,10 +70,11 @@ struct json_object *fleet_status_json(const struct fleet *f);
  * bwe_frec_scope_ans_parse(), until every site alive when it asked has
  * answered or the deadline passed, then calls done once.
  */
-#define FLEET_SCOPE_WAIT_S 3  /* seconds the asking site waits for the others */
-#define FLEET_SCOPE_TTL_S  30 /* the lease of a question and of an answer */
-#define FLEET_SCOPE_ASKS   8  /* questions of this site waiting at once */
-#define FLEET_SCOPE_RATE   30 /* questions of other sites answered per minute */
+#define FLEET_SCOPE_WAIT_S   3	 /* seconds the asking site waits for the others */
+#define FLEET_SCOPE_TTL_S    30	 /* the lease of a question and of an answer */
+#define FLEET_SCOPE_ASKS     8	 /* questions of this site waiting at once */
+#define FLEET_SCOPE_RATE     30	 /* questions of one other site answered per minute */
+#define FLEET_SCOPE_RATE_ALL 240 /* questions of all other sites, malformed ones too */
 
 struct fleet_scope_miss {
 	char site[BWE_FREC_SITE_MAX];

@@ -267,7 +267,8 @@ static void detector(FILE *f, const struct metrics_deps *d)
 	detector_counts(d->q.detector, &dc);
 	family(f, "detector_hosts", "gauge", "Hosts the detector holds a state for.");
 	sample(f, "detector_hosts", dc.hosts, NULL);
-	family(f, "detector_capacity", "gauge", "policy.max_hosts: states the detector may hold.");
+	family(f, "detector_capacity", "gauge",
+	       "policy.max_hosts (at most maps.hosts): states the detector may hold.");
 	sample(f, "detector_capacity", dc.max_hosts, NULL);
 	family(f, "detector_refused_total", "counter",
 	       "Hosts refused a detector state because the table was full.");
@@ -321,7 +322,8 @@ static void fleet(FILE *f, const struct metrics_deps *d)
 	       "Records from etcd refused as malformed or out of range (fleet-entry-refused).");
 	sample(f, "fleet_refused_total", st.refused, NULL);
 	family(f, "fleet_scope_refused_total", "counter",
-	       "Other sites' bwctl scope questions and answers refused (malformed, too many).");
+	       "Other sites' bwctl scope questions and answers refused (malformed, from a "
+	       "site not alive, too many).");
 	sample(f, "fleet_scope_refused_total", st.scope_refused, NULL);
 	family(f, "fleet_sites_alive", "gauge", "Sites whose heartbeat lease lives, this one too.");
 	sample(f, "fleet_sites_alive", st.sites_alive, NULL);
