@@ -283,7 +283,9 @@ struct bwe_policy_new_host {
  * carry at least concentration of the bytes (a lower bound from the
  * SpaceSaving summary: never overstated), the other direction has at
  * least spread_peers distinct peers (HyperLogLog, standard error 18 %),
- * the larger direction's bytes are at most balance times the smaller's,
+ * none of which but the top peers carries BWE_RELAY_OTHER_MAX of its bytes
+ * (a lower bound: spread in bytes too), the larger direction's bytes are
+ * at most balance times the smaller's,
  * the top_peers (the fewest of them whose lower bounds reach concentration)
  * send back, the other way, less than overlap of what they get (the other
  * summary's counts of those it tracks, each at least the peer's bytes,
