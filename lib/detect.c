@@ -291,6 +291,15 @@ unsigned int bwe_hh_top(const struct bwe_hh *hh, unsigned int k, __u64 *lo, __u6
  * it asks got only requests: capping an untracked peer's answer at what
  * it got keeps them small. The larger of the top peers' share together
  * and the heaviest one's alone.
+ *
+ * Only the peers that carry the concentration (relay_carriers()) are
+ * weighed: a
+ * relay with one super-proxy fills the other top slots with sites it sent
+ * a request and some acknowledgements to, whose answers (a page, several
+ * times what they got) made the share 1 or more and hid the relay for as
+ * long as such a site stayed in the summary (the harness's relay443 and
+ * ramp with one super-proxy, first detected after 5-20 min). Peers the
+ * concentration does not rest on say nothing about the relay.
  */
 static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *other,
 				const __u32 *peers, unsigned int n)
@@ -316,6 +325,41 @@ static double relay_reciprocity(const struct bwe_hh *conc, const struct bwe_hh *
 	return fmax(fwd ? (double)back / (double)fwd : 1.0, top1);
 }
 
+/* How many of the top peers carry need bytes: the fewest whose lower bounds reach it, else n. */
+static unsigned int relay_carriers(const struct bwe_hh *conc, const __u32 *peers, unsigned int n,
+				   double need)
+{
+	__u64 sum = 0, lo, hi;
+	unsigned int i;
+
+	for (i = 0; i < n && (!i || (double)sum < need); i++) {
+		bwe_hh_bounds(conc, peers[i], &lo, &hi);
+		sum += lo;
+	}
+	return i;
+}
+
+/*
+ * The other side's heaviest peer besides the carriers, by lower bound, as a
+ * share of that side's bytes: a relay's other side is spread in bytes too
+ * (the sites), while an upload to one provider beside a stream from one
+ * CDN has it on the CDN (before the overlap was weighed on the carriers
+ * alone, the CDN's acknowledgements among the top peers hid that upload).
+ */
+static double relay_other_top(const struct bwe_hh *other, const __u32 *peers, unsigned int n)
+{
+	__u64 best = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < BWE_HH_SLOTS; i++) {
+		for (j = 0; j < n && peers[j] != other->peer[i]; j++)
+			;
+		if (other->bytes[i] && j == n && other->bytes[i] - other->err[i] > best)
+			best = other->bytes[i] - other->err[i];
+	}
+	return other->total ? (double)best / (double)other->total : 0.0;
+}
+
 /* One side as the concentrated one, the other as the spread one. */
 static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 		       const __u8 other_hll[BWE_HLL_REGS], const struct bwe_policy_relay *p,
@@ -329,6 +373,7 @@ static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 	memset(e, 0, sizeof(*e));
 	e->dir = dir;
 	n = bwe_hh_top(conc, p->top_peers, &lo, &hi, peers);
+	n = relay_carriers(conc, peers, n, p->concentration * nc);
 	e->concentration = nc > 0 ? (double)lo / nc : 0.0;
 	e->concentration_hi = nc > 0 ? fmin((double)hi / nc, 1.0) : 0.0;
 	e->spread_peers = bwe_hll_estimate(other_hll);
@@ -336,7 +381,8 @@ static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 	e->overlap = relay_reciprocity(conc, other, peers, n);
 	e->fired = nc >= (double)p->min_bytes && no >= (double)p->min_bytes &&
 		   e->concentration >= p->concentration && e->spread_peers >= p->spread_peers &&
-		   e->balance <= p->balance && e->overlap < p->overlap;
+		   e->balance <= p->balance && e->overlap < p->overlap &&
+		   relay_other_top(other, peers, n) < BWE_RELAY_OTHER_MAX;
 }
 
 void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,
@@ -1061,11 +1107,21 @@ static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		&h->run[BWE_SIG_RELAY]);
 }
 
+/* The jitter a pair with n_iv intervals must stay within (detect.h), or -1: too few. */
+static double beacon_bound(const struct bwe_policy_beacon *p, __u32 n_iv)
+{
+	if (n_iv >= p->min_intervals)
+		return p->max_jitter;
+	if (n_iv >= BWE_BEACON_EARLY_N)
+		return fmin(p->max_jitter, BWE_BEACON_EARLY_JITTER);
+	return -1.0;
+}
+
 /*
- * Beacon: the most regular followed pair with min_intervals intervals, a
- * median within the period bounds and a contact within BWE_BEACON_STALE
- * periods of the host's last packet (the data plane's clock, like the
- * contacts').
+ * Beacon: the followed pair that meets its bound (beacon_bound()), else the
+ * most regular one, among those with the intervals for a bound, a median
+ * within the period bounds and a contact within BWE_BEACON_STALE periods
+ * of the host's last packet (the data plane's clock, like the contacts').
  */
 static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		       const struct bwe_policy *pol, struct bwe_signals *out)
@@ -1073,21 +1129,24 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 	const struct bwe_policy_beacon *p = &pol->beacon;
 	const double now_s = (double)c->last_seen_ns / NSEC_PER_SEC;
 	struct bwe_beacon_eval *e = &out->beacon;
+	double bound = p->max_jitter;
+	bool fired = false;
 	size_t i;
 
 	memset(e, 0, sizeof(*e));
 	e->jitter = 1.0;
 	for (i = 0; h->beacon && i < h->beacon->n_pair; i++) {
 		const struct bwe_beacon_pair *x = &h->beacon->pair[i];
-		double period, jitter;
+		double period, jitter, b = x->used ? beacon_bound(p, x->n_iv) : -1.0;
+		bool meets;
 
-		if (!x->used || x->n_iv < p->min_intervals ||
-		    !bwe_beacon_pair_stats(x, &period, &jitter))
+		if (b < 0 || !bwe_beacon_pair_stats(x, &period, &jitter))
 			continue;
 		if (period < (double)p->min_period_s || period > (double)p->max_period_s ||
 		    now_s - x->last_s > BWE_BEACON_STALE * period)
 			continue;
-		if (e->valid && jitter >= e->jitter)
+		meets = jitter <= b;
+		if (e->valid && ((fired && !meets) || (fired == meets && jitter >= e->jitter)))
 			continue;
 		e->valid = true;
 		e->peer = x->peer;
@@ -1096,9 +1155,10 @@ static void sig_beacon(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		e->intervals = x->n_iv;
 		e->period_s = period;
 		e->jitter = jitter;
+		bound = b;
+		fired = meets;
 	}
-	set_sig(out, BWE_SIG_BEACON, e->valid && e->jitter <= p->max_jitter, e->jitter,
-		p->max_jitter, &h->run[BWE_SIG_BEACON]);
+	set_sig(out, BWE_SIG_BEACON, fired, e->jitter, bound, &h->run[BWE_SIG_BEACON]);
 }
 
 /*

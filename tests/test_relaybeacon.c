@@ -84,6 +84,20 @@ static double rng_exp(double mean)
 	return -mean * log(rng_unit());
 }
 
+/* A rank in 0..n-1 drawn with weight 1/(rank+1)^s (n <= 1000). */
+static unsigned int zipf(unsigned int n, double s)
+{
+	double w[1000], sum = 0, u;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		sum += w[i] = pow(i + 1, -s);
+	u = rng_unit() * sum;
+	for (i = 0; i + 1 < n && u >= w[i]; i++)
+		u -= w[i];
+	return i;
+}
+
 /* Peer i: an IPv4-mapped address, 198.51.100.0/24 and up, distinct for each i. */
 static struct bwe_addr peer_addr(unsigned int i)
 {
@@ -333,6 +347,9 @@ enum scenario {
 	SC_MESH_BROWSE,	  /* a call with 4 peers while browsing 40 sites */
 	SC_MESH5_BROWSE,  /* a call with 5 peers while browsing: more than the summary's slots */
 	SC_SMALL,	  /* a relay below min_bytes */
+	SC_RES_1SUPER_BROWSE, /* one super-proxy, 100 sites, while browsing two heavy sites */
+	SC_CDN_BROWSE,	      /* uploads to one CDN, its answers as large, browsing as above */
+	SC_UPLOAD_STREAM,     /* an upload to one provider, a video stream from a CDN, browsing */
 };
 
 static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
@@ -433,6 +450,50 @@ static void scenario(struct epoch *e, enum scenario sc, __u64 unit)
 			transfer(e, 0, 1, up ? 600 : n);    /* handed back */
 		}
 		break;
+	case SC_RES_1SUPER_BROWSE: /* the harness's relay443 with one super-proxy */
+	case SC_CDN_BROWSE:
+		for (j = 0; j < 800; j++) {
+			/* sites as the harness draws them: a few popular ones get
+			 * many of the requests, a quarter of them uploads */
+			unsigned int site = SITE(zipf(300, 0.8)), page = SITE(400 + zipf(80, 1.1));
+			__u64 n = unit / 800, p = (__u64)rng_exp((double)unit / 2400);
+			bool up = j % 4 == 3;
+
+			/* the user's own pages, acknowledged every second frame */
+			transfer(e, page, 1, 2000);
+			transfer(e, page, 0, p);
+			transfer(e, page, 1, (p / MSS / 2 + 1) * ACK);
+			if (sc == SC_CDN_BROWSE) {
+				/* a web app behind one CDN: uploads, and answers about
+				 * as large; small objects from the relay's sites */
+				transfer(e, 0, 1, n);
+				transfer(e, 0, 0, n);
+				transfer(e, 0, 1, (n / MSS / 2 + 1) * ACK);
+				transfer(e, site, 1, 800);
+				transfer(e, site, 0, n / 4);
+				continue;
+			}
+			transfer(e, 0, 0, up ? n : 600);    /* request (or upload) in */
+			transfer(e, site, 1, up ? n : 600); /* passed on */
+			transfer(e, site, 0, up ? 600 : n); /* response */
+			transfer(e, site, 1, up ? 0 : (n / MSS / 2 + 1) * ACK);
+			transfer(e, 0, 1, up ? 600 : n); /* handed back */
+		}
+		break;
+	case SC_UPLOAD_STREAM:
+		for (j = 0; j < 400; j++) {
+			unsigned int site = SITE((unsigned int)(rng_u64() % 40));
+			__u64 n = unit / 400;
+
+			transfer(e, 0, 1, n); /* the upload */
+			transfer(e, 0, 0, (n / MSS / 2 + 1) * ACK);
+			transfer(e, 1, 0, n * 4 / 5); /* the stream */
+			transfer(e, 1, 1, (n / MSS / 2 + 1) * ACK);
+			transfer(e, site, 1, 800); /* pages */
+			transfer(e, site, 0, n / 8);
+			transfer(e, site, 1, (n / 8 / MSS / 2 + 1) * ACK);
+		}
+		break;
 	case SC_SFU_BROWSE:
 	case SC_MESH_BROWSE:
 	case SC_MESH5_BROWSE: {
@@ -477,6 +538,15 @@ static const struct relay_case {
 	/* five call peers for four slots: the merged inbound summary drops one,
 	 * which counted as sending nothing back (the harness's videocall alerts) */
 	{ "call with 5 peers, browsing", SC_MESH5_BROWSE, false, 0 },
+	/* the other top slots went to two sites the user browses, whose pages
+	 * (several times what they got) read as the super-proxy's answer */
+	{ "residential proxy, 1 super, browsing", SC_RES_1SUPER_BROWSE, true, BWE_DIR_OUT },
+	/* its normal twin: the peer the upload concentrates on answers as much */
+	{ "web app behind one CDN, browsing", SC_CDN_BROWSE, false, 0 },
+	/* no relay either: what comes in sits on the CDN, not spread over sites
+	 * (the CDN's acknowledgements among the top peers hid it before the
+	 * overlap was weighed on the peers that carry the concentration) */
+	{ "upload beside a stream from a CDN, browsing", SC_UPLOAD_STREAM, false, 0 },
 };
 
 static void test_relay_scenarios(void **state)
@@ -719,11 +789,12 @@ static const struct beacon_case {
 	bool fires;
 	unsigned int max_contacts; /* to first firing: min_intervals + 1 is the fastest */
 } beacon_cases[] = {
-	{ "periodic 60 s", AR_PERIODIC, BEACON_P, 0, WEB_PORT, 0, 0, true, 9 },
-	{ "periodic 10 min", AR_PERIODIC, 600, 0, WEB_PORT, 0, 0, true, 9 },
+	/* as regular as a timer: the early tier, 5 intervals (detect.h) */
+	{ "periodic 60 s", AR_PERIODIC, BEACON_P, 0, WEB_PORT, 0, 0, true, 6 },
+	{ "periodic 10 min", AR_PERIODIC, 600, 0, WEB_PORT, 0, 0, true, 6 },
 	{ "periodic, uniform +-5 %", AR_UNIFORM, BEACON_P, 0.05, WEB_PORT, 0, 0, true, 11 },
 	{ "periodic, every 5th missed", AR_MISSED, BEACON_P, 0, WEB_PORT, 0, 0, true, 10 },
-	{ "periodic, bursts of 3", AR_BURSTS, BEACON_P, 0, WEB_PORT, 0, 0, true, 9 },
+	{ "periodic, bursts of 3", AR_BURSTS, BEACON_P, 0, WEB_PORT, 0, 0, true, 6 },
 	/* the memory of first contacts forgets some: a later start */
 	{ "periodic among 20 one-off peers a minute", AR_PERIODIC, BEACON_P, 0, WEB_PORT, 20, 0,
 	  true, 12 },
@@ -798,7 +869,8 @@ static void test_beacon_series(void **state)
 			fail_msg("%s: fired %u times, want %s", c->desc, b.fired_evals,
 				 c->fires ? "some" : "none");
 		if (c->fires) {
-			assert_true(b.first_fired_contact >= b.pol.beacon.min_intervals + 1);
+			/* the early tier's intervals at the soonest (detect.h) */
+			assert_true(b.first_fired_contact >= BWE_BEACON_EARLY_N + 1);
 			assert_true(b.first_fired_contact <= c->max_contacts);
 		}
 		bwe_detect_host_free(&b.h);
@@ -823,6 +895,51 @@ static void test_beacon_stops(void **state)
 	assert_near(b.sig.beacon.period_s, BEACON_P, 0.01);
 	bsim_until(&b, t + BWE_BEACON_STALE * BEACON_P + 2 * INTERVAL);
 	assert_false(b.sig.sig[BWE_SIG_BEACON].fired);
+	bwe_detect_host_free(&b.h);
+}
+
+/*
+ * The two bounds: intervals off by 5 % either way fire only once there are
+ * min_intervals of them (max_jitter), not with the early tier's 5 (3 %);
+ * exact ones fire at 5, the early tier's bound as the threshold.
+ */
+static void test_beacon_early(void **state)
+{
+	static const double pattern[] = { 60, 63, 57, 63, 57, 63, 57, 60 };
+	static struct bsim b;
+	unsigned int i;
+	double t = START_S + 1;
+
+	(void)state;
+	bsim_init(&b);
+	bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+	for (i = 0; i < ARRAY_SIZE(pattern); i++) {
+		t += pattern[i];
+		bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+		bsim_until(&b, t + INTERVAL);
+		if (i + 1 < BWE_BEACON_EARLY_N) {
+			assert_false(b.sig.sig[BWE_SIG_BEACON].fired);
+		} else if (i + 1 < BWE_BEACON_MIN_INTERVALS) { /* over the early bound */
+			assert_false(b.sig.sig[BWE_SIG_BEACON].fired);
+			assert_true(b.sig.sig[BWE_SIG_BEACON].value > BWE_BEACON_EARLY_JITTER);
+			assert_near(b.sig.sig[BWE_SIG_BEACON].threshold, BWE_BEACON_EARLY_JITTER,
+				    1e-12);
+		} else {
+			assert_true(b.sig.sig[BWE_SIG_BEACON].fired);
+			assert_near(b.sig.sig[BWE_SIG_BEACON].threshold, BWE_BEACON_MAX_JITTER,
+				    1e-12);
+		}
+	}
+	bwe_detect_host_free(&b.h);
+
+	bsim_init(&b);
+	t = START_S + 1;
+	for (i = 0; i <= BWE_BEACON_EARLY_N; i++, t += BEACON_P)
+		bsim_contact(&b, t, BEACON_PEER, WEB_PORT, IPPROTO_TCP, true);
+	bsim_until(&b, t);
+	assert_true(b.sig.sig[BWE_SIG_BEACON].fired);
+	assert_int_equal(b.sig.beacon.intervals, BWE_BEACON_EARLY_N);
+	assert_near(b.sig.sig[BWE_SIG_BEACON].threshold, BWE_BEACON_EARLY_JITTER, 1e-12);
 	bwe_detect_host_free(&b.h);
 }
 
@@ -855,7 +972,9 @@ static bool series_fires(struct bsim *b, const struct beacon_case *c, __u32 min_
 
 static void test_beacon_false_positives(void **state)
 {
-	/* the default first, then the settings weighed for it (docs/operations.md) */
+	/* the default first (with the early tier, 5 intervals at 0.03: every
+	 * setting includes it, capped by its own bounds), then the settings
+	 * weighed for it (docs/operations.md) */
 	static const struct {
 		__u32 min_intervals;
 		double max_jitter;
@@ -1145,6 +1264,7 @@ int main(void)
 		cmocka_unit_test(test_relay_signal),
 		cmocka_unit_test(test_beacon_series),
 		cmocka_unit_test(test_beacon_stops),
+		cmocka_unit_test(test_beacon_early),
 		cmocka_unit_test(test_beacon_false_positives),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_default_rules),
