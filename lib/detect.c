@@ -379,10 +379,11 @@ static void relay_side(const struct bwe_hh *conc, const struct bwe_hh *other,
 	e->spread_peers = bwe_hll_estimate(other_hll);
 	e->balance = fmax(nc, no) / fmax(fmin(nc, no), NO_RX_BYTES);
 	e->overlap = relay_reciprocity(conc, other, peers, n);
+	e->other_top = relay_other_top(other, peers, n);
 	e->fired = nc >= (double)p->min_bytes && no >= (double)p->min_bytes &&
 		   e->concentration >= p->concentration && e->spread_peers >= p->spread_peers &&
 		   e->balance <= p->balance && e->overlap < p->overlap &&
-		   relay_other_top(other, peers, n) < BWE_RELAY_OTHER_MAX;
+		   e->other_top < BWE_RELAY_OTHER_MAX;
 }
 
 void bwe_relay_evaluate(const struct bwe_host_stats *c, const struct bwe_policy_relay *p,

@@ -445,7 +445,8 @@ struct bwe_relay_eval {
 	double concentration_hi; /* upper bound of the same */
 	double spread_peers;	 /* distinct peers of the other side (HLL) */
 	double balance;		 /* larger / smaller direction's bytes, >= 1 */
-	double overlap; /* what the top peers send back, share of what they get (detect.c) */
+	double overlap;	  /* what the top peers send back, share of what they get (detect.c) */
+	double other_top; /* the spread side's heaviest peer but the carriers, share of its bytes */
 	double tx_bytes, rx_bytes; /* of the epoch's summaries */
 };
 

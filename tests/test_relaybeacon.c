@@ -570,13 +570,19 @@ static void test_relay_scenarios(void **state)
 		epoch_merge(&e, &m);
 		bwe_relay_evaluate(&m, &pol.relay, &r);
 		print_message("  %-42s %s dir %d conc %.3f..%.3f spread %.0f balance %.2f "
-			      "overlap %.2f\n",
+			      "overlap %.2f other %.2f\n",
 			      c->desc, r.fired ? "FIRES" : "quiet", r.dir, r.concentration,
-			      r.concentration_hi, r.spread_peers, r.balance, r.overlap);
+			      r.concentration_hi, r.spread_peers, r.balance, r.overlap,
+			      r.other_top);
 		if (r.fired != c->fires)
 			fail_msg("%s: fired %d, want %d", c->desc, r.fired, c->fires);
-		if (c->fires)
+		if (c->fires) {
 			assert_int_equal(r.dir, c->dir);
+			assert_true(r.other_top < BWE_RELAY_OTHER_MAX);
+		}
+		/* the report's figure is what keeps the upload beside a stream quiet */
+		if (c->sc == SC_UPLOAD_STREAM)
+			assert_true(r.other_top >= BWE_RELAY_OTHER_MAX);
 		/* the bounds hold whatever the verdict */
 		truth_out = top_share(e.tx, PEERS_MAX, pol.relay.top_peers);
 		truth_in = top_share(e.rx, PEERS_MAX, pol.relay.top_peers);

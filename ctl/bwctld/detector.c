@@ -695,6 +695,7 @@ static struct json_object *relay_json(const struct bwe_relay_eval *r)
 	json_object_object_add(o, "spread_peers", json_object_new_double(r->spread_peers));
 	json_object_object_add(o, "balance", json_object_new_double(r->balance));
 	json_object_object_add(o, "overlap_upper", json_object_new_double(r->overlap));
+	json_object_object_add(o, "spread_side_top_share", json_object_new_double(r->other_top));
 	json_object_object_add(o, "tx_bytes", json_object_new_double(r->tx_bytes));
 	json_object_object_add(o, "rx_bytes", json_object_new_double(r->rx_bytes));
 	return o;
