@@ -590,9 +590,8 @@ static int table_read(struct bwe_bl_table *t, enum bwe_bl_fam f, __u8 **keys,
 	*n = 0;
 	if (f == BWE_BL_V4) {
 		bwe_bl_key4 a;
-		__u8 ref;
-
 		size_t used;
+		__u8 ref;
 
 		err = bwe_bl4_map(&t->v4, false);
 		if (err)
