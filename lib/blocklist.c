@@ -82,18 +82,6 @@ static int queue_host(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 }
 
 /* max_entries of a map (the pinned map's own, which may differ from the config). */
-static int map_max_entries(int fd, size_t *out)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	*out = info.max_entries;
-	return 0;
-}
-
 size_t bwe_bl_table_size(enum bwe_bl_fam f, size_t hosts)
 {
 	size_t want = hosts + hosts / 4;
@@ -117,7 +105,7 @@ static int table_take(struct bwe_bl_table *t, enum bwe_bl_fam f, int fd)
 
 	t->fd = fd;
 	if (f != BWE_BL_V4)
-		return map_max_entries(fd, &t->max);
+		return bwe_map_max_entries(fd, &t->max);
 	err = bwe_bl4_open(&t->v4, fd);
 	t->max = t->v4.limit;
 	return err;
@@ -138,7 +126,7 @@ int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
 
 		err = fd < 0 ? fd : table_take(&bl->tab[f], f, fd);
 	}
-	err = err ?: map_max_entries(bl->net6_fd, &bl->net6_max);
+	err = err ?: bwe_map_max_entries(bl->net6_fd, &bl->net6_max);
 	if (!err) {
 		bl->t24_len = calloc(TBL24_SLOTS, 1);
 		err = bl->t24_len ? 0 : -ENOMEM;

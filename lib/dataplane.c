@@ -48,6 +48,18 @@ int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name)
 	return -ENOENT;
 }
 
+int bwe_map_max_entries(int fd, size_t *out)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*out = info.max_entries;
+	return 0;
+}
+
 static int set_max(struct bpf_map *map, __u32 n)
 {
 	return n ? bpf_map__set_max_entries(map, n) : 0;

@@ -56,6 +56,8 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp);
 int bwe_dp_tc_prog_fd(const struct bwe_dp *dp);
 /* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */
 int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
+/* Entries map fd can hold (its max_entries) in *out: 0 or -errno. */
+int bwe_map_max_entries(int fd, size_t *out);
 /*
  * The exact-host tables of the blocklist (bwe_abi.h): the current one of a
  * family sits in the one slot of bwe_bl_host4 / bwe_bl_host6. A table

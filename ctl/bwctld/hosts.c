@@ -70,15 +70,6 @@ static int buf_reserve(struct sample_buf *b, size_t want)
 	return 0;
 }
 
-/* Entries the map can hold (its max_entries), or 0 when unknown. */
-static size_t map_capacity(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-}
-
 int hosts_new(struct hosts **out, const struct bwe_dp *dp)
 {
 	struct hosts *h = calloc(1, sizeof(*h));
@@ -125,7 +116,7 @@ int hosts_sample(struct hosts *hs)
 	struct host_sample *v;
 	struct bwe_amap idx;
 	struct timespec now;
-	size_t n = 0, i;
+	size_t n = 0, i, cap;
 	__u32 in_batch = 0, out_batch = 0;
 	bool first = true, done = false;
 	double dt;
@@ -137,7 +128,9 @@ int hosts_sample(struct hosts *hs)
 	bwe_amap_init(&idx);
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch * (size_t)ncpu, sizeof(*vals));
-	err = !keys || !vals ? -ENOMEM : buf_reserve(&out, map_capacity(fd) ?: batch);
+	if (bwe_map_max_entries(fd, &cap))
+		cap = 0; /* unknown: grown as the batches come */
+	err = !keys || !vals ? -ENOMEM : buf_reserve(&out, cap ?: batch);
 	if (err)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &now);
