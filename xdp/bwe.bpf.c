@@ -373,7 +373,11 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	struct bwe_host_stats *hs;
 	struct bwe_event ev = {};
 	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
-	__u64 now = bpf_ktime_get_ns();
+	/* Event times, last-seen, deduplication windows and contacts need no
+	 * more than the tick (CLOCK_MONOTONIC_COARSE, 1/HZ), which costs a load
+	 * where a TSC read costs ~10 % of a frame on a VM (docs/benchmarks.md);
+	 * the token bucket alone reads the fine clock, only for throttled hosts. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	__u8 ref = 0;
 	int contact, report;
 
@@ -397,7 +401,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		if (reason != BWE_R_BLOCK && (hf & BWE_NC_THROTTLE)) {
 			struct bwe_throttle *t = bpf_map_lookup_elem(&bwe_throttle, host);
 
-			if (t && !bucket_take(t, out, f->len, now)) {
+			if (t && !bucket_take(t, out, f->len, bpf_ktime_get_ns())) {
 				reason = BWE_R_THROTTLE;
 				hd = BWE_HD_THROTTLE;
 			}
