@@ -315,7 +315,7 @@ _Static_assert(sizeof(struct bwe_hh) == 88, "bwe_hh size");
 #define BWE_EV_SEEN_SLOTS 2
 struct bwe_ev_seen {
 	struct bwe_addr peer; /* network order; zero for quarantine drops */
-	__u64 ts_ns;	      /* bwe_ev_dedup's time for the event, bpf_ktime_get_ns() */
+	__u64 ts_ns;	      /* bwe_ev_dedup's time for the event, bpf_ktime_get_coarse_ns() */
 	__u32 type_dir;	      /* bwe_ev_seen_key(): type << 8 | dir; 0 = empty slot */
 	__u32 pad;
 };
@@ -333,7 +333,7 @@ struct bwe_host_stats {
 	 * it that answer the host's own contact (bwe_hit_answers()) */
 	__u64 bl_hits;
 	__u64 bl_in_hits;    /* other inbound packets from a blocklisted peer: may be spoofed */
-	__u64 first_seen_ns; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC at the tick (coarse) */
 	__u64 last_seen_ns;
 	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
 	/* the host address's network class (enum bwe_netclass_flag) as the
@@ -451,7 +451,7 @@ struct bwe_contact_key {
 	__be16 dport;	      /* network order */
 };
 _Static_assert(sizeof(struct bwe_contact_key) == 36, "bwe_contact_key size");
-/* value: __u64, bpf_ktime_get_ns() of the flow's first packet */
+/* value: __u64, bpf_ktime_get_coarse_ns() of the flow's first packet */
 
 /* ---- ABI stamp (map bwe_abi, ARRAY of one) ------------------------------ */
 /*
@@ -588,7 +588,7 @@ _Static_assert((int)BWE_DIR_OUT == (int)BWE_SD_OUT && (int)BWE_DIR_IN == (int)BW
 	       "one direction numbering");
 
 struct bwe_event {
-	__u64 ts_ns;	      /* bpf_ktime_get_ns() */
+	__u64 ts_ns;	      /* bpf_ktime_get_coarse_ns(): the tick */
 	__u32 type;	      /* enum bwe_event_type */
 	__u32 reason;	      /* enum bwe_reason of the packet */
 	struct bwe_addr host; /* internal host, network order */
