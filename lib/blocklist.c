@@ -524,8 +524,9 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 
 int bwe_bl_reserve(struct bwe_bl *bl, const struct bwe_bl_room *room)
 {
-	return bwe_amap4_reserve(&bl->hosts4, bl->hosts4.n + room->hosts4) ?:
-		bwe_amap_reserve(&bl->hosts6, bl->hosts6.n + (room->hosts - room->hosts4));
+	return bwe_amap4_reserve(&bl->hosts4, bl->hosts4.n + room->hosts4)
+		       ?: bwe_amap_reserve(&bl->hosts6,
+					   bl->hosts6.n + (room->hosts - room->hosts4));
 }
 
 size_t bwe_bl_hosts(const struct bwe_bl *bl)
