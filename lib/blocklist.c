@@ -854,9 +854,16 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 	__u32 s;
 	int err = 0, f;
 
-	for (s = 0; s < TBL24_SLOTS; s++)
-		if (*lane(bl, s) && !t24_owner(bl, s, BWE_BL_V4_MIN_PLEN - 1))
-			*lane(bl, s) = 0;
+	/* A slot no prefix owns is cleared; a block a prefix owns is skipped whole. */
+	for (s = 0; s < TBL24_SLOTS;) {
+		int l = *lane(bl, s) ? t24_owner(bl, s, BWE_BL_V4_MIN_PLEN - 1) : 0;
+
+		if (l) {
+			s = ((s >> (24 - l)) + 1) << (24 - l);
+			continue;
+		}
+		*lane(bl, s++) = 0;
+	}
 
 	/* Freshly created maps hold nothing the mirror does not know. */
 	if (!bl->dp->reused)

@@ -974,6 +974,43 @@ static void test_bl4_nested_prefixes_model(void **state)
 	world_down(&w);
 }
 
+/* What a previous daemon left in the DIR-24 table: the sweep clears the slots no prefix owns, and only those. */
+static void test_bl4_sweep_clears_unowned_slots(void **state)
+{
+	static const char *const stale[] = { "11.0.0.9", "12.5.6.9", "223.255.255.9" };
+	static const struct {
+		const char *pfx, *probe;
+		int feed, monitor;
+	} held[] = {
+		{ "10.0.0.0/8", "10.2.0.9", FEED_T, 0 },
+		{ "10.1.0.0/16", "10.1.3.9", FEED_T, 1 },
+		{ "10.1.2.0/24", "10.1.2.9", FEED_T + 1, 0 },
+	};
+	struct world w;
+	size_t i;
+
+	(void)state;
+	world_up(&w);
+	for (i = 0; i < ARRAY_SIZE(held); i++) {
+		struct bwe_prefix p = pfx(held[i].pfx);
+
+		assert_int_equal(bwe_bl_set(&w.bl, &p, bwe_ref(held[i].feed, held[i].monitor)), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(stale); i++) {
+		__u32 n24 = ntohl(addr(stale[i]).w[3]) >> 8;
+
+		w.dp->tbl24[n24 / BWE_TBL24_LANES].ref[n24 % BWE_TBL24_LANES] = bwe_ref(FEED_T, 0);
+		assert_int_equal(v4_ref(&w.bl, addr(stale[i]).w[3]), bwe_ref(FEED_T, 0));
+	}
+	assert_int_equal(bwe_bl_sweep(&w.bl), 0);
+	for (i = 0; i < ARRAY_SIZE(stale); i++)
+		assert_int_equal(v4_ref(&w.bl, addr(stale[i]).w[3]), BWE_REF_NONE);
+	for (i = 0; i < ARRAY_SIZE(held); i++)
+		assert_int_equal(v4_ref(&w.bl, addr(held[i].probe).w[3]),
+				 bwe_ref(held[i].feed, held[i].monitor));
+	world_down(&w);
+}
+
 /*
  * Removal and reinsertion inside one overflowing chain: entries past their
  * home stay found when those before them go, the spill counts fall back to
@@ -1207,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(test_bl4_known_seed_fails_loudly),
 		cmocka_unit_test(test_bl4_remove_reinsert),
 		cmocka_unit_test(test_bl4_nested_prefixes_model),
+		cmocka_unit_test(test_bl4_sweep_clears_unowned_slots),
 		cmocka_unit_test(test_nc16_matches_trie),
 	};
 
