@@ -96,6 +96,70 @@ static bool stays(size_t hole, size_t j, size_t home)
 	return hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
 }
 
+/*
+ * The two map types share deletion and iteration, over slots of size bytes
+ * told apart by used() and homed by home(m, slot).
+ */
+struct slots {
+	void *base;
+	size_t cap, size;
+	const void *m;
+	bool (*used)(const void *slot);
+	size_t (*home)(const void *m, const void *slot);
+};
+
+static void *slot_at(const struct slots *s, size_t i)
+{
+	return (char *)s->base + i * s->size;
+}
+
+/* Empty slot i (found in use) with backward-shift: later members of its cluster move into the hole. */
+static void slot_delete(const struct slots *s, size_t i)
+{
+	size_t mask = s->cap - 1, j;
+
+	for (j = (i + 1) & mask; s->used(slot_at(s, j)); j = (j + 1) & mask) {
+		if (stays(i, j, s->home(s->m, slot_at(s, j))))
+			continue;
+		memcpy(slot_at(s, i), slot_at(s, j), s->size);
+		i = j;
+	}
+	memset(slot_at(s, i), 0, s->size);
+}
+
+/* The next slot in use at or after *iter (moved past it), NULL at the end. */
+static void *slot_next(const struct slots *s, size_t *iter)
+{
+	while (*iter < s->cap) {
+		void *slot = slot_at(s, (*iter)++);
+
+		if (s->used(slot))
+			return slot;
+	}
+	return NULL;
+}
+
+static bool amap_used(const void *slot)
+{
+	return ((const struct bwe_amap_slot *)slot)->used;
+}
+
+static size_t amap_home(const void *m, const void *slot)
+{
+	return amap_hash(&((const struct bwe_amap_slot *)slot)->key) &
+	       (((const struct bwe_amap *)m)->cap - 1);
+}
+
+static struct slots amap_slots(const struct bwe_amap *m)
+{
+	return (struct slots){ .base = m->slots,
+			       .cap = m->cap,
+			       .size = sizeof(*m->slots),
+			       .m = m,
+			       .used = amap_used,
+			       .home = amap_home };
+}
+
 int bwe_amap_reserve(struct bwe_amap *m, size_t n)
 {
 	size_t cap = grown_cap(m->cap, n);
@@ -155,42 +219,25 @@ __u32 *bwe_amap_get(const struct bwe_amap *m, const struct bwe_addr *k)
 
 int bwe_amap_del(struct bwe_amap *m, const struct bwe_addr *k)
 {
-	size_t mask = m->cap - 1, i, j;
+	struct slots s = amap_slots(m);
 	bool found;
+	size_t i;
 
 	if (!m->cap)
 		return -ENOENT;
 	i = amap_find(m, k, &found);
 	if (!found)
 		return -ENOENT;
-	/* Backward-shift: move later members of the cluster into the hole. */
-	j = i;
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & mask;
-		if (!m->slots[j].used)
-			break;
-		home = amap_hash(&m->slots[j].key) & mask;
-		if (stays(i, j, home))
-			continue;
-		m->slots[i] = m->slots[j];
-		i = j;
-	}
-	memset(&m->slots[i], 0, sizeof(m->slots[i]));
+	slot_delete(&s, i);
 	m->n--;
 	return 0;
 }
 
 struct bwe_amap_slot *bwe_amap_next(const struct bwe_amap *m, size_t *iter)
 {
-	while (*iter < m->cap) {
-		struct bwe_amap_slot *s = &m->slots[(*iter)++];
+	struct slots s = amap_slots(m);
 
-		if (s->used)
-			return s;
-	}
-	return NULL;
+	return slot_next(&s, iter);
 }
 
 /* ---- 32-bit keys ---------------------------------------------------------- */
@@ -212,6 +259,26 @@ static __u64 amap4_seed(void)
 static size_t amap4_home(const struct bwe_amap4 *m, __u32 k)
 {
 	return mix64(k ^ m->seed) & (m->cap - 1);
+}
+
+static bool amap4_used(const void *slot)
+{
+	return ((const struct bwe_amap4_slot *)slot)->used;
+}
+
+static size_t amap4_slot_home(const void *m, const void *slot)
+{
+	return amap4_home(m, ((const struct bwe_amap4_slot *)slot)->key);
+}
+
+static struct slots amap4_slots(const struct bwe_amap4 *m)
+{
+	return (struct slots){ .base = m->slots,
+			       .cap = m->cap,
+			       .size = sizeof(*m->slots),
+			       .m = m,
+			       .used = amap4_used,
+			       .home = amap4_slot_home };
 }
 
 void bwe_amap4_init(struct bwe_amap4 *m)
@@ -305,32 +372,23 @@ __u16 *bwe_amap4_get(const struct bwe_amap4 *m, __u32 k)
 
 int bwe_amap4_del(struct bwe_amap4 *m, __u32 k)
 {
-	size_t mask = m->cap - 1, i, j;
+	struct slots s = amap4_slots(m);
 	bool found;
+	size_t i;
 
 	if (!m->cap)
 		return -ENOENT;
 	i = amap4_find(m, k, &found);
 	if (!found)
 		return -ENOENT;
-	for (j = (i + 1) & mask; m->slots[j].used; j = (j + 1) & mask) {
-		if (stays(i, j, amap4_home(m, m->slots[j].key)))
-			continue;
-		m->slots[i] = m->slots[j];
-		i = j;
-	}
-	memset(&m->slots[i], 0, sizeof(m->slots[i]));
+	slot_delete(&s, i);
 	m->n--;
 	return 0;
 }
 
 struct bwe_amap4_slot *bwe_amap4_next(const struct bwe_amap4 *m, size_t *iter)
 {
-	while (*iter < m->cap) {
-		struct bwe_amap4_slot *s = &m->slots[(*iter)++];
+	struct slots s = amap4_slots(m);
 
-		if (s->used)
-			return s;
-	}
-	return NULL;
+	return slot_next(&s, iter);
 }
