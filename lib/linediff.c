@@ -54,6 +54,7 @@ int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)
 {
 	const char *p = body, *end = body + len;
 	size_t n = 0, cap = len / 8 + 64; /* feeds average more than 8 bytes a line: no regrowth */
+	__u32 *o;
 
 	memset(out, 0, sizeof(*out));
 	if (len >= BWE_LINES_BODY_MAX)
@@ -65,8 +66,7 @@ int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (n + 1 >= cap) {
-			__u32 *o = reallocarray(out->off, cap * 2, sizeof(*o));
-
+			o = reallocarray(out->off, cap * 2, sizeof(*o));
 			if (!o) {
 				bwe_lines_free(out);
 				return -ENOMEM;
@@ -81,6 +81,10 @@ int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)
 	}
 	out->off[n] = (__u32)len;
 	out->n = n;
+	/* a kept index holds its lines, not the room guessed for them */
+	o = reallocarray(out->off, n + 1, sizeof(*o));
+	if (o)
+		out->off = o;
 	return 0;
 }
 

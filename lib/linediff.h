@@ -5,10 +5,10 @@
  * version is installed").
  *
  * The daemon keeps a feed's last version on disk (the saved last good
- * copy), and in memory only its length and bwe_lines_digest(): when the
- * file changes it reads that copy back, takes it only if length and digest
- * are those of the version in force (else the new body is parsed whole),
- * indexes its lines and aligns the new body's lines with the old
+ * copy), and in memory only its length, bwe_lines_digest() and where its
+ * lines start: when the file changes it reads that copy back, takes it
+ * only if length and digest are those of the version in force (else the
+ * new body is parsed whole) and aligns the new body's lines with the old
  * ones (equal bytes, in order: a greedy walk that looks a few lines ahead
  * on either side to step over insertions and removals) and builds a sparse
  * body: the new body with every line that did not change emptied, its

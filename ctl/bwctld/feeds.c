@@ -68,7 +68,9 @@ struct feed_domain {
  * What is known of the last version of a text feed, so that the next one
  * is diffed line by line and only its changed lines are parsed again
  * (linediff.h, feed_take_delta). Its text is the saved last good copy on
- * disk, taken back only while its length and digest are these. Kept only
+ * disk, taken back only while its length and digest are these; where its
+ * lines start is kept (4 bytes a line: indexing the copy again cost a delta
+ * of a million lines 6 ms). Kept only
  * for a version in which every prefix comes from one line and every
  * refused line is known, the cases where the partial parse gives exactly
  * what a whole parse gives.
@@ -76,6 +78,7 @@ struct feed_domain {
 struct feed_text {
 	size_t len;
 	__u64 digest;		  /* bwe_lines_digest() of the version */
+	struct bwe_lines lines;	  /* where its lines start */
 	__u32 gen;		  /* the feed's incarnation it was read for */
 	enum bwe_feed_format fmt; /* the format the worker used */
 	__u32 *rejected;	  /* the lines the parser refused, ascending */
@@ -788,6 +791,7 @@ static void text_free(struct feed_text *t)
 {
 	if (!t)
 		return;
+	bwe_lines_free(&t->lines);
 	free(t->rejected);
 	free(t);
 }
@@ -883,7 +887,7 @@ static void text_keep(struct feeds *fs, struct feed *f, struct job *j,
 	if (!t)
 		return;
 	t->rejected = calloc(res->n_rejects ? res->n_rejects : 1, sizeof(*t->rejected));
-	if (!t->rejected) {
+	if (!t->rejected || bwe_lines_index(j->body, j->len, &t->lines)) {
 		text_free(t);
 		return;
 	}
@@ -898,12 +902,12 @@ static void text_keep(struct feeds *fs, struct feed *f, struct job *j,
 }
 
 /*
- * The text of the version t describes, read back from its saved copy, and
- * its lines. -ESTALE: the copy is not that version (not written, or
- * replaced since).
+ * The text of the version t describes, read back from its saved copy
+ * (t->lines index it). -ESTALE: the copy is not that version (not written,
+ * or replaced since).
  */
 static int last_text(const struct feeds *fs, const struct feed *f, const struct feed_text *t,
-		     char **body, struct bwe_lines *lines)
+		     char **body)
 {
 	char path[PATH_MAX];
 	size_t len = 0;
@@ -913,7 +917,6 @@ static int last_text(const struct feeds *fs, const struct feed *f, const struct 
 	err = err ?: read_file(path, t->len, 0, body, &len);
 	if (!err && (len != t->len || bwe_lines_digest(*body, len) != t->digest))
 		err = -ESTALE;
-	err = err ?: bwe_lines_index(*body, len, lines);
 	if (err) {
 		free(*body);
 		*body = NULL;
@@ -931,7 +934,6 @@ static int submit_delta(struct feeds *fs, struct feed *f, char *body, size_t len
 {
 	const struct feed_text *t = f->text;
 	struct bwe_job_req req = { .kind = BWE_JOB_PARSE };
-	struct bwe_lines old_lines = { 0 };
 	struct job *j;
 	char *sparse = NULL, *old = NULL;
 	size_t slen = 0;
@@ -939,7 +941,7 @@ static int submit_delta(struct feeds *fs, struct feed *f, char *body, size_t len
 
 	if (!t || t->gen != f->gen)
 		return -ENOENT;
-	err = last_text(fs, f, t, &old, &old_lines);
+	err = last_text(fs, f, t, &old);
 	if (err) {
 		log_debug("feed %s: the saved last version cannot be diffed against (%s); parsing "
 			  "the new one whole",
@@ -948,9 +950,8 @@ static int submit_delta(struct feeds *fs, struct feed *f, char *body, size_t len
 	}
 	j = calloc(1, sizeof(*j));
 	err = j ? bwe_lines_index(body, len, &j->lines) : -ENOMEM;
-	err = err ?: bwe_lines_diff(old, &old_lines, body, &j->lines, &j->diff);
+	err = err ?: bwe_lines_diff(old, &t->lines, body, &j->lines, &j->diff);
 	free(old);
-	bwe_lines_free(&old_lines);
 	if (!err && j->diff.n_reread * FEED_DELTA_MAX_SHARE > j->lines.n)
 		err = -E2BIG; /* most of it changed: parse it whole */
 	err = err ?: bwe_lines_sparse(body, &j->lines, &j->diff, &sparse, &slen);
@@ -1107,6 +1108,9 @@ static int feed_take_delta(struct feeds *fs, struct feed *f, struct job *j,
 	rej = NULL;
 	t->len = j->full_len;
 	t->digest = bwe_lines_digest(j->full, j->full_len);
+	bwe_lines_free(&t->lines);
+	t->lines = j->lines;
+	memset(&j->lines, 0, sizeof(j->lines));
 out:
 	fs_vec_free(&nv); /* the previous version on success, the refused one else */
 	free(add);
