@@ -295,7 +295,7 @@ static void test_feedstore_rare_fields_apart(void **state)
 		bool xtra; /* a side record expected */
 	} rows[] = {
 		{ "192.0.2.1", NULL, 1700000000, 0, false },
-		{ "192.0.2.2", NULL, 4026531839LL, 0, false }, /* 2097-08-04: the last inline */
+		{ "192.0.2.2", NULL, 4026531839LL, 0, false }, /* 2097-08-05: the last inline */
 		{ "192.0.2.3", NULL, 4026531840LL, 0, true },  /* one past: far */
 		{ "192.0.2.4", NULL, -1, 0, true },	       /* before 1970 */
 		{ "192.0.2.5", "ind-5", 1700000000, 0, true },

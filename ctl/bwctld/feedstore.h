@@ -29,7 +29,7 @@
  * fields most entries lack live apart. An entry of a plain list has a
  * prefix, a line and the time it was first listed; only an entry with an
  * indicator id or domain, an end of validity, or a first_seen outside
- * 0..FS_SEEN_XTRA - 1 (1970 to 2097-08-04) has a struct fs_xtra in its
+ * 0..FS_SEEN_XTRA - 1 (1970 to 2097-08-05) has a struct fs_xtra in its
  * vector, and then that holds all three; its seen field says where.
  * Nothing is rounded: read them with fs_ent_first_seen(),
  * fs_ent_valid_until() and fs_vec_ind(); write them with fs_vec_add() and
