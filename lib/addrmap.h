@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * addrmap.h - a compact user-space hash map from struct bwe_addr to a 32-bit
- * value (open addressing, linear probing, backward-shift deletion, so no
- * tombstones). About 24 bytes per slot at most 70 % load: used where the
- * daemon mirrors a million-entry map (blocklist ownership, feed diffs).
+ * addrmap.h - compact user-space hash maps (open addressing, linear probing,
+ * backward-shift deletion, so no tombstones; grown past 70 % load):
+ *   struct bwe_amap   struct bwe_addr -> 32-bit value, 24 bytes a slot;
+ *   struct bwe_amap4  32-bit key (an IPv4 address, or an IPv4 prefix coded
+ *                     as bwe_amap4_pfx()) -> 16-bit value, 8 bytes a slot.
+ * Used where the daemon mirrors a million-entry map (blocklist ownership,
+ * feed diffs): a million IPv4 hosts take 16 MiB in a bwe_amap4, 48 in a
+ * bwe_amap.
  *
  * Not thread-safe; the daemon is single-threaded. Functions return 0 or
  * -errno (-ENOMEM, -ENOENT).
@@ -44,5 +48,35 @@ int bwe_amap_del(struct bwe_amap *m, const struct bwe_addr *k);
 
 /* Iterate: for (i = 0; (s = bwe_amap_next(m, &i)); ) ... ; no set/del inside. */
 struct bwe_amap_slot *bwe_amap_next(const struct bwe_amap *m, size_t *iter);
+
+struct bwe_amap4_slot {
+	__u32 key;
+	__u16 val;
+	__u16 used; /* 0 = empty */
+};
+_Static_assert(sizeof(struct bwe_amap4_slot) == 8, "bwe_amap4_slot is 8 bytes");
+
+struct bwe_amap4 {
+	struct bwe_amap4_slot *slots;
+	size_t cap; /* power of two, 0 when empty */
+	size_t n;
+	__u64 seed; /* the hash's key: random, chosen when the first slots are allocated */
+};
+
+/* The key of IPv4 prefix n/len (n: the network's top len bits as a number, len 0..31): a 1 bit above them. */
+static inline __u32 bwe_amap4_pfx(__u32 n, int len)
+{
+	return (__u32)1 << len | n;
+}
+
+/* The same calls as bwe_amap's, for 32-bit keys and 16-bit values. */
+void bwe_amap4_init(struct bwe_amap4 *m);
+void bwe_amap4_free(struct bwe_amap4 *m);
+int bwe_amap4_reserve(struct bwe_amap4 *m, size_t n);
+int bwe_amap4_set(struct bwe_amap4 *m, __u32 k, __u16 val);
+__u16 *bwe_amap4_get(const struct bwe_amap4 *m, __u32 k);
+__u16 *bwe_amap4_upsert(struct bwe_amap4 *m, __u32 k, bool *created);
+int bwe_amap4_del(struct bwe_amap4 *m, __u32 k);
+struct bwe_amap4_slot *bwe_amap4_next(const struct bwe_amap4 *m, size_t *iter);
 
 #endif /* BWE_ADDRMAP_H */

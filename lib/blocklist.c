@@ -18,7 +18,6 @@
 #define SWEEP_BATCH   8192    /* host keys read per batch lookup */
 #define HOST_EXPLICIT 0x00ffu /* amap value: ref of an explicit /32 or /128 */
 #define HOST_LONG_SH  8	      /* amap value: ref of the covering /25../31 */
-#define V4_LONG_N     (BWE_V4_BITS - BWE_BL_V4_LONG_MIN)
 
 static enum bwe_bl_fam fam_of(const struct bwe_addr *a)
 {
@@ -127,10 +126,6 @@ int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
 		err = fd < 0 ? fd : table_take(&bl->tab[f], f, fd);
 	}
 	err = err ?: bwe_map_max_entries(bl->net6_fd, &bl->net6_max);
-	if (!err) {
-		bl->t24_len = calloc(TBL24_SLOTS, 1);
-		err = bl->t24_len ? 0 : -ENOMEM;
-	}
 	if (err)
 		bwe_bl_free(bl);
 	return err;
@@ -147,12 +142,9 @@ void bwe_bl_free(struct bwe_bl *bl)
 {
 	size_t i;
 
-	free(bl->t24_len);
-	for (i = 0; i < ARRAY_SIZE(bl->pfx_ref); i++)
-		free(bl->pfx_ref[i]);
-	bwe_amap_free(&bl->hosts);
-	for (i = 0; i < V4_LONG_N; i++)
-		bwe_amap_free(&bl->v4long[i]);
+	bwe_amap4_free(&bl->hosts4);
+	bwe_amap_free(&bl->hosts6);
+	bwe_amap4_free(&bl->net4);
 	for (i = 0; i <= BWE_ADDR_BITS; i++)
 		bwe_amap_free(&bl->net6[i]);
 	bwe_bl4_close(&bl->tab[BWE_BL_V4].v4);
@@ -171,59 +163,100 @@ static __u8 *lane(const struct bwe_bl *bl, __u32 n24)
 	return &bl->dp->tbl24[n24 / BWE_TBL24_LANES].ref[n24 % BWE_TBL24_LANES];
 }
 
-/* IPv4 /8../24: paint the DIR-24 table. */
+/* The key of the IPv4 /len (8..31) holding address v (host order) in net4. */
+static __u32 net4_key(__u32 v, int len)
+{
+	return bwe_amap4_pfx(v >> (BWE_V4_BITS - len), len);
+}
+
+/* The ref of the IPv4 /len holding address v (host order), 0 when net4 lacks it. */
+static __u8 net4_ref(const struct bwe_bl *bl, __u32 v, int len)
+{
+	const __u16 *r;
+
+	if (!bl->net4_n[len])
+		return 0;
+	r = bwe_amap4_get(&bl->net4, net4_key(v, len));
+	return r ? (__u8)*r : 0;
+}
+
+/* Set (ref) or remove (0) the IPv4 /len holding v in net4: the ref it had, or -errno. */
+static int net4_put(struct bwe_bl *bl, __u32 v, int len, __u8 ref)
+{
+	__u32 k = net4_key(v, len);
+	__u16 *cur = bwe_amap4_get(&bl->net4, k);
+	__u8 was = cur ? (__u8)*cur : 0;
+	int err = 0;
+
+	if (ref && cur)
+		*cur = ref;
+	else if (ref)
+		err = bwe_amap4_set(&bl->net4, k, ref);
+	else if (cur)
+		err = bwe_amap4_del(&bl->net4, k);
+	if (err)
+		return err;
+	if (!ref != !was)
+		bl->net4_n[len] += ref ? 1 : (size_t)-1;
+	return was;
+}
+
+/* The length of the longest prefix of net4 longer than above (and at most /24) holding /24 slot n24; 0 none. */
+static int t24_owner(const struct bwe_bl *bl, __u32 n24, int above)
+{
+	int l;
+
+	for (l = 24; l > above; l--)
+		if (net4_ref(bl, n24 << 8, l))
+			return l;
+	return 0;
+}
+
+/*
+ * Write val into the slots [first, first + span) of the DIR-24 table that
+ * no prefix longer than len holds (their owner stays). A slot the table
+ * leaves at 0 has no owner at all: adding (val not 0) paints it without
+ * asking net4, so a feed of networks that do not overlap costs one write a
+ * slot, as a shadow of lengths did.
+ */
+static void t24_paint(struct bwe_bl *bl, __u32 first, __u32 span, int len, __u8 val)
+{
+	__u32 s = first;
+
+	while (s < first + span) {
+		int l = val && !*lane(bl, s) ? 0 : t24_owner(bl, s, len);
+
+		if (l) { /* a longer prefix holds the slot, and every slot of it */
+			s = ((s >> (24 - l)) + 1) << (24 - l);
+			continue;
+		}
+		*lane(bl, s++) = val;
+	}
+}
+
+/* IPv4 /8../24: keep the prefix in net4, paint the DIR-24 table. */
 static int bl_table_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 {
-	int len = bwe_prefix_family_len(p);
-	__u32 n24 = ntohl(bwe_addr_v4(&p->addr)) >> 8;
-	__u32 span = 1u << (24 - len), first = n24 & ~(span - 1), s;
-	__u8 cov_ref = 0, cov_len = 0, was;
-	int l2;
+	int len = bwe_prefix_family_len(p), l2, was;
+	__u32 v = ntohl(bwe_addr_v4(&p->addr));
+	__u32 span = 1u << (24 - len), first = (v >> 8) & ~(span - 1);
+	__u8 cov_ref = 0;
 
-	if (len < 24) {
-		__u32 idx = n24 >> (24 - len);
-
-		if (!bl->pfx_ref[len]) {
-			if (!ref)
-				return 0;
-			bl->pfx_ref[len] = calloc(1u << len, 1);
-			if (!bl->pfx_ref[len])
-				return -ENOMEM;
-		}
-		was = bl->pfx_ref[len][idx];
-		bl->pfx_ref[len][idx] = ref;
-	} else {
-		was = bl->t24_len[first] == 24 ? *lane(bl, first) : 0;
-	}
-
+	was = net4_put(bl, v, len, ref);
+	if (was < 0)
+		return was;
 	if (ref) {
-		if (!was)
-			bl->n_v4pfx++;
-		for (s = first; s < first + span; s++) {
-			if (bl->t24_len[s] <= len) {
-				bl->t24_len[s] = (__u8)len;
-				*lane(bl, s) = ref;
-			}
-		}
+		bl->n_v4pfx += !was;
+		t24_paint(bl, first, span, len, ref);
 		return 0;
 	}
 	if (!was)
 		return 0;
 	bl->n_v4pfx--;
 	/* What the slots fall back to: the longest shorter prefix covering them. */
-	for (l2 = len - 1; l2 >= BWE_BL_V4_MIN_PLEN; l2--) {
-		if (bl->pfx_ref[l2] && bl->pfx_ref[l2][n24 >> (24 - l2)]) {
-			cov_ref = bl->pfx_ref[l2][n24 >> (24 - l2)];
-			cov_len = (__u8)l2;
-			break;
-		}
-	}
-	for (s = first; s < first + span; s++) {
-		if (bl->t24_len[s] == len) {
-			bl->t24_len[s] = cov_len;
-			*lane(bl, s) = cov_ref;
-		}
-	}
+	for (l2 = len - 1; l2 >= BWE_BL_V4_MIN_PLEN && !cov_ref; l2--)
+		cov_ref = net4_ref(bl, v, l2);
+	t24_paint(bl, first, span, len, cov_ref);
 	return 0;
 }
 
@@ -234,19 +267,36 @@ static __u8 host_effective(__u32 v)
 	return explicit ? explicit : (__u8)(v >> HOST_LONG_SH);
 }
 
-/* Store a host's new amap value and queue the kernel change if its ref changed. */
+/* The mirror's value of host a; false when it holds none. */
+static bool host_get(const struct bwe_bl *bl, const struct bwe_addr *a, __u32 *v)
+{
+	if (bwe_addr_is_v4(a)) {
+		const __u16 *r = bwe_amap4_get(&bl->hosts4, a->w[3]);
+
+		*v = r ? *r : 0;
+		return r;
+	}
+	const __u32 *r = bwe_amap_get(&bl->hosts6, a);
+
+	*v = r ? *r : 0;
+	return r;
+}
+
+/* Store a host's new mirror value (0: none) and queue the kernel change if its ref changed. */
 static int host_store(struct bwe_bl *bl, const struct bwe_addr *a, __u32 v)
 {
-	__u32 *old = bwe_amap_get(&bl->hosts, a);
-	__u8 before = old ? host_effective(*old) : 0, after = host_effective(v);
+	__u32 old;
+	bool had = host_get(bl, a, &old), v4 = bwe_addr_is_v4(a);
+	__u8 before = host_effective(old), after = host_effective(v);
 	int err;
 
-	bool had = old != NULL;
-
 	if (v)
-		err = bwe_amap_set(&bl->hosts, a, v);
+		err = v4 ? bwe_amap4_set(&bl->hosts4, a->w[3], (__u16)v)
+			 : bwe_amap_set(&bl->hosts6, a, v);
+	else if (had)
+		err = v4 ? bwe_amap4_del(&bl->hosts4, a->w[3]) : bwe_amap_del(&bl->hosts6, a);
 	else
-		err = old ? bwe_amap_del(&bl->hosts, a) : 0;
+		err = 0;
 	if (err)
 		return err;
 	if (had != (v != 0)) /* the host came or went */
@@ -254,52 +304,36 @@ static int host_store(struct bwe_bl *bl, const struct bwe_addr *a, __u32 v)
 	return before == after ? 0 : queue_host(bl, a, after);
 }
 
-static void v4_mask(struct bwe_addr *a, int len)
-{
-	__u32 v = ntohl(a->w[3]);
-
-	v = len ? v & ~((1u << (BWE_V4_BITS - len)) - 1) : 0;
-	if (len == BWE_V4_BITS)
-		v = ntohl(a->w[3]);
-	a->w[3] = htonl(v);
-}
-
-/* Longest /25../31 prefix covering host a, or 0. */
+/* Longest /25../31 prefix covering IPv4 host a, or 0. */
 static __u8 v4long_cover(const struct bwe_bl *bl, const struct bwe_addr *a)
 {
+	__u32 v = ntohl(a->w[3]);
+	__u8 ref = 0;
 	int len;
 
-	for (len = BWE_V4_BITS - 1; len >= BWE_BL_V4_LONG_MIN; len--) {
-		struct bwe_addr net = *a;
-		__u32 *r;
-
-		v4_mask(&net, len);
-		r = bwe_amap_get(&bl->v4long[len - BWE_BL_V4_LONG_MIN], &net);
-		if (r)
-			return (__u8)*r;
-	}
-	return 0;
+	for (len = BWE_V4_BITS - 1; len >= BWE_BL_V4_LONG_MIN && !ref; len--)
+		ref = net4_ref(bl, v, len);
+	return ref;
 }
 
 /* IPv4 /25../31: keep the prefix, then re-derive every host it spans. */
 static int bl_v4long_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 {
 	int len = bwe_prefix_family_len(p), err;
-	struct bwe_amap *m = &bl->v4long[len - BWE_BL_V4_LONG_MIN];
 	__u32 base = ntohl(bwe_addr_v4(&p->addr)), n = 1u << (BWE_V4_BITS - len), i;
 
-	err = ref ? bwe_amap_set(m, &p->addr, ref) : bwe_amap_del(m, &p->addr);
-	if (err == -ENOENT)
-		return 0;
-	if (err)
+	err = net4_put(bl, base, len, ref);
+	if (err < 0)
 		return err;
+	if (!ref && !err) /* not held */
+		return 0;
 	for (i = 0; i < n; i++) {
 		struct bwe_addr h = p->addr;
-		__u32 *old, v;
+		__u32 v;
 
 		h.w[3] = htonl(base + i);
-		old = bwe_amap_get(&bl->hosts, &h);
-		v = (old ? *old & HOST_EXPLICIT : 0) | (__u32)v4long_cover(bl, &h) << HOST_LONG_SH;
+		host_get(bl, &h, &v);
+		v = (v & HOST_EXPLICIT) | (__u32)v4long_cover(bl, &h) << HOST_LONG_SH;
 		err = host_store(bl, &h, v);
 		if (err)
 			return err;
@@ -309,26 +343,31 @@ static int bl_v4long_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref
 
 static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 {
-	__u32 *slot, old, v;
+	__u32 old, v;
+	__u16 *s4 = NULL;
+	__u32 *s6 = NULL;
 	__u8 before, after;
 	bool created;
 
-	if (!ref) { /* a removal: the slot must not be created */
-		__u32 *o = bwe_amap_get(&bl->hosts, a);
-
-		return o ? host_store(bl, a, *o & ~HOST_EXPLICIT) : 0;
-	}
+	if (!ref) /* a removal: the slot must not be created */
+		return host_get(bl, a, &old) ? host_store(bl, a, old & ~HOST_EXPLICIT) : 0;
 	/* an addition, a million times in a big load: one probe of the mirror */
-	slot = bwe_amap_upsert(&bl->hosts, a, &created);
-	if (!slot)
+	if (bwe_addr_is_v4(a))
+		s4 = bwe_amap4_upsert(&bl->hosts4, a->w[3], &created);
+	else
+		s6 = bwe_amap_upsert(&bl->hosts6, a, &created);
+	if (!s4 && !s6)
 		return -ENOMEM;
-	old = *slot;
+	old = s4 ? *s4 : *s6;
 	bl->tab[fam_of(a)].n += created;
 	v = old & ~HOST_EXPLICIT;
-	if (created && bwe_addr_is_v4(a))
+	if (created && s4)
 		v = (__u32)v4long_cover(bl, a) << HOST_LONG_SH;
 	v |= ref;
-	*slot = v;
+	if (s4)
+		*s4 = (__u16)v;
+	else
+		*s6 = v;
 	before = created ? 0 : host_effective(old);
 	after = host_effective(v);
 	return before == after ? 0 : queue_host(bl, a, after);
@@ -408,16 +447,18 @@ static int settable_len(const struct bwe_prefix *p, bool *v4)
 	return len;
 }
 
-/* Hosts of add[] the host map lacks, at most limit + 1 (each new key once). */
+/* Hosts of add[] the host map lacks, at most limit + 1 (each new key once); *out4 of them IPv4. */
 static int count_new_hosts(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
-			   size_t limit, size_t *out)
+			   size_t limit, size_t *out, size_t *out4)
 {
-	struct bwe_amap seen;
+	struct bwe_amap4 seen4;
+	struct bwe_amap seen6;
 	size_t i;
 	int err = 0;
 
-	bwe_amap_init(&seen);
-	*out = 0;
+	bwe_amap4_init(&seen4);
+	bwe_amap_init(&seen6);
+	*out = *out4 = 0;
 	for (i = 0; i < n && *out <= limit && !err; i++) {
 		bool v4;
 		int len = settable_len(&add[i], &v4);
@@ -429,27 +470,31 @@ static int count_new_hosts(const struct bwe_bl *bl, const struct bwe_prefix *add
 		base = v4 ? ntohl(bwe_addr_v4(&add[i].addr)) : 0;
 		for (k = 0; k < span && *out <= limit && !err; k++) {
 			struct bwe_addr h = add[i].addr;
+			__u32 v;
 
 			if (v4)
 				h.w[3] = htonl(base + k);
-			if (bwe_amap_get(&bl->hosts, &h) || bwe_amap_get(&seen, &h))
+			if (host_get(bl, &h, &v) ||
+			    (v4 ? !!bwe_amap4_get(&seen4, h.w[3]) : !!bwe_amap_get(&seen6, &h)))
 				continue;
-			err = bwe_amap_set(&seen, &h, 1);
+			err = v4 ? bwe_amap4_set(&seen4, h.w[3], 1) : bwe_amap_set(&seen6, &h, 1);
 			(*out)++;
+			*out4 += v4;
 		}
 	}
-	bwe_amap_free(&seen);
+	bwe_amap4_free(&seen4);
+	bwe_amap_free(&seen6);
 	return err;
 }
 
 int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 		struct bwe_bl_room *room)
 {
-	size_t i, upper = 0;
+	size_t i, upper = 0, upper4 = 0, held = bwe_bl_hosts(bl);
 	int err;
 
 	memset(room, 0, sizeof(*room));
-	room->hosts_free = bl->host_max > bl->hosts.n ? bl->host_max - bl->hosts.n : 0;
+	room->hosts_free = bl->host_max > held ? bl->host_max - held : 0;
 	room->v6pfx_free = bl->net6_max > bl->n_v6pfx ? bl->net6_max - bl->n_v6pfx : 0;
 	for (i = 0; i < n; i++) {
 		bool v4;
@@ -458,21 +503,35 @@ int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 		if (len < 0)
 			return len;
 		if (v4 && len >= BWE_BL_V4_LONG_MIN)
-			upper += (size_t)1 << (BWE_V4_BITS - len);
+			upper4 += (size_t)1 << (BWE_V4_BITS - len);
 		else if (!v4 && len == BWE_ADDR_BITS)
 			upper++;
 		else if (!v4 && !bwe_amap_get(&bl->net6[add[i].plen], &add[i].addr))
 			room->v6pfx++;
 	}
 	/* Exact count only when the cheap upper bound does not fit. */
+	upper += upper4;
 	if (upper <= room->hosts_free) {
 		room->hosts = upper;
+		room->hosts4 = upper4;
 	} else {
-		err = count_new_hosts(bl, add, n, room->hosts_free, &room->hosts);
+		err = count_new_hosts(bl, add, n, room->hosts_free, &room->hosts, &room->hosts4);
 		if (err)
 			return err;
 	}
 	return room->hosts > room->hosts_free || room->v6pfx > room->v6pfx_free ? -ENOSPC : 0;
+}
+
+int bwe_bl_reserve(struct bwe_bl *bl, const struct bwe_bl_room *room)
+{
+	return bwe_amap4_reserve(&bl->hosts4, bl->hosts4.n + room->hosts4)
+		       ?: bwe_amap_reserve(&bl->hosts6,
+					   bl->hosts6.n + (room->hosts - room->hosts4));
+}
+
+size_t bwe_bl_hosts(const struct bwe_bl *bl)
+{
+	return bl->hosts4.n + bl->hosts6.n;
 }
 
 /*
@@ -520,9 +579,10 @@ static int flush_deletes(struct bwe_bl *bl, const struct tab_dst *d)
 
 	for (i = 0; i < q->n; i++) {
 		struct bwe_addr a;
+		__u32 v;
 
 		addr_of(d->f, q->keys + i * ks, &a);
-		if (!bwe_amap_get(&bl->hosts, &a))
+		if (!host_get(bl, &a, &v))
 			memmove(q->keys + w++ * ks, q->keys + i * ks, ks);
 	}
 	for (i = 0; i < w && d->v4; i++) {
@@ -776,9 +836,10 @@ static int sweep_table(struct bwe_bl *bl, enum bwe_bl_fam f)
 
 	for (i = 0; i < n && !err; i++) {
 		struct bwe_addr a;
+		__u32 v;
 
 		addr_of(f, keys + i * ks, &a);
-		if (!bwe_amap_get(&bl->hosts, &a))
+		if (!host_get(bl, &a, &v))
 			err = pending_add(&t->del, f, &a, 0);
 	}
 	free(keys);
@@ -793,9 +854,16 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 	__u32 s;
 	int err = 0, f;
 
-	for (s = 0; s < TBL24_SLOTS; s++)
-		if (!bl->t24_len[s] && *lane(bl, s))
-			*lane(bl, s) = 0;
+	/* A slot no prefix owns is cleared; a block a prefix owns is skipped whole. */
+	for (s = 0; s < TBL24_SLOTS;) {
+		int l = *lane(bl, s) ? t24_owner(bl, s, BWE_BL_V4_MIN_PLEN - 1) : 0;
+
+		if (l) {
+			s = ((s >> (24 - l)) + 1) << (24 - l);
+			continue;
+		}
+		*lane(bl, s++) = 0;
+	}
 
 	/* Freshly created maps hold nothing the mirror does not know. */
 	if (!bl->dp->reused)

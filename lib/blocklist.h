@@ -32,8 +32,8 @@
  * table a quarter of the size would do (at most about a fifth used)
  * replaces the table by that smaller one the same way.
  *
- * Memory is proportional to use: the shadow tables are calloc'ed, so only
- * pages that hold entries are ever touched. Functions return 0 or -errno.
+ * Memory is proportional to use: the mirror (struct bwe_bl) is hash maps
+ * sized to what they hold. Functions return 0 or -errno.
  */
 #ifndef BWE_BLOCKLIST_H
 #define BWE_BLOCKLIST_H
@@ -67,18 +67,29 @@ struct bwe_bl_table {
 	struct bwe_bl_pending upd, del;
 };
 
+/*
+ * The mirror of what the maps hold, by structure (a million IPv4 hosts,
+ * 200,000 IPv6 ones and 50,000 IPv4 networks take about 30 MiB):
+ *   hosts4  IPv4 host (network order) -> explicit ref | covering /25../31's ref << 8,
+ *           8 bytes a slot;
+ *   hosts6  IPv6 host -> explicit ref, 24 bytes a slot;
+ *   net4    IPv4 /8../31 (bwe_amap4_pfx(network, len)) -> ref. Who owns a /24
+ *           slot of the DIR-24 table is derived from it (the longest prefix
+ *           of net4 covering the slot), not kept per slot;
+ *   net6    IPv6 /16../127 -> ref, per length (the trie's mirror).
+ */
 struct bwe_bl {
 	const struct bwe_dp *dp;
 	int net6_fd;
 	struct bwe_bl_table tab[BWE_BL_FAMS];
-	__u8 *t24_len;		   /* per /24: length of the prefix painted there, 0 none */
-	__u8 *pfx_ref[24];	   /* [L] for L in 8..23: ref of the /L with that number */
-	struct bwe_amap hosts;	   /* host -> explicit ref | long-prefix ref << 8 */
-	struct bwe_amap v4long[8]; /* [L-25]: /L network (as address) -> ref */
-	struct bwe_amap net6[129]; /* [L]: /L network -> ref (mirror of the trie) */
-	size_t n_v4pfx, n_v6pfx;   /* prefixes held in table / trie */
-	size_t host_max, net6_max; /* ceiling of exact hosts; max_entries of bwe_bl_net6 */
-	__u64 bl4_seed;		   /* tests only: not 0, every new IPv4 table takes this seed */
+	struct bwe_amap4 hosts4;
+	struct bwe_amap hosts6;
+	struct bwe_amap4 net4;
+	size_t net4_n[BWE_V4_BITS]; /* [L]: prefixes of net4 of length L */
+	struct bwe_amap net6[129];  /* [L]: /L network -> ref (mirror of the trie) */
+	size_t n_v4pfx, n_v6pfx;    /* prefixes held in table / trie */
+	size_t host_max, net6_max;  /* ceiling of exact hosts; max_entries of bwe_bl_net6 */
+	__u64 bl4_seed;		    /* tests only: not 0, every new IPv4 table takes this seed */
 };
 
 /*
@@ -91,6 +102,7 @@ struct bwe_bl {
  */
 struct bwe_bl_room {
 	size_t hosts, hosts_free;
+	size_t hosts4; /* of hosts, the IPv4 ones */
 	size_t v6pfx, v6pfx_free;
 };
 
@@ -106,6 +118,10 @@ int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
  */
 int bwe_bl_room(const struct bwe_bl *bl, const struct bwe_prefix *add, size_t n,
 		struct bwe_bl_room *room);
+/* Make room in the mirror for the hosts room counted (a million-entry load: one allocation). */
+int bwe_bl_reserve(struct bwe_bl *bl, const struct bwe_bl_room *room);
+/* Exact hosts the mirror holds, both families. */
+size_t bwe_bl_hosts(const struct bwe_bl *bl);
 /* Write queued host changes with batch operations (a new table if needed). */
 int bwe_bl_flush(struct bwe_bl *bl);
 /*

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "feed.h"
 #include "linediff.h"
@@ -11,10 +12,49 @@
 /* A UTF-8 BOM moves the detection window by its 3 bytes: some margin. */
 #define WINDOW_BYTES (BWE_FEED_DETECT_WINDOW + 16)
 
+#define DIG_P1 0x9e3779b185ebca87ULL /* odd 64-bit multipliers (the xxHash64 primes) */
+#define DIG_P2 0xc2b2ae3d27d4eb4fULL
+#define DIG_P3 0x165667b19e3779f9ULL
+
+static __u64 rotl64(__u64 x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* Four lanes of 8-byte words (independent multiply chains), folded with the length and mixed. */
+__u64 bwe_lines_digest(const char *body, size_t len)
+{
+	static __u64 key;
+	__u64 acc[4], w, h;
+	size_t i = 0, k;
+
+	while (!key) /* 0: not drawn yet */
+		if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
+			key = (__u64)(unsigned long)&key * DIG_P3 | 1;
+	for (k = 0; k < 4; k++)
+		acc[k] = key + k * DIG_P1;
+	for (; i + 32 <= len; i += 32)
+		for (k = 0; k < 4; k++) {
+			memcpy(&w, body + i + 8 * k, sizeof(w));
+			acc[k] = rotl64(acc[k] + w * DIG_P2, 31) * DIG_P1;
+		}
+	h = len * DIG_P3;
+	for (k = 0; k < 4; k++)
+		h = (h ^ rotl64(acc[k] * DIG_P2, 31) * DIG_P1) * DIG_P1 + DIG_P3;
+	for (; i < len; i++)
+		h = rotl64(h ^ (__u8)body[i] * DIG_P3, 11) * DIG_P1;
+	h ^= h >> 33;
+	h *= DIG_P2;
+	h ^= h >> 29;
+	h *= DIG_P3;
+	return h ^ h >> 32;
+}
+
 int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)
 {
 	const char *p = body, *end = body + len;
 	size_t n = 0, cap = len / 8 + 64; /* feeds average more than 8 bytes a line: no regrowth */
+	__u32 *o;
 
 	memset(out, 0, sizeof(*out));
 	if (len >= BWE_LINES_BODY_MAX)
@@ -26,8 +66,7 @@ int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (n + 1 >= cap) {
-			__u32 *o = reallocarray(out->off, cap * 2, sizeof(*o));
-
+			o = reallocarray(out->off, cap * 2, sizeof(*o));
 			if (!o) {
 				bwe_lines_free(out);
 				return -ENOMEM;
@@ -42,6 +81,10 @@ int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)
 	}
 	out->off[n] = (__u32)len;
 	out->n = n;
+	/* a kept index holds its lines, not the room guessed for them */
+	o = reallocarray(out->off, n + 1, sizeof(*o));
+	if (o)
+		out->off = o;
 	return 0;
 }
 

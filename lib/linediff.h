@@ -4,8 +4,11 @@
  * so that only those are parsed again (docs/architecture.md, "How a
  * version is installed").
  *
- * The daemon keeps the body of a feed's last version and where its lines
- * start. When the file changes it aligns the new body's lines with the old
+ * The daemon keeps a feed's last version on disk (the saved last good
+ * copy), and in memory only its length, bwe_lines_digest() and where its
+ * lines start: when the file changes it reads that copy back, takes it
+ * only if length and digest are those of the version in force (else the
+ * new body is parsed whole) and aligns the new body's lines with the old
  * ones (equal bytes, in order: a greedy walk that looks a few lines ahead
  * on either side to step over insertions and removals) and builds a sparse
  * body: the new body with every line that did not change emptied, its
@@ -36,6 +39,13 @@ struct bwe_lines {
 	size_t n;      /* lines */
 	size_t window; /* lines starting within the first BWE_FEED_DETECT_WINDOW bytes */
 };
+
+/*
+ * A 64-bit digest of body under a key drawn once per process (getrandom):
+ * whether a saved copy is still the version it was taken from. Not a line
+ * comparison: lines are compared byte for byte.
+ */
+__u64 bwe_lines_digest(const char *body, size_t len);
 
 /* -E2BIG: a body of BWE_LINES_BODY_MAX bytes or more. */
 int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out);

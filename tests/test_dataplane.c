@@ -868,6 +868,150 @@ static void test_bl4_known_seed_fails_loudly(void **state)
 }
 
 /*
+ * Nested IPv4 prefixes set and removed at random, against a model: after
+ * every change the program's answer for one address of every /24 of
+ * 10.1.0.0/16 (the DIR-24 table, whose owners the mirror derives from its
+ * prefix set) and for every address of 10.1.7.0/24 (hosts and /25../31
+ * expansions) is the longest-prefix answer of the model. Lengths are drawn
+ * so that prefixes overlap often: /8, /12, /16, /20, /23, /24, /28, /32.
+ */
+#define NEST_OPS  400
+#define NEST_MAX  64
+#define NEST_BASE 0x0a010000u /* 10.1.0.0 */
+
+struct nest_ent {
+	__u32 net;
+	int len;
+	__u8 ref;
+};
+
+static __u32 nest_mask(int len)
+{
+	return len ? ~0u << (32 - len) : 0;
+}
+
+/* The model's ref for address v: bwe_ref_merge(host level, table level). */
+static __u8 nest_expect(const struct nest_ent *m, size_t n, __u32 v)
+{
+	int host_len = 0, tab_len = 0;
+	__u8 host = 0, tab = 0, explicit = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((v & nest_mask(m[i].len)) != m[i].net)
+			continue;
+		if (m[i].len == 32)
+			explicit = m[i].ref;
+		else if (m[i].len > 24 && m[i].len > host_len)
+			host_len = m[i].len, host = m[i].ref;
+		else if (m[i].len <= 24 && m[i].len > tab_len)
+			tab_len = m[i].len, tab = m[i].ref;
+	}
+	return bwe_ref_merge(explicit ? explicit : host, tab);
+}
+
+static void nest_check(struct world *w, const struct nest_ent *m, size_t n, int op)
+{
+	__u32 k;
+
+	for (k = 0; k < 256 + 256; k++) {
+		__u32 v = k < 256 ? NEST_BASE | k << 8 | 5 : NEST_BASE | 7u << 8 | (k - 256);
+		__u8 want = nest_expect(m, n, v);
+
+		if (v4_ref(&w->bl, htonl(v)) != want)
+			fail_msg("op %d: %u.%u.%u.%u has ref %#x, the model %#x", op, v >> 24,
+				 v >> 16 & 255, v >> 8 & 255, v & 255, v4_ref(&w->bl, htonl(v)),
+				 want);
+	}
+}
+
+static void test_bl4_nested_prefixes_model(void **state)
+{
+	static const int lens[] = { 8, 12, 16, 20, 23, 24, 28, 32 };
+	struct nest_ent m[NEST_MAX];
+	unsigned int seed = 4242;
+	size_t n = 0, i;
+	struct world w;
+	int op;
+
+	(void)state;
+	world_up(&w);
+	for (op = 0; op < NEST_OPS; op++) {
+		int len = lens[rand_r(&seed) % ARRAY_SIZE(lens)];
+		__u32 low = len >= 28 ? 7u << 8 | (rand_r(&seed) & 255) : rand_r(&seed) & 0xffff;
+		__u32 net = (NEST_BASE | low) & nest_mask(len);
+		__u8 ref = rand_r(&seed) % 3
+				   ? bwe_ref(FEED_T + rand_r(&seed) % 2, rand_r(&seed) % 2)
+				   : 0;
+		struct bwe_prefix p = { .plen = (__u8)(96 + len) };
+
+		for (i = 0; i < n && !(m[i].net == net && m[i].len == len); i++)
+			;
+		if (!ref && i < n)
+			m[i] = m[--n];
+		else if (ref && i < n)
+			m[i].ref = ref;
+		else if (ref && n < NEST_MAX)
+			m[n++] = (struct nest_ent){ net, len, ref };
+		else if (ref)
+			continue;
+		bwe_addr_from_v4(htonl(net), &p.addr);
+		assert_int_equal(bwe_bl_set(&w.bl, &p, ref), 0);
+		assert_int_equal(bwe_bl_flush(&w.bl), 0);
+		nest_check(&w, m, n, op);
+	}
+	/* everything removed: nothing of it is left in the table or the mirror */
+	while (n) {
+		struct bwe_prefix p = { .plen = (__u8)(96 + m[n - 1].len) };
+
+		bwe_addr_from_v4(htonl(m[n - 1].net), &p.addr);
+		assert_int_equal(bwe_bl_set(&w.bl, &p, 0), 0);
+		n--;
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	nest_check(&w, m, 0, NEST_OPS);
+	assert_int_equal(w.bl.n_v4pfx, 0);
+	world_down(&w);
+}
+
+/* What a previous daemon left in the DIR-24 table: the sweep clears the slots no prefix owns, and only those. */
+static void test_bl4_sweep_clears_unowned_slots(void **state)
+{
+	static const char *const stale[] = { "11.0.0.9", "12.5.6.9", "223.255.255.9" };
+	static const struct {
+		const char *pfx, *probe;
+		int feed, monitor;
+	} held[] = {
+		{ "10.0.0.0/8", "10.2.0.9", FEED_T, 0 },
+		{ "10.1.0.0/16", "10.1.3.9", FEED_T, 1 },
+		{ "10.1.2.0/24", "10.1.2.9", FEED_T + 1, 0 },
+	};
+	struct world w;
+	size_t i;
+
+	(void)state;
+	world_up(&w);
+	for (i = 0; i < ARRAY_SIZE(held); i++) {
+		struct bwe_prefix p = pfx(held[i].pfx);
+
+		assert_int_equal(bwe_bl_set(&w.bl, &p, bwe_ref(held[i].feed, held[i].monitor)), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(stale); i++) {
+		__u32 n24 = ntohl(addr(stale[i]).w[3]) >> 8;
+
+		w.dp->tbl24[n24 / BWE_TBL24_LANES].ref[n24 % BWE_TBL24_LANES] = bwe_ref(FEED_T, 0);
+		assert_int_equal(v4_ref(&w.bl, addr(stale[i]).w[3]), bwe_ref(FEED_T, 0));
+	}
+	assert_int_equal(bwe_bl_sweep(&w.bl), 0);
+	for (i = 0; i < ARRAY_SIZE(stale); i++)
+		assert_int_equal(v4_ref(&w.bl, addr(stale[i]).w[3]), BWE_REF_NONE);
+	for (i = 0; i < ARRAY_SIZE(held); i++)
+		assert_int_equal(v4_ref(&w.bl, addr(held[i].probe).w[3]),
+				 bwe_ref(held[i].feed, held[i].monitor));
+	world_down(&w);
+}
+
+/*
  * Removal and reinsertion inside one overflowing chain: entries past their
  * home stay found when those before them go, the spill counts fall back to
  * 0 once nothing lies past a bucket, and a removed address comes back.
@@ -1099,6 +1243,8 @@ int main(void)
 		cmocka_unit_test(test_bl4_crafted_collisions),
 		cmocka_unit_test(test_bl4_known_seed_fails_loudly),
 		cmocka_unit_test(test_bl4_remove_reinsert),
+		cmocka_unit_test(test_bl4_nested_prefixes_model),
+		cmocka_unit_test(test_bl4_sweep_clears_unowned_slots),
 		cmocka_unit_test(test_nc16_matches_trie),
 	};
 

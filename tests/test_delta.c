@@ -745,6 +745,35 @@ static void test_failed_delta_rolls_back(void **state)
 	delta_v1_v2(true);
 }
 
+/*
+ * The digest the daemon checks its saved copy by: the same bytes give the
+ * same digest; any one byte changed (in the 32-byte blocks and in the
+ * tail), a byte more or less, give another.
+ */
+static void test_lines_digest(void **state)
+{
+	char a[301], b[301];
+	__u64 d;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(a); i++)
+		a[i] = (char)('0' + i % 10);
+	for (len = 0; len < sizeof(a); len += 37) {
+		d = bwe_lines_digest(a, len);
+		memcpy(b, a, sizeof(a));
+		assert_true(bwe_lines_digest(b, len) == d);
+		for (i = 0; i < len; i++) {
+			b[i] ^= 1;
+			assert_true(bwe_lines_digest(b, len) != d);
+			b[i] ^= 1;
+		}
+		assert_true(bwe_lines_digest(a, len + 1) != d);
+		if (len)
+			assert_true(bwe_lines_digest(a, len - 1) != d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_delta_equals_whole_freeform),
 		cmocka_unit_test(test_full_table_grows),
 		cmocka_unit_test(test_failed_delta_rolls_back),
+		cmocka_unit_test(test_lines_digest),
 	};
 
 	libbpf_set_print(NULL);

@@ -295,8 +295,8 @@ static void test_feedstore_rare_fields_apart(void **state)
 		bool xtra; /* a side record expected */
 	} rows[] = {
 		{ "192.0.2.1", NULL, 1700000000, 0, false },
-		{ "192.0.2.2", NULL, 4294967295LL, 0, false }, /* 2106-02-07: the last inline */
-		{ "192.0.2.3", NULL, 4294967296LL, 0, true },  /* one past: far */
+		{ "192.0.2.2", NULL, 4026531839LL, 0, false }, /* 2097-08-05: the last inline */
+		{ "192.0.2.3", NULL, 4026531840LL, 0, true },  /* one past: far */
 		{ "192.0.2.4", NULL, -1, 0, true },	       /* before 1970 */
 		{ "192.0.2.5", "ind-5", 1700000000, 0, true },
 		{ "192.0.2.6", NULL, 1700000000, 1800000000, true },
@@ -316,9 +316,9 @@ static void test_feedstore_rare_fields_apart(void **state)
 		assert_int_equal(fs_vec_add(&v, &r), 0);
 		want += rows[i].xtra;
 		assert_int_equal(v.xn, want);
-		assert_int_equal(v.v[i].xtra != FS_NO_XTRA, rows[i].xtra);
+		assert_int_equal(fs_ent_has_xtra(&v.v[i]), rows[i].xtra);
 	}
-	assert_int_equal(sizeof(v.v[0]), 32);
+	assert_int_equal(sizeof(v.v[0]), 28);
 	for (i = 0; i < v.n; i++)
 		assert_int_equal(fs_vec_copy(&c, &v, &v.v[i]), 0);
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
@@ -335,7 +335,7 @@ static void test_feedstore_rare_fields_apart(void **state)
 	assert_int_equal(c.xn, want + 1);
 	assert_int_equal(fs_ent_first_seen(&c, &c.v[0]), 4294967296LL);
 	assert_int_equal(fs_ent_set_first_seen(&c, &c.v[1], 1700000001), 0);
-	assert_int_equal(c.v[1].xtra, FS_NO_XTRA);
+	assert_false(fs_ent_has_xtra(&c.v[1]));
 	assert_int_equal(fs_ent_first_seen(&c, &c.v[1]), 1700000001);
 	assert_int_equal(fs_ent_set_first_seen(&c, &c.v[4], 1700000002), 0);
 	assert_int_equal(fs_ent_first_seen(&c, &c.v[4]), 1700000002);
@@ -385,7 +385,7 @@ static void test_feedstore_merge_keeps_rare_fields(void **state)
 	assert_int_equal(fs_ent_first_seen(&out, &out.v[1]), 1600000000); /* carried over */
 	assert_int_equal(fs_ent_valid_until(&out, &out.v[1]), 1900000000);
 	assert_null(fs_vec_ind(&out, &out.v[2]));
-	assert_int_equal(out.v[2].xtra, FS_NO_XTRA);
+	assert_false(fs_ent_has_xtra(&out.v[2]));
 	free(add);
 	free(gone);
 	fs_vec_free(&cur);

@@ -263,9 +263,9 @@ int enf_bl_flush(struct enforcer *enf)
 	return bwe_bl_flush(&enf->bl);
 }
 
-int enf_bl_reserve(struct enforcer *enf, size_t more)
+int enf_bl_reserve(struct enforcer *enf, const struct bwe_bl_room *room)
 {
-	return bwe_amap_reserve(&enf->bl.hosts, enf->bl.hosts.n + more);
+	return bwe_bl_reserve(&enf->bl, room);
 }
 
 /* Re-derive n prefixes from the stores and flush; the first error, all tried. */
@@ -330,7 +330,7 @@ int enf_bl_install_diff(struct enforcer *enf, struct fstore *store, __u8 id, str
 	fstore_swap(store, id, nv); /* the store holds the new version, nv the old */
 
 	/* Additions first (room for them reserved at once) ... */
-	err = enf_bl_reserve(enf, out->room.hosts);
+	err = enf_bl_reserve(enf, &out->room);
 	for (i = 0; i < nadd && !err; i++)
 		err = enf_bl_update(enf, &add[i], id);
 	err = err ?: bwe_bl_flush(&enf->bl);
@@ -376,7 +376,7 @@ __u8 enf_bl_kernel_ref(const struct enforcer *enf, const struct bwe_addr *a)
 
 void enf_bl_counts(const struct enforcer *enf, size_t *hosts, size_t *v4pfx, size_t *v6pfx)
 {
-	*hosts = enf->bl.hosts.n;
+	*hosts = bwe_bl_hosts(&enf->bl);
 	*v4pfx = enf->bl.n_v4pfx;
 	*v6pfx = enf->bl.n_v6pfx;
 }

@@ -55,7 +55,8 @@ size_t enf_netclass_count(const struct enforcer *enf);
 /* Blocklist: p's ref from every source (self_id: a feed known to list p). */
 int enf_bl_update(struct enforcer *enf, const struct bwe_prefix *p, __u8 self_id);
 int enf_bl_flush(struct enforcer *enf);
-int enf_bl_reserve(struct enforcer *enf, size_t more);
+/* Room in the mirror for the hosts a bwe_bl_room() counted. */
+int enf_bl_reserve(struct enforcer *enf, const struct bwe_bl_room *room);
 /* What enf_bl_install() did or why it did not. */
 struct enf_bl_change {
 	size_t added, removed;	 /* prefixes of the feed, new and gone */

@@ -10,11 +10,11 @@
 #include "feedstore.h"
 #include "pfxsort.h"
 
-#define VEC_MIN_CAP    1024	  /* entries */
-#define XTRA_MIN_CAP   64	  /* rare-field records */
-#define STR_MIN_CAP    4096	  /* bytes */
-#define SEEN_MAX       UINT32_MAX /* the last first_seen an entry holds itself */
-#define MERGE_PREFETCH 16	  /* entries ahead whose line mapping is fetched early */
+#define VEC_MIN_CAP    1024			   /* entries */
+#define XTRA_MIN_CAP   64			   /* rare-field records */
+#define STR_MIN_CAP    4096			   /* bytes */
+#define XTRA_MAX       (UINT32_MAX - FS_SEEN_XTRA) /* rare-field records a vector holds */
+#define MERGE_PREFETCH 16 /* entries ahead whose line mapping is fetched early */
 
 struct fs_feed {
 	char *name, *source;
@@ -73,22 +73,25 @@ static __u32 vec_str(struct fs_vec *v, const char *s)
 
 static bool seen_fits(time_t t)
 {
-	return t >= 0 && (unsigned long long)t <= SEEN_MAX;
+	return t >= 0 && (unsigned long long)t < FS_SEEN_XTRA;
 }
 
-/* A new rare-field record in v: its index, FS_NO_XTRA for no memory. */
-static __u32 xtra_new(struct fs_vec *v, time_t first_seen, time_t valid_until, const char *ind)
+/* A new rare-field record in v, *seen the entry's seen field naming it; -ENOMEM: none made. */
+static int xtra_new(struct fs_vec *v, time_t first_seen, time_t valid_until, const char *ind,
+		    __u32 *seen)
 {
 	struct fs_xtra *x;
 
 	if (v->xn == v->xcap) {
 		size_t cap = v->xcap ? v->xcap * 2 : XTRA_MIN_CAP;
 
-		if (cap >= FS_NO_XTRA)
-			return FS_NO_XTRA;
+		if (cap > XTRA_MAX)
+			cap = XTRA_MAX;
+		if (cap <= v->xn)
+			return -ENOMEM;
 		x = reallocarray(v->x, cap, sizeof(*x));
 		if (!x)
-			return FS_NO_XTRA;
+			return -ENOMEM;
 		v->x = x;
 		v->xcap = cap;
 	}
@@ -97,27 +100,30 @@ static __u32 xtra_new(struct fs_vec *v, time_t first_seen, time_t valid_until, c
 			       .valid_until = valid_until,
 			       .ind = vec_str(v, ind) };
 	if (ind && x->ind == FS_NO_IND)
-		return FS_NO_XTRA;
-	return (__u32)v->xn++;
+		return -ENOMEM;
+	*seen = FS_SEEN_XTRA + (__u32)v->xn++;
+	return 0;
 }
 
 /* e's rare fields, NULL for none. */
 static const struct fs_xtra *xtra_of(const struct fs_vec *v, const struct fs_ent *e)
 {
-	return e->xtra < v->xn ? &v->x[e->xtra] : NULL;
+	size_t i = e->seen - FS_SEEN_XTRA;
+
+	return fs_ent_has_xtra(e) && i < v->xn ? &v->x[i] : NULL;
 }
 
 int fs_vec_add(struct fs_vec *v, const struct fs_rec *r)
 {
-	struct fs_ent e = { .pfx = r->pfx, .line = r->line, .xtra = FS_NO_XTRA };
+	struct fs_ent e = { .pfx = r->pfx, .line = r->line };
 	int err = vec_room(v);
 
 	if (err)
 		return err;
 	if (r->ind || r->valid_until || !seen_fits(r->first_seen)) {
-		e.xtra = xtra_new(v, r->first_seen, r->valid_until, r->ind);
-		if (e.xtra == FS_NO_XTRA)
-			return -ENOMEM;
+		err = xtra_new(v, r->first_seen, r->valid_until, r->ind, &e.seen);
+		if (err)
+			return err;
 	} else {
 		e.seen = (__u32)r->first_seen;
 	}
@@ -147,7 +153,7 @@ time_t fs_ent_first_seen(const struct fs_vec *v, const struct fs_ent *e)
 {
 	const struct fs_xtra *x = xtra_of(v, e);
 
-	return x ? (time_t)x->first_seen : (time_t)e->seen;
+	return x ? (time_t)x->first_seen : fs_ent_has_xtra(e) ? 0 : (time_t)e->seen;
 }
 
 time_t fs_ent_valid_until(const struct fs_vec *v, const struct fs_ent *e)
@@ -159,17 +165,16 @@ time_t fs_ent_valid_until(const struct fs_vec *v, const struct fs_ent *e)
 
 int fs_ent_set_first_seen(struct fs_vec *v, struct fs_ent *e, time_t t)
 {
-	__u32 i;
+	__u32 seen;
 
-	if (e->xtra < v->xn) {
-		v->x[e->xtra].first_seen = t;
+	if (fs_ent_has_xtra(e) && e->seen - FS_SEEN_XTRA < v->xn) {
+		v->x[e->seen - FS_SEEN_XTRA].first_seen = t;
 	} else if (seen_fits(t)) {
 		e->seen = (__u32)t;
 	} else {
-		i = xtra_new(v, t, 0, NULL);
-		if (i == FS_NO_XTRA)
+		if (xtra_new(v, t, 0, NULL, &seen))
 			return -ENOMEM;
-		e->xtra = i;
+		e->seen = seen;
 	}
 	return 0;
 }

@@ -20,16 +20,17 @@
 
 #include "addr.h"
 
-#define FS_NO_IND    UINT32_MAX /* an entry without an indicator id / domain */
-#define FS_NO_XTRA   UINT32_MAX /* an entry without rare fields */
-#define FS_MATCH_MAX 64		/* matches fstore_match() reports at most */
+#define FS_NO_IND    UINT32_MAX	 /* an entry without an indicator id / domain */
+#define FS_SEEN_XTRA 0xf0000000u /* fs_ent.seen from here: its fs_xtra's index + this */
+#define FS_MATCH_MAX 64		 /* matches fstore_match() reports at most */
 
 /*
- * One entry as stored: 32 bytes, a million of them per big feed, so the
+ * One entry as stored: 28 bytes, a million of them per big feed, so the
  * fields most entries lack live apart. An entry of a plain list has a
  * prefix, a line and the time it was first listed; only an entry with an
  * indicator id or domain, an end of validity, or a first_seen outside
- * 32 bits has a struct fs_xtra in its vector, and then that holds all three.
+ * 0..FS_SEEN_XTRA - 1 (1970 to 2097-08-05) has a struct fs_xtra in its
+ * vector, and then that holds all three; its seen field says where.
  * Nothing is rounded: read them with fs_ent_first_seen(),
  * fs_ent_valid_until() and fs_vec_ind(); write them with fs_vec_add() and
  * fs_ent_set_first_seen().
@@ -37,11 +38,16 @@
 struct fs_ent {
 	struct bwe_prefix pfx; /* host bits clear */
 	__u32 line;	       /* source line, 0 unknown */
-	__u32 seen;	       /* first_seen when xtra is FS_NO_XTRA: unix seconds, 0..2^32-1
-				* (to 2106-02-07) */
-	__u32 xtra;	       /* index of its struct fs_xtra in the vector's x, FS_NO_XTRA */
+	__u32 seen;	       /* below FS_SEEN_XTRA: first_seen, unix seconds; from it:
+				* FS_SEEN_XTRA + the index of its struct fs_xtra in the vector's x */
 };
-_Static_assert(sizeof(struct fs_ent) == 32, "fs_ent is 32 bytes");
+_Static_assert(sizeof(struct fs_ent) == 28, "fs_ent is 28 bytes");
+
+/* Whether e's fields are in a struct fs_xtra. */
+static inline bool fs_ent_has_xtra(const struct fs_ent *e)
+{
+	return e->seen >= FS_SEEN_XTRA;
+}
 
 /* The rare fields of an entry, full width (64-bit times: past 2106). */
 struct fs_xtra {
