@@ -755,6 +755,8 @@ void bwe_detect_host_free(struct bwe_detect_host *h)
 	h->beacon = NULL;
 	free(h->rules);
 	h->rules = NULL;
+	free(h->relay);
+	h->relay = NULL;
 }
 
 void bwe_detect_host_released(struct bwe_detect_host *h)
@@ -795,39 +797,19 @@ static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond, d
 	s->run = *run;
 }
 
-/* The fields of struct bwe_detect_prev, copied by name from and to a record. */
-#define PREV_COPY(dst, src) \
-	do { \
-		(dst)->tx_bytes = (src)->tx_bytes; \
-		(dst)->tx_packets = (src)->tx_packets; \
-		(dst)->rx_bytes = (src)->rx_bytes; \
-		(dst)->rx_packets = (src)->rx_packets; \
-		(dst)->nonstd_tx_bytes = (src)->nonstd_tx_bytes; \
-		(dst)->bl_hits = (src)->bl_hits; \
-		(dst)->bl_in_hits = (src)->bl_in_hits; \
-		(dst)->first_seen_ns = (src)->first_seen_ns; \
-		(dst)->last_seen_ns = (src)->last_seen_ns; \
-		(dst)->hll_epoch = (src)->hll_epoch; \
-		memcpy((dst)->hll_dst, (src)->hll_dst, sizeof((dst)->hll_dst)); \
-		memcpy((dst)->hll_port, (src)->hll_port, sizeof((dst)->hll_port)); \
-		memcpy((dst)->hll_src, (src)->hll_src, sizeof((dst)->hll_src)); \
-		(dst)->hh_tx = (src)->hh_tx; \
-		(dst)->hh_rx = (src)->hh_rx; \
-	} while (0)
-
 static void prev_keep(struct bwe_detect_prev *p, const struct bwe_host_stats *c)
 {
 	memset(p, 0, sizeof(*p));
-	PREV_COPY(p, c);
-}
-
-/* The previous sample as a record again (what it did not keep is zero). */
-static const struct bwe_host_stats *prev_record(const struct bwe_detect_prev *p,
-						struct bwe_host_stats *c)
-{
-	memset(c, 0, sizeof(*c));
-	PREV_COPY(c, p);
-	return c;
+	p->tx_bytes = c->tx_bytes;
+	p->tx_packets = c->tx_packets;
+	p->rx_bytes = c->rx_bytes;
+	p->nonstd_tx_bytes = c->nonstd_tx_bytes;
+	p->bl_hits = c->bl_hits;
+	p->bl_in_hits = c->bl_in_hits;
+	p->first_seen_ns = c->first_seen_ns;
+	p->peers = bwe_hll_estimate(c->hll_dst);
+	p->ports = bwe_hll_estimate(c->hll_port);
+	p->hll_epoch = c->hll_epoch;
 }
 
 static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s64 wall)
@@ -843,7 +825,8 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->high_upload_run = 0;
 	h->pw_prev = h->extra.proxyware_hits;
 	h->relay_epoch = c->hll_epoch;
-	memset(&h->relay_prev, 0, sizeof(h->relay_prev));
+	if (h->relay)
+		h->relay[1].fired = false;
 	h->exp_lo_prev = h->extra.expected_seen.tx_lo;
 	h->exp_epoch = c->hll_epoch;
 }
@@ -1041,8 +1024,8 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		/* the previous sample's registers are the old epoch's last word */
 		bool old = h->prev.hll_epoch == h->epoch;
 
-		h->prev_peers = old ? bwe_hll_estimate(h->prev.hll_dst) : 0.0;
-		h->prev_ports = old ? bwe_hll_estimate(h->prev.hll_port) : 0.0;
+		h->prev_peers = old ? h->prev.peers : 0.0;
+		h->prev_ports = old ? h->prev.ports : 0.0;
 		h->prev_epoch_tx = h->epoch_tx;
 		h->epoch = c->hll_epoch;
 		h->epoch_since = wall;
@@ -1070,7 +1053,8 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 
 	fired_peers = peers >= p->peers;
 	fired_ports = ports >= p->ports;
-	if (fired_ports && !fired_peers)
+	out->fanout_ports = fired_ports && !fired_peers;
+	if (out->fanout_ports)
 		set_sig(out, BWE_SIG_FANOUT, true, ports, p->ports, &h->run[BWE_SIG_FANOUT]);
 	else
 		set_sig(out, BWE_SIG_FANOUT, fired_peers, peers, p->peers, &h->run[BWE_SIG_FANOUT]);
@@ -1078,34 +1062,54 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 
 /*
  * Relay: this epoch's sketches once both directions moved min_bytes; until
- * then the previous epoch's last evaluation (its final sample), so a new
+ * then the previous epoch's last evaluation (its final sample's), so a new
  * epoch does not blank a relay for the time it takes to fill. The expected
- * activities' peers are left out (relay_input()). Runs before
- * sig_fanout() moves h->epoch: it keeps its own.
+ * activities' peers are left out (relay_input()). cur is this sample's
+ * evaluation (relay_now()). Runs before sig_fanout() moves h->epoch: it
+ * keeps its own.
  */
 static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
-		      const struct bwe_policy *pol, struct bwe_signals *out)
+		      const struct bwe_relay_eval *cur, const struct bwe_policy *pol,
+		      struct bwe_signals *out)
 {
 	const struct bwe_policy_relay *p = &pol->relay;
-	struct bwe_host_stats tmp, prev;
-	struct bwe_relay_eval cur;
 
 	if (c->hll_epoch != h->relay_epoch) {
-		if (h->prev.hll_epoch == h->relay_epoch)
-			bwe_relay_evaluate(relay_input(&h->extra, prev_record(&h->prev, &prev),
-						       &tmp),
-					   p, &h->relay_prev);
-		else
-			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
+		if (h->relay)
+			h->relay[1] = h->relay[0]; /* the previous sample's, if it fired */
 		h->relay_epoch = c->hll_epoch;
 	}
-	bwe_relay_evaluate(relay_input(&h->extra, c, &tmp), p, &cur);
-	if (cur.tx_bytes >= (double)p->min_bytes && cur.rx_bytes >= (double)p->min_bytes)
-		out->relay = cur;
+	if (cur->tx_bytes >= (double)p->min_bytes && cur->rx_bytes >= (double)p->min_bytes)
+		out->relay = *cur;
 	else
-		out->relay = h->relay_prev.fired ? h->relay_prev : cur;
+		out->relay = h->relay && h->relay[1].fired ? h->relay[1] : *cur;
 	set_sig(out, BWE_SIG_RELAY, out->relay.fired, out->relay.concentration, p->concentration,
 		&h->run[BWE_SIG_RELAY]);
+}
+
+/*
+ * This sample's relay evaluation, and room to keep it when it fired (the
+ * host's relay memory, made at its first firing): 0 or -ENOMEM, before
+ * anything of the host changes.
+ */
+static int relay_now(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+		     const struct bwe_policy *pol, struct bwe_relay_eval *cur)
+{
+	struct bwe_host_stats tmp;
+
+	bwe_relay_evaluate(relay_input(&h->extra, c, &tmp), &pol->relay, cur);
+	if (cur->fired && !h->relay && !(h->relay = calloc(2, sizeof(*h->relay))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Keep this sample's evaluation for the next epoch to look back on. */
+static void relay_keep(struct bwe_detect_host *h, const struct bwe_relay_eval *cur)
+{
+	if (cur->fired)
+		h->relay[0] = *cur;
+	else if (h->relay)
+		h->relay[0].fired = false;
 }
 
 /* The jitter a pair with n_iv intervals must stay within (detect.h), or -1: too few. */
@@ -1193,17 +1197,20 @@ static void sig_flood(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out)
 {
+	struct bwe_relay_eval relay;
 	double dtx, drx, dnonstd;
 
 	if (!h || !c || !pol || !out || !(dt_s > 0) || !isfinite(dt_s) || !pol->n_windows ||
 	    pol->n_windows > BWE_POLICY_WINDOWS_MAX)
 		return -EINVAL;
-	/* the one allocation, before anything changes */
+	/* the allocations, before anything changes */
 	if (pol->hour_of_week && !h->how) {
 		h->how = calloc(BWE_HOW_BUCKETS, sizeof(*h->how));
 		if (!h->how)
 			return -ENOMEM;
 	}
+	if (relay_now(h, c, pol, &relay))
+		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
 	out->dt_s = dt_s;
 	out->n_windows = pol->n_windows;
@@ -1216,6 +1223,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	}
 	if (!h->primed || counters_went_back(&h->prev, c)) {
 		prime(h, c, wall_time);
+		relay_keep(h, &relay);
 		return 0;
 	}
 
@@ -1234,7 +1242,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	sig_proxyware(h, c, pol, wall_time, out);
 	sig_blocklist(h, c, pol, wall_time, out);
 	sig_volumes(h, dtx, drx, dnonstd, pol, out);
-	sig_relay(h, c, pol, out);
+	sig_relay(h, c, &relay, pol, out);
 	sig_beacon(h, c, pol, out);
 	sig_fanout(h, c, dtx, pol, wall_time, out);
 	sig_flood(h, c, dtx, pol, out);
@@ -1244,8 +1252,97 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		out->sig[BWE_SIG_FANOUT].run = h->run[BWE_SIG_FANOUT] = 0;
 	}
 	prev_keep(&h->prev, c);
+	relay_keep(h, &relay);
 	out->valid = true;
 	return 0;
+}
+
+/* ---- what the report keeps ------------------------------------------------------ */
+
+void bwe_signals_keep(const struct bwe_signals *s, struct bwe_signals_kept *k)
+{
+	unsigned int i;
+
+	memset(k, 0, sizeof(*k));
+	k->valid = s->valid;
+	if (!s->valid)
+		return; /* a first sample or a reset: nothing evaluated */
+	k->trusted = s->trusted;
+	k->hour_trusted = s->hour_trusted;
+	k->fanout_ports = s->fanout_ports;
+	k->tx_bps = s->tx_bps;
+	k->expected_bps = s->expected_bps;
+	k->z = s->sig[BWE_SIG_SPIKE].value;
+	k->peers = s->peers;
+	k->ports = s->ports;
+	k->fanout_tx_bytes = s->fanout_tx_bytes;
+	k->nonstd_share = s->nonstd_share;
+	k->upload_ratio = s->upload_ratio;
+	k->relay = s->relay;
+	k->beacon = s->beacon;
+	k->flood = s->flood;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		if (s->sig[i].fired)
+			k->fired |= (__u16)SIG(i);
+}
+
+void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_detect_host *h,
+			 const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	int wi = bwe_policy_window_index(pol, pol->spike.window_s);
+	double v[BWE_SIG_MAX], t[BWE_SIG_MAX];
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	out->n_windows = pol->n_windows;
+	if (!k->valid)
+		return;
+	out->valid = true;
+	out->trusted = k->trusted;
+	out->hour_trusted = k->hour_trusted;
+	out->fanout_ports = k->fanout_ports;
+	out->high_upload_run = h->high_upload_run;
+	out->tx_bps = k->tx_bps;
+	out->expected_bps = k->expected_bps;
+	if (wi >= 0)
+		out->z_tx[wi] = k->z;
+	out->peers = k->peers;
+	out->ports = k->ports;
+	out->fanout_tx_bytes = k->fanout_tx_bytes;
+	out->nonstd_share = k->nonstd_share;
+	out->upload_ratio = k->upload_ratio;
+	out->tx_window_bytes = h->up_tx;
+	out->relay = k->relay;
+	out->beacon = k->beacon;
+	out->flood = k->flood;
+	/* the values and thresholds set_sig() was given */
+	v[BWE_SIG_SPIKE] = k->z;
+	t[BWE_SIG_SPIKE] = pol->spike.z;
+	v[BWE_SIG_BLOCKLIST] = (double)h->bl_episode_hits;
+	t[BWE_SIG_BLOCKLIST] = (double)pol->blocklist.min_hits;
+	v[BWE_SIG_NONSTD_PORTS] = k->nonstd_share;
+	t[BWE_SIG_NONSTD_PORTS] = pol->nonstd_ports.share;
+	v[BWE_SIG_UPLOAD_RATIO] = k->upload_ratio;
+	t[BWE_SIG_UPLOAD_RATIO] = pol->upload_ratio.ratio;
+	v[BWE_SIG_FANOUT] = k->fanout_ports ? k->ports : k->peers;
+	t[BWE_SIG_FANOUT] = k->fanout_ports ? pol->fanout.ports : pol->fanout.peers;
+	v[BWE_SIG_NEW_HOST] = h->new_bytes;
+	t[BWE_SIG_NEW_HOST] = (double)pol->new_host.bytes;
+	v[BWE_SIG_PROXYWARE] = (double)h->pw_episode_hits;
+	t[BWE_SIG_PROXYWARE] = (double)pol->proxyware.min_hits;
+	v[BWE_SIG_RELAY] = k->relay.concentration;
+	t[BWE_SIG_RELAY] = pol->relay.concentration;
+	v[BWE_SIG_BEACON] = k->beacon.jitter;
+	t[BWE_SIG_BEACON] = k->beacon.valid ? beacon_bound(&pol->beacon, k->beacon.intervals)
+					    : pol->beacon.max_jitter;
+	v[BWE_SIG_FLOOD] = k->flood.pps;
+	t[BWE_SIG_FLOOD] = pol->flood.min_pps;
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		out->sig[i].fired = k->fired & SIG(i);
+		out->sig[i].value = v[i];
+		out->sig[i].threshold = t[i];
+		out->sig[i].run = h->run[i];
+	}
 }
 
 /* ---- shapes --------------------------------------------------------------------- */

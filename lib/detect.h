@@ -9,8 +9,9 @@
  *  - Pure library: no I/O, no BPF, no clock, no global state. Time comes in
  *    as arguments (wall clock, seconds since the Unix epoch). The only
  *    allocations are the optional hour-of-week table of a host, its
- *    beacon table, made on its first contact, and its rule state, made at
- *    its first action (bwe_detect_host_free() releases them).
+ *    beacon table, made on its first contact, its relay memory, made when
+ *    its relay signal first fires, and its rule state, made at its first
+ *    action (bwe_detect_host_free() releases them).
  *  - Functions return 0 or -errno (-EINVAL for bad arguments, -ENOMEM);
  *    booleans and estimates cannot fail.
  *  - Rates are bytes per second, sizes bytes, durations seconds: the units
@@ -545,6 +546,7 @@ struct bwe_signals {
 	bool valid;
 	bool trusted;	       /* baselines past learning_period */
 	bool hour_trusted;     /* hour_of_week on and this hour's bucket learnt */
+	bool fanout_ports;     /* the fanout signal's value is ports, not peers */
 	__u32 high_upload_run; /* consecutive intervals at >= spike.min_rate */
 	double dt_s;
 	double tx_bps, rx_bps; /* bytes/s over this interval */
@@ -566,6 +568,31 @@ struct bwe_signals {
 	struct bwe_beacon_eval beacon; /* the most regular pair followed */
 	struct bwe_flood_eval flood;   /* what the flood signal saw */
 	struct bwe_signal sig[BWE_SIG_MAX];
+};
+
+/*
+ * What the daemon keeps of a host's last evaluation for bwctl report
+ * (bwe_signals_keep()): the values computed from that sample, which the
+ * host's state does not hold, at full precision (224 bytes instead of the
+ * 592 of struct bwe_signals). bwe_signals_restore() gives the evaluation
+ * back: these values, the runs, episode hits and decayed sums from the
+ * host's state as the evaluation left it (only bwe_detect_update() changes
+ * them), and the thresholds of the policy in force. Not kept, 0 when
+ * restored: dt_s, rx_bps, z_rx, z_hour, z_tx of the other windows than the
+ * spike signal's, age_s and the new hits of the interval, which the report
+ * does not show.
+ */
+struct bwe_signals_kept {
+	double tx_bps, expected_bps;
+	double z; /* z_tx of spike.window_s: the spike signal's value */
+	double peers, ports, fanout_tx_bytes;
+	double nonstd_share, upload_ratio;
+	struct bwe_relay_eval relay;
+	struct bwe_beacon_eval beacon;
+	struct bwe_flood_eval flood;
+	__u16 fired; /* bit (1 << enum bwe_signal_id) per fired signal */
+	bool valid, trusted, hour_trusted;
+	bool fanout_ports; /* the fanout signal's value is ports, not peers */
 };
 
 /*
@@ -603,21 +630,19 @@ struct bwe_detect_extra {
 
 /*
  * What bwe_detect_update() keeps of a host's previous sample: the counters
- * it takes differences of and the sketches and summaries of the epoch it
- * may look back on, under the names of struct bwe_host_stats; not the drop
- * counters, the cached network class or the per-CPU event memory, which it
- * never reads (352 bytes instead of the record's 472).
+ * it takes differences of (under the names of struct bwe_host_stats) and the
+ * fan-out estimates of its sketches (bwe_hll_estimate() of hll_dst and
+ * hll_port: what a new epoch looks back on); not the registers, summaries,
+ * drop counters, cached network class or per-CPU event memory (80 bytes
+ * instead of the record's 472). The relay evaluation a new epoch looks back
+ * on is kept apart (struct bwe_detect_host.relay).
  */
 struct bwe_detect_prev {
-	__u64 tx_bytes, tx_packets, rx_bytes, rx_packets;
+	__u64 tx_bytes, tx_packets, rx_bytes;
 	__u64 nonstd_tx_bytes, bl_hits, bl_in_hits;
-	__u64 first_seen_ns, last_seen_ns;
+	__u64 first_seen_ns;
+	double peers, ports; /* bwe_hll_estimate() of hll_dst, hll_port */
 	__u32 hll_epoch;
-	__u32 pad;
-	__u8 hll_dst[BWE_HLL_REGS];
-	__u8 hll_port[BWE_HLL_REGS];
-	__u8 hll_src[BWE_HLL_REGS];
-	struct bwe_hh hh_tx, hh_rx;
 };
 
 /* Cooldown and escalation of one rule for one host. */
@@ -679,8 +704,13 @@ struct bwe_detect_host {
 	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
 	__u64 exp_lo_prev;
 	__u32 exp_epoch;
-	/* relay: the previous epoch's last evaluation, used early in a new one */
-	struct bwe_relay_eval relay_prev;
+	/*
+	 * relay: [0] the last sample's evaluation, [1] the previous epoch's
+	 * last one, used early in a new epoch; each only while it fired (an
+	 * evaluation that did not fire is never used again): NULL until the
+	 * host's first firing, as most hosts never have one
+	 */
+	struct bwe_relay_eval *relay;
 	__u32 relay_epoch;		 /* epoch of the last sample seen by sig_relay() */
 	struct bwe_beacon_table *beacon; /* NULL until the first contact */
 };
@@ -708,6 +738,16 @@ int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, _
  */
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *now, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out);
+
+/* Keep what bwe_signals_restore() needs of s, the output of h's last update. */
+void bwe_signals_keep(const struct bwe_signals *s, struct bwe_signals_kept *k);
+/*
+ * The signals of h's last update again from what was kept of them (struct
+ * bwe_signals_kept): every field the report and bwe_detect_shapes() read
+ * equals the update's output while the policy is the same.
+ */
+void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_detect_host *h,
+			 const struct bwe_policy *pol, struct bwe_signals *out);
 
 /* ---- shapes -------------------------------------------------------------------- */
 

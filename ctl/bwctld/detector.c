@@ -89,7 +89,7 @@ struct det_hist {
 struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
-	struct bwe_signals sig; /* last evaluation (bwctl report) */
+	struct bwe_signals_kept sig; /* last evaluation (bwctl report): bwe_signals_restore() */
 	bool evaluated;
 	struct det_hits *hits; /* NULL until a hit */
 	struct det_hist *hist; /* NULL until an action */
@@ -380,15 +380,16 @@ static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
 	h->h.extra.expected_fanout = h->seen.in_window && !h->seen.unexpected;
 }
 
-static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t now)
+static void note_seen(const struct bwe_policy *pol, struct det_host *h,
+		      const struct bwe_signals *sig, time_t now)
 {
 	struct bwe_shape_match m[BWE_SHAPE_MAX];
 	unsigned int i, n;
 	bool fired = false;
 
 	for (i = 0; i < BWE_SIG_MAX; i++)
-		fired |= h->sig.sig[i].fired;
-	n = fired || h->sig.high_upload_run > 0 ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+		fired |= sig->sig[i].fired;
+	n = fired || sig->high_upload_run > 0 ? bwe_detect_shapes(sig, pol, m) : 0;
 	if (!fired && !n)
 		return;
 	if (!h->seen.at && !(h->seen.at = calloc(1, sizeof(*h->seen.at)))) {
@@ -396,7 +397,7 @@ static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t n
 		return;
 	}
 	for (i = 0; i < BWE_SIG_MAX; i++)
-		if (h->sig.sig[i].fired)
+		if (sig->sig[i].fired)
 			h->seen.at->sig_at[i] = now;
 	for (i = 0; i < n; i++)
 		h->seen.at->shape_at[m[i].shape] = now;
@@ -758,7 +759,8 @@ static struct json_object *signals_json(const struct bwe_signals *s)
 /* ---- acting on a decision -------------------------------------------------------------- */
 
 /* The event fields a rule's decision adds: the rule, its evidence, the guards. */
-static struct json_object *decision_json(const struct det_host *h, const struct bwe_decision *dec,
+static struct json_object *decision_json(const struct det_host *h, const struct bwe_signals *sig,
+					 const struct bwe_decision *dec,
 					 const struct bwe_policy *pol, const char *ev_text)
 {
 	struct json_object *a = json_object_new_object(), *c;
@@ -785,11 +787,11 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 		json_object_put(c);
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
-	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
-	if (h->sig.sig[BWE_SIG_RELAY].fired)
-		json_object_object_add(a, "bwenforce.relay", relay_json(&h->sig.relay));
-	if (h->sig.sig[BWE_SIG_BEACON].fired)
-		json_object_object_add(a, "bwenforce.beacon", beacon_json(&h->sig.beacon, true));
+	json_object_object_add(a, "bwenforce.shapes", shapes_json(sig, pol));
+	if (sig->sig[BWE_SIG_RELAY].fired)
+		json_object_object_add(a, "bwenforce.relay", relay_json(&sig->relay));
+	if (sig->sig[BWE_SIG_BEACON].fired)
+		json_object_object_add(a, "bwenforce.beacon", beacon_json(&sig->beacon, true));
 	return a;
 }
 
@@ -822,7 +824,8 @@ const struct detector_action_count *detector_actions(const struct detector *dt, 
 	return dt->acts;
 }
 
-static int apply(struct detector *dt, struct det_host *h, const struct bwe_decision *dec)
+static int apply(struct detector *dt, struct det_host *h, const struct bwe_signals *sig,
+		 const struct bwe_decision *dec)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct bwe_prefix p = { .addr = h->addr, .plen = BWE_ADDR_BITS };
@@ -833,7 +836,7 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 
 	bwe_addr_fmt(&h->addr, host, sizeof(host));
 	evidence_text(dec, ev_text, sizeof(ev_text));
-	note = decision_json(h, dec, pol, ev_text);
+	note = decision_json(h, sig, dec, pol, ev_text);
 	if (dec->action != BWE_RESP_ALERT) {
 		struct op_request r = {
 			.action = dec->action == BWE_RESP_QUARANTINE ? "quarantine" : "throttle",
@@ -886,6 +889,7 @@ void detector_tick(struct detector *dt)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct bwe_decision dec; /* of one host, acted on at once: never kept */
+	struct bwe_signals sig;	 /* of one host: what the report needs of it is kept */
 	struct timespec now_mono;
 	time_t now = time(NULL);
 	double dt_s;
@@ -923,15 +927,16 @@ void detector_tick(struct detector *dt)
 			continue;
 		attribute_hits(dt, h, &s->st, now);
 		expected_activity(pol, h, &s->st, now);
-		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
+		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &sig))
 			continue;
+		bwe_signals_keep(&sig, &h->sig);
 		h->evaluated = true;
-		note_seen(pol, h, now);
-		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &dec))
+		note_seen(pol, h, &sig, now);
+		if (bwe_detect_decide(&h->h, &sig, pol, &dt->g, &h->addr, now, &dec))
 			continue;
 		if (dec.action == BWE_RESP_NONE)
 			continue;
-		if (!apply(dt, h, &dec) && bwe_detect_commit(&h->h, &dt->g, pol, &dec, now))
+		if (!apply(dt, h, &sig, &dec) && bwe_detect_commit(&h->h, &dt->g, pol, &dec, now))
 			log_warnx("rule %s: state of the host: %s", dec.rule_name,
 				  strerror(ENOMEM));
 	}
@@ -952,7 +957,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	const struct host_sample *s = hosts_get(dt->hosts, a);
 	struct json_object *o = json_object_new_object(), *q = json_object_new_object(), *x, *arr;
 	char buf[BWE_ADDR_STRLEN], t[32], detail[512], who[ACTOR_TEXT_MAX];
-	const struct bwe_signals *sig = h && h->evaluated ? &h->sig : NULL;
+	struct bwe_signals last; /* the last evaluation, from what was kept of it */
+	const struct bwe_signals *sig = NULL;
 	const struct st_entry *qe = st_match(dt->st, ST_QUARANTINE, a);
 	const struct st_entry *te = st_match(dt->st, ST_THROTTLE, a);
 	bool q1 = false, q2 = false, q3 = false, pw_contact = false;
@@ -961,6 +967,10 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	unsigned int i, nshapes = 0;
 	struct bwe_shape_match shapes[BWE_SHAPE_MAX];
 
+	if (h && h->evaluated) {
+		bwe_signals_restore(&h->sig, &h->h, pol, &last);
+		sig = &last;
+	}
 	bwe_addr_fmt(a, buf, sizeof(buf));
 	json_object_object_add(o, "host", json_object_new_string(buf));
 	fmt_time(time(NULL), t, sizeof(t));
