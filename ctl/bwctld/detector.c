@@ -94,6 +94,7 @@ struct det_host {
 	struct det_hits *hits; /* NULL until a hit */
 	struct det_hist *hist; /* NULL until an action */
 	struct det_seen seen;
+	__u32 visited; /* the last run (struct detector.run) whose sample held the host */
 };
 
 /* The i-th latest entry of a ring of cap entries whose next write goes to head. */
@@ -102,16 +103,23 @@ struct det_host {
 struct detector {
 	const struct bwe_cfgfile *cfg;
 	struct bwe_dp *dp;
-	const struct hosts *hosts;
+	struct hosts *hosts;
 	const struct st_store *st;
 	const struct enforcer *enf;
 	struct ops *ops;
 	struct evlog *log;
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 	struct det_host **v;
 	size_t n;
 	struct bwe_amap idx; /* addr -> index into v */
 	struct bwe_detect_global g;
 	struct timespec last_run;
+	/* the run in progress: its number, wall time and seconds since the last */
+	__u32 run;
+	bool in_run, room_made;
+	time_t run_now;
+	double run_dt_s;
 	time_t epoch_start;
 	__u64 refused;	   /* hosts refused a slot since the last table-full event */
 	__u64 refused_all; /* since start */
@@ -124,6 +132,7 @@ static void on_change(void *ctx, const char *action, enum op_verb verb, const st
 		      const struct actor *who);
 static void on_hit(void *ctx, const struct ops_hit *hit);
 static void on_contact(void *ctx, const struct ops_contact *c);
+static bool make_room(struct detector *dt);
 
 int detector_new(struct detector **out, const struct detector_deps *deps)
 {
@@ -140,6 +149,8 @@ int detector_new(struct detector **out, const struct detector_deps *deps)
 	dt->enf = deps->enf;
 	dt->ops = deps->ops;
 	dt->log = deps->log;
+	dt->drain = deps->drain;
+	dt->drain_ctx = deps->drain_ctx;
 	bwe_amap_init(&dt->idx);
 	bwe_detect_global_init(&dt->g, time(NULL));
 	dt->epoch_start = time(NULL);
@@ -209,7 +220,7 @@ static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, 
 		return dt->v[*i];
 	if (mode == HOST_FIND)
 		return NULL;
-	if (mode == HOST_CREATE && dt->n >= capacity(dt)) {
+	if (mode == HOST_CREATE && dt->n >= capacity(dt) && !make_room(dt)) {
 		dt->refused++;
 		dt->refused_all++;
 		return NULL;
@@ -249,10 +260,17 @@ static void host_drop(struct detector *dt, size_t i)
 	dt->freed++;
 }
 
+/* Whether a host's state must outlive a quiet spell. */
+static bool keeps_history(const struct det_host *h)
+{
+	return h->hist && h->hist->n;
+}
+
 /*
  * Free the state of hosts that left the sample (evicted from bwe_hosts, or
  * never in it), but for those with a history of actions: their rule
- * cooldowns and escalation steps outlive a quiet spell.
+ * cooldowns and escalation steps outlive a quiet spell. After a run, with
+ * the sample it read.
  */
 static void prune(struct detector *dt)
 {
@@ -261,11 +279,36 @@ static void prune(struct detector *dt)
 	while (i < dt->n) {
 		struct det_host *h = dt->v[i];
 
-		if (hosts_get(dt->hosts, &h->addr) || (h->hist && h->hist->n))
+		if (hosts_has(dt->hosts, &h->addr) || keeps_history(h))
 			i++;
 		else
 			host_drop(dt, i);
 	}
+}
+
+/*
+ * The table is full during a run: free, once a run, the states that
+ * prune() will free after it, so that the hosts of this sample get them
+ * now, as when the sample was read whole before being evaluated. A state
+ * the run has not met yet goes when the data plane does not track its
+ * host (a map lookup each); true when that made room.
+ */
+static bool make_room(struct detector *dt)
+{
+	size_t i = 0;
+
+	if (!dt->in_run || dt->room_made)
+		return false;
+	dt->room_made = true;
+	while (i < dt->n) {
+		struct det_host *h = dt->v[i];
+
+		if (h->visited == dt->run || keeps_history(h) || hosts_tracked(dt->hosts, &h->addr))
+			i++;
+		else
+			host_drop(dt, i);
+	}
+	return dt->n < capacity(dt);
 }
 
 /* At most one event per interval, when hosts were refused a state since the last. */
@@ -885,49 +928,36 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_signa
 	return 0;
 }
 
-void detector_tick(struct detector *dt)
+/*
+ * One batch of the sample, as it is read: first the events of the hits it
+ * counted (deps->drain), then every internal host of it through detection.
+ */
+static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 {
+	struct detector *dt = ctx;
 	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct bwe_decision dec; /* of one host, acted on at once: never kept */
 	struct bwe_signals sig;	 /* of one host: what the report needs of it is kept */
-	struct timespec now_mono;
-	time_t now = time(NULL);
-	double dt_s;
+	time_t now = dt->run_now;
 	size_t i;
 
-	if (!pol->interval_s)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now_mono);
-	dt_s = (double)(now_mono.tv_sec - dt->last_run.tv_sec) +
-	       (double)(now_mono.tv_nsec - dt->last_run.tv_nsec) / 1e9;
-	if (dt_s + 0.05 < (double)pol->interval_s)
-		return;
-	dt->last_run = now_mono;
+	if (dt->drain)
+		dt->drain(dt->drain_ctx);
+	for (i = 0; i < n; i++) {
+		const struct host_sample *s = &v[i];
+		struct det_host *h = host_get(dt, &s->addr, HOST_FIND);
 
-	/* A new fan-out window: the kernel restarts its sketches. */
-	if (now - dt->epoch_start >= (time_t)pol->fanout.window_s) {
-		struct bwe_config c;
-
-		if (!bwe_dp_config_get(dt->dp, &c)) {
-			c.hll_epoch++;
-			bwe_dp_config_set(dt->dp, &c);
-		}
-		dt->epoch_start = now;
-	}
-
-	prune(dt);
-	for (i = 0; i < hosts_count(dt->hosts); i++) {
-		const struct host_sample *s = hosts_at(dt->hosts, i);
-		struct det_host *h;
-
+		if (h)
+			h->visited = dt->run;
 		if (!(enf_classes(dt->enf, &s->addr) & BWE_NC_INTERNAL))
 			continue;
-		h = host_get(dt, &s->addr, HOST_CREATE);
+		if (!h && (h = host_get(dt, &s->addr, HOST_CREATE)))
+			h->visited = dt->run;
 		if (!h)
 			continue;
 		attribute_hits(dt, h, &s->st, now);
 		expected_activity(pol, h, &s->st, now);
-		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &sig))
+		if (bwe_detect_update(&h->h, &s->st, dt->run_dt_s, now, pol, &sig))
 			continue;
 		bwe_signals_keep(&sig, &h->sig);
 		h->evaluated = true;
@@ -940,6 +970,42 @@ void detector_tick(struct detector *dt)
 			log_warnx("rule %s: state of the host: %s", dec.rule_name,
 				  strerror(ENOMEM));
 	}
+}
+
+void detector_tick(struct detector *dt)
+{
+	const struct bwe_policy *pol = &dt->cfg->policy;
+	struct timespec now_mono;
+	time_t now = time(NULL);
+	double dt_s;
+
+	clock_gettime(CLOCK_MONOTONIC, &now_mono);
+	dt_s = (double)(now_mono.tv_sec - dt->last_run.tv_sec) +
+	       (double)(now_mono.tv_nsec - dt->last_run.tv_nsec) / 1e9;
+	if (!pol->interval_s || dt_s + 0.05 < (double)pol->interval_s) {
+		hosts_sample(dt->hosts, NULL, NULL); /* rates for bwctl top and report */
+		return;
+	}
+	dt->last_run = now_mono;
+
+	dt->run++;
+	dt->run_now = now;
+	dt->run_dt_s = dt_s;
+	dt->in_run = true;
+	dt->room_made = false;
+	hosts_sample(dt->hosts, evaluate_batch, dt);
+	dt->in_run = false;
+	/* A new fan-out window, from the next sample on: the kernel restarts its sketches. */
+	if (now - dt->epoch_start >= (time_t)pol->fanout.window_s) {
+		struct bwe_config c;
+
+		if (!bwe_dp_config_get(dt->dp, &c)) {
+			c.hll_epoch++;
+			bwe_dp_config_set(dt->dp, &c);
+		}
+		dt->epoch_start = now;
+	}
+	prune(dt);
 	table_full_event(dt);
 }
 
@@ -954,7 +1020,8 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct det_host *h = host_get(dt, a, HOST_FIND);
-	const struct host_sample *s = hosts_get(dt->hosts, a);
+	struct host_sample now_s; /* the host's counters now */
+	const struct host_sample *s = hosts_get(dt->hosts, a, &now_s) ? NULL : &now_s;
 	struct json_object *o = json_object_new_object(), *q = json_object_new_object(), *x, *arr;
 	char buf[BWE_ADDR_STRLEN], t[32], detail[512], who[ACTOR_TEXT_MAX];
 	struct bwe_signals last; /* the last evaluation, from what was kept of it */

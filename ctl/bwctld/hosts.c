@@ -25,27 +25,31 @@
 #define SAMPLE_BATCH_MAX   4096U
 
 /*
- * A sample is a private anonymous mapping of its own, sized to the map's
- * max_entries (only the pages it fills are touched) and unmapped when the
- * next one replaces it: malloc would serve arrays this size from the heap
- * once its dynamic mmap threshold has grown past them, and the heap keeps
- * what the previous sample and its growth steps freed (measured: 36 MiB
- * with 65,536 hosts, docs/benchmarks.md).
+ * What the next sample's rates need of a host: its byte counters (16 bytes,
+ * indexed by address). The table is a private anonymous mapping of its
+ * own, sized to the map's max_entries (only the pages it fills are
+ * touched) and unmapped when the next sample's replaces it: malloc would
+ * serve arrays this size from the heap once its dynamic mmap threshold has
+ * grown past them, and the heap keeps what the previous one freed.
  */
-struct sample_buf {
-	struct host_sample *v;
+struct host_bytes {
+	__u64 tx_bytes, rx_bytes;
+};
+
+struct bytes_buf {
+	struct host_bytes *v;
 	size_t cap; /* entries mapped */
 };
 
 struct hosts {
 	const struct bwe_dp *dp;
-	struct sample_buf buf; /* last sample */
+	struct bytes_buf buf; /* of the last sample */
 	size_t n;
 	struct bwe_amap idx; /* addr -> index into buf.v */
 	struct timespec sampled_at;
 };
 
-static void buf_free(struct sample_buf *b)
+static void buf_free(struct bytes_buf *b)
 {
 	if (b->v)
 		munmap(b->v, b->cap * sizeof(*b->v));
@@ -54,7 +58,7 @@ static void buf_free(struct sample_buf *b)
 }
 
 /* Room for want entries, keeping those there. 0 or -ENOMEM. */
-static int buf_reserve(struct sample_buf *b, size_t want)
+static int buf_reserve(struct bytes_buf *b, size_t want)
 {
 	void *p;
 
@@ -96,9 +100,9 @@ size_t hosts_count(const struct hosts *h)
 	return h->n;
 }
 
-const struct host_sample *hosts_at(const struct hosts *h, size_t i)
+bool hosts_has(const struct hosts *h, const struct bwe_addr *a)
 {
-	return i < h->n ? &h->buf.v[i] : NULL;
+	return bwe_amap_get(&h->idx, a) != NULL;
 }
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
@@ -106,14 +110,61 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
-int hosts_sample(struct hosts *hs)
+/* A host's record from its per-CPU copies, its rates from what the last sample kept. */
+static void merge(const struct hosts *hs, const struct bwe_addr *a,
+		  const struct bwe_host_stats *cpu, double dt, struct host_sample *h)
+{
+	const __u32 *i = bwe_amap_get(&hs->idx, a);
+	int c;
+
+	memset(h, 0, sizeof(*h));
+	h->addr = *a;
+	h->st.hll_epoch = cpu[0].hll_epoch;
+	for (c = 0; c < hs->dp->ncpus; c++)
+		bwe_host_stats_merge(&h->st, &cpu[c]);
+	if (i && dt > 0) {
+		const struct host_bytes *prev = &hs->buf.v[*i];
+
+		if (h->st.tx_bytes >= prev->tx_bytes)
+			h->tx_bps = (double)(h->st.tx_bytes - prev->tx_bytes) / dt;
+		if (h->st.rx_bytes >= prev->rx_bytes)
+			h->rx_bps = (double)(h->st.rx_bytes - prev->rx_bytes) / dt;
+	}
+}
+
+int hosts_get(const struct hosts *hs, const struct bwe_addr *a, struct host_sample *out)
+{
+	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS);
+	struct bwe_host_stats *vals = calloc((size_t)hs->dp->ncpus, sizeof(*vals));
+	struct timespec now;
+	int err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (bpf_map_lookup_elem(fd, a, vals))
+		err = -ENOENT;
+	else
+		merge(hs, a, vals, ts_diff(&now, &hs->sampled_at), out);
+	free(vals);
+	return err;
+}
+
+bool hosts_tracked(const struct hosts *hs, const struct bwe_addr *a)
+{
+	struct host_sample s;
+
+	return !hosts_get(hs, a, &s);
+}
+
+int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 {
 	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS), ncpu = hs->dp->ncpus;
 	size_t batch = SAMPLE_BATCH_BYTES / ((size_t)ncpu * sizeof(struct bwe_host_stats));
 	struct bwe_addr *keys = NULL;
 	struct bwe_host_stats *vals = NULL;
-	struct sample_buf out = { 0 };
-	struct host_sample *v;
+	struct host_sample *smp = NULL;
+	struct bytes_buf out = { 0 };
 	struct bwe_amap idx;
 	struct timespec now;
 	size_t n = 0, i, cap;
@@ -128,12 +179,16 @@ int hosts_sample(struct hosts *hs)
 	bwe_amap_init(&idx);
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch * (size_t)ncpu, sizeof(*vals));
+	smp = calloc(batch, sizeof(*smp));
 	if (bwe_map_max_entries(fd, &cap))
 		cap = 0; /* unknown: grown as the batches come */
-	err = !keys || !vals ? -ENOMEM : buf_reserve(&out, cap ?: batch);
+	err = !keys || !vals || !smp ? -ENOMEM : buf_reserve(&out, cap ?: batch);
+	if (!err) /* about as many as last time: grown by doubling when more */
+		err = bwe_amap_reserve(&idx, hs->n);
 	if (err)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = ts_diff(&now, &hs->sampled_at);
 	while (!done) {
 		__u32 count = (__u32)batch;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -150,43 +205,24 @@ int hosts_sample(struct hosts *hs)
 		in_batch = out_batch;
 		/* more than max_entries only if entries moved while it was read */
 		err = buf_reserve(&out, n + count > out.cap ? 2 * (n + count) : 0);
+		for (i = 0; i < count && !err; i++) {
+			merge(hs, &keys[i], &vals[i * ncpu], dt, &smp[i]);
+			out.v[n].tx_bytes = smp[i].st.tx_bytes;
+			out.v[n].rx_bytes = smp[i].st.rx_bytes;
+			err = bwe_amap_set(&idx, &keys[i], (__u32)n++);
+		}
 		if (err)
 			goto out;
-		for (i = 0; i < count; i++) {
-			struct host_sample *h = &out.v[n++];
-			int c;
-
-			memset(h, 0, sizeof(*h));
-			h->addr = keys[i];
-			h->st.hll_epoch = vals[i * ncpu].hll_epoch;
-			for (c = 0; c < ncpu; c++)
-				bwe_host_stats_merge(&h->st, &vals[i * ncpu + c]);
-		}
+		if (visit && count)
+			visit(ctx, smp, count);
 	}
-
-	dt = ts_diff(&now, &hs->sampled_at);
-	v = out.v;
-	err = bwe_amap_reserve(&idx, n);
-	for (i = 0; i < n && !err; i++) {
-		const struct host_sample *prev = hosts_get(hs, &v[i].addr);
-
-		if (prev && dt > 0) {
-			if (v[i].st.tx_bytes >= prev->st.tx_bytes)
-				v[i].tx_bps = (double)(v[i].st.tx_bytes - prev->st.tx_bytes) / dt;
-			if (v[i].st.rx_bytes >= prev->st.rx_bytes)
-				v[i].rx_bps = (double)(v[i].st.rx_bytes - prev->st.rx_bytes) / dt;
-		}
-		err = bwe_amap_set(&idx, &v[i].addr, (__u32)i);
-	}
-	if (err)
-		goto out;
 	buf_free(&hs->buf);
 	bwe_amap_free(&hs->idx);
 	hs->buf = out;
 	hs->n = n;
 	hs->idx = idx;
 	hs->sampled_at = now;
-	out = (struct sample_buf){ 0 };
+	out = (struct bytes_buf){ 0 };
 	bwe_amap_init(&idx);
 out:
 	if (err)
@@ -195,12 +231,6 @@ out:
 	buf_free(&out);
 	free(keys);
 	free(vals);
+	free(smp);
 	return err;
-}
-
-const struct host_sample *hosts_get(const struct hosts *hs, const struct bwe_addr *a)
-{
-	__u32 *i = bwe_amap_get(&hs->idx, a);
-
-	return i ? &hs->buf.v[*i] : NULL;
 }
