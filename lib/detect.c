@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -888,13 +889,22 @@ static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, _
 	for (i = 0; i < pol->n_windows; i++) {
 		double w = (double)pol->windows_s[i];
 		double am = bwe_alpha(dt, w), av = bwe_alpha(dt, w * BWE_DETECT_VAR_SLOWER);
+		struct bwe_detect_base *b = &h->base[i];
+		struct bwe_ewma tx = { .mean = b->tx_mean, .var = b->tx_var, .n = h->base_n[i] };
+		struct bwe_ewma rx = { .mean = b->rx_mean, .var = b->rx_var, .n = h->base_n[i] };
 
 		if (out->trusted) {
-			out->z_tx[i] = bwe_ewma_z(&h->base_tx[i], out->tx_bps, share, floor);
-			out->z_rx[i] = bwe_ewma_z(&h->base_rx[i], out->rx_bps, share, floor);
+			out->z_tx[i] = bwe_ewma_z(&tx, out->tx_bps, share, floor);
+			out->z_rx[i] = bwe_ewma_z(&rx, out->rx_bps, share, floor);
 		}
-		bwe_ewma_update(&h->base_tx[i], out->tx_bps, am, av, share, floor);
-		bwe_ewma_update(&h->base_rx[i], out->rx_bps, am, av, share, floor);
+		bwe_ewma_update(&tx, out->tx_bps, am, av, share, floor);
+		bwe_ewma_update(&rx, out->rx_bps, am, av, share, floor);
+		*b = (struct bwe_detect_base){ .tx_mean = tx.mean,
+					       .tx_var = tx.var,
+					       .rx_mean = rx.mean,
+					       .rx_var = rx.var };
+		/* past 2^32 samples 1/n is far below any weight: the count may stop */
+		h->base_n[i] = tx.n < UINT32_MAX ? (__u32)tx.n : UINT32_MAX;
 	}
 	h->learned_s += dt;
 
@@ -1215,8 +1225,8 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	out->dt_s = dt_s;
 	out->n_windows = pol->n_windows;
 	if (windows_changed(h, pol)) {
-		memset(h->base_tx, 0, sizeof(h->base_tx));
-		memset(h->base_rx, 0, sizeof(h->base_rx));
+		memset(h->base, 0, sizeof(h->base));
+		memset(h->base_n, 0, sizeof(h->base_n));
 		memcpy(h->windows_s, pol->windows_s, sizeof(h->windows_s));
 		h->n_windows = pol->n_windows;
 		h->learned_s = 0;

@@ -659,22 +659,32 @@ struct bwe_how_bucket {
 };
 
 /*
+ * The baselines of one policy window: the upload and the download rate's
+ * struct bwe_ewma, without their sample count, which is the same for both
+ * (they take every sample together): bwe_detect_host.base_n.
+ */
+struct bwe_detect_base {
+	double tx_mean, tx_var; /* bytes/s, (bytes/s)^2 */
+	double rx_mean, rx_var;
+};
+
+/*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. 984 bytes (62 MiB for
- * the default 65536 tracked hosts); allocated as needed: 2 KiB while
- * hour_of_week is on, 400 bytes once the host made a contact and 104 more
- * per pair its beacon table follows (2 to 16), 384 bytes of rule state at
- * its first action.
+ * bwe_detect_host_init()) before the first update. 584 bytes (37 MiB for
+ * the default 65536 tracked hosts; fields grouped by size, no holes);
+ * allocated as needed: 2 KiB while hour_of_week is on, 400 bytes once the
+ * host made a contact and 104 more per pair its beacon table follows (2 to
+ * 16), 144 bytes when its relay signal first fires, 384 bytes of rule
+ * state at its first action.
  */
 struct bwe_detect_host {
-	bool primed; /* prev holds a sample */
 	struct bwe_detect_prev prev;
 	__u64 windows_s[BWE_POLICY_WINDOWS_MAX]; /* what base[] was built for */
 	size_t n_windows;
-	struct bwe_ewma base_tx[BWE_POLICY_WINDOWS_MAX];
-	struct bwe_ewma base_rx[BWE_POLICY_WINDOWS_MAX];
-	double learned_s;	    /* history in the baselines */
-	struct bwe_how_bucket *how; /* BWE_HOW_BUCKETS, or NULL */
+	struct bwe_detect_base base[BWE_POLICY_WINDOWS_MAX];
+	__u32 base_n[BWE_POLICY_WINDOWS_MAX]; /* samples base[] took (saturating) */
+	double learned_s;		      /* history in the baselines */
+	struct bwe_how_bucket *how;	      /* BWE_HOW_BUCKETS, or NULL */
 	/* exponentially decayed sums (see struct bwe_policy_spike's comment) */
 	double nonstd_tx, nonstd_all; /* nonstd_ports window */
 	double up_tx, up_rx;	      /* upload_ratio window */
@@ -683,27 +693,25 @@ struct bwe_detect_host {
 	__u64 bl_episode_hits;
 	__s64 bl_last_hit;
 	/* fan-out epochs */
-	__u32 epoch;
 	__s64 epoch_since;			      /* first sample showing this epoch */
 	double epoch_tx;			      /* upload since then */
 	double prev_peers, prev_ports, prev_epoch_tx; /* last values of the previous epoch */
 	__s64 last_upload;			      /* last interval with tx bytes */
-	/* runs of raw conditions, and the automatic action in force */
+	/* runs of raw conditions */
 	__u32 run[BWE_SIG_MAX];
 	__u32 high_upload_run;
+	__u32 epoch; /* of the fan-out sketches */
 	/* the caller's knowledge (struct bwe_detect_extra), and the proxyware episode */
 	struct bwe_detect_extra extra;
 	__u64 pw_prev; /* extra.proxyware_hits at the previous sample */
 	__u64 pw_episode_hits;
 	__s64 pw_last_hit;
-	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
-	__s64 active_until;
+	__s64 active_until; /* of the automatic action in force (active) */
 	/* BWE_POLICY_RULES_MAX slots, by rule index; NULL (every slot empty)
 	 * until the first action is committed: most hosts never have one */
 	struct bwe_rule_state *rules;
-	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
+	/* expected activity: expected_seen.tx_lo of the previous sample (its epoch: exp_epoch) */
 	__u64 exp_lo_prev;
-	__u32 exp_epoch;
 	/*
 	 * relay: [0] the last sample's evaluation, [1] the previous epoch's
 	 * last one, used early in a new epoch; each only while it fired (an
@@ -711,8 +719,11 @@ struct bwe_detect_host {
 	 * host's first firing, as most hosts never have one
 	 */
 	struct bwe_relay_eval *relay;
-	__u32 relay_epoch;		 /* epoch of the last sample seen by sig_relay() */
 	struct bwe_beacon_table *beacon; /* NULL until the first contact */
+	enum bwe_response active;	 /* THROTTLE/QUARANTINE in force, or NONE */
+	__u32 exp_epoch;
+	__u32 relay_epoch; /* epoch of the last sample seen by sig_relay() */
+	bool primed;	   /* prev holds a sample */
 };
 
 void bwe_detect_host_init(struct bwe_detect_host *h);

@@ -62,13 +62,11 @@ struct det_action {
  */
 struct det_seen {
 	time_t bl_event, pw_event; /* last outbound hit event of either kind of feed */
-	__u64 last_bl_hits;	   /* bl_hits of the last sample */
-	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
-	time_t last_sample;
-	__u32 pw_events;	  /* proxyware hit events since the last sample */
-	bool in_window;		  /* an expected activity of the host is in its window */
-	bool unexpected;	  /* ... and the sketch shows other peers or ports too */
-	struct detector_seen *at; /* NULL until a signal fired or a shape matched */
+	time_t last_sample;	   /* of the last evaluation (its counters: h.prev) */
+	struct detector_seen *at;  /* NULL until a signal fired or a shape matched */
+	__u32 pw_events;	   /* proxyware hit events since the last sample */
+	bool in_window;		   /* an expected activity of the host is in its window */
+	bool unexpected;	   /* ... and the sketch shows other peers or ports too */
 };
 
 /*
@@ -90,11 +88,11 @@ struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
 	struct bwe_signals_kept sig; /* last evaluation (bwctl report): bwe_signals_restore() */
-	bool evaluated;
-	struct det_hits *hits; /* NULL until a hit */
-	struct det_hist *hist; /* NULL until an action */
+	struct det_hits *hits;	     /* NULL until a hit */
+	struct det_hist *hist;	     /* NULL until an action */
 	struct det_seen seen;
 	__u32 visited; /* the last run (struct detector.run) whose sample held the host */
+	bool evaluated;
 };
 
 /* The i-th latest entry of a ring of cap entries whose next write goes to head. */
@@ -361,11 +359,12 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
 {
 	struct det_seen *sn = &h->seen;
 	struct bwe_detect_extra *x = &h->h.extra;
+	const struct bwe_detect_prev *p = &h->h.prev; /* the counters of the last evaluation */
 	/* a new host's hits so far, or a restarted entry's (all since the last sample) */
-	bool restart = !sn->last_sample || c->bl_hits < sn->last_bl_hits ||
-		       c->first_seen_ns != sn->first_seen_ns;
+	bool restart = !h->h.primed || c->bl_hits < p->bl_hits ||
+		       c->first_seen_ns != p->first_seen_ns;
 	time_t since = sn->last_sample ? sn->last_sample - (time_t)dt->cfg->event_dedup_s - 1 : 0;
-	__u64 d = c->bl_hits - (restart ? 0 : sn->last_bl_hits);
+	__u64 d = c->bl_hits - (restart ? 0 : p->bl_hits);
 
 	if (restart)
 		x->proxyware_hits = 0; /* the counters started again (detect.h) */
@@ -379,8 +378,6 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
 			x->proxyware_hits += d < sn->pw_events ? d : sn->pw_events;
 	}
 	sn->pw_events = 0;
-	sn->last_bl_hits = c->bl_hits;
-	sn->first_seen_ns = c->first_seen_ns;
 	sn->last_sample = now;
 }
 
@@ -1064,7 +1061,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	/* 1: has its outbound traffic suddenly increased? */
 	x = json_object_new_object();
 	if (sig && h) {
-		double base = wi >= 0 ? h->h.base_tx[wi].mean : 0;
+		double base = wi >= 0 ? h->h.base[wi].tx_mean : 0;
 
 		q1 = sig->sig[BWE_SIG_SPIKE].fired ||
 		     (sig->trusted && wi >= 0 && sig->z_tx[wi] >= pol->spike.z);
