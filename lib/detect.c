@@ -813,6 +813,12 @@ static void prev_keep(struct bwe_detect_prev *p, const struct bwe_host_stats *c)
 	p->hll_epoch = c->hll_epoch;
 }
 
+/* expected_seen.tx_lo of this sample, 0 without expected activity (struct bwe_detect_extra) */
+static __u64 expected_lo(const struct bwe_detect_extra *x)
+{
+	return x->expected_seen ? x->expected_seen->tx_lo : 0;
+}
+
 static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s64 wall)
 {
 	prev_keep(&h->prev, c);
@@ -828,7 +834,7 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->relay_epoch = c->hll_epoch;
 	if (h->relay)
 		h->relay[1].fired = false;
-	h->exp_lo_prev = h->extra.expected_seen.tx_lo;
+	h->exp_lo_prev = expected_lo(&h->extra);
 	h->exp_epoch = c->hll_epoch;
 }
 
@@ -838,7 +844,7 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
  */
 static double expected_bytes(struct bwe_detect_host *h, const struct bwe_host_stats *c)
 {
-	__u64 lo = h->extra.expected_seen.tx_lo;
+	__u64 lo = expected_lo(&h->extra);
 	double d = c->hll_epoch != h->exp_epoch ? (double)lo
 		   : lo > h->exp_lo_prev	? (double)(lo - h->exp_lo_prev)
 						: 0.0;
@@ -856,17 +862,17 @@ static const struct bwe_host_stats *relay_input(const struct bwe_detect_extra *x
 	struct bwe_hh *side[2];
 	unsigned int i, k, j;
 
-	if (!x->expected_seen.n_peers)
+	if (!x->expected_seen || !x->expected_seen->n_peers)
 		return c;
 	*tmp = *c;
 	side[0] = &tmp->hh_tx;
 	side[1] = &tmp->hh_rx;
 	for (j = 0; j < 2; j++)
 		for (i = 0; i < BWE_HH_SLOTS; i++)
-			for (k = 0; k < x->expected_seen.n_peers; k++) {
+			for (k = 0; k < x->expected_seen->n_peers; k++) {
 				struct bwe_hh *hh = side[j];
 
-				if (!hh->bytes[i] || hh->peer[i] != x->expected_seen.peers[k])
+				if (!hh->bytes[i] || hh->peer[i] != x->expected_seen->peers[k])
 					continue;
 				/* what the peer surely moved leaves the total; the
 				 * slot's error stays: it is other peers' bytes */

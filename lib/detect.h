@@ -624,7 +624,8 @@ struct bwe_signals_kept {
 struct bwe_detect_extra {
 	__u64 proxyware_hits;
 	__u64 expected_rate;
-	struct bwe_expected_seen expected_seen;
+	/* NULL: none; read during bwe_detect_update() only (the caller's, for one sample) */
+	const struct bwe_expected_seen *expected_seen;
 	bool expected_fanout;
 };
 

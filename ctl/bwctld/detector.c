@@ -389,10 +389,10 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
  * within what their peers and ports set.
  */
 static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
-			      const struct bwe_host_stats *c, time_t now)
+			      const struct bwe_host_stats *c, time_t now,
+			      struct bwe_expected_seen *seen)
 {
 	__u8 dst[BWE_HLL_REGS] = { 0 }, port[BWE_HLL_REGS] = { 0 };
-	struct bwe_expected_seen *seen = &h->h.extra.expected_seen;
 	bool any_port = false;
 	__u64 rate = 0;
 	size_t i, k;
@@ -417,6 +417,7 @@ static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
 			     (!bwe_sketch_within(c->hll_dst, dst) ||
 			      (!any_port && !bwe_sketch_within(c->hll_port, port)));
 	h->h.extra.expected_rate = rate;
+	h->h.extra.expected_seen = seen;
 	h->h.extra.expected_fanout = h->seen.in_window && !h->seen.unexpected;
 }
 
@@ -933,9 +934,11 @@ static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 {
 	struct detector *dt = ctx;
 	const struct bwe_policy *pol = &dt->cfg->policy;
-	struct bwe_decision dec; /* of one host, acted on at once: never kept */
-	struct bwe_signals sig;	 /* of one host: what the report needs of it is kept */
+	struct bwe_decision dec;       /* of one host, acted on at once: never kept */
+	struct bwe_signals sig;	       /* of one host: what the report needs of it is kept */
+	struct bwe_expected_seen seen; /* of one host's sample */
 	time_t now = dt->run_now;
+	int err;
 	size_t i;
 
 	if (dt->drain)
@@ -953,8 +956,10 @@ static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 		if (!h)
 			continue;
 		attribute_hits(dt, h, &s->st, now);
-		expected_activity(pol, h, &s->st, now);
-		if (bwe_detect_update(&h->h, &s->st, dt->run_dt_s, now, pol, &sig))
+		expected_activity(pol, h, &s->st, now, &seen);
+		err = bwe_detect_update(&h->h, &s->st, dt->run_dt_s, now, pol, &sig);
+		h->h.extra.expected_seen = NULL; /* this sample's only */
+		if (err)
 			continue;
 		bwe_signals_keep(&sig, &h->sig);
 		h->evaluated = true;
