@@ -1277,6 +1277,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 
 void bwe_signals_keep(const struct bwe_signals *s, struct bwe_signals_kept *k)
 {
+	const struct bwe_relay_eval *r = &s->relay;
 	unsigned int i;
 
 	memset(k, 0, sizeof(*k));
@@ -1286,26 +1287,58 @@ void bwe_signals_keep(const struct bwe_signals *s, struct bwe_signals_kept *k)
 	k->trusted = s->trusted;
 	k->hour_trusted = s->hour_trusted;
 	k->fanout_ports = s->fanout_ports;
-	k->tx_bps = s->tx_bps;
-	k->expected_bps = s->expected_bps;
 	k->z = s->sig[BWE_SIG_SPIKE].value;
 	k->peers = s->peers;
 	k->ports = s->ports;
 	k->fanout_tx_bytes = s->fanout_tx_bytes;
-	k->nonstd_share = s->nonstd_share;
 	k->upload_ratio = s->upload_ratio;
-	k->relay = s->relay;
-	k->beacon = s->beacon;
-	k->flood = s->flood;
+	k->tx_bps = (float)s->tx_bps;
+	k->expected_bps = (float)s->expected_bps;
+	k->nonstd_share = (float)s->nonstd_share;
+	k->relay_dir = (__s8)r->dir;
+	k->relay_fired = r->fired;
+	k->relay.concentration = (float)r->concentration;
+	k->relay.concentration_hi = (float)r->concentration_hi;
+	k->relay.spread_peers = (float)r->spread_peers;
+	k->relay.balance = (float)r->balance;
+	k->relay.overlap = (float)r->overlap;
+	k->relay.other_top = (float)r->other_top;
+	k->relay.tx_bytes = (float)r->tx_bytes;
+	k->relay.rx_bytes = (float)r->rx_bytes;
+	k->beacon.valid = s->beacon.valid;
+	k->beacon.proto = s->beacon.proto;
+	k->beacon.dport = s->beacon.dport;
+	k->beacon.intervals = s->beacon.intervals;
+	k->beacon.peer = s->beacon.peer;
+	k->beacon.period_s = (float)s->beacon.period_s;
+	k->beacon.jitter = (float)s->beacon.jitter;
+	k->flood.pps = (float)s->flood.pps;
+	k->flood.mean_size = (float)s->flood.mean_size;
+	k->flood.share = (float)s->flood.share;
+	k->flood.reply = (float)s->flood.reply;
+	k->flood.peer = s->flood.peer;
 	for (i = 0; i < BWE_SIG_MAX; i++)
 		if (s->sig[i].fired)
 			k->fired |= (__u16)SIG(i);
+}
+
+/*
+ * A kept float as the double it stands for: its 7 significant digits (a
+ * float holds 7.2), so that 0.6 reads 0.6 again, not 0.60000002384.
+ */
+static double shown(float f)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.7g", (double)f);
+	return strtod(b, NULL);
 }
 
 void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_detect_host *h,
 			 const struct bwe_policy *pol, struct bwe_signals *out)
 {
 	int wi = bwe_policy_window_index(pol, pol->spike.window_s);
+	struct bwe_relay_eval *r = &out->relay;
 	double v[BWE_SIG_MAX], t[BWE_SIG_MAX];
 	unsigned int i;
 
@@ -1318,25 +1351,44 @@ void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_dete
 	out->hour_trusted = k->hour_trusted;
 	out->fanout_ports = k->fanout_ports;
 	out->high_upload_run = h->high_upload_run;
-	out->tx_bps = k->tx_bps;
-	out->expected_bps = k->expected_bps;
 	if (wi >= 0)
 		out->z_tx[wi] = k->z;
 	out->peers = k->peers;
 	out->ports = k->ports;
 	out->fanout_tx_bytes = k->fanout_tx_bytes;
-	out->nonstd_share = k->nonstd_share;
 	out->upload_ratio = k->upload_ratio;
 	out->tx_window_bytes = h->up_tx;
-	out->relay = k->relay;
-	out->beacon = k->beacon;
-	out->flood = k->flood;
+	out->tx_bps = shown(k->tx_bps);
+	out->expected_bps = shown(k->expected_bps);
+	out->nonstd_share = shown(k->nonstd_share);
+	r->dir = k->relay_dir;
+	r->fired = k->relay_fired;
+	r->concentration = shown(k->relay.concentration);
+	r->concentration_hi = shown(k->relay.concentration_hi);
+	r->spread_peers = shown(k->relay.spread_peers);
+	r->balance = shown(k->relay.balance);
+	r->overlap = shown(k->relay.overlap);
+	r->other_top = shown(k->relay.other_top);
+	r->tx_bytes = shown(k->relay.tx_bytes);
+	r->rx_bytes = shown(k->relay.rx_bytes);
+	out->beacon.valid = k->beacon.valid;
+	out->beacon.proto = k->beacon.proto;
+	out->beacon.dport = k->beacon.dport;
+	out->beacon.intervals = k->beacon.intervals;
+	out->beacon.peer = k->beacon.peer;
+	out->beacon.period_s = shown(k->beacon.period_s);
+	out->beacon.jitter = shown(k->beacon.jitter);
+	out->flood.pps = shown(k->flood.pps);
+	out->flood.mean_size = shown(k->flood.mean_size);
+	out->flood.share = shown(k->flood.share);
+	out->flood.reply = shown(k->flood.reply);
+	out->flood.peer = k->flood.peer;
 	/* the values and thresholds set_sig() was given */
 	v[BWE_SIG_SPIKE] = k->z;
 	t[BWE_SIG_SPIKE] = pol->spike.z;
 	v[BWE_SIG_BLOCKLIST] = (double)h->bl_episode_hits;
 	t[BWE_SIG_BLOCKLIST] = (double)pol->blocklist.min_hits;
-	v[BWE_SIG_NONSTD_PORTS] = k->nonstd_share;
+	v[BWE_SIG_NONSTD_PORTS] = out->nonstd_share;
 	t[BWE_SIG_NONSTD_PORTS] = pol->nonstd_ports.share;
 	v[BWE_SIG_UPLOAD_RATIO] = k->upload_ratio;
 	t[BWE_SIG_UPLOAD_RATIO] = pol->upload_ratio.ratio;
@@ -1346,12 +1398,12 @@ void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_dete
 	t[BWE_SIG_NEW_HOST] = (double)pol->new_host.bytes;
 	v[BWE_SIG_PROXYWARE] = (double)h->pw_episode_hits;
 	t[BWE_SIG_PROXYWARE] = (double)pol->proxyware.min_hits;
-	v[BWE_SIG_RELAY] = k->relay.concentration;
+	v[BWE_SIG_RELAY] = r->concentration;
 	t[BWE_SIG_RELAY] = pol->relay.concentration;
-	v[BWE_SIG_BEACON] = k->beacon.jitter;
+	v[BWE_SIG_BEACON] = out->beacon.jitter;
 	t[BWE_SIG_BEACON] = k->beacon.valid ? beacon_bound(&pol->beacon, k->beacon.intervals)
 					    : pol->beacon.max_jitter;
-	v[BWE_SIG_FLOOD] = k->flood.pps;
+	v[BWE_SIG_FLOOD] = out->flood.pps;
 	t[BWE_SIG_FLOOD] = pol->flood.min_pps;
 	for (i = 0; i < BWE_SIG_MAX; i++) {
 		out->sig[i].fired = k->fired & SIG(i);

@@ -573,8 +573,15 @@ struct bwe_signals {
 /*
  * What the daemon keeps of a host's last evaluation for bwctl report
  * (bwe_signals_keep()): the values computed from that sample, which the
- * host's state does not hold, at full precision (224 bytes instead of the
- * 592 of struct bwe_signals). bwe_signals_restore() gives the evaluation
+ * host's state does not hold (152 bytes instead of the 592 of struct
+ * bwe_signals). What the report decides from (which signals fired, the
+ * spike's z, the fan-out estimates and bytes, the upload ratio: its
+ * answers and the shapes' scores) at full precision; what it only shows
+ * (the rates, the non-standard share, the relay, beacon and flood details)
+ * as float, given back to 7 significant digits: within 6e-7 of the value,
+ * far inside those estimates' own error (the SpaceSaving bounds, HyperLogLog
+ * 18 %); at a rounding boundary the last digit of a shape's reason may
+ * differ from the event's. bwe_signals_restore() gives the evaluation
  * back: these values, the runs, episode hits and decayed sums from the
  * host's state as the evaluation left it (only bwe_detect_update() changes
  * them), and the thresholds of the policy in force. Not kept, 0 when
@@ -583,14 +590,28 @@ struct bwe_signals {
  * does not show.
  */
 struct bwe_signals_kept {
-	double tx_bps, expected_bps;
 	double z; /* z_tx of spike.window_s: the spike signal's value */
-	double peers, ports, fanout_tx_bytes;
-	double nonstd_share, upload_ratio;
-	struct bwe_relay_eval relay;
-	struct bwe_beacon_eval beacon;
-	struct bwe_flood_eval flood;
+	double peers, ports, fanout_tx_bytes, upload_ratio;
+	float tx_bps, expected_bps, nonstd_share;
+	struct {
+		float concentration, concentration_hi, spread_peers, balance, overlap, other_top;
+		float tx_bytes, rx_bytes;
+	} relay; /* struct bwe_relay_eval */
+	struct {
+		struct bwe_addr peer;
+		float period_s, jitter;
+		__u32 intervals;
+		__u16 dport;
+		__u8 proto;
+		bool valid;
+	} beacon; /* struct bwe_beacon_eval */
+	struct {
+		float pps, mean_size, share, reply;
+		__u32 peer;
+	} flood;     /* struct bwe_flood_eval */
 	__u16 fired; /* bit (1 << enum bwe_signal_id) per fired signal */
+	__s8 relay_dir;
+	bool relay_fired;
 	bool valid, trusted, hour_trusted;
 	bool fanout_ports; /* the fanout signal's value is ports, not peers */
 };
