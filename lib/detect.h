@@ -167,7 +167,7 @@ enum bwe_response {
 		60, 300, 900 \
 	}				  /* seconds */
 #define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
-#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.7 KiB each */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~0.8 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -692,7 +692,7 @@ struct bwe_detect_base {
 
 /*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. 584 bytes (37 MiB for
+ * bwe_detect_host_init()) before the first update. 544 bytes (34 MiB for
  * the default 65536 tracked hosts; fields grouped by size, no holes);
  * allocated as needed: 2 KiB while hour_of_week is on, 400 bytes once the
  * host made a contact and 104 more per pair its beacon table follows (2 to

@@ -6,9 +6,9 @@
  *
  * A sample is not kept: each batch of merged records goes to the caller as
  * it is read (bwctl top, the detector), and only what the next sample's
- * rates need stays, each host's byte counters (32 bytes and its index
- * entry). One host's full record is read from the map when asked for
- * (hosts_get(): bwctl lookup and report).
+ * rates need stays, each host's byte counters (a 24-byte record and its
+ * index entry, updated in place). One host's full record is read from the
+ * map when asked for (hosts_get(): bwctl lookup and report).
  */
 #ifndef BWCTLD_HOSTS_H
 #define BWCTLD_HOSTS_H
@@ -35,8 +35,8 @@ int hosts_new(struct hosts **out, const struct bwe_dp *dp);
 void hosts_free(struct hosts *h); /* NULL-safe */
 /*
  * Take a new sample, handing each batch to visit (NULL: none) as it is
- * read; on error the previous one stays (the batches already handed on
- * were read).
+ * read. On error the hosts read so far count as sampled (and were handed
+ * on), the others keep their place until a whole sample misses them.
  */
 int hosts_sample(struct hosts *h, hosts_batch_fn visit, void *ctx);
 /* Whether the last sample held a. */
