@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -755,6 +756,8 @@ void bwe_detect_host_free(struct bwe_detect_host *h)
 	h->beacon = NULL;
 	free(h->rules);
 	h->rules = NULL;
+	free(h->relay);
+	h->relay = NULL;
 }
 
 void bwe_detect_host_released(struct bwe_detect_host *h)
@@ -795,39 +798,25 @@ static void set_sig(struct bwe_signals *out, enum bwe_signal_id id, bool cond, d
 	s->run = *run;
 }
 
-/* The fields of struct bwe_detect_prev, copied by name from and to a record. */
-#define PREV_COPY(dst, src) \
-	do { \
-		(dst)->tx_bytes = (src)->tx_bytes; \
-		(dst)->tx_packets = (src)->tx_packets; \
-		(dst)->rx_bytes = (src)->rx_bytes; \
-		(dst)->rx_packets = (src)->rx_packets; \
-		(dst)->nonstd_tx_bytes = (src)->nonstd_tx_bytes; \
-		(dst)->bl_hits = (src)->bl_hits; \
-		(dst)->bl_in_hits = (src)->bl_in_hits; \
-		(dst)->first_seen_ns = (src)->first_seen_ns; \
-		(dst)->last_seen_ns = (src)->last_seen_ns; \
-		(dst)->hll_epoch = (src)->hll_epoch; \
-		memcpy((dst)->hll_dst, (src)->hll_dst, sizeof((dst)->hll_dst)); \
-		memcpy((dst)->hll_port, (src)->hll_port, sizeof((dst)->hll_port)); \
-		memcpy((dst)->hll_src, (src)->hll_src, sizeof((dst)->hll_src)); \
-		(dst)->hh_tx = (src)->hh_tx; \
-		(dst)->hh_rx = (src)->hh_rx; \
-	} while (0)
-
 static void prev_keep(struct bwe_detect_prev *p, const struct bwe_host_stats *c)
 {
 	memset(p, 0, sizeof(*p));
-	PREV_COPY(p, c);
+	p->tx_bytes = c->tx_bytes;
+	p->tx_packets = c->tx_packets;
+	p->rx_bytes = c->rx_bytes;
+	p->nonstd_tx_bytes = c->nonstd_tx_bytes;
+	p->bl_hits = c->bl_hits;
+	p->bl_in_hits = c->bl_in_hits;
+	p->first_seen_ns = c->first_seen_ns;
+	p->peers = bwe_hll_estimate(c->hll_dst);
+	p->ports = bwe_hll_estimate(c->hll_port);
+	p->hll_epoch = c->hll_epoch;
 }
 
-/* The previous sample as a record again (what it did not keep is zero). */
-static const struct bwe_host_stats *prev_record(const struct bwe_detect_prev *p,
-						struct bwe_host_stats *c)
+/* expected_seen.tx_lo of this sample, 0 without expected activity (struct bwe_detect_extra) */
+static __u64 expected_lo(const struct bwe_detect_extra *x)
 {
-	memset(c, 0, sizeof(*c));
-	PREV_COPY(c, p);
-	return c;
+	return x->expected_seen ? x->expected_seen->tx_lo : 0;
 }
 
 static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s64 wall)
@@ -843,8 +832,9 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
 	h->high_upload_run = 0;
 	h->pw_prev = h->extra.proxyware_hits;
 	h->relay_epoch = c->hll_epoch;
-	memset(&h->relay_prev, 0, sizeof(h->relay_prev));
-	h->exp_lo_prev = h->extra.expected_seen.tx_lo;
+	if (h->relay)
+		h->relay[1].fired = false;
+	h->exp_lo_prev = expected_lo(&h->extra);
 	h->exp_epoch = c->hll_epoch;
 }
 
@@ -854,7 +844,7 @@ static void prime(struct bwe_detect_host *h, const struct bwe_host_stats *c, __s
  */
 static double expected_bytes(struct bwe_detect_host *h, const struct bwe_host_stats *c)
 {
-	__u64 lo = h->extra.expected_seen.tx_lo;
+	__u64 lo = expected_lo(&h->extra);
 	double d = c->hll_epoch != h->exp_epoch ? (double)lo
 		   : lo > h->exp_lo_prev	? (double)(lo - h->exp_lo_prev)
 						: 0.0;
@@ -872,17 +862,17 @@ static const struct bwe_host_stats *relay_input(const struct bwe_detect_extra *x
 	struct bwe_hh *side[2];
 	unsigned int i, k, j;
 
-	if (!x->expected_seen.n_peers)
+	if (!x->expected_seen || !x->expected_seen->n_peers)
 		return c;
 	*tmp = *c;
 	side[0] = &tmp->hh_tx;
 	side[1] = &tmp->hh_rx;
 	for (j = 0; j < 2; j++)
 		for (i = 0; i < BWE_HH_SLOTS; i++)
-			for (k = 0; k < x->expected_seen.n_peers; k++) {
+			for (k = 0; k < x->expected_seen->n_peers; k++) {
 				struct bwe_hh *hh = side[j];
 
-				if (!hh->bytes[i] || hh->peer[i] != x->expected_seen.peers[k])
+				if (!hh->bytes[i] || hh->peer[i] != x->expected_seen->peers[k])
 					continue;
 				/* what the peer surely moved leaves the total; the
 				 * slot's error stays: it is other peers' bytes */
@@ -905,13 +895,22 @@ static void baselines(struct bwe_detect_host *h, const struct bwe_policy *pol, _
 	for (i = 0; i < pol->n_windows; i++) {
 		double w = (double)pol->windows_s[i];
 		double am = bwe_alpha(dt, w), av = bwe_alpha(dt, w * BWE_DETECT_VAR_SLOWER);
+		struct bwe_detect_base *b = &h->base[i];
+		struct bwe_ewma tx = { .mean = b->tx_mean, .var = b->tx_var, .n = h->base_n[i] };
+		struct bwe_ewma rx = { .mean = b->rx_mean, .var = b->rx_var, .n = h->base_n[i] };
 
 		if (out->trusted) {
-			out->z_tx[i] = bwe_ewma_z(&h->base_tx[i], out->tx_bps, share, floor);
-			out->z_rx[i] = bwe_ewma_z(&h->base_rx[i], out->rx_bps, share, floor);
+			out->z_tx[i] = bwe_ewma_z(&tx, out->tx_bps, share, floor);
+			out->z_rx[i] = bwe_ewma_z(&rx, out->rx_bps, share, floor);
 		}
-		bwe_ewma_update(&h->base_tx[i], out->tx_bps, am, av, share, floor);
-		bwe_ewma_update(&h->base_rx[i], out->rx_bps, am, av, share, floor);
+		bwe_ewma_update(&tx, out->tx_bps, am, av, share, floor);
+		bwe_ewma_update(&rx, out->rx_bps, am, av, share, floor);
+		*b = (struct bwe_detect_base){ .tx_mean = tx.mean,
+					       .tx_var = tx.var,
+					       .rx_mean = rx.mean,
+					       .rx_var = rx.var };
+		/* past 2^32 samples 1/n is far below any weight: the count may stop */
+		h->base_n[i] = tx.n < UINT32_MAX ? (__u32)tx.n : UINT32_MAX;
 	}
 	h->learned_s += dt;
 
@@ -1041,8 +1040,8 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 		/* the previous sample's registers are the old epoch's last word */
 		bool old = h->prev.hll_epoch == h->epoch;
 
-		h->prev_peers = old ? bwe_hll_estimate(h->prev.hll_dst) : 0.0;
-		h->prev_ports = old ? bwe_hll_estimate(h->prev.hll_port) : 0.0;
+		h->prev_peers = old ? h->prev.peers : 0.0;
+		h->prev_ports = old ? h->prev.ports : 0.0;
 		h->prev_epoch_tx = h->epoch_tx;
 		h->epoch = c->hll_epoch;
 		h->epoch_since = wall;
@@ -1070,7 +1069,8 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 
 	fired_peers = peers >= p->peers;
 	fired_ports = ports >= p->ports;
-	if (fired_ports && !fired_peers)
+	out->fanout_ports = fired_ports && !fired_peers;
+	if (out->fanout_ports)
 		set_sig(out, BWE_SIG_FANOUT, true, ports, p->ports, &h->run[BWE_SIG_FANOUT]);
 	else
 		set_sig(out, BWE_SIG_FANOUT, fired_peers, peers, p->peers, &h->run[BWE_SIG_FANOUT]);
@@ -1078,34 +1078,54 @@ static void sig_fanout(struct bwe_detect_host *h, const struct bwe_host_stats *c
 
 /*
  * Relay: this epoch's sketches once both directions moved min_bytes; until
- * then the previous epoch's last evaluation (its final sample), so a new
+ * then the previous epoch's last evaluation (its final sample's), so a new
  * epoch does not blank a relay for the time it takes to fill. The expected
- * activities' peers are left out (relay_input()). Runs before
- * sig_fanout() moves h->epoch: it keeps its own.
+ * activities' peers are left out (relay_input()). cur is this sample's
+ * evaluation (relay_now()). Runs before sig_fanout() moves h->epoch: it
+ * keeps its own.
  */
 static void sig_relay(struct bwe_detect_host *h, const struct bwe_host_stats *c,
-		      const struct bwe_policy *pol, struct bwe_signals *out)
+		      const struct bwe_relay_eval *cur, const struct bwe_policy *pol,
+		      struct bwe_signals *out)
 {
 	const struct bwe_policy_relay *p = &pol->relay;
-	struct bwe_host_stats tmp, prev;
-	struct bwe_relay_eval cur;
 
 	if (c->hll_epoch != h->relay_epoch) {
-		if (h->prev.hll_epoch == h->relay_epoch)
-			bwe_relay_evaluate(relay_input(&h->extra, prev_record(&h->prev, &prev),
-						       &tmp),
-					   p, &h->relay_prev);
-		else
-			memset(&h->relay_prev, 0, sizeof(h->relay_prev));
+		if (h->relay)
+			h->relay[1] = h->relay[0]; /* the previous sample's, if it fired */
 		h->relay_epoch = c->hll_epoch;
 	}
-	bwe_relay_evaluate(relay_input(&h->extra, c, &tmp), p, &cur);
-	if (cur.tx_bytes >= (double)p->min_bytes && cur.rx_bytes >= (double)p->min_bytes)
-		out->relay = cur;
+	if (cur->tx_bytes >= (double)p->min_bytes && cur->rx_bytes >= (double)p->min_bytes)
+		out->relay = *cur;
 	else
-		out->relay = h->relay_prev.fired ? h->relay_prev : cur;
+		out->relay = h->relay && h->relay[1].fired ? h->relay[1] : *cur;
 	set_sig(out, BWE_SIG_RELAY, out->relay.fired, out->relay.concentration, p->concentration,
 		&h->run[BWE_SIG_RELAY]);
+}
+
+/*
+ * This sample's relay evaluation, and room to keep it when it fired (the
+ * host's relay memory, made at its first firing): 0 or -ENOMEM, before
+ * anything of the host changes.
+ */
+static int relay_now(struct bwe_detect_host *h, const struct bwe_host_stats *c,
+		     const struct bwe_policy *pol, struct bwe_relay_eval *cur)
+{
+	struct bwe_host_stats tmp;
+
+	bwe_relay_evaluate(relay_input(&h->extra, c, &tmp), &pol->relay, cur);
+	if (cur->fired && !h->relay && !(h->relay = calloc(2, sizeof(*h->relay))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Keep this sample's evaluation for the next epoch to look back on. */
+static void relay_keep(struct bwe_detect_host *h, const struct bwe_relay_eval *cur)
+{
+	if (cur->fired)
+		h->relay[0] = *cur;
+	else if (h->relay)
+		h->relay[0].fired = false;
 }
 
 /* The jitter a pair with n_iv intervals must stay within (detect.h), or -1: too few. */
@@ -1193,29 +1213,33 @@ static void sig_flood(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out)
 {
+	struct bwe_relay_eval relay;
 	double dtx, drx, dnonstd;
 
 	if (!h || !c || !pol || !out || !(dt_s > 0) || !isfinite(dt_s) || !pol->n_windows ||
 	    pol->n_windows > BWE_POLICY_WINDOWS_MAX)
 		return -EINVAL;
-	/* the one allocation, before anything changes */
+	/* the allocations, before anything changes */
 	if (pol->hour_of_week && !h->how) {
 		h->how = calloc(BWE_HOW_BUCKETS, sizeof(*h->how));
 		if (!h->how)
 			return -ENOMEM;
 	}
+	if (relay_now(h, c, pol, &relay))
+		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
 	out->dt_s = dt_s;
 	out->n_windows = pol->n_windows;
 	if (windows_changed(h, pol)) {
-		memset(h->base_tx, 0, sizeof(h->base_tx));
-		memset(h->base_rx, 0, sizeof(h->base_rx));
+		memset(h->base, 0, sizeof(h->base));
+		memset(h->base_n, 0, sizeof(h->base_n));
 		memcpy(h->windows_s, pol->windows_s, sizeof(h->windows_s));
 		h->n_windows = pol->n_windows;
 		h->learned_s = 0;
 	}
 	if (!h->primed || counters_went_back(&h->prev, c)) {
 		prime(h, c, wall_time);
+		relay_keep(h, &relay);
 		return 0;
 	}
 
@@ -1234,7 +1258,7 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	sig_proxyware(h, c, pol, wall_time, out);
 	sig_blocklist(h, c, pol, wall_time, out);
 	sig_volumes(h, dtx, drx, dnonstd, pol, out);
-	sig_relay(h, c, pol, out);
+	sig_relay(h, c, &relay, pol, out);
 	sig_beacon(h, c, pol, out);
 	sig_fanout(h, c, dtx, pol, wall_time, out);
 	sig_flood(h, c, dtx, pol, out);
@@ -1244,8 +1268,149 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 		out->sig[BWE_SIG_FANOUT].run = h->run[BWE_SIG_FANOUT] = 0;
 	}
 	prev_keep(&h->prev, c);
+	relay_keep(h, &relay);
 	out->valid = true;
 	return 0;
+}
+
+/* ---- what the report keeps ------------------------------------------------------ */
+
+void bwe_signals_keep(const struct bwe_signals *s, struct bwe_signals_kept *k)
+{
+	const struct bwe_relay_eval *r = &s->relay;
+	unsigned int i;
+
+	memset(k, 0, sizeof(*k));
+	k->valid = s->valid;
+	if (!s->valid)
+		return; /* a first sample or a reset: nothing evaluated */
+	k->trusted = s->trusted;
+	k->hour_trusted = s->hour_trusted;
+	k->fanout_ports = s->fanout_ports;
+	k->z = s->sig[BWE_SIG_SPIKE].value;
+	k->peers = s->peers;
+	k->ports = s->ports;
+	k->fanout_tx_bytes = s->fanout_tx_bytes;
+	k->upload_ratio = s->upload_ratio;
+	k->tx_bps = (float)s->tx_bps;
+	k->expected_bps = (float)s->expected_bps;
+	k->nonstd_share = (float)s->nonstd_share;
+	k->relay_dir = (__s8)r->dir;
+	k->relay_fired = r->fired;
+	k->relay.concentration = (float)r->concentration;
+	k->relay.concentration_hi = (float)r->concentration_hi;
+	k->relay.spread_peers = (float)r->spread_peers;
+	k->relay.balance = (float)r->balance;
+	k->relay.overlap = (float)r->overlap;
+	k->relay.other_top = (float)r->other_top;
+	k->relay.tx_bytes = (float)r->tx_bytes;
+	k->relay.rx_bytes = (float)r->rx_bytes;
+	k->beacon.valid = s->beacon.valid;
+	k->beacon.proto = s->beacon.proto;
+	k->beacon.dport = s->beacon.dport;
+	k->beacon.intervals = s->beacon.intervals;
+	k->beacon.peer = s->beacon.peer;
+	k->beacon.period_s = (float)s->beacon.period_s;
+	k->beacon.jitter = (float)s->beacon.jitter;
+	k->flood.pps = (float)s->flood.pps;
+	k->flood.mean_size = (float)s->flood.mean_size;
+	k->flood.share = (float)s->flood.share;
+	k->flood.reply = (float)s->flood.reply;
+	k->flood.peer = s->flood.peer;
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		if (s->sig[i].fired)
+			k->fired |= (__u16)SIG(i);
+}
+
+/*
+ * A kept float as the double it stands for: its 7 significant digits (a
+ * float holds 7.2), so that 0.6 reads 0.6 again, not 0.60000002384.
+ */
+static double shown(float f)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.7g", (double)f);
+	return strtod(b, NULL);
+}
+
+void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_detect_host *h,
+			 const struct bwe_policy *pol, struct bwe_signals *out)
+{
+	int wi = bwe_policy_window_index(pol, pol->spike.window_s);
+	struct bwe_relay_eval *r = &out->relay;
+	double v[BWE_SIG_MAX], t[BWE_SIG_MAX];
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	out->n_windows = pol->n_windows;
+	if (!k->valid)
+		return;
+	out->valid = true;
+	out->trusted = k->trusted;
+	out->hour_trusted = k->hour_trusted;
+	out->fanout_ports = k->fanout_ports;
+	out->high_upload_run = h->high_upload_run;
+	if (wi >= 0)
+		out->z_tx[wi] = k->z;
+	out->peers = k->peers;
+	out->ports = k->ports;
+	out->fanout_tx_bytes = k->fanout_tx_bytes;
+	out->upload_ratio = k->upload_ratio;
+	out->tx_window_bytes = h->up_tx;
+	out->tx_bps = shown(k->tx_bps);
+	out->expected_bps = shown(k->expected_bps);
+	out->nonstd_share = shown(k->nonstd_share);
+	r->dir = k->relay_dir;
+	r->fired = k->relay_fired;
+	r->concentration = shown(k->relay.concentration);
+	r->concentration_hi = shown(k->relay.concentration_hi);
+	r->spread_peers = shown(k->relay.spread_peers);
+	r->balance = shown(k->relay.balance);
+	r->overlap = shown(k->relay.overlap);
+	r->other_top = shown(k->relay.other_top);
+	r->tx_bytes = shown(k->relay.tx_bytes);
+	r->rx_bytes = shown(k->relay.rx_bytes);
+	out->beacon.valid = k->beacon.valid;
+	out->beacon.proto = k->beacon.proto;
+	out->beacon.dport = k->beacon.dport;
+	out->beacon.intervals = k->beacon.intervals;
+	out->beacon.peer = k->beacon.peer;
+	out->beacon.period_s = shown(k->beacon.period_s);
+	out->beacon.jitter = shown(k->beacon.jitter);
+	out->flood.pps = shown(k->flood.pps);
+	out->flood.mean_size = shown(k->flood.mean_size);
+	out->flood.share = shown(k->flood.share);
+	out->flood.reply = shown(k->flood.reply);
+	out->flood.peer = k->flood.peer;
+	/* the values and thresholds set_sig() was given */
+	v[BWE_SIG_SPIKE] = k->z;
+	t[BWE_SIG_SPIKE] = pol->spike.z;
+	v[BWE_SIG_BLOCKLIST] = (double)h->bl_episode_hits;
+	t[BWE_SIG_BLOCKLIST] = (double)pol->blocklist.min_hits;
+	v[BWE_SIG_NONSTD_PORTS] = out->nonstd_share;
+	t[BWE_SIG_NONSTD_PORTS] = pol->nonstd_ports.share;
+	v[BWE_SIG_UPLOAD_RATIO] = k->upload_ratio;
+	t[BWE_SIG_UPLOAD_RATIO] = pol->upload_ratio.ratio;
+	v[BWE_SIG_FANOUT] = k->fanout_ports ? k->ports : k->peers;
+	t[BWE_SIG_FANOUT] = k->fanout_ports ? pol->fanout.ports : pol->fanout.peers;
+	v[BWE_SIG_NEW_HOST] = h->new_bytes;
+	t[BWE_SIG_NEW_HOST] = (double)pol->new_host.bytes;
+	v[BWE_SIG_PROXYWARE] = (double)h->pw_episode_hits;
+	t[BWE_SIG_PROXYWARE] = (double)pol->proxyware.min_hits;
+	v[BWE_SIG_RELAY] = r->concentration;
+	t[BWE_SIG_RELAY] = pol->relay.concentration;
+	v[BWE_SIG_BEACON] = out->beacon.jitter;
+	t[BWE_SIG_BEACON] = k->beacon.valid ? beacon_bound(&pol->beacon, k->beacon.intervals)
+					    : pol->beacon.max_jitter;
+	v[BWE_SIG_FLOOD] = out->flood.pps;
+	t[BWE_SIG_FLOOD] = pol->flood.min_pps;
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		out->sig[i].fired = k->fired & SIG(i);
+		out->sig[i].value = v[i];
+		out->sig[i].threshold = t[i];
+		out->sig[i].run = h->run[i];
+	}
 }
 
 /* ---- shapes --------------------------------------------------------------------- */

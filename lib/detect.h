@@ -9,8 +9,9 @@
  *  - Pure library: no I/O, no BPF, no clock, no global state. Time comes in
  *    as arguments (wall clock, seconds since the Unix epoch). The only
  *    allocations are the optional hour-of-week table of a host, its
- *    beacon table, made on its first contact, and its rule state, made at
- *    its first action (bwe_detect_host_free() releases them).
+ *    beacon table, made on its first contact, its relay memory, made when
+ *    its relay signal first fires, and its rule state, made at its first
+ *    action (bwe_detect_host_free() releases them).
  *  - Functions return 0 or -errno (-EINVAL for bad arguments, -ENOMEM);
  *    booleans and estimates cannot fail.
  *  - Rates are bytes per second, sizes bytes, durations seconds: the units
@@ -166,7 +167,7 @@ enum bwe_response {
 		60, 300, 900 \
 	}				  /* seconds */
 #define BWE_POLICY_MAX_QUARANTINES 5U	  /* per hour */
-#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~1.7 KiB each */
+#define BWE_POLICY_MAX_HOSTS	   65536U /* detector table: BWE_HOSTS_MAX, ~0.8 KiB each */
 #define BWE_SPIKE_WINDOW_S	   300ULL
 #define BWE_SPIKE_Z		   4.0
 #define BWE_SPIKE_MIN_RATE	   125000ULL /* bytes/s: 1 Mbit/s */
@@ -545,6 +546,7 @@ struct bwe_signals {
 	bool valid;
 	bool trusted;	       /* baselines past learning_period */
 	bool hour_trusted;     /* hour_of_week on and this hour's bucket learnt */
+	bool fanout_ports;     /* the fanout signal's value is ports, not peers */
 	__u32 high_upload_run; /* consecutive intervals at >= spike.min_rate */
 	double dt_s;
 	double tx_bps, rx_bps; /* bytes/s over this interval */
@@ -566,6 +568,52 @@ struct bwe_signals {
 	struct bwe_beacon_eval beacon; /* the most regular pair followed */
 	struct bwe_flood_eval flood;   /* what the flood signal saw */
 	struct bwe_signal sig[BWE_SIG_MAX];
+};
+
+/*
+ * What the daemon keeps of a host's last evaluation for bwctl report
+ * (bwe_signals_keep()): the values computed from that sample, which the
+ * host's state does not hold (152 bytes instead of the 592 of struct
+ * bwe_signals). What the report decides from (which signals fired, the
+ * spike's z, the fan-out estimates and bytes, the upload ratio: its
+ * answers and the shapes' scores) at full precision; what it only shows
+ * (the rates, the non-standard share, the relay, beacon and flood details)
+ * as float, given back to 7 significant digits: within 6e-7 of the value,
+ * far inside those estimates' own error (the SpaceSaving bounds, HyperLogLog
+ * 18 %); at a rounding boundary the last digit of a shape's reason may
+ * differ from the event's. bwe_signals_restore() gives the evaluation
+ * back: these values, the runs, episode hits and decayed sums from the
+ * host's state as the evaluation left it (only bwe_detect_update() changes
+ * them), and the thresholds of the policy in force. Not kept, 0 when
+ * restored: dt_s, rx_bps, z_rx, z_hour, z_tx of the other windows than the
+ * spike signal's, age_s and the new hits of the interval, which the report
+ * does not show.
+ */
+struct bwe_signals_kept {
+	double z; /* z_tx of spike.window_s: the spike signal's value */
+	double peers, ports, fanout_tx_bytes, upload_ratio;
+	float tx_bps, expected_bps, nonstd_share;
+	struct {
+		float concentration, concentration_hi, spread_peers, balance, overlap, other_top;
+		float tx_bytes, rx_bytes;
+	} relay; /* struct bwe_relay_eval */
+	struct {
+		struct bwe_addr peer;
+		float period_s, jitter;
+		__u32 intervals;
+		__u16 dport;
+		__u8 proto;
+		bool valid;
+	} beacon; /* struct bwe_beacon_eval */
+	struct {
+		float pps, mean_size, share, reply;
+		__u32 peer;
+	} flood;     /* struct bwe_flood_eval */
+	__u16 fired; /* bit (1 << enum bwe_signal_id) per fired signal */
+	__s8 relay_dir;
+	bool relay_fired;
+	bool valid, trusted, hour_trusted;
+	bool fanout_ports; /* the fanout signal's value is ports, not peers */
 };
 
 /*
@@ -597,27 +645,26 @@ struct bwe_signals {
 struct bwe_detect_extra {
 	__u64 proxyware_hits;
 	__u64 expected_rate;
-	struct bwe_expected_seen expected_seen;
+	/* NULL: none; read during bwe_detect_update() only (the caller's, for one sample) */
+	const struct bwe_expected_seen *expected_seen;
 	bool expected_fanout;
 };
 
 /*
  * What bwe_detect_update() keeps of a host's previous sample: the counters
- * it takes differences of and the sketches and summaries of the epoch it
- * may look back on, under the names of struct bwe_host_stats; not the drop
- * counters, the cached network class or the per-CPU event memory, which it
- * never reads (352 bytes instead of the record's 472).
+ * it takes differences of (under the names of struct bwe_host_stats) and the
+ * fan-out estimates of its sketches (bwe_hll_estimate() of hll_dst and
+ * hll_port: what a new epoch looks back on); not the registers, summaries,
+ * drop counters, cached network class or per-CPU event memory (80 bytes
+ * instead of the record's 472). The relay evaluation a new epoch looks back
+ * on is kept apart (struct bwe_detect_host.relay).
  */
 struct bwe_detect_prev {
-	__u64 tx_bytes, tx_packets, rx_bytes, rx_packets;
+	__u64 tx_bytes, tx_packets, rx_bytes;
 	__u64 nonstd_tx_bytes, bl_hits, bl_in_hits;
-	__u64 first_seen_ns, last_seen_ns;
+	__u64 first_seen_ns;
+	double peers, ports; /* bwe_hll_estimate() of hll_dst, hll_port */
 	__u32 hll_epoch;
-	__u32 pad;
-	__u8 hll_dst[BWE_HLL_REGS];
-	__u8 hll_port[BWE_HLL_REGS];
-	__u8 hll_src[BWE_HLL_REGS];
-	struct bwe_hh hh_tx, hh_rx;
 };
 
 /* Cooldown and escalation of one rule for one host. */
@@ -634,22 +681,32 @@ struct bwe_how_bucket {
 };
 
 /*
+ * The baselines of one policy window: the upload and the download rate's
+ * struct bwe_ewma, without their sample count, which is the same for both
+ * (they take every sample together): bwe_detect_host.base_n.
+ */
+struct bwe_detect_base {
+	double tx_mean, tx_var; /* bytes/s, (bytes/s)^2 */
+	double rx_mean, rx_var;
+};
+
+/*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. 984 bytes (62 MiB for
- * the default 65536 tracked hosts); allocated as needed: 2 KiB while
- * hour_of_week is on, 400 bytes once the host made a contact and 104 more
- * per pair its beacon table follows (2 to 16), 384 bytes of rule state at
- * its first action.
+ * bwe_detect_host_init()) before the first update. 544 bytes (34 MiB for
+ * the default 65536 tracked hosts; fields grouped by size, no holes);
+ * allocated as needed: 2 KiB while hour_of_week is on, 400 bytes once the
+ * host made a contact and 104 more per pair its beacon table follows (2 to
+ * 16), 144 bytes when its relay signal first fires, 384 bytes of rule
+ * state at its first action.
  */
 struct bwe_detect_host {
-	bool primed; /* prev holds a sample */
 	struct bwe_detect_prev prev;
 	__u64 windows_s[BWE_POLICY_WINDOWS_MAX]; /* what base[] was built for */
 	size_t n_windows;
-	struct bwe_ewma base_tx[BWE_POLICY_WINDOWS_MAX];
-	struct bwe_ewma base_rx[BWE_POLICY_WINDOWS_MAX];
-	double learned_s;	    /* history in the baselines */
-	struct bwe_how_bucket *how; /* BWE_HOW_BUCKETS, or NULL */
+	struct bwe_detect_base base[BWE_POLICY_WINDOWS_MAX];
+	__u32 base_n[BWE_POLICY_WINDOWS_MAX]; /* samples base[] took (saturating) */
+	double learned_s;		      /* history in the baselines */
+	struct bwe_how_bucket *how;	      /* BWE_HOW_BUCKETS, or NULL */
 	/* exponentially decayed sums (see struct bwe_policy_spike's comment) */
 	double nonstd_tx, nonstd_all; /* nonstd_ports window */
 	double up_tx, up_rx;	      /* upload_ratio window */
@@ -658,31 +715,37 @@ struct bwe_detect_host {
 	__u64 bl_episode_hits;
 	__s64 bl_last_hit;
 	/* fan-out epochs */
-	__u32 epoch;
 	__s64 epoch_since;			      /* first sample showing this epoch */
 	double epoch_tx;			      /* upload since then */
 	double prev_peers, prev_ports, prev_epoch_tx; /* last values of the previous epoch */
 	__s64 last_upload;			      /* last interval with tx bytes */
-	/* runs of raw conditions, and the automatic action in force */
+	/* runs of raw conditions */
 	__u32 run[BWE_SIG_MAX];
 	__u32 high_upload_run;
+	__u32 epoch; /* of the fan-out sketches */
 	/* the caller's knowledge (struct bwe_detect_extra), and the proxyware episode */
 	struct bwe_detect_extra extra;
 	__u64 pw_prev; /* extra.proxyware_hits at the previous sample */
 	__u64 pw_episode_hits;
 	__s64 pw_last_hit;
-	enum bwe_response active; /* THROTTLE/QUARANTINE in force, or NONE */
-	__s64 active_until;
+	__s64 active_until; /* of the automatic action in force (active) */
 	/* BWE_POLICY_RULES_MAX slots, by rule index; NULL (every slot empty)
 	 * until the first action is committed: most hosts never have one */
 	struct bwe_rule_state *rules;
-	/* expected activity: expected_seen.tx_lo and the epoch of the previous sample */
+	/* expected activity: expected_seen.tx_lo of the previous sample (its epoch: exp_epoch) */
 	__u64 exp_lo_prev;
-	__u32 exp_epoch;
-	/* relay: the previous epoch's last evaluation, used early in a new one */
-	struct bwe_relay_eval relay_prev;
-	__u32 relay_epoch;		 /* epoch of the last sample seen by sig_relay() */
+	/*
+	 * relay: [0] the last sample's evaluation, [1] the previous epoch's
+	 * last one, used early in a new epoch; each only while it fired (an
+	 * evaluation that did not fire is never used again): NULL until the
+	 * host's first firing, as most hosts never have one
+	 */
+	struct bwe_relay_eval *relay;
 	struct bwe_beacon_table *beacon; /* NULL until the first contact */
+	enum bwe_response active;	 /* THROTTLE/QUARANTINE in force, or NONE */
+	__u32 exp_epoch;
+	__u32 relay_epoch; /* epoch of the last sample seen by sig_relay() */
+	bool primed;	   /* prev holds a sample */
 };
 
 void bwe_detect_host_init(struct bwe_detect_host *h);
@@ -708,6 +771,16 @@ int bwe_detect_contact(struct bwe_detect_host *h, const struct bwe_addr *peer, _
  */
 int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *now, double dt_s,
 		      __s64 wall_time, const struct bwe_policy *pol, struct bwe_signals *out);
+
+/* Keep what bwe_signals_restore() needs of s, the output of h's last update. */
+void bwe_signals_keep(const struct bwe_signals *s, struct bwe_signals_kept *k);
+/*
+ * The signals of h's last update again from what was kept of them (struct
+ * bwe_signals_kept): every field the report and bwe_detect_shapes() read
+ * equals the update's output while the policy is the same.
+ */
+void bwe_signals_restore(const struct bwe_signals_kept *k, const struct bwe_detect_host *h,
+			 const struct bwe_policy *pol, struct bwe_signals *out);
 
 /* ---- shapes -------------------------------------------------------------------- */
 

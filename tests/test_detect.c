@@ -597,6 +597,156 @@ static void test_signal_fanout(void **state)
 	sim_free(&s);
 }
 
+/* A value the report only shows: kept as float, within 6e-7 of it (detect.h). */
+#define assert_shown(r, x) assert_near((r), (x), 6e-7 * fabs(x))
+
+/*
+ * Every field the report and the shapes read, restored as the update gave
+ * it: exactly what they decide from, to 7 digits what they only show.
+ */
+static void assert_restored(const struct bwe_signals *out, const struct bwe_detect_host *h,
+			    const struct bwe_policy *pol)
+{
+	struct bwe_shape_match m1[BWE_SHAPE_MAX], m2[BWE_SHAPE_MAX];
+	int wi = bwe_policy_window_index(pol, pol->spike.window_s);
+	const struct bwe_relay_eval *a = &out->relay, *b;
+	struct bwe_signals_kept k;
+	struct bwe_signals r;
+	unsigned int i, n;
+
+	bwe_signals_keep(out, &k);
+	bwe_signals_restore(&k, h, pol, &r);
+	b = &r.relay;
+	assert_int_equal(r.valid, out->valid);
+	if (!out->valid)
+		return;
+	assert_int_equal(r.trusted, out->trusted);
+	assert_int_equal(r.hour_trusted, out->hour_trusted);
+	assert_int_equal(r.high_upload_run, out->high_upload_run);
+	assert_true(wi < 0 || r.z_tx[wi] == out->z_tx[wi]);
+	assert_true(r.peers == out->peers && r.ports == out->ports);
+	assert_true(r.fanout_tx_bytes == out->fanout_tx_bytes);
+	assert_true(r.upload_ratio == out->upload_ratio);
+	assert_true(r.tx_window_bytes == out->tx_window_bytes);
+	assert_shown(r.tx_bps, out->tx_bps);
+	assert_shown(r.expected_bps, out->expected_bps);
+	assert_shown(r.nonstd_share, out->nonstd_share);
+	assert_int_equal(b->dir, a->dir);
+	assert_int_equal(b->fired, a->fired);
+	assert_shown(b->concentration, a->concentration);
+	assert_shown(b->concentration_hi, a->concentration_hi);
+	assert_shown(b->spread_peers, a->spread_peers);
+	assert_shown(b->balance, a->balance);
+	assert_shown(b->overlap, a->overlap);
+	assert_shown(b->other_top, a->other_top);
+	assert_shown(b->tx_bytes, a->tx_bytes);
+	assert_shown(b->rx_bytes, a->rx_bytes);
+	assert_int_equal(r.beacon.valid, out->beacon.valid);
+	assert_int_equal(r.beacon.proto, out->beacon.proto);
+	assert_int_equal(r.beacon.dport, out->beacon.dport);
+	assert_int_equal(r.beacon.intervals, out->beacon.intervals);
+	assert_memory_equal(&r.beacon.peer, &out->beacon.peer, sizeof(r.beacon.peer));
+	assert_shown(r.beacon.period_s, out->beacon.period_s);
+	assert_shown(r.beacon.jitter, out->beacon.jitter);
+	assert_shown(r.flood.pps, out->flood.pps);
+	assert_shown(r.flood.mean_size, out->flood.mean_size);
+	assert_shown(r.flood.share, out->flood.share);
+	assert_shown(r.flood.reply, out->flood.reply);
+	assert_int_equal(r.flood.peer, out->flood.peer);
+	for (i = 0; i < BWE_SIG_MAX; i++) {
+		if (r.sig[i].fired != out->sig[i].fired ||
+		    !(fabs(r.sig[i].value - out->sig[i].value) <= 6e-7 * fabs(out->sig[i].value)) ||
+		    r.sig[i].threshold != out->sig[i].threshold || r.sig[i].run != out->sig[i].run)
+			fail_msg("%s: restored %d %.17g/%g run %u, was %d %.17g/%g run %u",
+				 bwe_signal_name(i), r.sig[i].fired, r.sig[i].value,
+				 r.sig[i].threshold, r.sig[i].run, out->sig[i].fired,
+				 out->sig[i].value, out->sig[i].threshold, out->sig[i].run);
+	}
+	/* the shapes decide the same; a reason's last digit may differ (detect.h) */
+	n = bwe_detect_shapes(out, pol, m1);
+	assert_int_equal(bwe_detect_shapes(&r, pol, m2), n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(m2[i].shape, m1[i].shape);
+		assert_int_equal(m2[i].score, m1[i].score);
+		assert_int_equal(m2[i].of, m1[i].of);
+		assert_int_equal(m2[i].n_reasons, m1[i].n_reasons);
+	}
+}
+
+/*
+ * What the daemon keeps of an evaluation for bwctl report gives it back
+ * (bwe_signals_keep(), bwe_signals_restore()): a host through every signal
+ * (spikes, listed and proxyware contacts, non-standard ports, upload
+ * ratio, fan-out by peers and by ports, relay, beacon, flood, epochs, a
+ * counter reset), checked after each of its updates.
+ */
+static void test_signals_kept(void **state)
+{
+	const struct bwe_addr peer = { .w = { 0, 0, 0, 99 } };
+	struct bwe_policy pol;
+	struct bwe_signals sig;
+	unsigned int fired = 0, i;
+	struct sim s;
+	size_t t;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	rng_seed(SEED);
+	sim_init(&s, MONDAY, 60 * NS); /* a new host */
+	for (t = 0; t < 3000; t++) {
+		/* single bursts, and a sustained x20 between t 800 and 830 */
+		double up = (rng_u64() % 50 ? 1.0 : 40.0) * (t >= 800 && t < 830 ? 20.0 : 1.0) *
+			    MBIT * (1.0 + 0.2 * rng_gauss());
+		double down = up * (t % 500 < 100 ? 0.05 : 0.8); /* at times an upload */
+		__u64 pkts = rng_u64() % 8 ? 100 : 30000;
+		unsigned int k;
+
+		if (t % 30 == 0) { /* a new fan-out epoch */
+			s.c.hll_epoch++;
+			memset(s.c.hll_dst, 0, sizeof(s.c.hll_dst));
+			memset(s.c.hll_port, 0, sizeof(s.c.hll_port));
+			memset(&s.c.hh_tx, 0, sizeof(s.c.hh_tx));
+			memset(&s.c.hh_rx, 0, sizeof(s.c.hh_rx));
+		}
+		sketch(s.c.hll_dst, (unsigned int)(rng_u64() % (t % 200 < 20 ? 400 : 4)));
+		sketch(s.c.hll_port, (unsigned int)(rng_u64() % (t % 300 < 20 ? 300 : 3)));
+		sketch(s.c.hll_src, (unsigned int)(rng_u64() % 40));
+		/* one heavy peer out, the inbound bytes spread over others: relay, flood */
+		s.c.hh_tx.peer[0] = 1;
+		s.c.hh_tx.bytes[0] += (__u64)(up * INTERVAL * 0.9);
+		s.c.hh_tx.total += (__u64)(up * INTERVAL);
+		for (k = 0; k < BWE_HH_SLOTS; k++) {
+			s.c.hh_rx.peer[k] = 2 + k;
+			s.c.hh_rx.bytes[k] += (__u64)(down * INTERVAL * 0.1);
+		}
+		s.c.hh_rx.total += (__u64)(down * INTERVAL);
+		s.c.tx_packets += pkts;
+		if (rng_u64() % 20 == 0)
+			s.c.bl_hits += 1 + rng_u64() % 5;
+		if (rng_u64() % 40 == 0)
+			s.h.extra.proxyware_hits += 1;
+		if (rng_u64() % 3 == 0)
+			s.c.nonstd_tx_bytes += (__u64)(up * INTERVAL * 0.8);
+		if (t % 7 == 0) /* a contact every 70 s, for a while */
+			bwe_detect_contact(&s.h, &peer, 8443, 6,
+					   (double)s.c.last_seen_ns / NS + INTERVAL, &pol);
+		if (t == 1500) { /* the data plane recreated the entry */
+			s.c.tx_bytes = s.c.rx_bytes = s.c.nonstd_tx_bytes = 0;
+			s.c.bl_hits = 0;
+			s.h.extra.proxyware_hits = 0;
+		}
+		sim_step(&s, &pol, up, down, &sig);
+		assert_restored(&sig, &s.h, &pol);
+		for (i = 0; i < BWE_SIG_MAX; i++)
+			fired |= sig.sig[i].fired ? 1U << i : 0;
+	}
+	/* the walk went through every signal */
+	for (i = 0; i < BWE_SIG_MAX; i++)
+		if (!(fired & (1U << i)))
+			fail_msg("%s never fired", bwe_signal_name(i));
+	sim_free(&s);
+}
+
 /* A counter going backwards (LRU eviction, reload) primes instead of wrapping. */
 static void test_counter_reset(void **state)
 {
@@ -1021,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_signal_volumes),
 		cmocka_unit_test(test_signal_fanout),
 		cmocka_unit_test(test_counter_reset),
+		cmocka_unit_test(test_signals_kept),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_rules_corroboration),
 		cmocka_unit_test(test_rules_guards),

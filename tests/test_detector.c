@@ -52,6 +52,7 @@
 #define C2_PEER	    "203.0.113.66"
 #define BACKUP_HOST "198.18.5.1"   /* has an expected activity ... */
 #define PROVIDER    "203.0.113.80" /* ... to this peer */
+#define PW_FEED	    "pw"	   /* a feed of proxyware endpoints */
 
 static struct core core;
 /* the core's parts under the names the tests use */
@@ -62,6 +63,33 @@ static struct ops *ops;
 static struct hosts *hosts;
 static struct detector *det;
 
+/*
+ * The ring buffer, as the daemon drains it before each batch is evaluated
+ * (detector_deps.drain): when armed, the hit event of the one packet the
+ * test sent to a listed peer, from a proxyware feed.
+ */
+static struct {
+	const char *host, *peer;
+	bool armed;
+	unsigned int calls;
+} drained;
+
+static void drain(void *ctx)
+{
+	struct ops_hit hit = { .ref = bwe_ref(BWE_FEED_MANUAL, 0),
+			       .feed = PW_FEED,
+			       .outbound = true };
+
+	(void)ctx;
+	drained.calls++;
+	if (!drained.armed)
+		return;
+	drained.armed = false;
+	hit.host = addr(drained.host);
+	hit.peer = addr(drained.peer);
+	ops_hit(ops, &hit);
+}
+
 static int setup(void **state)
 {
 	struct detector_deps dd;
@@ -71,6 +99,8 @@ static int setup(void **state)
 	if (core_up(&core, "test_detector", 0, &(struct bwe_dp_opts){ 0 },
 		    "interfaces:\n  - name: lo\n"
 		    "internal_networks: [198.18.0.0/16]\n"
+		    "feeds:\n  - { name: " PW_FEED ", source: /nonexistent/pw.txt, action: monitor,"
+		    " signal: proxyware }\n"
 		    "policy:\n  interval: 1s\n  learning_period: 2s\n  windows: [ 10s ]\n"
 		    "  max_hosts: %d\n  signals:\n    spike: { window: 10s }\n"
 		    "    blocklist: { min_hits: 1, window: 1m }\n"
@@ -93,7 +123,8 @@ static int setup(void **state)
 				     .st = st,
 				     .enf = core.enf,
 				     .ops = ops,
-				     .log = core.evl };
+				     .log = core.evl,
+				     .drain = drain };
 	return detector_new(&det, &dd);
 }
 
@@ -157,11 +188,10 @@ static void evict(const char *host)
 	assert_int_equal(bpf_map_delete_elem(bwe_dp_map_fd(dp, BWE_MAP_HOSTS), &a), 0);
 }
 
-/* A policy interval later: sample and run the detector. */
+/* A policy interval later: the detector's tick samples and evaluates. */
 static void interval(void)
 {
 	usleep(INTERVAL_US);
-	assert_int_equal(hosts_sample(hosts), 0);
 	detector_tick(det);
 }
 
@@ -625,24 +655,102 @@ static void test_bound_by_tracked_hosts(void **state)
 	assert_int_equal(counts().max_hosts, MAX_HOSTS);
 }
 
+/* A member of the report's question, as a number. */
+static double report_num(const char *host, const char *question, const char *field)
+{
+	struct bwe_addr a = addr(host);
+	struct json_object *r = detector_report(det, &a), *q;
+	double v;
+
+	assert_true(json_object_object_get_ex(r, "questions", &q));
+	v = json_num(q, question, field);
+	json_object_put(r);
+	return v;
+}
+
+/*
+ * A batch is evaluated only after the events of the hits it counted have
+ * been consumed: a host's packet to a listed peer is counted in the data
+ * plane, and its hit event, from a proxyware feed, comes out of the ring
+ * buffer only when the detector drains it, between reading the batch and
+ * evaluating it. The hit is the proxyware feed's; evaluated before the
+ * drain, it would be a blocklist hit (nothing said whose it was).
+ */
+static void test_hits_drained_before_batch(void **state)
+{
+	const char *host = "198.18.6.1", *peer = "203.0.113.77";
+	unsigned int calls;
+
+	(void)state;
+	evict_all();
+	interval();
+	operator_does("block", ST_BLOCK, peer);
+	sends(host);
+	interval();					  /* primed */
+	assert_int_equal(sends_to(host, peer), XDP_DROP); /* counted; its event waits */
+	drained.host = host;
+	drained.peer = peer;
+	drained.armed = true;
+	calls = drained.calls;
+	interval();
+	assert_false(drained.armed);
+	assert_true(drained.calls > calls);
+	assert_true(report_num(host, "3_botnet_or_proxyjacking", "proxyware_hits") == 1.0);
+	assert_true(report_num(host, "2_malicious_contacts", "blocklist_hits") == 0.0);
+	evict_all();
+	interval();
+}
+
+/* What a sample handed on: each host's visits and record, and the batches. */
+struct seen_rec {
+	unsigned int visits;
+	struct host_sample h;
+};
+
+struct sample_seen {
+	struct bwe_addr *keys;
+	struct seen_rec *v;
+	unsigned int n, batches;
+};
+
+static void seen_batch(void *ctx, const struct host_sample *v, size_t n)
+{
+	struct sample_seen *x = ctx;
+	size_t i;
+	unsigned int k;
+
+	x->batches++;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < x->n && memcmp(&x->keys[k], &v[i].addr, sizeof(v[i].addr)); k++)
+			;
+		assert_true(k < x->n); /* one of the hosts written */
+		x->v[k].visits++;
+		x->v[k].h = v[i];
+	}
+}
+
 /*
  * The sample reads the whole table across its batches (a batch holds 1 MiB
- * of per-CPU records: 1,110 hosts on 2 CPUs): every host once, its CPUs
- * merged, its rate from the previous sample.
+ * of per-CPU records: 1,110 hosts on 2 CPUs) and hands each on as it is
+ * read: every host once, its CPUs merged, its rate from the previous
+ * sample; one host's record read alone is the same.
  */
 static void test_sample_batches(void **state)
 {
 	const unsigned int n = 5000, ncpu = (unsigned int)dp->ncpus;
 	struct bwe_addr *keys = calloc(n, sizeof(*keys));
 	struct bwe_host_stats *vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	struct sample_seen seen = { .keys = keys, .v = calloc(n, sizeof(*seen.v)), .n = n };
 	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
 	unsigned int i, c, round;
+	struct host_sample one;
 	__u32 count;
 	char a[BWE_ADDR_STRLEN];
 
 	(void)state;
 	assert_non_null(keys);
 	assert_non_null(vals);
+	assert_non_null(seen.v);
 	evict_all();
 	for (round = 1; round <= 2; round++) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -659,21 +767,28 @@ static void test_sample_batches(void **state)
 		assert_int_equal(count, n);
 		if (round == 2)
 			usleep(200000);
-		assert_int_equal(hosts_sample(hosts), 0);
+		assert_int_equal(hosts_sample(hosts, round == 2 ? seen_batch : NULL, &seen), 0);
 	}
 	assert_int_equal(hosts_count(hosts), n);
+	assert_true(seen.batches > 1);
 	for (i = 0; i < n; i++) {
-		const struct host_sample *h = hosts_get(hosts, &keys[i]);
+		const struct host_sample *h = &seen.v[i].h;
 
-		assert_non_null(h);
+		assert_int_equal(seen.v[i].visits, 1);
 		assert_int_equal(h->st.tx_bytes, 2ULL * (i + 1) * ncpu);
 		assert_true(h->tx_bps > 0);
+		assert_true(hosts_has(hosts, &keys[i]));
 	}
+	assert_int_equal(hosts_get(hosts, &keys[n - 1], &one), 0);
+	assert_int_equal(one.st.tx_bytes, 2ULL * n * ncpu);
 	evict_all();
-	assert_int_equal(hosts_sample(hosts), 0);
+	assert_int_equal(hosts_get(hosts, &keys[0], &one), -ENOENT);
+	assert_int_equal(hosts_sample(hosts, NULL, NULL), 0);
 	assert_int_equal(hosts_count(hosts), 0);
+	assert_false(hosts_has(hosts, &keys[0]));
 	free(keys);
 	free(vals);
+	free(seen.v);
 }
 
 int main(void)
@@ -687,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_flood_report),
 		cmocka_unit_test(test_bound_by_tracked_hosts),
 		cmocka_unit_test(test_sample_batches),
+		cmocka_unit_test(test_hits_drained_before_batch),
 	};
 
 	return cmocka_run_group_tests_name("detector table bound", tests, setup, teardown);

@@ -179,6 +179,7 @@ static void test_sketch_bound(void **state)
 struct sim {
 	struct bwe_detect_host h;
 	struct bwe_host_stats c;
+	struct bwe_expected_seen seen; /* what h.extra.expected_seen points to */
 	__s64 wall;
 };
 
@@ -186,6 +187,7 @@ static void sim_init(struct sim *s)
 {
 	memset(s, 0, sizeof(*s));
 	bwe_detect_host_init(&s->h);
+	s->h.extra.expected_seen = &s->seen;
 	s->c.first_seen_ns = NS;
 	s->c.last_seen_ns = NS + OLD_HOST_NS;
 	s->wall = MONDAY;
@@ -288,7 +290,7 @@ static void test_expected_discount(void **state)
 		fired = false;
 		for (t = 0; t < 6; t++) {
 			/* all of it measured to the activity's peers */
-			s.h.extra.expected_seen.tx_lo += (__u64)(20 * MBIT * INTERVAL);
+			s.seen.tx_lo += (__u64)(20 * MBIT * INTERVAL);
 			step(&s, &pol, 20 * MBIT, &sig);
 			fired |= sig.sig[BWE_SIG_SPIKE].fired;
 		}
@@ -401,10 +403,9 @@ static void test_expected_per_peer(void **state)
 					frames(&s.c, OTHER, true,
 					       cases[i].other * MBIT * INTERVAL / 100);
 			}
-			memset(&s.h.extra.expected_seen, 0, sizeof(s.h.extra.expected_seen));
+			memset(&s.seen, 0, sizeof(s.seen));
 			if (cases[i].max_rate >= 0)
-				bwe_expected_measure(&e, &s.c.hh_tx, &s.c.hh_rx,
-						     &s.h.extra.expected_seen);
+				bwe_expected_measure(&e, &s.c.hh_tx, &s.c.hh_rx, &s.seen);
 			s.c.last_seen_ns += (__u64)(INTERVAL * NS);
 			s.wall += (__s64)INTERVAL;
 			assert_int_equal(bwe_detect_update(&s.h, &s.c, INTERVAL, s.wall, &pol,

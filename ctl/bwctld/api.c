@@ -684,7 +684,6 @@ static void r_report(struct call *c, const struct kind *k)
 	(void)k;
 	if (one_address(c, &k_quarantine, &a))
 		return;
-	hosts_sample(c->a->d.q.hosts);
 	rep = detector_report(c->a->d.detector, &a);
 	query_report_identity(&c->a->d.q, rep, &a);
 	if (c->a->d.q.scope) /* a reason is given: nothing waits */

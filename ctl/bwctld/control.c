@@ -572,7 +572,6 @@ static struct json_object *cmd_report(struct request *r)
 
 	if (refused)
 		return refused;
-	hosts_sample(q->hosts);
 	rep = detector_report(r->c->d.detector, &r->q->addr);
 	query_report_identity(q, rep, &r->q->addr);
 	if (q->scope &&

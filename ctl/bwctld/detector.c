@@ -62,13 +62,11 @@ struct det_action {
  */
 struct det_seen {
 	time_t bl_event, pw_event; /* last outbound hit event of either kind of feed */
-	__u64 last_bl_hits;	   /* bl_hits of the last sample */
-	__u64 first_seen_ns;	   /* of the last sample: a new value restarts the counters */
-	time_t last_sample;
-	__u32 pw_events;	  /* proxyware hit events since the last sample */
-	bool in_window;		  /* an expected activity of the host is in its window */
-	bool unexpected;	  /* ... and the sketch shows other peers or ports too */
-	struct detector_seen *at; /* NULL until a signal fired or a shape matched */
+	time_t last_sample;	   /* of the last evaluation (its counters: h.prev) */
+	struct detector_seen *at;  /* NULL until a signal fired or a shape matched */
+	__u32 pw_events;	   /* proxyware hit events since the last sample */
+	bool in_window;		   /* an expected activity of the host is in its window */
+	bool unexpected;	   /* ... and the sketch shows other peers or ports too */
 };
 
 /*
@@ -89,11 +87,12 @@ struct det_hist {
 struct det_host {
 	struct bwe_addr addr;
 	struct bwe_detect_host h;
-	struct bwe_signals sig; /* last evaluation (bwctl report) */
-	bool evaluated;
-	struct det_hits *hits; /* NULL until a hit */
-	struct det_hist *hist; /* NULL until an action */
+	struct bwe_signals_kept sig; /* last evaluation (bwctl report): bwe_signals_restore() */
+	struct det_hits *hits;	     /* NULL until a hit */
+	struct det_hist *hist;	     /* NULL until an action */
 	struct det_seen seen;
+	__u32 visited; /* the last run (struct detector.run) whose sample held the host */
+	bool evaluated;
 };
 
 /* The i-th latest entry of a ring of cap entries whose next write goes to head. */
@@ -102,16 +101,23 @@ struct det_host {
 struct detector {
 	const struct bwe_cfgfile *cfg;
 	struct bwe_dp *dp;
-	const struct hosts *hosts;
+	struct hosts *hosts;
 	const struct st_store *st;
 	const struct enforcer *enf;
 	struct ops *ops;
 	struct evlog *log;
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 	struct det_host **v;
 	size_t n;
 	struct bwe_amap idx; /* addr -> index into v */
 	struct bwe_detect_global g;
 	struct timespec last_run;
+	/* the run in progress: its number, wall time and seconds since the last */
+	__u32 run;
+	bool in_run, room_made;
+	time_t run_now;
+	double run_dt_s;
 	time_t epoch_start;
 	__u64 refused;	   /* hosts refused a slot since the last table-full event */
 	__u64 refused_all; /* since start */
@@ -124,6 +130,7 @@ static void on_change(void *ctx, const char *action, enum op_verb verb, const st
 		      const struct actor *who);
 static void on_hit(void *ctx, const struct ops_hit *hit);
 static void on_contact(void *ctx, const struct ops_contact *c);
+static bool make_room(struct detector *dt);
 
 int detector_new(struct detector **out, const struct detector_deps *deps)
 {
@@ -140,6 +147,8 @@ int detector_new(struct detector **out, const struct detector_deps *deps)
 	dt->enf = deps->enf;
 	dt->ops = deps->ops;
 	dt->log = deps->log;
+	dt->drain = deps->drain;
+	dt->drain_ctx = deps->drain_ctx;
 	bwe_amap_init(&dt->idx);
 	bwe_detect_global_init(&dt->g, time(NULL));
 	dt->epoch_start = time(NULL);
@@ -209,7 +218,7 @@ static struct det_host *host_get(struct detector *dt, const struct bwe_addr *a, 
 		return dt->v[*i];
 	if (mode == HOST_FIND)
 		return NULL;
-	if (mode == HOST_CREATE && dt->n >= capacity(dt)) {
+	if (mode == HOST_CREATE && dt->n >= capacity(dt) && !make_room(dt)) {
 		dt->refused++;
 		dt->refused_all++;
 		return NULL;
@@ -249,10 +258,17 @@ static void host_drop(struct detector *dt, size_t i)
 	dt->freed++;
 }
 
+/* Whether a host's state must outlive a quiet spell. */
+static bool keeps_history(const struct det_host *h)
+{
+	return h->hist && h->hist->n;
+}
+
 /*
  * Free the state of hosts that left the sample (evicted from bwe_hosts, or
  * never in it), but for those with a history of actions: their rule
- * cooldowns and escalation steps outlive a quiet spell.
+ * cooldowns and escalation steps outlive a quiet spell. After a run, with
+ * the sample it read.
  */
 static void prune(struct detector *dt)
 {
@@ -261,11 +277,36 @@ static void prune(struct detector *dt)
 	while (i < dt->n) {
 		struct det_host *h = dt->v[i];
 
-		if (hosts_get(dt->hosts, &h->addr) || (h->hist && h->hist->n))
+		if (hosts_has(dt->hosts, &h->addr) || keeps_history(h))
 			i++;
 		else
 			host_drop(dt, i);
 	}
+}
+
+/*
+ * The table is full during a run: free, once a run, the states that
+ * prune() will free after it, so that the hosts of this sample get them
+ * now, as when the sample was read whole before being evaluated. A state
+ * the run has not met yet goes when the data plane does not track its
+ * host (a map lookup each); true when that made room.
+ */
+static bool make_room(struct detector *dt)
+{
+	size_t i = 0;
+
+	if (!dt->in_run || dt->room_made)
+		return false;
+	dt->room_made = true;
+	while (i < dt->n) {
+		struct det_host *h = dt->v[i];
+
+		if (h->visited == dt->run || keeps_history(h) || hosts_tracked(dt->hosts, &h->addr))
+			i++;
+		else
+			host_drop(dt, i);
+	}
+	return dt->n < capacity(dt);
 }
 
 /* At most one event per interval, when hosts were refused a state since the last. */
@@ -318,11 +359,12 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
 {
 	struct det_seen *sn = &h->seen;
 	struct bwe_detect_extra *x = &h->h.extra;
+	const struct bwe_detect_prev *p = &h->h.prev; /* the counters of the last evaluation */
 	/* a new host's hits so far, or a restarted entry's (all since the last sample) */
-	bool restart = !sn->last_sample || c->bl_hits < sn->last_bl_hits ||
-		       c->first_seen_ns != sn->first_seen_ns;
+	bool restart = !h->h.primed || c->bl_hits < p->bl_hits ||
+		       c->first_seen_ns != p->first_seen_ns;
 	time_t since = sn->last_sample ? sn->last_sample - (time_t)dt->cfg->event_dedup_s - 1 : 0;
-	__u64 d = c->bl_hits - (restart ? 0 : sn->last_bl_hits);
+	__u64 d = c->bl_hits - (restart ? 0 : p->bl_hits);
 
 	if (restart)
 		x->proxyware_hits = 0; /* the counters started again (detect.h) */
@@ -336,8 +378,6 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
 			x->proxyware_hits += d < sn->pw_events ? d : sn->pw_events;
 	}
 	sn->pw_events = 0;
-	sn->last_bl_hits = c->bl_hits;
-	sn->first_seen_ns = c->first_seen_ns;
 	sn->last_sample = now;
 }
 
@@ -349,10 +389,10 @@ static void attribute_hits(const struct detector *dt, struct det_host *h,
  * within what their peers and ports set.
  */
 static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
-			      const struct bwe_host_stats *c, time_t now)
+			      const struct bwe_host_stats *c, time_t now,
+			      struct bwe_expected_seen *seen)
 {
 	__u8 dst[BWE_HLL_REGS] = { 0 }, port[BWE_HLL_REGS] = { 0 };
-	struct bwe_expected_seen *seen = &h->h.extra.expected_seen;
 	bool any_port = false;
 	__u64 rate = 0;
 	size_t i, k;
@@ -377,18 +417,20 @@ static void expected_activity(const struct bwe_policy *pol, struct det_host *h,
 			     (!bwe_sketch_within(c->hll_dst, dst) ||
 			      (!any_port && !bwe_sketch_within(c->hll_port, port)));
 	h->h.extra.expected_rate = rate;
+	h->h.extra.expected_seen = seen;
 	h->h.extra.expected_fanout = h->seen.in_window && !h->seen.unexpected;
 }
 
-static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t now)
+static void note_seen(const struct bwe_policy *pol, struct det_host *h,
+		      const struct bwe_signals *sig, time_t now)
 {
 	struct bwe_shape_match m[BWE_SHAPE_MAX];
 	unsigned int i, n;
 	bool fired = false;
 
 	for (i = 0; i < BWE_SIG_MAX; i++)
-		fired |= h->sig.sig[i].fired;
-	n = fired || h->sig.high_upload_run > 0 ? bwe_detect_shapes(&h->sig, pol, m) : 0;
+		fired |= sig->sig[i].fired;
+	n = fired || sig->high_upload_run > 0 ? bwe_detect_shapes(sig, pol, m) : 0;
 	if (!fired && !n)
 		return;
 	if (!h->seen.at && !(h->seen.at = calloc(1, sizeof(*h->seen.at)))) {
@@ -396,7 +438,7 @@ static void note_seen(const struct bwe_policy *pol, struct det_host *h, time_t n
 		return;
 	}
 	for (i = 0; i < BWE_SIG_MAX; i++)
-		if (h->sig.sig[i].fired)
+		if (sig->sig[i].fired)
 			h->seen.at->sig_at[i] = now;
 	for (i = 0; i < n; i++)
 		h->seen.at->shape_at[m[i].shape] = now;
@@ -758,7 +800,8 @@ static struct json_object *signals_json(const struct bwe_signals *s)
 /* ---- acting on a decision -------------------------------------------------------------- */
 
 /* The event fields a rule's decision adds: the rule, its evidence, the guards. */
-static struct json_object *decision_json(const struct det_host *h, const struct bwe_decision *dec,
+static struct json_object *decision_json(const struct det_host *h, const struct bwe_signals *sig,
+					 const struct bwe_decision *dec,
 					 const struct bwe_policy *pol, const char *ev_text)
 {
 	struct json_object *a = json_object_new_object(), *c;
@@ -785,11 +828,11 @@ static struct json_object *decision_json(const struct det_host *h, const struct 
 		json_object_put(c);
 	if (dec->rate)
 		json_object_object_add(a, "bwenforce.rate", json_object_new_uint64(dec->rate));
-	json_object_object_add(a, "bwenforce.shapes", shapes_json(&h->sig, pol));
-	if (h->sig.sig[BWE_SIG_RELAY].fired)
-		json_object_object_add(a, "bwenforce.relay", relay_json(&h->sig.relay));
-	if (h->sig.sig[BWE_SIG_BEACON].fired)
-		json_object_object_add(a, "bwenforce.beacon", beacon_json(&h->sig.beacon, true));
+	json_object_object_add(a, "bwenforce.shapes", shapes_json(sig, pol));
+	if (sig->sig[BWE_SIG_RELAY].fired)
+		json_object_object_add(a, "bwenforce.relay", relay_json(&sig->relay));
+	if (sig->sig[BWE_SIG_BEACON].fired)
+		json_object_object_add(a, "bwenforce.beacon", beacon_json(&sig->beacon, true));
 	return a;
 }
 
@@ -822,7 +865,8 @@ const struct detector_action_count *detector_actions(const struct detector *dt, 
 	return dt->acts;
 }
 
-static int apply(struct detector *dt, struct det_host *h, const struct bwe_decision *dec)
+static int apply(struct detector *dt, struct det_host *h, const struct bwe_signals *sig,
+		 const struct bwe_decision *dec)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct bwe_prefix p = { .addr = h->addr, .plen = BWE_ADDR_BITS };
@@ -833,7 +877,7 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 
 	bwe_addr_fmt(&h->addr, host, sizeof(host));
 	evidence_text(dec, ev_text, sizeof(ev_text));
-	note = decision_json(h, dec, pol, ev_text);
+	note = decision_json(h, sig, dec, pol, ev_text);
 	if (dec->action != BWE_RESP_ALERT) {
 		struct op_request r = {
 			.action = dec->action == BWE_RESP_QUARANTINE ? "quarantine" : "throttle",
@@ -882,25 +926,78 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_decis
 	return 0;
 }
 
+/*
+ * One batch of the sample, as it is read: first the events of the hits it
+ * counted (deps->drain), then every internal host of it through detection.
+ */
+static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
+{
+	struct detector *dt = ctx;
+	const struct bwe_policy *pol = &dt->cfg->policy;
+	struct bwe_decision dec;       /* of one host, acted on at once: never kept */
+	struct bwe_signals sig;	       /* of one host: what the report needs of it is kept */
+	struct bwe_expected_seen seen; /* of one host's sample */
+	time_t now = dt->run_now;
+	int err;
+	size_t i;
+
+	if (dt->drain)
+		dt->drain(dt->drain_ctx);
+	for (i = 0; i < n; i++) {
+		const struct host_sample *s = &v[i];
+		struct det_host *h = host_get(dt, &s->addr, HOST_FIND);
+
+		if (h)
+			h->visited = dt->run;
+		if (!(enf_classes(dt->enf, &s->addr) & BWE_NC_INTERNAL))
+			continue;
+		if (!h && (h = host_get(dt, &s->addr, HOST_CREATE)))
+			h->visited = dt->run;
+		if (!h)
+			continue;
+		attribute_hits(dt, h, &s->st, now);
+		expected_activity(pol, h, &s->st, now, &seen);
+		err = bwe_detect_update(&h->h, &s->st, dt->run_dt_s, now, pol, &sig);
+		h->h.extra.expected_seen = NULL; /* this sample's only */
+		if (err)
+			continue;
+		bwe_signals_keep(&sig, &h->sig);
+		h->evaluated = true;
+		note_seen(pol, h, &sig, now);
+		if (bwe_detect_decide(&h->h, &sig, pol, &dt->g, &h->addr, now, &dec))
+			continue;
+		if (dec.action == BWE_RESP_NONE)
+			continue;
+		if (!apply(dt, h, &sig, &dec) && bwe_detect_commit(&h->h, &dt->g, pol, &dec, now))
+			log_warnx("rule %s: state of the host: %s", dec.rule_name,
+				  strerror(ENOMEM));
+	}
+}
+
 void detector_tick(struct detector *dt)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
-	struct bwe_decision dec; /* of one host, acted on at once: never kept */
 	struct timespec now_mono;
 	time_t now = time(NULL);
 	double dt_s;
-	size_t i;
 
-	if (!pol->interval_s)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &now_mono);
 	dt_s = (double)(now_mono.tv_sec - dt->last_run.tv_sec) +
 	       (double)(now_mono.tv_nsec - dt->last_run.tv_nsec) / 1e9;
-	if (dt_s + 0.05 < (double)pol->interval_s)
+	if (!pol->interval_s || dt_s + 0.05 < (double)pol->interval_s) {
+		hosts_sample(dt->hosts, NULL, NULL); /* rates for bwctl top and report */
 		return;
+	}
 	dt->last_run = now_mono;
 
-	/* A new fan-out window: the kernel restarts its sketches. */
+	dt->run++;
+	dt->run_now = now;
+	dt->run_dt_s = dt_s;
+	dt->in_run = true;
+	dt->room_made = false;
+	hosts_sample(dt->hosts, evaluate_batch, dt);
+	dt->in_run = false;
+	/* A new fan-out window, from the next sample on: the kernel restarts its sketches. */
 	if (now - dt->epoch_start >= (time_t)pol->fanout.window_s) {
 		struct bwe_config c;
 
@@ -910,31 +1007,7 @@ void detector_tick(struct detector *dt)
 		}
 		dt->epoch_start = now;
 	}
-
 	prune(dt);
-	for (i = 0; i < hosts_count(dt->hosts); i++) {
-		const struct host_sample *s = hosts_at(dt->hosts, i);
-		struct det_host *h;
-
-		if (!(enf_classes(dt->enf, &s->addr) & BWE_NC_INTERNAL))
-			continue;
-		h = host_get(dt, &s->addr, HOST_CREATE);
-		if (!h)
-			continue;
-		attribute_hits(dt, h, &s->st, now);
-		expected_activity(pol, h, &s->st, now);
-		if (bwe_detect_update(&h->h, &s->st, dt_s, now, pol, &h->sig))
-			continue;
-		h->evaluated = true;
-		note_seen(pol, h, now);
-		if (bwe_detect_decide(&h->h, &h->sig, pol, &dt->g, &h->addr, now, &dec))
-			continue;
-		if (dec.action == BWE_RESP_NONE)
-			continue;
-		if (!apply(dt, h, &dec) && bwe_detect_commit(&h->h, &dt->g, pol, &dec, now))
-			log_warnx("rule %s: state of the host: %s", dec.rule_name,
-				  strerror(ENOMEM));
-	}
 	table_full_event(dt);
 }
 
@@ -949,10 +1022,12 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
 	struct det_host *h = host_get(dt, a, HOST_FIND);
-	const struct host_sample *s = hosts_get(dt->hosts, a);
+	struct host_sample now_s; /* the host's counters now */
+	const struct host_sample *s = hosts_get(dt->hosts, a, &now_s) ? NULL : &now_s;
 	struct json_object *o = json_object_new_object(), *q = json_object_new_object(), *x, *arr;
 	char buf[BWE_ADDR_STRLEN], t[32], detail[512], who[ACTOR_TEXT_MAX];
-	const struct bwe_signals *sig = h && h->evaluated ? &h->sig : NULL;
+	struct bwe_signals last; /* the last evaluation, from what was kept of it */
+	const struct bwe_signals *sig = NULL;
 	const struct st_entry *qe = st_match(dt->st, ST_QUARANTINE, a);
 	const struct st_entry *te = st_match(dt->st, ST_THROTTLE, a);
 	bool q1 = false, q2 = false, q3 = false, pw_contact = false;
@@ -961,6 +1036,10 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	unsigned int i, nshapes = 0;
 	struct bwe_shape_match shapes[BWE_SHAPE_MAX];
 
+	if (h && h->evaluated) {
+		bwe_signals_restore(&h->sig, &h->h, pol, &last);
+		sig = &last;
+	}
 	bwe_addr_fmt(a, buf, sizeof(buf));
 	json_object_object_add(o, "host", json_object_new_string(buf));
 	fmt_time(time(NULL), t, sizeof(t));
@@ -987,7 +1066,7 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 	/* 1: has its outbound traffic suddenly increased? */
 	x = json_object_new_object();
 	if (sig && h) {
-		double base = wi >= 0 ? h->h.base_tx[wi].mean : 0;
+		double base = wi >= 0 ? h->h.base[wi].tx_mean : 0;
 
 		q1 = sig->sig[BWE_SIG_SPIKE].fired ||
 		     (sig->trusted && wi >= 0 && sig->z_tx[wi] >= pol->spike.z);

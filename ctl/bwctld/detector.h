@@ -23,11 +23,19 @@
 struct detector_deps {
 	const struct bwe_cfgfile *cfg;
 	struct bwe_dp *dp;	    /* the fan-out epoch in bwe_config */
-	const struct hosts *hosts;  /* the sample it evaluates */
+	struct hosts *hosts;	    /* the sample it takes and evaluates */
 	const struct st_store *st;  /* containment, for the report */
 	const struct enforcer *enf; /* class of an address */
 	struct ops *ops;	    /* where its actions go; it observes ops too */
 	struct evlog *log;	    /* detection-alert events */
+	/*
+	 * Called after each batch of the sample is read and before it is
+	 * evaluated (NULL: nothing to do): the daemon consumes the data
+	 * plane's events there, so every blocklist hit the batch counted has
+	 * had its hit event, which says whose feed it was (proxyware or not).
+	 */
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 };
 
 struct detector;
@@ -35,7 +43,12 @@ struct detector;
 int detector_new(struct detector **out, const struct detector_deps *deps);
 void detector_free(struct detector *dt); /* NULL-safe */
 void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg);
-/* Every tick: evaluates when a policy interval has passed since the last run. */
+/*
+ * Every tick: takes the host sample (hosts_sample()), and when a policy
+ * interval has passed since the last run, evaluates it batch by batch as it
+ * is read (no whole-table copy is kept), then frees the states of hosts it
+ * did not hold.
+ */
 void detector_tick(struct detector *dt);
 /* How full the detector's table is (bwctl status). */
 struct detector_counts {

@@ -5,6 +5,7 @@
  * previous sample; contract in hosts.h.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,27 +26,39 @@
 #define SAMPLE_BATCH_MAX   4096U
 
 /*
- * A sample is a private anonymous mapping of its own, sized to the map's
- * max_entries (only the pages it fills are touched) and unmapped when the
- * next one replaces it: malloc would serve arrays this size from the heap
- * once its dynamic mmap threshold has grown past them, and the heap keeps
- * what the previous sample and its growth steps freed (measured: 36 MiB
- * with 65,536 hosts, docs/benchmarks.md).
+ * What the next sample's rates need of a host: its byte counters, in a
+ * record indexed by address (24 bytes, and the index's slot). The records
+ * and the index are updated in place, sample after sample: a host the
+ * sample did not hold loses its record, which the next new host takes.
+ * Nothing of their size is freed and allocated again every second (the
+ * heap would keep what it freed: 3 MiB of index with 65,536 hosts). The
+ * records are a private anonymous mapping sized to the map's max_entries
+ * (only the pages used are touched), grown when entries move while read.
  */
-struct sample_buf {
-	struct host_sample *v;
+#define NO_RECORD UINT32_MAX
+
+struct host_bytes {
+	__u64 tx_bytes, rx_bytes;
+	__u32 sample;	 /* the last sample that held the host; 0: a free record */
+	__u32 next_free; /* of a free record: the next one, or NO_RECORD */
+};
+
+struct bytes_buf {
+	struct host_bytes *v;
 	size_t cap; /* entries mapped */
 };
 
 struct hosts {
 	const struct bwe_dp *dp;
-	struct sample_buf buf; /* last sample */
-	size_t n;
-	struct bwe_amap idx; /* addr -> index into buf.v */
+	struct bytes_buf buf; /* the records; the index's values point into it */
+	size_t used;	      /* records handed out, free ones included */
+	__u32 free_head;      /* the first free record, or NO_RECORD */
+	__u32 sample;	      /* number of the last sample, 0 before the first */
+	struct bwe_amap idx;  /* addr -> record */
 	struct timespec sampled_at;
 };
 
-static void buf_free(struct sample_buf *b)
+static void buf_free(struct bytes_buf *b)
 {
 	if (b->v)
 		munmap(b->v, b->cap * sizeof(*b->v));
@@ -54,7 +67,7 @@ static void buf_free(struct sample_buf *b)
 }
 
 /* Room for want entries, keeping those there. 0 or -ENOMEM. */
-static int buf_reserve(struct sample_buf *b, size_t want)
+static int buf_reserve(struct bytes_buf *b, size_t want)
 {
 	void *p;
 
@@ -70,6 +83,28 @@ static int buf_reserve(struct sample_buf *b, size_t want)
 	return 0;
 }
 
+/* A record for a new host: a freed one, else the next; NO_RECORD without memory. */
+static __u32 record_take(struct hosts *hs)
+{
+	__u32 r = hs->free_head;
+
+	if (r != NO_RECORD) {
+		hs->free_head = hs->buf.v[r].next_free;
+		return r;
+	}
+	if (hs->used >= NO_RECORD ||
+	    buf_reserve(&hs->buf, hs->used < hs->buf.cap ? 0 : 2 * hs->used + 1))
+		return NO_RECORD;
+	return (__u32)hs->used++;
+}
+
+static void record_free(struct hosts *hs, __u32 r)
+{
+	hs->buf.v[r].sample = 0;
+	hs->buf.v[r].next_free = hs->free_head;
+	hs->free_head = r;
+}
+
 int hosts_new(struct hosts **out, const struct bwe_dp *dp)
 {
 	struct hosts *h = calloc(1, sizeof(*h));
@@ -77,6 +112,7 @@ int hosts_new(struct hosts **out, const struct bwe_dp *dp)
 	if (!h)
 		return -ENOMEM;
 	h->dp = dp;
+	h->free_head = NO_RECORD;
 	bwe_amap_init(&h->idx);
 	*out = h;
 	return 0;
@@ -93,12 +129,12 @@ void hosts_free(struct hosts *h)
 
 size_t hosts_count(const struct hosts *h)
 {
-	return h->n;
+	return h->idx.n;
 }
 
-const struct host_sample *hosts_at(const struct hosts *h, size_t i)
+bool hosts_has(const struct hosts *h, const struct bwe_addr *a)
 {
-	return i < h->n ? &h->buf.v[i] : NULL;
+	return bwe_amap_get(&h->idx, a) != NULL;
 }
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
@@ -106,34 +142,144 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
-int hosts_sample(struct hosts *hs)
+/*
+ * A host's record from its per-CPU copies; its rates over dt seconds from
+ * prev, its counters in the last sample (NULL: none).
+ */
+static void merge(const struct hosts *hs, const struct bwe_addr *a,
+		  const struct bwe_host_stats *cpu, const struct host_bytes *prev, double dt,
+		  struct host_sample *h)
+{
+	int c;
+
+	memset(h, 0, sizeof(*h));
+	h->addr = *a;
+	h->st.hll_epoch = cpu[0].hll_epoch;
+	for (c = 0; c < hs->dp->ncpus; c++)
+		bwe_host_stats_merge(&h->st, &cpu[c]);
+	if (prev && dt > 0) {
+		if (h->st.tx_bytes >= prev->tx_bytes)
+			h->tx_bps = (double)(h->st.tx_bytes - prev->tx_bytes) / dt;
+		if (h->st.rx_bytes >= prev->rx_bytes)
+			h->rx_bps = (double)(h->st.rx_bytes - prev->rx_bytes) / dt;
+	}
+}
+
+/* The host's counters in the last sample, or NULL. */
+static const struct host_bytes *last_bytes(const struct hosts *hs, const struct bwe_addr *a)
+{
+	const __u32 *r = bwe_amap_get(&hs->idx, a);
+
+	return r && hs->buf.v[*r].sample == hs->sample ? &hs->buf.v[*r] : NULL;
+}
+
+int hosts_get(const struct hosts *hs, const struct bwe_addr *a, struct host_sample *out)
+{
+	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS);
+	struct bwe_host_stats *vals = calloc((size_t)hs->dp->ncpus, sizeof(*vals));
+	struct timespec now;
+	int err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (bpf_map_lookup_elem(fd, a, vals))
+		err = -ENOENT;
+	else
+		merge(hs, a, vals, last_bytes(hs, a), ts_diff(&now, &hs->sampled_at), out);
+	free(vals);
+	return err;
+}
+
+bool hosts_tracked(const struct hosts *hs, const struct bwe_addr *a)
+{
+	struct host_sample s;
+
+	return !hosts_get(hs, a, &s);
+}
+
+/* One host of the sample numbered cur: its rates from its record, which it then updates. */
+static int sample_one(struct hosts *hs, const struct bwe_addr *a, const struct bwe_host_stats *cpu,
+		      double dt, __u32 cur, struct host_sample *out)
+{
+	bool created;
+	__u32 *slot = bwe_amap_upsert(&hs->idx, a, &created), r;
+	struct host_bytes *b;
+
+	if (!slot)
+		return -ENOMEM;
+	if (created) {
+		r = record_take(hs);
+		if (r == NO_RECORD) {
+			bwe_amap_del(&hs->idx, a);
+			return -ENOMEM;
+		}
+		*slot = r;
+	}
+	b = &hs->buf.v[*slot];
+	merge(hs, a, cpu, !created && b->sample == hs->sample ? b : NULL, dt, out);
+	b->tx_bytes = out->st.tx_bytes;
+	b->rx_bytes = out->st.rx_bytes;
+	b->sample = cur;
+	return 0;
+}
+
+/* Forget the hosts the sample numbered cur did not hold. */
+static int sweep(struct hosts *hs, __u32 cur)
+{
+	struct bwe_addr *gone = NULL;
+	struct bwe_amap_slot *sl;
+	size_t it = 0, n = 0, cap = 0, i;
+
+	while ((sl = bwe_amap_next(&hs->idx, &it))) {
+		if (hs->buf.v[sl->val].sample == cur)
+			continue;
+		if (n == cap) {
+			struct bwe_addr *p = reallocarray(gone, cap = 2 * cap + 64, sizeof(*p));
+
+			if (!p) {
+				free(gone);
+				return -ENOMEM;
+			}
+			gone = p;
+		}
+		gone[n++] = sl->key;
+	}
+	for (i = 0; i < n; i++) {
+		record_free(hs, *bwe_amap_get(&hs->idx, &gone[i]));
+		bwe_amap_del(&hs->idx, &gone[i]);
+	}
+	free(gone);
+	return 0;
+}
+
+int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 {
 	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS), ncpu = hs->dp->ncpus;
 	size_t batch = SAMPLE_BATCH_BYTES / ((size_t)ncpu * sizeof(struct bwe_host_stats));
+	__u32 cur = hs->sample + 1 ?: 1, in_batch = 0, out_batch = 0;
 	struct bwe_addr *keys = NULL;
 	struct bwe_host_stats *vals = NULL;
-	struct sample_buf out = { 0 };
-	struct host_sample *v;
-	struct bwe_amap idx;
+	struct host_sample *smp = NULL;
 	struct timespec now;
-	size_t n = 0, i, cap;
-	__u32 in_batch = 0, out_batch = 0;
 	bool first = true, done = false;
+	size_t i, cap;
 	double dt;
 	int err;
 
 	batch = batch < SAMPLE_BATCH_MIN   ? SAMPLE_BATCH_MIN
 		: batch > SAMPLE_BATCH_MAX ? SAMPLE_BATCH_MAX
 					   : batch;
-	bwe_amap_init(&idx);
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch * (size_t)ncpu, sizeof(*vals));
+	smp = calloc(batch, sizeof(*smp));
 	if (bwe_map_max_entries(fd, &cap))
-		cap = 0; /* unknown: grown as the batches come */
-	err = !keys || !vals ? -ENOMEM : buf_reserve(&out, cap ?: batch);
+		cap = batch; /* unknown: grown as the hosts come */
+	err = !keys || !vals || !smp ? -ENOMEM : buf_reserve(&hs->buf, cap);
 	if (err)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = ts_diff(&now, &hs->sampled_at);
 	while (!done) {
 		__u32 count = (__u32)batch;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -142,65 +288,30 @@ int hosts_sample(struct hosts *hs)
 					 &count, &opts)) {
 			if (errno != ENOENT) {
 				err = -errno;
-				goto out;
+				break;
 			}
 			done = true;
 		}
 		first = false;
 		in_batch = out_batch;
-		/* more than max_entries only if entries moved while it was read */
-		err = buf_reserve(&out, n + count > out.cap ? 2 * (n + count) : 0);
+		for (i = 0; i < count && !err; i++)
+			err = sample_one(hs, &keys[i], &vals[i * ncpu], dt, cur, &smp[i]);
 		if (err)
-			goto out;
-		for (i = 0; i < count; i++) {
-			struct host_sample *h = &out.v[n++];
-			int c;
-
-			memset(h, 0, sizeof(*h));
-			h->addr = keys[i];
-			h->st.hll_epoch = vals[i * ncpu].hll_epoch;
-			for (c = 0; c < ncpu; c++)
-				bwe_host_stats_merge(&h->st, &vals[i * ncpu + c]);
-		}
+			break;
+		if (visit && count)
+			visit(ctx, smp, count);
 	}
-
-	dt = ts_diff(&now, &hs->sampled_at);
-	v = out.v;
-	err = bwe_amap_reserve(&idx, n);
-	for (i = 0; i < n && !err; i++) {
-		const struct host_sample *prev = hosts_get(hs, &v[i].addr);
-
-		if (prev && dt > 0) {
-			if (v[i].st.tx_bytes >= prev->st.tx_bytes)
-				v[i].tx_bps = (double)(v[i].st.tx_bytes - prev->st.tx_bytes) / dt;
-			if (v[i].st.rx_bytes >= prev->st.rx_bytes)
-				v[i].rx_bps = (double)(v[i].st.rx_bytes - prev->st.rx_bytes) / dt;
-		}
-		err = bwe_amap_set(&idx, &v[i].addr, (__u32)i);
-	}
-	if (err)
-		goto out;
-	buf_free(&hs->buf);
-	bwe_amap_free(&hs->idx);
-	hs->buf = out;
-	hs->n = n;
-	hs->idx = idx;
+	/* the hosts read so far count as sampled; the others are forgotten only after a
+	 * whole sample */
+	hs->sample = cur;
 	hs->sampled_at = now;
-	out = (struct sample_buf){ 0 };
-	bwe_amap_init(&idx);
+	if (!err)
+		err = sweep(hs, cur);
 out:
 	if (err)
 		log_warnx("host sample: %s", strerror(-err));
-	bwe_amap_free(&idx);
-	buf_free(&out);
 	free(keys);
 	free(vals);
+	free(smp);
 	return err;
-}
-
-const struct host_sample *hosts_get(const struct hosts *hs, const struct bwe_addr *a)
-{
-	__u32 *i = bwe_amap_get(&hs->idx, a);
-
-	return i ? &hs->buf.v[*i] : NULL;
 }

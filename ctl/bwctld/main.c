@@ -415,6 +415,18 @@ static void on_signal(struct daemon *d)
 	}
 }
 
+/*
+ * Before the detector evaluates a batch of the sample: the hit events of
+ * what it counted, which say whose feeds the hits were (detector.h).
+ */
+static void drain_hits(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->rb)
+		ringbuf_consume(d->rb);
+}
+
 static void on_tick(struct daemon *d)
 {
 	__u64 exp;
@@ -427,10 +439,9 @@ static void on_tick(struct daemon *d)
 	ops_expire(d->ops, time(NULL));
 	feeds_tick(d->feeds, time(NULL));
 	fleet_tick(d->fleet, time(NULL));
-	hosts_sample(d->hosts);
-	/* the hit events of what the sample counted: whose feeds the hits were */
-	ringbuf_consume(d->rb);
+	/* the host sample, evaluated batch by batch when the policy interval is due */
 	detector_tick(d->detector);
+	ringbuf_consume(d->rb);
 	ifaces_tick(d->ifaces);
 }
 
@@ -675,7 +686,9 @@ static int start(struct daemon *d)
 				     .st = d->st,
 				     .enf = d->enf,
 				     .ops = d->ops,
-				     .log = d->log };
+				     .log = d->log,
+				     .drain = drain_hits,
+				     .drain_ctx = d };
 	fd = (struct feeds_deps){ .cfg = d->cfg, .store = d->store, .enf = d->enf, .log = d->log };
 	if ((e = detector_new(&d->detector, &dd)) || (e = feeds_new(&d->feeds, &fd)) ||
 	    (e = scope_new(&d->scope, &(struct scope_deps){ .cfg = d->cfg,
@@ -829,7 +842,7 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	block_signals(&sigs);
 	if (!start(&d)) {
-		hosts_sample(d.hosts);
+		hosts_sample(d.hosts, NULL, NULL);
 		log_info("bwctld %s started: %zu interface(s), %zu state entries, socket %s",
 			 BWCTLD_VERSION, ifaces_count(d.ifaces), st_count(d.st),
 			 d.cfg->paths.socket);

@@ -180,9 +180,20 @@ static void untracked_row(const struct query_deps *q, struct json_object *arr)
 	json_object_array_add(arr, o);
 }
 
+/* What bwctl top shows of a host (the sample is not kept: each batch is copied from). */
 struct top_row {
-	const struct host_sample *h;
+	struct bwe_addr addr;
+	__u64 tx_bytes, tx_packets, rx_bytes, rx_packets, drop_bytes, drop_packets;
+	__u64 nonstd_tx_bytes, bl_hits, bl_in_hits;
+	double tx_bps, rx_bps;
 	double key;
+};
+
+struct top_rows {
+	struct top_row *v;
+	size_t n, cap;
+	const char *sort;
+	bool failed;
 };
 
 static int top_cmp(const void *a, const void *b)
@@ -202,55 +213,84 @@ static __u64 drops(const struct bwe_host_stats *s, bool bytes)
 	return t;
 }
 
+static void top_batch(void *ctx, const struct host_sample *v, size_t n)
+{
+	struct top_rows *t = ctx;
+	size_t i;
+
+	if (t->n + n > t->cap) {
+		size_t cap = 2 * (t->n + n);
+		struct top_row *p = reallocarray(t->v, cap, sizeof(*p));
+
+		if (!p) {
+			t->failed = true;
+			return;
+		}
+		t->v = p;
+		t->cap = cap;
+	}
+	for (i = 0; i < n; i++) {
+		const struct host_sample *h = &v[i];
+		struct top_row *r = &t->v[t->n++];
+
+		*r = (struct top_row){ .addr = h->addr,
+				       .tx_bytes = h->st.tx_bytes,
+				       .tx_packets = h->st.tx_packets,
+				       .rx_bytes = h->st.rx_bytes,
+				       .rx_packets = h->st.rx_packets,
+				       .drop_bytes = drops(&h->st, true),
+				       .drop_packets = drops(&h->st, false),
+				       .nonstd_tx_bytes = h->st.nonstd_tx_bytes,
+				       .bl_hits = h->st.bl_hits,
+				       .bl_in_hits = h->st.bl_in_hits,
+				       .tx_bps = h->tx_bps,
+				       .rx_bps = h->rx_bps };
+		if (!strcmp(t->sort, "rx"))
+			r->key = (double)r->rx_bytes;
+		else if (!strcmp(t->sort, "drops"))
+			r->key = (double)r->drop_bytes;
+		else if (!strcmp(t->sort, "rate"))
+			r->key = r->tx_bps + r->rx_bps;
+		else
+			r->key = (double)r->tx_bytes;
+	}
+}
+
 struct json_object *query_top(const struct query_deps *q, int n, const char *sort)
 {
 	struct json_object *arr = json_object_new_array();
+	struct top_rows t = { .sort = sort };
 	struct top_row *rows;
-	size_t i;
+	size_t i, nh;
 
-	size_t nh;
-
-	hosts_sample(q->hosts);
-	nh = hosts_count(q->hosts);
-	rows = calloc(nh ? nh : 1, sizeof(*rows));
-	if (!rows)
+	if (hosts_sample(q->hosts, top_batch, &t) || t.failed) {
+		free(t.v);
 		return arr;
-	for (i = 0; i < nh; i++) {
-		const struct host_sample *h = hosts_at(q->hosts, i);
-
-		rows[i].h = h;
-		if (!strcmp(sort, "rx"))
-			rows[i].key = (double)h->st.rx_bytes;
-		else if (!strcmp(sort, "drops"))
-			rows[i].key = (double)drops(&h->st, true);
-		else if (!strcmp(sort, "rate"))
-			rows[i].key = h->tx_bps + h->rx_bps;
-		else
-			rows[i].key = (double)h->st.tx_bytes;
 	}
-	qsort(rows, nh, sizeof(*rows), top_cmp);
+	rows = t.v;
+	nh = t.n;
+	if (nh)
+		qsort(rows, nh, sizeof(*rows), top_cmp);
 	for (i = 0; i < nh && (int)i < n; i++) {
-		const struct host_sample *h = rows[i].h;
+		const struct top_row *h = &rows[i];
 		struct json_object *o = json_object_new_object(), *state = json_object_new_array();
 		char buf[BWE_ADDR_STRLEN];
 		__u32 f = enf_classes(q->enf, &h->addr);
 
 		bwe_addr_fmt(&h->addr, buf, sizeof(buf));
 		json_object_object_add(o, "host", json_object_new_string(buf));
-		json_object_object_add(o, "tx_bytes", json_object_new_uint64(h->st.tx_bytes));
-		json_object_object_add(o, "tx_packets", json_object_new_uint64(h->st.tx_packets));
-		json_object_object_add(o, "rx_bytes", json_object_new_uint64(h->st.rx_bytes));
-		json_object_object_add(o, "rx_packets", json_object_new_uint64(h->st.rx_packets));
-		json_object_object_add(o, "drop_bytes",
-				       json_object_new_uint64(drops(&h->st, true)));
-		json_object_object_add(o, "drop_packets",
-				       json_object_new_uint64(drops(&h->st, false)));
+		json_object_object_add(o, "tx_bytes", json_object_new_uint64(h->tx_bytes));
+		json_object_object_add(o, "tx_packets", json_object_new_uint64(h->tx_packets));
+		json_object_object_add(o, "rx_bytes", json_object_new_uint64(h->rx_bytes));
+		json_object_object_add(o, "rx_packets", json_object_new_uint64(h->rx_packets));
+		json_object_object_add(o, "drop_bytes", json_object_new_uint64(h->drop_bytes));
+		json_object_object_add(o, "drop_packets", json_object_new_uint64(h->drop_packets));
 		json_object_object_add(o, "tx_bps", json_object_new_uint64((__u64)h->tx_bps));
 		json_object_object_add(o, "rx_bps", json_object_new_uint64((__u64)h->rx_bps));
 		json_object_object_add(o, "nonstd_tx_bytes",
-				       json_object_new_uint64(h->st.nonstd_tx_bytes));
-		json_object_object_add(o, "bl_hits", json_object_new_uint64(h->st.bl_hits));
-		json_object_object_add(o, "bl_in_hits", json_object_new_uint64(h->st.bl_in_hits));
+				       json_object_new_uint64(h->nonstd_tx_bytes));
+		json_object_object_add(o, "bl_hits", json_object_new_uint64(h->bl_hits));
+		json_object_object_add(o, "bl_in_hits", json_object_new_uint64(h->bl_in_hits));
 		if (f & BWE_NC_QUARANTINE)
 			json_object_array_add(state, json_object_new_string("quarantine"));
 		if (f & BWE_NC_THROTTLE)
@@ -387,7 +427,8 @@ struct json_object *query_lookup(const struct query_deps *q, const struct bwe_ad
 	json_object_object_add(o, "state", e ? st_entry_json(e) : NULL);
 	json_object_object_add(o, "matches", matches_json(m, nm));
 	if (f & BWE_NC_INTERNAL) {
-		const struct host_sample *h = hosts_get(q->hosts, a);
+		struct host_sample smp;
+		const struct host_sample *h = hosts_get(q->hosts, a, &smp) ? NULL : &smp;
 
 		if (h) {
 			json_object_object_add(o, "tx_bytes",
