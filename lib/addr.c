@@ -142,10 +142,49 @@ int bwe_prefix_cmp(const struct bwe_prefix *a, const struct bwe_prefix *b)
 	return c ? c : (int)a->plen - (int)b->plen;
 }
 
+#define V4_PARTS    4
+#define V4_PART_MAX 255
+
+/*
+ * Dotted-quad IPv4 read as inet_pton(AF_INET) reads it (glibc's
+ * inet_pton4), with the same refusals: exactly four decimal parts, each
+ * 0..255, no leading zero, no empty part, nothing else in s. Inline, since
+ * the call took a tenth of a million-line feed's parse. Host byte order.
+ */
+static int v4_parse(const char *s, __u32 *host)
+{
+	unsigned int part = 0, parts = 0;
+	bool digit = false; /* the current part has one */
+	__u32 v = 0;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (digit && !part)
+				return -EINVAL; /* a leading zero */
+			part = part * DECIMAL_BASE + (unsigned int)(*s - '0');
+			if (part > V4_PART_MAX)
+				return -EINVAL;
+			if (!digit && ++parts > V4_PARTS)
+				return -EINVAL;
+			digit = true;
+		} else if (*s == '.' && digit && parts < V4_PARTS) {
+			v = v << BITS_PER_BYTE | part;
+			part = 0;
+			digit = false;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (parts < V4_PARTS || !digit)
+		return -EINVAL;
+	*host = v << BITS_PER_BYTE | part;
+	return 0;
+}
+
 int bwe_addr_parse(const char *s, struct bwe_addr *out)
 {
-	struct in_addr v4;
 	struct in6_addr v6;
+	__u32 v4;
 
 	if (!s)
 		return -EINVAL;
@@ -157,9 +196,9 @@ int bwe_addr_parse(const char *s, struct bwe_addr *out)
 		memcpy(out->a, &v6, sizeof(out->a));
 		return 0;
 	}
-	if (inet_pton(AF_INET, s, &v4) != 1)
+	if (v4_parse(s, &v4))
 		return -EINVAL;
-	bwe_addr_from_v4(v4.s_addr, out);
+	bwe_addr_from_v4(htonl(v4), out);
 	return 0;
 }
 
@@ -185,12 +224,10 @@ static int plen_parse(const char *s, unsigned int max, unsigned int *out)
 /* Dotted IPv4 netmask with contiguous leading ones -> its length. */
 static int netmask_parse(const char *s, unsigned int *out)
 {
-	struct in_addr m;
 	__u32 host, inv;
 
-	if (inet_pton(AF_INET, s, &m) != 1)
+	if (v4_parse(s, &host))
 		return -EINVAL;
-	host = ntohl(m.s_addr);
 	inv = ~host;
 	if (inv & (inv + 1)) /* ones after a zero: not contiguous */
 		return -EINVAL;

@@ -196,10 +196,7 @@ static int setup(void **state)
 				     .enf = core.enf,
 				     .ops = core.ops,
 				     .log = core.evl };
-	fd = (struct feeds_deps){ .cfg = core.cfg,
-				  .store = core.fst,
-				  .enf = core.enf,
-				  .log = core.evl };
+	fd = (struct feeds_deps){ .cfg = core.cfg, .store = core.fst, .log = core.evl };
 	id = (struct ifaces_deps){ .cfg = core.cfg, .dp = dp, .enf = core.enf, .log = core.evl };
 	if (detector_new(&det, &dd) || feeds_new(&feeds, &fd) || ifaces_new(&ifs, &id) ||
 	    tok_open(&toks, statedir) ||
@@ -209,6 +206,7 @@ static int setup(void **state)
 						 .enf = core.enf,
 						 .st = st }))
 		return -1;
+	feeds_bind(feeds, core.enf);
 	ad = (struct api_deps){
 		.q = { .config_path = core.cfgpath,
 		       .started = time(NULL),

@@ -572,58 +572,81 @@ static int cmp_pl(const void *a, const void *b)
 	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
+/*
+ * n random prefixes sorted against qsort(): IPv4 ones (from 4096 of them
+ * radix sorted, pfxsort.c) and IPv6 ones; with edge, addresses just before
+ * and after ::ffff:0:0/96 (the IPv4 block) too. Lines at random
+ * (duplicates on purpose), or rising as the worker's are (the radix sort
+ * leaves their bytes out then).
+ */
+static void check_pfx_sort(size_t n, bool edge, bool rising)
+{
+	size_t i;
+	struct pl *v = calloc(n + 1, sizeof(*v)), *want = calloc(n + 1, sizeof(*want));
+	struct bwe_pfx_rec *r = calloc(n + 1, sizeof(*r));
+
+	assert_non_null(v);
+	assert_non_null(want);
+	assert_non_null(r);
+	for (i = 0; i < n; i++) {
+		char buf[64];
+		unsigned int k = edge ? rnd(16) : rnd(4) ? 4 : 0;
+
+		if (k >= 4)
+			snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", rnd(4), rnd(4), rnd(256),
+				 rnd(256), 8 + rnd(25));
+		else if (k == 3)
+			snprintf(buf, sizeof(buf), "::fffe:%x:%x/128", rnd(4), rnd(4));
+		else if (k == 2)
+			snprintf(buf, sizeof(buf), "::1:0:%x:%x/128", rnd(4), rnd(4));
+		else
+			snprintf(buf, sizeof(buf), "2001:db8:%x::%x/%u", rnd(8), rnd(16),
+				 16 + rnd(113));
+		assert_int_equal(bwe_prefix_parse(buf, &v[i].p, BWE_PFX_HOSTBITS), 0);
+		v[i].line = rising ? (__u32)(i / 3) : rnd(1000);
+		bwe_pfx_rec_set(&r[i], &v[i].p, v[i].line, i);
+	}
+	memcpy(want, v, n * sizeof(*v));
+	if (n)
+		qsort(want, n, sizeof(*want), cmp_pl);
+	bwe_pfx_sort(r, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(bwe_prefix_cmp(&v[r[i].idx].p, &want[i].p), 0);
+		assert_int_equal(v[r[i].idx].line, want[i].line);
+	}
+	/* sorted input (the common case) and reversed input (a quicksort's worst) */
+	bwe_pfx_sort(r, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(v[r[i].idx].line, want[i].line);
+	for (i = 0; i < n / 2; i++) {
+		struct bwe_pfx_rec x = r[i];
+
+		r[i] = r[n - 1 - i];
+		r[n - 1 - i] = x;
+	}
+	bwe_pfx_sort(r, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(bwe_prefix_cmp(&v[r[i].idx].p, &want[i].p), 0);
+	free(v);
+	free(want);
+	free(r);
+}
+
 static void test_pfx_sort_matches_qsort(void **state)
 {
 	static const size_t sizes[] = { 0, 1, 2, 17, 1000, 100000 };
-	size_t s, i;
 
 	(void)state;
-	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
-		size_t n = sizes[s];
-		struct pl *v = calloc(n + 1, sizeof(*v)), *want = calloc(n + 1, sizeof(*want));
-		struct bwe_pfx_rec *r = calloc(n + 1, sizeof(*r));
+	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
+		check_pfx_sort(sizes[s], false, false);
+}
 
-		assert_non_null(v);
-		assert_non_null(want);
-		assert_non_null(r);
-		for (i = 0; i < n; i++) {
-			char buf[64];
-
-			if (rnd(4))
-				snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", rnd(4), rnd(4),
-					 rnd(256), rnd(256), 8 + rnd(25));
-			else
-				snprintf(buf, sizeof(buf), "2001:db8:%x::%x/%u", rnd(8), rnd(16),
-					 16 + rnd(113));
-			assert_int_equal(bwe_prefix_parse(buf, &v[i].p, BWE_PFX_HOSTBITS), 0);
-			v[i].line = rnd(1000); /* duplicates on purpose */
-			bwe_pfx_rec_set(&r[i], &v[i].p, v[i].line, i);
-		}
-		memcpy(want, v, n * sizeof(*v));
-		if (n)
-			qsort(want, n, sizeof(*want), cmp_pl);
-		bwe_pfx_sort(r, n);
-		for (i = 0; i < n; i++) {
-			assert_int_equal(bwe_prefix_cmp(&v[r[i].idx].p, &want[i].p), 0);
-			assert_int_equal(v[r[i].idx].line, want[i].line);
-		}
-		/* sorted input (the common case) and reversed input (a quicksort's worst) */
-		bwe_pfx_sort(r, n);
-		for (i = 0; i < n; i++)
-			assert_int_equal(v[r[i].idx].line, want[i].line);
-		for (i = 0; i < n / 2; i++) {
-			struct bwe_pfx_rec x = r[i];
-
-			r[i] = r[n - 1 - i];
-			r[n - 1 - i] = x;
-		}
-		bwe_pfx_sort(r, n);
-		for (i = 0; i < n; i++)
-			assert_int_equal(bwe_prefix_cmp(&v[r[i].idx].p, &want[i].p), 0);
-		free(v);
-		free(want);
-		free(r);
-	}
+/* Last: the delta tests' versions come from the generator's numbers after the test above. */
+static void test_pfx_radix_edges(void **state)
+{
+	(void)state;
+	check_pfx_sort(100000, true, false);
+	check_pfx_sort(100000, true, true);
 }
 
 /* ---- a full table and a failed write in the delta path ------------------------------ */
@@ -783,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_full_table_grows),
 		cmocka_unit_test(test_failed_delta_rolls_back),
 		cmocka_unit_test(test_lines_digest),
+		cmocka_unit_test(test_pfx_radix_edges),
 	};
 
 	libbpf_set_print(NULL);

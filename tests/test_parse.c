@@ -55,6 +55,16 @@ static const struct {
 	{ "1.2.3.4.5", -EINVAL, NULL, false },
 	{ "256.1.1.1", -EINVAL, NULL, false },
 	{ "01.2.3.4", -EINVAL, NULL, false }, /* no octal look-alikes */
+	{ "1.2.3.00", -EINVAL, NULL, false },
+	{ "1.2.3.255", 0, "1.2.3.255", true },
+	{ "1.2.3.256", -EINVAL, NULL, false },
+	{ "1.2.3.1000", -EINVAL, NULL, false },
+	{ "1..2.3", -EINVAL, NULL, false },
+	{ ".1.2.3", -EINVAL, NULL, false },
+	{ "1.2.3.", -EINVAL, NULL, false },
+	{ "1.2.3.4.", -EINVAL, NULL, false },
+	{ "+1.2.3.4", -EINVAL, NULL, false },
+	{ "1.2.3.4294967297", -EINVAL, NULL, false }, /* no wrap to 1 */
 	{ "0x7f.0.0.1", -EINVAL, NULL, false },
 	{ "1.2.3.4 ", -EINVAL, NULL, false },
 	{ " 1.2.3.4", -EINVAL, NULL, false },

@@ -31,8 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "crowdsec.h"
@@ -51,7 +53,9 @@
 #define FEED_DNS_TTL_MIN_S     10 /* re-resolve domains at most this often */
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX	       256
-#define FEED_DELTA_MAX_SHARE   4 /* re-parse at most 1/4 of the lines, else the whole body */
+#define FEED_DELTA_MAX_SHARE   4    /* re-parse at most 1/4 of the lines, else the whole body */
+#define FEED_STARTUP_NICE      10   /* the worker's niceness until the data plane is loaded */
+#define FEED_HANDOVER_MS       1000 /* at most this long to write the first job at start-up */
 
 _Static_assert(BWE_FEED_DOMAIN_ADDRS_MX == BWE_WIRE_ADDRS_MAX,
 	       "max_domain_addrs' maximum is what the worker sends per name");
@@ -2375,6 +2379,36 @@ static void load_last_good(struct feeds *fs, struct feed *f)
 	submit_parse(fs, f, body, len, true, true);
 }
 
+/*
+ * The job in flight (the first version of the first feed) written to the
+ * worker now, not from the event loop: the worker parses it while the
+ * daemon loads the data plane. Bounded: a worker that stops reading (it
+ * died, or hit its memory ceiling) is left to the loop's restart.
+ */
+static void worker_nice(struct feeds *fs, int nice)
+{
+	struct bwe_fwc_status st;
+
+	bwe_fwc_status(fs->fwc, &st);
+	if (st.pid > 0 && setpriority(PRIO_PROCESS, (id_t)st.pid, nice))
+		log_warn("feed worker: niceness %d", nice);
+}
+
+static void hand_over(struct feeds *fs)
+{
+	struct pollfd p = { .fd = bwe_fwc_fd(fs->fwc), .events = POLLOUT };
+	__u64 end = bwe_sandbox_now_ms() + FEED_HANDOVER_MS, now;
+
+	while (p.fd >= 0 && (bwe_fwc_events(fs->fwc) & EPOLLOUT)) {
+		now = bwe_sandbox_now_ms();
+		if (now >= end || poll(&p, 1, (int)(end - now)) <= 0 ||
+		    (p.revents & (POLLERR | POLLHUP)))
+			return;
+		bwe_fwc_on_writable(fs->fwc);
+		p.fd = bwe_fwc_fd(fs->fwc);
+	}
+}
+
 int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 {
 	char *const argv[] = { "bwctld", FEEDS_WORKER_ARG, NULL };
@@ -2394,7 +2428,6 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 		return -ENOMEM;
 	fs->cfg = deps->cfg;
 	fs->store = deps->store;
-	fs->enf = deps->enf;
 	fs->log = deps->log;
 	fs->started = time(NULL);
 	*out = fs;
@@ -2406,6 +2439,12 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 			  strerror(-err));
 		return err;
 	}
+	/*
+	 * Its parse runs while the kernel verifies the programs: it takes the
+	 * CPU the verifier leaves (the threads it starts now inherit this),
+	 * not the verifier's, so the interfaces are attached no later.
+	 */
+	worker_nice(fs, FEED_STARTUP_NICE);
 	fs->v = calloc(fs->cfg->n_feeds ? fs->cfg->n_feeds : 1, sizeof(*fs->v));
 	if (!fs->v)
 		return -ENOMEM;
@@ -2431,8 +2470,15 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 		/* Then the source itself: local files are read here, URLs fetched. */
 		feed_refresh(fs, f, true);
 	}
-	maybe_sweep(fs);
+	hand_over(fs);
 	return 0;
+}
+
+void feeds_bind(struct feeds *fs, struct enforcer *enf)
+{
+	fs->enf = enf;
+	worker_nice(fs, 0);
+	maybe_sweep(fs);
 }
 
 size_t feeds_startup_pending(const struct feeds *fs)

@@ -20,7 +20,6 @@
 struct feeds_deps {
 	const struct bwe_cfgfile *cfg;
 	struct fstore *store; /* where each feed's entries live */
-	struct enforcer *enf; /* the blocklist */
 	struct evlog *log;
 };
 
@@ -29,9 +28,21 @@ struct feeds_deps {
 
 struct feeds;
 
-/* Load the saved last good versions, then read or schedule every source.
- * On error *out may be set and must be freed with feeds_free(). */
+/*
+ * Start the feed worker and hand it the saved last good versions, then read
+ * or schedule every source: needs no data plane, so that the worker parses
+ * while the daemon loads one (the verifier's time). No result is taken
+ * before feeds_bind() and the event loop. On error *out may be set and must
+ * be freed with feeds_free().
+ */
 int feeds_new(struct feeds **out, const struct feeds_deps *deps);
+/*
+ * The blocklist the feeds' versions go to, once the data plane is open:
+ * called once, after feeds_new() and before the event loop. With no
+ * start-up job pending (no feed, or none could be read) the stale entries
+ * are swept at once.
+ */
+void feeds_bind(struct feeds *fs, struct enforcer *enf);
 void feeds_free(struct feeds *fs); /* NULL-safe */
 /* After SIGHUP: take the new configuration (feeds_set_config first). */
 void feeds_set_config(struct feeds *fs, const struct bwe_cfgfile *cfg);

@@ -664,21 +664,34 @@ static int start(struct daemon *d)
 	struct http_deps hd;
 	int e;
 
-	e = open_dataplane(d);
-	if (e)
-		return e;
 	d->st = st_new();
 	d->store = fstore_new();
 	if (!d->st || !d->store)
 		return -ENOMEM;
+	if ((e = evlog_open(&d->log, d->cfg->paths.event_log))) {
+		log_warnx("startup failed: %s", strerror(-e));
+		return e;
+	}
+	evlog_set_config(d->log, d->cfg);
+	/*
+	 * The feed worker before the data plane: it reads and parses the
+	 * feeds while the kernel verifies the programs (a million-line feed
+	 * takes about as long as that), and the loop takes its results.
+	 */
+	fd = (struct feeds_deps){ .cfg = d->cfg, .store = d->store, .log = d->log };
+	if ((e = feeds_new(&d->feeds, &fd))) {
+		log_warnx("startup failed: feeds: %s", strerror(-e));
+		return e;
+	}
+	e = open_dataplane(d);
+	if (e)
+		return e;
 	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
-	    (e = evlog_open(&d->log, d->cfg->paths.event_log)) ||
 	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) || (e = ops_load(d->ops)) ||
 	    (e = hosts_new(&d->hosts, d->dp))) {
 		log_warnx("startup failed: %s", strerror(-e));
 		return e;
 	}
-	evlog_set_config(d->log, d->cfg);
 	enf_all(d->enf);
 	dd = (struct detector_deps){ .cfg = d->cfg,
 				     .dp = d->dp,
@@ -689,14 +702,14 @@ static int start(struct daemon *d)
 				     .log = d->log,
 				     .drain = drain_hits,
 				     .drain_ctx = d };
-	fd = (struct feeds_deps){ .cfg = d->cfg, .store = d->store, .enf = d->enf, .log = d->log };
-	if ((e = detector_new(&d->detector, &dd)) || (e = feeds_new(&d->feeds, &fd)) ||
+	feeds_bind(d->feeds, d->enf);
+	if ((e = detector_new(&d->detector, &dd)) ||
 	    (e = scope_new(&d->scope, &(struct scope_deps){ .cfg = d->cfg,
 							    .ops = d->ops,
 							    .detector = d->detector,
 							    .enf = d->enf,
 							    .st = d->st }))) {
-		log_warnx("startup failed: feeds and detection: %s", strerror(-e));
+		log_warnx("startup failed: detection: %s", strerror(-e));
 		return e;
 	}
 	/* bwctl scope reaches back past this start as far as the event log does */
