@@ -756,6 +756,65 @@ static void delta_v1_v2(bool frozen)
 	side_close(&delta);
 }
 
+/*
+ * A manual block outlives every feed that lists the same address: a
+ * version that drops it, and the withdrawal of a feed removed from the
+ * configuration, leave it in force under the manual id (the manual blocks
+ * are read once for a whole version, not per entry).
+ */
+static void test_manual_block_outlives_feed(void **state)
+{
+	static const char v1[] = "198.51.100.1\n198.51.100.2\n198.51.100.3\n";
+	static const char v2[] = "198.51.100.1\n";
+	struct st_entry man = { .kind = ST_BLOCK };
+	struct bwe_addr one = addr("198.51.100.1"), two = addr("198.51.100.2");
+	struct bwe_addr three = addr("198.51.100.3");
+	struct enf_bl_change chg;
+	struct parsed p1, p2;
+	struct fs_vec gone;
+	__u8 other = FEED + 1;
+
+	(void)state;
+	side_open(&delta, 32);
+	assert_int_equal(bwe_prefix_parse("198.51.100.2", &man.pfx, 0), 0);
+	assert_int_equal(st_put(delta.st, &man), 0);
+	assert_int_equal(enf_entry(delta.enf, &man, true), 0);
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &two), bwe_ref(BWE_FEED_MANUAL, 0));
+
+	parse(v1, strlen(v1), BWE_FMT_PLAIN, &p1);
+	assert_int_equal(enf_bl_install(delta.enf, delta.fs, FEED, &p1.v, T0, &chg), 0);
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &one), bwe_ref(FEED, 0));
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &two), bwe_ref(BWE_FEED_MANUAL, 0));
+
+	/* the feed drops .2 and .3: the manual block stays, .3 goes */
+	parse(v2, strlen(v2), BWE_FMT_PLAIN, &p2);
+	assert_int_equal(enf_bl_install(delta.enf, delta.fs, FEED, &p2.v, T0 + 1, &chg), 0);
+	assert_int_equal(chg.removed, 2);
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &two), bwe_ref(BWE_FEED_MANUAL, 0));
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &three), BWE_REF_NONE);
+
+	/* a second feed above it listing .2, then the first feed withdrawn */
+	assert_int_equal(fstore_define(delta.fs, other, "other", "/feeds/other.txt", false), 0);
+	fs_vec_free(&p1.v);
+	parse(v1, strlen(v1), BWE_FMT_PLAIN, &p1);
+	assert_int_equal(enf_bl_install(delta.enf, delta.fs, other, &p1.v, T0 + 2, &chg), 0);
+	fstore_drop(delta.fs, FEED, &gone);
+	assert_int_equal(enf_bl_withdraw(delta.enf, &gone), 0);
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &one), bwe_ref(other, 0));
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &two), bwe_ref(BWE_FEED_MANUAL, 0));
+	/* and the highest feed dropped: what is left is the manual block alone */
+	fs_vec_free(&gone);
+	fstore_drop(delta.fs, other, &gone);
+	assert_int_equal(enf_bl_withdraw(delta.enf, &gone), 0);
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &one), BWE_REF_NONE);
+	assert_int_equal(enf_bl_kernel_ref(delta.enf, &two), bwe_ref(BWE_FEED_MANUAL, 0));
+
+	fs_vec_free(&gone);
+	fs_vec_free(&p1.v);
+	fs_vec_free(&p2.v);
+	side_close(&delta);
+}
+
 static void test_full_table_grows(void **state)
 {
 	(void)state;
@@ -807,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_failed_delta_rolls_back),
 		cmocka_unit_test(test_lines_digest),
 		cmocka_unit_test(test_pfx_radix_edges),
+		cmocka_unit_test(test_manual_block_outlives_feed),
 	};
 
 	libbpf_set_print(NULL);

@@ -52,9 +52,11 @@ int enf_all(struct enforcer *enf);
 __u32 enf_classes(const struct enforcer *enf, const struct bwe_addr *a);
 size_t enf_netclass_count(const struct enforcer *enf);
 
-/* Blocklist: p's ref from every source (self_id: a feed known to list p). */
-int enf_bl_update(struct enforcer *enf, const struct bwe_prefix *p, __u8 self_id);
-int enf_bl_flush(struct enforcer *enf);
+/*
+ * Every entry of v re-derived (v's feed is gone from the store: what no
+ * other source holds leaves the maps), then flushed; the first error.
+ */
+int enf_bl_withdraw(struct enforcer *enf, const struct fs_vec *v);
 /* Room in the mirror for the hosts a bwe_bl_room() counted. */
 int enf_bl_reserve(struct enforcer *enf, const struct bwe_bl_room *room);
 /* What enf_bl_install() did or why it did not. */

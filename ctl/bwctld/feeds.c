@@ -2798,9 +2798,9 @@ void feeds_reload(struct feeds *fs)
 	for (k = 0; k < oldn; k++) {
 		if (kept[k])
 			continue;
-		for (i = 0; i < gone[k].n; i++)
-			enf_bl_update(fs->enf, &gone[k].v[i].pfx, 0);
-		enf_bl_flush(fs->enf);
+		if (enf_bl_withdraw(fs->enf, &gone[k]))
+			log_warnx("a feed was removed from the configuration: its entries could "
+				  "not all be withdrawn");
 		log_info("a feed was removed from the configuration: %zu entries withdrawn",
 			 gone[k].n);
 		/* a directory has one watch, maybe shared with a remaining feed */

@@ -25,6 +25,7 @@ struct fs_feed {
 
 struct fstore {
 	struct fs_feed *f[BWE_FEED_MAX + 1]; /* by feed id */
+	unsigned int top; /* no feed above this id: what a walk over the feeds stops at */
 };
 
 /* ---- vectors ---------------------------------------------------------- */
@@ -442,6 +443,8 @@ int fstore_define(struct fstore *fs, __u8 id, const char *name, const char *sour
 			return -ENOMEM;
 		}
 		fs->f[id] = f;
+		if (id > fs->top)
+			fs->top = id;
 	}
 	free(f->name);
 	free(f->source);
@@ -462,6 +465,8 @@ void fstore_drop(struct fstore *fs, __u8 id, struct fs_vec *old)
 	memset(&f->ents, 0, sizeof(f->ents));
 	feed_free(f);
 	fs->f[id] = NULL;
+	while (fs->top && !fs->f[fs->top])
+		fs->top--;
 }
 
 void fstore_swap(struct fstore *fs, __u8 id, struct fs_vec *v)
@@ -514,7 +519,8 @@ __u8 fstore_effective_ref(const struct fstore *fs, const struct bwe_prefix *p, b
 	__u8 drop = manual_drop ? BWE_FEED_MANUAL : 0, mon = 0;
 	unsigned int id;
 
-	for (id = BWE_FEED_FIRST; id <= BWE_FEED_MAX; id++) {
+	/* once per entry of every version applied: up to the highest feed, not BWE_FEED_MAX */
+	for (id = BWE_FEED_FIRST; id <= fs->top; id++) {
 		const struct fs_feed *f = fs->f[id];
 
 		if (!f || (id != self_id && !fs_vec_find(&f->ents, p)))
@@ -540,7 +546,7 @@ size_t fstore_match(const struct fstore *fs, const struct bwe_addr *a, struct fs
 	size_t n = 0;
 	int plen;
 
-	for (id = BWE_FEED_FIRST; id <= BWE_FEED_MAX && n < max; id++) {
+	for (id = BWE_FEED_FIRST; id <= fs->top && n < max; id++) {
 		const struct fs_feed *f = fs->f[id];
 
 		for (plen = BWE_ADDR_BITS; f && f->ents.n && plen >= min && n < max; plen--) {
