@@ -34,7 +34,6 @@
 #include <poll.h>
 #include <unistd.h>
 #include <sys/inotify.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "crowdsec.h"
@@ -54,7 +53,6 @@
 #define FEED_DNS_TTL_MAX_S     86400
 #define FEED_ERR_MAX	       256
 #define FEED_DELTA_MAX_SHARE   4    /* re-parse at most 1/4 of the lines, else the whole body */
-#define FEED_STARTUP_NICE      10   /* the worker's niceness until the data plane is loaded */
 #define FEED_HANDOVER_MS       1000 /* at most this long to write the first job at start-up */
 
 _Static_assert(BWE_FEED_DOMAIN_ADDRS_MX == BWE_WIRE_ADDRS_MAX,
@@ -2385,15 +2383,6 @@ static void load_last_good(struct feeds *fs, struct feed *f)
  * daemon loads the data plane. Bounded: a worker that stops reading (it
  * died, or hit its memory ceiling) is left to the loop's restart.
  */
-static void worker_nice(struct feeds *fs, int nice)
-{
-	struct bwe_fwc_status st;
-
-	bwe_fwc_status(fs->fwc, &st);
-	if (st.pid > 0 && setpriority(PRIO_PROCESS, (id_t)st.pid, nice))
-		log_warn("feed worker: niceness %d", nice);
-}
-
 static void hand_over(struct feeds *fs)
 {
 	struct pollfd p = { .fd = bwe_fwc_fd(fs->fwc), .events = POLLOUT };
@@ -2439,12 +2428,6 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 			  strerror(-err));
 		return err;
 	}
-	/*
-	 * Its parse runs while the kernel verifies the programs: it takes the
-	 * CPU the verifier leaves (the threads it starts now inherit this),
-	 * not the verifier's, so the interfaces are attached no later.
-	 */
-	worker_nice(fs, FEED_STARTUP_NICE);
 	fs->v = calloc(fs->cfg->n_feeds ? fs->cfg->n_feeds : 1, sizeof(*fs->v));
 	if (!fs->v)
 		return -ENOMEM;
@@ -2477,7 +2460,6 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 void feeds_bind(struct feeds *fs, struct enforcer *enf)
 {
 	fs->enf = enf;
-	worker_nice(fs, 0);
 	maybe_sweep(fs);
 }
 
