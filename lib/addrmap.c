@@ -23,12 +23,26 @@ static __u64 mix64(__u64 x)
 	return x;
 }
 
-static __u64 amap_hash(const struct bwe_addr *k)
+/*
+ * Each map's hash takes a random key (chosen when its first slots are
+ * allocated): a feed's author cannot choose a million addresses that share
+ * a few slots and turn every probe into a walk of the whole cluster.
+ */
+static __u64 map_seed(void)
+{
+	__u64 seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (__u64)(unsigned long)&seed;
+	return seed;
+}
+
+static __u64 amap_hash(const struct bwe_amap *m, const struct bwe_addr *k)
 {
 	__u64 w[2];
 
 	memcpy(w, k->a, sizeof(w));
-	return mix64(w[0] ^ mix64(w[1] + 0x9e3779b97f4a7c15ULL));
+	return mix64(w[0] ^ mix64(w[1] ^ m->seed));
 }
 
 void bwe_amap_init(struct bwe_amap *m)
@@ -44,7 +58,7 @@ void bwe_amap_free(struct bwe_amap *m)
 
 static size_t amap_find(const struct bwe_amap *m, const struct bwe_addr *k, bool *found)
 {
-	size_t mask = m->cap - 1, i = amap_hash(k) & mask;
+	size_t mask = m->cap - 1, i = amap_hash(m, k) & mask;
 
 	while (m->slots[i].used) {
 		if (!memcmp(&m->slots[i].key, k, sizeof(*k))) {
@@ -67,6 +81,8 @@ static int amap_rehash(struct bwe_amap *m, size_t cap)
 		m->slots = old;
 		return -ENOMEM;
 	}
+	if (!oldcap)
+		m->seed = map_seed();
 	m->cap = cap;
 	for (i = 0; i < oldcap; i++) {
 		bool found;
@@ -146,8 +162,9 @@ static bool amap_used(const void *slot)
 
 static size_t amap_home(const void *m, const void *slot)
 {
-	return amap_hash(&((const struct bwe_amap_slot *)slot)->key) &
-	       (((const struct bwe_amap *)m)->cap - 1);
+	const struct bwe_amap *am = m;
+
+	return amap_hash(am, &((const struct bwe_amap_slot *)slot)->key) & (am->cap - 1);
 }
 
 static struct slots amap_slots(const struct bwe_amap *m)
@@ -242,20 +259,6 @@ struct bwe_amap_slot *bwe_amap_next(const struct bwe_amap *m, size_t *iter)
 
 /* ---- 32-bit keys ---------------------------------------------------------- */
 
-/*
- * Each map's hash takes a random key (chosen when its first slots are
- * allocated): a feed's author cannot choose a million addresses that share
- * a few slots and turn every probe into a walk of the whole cluster.
- */
-static __u64 amap4_seed(void)
-{
-	__u64 seed;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
-		seed = (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (__u64)(unsigned long)&seed;
-	return seed;
-}
-
 static size_t amap4_home(const struct bwe_amap4 *m, __u32 k)
 {
 	return mix64(k ^ m->seed) & (m->cap - 1);
@@ -320,7 +323,7 @@ int bwe_amap4_reserve(struct bwe_amap4 *m, size_t n)
 		return -ENOMEM;
 	}
 	if (!oldcap)
-		m->seed = amap4_seed();
+		m->seed = map_seed();
 	m->cap = cap;
 	for (i = 0; i < oldcap; i++) {
 		bool found;

@@ -29,6 +29,7 @@ struct bwe_amap {
 	struct bwe_amap_slot *slots;
 	size_t cap; /* power of two, 0 when empty */
 	size_t n;
+	__u64 seed; /* the hash's key: random, chosen when the first slots are allocated */
 };
 
 void bwe_amap_init(struct bwe_amap *m);

@@ -16,9 +16,10 @@
 
 #include "addrmap.h"
 
-#define MODEL_KEYS 4096	  /* keys 0..MODEL_KEYS-1 (dense: long clusters) */
-#define MODEL_OPS  200000 /* random operations */
-#define SPREAD	   0x9e3779b9u
+#define AMAP_TEST_MIN_CAP 64	 /* addrmap.c's first capacity: growth is past it */
+#define MODEL_KEYS	  4096	 /* keys 0..MODEL_KEYS-1 (dense: long clusters) */
+#define MODEL_OPS	  200000 /* random operations */
+#define SPREAD		  0x9e3779b9u
 
 /* Random set / upsert / delete on a map of MODEL_KEYS dense keys, checked against an array after every 1,000. */
 static void test_amap4_matches_model(void **state)
@@ -124,6 +125,31 @@ static void test_amap4_hash_key_per_map(void **state)
 	bwe_amap4_free(&b);
 }
 
+/* The same for bwe_amap (IPv6 hosts of the feeds, the daemon's host indexes). */
+static void test_amap_hash_key_per_map(void **state)
+{
+	struct bwe_amap a, b;
+	struct bwe_addr k;
+	__u64 seed;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	bwe_amap_init(&a);
+	bwe_amap_init(&b);
+	assert_int_equal(bwe_amap_set(&a, &k, 1), 0);
+	assert_int_equal(bwe_amap_set(&b, &k, 1), 0);
+	assert_true(a.seed != b.seed);
+	/* a rehash keeps the key: every entry is still found after growth */
+	seed = a.seed;
+	for (k.w[3] = 1; k.w[3] < MODEL_KEYS; k.w[3]++)
+		assert_int_equal(bwe_amap_set(&a, &k, k.w[3] + 1), 0);
+	assert_true(a.seed == seed && a.cap > AMAP_TEST_MIN_CAP);
+	for (k.w[3] = 0; k.w[3] < MODEL_KEYS; k.w[3]++)
+		assert_non_null(bwe_amap_get(&a, &k));
+	bwe_amap_free(&a);
+	bwe_amap_free(&b);
+}
+
 /* bwe_amap keeps its behaviour beside bwe_amap4 (the shared growth and deletion rules). */
 static void test_amap_delete_in_cluster(void **state)
 {
@@ -162,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_amap4_matches_model),
 		cmocka_unit_test(test_amap4_keys),
 		cmocka_unit_test(test_amap4_hash_key_per_map),
+		cmocka_unit_test(test_amap_hash_key_per_map),
 		cmocka_unit_test(test_amap_delete_in_cluster),
 	};
 
