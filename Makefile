@@ -19,7 +19,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Ilib \
 	    -idirafter $(ARCH_INC) -MMD -MP
 
 PKGS     := libbpf libxdp json-c yaml-0.1 libnl-3.0 libnl-route-3.0 libcurl libseccomp \
-	    libsystemd libmicrohttpd gnutls
+	    libsystemd libmicrohttpd gnutls libxxhash
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(PKG_CFLAGS)
@@ -100,6 +100,7 @@ DEB_OF_libseccomp      := libseccomp-dev
 DEB_OF_libsystemd      := libsystemd-dev
 DEB_OF_libmicrohttpd   := libmicrohttpd-dev
 DEB_OF_gnutls          := libgnutls28-dev
+DEB_OF_libxxhash       := libxxhash-dev
 DEB_OF_cmocka          := libcmocka-dev
 deb_of = $(or $(DEB_OF_$(notdir $(1))),unknown)
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <xxhash.h>
 
 #include "feed.h"
 #include "linediff.h"
@@ -12,42 +13,15 @@
 /* A UTF-8 BOM moves the detection window by its 3 bytes: some margin. */
 #define WINDOW_BYTES (BWE_FEED_DETECT_WINDOW + 16)
 
-#define DIG_P1 0x9e3779b185ebca87ULL /* odd 64-bit multipliers (the xxHash64 primes) */
-#define DIG_P2 0xc2b2ae3d27d4eb4fULL
-#define DIG_P3 0x165667b19e3779f9ULL
-
-static __u64 rotl64(__u64 x, int r)
-{
-	return x << r | x >> (64 - r);
-}
-
-/* Four lanes of 8-byte words (independent multiply chains), folded with the length and mixed. */
+/* XXH3 (libxxhash), seeded with a key drawn once per process. */
 __u64 bwe_lines_digest(const char *body, size_t len)
 {
 	static __u64 key;
-	__u64 acc[4], w, h;
-	size_t i = 0, k;
 
 	while (!key) /* 0: not drawn yet */
 		if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
-			key = (__u64)(unsigned long)&key * DIG_P3 | 1;
-	for (k = 0; k < 4; k++)
-		acc[k] = key + k * DIG_P1;
-	for (; i + 32 <= len; i += 32)
-		for (k = 0; k < 4; k++) {
-			memcpy(&w, body + i + 8 * k, sizeof(w));
-			acc[k] = rotl64(acc[k] + w * DIG_P2, 31) * DIG_P1;
-		}
-	h = len * DIG_P3;
-	for (k = 0; k < 4; k++)
-		h = (h ^ rotl64(acc[k] * DIG_P2, 31) * DIG_P1) * DIG_P1 + DIG_P3;
-	for (; i < len; i++)
-		h = rotl64(h ^ (__u8)body[i] * DIG_P3, 11) * DIG_P1;
-	h ^= h >> 33;
-	h *= DIG_P2;
-	h ^= h >> 29;
-	h *= DIG_P3;
-	return h ^ h >> 32;
+			key = (__u64)(unsigned long)&key | 1;
+	return XXH3_64bits_withSeed(body, len, key);
 }
 
 int bwe_lines_index(const char *body, size_t len, struct bwe_lines *out)

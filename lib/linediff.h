@@ -41,7 +41,7 @@ struct bwe_lines {
 };
 
 /*
- * A 64-bit digest of body under a key drawn once per process (getrandom):
+ * A 64-bit digest of body (XXH3) under a key drawn once per process (getrandom):
  * whether a saved copy is still the version it was taken from. Not a line
  * comparison: lines are compared byte for byte.
  */

@@ -13,7 +13,7 @@ PKGS="make gcc clang clang-format llvm pkg-config libc6-dev linux-libc-dev \
 libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 libnl-3-dev libnl-route-3-dev libjson-c-dev libyaml-dev \
 libcurl4-openssl-dev libcmocka-dev libseccomp-dev libsystemd-dev \
-libmicrohttpd-dev libgnutls28-dev gnutls-bin prometheus \
+libmicrohttpd-dev libgnutls28-dev libxxhash-dev gnutls-bin prometheus \
 lintian debhelper dpkg-dev fakeroot \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 openssl jq procps psmisc util-linux coreutils strace passwd systemd libcap2-bin \
