@@ -268,7 +268,8 @@ static int setup_enforcer(struct bench *b)
 	static const __u16 std_ports[] = { 53, 80, 443 };
 	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS };
 	struct bwe_iface_val in = { .fwd = BWE_FWD_FIB }, out = { 0 };
-	struct bwe_dp_opts dpo = { 0 };
+	/* host slots: as many as the daemon's split gives (lib/dataplane.h) */
+	struct bwe_dp_opts dpo = { .hslots = UINT32_MAX };
 	struct bwe_ncset nc;
 	struct bwe_prefix p;
 	__u32 i, k;

@@ -584,9 +584,10 @@ static int setup_enforcer(struct bench *b, const struct v4pfx *e, size_t n)
 {
 	static const __u16 std_ports[] = { 53, 80, 443 };
 	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS };
-	/* room for every source of every row: a full LRU table would evict and
+	/* room for every source of every row (slots for the internal /16, as the
+	 * daemon gives them): a full LRU table would evict and
 	 * re-create records, which the host-count rows are not about */
-	struct bwe_dp_opts dpo = { .hosts_max = HOSTS_TABLE };
+	struct bwe_dp_opts dpo = { .hosts_max = HOSTS_TABLE, .hslots = UINT32_MAX };
 	struct bwe_ncset nc;
 	struct bwe_prefix p;
 	size_t i;

@@ -382,7 +382,8 @@ static int setup_enforcer(struct bench *b, const struct synth *s)
 	static const __u16 std_ports[] = { 53, 80, 443 };
 	/* contact events for every pair: the daemon's default (beacon.sample 1) */
 	struct bwe_config cfg = { .event_dedup_ns = DEDUP_NS, .contact_sample = 1 };
-	struct bwe_dp_opts dpo = { 0 };
+	/* host slots: as many as the daemon's split gives (lib/dataplane.h) */
+	struct bwe_dp_opts dpo = { .hslots = UINT32_MAX };
 	struct bwe_ncset nc;
 	struct bwe_addr thr;
 	size_t i;

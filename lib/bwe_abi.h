@@ -27,29 +27,32 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  9
+#define BWE_ABI_VERSION		  10
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
-#define BWE_MAP_NETCLASS  "bwe_netclass"
-#define BWE_MAP_NC16	  "bwe_nc16"
-#define BWE_MAP_BL_HOST4  "bwe_bl_host4"
-#define BWE_MAP_BL_HOST6  "bwe_bl_host6"
-#define BWE_MAP_BL_TBL24  "bwe_bl_tbl24"
-#define BWE_MAP_BL_NET6	  "bwe_bl_net6"
-#define BWE_MAP_THROTTLE  "bwe_throttle"
-#define BWE_MAP_HOSTS	  "bwe_hosts"
-#define BWE_MAP_STATS	  "bwe_stats"
-#define BWE_MAP_CONFIG	  "bwe_config"
-#define BWE_MAP_PORTS	  "bwe_std_ports"
-#define BWE_MAP_EVENTS	  "bwe_events"
-#define BWE_MAP_EVDEDUP	  "bwe_ev_dedup"
-#define BWE_MAP_ABI	  "bwe_abi"
-#define BWE_MAP_MACS	  "bwe_macs"
-#define BWE_MAP_IFACES	  "bwe_ifaces"
-#define BWE_MAP_FWD_DEV	  "bwe_fwd_dev"
-#define BWE_MAP_FWD_STATS "bwe_fwd_stats"
+#define BWE_MAP_NETCLASS   "bwe_netclass"
+#define BWE_MAP_NC16	   "bwe_nc16"
+#define BWE_MAP_BL_HOST4   "bwe_bl_host4"
+#define BWE_MAP_BL_HOST6   "bwe_bl_host6"
+#define BWE_MAP_BL_TBL24   "bwe_bl_tbl24"
+#define BWE_MAP_BL_NET6	   "bwe_bl_net6"
+#define BWE_MAP_THROTTLE   "bwe_throttle"
+#define BWE_MAP_HOSTS	   "bwe_hosts"
+#define BWE_MAP_HSLOTS	   "bwe_hslots"
+#define BWE_MAP_HSLOT24	   "bwe_hslot24"
+#define BWE_MAP_HSLOT_SENT "bwe_hslot_sent"
+#define BWE_MAP_STATS	   "bwe_stats"
+#define BWE_MAP_CONFIG	   "bwe_config"
+#define BWE_MAP_PORTS	   "bwe_std_ports"
+#define BWE_MAP_EVENTS	   "bwe_events"
+#define BWE_MAP_EVDEDUP	   "bwe_ev_dedup"
+#define BWE_MAP_ABI	   "bwe_abi"
+#define BWE_MAP_MACS	   "bwe_macs"
+#define BWE_MAP_IFACES	   "bwe_ifaces"
+#define BWE_MAP_FWD_DEV	   "bwe_fwd_dev"
+#define BWE_MAP_FWD_STATS  "bwe_fwd_stats"
 
 /*
  * Every pinned map, listed once: X(field, pin) with field the map's name in
@@ -66,6 +69,9 @@
 	X(bwe_bl_net6, BWE_MAP_BL_NET6) \
 	X(bwe_throttle, BWE_MAP_THROTTLE) \
 	X(bwe_hosts, BWE_MAP_HOSTS) \
+	X(bwe_hslots, BWE_MAP_HSLOTS) \
+	X(bwe_hslot24, BWE_MAP_HSLOT24) \
+	X(bwe_hslot_sent, BWE_MAP_HSLOT_SENT) \
 	X(bwe_stats, BWE_MAP_STATS) \
 	X(bwe_config, BWE_MAP_CONFIG) \
 	X(bwe_std_ports, BWE_MAP_PORTS) \
@@ -82,7 +88,7 @@
 #define BWE_BL_HOST_MAX	 1310720      /* ceiling of exact blocklist hosts, v4 + v6 */
 #define BWE_BL_NET6_MAX	 262144	      /* IPv6 blocklist prefixes shorter than /128 */
 #define BWE_THROTTLE_MAX 65536	      /* throttled internal hosts */
-#define BWE_HOSTS_MAX	 65536	      /* tracked internal hosts (LRU) */
+#define BWE_HOSTS_MAX	 65536	      /* tracked internal hosts: slots + LRU (maps.hosts) */
 #define BWE_EVDEDUP_MAX	 65536	      /* event deduplication slots (LRU) */
 #define BWE_EVENTS_BYTES (256 * 1024) /* ring buffer size, power of two */
 #define BWE_MACS_MAX	 4096	      /* quarantined/throttled host identities (MACs) */
@@ -136,11 +142,11 @@ _Static_assert(sizeof(struct bwe_netclass) == 8, "bwe_netclass size");
  * cached class, valid while bwe_config.nc_gen has not moved), then the trie.
  */
 #define BWE_NC16_ENTRIES (1u << 16)
-#define BWE_NC16_MIXED	 (1u << 31) /* ask bwe_hosts' cache, then bwe_netclass */
+#define BWE_NC16_MIXED	 (1u << 31) /* ask the host record's cache, then bwe_netclass */
 
 struct bwe_nc16_val {
 	__u32 flags; /* enum bwe_netclass_flag of the whole /16, or BWE_NC16_MIXED */
-	__u32 pad;
+	__u32 row;   /* the /16's row of bwe_hslot24, 1-based; 0: none (no slots) */
 };
 _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
 
@@ -267,7 +273,26 @@ struct bwe_throttle {
 };
 _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
 
-/* ---- per-host accounting (map bwe_hosts, LRU_PERCPU_HASH addr -> stats) - */
+/* ---- per-host accounting (bwe_hslots and bwe_hosts) --------------------- */
+/*
+ * Two homes for a host's record (struct bwe_host_stats, per CPU), chosen by
+ * address alone (docs/architecture.md, "Host records"):
+ *   bwe_hslots     - IPv4 hosts of internal /24s that hold a block: a
+ *                    PERCPU_ARRAY of blocks of BWE_HSLOT_BLOCK records, one
+ *                    per address of the /24, found without a hash walk:
+ *                    bwe_nc16[/16].row -> bwe_hslot24[row, third octet] =
+ *                    block + 1 -> record bwe_hslot_index(). The daemon
+ *                    assigns blocks to internal /24s in address order as
+ *                    long as it has blocks (lib/dataplane.c) and zeroes a
+ *                    block before it publishes it.
+ *   bwe_hosts      - every other host (IPv6, IPv4 beyond the blocks):
+ *                    LRU_PERCPU_HASH addr -> record.
+ * A slot's record is a host once it has sent: bwe_hslot_sent holds one bit
+ * per slot, set by its first outbound packet on any CPU (the records are
+ * per CPU, the bit is not).
+ */
+#define BWE_HSLOT_BLOCK 256u			/* records per block: one /24 */
+#define BWE_HSLOT_WORDS (BWE_HSLOT_BLOCK / 64u) /* bwe_hslot_sent words per block */
 /*
  * Only a host that has sent gets an entry: an outbound packet creates it,
  * an inbound one only updates an entry that exists. Inbound packets to an

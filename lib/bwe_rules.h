@@ -165,6 +165,21 @@ BWE_RULE __u32 bwe_nc16_index(const struct bwe_addr *a)
 }
 
 /*
+ * Host slots (bwe_abi.h): the bwe_hslot24 entry of IPv4 address a in the
+ * row (1-based, bwe_nc16_val.row) of its /16, and the bwe_hslots record of
+ * a in the block its /24's entry names (1-based: block + 1).
+ */
+BWE_RULE __u32 bwe_hslot24_index(__u32 row, const struct bwe_addr *a)
+{
+	return (row - 1) * 256u + a->a[14];
+}
+
+BWE_RULE __u32 bwe_hslot_index(__u32 entry, const struct bwe_addr *a)
+{
+	return (entry - 1) * BWE_HSLOT_BLOCK + a->a[15];
+}
+
+/*
  * Whether a host record's cached class (nc_gen, nc_flags) is current: it
  * was read under the generation the daemon last published. Generation 0
  * (no classes written yet, or a record nobody filled) is never current.

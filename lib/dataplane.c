@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* dataplane.c - see dataplane.h. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "bl4tab.h"
 #include "dataplane.h"
 #include "detect.h" /* bwe_hh_merge() */
+#include "hslots.h"
+#include "addr.h"
 #include "log.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
@@ -68,6 +71,50 @@ static int set_max(struct bpf_map *map, __u32 n)
 static int pin_path(char *path, size_t len, const char *pin_dir, const char *name)
 {
 	return snprintf(path, len, "%s/%s", pin_dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+#define HOSTS_HASH_MIN 1024u /* bwe_hosts entries at least: IPv6 hosts need room */
+/* slot maps without a block (an array holds at least one entry): less than a
+ * block, so that pinned they read back as none */
+#define HSLOTS_NONE    64u
+
+/*
+ * Size the host records (bwe_dp_opts.hosts_max, .hslots): IPv4 host slots
+ * in whole blocks, at most three quarters of the records, or as many as a
+ * pinned bwe_hslots holds (a restart keeps its hosts' slots); bwe_hosts
+ * the rest. *blocks: blocks to hand out.
+ */
+static int hosts_size(struct bwe_dp *dp, const struct bwe_dp_opts *opts, __u32 *blocks)
+{
+	__u32 total = opts->hosts_max ? opts->hosts_max : BWE_HOSTS_MAX, slots, cap;
+	char path[PATH_MAX];
+	size_t pinned = 0;
+	int fd, err;
+
+	cap = total > HOSTS_HASH_MIN ? total - total / 4 : 0;
+	if (total - cap < HOSTS_HASH_MIN)
+		cap = total > HOSTS_HASH_MIN ? total - HOSTS_HASH_MIN : 0;
+	slots = opts->hslots < cap ? opts->hslots : cap;
+	slots -= slots % BWE_HSLOT_BLOCK;
+	*blocks = slots / BWE_HSLOT_BLOCK;
+	if (opts->pin_dir && !pin_path(path, sizeof(path), opts->pin_dir, BWE_MAP_HSLOTS) &&
+	    (fd = bpf_obj_get(path)) >= 0) {
+		err = bwe_map_max_entries(fd, &pinned);
+		close(fd);
+		if (err)
+			return err;
+		slots = (__u32)pinned;
+		*blocks = slots / BWE_HSLOT_BLOCK;
+	}
+	if (*blocks * BWE_HSLOT_BLOCK >= total)
+		return -EINVAL; /* pinned slots that leave bwe_hosts no room */
+	if (!slots)
+		slots = HSLOTS_NONE;
+	err = set_max(dp->skel->maps.bwe_hosts, total - (*blocks * BWE_HSLOT_BLOCK));
+	err = err ?: set_max(dp->skel->maps.bwe_hslots, slots);
+	err = err ?: set_max(dp->skel->maps.bwe_hslot24, slots);
+	err = err ?: set_max(dp->skel->maps.bwe_hslot_sent, slots / 64);
+	return err;
 }
 
 /* Whether any map of the list is pinned under pin_dir. */
@@ -254,6 +301,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	char path[PATH_MAX], msg[BWE_DP_MSG_MAX];
 	struct bwe_config cfg = { 0 };
 	bool dev_reused = false;
+	__u32 blocks = 0;
 	size_t i;
 	int err;
 
@@ -274,7 +322,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	err = set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
 	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
 	err = err ?: set_max(dp->skel->maps.bwe_throttle, opts->throttle_max);
-	err = err ?: set_max(dp->skel->maps.bwe_hosts, opts->hosts_max);
+	err = err ?: hosts_size(dp, opts, &blocks);
 	if (err)
 		goto cleanup;
 	if (opts->pin_dir) {
@@ -326,6 +374,9 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		dp->nc16 = NULL;
 		goto cleanup;
 	}
+	err = bwe_hslots_open(&dp->hsl, dp, blocks);
+	if (err)
+		goto cleanup;
 
 	/* A freshly created config map is all zero; keep a reused one as it is. */
 	err = bwe_dp_config_get(dp, &cfg);
@@ -345,6 +396,7 @@ void bwe_dp_close(struct bwe_dp *dp)
 		return;
 	if (dp->tbl24)
 		munmap(dp->tbl24, dp->tbl24_len);
+	bwe_hslots_free(dp->hsl);
 	if (dp->nc16)
 		munmap(dp->nc16, NC16_BYTES);
 	bwe_bpf__destroy(dp->skel);
@@ -421,6 +473,9 @@ void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t)
 		slot = &dp->nc16[i].flags;
 		if (*slot != t[i].flags)
 			*slot = t[i].flags; /* one aligned store: the program sees old or new */
+		slot = &dp->nc16[i].row;
+		if (*slot != t[i].row)
+			*slot = t[i].row; /* the same: a row's entries are written already */
 	}
 }
 
@@ -646,16 +701,39 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 	bwe_hh_merge(&acc->hh_rx, &cpu->hh_rx);
 }
 
+int bwe_dp_hslot_sent(const struct bwe_dp *dp, __u32 slot)
+{
+	__u32 w = slot / 64;
+	__u64 bits;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslot_sent), &w, &bits))
+		return -errno;
+	return !!(bits & (1ULL << (slot % 64)));
+}
+
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 		     struct bwe_host_stats *out)
 {
 	struct bwe_host_stats *percpu;
 	int c, err = 0;
 
+	__u32 slot;
+
 	percpu = calloc(dp->ncpus, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hosts), host, percpu)) {
+	if (bwe_addr_is_v4(host) && bwe_hslots_slot(dp->hsl, ntohl(bwe_addr_v4(host)), &slot)) {
+		err = bwe_dp_hslot_sent(dp, slot);
+		if (err <= 0) {
+			err = err ?: -ENOENT;
+			goto out;
+		}
+		err = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslots), &slot, percpu)) {
+			err = -errno;
+			goto out;
+		}
+	} else if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hosts), host, percpu)) {
 		err = -errno;
 		goto out;
 	}

@@ -28,8 +28,16 @@ struct bwe_dp_opts {
 	__u32 bl_net6_max;
 	__u32 netclass_max;
 	__u32 throttle_max;
+	/* host records in all (maps.hosts; 0: BWE_HOSTS_MAX), and how many of
+	 * them the caller would like as IPv4 host slots (256 per internal /24;
+	 * 0: none). The slots take at most three quarters of the records,
+	 * whole blocks; bwe_hosts the rest. Maps pinned by an earlier run keep
+	 * their number of slots. */
 	__u32 hosts_max;
+	__u32 hslots;
 };
+
+struct bwe_hslots;
 
 struct bwe_dp {
 	struct bwe_bpf *skel;
@@ -39,6 +47,7 @@ struct bwe_dp {
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
 	int ncpus;		     /* possible CPUs: per-CPU value count */
 	bool reused;		     /* the pinned maps existed before this open */
+	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
 };
 
 #define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */
@@ -122,7 +131,12 @@ int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, con
 		     size_t nstats);
 const char *bwe_fwd_stat_name(unsigned int stat);
 
-/* One host's accounting merged over CPUs; -ENOENT when not tracked. */
+/* Whether slot's host has sent (bwe_hslot_sent): 1, 0, or -errno. */
+int bwe_dp_hslot_sent(const struct bwe_dp *dp, __u32 slot);
+/*
+ * One host's accounting merged over CPUs, from its slot or bwe_hosts;
+ * -ENOENT when not tracked (a slot's host that never sent is not).
+ */
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 		     struct bwe_host_stats *out);
 /* Merge one CPU's copy into acc: sums, min first_seen, max last_seen, max registers. */

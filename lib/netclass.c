@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* netclass.c - see netclass.h. */
 #include <errno.h>
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
 #include "bwe_rules.h"
+#include "hslots.h"
+#include "log.h"
 #include "netclass.h"
 
 #define NCSET_MIN_CAP 16
@@ -139,6 +143,78 @@ void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t)
 	}
 }
 
+static int range_cmp(const void *a, const void *b)
+{
+	const struct bwe_range24 *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/*
+ * The internal IPv4 /24s of the closed set s (any internal address in
+ * them) as sorted, disjoint runs in *out (*n of them; free() it). 0 or
+ * -ENOMEM.
+ */
+int bwe_ncset_internal24(const struct bwe_ncset *s, struct bwe_range24 **out, size_t *n)
+{
+	struct bwe_prefix v4space = { .plen = BWE_V4_MAPPED_PLEN };
+	struct bwe_range24 *r = calloc(s->n + 1, sizeof(*r));
+	size_t i, k = 0;
+
+	*out = r;
+	*n = 0;
+	if (!r)
+		return -ENOMEM;
+	bwe_addr_from_v4(0, &v4space.addr);
+	for (i = 0; i < s->n; i++) {
+		const struct bwe_nc_entry *e = &s->v[i];
+		int len = bwe_prefix_family_len(&e->pfx);
+		__u32 lo;
+
+		if (!(e->flags & BWE_NC_INTERNAL))
+			continue;
+		if (e->pfx.plen <= BWE_V4_MAPPED_PLEN) { /* IPv6 prefix: all of IPv4 or none */
+			if (!bwe_prefix_covers(&e->pfx, &v4space))
+				continue;
+			r[k++] = (struct bwe_range24){ 0, 0xffffff };
+			continue;
+		}
+		if (!bwe_addr_is_v4(&e->pfx.addr))
+			continue;
+		lo = ntohl(bwe_addr_v4(&e->pfx.addr)) >> 8;
+		r[k++] = (struct bwe_range24){ lo, len < 24 ? lo + (1u << (24 - len)) - 1 : lo };
+	}
+	qsort(r, k, sizeof(*r), range_cmp);
+	for (i = 0; i < k; i++) { /* merge: runs that overlap or touch */
+		if (*n && r[i].lo <= r[*n - 1].hi + 1) {
+			if (r[i].hi > r[*n - 1].hi)
+				r[*n - 1].hi = r[i].hi;
+		} else {
+			r[(*n)++] = r[i];
+		}
+	}
+	return 0;
+}
+
+__u32 bwe_hslots_wanted(const struct bwe_prefix *internal, size_t n)
+{
+	struct bwe_range24 *r = NULL;
+	struct bwe_ncset s;
+	__u64 want = 0;
+	size_t i, nr = 0;
+	int err = 0;
+
+	bwe_ncset_init(&s);
+	for (i = 0; i < n && !err; i++)
+		err = bwe_ncset_add(&s, &internal[i], BWE_NC_INTERNAL);
+	err = err ?: bwe_ncset_internal24(&s, &r, &nr);
+	for (i = 0; i < nr && !err; i++)
+		want += ((__u64)r[i].hi - r[i].lo + 1) * BWE_HSLOT_BLOCK;
+	free(r);
+	bwe_ncset_free(&s);
+	return want > UINT32_MAX ? UINT32_MAX : (__u32)want;
+}
+
 static void nc_key(struct bwe_lpm_key *k, const struct bwe_prefix *p)
 {
 	memset(k, 0, sizeof(*k));
@@ -202,6 +278,20 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 	if (!t16)
 		return -ENOMEM;
 	bwe_ncset_nc16(s, t16);
+	/* Host slots for the internal /24s, each row's entries written before
+	 * the /16 names the row below. A failure costs accounting speed only
+	 * (those hosts keep bwe_hosts records), never a class: said, not fatal. */
+	if (dp->hsl) {
+		struct bwe_range24 *want;
+		size_t nwant;
+		int herr = bwe_ncset_internal24(s, &want, &nwant);
+
+		herr = herr ?: bwe_hslots_assign(dp->hsl, want, nwant, t16);
+		if (herr)
+			log_warnx("host slots: %s: the hosts without one are counted in bwe_hosts",
+				  strerror(-herr));
+		free(want);
+	}
 	/* Order (no window where a new restriction is missed once this returns):
 	 * the trie gains the new prefixes, then the /16 table changes (a /16
 	 * that turns MIXED finds them there), then stale prefixes go, and last

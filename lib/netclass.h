@@ -43,6 +43,16 @@ __u32 bwe_ncset_lookup(const struct bwe_ncset *s, const struct bwe_addr *a);
  */
 void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t);
 
+struct bwe_range24;
+/*
+ * The IPv4 /24s holding an internal address of the closed set s, as
+ * sorted, disjoint runs (*out, *n of them; free() it): what gets host slots
+ * (lib/hslots.h). 0 or -ENOMEM.
+ */
+int bwe_ncset_internal24(const struct bwe_ncset *s, struct bwe_range24 **out, size_t *n);
+/* Host slots the internal networks internal[n] would fill: 256 per /24 (0 on no memory). */
+__u32 bwe_hslots_wanted(const struct bwe_prefix *internal, size_t n);
+
 /*
  * Make the network classes equal to the closure of s, in one ordered
  * transaction: write bwe_netclass, then bwe_nc16 (derived from the same

@@ -71,15 +71,38 @@ static __always_inline __u32 netclass_of(const struct bwe_addr *a)
 /* An address's network class and, where it was looked up, its host record. */
 struct bwe_class {
 	__u32 flags;		   /* enum bwe_netclass_flag */
-	__u32 looked;		   /* bwe_hosts was asked for this address: hs is its answer */
-	struct bwe_host_stats *hs; /* its record (NULL: none), when looked */
+	__u32 looked;		   /* hs is the address's record, or NULL: it has none */
+	__u32 slot;		   /* hs is bwe_hslots[slot] (looked, slotted) */
+	__u32 slotted;		   /* the address has a host slot */
+	struct bwe_host_stats *hs; /* its record, when looked */
 };
+
+/*
+ * An IPv4 address's host slot, when its /24 holds a block (bwe_abi.h): two
+ * array reads that stay in cache (a /16's row is 1 KiB) and the record's
+ * address, instead of a hash walk.
+ */
+static __always_inline void slot_of(const struct bwe_addr *a, const struct bwe_nc16_val *v,
+				    struct bwe_class *c)
+{
+	__u32 i, *e;
+
+	if (!v->row)
+		return;
+	i = bwe_hslot24_index(v->row, a);
+	e = bpf_map_lookup_elem(&bwe_hslot24, &i);
+	if (!e || !*e)
+		return;
+	c->slot = bwe_hslot_index(*e, a);
+	c->hs = bpf_map_lookup_elem(&bwe_hslots, &c->slot);
+	c->slotted = c->looked = !!c->hs;
+}
 
 /*
  * What the operator says of an address, in the fewest lookups: an IPv4
  * address's /16 in bwe_nc16 answers alone unless some longer prefix inside
  * it has other flags (MIXED, e.g. a quarantined host in the LAN); then the
- * address's own bwe_hosts record answers while its cached class is of the
+ * address's own host record answers while its cached class is of the
  * current generation gen, and only else the trie, whose answer refreshes
  * the record. gen must be read before any of these lookups: a class read
  * after a later change is then stored under the older generation, which
@@ -88,17 +111,22 @@ struct bwe_class {
 static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct bwe_class *c)
 {
 	c->looked = 0;
+	c->slotted = 0;
 	c->hs = NULL;
 	if (addr_is_v4(a)) {
 		__u32 idx = bwe_nc16_index(a);
 		struct bwe_nc16_val *v = bpf_map_lookup_elem(&bwe_nc16, &idx);
 
+		if (v)
+			slot_of(a, v, c);
 		if (v && !(v->flags & BWE_NC16_MIXED)) {
 			c->flags = v->flags;
 			return;
 		}
-		c->looked = 1;
-		c->hs = bpf_map_lookup_elem(&bwe_hosts, a);
+		if (!c->looked) {
+			c->looked = 1;
+			c->hs = bpf_map_lookup_elem(&bwe_hosts, a);
+		}
 		if (c->hs && bwe_nc_cached(c->hs->nc_gen, gen)) {
 			c->flags = c->hs->nc_flags;
 			return;
@@ -137,12 +165,33 @@ static __always_inline int port_is_standard(__be16 port)
 }
 
 /*
+ * Whether a slot's host has sent (bwe_hslot_sent), on any CPU; out: it is
+ * sending now, so it has (the bit is set once, by the first such packet).
+ */
+static __always_inline int slot_sent(__u32 slot, int out)
+{
+	__u32 w = slot / 64;
+	__u64 bit = 1ULL << (slot % 64), *p = bpf_map_lookup_elem(&bwe_hslot_sent, &w);
+
+	if (!p)
+		return 0;
+	if (*p & bit)
+		return 1;
+	if (!out)
+		return 0;
+	__sync_fetch_and_or(p, bit);
+	return 1;
+}
+
+/*
  * The host's accounting entry: the one class_of() found, else a lookup.
  * Only an outbound packet creates one: inbound packets to an address that
  * never sent find none (counted in the aggregate BWE_A_INBOUND_UNTRACKED by
  * the caller), so spoofed or sprayed frames cannot fill bwe_hosts and evict
  * the hosts that really talk. A new entry starts with the host's class
- * hc of generation gen cached.
+ * hc of generation gen cached. A slot is always there: it becomes the
+ * host's entry by the same rule (slot_sent()), and this CPU's copy takes
+ * its first-seen time from the first packet it accounts.
  */
 static __always_inline struct bwe_host_stats *
 host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_class *hc, __u32 gen)
@@ -150,6 +199,16 @@ host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_cla
 	struct bwe_host_stats *hs = hc->looked ? hc->hs : bpf_map_lookup_elem(&bwe_hosts, host);
 	__u32 zero = 0;
 
+	if (hc->slotted) {
+		if (!hs) /* never: slotted says it was found */
+			return NULL;
+		if (hs->first_seen_ns)
+			return hs;
+		if (!slot_sent(hc->slot, out))
+			return NULL;
+		hs->first_seen_ns = now;
+		return hs;
+	}
 	if (hs || !out)
 		return hs;
 	hs = bpf_map_lookup_elem(&bwe_scratch, &zero);

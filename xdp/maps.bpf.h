@@ -103,7 +103,33 @@ struct {
 	__type(value, struct bwe_throttle);
 } bwe_throttle SEC(".maps");
 
-/* internal host -> per-CPU accounting; the least recently seen host goes first */
+/* IPv4 hosts of internal /24s with a block: slot -> per-CPU accounting
+ * (bwe_abi.h, "per-host accounting"); sized by the daemon, a block each */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BWE_HSLOT_BLOCK);
+	__type(key, __u32);
+	__type(value, struct bwe_host_stats);
+} bwe_hslots SEC(".maps");
+
+/* (row of a /16, third octet) -> block + 1 of the /24, 0: none (written by mmap) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_HSLOT_BLOCK);
+	__type(key, __u32);
+	__type(value, __u32);
+} bwe_hslot24 SEC(".maps");
+
+/* slot / 64 -> bit (slot % 64) set once the slot's host has sent, on any CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BWE_HSLOT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_hslot_sent SEC(".maps");
+
+/* every other internal host -> per-CPU accounting; the least recently seen goes first */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, BWE_HOSTS_MAX);

@@ -5,6 +5,7 @@
  * previous sample; contract in hosts.h.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,10 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
+#include "addr.h"
 #include "addrmap.h"
 #include "hosts.h"
+#include "hslots.h"
 #include "log.h"
 
 /*
@@ -146,16 +149,15 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
  * A host's record from its per-CPU copies; its rates over dt seconds from
  * prev, its counters in the last sample (NULL: none).
  */
-static void merge(const struct hosts *hs, const struct bwe_addr *a,
-		  const struct bwe_host_stats *cpu, const struct host_bytes *prev, double dt,
-		  struct host_sample *h)
+static void merge(const struct bwe_addr *a, const struct bwe_host_stats *cpu, int ncpu,
+		  const struct host_bytes *prev, double dt, struct host_sample *h)
 {
 	int c;
 
 	memset(h, 0, sizeof(*h));
 	h->addr = *a;
 	h->st.hll_epoch = cpu[0].hll_epoch;
-	for (c = 0; c < hs->dp->ncpus; c++)
+	for (c = 0; c < ncpu; c++)
 		bwe_host_stats_merge(&h->st, &cpu[c]);
 	if (prev && dt > 0) {
 		if (h->st.tx_bytes >= prev->tx_bytes)
@@ -175,20 +177,16 @@ static const struct host_bytes *last_bytes(const struct hosts *hs, const struct 
 
 int hosts_get(const struct hosts *hs, const struct bwe_addr *a, struct host_sample *out)
 {
-	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS);
-	struct bwe_host_stats *vals = calloc((size_t)hs->dp->ncpus, sizeof(*vals));
+	struct bwe_host_stats st;
 	struct timespec now;
-	int err = 0;
+	int err;
 
-	if (!vals)
-		return -ENOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (bpf_map_lookup_elem(fd, a, vals))
-		err = -ENOENT;
-	else
-		merge(hs, a, vals, last_bytes(hs, a), ts_diff(&now, &hs->sampled_at), out);
-	free(vals);
-	return err;
+	err = bwe_dp_host_read(hs->dp, a, &st);
+	if (err)
+		return err;
+	merge(a, &st, 1, last_bytes(hs, a), ts_diff(&now, &hs->sampled_at), out);
+	return 0;
 }
 
 bool hosts_tracked(const struct hosts *hs, const struct bwe_addr *a)
@@ -217,7 +215,7 @@ static int sample_one(struct hosts *hs, const struct bwe_addr *a, const struct b
 		*slot = r;
 	}
 	b = &hs->buf.v[*slot];
-	merge(hs, a, cpu, !created && b->sample == hs->sample ? b : NULL, dt, out);
+	merge(a, cpu, hs->dp->ncpus, !created && b->sample == hs->sample ? b : NULL, dt, out);
 	b->tx_bytes = out->st.tx_bytes;
 	b->rx_bytes = out->st.rx_bytes;
 	b->sample = cur;
@@ -253,6 +251,75 @@ static int sweep(struct hosts *hs, __u32 cur)
 	return 0;
 }
 
+/* Whether a has a host slot (then bwe_hosts holds no current record of it). */
+static bool slotted(const struct hosts *hs, const struct bwe_addr *a)
+{
+	__u32 slot;
+
+	return hs->dp->hsl && bwe_addr_is_v4(a) &&
+	       bwe_hslots_slot(hs->dp->hsl, ntohl(bwe_addr_v4(a)), &slot);
+}
+
+/*
+ * Read n entries of the array map fd from key first on (contiguous, n at
+ * most the buffers' room): keys[] and vals[] as bpf_map_lookup_batch()
+ * fills them. 0 or -errno.
+ */
+static int array_read(int fd, __u32 first, __u32 n, __u32 *keys, void *vals)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 prev = first - 1, out, count = n;
+
+	if (bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys, vals, &count, &opts) &&
+	    errno != ENOENT)
+		return -errno;
+	return count == n ? 0 : -EIO;
+}
+
+/*
+ * The hosts of the IPv4 host slots (bwe_abi.h): of each block serving a
+ * /24, the slots whose host has sent, read a chunk at a time (at most
+ * batch records, one syscall each) and handed on as a batch.
+ */
+static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, double dt, __u32 cur,
+			size_t batch, struct bwe_host_stats *vals, struct host_sample *smp)
+{
+	const struct bwe_hslots *hsl = hs->dp->hsl;
+	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOTS), ncpu = hs->dp->ncpus;
+	int sfd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOT_SENT);
+	__u32 b, net, i, j, chunk = batch < BWE_HSLOT_BLOCK ? (__u32)batch : BWE_HSLOT_BLOCK;
+	__u32 keys[BWE_HSLOT_BLOCK];
+	__u64 sent[BWE_HSLOT_WORDS];
+	struct bwe_addr a;
+	size_t n;
+	int err = 0;
+
+	for (b = 0; hsl && b < bwe_hslots_blocks(hsl) && !err; b++) {
+		if (!bwe_hslots_block_net(hsl, b, &net))
+			continue;
+		err = array_read(sfd, b * BWE_HSLOT_WORDS, BWE_HSLOT_WORDS, keys, sent);
+		if (err)
+			break;
+		if (!(sent[0] | sent[1] | sent[2] | sent[3]))
+			continue;
+		for (i = 0; i < BWE_HSLOT_BLOCK && !err; i += chunk) {
+			err = array_read(fd, b * BWE_HSLOT_BLOCK + i, chunk, keys, vals);
+			for (j = 0, n = 0; j < chunk && !err; j++) {
+				__u32 o = i + j;
+
+				if (!(sent[o / 64] & (1ULL << (o % 64))))
+					continue;
+				bwe_addr_from_v4(htonl((net << 8) | o), &a);
+				err = sample_one(hs, &a, &vals[(size_t)j * ncpu], dt, cur,
+						 &smp[n++]);
+			}
+			if (!err && visit && n)
+				visit(ctx, smp, n);
+		}
+	}
+	return err;
+}
+
 int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 {
 	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HOSTS), ncpu = hs->dp->ncpus;
@@ -263,7 +330,7 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 	struct host_sample *smp = NULL;
 	struct timespec now;
 	bool first = true, done = false;
-	size_t i, cap;
+	size_t i, n, cap;
 	double dt;
 	int err;
 
@@ -280,7 +347,8 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	dt = ts_diff(&now, &hs->sampled_at);
-	while (!done) {
+	err = sample_slots(hs, visit, ctx, dt, cur, batch, vals, smp);
+	while (!done && !err) {
 		__u32 count = (__u32)batch;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
@@ -294,12 +362,13 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 		}
 		first = false;
 		in_batch = out_batch;
-		for (i = 0; i < count && !err; i++)
-			err = sample_one(hs, &keys[i], &vals[i * ncpu], dt, cur, &smp[i]);
+		for (i = 0, n = 0; i < count && !err; i++)
+			if (!slotted(hs, &keys[i])) /* left over: its slot holds it now */
+				err = sample_one(hs, &keys[i], &vals[i * ncpu], dt, cur, &smp[n++]);
 		if (err)
 			break;
-		if (visit && count)
-			visit(ctx, smp, count);
+		if (visit && n)
+			visit(ctx, smp, n);
 	}
 	/* the hosts read so far count as sampled; the others are forgotten only after a
 	 * whole sample */

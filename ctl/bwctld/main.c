@@ -50,6 +50,7 @@
 #include "ifaces.h"
 #include "log.h"
 #include "neighwatch.h"
+#include "netclass.h"
 #include "notify.h"
 #include "ops.h"
 #include "ringbuf.h"
@@ -625,6 +626,7 @@ static int open_dataplane(struct daemon *d)
 		.netclass_max = d->cfg->maps.netclass,
 		.throttle_max = d->cfg->maps.throttle,
 		.hosts_max = d->cfg->maps.hosts,
+		.hslots = bwe_hslots_wanted(d->cfg->internal.v, d->cfg->internal.n),
 	};
 	int e = check_bpffs(d->cfg->paths.pin_dir);
 
