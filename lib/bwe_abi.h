@@ -293,6 +293,13 @@ _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
  */
 #define BWE_HSLOT_BLOCK 256u			/* records per block: one /24 */
 #define BWE_HSLOT_WORDS (BWE_HSLOT_BLOCK / 64u) /* bwe_hslot_sent words per block */
+
+/* bwe_hslot24's value (8 bytes: an mmapped array's element stride). */
+struct bwe_hslot24_val {
+	__u32 block; /* block + 1 serving the /24; 0: none */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bwe_hslot24_val) == 8, "bwe_hslot24_val size");
 /*
  * Only a host that has sent gets an entry: an outbound packet creates it,
  * an inbound one only updates an entry that exists. Inbound packets to an

@@ -16,17 +16,17 @@
 
 struct bwe_hslots {
 	const struct bwe_dp *dp;
-	__u32 blocks;		       /* blocks to hand out (rows: as many) */
-	__u32 used;		       /* blocks serving a /24 */
-	__u32 *hslot24;		       /* mmap of bwe_hslot24: blocks * 256 entries */
-	size_t hslot24_len;	       /* bytes mapped */
-	__u32 *net;		       /* block -> its /24 + 1; 0: free */
-	__u32 *block_freed;	       /* block -> the change that freed it (NO_SEQ: never) */
-	__u32 *row_net;		       /* row - 1 -> its /16 + 1; 0: free */
-	__u32 *row_freed;	       /* row - 1 -> the change that freed it */
-	__u32 *row_blocks;	       /* row - 1 -> blocks in it */
-	__u32 row16[BWE_NC16_ENTRIES]; /* /16 -> its row (1-based), 0: none */
-	__u32 seq;		       /* changes made, this process */
+	__u32 blocks;			 /* blocks to hand out (rows: as many) */
+	__u32 used;			 /* blocks serving a /24 */
+	struct bwe_hslot24_val *hslot24; /* mmap of bwe_hslot24: blocks * 256 entries */
+	size_t hslot24_len;		 /* bytes mapped */
+	__u32 *net;			 /* block -> its /24 + 1; 0: free */
+	__u32 *block_freed;		 /* block -> the change that freed it (NO_SEQ: never) */
+	__u32 *row_net;			 /* row - 1 -> its /16 + 1; 0: free */
+	__u32 *row_freed;		 /* row - 1 -> the change that freed it */
+	__u32 *row_blocks;		 /* row - 1 -> blocks in it */
+	__u32 row16[BWE_NC16_ENTRIES];	 /* /16 -> its row (1-based), 0: none */
+	__u32 seq;			 /* changes made, this process */
 };
 
 static int hslots_fd(const struct bwe_hslots *h)
@@ -58,7 +58,7 @@ bool bwe_hslots_slot(const struct bwe_hslots *h, __u32 a, __u32 *slot)
 
 	if (!row)
 		return false;
-	e = h->hslot24[(row - 1) * 256u + ((a >> 8) & 0xff)];
+	e = h->hslot24[(row - 1) * 256u + ((a >> 8) & 0xff)].block;
 	if (!e || e > h->blocks)
 		return false;
 	*slot = (e - 1) * BWE_HSLOT_BLOCK + (a & 0xff);
@@ -101,7 +101,7 @@ static void read_back(struct bwe_hslots *h)
 	}
 	for (row = 1; row <= h->blocks; row++) {
 		for (o = 0; o < 256; o++) {
-			__u32 *ent = &h->hslot24[(row - 1) * 256u + o];
+			__u32 *ent = &h->hslot24[(row - 1) * 256u + o].block;
 
 			e = *ent;
 			if (!e)
@@ -136,7 +136,7 @@ int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 bloc
 		return -ENOMEM;
 	h->dp = dp;
 	h->blocks = blocks;
-	h->hslot24_len = max * sizeof(__u32);
+	h->hslot24_len = max * sizeof(*h->hslot24);
 	h->hslot24 = mmap(NULL, h->hslot24_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	h->net = calloc(blocks + 1, sizeof(*h->net));
 	h->block_freed = calloc(blocks + 1, sizeof(*h->block_freed));
@@ -236,7 +236,7 @@ static void block_drop(struct bwe_hslots *h, __u32 b)
 	__u32 x = h->net[b] - 1, row = h->row16[x >> 8];
 
 	if (row) {
-		h->hslot24[(row - 1) * 256u + (x & 0xff)] = 0;
+		h->hslot24[(row - 1) * 256u + (x & 0xff)].block = 0;
 		h->row_blocks[row - 1]--;
 	}
 	h->net[b] = 0;
@@ -274,7 +274,7 @@ int bwe_hslots_assign(struct bwe_hslots *h, const struct bwe_range24 *want, size
 
 			if (h->used >= h->blocks)
 				goto rows;
-			if (row && h->hslot24[(row - 1) * 256u + (x & 0xff)])
+			if (row && h->hslot24[(row - 1) * 256u + (x & 0xff)].block)
 				continue; /* served already */
 			b = take(h->net, h->block_freed, h->blocks, h->seq, &bcur);
 			if (b == UINT32_MAX)
@@ -298,7 +298,7 @@ int bwe_hslots_assign(struct bwe_hslots *h, const struct bwe_range24 *want, size
 			err = block_init(h, b, x, zeros, keys, sent);
 			if (err)
 				break;
-			ent = &h->hslot24[(row - 1) * 256u + (x & 0xff)];
+			ent = &h->hslot24[(row - 1) * 256u + (x & 0xff)].block;
 			h->net[b] = x + 1;
 			h->row_blocks[row - 1]++;
 			h->used++;

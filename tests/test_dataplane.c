@@ -46,6 +46,7 @@
 #include "bwe_rules.h"
 #include "bwe_util.h"
 #include "dataplane.h"
+#include "hslots.h"
 #include "netclass.h"
 #include "pktbuild.h"
 
@@ -316,9 +317,8 @@ static int drain(struct world *w)
  * quarantined, 198.18.0.77 throttled; 203.0.113.66 and 2001:db8:3::66
  * blocklisted (drop).
  */
-static void world_up(struct world *w)
+static void world_up_with(struct world *w, const struct bwe_dp_opts *opts)
 {
-	struct bwe_dp_opts opts = { 0 };
 	struct bwe_config cfg = { .event_dedup_ns = 60ULL * 1000000000ULL };
 	struct bwe_prefix in4 = pfx("198.18.0.0/24"), in6 = pfx("2001:db8:1::/64");
 	struct bwe_prefix q = pfx("198.18.0.66/32"), t = pfx("198.18.0.77/32");
@@ -326,7 +326,7 @@ static void world_up(struct world *w)
 	struct bwe_ncset s;
 
 	memset(w, 0, sizeof(*w));
-	assert_int_equal(bwe_dp_open(&w->dp, &opts), 0);
+	assert_int_equal(bwe_dp_open(&w->dp, opts), 0);
 	assert_int_equal(bwe_dp_config_set(w->dp, &cfg), 0);
 	bwe_ncset_init(&s);
 	assert_int_equal(bwe_ncset_add(&s, &in4, BWE_NC_INTERNAL), 0);
@@ -341,6 +341,12 @@ static void world_up(struct world *w)
 	assert_int_equal(bwe_bl_flush(&w->bl), 0);
 	w->rb = ring_buffer__new(bwe_dp_map_fd(w->dp, BWE_MAP_EVENTS), on_event, w, NULL);
 	assert_non_null(w->rb);
+}
+
+/* The world above, its hosts in bwe_hosts only (no slots: the LRU path). */
+static void world_up(struct world *w)
+{
+	world_up_with(w, &(struct bwe_dp_opts){ 0 });
 }
 
 static void world_down(struct world *w)
@@ -1226,6 +1232,223 @@ static void test_bucket_last_refill_in_future(void **state)
 	world_down(&w);
 }
 
+/* ---- IPv4 host slots (lib/hslots.h) ------------------------------------------ */
+
+#define SLOT_HOSTS  4096u /* 3,072 slots (three quarters): 12 blocks */
+#define SLOT_BLOCKS 12u
+
+static const struct bwe_dp_opts slot_opts = { .hosts_max = SLOT_HOSTS, .hslots = UINT32_MAX };
+
+/* Make the internal networks exactly the n prefixes of nets (v4 and v6). */
+static void internal_set(struct bwe_dp *dp, const char *const *nets, size_t n)
+{
+	struct bwe_ncset s;
+	size_t i;
+
+	bwe_ncset_init(&s);
+	for (i = 0; i < n; i++) {
+		struct bwe_prefix p = pfx(nets[i]);
+
+		assert_int_equal(bwe_ncset_add(&s, &p, BWE_NC_INTERNAL), 0);
+	}
+	assert_int_equal(bwe_dp_netclass_apply(dp, &s), 0);
+	bwe_ncset_free(&s);
+}
+
+/* The block serving the /24 of v4 address text a, or UINT32_MAX: none. */
+static __u32 block_of(const struct bwe_dp *dp, const char *a)
+{
+	struct bwe_addr x = addr(a);
+	__u32 slot;
+
+	if (!bwe_hslots_slot(dp->hsl, ntohl(bwe_addr_v4(&x)), &slot))
+		return UINT32_MAX;
+	return slot / BWE_HSLOT_BLOCK;
+}
+
+/*
+ * A slot's host is found without bwe_hosts and keeps the LRU path's rules:
+ * inbound frames to an address that never sent are the aggregate's, its
+ * first outbound frame makes it a host on every CPU's view, a quarantine
+ * inside its /24 (a MIXED /16) holds through the record's class cache and
+ * ends with the generation; IPv6 hosts stay in bwe_hosts.
+ */
+static void test_slot_hosts(void **state)
+{
+	struct bwe_host_stats hs;
+	struct bwe_counter c0, c1;
+	struct bwe_addr h = addr("198.18.0.10"), h6 = addr("2001:db8:1::10");
+	struct world w;
+	__u32 lin, lout, slot, word = 0;
+	__u64 bits = 0;
+	int k;
+
+	(void)state;
+	world_up_with(&w, &slot_opts);
+	assert_int_equal(bwe_hslots_blocks(w.dp->hsl), SLOT_BLOCKS);
+	assert_int_equal(bwe_hslots_used(w.dp->hsl), 1);
+	assert_true(bwe_hslots_slot(w.dp->hsl, ntohl(bwe_addr_v4(&h)), &slot));
+	assert_int_equal(slot % BWE_HSLOT_BLOCK, 10);
+
+	c0 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(run(&w, "203.0.113.10", "198.18.0.10", 100, &lin), XDP_PASS);
+	c1 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(c1.packets - c0.packets, 1);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), -ENOENT);
+
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, &lout), XDP_PASS);
+	assert_int_equal(run(&w, "203.0.113.10", "198.18.0.10", 100, &lin), XDP_PASS);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+	assert_int_equal(hs.tx_bytes, lout);
+	assert_int_equal(hs.rx_packets, 1);
+	assert_int_equal(hs.rx_bytes, lin);
+	assert_true(hs.first_seen_ns > 0);
+	assert_int_equal(host_entries(&w), 0); /* not in bwe_hosts */
+	word = slot / 64;
+	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w.dp, BWE_MAP_HSLOT_SENT), &word, &bits),
+			 0);
+	assert_true(bits & (1ULL << (slot % 64)));
+
+	/* the quarantined host of the same /24: dropped, from the trie and then the cache */
+	for (k = 0; k < 3; k++)
+		assert_int_equal(run(&w, "198.18.0.66", "203.0.113.10", 10, NULL), XDP_DROP);
+	h = addr("198.18.0.66");
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 3);
+	{ /* released: the generation moves, the cached class no longer holds */
+		static const char *const nets[] = { "198.18.0.0/24", "2001:db8:1::/64" };
+
+		internal_set(w.dp, nets, ARRAY_SIZE(nets));
+	}
+	assert_int_equal(run(&w, "198.18.0.66", "203.0.113.10", 10, NULL), XDP_PASS);
+
+	assert_int_equal(run(&w, "2001:db8:1::10", "2001:db8:3::10", 10, NULL), XDP_PASS);
+	assert_int_equal(host_entries(&w), 1);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h6, &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+	world_down(&w);
+}
+
+/*
+ * Blocks go to internal /24s in address order while they last (the rest
+ * use bwe_hosts), stay with a /24 that stays internal, and a block given
+ * up is not handed out again in the same change; handed out later, it
+ * starts zeroed.
+ */
+static void test_slot_assignment(void **state)
+{
+	static const char *const wide[] = { "198.18.0.0/20" }; /* 16 /24s */
+	static const char *const two[] = { "198.18.0.0/24", "198.18.1.0/24" };
+	static const char *const moved[] = { "198.18.1.0/24", "198.18.5.0/24" };
+	static const char *const back[] = { "198.18.0.0/24", "198.18.1.0/24", "198.18.5.0/24" };
+	struct bwe_addr h = addr("198.18.0.10"), late = addr("198.18.12.1");
+	struct bwe_host_stats hs;
+	struct world w;
+	__u32 b1, b0;
+
+	(void)state;
+	world_up_with(&w, &slot_opts);
+	internal_set(w.dp, wide, ARRAY_SIZE(wide));
+	assert_int_equal(bwe_hslots_used(w.dp->hsl), SLOT_BLOCKS);
+	assert_true(block_of(w.dp, "198.18.11.1") != UINT32_MAX);
+	assert_int_equal(block_of(w.dp, "198.18.12.1"), UINT32_MAX);
+	assert_int_equal(run(&w, "198.18.12.1", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_int_equal(host_entries(&w), 1); /* beyond the blocks: bwe_hosts */
+	assert_int_equal(bwe_dp_host_read(w.dp, &late, &hs), 0);
+	world_down(&w);
+
+	world_up_with(&w, &slot_opts);
+	internal_set(w.dp, two, ARRAY_SIZE(two));
+	assert_int_equal(bwe_hslots_used(w.dp->hsl), 2);
+	b0 = block_of(w.dp, "198.18.0.1");
+	b1 = block_of(w.dp, "198.18.1.1");
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_int_equal(run(&w, "198.18.1.10", "203.0.113.10", 10, NULL), XDP_PASS);
+
+	internal_set(w.dp, moved, ARRAY_SIZE(moved));
+	assert_int_equal(bwe_hslots_used(w.dp->hsl), 2);
+	assert_int_equal(block_of(w.dp, "198.18.0.1"), UINT32_MAX);
+	assert_int_equal(block_of(w.dp, "198.18.1.1"), b1); /* kept, with its host */
+	h = addr("198.18.1.10");
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+	h = addr("198.18.0.10");
+	assert_int_equal(hs.tx_packets, 1);
+	assert_true(block_of(w.dp, "198.18.5.1") != b0); /* given up just now: not yet */
+
+	internal_set(w.dp, back, ARRAY_SIZE(back));
+	assert_int_equal(bwe_hslots_used(w.dp->hsl), 3);
+	assert_true(block_of(w.dp, "198.18.0.1") != UINT32_MAX);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), -ENOENT); /* a new, zeroed block */
+	world_down(&w);
+}
+
+/* A host bwe_hosts tracked before its /24 got a block brings its record along. */
+static void test_slot_takes_hash_record(void **state)
+{
+	static const char *const wide[] = { "198.18.0.0/20" };
+	static const char *const late[] = { "198.18.12.0/24" };
+	struct bwe_addr h = addr("198.18.12.1");
+	struct bwe_host_stats hs;
+	struct world w;
+	int k;
+
+	(void)state;
+	world_up_with(&w, &slot_opts);
+	internal_set(w.dp, wide, ARRAY_SIZE(wide)); /* every block used: .12 has none */
+	for (k = 0; k < 3; k++)
+		assert_int_equal(run(&w, "198.18.12.1", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_int_equal(host_entries(&w), 1);
+	internal_set(w.dp, late, ARRAY_SIZE(late)); /* the blocks given up cool first */
+	assert_int_equal(block_of(w.dp, "198.18.12.1"), UINT32_MAX);
+	internal_set(w.dp, late, ARRAY_SIZE(late));
+	assert_true(block_of(w.dp, "198.18.12.1") != UINT32_MAX);
+	assert_int_equal(host_entries(&w), 0);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+	assert_int_equal(hs.tx_packets, 3);
+	assert_int_equal(run(&w, "198.18.12.1", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+	assert_int_equal(hs.tx_packets, 4);
+	assert_int_equal(host_entries(&w), 0);
+	world_down(&w);
+}
+
+/* A restarted daemon finds its slots, their hosts and the assignment in the pins. */
+static void test_slots_survive_restart(void **state)
+{
+	static const char *const nets[] = { "198.18.0.0/24", "198.18.7.0/24" };
+	const char *dir = pin_dir("slots");
+	struct bwe_dp_opts opts = slot_opts, none = { .pin_dir = dir, .hosts_max = SLOT_HOSTS };
+	struct bwe_addr h = addr("198.18.7.9");
+	struct bwe_host_stats hs;
+	struct bwe_dp *dp;
+	__u32 b;
+
+	(void)state;
+	opts.pin_dir = dir;
+	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
+	internal_set(dp, nets, ARRAY_SIZE(nets));
+	b = block_of(dp, "198.18.7.9");
+	assert_true(b != UINT32_MAX);
+	{
+		struct world w = { .dp = dp };
+
+		assert_int_equal(run(&w, "198.18.7.9", "203.0.113.10", 10, NULL), XDP_PASS);
+	}
+	bwe_dp_close(dp);
+
+	/* asked for no slots now: the pinned ones are kept, with their hosts */
+	assert_int_equal(bwe_dp_open(&dp, &none), 0);
+	assert_true(dp->reused);
+	assert_int_equal(bwe_hslots_blocks(dp->hsl), SLOT_BLOCKS);
+	assert_int_equal(bwe_hslots_used(dp->hsl), 2);
+	assert_int_equal(block_of(dp, "198.18.7.9"), b);
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+	bwe_dp_close(dp);
+	assert_int_equal(bwe_dp_unpin(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1246,6 +1469,10 @@ int main(void)
 		cmocka_unit_test(test_bl4_nested_prefixes_model),
 		cmocka_unit_test(test_bl4_sweep_clears_unowned_slots),
 		cmocka_unit_test(test_nc16_matches_trie),
+		cmocka_unit_test(test_slot_hosts),
+		cmocka_unit_test(test_slot_assignment),
+		cmocka_unit_test(test_slot_takes_hash_record),
+		cmocka_unit_test(test_slots_survive_restart),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

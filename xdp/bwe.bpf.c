@@ -85,15 +85,16 @@ struct bwe_class {
 static __always_inline void slot_of(const struct bwe_addr *a, const struct bwe_nc16_val *v,
 				    struct bwe_class *c)
 {
-	__u32 i, *e;
+	struct bwe_hslot24_val *e;
+	__u32 i;
 
 	if (!v->row)
 		return;
 	i = bwe_hslot24_index(v->row, a);
 	e = bpf_map_lookup_elem(&bwe_hslot24, &i);
-	if (!e || !*e)
+	if (!e || !e->block)
 		return;
-	c->slot = bwe_hslot_index(*e, a);
+	c->slot = bwe_hslot_index(e->block, a);
 	c->hs = bpf_map_lookup_elem(&bwe_hslots, &c->slot);
 	c->slotted = c->looked = !!c->hs;
 }

@@ -118,7 +118,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, BWE_HSLOT_BLOCK);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct bwe_hslot24_val);
 } bwe_hslot24 SEC(".maps");
 
 /* slot / 64 -> bit (slot % 64) set once the slot's host has sent, on any CPU */
