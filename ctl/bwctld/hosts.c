@@ -57,6 +57,7 @@ struct hosts {
 	size_t used;	      /* records handed out, free ones included */
 	__u32 free_head;      /* the first free record, or NO_RECORD */
 	__u32 sample;	      /* number of the last sample, 0 before the first */
+	size_t in_slots;      /* hosts of the last sample in a host slot */
 	struct bwe_amap idx;  /* addr -> record */
 	struct timespec sampled_at;
 };
@@ -133,6 +134,11 @@ void hosts_free(struct hosts *h)
 size_t hosts_count(const struct hosts *h)
 {
 	return h->idx.n;
+}
+
+size_t hosts_in_slots(const struct hosts *h)
+{
+	return h->in_slots;
 }
 
 bool hosts_has(const struct hosts *h, const struct bwe_addr *a)
@@ -347,6 +353,7 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	dt = ts_diff(&now, &hs->sampled_at);
+	hs->in_slots = 0;
 	err = sample_slots(hs, visit, ctx, dt, cur, batch, vals, smp);
 	while (!done && !err) {
 		__u32 count = (__u32)batch;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hosts.h - the per-host accounting sample (layer 2: reads the kernel's
- * bwe_hosts map with batch lookups, merges the per-CPU copies and derives
- * rates from the previous sample). Nothing here writes a map.
+ * host records with batch lookups — the IPv4 host slots of bwe_hslots, then
+ * bwe_hosts, bwe_abi.h — merges the per-CPU copies and derives rates from
+ * the previous sample). Nothing here writes a map.
  *
  * A sample is not kept: each batch of merged records goes to the caller as
  * it is read (bwctl top, the detector), and only what the next sample's
@@ -49,7 +50,8 @@ bool hosts_tracked(const struct hosts *h, const struct bwe_addr *a);
  * -ENOMEM.
  */
 int hosts_get(const struct hosts *h, const struct bwe_addr *a, struct host_sample *out);
-/* Hosts in the last sample. */
+/* Hosts in the last sample, and of them those whose record is a host slot. */
 size_t hosts_count(const struct hosts *h);
+size_t hosts_in_slots(const struct hosts *h);
 
 #endif /* BWCTLD_HOSTS_H */

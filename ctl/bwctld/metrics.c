@@ -10,6 +10,7 @@
 #include "bwe_rules.h"
 #include "bwe_util.h"
 #include "detect.h"
+#include "hslots.h"
 #include "metrics.h"
 #include "ringbuf.h"
 #include "util.h"
@@ -148,7 +149,8 @@ static void forwarding(FILE *f, const struct metrics_deps *d)
 static void state(FILE *f, const struct metrics_deps *d)
 {
 	static const char *const maps[] = { BWE_MAP_NETCLASS, BWE_MAP_BL_HOST4, BWE_MAP_BL_HOST6,
-					    BWE_MAP_BL_NET6,  BWE_MAP_THROTTLE, BWE_MAP_HOSTS };
+					    BWE_MAP_BL_NET6,  BWE_MAP_THROTTLE, BWE_MAP_HOSTS,
+					    BWE_MAP_HSLOTS };
 	unsigned long long cap[ARRAY_SIZE(maps)];
 	size_t ceiling;
 	size_t n[ST_KINDS] = { 0 }, manual[2] = { 0 }, i, bl_hosts, bl_v4, bl_v6, n4, c4, n6, c6;
@@ -210,7 +212,10 @@ static void state(FILE *f, const struct metrics_deps *d)
 	entries[3] = bl_v6;
 	for (i = 0; i < st_count(d->q.st); i++)
 		entries[4] += st_at(d->q.st, i)->kind == ST_THROTTLE;
-	entries[5] = hosts_count(d->q.hosts);
+	/* host records: bwe_hosts, and the slots of the blocks handed out */
+	entries[5] = hosts_count(d->q.hosts) - hosts_in_slots(d->q.hosts);
+	entries[6] = hosts_in_slots(d->q.hosts);
+	cap[6] = (unsigned long long)bwe_hslots_blocks(d->q.dp->hsl) * BWE_HSLOT_BLOCK;
 	family(f, "map_entries", "gauge",
 	       "Entries in a BPF map of bounded size (map pressure with map_capacity).");
 	for (i = 0; i < ARRAY_SIZE(maps); i++)

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "hslots.h"
 #include "log.h"
 #include "query.h"
 #include "ringbuf.h"
@@ -114,7 +115,18 @@ struct json_object *query_status(const struct query_deps *q)
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_TBL24, bl_v4, 0));
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_NET6, bl_v6, map_max(q, BWE_MAP_BL_NET6)));
 	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));
-	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS, hosts_count(q->hosts),
+	{ /* host records: the IPv4 host slots (whole /24 blocks), then bwe_hosts */
+		struct json_object *sl;
+		__u32 blocks = bwe_hslots_blocks(q->dp->hsl);
+
+		sl = map_fill(BWE_MAP_HSLOTS, hosts_in_slots(q->hosts), blocks * BWE_HSLOT_BLOCK);
+		json_object_object_add(sl, "blocks", json_object_new_uint64(blocks));
+		json_object_object_add(sl, "blocks_used",
+				       json_object_new_uint64(bwe_hslots_used(q->dp->hsl)));
+		json_object_array_add(maps, sl);
+	}
+	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS,
+					     hosts_count(q->hosts) - hosts_in_slots(q->hosts),
 					     map_max(q, BWE_MAP_HOSTS)));
 	json_object_array_add(maps, map_fill(BWE_MAP_MACS, enf_macs_count(q->enf),
 					     map_max(q, BWE_MAP_MACS)));
