@@ -84,6 +84,7 @@
 #include "addr.h"
 #include "blocklist.h"
 #include "dataplane.h"
+#include "hslots.h"
 #include "bench_common.h"
 #include "netclass.h"
 #include "pktbuild.h"
@@ -1332,8 +1333,9 @@ static void print_report(const struct bench *b, const struct opts *o,
 	       "in the host-count rows), destinations %u peers, listed (198.19.0.0/17) or not "
 	       "(198.19.128.0/17). The enforcer holds %zu blocklist entries (those %u hosts, "
 	       "%zu /16–/24 networks, random /32s, nothing else in a test range), internal "
-	       "198.18.0.0/16, and room for %u hosts in `bwe_hosts`, so that every row's "
-	       "sources stay resident (a full LRU table re-creates records); nftables "
+	       "198.18.0.0/16, and %u host records: every address of the internal /16 in a "
+	       "host slot (%u, as the daemon hands them out), the rest in `bwe_hosts`, so "
+	       "that every row's sources stay resident; nftables "
 	       "(netdev ingress hook on the receiving veth, `ip daddr @set counter drop`, behind "
 	       "a bare XDP_PASS) holds %s in an interval set and is dormant for the other rows. "
 	       "Passed frames reach a stack with no address or route. No daemon reads the "
@@ -1348,7 +1350,7 @@ static void print_report(const struct bench *b, const struct opts *o,
 	       "wall-clock rates are shown beside them. %u interleaved rounds, median "
 	       "(min–max); ratios and differences per round.\n\n",
 	       GEN_BATCH, SRC_HOSTS, FEW_HOSTS, ALL_HOSTS, POOL_N, b->bl_entries, POOL_N,
-	       b->bl_nets, HOSTS_TABLE,
+	       b->bl_nets, HOSTS_TABLE, bwe_hslots_used(b->dp->hsl) * BWE_HSLOT_BLOCK,
 	       b->nft_elems == b->bl_entries ? "the same entries" : "a subset (see below)",
 	       o->seconds, b->cpus[0], n);
 	printf("| receiver | frames | CPU ns/frame | Mpps per CPU | Mpps wall clock | "

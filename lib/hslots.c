@@ -22,6 +22,7 @@ struct bwe_hslots {
 	size_t hslot24_len;		 /* bytes mapped */
 	__u32 *net;			 /* block -> its /24 + 1; 0: free */
 	__u32 *block_freed;		 /* block -> the change that freed it (NO_SEQ: never) */
+	__u8 *dirty;			 /* block -> may hold records (else all zero, as created) */
 	__u32 *row_net;			 /* row - 1 -> its /16 + 1; 0: free */
 	__u32 *row_freed;		 /* row - 1 -> the change that freed it */
 	__u32 *row_blocks;		 /* row - 1 -> blocks in it */
@@ -73,6 +74,7 @@ void bwe_hslots_free(struct bwe_hslots *h)
 		munmap(h->hslot24, h->hslot24_len);
 	free(h->net);
 	free(h->block_freed);
+	free(h->dirty);
 	free(h->row_net);
 	free(h->row_freed);
 	free(h->row_blocks);
@@ -140,13 +142,15 @@ int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 bloc
 	h->hslot24 = mmap(NULL, h->hslot24_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	h->net = calloc(blocks + 1, sizeof(*h->net));
 	h->block_freed = calloc(blocks + 1, sizeof(*h->block_freed));
+	h->dirty = malloc(blocks + 1);
 	h->row_net = calloc(blocks + 1, sizeof(*h->row_net));
 	h->row_freed = calloc(blocks + 1, sizeof(*h->row_freed));
 	h->row_blocks = calloc(blocks + 1, sizeof(*h->row_blocks));
 	if (h->hslot24 == MAP_FAILED) {
 		h->hslot24 = NULL;
 		err = -errno;
-	} else if (!h->net || !h->block_freed || !h->row_net || !h->row_freed || !h->row_blocks) {
+	} else if (!h->net || !h->block_freed || !h->dirty || !h->row_net || !h->row_freed ||
+		   !h->row_blocks) {
 		err = -ENOMEM;
 	}
 	if (err) {
@@ -154,6 +158,8 @@ int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 bloc
 		return err;
 	}
 	h->seq = NO_SEQ;
+	/* maps just created are all zero; pinned ones may hold an earlier run's records */
+	memset(h->dirty, dp->reused, blocks + 1);
 	read_back(h);
 	*out = h;
 	return 0;
@@ -181,12 +187,14 @@ static bool wanted(const struct bwe_range24 *want, size_t n, __u32 x)
  * Ready block b for /24 x before it is published: every record zeroed on
  * every CPU and its sent bit clear, except that a host bwe_hosts already
  * tracks (before this /24 had a block: an earlier configuration, or room
- * that ran out) brings its record along, sent bit set. *moved: those
+ * that ran out) brings its record along, sent bit set (sent[]: those
  * hosts, whose bwe_hosts entries block_moved() removes once the block is
- * published. zeros: ncpus * BWE_HSLOT_BLOCK records, all zero, and left so.
+ * published). A block as the map was created, with nothing to bring, is
+ * left as it is: zero already. zeros: ncpus * BWE_HSLOT_BLOCK records, all
+ * zero, and left so.
  */
 static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros, __u32 *keys,
-		      __u64 sent[BWE_HSLOT_WORDS])
+		      __u64 sent[BWE_HSLOT_WORDS], bool hash_empty)
 {
 	int fd = hslots_fd(h), sfd = bwe_dp_map_fd(h->dp, BWE_MAP_HSLOT_SENT);
 	int hfd = bwe_dp_map_fd(h->dp, BWE_MAP_HOSTS), err = 0;
@@ -195,12 +203,15 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 	struct bwe_addr a;
 
 	memset(sent, 0, BWE_HSLOT_WORDS * sizeof(*sent));
-	for (i = 0; i < BWE_HSLOT_BLOCK; i++) {
-		keys[i] = b * BWE_HSLOT_BLOCK + i;
+	for (i = 0; i < BWE_HSLOT_BLOCK && !hash_empty; i++) {
 		bwe_addr_from_v4(htonl((x << 8) | i), &a);
 		if (!bpf_map_lookup_elem(hfd, &a, (char *)zeros + i * rec))
 			sent[i / 64] |= 1ULL << (i % 64);
 	}
+	if (!h->dirty[b] && !(sent[0] | sent[1] | sent[2] | sent[3]))
+		return 0; /* as created: all zero, nothing to bring */
+	for (i = 0; i < BWE_HSLOT_BLOCK; i++)
+		keys[i] = b * BWE_HSLOT_BLOCK + i;
 	if (bpf_map_update_batch(fd, keys, zeros, &count, NULL))
 		err = -errno;
 	for (i = 0; i < BWE_HSLOT_WORDS && !err; i++) {
@@ -241,6 +252,7 @@ static void block_drop(struct bwe_hslots *h, __u32 b)
 	}
 	h->net[b] = 0;
 	h->block_freed[b] = h->seq;
+	h->dirty[b] = 1;
 	h->used--;
 }
 
@@ -258,11 +270,16 @@ int bwe_hslots_assign(struct bwe_hslots *h, const struct bwe_range24 *want, size
 {
 	__u32 b, r, x, bcur = 0, rcur = 0, *keys = NULL;
 	__u64 sent[BWE_HSLOT_WORDS];
+	struct bwe_addr k;
 	void *zeros = NULL;
+	bool hash_empty;
 	size_t i;
 	int err = 0;
 
 	h->seq = h->seq + 1 ?: 1;
+	/* an empty bwe_hosts has no record to bring along: no lookups */
+	hash_empty = bpf_map_get_next_key(bwe_dp_map_fd(h->dp, BWE_MAP_HOSTS), NULL, &k) &&
+		     errno == ENOENT;
 	/* Blocks whose /24 is no longer internal: unpublished, their rows too when empty. */
 	for (b = 0; b < h->blocks; b++)
 		if (h->net[b] && !wanted(want, n, h->net[b] - 1))
@@ -295,7 +312,7 @@ int bwe_hslots_assign(struct bwe_hslots *h, const struct bwe_range24 *want, size
 					break;
 				}
 			}
-			err = block_init(h, b, x, zeros, keys, sent);
+			err = block_init(h, b, x, zeros, keys, sent, hash_empty);
 			if (err)
 				break;
 			ent = &h->hslot24[(row - 1) * 256u + (x & 0xff)].block;
