@@ -406,7 +406,7 @@ $(BENCH_DIR)/live_frames: bench/live_frames.c bench/bench_common.c $(LIBBWE) | $
 $(BENCH_DIR)/fwd_frames: bench/fwd_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/fwd_gen.skel.h $(SKELS)
 	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
-$(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h | $(BENCH_DIR)
+$(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h lib/bwe_rules.h | $(BENCH_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 # The detection evaluation (tests/traffic/run.sh): writes docs/detection.md,

@@ -28,10 +28,15 @@
 #   memory           with 1M IPv4 + 200k IPv6 entries and 65,536 tracked hosts:
 #                    VmRSS of bwctld, memlock of every map of the XDP program
 #                    (bpftool).
-#   detector CPU     65,536 active hosts written into bwe_hosts by
-#                    build/bench/hosts_fill (counters advanced every second),
-#                    policy interval 10 s: bwctld utime+stime over 60 s, as a
-#                    share of one core, against the same daemon idle (30 s).
+#   detector CPU     65,536 active hosts (198.18.0.0/16) written by
+#                    build/bench/hosts_fill where the data plane keeps them
+#                    (counters advanced every second): maps.hosts is left at
+#                    its default 65,536, of which the daemon makes 49,152 host
+#                    slots for the first internal /24s (198.18.0.0-
+#                    198.18.191.255) and leaves 16,384 to bwe_hosts, which the
+#                    other 16,384 (198.18.192.0/18) fill; policy interval 10 s:
+#                    bwctld utime+stime over 60 s, as a share of one core,
+#                    against the same daemon idle (30 s).
 #
 # --quick: 100k-line feed, fewer rounds, shorter CPU windows (a smoke run).
 # --feeds: only the feed figures (load, delta, file -> drop; no nft, no
@@ -60,7 +65,7 @@ for a in "$@"; do
 	case $a in
 	--quick) QUICK=1 ;;
 	--feeds) FEEDS_ONLY=1 ;;
-	-h | --help) sed -n '3,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "usage: $PROG [--quick] [--feeds]" >&2; exit 2 ;;
 	esac
 done
@@ -76,6 +81,7 @@ else
 fi
 SMALL_LINES=1000
 NHOSTS=65536
+FILL_FIRST=198.18.0.0	# NHOSTS from here: the slotted /24s, then bwe_hosts (see above)
 NFT_LIMIT_S=180		# slower than this: load 100k and extrapolate
 
 log() { echo "$PROG: $*" >&2; }
@@ -500,6 +506,7 @@ for r in $(seq 1 "$QUAR_ROUNDS"); do
 done
 
 # ------------------------------------------------------------------ 5. memory, detector CPU
+FILL_SLOTS="" FILL_MAP="" KEPT_SLOTS="" HOSTS_MAX=""
 CPU_IDLE="" CPU_HOSTS="" TRACKED="" HOSTS_NOTE="" RSS_FEEDS="" RSS_HOSTS="" HWM="" MAPS_TSV="" MAP_BYTES=0
 if [ "$FEEDS_ONLY" = 0 ]; then
 log "IPv6 feed: $V6_MORE lines"
@@ -523,7 +530,7 @@ CPU_IDLE=$(calc "($b - $a) / $TCK / ($t1 - $t0) * 100")
 
 if [ -x "$HOSTS_FILL" ]; then
 	log "detector CPU: $NHOSTS active hosts, warm-up 12 s, then ${CPU_S} s"
-	"$HOSTS_FILL" "$PIN" --count "$NHOSTS" --seconds $((CPU_S + 20)) >"$W/hosts_fill.out" 2>&1 &
+	"$HOSTS_FILL" "$PIN" --count "$NHOSTS" --first "$FILL_FIRST" --seconds $((CPU_S + 20)) >"$W/hosts_fill.out" 2>&1 &
 	FILL_PID=$!
 	sleep 12	# one policy interval: the detector has met every host
 	a=$(proc_ticks "$DPID") t0=$(now)
@@ -533,6 +540,10 @@ if [ -x "$HOSTS_FILL" ]; then
 		CPU_HOSTS=$(calc "($b - $a) / $TCK / ($t1 - $t0) * 100")
 		TRACKED=$(bwctl --json status | jq '.maps[] | select(.name == "bwe_hosts") | .entries')
 		HOSTS_NOTE=$(awk '$1 == "hosts_in_map" { print $2 }' "$W/hosts_fill.out")
+		fill_out() { awk -v k="$1" '$1 == k { print $2 }' "$W/hosts_fill.out"; }
+		FILL_SLOTS=$(fill_out hosts_to_slots) FILL_MAP=$(fill_out hosts_to_map)
+		KEPT_SLOTS=$(fill_out hosts_in_slots)
+		HOSTS_MAX=$(bwctl --json status | jq '.maps[] | select(.name == "bwe_hosts") | .max_entries')
 	else
 		unmeasured "hosts_fill ended early: $(tail -3 "$W/hosts_fill.out")"
 	fi
@@ -747,9 +758,15 @@ echo "  changed lines (and the first 64 KiB) are parsed again, merged with the e
 echo "  unchanged lines and applied as a difference (additions, then removals): delta and"
 echo "  file-change times include reading and diffing the whole file, not parsing it"
 echo "  (docs/architecture.md, \"How a version is installed\")."
-[ -n "$HOSTS_NOTE" ] && echo "- Hosts: \`build/bench/hosts_fill\` wrote $(fmt_int "$NHOSTS") internal hosts (198.19.0.0/16) into the pinned LRU map, $(fmt_int "$HOSTS_NOTE") stayed; their counters advanced every second."
+if [ -n "$HOSTS_NOTE" ]; then
+	echo "- Hosts: \`build/bench/hosts_fill\` wrote $(fmt_int "$NHOSTS") internal hosts from $FILL_FIRST where the data"
+	echo "  plane keeps them: $(fmt_int "${FILL_SLOTS:-0}") into host slots (\`bwe_hslots\`, the internal /24s that hold a"
+	echo "  block, sent bit set) and $(fmt_int "${FILL_MAP:-0}") into the pinned LRU map \`bwe_hosts\` ($(fmt_int "${HOSTS_MAX:-0}") entries:"
+	echo "  \`maps.hosts\` at its default 65,536 less the slots); $(fmt_int "$HOSTS_NOTE") hosts were kept"
+	echo "  ($(fmt_int "${KEPT_SLOTS:-0}") in slots, $(fmt_int "$((HOSTS_NOTE - ${KEPT_SLOTS:-0}))") in \`bwe_hosts\`); their counters advanced every second."
+fi
 [ -n "$NFT_NOTE" ] && echo "- nft: $NFT_NOTE."
-echo "- Per-CPU maps (\`bwe_hosts\`, \`bwe_stats\`) take their value once per possible CPU:"
+echo "- Per-CPU maps (\`bwe_hslots\`, \`bwe_hosts\`, \`bwe_stats\`) take their value once per possible CPU:"
 echo "  $(possible_cpus) here; their memlock grows in proportion on bigger machines."
 echo "- Run time $(((SECONDS - T_RUN0) / 60)) min $(((SECONDS - T_RUN0) % 60)) s."
 if [ ${#UNMEASURED[@]} -gt 0 ]; then
