@@ -9,13 +9,14 @@
 # (default: build/bwctld; A B A B ... with two or more) without feeds,
 # policy interval 10 s, and reads its memory twice: idle (2 s after it
 # answers bwctl status) and with N hosts (default 65,536) that
-# build/bench/hosts_fill writes into the pinned bwe_hosts map and advances
+# build/bench/hosts_fill writes where the data plane keeps them (198.18.0.0/16:
+# host slots for the first 192 /24s, the pinned bwe_hosts map for the rest) and advances
 # every second, after 25 s (two detector intervals: every host met and
 # evaluated twice). Per build and round it prints one line:
 #
 #   BIN ROUND TRACKED DET_HOSTS RSS_IDLE RSS_HOSTS HWM HEAP_IDLE HEAP_HOSTS ANON_HOSTS BIGGEST CPU
 #
-# (KiB; TRACKED = bwe_hosts entries, DET_HOSTS = detector states;
+# (KiB; TRACKED = hosts in slots and bwe_hosts, DET_HOSTS = detector states;
 # HEAP = Rss of [heap], ANON = Rss of the other anonymous mappings, BIGGEST
 # = Rss of the largest of them; CPU = bwctld's share of one core, %, over the
 # last 20 s with the hosts: two detector runs and 20 samples), then per build the median of
@@ -76,7 +77,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	for b in "${!BINS[@]}"; do
 		BWCTLD=${BINS[$b]}
 		rm -rf "$DIR/bpf/bwe" "$DIR/state"
-		# hosts_fill's hosts (198.19.0.0/16) are internal: the detector meets them
+		# hosts_fill's hosts (198.18.0.0/16) are internal: the detector meets them
 		INTERNAL="198.18.0.0/15, $BWE_LAN_NET_V6" write_config "policy: { interval: 10s }"
 		log "round $r/$ROUNDS: $BWCTLD"
 		if ! start_daemon >&2; then
@@ -87,7 +88,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		pid=$(bwctld_pid)
 		idle=$(kib "$pid" VmRSS)
 		read -r hi _ _ <<<"$(smaps_sum "$pid")"
-		"$HOSTS_FILL" "$DIR/bpf/bwe" --count "$NHOSTS" --seconds 40 >"$DIR/fill.out" 2>&1 &
+		"$HOSTS_FILL" "$DIR/bpf/bwe" --count "$NHOSTS" --first 198.18.0.0 --seconds 40 \
+			>"$DIR/fill.out" 2>&1 &
 		FILL_PID=$!
 		sleep 5
 		t0=$(ticks "$pid") s0=$EPOCHREALTIME
