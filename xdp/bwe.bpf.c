@@ -68,35 +68,38 @@ static __always_inline __u32 netclass_of(const struct bwe_addr *a)
 	return nc ? nc->flags : 0;
 }
 
-/* An address's network class and, where it was looked up, its host record. */
+/* An address's network class, and where its host record is (host_stats()). */
 struct bwe_class {
-	__u32 flags;		   /* enum bwe_netclass_flag */
-	__u32 looked;		   /* hs is the address's record, or NULL: it has none */
-	__u32 slot;		   /* hs is bwe_hslots[slot] (looked, slotted) */
-	__u32 slotted;		   /* the address has a host slot */
-	struct bwe_host_stats *hs; /* its record, when looked */
+	__u32 flags; /* enum bwe_netclass_flag */
+	__u32 row;   /* IPv4: its /16's bwe_nc16 row (host slots), 0: none */
 };
 
+#define BWE_NO_SLOT 0xffffffffu
+
 /*
- * An IPv4 address's host slot, when its /24 holds a block (bwe_abi.h): two
- * array reads that stay in cache (a /16's row is 1 KiB) and the record's
- * address, instead of a hash walk.
+ * An internal address's host record: its host slot's when its /24 holds a
+ * block (bwe_abi.h: two array reads that stay in cache, then the record, no
+ * hash walk), else its bwe_hosts entry (NULL: none). *slot: the slot, or
+ * BWE_NO_SLOT for bwe_hosts. Callers keep no record pointer across the
+ * pipeline: the verifier follows each map a pointer may come from apart,
+ * and a class carrying one through judge() multiplied its work.
  */
-static __always_inline void slot_of(const struct bwe_addr *a, const struct bwe_nc16_val *v,
-				    struct bwe_class *c)
+static __always_inline struct bwe_host_stats *record_of(const struct bwe_addr *a, __u32 row,
+							__u32 *slot)
 {
 	struct bwe_hslot24_val *e;
 	__u32 i;
 
-	if (!v->row)
-		return;
-	i = bwe_hslot24_index(v->row, a);
-	e = bpf_map_lookup_elem(&bwe_hslot24, &i);
-	if (!e || !e->block)
-		return;
-	c->slot = bwe_hslot_index(e->block, a);
-	c->hs = bpf_map_lookup_elem(&bwe_hslots, &c->slot);
-	c->slotted = c->looked = !!c->hs;
+	*slot = BWE_NO_SLOT;
+	if (row) {
+		i = bwe_hslot24_index(row, a);
+		e = bpf_map_lookup_elem(&bwe_hslot24, &i);
+		if (e && e->block) {
+			*slot = bwe_hslot_index(e->block, a);
+			return bpf_map_lookup_elem(&bwe_hslots, slot);
+		}
+	}
+	return bpf_map_lookup_elem(&bwe_hosts, a);
 }
 
 /*
@@ -111,32 +114,30 @@ static __always_inline void slot_of(const struct bwe_addr *a, const struct bwe_n
  */
 static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct bwe_class *c)
 {
-	c->looked = 0;
-	c->slotted = 0;
-	c->hs = NULL;
+	struct bwe_host_stats *hs = NULL;
+	__u32 slot;
+
+	c->row = 0;
 	if (addr_is_v4(a)) {
 		__u32 idx = bwe_nc16_index(a);
 		struct bwe_nc16_val *v = bpf_map_lookup_elem(&bwe_nc16, &idx);
 
 		if (v)
-			slot_of(a, v, c);
+			c->row = v->row;
 		if (v && !(v->flags & BWE_NC16_MIXED)) {
 			c->flags = v->flags;
 			return;
 		}
-		if (!c->looked) {
-			c->looked = 1;
-			c->hs = bpf_map_lookup_elem(&bwe_hosts, a);
-		}
-		if (c->hs && bwe_nc_cached(c->hs->nc_gen, gen)) {
-			c->flags = c->hs->nc_flags;
+		hs = record_of(a, c->row, &slot);
+		if (hs && bwe_nc_cached(hs->nc_gen, gen)) {
+			c->flags = hs->nc_flags;
 			return;
 		}
 	}
 	c->flags = netclass_of(a);
-	if (c->hs) {
-		c->hs->nc_flags = c->flags;
-		c->hs->nc_gen = gen;
+	if (hs) {
+		hs->nc_flags = c->flags;
+		hs->nc_gen = gen;
 	}
 }
 
@@ -185,8 +186,8 @@ static __always_inline int slot_sent(__u32 slot, int out)
 }
 
 /*
- * The host's accounting entry: the one class_of() found, else a lookup.
- * Only an outbound packet creates one: inbound packets to an address that
+ * The host's accounting entry (record_of()). Only an outbound packet
+ * creates one: inbound packets to an address that
  * never sent find none (counted in the aggregate BWE_A_INBOUND_UNTRACKED by
  * the caller), so spoofed or sprayed frames cannot fill bwe_hosts and evict
  * the hosts that really talk. A new entry starts with the host's class
@@ -197,15 +198,14 @@ static __always_inline int slot_sent(__u32 slot, int out)
 static __always_inline struct bwe_host_stats *
 host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_class *hc, __u32 gen)
 {
-	struct bwe_host_stats *hs = hc->looked ? hc->hs : bpf_map_lookup_elem(&bwe_hosts, host);
-	__u32 zero = 0;
+	struct bwe_host_stats *hs;
+	__u32 zero = 0, slot;
 
-	if (hc->slotted) {
-		if (!hs) /* never: slotted says it was found */
-			return NULL;
-		if (hs->first_seen_ns)
+	hs = record_of(host, hc->row, &slot);
+	if (slot != BWE_NO_SLOT) {
+		if (!hs || hs->first_seen_ns)
 			return hs;
-		if (!slot_sent(hc->slot, out))
+		if (!slot_sent(slot, out))
 			return NULL;
 		hs->first_seen_ns = now;
 		return hs;
@@ -286,7 +286,8 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
  * window. A host's repeated event (its record's bwe_ev_seen says the dedup
  * map holds it within the window) costs a ring query, not the map.
  */
-static __noinline int emit_event(struct bwe_event *ev, __u64 dedup_ns, struct bwe_host_stats *hs)
+static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
+				      struct bwe_host_stats *hs)
 {
 	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
 	struct bwe_ev_seen *e = NULL;
@@ -416,62 +417,53 @@ struct bwe_frame {
 	__u8 mac[BWE_MAC_LEN]; /* the host's MAC: source (XDP) or destination (TC egress) */
 };
 
+/* What judge() decided, for bwe_judged(). */
+struct bwe_verdict {
+	__u64 now;    /* the tick (bpf_ktime_get_coarse_ns()) */
+	__u32 reason; /* enum bwe_reason, dry run applied */
+	__u32 hd;     /* enum bwe_host_drop of a drop, else BWE_HD_MAX */
+	__u32 learn;  /* the MAC's flags the source address lacks (BWE_EV_MAC_ADDR) */
+	__u8 out;     /* the host is the source */
+	__u8 ref;     /* the peer's blocklist ref */
+	__u8 tracked; /* rec is the host's record (else a stand-in nobody reads) */
+	__u8 pad;
+};
+
 /*
- * The one judgement of a classified packet, for both hooks: decide, account
- * the internal host, emit events, count the verdict. out: the host is the
- * source. hf/pf: the host's and the peer's network classes (the host's with
- * its MAC's flags added); learn: the MAC's flags its source address lacks
- * (BWE_EV_MAC_ADDR); hc: the host address's class_of() under generation
- * gen. Returns the reason (enum bwe_reason).
+ * The rest of the judgement, once the verdict v is taken: account the
+ * internal host in its record rec (when v->tracked; else the host has
+ * none), emit events, count the verdict. A global function, so the
+ * verifier checks it once, whatever map rec came from (a host slot or
+ * bwe_hosts, which it would otherwise follow apart through all that
+ * follows) and at whichever of judge()'s three call sites. Every argument
+ * is memory the caller owns, never NULL (the checks are for the verifier:
+ * from kernel 6.8 a caller may pass NULL). Returns the reason.
  */
-static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_config *cfg,
-				   const struct bwe_frame *f, int out, __u32 hf, __u32 pf,
-				   __u32 learn, const struct bwe_class *hc, __u32 gen)
+__noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
+			  const struct bwe_frame *f, struct bwe_host_stats *rec,
+			  const struct bwe_verdict *v)
 {
-	const struct bwe_addr *host = out ? &p->src : &p->dst;
-	const struct bwe_addr *peer = out ? &p->dst : &p->src;
+	const struct bwe_addr *host, *peer;
 	struct bwe_host_stats *hs;
 	struct bwe_event ev = {};
-	__u32 reason, hd = BWE_HD_MAX, peer_hash = 0;
-	/* Event times, last-seen, deduplication windows and contacts need no
-	 * more than the tick (CLOCK_MONOTONIC_COARSE, 1/HZ), which costs a load
-	 * where a TSC read costs ~10 % of a frame on a VM (docs/benchmarks.md);
-	 * the token bucket alone reads the fine clock, only for throttled hosts. */
-	__u64 now = bpf_ktime_get_coarse_ns();
-	__u8 ref = 0;
-	int contact, report;
+	__u32 reason, hd, peer_hash = 0, learn;
+	__u64 now;
+	__u8 ref;
+	int out, contact, report;
 
-	/* Decide. */
-	if ((hf | pf) & BWE_NC_ALLOW) {
-		reason = BWE_R_ALLOW;
-	} else if (hf & BWE_NC_QUARANTINE) {
-		reason = (pf & BWE_NC_EXEMPT) ? BWE_R_EXEMPT : BWE_R_QUARANTINE;
-		hd = BWE_HD_QUARANTINE;
-	} else if (pf & BWE_NC_EXEMPT) {
-		reason = BWE_R_EXEMPT;
-	} else {
-		reason = BWE_R_PASS;
-		ref = blocklist_ref(peer);
-		if (ref & BWE_REF_MONITOR) {
-			reason = BWE_R_MONITOR;
-		} else if (ref) {
-			reason = BWE_R_BLOCK;
-			hd = BWE_HD_BLOCK;
-		}
-		if (reason != BWE_R_BLOCK && (hf & BWE_NC_THROTTLE)) {
-			struct bwe_throttle *t = bpf_map_lookup_elem(&bwe_throttle, host);
-
-			if (t && !bucket_take(t, out, f->len, bpf_ktime_get_ns())) {
-				reason = BWE_R_THROTTLE;
-				hd = BWE_HD_THROTTLE;
-			}
-		}
-	}
-	if (cfg->flags & BWE_CFG_DRYRUN)
-		reason = bwe_reason_dryrun(reason);
+	if (!p || !cfg || !f || !rec || !v)
+		return BWE_R_ABORTED;
+	out = v->out;
+	host = out ? &p->src : &p->dst;
+	peer = out ? &p->dst : &p->src;
+	hs = v->tracked ? rec : NULL;
+	reason = v->reason;
+	hd = v->hd;
+	learn = v->learn;
+	now = v->now;
+	ref = v->ref;
 
 	/* Account the internal host: per host once it has sent, else in the aggregate. */
-	hs = host_stats(host, out, now, hc, gen);
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
@@ -558,6 +550,76 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 counted:
 	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);
 	return reason;
+}
+
+/*
+ * The one judgement of a classified packet, for both hooks: decide, account
+ * the internal host, emit events, count the verdict. out: the host is the
+ * source. hf/pf: the host's and the peer's network classes (the host's with
+ * its MAC's flags added); learn: the MAC's flags its source address lacks
+ * (BWE_EV_MAC_ADDR); hc: the host address's class_of() under generation
+ * gen. Returns the reason (enum bwe_reason).
+ */
+static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_config *cfg,
+				   const struct bwe_frame *f, int out, __u32 hf, __u32 pf,
+				   __u32 learn, const struct bwe_class *hc, __u32 gen)
+{
+	const struct bwe_addr *host = out ? &p->src : &p->dst;
+	const struct bwe_addr *peer = out ? &p->dst : &p->src;
+	struct bwe_verdict v = { .out = out, .learn = learn };
+	struct bwe_host_stats *hs;
+	__u32 reason, hd = BWE_HD_MAX, zero = 0;
+	/* Event times, last-seen, deduplication windows and contacts need no
+	 * more than the tick (CLOCK_MONOTONIC_COARSE, 1/HZ), which costs a load
+	 * where a TSC read costs ~10 % of a frame on a VM (docs/benchmarks.md);
+	 * the token bucket alone reads the fine clock, only for throttled hosts. */
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u8 ref = 0;
+
+	/* Decide. */
+	if ((hf | pf) & BWE_NC_ALLOW) {
+		reason = BWE_R_ALLOW;
+	} else if (hf & BWE_NC_QUARANTINE) {
+		reason = (pf & BWE_NC_EXEMPT) ? BWE_R_EXEMPT : BWE_R_QUARANTINE;
+		hd = BWE_HD_QUARANTINE;
+	} else if (pf & BWE_NC_EXEMPT) {
+		reason = BWE_R_EXEMPT;
+	} else {
+		reason = BWE_R_PASS;
+		ref = blocklist_ref(peer);
+		if (ref & BWE_REF_MONITOR) {
+			reason = BWE_R_MONITOR;
+		} else if (ref) {
+			reason = BWE_R_BLOCK;
+			hd = BWE_HD_BLOCK;
+		}
+		if (reason != BWE_R_BLOCK && (hf & BWE_NC_THROTTLE)) {
+			struct bwe_throttle *t = bpf_map_lookup_elem(&bwe_throttle, host);
+
+			if (t && !bucket_take(t, out, f->len, bpf_ktime_get_ns())) {
+				reason = BWE_R_THROTTLE;
+				hd = BWE_HD_THROTTLE;
+			}
+		}
+	}
+	if (cfg->flags & BWE_CFG_DRYRUN)
+		reason = bwe_reason_dryrun(reason);
+
+	v.reason = reason;
+	v.hd = hd;
+	v.ref = ref;
+	v.now = now;
+	/* The host's record, of either home (bwe_abi.h), or a stand-in when it
+	 * has none: the rest is verified once for all, in bwe_judged(). */
+	hs = host_stats(host, out, now, hc, gen);
+	v.tracked = !!hs;
+	if (!hs)
+		hs = bpf_map_lookup_elem(&bwe_scratch, &zero);
+	if (!hs) {
+		count(BWE_R_ABORTED, BWE_SD_NONE, f->len);
+		return BWE_R_ABORTED;
+	}
+	return bwe_judged(p, cfg, f, hs, &v);
 }
 
 /*
