@@ -1234,6 +1234,53 @@ static void test_bucket_last_refill_in_future(void **state)
 
 /* ---- IPv4 host slots (lib/hslots.h) ------------------------------------------ */
 
+/*
+ * The internal /24s of a closed set, as runs: a /25 counts its /24, nested
+ * and touching prefixes merge, other flags and IPv6 do not count, an IPv6
+ * prefix covering the IPv4-mapped space takes all of it; what the daemon
+ * asks for (bwe_hslots_wanted()) is 256 slots per /24.
+ */
+static void test_internal24_runs(void **state)
+{
+	static const char *const nets[] = { "198.18.4.0/23", "198.18.5.128/25", "198.18.6.0/24",
+					    "198.18.9.0/25", "10.0.0.0/8",	"2001:db8::/32" };
+	struct bwe_prefix v[ARRAY_SIZE(nets)], ex = pfx("203.0.113.0/24"), all = pfx("::/1");
+	struct bwe_range24 *r;
+	struct bwe_ncset s;
+	size_t i, n;
+
+	(void)state;
+	bwe_ncset_init(&s);
+	for (i = 0; i < ARRAY_SIZE(nets); i++) {
+		v[i] = pfx(nets[i]);
+		assert_int_equal(bwe_ncset_add(&s, &v[i], BWE_NC_INTERNAL), 0);
+	}
+	assert_int_equal(bwe_ncset_add(&s, &ex, BWE_NC_EXEMPT), 0); /* not internal */
+	assert_int_equal(bwe_ncset_closure(&s), 0);
+	assert_int_equal(bwe_ncset_internal24(&s, &r, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].lo, 10u << 16);
+	assert_int_equal(r[0].hi, (10u << 16) + 65535);
+	assert_int_equal(r[1].lo, (198u << 16) | (18u << 8) | 4);
+	assert_int_equal(r[1].hi, (198u << 16) | (18u << 8) | 6);
+	assert_int_equal(r[2].lo, (198u << 16) | (18u << 8) | 9);
+	assert_int_equal(r[2].hi, r[2].lo);
+	free(r);
+	assert_int_equal(bwe_hslots_wanted(v, ARRAY_SIZE(v)), (65536u + 3 + 1) * 256);
+	bwe_ncset_free(&s);
+
+	bwe_ncset_init(&s);
+	assert_int_equal(bwe_ncset_add(&s, &all, BWE_NC_INTERNAL), 0);
+	assert_int_equal(bwe_ncset_closure(&s), 0);
+	assert_int_equal(bwe_ncset_internal24(&s, &r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].lo, 0);
+	assert_int_equal(r[0].hi, 0xffffff);
+	free(r);
+	assert_int_equal(bwe_hslots_wanted(&all, 1), UINT32_MAX);
+	bwe_ncset_free(&s);
+}
+
 #define SLOT_HOSTS  4096u /* 3,072 slots (three quarters): 12 blocks */
 #define SLOT_BLOCKS 12u
 
@@ -1469,6 +1516,7 @@ int main(void)
 		cmocka_unit_test(test_bl4_nested_prefixes_model),
 		cmocka_unit_test(test_bl4_sweep_clears_unowned_slots),
 		cmocka_unit_test(test_nc16_matches_trie),
+		cmocka_unit_test(test_internal24_runs),
 		cmocka_unit_test(test_slot_hosts),
 		cmocka_unit_test(test_slot_assignment),
 		cmocka_unit_test(test_slot_takes_hash_record),
