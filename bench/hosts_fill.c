@@ -321,11 +321,11 @@ int main(int argc, char **argv)
 		}
 		/* their sent bits, once the records are there */
 		for (i = 0; round == 0 && i < ns;) {
-			__u32 w = skeys[i] / 64;
+			__u32 w = bwe_hslot_sent_word(skeys[i]);
 			__u64 bits = 0, add = 0;
 
-			for (; i < ns && skeys[i] / 64 == w; i++)
-				add |= 1ULL << (skeys[i] % 64);
+			for (; i < ns && bwe_hslot_sent_word(skeys[i]) == w; i++)
+				add |= bwe_hslot_sent_bit(skeys[i]);
 			if (bpf_map_lookup_elem(m.sent, &w, &bits) ||
 			    bpf_map_update_elem(m.sent, &w, &(__u64){ bits | add }, BPF_ANY)) {
 				fprintf(stderr, "hosts_fill: %s word %u: %s\n", BWE_MAP_HSLOT_SENT,

@@ -179,6 +179,18 @@ BWE_RULE __u32 bwe_hslot_index(__u32 entry, const struct bwe_addr *a)
 	return (entry - 1) * BWE_HSLOT_BLOCK + a->a[15];
 }
 
+/* A slot's word of bwe_hslot_sent (slots of one block's words are counted
+ * from the block's first slot alike) and its bit in that word. */
+BWE_RULE __u32 bwe_hslot_sent_word(__u32 slot)
+{
+	return slot / 64;
+}
+
+BWE_RULE __u64 bwe_hslot_sent_bit(__u32 slot)
+{
+	return 1ULL << (slot % 64);
+}
+
 /*
  * Whether a host record's cached class (nc_gen, nc_flags) is current: it
  * was read under the generation the daemon last published. Generation 0

@@ -703,12 +703,12 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 
 int bwe_dp_hslot_sent(const struct bwe_dp *dp, __u32 slot)
 {
-	__u32 w = slot / 64;
+	__u32 w = bwe_hslot_sent_word(slot);
 	__u64 bits;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslot_sent), &w, &bits))
 		return -errno;
-	return !!(bits & (1ULL << (slot % 64)));
+	return !!(bits & bwe_hslot_sent_bit(slot));
 }
 
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,

@@ -206,7 +206,7 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 	for (i = 0; i < BWE_HSLOT_BLOCK && !hash_empty; i++) {
 		bwe_addr_from_v4(htonl((x << 8) | i), &a);
 		if (!bpf_map_lookup_elem(hfd, &a, (char *)zeros + i * rec))
-			sent[i / 64] |= 1ULL << (i % 64);
+			sent[bwe_hslot_sent_word(i)] |= bwe_hslot_sent_bit(i);
 	}
 	if (!h->dirty[b] && !(sent[0] | sent[1] | sent[2] | sent[3]))
 		return 0; /* as created: all zero, nothing to bring */
@@ -221,7 +221,7 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 			err = -errno;
 	}
 	for (i = 0; i < BWE_HSLOT_BLOCK; i++)
-		if (sent[i / 64] & (1ULL << (i % 64)))
+		if (sent[bwe_hslot_sent_word(i)] & bwe_hslot_sent_bit(i))
 			memset((char *)zeros + i * rec, 0, rec);
 	return err;
 }
@@ -234,7 +234,7 @@ static void block_moved(const struct bwe_hslots *h, __u32 x, const __u64 sent[BW
 	__u32 i;
 
 	for (i = 0; i < BWE_HSLOT_BLOCK; i++) {
-		if (!(sent[i / 64] & (1ULL << (i % 64))))
+		if (!(sent[bwe_hslot_sent_word(i)] & bwe_hslot_sent_bit(i)))
 			continue;
 		bwe_addr_from_v4(htonl((x << 8) | i), &a);
 		bpf_map_delete_elem(hfd, &a);

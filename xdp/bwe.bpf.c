@@ -172,8 +172,8 @@ static __always_inline int port_is_standard(__be16 port)
  */
 static __always_inline int slot_sent(__u32 slot, int out)
 {
-	__u32 w = slot / 64;
-	__u64 bit = 1ULL << (slot % 64), *p = bpf_map_lookup_elem(&bwe_hslot_sent, &w);
+	__u32 w = bwe_hslot_sent_word(slot);
+	__u64 bit = bwe_hslot_sent_bit(slot), *p = bpf_map_lookup_elem(&bwe_hslot_sent, &w);
 
 	if (!p)
 		return 0;

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "addrmap.h"
 #include "hosts.h"
+#include "bwe_rules.h"
 #include "hslots.h"
 #include "log.h"
 
@@ -313,7 +314,7 @@ static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, doubl
 			for (j = 0, n = 0; j < chunk && !err; j++) {
 				__u32 o = i + j;
 
-				if (!(sent[o / 64] & (1ULL << (o % 64))))
+				if (!(sent[bwe_hslot_sent_word(o)] & bwe_hslot_sent_bit(o)))
 					continue;
 				bwe_addr_from_v4(htonl((net << 8) | o), &a);
 				err = sample_one(hs, &a, &vals[(size_t)j * ncpu], dt, cur,
