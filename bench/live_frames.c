@@ -160,6 +160,8 @@ enum row {
 	R_NFT_PASS,
 	R_BWE_PASS_FEW, /* per-host accounting at two host counts */
 	R_BWE_PASS_ALL,
+	R_BWE_DROP_NOSK, /* policy.peer_sketches: false */
+	R_BWE_PASS_NOSK,
 	R_BWE_DROP_MC, /* the multi-core rows: MC_CPUS generators at once */
 	R_BWE_DROP1_MC,
 	R_BARE_DROP_MC,
@@ -175,9 +177,10 @@ static const struct {
 	enum pool pool;
 	bool one_peer; /* every frame to the pool's first peer */
 	bool nft;
-	__u32 hosts;   /* active sources, 0: SRC_HOSTS */
-	__u32 ncpu;    /* generating CPUs, 0: one */
-	enum row base; /* multi-core rows: the same receiver on one CPU */
+	__u32 hosts;	/* active sources, 0: SRC_HOSTS */
+	__u32 ncpu;	/* generating CPUs, 0: one */
+	enum row base;	/* multi-core rows: the same receiver on one CPU */
+	bool no_sketch; /* BWE_CFG_NO_SKETCH: policy.peer_sketches false */
 } rows[R_MAX] = {
 	[R_BWE_DROP] = { "**bwenforce**, drop path (BLOCK)", "listed peers", RX_BWE, POOL_DROP,
 			 false, false },
@@ -196,6 +199,10 @@ static const struct {
 			     POOL_PASS, false, false, FEW_HOSTS },
 	[R_BWE_PASS_ALL] = { "**bwenforce**, pass path, 65,536 active hosts", "clean peers", RX_BWE,
 			     POOL_PASS, false, false, ALL_HOSTS },
+	[R_BWE_DROP_NOSK] = { "**bwenforce**, drop path (BLOCK), peer sketches off", "listed peers",
+			      RX_BWE, POOL_DROP, .no_sketch = true },
+	[R_BWE_PASS_NOSK] = { "**bwenforce**, pass path (PASS) + stack, peer sketches off",
+			      "clean peers", RX_BWE, POOL_PASS, .no_sketch = true },
 	[R_BWE_DROP_MC] = { "**bwenforce**, drop path (BLOCK), 2 CPUs", "listed peers", RX_BWE,
 			    POOL_DROP, .ncpu = MC_CPUS, .base = R_BWE_DROP },
 	[R_BWE_DROP1_MC] = { "**bwenforce**, drop path (BLOCK), events deduplicated, 2 CPUs",
@@ -676,6 +683,20 @@ static int setup_gen(struct bench *b)
 	return err;
 }
 
+/* The enforcer's per-peer sketches on or off (policy.peer_sketches). */
+static int sketches_set(struct bench *b, bool on)
+{
+	struct bwe_config c;
+	int err = bwe_dp_config_get(b->dp, &c);
+
+	if (err)
+		return err;
+	if (!(c.flags & BWE_CFG_NO_SKETCH) == on)
+		return 0;
+	c.flags ^= BWE_CFG_NO_SKETCH;
+	return bwe_dp_config_set(b->dp, &c);
+}
+
 static int rx_attach(struct bench *b, enum rx_prog p)
 {
 	int fd = p == RX_BWE	? bwe_dp_prog_fd(b->dp)
@@ -788,6 +809,7 @@ static int sample(struct bench *b, const struct opts *o, enum row r, double secs
 	if (ncpu > b->ncpus)
 		return -EXDEV;
 	err = enter(b->rx_nsfd);
+	err = err ?: sketches_set(b, !rows[r].no_sketch);
 	err = err ?: rx_attach(b, rows[r].prog);
 	err = err ?: nft_set_active(b, o, rows[r].nft);
 	err = err ?: link_rx(o->rx_if, &rx0);
@@ -1232,6 +1254,21 @@ static double hosts_ratio_cpu(const struct result *r[R_MAX])
 	return r[R_BWE_PASS_ALL]->cpu_ns / r[R_BWE_PASS_FEW]->cpu_ns;
 }
 
+static double nosk_drop_ratio_cpu(const struct result *r[R_MAX])
+{
+	return r[R_BWE_DROP_NOSK]->cpu_ns / r[R_BARE_DROP]->cpu_ns;
+}
+
+static double nosk_pass_extra_cpu(const struct result *r[R_MAX])
+{
+	return r[R_BWE_PASS_NOSK]->cpu_ns - r[R_BARE_PASS]->cpu_ns;
+}
+
+static double nosk_nft_ratio_cpu(const struct result *r[R_MAX])
+{
+	return r[R_NFT_DROP]->cpu_ns / r[R_BWE_DROP_NOSK]->cpu_ns;
+}
+
 /* Multi-core: per round, row a's figure over row b's (wall-clock packet rate or CPU ns/frame). */
 static struct stat3 rows_ratio(const struct result res[R_MAX][ROUNDS_MAX], unsigned int n,
 			       enum row a, enum row b, bool cpu)
@@ -1319,7 +1356,7 @@ static void print_multicore(const struct bench *b, const struct result res[R_MAX
 static void print_report(const struct bench *b, const struct opts *o,
 			 const struct result res[R_MAX][ROUNDS_MAX], double secs)
 {
-	struct stat3 ns, per_cpu, wall, dc, d1, dw, pc, pw, nc, nw, hc;
+	struct stat3 ns, per_cpu, wall, dc, d1, dw, pc, pw, nc, nw, hc, sd, sp, sn;
 	double x[ROUNDS_MAX], y[ROUNDS_MAX], z[ROUNDS_MAX], maxloss;
 	unsigned int i, n = o->rounds;
 	bool lossy = false;
@@ -1387,6 +1424,9 @@ static void print_report(const struct bench *b, const struct opts *o,
 	nc = per_round(res, n, nft_ratio_cpu);
 	nw = per_round(res, n, nft_ratio_wall);
 	hc = per_round(res, n, hosts_ratio_cpu);
+	sd = per_round(res, n, nosk_drop_ratio_cpu);
+	sp = per_round(res, n, nosk_pass_extra_cpu);
+	sn = per_round(res, n, nosk_nft_ratio_cpu);
 	printf("\nLoading the nftables set (`nft -f`, %zu interval elements) took %.1f s%s.\n\n",
 	       b->nft_elems, b->nft_load_s, b->nft_note);
 	printf("- Drop path vs bare XDP_DROP, packet rate per CPU: **%.2f×** slower (%.2f–%.2f; "
@@ -1403,6 +1443,11 @@ static void print_report(const struct bench *b, const struct opts *o,
 	printf("- Pass path with %u active hosts vs %u, CPU ns per frame: **%.2f×** (%.2f–%.2f); "
 	       "goal ≤ 1.2×: **%s**.\n",
 	       ALL_HOSTS, FEW_HOSTS, hc.med, hc.lo, hc.hi, hc.med <= 1.2 ? "met" : "not met");
+	printf("- With `policy.peer_sketches: false` (no fan-out sketches or heavy hitters "
+	       "per host; not the default): drop path vs bare XDP_DROP **%.2f×** (%.2f–%.2f), "
+	       "pass path minus bare XDP_PASS **%+.0f ns** (%+.0f…%+.0f), enforcer drop vs "
+	       "nftables set drop **%.2f×** (%.2f–%.2f).\n",
+	       sd.med, sd.lo, sd.hi, sp.med, sp.lo, sp.hi, sn.med, sn.lo, sn.hi);
 	goal_line("enforcer drop path vs bare XDP_DROP, real frames, packet rate per CPU", dc,
 		  "%.2f×", "≤ 3×", met(dc.med <= 3.0));
 	goal_line("enforcer pass path minus bare XDP_PASS, real frames, CPU ns per frame", pc,

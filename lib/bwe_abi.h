@@ -450,6 +450,10 @@ enum bwe_config_flag {
 	BWE_CFG_NAT4 = 1 << 2,	 /* some attached interface translates IPv4 (bwe_ifaces) */
 	BWE_CFG_NAT6 = 1 << 3,	 /* some attached interface translates IPv6 (bwe_ifaces) */
 	BWE_CFG_FWD = 1 << 4,	 /* some attached interface fast-forwards (bwe_iface_val.fwd) */
+	/* policy.peer_sketches is off: the host records' per-peer sketches
+	 * (hll_*, hh_*, hll_epoch) are neither updated nor restarted; the
+	 * counters, event copies and class cache are kept as always */
+	BWE_CFG_NO_SKETCH = 1 << 5,
 };
 
 struct bwe_config {

@@ -1323,6 +1323,21 @@ static int check_learning(struct cfg_ctx *c, const struct row *r, const struct n
 	return err_at(c, at, "%s is shorter than the interval (%s)", a, b);
 }
 
+/* Expected activities are measured by their peers in the heavy-hitter summaries. */
+static int check_sketches(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			  const struct where *at)
+{
+	const struct bwe_policy *p = &c->cfg->policy;
+
+	(void)r;
+	(void)n;
+	if (p->peer_sketches || !p->n_expected)
+		return 0;
+	return err_at(c, at,
+		      "needs policy.peer_sketches: an expected activity's upload is measured in its "
+		      "peers' per-peer summaries, which peer_sketches: false turns off");
+}
+
 /* Also when only policy.windows changed: the default 5m may be gone. */
 static int check_spike_window(struct cfg_ctx *c, const struct row *r, const struct node *n,
 			      const struct where *at)
@@ -2095,6 +2110,7 @@ static const struct row policy_rows[] = {
 	SCALAR("learning_period", conv_duration, S_U64, POLICY, learning_s,
 	       LIM(1, BWE_CFG_LEARNING_MAX_S), .check = check_learning),
 	SCALAR("hour_of_week", conv_bool, S_INT, POLICY, hour_of_week),
+	SCALAR("peer_sketches", conv_bool, S_INT, POLICY, peer_sketches),
 	LIST("windows", conv_window, S_U64, POLICY, windows_s, n_windows,
 	     .max = BWE_CFG_WINDOW_MAX_S, .flags = F_UNIQUE, .min_n = 1,
 	     .max_n = BWE_POLICY_WINDOWS_MAX, .noun = "window", .dup = ""),
@@ -2107,7 +2123,7 @@ static const struct row policy_rows[] = {
 	MAPS("rules", rule_table, POLICY, rules, n_rules, .flags = F_NULL,
 	     .max_n = BWE_POLICY_RULES_MAX, .noun = "rule", .check = check_rules),
 	MAPS("expected", expected_table, POLICY, expected, n_expected, .flags = F_NULL | F_HEAP,
-	     .max_n = BWE_EXPECTED_MAX, .noun = "expected activity"),
+	     .max_n = BWE_EXPECTED_MAX, .noun = "expected activity", .check = check_sketches),
 };
 static const struct table policy_table = TABLE(policy_rows, .init = policy_init);
 

@@ -642,6 +642,7 @@ void bwe_policy_default(struct bwe_policy *p)
 	p->interval_s = BWE_POLICY_INTERVAL_S;
 	p->learning_s = BWE_POLICY_LEARNING_S;
 	p->hour_of_week = 0;
+	p->peer_sketches = 1;
 	memcpy(p->windows_s, windows, sizeof(windows));
 	p->n_windows = ARRAY_SIZE(windows);
 	p->max_quarantines_per_hour = BWE_POLICY_MAX_QUARANTINES;

@@ -371,6 +371,13 @@ struct bwe_policy {
 	__u64 interval_s; /* the daemon's detection sample period */
 	__u64 learning_s; /* baselines, and the detector itself, need this much history */
 	int hour_of_week; /* hour-of-week veto baselines (memory: 2 KiB a host) */
+	/*
+	 * The data plane keeps each host's per-peer sketches (fan-out
+	 * HyperLogLogs and heavy hitters, bwe_abi.h) up to date; off
+	 * (BWE_CFG_NO_SKETCH) the fanout, relay and flood signals never fire
+	 * and reports show no fan-out, for a cheaper frame. Default on.
+	 */
+	int peer_sketches;
 	__u64 windows_s[BWE_POLICY_WINDOWS_MAX];     /* baseline half-lives, distinct */
 	size_t n_windows;			     /* 1..BWE_POLICY_WINDOWS_MAX */
 	struct bwe_policy_prefixes never_quarantine; /* these hosts: at most an alert */

@@ -973,6 +973,7 @@ static void assert_policy_default(const struct bwe_policy *p)
 	assert_int_equal(p->interval_s, 10);
 	assert_int_equal(p->learning_s, 3600);
 	assert_int_equal(p->hour_of_week, 0);
+	assert_int_equal(p->peer_sketches, 1);
 	assert_int_equal(p->n_windows, 3);
 	assert_int_equal(p->windows_s[0], 60);
 	assert_int_equal(p->windows_s[1], 300);
@@ -1107,6 +1108,7 @@ static void test_policy_full(void **state)
 		"  interval: 5s\n"
 		"  learning_period: 2h\n"
 		"  hour_of_week: true\n"
+		"  peer_sketches: false\n"
 		"  windows: [ 30s, 10m ]\n"
 		"  never_quarantine: [ 198.18.0.1/32, \"2001:db8::/64\" ]\n"
 		"  max_quarantines_per_hour: 0\n"
@@ -1141,6 +1143,7 @@ static void test_policy_full(void **state)
 	assert_int_equal(p->interval_s, 5);
 	assert_int_equal(p->learning_s, 7200);
 	assert_int_equal(p->hour_of_week, 1);
+	assert_int_equal(p->peer_sketches, 0);
 	assert_int_equal(p->n_windows, 2);
 	assert_int_equal(p->windows_s[0], 30);
 	assert_int_equal(p->windows_s[1], 600);
@@ -1493,6 +1496,12 @@ static const struct {
 	  "feeds[0].signal: \"mining\" is not one of blocklist, proxyware" },
 
 	/* expected activity */
+	{ "expected: without the peer sketches",
+	  POL "  peer_sketches: false\n  expected:\n    - { name: backup, hosts: [ 10.0.0.20 ], "
+	      "peers: [ 203.0.113.80 ], schedule: \"Sun 01:00-04:00\", max_rate: 100mbit }\n",
+	  5, "policy.expected: needs policy.peer_sketches: an expected activity's upload" },
+	{ "peer_sketches off", POL "  peer_sketches: off\n", 4,
+	  "policy.peer_sketches: \"off\" is not true or false" },
 	{ "expected: schedule times",
 	  EXPECTED("[ 10.0.0.20 ]", "[ 203.0.113.80 ]", "Sun 1:00-4:00"), 5,
 	  "policy.expected[0].schedule: \"Sun 1:00-4:00\": times are HH:MM-HH:MM" },

@@ -549,6 +549,10 @@ static void test_flood_report(void **state)
 	r = detector_report(det, &a);
 	assert_true(json_object_object_get_ex(r, "questions", &q));
 	assert_true(json_object_object_get_ex(q, "3_botnet_or_proxyjacking", &x));
+	assert_true(json_object_object_get_ex(x, "peer_sketches", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(x, "fanout_peers", &v));
+	assert_true(json_object_is_type(v, json_type_double));
 	assert_true(json_object_object_get_ex(x, "flood", &v));
 	assert_true(json_object_get_boolean(v));
 	assert_true(json_object_object_get_ex(x, "answer", &v));

@@ -313,6 +313,30 @@ static void test_failed_trie_write_rolls_back(void **state)
 	assert_int_equal(ref_of("2001:db8:beef::1"), bwe_ref(FEED, 0));
 }
 
+/* policy.peer_sketches reaches the data plane as BWE_CFG_NO_SKETCH, both ways. */
+static void test_peer_sketches_flag(void **state)
+{
+	struct bwe_cfgfile cfg;
+	struct bwe_config c;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	bwe_policy_default(&cfg.policy);
+	enf_set_config(enf, &cfg);
+	assert_int_equal(enf_config(enf), 0);
+	assert_int_equal(bwe_dp_config_get(dp, &c), 0);
+	assert_int_equal(c.flags & BWE_CFG_NO_SKETCH, 0);
+	cfg.policy.peer_sketches = 0;
+	assert_int_equal(enf_config(enf), 0);
+	assert_int_equal(bwe_dp_config_get(dp, &c), 0);
+	assert_int_equal(c.flags & BWE_CFG_NO_SKETCH, BWE_CFG_NO_SKETCH);
+	cfg.policy.peer_sketches = 1;
+	assert_int_equal(enf_config(enf), 0);
+	assert_int_equal(bwe_dp_config_get(dp, &c), 0);
+	assert_int_equal(c.flags & BWE_CFG_NO_SKETCH, 0);
+	enf_set_config(enf, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_too_big_is_refused_and_nothing_changes),
 		cmocka_unit_test(test_full_table_grows),
 		cmocka_unit_test(test_failed_trie_write_rolls_back),
+		cmocka_unit_test(test_peer_sketches_flag),
 	};
 
 	return cmocka_run_group_tests_name("feeds", tests, setup, teardown);

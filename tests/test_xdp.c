@@ -1195,6 +1195,81 @@ static void test_relay_sketches(void **state)
 	drain_events();
 }
 
+static void set_config_flag(__u32 flag, int on)
+{
+	struct bwe_config cfg;
+
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.flags = on ? cfg.flags | flag : cfg.flags & ~flag;
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+}
+
+/*
+ * policy.peer_sketches off (BWE_CFG_NO_SKETCH): the host's counters go on,
+ * its sketches stay as they were, a new epoch restarts nothing; back on,
+ * they move again.
+ */
+static void test_sketches_off(void **state)
+{
+	struct bwe_addr h = addr("198.18.0.150");
+	struct bwe_host_stats before, hs;
+	char peer[INET_ADDRSTRLEN];
+	struct bwe_config cfg;
+	__u32 len;
+	int i;
+
+	(void)state;
+	pin_cpu();
+	for (i = 0; i < 4; i++) {
+		struct pb_spec out = { TCP("198.18.0.150", peer, 443) };
+		struct pb_spec in = { TCP(peer, "198.18.0.150", 443) };
+
+		snprintf(peer, sizeof(peer), "198.51.100.%d", 60 + i);
+		assert_int_equal(run_spec(&out, NULL), XDP_PASS);
+		assert_int_equal(run_spec(&in, NULL), XDP_PASS);
+	}
+	assert_int_equal(bwe_dp_host_read(dp, &h, &before), 0);
+	assert_true(before.hh_tx.total > 0 && before.hh_rx.total > 0);
+
+	set_config_flag(BWE_CFG_NO_SKETCH, 1);
+	assert_int_equal(bwe_dp_config_get(dp, &cfg), 0);
+	cfg.hll_epoch++; /* a new window would restart them: not while off */
+	assert_int_equal(bwe_dp_config_set(dp, &cfg), 0);
+	for (i = 0; i < 40; i++) {
+		struct pb_spec out = { .src = "198.18.0.150",
+				       .dst = peer,
+				       .proto = IPPROTO_UDP,
+				       .sport = 5000,
+				       .dport = (__u16)(2000 + i) };
+		struct pb_spec in = { UDP(peer, "198.18.0.150", 53) };
+
+		snprintf(peer, sizeof(peer), "198.51.100.%d", 100 + i);
+		assert_int_equal(run_spec(&out, &len), XDP_PASS);
+		assert_int_equal(run_spec(&in, NULL), XDP_PASS);
+	}
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_int_equal(hs.tx_packets, before.tx_packets + 40);
+	assert_int_equal(hs.rx_packets, before.rx_packets + 40);
+	assert_int_equal(hs.hll_epoch, before.hll_epoch);
+	assert_memory_equal(hs.hll_dst, before.hll_dst, sizeof(hs.hll_dst));
+	assert_memory_equal(hs.hll_port, before.hll_port, sizeof(hs.hll_port));
+	assert_memory_equal(hs.hll_src, before.hll_src, sizeof(hs.hll_src));
+	assert_memory_equal(&hs.hh_tx, &before.hh_tx, sizeof(hs.hh_tx));
+	assert_memory_equal(&hs.hh_rx, &before.hh_rx, sizeof(hs.hh_rx));
+
+	set_config_flag(BWE_CFG_NO_SKETCH, 0);
+	{
+		struct pb_spec out = { TCP("198.18.0.150", "198.51.100.200", 443) };
+
+		assert_int_equal(run_spec(&out, &len), XDP_PASS);
+	}
+	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_int_equal(hs.hll_epoch, cfg.hll_epoch); /* the new window began */
+	assert_int_equal(hs.hh_tx.total, len);
+	assert_int_equal(hs.hh_rx.total, 0);
+	drain_events();
+}
+
 static void set_contact_sample(__u32 sample)
 {
 	struct bwe_config cfg;
@@ -2054,6 +2129,7 @@ int main(void)
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_fanout_sketch),
 		cmocka_unit_test(test_relay_sketches),
+		cmocka_unit_test(test_sketches_off),
 		cmocka_unit_test(test_contact_events),
 		cmocka_unit_test(test_fanout_matches_rules),
 		cmocka_unit_test(test_ref_merge_program),

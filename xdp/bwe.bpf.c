@@ -449,7 +449,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	__u32 reason, hd, peer_hash = 0, learn;
 	__u64 now;
 	__u8 ref;
-	int out, contact, report;
+	int out, contact, report, sketch;
 
 	if (!p || !cfg || !f || !rec || !v)
 		return BWE_R_ABORTED;
@@ -467,9 +467,10 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
+		sketch = !(cfg->flags & BWE_CFG_NO_SKETCH);
 		peer_hash = bwe_hash_addr(peer);
 		hs->last_seen_ns = now;
-		if (hs->hll_epoch != cfg->hll_epoch) {
+		if (sketch && hs->hll_epoch != cfg->hll_epoch) {
 			/* a new fan-out window: every peer sketch restarts */
 			__builtin_memset(hs->hll_dst, 0, sizeof(hs->hll_dst));
 			__builtin_memset(hs->hll_port, 0, sizeof(hs->hll_port));
@@ -491,17 +492,22 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 			if ((p->flags & BWE_PF_PORTS) && p->proto == IPPROTO_TCP &&
 			    !port_is_standard(p->dport))
 				hs->nonstd_tx_bytes += f->len;
-			bwe_hh_add(&hs->hh_tx, peer_hash, f->len);
+			if (sketch)
+				bwe_hh_add(&hs->hh_tx, peer_hash, f->len);
 		} else {
 			hs->rx_bytes += f->len;
 			hs->rx_packets += f->pkts;
-			bwe_hh_add(&hs->hh_rx, peer_hash, f->len);
+			if (sketch)
+				bwe_hh_add(&hs->hh_rx, peer_hash, f->len);
 		}
-		if (out) {
+		/* Fan-out sketches: only where the policy keeps them, since on
+		 * real frames they cost more than the rest of the record
+		 * (docs/benchmarks.md, "Peer sketches"). */
+		if (sketch && out) {
 			bwe_hll_add(hs->hll_dst, peer_hash);
 			if (p->flags & BWE_PF_PORTS)
 				bwe_hll_add(hs->hll_port, bwe_hash_port(bpf_ntohs(p->dport)));
-		} else {
+		} else if (sketch) {
 			bwe_hll_add(hs->hll_src, peer_hash);
 		}
 	}

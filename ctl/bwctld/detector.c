@@ -1155,8 +1155,15 @@ struct json_object *detector_report(struct detector *dt, const struct bwe_addr *
 		nshapes = bwe_detect_shapes(sig, pol, shapes);
 		for (i = 0; i < nshapes; i++)
 			q3 |= shapes[i].score * 2 > shapes[i].of;
-		json_object_object_add(x, "fanout_peers", json_object_new_double(sig->peers));
-		json_object_object_add(x, "fanout_ports", json_object_new_double(sig->ports));
+		/* without the sketches (policy.peer_sketches) there is no fan-out to show */
+		json_object_object_add(x, "peer_sketches",
+				       json_object_new_boolean(pol->peer_sketches));
+		json_object_object_add(x, "fanout_peers",
+				       pol->peer_sketches ? json_object_new_double(sig->peers)
+							  : NULL);
+		json_object_object_add(x, "fanout_ports",
+				       pol->peer_sketches ? json_object_new_double(sig->ports)
+							  : NULL);
 		json_object_object_add(x, "nonstd_port_share",
 				       json_object_new_double(sig->nonstd_share));
 		json_object_object_add(x, "upload_ratio",

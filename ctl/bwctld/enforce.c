@@ -207,12 +207,19 @@ size_t enf_macs_count(const struct enforcer *enf)
 int enf_config(struct enforcer *enf)
 {
 	struct bwe_config c;
+	__u32 sketch;
 	int err;
 
 	err = bwe_dp_config_get(enf->dp, &c);
 	if (err)
 		return err;
 	c.flags = enf->cfg->monitor_only ? c.flags | BWE_CFG_DRYRUN : c.flags & ~BWE_CFG_DRYRUN;
+	sketch = enf->cfg->policy.peer_sketches ? 0 : BWE_CFG_NO_SKETCH;
+	if ((c.flags & BWE_CFG_NO_SKETCH) != sketch)
+		log_info(sketch ? "per-peer sketches off (policy.peer_sketches): the fanout, relay "
+				  "and flood signals cannot fire"
+				: "per-peer sketches on (policy.peer_sketches)");
+	c.flags = (c.flags & ~BWE_CFG_NO_SKETCH) | sketch;
 	c.event_dedup_ns = enf->cfg->event_dedup_s * 1000000000ULL;
 	/* contact events only while the detector runs; a secret salt, once */
 	c.contact_sample = enf->cfg->policy.interval_s ? enf->cfg->policy.beacon.sample : 0;
