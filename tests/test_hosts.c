@@ -132,6 +132,7 @@ static void test_sample_both_homes(void **state)
 	assert_int_equal(hosts_sample(h, on_batch, &s), 0);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(hosts_count(h), 4);
+	assert_int_equal(hosts_in_slots(h), 2);
 	assert_int_equal(find(&s, "198.18.0.1")->st.tx_bytes, b1);
 	assert_int_equal(find(&s, "198.18.23.255")->st.tx_bytes, b2);
 	assert_int_equal(find(&s, "198.18.200.1")->st.tx_bytes, b3);
@@ -254,6 +255,7 @@ static void test_sweep_forgets_idle(void **state)
 	c = sweep_tick(h, sw, 1);
 	assert_int_equal(c.slots + c.hashed, IDLE_SLOTS + 2); /* nothing more */
 	assert_int_equal(hosts_count(h), 2);
+	assert_int_equal(hosts_in_slots(h), 1);
 	assert_true(hosts_has(h, &busy));
 	assert_true(hosts_has(h, &busy6));
 	assert_true(hosts_tracked(h, &busy));
