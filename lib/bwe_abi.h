@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  10
+#define BWE_ABI_VERSION		  11
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -289,10 +289,16 @@ _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
  *                    LRU_PERCPU_HASH addr -> record.
  * A slot's record is a host once it has sent: bwe_hslot_sent holds one bit
  * per slot, set by its first outbound packet on any CPU (the records are
- * per CPU, the bit is not).
+ * per CPU, the bit is not). The daemon forgets a host idle for
+ * maps.host_idle (bwe_dp_hosts_forget()): it clears the bit with an atomic
+ * AND on its mmap of bwe_hslot_sent (BWE_HSLOT_SENT_FLAGS, ABI 11; a map
+ * update of the word could undo another slot's bit the program has just
+ * set), then zeroes the record on every CPU; a bwe_hosts host's entry is
+ * deleted.
  */
-#define BWE_HSLOT_BLOCK 256u			/* records per block: one /24 */
-#define BWE_HSLOT_WORDS (BWE_HSLOT_BLOCK / 64u) /* bwe_hslot_sent words per block */
+#define BWE_HSLOT_BLOCK	     256u		     /* records per block: one /24 */
+#define BWE_HSLOT_WORDS	     (BWE_HSLOT_BLOCK / 64u) /* bwe_hslot_sent words per block */
+#define BWE_HSLOT_SENT_FLAGS BPF_F_MMAPABLE	     /* bwe_hslot_sent: the daemon's atomic AND */
 
 /* bwe_hslot24's value (8 bytes: an mmapped array's element stride). */
 struct bwe_hslot24_val {

@@ -855,6 +855,22 @@ static int conv_duration(struct cfg_ctx *c, const struct row *r, const struct wh
 	return duration_in(c, at, s, r->min, r->max, v);
 }
 
+/* A duration, or "off" (also "0"): 0. */
+static int conv_duration_off(struct cfg_ctx *c, const struct row *r, const struct where *at,
+			     const char *s, struct cfg_val *v)
+{
+	if (!strcmp(s, "off") || !strcmp(s, "0")) {
+		v->u = 0;
+		return 0;
+	}
+	if (bwe_duration_parse(s, &v->u) == -EINVAL)
+		return err_at(
+			c, at,
+			"\"%s\" is not a duration or off (a whole number and s, m, h or d: \"30m\", \"2h\", \"7d\"; \"off\" or 0: never)",
+			s);
+	return duration_in(c, at, s, r->min, r->max, v);
+}
+
 /* A window of a signal or a baseline: one policy.interval at least. */
 static int conv_window(struct cfg_ctx *c, const struct row *r, const struct where *at,
 		       const char *s, struct cfg_val *v)
@@ -1848,6 +1864,8 @@ static const struct row maps_rows[] = {
 	       LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX), DEF_U(BWE_THROTTLE_MAX)),
 	SCALAR("hosts", conv_uint, S_U32, CFG, maps.hosts, LIM(BWE_CFG_MAP_MIN, BWE_CFG_MAP_MAX),
 	       DEF_U(BWE_HOSTS_MAX)),
+	SCALAR("host_idle", conv_duration_off, S_U64, CFG, host_idle_s,
+	       LIM(BWE_CFG_HOST_IDLE_MIN_S, BWE_DURATION_MAX_S), DEF_U(BWE_CFG_HOST_IDLE_S)),
 };
 static const struct table maps_table = TABLE(maps_rows);
 

@@ -48,9 +48,21 @@
 #define BWE_CFG_IFACES_MAX 4096 /* entries of "interfaces" */
 
 /* ---- maps: entries; defaults are the BWE_*_MAX of bwe_abi.h ----------- */
-#define BWE_CFG_MAP_MIN	     1024		 /* entries, every map but netclass */
-#define BWE_CFG_NETCLASS_MIN 64			 /* entries */
-#define BWE_CFG_MAP_MAX	     (16U * 1024 * 1024) /* entries, every map */
+#define BWE_CFG_MAP_MIN		1024		    /* entries, every map but netclass */
+#define BWE_CFG_NETCLASS_MIN	64		    /* entries */
+#define BWE_CFG_MAP_MAX		(16U * 1024 * 1024) /* entries, every map */
+/*
+ * maps.host_idle: a host record without a packet for this long is
+ * forgotten by the daemon (bwe_dp_hosts_forget()); 0 ("off"): never, the
+ * LRU alone evicts bwe_hosts entries and a slot's host stays one. A week
+ * by default: longer than a weekend or a holiday week a laptop sleeps
+ * through, since a host forgotten loses its counters and its detector
+ * state and comes back as a new host (the new_host signal, baselines
+ * learnt again); short enough that a DHCP lease's address, or one a LAN
+ * host forged inside a slotted /24, leaves bwctl top and the metrics.
+ */
+#define BWE_CFG_HOST_IDLE_S	(7ULL * BWE_SECS_PER_DAY) /* seconds */
+#define BWE_CFG_HOST_IDLE_MIN_S 600ULL /* seconds: several samples, never a host's pause */
 
 /* ---- global defaults --------------------------------------------------- */
 #define BWE_CFG_PIN_DIR		"/sys/fs/bpf/bwenforce"
@@ -322,6 +334,9 @@ struct bwe_cfgfile {
 	struct {
 		__u32 blocklist_hosts, blocklist_v6_prefixes, netclass, throttle, hosts;
 	} maps;
+	/* maps.host_idle, seconds; 0: off; default BWE_CFG_HOST_IDLE_S. Not
+	 * a size: outside maps, so a reload changes it */
+	__u64 host_idle_s;
 	/* paths: absolute; defaults BWE_CFG_PIN_DIR, ... */
 	struct {
 		char *pin_dir, *state_dir, *socket, *event_log;

@@ -711,6 +711,42 @@ int bwe_dp_hslot_sent(const struct bwe_dp *dp, __u32 slot)
 	return !!(bits & bwe_hslot_sent_bit(slot));
 }
 
+bool bwe_dp_host_idle(const struct bwe_host_stats *merged, __u64 now_ns, __u64 idle_ns)
+{
+	/* the coarse clock lags the fine one: a last_seen_ns after now_ns is now */
+	return idle_ns && merged->last_seen_ns <= now_ns && now_ns - merged->last_seen_ns > idle_ns;
+}
+
+int bwe_dp_hosts_forget(const struct bwe_dp *dp, const struct bwe_addr *a, size_t n,
+			struct bwe_dp_forgotten *out)
+{
+	int hfd = bpf_map__fd(dp->skel->maps.bwe_hosts), err = 0, r;
+	size_t i, before = out->slots + out->hashed;
+	__u32 slot;
+
+	for (i = 0; i < n; i++) {
+		if (bwe_addr_is_v4(&a[i]) && dp->hsl &&
+		    bwe_hslots_slot(dp->hsl, ntohl(bwe_addr_v4(&a[i])), &slot)) {
+			r = bwe_hslots_forget(dp->hsl, slot);
+			if (r > 0)
+				out->slots++;
+		} else {
+			r = bpf_map_delete_elem(hfd, &a[i]) ? -errno : 0;
+			if (!r)
+				out->hashed++;
+			else if (r == -ENOENT)
+				r = 0; /* evicted meanwhile */
+		}
+		if (r < 0 && !err)
+			err = r;
+	}
+	if (out->slots + out->hashed > before) {
+		r = bwe_dp_nc_gen_bump(dp);
+		err = err ?: r;
+	}
+	return err;
+}
+
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 		     struct bwe_host_stats *out)
 {

@@ -131,6 +131,32 @@ int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, con
 		     size_t nstats);
 const char *bwe_fwd_stat_name(unsigned int stat);
 
+/*
+ * Whether a host's record, merged over CPUs (last_seen_ns the latest of
+ * any CPU, bpf_ktime_get_coarse_ns(): CLOCK_MONOTONIC at the tick), is
+ * idle at now_ns (CLOCK_MONOTONIC) for idle_ns: no packet counted for
+ * longer than that. idle_ns 0: never (the sweep is off). A record without
+ * a last-seen time (zeroed under a packet that set the bit again) is idle.
+ */
+bool bwe_dp_host_idle(const struct bwe_host_stats *merged, __u64 now_ns, __u64 idle_ns);
+/* What bwe_dp_hosts_forget() forgot: host slots, and bwe_hosts entries. */
+struct bwe_dp_forgotten {
+	size_t slots, hashed;
+};
+/*
+ * Forget the n hosts of a, which the caller found idle (the daemon's
+ * sweep, maps.host_idle): a host slot's sent bit is cleared and its record
+ * zeroed on every CPU (bwe_hslots_forget()), a bwe_hosts entry deleted. A
+ * host that sends again is a host again, from zero. Then, when any was
+ * forgotten, the class generation moves (bwe_dp_nc_gen_bump()): a packet
+ * racing the zeroing or the delete may have written half of a class it
+ * cached into the record (or, for bwe_hosts, into an element the LRU
+ * hands to another address), and that copy must not pass for current.
+ * Hosts that are no longer there (evicted, forgotten already) are skipped.
+ * *out: counts (added to). 0, or the first -errno (the rest still done).
+ */
+int bwe_dp_hosts_forget(const struct bwe_dp *dp, const struct bwe_addr *a, size_t n,
+			struct bwe_dp_forgotten *out);
 /* Whether slot's host has sent (bwe_hslot_sent): 1, 0, or -errno. */
 int bwe_dp_hslot_sent(const struct bwe_dp *dp, __u32 slot);
 /*

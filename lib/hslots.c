@@ -20,6 +20,10 @@ struct bwe_hslots {
 	__u32 used;			 /* blocks serving a /24 */
 	struct bwe_hslot24_val *hslot24; /* mmap of bwe_hslot24: blocks * 256 entries */
 	size_t hslot24_len;		 /* bytes mapped */
+	__u64 *sent;			 /* mmap of bwe_hslot_sent: a bit per slot */
+	size_t sent_len;		 /* bytes mapped */
+	__u32 sent_words;		 /* its entries */
+	void *zeros;			 /* one record on every CPU, all zero (forget) */
 	__u32 *net;			 /* block -> its /24 + 1; 0: free */
 	__u32 *block_freed;		 /* block -> the change that freed it (NO_SEQ: never) */
 	__u8 *dirty;			 /* block -> may hold records (else all zero, as created) */
@@ -72,6 +76,9 @@ void bwe_hslots_free(struct bwe_hslots *h)
 		return;
 	if (h->hslot24)
 		munmap(h->hslot24, h->hslot24_len);
+	if (h->sent)
+		munmap(h->sent, h->sent_len);
+	free(h->zeros);
 	free(h->net);
 	free(h->block_freed);
 	free(h->dirty);
@@ -121,14 +128,17 @@ static void read_back(struct bwe_hslots *h)
 
 int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 blocks)
 {
-	int fd = bwe_dp_map_fd(dp, BWE_MAP_HSLOT24);
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HSLOT24), sfd = bwe_dp_map_fd(dp, BWE_MAP_HSLOT_SENT);
 	struct bwe_hslots *h;
-	size_t max;
+	size_t max, words;
 	int err;
 
 	if (fd < 0)
 		return fd;
+	if (sfd < 0)
+		return sfd;
 	err = bwe_map_max_entries(fd, &max);
+	err = err ?: bwe_map_max_entries(sfd, &words);
 	if (err)
 		return err;
 	if (blocks > max / 256u)
@@ -140,17 +150,24 @@ int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 bloc
 	h->blocks = blocks;
 	h->hslot24_len = max * sizeof(*h->hslot24);
 	h->hslot24 = mmap(NULL, h->hslot24_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	h->sent_words = (__u32)words;
+	h->sent_len = words * sizeof(*h->sent);
+	h->sent = mmap(NULL, h->sent_len, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	h->zeros = calloc((size_t)dp->ncpus, sizeof(struct bwe_host_stats));
 	h->net = calloc(blocks + 1, sizeof(*h->net));
 	h->block_freed = calloc(blocks + 1, sizeof(*h->block_freed));
 	h->dirty = malloc(blocks + 1);
 	h->row_net = calloc(blocks + 1, sizeof(*h->row_net));
 	h->row_freed = calloc(blocks + 1, sizeof(*h->row_freed));
 	h->row_blocks = calloc(blocks + 1, sizeof(*h->row_blocks));
-	if (h->hslot24 == MAP_FAILED) {
-		h->hslot24 = NULL;
+	if (h->hslot24 == MAP_FAILED || h->sent == MAP_FAILED) {
 		err = -errno;
-	} else if (!h->net || !h->block_freed || !h->dirty || !h->row_net || !h->row_freed ||
-		   !h->row_blocks) {
+		if (h->hslot24 == MAP_FAILED)
+			h->hslot24 = NULL;
+		if (h->sent == MAP_FAILED)
+			h->sent = NULL;
+	} else if (!h->zeros || !h->net || !h->block_freed || !h->dirty || !h->row_net ||
+		   !h->row_freed || !h->row_blocks) {
 		err = -ENOMEM;
 	}
 	if (err) {
@@ -337,4 +354,39 @@ rows:
 	free(zeros);
 	free(keys);
 	return err;
+}
+
+/*
+ * The order against the program (xdp/bwe.bpf.c, slot_join()): the bit is
+ * cleared first, then the record zeroed. A packet of the host on another
+ * CPU meanwhile either finds its CPU's copy with a first-seen time and
+ * counts into it (its bytes are zeroed with the rest, or land after the
+ * zeroing: a few stale bytes in a record whose first_seen_ns is 0, which
+ * the host's next outbound packet makes a host again, bit and all), or
+ * finds no first-seen time and asks the bit after storing one (fully
+ * ordered): clear, an inbound packet takes its store back and an outbound
+ * one sets the bit again. Zeroing first and clearing after would let a
+ * packet between the two store a first-seen time under a bit still set,
+ * then lose the bit: a record the program fills and the daemon never
+ * reads again. The AND is atomic on the word the program ORs other slots'
+ * bits into: a map update of the word read a moment before could undo a
+ * bit set since, and leave that host invisible the same way.
+ */
+int bwe_hslots_forget(const struct bwe_hslots *h, __u32 slot)
+{
+	__u32 w = bwe_hslot_sent_word(slot);
+	__u64 bit = bwe_hslot_sent_bit(slot);
+
+	if (w >= h->sent_words || slot / BWE_HSLOT_BLOCK >= h->blocks)
+		return -EINVAL;
+	if (!(__atomic_fetch_and(&h->sent[w], ~bit, __ATOMIC_SEQ_CST) & bit))
+		return 0; /* not a host (forgotten already, or never sent) */
+	if (bpf_map_update_elem(hslots_fd(h), &slot, h->zeros, BPF_ANY)) {
+		int err = -errno;
+
+		/* a record left with its first-seen times must stay visible */
+		__atomic_fetch_or(&h->sent[w], bit, __ATOMIC_SEQ_CST);
+		return err;
+	}
+	return 1;
 }

@@ -144,6 +144,7 @@ static void assert_defaults_except_ifaces(const struct bwe_cfgfile *c)
 	assert_int_equal(c->maps.netclass, BWE_NETCLASS_MAX);
 	assert_int_equal(c->maps.throttle, BWE_THROTTLE_MAX);
 	assert_int_equal(c->maps.hosts, BWE_HOSTS_MAX);
+	assert_int_equal(c->host_idle_s, 7 * 24 * 3600);
 	assert_string_equal(c->paths.pin_dir, "/sys/fs/bpf/bwenforce");
 	assert_string_equal(c->paths.state_dir, "/var/lib/bwenforce");
 	assert_string_equal(c->paths.socket, "/run/bwenforce/bwctld.sock");
@@ -258,6 +259,7 @@ static void test_full(void **state)
 	assert_int_equal(c->maps.netclass, 64);
 	assert_int_equal(c->maps.throttle, 1024);
 	assert_int_equal(c->maps.hosts, 16777216);
+	assert_int_equal(c->host_idle_s, 2 * 3600);
 	assert_string_equal(c->paths.pin_dir, "/tmp/bwe/bpf");
 	assert_string_equal(c->paths.state_dir, "/tmp/bwe/state");
 	assert_string_equal(c->paths.socket, "/tmp/bwe/ctl.sock");
@@ -366,6 +368,26 @@ static void test_accepted(void **state)
 	assert_int_equal(c->max_ttl_s, 365 * 24 * 3600);
 	assert_int_equal(c->default_burst, 1518);
 	bwe_config_free(c);
+
+	/* maps.host_idle: off, 0 and the bounds */
+	{
+		static const struct {
+			const char *text;
+			__u64 secs;
+		} idle[] = { { "off", 0 },   { "0", 0 },	   { "\"off\"", 0 },
+			     { "10m", 600 }, { "36h", 36 * 3600 }, { "365d", 365 * 24 * 3600 } };
+		char text[128];
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(idle); i++) {
+			c = NULL;
+			snprintf(text, sizeof(text), IF "maps:\n  host_idle: %s\n", idle[i].text);
+			if (load_text(text, &c, err, sizeof(err)))
+				fail_msg("%s: %s", idle[i].text, err);
+			assert_int_equal(c->host_idle_s, idle[i].secs);
+			bwe_config_free(c);
+		}
+	}
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -467,6 +489,16 @@ static const struct {
 	  "maps.netclass: 63 is below the minimum of 64" },
 	{ "map too big", IF "maps:\n  throttle: 16777217\n", 4,
 	  "maps.throttle: 16777217 is above the maximum of 16777216" },
+	{ "host_idle too short", IF "maps:\n  host_idle: 5m\n", 4,
+	  "maps.host_idle: 5m is below the minimum of 10m" },
+	{ "host_idle too long", IF "maps:\n  host_idle: 366d\n", 4,
+	  "maps.host_idle: 366d is above the maximum of 365d" },
+	{ "host_idle compound", IF "maps:\n  host_idle: 1h30m\n", 4,
+	  "maps.host_idle: \"1h30m\" is not a duration or off" },
+	{ "host_idle never", IF "maps:\n  host_idle: never\n", 4,
+	  "maps.host_idle: \"never\" is not a duration or off" },
+	{ "host_idle false", IF "maps:\n  host_idle: false\n", 4,
+	  "maps.host_idle: \"false\" is not a duration or off" },
 	{ "map overflow", IF "maps:\n  blocklist_hosts: 99999999999999999999999\n", 4,
 	  "maps.blocklist_hosts: 99999999999999999999999 is above the maximum" },
 	{ "map negative", IF "maps:\n  blocklist_v6_prefixes: -1\n", 4,

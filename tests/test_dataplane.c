@@ -1460,6 +1460,143 @@ static void test_slot_takes_hash_record(void **state)
 	world_down(&w);
 }
 
+/* bwe_hslot_sent's bit of v4 address text a, read as the sampler reads it. */
+static bool sent_bit(const struct world *w, const char *a)
+{
+	struct bwe_addr x = addr(a);
+	__u32 slot, word;
+	__u64 bits = 0;
+
+	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
+	word = bwe_hslot_sent_word(slot);
+	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOT_SENT), &word,
+					     &bits),
+			 0);
+	return bits & bwe_hslot_sent_bit(slot);
+}
+
+/* Whether every CPU's copy of v4 address text a's slot record is all zero. */
+static bool slot_zero(const struct world *w, const char *a)
+{
+	struct bwe_addr x = addr(a);
+	struct bwe_host_stats *cpu = calloc((size_t)w->dp->ncpus, sizeof(*cpu)), zero = { 0 };
+	bool all = true;
+	__u32 slot;
+	int c;
+
+	assert_non_null(cpu);
+	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
+	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOTS), &slot, cpu), 0);
+	for (c = 0; c < w->dp->ncpus; c++)
+		all = all && !memcmp(&cpu[c], &zero, sizeof(zero));
+	free(cpu);
+	return all;
+}
+
+/* Whether address text a's record, merged, is idle at now for idle nanoseconds. */
+static bool idle_at(struct world *w, const char *a, __u64 now, __u64 idle)
+{
+	struct bwe_addr x = addr(a);
+	struct bwe_host_stats hs;
+
+	assert_int_equal(bwe_dp_host_read(w->dp, &x, &hs), 0);
+	return bwe_dp_host_idle(&hs, now, idle);
+}
+
+static __u32 nc_gen_of(struct world *w)
+{
+	struct bwe_config c;
+
+	assert_int_equal(bwe_dp_config_get(w->dp, &c), 0);
+	return c.nc_gen;
+}
+
+#define IDLE_NS	 (50ULL * 1000000ULL)  /* the test's maps.host_idle: 50 ms */
+#define QUIET_NS (150ULL * 1000000ULL) /* how long the idle hosts keep quiet */
+
+/*
+ * The daemon's idle sweep (maps.host_idle): a slot host and a bwe_hosts
+ * host quiet for longer than the timeout are idle, those that just sent
+ * are not; forgotten, the slot's bit is clear and its record zero on
+ * every CPU, the bwe_hosts entry gone, and the class generation moved.
+ * A forgotten slot host is no host for inbound frames (the aggregate's),
+ * and a host again, from zero, with its next outbound frame; the same for
+ * the bwe_hosts host. Forgetting what is gone already forgets nothing.
+ */
+static void test_idle_hosts_forgotten(void **state)
+{
+	struct bwe_addr gone[] = { addr("198.18.0.10"), addr("2001:db8:1::10") };
+	struct bwe_addr busy = addr("198.18.0.11"), busy6 = addr("2001:db8:1::11");
+	struct timespec quiet = { 0, (long)QUIET_NS };
+	struct bwe_dp_forgotten f = { 0 };
+	struct bwe_host_stats hs;
+	struct bwe_counter c0, c1;
+	struct world w;
+	__u32 gen;
+	__u64 now;
+
+	(void)state;
+	world_up_with(&w, &slot_opts);
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_int_equal(run(&w, "203.0.113.10", "198.18.0.10", 10, NULL), XDP_PASS);
+	assert_int_equal(run(&w, "2001:db8:1::10", "2001:db8:3::10", 10, NULL), XDP_PASS);
+	assert_int_equal(nanosleep(&quiet, NULL), 0);
+	assert_int_equal(run(&w, "198.18.0.11", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_int_equal(run(&w, "2001:db8:1::11", "2001:db8:3::10", 10, NULL), XDP_PASS);
+	now = mono_ns();
+	assert_true(idle_at(&w, "198.18.0.10", now, IDLE_NS));
+	assert_true(idle_at(&w, "2001:db8:1::10", now, IDLE_NS));
+	assert_false(idle_at(&w, "198.18.0.11", now, IDLE_NS));
+	assert_false(idle_at(&w, "2001:db8:1::11", now, IDLE_NS));
+	assert_false(idle_at(&w, "198.18.0.10", now, 0)); /* off */
+	assert_int_equal(host_entries(&w), 2);
+
+	gen = nc_gen_of(&w);
+	assert_int_equal(bwe_dp_hosts_forget(w.dp, gone, ARRAY_SIZE(gone), &f), 0);
+	assert_int_equal(f.slots, 1);
+	assert_int_equal(f.hashed, 1);
+	assert_int_not_equal(nc_gen_of(&w), gen);
+	assert_false(sent_bit(&w, "198.18.0.10"));
+	assert_true(slot_zero(&w, "198.18.0.10"));
+	assert_int_equal(bwe_dp_host_read(w.dp, &gone[0], &hs), -ENOENT);
+	assert_int_equal(bwe_dp_host_read(w.dp, &gone[1], &hs), -ENOENT);
+	assert_int_equal(host_entries(&w), 1);
+	/* the busy hosts, one of them in the same word of bits, are untouched */
+	assert_true(sent_bit(&w, "198.18.0.11"));
+	assert_int_equal(bwe_dp_host_read(w.dp, &busy, &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+	assert_int_equal(bwe_dp_host_read(w.dp, &busy6, &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+
+	/* gone already: nothing forgotten, the generation stays */
+	memset(&f, 0, sizeof(f));
+	gen = nc_gen_of(&w);
+	assert_int_equal(bwe_dp_hosts_forget(w.dp, gone, ARRAY_SIZE(gone), &f), 0);
+	assert_int_equal(f.slots + f.hashed, 0);
+	assert_int_equal(nc_gen_of(&w), gen);
+
+	/* inbound to a forgotten slot host: the aggregate's, no host */
+	c0 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(run(&w, "203.0.113.10", "198.18.0.10", 10, NULL), XDP_PASS);
+	c1 = stat_of(&w, BWE_A_INBOUND_UNTRACKED);
+	assert_int_equal(c1.packets - c0.packets, 1);
+	assert_false(sent_bit(&w, "198.18.0.10"));
+	assert_int_equal(bwe_dp_host_read(w.dp, &gone[0], &hs), -ENOENT);
+
+	/* it sends again: a host again, its counters from zero */
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
+	assert_true(sent_bit(&w, "198.18.0.10"));
+	assert_int_equal(bwe_dp_host_read(w.dp, &gone[0], &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+	assert_int_equal(hs.rx_packets, 0);
+	assert_true(hs.first_seen_ns > 0);
+	assert_false(idle_at(&w, "198.18.0.10", mono_ns(), IDLE_NS));
+	assert_int_equal(run(&w, "2001:db8:1::10", "2001:db8:3::10", 10, NULL), XDP_PASS);
+	assert_int_equal(bwe_dp_host_read(w.dp, &gone[1], &hs), 0);
+	assert_int_equal(hs.tx_packets, 1);
+	world_down(&w);
+}
+
 /* A restarted daemon finds its slots, their hosts and the assignment in the pins. */
 static void test_slots_survive_restart(void **state)
 {
@@ -1521,6 +1658,7 @@ int main(void)
 		cmocka_unit_test(test_slot_assignment),
 		cmocka_unit_test(test_slot_takes_hash_record),
 		cmocka_unit_test(test_slots_survive_restart),
+		cmocka_unit_test(test_idle_hosts_forgotten),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

@@ -6,6 +6,8 @@
  * attached) make the hosts; the sample must hand each host on once, with
  * its own counters, whichever home it has, and skip slots whose host never
  * sent and bwe_hosts records left over for an address that has a slot now.
+ * The idle sweep (hostsweep.c) takes its decision from the sample's batches
+ * and forgets at most HOSTSWEEP_MAX hosts a sample.
  *
  * Needs root (BPF). Private maps only: nothing is pinned.
  */
@@ -30,6 +32,7 @@
 #include "bwe_util.h"
 #include "dataplane.h"
 #include "hosts.h"
+#include "hostsweep.h"
 #include "hslots.h"
 #include "netclass.h"
 #include "pktbuild.h"
@@ -129,6 +132,7 @@ static void test_sample_both_homes(void **state)
 	assert_int_equal(hosts_sample(h, on_batch, &s), 0);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(hosts_count(h), 4);
+	assert_int_equal(hosts_in_slots(h), 2);
 	assert_int_equal(find(&s, "198.18.0.1")->st.tx_bytes, b1);
 	assert_int_equal(find(&s, "198.18.23.255")->st.tx_bytes, b2);
 	assert_int_equal(find(&s, "198.18.200.1")->st.tx_bytes, b3);
@@ -188,11 +192,85 @@ static void test_leftover_hash_record(void **state)
 	bwe_dp_close(dp);
 }
 
+static void sweep_batch(void *ctx, const struct host_sample *v, size_t n)
+{
+	hostsweep_note(ctx, v, n);
+}
+
+/* One tick of the daemon's sweep: begin, the sample, end; the counts after it. */
+static struct hostsweep_counts sweep_tick(struct hosts *h, struct hostsweep *sw, __u64 idle_s)
+{
+	struct hostsweep_counts c;
+
+	hostsweep_begin(sw, idle_s);
+	assert_int_equal(hosts_sample(h, sweep_batch, sw), 0);
+	hostsweep_end(sw);
+	hostsweep_counts(sw, &c);
+	return c;
+}
+
+#define IDLE_SLOTS (HOSTSWEEP_MAX + 100) /* slot hosts gone quiet: two samples' work */
+
+/*
+ * Hosts quiet for longer than the timeout, in slots and in bwe_hosts, are
+ * forgotten, at most HOSTSWEEP_MAX a sample (slots first, as the sample
+ * reads them), the rest at the next; hosts that just sent are kept, and
+ * the sample after holds only them. Off (0) forgets nothing.
+ */
+static void test_sweep_forgets_idle(void **state)
+{
+	struct bwe_dp_opts opts = { .hosts_max = HOSTS_MAX, .hslots = UINT32_MAX };
+	struct bwe_addr busy = addr("198.18.23.200"), busy6 = addr("2001:db8:1::6");
+	struct hostsweep_counts c;
+	struct hostsweep *sw;
+	struct bwe_dp *dp;
+	struct hosts *h;
+	char a[INET_ADDRSTRLEN];
+	__u32 i;
+
+	(void)state;
+	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
+	internal(dp, "198.18.0.0/16"); /* 24 blocks: 198.18.0.0 to 198.18.23.255 */
+	assert_int_equal(hosts_new(&h, dp), 0);
+	assert_int_equal(hostsweep_new(&sw, dp), 0);
+	for (i = 0; i < IDLE_SLOTS; i++) {
+		snprintf(a, sizeof(a), "198.18.%u.%u", i / 256, i % 256);
+		frames(dp, a, "203.0.113.10", 1);
+	}
+	frames(dp, "198.18.200.1", "203.0.113.10", 1); /* no block: bwe_hosts */
+	frames(dp, "2001:db8:1::5", "2001:db8:3::10", 1);
+	usleep(1200000); /* past an idle time of 1 s */
+	frames(dp, "198.18.23.200", "203.0.113.10", 1);
+	frames(dp, "2001:db8:1::6", "2001:db8:3::10", 1);
+
+	c = sweep_tick(h, sw, 0); /* off */
+	assert_int_equal(c.slots + c.hashed, 0);
+	assert_int_equal(hosts_count(h), IDLE_SLOTS + 4);
+	c = sweep_tick(h, sw, 1);
+	assert_int_equal(c.slots, HOSTSWEEP_MAX);
+	assert_int_equal(c.hashed, 0);
+	c = sweep_tick(h, sw, 1);
+	assert_int_equal(c.slots, IDLE_SLOTS);
+	assert_int_equal(c.hashed, 2);
+	c = sweep_tick(h, sw, 1);
+	assert_int_equal(c.slots + c.hashed, IDLE_SLOTS + 2); /* nothing more */
+	assert_int_equal(hosts_count(h), 2);
+	assert_int_equal(hosts_in_slots(h), 1);
+	assert_true(hosts_has(h, &busy));
+	assert_true(hosts_has(h, &busy6));
+	assert_true(hosts_tracked(h, &busy));
+
+	hostsweep_free(sw);
+	hosts_free(h);
+	bwe_dp_close(dp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample_both_homes),
 		cmocka_unit_test(test_leftover_hash_record),
+		cmocka_unit_test(test_sweep_forgets_idle),
 	};
 
 	libbpf_set_print(NULL);

@@ -167,22 +167,38 @@ static __always_inline int port_is_standard(__be16 port)
 }
 
 /*
- * Whether a slot's host has sent (bwe_hslot_sent), on any CPU; out: it is
- * sending now, so it has (the bit is set once, by the first such packet).
+ * Whether a slot's host has sent (bwe_hslot_sent), on any CPU, asked by a
+ * CPU whose copy hs of the record has no first_seen_ns yet; out: it is
+ * sending now, so it has. When it has, this copy takes its first-seen time
+ * now and is the host's from then on (host_stats() looks no further).
+ *
+ * The daemon's idle sweep (bwe_dp_hosts_forget()) clears the bit with an
+ * atomic AND and then zeroes the record on every CPU. Had this CPU only
+ * read the bit, set, and then stored first_seen_ns, the sweep's clear and
+ * zeroing could fall between the two: the copy would keep first_seen_ns
+ * with the bit clear, a host the daemon never reads again (its sample
+ * reads the slots whose bit is set) and that this CPU alone goes on
+ * counting. So the store comes first and the bit is asked (or set) after
+ * it with a fetching atomic, which is fully ordered: either the sweep's
+ * clear comes after it, and so does its zeroing, which takes the store
+ * away; or before it, and the program sees the bit clear: an outbound
+ * packet sets it again (a host again, as a new one), an inbound one takes
+ * its store back. A plain read first spares an inbound packet to a slot
+ * that never sent (a spray) the atomic on a shared line.
  */
-static __always_inline int slot_sent(__u32 slot, int out)
+static __always_inline int slot_join(__u32 slot, int out, struct bwe_host_stats *hs, __u64 now)
 {
 	__u32 w = bwe_hslot_sent_word(slot);
-	__u64 bit = bwe_hslot_sent_bit(slot), *p = bpf_map_lookup_elem(&bwe_hslot_sent, &w);
+	__u64 bit = bwe_hslot_sent_bit(slot), *p = bpf_map_lookup_elem(&bwe_hslot_sent, &w), old;
 
-	if (!p)
+	if (!p || (!out && !(*p & bit)))
 		return 0;
-	if (*p & bit)
+	hs->first_seen_ns = now;
+	old = __sync_fetch_and_or(p, out ? bit : 0);
+	if (out || (old & bit))
 		return 1;
-	if (!out)
-		return 0;
-	__sync_fetch_and_or(p, bit);
-	return 1;
+	hs->first_seen_ns = 0;
+	return 0;
 }
 
 /*
@@ -192,7 +208,7 @@ static __always_inline int slot_sent(__u32 slot, int out)
  * the caller), so spoofed or sprayed frames cannot fill bwe_hosts and evict
  * the hosts that really talk. A new entry starts with the host's class
  * hc of generation gen cached. A slot is always there: it becomes the
- * host's entry by the same rule (slot_sent()), and this CPU's copy takes
+ * host's entry by the same rule (slot_join()), and this CPU's copy takes
  * its first-seen time from the first packet it accounts.
  */
 static __always_inline struct bwe_host_stats *
@@ -205,10 +221,7 @@ host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_cla
 	if (slot != BWE_NO_SLOT) {
 		if (!hs || hs->first_seen_ns)
 			return hs;
-		if (!slot_sent(slot, out))
-			return NULL;
-		hs->first_seen_ns = now;
-		return hs;
+		return slot_join(slot, out, hs, now) ? hs : NULL;
 	}
 	if (hs || !out)
 		return hs;

@@ -121,9 +121,11 @@ struct {
 	__type(value, struct bwe_hslot24_val);
 } bwe_hslot24 SEC(".maps");
 
-/* slot / 64 -> bit (slot % 64) set once the slot's host has sent, on any CPU */
+/* slot / 64 -> bit (slot % 64) set once the slot's host has sent, on any CPU;
+ * cleared by the daemon's idle sweep, an atomic AND on its mmap */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BWE_HSLOT_SENT_FLAGS);
 	__uint(max_entries, BWE_HSLOT_WORDS);
 	__type(key, __u32);
 	__type(value, __u64);

@@ -102,6 +102,7 @@ struct detector {
 	const struct bwe_cfgfile *cfg;
 	struct bwe_dp *dp;
 	struct hosts *hosts;
+	struct hostsweep *sweep;
 	const struct st_store *st;
 	const struct enforcer *enf;
 	struct ops *ops;
@@ -143,6 +144,7 @@ int detector_new(struct detector **out, const struct detector_deps *deps)
 	dt->cfg = deps->cfg;
 	dt->dp = deps->dp;
 	dt->hosts = deps->hosts;
+	dt->sweep = deps->sweep;
 	dt->st = deps->st;
 	dt->enf = deps->enf;
 	dt->ops = deps->ops;
@@ -974,6 +976,16 @@ static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 	}
 }
 
+/* A batch of the tick's sample: the idle sweep's, and the run's when one is due. */
+static void sample_batch(void *ctx, const struct host_sample *v, size_t n)
+{
+	struct detector *dt = ctx;
+
+	hostsweep_note(dt->sweep, v, n);
+	if (dt->in_run)
+		evaluate_batch(dt, v, n);
+}
+
 void detector_tick(struct detector *dt)
 {
 	const struct bwe_policy *pol = &dt->cfg->policy;
@@ -984,8 +996,11 @@ void detector_tick(struct detector *dt)
 	clock_gettime(CLOCK_MONOTONIC, &now_mono);
 	dt_s = (double)(now_mono.tv_sec - dt->last_run.tv_sec) +
 	       (double)(now_mono.tv_nsec - dt->last_run.tv_nsec) / 1e9;
+	hostsweep_begin(dt->sweep, dt->cfg->host_idle_s);
 	if (!pol->interval_s || dt_s + 0.05 < (double)pol->interval_s) {
-		hosts_sample(dt->hosts, NULL, NULL); /* rates for bwctl top and report */
+		/* rates for bwctl top and report, idle hosts for the sweep */
+		hosts_sample(dt->hosts, dt->sweep ? sample_batch : NULL, dt);
+		hostsweep_end(dt->sweep);
 		return;
 	}
 	dt->last_run = now_mono;
@@ -995,8 +1010,9 @@ void detector_tick(struct detector *dt)
 	dt->run_dt_s = dt_s;
 	dt->in_run = true;
 	dt->room_made = false;
-	hosts_sample(dt->hosts, evaluate_batch, dt);
+	hosts_sample(dt->hosts, sample_batch, dt);
 	dt->in_run = false;
+	hostsweep_end(dt->sweep);
 	/* A new fan-out window, from the next sample on: the kernel restarts its sketches. */
 	if (now - dt->epoch_start >= (time_t)pol->fanout.window_s) {
 		struct bwe_config c;

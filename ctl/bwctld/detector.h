@@ -17,6 +17,7 @@
 #include "enforce.h"
 #include "events.h"
 #include "hosts.h"
+#include "hostsweep.h"
 #include "ops.h"
 #include "store.h"
 
@@ -24,6 +25,7 @@ struct detector_deps {
 	const struct bwe_cfgfile *cfg;
 	struct bwe_dp *dp;	    /* the fan-out epoch in bwe_config */
 	struct hosts *hosts;	    /* the sample it takes and evaluates */
+	struct hostsweep *sweep;    /* forgets the sample's idle hosts; NULL: none */
 	const struct st_store *st;  /* containment, for the report */
 	const struct enforcer *enf; /* class of an address */
 	struct ops *ops;	    /* where its actions go; it observes ops too */
@@ -44,7 +46,8 @@ int detector_new(struct detector **out, const struct detector_deps *deps);
 void detector_free(struct detector *dt); /* NULL-safe */
 void detector_set_config(struct detector *dt, const struct bwe_cfgfile *cfg);
 /*
- * Every tick: takes the host sample (hosts_sample()), and when a policy
+ * Every tick: takes the host sample (hosts_sample()), hands its batches to
+ * the idle sweep (hostsweep.h, maps.host_idle), and when a policy
  * interval has passed since the last run, evaluates it batch by batch as it
  * is read (no whole-table copy is kept), then frees the states of hosts it
  * did not hold.

@@ -319,6 +319,7 @@ static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, doubl
 				bwe_addr_from_v4(htonl((net << 8) | o), &a);
 				err = sample_one(hs, &a, &vals[(size_t)j * ncpu], dt, cur,
 						 &smp[n++]);
+				hs->in_slots += !err;
 			}
 			if (!err && visit && n)
 				visit(ctx, smp, n);

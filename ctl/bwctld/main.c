@@ -46,6 +46,7 @@
 #include "feedstore.h"
 #include "fleet.h"
 #include "hosts.h"
+#include "hostsweep.h"
 #include "http.h"
 #include "ifaces.h"
 #include "log.h"
@@ -94,6 +95,7 @@ struct daemon {
 	struct evlog *log;
 	struct ops *ops;
 	struct hosts *hosts;
+	struct hostsweep *sweep; /* forgets idle host records (maps.host_idle) */
 	struct detector *detector;
 	struct scope *scope; /* bwctl scope's index */
 	struct feeds *feeds;
@@ -261,6 +263,7 @@ static struct query_deps http_q(struct daemon *d)
 				    .store = d->store,
 				    .enf = d->enf,
 				    .hosts = d->hosts,
+				    .sweep = d->sweep,
 				    .feeds = d->feeds,
 				    .ifaces = d->ifaces,
 				    .detector = d->detector,
@@ -602,6 +605,7 @@ static void cleanup(struct daemon *d)
 	feeds_free(d->feeds);
 	scope_free(d->scope);
 	detector_free(d->detector);
+	hostsweep_free(d->sweep);
 	hosts_free(d->hosts);
 	ops_free(d->ops);
 	evlog_close(d->log);
@@ -690,7 +694,7 @@ static int start(struct daemon *d)
 		return e;
 	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
 	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) || (e = ops_load(d->ops)) ||
-	    (e = hosts_new(&d->hosts, d->dp))) {
+	    (e = hosts_new(&d->hosts, d->dp)) || (e = hostsweep_new(&d->sweep, d->dp))) {
 		log_warnx("startup failed: %s", strerror(-e));
 		return e;
 	}
@@ -698,6 +702,7 @@ static int start(struct daemon *d)
 	dd = (struct detector_deps){ .cfg = d->cfg,
 				     .dp = d->dp,
 				     .hosts = d->hosts,
+				     .sweep = d->sweep,
 				     .st = d->st,
 				     .enf = d->enf,
 				     .ops = d->ops,

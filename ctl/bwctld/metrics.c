@@ -166,6 +166,15 @@ static void state(FILE *f, const struct metrics_deps *d)
 	family(f, "hosts_tracked", "gauge",
 	       "Internal hosts with an accounting entry in the last sample.");
 	sample(f, "hosts_tracked", hosts_count(d->q.hosts), NULL);
+	{
+		struct hostsweep_counts fc;
+
+		hostsweep_counts(d->q.sweep, &fc);
+		family(f, "hosts_forgotten_total", "counter",
+		       "Host records forgotten for being idle longer than maps.host_idle, by map.");
+		sample(f, "hosts_forgotten_total", fc.slots, "map", BWE_MAP_HSLOTS, NULL);
+		sample(f, "hosts_forgotten_total", fc.hashed, "map", BWE_MAP_HOSTS, NULL);
+	}
 	/* a host contained by its MAC address counts once, whatever its addresses */
 	family(f, "quarantined_hosts", "gauge",
 	       "Quarantined hosts: by MAC address, and by address or prefix.");

@@ -115,19 +115,24 @@ struct json_object *query_status(const struct query_deps *q)
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_TBL24, bl_v4, 0));
 	json_object_array_add(maps, map_fill(BWE_MAP_BL_NET6, bl_v6, map_max(q, BWE_MAP_BL_NET6)));
 	json_object_array_add(maps, map_fill(BWE_MAP_THROTTLE, nthr, map_max(q, BWE_MAP_THROTTLE)));
-	{ /* host records: the IPv4 host slots (whole /24 blocks), then bwe_hosts */
-		struct json_object *sl;
+	{ /* host records: the IPv4 host slots (whole /24 blocks), then bwe_hosts; each with
+	   * the hosts the idle sweep forgot since start (maps.host_idle) */
+		struct json_object *sl, *hm;
 		__u32 blocks = bwe_hslots_blocks(q->dp->hsl);
+		struct hostsweep_counts fc;
 
+		hostsweep_counts(q->sweep, &fc);
 		sl = map_fill(BWE_MAP_HSLOTS, hosts_in_slots(q->hosts), blocks * BWE_HSLOT_BLOCK);
 		json_object_object_add(sl, "blocks", json_object_new_uint64(blocks));
 		json_object_object_add(sl, "blocks_used",
 				       json_object_new_uint64(bwe_hslots_used(q->dp->hsl)));
+		json_object_object_add(sl, "forgotten", json_object_new_uint64(fc.slots));
 		json_object_array_add(maps, sl);
+		hm = map_fill(BWE_MAP_HOSTS, hosts_count(q->hosts) - hosts_in_slots(q->hosts),
+			      map_max(q, BWE_MAP_HOSTS));
+		json_object_object_add(hm, "forgotten", json_object_new_uint64(fc.hashed));
+		json_object_array_add(maps, hm);
 	}
-	json_object_array_add(maps, map_fill(BWE_MAP_HOSTS,
-					     hosts_count(q->hosts) - hosts_in_slots(q->hosts),
-					     map_max(q, BWE_MAP_HOSTS)));
 	json_object_array_add(maps, map_fill(BWE_MAP_MACS, enf_macs_count(q->enf),
 					     map_max(q, BWE_MAP_MACS)));
 	json_object_object_add(o, "maps", maps);

@@ -17,6 +17,7 @@
 #include "fleet.h"
 #include "feedstore.h"
 #include "hosts.h"
+#include "hostsweep.h"
 #include "ifaces.h"
 #include "neighwatch.h"
 #include "store.h"
@@ -32,6 +33,7 @@ struct query_deps {
 	const struct fstore *store;
 	const struct enforcer *enf;
 	struct hosts *hosts;
+	const struct hostsweep *sweep; /* hosts forgotten idle; NULL: none */
 	struct feeds *feeds;
 	struct ifaces *ifaces;
 	const struct detector *detector; /* table fill for status; NULL: not shown */
