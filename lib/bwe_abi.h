@@ -139,13 +139,16 @@ _Static_assert(sizeof(struct bwe_netclass) == 8, "bwe_netclass size");
  * has other flags. The daemon derives it from the same closed set it writes
  * to bwe_netclass, in the same transaction (lib/netclass.c), so it is never
  * a second source of truth. A MIXED /16 asks the host's own record (its
- * cached class, valid while bwe_config.nc_gen has not moved), then the trie.
+ * cached class, valid while bwe_config.nc_gen has not moved) where some of
+ * it is internal (BWE_NC16_HOSTS: only internal hosts have records), then
+ * the trie.
  */
 #define BWE_NC16_ENTRIES (1u << 16)
 #define BWE_NC16_MIXED	 (1u << 31) /* ask the host record's cache, then bwe_netclass */
+#define BWE_NC16_HOSTS	 (1u << 30) /* with MIXED: some address inside is internal */
 
 struct bwe_nc16_val {
-	__u32 flags; /* enum bwe_netclass_flag of the whole /16, or BWE_NC16_MIXED */
+	__u32 flags; /* enum bwe_netclass_flag of the whole /16, or BWE_NC16_MIXED (| HOSTS) */
 	__u32 row;   /* the /16's row of bwe_hslot24, 1-based; 0: none (no slots) */
 };
 _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");

@@ -130,7 +130,8 @@ void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t)
 		for (j = 0; j < n; j++)
 			t[first + j].flags = e->flags;
 	}
-	/* A longer prefix inside a /16 with other flags: the trie decides there. */
+	/* A longer prefix inside a /16 with other flags: the trie decides there,
+	 * after the host record's cache where some address inside is internal. */
 	for (i = 0; i < s->n; i++) {
 		const struct bwe_nc_entry *e = &s->v[i];
 		struct bwe_nc16_val *x;
@@ -138,8 +139,16 @@ void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t)
 		if (e->pfx.plen <= BWE_V4_MAPPED_PLEN + NC16_BITS || !bwe_addr_is_v4(&e->pfx.addr))
 			continue;
 		x = &t[bwe_nc16_index(&e->pfx.addr)];
-		if ((x->flags & ~BWE_NC16_MIXED) != e->flags)
+		if ((x->flags & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS)) != e->flags)
 			x->flags |= BWE_NC16_MIXED;
+		if (e->flags & BWE_NC_INTERNAL)
+			x->flags |= BWE_NC16_HOSTS;
+	}
+	for (j = 0; j < BWE_NC16_ENTRIES; j++) {
+		if (!(t[j].flags & BWE_NC16_MIXED))
+			t[j].flags &= ~BWE_NC16_HOSTS;
+		else if (t[j].flags & BWE_NC_INTERNAL)
+			t[j].flags |= BWE_NC16_HOSTS;
 	}
 }
 

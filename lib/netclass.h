@@ -39,7 +39,8 @@ __u32 bwe_ncset_lookup(const struct bwe_ncset *s, const struct bwe_addr *a);
 /*
  * bwe_nc16 (bwe_abi.h) of a closed set: t holds BWE_NC16_ENTRIES slots.
  * A /16 gets the flags of the longest prefix of at most /16 covering it,
- * or BWE_NC16_MIXED when a longer prefix inside it has other flags.
+ * or BWE_NC16_MIXED when a longer prefix inside it has other flags, with
+ * BWE_NC16_HOSTS when an address inside is internal.
  */
 void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t);
 

@@ -1097,6 +1097,55 @@ static struct bwe_prefix nc16_random_pfx(unsigned int *seed)
 }
 
 /*
+ * BWE_NC16_HOSTS: a MIXED /16 says whether any address inside is internal,
+ * so that a peer's address does not look for a host record it cannot have.
+ */
+static void test_nc16_hosts(void **state)
+{
+	static const struct {
+		const char *pfx;
+		__u32 flags;
+	} set[] = {
+		{ "198.18.0.0/16", BWE_NC_INTERNAL },
+		{ "198.18.0.66/32", BWE_NC_INTERNAL | BWE_NC_QUARANTINE },
+		{ "203.0.113.5/32", BWE_NC_EXEMPT },
+		{ "198.19.7.0/24", BWE_NC_INTERNAL },
+		{ "198.19.8.1/32", BWE_NC_ALLOW },
+	};
+	static const struct {
+		const char *addr;
+		__u32 flags;
+	} want[] = {
+		{ "198.18.1.1", BWE_NC16_MIXED | BWE_NC16_HOSTS | BWE_NC_INTERNAL },
+		{ "203.0.113.10", BWE_NC16_MIXED },
+		{ "198.19.9.9", BWE_NC16_MIXED | BWE_NC16_HOSTS },
+		{ "198.51.100.1", 0 },
+	};
+	struct bwe_nc16_val *t = calloc(BWE_NC16_ENTRIES, sizeof(*t));
+	struct bwe_ncset s;
+	struct bwe_prefix p;
+	struct bwe_addr a;
+	size_t i;
+
+	(void)state;
+	assert_non_null(t);
+	bwe_ncset_init(&s);
+	for (i = 0; i < ARRAY_SIZE(set); i++) {
+		assert_int_equal(bwe_prefix_parse(set[i].pfx, &p, BWE_PFX_ZERO), 0);
+		assert_int_equal(bwe_ncset_add(&s, &p, set[i].flags), 0);
+	}
+	bwe_ncset_nc16(&s, t);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_int_equal(bwe_addr_parse(want[i].addr, &a), 0);
+		if (t[bwe_nc16_index(&a)].flags != want[i].flags)
+			fail_msg("%s: /16 %#x, want %#x", want[i].addr, t[bwe_nc16_index(&a)].flags,
+				 want[i].flags);
+	}
+	bwe_ncset_free(&s);
+	free(t);
+}
+
+/*
  * bwe_nc16 against the trie it is derived from: random nested class sets
  * (with IPv6 prefixes that cover all of IPv4 or none of it) are applied;
  * the mapped table must equal bwe_ncset_nc16() of the closure; a slot that
@@ -1157,21 +1206,35 @@ static void test_nc16_matches_trie(void **state)
 			if (!(slot & BWE_NC16_MIXED) && slot != want)
 				fail_msg("set %d: %08x: /16 slot says %#x, the trie %#x", set, v4,
 					 slot, want);
+			if ((slot & BWE_NC16_MIXED) && (want & BWE_NC_INTERNAL) &&
+			    !(slot & BWE_NC16_HOSTS))
+				fail_msg("set %d: %08x internal in a MIXED /16 without HOSTS", set,
+					 v4);
 		}
 		for (i = 0; i < (int)BWE_NC16_ENTRIES; i++) {
+			__u32 own = t[i].flags & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS);
+			bool why = false, inside = own & BWE_NC_INTERNAL;
 			size_t k;
-			bool why = false;
 
-			if (!(t[i].flags & BWE_NC16_MIXED))
+			if (!(t[i].flags & BWE_NC16_MIXED)) {
+				if (t[i].flags & BWE_NC16_HOSTS)
+					fail_msg("set %d: /16 %d HOSTS without MIXED", set, i);
 				continue;
-			for (k = 0; k < s.n && !why; k++)
-				why = bwe_addr_is_v4(&s.v[k].pfx.addr) &&
-				      s.v[k].pfx.plen > BWE_V4_MAPPED_PLEN + 16 &&
-				      bwe_nc16_index(&s.v[k].pfx.addr) == (__u32)i &&
-				      s.v[k].flags != (t[i].flags & ~BWE_NC16_MIXED);
+			}
+			for (k = 0; k < s.n; k++) {
+				if (!bwe_addr_is_v4(&s.v[k].pfx.addr) ||
+				    s.v[k].pfx.plen <= BWE_V4_MAPPED_PLEN + 16 ||
+				    bwe_nc16_index(&s.v[k].pfx.addr) != (__u32)i)
+					continue;
+				why = why || s.v[k].flags != own;
+				inside = inside || (s.v[k].flags & BWE_NC_INTERNAL);
+			}
 			if (!why)
 				fail_msg("set %d: /16 %d MIXED without a longer prefix of other flags",
 					 set, i);
+			if (inside != !!(t[i].flags & BWE_NC16_HOSTS))
+				fail_msg("set %d: /16 %d HOSTS is %d, internal addresses inside: %d",
+					 set, i, !!(t[i].flags & BWE_NC16_HOSTS), inside);
 		}
 		bwe_ncset_free(&s);
 	}
@@ -1652,6 +1715,7 @@ int main(void)
 		cmocka_unit_test(test_bl4_remove_reinsert),
 		cmocka_unit_test(test_bl4_nested_prefixes_model),
 		cmocka_unit_test(test_bl4_sweep_clears_unowned_slots),
+		cmocka_unit_test(test_nc16_hosts),
 		cmocka_unit_test(test_nc16_matches_trie),
 		cmocka_unit_test(test_internal24_runs),
 		cmocka_unit_test(test_slot_hosts),

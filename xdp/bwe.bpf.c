@@ -105,9 +105,10 @@ static __always_inline struct bwe_host_stats *record_of(const struct bwe_addr *a
 /*
  * What the operator says of an address, in the fewest lookups: an IPv4
  * address's /16 in bwe_nc16 answers alone unless some longer prefix inside
- * it has other flags (MIXED, e.g. a quarantined host in the LAN); then the
- * address's own host record answers while its cached class is of the
- * current generation gen, and only else the trie, whose answer refreshes
+ * it has other flags (MIXED, e.g. a quarantined host in the LAN); then,
+ * where some of the /16 is internal (BWE_NC16_HOSTS), the address's own
+ * host record answers while its cached class is of the current generation
+ * gen, and only else the trie, whose answer refreshes
  * the record. gen must be read before any of these lookups: a class read
  * after a later change is then stored under the older generation, which
  * the daemon's bump has already made stale. IPv6: the trie.
@@ -128,7 +129,9 @@ static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct
 			c->flags = v->flags;
 			return;
 		}
-		hs = record_of(a, c->row, &slot);
+		/* a peer's /16 with no internal address: it has no record to ask */
+		if (!v || (v->flags & BWE_NC16_HOSTS))
+			hs = record_of(a, c->row, &slot);
 		if (hs && bwe_nc_cached(hs->nc_gen, gen)) {
 			c->flags = hs->nc_flags;
 			return;
