@@ -538,7 +538,9 @@ if [ -x "$HOSTS_FILL" ]; then
 	b=$(proc_ticks "$DPID") t1=$(now)
 	if kill -0 "$FILL_PID" 2>/dev/null; then
 		CPU_HOSTS=$(calc "($b - $a) / $TCK / ($t1 - $t0) * 100")
-		TRACKED=$(bwctl --json status | jq '.maps[] | select(.name == "bwe_hosts") | .entries')
+		# both homes of a host record: the host slots and bwe_hosts
+		TRACKED=$(bwctl --json status |
+			jq '[.maps[] | select(.name == "bwe_hosts" or .name == "bwe_hslots") | .entries] | add')
 		HOSTS_NOTE=$(awk '$1 == "hosts_in_map" { print $2 }' "$W/hosts_fill.out")
 		fill_out() { awk -v k="$1" '$1 == k { print $2 }' "$W/hosts_fill.out"; }
 		FILL_SLOTS=$(fill_out hosts_to_slots) FILL_MAP=$(fill_out hosts_to_map)
