@@ -565,6 +565,63 @@ static void test_flood_report(void **state)
 	json_object_put(r);
 }
 
+/*
+ * policy.peer_sketches off: what the record's sketches held is no evidence
+ * of now (the data plane stops updating them), so the fanout signal reads
+ * no peers and the report shows no fan-out; back on, it reads them again.
+ */
+static void test_peer_sketches_off(void **state)
+{
+	const char *h = "198.18.5.9";
+	struct bwe_addr a = addr(h), k;
+	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
+	struct json_object *r, *q, *x, *v;
+	char peer[INET_ADDRSTRLEN];
+	int i;
+
+	(void)state;
+	while (!bpf_map_get_next_key(fd, NULL, &k)) /* room in the detector's table */
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	interval();
+	sends(h);
+	interval(); /* primed: from now on it uploads */
+	for (i = 0; i < 120; i++) {
+		snprintf(peer, sizeof(peer), "198.51.100.%d", 1 + i);
+		assert_int_equal(sends_to(h, peer), XDP_PASS);
+	}
+	interval();
+	r = detector_report(det, &a);
+	assert_true(json_object_object_get_ex(r, "signals", &q));
+	assert_true(json_num(q, "fanout", "value") >= 60.0);
+	json_object_put(r);
+
+	/* off: uploading on, to as many peers, the sketches are not read */
+	core.cfg->policy.peer_sketches = 0;
+	for (i = 0; i < 120; i++) {
+		snprintf(peer, sizeof(peer), "198.51.100.%d", 1 + i);
+		assert_int_equal(sends_to(h, peer), XDP_PASS);
+	}
+	interval();
+	r = detector_report(det, &a);
+	assert_true(json_object_object_get_ex(r, "signals", &q));
+	assert_true(json_num(q, "fanout", "value") == 0.0);
+	assert_true(json_object_object_get_ex(r, "questions", &q));
+	assert_true(json_object_object_get_ex(q, "3_botnet_or_proxyjacking", &x));
+	assert_true(json_object_object_get_ex(x, "peer_sketches", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(x, "fanout_peers", &v));
+	assert_null(v);
+	json_object_put(r);
+
+	core.cfg->policy.peer_sketches = 1;
+	assert_int_equal(sends_to(h, "198.51.100.200"), XDP_PASS);
+	interval();
+	r = detector_report(det, &a);
+	assert_true(json_object_object_get_ex(r, "signals", &q));
+	assert_true(json_num(q, "fanout", "value") >= 60.0);
+	json_object_put(r);
+}
+
 static void test_contacts_beacon(void **state)
 {
 	struct ops_contact c = { .host = addr("198.18.0.30"),
@@ -801,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_table_bound),
 		cmocka_unit_test(test_history_kept),
 		cmocka_unit_test(test_actions_counted),
+		cmocka_unit_test(test_peer_sketches_off),
 		cmocka_unit_test(test_contacts_beacon),
 		cmocka_unit_test(test_expected_per_peer),
 		cmocka_unit_test(test_flood_report),

@@ -932,6 +932,25 @@ static int apply(struct detector *dt, struct det_host *h, const struct bwe_signa
  * One batch of the sample, as it is read: first the events of the hits it
  * counted (deps->drain), then every internal host of it through detection.
  */
+/*
+ * With policy.peer_sketches off the data plane leaves a record's sketches
+ * as they were (BWE_CFG_NO_SKETCH): nothing they held is evidence of now.
+ */
+static const struct bwe_host_stats *sketches_of_now(const struct bwe_policy *pol,
+						    const struct bwe_host_stats *st,
+						    struct bwe_host_stats *buf)
+{
+	if (pol->peer_sketches)
+		return st;
+	*buf = *st;
+	memset(buf->hll_dst, 0, sizeof(buf->hll_dst));
+	memset(buf->hll_port, 0, sizeof(buf->hll_port));
+	memset(buf->hll_src, 0, sizeof(buf->hll_src));
+	memset(&buf->hh_tx, 0, sizeof(buf->hh_tx));
+	memset(&buf->hh_rx, 0, sizeof(buf->hh_rx));
+	return buf;
+}
+
 static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 {
 	struct detector *dt = ctx;
@@ -939,6 +958,8 @@ static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 	struct bwe_decision dec;       /* of one host, acted on at once: never kept */
 	struct bwe_signals sig;	       /* of one host: what the report needs of it is kept */
 	struct bwe_expected_seen seen; /* of one host's sample */
+	const struct bwe_host_stats *st;
+	struct bwe_host_stats buf;
 	time_t now = dt->run_now;
 	int err;
 	size_t i;
@@ -957,9 +978,10 @@ static void evaluate_batch(void *ctx, const struct host_sample *v, size_t n)
 			h->visited = dt->run;
 		if (!h)
 			continue;
-		attribute_hits(dt, h, &s->st, now);
-		expected_activity(pol, h, &s->st, now, &seen);
-		err = bwe_detect_update(&h->h, &s->st, dt->run_dt_s, now, pol, &sig);
+		st = sketches_of_now(pol, &s->st, &buf);
+		attribute_hits(dt, h, st, now);
+		expected_activity(pol, h, st, now, &seen);
+		err = bwe_detect_update(&h->h, st, dt->run_dt_s, now, pol, &sig);
 		h->h.extra.expected_seen = NULL; /* this sample's only */
 		if (err)
 			continue;
