@@ -565,6 +565,18 @@ static void test_flood_report(void **state)
 	json_object_put(r);
 }
 
+/* One frame from host to each of n peers in 198.51.100.0/24 (n < 255). */
+static void fan_out(const char *host, int n)
+{
+	char peer[INET_ADDRSTRLEN];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(peer, sizeof(peer), "198.51.100.%d", 1 + i);
+		assert_int_equal(sends_to(host, peer), XDP_PASS);
+	}
+}
+
 /*
  * policy.peer_sketches off: what the record's sketches held is no evidence
  * of now (the data plane stops updating them), so the fanout signal reads
@@ -576,8 +588,6 @@ static void test_peer_sketches_off(void **state)
 	struct bwe_addr a = addr(h), k;
 	int fd = bwe_dp_map_fd(dp, BWE_MAP_HOSTS);
 	struct json_object *r, *q, *x, *v;
-	char peer[INET_ADDRSTRLEN];
-	int i;
 
 	(void)state;
 	while (!bpf_map_get_next_key(fd, NULL, &k)) /* room in the detector's table */
@@ -585,10 +595,7 @@ static void test_peer_sketches_off(void **state)
 	interval();
 	sends(h);
 	interval(); /* primed: from now on it uploads */
-	for (i = 0; i < 120; i++) {
-		snprintf(peer, sizeof(peer), "198.51.100.%d", 1 + i);
-		assert_int_equal(sends_to(h, peer), XDP_PASS);
-	}
+	fan_out(h, 120);
 	interval();
 	r = detector_report(det, &a);
 	assert_true(json_object_object_get_ex(r, "signals", &q));
@@ -597,10 +604,7 @@ static void test_peer_sketches_off(void **state)
 
 	/* off: uploading on, to as many peers, the sketches are not read */
 	core.cfg->policy.peer_sketches = 0;
-	for (i = 0; i < 120; i++) {
-		snprintf(peer, sizeof(peer), "198.51.100.%d", 1 + i);
-		assert_int_equal(sends_to(h, peer), XDP_PASS);
-	}
+	fan_out(h, 120);
 	interval();
 	r = detector_report(det, &a);
 	assert_true(json_object_object_get_ex(r, "signals", &q));
