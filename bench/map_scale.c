@@ -330,7 +330,7 @@ cleanup:
 static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n, __u32 loop_iters)
 {
 	static const char *const pins[] = { BWE_MAP_BL_HOST4, BWE_MAP_BL_HOST6, BWE_MAP_BL_TBL24,
-					    BWE_MAP_BL_NET6 };
+					    BWE_MAP_BL_NET6, BWE_MAP_BL_H24 };
 	struct bpf_map *reused[sizeof(pins) / sizeof(pins[0])];
 	struct lookup_bpf *skel = lookup_bpf__open();
 	struct bpf_map *map;
@@ -343,6 +343,7 @@ static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n
 	reused[1] = skel->maps.bwe_bl_host6;
 	reused[2] = skel->maps.bwe_bl_tbl24;
 	reused[3] = skel->maps.bwe_bl_net6;
+	reused[4] = skel->maps.bwe_bl_h24;
 	skel->rodata->bench_iters = loop_iters;
 	skel->rodata->bench_pool_n = (__u32)n;
 	err = bpf_map__set_max_entries(skel->maps.bench_pool, (__u32)n);

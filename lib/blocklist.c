@@ -9,6 +9,7 @@
 
 #include "bwe_util.h"
 #include "blocklist.h"
+#include "bwe_bl4.h"
 #include "bwe_rules.h"
 #include "log.h"
 
@@ -676,6 +677,63 @@ static int table_read(struct bwe_bl_table *t, enum bwe_bl_fam f, __u8 **keys,
 	return err;
 }
 
+/* bwe_bl_h24 (bwe_abi.h): mark the /24s of n IPv4 keys before they are written. */
+static void h24_mark(const struct bwe_bl *bl, const __u8 *keys, size_t n)
+{
+	__u64 *h24 = bl->dp->h24;
+	bwe_bl_key4 k;
+	size_t i;
+
+	for (i = 0; h24 && i < n; i++) {
+		__u32 a;
+
+		memcpy(&k, keys + i * sizeof(k), sizeof(k));
+		a = ntohl(k);
+		if (!(h24[bwe_bl_h24_word(a)] & bwe_bl_h24_bit(a)))
+			__atomic_fetch_or(&h24[bwe_bl_h24_word(a)], bwe_bl_h24_bit(a),
+					  __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Make bwe_bl_h24 exactly the /24s of the IPv4 table now in use (after a
+ * build swapped it in: the old table's /24s are no packet's business any
+ * more). Each word is one aligned store; a word's bits for the table's
+ * hosts were set before those hosts were written and stay set.
+ */
+static int h24_exact(struct bwe_bl *bl)
+{
+	struct bwe_bl_table *t = &bl->tab[BWE_BL_V4];
+	__u64 *h24 = bl->dp->h24, *want;
+	struct bwe_bl_val *vals;
+	size_t n, i;
+	__u8 *keys;
+	int err;
+
+	if (!h24)
+		return 0;
+	err = table_read(t, BWE_BL_V4, &keys, &vals, &n);
+	bwe_bl4_unmap(&t->v4);
+	want = err ? NULL : calloc(BWE_BL_H24_WORDS, sizeof(*want));
+	if (!err && !want)
+		err = -ENOMEM;
+	for (i = 0; !err && i < n; i++) {
+		bwe_bl_key4 k;
+		__u32 a;
+
+		memcpy(&k, keys + i * sizeof(k), sizeof(k));
+		a = ntohl(k);
+		want[bwe_bl_h24_word(a)] |= bwe_bl_h24_bit(a);
+	}
+	for (i = 0; !err && i < BWE_BL_H24_WORDS; i++)
+		if (__atomic_load_n(&h24[i], __ATOMIC_RELAXED) != want[i])
+			__atomic_store_n(&h24[i], want[i], __ATOMIC_RELEASE);
+	free(want);
+	free(keys);
+	free(vals);
+	return err;
+}
+
 /*
  * A new table of family f taking size hosts, holding the old table's n
  * entries, the queued updates and not the queued deletions, made the
@@ -692,8 +750,11 @@ static int table_fill(struct bwe_bl *bl, enum bwe_bl_fam f, size_t size, const _
 	d.fd = bwe_dp_bl_table_new(f, (__u32)create_size(f, size), bl->bl4_seed);
 	if (d.fd < 0)
 		return d.fd;
-	if (d.v4)
+	if (d.v4) {
 		err = bwe_bl4_open(v4, d.fd) ?: bwe_bl4_map(v4, true);
+		h24_mark(bl, keys, n);
+		h24_mark(bl, t->upd.keys, t->upd.n);
+	}
 	err = err ?: write_updates(&d, keys, vals, n);
 	err = err ?: write_updates(&d, t->upd.keys, t->upd.vals, t->upd.n);
 	err = err ?: flush_deletes(bl, &d);
@@ -758,8 +819,12 @@ static int table_build(struct bwe_bl *bl, enum bwe_bl_fam f)
 		 f == BWE_BL_V4 ? "IPv4" : "IPv6", t->max, size, t->n);
 	t->fd = fd;
 	t->max = size;
-	if (f == BWE_BL_V4)
+	if (f == BWE_BL_V4) {
 		t->v4 = v4;
+		if (h24_exact(bl)) /* the bits stay a superset: only slower */
+			log_warnx(
+				"blocklist: cannot recompute the /24 bits of the IPv4 host table");
+	}
 	t->builds++;
 out:
 	free(keys);
@@ -792,8 +857,10 @@ static int table_flush(struct bwe_bl *bl, enum bwe_bl_fam f)
 	if (t->n + t->del.n > t->max) {
 		err = table_build(bl, f);
 	} else if (t->upd.n || t->del.n) {
-		if (d.v4)
+		if (d.v4) {
 			err = bwe_bl4_map(d.v4, true);
+			h24_mark(bl, t->upd.keys, t->upd.n);
+		}
 		err = err ?: write_updates(&d, t->upd.keys, t->upd.vals, t->upd.n);
 		if (err == -E2BIG)
 			err = table_build(bl, f);

@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  11
+#define BWE_ABI_VERSION		  12
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -37,6 +37,7 @@
 #define BWE_MAP_BL_HOST4   "bwe_bl_host4"
 #define BWE_MAP_BL_HOST6   "bwe_bl_host6"
 #define BWE_MAP_BL_TBL24   "bwe_bl_tbl24"
+#define BWE_MAP_BL_H24	   "bwe_bl_h24"
 #define BWE_MAP_BL_NET6	   "bwe_bl_net6"
 #define BWE_MAP_THROTTLE   "bwe_throttle"
 #define BWE_MAP_HOSTS	   "bwe_hosts"
@@ -66,6 +67,7 @@
 	X(bwe_bl_host4, BWE_MAP_BL_HOST4) \
 	X(bwe_bl_host6, BWE_MAP_BL_HOST6) \
 	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
+	X(bwe_bl_h24, BWE_MAP_BL_H24) \
 	X(bwe_bl_net6, BWE_MAP_BL_NET6) \
 	X(bwe_throttle, BWE_MAP_THROTTLE) \
 	X(bwe_hosts, BWE_MAP_HOSTS) \
@@ -257,6 +259,19 @@ struct bwe_tbl24_val {
 };
 _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
 #define BWE_TBL24_MIN_PLEN 8 /* broader IPv4 prefixes are refused */
+
+/*
+ * bwe_bl_h24 (mmapable ARRAY of u64 words): one bit per /24, set where the
+ * exact-host table may hold a host of that /24 (rules in bwe_bl4.h). The
+ * program reads the exact-host table only for an address whose bit is set:
+ * a clean peer usually costs this bit and its DIR-24 byte, two lines that
+ * neighbouring /24s share, instead of a hashed bucket of its own. The
+ * daemon sets a /24's bit before it writes a host of it (so the bits are
+ * always a superset of the table's /24s) and recomputes them exactly when
+ * it builds a new table or sweeps one; a deleted host's bit stays until
+ * then and costs only the lookup it would have cost anyway.
+ */
+#define BWE_BL_H24_WORDS ((1u << 24) / 64u)
 
 /* ---- throttle (map bwe_throttle, HASH addr -> bucket) ------------------- */
 struct bwe_bucket {

@@ -80,4 +80,15 @@ BWE_RULE int bwe_bl4_scan(const struct bwe_bl4_bucket *bk, __be32 a)
 	return s0 & BWE_BL4_SPILL_MASK ? BWE_BL4_NEXT : BWE_REF_NONE;
 }
 
+/* bwe_bl_h24 (bwe_abi.h): the word and the bit of IPv4 address a's /24 (a in host order). */
+BWE_RULE __u32 bwe_bl_h24_word(__u32 a)
+{
+	return a >> (8 + 6);
+}
+
+BWE_RULE __u64 bwe_bl_h24_bit(__u32 a)
+{
+	return 1ULL << ((a >> 8) & 63);
+}
+
 #endif /* BWE_BL4_H */

@@ -35,6 +35,7 @@ struct dp_map {
 static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define DP_NMAPS   (ARRAY_SIZE(dp_maps))
 #define NC16_BYTES ((size_t)BWE_NC16_ENTRIES * sizeof(struct bwe_nc16_val))
+#define H24_BYTES  ((size_t)BWE_BL_H24_WORDS * sizeof(__u64))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
 {
@@ -367,6 +368,14 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		goto cleanup;
 	}
 
+	dp->h24 = mmap(NULL, H24_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(dp->skel->maps.bwe_bl_h24), 0);
+	if (dp->h24 == MAP_FAILED) {
+		err = -errno;
+		dp->h24 = NULL;
+		goto cleanup;
+	}
+
 	dp->nc16 = mmap(NULL, NC16_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
 			bpf_map__fd(dp->skel->maps.bwe_nc16), 0);
 	if (dp->nc16 == MAP_FAILED) {
@@ -396,6 +405,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 		return;
 	if (dp->tbl24)
 		munmap(dp->tbl24, dp->tbl24_len);
+	if (dp->h24)
+		munmap(dp->h24, H24_BYTES);
 	bwe_hslots_free(dp->hsl);
 	if (dp->nc16)
 		munmap(dp->nc16, NC16_BYTES);

@@ -43,6 +43,7 @@ struct bwe_dp {
 	struct bwe_bpf *skel;
 	__u32 bl_host_max;	     /* ceiling of exact blocklist hosts, both families */
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
+	__u64 *h24;		     /* mmap of bwe_bl_h24, BWE_BL_H24_WORDS */
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
 	int ncpus;		     /* possible CPUs: per-CPU value count */

@@ -637,6 +637,27 @@ static void grow_step(struct bwe_bl *bl, __u32 from, __u32 to, __u8 ref)
  * through the program: the tables are replaced several times, and not one
  * of those frames passes.
  */
+/* Whether bwe_bl_h24 has the bit of IPv4 address a's /24 (bwe_abi.h). */
+static bool h24_has(const struct bwe_dp *dp, const char *a)
+{
+	struct in_addr in;
+	__u32 v;
+
+	assert_int_equal(inet_pton(AF_INET, a, &in), 1);
+	v = ntohl(in.s_addr);
+	return dp->h24[bwe_bl_h24_word(v)] & bwe_bl_h24_bit(v);
+}
+
+/* How many /24s bwe_bl_h24 marks. */
+static size_t h24_count(const struct bwe_dp *dp)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < BWE_BL_H24_WORDS; i++)
+		n += (size_t)__builtin_popcountll(dp->h24[i]);
+	return n;
+}
+
 static void test_growth_never_passes(void **state)
 {
 	struct pb_spec v4 = { .src = "198.18.0.52",
@@ -668,6 +689,10 @@ static void test_growth_never_passes(void **state)
 	b6 = w.bl.tab[BWE_BL_V6].builds;
 	max4 = w.bl.tab[BWE_BL_V4].max;
 	max6 = w.bl.tab[BWE_BL_V6].max;
+	/* the /24 bits: every listed host's /24, and no other (the last build recomputed them) */
+	assert_true(h24_has(w.dp, "198.19.0.1") && h24_has(w.dp, "198.19.156.63"));
+	assert_true(h24_has(w.dp, "203.0.113.66"));
+	assert_false(h24_has(w.dp, "198.19.157.1"));
 	for (step = GROW_STEPS; step > 0; step--)
 		grow_step(&w.bl, step - 1, step, 0);
 	p.stop = 1;
@@ -687,6 +712,11 @@ static void test_growth_never_passes(void **state)
 	assert_int_equal(w.bl.tab[BWE_BL_V6].max, bwe_bl_table_size(BWE_BL_V6, 0));
 	assert_int_equal(run(&w, "198.18.0.52", "203.0.113.66", 10, NULL), XDP_DROP);
 	assert_int_equal(run(&w, "198.18.0.52", "198.19.0.1", 10, NULL), XDP_PASS);
+	/* the grown hosts' /24s are clear again once a new table was built without them */
+	assert_true(h24_has(w.dp, "203.0.113.66"));
+	assert_false(h24_has(w.dp, "198.19.0.1"));
+	assert_false(h24_has(w.dp, "198.19.100.1"));
+	assert_true(h24_count(w.dp) <= 4);
 	world_down(&w);
 }
 

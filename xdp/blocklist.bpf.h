@@ -56,7 +56,8 @@ static __always_inline __u8 bl4_ref(void *tab, __be32 a)
 /*
  * One blocklist decision for the external peer: exact host, then the longest
  * prefix; bwe_ref_merge() (bwe_rules.h) says which of the two decides. A
- * drop host entry decides alone, so its prefix is not looked up.
+ * drop host entry decides alone, so its prefix is not looked up. An IPv4
+ * address whose /24 has no host (bwe_bl_h24) skips the exact-host table.
  */
 static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
@@ -72,7 +73,14 @@ static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 	 * per map keeps each lookup inlined by the verifier.
 	 */
 	if (v4) {
-		tab = bpf_map_lookup_elem(&bwe_bl_host4, &slot);
+		__u32 w = bwe_bl_h24_word(bpf_ntohl(peer->w[3]));
+		__u64 *bits = bpf_map_lookup_elem(&bwe_bl_h24, &w);
+
+		/* only a /24 that may hold a host costs the table's bucket */
+		if (bits && (*bits & bwe_bl_h24_bit(bpf_ntohl(peer->w[3]))))
+			tab = bpf_map_lookup_elem(&bwe_bl_host4, &slot);
+		else
+			tab = NULL;
 		if (tab)
 			ref = bl4_ref(tab, peer->w[3]);
 	} else {

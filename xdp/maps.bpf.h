@@ -80,6 +80,15 @@ struct {
 	__type(value, struct bwe_tbl24_val);
 } bwe_bl_tbl24 SEC(".maps");
 
+/* one bit per /24 that may hold an exact host entry (bwe_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_BL_H24_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_bl_h24 SEC(".maps");
+
 /* IPv6 blocklist prefixes shorter than /128 */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
