@@ -677,18 +677,24 @@ static int table_read(struct bwe_bl_table *t, enum bwe_bl_fam f, __u8 **keys,
 	return err;
 }
 
+/* IPv4 key i of a key array (bwe_bl_key4, unaligned), in host byte order. */
+static __u32 key4_at(const __u8 *keys, size_t i)
+{
+	bwe_bl_key4 k;
+
+	memcpy(&k, keys + i * sizeof(k), sizeof(k));
+	return ntohl(k);
+}
+
 /* bwe_bl_h24 (bwe_abi.h): mark the /24s of n IPv4 keys before they are written. */
 static void h24_mark(const struct bwe_bl *bl, const __u8 *keys, size_t n)
 {
 	__u64 *h24 = bl->dp->h24;
-	bwe_bl_key4 k;
 	size_t i;
 
 	for (i = 0; h24 && i < n; i++) {
-		__u32 a;
+		__u32 a = key4_at(keys, i);
 
-		memcpy(&k, keys + i * sizeof(k), sizeof(k));
-		a = ntohl(k);
 		if (!(h24[bwe_bl_h24_word(a)] & bwe_bl_h24_bit(a)))
 			__atomic_fetch_or(&h24[bwe_bl_h24_word(a)], bwe_bl_h24_bit(a),
 					  __ATOMIC_RELEASE);
@@ -718,11 +724,8 @@ static int h24_exact(struct bwe_bl *bl)
 	if (!err && !want)
 		err = -ENOMEM;
 	for (i = 0; !err && i < n; i++) {
-		bwe_bl_key4 k;
-		__u32 a;
+		__u32 a = key4_at(keys, i);
 
-		memcpy(&k, keys + i * sizeof(k), sizeof(k));
-		a = ntohl(k);
 		want[bwe_bl_h24_word(a)] |= bwe_bl_h24_bit(a);
 	}
 	for (i = 0; !err && i < BWE_BL_H24_WORDS; i++)
