@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  12
+#define BWE_ABI_VERSION		  13
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -371,7 +371,7 @@ _Static_assert(sizeof(struct bwe_hh) == 88, "bwe_hh size");
 #define BWE_EV_SEEN_SLOTS 2
 struct bwe_ev_seen {
 	struct bwe_addr peer; /* network order; zero for quarantine drops */
-	__u64 ts_ns;	      /* bwe_ev_dedup's time for the event, bpf_ktime_get_coarse_ns() */
+	__u64 ts_ns;	      /* bwe_ev_dedup's time for the event, the tick clock */
 	__u32 type_dir;	      /* bwe_ev_seen_key(): type << 8 | dir; 0 = empty slot */
 	__u32 pad;
 };
@@ -492,9 +492,27 @@ struct bwe_config {
 	 * the daemon as the last step of every change to them, never 0 once
 	 * classes were written; bwe_dp_config_set() keeps the map's value */
 	__u32 nc_gen;
+	/* The programs' tick clock (bwe_tick_ns() in bwe_rules.h): CLOCK_MONOTONIC
+	 * at the tick's resolution, as bpf_ktime_get_coarse_ns() reads it, but
+	 * computed from jiffies, which the verifier inlines as one load where
+	 * the helper is three nested calls. tick_ns: nanoseconds per jiffy,
+	 * tick_off: CLOCK_MONOTONIC minus jiffies * tick_ns, modulo 2^64, both
+	 * measured by lib/dataplane.c when it loads the programs; tick_ns 0:
+	 * not measured, the programs call the helper. bwe_dp_config_set()
+	 * keeps the map's values. */
+	__u32 tick_ns;
+	__u64 tick_off;
+};
+_Static_assert(sizeof(struct bwe_config) == 40, "bwe_config size");
+
+/* The test frame program bwe_clock fills, run once by lib/dataplane.c. */
+struct bwe_clock_pair {
+	__u64 jiffies;
+	__u64 coarse_ns; /* bpf_ktime_get_coarse_ns() */
+	__u64 jiffies_after;
+	__u32 hz; /* CONFIG_HZ, 0: unknown */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct bwe_config) == 32, "bwe_config size");
 
 /* ---- contacts (map bwe_contacts, LRU_HASH UDP flow -> first seen) ------- */
 /*
@@ -511,7 +529,7 @@ struct bwe_contact_key {
 	__be16 dport;	      /* network order */
 };
 _Static_assert(sizeof(struct bwe_contact_key) == 36, "bwe_contact_key size");
-/* value: __u64, bpf_ktime_get_coarse_ns() of the flow's first packet */
+/* value: __u64, the tick clock (bwe_config) at the flow's first packet */
 
 /* ---- ABI stamp (map bwe_abi, ARRAY of one) ------------------------------ */
 /*
@@ -648,7 +666,7 @@ _Static_assert((int)BWE_DIR_OUT == (int)BWE_SD_OUT && (int)BWE_DIR_IN == (int)BW
 	       "one direction numbering");
 
 struct bwe_event {
-	__u64 ts_ns;	      /* bpf_ktime_get_coarse_ns(): the tick */
+	__u64 ts_ns;	      /* the tick clock (bwe_config): CLOCK_MONOTONIC at the tick */
 	__u32 type;	      /* enum bwe_event_type */
 	__u32 reason;	      /* enum bwe_reason of the packet */
 	struct bwe_addr host; /* internal host, network order */

@@ -201,6 +201,25 @@ BWE_RULE int bwe_nc_cached(__u32 rec_gen, __u32 cfg_gen)
 	return cfg_gen && rec_gen == cfg_gen;
 }
 
+/* ---- the tick clock (bwe_config.tick_ns / tick_off) ------------------------ */
+
+/*
+ * CLOCK_MONOTONIC at the tick of jiffies value j. The kernel advances
+ * jiffies from the monotonic clock, tick_ns at a time, and the coarse clock
+ * at the same ticks, so one pair read together gives the offset for the
+ * rest of the boot: the two differ by less than a tick.
+ */
+BWE_RULE __u64 bwe_tick_ns(__u64 j, __u32 tick_ns, __u64 tick_off)
+{
+	return j * tick_ns + tick_off; /* modulo 2^64, as tick_off is */
+}
+
+/* The tick_off that makes bwe_tick_ns(j, ...) read coarse_ns. */
+BWE_RULE __u64 bwe_tick_off(__u64 j, __u64 coarse_ns, __u32 tick_ns)
+{
+	return coarse_ns - j * tick_ns;
+}
+
 /* ---- blocklist: drop beats monitor ----------------------------------------- */
 
 /* A drop entry decides alone: no other entry can change the verdict. */

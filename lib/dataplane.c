@@ -78,6 +78,8 @@ static int pin_path(char *path, size_t len, const char *pin_dir, const char *nam
 /* slot maps without a block (an array holds at least one entry): less than a
  * block, so that pinned they read back as none */
 #define HSLOTS_NONE    64u
+#define TICK_TRIES     8 /* bwe_clock readings before the tick clock gives up */
+#define TICK_NS_PER_S  1000000000u
 
 /*
  * Size the host records (bwe_dp_opts.hosts_max, .hslots): IPv4 host slots
@@ -296,6 +298,54 @@ static int bl_tables_init(const struct bwe_dp *dp)
 	return err;
 }
 
+/* Every write carries this load's tick clock scale (tick_measure()). */
+static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
+{
+	struct bwe_config c = *cfg;
+	__u32 zero = 0;
+
+	c.tick_ns = dp->tick_ns;
+	c.tick_off = dp->tick_off;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bwe_config), &zero, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The tick clock's scale (bwe_abi.h, bwe_config): program bwe_clock reads
+ * jiffies, the coarse clock and jiffies again; a pair a tick fell into is
+ * read again. A kernel whose HZ libbpf could not read, or a failed run,
+ * leaves tick_ns 0: the programs then call the coarse clock's helper, as
+ * correct and slower, and the log says so.
+ */
+static void tick_measure(struct bwe_dp *dp)
+{
+	struct bwe_clock_pair c;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &c, .data_size_in = sizeof(c), .data_out = &c,
+		    .data_size_out = sizeof(c));
+	int fd = bpf_program__fd(dp->skel->progs.bwe_clock), i;
+
+	for (i = 0; i < TICK_TRIES; i++) {
+		memset(&c, 0, sizeof(c));
+		if (bpf_prog_test_run_opts(fd, &o) || o.retval != XDP_PASS) {
+			log_warnx("dataplane: the tick clock could not be measured (%s); the "
+				  "programs read the coarse clock's helper instead",
+				  strerror(errno));
+			return;
+		}
+		if (c.jiffies == c.jiffies_after)
+			break;
+	}
+	if (i == TICK_TRIES || !c.hz) {
+		log_warnx("dataplane: the tick clock could not be measured (%s); the programs "
+			  "read the coarse clock's helper instead",
+			  c.hz ? "a tick fell into every reading" : "the kernel's HZ is unknown");
+		return;
+	}
+	dp->tick_ns = (__u32)((TICK_NS_PER_S + c.hz / 2) / c.hz); /* the kernel's TICK_NSEC */
+	dp->tick_off = bwe_tick_off(c.jiffies, c.coarse_ns, dp->tick_ns);
+}
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
@@ -387,8 +437,11 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	if (err)
 		goto cleanup;
 
-	/* A freshly created config map is all zero; keep a reused one as it is. */
+	/* A freshly created config map is all zero; keep a reused one as it
+	 * is, but for this load's tick clock scale. */
+	tick_measure(dp);
 	err = bwe_dp_config_get(dp, &cfg);
+	err = err ?: config_write(dp, &cfg);
 	if (err)
 		goto cleanup;
 	*out = dp;
@@ -444,15 +497,6 @@ int bwe_dp_config_get(const struct bwe_dp *dp, struct bwe_config *cfg)
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_config), &zero, cfg))
-		return -errno;
-	return 0;
-}
-
-static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bwe_config), &zero, cfg, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -49,6 +49,8 @@ struct bwe_dp {
 	int ncpus;		     /* possible CPUs: per-CPU value count */
 	bool reused;		     /* the pinned maps existed before this open */
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
+	__u32 tick_ns;		     /* the tick clock's scale (bwe_config), 0: unknown */
+	__u64 tick_off;
 };
 
 #define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */

@@ -1284,6 +1284,67 @@ static void test_nc16_matches_trie(void **state)
  * bucket whose last refill lies in the frame's future gains nothing: a
  * frame over the tokens left is dropped, not passed on a full refill.
  */
+static __u64 coarse_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * The programs' tick clock is CLOCK_MONOTONIC at the tick: a host's last
+ * seen lies within a tick before the coarse clock around its frame, read
+ * from jiffies on the measured scale and, with tick_ns 0, from the helper.
+ * The frames come 200 ms after the load, so a wrong HZ (the nearest two
+ * differ by a sixth) would put them tens of ms off.
+ */
+static void test_tick_clock(void **state)
+{
+	struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
+	struct bwe_addr h = addr("198.18.0.10");
+	struct bwe_host_stats hs;
+	struct bwe_config cfg, keep;
+	struct world w;
+	__u32 zero = 0, tick;
+	__u64 lo, hi;
+	int helper;
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+	tick = cfg.tick_ns;
+	assert_int_equal(tick, w.dp->tick_ns);
+	assert_true(tick >= 1000000 && tick <= 10000000); /* HZ 1000 .. 100 */
+	assert_int_equal(cfg.tick_off, w.dp->tick_off);
+
+	/* a caller's config without the scale keeps the map's */
+	keep = cfg;
+	keep.tick_ns = 0;
+	keep.tick_off = 0;
+	assert_int_equal(bwe_dp_config_set(w.dp, &keep), 0);
+	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+	assert_int_equal(cfg.tick_ns, tick);
+	assert_int_equal(cfg.tick_off, w.dp->tick_off);
+
+	nanosleep(&pause, NULL);
+	for (helper = 0; helper < 2; helper++) {
+		if (helper) { /* unmeasured: the helper's reading */
+			cfg.tick_ns = 0;
+			assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(w.dp, BWE_MAP_CONFIG),
+							     &zero, &cfg, BPF_ANY),
+					 0);
+		}
+		lo = coarse_now();
+		assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
+		hi = coarse_now();
+		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+		assert_true(hs.last_seen_ns + tick >= lo);
+		assert_true(hs.last_seen_ns <= hi);
+	}
+	world_down(&w);
+}
+
 static void test_bucket_last_refill_in_future(void **state)
 {
 	struct bwe_addr h = addr("198.18.0.77");
@@ -1736,6 +1797,7 @@ int main(void)
 		cmocka_unit_test(test_inbound_creates_no_host),
 		cmocka_unit_test(test_untracked_still_dropped),
 		cmocka_unit_test(test_blocklist_hit_directions),
+		cmocka_unit_test(test_tick_clock),
 		cmocka_unit_test(test_bucket_last_refill_in_future),
 		cmocka_unit_test(test_growth_never_passes),
 		cmocka_unit_test(test_table_survives_restart),

@@ -43,6 +43,19 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(bwe_xdp);
 
+/*
+ * The tick clock (bwe_abi.h, bwe_config): jiffies, which the verifier
+ * inlines as a load, on CLOCK_MONOTONIC's scale; the helper, three nested
+ * calls, only until the daemon measured the scale (docs/architecture.md,
+ * "Clocks").
+ */
+static __always_inline __u64 tick_now(const struct bwe_config *cfg)
+{
+	__u32 tick = cfg->tick_ns;
+
+	return tick ? bwe_tick_ns(bpf_jiffies64(), tick, cfg->tick_off) : bpf_ktime_get_coarse_ns();
+}
+
 /* Count packets under a reason or anomaly slot and a direction (enum bwe_stat_dir). */
 static __always_inline void count_n(__u32 slot, __u32 dir, __u32 pkts, __u64 len)
 {
@@ -435,7 +448,7 @@ struct bwe_frame {
 
 /* What judge() decided, for bwe_judged(). */
 struct bwe_verdict {
-	__u64 now;    /* the tick (bpf_ktime_get_coarse_ns()) */
+	__u64 now;    /* the tick clock (tick_now()) */
 	__u32 reason; /* enum bwe_reason, dry run applied */
 	__u32 hd;     /* enum bwe_host_drop of a drop, else BWE_HD_MAX */
 	__u32 learn;  /* the MAC's flags the source address lacks (BWE_EV_MAC_ADDR) */
@@ -595,7 +608,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * more than the tick (CLOCK_MONOTONIC_COARSE, 1/HZ), which costs a load
 	 * where a TSC read costs ~10 % of a frame on a VM (docs/benchmarks.md);
 	 * the token bucket alone reads the fine clock, only for throttled hosts. */
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = tick_now(cfg);
 	__u8 ref = 0;
 
 	/* Decide. */
@@ -822,4 +835,28 @@ int bwe_tc_egress(struct __sk_buff *skb)
 
 	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0, &dc, gen);
 	return bwe_reason_drops(reason) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * The tick clock's scale, for lib/dataplane.c, which runs this once on a
+ * test frame that carries the answer back (struct bwe_clock_pair): jiffies
+ * and the coarse clock read together (jiffies twice: a tick between them
+ * spoils the pair, and the caller reads again), and the kernel's HZ from
+ * its configuration (0 when libbpf found none: the programs then keep the
+ * helper). Never attached.
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+SEC("xdp")
+int bwe_clock(struct xdp_md *ctx)
+{
+	struct bwe_clock_pair *c = (void *)(long)ctx->data;
+
+	if ((void *)(c + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	c->jiffies = bpf_jiffies64();
+	c->coarse_ns = bpf_ktime_get_coarse_ns();
+	c->jiffies_after = bpf_jiffies64();
+	c->hz = CONFIG_HZ;
+	return XDP_PASS;
 }
