@@ -101,6 +101,7 @@ static __always_inline struct bwe_host_stats *record_of(const struct bwe_addr *a
 							__u32 *slot)
 {
 	struct bwe_hslot24_val *e;
+	struct bwe_host_stats *hs;
 	__u32 i;
 
 	*slot = BWE_NO_SLOT;
@@ -109,7 +110,12 @@ static __always_inline struct bwe_host_stats *record_of(const struct bwe_addr *a
 		e = bpf_map_lookup_elem(&bwe_hslot24, &i);
 		if (e && e->block) {
 			*slot = bwe_hslot_index(e->block, a);
-			return bpf_map_lookup_elem(&bwe_hslots, slot);
+			hs = bpf_map_lookup_elem(&bwe_hslots, slot);
+			/* Keeps clang from merging the two lookups into one
+			 * call of either map, which the verifier cannot inline
+			 * (a helper call, then an indirect one). */
+			asm volatile("" : "+r"(hs));
+			return hs;
 		}
 	}
 	return bpf_map_lookup_elem(&bwe_hosts, a);
