@@ -204,20 +204,24 @@ BWE_RULE int bwe_nc_cached(__u32 rec_gen, __u32 cfg_gen)
 /* ---- the tick clock (bwe_config.tick_ns / tick_off) ------------------------ */
 
 /*
- * CLOCK_MONOTONIC at the tick of jiffies value j. The kernel advances
- * jiffies from the monotonic clock, tick_ns at a time, and the coarse clock
- * at the same ticks, so one pair read together gives the offset for the
- * rest of the boot: the two differ by less than a tick.
+ * CLOCK_MONOTONIC at the tick of jiffies value j, a tick early at most two.
+ * The kernel advances jiffies from the monotonic clock, tick_ns at a time,
+ * and the coarse clock at the same ticks, so the offset measured once
+ * holds for the rest of the boot (lib/dataplane.c, tick_measure()).
  */
 BWE_RULE __u64 bwe_tick_ns(__u64 j, __u32 tick_ns, __u64 tick_off)
 {
 	return j * tick_ns + tick_off; /* modulo 2^64, as tick_off is */
 }
 
-/* The tick_off that makes bwe_tick_ns(j, ...) read coarse_ns. */
+/*
+ * The tick_off that makes bwe_tick_ns(j, ...) read coarse_ns less a tick:
+ * coarse_ns is read at most a tick after j's start, so the clock stays
+ * behind CLOCK_MONOTONIC, and a time it gives is never in the future.
+ */
 BWE_RULE __u64 bwe_tick_off(__u64 j, __u64 coarse_ns, __u32 tick_ns)
 {
-	return coarse_ns - j * tick_ns;
+	return coarse_ns - j * tick_ns - tick_ns;
 }
 
 /* ---- blocklist: drop beats monitor ----------------------------------------- */

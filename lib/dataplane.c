@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
@@ -74,12 +75,12 @@ static int pin_path(char *path, size_t len, const char *pin_dir, const char *nam
 	return snprintf(path, len, "%s/%s", pin_dir, name) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
-#define HOSTS_HASH_MIN 1024u /* bwe_hosts entries at least: IPv6 hosts need room */
+#define HOSTS_HASH_MIN	1024u /* bwe_hosts entries at least: IPv6 hosts need room */
 /* slot maps without a block (an array holds at least one entry): less than a
  * block, so that pinned they read back as none */
-#define HSLOTS_NONE    64u
-#define TICK_TRIES     8 /* bwe_clock readings before the tick clock gives up */
-#define TICK_NS_PER_S  1000000000u
+#define HSLOTS_NONE	64u
+#define TICK_MEASURE_MS 100 /* tick_measure() gives up after this */
+#define TICK_NS_PER_S	1000000000u
 
 /*
  * Size the host records (bwe_dp_opts.hosts_max, .hslots): IPv4 host slots
@@ -299,6 +300,14 @@ static int bl_tables_init(const struct bwe_dp *dp)
 }
 
 /* Every write carries this load's tick clock scale (tick_measure()). */
+static __u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
 static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
 {
 	struct bwe_config c = *cfg;
@@ -312,38 +321,57 @@ static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
 }
 
 /*
- * The tick clock's scale (bwe_abi.h, bwe_config): program bwe_clock reads
- * jiffies, the coarse clock and jiffies again; a pair a tick fell into is
- * read again. A kernel whose HZ libbpf could not read, or a failed run,
- * leaves tick_ns 0: the programs then call the coarse clock's helper, as
- * correct and slower, and the log says so.
+ * The tick clock's scale (bwe_abi.h, bwe_config). Program bwe_clock reads
+ * jiffies, the coarse clock and jiffies again (a pair a tick fell between
+ * is not used). The coarse clock moves a little after jiffies at each tick
+ * (the kernel updates jiffies first), so one pair can be off by most of a
+ * tick: the pairs are read for a whole tick and the latest coarse reading
+ * relative to its jiffies decides (bwe_tick_off(), which keeps the clock a
+ * tick early, never ahead of CLOCK_MONOTONIC). A kernel whose HZ libbpf
+ * could not read, or a failed run, leaves tick_ns 0: the programs then
+ * call the coarse clock's helper, as correct and slower, and the log says
+ * why.
  */
 static void tick_measure(struct bwe_dp *dp)
 {
 	struct bwe_clock_pair c;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &c, .data_size_in = sizeof(c), .data_out = &c,
 		    .data_size_out = sizeof(c));
-	int fd = bpf_program__fd(dp->skel->progs.bwe_clock), i;
+	int fd = bpf_program__fd(dp->skel->progs.bwe_clock);
+	__u64 first = 0, last = 0, off, best = 0, until = mono_ms() + TICK_MEASURE_MS;
+	const char *why = NULL;
+	bool have = false;
+	__u32 tick = 0;
 
-	for (i = 0; i < TICK_TRIES; i++) {
+	while (!why && !(have && last >= first + 2)) {
 		memset(&c, 0, sizeof(c));
-		if (bpf_prog_test_run_opts(fd, &o) || o.retval != XDP_PASS) {
-			log_warnx("dataplane: the tick clock could not be measured (%s); the "
-				  "programs read the coarse clock's helper instead",
-				  strerror(errno));
-			return;
-		}
-		if (c.jiffies == c.jiffies_after)
-			break;
+		if (bpf_prog_test_run_opts(fd, &o))
+			why = strerror(errno);
+		else if (o.retval != XDP_PASS)
+			why = "the clock program failed";
+		else if (!c.hz)
+			why = "the kernel's HZ is unknown";
+		else if (mono_ms() > until)
+			why = "jiffies did not advance";
+		if (why || c.jiffies != c.jiffies_after)
+			continue;
+		tick = (__u32)((TICK_NS_PER_S + c.hz / 2) / c.hz); /* the kernel's TICK_NSEC */
+		off = bwe_tick_off(c.jiffies, c.coarse_ns, tick);
+		if (!have || (__s64)(off - best) > 0)
+			best = off;
+		if (!have)
+			first = c.jiffies;
+		last = c.jiffies;
+		have = true;
 	}
-	if (i == TICK_TRIES || !c.hz) {
+	if (why) {
 		log_warnx("dataplane: the tick clock could not be measured (%s); the programs "
 			  "read the coarse clock's helper instead",
-			  c.hz ? "a tick fell into every reading" : "the kernel's HZ is unknown");
+			  why);
 		return;
 	}
-	dp->tick_ns = (__u32)((TICK_NS_PER_S + c.hz / 2) / c.hz); /* the kernel's TICK_NSEC */
-	dp->tick_off = bwe_tick_off(c.jiffies, c.coarse_ns, dp->tick_ns);
+	dp->tick_ns = tick;
+	dp->tick_off = best;
 }
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
@@ -369,6 +397,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		err = -errno;
 		goto cleanup;
 	}
+	bpf_program__set_autoload(dp->skel->progs.bwe_tc_egress, false); /* bwe_dp_tc_prog_fd() */
 	dp->bl_host_max = opts->bl_host_max ? opts->bl_host_max : BWE_BL_HOST_MAX;
 	err = set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
 	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
@@ -463,6 +492,7 @@ void bwe_dp_close(struct bwe_dp *dp)
 	bwe_hslots_free(dp->hsl);
 	if (dp->nc16)
 		munmap(dp->nc16, NC16_BYTES);
+	bwe_bpf__destroy(dp->tc);
 	bwe_bpf__destroy(dp->skel);
 	free(dp);
 }
@@ -472,9 +502,44 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp)
 	return bpf_program__fd(dp->skel->progs.bwe_xdp);
 }
 
-int bwe_dp_tc_prog_fd(const struct bwe_dp *dp)
+/*
+ * The TC egress program is loaded only where some interface translates,
+ * the first time it is asked for: its verification takes as long as the
+ * XDP program's (docs/benchmarks.md, "Loading only what runs"), which a
+ * routed gateway's start would otherwise wait for. It is the same object's
+ * program, loaded from a second copy of it whose maps are this load's
+ * (every one, so that it reads and writes what bwe_xdp does); the copy's
+ * own internal maps hold nothing but constants.
+ */
+int bwe_dp_tc_prog_fd(struct bwe_dp *dp)
 {
-	return bpf_program__fd(dp->skel->progs.bwe_tc_egress);
+	struct bwe_bpf *tc;
+	struct bpf_program *p;
+	struct bpf_map *m, *ours;
+	int err = 0;
+
+	if (dp->tc)
+		return bpf_program__fd(dp->tc->progs.bwe_tc_egress);
+	tc = bwe_bpf__open();
+	if (!tc)
+		return -errno;
+	bpf_object__for_each_program(p, tc->obj)
+		bpf_program__set_autoload(p, p == tc->progs.bwe_tc_egress);
+	bpf_object__for_each_map(m, tc->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		ours = bpf_object__find_map_by_name(dp->skel->obj, bpf_map__name(m));
+		err = ours ? bpf_map__reuse_fd(m, bpf_map__fd(ours)) : -ENOENT;
+		if (err)
+			break;
+	}
+	err = err ?: bwe_bpf__load(tc);
+	if (err) {
+		bwe_bpf__destroy(tc);
+		return err;
+	}
+	dp->tc = tc;
+	return bpf_program__fd(tc->progs.bwe_tc_egress);
 }
 
 int bwe_dp_unpin(const char *pin_dir)

@@ -41,6 +41,7 @@ struct bwe_hslots;
 
 struct bwe_dp {
 	struct bwe_bpf *skel;
+	struct bwe_bpf *tc; /* the TC egress program's load, NULL until asked (bwe_dp_tc_prog_fd()) */
 	__u32 bl_host_max;	     /* ceiling of exact blocklist hosts, both families */
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	__u64 *h24;		     /* mmap of bwe_bl_h24, BWE_BL_H24_WORDS */
@@ -64,8 +65,13 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
 int bwe_dp_abi_check(const char *pin_dir, char *msg, size_t len);
 void bwe_dp_close(struct bwe_dp *dp);
 int bwe_dp_prog_fd(const struct bwe_dp *dp);
-/* The TC egress program (bwe_tc_egress): attached where an interface translates. */
-int bwe_dp_tc_prog_fd(const struct bwe_dp *dp);
+/*
+ * The TC egress program (bwe_tc_egress): attached where an interface
+ * translates. Loaded on the first call (a second copy of the object on this
+ * load's maps), so a gateway that never asks does not wait for its
+ * verifier; -errno when it cannot be loaded.
+ */
+int bwe_dp_tc_prog_fd(struct bwe_dp *dp);
 /* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */
 int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
 /* Entries map fd can hold (its max_entries) in *out: 0 or -errno. */

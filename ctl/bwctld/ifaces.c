@@ -209,7 +209,9 @@ static void sync_nat(struct ifaces *ifs)
 		struct bwe_iface_val v = { .flags = nat_flags(c->nat) };
 
 		if (any && c->i.prog_id) {
-			err = bwe_tc_attach(c->i.ifindex, bwe_dp_tc_prog_fd(ifs->dp), &c->tc_id);
+			int pfd = bwe_dp_tc_prog_fd(ifs->dp);
+
+			err = pfd < 0 ? pfd : bwe_tc_attach(c->i.ifindex, pfd, &c->tc_id);
 			if (err) {
 				c->tc_id = 0;
 				log_warnx("%s: TC egress program not attached: %s%s", c->i.name,
