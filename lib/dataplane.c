@@ -79,7 +79,9 @@ static int pin_path(char *path, size_t len, const char *pin_dir, const char *nam
 /* slot maps without a block (an array holds at least one entry): less than a
  * block, so that pinned they read back as none */
 #define HSLOTS_NONE	64u
-#define TICK_MEASURE_MS 100 /* tick_measure() gives up after this */
+#define TICK_MEASURE_MS 200 /* tick_measure() gives up after this */
+#define TICK_SPAN	3   /* ticks read whole by tick_measure() (the first is partial) */
+#define TICK_SNAP_PCT	2   /* bwe_dp_tick_snap(): how close to a kernel's tick */
 #define TICK_NS_PER_S	1000000000u
 
 /*
@@ -320,17 +322,42 @@ static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
 	return 0;
 }
 
+/* The kernel's TICK_NSEC for HZ hz. */
+static __u32 tick_of_hz(__u32 hz)
+{
+	return (__u32)((TICK_NS_PER_S + hz / 2) / hz);
+}
+
+__u32 bwe_dp_tick_snap(__u64 est_ns)
+{
+	static const __u32 hz[] = { 100, 250, 300, 1000 }; /* x86's CONFIG_HZ choices */
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hz); i++) {
+		__u64 t = tick_of_hz(hz[i]), d = est_ns > t ? est_ns - t : t - est_ns;
+
+		if (d * 100 <= t * TICK_SNAP_PCT)
+			return (__u32)t;
+	}
+	return 0;
+}
+
 /*
  * The tick clock's scale (bwe_abi.h, bwe_config). Program bwe_clock reads
  * jiffies, the coarse clock and jiffies again (a pair a tick fell between
- * is not used). The coarse clock moves a little after jiffies at each tick
- * (the kernel updates jiffies first), so one pair can be off by most of a
- * tick: the pairs are read for a whole tick and the latest coarse reading
- * relative to its jiffies decides (bwe_tick_off(), which keeps the clock a
- * tick early, never ahead of CLOCK_MONOTONIC). A kernel whose HZ libbpf
- * could not read, or a failed run, leaves tick_ns 0: the programs then
- * call the coarse clock's helper, as correct and slower, and the log says
- * why.
+ * is not used), over whole ticks:
+ *  - tick_ns: from the kernel's HZ where libbpf can read its configuration
+ *    (not under the unit's ProcSubset=pid without /boot/config-*), else
+ *    from how far the coarse clock moved in one whole tick, which must
+ *    come within TICK_SNAP_PCT of an HZ the kernel offers
+ *    (bwe_dp_tick_snap());
+ *  - tick_off: the coarse clock moves a little after jiffies at each tick
+ *    (the kernel updates jiffies first), so one pair can be off by most of
+ *    a tick; the latest coarse reading relative to its jiffies decides
+ *    (bwe_tick_off(), which keeps the clock a tick early, never ahead of
+ *    CLOCK_MONOTONIC).
+ * A failed measurement leaves tick_ns 0: the programs then call the coarse
+ * clock's helper, as correct and slower, and the log says why.
  */
 static void tick_measure(struct bwe_dp *dp)
 {
@@ -338,32 +365,58 @@ static void tick_measure(struct bwe_dp *dp)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &c, .data_size_in = sizeof(c), .data_out = &c,
 		    .data_size_out = sizeof(c));
 	int fd = bpf_program__fd(dp->skel->progs.bwe_clock);
-	__u64 first = 0, last = 0, off, best = 0, until = mono_ms() + TICK_MEASURE_MS;
+	__u64 first = 0, last = 0, until = mono_ms() + TICK_MEASURE_MS;
+	__u64 top[TICK_SPAN] = { 0 }, off, best = 0; /* latest coarse reading of each whole tick */
+	struct bwe_clock_pair *pairs = NULL;
+	size_t n = 0, cap = 0, i;
 	const char *why = NULL;
-	bool have = false;
-	__u32 tick = 0;
+	__u32 tick = 0, hz = 0;
 
-	while (!why && !(have && last >= first + 2)) {
+	/* read until jiffies first + TICK_SPAN: ticks first+1 .. first+TICK_SPAN-1 are whole */
+	while (!why && !(n && last >= first + TICK_SPAN)) {
 		memset(&c, 0, sizeof(c));
 		if (bpf_prog_test_run_opts(fd, &o))
 			why = strerror(errno);
 		else if (o.retval != XDP_PASS)
 			why = "the clock program failed";
-		else if (!c.hz)
-			why = "the kernel's HZ is unknown";
 		else if (mono_ms() > until)
 			why = "jiffies did not advance";
 		if (why || c.jiffies != c.jiffies_after)
 			continue;
-		tick = (__u32)((TICK_NS_PER_S + c.hz / 2) / c.hz); /* the kernel's TICK_NSEC */
-		off = bwe_tick_off(c.jiffies, c.coarse_ns, tick);
-		if (!have || (__s64)(off - best) > 0)
-			best = off;
-		if (!have)
+		hz = c.hz;
+		if (!n)
 			first = c.jiffies;
 		last = c.jiffies;
-		have = true;
+		if (last > first && last < first + TICK_SPAN && c.coarse_ns > top[last - first])
+			top[last - first] = c.coarse_ns;
+		if (n == cap) {
+			struct bwe_clock_pair *np;
+
+			cap = cap ? 2 * cap : 256;
+			np = realloc(pairs, cap * sizeof(*np));
+			if (!np) {
+				why = strerror(ENOMEM);
+				continue;
+			}
+			pairs = np;
+		}
+		pairs[n++] = c;
 	}
+	if (!why) {
+		dp->tick_step = top[1] && top[2] > top[1] ? top[2] - top[1] : 0;
+		tick = hz ? tick_of_hz(hz) : bwe_dp_tick_snap(dp->tick_step);
+		if (!tick)
+			why = "the kernel's HZ is unknown and the coarse clock's step is none of its";
+		else if (hz && bwe_dp_tick_snap(dp->tick_step) != tick)
+			log_warnx("dataplane: the coarse clock stepped %llu ns in a tick of HZ %u",
+				  (unsigned long long)dp->tick_step, hz);
+	}
+	for (i = 0; !why && i < n; i++) {
+		off = bwe_tick_off(pairs[i].jiffies, pairs[i].coarse_ns, tick);
+		if (!i || (__s64)(off - best) > 0)
+			best = off;
+	}
+	free(pairs);
 	if (why) {
 		log_warnx("dataplane: the tick clock could not be measured (%s); the programs "
 			  "read the coarse clock's helper instead",

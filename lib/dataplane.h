@@ -52,6 +52,7 @@ struct bwe_dp {
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
 	__u32 tick_ns;		     /* the tick clock's scale (bwe_config), 0: unknown */
 	__u64 tick_off;
+	__u64 tick_step; /* the coarse clock's step in one whole tick, ns (0: not seen) */
 };
 
 #define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */
@@ -72,6 +73,11 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp);
  * verifier; -errno when it cannot be loaded.
  */
 int bwe_dp_tc_prog_fd(struct bwe_dp *dp);
+/*
+ * The kernel tick (TICK_NSEC of HZ 100, 250, 300 or 1000) within 2 % of
+ * est_ns, a tick measured on the coarse clock; 0 when none is.
+ */
+__u32 bwe_dp_tick_snap(__u64 est_ns);
 /* File descriptor of the map whose pin name is one of BWE_MAP_*; -ENOENT. */
 int bwe_dp_map_fd(const struct bwe_dp *dp, const char *name);
 /* Entries map fd can hold (its max_entries) in *out: 0 or -errno. */
