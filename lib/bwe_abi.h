@@ -496,10 +496,10 @@ struct bwe_config {
 	 * at the tick's resolution, as bpf_ktime_get_coarse_ns() reads it, but
 	 * computed from jiffies, which the verifier inlines as one load where
 	 * the helper is three nested calls. tick_ns: nanoseconds per jiffy,
-	 * tick_off: CLOCK_MONOTONIC minus jiffies * tick_ns, modulo 2^64, both
-	 * measured by lib/dataplane.c when it loads the programs; tick_ns 0:
-	 * not measured, the programs call the helper. bwe_dp_config_set()
-	 * keeps the map's values. */
+	 * tick_off: CLOCK_MONOTONIC minus jiffies * tick_ns less a tick, modulo
+	 * 2^64 (bwe_tick_off()), both measured by lib/dataplane.c when it loads
+	 * the programs; tick_ns 0: not measured, the programs call the helper.
+	 * bwe_dp_config_set() keeps the map's values. */
 	__u32 tick_ns;
 	__u64 tick_off;
 };
@@ -510,8 +510,6 @@ struct bwe_clock_pair {
 	__u64 jiffies;
 	__u64 coarse_ns; /* bpf_ktime_get_coarse_ns() */
 	__u64 jiffies_after;
-	__u32 hz; /* CONFIG_HZ, 0: unknown */
-	__u32 pad;
 };
 
 /* ---- contacts (map bwe_contacts, LRU_HASH UDP flow -> first seen) ------- */

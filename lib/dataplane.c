@@ -346,11 +346,9 @@ __u32 bwe_dp_tick_snap(__u64 est_ns)
  * The tick clock's scale (bwe_abi.h, bwe_config). Program bwe_clock reads
  * jiffies, the coarse clock and jiffies again (a pair a tick fell between
  * is not used), over whole ticks:
- *  - tick_ns: from the kernel's HZ where libbpf can read its configuration
- *    (not under the unit's ProcSubset=pid without /boot/config-*), else
- *    from how far the coarse clock moved in one whole tick, which must
- *    come within TICK_SNAP_PCT of an HZ the kernel offers
- *    (bwe_dp_tick_snap());
+ *  - tick_ns: how far the coarse clock moved from one whole tick to the
+ *    next, which must come within TICK_SNAP_PCT of the tick of an HZ the
+ *    kernel offers (bwe_dp_tick_snap());
  *  - tick_off: the coarse clock moves a little after jiffies at each tick
  *    (the kernel updates jiffies first), so one pair can be off by most of
  *    a tick; the latest coarse reading relative to its jiffies decides
@@ -370,7 +368,7 @@ static void tick_measure(struct bwe_dp *dp)
 	struct bwe_clock_pair *pairs = NULL;
 	size_t n = 0, cap = 0, i;
 	const char *why = NULL;
-	__u32 tick = 0, hz = 0;
+	__u32 tick = 0;
 
 	/* read until jiffies first + TICK_SPAN: ticks first+1 .. first+TICK_SPAN-1 are whole */
 	while (!why && !(n && last >= first + TICK_SPAN)) {
@@ -383,7 +381,6 @@ static void tick_measure(struct bwe_dp *dp)
 			why = "jiffies did not advance";
 		if (why || c.jiffies != c.jiffies_after)
 			continue;
-		hz = c.hz;
 		if (!n)
 			first = c.jiffies;
 		last = c.jiffies;
@@ -404,12 +401,9 @@ static void tick_measure(struct bwe_dp *dp)
 	}
 	if (!why) {
 		dp->tick_step = top[1] && top[2] > top[1] ? top[2] - top[1] : 0;
-		tick = hz ? tick_of_hz(hz) : bwe_dp_tick_snap(dp->tick_step);
+		tick = bwe_dp_tick_snap(dp->tick_step);
 		if (!tick)
-			why = "the kernel's HZ is unknown and the coarse clock's step is none of its";
-		else if (hz && bwe_dp_tick_snap(dp->tick_step) != tick)
-			log_warnx("dataplane: the coarse clock stepped %llu ns in a tick of HZ %u",
-				  (unsigned long long)dp->tick_step, hz);
+			why = "the coarse clock's step in a tick is no kernel's tick";
 	}
 	for (i = 0; !why && i < n; i++) {
 		off = bwe_tick_off(pairs[i].jiffies, pairs[i].coarse_ns, tick);

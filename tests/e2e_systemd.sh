@@ -167,6 +167,8 @@ t_test_unit_caps() {
 		"$ROOT/tests/tools/protect_system.sh" "$rw" $(unit_wrapper "$CAPS") ||
 		t_fail "bwctld did not start with the unit's capabilities and file system"
 	assert_fail grep -q "protect_system: cannot" "$DIR/bwctld.log"
+	# the programs' tick clock is measured without the kernel's configuration
+	assert_fail grep -q "tick clock could not be measured" "$DIR/bwctld.log"
 	pid=$(pgrep -n -f "^$BWCTLD -f -c $CFG")
 	[ -n "$pid" ] || t_fail "no bwctld process"
 	assert_eq "$(proc_caps "$pid" CapEff)" "$(sorted "$CAPS")" "the daemon's effective set"

@@ -844,15 +844,13 @@ int bwe_tc_egress(struct __sk_buff *skb)
 }
 
 /*
- * The tick clock's scale, for lib/dataplane.c, which runs this once on a
- * test frame that carries the answer back (struct bwe_clock_pair): jiffies
- * and the coarse clock read together (jiffies twice: a tick between them
- * spoils the pair, and the caller reads again), and the kernel's HZ from
- * its configuration (0 when libbpf found none: the programs then keep the
- * helper). Never attached.
+ * The tick clock's scale, for lib/dataplane.c, which runs this on a test
+ * frame that carries the answer back (struct bwe_clock_pair): jiffies and
+ * the coarse clock read together (jiffies twice: a tick between them spoils
+ * the pair). Never attached. (Not the kernel's CONFIG_HZ through a libbpf
+ * kconfig extern: libbpf would read /proc/config.gz, which the unit's
+ * ProcSubset=pid hides.)
  */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-
 SEC("xdp")
 int bwe_clock(struct xdp_md *ctx)
 {
@@ -863,6 +861,5 @@ int bwe_clock(struct xdp_md *ctx)
 	c->jiffies = bpf_jiffies64();
 	c->coarse_ns = bpf_ktime_get_coarse_ns();
 	c->jiffies_after = bpf_jiffies64();
-	c->hz = CONFIG_HZ;
 	return XDP_PASS;
 }
