@@ -145,7 +145,8 @@ prose_cost() {
 with private maps, configured as the unit tests configure it, and a
 blocklist of a million entries) with `bpf_prog_test_run_opts` and a repeat
 count of a million or more on one frame per path — clean IPv4 and IPv6,
-VLAN-tagged, blocklisted, quarantined, throttled, non-IP — cache-hot. In the
+VLAN-tagged, blocklisted, quarantined, throttled, non-IP, a NAT gateway's
+reply, a clean peer's packet to a host on a routed gateway — cache-hot. In the
 same run, on the same frames, it runs the baselines: programs that only
 return `XDP_DROP` or `XDP_PASS` (the fixed cost of running any XDP program),
 the enforcer's parser alone, and `xdp-filter` from Debian's xdp-tools (a
