@@ -552,7 +552,8 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp)
 /*
  * The TC egress program is loaded only where some interface translates,
  * the first time it is asked for: its verification takes as long as the
- * XDP program's (docs/benchmarks.md, "Loading only what runs"), which a
+ * XDP program's (docs/benchmarks.md, "The tick clock, a
+ * merged lookup, and loading only what runs"), which a
  * routed gateway's start would otherwise wait for. It is the same object's
  * program, loaded from a second copy of it whose maps are this load's
  * (every one, so that it reads and writes what bwe_xdp does); the copy's
