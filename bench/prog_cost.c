@@ -140,6 +140,9 @@ enum frame {
 
 #define TCP_OUT(s, d) \
 	.src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 40000, .dport = 443, .payload = 64
+/* the reply to TCP_OUT(d, s) */
+#define TCP_IN(s, d) \
+	.src = s, .dst = d, .proto = IPPROTO_TCP, .sport = 443, .dport = 40000, .payload = 64
 
 static const struct {
 	const char *name;
@@ -161,19 +164,9 @@ static const struct {
 			    { TCP_OUT(HOST_THROTTLED, "203.0.113.10") } },
 	[F_ARP] = { "ARP (non-IP)", { .ethertype = ETH_P_ARP, .payload = 28 } },
 	[F_V4_NAT_GW] = { "v4 TCP reply to the gateway's address, translating interface",
-			  { .src = "203.0.113.10",
-			    .dst = "198.51.100.1",
-			    .proto = IPPROTO_TCP,
-			    .sport = 443,
-			    .dport = 40000,
-			    .payload = 64 } },
+			  { TCP_IN("203.0.113.10", "198.51.100.1") } },
 	[F_V4_NAT_IN] = { "v4 TCP reply after reverse NAT, to a LAN host",
-			  { .src = "203.0.113.10",
-			    .dst = "198.18.0.10",
-			    .proto = IPPROTO_TCP,
-			    .sport = 443,
-			    .dport = 40000,
-			    .payload = 64 } },
+			  { TCP_IN("203.0.113.10", "198.18.0.10") } },
 	/* the beacon's contacts: a SYN is reported (the ring is full after its
 	 * first few thousand repeats: what is measured is a failed output), a
 	 * packet of a UDP flow already seen costs a lookup */
@@ -181,12 +174,7 @@ static const struct {
 		       { TCP_OUT("198.18.0.10", "203.0.113.10"), .tcp_syn = 1 } },
 	/* the same reply on a routed gateway: the host is the destination */
 	[F_V4_IN] = { "v4 TCP from a clean peer to a host (inbound, routed)",
-		      { .src = "203.0.113.10",
-			.dst = "198.18.0.10",
-			.proto = IPPROTO_TCP,
-			.sport = 443,
-			.dport = 40000,
-			.payload = 64 } },
+		      { TCP_IN("203.0.113.10", "198.18.0.10") } },
 	[F_V4_UDP] = { "v4 UDP, clean peer, a known flow",
 		       { .src = "198.18.0.10",
 			 .dst = "203.0.113.10",
