@@ -301,7 +301,6 @@ static int bl_tables_init(const struct bwe_dp *dp)
 	return err;
 }
 
-/* Every write carries this load's tick clock scale (tick_measure()). */
 static __u64 mono_ms(void)
 {
 	struct timespec ts;
@@ -310,6 +309,7 @@ static __u64 mono_ms(void)
 	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
+/* Every write carries this load's tick clock scale (tick_measure()). */
 static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
 {
 	struct bwe_config c = *cfg;
@@ -363,15 +363,15 @@ static void tick_measure(struct bwe_dp *dp)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &c, .data_size_in = sizeof(c), .data_out = &c,
 		    .data_size_out = sizeof(c));
 	int fd = bpf_program__fd(dp->skel->progs.bwe_clock);
-	__u64 first = 0, last = 0, until = mono_ms() + TICK_MEASURE_MS;
-	__u64 top[TICK_SPAN] = { 0 }, off, best = 0; /* latest coarse reading of each whole tick */
-	struct bwe_clock_pair *pairs = NULL;
-	size_t n = 0, cap = 0, i;
+	__u64 first = 0, k, off, best = 0, until = mono_ms() + TICK_MEASURE_MS;
+	/* the latest coarse reading of jiffies first + k, 0: none */
+	__u64 top[TICK_SPAN + 1] = { 0 };
 	const char *why = NULL;
+	bool have = false;
 	__u32 tick = 0;
 
-	/* read until jiffies first + TICK_SPAN: ticks first+1 .. first+TICK_SPAN-1 are whole */
-	while (!why && !(n && last >= first + TICK_SPAN)) {
+	/* until jiffies first + TICK_SPAN: first+1 .. first+TICK_SPAN-1 were read whole */
+	for (k = 0; !why && !(top[0] && k >= TICK_SPAN);) {
 		memset(&c, 0, sizeof(c));
 		if (bpf_prog_test_run_opts(fd, &o))
 			why = strerror(errno);
@@ -381,23 +381,11 @@ static void tick_measure(struct bwe_dp *dp)
 			why = "jiffies did not advance";
 		if (why || c.jiffies != c.jiffies_after)
 			continue;
-		if (!n)
+		if (!top[0])
 			first = c.jiffies;
-		last = c.jiffies;
-		if (last > first && last < first + TICK_SPAN && c.coarse_ns > top[last - first])
-			top[last - first] = c.coarse_ns;
-		if (n == cap) {
-			struct bwe_clock_pair *np;
-
-			cap = cap ? 2 * cap : 256;
-			np = realloc(pairs, cap * sizeof(*np));
-			if (!np) {
-				why = strerror(ENOMEM);
-				continue;
-			}
-			pairs = np;
-		}
-		pairs[n++] = c;
+		k = c.jiffies - first;
+		if (k <= TICK_SPAN && c.coarse_ns > top[k])
+			top[k] = c.coarse_ns;
 	}
 	if (!why) {
 		dp->tick_step = top[1] && top[2] > top[1] ? top[2] - top[1] : 0;
@@ -405,12 +393,14 @@ static void tick_measure(struct bwe_dp *dp)
 		if (!tick)
 			why = "the coarse clock's step in a tick is no kernel's tick";
 	}
-	for (i = 0; !why && i < n; i++) {
-		off = bwe_tick_off(pairs[i].jiffies, pairs[i].coarse_ns, tick);
-		if (!i || (__s64)(off - best) > 0)
+	for (k = 0; !why && k <= TICK_SPAN; k++) {
+		if (!top[k])
+			continue;
+		off = bwe_tick_off(first + k, top[k], tick);
+		if (!have || (__s64)(off - best) > 0)
 			best = off;
+		have = true;
 	}
-	free(pairs);
 	if (why) {
 		log_warnx("dataplane: the tick clock could not be measured (%s); the programs "
 			  "read the coarse clock's helper instead",

@@ -1296,8 +1296,9 @@ static __u64 clock_ns(clockid_t id)
  * The programs' tick clock is CLOCK_MONOTONIC at the tick: a host's last
  * seen lies at most two ticks before the coarse clock before its frame and
  * never after the fine clock after it, read from jiffies on the measured
- * scale (a run of 20 loads here failed without the tick's margin in
- * bwe_tick_off()) and, with tick_ns 0, from the helper.
+ * scale (an offset from a single pair, without the tick's margin in
+ * bwe_tick_off(), failed 2 runs in 20 here) and, with tick_ns 0, from the
+ * helper.
  * The frames come 200 ms after the load, so a wrong HZ (the nearest two
  * differ by a sixth) would put them tens of ms off.
  */
