@@ -505,7 +505,7 @@ struct bwe_config {
 };
 _Static_assert(sizeof(struct bwe_config) == 40, "bwe_config size");
 
-/* The test frame program bwe_clock fills, run once by lib/dataplane.c. */
+/* The test frame program bwe_clock fills, run by lib/dataplane.c over a few ticks at load. */
 struct bwe_clock_pair {
 	__u64 jiffies;
 	__u64 coarse_ns; /* bpf_ktime_get_coarse_ns() */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
@@ -20,6 +19,7 @@
 #include "hslots.h"
 #include "addr.h"
 #include "log.h"
+#include "sandbox.h" /* bwe_sandbox_now_ms() */
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
@@ -82,7 +82,6 @@ static int pin_path(char *path, size_t len, const char *pin_dir, const char *nam
 #define TICK_MEASURE_MS 200 /* tick_measure() gives up after this */
 #define TICK_SPAN	3   /* ticks read whole by tick_measure() (the first is partial) */
 #define TICK_SNAP_PCT	2   /* bwe_dp_tick_snap(): how close to a kernel's tick */
-#define TICK_NS_PER_S	1000000000u
 
 /*
  * Size the host records (bwe_dp_opts.hosts_max, .hslots): IPv4 host slots
@@ -301,12 +300,13 @@ static int bl_tables_init(const struct bwe_dp *dp)
 	return err;
 }
 
-static __u64 mono_ms(void)
+/* len bytes of mmapable map m, shared, in *out (NULL on failure); 0 or -errno. */
+static int map_mmap(struct bpf_map *m, size_t len, void **out)
 {
-	struct timespec ts;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	*out = p == MAP_FAILED ? NULL : p;
+	return *out ? 0 : -errno;
 }
 
 /* Every write carries this load's tick clock scale (tick_measure()). */
@@ -325,7 +325,7 @@ static int config_write(const struct bwe_dp *dp, const struct bwe_config *cfg)
 /* The kernel's TICK_NSEC for HZ hz. */
 static __u32 tick_of_hz(__u32 hz)
 {
-	return (__u32)((TICK_NS_PER_S + hz / 2) / hz);
+	return (__u32)((BWE_NSEC_PER_SEC + hz / 2) / hz);
 }
 
 __u32 bwe_dp_tick_snap(__u64 est_ns)
@@ -363,7 +363,7 @@ static void tick_measure(struct bwe_dp *dp)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &c, .data_size_in = sizeof(c), .data_out = &c,
 		    .data_size_out = sizeof(c));
 	int fd = bpf_program__fd(dp->skel->progs.bwe_clock);
-	__u64 first = 0, k, off, best = 0, until = mono_ms() + TICK_MEASURE_MS;
+	__u64 first = 0, k, off, best = 0, until = bwe_sandbox_now_ms() + TICK_MEASURE_MS;
 	/* the latest coarse reading of jiffies first + k, 0: none */
 	__u64 top[TICK_SPAN + 1] = { 0 };
 	const char *why = NULL;
@@ -377,7 +377,7 @@ static void tick_measure(struct bwe_dp *dp)
 			why = strerror(errno);
 		else if (o.retval != XDP_PASS)
 			why = "the clock program failed";
-		else if (mono_ms() > until)
+		else if (bwe_sandbox_now_ms() > until)
 			why = "jiffies did not advance";
 		if (why || c.jiffies != c.jiffies_after)
 			continue;
@@ -476,30 +476,10 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		goto cleanup;
 
 	dp->tbl24_len = (size_t)BWE_TBL24_ENTRIES * sizeof(struct bwe_tbl24_val);
-	dp->tbl24 = mmap(NULL, dp->tbl24_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 bpf_map__fd(dp->skel->maps.bwe_bl_tbl24), 0);
-	if (dp->tbl24 == MAP_FAILED) {
-		err = -errno;
-		dp->tbl24 = NULL;
-		goto cleanup;
-	}
-
-	dp->h24 = mmap(NULL, H24_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(dp->skel->maps.bwe_bl_h24), 0);
-	if (dp->h24 == MAP_FAILED) {
-		err = -errno;
-		dp->h24 = NULL;
-		goto cleanup;
-	}
-
-	dp->nc16 = mmap(NULL, NC16_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-			bpf_map__fd(dp->skel->maps.bwe_nc16), 0);
-	if (dp->nc16 == MAP_FAILED) {
-		err = -errno;
-		dp->nc16 = NULL;
-		goto cleanup;
-	}
-	err = bwe_hslots_open(&dp->hsl, dp, blocks);
+	err = map_mmap(dp->skel->maps.bwe_bl_tbl24, dp->tbl24_len, (void **)&dp->tbl24);
+	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h24, H24_BYTES, (void **)&dp->h24);
+	err = err ?: map_mmap(dp->skel->maps.bwe_nc16, NC16_BYTES, (void **)&dp->nc16);
+	err = err ?: bwe_hslots_open(&dp->hsl, dp, blocks);
 	if (err)
 		goto cleanup;
 

@@ -1101,12 +1101,17 @@ static void test_bl4_remove_reinsert(void **state)
 	close(fd);
 }
 
-static __u64 mono_ns(void)
+static __u64 clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static __u64 mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 #define NC16_SETS    20	 /* random class sets */
@@ -1284,14 +1289,6 @@ static void test_nc16_matches_trie(void **state)
  * bucket whose last refill lies in the frame's future gains nothing: a
  * frame over the tokens left is dropped, not passed on a full refill.
  */
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 /*
  * The programs' tick clock is CLOCK_MONOTONIC at the tick: a host's last
  * seen lies at most two ticks before the coarse clock before its frame and
@@ -1347,7 +1344,7 @@ static void test_tick_clock(void **state)
 		}
 		lo = clock_ns(CLOCK_MONOTONIC_COARSE);
 		assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
-		hi = clock_ns(CLOCK_MONOTONIC);
+		hi = mono_ns();
 		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
 		assert_true(hs.last_seen_ns + 2 * tick >= lo);
 		assert_true(hs.last_seen_ns <= hi); /* never in the future */
