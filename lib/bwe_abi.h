@@ -268,8 +268,8 @@ _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
  * neighbouring /24s share, instead of a hashed bucket of its own. The
  * daemon sets a /24's bit before it writes a host of it (so the bits are
  * always a superset of the table's /24s) and recomputes them exactly when
- * it builds a new table or sweeps one; a deleted host's bit stays until
- * then and costs only the lookup it would have cost anyway.
+ * it builds a new table; a deleted host's bit stays until then and costs
+ * only the lookup it would have cost anyway.
  */
 #define BWE_BL_H24_WORDS ((1u << 24) / 64u)
 
