@@ -388,8 +388,8 @@ static void tick_measure(struct bwe_dp *dp)
 			top[k] = c.coarse_ns;
 	}
 	if (!why) {
-		dp->tick_step = top[1] && top[2] > top[1] ? top[2] - top[1] : 0;
-		tick = bwe_dp_tick_snap(dp->tick_step);
+		/* the coarse clock's step over one whole tick */
+		tick = bwe_dp_tick_snap(top[1] && top[2] > top[1] ? top[2] - top[1] : 0);
 		if (!tick)
 			why = "the coarse clock's step in a tick is no kernel's tick";
 	}

@@ -52,7 +52,6 @@ struct bwe_dp {
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
 	__u32 tick_ns;		     /* the tick clock's scale (bwe_config), 0: unknown */
 	__u64 tick_off;
-	__u64 tick_step; /* the coarse clock's step in one whole tick, ns (0: not seen) */
 };
 
 #define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */
