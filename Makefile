@@ -400,7 +400,7 @@ $(BENCH_DIR): | deps-check
 $(BENCH_DIR)/prog_cost: bench/prog_cost.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
 	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
-$(BENCH_DIR)/live_frames: bench/live_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/live_gen.skel.h $(BENCH_DIR)/prog_cost.skel.h $(SKELS)
+$(BENCH_DIR)/live_frames: bench/live_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/live_gen.skel.h $(BENCH_DIR)/prog_cost.skel.h $(BENCH_DIR)/lookup.skel.h $(SKELS)
 	$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) -o $@ $(filter %.c,$^) $(LIBBWE) $(LDLIBS)
 
 $(BENCH_DIR)/fwd_frames: bench/fwd_frames.c bench/bench_common.c $(LIBBWE) | $(BENCH_DIR)/fwd_gen.skel.h $(SKELS)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bench_common.c - see bench_common.h. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench_common.h"
+#include "dataplane.h"
 
 bool verbose;
 
@@ -89,4 +91,22 @@ int find_ksoftirqd(int cpu)
 	}
 	closedir(dir);
 	return pid;
+}
+
+int bench_share_maps(struct bpf_object *obj, const struct bwe_dp *dp)
+{
+	struct bpf_map *map;
+	int fd, err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		fd = bwe_dp_map_fd(dp, bpf_map__name(map));
+		if (fd == -ENOENT)
+			continue; /* the benchmark's own */
+		err = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
+		if (err)
+			return err;
+	}
+	return 0;
 }

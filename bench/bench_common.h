@@ -31,6 +31,13 @@ int find_ksoftirqd(int cpu);
 /* Run time of process pid, ns (/proc/PID/schedstat); 0 when unknown (pid <= 0). */
 __u64 pid_run_ns(int pid);
 
+struct bwe_dp;
+/* Make every map of obj that the loaded enforcer dp also has (by name: both
+ * define it in xdp/maps.bpf.h) the enforcer's own (bpf_map__reuse_fd), so
+ * that obj's programs read the enforcer's state and obj creates none of the
+ * enforcer's maps again. Before loading obj; 0 or -errno. */
+int bench_share_maps(struct bpf_object *obj, const struct bwe_dp *dp);
+
 struct bench_net_len {
 	int len;	      /* IPv4 prefix length */
 	unsigned int percent; /* share of the networks */

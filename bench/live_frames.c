@@ -17,7 +17,9 @@
  * the enforcer (build/bwe.bpf.o through lib/dataplane.c, internal
  * 198.18.0.0/16, --entries blocklist entries: the 32,768 drop-pool hosts plus
  * random /32s and /16../24 networks outside the test ranges, loaded through
- * lib/blocklist.c), base_drop or base_pass of bench/prog_cost.bpf.c. An
+ * lib/blocklist.c), base_drop or base_pass of bench/prog_cost.bpf.c, or
+ * bench_decide of bench/lookup.bpf.c (the enforcer's parser and blocklist
+ * decision alone, on the enforcer's maps: the floor of its drop path). An
  * nftables table (netdev family, ingress hook on the receiving veth, an
  * interval set of the same entries, "ip daddr @set counter drop") is loaded
  * once with nft -f, timed, and switched on (flags dormant cleared) only for
@@ -94,6 +96,7 @@
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "live_gen.skel.h"
 #include "prog_cost.skel.h"
+#include "lookup.skel.h"
 #pragma GCC diagnostic pop
 
 extern char **environ;
@@ -147,7 +150,7 @@ static const char *const reserved[] = {
 	"203.0.113.0/24",
 };
 
-enum rx_prog { RX_BWE = 0, RX_DROP, RX_PASS };
+enum rx_prog { RX_BWE = 0, RX_DROP, RX_PASS, RX_DECIDE };
 enum pool { POOL_DROP = 0, POOL_PASS };
 
 enum row {
@@ -155,6 +158,7 @@ enum row {
 	R_BWE_DROP1,
 	R_BARE_DROP,
 	R_NFT_DROP,
+	R_DECIDE_DROP, /* the blocklist decision alone */
 	R_BWE_PASS,
 	R_BARE_PASS,
 	R_NFT_PASS,
@@ -189,6 +193,8 @@ static const struct {
 	[R_BARE_DROP] = { "bare XDP_DROP", "listed peers", RX_DROP, POOL_DROP, false, false },
 	[R_NFT_DROP] = { "XDP_PASS + nftables set drop", "listed peers", RX_PASS, POOL_DROP, false,
 			 true },
+	[R_DECIDE_DROP] = { "parser + blocklist decision alone (no accounting, no events)",
+			    "listed peers", RX_DECIDE, POOL_DROP, false, false },
 	[R_BWE_PASS] = { "**bwenforce**, pass path (PASS) + stack", "clean peers", RX_BWE,
 			 POOL_PASS, false, false },
 	[R_BARE_PASS] = { "bare XDP_PASS + stack", "clean peers", RX_PASS, POOL_PASS, false,
@@ -253,6 +259,7 @@ struct bench {
 	struct bwe_bl bl;
 	bool bl_ok;
 	struct prog_cost_bpf *base;
+	struct lookup_bpf *decide; /* bench_decide on the enforcer's maps */
 	struct live_gen_bpf *gen;
 	__u8 frame[BWE_PKT_MAX];
 	__u32 frame_len;
@@ -699,9 +706,10 @@ static int sketches_set(struct bench *b, bool on)
 
 static int rx_attach(struct bench *b, enum rx_prog p)
 {
-	int fd = p == RX_BWE	? bwe_dp_prog_fd(b->dp)
-		 : p == RX_DROP ? bpf_program__fd(b->base->progs.base_drop)
-				: bpf_program__fd(b->base->progs.base_pass);
+	int fd = p == RX_BWE	  ? bwe_dp_prog_fd(b->dp)
+		 : p == RX_DROP	  ? bpf_program__fd(b->base->progs.base_drop)
+		 : p == RX_DECIDE ? bpf_program__fd(b->decide->progs.bench_decide)
+				  : bpf_program__fd(b->base->progs.base_pass);
 	int err;
 
 	if (b->cur_prog == (int)p)
@@ -1244,6 +1252,16 @@ static double nft_ratio_cpu(const struct result *r[R_MAX])
 	return r[R_NFT_DROP]->cpu_ns / r[R_BWE_DROP]->cpu_ns;
 }
 
+static double decide_nft_ratio_cpu(const struct result *r[R_MAX])
+{
+	return r[R_NFT_DROP]->cpu_ns / r[R_DECIDE_DROP]->cpu_ns;
+}
+
+static double decide_extra_cpu(const struct result *r[R_MAX])
+{
+	return r[R_BWE_DROP]->cpu_ns - r[R_DECIDE_DROP]->cpu_ns;
+}
+
 static double nft_ratio_wall(const struct result *r[R_MAX])
 {
 	return r[R_BWE_DROP]->wall_mpps / r[R_NFT_DROP]->wall_mpps;
@@ -1356,7 +1374,7 @@ static void print_multicore(const struct bench *b, const struct result res[R_MAX
 static void print_report(const struct bench *b, const struct opts *o,
 			 const struct result res[R_MAX][ROUNDS_MAX], double secs)
 {
-	struct stat3 ns, per_cpu, wall, dc, d1, dw, pc, pw, nc, nw, hc, sd, sp, sn;
+	struct stat3 ns, per_cpu, wall, dc, d1, dw, pc, pw, nc, nw, hc, sd, sp, sn, fn, fx;
 	double x[ROUNDS_MAX], y[ROUNDS_MAX], z[ROUNDS_MAX], maxloss;
 	unsigned int i, n = o->rounds;
 	bool lossy = false;
@@ -1427,6 +1445,8 @@ static void print_report(const struct bench *b, const struct opts *o,
 	sd = per_round(res, n, nosk_drop_ratio_cpu);
 	sp = per_round(res, n, nosk_pass_extra_cpu);
 	sn = per_round(res, n, nosk_nft_ratio_cpu);
+	fn = per_round(res, n, decide_nft_ratio_cpu);
+	fx = per_round(res, n, decide_extra_cpu);
 	printf("\nLoading the nftables set (`nft -f`, %zu interval elements) took %.1f s%s.\n\n",
 	       b->nft_elems, b->nft_load_s, b->nft_note);
 	printf("- Drop path vs bare XDP_DROP, packet rate per CPU: **%.2f×** slower (%.2f–%.2f; "
@@ -1440,6 +1460,12 @@ static void print_report(const struct bench *b, const struct opts *o,
 	printf("- Enforcer drop vs nftables set drop, packet rate per CPU: **%.2f×** (%.2f–%.2f; "
 	       "wall clock %.2f×); goal ≥ 5×: **%s**.\n",
 	       nc.med, nc.lo, nc.hi, nw.med, nc.med >= 5.0 ? "met" : "not met");
+	printf("- Where the drop path's time goes: the enforcer's parser and blocklist decision "
+	       "alone (`bench_decide`, on the enforcer's maps; no host record, event or counter) "
+	       "drop at **%.2f×** the nftables set's packet rate per CPU (%.2f–%.2f); the rest "
+	       "of the enforcer's drop path (per-host accounting, events, counters) costs "
+	       "**%+.0f CPU ns/frame** (%+.0f…%+.0f).\n",
+	       fn.med, fn.lo, fn.hi, fx.med, fx.lo, fx.hi);
 	printf("- Pass path with %u active hosts vs %u, CPU ns per frame: **%.2f×** (%.2f–%.2f); "
 	       "goal ≤ 1.2×: **%s**.\n",
 	       ALL_HOSTS, FEW_HOSTS, hc.med, hc.lo, hc.hi, hc.med <= 1.2 ? "met" : "not met");
@@ -1557,6 +1583,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "live_frames: loading prog_cost.bpf.o: %s\n", errstr(err));
 		goto cleanup;
 	}
+	b.decide = lookup_bpf__open();
+	err = b.decide ? bench_share_maps(b.decide->obj, b.dp) : -errno;
+	err = err ?: lookup_bpf__load(b.decide);
+	if (err) {
+		fprintf(stderr, "live_frames: loading lookup.bpf.o: %s\n", errstr(err));
+		goto cleanup;
+	}
 	err = enter(b.tx_nsfd);
 	err = err ?: setup_gen(&b);
 	if (err) {
@@ -1606,6 +1639,7 @@ cleanup:
 		enter(b.home_nsfd);
 	live_gen_bpf__destroy(b.gen);
 	prog_cost_bpf__destroy(b.base);
+	lookup_bpf__destroy(b.decide);
 	if (b.bl_ok)
 		bwe_bl_free(&b.bl);
 	bwe_dp_close(b.dp);

@@ -9,16 +9,20 @@
  *   bench_hash  one lookup in a plain hash holding every entry as an exact key;
  *   bench_ours  the enforcer's blocklist decision (blocklist_ref below)
  *               against the enforcer's own maps.
+ * And one program that is attached, by the real-frames benchmark (tier 3):
+ *   bench_decide the enforcer's parser and blocklist decision for a frame's
+ *               destination, and nothing else: XDP_DROP when it is listed,
+ *               else XDP_PASS (the floor of the enforcer's drop path).
  * The enforcer's maps come from xdp/maps.bpf.h, so their definitions are the
  * enforcer's by construction; user space (map_scale.c) hands this object the
- * file descriptors of a loaded enforcer (bpf_map__reuse_fd) filled through
- * lib/blocklist.c, and does not create the enforcer maps no program here uses.
+ * file descriptors of a loaded enforcer (bench_share_maps(), bpf_map__reuse_fd)
+ * filled through lib/blocklist.c.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
-#include "parse.bpf.h" /* V4MAPPED_PREFIX */
+#include "parse.bpf.h" /* bwe_parse(), V4MAPPED_PREFIX */
 #include "maps.bpf.h"
 #include "blocklist.bpf.h" /* the enforcer's decision, not a copy */
 #include "map_scale.h"
@@ -171,4 +175,16 @@ int bench_ours(struct xdp_md *ctx)
 	struct bench_loop c = { .keys = bench_keys };
 
 	return finish(bpf_loop(bench_iters, loop_ours, &c, 0), &c);
+}
+
+SEC("xdp")
+int bench_decide(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bwe_pkt p = {};
+
+	if (bwe_parse(data, data_end, &p) != BWE_P_IP)
+		return XDP_PASS;
+	return blocklist_ref(&p.dst) == BWE_REF_NONE ? XDP_PASS : XDP_DROP;
 }

@@ -323,53 +323,25 @@ cleanup:
 }
 
 /*
- * Open the benchmark object on top of a loaded enforcer: its three blocklist
- * maps become the enforcer's (same definitions, from xdp/maps.bpf.h), the
- * enforcer maps no benchmark program uses are not created at all.
+ * Open the benchmark object on top of a loaded enforcer: the enforcer maps it
+ * defines (xdp/maps.bpf.h) are the enforcer's, so bench_ours reads the
+ * blocklist that lib/blocklist.c filled, and none is created again.
  */
 static int open_bench(struct lookup_bpf **out, const struct bwe_dp *dp, size_t n, __u32 loop_iters)
 {
-	static const char *const pins[] = { BWE_MAP_BL_HOST4, BWE_MAP_BL_HOST6, BWE_MAP_BL_TBL24,
-					    BWE_MAP_BL_NET6, BWE_MAP_BL_H24 };
-	struct bpf_map *reused[sizeof(pins) / sizeof(pins[0])];
 	struct lookup_bpf *skel = lookup_bpf__open();
-	struct bpf_map *map;
-	size_t i;
 	int err;
 
 	if (!skel)
 		return -errno;
-	reused[0] = skel->maps.bwe_bl_host4;
-	reused[1] = skel->maps.bwe_bl_host6;
-	reused[2] = skel->maps.bwe_bl_tbl24;
-	reused[3] = skel->maps.bwe_bl_net6;
-	reused[4] = skel->maps.bwe_bl_h24;
 	skel->rodata->bench_iters = loop_iters;
 	skel->rodata->bench_pool_n = (__u32)n;
 	err = bpf_map__set_max_entries(skel->maps.bench_pool, (__u32)n);
 	err = err ?: bpf_map__set_max_entries(skel->maps.bench_lpm, (__u32)n);
 	err = err ?: bpf_map__set_max_entries(skel->maps.bench_hash, (__u32)n);
+	err = err ?: bench_share_maps(skel->obj, dp);
 	if (err)
 		goto cleanup;
-	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		int fd = bwe_dp_map_fd(dp, pins[i]);
-
-		err = fd < 0 ? fd : bpf_map__reuse_fd(reused[i], fd);
-		if (err)
-			goto cleanup;
-	}
-	bpf_object__for_each_map(map, skel->obj) {
-		bool keep = bpf_map__is_internal(map) || map == skel->maps.bench_pool ||
-			    map == skel->maps.bench_lpm || map == skel->maps.bench_hash;
-
-		for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
-			keep = keep || map == reused[i];
-		if (!keep) {
-			err = bpf_map__set_autocreate(map, false);
-			if (err)
-				goto cleanup;
-		}
-	}
 	err = lookup_bpf__load(skel);
 	if (err)
 		goto cleanup;
