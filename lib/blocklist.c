@@ -686,51 +686,76 @@ static __u32 key4_at(const __u8 *keys, size_t i)
 	return ntohl(k);
 }
 
-/* bwe_bl_h24 (bwe_abi.h): mark the /24s of n IPv4 keys before they are written. */
-static void h24_mark(const struct bwe_bl *bl, const __u8 *keys, size_t n)
+/*
+ * The exact-host filter of family f (bwe_abi.h: bwe_bl_h24, one bit per
+ * IPv4 /24; bwe_bl_h6, a one-hash Bloom filter of IPv6 hosts), NULL when
+ * not mapped, and its size in words.
+ */
+static __u64 *filter_of(const struct bwe_bl *bl, enum bwe_bl_fam f, size_t *words)
 {
-	__u64 *h24 = bl->dp->h24;
-	size_t i;
+	*words = f == BWE_BL_V4 ? BWE_BL_H24_WORDS : BWE_BL_H6_WORDS;
+	return f == BWE_BL_V4 ? bl->dp->h24 : bl->dp->h6;
+}
 
-	for (i = 0; h24 && i < n; i++) {
-		__u32 a = key4_at(keys, i);
+/* The filter word and bit of key i of a family f key array (unaligned). */
+static __u32 filter_pos(enum bwe_bl_fam f, const __u8 *keys, size_t i, __u64 *bit)
+{
+	struct bwe_addr a6;
+	__u32 a, h;
 
-		if (!(h24[bwe_bl_h24_word(a)] & bwe_bl_h24_bit(a)))
-			__atomic_fetch_or(&h24[bwe_bl_h24_word(a)], bwe_bl_h24_bit(a),
-					  __ATOMIC_RELEASE);
+	if (f == BWE_BL_V4) {
+		a = key4_at(keys, i);
+		*bit = bwe_bl_h24_bit(a);
+		return bwe_bl_h24_word(a);
+	}
+	memcpy(&a6, keys + i * sizeof(a6), sizeof(a6));
+	h = bwe_hash_addr(&a6);
+	*bit = bwe_bl_h6_bit(h);
+	return bwe_bl_h6_word(h);
+}
+
+/* Set the filter bits of n family f keys before they are written. */
+static void filter_mark(const struct bwe_bl *bl, enum bwe_bl_fam f, const __u8 *keys, size_t n)
+{
+	size_t words, i;
+	__u64 *bits = filter_of(bl, f, &words), bit;
+	__u32 w;
+
+	for (i = 0; bits && i < n; i++) {
+		w = filter_pos(f, keys, i, &bit);
+		if (!(__atomic_load_n(&bits[w], __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&bits[w], bit, __ATOMIC_RELEASE);
 	}
 }
 
 /*
- * Make bwe_bl_h24 exactly the /24s of the IPv4 table now in use (after a
- * build swapped it in: the old table's /24s are no packet's business any
+ * Make family f's filter exactly that of the table now in use (after a
+ * build swapped it in: the old table's hosts are no packet's business any
  * more). Each word is one aligned store; a word's bits for the table's
  * hosts were set before those hosts were written and stay set.
  */
-static int h24_exact(struct bwe_bl *bl)
+static int filter_exact(struct bwe_bl *bl, enum bwe_bl_fam f)
 {
-	struct bwe_bl_table *t = &bl->tab[BWE_BL_V4];
-	__u64 *h24 = bl->dp->h24, *want;
+	struct bwe_bl_table *t = &bl->tab[f];
+	size_t words, n, i;
+	__u64 *bits = filter_of(bl, f, &words), *want, bit;
 	struct bwe_bl_val *vals;
-	size_t n, i;
 	__u8 *keys;
 	int err;
 
-	if (!h24)
+	if (!bits)
 		return 0;
-	err = table_read(t, BWE_BL_V4, &keys, &vals, &n);
-	bwe_bl4_unmap(&t->v4);
-	want = err ? NULL : calloc(BWE_BL_H24_WORDS, sizeof(*want));
+	err = table_read(t, f, &keys, &vals, &n);
+	if (f == BWE_BL_V4)
+		bwe_bl4_unmap(&t->v4);
+	want = err ? NULL : calloc(words, sizeof(*want));
 	if (!err && !want)
 		err = -ENOMEM;
-	for (i = 0; !err && i < n; i++) {
-		__u32 a = key4_at(keys, i);
-
-		want[bwe_bl_h24_word(a)] |= bwe_bl_h24_bit(a);
-	}
-	for (i = 0; !err && i < BWE_BL_H24_WORDS; i++)
-		if (__atomic_load_n(&h24[i], __ATOMIC_RELAXED) != want[i])
-			__atomic_store_n(&h24[i], want[i], __ATOMIC_RELEASE);
+	for (i = 0; !err && i < n; i++)
+		want[filter_pos(f, keys, i, &bit)] |= bit;
+	for (i = 0; !err && i < words; i++)
+		if (__atomic_load_n(&bits[i], __ATOMIC_RELAXED) != want[i])
+			__atomic_store_n(&bits[i], want[i], __ATOMIC_RELEASE);
 	free(want);
 	free(keys);
 	free(vals);
@@ -753,11 +778,10 @@ static int table_fill(struct bwe_bl *bl, enum bwe_bl_fam f, size_t size, const _
 	d.fd = bwe_dp_bl_table_new(f, (__u32)create_size(f, size), bl->bl4_seed);
 	if (d.fd < 0)
 		return d.fd;
-	if (d.v4) {
+	if (d.v4)
 		err = bwe_bl4_open(v4, d.fd) ?: bwe_bl4_map(v4, true);
-		h24_mark(bl, keys, n);
-		h24_mark(bl, t->upd.keys, t->upd.n);
-	}
+	filter_mark(bl, f, keys, n);
+	filter_mark(bl, f, t->upd.keys, t->upd.n);
 	err = err ?: write_updates(&d, keys, vals, n);
 	err = err ?: write_updates(&d, t->upd.keys, t->upd.vals, t->upd.n);
 	err = err ?: flush_deletes(bl, &d);
@@ -822,12 +846,11 @@ static int table_build(struct bwe_bl *bl, enum bwe_bl_fam f)
 		 f == BWE_BL_V4 ? "IPv4" : "IPv6", t->max, size, t->n);
 	t->fd = fd;
 	t->max = size;
-	if (f == BWE_BL_V4) {
+	if (f == BWE_BL_V4)
 		t->v4 = v4;
-		if (h24_exact(bl)) /* the bits stay a superset: only slower */
-			log_warnx(
-				"blocklist: cannot recompute the /24 bits of the IPv4 host table");
-	}
+	if (filter_exact(bl, f)) /* the bits stay a superset: only slower */
+		log_warnx("blocklist: cannot recompute the filter bits of the %s host table",
+			  f == BWE_BL_V4 ? "IPv4" : "IPv6");
 	t->builds++;
 out:
 	free(keys);
@@ -860,10 +883,9 @@ static int table_flush(struct bwe_bl *bl, enum bwe_bl_fam f)
 	if (t->n + t->del.n > t->max) {
 		err = table_build(bl, f);
 	} else if (t->upd.n || t->del.n) {
-		if (d.v4) {
+		if (d.v4)
 			err = bwe_bl4_map(d.v4, true);
-			h24_mark(bl, t->upd.keys, t->upd.n);
-		}
+		filter_mark(bl, f, t->upd.keys, t->upd.n);
 		err = err ?: write_updates(&d, t->upd.keys, t->upd.vals, t->upd.n);
 		if (err == -E2BIG)
 			err = table_build(bl, f);

@@ -44,6 +44,17 @@ BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
 	return bwe_mix32(a->w[0] ^ bwe_mix32(a->w[1] ^ bwe_mix32(a->w[2] ^ bwe_mix32(a->w[3]))));
 }
 
+/* bwe_bl_h6 (bwe_abi.h): the word and the bit of an IPv6 host of hash h (bwe_hash_addr()). */
+BWE_RULE __u32 bwe_bl_h6_word(__u32 h)
+{
+	return (h >> 6) & (BWE_BL_H6_WORDS - 1);
+}
+
+BWE_RULE __u64 bwe_bl_h6_bit(__u32 h)
+{
+	return 1ULL << (h & 63);
+}
+
 /* Hash of a destination port, host byte order (+1: port 0 must not hash to 0). */
 BWE_RULE __u32 bwe_hash_port(__u16 port)
 {

@@ -37,6 +37,7 @@ static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define DP_NMAPS   (ARRAY_SIZE(dp_maps))
 #define NC16_BYTES ((size_t)BWE_NC16_ENTRIES * sizeof(struct bwe_nc16_val))
 #define H24_BYTES  ((size_t)BWE_BL_H24_WORDS * sizeof(__u64))
+#define H6_BYTES   ((size_t)BWE_BL_H6_WORDS * sizeof(__u64))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
 {
@@ -478,6 +479,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	dp->tbl24_len = (size_t)BWE_TBL24_ENTRIES * sizeof(struct bwe_tbl24_val);
 	err = map_mmap(dp->skel->maps.bwe_bl_tbl24, dp->tbl24_len, (void **)&dp->tbl24);
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h24, H24_BYTES, (void **)&dp->h24);
+	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h6, H6_BYTES, (void **)&dp->h6);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc16, NC16_BYTES, (void **)&dp->nc16);
 	err = err ?: bwe_hslots_open(&dp->hsl, dp, blocks);
 	if (err)
@@ -506,6 +508,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 		munmap(dp->tbl24, dp->tbl24_len);
 	if (dp->h24)
 		munmap(dp->h24, H24_BYTES);
+	if (dp->h6)
+		munmap(dp->h6, H6_BYTES);
 	bwe_hslots_free(dp->hsl);
 	if (dp->nc16)
 		munmap(dp->nc16, NC16_BYTES);

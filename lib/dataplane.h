@@ -45,6 +45,7 @@ struct bwe_dp {
 	__u32 bl_host_max;	     /* ceiling of exact blocklist hosts, both families */
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	__u64 *h24;		     /* mmap of bwe_bl_h24, BWE_BL_H24_WORDS */
+	__u64 *h6;		     /* mmap of bwe_bl_h6, BWE_BL_H6_WORDS */
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
 	int ncpus;		     /* possible CPUs: per-CPU value count */

@@ -663,6 +663,31 @@ static size_t h24_count(const struct bwe_dp *dp)
 	return n;
 }
 
+/* Whether bwe_bl_h6 has the bit of IPv6 address a (bwe_abi.h). */
+static bool h6_has_addr(const struct bwe_dp *dp, const struct bwe_addr *a)
+{
+	__u32 h = bwe_hash_addr(a);
+
+	return dp->h6[bwe_bl_h6_word(h)] & bwe_bl_h6_bit(h);
+}
+
+static bool h6_has(const struct bwe_dp *dp, const char *a)
+{
+	struct bwe_prefix p = pfx(a);
+
+	return h6_has_addr(dp, &p.addr);
+}
+
+/* How many bits bwe_bl_h6 has set. */
+static size_t h6_count(const struct bwe_dp *dp)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < BWE_BL_H6_WORDS; i++)
+		n += (size_t)__builtin_popcountll(dp->h6[i]);
+	return n;
+}
+
 static void test_growth_never_passes(void **state)
 {
 	struct pb_spec v4 = { .src = "198.18.0.52",
@@ -673,7 +698,7 @@ static void test_growth_never_passes(void **state)
 			      .payload = 10 };
 	struct pb_spec v6 = v4;
 	struct prober p = { 0 };
-	size_t b4, b6, max4, max6;
+	size_t b4, b6, max4, max6, n6;
 	pthread_t th;
 	__u32 step;
 	struct world w;
@@ -698,6 +723,20 @@ static void test_growth_never_passes(void **state)
 	assert_true(h24_has(w.dp, "198.19.0.1") && h24_has(w.dp, "198.19.156.63"));
 	assert_true(h24_has(w.dp, "203.0.113.66"));
 	assert_false(h24_has(w.dp, "198.19.157.1"));
+	/* the IPv6 filter: every listed host's bit; clean addresses mostly not */
+	assert_true(h6_has(w.dp, "2001:db8:3::66"));
+	for (step = 0; step < GROW_V6; step++) {
+		struct bwe_prefix h = grow_host(1, step);
+
+		assert_true(h6_has_addr(w.dp, &h.addr));
+	}
+	assert_true(h6_count(w.dp) <= GROW_V6 + 1 && h6_count(w.dp) > GROW_V6 - GROW_V6 / 100);
+	for (step = 0, n6 = 0; step < GROW_V6; step++) {
+		struct bwe_prefix h = grow_host(1, GROW_V6 + step);
+
+		n6 += h6_has_addr(w.dp, &h.addr);
+	}
+	assert_true(n6 < GROW_V6 / 50); /* about 0.1 % of 8 Mi bits are set */
 	for (step = GROW_STEPS; step > 0; step--)
 		grow_step(&w.bl, step - 1, step, 0);
 	p.stop = 1;
@@ -722,6 +761,12 @@ static void test_growth_never_passes(void **state)
 	assert_false(h24_has(w.dp, "198.19.0.1"));
 	assert_false(h24_has(w.dp, "198.19.100.1"));
 	assert_true(h24_count(w.dp) <= 4);
+	/* IPv6: a build at a quarter of the hosts or fewer cleared the others'
+	 * bits (its last one, to the smallest table, came before the last
+	 * deletions, whose bits stay: only a lookup each) */
+	assert_true(h6_has(w.dp, "2001:db8:3::66"));
+	assert_true(h6_count(w.dp) <= GROW_V6 / 4 + 1);
+	assert_int_equal(run(&w, "2001:db8:1::52", "2001:db8:3::66", 10, NULL), XDP_DROP);
 	world_down(&w);
 }
 

@@ -95,6 +95,34 @@ static void test_sketch_hashes(void **state)
 	assert_int_not_equal(bwe_hash_port(0), 0); /* port 0 still lights a register */
 }
 
+/* The IPv6 host filter's place of a hash: 23 bits of it, the low 6 the bit in its word. */
+static void test_bl_h6_place(void **state)
+{
+	static const __u32 hs[] = { 0, 1, 63, 64, 0x7fffff, 0x800000, 0xffffffff, 0x12345678 };
+	__u32 seen[BWE_BL_H6_WORDS / 32] = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(hs); i++) {
+		assert_true(bwe_bl_h6_word(hs[i]) < BWE_BL_H6_WORDS);
+		assert_int_equal(__builtin_popcountll(bwe_bl_h6_bit(hs[i])), 1);
+		assert_true(bwe_bl_h6_bit(hs[i]) == 1ULL << (hs[i] & 63));
+		/* bits above the filter's 23 do not move the place */
+		assert_int_equal(bwe_bl_h6_word(hs[i]),
+				 bwe_bl_h6_word(hs[i] & (BWE_BL_H6_BITS - 1)));
+	}
+	assert_int_equal(bwe_bl_h6_word(64), 1);
+	assert_int_equal(bwe_bl_h6_word(0x7fffff), BWE_BL_H6_WORDS - 1);
+	/* consecutive hashes of the mix spread over every word */
+	for (i = 0; i < 4 * BWE_BL_H6_WORDS; i++) {
+		__u32 w = bwe_bl_h6_word(bwe_mix32((__u32)i));
+
+		seen[w / 32] |= 1u << (w % 32);
+	}
+	for (i = 0; i < ARRAY_SIZE(seen); i++)
+		assert_true(__builtin_popcount(seen[i]) >= 24);
+}
+
 /* Register and rank of one hash: the low 5 bits pick, trailing zeros above rank. */
 static void test_hll_rank(void **state)
 {
@@ -315,7 +343,7 @@ int main(void)
 		cmocka_unit_test(test_hll_rank_ctz),  cmocka_unit_test(test_hll_add),
 		cmocka_unit_test(test_ref_merge),     cmocka_unit_test(test_reason_dryrun),
 		cmocka_unit_test(test_bucket_take),   cmocka_unit_test(test_stat_index),
-		cmocka_unit_test(test_hit_answers),
+		cmocka_unit_test(test_hit_answers),   cmocka_unit_test(test_bl_h6_place),
 	};
 
 	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);

@@ -57,7 +57,8 @@ static __always_inline __u8 bl4_ref(void *tab, __be32 a)
  * One blocklist decision for the external peer: exact host, then the longest
  * prefix; bwe_ref_merge() (bwe_rules.h) says which of the two decides. A
  * drop host entry decides alone, so its prefix is not looked up. An IPv4
- * address whose /24 has no host (bwe_bl_h24) skips the exact-host table.
+ * address whose /24 has no host (bwe_bl_h24), and an IPv6 address whose
+ * filter bit is clear (bwe_bl_h6), skip the exact-host table.
  */
 static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
@@ -84,7 +85,14 @@ static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 		if (tab)
 			ref = bl4_ref(tab, peer->w[3]);
 	} else {
-		tab = bpf_map_lookup_elem(&bwe_bl_host6, &slot);
+		__u32 h = bwe_hash_addr(peer), w = bwe_bl_h6_word(h);
+		__u64 *bits = bpf_map_lookup_elem(&bwe_bl_h6, &w);
+
+		/* only an address whose bit is set costs the table's hash lookup */
+		if (bits && (*bits & bwe_bl_h6_bit(h)))
+			tab = bpf_map_lookup_elem(&bwe_bl_host6, &slot);
+		else
+			tab = NULL;
 		hv = tab ? bpf_map_lookup_elem(tab, peer) : NULL;
 		if (hv)
 			ref = hv->ref;

@@ -89,6 +89,15 @@ struct {
 	__type(value, __u64);
 } bwe_bl_h24 SEC(".maps");
 
+/* a Bloom filter of the IPv6 exact hosts, one bit per hash (bwe_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_BL_H6_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_bl_h6 SEC(".maps");
+
 /* IPv6 blocklist prefixes shorter than /128 */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
