@@ -34,6 +34,7 @@
 /* ---- pinned map names (file names under the daemon's pin_dir) ---------- */
 #define BWE_MAP_NETCLASS   "bwe_netclass"
 #define BWE_MAP_NC16	   "bwe_nc16"
+#define BWE_MAP_NC6	   "bwe_nc6"
 #define BWE_MAP_BL_HOST4   "bwe_bl_host4"
 #define BWE_MAP_BL_HOST6   "bwe_bl_host6"
 #define BWE_MAP_BL_TBL24   "bwe_bl_tbl24"
@@ -65,6 +66,7 @@
 #define BWE_PINNED_MAPS(X) \
 	X(bwe_netclass, BWE_MAP_NETCLASS) \
 	X(bwe_nc16, BWE_MAP_NC16) \
+	X(bwe_nc6, BWE_MAP_NC6) \
 	X(bwe_bl_host4, BWE_MAP_BL_HOST4) \
 	X(bwe_bl_host6, BWE_MAP_BL_HOST6) \
 	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
@@ -156,6 +158,22 @@ struct bwe_nc16_val {
 	__u32 row;   /* the /16's row of bwe_hslot24, 1-based; 0: none (no slots) */
 };
 _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
+
+/*
+ * The IPv6 addresses no class prefix touches, without a trie walk (map
+ * bwe_nc6, mmapable ARRAY of u64 words, ABI 14): one bit per hash of a
+ * /48 (bwe_nc6_word()/bwe_nc6_bit(), bwe_rules.h), set where some class
+ * prefix overlaps that /48: a /48 or longer prefix sets its /48's bit, a
+ * /32../47 every /48 inside it (at most 65,536), anything shorter every bit
+ * (all IPv6 addresses ask the trie then). An IPv6 address whose bit is
+ * clear has no class; one whose bit is set asks bwe_netclass. Derived by
+ * the daemon from the same closed set as bwe_nc16, in the same transaction
+ * (lib/netclass.c), and kept a superset of the trie's /48s throughout it.
+ */
+#define BWE_NC6_BITS  (1u << 20)
+#define BWE_NC6_WORDS (BWE_NC6_BITS / 64u)
+#define BWE_NC6_PLEN  48 /* the granularity */
+#define BWE_NC6_SPAN  32 /* shorter prefixes set every bit */
 
 /* ---- blocklist ---------------------------------------------------------- */
 /*

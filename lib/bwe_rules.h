@@ -175,6 +175,22 @@ BWE_RULE __u32 bwe_nc16_index(const struct bwe_addr *a)
 	return ((__u32)a->a[12] << 8) | a->a[13];
 }
 
+/* bwe_nc6 (bwe_abi.h): the hash of IPv6 address a's /48, then its word and bit. */
+BWE_RULE __u32 bwe_nc6_hash(const struct bwe_addr *a)
+{
+	return bwe_mix32(a->w[0] ^ bwe_mix32(((__u32)a->a[4] << 8 | a->a[5]) + 1));
+}
+
+BWE_RULE __u32 bwe_nc6_word(__u32 h)
+{
+	return (h >> 6) & (BWE_NC6_WORDS - 1);
+}
+
+BWE_RULE __u64 bwe_nc6_bit(__u32 h)
+{
+	return 1ULL << (h & 63);
+}
+
 /*
  * Host slots (bwe_abi.h): the bwe_hslot24 entry of IPv4 address a in the
  * row (1-based, bwe_nc16_val.row) of its /16, and the bwe_hslots record of

@@ -38,6 +38,7 @@ static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define NC16_BYTES ((size_t)BWE_NC16_ENTRIES * sizeof(struct bwe_nc16_val))
 #define H24_BYTES  ((size_t)BWE_BL_H24_WORDS * sizeof(__u64))
 #define H6_BYTES   ((size_t)BWE_BL_H6_WORDS * sizeof(__u64))
+#define NC6_BYTES  ((size_t)BWE_NC6_WORDS * sizeof(__u64))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
 {
@@ -481,6 +482,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h24, H24_BYTES, (void **)&dp->h24);
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h6, H6_BYTES, (void **)&dp->h6);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc16, NC16_BYTES, (void **)&dp->nc16);
+	err = err ?: map_mmap(dp->skel->maps.bwe_nc6, NC6_BYTES, (void **)&dp->nc6);
 	err = err ?: bwe_hslots_open(&dp->hsl, dp, blocks);
 	if (err)
 		goto cleanup;
@@ -513,6 +515,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 	bwe_hslots_free(dp->hsl);
 	if (dp->nc16)
 		munmap(dp->nc16, NC16_BYTES);
+	if (dp->nc6)
+		munmap(dp->nc6, NC6_BYTES);
 	bwe_bpf__destroy(dp->tc);
 	bwe_bpf__destroy(dp->skel);
 	free(dp);
@@ -618,6 +622,18 @@ void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t)
 		slot = &dp->nc16[i].row;
 		if (*slot != t[i].row)
 			*slot = t[i].row; /* the same: a row's entries are written already */
+	}
+}
+
+void bwe_dp_nc6_write(const struct bwe_dp *dp, const __u64 *t, bool keep)
+{
+	size_t i;
+	__u64 v;
+
+	for (i = 0; i < BWE_NC6_WORDS; i++) {
+		v = keep ? t[i] | __atomic_load_n(&dp->nc6[i], __ATOMIC_RELAXED) : t[i];
+		if (__atomic_load_n(&dp->nc6[i], __ATOMIC_RELAXED) != v)
+			__atomic_store_n(&dp->nc6[i], v, __ATOMIC_RELEASE); /* one aligned store */
 	}
 }
 

@@ -48,6 +48,7 @@ struct bwe_dp {
 	__u64 *h6;		     /* mmap of bwe_bl_h6, BWE_BL_H6_WORDS */
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
+	__u64 *nc6;		     /* mmap of bwe_nc6, BWE_NC6_WORDS */
 	int ncpus;		     /* possible CPUs: per-CPU value count */
 	bool reused;		     /* the pinned maps existed before this open */
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
@@ -118,6 +119,9 @@ int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
  * record stale.
  */
 void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t);
+/* bwe_nc6 becomes t (BWE_NC6_WORDS), or with keep the union of t and what
+ * it holds (before the trie changes: a superset throughout). */
+void bwe_dp_nc6_write(const struct bwe_dp *dp, const __u64 *t, bool keep);
 int bwe_dp_nc_gen_bump(const struct bwe_dp *dp);
 /* Replace the standard-port set (host-order ports). */
 int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n);

@@ -152,6 +152,34 @@ void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t)
 	}
 }
 
+void bwe_ncset_nc6(const struct bwe_ncset *s, __u64 *t)
+{
+	struct bwe_addr a;
+	__u32 n, j, base, h;
+	size_t i;
+
+	memset(t, 0, BWE_NC6_WORDS * sizeof(*t));
+	for (i = 0; i < s->n; i++) {
+		const struct bwe_nc_entry *e = &s->v[i];
+
+		if (bwe_addr_is_v4(&e->pfx.addr) && e->pfx.plen > BWE_V4_MAPPED_PLEN)
+			continue;		  /* an IPv4 prefix: bwe_nc16 */
+		if (e->pfx.plen < BWE_NC6_SPAN) { /* too broad to list: every address asks */
+			memset(t, 0xff, BWE_NC6_WORDS * sizeof(*t));
+			return;
+		}
+		a = e->pfx.addr; /* host bits clear (bwe_ncset_add()) */
+		n = e->pfx.plen >= BWE_NC6_PLEN ? 1 : 1u << (BWE_NC6_PLEN - e->pfx.plen);
+		base = (__u32)a.a[4] << 8 | a.a[5];
+		for (j = 0; j < n; j++) {
+			a.a[4] = (__u8)((base + j) >> 8);
+			a.a[5] = (__u8)(base + j);
+			h = bwe_nc6_hash(&a);
+			t[bwe_nc6_word(h)] |= bwe_nc6_bit(h);
+		}
+	}
+}
+
 static int range_cmp(const void *a, const void *b)
 {
 	const struct bwe_range24 *x = a, *y = b;
@@ -277,6 +305,7 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 	int fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
 	struct bwe_nc16_val *t16;
 	struct bwe_lpm_key key;
+	__u64 *t6;
 	int err, gerr;
 	size_t i;
 
@@ -284,9 +313,14 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 	if (err)
 		return err;
 	t16 = calloc(BWE_NC16_ENTRIES, sizeof(*t16));
-	if (!t16)
+	t6 = calloc(BWE_NC6_WORDS, sizeof(*t6));
+	if (!t16 || !t6) {
+		free(t16);
+		free(t6);
 		return -ENOMEM;
+	}
 	bwe_ncset_nc16(s, t16);
+	bwe_ncset_nc6(s, t6);
 	/* Host slots for the internal /24s, each row's entries written before
 	 * the /16 names the row below. A failure costs accounting speed only
 	 * (those hosts keep bwe_hosts records), never a class: said, not fatal. */
@@ -302,9 +336,13 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 		free(want);
 	}
 	/* Order (no window where a new restriction is missed once this returns):
-	 * the trie gains the new prefixes, then the /16 table changes (a /16
-	 * that turns MIXED finds them there), then stale prefixes go, and last
-	 * the generation moves, so classes cached before are asked again. */
+	 * the IPv6 /48 bits gain the new prefixes' (so the trie is asked for
+	 * them before they are in it), the trie gains the new prefixes, then the
+	 * /16 table changes (a /16 that turns MIXED finds them there), then
+	 * stale prefixes go and only then their /48 bits (kept if some could
+	 * not go), and last the generation moves, so classes cached before are
+	 * asked again. */
+	bwe_dp_nc6_write(dp, t6, true);
 	for (i = 0; i < s->n && !err; i++) {
 		struct bwe_netclass v = { .flags = s->v[i].flags };
 
@@ -316,6 +354,9 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 		bwe_dp_nc16_write(dp, t16);
 	free(t16);
 	err = err ?: delete_stale(fd, s);
+	if (!err)
+		bwe_dp_nc6_write(dp, t6, false);
+	free(t6);
 	gerr = bwe_dp_nc_gen_bump(dp); /* whatever was written: caches go stale */
 	return err ?: gerr;
 }

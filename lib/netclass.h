@@ -43,6 +43,12 @@ __u32 bwe_ncset_lookup(const struct bwe_ncset *s, const struct bwe_addr *a);
  * BWE_NC16_HOSTS when an address inside is internal.
  */
 void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t);
+/*
+ * bwe_nc6 (bwe_abi.h) of a set: t holds BWE_NC6_WORDS words, with the bit
+ * of every IPv6 /48 some prefix of s overlaps (every bit when a prefix is
+ * shorter than BWE_NC6_SPAN).
+ */
+void bwe_ncset_nc6(const struct bwe_ncset *s, __u64 *t);
 
 struct bwe_range24;
 /*
@@ -56,8 +62,9 @@ __u32 bwe_hslots_wanted(const struct bwe_prefix *internal, size_t n);
 
 /*
  * Make the network classes equal to the closure of s, in one ordered
- * transaction: write bwe_netclass, then bwe_nc16 (derived from the same
- * closure), delete stale prefixes, and bump bwe_config.nc_gen last.
+ * transaction: widen bwe_nc6, write bwe_netclass, then bwe_nc16 (derived
+ * from the same closure), delete stale prefixes, make bwe_nc6 exact, and
+ * bump bwe_config.nc_gen last.
  */
 int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s);
 

@@ -1230,26 +1230,87 @@ static void test_nc16_hosts(void **state)
 	free(t);
 }
 
+/* A random IPv6 prefix (host bits set too) inside 2001:db8::/32, /20../128. */
+static struct bwe_prefix nc6_random_pfx(unsigned int *seed)
+{
+	static const int lens[] = { 20, 40, 44, 48, 56, 64, 64, 128, 128 };
+	struct bwe_prefix p;
+	int k;
+
+	assert_int_equal(bwe_prefix_parse("2001:db8::/32", &p, BWE_PFX_ZERO), 0);
+	for (k = 4; k < 16; k++)
+		p.addr.a[k] = (__u8)rand_r(seed);
+	p.plen = (__u8)lens[rand_r(seed) % (int)ARRAY_SIZE(lens)];
+	return p;
+}
+
+/*
+ * bwe_nc6 after a class set s was applied: exactly bwe_ncset_nc6() of it
+ * (t: scratch of BWE_NC6_WORDS), every bit when s has an IPv6 prefix
+ * shorter than /32 and less than half of them otherwise, and no IPv6
+ * address whose /48 bit is clear has a class in the trie (fd), so that the
+ * program, which skips the trie for those, answers as the trie would.
+ * Counts the sampled addresses with a clear bit and with a class.
+ */
+static void nc6_check(const struct bwe_dp *dp, int fd, const struct bwe_ncset *s,
+		      unsigned int *seed, __u64 *t, unsigned int *clear, unsigned int *classed)
+{
+	bool broad = false;
+	size_t k, bits = 0;
+	int i;
+
+	bwe_ncset_nc6(s, t);
+	assert_memory_equal(dp->nc6, t, BWE_NC6_WORDS * sizeof(*t));
+	for (k = 0; k < BWE_NC6_WORDS; k++)
+		bits += (size_t)__builtin_popcountll(t[k]);
+	for (k = 0; k < s->n; k++)
+		broad = broad ||
+			(!bwe_addr_is_v4(&s->v[k].pfx.addr) && s->v[k].pfx.plen < BWE_NC6_SPAN);
+	assert_true(broad ? bits == BWE_NC6_BITS : bits < BWE_NC6_BITS / 2);
+	for (i = 0; i < NC16_SAMPLES * 10; i++) {
+		struct bwe_prefix p = nc6_random_pfx(seed);
+		struct bwe_lpm_key key = { .prefixlen = BWE_ADDR_BITS, .addr = p.addr };
+		struct bwe_netclass nc = { 0 };
+		__u32 h;
+
+		if (i % 2) /* half of them in the /48 of some prefix of the set */
+			memcpy(key.addr.a, s->v[(size_t)rand_r(seed) % s->n].pfx.addr.a, 6);
+		h = bwe_nc6_hash(&key.addr);
+		if (bpf_map_lookup_elem(fd, &key, &nc))
+			nc.flags = 0;
+		assert_int_equal(nc.flags, bwe_ncset_lookup(s, &key.addr));
+		*classed += !!nc.flags;
+		if (dp->nc6[bwe_nc6_word(h)] & bwe_nc6_bit(h))
+			continue;
+		(*clear)++;
+		if (nc.flags)
+			fail_msg("an address with class %#x, its /48 bit clear", nc.flags);
+	}
+}
+
 /*
  * bwe_nc16 against the trie it is derived from: random nested class sets
  * (with IPv6 prefixes that cover all of IPv4 or none of it) are applied;
  * the mapped table must equal bwe_ncset_nc16() of the closure; a slot that
  * is not MIXED must give the class the trie gives every address of its
  * /16, and a MIXED slot must hold a longer prefix of other flags. Each
- * apply moves the class generation by one.
+ * apply moves the class generation by one. The same sets carry IPv6
+ * prefixes of /20 to /128 for bwe_nc6 (nc6_check()).
  */
 static void test_nc16_matches_trie(void **state)
 {
 	static const char *const v6[] = { "::/0", "::ffff:0:0/96", "2001:db8::/32" };
 	struct bwe_dp_opts opts = { 0 };
 	struct bwe_nc16_val *t = calloc(BWE_NC16_ENTRIES, sizeof(*t));
-	unsigned int seed = 2026;
+	__u64 *t6 = calloc(BWE_NC6_WORDS, sizeof(*t6));
+	unsigned int seed = 2026, clear = 0, classed = 0;
 	struct bwe_config c0, c1;
 	struct bwe_dp *dp;
 	int set, i, fd;
 
 	(void)state;
 	assert_non_null(t);
+	assert_non_null(t6);
 	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
 	fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
 	for (set = 0; set < NC16_SETS; set++) {
@@ -1259,6 +1320,13 @@ static void test_nc16_matches_trie(void **state)
 		for (i = 0; i < NC16_PFX; i++) {
 			struct bwe_prefix p = nc16_random_pfx(&seed);
 
+			assert_int_equal(bwe_ncset_add(&s, &p, 1u << (rand_r(&seed) % 5)), 0);
+		}
+		for (i = 0; i < NC16_PFX / 4; i++) {
+			struct bwe_prefix p = nc6_random_pfx(&seed);
+
+			if (p.plen < BWE_NC6_SPAN && set % 5 != 4)
+				p.plen = 40; /* one set in five has a prefix too broad to list */
 			assert_int_equal(bwe_ncset_add(&s, &p, 1u << (rand_r(&seed) % 5)), 0);
 		}
 		if (set % 4 < (int)ARRAY_SIZE(v6)) {
@@ -1273,6 +1341,7 @@ static void test_nc16_matches_trie(void **state)
 		assert_int_equal(c1.nc_gen, c0.nc_gen + 1);
 		bwe_ncset_nc16(&s, t);
 		assert_memory_equal(dp->nc16, t, BWE_NC16_ENTRIES * sizeof(*t));
+		nc6_check(dp, fd, &s, &seed, t6, &clear, &classed);
 		for (i = 0; i < NC16_SAMPLES; i++) {
 			__u32 v4 = (10u << 24) | ((__u32)(rand_r(&seed) % 6) << 16) |
 				   (__u32)rand_r(&seed) % 65536;
@@ -1329,8 +1398,10 @@ static void test_nc16_matches_trie(void **state)
 	assert_int_equal(bwe_dp_config_set(dp, &c0), 0);
 	assert_int_equal(bwe_dp_config_get(dp, &c0), 0);
 	assert_int_equal(c0.nc_gen, c1.nc_gen);
+	assert_true(clear > 0 && classed > 0); /* neither side of nc6_check() was empty */
 	bwe_dp_close(dp);
 	free(t);
+	free(t6);
 }
 
 /*

@@ -130,7 +130,8 @@ static __always_inline struct bwe_host_stats *record_of(const struct bwe_addr *a
  * gen, and only else the trie, whose answer refreshes
  * the record. gen must be read before any of these lookups: a class read
  * after a later change is then stored under the older generation, which
- * the daemon's bump has already made stale. IPv6: the trie.
+ * the daemon's bump has already made stale. IPv6: an address whose /48 no
+ * class prefix touches (bwe_nc6) has none; else the trie.
  */
 static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct bwe_class *c)
 {
@@ -153,6 +154,14 @@ static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct
 			hs = record_of(a, c->row, &slot);
 		if (hs && bwe_nc_cached(hs->nc_gen, gen)) {
 			c->flags = hs->nc_flags;
+			return;
+		}
+	} else {
+		__u32 h = bwe_nc6_hash(a), w = bwe_nc6_word(h);
+		__u64 *bits = bpf_map_lookup_elem(&bwe_nc6, &w);
+
+		if (bits && !(*bits & bwe_nc6_bit(h))) {
+			c->flags = 0; /* no class prefix touches its /48 */
 			return;
 		}
 	}

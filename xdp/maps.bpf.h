@@ -34,6 +34,15 @@ struct {
 	__type(value, struct bwe_nc16_val);
 } bwe_nc16 SEC(".maps");
 
+/* IPv6 /48s that some class prefix touches, hashed (bwe_abi.h, written by mmap) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_NC6_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_nc6 SEC(".maps");
+
 /*
  * Exact blocklisted hosts: the one slot (BWE_BL_HOST_SLOT) of bwe_bl_host4 /
  * bwe_bl_host6 holds the family's current table. The daemon creates the
