@@ -17,7 +17,7 @@ libmicrohttpd-dev libgnutls28-dev libxxhash-dev gnutls-bin prometheus \
 lintian debhelper dpkg-dev fakeroot \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 openssl jq procps psmisc util-linux coreutils strace passwd systemd libcap2-bin \
-libclang-rt-14-dev crowdsec etcd-server etcd-client"
+libclang-rt-14-dev crowdsec etcd-server etcd-client qemu-system-x86 busybox-static xz-utils"
 
 need_root() { # WHAT
 	[ "$(id -u)" -eq 0 ] && return 0
@@ -67,6 +67,59 @@ if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
 	mkdir -p /sys/fs/bpf
 	mount -t bpf bpf /sys/fs/bpf
 	echo "setup-deps.sh: mounted bpffs on /sys/fs/bpf"
+fi
+
+# Debian 12's own kernels for tests/e2e_kernels.sh, which boots each under
+# qemu and runs the data plane's tests there: the stock 6.1 (linux-image-amd64)
+# and the newest 6.12 of bookworm. Their packages are fetched (apt-get
+# download), never installed: only the kernel image and the modules a guest
+# needs to mount this machine's root over 9p are kept, uncompressed, in
+# $KERNELS/<version>/ (vmlinuz, mod/*.ko).
+KERNELS=/opt/bwenforce-tools/kernels
+KMODS="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p"
+kernel_fetch() { # PACKAGE
+	ver=${1#linux-image-}
+	[ -s "$KERNELS/$ver/vmlinuz" ] && return 0
+	need_root "fetch $1"
+	echo "setup-deps.sh: fetching $1 for tests/e2e_kernels.sh"
+	work=$(mktemp -d)
+	chmod 755 "$work" # apt's _apt user downloads into it
+	(cd "$work" && apt-get download -qq "$1") &&
+		dpkg-deb -x "$work"/"$1"_*.deb "$work/x" || {
+		rm -rf "$work"
+		echo "setup-deps.sh: cannot fetch $1" >&2
+		exit 1
+	}
+	rm -rf "$KERNELS/$ver.new"
+	mkdir -p "$KERNELS/$ver.new/mod"
+	cp "$work/x/boot/vmlinuz-$ver" "$KERNELS/$ver.new/vmlinuz"
+	for m in $KMODS; do
+		f=$(find "$work/x/lib/modules" -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)
+		case "$f" in
+		"") ;; # built in
+		*.xz) xz -dc "$f" >"$KERNELS/$ver.new/mod/$m.ko" ;;
+		*) cp "$f" "$KERNELS/$ver.new/mod/$m.ko" ;;
+		esac
+	done
+	rm -rf "$work" "$KERNELS/$ver"
+	mv "$KERNELS/$ver.new" "$KERNELS/$ver"
+}
+if [ ! -s "$KERNELS/.fetched" ]; then
+	need_root "fetch Debian 12 kernels"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	k61=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
+	k612=$(apt-cache pkgnames linux-image-6.12. | grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		sort -V | tail -n 1)
+	[ -n "$k61" ] && [ -n "$k612" ] || {
+		echo "setup-deps.sh: no Debian 12 kernel package found (6.1: '$k61', 6.12: '$k612')" >&2
+		exit 1
+	}
+	kernel_fetch "$k61"
+	kernel_fetch "$k612"
+	printf '%s\n%s\n' "${k61#linux-image-}" "${k612#linux-image-}" >"$KERNELS/.fetched"
+else
+	echo "setup-deps.sh: test kernels present ($(tr '\n' ' ' <"$KERNELS/.fetched"))"
 fi
 
 # The OpenAPI linter of `make test` (docs/api/openapi.yaml): Redocly CLI, a

@@ -165,9 +165,10 @@ static __noinline int bwe_forward(struct xdp_md *ctx, __u32 cfg_flags)
 			what = BWE_FWD_S_TTL;
 			goto stack;
 		}
+		/* lengths compared as numbers, not added to a packet pointer: a
+		 * byte-swapped value has no bounds for older verifiers (6.1) */
 		if (ipv4_hsum(ip4) != 0xffff || bpf_ntohs(ip4->tot_len) < sizeof(*ip4) ||
-		    (void *)ip4 + bpf_ntohs(ip4->tot_len) > data_end ||
-		    ipv4_src_martian(ip4->saddr)) {
+		    bpf_ntohs(ip4->tot_len) > len - sizeof(*eth) || ipv4_src_martian(ip4->saddr)) {
 			what = BWE_FWD_S_HEADER;
 			goto stack;
 		}
@@ -193,7 +194,7 @@ static __noinline int bwe_forward(struct xdp_md *ctx, __u32 cfg_flags)
 			what = BWE_FWD_S_TTL;
 			goto stack;
 		}
-		if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > data_end ||
+		if (bpf_ntohs(ip6->payload_len) > len - sizeof(*eth) - sizeof(*ip6) ||
 		    ipv6_src_martian(ip6)) {
 			what = BWE_FWD_S_HEADER;
 			goto stack;
