@@ -76,10 +76,9 @@ fi
 # needs to mount this machine's root over 9p are kept, uncompressed, in
 # $KERNELS/<version>/ (vmlinuz, mod/*.ko).
 KERNELS=/opt/bwenforce-tools/kernels
-KMODS="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p"
+KMODS="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p veth"
 kernel_fetch() { # PACKAGE
 	ver=${1#linux-image-}
-	[ -s "$KERNELS/$ver/vmlinuz" ] && return 0
 	need_root "fetch $1"
 	echo "setup-deps.sh: fetching $1 for tests/e2e_kernels.sh"
 	work=$(mktemp -d)
@@ -104,7 +103,8 @@ kernel_fetch() { # PACKAGE
 	rm -rf "$work" "$KERNELS/$ver"
 	mv "$KERNELS/$ver.new" "$KERNELS/$ver"
 }
-if [ ! -s "$KERNELS/.fetched" ]; then
+# .fetched: the versions, then the modules kept (a new list fetches again)
+if [ "$(tail -n 1 "$KERNELS/.fetched" 2>/dev/null)" != "modules: $KMODS" ]; then
 	need_root "fetch Debian 12 kernels"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
@@ -117,9 +117,10 @@ if [ ! -s "$KERNELS/.fetched" ]; then
 	}
 	kernel_fetch "$k61"
 	kernel_fetch "$k612"
-	printf '%s\n%s\n' "${k61#linux-image-}" "${k612#linux-image-}" >"$KERNELS/.fetched"
+	printf '%s\n%s\nmodules: %s\n' "${k61#linux-image-}" "${k612#linux-image-}" "$KMODS" \
+		>"$KERNELS/.fetched"
 else
-	echo "setup-deps.sh: test kernels present ($(tr '\n' ' ' <"$KERNELS/.fetched"))"
+	echo "setup-deps.sh: test kernels present ($(head -n 2 "$KERNELS/.fetched" | tr '\n' ' '))"
 fi
 
 # The OpenAPI linter of `make test` (docs/api/openapi.yaml): Redocly CLI, a
