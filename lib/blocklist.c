@@ -710,8 +710,8 @@ static __u32 filter_pos(enum bwe_bl_fam f, const __u8 *keys, size_t i, __u64 *bi
 	}
 	memcpy(&a6, keys + i * sizeof(a6), sizeof(a6));
 	h = bwe_hash_addr(&a6);
-	*bit = bwe_bl_h6_bit(h);
-	return bwe_bl_h6_word(h);
+	*bit = bwe_hbits_bit(h);
+	return bwe_hbits_word(h, BWE_BL_H6_WORDS);
 }
 
 /* Set the filter bits of n family f keys before they are written. */
@@ -753,9 +753,8 @@ static int filter_exact(struct bwe_bl *bl, enum bwe_bl_fam f)
 		err = -ENOMEM;
 	for (i = 0; !err && i < n; i++)
 		want[filter_pos(f, keys, i, &bit)] |= bit;
-	for (i = 0; !err && i < words; i++)
-		if (__atomic_load_n(&bits[i], __ATOMIC_RELAXED) != want[i])
-			__atomic_store_n(&bits[i], want[i], __ATOMIC_RELEASE);
+	if (!err)
+		bwe_dp_bits_write(bits, want, words, false);
 	free(want);
 	free(keys);
 	free(vals);

@@ -162,7 +162,7 @@ _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
 /*
  * The IPv6 addresses no class prefix touches, without a trie walk (map
  * bwe_nc6, mmapable ARRAY of u64 words, ABI 14): one bit per hash of a
- * /48 (bwe_nc6_word()/bwe_nc6_bit(), bwe_rules.h), set where some class
+ * /48 (bwe_nc6_hash(), bwe_hbits_word(), bwe_rules.h), set where some class
  * prefix overlaps that /48: a /48 or longer prefix sets its /48's bit, a
  * /32../47 every /48 inside it (at most 65,536), anything shorter every bit
  * (all IPv6 addresses ask the trie then). An IPv6 address whose bit is
@@ -295,7 +295,7 @@ _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
 
 /*
  * bwe_bl_h6 (mmapable ARRAY of u64 words): the same for the IPv6 exact-host
- * table, a Bloom filter with one hash: bit bwe_bl_h6_word()/bwe_bl_h6_bit()
+ * table, a Bloom filter with one hash: bit bwe_hbits_word()/bwe_hbits_bit()
  * (bwe_rules.h) of bwe_hash_addr() of every host the table may hold. An
  * IPv6 peer whose bit is clear skips the table's hash lookup (a call and a
  * jhash of 16 bytes). 2^23 bits (1 MiB): with 200,000 IPv6 hosts a clean

@@ -44,13 +44,16 @@ BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
 	return bwe_mix32(a->w[0] ^ bwe_mix32(a->w[1] ^ bwe_mix32(a->w[2] ^ bwe_mix32(a->w[3]))));
 }
 
-/* bwe_bl_h6 (bwe_abi.h): the word and the bit of an IPv6 host of hash h (bwe_hash_addr()). */
-BWE_RULE __u32 bwe_bl_h6_word(__u32 h)
+/*
+ * A hashed bitmap of u64 words (bwe_bl_h6, bwe_nc6 in bwe_abi.h): the word
+ * of hash h in a map of `words` words (a power of two) and the bit in it.
+ */
+BWE_RULE __u32 bwe_hbits_word(__u32 h, __u32 words)
 {
-	return (h >> 6) & (BWE_BL_H6_WORDS - 1);
+	return (h >> 6) & (words - 1);
 }
 
-BWE_RULE __u64 bwe_bl_h6_bit(__u32 h)
+BWE_RULE __u64 bwe_hbits_bit(__u32 h)
 {
 	return 1ULL << (h & 63);
 }
@@ -175,20 +178,10 @@ BWE_RULE __u32 bwe_nc16_index(const struct bwe_addr *a)
 	return ((__u32)a->a[12] << 8) | a->a[13];
 }
 
-/* bwe_nc6 (bwe_abi.h): the hash of IPv6 address a's /48, then its word and bit. */
+/* bwe_nc6 (bwe_abi.h): the hash of IPv6 address a's /48 (its place: bwe_hbits_word()). */
 BWE_RULE __u32 bwe_nc6_hash(const struct bwe_addr *a)
 {
 	return bwe_mix32(a->w[0] ^ bwe_mix32(((__u32)a->a[4] << 8 | a->a[5]) + 1));
-}
-
-BWE_RULE __u32 bwe_nc6_word(__u32 h)
-{
-	return (h >> 6) & (BWE_NC6_WORDS - 1);
-}
-
-BWE_RULE __u64 bwe_nc6_bit(__u32 h)
-{
-	return 1ULL << (h & 63);
 }
 
 /*

@@ -625,15 +625,15 @@ void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t)
 	}
 }
 
-void bwe_dp_nc6_write(const struct bwe_dp *dp, const __u64 *t, bool keep)
+void bwe_dp_bits_write(__u64 *bits, const __u64 *t, size_t words, bool keep)
 {
 	size_t i;
 	__u64 v;
 
-	for (i = 0; i < BWE_NC6_WORDS; i++) {
-		v = keep ? t[i] | __atomic_load_n(&dp->nc6[i], __ATOMIC_RELAXED) : t[i];
-		if (__atomic_load_n(&dp->nc6[i], __ATOMIC_RELAXED) != v)
-			__atomic_store_n(&dp->nc6[i], v, __ATOMIC_RELEASE); /* one aligned store */
+	for (i = 0; i < words; i++) {
+		v = keep ? t[i] | __atomic_load_n(&bits[i], __ATOMIC_RELAXED) : t[i];
+		if (__atomic_load_n(&bits[i], __ATOMIC_RELAXED) != v)
+			__atomic_store_n(&bits[i], v, __ATOMIC_RELEASE); /* one aligned store */
 	}
 }
 

@@ -119,9 +119,13 @@ int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
  * record stale.
  */
 void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t);
-/* bwe_nc6 becomes t (BWE_NC6_WORDS), or with keep the union of t and what
- * it holds (before the trie changes: a superset throughout). */
-void bwe_dp_nc6_write(const struct bwe_dp *dp, const __u64 *t, bool keep);
+/*
+ * A bitmap mapped from a map the programs read (bwe_nc6, bwe_bl_h24,
+ * bwe_bl_h6) becomes t (words u64 words), or with keep the union of t and
+ * what it holds (a superset throughout a change), one aligned store for
+ * each word that differs.
+ */
+void bwe_dp_bits_write(__u64 *bits, const __u64 *t, size_t words, bool keep);
 int bwe_dp_nc_gen_bump(const struct bwe_dp *dp);
 /* Replace the standard-port set (host-order ports). */
 int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n);

@@ -175,7 +175,7 @@ void bwe_ncset_nc6(const struct bwe_ncset *s, __u64 *t)
 			a.a[4] = (__u8)((base + j) >> 8);
 			a.a[5] = (__u8)(base + j);
 			h = bwe_nc6_hash(&a);
-			t[bwe_nc6_word(h)] |= bwe_nc6_bit(h);
+			t[bwe_hbits_word(h, BWE_NC6_WORDS)] |= bwe_hbits_bit(h);
 		}
 	}
 }
@@ -342,7 +342,7 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 	 * stale prefixes go and only then their /48 bits (kept if some could
 	 * not go), and last the generation moves, so classes cached before are
 	 * asked again. */
-	bwe_dp_nc6_write(dp, t6, true);
+	bwe_dp_bits_write(dp->nc6, t6, BWE_NC6_WORDS, true);
 	for (i = 0; i < s->n && !err; i++) {
 		struct bwe_netclass v = { .flags = s->v[i].flags };
 
@@ -355,7 +355,7 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 	free(t16);
 	err = err ?: delete_stale(fd, s);
 	if (!err)
-		bwe_dp_nc6_write(dp, t6, false);
+		bwe_dp_bits_write(dp->nc6, t6, BWE_NC6_WORDS, false);
 	free(t6);
 	gerr = bwe_dp_nc_gen_bump(dp); /* whatever was written: caches go stale */
 	return err ?: gerr;

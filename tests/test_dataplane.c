@@ -668,7 +668,7 @@ static bool h6_has_addr(const struct bwe_dp *dp, const struct bwe_addr *a)
 {
 	__u32 h = bwe_hash_addr(a);
 
-	return dp->h6[bwe_bl_h6_word(h)] & bwe_bl_h6_bit(h);
+	return dp->h6[bwe_hbits_word(h, BWE_BL_H6_WORDS)] & bwe_hbits_bit(h);
 }
 
 static bool h6_has(const struct bwe_dp *dp, const char *a)
@@ -1280,7 +1280,7 @@ static void nc6_check(const struct bwe_dp *dp, int fd, const struct bwe_ncset *s
 			nc.flags = 0;
 		assert_int_equal(nc.flags, bwe_ncset_lookup(s, &key.addr));
 		*classed += !!nc.flags;
-		if (dp->nc6[bwe_nc6_word(h)] & bwe_nc6_bit(h))
+		if (dp->nc6[bwe_hbits_word(h, BWE_NC6_WORDS)] & bwe_hbits_bit(h))
 			continue;
 		(*clear)++;
 		if (nc.flags)

@@ -104,18 +104,18 @@ static void test_bl_h6_place(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(hs); i++) {
-		assert_true(bwe_bl_h6_word(hs[i]) < BWE_BL_H6_WORDS);
-		assert_int_equal(__builtin_popcountll(bwe_bl_h6_bit(hs[i])), 1);
-		assert_true(bwe_bl_h6_bit(hs[i]) == 1ULL << (hs[i] & 63));
+		assert_true(bwe_hbits_word(hs[i], BWE_BL_H6_WORDS) < BWE_BL_H6_WORDS);
+		assert_int_equal(__builtin_popcountll(bwe_hbits_bit(hs[i])), 1);
+		assert_true(bwe_hbits_bit(hs[i]) == 1ULL << (hs[i] & 63));
 		/* bits above the filter's 23 do not move the place */
-		assert_int_equal(bwe_bl_h6_word(hs[i]),
-				 bwe_bl_h6_word(hs[i] & (BWE_BL_H6_BITS - 1)));
+		assert_int_equal(bwe_hbits_word(hs[i], BWE_BL_H6_WORDS),
+				 bwe_hbits_word(hs[i] & (BWE_BL_H6_BITS - 1), BWE_BL_H6_WORDS));
 	}
-	assert_int_equal(bwe_bl_h6_word(64), 1);
-	assert_int_equal(bwe_bl_h6_word(0x7fffff), BWE_BL_H6_WORDS - 1);
+	assert_int_equal(bwe_hbits_word(64, BWE_BL_H6_WORDS), 1);
+	assert_int_equal(bwe_hbits_word(0x7fffff, BWE_BL_H6_WORDS), BWE_BL_H6_WORDS - 1);
 	/* consecutive hashes of the mix spread over every word */
 	for (i = 0; i < 4 * BWE_BL_H6_WORDS; i++) {
-		__u32 w = bwe_bl_h6_word(bwe_mix32((__u32)i));
+		__u32 w = bwe_hbits_word(bwe_mix32((__u32)i), BWE_BL_H6_WORDS);
 
 		seen[w / 32] |= 1u << (w % 32);
 	}

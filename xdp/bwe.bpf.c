@@ -157,10 +157,10 @@ static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct
 			return;
 		}
 	} else {
-		__u32 h = bwe_nc6_hash(a), w = bwe_nc6_word(h);
+		__u32 h = bwe_nc6_hash(a), w = bwe_hbits_word(h, BWE_NC6_WORDS);
 		__u64 *bits = bpf_map_lookup_elem(&bwe_nc6, &w);
 
-		if (bits && !(*bits & bwe_nc6_bit(h))) {
+		if (bits && !(*bits & bwe_hbits_bit(h))) {
 			c->flags = 0; /* no class prefix touches its /48 */
 			return;
 		}
