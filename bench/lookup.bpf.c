@@ -1,22 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * lookup.bpf.c - programs of the map-scaling benchmark (BENCHMARKS.md
- * tier 2), run only through bpf_prog_test_run_opts, never attached.
+ * tier 2), run only through bpf_prog_test_run_opts, never attached, and one
+ * of the real-frames benchmark (tier 3), which attaches it.
  *
- * Every program is one bpf_loop over BENCH_LOOP_ITERS random keys:
+ * Each tier 2 program is one bpf_loop over BENCH_LOOP_ITERS random keys:
  *   bench_base  the key draw alone (the baseline subtracted from the others);
  *   bench_lpm   one lookup in a plain LPM trie holding every entry;
  *   bench_hash  one lookup in a plain hash holding every entry as an exact key;
  *   bench_ours  the enforcer's blocklist decision (blocklist_ref below)
  *               against the enforcer's own maps.
- * And one program that is attached, by the real-frames benchmark (tier 3):
+ * The tier 3 program:
  *   bench_decide the enforcer's parser and blocklist decision for a frame's
  *               destination, and nothing else: XDP_DROP when it is listed,
  *               else XDP_PASS (the floor of the enforcer's drop path).
  * The enforcer's maps come from xdp/maps.bpf.h, so their definitions are the
- * enforcer's by construction; user space (map_scale.c) hands this object the
- * file descriptors of a loaded enforcer (bench_share_maps(), bpf_map__reuse_fd)
- * filled through lib/blocklist.c.
+ * enforcer's by construction; user space (map_scale.c, live_frames.c) hands
+ * this object the file descriptors of a loaded enforcer (bench_share_maps(),
+ * bpf_map__reuse_fd) filled through lib/blocklist.c.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
