@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  14
+#define BWE_ABI_VERSION		  15
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -629,11 +629,12 @@ _Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
 
 /* ---- XDP fast-forward (maps bwe_fwd_dev, bwe_fwd_stats) ---------------- */
 /*
- * An interface whose bwe_iface_val.fwd is BWE_FWD_FIB forwards, in XDP, the
- * IP packets arriving on it that the verdict passes: bpf_fib_lookup() with
- * the ingress ifindex, then bpf_redirect_map() into bwe_fwd_dev (DEVMAP_HASH
- * ifindex -> ifindex), which the daemon fills with the attached interfaces
- * that can transmit redirected frames. What the fast path cannot handle goes
+ * An interface whose bwe_iface_val.fwd is not BWE_FWD_OFF forwards, in XDP,
+ * the IP packets arriving on it that the verdict passes (xdp/forward.bpf.h):
+ * bpf_fib_lookup() with the ingress ifindex (after the flowtable's
+ * translation with BWE_FWD_FLOWTABLE), then bpf_redirect_map() into
+ * bwe_fwd_dev (DEVMAP_HASH ifindex -> ifindex), which the daemon fills with
+ * the attached interfaces that can transmit redirected frames. What the fast path cannot handle goes
  * to the kernel's stack unchanged, counted under one reason below. The
  * counters are kept per ingress interface in bwe_fwd_stats (PERCPU_HASH
  * ifindex -> struct bwe_fwd_stats), whose entries the daemon creates: the
@@ -642,6 +643,9 @@ _Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
 enum bwe_fwd_mode {
 	BWE_FWD_OFF = 0, /* everything the verdict passes goes to the stack */
 	BWE_FWD_FIB = 1, /* bpf_fib_lookup + devmap; netfilter is bypassed */
+	/* connections nftables offloaded to a flowtable (bpf_xdp_flow_lookup),
+	 * translated as their entry says, then as BWE_FWD_FIB */
+	BWE_FWD_FLOWTABLE = 2,
 };
 
 enum bwe_fwd_stat {
@@ -661,6 +665,10 @@ enum bwe_fwd_stat {
 	 * never forwards (IPv4 0/8, 127/8, class D/E; IPv6 unspecified, loopback,
 	 * multicast, link-local) */
 	BWE_FWD_S_HEADER,
+	/* flowtable mode: no entry the fast path can use (a connection nftables
+	 * has not offloaded yet, not TCP or UDP, a TCP FIN or RST, an entry
+	 * transmitted other than through a neighbour) */
+	BWE_FWD_S_NO_FLOW,
 	BWE_FWD_MAX,
 };
 

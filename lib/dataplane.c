@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 
 #include "bwe_util.h"
 #include "bwe_rules.h"
@@ -413,6 +414,64 @@ static void tick_measure(struct bwe_dp *dp)
 	dp->tick_off = best;
 }
 
+/*
+ * Whether the kernel has the flowtable's kfunc (xdp/forward.bpf.h): Linux
+ * 6.10 or later, with nf_flow_table built in or loaded. Read from the
+ * kernel's BTF, where libbpf resolves it (about 15 ms).
+ */
+static bool flow_kfunc_present(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
+	bool yes;
+
+	if (!vmlinux)
+		return false;
+	yes = btf__find_by_name_kind(vmlinux, BWE_FT_KFUNC, BTF_KIND_FUNC) > 0;
+	if (!yes) {
+		mod = btf__load_module_btf(BWE_FT_MODULE, vmlinux);
+		yes = mod && btf__find_by_name_kind(mod, BWE_FT_KFUNC, BTF_KIND_FUNC) > 0;
+		btf__free(mod);
+	}
+	btf__free(vmlinux);
+	return yes;
+}
+
+/*
+ * Open the object, size and pin its maps as opts say, and load it; ft:
+ * with the flowtable's path (bwe_ft_kfunc). *blocks: the host slots' blocks;
+ * *dev_reused: the devmap was the pinned one.
+ */
+static int dp_load(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft, __u32 *blocks,
+		   bool *dev_reused)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int err;
+
+	*dev_reused = false;
+	dp->reused = false;
+	dp->skel = bwe_bpf__open();
+	if (!dp->skel)
+		return -errno;
+	dp->skel->rodata->bwe_ft_kfunc = ft;
+	bpf_program__set_autoload(dp->skel->progs.bwe_tc_egress, false); /* bwe_dp_tc_prog_fd() */
+	err = set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
+	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
+	err = err ?: set_max(dp->skel->maps.bwe_throttle, opts->throttle_max);
+	err = err ?: hosts_size(dp, opts, blocks);
+	for (i = 0; !err && opts->pin_dir && i < DP_NMAPS; i++) {
+		err = pin_path(path, sizeof(path), opts->pin_dir, dp_maps[i].name);
+		if (!err && !strcmp(dp_maps[i].name, BWE_MAP_FWD_DEV)) {
+			err = devmap_reuse(dp_map(dp, i), path, dev_reused);
+			continue;
+		}
+		err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
+		if (!err && !strcmp(dp_maps[i].name, BWE_MAP_BL_HOST4) && !access(path, F_OK))
+			dp->reused = true;
+	}
+	return err ?: bwe_bpf__load(dp->skel);
+}
+
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
@@ -420,7 +479,6 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	struct bwe_config cfg = { 0 };
 	bool dev_reused = false;
 	__u32 blocks = 0;
-	size_t i;
 	int err;
 
 	dp = calloc(1, sizeof(*dp));
@@ -431,19 +489,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		err = dp->ncpus ? dp->ncpus : -EINVAL;
 		goto cleanup;
 	}
-	dp->skel = bwe_bpf__open();
-	if (!dp->skel) {
-		err = -errno;
-		goto cleanup;
-	}
-	bpf_program__set_autoload(dp->skel->progs.bwe_tc_egress, false); /* bwe_dp_tc_prog_fd() */
 	dp->bl_host_max = opts->bl_host_max ? opts->bl_host_max : BWE_BL_HOST_MAX;
-	err = set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
-	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
-	err = err ?: set_max(dp->skel->maps.bwe_throttle, opts->throttle_max);
-	err = err ?: hosts_size(dp, opts, &blocks);
-	if (err)
-		goto cleanup;
 	if (opts->pin_dir) {
 		/* Before libbpf reuses a single pin: maps of another ABI are not ours. */
 		err = bwe_dp_abi_check(opts->pin_dir, msg, sizeof(msg));
@@ -451,22 +497,18 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 			log_warnx("%s", msg);
 		if (err)
 			goto cleanup;
-		for (i = 0; i < DP_NMAPS; i++) {
-			err = pin_path(path, sizeof(path), opts->pin_dir, dp_maps[i].name);
-			if (!err && !strcmp(dp_maps[i].name, BWE_MAP_FWD_DEV)) {
-				err = devmap_reuse(dp_map(dp, i), path, &dev_reused);
-				if (err)
-					goto cleanup;
-				continue;
-			}
-			err = err ?: bpf_map__set_pin_path(dp_map(dp, i), path);
-			if (err)
-				goto cleanup;
-			if (!strcmp(dp_maps[i].name, BWE_MAP_BL_HOST4) && !access(path, F_OK))
-				dp->reused = true;
-		}
 	}
-	err = bwe_bpf__load(dp->skel);
+	dp->flowtable = flow_kfunc_present();
+	err = dp_load(dp, opts, dp->flowtable, &blocks, &dev_reused);
+	if (err && dp->flowtable) {
+		/* Enforcement first: the object without the flowtable's path. */
+		log_warnx("dataplane: the XDP program with the flowtable fast path (%s) did not "
+			  "load: %s; loading it without (fast_forward: flowtable unavailable)",
+			  BWE_FT_KFUNC, strerror(-err));
+		bwe_bpf__destroy(dp->skel);
+		dp->flowtable = false;
+		err = dp_load(dp, opts, false, &blocks, &dev_reused);
+	}
 	err = err ?: abi_stamp(dp);
 	err = err ?: bl_tables_init(dp);
 	if (!err && opts->pin_dir && !dev_reused) {
@@ -704,6 +746,7 @@ static const char *const fwd_stat_names[BWE_FWD_MAX] = {
 	[BWE_FWD_S_LOCAL] = "local",	   [BWE_FWD_S_NO_ROUTE] = "no_route",
 	[BWE_FWD_S_NO_NEIGH] = "no_neigh", [BWE_FWD_S_MTU] = "mtu",
 	[BWE_FWD_S_EGRESS] = "egress",	   [BWE_FWD_S_HEADER] = "header",
+	[BWE_FWD_S_NO_FLOW] = "no_flow",
 };
 
 const char *bwe_fwd_stat_name(unsigned int stat)

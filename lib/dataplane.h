@@ -12,6 +12,11 @@
  * Pinned maps carry the BWE_ABI_VERSION of the build that created them
  * (map bwe_abi); bwe_dp_open() refuses maps of another version with -EPROTO
  * and logs why and what to do, before it reuses any of them.
+ *
+ * The object carries the flowtable fast path (fast_forward: flowtable,
+ * xdp/forward.bpf.h) only where the kernel has its kfunc when it is loaded
+ * (bwe_dp.flowtable); where that path does not load, the object loads
+ * without it, with a warning: enforcement never waits for the fast path.
  */
 #ifndef BWE_DATAPLANE_H
 #define BWE_DATAPLANE_H
@@ -19,6 +24,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "bwe_abi.h"
+
+/* The flowtable's kfunc (Linux 6.10) and the module whose BTF has it. */
+#define BWE_FT_KFUNC  "bpf_xdp_flow_lookup"
+#define BWE_FT_MODULE "nf_flow_table"
 
 struct bwe_bpf;
 
@@ -53,6 +62,7 @@ struct bwe_dp {
 	bool reused;		     /* the pinned maps existed before this open */
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
 	__u32 tick_ns;		     /* the tick clock's scale (bwe_config), 0: unknown */
+	bool flowtable;		     /* loaded with the flowtable fast path (BWE_FT_KFUNC) */
 	__u64 tick_off;
 };
 

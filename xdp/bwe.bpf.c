@@ -673,6 +673,61 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 }
 
 /*
+ * A reply through a translating interface, with its translation reversed
+ * (by the kernel: bwe_tc_egress; by the flowtable's entry: flow_reply()),
+ * judged with the host as its destination; f->mac: the host's MAC (the
+ * frame's destination). BWE_R_TRANSIT, not judged nor counted, when it has
+ * no internal destination or comes from inside.
+ */
+static __always_inline __u32 judge_reply(const struct bwe_pkt *p, const struct bwe_config *cfg,
+					 const struct bwe_frame *f)
+{
+	struct bwe_class sc, dc;
+	__u32 gen = *(volatile __u32 *)&cfg->nc_gen; /* before the classes: class_of() */
+
+	class_of(&p->src, gen, &sc);
+	class_of(&p->dst, gen, &dc);
+	if ((sc.flags & BWE_NC_INTERNAL) || !(dc.flags & BWE_NC_INTERNAL))
+		return BWE_R_TRANSIT;
+	return judge(p, cfg, f, 0, dc.flags | mac_flags(cfg, f->mac), sc.flags, 0, &dc, gen);
+}
+
+/*
+ * A reply arriving on a translating interface that forwards through the
+ * flowtable: when the flowtable has its connection, it is judged here as it
+ * will leave (judge_reply(): the entry names the internal host; f->mac
+ * becomes the host's) and, when passed, forwarded in XDP; XDP_DROP when the
+ * verdict drops it. -1 when it is left to the stack (and to bwe_tc_egress):
+ * no usable entry, no internal destination once translated, or not a
+ * flowtable interface. p: the packet as it came, then as it leaves.
+ */
+static __always_inline int flow_reply(struct xdp_md *ctx, const struct bwe_config *cfg,
+				      struct bwe_pkt *p, struct bwe_frame *f)
+{
+	struct bwe_fwd_plan *pl;
+	__u32 reason, zero = 0;
+
+	if (fwd_plan(ctx, cfg->flags, BWE_FWD_REPLY))
+		return -1;
+	pl = bpf_map_lookup_elem(&bwe_fwd_plan, &zero);
+	if (!pl)
+		return -1; /* cannot happen: an array's only entry */
+	p->src = pl->src;
+	p->dst = pl->dst;
+	if (p->flags & BWE_PF_PORTS) {
+		p->sport = pl->sport;
+		p->dport = pl->dport;
+	}
+	__builtin_memcpy(f->mac, pl->fib.dmac, BWE_MAC_LEN);
+	reason = judge_reply(p, cfg, f);
+	if (reason == BWE_R_TRANSIT) {
+		fwd_count_at(f->ifindex, BWE_FWD_S_NAT, f->len);
+		return -1;
+	}
+	return bwe_reason_drops(reason) ? XDP_DROP : fwd_commit(ctx);
+}
+
+/*
  * What becomes of a judged IP packet that the verdict passes: the stack's,
  * or the fast path's where some interface forwards in XDP (forward.bpf.h);
  * with BWE_CFG_FWD clear, one flag test and XDP_PASS as before.
@@ -783,6 +838,12 @@ int bwe_xdp(struct xdp_md *ctx)
 	return bwe_reason_drops(reason) ? XDP_DROP : passed(ctx, cfg);
 
 deferred:
+	/* bwe_ft_kfunc first: without the kfunc, the verifier skips this path */
+	if (bwe_ft_kfunc && (cfg->flags & BWE_CFG_FWD)) {
+		rc = flow_reply(ctx, cfg, &p, &f);
+		if (rc >= 0)
+			return rc;
+	}
 	count(BWE_A_NAT_DEFERRED, BWE_SD_NONE, f.len);
 	return XDP_PASS;
 }
@@ -804,9 +865,8 @@ int bwe_tc_egress(struct __sk_buff *skb)
 	struct bwe_frame f = { .ifindex = skb->ingress_ifindex };
 	struct bwe_pkt p = {};
 	struct bwe_iface_val *iv;
-	struct bwe_class sc, dc;
 	struct bwe_config *cfg;
-	__u32 zero = 0, sf, df, macf, reason, gen;
+	__u32 zero = 0, reason;
 	int rc;
 
 	cfg = bpf_map_lookup_elem(&bwe_config, &zero);
@@ -834,21 +894,11 @@ int bwe_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK; /* its family is translated nowhere: XDP judged it */
 	if (iv && !(iv->flags & nat_bit(&p.src, BWE_IF_NAT4, BWE_IF_NAT6)))
 		return TC_ACT_OK; /* arrived where XDP judged it: family not translated there */
-	gen = *(volatile __u32 *)&cfg->nc_gen; /* before the classes: class_of() */
-	class_of(&p.src, gen, &sc);
-	class_of(&p.dst, gen, &dc);
-	sf = sc.flags;
-	df = dc.flags;
-	if ((sf & BWE_NC_INTERNAL) || !(df & BWE_NC_INTERNAL))
-		return TC_ACT_OK;
-
 	/* Wire bytes: qdisc_pkt_len_init() counted every segment's headers. */
 	f.pkts = skb->gso_segs > 1 ? skb->gso_segs : 1;
 	f.len = skb->wire_len ? skb->wire_len : skb->len;
 	__builtin_memcpy(f.mac, ((struct ethhdr *)data)->h_dest, BWE_MAC_LEN);
-	macf = mac_flags(cfg, f.mac);
-
-	reason = judge(&p, cfg, &f, 0, df | macf, sf, 0, &dc, gen);
+	reason = judge_reply(&p, cfg, &f);
 	return bwe_reason_drops(reason) ? TC_ACT_SHOT : TC_ACT_OK;
 }
 

@@ -3,7 +3,7 @@
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
  * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
- * bwe_scratch and bwe_contacts is in its BWE_PINNED_MAPS list); sizes are the ABI
+ * bwe_scratch, bwe_fwd_plan and bwe_contacts is in its BWE_PINNED_MAPS list); sizes are the ABI
  * defaults, which the daemon may change with bpf_map__set_max_entries()
  * before load. Operator state (netclass, blocklist, throttle, config,
  * ports) lives in maps traffic cannot evict; only per-host accounting and
@@ -257,6 +257,28 @@ struct {
 	__type(key, struct bwe_contact_key);
 	__type(value, __u64);
 } bwe_contacts SEC(".maps");
+
+/*
+ * What bwe_fwd_plan() found for a frame it can forward, for bwe_fwd_commit()
+ * (xdp/forward.bpf.h): the FIB's answer and the packet's addresses and
+ * ports as it will leave. Private, per CPU, kept off the 512-byte stack.
+ */
+struct bwe_fwd_plan {
+	struct bpf_fib_lookup fib; /* egress ifindex, smac, dmac */
+	struct bwe_addr src, dst;  /* as it leaves (translated), network order */
+	__be16 sport, dport;	   /* as it leaves; TCP or UDP with nat only */
+	__u64 len;		   /* frame bytes */
+	__u8 v6;		   /* IPv6, else IPv4 */
+	__u8 nat;		   /* the flowtable translates addresses or ports */
+	__u8 pad[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bwe_fwd_plan);
+} bwe_fwd_plan SEC(".maps");
 
 /* zeroed template for a new host, kept off the 512-byte stack */
 struct {
