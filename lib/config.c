@@ -1300,19 +1300,6 @@ static int check_netclass(struct cfg_ctx *c, const struct row *r, const struct n
 		cfg->maps.netclass, distinct);
 }
 
-/* flowtable: known, so that the refusal can say why, but not built. */
-static int check_fast_forward(struct cfg_ctx *c, const struct row *r, const struct node *n,
-			      const struct where *at)
-{
-	(void)r;
-	if (!n || strcmp(n->text, ff_names[BWE_FF_FLOWTABLE]))
-		return 0;
-	return err_at(c, at,
-		      "flowtable is not supported by this version (the nftables flowtable kfunc "
-		      "bpf_xdp_flow_lookup is not used yet); use fib, which bypasses netfilter, "
-		      "or off");
-}
-
 static int check_burst(struct cfg_ctx *c, const struct row *r, const struct node *n,
 		       const struct where *at)
 {
@@ -1848,7 +1835,7 @@ static const struct row iface_rows[] = {
 	SCALAR("nat", conv_enum, S_INT, struct bwe_cfg_iface, nat, .arg = &nats,
 	       DEF_U(BWE_NAT_NONE)),
 	SCALAR("fast_forward", conv_enum, S_INT, struct bwe_cfg_iface, fast_forward,
-	       .arg = &ff_modes, DEF_U(BWE_FF_OFF), .check = check_fast_forward),
+	       .arg = &ff_modes, DEF_U(BWE_FF_OFF)),
 };
 static const struct table iface_table = TABLE(iface_rows, .size = sizeof(struct bwe_cfg_iface));
 

@@ -224,14 +224,16 @@ enum bwe_nat {
 
 /*
  * XDP fast-forward of the traffic arriving on an interface that the verdict
- * passes (xdp/forward.bpf.h). flowtable (through the nftables flowtable
- * kfunc bpf_xdp_flow_lookup) is a name the parser knows, so that it can
- * say why it refuses it: not built (docs/deployment.md, "Fast-forward").
+ * passes (xdp/forward.bpf.h): fib routes it past netfilter (never what the
+ * gateway translates); flowtable forwards the connections nftables offloaded
+ * to a flowtable, translated as conntrack says (the kernel needs
+ * bpf_xdp_flow_lookup: bwctld refuses it where the data plane was loaded
+ * without; docs/deployment.md, "Fast-forward").
  */
 enum bwe_fast_forward {
 	BWE_FF_OFF = 0,
 	BWE_FF_FIB,	  /* bpf_fib_lookup + devmap: bypasses netfilter */
-	BWE_FF_FLOWTABLE, /* refused at load */
+	BWE_FF_FLOWTABLE, /* bpf_xdp_flow_lookup + bpf_fib_lookup + devmap */
 };
 
 struct bwe_cfg_iface {

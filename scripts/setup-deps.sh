@@ -17,7 +17,7 @@ libmicrohttpd-dev libgnutls28-dev libxxhash-dev gnutls-bin prometheus \
 lintian debhelper dpkg-dev fakeroot \
 iproute2 iputils-ping iperf3 nftables tcpdump netcat-openbsd socat curl \
 python3 openssl jq procps psmisc util-linux coreutils strace passwd systemd libcap2-bin \
-libclang-rt-14-dev crowdsec etcd-server etcd-client qemu-system-x86 busybox-static xz-utils"
+libclang-rt-14-dev crowdsec etcd-server etcd-client qemu-system-x86 busybox-static xz-utils kmod"
 
 need_root() { # WHAT
 	[ "$(id -u)" -eq 0 ] && return 0
@@ -69,14 +69,36 @@ if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
 	echo "setup-deps.sh: mounted bpffs on /sys/fs/bpf"
 fi
 
-# Debian 12's own kernels for tests/e2e_kernels.sh, which boots each under
-# qemu and runs the data plane's tests there: the stock 6.1 (linux-image-amd64)
-# and the newest 6.12 of bookworm. Their packages are fetched (apt-get
-# download), never installed: only the kernel image and the modules a guest
-# needs to mount this machine's root over 9p are kept, uncompressed, in
-# $KERNELS/<version>/ (vmlinuz, mod/*.ko).
+# Debian 12's own kernels for tests/e2e_kernels.sh and tests/e2e_flowtable.sh,
+# which boot each under qemu and run the data plane's tests there: the stock
+# 6.1 (linux-image-amd64) and the newest 6.12 of bookworm. Their packages are
+# fetched (apt-get download), never installed: only the kernel image and the
+# modules a guest needs are kept, uncompressed, in $KERNELS/<version>/
+# (vmlinuz, mod/*.ko, and mod/order: the modules in load order, each after
+# what it depends on). KMODS names what a guest needs: this machine's root
+# over 9p; veth and a bridge for the testbed; nftables with NAT, conntrack
+# and the flowtable (crc32c_generic: libcrc32c's soft dependency).
 KERNELS=/opt/bwenforce-tools/kernels
-KMODS="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p veth"
+KMODS="virtio_pci 9pnet_virtio 9p veth bridge crc32c_generic nft_nat nft_masq nft_chain_nat nft_ct nf_flow_table_inet nft_flow_offload"
+# The module files under DIR/lib/modules of KMODS and their dependencies,
+# dependencies first (a module built in has no file and no dependencies).
+# Run it in a subshell: kmod_seen is its state.
+kmod_visit() { # NAME DIR
+	case " $kmod_seen " in *" $1 "*) return 0 ;; esac
+	kmod_seen="$kmod_seen $1"
+	set -- "$1" "$2" "$(find "$2/lib/modules" -name "$1.ko" -o -name "$1.ko.xz" | head -n 1)"
+	[ -n "$3" ] || return 0
+	for d in $(modinfo -F depends "$3" | tr ',' ' '); do
+		kmod_visit "$d" "$2"
+	done
+	echo "$3"
+}
+kernel_modules() { # DIR
+	kmod_seen=""
+	for m in $KMODS; do
+		kmod_visit "$m" "$1"
+	done
+}
 kernel_fetch() { # PACKAGE
 	ver=${1#linux-image-}
 	need_root "fetch $1"
@@ -92,13 +114,14 @@ kernel_fetch() { # PACKAGE
 	rm -rf "$KERNELS/$ver.new"
 	mkdir -p "$KERNELS/$ver.new/mod"
 	cp "$work/x/boot/vmlinuz-$ver" "$KERNELS/$ver.new/vmlinuz"
-	for m in $KMODS; do
-		f=$(find "$work/x/lib/modules" -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)
+	for f in $(kernel_modules "$work/x"); do
+		m=$(basename "$f")
+		m=${m%.xz}
 		case "$f" in
-		"") ;; # built in
-		*.xz) xz -dc "$f" >"$KERNELS/$ver.new/mod/$m.ko" ;;
-		*) cp "$f" "$KERNELS/$ver.new/mod/$m.ko" ;;
+		*.xz) xz -dc "$f" >"$KERNELS/$ver.new/mod/$m" ;;
+		*) cp "$f" "$KERNELS/$ver.new/mod/$m" ;;
 		esac
+		echo "${m%.ko}" >>"$KERNELS/$ver.new/mod/order"
 	done
 	rm -rf "$work" "$KERNELS/$ver"
 	mv "$KERNELS/$ver.new" "$KERNELS/$ver"

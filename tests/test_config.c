@@ -332,12 +332,15 @@ static void test_accepted(void **state)
 	/* fast_forward per interface, next to nat. */
 	c = NULL;
 	if (load_text("interfaces:\n  - { name: lan0, fast_forward: fib }\n"
-		      "  - { name: wan0, nat: ipv4, fast_forward: off }\n",
+		      "  - { name: wan0, nat: ipv4, fast_forward: off }\n"
+		      "  - { name: wan1, nat: ipv4, fast_forward: flowtable }\n",
 		      &c, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->ifaces[0].fast_forward, BWE_FF_FIB);
 	assert_int_equal(c->ifaces[1].fast_forward, BWE_FF_OFF);
+	assert_int_equal(c->ifaces[2].fast_forward, BWE_FF_FLOWTABLE);
 	assert_string_equal(bwe_fast_forward_name(c->ifaces[0].fast_forward), "fib");
+	assert_string_equal(bwe_fast_forward_name(c->ifaces[2].fast_forward), "flowtable");
 	bwe_config_free(c);
 
 	/* An empty port list: every port is non-standard. */
@@ -450,8 +453,6 @@ static const struct {
 	  "interfaces[0].mode: \"fast\" is not one of auto, native, generic" },
 	{ "bad fast_forward", IF "    fast_forward: on\n", 3,
 	  "interfaces[0].fast_forward: \"on\" is not one of off, fib, flowtable" },
-	{ "fast_forward flowtable refused", IF "    fast_forward: flowtable\n", 3,
-	  "interfaces[0].fast_forward: flowtable is not supported by this version" },
 
 	/* prefixes */
 	{ "bad CIDR", IF "internal_networks:\n  - 10.0.0.0/8\n  - 10.0.0.0/33\n", 5,

@@ -237,8 +237,16 @@ static __always_inline __u32 flow_translate(struct xdp_md *ctx, struct bwe_fwd_p
 		    bpf_core_enum_value(enum flow_offload_xmit_type, FLOW_OFFLOAD_XMIT_NEIGH))
 		return BWE_FWD_S_NO_FLOW;
 	/* the entry's other direction (struct flow_offload: tuplehash[2]), reversed */
+	/* a constant added or taken away on each path: 6.12's verifier keeps
+	 * no bounds of a negated value, and pointer math needs them */
 	size = bpf_core_type_size(struct flow_offload_tuple_rhash);
-	other = (void *)th + (dir == BWE_DIR_REPLY ? -size : size);
+	if (dir == BWE_DIR_REPLY) {
+		other = (void *)th - size;
+		asm volatile("" : "+r"(other));
+	} else {
+		other = (void *)th + size;
+		asm volatile("" : "+r"(other));
+	}
 	if (pl->v6) {
 		err = bpf_core_read(&pl->src, sizeof(pl->src),
 				    &((struct flow_offload_tuple_rhash *)other)->tuple.dst_v6);

@@ -96,10 +96,10 @@ static bool attached_ifindex(const struct ifaces *ifs, __u32 ifindex)
 
 /*
  * The fast-forward pieces of one interface (xdp/forward.bpf.h), while some
- * interface has fast_forward fib (any_ff; else none at all): in the devmap
+ * interface has fast_forward on (any_ff; else none at all): in the devmap
  * while attached and able to transmit redirected frames (whatever its own
  * fast_forward: it is an egress), a counter entry while attached with
- * fast_forward fib. A kernel that cannot say whether it transmits
+ * fast_forward on. A kernel that cannot say whether it transmits
  * (before Linux 6.3) is trusted to. Entries of an ifindex it no longer has
  * go.
  */
@@ -108,9 +108,40 @@ static bool ff_configured(const struct ifaces *ifs)
 	size_t i;
 
 	for (i = 0; i < ifs->n; i++)
-		if (ifs->v[i].ff == BWE_FF_FIB)
+		if (ifs->v[i].ff != BWE_FF_OFF)
 			return true;
 	return false;
+}
+
+/* bwe_iface_val.fwd of a configured fast_forward. */
+static __u8 fwd_mode(enum bwe_fast_forward ff)
+{
+	switch (ff) {
+	case BWE_FF_FIB:
+		return BWE_FWD_FIB;
+	case BWE_FF_FLOWTABLE:
+		return BWE_FWD_FLOWTABLE;
+	default:
+		return BWE_FWD_OFF;
+	}
+}
+
+int ifaces_check(const struct bwe_cfgfile *cfg, const struct bwe_dp *dp, char *err, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (cfg->ifaces[i].fast_forward != BWE_FF_FLOWTABLE || dp->flowtable)
+			continue;
+		snprintf(err, len,
+			 "interfaces[%zu] (%s): fast_forward flowtable needs the kernel function " BWE_FT_KFUNC
+			 " (Linux 6.10 or later, module " BWE_FT_MODULE
+			 " loaded), which the data plane was loaded without: load the nftables "
+			 "ruleset with the flowtable, then restart bwctld; or use fib or off",
+			 i, cfg->ifaces[i].name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
@@ -122,7 +153,7 @@ static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
 	c->xmit = idx ? bwe_xdp_can_xmit((int)idx) : 0;
 	c->xmit_seen = idx != 0;
 	dev = c->xmit ? idx : 0;
-	stats = c->ff == BWE_FF_FIB ? idx : 0;
+	stats = c->ff != BWE_FF_OFF ? idx : 0;
 	if (c->dev_ifindex && c->dev_ifindex != dev) {
 		bwe_dp_fwd_dev_set(ifs->dp, c->dev_ifindex, false);
 		c->dev_ifindex = 0;
@@ -228,7 +259,7 @@ static void sync_nat(struct ifaces *ifs)
 			c->tc_id = 0;
 		}
 		sync_fwd(ifs, c, any_ff);
-		v.fwd = c->stats_ifindex ? BWE_FWD_FIB : BWE_FWD_OFF;
+		v.fwd = c->stats_ifindex ? fwd_mode(c->ff) : BWE_FWD_OFF;
 		if (c->i.prog_id && fd >= 0) {
 			__u32 k = (__u32)c->i.ifindex;
 

@@ -37,6 +37,12 @@ void ifaces_on_link(struct ifaces *ifs);
 /* Once a second: a look every few seconds at whether the attached interfaces
  * can still transmit redirected XDP frames (a veth's peer may change it). */
 void ifaces_tick(struct ifaces *ifs);
+/*
+ * Whether cfg's interfaces can run on the data plane dp loaded: 0, or
+ * -EINVAL with a sentence in err naming the interface (fast_forward:
+ * flowtable where dp has no flowtable path). At start and before a reload.
+ */
+int ifaces_check(const struct bwe_cfgfile *cfg, const struct bwe_dp *dp, char *err, size_t len);
 /* After SIGHUP: detach what is no longer configured, attach what is new. */
 void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg);
 /* bwctl attach; -EINVAL: bad name or mode (err says). *res: the interface. */

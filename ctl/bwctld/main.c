@@ -281,6 +281,11 @@ static void reload(struct daemon *d)
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
+	if (ifaces_check(nc, d->dp, err, sizeof(err))) {
+		log_warnx("reload refused, keeping the running configuration: %s", err);
+		bwe_config_free(nc);
+		return;
+	}
 	warn_insecure(nc, false);
 	if (strcmp(nc->paths.pin_dir, old->paths.pin_dir) ||
 	    strcmp(nc->paths.socket, old->paths.socket) ||
@@ -668,6 +673,7 @@ static int start(struct daemon *d)
 	struct control_deps cd;
 	struct api_deps ad;
 	struct http_deps hd;
+	char err[IFACES_ERR_LEN];
 	int e;
 
 	d->st = st_new();
@@ -692,6 +698,10 @@ static int start(struct daemon *d)
 	e = open_dataplane(d);
 	if (e)
 		return e;
+	if (ifaces_check(d->cfg, d->dp, err, sizeof(err))) {
+		log_warnx("startup failed: %s", err);
+		return -EINVAL;
+	}
 	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
 	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) || (e = ops_load(d->ops)) ||
 	    (e = hosts_new(&d->hosts, d->dp)) || (e = hostsweep_new(&d->sweep, d->dp))) {
