@@ -45,7 +45,6 @@ t_require_root
 # shellcheck source=tests/lib_bwe.sh
 . "$(dirname "$0")/lib_bwe.sh"
 T_TIMEOUT=${T_TIMEOUT:-90}
-PASS_OBJ=$ROOT/build/tools/xdp_foreign.bpf.o
 PINGS=20
 IPERF_PORT=5301
 HTTP_PORT=9464 # in the gateway namespace's own loopback
@@ -55,61 +54,6 @@ WAN_MTU_LOW=1280
 BIG_PING=1400 # ICMP payload: larger than WAN_MTU_LOW on the wire
 
 # ---- helpers ---------------------------------------------------------------
-
-# A fast-forward counter of interface IF from bwctl status: "forwarded" or a
-# to-stack reason (ttl, mtu, no_neigh, nat, egress, ...).
-ffc() { # IF NAME
-	bwctl --json status | jq -r --arg i "$1" --arg n "$2" '.interfaces[] | select(.name == $i)
-		| .forward | if $n == "forwarded" then .forwarded_packets else .to_stack_packets[$n] end'
-}
-xmit_of() { bwctl --json status | jq -r --arg i "$1" '.interfaces[] | select(.name == $i) | .xdp_xmit'; }
-xmit_is() { [ "$(xmit_of "$1")" = "$2" ]; }
-ge() { [ "$1" -ge "$2" ] || { echo "$3: $1 < $2"; return 1; }; }
-
-# A native XDP program on the peers of lan0 (p-gw in the switch) and wan0
-# (eth0 of the internet host): a veth transmits redirected frames only then.
-peers_xdp() { # on|off
-	if [ "$1" = on ]; then
-		ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv obj "$PASS_OBJ" sec xdp &&
-			ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv obj "$PASS_OBJ" sec xdp
-	else
-		ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off
-		ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off
-	fi
-}
-
-# TX checksum offload off on a host's eth0 (ethtool -K eth0 tx off, without
-# ethtool). A veth sender leaves TCP/UDP checksums to be finished on the
-# way out (CHECKSUM_PARTIAL); the kernel's forwarding finishes them, but a
-# frame redirected in XDP leaves that state behind and arrives with a wrong
-# checksum. Frames off a real wire are always finished: docs/deployment.md,
-# "Fast-forward", names the case (senders on the gateway itself).
-txcsum_off() { # NSFUNC
-	"$1" python3 -c '
-import array, fcntl, socket, struct
-SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
-val = array.array("I", [ETHTOOL_STXCSUM, 0])
-ifr = struct.pack("16sP", b"eth0", val.buffer_info()[0])
-fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL, ifr)'
-}
-
-ff_config() { # lan0's and wan0's fast_forward
-	cat >"$CFG" <<EOC
-interfaces:
-  - { name: lan0, mode: ${MODE:-native}, fast_forward: $1 }
-  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat), fast_forward: $1 }
-internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_MGMT_V6/128 ]
-paths:
-  pin_dir: $DIR/bpf/bwe
-  state_dir: $DIR/state
-  socket: $SOCK
-  event_log: $LOG
-event_dedup: 5s
-http:
-  listen: [ "127.0.0.1:$HTTP_PORT" ]
-EOC
-}
 
 tx_packets() { # HOST: the host's outbound packets in bwctl top
 	bwctl --json top --once -n 100 | jq -r --arg h "$1" '[.[] | select(.host == $h) | .tx_packets] | first // 0'

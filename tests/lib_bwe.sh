@@ -17,11 +17,20 @@
 #                                  # (a port forward) when translated
 #   start_daemon / stop_daemon [SIG]
 #   gw|lan|lan2|net CMD..., bwctl ARGS..., reach NSFUNC ADDR, unreach NSFUNC ADDR
+# The XDP fast path (interfaces[].fast_forward):
+#   ff_config MODE                 # $CFG: lan0 and wan0 with fast_forward MODE
+#                                  # (an http listener on $HTTP_PORT if set)
+#   ffc IF NAME                    # a fast-path counter of IF (bwctl status)
+#   xmit_of IF, xmit_is IF BOOL    # can IF transmit redirected XDP frames
+#   peers_xdp on|off               # XDP_PASS on the peers of lan0 and wan0
+#   txcsum_off NSFUNC              # TX checksum offload off on a host's eth0
+#   ge A B WHAT                    # A >= B, or says which was short
 # Everything is removed on exit, also after a failure.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BWCTLD=$ROOT/build/bwctld
 BWCTL_BIN=$ROOT/build/bwctl
+PASS_OBJ=$ROOT/build/tools/xdp_foreign.bpf.o # a counting XDP_PASS program
 
 bwe_testbed_up() { # NAME [testbed.sh up OPTIONS...]
 	RUN="$1$$"
@@ -129,6 +138,61 @@ listed() { # KIND HOST: HOST is in bwctl list KIND
 }
 not_listed() { ! listed "$@"; }
 hup_daemon() { kill -HUP "$(daemon_pid)"; sleep 0.5; }
+
+# ---- the XDP fast path ----
+# A fast-forward counter of interface IF from bwctl status: "forwarded" or a
+# to-stack reason (ttl, mtu, no_neigh, nat, egress, ...).
+ffc() { # IF NAME
+	bwctl --json status | jq -r --arg i "$1" --arg n "$2" '.interfaces[] | select(.name == $i)
+		| .forward | if $n == "forwarded" then .forwarded_packets else .to_stack_packets[$n] end'
+}
+xmit_of() { bwctl --json status | jq -r --arg i "$1" '.interfaces[] | select(.name == $i) | .xdp_xmit'; }
+xmit_is() { [ "$(xmit_of "$1")" = "$2" ]; }
+ge() { [ "$1" -ge "$2" ] || { echo "$3: $1 < $2"; return 1; }; }
+
+# A native XDP program on the peers of lan0 (p-gw in the switch) and wan0
+# (eth0 of the internet host): a veth transmits redirected frames only then.
+peers_xdp() { # on|off
+	if [ "$1" = on ]; then
+		ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv obj "$PASS_OBJ" sec xdp &&
+			ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv obj "$PASS_OBJ" sec xdp
+	else
+		ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off
+		ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off
+	fi
+}
+
+# TX checksum offload off on a host's eth0 (ethtool -K eth0 tx off, without
+# ethtool). A veth sender leaves TCP/UDP checksums to be finished on the
+# way out (CHECKSUM_PARTIAL); the kernel's forwarding finishes them, but a
+# frame redirected in XDP leaves that state behind and arrives with a wrong
+# checksum. Frames off a real wire are always finished: docs/deployment.md,
+# "Fast-forward", names the case (senders on the gateway itself).
+txcsum_off() { # NSFUNC
+	"$1" python3 -c '
+import array, fcntl, socket, struct
+SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
+val = array.array("I", [ETHTOOL_STXCSUM, 0])
+ifr = struct.pack("16sP", b"eth0", val.buffer_info()[0])
+fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL, ifr)'
+}
+
+ff_config() { # lan0's and wan0's fast_forward
+	cat >"$CFG" <<EOC
+interfaces:
+  - { name: lan0, mode: ${MODE:-native}, fast_forward: $1 }
+  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat), fast_forward: $1 }
+internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
+exempt: [ $BWE_MGMT_V4/32, $BWE_MGMT_V6/128 ]
+paths:
+  pin_dir: $DIR/bpf/bwe
+  state_dir: $DIR/state
+  socket: $SOCK
+  event_log: $LOG
+event_dedup: 5s
+EOC
+	[ -z "${HTTP_PORT:-}" ] || printf 'http:\n  listen: [ "127.0.0.1:%s" ]\n' "$HTTP_PORT" >>"$CFG"
+}
 
 # ---- several gateway testbeds at once (the fleet's tests) ----
 #   bwe_site_up NAME [OPTS]   one more testbed (run id site_NAME<PID>: its own

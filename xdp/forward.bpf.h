@@ -354,6 +354,8 @@ static __noinline int fwd_plan(struct xdp_md *ctx, __u32 cfg_flags, __u32 from)
 		pl->fib.tot_len = bpf_ntohs(ip4->tot_len);
 		pl->fib.ipv4_src = ip4->saddr;
 		pl->fib.ipv4_dst = ip4->daddr;
+		pl->src.w[2] = bpf_htonl(V4MAPPED_PREFIX); /* bwe_addr: IPv4-mapped */
+		pl->dst.w[2] = bpf_htonl(V4MAPPED_PREFIX);
 		pl->src.w[3] = ip4->saddr;
 		pl->dst.w[3] = ip4->daddr;
 		ports = (void *)(ip4 + 1);
