@@ -35,7 +35,8 @@
  * PPPoE frames. Every outcome is counted once per frame in the ingress
  * interface's bwe_fwd_stats entry (enum bwe_fwd_stat).
  *
- * fwd_plan() and fwd_commit() are the two halves, for bwe_xdp's
+ * plan_frame() and commit_frame() are the two halves; fwd_plan() and
+ * fwd_commit() call them apart, for bwe_xdp's
  * reply through a translating interface (flowtable mode): planned first,
  * so that the packet is judged as it will leave (its internal host known
  * from the entry), then committed when the verdict passes.
@@ -288,39 +289,35 @@ static __always_inline __u32 flow_translate(struct xdp_md *ctx, struct bwe_fwd_p
 /*
  * The first half of the fast path; cfg_flags: bwe_config.flags (BWE_CFG_FWD
  * is set, else the caller would not be here); from: enum bwe_fwd_from. 0
- * when the frame can be forwarded as this CPU's bwe_fwd_plan says (the
- * devmap slot is chosen: the caller returns fwd_commit()'s action, or
- * XDP_DROP, or XDP_PASS, which ignore it); 1 when it goes to the stack
- * unchanged, counted (for a reply, counted only where the interface
- * forwards through the flowtable). A subprogram of its own: the verifier
- * walks it once per call site, not once per path of bwe_xdp.
+ * when the frame can be forwarded as *pl says (the devmap slot is chosen:
+ * the caller returns the second half's action, or XDP_DROP, or XDP_PASS,
+ * which ignore it), *stp: the ingress interface's counters (NULL: none); 1
+ * when it goes to the stack unchanged, counted (for a reply, counted only
+ * where the interface forwards through the flowtable).
  */
-static __noinline int fwd_plan(struct xdp_md *ctx, __u32 cfg_flags, __u32 from)
+static __always_inline int plan_frame(struct xdp_md *ctx, __u32 cfg_flags, __u32 from,
+				      struct bwe_fwd_plan *pl, struct bwe_fwd_stats **stp)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct bwe_iface_val *in, *eg;
 	struct bwe_fwd_stats *st;
-	struct bwe_fwd_plan *pl;
 	struct iphdr *ip4;
 	struct ipv6hdr *ip6;
 	__be16 *ports;
-	__u32 ifindex = ctx->ingress_ifindex, what, nat_if, nat_cfg, zero = 0;
+	__u32 ifindex = ctx->ingress_ifindex, what, nat_if, nat_cfg;
 	__u64 len = data_end - data;
 	long rc;
 
-	pl = bpf_map_lookup_elem(&bwe_fwd_plan, &zero);
-	if (!pl)
-		return 1; /* cannot happen: an array's only entry */
 	in = bpf_map_lookup_elem(&bwe_ifaces, &ifindex);
 	if (!in || in->fwd == BWE_FWD_OFF ||
 	    (from == BWE_FWD_REPLY && in->fwd != BWE_FWD_FLOWTABLE))
 		return 1;
 	st = bpf_map_lookup_elem(&bwe_fwd_stats, &ifindex);
+	*stp = st;
 	if ((void *)(eth + 1) > data_end)
 		return 1; /* the parser read it: cannot happen */
-	__builtin_memset(pl, 0, sizeof(*pl));
 	pl->len = len;
 
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
@@ -520,22 +517,19 @@ static __always_inline void fwd_nat(void *l3, void *l4, void *data_end,
 }
 
 /*
- * The second half: the frame leaves as fwd_plan() planned it (this CPU's
- * bwe_fwd_plan). Counted forwarded; XDP_REDIRECT into the devmap slot the
- * plan chose.
+ * The second half: the frame leaves as plan_frame() planned it (*pl);
+ * counted forwarded in st; XDP_REDIRECT into the devmap slot the plan chose.
  */
-static __noinline int fwd_commit(struct xdp_md *ctx)
+static __always_inline int commit_frame(struct xdp_md *ctx, const struct bwe_fwd_plan *pl,
+					struct bwe_fwd_stats *st)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	struct bwe_fwd_plan *pl;
-	__u32 ifindex = ctx->ingress_ifindex, zero = 0;
 	__u32 csum;
 
-	pl = bpf_map_lookup_elem(&bwe_fwd_plan, &zero);
-	if (!pl || (void *)(eth + 1) > data_end)
-		return XDP_PASS; /* cannot happen: the plan read it */
+	if ((void *)(eth + 1) > data_end)
+		return XDP_PASS; /* the plan read it: cannot happen */
 	if (pl->v6) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
@@ -558,14 +552,52 @@ static __noinline int fwd_commit(struct xdp_md *ctx)
 	}
 	__builtin_memcpy(eth->h_dest, pl->fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, pl->fib.smac, ETH_ALEN);
-	fwd_count_at(ifindex, BWE_FWD_FAST, pl->len);
+	fwd_count(st, BWE_FWD_FAST, pl->len);
 	return XDP_REDIRECT;
 }
 
-/* The fast path for a packet the verdict passed as it came. */
-static __always_inline int bwe_forward(struct xdp_md *ctx, __u32 cfg_flags)
+/*
+ * The fast path for a packet the verdict passed as it came: both halves in
+ * one subprogram, the plan on its stack (its own frame: bwe_xdp's is nearly
+ * full).
+ */
+static __noinline int bwe_forward(struct xdp_md *ctx, __u32 cfg_flags)
 {
-	return fwd_plan(ctx, cfg_flags, BWE_FWD_JUDGED) ? XDP_PASS : fwd_commit(ctx);
+	struct bwe_fwd_plan pl = {};
+	struct bwe_fwd_stats *st;
+
+	if (plan_frame(ctx, cfg_flags, BWE_FWD_JUDGED, &pl, &st))
+		return XDP_PASS;
+	return commit_frame(ctx, &pl, st);
+}
+
+/*
+ * The halves apart, for a reply judged between them (bwe_xdp's
+ * flow_reply()): the plan in this CPU's bwe_fwd_plan, since the judgement
+ * needs the stack. fwd_plan() returns as plan_frame(); fwd_commit(), after a
+ * fwd_plan() that returned 0, as commit_frame().
+ */
+static __noinline int fwd_plan(struct xdp_md *ctx, __u32 cfg_flags, __u32 from)
+{
+	struct bwe_fwd_stats *st;
+	struct bwe_fwd_plan *pl;
+	__u32 zero = 0;
+
+	pl = bpf_map_lookup_elem(&bwe_fwd_plan, &zero);
+	if (!pl)
+		return 1; /* cannot happen: an array's only entry */
+	__builtin_memset(pl, 0, sizeof(*pl));
+	return plan_frame(ctx, cfg_flags, from, pl, &st);
+}
+
+static __noinline int fwd_commit(struct xdp_md *ctx)
+{
+	__u32 zero = 0, ifindex = ctx->ingress_ifindex;
+	struct bwe_fwd_plan *pl = bpf_map_lookup_elem(&bwe_fwd_plan, &zero);
+
+	if (!pl)
+		return XDP_PASS; /* cannot happen: an array's only entry */
+	return commit_frame(ctx, pl, bpf_map_lookup_elem(&bwe_fwd_stats, &ifindex));
 }
 
 #endif /* BWE_FORWARD_BPF_H */

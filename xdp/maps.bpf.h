@@ -259,9 +259,11 @@ struct {
 } bwe_contacts SEC(".maps");
 
 /*
- * What bwe_fwd_plan() found for a frame it can forward, for bwe_fwd_commit()
- * (xdp/forward.bpf.h): the FIB's answer and the packet's addresses and
- * ports as it will leave. Private, per CPU, kept off the 512-byte stack.
+ * What the fast path's first half found for a frame it can forward, for the
+ * second (xdp/forward.bpf.h, plan_frame() and commit_frame()): the FIB's
+ * answer and the packet's addresses and ports as it will leave. The map
+ * holds it between fwd_plan() and fwd_commit() while a reply is judged
+ * (private, per CPU: off the 512-byte stack).
  */
 struct bwe_fwd_plan {
 	struct bpf_fib_lookup fib; /* egress ifindex, smac, dmac */
