@@ -498,7 +498,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		if (err)
 			goto cleanup;
 	}
-	dp->flowtable = flow_kfunc_present();
+	dp->flowtable = opts->flowtable_try || flow_kfunc_present();
 	err = dp_load(dp, opts, dp->flowtable, &blocks, &dev_reused);
 	if (err && dp->flowtable) {
 		/* Enforcement first: the object without the flowtable's path. */

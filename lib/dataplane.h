@@ -44,6 +44,9 @@ struct bwe_dp_opts {
 	 * their number of slots. */
 	__u32 hosts_max;
 	__u32 hslots;
+	/* try the object with the flowtable path even where the kernel's BTF
+	 * lacks the kfunc (tests: the fall-back load) */
+	bool flowtable_try;
 };
 
 struct bwe_hslots;

@@ -10,7 +10,9 @@
 #                                  # private bpffs and run directory
 #   write_config [EXTRA_YAML]      # $CFG for lan0 + wan0 (wan0's nat as the
 #                                  # testbed translates), paths in $DIR;
-#                                  # INTERNAL= other internal_networks
+#                                  # INTERNAL= other internal_networks,
+#                                  # EXEMPT= other exempt items,
+#                                  # FF= both interfaces' fast_forward
 #   is_nat FAMILY                  # the testbed translates IPv4 (4) / IPv6 (6)
 #   from_net FAMILY                # the LAN host's address as the internet
 #                                  # host reaches it: the gateway's WAN address
@@ -25,6 +27,7 @@
 #   peers_xdp on|off               # XDP_PASS on the peers of lan0 and wan0
 #   txcsum_off NSFUNC              # TX checksum offload off on a host's eth0
 #   ge A B WHAT                    # A >= B, or says which was short
+#   ft_on, ft_off                  # an nftables flowtable on lan0 and wan0
 # Everything is removed on exit, also after a failure.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -69,13 +72,13 @@ wan_nat() {
 	else echo none; fi
 }
 
-write_config() { # [EXTRA_YAML] ; MODE=native|generic, INTERNAL=internal_networks' items
+write_config() { # [EXTRA_YAML] ; MODE=native|generic, INTERNAL=internal_networks' items, FF=fast_forward
 	cat >"$CFG" <<EOC
 interfaces:
-  - { name: lan0, mode: ${MODE:-native} }
-  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat) }
+  - { name: lan0, mode: ${MODE:-native}${FF:+, fast_forward: $FF} }
+  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat)${FF:+, fast_forward: $FF} }
 internal_networks: [ ${INTERNAL:-$BWE_LAN_NET_V4, $BWE_LAN_NET_V6} ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128 ]
+exempt: [ ${EXEMPT:-$BWE_MGMT_V4/32, $BWE_DNS_V4/32, $BWE_MGMT_V6/128, $BWE_DNS_V6/128} ]
 allowlist: [ 198.51.100.200/32 ]
 paths:
   pin_dir: $DIR/bpf/bwe
@@ -177,21 +180,27 @@ ifr = struct.pack("16sP", b"eth0", val.buffer_info()[0])
 fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL, ifr)'
 }
 
-ff_config() { # lan0's and wan0's fast_forward
-	cat >"$CFG" <<EOC
-interfaces:
-  - { name: lan0, mode: ${MODE:-native}, fast_forward: $1 }
-  - { name: wan0, mode: ${MODE:-native}, nat: $(wan_nat), fast_forward: $1 }
-internal_networks: [ $BWE_LAN_NET_V4, $BWE_LAN_NET_V6 ]
-exempt: [ $BWE_MGMT_V4/32, $BWE_MGMT_V6/128 ]
-paths:
-  pin_dir: $DIR/bpf/bwe
-  state_dir: $DIR/state
-  socket: $SOCK
-  event_log: $LOG
-event_dedup: 5s
-EOC
-	[ -z "${HTTP_PORT:-}" ] || printf 'http:\n  listen: [ "127.0.0.1:%s" ]\n' "$HTTP_PORT" >>"$CFG"
+# An nftables flowtable in the gateway on lan0 and wan0, TCP and UDP
+# offloaded once established (fast_forward: flowtable; a kernel with
+# nf_flow_table); ft_off removes it.
+ft_on() {
+	gw nft -f - <<'EOR'
+table inet bwft {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { lan0, wan0 }
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		meta l4proto { tcp, udp } flow add @ft
+	}
+}
+EOR
+}
+ft_off() { gw nft delete table inet bwft 2>/dev/null || true; }
+
+ff_config() { # MODE: lan0's and wan0's fast_forward; DNS not exempt (it is the internet host)
+	FF=$1 EXEMPT="$BWE_MGMT_V4/32, $BWE_MGMT_V6/128" write_config "${HTTP_PORT:+http: { listen: [ \"127.0.0.1:$HTTP_PORT\" ] \}}"
 }
 
 # ---- several gateway testbeds at once (the fleet's tests) ----

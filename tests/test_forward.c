@@ -53,11 +53,13 @@
 #include "netclass.h"
 #include "pktbuild.h"
 
-#define FEED_A	    2
-#define WAN_MTU	    1280	   /* the IPv6 minimum, so one big frame tests both families */
-#define BIG_PAYLOAD 1300	   /* UDP payload: the IP packet exceeds WAN_MTU */
-#define TTL_OFF4    (ETH_HLEN + 8) /* IPv4 TTL byte in an untagged frame */
-#define HLIM_OFF6   (ETH_HLEN + 7) /* IPv6 hop limit byte */
+#define FEED_A	       2
+#define WAN_MTU	       1280	      /* the IPv6 minimum, so one big frame tests both families */
+#define BIG_PAYLOAD    1300	      /* UDP payload: the IP packet exceeds WAN_MTU */
+#define TTL_OFF4       (ETH_HLEN + 8) /* IPv4 TTL byte in an untagged frame */
+#define HLIM_OFF6      (ETH_HLEN + 7) /* IPv6 hop limit byte */
+#define TCP_FLAGS_OFF4 (ETH_HLEN + 20 + 13) /* TCP flags byte after an option-less IPv4 header */
+#define TCP_FIN_ACK    0x11 /* a connection's end: the stack's flowtable hook tears its entry down */
 
 static const __u8 wan_mac[ETH_ALEN] = { 0x02, 0xb3, 0x00, 0x00, 0x0f, 0x01 };
 static const __u8 lan_mac[ETH_ALEN] = { 0x02, 0xb3, 0x00, 0x00, 0x0e, 0x01 };
@@ -706,6 +708,88 @@ static void test_dryrun(void **state)
 	assert_int_equal(r.action, XDP_DROP);
 }
 
+/*
+ * fast_forward flowtable without an entry: the namespace has no nftables
+ * flowtable, so whether or not the kernel has bpf_xdp_flow_lookup (this
+ * machine's does not, Debian 12's 6.12 in tests/e2e_kernels.sh does), every
+ * TCP/UDP packet goes to the stack unchanged as no_flow, and so does what a
+ * flowtable never holds (ICMP, a TCP FIN or RST). A reply on a translating
+ * interface stays deferred to the TC egress program. The fib checks before
+ * the lookup still count under their own reasons. (tests/e2e_flowtable.sh
+ * forwards through real entries.)
+ */
+static void test_flowtable_no_entry(void **state)
+{
+	struct pb_spec tcp = { TCP("198.18.0.10", "203.0.113.10") };
+	struct pb_spec udp6 = { UDP("2001:db8:1::10", "2001:db8:2::10") };
+	struct pb_spec icmp = { .src = "198.18.0.10", .dst = "203.0.113.10", .payload = 56 };
+	struct pb_spec v4in = { TCP("203.0.113.10", "198.18.0.10") };
+	const struct {
+		const struct pb_spec *spec;
+		int off; /* a byte to overwrite, 0 none */
+		__u8 val;
+		int what;
+	} rows[] = {
+		{ &tcp, 0, 0, BWE_FWD_S_NO_FLOW },
+		{ &udp6, 0, 0, BWE_FWD_S_NO_FLOW },
+		{ &icmp, 0, 0, BWE_FWD_S_NO_FLOW },
+		{ &tcp, TCP_FLAGS_OFF4, TCP_FIN_ACK, BWE_FWD_S_NO_FLOW },
+		{ &tcp, TTL_OFF4, 1, BWE_FWD_S_TTL },
+	};
+	struct bwe_fwd_stats a, b;
+	struct run r;
+	size_t i;
+
+	(void)state;
+	iface_set(lan_if, 0, BWE_FWD_FLOWTABLE);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		fwd_read(lan_if, &a);
+		run_on(rows[i].spec, lan_if, rows[i].off, rows[i].val, &r);
+		assert_int_equal(r.action, XDP_PASS);
+		assert_memory_equal(r.out, r.in, r.len);
+		fwd_read(lan_if, &b);
+		expect_fwd_delta("flowtable mode, no entry", &a, &b, rows[i].what, r.len);
+	}
+	/* the quarantined host is dropped before any fast path */
+	tcp.src = "198.18.0.66";
+	run_on(&tcp, lan_if, 0, 0, &r);
+	assert_int_equal(r.action, XDP_DROP);
+	iface_set(lan_if, 0, BWE_FWD_FIB);
+
+	/* a reply to reverse-translate, on a flowtable interface: no entry, deferred */
+	iface_set(wan_if, BWE_IF_NAT4, BWE_FWD_FLOWTABLE);
+	cfg_flags(BWE_CFG_NAT4, 0);
+	fwd_read(wan_if, &a);
+	run_on(&v4in, wan_if, 0, 0, &r);
+	assert_int_equal(r.action, XDP_PASS);
+	assert_memory_equal(r.out, r.in, r.len);
+	fwd_read(wan_if, &b);
+	expect_fwd_delta("a reply without an entry", &a, &b,
+			 dp->flowtable ? BWE_FWD_S_NO_FLOW : NONE, dp->flowtable ? r.len : 0);
+	iface_set(wan_if, 0, BWE_FWD_FIB);
+	cfg_flags(0, BWE_CFG_NAT4);
+}
+
+/*
+ * The object with the flowtable's path is tried even where the probe would
+ * not (opts.flowtable_try): where the kernel lacks the kfunc it does not
+ * load, and bwe_dp_open() loads the object without it. Either way the data
+ * plane opens, with the flowtable path exactly where the kernel has it.
+ */
+static void test_flowtable_fallback(void **state)
+{
+	struct bwe_dp_opts opts = { .flowtable_try = true };
+	struct bwe_dp *other = NULL;
+
+	(void)state;
+	assert_int_equal(bwe_dp_open(&other, &opts), 0);
+	assert_int_equal(other->flowtable, dp->flowtable);
+	print_message("%s %s: the flowtable path %s\n", BWE_FT_KFUNC,
+		      dp->flowtable ? "present" : "absent",
+		      dp->flowtable ? "loads" : "is left out");
+	bwe_dp_close(other);
+}
+
 /* bwctld's question to the kernel: can this veth transmit redirected frames? */
 static void test_can_xmit(void **state)
 {
@@ -737,9 +821,14 @@ static void test_can_xmit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),	  cmocka_unit_test(test_rewrite),
-		cmocka_unit_test(test_fallbacks), cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_dryrun),	  cmocka_unit_test(test_can_xmit),
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_fallbacks),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_dryrun),
+		cmocka_unit_test(test_can_xmit),
+		cmocka_unit_test(test_flowtable_no_entry),
+		cmocka_unit_test(test_flowtable_fallback),
 	};
 
 	return cmocka_run_group_tests_name("xdp fast-forward", tests, setup, teardown);

@@ -95,6 +95,8 @@ struct json_object *query_status(const struct query_deps *q)
 	json_object_object_add(o, "config", json_object_new_string(q->config_path));
 	json_object_object_add(o, "monitor_only", json_object_new_boolean(cfg->monitor_only));
 	json_object_object_add(o, "pin_dir", json_object_new_string(cfg->paths.pin_dir));
+	/* the data plane was loaded with the flowtable fast path (fast_forward: flowtable) */
+	json_object_object_add(o, "flowtable", json_object_new_boolean(q->dp->flowtable));
 	json_object_object_add(o, "interfaces", ifaces_status_json(q->ifaces));
 
 	for (i = 0; i < st_count(q->st); i++)
