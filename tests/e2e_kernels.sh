@@ -27,7 +27,7 @@ t_tmpdir WORK
 t_kernel() { # KDIR
 	local want out=$WORK/console.$$ b rc bad=""
 	want=$(basename "$1")
-	guest_run "$1" "cd $ROOT && for b in $BINS; do build/tests/\$b; echo BWE-GUEST-RC \$b \$?; done" \
+	guest_run "$1" "cd $ROOT && export BWE_TEST_GUEST=1 && for b in $BINS; do build/tests/\$b; echo BWE-GUEST-RC \$b \$?; done" \
 		"$out" || t_fail "qemu: exit $? (limit ${GUEST_LIMIT_S} s)"
 	grep -q "^BWE-GUEST-KERNEL=$want\$" "$out" ||
 		{ tail -20 "$out" | _t_indent; t_fail "the guest did not run kernel $want"; }

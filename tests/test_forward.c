@@ -754,6 +754,10 @@ static void test_flowtable_no_entry(void **state)
 	tcp.src = "198.18.0.66";
 	run_on(&tcp, lan_if, 0, 0, &r);
 	assert_int_equal(r.action, XDP_DROP);
+	/* what tests/e2e_kernels.sh checks against the guest kernel's version */
+	print_message("%s %s: the flowtable path %s\n", BWE_FT_KFUNC,
+		      dp->flowtable ? "present" : "absent",
+		      dp->flowtable ? "loads" : "is left out");
 	iface_set(lan_if, 0, BWE_FWD_FIB);
 
 	/* a reply to reverse-translate, on a flowtable interface: no entry, deferred */
@@ -782,11 +786,13 @@ static void test_flowtable_fallback(void **state)
 	struct bwe_dp *other = NULL;
 
 	(void)state;
+	if (getenv("BWE_TEST_GUEST")) {
+		/* tests/e2e_kernels.sh: two more loads of the object would take
+		 * a minute under emulation; this machine's run covers it */
+		skip();
+	}
 	assert_int_equal(bwe_dp_open(&other, &opts), 0);
 	assert_int_equal(other->flowtable, dp->flowtable);
-	print_message("%s %s: the flowtable path %s\n", BWE_FT_KFUNC,
-		      dp->flowtable ? "present" : "absent",
-		      dp->flowtable ? "loads" : "is left out");
 	bwe_dp_close(other);
 }
 
