@@ -83,7 +83,7 @@ static int pin_path(char *path, size_t len, const char *pin_dir, const char *nam
  * block, so that pinned they read back as none */
 #define HSLOTS_NONE	64u
 #define TICK_MEASURE_MS 200 /* tick_measure() gives up after this */
-#define TICK_SPAN	3   /* ticks read whole by tick_measure() (the first is partial) */
+#define TICK_SPAN	6   /* ticks read whole by tick_measure() (the first is partial) */
 #define TICK_SNAP_PCT	2   /* bwe_dp_tick_snap(): how close to a kernel's tick */
 
 /*
@@ -350,8 +350,9 @@ __u32 bwe_dp_tick_snap(__u64 est_ns)
  * jiffies, the coarse clock and jiffies again (a pair a tick fell between
  * is not used), over whole ticks:
  *  - tick_ns: how far the coarse clock moved from one whole tick to the
- *    next, which must come within TICK_SNAP_PCT of the tick of an HZ the
- *    kernel offers (bwe_dp_tick_snap());
+ *    next, the first two in a row that were both read (a process preempted
+ *    for a tick misses it), which must come within TICK_SNAP_PCT of the tick
+ *    of an HZ the kernel offers (bwe_dp_tick_snap());
  *  - tick_off: the coarse clock moves a little after jiffies at each tick
  *    (the kernel updates jiffies first), so one pair can be off by most of
  *    a tick; the latest coarse reading relative to its jiffies decides
@@ -391,8 +392,10 @@ static void tick_measure(struct bwe_dp *dp)
 			top[k] = c.coarse_ns;
 	}
 	if (!why) {
-		/* the coarse clock's step over one whole tick */
-		tick = bwe_dp_tick_snap(top[1] && top[2] > top[1] ? top[2] - top[1] : 0);
+		/* the coarse clock's step over one whole tick: two in a row that were read */
+		for (k = 1; k < TICK_SPAN && !tick; k++)
+			if (top[k] && top[k + 1] > top[k])
+				tick = bwe_dp_tick_snap(top[k + 1] - top[k]);
 		if (!tick)
 			why = "the coarse clock's step in a tick is no kernel's tick";
 	}
