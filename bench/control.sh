@@ -150,18 +150,8 @@ trap cleanup EXIT
 now() { echo "$EPOCHREALTIME"; }
 # seconds (float) b - a, as milliseconds with one decimal
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
-# median min max of the arguments
-stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-	if (NR == 0) { print "nan nan nan"; exit }
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	print m, v[1], v[NR] }'; }
-# "median (min–max)" with a printf format for each number
-fmt_stats() { # FMT VALUES...
-	local f=$1; shift
-	stats "$@" | awk -v f="$f" '
-		function g(v,  s) { s = sprintf(f, v); if (s ~ /^-0(\.0+)?( |$)/) s = substr(s, 2); return s }
-		{ printf "%s (%s–%s)", g($1), g($2), g($3) }'
-}
+# shellcheck source=bench/lib_stats.sh
+. "$ROOT/bench/lib_stats.sh" # stats, fmt_stats
 med() { stats "$@" | awk '{ print $1 }'; }
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 fmt_int() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }

@@ -58,7 +58,6 @@ log() { echo "flowtable.sh: $*" >&2; }
 if [ "${GUEST:-0}" = 1 ]; then
 	bwe_testbed_up ftb --nat4 >&2
 	txcsum_off lan && txcsum_off net || { log "ioctl failed"; exit 1; }
-	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
 	peers_xdp on || exit 1
 	bare_on() {
 		gw ip link set dev lan0 xdpdrv obj "$PASS_OBJ" sec xdp &&
@@ -114,19 +113,16 @@ guest_run "$kdir" "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 grep -q '^BWE-BENCH ' "$WORK/console" || { tail -30 "$WORK/console" >&2; log "no samples"; exit 1; }
 grep '^BWE-BENCH' "$WORK/console" >&2 # the samples, for the record
 
-# median (min-max) of the arguments
-mmm() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%s (%s-%s)", m, v[1], v[NR] }'
-}
+# shellcheck source=bench/lib_stats.sh
+. "$ROOT/bench/lib_stats.sh" # fmt_stats: median (min–max)
+mmm() { fmt_stats %.0f "$@"; }
 col() { awk -v k="$1" '$1 == "BWE-BENCH" && $3 == k { print $4 }' "$WORK/console"; }
 ratio() { # A B: per round A/B
 	join <(awk -v k="$1" '$1 == "BWE-BENCH" && $3 == k { print $2, $4 }' "$WORK/console" | sort) \
 		<(awk -v k="$2" '$1 == "BWE-BENCH" && $3 == k { print $2, $4 }' "$WORK/console" | sort) |
 		awk '$3 > 0 { printf "%.2f\n", $2 / $3 }'
 }
-fmtr() { mmm $(ratio "$1" "$2") | awk '{ printf "%.2f× %s", $1, $2 }'; }
+fmtr() { fmt_stats %.2f× $(ratio "$1" "$2"); }
 # shellcheck disable=SC2046  # one value a word
 {
 	echo "### The flowtable fast path, emulated (bench/flowtable.sh)"

@@ -23,7 +23,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
-#include "parse.bpf.h" /* bwe_parse(), V4MAPPED_PREFIX */
+#include "parse.bpf.h" /* bwe_parse(), bwe_addr_set_v4() */
 #include "maps.bpf.h"
 #include "blocklist.bpf.h" /* the enforcer's decision, not a copy */
 #include "map_scale.h"
@@ -80,10 +80,7 @@ static __always_inline int draw_key(const struct bench_loop *c, struct bwe_addr 
 	__u32 i;
 
 	if (c->keys == BENCH_KEYS_ANY) {
-		k->w[0] = 0;
-		k->w[1] = 0;
-		k->w[2] = bpf_htonl(V4MAPPED_PREFIX);
-		k->w[3] = r;
+		bwe_addr_set_v4(k, r);
 		return 0;
 	}
 	/* r * n / 2^32: uniform in [0, n) without a division */

@@ -417,12 +417,7 @@ static void tick_measure(struct bwe_dp *dp)
 	dp->tick_off = best;
 }
 
-/*
- * Whether the kernel has the flowtable's kfunc (xdp/forward.bpf.h): Linux
- * 6.10 or later, with nf_flow_table built in or loaded. Read from the
- * kernel's BTF, where libbpf resolves it (about 15 ms).
- */
-static bool flow_kfunc_present(void)
+bool bwe_dp_flowtable_kfunc(void)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
 	bool yes;
@@ -440,12 +435,12 @@ static bool flow_kfunc_present(void)
 }
 
 /*
- * Open the object, size and pin its maps as opts say, and load it; ft:
+ * Open the object and size and pin its maps as opts say, ready to load; ft:
  * with the flowtable's path (bwe_ft_kfunc). *blocks: the host slots' blocks;
  * *dev_reused: the devmap was the pinned one.
  */
-static int dp_load(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft, __u32 *blocks,
-		   bool *dev_reused)
+static int dp_prepare(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft, __u32 *blocks,
+		      bool *dev_reused)
 {
 	char path[PATH_MAX];
 	size_t i;
@@ -472,7 +467,7 @@ static int dp_load(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft, _
 		if (!err && !strcmp(dp_maps[i].name, BWE_MAP_BL_HOST4) && !access(path, F_OK))
 			dp->reused = true;
 	}
-	return err ?: bwe_bpf__load(dp->skel);
+	return err;
 }
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
@@ -501,8 +496,11 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		if (err)
 			goto cleanup;
 	}
-	dp->flowtable = opts->flowtable_try || flow_kfunc_present();
-	err = dp_load(dp, opts, dp->flowtable, &blocks, &dev_reused);
+	dp->flowtable = opts->flowtable_try || bwe_dp_flowtable_kfunc();
+	err = dp_prepare(dp, opts, dp->flowtable, &blocks, &dev_reused);
+	if (err)
+		goto cleanup; /* not the path's fault: it would fail so without */
+	err = bwe_bpf__load(dp->skel);
 	if (err && dp->flowtable) {
 		/* Enforcement first: the object without the flowtable's path. */
 		log_warnx("dataplane: the XDP program with the flowtable fast path (%s) did not "
@@ -510,7 +508,9 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 			  BWE_FT_KFUNC, strerror(-err));
 		bwe_bpf__destroy(dp->skel);
 		dp->flowtable = false;
-		err = dp_load(dp, opts, false, &blocks, &dev_reused);
+		dp->flowtable_failed = true;
+		err = dp_prepare(dp, opts, false, &blocks, &dev_reused);
+		err = err ?: bwe_bpf__load(dp->skel);
 	}
 	err = err ?: abi_stamp(dp);
 	err = err ?: bl_tables_init(dp);

@@ -66,12 +66,20 @@ struct bwe_dp {
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
 	__u32 tick_ns;		     /* the tick clock's scale (bwe_config), 0: unknown */
 	bool flowtable;		     /* loaded with the flowtable fast path (BWE_FT_KFUNC) */
+	bool flowtable_failed;	     /* the object with it did not load: loaded without */
 	__u64 tick_off;
 };
 
 #define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
+/*
+ * Whether the kernel has the flowtable's kfunc (BWE_FT_KFUNC,
+ * xdp/forward.bpf.h) now: Linux 6.10 or later, with nf_flow_table built in
+ * or loaded. Read from the kernel's BTF, where libbpf resolves it (about
+ * 15 ms); bwe_dp_open() loads the flowtable path where it says so.
+ */
+bool bwe_dp_flowtable_kfunc(void);
 /*
  * Whether the maps pinned under pin_dir (if any) are of this build's ABI:
  * 0 when they are or nothing is pinned; -EPROTO with a sentence naming both

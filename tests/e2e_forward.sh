@@ -253,7 +253,6 @@ run_mode() { # MODE
 	if ! { txcsum_off lan && txcsum_off net; }; then
 		t_begin "tx checksum offload off$m"; t_fail "ioctl failed"
 	fi
-	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
 	ff_config fib
 	t_begin "bwctld starts with fast_forward: fib$m"
 	if start_daemon; then t_pass; else t_fail "bwctld did not start"; fi
@@ -278,7 +277,6 @@ run_mode() { # MODE
 	if ! { txcsum_off lan && txcsum_off net; }; then
 		t_begin "tx checksum offload off (NAT)$m"; t_fail "ioctl failed"
 	fi
-	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; ip -n "$BWE_NS_NET" link set dev eth0 xdpdrv off 2>/dev/null; true'
 	peers_xdp on
 	ff_config fib
 	t_begin "bwctld starts on the NAT gateway with fast_forward: fib$m"
@@ -294,7 +292,6 @@ run_mode() { # MODE
 	if ! { txcsum_off lan && txcsum_off net; }; then
 		t_begin "tx checksum offload off (stick)$m"; t_fail "ioctl failed"
 	fi
-	t_atexit 'ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv off 2>/dev/null; true'
 	ip -n "$BWE_NS_SW" link set dev p-gw xdpdrv obj "$PASS_OBJ" sec xdp
 	ff_config fib
 	sed -i '/name: wan0/d' "$CFG"

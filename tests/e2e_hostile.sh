@@ -58,8 +58,8 @@ WAIT_STEP=0.5
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bwctl --json status | jq -r .pid)/status"; }
 untracked() { bwctl --json stats | jq -r '.anomalies.inbound_untracked.packets'; }
 # On a NAT gateway the WAN's XDP program judges nothing inbound but listed
-# sources: the rest is deferred to the LAN egress, which a spray never reaches.
-deferred() { bwctl --json stats | jq -r '.anomalies.nat_deferred.packets'; }
+# sources: the rest is deferred to the LAN egress (deferred, lib_bwe.sh),
+# which a spray never reaches.
 blocked() { bwctl --json stats | jq -r '.reasons.block.packets'; }
 host_json() { # ADDR: the host's row of top, or nothing
 	bwctl --json top --once -n 65536 | jq -c --arg h "$1" '.[] | select(.host == $h)'

@@ -18,6 +18,7 @@
 #                                  # host reaches it: the gateway's WAN address
 #                                  # (a port forward) when translated
 #   start_daemon / stop_daemon [SIG]
+#   deferred                       # packets counted NAT_DEFERRED (bwctl stats)
 #   gw|lan|lan2|net CMD..., bwctl ARGS..., reach NSFUNC ADDR, unreach NSFUNC ADDR
 # The XDP fast path (interfaces[].fast_forward):
 #   ff_config MODE                 # $CFG: lan0 and wan0 with fast_forward MODE
@@ -25,6 +26,7 @@
 #   ffc IF NAME                    # a fast-path counter of IF (bwctl status)
 #   xmit_of IF, xmit_is IF BOOL    # can IF transmit redirected XDP frames
 #   peers_xdp on|off               # XDP_PASS on the peers of lan0 and wan0
+#                                  # (off again on exit)
 #   txcsum_off NSFUNC              # TX checksum offload off on a host's eth0
 #   ge A B WHAT                    # A >= B, or says which was short
 #   ft_on, ft_off                  # an nftables flowtable on lan0 and wan0
@@ -55,7 +57,7 @@ bwe_testbed_up() { # NAME [testbed.sh up OPTIONS...]
 	CFG=$DIR/bwenforce.yaml
 	LOG=$DIR/events.json
 	PIDF=$DIR/bwctld.pid
-	t_atexit 'stop_daemon TERM; for i in lan0 wan0; do ip netns exec "$BWE_NS_GW" ip link set dev $i xdp off 2>/dev/null; done; true'
+	t_atexit 'stop_daemon TERM; for i in lan0 wan0; do ip netns exec "$BWE_NS_GW" ip link set dev $i xdp off 2>/dev/null; done; peers_xdp off 2>/dev/null; true'
 }
 
 is_nat() { # FAMILY
@@ -120,6 +122,7 @@ start_daemon() { # [WRAPPER...]
 	return 1
 }
 daemon_pid() { cat "$PIDF" 2>/dev/null; }
+deferred() { bwctl --json stats | jq -r '.anomalies.nat_deferred.packets'; }
 stop_daemon() { # [SIGNAL]
 	local pid; pid=$(daemon_pid)
 	[ -n "$pid" ] || return 0

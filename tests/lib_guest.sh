@@ -42,7 +42,7 @@ guest_ready() {
 # and runs CMD there.
 _guest_initramfs() { # KDIR CMD OUT
 	local ir
-	ir=$(mktemp -d "${TMPDIR:-/tmp}/bwe-guest.XXXXXX") || return 1
+	t_tmpdir ir || return 1 # removed on exit, also when interrupted
 	mkdir -p "$ir/bin" "$ir/mod" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/root"
 	cp "$(command -v busybox)" "$ir/bin/busybox"
 	cp "$1"/mod/*.ko "$1/mod/order" "$ir/mod/" 2>/dev/null

@@ -351,10 +351,8 @@ static __always_inline int plan_frame(struct xdp_md *ctx, __u32 cfg_flags, __u32
 		pl->fib.tot_len = bpf_ntohs(ip4->tot_len);
 		pl->fib.ipv4_src = ip4->saddr;
 		pl->fib.ipv4_dst = ip4->daddr;
-		pl->src.w[2] = bpf_htonl(V4MAPPED_PREFIX); /* bwe_addr: IPv4-mapped */
-		pl->dst.w[2] = bpf_htonl(V4MAPPED_PREFIX);
-		pl->src.w[3] = ip4->saddr;
-		pl->dst.w[3] = ip4->daddr;
+		bwe_addr_set_v4(&pl->src, ip4->saddr);
+		bwe_addr_set_v4(&pl->dst, ip4->daddr);
 		ports = (void *)(ip4 + 1);
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		ip6 = (void *)(eth + 1);

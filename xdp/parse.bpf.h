@@ -100,6 +100,15 @@ struct ip6_frag {
 	__be32 id;
 };
 
+/* a = the IPv4 address v4 (network order) as struct bwe_addr holds it: IPv4-mapped */
+static __always_inline void bwe_addr_set_v4(struct bwe_addr *a, __be32 v4)
+{
+	a->w[0] = 0;
+	a->w[1] = 0;
+	a->w[2] = bpf_htonl(V4MAPPED_PREFIX);
+	a->w[3] = v4;
+}
+
 static __always_inline int proto_is_vlan(__be16 proto)
 {
 	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
@@ -134,11 +143,8 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct bwe_pkt *
 	if (ip->version != 4 || hlen < sizeof(*ip) || l3 + hlen > data_end)
 		return BWE_P_MALFORMED;
 
-	p->src.w[0] = p->src.w[1] = 0;
-	p->dst.w[0] = p->dst.w[1] = 0;
-	p->src.w[2] = p->dst.w[2] = bpf_htonl(V4MAPPED_PREFIX);
-	p->src.w[3] = ip->saddr;
-	p->dst.w[3] = ip->daddr;
+	bwe_addr_set_v4(&p->src, ip->saddr);
+	bwe_addr_set_v4(&p->dst, ip->daddr);
 	p->proto = ip->protocol;
 
 	if (bpf_ntohs(ip->frag_off) & IPV4_OFFSET) {

@@ -126,17 +126,17 @@ static __u8 fwd_mode(enum bwe_fast_forward ff)
 	}
 }
 
-int ifaces_check(const struct bwe_cfgfile *cfg, const struct bwe_dp *dp, char *err, size_t len)
+int ifaces_check(const struct bwe_cfgfile *cfg, bool flowtable, char *err, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->n_ifaces; i++) {
-		if (cfg->ifaces[i].fast_forward != BWE_FF_FLOWTABLE || dp->flowtable)
+		if (cfg->ifaces[i].fast_forward != BWE_FF_FLOWTABLE || flowtable)
 			continue;
 		snprintf(err, len,
 			 "interfaces[%zu] (%s): fast_forward flowtable needs the kernel function " BWE_FT_KFUNC
 			 " (Linux 6.10 or later, module " BWE_FT_MODULE
-			 " loaded), which the data plane was loaded without: load the nftables "
+			 " loaded), which the data plane does not have: load the nftables "
 			 "ruleset with the flowtable, then restart bwctld; or use fib or off",
 			 i, cfg->ifaces[i].name);
 		return -EINVAL;

@@ -18,7 +18,7 @@
 #include "enforce.h"
 #include "events.h"
 
-#define IFACES_ERR_LEN 256
+#define IFACES_ERR_LEN 512
 
 struct ifaces_deps {
 	const struct bwe_cfgfile *cfg;
@@ -38,11 +38,13 @@ void ifaces_on_link(struct ifaces *ifs);
  * can still transmit redirected XDP frames (a veth's peer may change it). */
 void ifaces_tick(struct ifaces *ifs);
 /*
- * Whether cfg's interfaces can run on the data plane dp loaded: 0, or
- * -EINVAL with a sentence in err naming the interface (fast_forward:
- * flowtable where dp has no flowtable path). At start and before a reload.
+ * Whether cfg's interfaces can run on a data plane with (flowtable) or
+ * without the flowtable path (struct bwe_dp's flowtable): 0, or -EINVAL
+ * with a sentence in err naming the interface (fast_forward: flowtable
+ * without the path). At start and before a reload, on the data plane
+ * loaded; for bwctld -n, on what this kernel offers.
  */
-int ifaces_check(const struct bwe_cfgfile *cfg, const struct bwe_dp *dp, char *err, size_t len);
+int ifaces_check(const struct bwe_cfgfile *cfg, bool flowtable, char *err, size_t len);
 /* After SIGHUP: detach what is no longer configured, attach what is new. */
 void ifaces_reload(struct ifaces *ifs, const struct bwe_cfgfile *cfg);
 /* bwctl attach; -EINVAL: bad name or mode (err says). *res: the interface. */

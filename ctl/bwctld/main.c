@@ -281,7 +281,7 @@ static void reload(struct daemon *d)
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	if (ifaces_check(nc, d->dp, err, sizeof(err))) {
+	if (ifaces_check(nc, d->dp->flowtable, err, sizeof(err))) {
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		bwe_config_free(nc);
 		return;
@@ -698,7 +698,7 @@ static int start(struct daemon *d)
 	e = open_dataplane(d);
 	if (e)
 		return e;
-	if (ifaces_check(d->cfg, d->dp, err, sizeof(err))) {
+	if (ifaces_check(d->cfg, d->dp->flowtable, err, sizeof(err))) {
 		log_warnx("startup failed: %s", err);
 		return -EINVAL;
 	}
@@ -848,7 +848,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (check && http_check(d.cfg, true /* the API has tokens */, err, sizeof(err))) {
+	if (check && (http_check(d.cfg, true /* the API has tokens */, err, sizeof(err)) ||
+		      ifaces_check(d.cfg, bwe_dp_flowtable_kfunc(), err, sizeof(err)))) {
 		fprintf(stderr, "%s\n", err);
 		bwe_config_free(d.cfg);
 		return 1;
