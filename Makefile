@@ -59,6 +59,13 @@ TEST_SH   := $(sort $(filter-out tests/e2e_detect_eval.sh,$(wildcard tests/e2e_*
 # IPv4 NAT), so it runs once.
 TEST_SH_ROUTED := tests/e2e_traffic.sh tests/e2e_hostile.sh tests/e2e_identity.sh
 TEST_SH   += $(addsuffix @routed,$(TEST_SH_ROUTED))
+# The suites that boot other kernels under qemu (tests/lib_guest.sh: software
+# emulation, one CPU each) run side by side (scripts/run-tests.sh, A+B):
+# about 100 s instead of 200.
+TEST_SH_GUESTS := tests/e2e_flowtable.sh tests/e2e_kernels.sh
+empty     :=
+space     := $(empty) $(empty)
+TEST_SH   := $(filter-out $(TEST_SH_GUESTS),$(TEST_SH)) $(subst $(space),+,$(TEST_SH_GUESTS))
 
 # The release version: lib/bwe_version.h is the one place (debian/changelog
 # must agree; tests/e2e_package.sh checks).

@@ -6,6 +6,9 @@
 # runner failed, and says which. SUITE.sh@routed runs the suite again on
 # another testbed topology: BWE_TESTBED_OPTS=--routed (tests/lib_bwe.sh);
 # a suite alone runs on the testbed's default, a NAT gateway.
+# A+B+... runs those suites at the same time (each uses one CPU the others
+# leave idle: the emulated guests of tests/lib_guest.sh), each output kept
+# apart and printed whole, in order, when all have ended.
 set -u
 
 failed=()
@@ -30,17 +33,50 @@ for t in "${unit[@]}"; do
 	echo "=== $t"
 	if ! "$t"; then failed+=("$t"); fi
 done
+# One suite: its heading, then the suite; non-zero when it failed.
+suite() { # SUITE[@TOPOLOGY]
+	local topo=
+	case $1 in *@*) topo=${1#*@} ;; esac
+	if [ -n "$topo" ]; then
+		echo "=== ${1%@*} (testbed: $topo)"
+		BWE_TESTBED_OPTS="--$topo" bash "${1%@*}"
+	else
+		echo "=== $1"
+		bash "$1"
+	fi
+}
+
+# Suites side by side; each one's output in a file until all have ended.
+together() { # SUITE...
+	local dir s i=0 pids=()
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/bwe-runtests.XXXXXX") || return 1
+	for s in "$@"; do
+		suite "$s" >"$dir/$i.out" 2>&1 &
+		pids+=($!)
+		i=$((i + 1))
+	done
+	i=0
+	for s in "$@"; do
+		wait "${pids[$i]}" || failed+=("$s")
+		i=$((i + 1))
+	done
+	i=0
+	for s in "$@"; do
+		cat "$dir/$i.out"
+		i=$((i + 1))
+	done
+	rm -rf "$dir"
+}
+
 for s in "${suites[@]}"; do
 	match "$s" || continue
-	topo=
-	case $s in *@*) topo=${s#*@} ;; esac
-	if [ -n "$topo" ]; then
-		echo "=== ${s%@*} (testbed: $topo)"
-		if ! BWE_TESTBED_OPTS="--$topo" bash "${s%@*}"; then failed+=("$s"); fi
-	else
-		echo "=== $s"
-		if ! bash "$s"; then failed+=("$s"); fi
-	fi
+	case $s in
+	*+*)
+		IFS=+ read -r -a group <<<"$s"
+		together "${group[@]}"
+		;;
+	*) suite "$s" || failed+=("$s") ;;
+	esac
 done
 
 echo
