@@ -1117,7 +1117,8 @@ static void test_fanout_sketch(void **state)
 /*
  * The relay sketches through the program: per direction the heavy-hitter
  * summary and the peer sketches equal bwe_rules.h's computation over the
- * same frames, and only passed bytes count.
+ * same frames, and only passed frames count (a drop leaves every sketch as
+ * it was).
  */
 /* The same peers, counts and errors, in any slot order (the read merges CPUs). */
 static void assert_hh_same(const struct bwe_hh *got, const struct bwe_hh *want)
@@ -1150,7 +1151,8 @@ static void test_relay_sketches(void **state)
 {
 	struct bwe_addr h = addr("198.18.0.140");
 	struct bwe_hh want_tx = { 0 }, want_rx = { 0 };
-	__u8 want_src[BWE_HLL_REGS] = { 0 };
+	__u8 want_src[BWE_HLL_REGS] = { 0 }, want_dst[BWE_HLL_REGS] = { 0 };
+	__u8 want_port[BWE_HLL_REGS] = { 0 };
 	struct bwe_host_stats hs;
 	char peer[INET_ADDRSTRLEN];
 	__u32 len;
@@ -1177,19 +1179,26 @@ static void test_relay_sketches(void **state)
 		pa = addr(peer);
 		assert_int_equal(run_spec(&out, &len), XDP_PASS);
 		bwe_hh_add(&want_tx, bwe_hash_addr(&pa), len);
+		bwe_hll_add(want_dst, bwe_hash_addr(&pa));
+		bwe_hll_add(want_port, bwe_hash_port(443));
 		assert_int_equal(run_spec(&in, &len), XDP_PASS);
 		bwe_hh_add(&want_rx, bwe_hash_addr(&pa), len);
 		bwe_hll_add(want_src, bwe_hash_addr(&pa));
 	}
-	{ /* a dropped frame counts in neither */
-		struct pb_spec blk = { TCP("198.18.0.140", "203.0.113.66", 443) };
+	{ /* a dropped frame counts in none: a new peer, a new port, both ways */
+		struct pb_spec blk = { TCP("198.18.0.140", "203.0.113.66", 8443) };
+		struct pb_spec blk_in = { TCP("203.0.113.66", "198.18.0.140", 8443) };
 
 		assert_int_equal(run_spec(&blk, NULL), XDP_DROP);
+		assert_int_equal(run_spec(&blk_in, NULL), XDP_DROP);
 	}
 	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
+	assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 2);
 	assert_hh_same(&hs.hh_tx, &want_tx);
 	assert_hh_same(&hs.hh_rx, &want_rx);
 	assert_memory_equal(hs.hll_src, want_src, sizeof(want_src));
+	assert_memory_equal(hs.hll_dst, want_dst, sizeof(want_dst));
+	assert_memory_equal(hs.hll_port, want_port, sizeof(want_port));
 	assert_int_equal(hs.hh_tx.total, hs.tx_bytes);
 	assert_int_equal(hs.hh_rx.total, hs.rx_bytes);
 	drain_events();

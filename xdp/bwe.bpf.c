@@ -493,7 +493,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	__u32 reason, hd, peer_hash = 0, learn;
 	__u64 now;
 	__u8 ref;
-	int out, contact, report, sketch;
+	int out, contact, report, sketch, drops;
 
 	if (!p || !cfg || !f || !rec || !v)
 		return BWE_R_ABORTED;
@@ -511,8 +511,14 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
 	if (hs) {
-		sketch = !(cfg->flags & BWE_CFG_NO_SKETCH);
-		peer_hash = bwe_hash_addr(peer);
+		/* The peer sketches take passed frames only: a drop is evidence
+		 * of its own (its counters, bl_hits, events), and skipping them
+		 * spares the drop path their cache lines (docs/benchmarks.md,
+		 * "Sketches of passed frames only"). */
+		drops = bwe_reason_drops(reason) && hd < BWE_HD_MAX;
+		sketch = !drops && !(cfg->flags & BWE_CFG_NO_SKETCH);
+		if (!drops)
+			peer_hash = bwe_hash_addr(peer); /* the sketches' and contact_new()'s */
 		hs->last_seen_ns = now;
 		if (sketch && hs->hll_epoch != cfg->hll_epoch) {
 			/* a new fan-out window: every peer sketch restarts */
@@ -527,7 +533,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 			hs->bl_hits += f->pkts;
 		else if (ref)
 			hs->bl_in_hits += f->pkts;
-		if (bwe_reason_drops(reason) && hd < BWE_HD_MAX) {
+		if (drops) {
 			hs->drop_bytes[hd] += f->len;
 			hs->drop_packets[hd] += f->pkts;
 		} else if (out) {
