@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bwe_rules.h" /* the IPv4-mapped rule */
 #include "units.h"
 
 #define BITS_PER_BYTE	 8
@@ -29,19 +30,14 @@
 _Static_assert(BWE_ADDR_STRLEN >= INET6_ADDRSTRLEN, "BWE_ADDR_STRLEN");
 _Static_assert(BWE_ADDR_BITS == ADDR_BYTES * BITS_PER_BYTE, "BWE_ADDR_BITS");
 
-static const __u8 v4_mapped_head[V4_MAPPED_OFF] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-};
-
 bool bwe_addr_is_v4(const struct bwe_addr *a)
 {
-	return memcmp(a->a, v4_mapped_head, sizeof(v4_mapped_head)) == 0;
+	return bwe_addr_holds_v4(a);
 }
 
 void bwe_addr_from_v4(__u32 be_addr, struct bwe_addr *out)
 {
-	memcpy(out->a, v4_mapped_head, sizeof(v4_mapped_head));
-	memcpy(out->a + V4_MAPPED_OFF, &be_addr, sizeof(be_addr));
+	bwe_addr_set_v4(out, be_addr);
 }
 
 __u32 bwe_addr_v4(const struct bwe_addr *a)

@@ -25,6 +25,37 @@
 
 #define BWE_RULE static inline __attribute__((always_inline))
 
+/* ---- addresses ---------------------------------------------------------- */
+
+/*
+ * An IPv4 address in struct bwe_addr is IPv4-mapped (::ffff:a.b.c.d, RFC
+ * 4291 2.5.5.2): words 0 and 1 zero, word 2 the bytes 0, 0, 0xff, 0xff.
+ */
+BWE_RULE __be32 bwe_v4_mapped_w2(void)
+{
+	union {
+		__u8 b[4];
+		__be32 w;
+	} m = { .b = { 0, 0, 0xff, 0xff } };
+
+	return m.w;
+}
+
+/* a = the IPv4 address v4 (network order), IPv4-mapped */
+BWE_RULE void bwe_addr_set_v4(struct bwe_addr *a, __be32 v4)
+{
+	a->w[0] = 0;
+	a->w[1] = 0;
+	a->w[2] = bwe_v4_mapped_w2();
+	a->w[3] = v4;
+}
+
+/* Whether a holds an IPv4 address (w[3]). */
+BWE_RULE int bwe_addr_holds_v4(const struct bwe_addr *a)
+{
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bwe_v4_mapped_w2();
+}
+
 /* ---- hashing ------------------------------------------------------------ */
 
 /* The murmur3 32-bit finaliser: a bijection on 32 bits with full avalanche. */

@@ -18,11 +18,6 @@
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 
-static __always_inline int addr_is_v4(const struct bwe_addr *a)
-{
-	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(V4MAPPED_PREFIX);
-}
-
 /*
  * The ref of IPv4 address a (network byte order) in dense table tab
  * (bwe_abi.h, rules in bwe_bl4.h): the header, then the home bucket and,
@@ -62,7 +57,7 @@ static __always_inline __u8 bl4_ref(void *tab, __be32 a)
  */
 static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
-	int v4 = addr_is_v4(peer);
+	int v4 = bwe_addr_holds_v4(peer);
 	__u32 slot = BWE_BL_HOST_SLOT;
 	struct bwe_bl_val *hv;
 	void *tab;

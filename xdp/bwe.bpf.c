@@ -139,7 +139,7 @@ static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct
 	__u32 slot;
 
 	c->row = 0;
-	if (addr_is_v4(a)) {
+	if (bwe_addr_holds_v4(a)) {
 		__u32 idx = bwe_nc16_index(a);
 		struct bwe_nc16_val *v = bpf_map_lookup_elem(&bwe_nc16, &idx);
 
@@ -430,7 +430,7 @@ static __always_inline int dst_stays_on_link(const struct bwe_addr *a)
 {
 	__u32 w0 = bpf_ntohl(a->w[0]), v4 = bpf_ntohl(a->w[3]);
 
-	if (!addr_is_v4(a))
+	if (!bwe_addr_holds_v4(a))
 		return (w0 >> 22) == (0xfe80 >> 6) || (w0 >> 16) == 0xff01 || (w0 >> 16) == 0xff02;
 	return (v4 >> 8) == 0xe00000 || v4 == 0xffffffff;
 }
@@ -438,7 +438,7 @@ static __always_inline int dst_stays_on_link(const struct bwe_addr *a)
 /* The BWE_CFG_NAT4/6 or BWE_IF_NAT4/6 bit of a packet's family. */
 static __always_inline __u32 nat_bit(const struct bwe_addr *a, __u32 v4, __u32 v6)
 {
-	return addr_is_v4(a) ? v4 : v6;
+	return bwe_addr_holds_v4(a) ? v4 : v6;
 }
 
 /* The interface a packet arrived on translates its family (bwe_ifaces)? */

@@ -34,16 +34,16 @@
 #include <linux/ppp_defs.h>
 #include <bpf/bpf_endian.h>
 #include "bwe_abi.h"
+#include "bwe_rules.h" /* bwe_addr_set_v4() */
 
-#define BWE_VLAN_MAX	2	   /* outer (802.1ad or 802.1Q) + inner */
-#define BWE_V6_EXT_MAX	8	   /* extension headers walked before giving up */
-#define IPV4_MF		0x2000	   /* more fragments, host order */
-#define IPV4_OFFSET	0x1fff	   /* fragment offset mask, host order */
-#define IPV6_FRAG_OFF	0xfff8	   /* fragment offset mask in ip6 frag_off, host order */
-#define V4MAPPED_PREFIX 0x0000ffff /* third word of ::ffff:0:0/96, host order */
-#define PPPOE_VER_TYPE	0x11	   /* version 1, type 1: RFC 2516 section 4 */
-#define PPPOE_CODE_SESS 0x00	   /* session data */
-#define PPP_PFC_BIT	0x01	   /* odd first byte: a one-byte (compressed) protocol */
+#define BWE_VLAN_MAX	2      /* outer (802.1ad or 802.1Q) + inner */
+#define BWE_V6_EXT_MAX	8      /* extension headers walked before giving up */
+#define IPV4_MF		0x2000 /* more fragments, host order */
+#define IPV4_OFFSET	0x1fff /* fragment offset mask, host order */
+#define IPV6_FRAG_OFF	0xfff8 /* fragment offset mask in ip6 frag_off, host order */
+#define PPPOE_VER_TYPE	0x11   /* version 1, type 1: RFC 2516 section 4 */
+#define PPPOE_CODE_SESS 0x00   /* session data */
+#define PPP_PFC_BIT	0x01   /* odd first byte: a one-byte (compressed) protocol */
 
 /* TCP flags: a SYN without ACK opens a connection (BWE_EV_CONTACT) */
 #define BWE_TCP_FLAGS_OFF 13 /* bytes into the TCP header: the flags byte */
@@ -99,15 +99,6 @@ struct ip6_frag {
 	__be16 frag_off; /* offset << 3 | M flag */
 	__be32 id;
 };
-
-/* a = the IPv4 address v4 (network order) as struct bwe_addr holds it: IPv4-mapped */
-static __always_inline void bwe_addr_set_v4(struct bwe_addr *a, __be32 v4)
-{
-	a->w[0] = 0;
-	a->w[1] = 0;
-	a->w[2] = bpf_htonl(V4MAPPED_PREFIX);
-	a->w[3] = v4;
-}
 
 static __always_inline int proto_is_vlan(__be16 proto)
 {
