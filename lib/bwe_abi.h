@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  15
+#define BWE_ABI_VERSION		  16
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -365,8 +365,8 @@ _Static_assert(sizeof(struct bwe_hslot24_val) == 8, "bwe_hslot24_val size");
  * Verdicts never depend on an entry.
  */
 enum bwe_host_drop {
-	BWE_HD_QUARANTINE = 0,
-	BWE_HD_BLOCK,
+	BWE_HD_BLOCK = 0, /* first: the record's drop path (struct bwe_host_stats) */
+	BWE_HD_QUARANTINE,
 	BWE_HD_THROTTLE,
 	BWE_HD_MAX,
 };
@@ -409,20 +409,28 @@ struct bwe_ev_seen {
 };
 _Static_assert(sizeof(struct bwe_ev_seen) == 32, "bwe_ev_seen size");
 
+/* A host's drops of one reason (enum bwe_host_drop), either direction. */
+struct bwe_drop_count {
+	__u64 bytes; /* L2 frame bytes */
+	__u64 packets;
+};
+
+/*
+ * Ordered by what a frame touches: every frame's fields first, then a
+ * blocklist drop's, so that its counters lie in the record's first 40
+ * bytes (one cache line, or two where the record straddles one: a per-CPU
+ * value is 8-byte aligned), then a passed frame's counters
+ * (docs/benchmarks.md, "The drop path's bytes of the record").
+ */
 struct bwe_host_stats {
-	__u64 tx_bytes; /* L2 frame bytes passed, host is source */
-	__u64 tx_packets;
-	__u64 rx_bytes; /* L2 frame bytes passed, host is destination */
-	__u64 rx_packets;
-	__u64 drop_bytes[BWE_HD_MAX]; /* either direction, by reason */
-	__u64 drop_packets[BWE_HD_MAX];
-	__u64 nonstd_tx_bytes; /* outbound bytes to a port outside bwe_std_ports */
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC at the tick (coarse) */
+	__u64 last_seen_ns;
 	/* packets to a blocklisted peer (drop or monitor), and inbound ones from
 	 * it that answer the host's own contact (bwe_hit_answers()) */
 	__u64 bl_hits;
-	__u64 bl_in_hits;    /* other inbound packets from a blocklisted peer: may be spoofed */
-	__u64 first_seen_ns; /* CLOCK_MONOTONIC at the tick (coarse) */
-	__u64 last_seen_ns;
+	struct bwe_drop_count drop[BWE_HD_MAX]; /* by reason; BWE_HD_BLOCK first */
+	__u64 tx_bytes;				/* L2 frame bytes passed, host is source */
+	__u64 tx_packets;
 	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
 	/* the host address's network class (enum bwe_netclass_flag) as the
 	 * program last read it, valid while nc_gen equals bwe_config.nc_gen
@@ -430,6 +438,10 @@ struct bwe_host_stats {
 	__u32 nc_gen;
 	__u32 nc_flags;
 	__u32 pad;
+	__u64 rx_bytes; /* L2 frame bytes passed, host is destination */
+	__u64 rx_packets;
+	__u64 nonstd_tx_bytes; /* outbound bytes to a port outside bwe_std_ports */
+	__u64 bl_in_hits;      /* other inbound packets from a blocklisted peer: may be spoofed */
 	__u8 hll_dst[BWE_HLL_REGS];  /* distinct outbound peers; merge CPUs by max */
 	__u8 hll_port[BWE_HLL_REGS]; /* distinct outbound dst ports; merge by max */
 	__u8 hll_src[BWE_HLL_REGS];  /* distinct inbound peers (relay signature); by max */
@@ -438,6 +450,10 @@ struct bwe_host_stats {
 	struct bwe_ev_seen ev_seen[BWE_EV_SEEN_SLOTS]; /* events reported, this CPU */
 };
 _Static_assert(sizeof(struct bwe_host_stats) == 472, "bwe_host_stats size");
+_Static_assert(__builtin_offsetof(struct bwe_host_stats, drop[BWE_HD_BLOCK]) +
+			       sizeof(struct bwe_drop_count) <=
+		       40,
+	       "a blocklist drop's fields in the record's first 40 bytes");
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*

@@ -871,8 +871,8 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
 	acc->rx_bytes += cpu->rx_bytes;
 	acc->rx_packets += cpu->rx_packets;
 	for (i = 0; i < BWE_HD_MAX; i++) {
-		acc->drop_bytes[i] += cpu->drop_bytes[i];
-		acc->drop_packets[i] += cpu->drop_packets[i];
+		acc->drop[i].bytes += cpu->drop[i].bytes;
+		acc->drop[i].packets += cpu->drop[i].packets;
 	}
 	acc->nonstd_tx_bytes += cpu->nonstd_tx_bytes;
 	acc->bl_hits += cpu->bl_hits;

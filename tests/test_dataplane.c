@@ -503,7 +503,7 @@ static void test_untracked_still_dropped(void **state)
 	/* the quarantined host's own outbound frames: dropped, tracked, one event */
 	assert_int_equal(run(&w, "198.18.0.66", "203.0.113.10", 10, NULL), XDP_DROP);
 	assert_int_equal(bwe_dp_host_read(w.dp, &qh, &hs), 0);
-	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 1);
+	assert_int_equal(hs.drop[BWE_HD_QUARANTINE].packets, 1);
 	assert_int_equal(drain(&w), 1);
 	assert_int_equal(w.ev.type, BWE_EV_QUARANTINE_DROP);
 	world_down(&w);
@@ -547,7 +547,7 @@ static void test_blocklist_hit_directions(void **state)
 		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
 		assert_int_equal(hs.bl_hits, 1);
 		assert_int_equal(hs.bl_in_hits, 3);
-		assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 4);
+		assert_int_equal(hs.drop[BWE_HD_BLOCK].packets, 4);
 		assert_int_equal(drain(&w), 1);
 		assert_int_equal(w.ev.type, BWE_EV_BLOCK_HIT);
 		assert_int_equal(w.ev.dir, BWE_DIR_OUT);
@@ -1665,7 +1665,7 @@ static void test_slot_hosts(void **state)
 		assert_int_equal(run(&w, "198.18.0.66", "203.0.113.10", 10, NULL), XDP_DROP);
 	h = addr("198.18.0.66");
 	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
-	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 3);
+	assert_int_equal(hs.drop[BWE_HD_QUARANTINE].packets, 3);
 	{ /* released: the generation moves, the cached class no longer holds */
 		static const char *const nets[] = { "198.18.0.0/24", "2001:db8:1::/64" };
 

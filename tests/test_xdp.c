@@ -1020,7 +1020,7 @@ static void test_throttle(void **state)
 	read_stats(after);
 	assert_int_equal(after[BWE_R_THROTTLE].packets - before[BWE_R_THROTTLE].packets, 6);
 	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
-	assert_int_equal(hs.drop_packets[BWE_HD_THROTTLE], 3);
+	assert_int_equal(hs.drop[BWE_HD_THROTTLE].packets, 3);
 }
 
 static void test_accounting(void **state)
@@ -1063,9 +1063,9 @@ static void test_accounting(void **state)
 	assert_int_equal(hs.tx_bytes, 5 * l_std + 3 * l_odd + 2 * l_media + l_frag);
 	assert_int_equal(hs.rx_packets, 7);
 	assert_int_equal(hs.rx_bytes, 7 * l_in);
-	assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 2);
-	assert_int_equal(hs.drop_bytes[BWE_HD_BLOCK], 2 * l_blk);
-	assert_int_equal(hs.drop_packets[BWE_HD_QUARANTINE], 0);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].packets, 2);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].bytes, 2 * l_blk);
+	assert_int_equal(hs.drop[BWE_HD_QUARANTINE].packets, 0);
 	/* a later fragment has no port, UDP any port: neither is non-standard */
 	assert_int_equal(hs.nonstd_tx_bytes, 3 * l_odd);
 	assert_int_equal(hs.bl_hits, 2);
@@ -1193,7 +1193,7 @@ static void test_relay_sketches(void **state)
 		assert_int_equal(run_spec(&blk_in, NULL), XDP_DROP);
 	}
 	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
-	assert_int_equal(hs.drop_packets[BWE_HD_BLOCK], 2);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].packets, 2);
 	assert_hh_same(&hs.hh_tx, &want_tx);
 	assert_hh_same(&hs.hh_rx, &want_rx);
 	assert_memory_equal(hs.hll_src, want_src, sizeof(want_src));

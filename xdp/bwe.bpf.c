@@ -538,8 +538,8 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 			 * verifier bounds no copy reloaded from the stack */
 			asm volatile("" : "+r"(hd));
 			if (hd < BWE_HD_MAX) {
-				hs->drop_bytes[hd] += f->len;
-				hs->drop_packets[hd] += f->pkts;
+				hs->drop[hd].bytes += f->len;
+				hs->drop[hd].packets += f->pkts;
 			}
 		} else if (out) {
 			hs->tx_bytes += f->len;

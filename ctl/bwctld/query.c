@@ -228,7 +228,7 @@ static __u64 drops(const struct bwe_host_stats *s, bool bytes)
 	int i;
 
 	for (i = 0; i < BWE_HD_MAX; i++)
-		t += bytes ? s->drop_bytes[i] : s->drop_packets[i];
+		t += bytes ? s->drop[i].bytes : s->drop[i].packets;
 	return t;
 }
 
