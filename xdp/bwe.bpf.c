@@ -326,9 +326,32 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
 }
 
 /*
+ * Room in bwe_events for one more event at tick now? A CPU that found the
+ * ring full takes it as full until the tick moves on: under a flood of new
+ * (host, peer) pairs the daemon is behind anyway, and the query is a
+ * helper call a frame.
+ */
+static __always_inline int ring_room(__u64 now)
+{
+	__u32 zero = 0;
+	__u64 *full = bpf_map_lookup_elem(&bwe_ev_full, &zero);
+
+	if (full && *full == now)
+		return 0;
+	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(struct bwe_event) +
+		    BWE_EV_RB_HDR <=
+	    BWE_EVENTS_BYTES)
+		return 1;
+	if (full)
+		*full = now;
+	return 0;
+}
+
+/*
  * Emit an event unless the same (type, host, peer) was emitted within the
- * window. A host's repeated event (its record's bwe_ev_seen says the dedup
- * map holds it within the window) costs a ring query, not the map.
+ * window; the caller found room for it (ring_room()). A host's repeated
+ * event (its record's bwe_ev_seen says the dedup map holds it within the
+ * window) costs no map access.
  */
 static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 				      struct bwe_host_stats *hs)
@@ -344,14 +367,6 @@ static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 	} else if (ev->type == BWE_EV_MAC_ADDR) {
 		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
 		hs = NULL;					    /* rare: the map alone */
-	}
-	/* No room for it: count it lost without touching the dedup map (a flood
-	 * of new pairs against a full ring must not pay an LRU update each) or
-	 * the host's copy (another cache line of a record that may be cold). */
-	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) + BWE_EV_RB_HDR >
-	    BWE_EVENTS_BYTES) {
-		count(BWE_A_EVENT_LOST, BWE_SD_NONE, ev->len);
-		return 0;
 	}
 	tag = bwe_ev_seen_key(key.type, key.dir);
 	if (hs)
@@ -489,7 +504,6 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 {
 	const struct bwe_addr *host, *peer;
 	struct bwe_host_stats *hs;
-	struct bwe_event ev = {};
 	__u32 reason, hd, peer_hash = 0, learn;
 	__u64 now;
 	__u8 ref;
@@ -577,38 +591,52 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	 * address that lacks the MAC's flags is reported for the daemon to add. */
 	report = (hs || out) &&
 		 (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN);
-	if (!(report || learn || contact))
-		goto counted; /* the common packet builds no event */
-	ev.ts_ns = now;
-	ev.reason = reason;
-	ev.host = *host;
-	ev.peer = *peer;
-	ev.sport = p->sport;
-	ev.dport = p->dport;
-	ev.proto = p->proto;
-	ev.dir = out ? BWE_DIR_OUT : BWE_DIR_IN;
-	ev.ref = ref;
-	ev.ifindex = f->ifindex;
-	ev.len = f->len;
-	__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
-	if (report) {
-		ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
-		emit_event(&ev, cfg->event_dedup_ns, hs);
+	/* No room in the ring: counted lost before anything is built, without
+	 * touching the dedup map (a flood of new pairs against a full ring must
+	 * not pay an LRU update each) or the host's copy (another cache line of
+	 * a record that may be cold). */
+	if (report && !ring_room(now)) {
+		count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
+		report = 0;
 	}
-	if (learn) {
-		ev.type = BWE_EV_MAC_ADDR;
-		emit_event(&ev, cfg->event_dedup_ns, hs);
+	if (learn && !ring_room(now)) {
+		count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
+		learn = 0;
 	}
-	if (contact) {
-		/* each one (the beacon signal needs them all), but never into the
-		 * ring's last half: a burst of SYNs must not crowd out blocklist
-		 * and quarantine events */
-		ev.type = BWE_EV_CONTACT;
-		if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) > BWE_EVENTS_BYTES / 2 ||
-		    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
-			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
+	if (report || learn || contact) { /* the common packet builds no event */
+		struct bwe_event ev = {};
+
+		ev.ts_ns = now;
+		ev.reason = reason;
+		ev.host = *host;
+		ev.peer = *peer;
+		ev.sport = p->sport;
+		ev.dport = p->dport;
+		ev.proto = p->proto;
+		ev.dir = out ? BWE_DIR_OUT : BWE_DIR_IN;
+		ev.ref = ref;
+		ev.ifindex = f->ifindex;
+		ev.len = f->len;
+		__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
+		if (report) {
+			ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
+			emit_event(&ev, cfg->event_dedup_ns, hs);
+		}
+		if (learn) {
+			ev.type = BWE_EV_MAC_ADDR;
+			emit_event(&ev, cfg->event_dedup_ns, hs);
+		}
+		if (contact) {
+			/* each one (the beacon signal needs them all), but never into the
+			 * ring's last half: a burst of SYNs must not crowd out blocklist
+			 * and quarantine events */
+			ev.type = BWE_EV_CONTACT;
+			if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) >
+				    BWE_EVENTS_BYTES / 2 ||
+			    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
+				count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
+		}
 	}
-counted:
 	count_n(reason, out ? BWE_SD_OUT : BWE_SD_IN, f->pkts, f->len);
 	return reason;
 }

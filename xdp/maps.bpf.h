@@ -3,11 +3,11 @@
  * maps.bpf.h - every map of the enforcer, defined once (BPF only).
  *
  * Names match the BWE_MAP_* pin names of bwe_abi.h (every map but
- * bwe_scratch, bwe_fwd_plan and bwe_contacts is in its BWE_PINNED_MAPS list); sizes are the ABI
- * defaults, which the daemon may change with bpf_map__set_max_entries()
- * before load. Operator state (netclass, blocklist, throttle, config,
- * ports) lives in maps traffic cannot evict; only per-host accounting and
- * event deduplication are LRU.
+ * bwe_scratch, bwe_fwd_plan, bwe_contacts and bwe_ev_full is in its
+ * BWE_PINNED_MAPS list); sizes are the ABI defaults, which the daemon may
+ * change with bpf_map__set_max_entries() before load. Operator state
+ * (netclass, blocklist, throttle, config, ports) lives in maps traffic
+ * cannot evict; only per-host accounting and event deduplication are LRU.
  */
 #ifndef BWE_MAPS_BPF_H
 #define BWE_MAPS_BPF_H
@@ -289,5 +289,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bwe_host_stats);
 } bwe_scratch SEC(".maps");
+
+/* the tick (tick_now()) at which this CPU last found bwe_events full: ring_room() */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_ev_full SEC(".maps");
 
 #endif /* BWE_MAPS_BPF_H */
