@@ -362,6 +362,12 @@ int bwe_amap4_set(struct bwe_amap4 *m, __u32 k, __u16 val)
 	return 0;
 }
 
+void bwe_amap4_prefetch(const struct bwe_amap4 *m, __u32 k)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[amap4_home(m, k)], 1);
+}
+
 __u16 *bwe_amap4_get(const struct bwe_amap4 *m, __u32 k)
 {
 	bool found;

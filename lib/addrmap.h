@@ -77,6 +77,9 @@ int bwe_amap4_reserve(struct bwe_amap4 *m, size_t n);
 int bwe_amap4_set(struct bwe_amap4 *m, __u32 k, __u16 val);
 __u16 *bwe_amap4_get(const struct bwe_amap4 *m, __u32 k);
 __u16 *bwe_amap4_upsert(struct bwe_amap4 *m, __u32 k, bool *created);
+/* Start loading k's home slot into the cache: a loop over many keys asks for
+ * the key some iterations ahead, so that the probe finds it there. */
+void bwe_amap4_prefetch(const struct bwe_amap4 *m, __u32 k);
 int bwe_amap4_del(struct bwe_amap4 *m, __u32 k);
 struct bwe_amap4_slot *bwe_amap4_next(const struct bwe_amap4 *m, size_t *iter);
 

@@ -134,6 +134,11 @@ static void put_slot(struct bwe_bl4 *t, __u32 b, int w, __u64 v)
 	store(s, v | (w == 0 ? *s & BWE_BL4_SPILL_MASK : 0));
 }
 
+void bwe_bl4_prefetch(const struct bwe_bl4 *t, __be32 a)
+{
+	__builtin_prefetch(bucket(t, bwe_bl4_home(t->seed, t->mask, a)), 1);
+}
+
 int bwe_bl4_put(struct bwe_bl4 *t, __be32 a, __u8 ref)
 {
 	__u32 home = bwe_bl4_home(t->seed, t->mask, a), b, d;

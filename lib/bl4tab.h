@@ -58,6 +58,8 @@ int bwe_bl4_map(struct bwe_bl4 *t, bool write);
 void bwe_bl4_unmap(struct bwe_bl4 *t);
 /* Mapped: set address a (network byte order) to ref, or remove it (ref 0). -E2BIG: no room (the table is at its limit or no slot is free within BWE_BL4_PROBE_MAX buckets of a's home); nothing changed. Mapped for writing. */
 int bwe_bl4_put(struct bwe_bl4 *t, __be32 a, __u8 ref);
+/* Mapped: start loading a's home bucket into the cache (for a loop of puts). */
+void bwe_bl4_prefetch(const struct bwe_bl4 *t, __be32 a);
 /* Mapped: the entries the table holds (its header's count). */
 size_t bwe_bl4_used(const struct bwe_bl4 *t);
 /* Mapped: the ref of a, or BWE_REF_NONE. */

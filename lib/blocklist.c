@@ -434,6 +434,12 @@ int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *in, __u8 ref)
 	return bl_net6_set(bl, &p, ref);
 }
 
+void bwe_bl_prefetch(const struct bwe_bl *bl, const struct bwe_prefix *p)
+{
+	if (p->plen == BWE_ADDR_BITS && bwe_addr_is_v4(&p->addr))
+		bwe_amap4_prefetch(&bl->hosts4, p->addr.w[3]);
+}
+
 /* The family length of p if bwe_bl_set() takes it, -ERANGE or -EINVAL if not. */
 static int settable_len(const struct bwe_prefix *p, bool *v4)
 {
@@ -556,6 +562,10 @@ static int write_updates(const struct tab_dst *d, const __u8 *keys, const struct
 		for (i = 0; i < n && !err; i++) {
 			bwe_bl_key4 a;
 
+			if (i + BWE_BL_AHEAD < n) {
+				memcpy(&a, keys + (i + BWE_BL_AHEAD) * ks, sizeof(a));
+				bwe_bl4_prefetch(d->v4, a);
+			}
 			memcpy(&a, keys + i * ks, sizeof(a));
 			err = bwe_bl4_put(d->v4, a, vals[i].ref);
 		}

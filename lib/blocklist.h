@@ -110,6 +110,10 @@ int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp);
 void bwe_bl_free(struct bwe_bl *bl);
 /* Set (ref != 0) or remove (ref == 0) one prefix. -ERANGE: broader than allowed. */
 int bwe_bl_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref);
+/* A loop of bwe_bl_set() over many prefixes asks for p some iterations
+ * ahead: an IPv4 host's mirror slot starts loading into the cache. */
+void bwe_bl_prefetch(const struct bwe_bl *bl, const struct bwe_prefix *p);
+#define BWE_BL_AHEAD 8 /* how far ahead such a loop asks (docs/benchmarks.md) */
 /*
  * Whether add[0..n) fits beside what the maps hold: 0, or -ENOSPC with the
  * figures in *room (filled in both cases); -ERANGE for a prefix

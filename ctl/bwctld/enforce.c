@@ -392,8 +392,11 @@ int enf_bl_install_diff(struct enforcer *enf, struct fstore *store, __u8 id, str
 
 	/* Additions first (room for them reserved at once) ... */
 	err = enf_bl_reserve(enf, &out->room);
-	for (i = 0; i < nadd && !err; i++)
+	for (i = 0; i < nadd && !err; i++) {
+		if (i + BWE_BL_AHEAD < nadd)
+			bwe_bl_prefetch(&enf->bl, &add[i + BWE_BL_AHEAD]);
 		err = bl_update_in(enf, &m, &add[i], id);
+	}
 	err = err ?: bwe_bl_flush(&enf->bl);
 	/* ... then removals: what no other source holds disappears. */
 	for (i = 0; i < ngone && !err; i++)
