@@ -417,7 +417,7 @@ struct bwe_drop_count {
 
 /*
  * Ordered by what a frame touches: every frame's fields first, then a
- * blocklist drop's, so that its counters lie in the record's first 40
+ * blocklist drop's, so that an outbound one's lie in the record's first 40
  * bytes (one cache line, or two where the record straddles one: a per-CPU
  * value is 8-byte aligned), then a passed frame's counters
  * (docs/benchmarks.md, "The drop path's bytes of the record").
@@ -450,10 +450,12 @@ struct bwe_host_stats {
 	struct bwe_ev_seen ev_seen[BWE_EV_SEEN_SLOTS]; /* events reported, this CPU */
 };
 _Static_assert(sizeof(struct bwe_host_stats) == 472, "bwe_host_stats size");
-_Static_assert(__builtin_offsetof(struct bwe_host_stats, drop[BWE_HD_BLOCK]) +
-			       sizeof(struct bwe_drop_count) <=
-		       40,
+/* an outbound blocklist drop's fields, in the record's first 40 bytes */
+#define BWE_HS_END(f) (__builtin_offsetof(struct bwe_host_stats, f) + 8)
+_Static_assert(BWE_HS_END(first_seen_ns) <= 40 && BWE_HS_END(last_seen_ns) <= 40 &&
+		       BWE_HS_END(bl_hits) <= 40 && BWE_HS_END(drop[BWE_HD_BLOCK].packets) <= 40,
 	       "a blocklist drop's fields in the record's first 40 bytes");
+#undef BWE_HS_END
 
 /* ---- global counters (map bwe_stats, PERCPU_ARRAY slot x direction) ---- */
 /*

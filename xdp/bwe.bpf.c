@@ -325,24 +325,28 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
 	return bwe_hit_answers(last ? *last : 0, now, dedup_ns);
 }
 
+/* The most bwe_events may hold for one more event to fit. */
+#define RING_ONE_MORE (BWE_EVENTS_BYTES - sizeof(struct bwe_event) - BWE_EV_RB_HDR)
+
 /*
- * Room in bwe_events for one more event at tick now? A CPU that found the
- * ring full takes it as full until the tick moves on: under a flood of new
- * (host, peer) pairs the daemon is behind anyway, and the query is a
- * helper call a frame.
+ * Room in bwe_events at tick now, while it holds at most limit bytes? A
+ * CPU that found the ring full takes it as full until the tick moves on:
+ * under a flood of new (host, peer) pairs the daemon is behind anyway, and
+ * the query is a helper call a frame where the per-CPU map's lookup is a
+ * load (the verifier inlines it from kernel 6.10).
  */
-static __always_inline int ring_room(__u64 now)
+static __always_inline int ring_room(__u64 now, __u64 limit)
 {
 	__u32 zero = 0;
 	__u64 *full = bpf_map_lookup_elem(&bwe_ev_full, &zero);
+	__u64 held;
 
 	if (full && *full == now)
 		return 0;
-	if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) + sizeof(struct bwe_event) +
-		    BWE_EV_RB_HDR <=
-	    BWE_EVENTS_BYTES)
+	held = bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA);
+	if (held <= limit)
 		return 1;
-	if (full)
+	if (full && held > RING_ONE_MORE)
 		*full = now;
 	return 0;
 }
@@ -351,7 +355,7 @@ static __always_inline int ring_room(__u64 now)
  * Emit an event unless the same (type, host, peer) was emitted within the
  * window; the caller found room for it (ring_room()). A host's repeated
  * event (its record's bwe_ev_seen says the dedup map holds it within the
- * window) costs no map access.
+ * window) costs no dedup-map access.
  */
 static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 				      struct bwe_host_stats *hs)
@@ -595,13 +599,9 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	 * touching the dedup map (a flood of new pairs against a full ring must
 	 * not pay an LRU update each) or the host's copy (another cache line of
 	 * a record that may be cold). */
-	if (report && !ring_room(now)) {
+	if (report && !ring_room(now, RING_ONE_MORE)) {
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 		report = 0;
-	}
-	if (learn && !ring_room(now)) {
-		count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
-		learn = 0;
 	}
 	if (report || learn || contact) { /* the common packet builds no event */
 		struct bwe_event ev = {};
@@ -622,17 +622,18 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 			ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
 			emit_event(&ev, cfg->event_dedup_ns, hs);
 		}
-		if (learn) {
+		if (learn && ring_room(now, RING_ONE_MORE)) { /* after the report's */
 			ev.type = BWE_EV_MAC_ADDR;
 			emit_event(&ev, cfg->event_dedup_ns, hs);
+		} else if (learn) {
+			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 		}
 		if (contact) {
 			/* each one (the beacon signal needs them all), but never into the
 			 * ring's last half: a burst of SYNs must not crowd out blocklist
 			 * and quarantine events */
 			ev.type = BWE_EV_CONTACT;
-			if (bpf_ringbuf_query(&bwe_events, BPF_RB_AVAIL_DATA) >
-				    BWE_EVENTS_BYTES / 2 ||
+			if (!ring_room(now, BWE_EVENTS_BYTES / 2) ||
 			    bpf_ringbuf_output(&bwe_events, &ev, sizeof(ev), 0))
 				count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 		}
