@@ -17,15 +17,13 @@
 #include "bwe_rules.h" /* the IPv4-mapped rule */
 #include "units.h"
 
-#define BITS_PER_BYTE	 8
-#define ADDR_BYTES	 ((int)sizeof(struct bwe_addr))
-#define V4_MAPPED_OFF	 12 /* byte offset of the IPv4 part */
-#define V4_MAPPED_FF_OFF 10 /* bytes 10..11 are 0xff in a mapped address */
-#define PLEN_MAX_DIGITS	 3  /* "128" */
-#define MAC_GROUP_CHARS	 3  /* two hex digits and a separator */
-#define MAC_TEXT_LEN	 (BWE_MAC_LEN * MAC_GROUP_CHARS - 1)
-#define HEX_DIGIT_BITS	 4
-#define DECIMAL_BASE	 10
+#define BITS_PER_BYTE	8
+#define ADDR_BYTES	((int)sizeof(struct bwe_addr))
+#define PLEN_MAX_DIGITS 3 /* "128" */
+#define MAC_GROUP_CHARS 3 /* two hex digits and a separator */
+#define MAC_TEXT_LEN	(BWE_MAC_LEN * MAC_GROUP_CHARS - 1)
+#define HEX_DIGIT_BITS	4
+#define DECIMAL_BASE	10
 
 _Static_assert(BWE_ADDR_STRLEN >= INET6_ADDRSTRLEN, "BWE_ADDR_STRLEN");
 _Static_assert(BWE_ADDR_BITS == ADDR_BYTES * BITS_PER_BYTE, "BWE_ADDR_BITS");
@@ -42,10 +40,7 @@ void bwe_addr_from_v4(__u32 be_addr, struct bwe_addr *out)
 
 __u32 bwe_addr_v4(const struct bwe_addr *a)
 {
-	__u32 be_addr;
-
-	memcpy(&be_addr, a->a + V4_MAPPED_OFF, sizeof(be_addr));
-	return be_addr;
+	return a->w[3]; /* bwe_addr_set_v4()'s word */
 }
 
 /* A prefix is IPv4 when its address is mapped and it lies inside ::ffff:0:0/96. */

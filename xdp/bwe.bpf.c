@@ -333,7 +333,8 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
  * CPU that found the ring full takes it as full until the tick moves on:
  * under a flood of new (host, peer) pairs the daemon is behind anyway, and
  * the query is a helper call a frame where the per-CPU map's lookup is a
- * load (the verifier inlines it from kernel 6.10).
+ * load on kernels whose verifier inlines it (6.18 here; not measured on
+ * 6.1, where it may be a helper call too).
  */
 static __always_inline int ring_room(__u64 now, __u64 limit)
 {
