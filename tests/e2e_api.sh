@@ -246,8 +246,22 @@ t_test_bad_input() {
 	assert_eq "$(api PUT /v1/throttles/$BWE_LAN_V4 "$ADMIN" '{}')" 400 "throttle without rate"
 	assert_eq "$(api PATCH /v1/quarantines/$BWE_LAN_V4 "$ADMIN")" 405 PATCH
 	assert_eq "$(api GET /v1/nothing "$ADMIN")" 404 "no route"
+	# drained, then answered: the status arrives whole, and the connection
+	# is kept (a second request on it makes no new connection)
 	assert_eq "$(api PUT /v1/quarantines/$BWE_LAN_V4 "$ADMIN" "@$DIR/big.json")" 413 "large body"
-	assert_ok problem_is 413 ""
+	assert_ok problem_is 413 "at most"
+	assert_eq "$(gw curl -s -o /dev/null -w '%{http_code}/%{num_connects} ' \
+		--cacert "$DIR/ca.pem" -H "Authorization: Bearer $ADMIN" \
+		-H "Content-Type: application/json" --data-binary "@$DIR/big.json" -X PUT \
+		"$BASE/v1/quarantines/$BWE_LAN_V4" --next -s -o /dev/null --cacert "$DIR/ca.pem" \
+		-H "Authorization: Bearer $ADMIN" -w '%{http_code}/%{num_connects}' \
+		"$BASE/v1/status")" "413/1 200/0" "large body drained, connection kept"
+	# a client waiting for "100 Continue" is answered before it sends the body
+	assert_eq "$(gw curl -s -o "$DIR/body" -w '%{http_code} %{size_upload}' --cacert "$DIR/ca.pem" \
+		-X PUT -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" \
+		-H "Expect: 100-continue" --expect100-timeout 10 --data-binary "@$DIR/big.json" \
+		"$BASE/v1/quarantines/$BWE_LAN_V4")" "413 0" "large body, Expect: 100-continue"
+	assert_ok problem_is 413 "at most"
 	assert_eq "$(state_sum)" "$s0" "state and event log unchanged"
 }
 t_run "bad input: a problem body, and nothing changed" t_test_bad_input

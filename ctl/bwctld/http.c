@@ -432,6 +432,14 @@ static enum MHD_Result api(struct http *h, struct MHD_Connection *c, struct req 
 	return send_rs(h, c, &rs);
 }
 
+/* Did the client send "Expect: 100-continue", holding its body back? */
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *e = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return e && !strcasecmp(e, "100-continue");
+}
+
 /* Is path "/v1" or under "/v1/"? */
 static bool is_api(const char *path)
 {
@@ -462,9 +470,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		q->started = true;
 		h->requests++;
 		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
-			snprintf(detail, sizeof(detail),
-				 "a request body may have at most %zu bytes", h->max_body);
-			return problem(h, c, MHD_HTTP_CONTENT_TOO_LARGE, detail);
+			/*
+			 * Answered at once only when the client has not sent
+			 * the body yet (it waits for "100 Continue") or the body
+			 * is beyond what is drained anyway: closing a connection
+			 * with unread data resets it, and the client may lose
+			 * the answer. Else it is read and dropped, then answered.
+			 */
+			if (expects_continue(c) ||
+			    strtoull(cl, NULL, 10) > HTTP_DISCARD_TIMES * h->max_body) {
+				snprintf(detail, sizeof(detail),
+					 "a request body may have at most %zu bytes", h->max_body);
+				return problem(h, c, MHD_HTTP_CONTENT_TOO_LARGE, detail);
+			}
+			q->too_large = true;
 		}
 		return MHD_YES;
 	}
