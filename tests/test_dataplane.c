@@ -1412,11 +1412,14 @@ static void test_nc16_matches_trie(void **state)
  */
 /*
  * The programs' tick clock is CLOCK_MONOTONIC at the tick: a host's last
- * seen lies at most two ticks before the coarse clock before its frame and
- * never after the fine clock after it, read from jiffies on the measured
- * scale (an offset from a single pair, without the tick's margin in
- * bwe_tick_off(), failed 2 runs in 20 here) and, with tick_ns 0, from the
- * helper.
+ * seen lies at most three ticks before the coarse clock before its frame
+ * and never after the fine clock after it, read from jiffies on the
+ * measured scale (an offset from a single pair, without the tick's margin
+ * in bwe_tick_off(), failed 2 runs in 20 here) and, with tick_ns 0, from
+ * the helper. Three, not two: from one frame to the next the jiffies clock
+ * lies one or two ticks behind the coarse one, plus a few ns that the two
+ * clocks' tick boundaries drift apart (2 ticks + 7 ns in 3 runs of 10 here,
+ * architecture.md "Clocks").
  * The frames come 200 ms after the load, so a wrong HZ (the nearest two
  * differ by a sixth) would put them tens of ms off.
  */
@@ -1467,7 +1470,7 @@ static void test_tick_clock(void **state)
 		assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
 		hi = mono_ns();
 		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
-		assert_true(hs.last_seen_ns + 2 * tick >= lo);
+		assert_true(hs.last_seen_ns + 3 * tick >= lo);
 		assert_true(hs.last_seen_ns <= hi); /* never in the future */
 	}
 	world_down(&w);
