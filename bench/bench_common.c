@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bench_common.c - see bench_common.h. */
 #include <dirent.h>
+#include <net/if.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,4 +113,34 @@ int bench_share_maps(struct bpf_object *obj, const struct bwe_dp *dp)
 			return err;
 	}
 	return 0;
+}
+
+int bench_live_frames_probe(const char *tool, const char *what)
+{
+	const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	/* broadcast, a local experimental EtherType: the stack drops it */
+	__u8 frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5 };
+	struct xdp_md md = { .data_end = sizeof(frame), .ingress_ifindex = if_nametoindex("lo") };
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = sizeof(frame),
+		    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bwe_live_probe", "GPL", pass, 2, NULL), err;
+
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "%s: loading the live-frames probe: %s\n", tool, errstr(err));
+		return err;
+	}
+	err = bpf_prog_test_run_opts(fd, &t) ? -errno : 0;
+	close(fd);
+	if (err)
+		fprintf(stderr,
+			"%s: this kernel refuses XDP test runs on live frames "
+			"(BPF_F_TEST_XDP_LIVE_FRAMES: %s), which the generator needs: %s cannot be "
+			"measured here\n",
+			tool, errstr(err), what);
+	return err;
 }

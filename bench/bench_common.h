@@ -31,6 +31,17 @@ int find_ksoftirqd(int cpu);
 /* Run time of process pid, ns (/proc/PID/schedstat); 0 when unknown (pid <= 0). */
 __u64 pid_run_ns(int pid);
 
+/*
+ * Whether this kernel runs XDP programs on live frames for a test run
+ * (BPF_F_TEST_XDP_LIVE_FRAMES, the frame generators of live_frames and
+ * fwd_frames): one frame of a two-instruction XDP_PASS program through the
+ * calling thread's loopback (call it in a namespace of the benchmark's).
+ * 0, or -errno (EPERM: a kernel built or set up to refuse it, whatever the
+ * caller's capabilities) after a line on stderr that names the tool and
+ * what it then cannot measure.
+ */
+int bench_live_frames_probe(const char *tool, const char *what);
+
 struct bwe_dp;
 /* Make every map of obj that the loaded enforcer dp also has (by name: both
  * define it in xdp/maps.bpf.h) the enforcer's own (bpf_map__reuse_fd), so

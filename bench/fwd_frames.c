@@ -756,6 +756,9 @@ int main(int argc, char **argv)
 	cpu = pin_cpu();
 	b.ksoftirqd = cpu >= 0 ? find_ksoftirqd(cpu) : -1;
 	err = ifindex_in(b.gen_nsfd, o.gen_if, &b.gen_ifindex);
+	/* in the generator's namespace: its loopback takes the probe's frame */
+	if (!err && bench_live_frames_probe("fwd_frames", "the forwarding tier"))
+		return 1;
 	err = err ?: link_mac(o.gen_if, b.gen_mac);
 	err = err ?: ifindex_in(b.rx_nsfd, o.gr, &b.gr_ifindex);
 	err = err ?: ifindex_in(b.gw_nsfd, o.go, &b.go_ifindex);

@@ -1540,6 +1540,10 @@ int main(int argc, char **argv)
 		err = err ?: -ENODEV;
 		goto cleanup;
 	}
+	/* in the receiver's namespace: its loopback takes the probe's frame */
+	err = bench_live_frames_probe("live_frames", "tier 3");
+	if (err)
+		goto cleanup;
 
 	fprintf(stderr, "live_frames: making %u entries ...\n", o.entries);
 	err = synth_make(&e, o.entries, &b.bl_nets, o.seed);
