@@ -17,30 +17,42 @@ size_t bwe_bl4_limit(size_t slots)
 	return slots / BWE_BL4_LOAD_DEN * BWE_BL4_LOAD_NUM;
 }
 
-int bwe_bl4_create(size_t slots, __u64 seed)
+int bwe_bl4_create(size_t slots, __u64 seed, __u32 tag)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BWE_BL4_FLAGS);
-	struct bwe_bl4_hdr hdr = { .magic = BWE_BL4_MAGIC };
-	__u32 idx = BWE_BL4_HDR_IDX;
-	size_t buckets = slots / BWE_BL4_WAYS;
+	struct bwe_bl4_hdr *hdr;
+	struct bwe_bl4_bucket *m;
+	size_t buckets = slots / BWE_BL4_WAYS, len = (buckets + 1) * sizeof(*m), b;
+	__u32 s32 = 0;
 	int fd, err;
 
-	if (slots < BWE_BL4_SLOTS_MIN || (slots & (slots - 1)) || buckets >= UINT32_MAX)
+	if (slots < BWE_BL4_SLOTS_MIN || (slots & (slots - 1)) || buckets >= UINT32_MAX ||
+	    seed > UINT32_MAX || !tag || tag > BWE_BL4_TAG_MAX)
 		return -EINVAL;
-	while (!seed) /* 0 is the caller's "pick one" */
-		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+	while (!seed) { /* 0 is the caller's "pick one" */
+		if (getrandom(&s32, sizeof(s32), 0) != (ssize_t)sizeof(s32))
 			return -errno;
-	hdr.mask = (__u32)(buckets - 1);
-	hdr.seed = seed;
+		seed = s32;
+	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bwe_bl_tab4", sizeof(__u32),
 			    sizeof(struct bwe_bl4_bucket), (__u32)(1 + buckets), &opts);
 	if (fd < 0)
 		return -errno;
-	if (bpf_map_update_elem(fd, &idx, &hdr, BPF_ANY)) {
+	/* No program sees the table yet: plain stores, the tag in every bucket. */
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
+	hdr = (struct bwe_bl4_hdr *)m;
+	hdr->magic = BWE_BL4_MAGIC;
+	hdr->mask = (__u32)(buckets - 1);
+	hdr->seed = seed;
+	hdr->tag = tag;
+	for (b = 1; b <= buckets; b++)
+		m[b].slot[0] = (__u64)tag << BWE_BL4_TAG_SHIFT;
+	munmap(m, len);
 	return fd;
 }
 
@@ -126,12 +138,12 @@ static void spill(struct bwe_bl4 *t, __u32 home, __u32 dist, int by)
 	}
 }
 
-/* Store entry word v in slot w of bucket b, keeping slot 0's spill count. */
+/* Store entry word v in slot w of bucket b, keeping slot 0's spill count and tag. */
 static void put_slot(struct bwe_bl4 *t, __u32 b, int w, __u64 v)
 {
 	__u64 *s = &bucket(t, b)->slot[w];
 
-	store(s, v | (w == 0 ? *s & BWE_BL4_SPILL_MASK : 0));
+	store(s, v | (w == 0 ? *s & (BWE_BL4_SPILL_MASK | BWE_BL4_TAG_MASK) : 0));
 }
 
 void bwe_bl4_prefetch(const struct bwe_bl4 *t, __be32 a)
@@ -211,10 +223,12 @@ int bwe_bl4_open(struct bwe_bl4 *t, int fd)
 		return -errno;
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct bwe_bl4_bucket) ||
 	    (info.map_flags & BWE_BL4_FLAGS) != BWE_BL4_FLAGS || h.magic != BWE_BL4_MAGIC ||
-	    (__u64)h.mask + 2 != info.max_entries || (h.mask & (h.mask + 1)))
+	    (__u64)h.mask + 2 != info.max_entries || (h.mask & (h.mask + 1)) ||
+	    h.seed > UINT32_MAX || !h.tag || h.tag > BWE_BL4_TAG_MAX)
 		return -EPROTO;
 	t->mask = h.mask;
 	t->seed = h.seed;
+	t->tag = h.tag;
 	t->slots = ((size_t)h.mask + 1) * BWE_BL4_WAYS;
 	t->limit = bwe_bl4_limit(t->slots);
 	return 0;
@@ -245,4 +259,9 @@ int bwe_bl4_lookup_fd(int fd, __be32 a, __u8 *ref)
 	}
 	*ref = r == BWE_BL4_NEXT ? BWE_REF_NONE : (__u8)r;
 	return 0;
+}
+
+__u64 bwe_bl4_key_of(const struct bwe_bl4 *t)
+{
+	return bwe_bl4_key_word(t->seed, t->mask, t->tag);
 }

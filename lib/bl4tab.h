@@ -38,7 +38,8 @@
 struct bwe_bl4 {
 	int fd;			    /* the table (not owned: the caller closes it) */
 	__u32 mask;		    /* buckets - 1 */
-	__u64 seed;		    /* its hash key */
+	__u64 seed;		    /* its hash key (below 2^32) */
+	__u32 tag;		    /* its tag (bwe_abi.h), 1..BWE_BL4_TAG_MAX */
 	size_t slots;		    /* buckets x BWE_BL4_WAYS */
 	size_t limit;		    /* entries it takes: bwe_bl4_limit(slots) */
 	struct bwe_bl4_bucket *map; /* header then buckets; NULL: not mapped */
@@ -48,8 +49,10 @@ struct bwe_bl4 {
 
 /* Entries a table of slots takes. */
 size_t bwe_bl4_limit(size_t slots);
-/* A new, empty table of slots (a power of two, >= BWE_BL4_SLOTS_MIN) keyed by seed (0: a random one): its fd, or -errno. */
-int bwe_bl4_create(size_t slots, __u64 seed);
+/* A new, empty table of slots (a power of two, >= BWE_BL4_SLOTS_MIN) keyed by seed (below 2^32; 0: a random one), with tag (1..BWE_BL4_TAG_MAX) in its header and buckets: its fd, or -errno. */
+int bwe_bl4_create(size_t slots, __u64 seed, __u32 tag);
+/* The word of bwe_bl4_key that describes table t. */
+__u64 bwe_bl4_key_of(const struct bwe_bl4 *t);
 /* Take table fd (its header read; nothing mapped yet). -EPROTO: not a table of this layout. */
 int bwe_bl4_open(struct bwe_bl4 *t, int fd);
 void bwe_bl4_close(struct bwe_bl4 *t);

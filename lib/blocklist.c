@@ -784,7 +784,8 @@ static int table_fill(struct bwe_bl *bl, enum bwe_bl_fam f, size_t size, const _
 	struct tab_dst d = { .f = f, .v4 = f == BWE_BL_V4 ? v4 : NULL };
 	int err = 0;
 
-	d.fd = bwe_dp_bl_table_new(f, (__u32)create_size(f, size), bl->bl4_seed);
+	d.fd = bwe_dp_bl_table_new(f, (__u32)create_size(f, size), bl->bl4_seed,
+				   f == BWE_BL_V4 ? bwe_bl4_tag_next(t->v4.tag) : 0);
 	if (d.fd < 0)
 		return d.fd;
 	if (d.v4)

@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  16
+#define BWE_ABI_VERSION		  17
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -40,6 +40,7 @@
 #define BWE_MAP_BL_TBL24   "bwe_bl_tbl24"
 #define BWE_MAP_BL_H24	   "bwe_bl_h24"
 #define BWE_MAP_BL_H6	   "bwe_bl_h6"
+#define BWE_MAP_BL4_KEY	   "bwe_bl4_key"
 #define BWE_MAP_BL_NET6	   "bwe_bl_net6"
 #define BWE_MAP_THROTTLE   "bwe_throttle"
 #define BWE_MAP_HOSTS	   "bwe_hosts"
@@ -72,6 +73,7 @@
 	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
 	X(bwe_bl_h24, BWE_MAP_BL_H24) \
 	X(bwe_bl_h6, BWE_MAP_BL_H6) \
+	X(bwe_bl4_key, BWE_MAP_BL4_KEY) \
 	X(bwe_bl_net6, BWE_MAP_BL_NET6) \
 	X(bwe_throttle, BWE_MAP_THROTTLE) \
 	X(bwe_hosts, BWE_MAP_HOSTS) \
@@ -241,11 +243,23 @@ typedef __be32 bwe_bl_key4; /* an IPv4 host as the daemon queues it: network byt
  *                (at most BWE_BL4_WAYS x (BWE_BL4_PROBE_MAX - 1) = 120); a
  *                lookup goes on to the next bucket only when it is not 0,
  *                at most BWE_BL4_PROBE_MAX buckets in all;
- *   bits 48..63  zero (and bits 40..47 of the other slots).
- * The home bucket is bwe_bl4_home() (bwe_bl4.h), keyed by the header's seed.
- * The table describes itself (seed, size, entries, spill counts): whoever
- * opens it again, a restarted daemon included, needs nothing else.
+ *   bits 48..63  in slot 0 only, the table's tag (its header's, 1..65535),
+ *                written when the table is made and never changed;
+ *                zero in the other slots (and bits 40..47 too).
+ * The home bucket is bwe_bl4_home() (bwe_bl4.h), keyed by the header's seed
+ * (below 2^32).
+ * The table describes itself (seed, size, tag, entries, spill counts):
+ * whoever opens it again, a restarted daemon included, needs nothing else.
  * BPF_F_INNER_MAP lets the tables differ in size behind one outer map.
+ *
+ * bwe_bl4_key (mmapable ARRAY of one __u64) holds the current table's seed,
+ * size and tag in one word (bwe_bl4_key_word() in bwe_bl4.h), so that a lookup
+ * reads the home bucket without the header: a lookup in an inner map is a
+ * helper call, a lookup in this one a load. The daemon stores the word
+ * (one aligned store) after it swaps a new table in. A lookup whose word
+ * and table differ (read on either side of a swap) finds another tag in the
+ * home bucket's slot 0, and reads the header instead, as does one whose
+ * word is 0 (no tag).
  */
 #define BWE_BL4_WAYS	    8	       /* slots per bucket: 8 x 8 bytes, one cache line */
 #define BWE_BL4_PROBE_MAX   16	       /* buckets one lookup visits at most */
@@ -257,6 +271,9 @@ typedef __be32 bwe_bl_key4; /* an IPv4 host as the daemon queues it: network byt
 #define BWE_BL4_SPILL_SHIFT 40
 #define BWE_BL4_SPILL_ONE   (1ULL << BWE_BL4_SPILL_SHIFT)
 #define BWE_BL4_SPILL_MASK  (0xffULL << BWE_BL4_SPILL_SHIFT)
+#define BWE_BL4_TAG_SHIFT   48
+#define BWE_BL4_TAG_MASK    (0xffffULL << BWE_BL4_TAG_SHIFT)
+#define BWE_BL4_TAG_MAX	    0xffff
 
 struct bwe_bl4_bucket {
 	__u64 slot[BWE_BL4_WAYS]; /* entries as described above */
@@ -266,9 +283,11 @@ _Static_assert(sizeof(struct bwe_bl4_bucket) == 64, "bwe_bl4_bucket size");
 struct bwe_bl4_hdr {
 	__u32 magic; /* BWE_BL4_MAGIC once the daemon has written the header */
 	__u32 mask;  /* buckets - 1 (buckets: a power of two) */
-	__u64 seed;  /* key of bwe_bl4_home(), random per table */
+	__u64 seed;  /* key of bwe_bl4_home(), random per table, below 2^32 */
 	__u64 used;  /* slots holding an entry (the daemon's count; never read by BPF) */
-	__u64 pad[5];
+	__u32 tag;   /* 1..65535, in every bucket's slot 0 too; the next table's is one more */
+	__u32 pad0;
+	__u64 pad[4];
 };
 _Static_assert(sizeof(struct bwe_bl4_hdr) == sizeof(struct bwe_bl4_bucket), "bwe_bl4_hdr size");
 

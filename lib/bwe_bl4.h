@@ -80,6 +80,47 @@ BWE_RULE int bwe_bl4_scan(const struct bwe_bl4_bucket *bk, __be32 a)
 	return s0 & BWE_BL4_SPILL_MASK ? BWE_BL4_NEXT : BWE_REF_NONE;
 }
 
+/*
+ * The word of bwe_bl4_key (bwe_abi.h) for a table of mask + 1 buckets keyed
+ * by seed, with tag: the seed in bits 0..31, log2 of the buckets in bits
+ * 32..37, the tag in bits 48..63. 0 (no tag: lookups read the header) when
+ * the seed is 2^32 or more, or the tag is not 1..65535. User space writes
+ * it; programs take it apart with the three below.
+ */
+BWE_RULE __u64 bwe_bl4_key_word(__u64 seed, __u32 mask, __u32 tag)
+{
+	if (seed >> 32 || !tag || tag > BWE_BL4_TAG_MAX || (mask & (mask + 1)))
+		return 0;
+	return seed | (__u64)__builtin_popcount(mask) << 32 | (__u64)tag << BWE_BL4_TAG_SHIFT;
+}
+
+BWE_RULE __u32 bwe_bl4_key_tag(__u64 k)
+{
+	return (__u32)(k >> BWE_BL4_TAG_SHIFT);
+}
+
+BWE_RULE __u64 bwe_bl4_key_seed(__u64 k)
+{
+	return (__u32)k;
+}
+
+BWE_RULE __u32 bwe_bl4_key_mask(__u64 k)
+{
+	return (__u32)((1ULL << ((k >> 32) & 0x3f)) - 1);
+}
+
+/* The tag in a bucket's slot 0 word. */
+BWE_RULE __u32 bwe_bl4_slot_tag(__u64 s0)
+{
+	return (__u32)(s0 >> BWE_BL4_TAG_SHIFT);
+}
+
+/* The tag of the table made after one tagged tag (0: none before): 1..65535, then 1 again. */
+BWE_RULE __u32 bwe_bl4_tag_next(__u32 tag)
+{
+	return tag % BWE_BL4_TAG_MAX + 1;
+}
+
 /* bwe_bl_h24 (bwe_abi.h): the word and the bit of IPv4 address a's /24 (a in host order). */
 BWE_RULE __u32 bwe_bl_h24_word(__u32 a)
 {

@@ -15,6 +15,7 @@
 #include "bwe_util.h"
 #include "bwe_rules.h"
 #include "bl4tab.h"
+#include "bwe_bl4.h"
 #include "dataplane.h"
 #include "detect.h" /* bwe_hh_merge() */
 #include "hslots.h"
@@ -251,13 +252,13 @@ static int bl_outer_fd(const struct bwe_dp *dp, enum bwe_bl_fam fam)
 					    : dp->skel->maps.bwe_bl_host6);
 }
 
-int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 size, __u64 seed)
+int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 size, __u64 seed, __u32 tag)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BWE_BL_HOST_FLAGS);
 	int fd;
 
 	if (fam == BWE_BL_V4)
-		return bwe_bl4_create(size, seed);
+		return bwe_bl4_create(size, seed, tag);
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "bwe_bl_tab6", bwe_dp_bl_key_size(fam),
 			    sizeof(struct bwe_bl_val), size, &opts);
 	return fd < 0 ? -errno : fd;
@@ -274,11 +275,29 @@ int bwe_dp_bl_table_get(const struct bwe_dp *dp, enum bwe_bl_fam fam)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * bwe_bl4_key's word for IPv4 table fd, stored after the table is in the
+ * slot: a lookup that reads the word of the table before finds the tag of
+ * this one in its bucket, and reads the header (bwe_abi.h).
+ */
+static void bl4_key_write(const struct bwe_dp *dp, int fd)
+{
+	struct bwe_bl4 t;
+	__u64 k = bwe_bl4_open(&t, fd) ? 0 : bwe_bl4_key_of(&t);
+
+	__atomic_store_n(dp->bl4_key, k, __ATOMIC_RELEASE); /* one aligned store */
+	bwe_bl4_close(&t);
+}
+
 int bwe_dp_bl_table_set(const struct bwe_dp *dp, enum bwe_bl_fam fam, int fd)
 {
 	__u32 slot = BWE_BL_HOST_SLOT;
 
-	return bpf_map_update_elem(bl_outer_fd(dp, fam), &slot, &fd, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(bl_outer_fd(dp, fam), &slot, &fd, BPF_ANY))
+		return -errno;
+	if (fam == BWE_BL_V4)
+		bl4_key_write(dp, fd);
+	return 0;
 }
 
 /* An empty table in every empty slot (freshly created maps): never a slot without one. */
@@ -292,8 +311,10 @@ static int bl_tables_init(const struct bwe_dp *dp)
 			fd = bwe_dp_bl_table_new(fam,
 						 fam == BWE_BL_V4 ? BWE_BL4_SLOTS_MIN
 								  : BWE_BL_HOST_MIN,
-						 0);
+						 0, bwe_bl4_tag_next(0));
 			err = fd < 0 ? fd : bwe_dp_bl_table_set(dp, fam, fd);
+		} else if (fd >= 0 && fam == BWE_BL_V4) {
+			bl4_key_write(dp, fd); /* a reused table: its word again */
 		}
 		if (fd < 0)
 			err = err ?: fd;
@@ -513,6 +534,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 		err = err ?: bwe_bpf__load(dp->skel);
 	}
 	err = err ?: abi_stamp(dp);
+	err = err ?: map_mmap(dp->skel->maps.bwe_bl4_key, sizeof(__u64), (void **)&dp->bl4_key);
 	err = err ?: bl_tables_init(dp);
 	if (!err && opts->pin_dir && !dev_reused) {
 		err = pin_path(path, sizeof(path), opts->pin_dir, BWE_MAP_FWD_DEV);
@@ -557,6 +579,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 		munmap(dp->h24, H24_BYTES);
 	if (dp->h6)
 		munmap(dp->h6, H6_BYTES);
+	if (dp->bl4_key)
+		munmap(dp->bl4_key, sizeof(__u64));
 	bwe_hslots_free(dp->hsl);
 	if (dp->nc16)
 		munmap(dp->nc16, NC16_BYTES);

@@ -58,6 +58,7 @@ struct bwe_dp {
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	__u64 *h24;		     /* mmap of bwe_bl_h24, BWE_BL_H24_WORDS */
 	__u64 *h6;		     /* mmap of bwe_bl_h6, BWE_BL_H6_WORDS */
+	__u64 *bl4_key;		     /* mmap of bwe_bl4_key's word */
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
 	__u64 *nc6;		     /* mmap of bwe_nc6, BWE_NC6_WORDS */
@@ -116,13 +117,17 @@ enum bwe_bl_fam { BWE_BL_V4, BWE_BL_V6, BWE_BL_FAMS };
 __u32 bwe_dp_bl_key_size(enum bwe_bl_fam fam);
 /*
  * A new, empty table: IPv4, a dense table of size slots keyed by seed (0: a
- * random one; lib/bl4tab.h); IPv6, a hash of size max_entries (seed unused).
- * Its fd, or -errno.
+ * random one; lib/bl4tab.h) with tag; IPv6, a hash of size max_entries
+ * (seed and tag unused). Its fd, or -errno.
  */
-int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 size, __u64 seed);
+int bwe_dp_bl_table_new(enum bwe_bl_fam fam, __u32 size, __u64 seed, __u32 tag);
 /* A new fd of the family's current table (the caller closes it); -ENOENT: none. */
 int bwe_dp_bl_table_get(const struct bwe_dp *dp, enum bwe_bl_fam fam);
-/* Make table fd the family's current one, in one update of the slot. */
+/*
+ * Make table fd the family's current one, in one update of the slot; for
+ * IPv4, then store its word in bwe_bl4_key (0, and the programs read the
+ * header, when fd is no table of this layout).
+ */
 int bwe_dp_bl_table_set(const struct bwe_dp *dp, enum bwe_bl_fam fam, int fd);
 
 /* Remove every BWE_MAP_* pin under pin_dir (maps live on while in use). */

@@ -779,6 +779,7 @@ static void test_table_survives_restart(void **state)
 	struct bwe_dp *dp;
 	struct bwe_bl bl;
 	size_t max;
+	__u64 key;
 	__u32 id;
 	int fd;
 
@@ -789,6 +790,9 @@ static void test_table_survives_restart(void **state)
 	max = bl.tab[BWE_BL_V4].max;
 	assert_true(max > bwe_bl_table_size(BWE_BL_V4, 0));
 	id = map_id(bl.tab[BWE_BL_V4].fd);
+	key = *dp->bl4_key;
+	assert_int_not_equal(key, 0);
+	*dp->bl4_key = 0; /* as if the daemon died between the swap and the word */
 	bwe_bl_free(&bl);
 	bwe_dp_close(dp);
 
@@ -798,6 +802,7 @@ static void test_table_survives_restart(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(map_id(fd), id);
 	close(fd);
+	assert_int_equal(*dp->bl4_key, key); /* the reused table's word, written again */
 	assert_int_equal(bwe_bl_init(&bl, dp), 0);
 	assert_int_equal(bl.tab[BWE_BL_V4].max, max);
 	assert_int_equal(bwe_bl_kernel_ref(&bl, &last.addr), bwe_ref(FEED_T, 0));
@@ -1109,7 +1114,7 @@ static void test_bl4_remove_reinsert(void **state)
 	__u8 ref = bwe_ref(FEED_T, 0);
 	__u32 home;
 	size_t i, n = ARRAY_SIZE(a);
-	int fd = bwe_bl4_create(BWE_BL4_SLOTS_MIN, 0);
+	int fd = bwe_bl4_create(BWE_BL4_SLOTS_MIN, 0, 1);
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -1121,7 +1126,8 @@ static void test_bl4_remove_reinsert(void **state)
 		assert_int_equal(bwe_bl4_put(&t, a[i], ref), 0);
 	assert_int_equal(bwe_bl4_used(&t), n);
 	/* slot 0 of the home bucket counts the 16 entries past it */
-	assert_int_equal(t.map[1 + home].slot[0] >> BWE_BL4_SPILL_SHIFT, 2 * BWE_BL4_WAYS);
+	assert_int_equal((t.map[1 + home].slot[0] & BWE_BL4_SPILL_MASK) >> BWE_BL4_SPILL_SHIFT,
+			 2 * BWE_BL4_WAYS);
 	/* the home bucket's entries go: the ones past it are still found, by the program's rules too */
 	for (i = 0; i < BWE_BL4_WAYS; i++)
 		assert_int_equal(bwe_bl4_put(&t, a[i], BWE_REF_NONE), 0);
@@ -1135,20 +1141,100 @@ static void test_bl4_remove_reinsert(void **state)
 	/* back in: into the freed home slots, no further spill */
 	for (i = 0; i < BWE_BL4_WAYS; i++)
 		assert_int_equal(bwe_bl4_put(&t, a[i], bwe_ref(FEED_T, 1)), 0);
-	assert_int_equal(t.map[1 + home].slot[0] >> BWE_BL4_SPILL_SHIFT, 2 * BWE_BL4_WAYS);
+	assert_int_equal((t.map[1 + home].slot[0] & BWE_BL4_SPILL_MASK) >> BWE_BL4_SPILL_SHIFT,
+			 2 * BWE_BL4_WAYS);
 	for (i = 0; i < BWE_BL4_WAYS; i++)
 		assert_int_equal(bwe_bl4_get(&t, a[i]), bwe_ref(FEED_T, 1));
 	/* everything past home goes: every spill count is 0 again */
 	for (i = BWE_BL4_WAYS; i < n; i++)
 		assert_int_equal(bwe_bl4_put(&t, a[i], BWE_REF_NONE), 0);
-	for (i = 0; i <= t.mask; i++)
+	for (i = 0; i <= t.mask; i++) { /* and the tag is where it was made */
 		assert_int_equal(t.map[1 + i].slot[0] & BWE_BL4_SPILL_MASK, 0);
+		assert_int_equal(bwe_bl4_slot_tag(t.map[1 + i].slot[0]), 1);
+	}
 	assert_int_equal(bwe_bl4_used(&t), BWE_BL4_WAYS);
 	/* a removal of an absent address changes nothing */
 	assert_int_equal(bwe_bl4_put(&t, a[n - 1], BWE_REF_NONE), 0);
 	assert_int_equal(bwe_bl4_used(&t), BWE_BL4_WAYS);
 	bwe_bl4_close(&t);
 	close(fd);
+}
+
+/* Write the seed of IPv4 table fd's header (not its buckets): a header that lies. */
+static void bl4_header_seed(int fd, __u64 seed)
+{
+	struct bwe_bl4_hdr h;
+	__u32 idx = BWE_BL4_HDR_IDX;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &idx, &h), 0);
+	h.seed = seed;
+	assert_int_equal(bpf_map_update_elem(fd, &idx, &h, BPF_ANY), 0);
+}
+
+/*
+ * The program finds an IPv4 peer's home bucket from bwe_bl4_key's word
+ * while the word's tag is the bucket's, else from the table's header: with
+ * a header whose seed lies, a listed peer is still dropped through the
+ * word, and passes (the lie decides) once the word is 0 or names another
+ * tag. A new table gets the next tag and its word; every bucket keeps its
+ * tag through puts and removals.
+ */
+static void test_bl4_key_word(void **state)
+{
+	struct bwe_prefix b4 = pfx("203.0.113.66/32");
+	struct bwe_bl4 t;
+	struct world w;
+	__u64 k, seed;
+	__u32 tag, i;
+	int fd;
+
+	(void)state;
+	world_up(&w);
+	fd = w.bl.tab[BWE_BL_V4].fd;
+	assert_int_equal(bwe_bl4_open(&t, fd), 0);
+	tag = t.tag;
+	k = *w.dp->bl4_key;
+	assert_int_not_equal(k, 0);
+	assert_int_equal(k, bwe_bl4_key_of(&t));
+	assert_int_equal(bwe_bl4_key_tag(k), tag);
+	assert_int_equal(bwe_bl4_key_seed(k), t.seed);
+	assert_int_equal(bwe_bl4_key_mask(k), t.mask);
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_DROP);
+
+	/* a header seed that sends the peer to another bucket */
+	for (seed = t.seed + 1;
+	     bwe_bl4_home(seed, t.mask, b4.addr.w[3]) == bwe_bl4_home(t.seed, t.mask, b4.addr.w[3]);
+	     seed++)
+		;
+	bl4_header_seed(fd, seed);
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_DROP);
+	*w.dp->bl4_key = bwe_bl4_key_word(t.seed, t.mask, bwe_bl4_tag_next(tag));
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_PASS);
+	*w.dp->bl4_key = 0;
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_PASS);
+	bl4_header_seed(fd, t.seed); /* the truth again: found through the header */
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_DROP);
+	*w.dp->bl4_key = k;
+
+	/* a bigger table: the next tag, its word, the peer still dropped */
+	grow_step(&w.bl, 0, GROW_STEPS, bwe_ref(FEED_T, 0));
+	bwe_bl4_close(&t);
+	assert_int_equal(bwe_bl4_open(&t, w.bl.tab[BWE_BL_V4].fd), 0);
+	assert_int_equal(t.tag, bwe_bl4_tag_next(tag));
+	assert_int_equal(*w.dp->bl4_key, bwe_bl4_key_of(&t));
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_int_equal(bwe_bl4_map(&t, false), 0);
+	for (i = 0; i <= t.mask; i++)
+		assert_int_equal(bwe_bl4_slot_tag(t.map[1 + i].slot[0]), t.tag);
+	bwe_bl4_close(&t);
+
+	/* what no table can be */
+	assert_int_equal(bwe_bl4_create(BWE_BL4_SLOTS_MIN, 1ULL << 32, 1), -EINVAL);
+	assert_int_equal(bwe_bl4_create(BWE_BL4_SLOTS_MIN, 0, 0), -EINVAL);
+	assert_int_equal(bwe_bl4_create(BWE_BL4_SLOTS_MIN, 0, BWE_BL4_TAG_MAX + 1), -EINVAL);
+	assert_int_equal(bwe_bl4_key_word(1ULL << 32, 511, 1), 0);
+	assert_int_equal(bwe_bl4_tag_next(BWE_BL4_TAG_MAX), 1);
+	world_down(&w);
 }
 
 static __u64 clock_ns(clockid_t id)
@@ -1958,6 +2044,7 @@ int main(void)
 		cmocka_unit_test(test_bl4_crafted_collisions),
 		cmocka_unit_test(test_bl4_known_seed_fails_loudly),
 		cmocka_unit_test(test_bl4_remove_reinsert),
+		cmocka_unit_test(test_bl4_key_word),
 		cmocka_unit_test(test_bl4_nested_prefixes_model),
 		cmocka_unit_test(test_bl4_sweep_clears_unowned_slots),
 		cmocka_unit_test(test_nc16_hosts),

@@ -20,25 +20,46 @@
 
 /*
  * The ref of IPv4 address a (network byte order) in dense table tab
- * (bwe_abi.h, rules in bwe_bl4.h): the header, then the home bucket and,
- * only while a bucket's chain overflowed, the next ones, at most
- * BWE_BL4_PROBE_MAX. A miss usually reads one bucket: one cache line.
+ * (bwe_abi.h, rules in bwe_bl4.h): the home bucket and, only while a
+ * bucket's chain overflowed, the next ones, at most BWE_BL4_PROBE_MAX. A
+ * miss usually reads one bucket: one cache line. The home bucket comes from
+ * bwe_bl4_key's word when its tag is the bucket's (a load and a lookup),
+ * else from the table's header (a lookup more: a table swapped in since the
+ * word was read, or a word not written yet).
  */
 static __always_inline __u8 bl4_ref(void *tab, __be32 a)
 {
-	__u32 idx = BWE_BL4_HDR_IDX, home, mask, d;
-	const struct bwe_bl4_hdr *h = bpf_map_lookup_elem(tab, &idx);
+	__u32 idx = 0, home = 0, mask = 0, d, tag;
+	const struct bwe_bl4_bucket *bk = NULL;
+	const struct bwe_bl4_hdr *h;
+	__u64 *kp = bpf_map_lookup_elem(&bwe_bl4_key, &idx), k = kp ? *(volatile __u64 *)kp : 0;
 
-	if (!h)
-		return BWE_REF_NONE;
-	mask = h->mask;
-	home = bwe_bl4_home(h->seed, mask, a);
+	tag = bwe_bl4_key_tag(k);
+	if (tag) {
+		mask = bwe_bl4_key_mask(k);
+		home = bwe_bl4_home(bwe_bl4_key_seed(k), mask, a);
+		idx = 1 + home;
+		bk = bpf_map_lookup_elem(tab, &idx);
+		if (bk && bwe_bl4_slot_tag(((const volatile __u64 *)bk->slot)[0]) != tag)
+			bk = NULL;
+	}
+	if (!bk) {
+		idx = BWE_BL4_HDR_IDX;
+		h = bpf_map_lookup_elem(tab, &idx);
+		if (!h)
+			return BWE_REF_NONE;
+		mask = h->mask;
+		home = bwe_bl4_home(h->seed, mask, a);
+		idx = 1 + home;
+		bk = bpf_map_lookup_elem(tab, &idx);
+	}
 	for (d = 0; d < BWE_BL4_PROBE_MAX; d++) {
-		const struct bwe_bl4_bucket *bk;
 		int r;
 
-		idx = 1 + ((home + d) & mask);
-		bk = bpf_map_lookup_elem(tab, &idx);
+		if (d) {
+			idx = 1 + ((home + d) & mask);
+			bk = bpf_map_lookup_elem(tab, &idx);
+		}
 		if (!bk)
 			break;
 		r = bwe_bl4_scan(bk, a);

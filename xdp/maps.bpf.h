@@ -98,6 +98,15 @@ struct {
 	__type(value, __u64);
 } bwe_bl_h24 SEC(".maps");
 
+/* the current IPv4 exact-host table's seed, size and tag in one word (bwe_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_bl4_key SEC(".maps");
+
 /* a Bloom filter of the IPv6 exact hosts, one bit per hash (bwe_abi.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
