@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* dataplane.c - see dataplane.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -473,6 +475,8 @@ static int dp_prepare(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft
 	if (!dp->skel)
 		return -errno;
 	dp->skel->rodata->bwe_ft_kfunc = ft;
+	/* the maps and the clock's program: the others load on these maps */
+	bpf_program__set_autoload(dp->skel->progs.bwe_xdp, false);	 /* load_xdp() */
 	bpf_program__set_autoload(dp->skel->progs.bwe_tc_egress, false); /* bwe_dp_tc_prog_fd() */
 	err = set_max(dp->skel->maps.bwe_bl_net6, opts->bl_net6_max);
 	err = err ?: set_max(dp->skel->maps.bwe_netclass, opts->netclass_max);
@@ -491,7 +495,129 @@ static int dp_prepare(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft
 	return err;
 }
 
-int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
+/* The XDP program's load (bwe_dp_open_async()): its thread and its outcome. */
+struct bwe_dp_load {
+	pthread_t thread;
+	int efd;		    /* eventfd, written once the load has ended */
+	int err;		    /* the load's outcome (read after the join) */
+	bool ft;		    /* with the flowtable fast path */
+	bool ft_failed;		    /* tried with it, loaded without */
+	struct bwe_bpf *obj;	    /* the program's object, dp->xdp after the join */
+	const struct bwe_bpf *maps; /* dp->skel: the maps it uses (read only) */
+};
+
+/*
+ * A second copy of the object whose maps are maps's (every one, so that the
+ * program reads and writes what the daemon does; its own internal maps hold
+ * nothing but constants), with only program prog to load and ft for the
+ * flowtable's path. 0 or -errno, *out NULL on failure.
+ */
+static int obj_on_maps(const struct bwe_bpf *maps, const struct bpf_program *prog_of_maps, bool ft,
+		       struct bwe_bpf **out)
+{
+	struct bwe_bpf *o = bwe_bpf__open();
+	const char *want = bpf_program__name(prog_of_maps);
+	struct bpf_program *p;
+	struct bpf_map *m, *ours;
+	int err = 0;
+
+	*out = NULL;
+	if (!o)
+		return -errno;
+	o->rodata->bwe_ft_kfunc = ft;
+	bpf_object__for_each_program(p, o->obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), want));
+	bpf_object__for_each_map(m, o->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		ours = bpf_object__find_map_by_name(maps->obj, bpf_map__name(m));
+		err = ours ? bpf_map__reuse_fd(m, bpf_map__fd(ours)) : -ENOENT;
+		if (err)
+			break;
+	}
+	if (err) {
+		bwe_bpf__destroy(o);
+		return err;
+	}
+	*out = o;
+	return 0;
+}
+
+/* The load thread: the verifier's time is spent here, off the caller's way. */
+static void *load_xdp(void *arg)
+{
+	struct bwe_dp_load *l = arg;
+	__u64 one = 1;
+
+	l->err = bwe_bpf__load(l->obj);
+	if (l->err && l->ft) {
+		/* Enforcement first: the program without the flowtable's path. */
+		log_warnx("dataplane: the XDP program with the flowtable fast path (%s) did not "
+			  "load: %s; loading it without (fast_forward: flowtable unavailable)",
+			  BWE_FT_KFUNC, strerror(-l->err));
+		bwe_bpf__destroy(l->obj);
+		l->ft = false;
+		l->ft_failed = true;
+		l->err = obj_on_maps(l->maps, l->maps->progs.bwe_xdp, false, &l->obj);
+		l->err = l->err ?: bwe_bpf__load(l->obj);
+	}
+	if (write(l->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		log_warn("dataplane: the program's load cannot say it ended");
+	return NULL;
+}
+
+/* Start the XDP program's load on dp's maps, in a thread. */
+static int load_start(struct bwe_dp *dp)
+{
+	struct bwe_dp_load *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->ft = dp->flowtable;
+	l->maps = dp->skel;
+	l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	err = l->efd < 0 ? -errno : obj_on_maps(dp->skel, dp->skel->progs.bwe_xdp, l->ft, &l->obj);
+	err = err ?: -pthread_create(&l->thread, NULL, load_xdp, l);
+	if (err) {
+		bwe_bpf__destroy(l->obj);
+		if (l->efd >= 0)
+			close(l->efd);
+		free(l);
+		return err;
+	}
+	dp->load = l;
+	return 0;
+}
+
+int bwe_dp_ready_fd(const struct bwe_dp *dp)
+{
+	return dp->load ? dp->load->efd : -1;
+}
+
+int bwe_dp_wait(struct bwe_dp *dp)
+{
+	struct bwe_dp_load *l = dp->load;
+	int err;
+
+	if (!l)
+		return dp->xdp ? 0 : -ENOENT;
+	pthread_join(l->thread, NULL);
+	err = l->err;
+	if (!err) {
+		dp->xdp = l->obj;
+		l->obj = NULL;
+	}
+	dp->flowtable = l->ft;
+	dp->flowtable_failed = l->ft_failed;
+	bwe_bpf__destroy(l->obj);
+	close(l->efd);
+	free(l);
+	dp->load = NULL;
+	return err;
+}
+
+int bwe_dp_open_async(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 {
 	struct bwe_dp *dp;
 	char path[PATH_MAX], msg[BWE_DP_MSG_MAX];
@@ -519,20 +645,8 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	}
 	dp->flowtable = opts->flowtable_try || bwe_dp_flowtable_kfunc();
 	err = dp_prepare(dp, opts, dp->flowtable, &blocks, &dev_reused);
-	if (err)
-		goto cleanup; /* not the path's fault: it would fail so without */
-	err = bwe_bpf__load(dp->skel);
-	if (err && dp->flowtable) {
-		/* Enforcement first: the object without the flowtable's path. */
-		log_warnx("dataplane: the XDP program with the flowtable fast path (%s) did not "
-			  "load: %s; loading it without (fast_forward: flowtable unavailable)",
-			  BWE_FT_KFUNC, strerror(-err));
-		bwe_bpf__destroy(dp->skel);
-		dp->flowtable = false;
-		dp->flowtable_failed = true;
-		err = dp_prepare(dp, opts, false, &blocks, &dev_reused);
-		err = err ?: bwe_bpf__load(dp->skel);
-	}
+	err = err ?: bwe_bpf__load(dp->skel); /* the maps, and the clock's program */
+	err = err ?: load_start(dp);	      /* the verifier from here on, beside */
 	err = err ?: abi_stamp(dp);
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl4_key, sizeof(__u64), (void **)&dp->bl4_key);
 	err = err ?: bl_tables_init(dp);
@@ -569,10 +683,25 @@ cleanup:
 	return err;
 }
 
+int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts)
+{
+	int err = bwe_dp_open_async(out, opts);
+
+	if (err)
+		return err;
+	err = bwe_dp_wait(*out);
+	if (err) {
+		bwe_dp_close(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 void bwe_dp_close(struct bwe_dp *dp)
 {
 	if (!dp)
 		return;
+	bwe_dp_wait(dp); /* a load in progress ends first */
 	if (dp->tbl24)
 		munmap(dp->tbl24, dp->tbl24_len);
 	if (dp->h24)
@@ -587,13 +716,14 @@ void bwe_dp_close(struct bwe_dp *dp)
 	if (dp->nc6)
 		munmap(dp->nc6, NC6_BYTES);
 	bwe_bpf__destroy(dp->tc);
+	bwe_bpf__destroy(dp->xdp);
 	bwe_bpf__destroy(dp->skel);
 	free(dp);
 }
 
 int bwe_dp_prog_fd(const struct bwe_dp *dp)
 {
-	return bpf_program__fd(dp->skel->progs.bwe_xdp);
+	return dp->xdp ? bpf_program__fd(dp->xdp->progs.bwe_xdp) : -EAGAIN;
 }
 
 /*
@@ -601,33 +731,18 @@ int bwe_dp_prog_fd(const struct bwe_dp *dp)
  * the first time it is asked for: its verification takes as long as the
  * XDP program's (docs/benchmarks.md, "The tick clock, a
  * merged lookup, and loading only what runs"), which a
- * routed gateway's start would otherwise wait for. It is the same object's
- * program, loaded from a second copy of it whose maps are this load's
- * (every one, so that it reads and writes what bwe_xdp does); the copy's
- * own internal maps hold nothing but constants.
+ * routed gateway's start would otherwise wait for. Like the XDP program, it
+ * is loaded from a copy of the object on this open's maps (obj_on_maps()).
  */
 int bwe_dp_tc_prog_fd(struct bwe_dp *dp)
 {
 	struct bwe_bpf *tc;
-	struct bpf_program *p;
-	struct bpf_map *m, *ours;
-	int err = 0;
+	int err;
 
 	if (dp->tc)
 		return bpf_program__fd(dp->tc->progs.bwe_tc_egress);
-	tc = bwe_bpf__open();
-	if (!tc)
-		return -errno;
-	bpf_object__for_each_program(p, tc->obj)
-		bpf_program__set_autoload(p, p == tc->progs.bwe_tc_egress);
-	bpf_object__for_each_map(m, tc->obj) {
-		if (bpf_map__is_internal(m))
-			continue;
-		ours = bpf_object__find_map_by_name(dp->skel->obj, bpf_map__name(m));
-		err = ours ? bpf_map__reuse_fd(m, bpf_map__fd(ours)) : -ENOENT;
-		if (err)
-			break;
-	}
+	err = obj_on_maps(dp->skel, dp->skel->progs.bwe_tc_egress, false,
+			  &tc); /* XDP's path only */
 	err = err ?: bwe_bpf__load(tc);
 	if (err) {
 		bwe_bpf__destroy(tc);

@@ -50,10 +50,13 @@ struct bwe_dp_opts {
 };
 
 struct bwe_hslots;
+struct bwe_dp_load;
 
 struct bwe_dp {
 	struct bwe_bpf *skel;
 	struct bwe_bpf *tc; /* the TC egress program's load, NULL until asked (bwe_dp_tc_prog_fd()) */
+	struct bwe_bpf *xdp; /* the XDP program's load, on skel's maps; NULL until bwe_dp_wait() */
+	struct bwe_dp_load *load;    /* the XDP program's load in progress (bwe_dp_open_async()) */
 	__u32 bl_host_max;	     /* ceiling of exact blocklist hosts, both families */
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	__u64 *h24;		     /* mmap of bwe_bl_h24, BWE_BL_H24_WORDS */
@@ -74,6 +77,20 @@ struct bwe_dp {
 #define BWE_DP_MSG_MAX 512 /* bytes of a bwe_dp_abi_check() message */
 
 int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
+/*
+ * bwe_dp_open() in two halves: the maps, pinned and ready for writing, on
+ * return; the XDP program (the kernel's verifier, most of an open's time)
+ * loaded meanwhile by a thread of its own, which touches nothing of *out
+ * but the program's own object. bwe_dp_ready_fd() becomes readable when
+ * the load has ended; bwe_dp_wait() waits for it and says how it went. Until
+ * then the maps may be written, but nothing may ask for the program
+ * (bwe_dp_prog_fd(), bwe_dp_tc_prog_fd()) or read dp->flowtable.
+ */
+int bwe_dp_open_async(struct bwe_dp **out, const struct bwe_dp_opts *opts);
+/* An eventfd readable once the XDP program's load has ended; -1 when none is in progress. */
+int bwe_dp_ready_fd(const struct bwe_dp *dp);
+/* Wait for the XDP program's load (at once when it is done): 0 or its -errno. */
+int bwe_dp_wait(struct bwe_dp *dp);
 /*
  * Whether the kernel has the flowtable's kfunc (BWE_FT_KFUNC,
  * xdp/forward.bpf.h) now: Linux 6.10 or later, with nf_flow_table built in

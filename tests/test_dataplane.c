@@ -1583,6 +1583,48 @@ static void test_tc_loaded_on_demand(void **state)
 	world_down(&w);
 }
 
+/*
+ * The open in two halves (bwe_dp_open_async()): the maps take writes while
+ * the XDP program loads, the program then reads what was written (a listed
+ * peer written before the wait is dropped), the wait is said once and
+ * holds after; a load still in progress at close ends first.
+ */
+static void test_open_async(void **state)
+{
+	const char *dir = pin_dir("async");
+	struct bwe_dp_opts opts = { .pin_dir = dir };
+	struct bwe_prefix in4 = pfx("198.18.0.0/24"), b4 = pfx("203.0.113.66/32");
+	struct bwe_ncset s;
+	struct world w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(bwe_dp_open_async(&w.dp, &opts), 0);
+	assert_true(bwe_dp_ready_fd(w.dp) >= 0);
+	bwe_ncset_init(&s);
+	assert_int_equal(bwe_ncset_add(&s, &in4, BWE_NC_INTERNAL), 0);
+	assert_int_equal(bwe_dp_netclass_apply(w.dp, &s), 0);
+	bwe_ncset_free(&s);
+	assert_int_equal(bwe_bl_init(&w.bl, w.dp), 0);
+	assert_int_equal(bwe_bl_set(&w.bl, &b4, bwe_ref(FEED_T, 0)), 0);
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(bwe_dp_wait(w.dp), 0);
+	assert_int_equal(bwe_dp_ready_fd(w.dp), -1);
+	assert_true(bwe_dp_prog_fd(w.dp) >= 0);
+	assert_int_equal(bwe_dp_wait(w.dp), 0); /* done: at once */
+	w.rb = ring_buffer__new(bwe_dp_map_fd(w.dp, BWE_MAP_EVENTS), on_event, &w, NULL);
+	assert_non_null(w.rb);
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.67", 10, NULL), XDP_PASS);
+	world_down(&w);
+
+	/* closed while loading: the load ends, nothing is left behind */
+	assert_int_equal(bwe_dp_open_async(&w.dp, &opts), 0);
+	assert_true(w.dp->reused);
+	bwe_dp_close(w.dp);
+	assert_int_equal(bwe_dp_unpin(dir), 0);
+}
+
 static void test_bucket_last_refill_in_future(void **state)
 {
 	struct bwe_addr h = addr("198.18.0.77");
@@ -2037,6 +2079,7 @@ int main(void)
 		cmocka_unit_test(test_blocklist_hit_directions),
 		cmocka_unit_test(test_tick_clock),
 		cmocka_unit_test(test_tc_loaded_on_demand),
+		cmocka_unit_test(test_open_async),
 		cmocka_unit_test(test_bucket_last_refill_in_future),
 		cmocka_unit_test(test_growth_never_passes),
 		cmocka_unit_test(test_table_survives_restart),

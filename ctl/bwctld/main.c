@@ -77,6 +77,7 @@ enum ev_src {
 	SRC_SYSLOG,    /* events.syslog's socket (events.h) */
 	SRC_NEIGH,     /* the neighbour view (neighwatch.h) */
 	SRC_FLEET,     /* the fleet worker (fleet.h) */
+	SRC_DP_READY,  /* the XDP program's load ended (wait_program(), start-up only) */
 	SRC_HTTP = 64, /* .. SRC_HTTP + BWE_CFG_HTTP_LISTEN_MAX - 1: the HTTP listeners */
 	SRC_CTL_CLIENT = 1024,
 };
@@ -501,7 +502,8 @@ static int setup_loop(struct daemon *d)
 	block_signals(&mask);
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0) /* wait_program() may have made it */
+		d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0)
 		return -errno;
 	if (timerfd_settime(d->timerfd, 0, &its, NULL))
@@ -641,7 +643,7 @@ static int open_dataplane(struct daemon *d)
 
 	if (e)
 		return e;
-	e = bwe_dp_open(&d->dp, &opts);
+	e = bwe_dp_open_async(&d->dp, &opts); /* the program: wait_program() */
 	if (e == -EPROTO)
 		log_warnx("cannot load the data plane: the maps pinned in %s are of another "
 			  "ABI version (see above)",
@@ -652,6 +654,53 @@ static int open_dataplane(struct daemon *d)
 					 "bwctl detach, or remove pin_dir)"
 				       : "");
 	return e;
+}
+
+/*
+ * Until the kernel has verified the XDP program (bwe_dp_open_async()), take
+ * what the feed worker hands over: a start-up version parsed by then is
+ * applied to the maps on this CPU while the verifier runs on another,
+ * instead of after it (docs/benchmarks.md, "The verifier beside the rest of
+ * start-up"). Only the worker and the load's end are watched, in the
+ * loop's own epoll set, which setup_loop() fills after.
+ */
+static int wait_program(struct daemon *d)
+{
+	struct epoll_event evs[EPOLL_EVENTS];
+	int efd = bwe_dp_ready_fd(d->dp), e = 0, n, i;
+	size_t pending = feeds_startup_pending(d->feeds);
+	__u64 t0 = bwe_sandbox_now_ms();
+	bool ready = false;
+
+	if (efd >= 0 && d->epfd < 0 && (d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		e = -errno;
+	if (efd >= 0 && !e)
+		e = ep_add(d, efd, SRC_DP_READY);
+	while (efd >= 0 && !e && !ready) {
+		e = feeds_worker_sync(d->feeds, d->epfd, SRC_FEED_JOB);
+		n = e ? 0 : epoll_wait(d->epfd, evs, EPOLL_EVENTS, -1);
+		if (n < 0 && errno != EINTR)
+			e = -errno;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 == SRC_DP_READY)
+				ready = true;
+			else if (evs[i].data.u32 == SRC_FEED_JOB)
+				feeds_on_worker(d->feeds, evs[i].events);
+		}
+	}
+	if (efd >= 0 && d->epfd >= 0)
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, efd, NULL);
+	if (pending > feeds_startup_pending(d->feeds))
+		log_info("startup: %zu of %zu feeds' start-up versions applied while the kernel "
+			 "verified the XDP program (%llu ms)",
+			 pending - feeds_startup_pending(d->feeds), pending,
+			 (unsigned long long)(bwe_sandbox_now_ms() - t0));
+	if (e)
+		log_warnx("startup: waiting for the XDP program's load: %s", strerror(-e));
+	n = bwe_dp_wait(d->dp);
+	if (n)
+		log_warnx("cannot load the data plane's XDP program: %s", strerror(-n));
+	return n ?: e;
 }
 
 /* A neighbour seen with a MAC address: a contained host's new address is learnt. */
@@ -698,10 +747,6 @@ static int start(struct daemon *d)
 	e = open_dataplane(d);
 	if (e)
 		return e;
-	if (ifaces_check(d->cfg, d->dp->flowtable, err, sizeof(err))) {
-		log_warnx("startup failed: %s", err);
-		return -EINVAL;
-	}
 	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
 	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) || (e = ops_load(d->ops)) ||
 	    (e = hosts_new(&d->hosts, d->dp)) || (e = hostsweep_new(&d->sweep, d->dp))) {
@@ -752,6 +797,12 @@ static int start(struct daemon *d)
 	if ((e = ringbuf_new(&d->rb, &rd))) {
 		log_warnx("ring buffer: %s", strerror(-e));
 		return e;
+	}
+	if ((e = wait_program(d)))
+		return e;
+	if (ifaces_check(d->cfg, d->dp->flowtable, err, sizeof(err))) {
+		log_warnx("startup failed: %s", err);
+		return -EINVAL;
 	}
 	if ((e = ifaces_new(&d->ifaces, &id)))
 		return e;
