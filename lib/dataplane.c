@@ -498,12 +498,12 @@ static int dp_prepare(struct bwe_dp *dp, const struct bwe_dp_opts *opts, bool ft
 /* The XDP program's load (bwe_dp_open_async()): its thread and its outcome. */
 struct bwe_dp_load {
 	pthread_t thread;
-	int efd;		    /* eventfd, written once the load has ended */
-	int err;		    /* the load's outcome (read after the join) */
-	bool ft;		    /* with the flowtable fast path */
-	bool ft_failed;		    /* tried with it, loaded without */
-	struct bwe_bpf *obj;	    /* the program's object, dp->xdp after the join */
-	const struct bwe_bpf *maps; /* dp->skel: the maps it uses (read only) */
+	int efd;		 /* eventfd, written once the load has ended */
+	int err;		 /* the load's outcome (read after the join) */
+	bool ft;		 /* with the flowtable fast path */
+	bool ft_failed;		 /* tried with it, loaded without */
+	struct bwe_bpf *obj;	 /* the program's object, dp->xdp after the join */
+	struct bwe_bpf *without; /* ft: the same without the flowtable's path, else NULL */
 };
 
 /*
@@ -543,7 +543,11 @@ static int obj_on_maps(const struct bwe_bpf *maps, const struct bpf_program *pro
 	return 0;
 }
 
-/* The load thread: the verifier's time is spent here, off the caller's way. */
+/*
+ * The load thread: the verifier's time is spent here, off the caller's way.
+ * It touches its two objects only (made by load_start(), on the caller's
+ * thread), never dp.
+ */
 static void *load_xdp(void *arg)
 {
 	struct bwe_dp_load *l = arg;
@@ -556,10 +560,11 @@ static void *load_xdp(void *arg)
 			  "load: %s; loading it without (fast_forward: flowtable unavailable)",
 			  BWE_FT_KFUNC, strerror(-l->err));
 		bwe_bpf__destroy(l->obj);
+		l->obj = l->without;
+		l->without = NULL;
 		l->ft = false;
 		l->ft_failed = true;
-		l->err = obj_on_maps(l->maps, l->maps->progs.bwe_xdp, false, &l->obj);
-		l->err = l->err ?: bwe_bpf__load(l->obj);
+		l->err = bwe_bpf__load(l->obj);
 	}
 	if (write(l->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
 		log_warn("dataplane: the program's load cannot say it ended");
@@ -575,12 +580,14 @@ static int load_start(struct bwe_dp *dp)
 	if (!l)
 		return -ENOMEM;
 	l->ft = dp->flowtable;
-	l->maps = dp->skel;
 	l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	err = l->efd < 0 ? -errno : obj_on_maps(dp->skel, dp->skel->progs.bwe_xdp, l->ft, &l->obj);
+	if (!err && l->ft)
+		err = obj_on_maps(dp->skel, dp->skel->progs.bwe_xdp, false, &l->without);
 	err = err ?: -pthread_create(&l->thread, NULL, load_xdp, l);
 	if (err) {
 		bwe_bpf__destroy(l->obj);
+		bwe_bpf__destroy(l->without);
 		if (l->efd >= 0)
 			close(l->efd);
 		free(l);
@@ -611,6 +618,7 @@ int bwe_dp_wait(struct bwe_dp *dp)
 	dp->flowtable = l->ft;
 	dp->flowtable_failed = l->ft_failed;
 	bwe_bpf__destroy(l->obj);
+	bwe_bpf__destroy(l->without);
 	close(l->efd);
 	free(l);
 	dp->load = NULL;

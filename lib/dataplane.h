@@ -81,7 +81,7 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
  * bwe_dp_open() in two halves: the maps, pinned and ready for writing, on
  * return; the XDP program (the kernel's verifier, most of an open's time)
  * loaded meanwhile by a thread of its own, which touches nothing of *out
- * but the program's own object. bwe_dp_ready_fd() becomes readable when
+ * but the program's own objects (made before it starts). bwe_dp_ready_fd() becomes readable when
  * the load has ended; bwe_dp_wait() waits for it and says how it went. Until
  * then the maps may be written, but nothing may ask for the program
  * (bwe_dp_prog_fd(), bwe_dp_tc_prog_fd()) or read dp->flowtable.

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1498,14 +1499,15 @@ static void test_nc16_matches_trie(void **state)
  */
 /*
  * The programs' tick clock is CLOCK_MONOTONIC at the tick: a host's last
- * seen lies at most three ticks before the coarse clock before its frame
- * and never after the fine clock after it, read from jiffies on the
- * measured scale (an offset from a single pair, without the tick's margin
- * in bwe_tick_off(), failed 2 runs in 20 here) and, with tick_ns 0, from
- * the helper. Three, not two: from one frame to the next the jiffies clock
- * lies one or two ticks behind the coarse one, plus a few ns that the two
- * clocks' tick boundaries drift apart (2 ticks + 7 ns in 3 runs of 10 here,
- * architecture.md "Clocks").
+ * seen lies at most two ticks and a quarter before the coarse clock before
+ * its frame and never after the fine clock after it, read from jiffies on
+ * the measured scale (an offset from a single pair, without the tick's
+ * margin in bwe_tick_off(), failed 2 runs in 20 here) and, with tick_ns 0,
+ * from the helper. The quarter: from one frame to the next the jiffies
+ * clock lies one or two ticks behind the coarse one, plus what the two
+ * clocks' tick boundaries drift apart since the load (2 ticks + 7 ns in 3
+ * runs of 10 here, architecture.md "Clocks"); a tick more would be a
+ * margin gone wrong.
  * The frames come 200 ms after the load, so a wrong HZ (the nearest two
  * differ by a sixth) would put them tens of ms off.
  */
@@ -1556,7 +1558,7 @@ static void test_tick_clock(void **state)
 		assert_int_equal(run(&w, "198.18.0.10", "203.0.113.10", 10, NULL), XDP_PASS);
 		hi = mono_ns();
 		assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
-		assert_true(hs.last_seen_ns + 3 * tick >= lo);
+		assert_true(hs.last_seen_ns + 2 * tick + tick / 4 >= lo);
 		assert_true(hs.last_seen_ns <= hi); /* never in the future */
 	}
 	world_down(&w);
@@ -1583,6 +1585,19 @@ static void test_tc_loaded_on_demand(void **state)
 	world_down(&w);
 }
 
+/* Descriptors this process holds. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 /*
  * The open in two halves (bwe_dp_open_async()): the maps take writes while
  * the XDP program loads, the program then reads what was written (a listed
@@ -1594,8 +1609,10 @@ static void test_open_async(void **state)
 	const char *dir = pin_dir("async");
 	struct bwe_dp_opts opts = { .pin_dir = dir };
 	struct bwe_prefix in4 = pfx("198.18.0.0/24"), b4 = pfx("203.0.113.66/32");
+	struct pollfd pfd = { .events = POLLIN };
 	struct bwe_ncset s;
 	struct world w;
+	int fds;
 
 	(void)state;
 	memset(&w, 0, sizeof(w));
@@ -1608,6 +1625,8 @@ static void test_open_async(void **state)
 	assert_int_equal(bwe_bl_init(&w.bl, w.dp), 0);
 	assert_int_equal(bwe_bl_set(&w.bl, &b4, bwe_ref(FEED_T, 0)), 0);
 	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	pfd.fd = bwe_dp_ready_fd(w.dp);
+	assert_int_equal(poll(&pfd, 1, 60 * 1000), 1); /* the load says it ended */
 	assert_int_equal(bwe_dp_wait(w.dp), 0);
 	assert_int_equal(bwe_dp_ready_fd(w.dp), -1);
 	assert_true(bwe_dp_prog_fd(w.dp) >= 0);
@@ -1618,10 +1637,12 @@ static void test_open_async(void **state)
 	assert_int_equal(run(&w, "198.18.0.10", "203.0.113.67", 10, NULL), XDP_PASS);
 	world_down(&w);
 
-	/* closed while loading: the load ends, nothing is left behind */
+	/* closed while loading: the load ends, no descriptor is left behind */
+	fds = open_fds();
 	assert_int_equal(bwe_dp_open_async(&w.dp, &opts), 0);
 	assert_true(w.dp->reused);
 	bwe_dp_close(w.dp);
+	assert_int_equal(open_fds(), fds);
 	assert_int_equal(bwe_dp_unpin(dir), 0);
 }
 

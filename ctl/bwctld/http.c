@@ -432,6 +432,15 @@ static enum MHD_Result api(struct http *h, struct MHD_Connection *c, struct req 
 	return send_rs(h, c, &rs);
 }
 
+/* 413, naming the cap. */
+static enum MHD_Result too_large(struct http *h, struct MHD_Connection *c)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail), "a request body may have at most %zu bytes", h->max_body);
+	return problem(h, c, MHD_HTTP_CONTENT_TOO_LARGE, detail);
+}
+
 /* Did the client send "Expect: 100-continue", holding its body back? */
 static bool expects_continue(struct MHD_Connection *c)
 {
@@ -454,7 +463,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct http *h = cls;
 	struct req *q = *con_cls;
-	char detail[96];
 
 	(void)version;
 	if (!q)
@@ -466,10 +474,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!q->started) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		unsigned long long len;
 
 		q->started = true;
 		h->requests++;
-		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
+		len = cl ? strtoull(cl, NULL, 10) : 0;
+		if (len > h->max_body) {
 			/*
 			 * Answered at once only when the client has not sent
 			 * the body yet (it waits for "100 Continue") or the body
@@ -477,12 +487,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 * with unread data resets it, and the client may lose
 			 * the answer. Else it is read and dropped, then answered.
 			 */
-			if (expects_continue(c) ||
-			    strtoull(cl, NULL, 10) > HTTP_DISCARD_TIMES * h->max_body) {
-				snprintf(detail, sizeof(detail),
-					 "a request body may have at most %zu bytes", h->max_body);
-				return problem(h, c, MHD_HTTP_CONTENT_TOO_LARGE, detail);
-			}
+			if (expects_continue(c) || len > HTTP_DISCARD_TIMES * h->max_body)
+				return too_large(h, c);
 			q->too_large = true;
 		}
 		return MHD_YES;
@@ -511,11 +517,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		return MHD_YES;
 	}
-	if (q->too_large) {
-		snprintf(detail, sizeof(detail), "a request body may have at most %zu bytes",
-			 h->max_body);
-		return problem(h, c, MHD_HTTP_CONTENT_TOO_LARGE, detail);
-	}
+	if (q->too_large)
+		return too_large(h, c);
 	if (!strcmp(url, METRICS_PATH))
 		return metrics(h, c, method);
 	if (is_api(url))

@@ -747,6 +747,12 @@ static int start(struct daemon *d)
 	e = open_dataplane(d);
 	if (e)
 		return e;
+	/* what the configuration asks of the kernel, before anything is written;
+	 * again after the program's load, which may have fallen back */
+	if (ifaces_check(d->cfg, d->dp->flowtable, err, sizeof(err))) {
+		log_warnx("startup failed: %s", err);
+		return -EINVAL;
+	}
 	if ((e = enf_new(&d->enf, d->dp, d->cfg, d->st, d->store)) ||
 	    (e = ops_new(&d->ops, d->cfg, d->st, d->enf, d->log)) || (e = ops_load(d->ops)) ||
 	    (e = hosts_new(&d->hosts, d->dp)) || (e = hostsweep_new(&d->sweep, d->dp))) {
