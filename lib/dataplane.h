@@ -84,7 +84,9 @@ int bwe_dp_open(struct bwe_dp **out, const struct bwe_dp_opts *opts);
  * but the program's own objects (made before it starts). bwe_dp_ready_fd() becomes readable when
  * the load has ended; bwe_dp_wait() waits for it and says how it went. Until
  * then the maps may be written, but nothing may ask for the program
- * (bwe_dp_prog_fd(), bwe_dp_tc_prog_fd()) or read dp->flowtable.
+ * (bwe_dp_prog_fd() answers -EAGAIN, bwe_dp_tc_prog_fd()); dp->flowtable
+ * is what was asked for until the wait, and the load's answer after it
+ * (only bwe_dp_wait() writes it, on the caller's thread).
  */
 int bwe_dp_open_async(struct bwe_dp **out, const struct bwe_dp_opts *opts);
 /* An eventfd readable once the XDP program's load has ended; -1 when none is in progress. */
