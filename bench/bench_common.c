@@ -3,7 +3,12 @@
 #include <dirent.h>
 #include <net/if.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +17,7 @@
 #include <time.h>
 
 #include "bench_common.h"
+#include "gen_loop.h"
 #include "dataplane.h"
 
 bool verbose;
@@ -136,11 +142,59 @@ int bench_live_frames_probe(const char *tool, const char *what)
 	}
 	err = bpf_prog_test_run_opts(fd, &t) ? -errno : 0;
 	close(fd);
-	if (err)
+	if (err && what)
 		fprintf(stderr,
 			"%s: this kernel refuses XDP test runs on live frames "
 			"(BPF_F_TEST_XDP_LIVE_FRAMES: %s), which the generator needs: %s cannot be "
 			"measured here\n",
 			tool, errstr(err), what);
 	return err;
+}
+
+int bench_loop_open(struct bench_loop *l, const char *lp_a, const char *lp_b, int out_ifindex,
+		    int devmap_fd, int prog_fd)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	__u32 key, port[GEN_LOOP_PORTS];
+	int err = 0;
+
+	l->sock = -1;
+	l->a_ifindex = (int)if_nametoindex(lp_a);
+	l->b_ifindex = (int)if_nametoindex(lp_b);
+	if (!l->a_ifindex || !l->b_ifindex || out_ifindex <= 0)
+		return -ENODEV;
+	port[0] = (__u32)l->a_ifindex; /* around the loop */
+	port[1] = (__u32)out_ifindex;  /* the generated frame */
+	for (key = 0; key < GEN_LOOP_PORTS && !err; key++)
+		err = bpf_map_update_elem(devmap_fd, &key, &port[key], BPF_ANY) ? -errno : 0;
+	err = err ?: bpf_xdp_attach(l->b_ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		return err;
+	l->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	sll.sll_ifindex = l->a_ifindex;
+	if (l->sock < 0 || bind(l->sock, (struct sockaddr *)&sll, sizeof(sll))) {
+		err = -errno;
+		bench_loop_close(l);
+	}
+	return err;
+}
+
+int bench_loop_seed(const struct bench_loop *l, const void *frame, size_t len, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (send(l->sock, frame, len, 0) != (ssize_t)len)
+			return errno ? -errno : -EIO;
+	return 0;
+}
+
+void bench_loop_close(struct bench_loop *l)
+{
+	if (l->sock >= 0)
+		close(l->sock);
+	l->sock = -1;
+	if (l->b_ifindex > 0)
+		bpf_xdp_detach(l->b_ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	l->b_ifindex = 0;
 }

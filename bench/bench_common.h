@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 #include "bwe_rules.h" /* bwe_mix32() */
@@ -38,9 +39,33 @@ __u64 pid_run_ns(int pid);
  * calling thread's loopback (call it in a namespace of the benchmark's).
  * 0, or -errno (EPERM: a kernel built or set up to refuse it, whatever the
  * caller's capabilities) after a line on stderr that names the tool and
- * what it then cannot measure.
+ * what it then cannot measure (none when what is NULL: the caller has
+ * another way, a generator loop).
  */
 int bench_live_frames_probe(const char *tool, const char *what);
+
+/*
+ * A generator loop (gen_loop.bpf.h), for kernels that refuse live frames: the
+ * veth pair lpA-lpB in the generator's namespace, the generator attached
+ * natively to lpB, a packet socket on lpA that seeds it.
+ */
+struct bench_loop {
+	int a_ifindex, b_ifindex;
+	int sock; /* AF_PACKET on lpA; -1 when closed */
+};
+
+/*
+ * In the generator's namespace: fill the loop's devmap (devmap_fd, of
+ * GEN_LOOP_PORTS entries) with lpA and the sending veth out_ifindex, attach
+ * prog_fd natively to lpB and open the seeding socket. 0 or -errno, with
+ * nothing left open or attached on failure.
+ */
+int bench_loop_open(struct bench_loop *l, const char *lp_a, const char *lp_b, int out_ifindex,
+		    int devmap_fd, int prog_fd);
+/* Send n copies of frame into lpA: the loop then runs on the calling thread's CPU. */
+int bench_loop_seed(const struct bench_loop *l, const void *frame, size_t len, unsigned int n);
+/* Close the socket; in the generator's namespace, detach the generator from lpB. */
+void bench_loop_close(struct bench_loop *l);
 
 struct bwe_dp;
 /* Make every map of obj that the loaded enforcer dp also has (by name: both

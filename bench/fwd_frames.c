@@ -66,6 +66,7 @@
 #include "bench_common.h"
 #include "netclass.h"
 #include "pktbuild.h"
+#include "gen_loop.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
@@ -124,6 +125,7 @@ static const char *const recv_name[RECV_MAX] = {
 struct opts {
 	const char *gen_ns, *gw_ns, *rx_ns;
 	const char *gen_if, *gi, *go, *gr;
+	const char *loop_a, *loop_b; /* --loop A:B */
 	unsigned int rounds;
 	double secs;
 };
@@ -147,6 +149,8 @@ struct bench {
 	int cur_fd;   /* the program on gi, -1 none */
 	int receiver; /* enum receiver in place on gr */
 	int ksoftirqd;
+	bool loop; /* live frames refused: generating through a loop (gen_loop.bpf.h) */
+	struct bench_loop lp;
 };
 
 static int open_ns(const char *name)
@@ -365,6 +369,33 @@ static int row_set(struct bench *b, enum row r)
 	return bwe_dp_config_set(b->dp, &cfg);
 }
 
+/*
+ * Generate through the loop until t0 + secs: seed it from this thread (pinned:
+ * the loop runs in this CPU's softirqs), sleep, stop it; *sent, the frames
+ * the generator counted.
+ */
+static int loop_run(struct bench *b, double t0, double secs, __u64 *sent)
+{
+	volatile __u32 *stop = &b->skel->bss->gen_stop;
+	__u64 n0 = b->skel->bss->gen_count;
+	struct timespec ts;
+	double left;
+	int err;
+
+	*stop = 0;
+	__sync_synchronize();
+	err = bench_loop_seed(&b->lp, b->frame, b->frame_len, GEN_LOOP_SEEDS);
+	while (!err && (left = t0 + secs - now_s()) > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	*stop = 1;
+	__sync_synchronize();
+	*sent = *(volatile __u64 *)&b->skel->bss->gen_count - n0;
+	return err;
+}
+
 static int sample(struct bench *b, enum row r, double secs, struct result *res)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t);
@@ -389,12 +420,19 @@ static int sample(struct bench *b, enum row r, double secs, struct result *res)
 	k0 = pid_run_ns(b->ksoftirqd);
 	t0 = now_s();
 	c0 = thread_cpu_ns();
-	do {
-		if (bpf_prog_test_run_opts(bpf_program__fd(b->skel->progs.fwd_tx), &t))
-			return -errno;
-		sent += CHUNK_FRAMES;
+	if (b->loop) {
+		err = loop_run(b, t0, secs, &sent);
+		if (err)
+			return err;
 		t1 = now_s();
-	} while (t1 - t0 < secs);
+	} else {
+		do {
+			if (bpf_prog_test_run_opts(bpf_program__fd(b->skel->progs.fwd_tx), &t))
+				return -errno;
+			sent += CHUNK_FRAMES;
+			t1 = now_s();
+		} while (t1 - t0 < secs);
+	}
 	c1 = thread_cpu_ns();
 	usleep(DRAIN_US);
 	k1 = pid_run_ns(b->ksoftirqd);
@@ -501,9 +539,12 @@ static struct stat3 summarise(double *v, unsigned int n)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwd_frames --gen-ns NS --gw-ns NS --rx-ns NS --gen-if IF --gi IF "
-		   "--go IF --gr IF [--rounds R] [--seconds S] [--quick] [-v]\n"
-		   "(run it through bench/fwd_frames.sh)\n");
+	fprintf(f,
+		"usage: fwd_frames --gen-ns NS --gw-ns NS --rx-ns NS --gen-if IF --gi IF "
+		"--go IF --gr IF [--loop A:B] [--rounds R] [--seconds S] [--quick] [-v]\n"
+		"  --loop A:B  a veth pair of the generator's namespace for a generator loop,\n"
+		"              used where the kernel refuses live frames (bench/gen_loop.bpf.h)\n"
+		"(run it through bench/fwd_frames.sh)\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -516,6 +557,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "gi", required_argument, NULL, 'e' },
 		{ "go", required_argument, NULL, 'f' },
 		{ "gr", required_argument, NULL, 'g' },
+		{ "loop", required_argument, NULL, 'l' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "quick", no_argument, NULL, 'q' },
@@ -549,6 +591,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'g':
 			o->gr = optarg;
 			break;
+		case 'l': {
+			char *colon = strchr(optarg, ':');
+
+			if (!colon || colon == optarg || !colon[1])
+				return -EINVAL;
+			*colon = '\0';
+			o->loop_a = optarg;
+			o->loop_b = colon + 1;
+			break;
+		}
 		case 'r':
 			o->rounds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
@@ -688,8 +740,9 @@ static int measure(struct bench *b, const struct opts *o, struct result res[R_MA
 	return err;
 }
 
-static void report(const struct opts *o, struct result res[RECV_MAX][R_MAX][ROUNDS_MAX], int cpu,
-		   double *hot_on, double *hot_off)
+static void report(const struct bench *b, const struct opts *o,
+		   struct result res[RECV_MAX][R_MAX][ROUNDS_MAX], int cpu, double *hot_on,
+		   double *hot_off)
 {
 	double ratio[RECV_MAX], lo[RECV_MAX], hi[RECV_MAX], e2e[RECV_MAX];
 	const char *goals = getenv("BENCH_GOALS"), *res_s;
@@ -697,6 +750,12 @@ static void report(const struct opts *o, struct result res[RECV_MAX][R_MAX][ROUN
 	FILE *g;
 
 	printf("### Forwarding (generator -> gateway -> receiver)\n\n");
+	printf("The generator (`bench/fwd_gen.bpf.c`) %s. ",
+	       b->loop ? "runs attached to a veth pair of the generator's namespace, "
+			 "because this kernel refuses `BPF_F_TEST_XDP_LIVE_FRAMES`, and sends each "
+			 "frame both towards the gateway and around the pair again "
+			 "(`bench/gen_loop.bpf.h`)"
+		       : "runs with `BPF_F_TEST_XDP_LIVE_FRAMES` and sends each frame with XDP_TX");
 	printf("60-byte IPv4 UDP frames from %u internal hosts to %u peers, %u rounds of "
 	       "%.1f s per row, interleaved; one CPU (%d) runs the generator and every "
 	       "softirq, so a frame's cost is generator + gateway + receiver. The VMs are "
@@ -757,8 +816,14 @@ int main(int argc, char **argv)
 	b.ksoftirqd = cpu >= 0 ? find_ksoftirqd(cpu) : -1;
 	err = ifindex_in(b.gen_nsfd, o.gen_if, &b.gen_ifindex);
 	/* in the generator's namespace: its loopback takes the probe's frame */
-	if (!err && bench_live_frames_probe("fwd_frames", "the forwarding tier"))
-		return 1;
+	if (!err &&
+	    bench_live_frames_probe("fwd_frames", o.loop_a ? NULL : "the forwarding tier")) {
+		if (!o.loop_a)
+			return 1;
+		fprintf(stderr, "fwd_frames: this kernel refuses live frames: generating through "
+				"a loop instead (bench/gen_loop.bpf.h)\n");
+		b.loop = true;
+	}
 	err = err ?: link_mac(o.gen_if, b.gen_mac);
 	err = err ?: ifindex_in(b.rx_nsfd, o.gr, &b.gr_ifindex);
 	err = err ?: ifindex_in(b.gw_nsfd, o.go, &b.go_ifindex);
@@ -766,6 +831,14 @@ int main(int argc, char **argv)
 	err = err ?: link_mac(o.gi, b.gi_mac);
 	err = err ?: setup_gen(&b);
 	err = err ?: setup_enforcer(&b); /* in the gateway namespace */
+	if (!err && b.loop) {
+		err = enter(b.gen_nsfd);
+		err = err
+			      ?: bench_loop_open(&b.lp, o.loop_a, o.loop_b, b.gen_ifindex,
+						 bpf_map__fd(b.skel->maps.gen_loop1),
+						 bpf_program__fd(b.skel->progs.fwd_tx));
+		b.skel->bss->gen_loop = 1;
+	}
 	if (err) {
 		fprintf(stderr, "fwd_frames: setup: %s\n", errstr(err));
 		goto cleanup;
@@ -789,13 +862,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fwd_frames: cache-hot cost: %s\n", errstr(err));
 		goto cleanup;
 	}
-	report(&o, res, cpu, hot_on, hot_off);
+	report(&b, &o, res, cpu, hot_on, hot_off);
 
 cleanup:
 	if (b.gw_nsfd >= 0 && !enter(b.gw_nsfd) && b.gi_ifindex)
 		bpf_xdp_detach(b.gi_ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	if (b.rx_nsfd >= 0 && !enter(b.rx_nsfd) && b.gr_ifindex)
 		bpf_xdp_detach(b.gr_ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	if (b.loop && b.gen_nsfd >= 0 && !enter(b.gen_nsfd))
+		bench_loop_close(&b.lp);
 	if (self_ns >= 0)
 		enter(self_ns);
 	if (b.bl_ok)

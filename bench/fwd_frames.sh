@@ -10,6 +10,11 @@
 #   generator (XDP_TX)        route 203.0.113.0/24 via 198.51.100.2 (permanent neighbour)   counting sink
 #                                                                      (XDP, then tc with GRO on)
 #
+# Where the kernel refuses live frames, the generator runs attached to
+# bwf<pid>m of a veth pair bwf<pid>l-m in the generator's namespace instead,
+# sending each frame out of bwf<pid>a and around the pair again
+# (bench/gen_loop.bpf.h).
+#
 # IPv6 off, rp_filter off, no route out of the namespaces; frames carry test
 # addresses only (198.18.0.0/22 -> 203.0.113.0/24). Nothing is pinned (the
 # maps are private to the process). Everything is removed on exit, also on
@@ -56,12 +61,13 @@ setup() {
 	v6off "$ns_gen" && v6off "$ns_gw" && v6off "$ns_rx" &&
 	ip link add "$if_gen" netns "$ns_gen" type veth peer name "$if_gi" netns "$ns_gw" &&
 	ip link add "$if_go" netns "$ns_gw" type veth peer name "$if_gr" netns "$ns_rx" &&
+	ip link add "${tag}l" netns "$ns_gen" type veth peer name "${tag}m" netns "$ns_gen" &&
 	ip netns exec "$ns_gw" sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 &&
 	ip -n "$ns_gw" addr add 198.18.0.1/16 dev "$if_gi" &&
 	ip -n "$ns_gw" addr add 198.51.100.1/24 dev "$if_go" &&
 	ip -n "$ns_rx" addr add 198.51.100.2/24 dev "$if_gr" &&
-	for n in "$ns_gen:$if_gen" "$ns_gw:$if_gi" "$ns_gw:$if_go" "$ns_rx:$if_gr"; do
+	for n in "$ns_gen:$if_gen" "$ns_gen:${tag}l" "$ns_gen:${tag}m" "$ns_gw:$if_gi" "$ns_gw:$if_go" "$ns_rx:$if_gr"; do
 		ip -n "${n%%:*}" link set "${n#*:}" up || return 1
 	done &&
 	ip netns exec "$ns_gw" sysctl -q -w "net.ipv4.conf.$if_gi.rp_filter=0" &&
@@ -79,7 +85,8 @@ if [ -n "$(ip -n "$ns_gen" route show)" ]; then
 fi
 
 timeout --kill-after=10 "$RUN_LIMIT_S" "$bin" --gen-ns "$ns_gen" --gw-ns "$ns_gw" \
-	--rx-ns "$ns_rx" --gen-if "$if_gen" --gi "$if_gi" --go "$if_go" --gr "$if_gr" "$@" &
+	--rx-ns "$ns_rx" --gen-if "$if_gen" --gi "$if_gi" --go "$if_go" --gr "$if_gr" \
+	--loop "${tag}l:${tag}m" "$@" &
 child=$!
 wait "$child"
 rc=$?

@@ -5,7 +5,9 @@
  *
  *   fwd_tx    the generator, run with bpf_prog_test_run_opts and
  *             BPF_F_TEST_XDP_LIVE_FRAMES in the generator's namespace; every
- *             frame leaves by XDP_TX towards the gateway. Never attached.
+ *             frame leaves by XDP_TX towards the gateway. Where the kernel
+ *             refuses live frames, attached to a loop veth of that namespace
+ *             instead (gen_loop.bpf.h, gen_loop 1) until gen_stop.
  *   fwd_pass  a bare XDP_PASS for the gateway's ingress veth in the "kernel
  *             alone" row: a veth takes XDP_TX frames from its peer only while
  *             it runs an XDP program (or GRO), so the kernel's own forwarding
@@ -37,6 +39,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "gen_loop.bpf.h"
+
 #define IPV4_HDR_WORDS 10	   /* 16-bit words in an option-less IPv4 header */
 #define GOLDEN32       0x9e3779b1u /* odd multiplier: the high bits of n * it pick a peer */
 #define GEN_TTL	       64
@@ -53,6 +57,8 @@ const volatile __u32 gen_dst_base = 0;	     /* first destination address, host o
 const volatile __u32 gen_dst_mask = 0;	     /* destinations - 1, 2^k - 1 */
 
 __u64 gen_count; /* frames generated so far */
+__u32 gen_loop;	 /* gen_loop.bpf.h: 1, generating through loop 1; 0, XDP_TX */
+__u32 gen_stop;	 /* the loop's stop flag: nonzero, frames are dropped, not counted */
 
 /* frames delivered, slot 0 */
 struct {
@@ -81,9 +87,12 @@ int fwd_tx(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
-	__u64 n = gen_count++;
+	__u64 n;
 	int i;
 
+	if (*(volatile __u32 *)&gen_stop)
+		return XDP_DROP;
+	n = gen_count++;
 	if ((void *)(ip + 1) > data_end)
 		return XDP_ABORTED;
 #pragma unroll
@@ -97,7 +106,7 @@ int fwd_tx(struct xdp_md *ctx)
 	ip->daddr = bpf_htonl(gen_dst_base + (((__u32)n * GOLDEN32 >> 16) & gen_dst_mask));
 	ip->check = 0;
 	ip->check = csum_ipv4((const __u16 *)ip);
-	return XDP_TX;
+	return gen_loop_out(gen_loop);
 }
 
 SEC("xdp")

@@ -90,6 +90,7 @@
 #include "bench_common.h"
 #include "netclass.h"
 #include "pktbuild.h"
+#include "gen_loop.h"
 #include "live_gen.h"
 /* The generated skeletons cast away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
@@ -222,6 +223,8 @@ static const struct {
 			     .ncpu = MC_CPUS, .base = R_BARE_PASS },
 };
 _Static_assert(MC_CPUS == 2, "the multi-core rows' names say 2 CPUs");
+_Static_assert(MC_CPUS <= GEN_LOOPS, "a generator loop for each generating CPU");
+_Static_assert(GEN_LOOPS == 2, "setup_loops() names the loops' maps");
 
 /* Generating CPUs of row r. */
 static unsigned int row_cpus(enum row r)
@@ -231,7 +234,9 @@ static unsigned int row_cpus(enum row r)
 
 struct opts {
 	char *rx_ns, *tx_ns, *rx_if, *tx_if, *table; /* from argv */
-	const char *workdir;			     /* where the nft script is written */
+	char *loop_a[GEN_LOOPS], *loop_b[GEN_LOOPS]; /* --loop A:B, in order */
+	unsigned int nloops;
+	const char *workdir; /* where the nft script is written */
 	unsigned int rounds;
 	double seconds;
 	__u32 entries;
@@ -269,7 +274,11 @@ struct bench {
 	int cpus[MC_CPUS];
 	int ksoftirqd[MC_CPUS]; /* pid of ksoftirqd on cpus[i], -1 unknown */
 	unsigned int ncpus;
-	int nft_on; /* -1 unknown, 0 dormant, 1 active */
+	/* Live frames refused: cpus[i] generates through loops[i] (gen_loop.bpf.h). */
+	bool loop;
+	struct bench_loop loops[MC_CPUS];
+	unsigned int nloops; /* open */
+	int nft_on;	     /* -1 unknown, 0 dormant, 1 active */
 	bool nft_loaded;
 	size_t nft_elems;
 	double nft_load_s;
@@ -745,6 +754,7 @@ struct gen_worker {
 	const struct bench *b;
 	struct gen_start *start;
 	int cpu;
+	unsigned int idx; /* of cpu in b->cpus */
 	double secs;
 	/* out */
 	double t0, t1; /* its generation, CLOCK_MONOTONIC s */
@@ -752,6 +762,33 @@ struct gen_worker {
 	__u64 cpu_ns;  /* its CPU time while generating */
 	int err;
 };
+
+/*
+ * Generate through this CPU's loop (gen_loop.bpf.h) for w->secs: seed it from
+ * here, so that it runs in this CPU's softirqs (this thread's and ksoftirqd's
+ * time, both counted), sleep, then stop it. Frames are the generator's count.
+ */
+static void gen_loop_run(struct gen_worker *w)
+{
+	volatile struct gen_cpu *g = &w->b->gen->bss->gen_cpu[w->cpu];
+	struct timespec ts;
+	__u64 n0 = g->count;
+	double left;
+
+	g->stop = 0;
+	__sync_synchronize();
+	w->err =
+		bench_loop_seed(&w->b->loops[w->idx], w->b->frame, w->b->frame_len, GEN_LOOP_SEEDS);
+	while (!w->err && (left = w->t0 + w->secs - now_s()) > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	g->stop = 1;
+	__sync_synchronize();
+	w->t1 = now_s();
+	w->sent = g->count - n0; /* the generator counts nothing once it sees stop */
+}
 
 static void *gen_worker_run(void *arg)
 {
@@ -782,14 +819,18 @@ static void *gen_worker_run(void *arg)
 		return NULL;
 	w->t0 = now_s();
 	c0 = thread_cpu_ns();
-	do {
-		if (bpf_prog_test_run_opts(bpf_program__fd(b->gen->progs.gen_tx), &t)) {
-			w->err = -errno;
-			break;
-		}
-		w->sent += CHUNK_FRAMES;
-		w->t1 = now_s();
-	} while (w->t1 - w->t0 < w->secs);
+	if (b->loop) {
+		gen_loop_run(w);
+	} else {
+		do {
+			if (bpf_prog_test_run_opts(bpf_program__fd(b->gen->progs.gen_tx), &t)) {
+				w->err = -errno;
+				break;
+			}
+			w->sent += CHUNK_FRAMES;
+			w->t1 = now_s();
+		} while (w->t1 - w->t0 < w->secs);
+	}
 	w->cpu_ns = thread_cpu_ns() - c0;
 	return NULL;
 }
@@ -833,6 +874,7 @@ static int sample(struct bench *b, const struct opts *o, enum row r, double secs
 		w[i] = (struct gen_worker){ .b = b,
 					    .start = &start,
 					    .cpu = b->cpus[i],
+					    .idx = i,
 					    .secs = secs };
 		err = -pthread_create(&th[i], NULL, gen_worker_run, &w[i]);
 		if (err)
@@ -1040,11 +1082,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: live_frames --rx-ns NS --tx-ns NS --rx-if IF --tx-if IF --nft-table T\n"
-		"                   [--workdir DIR] [--rounds R] [--seconds S] [--entries N]\n"
-		"                   [--seed S] [--quick] [-v]\n"
+		"                   [--loop A:B]... [--workdir DIR] [--rounds R] [--seconds S]\n"
+		"                   [--entries N] [--seed S] [--quick] [-v]\n"
+		"  --loop A:B  a veth pair of the sender's namespace for a generator loop, one\n"
+		"              per generating CPU (at most %d): used where the kernel refuses\n"
+		"              live frames (bench/gen_loop.bpf.h)\n"
 		"  --quick   %u rounds of %.1f s, %u entries: a smoke run (options after it win)\n"
 		"  run through bench/live_frames.sh, which builds the namespaces and the veth pair\n",
-		QUICK_ROUNDS, QUICK_SECONDS, QUICK_ENTRIES);
+		GEN_LOOPS, QUICK_ROUNDS, QUICK_SECONDS, QUICK_ENTRIES);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -1055,6 +1100,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "rx-if", required_argument, NULL, 'r' },
 		{ "tx-if", required_argument, NULL, 't' },
 		{ "nft-table", required_argument, NULL, 'N' },
+		{ "loop", required_argument, NULL, 'L' },
 		{ "workdir", required_argument, NULL, 'W' },
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "seconds", required_argument, NULL, 'S' },
@@ -1089,6 +1135,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'W':
 			o->workdir = optarg;
+			break;
+		case 'L':
+			end = strchr(optarg, ':');
+			if (!end || end == optarg || !end[1] || o->nloops >= GEN_LOOPS)
+				return -EINVAL;
+			*end = '\0';
+			o->loop_a[o->nloops] = optarg;
+			o->loop_b[o->nloops++] = end + 1;
 			break;
 		case 'n':
 			v = strtoul(optarg, &end, 0);
@@ -1138,6 +1192,34 @@ static int parse_opts(int argc, char **argv, struct opts *o)
  * generator has a slot for); b->ncpus of them. One alone (taskset, a
  * one-CPU machine) skips the multi-core rows.
  */
+/*
+ * Where live frames are refused: a loop for each generating CPU (as many as
+ * --loop gave; the multi-core rows need MC_CPUS), in the sender's namespace.
+ */
+static int setup_loops(struct bench *b, const struct opts *o)
+{
+	struct bpf_map *maps[GEN_LOOPS] = { b->gen->maps.gen_loop1, b->gen->maps.gen_loop2 };
+	int err = enter(b->tx_nsfd);
+	unsigned int i;
+
+	if (b->ncpus > o->nloops) {
+		fprintf(stderr,
+			"live_frames: %u generator loop(s) for %u CPUs: the %d-CPU rows are "
+			"skipped\n",
+			o->nloops, b->ncpus, MC_CPUS);
+		b->ncpus = o->nloops;
+	}
+	for (i = 0; i < b->ncpus && !err; i++) {
+		err = bench_loop_open(&b->loops[i], o->loop_a[i], o->loop_b[i], b->tx_ifindex,
+				      bpf_map__fd(maps[i]), bpf_program__fd(b->gen->progs.gen_tx));
+		if (!err) {
+			b->nloops++;
+			b->gen->bss->gen_cpu[b->cpus[i]].loop = i + 1;
+		}
+	}
+	return err;
+}
+
 static int pick_cpus(struct bench *b)
 {
 	const unsigned int slots = GEN_CPUS_MAX;
@@ -1377,13 +1459,24 @@ static void print_report(const struct bench *b, const struct opts *o,
 	struct stat3 ns, per_cpu, wall, dc, d1, dw, pc, pw, nc, nw, hc, sd, sp, sn, fn, fx;
 	double x[ROUNDS_MAX], y[ROUNDS_MAX], z[ROUNDS_MAX], maxloss;
 	unsigned int i, n = o->rounds;
+	char how[320];
 	bool lossy = false;
 	int r;
 
 	printf("### Real frames (tier 3)\n\n");
-	printf("`bench/live_frames.sh`: a generator XDP program (`bench/live_gen.bpf.c`, run "
-	       "with `BPF_F_TEST_XDP_LIVE_FRAMES`, batch %d) sends 60-byte UDP/IPv4 frames with "
-	       "XDP_TX from one namespace over a veth pair to the program attached natively on "
+	if (b->loop)
+		snprintf(how, sizeof(how),
+			 "this kernel refuses `BPF_F_TEST_XDP_LIVE_FRAMES`, so it runs attached to "
+			 "a veth pair of the sending namespace, %d frames seeded per CPU, and sends "
+			 "each frame both out of the sending veth and around the pair again "
+			 "(`bench/gen_loop.bpf.h`: a broadcast redirect, one clone per frame)",
+			 GEN_LOOP_SEEDS);
+	else
+		snprintf(how, sizeof(how),
+			 "run with `BPF_F_TEST_XDP_LIVE_FRAMES`, batch %d, XDP_TX", GEN_BATCH);
+	printf("`bench/live_frames.sh`: a generator XDP program (`bench/live_gen.bpf.c`; %s) "
+	       "sends 60-byte UDP/IPv4 frames "
+	       "from one namespace over a veth pair to the program attached natively on "
 	       "the peer in another; sources walk %u internal hosts (198.18.0.0/17; %u or %u "
 	       "in the host-count rows), destinations %u peers, listed (198.19.0.0/17) or not "
 	       "(198.19.128.0/17). The enforcer holds %zu blocklist entries (those %u hosts, "
@@ -1404,8 +1497,8 @@ static void print_report(const struct bench *b, const struct opts *o,
 	       "threads plus ksoftirqd of their CPUs) per frame the receiving veth counted; "
 	       "wall-clock rates are shown beside them. %u interleaved rounds, median "
 	       "(min–max); ratios and differences per round.\n\n",
-	       GEN_BATCH, SRC_HOSTS, FEW_HOSTS, ALL_HOSTS, POOL_N, b->bl_entries, POOL_N,
-	       b->bl_nets, HOSTS_TABLE, bwe_hslots_used(b->dp->hsl) * BWE_HSLOT_BLOCK,
+	       how, SRC_HOSTS, FEW_HOSTS, ALL_HOSTS, POOL_N, b->bl_entries, POOL_N, b->bl_nets,
+	       HOSTS_TABLE, bwe_hslots_used(b->dp->hsl) * BWE_HSLOT_BLOCK,
 	       b->nft_elems == b->bl_entries ? "the same entries" : "a subset (see below)",
 	       o->seconds, b->cpus[0], n);
 	printf("| receiver | frames | CPU ns/frame | Mpps per CPU | Mpps wall clock | "
@@ -1541,7 +1634,15 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	/* in the receiver's namespace: its loopback takes the probe's frame */
-	err = bench_live_frames_probe("live_frames", "tier 3");
+	err = bench_live_frames_probe("live_frames", o.nloops ? NULL : "tier 3");
+	if (err && o.nloops) {
+		fprintf(stderr,
+			"live_frames: this kernel refuses live frames (%s): generating through "
+			"loops instead (bench/gen_loop.bpf.h)\n",
+			errstr(err));
+		b.loop = true;
+		err = 0;
+	}
 	if (err)
 		goto cleanup;
 
@@ -1609,6 +1710,11 @@ int main(int argc, char **argv)
 	if (b.ncpus < MC_CPUS)
 		fprintf(stderr, "live_frames: %u CPU available: the %d-CPU rows are skipped\n",
 			b.ncpus, MC_CPUS);
+	err = b.loop ? setup_loops(&b, &o) : 0;
+	if (err) {
+		fprintf(stderr, "live_frames: the generator loops: %s\n", errstr(err));
+		goto cleanup;
+	}
 	err = check_rows(&b, &o);
 	if (err)
 		goto cleanup;
@@ -1639,6 +1745,9 @@ cleanup:
 		if (b.nft_loaded)
 			run_cmd(argv_del, 0, NULL, 0);
 	}
+	if (b.tx_nsfd >= 0 && !enter(b.tx_nsfd))
+		for (i = 0; i < b.nloops; i++)
+			bench_loop_close(&b.loops[i]);
 	if (b.home_nsfd >= 0)
 		enter(b.home_nsfd);
 	live_gen_bpf__destroy(b.gen);

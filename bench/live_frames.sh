@@ -9,6 +9,11 @@
 #   generator (XDP_TX, live frames)    enforcer / bare XDP_DROP / bare XDP_PASS
 #   veth bwl<pid>t  ─────────────────  veth bwl<pid>r  (native XDP, nftables netdev ingress)
 #
+# Where the kernel refuses live frames, the generator runs attached to
+# bwl<pid>b0 (b1 for a second CPU) of a veth pair bwl<pid>a0-b0 (a1-b1) in the
+# sender's namespace instead, sending each frame out of bwl<pid>t and around
+# the pair again (bench/gen_loop.bpf.h).
+#
 # The pair has one queue per online CPU: a veth hands a frame to the peer's
 # queue of the sending CPU, so generators on two CPUs are received by two
 # NAPIs, each on its own CPU (the multi-core rows).
@@ -71,6 +76,12 @@ setup() {
 	ip link add "$if_tx" numtxqueues "$queues" numrxqueues "$queues" netns "$ns_tx" \
 		type veth peer name "$if_rx" numtxqueues "$queues" numrxqueues "$queues" \
 		netns "$ns_rx" &&
+	for i in 0 1; do
+		ip link add "${tag}a$i" netns "$ns_tx" type veth peer name "${tag}b$i" \
+			netns "$ns_tx" &&
+		ip -n "$ns_tx" link set "${tag}a$i" up &&
+		ip -n "$ns_tx" link set "${tag}b$i" up || return 1
+	done &&
 	ip netns exec "$ns_tx" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 &&
 	ip netns exec "$ns_rx" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
@@ -88,7 +99,8 @@ if [ -n "$(ip -n "$ns_rx" route show)" ]; then
 fi
 
 timeout --kill-after=10 "$RUN_LIMIT_S" "$bin" --rx-ns "$ns_rx" --tx-ns "$ns_tx" \
-	--rx-if "$if_rx" --tx-if "$if_tx" --nft-table "$table" --workdir "$workdir" "$@" &
+	--rx-if "$if_rx" --tx-if "$if_tx" --nft-table "$table" --workdir "$workdir" \
+	--loop "${tag}a0:${tag}b0" --loop "${tag}a1:${tag}b1" "$@" &
 child=$!
 wait "$child"
 rc=$?

@@ -6,7 +6,10 @@
  * bench/live_frames.c runs gen_tx with bpf_prog_test_run_opts and
  * BPF_F_TEST_XDP_LIVE_FRAMES in the sender's namespace, ingress_ifindex the
  * sending veth: every XDP_TX frame leaves through that veth and reaches the
- * peer's native XDP program. Never attached.
+ * peer's native XDP program. Where the kernel refuses live frames, gen_tx is
+ * attached to a loop veth of the sender's namespace instead and sends each
+ * frame out of the sending veth and around the loop again (gen_loop.bpf.h),
+ * one loop per generating CPU (gen_cpu[].loop), until gen_cpu[].stop.
  *
  * The template frame is Ethernet + IPv4 (20 bytes, no options) + UDP, built
  * by lib/pktbuild.c. Per frame, from a running counter n of the CPU it runs on:
@@ -25,6 +28,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "gen_loop.bpf.h"
 #include "live_gen.h"
 
 #define IPV4_HDR_WORDS 10	   /* 16-bit words in an option-less IPv4 header */
@@ -78,6 +82,8 @@ int gen_tx(struct xdp_md *ctx)
 	    cpu >= GEN_CPUS_MAX)
 		return XDP_ABORTED;
 	g = &gen_cpu[cpu];
+	if (*(volatile __u32 *)&g->stop)
+		return XDP_DROP;
 	n = g->count++;
 	idx = gen_pool_off + ((__u32)n * GOLDEN32 >> 16 & gen_pool_mask);
 	dst = bpf_map_lookup_elem(&gen_pool, &idx);
@@ -87,5 +93,5 @@ int gen_tx(struct xdp_md *ctx)
 	ip->daddr = *dst;
 	ip->check = 0;
 	ip->check = csum_ipv4((const __u16 *)ip);
-	return XDP_TX;
+	return gen_loop_out(g->loop);
 }
