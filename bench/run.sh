@@ -204,7 +204,12 @@ sender is a tiny XDP program returning `XDP_TX`, run with
 `bpf_prog_test_run_opts` and `BPF_F_TEST_XDP_LIVE_FRAMES` on the sending
 veth (the traffic generators packaged for Debian do not load on these
 kernels), with addresses varied across the run so that per-host maps see
-many hosts. The receivers, interleaved in the same run: the enforcer, a
+many hosts. Where the kernel refuses live frames, the same program runs
+attached to a veth pair of the sending namespace instead and sends each
+frame both out of the sending veth and around the pair again
+(`bench/gen_loop.bpf.h`: a broadcast redirect, one clone a frame), kept
+going by a few frames seeded from the generating CPU; that generator costs
+more per frame, which every row pays alike (the section says which ran). The receivers, interleaved in the same run: the enforcer, a
 bare `XDP_DROP` program (the ceiling of the path), a bare `XDP_PASS`
 program, and `XDP_PASS` followed by an nftables netdev-ingress set drop
 holding the same entries (what the kernel's own firewall does with them).
@@ -227,11 +232,16 @@ prose_forward() {
 (`ip_forward=1`, one route to the receiver's network and a permanent
 neighbour) and a receiver — joined by two veth pairs, and sends real
 frames from the generator (the tier 3 generator's way: an `XDP_TX`
-program under `BPF_F_TEST_XDP_LIVE_FRAMES`, rewriting MACs, TTL, addresses
-and checksum of every frame) through the gateway to a counting drop on the
-receiver's veth: the delivered packets, taken twice, with an `XDP_DROP`
-program and with the receiver's stack (GRO on, a tc ingress drop), because
-a veth receiver costs the stack's frames and redirected frames differently.
+program under `BPF_F_TEST_XDP_LIVE_FRAMES`, or its loop where the kernel
+refuses that, rewriting MACs, TTL, addresses and checksum of every frame)
+through the gateway to the receiver's veth, taken three times: to a
+counting `XDP_DROP` program and to the receiver's stack (GRO on, a tc
+ingress drop), both on the generating CPU, which cost the stack's frames
+and redirected frames differently and charge the gateway with receiving
+work; and to no receiver (the receiver's veth down: the gateway's egress
+veth drops every frame it is asked to transmit, and the count is what it
+took), which leaves the gateway what a NIC would: everything up to the
+transmit and the freeing of the frame.
 Rows, interleaved:
 no gateway (the counting program on the gateway's ingress veth: generator
 and one veth hop, the baseline subtracted for the gateway's own cost), the
@@ -242,7 +252,8 @@ enforcer with `fast_forward` off and `fib` (`build/bwe.bpf.o`, internal
 network and 100,000 listed hosts, the fast path's maps as the daemon fills
 them). Everything runs on one CPU, so the wall time per delivered frame is
 generator + gateway + receiver; **goal:** the gateway's own packets per
-second with the fast path at least twice the kernel's alone.
+second with the fast path at least twice the kernel's alone, judged with no
+receiver (the other two are shown beside it).
 
 EOF
 }
