@@ -182,10 +182,15 @@ int bench_loop_open(struct bench_loop *l, const char *lp_a, const char *lp_b, in
 int bench_loop_seed(const struct bench_loop *l, const void *frame, size_t len, unsigned int n)
 {
 	unsigned int i;
+	ssize_t r;
 
-	for (i = 0; i < n; i++)
-		if (send(l->sock, frame, len, 0) != (ssize_t)len)
-			return errno ? -errno : -EIO;
+	for (i = 0; i < n; i++) {
+		r = send(l->sock, frame, len, 0);
+		if (r < 0)
+			return -errno;
+		if (r != (ssize_t)len)
+			return -EIO;
+	}
 	return 0;
 }
 

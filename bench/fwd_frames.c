@@ -8,11 +8,14 @@
  *
  *   generator ns           gateway ns (ip_forward=1)             receiver ns
  *   fwd_tx (XDP_TX) ─veth─ gi 198.18.0.1/16 | go 198.51.100.1/24 ─veth─ gr sink
+ *   (or its loop, bench/gen_loop.bpf.h, where live frames are refused)
  *                           route 203.0.113.0/24 via 198.51.100.2 (a permanent neighbour: gr)
  *
  * Frames: 60-byte IPv4 UDP from 1,024 internal hosts (198.18.0.0/22) to
  * 256 peers (203.0.113.0/24), written by bench/fwd_gen.bpf.c with live
- * frames. Rows, interleaved in every round:
+ * frames, or in its loop where the kernel refuses them (then the loop runs in
+ * this CPU's softirqs, mostly in ksoftirqd, while this thread sleeps). Rows,
+ * interleaved in every round:
  *   baseline the counting sink on gi itself: generator and one veth hop,
  *            subtracted from the others for the gateway's own cost;
  *   kernel   a bare XDP_PASS on gi (a veth needs a program to take XDP_TX
@@ -24,11 +27,11 @@
  *   fast     the same program and maps with BWE_CFG_FWD set and gi's
  *            bwe_ifaces entry in fib mode: judged, then bpf_fib_lookup and a
  *            redirect into bwe_fwd_dev (which holds go).
- * What counts is the frames the receiver on gr counted: fwd_sink (XDP) or
- * fwd_tc_sink (tc ingress, GRO on), every row once with each (enum
- * receiver says why both). The primary figure is
- * CPU time per delivered frame (this thread, where the generator, the
- * gateway's NAPI and the receiver's all run, plus ksoftirqd of its CPU):
+ * What counts is the frames the receiver on gr counted, fwd_sink (XDP) or
+ * fwd_tc_sink (tc ingress, GRO on), or with no receiver what the egress veth
+ * took; every row once with each (enum receiver says why three). The primary
+ * figure is CPU time per delivered frame (this thread and ksoftirqd of its
+ * CPU, where the generator, the gateway's NAPI and the receiver's all run):
  * the VMs are shared, and wall time shows how much of the CPU others took.
  * Delivered packets per wall-clock second are reported beside it. The
  * gateway's own cost is a row's minus the baseline's. A round samples each
@@ -116,12 +119,16 @@ static const char *const row_name[R_MAX] = {
  * copied) for the XDP program; RECV_STACK, no XDP program, GRO on (so the
  * veth takes redirected frames) and a counting drop at tc ingress, on the
  * generating CPU: a redirected frame gets a socket buffer built, a frame from
- * the stack keeps its own; RECV_WIRE, none: gr is down, so the egress veth
- * drops every frame it is asked to transmit, redirected or sent by the
- * stack, and nothing is received anywhere. The gateway then pays what it
- * would with a NIC, everything up to the transmit and the freeing of the
- * frame, and no receiving work; what counts is the frames the egress veth
- * took (transmitted or dropped), the baseline row still its sink.
+ * the stack keeps its own; RECV_WIRE, none: gr is down, so go has no
+ * carrier and drops every frame handed to it, and nothing is received
+ * anywhere: the stack's frames at go's queue (a device without carrier gets
+ * the noop qdisc), redirected ones at go's XDP transmit, which refuses them
+ * (its peer has no NAPI). The gateway pays everything up to the handoff to
+ * the egress device and the freeing of the frame, and no receiving work;
+ * what counts is what go took (tx + tx-dropped), the baseline row still its
+ * sink. Neither way pays the device's transmit itself, and the stack's skips
+ * more of it (veth_xmit, per frame) than the redirect's (a bulk enqueue),
+ * so against a NIC's transmit this understates the fast path's gain.
  * A receiver that runs on another CPU (threaded NAPI) is no such stand-in:
  * the stack transmits frame by frame and wakes it far more often than the
  * XDP path, which hands it frames in bulk.
@@ -130,7 +137,7 @@ enum receiver { RECV_XDP, RECV_STACK, RECV_WIRE, RECV_MAX };
 static const char *const recv_name[RECV_MAX] = {
 	"an XDP program counting and dropping",
 	"the receiver's stack (GRO on, a counting tc ingress drop)",
-	"none: the egress veth's peer down, every frame dropped at its transmit",
+	"none: the egress veth's peer down, every frame dropped where it is handed to it",
 };
 #define ETHTOOL_SGRO_ 0x0000002c /* ETHTOOL_SGRO of <linux/ethtool.h> */
 #define SIOCETHTOOL_  0x8946	 /* SIOCETHTOOL */
@@ -399,7 +406,7 @@ static int setup_gen(struct bench *b)
 				.sport = 40000,
 				.dport = 443,
 				.payload = FRAME_PAYLOAD };
-	int len, i;
+	int len, i, err;
 
 	memcpy(spec.smac, b->gen_mac, ETH_ALEN);
 	memcpy(spec.dmac, b->gi_mac, ETH_ALEN);
@@ -421,7 +428,10 @@ static int setup_gen(struct bench *b)
 	b->skel->rodata->gen_src_mask = SRC_HOSTS - 1;
 	b->skel->rodata->gen_dst_base = DST_BASE;
 	b->skel->rodata->gen_dst_mask = DST_HOSTS - 1;
-	return fwd_gen_bpf__load(b->skel);
+	err = fwd_gen_bpf__load(b->skel);
+	if (!err)
+		b->skel->bss->gen_limit = ~0ULL; /* live frames; a loop's is armed per sample */
+	return err;
 }
 
 /* Put row r's program on gi and set the fast path's switch (gateway ns entered). */
@@ -449,19 +459,21 @@ static int row_set(struct bench *b, enum row r)
 }
 
 /*
- * Generate through the loop until t0 + secs: seed it from this thread (pinned:
- * the loop runs in this CPU's softirqs), sleep, stop it; *sent, the frames
- * the generator counted.
+ * Generate through the loop until t0 + secs: arm its limit, seed it from this
+ * thread (pinned: the loop runs in this CPU's softirqs), sleep, stop it
+ * (limit 0); *sent, the frames the generator counted. -E2BIG: it reached the
+ * limit, so it stopped early.
  */
 static int loop_run(struct bench *b, double t0, double secs, __u64 *sent)
 {
-	volatile __u32 *stop = &b->skel->bss->gen_stop;
-	__u64 n0 = b->skel->bss->gen_count;
+	volatile __u64 *limit = &b->skel->bss->gen_limit;
+	__u64 n0 = b->skel->bss->gen_count,
+	      budget = (__u64)(secs * (double)GEN_LOOP_MAX_PPS) + GEN_LOOP_SEEDS;
 	struct timespec ts;
 	double left;
 	int err;
 
-	*stop = 0;
+	*limit = n0 + budget;
 	__sync_synchronize();
 	err = bench_loop_seed(&b->lp, b->frame, b->frame_len, GEN_LOOP_SEEDS);
 	while (!err && (left = t0 + secs - now_s()) > 0) {
@@ -469,10 +481,10 @@ static int loop_run(struct bench *b, double t0, double secs, __u64 *sent)
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		nanosleep(&ts, NULL);
 	}
-	*stop = 1;
+	*limit = 0;
 	__sync_synchronize();
 	*sent = *(volatile __u64 *)&b->skel->bss->gen_count - n0;
-	return err;
+	return err ?: *sent >= budget ? -E2BIG : 0;
 }
 
 static int sample(struct bench *b, enum row r, double secs, struct result *res)
@@ -518,6 +530,8 @@ static int sample(struct bench *b, enum row r, double secs, struct result *res)
 	c1 = thread_cpu_ns();
 	usleep(DRAIN_US);
 	k1 = pid_run_ns(b->ksoftirqd);
+	if (b->loop && k1 == k0)
+		return -ENODATA; /* the loop runs in ksoftirqd: its time was not read */
 	err = frames_out(b, r, &s1);
 	if (err)
 		return err;
@@ -849,17 +863,20 @@ static void report(const struct bench *b, const struct opts *o,
 	       "and ksoftirqd of its CPU), and rates are per CPU-second; delivered packets "
 	       "per wall-clock second are beside them. The baseline row (the counting sink "
 	       "on the gateway's ingress veth: generator and one veth hop) is subtracted for "
-	       "the gateway's own cost, which therefore holds the receiving veth's work too. "
+	       "the gateway's own cost, which therefore holds the receiving veth's work too "
+	       "where there is a receiver. "
 	       "A NIC would put the frame on the wire, and receiving it would be another "
 	       "machine's work; a veth receiver runs on the same CPU and costs the two ways "
 	       "out differently, so the rows are taken with three receivers: an XDP program "
 	       "(cheap for a redirected frame, while a frame the stack sends is converted back "
 	       "for it), the receiver's stack with GRO and a tc drop (a redirected frame "
 	       "gets a socket buffer built there, the stack's keeps its own), and none (the "
-	       "egress veth's peer down: every frame, redirected or sent by the stack, is "
-	       "dropped at the egress veth's transmit, and the count is what it took), which "
-	       "leaves the gateway what it pays with a NIC, up to the transmit and the "
-	       "freeing of the frame. The goal is judged with the last. Median "
+	       "egress veth's peer down, so that it has no carrier: the stack's frames are "
+	       "dropped at its queue, redirected ones at its XDP transmit, and the count is "
+	       "what it took), which leaves the gateway its work up to the handoff to the "
+	       "egress device and the freeing of the frame, as with a NIC but without the "
+	       "device's transmit, which the stack's way would pay more of (veth_xmit per "
+	       "frame, against a bulk enqueue). The goal is judged with the last. Median "
 	       "(min-max) over rounds.\n\n",
 	       SRC_HOSTS, DST_HOSTS, o->rounds, o->secs, cpu);
 	for (rc = 0; rc < RECV_MAX; rc++)
@@ -893,9 +910,13 @@ int main(int argc, char **argv)
 {
 	static struct result res[RECV_MAX][R_MAX][ROUNDS_MAX];
 	double hot_on[ROUNDS_MAX], hot_off[ROUNDS_MAX];
-	struct bench b = { .gen_nsfd = -1, .gw_nsfd = -1, .rx_nsfd = -1, .cur_fd = -1 };
+	struct bench b = { .gen_nsfd = -1,
+			   .gw_nsfd = -1,
+			   .rx_nsfd = -1,
+			   .cur_fd = -1,
+			   .lp = { .sock = -1 } };
 	struct opts o = { 0 };
-	int err, rc, cpu, self_ns;
+	int err, rc, cpu, self_ns, probe;
 
 	if (parse_opts(argc, argv, &o)) {
 		usage(stderr);
@@ -915,13 +936,23 @@ int main(int argc, char **argv)
 	b.ksoftirqd = cpu >= 0 ? find_ksoftirqd(cpu) : -1;
 	err = ifindex_in(b.gen_nsfd, o.gen_if, &b.gen_ifindex);
 	/* in the generator's namespace: its loopback takes the probe's frame */
-	if (!err &&
-	    bench_live_frames_probe("fwd_frames", o.loop_a ? NULL : "the forwarding tier")) {
+	probe = err ? 0
+		    : bench_live_frames_probe("fwd_frames",
+					      o.loop_a ? NULL : "the forwarding tier");
+	if (probe) {
 		if (!o.loop_a)
 			return 1;
-		fprintf(stderr, "fwd_frames: this kernel refuses live frames: generating through "
-				"a loop instead (bench/gen_loop.bpf.h)\n");
+		fprintf(stderr,
+			"fwd_frames: this kernel refuses live frames (%s): generating through a "
+			"loop instead (bench/gen_loop.bpf.h)\n",
+			errstr(probe));
 		b.loop = true;
+		if (b.ksoftirqd < 0) {
+			fprintf(stderr,
+				"fwd_frames: no ksoftirqd of the generating CPU: the loop's "
+				"CPU time could not be counted\n");
+			return 1;
+		}
 	}
 	err = err ?: link_mac(o.gen_if, b.gen_mac);
 	err = err ?: ifindex_in(b.rx_nsfd, o.gr, &b.gr_ifindex);

@@ -8,7 +8,8 @@
 #   bwf<pid>-gen              bwf<pid>-gw (ip_forward=1)                bwf<pid>-rx
 #   bwf<pid>a ──────────── bwf<pid>b 198.18.0.1/16 | bwf<pid>c 198.51.100.1/24 ──── bwf<pid>d
 #   generator (XDP_TX)        route 203.0.113.0/24 via 198.51.100.2 (permanent neighbour)   counting sink
-#                                                                      (XDP, then tc with GRO on)
+#                                                                      (XDP, then tc with GRO on,
+#                                                                       then none: bwf<pid>d down)
 #
 # Where the kernel refuses live frames, the generator runs attached to
 # bwf<pid>m of a veth pair bwf<pid>l-m in the generator's namespace instead,

@@ -7,7 +7,7 @@
  *             BPF_F_TEST_XDP_LIVE_FRAMES in the generator's namespace; every
  *             frame leaves by XDP_TX towards the gateway. Where the kernel
  *             refuses live frames, attached to a loop veth of that namespace
- *             instead (gen_loop.bpf.h, gen_loop 1) until gen_stop.
+ *             instead (gen_loop.bpf.h, gen_loop 1) until gen_limit.
  *   fwd_pass  a bare XDP_PASS for the gateway's ingress veth in the "kernel
  *             alone" row: a veth takes XDP_TX frames from its peer only while
  *             it runs an XDP program (or GRO), so the kernel's own forwarding
@@ -58,7 +58,9 @@ const volatile __u32 gen_dst_mask = 0;	     /* destinations - 1, 2^k - 1 */
 
 __u64 gen_count; /* frames generated so far */
 __u32 gen_loop;	 /* gen_loop.bpf.h: 1, generating through loop 1; 0, XDP_TX */
-__u32 gen_stop;	 /* the loop's stop flag: nonzero, frames are dropped, not counted */
+/* frames dropped, not counted, once gen_count reaches it: how a loop stops
+ * (GEN_LOOP_MAX_PPS); ~0 under live frames */
+__u64 gen_limit;
 
 /* frames delivered, slot 0 */
 struct {
@@ -90,7 +92,7 @@ int fwd_tx(struct xdp_md *ctx)
 	__u64 n;
 	int i;
 
-	if (*(volatile __u32 *)&gen_stop)
+	if (gen_count >= *(volatile __u64 *)&gen_limit)
 		return XDP_DROP;
 	n = gen_count++;
 	if ((void *)(ip + 1) > data_end)

@@ -8,7 +8,9 @@
  *
  * Sender namespace: bench/live_gen.bpf.c runs under bpf_prog_test_run_opts
  * with BPF_F_TEST_XDP_LIVE_FRAMES and returns XDP_TX, so every frame leaves
- * through the sending veth; sources walk 32,768 internal hosts
+ * through the sending veth (where the kernel refuses live frames, it runs
+ * attached to a loop veth pair instead, --loop, bench/gen_loop.bpf.h, and
+ * sends each frame out of the sending veth and around the pair); sources walk 32,768 internal hosts
  * (198.18.0.0/17; 1,024 or 65,536 in the host-count rows), destinations
  * come from a pool of 32,768 peers: the listed 198.19.0.0/17 (drop path) or
  * the unlisted 198.19.128.0/17 (pass path).
@@ -26,7 +28,9 @@
  * the nftables rows. Frames that pass go to the receiver's IP stack, which
  * has no address and no route and discards them.
  *
- * One sample: the generator runs in chunks for --seconds; what counts is the
+ * One sample: the generator runs in chunks for --seconds (a loop: seeded,
+ * then left running in the CPU's softirqs, mostly ksoftirqd, while the
+ * thread sleeps); what counts is the
  * frames the receiving veth counted (rtnl link stats, which count every
  * frame its XDP program saw). The receiver's NAPI runs on the generator's
  * CPU, in the generator's context (the veth is polled where it was fed), so
@@ -678,6 +682,9 @@ static int setup_gen(struct bench *b)
 	err = err ?: live_gen_bpf__load(b->gen);
 	if (err)
 		return err;
+	/* live frames: no limit; a loop's is armed per sample (gen_loop_run()) */
+	for (i = 0; i < GEN_CPUS_MAX && !b->loop; i++)
+		b->gen->bss->gen_cpu[i].limit = ~0ULL;
 	keys = calloc(2 * POOL_N, sizeof(*keys));
 	pool = calloc(2 * POOL_N, sizeof(*pool));
 	if (!keys || !pool) {
@@ -764,18 +771,20 @@ struct gen_worker {
 };
 
 /*
- * Generate through this CPU's loop (gen_loop.bpf.h) for w->secs: seed it from
- * here, so that it runs in this CPU's softirqs (this thread's and ksoftirqd's
- * time, both counted), sleep, then stop it. Frames are the generator's count.
+ * Generate through this CPU's loop (gen_loop.bpf.h) for w->secs: arm its
+ * limit, seed it from here, so that it runs in this CPU's softirqs (this
+ * thread's and ksoftirqd's time, both counted), sleep, then stop it (limit
+ * 0). Frames are the generator's count; one that reached the limit stopped
+ * early (-E2BIG).
  */
 static void gen_loop_run(struct gen_worker *w)
 {
 	volatile struct gen_cpu *g = &w->b->gen->bss->gen_cpu[w->cpu];
+	__u64 n0 = g->count, budget = (__u64)(w->secs * (double)GEN_LOOP_MAX_PPS) + GEN_LOOP_SEEDS;
 	struct timespec ts;
-	__u64 n0 = g->count;
 	double left;
 
-	g->stop = 0;
+	g->limit = n0 + budget;
 	__sync_synchronize();
 	w->err =
 		bench_loop_seed(&w->b->loops[w->idx], w->b->frame, w->b->frame_len, GEN_LOOP_SEEDS);
@@ -784,10 +793,12 @@ static void gen_loop_run(struct gen_worker *w)
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		nanosleep(&ts, NULL);
 	}
-	g->stop = 1;
+	g->limit = 0;
 	__sync_synchronize();
 	w->t1 = now_s();
-	w->sent = g->count - n0; /* the generator counts nothing once it sees stop */
+	w->sent = g->count - n0; /* the generator counts nothing past its limit */
+	if (!w->err && w->sent >= budget)
+		w->err = -E2BIG;
 }
 
 static void *gen_worker_run(void *arg)
@@ -894,6 +905,8 @@ static int sample(struct bench *b, const struct opts *o, enum row r, double secs
 		return err;
 	usleep(DRAIN_US);
 	k1 = ksoftirqd_ns(b, ncpu);
+	if (b->loop && k1 == k0)
+		return -ENODATA; /* a loop runs in ksoftirqd: its time was not read */
 	for (i = 0; i < ncpu; i++) {
 		if (w[i].err)
 			return w[i].err;
@@ -1210,6 +1223,15 @@ static int setup_loops(struct bench *b, const struct opts *o)
 		b->ncpus = o->nloops;
 	}
 	for (i = 0; i < b->ncpus && !err; i++) {
+		/* the loop's work is ksoftirqd's: without it nothing would be counted */
+		if (b->ksoftirqd[i] < 0) {
+			fprintf(stderr,
+				"live_frames: ksoftirqd/%d not found: a loop's CPU time "
+				"could not be counted\n",
+				b->cpus[i]);
+			err = -ESRCH;
+			break;
+		}
 		err = bench_loop_open(&b->loops[i], o->loop_a[i], o->loop_b[i], b->tx_ifindex,
 				      bpf_map__fd(maps[i]), bpf_program__fd(b->gen->progs.gen_tx));
 		if (!err) {

@@ -9,7 +9,7 @@
  * peer's native XDP program. Where the kernel refuses live frames, gen_tx is
  * attached to a loop veth of the sender's namespace instead and sends each
  * frame out of the sending veth and around the loop again (gen_loop.bpf.h),
- * one loop per generating CPU (gen_cpu[].loop), until gen_cpu[].stop.
+ * one loop per generating CPU (gen_cpu[].loop), until gen_cpu[].limit.
  *
  * The template frame is Ethernet + IPv4 (20 bytes, no options) + UDP, built
  * by lib/pktbuild.c. Per frame, from a running counter n of the CPU it runs on:
@@ -82,7 +82,7 @@ int gen_tx(struct xdp_md *ctx)
 	    cpu >= GEN_CPUS_MAX)
 		return XDP_ABORTED;
 	g = &gen_cpu[cpu];
-	if (*(volatile __u32 *)&g->stop)
+	if (g->count >= *(volatile __u64 *)&g->limit)
 		return XDP_DROP;
 	n = g->count++;
 	idx = gen_pool_off + ((__u32)n * GOLDEN32 >> 16 & gen_pool_mask);

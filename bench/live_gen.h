@@ -22,8 +22,9 @@ struct gen_cpu {
 	__u64 count;   /* frames this CPU generated so far */
 	__u32 src_off; /* first source of this CPU's slice, host order offset; set between runs */
 	__u32 loop;    /* gen_loop.bpf.h: the loop this CPU feeds (1, 2), 0: XDP_TX */
-	__u32 stop;    /* a loop's stop flag: nonzero, frames are dropped, not counted */
-	__u32 pad0;
+	/* frames dropped, not counted, once count reaches it: how a loop stops
+	 * (GEN_LOOP_MAX_PPS); ~0 under live frames */
+	__u64 limit;
 	__u8 pad[GEN_CACHE_LINE - 24];
 } __attribute__((aligned(GEN_CACHE_LINE)));
 _Static_assert(sizeof(struct gen_cpu) == GEN_CACHE_LINE, "gen_cpu is one cache line");

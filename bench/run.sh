@@ -208,8 +208,9 @@ many hosts. Where the kernel refuses live frames, the same program runs
 attached to a veth pair of the sending namespace instead and sends each
 frame both out of the sending veth and around the pair again
 (`bench/gen_loop.bpf.h`: a broadcast redirect, one clone a frame), kept
-going by a few frames seeded from the generating CPU; that generator costs
-more per frame, which every row pays alike (the section says which ran). The receivers, interleaved in the same run: the enforcer, a
+going by 128 frames seeded from the generating CPU; that generator costs
+more per frame, which every row pays alike (the section says which ran).
+The receivers, interleaved in the same run: the enforcer, a
 bare `XDP_DROP` program (the ceiling of the path), a bare `XDP_PASS`
 program, and `XDP_PASS` followed by an nftables netdev-ingress set drop
 holding the same entries (what the kernel's own firewall does with them).
@@ -240,8 +241,11 @@ ingress drop), both on the generating CPU, which cost the stack's frames
 and redirected frames differently and charge the gateway with receiving
 work; and to no receiver (the receiver's veth down: the gateway's egress
 veth drops every frame it is asked to transmit, and the count is what it
-took), which leaves the gateway what a NIC would: everything up to the
-transmit and the freeing of the frame.
+took: the stack's frames are dropped at its queue, which has none without
+carrier, redirected ones at its XDP transmit), which leaves the gateway its
+work up to the handoff to the egress device and the freeing of the frame,
+as with a NIC but without the device's transmit, which the stack's way
+would pay more of.
 Rows, interleaved:
 no gateway (the counting program on the gateway's ingress veth: generator
 and one veth hop, the baseline subtracted for the gateway's own cost), the
