@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bench_common.c - see bench_common.h. */
 #include <dirent.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -192,6 +193,60 @@ int bench_loop_seed(const struct bench_loop *l, const void *frame, size_t len, u
 			return -EIO;
 	}
 	return 0;
+}
+
+int bench_loop_run(const struct bench_loop *l, volatile __u64 *limit, const volatile __u64 *count,
+		   const void *frame, size_t len, double until, __u64 *sent)
+{
+	double left = until - now_s();
+	__u64 n0 = *count, budget = (__u64)(left > 0 ? left * (double)GEN_LOOP_MAX_PPS : 0);
+	struct timespec ts;
+	int err;
+
+	budget += GEN_LOOP_SEEDS;
+	*limit = n0 + budget;
+	__sync_synchronize();
+	err = bench_loop_seed(l, frame, len, GEN_LOOP_SEEDS);
+	while (!err && (left = until - now_s()) > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	*limit = 0; /* the generator counts nothing past it */
+	__sync_synchronize();
+	*sent = *count - n0;
+	return err ?: *sent >= budget ? -E2BIG : 0;
+}
+
+int bench_loop_arg(char *arg, char **lp_a, char **lp_b)
+{
+	char *colon = strchr(arg, ':');
+
+	if (!colon || colon == arg || !colon[1])
+		return -EINVAL;
+	*colon = '\0';
+	*lp_a = arg;
+	*lp_b = colon + 1;
+	return 0;
+}
+
+int bench_link_stats(const char *ifname, struct rtnl_link_stats *st)
+{
+	struct ifaddrs *ifa, *i;
+	int err = -ENOENT;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && i->ifa_data &&
+		    !strcmp(i->ifa_name, ifname)) {
+			*st = *(const struct rtnl_link_stats *)i->ifa_data;
+			err = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return err;
 }
 
 void bench_loop_close(struct bench_loop *l)

@@ -64,8 +64,27 @@ int bench_loop_open(struct bench_loop *l, const char *lp_a, const char *lp_b, in
 		    int devmap_fd, int prog_fd);
 /* Send n copies of frame into lpA: the loop then runs on the calling thread's CPU. */
 int bench_loop_seed(const struct bench_loop *l, const void *frame, size_t len, unsigned int n);
+/*
+ * One sample through loop l, until the CLOCK_MONOTONIC second `until`
+ * (now_s()): arm the generator's limit (*limit, against its frame count
+ * *count, both in its .bss: gen_loop.h) for the time left at
+ * GEN_LOOP_MAX_PPS, seed the loop with GEN_LOOP_SEEDS copies of frame from
+ * the calling thread (pinned: the loop runs in its CPU's softirqs), sleep,
+ * then stop it (limit 0). *sent: the frames the generator counted. 0;
+ * -E2BIG when it reached the limit (so it stopped early); or the seeding's
+ * -errno.
+ */
+int bench_loop_run(const struct bench_loop *l, volatile __u64 *limit, const volatile __u64 *count,
+		   const void *frame, size_t len, double until, __u64 *sent);
 /* Close the socket; in the generator's namespace, detach the generator from lpB. */
 void bench_loop_close(struct bench_loop *l);
+/* A --loop option's "A:B" (changed in place): lpA and lpB. 0 or -EINVAL. */
+int bench_loop_arg(char *arg, char **lp_a, char **lp_b);
+
+struct rtnl_link_stats;
+/* ifname's rtnl link counters, in the calling thread's namespace (32-bit
+ * counters: a difference of two survives one wrap). 0 or -errno. */
+int bench_link_stats(const char *ifname, struct rtnl_link_stats *st);
 
 struct bwe_dp;
 /* Make every map of obj that the loaded enforcer dp also has (by name: both

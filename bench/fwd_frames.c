@@ -8,8 +8,8 @@
  *
  *   generator ns           gateway ns (ip_forward=1)             receiver ns
  *   fwd_tx (XDP_TX) ─veth─ gi 198.18.0.1/16 | go 198.51.100.1/24 ─veth─ gr sink
- *   (or its loop, bench/gen_loop.bpf.h, where live frames are refused)
  *                           route 203.0.113.0/24 via 198.51.100.2 (a permanent neighbour: gr)
+ *   (fwd_tx in its loop, bench/gen_loop.bpf.h, where live frames are refused)
  *
  * Frames: 60-byte IPv4 UDP from 1,024 internal hosts (198.18.0.0/22) to
  * 256 peers (203.0.113.0/24), written by bench/fwd_gen.bpf.c with live
@@ -43,7 +43,6 @@
  * goal is not a failure), 1 when it could not measure, 2 on a usage error.
  */
 #include <dirent.h>
-#include <ifaddrs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -70,7 +69,6 @@
 #include "bench_common.h"
 #include "netclass.h"
 #include "pktbuild.h"
-#include "gen_loop.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
@@ -145,7 +143,7 @@ static const char *const recv_name[RECV_MAX] = {
 struct opts {
 	const char *gen_ns, *gw_ns, *rx_ns;
 	const char *gen_if, *gi, *go, *gr;
-	const char *loop_a, *loop_b; /* --loop A:B */
+	char *loop_a, *loop_b; /* --loop A:B */
 	unsigned int rounds;
 	double secs;
 };
@@ -247,28 +245,6 @@ static int set_gro(const char *ifname, bool on)
 	return err;
 }
 
-/* Transmitted + dropped at transmit, of ifname (current namespace; 32-bit rtnl counters). */
-static int link_out(const char *ifname, __u32 *n)
-{
-	struct ifaddrs *ifa, *i;
-	int err = -ENOENT;
-
-	if (getifaddrs(&ifa))
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && i->ifa_data &&
-		    !strcmp(i->ifa_name, ifname)) {
-			const struct rtnl_link_stats *st = i->ifa_data;
-
-			*n = st->tx_packets + st->tx_dropped;
-			err = 0;
-			break;
-		}
-	}
-	freeifaddrs(ifa);
-	return err;
-}
-
 static __u64 sink_read(const struct bench *b);
 
 /*
@@ -278,7 +254,7 @@ static __u64 sink_read(const struct bench *b);
  */
 static int frames_out(const struct bench *b, enum row r, __u64 *n)
 {
-	__u32 x = 0;
+	struct rtnl_link_stats st = { 0 };
 	int err;
 
 	if (b->receiver != RECV_WIRE || r == R_BASE) {
@@ -286,8 +262,8 @@ static int frames_out(const struct bench *b, enum row r, __u64 *n)
 		return 0;
 	}
 	err = enter(b->gw_nsfd);
-	err = err ?: link_out(b->go_name, &x);
-	*n = x;
+	err = err ?: bench_link_stats(b->go_name, &st);
+	*n = (__u32)(st.tx_packets + st.tx_dropped);
 	return err;
 }
 
@@ -325,9 +301,8 @@ static int link_down(const char *ifname)
 }
 
 /* Put receiver r on gr (rx namespace entered on return). */
-static int recv_set(struct bench *b, const struct opts *o, enum receiver r)
+static int recv_set(struct bench *b, const char *gr, enum receiver r)
 {
-	const char *gr = o->gr;
 	int err = enter(b->rx_nsfd);
 
 	if (!err && r == RECV_XDP)
@@ -458,35 +433,6 @@ static int row_set(struct bench *b, enum row r)
 	return bwe_dp_config_set(b->dp, &cfg);
 }
 
-/*
- * Generate through the loop until t0 + secs: arm its limit, seed it from this
- * thread (pinned: the loop runs in this CPU's softirqs), sleep, stop it
- * (limit 0); *sent, the frames the generator counted. -E2BIG: it reached the
- * limit, so it stopped early.
- */
-static int loop_run(struct bench *b, double t0, double secs, __u64 *sent)
-{
-	volatile __u64 *limit = &b->skel->bss->gen_limit;
-	__u64 n0 = b->skel->bss->gen_count,
-	      budget = (__u64)(secs * (double)GEN_LOOP_MAX_PPS) + GEN_LOOP_SEEDS;
-	struct timespec ts;
-	double left;
-	int err;
-
-	*limit = n0 + budget;
-	__sync_synchronize();
-	err = bench_loop_seed(&b->lp, b->frame, b->frame_len, GEN_LOOP_SEEDS);
-	while (!err && (left = t0 + secs - now_s()) > 0) {
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	*limit = 0;
-	__sync_synchronize();
-	*sent = *(volatile __u64 *)&b->skel->bss->gen_count - n0;
-	return err ?: *sent >= budget ? -E2BIG : 0;
-}
-
 static int sample(struct bench *b, enum row r, double secs, struct result *res)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t);
@@ -515,7 +461,9 @@ static int sample(struct bench *b, enum row r, double secs, struct result *res)
 	t0 = now_s();
 	c0 = thread_cpu_ns();
 	if (b->loop) {
-		err = loop_run(b, t0, secs, &sent);
+		/* this thread is pinned: the loop runs in its CPU's softirqs */
+		err = bench_loop_run(&b->lp, &b->skel->bss->gen_limit, &b->skel->bss->gen_count,
+				     b->frame, b->frame_len, t0 + secs, &sent);
 		if (err)
 			return err;
 		t1 = now_s();
@@ -689,16 +637,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'g':
 			o->gr = optarg;
 			break;
-		case 'l': {
-			char *colon = strchr(optarg, ':');
-
-			if (!colon || colon == optarg || !colon[1])
+		case 'l':
+			if (bench_loop_arg(optarg, &o->loop_a, &o->loop_b))
 				return -EINVAL;
-			*colon = '\0';
-			o->loop_a = optarg;
-			o->loop_b = colon + 1;
 			break;
-		}
 		case 'r':
 			o->rounds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
@@ -974,7 +916,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	for (rc = 0; rc < RECV_MAX && !err; rc++) {
-		err = recv_set(&b, &o, (enum receiver)rc);
+		err = recv_set(&b, o.gr, (enum receiver)rc);
 		err = err ?: check_rows(&b);
 		if (err) {
 			fprintf(stderr, "fwd_frames: check (receiver %s): %s\n", recv_name[rc],

@@ -68,7 +68,8 @@ setup() {
 	ip -n "$ns_gw" addr add 198.18.0.1/16 dev "$if_gi" &&
 	ip -n "$ns_gw" addr add 198.51.100.1/24 dev "$if_go" &&
 	ip -n "$ns_rx" addr add 198.51.100.2/24 dev "$if_gr" &&
-	for n in "$ns_gen:$if_gen" "$ns_gen:${tag}l" "$ns_gen:${tag}m" "$ns_gw:$if_gi" "$ns_gw:$if_go" "$ns_rx:$if_gr"; do
+	for n in "$ns_gen:$if_gen" "$ns_gen:${tag}l" "$ns_gen:${tag}m" "$ns_gw:$if_gi" \
+		"$ns_gw:$if_go" "$ns_rx:$if_gr"; do
 		ip -n "${n%%:*}" link set "${n#*:}" up || return 1
 	done &&
 	ip netns exec "$ns_gw" sysctl -q -w "net.ipv4.conf.$if_gi.rp_filter=0" &&

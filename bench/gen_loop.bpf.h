@@ -10,9 +10,10 @@
  * lpA and the sending veth. The copy sent out of the sending veth is the
  * generated frame; the copy sent out of lpA comes back into lpB's own ring (a
  * veth hands what it transmits to its peer), and the generator runs on it
- * again. A few frames seeded on lpA by user space (bench_loop_seed()) keep
+ * again. A few frames seeded on lpA by user space (bench_loop_run()) keep
  * it going in lpB's NAPI on the CPU that seeded them, with no system call
- * per frame, until the generator's stop flag makes it drop what comes back.
+ * per frame, until the generator's count reaches the limit user space set
+ * (0 to stop it) and it drops what comes back.
  * Each frame costs the generator one run, one clone (a page) and two veth
  * enqueues beyond what XDP_TX under a test run costs, so a row's CPU time per
  * frame is larger by a constant; the benchmarks say which way they generated.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * gen_loop.h - the generator loop's numbers (gen_loop.bpf.h), shared by the
- * generator programs (through gen_loop.bpf.h), bench_common.c and the tools
- * that drive a loop (live_frames.c, fwd_frames.c).
+ * generator programs (through gen_loop.bpf.h), bench_common.c and
+ * live_frames.c (which seeds and sizes loops of its own).
  */
 #ifndef BWE_BENCH_GEN_LOOP_H
 #define BWE_BENCH_GEN_LOOP_H

@@ -10,8 +10,8 @@
  * with BPF_F_TEST_XDP_LIVE_FRAMES and returns XDP_TX, so every frame leaves
  * through the sending veth (where the kernel refuses live frames, it runs
  * attached to a loop veth pair instead, --loop, bench/gen_loop.bpf.h, and
- * sends each frame out of the sending veth and around the pair); sources walk 32,768 internal hosts
- * (198.18.0.0/17; 1,024 or 65,536 in the host-count rows), destinations
+ * sends each frame out of the sending veth and around the pair); sources
+ * walk 32,768 internal hosts (198.18.0.0/17; 1,024 or 65,536 in the host-count rows), destinations
  * come from a pool of 32,768 peers: the listed 198.19.0.0/17 (drop path) or
  * the unlisted 198.19.128.0/17 (pass path).
  *
@@ -30,8 +30,7 @@
  *
  * One sample: the generator runs in chunks for --seconds (a loop: seeded,
  * then left running in the CPU's softirqs, mostly ksoftirqd, while the
- * thread sleeps); what counts is the
- * frames the receiving veth counted (rtnl link stats, which count every
+ * thread sleeps); what counts is the frames the receiving veth counted (rtnl link stats, which count every
  * frame its XDP program saw). The receiver's NAPI runs on the generator's
  * CPU, in the generator's context (the veth is polled where it was fed), so
  * a frame's cost is generator + receiver and differences between rows are
@@ -64,7 +63,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
@@ -419,20 +417,11 @@ static int link_mac(const char *ifname, __u8 *mac)
 /* Frames the link received (32-bit rtnl counter, in the current namespace). */
 static int link_rx(const char *ifname, __u32 *rx)
 {
-	struct ifaddrs *ifa, *i;
-	int err = -ENOENT;
+	struct rtnl_link_stats st;
+	int err = bench_link_stats(ifname, &st);
 
-	if (getifaddrs(&ifa))
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && i->ifa_data &&
-		    !strcmp(i->ifa_name, ifname)) {
-			*rx = ((const struct rtnl_link_stats *)i->ifa_data)->rx_packets;
-			err = 0;
-			break;
-		}
-	}
-	freeifaddrs(ifa);
+	if (!err)
+		*rx = st.rx_packets;
 	return err;
 }
 
@@ -682,9 +671,10 @@ static int setup_gen(struct bench *b)
 	err = err ?: live_gen_bpf__load(b->gen);
 	if (err)
 		return err;
-	/* live frames: no limit; a loop's is armed per sample (gen_loop_run()) */
-	for (i = 0; i < GEN_CPUS_MAX && !b->loop; i++)
-		b->gen->bss->gen_cpu[i].limit = ~0ULL;
+	/* live frames: no limit; a loop's is armed per sample (bench_loop_run()) */
+	if (!b->loop)
+		for (i = 0; i < GEN_CPUS_MAX; i++)
+			b->gen->bss->gen_cpu[i].limit = ~0ULL;
 	keys = calloc(2 * POOL_N, sizeof(*keys));
 	pool = calloc(2 * POOL_N, sizeof(*pool));
 	if (!keys || !pool) {
@@ -770,37 +760,6 @@ struct gen_worker {
 	int err;
 };
 
-/*
- * Generate through this CPU's loop (gen_loop.bpf.h) for w->secs: arm its
- * limit, seed it from here, so that it runs in this CPU's softirqs (this
- * thread's and ksoftirqd's time, both counted), sleep, then stop it (limit
- * 0). Frames are the generator's count; one that reached the limit stopped
- * early (-E2BIG).
- */
-static void gen_loop_run(struct gen_worker *w)
-{
-	volatile struct gen_cpu *g = &w->b->gen->bss->gen_cpu[w->cpu];
-	__u64 n0 = g->count, budget = (__u64)(w->secs * (double)GEN_LOOP_MAX_PPS) + GEN_LOOP_SEEDS;
-	struct timespec ts;
-	double left;
-
-	g->limit = n0 + budget;
-	__sync_synchronize();
-	w->err =
-		bench_loop_seed(&w->b->loops[w->idx], w->b->frame, w->b->frame_len, GEN_LOOP_SEEDS);
-	while (!w->err && (left = w->t0 + w->secs - now_s()) > 0) {
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	g->limit = 0;
-	__sync_synchronize();
-	w->t1 = now_s();
-	w->sent = g->count - n0; /* the generator counts nothing past its limit */
-	if (!w->err && w->sent >= budget)
-		w->err = -E2BIG;
-}
-
 static void *gen_worker_run(void *arg)
 {
 	struct gen_worker *w = arg;
@@ -831,7 +790,12 @@ static void *gen_worker_run(void *arg)
 	w->t0 = now_s();
 	c0 = thread_cpu_ns();
 	if (b->loop) {
-		gen_loop_run(w);
+		/* this CPU's loop, in its softirqs: this thread's and ksoftirqd's time */
+		volatile struct gen_cpu *g = &b->gen->bss->gen_cpu[w->cpu];
+
+		w->err = bench_loop_run(&b->loops[w->idx], &g->limit, &g->count, b->frame,
+					b->frame_len, w->t0 + w->secs, &w->sent);
+		w->t1 = now_s();
 	} else {
 		do {
 			if (bpf_prog_test_run_opts(bpf_program__fd(b->gen->progs.gen_tx), &t)) {
@@ -1150,12 +1114,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->workdir = optarg;
 			break;
 		case 'L':
-			end = strchr(optarg, ':');
-			if (!end || end == optarg || !end[1] || o->nloops >= GEN_LOOPS)
+			if (o->nloops >= GEN_LOOPS ||
+			    bench_loop_arg(optarg, &o->loop_a[o->nloops], &o->loop_b[o->nloops]))
 				return -EINVAL;
-			*end = '\0';
-			o->loop_a[o->nloops] = optarg;
-			o->loop_b[o->nloops++] = end + 1;
+			o->nloops++;
 			break;
 		case 'n':
 			v = strtoul(optarg, &end, 0);
@@ -1205,6 +1167,30 @@ static int parse_opts(int argc, char **argv, struct opts *o)
  * generator has a slot for); b->ncpus of them. One alone (taskset, a
  * one-CPU machine) skips the multi-core rows.
  */
+static int pick_cpus(struct bench *b)
+{
+	const unsigned int slots = GEN_CPUS_MAX;
+	cpu_set_t set;
+	unsigned int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	b->ncpus = 0;
+	for (c = 0; c < slots && c < CPU_SETSIZE && b->ncpus < MC_CPUS; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		b->cpus[b->ncpus] = (int)c;
+		b->ksoftirqd[b->ncpus] = find_ksoftirqd((int)c);
+		if (b->ksoftirqd[b->ncpus] < 0)
+			fprintf(stderr,
+				"live_frames: ksoftirqd/%u not found: deferred softirqs not "
+				"counted\n",
+				c);
+		b->ncpus++;
+	}
+	return b->ncpus ? 0 : -ENODEV;
+}
+
 /*
  * Where live frames are refused: a loop for each generating CPU (as many as
  * --loop gave; the multi-core rows need MC_CPUS), in the sender's namespace.
@@ -1240,30 +1226,6 @@ static int setup_loops(struct bench *b, const struct opts *o)
 		}
 	}
 	return err;
-}
-
-static int pick_cpus(struct bench *b)
-{
-	const unsigned int slots = GEN_CPUS_MAX;
-	cpu_set_t set;
-	unsigned int c;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
-	b->ncpus = 0;
-	for (c = 0; c < slots && c < CPU_SETSIZE && b->ncpus < MC_CPUS; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		b->cpus[b->ncpus] = (int)c;
-		b->ksoftirqd[b->ncpus] = find_ksoftirqd((int)c);
-		if (b->ksoftirqd[b->ncpus] < 0)
-			fprintf(stderr,
-				"live_frames: ksoftirqd/%u not found: deferred softirqs not "
-				"counted\n",
-				c);
-		b->ncpus++;
-	}
-	return b->ncpus ? 0 : -ENODEV;
 }
 
 /*

@@ -239,13 +239,13 @@ through the gateway to the receiver's veth, taken three times: to a
 counting `XDP_DROP` program and to the receiver's stack (GRO on, a tc
 ingress drop), both on the generating CPU, which cost the stack's frames
 and redirected frames differently and charge the gateway with receiving
-work; and to no receiver (the receiver's veth down: the gateway's egress
-veth drops every frame it is asked to transmit, and the count is what it
-took: the stack's frames are dropped at its queue, which has none without
-carrier, redirected ones at its XDP transmit), which leaves the gateway its
-work up to the handoff to the egress device and the freeing of the frame,
-as with a NIC but without the device's transmit, which the stack's way
-would pay more of.
+work; and to no receiver (the receiver's veth down, so the gateway's
+egress veth has no carrier and drops every frame handed to it, and the
+count is what it took: the stack's frames at its queue, the noop qdisc of
+a device without carrier, redirected ones at its XDP transmit), which
+leaves the gateway its work up to the handoff to the egress device and the
+freeing of the frame, as with a NIC but without the device's transmit,
+which the stack's way would pay more of.
 Rows, interleaved:
 no gateway (the counting program on the gateway's ingress veth: generator
 and one veth hop, the baseline subtracted for the gateway's own cost), the

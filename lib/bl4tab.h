@@ -69,7 +69,8 @@ size_t bwe_bl4_used(const struct bwe_bl4 *t);
 __u8 bwe_bl4_get(const struct bwe_bl4 *t, __be32 a);
 /* Mapped: the next entry at or after slot *pos (1, *pos moved past it), or 0 at the end. */
 int bwe_bl4_next(const struct bwe_bl4 *t, size_t *pos, __be32 *a, __u8 *ref);
-/* The ref of a in table fd read as the program reads it without bwe_bl4_key's word: header, then buckets (element lookups, no mmap). */
+/* The ref of a in table fd read as the program reads it without bwe_bl4_key's
+ * word: header, then buckets (element lookups, no mmap). */
 int bwe_bl4_lookup_fd(int fd, __be32 a, __u8 *ref);
 
 #endif /* BWE_BL4TAB_H */
