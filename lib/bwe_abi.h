@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  17
+#define BWE_ABI_VERSION		  18
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -47,6 +47,7 @@
 #define BWE_MAP_HSLOTS	   "bwe_hslots"
 #define BWE_MAP_HSLOT24	   "bwe_hslot24"
 #define BWE_MAP_HSLOT_SENT "bwe_hslot_sent"
+#define BWE_MAP_HSLOT_DROP "bwe_hslot_drop"
 #define BWE_MAP_STATS	   "bwe_stats"
 #define BWE_MAP_CONFIG	   "bwe_config"
 #define BWE_MAP_PORTS	   "bwe_std_ports"
@@ -80,6 +81,7 @@
 	X(bwe_hslots, BWE_MAP_HSLOTS) \
 	X(bwe_hslot24, BWE_MAP_HSLOT24) \
 	X(bwe_hslot_sent, BWE_MAP_HSLOT_SENT) \
+	X(bwe_hslot_drop, BWE_MAP_HSLOT_DROP) \
 	X(bwe_stats, BWE_MAP_STATS) \
 	X(bwe_config, BWE_MAP_CONFIG) \
 	X(bwe_std_ports, BWE_MAP_PORTS) \
@@ -362,8 +364,16 @@ _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
  * maps.host_idle (bwe_dp_hosts_forget()): it clears the bit with an atomic
  * AND on its mmap of bwe_hslot_sent (BWE_HSLOT_SENT_FLAGS, ABI 11; a map
  * update of the word could undo another slot's bit the program has just
- * set), then zeroes the record on every CPU; a bwe_hosts host's entry is
- * deleted.
+ * set), then zeroes the record and drop entry on every CPU; a bwe_hosts
+ * host's entry is deleted.
+ *   bwe_hslot_drop - slot -> the outbound blocklist drops of a slot's host
+ *                    (PERCPU_ARRAY, as many slots as bwe_hslots, 24 bytes
+ *                    a slot: ABI 18). Once its bit is set, such a drop is
+ *                    counted there and not in the record, whose line a
+ *                    dropped frame then never loads (docs/benchmarks.md,
+ *                    "A dense table of the slot hosts' drops"). The daemon
+ *                    adds it to the record's drop[BWE_HD_BLOCK], bl_hits
+ *                    and last_seen_ns (bwe_hslot_drop_merge()).
  */
 #define BWE_HSLOT_BLOCK	     256u		     /* records per block: one /24 */
 #define BWE_HSLOT_WORDS	     (BWE_HSLOT_BLOCK / 64u) /* bwe_hslot_sent words per block */
@@ -375,6 +385,14 @@ struct bwe_hslot24_val {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct bwe_hslot24_val) == 8, "bwe_hslot24_val size");
+
+/* bwe_hslot_drop's value: a slot host's outbound blocklist drops, one CPU's */
+struct bwe_hslot_drop {
+	__u64 last_ns; /* the tick of the last one (a last-seen time) */
+	__u64 bytes;   /* L2 frame bytes */
+	__u64 packets;
+};
+_Static_assert(sizeof(struct bwe_hslot_drop) == 24, "bwe_hslot_drop size");
 /*
  * Only a host that has sent gets an entry: an outbound packet creates it,
  * an inbound one only updates an entry that exists. Inbound packets to an

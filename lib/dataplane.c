@@ -123,6 +123,7 @@ static int hosts_size(struct bwe_dp *dp, const struct bwe_dp_opts *opts, __u32 *
 		slots = HSLOTS_NONE;
 	err = set_max(dp->skel->maps.bwe_hosts, total - (*blocks * BWE_HSLOT_BLOCK));
 	err = err ?: set_max(dp->skel->maps.bwe_hslots, slots);
+	err = err ?: set_max(dp->skel->maps.bwe_hslot_drop, slots);
 	err = err ?: set_max(dp->skel->maps.bwe_hslot24, slots);
 	err = err ?: set_max(dp->skel->maps.bwe_hslot_sent, slots / 64);
 	return err;
@@ -1009,6 +1010,15 @@ int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)
 	return 0;
 }
 
+void bwe_hslot_drop_merge(struct bwe_host_stats *acc, const struct bwe_hslot_drop *cpu)
+{
+	acc->drop[BWE_HD_BLOCK].bytes += cpu->bytes;
+	acc->drop[BWE_HD_BLOCK].packets += cpu->packets;
+	acc->bl_hits += cpu->packets;
+	if (cpu->last_ns > acc->last_seen_ns)
+		acc->last_seen_ns = cpu->last_ns;
+}
+
 void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stats *cpu)
 {
 	int i;
@@ -1101,9 +1111,9 @@ int bwe_dp_hosts_forget(const struct bwe_dp *dp, const struct bwe_addr *a, size_
 int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 		     struct bwe_host_stats *out)
 {
+	struct bwe_hslot_drop *drops = NULL;
 	struct bwe_host_stats *percpu;
 	int c, err = 0;
-
 	__u32 slot;
 
 	percpu = calloc(dp->ncpus, sizeof(*percpu));
@@ -1116,7 +1126,13 @@ int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 			goto out;
 		}
 		err = 0;
-		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslots), &slot, percpu)) {
+		drops = calloc(dp->ncpus, sizeof(*drops));
+		if (!drops) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslots), &slot, percpu) ||
+		    bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslot_drop), &slot, drops)) {
 			err = -errno;
 			goto out;
 		}
@@ -1126,10 +1142,14 @@ int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 	}
 	memset(out, 0, sizeof(*out));
 	out->hll_epoch = percpu[0].hll_epoch;
-	for (c = 0; c < dp->ncpus; c++)
+	for (c = 0; c < dp->ncpus; c++) {
 		bwe_host_stats_merge(out, &percpu[c]);
+		if (drops)
+			bwe_hslot_drop_merge(out, &drops[c]);
+	}
 out:
 	free(percpu);
+	free(drops);
 	return err;
 }
 

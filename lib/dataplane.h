@@ -235,6 +235,13 @@ int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 		     struct bwe_host_stats *out);
 /* Merge one CPU's copy into acc: sums, min first_seen, max last_seen, max registers. */
 void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stats *cpu);
+/*
+ * Merge one CPU's bwe_hslot_drop entry of a slot host into acc: outbound
+ * blocklist drops, which the program counts there instead of the record
+ * (bwe_abi.h), add to drop[BWE_HD_BLOCK] and bl_hits as they would have
+ * in the record; their time to last_seen_ns.
+ */
+void bwe_hslot_drop_merge(struct bwe_host_stats *acc, const struct bwe_hslot_drop *cpu);
 
 /* Token bucket for an internal host, bytes/s and bytes; starts full. */
 int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host, __u64 rate_bps,

@@ -201,14 +201,15 @@ static bool wanted(const struct bwe_range24 *want, size_t n, __u32 x)
 }
 
 /*
- * Ready block b for /24 x before it is published: every record zeroed on
- * every CPU and its sent bit clear, except that a host bwe_hosts already
- * tracks (before this /24 had a block: an earlier configuration, or room
- * that ran out) brings its record along, sent bit set (sent[]: those
- * hosts, whose bwe_hosts entries block_moved() removes once the block is
- * published). A block as the map was created, with nothing to bring, is
- * left as it is: zero already. zeros: ncpus * BWE_HSLOT_BLOCK records, all
- * zero, and left so.
+ * Ready block b for /24 x before it is published: every record and
+ * bwe_hslot_drop entry zeroed on every CPU and its sent bit clear, except
+ * that a host bwe_hosts already tracks (before this /24 had a block: an
+ * earlier configuration, or room that ran out) brings its record along,
+ * sent bit set (sent[]: those hosts, whose bwe_hosts entries block_moved()
+ * removes once the block is published); its drops are in the record. A
+ * block as the map was created, with nothing to bring, is left as it is:
+ * zero already. zeros: ncpus * BWE_HSLOT_BLOCK records, all zero, and left
+ * so.
  */
 static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros, __u32 *keys,
 		      __u64 sent[BWE_HSLOT_WORDS], bool hash_empty)
@@ -219,6 +220,13 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 	__u32 i, count = BWE_HSLOT_BLOCK;
 	struct bwe_addr a;
 
+	for (i = 0; i < BWE_HSLOT_BLOCK; i++)
+		keys[i] = b * BWE_HSLOT_BLOCK + i;
+	/* the drop entries first, while zeros is all zero (no host brings any) */
+	if (h->dirty[b] && bpf_map_update_batch(bwe_dp_map_fd(h->dp, BWE_MAP_HSLOT_DROP), keys,
+						zeros, &count, NULL))
+		return -errno;
+	count = BWE_HSLOT_BLOCK;
 	memset(sent, 0, BWE_HSLOT_WORDS * sizeof(*sent));
 	for (i = 0; i < BWE_HSLOT_BLOCK && !hash_empty; i++) {
 		bwe_addr_from_v4(htonl((x << 8) | i), &a);
@@ -227,8 +235,6 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 	}
 	if (!h->dirty[b] && !(sent[0] | sent[1] | sent[2] | sent[3]))
 		return 0; /* as created: all zero, nothing to bring */
-	for (i = 0; i < BWE_HSLOT_BLOCK; i++)
-		keys[i] = b * BWE_HSLOT_BLOCK + i;
 	if (bpf_map_update_batch(fd, keys, zeros, &count, NULL))
 		err = -errno;
 	for (i = 0; i < BWE_HSLOT_WORDS && !err; i++) {
@@ -357,8 +363,9 @@ rows:
 }
 
 /*
- * The order against the program (xdp/bwe.bpf.c, slot_join()): the bit is
- * cleared first, then the record zeroed. A packet of the host on another
+ * The order against the program (xdp/bwe.bpf.c, slot_join() and
+ * slot_drop()): the bit is cleared first, then the record and the drop
+ * entry zeroed. A packet of the host on another
  * CPU meanwhile either finds its CPU's copy with a first-seen time and
  * counts into it (its bytes are zeroed with the rest, or land after the
  * zeroing: a few stale bytes in a record whose first_seen_ns is 0, which
@@ -370,7 +377,11 @@ rows:
  * then lose the bit: a record the program fills and the daemon never
  * reads again. The AND is atomic on the word the program ORs other slots'
  * bits into: a map update of the word read a moment before could undo a
- * bit set since, and leave that host invisible the same way.
+ * bit set since, and leave that host invisible the same way. A drop
+ * counted in the drop entry alone needs the bit set when the program
+ * reads it: one that read it just before the clear may land after the
+ * zeroing, a frame's stale count; with the bit clear, the host's next
+ * frame goes through the record and its join.
  */
 int bwe_hslots_forget(const struct bwe_hslots *h, __u32 slot)
 {
@@ -381,10 +392,12 @@ int bwe_hslots_forget(const struct bwe_hslots *h, __u32 slot)
 		return -EINVAL;
 	if (!(__atomic_fetch_and(&h->sent[w], ~bit, __ATOMIC_SEQ_CST) & bit))
 		return 0; /* not a host (forgotten already, or never sent) */
-	if (bpf_map_update_elem(hslots_fd(h), &slot, h->zeros, BPF_ANY)) {
+	if (bpf_map_update_elem(hslots_fd(h), &slot, h->zeros, BPF_ANY) ||
+	    bpf_map_update_elem(bwe_dp_map_fd(h->dp, BWE_MAP_HSLOT_DROP), &slot, h->zeros,
+				BPF_ANY)) {
 		int err = -errno;
 
-		/* a record left with its first-seen times must stay visible */
+		/* a record or drop entry left with its counts must stay visible */
 		__atomic_fetch_or(&h->sent[w], bit, __ATOMIC_SEQ_CST);
 		return err;
 	}

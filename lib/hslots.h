@@ -60,8 +60,8 @@ bool bwe_hslots_slot(const struct bwe_hslots *h, __u32 a, __u32 *slot);
 /*
  * Forget the host of slot (the daemon's idle sweep, bwe_dp_hosts_forget()):
  * its sent bit is cleared, atomically against the program setting others
- * in the same word, and then its record zeroed on every CPU (the order is
- * argued in hslots.c). 1: forgotten, 0: it was no host (bit clear), or
+ * in the same word, and then its record and drop entry zeroed on every CPU
+ * (the order is argued in hslots.c). 1: forgotten, 0: it was no host (bit clear), or
  * -errno (the record could not be zeroed: its bit is set again, so it
  * stays a host the daemon reads).
  */

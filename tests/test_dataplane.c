@@ -515,8 +515,10 @@ static void test_untracked_still_dropped(void **state)
  * listed peer (spoofable) in bl_in_hits, unless they answer the host's own
  * contact with that peer within two event windows; an inbound hit's event
  * does not hold back the event of a later outbound contact with the peer.
+ * The same whichever home the IPv4 host has: bwe_hosts, or a slot, whose
+ * outbound drops bwe_hslot_drop counts (read merged with the record).
  */
-static void test_blocklist_hit_directions(void **state)
+static void hit_directions(const struct bwe_dp_opts *opts)
 {
 	static const char *const pairs[][2] = {
 		{ "198.18.0.52", "203.0.113.66" },
@@ -527,8 +529,7 @@ static void test_blocklist_hit_directions(void **state)
 	size_t i;
 	int k;
 
-	(void)state;
-	world_up(&w);
+	world_up_with(&w, opts);
 	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
 		const char *host = pairs[i][0], *bad = pairs[i][1];
 		const char *ok = i ? "2001:db8:3::10" : "203.0.113.10";
@@ -574,6 +575,15 @@ static void test_blocklist_hit_directions(void **state)
 		assert_int_equal(hs.bl_in_hits, 4);
 	}
 	world_down(&w);
+}
+
+static const struct bwe_dp_opts slot_opts;
+
+static void test_blocklist_hit_directions(void **state)
+{
+	(void)state;
+	hit_directions(&(struct bwe_dp_opts){ 0 });
+	hit_directions(&slot_opts);
 }
 
 /* ---- exact-host tables: growth under traffic, and a restart ---------------------- */
@@ -2052,6 +2062,139 @@ static void test_idle_hosts_forgotten(void **state)
 	world_down(&w);
 }
 
+/* v4 address text a's bwe_hslot_drop entries summed over CPUs; the latest time in *last. */
+static struct bwe_hslot_drop slot_drops(const struct world *w, const char *a)
+{
+	struct bwe_addr x = addr(a);
+	struct bwe_hslot_drop *cpu = calloc((size_t)w->dp->ncpus, sizeof(*cpu)), sum = { 0 };
+	__u32 slot;
+	int c;
+
+	assert_non_null(cpu);
+	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
+	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOT_DROP), &slot, cpu),
+			 0);
+	for (c = 0; c < w->dp->ncpus; c++) {
+		sum.bytes += cpu[c].bytes;
+		sum.packets += cpu[c].packets;
+		if (cpu[c].last_ns > sum.last_ns)
+			sum.last_ns = cpu[c].last_ns;
+	}
+	free(cpu);
+	return sum;
+}
+
+/* v4 address text a's slot record summed over CPUs, as stored (no drop entries). */
+static struct bwe_host_stats slot_record(const struct world *w, const char *a)
+{
+	struct bwe_addr x = addr(a);
+	struct bwe_host_stats *cpu = calloc((size_t)w->dp->ncpus, sizeof(*cpu)), sum = { 0 };
+	__u32 slot;
+	int c;
+
+	assert_non_null(cpu);
+	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
+	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOTS), &slot, cpu), 0);
+	for (c = 0; c < w->dp->ncpus; c++)
+		bwe_host_stats_merge(&sum, &cpu[c]);
+	free(cpu);
+	return sum;
+}
+
+/*
+ * A slot host's outbound blocklist drops (bwe_abi.h, bwe_hslot_drop): the
+ * first one, of a slot that never sent, goes through the record and makes
+ * it a host; the next ones are counted in the drop entry alone, and the
+ * daemon's read adds them to the drop counters, bl_hits and the last-seen
+ * time, so that a host that only sends to listed peers is not idle. In
+ * dry run nothing drops and the record counts as before. Forgotten, the
+ * entry is zero on every CPU and the next drop goes through the record
+ * again; a block given up and handed out again starts with zero entries.
+ */
+static void test_slot_drops_apart(void **state)
+{
+	static const char *const other[] = { "198.18.1.0/24" };
+	static const char *const both[] = { "198.18.0.0/24", "198.18.1.0/24" };
+	struct bwe_addr h = addr("198.18.0.20");
+	struct timespec quiet = { 0, (long)QUIET_NS };
+	struct bwe_dp_forgotten f = { 0 };
+	struct bwe_hslot_drop d;
+	struct bwe_host_stats r, hs;
+	struct bwe_config cfg;
+	struct world w;
+	__u32 len, b;
+	int k;
+
+	(void)state;
+	world_up_with(&w, &slot_opts);
+	assert_false(sent_bit(&w, "198.18.0.20"));
+	assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, &len), XDP_DROP);
+	assert_true(sent_bit(&w, "198.18.0.20"));
+	r = slot_record(&w, "198.18.0.20");
+	assert_int_equal(r.drop[BWE_HD_BLOCK].packets, 1);
+	assert_int_equal(r.bl_hits, 1);
+	assert_true(r.first_seen_ns > 0);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets, 0);
+
+	for (k = 0; k < 3; k++)
+		assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_DROP);
+	r = slot_record(&w, "198.18.0.20");
+	assert_int_equal(r.drop[BWE_HD_BLOCK].packets, 1); /* the record untouched */
+	assert_int_equal(r.bl_hits, 1);
+	d = slot_drops(&w, "198.18.0.20");
+	assert_int_equal(d.packets, 3);
+	assert_int_equal(d.bytes, 3 * len);
+	assert_true(d.last_ns >= r.last_seen_ns);
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].packets, 4);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].bytes, 4 * len);
+	assert_int_equal(hs.bl_hits, 4);
+	assert_int_equal(hs.last_seen_ns, d.last_ns);
+	assert_int_equal(hs.first_seen_ns, r.first_seen_ns);
+
+	/* quiet, then only drops: not idle */
+	assert_int_equal(nanosleep(&quiet, NULL), 0);
+	assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_false(idle_at(&w, "198.18.0.20", mono_ns(), IDLE_NS));
+	assert_int_equal(slot_record(&w, "198.18.0.20").last_seen_ns, r.last_seen_ns);
+
+	/* dry run: passed, so the record's */
+	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+	cfg.flags |= BWE_CFG_DRYRUN;
+	assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+	assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_PASS);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets, 4);
+	assert_int_equal(slot_record(&w, "198.18.0.20").tx_packets, 1);
+	cfg.flags &= ~BWE_CFG_DRYRUN;
+	assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+
+	/* forgotten: entry zero, and the next drop is the record's again */
+	assert_int_equal(bwe_dp_hosts_forget(w.dp, &h, 1, &f), 0);
+	assert_int_equal(f.slots, 1);
+	d = slot_drops(&w, "198.18.0.20");
+	assert_int_equal(d.packets + d.bytes + d.last_ns, 0);
+	assert_true(slot_zero(&w, "198.18.0.20"));
+	assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_true(sent_bit(&w, "198.18.0.20"));
+	assert_int_equal(slot_record(&w, "198.18.0.20").drop[BWE_HD_BLOCK].packets, 1);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets, 0);
+	assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets, 1);
+
+	/* the block given up, then handed out again: from zero */
+	b = block_of(w.dp, "198.18.0.20");
+	internal_set(w.dp, other, ARRAY_SIZE(other));
+	assert_int_equal(block_of(w.dp, "198.18.0.20"), UINT32_MAX);
+	internal_set(w.dp, both, ARRAY_SIZE(both));
+	assert_int_equal(block_of(w.dp, "198.18.0.20"), b);
+	assert_false(sent_bit(&w, "198.18.0.20"));
+	d = slot_drops(&w, "198.18.0.20");
+	assert_int_equal(d.packets + d.bytes + d.last_ns, 0);
+	assert_true(slot_zero(&w, "198.18.0.20"));
+	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), -ENOENT);
+	world_down(&w);
+}
+
 /* A restarted daemon finds its slots, their hosts and the assignment in the pins. */
 static void test_slots_survive_restart(void **state)
 {
@@ -2119,6 +2262,7 @@ int main(void)
 		cmocka_unit_test(test_slot_takes_hash_record),
 		cmocka_unit_test(test_slots_survive_restart),
 		cmocka_unit_test(test_idle_hosts_forgotten),
+		cmocka_unit_test(test_slot_drops_apart),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

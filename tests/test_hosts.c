@@ -29,6 +29,7 @@
 
 #include "test_helpers.h"
 #include "addr.h"
+#include "blocklist.h"
 #include "bwe_util.h"
 #include "dataplane.h"
 #include "hosts.h"
@@ -56,8 +57,8 @@ static void on_batch(void *ctx, const struct host_sample *v, size_t n)
 	s->batches++;
 }
 
-/* n frames from src to dst (UDP, payload bytes); their bytes. */
-static __u64 frames(const struct bwe_dp *dp, const char *src, const char *dst, int n)
+/* n frames from src to dst (UDP, payload bytes), each given XDP action act; their bytes. */
+static __u64 frames_as(const struct bwe_dp *dp, const char *src, const char *dst, int n, __u32 act)
 {
 	struct pb_spec spec = { .src = src,
 				.dst = dst,
@@ -72,8 +73,14 @@ static __u64 frames(const struct bwe_dp *dp, const char *src, const char *dst, i
 
 	assert_true(len > 0);
 	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(dp), &o), 0);
-	assert_int_equal(o.retval, XDP_PASS);
+	assert_int_equal(o.retval, act);
 	return (__u64)len * (__u64)n;
+}
+
+/* n frames from src to dst that pass; their bytes. */
+static __u64 frames(const struct bwe_dp *dp, const char *src, const char *dst, int n)
+{
+	return frames_as(dp, src, dst, n, XDP_PASS);
 }
 
 static const struct host_sample *find(const struct seen *s, const char *a)
@@ -209,6 +216,74 @@ static struct hostsweep_counts sweep_tick(struct hosts *h, struct hostsweep *sw,
 	return c;
 }
 
+/*
+ * Outbound drops to a listed peer: a slot host's are counted apart from its
+ * record (bwe_hslot_drop) once it is a host, a bwe_hosts host's in its
+ * record; the sample and a single read give both the same drop counters
+ * and bl_hits. A slot host that only sends to listed peers is not idle.
+ */
+static void test_sample_slot_drops(void **state)
+{
+	struct bwe_dp_opts opts = { .hosts_max = HOSTS_MAX, .hslots = UINT32_MAX };
+	struct bwe_prefix bad = pfx("203.0.113.66/32");
+	static const char *const hosts[] = { "198.18.0.5", "198.18.200.1" }; /* slot, bwe_hosts */
+	struct hostsweep_counts c;
+	struct hostsweep *sw;
+	struct host_sample one;
+	struct seen s = { 0 };
+	struct bwe_bl bl;
+	struct bwe_dp *dp;
+	struct hosts *h;
+	__u64 b[2];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
+	internal(dp, "198.18.0.0/16");
+	assert_int_equal(bwe_bl_init(&bl, dp), 0);
+	assert_int_equal(bwe_bl_set(&bl, &bad, bwe_ref(1, 0)), 0);
+	assert_int_equal(bwe_bl_flush(&bl), 0);
+	assert_int_equal(hosts_new(&h, dp), 0);
+	assert_int_equal(hostsweep_new(&sw, dp), 0);
+	for (i = 0; i < ARRAY_SIZE(hosts); i++) {
+		frames(dp, hosts[i], "203.0.113.10", 1); /* a host from now */
+		b[i] = frames_as(dp, hosts[i], "203.0.113.66", 3, XDP_DROP);
+	}
+	assert_int_equal(hosts_sample(h, on_batch, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(hosts_in_slots(h), 1);
+	for (i = 0; i < ARRAY_SIZE(hosts); i++) {
+		const struct host_sample *x = find(&s, hosts[i]);
+		struct bwe_addr a = addr(hosts[i]);
+
+		assert_non_null(x);
+		assert_int_equal(x->st.drop[BWE_HD_BLOCK].packets, 3);
+		assert_int_equal(x->st.drop[BWE_HD_BLOCK].bytes, b[i]);
+		assert_int_equal(x->st.bl_hits, 3);
+		assert_int_equal(x->st.tx_packets, 1);
+		assert_int_equal(hosts_get(h, &a, &one), 0);
+		assert_int_equal(one.st.drop[BWE_HD_BLOCK].packets, 3);
+		assert_int_equal(one.st.bl_hits, 3);
+		assert_int_equal(one.st.last_seen_ns, x->st.last_seen_ns);
+	}
+
+	usleep(1200000); /* past an idle time of 1 s */
+	frames_as(dp, "198.18.0.5", "203.0.113.66", 1, XDP_DROP);
+	c = sweep_tick(h, sw, 1);
+	assert_int_equal(c.slots, 0);
+	assert_int_equal(c.hashed, 1); /* 198.18.200.1 */
+	{
+		struct bwe_addr kept = addr(hosts[0]), gone = addr(hosts[1]);
+
+		assert_true(hosts_tracked(h, &kept));
+		assert_false(hosts_tracked(h, &gone));
+	}
+	hostsweep_free(sw);
+	bwe_bl_free(&bl);
+	hosts_free(h);
+	bwe_dp_close(dp);
+}
+
 #define IDLE_SLOTS (HOSTSWEEP_MAX + 100) /* slot hosts gone quiet: two samples' work */
 
 /*
@@ -271,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_sample_both_homes),
 		cmocka_unit_test(test_leftover_hash_record),
 		cmocka_unit_test(test_sweep_forgets_idle),
+		cmocka_unit_test(test_sample_slot_drops),
 	};
 
 	libbpf_set_print(NULL);

@@ -233,7 +233,7 @@ static __always_inline int slot_join(__u32 slot, int out, struct bwe_host_stats 
 }
 
 /*
- * The host's accounting entry (record_of()). Only an outbound packet
+ * The host's accounting entry hs, as record_of() found it in slot. Only an outbound packet
  * creates one: inbound packets to an address that
  * never sent find none (counted in the aggregate BWE_A_INBOUND_UNTRACKED by
  * the caller), so spoofed or sprayed frames cannot fill bwe_hosts and evict
@@ -242,13 +242,13 @@ static __always_inline int slot_join(__u32 slot, int out, struct bwe_host_stats 
  * host's entry by the same rule (slot_join()), and this CPU's copy takes
  * its first-seen time from the first packet it accounts.
  */
-static __always_inline struct bwe_host_stats *
-host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_class *hc, __u32 gen)
+static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *host, int out,
+							 __u64 now, const struct bwe_class *hc,
+							 __u32 gen, struct bwe_host_stats *hs,
+							 __u32 slot)
 {
-	struct bwe_host_stats *hs;
-	__u32 zero = 0, slot;
+	__u32 zero = 0;
 
-	hs = record_of(host, hc->row, &slot);
 	if (slot != BWE_NO_SLOT) {
 		if (!hs || hs->first_seen_ns)
 			return hs;
@@ -265,6 +265,34 @@ host_stats(const struct bwe_addr *host, int out, __u64 now, const struct bwe_cla
 	hs->nc_flags = hc->flags;
 	bpf_map_update_elem(&bwe_hosts, host, hs, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&bwe_hosts, host);
+}
+
+/*
+ * An outbound blocklist drop of a slot's host, counted in its bwe_hslot_drop
+ * entry alone, so that the frame never loads the record's line, cold for
+ * one of many hosts (bwe_abi.h; docs/benchmarks.md, "A dense table of the
+ * slot hosts' drops"): 1. 0 while the slot's bit is clear: the record and
+ * its join (host_stats()) take the frame then, as any other, and make the
+ * slot a host. The bit's word is shared and read-mostly, the entry 24
+ * bytes: 32,768 hosts' entries are 768 KiB a CPU where their records'
+ * lines are 2 MiB. The daemon's sweep clears the bit before it zeroes the
+ * entry (lib/hslots.c, bwe_hslots_forget()).
+ */
+static __always_inline int slot_drop(__u32 slot, __u64 len, __u32 pkts, __u64 now)
+{
+	__u32 w = bwe_hslot_sent_word(slot);
+	__u64 *sent = bpf_map_lookup_elem(&bwe_hslot_sent, &w);
+	struct bwe_hslot_drop *d;
+
+	if (!sent || !(*sent & bwe_hslot_sent_bit(slot)))
+		return 0;
+	d = bpf_map_lookup_elem(&bwe_hslot_drop, &slot);
+	if (!d)
+		return 0;
+	d->last_ns = now;
+	d->bytes += len;
+	d->packets += pkts;
+	return 1;
 }
 
 /* The host's bwe_ev_seen slot of (tag, peer), or NULL. */
@@ -490,13 +518,14 @@ struct bwe_verdict {
 	__u8 out;     /* the host is the source */
 	__u8 ref;     /* the peer's blocklist ref */
 	__u8 tracked; /* rec is the host's record (else a stand-in nobody reads) */
-	__u8 pad;
+	__u8 counted; /* a drop counted in bwe_hslot_drop: rec for its events only */
 };
 
 /*
  * The rest of the judgement, once the verdict v is taken: account the
  * internal host in its record rec (when v->tracked; else the host has
- * none), emit events, count the verdict. A global function, so the
+ * none; v->counted: judge() counted the drop already, the record keeps
+ * only the event's copies), emit events, count the verdict. A global function, so the
  * verifier checks it once, whatever map rec came from (a host slot or
  * bwe_hosts, which it would otherwise follow apart through all that
  * follows) and at whichever of judge()'s three call sites. Every argument
@@ -529,7 +558,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	/* Account the internal host: per host once it has sent, else in the aggregate. */
 	if (!hs && !out)
 		count_n(BWE_A_INBOUND_UNTRACKED, BWE_SD_NONE, f->pkts, f->len);
-	if (hs) {
+	if (hs && !v->counted) {
 		/* The peer sketches take passed frames only: a drop is evidence
 		 * of its own (its counters, bl_hits, events), and skipping them
 		 * spares the drop path their cache lines (docs/benchmarks.md,
@@ -659,7 +688,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	const struct bwe_addr *peer = out ? &p->dst : &p->src;
 	struct bwe_verdict v = { .out = out, .learn = learn };
 	struct bwe_host_stats *hs;
-	__u32 reason, hd = BWE_HD_MAX, zero = 0;
+	__u32 reason, hd = BWE_HD_MAX, zero = 0, slot;
 	/* Event times, last-seen, deduplication windows and contacts need no
 	 * more than the tick (CLOCK_MONOTONIC_COARSE, 1/HZ), which costs a load
 	 * where a TSC read costs ~10 % of a frame on a VM (docs/benchmarks.md);
@@ -701,8 +730,16 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	v.ref = ref;
 	v.now = now;
 	/* The host's record, of either home (bwe_abi.h), or a stand-in when it
-	 * has none: the rest is verified once for all, in bwe_judged(). */
-	hs = host_stats(host, out, now, hc, gen);
+	 * has none: the rest is verified once for all, in bwe_judged(). A slot
+	 * host's outbound blocklist drop is counted apart (slot_drop()); its
+	 * record is then only for the event's copies, read only when the ring
+	 * has room. */
+	hs = record_of(host, hc->row, &slot);
+	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
+	    slot_drop(slot, f->len, f->pkts, now))
+		v.counted = 1;
+	else
+		hs = host_stats(host, out, now, hc, gen, hs, slot);
 	v.tracked = !!hs;
 	if (!hs)
 		hs = bpf_map_lookup_elem(&bwe_scratch, &zero);

@@ -167,6 +167,14 @@ struct {
 	__type(value, __u64);
 } bwe_hslot_sent SEC(".maps");
 
+/* slot -> its host's outbound blocklist drops, per CPU (bwe_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BWE_HSLOT_BLOCK);
+	__type(key, __u32);
+	__type(value, struct bwe_hslot_drop);
+} bwe_hslot_drop SEC(".maps");
+
 /* every other internal host -> per-CPU accounting; the least recently seen goes first */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);

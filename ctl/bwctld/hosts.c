@@ -153,19 +153,24 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * A host's record from its per-CPU copies; its rates over dt seconds from
- * prev, its counters in the last sample (NULL: none).
+ * A host's record from its per-CPU copies (and a slot host's drop entries,
+ * NULL: none); its rates over dt seconds from prev, its counters in the
+ * last sample (NULL: none).
  */
-static void merge(const struct bwe_addr *a, const struct bwe_host_stats *cpu, int ncpu,
-		  const struct host_bytes *prev, double dt, struct host_sample *h)
+static void merge(const struct bwe_addr *a, const struct bwe_host_stats *cpu,
+		  const struct bwe_hslot_drop *drops, int ncpu, const struct host_bytes *prev,
+		  double dt, struct host_sample *h)
 {
 	int c;
 
 	memset(h, 0, sizeof(*h));
 	h->addr = *a;
 	h->st.hll_epoch = cpu[0].hll_epoch;
-	for (c = 0; c < ncpu; c++)
+	for (c = 0; c < ncpu; c++) {
 		bwe_host_stats_merge(&h->st, &cpu[c]);
+		if (drops)
+			bwe_hslot_drop_merge(&h->st, &drops[c]);
+	}
 	if (prev && dt > 0) {
 		if (h->st.tx_bytes >= prev->tx_bytes)
 			h->tx_bps = (double)(h->st.tx_bytes - prev->tx_bytes) / dt;
@@ -192,7 +197,7 @@ int hosts_get(const struct hosts *hs, const struct bwe_addr *a, struct host_samp
 	err = bwe_dp_host_read(hs->dp, a, &st);
 	if (err)
 		return err;
-	merge(a, &st, 1, last_bytes(hs, a), ts_diff(&now, &hs->sampled_at), out);
+	merge(a, &st, NULL, 1, last_bytes(hs, a), ts_diff(&now, &hs->sampled_at), out);
 	return 0;
 }
 
@@ -203,9 +208,13 @@ bool hosts_tracked(const struct hosts *hs, const struct bwe_addr *a)
 	return !hosts_get(hs, a, &s);
 }
 
-/* One host of the sample numbered cur: its rates from its record, which it then updates. */
+/*
+ * One host of the sample numbered cur: its rates from its record, which it
+ * then updates; drops: a slot host's bwe_hslot_drop entries (NULL: none).
+ */
 static int sample_one(struct hosts *hs, const struct bwe_addr *a, const struct bwe_host_stats *cpu,
-		      double dt, __u32 cur, struct host_sample *out)
+		      const struct bwe_hslot_drop *drops, double dt, __u32 cur,
+		      struct host_sample *out)
 {
 	bool created;
 	__u32 *slot = bwe_amap_upsert(&hs->idx, a, &created), r;
@@ -222,7 +231,8 @@ static int sample_one(struct hosts *hs, const struct bwe_addr *a, const struct b
 		*slot = r;
 	}
 	b = &hs->buf.v[*slot];
-	merge(a, cpu, hs->dp->ncpus, !created && b->sample == hs->sample ? b : NULL, dt, out);
+	merge(a, cpu, drops, hs->dp->ncpus, !created && b->sample == hs->sample ? b : NULL, dt,
+	      out);
 	b->tx_bytes = out->st.tx_bytes;
 	b->rx_bytes = out->st.rx_bytes;
 	b->sample = cur;
@@ -286,14 +296,17 @@ static int array_read(int fd, __u32 first, __u32 n, __u32 *keys, void *vals)
 /*
  * The hosts of the IPv4 host slots (bwe_abi.h): of each block serving a
  * /24, the slots whose host has sent, read a chunk at a time (at most
- * batch records, one syscall each) and handed on as a batch.
+ * batch records and their drop entries, into vals and drops, a syscall
+ * each) and handed on as a batch.
  */
 static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, double dt, __u32 cur,
-			size_t batch, struct bwe_host_stats *vals, struct host_sample *smp)
+			size_t batch, struct bwe_host_stats *vals, struct bwe_hslot_drop *drops,
+			struct host_sample *smp)
 {
 	const struct bwe_hslots *hsl = hs->dp->hsl;
 	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOTS), ncpu = hs->dp->ncpus;
 	int sfd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOT_SENT);
+	int dfd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOT_DROP);
 	__u32 b, net, i, j, chunk = batch < BWE_HSLOT_BLOCK ? (__u32)batch : BWE_HSLOT_BLOCK;
 	__u32 keys[BWE_HSLOT_BLOCK];
 	__u64 sent[BWE_HSLOT_WORDS];
@@ -311,14 +324,15 @@ static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, doubl
 			continue;
 		for (i = 0; i < BWE_HSLOT_BLOCK && !err; i += chunk) {
 			err = array_read(fd, b * BWE_HSLOT_BLOCK + i, chunk, keys, vals);
+			err = err ?: array_read(dfd, b * BWE_HSLOT_BLOCK + i, chunk, keys, drops);
 			for (j = 0, n = 0; j < chunk && !err; j++) {
 				__u32 o = i + j;
 
 				if (!(sent[bwe_hslot_sent_word(o)] & bwe_hslot_sent_bit(o)))
 					continue;
 				bwe_addr_from_v4(htonl((net << 8) | o), &a);
-				err = sample_one(hs, &a, &vals[(size_t)j * ncpu], dt, cur,
-						 &smp[n++]);
+				err = sample_one(hs, &a, &vals[(size_t)j * ncpu],
+						 &drops[(size_t)j * ncpu], dt, cur, &smp[n++]);
 				hs->in_slots += !err;
 			}
 			if (!err && visit && n)
@@ -335,6 +349,7 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 	__u32 cur = hs->sample + 1 ?: 1, in_batch = 0, out_batch = 0;
 	struct bwe_addr *keys = NULL;
 	struct bwe_host_stats *vals = NULL;
+	struct bwe_hslot_drop *drops = NULL;
 	struct host_sample *smp = NULL;
 	struct timespec now;
 	bool first = true, done = false;
@@ -347,16 +362,17 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 					   : batch;
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch * (size_t)ncpu, sizeof(*vals));
+	drops = calloc(batch * (size_t)ncpu, sizeof(*drops));
 	smp = calloc(batch, sizeof(*smp));
 	if (bwe_map_max_entries(fd, &cap))
 		cap = batch; /* unknown: grown as the hosts come */
-	err = !keys || !vals || !smp ? -ENOMEM : buf_reserve(&hs->buf, cap);
+	err = !keys || !vals || !drops || !smp ? -ENOMEM : buf_reserve(&hs->buf, cap);
 	if (err)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	dt = ts_diff(&now, &hs->sampled_at);
 	hs->in_slots = 0;
-	err = sample_slots(hs, visit, ctx, dt, cur, batch, vals, smp);
+	err = sample_slots(hs, visit, ctx, dt, cur, batch, vals, drops, smp);
 	while (!done && !err) {
 		__u32 count = (__u32)batch;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -373,7 +389,8 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 		in_batch = out_batch;
 		for (i = 0, n = 0; i < count && !err; i++)
 			if (!slotted(hs, &keys[i])) /* left over: its slot holds it now */
-				err = sample_one(hs, &keys[i], &vals[i * ncpu], dt, cur, &smp[n++]);
+				err = sample_one(hs, &keys[i], &vals[i * ncpu], NULL, dt, cur,
+						 &smp[n++]);
 		if (err)
 			break;
 		if (visit && n)
@@ -390,6 +407,7 @@ out:
 		log_warnx("host sample: %s", strerror(-err));
 	free(keys);
 	free(vals);
+	free(drops);
 	free(smp);
 	return err;
 }
