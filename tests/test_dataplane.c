@@ -362,8 +362,9 @@ static void world_down(struct world *w)
 	bwe_dp_close(w->dp);
 }
 
-/* Run one frame through the program; its XDP action, its length in *lenp. */
-static int run(struct world *w, const char *src, const char *dst, __u16 payload, __u32 *lenp)
+/* Run a frame n times through the program; its XDP action, its length in *lenp. */
+static int run_n(struct world *w, const char *src, const char *dst, __u16 payload, __u32 *lenp,
+		 __u32 n)
 {
 	struct pb_spec spec = { .src = src,
 				.dst = dst,
@@ -374,13 +375,19 @@ static int run(struct world *w, const char *src, const char *dst, __u16 payload,
 	__u8 frame[BWE_PKT_MAX], out[BWE_PKT_MAX];
 	int len = pb_build(&spec, frame, sizeof(frame));
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = (__u32)len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = n);
 
 	assert_true(len > 0);
 	if (lenp)
 		*lenp = (__u32)len;
 	assert_int_equal(bpf_prog_test_run_opts(bwe_dp_prog_fd(w->dp), &topts), 0);
 	return (int)topts.retval;
+}
+
+/* Run one frame through the program; its XDP action, its length in *lenp. */
+static int run(struct world *w, const char *src, const char *dst, __u16 payload, __u32 *lenp)
+{
+	return run_n(w, src, dst, payload, lenp, 1);
 }
 
 static struct bwe_counter stat_of(struct world *w, __u32 slot)
@@ -2106,8 +2113,9 @@ static struct bwe_host_stats slot_record(const struct world *w, const char *a)
  * first one, of a slot that never sent, goes through the record and makes
  * it a host; the next ones are counted in the drop entry alone, and the
  * daemon's read adds them to the drop counters, bl_hits and the last-seen
- * time, so that a host that only sends to listed peers is not idle. In
- * dry run nothing drops and the record counts as before. Forgotten, the
+ * time, so that a host that only sends to listed peers is not idle; with
+ * the ring full, each is still counted there, its verdict counted and its
+ * event lost. In dry run nothing drops and the record counts as before. Forgotten, the
  * entry is zero on every CPU and the next drop goes through the record
  * again; a block given up and handed out again starts with zero entries.
  */
@@ -2158,12 +2166,42 @@ static void test_slot_drops_apart(void **state)
 	assert_false(idle_at(&w, "198.18.0.20", mono_ns(), IDLE_NS));
 	assert_int_equal(slot_record(&w, "198.18.0.20").last_seen_ns, r.last_seen_ns);
 
+	/* an event for every drop (no window) until the ring is full: the rest
+	 * counted lost, every one in the verdict's counter and the drop entry;
+	 * drained, the next tick's drop reports again */
+	{
+		__u32 cap = BWE_EVENTS_BYTES / (sizeof(struct bwe_event) + 8), n = cap + 500;
+		struct timespec tick = { 0, 30 * 1000 * 1000 }; /* a tick is 10 ms or less */
+		struct bwe_counter b0 = stat_of(&w, BWE_R_BLOCK), l0 = stat_of(&w, BWE_A_EVENT_LOST);
+		__u64 p0 = slot_drops(&w, "198.18.0.20").packets;
+		int ev;
+
+		drain(&w);
+		assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+		cfg.event_dedup_ns = 0;
+		assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+		assert_int_equal(run_n(&w, "198.18.0.20", "203.0.113.66", 10, NULL, n), XDP_DROP);
+		assert_int_equal(stat_of(&w, BWE_R_BLOCK).packets - b0.packets, n);
+		assert_true(stat_of(&w, BWE_A_EVENT_LOST).packets - l0.packets >= n - cap);
+		assert_int_equal(slot_drops(&w, "198.18.0.20").packets - p0, n);
+		ev = drain(&w);
+		assert_true(ev > 0 && ev <= (int)cap);
+		assert_int_equal(w.ev.type, BWE_EV_BLOCK_HIT);
+		nanosleep(&tick, NULL);
+		assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_DROP);
+		assert_int_equal(drain(&w), 1);
+		cfg.event_dedup_ns = 60ULL * 1000000000ULL;
+		assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+		assert_int_equal(slot_record(&w, "198.18.0.20").drop[BWE_HD_BLOCK].packets, 1);
+	}
+
 	/* dry run: passed, so the record's */
+	d = slot_drops(&w, "198.18.0.20");
 	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
 	cfg.flags |= BWE_CFG_DRYRUN;
 	assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
 	assert_int_equal(run(&w, "198.18.0.20", "203.0.113.66", 10, NULL), XDP_PASS);
-	assert_int_equal(slot_drops(&w, "198.18.0.20").packets, 4);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets, d.packets);
 	assert_int_equal(slot_record(&w, "198.18.0.20").tx_packets, 1);
 	cfg.flags &= ~BWE_CFG_DRYRUN;
 	assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);

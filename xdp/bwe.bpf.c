@@ -736,10 +736,19 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * has room. */
 	hs = record_of(host, hc->row, &slot);
 	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
-	    slot_drop(slot, f->len, f->pkts, now))
+	    slot_drop(slot, f->len, f->pkts, now)) {
+		/* Its event is all that is left. With no room for it (and no
+		 * MAC to report), count it lost and the verdict, as
+		 * bwe_judged() would, without the call (a flood of drops). */
+		if (!learn && !ring_room(now, RING_ONE_MORE)) {
+			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
+			count_n(reason, BWE_SD_OUT, f->pkts, f->len);
+			return reason;
+		}
 		v.counted = 1;
-	else
+	} else {
 		hs = host_stats(host, out, now, hc, gen, hs, slot);
+	}
 	v.tracked = !!hs;
 	if (!hs)
 		hs = bpf_map_lookup_elem(&bwe_scratch, &zero);
