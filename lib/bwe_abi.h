@@ -366,18 +366,24 @@ _Static_assert(sizeof(struct bwe_throttle) == 56, "bwe_throttle size");
  * update of the word could undo another slot's bit the program has just
  * set), then zeroes the record and drop entry on every CPU; a bwe_hosts
  * host's entry is deleted.
- *   bwe_hslot_drop - slot -> the outbound blocklist drops of a slot's host
- *                    (PERCPU_ARRAY, as many slots as bwe_hslots, 24 bytes
- *                    a slot: ABI 18). Once its bit is set, such a drop is
- *                    counted there and not in the record, whose line a
- *                    dropped frame then never loads (docs/benchmarks.md,
- *                    "A dense table of the slot hosts' drops"). The daemon
+ *   bwe_hslot_drop - the outbound blocklist drops of a slot's host, per
+ *                    CPU: a plain mmapable ARRAY of ncpus x slots entries
+ *                    of 24 bytes (ABI 18), CPU c's entry of slot s at
+ *                    bwe_hslot_drop_index(c, s, slots) (each CPU's run of
+ *                    entries its own: no line shared between CPUs but at
+ *                    the runs' ends; no per-CPU pointer array, an eighth
+ *                    of a per-CPU map's memory). Once its bit is set, such a drop is
+ *                    counted there and not in the record, whose first line
+ *                    (the drop fields) the frame then does not load
+ *                    (docs/benchmarks.md, "A dense table of the slot
+ *                    hosts' drops"). The daemon
  *                    adds it to the record's drop[BWE_HD_BLOCK], bl_hits
  *                    and last_seen_ns (bwe_hslot_drop_merge()).
  */
 #define BWE_HSLOT_BLOCK	     256u		     /* records per block: one /24 */
 #define BWE_HSLOT_WORDS	     (BWE_HSLOT_BLOCK / 64u) /* bwe_hslot_sent words per block */
 #define BWE_HSLOT_SENT_FLAGS BPF_F_MMAPABLE	     /* bwe_hslot_sent: the daemon's atomic AND */
+#define BWE_HSLOT_DROP_FLAGS BPF_F_MMAPABLE	     /* bwe_hslot_drop: read and zeroed by mmap */
 
 /* bwe_hslot24's value (8 bytes: an mmapped array's element stride). */
 struct bwe_hslot24_val {
@@ -385,6 +391,12 @@ struct bwe_hslot24_val {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct bwe_hslot24_val) == 8, "bwe_hslot24_val size");
+
+/* bwe_hslot_drop's index of CPU cpu's entry of slot (slots: bwe_hslots' entries). */
+static inline __u32 bwe_hslot_drop_index(__u32 cpu, __u32 slot, __u32 slots)
+{
+	return cpu * slots + slot;
+}
 
 /* bwe_hslot_drop's value: a slot host's outbound blocklist drops, one CPU's */
 struct bwe_hslot_drop {

@@ -123,7 +123,10 @@ static int hosts_size(struct bwe_dp *dp, const struct bwe_dp_opts *opts, __u32 *
 		slots = HSLOTS_NONE;
 	err = set_max(dp->skel->maps.bwe_hosts, total - (*blocks * BWE_HSLOT_BLOCK));
 	err = err ?: set_max(dp->skel->maps.bwe_hslots, slots);
-	err = err ?: set_max(dp->skel->maps.bwe_hslot_drop, slots);
+	if ((__u64)slots * (__u64)dp->ncpus > UINT32_MAX)
+		return -E2BIG;
+	err = err ?: set_max(dp->skel->maps.bwe_hslot_drop, slots * (__u32)dp->ncpus);
+	dp->skel->rodata->bwe_hslot_slots = slots;
 	err = err ?: set_max(dp->skel->maps.bwe_hslot24, slots);
 	err = err ?: set_max(dp->skel->maps.bwe_hslot_sent, slots / 64);
 	return err;
@@ -526,6 +529,7 @@ static int obj_on_maps(const struct bwe_bpf *maps, const struct bpf_program *pro
 	if (!o)
 		return -errno;
 	o->rodata->bwe_ft_kfunc = ft;
+	o->rodata->bwe_hslot_slots = maps->rodata->bwe_hslot_slots;
 	bpf_object__for_each_program(p, o->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), want));
 	bpf_object__for_each_map(m, o->obj) {
@@ -1019,6 +1023,20 @@ void bwe_hslot_drop_merge(struct bwe_host_stats *acc, const struct bwe_hslot_dro
 		acc->last_seen_ns = cpu->last_ns;
 }
 
+void bwe_dp_host_merge(struct bwe_host_stats *out, const struct bwe_host_stats *percpu,
+		       const struct bwe_hslot_drop *drops, int ncpus)
+{
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	out->hll_epoch = percpu[0].hll_epoch;
+	for (c = 0; c < ncpus; c++) {
+		bwe_host_stats_merge(out, &percpu[c]);
+		if (drops)
+			bwe_hslot_drop_merge(out, &drops[c]);
+	}
+}
+
 void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stats *cpu)
 {
 	int i;
@@ -1113,7 +1131,7 @@ int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 {
 	struct bwe_hslot_drop *drops = NULL;
 	struct bwe_host_stats *percpu;
-	int c, err = 0;
+	int err = 0;
 	__u32 slot;
 
 	percpu = calloc(dp->ncpus, sizeof(*percpu));
@@ -1131,22 +1149,16 @@ int bwe_dp_host_read(const struct bwe_dp *dp, const struct bwe_addr *host,
 			err = -ENOMEM;
 			goto out;
 		}
-		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslots), &slot, percpu) ||
-		    bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslot_drop), &slot, drops)) {
+		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hslots), &slot, percpu)) {
 			err = -errno;
 			goto out;
 		}
+		bwe_hslots_drops(dp->hsl, slot, drops);
 	} else if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bwe_hosts), host, percpu)) {
 		err = -errno;
 		goto out;
 	}
-	memset(out, 0, sizeof(*out));
-	out->hll_epoch = percpu[0].hll_epoch;
-	for (c = 0; c < dp->ncpus; c++) {
-		bwe_host_stats_merge(out, &percpu[c]);
-		if (drops)
-			bwe_hslot_drop_merge(out, &drops[c]);
-	}
+	bwe_dp_host_merge(out, percpu, drops, dp->ncpus);
 out:
 	free(percpu);
 	free(drops);

@@ -242,6 +242,13 @@ void bwe_host_stats_merge(struct bwe_host_stats *acc, const struct bwe_host_stat
  * in the record; their time to last_seen_ns.
  */
 void bwe_hslot_drop_merge(struct bwe_host_stats *acc, const struct bwe_hslot_drop *cpu);
+/*
+ * A host's view *out from its ncpus per-CPU records (and a slot host's drop
+ * entries, NULL: none), each merged as above; the fan-out epoch starts at
+ * the first CPU's.
+ */
+void bwe_dp_host_merge(struct bwe_host_stats *out, const struct bwe_host_stats *percpu,
+		       const struct bwe_hslot_drop *drops, int ncpus);
 
 /* Token bucket for an internal host, bytes/s and bytes; starts full. */
 int bwe_dp_throttle_set(const struct bwe_dp *dp, const struct bwe_addr *host, __u64 rate_bps,

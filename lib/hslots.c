@@ -23,6 +23,9 @@ struct bwe_hslots {
 	__u64 *sent;			 /* mmap of bwe_hslot_sent: a bit per slot */
 	size_t sent_len;		 /* bytes mapped */
 	__u32 sent_words;		 /* its entries */
+	struct bwe_hslot_drop *drops;	 /* mmap of bwe_hslot_drop: ncpus runs of slots */
+	size_t drops_len;		 /* bytes mapped */
+	__u32 slots;			 /* slots (bwe_hslots' entries): a run's length */
 	void *zeros;			 /* one record on every CPU, all zero (forget) */
 	__u32 *net;			 /* block -> its /24 + 1; 0: free */
 	__u32 *block_freed;		 /* block -> the change that freed it (NO_SEQ: never) */
@@ -70,6 +73,24 @@ bool bwe_hslots_slot(const struct bwe_hslots *h, __u32 a, __u32 *slot)
 	return true;
 }
 
+void bwe_hslots_drops(const struct bwe_hslots *h, __u32 slot, struct bwe_hslot_drop *out)
+{
+	int c;
+
+	for (c = 0; c < h->dp->ncpus; c++)
+		out[c] = h->drops[bwe_hslot_drop_index((__u32)c, slot, h->slots)];
+}
+
+/* Zero the drop entries of slots first .. first + n - 1 on every CPU. */
+static void drops_zero(const struct bwe_hslots *h, __u32 first, __u32 n)
+{
+	int c;
+
+	for (c = 0; c < h->dp->ncpus; c++)
+		memset(&h->drops[bwe_hslot_drop_index((__u32)c, first, h->slots)], 0,
+		       n * sizeof(*h->drops));
+}
+
 void bwe_hslots_free(struct bwe_hslots *h)
 {
 	if (!h)
@@ -78,6 +99,8 @@ void bwe_hslots_free(struct bwe_hslots *h)
 		munmap(h->hslot24, h->hslot24_len);
 	if (h->sent)
 		munmap(h->sent, h->sent_len);
+	if (h->drops)
+		munmap(h->drops, h->drops_len);
 	free(h->zeros);
 	free(h->net);
 	free(h->block_freed);
@@ -129,20 +152,26 @@ static void read_back(struct bwe_hslots *h)
 int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 blocks)
 {
 	int fd = bwe_dp_map_fd(dp, BWE_MAP_HSLOT24), sfd = bwe_dp_map_fd(dp, BWE_MAP_HSLOT_SENT);
+	int dfd = bwe_dp_map_fd(dp, BWE_MAP_HSLOT_DROP);
 	struct bwe_hslots *h;
-	size_t max, words;
+	size_t max, words, drops;
 	int err;
 
 	if (fd < 0)
 		return fd;
 	if (sfd < 0)
 		return sfd;
+	if (dfd < 0)
+		return dfd;
 	err = bwe_map_max_entries(fd, &max);
 	err = err ?: bwe_map_max_entries(sfd, &words);
+	err = err ?: bwe_map_max_entries(dfd, &drops);
 	if (err)
 		return err;
 	if (blocks > max / 256u)
 		return -EINVAL; /* the maps are smaller than asked */
+	if (drops != max * (size_t)dp->ncpus)
+		return -EINVAL; /* a run of drop entries per CPU, as long as the slots */
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -153,6 +182,9 @@ int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 bloc
 	h->sent_words = (__u32)words;
 	h->sent_len = words * sizeof(*h->sent);
 	h->sent = mmap(NULL, h->sent_len, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	h->slots = (__u32)max;
+	h->drops_len = drops * sizeof(*h->drops);
+	h->drops = mmap(NULL, h->drops_len, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
 	h->zeros = calloc((size_t)dp->ncpus, sizeof(struct bwe_host_stats));
 	h->net = calloc(blocks + 1, sizeof(*h->net));
 	h->block_freed = calloc(blocks + 1, sizeof(*h->block_freed));
@@ -160,12 +192,14 @@ int bwe_hslots_open(struct bwe_hslots **out, const struct bwe_dp *dp, __u32 bloc
 	h->row_net = calloc(blocks + 1, sizeof(*h->row_net));
 	h->row_freed = calloc(blocks + 1, sizeof(*h->row_freed));
 	h->row_blocks = calloc(blocks + 1, sizeof(*h->row_blocks));
-	if (h->hslot24 == MAP_FAILED || h->sent == MAP_FAILED) {
+	if (h->hslot24 == MAP_FAILED || h->sent == MAP_FAILED || h->drops == MAP_FAILED) {
 		err = -errno;
 		if (h->hslot24 == MAP_FAILED)
 			h->hslot24 = NULL;
 		if (h->sent == MAP_FAILED)
 			h->sent = NULL;
+		if (h->drops == MAP_FAILED)
+			h->drops = NULL;
 	} else if (!h->zeros || !h->net || !h->block_freed || !h->dirty || !h->row_net ||
 		   !h->row_freed || !h->row_blocks) {
 		err = -ENOMEM;
@@ -220,13 +254,8 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 	__u32 i, count = BWE_HSLOT_BLOCK;
 	struct bwe_addr a;
 
-	for (i = 0; i < BWE_HSLOT_BLOCK; i++)
-		keys[i] = b * BWE_HSLOT_BLOCK + i;
-	/* the drop entries first, while zeros is all zero (no host brings any) */
-	if (h->dirty[b] && bpf_map_update_batch(bwe_dp_map_fd(h->dp, BWE_MAP_HSLOT_DROP), keys,
-						zeros, &count, NULL))
-		return -errno;
-	count = BWE_HSLOT_BLOCK;
+	if (h->dirty[b]) /* no host brings drop entries: its drops are in its record */
+		drops_zero(h, b * BWE_HSLOT_BLOCK, BWE_HSLOT_BLOCK);
 	memset(sent, 0, BWE_HSLOT_WORDS * sizeof(*sent));
 	for (i = 0; i < BWE_HSLOT_BLOCK && !hash_empty; i++) {
 		bwe_addr_from_v4(htonl((x << 8) | i), &a);
@@ -235,6 +264,8 @@ static int block_init(const struct bwe_hslots *h, __u32 b, __u32 x, void *zeros,
 	}
 	if (!h->dirty[b] && !(sent[0] | sent[1] | sent[2] | sent[3]))
 		return 0; /* as created: all zero, nothing to bring */
+	for (i = 0; i < BWE_HSLOT_BLOCK; i++)
+		keys[i] = b * BWE_HSLOT_BLOCK + i;
 	if (bpf_map_update_batch(fd, keys, zeros, &count, NULL))
 		err = -errno;
 	for (i = 0; i < BWE_HSLOT_WORDS && !err; i++) {
@@ -364,8 +395,8 @@ rows:
 
 /*
  * The order against the program (xdp/bwe.bpf.c, slot_join() and
- * slot_drop()): the bit is cleared first, then the record and the drop
- * entry zeroed. A packet of the host on another
+ * slot_drop()): the bit is cleared first, then the drop entry and the
+ * record zeroed. A packet of the host on another
  * CPU meanwhile either finds its CPU's copy with a first-seen time and
  * counts into it (its bytes are zeroed with the rest, or land after the
  * zeroing: a few stale bytes in a record whose first_seen_ns is 0, which
@@ -380,8 +411,9 @@ rows:
  * bit set since, and leave that host invisible the same way. A drop
  * counted in the drop entry alone needs the bit set when the program
  * reads it: one that read it just before the clear may land after the
- * zeroing, a frame's stale count; with the bit clear, the host's next
- * frame goes through the record and its join.
+ * zeroing (a load, an add and a store: that CPU's old counts come back,
+ * as they can in a record), and with the bit clear the host's next frame
+ * goes through the record and its join.
  */
 int bwe_hslots_forget(const struct bwe_hslots *h, __u32 slot)
 {
@@ -392,12 +424,11 @@ int bwe_hslots_forget(const struct bwe_hslots *h, __u32 slot)
 		return -EINVAL;
 	if (!(__atomic_fetch_and(&h->sent[w], ~bit, __ATOMIC_SEQ_CST) & bit))
 		return 0; /* not a host (forgotten already, or never sent) */
-	if (bpf_map_update_elem(hslots_fd(h), &slot, h->zeros, BPF_ANY) ||
-	    bpf_map_update_elem(bwe_dp_map_fd(h->dp, BWE_MAP_HSLOT_DROP), &slot, h->zeros,
-				BPF_ANY)) {
+	drops_zero(h, slot, 1);
+	if (bpf_map_update_elem(hslots_fd(h), &slot, h->zeros, BPF_ANY)) {
 		int err = -errno;
 
-		/* a record or drop entry left with its counts must stay visible */
+		/* a record left with its first-seen times must stay visible */
 		__atomic_fetch_or(&h->sent[w], bit, __ATOMIC_SEQ_CST);
 		return err;
 	}

@@ -57,10 +57,13 @@ bool bwe_hslots_block_net(const struct bwe_hslots *h, __u32 b, __u32 *net24);
 /* The slot of IPv4 address a (host byte order): true, or false when its /24 has none. */
 bool bwe_hslots_slot(const struct bwe_hslots *h, __u32 a, __u32 *slot);
 
+/* Slot's bwe_hslot_drop entries, one per CPU of the data plane, into out (as many). */
+void bwe_hslots_drops(const struct bwe_hslots *h, __u32 slot, struct bwe_hslot_drop *out);
+
 /*
  * Forget the host of slot (the daemon's idle sweep, bwe_dp_hosts_forget()):
  * its sent bit is cleared, atomically against the program setting others
- * in the same word, and then its record and drop entry zeroed on every CPU
+ * in the same word, and then its drop entry and record zeroed on every CPU
  * (the order is argued in hslots.c). 1: forgotten, 0: it was no host (bit clear), or
  * -errno (the record could not be zeroed: its bit is set again, so it
  * stays a host the daemon reads).

@@ -543,6 +543,12 @@ static void hit_directions(const struct bwe_dp_opts *opts)
 		struct bwe_addr h = addr(host);
 
 		drain(&w);
+		if (!i) { /* the home under test */
+			__u32 slot;
+
+			assert_int_equal(bwe_hslots_slot(w.dp->hsl, ntohl(bwe_addr_v4(&h)), &slot),
+					 opts->hslots != 0);
+		}
 		assert_int_equal(run(&w, host, ok, 10, NULL), XDP_PASS); /* tracked from now */
 		for (k = 0; k < 3; k++)
 			assert_int_equal(run(&w, bad, host, 10, NULL), XDP_DROP);
@@ -1902,7 +1908,13 @@ static void test_slot_assignment(void **state)
 	world_down(&w);
 }
 
-/* A host bwe_hosts tracked before its /24 got a block brings its record along. */
+static struct bwe_hslot_drop slot_drops(const struct world *w, const char *a);
+
+/*
+ * A host bwe_hosts tracked before its /24 got a block brings its record
+ * along; the block, given up by a /24 whose host at the same offset had
+ * drops counted apart, brings none of those.
+ */
 static void test_slot_takes_hash_record(void **state)
 {
 	static const char *const wide[] = { "198.18.0.0/20" };
@@ -1910,6 +1922,7 @@ static void test_slot_takes_hash_record(void **state)
 	struct bwe_addr h = addr("198.18.12.1");
 	struct bwe_host_stats hs;
 	struct world w;
+	__u32 b;
 	int k;
 
 	(void)state;
@@ -1918,13 +1931,19 @@ static void test_slot_takes_hash_record(void **state)
 	for (k = 0; k < 3; k++)
 		assert_int_equal(run(&w, "198.18.12.1", "203.0.113.10", 10, NULL), XDP_PASS);
 	assert_int_equal(host_entries(&w), 1);
+	b = block_of(w.dp, "198.18.0.1");
+	for (k = 0; k < 3; k++) /* the first joins, the next two are counted apart */
+		assert_int_equal(run(&w, "198.18.0.1", "203.0.113.66", 10, NULL), XDP_DROP);
+	assert_int_equal(slot_drops(&w, "198.18.0.1").packets, 2);
 	internal_set(w.dp, late, ARRAY_SIZE(late)); /* the blocks given up cool first */
 	assert_int_equal(block_of(w.dp, "198.18.12.1"), UINT32_MAX);
 	internal_set(w.dp, late, ARRAY_SIZE(late));
-	assert_true(block_of(w.dp, "198.18.12.1") != UINT32_MAX);
+	assert_int_equal(block_of(w.dp, "198.18.12.1"), b);
 	assert_int_equal(host_entries(&w), 0);
 	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
 	assert_int_equal(hs.tx_packets, 3);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].packets, 0);
+	assert_int_equal(hs.bl_hits, 0);
 	assert_int_equal(run(&w, "198.18.12.1", "203.0.113.10", 10, NULL), XDP_PASS);
 	assert_int_equal(bwe_dp_host_read(w.dp, &h, &hs), 0);
 	assert_int_equal(hs.tx_packets, 4);
@@ -2069,7 +2088,16 @@ static void test_idle_hosts_forgotten(void **state)
 	world_down(&w);
 }
 
-/* v4 address text a's bwe_hslot_drop entries summed over CPUs; the latest time in *last. */
+/* bwe_hslots' entries, as the map says. */
+static __u32 slot_count(const struct world *w)
+{
+	size_t n = 0;
+
+	assert_int_equal(bwe_map_max_entries(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOTS), &n), 0);
+	return (__u32)n;
+}
+
+/* v4 address text a's bwe_hslot_drop entries summed over CPUs, the latest time of any. */
 static struct bwe_hslot_drop slot_drops(const struct world *w, const char *a)
 {
 	struct bwe_addr x = addr(a);
@@ -2079,8 +2107,12 @@ static struct bwe_hslot_drop slot_drops(const struct world *w, const char *a)
 
 	assert_non_null(cpu);
 	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
-	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOT_DROP), &slot, cpu),
-			 0);
+	for (c = 0; c < w->dp->ncpus; c++) { /* by syscall: not the daemon's mapping */
+		int fd = bwe_dp_map_fd(w->dp, BWE_MAP_HSLOT_DROP);
+		__u32 i = bwe_hslot_drop_index((__u32)c, slot, slot_count(w));
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &i, &cpu[c]), 0);
+	}
 	for (c = 0; c < w->dp->ncpus; c++) {
 		sum.bytes += cpu[c].bytes;
 		sum.packets += cpu[c].packets;
@@ -2172,7 +2204,8 @@ static void test_slot_drops_apart(void **state)
 	{
 		__u32 cap = BWE_EVENTS_BYTES / (sizeof(struct bwe_event) + 8), n = cap + 500;
 		struct timespec tick = { 0, 30 * 1000 * 1000 }; /* a tick is 10 ms or less */
-		struct bwe_counter b0 = stat_of(&w, BWE_R_BLOCK), l0 = stat_of(&w, BWE_A_EVENT_LOST);
+		struct bwe_counter b0 = stat_of(&w, BWE_R_BLOCK),
+				   l0 = stat_of(&w, BWE_A_EVENT_LOST);
 		__u64 p0 = slot_drops(&w, "198.18.0.20").packets;
 		int ev;
 
@@ -2233,7 +2266,7 @@ static void test_slot_drops_apart(void **state)
 	world_down(&w);
 }
 
-/* A restarted daemon finds its slots, their hosts and the assignment in the pins. */
+/* A restarted daemon finds its slots, their hosts (drop entries too) and the assignment in the pins. */
 static void test_slots_survive_restart(void **state)
 {
 	static const char *const nets[] = { "198.18.0.0/24", "198.18.7.0/24" };
@@ -2252,8 +2285,16 @@ static void test_slots_survive_restart(void **state)
 	assert_true(b != UINT32_MAX);
 	{
 		struct world w = { .dp = dp };
+		struct bwe_prefix bad = pfx("203.0.113.66/32");
+		struct bwe_bl bl;
 
+		assert_int_equal(bwe_bl_init(&bl, dp), 0);
+		assert_int_equal(bwe_bl_set(&bl, &bad, bwe_ref(FEED_T, 0)), 0);
+		assert_int_equal(bwe_bl_flush(&bl), 0);
 		assert_int_equal(run(&w, "198.18.7.9", "203.0.113.10", 10, NULL), XDP_PASS);
+		for (int k = 0; k < 2; k++) /* counted apart: the host has sent */
+			assert_int_equal(run(&w, "198.18.7.9", "203.0.113.66", 10, NULL), XDP_DROP);
+		bwe_bl_free(&bl);
 	}
 	bwe_dp_close(dp);
 
@@ -2265,6 +2306,8 @@ static void test_slots_survive_restart(void **state)
 	assert_int_equal(block_of(dp, "198.18.7.9"), b);
 	assert_int_equal(bwe_dp_host_read(dp, &h, &hs), 0);
 	assert_int_equal(hs.tx_packets, 1);
+	assert_int_equal(hs.drop[BWE_HD_BLOCK].packets, 2); /* the drop entries too */
+	assert_int_equal(hs.bl_hits, 2);
 	bwe_dp_close(dp);
 	assert_int_equal(bwe_dp_unpin(dir), 0);
 }

@@ -267,26 +267,33 @@ static __always_inline struct bwe_host_stats *host_stats(const struct bwe_addr *
 	return bpf_map_lookup_elem(&bwe_hosts, host);
 }
 
+/* bwe_hslots' entries, bwe_hslot_drop's stride between CPUs (set before load) */
+const volatile __u32 bwe_hslot_slots = 0;
+
 /*
  * An outbound blocklist drop of a slot's host, counted in its bwe_hslot_drop
- * entry alone, so that the frame never loads the record's line, cold for
- * one of many hosts (bwe_abi.h; docs/benchmarks.md, "A dense table of the
- * slot hosts' drops"): 1. 0 while the slot's bit is clear: the record and
- * its join (host_stats()) take the frame then, as any other, and make the
- * slot a host. The bit's word is shared and read-mostly, the entry 24
- * bytes: 32,768 hosts' entries are 768 KiB a CPU where their records'
- * lines are 2 MiB. The daemon's sweep clears the bit before it zeroes the
- * entry (lib/hslots.c, bwe_hslots_forget()).
+ * entry alone, so that the frame does not load the record's first line
+ * (the drop fields), cold for one of many hosts (bwe_abi.h;
+ * docs/benchmarks.md, "A dense table of the slot hosts' drops"): 1. 0
+ * while the slot's bit is clear: the record and its join (host_stats())
+ * take the frame then, as any other, and make the slot a host. The record
+ * is still read for the event's copies when the ring has room, and for
+ * the class cache in a MIXED /16 (class_of()). The bit's word is shared
+ * and read-mostly, the entry 24 bytes in this CPU's own run of them:
+ * 32,768 hosts' entries are 768 KiB a CPU where their records' lines are
+ * 2 MiB. The daemon's sweep clears
+ * the bit before it zeroes the entry (lib/hslots.c, bwe_hslots_forget()).
  */
 static __always_inline int slot_drop(__u32 slot, __u64 len, __u32 pkts, __u64 now)
 {
-	__u32 w = bwe_hslot_sent_word(slot);
+	__u32 w = bwe_hslot_sent_word(slot), i;
 	__u64 *sent = bpf_map_lookup_elem(&bwe_hslot_sent, &w);
 	struct bwe_hslot_drop *d;
 
 	if (!sent || !(*sent & bwe_hslot_sent_bit(slot)))
 		return 0;
-	d = bpf_map_lookup_elem(&bwe_hslot_drop, &slot);
+	i = bwe_hslot_drop_index(bpf_get_smp_processor_id(), slot, bwe_hslot_slots);
+	d = bpf_map_lookup_elem(&bwe_hslot_drop, &i);
 	if (!d)
 		return 0;
 	d->last_ns = now;
@@ -518,14 +525,17 @@ struct bwe_verdict {
 	__u8 out;     /* the host is the source */
 	__u8 ref;     /* the peer's blocklist ref */
 	__u8 tracked; /* rec is the host's record (else a stand-in nobody reads) */
-	__u8 counted; /* a drop counted in bwe_hslot_drop: rec for its events only */
+	/* a drop counted in bwe_hslot_drop, the ring found with room for its
+	 * event: rec is for the event's copies only */
+	__u8 counted;
 };
 
 /*
  * The rest of the judgement, once the verdict v is taken: account the
  * internal host in its record rec (when v->tracked; else the host has
- * none; v->counted: judge() counted the drop already, the record keeps
- * only the event's copies), emit events, count the verdict. A global function, so the
+ * none; v->counted: judge() counted the drop already and found room for
+ * its event, the record keeps only the event's copies), emit events,
+ * count the verdict. A global function, so the
  * verifier checks it once, whatever map rec came from (a host slot or
  * bwe_hosts, which it would otherwise follow apart through all that
  * follows) and at whichever of judge()'s three call sites. Every argument
@@ -629,7 +639,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	 * touching the dedup map (a flood of new pairs against a full ring must
 	 * not pay an LRU update each) or the host's copy (another cache line of
 	 * a record that may be cold). */
-	if (report && !ring_room(now, RING_ONE_MORE)) {
+	if (report && !v->counted && !ring_room(now, RING_ONE_MORE)) {
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 		report = 0;
 	}
@@ -733,7 +743,7 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * has none: the rest is verified once for all, in bwe_judged(). A slot
 	 * host's outbound blocklist drop is counted apart (slot_drop()); its
 	 * record is then only for the event's copies, read only when the ring
-	 * has room. */
+	 * has room (asked here once: v.counted says it had). */
 	hs = record_of(host, hc->row, &slot);
 	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
 	    slot_drop(slot, f->len, f->pkts, now)) {

@@ -167,9 +167,11 @@ struct {
 	__type(value, __u64);
 } bwe_hslot_sent SEC(".maps");
 
-/* slot -> its host's outbound blocklist drops, per CPU (bwe_abi.h) */
+/* (CPU, slot) -> the slot host's outbound blocklist drops on that CPU
+ * (bwe_abi.h); sized by the daemon to ncpus x the slots */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BWE_HSLOT_DROP_FLAGS);
 	__uint(max_entries, BWE_HSLOT_BLOCK);
 	__type(key, __u32);
 	__type(value, struct bwe_hslot_drop);

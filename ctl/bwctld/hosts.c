@@ -161,16 +161,9 @@ static void merge(const struct bwe_addr *a, const struct bwe_host_stats *cpu,
 		  const struct bwe_hslot_drop *drops, int ncpu, const struct host_bytes *prev,
 		  double dt, struct host_sample *h)
 {
-	int c;
-
 	memset(h, 0, sizeof(*h));
 	h->addr = *a;
-	h->st.hll_epoch = cpu[0].hll_epoch;
-	for (c = 0; c < ncpu; c++) {
-		bwe_host_stats_merge(&h->st, &cpu[c]);
-		if (drops)
-			bwe_hslot_drop_merge(&h->st, &drops[c]);
-	}
+	bwe_dp_host_merge(&h->st, cpu, drops, ncpu);
 	if (prev && dt > 0) {
 		if (h->st.tx_bytes >= prev->tx_bytes)
 			h->tx_bps = (double)(h->st.tx_bytes - prev->tx_bytes) / dt;
@@ -296,8 +289,9 @@ static int array_read(int fd, __u32 first, __u32 n, __u32 *keys, void *vals)
 /*
  * The hosts of the IPv4 host slots (bwe_abi.h): of each block serving a
  * /24, the slots whose host has sent, read a chunk at a time (at most
- * batch records and their drop entries, into vals and drops, a syscall
- * each) and handed on as a batch.
+ * batch records into vals, a syscall each; each host's drop entries into
+ * drops, ncpus of them, from the daemon's mapping) and handed on as a
+ * batch.
  */
 static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, double dt, __u32 cur,
 			size_t batch, struct bwe_host_stats *vals, struct bwe_hslot_drop *drops,
@@ -306,7 +300,6 @@ static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, doubl
 	const struct bwe_hslots *hsl = hs->dp->hsl;
 	int fd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOTS), ncpu = hs->dp->ncpus;
 	int sfd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOT_SENT);
-	int dfd = bwe_dp_map_fd(hs->dp, BWE_MAP_HSLOT_DROP);
 	__u32 b, net, i, j, chunk = batch < BWE_HSLOT_BLOCK ? (__u32)batch : BWE_HSLOT_BLOCK;
 	__u32 keys[BWE_HSLOT_BLOCK];
 	__u64 sent[BWE_HSLOT_WORDS];
@@ -324,15 +317,15 @@ static int sample_slots(struct hosts *hs, hosts_batch_fn visit, void *ctx, doubl
 			continue;
 		for (i = 0; i < BWE_HSLOT_BLOCK && !err; i += chunk) {
 			err = array_read(fd, b * BWE_HSLOT_BLOCK + i, chunk, keys, vals);
-			err = err ?: array_read(dfd, b * BWE_HSLOT_BLOCK + i, chunk, keys, drops);
 			for (j = 0, n = 0; j < chunk && !err; j++) {
 				__u32 o = i + j;
 
 				if (!(sent[bwe_hslot_sent_word(o)] & bwe_hslot_sent_bit(o)))
 					continue;
 				bwe_addr_from_v4(htonl((net << 8) | o), &a);
-				err = sample_one(hs, &a, &vals[(size_t)j * ncpu],
-						 &drops[(size_t)j * ncpu], dt, cur, &smp[n++]);
+				bwe_hslots_drops(hsl, b * BWE_HSLOT_BLOCK + o, drops);
+				err = sample_one(hs, &a, &vals[(size_t)j * ncpu], drops, dt, cur,
+						 &smp[n++]);
 				hs->in_slots += !err;
 			}
 			if (!err && visit && n)
@@ -362,7 +355,7 @@ int hosts_sample(struct hosts *hs, hosts_batch_fn visit, void *ctx)
 					   : batch;
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch * (size_t)ncpu, sizeof(*vals));
-	drops = calloc(batch * (size_t)ncpu, sizeof(*drops));
+	drops = calloc((size_t)ncpu, sizeof(*drops));
 	smp = calloc(batch, sizeof(*smp));
 	if (bwe_map_max_entries(fd, &cap))
 		cap = batch; /* unknown: grown as the hosts come */
