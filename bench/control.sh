@@ -758,7 +758,7 @@ if [ -n "$HOSTS_NOTE" ]; then
 	echo "  ($(fmt_int "${KEPT_SLOTS:-0}") in slots, $(fmt_int "$((HOSTS_NOTE - ${KEPT_SLOTS:-0}))") in \`bwe_hosts\`); their counters advanced every second."
 fi
 [ -n "$NFT_NOTE" ] && echo "- nft: $NFT_NOTE."
-echo "- Per-CPU maps (\`bwe_hslots\`, \`bwe_hosts\`, \`bwe_stats\`) take their value once per possible CPU:"
+echo "- Per-CPU maps (\`bwe_hslots\`, \`bwe_hosts\`, \`bwe_stats\`) and \`bwe_hslot_drop\` (a run per CPU) take their value once per possible CPU:"
 echo "  $(possible_cpus) here; their memlock grows in proportion on bigger machines."
 echo "- Run time $(((SECONDS - T_RUN0) / 60)) min $(((SECONDS - T_RUN0) % 60)) s."
 if [ ${#UNMEASURED[@]} -gt 0 ]; then
