@@ -745,12 +745,13 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * record is then only for the event's copies, read only when the ring
 	 * has room (asked here once: v.counted says it had). */
 	hs = record_of(host, hc->row, &slot);
-	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
+	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK && !learn &&
 	    slot_drop(slot, f->len, f->pkts, now)) {
-		/* Its event is all that is left. With no room for it (and no
-		 * MAC to report), count it lost and the verdict, as
-		 * bwe_judged() would, without the call (a flood of drops). */
-		if (!learn && !ring_room(now, RING_ONE_MORE)) {
+		/* Its event is all that is left (a frame with a MAC to report
+		 * took the record's way). With no room for it, count it lost
+		 * and the verdict, as bwe_judged() would, without the call (a
+		 * flood of drops). */
+		if (!ring_room(now, RING_ONE_MORE)) {
 			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 			count_n(reason, BWE_SD_OUT, f->pkts, f->len);
 			return reason;
