@@ -525,17 +525,17 @@ struct bwe_verdict {
 	__u8 out;     /* the host is the source */
 	__u8 ref;     /* the peer's blocklist ref */
 	__u8 tracked; /* rec is the host's record (else a stand-in nobody reads) */
-	/* a drop counted in bwe_hslot_drop, the ring found with room for its
-	 * event: rec is for the event's copies only */
+	/* a drop counted in bwe_hslot_drop: rec is for the event's copies
+	 * only; without a MAC to report (learn), the ring was found with room */
 	__u8 counted;
 };
 
 /*
  * The rest of the judgement, once the verdict v is taken: account the
  * internal host in its record rec (when v->tracked; else the host has
- * none; v->counted: judge() counted the drop already and found room for
- * its event, the record keeps only the event's copies), emit events,
- * count the verdict. A global function, so the
+ * none; v->counted: judge() counted the drop already, the record keeps
+ * only the event's copies, and unless v->learn it found room for the
+ * event), emit events, count the verdict. A global function, so the
  * verifier checks it once, whatever map rec came from (a host slot or
  * bwe_hosts, which it would otherwise follow apart through all that
  * follows) and at whichever of judge()'s three call sites. Every argument
@@ -639,7 +639,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	 * touching the dedup map (a flood of new pairs against a full ring must
 	 * not pay an LRU update each) or the host's copy (another cache line of
 	 * a record that may be cold). */
-	if (report && !v->counted && !ring_room(now, RING_ONE_MORE)) {
+	if (report && (!v->counted || learn) && !ring_room(now, RING_ONE_MORE)) {
 		count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 		report = 0;
 	}
@@ -743,15 +743,14 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	 * has none: the rest is verified once for all, in bwe_judged(). A slot
 	 * host's outbound blocklist drop is counted apart (slot_drop()); its
 	 * record is then only for the event's copies, read only when the ring
-	 * has room (asked here once: v.counted says it had). */
+	 * has room (asked here once: v.counted without learn says it had). */
 	hs = record_of(host, hc->row, &slot);
-	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK && !learn &&
+	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
 	    slot_drop(slot, f->len, f->pkts, now)) {
-		/* Its event is all that is left (a frame with a MAC to report
-		 * took the record's way). With no room for it, count it lost
-		 * and the verdict, as bwe_judged() would, without the call (a
-		 * flood of drops). */
-		if (!ring_room(now, RING_ONE_MORE)) {
+		/* Its event is all that is left. With no room for it (and no
+		 * MAC to report), count it lost and the verdict, as
+		 * bwe_judged() would, without the call (a flood of drops). */
+		if (!learn && !ring_room(now, RING_ONE_MORE)) {
 			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 			count_n(reason, BWE_SD_OUT, f->pkts, f->len);
 			return reason;
