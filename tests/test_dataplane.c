@@ -2097,42 +2097,43 @@ static __u32 slot_count(const struct world *w)
 	return (__u32)n;
 }
 
+/* The slot of v4 address text a (it has one). */
+static __u32 slot_of(const struct world *w, const char *a)
+{
+	struct bwe_addr x = addr(a);
+	__u32 slot;
+
+	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
+	return slot;
+}
+
 /* v4 address text a's bwe_hslot_drop entries summed over CPUs, the latest time of any. */
 static struct bwe_hslot_drop slot_drops(const struct world *w, const char *a)
 {
-	struct bwe_addr x = addr(a);
-	struct bwe_hslot_drop *cpu = calloc((size_t)w->dp->ncpus, sizeof(*cpu)), sum = { 0 };
-	__u32 slot;
-	int c;
+	int fd = bwe_dp_map_fd(w->dp, BWE_MAP_HSLOT_DROP), c;
+	__u32 slot = slot_of(w, a), slots = slot_count(w);
+	struct bwe_hslot_drop d, sum = { 0 };
 
-	assert_non_null(cpu);
-	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
 	for (c = 0; c < w->dp->ncpus; c++) { /* by syscall: not the daemon's mapping */
-		int fd = bwe_dp_map_fd(w->dp, BWE_MAP_HSLOT_DROP);
-		__u32 i = bwe_hslot_drop_index((__u32)c, slot, slot_count(w));
+		__u32 i = bwe_hslot_drop_index((__u32)c, slot, slots);
 
-		assert_int_equal(bpf_map_lookup_elem(fd, &i, &cpu[c]), 0);
+		assert_int_equal(bpf_map_lookup_elem(fd, &i, &d), 0);
+		sum.bytes += d.bytes;
+		sum.packets += d.packets;
+		if (d.last_ns > sum.last_ns)
+			sum.last_ns = d.last_ns;
 	}
-	for (c = 0; c < w->dp->ncpus; c++) {
-		sum.bytes += cpu[c].bytes;
-		sum.packets += cpu[c].packets;
-		if (cpu[c].last_ns > sum.last_ns)
-			sum.last_ns = cpu[c].last_ns;
-	}
-	free(cpu);
 	return sum;
 }
 
 /* v4 address text a's slot record summed over CPUs, as stored (no drop entries). */
 static struct bwe_host_stats slot_record(const struct world *w, const char *a)
 {
-	struct bwe_addr x = addr(a);
 	struct bwe_host_stats *cpu = calloc((size_t)w->dp->ncpus, sizeof(*cpu)), sum = { 0 };
-	__u32 slot;
+	__u32 slot = slot_of(w, a);
 	int c;
 
 	assert_non_null(cpu);
-	assert_true(bwe_hslots_slot(w->dp->hsl, ntohl(bwe_addr_v4(&x)), &slot));
 	assert_int_equal(bpf_map_lookup_elem(bwe_dp_map_fd(w->dp, BWE_MAP_HSLOTS), &slot, cpu), 0);
 	for (c = 0; c < w->dp->ncpus; c++)
 		bwe_host_stats_merge(&sum, &cpu[c]);
