@@ -9,6 +9,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -246,6 +247,26 @@ int bench_link_stats(const char *ifname, struct rtnl_link_stats *st)
 		}
 	}
 	freeifaddrs(ifa);
+	return err;
+}
+
+int bench_link_set_up(const char *ifname, bool up)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		err = -errno;
+	if (up)
+		ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
+	else
+		ifr.ifr_flags = (short)(ifr.ifr_flags & ~IFF_UP);
+	if (!err && ioctl(s, SIOCSIFFLAGS, &ifr))
+		err = -errno;
+	close(s);
 	return err;
 }
 

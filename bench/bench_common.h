@@ -86,6 +86,9 @@ struct rtnl_link_stats;
  * counters: a difference of two survives one wrap). 0 or -errno. */
 int bench_link_stats(const char *ifname, struct rtnl_link_stats *st);
 
+/* ifname (calling thread's namespace) administratively up or down. 0 or -errno. */
+int bench_link_set_up(const char *ifname, bool up);
+
 struct bwe_dp;
 /* Make every map of obj that the loaded enforcer dp also has (by name: both
  * define it in xdp/maps.bpf.h) the enforcer's own (bpf_map__reuse_fd), so

@@ -282,24 +282,6 @@ static __u64 sink_read(const struct bench *b)
 	return sum;
 }
 
-/* ifname (current namespace) administratively down. */
-static int link_down(const char *ifname)
-{
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (s < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		err = -errno;
-	ifr.ifr_flags = (short)(ifr.ifr_flags & ~IFF_UP);
-	if (!err && ioctl(s, SIOCSIFFLAGS, &ifr))
-		err = -errno;
-	close(s);
-	return err;
-}
-
 /* Put receiver r on gr (rx namespace entered on return). */
 static int recv_set(struct bench *b, const char *gr, enum receiver r)
 {
@@ -309,7 +291,7 @@ static int recv_set(struct bench *b, const char *gr, enum receiver r)
 		err = bpf_xdp_attach(b->gr_ifindex, bpf_program__fd(b->skel->progs.fwd_sink),
 				     XDP_FLAGS_DRV_MODE, NULL);
 	if (!err && r == RECV_WIRE)
-		err = link_down(gr);
+		err = bench_link_set_up(gr, false);
 	if (!err && r == RECV_STACK) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->gr_ifindex,
 				    .attach_point = BPF_TC_INGRESS);
