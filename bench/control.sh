@@ -237,6 +237,13 @@ proc_ticks() { # PID -> utime+stime in clock ticks
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 vmrss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+rssanon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
+# Resident pages of the BPF maps PID has mapped: kernel memory, which the map
+# memory row counts too.
+maprss_kib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == "anon_inode:bpf-map") }
+	     m && /^Rss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps"
+}
 
 possible_cpus() { # count of /sys/devices/system/cpu/possible ("0-1,4")
 	tr ',' '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += (NF == 2 ? $2 - $1 + 1 : 1) } END { print n }'
@@ -498,6 +505,7 @@ done
 # ------------------------------------------------------------------ 5. memory, detector CPU
 FILL_SLOTS="" FILL_MAP="" KEPT_SLOTS="" HOSTS_MAX=""
 CPU_IDLE="" CPU_HOSTS="" TRACKED="" HOSTS_NOTE="" RSS_FEEDS="" RSS_HOSTS="" HWM="" MAPS_TSV="" MAP_BYTES=0
+ANON_HOSTS="" MAPRSS_HOSTS=""
 if [ "$FEEDS_ONLY" = 0 ]; then
 log "IPv6 feed: $V6_MORE lines"
 "$PY" "$GEN" v6 --count "$V6_MORE" --seed 2 "$V6.tmp" || die "gen_feed.py v6 failed"
@@ -540,6 +548,7 @@ if [ -x "$HOSTS_FILL" ]; then
 		unmeasured "hosts_fill ended early: $(tail -3 "$W/hosts_fill.out")"
 	fi
 	RSS_HOSTS=$(vmrss_kib "$DPID")
+	ANON_HOSTS=$(rssanon_kib "$DPID") MAPRSS_HOSTS=$(maprss_kib "$DPID")
 	HWM=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status")
 	kill -TERM "$FILL_PID" 2>/dev/null
 	wait "$FILL_PID" 2>/dev/null
@@ -713,8 +722,13 @@ if [ -z "${RSS_HOSTS:-}" ] && [ -n "${RSS_FEEDS:-}" ]; then
 fi
 if [ -n "${RSS_HOSTS:-}" ]; then
 	row "bwctld VmRSS, $(fmt_int "${N_V4:-0}") IPv4 + $(fmt_int "${N_V6:-0}") IPv6 entries, $(fmt_int "${TRACKED:-0}") tracked hosts" \
-		"$(awk -v k="$RSS_HOSTS" 'BEGIN { printf "%.1f MiB", k / 1024 }') (peak VmHWM $(awk -v k="$HWM" 'BEGIN { printf "%.1f MiB", k / 1024 }'); without the hosts $(awk -v k="$RSS_FEEDS" 'BEGIN { printf "%.1f MiB", k / 1024 }'))" \
-		1 "—" "—"
+		"$(awk -v k="$RSS_HOSTS" 'BEGIN { printf "%.1f MiB", k / 1024 }') (peak VmHWM $(awk -v k="$HWM" 'BEGIN { printf "%.1f MiB", k / 1024 }'); without the hosts $(awk -v k="$RSS_FEEDS" 'BEGIN { printf "%.1f MiB", k / 1024 }'); of it RssAnon, the daemon's own memory, $(awk -v k="${ANON_HOSTS:-0}" 'BEGIN { printf "%.1f MiB", k / 1024 }'), and the BPF maps it has mapped, kernel memory the map memory row counts too, $(awk -v k="${MAPRSS_HOSTS:-0}" 'BEGIN { printf "%.1f MiB", k / 1024 }'))" \
+		1 "≤ 160 MiB" "$(met "$(awk -v k="$RSS_HOSTS" 'BEGIN { printf "%.1f", k / 1024 }')" 160)"
+	goal "daemon RSS ($(fmt_int "${N_V4:-0}") IPv4 + $(fmt_int "${N_V6:-0}") IPv6 entries, $(fmt_int "${TRACKED:-0}") hosts)" \
+		"$(awk -v k="$RSS_HOSTS" 'BEGIN { printf "%.1f MiB", k / 1024 }')" "≤ 160 MiB" \
+		"$(met "$(awk -v k="$RSS_HOSTS" 'BEGIN { printf "%.1f", k / 1024 }')" 160)"
+else
+	goal "daemon RSS" "not measured" "≤ 160 MiB" "not measured"
 fi
 if [ "$MAP_BYTES" -gt 0 ]; then
 	mib=$(awk -v b="$MAP_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
