@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 #include "bwe_util.h"
 #include "detect.h"
@@ -775,10 +776,13 @@ static bool counters_went_back(const struct bwe_detect_prev *prev, const struct 
 	       c->bl_in_hits < prev->bl_in_hits || c->first_seen_ns != prev->first_seen_ns;
 }
 
-static bool windows_changed(const struct bwe_detect_host *h, const struct bwe_policy *pol)
+/* struct bwe_detect_host.windows_id of pol's windows: never 0. */
+static __u32 windows_id(const struct bwe_policy *pol)
 {
-	return h->n_windows != pol->n_windows ||
-	       memcmp(h->windows_s, pol->windows_s, pol->n_windows * sizeof(pol->windows_s[0]));
+	__u32 id = XXH32(pol->windows_s, pol->n_windows * sizeof(pol->windows_s[0]),
+			 (XXH32_hash_t)pol->n_windows);
+
+	return id ? id : 1;
 }
 
 /* Bytes of the last tau seconds, exponentially weighted (detect.h). */
@@ -1231,11 +1235,10 @@ int bwe_detect_update(struct bwe_detect_host *h, const struct bwe_host_stats *c,
 	memset(out, 0, sizeof(*out));
 	out->dt_s = dt_s;
 	out->n_windows = pol->n_windows;
-	if (windows_changed(h, pol)) {
+	if (h->windows_id != windows_id(pol)) {
 		memset(h->base, 0, sizeof(h->base));
 		memset(h->base_n, 0, sizeof(h->base_n));
-		memcpy(h->windows_s, pol->windows_s, sizeof(h->windows_s));
-		h->n_windows = pol->n_windows;
+		h->windows_id = windows_id(pol);
 		h->learned_s = 0;
 	}
 	if (!h->primed || counters_went_back(&h->prev, c)) {

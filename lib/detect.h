@@ -699,7 +699,7 @@ struct bwe_detect_base {
 
 /*
  * Everything the detector remembers about one host; zero it (or call
- * bwe_detect_host_init()) before the first update. 544 bytes (34 MiB for
+ * bwe_detect_host_init()) before the first update. 512 bytes (32 MiB for
  * the default 65536 tracked hosts; fields grouped by size, no holes);
  * allocated as needed: 2 KiB while hour_of_week is on, 400 bytes once the
  * host made a contact and 104 more per pair its beacon table follows (2 to
@@ -708,8 +708,6 @@ struct bwe_detect_base {
  */
 struct bwe_detect_host {
 	struct bwe_detect_prev prev;
-	__u64 windows_s[BWE_POLICY_WINDOWS_MAX]; /* what base[] was built for */
-	size_t n_windows;
 	struct bwe_detect_base base[BWE_POLICY_WINDOWS_MAX];
 	__u32 base_n[BWE_POLICY_WINDOWS_MAX]; /* samples base[] took (saturating) */
 	double learned_s;		      /* history in the baselines */
@@ -752,7 +750,11 @@ struct bwe_detect_host {
 	enum bwe_response active;	 /* THROTTLE/QUARANTINE in force, or NONE */
 	__u32 exp_epoch;
 	__u32 relay_epoch; /* epoch of the last sample seen by sig_relay() */
-	bool primed;	   /* prev holds a sample */
+	/* The windows base[] was built for: XXH32 of bwe_policy.windows_s[] (0:
+	 * none yet). A policy's windows that a host's digest matches by chance
+	 * (2^-32 a change of windows) keep its baselines. */
+	__u32 windows_id;
+	bool primed; /* prev holds a sample */
 };
 
 void bwe_detect_host_init(struct bwe_detect_host *h);

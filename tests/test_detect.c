@@ -304,6 +304,49 @@ static void test_learning(void **state)
 	sim_free(&s);
 }
 
+/* Baselines are built for the policy's windows: new windows start them over, the same keep them. */
+static void test_windows_change(void **state)
+{
+	struct bwe_policy pol, other;
+	struct bwe_signals sig;
+	struct sim s;
+	size_t t, i;
+
+	(void)state;
+	bwe_policy_default(&pol);
+	assert_true(pol.n_windows >= 2);
+	sim_init(&s, MONDAY, OLD_HOST_NS);
+	for (t = 0; t < PER_HOUR + 10; t++)
+		sim_step(&s, &pol, MBIT, MBIT, &sig);
+	assert_true(sig.trusted);
+	assert_true(s.h.base_n[0] > PER_HOUR);
+	/* the same windows, in another copy of the policy: kept */
+	other = pol;
+	sim_step(&s, &other, MBIT, MBIT, &sig);
+	assert_true(sig.trusted);
+	assert_true(s.h.base_n[0] > PER_HOUR);
+	/* one window's length changed: every baseline starts over */
+	other.windows_s[1] += 60;
+	sim_step(&s, &other, MBIT, MBIT, &sig);
+	assert_false(sig.trusted);
+	for (i = 0; i < other.n_windows; i++)
+		assert_true(s.h.base_n[i] <= 1);
+	for (t = 0; t < PER_HOUR + 10; t++)
+		sim_step(&s, &other, MBIT, MBIT, &sig);
+	assert_true(sig.trusted);
+	/* one window fewer, the others the same: starts over too */
+	other.n_windows--;
+	sim_step(&s, &other, MBIT, MBIT, &sig);
+	assert_false(sig.trusted);
+	assert_true(s.h.base_n[0] <= 1);
+	/* back to the first policy's windows: a change again */
+	for (t = 0; t < PER_HOUR + 10; t++)
+		sim_step(&s, &other, MBIT, MBIT, &sig);
+	sim_step(&s, &pol, MBIT, MBIT, &sig);
+	assert_false(sig.trusted);
+	sim_free(&s);
+}
+
 /* The z-score floors: a perfectly flat baseline. */
 static void test_sd_floor(void **state)
 {
@@ -1162,6 +1205,7 @@ int main(void)
 		cmocka_unit_test(test_series),
 		cmocka_unit_test(test_ramp_variance_half_life),
 		cmocka_unit_test(test_learning),
+		cmocka_unit_test(test_windows_change),
 		cmocka_unit_test(test_sd_floor),
 		cmocka_unit_test(test_ewma_warmup),
 		cmocka_unit_test(test_hll),
