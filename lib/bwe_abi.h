@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  18
+#define BWE_ABI_VERSION		  19
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -94,15 +94,16 @@
 	X(bwe_fwd_stats, BWE_MAP_FWD_STATS)
 
 /* ---- default map sizes (overridable by the daemon before load) --------- */
-#define BWE_NETCLASS_MAX 16384	      /* internal/exempt/allow/quarantine/throttle prefixes */
-#define BWE_BL_HOST_MAX	 1310720      /* ceiling of exact blocklist hosts, v4 + v6 */
-#define BWE_BL_NET6_MAX	 262144	      /* IPv6 blocklist prefixes shorter than /128 */
-#define BWE_THROTTLE_MAX 65536	      /* throttled internal hosts */
-#define BWE_HOSTS_MAX	 65536	      /* tracked internal hosts: slots + LRU (maps.hosts) */
-#define BWE_EVDEDUP_MAX	 65536	      /* event deduplication slots (LRU) */
-#define BWE_EVENTS_BYTES (256 * 1024) /* ring buffer size, power of two */
-#define BWE_MACS_MAX	 4096	      /* quarantined/throttled host identities (MACs) */
-#define BWE_IFACES_MAX	 4096	      /* attached interfaces (BWE_CFG_IFACES_MAX) */
+#define BWE_NETCLASS_MAX  16384	       /* internal/exempt/allow/quarantine/throttle prefixes */
+#define BWE_BL_HOST_MAX	  1310720      /* ceiling of exact blocklist hosts, v4 + v6 */
+#define BWE_BL_NET6_MAX	  262144       /* IPv6 blocklist prefixes shorter than /128 */
+#define BWE_THROTTLE_MAX  65536	       /* throttled internal hosts */
+#define BWE_HOSTS_MAX	  65536	       /* tracked internal hosts: slots + LRU (maps.hosts) */
+#define BWE_EVDEDUP_MAX	  65536	       /* event deduplication slots (LRU) */
+#define BWE_EVENTS_BYTES  (256 * 1024) /* ring buffer size, power of two */
+#define BWE_MACS_MAX	  4096	       /* quarantined/throttled host identities (MACs) */
+#define BWE_IFACES_MAX	  4096	       /* attached interfaces (BWE_CFG_IFACES_MAX) */
+#define BWE_FWD_STATS_MAX 64	       /* interfaces with fast_forward on (bwe_fwd_stats) */
 
 /* ---- addresses ---------------------------------------------------------- */
 struct bwe_addr {
@@ -690,7 +691,8 @@ enum bwe_iface_flag {
 struct bwe_iface_val {
 	__u32 flags; /* enum bwe_iface_flag, host byte order */
 	__u8 fwd;    /* enum bwe_fwd_mode of traffic arriving here */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 fwd_stats; /* its entry of bwe_fwd_stats (< BWE_FWD_STATS_MAX) while fwd is on */
 };
 _Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
 
@@ -703,9 +705,11 @@ _Static_assert(sizeof(struct bwe_iface_val) == 8, "bwe_iface_val size");
  * bwe_fwd_dev (DEVMAP_HASH ifindex -> ifindex), which the daemon fills with
  * the attached interfaces that can transmit redirected frames. What the fast path cannot handle goes
  * to the kernel's stack unchanged, counted under one reason below. The
- * counters are kept per ingress interface in bwe_fwd_stats (PERCPU_HASH
- * ifindex -> struct bwe_fwd_stats), whose entries the daemon creates: the
- * program never inserts one.
+ * counters are kept per ingress interface in bwe_fwd_stats (PERCPU_ARRAY of
+ * BWE_FWD_STATS_MAX struct bwe_fwd_stats), at the entry the daemon gives
+ * the interface in its bwe_iface_val.fwd_stats: an array lookup a frame,
+ * not a hash's. The daemon hands the entries out and zeroes one when it
+ * hands it to another interface.
  */
 enum bwe_fwd_mode {
 	BWE_FWD_OFF = 0, /* everything the verdict passes goes to the stack */

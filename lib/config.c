@@ -1416,6 +1416,25 @@ static int check_rules(struct cfg_ctx *c, const struct row *r, const struct node
 	return 0;
 }
 
+/* fast_forward on at most BWE_FWD_STATS_MAX interfaces: its counters' entries. */
+static int check_ifaces(struct cfg_ctx *c, const struct row *r, const struct node *n,
+			const struct where *at)
+{
+	const struct bwe_cfgfile *cfg = c->cfg;
+	size_t i, on = 0;
+
+	(void)r;
+	(void)n;
+	for (i = 0; i < cfg->n_ifaces; i++)
+		on += cfg->ifaces[i].fast_forward != BWE_FF_OFF;
+	if (on > BWE_FWD_STATS_MAX)
+		return err_at(c, at,
+			      "fast_forward is on for %zu interfaces; at most %d can forward in "
+			      "XDP",
+			      on, BWE_FWD_STATS_MAX);
+	return 0;
+}
+
 /* The path and line of key in section s (its line: s's when absent). */
 static const struct node *sect_key(const struct sect *s, const char *key, char buf[KEYPATH_MAX],
 				   struct where *at)
@@ -2290,7 +2309,7 @@ static const struct table events_table = TABLE(events_rows);
 /* In the order of the checks: max_ttl before the policy's rules, ... */
 static const struct row top_rows[] = {
 	MAPS("interfaces", iface_table, CFG, ifaces, n_ifaces, .flags = F_REQ | F_HEAP, .min_n = 1,
-	     .max_n = BWE_CFG_IFACES_MAX, .noun = "interface"),
+	     .max_n = BWE_CFG_IFACES_MAX, .noun = "interface", .check = check_ifaces),
 	LIST("internal_networks", conv_prefix, S_PREFIX, CFG, internal.v, internal.n,
 	     .def_list = internal_default, .flags = F_UNIQUE | F_HEAP, .min_n = 1,
 	     .noun = "prefix"),

@@ -909,15 +909,18 @@ const char *bwe_fwd_stat_name(unsigned int stat)
 	return stat < BWE_FWD_MAX && fwd_stat_names[stat] ? fwd_stat_names[stat] : "?";
 }
 
-int bwe_dp_fwd_stats_init(const struct bwe_dp *dp, __u32 ifindex)
+int bwe_dp_fwd_stats_zero(const struct bwe_dp *dp, __u32 stats)
 {
 	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
-	struct bwe_fwd_stats *zero = calloc(dp->ncpus, sizeof(*zero));
+	struct bwe_fwd_stats *zero;
 	int err = 0;
 
+	if (stats >= BWE_FWD_STATS_MAX)
+		return -ENOENT;
+	zero = calloc(dp->ncpus, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(fd, &ifindex, zero, BPF_NOEXIST) && errno != EEXIST)
+	if (bpf_map_update_elem(fd, &stats, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
@@ -959,24 +962,24 @@ static int prune_ifindex_map(int fd, const __u32 *keep, size_t n)
 	return 0;
 }
 
-int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, const __u32 *stats,
-		     size_t nstats)
+int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev)
 {
-	return prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), dev, ndev)
-		       ?: prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_stats), stats,
-					    nstats);
+	return prune_ifindex_map(bpf_map__fd(dp->skel->maps.bwe_fwd_dev), dev, ndev);
 }
 
-int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd_stats *out)
+int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 stats, struct bwe_fwd_stats *out)
 {
 	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
-	struct bwe_fwd_stats *percpu = calloc(dp->ncpus, sizeof(*percpu));
+	struct bwe_fwd_stats *percpu;
 	int c, k, err = 0;
 
+	memset(out, 0, sizeof(*out));
+	if (stats >= BWE_FWD_STATS_MAX)
+		return -ENOENT;
+	percpu = calloc(dp->ncpus, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
-	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(fd, &ifindex, percpu)) {
+	if (bpf_map_lookup_elem(fd, &stats, percpu)) {
 		err = -errno;
 	} else {
 		for (c = 0; c < dp->ncpus; c++)
@@ -987,13 +990,6 @@ int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd
 	}
 	free(percpu);
 	return err;
-}
-
-int bwe_dp_fwd_stats_del(const struct bwe_dp *dp, __u32 ifindex)
-{
-	int fd = bpf_map__fd(dp->skel->maps.bwe_fwd_stats);
-
-	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
 }
 
 int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out)

@@ -180,23 +180,21 @@ int bwe_dp_stats_read(const struct bwe_dp *dp, struct bwe_counter *out);
 /* The same per direction (enum bwe_stat_dir): out[slot][dir], summed over CPUs. */
 int bwe_dp_stats_read_dir(const struct bwe_dp *dp, struct bwe_counter (*out)[BWE_SD_MAX]);
 /*
- * XDP fast-forward (bwe_abi.h, enum bwe_fwd_stat). bwe_dp_fwd_stats_init()
- * gives an interface a zeroed counter entry when it has none (the program
- * never inserts one); _read() sums its CPUs (-ENOENT: no entry); _del()
- * removes it (0 when absent). bwe_fwd_stat_name(): the counter's name in
- * `bwctl status` and the metrics ("forwarded", "no_neigh", ...; "?" out of
- * range).
+ * XDP fast-forward (bwe_abi.h, enum bwe_fwd_stat). The counters are entry
+ * `stats` (< BWE_FWD_STATS_MAX) of bwe_fwd_stats, which the caller hands to
+ * an interface in its bwe_iface_val.fwd_stats: bwe_dp_fwd_stats_zero()
+ * zeroes one on every CPU (before it goes to another interface);
+ * _read() sums its CPUs (-ENOENT: no such entry). bwe_fwd_stat_name(): the
+ * counter's name in `bwctl status` and the metrics ("forwarded",
+ * "no_neigh", ...; "?" out of range).
  */
-int bwe_dp_fwd_stats_init(const struct bwe_dp *dp, __u32 ifindex);
+int bwe_dp_fwd_stats_zero(const struct bwe_dp *dp, __u32 stats);
+int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 stats, struct bwe_fwd_stats *out);
 /* Let the fast path redirect to ifindex (on), or no longer (0 when absent). */
 int bwe_dp_fwd_dev_set(const struct bwe_dp *dp, __u32 ifindex, bool on);
-int bwe_dp_fwd_stats_read(const struct bwe_dp *dp, __u32 ifindex, struct bwe_fwd_stats *out);
-int bwe_dp_fwd_stats_del(const struct bwe_dp *dp, __u32 ifindex);
-/* Remove every bwe_fwd_dev entry whose ifindex is not in dev[] and every
- * bwe_fwd_stats entry not in stats[] (what an earlier run or a removed
- * interface left); the others stay as they are. */
-int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev, const __u32 *stats,
-		     size_t nstats);
+/* Remove every bwe_fwd_dev entry whose ifindex is not in dev[] (what an
+ * earlier run or a removed interface left); the others stay as they are. */
+int bwe_dp_fwd_prune(const struct bwe_dp *dp, const __u32 *dev, size_t ndev);
 const char *bwe_fwd_stat_name(unsigned int stat);
 
 /*

@@ -23,7 +23,8 @@
 #   - a quarantined host and a blocklisted peer are still dropped;
 #     per-host accounting counts fast-forwarded packets;
 #   - the counters of bwctl status are in the Prometheus metrics too;
-#   - a restarted daemon steers the devmap of the program it finds attached;
+#   - a restarted daemon steers the devmap of the program it finds attached,
+#     and keeps the interfaces' fast-path counters;
 #   - fast_forward off (the default) forwards nothing in XDP.
 # NAT gateway (testbed --nat4: IPv4 masqueraded on wan0, IPv6 routed):
 #   - IPv4 falls back to the stack (counter "nat") and is translated: the
@@ -182,10 +183,14 @@ t_test_enforced() {
 }
 
 t_test_restart() {
-	local f0 f1 e0 e1
+	local f0 f1 e0 e1 before
+	before=$(ffc lan0 forwarded)
+	assert_ok ge "$before" 1 "forwarded before the restart"
 	stop_daemon TERM # leaves the program attached, its maps pinned
 	start_daemon || t_fail "bwctld did not come back"
 	f0=$(ffc lan0 forwarded)
+	# lan0 keeps its counter entry (its bwe_ifaces value): nothing zeroed
+	assert_ok ge "$f0" "$before" "the fast path's counters kept across the restart"
 	assert_ok lan ping -c 5 -i 0.1 -W 2 -q "$BWE_NET_V4"
 	f1=$(ffc lan0 forwarded)
 	assert_ok ge "$((f1 - f0))" 5 "forwarded in XDP after the restart"
@@ -267,7 +272,7 @@ run_mode() { # MODE
 	t_run "no neighbour: the stack resolves it$m" t_test_no_neigh
 	t_run "over the egress MTU: the stack sends frag needed / packet too big$m" t_test_mtu
 	t_run "a blocklisted peer and a quarantined host are still dropped$m" t_test_enforced
-	t_run "a restarted daemon steers the attached program's devmap$m" t_test_restart
+	t_run "a restarted daemon steers the attached program's devmap, keeps the counters$m" t_test_restart
 	t_run "fast_forward off: the stack forwards, nothing counted$m" t_test_off
 	stop_daemon TERM
 	peers_xdp off

@@ -755,6 +755,37 @@ static void test_too_many_feeds(void **state)
 	bwe_config_free(c);
 }
 
+/* fast_forward on one interface more than bwe_fwd_stats has entries for. */
+static void test_too_many_fast_forward(void **state)
+{
+	char text[TEXT_MAX], err[BWE_CFG_ERR_LEN];
+	struct bwe_cfgfile *c = NULL;
+	size_t used;
+	int i, ret;
+
+	(void)state;
+	used = (size_t)snprintf(text, sizeof(text), "interfaces:\n");
+	for (i = 0; i <= BWE_FWD_STATS_MAX; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "  - { name: e%d, fast_forward: fib }\n", i);
+	assert_true(used < sizeof(text));
+	ret = load_text(text, &c, err, sizeof(err));
+	check_error("65 fast-forwarding interfaces", tmpfile_path, ret, c, err, -EINVAL, 1,
+		    "interfaces: fast_forward is on for 65 interfaces; at most 64 can forward "
+		    "in XDP");
+
+	/* the maximum, and more interfaces that do not forward, load */
+	used = (size_t)snprintf(text, sizeof(text), "interfaces:\n");
+	for (i = 0; i < BWE_FWD_STATS_MAX + 8; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "  - { name: e%d, fast_forward: %s }\n", i,
+					 i < BWE_FWD_STATS_MAX ? "flowtable" : "off");
+	if (load_text(text, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->n_ifaces, BWE_FWD_STATS_MAX + 8);
+	bwe_config_free(c);
+}
+
 /* internal_networks, exempt and allowlist must fit maps.netclass. */
 static void test_netclass_room(void **state)
 {
@@ -1782,6 +1813,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_too_many_feeds),
+		cmocka_unit_test(test_too_many_fast_forward),
 		cmocka_unit_test(test_netclass_room),
 		cmocka_unit_test(test_io_errors),
 		cmocka_unit_test(test_err_buffer),

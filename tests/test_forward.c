@@ -101,9 +101,19 @@ static void write_sysctl(const char *path, const char *val)
 	close(fd);
 }
 
+/* The counter entries the tests give the two interfaces (bwe_iface_val.fwd_stats):
+ * neither 0 nor their ifindex, so that a lookup by anything else misses. */
+#define LAN_STATS 5
+#define WAN_STATS 9
+
+static __u16 stats_of(__u32 ifindex)
+{
+	return ifindex == lan_if ? LAN_STATS : WAN_STATS;
+}
+
 static void iface_set(__u32 ifindex, __u32 flags, __u8 fwd)
 {
-	struct bwe_iface_val v = { .flags = flags, .fwd = fwd };
+	struct bwe_iface_val v = { .flags = flags, .fwd = fwd, .fwd_stats = stats_of(ifindex) };
 
 	assert_int_equal(bpf_map_update_elem(bwe_dp_map_fd(dp, BWE_MAP_IFACES), &ifindex, &v,
 					     BPF_ANY),
@@ -176,9 +186,9 @@ static int setup(void **state)
 	iface_set(wan_if, 0, BWE_FWD_FIB);
 	devmap_set(lan_if, 1);
 	devmap_set(wan_if, 1);
-	assert_int_equal(bwe_dp_fwd_stats_init(dp, lan_if), 0);
-	assert_int_equal(bwe_dp_fwd_stats_init(dp, wan_if), 0);
-	assert_int_equal(bwe_dp_fwd_stats_init(dp, lan_if), 0); /* idempotent */
+	assert_int_equal(bwe_dp_fwd_stats_zero(dp, LAN_STATS), 0);
+	assert_int_equal(bwe_dp_fwd_stats_zero(dp, WAN_STATS), 0);
+	assert_int_equal(bwe_dp_fwd_stats_zero(dp, BWE_FWD_STATS_MAX), -ENOENT);
 	return 0;
 }
 
@@ -237,7 +247,7 @@ static void run_on(const struct pb_spec *s, __u32 ifindex, int off, __u8 val, st
 
 static void fwd_read(__u32 ifindex, struct bwe_fwd_stats *st)
 {
-	assert_int_equal(bwe_dp_fwd_stats_read(dp, ifindex, st), 0);
+	assert_int_equal(bwe_dp_fwd_stats_read(dp, stats_of(ifindex), st), 0);
 }
 
 /* Exactly one packet of len bytes more under counter `what`, nothing elsewhere. */
@@ -590,22 +600,32 @@ static void test_fallbacks(void **state)
 	expect_fwd_delta("BWE_CFG_FWD clear", &a, &b, NONE, 0);
 	cfg_flags(BWE_CFG_FWD, 0);
 
-	/* pruning keeps what the daemon holds: wan0 out of both maps, then back */
+	/* pruning keeps what the daemon holds: wan0 out of the devmap, then back;
+	 * a frame counts in its ingress's entry only, and zeroing takes one entry back to 0 */
 	{
 		__u32 keep = lan_if;
-		struct bwe_fwd_stats st;
+		struct bwe_fwd_stats st, w0, w1;
+		int k;
 
-		assert_int_equal(bwe_dp_fwd_prune(dp, &keep, 1, &keep, 1), 0);
-		assert_int_equal(bwe_dp_fwd_stats_read(dp, wan_if, &st), -ENOENT);
+		assert_int_equal(bwe_dp_fwd_prune(dp, &keep, 1), 0);
+		assert_int_equal(bwe_dp_fwd_stats_read(dp, BWE_FWD_STATS_MAX, &st), -ENOENT);
 		fwd_read(lan_if, &a);
+		fwd_read(wan_if, &w0);
 		run_on(&v4, lan_if, 0, 0, &r);
 		assert_int_equal(r.action, XDP_PASS);
 		fwd_read(lan_if, &b);
+		fwd_read(wan_if, &w1);
 		expect_fwd_delta("egress pruned", &a, &b, BWE_FWD_S_EGRESS, r.len);
+		expect_fwd_delta("egress pruned, the egress's entry", &w0, &w1, NONE, 0);
 		devmap_set(wan_if, 1);
-		assert_int_equal(bwe_dp_fwd_stats_init(dp, wan_if), 0);
 		run_on(&v4, lan_if, 0, 0, &r);
 		assert_int_equal(r.action, XDP_REDIRECT);
+		assert_int_equal(bwe_dp_fwd_stats_zero(dp, LAN_STATS), 0);
+		fwd_read(lan_if, &st);
+		for (k = 0; k < BWE_FWD_MAX; k++)
+			assert_true(st.c[k].packets == 0 && st.c[k].bytes == 0);
+		fwd_read(wan_if, &w0);
+		assert_memory_equal(&w0, &w1, sizeof(w0));
 	}
 
 	/* forwarding switched off in the kernel: the stack's (it will not forward) */

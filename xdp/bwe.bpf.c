@@ -818,7 +818,7 @@ static __always_inline int flow_reply(struct xdp_md *ctx, const struct bwe_confi
 	__builtin_memcpy(f->mac, pl->fib.dmac, BWE_MAC_LEN);
 	reason = judge_reply(p, cfg, f);
 	if (reason == BWE_R_TRANSIT) {
-		fwd_count_at(f->ifindex, BWE_FWD_S_NAT, f->len);
+		fwd_count(fwd_stats_at(pl->stats), BWE_FWD_S_NAT, f->len);
 		return -1;
 	}
 	return bwe_reason_drops(reason) ? XDP_DROP : fwd_commit(ctx);

@@ -195,10 +195,10 @@ static __always_inline __u32 fib_fallback(long rc)
 	}
 }
 
-/* The counters of a frame that arrived on ifindex (none: not counted). */
-static __always_inline void fwd_count_at(__u32 ifindex, __u32 what, __u64 len)
+/* The counters at entry `stats` of bwe_fwd_stats (bwe_iface_val.fwd_stats). */
+static __always_inline struct bwe_fwd_stats *fwd_stats_at(__u32 stats)
 {
-	fwd_count(bpf_map_lookup_elem(&bwe_fwd_stats, &ifindex), what, len);
+	return bpf_map_lookup_elem(&bwe_fwd_stats, &stats);
 }
 
 /*
@@ -314,8 +314,9 @@ static __always_inline int plan_frame(struct xdp_md *ctx, __u32 cfg_flags, __u32
 	if (!in || in->fwd == BWE_FWD_OFF ||
 	    (from == BWE_FWD_REPLY && in->fwd != BWE_FWD_FLOWTABLE))
 		return 1;
-	st = bpf_map_lookup_elem(&bwe_fwd_stats, &ifindex);
+	st = fwd_stats_at(in->fwd_stats);
 	*stp = st;
+	pl->stats = in->fwd_stats;
 	if ((void *)(eth + 1) > data_end)
 		return 1; /* the parser read it: cannot happen */
 	pl->len = len;
@@ -590,12 +591,12 @@ static __noinline int fwd_plan(struct xdp_md *ctx, __u32 cfg_flags, __u32 from)
 
 static __noinline int fwd_commit(struct xdp_md *ctx)
 {
-	__u32 zero = 0, ifindex = ctx->ingress_ifindex;
+	__u32 zero = 0;
 	struct bwe_fwd_plan *pl = bpf_map_lookup_elem(&bwe_fwd_plan, &zero);
 
 	if (!pl)
 		return XDP_PASS; /* cannot happen: an array's only entry */
-	return commit_frame(ctx, pl, bpf_map_lookup_elem(&bwe_fwd_stats, &ifindex));
+	return commit_frame(ctx, pl, fwd_stats_at(pl->stats));
 }
 
 #endif /* BWE_FORWARD_BPF_H */

@@ -259,13 +259,11 @@ struct {
 	__type(value, __u32);
 } bwe_fwd_dev SEC(".maps");
 
-/* ingress ifindex -> per-CPU fast-forward counters; entries made by the daemon,
- * one per interface with fast_forward on: not preallocated (4096 x 176 bytes
- * per CPU would be for nothing) */
+/* bwe_iface_val.fwd_stats -> per-CPU fast-forward counters of the interface
+ * the daemon gave that entry (bwe_abi.h) */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, BWE_IFACES_MAX);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BWE_FWD_STATS_MAX);
 	__type(key, __u32);
 	__type(value, struct bwe_fwd_stats);
 } bwe_fwd_stats SEC(".maps");
@@ -291,7 +289,8 @@ struct bwe_fwd_plan {
 	__u64 len;		   /* frame bytes */
 	__u8 v6;		   /* IPv6, else IPv4 */
 	__u8 nat;		   /* the flowtable translates addresses or ports */
-	__u8 pad[6];
+	__u16 stats;		   /* the ingress's entry of bwe_fwd_stats */
+	__u8 pad[4];
 };
 
 struct {

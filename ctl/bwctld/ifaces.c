@@ -20,7 +20,8 @@ struct ifc {
 	int xmit;		  /* bwe_xdp_can_xmit() when last synced */
 	bool xmit_seen;		  /* xmit holds an answer (logged once, then on change) */
 	__u32 dev_ifindex;	  /* its ifindex in bwe_fwd_dev, 0 not there */
-	__u32 stats_ifindex;	  /* its ifindex in bwe_fwd_stats, 0 none */
+	bool has_stats;		  /* it holds entry `stats` of bwe_fwd_stats */
+	__u16 stats;
 };
 
 struct ifaces {
@@ -144,16 +145,69 @@ int ifaces_check(const struct bwe_cfgfile *cfg, bool flowtable, char *err, size_
 	return 0;
 }
 
+/* Whether an interface other than c holds entry e of bwe_fwd_stats. */
+static bool stats_held(const struct ifaces *ifs, const struct ifc *c, __u16 e)
+{
+	size_t i;
+
+	for (i = 0; i < ifs->n; i++)
+		if (&ifs->v[i] != c && ifs->v[i].has_stats && ifs->v[i].stats == e)
+			return true;
+	return false;
+}
+
+/*
+ * The counter entries an earlier run gave the interfaces that still forward
+ * here (their bwe_ifaces values, pinned): kept, so that a restart does not
+ * zero them. Before any interface is given a new one.
+ */
+static void stats_adopt(struct ifaces *ifs, bool any_ff)
+{
+	int fd = bwe_dp_map_fd(ifs->dp, BWE_MAP_IFACES);
+	struct bwe_iface_val v;
+	size_t i;
+
+	for (i = 0; i < ifs->n && fd >= 0 && any_ff; i++) {
+		struct ifc *c = &ifs->v[i];
+		__u32 k = (__u32)c->i.ifindex;
+
+		if (c->has_stats || !c->i.prog_id || c->ff == BWE_FF_OFF ||
+		    bpf_map_lookup_elem(fd, &k, &v) || v.fwd == BWE_FWD_OFF ||
+		    v.fwd_stats >= BWE_FWD_STATS_MAX || stats_held(ifs, c, v.fwd_stats))
+			continue;
+		c->stats = v.fwd_stats;
+		c->has_stats = true;
+	}
+}
+
+/* Give c the lowest counter entry nobody holds, zeroed. */
+static int stats_take(struct ifaces *ifs, struct ifc *c)
+{
+	__u16 e;
+	int err;
+
+	for (e = 0; e < BWE_FWD_STATS_MAX; e++) {
+		if (stats_held(ifs, c, e))
+			continue;
+		err = bwe_dp_fwd_stats_zero(ifs->dp, e);
+		if (err)
+			return err;
+		c->stats = e;
+		c->has_stats = true;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
 static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
 {
-	__u32 idx = c->i.prog_id && any_ff ? (__u32)c->i.ifindex : 0, dev, stats;
+	__u32 idx = c->i.prog_id && any_ff ? (__u32)c->i.ifindex : 0, dev;
 	int err, old = c->xmit;
 	bool told = c->xmit_seen;
 
 	c->xmit = idx ? bwe_xdp_can_xmit((int)idx) : 0;
 	c->xmit_seen = idx != 0;
 	dev = c->xmit ? idx : 0;
-	stats = c->ff != BWE_FF_OFF ? idx : 0;
 	if (c->dev_ifindex && c->dev_ifindex != dev) {
 		bwe_dp_fwd_dev_set(ifs->dp, c->dev_ifindex, false);
 		c->dev_ifindex = 0;
@@ -175,17 +229,13 @@ static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
 		else if (told)
 			log_info("%s: can transmit redirected XDP frames now", c->i.name);
 	}
-	if (c->stats_ifindex && c->stats_ifindex != stats) {
-		bwe_dp_fwd_stats_del(ifs->dp, c->stats_ifindex);
-		c->stats_ifindex = 0;
-	}
-	if (stats && !c->stats_ifindex) {
-		err = bwe_dp_fwd_stats_init(ifs->dp, stats);
+	if (!idx || c->ff == BWE_FF_OFF) {
+		c->has_stats = false; /* zeroed when it goes to another */
+	} else if (!c->has_stats) {
+		err = stats_take(ifs, c);
 		if (err)
 			log_warnx("%s: fast_forward off: no counters: %s", c->i.name,
-				  strerror(-err));
-		else
-			c->stats_ifindex = stats;
+				  err == -ENOSPC ? "every entry is taken" : strerror(-err));
 	}
 }
 
@@ -193,26 +243,18 @@ static void sync_fwd(struct ifaces *ifs, struct ifc *c, bool any_ff)
 static void fwd_prune(struct ifaces *ifs)
 {
 	__u32 *dev = calloc(ifs->n ? ifs->n : 1, sizeof(*dev));
-	__u32 *stats = calloc(ifs->n ? ifs->n : 1, sizeof(*stats));
-	size_t i, nd = 0, ns = 0;
+	size_t i, nd = 0;
 	int err;
 
-	if (!dev || !stats) {
-		free(dev);
-		free(stats);
+	if (!dev)
 		return;
-	}
-	for (i = 0; i < ifs->n; i++) {
+	for (i = 0; i < ifs->n; i++)
 		if (ifs->v[i].dev_ifindex)
 			dev[nd++] = ifs->v[i].dev_ifindex;
-		if (ifs->v[i].stats_ifindex)
-			stats[ns++] = ifs->v[i].stats_ifindex;
-	}
-	err = bwe_dp_fwd_prune(ifs->dp, dev, nd, stats, ns);
+	err = bwe_dp_fwd_prune(ifs->dp, dev, nd);
 	if (err)
-		log_warnx("cannot prune the fast-forward maps: %s", strerror(-err));
+		log_warnx("cannot prune the fast-forward map: %s", strerror(-err));
 	free(dev);
-	free(stats);
 }
 
 /*
@@ -235,6 +277,7 @@ static void sync_nat(struct ifaces *ifs)
 	size_t i, n_stale = 0;
 	int err;
 
+	stats_adopt(ifs, any_ff);
 	for (i = 0; i < ifs->n; i++) {
 		struct ifc *c = &ifs->v[i];
 		struct bwe_iface_val v = { .flags = nat_flags(c->nat) };
@@ -259,7 +302,8 @@ static void sync_nat(struct ifaces *ifs)
 			c->tc_id = 0;
 		}
 		sync_fwd(ifs, c, any_ff);
-		v.fwd = c->stats_ifindex ? fwd_mode(c->ff) : BWE_FWD_OFF;
+		v.fwd = c->has_stats ? fwd_mode(c->ff) : BWE_FWD_OFF;
+		v.fwd_stats = c->has_stats ? c->stats : 0;
 		if (c->i.prog_id && fd >= 0) {
 			__u32 k = (__u32)c->i.ifindex;
 
@@ -557,7 +601,7 @@ static struct json_object *fwd_json(struct ifaces *ifs, const struct ifc *c)
 	struct json_object *o, *stack;
 	unsigned int k;
 
-	if (!c->stats_ifindex || bwe_dp_fwd_stats_read(ifs->dp, c->stats_ifindex, &st))
+	if (!c->has_stats || bwe_dp_fwd_stats_read(ifs->dp, c->stats, &st))
 		return NULL;
 	o = json_object_new_object();
 	stack = json_object_new_object();
@@ -621,8 +665,7 @@ void ifaces_fwd_each(const struct ifaces *ifs, ifaces_fwd_fn *fn, void *ctx)
 	size_t i;
 
 	for (i = 0; i < ifs->n; i++)
-		if (ifs->v[i].stats_ifindex &&
-		    !bwe_dp_fwd_stats_read(ifs->dp, ifs->v[i].stats_ifindex, &st))
+		if (ifs->v[i].has_stats && !bwe_dp_fwd_stats_read(ifs->dp, ifs->v[i].stats, &st))
 			fn(ifs->v[i].i.name, &st, ctx);
 }
 
