@@ -1560,23 +1560,29 @@ static void print_own(const struct result res[R_MAX][ROUNDS_MAX], unsigned int n
 	       "run, its clone and the frame's free taken out): bare XDP_DROP %.0f ns "
 	       "(%.0f–%.0f), the enforcer's drop path %.0f (%.0f–%.0f), its parser and "
 	       "decision alone %.0f (%.0f–%.0f), XDP_PASS + nftables set drop %.0f "
-	       "(%.0f–%.0f). On it, the enforcer drop path vs bare XDP_DROP **%.2f×** "
-	       "(%.2f–%.2f; goal ≤ 3×: **%s**); enforcer drop vs nftables set drop **%.2f×** "
-	       "(%.2f–%.2f; goal ≥ 5×: **%s**), the decision alone %.2f× (%.2f–%.2f); pass "
-	       "path with %u active hosts vs %u **%.2f×** (%.2f–%.2f; goal ≤ 1.2×: **%s**).\n",
+	       "(%.0f–%.0f). On it (beside the totals above, which judge the goals; a small "
+	       "own cost, such as a bare XDP_DROP's, is a difference of two larger figures, so "
+	       "its ratios spread widely), the enforcer drop path vs bare XDP_DROP **%.2f×** "
+	       "(%.2f–%.2f; ≤ 3×: %s here); enforcer drop vs nftables set drop **%.2f×** "
+	       "(%.2f–%.2f; ≥ 5×: %s here), the decision alone %.2f× (%.2f–%.2f); pass "
+	       "path with %u active hosts vs %u **%.2f×** (%.2f–%.2f; ≤ 1.2×: %s here).\n",
 	       g.med, g.lo, g.hi, bd.med, bd.lo, bd.hi, ed.med, ed.lo, ed.hi, dd.med, dd.lo, dd.hi,
 	       nd.med, nd.lo, nd.hi, dr.med, dr.lo, dr.hi, met(dr.med <= 3.0), nr.med, nr.lo, nr.hi,
 	       met(nr.med >= 5.0), fr.med, fr.lo, fr.hi, ALL_HOSTS, FEW_HOSTS, hr.med, hr.lo, hr.hi,
 	       met(hr.med <= 1.2));
+	/* beside the totals, which judge the goals (the basis): reported */
 	goal_line("enforcer drop path vs bare XDP_DROP, the gateway's own CPU per frame "
-		  "(generator taken out)",
-		  dr, "%.2f×", "≤ 3×", met(dr.med <= 3.0));
+		  "(generator taken out; the goal is judged on totals)",
+		  dr, "%.2f×", "≤ 3×",
+		  dr.med <= 3.0 ? "reported (≤ 3× here)" : "reported (> 3× here)");
 	goal_line("enforcer drop vs XDP_PASS + nftables set drop, the gateway's own CPU per "
-		  "frame (generator taken out)",
-		  nr, "%.2f×", "≥ 5×", met(nr.med >= 5.0));
+		  "frame (generator taken out; the goal is judged on totals)",
+		  nr, "%.2f×", "≥ 5×",
+		  nr.med >= 5.0 ? "reported (≥ 5× here)" : "reported (< 5× here)");
 	goal_line("enforcer pass path, 65,536 active hosts vs 1,024, the gateway's own CPU per "
-		  "frame (generator taken out)",
-		  hr, "%.2f×", "≤ 1.2×", met(hr.med <= 1.2));
+		  "frame (generator taken out; the goal is judged on totals)",
+		  hr, "%.2f×", "≤ 1.2×",
+		  hr.med <= 1.2 ? "reported (≤ 1.2× here)" : "reported (> 1.2× here)");
 }
 
 static void print_report(const struct bench *b, const struct opts *o,

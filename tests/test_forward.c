@@ -102,7 +102,8 @@ static void write_sysctl(const char *path, const char *val)
 }
 
 /* The counter entries the tests give the two interfaces (bwe_iface_val.fwd_stats):
- * neither 0 nor their ifindex, so that a lookup by anything else misses. */
+ * neither 0 nor their ifindex, so that counting at any other entry (the
+ * ifindex, the first) shows in the deltas read at these. */
 #define LAN_STATS 5
 #define WAN_STATS 9
 
