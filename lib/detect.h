@@ -700,7 +700,8 @@ struct bwe_detect_base {
 /*
  * Everything the detector remembers about one host; zero it (or call
  * bwe_detect_host_init()) before the first update. 512 bytes (32 MiB for
- * the default 65536 tracked hosts; fields grouped by size, no holes);
+ * the default 65536 tracked hosts; fields grouped by size, no holes but
+ * the tail's padding);
  * allocated as needed: 2 KiB while hour_of_week is on, 400 bytes once the
  * host made a contact and 104 more per pair its beacon table follows (2 to
  * 16), 144 bytes when its relay signal first fires, 384 bytes of rule

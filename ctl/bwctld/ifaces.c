@@ -167,7 +167,9 @@ static void stats_adopt(struct ifaces *ifs, bool any_ff)
 	struct bwe_iface_val v;
 	size_t i;
 
-	for (i = 0; i < ifs->n && fd >= 0 && any_ff; i++) {
+	if (fd < 0 || !any_ff)
+		return;
+	for (i = 0; i < ifs->n; i++) {
 		struct ifc *c = &ifs->v[i];
 		__u32 k = (__u32)c->i.ifindex;
 
