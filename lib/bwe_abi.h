@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  19
+#define BWE_ABI_VERSION		  20
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -35,6 +35,7 @@
 #define BWE_MAP_NETCLASS   "bwe_netclass"
 #define BWE_MAP_NC16	   "bwe_nc16"
 #define BWE_MAP_NC6	   "bwe_nc6"
+#define BWE_MAP_NC4	   "bwe_nc4"
 #define BWE_MAP_BL_HOST4   "bwe_bl_host4"
 #define BWE_MAP_BL_HOST6   "bwe_bl_host6"
 #define BWE_MAP_BL_TBL24   "bwe_bl_tbl24"
@@ -69,6 +70,7 @@
 	X(bwe_netclass, BWE_MAP_NETCLASS) \
 	X(bwe_nc16, BWE_MAP_NC16) \
 	X(bwe_nc6, BWE_MAP_NC6) \
+	X(bwe_nc4, BWE_MAP_NC4) \
 	X(bwe_bl_host4, BWE_MAP_BL_HOST4) \
 	X(bwe_bl_host6, BWE_MAP_BL_HOST6) \
 	X(bwe_bl_tbl24, BWE_MAP_BL_TBL24) \
@@ -179,6 +181,22 @@ _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
 #define BWE_NC6_WORDS (BWE_NC6_BITS / 64u)
 #define BWE_NC6_PLEN  48 /* the granularity */
 #define BWE_NC6_SPAN  32 /* shorter prefixes set every bit */
+
+/*
+ * The IPv4 addresses of a MIXED /16 that no longer prefix touches, without
+ * the host record or the trie (map bwe_nc4, mmapable ARRAY of u64 words,
+ * ABI 20): one bit per hash of a /24 (bwe_nc4_hash() of the /24, length
+ * 24), set for every /24 inside a class prefix of /17 to /24, and one per
+ * hash of an address (length 32), set for every address inside a prefix
+ * of /25 to /32: at most 128 bits a prefix. An address of a MIXED /16
+ * whose two bits are both clear lies in no prefix longer than /16, so its
+ * class is the /16's own (bwe_nc16_val.flags without MIXED and HOSTS); a
+ * set bit sends it on as before, so a collision costs a lookup, never a
+ * class. Derived with bwe_nc6 from the same closed set, in the same
+ * transaction (lib/netclass.c), and kept a superset throughout it.
+ */
+#define BWE_NC4_BITS  (1u << 19)
+#define BWE_NC4_WORDS (BWE_NC4_BITS / 64u)
 
 /* ---- blocklist ---------------------------------------------------------- */
 /*

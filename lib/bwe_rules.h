@@ -216,6 +216,17 @@ BWE_RULE __u32 bwe_nc6_hash(const struct bwe_addr *a)
 }
 
 /*
+ * bwe_nc4 (bwe_abi.h): the hash of an IPv4 address or /24, v4 in host byte
+ * order with the bits past plen (24 or 32) clear (its place:
+ * bwe_hbits_word()). The length is hashed in: a /24 and its network
+ * address have different hashes.
+ */
+BWE_RULE __u32 bwe_nc4_hash(__u32 v4, __u32 plen)
+{
+	return bwe_mix32(v4 ^ bwe_mix32(plen));
+}
+
+/*
  * Host slots (bwe_abi.h): the bwe_hslot24 entry of IPv4 address a in the
  * row (1-based, bwe_nc16_val.row) of its /16, and the bwe_hslots record of
  * a in the block its /24's entry names (1-based: block + 1).

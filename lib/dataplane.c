@@ -43,6 +43,7 @@ static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define H24_BYTES  ((size_t)BWE_BL_H24_WORDS * sizeof(__u64))
 #define H6_BYTES   ((size_t)BWE_BL_H6_WORDS * sizeof(__u64))
 #define NC6_BYTES  ((size_t)BWE_NC6_WORDS * sizeof(__u64))
+#define NC4_BYTES  ((size_t)BWE_NC4_WORDS * sizeof(__u64))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
 {
@@ -677,6 +678,7 @@ int bwe_dp_open_async(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h6, H6_BYTES, (void **)&dp->h6);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc16, NC16_BYTES, (void **)&dp->nc16);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc6, NC6_BYTES, (void **)&dp->nc6);
+	err = err ?: map_mmap(dp->skel->maps.bwe_nc4, NC4_BYTES, (void **)&dp->nc4);
 	err = err ?: bwe_hslots_open(&dp->hsl, dp, blocks);
 	if (err)
 		goto cleanup;
@@ -728,6 +730,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 		munmap(dp->nc16, NC16_BYTES);
 	if (dp->nc6)
 		munmap(dp->nc6, NC6_BYTES);
+	if (dp->nc4)
+		munmap(dp->nc4, NC4_BYTES);
 	bwe_bpf__destroy(dp->tc);
 	bwe_bpf__destroy(dp->xdp);
 	bwe_bpf__destroy(dp->skel);

@@ -65,6 +65,7 @@ struct bwe_dp {
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
 	__u64 *nc6;		     /* mmap of bwe_nc6, BWE_NC6_WORDS */
+	__u64 *nc4;		     /* mmap of bwe_nc4, BWE_NC4_WORDS */
 	int ncpus;		     /* possible CPUs: per-CPU value count */
 	bool reused;		     /* the pinned maps existed before this open */
 	struct bwe_hslots *hsl;	     /* the IPv4 host slots' assignment (hslots.h) */
@@ -165,7 +166,7 @@ int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
  */
 void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t);
 /*
- * A bitmap mapped from a map the programs read (bwe_nc6, bwe_bl_h24,
+ * A bitmap mapped from a map the programs read (bwe_nc6, bwe_nc4, bwe_bl_h24,
  * bwe_bl_h6) becomes t (words u64 words), or with keep the union of t and
  * what it holds (a superset throughout a change), one aligned store for
  * each word that differs.

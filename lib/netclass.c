@@ -14,6 +14,7 @@
 
 #define NCSET_MIN_CAP 16
 #define NC16_BITS     16 /* leading IPv4 bits that index bwe_nc16 */
+#define NC4_PLEN24    24 /* bwe_nc4: prefixes up to /24 set their /24s' bits */
 
 void bwe_ncset_init(struct bwe_ncset *s)
 {
@@ -180,6 +181,35 @@ void bwe_ncset_nc6(const struct bwe_ncset *s, __u64 *t)
 	}
 }
 
+void bwe_ncset_nc4(const struct bwe_ncset *s, __u64 *t)
+{
+	__u32 v4, n, j, plen, h;
+	size_t i;
+	int len;
+
+	memset(t, 0, BWE_NC4_WORDS * sizeof(*t));
+	for (i = 0; i < s->n; i++) {
+		const struct bwe_nc_entry *e = &s->v[i];
+
+		len = bwe_prefix_family_len(&e->pfx);
+		if (!bwe_addr_is_v4(&e->pfx.addr) || e->pfx.plen <= BWE_V4_MAPPED_PLEN ||
+		    len <= NC16_BITS)
+			continue;		       /* IPv6, or covers whole /16s: bwe_nc16 */
+		v4 = ntohl(bwe_addr_v4(&e->pfx.addr)); /* host bits clear (bwe_ncset_add()) */
+		if (len <= NC4_PLEN24) {	       /* each /24 inside */
+			plen = NC4_PLEN24;
+			n = 1u << (NC4_PLEN24 - len);
+		} else { /* each address inside */
+			plen = 32;
+			n = 1u << (32 - len);
+		}
+		for (j = 0; j < n; j++) {
+			h = bwe_nc4_hash(v4 + (j << (32 - plen)), plen);
+			t[bwe_hbits_word(h, BWE_NC4_WORDS)] |= bwe_hbits_bit(h);
+		}
+	}
+}
+
 static int range_cmp(const void *a, const void *b)
 {
 	const struct bwe_range24 *x = a, *y = b;
@@ -305,7 +335,7 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 	int fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
 	struct bwe_nc16_val *t16;
 	struct bwe_lpm_key key;
-	__u64 *t6;
+	__u64 *t6, *t4;
 	int err, gerr;
 	size_t i;
 
@@ -314,13 +344,16 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 		return err;
 	t16 = calloc(BWE_NC16_ENTRIES, sizeof(*t16));
 	t6 = calloc(BWE_NC6_WORDS, sizeof(*t6));
-	if (!t16 || !t6) {
+	t4 = calloc(BWE_NC4_WORDS, sizeof(*t4));
+	if (!t16 || !t6 || !t4) {
 		free(t16);
 		free(t6);
+		free(t4);
 		return -ENOMEM;
 	}
 	bwe_ncset_nc16(s, t16);
 	bwe_ncset_nc6(s, t6);
+	bwe_ncset_nc4(s, t4);
 	/* Host slots for the internal /24s, each row's entries written before
 	 * the /16 names the row below. A failure costs accounting speed only
 	 * (those hosts keep bwe_hosts records), never a class: said, not fatal. */
@@ -336,13 +369,14 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 		free(want);
 	}
 	/* Order (no window where a new restriction is missed once this returns):
-	 * the IPv6 /48 bits gain the new prefixes' (so the trie is asked for
-	 * them before they are in it), the trie gains the new prefixes, then the
-	 * /16 table changes (a /16 that turns MIXED finds them there), then
-	 * stale prefixes go and only then their /48 bits (kept if some could
-	 * not go), and last the generation moves, so classes cached before are
-	 * asked again. */
+	 * the IPv6 /48 bits and the IPv4 /24 and address bits gain the new
+	 * prefixes' (so the trie is asked for them before they are in it), the
+	 * trie gains the new prefixes, then the /16 table changes (a /16 that
+	 * turns MIXED finds them there, and its bits set), then stale prefixes
+	 * go and only then their bits (kept if some could not go), and last
+	 * the generation moves, so classes cached before are asked again. */
 	bwe_dp_bits_write(dp->nc6, t6, BWE_NC6_WORDS, true);
+	bwe_dp_bits_write(dp->nc4, t4, BWE_NC4_WORDS, true);
 	for (i = 0; i < s->n && !err; i++) {
 		struct bwe_netclass v = { .flags = s->v[i].flags };
 
@@ -354,9 +388,12 @@ int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s)
 		bwe_dp_nc16_write(dp, t16);
 	free(t16);
 	err = err ?: delete_stale(fd, s);
-	if (!err)
+	if (!err) {
 		bwe_dp_bits_write(dp->nc6, t6, BWE_NC6_WORDS, false);
+		bwe_dp_bits_write(dp->nc4, t4, BWE_NC4_WORDS, false);
+	}
 	free(t6);
+	free(t4);
 	gerr = bwe_dp_nc_gen_bump(dp); /* whatever was written: caches go stale */
 	return err ?: gerr;
 }

@@ -49,6 +49,12 @@ void bwe_ncset_nc16(const struct bwe_ncset *s, struct bwe_nc16_val *t);
  * shorter than BWE_NC6_SPAN).
  */
 void bwe_ncset_nc6(const struct bwe_ncset *s, __u64 *t);
+/*
+ * bwe_nc4 (bwe_abi.h) of a set: t holds BWE_NC4_WORDS words, with the bit
+ * of every /24 inside an IPv4 prefix of /17 to /24 of s and of every
+ * address inside one of /25 to /32.
+ */
+void bwe_ncset_nc4(const struct bwe_ncset *s, __u64 *t);
 
 struct bwe_range24;
 /*
@@ -62,8 +68,9 @@ __u32 bwe_hslots_wanted(const struct bwe_prefix *internal, size_t n);
 
 /*
  * Make the network classes equal to the closure of s, in one ordered
- * transaction: widen bwe_nc6, write bwe_netclass, then bwe_nc16 (derived
- * from the same closure), delete stale prefixes, make bwe_nc6 exact, and
+ * transaction: widen bwe_nc6 and bwe_nc4, write bwe_netclass, then
+ * bwe_nc16 (derived from the same closure), delete stale prefixes, make
+ * bwe_nc6 and bwe_nc4 exact, and
  * bump bwe_config.nc_gen last.
  */
 int bwe_dp_netclass_apply(const struct bwe_dp *dp, struct bwe_ncset *s);

@@ -1399,13 +1399,71 @@ static void nc6_check(const struct bwe_dp *dp, int fd, const struct bwe_ncset *s
 }
 
 /*
+ * bwe_nc4 after a class set s (bwe_nc16 t16) was applied: exactly
+ * bwe_ncset_nc4() of it (t: scratch of BWE_NC4_WORDS); an IPv4 address
+ * inside a prefix of s longer than /16 has a bit set; and an address of a
+ * MIXED /16 whose two bits are clear has its /16's class in the trie (fd),
+ * so that the program, which answers from the /16 for those, answers as
+ * the trie would. Half the sampled addresses lie inside a prefix of s.
+ * Counts the sampled addresses of MIXED /16s with clear bits, and those
+ * inside a longer prefix.
+ */
+static void nc4_check(const struct bwe_dp *dp, int fd, const struct bwe_ncset *s,
+		      const struct bwe_nc16_val *t16, unsigned int *seed, __u64 *t,
+		      unsigned int *clear, unsigned int *inside)
+{
+	int i;
+
+	bwe_ncset_nc4(s, t);
+	assert_memory_equal(dp->nc4, t, BWE_NC4_WORDS * sizeof(*t));
+	for (i = 0; i < NC16_SAMPLES * 10; i++) {
+		const struct bwe_nc_entry *e = &s->v[(size_t)rand_r(seed) % s->n];
+		__u32 v4 = (10u << 24) | ((__u32)(rand_r(seed) % 4) << 16) |
+			   (__u32)rand_r(seed) % 65536;
+		struct bwe_lpm_key key = { .prefixlen = BWE_ADDR_BITS };
+		struct bwe_netclass nc = { 0 };
+		__u32 slot, h24, h32;
+		bool longer, set;
+
+		longer = bwe_addr_is_v4(&e->pfx.addr) && e->pfx.plen > BWE_V4_MAPPED_PLEN + 16;
+		if (i % 2 && longer) { /* an address inside that prefix */
+			int len = e->pfx.plen - BWE_V4_MAPPED_PLEN;
+			__u32 host = len < 32 ? ~0u >> len : 0;
+
+			v4 = ntohl(bwe_addr_v4(&e->pfx.addr)) | ((__u32)rand_r(seed) & host);
+		}
+		bwe_addr_from_v4(htonl(v4), &key.addr);
+		h24 = bwe_nc4_hash(v4 & 0xffffff00u, 24);
+		h32 = bwe_nc4_hash(v4, 32);
+		set = (dp->nc4[bwe_hbits_word(h24, BWE_NC4_WORDS)] & bwe_hbits_bit(h24)) ||
+		      (dp->nc4[bwe_hbits_word(h32, BWE_NC4_WORDS)] & bwe_hbits_bit(h32));
+		if (i % 2 && longer) {
+			(*inside)++;
+			if (!set)
+				fail_msg("%08x inside a /%d of the set: both bwe_nc4 bits clear",
+					 v4, e->pfx.plen - BWE_V4_MAPPED_PLEN);
+		}
+		slot = t16[bwe_nc16_index(&key.addr)].flags;
+		if (!(slot & BWE_NC16_MIXED) || set)
+			continue;
+		(*clear)++;
+		if (bpf_map_lookup_elem(fd, &key, &nc))
+			nc.flags = 0;
+		if (nc.flags != (slot & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS)))
+			fail_msg("%08x: bwe_nc4 bits clear, the /16 says %#x, the trie %#x", v4,
+				 slot & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS), nc.flags);
+	}
+}
+
+/*
  * bwe_nc16 against the trie it is derived from: random nested class sets
  * (with IPv6 prefixes that cover all of IPv4 or none of it) are applied;
  * the mapped table must equal bwe_ncset_nc16() of the closure; a slot that
  * is not MIXED must give the class the trie gives every address of its
  * /16, and a MIXED slot must hold a longer prefix of other flags. Each
  * apply moves the class generation by one. The same sets carry IPv6
- * prefixes of /20 to /128 for bwe_nc6 (nc6_check()).
+ * prefixes of /20 to /128 for bwe_nc6 (nc6_check()), and their IPv4
+ * prefixes longer than /16 make bwe_nc4 (nc4_check()).
  */
 static void test_nc16_matches_trie(void **state)
 {
@@ -1413,7 +1471,8 @@ static void test_nc16_matches_trie(void **state)
 	struct bwe_dp_opts opts = { 0 };
 	struct bwe_nc16_val *t = calloc(BWE_NC16_ENTRIES, sizeof(*t));
 	__u64 *t6 = calloc(BWE_NC6_WORDS, sizeof(*t6));
-	unsigned int seed = 2026, clear = 0, classed = 0;
+	__u64 *t4 = calloc(BWE_NC4_WORDS, sizeof(*t4));
+	unsigned int seed = 2026, clear = 0, classed = 0, clear4 = 0, inside4 = 0;
 	struct bwe_config c0, c1;
 	struct bwe_dp *dp;
 	int set, i, fd;
@@ -1421,6 +1480,7 @@ static void test_nc16_matches_trie(void **state)
 	(void)state;
 	assert_non_null(t);
 	assert_non_null(t6);
+	assert_non_null(t4);
 	assert_int_equal(bwe_dp_open(&dp, &opts), 0);
 	fd = bwe_dp_map_fd(dp, BWE_MAP_NETCLASS);
 	for (set = 0; set < NC16_SETS; set++) {
@@ -1452,6 +1512,7 @@ static void test_nc16_matches_trie(void **state)
 		bwe_ncset_nc16(&s, t);
 		assert_memory_equal(dp->nc16, t, BWE_NC16_ENTRIES * sizeof(*t));
 		nc6_check(dp, fd, &s, &seed, t6, &clear, &classed);
+		nc4_check(dp, fd, &s, t, &seed, t4, &clear4, &inside4);
 		for (i = 0; i < NC16_SAMPLES; i++) {
 			__u32 v4 = (10u << 24) | ((__u32)(rand_r(&seed) % 6) << 16) |
 				   (__u32)rand_r(&seed) % 65536;
@@ -1508,10 +1569,12 @@ static void test_nc16_matches_trie(void **state)
 	assert_int_equal(bwe_dp_config_set(dp, &c0), 0);
 	assert_int_equal(bwe_dp_config_get(dp, &c0), 0);
 	assert_int_equal(c0.nc_gen, c1.nc_gen);
-	assert_true(clear > 0 && classed > 0); /* neither side of nc6_check() was empty */
+	assert_true(clear > 0 && classed > 0);	/* neither side of nc6_check() was empty */
+	assert_true(clear4 > 0 && inside4 > 0); /* nor of nc4_check() */
 	bwe_dp_close(dp);
 	free(t);
 	free(t6);
+	free(t4);
 }
 
 /*

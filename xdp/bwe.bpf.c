@@ -122,9 +122,30 @@ static __always_inline struct bwe_host_stats *record_of(const struct bwe_addr *a
 }
 
 /*
+ * Whether IPv4(-mapped) address a lies outside every class prefix longer
+ * than /16: its /24's and its own bwe_nc4 bits both clear (bwe_abi.h). A
+ * set bit may be a collision: the caller asks on.
+ */
+static __always_inline int nc4_clear(const struct bwe_addr *a)
+{
+	__u32 v4 = bpf_ntohl(a->w[3]);
+	__u32 h24 = bwe_nc4_hash(v4 & 0xffffff00u, 24), h32 = bwe_nc4_hash(v4, 32);
+	__u32 w24 = bwe_hbits_word(h24, BWE_NC4_WORDS), w32 = bwe_hbits_word(h32, BWE_NC4_WORDS);
+	__u64 *b24 = bpf_map_lookup_elem(&bwe_nc4, &w24);
+	__u64 *b32;
+
+	if (!b24 || (*b24 & bwe_hbits_bit(h24)))
+		return 0;
+	b32 = bpf_map_lookup_elem(&bwe_nc4, &w32);
+	return b32 && !(*b32 & bwe_hbits_bit(h32));
+}
+
+/*
  * What the operator says of an address, in the fewest lookups: an IPv4
  * address's /16 in bwe_nc16 answers alone unless some longer prefix inside
- * it has other flags (MIXED, e.g. a quarantined host in the LAN); then,
+ * it has other flags (MIXED, e.g. a quarantined host in the LAN); then the
+ * /16 still answers for an address that no longer prefix touches
+ * (nc4_clear()); else,
  * where some of the /16 is internal (BWE_NC16_HOSTS), the address's own
  * host record answers while its cached class is of the current generation
  * gen, and only else the trie, whose answer refreshes
@@ -147,6 +168,10 @@ static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct
 			c->row = v->row;
 		if (v && !(v->flags & BWE_NC16_MIXED)) {
 			c->flags = v->flags;
+			return;
+		}
+		if (v && nc4_clear(a)) {
+			c->flags = v->flags & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS);
 			return;
 		}
 		/* a peer's /16 with no internal address: it has no record to ask */

@@ -43,6 +43,15 @@ struct {
 	__type(value, __u64);
 } bwe_nc6 SEC(".maps");
 
+/* IPv4 /24s and addresses that some prefix longer than /16 touches, hashed (bwe_abi.h, mmap) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_NC4_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_nc4 SEC(".maps");
+
 /*
  * Exact blocklisted hosts: the one slot (BWE_BL_HOST_SLOT) of bwe_bl_host4 /
  * bwe_bl_host6 holds the family's current table. The daemon creates the
