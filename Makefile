@@ -71,7 +71,7 @@ TEST_SH   := $(filter-out $(TEST_SH_GUESTS),$(TEST_SH)) $(subst $(space),+,$(TES
 # must agree; tests/e2e_package.sh checks).
 VERSION := $(shell sed -n 's/^\#define BWE_VERSION[[:space:]]*"\(.*\)".*/\1/p' lib/bwe_version.h)
 
-.PHONY: all progs deps test clean demo bench fuzz format format-check check-layers \
+.PHONY: all progs deps test clean demo bench line-profile fuzz format format-check check-layers \
 	install uninstall deb deps-print
 .DEFAULT_GOAL := all
 
@@ -416,6 +416,14 @@ $(BENCH_DIR)/fwd_frames: bench/fwd_frames.c bench/bench_common.c $(LIBBWE) | $(B
 $(BENCH_DIR)/hosts_fill: bench/hosts_fill.c lib/bwe_abi.h lib/bwe_rules.h | $(BENCH_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
+# bench/line_profile.sh's map of a loaded program's JIT image to its source lines.
+$(BENCH_DIR)/prog_lines: bench/prog_lines.c | $(BENCH_DIR)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
+
+# A profile of one tier 1 row by source line (bench/line_profile.sh); LINE_PROFILE_ARGS="--row N".
+line-profile: $(BENCH_DIR)/prog_cost $(BENCH_DIR)/prog_lines
+	bench/line_profile.sh $(LINE_PROFILE_ARGS)
+
 # The detection evaluation (tests/traffic/run.sh): writes docs/detection.md,
 # about 20 minutes on 2 cores; QUICK=1 for a two-minute smoke run of the
 # harness (nothing written to docs/). Not part of make test.
@@ -428,7 +436,7 @@ detect-eval-check: all
 
 # Measures and writes docs/benchmarks.md (bench/run.sh); BENCH_ARGS=--quick for a smoke run.
 bench: all $(BENCH_DIR)/map_scale $(BENCH_DIR)/prog_cost $(BENCH_DIR)/live_frames $(BENCH_DIR)/fwd_frames \
-	$(BENCH_DIR)/hosts_fill
+	$(BENCH_DIR)/hosts_fill $(BENCH_DIR)/prog_lines
 	bench/run.sh $(BENCH_ARGS)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d $(BUILD)/ctl/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d $(BENCH_DIR)/*.d)

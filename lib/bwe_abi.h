@@ -147,21 +147,23 @@ _Static_assert(sizeof(struct bwe_netclass) == 8, "bwe_netclass size");
 
 /*
  * The IPv4 classes without a trie walk (map bwe_nc16, mmapable ARRAY
- * indexed by the /16, bwe_nc16_index()): for each /16 either the class of
- * every address in it, or BWE_NC16_MIXED when some longer prefix inside it
- * has other flags. The daemon derives it from the same closed set it writes
- * to bwe_netclass, in the same transaction (lib/netclass.c), so it is never
- * a second source of truth. A MIXED /16 asks the host's own record (its
- * cached class, valid while bwe_config.nc_gen has not moved) where some of
- * it is internal (BWE_NC16_HOSTS: only internal hosts have records), then
- * the trie.
+ * indexed by the /16, bwe_nc16_index()): for each /16 the class of the
+ * longest prefix of at most /16 that covers it, with BWE_NC16_MIXED beside
+ * it when some longer prefix inside the /16 has other flags. The daemon
+ * derives it from the same closed set it writes to bwe_netclass, in the
+ * same transaction (lib/netclass.c), so it is never a second source of
+ * truth. In a MIXED /16 an address whose two bwe_nc4 bits are clear (ABI
+ * 20: in no longer prefix) still takes the /16's class; one with a bit set
+ * asks the host's own record (its cached class, valid while
+ * bwe_config.nc_gen has not moved) where some of the /16 is internal
+ * (BWE_NC16_HOSTS: only internal hosts have records), then the trie.
  */
 #define BWE_NC16_ENTRIES (1u << 16)
-#define BWE_NC16_MIXED	 (1u << 31) /* ask the host record's cache, then bwe_netclass */
+#define BWE_NC16_MIXED	 (1u << 31) /* ask bwe_nc4, the host record's cache, then bwe_netclass */
 #define BWE_NC16_HOSTS	 (1u << 30) /* with MIXED: some address inside is internal */
 
 struct bwe_nc16_val {
-	__u32 flags; /* enum bwe_netclass_flag of the whole /16, or BWE_NC16_MIXED (| HOSTS) */
+	__u32 flags; /* enum bwe_netclass_flag of the /16, with BWE_NC16_MIXED (| HOSTS) */
 	__u32 row;   /* the /16's row of bwe_hslot24, 1-based; 0: none (no slots) */
 };
 _Static_assert(sizeof(struct bwe_nc16_val) == 8, "bwe_nc16_val size");
@@ -502,7 +504,8 @@ struct bwe_host_stats {
 	__u32 hll_epoch; /* bwe_config.hll_epoch the registers belong to */
 	/* the host address's network class (enum bwe_netclass_flag) as the
 	 * program last read it, valid while nc_gen equals bwe_config.nc_gen
-	 * (bwe_nc_cached()); only read where bwe_nc16 says MIXED */
+	 * (bwe_nc_cached()); only read where bwe_nc16 says MIXED and a
+	 * bwe_nc4 bit of the address is set */
 	__u32 nc_gen;
 	__u32 nc_flags;
 	__u32 pad;
@@ -606,7 +609,8 @@ struct bwe_config {
 	 * 1 in contact_sample of them (1: all), 0: no contact events */
 	__u32 contact_sample;
 	__u32 contact_salt; /* mixed into the pair hash of the sample */
-	/* generation of the network classes (bwe_netclass, bwe_nc16): bumped by
+	/* generation of the network classes (bwe_netclass, bwe_nc16, bwe_nc6,
+	 * bwe_nc4): bumped by
 	 * the daemon as the last step of every change to them, never 0 once
 	 * classes were written; bwe_dp_config_set() keeps the map's value */
 	__u32 nc_gen;

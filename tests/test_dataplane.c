@@ -1281,7 +1281,7 @@ static __u64 mono_ns(void)
 /* A random IPv4 prefix /8../32 near a few /16s, so that they nest and collide. */
 static struct bwe_prefix nc16_random_pfx(unsigned int *seed)
 {
-	static const int lens[] = { 8, 12, 15, 16, 17, 20, 24, 28, 32 };
+	static const int lens[] = { 8, 12, 15, 16, 17, 18, 20, 23, 24, 25, 28, 32 };
 	__u32 v4 = (10u << 24) | ((__u32)(rand_r(seed) % 4) << 16) | (__u32)rand_r(seed) % 65536;
 	struct bwe_prefix p = { .plen = (__u8)(BWE_V4_MAPPED_PLEN +
 					       lens[rand_r(seed) % (int)ARRAY_SIZE(lens)]) };

@@ -898,10 +898,13 @@ static void apply_classes(const struct class_row *rows, size_t n)
 /*
  * Class changes reach the very next packet, although the usual packet no
  * longer walks the trie: a /16 with one class answers from bwe_nc16, a
- * MIXED one from the host record's cached class until the generation moves.
- * Each step applies a class set, then runs frames whose hosts already have
+ * MIXED one from it too for an address in no longer prefix (bwe_nc4), else
+ * from the host record's cached class until the generation moves. Each
+ * step applies a class set, then runs frames whose hosts already have
  * records with classes cached under the step before (the step's frames run
- * twice: the second run answers from the refreshed cache).
+ * twice: the second run answers from the refreshed cache); a step that
+ * keeps a longer prefix over a host with a cached quarantine checks that
+ * the cache goes stale when the quarantine is lifted.
  */
 static void test_class_changes(void **state)
 {
@@ -940,6 +943,12 @@ static void test_class_changes(void **state)
 		  2,
 		  { { "198.18.5.5", "203.0.113.10", XDP_DROP, BWE_R_QUARANTINE },
 		    { "203.0.113.10", "198.18.5.6", XDP_DROP, BWE_R_QUARANTINE },
+		    { "198.18.6.1", "203.0.113.10", XDP_PASS, BWE_R_PASS } } },
+		{ "the /24's quarantine lifted, the /24 still classed: its cached quarantine goes stale",
+		  { { "198.18.0.0/16", BWE_NC_INTERNAL }, { "198.18.5.0/24", BWE_NC_EXEMPT } },
+		  2,
+		  { { "198.18.5.5", "203.0.113.10", XDP_PASS, BWE_R_PASS },
+		    { "203.0.113.10", "198.18.5.6", XDP_PASS, BWE_R_PASS },
 		    { "198.18.6.1", "203.0.113.10", XDP_PASS, BWE_R_PASS } } },
 		{ "another host quarantined: the cached quarantine goes stale",
 		  { { "198.18.0.0/16", BWE_NC_INTERNAL }, { "198.18.6.1", BWE_NC_QUARANTINE } },

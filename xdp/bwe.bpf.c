@@ -134,18 +134,18 @@ static __always_inline int nc4_clear(const struct bwe_addr *a)
 	__u64 *b24 = bpf_map_lookup_elem(&bwe_nc4, &w24);
 	__u64 *b32;
 
-	if (!b24 || (*b24 & bwe_hbits_bit(h24)))
+	if (!b24 || (*(volatile __u64 *)b24 & bwe_hbits_bit(h24)))
 		return 0;
 	b32 = bpf_map_lookup_elem(&bwe_nc4, &w32);
-	return b32 && !(*b32 & bwe_hbits_bit(h32));
+	return b32 && !(*(volatile __u64 *)b32 & bwe_hbits_bit(h32));
 }
 
 /*
  * What the operator says of an address, in the fewest lookups: an IPv4
  * address's /16 in bwe_nc16 answers alone unless some longer prefix inside
  * it has other flags (MIXED, e.g. a quarantined host in the LAN); then the
- * /16 still answers for an address that no longer prefix touches
- * (nc4_clear()); else,
+ * /16's own class (kept beside MIXED) still answers for an address that no
+ * longer prefix touches (nc4_clear()); else,
  * where some of the /16 is internal (BWE_NC16_HOSTS), the address's own
  * host record answers while its cached class is of the current generation
  * gen, and only else the trie, whose answer refreshes
@@ -164,14 +164,24 @@ static __always_inline void class_of(const struct bwe_addr *a, __u32 gen, struct
 		__u32 idx = bwe_nc16_index(a);
 		struct bwe_nc16_val *v = bpf_map_lookup_elem(&bwe_nc16, &idx);
 
-		if (v)
+		__u32 f16 = 0;
+
+		if (v) {
 			c->row = v->row;
-		if (v && !(v->flags & BWE_NC16_MIXED)) {
-			c->flags = v->flags;
+			f16 = *(volatile __u32 *)&v->flags;
+		}
+		if (v && !(f16 & BWE_NC16_MIXED)) {
+			c->flags = f16;
 			return;
 		}
-		if (v && nc4_clear(a)) {
-			c->flags = v->flags & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS);
+		/* The slot read again after the bits, and unchanged: else a
+		 * packet that read the slot before a change and the bits after
+		 * the change made them exact could take the old /16's class for
+		 * an address the old and new sets both put in a longer prefix
+		 * (bwe_dp_netclass_apply() writes the slots between widening the
+		 * bits and making them exact). The record or the trie answer then. */
+		if (v && nc4_clear(a) && *(volatile __u32 *)&v->flags == f16) {
+			c->flags = f16 & ~(BWE_NC16_MIXED | BWE_NC16_HOSTS);
 			return;
 		}
 		/* a peer's /16 with no internal address: it has no record to ask */

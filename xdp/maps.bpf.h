@@ -25,7 +25,7 @@ struct {
 	__type(value, struct bwe_netclass);
 } bwe_netclass SEC(".maps");
 
-/* IPv4 /16 -> its class, or MIXED: ask the trie (bwe_abi.h, written by mmap) */
+/* IPv4 /16 -> its class, and MIXED: ask bwe_nc4, then the record and the trie (bwe_abi.h, mmap) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
