@@ -69,19 +69,9 @@ BWE_RULE __u32 bwe_mix32(__u32 h)
 	return h;
 }
 
-/*
- * Hash of a peer address for the fan-out sketches and contacts. IPv6: the
- * mix of each of the four words in turn. IPv4: one mix of the address and
- * the mapped prefix's word, since the other three words are constant (until
- * ABI 20 it took the IPv6 chain, three more dependent multiplications on
- * every passed frame: docs/benchmarks.md, "One mix for an IPv4 peer's
- * hash"); the mix is a bijection with full avalanche, so distinct IPv4
- * addresses keep distinct hashes.
- */
+/* Hash of a peer address for the fan-out sketch (both families, 16 bytes). */
 BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
 {
-	if (bwe_addr_holds_v4(a))
-		return bwe_mix32(a->w[3] ^ bwe_v4_mapped_w2());
 	return bwe_mix32(a->w[0] ^ bwe_mix32(a->w[1] ^ bwe_mix32(a->w[2] ^ bwe_mix32(a->w[3]))));
 }
 
