@@ -13,6 +13,9 @@
 /* A UTF-8 BOM moves the detection window by its 3 bytes: some margin. */
 #define WINDOW_BYTES (BWE_FEED_DETECT_WINDOW + 16)
 
+#define RUN_FIRST 16u	 /* lines in the first block same_run() compares */
+#define RUN_MAX	  65536u /* and in its largest */
+
 /* XXH3 (libxxhash), seeded with a key drawn once per process. */
 __u64 bwe_lines_digest(const char *body, size_t len)
 {
@@ -90,6 +93,41 @@ static bool same_line(const char *ob, const struct bwe_lines *o, size_t i, const
 	return on == nn && !memcmp(a, b, on);
 }
 
+/* Whether old lines i.. and new lines j.. are k equal lines: their bytes, newlines included, are. */
+static bool same_block(const char *ob, const struct bwe_lines *o, size_t i, const char *nb,
+		       const struct bwe_lines *nw, size_t j, size_t k)
+{
+	size_t on = o->off[i + k] - o->off[i], nn = nw->off[j + k] - nw->off[j];
+
+	return on == nn && !memcmp(ob + o->off[i], nb + nw->off[j], on);
+}
+
+/*
+ * How many lines from old i and new j on are equal, found a block at a
+ * time: bytes equal from two line starts put the newlines, and so the
+ * lines, in the same places, so one memcmp() of a block stands for its
+ * lines. Galloping: a block twice the last that matched, half the last
+ * that did not. A count short of the run is no error: the caller goes on
+ * line by line, as for any line (a last line without a newline, equal to
+ * one with it, is found that way).
+ */
+static size_t same_run(const char *ob, const struct bwe_lines *o, size_t i, const char *nb,
+		       const struct bwe_lines *nw, size_t j)
+{
+	size_t n = 0, k = RUN_FIRST;
+
+	while (k) {
+		if (i + n + k <= o->n && j + n + k <= nw->n &&
+		    same_block(ob, o, i + n, nb, nw, j + n, k)) {
+			n += k;
+			k = k < RUN_MAX ? k * 2 : k;
+		} else {
+			k /= 2;
+		}
+	}
+	return n;
+}
+
 int bwe_lines_diff(const char *old_body, const struct bwe_lines *old, const char *new_body,
 		   const struct bwe_lines *nw, struct bwe_lines_diff *d)
 {
@@ -110,6 +148,10 @@ int bwe_lines_diff(const char *old_body, const struct bwe_lines *old, const char
 	i = old->window < old->n ? old->window : old->n;
 	j = nw->window < nw->n ? nw->window : nw->n;
 	while (i < old->n && j < nw->n) {
+		for (k = same_run(old_body, old, i, new_body, nw, j); k; k--)
+			d->old_to_new[i++] = (__u32)(++j);
+		if (i == old->n || j == nw->n)
+			break;
 		if (same_line(old_body, old, i, new_body, nw, j)) {
 			d->old_to_new[i++] = (__u32)(++j);
 			continue;

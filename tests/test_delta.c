@@ -59,10 +59,7 @@ static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
 
 static __u32 rnd(__u32 n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (__u32)(rng % n);
+	return test_rnd(&rng, n);
 }
 
 /*
@@ -856,6 +853,169 @@ static void test_lines_digest(void **state)
 	}
 }
 
+/*
+ * bwe_lines_index() reads eight bytes at a time: the offsets it gives are
+ * those of a byte-by-byte walk (a line starts at 0 and after every newline
+ * short of the end), whatever surrounds the newlines (bytes one above or
+ * below it, 0x8a with its top bit, runs of them), at every length and
+ * alignment, with the window counted the same.
+ */
+static void test_lines_index_matches_walk(void **state)
+{
+	static const char alphabet[] = { '\n', '\n', 'a',  ' ',	       '\v',
+					 '\t', '\r', '\0', (char)0x8a, (char)0xff };
+	size_t len, i, iter, n, win;
+	struct bwe_lines l;
+	char *b;
+
+	(void)state;
+	for (iter = 0; iter < 400; iter++) {
+		/* every short length, then bodies across the detection window */
+		len = iter < 200 ? iter : BWE_FEED_DETECT_WINDOW - 200 + rnd(400 * 30);
+		b = malloc(len + 1);
+		assert_non_null(b);
+		for (i = 0; i < len; i++)
+			b[i] = iter < 200 || rnd(4) ? alphabet[rnd(sizeof(alphabet))] : 'x';
+		assert_int_equal(bwe_lines_index(b, len, &l), 0);
+		for (i = n = win = 0; i < len; i++) {
+			if (i && b[i - 1] != '\n')
+				continue;
+			assert_true(n < l.n);
+			assert_int_equal(l.off[n], i);
+			n++;
+			win += i < BWE_FEED_DETECT_WINDOW + 16;
+		}
+		assert_int_equal(l.n, n);
+		assert_int_equal(l.off[n], len);
+		assert_int_equal(l.window, win);
+		bwe_lines_free(&l);
+		free(b);
+	}
+}
+
+/* The line-by-line walk bwe_lines_diff() made before it compared blocks. */
+static bool walk_same(const char *ob, const struct bwe_lines *o, size_t i, const char *nb,
+		      const struct bwe_lines *nw, size_t j)
+{
+	size_t oa = o->off[i], ob_ = o->off[i + 1], na = nw->off[j], nb_ = nw->off[j + 1];
+
+	if (ob_ > oa && ob[ob_ - 1] == '\n')
+		ob_--;
+	if (nb_ > na && nb[nb_ - 1] == '\n')
+		nb_--;
+	return ob_ - oa == nb_ - na && !memcmp(ob + oa, nb + na, ob_ - oa);
+}
+
+static void walk_diff(const char *ob, const struct bwe_lines *o, const char *nb,
+		      const struct bwe_lines *nw, __u32 *o2n, __u8 *rr)
+{
+	size_t i, j, k;
+
+	memset(o2n, 0, o->n * sizeof(*o2n));
+	memset(rr, 0, nw->n);
+	for (j = 0; j < nw->window; j++)
+		rr[j] = 1;
+	i = o->window < o->n ? o->window : o->n;
+	j = nw->window < nw->n ? nw->window : nw->n;
+	while (i < o->n && j < nw->n) {
+		if (walk_same(ob, o, i, nb, nw, j)) {
+			o2n[i++] = (__u32)(++j);
+			continue;
+		}
+		for (k = 1; k <= BWE_LINES_LOOKAHEAD; k++) {
+			if (i + k < o->n && walk_same(ob, o, i + k, nb, nw, j)) {
+				i += k;
+				break;
+			}
+			if (j + k < nw->n && walk_same(ob, o, i, nb, nw, j + k)) {
+				memset(rr + j, 1, k);
+				j += k;
+				break;
+			}
+		}
+		if (k > BWE_LINES_LOOKAHEAD) {
+			rr[j++] = 1;
+			i++;
+		}
+	}
+	for (; j < nw->n; j++)
+		rr[j] = 1;
+}
+
+/* Append a line of the test feeds below: one of a few hundred, so that repeats occur. */
+static size_t put_line(char *b, size_t at)
+{
+	return at + (size_t)sprintf(b + at, "198.51.100.%u\n", rnd(300));
+}
+
+/*
+ * bwe_lines_diff() takes runs of equal lines a block of bytes at a time:
+ * it maps every old line and marks every new one exactly as the line walk
+ * does, on versions past the detection window with removals, insertions,
+ * changed lines, repeated lines (realignment choices), runs of each, and
+ * a last line with and without its newline.
+ */
+static void test_lines_diff_matches_walk(void **state)
+{
+	size_t cap = 4 << 20, iter, i, olen, nlen, e; /* room for every insertion */
+	char *ob = malloc(cap), *nb = malloc(cap);
+	struct bwe_lines o, nw;
+	struct bwe_lines_diff d;
+	__u32 *o2n;
+	__u8 *rr;
+
+	(void)state;
+	assert_non_null(ob);
+	assert_non_null(nb);
+	for (iter = 0; iter < 40; iter++) {
+		size_t lines = 6000 + rnd(6000), edits = 1 + rnd(iter % 4 ? 60 : 2000);
+
+		for (olen = 0, i = 0; i < lines; i++)
+			olen = put_line(ob, olen);
+		if (iter % 3 == 1)
+			olen--; /* no newline at the end */
+		/* the new version: the old lines with edits where the dice say */
+		nlen = 0;
+		for (i = 0; i < olen;) {
+			const char *eol = memchr(ob + i, '\n', olen - i);
+			size_t next = eol ? (size_t)(eol - ob) + 1 : olen;
+
+			e = rnd((__u32)(lines / edits + 1)) ? 9 : rnd(4);
+			if (e != 0 && e != 2) { /* kept (or changed: replaced below) */
+				memcpy(nb + nlen, ob + i, next - i);
+				nlen += next - i;
+			}
+			if (e == 2 || e == 3) /* changed, or a line inserted after */
+				nlen = put_line(nb, nlen);
+			if (e == 1)
+				for (size_t k = rnd(80); k; k--) /* a run inserted */
+					nlen = put_line(nb, nlen);
+			i = next;
+		}
+		if (iter % 3 == 2 && nlen && nb[nlen - 1] == '\n')
+			nlen--;
+		else if (iter % 3 == 1 && nlen && nb[nlen - 1] != '\n')
+			nb[nlen++] = '\n'; /* the last line gains its newline */
+		assert_int_equal(bwe_lines_index(ob, olen, &o), 0);
+		assert_int_equal(bwe_lines_index(nb, nlen, &nw), 0);
+		assert_int_equal(bwe_lines_diff(ob, &o, nb, &nw, &d), 0);
+		o2n = malloc((o.n + 1) * sizeof(*o2n));
+		rr = malloc(nw.n + 1);
+		assert_non_null(o2n);
+		assert_non_null(rr);
+		walk_diff(ob, &o, nb, &nw, o2n, rr);
+		assert_memory_equal(d.old_to_new, o2n, o.n * sizeof(*o2n));
+		assert_memory_equal(d.reread, rr, nw.n);
+		free(o2n);
+		free(rr);
+		bwe_lines_diff_free(&d);
+		bwe_lines_free(&o);
+		bwe_lines_free(&nw);
+	}
+	free(ob);
+	free(nb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +1025,8 @@ int main(void)
 		cmocka_unit_test(test_full_table_grows),
 		cmocka_unit_test(test_failed_delta_rolls_back),
 		cmocka_unit_test(test_lines_digest),
+		cmocka_unit_test(test_lines_index_matches_walk),
+		cmocka_unit_test(test_lines_diff_matches_walk),
 		cmocka_unit_test(test_pfx_radix_edges),
 		cmocka_unit_test(test_manual_block_outlives_feed),
 	};

@@ -2,8 +2,8 @@
 /*
  * test_helpers.h - what several cmocka runners share: an address or prefix
  * from its text (failing the test when the text does not parse), a file's
- * contents, how often a text occurs in a file, and a private mount
- * namespace. Include after <cmocka.h>.
+ * contents, how often a text occurs in a file, a private mount
+ * namespace, and a small seeded generator. Include after <cmocka.h>.
  */
 #ifndef BWE_TEST_HELPERS_H
 #define BWE_TEST_HELPERS_H
@@ -16,6 +16,15 @@
 #include <sys/mount.h>
 
 #include "addr.h"
+
+/* xorshift64 on *state (never 0): a number below n, the same sequence on every run. */
+static inline __u32 test_rnd(unsigned long long *state, __u32 n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (__u32)(*state % n);
+}
 
 static inline struct bwe_prefix pfx(const char *s)
 {

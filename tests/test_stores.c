@@ -393,6 +393,105 @@ static void test_feedstore_merge_keeps_rare_fields(void **state)
 	fs_vec_free(&out);
 }
 
+static unsigned long long merge_rng = 0x2545f4914f6cdd1dULL;
+
+static __u32 merge_rnd(__u32 n)
+{
+	return test_rnd(&merge_rng, n);
+}
+
+/* A sorted, unique vector of n random /32s out of a universe of 3n addresses. */
+static void merge_vec(struct fs_vec *v, size_t n, __u32 first_line)
+{
+	char a[32];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "198.18.%u.%u", merge_rnd(12), merge_rnd(256));
+		assert_int_equal(fs_vec_add(v, &(struct fs_rec){ .pfx = pfx(a),
+								 .line = first_line + (__u32)i,
+								 .first_seen =
+									 1600000000 + (time_t)i }),
+				 0);
+	}
+	assert_int_equal(fs_vec_sort_unique(v), 0);
+}
+
+/*
+ * fs_vec_merge() takes the kept entries between two re-read ones as a run
+ * found by galloping: on random versions, with re-read prefixes that a gone
+ * line listed (first_seen carried) or a kept one lists too (-EEXIST), it
+ * gives exactly what a walk comparing every entry gives.
+ */
+static void test_feedstore_merge_matches_walk(void **state)
+{
+	size_t iter, i, j, nadd, ngone, wadd, wgone;
+	struct bwe_prefix *add, *gone;
+
+	(void)state;
+	for (iter = 0; iter < 300; iter++) {
+		struct fs_vec cur = { 0 }, rd = { 0 }, out = { 0 }, want = { 0 };
+		size_t n = 1 + merge_rnd(iter < 150 ? 40 : 1200), lines = n + 10;
+		__u32 *o2n = calloc(lines, sizeof(*o2n));
+		int err, werr = 0;
+
+		assert_non_null(o2n);
+		merge_vec(&cur, n, 1);
+		merge_vec(&rd, merge_rnd(iter % 5 ? 30 : 400), 1000000);
+		/* most lines kept; a re-read line listing a kept line's prefix fails */
+		for (i = 0; i < lines; i++)
+			o2n[i] = merge_rnd(iter % 7 ? 8 : 200) ? (__u32)i + 1 : 0;
+		err = fs_vec_merge(&cur, o2n, lines, &rd, 1700000000, &out, &add, &nadd, &gone,
+				   &ngone);
+		/* the walk */
+		want.v = calloc(cur.n + rd.n + 1, sizeof(*want.v));
+		assert_non_null(want.v);
+		wadd = wgone = 0;
+		for (i = j = 0; !werr && (i < cur.n || j < rd.n);) {
+			int c = i == cur.n  ? 1
+				: j == rd.n ? -1
+					    : bwe_prefix_cmp(&cur.v[i].pfx, &rd.v[j].pfx);
+			__u32 nl = i < cur.n ? o2n[cur.v[i].line - 1] : 0;
+
+			if (c < 0) {
+				if (nl) {
+					want.v[want.n] = cur.v[i];
+					want.v[want.n++].line = nl;
+				} else {
+					wgone++;
+				}
+				i++;
+			} else if (c == 0 && nl) {
+				werr = -EEXIST;
+			} else {
+				want.v[want.n] = rd.v[j];
+				want.v[want.n++].seen = c == 0 ? cur.v[i++].seen : 1700000000;
+				wadd += c != 0;
+				j++;
+			}
+		}
+		assert_int_equal(err, werr);
+		if (!err) {
+			assert_int_equal(out.n, want.n);
+			assert_int_equal(nadd, wadd);
+			assert_int_equal(ngone, wgone);
+			for (i = 0; i < out.n; i++) {
+				assert_int_equal(bwe_prefix_cmp(&out.v[i].pfx, &want.v[i].pfx), 0);
+				assert_int_equal(out.v[i].line, want.v[i].line);
+				assert_int_equal(fs_ent_first_seen(&out, &out.v[i]),
+						 want.v[i].seen);
+			}
+			free(add);
+			free(gone);
+		}
+		free(o2n);
+		free(want.v);
+		fs_vec_free(&cur);
+		fs_vec_free(&rd);
+		fs_vec_free(&out);
+	}
+}
+
 /* Times past 2106 (beyond 32 bits) keep every bit from the entry to the match. */
 static void test_feedstore_times_are_64_bit(void **state)
 {
@@ -491,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_feedstore_times_are_64_bit),
 		cmocka_unit_test(test_feedstore_rare_fields_apart),
 		cmocka_unit_test(test_feedstore_merge_keeps_rare_fields),
+		cmocka_unit_test(test_feedstore_merge_matches_walk),
 		cmocka_unit_test(test_feedstore_coverage),
 	};
 

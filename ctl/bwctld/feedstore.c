@@ -9,6 +9,7 @@
 #include "bwe_abi.h"
 #include "feedstore.h"
 #include "pfxsort.h"
+#include "prefault.h"
 
 #define VEC_MIN_CAP    1024			   /* entries */
 #define XTRA_MIN_CAP   64			   /* rare-field records */
@@ -237,23 +238,71 @@ const struct fs_ent *fs_vec_find(const struct fs_vec *v, const struct bwe_prefix
 	return NULL;
 }
 
+/* The first index in lo..hi whose entry is not before p (every entry before lo is). */
+static size_t lower_bound(const struct fs_vec *v, size_t lo, size_t hi, const struct bwe_prefix *p)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bwe_prefix_cmp(&v->v[mid].pfx, p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The first index from i on whose entry is not before p, cur sorted:
+ * galloping from i, since a delta's re-read entries fall a few hundred
+ * kept ones apart, then a binary search in the last step.
+ */
+static size_t gallop(const struct fs_vec *cur, size_t i, const struct bwe_prefix *p)
+{
+	size_t lo = i, step = 1;
+
+	while (lo + step < cur->n && bwe_prefix_cmp(&cur->v[lo + step].pfx, p) < 0) {
+		lo += step;
+		step *= 2;
+	}
+	return lower_bound(cur, lo, lo + step < cur->n ? lo + step : cur->n, p);
+}
+
+/* cur's entry i's line in the new numbering (0: gone); -EEXIST for a line not known. */
+static inline int merge_line(const struct fs_vec *cur, size_t i, const __u32 *old_to_new,
+			     size_t n_old, __u32 *nl)
+{
+	__u32 line = cur->v[i].line;
+
+	/* the lines of entries sorted by prefix are all over old_to_new: fetch ahead */
+	if (i + MERGE_PREFETCH < cur->n && cur->v[i + MERGE_PREFETCH].line - 1 < n_old)
+		__builtin_prefetch(&old_to_new[cur->v[i + MERGE_PREFETCH].line - 1]);
+	if (!line || line > n_old)
+		return -EEXIST;
+	*nl = old_to_new[line - 1];
+	return 0;
+}
+
 int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old,
 		 const struct fs_vec *rd, time_t now, struct fs_vec *out, struct bwe_prefix **add,
 		 size_t *nadd, struct bwe_prefix **gone, size_t *ngone)
 {
-	size_t i = 0, j = 0;
+	size_t i = 0, j, end;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	*nadd = *ngone = 0;
-	*add = calloc(rd->n ? rd->n : 1, sizeof(**add));
-	*gone = calloc(cur->n ? cur->n : 1, sizeof(**gone));
+	/* room for every entry, written only as far as used: not zeroed (a
+	 * version's worth of bytes that calloc() would clear when it reuses) */
+	*add = malloc((rd->n ? rd->n : 1) * sizeof(**add));
+	*gone = malloc((cur->n ? cur->n : 1) * sizeof(**gone));
 	out->v = malloc((cur->n + rd->n ? cur->n + rd->n : 1) * sizeof(*out->v));
 	if (!*add || !*gone || !out->v) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	out->cap = cur->n + rd->n;
+	bwe_prefault(out->v, out->cap * sizeof(*out->v));
 	if (cur->xn) { /* the kept entries' rare fields keep their indexes */
 		out->x = malloc(cur->xn * sizeof(*out->x));
 		if (!out->x) {
@@ -272,49 +321,50 @@ int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old
 		memcpy(out->str, cur->str, cur->slen);
 		out->slen = out->scap = cur->slen;
 	}
-	while (i < cur->n || j < rd->n) {
-		const struct fs_ent *o = i < cur->n ? &cur->v[i] : NULL;
-		int c = !o ? 1 : j == rd->n ? -1 : bwe_prefix_cmp(&o->pfx, &rd->v[j].pfx);
+	/*
+	 * Both sorted: the run of cur's entries before each re-read one is
+	 * found by galloping and taken without comparing prefixes (kept,
+	 * renumbered, or gone), then the re-read entry itself.
+	 */
+	for (j = 0; j <= rd->n; j++) {
+		const struct bwe_prefix *p = j < rd->n ? &rd->v[j].pfx : NULL;
+		struct fs_ent *o = out->v + out->n;    /* the run's writes in place, */
+		struct bwe_prefix *g = *gone + *ngone; /* no copy through the stack */
 		__u32 nl = 0;
 
-		/* the lines of entries sorted by prefix are all over old_to_new: fetch ahead */
-		if (i + MERGE_PREFETCH < cur->n && cur->v[i + MERGE_PREFETCH].line - 1 < n_old)
-			__builtin_prefetch(&old_to_new[cur->v[i + MERGE_PREFETCH].line - 1]);
-		if (o) {
-			if (!o->line || o->line > n_old) {
-				err = -EEXIST;
+		for (end = p ? gallop(cur, i, p) : cur->n; i < end; i++) {
+			err = merge_line(cur, i, old_to_new, n_old, &nl);
+			if (err)
 				goto fail;
-			}
-			nl = old_to_new[o->line - 1];
-		}
-		if (c < 0) { /* only in cur: kept (renumbered) or gone */
 			if (nl) {
-				struct fs_ent e = *o;
-
-				e.line = nl;
-				out->v[out->n++] = e;
+				*o = cur->v[i];
+				o++->line = nl;
 			} else {
-				(*gone)[(*ngone)++] = o->pfx;
+				*g++ = cur->v[i].pfx;
 			}
+		}
+		out->n = (size_t)(o - out->v);
+		*ngone = (size_t)(g - *gone);
+		if (!p)
+			break;
+		if (i < cur->n && !bwe_prefix_cmp(&cur->v[i].pfx, p)) {
+			/* listed by a re-read line: the same prefix keeps its first_seen */
+			err = merge_line(cur, i, old_to_new, n_old, &nl);
+			if (!err && nl) /* and by a kept line too */
+				err = -EEXIST;
+			err = err ?: fs_vec_copy(out, rd, &rd->v[j]);
+			err = err
+				      ?: fs_ent_set_first_seen(out, &out->v[out->n - 1],
+							       fs_ent_first_seen(cur, &cur->v[i]));
 			i++;
-			continue;
+		} else {
+			err = fs_vec_copy(out, rd, &rd->v[j]);
+			err = err ?: fs_ent_set_first_seen(out, &out->v[out->n - 1], now);
+			if (!err)
+				(*add)[(*nadd)++] = *p;
 		}
-		if (c == 0 && nl) { /* a kept line and a re-read one list it */
-			err = -EEXIST;
-			goto fail;
-		}
-		/* the same prefix from another line keeps its first_seen; a new one is now */
-		err = fs_vec_copy(out, rd, &rd->v[j]);
-		err = err
-			      ?: fs_ent_set_first_seen(out, &out->v[out->n - 1],
-						       c == 0 ? fs_ent_first_seen(cur, o) : now);
 		if (err)
 			goto fail;
-		if (c == 0)
-			i++;
-		else
-			(*add)[(*nadd)++] = rd->v[j].pfx;
-		j++;
 	}
 	return 0;
 fail:
@@ -328,17 +378,7 @@ fail:
 
 size_t fs_vec_lower_bound(const struct fs_vec *v, const struct bwe_prefix *p)
 {
-	size_t lo = 0, hi = v->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (bwe_prefix_cmp(&v->v[mid].pfx, p) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound(v, 0, v->n, p);
 }
 
 void fs_coverage_add(struct fs_coverage *c, const struct bwe_prefix *p)

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 
+#include "prefault.h"
 #include "util.h"
 
 void fmt_time(time_t t, char *buf, size_t len)
@@ -158,6 +159,7 @@ int read_file(const char *path, __u64 max, unsigned int flags, char **out, size_
 		close(fd);
 		return -ENOMEM;
 	}
+	bwe_prefault(buf, (size_t)stb.st_size + 1);
 	while (got < (size_t)stb.st_size) {
 		n = read(fd, buf + got, (size_t)stb.st_size - got);
 		if (n < 0 && errno == EINTR)
