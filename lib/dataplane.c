@@ -838,6 +838,16 @@ void bwe_dp_bits_write(__u64 *bits, const __u64 *t, size_t words, bool keep)
 	}
 }
 
+__u64 bwe_dp_bits_count(const __u64 *bits, size_t words)
+{
+	__u64 n = 0;
+	size_t i;
+
+	for (i = 0; bits && i < words; i++)
+		n += (__u64)__builtin_popcountll(__atomic_load_n(&bits[i], __ATOMIC_RELAXED));
+	return n;
+}
+
 int bwe_dp_nc_gen_bump(const struct bwe_dp *dp)
 {
 	struct bwe_config c;

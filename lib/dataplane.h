@@ -172,6 +172,8 @@ void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t);
  * each word that differs.
  */
 void bwe_dp_bits_write(__u64 *bits, const __u64 *t, size_t words, bool keep);
+/* The bits set in such a bitmap of `words` words: its fill (a NULL bitmap has none). */
+__u64 bwe_dp_bits_count(const __u64 *bits, size_t words);
 int bwe_dp_nc_gen_bump(const struct bwe_dp *dp);
 /* Replace the standard-port set (host-order ports). */
 int bwe_dp_std_ports_set(const struct bwe_dp *dp, const __u16 *ports, size_t n);

@@ -101,6 +101,42 @@ t_test_problems() {
 }
 t_run "errors are RFC 9457 problem+json" t_test_problems
 
+# The bitmaps' fill follows what the classes and the state put in them:
+# bwe_nc4 has a slot per /24 of a class prefix of /17../24 and per address of
+# a longer one (the LAN /24, the two exempt IPv4 hosts, the gateway's own
+# addresses), bwe_bl_h24 one per /24 with an exact blocklist host (the
+# feed's), bwe_bl_h6 one per IPv6 exact host (none yet). A quarantine of a
+# LAN host and a block of a host in a new /24 add one each. The release
+# takes the class's slot back; an unblocked host's slot stays set until the
+# next table build (docs/architecture.md, "Blocklist layout": a superset,
+# never a missed host), which is what the gauge is there to show.
+fill() { value "bwenforce_filter_slots_set{map=\"$1\"}"; }
+t_test_filters() {
+	local m nc4 nc6
+	m=$(scrape)
+	nc4=$(fill bwe_nc4 <<<"$m") nc6=$(fill bwe_nc6 <<<"$m")
+	[ "$nc4" != absent ] && [ "$nc4" -ge 3 ] || { t_fail "bwe_nc4: $nc4 slots set, want 3 or more"; return 1; }
+	[ "$nc6" != absent ] && [ "$nc6" -ge 2 ] || { t_fail "bwe_nc6: $nc6 slots set, want 2 or more"; return 1; }
+	assert_eq "$(fill bwe_bl_h24 <<<"$m")" 1 "bwe_bl_h24: the feed's one host" || return 1
+	assert_eq "$(fill bwe_bl_h6 <<<"$m")" 0 "bwe_bl_h6: no IPv6 host" || return 1
+	assert_eq "$(value 'bwenforce_filter_slots{map="bwe_bl_h24"}' <<<"$m")" 16777216 \
+		"bwe_bl_h24: a slot per /24" || return 1
+	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason "filter test" || return 1
+	assert_ok bwctl block 198.19.7.7 "$BWE_C2_V6" --reason "filter test" || return 1
+	m=$(scrape)
+	assert_eq "$(fill bwe_nc4 <<<"$m")" $((nc4 + 1)) "bwe_nc4 with a quarantined /32" || return 1
+	assert_eq "$(fill bwe_nc6 <<<"$m")" "$nc6" "bwe_nc6: no IPv6 class changed" || return 1
+	assert_eq "$(fill bwe_bl_h24 <<<"$m")" 2 "bwe_bl_h24 with a host in another /24" || return 1
+	assert_eq "$(fill bwe_bl_h6 <<<"$m")" 1 "bwe_bl_h6 with an IPv6 host" || return 1
+	assert_ok bwctl release "$BWE_LAN2_V4" || return 1
+	assert_ok bwctl unblock 198.19.7.7 "$BWE_C2_V6" || return 1
+	m=$(scrape)
+	assert_eq "$(fill bwe_nc4 <<<"$m")" "$nc4" "bwe_nc4 after the release" || return 1
+	assert_eq "$(fill bwe_bl_h24 <<<"$m")" 2 "bwe_bl_h24 after the unblock (stale until a build)" || return 1
+	assert_eq "$(fill bwe_bl_h6 <<<"$m")" 1 "bwe_bl_h6 after the unblock (stale until a build)"
+}
+t_run "filter_slots_set: each hashed bitmap's fill follows the classes and the blocklist" t_test_filters
+
 ETH_HLEN=14 IPV4_HLEN=20 ICMP_HLEN=8
 PINGS=5 PING_SIZE=300 IN_PINGS=3
 PING_FRAME=$((ETH_HLEN + IPV4_HLEN + ICMP_HLEN + PING_SIZE))

@@ -234,6 +234,38 @@ static void state(FILE *f, const struct metrics_deps *d)
 		sample(f, "map_capacity", cap[i], "map", maps[i], NULL);
 }
 
+/*
+ * The hashed bitmaps that spare the programs a lookup (docs/architecture.md):
+ * a set bit sends its addresses down the slower path, so a bitmap filling up
+ * costs speed (never a verdict); its fill says when.
+ */
+static void filters(FILE *f, const struct metrics_deps *d)
+{
+	const struct bwe_dp *dp = d->q.dp;
+	const struct {
+		const char *map;
+		const __u64 *bits;
+		size_t words;
+	} fl[] = {
+		{ BWE_MAP_NC4, dp->nc4, BWE_NC4_WORDS },
+		{ BWE_MAP_NC6, dp->nc6, BWE_NC6_WORDS },
+		{ BWE_MAP_BL_H24, dp->h24, BWE_BL_H24_WORDS },
+		{ BWE_MAP_BL_H6, dp->h6, BWE_BL_H6_WORDS },
+	};
+	size_t i;
+
+	family(f, "filter_slots_set", "gauge",
+	       "Slots (bits) set in a hashed bitmap the programs read before a lookup (a set "
+	       "slot: the lookup is made).");
+	for (i = 0; i < ARRAY_SIZE(fl); i++)
+		sample(f, "filter_slots_set", bwe_dp_bits_count(fl[i].bits, fl[i].words), "map",
+		       fl[i].map, NULL);
+	family(f, "filter_slots", "gauge", "Slots (bits) of that bitmap.");
+	for (i = 0; i < ARRAY_SIZE(fl); i++)
+		sample(f, "filter_slots", (unsigned long long)fl[i].words * 64, "map", fl[i].map,
+		       NULL);
+}
+
 static void feeds(FILE *f, const struct metrics_deps *d)
 {
 	size_t i, n = feeds_count(d->q.feeds);
@@ -360,6 +392,7 @@ char *metrics_render(const struct metrics_deps *d, const struct metrics_extra *x
 	traffic(f, d);
 	forwarding(f, d);
 	state(f, d);
+	filters(f, d);
 	feeds(f, d);
 	detector(f, d);
 	family(f, "events_suppressed_total", "counter",
