@@ -22,7 +22,8 @@ void bwe_prefault(void *p, size_t len)
 
 		page = ps > 0 ? (uintptr_t)ps : 4096;
 	}
-	/* the first page may hold malloc's header: it is the buffer's own chunk */
+	/* whole pages: the first and last may be shared with malloc's header or a
+	 * neighbour, mapped already; populating never changes what they hold */
 	start = (uintptr_t)p & ~(page - 1);
 	(void)madvise((void *)start, (uintptr_t)p + len - start, MADV_POPULATE_WRITE);
 }

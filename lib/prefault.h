@@ -16,7 +16,12 @@
 
 #define BWE_PREFAULT_MIN ((size_t)1 << 20)
 
-/* p: a buffer of len writable bytes (malloc'ed: the call covers its whole pages). */
+/*
+ * p: a buffer of len writable bytes (malloc'ed). Its first and last pages
+ * may be shared with other memory; they are faulted in too, contents
+ * untouched. Every page is resident after it, written or not: give back
+ * what stays unused (realloc()).
+ */
 void bwe_prefault(void *p, size_t len);
 
 #endif /* BWE_PREFAULT_H */

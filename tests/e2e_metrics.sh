@@ -111,6 +111,10 @@ t_run "errors are RFC 9457 problem+json" t_test_problems
 # next table build (docs/architecture.md, "Blocklist layout": a superset,
 # never a missed host), which is what the gauge is there to show.
 fill() { value "bwenforce_filter_slots_set{map=\"$1\"}"; }
+# the state the test added taken back, whatever failed (the next test quarantines LAN2 too)
+filters_undo() {
+	assert_ok bwctl release "$BWE_LAN2_V4" && assert_ok bwctl unblock 198.19.7.7 "$BWE_C2_V6"
+}
 t_test_filters() {
 	local m nc4 nc6
 	m=$(scrape)
@@ -122,14 +126,19 @@ t_test_filters() {
 	assert_eq "$(value 'bwenforce_filter_slots{map="bwe_bl_h24"}' <<<"$m")" 16777216 \
 		"bwe_bl_h24: a slot per /24" || return 1
 	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason "filter test" || return 1
-	assert_ok bwctl block 198.19.7.7 "$BWE_C2_V6" --reason "filter test" || return 1
+	if ! assert_ok bwctl block 198.19.7.7 "$BWE_C2_V6" --reason "filter test"; then
+		filters_undo
+		return 1
+	fi
 	m=$(scrape)
-	assert_eq "$(fill bwe_nc4 <<<"$m")" $((nc4 + 1)) "bwe_nc4 with a quarantined /32" || return 1
-	assert_eq "$(fill bwe_nc6 <<<"$m")" "$nc6" "bwe_nc6: no IPv6 class changed" || return 1
-	assert_eq "$(fill bwe_bl_h24 <<<"$m")" 2 "bwe_bl_h24 with a host in another /24" || return 1
-	assert_eq "$(fill bwe_bl_h6 <<<"$m")" 1 "bwe_bl_h6 with an IPv6 host" || return 1
-	assert_ok bwctl release "$BWE_LAN2_V4" || return 1
-	assert_ok bwctl unblock 198.19.7.7 "$BWE_C2_V6" || return 1
+	if ! assert_eq "$(fill bwe_nc4 <<<"$m")" $((nc4 + 1)) "bwe_nc4 with a quarantined /32" ||
+		! assert_eq "$(fill bwe_nc6 <<<"$m")" "$nc6" "bwe_nc6: no IPv6 class changed" ||
+		! assert_eq "$(fill bwe_bl_h24 <<<"$m")" 2 "bwe_bl_h24 with a host in another /24" ||
+		! assert_eq "$(fill bwe_bl_h6 <<<"$m")" 1 "bwe_bl_h6 with an IPv6 host"; then
+		filters_undo
+		return 1
+	fi
+	filters_undo || return 1
 	m=$(scrape)
 	assert_eq "$(fill bwe_nc4 <<<"$m")" "$nc4" "bwe_nc4 after the release" || return 1
 	assert_eq "$(fill bwe_bl_h24 <<<"$m")" 2 "bwe_bl_h24 after the unblock (stale until a build)" || return 1

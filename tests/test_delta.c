@@ -854,8 +854,7 @@ static void test_lines_digest(void **state)
 }
 
 /*
- * bwe_lines_index() reads eight bytes at a time: the offsets it gives are
- * those of a byte-by-byte walk (a line starts at 0 and after every newline
+ * bwe_lines_index(): the offsets it gives are those of a byte-by-byte walk (a line starts at 0 and after every newline
  * short of the end), whatever surrounds the newlines (bytes one above or
  * below it, 0x8a with its top bit, runs of them), at every length and
  * alignment, with the window counted the same.
@@ -942,9 +941,10 @@ static void walk_diff(const char *ob, const struct bwe_lines *o, const char *nb,
 		rr[j] = 1;
 }
 
-/* Append a line of the test feeds below: one of a few hundred, so that repeats occur. */
-static size_t put_line(char *b, size_t at)
+/* Append a line of the test feeds below (one of a few hundred, so that repeats occur) to b, cap bytes. */
+static size_t put_line(char *b, size_t cap, size_t at)
 {
+	assert_true(at + 24 <= cap);
 	return at + (size_t)sprintf(b + at, "198.51.100.%u\n", rnd(300));
 }
 
@@ -957,7 +957,7 @@ static size_t put_line(char *b, size_t at)
  */
 static void test_lines_diff_matches_walk(void **state)
 {
-	size_t cap = 4 << 20, iter, i, olen, nlen, e; /* room for every insertion */
+	size_t cap = 4 << 20, iter, i, olen, nlen, e; /* about 0.7 MB used; put_line() checks */
 	char *ob = malloc(cap), *nb = malloc(cap);
 	struct bwe_lines o, nw;
 	struct bwe_lines_diff d;
@@ -971,7 +971,7 @@ static void test_lines_diff_matches_walk(void **state)
 		size_t lines = 6000 + rnd(6000), edits = 1 + rnd(iter % 4 ? 60 : 2000);
 
 		for (olen = 0, i = 0; i < lines; i++)
-			olen = put_line(ob, olen);
+			olen = put_line(ob, cap, olen);
 		if (iter % 3 == 1)
 			olen--; /* no newline at the end */
 		/* the new version: the old lines with edits where the dice say */
@@ -986,10 +986,10 @@ static void test_lines_diff_matches_walk(void **state)
 				nlen += next - i;
 			}
 			if (e == 2 || e == 3) /* changed, or a line inserted after */
-				nlen = put_line(nb, nlen);
+				nlen = put_line(nb, cap, nlen);
 			if (e == 1)
 				for (size_t k = rnd(80); k; k--) /* a run inserted */
-					nlen = put_line(nb, nlen);
+					nlen = put_line(nb, cap, nlen);
 			i = next;
 		}
 		if (iter % 3 == 2 && nlen && nb[nlen - 1] == '\n')

@@ -400,52 +400,72 @@ static __u32 merge_rnd(__u32 n)
 	return test_rnd(&merge_rng, n);
 }
 
-/* A sorted, unique vector of n random /32s out of a universe of 3n addresses. */
-static void merge_vec(struct fs_vec *v, size_t n, __u32 first_line)
+/* A sorted, unique vector of n random /32s of 198.18.0.0/20 (net 0) or 198.19.0.0/20 (net 1). */
+static void merge_vec(struct fs_vec *v, size_t n, __u32 first_line, int net)
 {
 	char a[32];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		snprintf(a, sizeof(a), "198.18.%u.%u", merge_rnd(12), merge_rnd(256));
+		snprintf(a, sizeof(a), "198.%d.%u.%u", 18 + net, merge_rnd(12), merge_rnd(256));
 		assert_int_equal(fs_vec_add(v, &(struct fs_rec){ .pfx = pfx(a),
 								 .line = first_line + (__u32)i,
 								 .first_seen =
 									 1600000000 + (time_t)i }),
 				 0);
 	}
-	assert_int_equal(fs_vec_sort_unique(v), 0);
 }
 
 /*
  * fs_vec_merge() takes the kept entries between two re-read ones as a run
- * found by galloping: on random versions, with re-read prefixes that a gone
- * line listed (first_seen carried) or a kept one lists too (-EEXIST), it
- * gives exactly what a walk comparing every entry gives.
+ * found by galloping: on random versions it gives exactly what a walk
+ * comparing every entry gives (the entries with their lines and
+ * first_seen, the added and gone prefixes, or -EEXIST and nothing): new
+ * prefixes, re-read prefixes a gone line listed (first_seen carried over),
+ * now and then one a kept line still lists (-EEXIST), and an empty side.
  */
 static void test_feedstore_merge_matches_walk(void **state)
 {
-	size_t iter, i, j, nadd, ngone, wadd, wgone;
-	struct bwe_prefix *add, *gone;
+	size_t iter, i, j, k, nadd, ngone, wadd, wgone;
+	struct bwe_prefix *add, *gone, *want_add, *want_gone;
 
 	(void)state;
 	for (iter = 0; iter < 300; iter++) {
 		struct fs_vec cur = { 0 }, rd = { 0 }, out = { 0 }, want = { 0 };
-		size_t n = 1 + merge_rnd(iter < 150 ? 40 : 1200), lines = n + 10;
+		size_t n = iter % 50 ? 1 + merge_rnd(iter < 150 ? 40 : 1200) : 0;
+		size_t lines = n + 10;
 		__u32 *o2n = calloc(lines, sizeof(*o2n));
 		int err, werr = 0;
 
 		assert_non_null(o2n);
-		merge_vec(&cur, n, 1);
-		merge_vec(&rd, merge_rnd(iter % 5 ? 30 : 400), 1000000);
-		/* most lines kept; a re-read line listing a kept line's prefix fails */
+		merge_vec(&cur, n, 1, 0);
+		assert_int_equal(fs_vec_sort_unique(&cur), 0);
+		/* most lines kept */
 		for (i = 0; i < lines; i++)
 			o2n[i] = merge_rnd(iter % 7 ? 8 : 200) ? (__u32)i + 1 : 0;
+		/* re-read lines: new prefixes (another net), and some of cur's again,
+		 * their old line gone (re-read), or rarely still kept (-EEXIST) */
+		merge_vec(&rd, iter % 25 == 3 ? 0 : merge_rnd(iter % 5 ? 30 : 400), 1000000, 1);
+		for (k = 0; cur.n && k < merge_rnd(20); k++) {
+			const struct fs_ent *e = &cur.v[merge_rnd((__u32)cur.n)];
+
+			if (iter % 10 || k)
+				o2n[e->line - 1] = 0;
+			assert_int_equal(fs_vec_add(&rd,
+						    &(struct fs_rec){ .pfx = e->pfx,
+								      .line = 2000000 + (__u32)k }),
+					 0);
+		}
+		assert_int_equal(fs_vec_sort_unique(&rd), 0);
 		err = fs_vec_merge(&cur, o2n, lines, &rd, 1700000000, &out, &add, &nadd, &gone,
 				   &ngone);
 		/* the walk */
 		want.v = calloc(cur.n + rd.n + 1, sizeof(*want.v));
+		want_add = calloc(rd.n + 1, sizeof(*want_add));
+		want_gone = calloc(cur.n + 1, sizeof(*want_gone));
 		assert_non_null(want.v);
+		assert_non_null(want_add);
+		assert_non_null(want_gone);
 		wadd = wgone = 0;
 		for (i = j = 0; !werr && (i < cur.n || j < rd.n);) {
 			int c = i == cur.n  ? 1
@@ -458,7 +478,7 @@ static void test_feedstore_merge_matches_walk(void **state)
 					want.v[want.n] = cur.v[i];
 					want.v[want.n++].line = nl;
 				} else {
-					wgone++;
+					want_gone[wgone++] = cur.v[i].pfx;
 				}
 				i++;
 			} else if (c == 0 && nl) {
@@ -466,24 +486,35 @@ static void test_feedstore_merge_matches_walk(void **state)
 			} else {
 				want.v[want.n] = rd.v[j];
 				want.v[want.n++].seen = c == 0 ? cur.v[i++].seen : 1700000000;
-				wadd += c != 0;
+				if (c != 0)
+					want_add[wadd++] = rd.v[j].pfx;
 				j++;
 			}
 		}
 		assert_int_equal(err, werr);
-		if (!err) {
+		if (err) {
+			assert_null(add);
+			assert_null(gone);
+			assert_int_equal(nadd + ngone, 0);
+			assert_null(out.v);
+			assert_int_equal(out.n, 0);
+		} else {
 			assert_int_equal(out.n, want.n);
 			assert_int_equal(nadd, wadd);
 			assert_int_equal(ngone, wgone);
+			assert_memory_equal(add, want_add, nadd * sizeof(*add));
+			assert_memory_equal(gone, want_gone, ngone * sizeof(*gone));
 			for (i = 0; i < out.n; i++) {
 				assert_int_equal(bwe_prefix_cmp(&out.v[i].pfx, &want.v[i].pfx), 0);
 				assert_int_equal(out.v[i].line, want.v[i].line);
 				assert_int_equal(fs_ent_first_seen(&out, &out.v[i]),
 						 want.v[i].seen);
 			}
-			free(add);
-			free(gone);
 		}
+		free(add);
+		free(gone);
+		free(want_add);
+		free(want_gone);
 		free(o2n);
 		free(want.v);
 		fs_vec_free(&cur);

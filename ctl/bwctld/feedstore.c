@@ -15,7 +15,8 @@
 #define XTRA_MIN_CAP   64			   /* rare-field records */
 #define STR_MIN_CAP    4096			   /* bytes */
 #define XTRA_MAX       (UINT32_MAX - FS_SEEN_XTRA) /* rare-field records a vector holds */
-#define MERGE_PREFETCH 16 /* entries ahead whose line mapping is fetched early */
+#define MERGE_PREFETCH 16   /* entries ahead whose line mapping is fetched early */
+#define MERGE_SLACK    2048 /* unused entries a merged vector may keep (56 KiB) */
 
 struct fs_feed {
 	char *name, *source;
@@ -365,6 +366,15 @@ int fs_vec_merge(const struct fs_vec *cur, const __u32 *old_to_new, size_t n_old
 		}
 		if (err)
 			goto fail;
+	}
+	/* the room of entries that did not come (gone lines) was faulted in: back */
+	if (out->cap - out->n > MERGE_SLACK) {
+		struct fs_ent *v = reallocarray(out->v, out->n ? out->n : 1, sizeof(*v));
+
+		if (v) {
+			out->v = v;
+			out->cap = out->n;
+		}
 	}
 	return 0;
 fail:

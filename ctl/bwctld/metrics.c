@@ -235,9 +235,11 @@ static void state(FILE *f, const struct metrics_deps *d)
 }
 
 /*
- * The hashed bitmaps that spare the programs a lookup (docs/architecture.md):
- * a set bit sends its addresses down the slower path, so a bitmap filling up
- * costs speed (never a verdict); its fill says when.
+ * The bitmaps that spare the programs a lookup (docs/architecture.md):
+ * bwe_nc4, bwe_nc6 and bwe_bl_h6 hashed, bwe_bl_h24 a bit per /24. A set
+ * bit sends its addresses down the slower path, so a bitmap filling up
+ * costs speed (never a verdict); its fill says when. A bitmap not mapped
+ * has no samples.
  */
 static void filters(FILE *f, const struct metrics_deps *d)
 {
@@ -255,15 +257,18 @@ static void filters(FILE *f, const struct metrics_deps *d)
 	size_t i;
 
 	family(f, "filter_slots_set", "gauge",
-	       "Slots (bits) set in a hashed bitmap the programs read before a lookup (a set "
-	       "slot: the lookup is made).");
+	       "Slots (bits) set in a bitmap the programs read to skip a lookup (a set slot: "
+	       "the lookup is made), by map.");
 	for (i = 0; i < ARRAY_SIZE(fl); i++)
-		sample(f, "filter_slots_set", bwe_dp_bits_count(fl[i].bits, fl[i].words), "map",
-		       fl[i].map, NULL);
-	family(f, "filter_slots", "gauge", "Slots (bits) of that bitmap.");
+		if (fl[i].bits)
+			sample(f, "filter_slots_set", bwe_dp_bits_count(fl[i].bits, fl[i].words),
+			       "map", fl[i].map, NULL);
+	family(f, "filter_slots", "gauge",
+	       "Slots (bits) of a bitmap the programs read to skip a lookup, by map.");
 	for (i = 0; i < ARRAY_SIZE(fl); i++)
-		sample(f, "filter_slots", (unsigned long long)fl[i].words * 64, "map", fl[i].map,
-		       NULL);
+		if (fl[i].bits)
+			sample(f, "filter_slots", (unsigned long long)fl[i].words * 64, "map",
+			       fl[i].map, NULL);
 }
 
 static void feeds(FILE *f, const struct metrics_deps *d)
