@@ -43,6 +43,7 @@
 #include "linediff.h"
 #include "log.h"
 #include "misp.h"
+#include "saver.h"
 #include "taxii.h"
 #include "util.h"
 
@@ -158,6 +159,7 @@ struct feeds {
 	__u32 next_gen;
 	bool swept;
 	struct job *resolving; /* feeds_resolve() jobs in the worker's hands */
+	struct saver *saver;   /* last good copies, written off the loop */
 };
 
 /* A CrowdSec LAPI bouncer feed (crowdsec-lapi): pulls, a decision set. */
@@ -564,11 +566,17 @@ static int last_good_path(const struct feeds *fs, const struct feed *f, char *pa
 	return 0;
 }
 
+/*
+ * Save body as feed f's last good version: by the writer thread (saver.h),
+ * so that a big feed's copy does not hold the loop; inline without one.
+ */
 static int save_last_good(struct feeds *fs, struct feed *f, const char *body, size_t len)
 {
 	char path[PATH_MAX];
 	int err = last_good_path(fs, f, path, sizeof(path));
 
+	if (!err && fs->saver)
+		return saver_put(fs->saver, path, body, len, 0640);
 	err = err ?: mkdir_parent(path);
 	return err ?: write_file_atomic(path, body, len, 0640);
 }
@@ -2421,6 +2429,11 @@ int feeds_new(struct feeds **out, const struct feeds_deps *deps)
 	fs->started = time(NULL);
 	*out = fs;
 	fs->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	err = saver_new(&fs->saver, SAVER_MAX_BYTES);
+	if (err) /* not fatal: the copies are written on the loop, as before */
+		log_warnx("cannot start the thread that saves feeds' last good versions: %s; "
+			  "saving them on the event loop",
+			  strerror(-err));
 	conf.cb_ctx = fs;
 	err = bwe_fwc_new(&conf, &fs->fwc);
 	if (err) {
@@ -2474,6 +2487,7 @@ void feeds_free(struct feeds *fs)
 
 	if (!fs)
 		return;
+	saver_free(fs->saver); /* the copies queued are written first */
 	bwe_fwc_free(fs->fwc); /* kills the worker; jobs in flight end unreported */
 	while (fs->resolving) {
 		struct job *j = fs->resolving;
