@@ -422,7 +422,8 @@ static void merge_vec(struct fs_vec *v, size_t n, __u32 first_line, int net)
  * comparing every entry gives (the entries with their lines and
  * first_seen, the added and gone prefixes, or -EEXIST and nothing): new
  * prefixes, re-read prefixes a gone line listed (first_seen carried over),
- * now and then one a kept line still lists (-EEXIST), and an empty side.
+ * now and then one a kept line still lists or an entry of a line not known
+ * (-EEXIST), and an empty side.
  */
 static void test_feedstore_merge_matches_walk(void **state)
 {
@@ -457,6 +458,9 @@ static void test_feedstore_merge_matches_walk(void **state)
 					 0);
 		}
 		assert_int_equal(fs_vec_sort_unique(&rd), 0);
+		/* now and then an entry of a line not known (0, or past the old lines) */
+		if (iter % 13 == 5 && cur.n)
+			cur.v[merge_rnd((__u32)cur.n)].line = iter % 2 ? 0 : (__u32)lines + 5;
 		err = fs_vec_merge(&cur, o2n, lines, &rd, 1700000000, &out, &add, &nadd, &gone,
 				   &ngone);
 		/* the walk */
@@ -471,8 +475,13 @@ static void test_feedstore_merge_matches_walk(void **state)
 			int c = i == cur.n  ? 1
 				: j == rd.n ? -1
 					    : bwe_prefix_cmp(&cur.v[i].pfx, &rd.v[j].pfx);
-			__u32 nl = i < cur.n ? o2n[cur.v[i].line - 1] : 0;
+			__u32 line = i < cur.n ? cur.v[i].line : 1, nl;
 
+			if (!line || line > lines) {
+				werr = -EEXIST;
+				break;
+			}
+			nl = i < cur.n ? o2n[line - 1] : 0;
 			if (c < 0) {
 				if (nl) {
 					want.v[want.n] = cur.v[i];
