@@ -204,22 +204,28 @@ static void test_feedstore_sort_unique_first_line_wins(void **state)
 	fstore_free(fs);
 }
 
-/* {prefix, manual block, self, expected ref}: drop beats monitor, lowest id names it. */
+/*
+ * {prefix, manual block, self, absent, expected ref}: drop beats monitor,
+ * lowest id names it; self and absent are believed without a search.
+ */
 static void test_feedstore_effective_ref(void **state)
 {
 	static const struct {
 		const char *p;
 		bool manual;
-		__u8 self;
+		__u8 self, absent;
 		__u8 feed;
 		int mon;
 	} rows[] = {
-		{ "203.0.113.66", false, 0, FEED_DROP, 0 },
-		{ "203.0.113.0/24", false, 0, FEED_DROP2, 0 },	 /* drop2 beats the monitor feed */
-		{ "198.51.100.7", false, 0, FEED_MON, 1 },	 /* only a monitor feed */
-		{ "198.51.100.7", true, 0, BWE_FEED_MANUAL, 0 }, /* a manual block beats it */
-		{ "198.51.100.8", false, 0, 0, 0 },		 /* nobody */
-		{ "198.51.100.8", false, FEED_DROP, FEED_DROP, 0 }, /* self is believed */
+		{ "203.0.113.66", false, 0, 0, FEED_DROP, 0 },
+		{ "203.0.113.0/24", false, 0, 0, FEED_DROP2, 0 }, /* drop2 beats the monitor feed */
+		{ "198.51.100.7", false, 0, 0, FEED_MON, 1 },	  /* only a monitor feed */
+		{ "198.51.100.7", true, 0, 0, BWE_FEED_MANUAL, 0 },    /* a manual block beats it */
+		{ "198.51.100.8", false, 0, 0, 0, 0 },		       /* nobody */
+		{ "198.51.100.8", false, FEED_DROP, 0, FEED_DROP, 0 }, /* self is believed */
+		{ "203.0.113.0/24", false, 0, FEED_DROP2, FEED_MON,
+		  1 },					       /* and absent: the monitor */
+		{ "203.0.113.66", false, 0, FEED_DROP, 0, 0 }, /* nobody else */
 	};
 	struct fstore *fs = three_feeds();
 	size_t i;
@@ -229,7 +235,9 @@ static void test_feedstore_effective_ref(void **state)
 		struct bwe_prefix p = pfx(rows[i].p);
 		__u8 want = rows[i].feed ? bwe_ref(rows[i].feed, rows[i].mon) : BWE_REF_NONE;
 
-		assert_int_equal(fstore_effective_ref(fs, &p, rows[i].manual, rows[i].self), want);
+		assert_int_equal(fstore_effective_ref(fs, &p, rows[i].manual, rows[i].self,
+						      rows[i].absent),
+				 want);
 	}
 	fstore_free(fs);
 }
@@ -276,7 +284,7 @@ static void test_feedstore_drop_hands_back_entries(void **state)
 	assert_int_equal(old.n, 1);
 	assert_null(fstore_entries(fs, FEED_DROP2));
 	/* with spamhaus gone, the monitor feed names the /24 */
-	assert_int_equal(fstore_effective_ref(fs, &p, false, 0), bwe_ref(FEED_MON, 1));
+	assert_int_equal(fstore_effective_ref(fs, &p, false, 0, 0), bwe_ref(FEED_MON, 1));
 	assert_int_equal(fstore_define(fs, 1, "bad", "x", false), -EINVAL); /* manual's id */
 	fs_vec_free(&old);
 	fstore_free(fs);

@@ -263,7 +263,7 @@ static int enf_bl_update(struct enforcer *enf, const struct bwe_prefix *p, __u8 
 {
 	bool manual = st_find(enf->st, ST_BLOCK, p) != NULL;
 
-	return bwe_bl_set(&enf->bl, p, fstore_effective_ref(enf->fs, p, manual, self_id));
+	return bwe_bl_set(&enf->bl, p, fstore_effective_ref(enf->fs, p, manual, self_id, 0));
 }
 
 /*
@@ -300,13 +300,14 @@ static int manual_load(const struct enforcer *enf, struct manual_set *m)
 	return 0;
 }
 
-/* enf_bl_update() with the manual blocks of m. */
+/* enf_bl_update() with the manual blocks of m; absent_id: a feed known not to list p. */
 static int bl_update_in(struct enforcer *enf, const struct manual_set *m,
-			const struct bwe_prefix *p, __u8 self_id)
+			const struct bwe_prefix *p, __u8 self_id, __u8 absent_id)
 {
 	bool manual = m->n && bsearch(p, m->v, m->n, sizeof(*m->v), prefix_order);
 
-	return bwe_bl_set(&enf->bl, p, fstore_effective_ref(enf->fs, p, manual, self_id));
+	return bwe_bl_set(&enf->bl, p,
+			  fstore_effective_ref(enf->fs, p, manual, self_id, absent_id));
 }
 
 int enf_bl_withdraw(struct enforcer *enf, const struct fs_vec *v)
@@ -316,7 +317,7 @@ int enf_bl_withdraw(struct enforcer *enf, const struct fs_vec *v)
 	int err = manual_load(enf, &m);
 
 	for (i = 0; i < v->n && !err; i++)
-		err = bl_update_in(enf, &m, &v->v[i].pfx, 0);
+		err = bl_update_in(enf, &m, &v->v[i].pfx, 0, 0);
 	free(m.v);
 	return bwe_bl_flush(&enf->bl) ?: err;
 }
@@ -334,7 +335,7 @@ static int bl_rederive(struct enforcer *enf, const struct manual_set *m, const s
 	int err = 0;
 
 	for (i = 0; i < n; i++)
-		err = bl_update_in(enf, m, &p[i], 0) ?: err;
+		err = bl_update_in(enf, m, &p[i], 0, 0) ?: err;
 	return bwe_bl_flush(&enf->bl) ?: err;
 }
 
@@ -395,12 +396,13 @@ int enf_bl_install_diff(struct enforcer *enf, struct fstore *store, __u8 id, str
 	for (i = 0; i < nadd && !err; i++) {
 		if (i + BWE_BL_AHEAD < nadd)
 			bwe_bl_prefetch(&enf->bl, &add[i + BWE_BL_AHEAD]);
-		err = bl_update_in(enf, &m, &add[i], id);
+		err = bl_update_in(enf, &m, &add[i], id, 0);
 	}
 	err = err ?: bwe_bl_flush(&enf->bl);
-	/* ... then removals: what no other source holds disappears. */
+	/* ... then removals: what no other source holds disappears (the new
+	 * version holds none of them: its vector is not searched) */
 	for (i = 0; i < ngone && !err; i++)
-		err = bl_update_in(enf, &m, &gone[i], 0);
+		err = bl_update_in(enf, &m, &gone[i], 0, id);
 	err = err ?: bwe_bl_flush(&enf->bl);
 	if (err) {
 		fstore_swap(store, id, nv); /* the old version again */

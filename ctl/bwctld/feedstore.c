@@ -564,7 +564,7 @@ const char *fstore_ref_name(const struct fstore *fs, __u8 ref)
 }
 
 __u8 fstore_effective_ref(const struct fstore *fs, const struct bwe_prefix *p, bool manual_drop,
-			  __u8 self_id)
+			  __u8 self_id, __u8 absent_id)
 {
 	__u8 drop = manual_drop ? BWE_FEED_MANUAL : 0, mon = 0;
 	unsigned int id;
@@ -573,7 +573,7 @@ __u8 fstore_effective_ref(const struct fstore *fs, const struct bwe_prefix *p, b
 	for (id = BWE_FEED_FIRST; id <= fs->top; id++) {
 		const struct fs_feed *f = fs->f[id];
 
-		if (!f || (id != self_id && !fs_vec_find(&f->ents, p)))
+		if (!f || id == absent_id || (id != self_id && !fs_vec_find(&f->ents, p)))
 			continue;
 		if (f->monitor) {
 			if (!mon)

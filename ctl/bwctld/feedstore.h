@@ -154,12 +154,14 @@ bool fstore_feed_info(const struct fstore *fs, __u8 id, const char **name, const
 const char *fstore_ref_name(const struct fstore *fs, __u8 ref);
 /*
  * The blocklist ref of p from every source: manual_drop (a manual block
- * holds p), the feeds that list p; self_id names a feed known to list p (0:
- * none) so its vector is not searched. A drop source beats a monitor
- * source; among equals the lowest id names it.
+ * holds p), the feeds that list p; self_id names a feed known to list p and
+ * absent_id one known not to (0: none), so that their vectors are not
+ * searched (a binary search of a million entries is a microsecond of cache
+ * misses: the removals of a delta name the feed they left). A drop source
+ * beats a monitor source; among equals the lowest id names it.
  */
 __u8 fstore_effective_ref(const struct fstore *fs, const struct bwe_prefix *p, bool manual_drop,
-			  __u8 self_id);
+			  __u8 self_id, __u8 absent_id);
 /* Every feed entry containing a, longest first per feed, feeds by id;
  * returns how many were written to out (at most max). */
 size_t fstore_match(const struct fstore *fs, const struct bwe_addr *a, struct fs_match *out,
