@@ -224,8 +224,11 @@ t_test_nat() {
 	# the internet host sees the gateway's WAN address: translated by the stack
 	net timeout 5 nc -l -u -W 1 -p 47100 >"$DIR/nat.seen" 2>&1 &
 	sleep 0.3
-	net timeout 5 tcpdump -n -c 1 -i eth0 "udp port 47100" >"$DIR/nat.dump" 2>/dev/null &
-	sleep 0.5
+	# the datagram only once tcpdump says it listens (its filter is set then):
+	# a fixed wait missed it on a loaded machine (make test on 2 CPUs)
+	net timeout 5 tcpdump -n -c 1 -i eth0 "udp port 47100" >"$DIR/nat.dump" 2>"$DIR/nat.err" &
+	wait_for 40 grep -q "listening on" "$DIR/nat.err" ||
+		{ cat "$DIR/nat.err"; t_fail "tcpdump did not start listening within 4 s"; }
 	lan bash -c "echo hello | nc -u -w 1 $BWE_NET_V4 47100"
 	assert_ok lan ping -c 5 -i 0.1 -W 2 -q "$BWE_NET_V4"
 	wait
