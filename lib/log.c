@@ -50,10 +50,12 @@ void vlog(int pri, const char *fmt, va_list ap)
 	int saved_errno = errno;
 
 	if (log_to_stderr) {
+		flockfile(stderr); /* one line whole, whichever thread logs (bwctld's saver.c) */
 		fprintf(stderr, "%s: ", log_name());
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 		fflush(stderr);
+		funlockfile(stderr);
 	} else {
 		vsyslog(pri, fmt, ap);
 	}

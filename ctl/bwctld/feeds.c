@@ -568,15 +568,22 @@ static int last_good_path(const struct feeds *fs, const struct feed *f, char *pa
 
 /*
  * Save body as feed f's last good version: by the writer thread (saver.h),
- * so that a big feed's copy does not hold the loop; inline without one.
+ * so that a big feed's copy does not hold the loop; here without one, or
+ * when no copy of body could be made (after what the thread has queued,
+ * an older version of this feed perhaps, so that this one lands last).
  */
 static int save_last_good(struct feeds *fs, struct feed *f, const char *body, size_t len)
 {
 	char path[PATH_MAX];
 	int err = last_good_path(fs, f, path, sizeof(path));
 
-	if (!err && fs->saver)
-		return saver_put(fs->saver, path, body, len, 0640);
+	if (!err && fs->saver) {
+		err = saver_put(fs->saver, path, body, len, 0640);
+		if (err != -ENOMEM)
+			return err;
+		saver_flush(fs->saver);
+		err = 0;
+	}
 	err = err ?: mkdir_parent(path);
 	return err ?: write_file_atomic(path, body, len, 0640);
 }
@@ -1032,6 +1039,9 @@ static int feed_take_delta(struct feeds *fs, struct feed *f, struct job *j,
 	    res->n_rejects != res->stats.rejected)
 		return -EAGAIN;
 	err = take_result(&c, res);
+	/* the merge needs them sorted and unique: the worker's word is not
+	 * taken for it (one pass when they are) */
+	err = err ?: fs_vec_sort_unique(&c.v);
 	for (i = 0; i < c.v.n; i++)
 		rd_expires |= fs_ent_valid_until(&c.v, &c.v.v[i]) != 0;
 	err = err

@@ -29,7 +29,7 @@ struct saver {
 	size_t max_bytes;
 	bool busy; /* the thread is writing a job it took off the queue */
 	bool stop;
-	unsigned long failed;
+	unsigned long written, failed;
 };
 
 static void job_free(struct save_job *j)
@@ -72,6 +72,7 @@ static void *saver_main(void *arg)
 		err = write_one(j->path, j->data, j->len, j->mode);
 		pthread_mutex_lock(&s->lock);
 		s->queued_bytes -= j->len;
+		s->written += !err;
 		s->failed += err != 0;
 		s->busy = false;
 		job_free(j);
@@ -108,8 +109,6 @@ int saver_new(struct saver **out, size_t max_bytes)
 int saver_put(struct saver *s, const char *path, const void *data, size_t len, unsigned int mode)
 {
 	struct save_job *j = calloc(1, sizeof(*j)), **pp, *old = NULL;
-	bool inline_write;
-	int err;
 
 	if (j) {
 		j->path = strdup(path);
@@ -133,30 +132,22 @@ int saver_put(struct saver *s, const char *path, const void *data, size_t len, u
 			break;
 		}
 	}
+	/* no room: wait for the thread (one body past max_bytes goes into an empty queue) */
+	while ((s->head || s->busy) && s->queued_bytes + len > s->max_bytes)
+		pthread_cond_wait(&s->done, &s->lock);
 	s->tail = NULL;
 	for (pp = &s->head; *pp; pp = &(*pp)->next)
 		s->tail = *pp;
-	inline_write = s->queued_bytes + len > s->max_bytes;
-	if (!inline_write) {
-		if (s->tail)
-			s->tail->next = j;
-		else
-			s->head = j;
-		s->tail = j;
-		s->queued_bytes += len;
-		pthread_cond_signal(&s->work);
-	}
+	if (s->tail)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	s->queued_bytes += len;
+	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
 	job_free(old);
-	if (!inline_write)
-		return 0;
-	/* the queue is full of other files: this one now, on this thread */
-	err = write_one(j->path, j->data, j->len, j->mode);
-	pthread_mutex_lock(&s->lock);
-	s->failed += err != 0;
-	pthread_mutex_unlock(&s->lock);
-	job_free(j);
-	return err;
+	return 0;
 }
 
 void saver_flush(struct saver *s)
@@ -167,14 +158,14 @@ void saver_flush(struct saver *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-unsigned long saver_failed(struct saver *s)
+void saver_counts(struct saver *s, unsigned long *written, unsigned long *failed)
 {
-	unsigned long n;
-
 	pthread_mutex_lock(&s->lock);
-	n = s->failed;
+	if (written)
+		*written = s->written;
+	if (failed)
+		*failed = s->failed;
 	pthread_mutex_unlock(&s->lock);
-	return n;
 }
 
 void saver_free(struct saver *s)
