@@ -22,9 +22,9 @@ struct save_job {
 struct saver {
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t work; /* a job queued, or stop */
-	pthread_cond_t done; /* a job finished */
-	struct save_job *head, *tail;
+	pthread_cond_t work;   /* a job queued, or stop */
+	pthread_cond_t done;   /* a job finished */
+	struct save_job *head; /* oldest first; a few jobs at most: appended by a walk */
 	size_t queued_bytes;
 	size_t max_bytes;
 	bool busy; /* the thread is writing a job it took off the queue */
@@ -65,8 +65,6 @@ static void *saver_main(void *arg)
 			break; /* stop, and nothing left */
 		j = s->head;
 		s->head = j->next;
-		if (!s->head)
-			s->tail = NULL;
 		s->busy = true;
 		pthread_mutex_unlock(&s->lock);
 		err = write_one(j->path, j->data, j->len, j->mode);
@@ -135,14 +133,9 @@ int saver_put(struct saver *s, const char *path, const void *data, size_t len, u
 	/* no room: wait for the thread (one body past max_bytes goes into an empty queue) */
 	while ((s->head || s->busy) && s->queued_bytes + len > s->max_bytes)
 		pthread_cond_wait(&s->done, &s->lock);
-	s->tail = NULL;
 	for (pp = &s->head; *pp; pp = &(*pp)->next)
-		s->tail = *pp;
-	if (s->tail)
-		s->tail->next = j;
-	else
-		s->head = j;
-	s->tail = j;
+		;
+	*pp = j;
 	s->queued_bytes += len;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
