@@ -2205,6 +2205,71 @@ static struct bwe_host_stats slot_record(const struct world *w, const char *a)
 }
 
 /*
+ * A slot host's repeated drops to a peer it was reported for: each one
+ * counted (the verdict, the drop entry) without an event, and none counted
+ * lost, while the window lasts, whether the host's copy (judge() asks it
+ * before any call) or the dedup map (three peers for the copy's two slots)
+ * remembers the pair; a new peer is reported, and past the window the pair
+ * again.
+ */
+static void test_slot_drop_reported_pair(void **state)
+{
+	static const char *const peer[] = { "203.0.113.66", "203.0.113.67", "203.0.113.68" };
+	static const char *const listed[] = { "203.0.113.67/32", "203.0.113.68/32" };
+	struct timespec past = { 0, 60 * 1000 * 1000 }; /* the window below, and a tick */
+	struct bwe_counter b0, l0;
+	struct bwe_config cfg;
+	struct world w;
+	__u64 p0;
+	size_t i;
+
+	(void)state;
+	world_up_with(&w, &slot_opts);
+	for (i = 0; i < 2; i++) {
+		struct bwe_prefix b = pfx(listed[i]);
+
+		assert_int_equal(bwe_bl_set(&w.bl, &b, bwe_ref(FEED_T, 0)), 0);
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(run(&w, "198.18.0.20", peer[0], 10, NULL), XDP_DROP);
+	assert_int_equal(drain(&w), 1);
+
+	b0 = stat_of(&w, BWE_R_BLOCK);
+	l0 = stat_of(&w, BWE_A_EVENT_LOST);
+	p0 = slot_drops(&w, "198.18.0.20").packets;
+	assert_int_equal(run_n(&w, "198.18.0.20", peer[0], 10, NULL, 100), XDP_DROP);
+	assert_int_equal(drain(&w), 0);
+	assert_int_equal(stat_of(&w, BWE_R_BLOCK).packets - b0.packets, 100);
+	assert_int_equal(stat_of(&w, BWE_A_EVENT_LOST).packets, l0.packets);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets - p0, 100);
+
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(run(&w, "198.18.0.20", peer[i], 10, NULL), XDP_DROP);
+		assert_int_equal(drain(&w), 1);
+		assert_int_equal(w.ev.type, BWE_EV_BLOCK_HIT);
+	}
+	/* peer[0] left the copy's two slots: the dedup map still holds it */
+	assert_int_equal(run_n(&w, "198.18.0.20", peer[0], 10, NULL, 10), XDP_DROP);
+	assert_int_equal(drain(&w), 0);
+	assert_int_equal(stat_of(&w, BWE_R_BLOCK).packets - b0.packets, 112);
+	assert_int_equal(stat_of(&w, BWE_A_EVENT_LOST).packets, l0.packets);
+	assert_int_equal(slot_drops(&w, "198.18.0.20").packets - p0, 112);
+
+	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+	cfg.event_dedup_ns = 20 * 1000 * 1000;
+	assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+	assert_int_equal(nanosleep(&past, NULL), 0);
+	assert_int_equal(run_n(&w, "198.18.0.20", peer[0], 10, NULL, 10), XDP_DROP);
+	assert_int_equal(drain(&w), 1);
+	{
+		struct bwe_addr a = addr(peer[0]);
+
+		assert_memory_equal(&w.ev.peer, &a, sizeof(a));
+	}
+	world_down(&w);
+}
+
+/*
  * A slot host's outbound blocklist drops (bwe_abi.h, bwe_hslot_drop): the
  * first one, of a slot that never sent, goes through the record and makes
  * it a host; the next ones are counted in the drop entry alone, and the
@@ -2430,6 +2495,7 @@ int main(void)
 		cmocka_unit_test(test_slots_survive_restart),
 		cmocka_unit_test(test_idle_hosts_forgotten),
 		cmocka_unit_test(test_slot_drops_apart),
+		cmocka_unit_test(test_slot_drop_reported_pair),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

@@ -354,6 +354,15 @@ static __always_inline struct bwe_ev_seen *seen_find(struct bwe_host_stats *hs, 
 	return NULL;
 }
 
+/* Does the host's copy say (tag, peer) was reported within the window at now? */
+static __always_inline int seen_recent(struct bwe_host_stats *hs, __u32 tag,
+				       const struct bwe_addr *peer, __u64 now, __u64 dedup_ns)
+{
+	struct bwe_ev_seen *e = seen_find(hs, tag, peer);
+
+	return e && now - e->ts_ns < dedup_ns;
+}
+
 /* Remember bwe_ev_dedup's time of (tag, peer): in its slot, else the oldest. */
 static __always_inline void seen_store(struct bwe_host_stats *hs, __u32 tag,
 				       const struct bwe_addr *peer, __u64 ts)
@@ -398,6 +407,22 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
 /* The most bwe_events may hold for one more event to fit. */
 #define RING_ONE_MORE (BWE_EVENTS_BYTES - sizeof(struct bwe_event) - BWE_EV_RB_HDR)
 
+/* This CPU's tick at which it found bwe_events full (ring_room()), or NULL. */
+static __always_inline __u64 *ring_full_tick(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&bwe_ev_full, &zero);
+}
+
+/* Did this CPU find the ring full at tick now? One load, no helper call. */
+static __always_inline int ring_known_full(__u64 now)
+{
+	__u64 *full = ring_full_tick();
+
+	return full && *full == now;
+}
+
 /*
  * Room in bwe_events at tick now, while it holds at most limit bytes? A
  * CPU that found the ring full takes it as full until the tick moves on:
@@ -408,8 +433,7 @@ static __always_inline int hit_answers(struct bwe_host_stats *hs, const struct b
  */
 static __always_inline int ring_room(__u64 now, __u64 limit)
 {
-	__u32 zero = 0;
-	__u64 *full = bpf_map_lookup_elem(&bwe_ev_full, &zero);
+	__u64 *full = ring_full_tick();
 	__u64 held;
 
 	if (full && *full == now)
@@ -432,7 +456,6 @@ static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 				      struct bwe_host_stats *hs)
 {
 	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
-	struct bwe_ev_seen *e = NULL;
 	__u64 *last;
 	__u32 tag;
 
@@ -444,9 +467,7 @@ static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 		hs = NULL;					    /* rare: the map alone */
 	}
 	tag = bwe_ev_seen_key(key.type, key.dir);
-	if (hs)
-		e = seen_find(hs, tag, &key.peer);
-	if (e && ev->ts_ns - e->ts_ns < dedup_ns)
+	if (hs && seen_recent(hs, tag, &key.peer, ev->ts_ns, dedup_ns))
 		return 0;
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	if (last && ev->ts_ns - *last < dedup_ns) {
@@ -782,9 +803,20 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	hs = record_of(host, hc->row, &slot);
 	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
 	    slot_drop(slot, f->len, f->pkts, now)) {
-		/* Its event is all that is left. With no room for it (and no
-		 * MAC to report), count it lost and the verdict, as
-		 * bwe_judged() would, without the call (a flood of drops). */
+		/* Its event is all that is left. Already reported within the
+		 * window (the host's copy says so, as emit_event() would find),
+		 * or no room for it: unless there is a MAC to report, count
+		 * the verdict (and a lost event), as bwe_judged() would,
+		 * without the call, the ring's query or the event's build (a
+		 * flood of drops). A ring this CPU found full this tick is
+		 * asked first: the host's copy is another line of a record
+		 * that may be cold. */
+		if (!learn && !ring_known_full(now) &&
+		    seen_recent(hs, bwe_ev_seen_key(BWE_EV_BLOCK_HIT, BWE_DIR_OUT), peer, now,
+				cfg->event_dedup_ns)) {
+			count_n(reason, BWE_SD_OUT, f->pkts, f->len);
+			return reason;
+		}
 		if (!learn && !ring_room(now, RING_ONE_MORE)) {
 			count(BWE_A_EVENT_LOST, BWE_SD_NONE, f->len);
 			count_n(reason, BWE_SD_OUT, f->pkts, f->len);
