@@ -2204,27 +2204,40 @@ static struct bwe_host_stats slot_record(const struct world *w, const char *a)
 	return sum;
 }
 
+/* Host address text a's record as the daemon reads it: merged, drop entries added. */
+static struct bwe_host_stats host_record(const struct world *w, const char *a)
+{
+	struct bwe_addr h = addr(a);
+	struct bwe_host_stats hs;
+
+	assert_int_equal(bwe_dp_host_read(w->dp, &h, &hs), 0);
+	return hs;
+}
+
 /*
- * A slot host's repeated drops to a peer it was reported for: each one
- * counted (the verdict, the drop entry) without an event, and none counted
- * lost, while the window lasts, whether the host's copy (judge() asks it
- * before any call) or the dedup map (three peers for the copy's two slots)
- * remembers the pair; a new peer is reported, and past the window the pair
- * again.
+ * Repeated drops of an event already reported, a host's (in a slot or in
+ * bwe_hosts, per opts) to a listed peer and a quarantined host's: each one
+ * counted (the verdict, the record's drops) without an event, and none
+ * counted lost, while the window lasts (the quarantined host's whatever the
+ * peer or the direction), whether the host's copy (asked
+ * before the ring: judge() for a slot host's counted drop, bwe_judged()
+ * otherwise) or the dedup map (three peers for the copy's two slots)
+ * remembers it; a new peer is reported, and past the window the pair and
+ * the quarantined host again.
  */
-static void test_slot_drop_reported_pair(void **state)
+static void reported_again(const struct bwe_dp_opts *opts)
 {
 	static const char *const peer[] = { "203.0.113.66", "203.0.113.67", "203.0.113.68" };
 	static const char *const listed[] = { "203.0.113.67/32", "203.0.113.68/32" };
 	struct timespec past = { 0, 60 * 1000 * 1000 }; /* the window below, and a tick */
-	struct bwe_counter b0, l0;
+	struct bwe_counter b0, q0, l0;
+	struct bwe_addr p0 = addr(peer[0]);
 	struct bwe_config cfg;
 	struct world w;
-	__u64 p0;
+	__u64 d0;
 	size_t i;
 
-	(void)state;
-	world_up_with(&w, &slot_opts);
+	world_up_with(&w, opts);
 	for (i = 0; i < 2; i++) {
 		struct bwe_prefix b = pfx(listed[i]);
 
@@ -2233,15 +2246,23 @@ static void test_slot_drop_reported_pair(void **state)
 	assert_int_equal(bwe_bl_flush(&w.bl), 0);
 	assert_int_equal(run(&w, "198.18.0.20", peer[0], 10, NULL), XDP_DROP);
 	assert_int_equal(drain(&w), 1);
+	assert_int_equal(run(&w, "198.18.0.66", "203.0.113.10", 10, NULL), XDP_DROP);
+	assert_int_equal(drain(&w), 1);
+	assert_int_equal(w.ev.type, BWE_EV_QUARANTINE_DROP);
 
 	b0 = stat_of(&w, BWE_R_BLOCK);
+	q0 = stat_of(&w, BWE_R_QUARANTINE);
 	l0 = stat_of(&w, BWE_A_EVENT_LOST);
-	p0 = slot_drops(&w, "198.18.0.20").packets;
+	d0 = host_record(&w, "198.18.0.20").drop[BWE_HD_BLOCK].packets;
 	assert_int_equal(run_n(&w, "198.18.0.20", peer[0], 10, NULL, 100), XDP_DROP);
+	assert_int_equal(run_n(&w, "198.18.0.66", "203.0.113.11", 10, NULL, 50), XDP_DROP);
+	/* once per quarantined host, whatever the peer or the direction */
+	assert_int_equal(run_n(&w, "203.0.113.11", "198.18.0.66", 10, NULL, 5), XDP_DROP);
 	assert_int_equal(drain(&w), 0);
 	assert_int_equal(stat_of(&w, BWE_R_BLOCK).packets - b0.packets, 100);
+	assert_int_equal(stat_of(&w, BWE_R_QUARANTINE).packets - q0.packets, 55);
 	assert_int_equal(stat_of(&w, BWE_A_EVENT_LOST).packets, l0.packets);
-	assert_int_equal(slot_drops(&w, "198.18.0.20").packets - p0, 100);
+	assert_int_equal(host_record(&w, "198.18.0.20").drop[BWE_HD_BLOCK].packets - d0, 100);
 
 	for (i = 1; i < 3; i++) {
 		assert_int_equal(run(&w, "198.18.0.20", peer[i], 10, NULL), XDP_DROP);
@@ -2253,7 +2274,7 @@ static void test_slot_drop_reported_pair(void **state)
 	assert_int_equal(drain(&w), 0);
 	assert_int_equal(stat_of(&w, BWE_R_BLOCK).packets - b0.packets, 112);
 	assert_int_equal(stat_of(&w, BWE_A_EVENT_LOST).packets, l0.packets);
-	assert_int_equal(slot_drops(&w, "198.18.0.20").packets - p0, 112);
+	assert_int_equal(host_record(&w, "198.18.0.20").drop[BWE_HD_BLOCK].packets - d0, 112);
 
 	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
 	cfg.event_dedup_ns = 20 * 1000 * 1000;
@@ -2261,12 +2282,23 @@ static void test_slot_drop_reported_pair(void **state)
 	assert_int_equal(nanosleep(&past, NULL), 0);
 	assert_int_equal(run_n(&w, "198.18.0.20", peer[0], 10, NULL, 10), XDP_DROP);
 	assert_int_equal(drain(&w), 1);
-	{
-		struct bwe_addr a = addr(peer[0]);
-
-		assert_memory_equal(&w.ev.peer, &a, sizeof(a));
-	}
+	assert_memory_equal(&w.ev.peer, &p0, sizeof(p0));
+	assert_int_equal(run_n(&w, "198.18.0.66", "203.0.113.12", 10, NULL, 10), XDP_DROP);
+	assert_int_equal(drain(&w), 1);
+	assert_int_equal(w.ev.type, BWE_EV_QUARANTINE_DROP);
 	world_down(&w);
+}
+
+static void test_reported_again_slot(void **state)
+{
+	(void)state;
+	reported_again(&slot_opts);
+}
+
+static void test_reported_again_lru(void **state)
+{
+	(void)state;
+	reported_again(&(struct bwe_dp_opts){ 0 });
 }
 
 /*
@@ -2495,7 +2527,8 @@ int main(void)
 		cmocka_unit_test(test_slots_survive_restart),
 		cmocka_unit_test(test_idle_hosts_forgotten),
 		cmocka_unit_test(test_slot_drops_apart),
-		cmocka_unit_test(test_slot_drop_reported_pair),
+		cmocka_unit_test(test_reported_again_slot),
+		cmocka_unit_test(test_reported_again_lru),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

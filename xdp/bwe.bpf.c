@@ -424,6 +424,41 @@ static __always_inline int ring_known_full(__u64 now)
 }
 
 /*
+ * What identifies an event for deduplication besides its type and host
+ * (bwe_dedup_key): a blocklist hit's direction and peer; nothing for a
+ * quarantine drop (once per host, whatever the peer); a MAC event's MAC,
+ * which emit_event() adds.
+ */
+static __always_inline __u32 dedup_dir(__u32 type, __u32 dir)
+{
+	return type == BWE_EV_BLOCK_HIT ? dir : 0;
+}
+
+static __always_inline int dedup_has_peer(__u32 type)
+{
+	return type == BWE_EV_BLOCK_HIT;
+}
+
+/*
+ * Was the event of type (a blocklist hit of peer in direction dir, or a
+ * quarantine drop) reported within the window at now, as the host's copy
+ * says? Then emit_event() would drop it, and the frame need not build it
+ * nor ask the ring for room. Not asked (0) when this CPU found the ring
+ * full in this tick: the copy is another line of a record that may be
+ * cold, and the event is counted lost without it, as before.
+ */
+static __always_inline int reported_recently(struct bwe_host_stats *hs, __u32 type, __u32 dir,
+					     const struct bwe_addr *peer, __u64 now, __u64 dedup_ns)
+{
+	struct bwe_addr none = {};
+
+	if (ring_known_full(now))
+		return 0;
+	return seen_recent(hs, bwe_ev_seen_key(type, dedup_dir(type, dir)),
+			   dedup_has_peer(type) ? peer : &none, now, dedup_ns);
+}
+
+/*
  * Room in bwe_events at tick now, while it holds at most limit bytes? A
  * CPU that found the ring full takes it as full until the tick moves on:
  * under a flood of new (host, peer) pairs the daemon is behind anyway, and
@@ -455,13 +490,15 @@ static __always_inline int ring_room(__u64 now, __u64 limit)
 static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 				      struct bwe_host_stats *hs)
 {
-	struct bwe_dedup_key key = { .type = ev->type, .host = ev->host };
+	struct bwe_dedup_key key = { .type = ev->type,
+				     /* a spoofed inbound hit never hides an outbound one */
+				     .dir = dedup_dir(ev->type, ev->dir),
+				     .host = ev->host };
 	__u64 *last;
 	__u32 tag;
 
-	if (ev->type == BWE_EV_BLOCK_HIT) {
+	if (dedup_has_peer(ev->type)) {
 		key.peer = ev->peer;
-		key.dir = ev->dir; /* a spoofed inbound hit never hides an outbound one */
 	} else if (ev->type == BWE_EV_MAC_ADDR) {
 		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
 		hs = NULL;					    /* rare: the map alone */
@@ -604,7 +641,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 {
 	const struct bwe_addr *host, *peer;
 	struct bwe_host_stats *hs;
-	__u32 reason, hd, peer_hash = 0, learn;
+	__u32 reason, hd, peer_hash = 0, learn, rtype;
 	__u64 now;
 	__u8 ref;
 	int out, contact, report, sketch, drops;
@@ -691,6 +728,13 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 	 * address that lacks the MAC's flags is reported for the daemon to add. */
 	report = (hs || out) &&
 		 (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN);
+	rtype = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
+	/* Reported within the window, as the host's copy says: nothing to
+	 * build, and no need to ask the ring (emit_event() would drop it). */
+	if (report && hs &&
+	    reported_recently(hs, rtype, out ? BWE_DIR_OUT : BWE_DIR_IN, peer, now,
+			      cfg->event_dedup_ns))
+		report = 0;
 	/* No room in the ring: counted lost before anything is built, without
 	 * touching the dedup map (a flood of new pairs against a full ring must
 	 * not pay an LRU update each) or the host's copy (another cache line of
@@ -715,7 +759,7 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 		ev.len = f->len;
 		__builtin_memcpy(ev.mac, f->mac, BWE_MAC_LEN);
 		if (report) {
-			ev.type = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
+			ev.type = rtype;
 			emit_event(&ev, cfg->event_dedup_ns, hs);
 		}
 		if (learn && ring_room(now, RING_ONE_MORE)) { /* after the report's */
@@ -811,9 +855,8 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 		 * flood of drops). A ring this CPU found full this tick is
 		 * asked first: the host's copy is another line of a record
 		 * that may be cold. */
-		if (!learn && !ring_known_full(now) &&
-		    seen_recent(hs, bwe_ev_seen_key(BWE_EV_BLOCK_HIT, BWE_DIR_OUT), peer, now,
-				cfg->event_dedup_ns)) {
+		if (!learn && reported_recently(hs, BWE_EV_BLOCK_HIT, BWE_DIR_OUT, peer, now,
+						cfg->event_dedup_ns)) {
 			count_n(reason, BWE_SD_OUT, f->pkts, f->len);
 			return reason;
 		}
