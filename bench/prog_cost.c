@@ -16,6 +16,13 @@
  * the median over the rounds with its min-max. The difference to a baseline
  * is taken per round (paired) and then summarised the same way.
  *
+ * --alt OBJ compares another build of the enforcer (its bwe.bpf.o, the same
+ * ABI: a change being judged, or the commit before it) on the same maps:
+ * each enforcer row of a round runs this build and that one back to back,
+ * in alternating order, and a second table gives their paired difference.
+ * Both judge the same state in the same seconds, so a VM's drift, which
+ * moves a row by tens of ns between two runs of one binary, cancels out.
+ *
  * Output: one markdown section on stdout, diagnostics on stderr. Exit
  * status: 0 when every row was measured (a missed goal is not a failure),
  * 1 when something could not be measured, 2 on a usage error.
@@ -47,6 +54,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "prog_cost.skel.h"
+#include "bwe.skel.h"
 #pragma GCC diagnostic pop
 
 #define ROUNDS_DEFAULT	7
@@ -104,6 +112,7 @@ enum prog {
 	P_PARSE,
 	P_BWE,
 	P_XDPF,
+	P_ALT,	   /* --alt: the other build's XDP program, on the same maps */
 	P_TC_BASE, /* TC programs from here on (run with an __sk_buff context) */
 	P_BWE_TC,
 	P_MAX,
@@ -118,6 +127,7 @@ static const char *const prog_names[P_MAX] = {
 	[P_XDPF] = "xdp-filter",
 	[P_TC_BASE] = "bare TC_ACT_OK",
 	[P_BWE_TC] = "**bwenforce TC egress**",
+	[P_ALT] = "the other build (--alt)",
 };
 
 enum frame {
@@ -240,6 +250,7 @@ struct opts {
 	__u32 entries;
 	__u32 seed;
 	const char *xdpf_path; /* NULL: look in xdpf_dirs */
+	const char *alt_path;  /* --alt: another build's bwe.bpf.o, or NULL */
 	int profile;	       /* --profile ROW: run only that row (0-based), no report */
 	double profile_s;
 	bool verbose;
@@ -255,6 +266,7 @@ struct bench {
 	bool bl_ok;
 	struct prog_cost_bpf *base;
 	struct bpf_object *xdpf; /* NULL when xdp-filter could not be loaded */
+	struct bpf_object *alt;	 /* --alt's object, NULL without */
 	char xdpf_why[512];	 /* why not, for the report */
 	char xdpf_file[256];
 	size_t xdpf_hosts; /* IPv4 /32s loaded into xdp-filter */
@@ -553,6 +565,81 @@ out:
  * routed gateway; every other row with the test run's device translating
  * IPv4. Switched between test runs, outside what the kernel times.
  */
+/* ---- --alt: another build of the enforcer, on the same maps ------------- */
+
+/*
+ * Open path (another build's bwe.bpf.o) with only its XDP program to load,
+ * its .rodata as the loaded enforcer's (the same constants: host slots, the
+ * flowtable's path) and every other map the enforcer's, by name: both
+ * programs then read and write the same state. A map the enforcer lacks, a
+ * .rodata of another size or a map of another shape (libbpf refuses to
+ * reuse it) means another ABI: no comparison.
+ */
+static int setup_alt(struct bench *b, const char *path)
+{
+	struct bpf_object *mine = b->dp->xdp ? b->dp->xdp->obj : NULL;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = mine ? bpf_object__name(mine) : NULL);
+	struct bpf_program *p;
+	struct bpf_map *m, *ours;
+	int err = 0;
+
+	if (!mine)
+		return -EAGAIN; /* cannot happen: setup_enforcer() waited for the load */
+
+	b->alt = bpf_object__open_file(path, &oo);
+	if (!b->alt) {
+		err = -errno;
+		fprintf(stderr, "prog_cost: --alt %s: %s\n", path, errstr(err));
+		return err;
+	}
+	bpf_object__for_each_program(p, b->alt)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), "bwe_xdp"));
+	bpf_object__for_each_map(m, b->alt) {
+		const char *name = bpf_map__name(m);
+		size_t have = 0, want = 0;
+		const void *v;
+
+		ours = bpf_object__find_map_by_name(mine, name);
+		if (!ours) {
+			fprintf(stderr, "prog_cost: --alt %s: map %s is not this build's\n", path,
+				name);
+			return -ENOENT;
+		}
+		if (!bpf_map__is_internal(m)) {
+			err = bpf_map__reuse_fd(m, bpf_map__fd(ours));
+		} else if (strstr(name, ".rodata")) {
+			v = bpf_map__initial_value(ours, &have);
+			if (!bpf_map__initial_value(m, &want) || !v || have != want) {
+				fprintf(stderr,
+					"prog_cost: --alt %s: %s is %zu bytes, this build's %zu\n",
+					path, name, want, have);
+				return -EINVAL;
+			}
+			err = bpf_map__set_initial_value(m, v, have);
+		}
+		if (err) {
+			fprintf(stderr, "prog_cost: --alt %s: map %s: %s\n", path, name,
+				errstr(err));
+			return err;
+		}
+	}
+	err = bpf_object__load(b->alt);
+	p = err ? NULL : bpf_object__find_program_by_name(b->alt, "bwe_xdp");
+	if (!p) {
+		err = err ?: -ENOENT;
+		fprintf(stderr, "prog_cost: --alt %s: loading bwe_xdp: %s\n", path, errstr(err));
+		return err;
+	}
+	b->prog_fd[P_ALT] = bpf_program__fd(p);
+	return 0;
+}
+
+/* Does cell i get an --alt twin in each round? The enforcer's XDP rows do. */
+static bool alt_twin(const struct bench *b, size_t i)
+{
+	return b->alt && cells[i].prog == P_BWE;
+}
+
 static int routed_set(struct bench *b, bool routed)
 {
 	struct bwe_iface_val iv = { .flags = routed ? 0 : BWE_IF_NAT4 };
@@ -598,25 +685,27 @@ static int check_cells(struct bench *b, bool *skip)
 	size_t i;
 	int err;
 
-	for (i = 0; i < NCELLS; i++) {
-		const struct cell_def *c = &cells[i];
+	for (i = 0; i < NCELLS * 2; i++) {
+		const struct cell_def *c = &cells[i % NCELLS];
+		enum prog p = i < NCELLS ? c->prog : P_ALT; /* then the --alt twins */
 		__u32 ret, ns;
 
-		skip[i] = c->prog == P_XDPF && !b->xdpf;
-		if (skip[i])
+		if (i < NCELLS)
+			skip[i] = c->prog == P_XDPF && !b->xdpf;
+		if (i < NCELLS ? skip[i] : !alt_twin(b, i - NCELLS))
 			continue;
 		err = bwe_dp_stats_read(b->dp, before);
-		err = err ?: run(b, c->prog, c->frame, 1, &ret, &ns);
+		err = err ?: run(b, p, c->frame, 1, &ret, &ns);
 		err = err ?: bwe_dp_stats_read(b->dp, after);
 		if (err) {
-			fprintf(stderr, "prog_cost: %s on %s: %s\n", prog_names[c->prog],
+			fprintf(stderr, "prog_cost: %s on %s: %s\n", prog_names[p],
 				frames[c->frame].name, errstr(err));
 			return err;
 		}
 		if ((int)ret != c->action ||
 		    (c->reason >= 0 && after[c->reason].packets - before[c->reason].packets != 1)) {
 			fprintf(stderr, "prog_cost: %s on %s: action %u (want %d)%s\n",
-				prog_names[c->prog], frames[c->frame].name, ret, c->action,
+				prog_names[p], frames[c->frame].name, ret, c->action,
 				c->reason >= 0 ? ", or reason not counted" : "");
 			if (c->prog == P_XDPF) { /* reported as not measured */
 				skip[i] = true;
@@ -705,11 +794,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: prog_cost [--rounds R] [--repeat N] [--entries N] [--xdp-filter OBJ]\n"
-		"                 [--seed S] [--quick] [-v]\n"
+		"                 [--alt OBJ] [--seed S] [--quick] [-v]\n"
 		"  --rounds R      interleaved rounds (default %u)\n"
 		"  --repeat N      test_run repeats per row per round, >= %u (default %u)\n"
 		"  --entries N     synthetic blocklist entries (default %u)\n"
 		"  --xdp-filter O  xdp-filter's %s (default: Debian's libxdp1 location)\n"
+		"  --alt OBJ       also run another build's bwe.bpf.o (the same ABI) on the same\n"
+		"                  maps, back to back with this one's rows: a paired A/B table\n"
 		"  --quick         %u rounds, %u entries: a smoke run (options after it win)\n"
 		"  --profile ROW   run only row ROW (0-based, table order) for %.0f s and print\n"
 		"                  nothing: a target for `perf record -a -g` (where the ns go)\n",
@@ -830,6 +921,45 @@ static void print_report(const struct bench *b, const struct opts *o, double ns[
 	printf("Setup (entries, loads) took %.0f s, the whole run %.0f s.\n", b->load_s, secs);
 }
 
+/* --alt's table: the enforcer's rows of this build and the other, paired per round. */
+static void print_alt(const struct bench *b, const struct opts *o, double ns[NCELLS][ROUNDS_MAX],
+		      double alt[NCELLS][ROUNDS_MAX], const bool *skip)
+{
+	unsigned int r, faster;
+	size_t i;
+
+	printf("\n#### This build against another (`--alt`)\n\n");
+	printf("The other build is `%s`, its XDP program loaded on this one's maps with its "
+	       "constants. Each round runs every enforcer row of the two back to back (the "
+	       "other first in odd rounds); the difference is taken within the round, then "
+	       "summarised as above; the last column counts the rounds in which the other "
+	       "build took less time.\n\n",
+	       o->alt_path);
+	printf("| frame | verdict | this build, ns | the other, ns | the other − this, ns | "
+	       "the other faster |\n");
+	printf("|---|---|---:|---:|---:|---:|\n");
+	for (i = 0; i < NCELLS; i++) {
+		double diff[ROUNDS_MAX];
+		struct stat3 st, sa, d;
+		char a[64], bb[64], cc[64];
+
+		if (skip[i] || !alt_twin(b, i))
+			continue;
+		for (r = 0, faster = 0; r < o->rounds; r++) {
+			diff[r] = alt[i][r] - ns[i][r];
+			faster += alt[i][r] < ns[i][r];
+		}
+		st = summarise(ns[i], o->rounds);
+		sa = summarise(alt[i], o->rounds);
+		d = summarise(diff, o->rounds);
+		fmt3(&st, a, sizeof(a), false);
+		fmt3(&sa, bb, sizeof(bb), false);
+		fmt3(&d, cc, sizeof(cc), true);
+		printf("| %s | %s | %s | %s | %s | %u of %u |\n", frames[cells[i].frame].name,
+		       verdict_name(&cells[i]), a, bb, cc, faster, o->rounds);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -837,6 +967,7 @@ int main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "entries", required_argument, NULL, 'e' },
 		{ "xdp-filter", required_argument, NULL, 'x' },
+		{ "alt", required_argument, NULL, 'a' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "profile", required_argument, NULL, 'p' },
@@ -852,7 +983,7 @@ int main(int argc, char **argv)
 			  .profile_s = PROFILE_S };
 	static struct bench b;
 	struct synth syn = { 0 };
-	static double ns[NCELLS][ROUNDS_MAX];
+	static double ns[NCELLS][ROUNDS_MAX], alt_ns[NCELLS][ROUNDS_MAX];
 	bool skip[NCELLS];
 	unsigned long v;
 	char *end;
@@ -884,6 +1015,9 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			o.xdpf_path = optarg;
+			break;
+		case 'a':
+			o.alt_path = optarg;
 			break;
 		case 's':
 			v = strtoul(optarg, &end, 0);
@@ -954,6 +1088,8 @@ int main(int argc, char **argv)
 	b.prog_fd[P_TC_BASE] = bpf_program__fd(b.base->progs.base_tc);
 	b.prog_fd[P_BWE_TC] = bwe_dp_tc_prog_fd(b.dp);
 	setup_xdpf(&b, &o, &syn);
+	if (o.alt_path && (err = setup_alt(&b, o.alt_path)))
+		goto cleanup;
 	b.load_s = now_s() - t0;
 	err = check_cells(&b, skip);
 	if (err)
@@ -994,24 +1130,35 @@ int main(int argc, char **argv)
 		if (!skip[i] &&
 		    (err = run(&b, cells[i].prog, cells[i].frame, o.repeat / 10, &ret, &d)))
 			goto cleanup;
+		if (!skip[i] && alt_twin(&b, i) &&
+		    (err = run(&b, P_ALT, cells[i].frame, o.repeat / 10, &ret, &d)))
+			goto cleanup;
 	}
 	fprintf(stderr, "prog_cost: measuring, %u rounds on CPU %d ...\n", o.rounds, cpu);
 	for (r = 0; r < o.rounds; r++) {
 		for (i = 0; i < NCELLS; i++) {
-			__u32 ret, d;
+			bool twin = alt_twin(&b, i);
+			__u32 ret, d = 0, da = 0;
 
 			if (skip[i])
 				continue;
-			err = run(&b, cells[i].prog, cells[i].frame, o.repeat, &ret, &d);
+			err = twin && (r & 1) ? run(&b, P_ALT, cells[i].frame, o.repeat, &ret, &da)
+					      : 0;
+			err = err ?: run(&b, cells[i].prog, cells[i].frame, o.repeat, &ret, &d);
+			if (!err && twin && !(r & 1))
+				err = run(&b, P_ALT, cells[i].frame, o.repeat, &ret, &da);
 			if (err) {
 				fprintf(stderr, "prog_cost: test_run: %s\n", errstr(err));
 				goto cleanup;
 			}
 			ns[i][r] = d;
+			alt_ns[i][r] = da;
 		}
 	}
 
 	print_report(&b, &o, ns, skip, now_s() - t0);
+	if (b.alt)
+		print_alt(&b, &o, ns, alt_ns, skip);
 	fflush(stdout);
 	for (i = 0; i < NCELLS; i++)
 		if (skip[i])
@@ -1020,6 +1167,7 @@ int main(int argc, char **argv)
 cleanup:
 	free(syn.p);
 	bpf_object__close(b.xdpf);
+	bpf_object__close(b.alt);
 	prog_cost_bpf__destroy(b.base);
 	if (b.bl_ok)
 		bwe_bl_free(&b.bl);
