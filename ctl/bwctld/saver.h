@@ -25,7 +25,7 @@
 
 #include <stddef.h>
 
-#define SAVER_MAX_BYTES ((size_t)256 << 20) /* queued bytes; past it the write is inline */
+#define SAVER_MAX_BYTES ((size_t)256 << 20) /* queued bytes; past it saver_put() waits */
 
 struct saver;
 
