@@ -559,7 +559,9 @@ enum bwe_anomaly {
 	BWE_A_L4_TRUNCATED = BWE_R_MAX, /* ports unreadable: judged by addresses */
 	BWE_A_FRAGMENT,			/* later fragment: judged by addresses */
 	BWE_A_EXTHDR_LIMIT,		/* IPv6 chain longer than parsed: judged by addresses */
-	BWE_A_EVENT_LOST,		/* ring buffer full */
+	/* ring buffer full; an event already reported counts too while this
+	 * CPU knows the ring full (the rest of a tick in which it found it so) */
+	BWE_A_EVENT_LOST,
 	BWE_A_INBOUND_UNTRACKED, /* inbound to an internal address without a bwe_hosts entry */
 	/* arrived on an interface that translates its family (bwe_ifaces): judged and
 	 * counted under its verdict by the egress program of the LAN interface it

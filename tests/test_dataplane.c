@@ -2222,8 +2222,11 @@ static struct bwe_host_stats host_record(const struct world *w, const char *a)
  * peer or the direction), whether the host's copy (asked
  * before the ring: judge() for a slot host's counted drop, bwe_judged()
  * otherwise) or the dedup map (three peers for the copy's two slots)
- * remembers it; a new peer is reported, and past the window the pair and
- * the quarantined host again.
+ * remembers it; a new peer is reported; with the ring full (filled by
+ * another host), but in a later tick than the one in which this CPU found
+ * it so, the repeated drop is not counted lost (the copy answers before
+ * the ring is asked); past the window the pair and the quarantined host
+ * are reported again. Pinned: the copy is this CPU's.
  */
 static void reported_again(const struct bwe_dp_opts *opts)
 {
@@ -2233,10 +2236,15 @@ static void reported_again(const struct bwe_dp_opts *opts)
 	struct bwe_counter b0, q0, l0;
 	struct bwe_addr p0 = addr(peer[0]);
 	struct bwe_config cfg;
+	cpu_set_t was, one;
 	struct world w;
 	__u64 d0;
 	size_t i;
 
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	world_up_with(&w, opts);
 	for (i = 0; i < 2; i++) {
 		struct bwe_prefix b = pfx(listed[i]);
@@ -2276,6 +2284,27 @@ static void reported_again(const struct bwe_dp_opts *opts)
 	assert_int_equal(stat_of(&w, BWE_A_EVENT_LOST).packets, l0.packets);
 	assert_int_equal(host_record(&w, "198.18.0.20").drop[BWE_HD_BLOCK].packets - d0, 112);
 
+	/* the ring filled by another host (no window), then a later tick */
+	{
+		__u32 cap = BWE_EVENTS_BYTES / (sizeof(struct bwe_event) + 8);
+		struct timespec tick = { 0, 30 * 1000 * 1000 }; /* a tick is 10 ms or less */
+		struct bwe_counter l1;
+
+		assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
+		cfg.event_dedup_ns = 0;
+		assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+		assert_int_equal(run_n(&w, "198.18.0.21", peer[1], 10, NULL, cap + 10), XDP_DROP);
+		l1 = stat_of(&w, BWE_A_EVENT_LOST);
+		assert_true(l1.packets - l0.packets >= 10);
+		cfg.event_dedup_ns = 60ULL * 1000000000ULL;
+		assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
+		assert_int_equal(nanosleep(&tick, NULL), 0);
+		assert_int_equal(run(&w, "198.18.0.20", peer[0], 10, NULL), XDP_DROP);
+		assert_int_equal(stat_of(&w, BWE_A_EVENT_LOST).packets, l1.packets);
+		assert_int_equal(stat_of(&w, BWE_R_BLOCK).packets - b0.packets, 113 + cap + 10);
+		assert_true(drain(&w) > 0);
+	}
+
 	assert_int_equal(bwe_dp_config_get(w.dp, &cfg), 0);
 	cfg.event_dedup_ns = 20 * 1000 * 1000;
 	assert_int_equal(bwe_dp_config_set(w.dp, &cfg), 0);
@@ -2287,6 +2316,7 @@ static void reported_again(const struct bwe_dp_opts *opts)
 	assert_int_equal(drain(&w), 1);
 	assert_int_equal(w.ev.type, BWE_EV_QUARANTINE_DROP);
 	world_down(&w);
+	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
 }
 
 static void test_reported_again_slot(void **state)

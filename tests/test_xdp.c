@@ -1164,35 +1164,39 @@ static void pin_cpu(void)
 	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
 }
 
-static void test_relay_sketches(void **state)
+/*
+ * Both families: host ha (fresh, internal) with six peers (pfx and 10..15),
+ * then one blocklisted peer, listed, both ways. An IPv6
+ * peer's hash is the one its blocklist filter took (judge() hands it on).
+ */
+static void relay_sketches(const char *ha, const char *pfx, const char *listed)
 {
-	struct bwe_addr h = addr("198.18.0.140");
+	struct bwe_addr h = addr(ha);
 	struct bwe_hh want_tx = { 0 }, want_rx = { 0 };
 	__u8 want_src[BWE_HLL_REGS] = { 0 }, want_dst[BWE_HLL_REGS] = { 0 };
 	__u8 want_port[BWE_HLL_REGS] = { 0 };
 	struct bwe_host_stats hs;
-	char peer[INET_ADDRSTRLEN];
+	char peer[INET6_ADDRSTRLEN];
 	__u32 len;
 	int i;
 
-	(void)state;
 	pin_cpu(); /* one CPU's record: the merged read is that record itself */
 	for (i = 0; i < 12; i++) {
-		struct pb_spec out = { .src = "198.18.0.140",
+		struct pb_spec out = { .src = ha,
 				       .dst = peer,
 				       .proto = IPPROTO_TCP,
 				       .sport = 40000,
 				       .dport = 443,
 				       .payload = (__u16)(100 * i) };
 		struct pb_spec in = { .src = peer,
-				      .dst = "198.18.0.140",
+				      .dst = ha,
 				      .proto = IPPROTO_TCP,
 				      .sport = 443,
 				      .dport = 40000,
 				      .payload = 1000 };
 		struct bwe_addr pa;
 
-		snprintf(peer, sizeof(peer), "198.51.100.%d", 10 + (i % 6));
+		snprintf(peer, sizeof(peer), "%s%d", pfx, 10 + (i % 6));
 		pa = addr(peer);
 		assert_int_equal(run_spec(&out, &len), XDP_PASS);
 		bwe_hh_add(&want_tx, bwe_hash_addr(&pa), len);
@@ -1203,8 +1207,8 @@ static void test_relay_sketches(void **state)
 		bwe_hll_add(want_src, bwe_hash_addr(&pa));
 	}
 	{ /* a dropped frame counts in none: a new peer, a new port, both ways */
-		struct pb_spec blk = { TCP("198.18.0.140", "203.0.113.66", 8443) };
-		struct pb_spec blk_in = { TCP("203.0.113.66", "198.18.0.140", 8443) };
+		struct pb_spec blk = { TCP(ha, listed, 8443) };
+		struct pb_spec blk_in = { TCP(listed, ha, 8443) };
 
 		assert_int_equal(run_spec(&blk, NULL), XDP_DROP);
 		assert_int_equal(run_spec(&blk_in, NULL), XDP_DROP);
@@ -1219,6 +1223,13 @@ static void test_relay_sketches(void **state)
 	assert_int_equal(hs.hh_tx.total, hs.tx_bytes);
 	assert_int_equal(hs.hh_rx.total, hs.rx_bytes);
 	drain_events();
+}
+
+static void test_relay_sketches(void **state)
+{
+	(void)state;
+	relay_sketches("198.18.0.140", "198.51.100.", "203.0.113.66");
+	relay_sketches("2001:db8:1::140", "2001:db8:3::", "2001:db8:3::66");
 }
 
 static void set_config_flag(__u32 flag, int on)

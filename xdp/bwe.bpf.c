@@ -312,8 +312,8 @@ const volatile __u32 bwe_hslot_slots = 0;
  * docs/benchmarks.md, "A dense table of the slot hosts' drops"): 1. 0
  * while the slot's bit is clear: the record and its join (host_stats())
  * take the frame then, as any other, and make the slot a host. The record
- * is still read for the event's copies when the ring has room, and for
- * the class cache in a MIXED /16 (class_of()). The bit's word is shared
+ * is still read for the event's copies (unless this CPU found the ring
+ * full in this tick), and for the class cache in a MIXED /16 (class_of()). The bit's word is shared
  * and read-mostly, the entry 24 bytes in this CPU's own run of them:
  * 32,768 hosts' entries are 768 KiB a CPU where their records' lines are
  * 2 MiB. The daemon's sweep clears
@@ -415,7 +415,8 @@ static __always_inline __u64 *ring_full_tick(void)
 	return bpf_map_lookup_elem(&bwe_ev_full, &zero);
 }
 
-/* Did this CPU find the ring full at tick now? One load, no helper call. */
+/* Did this CPU find the ring full at tick now? A per-CPU lookup: a load
+ * where the verifier inlines it (6.18 here), else a helper call. */
 static __always_inline int ring_known_full(__u64 now)
 {
 	__u64 *full = ring_full_tick();
@@ -483,9 +484,10 @@ static __always_inline int ring_room(__u64 now, __u64 limit)
 
 /*
  * Emit an event unless the same (type, host, peer) was emitted within the
- * window; the caller found room for it (ring_room()). A host's repeated
- * event (its record's bwe_ev_seen says the dedup map holds it within the
- * window) costs no dedup-map access.
+ * window; the caller found room for it (ring_room()), and for a host's
+ * event (hs) asked the host's copy first (reported_recently(): a repeated
+ * event costs no dedup-map access and never comes here). The map's answer
+ * refreshes the copy.
  */
 static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 				      struct bwe_host_stats *hs)
@@ -503,9 +505,8 @@ static __always_inline int emit_event(struct bwe_event *ev, __u64 dedup_ns,
 		__builtin_memcpy(key.peer.a, ev->mac, BWE_MAC_LEN); /* per (address, MAC) */
 		hs = NULL;					    /* rare: the map alone */
 	}
+	/* the caller asked the host's copy (reported_recently()): the map decides */
 	tag = bwe_ev_seen_key(key.type, key.dir);
-	if (hs && seen_recent(hs, tag, &key.peer, ev->ts_ns, dedup_ns))
-		return 0;
 	last = bpf_map_lookup_elem(&bwe_ev_dedup, &key);
 	if (last && ev->ts_ns - *last < dedup_ns) {
 		if (hs)
@@ -730,8 +731,9 @@ __noinline int bwe_judged(const struct bwe_pkt *p, const struct bwe_config *cfg,
 		 (ref || reason == BWE_R_QUARANTINE || reason == BWE_R_QUARANTINE_DRYRUN);
 	rtype = ref ? BWE_EV_BLOCK_HIT : BWE_EV_QUARANTINE_DROP;
 	/* Reported within the window, as the host's copy says: nothing to
-	 * build, and no need to ask the ring (emit_event() would drop it). */
-	if (report && hs &&
+	 * build, and no need to ask the ring (emit_event() would drop it).
+	 * judge() asked already for a counted drop without a MAC event. */
+	if (report && hs && (!v->counted || learn) &&
 	    reported_recently(hs, rtype, out ? BWE_DIR_OUT : BWE_DIR_IN, peer, now,
 			      cfg->event_dedup_ns))
 		report = 0;
@@ -842,8 +844,8 @@ static __always_inline __u32 judge(const struct bwe_pkt *p, const struct bwe_con
 	/* The host's record, of either home (bwe_abi.h), or a stand-in when it
 	 * has none: the rest is verified once for all, in bwe_judged(). A slot
 	 * host's outbound blocklist drop is counted apart (slot_drop()); its
-	 * record is then only for the event's copies, read only when the ring
-	 * has room (asked here once: v.counted without learn says it had). */
+	 * record is then only for the event's copies, asked here (v.counted
+	 * without learn says they did not hold the event and the ring had room). */
 	hs = record_of(host, hc->row, &slot);
 	if (hs && slot != BWE_NO_SLOT && out && reason == BWE_R_BLOCK &&
 	    slot_drop(slot, f->len, f->pkts, now)) {
