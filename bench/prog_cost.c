@@ -643,16 +643,28 @@ static int setup_alt(struct bench *b, const char *path)
 				return -EINVAL;
 			}
 			err = bpf_map__reuse_fd(m, bpf_map__fd(ours));
-		} else if (strstr(name, ".rodata")) {
+		} else if (strrchr(name, '.') && !strcmp(strrchr(name, '.'), ".rodata")) {
 			v = bpf_map__initial_value(ours, &have);
-			if (!bpf_map__initial_value(m, &want) || !v || have != want ||
-			    datasec_layout(b->alt, ".rodata", want_l, sizeof(want_l)) ||
-			    datasec_layout(loaded, ".rodata", have_l, sizeof(have_l)) ||
-			    strcmp(have_l, want_l)) {
+			if (!bpf_map__initial_value(m, &want) || !v || have != want) {
 				fprintf(stderr,
-					"prog_cost: --alt %s: its .rodata is not this build's "
-					"(%zu bytes, this build's %zu): another ABI\n",
+					"prog_cost: --alt %s: its .rodata is %zu bytes, this build's "
+					"%zu: another ABI\n",
 					path, want, have);
+				return -EINVAL;
+			}
+			err = datasec_layout(b->alt, ".rodata", want_l, sizeof(want_l));
+			err = err ?: datasec_layout(loaded, ".rodata", have_l, sizeof(have_l));
+			if (err) {
+				fprintf(stderr,
+					"prog_cost: --alt %s: reading the .rodata's BTF: %s\n",
+					path, errstr(err));
+				return err;
+			}
+			if (strcmp(have_l, want_l)) {
+				fprintf(stderr,
+					"prog_cost: --alt %s: its .rodata holds %s, this build's "
+					"%s: another ABI\n",
+					path, want_l, have_l);
 				return -EINVAL;
 			}
 			err = bpf_map__set_initial_value(m, v, have);

@@ -2236,12 +2236,11 @@ static void reported_again(const struct bwe_dp_opts *opts)
 	struct bwe_counter b0, q0, l0;
 	struct bwe_addr p0 = addr(peer[0]);
 	struct bwe_config cfg;
-	cpu_set_t was, one;
+	cpu_set_t one;
 	struct world w;
 	__u64 d0;
 	size_t i;
 
-	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
@@ -2316,7 +2315,22 @@ static void reported_again(const struct bwe_dp_opts *opts)
 	assert_int_equal(drain(&w), 1);
 	assert_int_equal(w.ev.type, BWE_EV_QUARANTINE_DROP);
 	world_down(&w);
-	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+}
+
+/* The affinity before reported_again() pinned the thread, and its restore
+ * (a teardown: it runs when an assertion ends the test early too). */
+static cpu_set_t affinity_was;
+
+static int affinity_save(void **state)
+{
+	(void)state;
+	return sched_getaffinity(0, sizeof(affinity_was), &affinity_was);
+}
+
+static int affinity_restore(void **state)
+{
+	(void)state;
+	return sched_setaffinity(0, sizeof(affinity_was), &affinity_was);
 }
 
 static void test_reported_again_slot(void **state)
@@ -2557,8 +2571,10 @@ int main(void)
 		cmocka_unit_test(test_slots_survive_restart),
 		cmocka_unit_test(test_idle_hosts_forgotten),
 		cmocka_unit_test(test_slot_drops_apart),
-		cmocka_unit_test(test_reported_again_slot),
-		cmocka_unit_test(test_reported_again_lru),
+		cmocka_unit_test_setup_teardown(test_reported_again_slot, affinity_save,
+						affinity_restore),
+		cmocka_unit_test_setup_teardown(test_reported_again_lru, affinity_save,
+						affinity_restore),
 	};
 
 	return cmocka_run_group_tests_name("dataplane: pins, ABI stamp, hostile senders", tests,

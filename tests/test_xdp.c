@@ -1166,8 +1166,8 @@ static void pin_cpu(void)
 
 /*
  * Both families: host ha (fresh, internal) with six peers (pfx and 10..15),
- * then one blocklisted peer, listed, both ways. An IPv6
- * peer's hash is the one its blocklist filter took (judge() hands it on).
+ * then one blocklisted peer, listed, both ways: the sketches are
+ * bwe_rules.h's over the peers' bwe_hash_addr().
  */
 static void relay_sketches(const char *ha, const char *pfx, const char *listed)
 {

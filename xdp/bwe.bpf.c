@@ -620,7 +620,8 @@ struct bwe_verdict {
 	__u8 ref;     /* the peer's blocklist ref */
 	__u8 tracked; /* rec is the host's record (else a stand-in nobody reads) */
 	/* a drop counted in bwe_hslot_drop: rec is for the event's copies
-	 * only; without a MAC to report (learn), the ring was found with room */
+	 * only; without a MAC to report (learn), the copies did not hold the
+	 * event and the ring was found with room (judge() asked both) */
 	__u8 counted;
 };
 
@@ -628,8 +629,8 @@ struct bwe_verdict {
  * The rest of the judgement, once the verdict v is taken: account the
  * internal host in its record rec (when v->tracked; else the host has
  * none; v->counted: judge() counted the drop already, the record keeps
- * only the event's copies, and unless v->learn it found room for the
- * event), emit events, count the verdict. A global function, so the
+ * only the event's copies, and unless v->learn it found the event not in
+ * them and room for it), emit events, count the verdict. A global function, so the
  * verifier checks it once, whatever map rec came from (a host slot or
  * bwe_hosts, which it would otherwise follow apart through all that
  * follows) and at whichever of judge()'s three call sites. Every argument
