@@ -374,6 +374,62 @@ static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 	return before == after ? 0 : queue_host(bl, a, after);
 }
 
+/*
+ * bwe_bl_n6 (bwe_abi.h): the bits of every /32 that IPv6 prefix addr/len
+ * overlaps (len >= BWE_BL_V6_MIN_PLEN), set in t (BWE_BL_N6_WORDS words);
+ * with shared, t is the mapped filter that programs read, and a bit not
+ * yet set is added with an atomic OR.
+ */
+static void n6_bits(__u64 *t, const struct bwe_addr *addr, int len, bool shared)
+{
+	__u32 base = ntohl(addr->w[0]), n, i, h, w;
+	struct bwe_addr a = *addr;
+	__u64 bit;
+
+	if (len >= BWE_BL_N6_PLEN) {
+		n = 1;
+	} else {
+		n = 1u << (BWE_BL_N6_PLEN - len);
+		base &= ~(n - 1);
+	}
+	for (i = 0; i < n; i++) {
+		a.w[0] = htonl(base + i);
+		h = bwe_bl_n6_hash(&a);
+		w = bwe_hbits_word(h, BWE_BL_N6_WORDS);
+		bit = bwe_hbits_bit(h);
+		if (!shared)
+			t[w] |= bit;
+		else if (!(__atomic_load_n(&t[w], __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&t[w], bit, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * After prefixes were deleted: the filter made exactly that of the mirror
+ * (which holds every prefix of the trie, and one being written). A word
+ * keeps the bits of every prefix still there: each is one aligned store.
+ */
+static int n6_exact(struct bwe_bl *bl)
+{
+	struct bwe_amap_slot *slot;
+	__u64 *want;
+	size_t i;
+	int len;
+
+	if (!bl->dp->n6 || !bl->n6_stale)
+		return 0;
+	want = calloc(BWE_BL_N6_WORDS, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	for (len = 0; len <= BWE_ADDR_BITS; len++)
+		for (i = 0; (slot = bwe_amap_next(&bl->net6[len], &i));)
+			n6_bits(want, &slot->key, len, false);
+	bwe_dp_bits_write(bl->dp->n6, want, BWE_BL_N6_WORDS, false);
+	free(want);
+	bl->n6_stale = false;
+	return 0;
+}
+
 static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 {
 	struct bwe_lpm_key key = { .prefixlen = p->plen, .addr = p->addr };
@@ -385,6 +441,9 @@ static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 	if (ref) {
 		__u32 before = had ? *bwe_amap_get(m, &p->addr) : 0;
 
+		/* its /32s' filter bits before the trie has it */
+		if (!had && bl->dp->n6)
+			n6_bits(bl->dp->n6, &p->addr, p->plen, true);
 		err = bwe_amap_set(m, &p->addr, ref);
 		if (err)
 			return err;
@@ -404,6 +463,7 @@ static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 		return 0;
 	bwe_amap_del(m, &p->addr);
 	bl->n_v6pfx--;
+	bl->n6_stale = true; /* its bits go at the flush (n6_exact()) */
 	if (bpf_map_delete_elem(bl->net6_fd, &key) && errno != ENOENT)
 		return -errno;
 	return 0;
@@ -921,7 +981,7 @@ int bwe_bl_flush(struct bwe_bl *bl)
 
 	for (f = 0; f < BWE_BL_FAMS; f++)
 		err = table_flush(bl, f) ?: err;
-	return err;
+	return n6_exact(bl) ?: err;
 }
 
 /* Queue for deletion every key of family f's table that the mirror lacks. */
@@ -985,10 +1045,11 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 		    !bwe_amap_get(&bl->net6[lk.prefixlen], &lk.addr)) {
 			if (bpf_map_delete_elem(bl->net6_fd, &lk) && errno != ENOENT)
 				return -errno;
+			bl->n6_stale = true;
 			prev = NULL; /* restart: the deleted key cannot be a cursor */
 		}
 	}
-	return 0;
+	return n6_exact(bl);
 }
 
 __u8 bwe_bl_kernel_ref(const struct bwe_bl *bl, const struct bwe_addr *a)

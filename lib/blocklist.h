@@ -89,7 +89,8 @@ struct bwe_bl {
 	struct bwe_amap net6[129];  /* [L]: /L network -> ref (mirror of the trie) */
 	size_t n_v4pfx, n_v6pfx;    /* prefixes held in table / trie */
 	size_t host_max, net6_max;  /* ceiling of exact hosts; max_entries of bwe_bl_net6 */
-	__u64 bl4_seed;		    /* tests only: not 0, every new IPv4 table takes this seed */
+	bool n6_stale;	/* a prefix left the trie: bwe_bl_n6 is a superset until the flush */
+	__u64 bl4_seed; /* tests only: not 0, every new IPv4 table takes this seed */
 };
 
 /*

@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  20
+#define BWE_ABI_VERSION		  21
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -43,6 +43,7 @@
 #define BWE_MAP_BL_H6	   "bwe_bl_h6"
 #define BWE_MAP_BL4_KEY	   "bwe_bl4_key"
 #define BWE_MAP_BL_NET6	   "bwe_bl_net6"
+#define BWE_MAP_BL_N6	   "bwe_bl_n6"
 #define BWE_MAP_THROTTLE   "bwe_throttle"
 #define BWE_MAP_HOSTS	   "bwe_hosts"
 #define BWE_MAP_HSLOTS	   "bwe_hslots"
@@ -78,6 +79,7 @@
 	X(bwe_bl_h6, BWE_MAP_BL_H6) \
 	X(bwe_bl4_key, BWE_MAP_BL4_KEY) \
 	X(bwe_bl_net6, BWE_MAP_BL_NET6) \
+	X(bwe_bl_n6, BWE_MAP_BL_N6) \
 	X(bwe_throttle, BWE_MAP_THROTTLE) \
 	X(bwe_hosts, BWE_MAP_HOSTS) \
 	X(bwe_hslots, BWE_MAP_HSLOTS) \
@@ -346,6 +348,24 @@ _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
  */
 #define BWE_BL_H6_BITS	(1u << 23)
 #define BWE_BL_H6_WORDS (BWE_BL_H6_BITS / 64u)
+
+/*
+ * bwe_bl_n6 (mmapable ARRAY of u64 words, ABI 21): the IPv6 addresses no
+ * listed prefix (bwe_bl_net6) touches, without the trie: one bit per hash of
+ * a /32 (bwe_bl_n6_hash(), bwe_hbits_word(), bwe_rules.h), set where some
+ * listed IPv6 prefix overlaps that /32: a /32 or longer prefix sets its
+ * /32's bit, a /16../31 every /32 inside it (at most 65,536). An IPv6 peer
+ * whose bit is clear has no prefix entry and skips the trie (a call, and a
+ * walk of its nodes); a set bit, a collision included, asks the trie as
+ * before. 2^16 bits (8 KiB): Spamhaus' DROPv6 (23 /29s, 10 /32s, 18 longer)
+ * sets about 200. The daemon sets a prefix's bits before it writes the
+ * prefix, and recomputes them exactly from its mirror after deleting
+ * prefixes (lib/blocklist.c), so they are a superset of the trie's /32s
+ * throughout a change.
+ */
+#define BWE_BL_N6_BITS	(1u << 16)
+#define BWE_BL_N6_WORDS (BWE_BL_N6_BITS / 64u)
+#define BWE_BL_N6_PLEN	32 /* the granularity */
 
 /* ---- throttle (map bwe_throttle, HASH addr -> bucket) ------------------- */
 struct bwe_bucket {

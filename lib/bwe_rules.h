@@ -215,6 +215,12 @@ BWE_RULE __u32 bwe_nc6_hash(const struct bwe_addr *a)
 	return bwe_mix32(a->w[0] ^ bwe_mix32(((__u32)a->a[4] << 8 | a->a[5]) + 1));
 }
 
+/* bwe_bl_n6 (bwe_abi.h): the hash of IPv6 address a's /32 (its place: bwe_hbits_word()). */
+BWE_RULE __u32 bwe_bl_n6_hash(const struct bwe_addr *a)
+{
+	return bwe_mix32(a->w[0]);
+}
+
 /*
  * bwe_nc4 (bwe_abi.h): the hash of an IPv4 address or /24, v4 in host byte
  * order with the bits past plen (24 or 32) clear (its place:

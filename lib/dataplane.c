@@ -43,6 +43,7 @@ static const struct dp_map dp_maps[] = { BWE_PINNED_MAPS(DP_MAP) };
 #define H24_BYTES  ((size_t)BWE_BL_H24_WORDS * sizeof(__u64))
 #define H6_BYTES   ((size_t)BWE_BL_H6_WORDS * sizeof(__u64))
 #define NC6_BYTES  ((size_t)BWE_NC6_WORDS * sizeof(__u64))
+#define N6_BYTES   ((size_t)BWE_BL_N6_WORDS * sizeof(__u64))
 #define NC4_BYTES  ((size_t)BWE_NC4_WORDS * sizeof(__u64))
 
 static struct bpf_map *dp_map(const struct bwe_dp *dp, size_t i)
@@ -676,6 +677,7 @@ int bwe_dp_open_async(struct bwe_dp **out, const struct bwe_dp_opts *opts)
 	err = map_mmap(dp->skel->maps.bwe_bl_tbl24, dp->tbl24_len, (void **)&dp->tbl24);
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h24, H24_BYTES, (void **)&dp->h24);
 	err = err ?: map_mmap(dp->skel->maps.bwe_bl_h6, H6_BYTES, (void **)&dp->h6);
+	err = err ?: map_mmap(dp->skel->maps.bwe_bl_n6, N6_BYTES, (void **)&dp->n6);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc16, NC16_BYTES, (void **)&dp->nc16);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc6, NC6_BYTES, (void **)&dp->nc6);
 	err = err ?: map_mmap(dp->skel->maps.bwe_nc4, NC4_BYTES, (void **)&dp->nc4);
@@ -723,6 +725,8 @@ void bwe_dp_close(struct bwe_dp *dp)
 		munmap(dp->h24, H24_BYTES);
 	if (dp->h6)
 		munmap(dp->h6, H6_BYTES);
+	if (dp->n6)
+		munmap(dp->n6, N6_BYTES);
 	if (dp->bl4_key)
 		munmap(dp->bl4_key, sizeof(__u64));
 	bwe_hslots_free(dp->hsl);

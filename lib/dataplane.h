@@ -61,6 +61,7 @@ struct bwe_dp {
 	struct bwe_tbl24_val *tbl24; /* mmap of bwe_bl_tbl24, BWE_TBL24_ENTRIES */
 	__u64 *h24;		     /* mmap of bwe_bl_h24, BWE_BL_H24_WORDS */
 	__u64 *h6;		     /* mmap of bwe_bl_h6, BWE_BL_H6_WORDS */
+	__u64 *n6;		     /* mmap of bwe_bl_n6, BWE_BL_N6_WORDS */
 	__u64 *bl4_key;		     /* mmap of bwe_bl4_key's word */
 	size_t tbl24_len;	     /* bytes mapped */
 	struct bwe_nc16_val *nc16;   /* mmap of bwe_nc16, BWE_NC16_ENTRIES */
@@ -167,7 +168,7 @@ int bwe_dp_config_set(const struct bwe_dp *dp, const struct bwe_config *cfg);
 void bwe_dp_nc16_write(const struct bwe_dp *dp, const struct bwe_nc16_val *t);
 /*
  * A bitmap mapped from a map the programs read (bwe_nc6, bwe_nc4, bwe_bl_h24,
- * bwe_bl_h6) becomes t (words u64 words), or with keep the union of t and
+ * bwe_bl_h6, bwe_bl_n6) becomes t (words u64 words), or with keep the union of t and
  * what it holds (a superset throughout a change), one aligned store for
  * each word that differs.
  */

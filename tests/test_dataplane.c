@@ -47,6 +47,7 @@
 #include "bwe_rules.h"
 #include "bwe_util.h"
 #include "dataplane.h"
+#include "feed.h"
 /* The generated skeleton casts away const; that is bpftool's code, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
@@ -791,6 +792,219 @@ static void test_growth_never_passes(void **state)
 	assert_true(h6_has(w.dp, "2001:db8:3::66"));
 	assert_true(h6_count(w.dp) <= GROW_V6 / 4 + 1);
 	assert_int_equal(run(&w, "2001:db8:1::52", "2001:db8:3::66", 10, NULL), XDP_DROP);
+	world_down(&w);
+}
+
+/* ---- bwe_bl_n6: the IPv6 prefixes' /32 filter ------------------------------ */
+
+#define DROPV6 "tests/data/feeds/real/spamhaus_dropv6_2025-01-15.txt"
+#define N6_MAX 128
+
+struct n6_feed {
+	struct bwe_prefix p[N6_MAX];
+	size_t n;
+};
+
+static int n6_on_ind(const struct bwe_indicator *ind, void *ctx)
+{
+	struct n6_feed *f = ctx;
+
+	if (ind->kind != BWE_IND_PREFIX || f->n == N6_MAX)
+		return -ENOSPC;
+	f->p[f->n++] = ind->pfx;
+	return 0;
+}
+
+/* The /32 (host byte order of its first word) of prefix p numbered i, and how many it has. */
+static __u32 n6_span(const struct bwe_prefix *p, __u32 *first)
+{
+	__u32 n = p->plen >= 32 ? 1 : 1u << (32 - p->plen);
+
+	*first = ntohl(p->addr.w[0]) & ~(n - 1);
+	return n;
+}
+
+static bool n6_has(const struct bwe_dp *dp, __u32 w0)
+{
+	struct bwe_addr a = { .w = { htonl(w0) } };
+	__u32 h = bwe_bl_n6_hash(&a);
+
+	return dp->n6[bwe_hbits_word(h, BWE_BL_N6_WORDS)] & bwe_hbits_bit(h);
+}
+
+/* The bits the filter must hold for prefixes p[0..n) with ref (0: gone): the test's own count. */
+static size_t n6_expected(const struct n6_feed *f, const __u8 *live)
+{
+	__u64 *t = calloc(BWE_BL_N6_WORDS, sizeof(*t));
+	size_t i, bits = 0;
+	__u32 first, n, k;
+
+	assert_non_null(t);
+	for (i = 0; i < f->n; i++) {
+		if (!live[i])
+			continue;
+		n = n6_span(&f->p[i], &first);
+		for (k = 0; k < n; k++) {
+			struct bwe_addr a = { .w = { htonl(first + k) } };
+			__u32 h = bwe_bl_n6_hash(&a);
+
+			t[bwe_hbits_word(h, BWE_BL_N6_WORDS)] |= bwe_hbits_bit(h);
+		}
+	}
+	for (i = 0; i < BWE_BL_N6_WORDS; i++)
+		bits += (size_t)__builtin_popcountll(t[i]);
+	free(t);
+	return bits;
+}
+
+static size_t n6_count(const struct bwe_dp *dp)
+{
+	return (size_t)bwe_dp_bits_count(dp->n6, BWE_BL_N6_WORDS);
+}
+
+/* An address inside p in its last /32 (every /32 of a shorter prefix is its own), text. */
+static void n6_inside(const struct bwe_prefix *p, char *buf, size_t len)
+{
+	struct bwe_addr a = p->addr;
+	__u32 first, n = n6_span(p, &first);
+
+	a.w[0] = htonl(first + n - 1);
+	a.w[3] |= htonl(1);
+	assert_non_null(inet_ntop(AF_INET6, &a, buf, (socklen_t)len));
+}
+
+/*
+ * Spamhaus' DROPv6 (a real list: /28 to /48) loaded: the filter has the
+ * bit of every /32 a prefix touches and no other, so each prefix's last
+ * /32 is still dropped (found in the trie); an address of a listed /48's
+ * /32 outside it asks the trie and passes; addresses whose bit is clear
+ * pass. Deleting the /29s keeps their bits until the flush, which makes
+ * the filter exact again.
+ */
+static void test_v6_prefix_filter(void **state)
+{
+	struct bwe_feed_parse_opts o = { .format = BWE_FMT_SPAMHAUS, .on_ind = n6_on_ind };
+	char *body = slurp(DROPV6), buf[INET6_ADDRSTRLEN];
+	__u8 live[N6_MAX];
+	struct n6_feed f = { 0 };
+	size_t i, clear = 0, n29 = 0;
+	struct world w;
+	__u32 v;
+
+	(void)state;
+	o.ctx = &f;
+	assert_int_equal(bwe_feed_parse(body, strlen(body), &o, NULL), 0);
+	free(body);
+	assert_int_equal(f.n, 78);
+	world_up(&w);
+	assert_non_null(w.dp->n6);
+	assert_int_equal(n6_count(w.dp), 0); /* the world lists IPv6 hosts only */
+	for (i = 0; i < f.n; i++) {
+		assert_int_equal(bwe_bl_set(&w.bl, &f.p[i], bwe_ref(FEED_T, 0)), 0);
+		live[i] = 1;
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(n6_count(w.dp), n6_expected(&f, live));
+	assert_true(n6_count(w.dp) > 250 && n6_count(w.dp) < 300);
+	for (i = 0; i < f.n; i++) {
+		n6_inside(&f.p[i], buf, sizeof(buf));
+		assert_int_equal(run(&w, "2001:db8:1::52", buf, 10, NULL), XDP_DROP);
+	}
+	/* a listed /48's neighbour: its /32's bit is set, the trie says no */
+	assert_int_equal(run(&w, "2001:db8:1::52", "2001:678:6c5::1", 10, NULL), XDP_PASS);
+	assert_true(n6_has(w.dp, 0x20010678));
+	/* most /32s have their bit clear: they pass without the trie */
+	for (v = 0x3fff0000; v < 0x3fff0000 + 64; v++) {
+		struct bwe_addr a = { .w = { htonl(v), 0, 0, htonl(1) } };
+
+		if (n6_has(w.dp, v))
+			continue;
+		clear++;
+		assert_non_null(inet_ntop(AF_INET6, &a, buf, sizeof(buf)));
+		assert_int_equal(run(&w, "2001:db8:1::52", buf, 10, NULL), XDP_PASS);
+	}
+	assert_true(clear > 60);
+
+	/* the /29s go: their bits stay until the flush, then only the others' */
+	for (i = 0; i < f.n; i++) {
+		if (f.p[i].plen != 29)
+			continue;
+		assert_int_equal(bwe_bl_set(&w.bl, &f.p[i], 0), 0);
+		live[i] = 0;
+		n29++;
+	}
+	assert_int_equal(n29, 26);
+	assert_true(n6_count(w.dp) > n6_expected(&f, live));
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(n6_count(w.dp), n6_expected(&f, live));
+	for (i = 0; i < f.n; i++) {
+		n6_inside(&f.p[i], buf, sizeof(buf));
+		assert_int_equal(run(&w, "2001:db8:1::52", buf, 10, NULL),
+				 live[i] ? XDP_DROP : XDP_PASS);
+	}
+	/* all gone: an empty filter */
+	for (i = 0; i < f.n; i++)
+		assert_int_equal(bwe_bl_set(&w.bl, &f.p[i], 0), 0);
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(n6_count(w.dp), 0);
+	world_down(&w);
+}
+
+/*
+ * The filter is a superset of the trie's /32s throughout a change: frames
+ * to two listed prefixes are dropped on every run while other prefixes
+ * come and go, each round flushed (the filter made exact again each time).
+ */
+static void test_v6_prefix_filter_churn(void **state)
+{
+	struct pb_spec spec = { .src = "2001:db8:1::52",
+				.proto = IPPROTO_UDP,
+				.sport = 40000,
+				.dport = 9,
+				.payload = 10 };
+	struct bwe_prefix keep[2] = { pfx("2a0b:4ec0::/29"), pfx("2001:db8:bad::/48") };
+	struct prober p = { 0 };
+	pthread_t th;
+	__u32 round, k;
+	struct world w;
+
+	(void)state;
+	world_up(&w);
+	for (k = 0; k < 2; k++)
+		assert_int_equal(bwe_bl_set(&w.bl, &keep[k], bwe_ref(FEED_T, 0)), 0);
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	p.prog_fd = bwe_dp_prog_fd(w.dp);
+	spec.dst = "2a0b:4ec7:ffff::1";
+	p.len[0] = pb_build(&spec, p.frame[0], sizeof(p.frame[0]));
+	spec.dst = "2001:db8:bad:1::1";
+	p.len[1] = pb_build(&spec, p.frame[1], sizeof(p.frame[1]));
+	assert_true(p.len[0] > 0 && p.len[1] > 0);
+	assert_int_equal(pthread_create(&th, NULL, probe_loop, &p), 0);
+	for (round = 0; round < 200; round++) {
+		for (k = 0; k < 16; k++) {
+			struct bwe_prefix o = pfx("2a10::/29");
+
+			o.addr.w[0] = htonl(ntohl(o.addr.w[0]) + ((round * 16 + k) << 3));
+			assert_int_equal(bwe_bl_set(&w.bl, &o, bwe_ref(FEED_T, 0)), 0);
+		}
+		assert_int_equal(bwe_bl_flush(&w.bl), 0);
+		for (k = 0; k < 16; k++) {
+			struct bwe_prefix o = pfx("2a10::/29");
+
+			o.addr.w[0] = htonl(ntohl(o.addr.w[0]) + ((round * 16 + k) << 3));
+			assert_int_equal(bwe_bl_set(&w.bl, &o, 0), 0);
+		}
+		assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	}
+	p.stop = 1;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	print_message("%lu frames to listed IPv6 prefixes while 6,400 others came and went\n",
+		      p.runs);
+	assert_true(p.runs > 0);
+	assert_int_equal(p.passed, 0);
+	assert_int_equal(n6_count(w.dp),
+			 n6_expected(&(struct n6_feed){ .p = { keep[0], keep[1] }, .n = 2 },
+				     (const __u8[]){ 1, 1 }));
 	world_down(&w);
 }
 
@@ -2554,6 +2768,8 @@ int main(void)
 		cmocka_unit_test(test_open_async),
 		cmocka_unit_test(test_bucket_last_refill_in_future),
 		cmocka_unit_test(test_growth_never_passes),
+		cmocka_unit_test(test_v6_prefix_filter),
+		cmocka_unit_test(test_v6_prefix_filter_churn),
 		cmocka_unit_test(test_table_survives_restart),
 		cmocka_unit_test(test_bl4_address_zero),
 		cmocka_unit_test(test_bl4_crafted_collisions),

@@ -74,7 +74,8 @@ static __always_inline __u8 bl4_ref(void *tab, __be32 a)
  * prefix; bwe_ref_merge() (bwe_rules.h) says which of the two decides. A
  * drop host entry decides alone, so its prefix is not looked up. An IPv4
  * address whose /24 has no host (bwe_bl_h24), and an IPv6 address whose
- * filter bit is clear (bwe_bl_h6), skip the exact-host table.
+ * filter bit is clear (bwe_bl_h6), skip the exact-host table; an IPv6
+ * address whose /32 no listed prefix touches (bwe_bl_n6), the prefix trie.
  */
 static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 {
@@ -126,8 +127,14 @@ static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 		ref = bwe_ref_merge(ref, t->ref[n24 & (BWE_TBL24_LANES - 1)]);
 	} else {
 		struct bwe_lpm_key key = { .prefixlen = 128, .addr = *peer };
-		struct bwe_bl_val *nv = bpf_map_lookup_elem(&bwe_bl_net6, &key);
+		__u32 h = bwe_bl_n6_hash(peer), w = bwe_hbits_word(h, BWE_BL_N6_WORDS);
+		__u64 *bits = bpf_map_lookup_elem(&bwe_bl_n6, &w);
+		struct bwe_bl_val *nv;
 
+		/* only a /32 that a listed prefix may touch costs the trie */
+		if (bits && !(*bits & bwe_hbits_bit(h)))
+			return ref;
+		nv = bpf_map_lookup_elem(&bwe_bl_net6, &key);
 		if (nv)
 			ref = bwe_ref_merge(ref, nv->ref);
 	}

@@ -125,6 +125,15 @@ struct {
 	__type(value, __u64);
 } bwe_bl_h6 SEC(".maps");
 
+/* the /32s some IPv6 blocklist prefix touches, one bit per hash (bwe_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BWE_BL_N6_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bwe_bl_n6 SEC(".maps");
+
 /* IPv6 blocklist prefixes shorter than /128 */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -236,7 +236,7 @@ static void state(FILE *f, const struct metrics_deps *d)
 
 /*
  * The bitmaps that spare the programs a lookup (docs/architecture.md):
- * bwe_nc4, bwe_nc6 and bwe_bl_h6 hashed, bwe_bl_h24 a bit per /24. A set
+ * bwe_nc4, bwe_nc6, bwe_bl_h6 and bwe_bl_n6 hashed, bwe_bl_h24 a bit per /24. A set
  * bit sends its addresses down the slower path, so a bitmap filling up
  * costs speed (never a verdict); its fill says when. A bitmap not mapped
  * has no samples.
@@ -253,6 +253,7 @@ static void filters(FILE *f, const struct metrics_deps *d)
 		{ BWE_MAP_NC6, dp->nc6, BWE_NC6_WORDS },
 		{ BWE_MAP_BL_H24, dp->h24, BWE_BL_H24_WORDS },
 		{ BWE_MAP_BL_H6, dp->h6, BWE_BL_H6_WORDS },
+		{ BWE_MAP_BL_N6, dp->n6, BWE_BL_N6_WORDS },
 	};
 	size_t i;
 
