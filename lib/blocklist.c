@@ -779,7 +779,7 @@ static __u32 filter_pos(enum bwe_bl_fam f, const __u8 *keys, size_t i, __u64 *bi
 		return bwe_bl_h24_word(a);
 	}
 	memcpy(&a6, keys + i * sizeof(a6), sizeof(a6));
-	h = bwe_hash_addr(&a6);
+	h = bwe_bl_h6_hash(&a6);
 	*bit = bwe_hbits_bit(h);
 	return bwe_hbits_word(h, BWE_BL_H6_WORDS);
 }

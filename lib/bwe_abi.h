@@ -340,7 +340,7 @@ _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
 /*
  * bwe_bl_h6 (mmapable ARRAY of u64 words): the same for the IPv6 exact-host
  * table, a Bloom filter with one hash: bit bwe_hbits_word()/bwe_hbits_bit()
- * (bwe_rules.h) of bwe_hash_addr() of every host the table may hold. An
+ * (bwe_rules.h) of bwe_bl_h6_hash() of every host the table may hold. An
  * IPv6 peer whose bit is clear skips the table's hash lookup (a call and a
  * jhash of 16 bytes). 2^23 bits (1 MiB): with 200,000 IPv6 hosts a clean
  * peer finds its bit set 2.4 % of the time and pays the lookup then, as

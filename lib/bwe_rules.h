@@ -76,6 +76,21 @@ BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
 }
 
 /*
+ * The hash of a filter's key of up to 64 bits (bwe_nc4, bwe_nc6, bwe_bl_h6,
+ * bwe_bl_n6 in bwe_abi.h): one multiplication by an odd constant, its high
+ * half folded onto its low half, so that every bit of the key reaches the
+ * low bits bwe_hbits_word() and bwe_hbits_bit() take. A filter's collision
+ * costs a lookup, never a verdict; a chain of bwe_mix32() costs the frame
+ * several times its latency (docs/benchmarks.md, "Filter hashes of one
+ * multiplication").
+ */
+BWE_RULE __u32 bwe_fold64(__u64 x)
+{
+	x *= 0x9e3779b97f4a7c15ULL;
+	return (__u32)(x ^ (x >> 32));
+}
+
+/*
  * A hashed bitmap of u64 words (bwe_bl_h6, bwe_nc6 in bwe_abi.h): the word
  * of hash h in a map of `words` words (a power of two) and the bit in it.
  */
@@ -93,6 +108,17 @@ BWE_RULE __u64 bwe_hbits_bit(__u32 h)
 BWE_RULE __u32 bwe_hash_port(__u16 port)
 {
 	return bwe_mix32((__u32)port + 1);
+}
+
+/*
+ * bwe_bl_h6 (bwe_abi.h): the hash of an IPv6 host, its interface half
+ * multiplied into its network half, then bwe_fold64().
+ */
+BWE_RULE __u32 bwe_bl_h6_hash(const struct bwe_addr *a)
+{
+	__u64 net = (__u64)a->w[0] << 32 | a->w[1], iid = (__u64)a->w[2] << 32 | a->w[3];
+
+	return bwe_fold64(net ^ iid * 0xc2b2ae3d27d4eb4fULL);
 }
 
 /* ---- HyperLogLog (BWE_HLL_REGS registers of one byte) --------------------- */
@@ -212,13 +238,13 @@ BWE_RULE __u32 bwe_nc16_index(const struct bwe_addr *a)
 /* bwe_nc6 (bwe_abi.h): the hash of IPv6 address a's /48 (its place: bwe_hbits_word()). */
 BWE_RULE __u32 bwe_nc6_hash(const struct bwe_addr *a)
 {
-	return bwe_mix32(a->w[0] ^ bwe_mix32(((__u32)a->a[4] << 8 | a->a[5]) + 1));
+	return bwe_fold64((__u64)a->w[0] << 16 | ((__u32)a->a[4] << 8 | a->a[5]));
 }
 
 /* bwe_bl_n6 (bwe_abi.h): the hash of IPv6 address a's /32 (its place: bwe_hbits_word()). */
 BWE_RULE __u32 bwe_bl_n6_hash(const struct bwe_addr *a)
 {
-	return bwe_mix32(a->w[0]);
+	return bwe_fold64(a->w[0]);
 }
 
 /*
@@ -229,7 +255,7 @@ BWE_RULE __u32 bwe_bl_n6_hash(const struct bwe_addr *a)
  */
 BWE_RULE __u32 bwe_nc4_hash(__u32 v4, __u32 plen)
 {
-	return bwe_mix32(v4 ^ bwe_mix32(plen));
+	return bwe_fold64((__u64)plen << 32 | v4);
 }
 
 /*

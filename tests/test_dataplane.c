@@ -691,7 +691,7 @@ static size_t h24_count(const struct bwe_dp *dp)
 /* Whether bwe_bl_h6 has the bit of IPv6 address a (bwe_abi.h). */
 static bool h6_has_addr(const struct bwe_dp *dp, const struct bwe_addr *a)
 {
-	__u32 h = bwe_hash_addr(a);
+	__u32 h = bwe_bl_h6_hash(a);
 
 	return dp->h6[bwe_hbits_word(h, BWE_BL_H6_WORDS)] & bwe_hbits_bit(h);
 }

@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -102,9 +104,9 @@ static void test_sketch_hashes(void **state)
 		assert_int_equal(bwe_hash_addr(&a), mixed);
 		assert_int_equal(bwe_hash_addr(&a), addrs[i].want);
 	}
-	/* bwe_nc4's two kinds of bit hash apart, and as they did when the map came */
-	assert_int_equal(bwe_nc4_hash(0xc6120500u, 24), 0x6fba8734);
-	assert_int_equal(bwe_nc4_hash(0xc6120505u, 32), 0x5ffe2877);
+	/* bwe_nc4's two kinds of bit hash apart, and as bwe_fold64() makes them */
+	assert_int_equal(bwe_nc4_hash(0xc6120500u, 24), 0x603cb9a9);
+	assert_int_equal(bwe_nc4_hash(0xc6120505u, 32), 0xf51ec499);
 	assert_int_not_equal(bwe_nc4_hash(0xc6120500u, 24), bwe_nc4_hash(0xc6120500u, 32));
 	for (i = 0; i < ARRAY_SIZE(ports); i++)
 		assert_int_equal(bwe_hash_port(ports[i]), bwe_mix32((__u32)ports[i] + 1));
@@ -137,6 +139,89 @@ static void test_bl_h6_place(void **state)
 	}
 	for (i = 0; i < ARRAY_SIZE(seen); i++)
 		assert_true(__builtin_popcount(seen[i]) >= 24);
+}
+
+/* The places (word, bit) of n hashes in a filter of `bits` bits: how many differ. */
+struct places {
+	__u64 *t;
+	size_t bits, distinct;
+};
+
+static void place(struct places *p, __u32 h)
+{
+	__u32 w = bwe_hbits_word(h, (__u32)(p->bits / 64));
+	__u64 b = bwe_hbits_bit(h);
+
+	p->distinct += !(p->t[w] & b);
+	p->t[w] |= b;
+}
+
+static void places_init(struct places *p, size_t bits)
+{
+	p->bits = bits;
+	p->distinct = 0;
+	p->t = calloc(bits / 64, sizeof(*p->t));
+	assert_non_null(p->t);
+}
+
+/*
+ * The filters' hashes (bwe_fold64()) spread the keys the daemon sets as a
+ * random function would, or better: n keys in m bits take about
+ * m(1 - e^(-n/m)) places at random. Runs of neighbouring keys (a /16's /24s, a /32's /48s, a /16's
+ * /32s, a /64's hosts, one host number in many /64s) are what lists and
+ * class sets hold; a hash whose low bits ignored part of the key would put
+ * them on a few places.
+ */
+static void test_filter_hashes(void **state)
+{
+	struct bwe_addr a = { 0 };
+	struct places p;
+	__u32 i;
+
+	(void)state;
+	/* the 256 /24s and 256 addresses of a /16 in bwe_nc4: at most a few collide */
+	places_init(&p, BWE_NC4_BITS);
+	for (i = 0; i < 256; i++) {
+		place(&p, bwe_nc4_hash(0xc6120000u | i << 8, 24));
+		place(&p, bwe_nc4_hash(0xc6120000u | i, 32));
+	}
+	assert_true(p.distinct >= 505);
+	free(p.t);
+	/* the 65,536 /48s of a /32 in bwe_nc6 (2^20 bits): about 63,550 at random, 62,230 here */
+	places_init(&p, BWE_NC6_BITS);
+	assert_int_equal(bwe_addr_parse("2001:db8::", &a), 0);
+	for (i = 0; i < 65536; i++) {
+		a.a[4] = (__u8)(i >> 8);
+		a.a[5] = (__u8)i;
+		place(&p, bwe_nc6_hash(&a));
+	}
+	assert_true(p.distinct > 61500);
+	free(p.t);
+	/* the 65,536 /32s of a /16 in bwe_bl_n6 (2^16 bits): about 41,427 at random, 44,161 here */
+	places_init(&p, BWE_BL_N6_BITS);
+	assert_int_equal(bwe_addr_parse("2a12::", &a), 0);
+	for (i = 0; i < 65536; i++) {
+		a.w[0] = htonl(0x2a120000u | i);
+		place(&p, bwe_bl_n6_hash(&a));
+	}
+	assert_true(p.distinct > 40500);
+	free(p.t);
+	/* 100,000 hosts of a /64 (about 99,400 at random, 99,215 here), and host ::1 of
+	 * 100,000 /64s, in bwe_bl_h6 (2^23 bits) */
+	places_init(&p, BWE_BL_H6_BITS);
+	assert_int_equal(bwe_addr_parse("2001:db8:3::", &a), 0);
+	for (i = 0; i < 100000; i++) {
+		a.w[3] = htonl(i);
+		place(&p, bwe_bl_h6_hash(&a));
+	}
+	assert_true(p.distinct > 99000);
+	assert_int_equal(bwe_addr_parse("2001:db8::1", &a), 0);
+	for (i = 0; i < 100000; i++) {
+		a.w[1] = htonl(i);
+		place(&p, bwe_bl_h6_hash(&a));
+	}
+	assert_true(p.distinct > 196500); /* about 197,600 at random, 197,174 here */
+	free(p.t);
 }
 
 /* Register and rank of one hash: the low 5 bits pick, trailing zeros above rank. */
@@ -360,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_ref_merge),     cmocka_unit_test(test_reason_dryrun),
 		cmocka_unit_test(test_bucket_take),   cmocka_unit_test(test_stat_index),
 		cmocka_unit_test(test_hit_answers),   cmocka_unit_test(test_bl_h6_place),
+		cmocka_unit_test(test_filter_hashes),
 	};
 
 	return cmocka_run_group_tests_name("shared rules (bwe_rules.h)", tests, NULL, NULL);

@@ -102,7 +102,7 @@ static __always_inline __u8 blocklist_ref(const struct bwe_addr *peer)
 		if (tab)
 			ref = bl4_ref(tab, peer->w[3]);
 	} else {
-		__u32 h = bwe_hash_addr(peer), w = bwe_hbits_word(h, BWE_BL_H6_WORDS);
+		__u32 h = bwe_bl_h6_hash(peer), w = bwe_hbits_word(h, BWE_BL_H6_WORDS);
 		__u64 *bits = bpf_map_lookup_elem(&bwe_bl_h6, &w);
 
 		/* only an address whose bit is set costs the table's hash lookup */
