@@ -81,8 +81,8 @@ BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
  * half folded onto its low half, so that every bit of the key reaches the
  * low bits bwe_hbits_word() and bwe_hbits_bit() take. A filter's collision
  * costs a lookup, never a verdict; a chain of bwe_mix32() costs the frame
- * several times its latency (docs/benchmarks.md, "Filter hashes of one
- * multiplication").
+ * several times its latency (docs/benchmarks.md, "The IPv6 prefixes'
+ * filter, and filter hashes of one multiplication").
  */
 BWE_RULE __u32 bwe_fold64(__u64 x)
 {
