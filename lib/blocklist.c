@@ -404,6 +404,41 @@ static void n6_bits(__u64 *t, const struct bwe_addr *addr, int len, bool shared)
 	}
 }
 
+/* How many /32s an IPv6 prefix of length len touches. */
+static __u64 n6_span(int len)
+{
+	return len >= BWE_BL_N6_PLEN ? 1 : 1ULL << (BWE_BL_N6_PLEN - len);
+}
+
+/* Every bit of the mapped filter set: every IPv6 peer asks the trie. */
+static void n6_fill(const struct bwe_bl *bl)
+{
+	size_t i;
+
+	for (i = 0; i < BWE_BL_N6_WORDS; i++)
+		__atomic_store_n(&bl->dp->n6[i], ~0ULL, __ATOMIC_RELEASE);
+}
+
+/*
+ * Before prefix p is written: its bits, added to the mapped filter. Once
+ * the prefixes marked since the filter was last made exact touch more /32s
+ * than it has bits, every bit is set instead, and no more are marked until
+ * it is made exact again: the work (a hash a /32) stays bounded by the
+ * filter's size, whatever a feed of /16s and /19s asks.
+ */
+static void n6_mark(struct bwe_bl *bl, const struct bwe_prefix *p)
+{
+	if (!bl->dp->n6 || bl->n6_full)
+		return;
+	bl->n6_spans += n6_span(p->plen);
+	if (bl->n6_spans > BWE_BL_N6_BITS) {
+		n6_fill(bl);
+		bl->n6_full = true;
+		return;
+	}
+	n6_bits(bl->dp->n6, &p->addr, p->plen, true);
+}
+
 /*
  * After prefixes were deleted: the filter made exactly that of the mirror
  * (which holds every prefix of the trie, and one being written). A word
@@ -412,21 +447,31 @@ static void n6_bits(__u64 *t, const struct bwe_addr *addr, int len, bool shared)
 static int n6_exact(struct bwe_bl *bl)
 {
 	struct bwe_amap_slot *slot;
-	__u64 *want;
+	__u64 *want, spans = 0;
 	size_t i;
 	int len;
 
 	if (!bl->dp->n6 || !bl->n6_stale)
 		return 0;
+	for (len = 0; len <= BWE_ADDR_BITS; len++)
+		spans += bl->net6[len].n * n6_span(len);
+	bl->n6_stale = false;
+	bl->n6_spans = spans;
+	bl->n6_full = spans > BWE_BL_N6_BITS;
+	if (bl->n6_full) { /* more /32s than bits: all set, as n6_mark() leaves it */
+		n6_fill(bl);
+		return 0;
+	}
 	want = calloc(BWE_BL_N6_WORDS, sizeof(*want));
-	if (!want)
+	if (!want) {
+		bl->n6_stale = true; /* a superset still: made exact at a later flush */
 		return -ENOMEM;
+	}
 	for (len = 0; len <= BWE_ADDR_BITS; len++)
 		for (i = 0; (slot = bwe_amap_next(&bl->net6[len], &i));)
 			n6_bits(want, &slot->key, len, false);
 	bwe_dp_bits_write(bl->dp->n6, want, BWE_BL_N6_WORDS, false);
 	free(want);
-	bl->n6_stale = false;
 	return 0;
 }
 
@@ -441,9 +486,8 @@ static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 	if (ref) {
 		__u32 before = had ? *bwe_amap_get(m, &p->addr) : 0;
 
-		/* its /32s' filter bits before the trie has it */
-		if (!had && bl->dp->n6)
-			n6_bits(bl->dp->n6, &p->addr, p->plen, true);
+		if (!had) /* its /32s' filter bits before the trie has it */
+			n6_mark(bl, p);
 		err = bwe_amap_set(m, &p->addr, ref);
 		if (err)
 			return err;

@@ -358,7 +358,8 @@ _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
  * whose bit is clear has no prefix entry and skips the trie (a call, and a
  * walk of its nodes); a set bit, a collision included, asks the trie as
  * before. 2^16 bits (8 KiB): Spamhaus' DROPv6 of 2025-01-15 (78 prefixes,
- * 27 of them /28../30) sets 263. The daemon sets a prefix's bits before it writes the
+ * 27 of them /28../30) sets 263. Prefixes touching more /32s than the
+ * filter has bits set every bit (every peer asks the trie). The daemon sets a prefix's bits before it writes the
  * prefix, and recomputes them exactly from its mirror after deleting
  * prefixes (lib/blocklist.c), so they are a superset of the trie's /32s
  * throughout a change.

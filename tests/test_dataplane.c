@@ -947,6 +947,38 @@ static void test_v6_prefix_filter(void **state)
 		assert_int_equal(bwe_bl_set(&w.bl, &f.p[i], 0), 0);
 	assert_int_equal(bwe_bl_flush(&w.bl), 0);
 	assert_int_equal(n6_count(w.dp), 0);
+
+	/* 17 /20s touch 69,632 /32s, more than the filter's 65,536 bits: all
+	 * set (the 17th prefix sets them), every peer asks the trie; two gone,
+	 * 61,440 /32s, and the flush makes it exact again */
+	f.n = 17;
+	memset(live, 0, sizeof(live));
+	for (i = 0; i < f.n; i++) {
+		f.p[i] = pfx("2a00::/20");
+		f.p[i].addr.w[0] = htonl(ntohl(f.p[i].addr.w[0]) + (__u32)(i << 12));
+		assert_int_equal(bwe_bl_set(&w.bl, &f.p[i], bwe_ref(FEED_T, 0)), 0);
+		live[i] = 1;
+		assert_int_equal(n6_count(w.dp), i < 16 ? n6_expected(&f, live) : BWE_BL_N6_BITS);
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(n6_count(w.dp), BWE_BL_N6_BITS);
+	for (i = 0; i < f.n; i++) {
+		n6_inside(&f.p[i], buf, sizeof(buf));
+		assert_int_equal(run(&w, "2001:db8:1::52", buf, 10, NULL), XDP_DROP);
+	}
+	assert_int_equal(run(&w, "2001:db8:1::52", "2a01:1000::1", 10, NULL), XDP_PASS);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(bwe_bl_set(&w.bl, &f.p[i], 0), 0);
+		live[i] = 0;
+	}
+	assert_int_equal(bwe_bl_flush(&w.bl), 0);
+	assert_int_equal(n6_count(w.dp), n6_expected(&f, live));
+	assert_true(n6_count(w.dp) < BWE_BL_N6_BITS);
+	for (i = 0; i < f.n; i++) {
+		n6_inside(&f.p[i], buf, sizeof(buf));
+		assert_int_equal(run(&w, "2001:db8:1::52", buf, 10, NULL),
+				 live[i] ? XDP_DROP : XDP_PASS);
+	}
 	world_down(&w);
 }
 
