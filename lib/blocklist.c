@@ -127,6 +127,7 @@ int bwe_bl_init(struct bwe_bl *bl, const struct bwe_dp *dp)
 		err = fd < 0 ? fd : table_take(&bl->tab[f], f, fd);
 	}
 	err = err ?: bwe_map_max_entries(bl->net6_fd, &bl->net6_max);
+	bl->n6_unswept = dp->reused; /* the trie may hold a previous run's prefixes */
 	if (err)
 		bwe_bl_free(bl);
 	return err;
@@ -374,6 +375,13 @@ static int bl_host_set(struct bwe_bl *bl, const struct bwe_addr *a, __u8 ref)
 	return before == after ? 0 : queue_host(bl, a, after);
 }
 
+/* A bit of a filter that programs read, added unless set (a plain read spares the atomic). */
+static void bits_add(__u64 *bits, __u32 w, __u64 bit)
+{
+	if (!(__atomic_load_n(&bits[w], __ATOMIC_RELAXED) & bit))
+		__atomic_fetch_or(&bits[w], bit, __ATOMIC_RELEASE);
+}
+
 /*
  * bwe_bl_n6 (bwe_abi.h): the bits of every /32 that IPv6 prefix addr/len
  * overlaps (len >= BWE_BL_V6_MIN_PLEN), set in t (BWE_BL_N6_WORDS words);
@@ -397,17 +405,21 @@ static void n6_bits(__u64 *t, const struct bwe_addr *addr, int len, bool shared)
 		h = bwe_bl_n6_hash(&a);
 		w = bwe_hbits_word(h, BWE_BL_N6_WORDS);
 		bit = bwe_hbits_bit(h);
-		if (!shared)
+		if (shared)
+			bits_add(t, w, bit);
+		else
 			t[w] |= bit;
-		else if (!(__atomic_load_n(&t[w], __ATOMIC_RELAXED) & bit))
-			__atomic_fetch_or(&t[w], bit, __ATOMIC_RELEASE);
 	}
 }
 
-/* How many /32s an IPv6 prefix of length len touches. */
+/*
+ * The /32s beyond its own that an IPv6 prefix of length len makes n6_bits()
+ * hash: 0 for a /32 or longer (one hash each, at most bwe_bl_net6's
+ * max_entries in all), 2^(32 - len) for a shorter one.
+ */
 static __u64 n6_span(int len)
 {
-	return len >= BWE_BL_N6_PLEN ? 1 : 1ULL << (BWE_BL_N6_PLEN - len);
+	return len >= BWE_BL_N6_PLEN ? 0 : 1ULL << (BWE_BL_N6_PLEN - len);
 }
 
 /* Every bit of the mapped filter set: every IPv6 peer asks the trie. */
@@ -421,10 +433,10 @@ static void n6_fill(const struct bwe_bl *bl)
 
 /*
  * Before prefix p is written: its bits, added to the mapped filter. Once
- * the prefixes marked since the filter was last made exact touch more /32s
- * than it has bits, every bit is set instead, and no more are marked until
- * it is made exact again: the work (a hash a /32) stays bounded by the
- * filter's size, whatever a feed of /16s and /19s asks.
+ * the prefixes shorter than /32 marked since the filter was last made
+ * exact touch more /32s than it has bits, every bit is set instead, and no
+ * more are marked until it is made exact again: the work (a hash a /32)
+ * stays bounded, whatever a feed of /16s and /19s asks.
  */
 static void n6_mark(struct bwe_bl *bl, const struct bwe_prefix *p)
 {
@@ -441,8 +453,12 @@ static void n6_mark(struct bwe_bl *bl, const struct bwe_prefix *p)
 
 /*
  * After prefixes were deleted: the filter made exactly that of the mirror
- * (which holds every prefix of the trie, and one being written). A word
- * keeps the bits of every prefix still there: each is one aligned store.
+ * (which holds every prefix of the trie, and one being written), one
+ * aligned store a word, so a word keeps the bits of every prefix still
+ * there. Until the start-up sweep has run on reused maps, the trie may
+ * still hold a previous run's prefixes that the mirror lacks: the mirror's
+ * bits are then added to what the filter holds, and the filter is made
+ * exact by the sweep (bwe_bl_sweep()).
  */
 static int n6_exact(struct bwe_bl *bl)
 {
@@ -470,7 +486,8 @@ static int n6_exact(struct bwe_bl *bl)
 	for (len = 0; len <= BWE_ADDR_BITS; len++)
 		for (i = 0; (slot = bwe_amap_next(&bl->net6[len], &i));)
 			n6_bits(want, &slot->key, len, false);
-	bwe_dp_bits_write(bl->dp->n6, want, BWE_BL_N6_WORDS, false);
+	bwe_dp_bits_write(bl->dp->n6, want, BWE_BL_N6_WORDS, bl->n6_unswept);
+	bl->n6_stale = bl->n6_unswept;
 	free(want);
 	return 0;
 }
@@ -505,11 +522,12 @@ static int bl_net6_set(struct bwe_bl *bl, const struct bwe_prefix *p, __u8 ref)
 	}
 	if (!had)
 		return 0;
+	/* the kernel first: a prefix it still holds keeps its mirror entry and bits */
+	if (bpf_map_delete_elem(bl->net6_fd, &key) && errno != ENOENT)
+		return -errno;
 	bwe_amap_del(m, &p->addr);
 	bl->n_v6pfx--;
 	bl->n6_stale = true; /* its bits go at the flush (n6_exact()) */
-	if (bpf_map_delete_elem(bl->net6_fd, &key) && errno != ENOENT)
-		return -errno;
 	return 0;
 }
 
@@ -837,8 +855,7 @@ static void filter_mark(const struct bwe_bl *bl, enum bwe_bl_fam f, const __u8 *
 
 	for (i = 0; bits && i < n; i++) {
 		w = filter_pos(f, keys, i, &bit);
-		if (!(__atomic_load_n(&bits[w], __ATOMIC_RELAXED) & bit))
-			__atomic_fetch_or(&bits[w], bit, __ATOMIC_RELEASE);
+		bits_add(bits, w, bit);
 	}
 }
 
@@ -1089,10 +1106,12 @@ int bwe_bl_sweep(struct bwe_bl *bl)
 		    !bwe_amap_get(&bl->net6[lk.prefixlen], &lk.addr)) {
 			if (bpf_map_delete_elem(bl->net6_fd, &lk) && errno != ENOENT)
 				return -errno;
-			bl->n6_stale = true;
 			prev = NULL; /* restart: the deleted key cannot be a cursor */
 		}
 	}
+	/* the trie holds what the mirror holds: the filter becomes exact */
+	bl->n6_unswept = false;
+	bl->n6_stale = true;
 	return n6_exact(bl);
 }
 

@@ -89,10 +89,11 @@ struct bwe_bl {
 	struct bwe_amap net6[129];  /* [L]: /L network -> ref (mirror of the trie) */
 	size_t n_v4pfx, n_v6pfx;    /* prefixes held in table / trie */
 	size_t host_max, net6_max;  /* ceiling of exact hosts; max_entries of bwe_bl_net6 */
-	bool n6_stale;	/* a prefix left the trie: bwe_bl_n6 is a superset until the flush */
-	bool n6_full;	/* bwe_bl_n6 all set: its prefixes touch more /32s than it has bits */
-	__u64 n6_spans; /* /32s marked into bwe_bl_n6 since it was last made exact */
-	__u64 bl4_seed; /* tests only: not 0, every new IPv4 table takes this seed */
+	bool n6_stale;	 /* a prefix left the trie: bwe_bl_n6 is a superset until the flush */
+	bool n6_full;	 /* bwe_bl_n6 all set: its prefixes touch more /32s than it has bits */
+	bool n6_unswept; /* reused maps before bwe_bl_sweep(): bwe_bl_n6 only grows */
+	__u64 n6_spans;	 /* /32s of prefixes shorter than /32 marked since it was made exact */
+	__u64 bl4_seed;	 /* tests only: not 0, every new IPv4 table takes this seed */
 };
 
 /*

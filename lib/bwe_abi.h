@@ -27,7 +27,7 @@
  * BWE_MAP_ABI when it creates the maps, and refuses pinned maps that carry
  * another one (-EPROTO).
  */
-#define BWE_ABI_VERSION		  21
+#define BWE_ABI_VERSION		  22
 /* Pins made before the stamp existed carry none; they were of this version. */
 #define BWE_ABI_VERSION_UNSTAMPED 1
 
@@ -358,7 +358,7 @@ _Static_assert(sizeof(struct bwe_tbl24_val) == 8, "bwe_tbl24_val size");
  * whose bit is clear has no prefix entry and skips the trie (a call, and a
  * walk of its nodes); a set bit, a collision included, asks the trie as
  * before. 2^16 bits (8 KiB): Spamhaus' DROPv6 of 2025-01-15 (78 prefixes,
- * 27 of them /28../30) sets 263. Prefixes touching more /32s than the
+ * 28 of them /28../30) sets 263. Prefixes touching more /32s than the
  * filter has bits set every bit (every peer asks the trie). The daemon sets a prefix's bits before it writes the
  * prefix, and recomputes them exactly from its mirror after deleting
  * prefixes (lib/blocklist.c), so they are a superset of the trie's /32s

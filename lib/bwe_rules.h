@@ -77,12 +77,13 @@ BWE_RULE __u32 bwe_hash_addr(const struct bwe_addr *a)
 
 /*
  * The hash of a filter's key of up to 64 bits (bwe_nc4, bwe_nc6, bwe_bl_h6,
- * bwe_bl_n6 in bwe_abi.h): one multiplication by an odd constant, its high
- * half folded onto its low half, so that every bit of the key reaches the
- * low bits bwe_hbits_word() and bwe_hbits_bit() take. A filter's collision
- * costs a lookup, never a verdict; a chain of bwe_mix32() costs the frame
- * several times its latency (docs/benchmarks.md, "The IPv6 prefixes'
- * filter, and filter hashes of one multiplication").
+ * bwe_bl_n6 in bwe_abi.h; ABI 22, chains of bwe_mix32() before): one
+ * multiplication by an odd constant, its high half folded onto its low
+ * half, so that every bit of the key reaches the low bits bwe_hbits_word()
+ * and bwe_hbits_bit() take. A filter's collision costs a lookup, never a
+ * verdict; a chain of bwe_mix32() costs the frame several times its
+ * latency (docs/benchmarks.md, "The IPv6 prefixes' filter, and filter
+ * hashes of one multiplication").
  */
 BWE_RULE __u32 bwe_fold64(__u64 x)
 {
@@ -91,7 +92,8 @@ BWE_RULE __u32 bwe_fold64(__u64 x)
 }
 
 /*
- * A hashed bitmap of u64 words (bwe_bl_h6, bwe_nc6 in bwe_abi.h): the word
+ * A hashed bitmap of u64 words (bwe_nc4, bwe_nc6, bwe_bl_h6, bwe_bl_n6 in
+ * bwe_abi.h): the word
  * of hash h in a map of `words` words (a power of two) and the bit in it.
  */
 BWE_RULE __u32 bwe_hbits_word(__u32 h, __u32 words)
