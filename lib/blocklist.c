@@ -383,23 +383,27 @@ static void bits_add(__u64 *bits, __u32 w, __u64 bit)
 }
 
 /*
+ * The /32s beyond its own that an IPv6 prefix of length len makes n6_bits()
+ * hash: 0 for a /32 or longer (one hash each, at most bwe_bl_net6's
+ * max_entries in all), 2^(32 - len) for a shorter one.
+ */
+static __u64 n6_span(int len)
+{
+	return len >= BWE_BL_N6_PLEN ? 0 : 1ULL << (BWE_BL_N6_PLEN - len);
+}
+
+/*
  * bwe_bl_n6 (bwe_abi.h): the bits of every /32 that IPv6 prefix addr/len
- * overlaps (len >= BWE_BL_V6_MIN_PLEN), set in t (BWE_BL_N6_WORDS words);
- * with shared, t is the mapped filter that programs read, and a bit not
- * yet set is added with an atomic OR.
+ * overlaps (len >= BWE_BL_V6_MIN_PLEN, host bits clear, as the mirror and
+ * bwe_bl_set() keep them), set in t (BWE_BL_N6_WORDS words); with shared,
+ * t is the mapped filter that programs read (bits_add()).
  */
 static void n6_bits(__u64 *t, const struct bwe_addr *addr, int len, bool shared)
 {
-	__u32 base = ntohl(addr->w[0]), n, i, h, w;
+	__u32 base = ntohl(addr->w[0]), n = (__u32)(n6_span(len) ?: 1), i, h, w;
 	struct bwe_addr a = *addr;
 	__u64 bit;
 
-	if (len >= BWE_BL_N6_PLEN) {
-		n = 1;
-	} else {
-		n = 1u << (BWE_BL_N6_PLEN - len);
-		base &= ~(n - 1);
-	}
 	for (i = 0; i < n; i++) {
 		a.w[0] = htonl(base + i);
 		h = bwe_bl_n6_hash(&a);
@@ -410,16 +414,6 @@ static void n6_bits(__u64 *t, const struct bwe_addr *addr, int len, bool shared)
 		else
 			t[w] |= bit;
 	}
-}
-
-/*
- * The /32s beyond its own that an IPv6 prefix of length len makes n6_bits()
- * hash: 0 for a /32 or longer (one hash each, at most bwe_bl_net6's
- * max_entries in all), 2^(32 - len) for a shorter one.
- */
-static __u64 n6_span(int len)
-{
-	return len >= BWE_BL_N6_PLEN ? 0 : 1ULL << (BWE_BL_N6_PLEN - len);
 }
 
 /* Every bit of the mapped filter set: every IPv6 peer asks the trie. */

@@ -105,7 +105,8 @@ t_run "errors are RFC 9457 problem+json" t_test_problems
 # bwe_nc4 has a slot per /24 of a class prefix of /17../24 and per address of
 # a longer one (the LAN /24, the two exempt IPv4 hosts, the gateway's own
 # addresses), bwe_bl_h24 one per /24 with an exact blocklist host (the
-# feed's), bwe_bl_h6 one per IPv6 exact host (none yet). A quarantine of a
+# feed's), bwe_bl_h6 one per IPv6 exact host (none yet), bwe_bl_n6 one per
+# /32 of an IPv6 prefix (none). A quarantine of a
 # LAN host and a block of a host in a new /24 add one each. The release
 # takes the class's slot back; an unblocked host's slot stays set until the
 # next table build (docs/architecture.md, "Blocklist layout": a superset,
@@ -123,6 +124,9 @@ t_test_filters() {
 	[ "$nc6" != absent ] && [ "$nc6" -ge 2 ] || { t_fail "bwe_nc6: $nc6 slots set, want 2 or more"; return 1; }
 	assert_eq "$(fill bwe_bl_h24 <<<"$m")" 1 "bwe_bl_h24: the feed's one host" || return 1
 	assert_eq "$(fill bwe_bl_h6 <<<"$m")" 0 "bwe_bl_h6: no IPv6 host" || return 1
+	assert_eq "$(fill bwe_bl_n6 <<<"$m")" 0 "bwe_bl_n6: no IPv6 prefix" || return 1
+	assert_eq "$(value 'bwenforce_filter_slots{map="bwe_bl_n6"}' <<<"$m")" 65536 \
+		"bwe_bl_n6: a slot per hashed /32" || return 1
 	assert_eq "$(value 'bwenforce_filter_slots{map="bwe_bl_h24"}' <<<"$m")" 16777216 \
 		"bwe_bl_h24: a slot per /24" || return 1
 	assert_ok bwctl quarantine "$BWE_LAN2_V4" --reason "filter test" || return 1
